@@ -1,0 +1,343 @@
+import { ArnFormat, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct, IConstruct } from 'constructs';
+import { canonicalJson, contentHash } from '../lambda/shared/canonical-json';
+import {
+  APPCONFIG_VERSION_LABEL_MAX,
+  CONFIG_SECTIONS,
+  ENV,
+  RELEASE_META_KEY,
+  SHORT_HASH_LENGTH,
+  type ReleaseConfigMeta,
+} from '../lambda/shared/contract';
+import { AiReleasePlatform } from './ai-release-platform';
+import { ConfigRollout } from './config-rollout';
+import { formatProblem, type ConfigProblem } from './private/config-problem';
+import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
+import { RELEASE_CONFIG_SCHEMA, validateReleaseConfig } from './private/validate-release-config';
+import { sectionComponent } from './release-manifest';
+import type { ReleaseConfigSource } from './release-config-source';
+
+export type { DegradeFlagState } from './private/degrade-flags';
+
+/** AppConfig allows at most 5 monitors per environment. */
+const MAX_MONITORS = 5;
+
+export interface AiServiceConfigProps {
+  /** The service's name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters. */
+  readonly serviceName: string;
+  /** Where the release config comes from (files or an inline object). */
+  readonly source: ReleaseConfigSource;
+  /**
+   * The shared AppConfig application and strategies of the stack.
+   * @default AiReleasePlatform.of(this)
+   */
+  readonly platform?: AiReleasePlatform;
+  /**
+   * How a release config change reaches clients.
+   * @default ConfigRollout.DEFAULT (canary 10 % doubling to 100 % in 3 min, 2 min bake)
+   */
+  readonly rollout?: ConfigRollout;
+  /**
+   * The state the degrade flags are deployed in. They deploy all at once, with no bake.
+   * @default every flag off
+   */
+  readonly degrade?: DegradeFlagState;
+  /**
+   * Prefix of the AppConfig version label; the label is `<prefix>-<12 hex of the content hash>`.
+   * @default 'cfg'
+   */
+  readonly versionLabelPrefix?: string;
+  /**
+   * Largest allowed release config, bytes.
+   * @default 1 MiB (AppConfig's hosted configuration limit)
+   */
+  readonly maxContentBytes?: number;
+  /**
+   * What happens to superseded hosted versions. Retained, they are the history that AppConfig rolls back to and
+   * that `what changed` questions are answered from; destroying the stack then leaves them (and their profile).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly versionHistoryRemovalPolicy?: RemovalPolicy;
+}
+
+/** Thrown at synth when a release config is invalid; lists every problem with file, line, JSON path and fix. */
+export class ReleaseConfigError extends Error {
+  constructor(
+    public readonly serviceName: string,
+    public readonly problems: readonly ConfigProblem[],
+  ) {
+    super(
+      `release config of service "${serviceName}" is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p, i) => `  ${i + 1}) ${formatProblem(p)}`).join('\n'),
+    );
+    this.name = 'ReleaseConfigError';
+  }
+}
+
+/**
+ * Every behaviour-shaping input of one AI service, under AppConfig versions.
+ *
+ * - One hosted **release config** profile holds all sections (prompt, model, retrieval, tools, output contract),
+ *   so a change to several rolls out as one deployment and rolls back as one: never the new prompt on the old
+ *   model. AppConfig enforces the shipped JSON Schema at deployment; the same schema and more are checked at synth.
+ * - A separate **degrade** feature-flags profile (fallback model, no tools, no retrieval, static answer) deploys
+ *   all at once, so an emergency switch is one step.
+ * - A new hosted version and deployment appear only when content changes: content is canonical JSON, the version
+ *   label carries its hash, and the deployment's logical id derives from it (aws-cdk#18745, #28782).
+ */
+export class AiServiceConfig extends Construct {
+  public readonly serviceName: string;
+  /** The validated sections, as deployed (without the `_release` block). */
+  public readonly config: { readonly [section: string]: unknown };
+  /** sha256 of the canonical release config. */
+  public readonly contentHash: string;
+  /** The AppConfig version label of the release config: `<prefix>-<short hash>`. */
+  public readonly versionLabel: string;
+  /** The AppConfig version label of the degrade flags. */
+  public readonly degradeLabel: string;
+  public readonly rollout: ConfigRollout;
+  public readonly degradeState: DegradeFlagState;
+  public readonly platform: AiReleasePlatform;
+
+  public readonly environment: appconfig.CfnEnvironment;
+  public readonly profile: appconfig.CfnConfigurationProfile;
+  public readonly hostedVersion: appconfig.CfnHostedConfigurationVersion;
+  public readonly deployment: appconfig.CfnDeployment;
+  public readonly degradeProfile: appconfig.CfnConfigurationProfile;
+  public readonly degradeVersion: appconfig.CfnHostedConfigurationVersion;
+  public readonly degradeDeployment: appconfig.CfnDeployment;
+
+  private readonly monitors: cloudwatch.IAlarm[] = [];
+  private monitorRole?: iam.Role;
+
+  constructor(scope: Construct, id: string, props: AiServiceConfigProps) {
+    super(scope, id);
+    if (!/^[a-z][a-z0-9-]{0,39}$/.test(props.serviceName ?? '')) {
+      throw new Error(`serviceName "${props.serviceName}" is invalid: use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "support-assistant")`);
+    }
+    const prefix = props.versionLabelPrefix ?? 'cfg';
+    if (!/^[A-Za-z][A-Za-z0-9._-]{0,39}$/.test(prefix)) {
+      throw new Error(`versionLabelPrefix "${prefix}" is invalid: use letters, digits, '.', '_' or '-', starting with a letter, at most 40 characters`);
+    }
+    this.serviceName = props.serviceName;
+    this.platform = props.platform ?? AiReleasePlatform.of(this);
+    this.rollout = props.rollout ?? ConfigRollout.DEFAULT;
+    this.degradeState = props.degrade ?? {};
+
+    // Validate everything first, and report every problem at once.
+    const loaded = props.source.load();
+    const { config, problems } = loaded.problems.length > 0 ? { config: {}, problems: [...loaded.problems] } : validateReleaseConfig(loaded.parts, { maxContentBytes: props.maxContentBytes });
+    if (problems.length === 0 && this.degradeState.useFallbackModel && !(config.model as { fallback?: unknown }).fallback) {
+      problems.push({ path: '$.model.fallback', message: 'degrade.useFallbackModel is on, but the model section names no fallback', fix: 'add model.fallback, or turn useFallbackModel off' });
+    }
+    if (problems.length > 0) throw new ReleaseConfigError(this.serviceName, problems);
+    this.config = config;
+
+    this.contentHash = contentHash(config);
+    this.versionLabel = `${prefix}-${this.contentHash.slice(0, SHORT_HASH_LENGTH)}`.slice(0, APPCONFIG_VERSION_LABEL_MAX);
+    const meta: ReleaseConfigMeta = {
+      service: this.serviceName,
+      label: this.versionLabel,
+      contentHash: this.contentHash,
+      sections: Object.fromEntries(
+        CONFIG_SECTIONS.filter((s) => config[s] !== undefined).map((s) => {
+          const c = sectionComponent(config[s]);
+          return [s, { label: c.label, hash: c.hash }];
+        }),
+      ),
+    };
+    const degradeDoc = degradeFlagsDocument(this.degradeState);
+    const degradeHash = contentHash(degradeDoc);
+    this.degradeLabel = `degrade-${degradeHash.slice(0, SHORT_HASH_LENGTH)}`;
+
+    const applicationId = this.platform.applicationId;
+    const historyPolicy = props.versionHistoryRemovalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.environment = new appconfig.CfnEnvironment(this, 'Environment', {
+      applicationId,
+      name: this.serviceName,
+      description: `Release configs of AI service ${this.serviceName}`,
+      monitors: Lazy.any({ produce: () => this.renderMonitors() }, { omitEmptyArray: true }),
+    });
+
+    // Release config: one profile, all sections, validated by AppConfig with the shipped schema.
+    this.profile = new appconfig.CfnConfigurationProfile(this, 'ReleaseConfigProfile', {
+      applicationId,
+      name: `${this.serviceName}-release`,
+      locationUri: 'hosted',
+      type: 'AWS.Freeform',
+      description: `Prompt, model, retrieval, tools and output contract of ${this.serviceName}`,
+      validators: [{ type: 'JSON_SCHEMA', content: JSON.stringify(RELEASE_CONFIG_SCHEMA) }],
+    });
+    this.hostedVersion = new appconfig.CfnHostedConfigurationVersion(this, 'ReleaseConfigVersion', {
+      applicationId,
+      configurationProfileId: this.profile.ref,
+      content: canonicalJson({ ...config, [RELEASE_META_KEY]: meta }),
+      contentType: 'application/json',
+      versionLabel: this.versionLabel,
+      description: `${this.serviceName} release config ${this.versionLabel}`,
+    });
+    this.hostedVersion.applyRemovalPolicy(historyPolicy);
+
+    // Degrade flags: a feature-flags profile, deployed with the instant strategy.
+    this.degradeProfile = new appconfig.CfnConfigurationProfile(this, 'DegradeProfile', {
+      applicationId,
+      name: `${this.serviceName}-degrade`,
+      locationUri: 'hosted',
+      type: 'AWS.AppConfig.FeatureFlags',
+      description: `Emergency degrade switches of ${this.serviceName}: fallback model, no tools, no retrieval, static answer`,
+    });
+    this.degradeVersion = new appconfig.CfnHostedConfigurationVersion(this, 'DegradeVersion', {
+      applicationId,
+      configurationProfileId: this.degradeProfile.ref,
+      content: canonicalJson(degradeDoc),
+      contentType: 'application/json',
+      versionLabel: this.degradeLabel,
+      description: `${this.serviceName} degrade flags ${this.degradeLabel}`,
+    });
+    this.degradeVersion.applyRemovalPolicy(historyPolicy);
+
+    // Deployments: the logical id carries the content (and strategy) hash, so an unchanged config is the same
+    // resource (no new deployment), and a changed one is a new resource rather than an in-place replacement,
+    // which AppConfig rejects ("Deployment number 1 already exists", aws-cdk#18745). The hash is computed from
+    // resolved content, never from tokens, so it is stable across synths (aws-cdk#28782).
+    const instant = this.platform.strategyFor(ConfigRollout.INSTANT);
+    this.degradeDeployment = new appconfig.CfnDeployment(this, `DegradeDeployment${shortId(degradeHash, ConfigRollout.INSTANT.key)}`, {
+      applicationId,
+      environmentId: this.environment.ref,
+      configurationProfileId: this.degradeProfile.ref,
+      configurationVersion: this.degradeVersion.ref,
+      deploymentStrategyId: instant.ref,
+      description: `${this.serviceName} degrade flags ${this.degradeLabel}`,
+    });
+    const strategy = this.platform.strategyFor(this.rollout);
+    this.deployment = new appconfig.CfnDeployment(this, `ReleaseConfigDeployment${shortId(this.contentHash, this.rollout.key)}`, {
+      applicationId,
+      environmentId: this.environment.ref,
+      configurationProfileId: this.profile.ref,
+      configurationVersion: this.hostedVersion.ref,
+      deploymentStrategyId: strategy.ref,
+      description: `${this.serviceName} release config ${this.versionLabel}`,
+    });
+    // AppConfig runs one deployment per environment at a time: degrade flags first (instant), then the config.
+    this.deployment.addResourceDependency(this.degradeDeployment);
+  }
+
+  /** The AppConfig environment id (a deploy-time token). */
+  public get environmentId(): string {
+    return this.environment.ref;
+  }
+
+  /** Variables a function needs to find its configs (AppConfig ids; none of them changes when content changes). */
+  public get environmentVariables(): { [key: string]: string } {
+    return {
+      [ENV.SERVICE]: this.serviceName,
+      [ENV.APPCONFIG_APPLICATION]: this.platform.applicationId,
+      [ENV.APPCONFIG_ENVIRONMENT]: this.environment.ref,
+      [ENV.CONFIG_PROFILE]: this.profile.ref,
+      [ENV.DEGRADE_PROFILE]: this.degradeProfile.ref,
+    };
+  }
+
+  /** Lets a principal read both configs of this service through the AppConfig data API or Lambda extension. */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+      resourceArns: [this.configurationArn(this.profile), this.configurationArn(this.degradeProfile)],
+    });
+  }
+
+  /**
+   * Lets a principal call the Bedrock models and guardrail this service's config can name. Deliberately not
+   * scoped to today's model ids: models change through AppConfig, not IAM, and a config rollback (or a client
+   * still on the previous version mid-canary) must still be allowed to call the previous model.
+   */
+  public grantInvokeModels(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+      resourceArns: [
+        // Cross-region inference profiles route to foundation models in other regions.
+        `arn:${stack.partition}:bedrock:*::foundation-model/*`,
+        `arn:${stack.partition}:bedrock:*:${stack.account}:inference-profile/*`,
+      ],
+    });
+    const findings = ['foundation-model/*]', 'inference-profile/*]'];
+    if ((this.config.model as { guardrail?: unknown }).guardrail) {
+      findings.push('guardrail/*]');
+      grant.combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['bedrock:ApplyGuardrail'],
+          resourceArns: [`arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:guardrail/*`],
+        }),
+      );
+    }
+    // The wildcards are the design above, not an accident: say so where the reviewer will see them.
+    if (Construct.isConstruct(grantee)) {
+      const arns = {
+        'foundation-model/*]': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/*]',
+        'inference-profile/*]': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:inference-profile/*]',
+        'guardrail/*]': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*]',
+      } as const;
+      Validations.of(grantee as IConstruct).acknowledge(
+        ...findings.map((f) => ({
+          id: arns[f as keyof typeof arns],
+          reason: 'Models and guardrails are chosen by the versioned AppConfig release config, not by IAM: a config rollback or a client still on the previous config mid-canary must keep calling the previous model. Access is limited to invoking models and applying guardrails.',
+        })),
+      );
+    }
+    return grant;
+  }
+
+  /**
+   * Wires a function to this config: the environment variables it needs and read access. Deliberately no
+   * version label or content in the environment: a config change must not create a new function version,
+   * or a prompt-only change would also trigger a code deployment.
+   */
+  public bind(fn: lambda.Function): void {
+    for (const [k, v] of Object.entries(this.environmentVariables)) fn.addEnvironment(k, v);
+    this.grantRead(fn);
+  }
+
+  /**
+   * Adds an alarm that rolls back a release-config deployment of this service while it is in ALARM.
+   * AppConfig also rolls back on INSUFFICIENT_DATA: alarms used here must treat missing data as not breaching.
+   */
+  public addMonitor(alarm: cloudwatch.IAlarm): void {
+    if (this.monitors.length >= MAX_MONITORS) {
+      throw new Error(`service "${this.serviceName}" already has ${MAX_MONITORS} AppConfig monitors, AppConfig's limit per environment; combine alarms into one composite alarm and add that`);
+    }
+    this.monitors.push(alarm);
+    this.monitorRole ??= new iam.Role(this, 'MonitorRole', {
+      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+      description: `Lets AppConfig read the alarms that roll back ${this.serviceName}'s config`,
+    });
+    // Scoped to the alarms themselves; statements with the same action are merged by CDK.
+    this.monitorRole.addToPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarm.alarmArn] }));
+  }
+
+  private renderMonitors(): appconfig.CfnEnvironment.MonitorProperty[] | undefined {
+    if (this.monitors.length === 0) return undefined;
+    return this.monitors.map((a) => ({ alarmArn: a.alarmArn, alarmRoleArn: this.monitorRole!.roleArn }));
+  }
+
+  private configurationArn(profile: appconfig.CfnConfigurationProfile): string {
+    return Stack.of(this).formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: `${this.platform.applicationId}/environment/${this.environment.ref}/configuration/${profile.ref}`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+}
+
+function shortId(hash: string, strategyKey: string): string {
+  return contentHash({ hash, strategyKey }).slice(0, 8).toUpperCase();
+}

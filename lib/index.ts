@@ -1,0 +1,10 @@
+export * from './ai-release-platform';
+export * from './ai-service-config';
+export * from './config-rollout';
+export * from './release-config-source';
+export * from './release-manifest';
+export * from './release-manifest-recorder';
+export { RELEASE_CONFIG_SCHEMA, validateReleaseConfig } from './private/validate-release-config';
+export type { ConfigProblem } from './private/config-problem';
+export { DEGRADE_FLAGS, ENV, CONFIG_SECTIONS } from '../lambda/shared/contract';
+export type { ReleaseManifest, ManifestComponent, ReleaseConfigMeta } from '../lambda/shared/contract';

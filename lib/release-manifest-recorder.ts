@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { attachCustomSynthesis, CfnOutput, Lazy, Stack } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../lambda/shared/canonical-json';
+import type { ReleaseManifest } from '../lambda/shared/contract';
+import type { AiServiceConfig } from './ai-service-config';
+import { compactManifest, computeReleaseManifest } from './release-manifest';
+
+/** SSM standard-tier parameter limit. */
+const SSM_STANDARD_MAX = 4096;
+
+export interface ReleaseManifestRecorderProps {
+  /** The service's versioned config. */
+  readonly config: AiServiceConfig;
+  /**
+   * The service's function; its deployed code's content hash becomes the `code` component.
+   * @default no code component ("none")
+   */
+  readonly function?: lambda.IFunction;
+  /**
+   * Extra facts to record (owner, ticket, pipeline run…). Not part of the release id.
+   * @default none
+   */
+  readonly facts?: { readonly [key: string]: string | number | boolean };
+}
+
+/**
+ * Records what one release of a service is: writes `<service>.release-manifest.json` (with section content, for
+ * line diffs) into the cloud assembly at synth, and keeps the compact manifest (labels and hashes) in an SSM
+ * parameter, `/cdk-ai-release/<stack>/<service>/release-manifest`, where the next release reads what is deployed.
+ */
+export class ReleaseManifestRecorder extends Construct {
+  /** Name of the SSM parameter holding the deployed (compact) manifest. */
+  public readonly parameterName: string;
+  public readonly parameter: ssm.StringParameter;
+  /** File name of the manifest in the cloud assembly. */
+  public readonly fileName: string;
+  private readonly props: ReleaseManifestRecorderProps;
+  private cached?: ReleaseManifest;
+
+  constructor(scope: Construct, id: string, props: ReleaseManifestRecorderProps) {
+    super(scope, id);
+    this.props = props;
+    const service = props.config.serviceName;
+    const stack = Stack.of(this);
+    this.fileName = `${service}.release-manifest.json`;
+    this.parameterName = `/cdk-ai-release/${stack.stackName}/${service}/release-manifest`;
+
+    this.parameter = new ssm.StringParameter(this, 'Parameter', {
+      parameterName: this.parameterName,
+      description: `Deployed release manifest of AI service ${service} (cdk-ai-release)`,
+      stringValue: Lazy.string({ produce: () => this.compactJson() }),
+      tier: ssm.ParameterTier.STANDARD,
+    });
+    new CfnOutput(this, 'ReleaseId', {
+      description: `Release id of ${service}: one hash over code, prompt, model, retrieval, tools and output contract`,
+      value: Lazy.string({ produce: () => this.manifest.releaseId }),
+    });
+
+    attachCustomSynthesis(this, {
+      onSynthesize: (session) => {
+        fs.writeFileSync(path.join(session.outdir, this.fileName), `${canonicalJsonPretty(this.manifest)}\n`);
+      },
+    });
+  }
+
+  /** The manifest, computed once the code is known (at synth). */
+  public get manifest(): ReleaseManifest {
+    this.cached ??= computeReleaseManifest({
+      service: this.props.config.serviceName,
+      config: this.props.config.config,
+      code: this.props.function ? codeHash(this.props.function) : undefined,
+      configLabel: this.props.config.versionLabel,
+      degradeLabel: this.props.config.degradeLabel,
+      facts: { stack: Stack.of(this).stackName, configRollout: this.props.config.rollout.describe(), ...this.props.facts },
+    });
+    return this.cached;
+  }
+
+  /** Lets a principal read the deployed manifest (CI reading the previous release, for instance). */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.parameter.grantRead(grantee);
+  }
+
+  private compactJson(): string {
+    const json = canonicalJson(compactManifest(this.manifest));
+    if (json.length > SSM_STANDARD_MAX) {
+      throw new Error(`the compact release manifest of "${this.props.config.serviceName}" is ${json.length} characters, over SSM's ${SSM_STANDARD_MAX}; shorten the facts passed to ReleaseManifestRecorder`);
+    }
+    return json;
+  }
+}
+
+/** Content hash of a function's deployed code: the asset hash for S3 code, a hash of inline code or image URI. */
+export function codeHash(fn: lambda.IFunction): { hash: string; label?: string } {
+  const cfn = fn.node.defaultChild;
+  if (!(cfn instanceof lambda.CfnFunction)) {
+    throw new Error(`cannot read the code of ${fn.node.path}: pass a lambda.Function (or NodejsFunction) defined in this app, not an imported one`);
+  }
+  const code = Stack.of(fn).resolve(cfn.code) as { s3Key?: unknown; zipFile?: unknown; imageUri?: unknown; S3Key?: unknown; ZipFile?: unknown; ImageUri?: unknown };
+  const s3Key = code.s3Key ?? code.S3Key;
+  if (typeof s3Key === 'string') {
+    const hash = path.basename(s3Key).replace(/\.(zip|jar)$/, '');
+    if (/^[0-9a-f]{64}$/.test(hash)) return { hash };
+    return { hash: sha256Hex(s3Key) };
+  }
+  const inline = code.zipFile ?? code.ZipFile;
+  if (typeof inline === 'string') return { hash: sha256Hex(inline) };
+  const image = code.imageUri ?? code.ImageUri;
+  return { hash: sha256Hex(canonicalJson(image ?? code)) };
+}

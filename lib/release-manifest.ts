@@ -1,0 +1,208 @@
+import { structuredPatch } from 'diff';
+import { canonicalJson, contentHash, sha256Hex } from '../lambda/shared/canonical-json';
+import {
+  CONFIG_SECTIONS,
+  MANIFEST_COMPONENTS,
+  SHORT_HASH_LENGTH,
+  type ManifestComponent,
+  type ManifestComponentName,
+  type ReleaseManifest,
+} from '../lambda/shared/contract';
+
+/** What a release is made of, before hashing. */
+export interface ReleaseManifestInput {
+  readonly service: string;
+  /** The validated release config: one entry per present section. */
+  readonly config: { readonly [section: string]: unknown };
+  /** The code: a content hash of the deployed artifact (asset hash or inline code hash), and an optional label. */
+  readonly code?: { readonly hash: string; readonly label?: string };
+  readonly configLabel: string;
+  readonly degradeLabel: string;
+  readonly facts?: { readonly [key: string]: string | number | boolean };
+}
+
+export const ABSENT: ManifestComponent = { label: 'none', hash: '' };
+
+/** The manifest component of one config section: its label (the section's own `version` if given) and content hash. */
+export function sectionComponent(value: unknown): ManifestComponent {
+  if (value === undefined) return ABSENT;
+  const hash = contentHash(value);
+  const own = (value as { version?: unknown }).version;
+  return { label: typeof own === 'string' ? own : hash.slice(0, SHORT_HASH_LENGTH), hash, content: JSON.parse(canonicalJson(value)) };
+}
+
+/**
+ * The version tuple of one release. Deterministic: the same inputs give the same manifest, byte for byte, and
+ * the release id depends only on the component hashes.
+ */
+export function computeReleaseManifest(input: ReleaseManifestInput): ReleaseManifest {
+  const components = {} as Record<ManifestComponentName, ManifestComponent>;
+  components.code = input.code
+    ? { label: input.code.label ?? input.code.hash.slice(0, SHORT_HASH_LENGTH), hash: input.code.hash }
+    : ABSENT;
+  for (const section of CONFIG_SECTIONS) components[section] = sectionComponent(input.config[section]);
+  const releaseId = sha256Hex(
+    canonicalJson({ service: input.service, components: Object.fromEntries(MANIFEST_COMPONENTS.map((c) => [c, components[c].hash])) }),
+  );
+  return {
+    schemaVersion: 1,
+    service: input.service,
+    releaseId,
+    components,
+    configLabel: input.configLabel,
+    degradeLabel: input.degradeLabel,
+    ...(input.facts ? { facts: { ...input.facts } } : {}),
+  };
+}
+
+/** The manifest without section content: what the stack keeps (an SSM parameter has a size limit). */
+export function compactManifest(manifest: ReleaseManifest): ReleaseManifest {
+  const components = {} as Record<ManifestComponentName, ManifestComponent>;
+  for (const c of MANIFEST_COMPONENTS) components[c] = { label: manifest.components[c].label, hash: manifest.components[c].hash };
+  return { ...manifest, components };
+}
+
+export type ChangeKind = 'added' | 'removed' | 'modified' | 'unchanged';
+
+/** One changed key inside a component's JSON; multi-line text carries a unified line diff. */
+export interface KeyChange {
+  readonly path: string;
+  readonly kind: 'added' | 'removed' | 'changed';
+  readonly before?: unknown;
+  readonly after?: unknown;
+  /** Unified diff lines (`-`, `+`, ` `, `@@`) when both sides are multi-line text. */
+  readonly lines?: readonly string[];
+}
+
+export interface ComponentChange {
+  readonly component: ManifestComponentName;
+  readonly change: ChangeKind;
+  readonly before: { readonly label: string; readonly hash: string };
+  readonly after: { readonly label: string; readonly hash: string };
+  /** Key-level changes, when both manifests carry the content. */
+  readonly keys?: readonly KeyChange[];
+  /** Set when the content changed but the section's own version label did not. */
+  readonly warning?: string;
+}
+
+export interface ManifestDiff {
+  readonly service: string;
+  /** True when every component hash is equal. */
+  readonly identical: boolean;
+  readonly changed: readonly ManifestComponentName[];
+  readonly components: readonly ComponentChange[];
+}
+
+/** What changed from one release to the next, component by component. */
+export function diffReleaseManifests(previous: ReleaseManifest, next: ReleaseManifest): ManifestDiff {
+  if (previous.service !== next.service) {
+    throw new Error(`cannot diff manifests of different services ("${previous.service}" vs "${next.service}"); pass two manifests of the same service`);
+  }
+  const components: ComponentChange[] = MANIFEST_COMPONENTS.map((name) => {
+    const a = previous.components[name] ?? ABSENT;
+    const b = next.components[name] ?? ABSENT;
+    const change: ChangeKind = a.hash === b.hash ? 'unchanged' : a.hash === '' ? 'added' : b.hash === '' ? 'removed' : 'modified';
+    const base = { component: name, change, before: { label: a.label, hash: a.hash }, after: { label: b.label, hash: b.hash } };
+    if (change === 'unchanged') return base;
+    const keys = a.content !== undefined || b.content !== undefined ? diffJson(a.content, b.content) : undefined;
+    const warning =
+      change === 'modified' && a.label === b.label && a.label !== a.hash.slice(0, SHORT_HASH_LENGTH)
+        ? `content changed but its version label stayed "${a.label}": bump ${name}.version so people can tell the versions apart`
+        : undefined;
+    return { ...base, ...(keys ? { keys } : {}), ...(warning ? { warning } : {}) };
+  });
+  const changed = components.filter((c) => c.change !== 'unchanged').map((c) => c.component);
+  return { service: next.service, identical: changed.length === 0, changed, components };
+}
+
+/** Key-level diff of two JSON values; paths are JSON paths relative to the component. */
+export function diffJson(before: unknown, after: unknown, path = '$'): KeyChange[] {
+  if (canonicalJson(before) === canonicalJson(after)) return [];
+  if (before === undefined) return [{ path, kind: 'added', after }];
+  if (after === undefined) return [{ path, kind: 'removed', before }];
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => diffJson(before[k], after[k], childPath(path, k)));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((v, i) => diffJson(v, after[i], `${path}[${i}]`));
+  }
+  if (typeof before === 'string' && typeof after === 'string' && (before.includes('\n') || after.includes('\n'))) {
+    return [{ path, kind: 'changed', before, after, lines: lineDiff(before, after) }];
+  }
+  return [{ path, kind: 'changed', before, after }];
+}
+
+function lineDiff(before: string, after: string): string[] {
+  const patch = structuredPatch('before', 'after', ensureNewline(before), ensureNewline(after), '', '', { context: 2 });
+  return patch.hunks.flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines]);
+}
+
+/** Human-readable diff, as the CLI prints it. */
+export function renderManifestDiff(diff: ManifestDiff): string {
+  const out: string[] = [];
+  out.push(
+    diff.identical
+      ? `${diff.service}: nothing changed (same release)`
+      : `${diff.service}: ${diff.changed.length} of ${diff.components.length} components changed (${diff.changed.join(', ')})`,
+  );
+  for (const c of diff.components) {
+    const name = c.component.padEnd(15);
+    if (c.change === 'unchanged') {
+      out.push(`  ${name} unchanged  ${c.after.label}`);
+      continue;
+    }
+    out.push(`  ${name} ${c.change.toUpperCase().padEnd(9)}  ${c.before.label} -> ${c.after.label}  (sha256 ${short(c.before.hash)} -> ${short(c.after.hash)})`);
+    if (c.warning) out.push(`      ! ${c.warning}`);
+    if (c.keys === undefined && c.component !== 'code') out.push('      (content not in these manifests: hashes only)');
+    for (const k of c.keys ?? []) {
+      if (k.lines) {
+        out.push(`      ${k.path}:`);
+        for (const line of k.lines) out.push(`        ${line}`);
+      } else if (k.kind === 'added') {
+        out.push(`      + ${k.path} = ${brief(k.after)}`);
+      } else if (k.kind === 'removed') {
+        out.push(`      - ${k.path} (was ${brief(k.before)})`);
+      } else {
+        out.push(`      ~ ${k.path}: ${brief(k.before)} -> ${brief(k.after)}`);
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+/** Reads a manifest from parsed JSON, with a clear error when it is not one. */
+export function parseReleaseManifest(json: unknown, source = 'manifest'): ReleaseManifest {
+  const m = json as Partial<ReleaseManifest> | null;
+  if (!m || typeof m !== 'object' || m.schemaVersion !== 1 || typeof m.service !== 'string' || !m.components) {
+    throw new Error(`${source} is not a release manifest (schemaVersion 1 with service and components); pass a <service>.release-manifest.json from cdk.out`);
+  }
+  for (const c of MANIFEST_COMPONENTS) {
+    const comp = m.components[c];
+    if (comp !== undefined && (typeof comp.hash !== 'string' || typeof comp.label !== 'string')) {
+      throw new Error(`${source}: components.${c} needs a string label and hash`);
+    }
+  }
+  return m as ReleaseManifest;
+}
+
+function brief(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? 'undefined' : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function short(hash: string): string {
+  return hash === '' ? '(none)' : hash.slice(0, 8);
+}
+
+function ensureNewline(s: string): string {
+  return s.endsWith('\n') ? s : `${s}\n`;
+}
+
+function childPath(path: string, key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

@@ -1,0 +1,151 @@
+import * as path from 'node:path';
+import { AiServiceConfig, ReleaseConfigError, ReleaseConfigSource } from '../lib';
+import { tempDir, testStack, validConfig } from './helpers';
+
+/** Builds the construct and returns the ReleaseConfigError it throws (fails the test when it does not throw). */
+function synthError(source: ReleaseConfigSource, extra: Partial<ConstructorParameters<typeof AiServiceConfig>[2]> = {}): ReleaseConfigError {
+  try {
+    new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source, ...extra });
+  } catch (e) {
+    if (e instanceof ReleaseConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected the config to be rejected, but it was accepted');
+}
+
+function mutated(fn: (c: Record<string, any>) => void): ReleaseConfigSource {
+  const c = validConfig();
+  fn(c);
+  return ReleaseConfigSource.fromObject(c);
+}
+
+// Each row: a bad config and what the error must say (JSON path and the expectation).
+const inlineCases: [string, (c: Record<string, any>) => void, string[]][] = [
+  ['wrong type: temperature as string', (c) => (c.model.parameters.temperature = 'hot'), ['$.model.parameters.temperature', 'must be a number', 'string "hot"']],
+  ['wrong type: topK as string', (c) => (c.retrieval.topK = '5'), ['$.retrieval.topK', 'must be an integer']],
+  ['out of range: topK 0', (c) => (c.retrieval.topK = 0), ['$.retrieval.topK', 'must be >= 1']],
+  ['out of range: negative price', (c) => (c.model.pricing.inputPer1kTokensUsd = -1), ['$.model.pricing.inputPer1kTokensUsd', 'must be >= 0']],
+  ['missing field: model.modelId', (c) => delete c.model.modelId, ['$.model', 'missing required field "modelId"']],
+  ['missing field: pricing', (c) => delete c.model.pricing, ['$.model', 'missing required field "pricing"']],
+  ['missing field: retrieval.indexVersion', (c) => delete c.retrieval.indexVersion, ['$.retrieval', 'missing required field "indexVersion"']],
+  ['missing section: outputContract', (c) => delete c.outputContract, ['$.outputContract', 'required section "outputContract" is missing']],
+  ['unknown section with a typo', (c) => (c.promt = c.prompt), ['$.promt', 'unknown section "promt"', 'did you mean "prompt"?']],
+  ['unknown field with a typo', (c) => (c.model.parameters.temprature = 0.1), ['$.model.parameters', 'unknown field "temprature"', 'did you mean "temperature"?']],
+  ['enum: unknown provider', (c) => (c.model.provider = 'bedrok'), ['$.model.provider', 'must be one of', '"bedrock"']],
+  ['prompt with neither template nor bedrockPrompt', (c) => { delete c.prompt.template; c.prompt.variables = []; }, ['$.prompt', 'exactly one of template or bedrockPrompt']],
+  ['unpinned Bedrock prompt ARN', (c) => { delete c.prompt.template; delete c.prompt.variables; c.prompt.bedrockPrompt = { arn: 'arn:aws:bedrock:us-east-1:123456789012:prompt/ABCDEFGHIJ' }; }, ['$.prompt.bedrockPrompt.arn', 'ending in :<version number>']],
+  ['guardrail pinned to DRAFT', (c) => (c.model.guardrail.version = 'DRAFT'), ['$.model.guardrail.version', 'numbered guardrail version', 'DRAFT']],
+  ['template uses an undeclared variable', (c) => (c.prompt.template += '{{customer_tier}}'), ['$.prompt.template', '{{customer_tier}}', 'not declared']],
+  ['declared variable never used', (c) => c.prompt.variables.push({ name: 'locale' }), ['$.prompt.variables[2].name', '"locale" is declared but the template never uses']],
+  ['fallback equals primary model', (c) => (c.model.fallback.modelId = c.model.modelId), ['$.model.fallback.modelId', 'fallback model is the primary model']],
+  ['bad output contract schema (typo keyword)', (c) => (c.outputContract.schema.requierd = ['answer']), ['$.outputContract.schema', 'not a valid JSON Schema', 'requierd']],
+  ['bad output contract schema (wrong type name)', (c) => (c.outputContract.schema.properties.answer.type = 'text'), ['$.outputContract.schema', 'not a valid JSON Schema']],
+  ['bad tool input schema', (c) => (c.tools.tools[0].inputSchema.properties.id.minLength = 'one'), ['$.tools.tools[0].inputSchema', 'input schema of tool "get_order"']],
+  ['duplicate tool names', (c) => c.tools.tools.push({ ...c.tools.tools[0] }), ['$.tools.tools[1].name', 'used twice']],
+  ['tool with every action', (c) => (c.tools.tools[0].permissions.actions = ['dynamodb:*']), ['$.tools.tools[0].permissions.actions[0]', 'every action']],
+  ['tool with resource * and no reason', (c) => (c.tools.tools[0].permissions.resources = ['*']), ['$.tools.tools[0].permissions.resources[0]', 'every resource', 'wildcardReason']],
+  ['bad tool name', (c) => (c.tools.tools[0].name = 'get order!'), ['$.tools.tools[0].name', 'must match']],
+  ['AWS access key pasted into a prompt', (c) => (c.prompt.system += ' key AKIAIOSFODNN7EXAMPLE'), ['$.prompt.system', 'an AWS access key id', 'AKIA…', 'Secrets Manager']],
+  ['private key pasted into a tool description', (c) => (c.tools.tools[0].description = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow'), ['$.tools.tools[0].description', 'a PEM private key']],
+  ['LLM API key in model parameters', (c) => (c.model.parameters.additionalModelRequestFields = { note: 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD' }), ['$.model.parameters.additionalModelRequestFields.note', 'LLM provider API key']],
+  ['password by key name in retrieval filters', (c) => (c.retrieval.filters = { password: 'hunter2-hunter2' }), ['$.retrieval.filters.password', 'literal credential', 'hunt…']],
+  ['oversized config', (c) => (c.prompt.fewShot = Array.from({ length: 50 }, (_, i) => ({ input: `q${i}`, output: 'x'.repeat(25_000) }))), ['over the 1048576-byte limit', 'AppConfig hosted configuration']],
+  ['config is not an object', (c) => Object.assign(c, { prompt: 'just a string' }), ['$.prompt', 'must be an object', 'string "just a string"']],
+  ['hand-written _release block', (c) => (c._release = { label: 'x' }), ['$._release', 'written by cdk-ai-release']],
+];
+
+describe('bad release configs fail synth with a clear message', () => {
+  test('there are at least 20 cases', () => expect(inlineCases.length).toBeGreaterThanOrEqual(20));
+
+  test.each(inlineCases)('%s', (_name, mutate, expected) => {
+    const err = synthError(mutated(mutate));
+    for (const text of expected) expect(err.message).toContain(text);
+    expect(err.message).toContain('release config of service "svc" is invalid');
+    expect(err.problems.length).toBeGreaterThan(0);
+  });
+
+  test('a secret is reported without repeating it', () => {
+    const secret = 'AKIAIOSFODNN7EXAMPLE';
+    const err = synthError(mutated((c) => (c.prompt.system += ` ${secret}`)));
+    expect(err.message).not.toContain(secret);
+  });
+
+  test('every problem is reported at once, not only the first', () => {
+    const err = synthError(mutated((c) => { c.model.parameters.temperature = 'hot'; c.retrieval.topK = 0; }));
+    expect(err.problems.map((p) => p.path).sort()).toEqual(['$.model.parameters.temperature', '$.retrieval.topK']);
+  });
+
+  test('degrade.useFallbackModel without a fallback model', () => {
+    const err = synthError(mutated((c) => delete c.model.fallback), { degrade: { useFallbackModel: true } });
+    expect(err.message).toContain('useFallbackModel is on, but the model section names no fallback');
+  });
+
+  test('a smaller maxContentBytes is enforced', () => {
+    const err = synthError(ReleaseConfigSource.fromObject(validConfig()), { maxContentBytes: 100 });
+    expect(err.message).toMatch(/is \d+ bytes, over the 100-byte limit/);
+  });
+});
+
+describe('bad config files name the file and line', () => {
+  const good = validConfig();
+  const yaml = (o: unknown) => JSON.stringify(o, undefined, 2); // JSON is YAML
+
+  test('YAML type error points at file:line:column', () => {
+    const dir = tempDir({
+      'prompt.yaml': 'template: "Hi {{question}}"\nvariables:\n  - name: question\n',
+      'model.yaml': ['provider: bedrock', 'modelId: m1', 'pricing:', '  inputPer1kTokensUsd: "0.8"', '  outputPer1kTokensUsd: 1', ''].join('\n'),
+      'output-contract.yaml': 'schema:\n  type: object\n',
+    });
+    const err = synthError(ReleaseConfigSource.fromDirectory(dir));
+    expect(err.message).toContain(`${path.join(dir, 'model.yaml')}:4:24 $.model.pricing.inputPer1kTokensUsd: must be a number (got string "0.8")`);
+  });
+
+  test('YAML syntax error', () => {
+    const dir = tempDir({ 'all.yaml': 'prompt:\n  template: [unclosed\n' });
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'all.yaml')));
+    expect(err.message).toMatch(/all\.yaml:\d+:\d+ \$: not valid YAML/);
+  });
+
+  test('JSON syntax error', () => {
+    const dir = tempDir({ 'all.json': '{ "prompt": { "template": "x", } ' });
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'all.json')));
+    expect(err.message).toContain('all.json $: not valid JSON');
+  });
+
+  test('duplicate YAML key', () => {
+    const dir = tempDir({ 'all.yaml': 'prompt:\n  template: a\n  template: b\n' });
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'all.yaml')));
+    expect(err.message).toMatch(/not valid YAML: Map keys must be unique/);
+  });
+
+  test('missing file', () => {
+    const err = synthError(ReleaseConfigSource.fromFile('/nonexistent/release.yaml'));
+    expect(err.message).toContain('/nonexistent/release.yaml $: cannot read the file (ENOENT)');
+  });
+
+  test('empty file', () => {
+    const dir = tempDir({ 'prompt.yaml': '\n', 'model.json': yaml(good.model), 'outputContract.json': yaml(good.outputContract) });
+    const err = synthError(ReleaseConfigSource.fromDirectory(dir));
+    expect(err.message).toContain('prompt.yaml $.prompt: the file is empty');
+  });
+
+  test('misnamed section file in a directory', () => {
+    const dir = tempDir({ 'prompt.yaml': yaml(good.prompt), 'modle.yaml': yaml(good.model), 'output-contract.json': yaml(good.outputContract) });
+    const err = synthError(ReleaseConfigSource.fromDirectory(dir));
+    expect(err.message).toContain('"modle.yaml" is not a release config section');
+    expect(err.message).toContain('rename it to model.yaml');
+  });
+
+  test('section defined in two files', () => {
+    const dir = tempDir({ 'a.json': yaml({ prompt: good.prompt, model: good.model }), 'b.json': yaml({ model: good.model, outputContract: good.outputContract }) });
+    const err = synthError(ReleaseConfigSource.fromFiles([path.join(dir, 'a.json'), path.join(dir, 'b.json')]));
+    expect(err.message).toContain('section "model" is defined twice');
+  });
+
+  test('unsupported file type', () => {
+    const dir = tempDir({ 'prompt.txt': 'hello' });
+    const err = synthError(ReleaseConfigSource.fromSectionFiles({ prompt: path.join(dir, 'prompt.txt') }));
+    expect(err.message).toContain('unsupported file type ".txt"');
+  });
+});
+

@@ -1,0 +1,63 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+
+/** An app that never runs esbuild (unit tests do not need real bundles). */
+export function testApp(outdir?: string): App {
+  return new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+export function testStack(id = 'TestStack'): Stack {
+  return new Stack(testApp(), id);
+}
+
+/** A fresh, valid release config object, to be mutated by each test. */
+export function validConfig(): Record<string, any> {
+  return {
+    prompt: {
+      version: '1',
+      system: 'You answer from the passages.',
+      template: 'Question: {{question}}\nPassages:\n{{passages}}\n',
+      variables: [{ name: 'question' }, { name: 'passages' }],
+    },
+    model: {
+      provider: 'bedrock',
+      modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+      parameters: { temperature: 0.2, maxTokens: 500 },
+      pricing: { inputPer1kTokensUsd: 0.0008, outputPer1kTokensUsd: 0.004 },
+      fallback: { modelId: 'amazon.nova-micro-v1:0', pricing: { inputPer1kTokensUsd: 0.000035, outputPer1kTokensUsd: 0.00014 } },
+      guardrail: { id: 'abcd1234', version: '2' },
+    },
+    retrieval: { source: { type: 'bedrock-knowledge-base', id: 'KB12345678' }, indexVersion: '2026-11-01', topK: 4 },
+    tools: {
+      tools: [
+        {
+          name: 'get_order',
+          description: 'Looks up an order',
+          inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          permissions: { actions: ['dynamodb:GetItem'], resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders'] },
+        },
+      ],
+    },
+    outputContract: {
+      schema: { type: 'object', required: ['answer'], properties: { answer: { type: 'string' }, citations: { type: 'array', items: { type: 'string' } } } },
+    },
+  };
+}
+
+/** A temporary directory with the given files; removed by the OS temp cleaner, small enough not to matter. */
+export function tempDir(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-ai-release-'));
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+/** A function with inline code, so tests need no bundling. */
+export function inlineFunction(stack: Stack, id = 'Fn', code = 'exports.handler = async () => ({})'): lambda.Function {
+  return new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(code) });
+}
