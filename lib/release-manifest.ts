@@ -104,7 +104,9 @@ export function diffReleaseManifests(previous: ReleaseManifest, next: ReleaseMan
     const change: ChangeKind = a.hash === b.hash ? 'unchanged' : a.hash === '' ? 'added' : b.hash === '' ? 'removed' : 'modified';
     const base = { component: name, change, before: { label: a.label, hash: a.hash }, after: { label: b.label, hash: b.hash } };
     if (change === 'unchanged') return base;
-    const keys = a.content !== undefined || b.content !== undefined ? diffJson(a.content, b.content) : undefined;
+    // Key diffs need both sides' content (an added or removed component has only one side to show).
+    const comparable = (a.content !== undefined || a.hash === '') && (b.content !== undefined || b.hash === '');
+    const keys = comparable ? diffJson(a.content, b.content) : undefined;
     const warning =
       change === 'modified' && a.label === b.label && a.label !== a.hash.slice(0, SHORT_HASH_LENGTH)
         ? `content changed but its version label stayed "${a.label}": bump ${name}.version so people can tell the versions apart`
@@ -173,6 +175,15 @@ export function renderManifestDiff(diff: ManifestDiff): string {
 
 /** Reads a manifest from parsed JSON, with a clear error when it is not one. */
 export function parseReleaseManifest(json: unknown, source = 'manifest'): ReleaseManifest {
+  // Also accept the output of `aws ssm get-parameter` for the deployed (compact) manifest.
+  const ssmValue = (json as { Parameter?: { Value?: unknown } } | null)?.Parameter?.Value;
+  if (typeof ssmValue === 'string') {
+    try {
+      json = JSON.parse(ssmValue);
+    } catch {
+      throw new Error(`${source}: Parameter.Value is not JSON; is this the release-manifest parameter?`);
+    }
+  }
   const m = json as Partial<ReleaseManifest> | null;
   if (!m || typeof m !== 'object' || m.schemaVersion !== 1 || typeof m.service !== 'string' || !m.components) {
     throw new Error(`${source} is not a release manifest (schemaVersion 1 with service and components); pass a <service>.release-manifest.json from cdk.out`);

@@ -1,0 +1,324 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AiReleasePlatform, AiServiceConfig, ConfigRollout, ENV, ReleaseConfigSource, ReleaseManifestRecorder, type ReleaseManifest } from '../lib';
+import { canonicalJson } from '../lambda/shared/canonical-json';
+import { inlineFunction, tempDir, testApp, validConfig } from './helpers';
+
+interface Built {
+  template: Template;
+  config: AiServiceConfig;
+  manifest: ReleaseManifest;
+  fn: lambda.Function;
+}
+
+function build(config: Record<string, any> = validConfig(), props: Partial<ConstructorParameters<typeof AiServiceConfig>[2]> = {}): Built {
+  const stack = new Stack(testApp(), 'Svc');
+  const svc = new AiServiceConfig(stack, 'Assistant', { serviceName: 'assistant', source: ReleaseConfigSource.fromObject(config), ...props });
+  const fn = inlineFunction(stack);
+  svc.bind(fn);
+  const recorder = new ReleaseManifestRecorder(stack, 'Manifest', { config: svc, function: fn });
+  return { template: Template.fromStack(stack), config: svc, manifest: recorder.manifest, fn };
+}
+
+const ofType = (t: Template, type: string) => t.findResources(type);
+const onlyOne = (t: Template, type: string) => {
+  const found = Object.entries(ofType(t, type));
+  expect(found).toHaveLength(1);
+  return { id: found[0][0], ...(found[0][1] as { Properties: any; DependsOn?: string[] }) };
+};
+/** The one deployment of the release config profile (the other is the degrade flags'). */
+const releaseDeployment = (t: Template) => Object.entries(ofType(t, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('ReleaseConfigDeployment'))!;
+const releaseVersion = (t: Template) => Object.entries(ofType(t, 'AWS::AppConfig::HostedConfigurationVersion')).find(([id]) => id.includes('ReleaseConfigVersion'))![1] as { Properties: any };
+
+describe('AiServiceConfig template', () => {
+  const { template, config } = build();
+
+  test('one release-config profile, validated by the shipped JSON Schema', () => {
+    template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+      Name: 'assistant-release',
+      LocationUri: 'hosted',
+      Type: 'AWS.Freeform',
+      Validators: [{ Type: 'JSON_SCHEMA', Content: Match.stringLikeRegexp('json-schema.org/draft-04/schema') }],
+    });
+  });
+
+  test('a degrade feature-flags profile with the four switches, all off', () => {
+    template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', { Name: 'assistant-degrade', Type: 'AWS.AppConfig.FeatureFlags' });
+    const degrade = Object.entries(ofType(template, 'AWS::AppConfig::HostedConfigurationVersion')).find(([id]) => id.includes('Degrade'))![1] as any;
+    const doc = JSON.parse(degrade.Properties.Content);
+    expect(Object.keys(doc.flags).sort()).toEqual(['disableRetrieval', 'disableTools', 'staticAnswer', 'useFallbackModel']);
+    expect(Object.values(doc.values).map((v: any) => v.enabled)).toEqual([false, false, false, false]);
+  });
+
+  test('the hosted version holds every section plus its own labels, and a label with the content hash', () => {
+    const version = releaseVersion(template);
+    const content = JSON.parse(version.Properties.Content);
+    expect(Object.keys(content).sort()).toEqual(['_release', 'model', 'outputContract', 'prompt', 'retrieval', 'tools']);
+    expect(content._release.label).toBe(config.versionLabel);
+    expect(content._release.sections.prompt.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(version.Properties.VersionLabel).toMatch(/^cfg-[0-9a-f]{12}$/);
+    expect(version.Properties.VersionLabel).toBe(`cfg-${config.contentHash.slice(0, 12)}`);
+  });
+
+  test('hosted versions are retained when superseded (history for rollback and audit)', () => {
+    template.hasResource('AWS::AppConfig::HostedConfigurationVersion', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
+  });
+
+  test('one environment per service, deployments chained: degrade flags first, then the config', () => {
+    onlyOne(template, 'AWS::AppConfig::Environment');
+    const [, release] = releaseDeployment(template) as [string, any];
+    const degradeId = Object.keys(ofType(template, 'AWS::AppConfig::Deployment')).find((id) => id.includes('DegradeDeployment'))!;
+    expect(release.DependsOn).toContain(degradeId);
+  });
+
+  test('the config canary and the instant degrade strategy', () => {
+    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthType: 'EXPONENTIAL', GrowthFactor: 10, DeploymentDurationInMinutes: 3, FinalBakeTimeInMinutes: 2, ReplicateTo: 'NONE' });
+    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthType: 'LINEAR', GrowthFactor: 100, DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0 });
+  });
+
+  test('the function gets ids, not content: env vars and read access to both profiles', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          [ENV.SERVICE]: 'assistant',
+          [ENV.APPCONFIG_APPLICATION]: { Ref: Match.stringLikeRegexp('AiReleasePlatformApplication') },
+          [ENV.APPCONFIG_ENVIRONMENT]: { Ref: Match.stringLikeRegexp('AssistantEnvironment') },
+          [ENV.CONFIG_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantReleaseConfigProfile') },
+          [ENV.DEGRADE_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantDegradeProfile') },
+        },
+      },
+    });
+    const policy = onlyOne(template, 'AWS::IAM::Policy');
+    const statement = policy.Properties.PolicyDocument.Statement[0];
+    expect(statement.Action).toEqual(['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration']);
+    expect(statement.Resource).toHaveLength(2);
+    expect(JSON.stringify(statement.Resource)).toContain('/configuration/');
+  });
+
+  test('no monitors until alarms are added', () => {
+    const env = onlyOne(template, 'AWS::AppConfig::Environment');
+    expect(env.Properties.Monitors).toBeUndefined();
+  });
+});
+
+describe('what a change does to the template', () => {
+  const base = build();
+
+  test('an unchanged config synthesizes the identical template (no new version, no new deployment)', () => {
+    expect(build().template.toJSON()).toEqual(base.template.toJSON());
+  });
+
+  test('changing only the prompt changes one hosted version and only the manifest prompt entry', () => {
+    const c = validConfig();
+    c.prompt.template += 'Be brief.\n';
+    const next = build(c);
+    const [baseDeploymentId] = releaseDeployment(base.template);
+    const [nextDeploymentId] = releaseDeployment(next.template);
+    expect(nextDeploymentId).not.toBe(baseDeploymentId); // a new deployment…
+    expect(Object.keys(ofType(next.template, 'AWS::AppConfig::Deployment'))).toHaveLength(2); // …replacing, not adding
+    expect(releaseVersion(next.template).Properties.Content).not.toBe(releaseVersion(base.template).Properties.Content);
+    // The degrade flags and the function are untouched: no code deployment for a prompt change.
+    const changedIds = diffResourceIds(base.template, next.template);
+    expect(changedIds.every((id) => /ReleaseConfig(Version|Deployment)|ManifestParameter/.test(id))).toBe(true);
+    expect(changedIds.some((id) => id.includes('Fn'))).toBe(false);
+    // Manifest: only the prompt component changed.
+    const changed = Object.keys(next.manifest.components).filter(
+      (k) => (next.manifest.components as any)[k].hash !== (base.manifest.components as any)[k].hash,
+    );
+    expect(changed).toEqual(['prompt']);
+  });
+
+  test('changing prompt and model together yields one deployment of one version', () => {
+    const c = validConfig();
+    c.prompt.template += 'Be brief.\n';
+    c.model.modelId = 'anthropic.claude-sonnet-4-20250514-v1:0';
+    const next = build(c);
+    const deployments = Object.entries(ofType(next.template, 'AWS::AppConfig::Deployment')).filter(([id]) => id.includes('ReleaseConfigDeployment'));
+    expect(deployments).toHaveLength(1);
+    const content = JSON.parse(releaseVersion(next.template).Properties.Content);
+    expect(content.model.modelId).toBe('anthropic.claude-sonnet-4-20250514-v1:0');
+    expect(content.prompt.template).toContain('Be brief.');
+    const changed = Object.keys(next.manifest.components).filter((k) => (next.manifest.components as any)[k].hash !== (base.manifest.components as any)[k].hash);
+    expect(changed.sort()).toEqual(['model', 'prompt']);
+  });
+
+  test('changing the degrade state deploys only the degrade flags', () => {
+    const next = build(validConfig(), { degrade: { useFallbackModel: true } });
+    const changedIds = diffResourceIds(base.template, next.template);
+    expect(changedIds.length).toBeGreaterThan(0);
+    expect(changedIds.every((id) => /Degrade(Version|Deployment)|ReleaseConfigDeployment|ManifestParameter/.test(id))).toBe(true);
+    // the release deployment keeps its logical id (same content), only its dependency target moved
+    expect(releaseDeployment(next.template)[0]).toBe(releaseDeployment(base.template)[0]);
+  });
+
+  test('key order, YAML vs JSON, and formatting change nothing', () => {
+    const c = validConfig();
+    const dir = tempDir({
+      'prompt.yaml': toYamlish(c.prompt),
+      'model.json': JSON.stringify(reverseKeys(c.model)),
+      'retrieval.yml': toYamlish(c.retrieval),
+      'tools.json': JSON.stringify(c.tools, undefined, 4),
+      'output-contract.json': JSON.stringify(c.outputContract),
+    });
+    const stack = new Stack(testApp(), 'Svc');
+    const fromFiles = new AiServiceConfig(stack, 'Assistant', { serviceName: 'assistant', source: ReleaseConfigSource.fromDirectory(dir) });
+    expect(fromFiles.contentHash).toBe(base.config.contentHash);
+    expect(fromFiles.versionLabel).toBe(base.config.versionLabel);
+  });
+});
+
+describe('shared per stack', () => {
+  test('two services share the application and strategies, each has its own environment', () => {
+    const stack = new Stack(testApp(), 'Two');
+    for (const name of ['a', 'b']) {
+      new AiServiceConfig(stack, name, { serviceName: `svc-${name}`, source: ReleaseConfigSource.fromObject(validConfig()) });
+    }
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::AppConfig::Application', 1);
+    t.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 2);
+    t.resourceCountIs('AWS::AppConfig::Environment', 2);
+    t.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 4);
+  });
+
+  test('a service with a different rollout adds one strategy', () => {
+    const stack = new Stack(testApp(), 'Two');
+    new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
+    new AiServiceConfig(stack, 'B', { serviceName: 'b', source: ReleaseConfigSource.fromObject(validConfig()), rollout: ConfigRollout.linear({ stepPercent: 25, deploymentDuration: cdkMinutes(4), finalBake: cdkMinutes(1) }) });
+    Template.fromStack(stack).resourceCountIs('AWS::AppConfig::DeploymentStrategy', 3);
+  });
+
+  test('an explicit platform names the application', () => {
+    const stack = new Stack(testApp(), 'Named');
+    const platform = new AiReleasePlatform(stack, 'Platform', { applicationName: 'ai-platform' });
+    new AiServiceConfig(stack, 'A', { serviceName: 'a', platform, source: ReleaseConfigSource.fromObject(validConfig()) });
+    Template.fromStack(stack).hasResourceProperties('AWS::AppConfig::Application', { Name: 'ai-platform' });
+    expect(() => new AiReleasePlatform(stack, 'AiReleasePlatform')).not.toThrow(); // a different id is a second platform, allowed
+  });
+});
+
+describe('monitors', () => {
+  test('alarms become environment monitors with a role scoped to those alarms', () => {
+    const stack = new Stack(testApp(), 'Mon');
+    const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
+    const metric = new cloudwatch.Metric({ namespace: 'X', metricName: 'Errors' });
+    const alarms = [1, 2].map((i) => new cloudwatch.Alarm(stack, `Alarm${i}`, { metric, threshold: i, evaluationPeriods: 1 }));
+    alarms.forEach((a) => svc.addMonitor(a));
+    const t = Template.fromStack(stack);
+    const env = onlyOne(t, 'AWS::AppConfig::Environment');
+    expect(env.Properties.Monitors).toHaveLength(2);
+    expect(env.Properties.Monitors[0].AlarmRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/AMonitorRole/), 'Arn'] });
+    const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement as any[];
+    expect(statements.every((st) => st.Action === 'cloudwatch:DescribeAlarms')).toBe(true);
+    const resources = statements.flatMap((st) => [st.Resource].flat()).map((r) => r['Fn::GetAtt'][0]);
+    expect(resources).toEqual([expect.stringMatching(/^Alarm1/), expect.stringMatching(/^Alarm2/)]);
+  });
+
+  test('a sixth monitor is refused with the fix', () => {
+    const stack = new Stack(testApp(), 'Mon');
+    const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
+    const metric = new cloudwatch.Metric({ namespace: 'X', metricName: 'Errors' });
+    for (let i = 0; i < 5; i++) svc.addMonitor(new cloudwatch.Alarm(stack, `Alarm${i}`, { metric, threshold: 1, evaluationPeriods: 1 }));
+    expect(() => svc.addMonitor(new cloudwatch.Alarm(stack, 'Alarm6', { metric, threshold: 1, evaluationPeriods: 1 }))).toThrow(/combine alarms into one composite alarm/);
+  });
+});
+
+describe('bad props', () => {
+  const source = ReleaseConfigSource.fromObject(validConfig());
+  test.each([
+    [{ serviceName: 'Support Assistant' }, /serviceName "Support Assistant" is invalid: use lower-case letters/],
+    [{ serviceName: '' }, /serviceName "" is invalid/],
+    [{ serviceName: 'x'.repeat(41) }, /at most 40 characters/],
+    [{ serviceName: 'ok', versionLabelPrefix: '1.0 beta' }, /versionLabelPrefix "1.0 beta" is invalid/],
+    [{ serviceName: 'ok', degrade: { staticAnswerMessage: '  ' } }, /staticAnswerMessage must not be empty/],
+  ])('%j', (props, message) => {
+    expect(() => new AiServiceConfig(new Stack(testApp()), 'C', { source, ...(props as any) })).toThrow(message);
+  });
+});
+
+describe('grantInvokeModels', () => {
+  test('invoke any foundation model and apply the guardrail, with the reason acknowledged', () => {
+    const stack = new Stack(testApp(), 'G');
+    const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
+    const fn = inlineFunction(stack);
+    svc.grantInvokeModels(fn);
+    const t = Template.fromStack(stack);
+    const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement;
+    expect(statements.map((s: any) => s.Action)).toEqual([['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], 'bedrock:ApplyGuardrail']);
+  });
+
+  test('no guardrail in the config, no guardrail permission', () => {
+    const stack = new Stack(testApp(), 'G');
+    const c = validConfig();
+    delete c.model.guardrail;
+    const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(c) });
+    svc.grantInvokeModels(inlineFunction(stack));
+    const statements = onlyOne(Template.fromStack(stack), 'AWS::IAM::Policy').Properties.PolicyDocument.Statement;
+    expect(JSON.stringify(statements)).not.toContain('ApplyGuardrail');
+  });
+});
+
+describe('the manifest file and parameter', () => {
+  test('synth writes <service>.release-manifest.json and the compact copy goes to SSM', () => {
+    const outdir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cdk-out-'));
+    const app = testApp(outdir);
+    const stack = new Stack(app, 'Svc');
+    const svc = new AiServiceConfig(stack, 'Assistant', { serviceName: 'assistant', source: ReleaseConfigSource.fromObject(validConfig()) });
+    const fn = inlineFunction(stack);
+    const recorder = new ReleaseManifestRecorder(stack, 'Manifest', { config: svc, function: fn, facts: { owner: 'team-ai' } });
+    app.synth();
+    const file = JSON.parse(fs.readFileSync(path.join(outdir, 'assistant.release-manifest.json'), 'utf8'));
+    expect(file.releaseId).toBe(recorder.manifest.releaseId);
+    expect(file.components.prompt.content.template).toContain('{{question}}');
+    expect(file.components.code.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(file.facts.owner).toBe('team-ai');
+    const t = Template.fromStack(stack);
+    const param = onlyOne(t, 'AWS::SSM::Parameter');
+    expect(param.Properties.Name).toBe('/cdk-ai-release/Svc/assistant/release-manifest');
+    const compact = JSON.parse(param.Properties.Value);
+    expect(compact.components.prompt.content).toBeUndefined();
+    expect(compact.components.prompt.hash).toBe(file.components.prompt.hash);
+    t.hasOutput('*', { Value: recorder.manifest.releaseId });
+  });
+
+  test('the code component follows the function code', () => {
+    const a = new Stack(testApp(), 'S');
+    const b = new Stack(testApp(), 'S');
+    const ma = manifestWithCode(a, 'exports.handler = async () => 1');
+    const mb = manifestWithCode(b, 'exports.handler = async () => 2');
+    expect(ma.components.code.hash).not.toBe(mb.components.code.hash);
+    expect(ma.components.prompt.hash).toBe(mb.components.prompt.hash);
+  });
+
+  test('canonical content: the same config gives the same manifest bytes', () => {
+    expect(canonicalJson(build().manifest)).toBe(canonicalJson(build().manifest));
+  });
+});
+
+function manifestWithCode(stack: Stack, code: string): ReleaseManifest {
+  const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
+  return new ReleaseManifestRecorder(stack, 'M', { config: svc, function: inlineFunction(stack, 'Fn', code) }).manifest;
+}
+
+/** Logical ids that were added, removed or changed between two templates. */
+function diffResourceIds(a: Template, b: Template): string[] {
+  const ra = a.toJSON().Resources as Record<string, unknown>;
+  const rb = b.toJSON().Resources as Record<string, unknown>;
+  return [...new Set([...Object.keys(ra), ...Object.keys(rb)])].filter((id) => JSON.stringify(ra[id]) !== JSON.stringify(rb[id]));
+}
+
+function reverseKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).reverse());
+}
+
+/** JSON is valid YAML; indent differently from the JSON files to prove formatting is irrelevant. */
+function toYamlish(o: unknown): string {
+  return JSON.stringify(o, undefined, 1);
+}
+
+function cdkMinutes(n: number) {
+  return require('aws-cdk-lib').Duration.minutes(n);
+}
