@@ -5,7 +5,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AiReleasePlatform, AiServiceConfig, ConfigRollout, ENV, ReleaseConfigSource, ReleaseManifestRecorder, type ReleaseManifest } from '../lib';
+import AjvDraft04 from 'ajv-draft-04';
 import { canonicalJson } from '../lambda/shared/canonical-json';
+import { APPCONFIG_VALIDATOR_MAX_CHARS } from '../lambda/shared/contract';
 import { inlineFunction, tempDir, testApp, validConfig } from './helpers';
 
 interface Built {
@@ -322,3 +324,17 @@ function toYamlish(o: unknown): string {
 function cdkMinutes(n: number) {
   return require('aws-cdk-lib').Duration.minutes(n);
 }
+
+describe('the shipped schema, as AppConfig will apply it', () => {
+  test('fits AppConfig validator limit and accepts our own hosted content (including _release)', () => {
+    const { template } = build();
+    const profile = Object.values(template.findResources('AWS::AppConfig::ConfigurationProfile')).find((r: any) => r.Properties.Name === 'assistant-release') as any;
+    const schemaText: string = profile.Properties.Validators[0].Content;
+    expect(schemaText.length).toBeLessThan(APPCONFIG_VALIDATOR_MAX_CHARS);
+    const ajv = new AjvDraft04({ strict: false });
+    const validate = ajv.compile(JSON.parse(schemaText));
+    const content = JSON.parse(releaseVersion(template).Properties.Content);
+    expect(validate(content)).toBe(true);
+    expect(validate({ ...content, extra: 1 })).toBe(false); // an unknown section is refused by AppConfig too
+  });
+});
