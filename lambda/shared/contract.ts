@@ -75,3 +75,190 @@ export interface ReleaseManifest {
   /** Extra facts captured at synth (stack, strategy, budget…); never part of the release id. */
   readonly facts?: Readonly<Record<string, string | number | boolean>>;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runtime: metrics, version tuple and failure records. The alarm constructs build their Metric objects from these
+// names, so a construct's alarm and a handler's EMF can never disagree.
+
+/** CloudWatch namespace of every runtime metric. */
+export const METRIC_NAMESPACE = 'AiRelease';
+
+/** Dimension names. Every metric is emitted twice: per service, and per service + executed Lambda version. */
+export const DIMENSION = {
+  SERVICE: 'Service',
+  VERSION: 'Version',
+} as const;
+
+/** Metric names and their units (CloudWatch unit names). */
+export const METRIC = {
+  INVOCATIONS: 'Invocations',
+  ERRORS: 'Errors',
+  LATENCY: 'Latency',
+  COST_USD: 'CostUsd',
+  INPUT_TOKENS: 'InputTokens',
+  OUTPUT_TOKENS: 'OutputTokens',
+  QUALITY_SCORE: 'QualityScore',
+  SAFETY_VIOLATIONS: 'SafetyViolations',
+  CONTRACT_VIOLATIONS: 'ContractViolations',
+  DEGRADED: 'Degraded',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+export const METRIC_UNIT: Readonly<Record<MetricName, 'Count' | 'Milliseconds' | 'None'>> = {
+  Invocations: 'Count',
+  Errors: 'Count',
+  Latency: 'Milliseconds',
+  CostUsd: 'None',
+  InputTokens: 'Count',
+  OutputTokens: 'Count',
+  QualityScore: 'None',
+  SafetyViolations: 'Count',
+  ContractViolations: 'Count',
+  Degraded: 'Count',
+};
+
+/** Runtime tuning read from the environment (all optional). */
+export const RUNTIME_ENV = {
+  /** Content hash (12 hex) of the deployed code, set by ReleaseManifestRecorder. */
+  CODE_HASH: 'AI_RELEASE_CODE_HASH',
+  /** Seconds a fetched config is served before it is fetched again. */
+  CONFIG_TTL_SECONDS: 'AI_RELEASE_CONFIG_TTL_SECONDS',
+  /** Set to "false" to skip the AppConfig Lambda extension and use the data API directly. */
+  USE_EXTENSION: 'AI_RELEASE_USE_EXTENSION',
+  /** Port of the AppConfig Lambda extension. */
+  EXTENSION_PORT: 'AWS_APPCONFIG_EXTENSION_HTTP_PORT',
+} as const;
+
+/** What one invocation ran with: code, config and every section. On every log line and failure record. */
+export interface VersionTuple {
+  readonly service: string;
+  /** The executed Lambda version (`AWS_LAMBDA_FUNCTION_VERSION`). */
+  readonly codeVersion: string;
+  /** Content hash of the code (12 hex), when known. */
+  readonly codeHash?: string;
+  /** AppConfig label of the release config. */
+  readonly config: string;
+  readonly prompt: string;
+  readonly model: string;
+  readonly retrieval: string;
+  readonly tools: string;
+  readonly outputContract: string;
+  /** Label of the degrade flags as served. */
+  readonly degrade: string;
+}
+
+export const FAILURE_KINDS = ['error', 'timeout', 'safety', 'contract', 'cost', 'quality'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** Value of `type` on a failure record log line: what a subscription filter matches (`{ $.type = "..." }`). */
+export const FAILURE_RECORD_TYPE = 'ai-release.failure';
+
+/** One failed or suspect invocation, written to the log by the runtime; redacted and bounded. */
+export interface FailureRecord {
+  readonly type: typeof FAILURE_RECORD_TYPE;
+  readonly schemaVersion: 1;
+  /** The most severe kind (order of FAILURE_KINDS). */
+  readonly kind: FailureKind;
+  readonly kinds: readonly FailureKind[];
+  readonly service: string;
+  readonly requestId: string;
+  /** ISO-8601 time the invocation started. */
+  readonly time: string;
+  readonly tuple: VersionTuple;
+  readonly measurements: {
+    readonly latencyMs: number;
+    readonly inputTokens?: number;
+    readonly outputTokens?: number;
+    readonly costUsd?: number;
+    readonly qualityScore?: number;
+  };
+  /** Redacted, size-bounded JSON text of the input and output. */
+  readonly input: string;
+  readonly output?: string;
+  readonly error?: { readonly name: string; readonly message: string };
+  /** Why the output broke its contract (ajv messages), the guardrail's reasons, the cost cap… */
+  readonly details?: readonly string[];
+  /** True when input or output was cut to fit. */
+  readonly truncated: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The release config as served to a function (schemas/release-config.schema.json is the authority on shape).
+
+export interface ModelParameters {
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly maxTokens?: number;
+  readonly stopSequences?: readonly string[];
+  readonly additionalModelRequestFields?: Readonly<Record<string, unknown>>;
+}
+
+export interface ModelPricing {
+  readonly inputPer1kTokensUsd: number;
+  readonly outputPer1kTokensUsd: number;
+}
+
+export interface FallbackModelConfig {
+  readonly provider?: string;
+  readonly modelId: string;
+  readonly parameters?: ModelParameters;
+  readonly pricing: ModelPricing;
+}
+
+export interface ModelConfig extends FallbackModelConfig {
+  readonly version?: string;
+  readonly provider: string;
+  readonly maxCostPerRequestUsd?: number;
+  readonly fallback?: FallbackModelConfig;
+  readonly lineage?: Readonly<Record<string, string>>;
+  readonly guardrail?: { readonly id: string; readonly version: string };
+}
+
+export interface PromptConfig {
+  readonly version?: string;
+  readonly system?: string;
+  readonly template?: string;
+  readonly variables?: readonly { readonly name: string; readonly description?: string; readonly required?: boolean }[];
+  readonly fewShot?: readonly { readonly input: string; readonly output: string }[];
+  readonly bedrockPrompt?: { readonly arn: string };
+}
+
+export interface RetrievalConfig {
+  readonly version?: string;
+  readonly source: { readonly type: string; readonly id: string };
+  readonly indexVersion: string;
+  readonly embeddingModel?: string;
+  readonly topK: number;
+  readonly minScore?: number;
+  readonly searchType?: string;
+  readonly filters?: Readonly<Record<string, unknown>>;
+}
+
+export interface ToolConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly inputSchema: Readonly<Record<string, unknown>>;
+  readonly timeoutMs?: number;
+  readonly sideEffects?: 'none' | 'read' | 'write';
+  readonly permissions: { readonly actions?: readonly string[]; readonly resources?: readonly string[]; readonly hosts?: readonly string[] };
+}
+
+export interface OutputContractConfig {
+  readonly version?: string;
+  readonly schema: Readonly<Record<string, unknown>>;
+  readonly maxBytes?: number;
+  readonly qualityFloor?: number;
+}
+
+/** The hosted release config, as the AppConfig extension or data API returns it. */
+export interface ReleaseConfigDocument {
+  readonly prompt: PromptConfig;
+  readonly model: ModelConfig;
+  readonly retrieval?: RetrievalConfig;
+  readonly tools?: { readonly version?: string; readonly tools: readonly ToolConfig[] };
+  readonly outputContract: OutputContractConfig;
+  readonly _release: ReleaseConfigMeta;
+}
+
+/** The degrade flags as AppConfig serves a feature-flags profile: `{ flag: { enabled, ...attributes } }`. */
+export type DegradeFlagsDocument = Readonly<Record<string, { readonly enabled?: boolean; readonly message?: string } | undefined>>;

@@ -1,0 +1,60 @@
+import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { ENV, RUNTIME_ENV } from '../shared/contract';
+import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type TelemetryPort } from './ai-runtime';
+import { ConfigCache, type ConfigFetcher } from './config-cache';
+import { DataApiFetcher } from './data-api-fetcher';
+import { ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
+import { PowertoolsTelemetry } from './powertools-telemetry';
+
+export * from './ai-runtime';
+export { ConfigCache, ConfigUnavailableError, type ConfigFetcher, type FetchedConfig } from './config-cache';
+export { createRedactor, redact, type RedactionPattern } from './redact';
+export { PowertoolsTelemetry } from './powertools-telemetry';
+export { ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
+export { DataApiFetcher } from './data-api-fetcher';
+
+export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOptions<I, O>, 'config' | 'telemetry'>> {
+  /** Where configs come from. @default the AppConfig extension, falling back to the data API */
+  readonly fetcher?: ConfigFetcher;
+  readonly config?: ConfigPort;
+  readonly telemetry?: TelemetryPort;
+  /** The environment to read; tests pass their own. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The runtime, wired from the environment that `AiServiceConfig.bind(fn)` sets. Call it once at module scope:
+ *
+ *   const runtime = createAiRuntime<Question, Answer>({ degradedAnswer: () => STATIC });
+ *   export const handler = runtime.handler(async (input, ctx) => ({ output, usage, quality }));
+ */
+export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}): AiRuntime<I, O> {
+  const env = options.env ?? process.env;
+  const need = (key: string) => {
+    const v = env[key];
+    if (!v) throw new Error(`environment variable ${key} is not set; wire the function with AiServiceConfig.bind(fn)`);
+    return v;
+  };
+  const service = options.service ?? need(ENV.SERVICE);
+  const application = need(ENV.APPCONFIG_APPLICATION);
+  const environment = need(ENV.APPCONFIG_ENVIRONMENT);
+  const ttlSeconds = Number(env[RUNTIME_ENV.CONFIG_TTL_SECONDS] ?? 5);
+  const fetcher = options.fetcher ?? defaultFetcher(env, application, environment);
+  return new AiRuntime<I, O>({
+    ...options,
+    service,
+    releaseProfile: options.releaseProfile ?? need(ENV.CONFIG_PROFILE),
+    degradeProfile: options.degradeProfile ?? need(ENV.DEGRADE_PROFILE),
+    codeVersion: options.codeVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    codeHash: options.codeHash ?? env[RUNTIME_ENV.CODE_HASH],
+    config: options.config ?? new ConfigCache(fetcher, ttlSeconds * 1000),
+    telemetry: options.telemetry ?? new PowertoolsTelemetry(service),
+  });
+}
+
+function defaultFetcher(env: NodeJS.ProcessEnv, application: string, environment: string): ConfigFetcher {
+  const dataApi = new DataApiFetcher(new AppConfigDataClient({}), application, environment);
+  if (env[RUNTIME_ENV.USE_EXTENSION] === 'false') return dataApi;
+  const port = Number(env[RUNTIME_ENV.EXTENSION_PORT] ?? 2772);
+  return new FallbackFetcher(new ExtensionFetcher(application, environment, port), dataApi);
+}

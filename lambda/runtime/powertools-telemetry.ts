@@ -1,0 +1,67 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DIMENSION, METRIC, METRIC_NAMESPACE, METRIC_UNIT, type FailureRecord, type MetricName, type VersionTuple } from '../shared/contract';
+import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
+
+const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds, None: MetricUnit.NoUnit };
+
+/**
+ * Telemetry through Powertools: EMF with StorageResolution 1 (10-second alarms need high-resolution metrics), and
+ * JSON log lines that carry the version tuple.
+ */
+export class PowertoolsTelemetry implements TelemetryPort {
+  public readonly logger: Logger;
+  private readonly metrics: Metrics;
+
+  constructor(service: string, options: { logger?: Logger; metrics?: Metrics } = {}) {
+    this.logger = options.logger ?? new Logger({ serviceName: service });
+    this.metrics = options.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: service });
+    // Our dimension names, not Powertools' default `service`: [Service] and [Service, Version].
+    this.metrics.clearDefaultDimensions();
+    this.metrics.setDefaultDimensions({ [DIMENSION.SERVICE]: service });
+  }
+
+  public stamp(tuple: VersionTuple, requestId: string): void {
+    this.logger.appendKeys({ version: tuple, requestId });
+  }
+
+  public invocation(tuple: VersionTuple, requestId: string, m: InvocationMeasurements): void {
+    const metrics = this.metrics;
+    // An empty set publishes the default dimensions alone ([Service]); the second adds the executed version.
+    metrics.addDimensions({});
+    metrics.addDimensions({ [DIMENSION.VERSION]: tuple.codeVersion });
+    const add = (name: MetricName, value: number) => metrics.addMetric(name, UNIT[METRIC_UNIT[name]], value, MetricResolution.High);
+    add(METRIC.INVOCATIONS, 1);
+    add(METRIC.ERRORS, m.error ? 1 : 0);
+    add(METRIC.LATENCY, m.latencyMs);
+    add(METRIC.COST_USD, m.costUsd);
+    add(METRIC.INPUT_TOKENS, m.inputTokens);
+    add(METRIC.OUTPUT_TOKENS, m.outputTokens);
+    if (m.qualityScore !== undefined) add(METRIC.QUALITY_SCORE, m.qualityScore);
+    add(METRIC.SAFETY_VIOLATIONS, m.safetyViolation ? 1 : 0);
+    add(METRIC.CONTRACT_VIOLATIONS, m.contractViolation ? 1 : 0);
+    add(METRIC.DEGRADED, m.degraded ? 1 : 0);
+    // The tuple rides along as metadata: searchable in Logs Insights, no dimension cardinality.
+    metrics.addMetadata('requestId', requestId);
+    metrics.addMetadata('config', tuple.config);
+    metrics.addMetadata('prompt', tuple.prompt);
+    metrics.addMetadata('model', tuple.model);
+    metrics.addMetadata('retrieval', tuple.retrieval);
+    metrics.addMetadata('tools', tuple.tools);
+    metrics.addMetadata('outputContract', tuple.outputContract);
+    metrics.addMetadata('degrade', tuple.degrade);
+    if (tuple.codeHash) metrics.addMetadata('codeHash', tuple.codeHash);
+    metrics.publishStoredMetrics();
+  }
+
+  public failure(record: FailureRecord): void {
+    // Top-level keys, so a subscription filter `{ $.type = "ai-release.failure" }` matches the line. Powertools
+    // owns the `service` key and writes the same service name there.
+    const { service: _service, ...rest } = record;
+    this.logger.warn({ message: `AI failure: ${record.kinds.join(', ')}`, ...rest });
+  }
+
+  public warn(message: string, extra: Record<string, unknown> = {}): void {
+    this.logger.warn({ message, ...extra });
+  }
+}
