@@ -60,7 +60,13 @@ export class ExampleStack extends Stack {
       logGroup,
       bundling: { minify: true, sourceMap: false, target: 'node24', externalModules: ['@aws-sdk/*'] },
     });
-    this.assistant.bind(this.fn);
+    // The AppConfig Lambda extension layer ARN is per region and architecture: pass it with
+    // `-c appConfigExtensionLayerArn=arn:aws:lambda:<region>:<account>:layer:AWS-AppConfig-Extension-Arm64:<n>`.
+    // Without it the runtime reads configs through the AppConfig data API.
+    const layerArn = this.node.tryGetContext('appConfigExtensionLayerArn') as string | undefined;
+    this.assistant.bind(this.fn, {
+      appConfigExtensionLayer: layerArn ? lambda.LayerVersion.fromLayerVersionArn(this, 'AppConfigExtension', layerArn) : undefined,
+    });
     this.assistant.grantInvokeModels(this.fn);
 
     this.manifest = new ReleaseManifestRecorder(this, 'SupportAssistantManifest', { config: this.assistant, function: this.fn });

@@ -3,6 +3,7 @@ import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Duration } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { canonicalJson, contentHash } from '../lambda/shared/canonical-json';
 import {
@@ -10,6 +11,7 @@ import {
   CONFIG_SECTIONS,
   ENV,
   RELEASE_META_KEY,
+  RUNTIME_ENV,
   SHORT_HASH_LENGTH,
   type ReleaseConfigMeta,
 } from '../lambda/shared/contract';
@@ -62,6 +64,25 @@ export interface AiServiceConfigProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly versionHistoryRemovalPolicy?: RemovalPolicy;
+}
+
+export interface BindOptions {
+  /**
+   * The AWS AppConfig Lambda extension layer for the function's region and architecture (see the AppConfig docs for
+   * the ARN). With it, configs are served from loopback and polled in the background.
+   * @default none: the runtime calls the AppConfig data API itself
+   */
+  readonly appConfigExtensionLayer?: lambda.ILayerVersion;
+  /**
+   * How long the runtime serves a fetched config before fetching again.
+   * @default Duration.seconds(5)
+   */
+  readonly configTtl?: Duration;
+  /**
+   * How often the extension polls AppConfig (when the layer is attached). The data API path polls every 15 s.
+   * @default Duration.seconds(15)
+   */
+  readonly extensionPollInterval?: Duration;
 }
 
 /** Thrown at synth when a release config is invalid; lists every problem with file, line, JSON path and fix. */
@@ -297,12 +318,30 @@ export class AiServiceConfig extends Construct {
   }
 
   /**
-   * Wires a function to this config: the environment variables it needs and read access. Deliberately no
-   * version label or content in the environment: a config change must not create a new function version,
-   * or a prompt-only change would also trigger a code deployment.
+   * Wires a function to this config: the environment variables the runtime (`lambda/runtime`) reads, read access,
+   * and optionally the AppConfig Lambda extension. Deliberately no version label or content in the environment:
+   * a config change must not create a new function version, or a prompt-only change would also trigger a code
+   * deployment.
    */
-  public bind(fn: lambda.Function): void {
+  public bind(fn: lambda.Function, options: BindOptions = {}): void {
+    const ttl = options.configTtl ?? Duration.seconds(5);
+    const poll = options.extensionPollInterval ?? Duration.seconds(15);
+    const ttlMs = ttl.toMilliseconds();
+    if (ttlMs < 1000 || ttlMs > 300_000 || ttlMs % 1000 !== 0) {
+      throw new Error(`configTtl must be whole seconds from 1 to 300, got ${ttl.toHumanString()}; it bounds how long a rolled-back config keeps being served`);
+    }
+    if (poll.toMilliseconds() < 15_000 || poll.toMilliseconds() % 1000 !== 0) {
+      throw new Error(`extensionPollInterval must be whole seconds, at least 15 (AppConfig's minimum poll interval), got ${poll.toHumanString()}`);
+    }
     for (const [k, v] of Object.entries(this.environmentVariables)) fn.addEnvironment(k, v);
+    fn.addEnvironment(RUNTIME_ENV.CONFIG_TTL_SECONDS, String(ttl.toSeconds()));
+    if (options.appConfigExtensionLayer) {
+      fn.addLayers(options.appConfigExtensionLayer);
+      // How often the extension polls AppConfig: with the TTL, the most a client lags a deployment or rollback.
+      fn.addEnvironment('AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS', String(poll.toSeconds()));
+    } else {
+      fn.addEnvironment(RUNTIME_ENV.USE_EXTENSION, 'false');
+    }
     this.grantRead(fn);
   }
 

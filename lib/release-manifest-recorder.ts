@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../lambda/shared/canonical-json';
-import type { ReleaseManifest } from '../lambda/shared/contract';
+import { RUNTIME_ENV, type ReleaseManifest } from '../lambda/shared/contract';
 import type { AiServiceConfig } from './ai-service-config';
 import { compactManifest, computeReleaseManifest } from './release-manifest';
 
@@ -60,6 +60,11 @@ export class ReleaseManifestRecorder extends Construct {
       description: `Release id of ${service}: one hash over code, prompt, model, retrieval, tools and output contract`,
       value: Lazy.string({ produce: () => this.manifest.releaseId }),
     });
+
+    // The runtime stamps this on every log line, so a log line names the same code hash as the manifest.
+    if (props.function instanceof lambda.Function) {
+      props.function.addEnvironment(RUNTIME_ENV.CODE_HASH, Lazy.string({ produce: () => this.manifest.components.code.label }));
+    }
 
     attachCustomSynthesis(this, {
       onSynthesize: (session) => {

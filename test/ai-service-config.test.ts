@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -336,5 +336,47 @@ describe('the shipped schema, as AppConfig will apply it', () => {
     const content = JSON.parse(releaseVersion(template).Properties.Content);
     expect(validate(content)).toBe(true);
     expect(validate({ ...content, extra: 1 })).toBe(false); // an unknown section is refused by AppConfig too
+  });
+});
+
+describe('bind: runtime wiring', () => {
+  function bound(options?: Parameters<AiServiceConfig['bind']>[1]) {
+    const stack = new Stack(testApp(), 'B');
+    const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
+    const fn = inlineFunction(stack);
+    svc.bind(fn, typeof options === 'function' ? (options as any)(stack) : options);
+    return Template.fromStack(stack).findResources('AWS::Lambda::Function');
+  }
+  const vars = (fns: Record<string, any>) => Object.values(fns)[0].Properties.Environment.Variables;
+  const layers = (fns: Record<string, any>) => Object.values(fns)[0].Properties.Layers;
+
+  test('without the extension layer the runtime uses the data API', () => {
+    const fns = bound();
+    expect(vars(fns)).toMatchObject({ AI_RELEASE_USE_EXTENSION: 'false', AI_RELEASE_CONFIG_TTL_SECONDS: '5' });
+    expect(layers(fns)).toBeUndefined();
+  });
+
+  test('with the extension layer: the layer and its poll interval', () => {
+    const fns = bound(((stack: Stack) => ({
+      appConfigExtensionLayer: lambda.LayerVersion.fromLayerVersionArn(stack, 'L', 'arn:aws:lambda:us-east-1:027255383542:layer:AWS-AppConfig-Extension-Arm64:1'),
+      configTtl: Duration.seconds(10),
+    })) as any);
+    expect(vars(fns)).toMatchObject({ AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS: '15', AI_RELEASE_CONFIG_TTL_SECONDS: '10' });
+    expect(vars(fns).AI_RELEASE_USE_EXTENSION).toBeUndefined();
+    expect(layers(fns)).toEqual(['arn:aws:lambda:us-east-1:027255383542:layer:AWS-AppConfig-Extension-Arm64:1']);
+  });
+
+  test.each([
+    [{ configTtl: Duration.millis(10) }, 'configTtl must be whole seconds from 1 to 300, got 10 millis'],
+    [{ configTtl: Duration.minutes(10) }, 'configTtl must be whole seconds from 1 to 300, got 10 minutes'],
+    [{ extensionPollInterval: Duration.seconds(5) }, 'extensionPollInterval must be whole seconds, at least 15'],
+  ])('bad bind options %#', (options, message) => {
+    expect(() => bound(options)).toThrow(message);
+  });
+
+  test('the recorder stamps the code hash the manifest names', () => {
+    const { template, manifest } = build();
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as any;
+    expect(fn.Properties.Environment.Variables.AI_RELEASE_CODE_HASH).toBe(manifest.components.code.label);
   });
 });

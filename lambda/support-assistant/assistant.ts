@@ -1,7 +1,8 @@
 /**
- * The example answering assistant, as pure logic behind ports: no AWS SDK import, so it is tested without mocks.
- * The runtime (issue: runtime) will wrap this with version stamping, metrics and failure records.
+ * The example answering assistant, as pure logic behind ports (retriever, model, tools): no AWS SDK import, so
+ * it is tested without mocks. `handler.ts` wires the real adapters and the release runtime.
  */
+import type { FallbackModelConfig, PromptConfig, RetrievalConfig, ToolConfig } from '../shared/contract';
 
 export interface Passage {
   readonly id: string;
@@ -14,91 +15,124 @@ export interface Retriever {
   retrieve(question: string, topK: number, minScore: number): Promise<readonly (Passage & { score: number })[]>;
 }
 
+/** A content block of a conversation turn, shaped like Bedrock Converse's. */
+export type Block =
+  | { readonly text: string }
+  | { readonly toolUse: { readonly toolUseId: string; readonly name: string; readonly input: unknown } }
+  | { readonly toolResult: { readonly toolUseId: string; readonly content: readonly { readonly json: unknown }[]; readonly status?: 'success' | 'error' } };
+
+export interface Turn {
+  readonly role: 'user' | 'assistant';
+  readonly content: readonly Block[];
+}
+
 export interface ModelRequest {
-  readonly modelId: string;
+  readonly model: FallbackModelConfig;
   readonly system?: string;
-  readonly prompt: string;
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly maxTokens?: number;
+  readonly messages: readonly Turn[];
   readonly guardrail?: { readonly id: string; readonly version: string };
+  readonly tools?: readonly ToolConfig[];
 }
 
 export interface ModelResponse {
-  readonly text: string;
+  readonly content: readonly Block[];
+  readonly stopReason: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
-  /** True when the guardrail intervened. */
-  readonly guardrailIntervened: boolean;
 }
 
 /** Calls a model. The Bedrock Converse adapter is the real one. */
 export interface ModelPort {
-  complete(request: ModelRequest): Promise<ModelResponse>;
+  converse(request: ModelRequest): Promise<ModelResponse>;
 }
 
-/** The parts of the release config the assistant uses. */
-export interface AssistantConfig {
-  readonly prompt: { readonly system?: string; readonly template: string };
-  readonly model: {
-    readonly modelId: string;
-    readonly parameters?: { temperature?: number; topP?: number; maxTokens?: number };
-    readonly fallback?: { modelId: string; parameters?: { temperature?: number; topP?: number; maxTokens?: number } };
-    readonly guardrail?: { id: string; version: string };
-  };
-  readonly retrieval?: { readonly topK: number; readonly minScore?: number };
-}
+/** Runs a tool the model asked for. */
+export type ToolExecutor = (name: string, input: unknown) => Promise<unknown>;
 
-export interface DegradeState {
-  readonly useFallbackModel: boolean;
-  readonly disableRetrieval: boolean;
-  readonly staticAnswer?: string;
+export interface AssistantInput {
+  readonly prompt: PromptConfig;
+  readonly model: FallbackModelConfig;
+  readonly guardrail?: { readonly id: string; readonly version: string };
+  readonly retrieval?: RetrievalConfig;
+  readonly tools?: readonly ToolConfig[];
+  readonly degrade: { readonly disableRetrieval: boolean; readonly disableTools: boolean; readonly staticAnswer?: string };
 }
 
 export interface AssistantAnswer {
   readonly answer: string;
   readonly citations: string[];
   readonly degraded: boolean;
-  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly modelId?: string };
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly modelId: string };
   readonly guardrailIntervened: boolean;
+  /** Self-assessed quality, 0..1. */
+  readonly quality: number;
 }
+
+/** Most model round trips one answer may take (tool calls included). */
+export const MAX_TURNS = 3;
 
 export async function answerQuestion(
   question: string,
-  config: AssistantConfig,
-  degrade: DegradeState,
-  ports: { retriever: Retriever; model: ModelPort },
+  a: AssistantInput,
+  ports: { retriever: Retriever; model: ModelPort; tools?: ToolExecutor },
 ): Promise<AssistantAnswer> {
-  if (degrade.staticAnswer !== undefined) {
-    return { answer: degrade.staticAnswer, citations: [], degraded: true, usage: { inputTokens: 0, outputTokens: 0 }, guardrailIntervened: false };
+  if (a.degrade.staticAnswer !== undefined) {
+    return { answer: a.degrade.staticAnswer, citations: [], degraded: true, usage: { inputTokens: 0, outputTokens: 0, modelId: 'none' }, guardrailIntervened: false, quality: 1 };
   }
-  const passages =
-    config.retrieval && !degrade.disableRetrieval
-      ? await ports.retriever.retrieve(question, config.retrieval.topK, config.retrieval.minScore ?? 0)
-      : [];
-  const prompt = fillTemplate(config.prompt.template, {
+  if (!a.prompt.template) throw new Error('this assistant needs an inline prompt.template; a bedrockPrompt reference is not supported by the example');
+  const passages = a.retrieval && !a.degrade.disableRetrieval ? await ports.retriever.retrieve(question, a.retrieval.topK, a.retrieval.minScore ?? 0) : [];
+  const text = fillTemplate(a.prompt.template, {
     question,
     passages: passages.map((p) => `[${p.id}] ${p.title}: ${p.text}`).join('\n') || '(no passages found)',
   });
-  const target = degrade.useFallbackModel && config.model.fallback ? config.model.fallback : config.model;
-  const response = await ports.model.complete({
-    modelId: target.modelId,
-    system: config.prompt.system,
-    prompt,
-    temperature: target.parameters?.temperature,
-    topP: target.parameters?.topP,
-    maxTokens: target.parameters?.maxTokens,
-    guardrail: config.model.guardrail,
-  });
+  const tools = a.tools && a.tools.length > 0 && !a.degrade.disableTools && ports.tools ? a.tools : undefined;
+
+  const messages: Turn[] = [...fewShot(a.prompt), { role: 'user', content: [{ text }] }];
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let response: ModelResponse | undefined;
+  for (let turn = 0; turn < MAX_TURNS; turn++) {
+    response = await ports.model.converse({ model: a.model, system: a.prompt.system, messages, guardrail: a.guardrail, tools });
+    inputTokens += response.inputTokens;
+    outputTokens += response.outputTokens;
+    const uses = response.content.flatMap((b) => ('toolUse' in b ? [b.toolUse] : []));
+    if (response.stopReason !== 'tool_use' || uses.length === 0 || !tools) break;
+    messages.push({ role: 'assistant', content: response.content });
+    const results: Block[] = [];
+    for (const use of uses) {
+      try {
+        results.push({ toolResult: { toolUseId: use.toolUseId, content: [{ json: await ports.tools!(use.name, use.input) }], status: 'success' } });
+      } catch (e) {
+        results.push({ toolResult: { toolUseId: use.toolUseId, content: [{ json: { error: (e as Error).message } }], status: 'error' } });
+      }
+    }
+    messages.push({ role: 'user', content: results });
+  }
+  const raw = (response?.content ?? []).flatMap((b) => ('text' in b ? [b.text] : [])).join('').trim();
   const known = new Set(passages.map((p) => p.id));
-  const cited = [...new Set([...response.text.matchAll(/\[(kb-[a-z0-9-]+)\]/g)].map((m) => m[1]))].filter((id) => known.has(id));
+  const mentioned = [...new Set([...raw.matchAll(/\[(kb-[a-z0-9-]+)\]/g)].map((m) => m[1]))];
+  const citations = mentioned.filter((id) => known.has(id));
+  const answer = raw.replace(/\s*\[(kb-[a-z0-9-]+)\]/g, '').trim();
   return {
-    answer: response.text.replace(/\s*\[(kb-[a-z0-9-]+)\]/g, '').trim(),
-    citations: cited,
-    degraded: degrade.useFallbackModel || degrade.disableRetrieval,
-    usage: { inputTokens: response.inputTokens, outputTokens: response.outputTokens, modelId: target.modelId },
-    guardrailIntervened: response.guardrailIntervened,
+    answer,
+    citations,
+    degraded: a.degrade.disableRetrieval || a.degrade.disableTools,
+    usage: { inputTokens, outputTokens, modelId: a.model.modelId },
+    guardrailIntervened: response?.stopReason === 'guardrail_intervened',
+    quality: scoreAnswer({ answer, citations: citations.length, unknownCitations: mentioned.length - citations.length, retrieved: passages.length }),
   };
+}
+
+/**
+ * The assistant's own quality score: an empty answer is worthless; an answer that cites nothing although passages
+ * were found, or cites passages that were never retrieved (made up), loses points.
+ */
+export function scoreAnswer(s: { answer: string; citations: number; unknownCitations: number; retrieved: number }): number {
+  if (s.answer === '') return 0;
+  let score = 0.5;
+  if (s.retrieved === 0 || s.citations > 0) score += 0.3;
+  if (s.unknownCitations === 0) score += 0.2;
+  return Math.round(score * 100) / 100;
 }
 
 /** Fills `{{name}}` placeholders; an unknown placeholder is an error, never silently left in a prompt. */
@@ -108,6 +142,13 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
     if (v === undefined) throw new Error(`prompt template uses {{${name}}} but no value was given for it`);
     return v;
   });
+}
+
+function fewShot(prompt: PromptConfig): Turn[] {
+  return (prompt.fewShot ?? []).flatMap((ex) => [
+    { role: 'user' as const, content: [{ text: ex.input }] },
+    { role: 'assistant' as const, content: [{ text: ex.output }] },
+  ]);
 }
 
 /** Keyword-overlap retriever over a small bundled knowledge base. */
