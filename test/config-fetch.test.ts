@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ConfigCache, ConfigUnavailableError, DataApiFetcher, ExtensionFetcher, FallbackFetcher, type ConfigFetcher } from '../lambda/runtime';
+import { ConfigCache, ConfigUnavailableError, ExtensionFetcher, FallbackFetcher, type ConfigFetcher } from '../lambda/runtime';
+import { DataApiFetcher } from '../lambda/runtime/data-api-fetcher';
 
 /** A loopback HTTP server standing in for the AppConfig Lambda extension. */
 async function fakeExtension(routes: Record<string, { status?: number; body: string; version?: string }>) {

@@ -134,7 +134,11 @@ test('the fallback-model switch reaches Bedrock', async () => {
 });
 
 test('no extension and no data API on a cold start: the degraded answer, never a crash', async () => {
-  // nothing listens on port 1, and the data API refuses
+  // nothing listens on port 1, and the data API refuses. The runtime loads the data API client lazily, from the
+  // registry current at that time, so mock that one too.
+  const acdTop = require('@aws-sdk/client-appconfigdata') as typeof AppConfigData;
+  const top = mockClient(acdTop.AppConfigDataClient);
+  top.on(acdTop.StartConfigurationSessionCommand).rejects(new Error('AccessDeniedException: not authorized'));
   const { handler, bedrock, ConverseCommand } = loadHandler(1, ({ appconfig, acd }) => appconfig.on(acd.StartConfigurationSessionCommand).rejects(new Error('AccessDeniedException: not authorized')));
   const io = silence();
   let out;
@@ -147,6 +151,7 @@ test('no extension and no data API on a cold start: the degraded answer, never a
   expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
   const record = io.lines().find((l) => l.type === 'ai-release.failure');
   expect(record.error.message).toContain('cannot read config profile rel: AccessDeniedException: not authorized');
+  top.restore();
 });
 
 test('a malformed request is answered before the AI path', async () => {

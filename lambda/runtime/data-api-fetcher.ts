@@ -1,6 +1,8 @@
 import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
 import type { ConfigFetcher, FetchedConfig } from './config-cache';
 
+export { AppConfigDataClient };
+
 /**
  * Reads configs with the AppConfig data API (StartConfigurationSession / GetLatestConfiguration): the fallback when
  * the extension is not attached. Keeps one session per profile, honours the poll interval AppConfig asks for, and

@@ -1,8 +1,6 @@
-import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { ENV, RUNTIME_ENV } from '../shared/contract';
 import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type TelemetryPort } from './ai-runtime';
 import { ConfigCache, type ConfigFetcher } from './config-cache';
-import { DataApiFetcher } from './data-api-fetcher';
 import { ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 import { PowertoolsTelemetry } from './powertools-telemetry';
 
@@ -11,7 +9,6 @@ export { ConfigCache, ConfigUnavailableError, type ConfigFetcher, type FetchedCo
 export { createRedactor, redact, type RedactionPattern } from './redact';
 export { PowertoolsTelemetry } from './powertools-telemetry';
 export { ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
-export { DataApiFetcher } from './data-api-fetcher';
 
 export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOptions<I, O>, 'config' | 'telemetry'>> {
   /** Where configs come from. @default the AppConfig extension, falling back to the data API */
@@ -53,7 +50,15 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
 }
 
 function defaultFetcher(env: NodeJS.ProcessEnv, application: string, environment: string): ConfigFetcher {
-  const dataApi = new DataApiFetcher(new AppConfigDataClient({}), application, environment);
+  // The SDK client is loaded on first use only: with the extension attached it is never needed, and loading it
+  // at module scope would add tens of milliseconds to every cold start.
+  let loaded: Promise<ConfigFetcher> | undefined;
+  const dataApi: ConfigFetcher = {
+    fetch: async (profile) => {
+      loaded ??= import('./data-api-fetcher').then((m) => new m.DataApiFetcher(new m.AppConfigDataClient({}), application, environment));
+      return (await loaded).fetch(profile);
+    },
+  };
   if (env[RUNTIME_ENV.USE_EXTENSION] === 'false') return dataApi;
   const port = Number(env[RUNTIME_ENV.EXTENSION_PORT] ?? 2772);
   return new FallbackFetcher(new ExtensionFetcher(application, environment, port), dataApi);
