@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AiServiceConfig, ReleaseConfigSource, ReleaseManifestRecorder } from '../lib';
+import { AiRelease, ReleaseConfigSource, TrafficShift } from '../lib';
 
 export interface ExampleStackProps extends StackProps {
   /** Where the assistant's release config lives. @default example/support-assistant/release-config */
@@ -15,18 +15,12 @@ export interface ExampleStackProps extends StackProps {
 
 /** The example: an answering assistant over a small knowledge base, released with cdk-ai-release. */
 export class ExampleStack extends Stack {
-  public readonly assistant: AiServiceConfig;
+  public readonly release: AiRelease;
   public readonly fn: nodejs.NodejsFunction;
-  public readonly manifest: ReleaseManifestRecorder;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
     super(scope, id, props);
     const root = path.join(__dirname, '..');
-
-    this.assistant = new AiServiceConfig(this, 'SupportAssistantConfig', {
-      serviceName: 'support-assistant',
-      source: ReleaseConfigSource.fromDirectory(props.configDir ?? path.join(root, 'example/support-assistant/release-config')),
-    });
 
     // Logs carry (redacted) questions and failure records: encrypt them with a key we control, keep them a year.
     const logKey = new kms.Key(this, 'LogKey', { enableKeyRotation: true, description: 'Encrypts the AI service logs' });
@@ -47,7 +41,6 @@ export class ExampleStack extends Stack {
         conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
       }),
     );
-    const logGroup = new logs.LogGroup(this, 'SupportAssistantLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: logKey });
 
     this.fn = new nodejs.NodejsFunction(this, 'SupportAssistant', {
       entry: path.join(root, 'lambda/support-assistant/handler.ts'),
@@ -57,19 +50,24 @@ export class ExampleStack extends Stack {
       timeout: Duration.seconds(30),
       description: 'Example AI service: answers support questions from a small knowledge base with Amazon Bedrock',
       loggingFormat: lambda.LoggingFormat.JSON,
-      logGroup,
+      logGroup: new logs.LogGroup(this, 'SupportAssistantLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: logKey }),
       bundling: { minify: true, sourceMap: false, target: 'node24', externalModules: ['@aws-sdk/*'] },
     });
+
     // The AppConfig Lambda extension layer ARN is per region and architecture: pass it with
     // `-c appConfigExtensionLayerArn=arn:aws:lambda:<region>:<account>:layer:AWS-AppConfig-Extension-Arm64:<n>`.
     // Without it the runtime reads configs through the AppConfig data API.
     const layerArn = this.node.tryGetContext('appConfigExtensionLayerArn') as string | undefined;
-    this.assistant.bind(this.fn, {
+
+    this.release = new AiRelease(this, 'SupportAssistantRelease', {
+      serviceName: 'support-assistant',
+      function: this.fn,
+      config: ReleaseConfigSource.fromDirectory(props.configDir ?? path.join(root, 'example/support-assistant/release-config')),
+      trafficShift: TrafficShift.CANARY_10_PERCENT_5_MINUTES,
+      owner: 'support-ai team',
+      onCall: 'support-ai-oncall (pager)',
       appConfigExtensionLayer: layerArn ? lambda.LayerVersion.fromLayerVersionArn(this, 'AppConfigExtension', layerArn) : undefined,
     });
-    this.assistant.grantInvokeModels(this.fn);
-
-    this.manifest = new ReleaseManifestRecorder(this, 'SupportAssistantManifest', { config: this.assistant, function: this.fn });
 
     acknowledgeExampleFindings(this);
   }

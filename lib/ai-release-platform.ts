@@ -1,5 +1,11 @@
-import { Names, Stack } from 'aws-cdk-lib';
+import { Names, Stack, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { ConfigRollout } from './config-rollout';
 
@@ -9,6 +15,11 @@ export interface AiReleasePlatformProps {
    * @default the stack name
    */
   readonly applicationName?: string;
+  /**
+   * Where release alarms and failed or stopped code deployments are announced.
+   * @default a KMS-encrypted, SSL-only topic created on first use
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 /**
@@ -32,6 +43,11 @@ export class AiReleasePlatform extends Construct {
   /** The AppConfig application id (a deploy-time token). */
   public readonly applicationId: string;
   private readonly strategies = new Map<string, appconfig.CfnDeploymentStrategy>();
+  private readonly props: AiReleasePlatformProps;
+  private _topic?: sns.ITopic;
+  private _codeDeployApp?: codedeploy.LambdaApplication;
+  private _codeDeployRole?: iam.Role;
+  private _monitorRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: AiReleasePlatformProps = {}) {
     super(scope, id);
@@ -45,6 +61,79 @@ export class AiReleasePlatform extends Construct {
       description: 'Release configs of the AI services in this stack (cdk-ai-release)',
     });
     this.applicationId = this.application.ref;
+    this.props = props;
+  }
+
+  /** The topic release alarms and deployment failures go to. */
+  public get notificationTopic(): sns.ITopic {
+    if (this.props.notificationTopic) return this.props.notificationTopic;
+    if (!this._topic) {
+      const stack = Stack.of(this);
+      const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the AI release notifications topic' });
+      // CloudWatch alarms and EventBridge publish to the encrypted topic.
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+      );
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:CreateGrant'],
+          resources: ['*'],
+          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+        }),
+      );
+      this._topic = new sns.Topic(this, 'Notifications', { masterKey: key, enforceSSL: true, displayName: 'AI release alarms and deployments' });
+    }
+    return this._topic;
+  }
+
+  /** The CodeDeploy application every service's deployment group belongs to. */
+  public get codeDeployApplication(): codedeploy.LambdaApplication {
+    if (!this._codeDeployApp) {
+      this._codeDeployApp = new codedeploy.LambdaApplication(this, 'CodeDeploy');
+      // Failed and stopped code deployments are news: announce them on the topic.
+      new events.Rule(this, 'CodeDeployFailures', {
+        description: 'Failed or stopped AI service code deployments',
+        eventPattern: {
+          source: ['aws.codedeploy'],
+          detailType: ['CodeDeploy Deployment State-change Notification'],
+          detail: { application: [this._codeDeployApp.applicationName], state: ['FAILURE', 'STOP'] },
+        },
+        targets: [new targets.SnsTopic(this.notificationTopic)],
+      });
+    }
+    return this._codeDeployApp;
+  }
+
+  /** One CodeDeploy service role for every deployment group of the stack (one fewer resource per service). */
+  public get codeDeployRole(): iam.Role {
+    if (!this._codeDeployRole) {
+      this._codeDeployRole = new iam.Role(this, 'CodeDeployRole', {
+        assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSCodeDeployRoleForLambdaLimited')],
+        description: 'Lets CodeDeploy shift traffic on the AI services live aliases',
+      });
+      Validations.of(this._codeDeployRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+        reason: "AWSCodeDeployRoleForLambdaLimited is AWS's maintained minimum for CodeDeploy on Lambda (alias updates, alarm reads, hook invocation of functions it is granted).",
+      });
+    }
+    return this._codeDeployRole;
+  }
+
+  /** One role AppConfig assumes to read the alarms that roll configs back; each alarm is added by ARN. */
+  public get monitorRole(): iam.Role {
+    this._monitorRole ??= new iam.Role(this, 'AppConfigMonitorRole', {
+      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+      description: 'Lets AppConfig read the alarms that roll AI service configs back',
+    });
+    return this._monitorRole;
   }
 
   /** The deployment strategy for a rollout, one per distinct rollout in the stack. */

@@ -133,7 +133,6 @@ export class AiServiceConfig extends Construct {
   public readonly degradeDeployment: appconfig.CfnDeployment;
 
   private readonly monitors: cloudwatch.IAlarm[] = [];
-  private monitorRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: AiServiceConfigProps) {
     super(scope, id);
@@ -354,17 +353,13 @@ export class AiServiceConfig extends Construct {
       throw new Error(`service "${this.serviceName}" already has ${MAX_MONITORS} AppConfig monitors, AppConfig's limit per environment; combine alarms into one composite alarm and add that`);
     }
     this.monitors.push(alarm);
-    this.monitorRole ??= new iam.Role(this, 'MonitorRole', {
-      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
-      description: `Lets AppConfig read the alarms that roll back ${this.serviceName}'s config`,
-    });
     // Scoped to the alarms themselves; statements with the same action are merged by CDK.
-    this.monitorRole.addToPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarm.alarmArn] }));
+    this.platform.monitorRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarm.alarmArn] }));
   }
 
   private renderMonitors(): appconfig.CfnEnvironment.MonitorProperty[] | undefined {
     if (this.monitors.length === 0) return undefined;
-    return this.monitors.map((a) => ({ alarmArn: a.alarmArn, alarmRoleArn: this.monitorRole!.roleArn }));
+    return this.monitors.map((a) => ({ alarmArn: a.alarmArn, alarmRoleArn: this.platform.monitorRole.roleArn }));
   }
 
   private configurationArn(profile: appconfig.CfnConfigurationProfile): string {

@@ -8,3 +8,10 @@ export { RELEASE_CONFIG_SCHEMA, validateReleaseConfig } from './private/validate
 export type { ConfigProblem } from './private/config-problem';
 export { DEGRADE_FLAGS, ENV, CONFIG_SECTIONS } from '../lambda/shared/contract';
 export type { ReleaseManifest, ManifestComponent, ReleaseConfigMeta } from '../lambda/shared/contract';
+export * from './ai-release';
+export * from './traffic-shift';
+export * from './release-alarms';
+export * from './release-policy';
+export * from './worst-case';
+export { renderCanaryCard } from './canary-card';
+export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';

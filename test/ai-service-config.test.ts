@@ -212,7 +212,7 @@ describe('monitors', () => {
     const t = Template.fromStack(stack);
     const env = onlyOne(t, 'AWS::AppConfig::Environment');
     expect(env.Properties.Monitors).toHaveLength(2);
-    expect(env.Properties.Monitors[0].AlarmRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/AMonitorRole/), 'Arn'] });
+    expect(env.Properties.Monitors[0].AlarmRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/AiReleasePlatformAppConfigMonitorRole/), 'Arn'] });
     const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement as any[];
     expect(statements.every((st) => st.Action === 'cloudwatch:DescribeAlarms')).toBe(true);
     const resources = statements.flatMap((st) => [st.Resource].flat()).map((r) => r['Fn::GetAtt'][0]);

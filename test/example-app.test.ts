@@ -31,7 +31,7 @@ describe('example app', () => {
     expect(manifest.components.tools.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.components.outputContract.label).toBe('1');
     expect(manifest.components.code.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(manifest.configLabel).toBe(stack.assistant.versionLabel);
+    expect(manifest.configLabel).toBe(stack.release.config.versionLabel);
   });
 
   test('the service function reads its config and may call Bedrock', () => {

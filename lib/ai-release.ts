@@ -1,0 +1,216 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, attachCustomSynthesis, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { DEGRADE_FLAGS, DIMENSION, METRIC, METRIC_NAMESPACE, type ModelConfig, type OutputContractConfig } from '../lambda/shared/contract';
+import { AiReleasePlatform } from './ai-release-platform';
+import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
+import { renderCanaryCard } from './canary-card';
+import { ConfigRollout } from './config-rollout';
+import { ReleaseAlarms, type ReleaseAlarmOptions } from './release-alarms';
+import type { ReleaseConfigSource } from './release-config-source';
+import { ReleaseManifestRecorder } from './release-manifest-recorder';
+import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type PolicyWaiver, type ReleaseFacts, type ReleasePolicyRule } from './release-policy';
+import { TrafficShift } from './traffic-shift';
+import { formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
+
+export interface AiReleaseProps {
+  /** The service's name: lower-case letters, digits and dashes, at most 40 characters. */
+  readonly serviceName: string;
+  /** The service's function. Callers invoke its `live` alias (`release.alias`). */
+  readonly function: lambda.Function;
+  /** The release config: prompt, model, retrieval, tools, output contract. */
+  readonly config: ReleaseConfigSource;
+  /**
+   * How a new code version takes traffic.
+   * @default TrafficShift.CANARY_10_PERCENT_5_MINUTES
+   */
+  readonly trafficShift?: TrafficShift;
+  /**
+   * How a new config version reaches clients.
+   * @default ConfigRollout.DEFAULT
+   */
+  readonly configRollout?: ConfigRollout;
+  /** @default every degrade switch off */
+  readonly degrade?: DegradeFlagState;
+  /** Thresholds and windows of the release alarms. @default see ReleaseAlarmOptions */
+  readonly alarms?: ReleaseAlarmOptions;
+  /**
+   * The longest acceptable worst case from a fault's first bad request to rollback start. Synth fails above it.
+   * @default Duration.minutes(10)
+   */
+  readonly rollbackBudget?: Duration;
+  /** Delays the worst case assumes. @default DEFAULT_TIMING */
+  readonly timing?: TimingAssumptions;
+  /** Who owns the service (on the strategy card). @default none */
+  readonly owner?: string;
+  /** Who is paged (on the strategy card). @default none */
+  readonly onCall?: string;
+  /** Release policy rules. @default DEFAULT_POLICY_RULES */
+  readonly policyRules?: readonly ReleasePolicyRule[];
+  /** Rules set aside for this service, each with a written reason. @default none */
+  readonly policyWaivers?: readonly PolicyWaiver[];
+  /** The AppConfig Lambda extension layer for the function's region and architecture. @default none (data API) */
+  readonly appConfigExtensionLayer?: lambda.ILayerVersion;
+  /** Let the function call Bedrock models and guardrails (see AiServiceConfig.grantInvokeModels). @default true */
+  readonly grantBedrock?: boolean;
+  /** @default AiReleasePlatform.of(this) */
+  readonly platform?: AiReleasePlatform;
+}
+
+/**
+ * One AI service, released under control: versioned config (AppConfig), a canaried `live` alias (CodeDeploy), release
+ * alarms on the runtime's high-resolution metrics, automatic rollback on both planes, a dashboard, the release
+ * manifest and the canary strategy card — with the worst case from a bad request to rollback computed at synth and
+ * held to the rollback budget.
+ */
+export class AiRelease extends Construct {
+  public readonly serviceName: string;
+  public readonly config: AiServiceConfig;
+  public readonly alias: lambda.Alias;
+  public readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+  public readonly alarms: ReleaseAlarms;
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly manifest: ReleaseManifestRecorder;
+  public readonly trafficShift: TrafficShift;
+  public readonly worstCase: { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase };
+  public readonly facts: ReleaseFacts;
+  public readonly policy: PolicyResult;
+  /** File name of the strategy card in the cloud assembly. */
+  public readonly cardFileName: string;
+
+  constructor(scope: Construct, id: string, props: AiReleaseProps) {
+    super(scope, id);
+    const platform = props.platform ?? AiReleasePlatform.of(this);
+    const stack = Stack.of(this);
+    this.serviceName = props.serviceName;
+    this.trafficShift = props.trafficShift ?? TrafficShift.CANARY_10_PERCENT_5_MINUTES;
+    const budget = props.rollbackBudget ?? Duration.minutes(10);
+    const budgetSeconds = budget.toSeconds({ integral: false });
+    if (budgetSeconds < 30 || budgetSeconds > 3600) {
+      throw new Error(`rollbackBudget must be between 30 seconds and 1 hour, got ${budget.toHumanString()}; the seed's promise is 10 minutes`);
+    }
+
+    this.config = new AiServiceConfig(this, 'Config', {
+      serviceName: props.serviceName,
+      source: props.config,
+      platform,
+      rollout: props.configRollout,
+      degrade: props.degrade,
+    });
+    this.config.bind(props.function, { appConfigExtensionLayer: props.appConfigExtensionLayer });
+    if (props.grantBedrock ?? true) this.config.grantInvokeModels(props.function);
+
+    // Code plane: callers use `live`; CodeDeploy moves it between versions.
+    const version = props.function.currentVersion;
+    this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version, description: `${props.serviceName}: the version callers get; CodeDeploy shifts it` });
+
+    const model = this.config.config.model as ModelConfig;
+    const contract = this.config.config.outputContract as OutputContractConfig;
+    this.alarms = new ReleaseAlarms(this, 'Alarms', {
+      serviceName: props.serviceName,
+      version: version.version,
+      configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
+      runbookHint: `dashboard ${stack.stackName}-${props.serviceName}`,
+      ...props.alarms,
+    });
+    const codeAlarms = this.alarms.byPlane('code');
+    if (codeAlarms.length > 10) throw new Error(`CodeDeploy takes at most 10 alarms per deployment group, got ${codeAlarms.length}`);
+
+    this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+      application: platform.codeDeployApplication,
+      alias: this.alias,
+      deploymentConfig: this.trafficShift.bind(platform),
+      alarms: codeAlarms.map((a) => a.alarm),
+      role: platform.codeDeployRole,
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+
+    // Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor.
+    this.config.addMonitor(this.alarms.configComposite);
+    this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
+
+    this.worstCase = {
+      code: planeWorstCase('code', codeAlarms.map((a) => a.timing), props.timing),
+      config: planeWorstCase('config', this.alarms.byPlane('config').map((a) => a.timing), props.timing),
+    };
+
+    const rollout = this.config.rollout;
+    this.facts = {
+      serviceName: props.serviceName,
+      owner: props.owner,
+      onCall: props.onCall,
+      code: { describe: this.trafficShift.describe(), firstStepPercent: this.trafficShift.firstStepPercent, steps: this.trafficShift.steps },
+      config: { describe: rollout.describe(), firstStepPercent: rollout.steps[0], steps: rollout.steps, stepIntervalSeconds: rollout.stepIntervalSeconds, finalBakeMinutes: rollout.finalBakeMinutes },
+      alarms: this.alarms.alarms.map((a) => ({ kind: a.kind, plane: a.plane, name: a.alarm.node.id, watches: a.watches, comparison: a.comparison, threshold: a.threshold, unit: a.unit })),
+      alarmWindow: { ...pick(codeAlarms[0].timing), minInvocations: this.alarms.minInvocations },
+      worstCase: this.worstCase,
+      rollbackBudgetSeconds: budgetSeconds,
+      degrade: { switches: Object.values(DEGRADE_FLAGS), application: platform.application.name, environment: props.serviceName, profile: `${props.serviceName}-degrade` },
+      waivers: props.policyWaivers ?? [],
+    };
+    this.policy = evaluatePolicy(this.facts, props.policyRules ?? DEFAULT_POLICY_RULES);
+    // Violations fail synth, with every message at once.
+    this.node.addValidation({ validate: () => this.policy.violations.map((v) => `release policy "${v.rule}" (service ${props.serviceName}): ${v.message}`) });
+    for (const w of this.policy.waived) Annotations.of(this).addWarningV2(`cdk-ai-release:waived-${w.rule}`, `release policy "${w.rule}" waived for ${props.serviceName}: ${w.reason}`);
+    Annotations.of(this).addInfo(
+      `${props.serviceName}: worst case from a first bad request to rollback start: code ${formatSeconds(this.worstCase.code.seconds)}, config ${formatSeconds(this.worstCase.config.seconds)} (budget ${formatSeconds(budgetSeconds)})`,
+    );
+
+    this.manifest = new ReleaseManifestRecorder(this, 'Manifest', {
+      config: this.config,
+      function: props.function,
+      facts: {
+        trafficShift: this.trafficShift.describe(),
+        worstCaseCodeSeconds: this.worstCase.code.seconds,
+        worstCaseConfigSeconds: this.worstCase.config.seconds,
+        rollbackBudgetSeconds: budgetSeconds,
+        ...(props.owner ? { owner: props.owner } : {}),
+      },
+    });
+
+    this.dashboard = this.buildDashboard(stack.stackName);
+
+    new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });
+
+    this.cardFileName = `${props.serviceName}.canary-card.md`;
+    attachCustomSynthesis(this, {
+      onSynthesize: (session) => fs.writeFileSync(path.join(session.outdir, this.cardFileName), renderCanaryCard(this.facts, this.policy)),
+    });
+  }
+
+  private buildDashboard(stackName: string): cloudwatch.Dashboard {
+    const service = this.serviceName;
+    const period = this.alarms.period;
+    const byVersion = (metric: string, stat: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${METRIC_NAMESPACE},${DIMENSION.SERVICE},${DIMENSION.VERSION}} ${DIMENSION.SERVICE}="${service}" MetricName="${metric}"', '${stat}', ${period.toSeconds()})`,
+        label,
+        period,
+      });
+    const threshold = (kind: string, plane: 'code' | 'config' = 'code') => {
+      const a = this.alarms.alarms.find((x) => x.kind === kind && x.plane === plane);
+      return a ? [{ value: a.threshold, label: `alarm ${a.comparison} ${a.threshold}${a.unit}` }] : [];
+    };
+    const graph = (title: string, metric: string, stat: string, annotations: cloudwatch.HorizontalAnnotation[] = []) =>
+      new cloudwatch.GraphWidget({ title: `${title} by version`, left: [byVersion(metric, stat, `${metric} `)], leftAnnotations: annotations, width: 8, height: 6 });
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${stackName}-${service}`.slice(0, 255),
+      widgets: [
+        [new cloudwatch.AlarmStatusWidget({ title: `${service} release alarms`, alarms: [this.alarms.anyComposite, this.alarms.configComposite, ...this.alarms.alarms.map((a) => a.alarm)], width: 24, height: 4 })],
+        [graph('Invocations', METRIC.INVOCATIONS, 'Sum'), graph('Errors', METRIC.ERRORS, 'Sum'), graph('p99 latency (ms)', METRIC.LATENCY, 'p99', threshold('p99-latency'))],
+        [graph('Cost (USD)', METRIC.COST_USD, 'Sum'), graph('Quality score', METRIC.QUALITY_SCORE, 'Average', threshold('quality')), graph('Degraded answers', METRIC.DEGRADED, 'Sum')],
+        [graph('Safety violations', METRIC.SAFETY_VIOLATIONS, 'Sum'), graph('Contract violations', METRIC.CONTRACT_VIOLATIONS, 'Sum'), graph('Output tokens', METRIC.OUTPUT_TOKENS, 'Sum')],
+        this.alarms.byPlane('config').map((a) => new cloudwatch.AlarmWidget({ title: `service ${a.watches}`, alarm: a.alarm, width: 4, height: 6 })),
+      ],
+    });
+  }
+}
+
+function pick(t: { periodSeconds: number; datapointsToAlarm: number; evaluationPeriods: number }) {
+  return { periodSeconds: t.periodSeconds, datapointsToAlarm: t.datapointsToAlarm, evaluationPeriods: t.evaluationPeriods };
+}

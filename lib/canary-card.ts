@@ -1,0 +1,62 @@
+import type { PolicyResult, ReleaseFacts } from './release-policy';
+import { formatSeconds } from './worst-case';
+
+/**
+ * The canary strategy card of one release, as Markdown. Rendered from the same facts the resources were built
+ * from, so it cannot disagree with them.
+ */
+export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string {
+  const lines: string[] = [];
+  const cmp = (c: '>' | '<') => (c === '>' ? '>' : '<');
+  lines.push(`# Canary strategy card — ${f.serviceName}`, '');
+  lines.push(`- Owner: ${f.owner ?? '(not set: pass owner)'}`);
+  lines.push(`- On-call: ${f.onCall ?? '(not set: pass onCall)'}`);
+  lines.push(`- Rollback budget: ${formatSeconds(f.rollbackBudgetSeconds)}; computed worst case: code ${formatSeconds(f.worstCase.code.seconds)}, config ${formatSeconds(f.worstCase.config.seconds)}`, '');
+
+  lines.push('## Traffic steps', '');
+  lines.push(`**Code** (CodeDeploy, \`live\` alias): ${f.code.describe}.`, '');
+  lines.push('| minute | traffic on the new version |', '|---|---|');
+  for (const [minute, pct] of f.code.steps) lines.push(`| ${minute} | ${pct} % |`);
+  lines.push('');
+  lines.push(`**Config** (AppConfig, prompt/model/retrieval/tools/output contract as one version): ${f.config.describe}.`, '');
+  lines.push('| step | clients on the new config |', '|---|---|');
+  f.config.steps.forEach((pct, i) => lines.push(`| ${Math.round(i * f.config.stepIntervalSeconds)} s | ${pct} % |`));
+  lines.push(`| then | bake ${f.config.finalBakeMinutes} min, monitors still armed |`, '');
+
+  lines.push('## Watched metrics', '');
+  const w = f.alarmWindow;
+  lines.push(`Every alarm: ${w.periodSeconds}-second periods, ${w.datapointsToAlarm} of ${w.evaluationPeriods} breaching, quiet below ${w.minInvocations} invocations per period, missing data never breaches.`, '');
+  lines.push('| plane | watches | alarms when | alarm |', '|---|---|---|---|');
+  for (const a of f.alarms) lines.push(`| ${a.plane} | ${a.watches} | ${cmp(a.comparison)} ${a.threshold}${a.unit} | \`${a.name}\` |`);
+  lines.push('');
+
+  lines.push('## Rollback conditions', '');
+  lines.push('- **Code:** any code-plane alarm in ALARM during a CodeDeploy deployment, a failed deployment, or a stopped one rolls the `live` alias back to the previous version.');
+  lines.push('- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.', '');
+
+  lines.push('## Degrade conditions', '');
+  lines.push(`Switches (feature flags, deployed all at once): ${f.degrade.switches.map((s) => `\`${s}\``).join(', ')}.`);
+  lines.push('Flip one when a rollback is not enough or not possible: the previous version is also bad, the model provider is down, or cost runs away. Deploy a new version of the degrade profile with the instant strategy:', '');
+  lines.push('```sh');
+  lines.push(`# application ${f.degrade.application}, environment ${f.degrade.environment}, profile ${f.degrade.profile}`);
+  lines.push('aws appconfig create-hosted-configuration-version ... # the flags document with the switch enabled');
+  lines.push('aws appconfig start-deployment --deployment-strategy-id <instant strategy> ...');
+  lines.push('```', '');
+
+  lines.push('## Worst case, computed', '');
+  lines.push('From the first bad request to rollback start, per alarm: (datapoints to alarm + 1) × period, plus metric ingestion, alarm evaluation cadence and the deployment service\'s reaction (the last two are assumptions, not AWS guarantees).', '');
+  for (const plane of ['code', 'config'] as const) {
+    const wc = f.worstCase[plane];
+    lines.push(`**${plane}**: ${formatSeconds(wc.seconds)} (slowest: \`${wc.slowestAlarm}\`)`, '');
+    lines.push('| alarm | datapoints | ingestion | evaluation | reaction | total |', '|---|---|---|---|---|---|');
+    for (const a of wc.alarms) lines.push(`| \`${a.name}\` | ${a.datapoints} s | ${a.ingestion} s | ${a.evaluation} s | ${a.reaction} s | ${formatSeconds(a.total)} |`);
+    lines.push('');
+  }
+
+  lines.push('## Release policy', '');
+  if (policy.violations.length === 0 && policy.waived.length === 0) lines.push('All rules pass.');
+  for (const v of policy.violations) lines.push(`- FAILS \`${v.rule}\`: ${v.message}`);
+  for (const w of policy.waived) lines.push(`- WAIVED \`${w.rule}\` (${w.messages.join('; ')}): ${w.reason}`);
+  lines.push('');
+  return lines.join('\n');
+}
