@@ -1,0 +1,195 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { AiRelease, ReleaseConfigSource, TrafficShift, type AiReleaseProps, type ReleasePolicyRule, DEFAULT_POLICY_RULES } from '../lib';
+import { inlineFunction, testApp, validConfig } from './helpers';
+
+function release(props: Partial<AiReleaseProps> = {}, outdir?: string) {
+  const app = testApp(outdir);
+  const stack = new Stack(app, 'Rel');
+  const fn = inlineFunction(stack);
+  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
+  return { app, stack, r, template: () => Template.fromStack(stack) };
+}
+
+describe('AiRelease template', () => {
+  const { r, template: t, stack } = release();
+  const template = t();
+  const resources = (type: string) => Object.entries(template.findResources(type));
+
+  test('the live alias is shifted by CodeDeploy (alias update policy)', () => {
+    template.hasResource('AWS::Lambda::Alias', {
+      Properties: { Name: 'live' },
+      UpdatePolicy: { CodeDeployLambdaAliasUpdate: { ApplicationName: Match.anyValue(), DeploymentGroupName: Match.anyValue() } },
+    });
+  });
+
+  test('the deployment group watches the 7 version alarms and rolls back on alarm, failure and stop', () => {
+    const [[, group]] = resources('AWS::CodeDeploy::DeploymentGroup') as [string, any][];
+    expect(group.Properties.AlarmConfiguration.Enabled).toBe(true);
+    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(7);
+    expect(group.Properties.AutoRollbackConfiguration).toEqual({ Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] });
+    expect(group.Properties.DeploymentConfigName).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
+  });
+
+  test('alarms: 10-second metric math with the invocation guard, 2 of 3, missing data not breaching', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => (a as any).Properties);
+    expect(alarms).toHaveLength(13);
+    for (const a of alarms) {
+      expect(a.TreatMissingData).toBe('notBreaching');
+      expect(a.EvaluationPeriods).toBe(3);
+      expect(a.DatapointsToAlarm).toBe(2);
+      const expr = a.Metrics.find((m: any) => m.Expression);
+      expect(expr.Expression).toMatch(/^IF\(/);
+      // the alarm's period is its metrics' period: 10 s, never CDK's 5-minute default
+      const stats = a.Metrics.filter((x: any) => x.MetricStat);
+      expect(stats.length).toBeGreaterThanOrEqual(2);
+      for (const m of stats) expect(m.MetricStat.Period).toBe(10);
+    }
+    const errorRate = alarms.find((a) => a.AlarmName.endsWith('version-error-rate'));
+    expect(errorRate.Metrics.find((m: any) => m.Expression).Expression).toBe('IF(inv >= 5, x / inv, 0)');
+    expect(errorRate.Threshold).toBe(0.05);
+    // the new version is a deploy-time token
+    const dims = errorRate.Metrics.find((m: any) => m.Id === 'inv').MetricStat.Metric.Dimensions;
+    expect(dims).toEqual([{ Name: 'Service', Value: 'assistant' }, { Name: 'Version', Value: { 'Fn::GetAtt': [expect.stringMatching(/CurrentVersion/), 'Version'] } }]);
+    const canary = alarms.find((a) => a.AlarmName.endsWith('canary-vs-stable'));
+    expect(canary.Metrics.find((m: any) => m.Expression).Expression).toBe('IF(vinv >= 5 AND (ainv - vinv) >= 5, verr / vinv - (aerr - verr) / (ainv - vinv), 0)');
+    const p99 = alarms.find((a) => a.AlarmName.endsWith('service-p99-latency'));
+    expect(p99.Metrics.find((m: any) => m.Id === 'lat').MetricStat.Stat).toBe('p99');
+    expect(p99.Metrics.find((m: any) => m.Id === 'lat').MetricStat.Metric.Dimensions).toEqual([{ Name: 'Service', Value: 'assistant' }]);
+    const quality = alarms.find((a) => a.AlarmName.endsWith('service-quality'));
+    expect(quality.ComparisonOperator).toBe('LessThanThreshold');
+  });
+
+  test('descriptions tell the on-call what happened and what to do', () => {
+    const errorRate = resources('AWS::CloudWatch::Alarm').map(([, a]) => (a as any).Properties).find((a) => a.AlarmName.endsWith('version-error-rate'));
+    expect(errorRate.AlarmDescription).toContain('assistant: the error rate of the new code version is above 0.05');
+    expect(errorRate.AlarmDescription).toContain('CodeDeploy rolls the live alias back');
+    expect(errorRate.AlarmDescription).toContain('type = "ai-release.failure" and kind = "error"');
+  });
+
+  test('AppConfig monitors the config composite alarm; the any-alarm composite notifies the encrypted topic', () => {
+    const [[, env]] = resources('AWS::AppConfig::Environment') as [string, any][];
+    expect(env.Properties.Monitors).toEqual([{ AlarmArn: { 'Fn::GetAtt': [expect.stringMatching(/ConfigRollback/), 'Arn'] }, AlarmRoleArn: expect.anything() }]);
+    const composites = resources('AWS::CloudWatch::CompositeAlarm').map(([, a]) => (a as any).Properties);
+    const any = composites.find((c) => c.AlarmName.endsWith('-release'));
+    expect(any.AlarmActions).toEqual([{ Ref: expect.stringMatching(/Notifications/) }]);
+    expect(JSON.stringify(any.AlarmRule).match(/ALARM\(/g)).toHaveLength(13);
+    const cfg = composites.find((c) => c.AlarmName.endsWith('config-rollback'));
+    expect(JSON.stringify(cfg.AlarmRule).match(/ALARM\(/g)).toHaveLength(6);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.codedeploy'], detail: { state: ['FAILURE', 'STOP'] } } });
+  });
+
+  test('a dashboard with every metric by version and the thresholds', () => {
+    const [[, dash]] = resources('AWS::CloudWatch::Dashboard') as [string, any][];
+    const body = JSON.stringify(dash.Properties.DashboardBody);
+    for (const m of ['Invocations', 'Errors', 'Latency', 'CostUsd', 'QualityScore', 'Degraded', 'SafetyViolations', 'ContractViolations']) {
+      expect(body).toContain(`MetricName=\\\\\\"${m}\\\\\\"`);
+    }
+    expect(body).toContain('{AiRelease,Service,Version}');
+    expect(body).toContain('alarm > 15000 ms');
+  });
+
+  test('the worst case is computed from the synthesized alarms and lands near a minute', () => {
+    expect(r.worstCase.code.seconds).toBe(80);
+    expect(r.worstCase.config.seconds).toBe(80);
+    Annotations.fromStack(stack).hasInfo('/Rel/Assistant', Match.stringLikeRegexp('worst case .* code 1 min 20 s, config 1 min 20 s'));
+    expect(r.manifest.manifest.facts).toMatchObject({ worstCaseCodeSeconds: 80, worstCaseConfigSeconds: 80, rollbackBudgetSeconds: 600 });
+  });
+});
+
+describe('the strategy card', () => {
+  test('is written beside the manifest, from the same facts', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'card-'));
+    const { app, r } = release({ owner: 'team-x', onCall: 'pager-x', trafficShift: TrafficShift.linear(20, Duration.minutes(2)) }, outdir);
+    app.synth();
+    const card = fs.readFileSync(path.join(outdir, 'assistant.canary-card.md'), 'utf8');
+    expect(card).toContain('# Canary strategy card — assistant');
+    expect(card).toContain('- Owner: team-x');
+    expect(card).toContain('- On-call: pager-x');
+    expect(card).toContain('linear +20 % every 2 min (100 % after 8 min)');
+    expect(card).toContain('| 8 | 100 % |');
+    expect(card).toContain('| code | error rate (Errors / Invocations) | > 0.05 | `Version-error-rate` |');
+    expect(card).toContain(`**code**: 1 min 20 s`);
+    expect(card).toContain('All rules pass.');
+    expect(r.cardFileName).toBe('assistant.canary-card.md');
+  });
+});
+
+describe('release policy at synth', () => {
+  const synthErrors = (props: Partial<AiReleaseProps>) => {
+    const { template } = release(props);
+    try {
+      template();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  };
+
+  test('all-at-once fails the first-step rule', () => {
+    expect(synthErrors({ trafficShift: TrafficShift.ALL_AT_ONCE })).toContain('release policy "first-step-at-most-50" (service assistant): the code traffic shift starts at 100 %');
+  });
+
+  test('a waiver with a reason lets it pass, and shows on the card', () => {
+    const { r, template } = release({ trafficShift: TrafficShift.ALL_AT_ONCE, policyWaivers: [{ rule: 'first-step-at-most-50', reason: 'internal batch tool, no live users, replayed nightly' }] });
+    expect(() => template()).not.toThrow();
+    expect(r.policy.waived.map((w) => w.rule)).toEqual(['first-step-at-most-50']);
+  });
+
+  test.each([
+    [[{ rule: 'first-step-at-most-50', reason: 'because' }], 'needs a written reason of at least 20 characters'],
+    [[{ rule: 'first-stp', reason: 'a long enough reason for this' }], 'waiver for unknown rule "first-stp"'],
+    [[{ rule: 'rollback-within-budget', reason: 'a long enough reason for this' }], 'rule "rollback-within-budget" cannot be waived'],
+  ])('bad waivers fail synth %#', (waivers, message) => {
+    expect(synthErrors({ policyWaivers: waivers })).toContain(message);
+  });
+
+  test('a worst case over the budget fails synth with the fix', () => {
+    const msg = synthErrors({ alarms: { period: Duration.minutes(5), datapointsToAlarm: 3, evaluationPeriods: 3 } });
+    expect(msg).toContain('release policy "rollback-within-budget"');
+    expect(msg).toContain("the code plane's worst case is 21 min 40 s");
+    expect(msg).toContain('over the rollback budget of 10 min');
+    expect(msg).toContain('shorten alarms.period or alarms.datapointsToAlarm, or raise rollbackBudget');
+  });
+
+  test('a tighter budget is enforced too', () => {
+    expect(synthErrors({ rollbackBudget: Duration.seconds(60) })).toContain("worst case is 1 min 20 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min");
+  });
+
+  test('custom rules slot in', () => {
+    const mustHaveOwner: ReleasePolicyRule = { id: 'owner-set', description: 'an owner is named', check: (f) => (f.owner ? [] : ['no owner named; pass owner']) };
+    expect(synthErrors({ policyRules: [...DEFAULT_POLICY_RULES, mustHaveOwner] })).toContain('release policy "owner-set" (service assistant): no owner named; pass owner');
+    expect(synthErrors({ policyRules: [...DEFAULT_POLICY_RULES, mustHaveOwner], owner: 'me' })).toBe('');
+  });
+});
+
+describe('bad props fail synth with a clear message', () => {
+  const cases: [string, () => unknown, string][] = [
+    ['canary percent 0', () => TrafficShift.canary(0, Duration.minutes(5)), 'percent must be a whole number from 1 to 99, got 0'],
+    ['canary percent 100', () => TrafficShift.canary(100, Duration.minutes(5)), 'got 100'],
+    ['fractional percent', () => TrafficShift.linear(12.5, Duration.minutes(5)), 'got 12.5'],
+    ['interval in seconds', () => TrafficShift.canary(10, Duration.seconds(90)), 'interval must be whole minutes'],
+    ['zero interval', () => TrafficShift.linear(10, Duration.minutes(0)), 'interval must be at least 1 minute'],
+    ['over 48 hours', () => TrafficShift.linear(1, Duration.minutes(30)), "takes 2970 minutes in all, over CodeDeploy's 48 hours"],
+    ['period 20 s', () => release({ alarms: { period: Duration.seconds(20) } }), 'alarms.period must be 10 s, 30 s or a whole number of minutes, got 20 seconds'],
+    ['period 90 s', () => release({ alarms: { period: Duration.seconds(90) } }), 'got 1 minute 30 seconds'],
+    ['datapoints 0', () => release({ alarms: { datapointsToAlarm: 0 } }), 'alarms.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (3), got 0'],
+    ['datapoints > periods', () => release({ alarms: { datapointsToAlarm: 4, evaluationPeriods: 3 } }), 'got 4'],
+    ['evaluation periods 0', () => release({ alarms: { evaluationPeriods: 0 } }), 'alarms.evaluationPeriods must be a whole number from 1 to 100, got 0'],
+    ['min invocations 0', () => release({ alarms: { minInvocations: 0 } }), 'alarms.minInvocations must be a whole number >= 1, got 0'],
+    ['error rate as a percent', () => release({ alarms: { maxErrorRate: 5 } }), 'alarms.maxErrorRate must be a fraction from 0 to 1 (0.05 = 5 %), got 5'],
+    ['negative latency', () => release({ alarms: { maxP99LatencyMs: -1 } }), 'alarms.maxP99LatencyMs must be a positive number, got -1'],
+    ['quality above 1', () => release({ alarms: { minQualityScore: 1.2 } }), 'alarms.minQualityScore must be a fraction from 0 to 1'],
+    ['zero cost cap', () => release({ alarms: { maxCostPerRequestUsd: 0 } }), 'alarms.maxCostPerRequestUsd must be a positive number, got 0'],
+    ['budget too small', () => release({ rollbackBudget: Duration.seconds(10) }), 'rollbackBudget must be between 30 seconds and 1 hour, got 10 seconds'],
+    ['budget too large', () => release({ rollbackBudget: Duration.hours(2) }), 'got 2 hours'],
+    ['bad service name', () => release({ serviceName: 'Assistant!' }), 'serviceName "Assistant!" is invalid'],
+  ];
+  test('there are at least 15 cases', () => expect(cases.length).toBeGreaterThanOrEqual(15));
+  test.each(cases)('%s', (_name, make, message) => expect(make).toThrow(message));
+});
