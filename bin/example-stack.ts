@@ -66,6 +66,8 @@ export class ExampleStack extends Stack {
       trafficShift: TrafficShift.CANARY_10_PERCENT_5_MINUTES,
       owner: 'support-ai team',
       onCall: 'support-ai-oncall (pager)',
+      // Graded degradation: a cost spike switches the assistant to its cheaper fallback model.
+      costGuard: {},
       appConfigExtensionLayer: layerArn ? lambda.LayerVersion.fromLayerVersionArn(this, 'AppConfigExtension', layerArn) : undefined,
     });
 

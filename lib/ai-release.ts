@@ -1,12 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, attachCustomSynthesis, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { DEGRADE_FLAGS, DIMENSION, METRIC, METRIC_NAMESPACE, type ModelConfig, type OutputContractConfig } from '../lambda/shared/contract';
+import { COST_GUARD_ENV, DEGRADE_FLAGS, DIMENSION, METRIC, METRIC_NAMESPACE, type ModelConfig, type OutputContractConfig } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
@@ -60,6 +62,20 @@ export interface AiReleaseProps {
   readonly grantBedrock?: boolean;
   /** @default AiReleasePlatform.of(this) */
   readonly platform?: AiReleasePlatform;
+  /**
+   * Graded degradation: a cost-guard alarm on the service's cost per request triggers a small function that deploys
+   * the degrade flags with `useFallbackModel` on (AppConfig StartDeployment, instant strategy). Needs `model.fallback`.
+   * @default off
+   */
+  readonly costGuard?: CostGuardOptions;
+}
+
+export interface CostGuardOptions {
+  /**
+   * Cost per request (USD, service-wide) above which the guard switches to the fallback model.
+   * @default the service cost-per-request alarm's threshold
+   */
+  readonly maxCostPerRequestUsd?: number;
 }
 
 /**
@@ -82,6 +98,8 @@ export class AiRelease extends Construct {
   public readonly policy: PolicyResult;
   /** File name of the strategy card in the cloud assembly. */
   public readonly cardFileName: string;
+  /** The cost guard function and its alarm, when `costGuard` is set. */
+  public readonly costGuard?: { readonly function: lambda.Function; readonly alarm: cloudwatch.Alarm };
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
@@ -134,6 +152,8 @@ export class AiRelease extends Construct {
     this.config.addMonitor(this.alarms.configComposite);
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
+    if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard);
+
     this.worstCase = {
       code: planeWorstCase('code', codeAlarms.map((a) => a.timing), props.timing),
       config: planeWorstCase('config', this.alarms.byPlane('config').map((a) => a.timing), props.timing),
@@ -181,6 +201,77 @@ export class AiRelease extends Construct {
     attachCustomSynthesis(this, {
       onSynthesize: (session) => fs.writeFileSync(path.join(session.outdir, this.cardFileName), renderCanaryCard(this.facts, this.policy)),
     });
+  }
+
+  private buildCostGuard(platform: AiReleasePlatform, stack: Stack, options: CostGuardOptions) {
+    if (!(this.config.config.model as ModelConfig).fallback) {
+      throw new Error(`costGuard needs a fallback model: add model.fallback to the release config of ${this.serviceName}, or remove costGuard`);
+    }
+    const cost = this.alarms.alarms.find((a) => a.plane === 'config' && a.kind === 'cost-per-request')!;
+    const threshold = options.maxCostPerRequestUsd ?? cost.threshold;
+    if (!Number.isFinite(threshold) || threshold <= 0) throw new Error(`costGuard.maxCostPerRequestUsd must be a positive number, got ${threshold}`);
+    const instant = platform.strategyFor(ConfigRollout.INSTANT);
+    const fn = new nodejs.NodejsFunction(this, 'CostGuard', {
+      entry: path.join(__dirname, '../lambda/cost-guard/handler.ts'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: Duration.seconds(30),
+      description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
+      environment: {
+        [COST_GUARD_ENV.APPLICATION]: platform.applicationId,
+        [COST_GUARD_ENV.ENVIRONMENT]: this.config.environmentId,
+        [COST_GUARD_ENV.PROFILE]: this.config.degradeProfile.ref,
+        [COST_GUARD_ENV.STRATEGY]: instant.ref,
+      },
+      bundling: { minify: true, target: 'node24', externalModules: ['@aws-sdk/*'] },
+    });
+    const appArn = (resourceName: string) => stack.formatArn({ service: 'appconfig', resource: 'application', resourceName: `${platform.applicationId}/${resourceName}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const profileArn = appArn(`configurationprofile/${this.config.degradeProfile.ref}`);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['appconfig:ListHostedConfigurationVersions', 'appconfig:GetHostedConfigurationVersion', 'appconfig:CreateHostedConfigurationVersion'],
+        resources: [profileArn, `${profileArn}/hostedconfigurationversion/*`],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['appconfig:StartDeployment'],
+        resources: [
+          appArn(`environment/${this.config.environmentId}`),
+          profileArn,
+          stack.formatArn({ service: 'appconfig', resource: 'deploymentstrategy', resourceName: instant.ref, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        ],
+      }),
+    );
+    Validations.of(fn).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
+        reason: 'Version numbers of the degrade profile are assigned by AppConfig; the wildcard is limited to versions of this one profile.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "AWSLambdaBasicExecutionRole only lets the cost guard write its own logs; it is AWS's maintained minimum for Lambda.",
+      },
+      {
+        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        reason: 'The cost guard calls only the AppConfig API, over TLS with IAM auth; it holds no data and needs no network isolation.',
+      },
+    );
+    // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
+    // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
+    const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
+      alarmName: `${stack.stackName}-${this.serviceName}-cost-guard`.slice(0, 255),
+      alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
+      metric: cost.alarm.metric,
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: cost.timing.evaluationPeriods,
+      datapointsToAlarm: cost.timing.datapointsToAlarm,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.LambdaAction(fn));
+    alarm.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
+    return { function: fn, alarm };
   }
 
   private buildDashboard(stackName: string): cloudwatch.Dashboard {

@@ -8,8 +8,12 @@ import * as path from 'node:path';
 test('npx cdk synth synthesizes the example app offline and writes the manifest', () => {
   const root = path.join(__dirname, '..');
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-cli-'));
-  const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_VALIDATION: 'false' };
+  // With CloudFormation validation on (the jest setup turns it off for unit tests): it catches what unit tests
+  // cannot, such as dependency cycles between resources.
+  const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_VALIDATION: 'true' };
   execFileSync(path.join(root, 'node_modules/.bin/cdk'), ['synth', '--no-notices', '--quiet', '--output', outdir], { cwd: root, env, stdio: 'pipe', timeout: 120_000 });
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+  expect(report.pluginReports.flatMap((p: { violations: unknown[] }) => p.violations)).toEqual([]);
   const template = JSON.parse(fs.readFileSync(path.join(outdir, 'AiReleaseExample.template.json'), 'utf8'));
   const types = Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
   expect(types.filter((t) => t === 'AWS::AppConfig::Deployment')).toHaveLength(2);

@@ -117,6 +117,14 @@ export const METRIC_UNIT: Readonly<Record<MetricName, 'Count' | 'Milliseconds' |
   Degraded: 'Count',
 };
 
+/** Environment of the cost-guard function (set by AiRelease({ costGuard })). */
+export const COST_GUARD_ENV = {
+  APPLICATION: 'COST_GUARD_APPLICATION',
+  ENVIRONMENT: 'COST_GUARD_ENVIRONMENT',
+  PROFILE: 'COST_GUARD_PROFILE',
+  STRATEGY: 'COST_GUARD_STRATEGY',
+} as const;
+
 /** Runtime tuning read from the environment (all optional). */
 export const RUNTIME_ENV = {
   /** Content hash (12 hex) of the deployed code, set by ReleaseManifestRecorder. */
