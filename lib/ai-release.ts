@@ -99,7 +99,7 @@ export class AiRelease extends Construct {
   /** File name of the strategy card in the cloud assembly. */
   public readonly cardFileName: string;
   /** The cost guard function and its alarm, when `costGuard` is set. */
-  public readonly costGuard?: { readonly function: lambda.Function; readonly alarm: cloudwatch.Alarm };
+  public readonly costGuard?: { readonly function: lambda.Function; readonly alarm: cloudwatch.Alarm; readonly maxCostPerRequestUsd: number };
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
@@ -170,7 +170,13 @@ export class AiRelease extends Construct {
       alarmWindow: { ...pick(codeAlarms[0].timing), minInvocations: this.alarms.minInvocations },
       worstCase: this.worstCase,
       rollbackBudgetSeconds: budgetSeconds,
-      degrade: { switches: Object.values(DEGRADE_FLAGS), application: platform.application.name, environment: props.serviceName, profile: `${props.serviceName}-degrade` },
+      degrade: {
+        switches: Object.values(DEGRADE_FLAGS),
+        application: platform.application.name,
+        environment: props.serviceName,
+        profile: `${props.serviceName}-degrade`,
+        ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
+      },
       waivers: props.policyWaivers ?? [],
     };
     this.policy = evaluatePolicy(this.facts, props.policyRules ?? DEFAULT_POLICY_RULES);
@@ -271,7 +277,7 @@ export class AiRelease extends Construct {
     });
     alarm.addAlarmAction(new cwActions.LambdaAction(fn));
     alarm.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
-    return { function: fn, alarm };
+    return { function: fn, alarm, maxCostPerRequestUsd: threshold };
   }
 
   private buildDashboard(stackName: string): cloudwatch.Dashboard {

@@ -36,6 +36,9 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
 
   lines.push('## Degrade conditions', '');
   lines.push(`Switches (feature flags, deployed all at once): ${f.degrade.switches.map((s) => `\`${s}\``).join(', ')}.`);
+  if (f.degrade.costGuardMaxCostPerRequestUsd !== undefined) {
+    lines.push(`**Automatic:** the cost guard switches on \`useFallbackModel\` when the service's cost per request is above ${f.degrade.costGuardMaxCostPerRequestUsd} USD (${f.alarmWindow.datapointsToAlarm} of ${f.alarmWindow.evaluationPeriods} ${f.alarmWindow.periodSeconds}-second periods). Switching it back off is a person's decision.`);
+  }
   lines.push('Flip one when a rollback is not enough or not possible: the previous version is also bad, the model provider is down, or cost runs away. Deploy a new version of the degrade profile with the instant strategy:', '');
   lines.push('```sh');
   lines.push(`# application ${f.degrade.application}, environment ${f.degrade.environment}, profile ${f.degrade.profile}`);

@@ -12,7 +12,14 @@ export interface ReleaseFacts {
   readonly alarmWindow: { readonly periodSeconds: number; readonly datapointsToAlarm: number; readonly evaluationPeriods: number; readonly minInvocations: number };
   readonly worstCase: { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase };
   readonly rollbackBudgetSeconds: number;
-  readonly degrade: { readonly switches: readonly string[]; readonly environment: string; readonly profile: string; readonly application: string };
+  readonly degrade: {
+    readonly switches: readonly string[];
+    readonly environment: string;
+    readonly profile: string;
+    readonly application: string;
+    /** Set when a cost guard switches to the fallback model on its own. */
+    readonly costGuardMaxCostPerRequestUsd?: number;
+  };
   readonly waivers: readonly PolicyWaiver[];
 }
 

@@ -8,7 +8,7 @@ import {
   StartDeploymentCommand,
 } from '@aws-sdk/client-appconfig';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AiRelease, ReleaseConfigSource } from '../lib';
+import { AiRelease, ReleaseConfigSource, renderCanaryCard } from '../lib';
 import { degradeFlagsDocument } from '../lib/private/degrade-flags';
 import { appConfigStore } from '../lambda/cost-guard/appconfig-store';
 import { guard, withFallbackOn, type DegradeStore, type FeatureFlagsDocument } from '../lambda/cost-guard/cost-guard';
@@ -78,9 +78,10 @@ describe('cost guard over AppConfig (mocked)', () => {
 });
 
 describe('AiRelease costGuard', () => {
+  let lastRelease: AiRelease | undefined;
   function build(costGuard: object | undefined, config = validConfig()) {
     const stack = new Stack(testApp(), 'G');
-    new AiRelease(stack, 'R', { serviceName: 'svc', function: inlineFunction(stack), config: ReleaseConfigSource.fromObject(config), costGuard });
+    lastRelease = new AiRelease(stack, 'R', { serviceName: 'svc', function: inlineFunction(stack), config: ReleaseConfigSource.fromObject(config), costGuard });
     return Template.fromStack(stack);
   }
 
@@ -88,8 +89,9 @@ describe('AiRelease costGuard', () => {
     build(undefined).resourceCountIs('AWS::Lambda::Function', 1);
   });
 
-  test('a cost-guard alarm outside the composites invokes the guard and notifies', () => {
+  test('a cost-guard alarm outside the composites invokes the guard and notifies; the card says so', () => {
     const t = build({ maxCostPerRequestUsd: 0.1 });
+    expect(renderCanaryCard(lastRelease!.facts, lastRelease!.policy)).toContain('the cost guard switches on `useFallbackModel` when the service\'s cost per request is above 0.1 USD');
     t.resourceCountIs('AWS::Lambda::Function', 2);
     const guardAlarm = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties).find((p) => p.AlarmName.endsWith('-cost-guard'));
     expect(guardAlarm.Threshold).toBe(0.1);
