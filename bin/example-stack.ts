@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AiRelease, ReleaseConfigSource, TrafficShift } from '../lib';
+import { AiRelease, ReleaseConfigSource, restrictKeyGrantsToAwsServices, TrafficShift } from '../lib';
 
 export interface ExampleStackProps extends StackProps {
   /** Where the assistant's release config lives. @default example/support-assistant/release-config */
@@ -32,15 +32,7 @@ export class ExampleStack extends Stack {
         conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
       }),
     );
-    logKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
+    restrictKeyGrantsToAwsServices(logKey);
 
     this.fn = new nodejs.NodejsFunction(this, 'SupportAssistant', {
       entry: path.join(root, 'lambda/support-assistant/handler.ts'),

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
+import { restrictKeyGrantsToAwsServices } from './key-policy';
 import { ConfigRollout } from './config-rollout';
 
 export interface AiReleasePlatformProps {
@@ -79,15 +80,7 @@ export class AiReleasePlatform extends Construct {
           conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
         }),
       );
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['kms:CreateGrant'],
-          resources: ['*'],
-          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }),
-      );
+      restrictKeyGrantsToAwsServices(key);
       this._topic = new sns.Topic(this, 'Notifications', { masterKey: key, enforceSSL: true, displayName: 'AI release alarms and deployments' });
     }
     return this._topic;

@@ -15,3 +15,4 @@ export * from './release-policy';
 export * from './worst-case';
 export { renderCanaryCard } from './canary-card';
 export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';
+export { restrictKeyGrantsToAwsServices } from './key-policy';
