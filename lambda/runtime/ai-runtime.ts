@@ -147,13 +147,13 @@ export class AiRuntime<I, O> {
     const requestId = context.awsRequestId ?? `local-${startedAt}`;
     const budgetMs = (context.getRemainingTimeInMillis?.() ?? this.o.defaultTimeoutMs ?? 30_000) - (this.o.timeoutMarginMs ?? 500);
 
-    let release: ServedConfig;
-    let flags: ServedConfig | undefined;
-    try {
-      [release, flags] = await Promise.all([this.o.config.get(this.o.releaseProfile), this.o.config.get(this.o.degradeProfile).catch(() => undefined)]);
-    } catch (e) {
-      return this.configUnavailable(input, e as Error, requestId, startedAt);
-    }
+    // Wait for both: nothing may run on after the answer (Lambda freezes the environment between invocations).
+    const [releaseResult, flagsResult] = await Promise.allSettled([this.o.config.get(this.o.releaseProfile), this.o.config.get(this.o.degradeProfile)]);
+    if (releaseResult.status === 'rejected') return this.configUnavailable(input, releaseResult.reason as Error, requestId, startedAt);
+    const release = releaseResult.value;
+    // Without the degrade flags the service runs undegraded: the switches are for emergencies, not a dependency.
+    const flags = flagsResult.status === 'fulfilled' ? flagsResult.value : undefined;
+    if (flagsResult.status === 'rejected') this.o.telemetry.warn('degrade flags unavailable: running without them', { error: (flagsResult.reason as Error)?.message });
     if (release.stale) this.o.telemetry.warn('serving the last good release config: refresh failed', { error: release.error?.message });
 
     const config = release.content as ReleaseConfigDocument;
