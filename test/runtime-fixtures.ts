@@ -38,9 +38,11 @@ export const NO_FLAGS = { useFallbackModel: { enabled: false }, disableTools: { 
 /** A config port serving fixed content per profile; `fail` makes the next calls throw. */
 export class FakeConfig implements ConfigPort {
   public fail = false;
+  /** Profiles that fail even when `fail` is off. */
+  public readonly failing = new Set<string>();
   constructor(public readonly content: Record<string, unknown>) {}
   async get(profile: string): Promise<ServedConfig> {
-    if (this.fail) throw new Error(`profile ${profile} unreachable`);
+    if (this.fail || this.failing.has(profile)) throw new Error(`profile ${profile} unreachable`);
     return { content: this.content[profile], version: '3', stale: false };
   }
 }

@@ -133,6 +133,15 @@ describe('failure records', () => {
 });
 
 describe('when the config cannot be read', () => {
+  test('degrade flags unreachable: the service answers undegraded, with a warning', async () => {
+    const { rt, config, telemetry } = runtime();
+    config.failing.add('deg');
+    await expect(rt.invoke(ok(), { question: 'q' })).resolves.toEqual({ answer: 'Restore it from Trash.' });
+    expect(telemetry.warnings).toEqual(['degrade flags unavailable: running without them']);
+    expect(telemetry.invocations[0].m.degraded).toBe(false);
+    expect(telemetry.invocations[0].tuple.degrade).toBe('unavailable');
+  });
+
   test('cold start without a degraded answer: a clear error and a failure record', async () => {
     const { rt, config, telemetry } = runtime();
     config.fail = true;
