@@ -218,7 +218,8 @@ export class AiRelease extends Construct {
     if (!Number.isFinite(threshold) || threshold <= 0) throw new Error(`costGuard.maxCostPerRequestUsd must be a positive number, got ${threshold}`);
     const instant = platform.strategyFor(ConfigRollout.INSTANT);
     const fn = new nodejs.NodejsFunction(this, 'CostGuard', {
-      entry: path.join(__dirname, '../lambda/cost-guard/handler.ts'),
+      // TypeScript source in this repository, compiled JavaScript in the published package.
+      entry: ['handler.ts', 'handler.js'].map((f) => path.join(__dirname, '../lambda/cost-guard', f)).find((f) => fs.existsSync(f))!,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: Duration.seconds(30),
