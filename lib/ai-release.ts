@@ -148,6 +148,12 @@ export class AiRelease extends Construct {
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
 
+    // The alarms watch `Version = <new version>`: CloudFormation must update them before the alias update starts the
+    // canary, or the first minutes of a canary would be judged by alarms still watching the old version.
+    // The deployment group names its alarms by literal name, which carries no dependency: add it.
+    this.alias.node.addDependency(...codeAlarms.map((a) => a.alarm));
+    this.deploymentGroup.node.addDependency(...codeAlarms.map((a) => a.alarm));
+
     // Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor.
     this.config.addMonitor(this.alarms.configComposite);
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));

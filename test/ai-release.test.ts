@@ -26,6 +26,13 @@ describe('AiRelease template', () => {
     });
   });
 
+  test('the alias waits for the version alarms, so a canary is never judged by alarms on the old version', () => {
+    const [[, alias]] = resources('AWS::Lambda::Alias') as [string, any][];
+    const versionAlarms = resources('AWS::CloudWatch::Alarm').filter(([id]) => id.includes('AlarmsVersion')).map(([id]) => id);
+    expect(versionAlarms).toHaveLength(7);
+    expect(alias.DependsOn).toEqual(expect.arrayContaining(versionAlarms));
+  });
+
   test('the deployment group watches the 7 version alarms and rolls back on alarm, failure and stop', () => {
     const [[, group]] = resources('AWS::CodeDeploy::DeploymentGroup') as [string, any][];
     expect(group.Properties.AlarmConfiguration.Enabled).toBe(true);
