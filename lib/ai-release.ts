@@ -48,6 +48,12 @@ export interface AiReleaseProps {
   readonly rollbackBudget?: Duration;
   /** Delays the worst case assumes. @default DEFAULT_TIMING */
   readonly timing?: TimingAssumptions;
+  /**
+   * The service's typical traffic, requests per second. When given, the release policy checks that the first canary
+   * step can be judged at all (enough requests per alarm period for the invocation guard).
+   * @default not stated: the check is skipped and the card says so
+   */
+  readonly expectedRequestsPerSecond?: number;
   /** Who owns the service (on the strategy card). @default none */
   readonly owner?: string;
   /** Who is paged (on the strategy card). @default none */
@@ -184,6 +190,7 @@ export class AiRelease extends Construct {
         ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
       },
       waivers: props.policyWaivers ?? [],
+      ...(props.expectedRequestsPerSecond !== undefined ? { expectedRequestsPerSecond: positiveRps(props.expectedRequestsPerSecond) } : {}),
     };
     this.policy = evaluatePolicy(this.facts, props.policyRules ?? DEFAULT_POLICY_RULES);
     // Violations fail synth, with every message at once.
@@ -313,6 +320,11 @@ export class AiRelease extends Construct {
       ],
     });
   }
+}
+
+function positiveRps(rps: number): number {
+  if (!Number.isFinite(rps) || rps <= 0) throw new Error(`expectedRequestsPerSecond must be a positive number, got ${rps}`);
+  return rps;
 }
 
 function pick(t: { periodSeconds: number; datapointsToAlarm: number; evaluationPeriods: number }) {

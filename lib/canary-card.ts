@@ -26,6 +26,12 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push('## Watched metrics', '');
   const w = f.alarmWindow;
   lines.push(`Every alarm: ${w.periodSeconds}-second periods, ${w.datapointsToAlarm} of ${w.evaluationPeriods} breaching, quiet below ${w.minInvocations} invocations per period, missing data never breaches.`, '');
+  if (f.expectedRequestsPerSecond === undefined) {
+    lines.push('Traffic not stated (`expectedRequestsPerSecond`): at low traffic the invocation guard keeps the alarms quiet, so a canary may pass unjudged. State it to have the policy check the canary can be judged.', '');
+  } else {
+    const perPeriod = f.expectedRequestsPerSecond * (f.code.firstStepPercent / 100) * w.periodSeconds;
+    lines.push(`At the stated ${f.expectedRequestsPerSecond} requests/s, the first canary step sends the new version about ${Math.round(perPeriod * 10) / 10} requests per alarm period.`, '');
+  }
   lines.push('| plane | watches | alarms when | alarm |', '|---|---|---|---|');
   for (const a of f.alarms) lines.push(`| ${a.plane} | ${a.watches} | ${cmp(a.comparison)} ${a.threshold}${a.unit} | \`${a.name}\` |`);
   lines.push('');

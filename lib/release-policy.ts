@@ -21,6 +21,8 @@ export interface ReleaseFacts {
     readonly costGuardMaxCostPerRequestUsd?: number;
   };
   readonly waivers: readonly PolicyWaiver[];
+  /** The service's typical traffic, when stated: lets the policy check that a canary can be judged at all. */
+  readonly expectedRequestsPerSecond?: number;
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -75,8 +77,44 @@ export const RULE_ROLLBACK_BUDGET: ReleasePolicyRule = {
       ),
 };
 
+/**
+ * Low traffic must extend judgement, not skip it. The alarms stay quiet in a period with fewer than minInvocations
+ * requests (so one unlucky request cannot roll back a good release); at low traffic that guard would let a canary
+ * pass unjudged. Given the stated traffic, this rule checks that the new version gets enough requests per alarm
+ * period during the first canary step, and enough breaching periods fit in that step.
+ */
+export const RULE_CANARY_CAN_BE_JUDGED: ReleasePolicyRule = {
+  id: 'canary-can-be-judged',
+  description: 'At the stated traffic, the first canary step sends the new version enough requests per alarm period, for long enough, to be judged.',
+  check: (f) => {
+    const rps = f.expectedRequestsPerSecond;
+    if (rps === undefined || f.code.steps.length < 2) return [];
+    const share = f.code.firstStepPercent / 100;
+    const w = f.alarmWindow;
+    const perPeriod = rps * share * w.periodSeconds;
+    const out: string[] = [];
+    if (perPeriod < w.minInvocations) {
+      const period = Math.ceil(w.minInvocations / (rps * share) / 60) * 60;
+      out.push(
+        `at ${rps} requests/s a ${f.code.firstStepPercent} % canary gets ${round(perPeriod)} requests per ${w.periodSeconds}-second alarm period, fewer than minInvocations (${w.minInvocations}): its alarms would stay quiet; ` +
+          `use alarms.period of ${period} s or more, a larger first step, or lower alarms.minInvocations`,
+      );
+    }
+    const stepSeconds = f.code.steps[1][0] * 60;
+    const needed = (w.datapointsToAlarm + 1) * w.periodSeconds;
+    if (stepSeconds < needed) {
+      out.push(`the first canary step lasts ${stepSeconds} s, shorter than the ${needed} s the alarms need to trip ((datapoints + 1) x period); lengthen the canary interval`);
+    }
+    return out;
+  },
+};
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
-export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [RULE_REQUIRED_ALARMS, RULE_FIRST_STEP, RULE_ROLLBACK_BUDGET];
+export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [RULE_REQUIRED_ALARMS, RULE_FIRST_STEP, RULE_ROLLBACK_BUDGET, RULE_CANARY_CAN_BE_JUDGED];
 
 export interface PolicyResult {
   readonly violations: readonly { readonly rule: string; readonly message: string }[];

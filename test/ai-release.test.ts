@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Duration, Stack } from 'aws-cdk-lib';
-import { AiRelease, ReleaseConfigSource, TrafficShift, type AiReleaseProps, type ReleasePolicyRule, DEFAULT_POLICY_RULES } from '../lib';
+import { AiRelease, DEFAULT_POLICY_RULES, ReleaseConfigSource, renderCanaryCard, TrafficShift, type AiReleaseProps, type ReleasePolicyRule } from '../lib';
 import { inlineFunction, testApp, validConfig } from './helpers';
 
 function release(props: Partial<AiReleaseProps> = {}, outdir?: string) {
@@ -199,4 +199,43 @@ describe('bad props fail synth with a clear message', () => {
   ];
   test('there are at least 15 cases', () => expect(cases.length).toBeGreaterThanOrEqual(15));
   test.each(cases)('%s', (_name, make, message) => expect(make).toThrow(message));
+});
+
+describe('low traffic extends judgement, not skips it', () => {
+  const errors = (props: Partial<AiReleaseProps>) => {
+    const { template } = release(props);
+    try {
+      template();
+      return '';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  test('enough traffic: passes, and the card shows the expected sample', () => {
+    const { r, template } = release({ expectedRequestsPerSecond: 20 });
+    expect(() => template()).not.toThrow();
+    expect(renderCanaryCard(r.facts, r.policy)).toContain('At the stated 20 requests/s, the first canary step sends the new version about 20 requests per alarm period.');
+  });
+
+  test('too little traffic for 10-second periods fails synth with the period that would work', () => {
+    const msg = errors({ expectedRequestsPerSecond: 0.5 });
+    expect(msg).toContain('release policy "canary-can-be-judged"');
+    expect(msg).toContain('at 0.5 requests/s a 10 % canary gets 0.5 requests per 10-second alarm period, fewer than minInvocations (5)');
+    expect(msg).toContain('use alarms.period of 120 s or more');
+    // 2-minute periods alone do not fit in a 5-minute canary: the rule says so too
+    expect(errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2) } })).toContain('the first canary step lasts 300 s, shorter than the 360 s the alarms need to trip');
+    // longer periods and a longer canary: judged, and still within the budget
+    const ok = errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2), datapointsToAlarm: 1, evaluationPeriods: 1 }, trafficShift: TrafficShift.canary(10, Duration.minutes(10)) });
+    expect(ok).toBe('');
+  });
+
+  test('traffic not stated: the card says the canary may pass unjudged', () => {
+    const { r } = release();
+    expect(renderCanaryCard(r.facts, r.policy)).toContain('Traffic not stated (`expectedRequestsPerSecond`)');
+  });
+
+  test('a non-positive traffic figure is refused', () => {
+    expect(() => release({ expectedRequestsPerSecond: 0 })).toThrow('expectedRequestsPerSecond must be a positive number, got 0');
+  });
 });
