@@ -56,6 +56,8 @@ export class ExampleStack extends Stack {
       function: this.fn,
       config: ReleaseConfigSource.fromDirectory(props.configDir ?? path.join(root, 'example/support-assistant/release-config')),
       trafficShift: TrafficShift.CANARY_10_PERCENT_5_MINUTES,
+      // Typical traffic: the release policy checks the 10 % canary still gets enough requests to be judged.
+      expectedRequestsPerSecond: 5,
       owner: 'support-ai team',
       onCall: 'support-ai-oncall (pager)',
       // Graded degradation: a cost spike switches the assistant to its cheaper fallback model.
