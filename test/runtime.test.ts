@@ -48,6 +48,17 @@ describe('AiRuntime measurements', () => {
     expect(tuple.retrieval).toBe('none');
   });
 
+  test('a new config version changes the tuple on the next invocation', async () => {
+    const { rt, config, telemetry } = runtime();
+    await rt.invoke(ok(), { question: 'q' });
+    (config.content as Record<string, unknown>).rel = releaseDoc({ prompt: { version: '8', template: 'Q2: {{question}}', variables: [{ name: 'question' }] } });
+    await rt.invoke(ok(), { question: 'q' });
+    const [first, second] = telemetry.invocations.map((i) => i.tuple);
+    expect(first.prompt).toBe('7');
+    expect(second.prompt).toBe('8');
+    expect(second.config).not.toBe(first.config);
+  });
+
   test('the fallback model is priced at the fallback price', async () => {
     const { rt, telemetry } = runtime({ flags: { ...NO_FLAGS, useFallbackModel: { enabled: true } } });
     let seen = '';

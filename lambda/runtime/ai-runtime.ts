@@ -272,12 +272,12 @@ export class AiRuntime<I, O> {
     return { service: this.o.service, codeVersion: this.o.codeVersion, ...(this.o.codeHash ? { codeHash: this.o.codeHash } : {}) };
   }
 
-  private lastTuple?: { key: string; tuple: VersionTuple };
+  private lastTuple?: { config: unknown; flags: unknown; tuple: VersionTuple };
 
+  /** The tuple, recomputed only when the served config or flags object changes (the cache serves the same object). */
   private tuple(config: ReleaseConfigDocument, flags: ServedConfig | undefined): VersionTuple {
+    if (this.lastTuple && this.lastTuple.config === config && this.lastTuple.flags === flags?.content) return this.lastTuple.tuple;
     const degradeLabel = flags ? (flags.version ? `v${flags.version}` : `sha-${sha256Hex(JSON.stringify(flags.content)).slice(0, 8)}`) : 'unavailable';
-    const key = `${config._release?.contentHash}|${degradeLabel}`;
-    if (this.lastTuple?.key === key) return this.lastTuple.tuple;
     const sections = config._release?.sections ?? {};
     const label = (s: string) => sections[s]?.label ?? 'none';
     const tuple: VersionTuple = {
@@ -290,7 +290,7 @@ export class AiRuntime<I, O> {
       outputContract: label('outputContract'),
       degrade: degradeLabel,
     };
-    this.lastTuple = { key, tuple };
+    this.lastTuple = { config, flags: flags?.content, tuple };
     return tuple;
   }
 }
