@@ -82,8 +82,11 @@ async function latency() {
   const bareAll: number[] = [];
   const wrappedAll: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    bareAll.push(...(await measure(bare)));
-    wrappedAll.push(...(await measure(wrapped)));
+    const b = await measure(bare);
+    const w = await measure(wrapped);
+    say(`  round ${r + 1}: runtime p50 ${pct(w, 50).toFixed(1)} µs, p99 ${pct(w, 99).toFixed(1)} µs (bare p50 ${pct(b, 50).toFixed(1)} µs)`);
+    bareAll.push(...b);
+    wrappedAll.push(...w);
   }
   bareAll.sort((a, b) => a - b);
   wrappedAll.sort((a, b) => a - b);

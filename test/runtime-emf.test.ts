@@ -52,16 +52,15 @@ describe('EMF on stdout', () => {
     expect(doc[DIMENSION.SERVICE]).toBe('support-assistant');
     expect(doc[DIMENSION.VERSION]).toBe('42');
     const defs = Object.fromEntries(directive.Metrics.map((m: any) => [m.Name, m]));
-    for (const name of Object.values(METRIC)) {
-      expect(defs[name]).toEqual({ Name: name, Unit: METRIC_UNIT[name] === 'None' ? 'None' : METRIC_UNIT[name], StorageResolution: 1 });
-    }
+    const always = [METRIC.INVOCATIONS, METRIC.LATENCY, METRIC.COST_USD, METRIC.INPUT_TOKENS, METRIC.OUTPUT_TOKENS, METRIC.QUALITY_SCORE];
+    for (const name of always) expect(defs[name]).toEqual({ Name: name, Unit: METRIC_UNIT[name], StorageResolution: 1 });
+    // event counters are written when the event happens (Sum treats a missing datapoint as 0)
+    for (const name of [METRIC.ERRORS, METRIC.SAFETY_VIOLATIONS, METRIC.CONTRACT_VIOLATIONS, METRIC.DEGRADED]) expect(defs[name]).toBeUndefined();
     expect(doc[METRIC.INVOCATIONS]).toBe(1);
-    expect(doc[METRIC.ERRORS]).toBe(0);
     expect(doc[METRIC.INPUT_TOKENS]).toBe(200);
     expect(doc[METRIC.OUTPUT_TOKENS]).toBe(100);
     expect(doc[METRIC.COST_USD]).toBeCloseTo(0.2 * 0.001 + 0.1 * 0.002, 10);
     expect(doc[METRIC.QUALITY_SCORE]).toBe(0.75);
-    expect(doc[METRIC.DEGRADED]).toBe(0);
     expect(typeof doc[METRIC.LATENCY]).toBe('number');
     // the version tuple as metadata
     expect(doc).toMatchObject({ requestId: 'req-1', prompt: '7', outputContract: '2', codeHash: 'c0dec0dec0de', degrade: 'v3' });
@@ -78,6 +77,7 @@ describe('EMF on stdout', () => {
     expect(r.version).toMatchObject({ codeVersion: '42', prompt: '7' });
     const emf = docs.find((d) => d._aws);
     expect(emf[METRIC.CONTRACT_VIOLATIONS]).toBe(1);
+    expect(emf._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: METRIC.CONTRACT_VIOLATIONS, Unit: 'Count', StorageResolution: 1 });
   });
 
   test('the tuple is on the service\'s own log lines too', async () => {
@@ -95,7 +95,9 @@ describe('EMF on stdout', () => {
   test('an error counts in Errors and writes an error record', async () => {
     const { rt } = makeRuntime();
     const docs = await captureStdout(() => rt.invoke(async () => { throw new Error('boom'); }, { q: 'x' }));
-    expect(docs.find((d) => d._aws)[METRIC.ERRORS]).toBe(1);
+    const emf = docs.find((d) => d._aws);
+    expect(emf[METRIC.ERRORS]).toBe(1);
+    expect(emf._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: METRIC.ERRORS, Unit: 'Count', StorageResolution: 1 });
     expect(docs.find((d) => d.type === 'ai-release.failure')).toMatchObject({ kind: 'error', error: { name: 'Error', message: 'boom' } });
   });
 

@@ -32,15 +32,17 @@ export class PowertoolsTelemetry implements TelemetryPort {
     metrics.addDimensions({ [DIMENSION.VERSION]: tuple.codeVersion });
     const add = (name: MetricName, value: number) => metrics.addMetric(name, UNIT[METRIC_UNIT[name]], value, MetricResolution.High);
     add(METRIC.INVOCATIONS, 1);
-    add(METRIC.ERRORS, m.error ? 1 : 0);
     add(METRIC.LATENCY, m.latencyMs);
     add(METRIC.COST_USD, m.costUsd);
     add(METRIC.INPUT_TOKENS, m.inputTokens);
     add(METRIC.OUTPUT_TOKENS, m.outputTokens);
     if (m.qualityScore !== undefined) add(METRIC.QUALITY_SCORE, m.qualityScore);
-    add(METRIC.SAFETY_VIOLATIONS, m.safetyViolation ? 1 : 0);
-    add(METRIC.CONTRACT_VIOLATIONS, m.contractViolation ? 1 : 0);
-    add(METRIC.DEGRADED, m.degraded ? 1 : 0);
+    // Event counters only when they happened: the alarms use Sum, for which a missing datapoint and a 0 agree,
+    // and each metric left out is ~1 µs less on every request.
+    if (m.error) add(METRIC.ERRORS, 1);
+    if (m.safetyViolation) add(METRIC.SAFETY_VIOLATIONS, 1);
+    if (m.contractViolation) add(METRIC.CONTRACT_VIOLATIONS, 1);
+    if (m.degraded) add(METRIC.DEGRADED, 1);
     // The tuple rides along as metadata: searchable in Logs Insights, no dimension cardinality.
     metrics.addMetadata('requestId', requestId);
     metrics.addMetadata('config', tuple.config);
