@@ -13,7 +13,7 @@ import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
 import { ConfigRollout } from './config-rollout';
-import { ReleaseAlarms, type ReleaseAlarmOptions } from './release-alarms';
+import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
 import type { ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
 import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type PolicyWaiver, type ReleaseFacts, type ReleasePolicyRule } from './release-policy';
@@ -99,9 +99,9 @@ export class AiRelease extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly manifest: ReleaseManifestRecorder;
   public readonly trafficShift: TrafficShift;
-  public readonly worstCase: { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase };
-  public readonly facts: ReleaseFacts;
-  public readonly policy: PolicyResult;
+  private readonly props: AiReleaseProps;
+  private readonly budgetSeconds: number;
+  private readonly platform: AiReleasePlatform;
   /** File name of the strategy card in the cloud assembly. */
   public readonly cardFileName: string;
   /** The cost guard function and its alarm, when `costGuard` is set. */
@@ -166,50 +166,35 @@ export class AiRelease extends Construct {
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard);
 
-    this.worstCase = {
-      code: planeWorstCase('code', codeAlarms.map((a) => a.timing), props.timing),
-      config: planeWorstCase('config', this.alarms.byPlane('config').map((a) => a.timing), props.timing),
-    };
-
-    const rollout = this.config.rollout;
-    this.facts = {
-      serviceName: props.serviceName,
-      owner: props.owner,
-      onCall: props.onCall,
-      code: { describe: this.trafficShift.describe(), firstStepPercent: this.trafficShift.firstStepPercent, steps: this.trafficShift.steps },
-      config: { describe: rollout.describe(), firstStepPercent: rollout.steps[0], steps: rollout.steps, stepIntervalSeconds: rollout.stepIntervalSeconds, finalBakeMinutes: rollout.finalBakeMinutes },
-      alarms: this.alarms.alarms.map((a) => ({ kind: a.kind, plane: a.plane, name: a.alarm.node.id, watches: a.watches, comparison: a.comparison, threshold: a.threshold, unit: a.unit })),
-      alarmWindow: { ...pick(codeAlarms[0].timing), minInvocations: this.alarms.minInvocations },
-      worstCase: this.worstCase,
-      rollbackBudgetSeconds: budgetSeconds,
-      degrade: {
-        switches: Object.values(DEGRADE_FLAGS),
-        application: platform.application.name,
-        environment: props.serviceName,
-        profile: `${props.serviceName}-degrade`,
-        ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
+    if (props.expectedRequestsPerSecond !== undefined) positiveRps(props.expectedRequestsPerSecond);
+    this.props = props;
+    this.budgetSeconds = budgetSeconds;
+    this.platform = platform;
+    // Policy violations fail synth, every message at once. Evaluated at synth, from the alarms as synthesized.
+    let announced = false;
+    this.node.addValidation({
+      validate: () => {
+        const policy = this.policy;
+        if (!announced) {
+          announced = true;
+          for (const w of policy.waived) Annotations.of(this).addWarningV2(`cdk-ai-release:waived-${w.rule}`, `release policy "${w.rule}" waived for ${props.serviceName}: ${w.reason}`);
+          const wc = this.worstCase;
+          Annotations.of(this).addInfo(
+            `${props.serviceName}: worst case from a first bad request to rollback start: code ${formatSeconds(wc.code.seconds)}, config ${formatSeconds(wc.config.seconds)} (budget ${formatSeconds(budgetSeconds)})`,
+          );
+        }
+        return policy.violations.map((v) => `release policy "${v.rule}" (service ${props.serviceName}): ${v.message}`);
       },
-      waivers: props.policyWaivers ?? [],
-      ...(props.expectedRequestsPerSecond !== undefined ? { expectedRequestsPerSecond: positiveRps(props.expectedRequestsPerSecond) } : {}),
-    };
-    this.policy = evaluatePolicy(this.facts, props.policyRules ?? DEFAULT_POLICY_RULES);
-    // Violations fail synth, with every message at once.
-    this.node.addValidation({ validate: () => this.policy.violations.map((v) => `release policy "${v.rule}" (service ${props.serviceName}): ${v.message}`) });
-    for (const w of this.policy.waived) Annotations.of(this).addWarningV2(`cdk-ai-release:waived-${w.rule}`, `release policy "${w.rule}" waived for ${props.serviceName}: ${w.reason}`);
-    Annotations.of(this).addInfo(
-      `${props.serviceName}: worst case from a first bad request to rollback start: code ${formatSeconds(this.worstCase.code.seconds)}, config ${formatSeconds(this.worstCase.config.seconds)} (budget ${formatSeconds(budgetSeconds)})`,
-    );
+    });
 
     this.manifest = new ReleaseManifestRecorder(this, 'Manifest', {
       config: this.config,
       function: props.function,
-      facts: {
-        trafficShift: this.trafficShift.describe(),
-        worstCaseCodeSeconds: this.worstCase.code.seconds,
-        worstCaseConfigSeconds: this.worstCase.config.seconds,
-        rollbackBudgetSeconds: budgetSeconds,
-        ...(props.owner ? { owner: props.owner } : {}),
-      },
+      // Getters: read when the manifest is computed, at synth, from the alarms as synthesized.
+      facts: Object.defineProperties({ trafficShift: this.trafficShift.describe(), rollbackBudgetSeconds: budgetSeconds, ...(props.owner ? { owner: props.owner } : {}) } as Record<string, string | number>, {
+        worstCaseCodeSeconds: { enumerable: true, get: () => this.worstCase.code.seconds },
+        worstCaseConfigSeconds: { enumerable: true, get: () => this.worstCase.config.seconds },
+      }),
     });
 
     this.dashboard = this.buildDashboard(stack.stackName);
@@ -218,8 +203,54 @@ export class AiRelease extends Construct {
 
     this.cardFileName = `${props.serviceName}.canary-card.md`;
     attachCustomSynthesis(this, {
-      onSynthesize: (session) => fs.writeFileSync(path.join(session.outdir, this.cardFileName), renderCanaryCard(this.facts, this.policy)),
+      onSynthesize: (session) => {
+        const facts = this.facts;
+        fs.writeFileSync(path.join(session.outdir, this.cardFileName), renderCanaryCard(facts, evaluatePolicy(facts, props.policyRules ?? DEFAULT_POLICY_RULES)));
+      },
     });
+  }
+
+  /**
+   * Worst case from a first bad request to rollback start, per plane, computed from the alarms as they will be
+   * synthesized (escape-hatch edits included).
+   */
+  public get worstCase(): { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase } {
+    return {
+      code: planeWorstCase('code', this.alarms.byPlane('code').map((a) => synthesizedTiming(a.alarm)), this.props.timing),
+      config: planeWorstCase('config', this.alarms.byPlane('config').map((a) => synthesizedTiming(a.alarm)), this.props.timing),
+    };
+  }
+
+  /** What this release is, as the policy and the strategy card see it. */
+  public get facts(): ReleaseFacts {
+    const props = this.props;
+    const rollout = this.config.rollout;
+    const codeAlarms = this.alarms.byPlane('code');
+    return {
+      serviceName: props.serviceName,
+      owner: props.owner,
+      onCall: props.onCall,
+      code: { describe: this.trafficShift.describe(), firstStepPercent: this.trafficShift.firstStepPercent, steps: this.trafficShift.steps },
+      config: { describe: rollout.describe(), firstStepPercent: rollout.steps[0], steps: rollout.steps, stepIntervalSeconds: rollout.stepIntervalSeconds, finalBakeMinutes: rollout.finalBakeMinutes },
+      alarms: this.alarms.alarms.map((a) => ({ kind: a.kind, plane: a.plane, name: a.alarm.node.id, watches: a.watches, comparison: a.comparison, threshold: a.threshold, unit: a.unit })),
+      alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations },
+      worstCase: this.worstCase,
+      rollbackBudgetSeconds: this.budgetSeconds,
+      degrade: {
+        switches: Object.values(DEGRADE_FLAGS),
+        application: this.platform.application.name,
+        environment: props.serviceName,
+        profile: `${props.serviceName}-degrade`,
+        ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
+      },
+      waivers: props.policyWaivers ?? [],
+      ...(props.expectedRequestsPerSecond !== undefined ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond } : {}),
+    };
+  }
+
+  /** The release policy's verdict on this release. */
+  public get policy(): PolicyResult {
+    return evaluatePolicy(this.facts, this.props.policyRules ?? DEFAULT_POLICY_RULES);
   }
 
   private buildCostGuard(platform: AiReleasePlatform, stack: Stack, options: CostGuardOptions) {

@@ -215,6 +215,26 @@ export class ReleaseAlarms extends Construct {
   }
 }
 
+/**
+ * The timing of an alarm as it will be synthesized: read from its CloudFormation resource, so edits made through
+ * the L1 escape hatch (`(alarm.node.defaultChild as CfnAlarm).evaluationPeriods = 5`) are what the worst case uses.
+ */
+export function synthesizedTiming(alarm: cloudwatch.Alarm): AlarmTiming {
+  const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+  const queries = Array.isArray(cfn.metrics) ? (cfn.metrics as cloudwatch.CfnAlarm.MetricDataQueryProperty[]) : [];
+  const periods = [cfn.period, ...queries.map((q) => (q.metricStat as cloudwatch.CfnAlarm.MetricStatProperty | undefined)?.period ?? q.period)].filter(
+    (p): p is number => typeof p === 'number',
+  );
+  if (periods.length === 0) throw new Error(`alarm ${alarm.node.path} has no period: set one (10 s for the runtime's high-resolution metrics)`);
+  const evaluationPeriods = Number(cfn.evaluationPeriods);
+  return {
+    name: alarm.node.id,
+    periodSeconds: Math.max(...periods),
+    evaluationPeriods,
+    datapointsToAlarm: cfn.datapointsToAlarm !== undefined ? Number(cfn.datapointsToAlarm) : evaluationPeriods,
+  };
+}
+
 function rate(name: string, v: number): number {
   if (!Number.isFinite(v) || v < 0 || v > 1) throw new Error(`alarms.${name} must be a fraction from 0 to 1 (0.05 = 5 %), got ${v}`);
   return v;

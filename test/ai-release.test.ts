@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Duration, Stack } from 'aws-cdk-lib';
+import type { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AiRelease, DEFAULT_POLICY_RULES, ReleaseConfigSource, renderCanaryCard, TrafficShift, type AiReleaseProps, type ReleasePolicyRule } from '../lib';
 import { inlineFunction, testApp, validConfig } from './helpers';
 
@@ -166,6 +167,17 @@ describe('release policy at synth', () => {
 
   test('a tighter budget is enforced too', () => {
     expect(synthErrors({ rollbackBudget: Duration.seconds(60) })).toContain("worst case is 1 min 20 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min");
+  });
+
+  test('the worst case follows the alarms as synthesized, escape-hatch edits included', () => {
+    const { r, template } = release();
+    const alarm = r.alarms.byPlane('code').find((a) => a.kind === 'p99-latency')!.alarm;
+    const cfn = alarm.node.defaultChild as CfnAlarm;
+    cfn.evaluationPeriods = 60;
+    cfn.datapointsToAlarm = 60;
+    expect(r.worstCase.code.seconds).toBe(61 * 10 + 10 + 10 + 30);
+    expect(r.worstCase.code.slowestAlarm).toBe('Version-p99-latency');
+    expect(() => template()).toThrow("release policy \"rollback-within-budget\" (service assistant): the code plane's worst case is 11 min (slowest alarm: Version-p99-latency)");
   });
 
   test('custom rules slot in', () => {
