@@ -101,6 +101,10 @@ describe('EMF on stdout', () => {
     expect(docs.find((d) => d.type === 'ai-release.failure')).toMatchObject({ kind: 'error', error: { name: 'Error', message: 'boom' } });
   });
 
+  test('a malformed TTL is a clear error, not a silently uncached config', () => {
+    expect(() => createAiRuntime({ env: { ...env, AI_RELEASE_CONFIG_TTL_SECONDS: 'five' } })).toThrow('environment variable AI_RELEASE_CONFIG_TTL_SECONDS must be a number of seconds, got "five"');
+  });
+
   test('missing wiring is a clear error', () => {
     expect(() => createAiRuntime({ env: { ...env, AI_RELEASE_CONFIG_PROFILE: '' } })).toThrow('environment variable AI_RELEASE_CONFIG_PROFILE is not set; wire the function with AiServiceConfig.bind(fn)');
   });
