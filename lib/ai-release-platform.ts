@@ -10,6 +10,9 @@ import { Construct, IConstruct } from 'constructs';
 import { restrictKeyGrantsToAwsServices } from './key-policy';
 import { ConfigRollout } from './config-rollout';
 
+/** One platform per stack: services that name none find the one the stack already has. */
+const PLATFORMS = new WeakMap<Stack, AiReleasePlatform>();
+
 export interface AiReleasePlatformProps {
   /**
    * Name of the AppConfig application that holds every service's configs in this stack.
@@ -30,15 +33,11 @@ export interface AiReleasePlatformProps {
  * environment at a time: sharing it would let one service's alarm roll back another's config.
  */
 export class AiReleasePlatform extends Construct {
-  /** The platform of the stack `scope` is in, created with defaults on first use. */
+  /** The platform of the stack `scope` is in: the one created there, or one with defaults created on first use. */
   public static of(scope: IConstruct): AiReleasePlatform {
     const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(AiReleasePlatform.ID);
-    if (existing instanceof AiReleasePlatform) return existing;
-    return new AiReleasePlatform(stack, AiReleasePlatform.ID);
+    return PLATFORMS.get(stack) ?? new AiReleasePlatform(stack, 'AiReleasePlatform');
   }
-
-  private static readonly ID = 'AiReleasePlatform';
 
   public readonly application: appconfig.CfnApplication;
   /** The AppConfig application id (a deploy-time token). */
@@ -53,10 +52,11 @@ export class AiReleasePlatform extends Construct {
   constructor(scope: Construct, id: string, props: AiReleasePlatformProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
-    const existing = stack.node.tryFindChild(AiReleasePlatform.ID);
-    if (existing && existing !== this) {
-      throw new Error(`stack ${stack.stackName} already has an AiReleasePlatform; create it once (before the services) or use AiReleasePlatform.of(scope)`);
+    const existing = PLATFORMS.get(stack);
+    if (existing) {
+      throw new Error(`stack ${stack.stackName} already has an AiReleasePlatform (${existing.node.path}); create one per stack, before the services, or use AiReleasePlatform.of(scope)`);
     }
+    PLATFORMS.set(stack, this);
     this.application = new appconfig.CfnApplication(this, 'Application', {
       name: props.applicationName ?? stack.stackName,
       description: 'Release configs of the AI services in this stack (cdk-ai-release)',

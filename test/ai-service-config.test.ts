@@ -193,12 +193,21 @@ describe('shared per stack', () => {
     Template.fromStack(stack).resourceCountIs('AWS::AppConfig::DeploymentStrategy', 3);
   });
 
-  test('an explicit platform names the application', () => {
+  test('an explicit platform names the application, and services that name none use it', () => {
     const stack = new Stack(testApp(), 'Named');
     const platform = new AiReleasePlatform(stack, 'Platform', { applicationName: 'ai-platform' });
     new AiServiceConfig(stack, 'A', { serviceName: 'a', platform, source: ReleaseConfigSource.fromObject(validConfig()) });
-    Template.fromStack(stack).hasResourceProperties('AWS::AppConfig::Application', { Name: 'ai-platform' });
-    expect(() => new AiReleasePlatform(stack, 'AiReleasePlatform')).not.toThrow(); // a different id is a second platform, allowed
+    const b = new AiServiceConfig(stack, 'B', { serviceName: 'b', source: ReleaseConfigSource.fromObject(validConfig()) });
+    expect(b.platform).toBe(platform);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::AppConfig::Application', 1);
+    t.hasResourceProperties('AWS::AppConfig::Application', { Name: 'ai-platform' });
+  });
+
+  test('a second platform in one stack is refused with the fix', () => {
+    const stack = new Stack(testApp(), 'Two');
+    AiReleasePlatform.of(stack);
+    expect(() => new AiReleasePlatform(stack, 'Other')).toThrow('stack Two already has an AiReleasePlatform (Two/AiReleasePlatform); create one per stack');
   });
 });
 
