@@ -41,6 +41,12 @@ export const DEGRADE_FLAGS = {
 } as const;
 export type DegradeFlag = (typeof DEGRADE_FLAGS)[keyof typeof DEGRADE_FLAGS];
 
+/** What users see when the static-answer switch is on and no message was given, or no config can be read at all. */
+export const DEFAULT_STATIC_ANSWER = 'The assistant is temporarily unavailable. Please try again in a few minutes.';
+
+/** A prompt template placeholder, `{{ name }}`: one syntax for the synth-time check and the services that fill it. */
+export const TEMPLATE_VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
 /** The metadata block stamped into the hosted release config. */
 export interface ReleaseConfigMeta {
   readonly service: string;

@@ -2,7 +2,7 @@
  * The example answering assistant, as pure logic behind ports (retriever, model, tools): no AWS SDK import, so
  * it is tested without mocks. `handler.ts` wires the real adapters and the release runtime.
  */
-import type { FallbackModelConfig, PromptConfig, RetrievalConfig, ToolConfig } from '../shared/contract';
+import { TEMPLATE_VARIABLE, type FallbackModelConfig, type PromptConfig, type RetrievalConfig, type ToolConfig } from '../shared/contract';
 
 export interface Passage {
   readonly id: string;
@@ -137,7 +137,7 @@ export function scoreAnswer(s: { answer: string; citations: number; unknownCitat
 
 /** Fills `{{name}}` placeholders; an unknown placeholder is an error, never silently left in a prompt. */
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
-  return template.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, name: string) => {
+  return template.replace(TEMPLATE_VARIABLE, (_, name: string) => {
     const v = values[name];
     if (v === undefined) throw new Error(`prompt template uses {{${name}}} but no value was given for it`);
     return v;

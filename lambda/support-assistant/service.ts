@@ -1,4 +1,5 @@
 import type { AiHandler } from '../runtime/ai-runtime';
+import { DEFAULT_STATIC_ANSWER } from '../shared/contract';
 import orders from '../../example/support-assistant/orders.json';
 import { answerQuestion, type ModelPort, type Retriever, type ToolExecutor } from './assistant';
 
@@ -12,7 +13,7 @@ export interface Answer {
   readonly degraded?: boolean;
 }
 
-export const FALLBACK_ANSWER: Answer = { answer: 'The assistant is temporarily unavailable. Please try again in a few minutes.', citations: [], degraded: true };
+export const FALLBACK_ANSWER: Answer = { answer: DEFAULT_STATIC_ANSWER, citations: [], degraded: true };
 
 /** The example's one tool, backed by a small bundled table (a real service would call its order system). */
 export const lookupOrderStatus: ToolExecutor = async (name, input) => {

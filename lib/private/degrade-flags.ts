@@ -1,4 +1,4 @@
-import { DEGRADE_FLAGS } from '../../lambda/shared/contract';
+import { DEFAULT_STATIC_ANSWER, DEGRADE_FLAGS } from '../../lambda/shared/contract';
 
 /** The state the degrade flags are deployed in. Normally all off; flip them in an emergency. */
 export interface DegradeFlagState {
@@ -12,12 +12,11 @@ export interface DegradeFlagState {
   readonly staticAnswer?: boolean;
   /**
    * The message served when `staticAnswer` is on.
-   * @default "The assistant is temporarily unavailable. Please try again in a few minutes."
+   * @default DEFAULT_STATIC_ANSWER ("The assistant is temporarily unavailable. Please try again in a few minutes.")
    */
   readonly staticAnswerMessage?: string;
 }
 
-export const DEFAULT_STATIC_ANSWER = 'The assistant is temporarily unavailable. Please try again in a few minutes.';
 
 /** AppConfig feature-flags (AWS.AppConfig.FeatureFlags, format version 1) content for the degrade profile. */
 export function degradeFlagsDocument(state: DegradeFlagState = {}): object {

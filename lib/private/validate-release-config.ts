@@ -6,6 +6,7 @@ import {
   CONFIG_SECTIONS,
   RELEASE_META_KEY,
   REQUIRED_SECTIONS,
+  TEMPLATE_VARIABLE,
 } from '../../lambda/shared/contract';
 import { findSecret, SECRET_KEY_NAMES } from '../../lambda/shared/secrets';
 import releaseConfigSchema from '../../schemas/release-config.schema.json';
@@ -126,7 +127,7 @@ function checkSemantics(config: Record<string, any>, add: Add) {
     const declared = new Set<string>((prompt.variables ?? []).map((v: { name: string }) => v.name));
     const used = new Set<string>();
     for (const text of [prompt.template, prompt.system ?? '']) {
-      for (const m of (text as string).matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) used.add(m[1]);
+      for (const m of (text as string).matchAll(TEMPLATE_VARIABLE)) used.add(m[1]);
     }
     for (const name of used) {
       if (!declared.has(name)) add(['prompt', 'template'], `the template uses {{${name}}}, which is not declared in prompt.variables`, `add { name: ${name} } to prompt.variables`);
