@@ -259,6 +259,7 @@ export class AiRelease extends Construct {
     }
     const cost = this.alarms.alarms.find((a) => a.plane === 'config' && a.kind === 'cost-per-request')!;
     const threshold = options.maxCostPerRequestUsd ?? cost.threshold;
+    const window = synthesizedTiming(cost.alarm);
     if (!Number.isFinite(threshold) || threshold <= 0) throw new Error(`costGuard.maxCostPerRequestUsd must be a positive number, got ${threshold}`);
     const instant = platform.strategyFor(ConfigRollout.INSTANT);
     const fn = new nodejs.NodejsFunction(this, 'CostGuard', {
@@ -316,8 +317,8 @@ export class AiRelease extends Construct {
       metric: cost.alarm.metric,
       threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: cost.timing.evaluationPeriods,
-      datapointsToAlarm: cost.timing.datapointsToAlarm,
+      evaluationPeriods: window.evaluationPeriods,
+      datapointsToAlarm: window.datapointsToAlarm,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(new cwActions.LambdaAction(fn));

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { DIMENSION, FAILURE_RECORD_TYPE, METRIC, METRIC_NAMESPACE, type MetricName } from '../lambda/shared/contract';
+import { DIMENSION, FAILURE_RECORD_TYPE, METRIC, METRIC_NAMESPACE, type FailureKind, type MetricName } from '../lambda/shared/contract';
 import type { AlarmTiming } from './worst-case';
 
 /** Thresholds of the release alarms. Rates are fractions (0.05 = 5 %). */
@@ -53,7 +53,6 @@ export interface ReleaseAlarm {
   /** What is watched, for people: `error rate (Errors / Invocations) of the new version`. */
   readonly watches: string;
   readonly unit: string;
-  readonly timing: AlarmTiming;
 }
 
 export interface ReleaseAlarmsProps extends ReleaseAlarmOptions {
@@ -115,13 +114,13 @@ export class ReleaseAlarms extends Construct {
       new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: name, statistic, dimensionsMap: dims, period: this.period });
     const window = `${m} of ${n} ${periodS}-second periods with at least ${min} invocations`;
     const guard = `Quiet below ${min} invocations per period; missing data never breaches.`;
-    const look = (kind: string, scopeText: string) =>
+    const look = (kind: FailureKind, scopeText: string) =>
       `Look first at the failure records: CloudWatch Logs Insights, filter type = "${FAILURE_RECORD_TYPE}" and kind = "${kind}" ${scopeText}; then at what this release changed (the release manifest diff)${props.runbookHint ? `; ${props.runbookHint}` : ''}.`;
 
     const add = (
       kind: AlarmKind,
       plane: 'code' | 'config',
-      spec: { expression: string; using: Record<string, cloudwatch.IMetric>; threshold: number; comparison: '>' | '<'; watches: string; unit: string; what: string; failureKind: string },
+      spec: { expression: string; using: Record<string, cloudwatch.IMetric>; threshold: number; comparison: '>' | '<'; watches: string; unit: string; what: string; failureKind: FailureKind },
     ) => {
       const who = plane === 'code' ? 'the new code version' : 'the service (all versions)';
       const act =
@@ -140,7 +139,7 @@ export class ReleaseAlarms extends Construct {
         datapointsToAlarm: m,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      this.alarms.push({ kind, plane, alarm, threshold: spec.threshold, comparison: spec.comparison, watches: spec.watches, unit: spec.unit, timing: { name: alarm.node.id, periodSeconds: periodS, datapointsToAlarm: m, evaluationPeriods: n } });
+      this.alarms.push({ kind, plane, alarm, threshold: spec.threshold, comparison: spec.comparison, watches: spec.watches, unit: spec.unit });
     };
 
     for (const plane of ['code', 'config'] as const) {
