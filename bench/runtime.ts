@@ -25,7 +25,10 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 if (!process.env.BENCH_CHILD) {
   // Re-run with stdout discarded (the runtime writes one EMF line per invocation), results on stderr.
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename], { env: { ...process.env, BENCH_CHILD: '1', NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename], {
+    env: { ...process.env, BENCH_CHILD: '1', NODE_NO_WARNINGS: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   process.exit(r.status ?? 1);
 }
 
@@ -40,7 +43,12 @@ async function latency() {
     source: ReleaseConfigSource.fromDirectory(path.join(root, 'example/support-assistant/release-config')),
   });
   const hosted = svc.hostedVersion.content as string;
-  const flags = JSON.stringify({ useFallbackModel: { enabled: false }, disableTools: { enabled: false }, disableRetrieval: { enabled: false }, staticAnswer: { enabled: false, message: 'x' } });
+  const flags = JSON.stringify({
+    useFallbackModel: { enabled: false },
+    disableTools: { enabled: false },
+    disableRetrieval: { enabled: false },
+    staticAnswer: { enabled: false, message: 'x' },
+  });
   let served = 0;
   const server = http.createServer((req, res) => {
     served++;
@@ -95,16 +103,30 @@ async function latency() {
 }
 
 function bundle(entry: string, out: string): number {
-  buildSync({ entryPoints: [entry], outfile: out, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', external: ['@aws-sdk/*'], logLevel: 'silent' });
+  buildSync({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    external: ['@aws-sdk/*'],
+    logLevel: 'silent',
+  });
   return fs.statSync(out).size;
 }
 
 function initMs(file: string, runs: number): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], {
-      env: { ...process.env, NODE_PATH: path.join(root, 'node_modules'), BENCH_CHILD: '', NODE_NO_WARNINGS: '1' },
-    }).toString();
+    const out = execFileSync(
+      process.execPath,
+      ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`],
+      {
+        env: { ...process.env, NODE_PATH: path.join(root, 'node_modules'), BENCH_CHILD: '', NODE_NO_WARNINGS: '1' },
+      },
+    ).toString();
     times.push(Number(out));
   }
   times.sort((a, b) => a - b);
@@ -112,19 +134,30 @@ function initMs(file: string, runs: number): number {
 }
 
 async function main() {
-  say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  say(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   const { bareAll, wrappedAll, served } = await latency();
   const b50 = pct(bareAll, 50);
   const b99 = pct(bareAll, 99);
   const w50 = pct(wrappedAll, 50);
   const w99 = pct(wrappedAll, 99);
-  say(`latency, ${bareAll.length} invocations each (3 interleaved rounds of ${N}), config from a loopback extension stand-in (${served} config fetches in all):`);
+  say(
+    `latency, ${bareAll.length} invocations each (3 interleaved rounds of ${N}), config from a loopback extension stand-in (${served} config fetches in all):`,
+  );
   say(`  bare handler    p50 ${b50.toFixed(1)} µs   p99 ${b99.toFixed(1)} µs`);
-  say(`  on the runtime  p50 ${w50.toFixed(1)} µs   p99 ${w99.toFixed(1)} µs   (ratio to bare: p50 ${(w50 / b50).toFixed(1)}x, p99 ${(w99 / b99).toFixed(1)}x)`);
-  say(`  added           p50 ${(w50 - b50).toFixed(1)} µs (target <= 50, ratio ${((w50 - b50) / 50).toFixed(2)})   p99 ${(w99 - b99).toFixed(1)} µs (target <= 200, ratio ${((w99 - b99) / 200).toFixed(2)})`);
+  say(
+    `  on the runtime  p50 ${w50.toFixed(1)} µs   p99 ${w99.toFixed(1)} µs   (ratio to bare: p50 ${(w50 / b50).toFixed(1)}x, p99 ${(w99 / b99).toFixed(1)}x)`,
+  );
+  say(
+    `  added           p50 ${(w50 - b50).toFixed(1)} µs (target <= 50, ratio ${((w50 - b50) / 50).toFixed(2)})   p99 ${(w99 - b99).toFixed(1)} µs (target <= 200, ratio ${((w99 - b99) / 200).toFixed(2)})`,
+  );
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bundle-'));
-  fs.writeFileSync(path.join(dir, 'bare.ts'), 'export const handler = async (e: { question: string }) => ({ answer: `Answer to ${e.question.length} chars`, citations: [] });\n');
+  fs.writeFileSync(
+    path.join(dir, 'bare.ts'),
+    'export const handler = async (e: { question: string }) => ({ answer: `Answer to ${e.question.length} chars`, citations: [] });\n',
+  );
   fs.writeFileSync(
     path.join(dir, 'runtime.ts'),
     `import { createAiRuntime } from ${JSON.stringify(path.join(root, 'lambda/runtime'))};\n` +
@@ -134,16 +167,27 @@ async function main() {
   const bareSize = bundle(path.join(dir, 'bare.ts'), path.join(dir, 'bare.js'));
   const runtimeSize = bundle(path.join(dir, 'runtime.ts'), path.join(dir, 'runtime.js'));
   const exampleSize = bundle(path.join(root, 'lambda/support-assistant/handler.ts'), path.join(dir, 'example.js'));
-  const envForInit = { AI_RELEASE_SERVICE: 's', AI_RELEASE_APPCONFIG_APPLICATION: 'a', AI_RELEASE_APPCONFIG_ENVIRONMENT: 'e', AI_RELEASE_CONFIG_PROFILE: 'p', AI_RELEASE_DEGRADE_PROFILE: 'd', AWS_REGION: 'us-east-1' };
+  const envForInit = {
+    AI_RELEASE_SERVICE: 's',
+    AI_RELEASE_APPCONFIG_APPLICATION: 'a',
+    AI_RELEASE_APPCONFIG_ENVIRONMENT: 'e',
+    AI_RELEASE_CONFIG_PROFILE: 'p',
+    AI_RELEASE_DEGRADE_PROFILE: 'd',
+    AWS_REGION: 'us-east-1',
+  };
   Object.assign(process.env, envForInit);
   const runs = 15;
   const bareInit = initMs(path.join(dir, 'bare.js'), runs);
   const runtimeInit = initMs(path.join(dir, 'runtime.js'), runs);
   const exampleInit = initMs(path.join(dir, 'example.js'), runs);
   say(`cold-start init (module load, median of ${runs} fresh processes; @aws-sdk/* external as in the Lambda runtime, loaded from node_modules):`);
-  say(`  bare handler ${bareInit.toFixed(1)} ms; on the runtime ${runtimeInit.toFixed(1)} ms; added ${(runtimeInit - bareInit).toFixed(1)} ms (target <= 30, ratio ${((runtimeInit - bareInit) / 30).toFixed(2)})`);
+  say(
+    `  bare handler ${bareInit.toFixed(1)} ms; on the runtime ${runtimeInit.toFixed(1)} ms; added ${(runtimeInit - bareInit).toFixed(1)} ms (target <= 30, ratio ${((runtimeInit - bareInit) / 30).toFixed(2)})`,
+  );
   say(`  the example handler (runtime + Bedrock client + knowledge base): ${exampleInit.toFixed(1)} ms`);
-  say(`bundle, minified: example handler ${(exampleSize / 1024).toFixed(1)} KB (target <= 300, ratio ${(exampleSize / 1024 / 300).toFixed(2)}); runtime-only handler ${(runtimeSize / 1024).toFixed(1)} KB; bare ${(bareSize / 1024).toFixed(1)} KB`);
+  say(
+    `bundle, minified: example handler ${(exampleSize / 1024).toFixed(1)} KB (target <= 300, ratio ${(exampleSize / 1024 / 300).toFixed(2)}); runtime-only handler ${(runtimeSize / 1024).toFixed(1)} KB; bare ${(bareSize / 1024).toFixed(1)} KB`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

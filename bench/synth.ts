@@ -43,7 +43,11 @@ function inProcess(services: number): { ms: number; resources: number } {
   const stack = new Stack(app, 'Platform');
   for (let i = 0; i < services; i++) {
     // A service as a platform team composes it: its function, and everything AiRelease adds.
-    const fn = new lambda.Function(stack, `Fn${i}`, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(`exports.handler=async()=>${i}`) });
+    const fn = new lambda.Function(stack, `Fn${i}`, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(`exports.handler=async()=>${i}`),
+    });
     new AiRelease(stack, `Svc${i}`, { serviceName: `svc-${i}`, function: fn, config: ReleaseConfigSource.fromDirectory(configDir) });
   }
   const assembly = app.synth();
@@ -54,10 +58,14 @@ function inProcess(services: number): { ms: number; resources: number } {
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-console.log(`machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+console.log(
+  `machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+);
 
 const cli = cliSynth(3);
-console.log(`cdk synth (example app, esbuild bundling, validation on): median ${(median(cli) / 1000).toFixed(2)} s over ${cli.length} runs [${cli.map((t) => (t / 1000).toFixed(2)).join(', ')}]; budget 60 s, ratio ${(median(cli) / 60000).toFixed(3)}`);
+console.log(
+  `cdk synth (example app, esbuild bundling, validation on): median ${(median(cli) / 1000).toFixed(2)} s over ${cli.length} runs [${cli.map((t) => (t / 1000).toFixed(2)).join(', ')}]; budget 60 s, ratio ${(median(cli) / 60000).toFixed(3)}`,
+);
 
 inProcess(1); // warm the module cache so the first row is not load time
 const rows = [1, 5, 10, 15, 16].map((n) => ({ n, ...inProcess(n) }));
@@ -65,8 +73,12 @@ const base = rows[0];
 console.log('services | synth ms | resources (limit 500) | resources/service (marginal) | ms ratio to 1 service');
 for (const r of rows) {
   const marginal = r.n === 1 ? '-' : ((r.resources - base.resources) / (r.n - 1)).toFixed(1);
-  console.log(`${String(r.n).padStart(8)} | ${r.ms.toFixed(0).padStart(8)} | ${String(r.resources).padStart(21)} | ${marginal.padStart(28)} | ${(r.ms / base.ms).toFixed(2)}`);
+  console.log(
+    `${String(r.n).padStart(8)} | ${r.ms.toFixed(0).padStart(8)} | ${String(r.resources).padStart(21)} | ${marginal.padStart(28)} | ${(r.ms / base.ms).toFixed(2)}`,
+  );
 }
 const perService = (rows[rows.length - 1].resources - base.resources) / (rows[rows.length - 1].n - 1);
 const shared = base.resources - perService;
-console.log(`per service ${perService} resources, shared per stack ${shared}: at most ${Math.floor((500 - shared) / perService)} services fit under CloudFormation's 500`);
+console.log(
+  `per service ${perService} resources, shared per stack ${shared}: at most ${Math.floor((500 - shared) / perService)} services fit under CloudFormation's 500`,
+);

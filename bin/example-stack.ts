@@ -78,7 +78,8 @@ function acknowledgeExampleFindings(stack: ExampleStack) {
     },
     {
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-      reason: 'The assistant reaches only AWS APIs (Bedrock, AppConfig) over TLS with IAM auth and holds no network-reachable data; a VPC would add NAT or interface endpoints and cold-start cost for no isolation gain. Teams whose policy requires a VPC pass vpc/vpcSubnets to their own function.',
+      reason:
+        'The assistant reaches only AWS APIs (Bedrock, AppConfig) over TLS with IAM auth and holds no network-reachable data; a VPC would add NAT or interface endpoints and cold-start cost for no isolation gain. Teams whose policy requires a VPC pass vpc/vpcSubnets to their own function.',
     },
   );
 }

@@ -54,7 +54,9 @@ export class AiReleasePlatform extends Construct {
     const stack = Stack.of(this);
     const existing = PLATFORMS.get(stack);
     if (existing) {
-      throw new Error(`stack ${stack.stackName} already has an AiReleasePlatform (${existing.node.path}); create one per stack, before the services, or use AiReleasePlatform.of(scope)`);
+      throw new Error(
+        `stack ${stack.stackName} already has an AiReleasePlatform (${existing.node.path}); create one per stack, before the services, or use AiReleasePlatform.of(scope)`,
+      );
     }
     PLATFORMS.set(stack, this);
     this.application = new appconfig.CfnApplication(this, 'Application', {
@@ -114,7 +116,8 @@ export class AiReleasePlatform extends Construct {
       });
       Validations.of(this._codeDeployRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
-        reason: "AWSCodeDeployRoleForLambdaLimited is AWS's maintained minimum for CodeDeploy on Lambda (alias updates, alarm reads, hook invocation of functions it is granted).",
+        reason:
+          "AWSCodeDeployRoleForLambdaLimited is AWS's maintained minimum for CodeDeploy on Lambda (alias updates, alarm reads, hook invocation of functions it is granted).",
       });
     }
     return this._codeDeployRole;

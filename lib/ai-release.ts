@@ -131,7 +131,11 @@ export class AiRelease extends Construct {
 
     // Code plane: callers use `live`; CodeDeploy moves it between versions.
     const version = props.function.currentVersion;
-    this.alias = new lambda.Alias(this, 'Live', { aliasName: 'live', version, description: `${props.serviceName}: the version callers get; CodeDeploy shifts it` });
+    this.alias = new lambda.Alias(this, 'Live', {
+      aliasName: 'live',
+      version,
+      description: `${props.serviceName}: the version callers get; CodeDeploy shifts it`,
+    });
 
     const model = this.config.config.model as ModelConfig;
     const contract = this.config.config.outputContract as OutputContractConfig;
@@ -177,7 +181,8 @@ export class AiRelease extends Construct {
         const policy = this.policy;
         if (!announced) {
           announced = true;
-          for (const w of policy.waived) Annotations.of(this).addWarningV2(`cdk-ai-release:waived-${w.rule}`, `release policy "${w.rule}" waived for ${props.serviceName}: ${w.reason}`);
+          for (const w of policy.waived)
+            Annotations.of(this).addWarningV2(`cdk-ai-release:waived-${w.rule}`, `release policy "${w.rule}" waived for ${props.serviceName}: ${w.reason}`);
           const wc = this.worstCase;
           Annotations.of(this).addInfo(
             `${props.serviceName}: worst case from a first bad request to rollback start: code ${formatSeconds(wc.code.seconds)}, config ${formatSeconds(wc.config.seconds)} (budget ${formatSeconds(budgetSeconds)})`,
@@ -191,10 +196,16 @@ export class AiRelease extends Construct {
       config: this.config,
       function: props.function,
       // Getters: read when the manifest is computed, at synth, from the alarms as synthesized.
-      facts: Object.defineProperties({ trafficShift: this.trafficShift.describe(), rollbackBudgetSeconds: budgetSeconds, ...(props.owner ? { owner: props.owner } : {}) } as Record<string, string | number>, {
-        worstCaseCodeSeconds: { enumerable: true, get: () => this.worstCase.code.seconds },
-        worstCaseConfigSeconds: { enumerable: true, get: () => this.worstCase.config.seconds },
-      }),
+      facts: Object.defineProperties(
+        { trafficShift: this.trafficShift.describe(), rollbackBudgetSeconds: budgetSeconds, ...(props.owner ? { owner: props.owner } : {}) } as Record<
+          string,
+          string | number
+        >,
+        {
+          worstCaseCodeSeconds: { enumerable: true, get: () => this.worstCase.code.seconds },
+          worstCaseConfigSeconds: { enumerable: true, get: () => this.worstCase.config.seconds },
+        },
+      ),
     });
 
     this.dashboard = this.buildDashboard(stack.stackName);
@@ -205,7 +216,10 @@ export class AiRelease extends Construct {
     attachCustomSynthesis(this, {
       onSynthesize: (session) => {
         const facts = this.facts;
-        fs.writeFileSync(path.join(session.outdir, this.cardFileName), renderCanaryCard(facts, evaluatePolicy(facts, props.policyRules ?? DEFAULT_POLICY_RULES)));
+        fs.writeFileSync(
+          path.join(session.outdir, this.cardFileName),
+          renderCanaryCard(facts, evaluatePolicy(facts, props.policyRules ?? DEFAULT_POLICY_RULES)),
+        );
       },
     });
   }
@@ -216,8 +230,16 @@ export class AiRelease extends Construct {
    */
   public get worstCase(): { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase } {
     return {
-      code: planeWorstCase('code', this.alarms.byPlane('code').map((a) => synthesizedTiming(a.alarm)), this.props.timing),
-      config: planeWorstCase('config', this.alarms.byPlane('config').map((a) => synthesizedTiming(a.alarm)), this.props.timing),
+      code: planeWorstCase(
+        'code',
+        this.alarms.byPlane('code').map((a) => synthesizedTiming(a.alarm)),
+        this.props.timing,
+      ),
+      config: planeWorstCase(
+        'config',
+        this.alarms.byPlane('config').map((a) => synthesizedTiming(a.alarm)),
+        this.props.timing,
+      ),
     };
   }
 
@@ -231,8 +253,22 @@ export class AiRelease extends Construct {
       owner: props.owner,
       onCall: props.onCall,
       code: { describe: this.trafficShift.describe(), firstStepPercent: this.trafficShift.firstStepPercent, steps: this.trafficShift.steps },
-      config: { describe: rollout.describe(), firstStepPercent: rollout.steps[0], steps: rollout.steps, stepIntervalSeconds: rollout.stepIntervalSeconds, finalBakeMinutes: rollout.finalBakeMinutes },
-      alarms: this.alarms.alarms.map((a) => ({ kind: a.kind, plane: a.plane, name: a.alarm.node.id, watches: a.watches, comparison: a.comparison, threshold: a.threshold, unit: a.unit })),
+      config: {
+        describe: rollout.describe(),
+        firstStepPercent: rollout.steps[0],
+        steps: rollout.steps,
+        stepIntervalSeconds: rollout.stepIntervalSeconds,
+        finalBakeMinutes: rollout.finalBakeMinutes,
+      },
+      alarms: this.alarms.alarms.map((a) => ({
+        kind: a.kind,
+        plane: a.plane,
+        name: a.alarm.node.id,
+        watches: a.watches,
+        comparison: a.comparison,
+        threshold: a.threshold,
+        unit: a.unit,
+      })),
       alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations },
       worstCase: this.worstCase,
       rollbackBudgetSeconds: this.budgetSeconds,
@@ -277,7 +313,13 @@ export class AiRelease extends Construct {
       },
       bundling: { minify: true, target: 'node24', externalModules: ['@aws-sdk/*'] },
     });
-    const appArn = (resourceName: string) => stack.formatArn({ service: 'appconfig', resource: 'application', resourceName: `${platform.applicationId}/${resourceName}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const appArn = (resourceName: string) =>
+      stack.formatArn({
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: `${platform.applicationId}/${resourceName}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
     const profileArn = appArn(`configurationprofile/${this.config.degradeProfile.ref}`);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -340,14 +382,39 @@ export class AiRelease extends Construct {
       return a ? [{ value: a.threshold, label: `alarm ${a.comparison} ${a.threshold}${a.unit}` }] : [];
     };
     const graph = (title: string, metric: string, stat: string, annotations: cloudwatch.HorizontalAnnotation[] = []) =>
-      new cloudwatch.GraphWidget({ title: `${title} by version`, left: [byVersion(metric, stat, `${metric} `)], leftAnnotations: annotations, width: 8, height: 6 });
+      new cloudwatch.GraphWidget({
+        title: `${title} by version`,
+        left: [byVersion(metric, stat, `${metric} `)],
+        leftAnnotations: annotations,
+        width: 8,
+        height: 6,
+      });
     return new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${stackName}-${service}`.slice(0, 255),
       widgets: [
-        [new cloudwatch.AlarmStatusWidget({ title: `${service} release alarms`, alarms: [this.alarms.anyComposite, this.alarms.configComposite, ...this.alarms.alarms.map((a) => a.alarm)], width: 24, height: 4 })],
-        [graph('Invocations', METRIC.INVOCATIONS, 'Sum'), graph('Errors', METRIC.ERRORS, 'Sum'), graph('p99 latency (ms)', METRIC.LATENCY, 'p99', threshold('p99-latency'))],
-        [graph('Cost (USD)', METRIC.COST_USD, 'Sum'), graph('Quality score', METRIC.QUALITY_SCORE, 'Average', threshold('quality')), graph('Degraded answers', METRIC.DEGRADED, 'Sum')],
-        [graph('Safety violations', METRIC.SAFETY_VIOLATIONS, 'Sum'), graph('Contract violations', METRIC.CONTRACT_VIOLATIONS, 'Sum'), graph('Output tokens', METRIC.OUTPUT_TOKENS, 'Sum')],
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: `${service} release alarms`,
+            alarms: [this.alarms.anyComposite, this.alarms.configComposite, ...this.alarms.alarms.map((a) => a.alarm)],
+            width: 24,
+            height: 4,
+          }),
+        ],
+        [
+          graph('Invocations', METRIC.INVOCATIONS, 'Sum'),
+          graph('Errors', METRIC.ERRORS, 'Sum'),
+          graph('p99 latency (ms)', METRIC.LATENCY, 'p99', threshold('p99-latency')),
+        ],
+        [
+          graph('Cost (USD)', METRIC.COST_USD, 'Sum'),
+          graph('Quality score', METRIC.QUALITY_SCORE, 'Average', threshold('quality')),
+          graph('Degraded answers', METRIC.DEGRADED, 'Sum'),
+        ],
+        [
+          graph('Safety violations', METRIC.SAFETY_VIOLATIONS, 'Sum'),
+          graph('Contract violations', METRIC.CONTRACT_VIOLATIONS, 'Sum'),
+          graph('Output tokens', METRIC.OUTPUT_TOKENS, 'Sum'),
+        ],
         this.alarms.byPlane('config').map((a) => new cloudwatch.AlarmWidget({ title: `service ${a.watches}`, alarm: a.alarm, width: 4, height: 6 })),
       ],
     });

@@ -136,7 +136,9 @@ export class AiServiceConfig extends Construct {
   constructor(scope: Construct, id: string, props: AiServiceConfigProps) {
     super(scope, id);
     if (!/^[a-z][a-z0-9-]{0,39}$/.test(props.serviceName ?? '')) {
-      throw new Error(`serviceName "${props.serviceName}" is invalid: use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "support-assistant")`);
+      throw new Error(
+        `serviceName "${props.serviceName}" is invalid: use lower-case letters, digits and dashes, starting with a letter, at most 40 characters (e.g. "support-assistant")`,
+      );
     }
     const prefix = props.versionLabelPrefix ?? 'cfg';
     if (!/^[A-Za-z][A-Za-z0-9._-]{0,39}$/.test(prefix)) {
@@ -149,9 +151,16 @@ export class AiServiceConfig extends Construct {
 
     // Validate everything first, and report every problem at once.
     const loaded = props.source.load();
-    const { config, problems } = loaded.problems.length > 0 ? { config: {}, problems: [...loaded.problems] } : validateReleaseConfig(loaded.parts, { maxContentBytes: props.maxContentBytes });
+    const { config, problems } =
+      loaded.problems.length > 0
+        ? { config: {}, problems: [...loaded.problems] }
+        : validateReleaseConfig(loaded.parts, { maxContentBytes: props.maxContentBytes });
     if (problems.length === 0 && this.degradeState.useFallbackModel && !(config.model as { fallback?: unknown }).fallback) {
-      problems.push({ path: '$.model.fallback', message: 'degrade.useFallbackModel is on, but the model section names no fallback', fix: 'add model.fallback, or turn useFallbackModel off' });
+      problems.push({
+        path: '$.model.fallback',
+        message: 'degrade.useFallbackModel is on, but the model section names no fallback',
+        fix: 'add model.fallback, or turn useFallbackModel off',
+      });
     }
     if (problems.length > 0) throw new ReleaseConfigError(this.serviceName, problems);
     this.config = config;
@@ -308,7 +317,8 @@ export class AiServiceConfig extends Construct {
       Validations.of(grantee as IConstruct).acknowledge(
         ...findings.map((f) => ({
           id: arns[f as keyof typeof arns],
-          reason: 'Models and guardrails are chosen by the versioned AppConfig release config, not by IAM: a config rollback or a client still on the previous config mid-canary must keep calling the previous model. Access is limited to invoking models and applying guardrails.',
+          reason:
+            'Models and guardrails are chosen by the versioned AppConfig release config, not by IAM: a config rollback or a client still on the previous config mid-canary must keep calling the previous model. Access is limited to invoking models and applying guardrails.',
         })),
       );
     }
@@ -349,7 +359,9 @@ export class AiServiceConfig extends Construct {
    */
   public addMonitor(alarm: cloudwatch.IAlarm): void {
     if (this.monitors.length >= MAX_MONITORS) {
-      throw new Error(`service "${this.serviceName}" already has ${MAX_MONITORS} AppConfig monitors, AppConfig's limit per environment; combine alarms into one composite alarm and add that`);
+      throw new Error(
+        `service "${this.serviceName}" already has ${MAX_MONITORS} AppConfig monitors, AppConfig's limit per environment; combine alarms into one composite alarm and add that`,
+      );
     }
     this.monitors.push(alarm);
     // Scoped to the alarms themselves; statements with the same action are merged by CDK.

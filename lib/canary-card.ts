@@ -11,7 +11,10 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push(`# Canary strategy card — ${f.serviceName}`, '');
   lines.push(`- Owner: ${f.owner ?? '(not set: pass owner)'}`);
   lines.push(`- On-call: ${f.onCall ?? '(not set: pass onCall)'}`);
-  lines.push(`- Rollback budget: ${formatSeconds(f.rollbackBudgetSeconds)}; computed worst case: code ${formatSeconds(f.worstCase.code.seconds)}, config ${formatSeconds(f.worstCase.config.seconds)}`, '');
+  lines.push(
+    `- Rollback budget: ${formatSeconds(f.rollbackBudgetSeconds)}; computed worst case: code ${formatSeconds(f.worstCase.code.seconds)}, config ${formatSeconds(f.worstCase.config.seconds)}`,
+    '',
+  );
 
   lines.push('## Traffic steps', '');
   lines.push(`**Code** (CodeDeploy, \`live\` alias): ${f.code.describe}.`, '');
@@ -25,27 +28,46 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
 
   lines.push('## Watched metrics', '');
   const w = f.alarmWindow;
-  lines.push(`Every alarm: ${w.periodSeconds}-second periods, ${w.datapointsToAlarm} of ${w.evaluationPeriods} breaching, quiet below ${w.minInvocations} invocations per period, missing data never breaches.`, '');
+  lines.push(
+    `Every alarm: ${w.periodSeconds}-second periods, ${w.datapointsToAlarm} of ${w.evaluationPeriods} breaching, quiet below ${w.minInvocations} invocations per period, missing data never breaches.`,
+    '',
+  );
   if (f.expectedRequestsPerSecond === undefined) {
-    lines.push('Traffic not stated (`expectedRequestsPerSecond`): at low traffic the invocation guard keeps the alarms quiet, so a canary may pass unjudged. State it to have the policy check the canary can be judged.', '');
+    lines.push(
+      'Traffic not stated (`expectedRequestsPerSecond`): at low traffic the invocation guard keeps the alarms quiet, so a canary may pass unjudged. State it to have the policy check the canary can be judged.',
+      '',
+    );
   } else {
     const perPeriod = f.expectedRequestsPerSecond * (f.code.firstStepPercent / 100) * w.periodSeconds;
-    lines.push(`At the stated ${f.expectedRequestsPerSecond} requests/s, the first canary step sends the new version about ${Math.round(perPeriod * 10) / 10} requests per alarm period.`, '');
+    lines.push(
+      `At the stated ${f.expectedRequestsPerSecond} requests/s, the first canary step sends the new version about ${Math.round(perPeriod * 10) / 10} requests per alarm period.`,
+      '',
+    );
   }
   lines.push('| plane | watches | alarms when | alarm |', '|---|---|---|---|');
   for (const a of f.alarms) lines.push(`| ${a.plane} | ${a.watches} | ${cmp(a.comparison)} ${a.threshold}${a.unit} | \`${a.name}\` |`);
   lines.push('');
 
   lines.push('## Rollback conditions', '');
-  lines.push('- **Code:** any code-plane alarm in ALARM during a CodeDeploy deployment, a failed deployment, or a stopped one rolls the `live` alias back to the previous version.');
-  lines.push('- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.', '');
+  lines.push(
+    '- **Code:** any code-plane alarm in ALARM during a CodeDeploy deployment, a failed deployment, or a stopped one rolls the `live` alias back to the previous version.',
+  );
+  lines.push(
+    '- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.',
+    '',
+  );
 
   lines.push('## Degrade conditions', '');
   lines.push(`Switches (feature flags, deployed all at once): ${f.degrade.switches.map((s) => `\`${s}\``).join(', ')}.`);
   if (f.degrade.costGuardMaxCostPerRequestUsd !== undefined) {
-    lines.push(`**Automatic:** the cost guard switches on \`useFallbackModel\` when the service's cost per request is above ${f.degrade.costGuardMaxCostPerRequestUsd} USD (${f.alarmWindow.datapointsToAlarm} of ${f.alarmWindow.evaluationPeriods} ${f.alarmWindow.periodSeconds}-second periods). Switching it back off is a person's decision.`);
+    lines.push(
+      `**Automatic:** the cost guard switches on \`useFallbackModel\` when the service's cost per request is above ${f.degrade.costGuardMaxCostPerRequestUsd} USD (${f.alarmWindow.datapointsToAlarm} of ${f.alarmWindow.evaluationPeriods} ${f.alarmWindow.periodSeconds}-second periods). Switching it back off is a person's decision.`,
+    );
   }
-  lines.push('Flip one when a rollback is not enough or not possible: the previous version is also bad, the model provider is down, or cost runs away. Deploy a new version of the degrade profile with the instant strategy:', '');
+  lines.push(
+    'Flip one when a rollback is not enough or not possible: the previous version is also bad, the model provider is down, or cost runs away. Deploy a new version of the degrade profile with the instant strategy:',
+    '',
+  );
   lines.push('```sh');
   lines.push(`# application ${f.degrade.application}, environment ${f.degrade.environment}, profile ${f.degrade.profile}`);
   lines.push('aws appconfig create-hosted-configuration-version ... # the flags document with the switch enabled');
@@ -53,12 +75,16 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push('```', '');
 
   lines.push('## Worst case, computed', '');
-  lines.push('From the first bad request to rollback start, per alarm: (datapoints to alarm + 1) × period, plus metric ingestion, alarm evaluation cadence and the deployment service\'s reaction (the last two are assumptions, not AWS guarantees).', '');
+  lines.push(
+    "From the first bad request to rollback start, per alarm: (datapoints to alarm + 1) × period, plus metric ingestion, alarm evaluation cadence and the deployment service's reaction (the last two are assumptions, not AWS guarantees).",
+    '',
+  );
   for (const plane of ['code', 'config'] as const) {
     const wc = f.worstCase[plane];
     lines.push(`**${plane}**: ${formatSeconds(wc.seconds)} (slowest: \`${wc.slowestAlarm}\`)`, '');
     lines.push('| alarm | datapoints | ingestion | evaluation | reaction | total |', '|---|---|---|---|---|---|');
-    for (const a of wc.alarms) lines.push(`| \`${a.name}\` | ${a.datapoints} s | ${a.ingestion} s | ${a.evaluation} s | ${a.reaction} s | ${formatSeconds(a.total)} |`);
+    for (const a of wc.alarms)
+      lines.push(`| \`${a.name}\` | ${a.datapoints} s | ${a.ingestion} s | ${a.evaluation} s | ${a.reaction} s | ${formatSeconds(a.total)} |`);
     lines.push('');
   }
 

@@ -59,7 +59,9 @@ export class ConfigRollout {
     this.deploymentDurationMinutes = wholeMinutes('deploymentDuration', options.deploymentDuration);
     this.finalBakeMinutes = wholeMinutes('finalBake', options.finalBake);
     if (this.stepPercent < 100 && this.deploymentDurationMinutes === 0) {
-      throw new Error(`ConfigRollout with stepPercent ${this.stepPercent} needs a deploymentDuration of at least 1 minute; use ConfigRollout.allAtOnce() to deploy at once`);
+      throw new Error(
+        `ConfigRollout with stepPercent ${this.stepPercent} needs a deploymentDuration of at least 1 minute; use ConfigRollout.allAtOnce() to deploy at once`,
+      );
     }
   }
 
@@ -88,14 +90,18 @@ export class ConfigRollout {
 
   /** One line for people: `exponential 10→20→40→80→100 % over 3 min (step 36 s), bake 2 min`. */
   public describe(): string {
-    const shape = this.steps.length === 1 ? 'all at once' : `${this.growthType.toLowerCase()} ${this.steps.join('→')} % over ${this.deploymentDurationMinutes} min (step ${Math.round(this.stepIntervalSeconds)} s)`;
+    const shape =
+      this.steps.length === 1
+        ? 'all at once'
+        : `${this.growthType.toLowerCase()} ${this.steps.join('→')} % over ${this.deploymentDurationMinutes} min (step ${Math.round(this.stepIntervalSeconds)} s)`;
     return `${shape}, bake ${this.finalBakeMinutes} min`;
   }
 }
 
 function wholeMinutes(name: string, d: Duration): number {
   const seconds = d.toSeconds();
-  if (seconds % 60 !== 0) throw new Error(`ConfigRollout ${name} must be whole minutes (AppConfig's unit), got ${d.toHumanString()}; round it to Duration.minutes(n)`);
+  if (seconds % 60 !== 0)
+    throw new Error(`ConfigRollout ${name} must be whole minutes (AppConfig's unit), got ${d.toHumanString()}; round it to Duration.minutes(n)`);
   const minutes = seconds / 60;
   if (minutes < 0 || minutes > 1440) throw new Error(`ConfigRollout ${name} must be 0–1440 minutes, got ${minutes}`);
   return minutes;

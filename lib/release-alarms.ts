@@ -93,7 +93,8 @@ export class ReleaseAlarms extends Construct {
     if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`alarms.evaluationPeriods must be a whole number from 1 to 100, got ${n}`);
     if (!Number.isInteger(m) || m < 1 || m > n) throw new Error(`alarms.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${n}), got ${m}`);
     this.minInvocations = props.minInvocations ?? 5;
-    if (!Number.isInteger(this.minInvocations) || this.minInvocations < 1) throw new Error(`alarms.minInvocations must be a whole number >= 1, got ${this.minInvocations}`);
+    if (!Number.isInteger(this.minInvocations) || this.minInvocations < 1)
+      throw new Error(`alarms.minInvocations must be a whole number >= 1, got ${this.minInvocations}`);
 
     const t = {
       maxErrorRate: rate('maxErrorRate', props.maxErrorRate ?? 0.05),
@@ -120,7 +121,16 @@ export class ReleaseAlarms extends Construct {
     const add = (
       kind: AlarmKind,
       plane: 'code' | 'config',
-      spec: { expression: string; using: Record<string, cloudwatch.IMetric>; threshold: number; comparison: '>' | '<'; watches: string; unit: string; what: string; failureKind: FailureKind },
+      spec: {
+        expression: string;
+        using: Record<string, cloudwatch.IMetric>;
+        threshold: number;
+        comparison: '>' | '<';
+        watches: string;
+        unit: string;
+        what: string;
+        failureKind: FailureKind;
+      },
     ) => {
       const who = plane === 'code' ? 'the new code version' : 'the service (all versions)';
       const act =
@@ -146,7 +156,15 @@ export class ReleaseAlarms extends Construct {
       const dims = plane === 'code' ? perVersion : perService;
       const inv = metric(METRIC.INVOCATIONS, 'Sum', dims);
       const ratio = (name: MetricName) => ({ expression: `IF(inv >= ${min}, x / inv, 0)`, using: { inv, x: metric(name, 'Sum', dims) } });
-      add('error-rate', plane, { ...ratio(METRIC.ERRORS), threshold: t.maxErrorRate, comparison: '>', watches: 'error rate (Errors / Invocations)', unit: '', what: 'the error rate', failureKind: 'error' });
+      add('error-rate', plane, {
+        ...ratio(METRIC.ERRORS),
+        threshold: t.maxErrorRate,
+        comparison: '>',
+        watches: 'error rate (Errors / Invocations)',
+        unit: '',
+        what: 'the error rate',
+        failureKind: 'error',
+      });
       add('p99-latency', plane, {
         expression: `IF(inv >= ${min}, lat, 0)`,
         using: { inv, lat: metric(METRIC.LATENCY, 'p99', dims) },
@@ -157,7 +175,15 @@ export class ReleaseAlarms extends Construct {
         what: 'the p99 latency',
         failureKind: 'timeout',
       });
-      add('cost-per-request', plane, { ...ratio(METRIC.COST_USD), threshold: t.maxCostPerRequestUsd, comparison: '>', watches: 'cost per request (CostUsd / Invocations)', unit: ' USD', what: 'the cost per request', failureKind: 'cost' });
+      add('cost-per-request', plane, {
+        ...ratio(METRIC.COST_USD),
+        threshold: t.maxCostPerRequestUsd,
+        comparison: '>',
+        watches: 'cost per request (CostUsd / Invocations)',
+        unit: ' USD',
+        what: 'the cost per request',
+        failureKind: 'cost',
+      });
       add('quality', plane, {
         expression: `IF(inv >= ${min}, q, 1)`,
         using: { inv, q: metric(METRIC.QUALITY_SCORE, 'Average', dims) },
@@ -168,8 +194,24 @@ export class ReleaseAlarms extends Construct {
         what: 'the average quality score',
         failureKind: 'quality',
       });
-      add('safety-rate', plane, { ...ratio(METRIC.SAFETY_VIOLATIONS), threshold: t.maxSafetyViolationRate, comparison: '>', watches: 'safety-violation rate', unit: '', what: 'the safety-violation rate', failureKind: 'safety' });
-      add('contract-rate', plane, { ...ratio(METRIC.CONTRACT_VIOLATIONS), threshold: t.maxContractViolationRate, comparison: '>', watches: 'contract-violation rate', unit: '', what: 'the output-contract violation rate', failureKind: 'contract' });
+      add('safety-rate', plane, {
+        ...ratio(METRIC.SAFETY_VIOLATIONS),
+        threshold: t.maxSafetyViolationRate,
+        comparison: '>',
+        watches: 'safety-violation rate',
+        unit: '',
+        what: 'the safety-violation rate',
+        failureKind: 'safety',
+      });
+      add('contract-rate', plane, {
+        ...ratio(METRIC.CONTRACT_VIOLATIONS),
+        threshold: t.maxContractViolationRate,
+        comparison: '>',
+        watches: 'contract-violation rate',
+        unit: '',
+        what: 'the output-contract violation rate',
+        failureKind: 'contract',
+      });
       if (plane !== 'code') continue;
       // Canary vs stable: the new version's error rate minus the rest's (aggregate minus the new version).
       add('canary-vs-stable', 'code', {
@@ -188,7 +230,10 @@ export class ReleaseAlarms extends Construct {
         failureKind: 'error',
       });
     }
-    const rule = (plane?: 'code' | 'config') => cloudwatch.AlarmRule.anyOf(...this.alarms.filter((a) => !plane || a.plane === plane).map((a) => cloudwatch.AlarmRule.fromAlarm(a.alarm, cloudwatch.AlarmState.ALARM)));
+    const rule = (plane?: 'code' | 'config') =>
+      cloudwatch.AlarmRule.anyOf(
+        ...this.alarms.filter((a) => !plane || a.plane === plane).map((a) => cloudwatch.AlarmRule.fromAlarm(a.alarm, cloudwatch.AlarmState.ALARM)),
+      );
     this.configComposite = new cloudwatch.CompositeAlarm(this, 'ConfigRollback', {
       compositeAlarmName: `${stack.stackName}-${service}-config-rollback`.slice(0, 255),
       alarmDescription: `${service}: a service-wide release alarm is in ALARM. AppConfig rolls back the config deployment in progress. See the child alarms for which one.`,
@@ -199,7 +244,8 @@ export class ReleaseAlarms extends Construct {
     for (const a of this.alarms) {
       Validations.of(a.alarm).acknowledge({
         id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
-        reason: 'Consumed by CodeDeploy (deployment-group alarms) and by composite alarms; the composite carries the notification action, so a direct action would notify twice.',
+        reason:
+          'Consumed by CodeDeploy (deployment-group alarms) and by composite alarms; the composite carries the notification action, so a direct action would notify twice.',
       });
     }
     this.anyComposite = new cloudwatch.CompositeAlarm(this, 'AnyReleaseAlarm', {

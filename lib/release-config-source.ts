@@ -97,7 +97,14 @@ class DirectorySource extends ReleaseConfigSource {
     } catch (e) {
       return {
         parts: [],
-        problems: [{ file: this.dir, path: '$', message: `cannot read the config directory (${(e as NodeJS.ErrnoException).code ?? e})`, fix: 'pass the directory that holds prompt.yaml, model.yaml, …' }],
+        problems: [
+          {
+            file: this.dir,
+            path: '$',
+            message: `cannot read the config directory (${(e as NodeJS.ErrnoException).code ?? e})`,
+            fix: 'pass the directory that holds prompt.yaml, model.yaml, …',
+          },
+        ],
       };
     }
     const files: { file: string; section?: string }[] = [];
@@ -121,7 +128,12 @@ class DirectorySource extends ReleaseConfigSource {
       }
     }
     if (files.length === 0 && problems.length === 0) {
-      problems.push({ file: this.dir, path: '$', message: 'the config directory holds no section files', fix: 'add prompt.yaml, model.yaml and output-contract.yaml at least' });
+      problems.push({
+        file: this.dir,
+        path: '$',
+        message: 'the config directory holds no section files',
+        fix: 'add prompt.yaml, model.yaml and output-contract.yaml at least',
+      });
     }
     const loaded = new FileSource(files).load();
     return { parts: loaded.parts, problems: [...problems, ...loaded.problems] };
@@ -140,14 +152,28 @@ export function readConfigFile(file: string, section?: string): { part: ReleaseC
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    return { problem: { file, path: basePath, message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})`, fix: 'check the path; relative paths resolve from the directory cdk runs in' } };
+    return {
+      problem: {
+        file,
+        path: basePath,
+        message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})`,
+        fix: 'check the path; relative paths resolve from the directory cdk runs in',
+      },
+    };
   }
   const ext = path.extname(file).toLowerCase();
   if (!CONFIG_EXTENSIONS.includes(ext)) {
     return { problem: { file, path: basePath, message: `unsupported file type "${ext}"`, fix: 'use .json, .yaml or .yml' } };
   }
   if (text.trim() === '') {
-    return { problem: { file, path: basePath, message: 'the file is empty', fix: section ? `write the ${section} section as an object` : 'write the release config as an object' } };
+    return {
+      problem: {
+        file,
+        path: basePath,
+        message: 'the file is empty',
+        fix: section ? `write the ${section} section as an object` : 'write the release config as an object',
+      },
+    };
   }
   if (ext === '.json') {
     try {
@@ -161,7 +187,15 @@ export function readConfigFile(file: string, section?: string): { part: ReleaseC
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const pos = lineCounter.linePos(err.pos[0]);
-    return { problem: { file, line: pos.line, column: pos.col, path: basePath, message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}` } };
+    return {
+      problem: {
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: basePath,
+        message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`,
+      },
+    };
   }
   return {
     part: {

@@ -94,7 +94,9 @@ export class ReleaseManifestRecorder extends Construct {
   private compactJson(): string {
     const json = canonicalJson(compactManifest(this.manifest));
     if (json.length > SSM_STANDARD_MAX) {
-      throw new Error(`the compact release manifest of "${this.props.config.serviceName}" is ${json.length} characters, over SSM's ${SSM_STANDARD_MAX}; shorten the facts passed to ReleaseManifestRecorder`);
+      throw new Error(
+        `the compact release manifest of "${this.props.config.serviceName}" is ${json.length} characters, over SSM's ${SSM_STANDARD_MAX}; shorten the facts passed to ReleaseManifestRecorder`,
+      );
     }
     return json;
   }
@@ -106,7 +108,14 @@ export function codeHash(fn: lambda.IFunction): { hash: string; label?: string }
   if (!(cfn instanceof lambda.CfnFunction)) {
     throw new Error(`cannot read the code of ${fn.node.path}: pass a lambda.Function (or NodejsFunction) defined in this app, not an imported one`);
   }
-  const code = Stack.of(fn).resolve(cfn.code) as { s3Key?: unknown; zipFile?: unknown; imageUri?: unknown; S3Key?: unknown; ZipFile?: unknown; ImageUri?: unknown };
+  const code = Stack.of(fn).resolve(cfn.code) as {
+    s3Key?: unknown;
+    zipFile?: unknown;
+    imageUri?: unknown;
+    S3Key?: unknown;
+    ZipFile?: unknown;
+    ImageUri?: unknown;
+  };
   const s3Key = code.s3Key ?? code.S3Key;
   if (typeof s3Key === 'string') {
     const hash = path.basename(s3Key).replace(/\.(zip|jar)$/, '');

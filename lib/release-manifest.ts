@@ -37,9 +37,7 @@ export function sectionComponent(value: unknown): ManifestComponent {
  */
 export function computeReleaseManifest(input: ReleaseManifestInput): ReleaseManifest {
   const components = {} as Record<ManifestComponentName, ManifestComponent>;
-  components.code = input.code
-    ? { label: input.code.label ?? input.code.hash.slice(0, SHORT_HASH_LENGTH), hash: input.code.hash }
-    : ABSENT;
+  components.code = input.code ? { label: input.code.label ?? input.code.hash.slice(0, SHORT_HASH_LENGTH), hash: input.code.hash } : ABSENT;
   for (const section of CONFIG_SECTIONS) components[section] = sectionComponent(input.config[section]);
   const releaseId = sha256Hex(
     canonicalJson({ service: input.service, components: Object.fromEntries(MANIFEST_COMPONENTS.map((c) => [c, components[c].hash])) }),
@@ -154,7 +152,9 @@ export function renderManifestDiff(diff: ManifestDiff): string {
       out.push(`  ${name} unchanged  ${c.after.label}`);
       continue;
     }
-    out.push(`  ${name} ${c.change.toUpperCase().padEnd(9)}  ${c.before.label} -> ${c.after.label}  (sha256 ${short(c.before.hash)} -> ${short(c.after.hash)})`);
+    out.push(
+      `  ${name} ${c.change.toUpperCase().padEnd(9)}  ${c.before.label} -> ${c.after.label}  (sha256 ${short(c.before.hash)} -> ${short(c.after.hash)})`,
+    );
     if (c.warning) out.push(`      ! ${c.warning}`);
     if (c.keys === undefined && c.component !== 'code') out.push('      (content not in these manifests: hashes only)');
     for (const k of c.keys ?? []) {

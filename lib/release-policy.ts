@@ -7,9 +7,28 @@ export interface ReleaseFacts {
   readonly owner?: string;
   readonly onCall?: string;
   readonly code: { readonly describe: string; readonly firstStepPercent: number; readonly steps: readonly [number, number][] };
-  readonly config: { readonly describe: string; readonly firstStepPercent: number; readonly steps: readonly number[]; readonly stepIntervalSeconds: number; readonly finalBakeMinutes: number };
-  readonly alarms: readonly { readonly kind: AlarmKind; readonly plane: 'code' | 'config'; readonly name: string; readonly watches: string; readonly comparison: '>' | '<'; readonly threshold: number; readonly unit: string }[];
-  readonly alarmWindow: { readonly periodSeconds: number; readonly datapointsToAlarm: number; readonly evaluationPeriods: number; readonly minInvocations: number };
+  readonly config: {
+    readonly describe: string;
+    readonly firstStepPercent: number;
+    readonly steps: readonly number[];
+    readonly stepIntervalSeconds: number;
+    readonly finalBakeMinutes: number;
+  };
+  readonly alarms: readonly {
+    readonly kind: AlarmKind;
+    readonly plane: 'code' | 'config';
+    readonly name: string;
+    readonly watches: string;
+    readonly comparison: '>' | '<';
+    readonly threshold: number;
+    readonly unit: string;
+  }[];
+  readonly alarmWindow: {
+    readonly periodSeconds: number;
+    readonly datapointsToAlarm: number;
+    readonly evaluationPeriods: number;
+    readonly minInvocations: number;
+  };
   readonly worstCase: { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase };
   readonly rollbackBudgetSeconds: number;
   readonly degrade: {
@@ -58,8 +77,12 @@ export const RULE_FIRST_STEP: ReleasePolicyRule = {
   id: 'first-step-at-most-50',
   description: 'The first canary step of code and of config reaches at most 50 % of traffic.',
   check: (f) => [
-    ...(f.code.firstStepPercent > 50 ? [`the code traffic shift starts at ${f.code.firstStepPercent} % (${f.code.describe}); use a canary or linear shift of at most 50 %`] : []),
-    ...(f.config.firstStepPercent > 50 ? [`the config rollout starts at ${f.config.firstStepPercent} % (${f.config.describe}); use ConfigRollout.DEFAULT or a first step of at most 50 %`] : []),
+    ...(f.code.firstStepPercent > 50
+      ? [`the code traffic shift starts at ${f.code.firstStepPercent} % (${f.code.describe}); use a canary or linear shift of at most 50 %`]
+      : []),
+    ...(f.config.firstStepPercent > 50
+      ? [`the config rollout starts at ${f.config.firstStepPercent} % (${f.config.describe}); use ConfigRollout.DEFAULT or a first step of at most 50 %`]
+      : []),
   ],
 };
 
@@ -103,7 +126,9 @@ export const RULE_CANARY_CAN_BE_JUDGED: ReleasePolicyRule = {
     const stepSeconds = f.code.steps[1][0] * 60;
     const needed = (w.datapointsToAlarm + 1) * w.periodSeconds;
     if (stepSeconds < needed) {
-      out.push(`the first canary step lasts ${stepSeconds} s, shorter than the ${needed} s the alarms need to trip ((datapoints + 1) x period); lengthen the canary interval`);
+      out.push(
+        `the first canary step lasts ${stepSeconds} s, shorter than the ${needed} s the alarms need to trip ((datapoints + 1) x period); lengthen the canary interval`,
+      );
     }
     return out;
   },
@@ -129,7 +154,8 @@ export function evaluatePolicy(facts: ReleaseFacts, rules: readonly ReleasePolic
     const rule = rules.find((r) => r.id === w.rule);
     if (!rule) violations.push({ rule: 'policy-waivers', message: `waiver for unknown rule "${w.rule}"; rules: ${rules.map((r) => r.id).join(', ')}` });
     else if (rule.waivable === false) violations.push({ rule: 'policy-waivers', message: `rule "${w.rule}" cannot be waived` });
-    else if ((w.reason ?? '').trim().length < 20) violations.push({ rule: 'policy-waivers', message: `the waiver of "${w.rule}" needs a written reason of at least 20 characters` });
+    else if ((w.reason ?? '').trim().length < 20)
+      violations.push({ rule: 'policy-waivers', message: `the waiver of "${w.rule}" needs a written reason of at least 20 characters` });
   }
   for (const rule of rules) {
     const messages = rule.check(facts);

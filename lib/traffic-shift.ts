@@ -17,10 +17,30 @@ export class TrafficShift {
   public static readonly CANARY_10_PERCENT_10_MINUTES = TrafficShift.predefined('canary', 10, 10, codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES);
   public static readonly CANARY_10_PERCENT_15_MINUTES = TrafficShift.predefined('canary', 10, 15, codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_15MINUTES);
   public static readonly CANARY_10_PERCENT_30_MINUTES = TrafficShift.predefined('canary', 10, 30, codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_30MINUTES);
-  public static readonly LINEAR_10_PERCENT_EVERY_1_MINUTE = TrafficShift.predefined('linear', 10, 1, codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTE);
-  public static readonly LINEAR_10_PERCENT_EVERY_2_MINUTES = TrafficShift.predefined('linear', 10, 2, codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_2MINUTES);
-  public static readonly LINEAR_10_PERCENT_EVERY_3_MINUTES = TrafficShift.predefined('linear', 10, 3, codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_3MINUTES);
-  public static readonly LINEAR_10_PERCENT_EVERY_10_MINUTES = TrafficShift.predefined('linear', 10, 10, codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_10MINUTES);
+  public static readonly LINEAR_10_PERCENT_EVERY_1_MINUTE = TrafficShift.predefined(
+    'linear',
+    10,
+    1,
+    codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTE,
+  );
+  public static readonly LINEAR_10_PERCENT_EVERY_2_MINUTES = TrafficShift.predefined(
+    'linear',
+    10,
+    2,
+    codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_2MINUTES,
+  );
+  public static readonly LINEAR_10_PERCENT_EVERY_3_MINUTES = TrafficShift.predefined(
+    'linear',
+    10,
+    3,
+    codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_3MINUTES,
+  );
+  public static readonly LINEAR_10_PERCENT_EVERY_10_MINUTES = TrafficShift.predefined(
+    'linear',
+    10,
+    10,
+    codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_10MINUTES,
+  );
   /** Everything at once: no canary. The release policy refuses it unless waived. */
   public static readonly ALL_AT_ONCE = TrafficShift.predefined('all-at-once', 100, 0, codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE);
 
@@ -52,7 +72,9 @@ export class TrafficShift {
     this.intervalMinutes = intervalMinutes;
     this.config = config;
     if (this.totalMinutes > MAX_TOTAL_MINUTES) {
-      throw new Error(`TrafficShift.${kind}(${percent}, ${intervalMinutes} min) takes ${this.totalMinutes} minutes in all, over CodeDeploy's 48 hours; use a larger percent or a shorter interval`);
+      throw new Error(
+        `TrafficShift.${kind}(${percent}, ${intervalMinutes} min) takes ${this.totalMinutes} minutes in all, over CodeDeploy's 48 hours; use a larger percent or a shorter interval`,
+      );
     }
   }
 
@@ -63,7 +85,11 @@ export class TrafficShift {
   /** The traffic steps: [minute, percent on the new version]. */
   public get steps(): [number, number][] {
     if (this.kind === 'all-at-once') return [[0, 100]];
-    if (this.kind === 'canary') return [[0, this.firstStepPercent], [this.intervalMinutes, 100]];
+    if (this.kind === 'canary')
+      return [
+        [0, this.firstStepPercent],
+        [this.intervalMinutes, 100],
+      ];
     const steps: [number, number][] = [];
     for (let i = 0, p = this.firstStepPercent; ; i++, p += this.firstStepPercent) {
       steps.push([i * this.intervalMinutes, Math.min(p, 100)]);

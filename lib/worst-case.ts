@@ -69,7 +69,14 @@ export function alarmWorstCase(a: AlarmTiming, reactionSeconds: number, ingestio
   }
   const datapoints = (a.datapointsToAlarm + 1) * a.periodSeconds;
   const evaluation = evaluationCadenceSeconds(a.periodSeconds);
-  return { name: a.name, datapoints, ingestion: ingestionSeconds, evaluation, reaction: reactionSeconds, total: datapoints + ingestionSeconds + evaluation + reactionSeconds };
+  return {
+    name: a.name,
+    datapoints,
+    ingestion: ingestionSeconds,
+    evaluation,
+    reaction: reactionSeconds,
+    total: datapoints + ingestionSeconds + evaluation + reactionSeconds,
+  };
 }
 
 export function planeWorstCase(plane: 'code' | 'config', alarms: readonly AlarmTiming[], assumptions: TimingAssumptions = {}): PlaneWorstCase {

@@ -29,7 +29,9 @@ describe('AiRelease template', () => {
 
   test('the alias waits for the version alarms, so a canary is never judged by alarms on the old version', () => {
     const [[, alias]] = resources('AWS::Lambda::Alias') as [string, any][];
-    const versionAlarms = resources('AWS::CloudWatch::Alarm').filter(([id]) => id.includes('AlarmsVersion')).map(([id]) => id);
+    const versionAlarms = resources('AWS::CloudWatch::Alarm')
+      .filter(([id]) => id.includes('AlarmsVersion'))
+      .map(([id]) => id);
     expect(versionAlarms).toHaveLength(7);
     expect(alias.DependsOn).toEqual(expect.arrayContaining(versionAlarms));
   });
@@ -38,7 +40,10 @@ describe('AiRelease template', () => {
     const [[, group]] = resources('AWS::CodeDeploy::DeploymentGroup') as [string, any][];
     expect(group.Properties.AlarmConfiguration.Enabled).toBe(true);
     expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(7);
-    expect(group.Properties.AutoRollbackConfiguration).toEqual({ Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] });
+    expect(group.Properties.AutoRollbackConfiguration).toEqual({
+      Enabled: true,
+      Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+    });
     expect(group.Properties.DeploymentConfigName).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
   });
 
@@ -61,9 +66,14 @@ describe('AiRelease template', () => {
     expect(errorRate.Threshold).toBe(0.05);
     // the new version is a deploy-time token
     const dims = errorRate.Metrics.find((m: any) => m.Id === 'inv').MetricStat.Metric.Dimensions;
-    expect(dims).toEqual([{ Name: 'Service', Value: 'assistant' }, { Name: 'Version', Value: { 'Fn::GetAtt': [expect.stringMatching(/CurrentVersion/), 'Version'] } }]);
+    expect(dims).toEqual([
+      { Name: 'Service', Value: 'assistant' },
+      { Name: 'Version', Value: { 'Fn::GetAtt': [expect.stringMatching(/CurrentVersion/), 'Version'] } },
+    ]);
     const canary = alarms.find((a) => a.AlarmName.endsWith('canary-vs-stable'));
-    expect(canary.Metrics.find((m: any) => m.Expression).Expression).toBe('IF(vinv >= 5 AND (ainv - vinv) >= 5, verr / vinv - (aerr - verr) / (ainv - vinv), 0)');
+    expect(canary.Metrics.find((m: any) => m.Expression).Expression).toBe(
+      'IF(vinv >= 5 AND (ainv - vinv) >= 5, verr / vinv - (aerr - verr) / (ainv - vinv), 0)',
+    );
     const p99 = alarms.find((a) => a.AlarmName.endsWith('service-p99-latency'));
     expect(p99.Metrics.find((m: any) => m.Id === 'lat').MetricStat.Stat).toBe('p99');
     expect(p99.Metrics.find((m: any) => m.Id === 'lat').MetricStat.Metric.Dimensions).toEqual([{ Name: 'Service', Value: 'assistant' }]);
@@ -72,7 +82,9 @@ describe('AiRelease template', () => {
   });
 
   test('descriptions tell the on-call what happened and what to do', () => {
-    const errorRate = resources('AWS::CloudWatch::Alarm').map(([, a]) => (a as any).Properties).find((a) => a.AlarmName.endsWith('version-error-rate'));
+    const errorRate = resources('AWS::CloudWatch::Alarm')
+      .map(([, a]) => (a as any).Properties)
+      .find((a) => a.AlarmName.endsWith('version-error-rate'));
     expect(errorRate.AlarmDescription).toContain('assistant: the error rate of the new code version is above 0.05');
     expect(errorRate.AlarmDescription).toContain('CodeDeploy rolls the live alias back');
     expect(errorRate.AlarmDescription).toContain('type = "ai-release.failure" and kind = "error"');
@@ -80,7 +92,9 @@ describe('AiRelease template', () => {
 
   test('AppConfig monitors the config composite alarm; the any-alarm composite notifies the encrypted topic', () => {
     const [[, env]] = resources('AWS::AppConfig::Environment') as [string, any][];
-    expect(env.Properties.Monitors).toEqual([{ AlarmArn: { 'Fn::GetAtt': [expect.stringMatching(/ConfigRollback/), 'Arn'] }, AlarmRoleArn: expect.anything() }]);
+    expect(env.Properties.Monitors).toEqual([
+      { AlarmArn: { 'Fn::GetAtt': [expect.stringMatching(/ConfigRollback/), 'Arn'] }, AlarmRoleArn: expect.anything() },
+    ]);
     const composites = resources('AWS::CloudWatch::CompositeAlarm').map(([, a]) => (a as any).Properties);
     const any = composites.find((c) => c.AlarmName.endsWith('-release'));
     expect(any.AlarmActions).toEqual([{ Ref: expect.stringMatching(/Notifications/) }]);
@@ -88,7 +102,9 @@ describe('AiRelease template', () => {
     const cfg = composites.find((c) => c.AlarmName.endsWith('config-rollback'));
     expect(JSON.stringify(cfg.AlarmRule).match(/ALARM\(/g)).toHaveLength(6);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.codedeploy'], detail: { state: ['FAILURE', 'STOP'] } } });
   });
 
@@ -140,11 +156,16 @@ describe('release policy at synth', () => {
   };
 
   test('all-at-once fails the first-step rule', () => {
-    expect(synthErrors({ trafficShift: TrafficShift.ALL_AT_ONCE })).toContain('release policy "first-step-at-most-50" (service assistant): the code traffic shift starts at 100 %');
+    expect(synthErrors({ trafficShift: TrafficShift.ALL_AT_ONCE })).toContain(
+      'release policy "first-step-at-most-50" (service assistant): the code traffic shift starts at 100 %',
+    );
   });
 
   test('a waiver with a reason lets it pass, and shows on the card', () => {
-    const { r, template } = release({ trafficShift: TrafficShift.ALL_AT_ONCE, policyWaivers: [{ rule: 'first-step-at-most-50', reason: 'internal batch tool, no live users, replayed nightly' }] });
+    const { r, template } = release({
+      trafficShift: TrafficShift.ALL_AT_ONCE,
+      policyWaivers: [{ rule: 'first-step-at-most-50', reason: 'internal batch tool, no live users, replayed nightly' }],
+    });
     expect(() => template()).not.toThrow();
     expect(r.policy.waived.map((w) => w.rule)).toEqual(['first-step-at-most-50']);
   });
@@ -166,7 +187,9 @@ describe('release policy at synth', () => {
   });
 
   test('a tighter budget is enforced too', () => {
-    expect(synthErrors({ rollbackBudget: Duration.seconds(60) })).toContain("worst case is 1 min 20 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min");
+    expect(synthErrors({ rollbackBudget: Duration.seconds(60) })).toContain(
+      'worst case is 1 min 20 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min',
+    );
   });
 
   test('the worst case follows the alarms as synthesized, escape-hatch edits included', () => {
@@ -177,12 +200,20 @@ describe('release policy at synth', () => {
     cfn.datapointsToAlarm = 60;
     expect(r.worstCase.code.seconds).toBe(61 * 10 + 10 + 10 + 30);
     expect(r.worstCase.code.slowestAlarm).toBe('Version-p99-latency');
-    expect(() => template()).toThrow("release policy \"rollback-within-budget\" (service assistant): the code plane's worst case is 11 min (slowest alarm: Version-p99-latency)");
+    expect(() => template()).toThrow(
+      'release policy "rollback-within-budget" (service assistant): the code plane\'s worst case is 11 min (slowest alarm: Version-p99-latency)',
+    );
   });
 
   test('custom rules slot in', () => {
-    const mustHaveOwner: ReleasePolicyRule = { id: 'owner-set', description: 'an owner is named', check: (f) => (f.owner ? [] : ['no owner named; pass owner']) };
-    expect(synthErrors({ policyRules: [...DEFAULT_POLICY_RULES, mustHaveOwner] })).toContain('release policy "owner-set" (service assistant): no owner named; pass owner');
+    const mustHaveOwner: ReleasePolicyRule = {
+      id: 'owner-set',
+      description: 'an owner is named',
+      check: (f) => (f.owner ? [] : ['no owner named; pass owner']),
+    };
+    expect(synthErrors({ policyRules: [...DEFAULT_POLICY_RULES, mustHaveOwner] })).toContain(
+      'release policy "owner-set" (service assistant): no owner named; pass owner',
+    );
     expect(synthErrors({ policyRules: [...DEFAULT_POLICY_RULES, mustHaveOwner], owner: 'me' })).toBe('');
   });
 });
@@ -195,9 +226,17 @@ describe('bad props fail synth with a clear message', () => {
     ['interval in seconds', () => TrafficShift.canary(10, Duration.seconds(90)), 'interval must be whole minutes'],
     ['zero interval', () => TrafficShift.linear(10, Duration.minutes(0)), 'interval must be at least 1 minute'],
     ['over 48 hours', () => TrafficShift.linear(1, Duration.minutes(30)), "takes 2970 minutes in all, over CodeDeploy's 48 hours"],
-    ['period 20 s', () => release({ alarms: { period: Duration.seconds(20) } }), 'alarms.period must be 10 s, 30 s or a whole number of minutes, got 20 seconds'],
+    [
+      'period 20 s',
+      () => release({ alarms: { period: Duration.seconds(20) } }),
+      'alarms.period must be 10 s, 30 s or a whole number of minutes, got 20 seconds',
+    ],
     ['period 90 s', () => release({ alarms: { period: Duration.seconds(90) } }), 'got 1 minute 30 seconds'],
-    ['datapoints 0', () => release({ alarms: { datapointsToAlarm: 0 } }), 'alarms.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (3), got 0'],
+    [
+      'datapoints 0',
+      () => release({ alarms: { datapointsToAlarm: 0 } }),
+      'alarms.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (3), got 0',
+    ],
     ['datapoints > periods', () => release({ alarms: { datapointsToAlarm: 4, evaluationPeriods: 3 } }), 'got 4'],
     ['evaluation periods 0', () => release({ alarms: { evaluationPeriods: 0 } }), 'alarms.evaluationPeriods must be a whole number from 1 to 100, got 0'],
     ['min invocations 0', () => release({ alarms: { minInvocations: 0 } }), 'alarms.minInvocations must be a whole number >= 1, got 0'],
@@ -227,7 +266,9 @@ describe('low traffic extends judgement, not skips it', () => {
   test('enough traffic: passes, and the card shows the expected sample', () => {
     const { r, template } = release({ expectedRequestsPerSecond: 20 });
     expect(() => template()).not.toThrow();
-    expect(renderCanaryCard(r.facts, r.policy)).toContain('At the stated 20 requests/s, the first canary step sends the new version about 20 requests per alarm period.');
+    expect(renderCanaryCard(r.facts, r.policy)).toContain(
+      'At the stated 20 requests/s, the first canary step sends the new version about 20 requests per alarm period.',
+    );
   });
 
   test('too little traffic for 10-second periods fails synth with the period that would work', () => {
@@ -236,9 +277,15 @@ describe('low traffic extends judgement, not skips it', () => {
     expect(msg).toContain('at 0.5 requests/s a 10 % canary gets 0.5 requests per 10-second alarm period, fewer than minInvocations (5)');
     expect(msg).toContain('use alarms.period of 120 s or more');
     // 2-minute periods alone do not fit in a 5-minute canary: the rule says so too
-    expect(errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2) } })).toContain('the first canary step lasts 300 s, shorter than the 360 s the alarms need to trip');
+    expect(errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2) } })).toContain(
+      'the first canary step lasts 300 s, shorter than the 360 s the alarms need to trip',
+    );
     // longer periods and a longer canary: judged, and still within the budget
-    const ok = errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2), datapointsToAlarm: 1, evaluationPeriods: 1 }, trafficShift: TrafficShift.canary(10, Duration.minutes(10)) });
+    const ok = errors({
+      expectedRequestsPerSecond: 0.5,
+      alarms: { period: Duration.minutes(2), datapointsToAlarm: 1, evaluationPeriods: 1 },
+      trafficShift: TrafficShift.canary(10, Duration.minutes(10)),
+    });
     expect(ok).toBe('');
   });
 

@@ -34,7 +34,8 @@ const onlyOne = (t: Template, type: string) => {
 };
 /** The one deployment of the release config profile (the other is the degrade flags'). */
 const releaseDeployment = (t: Template) => Object.entries(ofType(t, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('ReleaseConfigDeployment'))!;
-const releaseVersion = (t: Template) => Object.entries(ofType(t, 'AWS::AppConfig::HostedConfigurationVersion')).find(([id]) => id.includes('ReleaseConfigVersion'))![1] as { Properties: any };
+const releaseVersion = (t: Template) =>
+  Object.entries(ofType(t, 'AWS::AppConfig::HostedConfigurationVersion')).find(([id]) => id.includes('ReleaseConfigVersion'))![1] as { Properties: any };
 
 describe('AiServiceConfig template', () => {
   const { template, config } = build();
@@ -78,8 +79,19 @@ describe('AiServiceConfig template', () => {
   });
 
   test('the config canary and the instant degrade strategy', () => {
-    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthType: 'EXPONENTIAL', GrowthFactor: 10, DeploymentDurationInMinutes: 3, FinalBakeTimeInMinutes: 2, ReplicateTo: 'NONE' });
-    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthType: 'LINEAR', GrowthFactor: 100, DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0 });
+    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      GrowthType: 'EXPONENTIAL',
+      GrowthFactor: 10,
+      DeploymentDurationInMinutes: 3,
+      FinalBakeTimeInMinutes: 2,
+      ReplicateTo: 'NONE',
+    });
+    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      GrowthType: 'LINEAR',
+      GrowthFactor: 100,
+      DeploymentDurationInMinutes: 0,
+      FinalBakeTimeInMinutes: 0,
+    });
   });
 
   test('the function gets ids, not content: env vars and read access to both profiles', () => {
@@ -144,7 +156,9 @@ describe('what a change does to the template', () => {
     const content = JSON.parse(releaseVersion(next.template).Properties.Content);
     expect(content.model.modelId).toBe('anthropic.claude-sonnet-4-20250514-v1:0');
     expect(content.prompt.template).toContain('Be brief.');
-    const changed = Object.keys(next.manifest.components).filter((k) => (next.manifest.components as any)[k].hash !== (base.manifest.components as any)[k].hash);
+    const changed = Object.keys(next.manifest.components).filter(
+      (k) => (next.manifest.components as any)[k].hash !== (base.manifest.components as any)[k].hash,
+    );
     expect(changed.sort()).toEqual(['model', 'prompt']);
   });
 
@@ -189,7 +203,11 @@ describe('shared per stack', () => {
   test('a service with a different rollout adds one strategy', () => {
     const stack = new Stack(testApp(), 'Two');
     new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
-    new AiServiceConfig(stack, 'B', { serviceName: 'b', source: ReleaseConfigSource.fromObject(validConfig()), rollout: ConfigRollout.linear({ stepPercent: 25, deploymentDuration: cdkMinutes(4), finalBake: cdkMinutes(1) }) });
+    new AiServiceConfig(stack, 'B', {
+      serviceName: 'b',
+      source: ReleaseConfigSource.fromObject(validConfig()),
+      rollout: ConfigRollout.linear({ stepPercent: 25, deploymentDuration: cdkMinutes(4), finalBake: cdkMinutes(1) }),
+    });
     Template.fromStack(stack).resourceCountIs('AWS::AppConfig::DeploymentStrategy', 3);
   });
 
@@ -233,7 +251,9 @@ describe('monitors', () => {
     const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
     const metric = new cloudwatch.Metric({ namespace: 'X', metricName: 'Errors' });
     for (let i = 0; i < 5; i++) svc.addMonitor(new cloudwatch.Alarm(stack, `Alarm${i}`, { metric, threshold: 1, evaluationPeriods: 1 }));
-    expect(() => svc.addMonitor(new cloudwatch.Alarm(stack, 'Alarm6', { metric, threshold: 1, evaluationPeriods: 1 }))).toThrow(/combine alarms into one composite alarm/);
+    expect(() => svc.addMonitor(new cloudwatch.Alarm(stack, 'Alarm6', { metric, threshold: 1, evaluationPeriods: 1 }))).toThrow(
+      /combine alarms into one composite alarm/,
+    );
   });
 });
 
@@ -337,7 +357,9 @@ function cdkMinutes(n: number) {
 describe('the shipped schema, as AppConfig will apply it', () => {
   test('fits AppConfig validator limit and accepts our own hosted content (including _release)', () => {
     const { template } = build();
-    const profile = Object.values(template.findResources('AWS::AppConfig::ConfigurationProfile')).find((r: any) => r.Properties.Name === 'assistant-release') as any;
+    const profile = Object.values(template.findResources('AWS::AppConfig::ConfigurationProfile')).find(
+      (r: any) => r.Properties.Name === 'assistant-release',
+    ) as any;
     const schemaText: string = profile.Properties.Validators[0].Content;
     expect(schemaText.length).toBeLessThan(APPCONFIG_VALIDATOR_MAX_CHARS);
     const ajv = new AjvDraft04({ strict: false });
@@ -367,7 +389,11 @@ describe('bind: runtime wiring', () => {
 
   test('with the extension layer: the layer and its poll interval', () => {
     const fns = bound(((stack: Stack) => ({
-      appConfigExtensionLayer: lambda.LayerVersion.fromLayerVersionArn(stack, 'L', 'arn:aws:lambda:us-east-1:027255383542:layer:AWS-AppConfig-Extension-Arm64:1'),
+      appConfigExtensionLayer: lambda.LayerVersion.fromLayerVersionArn(
+        stack,
+        'L',
+        'arn:aws:lambda:us-east-1:027255383542:layer:AWS-AppConfig-Extension-Arm64:1',
+      ),
       configTtl: Duration.seconds(10),
     })) as any);
     expect(vars(fns)).toMatchObject({ AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS: '15', AI_RELEASE_CONFIG_TTL_SECONDS: '10' });

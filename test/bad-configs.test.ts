@@ -21,7 +21,11 @@ function mutated(fn: (c: Record<string, any>) => void): ReleaseConfigSource {
 
 // Each row: a bad config and what the error must say (JSON path and the expectation).
 const inlineCases: [string, (c: Record<string, any>) => void, string[]][] = [
-  ['wrong type: temperature as string', (c) => (c.model.parameters.temperature = 'hot'), ['$.model.parameters.temperature', 'must be a number', 'string "hot"']],
+  [
+    'wrong type: temperature as string',
+    (c) => (c.model.parameters.temperature = 'hot'),
+    ['$.model.parameters.temperature', 'must be a number', 'string "hot"'],
+  ],
   ['wrong type: topK as string', (c) => (c.retrieval.topK = '5'), ['$.retrieval.topK', 'must be an integer']],
   ['out of range: topK 0', (c) => (c.retrieval.topK = 0), ['$.retrieval.topK', 'must be >= 1']],
   ['out of range: negative price', (c) => (c.model.pricing.inputPer1kTokensUsd = -1), ['$.model.pricing.inputPer1kTokensUsd', 'must be >= 0']],
@@ -30,26 +34,85 @@ const inlineCases: [string, (c: Record<string, any>) => void, string[]][] = [
   ['missing field: retrieval.indexVersion', (c) => delete c.retrieval.indexVersion, ['$.retrieval', 'missing required field "indexVersion"']],
   ['missing section: outputContract', (c) => delete c.outputContract, ['$.outputContract', 'required section "outputContract" is missing']],
   ['unknown section with a typo', (c) => (c.promt = c.prompt), ['$.promt', 'unknown section "promt"', 'did you mean "prompt"?']],
-  ['unknown field with a typo', (c) => (c.model.parameters.temprature = 0.1), ['$.model.parameters', 'unknown field "temprature"', 'did you mean "temperature"?']],
+  [
+    'unknown field with a typo',
+    (c) => (c.model.parameters.temprature = 0.1),
+    ['$.model.parameters', 'unknown field "temprature"', 'did you mean "temperature"?'],
+  ],
   ['enum: unknown provider', (c) => (c.model.provider = 'bedrok'), ['$.model.provider', 'must be one of', '"bedrock"']],
-  ['prompt with neither template nor bedrockPrompt', (c) => { delete c.prompt.template; c.prompt.variables = []; }, ['$.prompt', 'exactly one of template or bedrockPrompt']],
-  ['unpinned Bedrock prompt ARN', (c) => { delete c.prompt.template; delete c.prompt.variables; c.prompt.bedrockPrompt = { arn: 'arn:aws:bedrock:us-east-1:123456789012:prompt/ABCDEFGHIJ' }; }, ['$.prompt.bedrockPrompt.arn', 'ending in :<version number>']],
+  [
+    'prompt with neither template nor bedrockPrompt',
+    (c) => {
+      delete c.prompt.template;
+      c.prompt.variables = [];
+    },
+    ['$.prompt', 'exactly one of template or bedrockPrompt'],
+  ],
+  [
+    'unpinned Bedrock prompt ARN',
+    (c) => {
+      delete c.prompt.template;
+      delete c.prompt.variables;
+      c.prompt.bedrockPrompt = { arn: 'arn:aws:bedrock:us-east-1:123456789012:prompt/ABCDEFGHIJ' };
+    },
+    ['$.prompt.bedrockPrompt.arn', 'ending in :<version number>'],
+  ],
   ['guardrail pinned to DRAFT', (c) => (c.model.guardrail.version = 'DRAFT'), ['$.model.guardrail.version', 'numbered guardrail version', 'DRAFT']],
   ['template uses an undeclared variable', (c) => (c.prompt.template += '{{customer_tier}}'), ['$.prompt.template', '{{customer_tier}}', 'not declared']],
-  ['declared variable never used', (c) => c.prompt.variables.push({ name: 'locale' }), ['$.prompt.variables[2].name', '"locale" is declared but the template never uses']],
+  [
+    'declared variable never used',
+    (c) => c.prompt.variables.push({ name: 'locale' }),
+    ['$.prompt.variables[2].name', '"locale" is declared but the template never uses'],
+  ],
   ['fallback equals primary model', (c) => (c.model.fallback.modelId = c.model.modelId), ['$.model.fallback.modelId', 'fallback model is the primary model']],
-  ['bad output contract schema (typo keyword)', (c) => (c.outputContract.schema.requierd = ['answer']), ['$.outputContract.schema', 'not a valid JSON Schema', 'requierd']],
-  ['bad output contract schema (wrong type name)', (c) => (c.outputContract.schema.properties.answer.type = 'text'), ['$.outputContract.schema', 'not a valid JSON Schema']],
-  ['bad tool input schema', (c) => (c.tools.tools[0].inputSchema.properties.id.minLength = 'one'), ['$.tools.tools[0].inputSchema', 'input schema of tool "get_order"']],
+  [
+    'bad output contract schema (typo keyword)',
+    (c) => (c.outputContract.schema.requierd = ['answer']),
+    ['$.outputContract.schema', 'not a valid JSON Schema', 'requierd'],
+  ],
+  [
+    'bad output contract schema (wrong type name)',
+    (c) => (c.outputContract.schema.properties.answer.type = 'text'),
+    ['$.outputContract.schema', 'not a valid JSON Schema'],
+  ],
+  [
+    'bad tool input schema',
+    (c) => (c.tools.tools[0].inputSchema.properties.id.minLength = 'one'),
+    ['$.tools.tools[0].inputSchema', 'input schema of tool "get_order"'],
+  ],
   ['duplicate tool names', (c) => c.tools.tools.push({ ...c.tools.tools[0] }), ['$.tools.tools[1].name', 'used twice']],
   ['tool with every action', (c) => (c.tools.tools[0].permissions.actions = ['dynamodb:*']), ['$.tools.tools[0].permissions.actions[0]', 'every action']],
-  ['tool with resource * and no reason', (c) => (c.tools.tools[0].permissions.resources = ['*']), ['$.tools.tools[0].permissions.resources[0]', 'every resource', 'wildcardReason']],
+  [
+    'tool with resource * and no reason',
+    (c) => (c.tools.tools[0].permissions.resources = ['*']),
+    ['$.tools.tools[0].permissions.resources[0]', 'every resource', 'wildcardReason'],
+  ],
   ['bad tool name', (c) => (c.tools.tools[0].name = 'get order!'), ['$.tools.tools[0].name', 'must match']],
-  ['AWS access key pasted into a prompt', (c) => (c.prompt.system += ' key AKIAIOSFODNN7EXAMPLE'), ['$.prompt.system', 'an AWS access key id', 'AKIA…', 'Secrets Manager']],
-  ['private key pasted into a tool description', (c) => (c.tools.tools[0].description = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow'), ['$.tools.tools[0].description', 'a PEM private key']],
-  ['LLM API key in model parameters', (c) => (c.model.parameters.additionalModelRequestFields = { note: 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD' }), ['$.model.parameters.additionalModelRequestFields.note', 'LLM provider API key']],
-  ['password by key name in retrieval filters', (c) => (c.retrieval.filters = { password: 'hunter2-hunter2' }), ['$.retrieval.filters.password', 'literal credential', 'hunt…']],
-  ['oversized config', (c) => (c.prompt.fewShot = Array.from({ length: 50 }, (_, i) => ({ input: `q${i}`, output: 'x'.repeat(25_000) }))), ['over the 1048576-byte limit', 'AppConfig hosted configuration']],
+  [
+    'AWS access key pasted into a prompt',
+    (c) => (c.prompt.system += ' key AKIAIOSFODNN7EXAMPLE'),
+    ['$.prompt.system', 'an AWS access key id', 'AKIA…', 'Secrets Manager'],
+  ],
+  [
+    'private key pasted into a tool description',
+    (c) => (c.tools.tools[0].description = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow'),
+    ['$.tools.tools[0].description', 'a PEM private key'],
+  ],
+  [
+    'LLM API key in model parameters',
+    (c) => (c.model.parameters.additionalModelRequestFields = { note: 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD' }),
+    ['$.model.parameters.additionalModelRequestFields.note', 'LLM provider API key'],
+  ],
+  [
+    'password by key name in retrieval filters',
+    (c) => (c.retrieval.filters = { password: 'hunter2-hunter2' }),
+    ['$.retrieval.filters.password', 'literal credential', 'hunt…'],
+  ],
+  [
+    'oversized config',
+    (c) => (c.prompt.fewShot = Array.from({ length: 50 }, (_, i) => ({ input: `q${i}`, output: 'x'.repeat(25_000) }))),
+    ['over the 1048576-byte limit', 'AppConfig hosted configuration'],
+  ],
   ['config is not an object', (c) => Object.assign(c, { prompt: 'just a string' }), ['$.prompt', 'must be an object', 'string "just a string"']],
   ['hand-written _release block', (c) => (c._release = { label: 'x' }), ['$._release', 'written by cdk-ai-release']],
 ];
@@ -71,12 +134,20 @@ describe('bad release configs fail synth with a clear message', () => {
   });
 
   test('every problem is reported at once, not only the first', () => {
-    const err = synthError(mutated((c) => { c.model.parameters.temperature = 'hot'; c.retrieval.topK = 0; }));
+    const err = synthError(
+      mutated((c) => {
+        c.model.parameters.temperature = 'hot';
+        c.retrieval.topK = 0;
+      }),
+    );
     expect(err.problems.map((p) => p.path).sort()).toEqual(['$.model.parameters.temperature', '$.retrieval.topK']);
   });
 
   test('degrade.useFallbackModel without a fallback model', () => {
-    const err = synthError(mutated((c) => delete c.model.fallback), { degrade: { useFallbackModel: true } });
+    const err = synthError(
+      mutated((c) => delete c.model.fallback),
+      { degrade: { useFallbackModel: true } },
+    );
     expect(err.message).toContain('useFallbackModel is on, but the model section names no fallback');
   });
 
@@ -137,7 +208,10 @@ describe('bad config files name the file and line', () => {
   });
 
   test('section defined in two files', () => {
-    const dir = tempDir({ 'a.json': yaml({ prompt: good.prompt, model: good.model }), 'b.json': yaml({ model: good.model, outputContract: good.outputContract }) });
+    const dir = tempDir({
+      'a.json': yaml({ prompt: good.prompt, model: good.model }),
+      'b.json': yaml({ model: good.model, outputContract: good.outputContract }),
+    });
     const err = synthError(ReleaseConfigSource.fromFiles([path.join(dir, 'a.json'), path.join(dir, 'b.json')]));
     expect(err.message).toContain('section "model" is defined twice');
   });
@@ -148,4 +222,3 @@ describe('bad config files name the file and line', () => {
     expect(err.message).toContain('unsupported file type ".txt"');
   });
 });
-

@@ -11,10 +11,17 @@ test('npx cdk synth synthesizes the example app offline, prints the worst case, 
   // With CloudFormation validation on (the jest setup turns it off for unit tests): it catches what unit tests
   // cannot, such as dependency cycles between resources.
   const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_VALIDATION: 'true' };
-  const run = spawnSync(path.join(root, 'node_modules/.bin/cdk'), ['synth', '--no-notices', '--quiet', '--output', outdir], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(path.join(root, 'node_modules/.bin/cdk'), ['synth', '--no-notices', '--quiet', '--output', outdir], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(run.status).toBe(0);
   // synth prints the computed worst case, and it is near a minute with the defaults
-  expect(`${run.stdout}${run.stderr}`).toContain('support-assistant: worst case from a first bad request to rollback start: code 1 min 20 s, config 1 min 20 s (budget 10 min)');
+  expect(`${run.stdout}${run.stderr}`).toContain(
+    'support-assistant: worst case from a first bad request to rollback start: code 1 min 20 s, config 1 min 20 s (budget 10 min)',
+  );
   const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
   expect(report.pluginReports.flatMap((p: { violations: unknown[] }) => p.violations)).toEqual([]);
   const template = JSON.parse(fs.readFileSync(path.join(outdir, 'AiReleaseExample.template.json'), 'utf8'));

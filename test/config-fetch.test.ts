@@ -15,7 +15,9 @@ async function fakeExtension(routes: Record<string, { status?: number; body: str
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(route.status ?? 200, { 'content-type': 'application/json', ...(route.version ? { 'configuration-version': route.version } : {}) }).end(route.body);
+    res
+      .writeHead(route.status ?? 200, { 'content-type': 'application/json', ...(route.version ? { 'configuration-version': route.version } : {}) })
+      .end(route.body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as AddressInfo).port, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
@@ -33,7 +35,10 @@ describe('ExtensionFetcher (loopback stand-in for the extension)', () => {
   });
 
   test.each([
-    [{ status: 400, body: 'BadRequest: profile not found' }, /AppConfig extension answered 400 for \/applications\/app1\/environments\/env1\/configurations\/prof1: BadRequest/],
+    [
+      { status: 400, body: 'BadRequest: profile not found' },
+      /AppConfig extension answered 400 for \/applications\/app1\/environments\/env1\/configurations\/prof1: BadRequest/,
+    ],
     [{ body: '<html>' }, /AppConfig extension returned non-JSON/],
   ])('a bad answer is a clear error: %j', async (route, message) => {
     const ext = await fakeExtension({ '/applications/app1/environments/env1/configurations/prof1': route });
@@ -70,12 +75,19 @@ describe('DataApiFetcher (AppConfig data API, mocked)', () => {
     t = 32_000;
     expect(await f.fetch('p')).toEqual({ content: { v: 2 }, version: 'cfg-bbb' });
     expect(mock.commandCalls(StartConfigurationSessionCommand)).toHaveLength(1);
-    expect(mock.commandCalls(StartConfigurationSessionCommand)[0].args[0].input).toMatchObject({ ApplicationIdentifier: 'app', EnvironmentIdentifier: 'env', ConfigurationProfileIdentifier: 'p' });
+    expect(mock.commandCalls(StartConfigurationSessionCommand)[0].args[0].input).toMatchObject({
+      ApplicationIdentifier: 'app',
+      EnvironmentIdentifier: 'env',
+      ConfigurationProfileIdentifier: 'p',
+    });
   });
 
   test('an expired token starts a new session on the next call', async () => {
     mock.on(StartConfigurationSessionCommand).resolves({ InitialConfigurationToken: 'tok' });
-    mock.on(GetLatestConfigurationCommand).rejectsOnce(new Error('BadRequestException: token expired')).resolves({ Configuration: body({ ok: true }), NextPollConfigurationToken: 'n' });
+    mock
+      .on(GetLatestConfigurationCommand)
+      .rejectsOnce(new Error('BadRequestException: token expired'))
+      .resolves({ Configuration: body({ ok: true }), NextPollConfigurationToken: 'n' });
     const f = new DataApiFetcher(new AppConfigDataClient({ region: 'us-east-1' }), 'app', 'env');
     await expect(f.fetch('p')).rejects.toThrow('token expired');
     await expect(f.fetch('p')).resolves.toEqual({ content: { ok: true }, version: undefined });
@@ -95,7 +107,13 @@ describe('FallbackFetcher', () => {
     let t = 0;
     let extensionUp = false;
     const calls: string[] = [];
-    const ext: ConfigFetcher = { fetch: async () => { calls.push('ext'); if (!extensionUp) throw new Error('ECONNREFUSED'); return { content: 'from-ext' }; } };
+    const ext: ConfigFetcher = {
+      fetch: async () => {
+        calls.push('ext');
+        if (!extensionUp) throw new Error('ECONNREFUSED');
+        return { content: 'from-ext' };
+      },
+    };
     const api: ConfigFetcher = { fetch: async () => (calls.push('api'), { content: 'from-api' }) };
     const f = new FallbackFetcher(ext, api, 60_000, () => t);
     expect((await f.fetch('p')).content).toBe('from-api');
@@ -121,7 +139,13 @@ describe('ConfigCache', () => {
     let t = 0;
     let n = 0;
     let failing = false;
-    const fetcher: ConfigFetcher = { fetch: async () => { if (failing) throw new Error('down'); n++; return { content: { n }, version: String(n) }; } };
+    const fetcher: ConfigFetcher = {
+      fetch: async () => {
+        if (failing) throw new Error('down');
+        n++;
+        return { content: { n }, version: String(n) };
+      },
+    };
     const cache = new ConfigCache(fetcher, 5000, () => t);
     expect(await cache.get('p')).toEqual({ content: { n: 1 }, version: '1', stale: false });
     t = 4999;
@@ -136,8 +160,17 @@ describe('ConfigCache', () => {
   });
 
   test('nothing fetched yet and the source is down: ConfigUnavailableError naming the fix', async () => {
-    const cache = new ConfigCache({ fetch: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:2772'); } }, 5000);
+    const cache = new ConfigCache(
+      {
+        fetch: async () => {
+          throw new Error('connect ECONNREFUSED 127.0.0.1:2772');
+        },
+      },
+      5000,
+    );
     await expect(cache.get('prof')).rejects.toThrow(ConfigUnavailableError);
-    await expect(cache.get('prof')).rejects.toThrow(/cannot read config profile prof: connect ECONNREFUSED 127\.0\.0\.1:2772\. Check that the function has appconfig:StartConfigurationSession\/GetLatestConfiguration \(AiServiceConfig\.bind\)/);
+    await expect(cache.get('prof')).rejects.toThrow(
+      /cannot read config profile prof: connect ECONNREFUSED 127\.0\.0\.1:2772\. Check that the function has appconfig:StartConfigurationSession\/GetLatestConfiguration \(AiServiceConfig\.bind\)/,
+    );
   });
 });

@@ -72,7 +72,13 @@ describe('cost guard over AppConfig (mocked)', () => {
     expect(out).toEqual({ action: 'deployed', version: 4, deploymentNumber: '9' });
     const created = mock.commandCalls(CreateHostedConfigurationVersionCommand)[0].args[0].input;
     expect(JSON.parse(new TextDecoder().decode(created.Content as Uint8Array)).values.useFallbackModel.enabled).toBe(true);
-    expect(mock.commandCalls(StartDeploymentCommand)[0].args[0].input).toMatchObject({ ApplicationId: 'app', EnvironmentId: 'env', ConfigurationProfileId: 'deg', ConfigurationVersion: '4', DeploymentStrategyId: 'instant' });
+    expect(mock.commandCalls(StartDeploymentCommand)[0].args[0].input).toMatchObject({
+      ApplicationId: 'app',
+      EnvironmentId: 'env',
+      ConfigurationProfileId: 'deg',
+      ConfigurationVersion: '4',
+      DeploymentStrategyId: 'instant',
+    });
     mock.restore();
   });
 });
@@ -91,9 +97,13 @@ describe('AiRelease costGuard', () => {
 
   test('a cost-guard alarm outside the composites invokes the guard and notifies; the card says so', () => {
     const t = build({ maxCostPerRequestUsd: 0.1 });
-    expect(renderCanaryCard(lastRelease!.facts, lastRelease!.policy)).toContain('the cost guard switches on `useFallbackModel` when the service\'s cost per request is above 0.1 USD');
+    expect(renderCanaryCard(lastRelease!.facts, lastRelease!.policy)).toContain(
+      "the cost guard switches on `useFallbackModel` when the service's cost per request is above 0.1 USD",
+    );
     t.resourceCountIs('AWS::Lambda::Function', 2);
-    const guardAlarm = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties).find((p) => p.AlarmName.endsWith('-cost-guard'));
+    const guardAlarm = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
+      .map((a: any) => a.Properties)
+      .find((p) => p.AlarmName.endsWith('-cost-guard'));
     expect(guardAlarm.Threshold).toBe(0.1);
     expect(guardAlarm.AlarmActions).toHaveLength(2);
     const composites = JSON.stringify(t.findResources('AWS::CloudWatch::CompositeAlarm'));

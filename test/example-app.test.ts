@@ -19,7 +19,10 @@ describe('example app', () => {
     template.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 2);
     template.resourceCountIs('AWS::AppConfig::HostedConfigurationVersion', 2);
     template.resourceCountIs('AWS::AppConfig::Deployment', 2);
-    template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', { Name: 'support-assistant-release', Validators: [{ Type: 'JSON_SCHEMA', Content: Match.anyValue() }] });
+    template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+      Name: 'support-assistant-release',
+      Validators: [{ Type: 'JSON_SCHEMA', Content: Match.anyValue() }],
+    });
     template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', { Name: 'support-assistant-degrade', Type: 'AWS.AppConfig.FeatureFlags' });
   });
 

@@ -15,7 +15,13 @@ const svc = new AiServiceConfig(new Stack(new App(), 'S'), 'C', {
 });
 const hosted = svc.hostedVersion.content as string;
 const flags = (over: Record<string, unknown> = {}) =>
-  JSON.stringify({ useFallbackModel: { enabled: false }, disableTools: { enabled: false }, disableRetrieval: { enabled: false }, staticAnswer: { enabled: false, message: 'Back soon.' }, ...over });
+  JSON.stringify({
+    useFallbackModel: { enabled: false },
+    disableTools: { enabled: false },
+    disableRetrieval: { enabled: false },
+    staticAnswer: { enabled: false, message: 'Back soon.' },
+    ...over,
+  });
 
 let degradeBody = flags();
 let server: http.Server;
@@ -41,7 +47,10 @@ interface Loaded {
  * Loads the handler module fresh (its runtime and clients live at module scope, read from the environment), with
  * the SDK clients of that same module registry mocked.
  */
-function loadHandler(extensionPort: number, setup: (m: { bedrock: AwsStub<any, any, any>; br: typeof BedrockRuntime; appconfig: AwsStub<any, any, any>; acd: typeof AppConfigData }) => void = () => {}): Loaded {
+function loadHandler(
+  extensionPort: number,
+  setup: (m: { bedrock: AwsStub<any, any, any>; br: typeof BedrockRuntime; appconfig: AwsStub<any, any, any>; acd: typeof AppConfigData }) => void = () => {},
+): Loaded {
   Object.assign(process.env, {
     AI_RELEASE_SERVICE: 'support-assistant',
     AI_RELEASE_APPCONFIG_APPLICATION: 'app',
@@ -69,7 +78,15 @@ function silence() {
   const grab = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
   const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(grab), jest.spyOn(process.stderr, 'write').mockImplementation(grab)];
   // Node's own warnings are plain text; the service writes JSON lines only.
-  return { lines: () => out.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)), restore: () => spies.forEach((s) => s.mockRestore()) };
+  return {
+    lines: () =>
+      out
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
+    restore: () => spies.forEach((s) => s.mockRestore()),
+  };
 }
 
 test('answers with the configured model, prompt and guardrail, and reports usage as metrics', async () => {
@@ -96,14 +113,30 @@ test('answers with the configured model, prompt and guardrail, and reports usage
   expect(input.inferenceConfig).toMatchObject({ temperature: 0.2, maxTokens: 600 });
   expect(input.toolConfig?.tools?.[0].toolSpec?.name).toBe('lookup_order_status');
   const emf = io.lines().find((l) => l._aws);
-  expect(emf).toMatchObject({ Service: 'support-assistant', Version: '5', Invocations: 1, InputTokens: 850, OutputTokens: 40, QualityScore: 1, prompt: '3', model: '2026-11-20' });
+  expect(emf).toMatchObject({
+    Service: 'support-assistant',
+    Version: '5',
+    Invocations: 1,
+    InputTokens: 850,
+    OutputTokens: 40,
+    QualityScore: 1,
+    prompt: '3',
+    model: '2026-11-20',
+  });
   for (const counter of ['Errors', 'SafetyViolations', 'ContractViolations', 'Degraded']) expect(emf[counter]).toBeUndefined();
   expect(emf.CostUsd).toBeCloseTo(0.85 * 0.0008 + 0.04 * 0.004, 10);
 });
 
 test('a guardrail intervention is a safety violation with a failure record', async () => {
   const { handler } = loadHandler(port, ({ bedrock, br }) =>
-    bedrock.on(br.ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'Sorry, I cannot help with that.' }] } }, stopReason: 'guardrail_intervened', usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 }, metrics: { latencyMs: 1 } }),
+    bedrock
+      .on(br.ConverseCommand)
+      .resolves({
+        output: { message: { role: 'assistant', content: [{ text: 'Sorry, I cannot help with that.' }] } },
+        stopReason: 'guardrail_intervened',
+        usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+        metrics: { latencyMs: 1 },
+      }),
   );
   const io = silence();
   try {
@@ -120,7 +153,14 @@ test('a guardrail intervention is a safety violation with a failure record', asy
 test('the fallback-model switch reaches Bedrock', async () => {
   degradeBody = flags({ useFallbackModel: { enabled: true } });
   const { handler, bedrock, ConverseCommand } = loadHandler(port, ({ bedrock, br }) =>
-    bedrock.on(br.ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'ok [kb-plans-01]' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, metrics: { latencyMs: 1 } }),
+    bedrock
+      .on(br.ConverseCommand)
+      .resolves({
+        output: { message: { role: 'assistant', content: [{ text: 'ok [kb-plans-01]' }] } },
+        stopReason: 'end_turn',
+        usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+        metrics: { latencyMs: 1 },
+      }),
   );
   const io = silence();
   try {
@@ -140,7 +180,9 @@ test('no extension and no data API on a cold start: the degraded answer, never a
   const acdTop = require('@aws-sdk/client-appconfigdata') as typeof AppConfigData;
   const top = mockClient(acdTop.AppConfigDataClient);
   top.on(acdTop.StartConfigurationSessionCommand).rejects(new Error('AccessDeniedException: not authorized'));
-  const { handler, bedrock, ConverseCommand } = loadHandler(1, ({ appconfig, acd }) => appconfig.on(acd.StartConfigurationSessionCommand).rejects(new Error('AccessDeniedException: not authorized')));
+  const { handler, bedrock, ConverseCommand } = loadHandler(1, ({ appconfig, acd }) =>
+    appconfig.on(acd.StartConfigurationSessionCommand).rejects(new Error('AccessDeniedException: not authorized')),
+  );
   const io = silence();
   let out;
   try {

@@ -19,7 +19,11 @@ test('the compiled package loads and synthesizes a release', () => {
   const lambda = require('aws-cdk-lib/aws-lambda');
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Pkg');
-  const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>1') });
+  const fn = new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler=async()=>1'),
+  });
   const release = new lib.AiRelease(stack, 'R', {
     serviceName: 'pkg',
     function: fn,

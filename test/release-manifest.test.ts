@@ -28,7 +28,14 @@ describe('computeReleaseManifest', () => {
     const base = manifest();
     expect(manifest((c) => (c.retrieval.topK = 5)).releaseId).not.toBe(base.releaseId);
     expect(manifest(undefined, { hash: 'b'.repeat(64) }).releaseId).not.toBe(base.releaseId);
-    const withFacts = computeReleaseManifest({ service: 'assistant', config: validConfig(), code: CODE, configLabel: 'cfg-x', degradeLabel: 'degrade-y', facts: { owner: 'me' } });
+    const withFacts = computeReleaseManifest({
+      service: 'assistant',
+      config: validConfig(),
+      code: CODE,
+      configLabel: 'cfg-x',
+      degradeLabel: 'degrade-y',
+      facts: { owner: 'me' },
+    });
     expect(withFacts.releaseId).toBe(base.releaseId);
   });
 });
@@ -107,12 +114,18 @@ describe('diffReleaseManifests', () => {
   });
 
   test('content changed under the same version label is flagged', () => {
-    const d = diffReleaseManifests(base, manifest((c) => (c.prompt.template += 'Be brief.\n')));
+    const d = diffReleaseManifests(
+      base,
+      manifest((c) => (c.prompt.template += 'Be brief.\n')),
+    );
     expect(d.components.find((c) => c.component === 'prompt')!.warning).toContain('version label stayed "1"');
   });
 
   test('compact manifests (as deployed) diff by hash only', () => {
-    const d = diffReleaseManifests(compactManifest(base), manifest((c) => (c.retrieval.topK = 9)));
+    const d = diffReleaseManifests(
+      compactManifest(base),
+      manifest((c) => (c.retrieval.topK = 9)),
+    );
     expect(d.changed).toEqual(['retrieval']);
     // Only one side has content: no key diff is invented from it.
     expect(renderManifestDiff(d)).toContain('(content not in these manifests: hashes only)');

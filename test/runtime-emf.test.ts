@@ -9,7 +9,11 @@ import { FakeConfig, NO_FLAGS, releaseDoc } from './runtime-fixtures';
 async function captureStdout(fn: () => Promise<unknown>): Promise<any[]> {
   const lines: string[] = [];
   const grab = ((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     return true;
   }) as typeof process.stdout.write;
   const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(grab), jest.spyOn(process.stderr, 'write').mockImplementation(grab)];
@@ -41,7 +45,11 @@ describe('EMF on stdout', () => {
   test('one high-resolution EMF document per invocation, per service and per service+version', async () => {
     const { rt } = makeRuntime();
     const docs = await captureStdout(() =>
-      rt.invoke(async () => ({ output: { answer: 'hi' }, usage: { inputTokens: 200, outputTokens: 100 }, quality: 0.75 }), { q: 'x' }, { awsRequestId: 'req-1' }),
+      rt.invoke(
+        async () => ({ output: { answer: 'hi' }, usage: { inputTokens: 200, outputTokens: 100 }, quality: 0.75 }),
+        { q: 'x' },
+        { awsRequestId: 'req-1' },
+      ),
     );
     const emf = docs.filter((d) => d._aws);
     expect(emf).toHaveLength(1);
@@ -73,20 +81,29 @@ describe('EMF on stdout', () => {
     const records = docs.filter((d) => d.type === 'ai-release.failure');
     expect(records).toHaveLength(1);
     const r = records[0];
-    expect(r).toMatchObject({ level: 'WARN', service: 'support-assistant', kind: 'contract', requestId: 'req-2', input: '{"q":"call me at [REDACTED:PHONE]"}' });
+    expect(r).toMatchObject({
+      level: 'WARN',
+      service: 'support-assistant',
+      kind: 'contract',
+      requestId: 'req-2',
+      input: '{"q":"call me at [REDACTED:PHONE]"}',
+    });
     expect(r.version).toMatchObject({ codeVersion: '42', prompt: '7' });
     const emf = docs.find((d) => d._aws);
     expect(emf[METRIC.CONTRACT_VIOLATIONS]).toBe(1);
     expect(emf._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: METRIC.CONTRACT_VIOLATIONS, Unit: 'Count', StorageResolution: 1 });
   });
 
-  test('the tuple is on the service\'s own log lines too', async () => {
+  test("the tuple is on the service's own log lines too", async () => {
     const { rt, telemetry } = makeRuntime();
     const docs = await captureStdout(() =>
-      rt.invoke(async () => {
-        telemetry.logger.info('retrieved passages', { count: 3 });
-        return { output: { answer: 'ok' } };
-      }, { q: 'x' }),
+      rt.invoke(
+        async () => {
+          telemetry.logger.info('retrieved passages', { count: 3 });
+          return { output: { answer: 'ok' } };
+        },
+        { q: 'x' },
+      ),
     );
     const line = docs.find((d) => d.message === 'retrieved passages');
     expect(line.version).toMatchObject({ service: 'support-assistant', codeVersion: '42', prompt: '7', model: expect.any(String), retrieval: 'none' });
@@ -94,7 +111,14 @@ describe('EMF on stdout', () => {
 
   test('an error counts in Errors and writes an error record', async () => {
     const { rt } = makeRuntime();
-    const docs = await captureStdout(() => rt.invoke(async () => { throw new Error('boom'); }, { q: 'x' }));
+    const docs = await captureStdout(() =>
+      rt.invoke(
+        async () => {
+          throw new Error('boom');
+        },
+        { q: 'x' },
+      ),
+    );
     const emf = docs.find((d) => d._aws);
     expect(emf[METRIC.ERRORS]).toBe(1);
     expect(emf._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: METRIC.ERRORS, Unit: 'Count', StorageResolution: 1 });
@@ -102,10 +126,14 @@ describe('EMF on stdout', () => {
   });
 
   test('a malformed TTL is a clear error, not a silently uncached config', () => {
-    expect(() => createAiRuntime({ env: { ...env, AI_RELEASE_CONFIG_TTL_SECONDS: 'five' } })).toThrow('environment variable AI_RELEASE_CONFIG_TTL_SECONDS must be a number of seconds, got "five"');
+    expect(() => createAiRuntime({ env: { ...env, AI_RELEASE_CONFIG_TTL_SECONDS: 'five' } })).toThrow(
+      'environment variable AI_RELEASE_CONFIG_TTL_SECONDS must be a number of seconds, got "five"',
+    );
   });
 
   test('missing wiring is a clear error', () => {
-    expect(() => createAiRuntime({ env: { ...env, AI_RELEASE_CONFIG_PROFILE: '' } })).toThrow('environment variable AI_RELEASE_CONFIG_PROFILE is not set; wire the function with AiServiceConfig.bind(fn)');
+    expect(() => createAiRuntime({ env: { ...env, AI_RELEASE_CONFIG_PROFILE: '' } })).toThrow(
+      'environment variable AI_RELEASE_CONFIG_PROFILE is not set; wire the function with AiServiceConfig.bind(fn)',
+    );
   });
 });

@@ -28,12 +28,19 @@ export function releaseDoc(overrides: Partial<ReleaseConfigDocument> = {}): Rele
       service: 'svc',
       label: `cfg-${hash.slice(0, 12)}`,
       contentHash: hash,
-      sections: Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, { label: (v as any).version ?? contentHash(v).slice(0, 12), hash: contentHash(v) }])),
+      sections: Object.fromEntries(
+        Object.entries(sections).map(([k, v]) => [k, { label: (v as any).version ?? contentHash(v).slice(0, 12), hash: contentHash(v) }]),
+      ),
     },
   };
 }
 
-export const NO_FLAGS = { useFallbackModel: { enabled: false }, disableTools: { enabled: false }, disableRetrieval: { enabled: false }, staticAnswer: { enabled: false, message: 'Back soon.' } };
+export const NO_FLAGS = {
+  useFallbackModel: { enabled: false },
+  disableTools: { enabled: false },
+  disableRetrieval: { enabled: false },
+  staticAnswer: { enabled: false, message: 'Back soon.' },
+};
 
 /** A config port serving fixed content per profile; `fail` makes the next calls throw. */
 export class FakeConfig implements ConfigPort {

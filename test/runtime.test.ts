@@ -26,12 +26,14 @@ function runtime(opts: { flags?: object; doc?: ReturnType<typeof releaseDoc>; de
   return { rt, config, telemetry };
 }
 
-const ok = (over: Partial<AiResult<Out>> = {}): AiHandler<In, Out> => async () => ({
-  output: { answer: 'Restore it from Trash.' },
-  usage: { inputTokens: 1000, outputTokens: 500, modelId: 'primary-model' },
-  quality: 0.9,
-  ...over,
-});
+const ok =
+  (over: Partial<AiResult<Out>> = {}): AiHandler<In, Out> =>
+  async () => ({
+    output: { answer: 'Restore it from Trash.' },
+    usage: { inputTokens: 1000, outputTokens: 500, modelId: 'primary-model' },
+    quality: 0.9,
+    ...over,
+  });
 
 describe('AiRuntime measurements', () => {
   test('a good answer: no failure record, cost from the primary price, the tuple from the config', async () => {
@@ -40,8 +42,16 @@ describe('AiRuntime measurements', () => {
     expect(out).toEqual({ answer: 'Restore it from Trash.' });
     expect(telemetry.failures).toHaveLength(0);
     const [{ tuple, m }] = telemetry.invocations;
-    expect(m.costUsd).toBeCloseTo(1000 / 1000 * 0.001 + 500 / 1000 * 0.002, 10);
-    expect(m).toMatchObject({ error: false, inputTokens: 1000, outputTokens: 500, qualityScore: 0.9, safetyViolation: false, contractViolation: false, degraded: false });
+    expect(m.costUsd).toBeCloseTo((1000 / 1000) * 0.001 + (500 / 1000) * 0.002, 10);
+    expect(m).toMatchObject({
+      error: false,
+      inputTokens: 1000,
+      outputTokens: 500,
+      qualityScore: 0.9,
+      safetyViolation: false,
+      contractViolation: false,
+      degraded: false,
+    });
     expect(m.latencyMs).toBeGreaterThan(0);
     expect(tuple).toMatchObject({ service: 'svc', codeVersion: '12', codeHash: 'abcdefabcdef', prompt: '7', outputContract: '2', degrade: 'v3' });
     expect(tuple.config).toMatch(/^cfg-[0-9a-f]{12}$/);
@@ -62,7 +72,12 @@ describe('AiRuntime measurements', () => {
   test('the fallback model is priced at the fallback price', async () => {
     const { rt, telemetry } = runtime({ flags: { ...NO_FLAGS, useFallbackModel: { enabled: true } } });
     let seen = '';
-    await rt.invoke(async (_i, ctx) => ((seen = ctx.model.modelId), { output: { answer: 'x' }, usage: { inputTokens: 1000, outputTokens: 1000, modelId: ctx.model.modelId } }), { question: 'q' });
+    await rt.invoke(
+      async (_i, ctx) => (
+        (seen = ctx.model.modelId), { output: { answer: 'x' }, usage: { inputTokens: 1000, outputTokens: 1000, modelId: ctx.model.modelId } }
+      ),
+      { question: 'q' },
+    );
     expect(seen).toBe('fallback-model');
     expect(telemetry.invocations[0].m.costUsd).toBeCloseTo(0.0003, 10);
     expect(telemetry.invocations[0].m.degraded).toBe(true);
@@ -86,7 +101,13 @@ describe('AiRuntime measurements', () => {
 
 // One row per failure kind: what the handler does, and what the record must say.
 const failureCases: [FailureKind, AiHandler<In, Out>, RegExp | undefined][] = [
-  ['error', async () => { throw new Error('Bedrock throttled: ThrottlingException'); }, undefined],
+  [
+    'error',
+    async () => {
+      throw new Error('Bedrock throttled: ThrottlingException');
+    },
+    undefined,
+  ],
   ['timeout', () => new Promise(() => {}), undefined],
   ['contract', ok({ output: { answer: '' } }), /contract: \/answer must NOT have fewer than 1 characters/],
   ['quality', ok({ quality: 0.2 }), /quality: score 0.2 is below outputContract.qualityFloor 0.5/],
@@ -157,7 +178,9 @@ describe('when the config cannot be read', () => {
     const { rt, config, telemetry } = runtime();
     config.fail = true;
     await expect(rt.invoke(ok(), { question: 'q' })).rejects.toThrow(ConfigUnavailableError);
-    await expect(rt.invoke(ok(), { question: 'q' })).rejects.toThrow(/cannot read config profile rel: profile rel unreachable\. Check that the function has appconfig:StartConfigurationSession/);
+    await expect(rt.invoke(ok(), { question: 'q' })).rejects.toThrow(
+      /cannot read config profile rel: profile rel unreachable\. Check that the function has appconfig:StartConfigurationSession/,
+    );
     expect(telemetry.failures[0]).toMatchObject({ kind: 'error', tuple: { config: 'unavailable', codeVersion: '12' } });
     expect(telemetry.invocations[0].m.error).toBe(true);
   });

@@ -29,7 +29,8 @@ function validate(build: (app: App) => void): { report: Report; failed: boolean 
   return { report, failed };
 }
 
-const findings = (r: Report) => r.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName} at ${v.violatingConstructs?.map((c) => c.constructPath).join(', ')}`));
+const findings = (r: Report) =>
+  r.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName}: ${v.ruleName} at ${v.violatingConstructs?.map((c) => c.constructPath).join(', ')}`));
 
 describe('security checks over the example app', () => {
   test('cdk-nag AwsSolutions and cfn-guard Control Tower rules: zero unacknowledged findings', () => {

@@ -1,5 +1,14 @@
 import knowledgeBase from '../example/support-assistant/knowledge-base.json';
-import { answerQuestion, BundledRetriever, fillTemplate, scoreAnswer, type AssistantInput, type ModelPort, type ModelRequest, type ModelResponse } from '../lambda/support-assistant/assistant';
+import {
+  answerQuestion,
+  BundledRetriever,
+  fillTemplate,
+  scoreAnswer,
+  type AssistantInput,
+  type ModelPort,
+  type ModelRequest,
+  type ModelResponse,
+} from '../lambda/support-assistant/assistant';
 import { lookupOrderStatus } from '../lambda/support-assistant/service';
 
 /** A model port that answers from a script and records requests: a fake, not a mock of AWS. */
@@ -55,7 +64,9 @@ describe('support assistant logic', () => {
     const a = await answerQuestion('Where is order ORD-20261101?', base, { retriever, model, tools: lookupOrderStatus });
     expect(model.requests).toHaveLength(2);
     const last = model.requests[1].messages.at(-1)!;
-    expect(last.content[0]).toEqual({ toolResult: { toolUseId: 't1', content: [{ json: { orderNumber: 'ORD-20261101', status: 'shipped on 2026-11-03' } }], status: 'success' } });
+    expect(last.content[0]).toEqual({
+      toolResult: { toolUseId: 't1', content: [{ json: { orderNumber: 'ORD-20261101', status: 'shipped on 2026-11-03' } }], status: 'success' },
+    });
     expect(a.answer).toBe('Your order shipped on 2026-11-03.');
     expect(a.usage.inputTokens).toBe(200);
   });
@@ -63,7 +74,9 @@ describe('support assistant logic', () => {
   test('a failing tool is reported to the model, not thrown', async () => {
     const model = scriptedModel({ content: [{ toolUse: { toolUseId: 't1', name: 'nope', input: {} } }], stopReason: 'tool_use' }, text('Sorry.'));
     await answerQuestion('q', base, { retriever, model, tools: lookupOrderStatus });
-    expect(model.requests[1].messages.at(-1)!.content[0]).toMatchObject({ toolResult: { status: 'error', content: [{ json: { error: 'unknown tool nope' } }] } });
+    expect(model.requests[1].messages.at(-1)!.content[0]).toMatchObject({
+      toolResult: { status: 'error', content: [{ json: { error: 'unknown tool nope' } }] },
+    });
   });
 
   test('tool loops stop after MAX_TURNS model calls', async () => {
@@ -91,7 +104,10 @@ describe('support assistant logic', () => {
   });
 
   test('a guardrail intervention is reported', async () => {
-    const a = await answerQuestion('q', base, { retriever, model: scriptedModel({ ...text('Sorry, I cannot help with that.'), stopReason: 'guardrail_intervened' }) });
+    const a = await answerQuestion('q', base, {
+      retriever,
+      model: scriptedModel({ ...text('Sorry, I cannot help with that.'), stopReason: 'guardrail_intervened' }),
+    });
     expect(a.guardrailIntervened).toBe(true);
   });
 

@@ -5,9 +5,34 @@ import { testApp } from './helpers';
 
 describe('TrafficShift', () => {
   test.each([
-    [TrafficShift.CANARY_10_PERCENT_5_MINUTES, [[0, 10], [5, 100]], 'canary 10 % for 5 min, then 100 %'],
-    [TrafficShift.linear(25, Duration.minutes(2)), [[0, 25], [2, 50], [4, 75], [6, 100]], 'linear +25 % every 2 min (100 % after 6 min)'],
-    [TrafficShift.linear(30, Duration.minutes(1)), [[0, 30], [1, 60], [2, 90], [3, 100]], 'linear +30 % every 1 min (100 % after 3 min)'],
+    [
+      TrafficShift.CANARY_10_PERCENT_5_MINUTES,
+      [
+        [0, 10],
+        [5, 100],
+      ],
+      'canary 10 % for 5 min, then 100 %',
+    ],
+    [
+      TrafficShift.linear(25, Duration.minutes(2)),
+      [
+        [0, 25],
+        [2, 50],
+        [4, 75],
+        [6, 100],
+      ],
+      'linear +25 % every 2 min (100 % after 6 min)',
+    ],
+    [
+      TrafficShift.linear(30, Duration.minutes(1)),
+      [
+        [0, 30],
+        [1, 60],
+        [2, 90],
+        [3, 100],
+      ],
+      'linear +30 % every 1 min (100 % after 3 min)',
+    ],
     [TrafficShift.ALL_AT_ONCE, [[0, 100]], 'all at once (no canary)'],
   ])('%#: steps and description', (shift, steps, text) => {
     expect(shift.steps).toEqual(steps);

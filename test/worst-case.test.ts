@@ -13,7 +13,7 @@ describe('worst case, hand-computed', () => {
     expect(alarmWorstCase({ name: 'a', periodSeconds: period, datapointsToAlarm: m, evaluationPeriods: n }, reaction, ingestion).total).toBe(expected);
   });
 
-  test('a plane is as slow as its slowest alarm, with the plane\'s own reaction delay', () => {
+  test("a plane is as slow as its slowest alarm, with the plane's own reaction delay", () => {
     const alarms = [
       { name: 'fast', periodSeconds: 10, datapointsToAlarm: 1, evaluationPeriods: 1 },
       { name: 'slow', periodSeconds: 60, datapointsToAlarm: 2, evaluationPeriods: 2 },
@@ -28,8 +28,14 @@ describe('worst case, hand-computed', () => {
 
   test.each([
     [() => planeWorstCase('code', []), 'the code plane has no alarms'],
-    [() => alarmWorstCase({ name: 'x', periodSeconds: 10, datapointsToAlarm: 4, evaluationPeriods: 3 }, 0, 0), 'datapointsToAlarm 4 must be between 1 and evaluationPeriods 3'],
-    [() => alarmWorstCase({ name: 'x', periodSeconds: 20, datapointsToAlarm: 1, evaluationPeriods: 1 }, 0, 0), 'period 20 s is not one CloudWatch alarms accept'],
+    [
+      () => alarmWorstCase({ name: 'x', periodSeconds: 10, datapointsToAlarm: 4, evaluationPeriods: 3 }, 0, 0),
+      'datapointsToAlarm 4 must be between 1 and evaluationPeriods 3',
+    ],
+    [
+      () => alarmWorstCase({ name: 'x', periodSeconds: 20, datapointsToAlarm: 1, evaluationPeriods: 1 }, 0, 0),
+      'period 20 s is not one CloudWatch alarms accept',
+    ],
   ])('refuses impossible input %#', (fn, message) => expect(fn).toThrow(message));
 
   test.each([

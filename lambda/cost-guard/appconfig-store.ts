@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-appconfig';
 import type { DegradeStore, FeatureFlagsDocument } from './cost-guard';
 
-
 /** The degrade store over the AppConfig control-plane API. */
 export function appConfigStore(client: AppConfigClient, ids: { application: string; environment: string; profile: string; strategy: string }): DegradeStore {
   return {
@@ -16,12 +15,17 @@ export function appConfigStore(client: AppConfigClient, ids: { application: stri
       let version: number | undefined;
       let token: string | undefined;
       do {
-        const page = await client.send(new ListHostedConfigurationVersionsCommand({ ApplicationId: ids.application, ConfigurationProfileId: ids.profile, MaxResults: 50, NextToken: token }));
-        for (const item of page.Items ?? []) if (item.VersionNumber !== undefined && (version === undefined || item.VersionNumber > version)) version = item.VersionNumber;
+        const page = await client.send(
+          new ListHostedConfigurationVersionsCommand({ ApplicationId: ids.application, ConfigurationProfileId: ids.profile, MaxResults: 50, NextToken: token }),
+        );
+        for (const item of page.Items ?? [])
+          if (item.VersionNumber !== undefined && (version === undefined || item.VersionNumber > version)) version = item.VersionNumber;
         token = page.NextToken;
       } while (token);
       if (version === undefined) throw new Error(`degrade profile ${ids.profile} has no hosted version`);
-      const got = await client.send(new GetHostedConfigurationVersionCommand({ ApplicationId: ids.application, ConfigurationProfileId: ids.profile, VersionNumber: version }));
+      const got = await client.send(
+        new GetHostedConfigurationVersionCommand({ ApplicationId: ids.application, ConfigurationProfileId: ids.profile, VersionNumber: version }),
+      );
       return { version, document: JSON.parse(Buffer.from(got.Content ?? new Uint8Array()).toString('utf8')) as FeatureFlagsDocument };
     },
     async create(document, label) {

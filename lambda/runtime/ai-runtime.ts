@@ -153,7 +153,8 @@ export class AiRuntime<I, O> {
     const release = releaseResult.value;
     // Without the degrade flags the service runs undegraded: the switches are for emergencies, not a dependency.
     const flags = flagsResult.status === 'fulfilled' ? flagsResult.value : undefined;
-    if (flagsResult.status === 'rejected') this.o.telemetry.warn('degrade flags unavailable: running without them', { error: (flagsResult.reason as Error)?.message });
+    if (flagsResult.status === 'rejected')
+      this.o.telemetry.warn('degrade flags unavailable: running without them', { error: (flagsResult.reason as Error)?.message });
     if (release.stale) this.o.telemetry.warn('serving the last good release config: refresh failed', { error: release.error?.message });
 
     const config = release.content as ReleaseConfigDocument;
@@ -235,12 +236,29 @@ export class AiRuntime<I, O> {
   }
 
   private configUnavailable(input: I, error: Error, requestId: string, startedAt: number): O {
-    const tuple: VersionTuple = { ...this.codeTuple(), config: 'unavailable', prompt: 'unavailable', model: 'unavailable', retrieval: 'unavailable', tools: 'unavailable', outputContract: 'unavailable', degrade: 'unavailable' };
+    const tuple: VersionTuple = {
+      ...this.codeTuple(),
+      config: 'unavailable',
+      prompt: 'unavailable',
+      model: 'unavailable',
+      retrieval: 'unavailable',
+      tools: 'unavailable',
+      outputContract: 'unavailable',
+      degrade: 'unavailable',
+    };
     this.o.telemetry.stamp(tuple, requestId);
     const latencyMs = this.now() - startedAt;
     const degraded = this.o.degradedAnswer !== undefined;
     this.o.telemetry.invocation(tuple, requestId, { ...ZERO, error: true, latencyMs, degraded });
-    this.record(['error'], { requestId, startedAt, tuple, measurements: { latencyMs }, input, error, details: [degraded ? 'served the degraded answer' : 'no degraded answer configured'] });
+    this.record(['error'], {
+      requestId,
+      startedAt,
+      tuple,
+      measurements: { latencyMs },
+      input,
+      error,
+      details: [degraded ? 'served the degraded answer' : 'no degraded answer configured'],
+    });
     if (!this.o.degradedAnswer) throw error instanceof ConfigUnavailableError ? error : new ConfigUnavailableError(this.o.releaseProfile, error);
     return this.o.degradedAnswer(input, error);
   }
@@ -265,7 +283,9 @@ export class AiRuntime<I, O> {
   }
 
   private record(kinds: FailureKind[], r: Omit<Parameters<typeof buildFailureRecord>[0], 'kinds' | 'service'>) {
-    this.o.telemetry.failure(buildFailureRecord({ ...r, kinds, service: this.o.service }, { redactor: this.redactor, maxFieldChars: this.o.maxFieldChars ?? 4096 }));
+    this.o.telemetry.failure(
+      buildFailureRecord({ ...r, kinds, service: this.o.service }, { redactor: this.redactor, maxFieldChars: this.o.maxFieldChars ?? 4096 }),
+    );
   }
 
   private codeTuple() {
@@ -295,7 +315,16 @@ export class AiRuntime<I, O> {
   }
 }
 
-const ZERO: InvocationMeasurements = { error: false, latencyMs: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, safetyViolation: false, contractViolation: false, degraded: false };
+const ZERO: InvocationMeasurements = {
+  error: false,
+  latencyMs: 0,
+  costUsd: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  safetyViolation: false,
+  contractViolation: false,
+  degraded: false,
+};
 
 function readDegrade(doc: DegradeFlagsDocument | undefined): DegradeState {
   if (!doc) return NO_DEGRADE;

@@ -27,9 +27,7 @@ export function buildFailureRecord(i: FailureRecordInput, o: FailureRecordOption
   const input = bounded(i.input, o);
   const output = i.output === undefined ? undefined : bounded(i.output, o);
   const error =
-    i.error === undefined
-      ? undefined
-      : { name: (i.error as Error)?.name ?? 'Error', message: bounded((i.error as Error)?.message ?? String(i.error), o).text };
+    i.error === undefined ? undefined : { name: (i.error as Error)?.name ?? 'Error', message: bounded((i.error as Error)?.message ?? String(i.error), o).text };
   return {
     type: FAILURE_RECORD_TYPE,
     schemaVersion: 1,

@@ -37,7 +37,9 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
   const environment = need(ENV.APPCONFIG_ENVIRONMENT);
   const ttlSeconds = Number(env[RUNTIME_ENV.CONFIG_TTL_SECONDS] ?? 5);
   if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0) {
-    throw new Error(`environment variable ${RUNTIME_ENV.CONFIG_TTL_SECONDS} must be a number of seconds, got "${env[RUNTIME_ENV.CONFIG_TTL_SECONDS]}"; AiServiceConfig.bind sets it from configTtl`);
+    throw new Error(
+      `environment variable ${RUNTIME_ENV.CONFIG_TTL_SECONDS} must be a number of seconds, got "${env[RUNTIME_ENV.CONFIG_TTL_SECONDS]}"; AiServiceConfig.bind sets it from configTtl`,
+    );
   }
   const fetcher = options.fetcher ?? defaultFetcher(env, application, environment);
   return new AiRuntime<I, O>({

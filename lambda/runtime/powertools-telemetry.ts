@@ -3,7 +3,11 @@ import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/me
 import { DIMENSION, METRIC, METRIC_NAMESPACE, METRIC_UNIT, type FailureRecord, type MetricName, type VersionTuple } from '../shared/contract';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
 
-const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds, None: MetricUnit.NoUnit };
+const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Count: MetricUnit.Count,
+  Milliseconds: MetricUnit.Milliseconds,
+  None: MetricUnit.NoUnit,
+};
 
 /**
  * Telemetry through Powertools: EMF with StorageResolution 1 (10-second alarms need high-resolution metrics), and

@@ -77,7 +77,14 @@ export async function answerQuestion(
   ports: { retriever: Retriever; model: ModelPort; tools?: ToolExecutor },
 ): Promise<AssistantAnswer> {
   if (a.degrade.staticAnswer !== undefined) {
-    return { answer: a.degrade.staticAnswer, citations: [], degraded: true, usage: { inputTokens: 0, outputTokens: 0, modelId: 'none' }, guardrailIntervened: false, quality: 1 };
+    return {
+      answer: a.degrade.staticAnswer,
+      citations: [],
+      degraded: true,
+      usage: { inputTokens: 0, outputTokens: 0, modelId: 'none' },
+      guardrailIntervened: false,
+      quality: 1,
+    };
   }
   if (!a.prompt.template) throw new Error('this assistant needs an inline prompt.template; a bedrockPrompt reference is not supported by the example');
   const passages = a.retrieval && !a.degrade.disableRetrieval ? await ports.retriever.retrieve(question, a.retrieval.topK, a.retrieval.minScore ?? 0) : [];
@@ -108,7 +115,10 @@ export async function answerQuestion(
     }
     messages.push({ role: 'user', content: results });
   }
-  const raw = (response?.content ?? []).flatMap((b) => ('text' in b ? [b.text] : [])).join('').trim();
+  const raw = (response?.content ?? [])
+    .flatMap((b) => ('text' in b ? [b.text] : []))
+    .join('')
+    .trim();
   const known = new Set(passages.map((p) => p.id));
   const mentioned = [...new Set([...raw.matchAll(/\[(kb-[a-z0-9-]+)\]/g)].map((m) => m[1]))];
   const citations = mentioned.filter((id) => known.has(id));
@@ -168,7 +178,30 @@ export class BundledRetriever implements Retriever {
   }
 }
 
-const STOP = new Set(['the', 'a', 'an', 'to', 'of', 'and', 'or', 'in', 'on', 'is', 'it', 'i', 'my', 'how', 'do', 'can', 'what', 'for', 'from', 'with', 'be', 'are']);
+const STOP = new Set([
+  'the',
+  'a',
+  'an',
+  'to',
+  'of',
+  'and',
+  'or',
+  'in',
+  'on',
+  'is',
+  'it',
+  'i',
+  'my',
+  'how',
+  'do',
+  'can',
+  'what',
+  'for',
+  'from',
+  'with',
+  'be',
+  'are',
+]);
 function terms(text: string): string[] {
   return text
     .toLowerCase()

@@ -11,7 +11,12 @@ export function bedrockModel(client: BedrockRuntimeClient): ModelPort {
           modelId: req.model.modelId,
           system: req.system ? [{ text: req.system }] : undefined,
           messages: req.messages as unknown as Message[],
-          inferenceConfig: { temperature: p.temperature, topP: p.topP, maxTokens: p.maxTokens, stopSequences: p.stopSequences ? [...p.stopSequences] : undefined },
+          inferenceConfig: {
+            temperature: p.temperature,
+            topP: p.topP,
+            maxTokens: p.maxTokens,
+            stopSequences: p.stopSequences ? [...p.stopSequences] : undefined,
+          },
           additionalModelRequestFields: p.additionalModelRequestFields as never,
           guardrailConfig: req.guardrail ? { guardrailIdentifier: req.guardrail.id, guardrailVersion: req.guardrail.version } : undefined,
           toolConfig: req.tools
@@ -21,7 +26,13 @@ export function bedrockModel(client: BedrockRuntimeClient): ModelPort {
       );
       const content = (out.output?.message?.content ?? []) as ContentBlock[];
       return {
-        content: content.flatMap((b): Block[] => (b.text !== undefined ? [{ text: b.text }] : b.toolUse ? [{ toolUse: { toolUseId: b.toolUse.toolUseId ?? '', name: b.toolUse.name ?? '', input: b.toolUse.input } }] : [])),
+        content: content.flatMap((b): Block[] =>
+          b.text !== undefined
+            ? [{ text: b.text }]
+            : b.toolUse
+              ? [{ toolUse: { toolUseId: b.toolUse.toolUseId ?? '', name: b.toolUse.name ?? '', input: b.toolUse.input } }]
+              : [],
+        ),
         stopReason: out.stopReason ?? 'end_turn',
         inputTokens: out.usage?.inputTokens ?? 0,
         outputTokens: out.usage?.outputTokens ?? 0,

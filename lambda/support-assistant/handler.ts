@@ -7,7 +7,9 @@ import { assistantHandler, FALLBACK_ANSWER, lookupOrderStatus, type Answer, type
 
 // Module scope: built once per execution environment.
 const runtime = createAiRuntime<Question, Answer>({ degradedAnswer: () => FALLBACK_ANSWER });
-const wrapped = runtime.handler(assistantHandler({ model: bedrockModel(new BedrockRuntimeClient({})), retriever: new BundledRetriever(knowledgeBase.passages), tools: lookupOrderStatus }));
+const wrapped = runtime.handler(
+  assistantHandler({ model: bedrockModel(new BedrockRuntimeClient({})), retriever: new BundledRetriever(knowledgeBase.passages), tools: lookupOrderStatus }),
+);
 
 export async function handler(event: Partial<Question>, context?: InvocationContext): Promise<Answer | { error: string }> {
   // A malformed request is the caller's error, not the service's: answer it before the measured AI path.

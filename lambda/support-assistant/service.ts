@@ -28,7 +28,14 @@ export function assistantHandler(ports: { model: ModelPort; retriever: Retriever
   return async (input, ctx) => {
     const a = await answerQuestion(
       input.question,
-      { prompt: ctx.config.prompt, model: ctx.model, guardrail: ctx.model.guardrail, retrieval: ctx.config.retrieval, tools: ctx.config.tools?.tools, degrade: ctx.degrade },
+      {
+        prompt: ctx.config.prompt,
+        model: ctx.model,
+        guardrail: ctx.model.guardrail,
+        retrieval: ctx.config.retrieval,
+        tools: ctx.config.tools?.tools,
+        degrade: ctx.degrade,
+      },
       ports,
     );
     return {
@@ -40,4 +47,3 @@ export function assistantHandler(ports: { model: ModelPort; retriever: Retriever
     };
   };
 }
-

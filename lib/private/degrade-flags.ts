@@ -17,7 +17,6 @@ export interface DegradeFlagState {
   readonly staticAnswerMessage?: string;
 }
 
-
 /** AppConfig feature-flags (AWS.AppConfig.FeatureFlags, format version 1) content for the degrade profile. */
 export function degradeFlagsDocument(state: DegradeFlagState = {}): object {
   const message = state.staticAnswerMessage ?? DEFAULT_STATIC_ANSWER;

@@ -1,13 +1,7 @@
 import Ajv from 'ajv';
 import AjvDraft04, { type ErrorObject } from 'ajv-draft-04';
 import { canonicalJson } from '../../lambda/shared/canonical-json';
-import {
-  APPCONFIG_HOSTED_MAX_BYTES,
-  CONFIG_SECTIONS,
-  RELEASE_META_KEY,
-  REQUIRED_SECTIONS,
-  TEMPLATE_VARIABLE,
-} from '../../lambda/shared/contract';
+import { APPCONFIG_HOSTED_MAX_BYTES, CONFIG_SECTIONS, RELEASE_META_KEY, REQUIRED_SECTIONS, TEMPLATE_VARIABLE } from '../../lambda/shared/contract';
 import { findSecret, SECRET_KEY_NAMES } from '../../lambda/shared/secrets';
 import releaseConfigSchema from '../../schemas/release-config.schema.json';
 import type { ReleaseConfigPart } from '../release-config-source';
@@ -51,8 +45,7 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
     const pos = part.locate?.(inner);
     return { file: part.file, line: pos?.line, column: pos?.column, path: jsonPath(segments) };
   };
-  const add = (segments: readonly (string | number)[], message: string, fix?: string) =>
-    problems.push({ ...where(segments), message, fix });
+  const add = (segments: readonly (string | number)[], message: string, fix?: string) => problems.push({ ...where(segments), message, fix });
 
   // 1. Merge: each section exactly once, only known sections.
   for (const part of parts) {
@@ -62,12 +55,22 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
     } else if (isPlainObject(part.value)) {
       entries.push(...Object.entries(part.value));
     } else {
-      problems.push({ file: part.file, path: '$', message: `the release config must be an object with sections, got ${describe(part.value)}`, fix: `write an object with keys ${CONFIG_SECTIONS.join(', ')}` });
+      problems.push({
+        file: part.file,
+        path: '$',
+        message: `the release config must be an object with sections, got ${describe(part.value)}`,
+        fix: `write an object with keys ${CONFIG_SECTIONS.join(', ')}`,
+      });
       continue;
     }
     for (const [key, value] of entries) {
       if (key === RELEASE_META_KEY) {
-        problems.push({ file: part.file, path: jsonPath([key]), message: `"${RELEASE_META_KEY}" is written by cdk-ai-release at synth`, fix: `remove "${RELEASE_META_KEY}" from the config` });
+        problems.push({
+          file: part.file,
+          path: jsonPath([key]),
+          message: `"${RELEASE_META_KEY}" is written by cdk-ai-release at synth`,
+          fix: `remove "${RELEASE_META_KEY}" from the config`,
+        });
         continue;
       }
       if (!(CONFIG_SECTIONS as readonly string[]).includes(key)) {
@@ -83,7 +86,12 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
       }
       const previous = owner.get(key);
       if (previous) {
-        problems.push({ file: part.file, path: jsonPath([key]), message: `section "${key}" is defined twice (also in ${previous.file ?? 'an inline object'})`, fix: 'keep one definition' });
+        problems.push({
+          file: part.file,
+          path: jsonPath([key]),
+          message: `section "${key}" is defined twice (also in ${previous.file ?? 'an inline object'})`,
+          fix: 'keep one definition',
+        });
         continue;
       }
       owner.set(key, part);
@@ -92,7 +100,11 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
   }
   for (const section of REQUIRED_SECTIONS) {
     if (!(section in config)) {
-      problems.push({ path: jsonPath([section]), message: `the required section "${section}" is missing`, fix: `add a ${section} section (or a ${kebab(section)}.yaml file in the config directory)` });
+      problems.push({
+        path: jsonPath([section]),
+        message: `the required section "${section}" is missing`,
+        fix: `add a ${section} section (or a ${kebab(section)}.yaml file in the config directory)`,
+      });
     }
   }
   if (problems.length > 0) return { config, problems };
@@ -114,7 +126,11 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
   const bytes = Buffer.byteLength(canonicalJson(config), 'utf8');
   const max = options.maxContentBytes ?? APPCONFIG_HOSTED_MAX_BYTES;
   if (bytes > max) {
-    add([], `the release config is ${bytes} bytes, over the ${max}-byte limit of an AppConfig hosted configuration`, 'move large few-shot examples or tool schemas out (e.g. to a Bedrock prompt version or S3), or shorten them');
+    add(
+      [],
+      `the release config is ${bytes} bytes, over the ${max}-byte limit of an AppConfig hosted configuration`,
+      'move large few-shot examples or tool schemas out (e.g. to a Bedrock prompt version or S3), or shorten them',
+    );
   }
   return { config, problems };
 }
@@ -130,10 +146,16 @@ function checkSemantics(config: Record<string, any>, add: Add) {
       for (const m of (text as string).matchAll(TEMPLATE_VARIABLE)) used.add(m[1]);
     }
     for (const name of used) {
-      if (!declared.has(name)) add(['prompt', 'template'], `the template uses {{${name}}}, which is not declared in prompt.variables`, `add { name: ${name} } to prompt.variables`);
+      if (!declared.has(name))
+        add(['prompt', 'template'], `the template uses {{${name}}}, which is not declared in prompt.variables`, `add { name: ${name} } to prompt.variables`);
     }
     (prompt.variables ?? []).forEach((v: { name: string; required?: boolean }, i: number) => {
-      if (!used.has(v.name) && v.required !== false) add(['prompt', 'variables', i, 'name'], `variable "${v.name}" is declared but the template never uses {{${v.name}}}`, 'use it in the template, remove it, or mark it required: false');
+      if (!used.has(v.name) && v.required !== false)
+        add(
+          ['prompt', 'variables', i, 'name'],
+          `variable "${v.name}" is declared but the template never uses {{${v.name}}}`,
+          'use it in the template, remove it, or mark it required: false',
+        );
     });
     const seen = new Set<string>();
     (prompt.variables ?? []).forEach((v: { name: string }, i: number) => {
@@ -144,22 +166,46 @@ function checkSemantics(config: Record<string, any>, add: Add) {
 
   const model = config.model;
   if (model.fallback && model.fallback.modelId === model.modelId) {
-    add(['model', 'fallback', 'modelId'], `the fallback model is the primary model ("${model.modelId}"), so falling back changes nothing`, 'name a different (cheaper or more available) model, or remove fallback');
+    add(
+      ['model', 'fallback', 'modelId'],
+      `the fallback model is the primary model ("${model.modelId}"), so falling back changes nothing`,
+      'name a different (cheaper or more available) model, or remove fallback',
+    );
   }
 
   const tools: any[] = config.tools?.tools ?? [];
   const names = new Map<string, number>();
   tools.forEach((tool, i) => {
-    if (names.has(tool.name)) add(['tools', 'tools', i, 'name'], `tool name "${tool.name}" is used twice (also tools[${names.get(tool.name)}])`, 'tool names must be unique: the model calls tools by name');
+    if (names.has(tool.name))
+      add(
+        ['tools', 'tools', i, 'name'],
+        `tool name "${tool.name}" is used twice (also tools[${names.get(tool.name)}])`,
+        'tool names must be unique: the model calls tools by name',
+      );
     names.set(tool.name, i);
     const schemaError = compileError(tool.inputSchema);
-    if (schemaError) add(['tools', 'tools', i, 'inputSchema'], `the input schema of tool "${tool.name}" is not a valid JSON Schema: ${schemaError}`, 'fix the schema (it is compiled with ajv, draft-07, strict)');
+    if (schemaError)
+      add(
+        ['tools', 'tools', i, 'inputSchema'],
+        `the input schema of tool "${tool.name}" is not a valid JSON Schema: ${schemaError}`,
+        'fix the schema (it is compiled with ajv, draft-07, strict)',
+      );
     const perms = tool.permissions ?? {};
     (perms.actions ?? []).forEach((action: string, j: number) => {
-      if (action === '*' || action.endsWith(':*')) add(['tools', 'tools', i, 'permissions', 'actions', j], `tool "${tool.name}" asks for every action ("${action}"); a permission boundary names actions`, `list the actions "${tool.name}" calls, e.g. "dynamodb:GetItem"`);
+      if (action === '*' || action.endsWith(':*'))
+        add(
+          ['tools', 'tools', i, 'permissions', 'actions', j],
+          `tool "${tool.name}" asks for every action ("${action}"); a permission boundary names actions`,
+          `list the actions "${tool.name}" calls, e.g. "dynamodb:GetItem"`,
+        );
     });
     (perms.resources ?? []).forEach((resource: string, j: number) => {
-      if (resource === '*' && !perms.wildcardReason) add(['tools', 'tools', i, 'permissions', 'resources', j], `tool "${tool.name}" may reach every resource ("*") without a reason`, 'name the resource ARNs, or, where the action supports no resource, add permissions.wildcardReason');
+      if (resource === '*' && !perms.wildcardReason)
+        add(
+          ['tools', 'tools', i, 'permissions', 'resources', j],
+          `tool "${tool.name}" may reach every resource ("*") without a reason`,
+          'name the resource ARNs, or, where the action supports no resource, add permissions.wildcardReason',
+        );
     });
     (perms.hosts ?? []).forEach((host: string, j: number) => {
       if (host === '*') add(['tools', 'tools', i, 'permissions', 'hosts', j], `tool "${tool.name}" may reach any host`, 'name the hosts it calls');
@@ -167,7 +213,12 @@ function checkSemantics(config: Record<string, any>, add: Add) {
   });
 
   const contractError = compileError(config.outputContract.schema);
-  if (contractError) add(['outputContract', 'schema'], `the output contract is not a valid JSON Schema: ${contractError}`, 'fix the schema (it is compiled with ajv, draft-07, strict, exactly as the runtime compiles it)');
+  if (contractError)
+    add(
+      ['outputContract', 'schema'],
+      `the output contract is not a valid JSON Schema: ${contractError}`,
+      'fix the schema (it is compiled with ajv, draft-07, strict, exactly as the runtime compiles it)',
+    );
 }
 
 function compileError(schema: unknown): string | undefined {
@@ -185,7 +236,12 @@ function compileError(schema: unknown): string | undefined {
 function scanForSecrets(value: unknown, segments: (string | number)[], add: Add) {
   if (typeof value === 'string') {
     const hit = findSecret(value);
-    if (hit) add(segments, `this looks like ${hit.description} (${mask(value, hit.pattern)}); secrets must not sit in a config: configs are readable by every function that reads the service's config and stay in AppConfig's version history`, 'keep the secret in Secrets Manager and put its ARN or name in the config');
+    if (hit)
+      add(
+        segments,
+        `this looks like ${hit.description} (${mask(value, hit.pattern)}); secrets must not sit in a config: configs are readable by every function that reads the service's config and stay in AppConfig's version history`,
+        'keep the secret in Secrets Manager and put its ARN or name in the config',
+      );
     return;
   }
   if (Array.isArray(value)) {
@@ -196,7 +252,11 @@ function scanForSecrets(value: unknown, segments: (string | number)[], add: Add)
     for (const [k, v] of Object.entries(value)) {
       // JSON Schemas legitimately have properties named "password"; their values are schemas, not secrets.
       if (SECRET_KEY_NAMES.test(k) && typeof v === 'string' && v.length > 0 && !/^arn:|^\{\{resolve:/.test(v)) {
-        add([...segments, k], `"${k}" holds a literal credential (${mask(v)}); secrets must not sit in a config`, 'keep it in Secrets Manager and put its ARN in the config instead');
+        add(
+          [...segments, k],
+          `"${k}" holds a literal credential (${mask(v)}); secrets must not sit in a config`,
+          'keep it in Secrets Manager and put its ARN in the config instead',
+        );
         continue;
       }
       scanForSecrets(v, [...segments, k], add);
