@@ -156,6 +156,7 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bundle-'));
   fs.writeFileSync(
     path.join(dir, 'bare.ts'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text is TypeScript source written to a file
     'export const handler = async (e: { question: string }) => ({ answer: `Answer to ${e.question.length} chars`, citations: [] });\n',
   );
   fs.writeFileSync(

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { AiRelease, ReleaseConfigSource, restrictKeyGrantsToAwsServices, TrafficShift } from '../lib';
 
 export interface ExampleStackProps extends StackProps {

@@ -20,7 +20,13 @@ export interface Io {
 const USAGE = 'usage: manifest-diff <previous.json> <next.json> [--json] [--exit-code]';
 
 export function main(argv: readonly string[], io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): number {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      args: string[];
+      allowPositionals: true;
+      options: { json: { type: 'boolean' }; 'exit-code': { type: 'boolean' }; help: { type: 'boolean'; short: 'h' } };
+    }>
+  >;
   try {
     parsed = parseArgs({
       args: [...argv],

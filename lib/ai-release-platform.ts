@@ -6,9 +6,9 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct, IConstruct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { restrictKeyGrantsToAwsServices } from './key-policy';
-import { ConfigRollout } from './config-rollout';
+import type { ConfigRollout } from './config-rollout';
 
 /** One platform per stack: services that name none find the one the stack already has. */
 const PLATFORMS = new WeakMap<Stack, AiReleasePlatform>();

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isCollection, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { CONFIG_SECTIONS, type ConfigSection } from '../lambda/shared/contract';
-import { ConfigProblem, didYouMean, jsonPath } from './private/config-problem';
+import { type ConfigProblem, didYouMean, jsonPath } from './private/config-problem';
 
 /** Where one part of a release config came from, and how to point at a line in it. */
 export interface ReleaseConfigPart {

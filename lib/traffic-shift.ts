@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 
 /** CodeDeploy allows a Lambda deployment at most 48 hours of traffic shifting in all. */
 const MAX_TOTAL_MINUTES = 48 * 60;

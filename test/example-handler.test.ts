@@ -129,14 +129,12 @@ test('answers with the configured model, prompt and guardrail, and reports usage
 
 test('a guardrail intervention is a safety violation with a failure record', async () => {
   const { handler } = loadHandler(port, ({ bedrock, br }) =>
-    bedrock
-      .on(br.ConverseCommand)
-      .resolves({
-        output: { message: { role: 'assistant', content: [{ text: 'Sorry, I cannot help with that.' }] } },
-        stopReason: 'guardrail_intervened',
-        usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
-        metrics: { latencyMs: 1 },
-      }),
+    bedrock.on(br.ConverseCommand).resolves({
+      output: { message: { role: 'assistant', content: [{ text: 'Sorry, I cannot help with that.' }] } },
+      stopReason: 'guardrail_intervened',
+      usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+      metrics: { latencyMs: 1 },
+    }),
   );
   const io = silence();
   try {
@@ -153,14 +151,12 @@ test('a guardrail intervention is a safety violation with a failure record', asy
 test('the fallback-model switch reaches Bedrock', async () => {
   degradeBody = flags({ useFallbackModel: { enabled: true } });
   const { handler, bedrock, ConverseCommand } = loadHandler(port, ({ bedrock, br }) =>
-    bedrock
-      .on(br.ConverseCommand)
-      .resolves({
-        output: { message: { role: 'assistant', content: [{ text: 'ok [kb-plans-01]' }] } },
-        stopReason: 'end_turn',
-        usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
-        metrics: { latencyMs: 1 },
-      }),
+    bedrock.on(br.ConverseCommand).resolves({
+      output: { message: { role: 'assistant', content: [{ text: 'ok [kb-plans-01]' }] } },
+      stopReason: 'end_turn',
+      usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+      metrics: { latencyMs: 1 },
+    }),
   );
   const io = silence();
   try {

@@ -1,5 +1,5 @@
 import {
-  AppConfigClient,
+  type AppConfigClient,
   CreateHostedConfigurationVersionCommand,
   GetHostedConfigurationVersionCommand,
   ListHostedConfigurationVersionsCommand,

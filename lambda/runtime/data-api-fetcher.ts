@@ -1,4 +1,9 @@
-import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
+import {
+  AppConfigDataClient,
+  GetLatestConfigurationCommand,
+  type GetLatestConfigurationCommandOutput,
+  StartConfigurationSessionCommand,
+} from '@aws-sdk/client-appconfigdata';
 import type { ConfigFetcher, FetchedConfig } from './config-cache';
 
 export { AppConfigDataClient };
@@ -34,7 +39,7 @@ export class DataApiFetcher implements ConfigFetcher {
       s = { token: started.InitialConfigurationToken, nextPollAt: 0, last: s?.last };
       this.sessions.set(profile, s);
     }
-    let out;
+    let out: GetLatestConfigurationCommandOutput;
     try {
       out = await this.client.send(new GetLatestConfigurationCommand({ ConfigurationToken: s.token }));
     } catch (e) {

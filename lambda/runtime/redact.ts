@@ -72,9 +72,7 @@ const SECRETS: RedactionPattern[] = SECRET_PATTERNS.map((p) => ({
 /** Order matters: credentials and JWTs first (they contain digit runs), then emails, cards, IPs, phones. */
 export const DEFAULT_PATTERNS: readonly RedactionPattern[] = [...SECRETS, KEYED_SECRET, JWT, EMAIL, CARD, IPV6, IPV4, PHONE];
 
-export interface Redactor {
-  (text: string): string;
-}
+export type Redactor = (text: string) => string;
 
 /** A redactor with the default patterns plus the service's own (e.g. customer ids). */
 export function createRedactor(extra: readonly RedactionPattern[] = []): Redactor {

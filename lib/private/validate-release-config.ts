@@ -5,7 +5,7 @@ import { APPCONFIG_HOSTED_MAX_BYTES, CONFIG_SECTIONS, RELEASE_META_KEY, REQUIRED
 import { findSecret, SECRET_KEY_NAMES } from '../../lambda/shared/secrets';
 import releaseConfigSchema from '../../schemas/release-config.schema.json';
 import type { ReleaseConfigPart } from '../release-config-source';
-import { ConfigProblem, didYouMean, jsonPath } from './config-problem';
+import { type ConfigProblem, didYouMean, jsonPath } from './config-problem';
 
 /** The release config JSON Schema that ships with the package (draft-04, what AppConfig's validator speaks). */
 export const RELEASE_CONFIG_SCHEMA: object = releaseConfigSchema;
