@@ -6,13 +6,13 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { COST_GUARD_ENV, DEGRADE_FLAGS, DIMENSION, METRIC, METRIC_NAMESPACE, type ModelConfig, type OutputContractConfig } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
 import { ConfigRollout } from './config-rollout';
+import { libraryFunction } from './private/library-function';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
 import type { ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
@@ -298,11 +298,8 @@ export class AiRelease extends Construct {
     const window = synthesizedTiming(cost.alarm);
     if (!Number.isFinite(threshold) || threshold <= 0) throw new Error(`costGuard.maxCostPerRequestUsd must be a positive number, got ${threshold}`);
     const instant = platform.strategyFor(ConfigRollout.INSTANT);
-    const fn = new nodejs.NodejsFunction(this, 'CostGuard', {
-      // TypeScript source in this repository, compiled JavaScript in the published package.
-      entry: ['handler.ts', 'handler.js'].map((f) => path.join(__dirname, '../lambda/cost-guard', f)).find((f) => fs.existsSync(f))!,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    const fn = libraryFunction(this, 'CostGuard', {
+      handler: 'cost-guard',
       timeout: Duration.seconds(30),
       description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
       environment: {
@@ -311,7 +308,6 @@ export class AiRelease extends Construct {
         [COST_GUARD_ENV.PROFILE]: this.config.degradeProfile.ref,
         [COST_GUARD_ENV.STRATEGY]: instant.ref,
       },
-      bundling: { minify: true, target: 'node24', externalModules: ['@aws-sdk/*'] },
     });
     const appArn = (resourceName: string) =>
       stack.formatArn({
