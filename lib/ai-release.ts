@@ -304,7 +304,7 @@ export class AiRelease extends Construct {
       description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
       environment: {
         [COST_GUARD_ENV.APPLICATION]: platform.applicationId,
-        [COST_GUARD_ENV.ENVIRONMENT]: this.config.environmentId,
+        [COST_GUARD_ENV.ENVIRONMENT]: this.config.degradeEnvironmentId,
         [COST_GUARD_ENV.PROFILE]: this.config.degradeProfile.ref,
         [COST_GUARD_ENV.STRATEGY]: instant.ref,
       },
@@ -327,7 +327,7 @@ export class AiRelease extends Construct {
       new iam.PolicyStatement({
         actions: ['appconfig:StartDeployment'],
         resources: [
-          appArn(`environment/${this.config.environmentId}`),
+          appArn(`environment/${this.config.degradeEnvironmentId}`),
           profileArn,
           stack.formatArn({ service: 'appconfig', resource: 'deploymentstrategy', resourceName: instant.ref, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
         ],

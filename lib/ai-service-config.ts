@@ -260,6 +260,11 @@ export class AiServiceConfig extends Construct {
     return this.environment.ref;
   }
 
+  /** The AppConfig environment id the degrade flags are deployed to (a deploy-time token). */
+  public get degradeEnvironmentId(): string {
+    return this.environment.ref;
+  }
+
   /** Variables a function needs to find its configs (AppConfig ids; none of them changes when content changes). */
   public get environmentVariables(): { [key: string]: string } {
     return {

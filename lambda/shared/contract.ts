@@ -21,6 +21,8 @@ export const ENV = {
   APPCONFIG_ENVIRONMENT: 'AI_RELEASE_APPCONFIG_ENVIRONMENT',
   CONFIG_PROFILE: 'AI_RELEASE_CONFIG_PROFILE',
   DEGRADE_PROFILE: 'AI_RELEASE_DEGRADE_PROFILE',
+  /** The AppConfig environment the degrade flags are deployed to (no monitors, so no alarm can block a switch). */
+  DEGRADE_ENVIRONMENT: 'AI_RELEASE_DEGRADE_ENVIRONMENT',
 } as const;
 
 /** AppConfig's default quota for hosted configuration content. */
