@@ -369,8 +369,10 @@ export class AiServiceConfig extends Construct {
       );
     }
     this.monitors.push(alarm);
-    // Scoped to the alarms themselves; statements with the same action are merged by CDK.
-    this.platform.monitorRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarm.alarmArn] }));
+    // AppConfig checks the monitors from the first deployment on: the environment (and so every deployment into it)
+    // must not exist before the role's policy does, or the first deployment could find the alarm unreadable.
+    // The dependency on the role construct covers its DefaultPolicy resource.
+    this.environment.node.addDependency(this.platform.monitorRole);
   }
 
   private renderMonitors(): appconfig.CfnEnvironment.MonitorProperty[] | undefined {

@@ -230,20 +230,40 @@ describe('shared per stack', () => {
 });
 
 describe('monitors', () => {
-  test('alarms become environment monitors with a role scoped to those alarms', () => {
+  function monitored(kind: 'metric' | 'composite') {
     const stack = new Stack(testApp(), 'Mon');
     const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
     const metric = new cloudwatch.Metric({ namespace: 'X', metricName: 'Errors' });
     const alarms = [1, 2].map((i) => new cloudwatch.Alarm(stack, `Alarm${i}`, { metric, threshold: i, evaluationPeriods: 1 }));
-    alarms.forEach((a) => svc.addMonitor(a));
-    const t = Template.fromStack(stack);
+    if (kind === 'metric') alarms.forEach((a) => svc.addMonitor(a));
+    else
+      svc.addMonitor(
+        new cloudwatch.CompositeAlarm(stack, 'Composite', {
+          alarmRule: cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
+        }),
+      );
+    return Template.fromStack(stack);
+  }
+
+  test('alarms become environment monitors, read through the platform monitor role', () => {
+    const t = monitored('metric');
     const env = onlyOne(t, 'AWS::AppConfig::Environment');
     expect(env.Properties.Monitors).toHaveLength(2);
     expect(env.Properties.Monitors[0].AlarmRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/AiReleasePlatformAppConfigMonitorRole/), 'Arn'] });
+  });
+
+  test('the monitor role may DescribeAlarms on "*": composite alarms are invisible to a narrower scope (aws-cdk#29171)', () => {
+    const t = monitored('composite');
     const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement as any[];
-    expect(statements.every((st) => st.Action === 'cloudwatch:DescribeAlarms')).toBe(true);
-    const resources = statements.flatMap((st) => [st.Resource].flat()).map((r) => r['Fn::GetAtt'][0]);
-    expect(resources).toEqual([expect.stringMatching(/^Alarm1/), expect.stringMatching(/^Alarm2/)]);
+    expect(statements).toEqual([{ Action: 'cloudwatch:DescribeAlarms', Effect: 'Allow', Resource: '*' }]);
+  });
+
+  test('the environment waits for the monitor role and its policy: no deployment can start before AppConfig may read the alarm', () => {
+    const t = monitored('composite');
+    const policyId = onlyOne(t, 'AWS::IAM::Policy').id;
+    const roleId = onlyOne(t, 'AWS::IAM::Role').id;
+    const env = onlyOne(t, 'AWS::AppConfig::Environment');
+    expect(env.DependsOn).toEqual(expect.arrayContaining([policyId, roleId]));
   });
 
   test('a sixth monitor is refused with the fix', () => {
