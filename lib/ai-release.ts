@@ -275,7 +275,7 @@ export class AiRelease extends Construct {
       degrade: {
         switches: Object.values(DEGRADE_FLAGS),
         application: this.platform.application.name,
-        environment: props.serviceName,
+        environment: `${props.serviceName}-degrade`,
         profile: `${props.serviceName}-degrade`,
         ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
       },

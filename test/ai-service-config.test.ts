@@ -32,6 +32,8 @@ const onlyOne = (t: Template, type: string) => {
   expect(found).toHaveLength(1);
   return { id: found[0][0], ...(found[0][1] as { Properties: any; DependsOn?: string[] }) };
 };
+const environmentNamed = (t: Template, name: string) =>
+  Object.values(ofType(t, 'AWS::AppConfig::Environment')).find((e: any) => e.Properties.Name === name) as { Properties: any; DependsOn?: string[] };
 /** The one deployment of the release config profile (the other is the degrade flags'). */
 const releaseDeployment = (t: Template) => Object.entries(ofType(t, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('ReleaseConfigDeployment'))!;
 const releaseVersion = (t: Template) =>
@@ -71,11 +73,22 @@ describe('AiServiceConfig template', () => {
     template.hasResource('AWS::AppConfig::HostedConfigurationVersion', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
   });
 
-  test('one environment per service, deployments chained: degrade flags first, then the config', () => {
-    onlyOne(template, 'AWS::AppConfig::Environment');
-    const [, release] = releaseDeployment(template) as [string, any];
-    const degradeId = Object.keys(ofType(template, 'AWS::AppConfig::Deployment')).find((id) => id.includes('DegradeDeployment'))!;
-    expect(release.DependsOn).toContain(degradeId);
+  test('two environments per service: the release config (monitored) and the degrade flags (never monitored)', () => {
+    const envs = Object.entries(ofType(template, 'AWS::AppConfig::Environment')) as [string, any][];
+    expect(envs.map(([, e]) => e.Properties.Name).sort()).toEqual(['assistant', 'assistant-degrade']);
+    const [degradeEnvId, degradeEnv] = envs.find(([, e]) => e.Properties.Name === 'assistant-degrade')!;
+    expect(degradeEnv.Properties.Monitors).toBeUndefined();
+    const degrade = Object.entries(ofType(template, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('DegradeDeployment'))![1] as any;
+    expect(degrade.Properties.EnvironmentId).toEqual({ Ref: degradeEnvId });
+    expect(config.degradeEnvironmentId).toBe(config.degradeEnvironment.ref);
+    expect(config.degradeEnvironmentId).not.toBe(config.environmentId);
+  });
+
+  test('the degrade deployment never waits for, nor blocks, the release-config deployment', () => {
+    const [releaseId, release] = releaseDeployment(template);
+    const [degradeId, degrade] = Object.entries(ofType(template, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('DegradeDeployment'))!;
+    expect(JSON.stringify(release)).not.toContain(degradeId);
+    expect(JSON.stringify(degrade)).not.toContain(releaseId);
   });
 
   test('the config canary and the instant degrade strategy', () => {
@@ -103,6 +116,7 @@ describe('AiServiceConfig template', () => {
           [ENV.APPCONFIG_ENVIRONMENT]: { Ref: Match.stringLikeRegexp('AssistantEnvironment') },
           [ENV.CONFIG_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantReleaseConfigProfile') },
           [ENV.DEGRADE_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantDegradeProfile') },
+          [ENV.DEGRADE_ENVIRONMENT]: { Ref: Match.stringLikeRegexp('AssistantDegradeEnvironment') },
         },
       },
     });
@@ -110,11 +124,15 @@ describe('AiServiceConfig template', () => {
     const statement = policy.Properties.PolicyDocument.Statement[0];
     expect(statement.Action).toEqual(['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration']);
     expect(statement.Resource).toHaveLength(2);
-    expect(JSON.stringify(statement.Resource)).toContain('/configuration/');
+    // each profile is readable in its own environment, and only there
+    const arns = (statement.Resource as any[]).map((r) => JSON.stringify(r));
+    const [release, degrade] = [arns.find((a) => a.includes('ReleaseConfigProfile'))!, arns.find((a) => a.includes('DegradeProfile'))!];
+    expect(release).toMatch(/\/environment\/",\{"Ref":"AssistantEnvironment[0-9A-F]+"\},"\/configuration\//);
+    expect(degrade).toMatch(/\/environment\/",\{"Ref":"AssistantDegradeEnvironment[0-9A-F]+"\},"\/configuration\//);
   });
 
   test('no monitors until alarms are added', () => {
-    const env = onlyOne(template, 'AWS::AppConfig::Environment');
+    const env = environmentNamed(template, 'assistant');
     expect(env.Properties.Monitors).toBeUndefined();
   });
 });
@@ -166,9 +184,9 @@ describe('what a change does to the template', () => {
     const next = build(validConfig(), { degrade: { useFallbackModel: true } });
     const changedIds = diffResourceIds(base.template, next.template);
     expect(changedIds.length).toBeGreaterThan(0);
-    expect(changedIds.every((id) => /Degrade(Version|Deployment)|ReleaseConfigDeployment|ManifestParameter/.test(id))).toBe(true);
-    // the release deployment keeps its logical id (same content), only its dependency target moved
-    expect(releaseDeployment(next.template)[0]).toBe(releaseDeployment(base.template)[0]);
+    expect(changedIds.every((id) => /Degrade(Version|Deployment)|ManifestParameter/.test(id))).toBe(true);
+    // the release deployment is untouched: a degrade switch never starts (or waits for) a release-config rollout
+    expect(releaseDeployment(next.template)).toEqual(releaseDeployment(base.template));
   });
 
   test('key order, YAML vs JSON, and formatting change nothing', () => {
@@ -196,7 +214,7 @@ describe('shared per stack', () => {
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::AppConfig::Application', 1);
     t.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 2);
-    t.resourceCountIs('AWS::AppConfig::Environment', 2);
+    t.resourceCountIs('AWS::AppConfig::Environment', 4);
     t.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 4);
   });
 
@@ -247,8 +265,10 @@ describe('monitors', () => {
 
   test('alarms become environment monitors, read through the platform monitor role', () => {
     const t = monitored('metric');
-    const env = onlyOne(t, 'AWS::AppConfig::Environment');
+    const env = environmentNamed(t, 'a');
     expect(env.Properties.Monitors).toHaveLength(2);
+    // the degrade switches' environment stays unmonitored whatever is added
+    expect(environmentNamed(t, 'a-degrade').Properties.Monitors).toBeUndefined();
     expect(env.Properties.Monitors[0].AlarmRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/AiReleasePlatformAppConfigMonitorRole/), 'Arn'] });
   });
 
@@ -262,7 +282,7 @@ describe('monitors', () => {
     const t = monitored('composite');
     const policyId = onlyOne(t, 'AWS::IAM::Policy').id;
     const roleId = onlyOne(t, 'AWS::IAM::Role').id;
-    const env = onlyOne(t, 'AWS::AppConfig::Environment');
+    const env = environmentNamed(t, 'a');
     expect(env.DependsOn).toEqual(expect.arrayContaining([policyId, roleId]));
   });
 

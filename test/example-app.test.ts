@@ -15,7 +15,7 @@ describe('example app', () => {
 
   test('holds the release-config and degrade profiles, validator, versions, environment and deployments', () => {
     template.resourceCountIs('AWS::AppConfig::Application', 1);
-    template.resourceCountIs('AWS::AppConfig::Environment', 1);
+    template.resourceCountIs('AWS::AppConfig::Environment', 2);
     template.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 2);
     template.resourceCountIs('AWS::AppConfig::HostedConfigurationVersion', 2);
     template.resourceCountIs('AWS::AppConfig::Deployment', 2);
