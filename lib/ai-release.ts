@@ -164,6 +164,13 @@ export class AiRelease extends Construct {
     this.alias.node.addDependency(...codeAlarms.map((a) => a.alarm));
     this.deploymentGroup.node.addDependency(...codeAlarms.map((a) => a.alarm));
 
+    // One plane at a time: code first, then config. The alias update returns only when CodeDeploy has finished the
+    // canary (CodeDeployLambdaAliasUpdate), and the config deployment waits for it, so each plane's alarms judge one
+    // change. A failed canary fails the alias update before the config starts; a config rolled back by its alarms
+    // fails the config deployment, and CloudFormation's rollback takes the alias back and redeploys the previous
+    // config (ReleaseConfigDeployment). A config-only release has no alias change and starts at once.
+    this.config.deployment.node.addDependency(this.alias);
+
     // Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor.
     this.config.addMonitor(this.alarms.configComposite);
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));

@@ -15,6 +15,7 @@ import {
   type ReleaseConfigMeta,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
+import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
 import { formatProblem, type ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
@@ -130,7 +131,8 @@ export class AiServiceConfig extends Construct {
   public readonly degradeEnvironment: appconfig.CfnEnvironment;
   public readonly profile: appconfig.CfnConfigurationProfile;
   public readonly hostedVersion: appconfig.CfnHostedConfigurationVersion;
-  public readonly deployment: appconfig.CfnDeployment;
+  /** The config plane of a release: deploys the release config and waits for AppConfig to finish. */
+  public readonly deployment: ReleaseConfigDeployment;
   public readonly degradeProfile: appconfig.CfnConfigurationProfile;
   public readonly degradeVersion: appconfig.CfnHostedConfigurationVersion;
   public readonly degradeDeployment: appconfig.CfnDeployment;
@@ -241,7 +243,7 @@ export class AiServiceConfig extends Construct {
     });
     this.degradeVersion.applyRemovalPolicy(historyPolicy);
 
-    // Deployments: the logical id carries the content (and strategy) hash, so an unchanged config is the same
+    // Degrade deployment: the logical id carries the content (and strategy) hash, so an unchanged state is the same
     // resource (no new deployment), and a changed one is a new resource rather than an in-place replacement,
     // which AppConfig rejects ("Deployment number 1 already exists", aws-cdk#18745). The hash is computed from
     // resolved content, never from tokens, so it is stable across synths (aws-cdk#28782).
@@ -250,17 +252,19 @@ export class AiServiceConfig extends Construct {
       applicationId,
       environmentId: this.degradeEnvironment.ref,
       configurationProfileId: this.degradeProfile.ref,
-      configurationVersion: this.degradeVersion.ref,
+      configurationVersion: this.degradeVersion.attrVersionNumber,
       deploymentStrategyId: instant.ref,
       description: `${this.serviceName} degrade flags ${this.degradeLabel}`,
     });
-    const strategy = this.platform.strategyFor(this.rollout);
-    this.deployment = new appconfig.CfnDeployment(this, `ReleaseConfigDeployment${shortId(this.contentHash, this.rollout.key)}`, {
-      applicationId,
-      environmentId: this.environment.ref,
-      configurationProfileId: this.profile.ref,
-      configurationVersion: this.hostedVersion.ref,
-      deploymentStrategyId: strategy.ref,
+    // The release config is not an AWS::AppConfig::Deployment, which only starts a rollout: a custom resource
+    // that succeeds when the rollout is COMPLETE and fails when an alarm rolls it back, so the config plane can
+    // be ordered after the code plane and a failed release rolls both back (see ReleaseConfigDeployment).
+    this.deployment = new ReleaseConfigDeployment(this, 'ReleaseConfigDeployment', {
+      platform: this.platform,
+      environment: this.environment,
+      profile: this.profile,
+      version: this.hostedVersion,
+      rollout: this.rollout,
       description: `${this.serviceName} release config ${this.versionLabel}`,
     });
   }
@@ -384,6 +388,7 @@ export class AiServiceConfig extends Construct {
     // must not exist before the role's policy does, or the first deployment could find the alarm unreadable.
     // The dependency on the role construct covers its DefaultPolicy resource.
     this.environment.node.addDependency(this.platform.monitorRole);
+    this.deployment.node.addDependency(this.platform.monitorRole);
   }
 
   private renderMonitors(): appconfig.CfnEnvironment.MonitorProperty[] | undefined {

@@ -298,3 +298,19 @@ describe('low traffic extends judgement, not skips it', () => {
     expect(() => release({ expectedRequestsPerSecond: 0 })).toThrow('expectedRequestsPerSecond must be a positive number, got 0');
   });
 });
+
+describe('one release, one plane at a time', () => {
+  test('the config deployment waits for the alias update (the code canary): code first, then config', () => {
+    const { template } = release();
+    const t = template();
+    const [aliasId] = Object.keys(t.findResources('AWS::Lambda::Alias'));
+    const [[, deployment]] = Object.entries(t.findResources('Custom::AiReleaseConfigDeployment')) as [string, any][];
+    expect(deployment.DependsOn).toContain(aliasId);
+    // and the alias never waits for the config (that would run config first)
+    const [[, alias]] = Object.entries(t.findResources('AWS::Lambda::Alias')) as [string, any][];
+    expect(JSON.stringify(alias)).not.toMatch(/ReleaseConfigDeployment/);
+    expect(
+      t.findResources('AWS::AppConfig::Deployment', { Properties: { ConfigurationProfileId: { Ref: Match.stringLikeRegexp('ReleaseConfigProfile') } } }),
+    ).toEqual({});
+  });
+});

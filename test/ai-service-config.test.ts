@@ -35,7 +35,19 @@ const onlyOne = (t: Template, type: string) => {
 const environmentNamed = (t: Template, name: string) =>
   Object.values(ofType(t, 'AWS::AppConfig::Environment')).find((e: any) => e.Properties.Name === name) as { Properties: any; DependsOn?: string[] };
 /** The one deployment of the release config profile (the other is the degrade flags'). */
-const releaseDeployment = (t: Template) => Object.entries(ofType(t, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('ReleaseConfigDeployment'))!;
+const releaseDeployment = (t: Template) =>
+  Object.entries(ofType(t, 'Custom::AiReleaseConfigDeployment')).find(([id]) => id.includes('ReleaseConfigDeployment'))! as [
+    string,
+    { Properties: any; DependsOn?: string[] },
+  ];
+/** One resource whose logical id matches. */
+const named = (t: Template, type: string, pattern: RegExp) => {
+  const found = Object.entries(ofType(t, type)).filter(([id]) => pattern.test(id));
+  expect(found).toHaveLength(1);
+  return { id: found[0][0], ...(found[0][1] as { Properties: any; DependsOn?: string[] }) };
+};
+/** The service's own functions (not the library's config deployer). */
+const serviceFunctions = (fns: Record<string, any>) => Object.fromEntries(Object.entries(fns).filter(([id]) => !id.includes('ConfigDeployer')));
 const releaseVersion = (t: Template) =>
   Object.entries(ofType(t, 'AWS::AppConfig::HostedConfigurationVersion')).find(([id]) => id.includes('ReleaseConfigVersion'))![1] as { Properties: any };
 
@@ -120,7 +132,7 @@ describe('AiServiceConfig template', () => {
         },
       },
     });
-    const policy = onlyOne(template, 'AWS::IAM::Policy');
+    const policy = named(template, 'AWS::IAM::Policy', /^FnServiceRole/);
     const statement = policy.Properties.PolicyDocument.Statement[0];
     expect(statement.Action).toEqual(['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration']);
     expect(statement.Resource).toHaveLength(2);
@@ -148,10 +160,17 @@ describe('what a change does to the template', () => {
     const c = validConfig();
     c.prompt.template += 'Be brief.\n';
     const next = build(c);
-    const [baseDeploymentId] = releaseDeployment(base.template);
-    const [nextDeploymentId] = releaseDeployment(next.template);
-    expect(nextDeploymentId).not.toBe(baseDeploymentId); // a new deployment…
-    expect(Object.keys(ofType(next.template, 'AWS::AppConfig::Deployment'))).toHaveLength(2); // …replacing, not adding
+    const [baseDeploymentId, baseDeployment] = releaseDeployment(base.template);
+    const [nextDeploymentId, nextDeployment] = releaseDeployment(next.template);
+    // the same resource, updated to the new version: an Update, so a stack rollback is an Update back to the old one
+    expect(nextDeploymentId).toBe(baseDeploymentId);
+    expect(nextDeployment.Properties.Version).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ReleaseConfigVersion/), 'VersionNumber'] });
+    expect(Object.keys(ofType(next.template, 'Custom::AiReleaseConfigDeployment'))).toHaveLength(1);
+    const { Description: nextDescription, ...nextRest } = nextDeployment.Properties;
+    const { Description: baseDescription, ...baseRest } = baseDeployment.Properties;
+    expect(nextRest).toEqual(baseRest); // same version resource, same strategy: the new version number arrives at deploy time
+    expect(nextDescription).toBe(`assistant release config ${next.config.versionLabel}`);
+    expect(baseDescription).not.toBe(nextDescription);
     expect(releaseVersion(next.template).Properties.Content).not.toBe(releaseVersion(base.template).Properties.Content);
     // The degrade flags and the function are untouched: no code deployment for a prompt change.
     const changedIds = diffResourceIds(base.template, next.template);
@@ -169,7 +188,7 @@ describe('what a change does to the template', () => {
     c.prompt.template += 'Be brief.\n';
     c.model.modelId = 'anthropic.claude-sonnet-4-20250514-v1:0';
     const next = build(c);
-    const deployments = Object.entries(ofType(next.template, 'AWS::AppConfig::Deployment')).filter(([id]) => id.includes('ReleaseConfigDeployment'));
+    const deployments = Object.entries(ofType(next.template, 'Custom::AiReleaseConfigDeployment'));
     expect(deployments).toHaveLength(1);
     const content = JSON.parse(releaseVersion(next.template).Properties.Content);
     expect(content.model.modelId).toBe('anthropic.claude-sonnet-4-20250514-v1:0');
@@ -274,16 +293,17 @@ describe('monitors', () => {
 
   test('the monitor role may DescribeAlarms on "*": composite alarms are invisible to a narrower scope (aws-cdk#29171)', () => {
     const t = monitored('composite');
-    const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement as any[];
+    const statements = named(t, 'AWS::IAM::Policy', /MonitorRole/).Properties.PolicyDocument.Statement as any[];
     expect(statements).toEqual([{ Action: 'cloudwatch:DescribeAlarms', Effect: 'Allow', Resource: '*' }]);
   });
 
   test('the environment waits for the monitor role and its policy: no deployment can start before AppConfig may read the alarm', () => {
     const t = monitored('composite');
-    const policyId = onlyOne(t, 'AWS::IAM::Policy').id;
-    const roleId = onlyOne(t, 'AWS::IAM::Role').id;
+    const policyId = named(t, 'AWS::IAM::Policy', /MonitorRole/).id;
+    const roleId = named(t, 'AWS::IAM::Role', /MonitorRole/).id;
     const env = environmentNamed(t, 'a');
     expect(env.DependsOn).toEqual(expect.arrayContaining([policyId, roleId]));
+    expect(releaseDeployment(t)[1].DependsOn).toEqual(expect.arrayContaining([policyId, roleId]));
   });
 
   test('a sixth monitor is refused with the fix', () => {
@@ -317,7 +337,7 @@ describe('grantInvokeModels', () => {
     const fn = inlineFunction(stack);
     svc.grantInvokeModels(fn);
     const t = Template.fromStack(stack);
-    const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement;
+    const statements = named(t, 'AWS::IAM::Policy', /^FnServiceRole/).Properties.PolicyDocument.Statement;
     expect(statements.map((s: any) => s.Action)).toEqual([['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], 'bedrock:ApplyGuardrail']);
   });
 
@@ -327,7 +347,7 @@ describe('grantInvokeModels', () => {
     delete c.model.guardrail;
     const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(c) });
     svc.grantInvokeModels(inlineFunction(stack));
-    const statements = onlyOne(Template.fromStack(stack), 'AWS::IAM::Policy').Properties.PolicyDocument.Statement;
+    const statements = named(Template.fromStack(stack), 'AWS::IAM::Policy', /^FnServiceRole/).Properties.PolicyDocument.Statement;
     expect(JSON.stringify(statements)).not.toContain('ApplyGuardrail');
   });
 });
@@ -416,7 +436,7 @@ describe('bind: runtime wiring', () => {
     const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
     const fn = inlineFunction(stack);
     svc.bind(fn, typeof options === 'function' ? (options as any)(stack) : options);
-    return Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    return serviceFunctions(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
   }
   const vars = (fns: Record<string, any>) => Object.values(fns)[0].Properties.Environment.Variables;
   const layers = (fns: Record<string, any>) => Object.values(fns)[0].Properties.Layers;
@@ -451,7 +471,7 @@ describe('bind: runtime wiring', () => {
 
   test('the recorder stamps the code hash the manifest names', () => {
     const { template, manifest } = build();
-    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as any;
+    const fn = Object.values(serviceFunctions(template.findResources('AWS::Lambda::Function')))[0] as any;
     expect(fn.Properties.Environment.Variables.AI_RELEASE_CODE_HASH).toBe(manifest.components.code.label);
   });
 });

@@ -26,7 +26,9 @@ test('npx cdk synth synthesizes the example app offline, prints the worst case, 
   expect(report.pluginReports.flatMap((p: { violations: unknown[] }) => p.violations)).toEqual([]);
   const template = JSON.parse(fs.readFileSync(path.join(outdir, 'AiReleaseExample.template.json'), 'utf8'));
   const types = Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
-  expect(types.filter((t) => t === 'AWS::AppConfig::Deployment')).toHaveLength(2);
+  // the degrade flags deploy with AppConfig's own resource; the release config with the deployer that waits for COMPLETE
+  expect(types.filter((t) => t === 'AWS::AppConfig::Deployment')).toHaveLength(1);
+  expect(types.filter((t) => t === 'Custom::AiReleaseConfigDeployment')).toHaveLength(1);
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'support-assistant.release-manifest.json'), 'utf8'));
   expect(manifest.facts).toMatchObject({ worstCaseCodeSeconds: 80, worstCaseConfigSeconds: 80 });
   expect(fs.readFileSync(path.join(outdir, 'support-assistant.canary-card.md'), 'utf8')).toContain('# Canary strategy card — support-assistant');
