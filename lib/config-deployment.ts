@@ -107,6 +107,8 @@ export class ReleaseConfigDeployment extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::AiReleaseConfigDeployment',
+      // A lost answer fails the resource shortly after the deployer's own timeout instead of CloudFormation's hour.
+      serviceTimeout: DEPLOYER_TIMEOUT.plus(Duration.minutes(1)),
       properties: {
         Application: appId,
         Environment: props.environment.ref,

@@ -342,6 +342,7 @@ describe('config deployment in the template', () => {
       Strategy: { Ref: idOf(3) },
       RollbackStrategy: { Ref: idOf(0) },
       BudgetSeconds: String(5 * 60 + 120),
+      ServiceTimeout: '960',
     });
   });
 
