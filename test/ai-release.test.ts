@@ -395,3 +395,18 @@ describe('what a user sees: degrade state and plane order', () => {
     expect(r.manifest.manifest.facts).toMatchObject({ rolloutOrder: 'code, then config, one at a time' });
   });
 });
+
+describe('degrade switches are never blocked by the alarms they answer', () => {
+  test('the cost guard deploys into the unmonitored degrade environment, never the monitored release one', () => {
+    const { template } = release({ costGuard: {} });
+    const t = template();
+    const envs = Object.entries(t.findResources('AWS::AppConfig::Environment')) as [string, any][];
+    const [degradeId, degrade] = envs.find(([, e]) => e.Properties.Name === 'assistant-degrade')!;
+    const [releaseId, releaseEnv] = envs.find(([, e]) => e.Properties.Name === 'assistant')!;
+    expect(degrade.Properties.Monitors).toBeUndefined();
+    expect(releaseEnv.Properties.Monitors).toHaveLength(1);
+    const guard = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('CostGuard'))![1] as any;
+    expect(guard.Properties.Environment.Variables.COST_GUARD_ENVIRONMENT).toEqual({ Ref: degradeId });
+    expect(JSON.stringify(guard.Properties.Environment.Variables)).not.toContain(releaseId);
+  });
+});

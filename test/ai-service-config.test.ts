@@ -92,6 +92,8 @@ describe('AiServiceConfig template', () => {
     expect(degradeEnv.Properties.Monitors).toBeUndefined();
     const degrade = Object.entries(ofType(template, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('DegradeDeployment'))![1] as any;
     expect(degrade.Properties.EnvironmentId).toEqual({ Ref: degradeEnvId });
+    // the version number, read as the documented attribute
+    expect(degrade.Properties.ConfigurationVersion).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DegradeVersion/), 'VersionNumber'] });
     expect(config.degradeEnvironmentId).toBe(config.degradeEnvironment.ref);
     expect(config.degradeEnvironmentId).not.toBe(config.environmentId);
   });
