@@ -123,12 +123,28 @@ export class AiReleasePlatform extends Construct {
     return this._codeDeployRole;
   }
 
-  /** One role AppConfig assumes to read the alarms that roll configs back; each alarm is added by ARN. */
+  /**
+   * One role AppConfig assumes to read the alarms that roll configs back.
+   *
+   * `cloudwatch:DescribeAlarms` returns a composite alarm only when the permission is scoped to `*` (CloudWatch
+   * API reference, DescribeAlarms: "You can't return information about composite alarms if your
+   * cloudwatch:DescribeAlarms permission has a narrower scope"); the monitors are composite alarms, so an ARN-scoped
+   * statement would let AppConfig read nothing and treat the monitor as failing. aws-cdk made the same change in
+   * aws-cdk#29171. The action is read-only and the role is assumable only by AppConfig.
+   */
   public get monitorRole(): iam.Role {
-    this._monitorRole ??= new iam.Role(this, 'AppConfigMonitorRole', {
-      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
-      description: 'Lets AppConfig read the alarms that roll AI service configs back',
-    });
+    if (!this._monitorRole) {
+      this._monitorRole = new iam.Role(this, 'AppConfigMonitorRole', {
+        assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+        description: 'Lets AppConfig read the alarms that roll AI service configs back',
+      });
+      this._monitorRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'] }));
+      Validations.of(this._monitorRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:DescribeAlarms returns composite alarms (the AppConfig monitors) only when scoped to "*" (CloudWatch API reference); it is read-only and the role is assumable only by AppConfig.',
+      });
+    }
     return this._monitorRole;
   }
 

@@ -7,7 +7,16 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { COST_GUARD_ENV, DEGRADE_FLAGS, DIMENSION, METRIC, METRIC_NAMESPACE, type ModelConfig, type OutputContractConfig } from '../lambda/shared/contract';
+import {
+  COST_GUARD_ENV,
+  DEFAULT_STATIC_ANSWER,
+  DEGRADE_FLAGS,
+  DIMENSION,
+  METRIC,
+  METRIC_NAMESPACE,
+  type ModelConfig,
+  type OutputContractConfig,
+} from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
@@ -16,9 +25,20 @@ import { libraryFunction } from './private/library-function';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
 import type { ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
-import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type PolicyWaiver, type ReleaseFacts, type ReleasePolicyRule } from './release-policy';
+import {
+  DEFAULT_POLICY_RULES,
+  evaluatePolicy,
+  judgeablePeriodSeconds,
+  type PolicyResult,
+  type PolicyWaiver,
+  type ReleaseFacts,
+  type ReleasePolicyRule,
+} from './release-policy';
 import { TrafficShift } from './traffic-shift';
-import { formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
+import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
+
+/** The order a release that changes both planes rolls them out in, one at a time (see AiRelease). */
+export const PLANE_ORDER: readonly ('code' | 'config')[] = ['code', 'config'];
 
 export interface AiReleaseProps {
   /** The service's name: lower-case letters, digits and dashes, at most 40 characters. */
@@ -50,8 +70,9 @@ export interface AiReleaseProps {
   readonly timing?: TimingAssumptions;
   /**
    * The service's typical traffic, requests per second. When given, the release policy checks that the first canary
-   * step can be judged at all (enough requests per alarm period for the invocation guard).
-   * @default not stated: the check is skipped and the card says so
+   * step can be judged (on average at least twice `alarms.minInvocations` per alarm period), and when
+   * `alarms.period` is not given, the shortest alarm period that meets it is chosen.
+   * @default not stated: the check is skipped, alarms use 10-second periods, and the card says so
    */
   readonly expectedRequestsPerSecond?: number;
   /** Who owns the service (on the strategy card). @default none */
@@ -102,6 +123,7 @@ export class AiRelease extends Construct {
   private readonly props: AiReleaseProps;
   private readonly budgetSeconds: number;
   private readonly platform: AiReleasePlatform;
+  private readonly periodFromTraffic: boolean;
   /** File name of the strategy card in the cloud assembly. */
   public readonly cardFileName: string;
   /** The cost guard function and its alarm, when `costGuard` is set. */
@@ -139,12 +161,21 @@ export class AiRelease extends Construct {
 
     const model = this.config.config.model as ModelConfig;
     const contract = this.config.config.outputContract as OutputContractConfig;
+    // A canary that can really be judged: with the traffic stated and no period given, the shortest period at which
+    // the first canary step averages twice the invocation guard (the worst case follows from what is synthesized).
+    if (props.expectedRequestsPerSecond !== undefined) positiveRps(props.expectedRequestsPerSecond);
+    const chosenPeriod =
+      props.alarms?.period === undefined && props.expectedRequestsPerSecond !== undefined && this.trafficShift.steps.length >= 2
+        ? Duration.seconds(judgeablePeriodSeconds(props.expectedRequestsPerSecond, this.trafficShift.firstStepPercent, props.alarms?.minInvocations ?? 5))
+        : undefined;
+    this.periodFromTraffic = chosenPeriod !== undefined;
     this.alarms = new ReleaseAlarms(this, 'Alarms', {
       serviceName: props.serviceName,
       version: version.version,
       configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
       runbookHint: `dashboard ${stack.stackName}-${props.serviceName}`,
       ...props.alarms,
+      ...(chosenPeriod ? { period: chosenPeriod } : {}),
     });
     const codeAlarms = this.alarms.byPlane('code');
     if (codeAlarms.length > 10) throw new Error(`CodeDeploy takes at most 10 alarms per deployment group, got ${codeAlarms.length}`);
@@ -164,13 +195,19 @@ export class AiRelease extends Construct {
     this.alias.node.addDependency(...codeAlarms.map((a) => a.alarm));
     this.deploymentGroup.node.addDependency(...codeAlarms.map((a) => a.alarm));
 
+    // One plane at a time: code first, then config. The alias update returns only when CodeDeploy has finished the
+    // canary (CodeDeployLambdaAliasUpdate), and the config deployment waits for it, so each plane's alarms judge one
+    // change. A failed canary fails the alias update before the config starts; a config rolled back by its alarms
+    // fails the config deployment, and CloudFormation's rollback takes the alias back and redeploys the previous
+    // config (ReleaseConfigDeployment). A config-only release has no alias change and starts at once.
+    this.config.deployment.node.addDependency(this.alias);
+
     // Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor.
     this.config.addMonitor(this.alarms.configComposite);
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard);
 
-    if (props.expectedRequestsPerSecond !== undefined) positiveRps(props.expectedRequestsPerSecond);
     this.props = props;
     this.budgetSeconds = budgetSeconds;
     this.platform = platform;
@@ -197,10 +234,13 @@ export class AiRelease extends Construct {
       function: props.function,
       // Getters: read when the manifest is computed, at synth, from the alarms as synthesized.
       facts: Object.defineProperties(
-        { trafficShift: this.trafficShift.describe(), rollbackBudgetSeconds: budgetSeconds, ...(props.owner ? { owner: props.owner } : {}) } as Record<
-          string,
-          string | number
-        >,
+        {
+          trafficShift: this.trafficShift.describe(),
+          rollbackBudgetSeconds: budgetSeconds,
+          rolloutOrder: `${PLANE_ORDER.join(', then ')}, one at a time`,
+          ...degradeFacts(this.config.degradeState),
+          ...(props.owner ? { owner: props.owner } : {}),
+        } as Record<string, string | number | boolean>,
         {
           worstCaseCodeSeconds: { enumerable: true, get: () => this.worstCase.code.seconds },
           worstCaseConfigSeconds: { enumerable: true, get: () => this.worstCase.config.seconds },
@@ -269,13 +309,17 @@ export class AiRelease extends Construct {
         threshold: a.threshold,
         unit: a.unit,
       })),
-      alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations },
+      alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
       worstCase: this.worstCase,
+      timing: { ...DEFAULT_TIMING, ...props.timing },
+      planeOrder: PLANE_ORDER,
       rollbackBudgetSeconds: this.budgetSeconds,
       degrade: {
         switches: Object.values(DEGRADE_FLAGS),
+        state: degradeState(this.config.degradeState),
+        staticAnswerMessage: this.config.degradeState.staticAnswerMessage ?? DEFAULT_STATIC_ANSWER,
         application: this.platform.application.name,
-        environment: props.serviceName,
+        environment: `${props.serviceName}-degrade`,
         profile: `${props.serviceName}-degrade`,
         ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
       },
@@ -420,6 +464,16 @@ export class AiRelease extends Construct {
 function positiveRps(rps: number): number {
   if (!Number.isFinite(rps) || rps <= 0) throw new Error(`expectedRequestsPerSecond must be a positive number, got ${rps}`);
   return rps;
+}
+
+/** The deployed state of each degrade switch, on = true. */
+function degradeState(state: DegradeFlagState): Record<string, boolean> {
+  return Object.fromEntries(Object.values(DEGRADE_FLAGS).map((flag) => [flag, state[flag] === true]));
+}
+
+/** The degrade switches as manifest facts: `degrade.useFallbackModel: false`, … */
+function degradeFacts(state: DegradeFlagState): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(degradeState(state)).map(([flag, on]) => [`degrade.${flag}`, on]));
 }
 
 function pick(t: { periodSeconds: number; datapointsToAlarm: number; evaluationPeriods: number }) {

@@ -15,6 +15,7 @@ import {
   type ReleaseConfigMeta,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
+import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
 import { formatProblem, type ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
@@ -105,7 +106,8 @@ export class ReleaseConfigError extends Error {
  *   so a change to several rolls out as one deployment and rolls back as one: never the new prompt on the old
  *   model. AppConfig enforces the shipped JSON Schema at deployment; the same schema and more are checked at synth.
  * - A separate **degrade** feature-flags profile (fallback model, no tools, no retrieval, static answer) deploys
- *   all at once, so an emergency switch is one step.
+ *   all at once, so an emergency switch is one step, into its own environment with no monitors: no alarm can
+ *   refuse or roll back the switch that answers it, and it never waits for a release-config rollout.
  * - A new hosted version and deployment appear only when content changes: content is canonical JSON, the version
  *   label carries its hash, and the deployment's logical id derives from it (aws-cdk#18745, #28782).
  */
@@ -123,10 +125,14 @@ export class AiServiceConfig extends Construct {
   public readonly degradeState: DegradeFlagState;
   public readonly platform: AiReleasePlatform;
 
+  /** The release config's environment: its monitors roll a bad config back. */
   public readonly environment: appconfig.CfnEnvironment;
+  /** The degrade flags' environment: no monitors, so no alarm can refuse or roll back an emergency switch. */
+  public readonly degradeEnvironment: appconfig.CfnEnvironment;
   public readonly profile: appconfig.CfnConfigurationProfile;
   public readonly hostedVersion: appconfig.CfnHostedConfigurationVersion;
-  public readonly deployment: appconfig.CfnDeployment;
+  /** The config plane of a release: deploys the release config and waits for AppConfig to finish. */
+  public readonly deployment: ReleaseConfigDeployment;
   public readonly degradeProfile: appconfig.CfnConfigurationProfile;
   public readonly degradeVersion: appconfig.CfnHostedConfigurationVersion;
   public readonly degradeDeployment: appconfig.CfnDeployment;
@@ -191,6 +197,14 @@ export class AiServiceConfig extends Construct {
       description: `Release configs of AI service ${this.serviceName}`,
       monitors: Lazy.any({ produce: () => this.renderMonitors() }, { omitEmptyArray: true }),
     });
+    // Degrade switches answer the alarms: the cost guard flips one while the cost alarm is in ALARM. In an
+    // environment those alarms monitor, AppConfig would roll the switch back (or refuse it during a config
+    // rollout: one deployment per environment). Their own environment has no monitors, ever.
+    this.degradeEnvironment = new appconfig.CfnEnvironment(this, 'DegradeEnvironment', {
+      applicationId,
+      name: `${this.serviceName}-degrade`,
+      description: `Degrade switches of AI service ${this.serviceName}: no monitors, so no alarm can block them`,
+    });
 
     // Release config: one profile, all sections, validated by AppConfig with the shipped schema.
     this.profile = new appconfig.CfnConfigurationProfile(this, 'ReleaseConfigProfile', {
@@ -229,30 +243,30 @@ export class AiServiceConfig extends Construct {
     });
     this.degradeVersion.applyRemovalPolicy(historyPolicy);
 
-    // Deployments: the logical id carries the content (and strategy) hash, so an unchanged config is the same
+    // Degrade deployment: the logical id carries the content (and strategy) hash, so an unchanged state is the same
     // resource (no new deployment), and a changed one is a new resource rather than an in-place replacement,
     // which AppConfig rejects ("Deployment number 1 already exists", aws-cdk#18745). The hash is computed from
     // resolved content, never from tokens, so it is stable across synths (aws-cdk#28782).
     const instant = this.platform.strategyFor(ConfigRollout.INSTANT);
     this.degradeDeployment = new appconfig.CfnDeployment(this, `DegradeDeployment${shortId(degradeHash, ConfigRollout.INSTANT.key)}`, {
       applicationId,
-      environmentId: this.environment.ref,
+      environmentId: this.degradeEnvironment.ref,
       configurationProfileId: this.degradeProfile.ref,
-      configurationVersion: this.degradeVersion.ref,
+      configurationVersion: this.degradeVersion.attrVersionNumber,
       deploymentStrategyId: instant.ref,
       description: `${this.serviceName} degrade flags ${this.degradeLabel}`,
     });
-    const strategy = this.platform.strategyFor(this.rollout);
-    this.deployment = new appconfig.CfnDeployment(this, `ReleaseConfigDeployment${shortId(this.contentHash, this.rollout.key)}`, {
-      applicationId,
-      environmentId: this.environment.ref,
-      configurationProfileId: this.profile.ref,
-      configurationVersion: this.hostedVersion.ref,
-      deploymentStrategyId: strategy.ref,
+    // The release config is not an AWS::AppConfig::Deployment, which only starts a rollout: a custom resource
+    // that succeeds when the rollout is COMPLETE and fails when an alarm rolls it back, so the config plane can
+    // be ordered after the code plane and a failed release rolls both back (see ReleaseConfigDeployment).
+    this.deployment = new ReleaseConfigDeployment(this, 'ReleaseConfigDeployment', {
+      platform: this.platform,
+      environment: this.environment,
+      profile: this.profile,
+      version: this.hostedVersion,
+      rollout: this.rollout,
       description: `${this.serviceName} release config ${this.versionLabel}`,
     });
-    // AppConfig runs one deployment per environment at a time: degrade flags first (instant), then the config.
-    this.deployment.addResourceDependency(this.degradeDeployment);
   }
 
   /** The AppConfig environment id (a deploy-time token). */
@@ -262,7 +276,7 @@ export class AiServiceConfig extends Construct {
 
   /** The AppConfig environment id the degrade flags are deployed to (a deploy-time token). */
   public get degradeEnvironmentId(): string {
-    return this.environment.ref;
+    return this.degradeEnvironment.ref;
   }
 
   /** Variables a function needs to find its configs (AppConfig ids; none of them changes when content changes). */
@@ -273,6 +287,7 @@ export class AiServiceConfig extends Construct {
       [ENV.APPCONFIG_ENVIRONMENT]: this.environment.ref,
       [ENV.CONFIG_PROFILE]: this.profile.ref,
       [ENV.DEGRADE_PROFILE]: this.degradeProfile.ref,
+      [ENV.DEGRADE_ENVIRONMENT]: this.degradeEnvironment.ref,
     };
   }
 
@@ -281,7 +296,7 @@ export class AiServiceConfig extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-      resourceArns: [this.configurationArn(this.profile), this.configurationArn(this.degradeProfile)],
+      resourceArns: [this.configurationArn(this.environment, this.profile), this.configurationArn(this.degradeEnvironment, this.degradeProfile)],
     });
   }
 
@@ -369,8 +384,11 @@ export class AiServiceConfig extends Construct {
       );
     }
     this.monitors.push(alarm);
-    // Scoped to the alarms themselves; statements with the same action are merged by CDK.
-    this.platform.monitorRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarm.alarmArn] }));
+    // AppConfig checks the monitors from the first deployment on: the environment (and so every deployment into it)
+    // must not exist before the role's policy does, or the first deployment could find the alarm unreadable.
+    // The dependency on the role construct covers its DefaultPolicy resource.
+    this.environment.node.addDependency(this.platform.monitorRole);
+    this.deployment.node.addDependency(this.platform.monitorRole);
   }
 
   private renderMonitors(): appconfig.CfnEnvironment.MonitorProperty[] | undefined {
@@ -378,11 +396,11 @@ export class AiServiceConfig extends Construct {
     return this.monitors.map((a) => ({ alarmArn: a.alarmArn, alarmRoleArn: this.platform.monitorRole.roleArn }));
   }
 
-  private configurationArn(profile: appconfig.CfnConfigurationProfile): string {
+  private configurationArn(environment: appconfig.CfnEnvironment, profile: appconfig.CfnConfigurationProfile): string {
     return Stack.of(this).formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: `${this.platform.applicationId}/environment/${this.environment.ref}/configuration/${profile.ref}`,
+      resourceName: `${this.platform.applicationId}/environment/${environment.ref}/configuration/${profile.ref}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }

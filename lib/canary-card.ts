@@ -1,4 +1,4 @@
-import type { PolicyResult, ReleaseFacts } from './release-policy';
+import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { formatSeconds } from './worst-case';
 
 /**
@@ -26,6 +26,20 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   f.config.steps.forEach((pct, i) => lines.push(`| ${Math.round(i * f.config.stepIntervalSeconds)} s | ${pct} % |`));
   lines.push(`| then | bake ${f.config.finalBakeMinutes} min, monitors still armed |`, '');
 
+  const order = f.planeOrder ?? ['code', 'config'];
+  lines.push('## Release order: one plane at a time', '');
+  lines.push(
+    `A release that changes both planes rolls out **${order[0]} first, then ${order[1]}**, so each plane's alarms judge one change. ` +
+      'The config deployment starts only after the `live` alias update, which returns when the CodeDeploy canary has finished; it succeeds only when AppConfig reports the rollout COMPLETE. ' +
+      'A code-only or config-only release rolls out its one plane at once.',
+    '',
+  );
+  lines.push(
+    '- Canary fails: CodeDeploy moves `live` back, the stack update fails before the config starts, and the config stays on the previous version.',
+    '- Config rolled back by its alarms (or overdue): the stack update fails; CloudFormation rolls back, redeploying the previous config version at once and moving `live` back to the previous code version.',
+    '',
+  );
+
   lines.push('## Watched metrics', '');
   const w = f.alarmWindow;
   lines.push(
@@ -40,7 +54,9 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   } else {
     const perPeriod = f.expectedRequestsPerSecond * (f.code.firstStepPercent / 100) * w.periodSeconds;
     lines.push(
-      `At the stated ${f.expectedRequestsPerSecond} requests/s, the first canary step sends the new version about ${Math.round(perPeriod * 10) / 10} requests per alarm period.`,
+      `At the stated ${f.expectedRequestsPerSecond} requests/s, the first canary step sends the new version about ${Math.round(perPeriod * 10) / 10} requests per alarm period ` +
+        `(the policy asks for at least ${JUDGE_MARGIN} x ${w.minInvocations}); ${percent(quietFraction(perPeriod, w.minInvocations))} of its periods are forced quiet (Poisson).` +
+        (w.periodFromTraffic ? ` The ${w.periodSeconds}-second period was chosen from the stated traffic (alarms.period not given).` : ''),
       '',
     );
   }
@@ -58,7 +74,18 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   );
 
   lines.push('## Degrade conditions', '');
-  lines.push(`Switches (feature flags, deployed all at once): ${f.degrade.switches.map((s) => `\`${s}\``).join(', ')}.`);
+  lines.push(
+    `Switches (feature flags, deployed all at once, in their own AppConfig environment with no monitors, so no alarm can refuse or roll back a switch). State as deployed by this stack:`,
+    '',
+  );
+  lines.push('| switch | deployed state |', '|---|---|');
+  for (const sw of f.degrade.switches) {
+    const on = f.degrade.state?.[sw];
+    const state = on === undefined ? 'unknown' : on ? '**ON**' : 'off';
+    lines.push(`| \`${sw}\` | ${state}${on && sw === 'staticAnswer' && f.degrade.staticAnswerMessage ? ` (serves "${f.degrade.staticAnswerMessage}")` : ''} |`);
+  }
+  lines.push('');
+  lines.push('A switch flipped since (by the cost guard or a person) shows in the degrade profile, not here: check its latest deployment.');
   if (f.degrade.costGuardMaxCostPerRequestUsd !== undefined) {
     lines.push(
       `**Automatic:** the cost guard switches on \`useFallbackModel\` when the service's cost per request is above ${f.degrade.costGuardMaxCostPerRequestUsd} USD (${f.alarmWindow.datapointsToAlarm} of ${f.alarmWindow.evaluationPeriods} ${f.alarmWindow.periodSeconds}-second periods). Switching it back off is a person's decision.`,

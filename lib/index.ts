@@ -1,6 +1,7 @@
 export * from './ai-release-platform';
 export * from './ai-service-config';
 export * from './config-rollout';
+export { MAX_CONFIG_ROLLOUT_MINUTES, ReleaseConfigDeployment, type ReleaseConfigDeploymentProps } from './config-deployment';
 export * from './release-config-source';
 export * from './release-manifest';
 export * from './release-manifest-recorder';

@@ -1,5 +1,5 @@
 import type { AlarmKind } from './release-alarms';
-import { formatSeconds, type PlaneWorstCase } from './worst-case';
+import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
 /** What a release is, as the policy rules and the strategy card see it. Plain data. */
 export interface ReleaseFacts {
@@ -28,11 +28,21 @@ export interface ReleaseFacts {
     readonly datapointsToAlarm: number;
     readonly evaluationPeriods: number;
     readonly minInvocations: number;
+    /** True when the period was chosen from `expectedRequestsPerSecond` (alarms.period not given). */
+    readonly periodFromTraffic?: boolean;
   };
   readonly worstCase: { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase };
+  /** The delays the worst case assumes. @default DEFAULT_TIMING */
+  readonly timing?: TimingAssumptions;
+  /** The order a release that changes both planes rolls them out in, one at a time. */
+  readonly planeOrder?: readonly ('code' | 'config')[];
   readonly rollbackBudgetSeconds: number;
   readonly degrade: {
     readonly switches: readonly string[];
+    /** The state each switch is deployed in by this stack (on = true). */
+    readonly state?: Readonly<Record<string, boolean>>;
+    /** The message served while `staticAnswer` is on. */
+    readonly staticAnswerMessage?: string;
     readonly environment: string;
     readonly profile: string;
     readonly application: string;
@@ -96,19 +106,101 @@ export const RULE_ROLLBACK_BUDGET: ReleasePolicyRule = {
       .map(
         (p) =>
           `the ${p} plane's worst case is ${formatSeconds(f.worstCase[p].seconds)} (slowest alarm: ${f.worstCase[p].slowestAlarm}), over the rollback budget of ${formatSeconds(f.rollbackBudgetSeconds)}; ` +
-          'shorten alarms.period or alarms.datapointsToAlarm, or raise rollbackBudget',
+          budgetAdvice(f, p),
       ),
 };
 
 /**
+ * What dominates a plane's worst case, and a change that brings it within the budget: the least change to the
+ * slowest alarm's period, then to its datapoints, that fits (and, with stated traffic, still lets a canary be
+ * judged); when no alarm setting can fit, the assumed delays (`timing`) are what is left, and the advice says so.
+ */
+export function budgetAdvice(f: ReleaseFacts, plane: 'code' | 'config'): string {
+  const wc = f.worstCase[plane];
+  const a = wc.alarms.find((x) => x.name === wc.slowestAlarm) ?? wc.alarms[0];
+  const t = { ...DEFAULT_TIMING, ...f.timing };
+  const reaction = plane === 'code' ? t.codeDeployReactionSeconds : t.appConfigReactionSeconds;
+  const reactionKey = plane === 'code' ? 'codeDeployReactionSeconds' : 'appConfigReactionSeconds';
+  // Two parts: the alarm's own datapoints, which alarm settings change, and the delays around them (the assumed
+  // ingestion and reaction in `timing`, CloudWatch's evaluation cadence), which they barely do.
+  const delays = a.ingestion + a.reaction + a.evaluation;
+  const dominant =
+    a.datapoints >= delays
+      ? `its datapoints ((${a.datapointsToAlarm} + 1) x ${a.periodSeconds} s = ${formatSeconds(a.datapoints)})`
+      : `the delays around the alarm (${formatSeconds(delays)}: timing.metricIngestionSeconds ${a.ingestion} s, timing.${reactionKey} ${a.reaction} s, evaluation every ${a.evaluation} s)`;
+  const fits = (period: number, m: number) =>
+    alarmWorstCase({ name: a.name, periodSeconds: period, datapointsToAlarm: m, evaluationPeriods: m }, reaction, t.metricIngestionSeconds).total <=
+    f.rollbackBudgetSeconds;
+  const judged = (period: number) =>
+    f.expectedRequestsPerSecond === undefined ||
+    f.code.steps.length < 2 ||
+    period >= judgeablePeriodSeconds(f.expectedRequestsPerSecond, f.code.firstStepPercent, f.alarmWindow.minInvocations);
+  const total = (period: number, m: number) =>
+    formatSeconds(
+      alarmWorstCase({ name: a.name, periodSeconds: period, datapointsToAlarm: m, evaluationPeriods: m }, reaction, t.metricIngestionSeconds).total,
+    );
+  const shorter = alarmPeriods(a.periodSeconds - 1).reverse();
+  const changes: string[] = [];
+  const period = shorter.find((p) => fits(p, a.datapointsToAlarm) && judged(p));
+  if (period !== undefined) changes.push(`alarms.period of ${period} s (worst case ${total(period, a.datapointsToAlarm)})`);
+  const m = [...Array(a.datapointsToAlarm - 1).keys()].map((i) => a.datapointsToAlarm - 1 - i).find((x) => fits(a.periodSeconds, x));
+  if (m !== undefined) changes.push(`alarms.datapointsToAlarm of ${m} (worst case ${total(a.periodSeconds, m)})`);
+  if (changes.length === 0) {
+    const both = [a.periodSeconds, ...shorter].find((p) => fits(p, 1) && judged(p));
+    if (both !== undefined) changes.push(`alarms.period of ${both} s with alarms.datapointsToAlarm of 1 (worst case ${total(both, 1)})`);
+  }
+  const fixed = a.ingestion + a.reaction;
+  if (changes.length > 0) {
+    return `dominated by ${dominant}; ${changes.join(' or ')} would fit${a.datapoints >= delays ? '' : '; or, if a rollback drill measured the delays lower, set timing'}`;
+  }
+  const floor = alarmWorstCase({ name: a.name, periodSeconds: 10, datapointsToAlarm: 1, evaluationPeriods: 1 }, reaction, t.metricIngestionSeconds).total;
+  return (
+    `dominated by ${dominant}; no alarm setting fits: even 10-second periods with 1 datapoint take ${formatSeconds(floor)}, of which ${fixed} s are the assumed delays in \`timing\` ` +
+    `(metricIngestionSeconds ${a.ingestion}, ${reactionKey} ${a.reaction})${f.expectedRequestsPerSecond !== undefined ? ' (and the stated traffic may need longer periods to judge a canary)' : ''}; ` +
+    `set timing from delays a rollback drill measured, or raise rollbackBudget to at least ${formatSeconds(Math.max(floor, f.rollbackBudgetSeconds + 1))}`
+  );
+}
+
+/** How many times the invocation guard a canary must get per alarm period, on average, at the stated traffic. */
+export const JUDGE_MARGIN = 2;
+
+/**
+ * The shortest alarm period CloudWatch accepts at which the first canary step gets, on average, JUDGE_MARGIN times
+ * the invocation guard per period at the stated traffic.
+ */
+export function judgeablePeriodSeconds(requestsPerSecond: number, firstStepPercent: number, minInvocations: number): number {
+  const perSecond = (requestsPerSecond * firstStepPercent) / 100;
+  const need = JUDGE_MARGIN * minInvocations;
+  const day = 86_400;
+  return alarmPeriods(day).find((p) => perSecond * p >= need) ?? day;
+}
+
+/**
+ * The share of alarm periods forced quiet: with Poisson arrivals averaging `mean` per period, the chance a period
+ * has fewer than `minInvocations`. At the guard itself (mean = 5, guard 5) it is 44 %; at twice the guard, 3 %.
+ */
+export function quietFraction(mean: number, minInvocations: number): number {
+  let term = Math.exp(-mean);
+  let sum = 0;
+  for (let k = 0; k < minInvocations; k++) {
+    sum += term;
+    term *= mean / (k + 1);
+  }
+  return Math.min(1, sum);
+}
+
+/**
  * Low traffic must extend judgement, not skip it. The alarms stay quiet in a period with fewer than minInvocations
  * requests (so one unlucky request cannot roll back a good release); at low traffic that guard would let a canary
- * pass unjudged. Given the stated traffic, this rule checks that the new version gets enough requests per alarm
- * period during the first canary step, and enough breaching periods fit in that step.
+ * pass unjudged. A canary that averages exactly the guard is quiet in about 4 periods of 10 (Poisson), so the rule
+ * asks for JUDGE_MARGIN (2) times the guard per period at the stated traffic (about 3 % quiet), and for enough
+ * breaching periods to fit in the first canary step. AiRelease chooses such a period itself when alarms.period is
+ * not given.
  */
 export const RULE_CANARY_CAN_BE_JUDGED: ReleasePolicyRule = {
   id: 'canary-can-be-judged',
-  description: 'At the stated traffic, the first canary step sends the new version enough requests per alarm period, for long enough, to be judged.',
+  description:
+    'At the stated traffic, the first canary step sends the new version at least twice the invocation guard per alarm period on average, for long enough, to be judged.',
   check: (f) => {
     const rps = f.expectedRequestsPerSecond;
     if (rps === undefined || f.code.steps.length < 2) return [];
@@ -116,11 +208,12 @@ export const RULE_CANARY_CAN_BE_JUDGED: ReleasePolicyRule = {
     const w = f.alarmWindow;
     const perPeriod = rps * share * w.periodSeconds;
     const out: string[] = [];
-    if (perPeriod < w.minInvocations) {
-      const period = Math.ceil(w.minInvocations / (rps * share) / 60) * 60;
+    if (perPeriod < JUDGE_MARGIN * w.minInvocations) {
+      const period = judgeablePeriodSeconds(rps, f.code.firstStepPercent, w.minInvocations);
       out.push(
-        `at ${rps} requests/s a ${f.code.firstStepPercent} % canary gets ${round(perPeriod)} requests per ${w.periodSeconds}-second alarm period, fewer than minInvocations (${w.minInvocations}): its alarms would stay quiet; ` +
-          `use alarms.period of ${period} s or more, a larger first step, or lower alarms.minInvocations`,
+        `at ${rps} requests/s a ${f.code.firstStepPercent} % canary averages ${round(perPeriod)} requests per ${w.periodSeconds}-second alarm period, under ${JUDGE_MARGIN} x minInvocations (${JUDGE_MARGIN * w.minInvocations}): ` +
+          `${percent(quietFraction(perPeriod, w.minInvocations))} of its periods would have fewer than ${w.minInvocations} requests and be forced quiet; ` +
+          `use alarms.period of ${period} s (or leave alarms.period unset: it is then chosen from expectedRequestsPerSecond), a larger first step, or lower alarms.minInvocations`,
       );
     }
     const stepSeconds = f.code.steps[1][0] * 60;
@@ -133,6 +226,11 @@ export const RULE_CANARY_CAN_BE_JUDGED: ReleasePolicyRule = {
     return out;
   },
 };
+
+/** `about 44 %`, or `under 1 %`. */
+export function percent(fraction: number): string {
+  return fraction < 0.01 ? 'under 1 %' : `about ${Math.round(fraction * 100)} %`;
+}
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;

@@ -39,6 +39,8 @@ export const DEFAULT_TIMING: Required<TimingAssumptions> = {
 
 export interface AlarmWorstCase {
   readonly name: string;
+  readonly periodSeconds: number;
+  readonly datapointsToAlarm: number;
   /** Seconds, by stage. */
   readonly datapoints: number;
   readonly ingestion: number;
@@ -71,6 +73,8 @@ export function alarmWorstCase(a: AlarmTiming, reactionSeconds: number, ingestio
   const evaluation = evaluationCadenceSeconds(a.periodSeconds);
   return {
     name: a.name,
+    periodSeconds: a.periodSeconds,
+    datapointsToAlarm: a.datapointsToAlarm,
     datapoints,
     ingestion: ingestionSeconds,
     evaluation,
@@ -86,6 +90,13 @@ export function planeWorstCase(plane: 'code' | 'config', alarms: readonly AlarmT
   const each = alarms.map((a) => alarmWorstCase(a, reaction, t.metricIngestionSeconds));
   const slowest = each.reduce((a, b) => (b.total > a.total ? b : a));
   return { plane, seconds: slowest.total, slowestAlarm: slowest.name, alarms: each };
+}
+
+/** The periods CloudWatch alarms accept, shortest first, up to `maxSeconds`: 10, 30, then whole minutes. */
+export function alarmPeriods(maxSeconds: number): number[] {
+  const out = [10, 30].filter((p) => p <= maxSeconds);
+  for (let p = 60; p <= maxSeconds; p += 60) out.push(p);
+  return out;
 }
 
 /** `1 min 20 s`. */

@@ -178,18 +178,44 @@ describe('release policy at synth', () => {
     expect(synthErrors({ policyWaivers: waivers })).toContain(message);
   });
 
-  test('a worst case over the budget fails synth with the fix', () => {
+  test('a worst case over the budget fails synth naming what dominates and a change that fits', () => {
     const msg = synthErrors({ alarms: { period: Duration.minutes(5), datapointsToAlarm: 3, evaluationPeriods: 3 } });
     expect(msg).toContain('release policy "rollback-within-budget"');
     expect(msg).toContain("the code plane's worst case is 21 min 40 s");
-    expect(msg).toContain('over the rollback budget of 10 min');
-    expect(msg).toContain('shorten alarms.period or alarms.datapointsToAlarm, or raise rollbackBudget');
+    expect(msg).toContain(
+      'over the rollback budget of 10 min; dominated by its datapoints ((3 + 1) x 300 s = 20 min); alarms.period of 120 s (worst case 9 min 40 s) would fit',
+    );
+    // the advice works: taking it passes
+    expect(synthErrors({ alarms: { period: Duration.minutes(2), datapointsToAlarm: 3, evaluationPeriods: 3 } })).toBe('');
   });
 
-  test('a tighter budget is enforced too', () => {
-    expect(synthErrors({ rollbackBudget: Duration.seconds(60) })).toContain(
-      'worst case is 1 min 20 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min',
+  test('fewer datapoints are offered when the period cannot change enough', () => {
+    const msg = synthErrors({ alarms: { period: Duration.seconds(30), datapointsToAlarm: 10, evaluationPeriods: 10 }, rollbackBudget: Duration.minutes(4) });
+    expect(msg).toContain(
+      'dominated by its datapoints ((10 + 1) x 30 s = 5 min 30 s); alarms.period of 10 s (worst case 2 min 40 s) or alarms.datapointsToAlarm of 5 (worst case 3 min 50 s) would fit',
     );
+    expect(synthErrors({ alarms: { period: Duration.seconds(30), datapointsToAlarm: 5, evaluationPeriods: 10 }, rollbackBudget: Duration.minutes(4) })).toBe(
+      '',
+    );
+  });
+
+  test('a budget no alarm setting can meet says the assumed delays (timing) dominate, not "shorten the period"', () => {
+    const msg = synthErrors({ rollbackBudget: Duration.seconds(60) });
+    expect(msg).toContain('worst case is 1 min 20 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min');
+    expect(msg).toContain(
+      'no alarm setting fits: even 10-second periods with 1 datapoint take 1 min 10 s, of which 40 s are the assumed delays in `timing` (metricIngestionSeconds 10, codeDeployReactionSeconds 30); set timing from delays a rollback drill measured, or raise rollbackBudget to at least 1 min 10 s',
+    );
+    expect(msg).not.toContain('alarms.period of');
+    // with measured delays in timing, the same budget is met by the advice's own numbers
+    expect(synthErrors({ rollbackBudget: Duration.seconds(60), timing: { codeDeployReactionSeconds: 5, appConfigReactionSeconds: 5 } })).toBe('');
+  });
+
+  test('when delays dominate but an alarm change still fits, both are named', () => {
+    const msg = synthErrors({ rollbackBudget: Duration.seconds(90), timing: { codeDeployReactionSeconds: 45 } });
+    expect(msg).toContain(
+      "the code plane's worst case is 1 min 35 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min 30 s; dominated by the delays around the alarm (1 min 5 s: timing.metricIngestionSeconds 10 s, timing.codeDeployReactionSeconds 45 s, evaluation every 10 s); alarms.datapointsToAlarm of 1 (worst case 1 min 25 s) would fit; or, if a rollback drill measured the delays lower, set timing",
+    );
+    expect(msg).not.toContain("config plane's worst case");
   });
 
   test('the worst case follows the alarms as synthesized, escape-hatch edits included', () => {
@@ -263,30 +289,59 @@ describe('low traffic extends judgement, not skips it', () => {
     }
   };
 
-  test('enough traffic: passes, and the card shows the expected sample', () => {
+  test('enough traffic: passes with 10-second periods, and the card shows the expected sample', () => {
     const { r, template } = release({ expectedRequestsPerSecond: 20 });
     expect(() => template()).not.toThrow();
+    expect(r.alarms.period.toSeconds()).toBe(10);
     expect(renderCanaryCard(r.facts, r.policy)).toContain(
-      'At the stated 20 requests/s, the first canary step sends the new version about 20 requests per alarm period.',
+      'At the stated 20 requests/s, the first canary step sends the new version about 20 requests per alarm period (the policy asks for at least 2 x 5); under 1 % of its periods are forced quiet (Poisson).',
     );
   });
 
-  test('too little traffic for 10-second periods fails synth with the period that would work', () => {
-    const msg = errors({ expectedRequestsPerSecond: 0.5 });
+  test('the boundary is twice the guard: 10 requests per period passes, just under fails with the share forced quiet', () => {
+    const at = (rps: number) => errors({ expectedRequestsPerSecond: rps, alarms: { period: Duration.seconds(10) } });
+    expect(at(10)).toBe(''); // 10 % of 10/s x 10 s = 10 = 2 x 5
+    const msg = at(9.9);
     expect(msg).toContain('release policy "canary-can-be-judged"');
-    expect(msg).toContain('at 0.5 requests/s a 10 % canary gets 0.5 requests per 10-second alarm period, fewer than minInvocations (5)');
-    expect(msg).toContain('use alarms.period of 120 s or more');
-    // 2-minute periods alone do not fit in a 5-minute canary: the rule says so too
-    expect(errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2) } })).toContain(
-      'the first canary step lasts 300 s, shorter than the 360 s the alarms need to trip',
+    expect(msg).toContain('at 9.9 requests/s a 10 % canary averages 9.9 requests per 10-second alarm period, under 2 x minInvocations (10)');
+    // the issue's case: the example's 5 requests/s at 10 % averages exactly the guard, about 4 periods in 10 quiet
+    expect(at(5)).toContain(
+      'averages 5 requests per 10-second alarm period, under 2 x minInvocations (10): about 44 % of its periods would have fewer than 5 requests and be forced quiet; use alarms.period of 30 s',
     );
-    // longer periods and a longer canary: judged, and still within the budget
+  });
+
+  test('stated traffic and no period: the shortest period that can judge the canary is chosen, and the worst case follows it', () => {
+    const { r, template } = release({ expectedRequestsPerSecond: 5 });
+    expect(() => template()).not.toThrow();
+    expect(r.alarms.period.toSeconds()).toBe(30);
+    const periods = Object.values(template().findResources('AWS::CloudWatch::Alarm')).flatMap((a: any) =>
+      a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period),
+    );
+    expect(new Set(periods)).toEqual(new Set([30]));
+    expect(r.worstCase.code.seconds).toBe(3 * 30 + 10 + 10 + 30);
+    expect(r.facts.alarmWindow.periodFromTraffic).toBe(true);
+    expect(renderCanaryCard(r.facts, r.policy)).toContain('The 30-second period was chosen from the stated traffic (alarms.period not given).');
+    // at the boundary: 10 requests/s already gives 10 per 10-second period
+    expect(release({ expectedRequestsPerSecond: 10 }).r.alarms.period.toSeconds()).toBe(10);
+    expect(release({ expectedRequestsPerSecond: 9.99 }).r.alarms.period.toSeconds()).toBe(30);
+    // an explicit period is never overridden
+    expect(release({ expectedRequestsPerSecond: 5, alarms: { period: Duration.seconds(10) } }).r.alarms.period.toSeconds()).toBe(10);
+  });
+
+  test('too little traffic for any period that fits the canary fails synth with what would work', () => {
+    const msg = errors({ expectedRequestsPerSecond: 0.5 });
+    // 0.05 requests/s reach the canary: 240-second periods average 12; they do not fit a 5-minute canary, nor the budget
+    expect(msg).toContain('the first canary step lasts 300 s, shorter than the 720 s the alarms need to trip');
+    expect(msg).toContain('dominated by its datapoints ((2 + 1) x 240 s = 12 min)');
+    // a 10-minute canary with one datapoint: judged, and within the budget
     const ok = errors({
       expectedRequestsPerSecond: 0.5,
-      alarms: { period: Duration.minutes(2), datapointsToAlarm: 1, evaluationPeriods: 1 },
+      alarms: { datapointsToAlarm: 1, evaluationPeriods: 1 },
       trafficShift: TrafficShift.canary(10, Duration.minutes(10)),
     });
     expect(ok).toBe('');
+    // an explicit 2-minute period is too short to judge at this traffic
+    expect(errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2) } })).toContain('use alarms.period of 240 s');
   });
 
   test('traffic not stated: the card says the canary may pass unjudged', () => {
@@ -296,5 +351,62 @@ describe('low traffic extends judgement, not skips it', () => {
 
   test('a non-positive traffic figure is refused', () => {
     expect(() => release({ expectedRequestsPerSecond: 0 })).toThrow('expectedRequestsPerSecond must be a positive number, got 0');
+  });
+});
+
+describe('one release, one plane at a time', () => {
+  test('the config deployment waits for the alias update (the code canary): code first, then config', () => {
+    const { template } = release();
+    const t = template();
+    const [aliasId] = Object.keys(t.findResources('AWS::Lambda::Alias'));
+    const [[, deployment]] = Object.entries(t.findResources('Custom::AiReleaseConfigDeployment')) as [string, any][];
+    expect(deployment.DependsOn).toContain(aliasId);
+    // and the alias never waits for the config (that would run config first)
+    const [[, alias]] = Object.entries(t.findResources('AWS::Lambda::Alias')) as [string, any][];
+    expect(JSON.stringify(alias)).not.toMatch(/ReleaseConfigDeployment/);
+    expect(
+      t.findResources('AWS::AppConfig::Deployment', { Properties: { ConfigurationProfileId: { Ref: Match.stringLikeRegexp('ReleaseConfigProfile') } } }),
+    ).toEqual({});
+  });
+});
+
+describe('what a user sees: degrade state and plane order', () => {
+  test('the card and the manifest show the deployed state of each degrade switch, not only its name', () => {
+    const { r } = release({ degrade: { disableTools: true, staticAnswer: true, staticAnswerMessage: 'Back soon.' } });
+    const card = renderCanaryCard(r.facts, r.policy);
+    expect(card).toContain('| `useFallbackModel` | off |');
+    expect(card).toContain('| `disableTools` | **ON** |');
+    expect(card).toContain('| `disableRetrieval` | off |');
+    expect(card).toContain('| `staticAnswer` | **ON** (serves "Back soon.") |');
+    expect(card).toContain('environment assistant-degrade, profile assistant-degrade');
+    expect(r.manifest.manifest.facts).toMatchObject({
+      'degrade.useFallbackModel': false,
+      'degrade.disableTools': true,
+      'degrade.disableRetrieval': false,
+      'degrade.staticAnswer': true,
+    });
+    // all off by default, and a change of state changes the facts
+    expect(release().r.manifest.manifest.facts).toMatchObject({ 'degrade.disableTools': false, 'degrade.staticAnswer': false });
+  });
+
+  test('the card and the manifest say which plane goes first', () => {
+    const { r } = release();
+    expect(renderCanaryCard(r.facts, r.policy)).toContain('rolls out **code first, then config**');
+    expect(r.manifest.manifest.facts).toMatchObject({ rolloutOrder: 'code, then config, one at a time' });
+  });
+});
+
+describe('degrade switches are never blocked by the alarms they answer', () => {
+  test('the cost guard deploys into the unmonitored degrade environment, never the monitored release one', () => {
+    const { template } = release({ costGuard: {} });
+    const t = template();
+    const envs = Object.entries(t.findResources('AWS::AppConfig::Environment')) as [string, any][];
+    const [degradeId, degrade] = envs.find(([, e]) => e.Properties.Name === 'assistant-degrade')!;
+    const [releaseId, releaseEnv] = envs.find(([, e]) => e.Properties.Name === 'assistant')!;
+    expect(degrade.Properties.Monitors).toBeUndefined();
+    expect(releaseEnv.Properties.Monitors).toHaveLength(1);
+    const guard = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('CostGuard'))![1] as any;
+    expect(guard.Properties.Environment.Variables.COST_GUARD_ENVIRONMENT).toEqual({ Ref: degradeId });
+    expect(JSON.stringify(guard.Properties.Environment.Variables)).not.toContain(releaseId);
   });
 });

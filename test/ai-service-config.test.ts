@@ -32,8 +32,22 @@ const onlyOne = (t: Template, type: string) => {
   expect(found).toHaveLength(1);
   return { id: found[0][0], ...(found[0][1] as { Properties: any; DependsOn?: string[] }) };
 };
+const environmentNamed = (t: Template, name: string) =>
+  Object.values(ofType(t, 'AWS::AppConfig::Environment')).find((e: any) => e.Properties.Name === name) as { Properties: any; DependsOn?: string[] };
 /** The one deployment of the release config profile (the other is the degrade flags'). */
-const releaseDeployment = (t: Template) => Object.entries(ofType(t, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('ReleaseConfigDeployment'))!;
+const releaseDeployment = (t: Template) =>
+  Object.entries(ofType(t, 'Custom::AiReleaseConfigDeployment')).find(([id]) => id.includes('ReleaseConfigDeployment'))! as [
+    string,
+    { Properties: any; DependsOn?: string[] },
+  ];
+/** One resource whose logical id matches. */
+const named = (t: Template, type: string, pattern: RegExp) => {
+  const found = Object.entries(ofType(t, type)).filter(([id]) => pattern.test(id));
+  expect(found).toHaveLength(1);
+  return { id: found[0][0], ...(found[0][1] as { Properties: any; DependsOn?: string[] }) };
+};
+/** The service's own functions (not the library's config deployer). */
+const serviceFunctions = (fns: Record<string, any>) => Object.fromEntries(Object.entries(fns).filter(([id]) => !id.includes('ConfigDeployer')));
 const releaseVersion = (t: Template) =>
   Object.entries(ofType(t, 'AWS::AppConfig::HostedConfigurationVersion')).find(([id]) => id.includes('ReleaseConfigVersion'))![1] as { Properties: any };
 
@@ -71,11 +85,24 @@ describe('AiServiceConfig template', () => {
     template.hasResource('AWS::AppConfig::HostedConfigurationVersion', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
   });
 
-  test('one environment per service, deployments chained: degrade flags first, then the config', () => {
-    onlyOne(template, 'AWS::AppConfig::Environment');
-    const [, release] = releaseDeployment(template) as [string, any];
-    const degradeId = Object.keys(ofType(template, 'AWS::AppConfig::Deployment')).find((id) => id.includes('DegradeDeployment'))!;
-    expect(release.DependsOn).toContain(degradeId);
+  test('two environments per service: the release config (monitored) and the degrade flags (never monitored)', () => {
+    const envs = Object.entries(ofType(template, 'AWS::AppConfig::Environment')) as [string, any][];
+    expect(envs.map(([, e]) => e.Properties.Name).sort()).toEqual(['assistant', 'assistant-degrade']);
+    const [degradeEnvId, degradeEnv] = envs.find(([, e]) => e.Properties.Name === 'assistant-degrade')!;
+    expect(degradeEnv.Properties.Monitors).toBeUndefined();
+    const degrade = Object.entries(ofType(template, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('DegradeDeployment'))![1] as any;
+    expect(degrade.Properties.EnvironmentId).toEqual({ Ref: degradeEnvId });
+    // the version number, read as the documented attribute
+    expect(degrade.Properties.ConfigurationVersion).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DegradeVersion/), 'VersionNumber'] });
+    expect(config.degradeEnvironmentId).toBe(config.degradeEnvironment.ref);
+    expect(config.degradeEnvironmentId).not.toBe(config.environmentId);
+  });
+
+  test('the degrade deployment never waits for, nor blocks, the release-config deployment', () => {
+    const [releaseId, release] = releaseDeployment(template);
+    const [degradeId, degrade] = Object.entries(ofType(template, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('DegradeDeployment'))!;
+    expect(JSON.stringify(release)).not.toContain(degradeId);
+    expect(JSON.stringify(degrade)).not.toContain(releaseId);
   });
 
   test('the config canary and the instant degrade strategy', () => {
@@ -103,18 +130,23 @@ describe('AiServiceConfig template', () => {
           [ENV.APPCONFIG_ENVIRONMENT]: { Ref: Match.stringLikeRegexp('AssistantEnvironment') },
           [ENV.CONFIG_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantReleaseConfigProfile') },
           [ENV.DEGRADE_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantDegradeProfile') },
+          [ENV.DEGRADE_ENVIRONMENT]: { Ref: Match.stringLikeRegexp('AssistantDegradeEnvironment') },
         },
       },
     });
-    const policy = onlyOne(template, 'AWS::IAM::Policy');
+    const policy = named(template, 'AWS::IAM::Policy', /^FnServiceRole/);
     const statement = policy.Properties.PolicyDocument.Statement[0];
     expect(statement.Action).toEqual(['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration']);
     expect(statement.Resource).toHaveLength(2);
-    expect(JSON.stringify(statement.Resource)).toContain('/configuration/');
+    // each profile is readable in its own environment, and only there
+    const arns = (statement.Resource as any[]).map((r) => JSON.stringify(r));
+    const [release, degrade] = [arns.find((a) => a.includes('ReleaseConfigProfile'))!, arns.find((a) => a.includes('DegradeProfile'))!];
+    expect(release).toMatch(/\/environment\/",\{"Ref":"AssistantEnvironment[0-9A-F]+"\},"\/configuration\//);
+    expect(degrade).toMatch(/\/environment\/",\{"Ref":"AssistantDegradeEnvironment[0-9A-F]+"\},"\/configuration\//);
   });
 
   test('no monitors until alarms are added', () => {
-    const env = onlyOne(template, 'AWS::AppConfig::Environment');
+    const env = environmentNamed(template, 'assistant');
     expect(env.Properties.Monitors).toBeUndefined();
   });
 });
@@ -130,10 +162,17 @@ describe('what a change does to the template', () => {
     const c = validConfig();
     c.prompt.template += 'Be brief.\n';
     const next = build(c);
-    const [baseDeploymentId] = releaseDeployment(base.template);
-    const [nextDeploymentId] = releaseDeployment(next.template);
-    expect(nextDeploymentId).not.toBe(baseDeploymentId); // a new deployment…
-    expect(Object.keys(ofType(next.template, 'AWS::AppConfig::Deployment'))).toHaveLength(2); // …replacing, not adding
+    const [baseDeploymentId, baseDeployment] = releaseDeployment(base.template);
+    const [nextDeploymentId, nextDeployment] = releaseDeployment(next.template);
+    // the same resource, updated to the new version: an Update, so a stack rollback is an Update back to the old one
+    expect(nextDeploymentId).toBe(baseDeploymentId);
+    expect(nextDeployment.Properties.Version).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ReleaseConfigVersion/), 'VersionNumber'] });
+    expect(Object.keys(ofType(next.template, 'Custom::AiReleaseConfigDeployment'))).toHaveLength(1);
+    const { Description: nextDescription, ...nextRest } = nextDeployment.Properties;
+    const { Description: baseDescription, ...baseRest } = baseDeployment.Properties;
+    expect(nextRest).toEqual(baseRest); // same version resource, same strategy: the new version number arrives at deploy time
+    expect(nextDescription).toBe(`assistant release config ${next.config.versionLabel}`);
+    expect(baseDescription).not.toBe(nextDescription);
     expect(releaseVersion(next.template).Properties.Content).not.toBe(releaseVersion(base.template).Properties.Content);
     // The degrade flags and the function are untouched: no code deployment for a prompt change.
     const changedIds = diffResourceIds(base.template, next.template);
@@ -151,7 +190,7 @@ describe('what a change does to the template', () => {
     c.prompt.template += 'Be brief.\n';
     c.model.modelId = 'anthropic.claude-sonnet-4-20250514-v1:0';
     const next = build(c);
-    const deployments = Object.entries(ofType(next.template, 'AWS::AppConfig::Deployment')).filter(([id]) => id.includes('ReleaseConfigDeployment'));
+    const deployments = Object.entries(ofType(next.template, 'Custom::AiReleaseConfigDeployment'));
     expect(deployments).toHaveLength(1);
     const content = JSON.parse(releaseVersion(next.template).Properties.Content);
     expect(content.model.modelId).toBe('anthropic.claude-sonnet-4-20250514-v1:0');
@@ -166,9 +205,9 @@ describe('what a change does to the template', () => {
     const next = build(validConfig(), { degrade: { useFallbackModel: true } });
     const changedIds = diffResourceIds(base.template, next.template);
     expect(changedIds.length).toBeGreaterThan(0);
-    expect(changedIds.every((id) => /Degrade(Version|Deployment)|ReleaseConfigDeployment|ManifestParameter/.test(id))).toBe(true);
-    // the release deployment keeps its logical id (same content), only its dependency target moved
-    expect(releaseDeployment(next.template)[0]).toBe(releaseDeployment(base.template)[0]);
+    expect(changedIds.every((id) => /Degrade(Version|Deployment)|ManifestParameter/.test(id))).toBe(true);
+    // the release deployment is untouched: a degrade switch never starts (or waits for) a release-config rollout
+    expect(releaseDeployment(next.template)).toEqual(releaseDeployment(base.template));
   });
 
   test('key order, YAML vs JSON, and formatting change nothing', () => {
@@ -196,7 +235,7 @@ describe('shared per stack', () => {
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::AppConfig::Application', 1);
     t.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 2);
-    t.resourceCountIs('AWS::AppConfig::Environment', 2);
+    t.resourceCountIs('AWS::AppConfig::Environment', 4);
     t.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 4);
   });
 
@@ -230,20 +269,43 @@ describe('shared per stack', () => {
 });
 
 describe('monitors', () => {
-  test('alarms become environment monitors with a role scoped to those alarms', () => {
+  function monitored(kind: 'metric' | 'composite') {
     const stack = new Stack(testApp(), 'Mon');
     const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
     const metric = new cloudwatch.Metric({ namespace: 'X', metricName: 'Errors' });
     const alarms = [1, 2].map((i) => new cloudwatch.Alarm(stack, `Alarm${i}`, { metric, threshold: i, evaluationPeriods: 1 }));
-    alarms.forEach((a) => svc.addMonitor(a));
-    const t = Template.fromStack(stack);
-    const env = onlyOne(t, 'AWS::AppConfig::Environment');
+    if (kind === 'metric') alarms.forEach((a) => svc.addMonitor(a));
+    else
+      svc.addMonitor(
+        new cloudwatch.CompositeAlarm(stack, 'Composite', {
+          alarmRule: cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
+        }),
+      );
+    return Template.fromStack(stack);
+  }
+
+  test('alarms become environment monitors, read through the platform monitor role', () => {
+    const t = monitored('metric');
+    const env = environmentNamed(t, 'a');
     expect(env.Properties.Monitors).toHaveLength(2);
+    // the degrade switches' environment stays unmonitored whatever is added
+    expect(environmentNamed(t, 'a-degrade').Properties.Monitors).toBeUndefined();
     expect(env.Properties.Monitors[0].AlarmRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/AiReleasePlatformAppConfigMonitorRole/), 'Arn'] });
-    const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement as any[];
-    expect(statements.every((st) => st.Action === 'cloudwatch:DescribeAlarms')).toBe(true);
-    const resources = statements.flatMap((st) => [st.Resource].flat()).map((r) => r['Fn::GetAtt'][0]);
-    expect(resources).toEqual([expect.stringMatching(/^Alarm1/), expect.stringMatching(/^Alarm2/)]);
+  });
+
+  test('the monitor role may DescribeAlarms on "*": composite alarms are invisible to a narrower scope (aws-cdk#29171)', () => {
+    const t = monitored('composite');
+    const statements = named(t, 'AWS::IAM::Policy', /MonitorRole/).Properties.PolicyDocument.Statement as any[];
+    expect(statements).toEqual([{ Action: 'cloudwatch:DescribeAlarms', Effect: 'Allow', Resource: '*' }]);
+  });
+
+  test('the environment waits for the monitor role and its policy: no deployment can start before AppConfig may read the alarm', () => {
+    const t = monitored('composite');
+    const policyId = named(t, 'AWS::IAM::Policy', /MonitorRole/).id;
+    const roleId = named(t, 'AWS::IAM::Role', /MonitorRole/).id;
+    const env = environmentNamed(t, 'a');
+    expect(env.DependsOn).toEqual(expect.arrayContaining([policyId, roleId]));
+    expect(releaseDeployment(t)[1].DependsOn).toEqual(expect.arrayContaining([policyId, roleId]));
   });
 
   test('a sixth monitor is refused with the fix', () => {
@@ -277,7 +339,7 @@ describe('grantInvokeModels', () => {
     const fn = inlineFunction(stack);
     svc.grantInvokeModels(fn);
     const t = Template.fromStack(stack);
-    const statements = onlyOne(t, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement;
+    const statements = named(t, 'AWS::IAM::Policy', /^FnServiceRole/).Properties.PolicyDocument.Statement;
     expect(statements.map((s: any) => s.Action)).toEqual([['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], 'bedrock:ApplyGuardrail']);
   });
 
@@ -287,7 +349,7 @@ describe('grantInvokeModels', () => {
     delete c.model.guardrail;
     const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(c) });
     svc.grantInvokeModels(inlineFunction(stack));
-    const statements = onlyOne(Template.fromStack(stack), 'AWS::IAM::Policy').Properties.PolicyDocument.Statement;
+    const statements = named(Template.fromStack(stack), 'AWS::IAM::Policy', /^FnServiceRole/).Properties.PolicyDocument.Statement;
     expect(JSON.stringify(statements)).not.toContain('ApplyGuardrail');
   });
 });
@@ -376,7 +438,7 @@ describe('bind: runtime wiring', () => {
     const svc = new AiServiceConfig(stack, 'A', { serviceName: 'a', source: ReleaseConfigSource.fromObject(validConfig()) });
     const fn = inlineFunction(stack);
     svc.bind(fn, typeof options === 'function' ? (options as any)(stack) : options);
-    return Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    return serviceFunctions(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
   }
   const vars = (fns: Record<string, any>) => Object.values(fns)[0].Properties.Environment.Variables;
   const layers = (fns: Record<string, any>) => Object.values(fns)[0].Properties.Layers;
@@ -411,7 +473,7 @@ describe('bind: runtime wiring', () => {
 
   test('the recorder stamps the code hash the manifest names', () => {
     const { template, manifest } = build();
-    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as any;
+    const fn = Object.values(serviceFunctions(template.findResources('AWS::Lambda::Function')))[0] as any;
     expect(fn.Properties.Environment.Variables.AI_RELEASE_CODE_HASH).toBe(manifest.components.code.label);
   });
 });

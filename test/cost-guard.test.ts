@@ -92,7 +92,8 @@ describe('AiRelease costGuard', () => {
   }
 
   test('off by default', () => {
-    build(undefined).resourceCountIs('AWS::Lambda::Function', 1);
+    // the service's function and the stack's config deployer, no cost guard
+    build(undefined).resourceCountIs('AWS::Lambda::Function', 2);
   });
 
   test('a cost-guard alarm outside the composites invokes the guard and notifies; the card says so', () => {
@@ -100,7 +101,7 @@ describe('AiRelease costGuard', () => {
     expect(renderCanaryCard(lastRelease!.facts, lastRelease!.policy)).toContain(
       "the cost guard switches on `useFallbackModel` when the service's cost per request is above 0.1 USD",
     );
-    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.resourceCountIs('AWS::Lambda::Function', 3); // + the stack's config deployer
     const guardAlarm = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
       .map((a: any) => a.Properties)
       .find((p) => p.AlarmName.endsWith('-cost-guard'));

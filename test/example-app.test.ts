@@ -15,10 +15,11 @@ describe('example app', () => {
 
   test('holds the release-config and degrade profiles, validator, versions, environment and deployments', () => {
     template.resourceCountIs('AWS::AppConfig::Application', 1);
-    template.resourceCountIs('AWS::AppConfig::Environment', 1);
+    template.resourceCountIs('AWS::AppConfig::Environment', 2);
     template.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 2);
     template.resourceCountIs('AWS::AppConfig::HostedConfigurationVersion', 2);
-    template.resourceCountIs('AWS::AppConfig::Deployment', 2);
+    template.resourceCountIs('AWS::AppConfig::Deployment', 1);
+    template.resourceCountIs('Custom::AiReleaseConfigDeployment', 1);
     template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
       Name: 'support-assistant-release',
       Validators: [{ Type: 'JSON_SCHEMA', Content: Match.anyValue() }],

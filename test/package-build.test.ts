@@ -31,7 +31,8 @@ test('the compiled package loads and synthesizes a release', () => {
     costGuard: {},
   });
   const template = app.synth().getStackByName('Pkg').template;
-  expect(Object.values(template.Resources as Record<string, { Type: string }>).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(2);
+  // the service, the cost guard and the config deployer (the release config's deployment)
+  expect(Object.values(template.Resources as Record<string, { Type: string }>).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(3);
   expect(release.worstCase.code.seconds).toBe(80);
   expect(typeof require(path.join(out, 'lambda/runtime/index.js')).createAiRuntime).toBe('function');
   fs.rmSync(out, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-import { alarmWorstCase, evaluationCadenceSeconds, formatSeconds, planeWorstCase } from '../lib/worst-case';
+import { judgeablePeriodSeconds, quietFraction } from '../lib/release-policy';
+import { alarmPeriods, alarmWorstCase, evaluationCadenceSeconds, formatSeconds, planeWorstCase } from '../lib/worst-case';
 
 describe('worst case, hand-computed', () => {
   test.each([
@@ -51,4 +52,22 @@ describe('worst case, hand-computed', () => {
     [80, '1 min 20 s'],
     [600, '10 min'],
   ])('formatSeconds(%i) = %s', (s, text) => expect(formatSeconds(s)).toBe(text));
+});
+
+describe('judging a canary at the stated traffic', () => {
+  test('the share of periods forced quiet is the Poisson chance of fewer than the guard', () => {
+    // the case: 5 rps x 10 % x 10 s = 5 per period against a guard of 5: about 4 periods in 10
+    expect(quietFraction(5, 5)).toBeCloseTo(0.4405, 4);
+    expect(quietFraction(10, 5)).toBeCloseTo(0.0293, 4);
+    expect(quietFraction(0, 5)).toBe(1);
+    expect(quietFraction(100, 1)).toBeCloseTo(Math.exp(-100), 50);
+  });
+
+  test('the judgeable period is the shortest accepted one that averages twice the guard', () => {
+    expect(judgeablePeriodSeconds(5, 10, 5)).toBe(30);
+    expect(judgeablePeriodSeconds(10, 10, 5)).toBe(10);
+    expect(judgeablePeriodSeconds(0.5, 10, 5)).toBe(240);
+    expect(judgeablePeriodSeconds(1, 50, 5)).toBe(30);
+    expect(alarmPeriods(180)).toEqual([10, 30, 60, 120, 180]);
+  });
 });

@@ -1,0 +1,47 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { appConfigPort } from './appconfig-port';
+import { type CustomResourceEvent, handle, type Outcome } from './config-deployer';
+
+const client = new AppConfigClient({});
+const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+/** Time kept back to answer CloudFormation before Lambda's own timeout. */
+const ANSWER_MARGIN_MS = 30_000;
+
+interface Event extends CustomResourceEvent {
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+}
+
+/**
+ * A custom-resource handler that always answers: CloudFormation waits up to an hour for a silent one. It never
+ * throws (an asynchronous retry would start a second deployment); asynchronous retries are also off.
+ */
+export async function handler(event: Event, context: { getRemainingTimeInMillis(): number }): Promise<void> {
+  let outcome: Outcome;
+  try {
+    const port = appConfigPort(client, event.ResourceProperties.Application);
+    outcome = await handle(event, port, clock, { budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS });
+  } catch (e) {
+    const physicalResourceId = event.PhysicalResourceId ?? event.LogicalResourceId;
+    outcome = {
+      status: 'FAILED',
+      physicalResourceId,
+      reason: `config deployment failed: ${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`,
+    };
+  }
+  console.log(JSON.stringify({ message: 'config deployment', requestType: event.RequestType, ...outcome }));
+  const body = JSON.stringify({
+    Status: outcome.status,
+    Reason: (outcome.reason ?? 'OK').slice(0, 3000),
+    PhysicalResourceId: outcome.physicalResourceId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    Data: outcome.data ?? {},
+  });
+  // The response URL is a presigned S3 URL: PUT with no content type.
+  const res = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
+  if (!res.ok) console.error(JSON.stringify({ message: 'CloudFormation response refused', status: res.status }));
+}
