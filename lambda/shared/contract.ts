@@ -278,3 +278,88 @@ export interface ReleaseConfigDocument {
 
 /** The degrade flags as AppConfig serves a feature-flags profile: `{ flag: { enabled, ...attributes } }`. */
 export type DegradeFlagsDocument = Readonly<Record<string, { readonly enabled?: boolean; readonly message?: string } | undefined>>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The learning half: the regression store, its cases, and the release reviews. One bucket per platform, shared by
+// its services. Layout (every key below is relative to the bucket root):
+//
+//   cases/<service>/candidate/<caseId>.json     a case written by the snapshot function (not blocking)
+//   cases/<service>/accepted/<caseId>.json      a case the gate replays and that blocks a release
+//   cases/<service>/retired/<caseId>.json       a case taken out of the set, with who/why
+//   batches/<service>/<deliveryKey>.json        one object per snapshot delivery batch (the folded cases + records)
+//   index/<service>.json                        the case index: id → state, counts, last seen (rebuilt from cases/)
+//   reviews/<service>/<releaseKey>.json|.md|.svg  the review (复盘) of one release on one plane
+//   gates/<service>/<releaseKey>.json|.md       a gate report (the regression gate)
+
+/** Key prefixes of the regression store. */
+export const STORE_PREFIX = {
+  CASES: 'cases',
+  BATCHES: 'batches',
+  INDEX: 'index',
+  REVIEWS: 'reviews',
+  GATES: 'gates',
+} as const;
+
+export const CASE_STATES = ['candidate', 'accepted', 'retired'] as const;
+export type CaseState = (typeof CASE_STATES)[number];
+
+/** What the next release must do on a case's input. Every field is optional; an empty expectation means "no error". */
+export interface CaseExpectation {
+  /** The invocation must not fail with an error or a timeout. @default true */
+  readonly noError?: boolean;
+  /** The output must satisfy the service's output contract. @default true */
+  readonly contractHolds?: boolean;
+  /** Latency bound, milliseconds. */
+  readonly maxLatencyMs?: number;
+  /** Quality score at or above this floor. */
+  readonly minQuality?: number;
+  /** No safety flag (guardrail intervention, content filter). @default true */
+  readonly noSafetyFlag?: boolean;
+  /** Regular expressions (JavaScript syntax, no flags) the output text must match. */
+  readonly mustMatch?: readonly string[];
+  /** Regular expressions the output text must not match. */
+  readonly mustNotMatch?: readonly string[];
+}
+
+/** A change of a case's state, with who and why. */
+export interface CaseTransition {
+  readonly from: CaseState | 'new';
+  readonly to: CaseState;
+  readonly at: string;
+  readonly by: string;
+  readonly reason: string;
+}
+
+/** One failing input of one service, however many requests hit it. Versioned: readers refuse unknown versions. */
+export interface RegressionCase {
+  readonly schemaVersion: 1;
+  /** sha256 (hex, first 32) of service + the normalized input: one failing input is one case. */
+  readonly caseId: string;
+  readonly service: string;
+  readonly state: CaseState;
+  /** The redacted input, as the runtime recorded it (JSON text). */
+  readonly input: string;
+  /** The bad output seen last (redacted JSON text), when there was one. */
+  readonly lastOutput?: string;
+  /** Every failure kind seen on this input. */
+  readonly kinds: readonly FailureKind[];
+  /** The version tuples it failed on (deduplicated, newest last, bounded). */
+  readonly failedOn: readonly VersionTuple[];
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** Failing requests folded into this case. */
+  readonly count: number;
+  /** Request ids of a few of those requests (bounded), for the logs. */
+  readonly sampleRequestIds: readonly string[];
+  readonly details?: readonly string[];
+  readonly expectation: CaseExpectation;
+  readonly history: readonly CaseTransition[];
+}
+
+/** Environment of the functions of the learning half. */
+export const LEARNING_ENV = {
+  /** The regression store bucket name. */
+  BUCKET: 'AI_RELEASE_STORE_BUCKET',
+  /** The SNS topic that announces reviews. */
+  TOPIC_ARN: 'AI_RELEASE_TOPIC_ARN',
+} as const;
