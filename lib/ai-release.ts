@@ -67,6 +67,12 @@ export interface AiReleaseProps {
   readonly appConfigExtensionLayer?: lambda.ILayerVersion;
   /** Let the function call Bedrock models and guardrails (see AiServiceConfig.grantInvokeModels). @default true */
   readonly grantBedrock?: boolean;
+  /**
+   * Grant the function exactly the IAM permissions the tools of the release config declare
+   * (`tools.tools[].permissions`; see AiServiceConfig.grantToolPermissions). Turn off to grant tool access yourself.
+   * @default true
+   */
+  readonly grantToolPermissions?: boolean;
   /** @default AiReleasePlatform.of(this) */
   readonly platform?: AiReleasePlatform;
   /**
@@ -129,6 +135,7 @@ export class AiRelease extends Construct {
     });
     this.config.bind(props.function, { appConfigExtensionLayer: props.appConfigExtensionLayer });
     if (props.grantBedrock ?? true) this.config.grantInvokeModels(props.function);
+    if (props.grantToolPermissions ?? true) this.config.grantToolPermissions(props.function);
 
     // Code plane: callers use `live`; CodeDeploy moves it between versions.
     const version = props.function.currentVersion;
