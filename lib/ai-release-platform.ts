@@ -88,35 +88,43 @@ export class AiReleasePlatform extends Construct {
    * because the SNS developer guide (sns-key-management, "compatibility with AWS services") says `aws:SourceAccount`
    * and `aws:SourceArn` are not supported in a KMS key policy for EventBridge-to-encrypted-topic delivery: with them,
    * every failure notification would be dropped silently. The topic policy is where EventBridge is scoped.
+   *
+   * A topic passed as `notificationTopic` gets the two topic statements when it is defined in this app; if that
+   * creates its policy, SNS's default policy no longer applies to it, so allow your other publishers there too. An
+   * imported topic is left alone: allow `cloudwatch.amazonaws.com` for `alarmArnPattern`, and `events.amazonaws.com`,
+   * in its policy (and its key's) yourself.
    */
   public get notificationTopic(): sns.ITopic {
-    if (this.props.notificationTopic) return this.props.notificationTopic;
     if (!this._topic) {
       const stack = Stack.of(this);
       const fromOurAlarms = {
         StringEquals: { 'aws:SourceAccount': stack.account },
         ArnLike: { 'aws:SourceArn': this.alarmArnPattern },
       };
-      const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the AI release notifications topic' });
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'CloudWatchAlarmsOfThisStack',
-          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-          conditions: fromOurAlarms,
-        }),
-      );
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'EventBridgeToEncryptedTopic',
-          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-        }),
-      );
-      restrictKeyGrantsToAwsServices(key);
-      const topic = new sns.Topic(this, 'Notifications', { masterKey: key, enforceSSL: true, displayName: 'AI release alarms and deployments' });
+      let topic = this.props.notificationTopic;
+      if (!topic) {
+        const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the AI release notifications topic' });
+        key.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: 'CloudWatchAlarmsOfThisStack',
+            principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+            conditions: fromOurAlarms,
+          }),
+        );
+        key.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: 'EventBridgeToEncryptedTopic',
+            principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+          }),
+        );
+        restrictKeyGrantsToAwsServices(key);
+        topic = new sns.Topic(this, 'Notifications', { masterKey: key, enforceSSL: true, displayName: 'AI release alarms and deployments' });
+      }
+      // On a topic you brought: added when it is defined in this app (a no-op for an imported one, whose policy is yours).
       topic.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'CloudWatchAlarmsOfThisStack',

@@ -275,6 +275,15 @@ describe('AiRelease costGuard', () => {
       DestinationConfig: { OnFailure: { Destination: { Ref: topicId } } },
     });
     expect(t.toJSON().Resources[fnId].Properties.Timeout).toBe(900);
+    // Only the guard alarm may invoke it (CloudWatch docs: principal lambda.alarms.cloudwatch.amazonaws.com, scoped by
+    // source account and alarm ARN), and it does so asynchronously, which is what the retries above configure.
+    const alarmId = Stack.of(fn).getLogicalId(lastRelease!.costGuard!.alarm.node.defaultChild as never);
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      Principal: 'lambda.alarms.cloudwatch.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: { 'Fn::GetAtt': [alarmId, 'Arn'] },
+    });
   });
 
   test('needs a fallback model', () => {

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AiRelease, ReleaseConfigSource } from '../lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
 import { inlineFunction, testApp, validConfig } from './helpers';
 import { ACCOUNT, PARTITION, REGION, resolveTemplate, simulate, type ResolvedTemplate } from './iam-template';
 
@@ -111,15 +112,23 @@ describe('notification topic key policy', () => {
 });
 
 describe('a topic brought by the user', () => {
-  test('is left as given: no key or policy is created for it', () => {
+  function withTopic(make: (stack: Stack) => any) {
     const stack = new Stack(testApp(), 'Own');
-    const { AiReleasePlatform } = require('../lib');
-    const sns = require('aws-cdk-lib/aws-sns');
-    const topic = sns.Topic.fromTopicArn(stack, 'T', `arn:aws:sns:${REGION}:${ACCOUNT}:mine`);
-    new AiReleasePlatform(stack, 'P', { notificationTopic: topic });
+    new AiReleasePlatform(stack, 'P', { notificationTopic: make(stack) });
     new AiRelease(stack, 'R', { serviceName: 'svc', function: inlineFunction(stack), config: ReleaseConfigSource.fromObject(validConfig()) });
-    const tpl = Template.fromStack(stack);
-    tpl.resourceCountIs('AWS::SNS::Topic', 0);
-    tpl.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+    return Template.fromStack(stack);
+  }
+
+  test('imported: left as given (no key, no policy: its policy is yours)', () => {
+    const t = withTopic((stack) => sns.Topic.fromTopicArn(stack, 'T', `arn:aws:sns:${REGION}:${ACCOUNT}:mine`));
+    t.resourceCountIs('AWS::KMS::Key', 0);
+    t.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+  });
+
+  test('defined in the app: gets the same two scoped publish statements, no key of ours', () => {
+    const t = withTopic((stack) => new sns.Topic(stack, 'Mine'));
+    t.resourceCountIs('AWS::KMS::Key', 0);
+    const [policy] = Object.values(t.findResources('AWS::SNS::TopicPolicy')).map((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(policy.map((s: any) => s.Sid).sort()).toEqual(['CloudWatchAlarmsOfThisStack', 'CodeDeployFailureRule']);
   });
 });
