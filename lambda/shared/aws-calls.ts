@@ -11,7 +11,12 @@ export type ArnVariableSource =
   /** A field of the release config the function serves, as a dotted path (`model.fallback.modelId`); skipped when absent. */
   | { readonly config: string }
   /** The function's asynchronous on-failure destination: its resource name, or the id of the KMS key encrypting it. */
-  | { readonly onFailureDestination: 'name' | 'keyId' };
+  | { readonly onFailureDestination: 'name' | 'keyId' }
+  /**
+   * A property of the custom resources the function serves (a custom-resource handler reads its ids from the event's
+   * `ResourceProperties`): every such resource's value is checked.
+   */
+  | { readonly resourceProperty: string };
 
 export interface AwsCall {
   /** The SDK command or API (for people and for the undeclared-command check): `StartDeployment`, `Converse`. */
