@@ -6,7 +6,8 @@ import { type AlarmEvent, CostGuardGaveUp, guard } from './cost-guard';
 /** Stop starting attempts this long before the function's timeout, so the give-up record is always written. */
 const SAFETY_MARGIN_MS = 10_000;
 
-const client = new AppConfigClient({});
+// A hung connection must not eat the retry budget: each request gives up after 10 s (the SDK then retries it).
+const client = new AppConfigClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
 const need = (k: string) => {
   const v = process.env[k];
   if (!v) throw new Error(`environment variable ${k} is not set; the cost guard is created by AiRelease({ costGuard: {} })`);
