@@ -2,7 +2,6 @@ import { Names, Stack, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -67,23 +66,75 @@ export class AiReleasePlatform extends Construct {
     this.props = props;
   }
 
-  /** The topic release alarms and deployment failures go to. */
+  /**
+   * ARN pattern of every alarm the library names in this platform's stack: release alarms, composites and the cost
+   * guard alarm are all named `<stack name>-<service>-…` (release-alarms.ts, ai-release.ts). The topic and its key
+   * let CloudWatch publish on behalf of these alarms only.
+   */
+  public get alarmArnPattern(): string {
+    const stack = Stack.of(this);
+    return `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${stack.stackName}-*`;
+  }
+
+  /**
+   * The topic release alarms and deployment failures go to.
+   *
+   * The topic policy CDK writes (SSL-only, plus EventBridge) replaces SNS's default policy, so every publisher is
+   * allowed here explicitly, each scoped to its source (SNS developer guide, "Amazon SNS access control case
+   * examples": service principals with `aws:SourceArn` / `aws:SourceAccount`):
+   * - `cloudwatch.amazonaws.com`, for this stack's alarms only (`alarmArnPattern`) in this account;
+   * - `events.amazonaws.com`, for the CodeDeploy-failure rule only (its ARN), in this account.
+   * The key follows: CloudWatch may use it for the same alarms. EventBridge gets no source condition on the key,
+   * because the SNS developer guide (sns-key-management, "compatibility with AWS services") says `aws:SourceAccount`
+   * and `aws:SourceArn` are not supported in a KMS key policy for EventBridge-to-encrypted-topic delivery: with them,
+   * every failure notification would be dropped silently. The topic policy is where EventBridge is scoped.
+   *
+   * A topic passed as `notificationTopic` gets the two topic statements when it is defined in this app; if that
+   * creates its policy, SNS's default policy no longer applies to it, so allow your other publishers there too. An
+   * imported topic is left alone: allow `cloudwatch.amazonaws.com` for `alarmArnPattern`, and `events.amazonaws.com`,
+   * in its policy (and its key's) yourself.
+   */
   public get notificationTopic(): sns.ITopic {
-    if (this.props.notificationTopic) return this.props.notificationTopic;
     if (!this._topic) {
       const stack = Stack.of(this);
-      const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the AI release notifications topic' });
-      // CloudWatch alarms and EventBridge publish to the encrypted topic.
-      key.addToResourcePolicy(
+      const fromOurAlarms = {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': this.alarmArnPattern },
+      };
+      let topic = this.props.notificationTopic;
+      if (!topic) {
+        const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the AI release notifications topic' });
+        key.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: 'CloudWatchAlarmsOfThisStack',
+            principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+            conditions: fromOurAlarms,
+          }),
+        );
+        key.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: 'EventBridgeToEncryptedTopic',
+            principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+          }),
+        );
+        restrictKeyGrantsToAwsServices(key);
+        topic = new sns.Topic(this, 'Notifications', { masterKey: key, enforceSSL: true, displayName: 'AI release alarms and deployments' });
+      }
+      // On a topic you brought: added when it is defined in this app (a no-op for an imported one, whose policy is yours).
+      topic.addToResourcePolicy(
         new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+          sid: 'CloudWatchAlarmsOfThisStack',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: fromOurAlarms,
         }),
       );
-      restrictKeyGrantsToAwsServices(key);
-      this._topic = new sns.Topic(this, 'Notifications', { masterKey: key, enforceSSL: true, displayName: 'AI release alarms and deployments' });
+      this._topic = topic;
     }
     return this._topic;
   }
@@ -93,15 +144,26 @@ export class AiReleasePlatform extends Construct {
     if (!this._codeDeployApp) {
       this._codeDeployApp = new codedeploy.LambdaApplication(this, 'CodeDeploy');
       // Failed and stopped code deployments are news: announce them on the topic.
-      new events.Rule(this, 'CodeDeployFailures', {
+      const topic = this.notificationTopic;
+      const rule = new events.Rule(this, 'CodeDeployFailures', {
         description: 'Failed or stopped AI service code deployments',
         eventPattern: {
           source: ['aws.codedeploy'],
           detailType: ['CodeDeploy Deployment State-change Notification'],
           detail: { application: [this._codeDeployApp.applicationName], state: ['FAILURE', 'STOP'] },
         },
-        targets: [new targets.SnsTopic(this.notificationTopic)],
       });
+      // Not targets.SnsTopic: it lets events.amazonaws.com publish for any rule of any account. This rule only.
+      rule.addTarget({ bind: () => ({ arn: topic.topicArn }) });
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CodeDeployFailureRule',
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account }, ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+        }),
+      );
     }
     return this._codeDeployApp;
   }

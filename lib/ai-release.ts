@@ -6,6 +6,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import {
   COST_GUARD_ENV,
@@ -87,6 +88,12 @@ export interface AiReleaseProps {
   readonly appConfigExtensionLayer?: lambda.ILayerVersion;
   /** Let the function call Bedrock models and guardrails (see AiServiceConfig.grantInvokeModels). @default true */
   readonly grantBedrock?: boolean;
+  /**
+   * Grant the function exactly the IAM permissions the tools of the release config declare
+   * (`tools.tools[].permissions`; see AiServiceConfig.grantToolPermissions). Turn off to grant tool access yourself.
+   * @default true
+   */
+  readonly grantToolPermissions?: boolean;
   /** @default AiReleasePlatform.of(this) */
   readonly platform?: AiReleasePlatform;
   /**
@@ -150,6 +157,7 @@ export class AiRelease extends Construct {
     });
     this.config.bind(props.function, { appConfigExtensionLayer: props.appConfigExtensionLayer });
     if (props.grantBedrock ?? true) this.config.grantInvokeModels(props.function);
+    if (props.grantToolPermissions ?? true) this.config.grantToolPermissions(props.function);
 
     // Code plane: callers use `live`; CodeDeploy moves it between versions.
     const version = props.function.currentVersion;
@@ -344,7 +352,9 @@ export class AiRelease extends Construct {
     const instant = platform.strategyFor(ConfigRollout.INSTANT);
     const fn = libraryFunction(this, 'CostGuard', {
       handler: 'cost-guard',
-      timeout: Duration.seconds(30),
+      // The handler retries a busy environment (ConflictException) with backoff until 10 s before this timeout, so a
+      // running deployment of the environment can finish; Lambda's own retries (below) give it two more chances.
+      timeout: Duration.minutes(15),
       description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
       environment: {
         [COST_GUARD_ENV.APPLICATION]: platform.applicationId,
@@ -353,25 +363,35 @@ export class AiRelease extends Construct {
         [COST_GUARD_ENV.STRATEGY]: instant.ref,
       },
     });
-    const appArn = (resourceName: string) =>
-      stack.formatArn({
-        service: 'appconfig',
-        resource: 'application',
-        resourceName: `${platform.applicationId}/${resourceName}`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
+    // A CloudWatch alarm invokes its Lambda action asynchronously. Two retries (Lambda's maximum) within an hour;
+    // when the last one fails, the give-up record goes to the platform topic, where the on-call already gets the
+    // cost alarm: a guard that could not degrade is an incident now, not a message to find later in a queue. Lambda
+    // sends with the function's role; SnsDestination grants sns:Publish and the topic key's GenerateDataKey/Decrypt.
+    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new destinations.SnsDestination(platform.notificationTopic) });
+    const applicationArn = stack.formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: platform.applicationId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const appArn = (resourceName: string) => `${applicationArn}/${resourceName}`;
     const profileArn = appArn(`configurationprofile/${this.config.degradeProfile.ref}`);
+    const environmentArn = appArn(`environment/${this.config.degradeEnvironmentId}`);
+    // Each action is allowed on every resource type the Service Authorization Reference marks required for it, the
+    // application included (test/iam-sar.test.ts proves it against the reference data).
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['appconfig:ListHostedConfigurationVersions', 'appconfig:GetHostedConfigurationVersion', 'appconfig:CreateHostedConfigurationVersion'],
-        resources: [profileArn, `${profileArn}/hostedconfigurationversion/*`],
+        resources: [applicationArn, profileArn, `${profileArn}/hostedconfigurationversion/*`],
       }),
     );
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['appconfig:ListDeployments'], resources: [applicationArn, environmentArn] }));
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['appconfig:StartDeployment'],
         resources: [
-          appArn(`environment/${this.config.degradeEnvironmentId}`),
+          applicationArn,
+          environmentArn,
           profileArn,
           stack.formatArn({ service: 'appconfig', resource: 'deploymentstrategy', resourceName: instant.ref, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
         ],
@@ -381,6 +401,11 @@ export class AiRelease extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
         reason: 'Version numbers of the degrade profile are assigned by AppConfig; the wildcard is limited to versions of this one profile.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason:
+          'Sending the give-up record to the KMS-encrypted notification topic (on-failure destination) needs GenerateDataKey* on that one key, as the SNS encryption docs list for publishers.',
       },
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,12 +13,14 @@ import {
   RUNTIME_ENV,
   SHORT_HASH_LENGTH,
   type ReleaseConfigMeta,
+  type ToolConfig,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
 import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
 import { formatProblem, type ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
+import { toolGrants, toolWildcards } from './private/tool-permissions';
 import { RELEASE_CONFIG_SCHEMA, validateReleaseConfig } from './private/validate-release-config';
 import { sectionComponent } from './release-manifest';
 import type { ReleaseConfigSource } from './release-config-source';
@@ -403,6 +405,31 @@ export class AiServiceConfig extends Construct {
       resourceName: `${this.platform.applicationId}/environment/${environment.ref}/configuration/${profile.ref}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+  }
+
+  /**
+   * Grants a principal exactly the union of the IAM permissions the tools of this release config declare
+   * (`tools.tools[].permissions.actions` on `.resources`), so a tool can do no more than its config says, and a
+   * config change that widens a tool's permissions shows in the IAM diff of `cdk diff`. Limits: the grant changes
+   * with the stack (a `cdk deploy`), not with an AppConfig deployment, and an AppConfig rollback of the config does
+   * not revoke it. Wildcards are not acknowledged here: cdk-nag reports them, and a synth warning names each one
+   * with the finding id to acknowledge if it is intended.
+   */
+  public grantToolPermissions(grantee: iam.IGrantable): iam.Grant {
+    const tools = ((this.config.tools as { tools?: ToolConfig[] } | undefined)?.tools ?? []) as ToolConfig[];
+    let grant: iam.Grant | undefined;
+    for (const g of toolGrants(tools)) {
+      const one = iam.Grant.addToPrincipal({ grantee, actions: [...g.actions], resourceArns: [...g.resources] });
+      grant = grant ? grant.combine(one) : one;
+    }
+    const scope = Construct.isConstruct(grantee) ? grantee : this;
+    for (const w of toolWildcards(tools)) {
+      Annotations.of(scope).addWarningV2(
+        `cdk-ai-release:tool-wildcard:${w.tool}:${w.value}`,
+        `tool "${w.tool}" of service "${this.serviceName}" declares a wildcard ${w.kind.toLowerCase()}, "${w.value}", and is granted it. cdk-nag reports ${w.finding}; if the wildcard is intended, acknowledge that id on the function${w.reason ? ` (the config's reason: "${w.reason}")` : ''}, else name the ${w.kind === 'Action' ? 'actions' : 'resources'} in the tools section.`,
+      );
+    }
+    return grant ?? iam.Grant.drop(grantee, `no tool of ${this.serviceName} declares IAM permissions`);
   }
 }
 

@@ -32,6 +32,9 @@ export interface ReleaseManifestRecorderProps {
  * Records what one release of a service is: writes `<service>.release-manifest.json` (with section content, for
  * line diffs) into the cloud assembly at synth, and keeps the compact manifest (labels and hashes) in an SSM
  * parameter, `/cdk-ai-release/<stack>/<service>/release-manifest`, where the next release reads what is deployed.
+ * In a NestedStack, `<stack>` is the top-level stack's name followed by the nested stacks' construct ids
+ * (`/cdk-ai-release/Parent/Services/<service>/release-manifest`): known before deployment, unlike the nested stack's
+ * generated name, and unique in the account as long as top-level stack names are.
  */
 export class ReleaseManifestRecorder extends Construct {
   /** Name of the SSM parameter holding the deployed (compact) manifest. */
@@ -48,10 +51,12 @@ export class ReleaseManifestRecorder extends Construct {
     const service = props.config.serviceName;
     const stack = Stack.of(this);
     this.fileName = `${service}.release-manifest.json`;
-    this.parameterName = `/cdk-ai-release/${stack.stackName}/${service}/release-manifest`;
+    this.parameterName = manifestParameterName(stack, service);
 
     this.parameter = new ssm.StringParameter(this, 'Parameter', {
       parameterName: this.parameterName,
+      // The name starts with '/': say so, so the ARN never has to be guessed from a token (NestedStack names are).
+      simpleName: false,
       description: `Deployed release manifest of AI service ${service} (cdk-ai-release)`,
       stringValue: Lazy.string({ produce: () => this.compactJson() }),
       tier: ssm.ParameterTier.STANDARD,
@@ -100,6 +105,23 @@ export class ReleaseManifestRecorder extends Construct {
     }
     return json;
   }
+}
+
+/**
+ * `/cdk-ai-release/<stack path>/<service>/release-manifest`. A nested stack's own name is a deploy-time token with a
+ * random suffix, so its parameter would be unfindable (and CDK cannot tell the ARN separator of a token name): use the
+ * top-level stack's name and the nested stacks' construct ids instead.
+ */
+export function manifestParameterName(stack: Stack, service: string): string {
+  const parts: string[] = [];
+  let s: Stack = stack;
+  while (s.nestedStackParent) {
+    parts.unshift(s.node.id);
+    s = s.nestedStackParent;
+  }
+  parts.unshift(s.stackName);
+  const path = parts.map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '-')).join('/');
+  return `/cdk-ai-release/${path}/${service}/release-manifest`;
 }
 
 /** Content hash of a function's deployed code: the asset hash for S3 code, a hash of inline code or image URI. */

@@ -1,0 +1,36 @@
+/**
+ * What AWS API calls a function makes, as IAM authorizes them. Each handler folder declares its calls next to its
+ * code (`aws-calls.ts`); `test/iam-sar.test.ts` checks every call against the Service Authorization Reference and the
+ * synthesized policy, and that every SDK command in the folder is declared. A new call without a grant fails there.
+ */
+
+/** Where one variable of a resource ARN (`${ApplicationId}`, `${ResourceId}`…) comes from. */
+export type ArnVariableSource =
+  /** An environment variable of the function; the first one that is set (a list allows a renamed variable). */
+  | { readonly env: string | readonly string[] }
+  /** A field of the release config the function serves, as a dotted path (`model.fallback.modelId`); skipped when absent. */
+  | { readonly config: string }
+  /** The function's asynchronous on-failure destination: its resource name, or the id of the KMS key encrypting it. */
+  | { readonly onFailureDestination: 'name' | 'keyId' }
+  /**
+   * A property of the custom resources the function serves (a custom-resource handler reads its ids from the event's
+   * `ResourceProperties`): every such resource's value is checked.
+   */
+  | { readonly resourceProperty: string };
+
+export interface AwsCall {
+  /** The SDK command or API (for people and for the undeclared-command check): `StartDeployment`, `Converse`. */
+  readonly api: string;
+  /** The IAM action that authorizes it: `appconfig:StartDeployment`; Converse is `bedrock:InvokeModel`. */
+  readonly action: string;
+  /**
+   * The resource types (Service Authorization Reference names) the call touches. Needed when the reference lists
+   * alternatives (bedrock:InvokeModel: foundation-model, inference-profile, …).
+   * @default every resource type the reference marks required for the action
+   */
+  readonly resourceTypes?: readonly string[];
+  /** Where each ARN variable comes from; partition, region and account are the function's own. */
+  readonly arnVariables: Readonly<Record<string, ArnVariableSource>>;
+  /** Who makes the call when it is not the function's code (e.g. Lambda, sending to a destination with the role). */
+  readonly madeBy?: string;
+}

@@ -1,0 +1,85 @@
+import { NestedStack, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
+import { manifestParameterName } from '../lib/release-manifest-recorder';
+import { inlineFunction, testApp, validConfig } from './helpers';
+import { ACCOUNT, resolveTemplate, simulate } from './iam-template';
+
+/** Two services with the cost guard on, in `stack` (a Stack or a NestedStack), with the stack's own platform. */
+function twoServices(stack: Stack, platform = true) {
+  if (platform) new AiReleasePlatform(stack, 'Platform');
+  return ['alpha', 'beta'].map(
+    (name) =>
+      new AiRelease(stack, `${name}Release`, {
+        serviceName: name,
+        function: inlineFunction(stack, `${name}Fn`),
+        config: ReleaseConfigSource.fromObject(validConfig()),
+        costGuard: {},
+      }),
+  );
+}
+
+const parameterNames = (t: Template) => Object.values(t.findResources('AWS::SSM::Parameter')).map((p: any) => p.Properties.Name);
+
+describe('services in nested stacks', () => {
+  const app = testApp();
+  const parent = new Stack(app, 'Parent');
+  const nested = new NestedStack(parent, 'Services');
+  const other = new NestedStack(parent, 'More');
+  twoServices(nested);
+  twoServices(other, false); // the platform created on first use
+  const assembly = app.synth(); // "Unable to determine ARN separator for SSM parameter" before the fix
+  const t = Template.fromStack(nested);
+
+  test('synthesize, each nested stack with its own platform, two services each, cost guard on', () => {
+    expect(assembly.getStackByName('Parent').template.Resources).toBeDefined();
+    t.resourceCountIs('AWS::AppConfig::Application', 1);
+    // two services, two cost guards, and the platform's config deployer
+    t.resourceCountIs('AWS::Lambda::Function', 5);
+    Template.fromStack(other).resourceCountIs('AWS::AppConfig::Application', 1);
+  });
+
+  test('the manifest parameter is named from the top-level stack and the nested stack ids: known before deploy, unique', () => {
+    expect(parameterNames(t).sort()).toEqual([
+      '/cdk-ai-release/Parent/Services/alpha/release-manifest',
+      '/cdk-ai-release/Parent/Services/beta/release-manifest',
+    ]);
+    expect(parameterNames(Template.fromStack(other))).toContain('/cdk-ai-release/Parent/More/alpha/release-manifest');
+  });
+
+  test("alarms in the nested stack may notify its platform's topic (the ARN pattern and the names share the nested stack name)", async () => {
+    const r = resolveTemplate(t.toJSON(), 'Parent-ServicesNestedStackServicesNested-1ABCDEF');
+    const topicId = Object.keys(r.resources).find((id) => r.resources[id].Type === 'AWS::SNS::Topic')!;
+    const policy = r.resolve(Object.values(r.resources).find((x) => x.Type === 'AWS::SNS::TopicPolicy')!.Properties.PolicyDocument);
+    const alarmId = Object.keys(r.resources).find((id) => r.resources[id].Type === 'AWS::CloudWatch::CompositeAlarm')!;
+    const out = await simulate({
+      principal: 'cloudwatch.amazonaws.com',
+      action: 'sns:Publish',
+      resource: r.resolve({ Ref: topicId }),
+      resourcePolicy: policy,
+      context: { 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': r.arnOf(alarmId) },
+    });
+    expect(out.decision).toBe('Allowed');
+  });
+});
+
+describe('services split over several stacks of one app', () => {
+  test('synthesize: two stacks, each with its platform and two services with the cost guard', () => {
+    const app = testApp();
+    const stacks = ['TeamA', 'TeamB'].map((id) => new Stack(app, id));
+    for (const s of stacks) twoServices(s);
+    expect(() => app.synth()).not.toThrow();
+    for (const s of stacks) {
+      const t = Template.fromStack(s);
+      t.resourceCountIs('AWS::AppConfig::Application', 1);
+      t.resourceCountIs('AWS::SNS::Topic', 1);
+      expect(parameterNames(t)).toContain(`/cdk-ai-release/${s.stackName}/alpha/release-manifest`);
+    }
+  });
+
+  test('parameter names replace characters SSM refuses in construct ids', () => {
+    const app = testApp();
+    const parent = new Stack(app, 'P');
+    expect(manifestParameterName(new NestedStack(parent, 'My Services!'), 'svc')).toBe('/cdk-ai-release/P/My-Services-/svc/release-manifest');
+  });
+});
