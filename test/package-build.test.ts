@@ -174,6 +174,14 @@ test(`a separate app installs the tarball and synthesizes three services on aws-
   // one copy: the library uses the app's aws-cdk-lib
   expect(result.versions.libraryCdk).toBe(result.versions.appCdk);
   checkSynth(result);
+  // the installed command, compiled, on what this app synthesized
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(library, pkg.bin['cdk-ai-release']), ...args], { cwd: app, encoding: 'utf8', timeout: 30_000 });
+  expect(cli('--version').stdout).toBe(`${pkg.version}\n`);
+  const same = cli('diff', 'cdk.out/answers.release-manifest.json', 'cdk.out', '--service', 'answers', '--exit-code');
+  expect(same.stdout).toContain('answers: nothing changed (same release)');
+  expect(same.status).toBe(0);
+  expect(cli('diff', 'cdk.out/answers.release-manifest.json', 'cdk.out').status).toBe(2);
 }, 90_000);
 
 test(`two copies of aws-cdk-lib (the library's dev ${DEV}, the app's ${MIN}) do not break synth`, () => {
