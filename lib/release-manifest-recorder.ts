@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { attachCustomSynthesis, CfnOutput, Lazy, Stack } from 'aws-cdk-lib';
+import { attachCustomSynthesis, CfnOutput, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -67,7 +67,9 @@ export class ReleaseManifestRecorder extends Construct {
     });
 
     // The runtime stamps this on every log line, so a log line names the same code hash as the manifest.
-    if (props.function instanceof lambda.Function) {
+    // Duck-typed, not `instanceof lambda.Function`: the app's function may come from another copy of aws-cdk-lib
+    // than the library's (a linked or workspace install), and `instanceof` is false across copies.
+    if (hasAddEnvironment(props.function)) {
       props.function.addEnvironment(RUNTIME_ENV.CODE_HASH, Lazy.string({ produce: () => this.manifest.components.code.label }));
     }
 
@@ -124,13 +126,19 @@ export function manifestParameterName(stack: Stack, service: string): string {
   return `/cdk-ai-release/${path}/${service}/release-manifest`;
 }
 
+function hasAddEnvironment(fn: lambda.IFunction | undefined): fn is lambda.Function {
+  return typeof (fn as Partial<lambda.Function> | undefined)?.addEnvironment === 'function';
+}
+
 /** Content hash of a function's deployed code: the asset hash for S3 code, a hash of inline code or image URI. */
 export function codeHash(fn: lambda.IFunction): { hash: string; label?: string } {
   const cfn = fn.node.defaultChild;
-  if (!(cfn instanceof lambda.CfnFunction)) {
+  // `CfnResource.isCfnResource` and the resource type, not `instanceof lambda.CfnFunction`, which is false when the
+  // function comes from another copy of aws-cdk-lib than the library's.
+  if (!CfnResource.isCfnResource(cfn) || cfn.cfnResourceType !== lambda.CfnFunction.CFN_RESOURCE_TYPE_NAME) {
     throw new Error(`cannot read the code of ${fn.node.path}: pass a lambda.Function (or NodejsFunction) defined in this app, not an imported one`);
   }
-  const code = Stack.of(fn).resolve(cfn.code) as {
+  const code = Stack.of(fn).resolve((cfn as lambda.CfnFunction).code) as {
     s3Key?: unknown;
     zipFile?: unknown;
     imageUri?: unknown;

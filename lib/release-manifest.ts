@@ -1,4 +1,4 @@
-import { structuredPatch } from 'diff';
+import { diffWordsWithSpace, structuredPatch } from 'diff';
 import { canonicalJson, contentHash, sha256Hex } from '../lambda/shared/canonical-json';
 import {
   CONFIG_SECTIONS,
@@ -162,11 +162,11 @@ export function renderManifestDiff(diff: ManifestDiff): string {
         out.push(`      ${k.path}:`);
         for (const line of k.lines) out.push(`        ${line}`);
       } else if (k.kind === 'added') {
-        out.push(`      + ${k.path} = ${brief(k.after)}`);
+        out.push(`      + ${k.path} = ${json(k.after)}`);
       } else if (k.kind === 'removed') {
-        out.push(`      - ${k.path} (was ${brief(k.before)})`);
+        out.push(`      - ${k.path} (was ${json(k.before)})`);
       } else {
-        out.push(`      ~ ${k.path}: ${brief(k.before)} -> ${brief(k.after)}`);
+        out.push(`      ~ ${k.path}: ${changedValue(json(k.before), json(k.after))}`);
       }
     }
   }
@@ -197,9 +197,93 @@ export function parseReleaseManifest(json: unknown, source = 'manifest'): Releas
   return m as ReleaseManifest;
 }
 
-function brief(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? 'undefined' : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+function json(v: unknown): string {
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/** Values this long or shorter are shown whole, `before -> after`. */
+const INLINE_MAX = 80;
+/** Unchanged words kept on each side of a change in a word diff. */
+const WORD_CONTEXT = 4;
+
+/**
+ * A changed value, never cut where it changed: short values whole, long ones as a word diff (`[-old-]{+new+}`, as
+ * `git diff --word-diff` writes it) in which every changed word is shown and only long unchanged runs are elided.
+ */
+export function changedValue(before: string, after: string): string {
+  if (before.length <= INLINE_MAX && after.length <= INLINE_MAX) return `${before} -> ${after}`;
+  return wordDiff(before, after);
+}
+
+/** Word diff of two strings: changed words in full, unchanged runs kept to WORD_CONTEXT words around each change. */
+export function wordDiff(before: string, after: string): string {
+  const parts = mergeChanges(diffWordsWithSpace(before, after));
+  return parts
+    .map((p, i) => {
+      if (p.removed !== undefined) return `${p.removed ? `[-${p.removed}-]` : ''}${p.added ? `{+${p.added}+}` : ''}`;
+      const tokens = p.value!.match(/\s+|\S+/g) ?? [];
+      const words = tokens.filter((t) => /\S/.test(t)).length;
+      const first = i === 0;
+      const last = i === parts.length - 1;
+      const keep = (first ? 0 : WORD_CONTEXT) + (last ? 0 : WORD_CONTEXT);
+      if (words <= keep + 1) return p.value;
+      const head = first ? [] : takeWords(tokens, WORD_CONTEXT);
+      const tail = last ? [] : takeWords([...tokens].reverse(), WORD_CONTEXT).reverse();
+      return `${head.join('')}…${tail.join('')}`;
+    })
+    .join('');
+}
+
+type WordPart = { readonly value: string; readonly removed?: undefined } | { readonly value?: undefined; readonly removed: string; readonly added: string };
+
+/** Joins changes separated only by spaces into one `[-…-]{+…+}`, as `git diff --word-diff` reads best. */
+function mergeChanges(changes: readonly { value: string; added?: boolean; removed?: boolean }[]): WordPart[] {
+  const out: WordPart[] = [];
+  let removed = '';
+  let added = '';
+  let open = false;
+  let pendingSpace = '';
+  const flush = () => {
+    if (open) out.push({ removed, added });
+    if (pendingSpace) out.push({ value: pendingSpace });
+    removed = added = pendingSpace = '';
+    open = false;
+  };
+  for (const c of changes) {
+    if (c.added || c.removed) {
+      if (open && pendingSpace) {
+        removed += pendingSpace;
+        added += pendingSpace;
+        pendingSpace = '';
+      } else if (!open) {
+        flush();
+      }
+      open = true;
+      if (c.removed) removed += c.value;
+      else added += c.value;
+    } else if (open && /^\s+$/.test(c.value)) {
+      pendingSpace = c.value;
+    } else {
+      flush();
+      out.push({ value: c.value });
+    }
+  }
+  flush();
+  return out;
+}
+
+/** The leading tokens holding n words (and the spaces between them). */
+function takeWords(tokens: readonly string[], n: number): string[] {
+  const out: string[] = [];
+  let words = 0;
+  for (const t of tokens) {
+    if (/\S/.test(t)) {
+      if (words === n) break;
+      words++;
+    }
+    out.push(t);
+  }
+  return out;
 }
 
 function short(hash: string): string {

@@ -1,8 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { compactManifest, computeReleaseManifest, diffJson, diffReleaseManifests, parseReleaseManifest, renderManifestDiff } from '../lib/release-manifest';
-import { main } from '../bin/manifest-diff';
-import { tempDir, validConfig } from './helpers';
+import { validConfig } from './helpers';
 
 const CODE = { hash: 'a'.repeat(64) };
 function manifest(mutate: (c: Record<string, any>) => void = () => {}, code = CODE) {
@@ -163,46 +160,5 @@ describe('parseReleaseManifest', () => {
     [{ Parameter: { Value: 'nope' } }, 'Parameter.Value is not JSON'],
   ])('rejects %j', (json, message) => {
     expect(() => parseReleaseManifest(json, 'x.json')).toThrow(message);
-  });
-});
-
-describe('manifest-diff command', () => {
-  const prev = manifest();
-  const next = manifest((c) => (c.model.modelId = 'other-model'));
-  const dir = tempDir({ 'prev.json': JSON.stringify(prev), 'next.json': JSON.stringify(next), 'bad.json': '{' });
-  const run = (...args: string[]) => {
-    let out = '';
-    let err = '';
-    const code = main(args, { out: (t) => (out += t), err: (t) => (err += t) });
-    return { code, out, err };
-  };
-
-  test('prints the diff and exits 0', () => {
-    const r = run(path.join(dir, 'prev.json'), path.join(dir, 'next.json'));
-    expect(r.code).toBe(0);
-    expect(r.out).toContain('1 of 6 components changed (model)');
-  });
-  test('--exit-code exits 1 when something changed, 0 when not', () => {
-    expect(run(path.join(dir, 'prev.json'), path.join(dir, 'next.json'), '--exit-code').code).toBe(1);
-    expect(run(path.join(dir, 'prev.json'), path.join(dir, 'prev.json'), '--exit-code').code).toBe(0);
-  });
-  test('--json prints the structured diff', () => {
-    const r = run(path.join(dir, 'prev.json'), path.join(dir, 'next.json'), '--json');
-    expect(JSON.parse(r.out).changed).toEqual(['model']);
-  });
-  test.each([
-    [[], 'expected two manifest files, got 0'],
-    [['missing.json', 'x.json'], 'cannot read missing.json (ENOENT)'],
-    [['BAD', 'BAD'], 'is not JSON'],
-    [['--nope', 'a', 'b'], "Unknown option '--nope'"],
-  ])('bad input %j exits 2 with a clear message', (args, message) => {
-    const r = run(...args.map((a) => (a === 'BAD' ? path.join(dir, 'bad.json') : a)));
-    expect(r.code).toBe(2);
-    expect(r.err).toContain(message);
-  });
-  test('the synthesized example manifest is readable by the command', () => {
-    const file = path.join(dir, 'from-synth.json');
-    fs.writeFileSync(file, JSON.stringify(prev, undefined, 2));
-    expect(run(file, file).out).toContain('nothing changed');
   });
 });

@@ -7,6 +7,15 @@ process.env.AWS_ACCESS_KEY_ID = 'AKIDTESTONLY';
 process.env.AWS_SECRET_ACCESS_KEY = 'test-only-secret';
 process.env.AWS_REGION = process.env.AWS_REGION ?? 'us-east-1';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
+// Nor from a developer's ~/.aws (a profile could name another region or a credential process).
+delete process.env.AWS_PROFILE;
+process.env.AWS_CONFIG_FILE = '/nonexistent/cdk-ai-release-test/aws-config';
+process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/cdk-ai-release-test/aws-credentials';
+// An SDK call a test forgot to mock goes to the discard port on this machine and is refused at once, instead of
+// resolving an AWS host (the SDK reads AWS_ENDPOINT_URL for every service).
+process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+// And anything else that tries to leave the machine (a socket or a DNS lookup off loopback) is refused.
+require('./net-guard.cjs');
 // The SDK's notice that it will require Node 22 in 2027 is not news in a test run (Lambda runs Node 24).
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
