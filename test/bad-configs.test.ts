@@ -1,16 +1,17 @@
 import * as path from 'node:path';
-import { AiServiceConfig, ReleaseConfigError, ReleaseConfigSource } from '../lib';
+import { AiServiceConfig, type ConfigProblem, ReleaseConfigSource } from '../lib';
 import { tempDir, testStack, validConfig } from './helpers';
 
-/** Builds the construct and returns the ReleaseConfigError it throws (fails the test when it does not throw). */
-function synthError(source: ReleaseConfigSource, extra: Partial<ConstructorParameters<typeof AiServiceConfig>[2]> = {}): ReleaseConfigError {
-  try {
-    new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source, ...extra });
-  } catch (e) {
-    if (e instanceof ReleaseConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected the config to be rejected, but it was accepted');
+/** Builds the construct and returns the validation error synth would report (fails the test when there is none). */
+function synthError(
+  source: ReleaseConfigSource,
+  extra: Partial<ConstructorParameters<typeof AiServiceConfig>[2]> = {},
+): { message: string; problems: readonly ConfigProblem[] } {
+  const svc = new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source, ...extra });
+  const errors = svc.node.validate();
+  if (errors.length === 0) throw new Error('expected the config to be rejected, but it was accepted');
+  expect(errors).toHaveLength(1);
+  return { message: errors[0], problems: svc.problems };
 }
 
 function mutated(fn: (c: Record<string, any>) => void): ReleaseConfigSource {
@@ -87,7 +88,11 @@ const inlineCases: [string, (c: Record<string, any>) => void, string[]][] = [
     (c) => (c.tools.tools[0].permissions.resources = ['*']),
     ['$.tools.tools[0].permissions.resources[0]', 'every resource', 'wildcardReason'],
   ],
-  ['bad tool name', (c) => (c.tools.tools[0].name = 'get order!'), ['$.tools.tools[0].name', 'must match']],
+  [
+    'bad tool name',
+    (c) => (c.tools.tools[0].name = 'get order!'),
+    ['$.tools.tools[0].name', 'must be a tool name: 1 to 64 letters, digits, _ or -', 'got string "get order!"'],
+  ],
   [
     'AWS access key pasted into a prompt',
     (c) => (c.prompt.system += ' key AKIAIOSFODNN7EXAMPLE'),
@@ -180,13 +185,14 @@ describe('bad config files name the file and line', () => {
   test('JSON syntax error', () => {
     const dir = tempDir({ 'all.json': '{ "prompt": { "template": "x", } ' });
     const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'all.json')));
-    expect(err.message).toContain('all.json $: not valid JSON');
+    expect(err.message).toContain('all.json:1:32 $: not valid JSON at line 1, column 32');
+    expect(err.message).toContain('fix: remove the trailing comma (JSON allows none)');
   });
 
   test('duplicate YAML key', () => {
     const dir = tempDir({ 'all.yaml': 'prompt:\n  template: a\n  template: b\n' });
     const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'all.yaml')));
-    expect(err.message).toMatch(/not valid YAML: Map keys must be unique/);
+    expect(err.message).toMatch(/all\.yaml:3:3 \$\.prompt\.template: the key "template" appears twice in the same mapping/);
   });
 
   test('missing file', () => {
