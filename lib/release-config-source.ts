@@ -43,8 +43,12 @@ export class ReleaseConfigError extends Error {
  */
 export function loadReleaseConfig(source: ReleaseConfigSource, options: ValidateOptions = {}): { config: Record<string, unknown>; problems: ConfigProblem[] } {
   const loaded = source.load();
-  if (loaded.problems.length > 0) return { config: {}, problems: [...loaded.problems] };
-  return validateReleaseConfig(loaded.parts, { origin: loaded.origin, ...options });
+  const result = validateReleaseConfig(loaded.parts, { origin: loaded.origin, ...options });
+  if (loaded.problems.length === 0) return result;
+  // The files that did load are still checked, so one synth shows everything; a section reported missing may be
+  // the file that failed to load, so that report would only repeat it.
+  const rest = result.problems.filter((p) => !/^the required section "[^"]+" is missing$/.test(p.message));
+  return { config: result.config, problems: [...loaded.problems, ...rest] };
 }
 
 /** Like `loadReleaseConfig`, but throws a `ReleaseConfigError` listing every problem. */

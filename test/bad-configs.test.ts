@@ -1,6 +1,7 @@
 import * as path from 'node:path';
-import { AiServiceConfig, type ConfigProblem, ReleaseConfigSource } from '../lib';
-import { tempDir, testStack, validConfig } from './helpers';
+import { Stack } from 'aws-cdk-lib';
+import { AiRelease, AiServiceConfig, type ConfigProblem, checkReleaseConfig, ReleaseConfigError, ReleaseConfigSource } from '../lib';
+import { inlineFunction, tempDir, testApp, testStack, validConfig } from './helpers';
 
 /** Builds the construct and returns the validation error synth would report (fails the test when there is none). */
 function synthError(
@@ -226,5 +227,154 @@ describe('bad config files name the file and line', () => {
     const dir = tempDir({ 'prompt.txt': 'hello' });
     const err = synthError(ReleaseConfigSource.fromSectionFiles({ prompt: path.join(dir, 'prompt.txt') }));
     expect(err.message).toContain('unsupported file type ".txt"');
+  });
+});
+
+describe('nothing crashes, whatever the input', () => {
+  /** A mapping nested `levels` deep, built without recursion. */
+  function deepObject(levels: number): Record<string, unknown> {
+    let inner: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < levels; i++) inner = { not: inner };
+    return inner;
+  }
+
+  test('an inline object nested 10,000 levels is one clear problem', () => {
+    const err = synthError(mutated((c) => (c.outputContract.schema = deepObject(10_000))));
+    expect(err.message).toContain('inline config $.outputContract.schema.not.not.not.not: the config is nested more than 64 levels deep');
+    expect(err.problems).toHaveLength(1);
+  });
+
+  test('a YAML file nested 3,000 levels by indentation is one clear problem naming the file', () => {
+    let text = 'outputContract:\n  schema:\n';
+    for (let i = 0; i < 3000; i++) text += `${'  '.repeat(i + 2)}not:\n`;
+    text += `${'  '.repeat(3002)}type: string\n`;
+    const dir = tempDir({ 'deep.yaml': text });
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'deep.yaml')));
+    expect(err.message).toContain(`${path.join(dir, 'deep.yaml')}`);
+    expect(err.message).toContain('nested more than 64 levels deep');
+    expect(err.problems).toHaveLength(1);
+  });
+
+  test('a huge string aliased many times is refused before anything copies it', () => {
+    const big = 'x'.repeat(2_000_000);
+    const dir = tempDir({ 'big.yaml': `prompt:\n  template: &t "${big}"\n  fewShot:\n${'    - {input: *t, output: *t}\n'.repeat(5)}` });
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'big.yaml')));
+    expect(err.message).toContain('big.yaml $: the content expands to more than 16777216 characters once YAML aliases are resolved');
+  });
+
+  test('values JSON cannot carry, in an inline object', () => {
+    const err = synthError(
+      mutated((c) => {
+        c.model.parameters.additionalModelRequestFields = { when: new Date(0), nothing: undefined, list: [undefined], big: 10n };
+        c.retrieval.filters = JSON.parse('{"__proto__": {"admin": true}}');
+      }),
+    );
+    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.when: Date is not plain JSON data');
+    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.nothing: undefined is not JSON');
+    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.list[0]: undefined is not JSON');
+    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.big: a bigint is not JSON');
+    expect(err.message).toContain('$.retrieval.filters.__proto__: a "__proto__" key cannot be part of a config');
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  test('parsing stays linear: 80,000 keys in one mapping', () => {
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => `    k${i}: v${i}`).join('\n');
+    const file = (n: number) => {
+      const dir = tempDir({
+        'big.yaml': `prompt:\n  template: hi\nmodel:\n  provider: bedrock\n  modelId: m\n  pricing: {inputPer1kTokensUsd: 1, outputPer1kTokensUsd: 1}\nretrieval:\n  source: {type: custom, id: x}\n  indexVersion: "1"\n  topK: 1\n  filters:\n${keys(n)}\noutputContract:\n  schema: {type: object}\n`,
+      });
+      return path.join(dir, 'big.yaml');
+    };
+    const big = file(80_000);
+    const started = Date.now();
+    const svc = new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source: ReleaseConfigSource.fromFile(big) });
+    const elapsed = Date.now() - started;
+    // 80,000 keys are over AppConfig's 1 MiB: the size is the only problem, and it is reported.
+    expect(svc.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^the hosted release config is \d+ bytes, over the 1048576-byte limit/)]);
+    // It took 56 s before (the YAML parser's own duplicate-key check is quadratic); linear, it is about a second.
+    expect(elapsed).toBeLessThan(15_000);
+  });
+
+  test('20,000 unknown fields: every one located, the report capped', () => {
+    const extra = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`custom${i}`, i]));
+    const dir = tempDir({ 'c.json': JSON.stringify({ ...validConfig(), model: { ...validConfig().model, ...extra } }, undefined, 1) });
+    const started = Date.now();
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'c.json')));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(err.problems).toHaveLength(20_000);
+    expect(err.problems[19_999].line).toBeGreaterThan(20_000);
+    expect(err.message).toContain('  50) ');
+    expect(err.message).not.toContain('  51) ');
+    expect(err.message).toContain('… and 19950 more problems');
+  });
+});
+
+describe('the 1 MiB limit is measured on the hosted content', () => {
+  test('sections under the limit, hosted content (with _release) over it: refused', () => {
+    const limit = 1024 * 1024;
+    const c = validConfig();
+    c.prompt.fewShot = [{ input: 'q', output: 'x' }];
+    const { canonicalJson } = require('../lambda/shared/canonical-json');
+    const pad = limit - Buffer.byteLength(canonicalJson(c)) - 10;
+    c.prompt.fewShot[0].output = 'x'.repeat(pad);
+    expect(Buffer.byteLength(canonicalJson(c))).toBeLessThanOrEqual(limit);
+    const err = synthError(ReleaseConfigSource.fromObject(c));
+    expect(err.message).toMatch(/the hosted release config is (\d+) bytes, over the 1048576-byte limit/);
+    expect(Number(/is (\d+) bytes/.exec(err.message)![1])).toBeGreaterThan(limit);
+  });
+
+  test('bytes, not characters: 600k two-byte characters are over', () => {
+    const err = synthError(mutated((c) => (c.prompt.fewShot = [{ input: 'q', output: 'é'.repeat(600_000) }])));
+    expect(err.message).toContain('over the 1048576-byte limit');
+  });
+
+  test('a config that fits exactly is accepted, and its hosted content is what was measured', () => {
+    const c = validConfig();
+    c.prompt.fewShot = [{ input: 'q', output: 'x'.repeat(900_000) }];
+    const svc = new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source: ReleaseConfigSource.fromObject(c) });
+    expect(svc.problems).toEqual([]);
+    expect(Buffer.byteLength(svc.hostedVersion.content, 'utf8')).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe('every service of the app is reported in one synth', () => {
+  test('two services in two stacks, one with a cost guard: both reported, no crash from the stand-in', () => {
+    const app = testApp();
+    const a = new Stack(app, 'A');
+    const b = new Stack(app, 'B');
+    new AiRelease(a, 'First', {
+      serviceName: 'first',
+      function: inlineFunction(a),
+      config: mutated((c) => (c.model.parameters.temperature = 'hot')),
+      costGuard: {},
+    });
+    new AiRelease(b, 'Second', {
+      serviceName: 'second',
+      function: inlineFunction(b),
+      config: mutated((c) => {
+        delete c.model.fallback;
+        c.retrieval.topK = 0;
+      }),
+    });
+    let message = '';
+    try {
+      app.synth();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('[A/First/Config] release config of service "first" is invalid (1 problem)');
+    expect(message).toContain('$.model.parameters.temperature: must be a number');
+    expect(message).toContain('[B/Second/Config] release config of service "second" is invalid (1 problem)');
+    expect(message).toContain('$.retrieval.topK: must be >= 1');
+  });
+
+  test('direct callers still get a ReleaseConfigError', () => {
+    expect(() =>
+      checkReleaseConfig(
+        'svc',
+        mutated((c) => (c.retrieval.topK = 0)),
+      ),
+    ).toThrow(ReleaseConfigError);
+    expect(checkReleaseConfig('svc', ReleaseConfigSource.fromObject(validConfig()))).toMatchObject({ retrieval: { topK: 4 } });
   });
 });

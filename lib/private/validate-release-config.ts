@@ -133,11 +133,14 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
 
   // 2. Shape, with the same schema AppConfig enforces at deployment.
   if (!validateAgainstSchema(config)) {
-    for (const error of collapseErrors(validateAgainstSchema.errors ?? [])) {
+    // Suggestions cost an edit distance each; past the first thousand problems nobody reads them.
+    collapseErrors(validateAgainstSchema.errors ?? []).forEach((error, i) => {
       const segments = pointerToSegments(error.instancePath);
-      const { message, fix } = explain(error);
+      // An unknown field is pointed at itself (its own line), not at the object that holds it.
+      if (error.keyword === 'additionalProperties') segments.push(String(error.params.additionalProperty));
+      const { message, fix } = explain(error, i < 1000);
       add(segments, message, fix);
-    }
+    });
     return { config, problems };
   }
 
@@ -243,16 +246,16 @@ function checkSemantics(config: Record<string, any>, add: Add) {
   const prompt = config.prompt;
   if (typeof prompt.template === 'string') {
     const declared = new Set<string>((prompt.variables ?? []).map((v: { name: string }) => v.name));
-    const used = new Set<string>();
+    const used = new Map<string, string>();
     for (const field of ['template', 'system'] as const) {
       const text = prompt[field];
       if (typeof text !== 'string') continue;
-      for (const m of text.matchAll(TEMPLATE_VARIABLE)) used.add(m[1]);
+      for (const m of text.matchAll(TEMPLATE_VARIABLE)) if (!used.has(m[1])) used.set(m[1], field);
       checkPlaceholders(text, ['prompt', field], add);
     }
-    for (const name of used) {
+    for (const [name, field] of used) {
       if (!declared.has(name))
-        add(['prompt', 'template'], `the template uses {{${name}}}, which is not declared in prompt.variables`, `add { name: ${name} } to prompt.variables`);
+        add(['prompt', field], `the ${field} uses {{${name}}}, which is not declared in prompt.variables`, `add { name: ${name} } to prompt.variables`);
     }
     (prompt.variables ?? []).forEach((v: { name: string; required?: boolean }, i: number) => {
       if (!used.has(v.name) && v.required !== false)
@@ -534,6 +537,27 @@ const KNOWN_KEYWORDS = [
   'patternProperties',
   'uniqueItems',
   'examples',
+  'prefixItems',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+  'dependentRequired',
+  'dependentSchemas',
+  'propertyNames',
+  'contains',
+  'minContains',
+  'maxContains',
+  'if',
+  'then',
+  'else',
+  '$defs',
+  'definitions',
+  '$ref',
+  'multipleOf',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minProperties',
+  'maxProperties',
+  'additionalItems',
 ];
 const KNOWN_FORMATS = [
   'date',
@@ -620,7 +644,7 @@ function collapseErrors(errors: ErrorObject[]): ErrorObject[] {
   });
 }
 
-function explain(error: ErrorObject): { message: string; fix?: string } {
+function explain(error: ErrorObject, suggest = true): { message: string; fix?: string } {
   const desc = (error.parentSchema as { description?: string } | undefined)?.description;
   const got = `got ${describe(error.data)}`;
   switch (error.keyword) {
@@ -631,7 +655,7 @@ function explain(error: ErrorObject): { message: string; fix?: string } {
     case 'additionalProperties': {
       const extra = String(error.params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object })?.properties ?? {});
-      const guess = didYouMean(extra, known);
+      const guess = suggest ? didYouMean(extra, known) : undefined;
       const invisible = hasInvisible(extra) ? ' (it holds an invisible character)' : '';
       return {
         message: `unknown field ${showText(extra, 80)}${invisible} (allowed: ${known.join(', ')})`,
