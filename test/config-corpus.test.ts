@@ -15,13 +15,13 @@ function sourceFor(rel: string): ReleaseConfigSource {
 }
 
 /** The validation errors synth would report for one service (construct validation, as `cdk synth` runs it). */
-export function validationErrors(source: ReleaseConfigSource): string[] {
+function validationErrors(source: ReleaseConfigSource): string[] {
   const svc = new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source });
   return svc.node.validate();
 }
 
 /** What a crash or an unclear report looks like: JavaScript internals instead of words about the config. */
-export const UNCLEAR = /TypeError|RangeError|ReferenceError|Maximum call stack|Cannot read prop|undefined is not|\[object Object\]|\n\s+at .*:\d+:\d+\)/;
+const UNCLEAR = /TypeError|RangeError|ReferenceError|Maximum call stack|Cannot read prop|undefined is not|\[object Object\]|\n\s+at .*:\d+:\d+\)/;
 
 describe('invalid configs are rejected clearly', () => {
   const cases = Object.entries(expectations);
