@@ -48,3 +48,16 @@ describe('unusual but valid configs are accepted', () => {
     expect(validationErrors(sourceFor(rel))).toEqual([]);
   });
 });
+
+test('every pattern of the shipped schema has a description, so no problem shows a bare regex', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '../schemas/release-config.schema.json'), 'utf8'));
+  const bare: string[] = [];
+  const visit = (node: unknown, at: string) => {
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.pattern === 'string' && typeof o.description !== 'string') bare.push(at);
+    for (const [k, v] of Object.entries(o)) visit(v, `${at}/${k}`);
+  };
+  visit(schema, '#');
+  expect(bare).toEqual([]);
+});

@@ -422,6 +422,8 @@ const SHARED_HOSTING = new Set([
 
 function hostWildcard(host: string): string | undefined {
   if (host === '*') return 'any host';
+  // The instance metadata endpoint hands out the caller's credentials; no tool has business there.
+  if (/^169\.254\.\d{1,3}\.\d{1,3}(:\d+)?$/.test(host) || /^metadata\.google\.internal(:\d+)?$/i.test(host)) return 'the link-local metadata endpoint, which serves credentials';
   if (!host.startsWith('*.')) return undefined;
   const domain = host.slice(2).replace(/:\d+$/, '').toLowerCase();
   const labels = domain.split('.');
@@ -648,8 +650,15 @@ function explain(error: ErrorObject, suggest = true): { message: string; fix?: s
   const desc = (error.parentSchema as { description?: string } | undefined)?.description;
   const got = `got ${describe(error.data)}`;
   switch (error.keyword) {
-    case 'type':
-      return { message: `must be ${article(String(error.params.type))} (${got})`, fix: desc ? `expected ${desc}` : undefined };
+    case 'type': {
+      const expected = String(error.params.type);
+      let fix = desc ? `expected ${desc}` : undefined;
+      // YAML 1.2 reads yes/no/on/off as strings, and an unquoted 3 as a number: say how to write what was meant.
+      if (expected === 'boolean' && typeof error.data === 'string' && /^(?:y|yes|n|no|on|off)$/i.test(error.data))
+        fix = `write true or false (YAML 1.2 reads ${error.data} as a string)`;
+      else if (expected === 'string' && typeof error.data === 'number') fix = `quote it: "${error.data}"`;
+      return { message: `must be ${article(expected)} (${got})`, fix };
+    }
     case 'required':
       return { message: `missing required field "${error.params.missingProperty}"`, fix: `add "${error.params.missingProperty}"` };
     case 'additionalProperties': {
