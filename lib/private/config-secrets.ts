@@ -49,7 +49,8 @@ const SYNTH_PATTERNS: readonly SynthPattern[] = [
   {
     // Whoever has the URL can post to the channel: the path is the credential.
     description: 'a chat webhook URL (Slack or Discord)',
-    pattern: /\bhttps:\/\/(?:hooks\.slack\.com\/services\/[A-Za-z0-9]{6,}\/[A-Za-z0-9]{6,}\/[A-Za-z0-9]{12,}|(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/\d{5,}\/[A-Za-z0-9_-]{20,})/,
+    pattern:
+      /\bhttps:\/\/(?:hooks\.slack\.com\/services\/[A-Za-z0-9]{6,}\/[A-Za-z0-9]{6,}\/[A-Za-z0-9]{12,}|(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/\d{5,}\/[A-Za-z0-9_-]{20,})/,
   },
   {
     description: 'a JSON Web Token',
@@ -58,8 +59,9 @@ const SYNTH_PATTERNS: readonly SynthPattern[] = [
   {
     description: 'a password or key written as name=value',
     pattern:
-      /(?<![A-Za-z0-9])(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|access[_-]?token|auth[_-]?token|account[_-]?key|shared[_-]?access[_-]?key)["']?\s{0,4}[:=]\s{0,4}["']?([^\s"',;&]{8,256})/i,
-    // A value, not prose ("password: refuse") or a placeholder: it has a digit and a letter.
+      /(?<![A-Za-z0-9:/])(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|access[_-]?token|auth[_-]?token|account[_-]?key|shared[_-]?access[_-]?key)["']?\s{0,4}[:=]\s{0,4}["']?([^\s"',;&]{8,256})/i,
+    // A value, not prose ("password: refuse") or a placeholder: it has a digit and a letter. Not preceded by ":" or
+    // "/", so a Secrets Manager ARN (`…:secret:db-9xYz12`) or a parameter path (`/app/secret=…`) is not one.
     accept: (m) => !PLACEHOLDER.test(m[1]) && !m[1].startsWith('{{') && /[0-9]/.test(m[1]) && /[A-Za-z]/.test(m[1]),
   },
 ];

@@ -423,7 +423,8 @@ const SHARED_HOSTING = new Set([
 function hostWildcard(host: string): string | undefined {
   if (host === '*') return 'any host';
   // The instance metadata endpoint hands out the caller's credentials; no tool has business there.
-  if (/^169\.254\.\d{1,3}\.\d{1,3}(:\d+)?$/.test(host) || /^metadata\.google\.internal(:\d+)?$/i.test(host)) return 'the link-local metadata endpoint, which serves credentials';
+  if (/^169\.254\.\d{1,3}\.\d{1,3}(:\d+)?$/.test(host) || /^metadata\.google\.internal(:\d+)?$/i.test(host))
+    return 'the link-local metadata endpoint, which serves credentials';
   if (!host.startsWith('*.')) return undefined;
   const domain = host.slice(2).replace(/:\d+$/, '').toLowerCase();
   const labels = domain.split('.');
