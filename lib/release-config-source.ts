@@ -276,6 +276,11 @@ export function readConfigFile(file: string, section?: string): ReadResult {
       return fail({ message: `not valid YAML: ${message.split('\n')[0]}` });
     }
   }
+  if (value === null && doc && doc.contents === null)
+    return fail({
+      message: 'the file holds no content (only comments or a document marker)',
+      fix: section ? `write the ${section} section as an object` : 'write the release config as an object',
+    });
   const shape = measure(value);
   if (shape.tooDeepAt) return fail(tooDeep(shape.tooDeepAt, doc ? locateInDocument(doc, lines, shape.tooDeepAt) : undefined));
   if (shape.tooLarge)

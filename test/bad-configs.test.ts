@@ -378,3 +378,32 @@ describe('every service of the app is reported in one synth', () => {
     expect(checkReleaseConfig('svc', ReleaseConfigSource.fromObject(validConfig()))).toMatchObject({ retrieval: { topK: 4 } });
   });
 });
+
+describe('more file mistakes, named as such', () => {
+  test('a whole release config passed as one section file', () => {
+    const dir = tempDir({ 'prompt.json': JSON.stringify(validConfig()) });
+    const err = synthError(ReleaseConfigSource.fromSectionFiles({ prompt: path.join(dir, 'prompt.json') }));
+    expect(err.message).toContain('prompt.json $.prompt: this file should hold only the prompt section, but it has a "prompt" key');
+    expect(err.message).toContain('fix: pass it with ReleaseConfigSource.fromFile');
+  });
+
+  test('a YAML file with only comments', () => {
+    const good = validConfig();
+    const dir = tempDir({ 'prompt.yaml': '# TODO\n', 'model.json': JSON.stringify(good.model), 'output-contract.json': JSON.stringify(good.outputContract) });
+    const err = synthError(ReleaseConfigSource.fromDirectory(dir));
+    expect(err.message).toContain('prompt.yaml $.prompt: the file holds no content (only comments or a document marker)');
+    expect(err.problems).toHaveLength(1);
+  });
+
+  test('an inline object that refers to itself', () => {
+    const err = synthError(
+      mutated((c) => {
+        c.retrieval.filters = { self: {} };
+        c.retrieval.filters.self.loop = c.retrieval.filters;
+      }),
+    );
+    expect(err.message).toContain(
+      '$.retrieval.filters.self.loop.self.loop: the config is nested more than 64 levels deep (or an inline object refers to itself)',
+    );
+  });
+});

@@ -17,6 +17,11 @@ export const RELEASE_CONFIG_SCHEMA: object = releaseConfigSchema;
 const draft04 = new AjvDraft04({ allErrors: true, verbose: true, strict: false });
 const validateAgainstSchema = draft04.compile(releaseConfigSchema);
 
+/** The fields each section may have, from the shipped schema. */
+const SECTION_FIELDS: Record<string, object> = Object.fromEntries(
+  CONFIG_SECTIONS.map((s) => [s, (releaseConfigSchema.definitions as Record<string, { properties?: object }>)[s]?.properties ?? {}]),
+);
+
 /** Deepest nesting of a release config; see MAX_CONFIG_DEPTH in release-config-source (same limit for inline objects). */
 const MAX_DEPTH = 64;
 
@@ -71,6 +76,17 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
   for (const part of parts) {
     const entries: [string, unknown][] = [];
     if (part.section !== undefined) {
+      // A whole release config passed as one section's file: say so, instead of "unknown field" for each section.
+      if (isPlainObject(part.value) && part.section in part.value && !(part.section in (SECTION_FIELDS[part.section] ?? {}))) {
+        problems.push({
+          file: part.file,
+          path: jsonPath([part.section]),
+          message: `this file should hold only the ${part.section} section, but it has a "${part.section}" key: it looks like a whole release config`,
+          fix: 'pass it with ReleaseConfigSource.fromFile, or move the content of its section to the top level of this file',
+        });
+        owner.set(part.section, part);
+        continue;
+      }
       entries.push([part.section, part.value]);
     } else if (isPlainObject(part.value)) {
       entries.push(...Object.entries(part.value));
@@ -201,7 +217,7 @@ function checkJsonValue(value: unknown, base: (string | number)[], add: Add): bo
     if (path.length - base.length >= MAX_DEPTH) {
       add(
         path.slice(0, base.length + 6),
-        `the config is nested more than ${MAX_DEPTH} levels deep`,
+        `the config is nested more than ${MAX_DEPTH} levels deep (or an inline object refers to itself)`,
         'flatten the structure; a release config needs far fewer levels',
       );
       return true;
