@@ -254,6 +254,19 @@ export function readConfigFile(file: string, section?: string): ReadResult {
       const err = doc.errors[0];
       return fail({ ...lines.at(err.pos[0]), message: `not valid YAML: ${err.message.split('\n')[0]}` });
     }
+    // An unknown tag (`!Ref`, `!GetAtt`, `!!js/function`) only warns, and its value silently becomes a plain string.
+    const tags = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
+    if (tags.length > 0)
+      return fail(
+        ...tags.slice(0, 20).map((w) => {
+          const tag = /Unresolved tag: (\S+)/.exec(w.message)?.[1] ?? 'a tag';
+          return {
+            ...lines.at(w.pos[0]),
+            message: `the YAML tag ${tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not resolved in a release config (its value would silently become a plain string)`,
+            fix: 'write the value itself: a release config is data, CloudFormation intrinsics and custom tags do not apply to it',
+          };
+        }),
+      );
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {

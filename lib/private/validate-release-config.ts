@@ -227,6 +227,17 @@ function checkJsonValue(value: unknown, base: (string | number)[], add: Add): bo
       continue;
     }
     const proto = Object.getPrototypeOf(v);
+    if (v instanceof Date || v instanceof Set || v instanceof Map || v instanceof Uint8Array) {
+      // What YAML 1.1 (`%YAML 1.1`) and its tags produce: a timestamp, !!set, !!omap/!!pairs, !!binary.
+      const what =
+        v instanceof Date
+          ? ['a date (YAML 1.1 reads an unquoted 2026-11-01 as a timestamp)', 'quote it: "2026-11-01"']
+          : v instanceof Uint8Array
+            ? ['binary data (!!binary)', 'write the text itself, or base64 in a string']
+            : [`a ${v.constructor.name} (!!set, !!omap or !!pairs)`, 'write a list or a mapping'];
+      report(path, `${what[0]} is not JSON data`, what[1]);
+      continue;
+    }
     if (proto !== Object.prototype && proto !== null) {
       report(
         path,
@@ -478,6 +489,7 @@ function compilerFor(draft: 'draft-04' | 'draft-07' | '2019-09' | '2020-12'): Co
     addFormats(made as Ajv);
     // OpenAPI-style annotation that model tool schemas often carry; it changes no validation.
     made.addKeyword({ keyword: 'example' });
+    made.addKeyword({ keyword: 'discriminator' });
     ajv = made;
     compilers.set(draft, ajv);
   }
@@ -490,6 +502,7 @@ const DRAFTS: Record<string, 'draft-04' | 'draft-07' | '2019-09' | '2020-12'> = 
   'json-schema.org/draft-07/schema': 'draft-07',
   'json-schema.org/draft/2019-09/schema': '2019-09',
   'json-schema.org/draft/2020-12/schema': '2020-12',
+  'json-schema.org/schema': '2020-12', // "the latest draft"
 };
 
 function compileError(schema: unknown): string | undefined {
@@ -504,7 +517,7 @@ function compileError(schema: unknown): string | undefined {
   }
   const ajv = compilerFor(draft);
   // ajv adds the meta-schema's own URL form; compile a shallow copy without $schema so the draft chosen above decides.
-  const { $schema: _ignored, ...rest } = schema;
+  const { $schema: _ignored, ...rest } = withoutExtensions(schema) as Record<string, unknown>;
   try {
     ajv.compile(rest);
     return undefined;
@@ -514,6 +527,17 @@ function compileError(schema: unknown): string | undefined {
     // Compiled schemas are cached by ajv; a config is validated once, so drop them to keep memory flat.
     ajv.removeSchema(rest);
   }
+}
+
+/** A copy without OpenAPI-style `x-…` extension keys, which carry no validation and strict mode would refuse. */
+function withoutExtensions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutExtensions);
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !k.startsWith('x-'))
+      .map(([k, v]) => [k, withoutExtensions(v)]),
+  );
 }
 
 function friendlyAjvError(message: string): string {
@@ -695,7 +719,8 @@ function explain(error: ErrorObject, suggest = true): { message: string; fix?: s
       return { message: `${desc ? `must be ${desc}` : 'has the wrong form'} (${got})` };
     case 'minimum':
     case 'maximum':
-      return { message: `must be ${error.keyword === 'minimum' ? '>=' : '<='} ${error.params.limit} (${got})` };
+      // draft-04's exclusiveMinimum is a flag on minimum; ajv reports the comparison it applied.
+      return { message: `must be ${error.params.comparison ?? (error.keyword === 'minimum' ? '>=' : '<=')} ${error.params.limit} (${got})` };
     case 'minLength':
       return { message: error.params.limit === 1 ? `must not be empty (${got})` : `must be at least ${error.params.limit} characters (${got})` };
     case 'maxLength':
