@@ -269,7 +269,9 @@ describe('nothing crashes, whatever the input', () => {
         c.retrieval.filters = JSON.parse('{"__proto__": {"admin": true}}');
       }),
     );
-    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.when: Date is not plain JSON data');
+    expect(err.message).toContain(
+      '$.model.parameters.additionalModelRequestFields.when: a Date (YAML 1.1 reads an unquoted 2026-11-01 as a timestamp) is not JSON data',
+    );
     expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.nothing: undefined is not JSON');
     expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.list[0]: undefined is not JSON');
     expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.big: a bigint is not JSON');

@@ -222,8 +222,9 @@ function checkJsonValue(value: unknown, base: (string | number)[], add: Add): bo
       );
       return true;
     }
+    // Children are pushed last-first, so problems come out in document order.
     if (Array.isArray(v)) {
-      v.forEach((x, i) => stack.push({ v: x, path: [...path, i] }));
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
       continue;
     }
     const proto = Object.getPrototypeOf(v);
@@ -231,7 +232,7 @@ function checkJsonValue(value: unknown, base: (string | number)[], add: Add): bo
       // What YAML 1.1 (`%YAML 1.1`) and its tags produce: a timestamp, !!set, !!omap/!!pairs, !!binary.
       const what =
         v instanceof Date
-          ? ['a date (YAML 1.1 reads an unquoted 2026-11-01 as a timestamp)', 'quote it: "2026-11-01"']
+          ? ['a Date (YAML 1.1 reads an unquoted 2026-11-01 as a timestamp)', 'write it as a string: "2026-11-01"']
           : v instanceof Uint8Array
             ? ['binary data (!!binary)', 'write the text itself, or base64 in a string']
             : [`a ${v.constructor.name} (!!set, !!omap or !!pairs)`, 'write a list or a mapping'];
@@ -246,7 +247,7 @@ function checkJsonValue(value: unknown, base: (string | number)[], add: Add): bo
       );
       continue;
     }
-    for (const key of Object.keys(v)) {
+    for (const key of Object.keys(v).reverse()) {
       if (key === '__proto__') {
         report(
           [...path, key],
@@ -644,9 +645,9 @@ function scanForSecrets(root: unknown, add: Add) {
       const hit = findSecretInText(value);
       if (hit) add(path, secretMessage(hit.description, hit.match), 'keep the secret in Secrets Manager and put its ARN or name in the config');
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => stack.push({ v, path: [...path, i] }));
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ v: value[i], path: [...path, i] });
     } else if (isPlainObject(value)) {
-      for (const [k, v] of Object.entries(value)) {
+      for (const [k, v] of Object.entries(value).reverse()) {
         const keyHit = findSecretInText(k);
         if (keyHit) {
           add([...path, k], `a key ${secretMessage(keyHit.description, keyHit.match).replace(/^this /, '')}`, 'remove the credential from the key');
