@@ -135,13 +135,15 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
       config[key] = value;
     }
   }
-  for (const section of REQUIRED_SECTIONS) {
+  // When a part is not an object at all, "section missing" would only repeat that.
+  const unreadable = problems.some((p) => p.message.startsWith('the release config must be an object'));
+  for (const section of unreadable ? [] : REQUIRED_SECTIONS) {
     if (!(section in config)) {
       problems.push({
         file: options.origin,
         path: jsonPath([section]),
         message: `the required section "${section}" is missing`,
-        fix: `add a ${section} section (or a ${kebab(section)}.yaml file in the config directory)`,
+        fix: `add ${article(section)} section (or ${article(kebab(section))}.yaml file in the config directory)`,
       });
     }
   }
@@ -523,11 +525,21 @@ function compileError(schema: unknown): string | undefined {
     ajv.compile(rest);
     return undefined;
   } catch (e) {
-    return friendlyAjvError((e as Error).message);
+    return friendlyAjvError((e as Error).message, rest);
   } finally {
     // Compiled schemas are cached by ajv; a config is validated once, so drop them to keep memory flat.
     ajv.removeSchema(rest);
   }
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 /** A copy without OpenAPI-style `x-…` extension keys, which carry no validation and strict mode would refuse. */
@@ -541,7 +553,29 @@ function withoutExtensions(value: unknown): unknown {
   );
 }
 
-function friendlyAjvError(message: string): string {
+const JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];
+
+function friendlyAjvError(message: string, schema: Record<string, unknown>): string {
+  // "schema is invalid: data/properties/a/type must be equal to one of the allowed values, data/properties/a/type
+  // must be array, …": one clause per place, with the value that is wrong, instead of ajv's list.
+  const invalid = /^schema is invalid: (.*)$/s.exec(message);
+  if (invalid) {
+    const places = new Map<string, string>();
+    for (const clause of invalid[1].split(/, (?=data[/ ])/)) {
+      const m = /^data(\S*) (.*)$/s.exec(clause);
+      if (m && !places.has(m[1])) places.set(m[1], m[2]);
+    }
+    const described = [...places].slice(0, 3).map(([pointer, what]) => {
+      const value = valueAt(schema, pointer);
+      if (pointer.endsWith('/type') && typeof value === 'string') {
+        const guess = didYouMean(value, JSON_TYPES);
+        return `at ${pointer}: "${value}" is not a JSON Schema type (${guess ? `did you mean "${guess}"?` : `use one of ${JSON_TYPES.join(', ')}`})`;
+      }
+      if (pointer.endsWith('/items') && Array.isArray(value)) return `at ${pointer}: a list of item schemas is prefixItems in 2020-12 (items takes one schema)`;
+      return `at ${pointer || '/'}: ${what.replace(/must be object,boolean/, 'must be a schema (an object)')}${value !== undefined && typeof value !== 'object' ? ` (got ${JSON.stringify(value)})` : ''}`;
+    });
+    if (described.length > 0) return described.join('; ');
+  }
   const unknownKeyword = /unknown keyword: "([^"]+)"/.exec(message);
   if (unknownKeyword) {
     const guess = didYouMean(unknownKeyword[1], KNOWN_KEYWORDS);
