@@ -5,6 +5,7 @@ import AjvDraft04, { type ErrorObject } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { canonicalJson } from '../../lambda/shared/canonical-json';
 import { APPCONFIG_HOSTED_MAX_BYTES, CONFIG_SECTIONS, RELEASE_META_KEY, REQUIRED_SECTIONS, TEMPLATE_VARIABLE } from '../../lambda/shared/contract';
+import { type JsonSchemaDraft, jsonSchemaDraft } from '../../lambda/shared/json-schema-draft';
 import releaseConfigSchema from '../../schemas/release-config.schema.json';
 import type { ReleaseConfigPart } from '../release-config-source';
 import { type ConfigProblem, didYouMean, hasInvisible, jsonPath, showText } from './config-problem';
@@ -478,7 +479,7 @@ type Compiler = { compile(schema: object): unknown; removeSchema(schema: object)
 const compilers = new Map<string, Compiler>();
 
 /** One ajv per draft, made on first use and kept: most configs never need more than draft-07. */
-function compilerFor(draft: 'draft-04' | 'draft-07' | '2019-09' | '2020-12'): Compiler {
+function compilerFor(draft: JsonSchemaDraft): Compiler {
   let ajv = compilers.get(draft);
   if (!ajv) {
     const made =
@@ -499,25 +500,11 @@ function compilerFor(draft: 'draft-04' | 'draft-07' | '2019-09' | '2020-12'): Co
   return ajv;
 }
 
-const DRAFTS: Record<string, 'draft-04' | 'draft-07' | '2019-09' | '2020-12'> = {
-  'json-schema.org/draft-04/schema': 'draft-04',
-  'json-schema.org/draft-06/schema': 'draft-07',
-  'json-schema.org/draft-07/schema': 'draft-07',
-  'json-schema.org/draft/2019-09/schema': '2019-09',
-  'json-schema.org/draft/2020-12/schema': '2020-12',
-  'json-schema.org/schema': '2020-12', // "the latest draft"
-};
-
 function compileError(schema: unknown): string | undefined {
   if (!isPlainObject(schema)) return 'a schema must be an object';
-  const declared = schema.$schema;
-  let draft: 'draft-04' | 'draft-07' | '2019-09' | '2020-12' = 'draft-07';
-  if (declared !== undefined) {
-    const key = typeof declared === 'string' ? declared.replace(/^https?:\/\//, '').replace(/#$/, '') : '';
-    if (!DRAFTS[key])
-      return `unsupported $schema ${JSON.stringify(declared)} (use https://json-schema.org/draft/2020-12/schema or http://json-schema.org/draft-07/schema#)`;
-    draft = DRAFTS[key];
-  }
+  const draft = jsonSchemaDraft(schema);
+  if (!draft)
+    return `unsupported $schema ${JSON.stringify(schema.$schema)} (use https://json-schema.org/draft/2020-12/schema or http://json-schema.org/draft-07/schema#)`;
   const ajv = compilerFor(draft);
   // ajv adds the meta-schema's own URL form; compile a shallow copy without $schema so the draft chosen above decides.
   const { $schema: _ignored, ...rest } = withoutExtensions(schema) as Record<string, unknown>;
