@@ -18,12 +18,12 @@ import {
 import { AiReleasePlatform } from './ai-release-platform';
 import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
-import { formatProblem, type ConfigProblem } from './private/config-problem';
+import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
 import { toolGrants, toolWildcards } from './private/tool-permissions';
-import { RELEASE_CONFIG_SCHEMA, validateReleaseConfig } from './private/validate-release-config';
+import { RELEASE_CONFIG_SCHEMA } from './private/validate-release-config';
 import { sectionComponent } from './release-manifest';
-import type { ReleaseConfigSource } from './release-config-source';
+import { loadReleaseConfig, ReleaseConfigError, type ReleaseConfigSource } from './release-config-source';
 
 export type { DegradeFlagState } from './private/degrade-flags';
 
@@ -87,20 +87,6 @@ export interface BindOptions {
   readonly extensionPollInterval?: Duration;
 }
 
-/** Thrown at synth when a release config is invalid; lists every problem with file, line, JSON path and fix. */
-export class ReleaseConfigError extends Error {
-  constructor(
-    public readonly serviceName: string,
-    public readonly problems: readonly ConfigProblem[],
-  ) {
-    super(
-      `release config of service "${serviceName}" is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p, i) => `  ${i + 1}) ${formatProblem(p)}`).join('\n'),
-    );
-    this.name = 'ReleaseConfigError';
-  }
-}
-
 /**
  * Every behaviour-shaping input of one AI service, under AppConfig versions.
  *
@@ -115,8 +101,10 @@ export class ReleaseConfigError extends Error {
  */
 export class AiServiceConfig extends Construct {
   public readonly serviceName: string;
-  /** The validated sections, as deployed (without the `_release` block). */
+  /** The validated sections, as deployed (without the `_release` block); a stand-in when `problems` is not empty. */
   public readonly config: { readonly [section: string]: unknown };
+  /** What is wrong with the release config; synth fails with all of them (every service of the app) when any. */
+  public readonly problems: readonly ConfigProblem[];
   /** sha256 of the canonical release config. */
   public readonly contentHash: string;
   /** The AppConfig version label of the release config: `<prefix>-<short hash>`. */
@@ -157,35 +145,35 @@ export class AiServiceConfig extends Construct {
     this.rollout = props.rollout ?? ConfigRollout.DEFAULT;
     this.degradeState = props.degrade ?? {};
 
-    // Validate everything first, and report every problem at once.
-    const loaded = props.source.load();
-    const { config, problems } =
-      loaded.problems.length > 0
-        ? { config: {}, problems: [...loaded.problems] }
-        : validateReleaseConfig(loaded.parts, { maxContentBytes: props.maxContentBytes });
-    if (problems.length === 0 && this.degradeState.useFallbackModel && !(config.model as { fallback?: unknown }).fallback) {
+    // Validate everything first, and report every problem at once. The size limit is measured on the hosted
+    // content exactly as it is written below, _release block included.
+    const { config: validated, problems } = loadReleaseConfig(props.source, {
+      maxContentBytes: props.maxContentBytes,
+      hostedContent: (c) => canonicalJson({ ...c, [RELEASE_META_KEY]: releaseStamp(this.serviceName, prefix, c).meta }),
+    });
+    if (problems.length === 0 && this.degradeState.useFallbackModel && !(validated.model as { fallback?: unknown }).fallback) {
       problems.push({
         path: '$.model.fallback',
         message: 'degrade.useFallbackModel is on, but the model section names no fallback',
         fix: 'add model.fallback, or turn useFallbackModel off',
       });
     }
-    if (problems.length > 0) throw new ReleaseConfigError(this.serviceName, problems);
+    this.problems = problems;
+    let config = validated;
+    if (problems.length > 0) {
+      // Reported as a validation error of this construct, not thrown: synth then reports the problems of every
+      // service in the app at once. A stand-in config lets the constructs built after this one (alarms, grants,
+      // cost guard) be built; synth stops at validation, so nothing built from it is ever written.
+      const error = new ReleaseConfigError(this.serviceName, problems);
+      this.node.addValidation({ validate: () => [error.message] });
+      config = standInReleaseConfig();
+    }
     this.config = config;
 
-    this.contentHash = contentHash(config);
-    this.versionLabel = `${prefix}-${this.contentHash.slice(0, SHORT_HASH_LENGTH)}`.slice(0, APPCONFIG_VERSION_LABEL_MAX);
-    const meta: ReleaseConfigMeta = {
-      service: this.serviceName,
-      label: this.versionLabel,
-      contentHash: this.contentHash,
-      sections: Object.fromEntries(
-        CONFIG_SECTIONS.filter((s) => config[s] !== undefined).map((s) => {
-          const c = sectionComponent(config[s]);
-          return [s, { label: c.label, hash: c.hash }];
-        }),
-      ),
-    };
+    const stamp = releaseStamp(this.serviceName, prefix, config);
+    this.contentHash = stamp.contentHash;
+    this.versionLabel = stamp.meta.label;
+    const meta = stamp.meta;
     const degradeDoc = degradeFlagsDocument(this.degradeState);
     const degradeHash = contentHash(degradeDoc);
     this.degradeLabel = `degrade-${degradeHash.slice(0, SHORT_HASH_LENGTH)}`;
@@ -431,6 +419,38 @@ export class AiServiceConfig extends Construct {
     }
     return grant ?? iam.Grant.drop(grantee, `no tool of ${this.serviceName} declares IAM permissions`);
   }
+}
+
+/** The `_release` block of a release config: its label and hashes, and those of each section. */
+function releaseStamp(serviceName: string, prefix: string, config: Record<string, unknown>): { contentHash: string; meta: ReleaseConfigMeta } {
+  const hash = contentHash(config);
+  const label = `${prefix}-${hash.slice(0, SHORT_HASH_LENGTH)}`.slice(0, APPCONFIG_VERSION_LABEL_MAX);
+  const meta: ReleaseConfigMeta = {
+    service: serviceName,
+    label,
+    contentHash: hash,
+    sections: Object.fromEntries(
+      CONFIG_SECTIONS.filter((s) => config[s] !== undefined).map((s) => {
+        const c = sectionComponent(config[s]);
+        return [s, { label: c.label, hash: c.hash }];
+      }),
+    ),
+  };
+  return { contentHash: hash, meta };
+}
+
+/**
+ * What an invalid service builds with: the shape every reader of `config` expects (a fallback model, no tools,
+ * no retrieval), with names that say what it is should one ever be seen.
+ */
+function standInReleaseConfig(): Record<string, unknown> {
+  const pricing = { inputPer1kTokensUsd: 0, outputPer1kTokensUsd: 0 };
+  return {
+    prompt: { template: 'invalid release config (see the synth error)' },
+    model: { provider: 'bedrock', modelId: 'invalid-release-config', pricing, fallback: { modelId: 'invalid-release-config-fallback', pricing } },
+    tools: { tools: [] },
+    outputContract: { schema: { type: 'object' } },
+  };
 }
 
 function shortId(hash: string, strategyKey: string): string {

@@ -1,16 +1,18 @@
 import * as path from 'node:path';
-import { AiServiceConfig, ReleaseConfigError, ReleaseConfigSource } from '../lib';
-import { tempDir, testStack, validConfig } from './helpers';
+import { Stack } from 'aws-cdk-lib';
+import { AiRelease, AiServiceConfig, type ConfigProblem, checkReleaseConfig, ReleaseConfigError, ReleaseConfigSource } from '../lib';
+import { inlineFunction, tempDir, testApp, testStack, validConfig } from './helpers';
 
-/** Builds the construct and returns the ReleaseConfigError it throws (fails the test when it does not throw). */
-function synthError(source: ReleaseConfigSource, extra: Partial<ConstructorParameters<typeof AiServiceConfig>[2]> = {}): ReleaseConfigError {
-  try {
-    new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source, ...extra });
-  } catch (e) {
-    if (e instanceof ReleaseConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected the config to be rejected, but it was accepted');
+/** Builds the construct and returns the validation error synth would report (fails the test when there is none). */
+function synthError(
+  source: ReleaseConfigSource,
+  extra: Partial<ConstructorParameters<typeof AiServiceConfig>[2]> = {},
+): { message: string; problems: readonly ConfigProblem[] } {
+  const svc = new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source, ...extra });
+  const errors = svc.node.validate();
+  if (errors.length === 0) throw new Error('expected the config to be rejected, but it was accepted');
+  expect(errors).toHaveLength(1);
+  return { message: errors[0], problems: svc.problems };
 }
 
 function mutated(fn: (c: Record<string, any>) => void): ReleaseConfigSource {
@@ -87,7 +89,11 @@ const inlineCases: [string, (c: Record<string, any>) => void, string[]][] = [
     (c) => (c.tools.tools[0].permissions.resources = ['*']),
     ['$.tools.tools[0].permissions.resources[0]', 'every resource', 'wildcardReason'],
   ],
-  ['bad tool name', (c) => (c.tools.tools[0].name = 'get order!'), ['$.tools.tools[0].name', 'must match']],
+  [
+    'bad tool name',
+    (c) => (c.tools.tools[0].name = 'get order!'),
+    ['$.tools.tools[0].name', 'must be a tool name: 1 to 64 letters, digits, _ or -', 'got string "get order!"'],
+  ],
   [
     'AWS access key pasted into a prompt',
     (c) => (c.prompt.system += ' key AKIAIOSFODNN7EXAMPLE'),
@@ -180,13 +186,14 @@ describe('bad config files name the file and line', () => {
   test('JSON syntax error', () => {
     const dir = tempDir({ 'all.json': '{ "prompt": { "template": "x", } ' });
     const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'all.json')));
-    expect(err.message).toContain('all.json $: not valid JSON');
+    expect(err.message).toContain('all.json:1:32 $: not valid JSON at line 1, column 32');
+    expect(err.message).toContain('fix: remove the trailing comma (JSON allows none)');
   });
 
   test('duplicate YAML key', () => {
     const dir = tempDir({ 'all.yaml': 'prompt:\n  template: a\n  template: b\n' });
     const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'all.yaml')));
-    expect(err.message).toMatch(/not valid YAML: Map keys must be unique/);
+    expect(err.message).toMatch(/all\.yaml:3:3 \$\.prompt\.template: the key "template" appears twice in the same mapping/);
   });
 
   test('missing file', () => {
@@ -220,5 +227,185 @@ describe('bad config files name the file and line', () => {
     const dir = tempDir({ 'prompt.txt': 'hello' });
     const err = synthError(ReleaseConfigSource.fromSectionFiles({ prompt: path.join(dir, 'prompt.txt') }));
     expect(err.message).toContain('unsupported file type ".txt"');
+  });
+});
+
+describe('nothing crashes, whatever the input', () => {
+  /** A mapping nested `levels` deep, built without recursion. */
+  function deepObject(levels: number): Record<string, unknown> {
+    let inner: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < levels; i++) inner = { not: inner };
+    return inner;
+  }
+
+  test('an inline object nested 10,000 levels is one clear problem', () => {
+    const err = synthError(mutated((c) => (c.outputContract.schema = deepObject(10_000))));
+    expect(err.message).toContain('inline config $.outputContract.schema.not.not.not.not: the config is nested more than 64 levels deep');
+    expect(err.problems).toHaveLength(1);
+  });
+
+  test('a YAML file nested 3,000 levels by indentation is one clear problem naming the file', () => {
+    let text = 'outputContract:\n  schema:\n';
+    for (let i = 0; i < 3000; i++) text += `${'  '.repeat(i + 2)}not:\n`;
+    text += `${'  '.repeat(3002)}type: string\n`;
+    const dir = tempDir({ 'deep.yaml': text });
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'deep.yaml')));
+    expect(err.message).toContain(`${path.join(dir, 'deep.yaml')}`);
+    expect(err.message).toContain('nested more than 64 levels deep');
+    expect(err.problems).toHaveLength(1);
+  });
+
+  test('a huge string aliased many times is refused before anything copies it', () => {
+    const big = 'x'.repeat(2_000_000);
+    const dir = tempDir({ 'big.yaml': `prompt:\n  template: &t "${big}"\n  fewShot:\n${'    - {input: *t, output: *t}\n'.repeat(5)}` });
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'big.yaml')));
+    expect(err.message).toContain('big.yaml $: the content expands to more than 16777216 characters once YAML aliases are resolved');
+  });
+
+  test('values JSON cannot carry, in an inline object', () => {
+    const err = synthError(
+      mutated((c) => {
+        c.model.parameters.additionalModelRequestFields = { when: new Date(0), nothing: undefined, list: [undefined], big: 10n };
+        c.retrieval.filters = JSON.parse('{"__proto__": {"admin": true}}');
+      }),
+    );
+    expect(err.message).toContain(
+      '$.model.parameters.additionalModelRequestFields.when: a Date (YAML 1.1 reads an unquoted 2026-11-01 as a timestamp) is not JSON data',
+    );
+    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.nothing: undefined is not JSON');
+    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.list[0]: undefined is not JSON');
+    expect(err.message).toContain('$.model.parameters.additionalModelRequestFields.big: a bigint is not JSON');
+    expect(err.message).toContain('$.retrieval.filters.__proto__: a "__proto__" key cannot be part of a config');
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  test('parsing stays linear: 80,000 keys in one mapping', () => {
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => `    k${i}: v${i}`).join('\n');
+    const file = (n: number) => {
+      const dir = tempDir({
+        'big.yaml': `prompt:\n  template: hi\nmodel:\n  provider: bedrock\n  modelId: m\n  pricing: {inputPer1kTokensUsd: 1, outputPer1kTokensUsd: 1}\nretrieval:\n  source: {type: custom, id: x}\n  indexVersion: "1"\n  topK: 1\n  filters:\n${keys(n)}\noutputContract:\n  schema: {type: object}\n`,
+      });
+      return path.join(dir, 'big.yaml');
+    };
+    const big = file(80_000);
+    const started = Date.now();
+    const svc = new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source: ReleaseConfigSource.fromFile(big) });
+    const elapsed = Date.now() - started;
+    // 80,000 keys are over AppConfig's 1 MiB: the size is the only problem, and it is reported.
+    expect(svc.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^the hosted release config is \d+ bytes, over the 1048576-byte limit/)]);
+    // It took 56 s before (the YAML parser's own duplicate-key check is quadratic); linear, it is about a second.
+    expect(elapsed).toBeLessThan(15_000);
+  });
+
+  test('20,000 unknown fields: every one located, the report capped', () => {
+    const extra = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`custom${i}`, i]));
+    const dir = tempDir({ 'c.json': JSON.stringify({ ...validConfig(), model: { ...validConfig().model, ...extra } }, undefined, 1) });
+    const started = Date.now();
+    const err = synthError(ReleaseConfigSource.fromFile(path.join(dir, 'c.json')));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(err.problems).toHaveLength(20_000);
+    expect(err.problems[19_999].line).toBeGreaterThan(20_000);
+    expect(err.message).toContain('  50) ');
+    expect(err.message).not.toContain('  51) ');
+    expect(err.message).toContain('… and 19950 more problems');
+  });
+});
+
+describe('the 1 MiB limit is measured on the hosted content', () => {
+  test('sections under the limit, hosted content (with _release) over it: refused', () => {
+    const limit = 1024 * 1024;
+    const c = validConfig();
+    c.prompt.fewShot = [{ input: 'q', output: 'x' }];
+    const { canonicalJson } = require('../lambda/shared/canonical-json');
+    const pad = limit - Buffer.byteLength(canonicalJson(c)) - 10;
+    c.prompt.fewShot[0].output = 'x'.repeat(pad);
+    expect(Buffer.byteLength(canonicalJson(c))).toBeLessThanOrEqual(limit);
+    const err = synthError(ReleaseConfigSource.fromObject(c));
+    expect(err.message).toMatch(/the hosted release config is (\d+) bytes, over the 1048576-byte limit/);
+    expect(Number(/is (\d+) bytes/.exec(err.message)![1])).toBeGreaterThan(limit);
+  });
+
+  test('bytes, not characters: 600k two-byte characters are over', () => {
+    const err = synthError(mutated((c) => (c.prompt.fewShot = [{ input: 'q', output: 'é'.repeat(600_000) }])));
+    expect(err.message).toContain('over the 1048576-byte limit');
+  });
+
+  test('a config that fits exactly is accepted, and its hosted content is what was measured', () => {
+    const c = validConfig();
+    c.prompt.fewShot = [{ input: 'q', output: 'x'.repeat(900_000) }];
+    const svc = new AiServiceConfig(testStack(), 'Config', { serviceName: 'svc', source: ReleaseConfigSource.fromObject(c) });
+    expect(svc.problems).toEqual([]);
+    expect(Buffer.byteLength(svc.hostedVersion.content, 'utf8')).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe('every service of the app is reported in one synth', () => {
+  test('two services in two stacks, one with a cost guard: both reported, no crash from the stand-in', () => {
+    const app = testApp();
+    const a = new Stack(app, 'A');
+    const b = new Stack(app, 'B');
+    new AiRelease(a, 'First', {
+      serviceName: 'first',
+      function: inlineFunction(a),
+      config: mutated((c) => (c.model.parameters.temperature = 'hot')),
+      costGuard: {},
+    });
+    new AiRelease(b, 'Second', {
+      serviceName: 'second',
+      function: inlineFunction(b),
+      config: mutated((c) => {
+        delete c.model.fallback;
+        c.retrieval.topK = 0;
+      }),
+    });
+    let message = '';
+    try {
+      app.synth();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('[A/First/Config] release config of service "first" is invalid (1 problem)');
+    expect(message).toContain('$.model.parameters.temperature: must be a number');
+    expect(message).toContain('[B/Second/Config] release config of service "second" is invalid (1 problem)');
+    expect(message).toContain('$.retrieval.topK: must be >= 1');
+  });
+
+  test('direct callers still get a ReleaseConfigError', () => {
+    expect(() =>
+      checkReleaseConfig(
+        'svc',
+        mutated((c) => (c.retrieval.topK = 0)),
+      ),
+    ).toThrow(ReleaseConfigError);
+    expect(checkReleaseConfig('svc', ReleaseConfigSource.fromObject(validConfig()))).toMatchObject({ retrieval: { topK: 4 } });
+  });
+});
+
+describe('more file mistakes, named as such', () => {
+  test('a whole release config passed as one section file', () => {
+    const dir = tempDir({ 'prompt.json': JSON.stringify(validConfig()) });
+    const err = synthError(ReleaseConfigSource.fromSectionFiles({ prompt: path.join(dir, 'prompt.json') }));
+    expect(err.message).toContain('prompt.json $.prompt: this file should hold only the prompt section, but it has a "prompt" key');
+    expect(err.message).toContain('fix: pass it with ReleaseConfigSource.fromFile');
+  });
+
+  test('a YAML file with only comments', () => {
+    const good = validConfig();
+    const dir = tempDir({ 'prompt.yaml': '# TODO\n', 'model.json': JSON.stringify(good.model), 'output-contract.json': JSON.stringify(good.outputContract) });
+    const err = synthError(ReleaseConfigSource.fromDirectory(dir));
+    expect(err.message).toContain('prompt.yaml $.prompt: the file holds no content (only comments or a document marker)');
+    expect(err.problems).toHaveLength(1);
+  });
+
+  test('an inline object that refers to itself', () => {
+    const err = synthError(
+      mutated((c) => {
+        c.retrieval.filters = { self: {} };
+        c.retrieval.filters.self.loop = c.retrieval.filters;
+      }),
+    );
+    expect(err.message).toContain(
+      '$.retrieval.filters.self.loop.self.loop: the config is nested more than 64 levels deep (or an inline object refers to itself)',
+    );
   });
 });

@@ -107,3 +107,36 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   expect(fs.readFileSync(path.join(guardAsset, 'index.js'), 'utf8').match(/require\("@(aws-sdk\/client-|smithy\/)[^"]*"\)/g)).toBeNull();
   fs.rmSync(outdir, { recursive: true, force: true });
 });
+
+// A bad config, as a user meets it: the app prints every problem and exits 1, with no stack trace and no dump of
+// the problem objects. Bundling is skipped (the config error stops synth before any asset is needed).
+test('a bad release config prints its problems, not a stack trace, and exits 1', () => {
+  const root = path.join(__dirname, '..');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-bad-config-'));
+  const good = path.join(root, 'example/support-assistant/release-config');
+  for (const f of fs.readdirSync(good)) fs.copyFileSync(path.join(good, f), path.join(dir, f));
+  const model = fs.readFileSync(path.join(dir, 'model.yaml'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'model.yaml'), model.replace(/temperature: [0-9.]+/, 'temperature: hot'));
+  fs.writeFileSync(path.join(dir, 'promt.yaml'), 'template: x\n');
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  const run = spawnSync(path.join(root, 'node_modules/.bin/tsx'), ['bin/app.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify({ configDir: dir, 'aws:cdk:bundling-stacks': [] }),
+    },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain('release config of service "support-assistant" is invalid (2 problems)');
+  expect(run.stderr).toContain(`${path.join(dir, 'model.yaml')}:`);
+  expect(run.stderr).toContain('$.model.parameters.temperature: must be a number (got string "hot")');
+  expect(run.stderr).toContain('"promt.yaml" is not a release config section');
+  expect(run.stderr).toContain('fix: rename it to prompt.yaml');
+  expect(run.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/); // no stack frame
+  expect(run.stderr).not.toMatch(/problems: \[|ConfigProblem|\{ file:/); // no object dump
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(outdir, { recursive: true, force: true });
+});

@@ -27,8 +27,13 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   { id: 'stripe-secret-key', description: 'a Stripe secret key', pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/ },
 ];
 
-/** Keys whose non-empty string value is a credential by name, whatever it looks like. */
-export const SECRET_KEY_NAMES = /^(?:password|passwd|secret|client_?secret|api_?key|apikey|access_?token|auth_?token|private_?key)$/i;
+/**
+ * Keys whose non-empty string value is a credential by name, whatever it looks like. Matched against the key in
+ * snake_case (`dbPassword`, `x-api-key` → `db_password`, `x_api_key`): the credential word may sit anywhere in the
+ * key, but a key that names a reference to a credential (`secret_arn`, `password_hint`, `token_count`) is not one.
+ */
+export const SECRET_KEY_NAMES =
+  /(?:^|_)(?:password|passwd|passphrase|pwd|secret|secret_key|secret_access_key|client_secret|api_?key|api_token|access_token|auth_token|bearer_token|refresh_token|session_token|id_token|token|private_key|signing_key|credentials?)(?:$|_(?!(?:arn|name|id|ids|ref|path|version|manager|length|policy|rotation|count|limit|type|hint|field|header|param|env|var|file|location|url|uri|prefix|ttl|expiry|expires|usage|id_prefix)(?:$|_)))/;
 
 /** The first secret pattern a string matches, if any. */
 export function findSecret(text: string): SecretPattern | undefined {
