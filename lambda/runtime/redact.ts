@@ -230,7 +230,8 @@ const SSN: Rule = {
  */
 const DIGITS: Rule = {
   name: 'CARD',
-  source: String.raw`(?<![\w-])(?:\d{17}[Xx]|\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){2,5})(?![\w-])`,
+  // Not \w-bounded: "card_4111…" and "E_CARD_4111…" put an underscore, a word character, right before the number.
+  source: String.raw`(?<![A-Za-z0-9-])(?:\d{17}[Xx]|\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){2,5})(?![A-Za-z0-9-])`,
   span: within((m) => {
     for (let end = m.length; end > 0; end = lastGroupEnd(m, end)) {
       const digits = m.slice(0, end).replace(/[ -]/g, '');
@@ -332,6 +333,16 @@ const PASSES: readonly Pass[] = [
   compile([IBAN, SSN, DIGITS], ''),
   compile([IPV6, IPV4], ''),
   compile([PHONE], ''),
+];
+
+/**
+ * Every regular expression that scans a whole text (each rule of each pass, and the keyed value reader), for the
+ * linear-shape test. The others run on bounded candidates only (a match's text, a key of at most 64 characters).
+ */
+export const TEXT_SCANNERS: readonly { readonly rule: string; readonly source: string; readonly flags: string; readonly sticky: boolean }[] = [
+  ...PASSES.flatMap((p) => p.rules.map((r) => ({ rule: r.rule.name, source: r.rule.source, flags: p.regex.flags, sticky: false }))),
+  // Sticky: tried at one position (after a secret key's separator), never scanned along the text.
+  { rule: 'SECRET (keyed value)', source: KEYED_VALUE.source, flags: KEYED_VALUE.flags, sticky: true },
 ];
 
 function runPass(text: string, pass: Pass): string {
