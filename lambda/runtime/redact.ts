@@ -212,7 +212,7 @@ const IBAN: Rule = {
     let end = 0;
     while (end < m.length && seen < length) if (m[end++] !== ' ') seen++;
     if (seen < length || (end < m.length && m[end] !== ' ')) return undefined;
-    return ibanValid(m.slice(0, end).replace(/ /g, '')) ? [0, end] : undefined;
+    return ibanValid(m.slice(0, end)) ? [0, end] : undefined;
   }),
 };
 
@@ -510,13 +510,19 @@ export function prcIdValid(id: string): boolean {
 
 /** 17 digits and a digit or X, a province-level region and a real birth date (1800–2099): what the check applies to. */
 function prcShaped(id: string): boolean {
-  if (id.length !== 18 || !/^\d{17}[\dXx]$/.test(id) || !PRC_REGIONS.has(Number(id.slice(0, 2)))) return false;
+  if (id.length !== 18) return false;
+  for (let i = 0; i < 17; i++) if (id.charCodeAt(i) < 48 || id.charCodeAt(i) > 57) return false;
+  const last = id.charCodeAt(17) | 0x20;
+  if ((last < 48 || last > 57) && last !== 120 /* x */) return false;
+  if (!PRC_REGIONS.has((id.charCodeAt(0) - 48) * 10 + id.charCodeAt(1) - 48)) return false;
   const year = Number(id.slice(6, 10));
   const month = Number(id.slice(10, 12));
   const day = Number(id.slice(12, 14));
   if (year < 1800 || year > 2099 || month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month - 1]);
 }
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** A US SSN that could have been issued: area not 000, 666 or 9xx; group not 00; serial not 0000. */
 export function ssnValid(ssn: string): boolean {
@@ -617,17 +623,23 @@ const IBAN_LENGTHS: Record<string, number> = {
   XK: 20,
 };
 
-/** ISO 13616 check: move the first four characters to the end, letters to 10–35, the number mod 97 is 1. */
+/** ISO 13616 check: move the first four characters to the end, letters to 10–35, the number mod 97 is 1. Spaces are skipped. */
 export function ibanValid(iban: string): boolean {
-  const s = iban.toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(s) || IBAN_LENGTHS[s.slice(0, 2)] !== s.length) return false;
-  const moved = s.slice(4) + s.slice(0, 4);
+  const country = iban.slice(0, 2).toUpperCase();
+  let length = 0;
   let rest = 0;
-  for (const ch of moved) {
-    const v = ch <= '9' ? ch.charCodeAt(0) - 48 : ch.charCodeAt(0) - 55;
+  for (let k = 0; k < iban.length; k++) {
+    const ch = iban.charCodeAt((k + 4) % iban.length) | 0; // from the fifth character, wrapping to the first four
+    if (ch === 32) continue;
+    const upper = ch >= 97 && ch <= 122 ? ch - 32 : ch;
+    let v: number;
+    if (upper >= 48 && upper <= 57) v = upper - 48;
+    else if (upper >= 65 && upper <= 90) v = upper - 55;
+    else return false;
+    length++;
     rest = v > 9 ? (rest * 100 + v) % 97 : (rest * 10 + v) % 97;
   }
-  return rest === 1;
+  return IBAN_LENGTHS[country] === length && /^[A-Z]{2}\d{2}/.test(iban.slice(0, 4).toUpperCase()) && rest === 1;
 }
 
 function isBasicCredentials(b64: string): boolean {
