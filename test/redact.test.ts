@@ -119,6 +119,8 @@ const MUST_REDACT_NEW: [string, string, string][] = [
   ['SSN 123-45-6789', '123-45-6789', 'SSN'],
   ['ssn: 078-05-1120.', '078-05-1120', 'SSN'],
   ['SSN 219 09 9999', '219 09 9999', 'SSN'],
+  ['SSN 123-45-6789 4111 1111 1111 1111', '123-45-6789', 'SSN'],
+  ['call 202-555-0142 4111 1111 1111 1111', '202-555-0142', 'PHONE'],
   // IBAN (mod-97), compact or grouped, followed by a word
   ['IBAN GB82 WEST 1234 5698 7654 32', 'GB82 WEST 1234 5698 7654 32', 'IBAN'],
   ['pay DE89370400440532013000 today', 'DE89370400440532013000', 'IBAN'],

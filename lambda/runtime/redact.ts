@@ -219,7 +219,8 @@ const IBAN: Rule = {
 /** US SSN, dashed or spaced, with the SSA's never-issued areas (000, 666, 900–999), group 00 and serial 0000 excluded. */
 const SSN: Rule = {
   name: 'SSN',
-  source: String.raw`(?<![\w-]|\d )\d{3}(?<ssnsep>[- ])\d{2}\k<ssnsep>\d{4}(?![\w-]| \d)`,
+  // Spaced, it must not be part of a longer spaced digit run; dashed, a number after a space is another value.
+  source: String.raw`(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])|(?<![\w-]|\d )\d{3} \d{2} \d{4}(?![\w-]| \d)`,
   span: within((m) => (ssnValid(m) ? [0, m.length] : undefined)),
 };
 
@@ -276,7 +277,8 @@ const IPV6: Rule = {
  * runs have none), with 8–15 digits (E.164). An international number may swallow a following group: the longest
  * prefix with at most 15 digits is kept.
  */
-const PHONE_END = String.raw`(?![\w]|[ .-]\d)`;
+// Not followed by more digits after a dot or dash (a longer number); after a space they are another value.
+const PHONE_END = String.raw`(?![\w]|[.-]\d)`;
 const PHONE: Rule = {
   name: 'PHONE',
   source: [

@@ -45,7 +45,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     id: 'url-credentials',
     description: 'a user name and password in a URL',
     // Anchored on "://" (rare in text), so scanning is fast; the scheme is not needed to know the part before "@".
-    pattern: /:\/\/[^\s/@:"'<>]{1,128}:[^\s/@"'<>]{1,256}@/,
+    pattern: /:\/\/[^\s/@:"'<>[\]]{1,128}:[^\s/@"'<>[\]]{1,256}@/,
   },
   {
     id: 'github-token',
