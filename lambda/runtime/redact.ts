@@ -318,34 +318,55 @@ function compile(rules: readonly Rule[], flags: string): Pass {
   let group = 1;
   const entries = rules.map((rule) => {
     const entry = { rule, group };
-    group += new RegExp(`(?:${rule.source})|`).exec('')!.length; // its own group plus the groups inside it
+    group += 1 + captureGroups(rule.source); // its own group plus the groups inside it
     return entry;
   });
   return { regex: new RegExp(rules.map((r) => `(${r.source})`).join('|'), `${flags}g`), rules: entries };
 }
 
+/** Capturing groups in a pattern source: "(" not escaped, not in a class, not "(?:", "(?=", "(?!", "(?<=", "(?<!". */
+function captureGroups(source: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(' && (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))) n++;
+  }
+  return n;
+}
+
 const sharedWith = (flag: string) => SHARED.filter((r) => SHARED_FLAGS.get(r.source)!.includes(flag));
 const sharedWithout = (flag: string) => SHARED.filter((r) => !SHARED_FLAGS.get(r.source)!.includes(flag));
 
-const PASSES: readonly Pass[] = [
-  // Credentials and pieces of them (case-sensitive), then key-named values (case-insensitive keys).
-  compile([JSON_SNIPPET, ...sharedWithout('i'), JWT, PARTIAL_TOKEN, BEARER, BASIC, PARTIAL_DIGITS, KEYED_SECRET], ''),
-  compile(sharedWith('i'), 'i'),
-  compile([EMAIL], ''),
-  compile([IBAN, SSN, DIGITS], ''),
-  compile([IPV6, IPV4], ''),
-  compile([PHONE], ''),
-];
+/** Built on the first call, not at import: a cold start that never redacts (no failure) does not pay for it. */
+let passes: readonly Pass[] | undefined;
+function builtInPasses(): readonly Pass[] {
+  passes ??= [
+    // Credentials and pieces of them (case-sensitive), then the shared case-insensitive credential patterns.
+    compile([JSON_SNIPPET, ...sharedWithout('i'), JWT, PARTIAL_TOKEN, BEARER, BASIC, PARTIAL_DIGITS, KEYED_SECRET], ''),
+    compile(sharedWith('i'), 'i'),
+    compile([EMAIL], ''),
+    compile([IBAN, SSN, DIGITS], ''),
+    compile([IPV6, IPV4], ''),
+    compile([PHONE], ''),
+  ];
+  return passes;
+}
 
 /**
  * Every regular expression that scans a whole text (each rule of each pass, and the keyed value reader), for the
  * linear-shape test. The others run on bounded candidates only (a match's text, a key of at most 64 characters).
  */
-export const TEXT_SCANNERS: readonly { readonly rule: string; readonly source: string; readonly flags: string; readonly sticky: boolean }[] = [
-  ...PASSES.flatMap((p) => p.rules.map((r) => ({ rule: r.rule.name, source: r.rule.source, flags: p.regex.flags, sticky: false }))),
-  // Sticky: tried at one position (after a secret key's separator), never scanned along the text.
-  { rule: 'SECRET (keyed value)', source: KEYED_VALUE.source, flags: KEYED_VALUE.flags, sticky: true },
-];
+export function textScanners(): readonly { readonly rule: string; readonly source: string; readonly flags: string; readonly sticky: boolean }[] {
+  return [
+    ...builtInPasses().flatMap((p) => p.rules.map((r) => ({ rule: r.rule.name, source: r.rule.source, flags: p.regex.flags, sticky: false }))),
+    // Sticky: tried at one position (after a secret key's separator), never scanned along the text.
+    { rule: 'SECRET (keyed value)', source: KEYED_VALUE.source, flags: KEYED_VALUE.flags, sticky: true },
+  ];
+}
 
 function runPass(text: string, pass: Pass): string {
   const re = pass.regex;
@@ -376,7 +397,7 @@ export function createRedactor(extra: readonly RedactionPattern[] = []): Redacto
   }
   return (text: string) => {
     let out = text;
-    for (const pass of PASSES) out = runPass(out, pass);
+    for (const pass of builtInPasses()) out = runPass(out, pass);
     for (const p of extra) {
       p.pattern.lastIndex = 0;
       out = out.replace(p.pattern, (match) => (p.accept && !p.accept(match) ? match : marker(p.name)));
