@@ -1,5 +1,5 @@
 import { FAILURE_KINDS, FAILURE_RECORD_TYPE, type FailureKind, type FailureRecord, type VersionTuple } from '../shared/contract';
-import type { Redactor } from './redact';
+import { type Redactor, redactAndCut } from './redact';
 
 export interface FailureRecordInput {
   readonly kinds: readonly FailureKind[];
@@ -55,10 +55,7 @@ function bounded(value: unknown, o: FailureRecordOptions): { text: string; trunc
   } catch {
     text = String(value); // circular structures
   }
-  // Cap the work before redaction, then redact, then cut to size.
-  const capped = text.length > o.maxFieldChars * 4 ? text.slice(0, o.maxFieldChars * 4) : text;
-  const clean = o.redactor(capped);
-  if (clean.length <= o.maxFieldChars && capped.length === text.length) return { text: clean, truncated: false };
-  const cut = Math.min(clean.length, o.maxFieldChars);
-  return { text: `${clean.slice(0, cut)}${TRUNCATION_MARKER}${text.length - cut} chars]`, truncated: true };
+  // Redact, then cut (redactAndCut reads a bounded window and drops its unsafe tail, so no value is half cut).
+  const r = redactAndCut(text, o.maxFieldChars, o.redactor);
+  return { text: r.truncated ? `${r.text}${TRUNCATION_MARKER}${r.omittedChars} chars]` : r.text, truncated: r.truncated };
 }

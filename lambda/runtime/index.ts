@@ -6,7 +6,7 @@ import { PowertoolsTelemetry } from './powertools-telemetry';
 
 export * from './ai-runtime';
 export { ConfigCache, ConfigUnavailableError, type ConfigFetcher, type FetchedConfig } from './config-cache';
-export { createRedactor, redact, type RedactionPattern } from './redact';
+export { createRedactor, type RedactionPattern, type RedactedCut, redact, redactAndCut, redactError } from './redact';
 export { PowertoolsTelemetry } from './powertools-telemetry';
 export { ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 
