@@ -66,14 +66,14 @@ const SYNTH_PATTERNS: readonly SynthPattern[] = [
   },
 ];
 
-/** The first credential in a string, from the shared patterns or synth's own. */
+/** The first credential in a string, from synth's own patterns (their wording is more specific) or the shared ones. */
 export function findSecretInText(text: string): SecretHit | undefined {
-  const shared = findSecret(text);
-  if (shared) return { description: shared.description, match: shared.pattern.exec(text)?.[0] ?? text };
   for (const p of SYNTH_PATTERNS) {
     const m = p.pattern.exec(text);
     if (m && (!p.accept || p.accept(m))) return { description: p.description, match: m[0] };
   }
+  const shared = findSecret(text);
+  if (shared) return { description: shared.description, match: shared.pattern.exec(text)?.[0] ?? text };
   return undefined;
 }
 
