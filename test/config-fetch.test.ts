@@ -1,6 +1,12 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppConfigDataClient, GetLatestConfigurationCommand, StartConfigurationSessionCommand } from '@aws-sdk/client-appconfigdata';
+import {
+  AppConfigDataClient,
+  BadRequestException,
+  GetLatestConfigurationCommand,
+  StartConfigurationSessionCommand,
+  ThrottlingException,
+} from '@aws-sdk/client-appconfigdata';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConfigCache, ConfigUnavailableError, ExtensionFetcher, FallbackFetcher, type ConfigFetcher } from '../lambda/runtime';
 import { DataApiFetcher } from '../lambda/runtime/data-api-fetcher';
@@ -86,7 +92,7 @@ describe('DataApiFetcher (AppConfig data API, mocked)', () => {
     mock.on(StartConfigurationSessionCommand).resolves({ InitialConfigurationToken: 'tok' });
     mock
       .on(GetLatestConfigurationCommand)
-      .rejectsOnce(new Error('BadRequestException: token expired'))
+      .rejectsOnce(new BadRequestException({ message: 'token expired', $metadata: {} }))
       .resolves({ Configuration: body({ ok: true }), NextPollConfigurationToken: 'n' });
     const f = new DataApiFetcher(new AppConfigDataClient({ region: 'us-east-1' }), 'app', 'env');
     await expect(f.fetch('p')).rejects.toThrow('token expired');
