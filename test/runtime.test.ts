@@ -193,3 +193,51 @@ describe('when the config cannot be read', () => {
     expect(telemetry.failures[0].details).toEqual(['served the degraded answer']);
   });
 });
+
+describe('the deadline signal', () => {
+  test('fires at the deadline with the timeout as its reason, so model calls stop', async () => {
+    const { rt, telemetry } = runtime({ timeoutMs: 40 });
+    let signal: AbortSignal | undefined;
+    let stoppedBy: unknown;
+    const modelCall = (s: AbortSignal) =>
+      new Promise((_, reject) =>
+        s.addEventListener('abort', () => {
+          stoppedBy = s.reason;
+          reject(s.reason);
+        }),
+      );
+    await expect(rt.invoke(async (_i, ctx) => ((signal = ctx.signal), (await modelCall(ctx.signal)) as never), { question: 'q' })).rejects.toThrow(
+      AiTimeoutError,
+    );
+    expect(signal?.aborted).toBe(true);
+    expect(stoppedBy).toBeInstanceOf(AiTimeoutError);
+    expect(telemetry.failures[0].kind).toBe('timeout');
+  });
+
+  test('does not fire when the handler answers in time', async () => {
+    const { rt } = runtime({ timeoutMs: 1000 });
+    let signal: AbortSignal | undefined;
+    await rt.invoke(async (i, ctx) => ((signal = ctx.signal), ok()(i, ctx)), { question: 'q' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(signal?.aborted).toBe(false);
+  });
+
+  test('a config read that is slow shortens the handler deadline: the whole invocation stays inside its budget', async () => {
+    const telemetry = new RecordingTelemetry();
+    const doc = releaseDoc();
+    const rt = new AiRuntime<In, Out>({
+      service: 'svc',
+      releaseProfile: 'rel',
+      degradeProfile: 'deg',
+      config: { get: (p) => new Promise((r) => setTimeout(() => r({ content: p === 'rel' ? doc : NO_FLAGS, stale: false }), 150)) },
+      telemetry,
+      codeVersion: '1',
+      timeoutMarginMs: 0,
+    });
+    const t0 = Date.now();
+    await expect(rt.invoke(() => new Promise(() => {}), { question: 'q' }, { getRemainingTimeInMillis: () => 400 })).rejects.toThrow(AiTimeoutError);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(390);
+    expect(took).toBeLessThan(520);
+  });
+});
