@@ -90,11 +90,49 @@ describe('AiRuntime measurements', () => {
     expect(degrade).toEqual({ useFallbackModel: false, disableTools: true, disableRetrieval: false, staticAnswer: 'Back soon.', active: true });
   });
 
-  test('the output contract is compiled once per config version, not per request', async () => {
+  test('a common output contract is interpreted: ajv never compiles on the request path', async () => {
     const compile = jest.spyOn(Ajv.prototype, 'compile');
-    const { rt } = runtime();
+    const { rt, telemetry } = runtime();
     for (let i = 0; i < 50; i++) await rt.invoke(ok(), { question: 'q' });
+    await rt.invoke(ok({ output: { answer: '' } }), { question: 'q' });
+    expect(compile).not.toHaveBeenCalled();
+    expect(telemetry.failures[0].details).toEqual(['contract: /answer must NOT have fewer than 1 characters']);
+    compile.mockRestore();
+  });
+
+  test.each([
+    [
+      'draft 2020-12 with prefixItems',
+      {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        type: 'object',
+        properties: { answer: { type: 'string', minLength: 1 }, pair: { type: 'array', prefixItems: [{ type: 'number' }] } },
+      },
+      { answer: 'x', pair: ['no'] },
+      /\/pair\/0 must be number/,
+    ],
+    [
+      'a format keyword (ajv-formats)',
+      { type: 'object', properties: { answer: { type: 'string', format: 'email' } } },
+      { answer: 'not an email' },
+      /\/answer must match format "email"/,
+    ],
+  ])('a contract with %s is enforced, not ignored', async (_name, schema, output, detail) => {
+    const { rt, telemetry } = runtime({ doc: releaseDoc({ outputContract: { schema } }) });
+    await rt.invoke(ok({ output: output as never }), { question: 'q' });
+    expect(telemetry.failures[0]?.details?.join('\n')).toMatch(detail);
+  });
+
+  test('a contract that needs ajv ($ref) is compiled once per schema, not per request', async () => {
+    const compile = jest.spyOn(Ajv.prototype, 'compile');
+    const schema = { definitions: { a: { type: 'string', minLength: 1 } }, type: 'object', properties: { answer: { $ref: '#/definitions/a' } } };
+    const { rt, config, telemetry } = runtime({ doc: releaseDoc({ outputContract: { schema } }) });
+    for (let i = 0; i < 50; i++) await rt.invoke(ok(), { question: 'q' });
+    // a new config version with the same contract: no new compile
+    (config.content as Record<string, unknown>).rel = releaseDoc({ prompt: { template: 'v2 {{question}}' }, outputContract: { schema } });
+    await rt.invoke(ok({ output: { answer: '' } }), { question: 'q' });
     expect(compile).toHaveBeenCalledTimes(1);
+    expect(telemetry.failures[0].details).toEqual(['contract: /answer must NOT have fewer than 1 characters']);
     compile.mockRestore();
   });
 });

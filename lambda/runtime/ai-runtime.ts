@@ -1,4 +1,3 @@
-import type { ValidateFunction } from 'ajv';
 import {
   DEGRADE_FLAGS,
   type DegradeFlagsDocument,
@@ -13,7 +12,7 @@ import {
 import { sha256Hex } from '../shared/canonical-json';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
-import { ContractValidators } from './contract-validator';
+import { type ContractValidator, ContractValidators } from './contract-validator';
 import { buildFailureRecord } from './failure-record';
 import { redact as defaultRedactor, type Redactor } from './redact';
 
@@ -143,13 +142,13 @@ export class AiResultError extends Error {
 const NO_DEGRADE: DegradeState = { useFallbackModel: false, disableTools: false, disableRetrieval: false, active: false };
 
 type Checked =
-  | { readonly ok: true; readonly config: ReleaseConfigDocument; readonly validate: ValidateFunction }
+  | { readonly ok: true; readonly config: ReleaseConfigDocument; readonly validate: ContractValidator }
   | { readonly ok: false; readonly problems: string[] };
 
 interface Usable {
   readonly served: ServedConfig;
   readonly config: ReleaseConfigDocument;
-  readonly validate: ValidateFunction;
+  readonly validate: ContractValidator;
 }
 
 /** Per-invocation bookkeeping: whether the invocation was already measured, and under which tuple. */
@@ -410,7 +409,7 @@ export class AiRuntime<I, O> {
     this.record([kind], { requestId: inv.requestId, startedAt: inv.startedAt, tuple, measurements: { latencyMs }, input, error: errorParts(error), details });
   }
 
-  private checkOutput(config: ReleaseConfigDocument, validate: ValidateFunction, output: unknown): string[] {
+  private checkOutput(config: ReleaseConfigDocument, validate: ContractValidator, output: unknown): string[] {
     const errors: string[] = [];
     let json: string | undefined;
     try {
