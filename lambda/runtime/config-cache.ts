@@ -93,6 +93,12 @@ export class ConfigCache {
     this.now = o.now ?? Date.now;
   }
 
+  /** The cached config when it is still fresh, synchronously (the hot path: no promise, no timer, no signal). */
+  public fresh(profile: string): ServedConfig | undefined {
+    const entry = this.entries.get(profile);
+    return entry?.served && this.now() - entry.fetchedAt < this.ttlMs ? { ...entry.served, stale: false } : undefined;
+  }
+
   /**
    * The config of a profile: cached while fresh, refreshed after the TTL, last good on refresh failure.
    * Concurrent callers share one refresh; each stops waiting when its own signal fires.

@@ -55,11 +55,18 @@ const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null', 'array'
 export function interpret(schema: unknown): InterpretedValidator | undefined {
   const patterns = new Map<string, RegExp>();
   if (!supported(schema, patterns)) return undefined;
+  // Two passes: a verdict compiled to closures (no allocation: the hot path), and, only for a failing output, the
+  // walk that names the errors the way ajv does.
+  const ok = verdict(schema as Schema, patterns);
   const validate = ((data: unknown) => {
+    if (ok(data)) {
+      validate.errors = null;
+      return true;
+    }
     const errors: SchemaError[] = [];
     check(schema as Schema, data, '', errors, patterns);
-    validate.errors = errors.length > 0 ? errors : null;
-    return errors.length === 0;
+    validate.errors = errors.length > 0 ? errors : [{ instancePath: '', message: 'must match the output contract' }];
+    return false;
   }) as InterpretedValidator;
   validate.errors = null;
   return validate;
@@ -128,6 +135,113 @@ function supported(schema: unknown, patterns: Map<string, RegExp>): boolean {
     }
   }
   return true;
+}
+
+type Test = (d: unknown) => boolean;
+
+/** The schema's verdict as a tree of closures: the same validity as `check`, without its error bookkeeping. */
+function verdict(schema: Schema, patterns: Map<string, RegExp>): Test {
+  if (schema === true) return () => true;
+  if (schema === false) return () => false;
+  const s = schema;
+  const tests: Test[] = [];
+  if (s.type !== undefined) {
+    const types = (Array.isArray(s.type) ? s.type : [s.type]) as string[];
+    if (types.length === 1) {
+      const t = types[0];
+      tests.push((d) => typeOk(t, d));
+    } else tests.push((d) => types.some((t) => typeOk(t, d)));
+  }
+  if (s.const !== undefined) {
+    const c = s.const;
+    tests.push((d) => d === c);
+  }
+  if (Array.isArray(s.enum)) {
+    const values = s.enum;
+    tests.push((d) => values.includes(d));
+  }
+  if (s.not !== undefined) {
+    const not = verdict(s.not as Schema, patterns);
+    tests.push((d) => !not(d));
+  }
+  if (Array.isArray(s.anyOf)) {
+    const subs = (s.anyOf as Schema[]).map((x) => verdict(x, patterns));
+    tests.push((d) => subs.some((t) => t(d)));
+  }
+  if (Array.isArray(s.oneOf)) {
+    const subs = (s.oneOf as Schema[]).map((x) => verdict(x, patterns));
+    tests.push((d) => {
+      let passing = 0;
+      for (const t of subs) if (t(d) && ++passing > 1) return false;
+      return passing === 1;
+    });
+  }
+  if (Array.isArray(s.allOf)) {
+    const subs = (s.allOf as Schema[]).map((x) => verdict(x, patterns));
+    tests.push((d) => subs.every((t) => t(d)));
+  }
+  const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : undefined);
+  const [max, min, xmax, xmin] = [num('maximum'), num('minimum'), num('exclusiveMaximum'), num('exclusiveMinimum')];
+  if (max !== undefined || min !== undefined || xmax !== undefined || xmin !== undefined) {
+    tests.push((d) => {
+      if (typeof d !== 'number') return true;
+      if (Number.isNaN(d)) return false;
+      return !((max !== undefined && d > max) || (min !== undefined && d < min) || (xmax !== undefined && d >= xmax) || (xmin !== undefined && d <= xmin));
+    });
+  }
+  const [maxLength, minLength] = [num('maxLength'), num('minLength')];
+  const pattern = typeof s.pattern === 'string' ? (patterns.get(s.pattern) as RegExp) : undefined;
+  if (maxLength !== undefined || minLength !== undefined || pattern) {
+    tests.push((d) => {
+      if (typeof d !== 'string') return true;
+      if (maxLength !== undefined || minLength !== undefined) {
+        // code points only when the UTF-16 length could disagree with a limit
+        const n = d.length > (maxLength ?? Number.POSITIVE_INFINITY) || d.length < (minLength ?? 0) * 2 ? codePoints(d) : d.length;
+        if ((maxLength !== undefined && n > maxLength) || (minLength !== undefined && n < minLength)) return false;
+      }
+      return !pattern || pattern.test(d);
+    });
+  }
+  const [maxItems, minItems] = [num('maxItems'), num('minItems')];
+  const items = s.items !== undefined ? verdict(s.items as Schema, patterns) : undefined;
+  if (maxItems !== undefined || minItems !== undefined || items) {
+    tests.push((d) => {
+      if (!Array.isArray(d)) return true;
+      if ((maxItems !== undefined && d.length > maxItems) || (minItems !== undefined && d.length < minItems)) return false;
+      if (items) for (let i = 0; i < d.length; i++) if (!items(d[i])) return false;
+      return true;
+    });
+  }
+  const [maxProps, minProps] = [num('maxProperties'), num('minProperties')];
+  const required = Array.isArray(s.required) ? (s.required as string[]) : undefined;
+  const props = s.properties !== undefined ? Object.entries(s.properties as Record<string, Schema>).map(([k, v]) => [k, verdict(v, patterns)] as const) : [];
+  const known = new Set(props.map(([k]) => k));
+  const additional = s.additionalProperties;
+  const additionalTest = additional !== undefined && additional !== false ? verdict(additional as Schema, patterns) : undefined;
+  if (maxProps !== undefined || minProps !== undefined || required || props.length > 0 || additional !== undefined) {
+    tests.push((d) => {
+      if (typeof d !== 'object' || d === null || Array.isArray(d)) return true;
+      const o = d as Record<string, unknown>;
+      if (maxProps !== undefined || minProps !== undefined) {
+        const n = Object.keys(o).length;
+        if ((maxProps !== undefined && n > maxProps) || (minProps !== undefined && n < minProps)) return false;
+      }
+      if (required) for (const r of required) if (o[r] === undefined) return false;
+      if (additional !== undefined) {
+        for (const k in o) {
+          if (known.has(k)) continue;
+          if (additional === false || (additionalTest && !additionalTest(o[k]))) return false;
+        }
+      }
+      for (const [k, t] of props) if (o[k] !== undefined && !t(o[k])) return false;
+      return true;
+    });
+  }
+  if (tests.length === 1) return tests[0];
+  return (d) => {
+    for (const t of tests) if (!t(d)) return false;
+    return true;
+  };
 }
 
 const pointer = (path: string, key: string | number) => `${path}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
