@@ -253,6 +253,27 @@ describe('an unusable served config is treated like an unavailable one', () => {
     expect(reads).toBe(1);
   });
 
+  test('checked once per version: a refresh that parses the same version again is not checked again', async () => {
+    const doc = releaseDoc();
+    let reads = 0;
+    const fresh = () => {
+      const copy = structuredClone(doc) as unknown as Record<string, unknown>;
+      const prompt = copy.prompt;
+      Object.defineProperty(copy, 'prompt', { enumerable: true, get: () => (reads++, prompt) });
+      return copy;
+    };
+    const { rt, config } = makeRuntime({ rel: fresh(), deg: NO_FLAGS });
+    for (let i = 0; i < 10; i++) {
+      (config.content as Record<string, unknown>).rel = fresh(); // a new object per refresh, same version and hash
+      await capture(() => rt.invoke(good, { question: 'q' }));
+    }
+    expect(reads).toBe(1);
+    // a different version is checked
+    (config.content as Record<string, unknown>).rel = releaseDoc({ outputContract: { schema: { type: 'nope' } } });
+    const { emf } = await capture(() => rt.invoke(good, { question: 'q' }));
+    expect(emf[0][METRIC.ERRORS]).toBe(1);
+  });
+
   test('unusable degrade flags: the service runs without them, with a warning naming the problem', async () => {
     const { rt } = makeRuntime({ rel: releaseDoc(), deg: { useFallbackModel: { enabled: 'yes' } } });
     let degrade: unknown;

@@ -175,6 +175,7 @@ export class AiRuntime<I, O> {
   /** The boundary check of each served release config object: once per version, never per request. */
   private readonly checked = new WeakMap<object, Checked>();
   private readonly flagsChecked = new WeakMap<object, string[]>();
+  private lastChecked?: { key: string; result: Checked };
   private lastGood?: Usable;
   private lastGoodFlags?: ServedConfig;
 
@@ -211,7 +212,7 @@ export class AiRuntime<I, O> {
     let unreadable: Error | undefined;
     if (releaseResult.status === 'fulfilled') {
       const served = releaseResult.value;
-      const checked = this.checkRelease(served.content);
+      const checked = this.checkRelease(served);
       if (checked.ok) {
         release = { served, config: checked.config, validate: checked.validate };
         this.lastGood = release;
@@ -356,10 +357,18 @@ export class AiRuntime<I, O> {
     }
   }
 
-  private checkRelease(content: unknown): Checked {
+  private checkRelease(served: ServedConfig): Checked {
+    const content = served.content;
     const cacheable = typeof content === 'object' && content !== null;
-    const known = cacheable ? this.checked.get(content) : undefined;
-    if (known) return known;
+    let known = cacheable ? this.checked.get(content) : undefined;
+    // Each refresh parses a new object; an AppConfig version is immutable, so version + content hash identify it.
+    const hash = cacheable ? (content as { _release?: { contentHash?: unknown } })._release?.contentHash : undefined;
+    const versionKey = served.version !== undefined && typeof hash === 'string' ? `${served.version}\n${hash}` : undefined;
+    if (!known && versionKey && this.lastChecked?.key === versionKey) known = this.lastChecked.result;
+    if (known) {
+      if (cacheable) this.checked.set(content, known);
+      return known;
+    }
     let result: Checked;
     const problems = releaseConfigProblems(content);
     if (problems.length > 0) result = { ok: false, problems };
@@ -372,6 +381,7 @@ export class AiRuntime<I, O> {
       }
     }
     if (cacheable) this.checked.set(content, result);
+    if (versionKey) this.lastChecked = { key: versionKey, result };
     return result;
   }
 
