@@ -66,7 +66,8 @@ async function latency() {
     AWS_APPCONFIG_EXTENSION_HTTP_PORT: String(port),
     AWS_REGION: 'us-east-1',
   });
-  const { createAiRuntime } = await import('../lambda/runtime');
+  // BENCH_RUNTIME_DIR: another copy of lambda/runtime, to compare before/after on the same machine load.
+  const { createAiRuntime } = (await import(process.env.BENCH_RUNTIME_DIR ?? '../lambda/runtime')) as typeof import('../lambda/runtime');
   type Out = { answer: string; citations: string[] };
   const work = (q: string): Out => ({ answer: `Answer to ${q.length} chars`, citations: ['kb-restore-01'] });
   const bare = async (e: { question: string }) => work(e.question);

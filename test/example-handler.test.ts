@@ -198,3 +198,18 @@ test('a malformed request is answered before the AI path', async () => {
   await expect(handler({})).resolves.toEqual({ error: 'send {"question": "..."} with 1 to 4000 characters' });
   expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
 });
+
+test('the Bedrock call gets the deadline signal and is aborted at the deadline', async () => {
+  const { handler, bedrock, ConverseCommand } = loadHandler(port, ({ bedrock, br }) => bedrock.on(br.ConverseCommand).callsFake(() => new Promise(() => {})));
+  const io = silence();
+  try {
+    // 800 ms left, of which the runtime keeps 500 for the record: the model call gets ~300 ms
+    await expect(handler({ question: 'How do I restore a deleted file?' }, { getRemainingTimeInMillis: () => 800 })).rejects.toThrow(/did not finish within/);
+  } finally {
+    io.restore();
+  }
+  const options = (bedrock.commandCalls(ConverseCommand)[0].args as unknown[])[1] as { abortSignal?: AbortSignal };
+  expect(options.abortSignal?.aborted).toBe(true);
+  expect(options.abortSignal?.reason?.name).toBe('AiTimeoutError');
+  expect(io.lines().find((l) => l.type === 'ai-release.failure')).toMatchObject({ kind: 'timeout' });
+});

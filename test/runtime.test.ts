@@ -90,11 +90,49 @@ describe('AiRuntime measurements', () => {
     expect(degrade).toEqual({ useFallbackModel: false, disableTools: true, disableRetrieval: false, staticAnswer: 'Back soon.', active: true });
   });
 
-  test('the output contract is compiled once per config version, not per request', async () => {
+  test('a common output contract is interpreted: ajv never compiles on the request path', async () => {
     const compile = jest.spyOn(Ajv.prototype, 'compile');
-    const { rt } = runtime();
+    const { rt, telemetry } = runtime();
     for (let i = 0; i < 50; i++) await rt.invoke(ok(), { question: 'q' });
+    await rt.invoke(ok({ output: { answer: '' } }), { question: 'q' });
+    expect(compile).not.toHaveBeenCalled();
+    expect(telemetry.failures[0].details).toEqual(['contract: /answer must NOT have fewer than 1 characters']);
+    compile.mockRestore();
+  });
+
+  test.each([
+    [
+      'draft 2020-12 with prefixItems',
+      {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        type: 'object',
+        properties: { answer: { type: 'string', minLength: 1 }, pair: { type: 'array', prefixItems: [{ type: 'number' }] } },
+      },
+      { answer: 'x', pair: ['no'] },
+      /\/pair\/0 must be number/,
+    ],
+    [
+      'a format keyword (ajv-formats)',
+      { type: 'object', properties: { answer: { type: 'string', format: 'email' } } },
+      { answer: 'not an email' },
+      /\/answer must match format "email"/,
+    ],
+  ])('a contract with %s is enforced, not ignored', async (_name, schema, output, detail) => {
+    const { rt, telemetry } = runtime({ doc: releaseDoc({ outputContract: { schema } }) });
+    await rt.invoke(ok({ output: output as never }), { question: 'q' });
+    expect(telemetry.failures[0]?.details?.join('\n')).toMatch(detail);
+  });
+
+  test('a contract that needs ajv ($ref) is compiled once per schema, not per request', async () => {
+    const compile = jest.spyOn(Ajv.prototype, 'compile');
+    const schema = { definitions: { a: { type: 'string', minLength: 1 } }, type: 'object', properties: { answer: { $ref: '#/definitions/a' } } };
+    const { rt, config, telemetry } = runtime({ doc: releaseDoc({ outputContract: { schema } }) });
+    for (let i = 0; i < 50; i++) await rt.invoke(ok(), { question: 'q' });
+    // a new config version with the same contract: no new compile
+    (config.content as Record<string, unknown>).rel = releaseDoc({ prompt: { template: 'v2 {{question}}' }, outputContract: { schema } });
+    await rt.invoke(ok({ output: { answer: '' } }), { question: 'q' });
     expect(compile).toHaveBeenCalledTimes(1);
+    expect(telemetry.failures[0].details).toEqual(['contract: /answer must NOT have fewer than 1 characters']);
     compile.mockRestore();
   });
 });
@@ -191,5 +229,53 @@ describe('when the config cannot be read', () => {
     await expect(rt.invoke(ok(), { question: 'q' })).resolves.toEqual({ answer: 'We are having trouble, try again soon.' });
     expect(telemetry.invocations[0].m.degraded).toBe(true);
     expect(telemetry.failures[0].details).toEqual(['served the degraded answer']);
+  });
+});
+
+describe('the deadline signal', () => {
+  test('fires at the deadline with the timeout as its reason, so model calls stop', async () => {
+    const { rt, telemetry } = runtime({ timeoutMs: 40 });
+    let signal: AbortSignal | undefined;
+    let stoppedBy: unknown;
+    const modelCall = (s: AbortSignal) =>
+      new Promise((_, reject) =>
+        s.addEventListener('abort', () => {
+          stoppedBy = s.reason;
+          reject(s.reason);
+        }),
+      );
+    await expect(rt.invoke(async (_i, ctx) => ((signal = ctx.signal), (await modelCall(ctx.signal)) as never), { question: 'q' })).rejects.toThrow(
+      AiTimeoutError,
+    );
+    expect(signal?.aborted).toBe(true);
+    expect(stoppedBy).toBeInstanceOf(AiTimeoutError);
+    expect(telemetry.failures[0].kind).toBe('timeout');
+  });
+
+  test('does not fire when the handler answers in time', async () => {
+    const { rt } = runtime({ timeoutMs: 1000 });
+    let signal: AbortSignal | undefined;
+    await rt.invoke(async (i, ctx) => ((signal = ctx.signal), ok()(i, ctx)), { question: 'q' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(signal?.aborted).toBe(false);
+  });
+
+  test('a config read that is slow shortens the handler deadline: the whole invocation stays inside its budget', async () => {
+    const telemetry = new RecordingTelemetry();
+    const doc = releaseDoc();
+    const rt = new AiRuntime<In, Out>({
+      service: 'svc',
+      releaseProfile: 'rel',
+      degradeProfile: 'deg',
+      config: { get: (p) => new Promise((r) => setTimeout(() => r({ content: p === 'rel' ? doc : NO_FLAGS, stale: false }), 150)) },
+      telemetry,
+      codeVersion: '1',
+      timeoutMarginMs: 0,
+    });
+    const t0 = Date.now();
+    await expect(rt.invoke(() => new Promise(() => {}), { question: 'q' }, { getRemainingTimeInMillis: () => 400 })).rejects.toThrow(AiTimeoutError);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(390);
+    expect(took).toBeLessThan(520);
   });
 });

@@ -1,22 +1,27 @@
-import Ajv, { type ValidateFunction } from 'ajv';
 import {
   DEGRADE_FLAGS,
   type DegradeFlagsDocument,
   type FailureKind,
   type FailureRecord,
   type FallbackModelConfig,
+  LAMBDA_SYNC_RESPONSE_MAX_BYTES,
   type ModelConfig,
   type ReleaseConfigDocument,
   type VersionTuple,
 } from '../shared/contract';
 import { sha256Hex } from '../shared/canonical-json';
-import { ConfigUnavailableError, type ServedConfig } from './config-cache';
+import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
+import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
+import { type ContractValidator, ContractValidators } from './contract-validator';
 import { buildFailureRecord } from './failure-record';
 import { redact as defaultRedactor, type Redactor } from './redact';
 
 /** Port: where the two configs of this service come from (a ConfigCache over the extension or data API). */
 export interface ConfigPort {
-  get(profile: string): Promise<ServedConfig>;
+  /** `options.signal` fires when the invocation stops waiting; the port should stop its work then. */
+  get(profile: string, options?: FetchOptions): Promise<ServedConfig>;
+  /** The config when the port can serve it now without I/O (a fresh cache entry); lets the hot path skip the deadline. */
+  fresh?(profile: string): ServedConfig | undefined;
 }
 
 /** What one invocation measured, as metrics. */
@@ -63,6 +68,11 @@ export interface AiContext {
   readonly tuple: VersionTuple;
   /** Milliseconds left before the runtime gives up on this invocation. */
   readonly remainingMs: () => number;
+  /**
+   * Fires at the invocation's deadline (its reason is the AiTimeoutError). Pass it to model and tool calls
+   * (`client.send(command, { abortSignal: ctx.signal })`) so they stop instead of running on after the answer.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** What the service's handler returns. */
@@ -104,8 +114,13 @@ export interface AiRuntimeOptions<I, O> {
   /** Used when there is no remaining-time information (tests, local runs). @default 30000 */
   readonly defaultTimeoutMs?: number;
   /**
-   * The answer to serve when the config cannot be read on a cold start (there is no last good config).
-   * @default none: the invocation fails with ConfigUnavailableError
+   * Longest the two config reads of one invocation may take together (extension, then data API), always within
+   * the invocation's own budget. @default 2000
+   */
+  readonly configTimeoutMs?: number;
+  /**
+   * The answer to serve when the config cannot be read or is not usable on a cold start (there is no last good
+   * config). @default none: the invocation fails with ConfigUnavailableError (or InvalidConfigError)
    */
   readonly degradedAnswer?: (input: I, reason: Error) => O;
 }
@@ -118,19 +133,51 @@ export class AiTimeoutError extends Error {
   }
 }
 
+/** Thrown when the handler returns something that is not an AiResult (undefined, a bare output…). */
+export class AiResultError extends Error {
+  constructor(detail: string) {
+    super(`${detail}; an AI handler must return { output, usage?, quality?, safety?, degraded? }`);
+    this.name = 'AiResultError';
+  }
+}
+
 const NO_DEGRADE: DegradeState = { useFallbackModel: false, disableTools: false, disableRetrieval: false, active: false };
+
+type Checked =
+  | { readonly ok: true; readonly config: ReleaseConfigDocument; readonly validate: ContractValidator }
+  | { readonly ok: false; readonly problems: string[] };
+
+interface Usable {
+  readonly served: ServedConfig;
+  readonly config: ReleaseConfigDocument;
+  readonly validate: ContractValidator;
+}
+
+/** Per-invocation bookkeeping: whether the invocation was already measured, and under which tuple. */
+interface Invocation {
+  readonly requestId: string;
+  readonly startedAt: number;
+  tuple?: VersionTuple;
+  measured: boolean;
+}
 
 /**
  * Wraps an AI service handler: reads its configs, stamps the version tuple on logs and metrics, measures latency,
  * tokens, cost, quality, safety and the output contract, and writes one redacted failure record when something
- * went wrong. The hot path does no I/O of its own but two log writes (EMF and, on failure, the record).
+ * went wrong. Whatever fails — the config, the handler, what it returns, the runtime itself — the invocation is
+ * measured (Invocations, and Errors when it failed) and leaves a failure record, so the alarms see it.
+ * The hot path does no I/O of its own but two log writes (EMF and, on failure, the record).
  */
 export class AiRuntime<I, O> {
   private readonly now: () => number;
   private readonly redactor: Redactor;
-  private readonly ajv = new Ajv({ allErrors: false, strict: false, logger: false });
-  /** Output-contract validators by config label: compiled once per config version, never per request. */
-  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly contracts = new ContractValidators();
+  /** The boundary check of each served release config object: once per version, never per request. */
+  private readonly checked = new WeakMap<object, Checked>();
+  private readonly flagsChecked = new WeakMap<object, string[]>();
+  private lastChecked?: { key: string; result: Checked };
+  private lastGood?: Usable;
+  private lastGoodFlags?: ServedConfig;
 
   constructor(private readonly o: AiRuntimeOptions<I, O>) {
     this.now = o.now ?? Date.now;
@@ -144,24 +191,65 @@ export class AiRuntime<I, O> {
 
   public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}): Promise<O> {
     const startedAt = this.now();
-    const requestId = context.awsRequestId ?? `local-${startedAt}`;
-    const budgetMs = (context.getRemainingTimeInMillis?.() ?? this.o.defaultTimeoutMs ?? 30_000) - (this.o.timeoutMarginMs ?? 500);
+    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false };
+    try {
+      return await this.run(fn, input, context, inv);
+    } catch (e) {
+      // Anything not yet measured is the runtime's own failure: it is counted and recorded like any other.
+      if (!inv.measured) this.failed(inv, inv.tuple ?? this.unavailableTuple('unavailable'), 'error', input, e, ['the runtime failed before the answer']);
+      throw this.forLambda(e);
+    }
+  }
 
-    // Wait for both: nothing may run on after the answer (Lambda freezes the environment between invocations).
-    const [releaseResult, flagsResult] = await Promise.allSettled([this.o.config.get(this.o.releaseProfile), this.o.config.get(this.o.degradeProfile)]);
-    if (releaseResult.status === 'rejected') return this.configUnavailable(input, releaseResult.reason as Error, requestId, startedAt);
-    const release = releaseResult.value;
-    // Without the degrade flags the service runs undegraded: the switches are for emergencies, not a dependency.
-    const flags = flagsResult.status === 'fulfilled' ? flagsResult.value : undefined;
-    if (flagsResult.status === 'rejected')
-      this.o.telemetry.warn('degrade flags unavailable: running without them', { error: (flagsResult.reason as Error)?.message });
-    if (release.stale) this.o.telemetry.warn('serving the last good release config: refresh failed', { error: release.error?.message });
+  private async run(fn: AiHandler<I, O>, input: I, context: InvocationContext, inv: Invocation): Promise<O> {
+    const { startedAt, requestId } = inv;
+    const budgetMs = this.budget(context);
+    const [releaseResult, flagsResult] = await this.readConfigs(Math.min(this.o.configTimeoutMs ?? 2000, budgetMs));
 
-    const config = release.content as ReleaseConfigDocument;
+    // The release config: checked at the boundary; an unusable one is treated like an unreadable one.
+    let release: Usable | undefined;
+    let refused: InvalidConfigError | undefined;
+    let unreadable: Error | undefined;
+    if (releaseResult.status === 'fulfilled') {
+      const served = releaseResult.value;
+      const checked = this.checkRelease(served);
+      if (checked.ok) {
+        release = { served, config: checked.config, validate: checked.validate };
+        this.lastGood = release;
+        if (served.stale) this.o.telemetry.warn('serving the last good release config: refresh failed', { error: messageOf(served.error) });
+      } else refused = new InvalidConfigError(this.o.releaseProfile, served.version, checked.problems);
+    } else unreadable = releaseResult.reason as Error;
+    if (!release) {
+      if (!this.lastGood) return this.configUnavailable(input, refused ?? unreadable ?? new Error('no config'), inv);
+      release = this.lastGood;
+      if (unreadable) this.o.telemetry.warn('serving the last good release config: refresh failed', { error: messageOf(unreadable) });
+    }
+
+    // The degrade flags: without them the service runs undegraded: the switches are for emergencies, not a dependency.
+    let flags: ServedConfig | undefined;
+    if (flagsResult.status === 'fulfilled') {
+      const problems = this.checkFlags(flagsResult.value.content);
+      if (problems.length === 0) {
+        flags = flagsResult.value;
+        this.lastGoodFlags = flags;
+      } else {
+        flags = this.lastGoodFlags;
+        this.o.telemetry.warn(`degrade flags not usable: ${flags ? 'using the last good flags' : 'running without them'}`, { problems });
+      }
+    } else {
+      flags = this.lastGoodFlags;
+      this.o.telemetry.warn(`degrade flags unavailable: ${flags ? 'using the last good flags' : 'running without them'}`, {
+        error: messageOf(flagsResult.reason),
+      });
+    }
+
+    const config = release.config;
     const degrade = readDegrade(flags?.content as DegradeFlagsDocument | undefined);
     const tuple = this.tuple(config, flags);
+    inv.tuple = tuple;
     this.o.telemetry.stamp(tuple, requestId);
     const model = degrade.useFallbackModel && config.model.fallback ? config.model.fallback : config.model;
+    const controller = new AbortController();
     const ctx: AiContext = {
       requestId,
       config,
@@ -169,35 +257,36 @@ export class AiRuntime<I, O> {
       degrade,
       tuple,
       remainingMs: () => budgetMs - (this.now() - startedAt),
+      signal: controller.signal,
     };
+    // A refused config served from the last good one still counts as an error: the alarm that judges the rollout
+    // of the bad version must see it, or AppConfig would complete its deployment.
+    const configDetails = refused ? [`config: ${refused.message} Served the last good config (${release.served.version ?? tuple.config}).`] : [];
 
-    let result: AiResult<O>;
+    let result: ReadResult<O>;
     try {
-      result = await withDeadline(fn(input, ctx), budgetMs);
+      result = readResult<O>(await withDeadline(() => fn(input, ctx), budgetMs - (this.now() - startedAt), controller));
     } catch (e) {
-      const kind: FailureKind = e instanceof AiTimeoutError ? 'timeout' : 'error';
-      const latencyMs = this.now() - startedAt;
-      this.o.telemetry.invocation(tuple, requestId, { ...ZERO, error: true, latencyMs, degraded: degrade.active });
-      this.record([kind], { requestId, startedAt, tuple, measurements: { latencyMs }, input, error: e });
+      this.failed(inv, tuple, e instanceof AiTimeoutError ? 'timeout' : 'error', input, e, configDetails, degrade.active);
       throw e;
     }
 
     const latencyMs = this.now() - startedAt;
-    const inputTokens = result.usage?.inputTokens ?? 0;
-    const outputTokens = result.usage?.outputTokens ?? 0;
-    const pricing = pricingFor(config.model, result.usage?.modelId ?? model.modelId);
+    const { inputTokens, outputTokens } = result;
+    const pricing = pricingFor(config.model, result.modelId ?? model.modelId);
     const costUsd = (inputTokens / 1000) * pricing.inputPer1kTokensUsd + (outputTokens / 1000) * pricing.outputPer1kTokensUsd;
 
     const kinds: FailureKind[] = [];
-    const details: string[] = [];
-    const contractErrors = this.checkContract(config, release, result.output);
+    const details: string[] = [...configDetails, ...result.problems.map((m) => `result: ${m}`)];
+    if (details.length > 0) kinds.push('error');
+    const contractErrors = this.checkOutput(config, release.validate, result.output);
     if (contractErrors.length > 0) {
       kinds.push('contract');
       details.push(...contractErrors.map((m) => `contract: ${m}`));
     }
     if (result.safety?.violated) {
       kinds.push('safety');
-      details.push(...(result.safety.reasons ?? ['safety violation']).map((r) => `safety: ${r}`));
+      details.push(...(result.safety.reasons.length > 0 ? result.safety.reasons : ['safety violation']).map((r) => `safety: ${r}`));
     }
     const cap = config.model.maxCostPerRequestUsd;
     if (cap !== undefined && costUsd > cap) {
@@ -210,7 +299,7 @@ export class AiRuntime<I, O> {
       details.push(`quality: score ${result.quality} is below outputContract.qualityFloor ${floor}`);
     }
     const measurements: InvocationMeasurements = {
-      error: false,
+      error: kinds.includes('error'),
       latencyMs,
       costUsd,
       inputTokens,
@@ -218,9 +307,10 @@ export class AiRuntime<I, O> {
       qualityScore: result.quality,
       safetyViolation: kinds.includes('safety'),
       contractViolation: kinds.includes('contract'),
-      degraded: degrade.active || result.degraded === true,
+      degraded: degrade.active || result.degraded,
     };
-    this.o.telemetry.invocation(tuple, requestId, measurements);
+    this.emit(tuple, requestId, measurements);
+    inv.measured = true;
     if (kinds.length > 0) {
       this.record(kinds, {
         requestId,
@@ -235,10 +325,203 @@ export class AiRuntime<I, O> {
     return result.output;
   }
 
-  private configUnavailable(input: I, error: Error, requestId: string, startedAt: number): O {
-    const tuple: VersionTuple = {
+  /** Both configs, within one deadline for the whole read (never longer than the invocation's budget). */
+  private async readConfigs(timeoutMs: number): Promise<[PromiseSettledResult<ServedConfig>, PromiseSettledResult<ServedConfig>]> {
+    const release = this.o.config.fresh?.(this.o.releaseProfile);
+    const flags = release && this.o.config.fresh?.(this.o.degradeProfile);
+    if (release && flags)
+      return [
+        { status: 'fulfilled', value: release },
+        { status: 'fulfilled', value: flags },
+      ];
+    const controller = new AbortController();
+    const profiles = `${this.o.releaseProfile} and ${this.o.degradeProfile}`;
+    const limit = Math.max(0, timeoutMs);
+    const timer = setTimeout(() => controller.abort(new ConfigTimeoutError(profiles, limit)), limit);
+    const options: FetchOptions = { signal: controller.signal };
+    const read = (profile: string) => {
+      try {
+        return raceSignal(this.o.config.get(profile, options), controller.signal);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
+    try {
+      // Wait for both: nothing may run on after the answer (Lambda freezes the environment between invocations).
+      return (await Promise.allSettled([read(this.o.releaseProfile), read(this.o.degradeProfile)])) as [
+        PromiseSettledResult<ServedConfig>,
+        PromiseSettledResult<ServedConfig>,
+      ];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private checkRelease(served: ServedConfig): Checked {
+    const content = served.content;
+    const cacheable = typeof content === 'object' && content !== null;
+    let known = cacheable ? this.checked.get(content) : undefined;
+    // Each refresh parses a new object; an AppConfig version is immutable, so version + content hash identify it.
+    const hash = cacheable ? (content as { _release?: { contentHash?: unknown } })._release?.contentHash : undefined;
+    const versionKey = served.version !== undefined && typeof hash === 'string' ? `${served.version}\n${hash}` : undefined;
+    if (!known && versionKey && this.lastChecked?.key === versionKey) known = this.lastChecked.result;
+    if (known) {
+      if (cacheable) this.checked.set(content, known);
+      return known;
+    }
+    let result: Checked;
+    const problems = releaseConfigProblems(content);
+    if (problems.length > 0) result = { ok: false, problems };
+    else {
+      const config = content as ReleaseConfigDocument;
+      try {
+        result = { ok: true, config, validate: this.contracts.get(config.outputContract.schema) };
+      } catch (e) {
+        result = { ok: false, problems: [`outputContract.schema does not compile: ${messageOf(e)}`] };
+      }
+    }
+    if (cacheable) this.checked.set(content, result);
+    if (versionKey) this.lastChecked = { key: versionKey, result };
+    return result;
+  }
+
+  private checkFlags(content: unknown): string[] {
+    if (typeof content !== 'object' || content === null) return degradeFlagsProblems(content);
+    let problems = this.flagsChecked.get(content);
+    if (!problems) {
+      problems = degradeFlagsProblems(content);
+      this.flagsChecked.set(content, problems);
+    }
+    return problems;
+  }
+
+  private configUnavailable(input: I, error: Error, inv: Invocation): O {
+    const label = (error as InvalidConfigError).problems ? 'invalid' : 'unavailable';
+    const tuple = this.unavailableTuple(label);
+    inv.tuple = tuple;
+    this.o.telemetry.stamp(tuple, inv.requestId);
+    let answer: O | undefined;
+    let answerError: unknown;
+    if (this.o.degradedAnswer) {
+      try {
+        answer = this.o.degradedAnswer(input, error);
+      } catch (e) {
+        answerError = e;
+      }
+    }
+    const served = this.o.degradedAnswer !== undefined && answerError === undefined;
+    const details = [
+      served ? 'served the degraded answer' : this.o.degradedAnswer ? `degradedAnswer threw: ${messageOf(answerError)}` : 'no degraded answer configured',
+    ];
+    this.failed(inv, tuple, 'error', input, error, details, served);
+    if (answerError !== undefined) throw answerError;
+    if (!this.o.degradedAnswer)
+      throw error instanceof ConfigUnavailableError || error instanceof InvalidConfigError ? error : new ConfigUnavailableError(this.o.releaseProfile, error);
+    return answer as O;
+  }
+
+  /** Measures a failed invocation (Invocations + Errors) and writes its record. */
+  private failed(inv: Invocation, tuple: VersionTuple, kind: FailureKind, input: I, error: unknown, details: string[] = [], degraded = false) {
+    inv.measured = true;
+    const latencyMs = this.now() - inv.startedAt;
+    this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded });
+    this.record([kind], { requestId: inv.requestId, startedAt: inv.startedAt, tuple, measurements: { latencyMs }, input, error: errorParts(error), details });
+  }
+
+  private checkOutput(config: ReleaseConfigDocument, validate: ContractValidator, output: unknown): string[] {
+    const errors: string[] = [];
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(output);
+    } catch (e) {
+      errors.push(`output cannot be serialised as JSON (${messageOf(e)}); Lambda could not return it`);
+    }
+    const max = config.outputContract.maxBytes;
+    const limit = max === undefined ? LAMBDA_SYNC_RESPONSE_MAX_BYTES : Math.min(max, LAMBDA_SYNC_RESPONSE_MAX_BYTES);
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: count bytes only when the text could be over a limit.
+    if (json !== undefined && json.length * 3 > limit) {
+      const size = Buffer.byteLength(json, 'utf8');
+      if (size > LAMBDA_SYNC_RESPONSE_MAX_BYTES)
+        errors.push(`output is ${size} bytes, over Lambda's ${LAMBDA_SYNC_RESPONSE_MAX_BYTES}-byte (6 MB) synchronous response limit`);
+      if (max !== undefined && size > max) errors.push(`output is ${size} bytes, over outputContract.maxBytes ${max}`);
+    }
+    try {
+      if (!validate(output)) errors.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
+    } catch (e) {
+      errors.push(`output could not be validated: ${messageOf(e)}`);
+    }
+    return errors;
+  }
+
+  private emit(tuple: VersionTuple, requestId: string, m: InvocationMeasurements) {
+    try {
+      this.o.telemetry.invocation(tuple, requestId, m);
+    } catch (e) {
+      // Never turn an answer into an error because a metric could not be written; say so on stderr.
+      console.error(JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the invocation metrics: ${messageOf(e)}`, requestId }));
+    }
+  }
+
+  private record(kinds: FailureKind[], r: Omit<Parameters<typeof buildFailureRecord>[0], 'kinds' | 'service'>) {
+    const options = { redactor: this.redactor, maxFieldChars: this.o.maxFieldChars ?? 4096 };
+    let record: FailureRecord;
+    try {
+      record = buildFailureRecord({ ...r, kinds, service: this.o.service }, options);
+    } catch {
+      // An input or output that cannot be turned into text (a throwing toJSON on a null-prototype object…).
+      record = buildFailureRecord(
+        { ...r, input: textOf(r.input), output: r.output === undefined ? undefined : textOf(r.output), kinds, service: this.o.service },
+        options,
+      );
+    }
+    try {
+      this.o.telemetry.failure(record);
+    } catch (e) {
+      console.error(JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the failure record: ${messageOf(e)}`, requestId: r.requestId }));
+    }
+  }
+
+  /**
+   * What Lambda gets when the invocation fails: the same error, its message (and the message in its stack) redacted,
+   * since Lambda returns it to the caller and logs it. A value that is not an Error becomes one.
+   */
+  private forLambda(e: unknown): Error {
+    const { name, message } = errorParts(e);
+    const clean = this.redactor(message);
+    if (e instanceof Error) {
+      try {
+        const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)) : [];
+        e.message = clean;
+        e.stack = [`${name}: ${clean}`, ...frames].join('\n');
+        if (e.message === clean) return e;
+      } catch {
+        // frozen, or a getter-only message: a fresh error below
+      }
+    }
+    const out = new Error(clean);
+    out.name = name;
+    return out;
+  }
+
+  private budget(context: InvocationContext): number {
+    let remaining: unknown;
+    try {
+      remaining = context.getRemainingTimeInMillis?.();
+    } catch {
+      remaining = undefined;
+    }
+    const total = typeof remaining === 'number' && Number.isFinite(remaining) ? remaining : (this.o.defaultTimeoutMs ?? 30_000);
+    return total - (this.o.timeoutMarginMs ?? 500);
+  }
+
+  private codeTuple() {
+    return { service: this.o.service, codeVersion: this.o.codeVersion, ...(this.o.codeHash ? { codeHash: this.o.codeHash } : {}) };
+  }
+
+  private unavailableTuple(config: string): VersionTuple {
+    return {
       ...this.codeTuple(),
-      config: 'unavailable',
+      config,
       prompt: 'unavailable',
       model: 'unavailable',
       retrieval: 'unavailable',
@@ -246,50 +529,6 @@ export class AiRuntime<I, O> {
       outputContract: 'unavailable',
       degrade: 'unavailable',
     };
-    this.o.telemetry.stamp(tuple, requestId);
-    const latencyMs = this.now() - startedAt;
-    const degraded = this.o.degradedAnswer !== undefined;
-    this.o.telemetry.invocation(tuple, requestId, { ...ZERO, error: true, latencyMs, degraded });
-    this.record(['error'], {
-      requestId,
-      startedAt,
-      tuple,
-      measurements: { latencyMs },
-      input,
-      error,
-      details: [degraded ? 'served the degraded answer' : 'no degraded answer configured'],
-    });
-    if (!this.o.degradedAnswer) throw error instanceof ConfigUnavailableError ? error : new ConfigUnavailableError(this.o.releaseProfile, error);
-    return this.o.degradedAnswer(input, error);
-  }
-
-  private checkContract(config: ReleaseConfigDocument, release: ServedConfig, output: unknown): string[] {
-    const key = config._release?.contentHash ?? release.version ?? 'unlabelled';
-    let validate = this.validators.get(key);
-    if (!validate) {
-      validate = this.ajv.compile(config.outputContract.schema);
-      // Keep the current and the previous config's validators: a rollout flips between two versions.
-      if (this.validators.size >= 2) this.validators.delete(this.validators.keys().next().value as string);
-      this.validators.set(key, validate);
-    }
-    const errors: string[] = [];
-    if (!validate(output)) errors.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
-    const max = config.outputContract.maxBytes;
-    if (max !== undefined) {
-      const size = Buffer.byteLength(JSON.stringify(output) ?? '', 'utf8');
-      if (size > max) errors.push(`output is ${size} bytes, over outputContract.maxBytes ${max}`);
-    }
-    return errors;
-  }
-
-  private record(kinds: FailureKind[], r: Omit<Parameters<typeof buildFailureRecord>[0], 'kinds' | 'service'>) {
-    this.o.telemetry.failure(
-      buildFailureRecord({ ...r, kinds, service: this.o.service }, { redactor: this.redactor, maxFieldChars: this.o.maxFieldChars ?? 4096 }),
-    );
-  }
-
-  private codeTuple() {
-    return { service: this.o.service, codeVersion: this.o.codeVersion, ...(this.o.codeHash ? { codeHash: this.o.codeHash } : {}) };
   }
 
   private lastTuple?: { config: unknown; flags: unknown; tuple: VersionTuple };
@@ -299,7 +538,10 @@ export class AiRuntime<I, O> {
     if (this.lastTuple && this.lastTuple.config === config && this.lastTuple.flags === flags?.content) return this.lastTuple.tuple;
     const degradeLabel = flags ? (flags.version ? `v${flags.version}` : `sha-${sha256Hex(JSON.stringify(flags.content)).slice(0, 8)}`) : 'unavailable';
     const sections = config._release?.sections ?? {};
-    const label = (s: string) => sections[s]?.label ?? 'none';
+    const label = (s: string) => {
+      const l = (sections[s] as { label?: unknown } | undefined)?.label;
+      return typeof l === 'string' ? l : 'none';
+    };
     const tuple: VersionTuple = {
       ...this.codeTuple(),
       config: config._release?.label ?? 'unlabelled',
@@ -326,6 +568,101 @@ const ZERO: InvocationMeasurements = {
   degraded: false,
 };
 
+/** A handler's result, read defensively: every number is usable as a metric, every problem named. */
+interface ReadResult<O> {
+  readonly output: O;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly modelId?: string;
+  readonly quality?: number;
+  readonly safety?: { readonly violated: boolean; readonly reasons: string[] };
+  readonly degraded: boolean;
+  /** What was wrong with the result (bad usage numbers…): counted as an error, the output is still served. */
+  readonly problems: string[];
+}
+
+function readResult<O>(raw: unknown): ReadResult<O> {
+  if (typeof raw !== 'object' || raw === null) throw new AiResultError(`the AI handler returned ${show(raw)}`);
+  try {
+    const r = raw as Record<string, unknown>;
+    if (!('output' in r)) throw new AiResultError('the AI handler returned an object without an output key');
+    const problems: string[] = [];
+    let inputTokens = 0;
+    let outputTokens = 0;
+    let modelId: string | undefined;
+    const usage = r.usage;
+    if (usage !== undefined) {
+      if (typeof usage !== 'object' || usage === null) problems.push(`usage is ${show(usage)}; expected { inputTokens, outputTokens, modelId? }`);
+      else {
+        const u = usage as Record<string, unknown>;
+        const count = (key: string) => {
+          const v = u[key];
+          if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+          problems.push(`usage.${key} is ${show(v)}; report token counts as finite numbers >= 0 (cost is unmeasured)`);
+          return 0;
+        };
+        inputTokens = count('inputTokens');
+        outputTokens = count('outputTokens');
+        if (typeof u.modelId === 'string') modelId = u.modelId;
+        else if (u.modelId !== undefined) problems.push(`usage.modelId is ${show(u.modelId)}; expected the model id string`);
+      }
+    }
+    let quality: number | undefined;
+    if (r.quality !== undefined) {
+      if (typeof r.quality === 'number' && Number.isFinite(r.quality) && r.quality >= 0 && r.quality <= 1) quality = r.quality;
+      else problems.push(`quality is ${show(r.quality)}; expected a number from 0 to 1`);
+    }
+    let safety: ReadResult<O>['safety'];
+    if (r.safety !== undefined) {
+      const s = r.safety as { violated?: unknown; reasons?: unknown } | null;
+      if (typeof s !== 'object' || s === null || typeof s.violated !== 'boolean')
+        problems.push(`safety is ${show(r.safety)}; expected { violated: boolean, reasons? }`);
+      else safety = { violated: s.violated, reasons: Array.isArray(s.reasons) ? s.reasons.map((x) => (typeof x === 'string' ? x : messageOf(x))) : [] };
+    }
+    if (r.degraded !== undefined && typeof r.degraded !== 'boolean') problems.push(`degraded is ${show(r.degraded)}; expected true or false`);
+    return { output: r.output as O, inputTokens, outputTokens, modelId, quality, safety, degraded: r.degraded === true, problems };
+  } catch (e) {
+    if (e instanceof AiResultError) throw e;
+    throw new AiResultError(`the AI handler's result could not be read (${messageOf(e)})`);
+  }
+}
+
+/** A value as a problem message shows it: strings quoted, NaN and -1 as such. */
+function show(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}
+
+/** Name and message of anything thrown, read without ever throwing. */
+function errorParts(e: unknown): { name: string; message: string } {
+  let name = 'Error';
+  try {
+    const n = (e as { name?: unknown } | null | undefined)?.name;
+    if (typeof n === 'string' && n !== '') name = n;
+    else if (typeof e !== 'object' || e === null || !(e instanceof Error)) name = e === null ? 'null' : `thrown ${typeof e}`;
+  } catch {
+    name = 'thrown value';
+  }
+  return { name, message: messageOf(e) };
+}
+
+function textOf(v: unknown): string {
+  return `[not serialisable: ${messageOf(v)}]`;
+}
+
+function requestIdOf(context: InvocationContext, startedAt: number): string {
+  try {
+    const id = context?.awsRequestId;
+    return typeof id === 'string' && id !== '' ? id : `local-${startedAt}`;
+  } catch {
+    return `local-${startedAt}`;
+  }
+}
+
 function readDegrade(doc: DegradeFlagsDocument | undefined): DegradeState {
   if (!doc) return NO_DEGRADE;
   const on = (flag: string) => doc[flag]?.enabled === true;
@@ -342,11 +679,27 @@ function pricingFor(model: ModelConfig, modelId: string) {
   return model.fallback && modelId === model.fallback.modelId ? model.fallback.pricing : model.pricing;
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  if (ms <= 0) return Promise.reject(new AiTimeoutError(0));
+/** Runs the handler until the deadline; at the deadline the signal fires (so model calls stop) and the wait ends. */
+function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: AbortController): Promise<T> {
+  if (ms <= 0) {
+    const e = new AiTimeoutError(0);
+    controller.abort(e);
+    return Promise.reject(e);
+  }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AiTimeoutError(ms)), ms);
+    timer = setTimeout(() => {
+      const e = new AiTimeoutError(ms);
+      controller.abort(e);
+      reject(e);
+    }, ms);
   });
+  let work: Promise<T>;
+  try {
+    work = Promise.resolve(start());
+  } catch (e) {
+    clearTimeout(timer);
+    return Promise.reject(e);
+  }
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

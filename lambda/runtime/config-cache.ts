@@ -11,9 +11,14 @@ export interface FetchedConfig {
   readonly version?: string;
 }
 
+/** What a caller gives a fetch: a signal that fires when nobody waits for the answer any more. */
+export interface FetchOptions {
+  readonly signal?: AbortSignal;
+}
+
 /** Port: where configs come from (the AppConfig Lambda extension, the AppConfig data API, a test double). */
 export interface ConfigFetcher {
-  fetch(profile: string): Promise<FetchedConfig>;
+  fetch(profile: string, options?: FetchOptions): Promise<FetchedConfig>;
 }
 
 export interface ServedConfig {
@@ -32,7 +37,7 @@ export class ConfigUnavailableError extends Error {
     cause: unknown,
   ) {
     super(
-      `cannot read config profile ${profile}: ${(cause as Error)?.message ?? cause}. ` +
+      `cannot read config profile ${profile}: ${messageOf(cause)}. ` +
         'Check that the function has appconfig:StartConfigurationSession/GetLatestConfiguration (AiServiceConfig.bind) ' +
         'and, when the AppConfig Lambda extension is used, that its layer is attached.',
     );
@@ -40,29 +45,191 @@ export class ConfigUnavailableError extends Error {
   }
 }
 
+/** A config fetch that did not finish in time. */
+export class ConfigTimeoutError extends Error {
+  constructor(
+    public readonly profile: string,
+    ms: number,
+  ) {
+    super(`reading config profile ${profile} did not finish within ${ms} ms`);
+    this.name = 'ConfigTimeoutError';
+  }
+}
+
+export interface ConfigCacheOptions {
+  /** Longest one refresh may take, extension and data API together. @default 2000 */
+  readonly refreshTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+interface Entry {
+  served?: FetchedConfig;
+  fetchedAt: number;
+  /** Sequence number of the refresh whose answer is stored: a later-started refresh always wins. */
+  seq: number;
+  inflight?: Refresh;
+}
+
+interface Refresh {
+  readonly seq: number;
+  readonly promise: Promise<FetchedConfig>;
+  readonly controller: AbortController;
+  waiters: number;
+}
+
 export class ConfigCache {
-  private readonly entries = new Map<string, { served: FetchedConfig; fetchedAt: number; inflight?: Promise<void> }>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly refreshTimeoutMs: number;
+  private readonly now: () => number;
+  private seq = 0;
 
   constructor(
     private readonly fetcher: ConfigFetcher,
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: ConfigCacheOptions | (() => number) = {},
+  ) {
+    const o = typeof options === 'function' ? { now: options } : options;
+    this.refreshTimeoutMs = o.refreshTimeoutMs ?? 2000;
+    this.now = o.now ?? Date.now;
+  }
 
-  /** The config of a profile: cached while fresh, refreshed after the TTL, last good on refresh failure. */
-  public async get(profile: string): Promise<ServedConfig> {
+  /** The cached config when it is still fresh, synchronously (the hot path: no promise, no timer, no signal). */
+  public fresh(profile: string): ServedConfig | undefined {
     const entry = this.entries.get(profile);
+    return entry?.served && this.now() - entry.fetchedAt < this.ttlMs ? { ...entry.served, stale: false } : undefined;
+  }
+
+  /**
+   * The config of a profile: cached while fresh, refreshed after the TTL, last good on refresh failure.
+   * Concurrent callers share one refresh; each stops waiting when its own signal fires.
+   */
+  public async get(profile: string, options: FetchOptions = {}): Promise<ServedConfig> {
+    let entry = this.entries.get(profile);
     const now = this.now();
-    if (entry && now - entry.fetchedAt < this.ttlMs) return { ...entry.served, stale: false };
+    if (entry?.served && now - entry.fetchedAt < this.ttlMs) return { ...entry.served, stale: false };
+    if (!entry) {
+      entry = { fetchedAt: now, seq: 0 };
+      this.entries.set(profile, entry);
+    }
+    const refresh = entry.inflight ?? this.refresh(profile, entry);
     try {
-      const served = await this.fetcher.fetch(profile);
-      this.entries.set(profile, { served, fetchedAt: this.now() });
+      const served = await waitFor(refresh, options.signal);
       return { ...served, stale: false };
     } catch (e) {
-      if (!entry) throw new ConfigUnavailableError(profile, e);
-      // Keep serving the last good config, and do not hammer a failing source: retry after one more TTL.
-      entry.fetchedAt = now;
+      // A newer answer may have landed meanwhile (another caller's refresh); serve it rather than fail.
+      if (!entry.served) throw new ConfigUnavailableError(profile, e);
       return { ...entry.served, stale: true, error: e as Error };
     }
+  }
+
+  private refresh(profile: string, entry: Entry): Refresh {
+    const seq = ++this.seq;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new ConfigTimeoutError(profile, this.refreshTimeoutMs)), this.refreshTimeoutMs);
+    timer.unref?.();
+    const promise = raceSignal(this.fetcher.fetch(profile, { signal: controller.signal }), controller.signal)
+      .then((served) => {
+        // An older request's answer never replaces a newer one's. Ordered by request start, not by version
+        // number: an AppConfig rollback legitimately serves a lower version.
+        if (seq > entry.seq) {
+          entry.served = served;
+          entry.seq = seq;
+          entry.fetchedAt = this.now();
+        }
+        return entry.served ?? served;
+      })
+      .catch((e: unknown) => {
+        // Keep serving the last good config, and do not hammer a failing source: retry after one more TTL.
+        if (entry.served) entry.fetchedAt = this.now();
+        throw e;
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        if (entry.inflight === refresh) entry.inflight = undefined;
+      });
+    promise.catch(() => undefined); // waiters handle it; never an unhandled rejection
+    const refresh: Refresh = { seq, promise, controller, waiters: 0 };
+    entry.inflight = refresh;
+    return refresh;
+  }
+}
+
+/** Waits for a shared refresh until the caller's signal fires; the refresh is aborted when its last waiter leaves. */
+function waitFor(refresh: Refresh, signal: AbortSignal | undefined): Promise<FetchedConfig> {
+  refresh.waiters++;
+  const leave = () => {
+    refresh.waiters--;
+    if (refresh.waiters === 0 && !refresh.controller.signal.aborted) refresh.controller.abort(signal?.reason);
+  };
+  if (!signal) return refresh.promise.finally(() => refresh.waiters--);
+  if (signal.aborted) {
+    leave();
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<FetchedConfig>((resolve, reject) => {
+    const onAbort = () => {
+      leave();
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    refresh.promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        refresh.waiters--;
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        refresh.waiters--;
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Settles with the work, or rejects as soon as the signal fires (for sources that ignore it). */
+export function raceSignal<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new Error(`aborted: ${messageOf(r)}`);
+}
+
+/** The message of anything thrown, without ever throwing itself (null-prototype objects, throwing getters). */
+export function messageOf(e: unknown): string {
+  try {
+    const m = (e as { message?: unknown } | null | undefined)?.message;
+    if (typeof m === 'string') return m;
+  } catch {
+    return '(the thrown value has a message that cannot be read)';
+  }
+  try {
+    if (typeof e === 'string') return e;
+    const json = JSON.stringify(e);
+    if (json !== undefined) return json;
+  } catch {
+    // fall through
+  }
+  try {
+    return String(e);
+  } catch {
+    return Object.prototype.toString.call(e);
   }
 }

@@ -1,14 +1,23 @@
 import { ENV, RUNTIME_ENV } from '../shared/contract';
 import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type TelemetryPort } from './ai-runtime';
 import { ConfigCache, type ConfigFetcher } from './config-cache';
-import { ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
+import { type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 import { PowertoolsTelemetry } from './powertools-telemetry';
 
 export * from './ai-runtime';
-export { ConfigCache, ConfigUnavailableError, type ConfigFetcher, type FetchedConfig } from './config-cache';
+export {
+  ConfigCache,
+  ConfigTimeoutError,
+  ConfigUnavailableError,
+  type ConfigCacheOptions,
+  type ConfigFetcher,
+  type FetchedConfig,
+  type FetchOptions,
+} from './config-cache';
+export { InvalidConfigError } from './config-check';
 export { createRedactor, type RedactionPattern, type RedactedCut, redact, redactAndCut, redactError } from './redact';
 export { PowertoolsTelemetry } from './powertools-telemetry';
-export { ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
+export { ExtensionAnswerError, ExtensionFetcher, FallbackFetcher, type EnvironmentFor } from './extension-fetcher';
 
 export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOptions<I, O>, 'config' | 'telemetry'>> {
   /** Where configs come from. @default the AppConfig extension, falling back to the data API */
@@ -41,27 +50,40 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       `environment variable ${RUNTIME_ENV.CONFIG_TTL_SECONDS} must be a number of seconds, got "${env[RUNTIME_ENV.CONFIG_TTL_SECONDS]}"; AiServiceConfig.bind sets it from configTtl`,
     );
   }
-  const fetcher = options.fetcher ?? defaultFetcher(env, application, environment);
+  const configTimeoutMs = Number(env[RUNTIME_ENV.CONFIG_TIMEOUT_MS] ?? 2000);
+  if (!Number.isFinite(configTimeoutMs) || configTimeoutMs <= 0) {
+    throw new Error(
+      `environment variable ${RUNTIME_ENV.CONFIG_TIMEOUT_MS} must be a positive number of milliseconds, got "${env[RUNTIME_ENV.CONFIG_TIMEOUT_MS]}"`,
+    );
+  }
+  const releaseProfile = options.releaseProfile ?? need(ENV.CONFIG_PROFILE);
+  const degradeProfile = options.degradeProfile ?? need(ENV.DEGRADE_PROFILE);
+  // The degrade flags live in their own AppConfig environment (no monitors, so no alarm can block a switch);
+  // functions bound before that split have only the release environment.
+  const degradeEnvironment = env[ENV.DEGRADE_ENVIRONMENT] || environment;
+  const environmentFor = (profile: string) => (profile === degradeProfile ? degradeEnvironment : environment);
+  const fetcher = options.fetcher ?? defaultFetcher(env, application, environmentFor);
   return new AiRuntime<I, O>({
     ...options,
     service,
-    releaseProfile: options.releaseProfile ?? need(ENV.CONFIG_PROFILE),
-    degradeProfile: options.degradeProfile ?? need(ENV.DEGRADE_PROFILE),
+    releaseProfile,
+    degradeProfile,
+    configTimeoutMs: options.configTimeoutMs ?? configTimeoutMs,
     codeVersion: options.codeVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     codeHash: options.codeHash ?? env[RUNTIME_ENV.CODE_HASH],
-    config: options.config ?? new ConfigCache(fetcher, ttlSeconds * 1000),
+    config: options.config ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
     telemetry: options.telemetry ?? new PowertoolsTelemetry(service),
   });
 }
 
-function defaultFetcher(env: NodeJS.ProcessEnv, application: string, environment: string): ConfigFetcher {
+function defaultFetcher(env: NodeJS.ProcessEnv, application: string, environment: EnvironmentFor): ConfigFetcher {
   // The SDK client is loaded on first use only: with the extension attached it is never needed, and loading it
   // at module scope would add tens of milliseconds to every cold start.
   let loaded: Promise<ConfigFetcher> | undefined;
   const dataApi: ConfigFetcher = {
-    fetch: async (profile) => {
+    fetch: async (profile, options) => {
       loaded ??= import('./data-api-fetcher').then((m) => new m.DataApiFetcher(new m.AppConfigDataClient({}), application, environment));
-      return (await loaded).fetch(profile);
+      return (await loaded).fetch(profile, options);
     },
   };
   if (env[RUNTIME_ENV.USE_EXTENSION] === 'false') return dataApi;

@@ -27,6 +27,12 @@ export const ENV = {
 
 /** AppConfig's default quota for hosted configuration content. */
 export const APPCONFIG_HOSTED_MAX_BYTES = 1024 * 1024;
+/**
+ * Lambda's limit on a synchronous invocation's response payload: "For synchronous invocations, the maximum payload
+ * size is 6 MB" (Lambda API reference, Invoke). An answer over it never reaches the caller, so the runtime counts
+ * it as a contract failure even when the output contract sets no maxBytes.
+ */
+export const LAMBDA_SYNC_RESPONSE_MAX_BYTES = 6 * 1024 * 1024;
 /** AppConfig's limit on a validator's content. */
 export const APPCONFIG_VALIDATOR_MAX_CHARS = 32768;
 /** AppConfig's limit on a version label. */
@@ -143,6 +149,8 @@ export const RUNTIME_ENV = {
   USE_EXTENSION: 'AI_RELEASE_USE_EXTENSION',
   /** Port of the AppConfig Lambda extension. */
   EXTENSION_PORT: 'AWS_APPCONFIG_EXTENSION_HTTP_PORT',
+  /** Longest the two config reads of one invocation may take together, milliseconds (capped by the invocation's budget). */
+  CONFIG_TIMEOUT_MS: 'AI_RELEASE_CONFIG_TIMEOUT_MS',
 } as const;
 
 /** What one invocation ran with: code, config and every section. On every log line and failure record. */

@@ -32,6 +32,8 @@ export interface ModelRequest {
   readonly messages: readonly Turn[];
   readonly guardrail?: { readonly id: string; readonly version: string };
   readonly tools?: readonly ToolConfig[];
+  /** Fires at the invocation's deadline: the model call must stop then. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ModelResponse {
@@ -56,6 +58,8 @@ export interface AssistantInput {
   readonly retrieval?: RetrievalConfig;
   readonly tools?: readonly ToolConfig[];
   readonly degrade: { readonly disableRetrieval: boolean; readonly disableTools: boolean; readonly staticAnswer?: string };
+  /** The runtime's deadline signal (AiContext.signal), passed to every model call. */
+  readonly signal?: AbortSignal;
 }
 
 export interface AssistantAnswer {
@@ -99,7 +103,7 @@ export async function answerQuestion(
   let outputTokens = 0;
   let response: ModelResponse | undefined;
   for (let turn = 0; turn < MAX_TURNS; turn++) {
-    response = await ports.model.converse({ model: a.model, system: a.prompt.system, messages, guardrail: a.guardrail, tools });
+    response = await ports.model.converse({ model: a.model, system: a.prompt.system, messages, guardrail: a.guardrail, tools, signal: a.signal });
     inputTokens += response.inputTokens;
     outputTokens += response.outputTokens;
     const uses = response.content.flatMap((b) => ('toolUse' in b ? [b.toolUse] : []));

@@ -23,6 +23,8 @@ export function bedrockModel(client: BedrockRuntimeClient): ModelPort {
             ? { tools: req.tools.map((t): Tool => ({ toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.inputSchema as never } } })) }
             : undefined,
         }),
+        // The SDK aborts the HTTP request when the runtime's deadline fires, so a slow model stops being paid for.
+        { abortSignal: req.signal },
       );
       const content = (out.output?.message?.content ?? []) as ContentBlock[];
       return {

@@ -35,6 +35,7 @@ export function assistantHandler(ports: { model: ModelPort; retriever: Retriever
         retrieval: ctx.config.retrieval,
         tools: ctx.config.tools?.tools,
         degrade: ctx.degrade,
+        signal: ctx.signal,
       },
       ports,
     );

@@ -1,0 +1,199 @@
+/**
+ * Cold-start benchmark (issue 7, part C): what the runtime adds to a cold start over a Powertools-only handler.
+ *
+ *   npx tsx bench/cold-start.ts [runs]        (default 41 runs of each, interleaved)
+ *
+ * Each sample is a fresh `node` process that loads a minified esbuild bundle (as Lambda would, `@aws-sdk/*`
+ * external) and runs its first invocation; the process measures from just before `require` to the end of that first
+ * invocation, so Node's own start-up is not in either number.
+ *   - baseline: Powertools Logger + Metrics at module scope; the invocation adds 6 high-resolution metrics,
+ *     publishes them and writes one log line.
+ *   - runtime:  a handler on `createAiRuntime`; the first invocation reads both configs from a loopback stand-in for
+ *     the AppConfig extension (the example service's real hosted config), checks the config, compiles and runs the
+ *     output contract, and writes its EMF document.
+ * Target: runtime median ≤ baseline median + 30 ms.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { buildSync } from 'esbuild';
+
+const root = path.join(__dirname, '..');
+const runs = Number(process.argv[2] ?? 41);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+const BASELINE = `
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricResolution, MetricUnit } from '@aws-lambda-powertools/metrics';
+const logger = new Logger({ serviceName: 'support-assistant' });
+const metrics = new Metrics({ namespace: 'AiRelease', serviceName: 'support-assistant' });
+export const handler = async (e: { question: string }) => {
+  const output = { answer: 'Answer to ' + e.question.length + ' chars', citations: ['kb-restore-01'] };
+  metrics.addDimensions({ Version: '7' });
+  metrics.addMetric('Invocations', MetricUnit.Count, 1, MetricResolution.High);
+  metrics.addMetric('Latency', MetricUnit.Milliseconds, 12, MetricResolution.High);
+  metrics.addMetric('CostUsd', MetricUnit.NoUnit, 0.0008, MetricResolution.High);
+  metrics.addMetric('InputTokens', MetricUnit.Count, 850, MetricResolution.High);
+  metrics.addMetric('OutputTokens', MetricUnit.Count, 40, MetricResolution.High);
+  metrics.addMetric('QualityScore', MetricUnit.NoUnit, 0.9, MetricResolution.High);
+  metrics.publishStoredMetrics();
+  logger.info('answered', { citations: output.citations.length });
+  return output;
+};
+`;
+
+const RUNTIME = (runtimePath: string) => `
+import { createAiRuntime } from ${JSON.stringify(runtimePath)};
+const runtime = createAiRuntime<{ question: string }, { answer: string; citations: string[] }>();
+export const handler = runtime.handler(async (e) => ({
+  output: { answer: 'Answer to ' + e.question.length + ' chars', citations: ['kb-restore-01'] },
+  usage: { inputTokens: 850, outputTokens: 40 },
+  quality: 0.9,
+}));
+`;
+
+// The child: time require + the first invocation, report on stderr (stdout carries the EMF and log lines).
+// node:http is loaded first, as in Lambda: the runtime interface client talks to the Runtime API over it before it
+// loads the handler (aws-lambda-nodejs-runtime-interface-client, RAPIDClient: \`this.http = httpClient || require('http')\`).
+const CHILD = `
+require('node:http');
+const t0 = process.hrtime.bigint();
+const m = require(process.env.BENCH_BUNDLE);
+const t1 = process.hrtime.bigint();
+m.handler({ question: 'How do I restore a deleted file?' }, { awsRequestId: 'cold', getRemainingTimeInMillis: () => 30000 }).then((out) => {
+  const t2 = process.hrtime.bigint();
+  if (!out || !out.answer) throw new Error('no answer: ' + JSON.stringify(out));
+  process.stderr.write(JSON.stringify({ importMs: Number(t1 - t0) / 1e6, firstMs: Number(t2 - t1) / 1e6, totalMs: Number(t2 - t0) / 1e6 }) + '\\n');
+});
+`;
+
+function bundle(dir: string, name: string, source: string): string {
+  const entry = path.join(dir, `${name}.ts`);
+  fs.writeFileSync(entry, source);
+  const out = path.join(dir, `${name}.js`);
+  buildSync({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['@aws-sdk/*'],
+    nodePaths: [path.join(root, 'node_modules')],
+    logLevel: 'silent',
+  });
+  return out;
+}
+
+interface Sample {
+  importMs: number;
+  firstMs: number;
+  totalMs: number;
+}
+
+function sample(childFile: string, bundleFile: string, env: NodeJS.ProcessEnv): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [childFile], {
+      env: { ...env, BENCH_BUNDLE: bundleFile, NODE_PATH: path.join(root, 'node_modules'), NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c) => {
+      err += String(c);
+    });
+    child.on('exit', (code) => {
+      const line = err.split('\n').find((l) => l.startsWith('{"importMs"'));
+      if (code !== 0 || !line) reject(new Error(`child failed (${code}): ${err}`));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: pct(s, 50), p90: pct(s, 90) };
+};
+
+async function main() {
+  const { AiServiceConfig, ReleaseConfigSource } = await import('../lib');
+  const svc = new AiServiceConfig(new Stack(new App(), 'B'), 'C', {
+    serviceName: 'support-assistant',
+    source: ReleaseConfigSource.fromDirectory(path.join(root, 'example/support-assistant/release-config')),
+  });
+  const hosted = svc.hostedVersion.content as string;
+  const flags = JSON.stringify({
+    useFallbackModel: { enabled: false },
+    disableTools: { enabled: false },
+    disableRetrieval: { enabled: false },
+    staticAnswer: { enabled: false, message: 'x' },
+  });
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'configuration-version': '1' }).end(req.url?.endsWith('/rel') ? hosted : flags);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const env = {
+    ...process.env,
+    AI_RELEASE_SERVICE: 'support-assistant',
+    AI_RELEASE_APPCONFIG_APPLICATION: 'app',
+    AI_RELEASE_APPCONFIG_ENVIRONMENT: 'env',
+    AI_RELEASE_DEGRADE_ENVIRONMENT: 'switches',
+    AI_RELEASE_CONFIG_PROFILE: 'rel',
+    AI_RELEASE_DEGRADE_PROFILE: 'deg',
+    AWS_LAMBDA_FUNCTION_VERSION: '7',
+    AWS_APPCONFIG_EXTENSION_HTTP_PORT: String((server.address() as AddressInfo).port),
+    AWS_REGION: 'us-east-1',
+  };
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
+  const childFile = path.join(dir, 'child.js');
+  fs.writeFileSync(childFile, CHILD);
+  const baseline = bundle(dir, 'baseline', BASELINE);
+  // BENCH_RUNTIME_DIR: another copy of lambda/runtime (e.g. `git archive <commit> lambda`) to compare before/after.
+  const runtime = bundle(dir, 'runtime', RUNTIME(process.env.BENCH_RUNTIME_DIR ?? path.join(root, 'lambda/runtime')));
+
+  // Warm the OS file cache, then interleave so drift on a shared machine hits both alike.
+  await sample(childFile, baseline, env);
+  await sample(childFile, runtime, env);
+  const b: Sample[] = [];
+  const r: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    b.push(await sample(childFile, baseline, env));
+    r.push(await sample(childFile, runtime, env));
+  }
+  server.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const cpu = os.cpus();
+  say(`machine: ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString()}`);
+  say(`cold start, ${runs} fresh node processes each (interleaved), ms from require to the end of the first invocation:`);
+  say('                          median     p90   | import p50 | first invocation p50');
+  const row = (name: string, xs: Sample[]) => {
+    const t = stats(xs.map((x) => x.totalMs));
+    say(
+      `  ${name.padEnd(22)} ${t.p50.toFixed(1).padStart(7)} ${t.p90.toFixed(1).padStart(7)}   | ${stats(xs.map((x) => x.importMs))
+        .p50.toFixed(1)
+        .padStart(10)} | ${stats(xs.map((x) => x.firstMs))
+        .p50.toFixed(1)
+        .padStart(8)}`,
+    );
+    return t;
+  };
+  const bt = row('Powertools baseline', b);
+  const rt = row('on the runtime', r);
+  // The difference per interleaved pair, so machine drift between pairs cancels.
+  const diff = stats(r.map((x, i) => x.totalMs - b[i].totalMs));
+  say(
+    `  added by the runtime: median ${(rt.p50 - bt.p50).toFixed(1)} ms, p90 ${(rt.p90 - bt.p90).toFixed(1)} ms; paired difference median ${diff.p50.toFixed(1)} ms, p90 ${diff.p90.toFixed(1)} ms (target <= 30 ms, ratio ${((rt.p50 - bt.p50) / 30).toFixed(2)})`,
+  );
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e?.stack ?? e}\n`);
+  process.exit(1);
+});
