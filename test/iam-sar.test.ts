@@ -14,10 +14,13 @@ import * as lambdaLib from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
+import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
 import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
 import type { ArnVariableSource, AwsCall } from '../lambda/shared/aws-calls';
 import { AWS_CALLS as ASSISTANT_CALLS } from '../lambda/support-assistant/aws-calls';
+import { AiReleasePlatform } from '../lib/ai-release-platform';
+import { ReleaseConfigDeployment } from '../lib/config-deployment';
 import { testApp } from './helpers';
 import {
   ACCOUNT,
@@ -45,8 +48,12 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
     calls: [...RUNTIME_CALLS, ...ASSISTANT_CALLS],
     fn: (s) => s.fn,
   },
-  // The config deployer (custom resource) joins with one line, its ids declared as { resourceProperty: '…' }:
-  // { name: 'config deployer', folders: ['lambda/config-deployer'], calls: CONFIG_DEPLOYER_CALLS, fn: (s) => <its function or CfnResource> },
+  {
+    name: 'config deployer (custom resource)',
+    folders: ['lambda/config-deployer'],
+    calls: CONFIG_DEPLOYER_CALLS,
+    fn: (s) => ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(s)),
+  },
 ];
 
 function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
@@ -112,6 +119,7 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
       const v = get(config, src.config);
       return v === undefined ? [] : [String(v)]; // an optional config field (no fallback, no guardrail): no call
     }
+    if ('assignedAtRunTime' in src) return [...src.assignedAtRunTime];
     if ('resourceProperty' in src) {
       const from = served.length > 0 ? served : customResources;
       const got = from.map((r) => r.Properties?.[src.resourceProperty]).filter((v) => v !== undefined);

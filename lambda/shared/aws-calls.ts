@@ -16,7 +16,9 @@ export type ArnVariableSource =
    * A property of the custom resources the function serves (a custom-resource handler reads its ids from the event's
    * `ResourceProperties`): every such resource's value is checked.
    */
-  | { readonly resourceProperty: string };
+  | { readonly resourceProperty: string }
+  /** An id the service assigns at run time (an AppConfig deployment number): the grant must cover these samples. */
+  | { readonly assignedAtRunTime: readonly string[] };
 
 export interface AwsCall {
   /** The SDK command or API (for people and for the undeclared-command check): `StartDeployment`, `Converse`. */

@@ -1,0 +1,31 @@
+import type { AwsCall } from '../shared/aws-calls';
+
+// The deployer reads every id from the custom resource's properties (lib/config-deployment.ts).
+const app = { resourceProperty: 'Application' };
+const environment = { resourceProperty: 'Environment' };
+/** Deployment numbers are assigned by AppConfig: the first, and one far on. */
+const deployment = { assignedAtRunTime: ['1', '4711'] };
+
+/** Every AWS call the config deployer makes (appconfig-port.ts). */
+export const AWS_CALLS: readonly AwsCall[] = [
+  {
+    api: 'StartDeployment',
+    action: 'appconfig:StartDeployment',
+    arnVariables: {
+      ApplicationId: app,
+      EnvironmentId: environment,
+      ConfigurationProfileId: { resourceProperty: 'Profile' },
+      DeploymentStrategyId: { resourceProperty: 'Strategy' },
+    },
+  },
+  // A stack rollback redeploys the previous version with the instant strategy.
+  {
+    api: 'StartDeployment',
+    action: 'appconfig:StartDeployment',
+    resourceTypes: ['deploymentstrategy'],
+    arnVariables: { DeploymentStrategyId: { resourceProperty: 'RollbackStrategy' } },
+  },
+  { api: 'GetDeployment', action: 'appconfig:GetDeployment', arnVariables: { ApplicationId: app, EnvironmentId: environment, DeploymentNumber: deployment } },
+  { api: 'ListDeployments', action: 'appconfig:ListDeployments', arnVariables: { ApplicationId: app, EnvironmentId: environment } },
+  { api: 'StopDeployment', action: 'appconfig:StopDeployment', arnVariables: { ApplicationId: app, EnvironmentId: environment, DeploymentNumber: deployment } },
+];
