@@ -13,16 +13,15 @@
  *     output contract, and writes its EMF document.
  * Target: runtime median ≤ baseline median + 30 ms.
  */
+import { exampleServedConfigs, pct, root } from './support';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
 
-const root = path.join(__dirname, '..');
 const runs = Number(process.argv[2] ?? 41);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -114,25 +113,13 @@ function sample(childFile: string, bundleFile: string, env: NodeJS.ProcessEnv): 
   });
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { p50: pct(s, 50), p90: pct(s, 90) };
 };
 
 async function main() {
-  const { AiServiceConfig, ReleaseConfigSource } = await import('../lib');
-  const svc = new AiServiceConfig(new Stack(new App(), 'B'), 'C', {
-    serviceName: 'support-assistant',
-    source: ReleaseConfigSource.fromDirectory(path.join(root, 'example/support-assistant/release-config')),
-  });
-  const hosted = svc.hostedVersion.content as string;
-  const flags = JSON.stringify({
-    useFallbackModel: { enabled: false },
-    disableTools: { enabled: false },
-    disableRetrieval: { enabled: false },
-    staticAnswer: { enabled: false, message: 'x' },
-  });
+  const { hosted, flags } = await exampleServedConfigs();
   const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'configuration-version': '1' }).end(req.url?.endsWith('/rel') ? hosted : flags);
   });

@@ -9,16 +9,15 @@
  *
  * EMF and log lines go to stdout; the script re-runs itself with stdout discarded and prints results on stderr.
  */
+import { exampleServedConfigs, pct, root } from './support';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
 
-const root = path.join(__dirname, '..');
 const N = 10_000;
 const WARMUP = 2_000;
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -32,23 +31,8 @@ if (!process.env.BENCH_CHILD) {
   process.exit(r.status ?? 1);
 }
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function latency() {
-  const { AiServiceConfig, ReleaseConfigSource } = await import('../lib');
-  const svc = new AiServiceConfig(new Stack(new App(), 'B'), 'C', {
-    serviceName: 'support-assistant',
-    source: ReleaseConfigSource.fromDirectory(path.join(root, 'example/support-assistant/release-config')),
-  });
-  const hosted = svc.hostedVersion.content as string;
-  const flags = JSON.stringify({
-    useFallbackModel: { enabled: false },
-    disableTools: { enabled: false },
-    disableRetrieval: { enabled: false },
-    staticAnswer: { enabled: false, message: 'x' },
-  });
+  const { hosted, flags } = await exampleServedConfigs();
   let served = 0;
   const server = http.createServer((req, res) => {
     served++;
