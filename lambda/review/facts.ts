@@ -252,7 +252,8 @@ export function summarizeCases(
   const byKind: CaseSummary['byKind'] = {};
   for (const c of mine) {
     for (const k of c.kinds) {
-      const e = (byKind[k] ??= { cases: 0, requests: 0 });
+      const e = byKind[k] ?? { cases: 0, requests: 0 };
+      byKind[k] = e;
       e.cases += 1;
       e.requests += c.count;
     }
