@@ -1,10 +1,11 @@
 /** Facts of one release, shared by the review tests: a canary that an alarm rolled back, and its neighbours. */
+// Times are in the past of any test run: the store adapter reads only objects modified since the release started.
 import { computeReleaseManifest } from '../lib/release-manifest';
 import type { RegressionCase, VersionTuple } from '../lambda/shared/contract';
 import type { AlarmInfo, AlarmTransition, DeploymentFacts, ManifestVersion, MetricSeries, ReleaseEnd } from '../lambda/review/ports';
 import { validConfig } from './helpers';
 
-export const T0 = Date.parse('2026-11-27T10:00:00.000Z');
+export const T0 = Date.parse('2026-01-15T10:00:00.000Z');
 export const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
 /** The CodeDeploy event from the CodeDeploy User Guide's EventBridge example, as the review rule delivers it. */
@@ -79,7 +80,7 @@ export function manifests(): ManifestVersion[] {
       facts: { worstCaseCodeSeconds: worst, worstCaseConfigSeconds: 200 },
     });
   return [
-    { at: '2026-11-26T09:00:00.000Z', manifest: m(before, 'a', 80) },
+    { at: '2026-01-14T09:00:00.000Z', manifest: m(before, 'a', 80) },
     { at: at(-60), manifest: m(after, 'b', 80) },
   ];
 }
@@ -151,7 +152,7 @@ export function cases(): RegressionCase[] {
     regressionCase({ caseId: 'c-new-1' }),
     regressionCase({ caseId: 'c-new-2', kinds: ['error', 'contract'], count: 3, firstSeen: at(140) }),
     // Accepted long ago, seen again on this version: not new.
-    regressionCase({ caseId: 'c-old', state: 'accepted', firstSeen: '2026-11-01T00:00:00.000Z', count: 40, failedOn: [tuple('5'), tuple('7')] }),
+    regressionCase({ caseId: 'c-old', state: 'accepted', firstSeen: '2026-01-01T00:00:00.000Z', count: 40, failedOn: [tuple('5'), tuple('7')] }),
     // Failed only on another version: not this release's.
     regressionCase({ caseId: 'c-other', failedOn: [tuple('6')], firstSeen: at(30) }),
   ];
