@@ -90,6 +90,18 @@ describe('deployments', () => {
     expect(await deploymentsPort(new CodeDeployClient({}), new AppConfigClient({})).describe(release)).toEqual({ steps: [], rollbackOf: 'd-123456789' });
   });
 
+  test('code and config: a stack rollback is the tail of the release it undid, not a release', async () => {
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { deploymentId: 'd-CFN', status: 'Succeeded', creator: 'CloudFormationRollback' } });
+    ac.on(GetConfigDeploymentCommand).resolves({
+      DeploymentNumber: 4,
+      State: 'COMPLETE',
+      Description: 'svc release config (stack rollback: back to the previous version, instant)',
+    });
+    const port = deploymentsPort(new CodeDeployClient({}), new AppConfigClient({}));
+    expect((await port.describe(parseReleaseEnd(codeDeployEvent('SUCCESS', 'd-CFN'), at(1)).release!)).rollbackOf).toMatch(/CloudFormation rollback/);
+    expect((await port.describe(parseReleaseEnd(appConfigEvent('OnDeploymentComplete', 4), at(1)).release!)).rollbackOf).toMatch(/config deployer rollback/);
+  });
+
   test('config: the event log (newest first, as the API returns it) gives steps, bake, rollback and who triggered it', async () => {
     ac.on(GetConfigDeploymentCommand, { ApplicationId: '1a2b3c4d', EnvironmentId: 'pgil2o7', DeploymentNumber: 3 }).resolves({
       ApplicationId: '1a2b3c4d',

@@ -28,6 +28,9 @@ import type {
   StorePort,
 } from './ports';
 
+/** What lambda/config-deployer appends to the description of its stack-rollback deployments. */
+export const STACK_ROLLBACK_MARK = '(stack rollback:';
+
 const isoOf = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).toISOString());
 
 /** CodeDeploy (code plane) and AppConfig (config plane) deployments. */
@@ -41,6 +44,8 @@ async function describeCodeDeployment(cd: CodeDeployClient, r: ReleaseEnd): Prom
   const info = (await cd.send(new GetDeploymentCommand({ deploymentId: r.deploymentId }))).deploymentInfo;
   if (!info) throw new Error(`GetDeployment ${r.deploymentId} returned no deploymentInfo`);
   if (info.rollbackInfo?.rollbackTriggeringDeploymentId) return { steps: [], rollbackOf: info.rollbackInfo.rollbackTriggeringDeploymentId };
+  // CloudFormation taking the alias back after a failed stack update: the tail of the release it undid.
+  if (info.creator === 'CloudFormationRollback') return { steps: [], rollbackOf: 'a failed stack update (CloudFormation rollback)' };
   const startedAt = isoOf(info.createTime);
   const endedAt = isoOf(info.completeTime);
   let rollback: DeploymentFacts['rollback'];
@@ -106,6 +111,9 @@ async function describeConfigDeployment(ac: AppConfigClient, r: ReleaseEnd): Pro
   const d = await ac.send(
     new GetConfigDeploymentCommand({ ApplicationId: a.applicationId, EnvironmentId: a.environmentId, DeploymentNumber: a.deploymentNumber }),
   );
+  // The config deployer's redeploy of the previous version when a stack update fails (lambda/config-deployer marks
+  // its description): the tail of the release it undid, reviewed there.
+  if (d.Description?.includes(STACK_ROLLBACK_MARK)) return { steps: [], rollbackOf: 'a failed stack update (config deployer rollback)' };
   const events = [...(d.EventLog ?? [])].sort((x, y) => (x.OccurredAt?.getTime() ?? 0) - (y.OccurredAt?.getTime() ?? 0));
   const at = (type: string) => isoOf(events.find((e) => e.EventType === type)?.OccurredAt);
   const rbStart = events.find((e) => e.EventType === 'ROLLBACK_STARTED');
