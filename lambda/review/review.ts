@@ -288,7 +288,8 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
     deployment: {
       id: r.deploymentId,
       state: r.state,
-      ...(d?.from ? { from: d.from } : {}),
+      // AppConfig does not say which version a deployment replaced; the previous release's manifest does.
+      ...(d?.from ? { from: d.from } : r.plane === 'config' && picked.previous ? { from: picked.previous.configLabel } : {}),
       ...(d?.to ? { to: d.to } : {}),
       ...(d?.startedAt ? { startedAt: iso(d.startedAt) } : {}),
       ...(d?.endedAt ? { endedAt: iso(d.endedAt) } : {}),
