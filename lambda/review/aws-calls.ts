@@ -22,7 +22,7 @@ export const AWS_CALLS = [
   // The release alarms (thresholds, windows) and what they did.
   { api: 'DescribeAlarms', action: 'cloudwatch:DescribeAlarms', resource: 'arn:aws:cloudwatch:<region>:<account>:alarm:<stack>-*' },
   { api: 'DescribeAlarmHistory', action: 'cloudwatch:DescribeAlarmHistory', resource: 'arn:aws:cloudwatch:<region>:<account>:alarm:<stack>-*' },
-  // GetMetricData has no resource-level permissions (Service Authorization Reference): "*".
+  // GetMetricData requires no resource type (the reference lists only an optional dataset): "*".
   { api: 'GetMetricData', action: 'cloudwatch:GetMetricData', resource: '*' },
   // Cases (read) and reviews (HeadObject / PutObject); ListBucket so a missing key is a 404, not a 403.
   { api: 'ListObjectsV2', action: 's3:ListBucket', resource: 'arn:aws:s3:::<store>' },
