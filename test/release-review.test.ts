@@ -265,6 +265,61 @@ describe('buildReview', () => {
   });
 });
 
+describe('the config plane', () => {
+  const configRelease = parseReleaseEnd(appConfigEvent('OnDeploymentRolledBack', 3), NOW).release!;
+  const configDeployment = {
+    startedAt: at(0),
+    endedAt: at(200),
+    to: 'cfg-b',
+    steps: [
+      { at: at(60), percent: 20 },
+      { at: at(120), percent: 40 },
+    ],
+    rollback: { startedAt: at(190), endedAt: at(200), by: 'CLOUDWATCH_ALARM' },
+  };
+
+  test('matched by its label; compared with the service before the rollout; measured against the config worst case', () => {
+    const r = buildReview(
+      fullFacts({
+        release: configRelease,
+        deployment: configDeployment,
+        transitions: [{ alarm: 'Rev-svc-service-error-rate', at: at(170), from: 'OK', to: 'ALARM' }],
+        cases: cases().map((c) => ({ ...c, failedOn: [{ ...c.failedOn[0], config: c.caseId === 'c-other' ? 'cfg-a' : 'cfg-b' }] })),
+      }),
+    );
+    expect(r.releaseKey).toBe('config-pgil2o7-3');
+    expect(r.deployment).toMatchObject({ from: 'cfg-a', to: 'cfg-b' });
+    expect(r.metrics!.baseline).toBe('before-rollout');
+    expect(r.chart!.alarm).toBe('Rev-svc-service-error-rate');
+    expect(r.timeToRollback).toMatchObject({ firstFailureAt: at(110), measuredSeconds: 80, worstCaseSeconds: 200 });
+    expect(r.conclusion).toBe(
+      'Rolled back by alarm Rev-svc-service-error-rate; 80 s from the first failure to rollback start (worst case computed at synth: 200 s).',
+    );
+    expect(r.timeline.filter((e) => e.event === 'traffic-step').map((e) => e.detail)).toEqual(['20% on the new config', '40% on the new config']);
+  });
+
+  test('metrics: the rollout window for the service, and the same length of time before it as the baseline', async () => {
+    const calls: { ids: string[]; start: string; end: string }[] = [];
+    const { ports } = fakePorts({
+      deployments: { describe: async () => configDeployment },
+      metrics: {
+        fetch: async (queries, start, end) => {
+          calls.push({ ids: queries.map((q) => q.id), start, end });
+          expect(queries.every((q) => q.dimensions.Version === undefined && q.dimensions.Service === 'svc')).toBe(true);
+          return metricData();
+        },
+      },
+    });
+    await runReview(appConfigEvent('OnDeploymentRolledBack', 3), ports, { stack: 'Rev' });
+    expect(calls.map((c) => [c.start, c.end])).toEqual([
+      [at(0), at(200)],
+      [at(-200), at(0)],
+    ]);
+    expect(calls[0].ids).toEqual(expect.arrayContaining(['c_inv', 's_err', 'a_inv']));
+    expect(calls[1].ids.every((id) => id.startsWith('b_'))).toBe(true);
+  });
+});
+
 describe('renderers', () => {
   test('the Markdown renders every section, the facts, and a place for people', () => {
     const r = buildReview(fullFacts());
@@ -383,6 +438,23 @@ describe('runReview', () => {
     expect(published[0].message).toContain('s3://store/reviews/svc/code-d-123456789.md');
     for (let i = 0; i < 2; i++) expect((await runReview(codeDeployEvent('FAILURE'), ports, { stack: 'Rev' })).status).toBe('exists');
     expect(published).toHaveLength(1);
+  });
+
+  test('code metrics: the new version and the previous one over the same window', async () => {
+    const calls: { versions: string[]; start: string; end: string }[] = [];
+    const { ports } = fakePorts({
+      metrics: {
+        fetch: async (queries, start, end) => {
+          calls.push({ versions: [...new Set(queries.filter((q) => q.id[0] !== 'a').map((q) => q.dimensions.Version))], start, end });
+          return metricData();
+        },
+      },
+    });
+    await runReview(codeDeployEvent('FAILURE'), ports, { stack: 'Rev' });
+    expect(calls).toEqual([
+      { versions: ['7'], start: at(0), end: at(170) },
+      { versions: ['6'], start: at(0), end: at(170) },
+    ]);
   });
 
   test('a lookup that throws leaves a partial review, still written and announced', async () => {
