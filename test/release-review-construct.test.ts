@@ -117,6 +117,13 @@ describe('ReleaseReview template', () => {
     const put = statements.find((s) => [s.Action].flat().includes('s3:PutObject'))!;
     expect(JSON.stringify(put.Resource)).toContain('/reviews/*');
     expect(JSON.stringify(put.Resource)).not.toContain('/cases/*');
+    // Every SDK command the handler's folder sends is declared.
+    const dir = path.join(__dirname, '../lambda/review');
+    const sent = new Set(
+      fs.readdirSync(dir).flatMap((f) => [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/\bnew\s+([A-Z][A-Za-z0-9]*)Command\s*\(/g)].map((m) => m[1])),
+    );
+    expect(sent.size).toBeGreaterThan(10);
+    expect([...sent].filter((c) => !(AWS_CALLS as { api: string }[]).some((x) => x.api === c))).toEqual([]);
     const alarms = statements.find((s) => [s.Action].flat().includes('cloudwatch:DescribeAlarmHistory'))!;
     expect(JSON.stringify(alarms.Resource)).toContain(':alarm:Rev-*');
   });

@@ -3,7 +3,7 @@
  * (CodeDeploy GetDeployment / GetDeploymentConfig, AppConfig GetDeployment, SSM GetParameterHistory, CloudWatch
  * DescribeAlarms / DescribeAlarmHistory / GetMetricData, S3, SNS Publish).
  */
-import { type AppConfigClient, GetDeploymentCommand as GetConfigDeploymentCommand } from '@aws-sdk/client-appconfig';
+import type { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { type CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { type CodeDeployClient, type DeploymentInfo, GetDeploymentCommand, GetDeploymentConfigCommand } from '@aws-sdk/client-codedeploy';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -11,6 +11,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterHistoryCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import { parseReleaseManifest } from '../../lib/release-manifest';
+import { describeConfigDeployment } from './appconfig-deployments';
 import { manifestParameterName, METRIC_NAMESPACE, type RegressionCase, STORE_PREFIX } from '../shared/contract';
 import type {
   AlarmInfo,
@@ -27,9 +28,6 @@ import type {
   ReleaseEnd,
   StorePort,
 } from './ports';
-
-/** What lambda/config-deployer appends to the description of its stack-rollback deployments. */
-export const STACK_ROLLBACK_MARK = '(stack rollback:';
 
 const isoOf = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).toISOString());
 
@@ -104,44 +102,6 @@ async function trafficSteps(cd: CodeDeployClient, configName: string, startedAt:
   }
   const end = until ? Date.parse(until) : Number.POSITIVE_INFINITY;
   return plan.filter((s) => s.at <= end).map((s) => ({ at: new Date(s.at).toISOString(), percent: s.percent }));
-}
-
-async function describeConfigDeployment(ac: AppConfigClient, r: ReleaseEnd): Promise<DeploymentFacts> {
-  const a = r.appConfig!;
-  const d = await ac.send(
-    new GetConfigDeploymentCommand({ ApplicationId: a.applicationId, EnvironmentId: a.environmentId, DeploymentNumber: a.deploymentNumber }),
-  );
-  // The config deployer's redeploy of the previous version when a stack update fails (lambda/config-deployer marks
-  // its description): the tail of the release it undid, reviewed there.
-  if (d.Description?.includes(STACK_ROLLBACK_MARK)) return { steps: [], rollbackOf: 'a failed stack update (config deployer rollback)' };
-  const events = [...(d.EventLog ?? [])].sort((x, y) => (x.OccurredAt?.getTime() ?? 0) - (y.OccurredAt?.getTime() ?? 0));
-  const at = (type: string) => isoOf(events.find((e) => e.EventType === type)?.OccurredAt);
-  const rbStart = events.find((e) => e.EventType === 'ROLLBACK_STARTED');
-  const steps = events
-    .filter((e) => e.EventType === 'PERCENTAGE_UPDATED' && e.OccurredAt)
-    .map((e) => ({ at: isoOf(e.OccurredAt)!, percent: Number(/([\d.]+)\s*%/.exec(e.Description ?? '')?.[1] ?? Number.NaN) }))
-    .filter((s) => Number.isFinite(s.percent));
-  const startedAt = isoOf(d.StartedAt) ?? at('DEPLOYMENT_STARTED');
-  const endedAt = isoOf(d.CompletedAt) ?? at('DEPLOYMENT_COMPLETED') ?? at('ROLLBACK_COMPLETED');
-  const bakeStartedAt = at('BAKE_TIME_STARTED');
-  const to = d.VersionLabel ?? d.ConfigurationVersion;
-  return {
-    ...(startedAt ? { startedAt } : {}),
-    ...(endedAt ? { endedAt } : {}),
-    ...(to ? { to } : {}),
-    steps,
-    ...(bakeStartedAt ? { bakeStartedAt } : {}),
-    ...(rbStart
-      ? {
-          rollback: {
-            startedAt: isoOf(rbStart.OccurredAt),
-            ...(at('ROLLBACK_COMPLETED') ? { endedAt: at('ROLLBACK_COMPLETED') } : {}),
-            ...(rbStart.TriggeredBy ? { by: rbStart.TriggeredBy } : {}),
-          },
-          ...(rbStart.Description ? { message: rbStart.Description } : {}),
-        }
-      : {}),
-  };
 }
 
 /** The manifest parameter's history: every version SSM keeps (the last 100), oldest first. */
