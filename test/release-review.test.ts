@@ -117,6 +117,15 @@ describe('facts', () => {
   });
 });
 
+test('a case input is redacted again and cut before a review shows it', () => {
+  const input = `{"q":"mail jane.doe@example.com, card 4111 1111 1111 1111","pad":"${'x'.repeat(400)}"}`;
+  const s = summarizeCases([regressionCase({ caseId: 'pii', input })], 'code', '7', { start: at(0), end: at(160) });
+  expect(s.topCases[0].input).not.toContain('jane.doe@example.com');
+  expect(s.topCases[0].input).not.toContain('4111 1111 1111 1111');
+  expect(s.topCases[0].input).toMatch(/\.\.\.$/);
+  expect(s.topCases[0].input).toHaveLength(200);
+});
+
 describe('conclusion and action items, from the facts', () => {
   test.each([
     [

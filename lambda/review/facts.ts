@@ -3,6 +3,7 @@
  * say, which cases belong to the release. No I/O; each function is tested on tables.
  */
 import { diffReleaseManifests } from '../../lib/release-manifest';
+import { redact } from '../runtime/redact';
 import {
   DIMENSION,
   FAILURE_KINDS,
@@ -272,11 +273,20 @@ export function summarizeCases(
         state: c.state,
         kinds: [...c.kinds],
         count: c.count,
-        input: c.input.length > 200 ? `${c.input.slice(0, 197)}...` : c.input,
+        input: shortInput(c.input),
       })),
     newCandidates: fresh.filter((c) => c.state === 'candidate').length,
     ...(fresh.length > 0 ? { firstFailureAt: fresh.map((c) => iso(c.firstSeen)).sort()[0] } : {}),
   };
+}
+
+/**
+ * A case's input as a review shows it: redacted again with the runtime's redactor (the snapshot already did; a
+ * review is read by more people than the store), then cut to 200 characters.
+ */
+export function shortInput(input: string): string {
+  const text = redact(input);
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
 /** Milliseconds of an ISO-8601 time; times from events, APIs and cases differ in format, never in meaning. */
