@@ -130,7 +130,10 @@ const reviewKeys = async (prefix: string) =>
   ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
 
 test('three deliveries of one deployment event: one review (json, md, svg), one announcement; cases read from the store', async () => {
-  for (const c of cases()) {
+  // A case whose input carries personal data the snapshot missed: no review object may repeat it.
+  const pii = ['jane.doe@example.com', '4111 1111 1111 1111', '+1 415 555 0100'];
+  const leaky = { ...cases()[0], caseId: 'c-pii', count: 99, input: JSON.stringify({ q: `mail ${pii[0]}, card ${pii[1]}, call ${pii[2]}` }) };
+  for (const c of [...cases(), leaky]) {
     await s3.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: `cases/svc/${c.state}/${c.caseId}.json`, Body: JSON.stringify(c), ContentType: 'application/json' }),
     );
@@ -146,8 +149,12 @@ test('three deliveries of one deployment event: one review (json, md, svg), one 
   expect(await reviewKeys('reviews/')).toEqual(['reviews/svc/code-d-123456789.json', 'reviews/svc/code-d-123456789.md', 'reviews/svc/code-d-123456789.svg']);
 
   const review = JSON.parse(await body('reviews/svc/code-d-123456789.json')) as ReleaseReview;
-  expect(review.samples.newCandidates).toBe(2);
-  expect(review.samples.topCases.map((c) => c.caseId)).toEqual(['c-old', 'c-new-1', 'c-new-2']);
+  expect(review.samples.newCandidates).toBe(3);
+  expect(review.samples.topCases.map((c) => c.caseId)).toEqual(['c-pii', 'c-old', 'c-new-1', 'c-new-2']);
+  for (const key of await reviewKeys('reviews/svc/code-d-123456789')) {
+    const text = await body(key);
+    for (const p of pii) expect([key, text.includes(p)]).toEqual([key, false]);
+  }
   expect((await body('reviews/svc/code-d-123456789.md')).startsWith('# Release review: svc, code plane, d-123456789 (rolled-back)')).toBe(true);
   expect(parseXml(await body('reviews/svc/code-d-123456789.svg')).name).toBe('svg');
   const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'reviews/svc/code-d-123456789.svg' }));
