@@ -1,6 +1,7 @@
 import { REVIEW_SECTIONS, renderReviewMarkdown } from '../lambda/review/render-markdown';
 import { renderChartSvg } from '../lambda/review/render-svg';
 import { parseReleaseEnd } from '../lambda/review/events';
+import { parseReleaseReview } from '../lambda/review/read';
 import { alarmSeries, firstFailingPeriod, pickManifests, releaseAlarms, summarizeCases } from '../lambda/review/facts';
 import type { ReviewPorts, StorePort } from '../lambda/review/ports';
 import { actionItemsFor, buildReview, conclude, type ReviewFacts, releaseOutcome, runReview } from '../lambda/review/review';
@@ -326,6 +327,23 @@ describe('the config plane', () => {
     ]);
     expect(calls[0].ids).toEqual(expect.arrayContaining(['c_inv', 's_err', 'a_inv']));
     expect(calls[1].ids.every((id) => id.startsWith('b_'))).toBe(true);
+  });
+});
+
+describe('parseReleaseReview', () => {
+  const review = () => JSON.parse(JSON.stringify(buildReview(fullFacts())));
+  test('reads what buildReview writes', () => expect(parseReleaseReview(review()).conclusion).toMatch(/^Rolled back by alarm/));
+  test.each([
+    ['a newer version', (r: any) => ({ ...r, schemaVersion: 2 }), /schemaVersion 2; this version of cdk-ai-release reads 1/],
+    ['no conclusion', (r: any) => ({ ...r, conclusion: undefined }), /conclusion must be a string/],
+    [
+      'a moved object',
+      (r: any) => ({ ...r, objects: { ...r.objects, json: 'reviews/other/x.json' } }),
+      /objects\.json must be reviews\/svc\/code-d-123456789\.json/,
+    ],
+    ['not an object', () => 'x', /not a release review/],
+  ])('refuses %s, naming the field', (_, change, message) => {
+    expect(() => parseReleaseReview(change(review()), 'reviews/svc/x.json')).toThrow(message);
   });
 });
 
