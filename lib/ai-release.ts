@@ -232,6 +232,8 @@ export class AiRelease extends Construct {
           environment: this.config.environment,
           platform,
         });
+        // The first config release (at stack creation) is reviewed too: the association exists before it starts.
+        this.config.deployment.node.addDependency(this.review.association);
       } else if (props.releaseReview === true) {
         throw new Error(`releaseReview needs a store: pass reviewBucket to the AiRelease of ${props.serviceName}, or give the platform a regression store`);
       }

@@ -79,6 +79,13 @@ describe('ReleaseReview template', () => {
     expect(resource).toContain('/environment/');
   });
 
+  test('the first config release is reviewed: the config deployment waits for the extension association', () => {
+    const t = build().template();
+    const [assocId] = byType(t, 'AWS::AppConfig::ExtensionAssociation')[0];
+    const [, deployment] = byType(t, 'Custom::AiReleaseConfigDeployment')[0];
+    expect(deployment.DependsOn).toContain(assocId);
+  });
+
   test('the extension role: assumable by AppConfig only, may invoke only the reviewer (InvokeFunction for PRE_*, InvokeAsync for ON_*)', () => {
     const t = build().template();
     const [roleId, role] = byType(t, 'AWS::IAM::Role').find(([id]) => id.includes('ReleaseReviewExtensionRole'))!;
