@@ -85,7 +85,7 @@ export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }
   }
   if (kinds.length === 0) out.push('_No failure cases on this release._');
   else {
-    out.push('| Kind | Cases | Requests |', '| --- | --- | --- |');
+    out.push('| Kind | Cases | Requests (case totals) |', '| --- | --- | --- |');
     for (const [k, v] of kinds) out.push(`| ${k} | ${v?.cases} | ${v?.requests} |`);
     out.push('', 'Top cases:', '');
     for (const c of r.samples.topCases) out.push(`- ${code(c.caseId)} (${c.state}, ${c.kinds.join(', ')}, ${c.count}x): ${code(c.input.replace(/\s+/g, ' '))}`);

@@ -24,8 +24,8 @@ export function renderChartSvg(c: ChartInput): string {
   const values = [...c.points.map((p) => p.value), ...(c.threshold ? [c.threshold.value] : [])].filter(Number.isFinite);
   const vmax = Math.max(...values, 0) * 1.15 || 1;
   const vmin = Math.min(...values, 0);
-  const x = (t: string) => PAD.left + ((clamp(Date.parse(t), t0, t1) - t0) / (t1 - t0)) * (W - PAD.left - PAD.right);
-  const y = (v: number) => H - PAD.bottom - ((v - vmin) / (vmax - vmin || 1)) * (H - PAD.top - PAD.bottom);
+  const x = (t: string) => round1(PAD.left + ((clamp(Date.parse(t), t0, t1) - t0) / (t1 - t0)) * (W - PAD.left - PAD.right));
+  const y = (v: number) => round1(H - PAD.bottom - ((v - vmin) / (vmax - vmin || 1)) * (H - PAD.top - PAD.bottom));
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(c.title)}">`,
@@ -57,7 +57,7 @@ export function renderChartSvg(c: ChartInput): string {
     );
   }
   if (c.points.length > 0) {
-    const pts = c.points.map((p) => `${r(x(p.at))},${r(y(p.value))}`).join(' ');
+    const pts = c.points.map((p) => `${x(p.at)},${y(p.value)}`).join(' ');
     out.push(`<polyline data-role="metric" points="${pts}" fill="none" stroke="#1f77b4" stroke-width="2"/>`);
   } else {
     out.push(
@@ -89,8 +89,8 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
 }
 
-function r(v: number): string {
-  return (Math.round(v * 10) / 10).toString();
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
 }
 
 function fmt(v: number): string {
