@@ -7,6 +7,7 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   COST_GUARD_ENV,
@@ -26,6 +27,7 @@ import { libraryFunction } from './private/library-function';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
 import type { ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
+import { platformStoreBucket, ReleaseReview } from './release-review';
 import {
   DEFAULT_POLICY_RULES,
   evaluatePolicy,
@@ -102,6 +104,14 @@ export interface AiReleaseProps {
    * @default off
    */
   readonly costGuard?: CostGuardOptions;
+  /**
+   * A review (复盘) of every release on either plane, written to the regression store and announced on the topic
+   * (see ReleaseReview). Set to false to turn it off.
+   * @default true when a store is known (`reviewBucket`, or the platform's regression store)
+   */
+  readonly releaseReview?: boolean;
+  /** Where reviews are written. @default the platform's regression store */
+  readonly reviewBucket?: s3.IBucket;
 }
 
 export interface CostGuardOptions {
@@ -135,6 +145,8 @@ export class AiRelease extends Construct {
   public readonly cardFileName: string;
   /** The cost guard function and its alarm, when `costGuard` is set. */
   public readonly costGuard?: { readonly function: lambda.Function; readonly alarm: cloudwatch.Alarm; readonly maxCostPerRequestUsd: number };
+  /** The release review of this service, unless turned off. */
+  public readonly review?: ReleaseReview;
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
@@ -215,6 +227,25 @@ export class AiRelease extends Construct {
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard);
+
+    // Every release gets its review: the end of a code deployment (EventBridge) or of a config deployment (AppConfig
+    // extension) writes reviews/<service>/<release>.json|.md|.svg to the regression store.
+    if (props.releaseReview !== false) {
+      const bucket = props.reviewBucket ?? platformStoreBucket(platform);
+      if (bucket) {
+        this.review = new ReleaseReview(this, 'Review', {
+          serviceName: props.serviceName,
+          bucket,
+          deploymentGroup: this.deploymentGroup,
+          environment: this.config.environment,
+          platform,
+        });
+        // The first config release (at stack creation) is reviewed too: the association exists before it starts.
+        this.config.deployment.node.addDependency(this.review.association);
+      } else if (props.releaseReview === true) {
+        throw new Error(`releaseReview needs a store: pass reviewBucket to the AiRelease of ${props.serviceName}, or give the platform a regression store`);
+      }
+    }
 
     this.props = props;
     this.budgetSeconds = budgetSeconds;

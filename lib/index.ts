@@ -17,3 +17,8 @@ export * from './worst-case';
 export { renderCanaryCard } from './canary-card';
 export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';
 export { restrictKeyGrantsToAwsServices } from './key-policy';
+export { CODE_RELEASE_END_STATES, CONFIG_RELEASE_END_ACTION_POINTS, ReleaseReview, type ReleaseReviewProps } from './release-review';
+export { renderReviewMarkdown } from '../lambda/review/render-markdown';
+export { parseReleaseReview } from '../lambda/review/read';
+export { renderChartSvg, type ChartInput } from '../lambda/review/render-svg';
+export type { ReleaseReview as ReleaseReviewRecord, ReleaseOutcome, ReleasePlane, ReviewTimelineEntry } from '../lambda/shared/contract';

@@ -371,3 +371,135 @@ export const LEARNING_ENV = {
   /** The SNS topic that announces reviews. */
   TOPIC_ARN: 'AI_RELEASE_TOPIC_ARN',
 } as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The release review (复盘): one per release on one plane, written to reviews/<service>/<releaseKey>.json|.md|.svg.
+
+/** The release alarms' kinds, in the order ReleaseAlarms creates them. */
+export const RELEASE_ALARM_KINDS = ['error-rate', 'p99-latency', 'cost-per-request', 'quality', 'safety-rate', 'contract-rate', 'canary-vs-stable'] as const;
+export type ReleaseAlarmKind = (typeof RELEASE_ALARM_KINDS)[number];
+
+/** Name of a release alarm: `<stack>-<service>-version-<kind>` (code plane) or `-service-<kind>` (config plane). */
+export function releaseAlarmName(stack: string, service: string, plane: ReleasePlane, kind: ReleaseAlarmKind): string {
+  return `${stack}-${service}-${plane === 'code' ? 'version' : 'service'}-${kind}`.slice(0, 255);
+}
+
+/** The SSM parameter that holds a service's deployed (compact) release manifest; its history is the release history. */
+export function manifestParameterName(stack: string, service: string): string {
+  return `/cdk-ai-release/${stack}/${service}/release-manifest`;
+}
+
+/** Environment of the review function (one per platform; the service arrives with each event). */
+export const REVIEW_ENV = {
+  /** The stack name: alarm names and the manifest parameter derive from it. */
+  STACK: 'AI_RELEASE_STACK_NAME',
+} as const;
+
+/** The AppConfig extension parameter that names the service of an association (arrives in `Parameters`). */
+export const REVIEW_SERVICE_PARAMETER = 'service';
+
+export type ReleasePlane = 'code' | 'config';
+
+/**
+ * How a release ended. `promoted`: all traffic on the new version; `rolled-back`: an alarm or a failure took it back;
+ * `stopped`: a person (or CloudFormation) stopped it; `failed`: it failed and nothing rolled back.
+ */
+export type ReleaseOutcome = 'promoted' | 'rolled-back' | 'stopped' | 'failed';
+
+export interface ReviewTimelineEntry {
+  /** ISO-8601. */
+  readonly at: string;
+  readonly event: 'deployment-start' | 'traffic-step' | 'alarm' | 'alarm-ok' | 'first-failure' | 'rollback-start' | 'rollback-end' | 'deployment-end' | 'bake';
+  readonly detail: string;
+}
+
+export interface ReviewComponentChange {
+  readonly component: ManifestComponentName;
+  readonly change: 'added' | 'removed' | 'modified' | 'unchanged';
+  readonly before: string;
+  readonly after: string;
+  /** Changed keys (JSON paths), when both manifests carry content; the SSM (compact) manifests carry hashes only. */
+  readonly keys?: readonly string[];
+  readonly warning?: string;
+}
+
+export interface ReviewMetricRow {
+  readonly metric: 'invocations' | 'error rate' | 'p99 latency' | 'cost per request' | 'quality' | 'safety-violation rate';
+  readonly unit: string;
+  /** The new version (code plane) or the service during the rollout (config plane). */
+  readonly candidate?: number;
+  /** The previous version over the same window (code plane), or the service before the rollout (config plane). */
+  readonly baseline?: number;
+}
+
+/** One release's review. Versioned: readers refuse unknown versions. */
+export interface ReleaseReview {
+  readonly schemaVersion: 1;
+  readonly service: string;
+  readonly plane: ReleasePlane;
+  /** `code-<deploymentId>` or `config-<environmentId>-<deploymentNumber>`: one review per release. */
+  readonly releaseKey: string;
+  readonly outcome: ReleaseOutcome;
+  readonly deployment: {
+    readonly id: string;
+    /** As the event said it: SUCCESS / FAILURE / STOP, or COMPLETE / ROLLED_BACK. */
+    readonly state: string;
+    /** Lambda versions (code) or config version labels (config). */
+    readonly from?: string;
+    readonly to?: string;
+    readonly startedAt?: string;
+    readonly endedAt?: string;
+  };
+  readonly releaseId?: string;
+  readonly previousReleaseId?: string;
+  /** What changed, plane by plane, from the manifest history (SSM parameter history). */
+  readonly changes?: { readonly code: readonly ReviewComponentChange[]; readonly config: readonly ReviewComponentChange[] };
+  readonly timeline: readonly ReviewTimelineEntry[];
+  /** The measured time from the first failure record to rollback start, against the synth-time worst case. */
+  readonly timeToRollback?: {
+    readonly firstFailureAt: string;
+    /** Where the first failure time came from: a regression case's firstSeen, or the first failing metric period. */
+    readonly firstFailureSource: 'case' | 'metric';
+    readonly rollbackStartedAt: string;
+    readonly measuredSeconds: number;
+    readonly worstCaseSeconds?: number;
+  };
+  readonly metrics?: {
+    readonly start: string;
+    readonly end: string;
+    readonly baseline: 'previous-version' | 'before-rollout';
+    readonly rows: readonly ReviewMetricRow[];
+  };
+  /** The chart's subject: the alarm that fired (or the plane's error-rate alarm). */
+  readonly chart?: { readonly alarm: string; readonly threshold: number; readonly comparison: '>' | '<'; readonly points: number };
+  readonly samples: {
+    readonly byKind: Readonly<Partial<Record<FailureKind, { readonly cases: number; readonly requests: number }>>>;
+    readonly blastRadius?: { readonly invocations: number; readonly failures: number };
+    readonly topCases: readonly {
+      readonly caseId: string;
+      readonly state: CaseState;
+      readonly kinds: readonly FailureKind[];
+      readonly count: number;
+      readonly input: string;
+    }[];
+    /** Candidates whose first failure fell in this release's window, on its version. */
+    readonly newCandidates: number;
+  };
+  /** One line; the notification carries it. */
+  readonly conclusion: string;
+  readonly actionItems: readonly string[];
+  /** Notes people add (the Markdown has a section for them). */
+  readonly notes: readonly string[];
+  /** True when a lookup failed; `missing` says which and why. */
+  readonly partial: boolean;
+  readonly missing: readonly { readonly lookup: string; readonly reason: string }[];
+  readonly generatedAt: string;
+  /** Keys of the three objects, relative to the bucket. */
+  readonly objects: { readonly json: string; readonly md: string; readonly svg: string };
+}
+
+/** Keys of one review's objects. */
+export function reviewKeys(service: string, releaseKey: string): { json: string; md: string; svg: string } {
+  const base = `${STORE_PREFIX.REVIEWS}/${service}/${releaseKey}`;
+  return { json: `${base}.json`, md: `${base}.md`, svg: `${base}.svg` };
+}

@@ -1,0 +1,43 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { LEARNING_ENV, REVIEW_ENV } from '../shared/contract';
+import { cloudWatchAlarms, cloudWatchMetrics, deploymentsPort, s3Cases, s3Store, snsNotifier, ssmManifestHistory } from './aws-adapters';
+import type { ReviewPorts } from './ports';
+import { runReview } from './review';
+
+const need = (k: string) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`environment variable ${k} is not set; the review function is created by ReleaseReview`);
+  return v;
+};
+const bucket = need(LEARNING_ENV.BUCKET);
+const stack = need(REVIEW_ENV.STACK);
+const s3 = new S3Client({});
+const cw = new CloudWatchClient({});
+const ports: ReviewPorts = {
+  deployments: deploymentsPort(new CodeDeployClient({}), new AppConfigClient({})),
+  manifests: ssmManifestHistory(new SSMClient({}), stack),
+  alarms: cloudWatchAlarms(cw),
+  metrics: cloudWatchMetrics(cw),
+  cases: s3Cases(s3, bucket),
+  store: s3Store(s3, bucket),
+  notifier: snsNotifier(new SNSClient({}), need(LEARNING_ENV.TOPIC_ARN)),
+  clock: { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) },
+};
+
+/** CodeDeploy state changes (EventBridge) and AppConfig ON_DEPLOYMENT_COMPLETE / ON_DEPLOYMENT_ROLLED_BACK. */
+export async function handler(event: unknown) {
+  const result = await runReview(event, ports, { stack });
+  const summary =
+    result.status === 'written'
+      ? { key: result.review.objects.json, outcome: result.review.outcome, partial: result.review.partial, announced: result.announced }
+      : result.status === 'exists'
+        ? { key: result.key }
+        : { reason: result.reason };
+  console.log(JSON.stringify({ message: 'release review', status: result.status, ...summary }));
+  return { status: result.status };
+}

@@ -1,0 +1,135 @@
+/** The review as people read it: every section always present, so a missing fact shows as missing, not as silence. */
+import type { ReleaseReview, ReviewComponentChange, ReviewMetricRow } from '../shared/contract';
+
+export const REVIEW_SECTIONS = ['Conclusion', 'What changed', 'Timeline', 'Time to rollback', 'Metrics', 'Chart', 'Samples', 'Action items', 'Notes'] as const;
+
+export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }): string {
+  const out: string[] = [];
+  const title = `Release review: ${r.service}, ${r.plane} plane, ${r.deployment.id} (${r.outcome})`;
+  out.push(`# ${esc(title)}`, '');
+  out.push(
+    `Deployment ${code(r.deployment.id)} ended ${code(r.deployment.state)}` +
+      (r.deployment.from || r.deployment.to ? `, ${code(r.deployment.from ?? '?')} -> ${code(r.deployment.to ?? '?')}` : '') +
+      (r.releaseId ? `. Release id ${code(r.releaseId.slice(0, 12))}` : '') +
+      `. Generated ${r.generatedAt}.`,
+    '',
+  );
+  if (r.partial) {
+    out.push('> **Partial review.** These lookups failed; the sections that need them say so:', '>');
+    for (const m of r.missing) out.push(`> - ${esc(m.lookup)}: ${esc(m.reason)}`);
+    out.push('');
+  }
+
+  out.push('## Conclusion', '', esc(r.conclusion), '');
+
+  out.push('## What changed', '');
+  if (!r.changes) {
+    out.push('_Unknown: the manifest history did not give this release and the one before it._', '');
+  } else {
+    out.push(`From release ${code((r.previousReleaseId ?? '?').slice(0, 12))} to ${code((r.releaseId ?? '?').slice(0, 12))}.`, '');
+    out.push('### Code plane', '', ...changeTable(r.changes.code), '', '### Config plane', '', ...changeTable(r.changes.config), '');
+  }
+
+  out.push('## Timeline', '');
+  if (r.timeline.length === 0) out.push('_No events: the deployment lookup failed._');
+  else {
+    out.push('| Time (UTC) | Event | Detail |', '| --- | --- | --- |');
+    for (const e of r.timeline) out.push(`| ${e.at.slice(0, 19).replace('T', ' ')} | ${e.event} | ${cell(e.detail)} |`);
+  }
+  out.push('');
+
+  out.push('## Time to rollback', '');
+  const t = r.timeToRollback;
+  if (!t) {
+    out.push(r.outcome === 'promoted' ? '_No rollback._' : '_Not measured: the first failure time or the rollback start is unknown._');
+  } else {
+    out.push(
+      `Measured from the first failure (${t.firstFailureAt}, from ${t.firstFailureSource === 'case' ? "a regression case's first sighting" : 'the first failing metric period'}) to rollback start (${t.rollbackStartedAt}): **${t.measuredSeconds} s**.`,
+    );
+    if (t.worstCaseSeconds !== undefined) {
+      const diff = t.measuredSeconds - t.worstCaseSeconds;
+      out.push(
+        '',
+        `The worst case computed at synth was ${t.worstCaseSeconds} s: reality was ${Math.abs(diff)} s ${diff <= 0 ? 'faster' : 'slower'} (${Math.round((t.measuredSeconds / Math.max(1, t.worstCaseSeconds)) * 100)} % of it).`,
+      );
+    }
+  }
+  out.push('');
+
+  out.push('## Metrics', '');
+  if (!r.metrics) out.push('_Unavailable: the metric lookup failed._');
+  else {
+    const base = r.metrics.baseline === 'previous-version' ? 'previous version, same window' : 'service, same length of time before the rollout';
+    out.push(`Window ${r.metrics.start} to ${r.metrics.end}; baseline: ${base}.`, '');
+    out.push('| Metric | New | Baseline |', '| --- | --- | --- |');
+    for (const m of r.metrics.rows) out.push(`| ${m.metric}${m.unit ? ` (${m.unit})` : ''} | ${num(m, 'candidate')} | ${num(m, 'baseline')} |`);
+  }
+  out.push('');
+
+  out.push('## Chart', '');
+  out.push(
+    r.chart
+      ? `![${esc(r.chart.alarm)} against its threshold ${r.chart.comparison} ${r.chart.threshold}](${opts.svgFile})`
+      : `_No alarm to chart: the alarm lookup failed._ ([empty chart](${opts.svgFile}))`,
+    '',
+  );
+
+  out.push('## Samples', '');
+  const kinds = Object.entries(r.samples.byKind);
+  out.push(`New candidates this release added to the regression set: **${r.samples.newCandidates}**.`, '');
+  if (r.samples.blastRadius) {
+    out.push(
+      `Blast radius: ${r.samples.blastRadius.invocations} invocations, ${r.samples.blastRadius.failures} failure signals (errors, contract and safety violations).`,
+      '',
+    );
+  }
+  if (kinds.length === 0) out.push('_No failure cases on this release._');
+  else {
+    out.push('| Kind | Cases | Requests (case totals) |', '| --- | --- | --- |');
+    for (const [k, v] of kinds) out.push(`| ${k} | ${v?.cases} | ${v?.requests} |`);
+    out.push('', 'Top cases:', '');
+    for (const c of r.samples.topCases) out.push(`- ${code(c.caseId)} (${c.state}, ${c.kinds.join(', ')}, ${c.count}x): ${code(c.input.replace(/\s+/g, ' '))}`);
+  }
+  out.push('');
+
+  out.push('## Action items', '');
+  if (r.actionItems.length === 0) out.push('_None the facts call for._');
+  else for (const a of r.actionItems) out.push(`- [ ] ${esc(a)}`);
+  out.push('');
+
+  out.push('## Notes', '', '_For people: add what the facts cannot say (cause, decisions, follow-ups)._', '');
+  for (const n of r.notes) out.push(`- ${esc(n)}`);
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
+}
+
+function changeTable(rows: readonly ReviewComponentChange[]): string[] {
+  const out = ['| Component | Change | Before | After |', '| --- | --- | --- | --- |'];
+  for (const c of rows) {
+    const extra = [c.keys && c.keys.length > 0 ? `keys: ${c.keys.join(', ')}` : '', c.warning ? `! ${c.warning}` : ''].filter(Boolean).join('; ');
+    out.push(`| ${c.component} | ${c.change}${extra ? ` (${cell(extra)})` : ''} | ${code(c.before)} | ${code(c.after)} |`);
+  }
+  return out;
+}
+
+function num(m: ReviewMetricRow, side: 'candidate' | 'baseline'): string {
+  const v = m[side];
+  if (v === undefined) return 'n/a';
+  if (m.metric.endsWith('rate')) return `${(v * 100).toFixed(2)} %`;
+  return Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString();
+}
+
+function code(s: string): string {
+  return `\`${s.replace(/`/g, "'").slice(0, 240)}\``;
+}
+
+function cell(s: string): string {
+  return esc(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** Text from events and cases never becomes Markdown markup or HTML. */
+function esc(s: string): string {
+  return s.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -1,0 +1,250 @@
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../lambda/shared/contract';
+import { AiReleasePlatform } from './ai-release-platform';
+import { libraryFunction } from './private/library-function';
+
+/** The CodeDeploy states that end a release (CodeDeploy User Guide, "Monitoring deployments with Amazon EventBridge"). */
+export const CODE_RELEASE_END_STATES = ['SUCCESS', 'FAILURE', 'STOP'] as const;
+/** The AppConfig action points that end a release (AppConfig User Guide, "Creating a custom AWS AppConfig extension"). */
+export const CONFIG_RELEASE_END_ACTION_POINTS = ['ON_DEPLOYMENT_COMPLETE', 'ON_DEPLOYMENT_ROLLED_BACK'] as const;
+
+export interface ReleaseReviewProps {
+  readonly serviceName: string;
+  /** The regression store: reviews are written under `reviews/<service>/`, cases read from `cases/<service>/`. */
+  readonly bucket: s3.IBucket;
+  /** The service's CodeDeploy deployment group (code plane). */
+  readonly deploymentGroup: codedeploy.ILambdaDeploymentGroup;
+  /** The service's release-config environment (config plane). Not the degrade environment: a switch is no release. */
+  readonly environment: appconfig.CfnEnvironment;
+  /** @default AiReleasePlatform.of(this) */
+  readonly platform?: AiReleasePlatform;
+}
+
+/**
+ * A review (复盘) of every release of one service, on either plane: the end of a CodeDeploy deployment of its group
+ * (EventBridge) and of an AppConfig deployment to its release environment (an extension association) invoke the
+ * platform's review function, which writes `reviews/<service>/<releaseKey>.json|.md|.svg` once per release and
+ * announces it on the notification topic.
+ */
+export class ReleaseReview extends Construct {
+  /**
+   * The review function of a platform: one for every service of the stack (the service arrives with each event).
+   * Created on first use; every service must use the same store.
+   */
+  public static reviewerOf(platform: AiReleasePlatform, bucket: s3.IBucket): lambda.Function {
+    const existing = platform.node.tryFindChild('ReleaseReviewer') as lambda.Function | undefined;
+    if (existing) {
+      const bound = REVIEWER_BUCKET.get(existing);
+      if (bound !== bucket) {
+        throw new Error(
+          `the platform's review function already writes to bucket ${bound?.node.path}; every ReleaseReview of a platform uses the same regression store (got ${bucket.node.path})`,
+        );
+      }
+      return existing;
+    }
+    const stack = Stack.of(platform);
+    const topic = platform.notificationTopic;
+    const fn = libraryFunction(platform, 'ReleaseReviewer', {
+      handler: 'review',
+      // Lookups, up to a minute's wait for a rollback in progress, three writes and one publish.
+      timeout: Duration.minutes(3),
+      description: 'cdk-ai-release: writes the review of every release (what changed, timeline, metrics, samples, conclusion)',
+      environment: { [LEARNING_ENV.BUCKET]: bucket.bucketName, [LEARNING_ENV.TOPIC_ARN]: topic.topicArn, [REVIEW_ENV.STACK]: stack.stackName },
+    });
+    REVIEWER_BUCKET.set(fn, bucket);
+    // EventBridge and AppConfig invoke asynchronously: a review that still fails after Lambda's retries is announced
+    // on the topic with its event, never lost silently.
+    fn.configureAsyncInvoke({ retryAttempts: 2, onFailure: new destinations.SnsDestination(topic) });
+
+    const arn = (service: string, resource: string, resourceName: string, sep = ArnFormat.SLASH_RESOURCE_NAME) =>
+      stack.formatArn({ service, resource, resourceName, arnFormat: sep });
+    const statements = [
+      // Code plane: the deployment and its rollback deployment (resource: the deployment group), and the traffic
+      // routing of its deployment config (predefined CodeDeployDefault.* or the stack's own).
+      new iam.PolicyStatement({
+        actions: ['codedeploy:GetDeployment'],
+        resources: [arn('codedeploy', 'deploymentgroup', `${platform.codeDeployApplication.applicationName}/*`, ArnFormat.COLON_RESOURCE_NAME)],
+      }),
+      new iam.PolicyStatement({
+        actions: ['codedeploy:GetDeploymentConfig'],
+        resources: [arn('codedeploy', 'deploymentconfig', '*', ArnFormat.COLON_RESOURCE_NAME)],
+      }),
+      // Config plane: GetDeployment needs application, environment and deployment (Service Authorization Reference).
+      new iam.PolicyStatement({
+        actions: ['appconfig:GetDeployment'],
+        resources: [
+          arn('appconfig', 'application', platform.applicationId),
+          arn('appconfig', 'application', `${platform.applicationId}/environment/*`),
+          arn('appconfig', 'application', `${platform.applicationId}/environment/*/deployment/*`),
+        ],
+      }),
+      // The manifests of this stack's services (ReleaseManifestRecorder's parameters).
+      new iam.PolicyStatement({ actions: ['ssm:GetParameterHistory'], resources: [arn('ssm', 'parameter', `cdk-ai-release/${stack.stackName}/*`)] }),
+      // This stack's alarms (ReleaseAlarms names them `<stack>-<service>-…`).
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        resources: [arn('cloudwatch', 'alarm', `${stack.stackName}-*`, ArnFormat.COLON_RESOURCE_NAME)],
+      }),
+      // GetMetricData requires no resource type (the Service Authorization Reference lists only an optional dataset).
+      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+      // Cases to read, reviews to check and write; nothing else in the store.
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${STORE_PREFIX.CASES}/*`), bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)],
+      }),
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)] }),
+    ];
+    for (const s of statements) fn.addToRolePolicy(s);
+    bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+    topic.grantPublish(fn);
+
+    Validations.of(fn).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "AWSLambdaBasicExecutionRole only lets the review function write its own logs; it is AWS's maintained minimum for Lambda.",
+      },
+      {
+        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        reason:
+          'The review function calls only AWS APIs (CodeDeploy, AppConfig, SSM, CloudWatch, S3, SNS) over TLS with IAM auth; it needs no network isolation.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:GetMetricData requires no resource type (Service Authorization Reference: only an optional dataset), so it is granted on "*"; every other action is scoped.',
+      },
+    );
+    // The other wildcards cover names this stack owns or ids AWS assigns: one function reviews every service.
+    const app = `<${stack.getLogicalId(platform.application)}>`;
+    const cdApp = `<${stack.getLogicalId(platform.codeDeployApplication.node.defaultChild as CfnElement)}>`;
+    const prefix = 'arn:<AWS::Partition>';
+    const region = '<AWS::Region>:<AWS::AccountId>';
+    const bucketArn = nagText(stack, bucket.bucketArn);
+    const wildcards: [string, string][] = [
+      [`${prefix}:codedeploy:${region}:deploymentgroup:${cdApp}/*`, "the deployment groups of the platform's CodeDeploy application (one per service)"],
+      [
+        `${prefix}:codedeploy:${region}:deploymentconfig:*`,
+        'deployment configs are read-only; a group may use a predefined CodeDeployDefault.* config or the stack’s own',
+      ],
+      [`${prefix}:appconfig:${region}:application/${app}/environment/*`, "the environments of the platform's AppConfig application (one per service)"],
+      [`${prefix}:appconfig:${region}:application/${app}/environment/*/deployment/*`, 'deployment numbers are assigned by AppConfig'],
+      [`${prefix}:ssm:${region}:parameter/cdk-ai-release/${stack.stackName}/*`, "this stack's release-manifest parameters (ReleaseManifestRecorder)"],
+      [`${prefix}:cloudwatch:${region}:alarm:${stack.stackName}-*`, "this stack's alarms (ReleaseAlarms names them <stack>-<service>-…); read only"],
+      [`${bucketArn}/${STORE_PREFIX.CASES}/*`, 'the regression cases, read (never written) to count the samples of a release'],
+      [`${bucketArn}/${STORE_PREFIX.REVIEWS}/*`, 'the reviews, one object per release and format'],
+    ];
+    Validations.of(fn).acknowledge(
+      ...wildcards.map(([resource, why]) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: `Scoped wildcard: ${why}.` })),
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: "Publishing to the KMS-encrypted notification topic needs a data key from the topic's key (Topic.grantPublish); the grant names that one key.",
+      },
+    );
+    return fn;
+  }
+
+  /** The platform's AppConfig extension that invokes the review function when a config deployment ends. */
+  public static extensionOf(platform: AiReleasePlatform, fn: lambda.IFunction): appconfig.CfnExtension {
+    const existing = platform.node.tryFindChild('ReleaseReviewExtension') as appconfig.CfnExtension | undefined;
+    if (existing) return existing;
+    // The role AppConfig assumes to invoke the function (AppConfig User Guide, "Configuring permissions for a custom
+    // AWS AppConfig extension"): lambda:InvokeFunction serves PRE_* action points, lambda:InvokeAsync ON_* ones.
+    const role = new iam.Role(platform, 'ReleaseReviewExtensionRole', {
+      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+      description: 'Lets AppConfig invoke the release review function when a config deployment ends',
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:InvokeAsync'], resources: [fn.functionArn] }));
+    const action = { Name: 'release-review', Description: 'Write the review of the release that ended', Uri: fn.functionArn, RoleArn: role.roleArn };
+    const extension = new appconfig.CfnExtension(platform, 'ReleaseReviewExtension', {
+      name: `${Stack.of(platform).stackName}-release-review`.slice(0, 64),
+      description: 'cdk-ai-release: a review of every config release (completed or rolled back)',
+      actions: Object.fromEntries(CONFIG_RELEASE_END_ACTION_POINTS.map((p) => [p, [action]])),
+      parameters: { [REVIEW_SERVICE_PARAMETER]: { required: true, description: 'The AI service whose environment this association watches' } },
+    });
+    // AppConfig checks that it can assume the role and invoke when the extension is created.
+    extension.node.addDependency(role);
+    return extension;
+  }
+
+  /** The rule that sends the end of each code deployment of the service's group to the review function. */
+  public readonly rule: events.Rule;
+  /** The association that sends the end of each config deployment to the service's environment to it. */
+  public readonly association: appconfig.CfnExtensionAssociation;
+  public readonly function: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: ReleaseReviewProps) {
+    super(scope, id);
+    const platform = props.platform ?? AiReleasePlatform.of(this);
+    const stack = Stack.of(this);
+    this.function = ReleaseReview.reviewerOf(platform, props.bucket);
+    const group = props.deploymentGroup;
+
+    this.rule = new events.Rule(this, 'DeploymentEnded', {
+      description: `${props.serviceName}: the end of a code deployment, for its release review`,
+      eventPattern: {
+        source: ['aws.codedeploy'],
+        detailType: ['CodeDeploy Deployment State-change Notification'],
+        detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: [...CODE_RELEASE_END_STATES] },
+      },
+      targets: [
+        new targets.LambdaFunction(this.function, {
+          // The documented event, plus the service it belongs to (one review function serves the platform).
+          event: events.RuleTargetInput.fromObject({
+            version: events.EventField.fromPath('$.version'),
+            id: events.EventField.eventId,
+            'detail-type': events.EventField.detailType,
+            source: events.EventField.source,
+            account: events.EventField.account,
+            time: events.EventField.time,
+            region: events.EventField.region,
+            detail: events.EventField.fromPath('$.detail'),
+            service: props.serviceName,
+          }),
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+
+    const extension = ReleaseReview.extensionOf(platform, this.function);
+    this.association = new appconfig.CfnExtensionAssociation(this, 'ConfigDeploymentEnded', {
+      extensionIdentifier: extension.attrId,
+      resourceIdentifier: stack.formatArn({
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: `${platform.applicationId}/environment/${props.environment.ref}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+      parameters: { [REVIEW_SERVICE_PARAMETER]: props.serviceName },
+    });
+  }
+}
+
+const REVIEWER_BUCKET = new WeakMap<lambda.IFunction, s3.IBucket>();
+
+/**
+ * The platform's regression store bucket, when the platform has one (`AiReleasePlatform.regressionStore`, built
+ * beside this construct): read structurally so a review can be created before the store exists.
+ */
+export function platformStoreBucket(platform: AiReleasePlatform): s3.IBucket | undefined {
+  return (platform as unknown as { readonly regressionStore?: { readonly bucket: s3.IBucket } }).regressionStore?.bucket;
+}
+
+/** How cdk-nag prints a value in a finding id: `<LogicalId.Arn>` for a GetAtt, the text of a literal. */
+function nagText(stack: Stack, value: string): string {
+  const v = stack.resolve(value) as unknown;
+  if (typeof v === 'string') return v;
+  const att = (v as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (att) return `<${att[0]}.${att[1]}>`;
+  throw new Error(`cannot name ${JSON.stringify(v)} in a cdk-nag acknowledgment; pass a bucket defined in this stack or imported by ARN`);
+}
