@@ -1,4 +1,4 @@
-import { Names, Stack, Validations } from 'aws-cdk-lib';
+import { Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,13 +9,28 @@ import { Construct, type IConstruct } from 'constructs';
 import { restrictKeyGrantsToAwsServices } from './key-policy';
 import type { ConfigRollout } from './config-rollout';
 
+/** AppConfig API reference, CreateApplication: Name has a length of 1 to 64. */
+const APPLICATION_NAME_MAX = 64;
+
+/**
+ * The stack name when it is a literal that fits (unchanged for existing stacks, so their application is not
+ * renamed). A nested stack's name is only known at deploy (`<parent>-<logical id>-<GUID>`, well over 64 characters),
+ * and a top-level stack name may have up to 128: both get a unique name from the construct path instead.
+ */
+function defaultApplicationName(platform: Construct): string {
+  const stackName = Stack.of(platform).stackName;
+  if (!Token.isUnresolved(stackName) && stackName.length <= APPLICATION_NAME_MAX) return stackName;
+  return Names.uniqueResourceName(platform, { maxLength: APPLICATION_NAME_MAX, separator: '-' });
+}
+
 /** One platform per stack: services that name none find the one the stack already has. */
 const PLATFORMS = new WeakMap<Stack, AiReleasePlatform>();
 
 export interface AiReleasePlatformProps {
   /**
-   * Name of the AppConfig application that holds every service's configs in this stack.
-   * @default the stack name
+   * Name of the AppConfig application that holds every service's configs in this stack: 1 to 64 characters.
+   * @default the stack name when it is known at synth and at most 64 characters; otherwise (a nested stack, or a
+   * longer stack name) a unique name of at most 64 characters made from the construct path
    */
   readonly applicationName?: string;
   /**
@@ -58,8 +73,15 @@ export class AiReleasePlatform extends Construct {
       );
     }
     PLATFORMS.set(stack, this);
+    if (props.applicationName !== undefined && !Token.isUnresolved(props.applicationName)) {
+      const n = props.applicationName.length;
+      if (n < 1 || n > APPLICATION_NAME_MAX)
+        throw new Error(
+          `applicationName "${props.applicationName}" has ${n} characters; an AppConfig application name has 1 to at most ${APPLICATION_NAME_MAX} (CreateApplication: Name). Shorten it, or leave it out to use the stack name`,
+        );
+    }
     this.application = new appconfig.CfnApplication(this, 'Application', {
-      name: props.applicationName ?? stack.stackName,
+      name: props.applicationName ?? defaultApplicationName(this),
       description: 'Release configs of the AI services in this stack (cdk-ai-release)',
     });
     this.applicationId = this.application.ref;

@@ -65,6 +65,9 @@ function fakeAppConfig(initial: FakeDeployment[] = []) {
       for (const d of deployments) advance(d);
       return deployments.filter((d) => ['DEPLOYING', 'BAKING', 'VALIDATING', 'ROLLING_BACK'].includes(d.state));
     },
+    async latest() {
+      return deployments[deployments.length - 1];
+    },
     async stop(_env, n) {
       calls.push(`stop #${n}`);
       const d = deployments.find((x) => x.number === n)!;

@@ -43,8 +43,17 @@ export function appConfigPort(client: AppConfigClient, application: string): App
       const running = (page.Items ?? []).filter((d) => d.DeploymentNumber !== undefined && RUNNING_STATES.includes(d.State ?? ''));
       return Promise.all(running.map((d) => get(environment, d.DeploymentNumber!)));
     },
+    async latest(environment) {
+      const page = await client.send(new ListDeploymentsCommand({ ApplicationId: application, EnvironmentId: environment, MaxResults: 1 }));
+      const newest = page.Items?.[0]?.DeploymentNumber;
+      return newest === undefined ? undefined : get(environment, newest);
+    },
     async stop(environment, deploymentNumber) {
-      await client.send(new StopDeploymentCommand({ ApplicationId: application, EnvironmentId: environment, DeploymentNumber: deploymentNumber }));
+      // StopDeployment "works only on deployments that have a status of DEPLOYING, unless an AllowRevert parameter is
+      // supplied" (AppConfig API reference): the deployer also stops BAKING rollouts (abandoned or overdue).
+      await client.send(
+        new StopDeploymentCommand({ ApplicationId: application, EnvironmentId: environment, DeploymentNumber: deploymentNumber, AllowRevert: true }),
+      );
     },
   };
 }

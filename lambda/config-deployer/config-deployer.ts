@@ -9,6 +9,8 @@
  *   stopped it) or a spent time budget fail the resource, so CloudFormation rolls the whole stack back;
  * - a stack rollback sends Update with the previous properties: the previous version is redeployed with the
  *   instant strategy (it was live for every client before the release), so both planes end on the previous release;
+ *   unless AppConfig already restored it (the release's deployment ended ROLLED_BACK or REVERTED), then nothing is
+ *   deployed again;
  * - Delete does nothing: hosted versions are retained, and what clients get is whatever was last deployed.
  *
  * Pure: AppConfig, the clock and sleeping are ports.
@@ -57,6 +59,9 @@ export interface AppConfigPort {
   get(environment: string, deploymentNumber: number): Promise<DeploymentInfo>;
   /** Deployments of the environment that are still running (DEPLOYING, BAKING, VALIDATING, ROLLING_BACK). */
   running(environment: string): Promise<DeploymentInfo[]>;
+  /** The newest deployment of the environment, whatever its state; undefined when there is none. */
+  latest(environment: string): Promise<DeploymentInfo | undefined>;
+  /** Stops a running deployment (AppConfig rolls it back) or reverts a COMPLETE one within 72 hours. */
   stop(environment: string, deploymentNumber: number): Promise<void>;
 }
 
@@ -104,6 +109,21 @@ export async function handle(event: CustomResourceEvent, appconfig: AppConfigPor
   // Hosted version numbers only grow (a changed config is a new version), so an Update to a lower number is
   // CloudFormation restoring the previous release during a stack rollback.
   const rollback = sameTarget && /^\d+$/.test(old.Version) && Number(props.Version) < Number(old.Version);
+  if (rollback) {
+    // AppConfig already put the previous version back when an alarm rolled the release back (ROLLED_BACK) or it was
+    // reverted (REVERTED): that is usually why CloudFormation is rolling back. Deploying the previous version again
+    // would be judged by the alarm that is still in ALARM, and a FAILED answer now leaves the stack in
+    // UPDATE_ROLLBACK_FAILED. So only a release that COMPLETED (a later resource failed) or is still running is undone.
+    const last = await appconfig.latest(props.Environment);
+    if (last && last.profile === props.Profile && last.version === old?.Version && (last.state === 'ROLLED_BACK' || last.state === 'REVERTED')) {
+      return {
+        status: 'SUCCESS',
+        physicalResourceId,
+        reason: `deployment #${last.number} of version ${last.version} ended ${last.state}; AppConfig already serves the previous version`,
+        data: { DeploymentNumber: String(last.number), Version: props.Version, Direction: 'rollback' },
+      };
+    }
+  }
   const strategy = rollback ? props.RollbackStrategy : props.Strategy;
   const budgetMs = Math.min(options.budgetMs, props.BudgetSeconds && /^\d+$/.test(props.BudgetSeconds) ? Number(props.BudgetSeconds) * 1000 : Infinity);
   const deadline = clock.now() + budgetMs;
