@@ -95,6 +95,13 @@ export interface AiReleaseProps {
    * @default off
    */
   readonly costGuard?: CostGuardOptions;
+  /**
+   * Collect the service's failure records into the platform's regression store: a subscription filter on the
+   * function's log group (`function.logGroup`) delivers them to the platform's snapshot function. CloudWatch Logs
+   * allows 2 subscription filters per log group; turn this off where both are taken.
+   * @default true
+   */
+  readonly snapshots?: boolean;
 }
 
 export interface CostGuardOptions {
@@ -207,6 +214,9 @@ export class AiRelease extends Construct {
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard);
+
+    // Learning half: failure records become regression case candidates (RegressionStore).
+    if (props.snapshots ?? true) platform.regressionStore.subscribe(this, props.function.logGroup);
 
     this.props = props;
     this.budgetSeconds = budgetSeconds;

@@ -17,3 +17,7 @@ export * from './worst-case';
 export { renderCanaryCard } from './canary-card';
 export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';
 export { restrictKeyGrantsToAwsServices } from './key-policy';
+export * from './regression-store';
+export * from './regression-cases';
+export { STORE_PREFIX, CASE_STATES, LEARNING_ENV } from '../lambda/shared/contract';
+export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, FailureRecord } from '../lambda/shared/contract';
