@@ -1,6 +1,6 @@
 import type { CaseIndex, CaseIndexEntry } from '../lambda/shared/case-index';
 import { CASE_STATES, type CaseExpectation, type CaseState, type CaseTransition, type RegressionCase } from '../lambda/shared/contract';
-import { CANDIDATE_TAG, CASE_LIMITS, caseIdOf, emptyIndex, parseCase, parseIndex, storeKeys } from '../lambda/snapshot/cases';
+import { CANDIDATE_TAG, CASE_LIMITS, caseIdOf, emptyIndex, maxIso, minIso, parseCase, unionKinds, parseIndex, storeKeys } from '../lambda/snapshot/cases';
 import { type ObjectStore, type RetryPolicy, withRetries } from '../lambda/snapshot/store';
 
 export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../lambda/snapshot/store';
@@ -118,8 +118,8 @@ export class RegressionCases {
       cases[c.caseId] = {
         state: c.state,
         count: Math.max(c.count, prev?.count ?? 0),
-        firstSeen: prev && prev.firstSeen < c.firstSeen ? prev.firstSeen : c.firstSeen,
-        lastSeen: prev && prev.lastSeen > c.lastSeen ? prev.lastSeen : c.lastSeen,
+        firstSeen: prev ? minIso(prev.firstSeen, c.firstSeen) : c.firstSeen,
+        lastSeen: prev ? maxIso(prev.lastSeen, c.lastSeen) : c.lastSeen,
         kinds: c.kinds,
         tuples: prev?.tuples ?? [],
         written: prev?.written ?? now,
@@ -195,9 +195,9 @@ function withCounters(c: RegressionCase, e: CaseIndexEntry | undefined): Regress
   return {
     ...c,
     count: Math.max(c.count, e.count),
-    firstSeen: e.firstSeen < c.firstSeen ? e.firstSeen : c.firstSeen,
-    lastSeen: e.lastSeen > c.lastSeen ? e.lastSeen : c.lastSeen,
-    kinds: c.kinds.length >= e.kinds.length ? c.kinds : e.kinds,
+    firstSeen: minIso(e.firstSeen, c.firstSeen),
+    lastSeen: maxIso(e.lastSeen, c.lastSeen),
+    kinds: unionKinds(c.kinds, e.kinds),
   };
 }
 

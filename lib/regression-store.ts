@@ -2,7 +2,6 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -178,11 +177,15 @@ export class RegressionStore extends Construct {
       environment: { [LEARNING_ENV.BUCKET]: this.bucket.bucketName, [SNAPSHOT_ENV.CANDIDATE_EXPIRY_DAYS]: String(candidateDays) },
     });
     // Async invoke: 2 retries (the maximum), events kept up to 6 hours (the maximum) while S3 recovers, then the queue.
+    const queue = this.failedDeliveries;
     this.snapshotFunction.configureAsyncInvoke({
-      onFailure: new lambdaDestinations.SqsDestination(this.failedDeliveries),
+      // Not SqsDestination: it also grants GetQueueAttributes and GetQueueUrl; Lambda needs only sqs:SendMessage on
+      // the queue (Lambda Developer Guide, "Adding a destination": execution role permissions).
+      onFailure: { bind: () => ({ destination: queue.queueArn }) },
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
     });
+    this.snapshotFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     this.grantSnapshot(this.snapshotFunction, props.encryptionKey);
 
     this.node.addValidation({ validate: () => this.checkFilterQuota() });

@@ -9,7 +9,6 @@ import { FAILURE_RECORD_TYPE, type FailureKind, type FailureRecord, type Version
 import type { CloudWatchLogsEvent } from '../lambda/snapshot/snapshot';
 
 // s3rver ships no types.
-// biome-ignore lint/suspicious/noExplicitAny: untyped module
 const S3rver: any = require('s3rver');
 
 export const BUCKET = 'regression-store-test';
