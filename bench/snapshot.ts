@@ -21,7 +21,7 @@ const RECORDS = 10_000;
 const BATCHES = 100;
 /** Inputs drawn from (BENCH_DISTINCT_INPUTS overrides it, e.g. 1000000 for "every failing request is a new input"). */
 const DISTINCT_INPUTS = Number(process.env.BENCH_DISTINCT_INPUTS ?? 1_000);
-const CONCURRENCY = 8;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 let peakRss = 0;
