@@ -31,8 +31,14 @@ test('the compiled package loads and synthesizes a release', () => {
     costGuard: {},
   });
   const template = app.synth().getStackByName('Pkg').template;
-  // the service, the cost guard and the config deployer (the release config's deployment)
-  expect(Object.values(template.Resources as Record<string, { Type: string }>).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(3);
+  // the service, the cost guard, the config deployer (the release config's deployment), the snapshot function (its
+  // entry is the compiled lambda/snapshot/handler.js) and CDK's LogRetention provider (`function.logGroup` of a
+  // function with no log group of its own, in an app without useCdkManagedLogGroup)
+  const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: { Description?: string } }>).filter(
+    (r) => r.Type === 'AWS::Lambda::Function',
+  );
+  expect(functions).toHaveLength(5);
+  expect(functions.some((f) => f.Properties.Description?.includes('regression case candidates'))).toBe(true);
   expect(release.worstCase.code.seconds).toBe(80);
   expect(typeof require(path.join(out, 'lambda/runtime/index.js')).createAiRuntime).toBe('function');
   fs.rmSync(out, { recursive: true, force: true });
