@@ -1,7 +1,7 @@
 import type { CaseIndex, CaseIndexEntry } from '../lambda/shared/case-index';
 import { CASE_STATES, type CaseExpectation, type CaseState, type CaseTransition, type RegressionCase } from '../lambda/shared/contract';
 import { CANDIDATE_TAG, CASE_LIMITS, caseIdOf, emptyIndex, maxIso, minIso, parseCase, unionKinds, parseIndex, storeKeys } from '../lambda/snapshot/cases';
-import { type ObjectStore, type RetryPolicy, withRetries } from '../lambda/snapshot/store';
+import { mapLimit, type ObjectStore, type RetryPolicy, withRetries } from '../lambda/snapshot/store';
 
 export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../lambda/snapshot/store';
 export { isRetryableError, withRetries } from '../lambda/snapshot/store';
@@ -63,13 +63,11 @@ export class RegressionCases {
     if (state !== undefined) checkState(state);
     const index = await this.index(service);
     const keys = await this.store.list(storeKeys.casesPrefix(service, state));
-    const cases: RegressionCase[] = [];
-    for (const key of keys) {
+    const read = await mapLimit(keys, 8, async (key) => {
       const o = await this.store.get(key);
-      if (!o) continue; // expired or moved between list and get
-      const c = parseCase(o.body, key);
-      cases.push(withCounters(c, index.cases[c.caseId]));
-    }
+      return o ? parseCase(o.body, key) : undefined; // undefined: expired or moved since the listing
+    });
+    const cases = read.filter((c): c is RegressionCase => c !== undefined).map((c) => withCounters(c, index.cases[c.caseId]));
     return cases.sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : a.caseId.localeCompare(b.caseId)));
   }
 
@@ -94,8 +92,9 @@ export class RegressionCases {
 
   /**
    * Rewrites the index from the case objects (after a restore, a manual edit, or lifecycle expiry). Counters fall back
-   * to what the case objects hold; where a case exists under two states (a move interrupted between its writes), the
-   * one with the latest transition wins and the other is deleted.
+   * to what the case objects hold; where a case exists under two states (a move interrupted between its writes, or a
+   * candidate re-created while the index was lost), a person's decision wins over a snapshot's candidate, then the
+   * latest transition, and the other copy is deleted.
    */
   public async rebuildIndex(service: string): Promise<CaseIndex> {
     checkService(service);
@@ -106,7 +105,7 @@ export class RegressionCases {
       if (!o) continue;
       const c = parseCase(o.body, key);
       const seen = byId.get(c.caseId);
-      if (!seen || lastTransition(c) > lastTransition(seen.c)) {
+      if (!seen || wins(c, seen.c)) {
         if (seen) await this.store.delete(seen.key);
         byId.set(c.caseId, { c, key });
       } else await this.store.delete(key);
@@ -207,6 +206,13 @@ function entryOf(c: RegressionCase): CaseIndexEntry {
 
 function lastTransition(c: RegressionCase): string {
   return c.history.at(-1)?.at ?? '';
+}
+
+/** Whether `a` is the copy to keep over `b`: an accepted or retired case over a candidate, else the later transition. */
+function wins(a: RegressionCase, b: RegressionCase): boolean {
+  const decided = (c: RegressionCase) => (c.state === 'candidate' ? 0 : 1);
+  if (decided(a) !== decided(b)) return decided(a) > decided(b);
+  return lastTransition(a) > lastTransition(b);
 }
 
 function checkService(service: string): void {

@@ -272,6 +272,24 @@ describe('library API against s3rver', () => {
     expect(Object.values(index.cases).every((e) => e.state === 'candidate' && e.count === 1)).toBe(true);
   });
 
+  test('rebuildIndex settles a case found under two states: the decided copy stays, the candidate copy goes', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 1n }), { store, redact });
+    const lib = new RegressionCases(store);
+    const id = caseIdOf(service, 'twice');
+    await lib.promote(service, id, { by: 'dana', reason: 'incident' });
+    // The index is lost and the input fails again: the snapshot re-creates a candidate beside the accepted case.
+    await store.delete(`index/${service}.json`);
+    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 2n }), { store, redact });
+    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/')).sort()).toEqual(
+      [`cases/${service}/accepted/${id}.json`, `cases/${service}/candidate/${id}.json`].sort(),
+    );
+    const index = await lib.rebuildIndex(service);
+    expect(index.cases[id].state).toBe('accepted');
+    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/'))).toEqual([`cases/${service}/accepted/${id}.json`]);
+  });
+
   test('a newer case format is refused, not half-read', async () => {
     const service = svc();
     const store = storeFor(direct);
