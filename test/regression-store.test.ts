@@ -1,5 +1,6 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
@@ -244,5 +245,26 @@ describe('least privilege of the snapshot function', () => {
       Environment: { Variables: { AI_RELEASE_STORE_BUCKET: { Ref: storeId }, AI_RELEASE_CANDIDATE_EXPIRY_DAYS: '90' } },
       Timeout: 60,
     });
+  });
+});
+
+describe('read access for the gate and the CLI', () => {
+  test('grantReadCases: read on cases/ and index/ only, never batches (every raw record) or writes', () => {
+    const stack = new Stack(testApp(), 'Read');
+    const store = new RegressionStore(stack, 'Store');
+    const reader = new iam.Role(stack, 'Gate', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    store.grantReadCases(reader);
+    const storeId = stack.getLogicalId(store.bucket.node.defaultChild as any);
+    const statements = resources(Template.fromStack(stack), 'AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === stack.getLogicalId(reader.node.defaultChild as any)))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement) as any[];
+    const actions = new Set(statements.flatMap((s) => [s.Action].flat()));
+    expect([...actions].some((a) => /Put|Delete/.test(a))).toBe(false);
+    const objectResources = statements
+      .flatMap((s) => [s.Resource].flat())
+      .filter((r: any) => r['Fn::Join'])
+      .map((r: any) => r['Fn::Join'][1][1]);
+    expect(new Set(objectResources)).toEqual(new Set(['/cases/*', '/index/*']));
+    expect(JSON.stringify(statements)).toContain(storeId);
   });
 });
