@@ -191,8 +191,9 @@ function appendTuples(list: readonly VersionTuple[], add: readonly VersionTuple[
   return appendBounded(list, add, CASE_LIMITS.FAILED_ON, tupleHash);
 }
 
-const minIso = (a: string, b: string) => (a <= b ? a : b);
-const maxIso = (a: string, b: string) => (a >= b ? a : b);
+/** The earlier / later of two ISO-8601 UTC times (they order as strings). */
+export const minIso = (a: string, b: string) => [a, b].sort()[0];
+export const maxIso = (a: string, b: string) => [a, b].sort()[1];
 
 /** The index entry after a delta: counters add up, kinds and tuples union. A new entry is a candidate. */
 export function mergeEntry(entry: CaseIndexEntry | undefined, d: CaseDelta, written: string | undefined): CaseIndexEntry {
