@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { restrictKeyGrantsToAwsServices } from './key-policy';
 import type { ConfigRollout } from './config-rollout';
+import { RegressionStore, type RegressionStoreProps } from './regression-store';
 
 /** AppConfig API reference, CreateApplication: Name has a length of 1 to 64. */
 const APPLICATION_NAME_MAX = 64;
@@ -38,6 +39,8 @@ export interface AiReleasePlatformProps {
    * @default a KMS-encrypted, SSL-only topic created on first use
    */
   readonly notificationTopic?: sns.ITopic;
+  /** The regression store (bucket and snapshot function), created when the first service collects snapshots. @default see RegressionStoreProps */
+  readonly regressionStore?: RegressionStoreProps;
 }
 
 /**
@@ -62,6 +65,7 @@ export class AiReleasePlatform extends Construct {
   private _codeDeployApp?: codedeploy.LambdaApplication;
   private _codeDeployRole?: iam.Role;
   private _monitorRole?: iam.Role;
+  private _regressionStore?: RegressionStore;
 
   constructor(scope: Construct, id: string, props: AiReleasePlatformProps = {}) {
     super(scope, id);
@@ -230,6 +234,12 @@ export class AiReleasePlatform extends Construct {
       });
     }
     return this._monitorRole;
+  }
+
+  /** The platform's regression store: one bucket and one snapshot function for every service of the stack. */
+  public get regressionStore(): RegressionStore {
+    this._regressionStore ??= new RegressionStore(this, 'RegressionStore', this.props.regressionStore);
+    return this._regressionStore;
   }
 
   /** The deployment strategy for a rollout, one per distinct rollout in the stack. */

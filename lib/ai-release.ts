@@ -27,7 +27,7 @@ import { libraryFunction } from './private/library-function';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
 import type { ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
-import { platformStoreBucket, ReleaseReview } from './release-review';
+import { ReleaseReview } from './release-review';
 import {
   DEFAULT_POLICY_RULES,
   evaluatePolicy,
@@ -107,11 +107,18 @@ export interface AiReleaseProps {
   /**
    * A review (复盘) of every release on either plane, written to the regression store and announced on the topic
    * (see ReleaseReview). Set to false to turn it off.
-   * @default true when a store is known (`reviewBucket`, or the platform's regression store)
+   * @default true
    */
   readonly releaseReview?: boolean;
   /** Where reviews are written. @default the platform's regression store */
   readonly reviewBucket?: s3.IBucket;
+  /**
+   * Collect the service's failure records into the platform's regression store: a subscription filter on the
+   * function's log group (`function.logGroup`) delivers them to the platform's snapshot function. CloudWatch Logs
+   * allows 2 subscription filters per log group; turn this off where both are taken.
+   * @default true
+   */
+  readonly snapshots?: boolean;
 }
 
 export interface CostGuardOptions {
@@ -228,23 +235,21 @@ export class AiRelease extends Construct {
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard);
 
+    // Learning half: failure records become regression case candidates (RegressionStore).
+    if (props.snapshots ?? true) platform.regressionStore.subscribe(this, props.function.logGroup);
+
     // Every release gets its review: the end of a code deployment (EventBridge) or of a config deployment (AppConfig
     // extension) writes reviews/<service>/<release>.json|.md|.svg to the regression store.
-    if (props.releaseReview !== false) {
-      const bucket = props.reviewBucket ?? platformStoreBucket(platform);
-      if (bucket) {
-        this.review = new ReleaseReview(this, 'Review', {
-          serviceName: props.serviceName,
-          bucket,
-          deploymentGroup: this.deploymentGroup,
-          environment: this.config.environment,
-          platform,
-        });
-        // The first config release (at stack creation) is reviewed too: the association exists before it starts.
-        this.config.deployment.node.addDependency(this.review.association);
-      } else if (props.releaseReview === true) {
-        throw new Error(`releaseReview needs a store: pass reviewBucket to the AiRelease of ${props.serviceName}, or give the platform a regression store`);
-      }
+    if (props.releaseReview ?? true) {
+      this.review = new ReleaseReview(this, 'Review', {
+        serviceName: props.serviceName,
+        bucket: props.reviewBucket ?? platform.regressionStore.bucket,
+        deploymentGroup: this.deploymentGroup,
+        environment: this.config.environment,
+        platform,
+      });
+      // The first config release (at stack creation) is reviewed too: the association exists before it starts.
+      this.config.deployment.node.addDependency(this.review.association);
     }
 
     this.props = props;

@@ -22,3 +22,7 @@ export { renderReviewMarkdown } from '../lambda/review/render-markdown';
 export { parseReleaseReview } from '../lambda/review/read';
 export { renderChartSvg, type ChartInput } from '../lambda/review/render-svg';
 export type { ReleaseReview as ReleaseReviewRecord, ReleaseOutcome, ReleasePlane, ReviewTimelineEntry } from '../lambda/shared/contract';
+export * from './regression-store';
+export * from './regression-cases';
+export { STORE_PREFIX, CASE_STATES, LEARNING_ENV } from '../lambda/shared/contract';
+export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, FailureRecord } from '../lambda/shared/contract';

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../lambda/shared/canonical-json';
-import { RUNTIME_ENV, type ReleaseManifest } from '../lambda/shared/contract';
+import { manifestParameterName as manifestParameterNameOf, RUNTIME_ENV, type ReleaseManifest } from '../lambda/shared/contract';
 import type { AiServiceConfig } from './ai-service-config';
 import { compactManifest, computeReleaseManifest } from './release-manifest';
 
@@ -110,11 +110,11 @@ export class ReleaseManifestRecorder extends Construct {
 }
 
 /**
- * `/cdk-ai-release/<stack path>/<service>/release-manifest`. A nested stack's own name is a deploy-time token with a
- * random suffix, so its parameter would be unfindable (and CDK cannot tell the ARN separator of a token name): use the
- * top-level stack's name and the nested stacks' construct ids instead.
+ * The `<stack path>` of `/cdk-ai-release/<stack path>/<service>/release-manifest`. A nested stack's own name is a
+ * deploy-time token with a random suffix, so its parameter would be unfindable (and CDK cannot tell the ARN separator
+ * of a token name): use the top-level stack's name and the nested stacks' construct ids instead.
  */
-export function manifestParameterName(stack: Stack, service: string): string {
+export function manifestStackPath(stack: Stack): string {
   const parts: string[] = [];
   let s: Stack = stack;
   while (s.nestedStackParent) {
@@ -122,8 +122,12 @@ export function manifestParameterName(stack: Stack, service: string): string {
     s = s.nestedStackParent;
   }
   parts.unshift(s.stackName);
-  const path = parts.map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '-')).join('/');
-  return `/cdk-ai-release/${path}/${service}/release-manifest`;
+  return parts.map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '-')).join('/');
+}
+
+/** `/cdk-ai-release/<stack path>/<service>/release-manifest` (see manifestStackPath). */
+export function manifestParameterName(stack: Stack, service: string): string {
+  return manifestParameterNameOf(manifestStackPath(stack), service);
 }
 
 function hasAddEnvironment(fn: lambda.IFunction | undefined): fn is lambda.Function {

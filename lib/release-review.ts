@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
 import { libraryFunction } from './private/library-function';
+import { manifestStackPath } from './release-manifest-recorder';
 
 /** The CodeDeploy states that end a release (CodeDeploy User Guide, "Monitoring deployments with Amazon EventBridge"). */
 export const CODE_RELEASE_END_STATES = ['SUCCESS', 'FAILURE', 'STOP'] as const;
@@ -52,13 +53,19 @@ export class ReleaseReview extends Construct {
       return existing;
     }
     const stack = Stack.of(platform);
+    const manifestPath = manifestStackPath(stack);
     const topic = platform.notificationTopic;
     const fn = libraryFunction(platform, 'ReleaseReviewer', {
       handler: 'review',
       // Lookups, up to a minute's wait for a rollback in progress, three writes and one publish.
       timeout: Duration.minutes(3),
       description: 'cdk-ai-release: writes the review of every release (what changed, timeline, metrics, samples, conclusion)',
-      environment: { [LEARNING_ENV.BUCKET]: bucket.bucketName, [LEARNING_ENV.TOPIC_ARN]: topic.topicArn, [REVIEW_ENV.STACK]: stack.stackName },
+      environment: {
+        [LEARNING_ENV.BUCKET]: bucket.bucketName,
+        [LEARNING_ENV.TOPIC_ARN]: topic.topicArn,
+        [REVIEW_ENV.STACK]: stack.stackName,
+        [REVIEW_ENV.MANIFEST_PATH]: manifestPath,
+      },
     });
     REVIEWER_BUCKET.set(fn, bucket);
     // EventBridge and AppConfig invoke asynchronously: a review that still fails after Lambda's retries is announced
@@ -88,7 +95,7 @@ export class ReleaseReview extends Construct {
         ],
       }),
       // The manifests of this stack's services (ReleaseManifestRecorder's parameters).
-      new iam.PolicyStatement({ actions: ['ssm:GetParameterHistory'], resources: [arn('ssm', 'parameter', `cdk-ai-release/${stack.stackName}/*`)] }),
+      new iam.PolicyStatement({ actions: ['ssm:GetParameterHistory'], resources: [arn('ssm', 'parameter', `cdk-ai-release/${manifestPath}/*`)] }),
       // This stack's alarms (ReleaseAlarms names them `<stack>-<service>-…`).
       new iam.PolicyStatement({
         actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
@@ -138,8 +145,14 @@ export class ReleaseReview extends Construct {
       ],
       [`${prefix}:appconfig:${region}:application/${app}/environment/*`, "the environments of the platform's AppConfig application (one per service)"],
       [`${prefix}:appconfig:${region}:application/${app}/environment/*/deployment/*`, 'deployment numbers are assigned by AppConfig'],
-      [`${prefix}:ssm:${region}:parameter/cdk-ai-release/${stack.stackName}/*`, "this stack's release-manifest parameters (ReleaseManifestRecorder)"],
-      [`${prefix}:cloudwatch:${region}:alarm:${stack.stackName}-*`, "this stack's alarms (ReleaseAlarms names them <stack>-<service>-…); read only"],
+      [`${prefix}:ssm:${region}:parameter/cdk-ai-release/${manifestPath}/*`, "this stack's release-manifest parameters (ReleaseManifestRecorder)"],
+      // A nested stack's name is a deploy-time token, which cdk-nag cannot name in an acknowledgment: the finding stays.
+      ...(Token.isUnresolved(stack.stackName)
+        ? []
+        : ([[`${prefix}:cloudwatch:${region}:alarm:${stack.stackName}-*`, "this stack's alarms (ReleaseAlarms names them <stack>-<service>-…); read only"]] as [
+            string,
+            string,
+          ][])),
       [`${bucketArn}/${STORE_PREFIX.CASES}/*`, 'the regression cases, read (never written) to count the samples of a release'],
       [`${bucketArn}/${STORE_PREFIX.REVIEWS}/*`, 'the reviews, one object per release and format'],
     ];
@@ -231,14 +244,6 @@ export class ReleaseReview extends Construct {
 }
 
 const REVIEWER_BUCKET = new WeakMap<lambda.IFunction, s3.IBucket>();
-
-/**
- * The platform's regression store bucket, when the platform has one (`AiReleasePlatform.regressionStore`, built
- * beside this construct): read structurally so a review can be created before the store exists.
- */
-export function platformStoreBucket(platform: AiReleasePlatform): s3.IBucket | undefined {
-  return (platform as unknown as { readonly regressionStore?: { readonly bucket: s3.IBucket } }).regressionStore?.bucket;
-}
 
 /** How cdk-nag prints a value in a finding id: `<LogicalId.Arn>` for a GetAtt, the text of a literal. */
 function nagText(stack: Stack, value: string): string {

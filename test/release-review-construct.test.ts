@@ -227,13 +227,17 @@ describe('ReleaseReview template', () => {
     ).toThrow(/same regression store/);
   });
 
-  test('releaseReview: false creates nothing; with no store known there is no review; true without a store is an error naming the fix', () => {
+  test("releaseReview: false creates nothing; by default reviews go to the platform's regression store", () => {
     const off = build(testApp(), { releaseReview: false }).template();
     off.resourceCountIs('AWS::AppConfig::Extension', 0);
     expect(byType(off, 'AWS::Lambda::Function').filter(([id]) => id.includes('ReleaseReviewer'))).toHaveLength(0);
-    const none = build(testApp(), { bucket: false }).template();
-    none.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 0);
-    expect(() => build(testApp(), { bucket: false, releaseReview: true })).toThrow(/releaseReview needs a store: pass reviewBucket/);
+    const stack = new Stack(testApp(), 'Default');
+    new AiRelease(stack, 'R', { serviceName: 'svc', function: inlineFunction(stack), config: ReleaseConfigSource.fromObject(validConfig()) });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
+    const reviewer = byType(t, 'AWS::Lambda::Function').find(([id]) => id.includes('ReleaseReviewer'))!;
+    const store = byType(t, 'AWS::S3::Bucket').find(([id]) => id.includes('RegressionStoreBucket'))!;
+    expect(reviewer[1].Properties.Environment.Variables.AI_RELEASE_STORE_BUCKET).toEqual({ Ref: store[0] });
   });
 
   test('the names the reviewer derives (alarms, manifest parameter) are the names the constructs synthesize', () => {

@@ -57,8 +57,12 @@ describe('notification topic policy: every publisher the library wires is allowe
   });
 
   test('EventBridge may publish for the CodeDeploy-failure rule only', async () => {
-    const [[ruleId]] = only(t, 'AWS::Events::Rule');
+    // the rule that targets the topic (the other rules, one per service, invoke the release reviewer)
+    const rules = only(t, 'AWS::Events::Rule');
+    const [ruleId] = rules.find(([, r]) => JSON.stringify(t.resolve(r.Properties.Targets)).includes(topic.arn))!;
     const rule = t.arnOf(ruleId);
+    const reviewRule = t.arnOf(rules.find(([id]) => id !== ruleId)![0]);
+    expect((await publish('events.amazonaws.com', { 'aws:SourceArn': reviewRule, 'aws:SourceAccount': ACCOUNT })).decision).toBe('ImplicitlyDenied');
     expect((await publish('events.amazonaws.com', { 'aws:SourceArn': rule, 'aws:SourceAccount': ACCOUNT })).decision).toBe('Allowed');
     const otherRule = `arn:${PARTITION}:events:${REGION}:${ACCOUNT}:rule/someone-elses-rule`;
     expect((await publish('events.amazonaws.com', { 'aws:SourceArn': otherRule, 'aws:SourceAccount': ACCOUNT })).decision).toBe('ImplicitlyDenied');

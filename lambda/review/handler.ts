@@ -16,11 +16,12 @@ const need = (k: string) => {
 };
 const bucket = need(LEARNING_ENV.BUCKET);
 const stack = need(REVIEW_ENV.STACK);
+const manifestPath = process.env[REVIEW_ENV.MANIFEST_PATH] || stack;
 const s3 = new S3Client({});
 const cw = new CloudWatchClient({});
 const ports: ReviewPorts = {
   deployments: deploymentsPort(new CodeDeployClient({}), new AppConfigClient({})),
-  manifests: ssmManifestHistory(new SSMClient({}), stack),
+  manifests: ssmManifestHistory(new SSMClient({}), manifestPath),
   alarms: cloudWatchAlarms(cw),
   metrics: cloudWatchMetrics(cw),
   cases: s3Cases(s3, bucket),
@@ -31,7 +32,7 @@ const ports: ReviewPorts = {
 
 /** CodeDeploy state changes (EventBridge) and AppConfig ON_DEPLOYMENT_COMPLETE / ON_DEPLOYMENT_ROLLED_BACK. */
 export async function handler(event: unknown) {
-  const result = await runReview(event, ports, { stack });
+  const result = await runReview(event, ports, { stack, manifestPath });
   const summary =
     result.status === 'written'
       ? { key: result.review.objects.json, outcome: result.review.outcome, partial: result.review.partial, announced: result.announced }

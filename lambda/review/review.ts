@@ -35,8 +35,10 @@ import { renderReviewMarkdown } from './render-markdown';
 import { type ChartInput, renderChartSvg } from './render-svg';
 
 export interface ReviewOptions {
-  /** The stack name: alarm names and the manifest parameter derive from it. */
+  /** The stack name: alarm names derive from it. */
   readonly stack: string;
+  /** The `<stack path>` of the manifest parameters (differs from the stack name in nested stacks). @default stack */
+  readonly manifestPath?: string;
   /** How long to wait for a rollback in progress to finish before writing the review. @default 60 s */
   readonly rollbackWaitMs?: number;
   /** @default 5 s */
@@ -101,7 +103,7 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
 
   const prefix = `${options.stack}-${release.service}-`;
   const window = reviewWindow(release, deployment);
-  const manifests = await attempt(`manifest history (SSM ${manifestParameterName(options.stack, release.service)})`, () =>
+  const manifests = await attempt(`manifest history (SSM ${manifestParameterName(options.manifestPath ?? options.stack, release.service)})`, () =>
     ports.manifests.history(release.service),
   );
   const alarms = await attempt('alarms (DescribeAlarms)', async () => releaseAlarms(await ports.alarms.alarms(prefix), prefix));

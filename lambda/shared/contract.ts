@@ -385,14 +385,16 @@ export function releaseAlarmName(stack: string, service: string, plane: ReleaseP
 }
 
 /** The SSM parameter that holds a service's deployed (compact) release manifest; its history is the release history. */
-export function manifestParameterName(stack: string, service: string): string {
-  return `/cdk-ai-release/${stack}/${service}/release-manifest`;
+export function manifestParameterName(stackPath: string, service: string): string {
+  return `/cdk-ai-release/${stackPath}/${service}/release-manifest`;
 }
 
 /** Environment of the review function (one per platform; the service arrives with each event). */
 export const REVIEW_ENV = {
   /** The stack name: alarm names and the manifest parameter derive from it. */
   STACK: 'AI_RELEASE_STACK_NAME',
+  /** The `<stack path>` of the manifest parameters: the top-level stack's name, then the nested stacks' ids. */
+  MANIFEST_PATH: 'AI_RELEASE_MANIFEST_PATH',
 } as const;
 
 /** The AppConfig extension parameter that names the service of an association (arrives in `Parameters`). */

@@ -1,0 +1,42 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { redact } from '../runtime/redact';
+import { LEARNING_ENV } from '../shared/contract';
+import { s3Store } from './s3-store';
+import { type CloudWatchLogsEvent, SNAPSHOT_ENV, snapshot } from './snapshot';
+import { withRetries } from './store';
+
+// One retry policy (withRetries: backoff with full jitter), not the SDK's stacked under it.
+const client = new S3Client({ maxAttempts: 1 });
+const bucket = process.env[LEARNING_ENV.BUCKET];
+if (!bucket) throw new Error(`environment variable ${LEARNING_ENV.BUCKET} is not set; the snapshot function is created by RegressionStore`);
+const expiryDays = Number(process.env[SNAPSHOT_ENV.CANDIDATE_EXPIRY_DAYS] ?? '90');
+const raw = s3Store(client, bucket);
+
+interface Context {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Invoked asynchronously by CloudWatch Logs. Any error fails the invocation: Lambda retries it (twice), then sends the
+ * event, intact, to the on-failure destination. Nothing is acknowledged that was not stored.
+ */
+export async function handler(event: CloudWatchLogsEvent, context: Context) {
+  // Give up retrying 3 s before Lambda would kill the invocation, so the failure is an error with a message.
+  const store = withRetries(raw, { remainingMs: () => context.getRemainingTimeInMillis() - 3000 });
+  const outcome = await snapshot(event, { store, redact, candidateExpiryDays: expiryDays });
+  console.log(
+    JSON.stringify({
+      message: 'snapshot stored',
+      status: outcome.status,
+      deliveryKey: outcome.deliveryKey,
+      logGroup: outcome.logGroup,
+      events: outcome.events,
+      rejected: outcome.rejected.length,
+      rejectedReasons: [...new Set(outcome.rejected.map((r) => r.reason))].slice(0, 5),
+      services: outcome.services,
+      s3Calls: store.stats.calls,
+      s3Retries: store.stats.retries,
+    }),
+  );
+  return { status: outcome.status, deliveryKey: outcome.deliveryKey };
+}

@@ -1,0 +1,241 @@
+import type { CaseIndex, CaseIndexEntry } from '../lambda/shared/case-index';
+import { CASE_STATES, type CaseExpectation, type CaseState, type CaseTransition, type RegressionCase } from '../lambda/shared/contract';
+import { CANDIDATE_TAG, CASE_LIMITS, caseIdOf, emptyIndex, maxIso, minIso, parseCase, unionKinds, parseIndex, storeKeys } from '../lambda/snapshot/cases';
+import { mapLimit, type ObjectStore, type RetryPolicy, withRetries } from '../lambda/snapshot/store';
+
+export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../lambda/snapshot/store';
+export { isRetryableError, withRetries } from '../lambda/snapshot/store';
+export type { CaseIndex, CaseIndexEntry, SnapshotBatch } from '../lambda/shared/case-index';
+export { caseIdOf, defaultExpectation, normalizeInput, storeKeys } from '../lambda/snapshot/cases';
+
+/** Who changed a case's state and why: both required, both kept in the case's history. */
+export interface CaseDecision {
+  /** A person or a pipeline, e.g. `alice@example.com` or `ci:release-42`. */
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface PromoteOptions extends CaseDecision {
+  /** Replaces the default expectation (derived from the failure kinds). @default the case's expectation */
+  readonly expectation?: CaseExpectation;
+}
+
+/**
+ * The regression set of one platform: list, show, promote and retire cases. What the CLI and the gate use; the
+ * snapshot function writes candidates with the same case logic (lambda/snapshot/cases.ts).
+ *
+ * Counters (count, first/last seen, kinds) are read from the index, which every delivery updates; a case object is
+ * rewritten only when it learns something (a new kind or version) or is due its refresh, so the index is the
+ * authority on counters and the object on content, state and history. Every read here merges the two.
+ */
+export class RegressionCases {
+  /**
+   * The regression set in an S3 bucket. Needs `@aws-sdk/client-s3` installed (loaded only here, so importing the
+   * library does not need it).
+   */
+  public static s3(bucket: string, options: { readonly region?: string; readonly retry?: RetryPolicy; readonly client?: unknown } = {}): RegressionCases {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`bucket must be an S3 bucket name, got "${bucket}"`);
+    const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+    const { s3Store } = require('../lambda/snapshot/s3-store') as typeof import('../lambda/snapshot/s3-store');
+    const client = (options.client as InstanceType<typeof S3Client>) ?? new S3Client({ region: options.region, maxAttempts: 1 });
+    return new RegressionCases(withRetries(s3Store(client, bucket), options.retry));
+  }
+
+  constructor(private readonly store: ObjectStore) {}
+
+  /** Services with an index in the store. */
+  public async services(): Promise<string[]> {
+    const keys = await this.store.list('index/');
+    return keys.filter((k) => k.endsWith('.json')).map((k) => k.slice('index/'.length, -'.json'.length));
+  }
+
+  /** The service's case index (empty when nothing was stored yet). */
+  public async index(service: string): Promise<CaseIndex> {
+    checkService(service);
+    const key = storeKeys.index(service);
+    const o = await this.store.get(key);
+    return o ? parseIndex(o.body, key) : emptyIndex(service, new Date(0).toISOString());
+  }
+
+  /** Cases of a service, in one state or all, most recently seen first. */
+  public async list(service: string, state?: CaseState): Promise<RegressionCase[]> {
+    checkService(service);
+    if (state !== undefined) checkState(state);
+    const index = await this.index(service);
+    const keys = await this.store.list(storeKeys.casesPrefix(service, state));
+    const read = await mapLimit(keys, 8, async (key) => {
+      const o = await this.store.get(key);
+      return o ? parseCase(o.body, key) : undefined; // undefined: expired or moved since the listing
+    });
+    const cases = read.filter((c): c is RegressionCase => c !== undefined).map((c) => withCounters(c, index.cases[c.caseId]));
+    return cases.sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : a.caseId.localeCompare(b.caseId)));
+  }
+
+  /** One case by id (or by the input it failed on: pass `{ input }`), or undefined. */
+  public async show(service: string, id: string | { readonly input: string }): Promise<RegressionCase | undefined> {
+    checkService(service);
+    const caseId = typeof id === 'string' ? id : caseIdOf(service, id.input);
+    const found = await this.locate(service, caseId);
+    if (!found) return undefined;
+    return withCounters(found.case, (await this.index(service)).cases[caseId]);
+  }
+
+  /** candidate → accepted: the case now blocks releases that fail its expectation. */
+  public async promote(service: string, caseId: string, options: PromoteOptions): Promise<RegressionCase> {
+    return this.move(service, caseId, 'accepted', options, ['candidate'], options.expectation);
+  }
+
+  /** candidate or accepted → retired: the case no longer blocks (kept, with who and why). */
+  public async retire(service: string, caseId: string, decision: CaseDecision): Promise<RegressionCase> {
+    return this.move(service, caseId, 'retired', decision, ['candidate', 'accepted']);
+  }
+
+  /**
+   * Rewrites the index from the case objects (after a restore, a manual edit, or lifecycle expiry). Counters fall back
+   * to what the case objects hold; where a case exists under two states (a move interrupted between its writes, or a
+   * candidate re-created while the index was lost), a person's decision wins over a snapshot's candidate, then the
+   * latest transition, and the other copy is deleted.
+   */
+  public async rebuildIndex(service: string): Promise<CaseIndex> {
+    checkService(service);
+    const old = await this.index(service);
+    const byId = new Map<string, { c: RegressionCase; key: string }>();
+    for (const key of await this.store.list(storeKeys.casesPrefix(service))) {
+      const o = await this.store.get(key);
+      if (!o) continue;
+      const c = parseCase(o.body, key);
+      const seen = byId.get(c.caseId);
+      if (!seen || wins(c, seen.c)) {
+        if (seen) await this.store.delete(seen.key);
+        byId.set(c.caseId, { c, key });
+      } else await this.store.delete(key);
+    }
+    const now = new Date().toISOString();
+    const cases: Record<string, CaseIndexEntry> = {};
+    for (const { c } of byId.values()) {
+      const prev = old.cases[c.caseId];
+      cases[c.caseId] = {
+        state: c.state,
+        count: Math.max(c.count, prev?.count ?? 0),
+        firstSeen: prev ? minIso(prev.firstSeen, c.firstSeen) : c.firstSeen,
+        lastSeen: prev ? maxIso(prev.lastSeen, c.lastSeen) : c.lastSeen,
+        kinds: c.kinds,
+        tuples: prev?.tuples ?? [],
+        written: prev?.written ?? now,
+      };
+    }
+    const next: CaseIndex = { schemaVersion: 1, service, updated: now, cases, recentBatches: old.recentBatches };
+    await this.store.put(storeKeys.index(service), JSON.stringify(next));
+    return next;
+  }
+
+  private async locate(service: string, caseId: string): Promise<{ case: RegressionCase; key: string; etag?: string } | undefined> {
+    if (!/^[0-9a-f]{32}$/.test(caseId)) throw new Error(`caseId must be 32 lower-case hex characters (as listed by list()), got "${caseId}"`);
+    const hinted = (await this.index(service)).cases[caseId]?.state;
+    for (const state of hinted ? [hinted, ...CASE_STATES.filter((s) => s !== hinted)] : CASE_STATES) {
+      const key = storeKeys.case(service, state, caseId);
+      const o = await this.store.get(key);
+      if (o) return { case: parseCase(o.body, key), key, etag: o.etag };
+    }
+    return undefined;
+  }
+
+  private async move(
+    service: string,
+    caseId: string,
+    to: CaseState,
+    decision: CaseDecision,
+    from: readonly CaseState[],
+    expectation?: CaseExpectation,
+  ): Promise<RegressionCase> {
+    checkService(service);
+    if (!decision?.by?.trim()) throw new Error(`${to === 'accepted' ? 'promote' : 'retire'} needs "by": who decides (a person or a pipeline id)`);
+    if (!decision?.reason?.trim())
+      throw new Error(
+        `${to === 'accepted' ? 'promote' : 'retire'} needs "reason": why this case should ${to === 'accepted' ? 'block releases' : 'stop blocking'}`,
+      );
+    if (expectation) checkExpectation(expectation);
+    const found = await this.locate(service, caseId);
+    if (!found) throw new Error(`no case ${caseId} for service ${service}; list the cases with list("${service}")`);
+    const c = found.case;
+    if (!from.includes(c.state)) throw new Error(`case ${caseId} of ${service} is ${c.state}; only a ${from.join(' or ')} case can become ${to}`);
+    const index = await this.index(service);
+    const transition: CaseTransition = { from: c.state, to, at: new Date().toISOString(), by: decision.by.trim(), reason: decision.reason.trim() };
+    const moved: RegressionCase = {
+      ...withCounters(c, index.cases[caseId]),
+      state: to,
+      ...(expectation ? { expectation } : {}),
+      history: [...c.history, transition].slice(-CASE_LIMITS.HISTORY),
+    };
+    // New key first, then the index, then the old key: an interruption leaves the case in two states, never in none
+    // (rebuildIndex settles it), and the snapshot function finds the case under its new state from the index.
+    await this.store.put(storeKeys.case(service, to, caseId), JSON.stringify(moved), { tags: to === 'candidate' ? CANDIDATE_TAG : undefined });
+    await this.updateIndex(service, caseId, (e) => ({ ...(e ?? entryOf(moved)), state: to }));
+    await this.store.delete(found.key);
+    return moved;
+  }
+
+  private async updateIndex(service: string, caseId: string, change: (e: CaseIndexEntry | undefined) => CaseIndexEntry): Promise<void> {
+    const key = storeKeys.index(service);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const o = await this.store.get(key);
+      const index = o ? parseIndex(o.body, key) : emptyIndex(service, new Date().toISOString());
+      const next: CaseIndex = { ...index, updated: new Date().toISOString(), cases: { ...index.cases, [caseId]: change(index.cases[caseId]) } };
+      const r = await this.store.put(key, JSON.stringify(next), { condition: o?.etag ? { ifMatch: o.etag } : { ifNoneMatch: '*' } });
+      if (r === 'written') return;
+    }
+    throw new Error(`${key} kept changing under concurrent writes; try again`);
+  }
+}
+
+/** The index's live counters over the case object's last-written ones. */
+function withCounters(c: RegressionCase, e: CaseIndexEntry | undefined): RegressionCase {
+  if (!e) return c;
+  return {
+    ...c,
+    count: Math.max(c.count, e.count),
+    firstSeen: minIso(e.firstSeen, c.firstSeen),
+    lastSeen: maxIso(e.lastSeen, c.lastSeen),
+    kinds: unionKinds(c.kinds, e.kinds),
+  };
+}
+
+function entryOf(c: RegressionCase): CaseIndexEntry {
+  return { state: c.state, count: c.count, firstSeen: c.firstSeen, lastSeen: c.lastSeen, kinds: c.kinds, tuples: [], written: new Date().toISOString() };
+}
+
+function lastTransition(c: RegressionCase): string {
+  return c.history.at(-1)?.at ?? '';
+}
+
+/** Whether `a` is the copy to keep over `b`: an accepted or retired case over a candidate, else the later transition. */
+function wins(a: RegressionCase, b: RegressionCase): boolean {
+  const decided = (c: RegressionCase) => (c.state === 'candidate' ? 0 : 1);
+  if (decided(a) !== decided(b)) return decided(a) > decided(b);
+  return lastTransition(a) > lastTransition(b);
+}
+
+function checkService(service: string): void {
+  if (typeof service !== 'string' || !/^[a-z0-9-]{1,40}$/.test(service))
+    throw new Error(`service must be a service name (lower-case letters, digits and dashes, at most 40), got "${service}"`);
+}
+
+function checkState(state: string): void {
+  if (!(CASE_STATES as readonly string[]).includes(state)) throw new Error(`state must be one of ${CASE_STATES.join(', ')}, got "${state}"`);
+}
+
+function checkExpectation(e: CaseExpectation): void {
+  for (const field of ['mustMatch', 'mustNotMatch'] as const) {
+    for (const p of e[field] ?? []) {
+      try {
+        new RegExp(p);
+      } catch (err) {
+        throw new Error(`expectation.${field} has an invalid regular expression ${JSON.stringify(p)}: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (e.maxLatencyMs !== undefined && !(e.maxLatencyMs > 0))
+    throw new Error(`expectation.maxLatencyMs must be a positive number of milliseconds, got ${e.maxLatencyMs}`);
+  if (e.minQuality !== undefined && !(e.minQuality >= 0 && e.minQuality <= 1))
+    throw new Error(`expectation.minQuality must be between 0 and 1, got ${e.minQuality}`);
+}

@@ -1,0 +1,319 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { redact } from '../lambda/runtime/redact';
+import type { CaseIndex, SnapshotBatch } from '../lambda/shared/case-index';
+import type { RegressionCase } from '../lambda/shared/contract';
+import { caseIdOf } from '../lambda/snapshot/cases';
+import { s3Store } from '../lambda/snapshot/s3-store';
+import { snapshot } from '../lambda/snapshot/snapshot';
+import { type ObjectStore, withRetries } from '../lambda/snapshot/store';
+import { RegressionCases } from '../lib/regression-cases';
+import { BUCKET, delivery, dumpBucket, type FaultProxy, record, s3Client, startFaultProxy, startS3, tuple } from './s3rver-harness';
+
+/** The PII the redactor must catch; a runtime that forgot to redact (or an old one) must still not reach S3. */
+const PII = {
+  email: 'jane.doe@example.com',
+  phone: '+1 415 555 2671',
+  phoneCn: '13812345678',
+  card: '4111 1111 1111 1111',
+  awsKey: 'AKIAIOSFODNN7EXAMPLE',
+};
+
+let s3: Awaited<ReturnType<typeof startS3>>;
+let proxy: FaultProxy;
+let direct: S3Client;
+let viaProxy: S3Client;
+const fastRetries = { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 6 };
+
+beforeAll(async () => {
+  s3 = await startS3();
+  proxy = await startFaultProxy(s3.port);
+  direct = s3Client(s3.endpoint);
+  viaProxy = s3Client(proxy.endpoint);
+});
+afterAll(async () => {
+  direct?.destroy();
+  viaProxy?.destroy();
+  await proxy?.close();
+  await s3?.close();
+});
+
+/** A fresh service name per test: each test owns its keys in the shared bucket. */
+let n = 0;
+const svc = () => `svc-${++n}`;
+
+function storeFor(client: S3Client, policy = fastRetries) {
+  return withRetries(s3Store(client, BUCKET), policy);
+}
+
+const objectsOf = async (service: string) =>
+  new Map([...(await dumpBucket(direct)).entries()].filter(([k]) => k.includes(`/${service}/`) || k === `index/${service}.json`));
+const json = <T>(m: Map<string, string>, key: string) => JSON.parse(m.get(key)!) as T;
+
+describe('snapshot against s3rver', () => {
+  test('one delivery: one batch object, one object per distinct input, one index; records fold into cases', async () => {
+    const service = svc();
+    const t2 = tuple(service, '8', 'cfg-bbbbbbbbbbbb');
+    const lines = [
+      record({ service, input: { question: 'Where is my order?', orderId: 'A-1' }, kinds: ['error'] }),
+      // same input: other key order, extra whitespace → same case
+      record({ service, input: '{"orderId":"A-1",   "question":"  Where is   my order? "}', kinds: ['contract'], output: { answer: 42 }, tuple: t2 }),
+      record({ service, input: { question: 'Where is my order?', orderId: 'A-1' }, kinds: ['error'] }),
+      record({ service, input: { question: 'Refund please' }, kinds: ['timeout'], latencyMs: 29500 }),
+      record({
+        service,
+        input: { question: 'Tell me a secret' },
+        kinds: ['safety', 'quality'],
+        details: ['quality: score 0.2 is below outputContract.qualityFloor 0.6'],
+      }),
+      'START RequestId: 1 Version: 7', // not a failure record: rejected, never stored
+    ];
+    const out = await snapshot(delivery(lines), { store: storeFor(direct), redact });
+    expect(out.status).toBe('processed');
+    expect(out.rejected).toEqual([expect.objectContaining({ reason: 'not a JSON log line' })]);
+    expect(out.services).toEqual([expect.objectContaining({ service, status: 'written', records: 5, cases: 3, created: 3 })]);
+
+    const objects = await objectsOf(service);
+    const keys = [...objects.keys()].sort();
+    expect(keys.filter((k) => k.startsWith('batches/'))).toHaveLength(1);
+    expect(keys.filter((k) => k.startsWith(`cases/${service}/candidate/`))).toHaveLength(3);
+    expect(keys).toContain(`index/${service}.json`);
+    expect(keys).toHaveLength(5);
+
+    const id = caseIdOf(service, JSON.stringify({ question: 'Where is my order?', orderId: 'A-1' }));
+    const c = json<RegressionCase>(objects, `cases/${service}/candidate/${id}.json`);
+    expect(c).toMatchObject({ schemaVersion: 1, caseId: id, service, state: 'candidate', count: 3, kinds: ['error', 'contract'], lastOutput: '{"answer":42}' });
+    // deduplicated, the most recent last: version 7 failed again after version 8
+    expect(c.failedOn.map((t) => t.codeVersion)).toEqual(['8', '7']);
+    expect(c.sampleRequestIds).toHaveLength(3);
+    expect(c.expectation).toEqual({ noError: true, contractHolds: true });
+    expect(c.history).toEqual([expect.objectContaining({ from: 'new', to: 'candidate', by: 'snapshot' })]);
+
+    const timeout = json<RegressionCase>(objects, `cases/${service}/candidate/${caseIdOf(service, '{"question":"Refund please"}')}.json`);
+    expect(timeout.expectation).toEqual({ noError: true, maxLatencyMs: 29500 });
+    const unsafe = json<RegressionCase>(objects, `cases/${service}/candidate/${caseIdOf(service, '{"question":"Tell me a secret"}')}.json`);
+    expect(unsafe.expectation).toEqual({ noError: true, noSafetyFlag: true, minQuality: 0.6 });
+
+    const batch = json<SnapshotBatch>(objects, keys.find((k) => k.startsWith('batches/'))!);
+    expect(batch.records).toHaveLength(5);
+    expect(batch.eventCount).toBe(6);
+    expect(batch.cases.find((x) => x.caseId === id)).toEqual({ caseId: id, count: 3, created: true });
+    const index = json<CaseIndex>(objects, `index/${service}.json`);
+    expect(Object.keys(index.cases)).toHaveLength(3);
+    expect(index.cases[id]).toMatchObject({ state: 'candidate', count: 3 });
+  });
+
+  test('three deliveries of one batch: the second and third write nothing', async () => {
+    const service = svc();
+    const event = delivery([record({ service, input: 'q1' }), record({ service, input: 'q2' }), record({ service, input: 'q1' })], {
+      logGroup: `/aws/lambda/${service}`,
+    });
+    const store = storeFor(direct);
+    const first = await snapshot(event, { store, redact });
+    const before = await objectsOf(service);
+    const puts = countingStore(store);
+    const second = await snapshot(event, { store: puts, redact });
+    const third = await snapshot(event, { store: puts, redact });
+    expect(first.services[0].status).toBe('written');
+    expect([second.services[0].status, third.services[0].status]).toEqual(['duplicate', 'duplicate']);
+    expect(puts.writes).toEqual([]);
+    expect(await objectsOf(service)).toEqual(before);
+    expect(json<CaseIndex>(before, `index/${service}.json`).cases[caseIdOf(service, 'q1')].count).toBe(2);
+  });
+
+  test('a later delivery with the same input updates the count, not the number of cases', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    await snapshot(delivery([record({ service, input: 'same' })], { firstId: 1n }), { store, redact });
+    await snapshot(delivery([record({ service, input: 'same' }), record({ service, input: 'same' })], { firstId: 2n }), { store, redact });
+    const cases = await new RegressionCases(store).list(service);
+    expect(cases).toHaveLength(1);
+    expect(cases[0].count).toBe(3);
+  });
+
+  test('503 SlowDown on the first requests (and on every 7th after): retried with backoff, nothing lost', async () => {
+    const service = svc();
+    const start = proxy.counts.requests;
+    const faultsBefore = proxy.counts.faults;
+    proxy.setFault((n) => n - start <= 4 || (n - start) % 7 === 0);
+    const store = storeFor(viaProxy);
+    const lines = Array.from({ length: 40 }, (_, i) => record({ service, input: { q: `question ${i % 10}` } }));
+    try {
+      const out = await snapshot(delivery(lines), { store, redact });
+      expect(out.services[0]).toMatchObject({ status: 'written', records: 40, cases: 10 });
+    } finally {
+      proxy.setFault(() => false);
+    }
+    expect(proxy.counts.faults - faultsBefore).toBeGreaterThanOrEqual(6);
+    expect(store.stats.retries).toBe(proxy.counts.faults - faultsBefore);
+    const objects = await objectsOf(service);
+    const batch = json<SnapshotBatch>(objects, [...objects.keys()].find((k) => k.startsWith('batches/'))!);
+    expect(batch.records.map((r) => r.requestId).sort()).toEqual(lines.map((r) => r.requestId).sort());
+    const index = json<CaseIndex>(objects, `index/${service}.json`);
+    expect(Object.values(index.cases).reduce((s, e) => s + e.count, 0)).toBe(40);
+  });
+
+  test('S3 down past the retries: the delivery fails (so Lambda retries it); the retry stores it once, counts not doubled', async () => {
+    const service = svc();
+    const lines = Array.from({ length: 30 }, (_, i) => record({ service, input: { q: `outage ${i % 6}` } }));
+    const event = delivery(lines);
+    // Let the first 5 requests through (existence check, index read, a few case writes), then S3 "goes down".
+    const start = proxy.counts.requests;
+    proxy.setFault((n) => n - start > 5);
+    await expect(snapshot(event, { store: storeFor(viaProxy, { ...fastRetries, maxAttempts: 3 }), redact })).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 503 },
+    });
+    proxy.setFault(() => false);
+    expect((await objectsOf(service)).size).toBeLessThan(8); // partly written, no batch object yet
+    expect([...(await objectsOf(service)).keys()].some((k) => k.startsWith('batches/'))).toBe(false);
+    // Lambda's retry of the same event:
+    const out = await snapshot(event, { store: storeFor(viaProxy), redact });
+    expect(out.services[0].status).toBe('written');
+    const objects = await objectsOf(service);
+    const index = json<CaseIndex>(objects, `index/${service}.json`);
+    expect(Object.values(index.cases).map((e) => e.count)).toEqual([5, 5, 5, 5, 5, 5]);
+    for (const [k, v] of objects) if (k.startsWith('cases/')) expect(JSON.parse(v).count).toBe(5);
+  });
+
+  test('every stored object is free of the PII corpus, in every field', async () => {
+    const service = svc();
+    const text = `email ${PII.email}, call ${PII.phone} or ${PII.phoneCn}, card ${PII.card}, key ${PII.awsKey}`;
+    const lines = [
+      record({ service, input: { question: text }, output: { answer: text }, details: [text], error: { name: 'Error', message: text } }),
+      record({ service, input: text, requestId: `req ${PII.email}` }),
+    ];
+    await snapshot(delivery(lines), { store: storeFor(direct), redact });
+    const objects = await objectsOf(service);
+    expect(objects.size).toBe(4);
+    for (const [key, body] of objects) {
+      for (const [name, value] of Object.entries(PII)) {
+        expect({ key, name, leaked: body.includes(value) || body.includes(value.replace(/ /g, '')) }).toEqual({ key, name, leaked: false });
+      }
+    }
+    const all = [...objects.values()].join('\n');
+    for (const tag of ['EMAIL', 'PHONE', 'CARD', 'AWS_KEY']) expect(all).toContain(`[REDACTED:${tag}]`);
+  });
+
+  test('an accepted case gets its count updated, never its state', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    await snapshot(delivery([record({ service, input: 'keeps failing' })], { firstId: 10n }), { store, redact });
+    const lib = new RegressionCases(store);
+    const id = caseIdOf(service, 'keeps failing');
+    await lib.promote(service, id, { by: 'alice', reason: 'real incident INC-7' });
+    await snapshot(delivery([record({ service, input: 'keeps failing', kinds: ['contract'], tuple: tuple(service, '9') })], { firstId: 11n }), {
+      store,
+      redact,
+    });
+    const objects = await objectsOf(service);
+    expect([...objects.keys()].filter((k) => k.startsWith('cases/'))).toEqual([`cases/${service}/accepted/${id}.json`]);
+    const c = await lib.show(service, id);
+    expect(c).toMatchObject({ state: 'accepted', count: 2, kinds: ['error', 'contract'] });
+    expect(c!.history.map((h) => h.to)).toEqual(['candidate', 'accepted']);
+    expect(c!.failedOn.map((t) => t.codeVersion)).toEqual(['7', '9']);
+  });
+
+  test('a control message writes nothing; a malformed delivery fails with what is wrong', async () => {
+    const store = countingStore(storeFor(direct));
+    const out = await snapshot(delivery([], { messageType: 'CONTROL_MESSAGE' }), { store, redact });
+    expect(out.status).toBe('control-message');
+    expect(store.writes).toEqual([]);
+    await expect(snapshot({ awslogs: { data: 'bm90IGd6aXA=' } }, { store, redact })).rejects.toThrow(/awslogs\.data is not base64-encoded gzip JSON/);
+    await expect(snapshot({} as never, { store, redact })).rejects.toThrow(/event\.awslogs\.data is missing/);
+  });
+});
+
+describe('library API against s3rver', () => {
+  test('list by state, show by id or input, promote and retire with who/why', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    await snapshot(delivery([record({ service, input: 'a' }), record({ service, input: 'b' }), record({ service, input: 'c' })]), { store, redact });
+    const lib = new RegressionCases(store);
+    expect((await lib.list(service, 'candidate')).map((c) => c.input).sort()).toEqual(['a', 'b', 'c']);
+    const a = caseIdOf(service, 'a');
+    const promoted = await lib.promote(service, a, { by: 'bob', reason: 'customer-facing', expectation: { noError: true, mustNotMatch: ['refund'] } });
+    expect(promoted).toMatchObject({ state: 'accepted', expectation: { noError: true, mustNotMatch: ['refund'] } });
+    expect(promoted.history.at(-1)).toMatchObject({ from: 'candidate', to: 'accepted', by: 'bob', reason: 'customer-facing' });
+    await lib.retire(service, caseIdOf(service, 'b'), { by: 'carol', reason: 'input no longer accepted by the API' });
+    expect((await lib.list(service, 'accepted')).map((c) => c.input)).toEqual(['a']);
+    expect((await lib.list(service, 'retired')).map((c) => c.input)).toEqual(['b']);
+    expect((await lib.list(service, 'candidate')).map((c) => c.input)).toEqual(['c']);
+    expect((await lib.show(service, { input: '  a ' }))?.caseId).toBe(a);
+    expect((await lib.index(service)).cases[a].state).toBe('accepted');
+    expect(await lib.services()).toContain(service);
+  });
+
+  test('bad requests fail with the field and the fix', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    await snapshot(delivery([record({ service, input: 'x' })]), { store, redact });
+    const lib = new RegressionCases(store);
+    const id = caseIdOf(service, 'x');
+    await expect(lib.promote(service, id, { by: '', reason: 'r' })).rejects.toThrow(/needs "by"/);
+    await expect(lib.promote(service, id, { by: 'a', reason: ' ' })).rejects.toThrow(/needs "reason"/);
+    await expect(lib.promote(service, id, { by: 'a', reason: 'r', expectation: { mustMatch: ['('] } })).rejects.toThrow(
+      /expectation\.mustMatch has an invalid regular expression/,
+    );
+    await expect(lib.promote(service, 'nope', { by: 'a', reason: 'r' })).rejects.toThrow(/caseId must be 32 lower-case hex/);
+    await expect(lib.promote(service, '0'.repeat(32), { by: 'a', reason: 'r' })).rejects.toThrow(/no case 0{32}/);
+    await lib.retire(service, id, { by: 'a', reason: 'r' });
+    await expect(lib.promote(service, id, { by: 'a', reason: 'r' })).rejects.toThrow(/is retired; only a candidate case can become accepted/);
+    await expect(lib.list('Bad_Name')).rejects.toThrow(/service must be a service name/);
+    await expect(lib.list(service, 'open' as never)).rejects.toThrow(/state must be one of candidate, accepted, retired/);
+  });
+
+  test('rebuildIndex recovers the index from the case objects', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    await snapshot(delivery([record({ service, input: 'p' }), record({ service, input: 'q' })]), { store, redact });
+    const lib = new RegressionCases(store);
+    await store.delete(`index/${service}.json`);
+    const index = await lib.rebuildIndex(service);
+    expect(Object.keys(index.cases).sort()).toEqual([caseIdOf(service, 'p'), caseIdOf(service, 'q')].sort());
+    expect(Object.values(index.cases).every((e) => e.state === 'candidate' && e.count === 1)).toBe(true);
+  });
+
+  test('rebuildIndex settles a case found under two states: the decided copy stays, the candidate copy goes', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 1n }), { store, redact });
+    const lib = new RegressionCases(store);
+    const id = caseIdOf(service, 'twice');
+    await lib.promote(service, id, { by: 'dana', reason: 'incident' });
+    // The index is lost and the input fails again: the snapshot re-creates a candidate beside the accepted case.
+    await store.delete(`index/${service}.json`);
+    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 2n }), { store, redact });
+    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/')).sort()).toEqual(
+      [`cases/${service}/accepted/${id}.json`, `cases/${service}/candidate/${id}.json`].sort(),
+    );
+    const index = await lib.rebuildIndex(service);
+    expect(index.cases[id].state).toBe('accepted');
+    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/'))).toEqual([`cases/${service}/accepted/${id}.json`]);
+  });
+
+  test('a newer case format is refused, not half-read', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    const id = caseIdOf(service, 'future');
+    await store.put(`cases/${service}/candidate/${id}.json`, JSON.stringify({ schemaVersion: 2, caseId: id, state: 'candidate' }));
+    await expect(new RegressionCases(store).show(service, id)).rejects.toThrow(/schemaVersion 2 is not supported \(expected 1\); upgrade cdk-ai-release/);
+  });
+});
+
+/** Records every write that reaches the store. */
+function countingStore(store: ObjectStore): ObjectStore & { writes: string[] } {
+  const writes: string[] = [];
+  return {
+    writes,
+    get: (k) => store.get(k),
+    exists: (k) => store.exists(k),
+    list: (p) => store.list(p),
+    put: (k, b, o) => {
+      writes.push(k);
+      return store.put(k, b, o);
+    },
+    delete: (k) => {
+      writes.push(`delete ${k}`);
+      return store.delete(k);
+    },
+  };
+}
