@@ -24,8 +24,9 @@ import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from './private/library-function';
+import { sectionLocation } from './private/section-location';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
-import type { ReleaseConfigSource } from './release-config-source';
+import { ReleaseConfigError, type ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
 import { ReleaseReview } from './release-review';
 import {
@@ -233,7 +234,7 @@ export class AiRelease extends Construct {
     this.config.addMonitor(this.alarms.configComposite);
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
-    if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard);
+    if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard, props.config);
 
     // Learning half: failure records become regression case candidates (RegressionStore).
     if (props.snapshots ?? true) platform.regressionStore.subscribe(this, props.function.logGroup);
@@ -377,9 +378,19 @@ export class AiRelease extends Construct {
     return evaluatePolicy(this.facts, this.props.policyRules ?? DEFAULT_POLICY_RULES);
   }
 
-  private buildCostGuard(platform: AiReleasePlatform, stack: Stack, options: CostGuardOptions) {
+  private buildCostGuard(platform: AiReleasePlatform, stack: Stack, options: CostGuardOptions, source: ReleaseConfigSource) {
     if (!(this.config.config.model as ModelConfig).fallback) {
-      throw new Error(`costGuard needs a fallback model: add model.fallback to the release config of ${this.serviceName}, or remove costGuard`);
+      // A config problem like any other: reported at synth with the file to edit and every other service's
+      // problems, not thrown (a stand-in config has a fallback, so this never repeats a config already invalid).
+      const error = new ReleaseConfigError(this.serviceName, [
+        {
+          ...sectionLocation(source, 'model', ['fallback']),
+          path: '$.model.fallback',
+          message: 'costGuard is on, but the model section names no fallback model to switch to',
+          fix: 'add model.fallback (a cheaper model, with its pricing), or remove costGuard',
+        },
+      ]);
+      this.node.addValidation({ validate: () => [error.message] });
     }
     const cost = this.alarms.alarms.find((a) => a.plane === 'config' && a.kind === 'cost-per-request')!;
     const threshold = options.maxCostPerRequestUsd ?? cost.threshold;

@@ -20,6 +20,7 @@ import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
 import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
+import { sectionLocation } from './private/section-location';
 import { toolGrants, toolWildcards } from './private/tool-permissions';
 import { RELEASE_CONFIG_SCHEMA } from './private/validate-release-config';
 import { sectionComponent } from './release-manifest';
@@ -153,6 +154,7 @@ export class AiServiceConfig extends Construct {
     });
     if (problems.length === 0 && this.degradeState.useFallbackModel && !(validated.model as { fallback?: unknown }).fallback) {
       problems.push({
+        ...sectionLocation(props.source, 'model', ['fallback']),
         path: '$.model.fallback',
         message: 'degrade.useFallbackModel is on, but the model section names no fallback',
         fix: 'add model.fallback, or turn useFallbackModel off',

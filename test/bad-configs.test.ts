@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { AiRelease, AiServiceConfig, type ConfigProblem, checkReleaseConfig, ReleaseConfigError, ReleaseConfigSource } from '../lib';
@@ -155,6 +156,33 @@ describe('bad release configs fail synth with a clear message', () => {
       { degrade: { useFallbackModel: true } },
     );
     expect(err.message).toContain('useFallbackModel is on, but the model section names no fallback');
+  });
+
+  test('degrade.useFallbackModel without a fallback model names the model file, not "inline config"', () => {
+    const c = validConfig();
+    delete c.model.fallback;
+    const dir = tempDir({
+      'prompt.json': JSON.stringify(c.prompt),
+      'model.json': JSON.stringify(c.model, undefined, 2),
+      'output-contract.json': JSON.stringify(c.outputContract),
+    });
+    const err = synthError(ReleaseConfigSource.fromDirectory(dir), { degrade: { useFallbackModel: true } });
+    expect(err.problems).toEqual([expect.objectContaining({ file: path.join(dir, 'model.json'), line: 1, path: '$.model.fallback' })]);
+    expect(err.message).toContain(`${path.join(dir, 'model.json')}:1:1 $.model.fallback: degrade.useFallbackModel is on`);
+  });
+
+  test('degrade.useFallbackModel without a fallback, in a whole-config file: the line of its model section', () => {
+    const c = validConfig();
+    delete c.model.fallback;
+    const dir = tempDir({ 'release.json': JSON.stringify({ prompt: c.prompt, model: c.model, outputContract: c.outputContract }, undefined, 2) });
+    const file = path.join(dir, 'release.json');
+    const modelLine =
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.startsWith('  "model":')) + 1;
+    const err = synthError(ReleaseConfigSource.fromFile(file), { degrade: { useFallbackModel: true } });
+    expect(err.problems).toEqual([expect.objectContaining({ file, line: modelLine, path: '$.model.fallback' })]);
   });
 
   test('a smaller maxContentBytes is enforced', () => {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
@@ -21,7 +22,7 @@ import {
   StoreError,
   withFallbackOn,
 } from '../lambda/cost-guard/cost-guard';
-import { inlineFunction, testApp, validConfig } from './helpers';
+import { inlineFunction, tempDir, testApp, validConfig } from './helpers';
 
 const flagsDoc = (state = {}) => degradeFlagsDocument(state) as FeatureFlagsDocument;
 
@@ -295,10 +296,34 @@ describe('AiRelease costGuard', () => {
     });
   });
 
-  test('needs a fallback model', () => {
+  test('needs a fallback model: a config problem at synth naming the model file, reported with every other service', () => {
+    // The README promises a bad config never produces a stack trace and every service's problems come in one synth:
+    // a missing fallback under costGuard is a config problem like any other, located in the file that lacks it.
     const c = validConfig();
     delete c.model.fallback;
-    expect(() => build({}, c)).toThrow('costGuard needs a fallback model: add model.fallback to the release config of svc');
+    const dir = tempDir({
+      'prompt.json': JSON.stringify(c.prompt),
+      'model.json': JSON.stringify(c.model, undefined, 2),
+      'output-contract.json': JSON.stringify(c.outputContract),
+    });
+    const app = testApp();
+    const stack = new Stack(app, 'G');
+    const fromDir = ReleaseConfigSource.fromDirectory(dir);
+    expect(() => new AiRelease(stack, 'R', { serviceName: 'svc', function: inlineFunction(stack), config: fromDir, costGuard: {} })).not.toThrow();
+    const bad = validConfig();
+    bad.model.parameters.temperature = 'hot';
+    new AiRelease(stack, 'Other', { serviceName: 'other', function: inlineFunction(stack, 'OtherFn'), config: ReleaseConfigSource.fromObject(bad) });
+    let message = '';
+    try {
+      app.synth();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`${path.join(dir, 'model.json')}:1:1 $.model.fallback: costGuard is on, but the model section names no fallback`);
+    expect(message).toContain('fix: add model.fallback');
+    expect(message).toContain('release config of service "svc" is invalid');
+    // the other service's problem is in the same report
+    expect(message).toContain('$.model.parameters.temperature');
   });
 });
 
