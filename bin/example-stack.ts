@@ -6,9 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { ToolConfig } from '../lambda/shared/contract';
-import { AiRelease, ReleaseConfigSource, restrictKeyGrantsToAwsServices, TrafficShift } from '../lib';
-import { toolWildcards } from '../lib/private/tool-permissions';
+import { AiRelease, ReleaseConfigSource, restrictKeyGrantsToAwsServices, type ToolConfig, TrafficShift, toolWildcards } from '../lib';
 
 export interface ExampleStackProps extends StackProps {
   /** Where the assistant's release config lives. @default example/support-assistant/release-config */

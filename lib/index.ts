@@ -26,3 +26,5 @@ export * from './regression-store';
 export * from './regression-cases';
 export { STORE_PREFIX, CASE_STATES, LEARNING_ENV } from '../lambda/shared/contract';
 export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, FailureRecord } from '../lambda/shared/contract';
+export { toolGrants, toolWildcards, type ToolGrant, type ToolWildcard } from './private/tool-permissions';
+export type { ToolConfig } from '../lambda/shared/contract';
