@@ -130,19 +130,15 @@ export class AiReleasePlatform extends Construct {
       let topic = this.props.notificationTopic;
       if (!topic) {
         const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the AI release notifications topic' });
+        // The services that publish to the encrypted topic need the key, as the SNS developer guide's key policy for
+        // AWS event sources shows it: without source conditions. SNS documents aws:SourceAccount / aws:SourceArn as
+        // unsupported in a key policy for EventBridge, and nothing documents that CloudWatch's KMS request carries
+        // them; a condition the request lacks would drop every notification silently. Who may publish is decided by
+        // the topic policy below, which is scoped to this stack's alarms and rule; the key alone publishes nothing.
         key.addToResourcePolicy(
           new iam.PolicyStatement({
-            sid: 'CloudWatchAlarmsOfThisStack',
-            principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-            resources: ['*'],
-            conditions: fromOurAlarms,
-          }),
-        );
-        key.addToResourcePolicy(
-          new iam.PolicyStatement({
-            sid: 'EventBridgeToEncryptedTopic',
-            principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+            sid: 'AwsEventSourcesToEncryptedTopic',
+            principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
             actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             resources: ['*'],
           }),

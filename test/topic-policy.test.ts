@@ -100,18 +100,25 @@ describe('notification topic key policy', () => {
   const keyArn = t.arnOf(keyId);
   const use = (principal: string, context: Record<string, string>) =>
     simulate({ principal, action: 'kms:GenerateDataKey', resource: keyArn, resourcePolicy: policy, context });
+  const topic = topicOf(t);
+  const publish = (principal: string, context: Record<string, string>) =>
+    simulate({ principal, action: 'sns:Publish', resource: topic.arn, resourcePolicy: topic.policy, context: { 'aws:SecureTransport': 'true', ...context } });
 
-  test('CloudWatch may use the key for this stack’s alarms, not for others', async () => {
-    const ours = alarmArn('Svc-alpha-cost-guard');
-    expect((await use('cloudwatch.amazonaws.com', { 'aws:SourceArn': ours, 'aws:SourceAccount': ACCOUNT })).decision).toBe('Allowed');
-    expect((await use('cloudwatch.amazonaws.com', { 'aws:SourceArn': alarmArn('Other-x'), 'aws:SourceAccount': ACCOUNT })).decision).toBe('ImplicitlyDenied');
-  });
-
-  test('EventBridge may use the key without source keys (SNS documents them as unsupported for EventBridge on the key)', async () => {
-    expect((await use('events.amazonaws.com', {})).decision).toBe('Allowed');
-    const events = (policy.Statement as any[]).find((s) => s.Principal?.Service === 'events.amazonaws.com');
-    expect(events.Condition).toBeUndefined();
-    expect(events.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+  test('CloudWatch and EventBridge may use the key without source conditions; who publishes is the topic policy’s call', async () => {
+    // SNS developer guide (sns-key-management, compatibility with AWS event sources): the key statement for a service
+    // principal carries no source keys; they are documented as unsupported there for EventBridge, and undocumented
+    // for CloudWatch's KMS request. A condition the request lacks would drop every notification silently.
+    for (const principal of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+      expect((await use(principal, {})).decision).toBe('Allowed');
+    }
+    const services = (policy.Statement as any[]).filter((s) => s.Principal?.Service !== undefined);
+    expect(services).toHaveLength(1);
+    expect(services[0].Condition).toBeUndefined();
+    expect(services[0].Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    // the key alone publishes nothing: the topic policy still refuses another stack's alarm
+    expect((await publish('cloudwatch.amazonaws.com', { 'aws:SourceArn': alarmArn('Other-x'), 'aws:SourceAccount': ACCOUNT })).decision).toBe(
+      'ImplicitlyDenied',
+    );
   });
 });
 
