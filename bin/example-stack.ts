@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -75,10 +75,9 @@ function acknowledgeExampleFindings(stack: ExampleStack) {
   // its own here. The order tool's table is named, but the example deploys to any account and region.
   const tools = (stack.release.config.config.tools as { tools?: ToolConfig[] } | undefined)?.tools ?? [];
   for (const w of toolWildcards(tools)) {
-    Validations.of(stack.fn).acknowledge({
-      id: w.finding,
-      reason: `Example tool "${w.tool}": ${w.reason ?? 'its table is named, but the example deploys to any account and region, so both are wildcards.'}`,
-    });
+    const reason = `Example tool "${w.tool}": ${w.reason ?? 'its table is named, but the example deploys to any account and region, so both are wildcards.'}`;
+    Validations.of(stack.fn).acknowledge({ id: w.finding, reason });
+    Annotations.of(stack.fn).acknowledgeWarning(w.warning, reason);
   }
   Validations.of(stack.fn).acknowledge(
     {

@@ -415,7 +415,7 @@ export class AiServiceConfig extends Construct {
     const scope = Construct.isConstruct(grantee) ? grantee : this;
     for (const w of toolWildcards(tools)) {
       Annotations.of(scope).addWarningV2(
-        `cdk-ai-release:tool-wildcard:${w.tool}:${w.value}`,
+        w.warning,
         `tool "${w.tool}" of service "${this.serviceName}" declares a wildcard ${w.kind.toLowerCase()}, "${w.value}", and is granted it. cdk-nag reports ${w.finding}; if the wildcard is intended, acknowledge that id on the function${w.reason ? ` (the config's reason: "${w.reason}")` : ''}, else name the ${w.kind === 'Action' ? 'actions' : 'resources'} in the tools section.`,
       );
     }

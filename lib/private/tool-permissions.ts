@@ -14,6 +14,8 @@ export interface ToolWildcard {
   readonly value: string;
   /** The cdk-nag finding id, to acknowledge on the function if the wildcard is intended. */
   readonly finding: string;
+  /** The id of the synth warning that names it (`Annotations.of(fn).acknowledgeWarning(id, why)` silences it). */
+  readonly warning: string;
   /** The tool's `permissions.wildcardReason`, when it gives one. */
   readonly reason?: string;
 }
@@ -53,7 +55,15 @@ export function toolWildcards(tools: readonly ToolConfig[]): ToolWildcard[] {
       ['Resource', g.resources],
     ] as const)
       for (const value of values)
-        if (value.includes('*')) found.push({ tool: g.tool, kind, value, finding: `AwsSolutions-IAM5[${kind}::${value}]`, ...(reason ? { reason } : {}) });
+        if (value.includes('*'))
+          found.push({
+            tool: g.tool,
+            kind,
+            value,
+            finding: `AwsSolutions-IAM5[${kind}::${value}]`,
+            warning: `cdk-ai-release:tool-wildcard:${g.tool}:${value}`,
+            ...(reason ? { reason } : {}),
+          });
   }
   return found;
 }
