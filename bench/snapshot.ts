@@ -90,6 +90,10 @@ async function main() {
     const store = withRetries(measured(s3Store(client, BUCKET), io));
     sampleRss();
     const rssBefore = process.memoryUsage().rss;
+    if (process.env.BENCH_MEM) {
+      (globalThis as { gc?: () => void }).gc?.();
+      console.error(process.memoryUsage());
+    }
     const t0 = performance.now();
     for (const e of events) await snapshot(e, { store, redact, concurrency: CONCURRENCY });
     const storeMs = performance.now() - t0;
@@ -97,6 +101,10 @@ async function main() {
     const storeByKind = { ...io.byKind };
     const indexBytes = io.indexBytes;
     const rssAfterStore = process.memoryUsage().rss;
+    if (process.env.BENCH_MEM) {
+      (globalThis as { gc?: () => void }).gc?.();
+      console.error(process.memoryUsage());
+    }
 
     // --- verification: every record in exactly one batch object; every input in exactly one case; counts add up
     // Listed per prefix: s3rver cannot paginate on Node >= 17 (its continuation token uses DES, which OpenSSL 3 lacks),
@@ -109,8 +117,13 @@ async function main() {
     const keys = await listAll();
     const batchKeys = keys.filter((k) => k.startsWith('batches/'));
     const seen = new Map<string, number>();
-    for (const k of batchKeys)
-      for (const r of (JSON.parse((await store.get(k))!.body) as SnapshotBatch).records) seen.set(r.requestId, (seen.get(r.requestId) ?? 0) + 1);
+    // Each batch is read once: its records' ids, and its per-case counts (for the cases that live in it).
+    const perBatch = new Map<string, Map<string, number>>();
+    for (const k of batchKeys) {
+      const b = JSON.parse((await store.get(k))!.body) as SnapshotBatch;
+      for (const r of b.records) seen.set(r.requestId, (seen.get(r.requestId) ?? 0) + 1);
+      perBatch.set(b.deliveryKey, new Map(b.cases.map((c) => [c.caseId, c.count])));
+    }
     const all = batches.flat();
     const lost = all.filter((r) => !seen.has(r.requestId)).length;
     const storedTwice = [...seen.values()].filter((n) => n > 1).length;
@@ -121,10 +134,7 @@ async function main() {
     const index = JSON.parse(indexText) as CaseIndex;
     // Counts: the index's entries for cases with an object; a case that lives in its batch counts that batch's fold.
     const batchCounts = new Map<string, number>();
-    for (const [deliveryKey, g] of Object.entries(index.batched ?? {})) {
-      const b = JSON.parse((await store.get(`batches/assistant/${deliveryKey}.json`))!.body) as SnapshotBatch;
-      for (const id of g.ids) batchCounts.set(id, b.cases.find((c) => c.caseId === id)?.count ?? 0);
-    }
+    for (const [deliveryKey, g] of Object.entries(index.batched ?? {})) for (const id of g.ids) batchCounts.set(id, perBatch.get(deliveryKey)?.get(id) ?? 0);
     const indexed = Object.values(index.cases).reduce((s, e) => s + e.count, 0) + [...batchCounts.values()].reduce((s, n) => s + n, 0);
     // Every distinct input is in exactly one place: its own object, or its batch (never both, never neither).
     const located = new Set([...caseIds, ...batchCounts.keys()]);
@@ -179,7 +189,11 @@ async function main() {
     say(
       `index ${(indexText.length / 1024).toFixed(0)} KiB at the end (${Object.keys(index.cases).length} entries, ${batchCounts.size} batched ids), ${(indexBytes / 2 ** 20).toFixed(1)} MiB read+written over the run`,
     );
-    say(`store requests by kind: ${Object.entries(storeByKind).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    say(
+      `store requests by kind: ${Object.entries(storeByKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
     say(`RSS ${mb(rssBefore)} MB with the data generated, before the store phase; ${mb(rssAfterStore)} MB right after it`);
     say(`re-delivery of 10 batches: ${(replayMs / 1000).toFixed(2)} s, ${replayCalls} S3 requests, objects ${before} → ${after} (nothing new)`);
     say(

@@ -301,6 +301,13 @@ describe('library API against s3rver', () => {
     expect((await lib.list(service, 'candidate')).map((c) => c.input)).toEqual(['c']);
     expect((await lib.show(service, { input: '  a ' }))?.caseId).toBe(a);
     expect((await lib.index(service)).cases[a].state).toBe('accepted');
+    // Promoted and retired cases got their objects and left their batch's group; 'c' still lives in the batch only.
+    const keys = [...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/')).sort();
+    expect(keys).toEqual([`cases/${service}/accepted/${a}.json`, `cases/${service}/retired/${caseIdOf(service, 'b')}.json`].sort());
+    expect(Object.values((await lib.index(service)).batched ?? {}).flatMap((g) => g.ids)).toEqual([caseIdOf(service, 'c')]);
+    // The accepted case keeps counting when its input fails again, as an object (it is never a batch-only case again).
+    await snapshot(delivery([record({ service, input: 'a' })], { firstId: 99n }), { store, redact });
+    expect(await lib.show(service, a)).toMatchObject({ state: 'accepted', count: 2 });
     expect(await lib.services()).toContain(service);
   });
 
@@ -331,7 +338,11 @@ describe('library API against s3rver', () => {
     await store.delete(`index/${service}.json`);
     const index = await lib.rebuildIndex(service);
     // Seen in one delivery each: back in their batch's group, listed with their counts.
-    expect(Object.values(index.batched ?? {}).flatMap((g) => g.ids).sort()).toEqual([caseIdOf(service, 'p'), caseIdOf(service, 'q')].sort());
+    expect(
+      Object.values(index.batched ?? {})
+        .flatMap((g) => g.ids)
+        .sort(),
+    ).toEqual([caseIdOf(service, 'p'), caseIdOf(service, 'q')].sort());
     expect((await lib.list(service)).map((c) => [c.state, c.count])).toEqual([
       ['candidate', 1],
       ['candidate', 1],

@@ -1,5 +1,12 @@
 import { canonicalJson, sha256Hex } from '../shared/canonical-json';
-import { BATCH_SCHEMA_VERSION, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, INDEX_SCHEMA_VERSIONS_READ, type SnapshotBatch } from '../shared/case-index';
+import {
+  BATCH_SCHEMA_VERSION,
+  type CaseIndex,
+  type CaseIndexEntry,
+  INDEX_SCHEMA_VERSION,
+  INDEX_SCHEMA_VERSIONS_READ,
+  type SnapshotBatch,
+} from '../shared/case-index';
 import {
   CASE_STATES,
   type CaseExpectation,

@@ -188,16 +188,22 @@ async function storeService(service: string, records: FailureRecord[], delivery:
   if (await store.exists(batchKey)) return { ...base, status: 'duplicate', cases: 0, created: 0, updated: 0 };
   const deltas = [...foldRecords(records).values()];
 
-  // Earlier batches read for a second sighting, once per invocation however many of their cases come back.
-  const earlier = new Map<string, Promise<SnapshotBatch | undefined>>();
-  const readEarlier = (deliveryKey: string) => {
-    let p = earlier.get(deliveryKey);
-    if (!p) {
-      const key = storeKeys.batch(service, deliveryKey);
-      p = store.get(key).then((o) => (o ? parseBatch(o.body, key) : undefined));
-      earlier.set(deliveryKey, p);
+  // A second sighting needs the case's first batch. Each is read once per invocation, and only the cases this
+  // delivery needs are kept from it (a parsed batch is dropped at once: it is the largest thing this function reads).
+  const firsts = new Map<string, CaseDelta | undefined>();
+  const readFirsts = async (located: ReadonlyMap<string, string>) => {
+    const needs = new Map<string, string[]>();
+    for (const d of deltas) {
+      const at = located.get(d.caseId);
+      if (at === undefined || firsts.has(d.caseId)) continue;
+      needs.set(at, [...(needs.get(at) ?? []), d.caseId]);
     }
-    return p;
+    await mapLimit([...needs], deps.concurrency ?? 8, async ([deliveryKey, ids]) => {
+      const key = storeKeys.batch(service, deliveryKey);
+      const o = await store.get(key);
+      const batch = o ? parseBatch(o.body, key) : undefined;
+      for (const id of ids) firsts.set(id, batch && foldCaseOfBatch(batch, id));
+    });
   };
 
   for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
@@ -210,13 +216,14 @@ async function storeService(service: string, records: FailureRecord[], delivery:
     if (!index.recentBatches.includes(delivery.key)) {
       const entries: Record<string, CaseIndexEntry> = { ...index.cases };
       const located = batchedIds(index);
+      await readFirsts(located);
       const leaving = new Set<string>();
       await mapLimit(deltas, deps.concurrency ?? 8, async (d) => {
         const prev = index.cases[d.caseId];
         const firstBatch = located.get(d.caseId);
         if (firstBatch !== undefined) {
           // Second sighting: the case object is written now, from the first batch's records and this delivery's.
-          entries[d.caseId] = await promoteFromBatch(store, d, await readEarlier(firstBatch), now);
+          entries[d.caseId] = await promoteFromBatch(store, d, firsts.get(d.caseId), now);
           leaving.add(d.caseId);
           updated += 1;
           return;
@@ -244,7 +251,14 @@ async function storeService(service: string, records: FailureRecord[], delivery:
         schemaVersion: INDEX_SCHEMA_VERSION,
         updated: now,
         cases: pruneExpired(entries, now, expiryDays),
-        batched: nextBatched(index, leaving, delivery.key, now, [...createdIds].filter((id) => !entries[id]), expiryDays),
+        batched: nextBatched(
+          index,
+          leaving,
+          delivery.key,
+          now,
+          [...createdIds].filter((id) => !entries[id]),
+          expiryDays,
+        ),
         recentBatches: withBatch(index, delivery.key),
       };
       const put = await store.put(indexKey, JSON.stringify(next), { condition: stored?.etag ? { ifMatch: stored.etag } : { ifNoneMatch: '*' } });
@@ -324,8 +338,7 @@ async function writeCase(
  * expired, or never written because its delivery failed for good after the index) merged with this delivery's.
  * Created conditionally; if it exists already (a concurrent delivery wrote it), this delivery merges into it.
  */
-async function promoteFromBatch(store: ObjectStore, d: CaseDelta, firstBatch: SnapshotBatch | undefined, now: string): Promise<CaseIndexEntry> {
-  const first = firstBatch && foldCaseOfBatch(firstBatch, d.caseId);
+async function promoteFromBatch(store: ObjectStore, d: CaseDelta, first: CaseDelta | undefined, now: string): Promise<CaseIndexEntry> {
   const base = first ? mergeEntry(undefined, first, now) : undefined;
   const entry = mergeEntry(base, d, now);
   const seed = first && base ? mergeCase(undefined, first, base, first.firstSeen) : undefined;
