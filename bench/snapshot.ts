@@ -3,10 +3,14 @@
  * s3rver on loopback (a real S3-protocol server, in this process). Targets: <= 10 s wall, peak RSS <= 256 MB,
  * 0 records lost, 0 duplicated cases. Printed beside a naive writer (one object per record) in the same run.
  *
- *   npx tsx bench/snapshot.ts
+ *   npx tsx bench/snapshot.ts                                 both distributions, one child process each, then a summary
+ *   BENCH_DISTINCT_INPUTS=1000 npx tsx bench/snapshot.ts      one: Zipf over 1,000 inputs (916 distinct in 10,000 records)
+ *   BENCH_DISTINCT_INPUTS=1000000 npx tsx bench/snapshot.ts   one: inputs rarely repeat (5,260 distinct)
  *
- * Peak RSS is the whole process: the benchmark, the SDK client and s3rver itself.
+ * Peak RSS is the whole process: the benchmark, the SDK client and s3rver itself (one process per distribution, so
+ * one run's garbage does not count against the other).
  */
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { redact } from '../lambda/runtime/redact';
 import type { CaseIndex, SnapshotBatch } from '../lambda/shared/case-index';
@@ -20,7 +24,7 @@ import { BUCKET, delivery, record, s3Client, startS3, tuple } from '../test/s3rv
 const RECORDS = 10_000;
 const BATCHES = 100;
 /** Inputs drawn from (BENCH_DISTINCT_INPUTS overrides it, e.g. 1000000 for "every failing request is a new input"). */
-const DISTINCT_INPUTS = Number(process.env.BENCH_DISTINCT_INPUTS ?? 1_000);
+const DISTINCT_INPUTS = Number(process.env.BENCH_DISTINCT_INPUTS);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -246,7 +250,42 @@ function redactAll<T>(r: T): T {
   return JSON.parse(redact(JSON.stringify(r)));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+/** Both distributions, each in its own process; their lines side by side, and PASS only when both pass. */
+function both(): void {
+  const rows: string[][] = [];
+  let ok = true;
+  for (const [name, n] of [
+    ['Zipf over 1,000', '1000'],
+    ['mostly distinct (Zipf over 1,000,000)', '1000000'],
+  ] as const) {
+    say(`=== ${name} ===`);
+    const r = spawnSync(process.execPath, [...process.execArgv, __filename], { env: { ...process.env, BENCH_DISTINCT_INPUTS: n }, encoding: 'utf8' });
+    process.stdout.write(r.stdout);
+    ok &&= r.status === 0;
+    const pick = (re: RegExp) => re.exec(r.stdout)?.[1] ?? '?';
+    rows.push([
+      name,
+      pick(/^data: .*?, (\d+) distinct inputs/m),
+      `${pick(/^regression store\s+([\d.]+) s/m)} s`,
+      `${pick(/^naive \(1\/record\)\s+([\d.]+) s/m)} s`,
+      pick(/^ratio naive \/ store: wall ([\d.]+x)/m),
+      `${pick(/^regression store\s+[\d.]+ s\s+(\d+)/m)} / 10000`,
+      `${pick(/^peak RSS ([\d.]+) MB/m)} MB`,
+      pick(/^lost records (\d+)/m),
+      pick(/duplicated cases (\d+)/m),
+      r.status === 0 ? 'PASS' : 'FAIL',
+    ]);
+  }
+  say('');
+  say('distribution | distinct | store wall | naive wall | naive/store | requests store/naive | peak RSS | lost | dup cases | result');
+  for (const row of rows) say(row.join(' | '));
+  say(ok ? 'PASS (both)' : 'FAIL');
+  process.exitCode = ok ? 0 : 1;
+}
+
+if (process.env.BENCH_DISTINCT_INPUTS === undefined) both();
+else
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
