@@ -1,6 +1,22 @@
-import type { CaseIndex, CaseIndexEntry } from '../lambda/shared/case-index';
-import { CASE_STATES, type CaseExpectation, type CaseState, type CaseTransition, type RegressionCase } from '../lambda/shared/contract';
-import { CANDIDATE_TAG, CASE_LIMITS, caseIdOf, emptyIndex, maxIso, minIso, parseCase, unionKinds, parseIndex, storeKeys } from '../lambda/snapshot/cases';
+import { type BatchedCases, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, type SnapshotBatch } from '../lambda/shared/case-index';
+import { CASE_STATES, type CaseExpectation, STORE_PREFIX, type CaseState, type CaseTransition, type RegressionCase } from '../lambda/shared/contract';
+import {
+  CANDIDATE_TAG,
+  CASE_LIMITS,
+  caseIdOf,
+  casesOfBatch,
+  emptyIndex,
+  foldRecords,
+  maxIso,
+  mergeCase,
+  mergeEntry,
+  minIso,
+  parseBatch,
+  parseCase,
+  parseIndex,
+  storeKeys,
+  unionKinds,
+} from '../lambda/snapshot/cases';
 import { mapLimit, type ObjectStore, type RetryPolicy, withRetries } from '../lambda/snapshot/store';
 
 export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../lambda/snapshot/store';
@@ -27,6 +43,9 @@ export interface PromoteOptions extends CaseDecision {
  * Counters (count, first/last seen, kinds) are read from the index, which every delivery updates; a case object is
  * rewritten only when it learns something (a new kind or version) or is due its refresh, so the index is the
  * authority on counters and the object on content, state and history. Every read here merges the two.
+ *
+ * A candidate seen in one delivery only has no object yet: the index points at the batch object that holds its
+ * records (`batch`), and list/show fold it from there. Promoting or retiring it writes its object.
  */
 export class RegressionCases {
   /**
@@ -68,6 +87,10 @@ export class RegressionCases {
       return o ? parseCase(o.body, key) : undefined; // undefined: expired or moved since the listing
     });
     const cases = read.filter((c): c is RegressionCase => c !== undefined).map((c) => withCounters(c, index.cases[c.caseId]));
+    if (state === undefined || state === 'candidate') {
+      const withObject = new Set(cases.map((c) => c.caseId));
+      cases.push(...(await this.batchResident(service, index, (id) => !withObject.has(id))));
+    }
     return cases.sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : a.caseId.localeCompare(b.caseId)));
   }
 
@@ -91,8 +114,9 @@ export class RegressionCases {
   }
 
   /**
-   * Rewrites the index from the case objects (after a restore, a manual edit, or lifecycle expiry). Counters fall back
-   * to what the case objects hold; where a case exists under two states (a move interrupted between its writes, or a
+   * Rewrites the index from the case objects and the batch objects (after a restore, a manual edit, or lifecycle
+   * expiry). Counters fall back to what the case objects hold; a candidate with no object is folded from the batches
+   * that hold it (counted over all of them, pointing at the earliest). Where a case exists under two states (a move interrupted between its writes, or a
    * candidate re-created while the index was lost), a person's decision wins over a snapshot's candidate, then the
    * latest transition, and the other copy is deleted.
    */
@@ -124,20 +148,54 @@ export class RegressionCases {
         written: prev?.written ?? now,
       };
     }
-    const next: CaseIndex = { schemaVersion: 1, service, updated: now, cases, recentBatches: old.recentBatches };
+    // Candidates with no object: from every batch of the service. One seen in one batch only goes back to its
+    // group; one seen in several (its object was lost) gets an entry counted over them, and its object on its next sighting.
+    const batchKeys = await this.store.list(`${STORE_PREFIX.BATCHES}/${service}/`);
+    const batches = (
+      await mapLimit(batchKeys, 8, async (key) => {
+        const o = await this.store.get(key);
+        return o ? parseBatch(o.body, key) : undefined;
+      })
+    )
+      .filter((b): b is SnapshotBatch => b !== undefined)
+      .sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+    const seenIn = new Map<string, { batch: SnapshotBatch; entry: CaseIndexEntry; c: RegressionCase; batches: number }>();
+    for (const b of batches) {
+      for (const [id, d] of foldRecords(b.records)) {
+        if (byId.has(id)) continue;
+        const s = seenIn.get(id);
+        const entry = mergeEntry(s?.entry, d, now);
+        seenIn.set(id, { batch: s?.batch ?? b, entry, c: mergeCase(s?.c, d, entry, b.receivedAt), batches: (s?.batches ?? 0) + 1 });
+      }
+    }
+    const batched: Record<string, BatchedCases> = {};
+    for (const [id, s] of seenIn) {
+      if (s.batches > 1) {
+        // Seen again but its object was lost: written now, as the snapshot function would have.
+        await this.store.put(storeKeys.case(service, 'candidate', id), JSON.stringify(s.c), { condition: { ifNoneMatch: '*' }, tags: CANDIDATE_TAG });
+        cases[id] = s.entry;
+        continue;
+      }
+      const g = batched[s.batch.deliveryKey] ?? { at: s.batch.receivedAt, ids: [] };
+      batched[s.batch.deliveryKey] = { at: g.at, ids: [...g.ids, id] };
+    }
+    const next: CaseIndex = { schemaVersion: INDEX_SCHEMA_VERSION, service, updated: now, cases, batched, recentBatches: old.recentBatches };
     await this.store.put(storeKeys.index(service), JSON.stringify(next));
     return next;
   }
 
-  private async locate(service: string, caseId: string): Promise<{ case: RegressionCase; key: string; etag?: string } | undefined> {
+  private async locate(service: string, caseId: string): Promise<{ case: RegressionCase; key?: string; etag?: string } | undefined> {
     if (!/^[0-9a-f]{32}$/.test(caseId)) throw new Error(`caseId must be 32 lower-case hex characters (as listed by list()), got "${caseId}"`);
-    const hinted = (await this.index(service)).cases[caseId]?.state;
+    const index = await this.index(service);
+    const hinted = index.cases[caseId]?.state;
     for (const state of hinted ? [hinted, ...CASE_STATES.filter((s) => s !== hinted)] : CASE_STATES) {
       const key = storeKeys.case(service, state, caseId);
       const o = await this.store.get(key);
       if (o) return { case: parseCase(o.body, key), key, etag: o.etag };
     }
-    return undefined;
+    // A candidate seen in one delivery only: its records are in that batch object.
+    const [c] = await this.batchResident(service, index, (id) => id === caseId);
+    return c ? { case: c } : undefined;
   }
 
   private async move(
@@ -171,8 +229,24 @@ export class RegressionCases {
     // (rebuildIndex settles it), and the snapshot function finds the case under its new state from the index.
     await this.store.put(storeKeys.case(service, to, caseId), JSON.stringify(moved), { tags: to === 'candidate' ? CANDIDATE_TAG : undefined });
     await this.updateIndex(service, caseId, (e) => ({ ...(e ?? entryOf(moved)), state: to }));
-    await this.store.delete(found.key);
+    if (found.key) await this.store.delete(found.key);
     return moved;
+  }
+
+  /** Candidates that live only in batch objects (see the class comment), folded from their batches; one read per batch. */
+  private async batchResident(service: string, index: CaseIndex, want: (caseId: string) => boolean): Promise<RegressionCase[]> {
+    const groups = Object.entries(index.batched ?? {})
+      .map(([deliveryKey, g]) => [deliveryKey, g.ids.filter(want)] as const)
+      .filter(([, ids]) => ids.length > 0);
+    const found = await mapLimit(groups, 8, async ([deliveryKey, ids]) => {
+      const key = storeKeys.batch(service, deliveryKey);
+      const o = await this.store.get(key);
+      // Absent: expired by the batch lifecycle, or its delivery never completed (the on-failure destination has it).
+      if (!o) return [];
+      const folded = casesOfBatch(parseBatch(o.body, key));
+      return ids.map((id) => folded.get(id)).filter((c): c is RegressionCase => c !== undefined);
+    });
+    return found.flat();
   }
 
   private async updateIndex(service: string, caseId: string, change: (e: CaseIndexEntry | undefined) => CaseIndexEntry): Promise<void> {
@@ -180,12 +254,29 @@ export class RegressionCases {
     for (let attempt = 0; attempt < 8; attempt++) {
       const o = await this.store.get(key);
       const index = o ? parseIndex(o.body, key) : emptyIndex(service, new Date().toISOString());
-      const next: CaseIndex = { ...index, updated: new Date().toISOString(), cases: { ...index.cases, [caseId]: change(index.cases[caseId]) } };
+      const next: CaseIndex = {
+        ...index,
+        schemaVersion: INDEX_SCHEMA_VERSION,
+        updated: new Date().toISOString(),
+        cases: { ...index.cases, [caseId]: change(index.cases[caseId]) },
+        // The case has its object now: it leaves its batch group.
+        batched: withoutIds(index.batched, new Set([caseId])),
+      };
       const r = await this.store.put(key, JSON.stringify(next), { condition: o?.etag ? { ifMatch: o.etag } : { ifNoneMatch: '*' } });
       if (r === 'written') return;
     }
     throw new Error(`${key} kept changing under concurrent writes; try again`);
   }
+}
+
+/** The batch groups without the given ids (empty groups dropped). */
+function withoutIds(batched: CaseIndex['batched'], ids: ReadonlySet<string>): Record<string, BatchedCases> {
+  const out: Record<string, BatchedCases> = {};
+  for (const [key, g] of Object.entries(batched ?? {})) {
+    const left = g.ids.filter((id) => !ids.has(id));
+    if (left.length > 0) out[key] = left.length === g.ids.length ? g : { at: g.at, ids: left };
+  }
+  return out;
 }
 
 /** The index's live counters over the case object's last-written ones. */

@@ -208,7 +208,11 @@ export class RegressionStore extends Construct {
     return filter;
   }
 
-  /** Read access to the cases and the index (the gate, the CLI). */
+  /**
+   * Read access to the cases and the index (the gate, the CLI): every accepted and retired case, and every candidate
+   * seen in more than one delivery, is an object. A candidate seen in one delivery only lives in its batch object,
+   * which this grant does not cover (batches hold every redacted record); listing those needs read on `batches/*` too.
+   */
   public grantReadCases(grantee: iam.IGrantable): iam.Grant {
     this.bucket.grantRead(grantee, `${STORE_PREFIX.INDEX}/*`);
     return this.bucket.grantRead(grantee, `${STORE_PREFIX.CASES}/*`);

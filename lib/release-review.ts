@@ -20,7 +20,7 @@ export const CONFIG_RELEASE_END_ACTION_POINTS = ['ON_DEPLOYMENT_COMPLETE', 'ON_D
 
 export interface ReleaseReviewProps {
   readonly serviceName: string;
-  /** The regression store: reviews are written under `reviews/<service>/`, cases read from `cases/<service>/`. */
+  /** The regression store: reviews are written under `reviews/<service>/`, cases read from `cases/<service>/` (and candidates in their batch, via `index/`). */
   readonly bucket: s3.IBucket;
   /** The service's CodeDeploy deployment group (code plane). */
   readonly deploymentGroup: codedeploy.ILambdaDeploymentGroup;
@@ -105,9 +105,15 @@ export class ReleaseReview extends Construct {
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
       // Cases to read, reviews to check and write; nothing else in the store.
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      // index/ and batches/: a candidate seen in one delivery only lives in its batch object, listed by the index.
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [bucket.arnForObjects(`${STORE_PREFIX.CASES}/*`), bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)],
+        resources: [
+          bucket.arnForObjects(`${STORE_PREFIX.CASES}/*`),
+          bucket.arnForObjects(`${STORE_PREFIX.INDEX}/*`),
+          bucket.arnForObjects(`${STORE_PREFIX.BATCHES}/*`),
+          bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`),
+        ],
       }),
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)] }),
     ];
@@ -154,6 +160,8 @@ export class ReleaseReview extends Construct {
             string,
           ][])),
       [`${bucketArn}/${STORE_PREFIX.CASES}/*`, 'the regression cases, read (never written) to count the samples of a release'],
+      [`${bucketArn}/${STORE_PREFIX.INDEX}/*`, 'the case indexes, read (never written): they list the candidates that live in a batch object'],
+      [`${bucketArn}/${STORE_PREFIX.BATCHES}/*`, 'the redacted batch objects, read (never written): a candidate seen in one delivery lives there'],
       [`${bucketArn}/${STORE_PREFIX.REVIEWS}/*`, 'the reviews, one object per release and format'],
     ];
     Validations.of(fn).acknowledge(

@@ -124,6 +124,9 @@ describe('ReleaseReview template', () => {
     const put = statements.find((s) => [s.Action].flat().includes('s3:PutObject'))!;
     expect(JSON.stringify(put.Resource)).toContain('/reviews/*');
     expect(JSON.stringify(put.Resource)).not.toContain('/cases/*');
+    // Reads: cases, and the index and batches that hold candidates seen in one delivery only; never a write there.
+    const get = statements.find((s) => [s.Action].flat().includes('s3:GetObject'))!;
+    for (const prefix of ['/cases/*', '/index/*', '/batches/*', '/reviews/*']) expect(JSON.stringify(get.Resource)).toContain(prefix);
     // Every SDK command the handler's folder sends is declared.
     const dir = path.join(__dirname, '../lambda/review');
     const sent = new Set(

@@ -11,11 +11,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3Cases, s3Store } from '../lambda/review/aws-adapters';
+import { redact } from '../lambda/runtime/redact';
+import { caseIdOf } from '../lambda/snapshot/cases';
+import { s3Store as snapshotStore } from '../lambda/snapshot/s3-store';
+import { snapshot } from '../lambda/snapshot/snapshot';
+import { withRetries } from '../lambda/snapshot/store';
 import type { ReviewPorts } from '../lambda/review/ports';
 import { runReview } from '../lambda/review/review';
 import type { ReleaseReview } from '../lambda/shared/contract';
 import { alarmInfos, at, cases, codeDeployEvent, manifests, metricData, rolledBackDeployment, transitions } from './review-fixtures';
 import { parseXml } from './xml-lite';
+import { delivery, record, tuple } from './s3rver-harness';
 
 // s3rver ships no types.
 const S3rver: any = require('s3rver');
@@ -182,4 +188,24 @@ test('the store adapter: a missing key is absent, a present one exists, an uncon
   expect(await body('reviews/svc/x.md')).toBe('b');
   expect(await store.put('reviews/svc/x.md', 'c', 'text/markdown', true)).toBe('exists');
   expect(await store.exists('reviews/svc/x.md')).toBe(true);
+});
+
+test('the cases adapter reads candidates that live only in a batch object through the index, bounded by the window', async () => {
+  const service = 'batched-svc';
+  const store = withRetries(snapshotStore(s3, BUCKET), { baseDelayMs: 1, maxDelayMs: 5 });
+  const at = (iso: string) => ({ store, redact, now: () => new Date(iso) });
+  // Before the release: 'old' and 'again' seen once. During it: 'again' seen again (its object), 'fresh' seen once.
+  await snapshot(delivery([record({ service, input: 'old' }), record({ service, input: 'again' })], { firstId: 1n }), at('2026-11-27T06:00:00.000Z'));
+  await snapshot(
+    delivery([record({ service, input: 'again' }), record({ service, input: 'fresh', tuple: tuple(service, '9') })], { firstId: 2n }),
+    at('2026-11-27T07:00:00.000Z'),
+  );
+  const found = await s3Cases(s3, BUCKET).touchedSince(service, '2026-11-27T06:30:00.000Z');
+  const byId = new Map(found.map((c) => [c.caseId, c]));
+  expect([...byId.keys()].sort()).toEqual([caseIdOf(service, 'again'), caseIdOf(service, 'fresh')].sort());
+  expect(byId.get(caseIdOf(service, 'fresh'))).toMatchObject({ state: 'candidate', count: 1, input: 'fresh', service });
+  expect(byId.get(caseIdOf(service, 'fresh'))!.failedOn.map((t) => t.codeVersion)).toEqual(['9']);
+  expect(byId.get(caseIdOf(service, 'again'))).toMatchObject({ state: 'candidate', count: 2 });
+  // 'fresh' lives in its batch only: no object of its own.
+  expect(await reviewKeys(`cases/${service}/`)).toEqual([`cases/${service}/candidate/${caseIdOf(service, 'again')}.json`]);
 });

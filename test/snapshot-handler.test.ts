@@ -67,7 +67,9 @@ describe('snapshot handler', () => {
     }
     const keys = [...(await dumpBucket(direct)).keys()].filter((k) => k.includes('handler-svc'));
     expect(keys.filter((k) => k.startsWith('batches/'))).toHaveLength(1);
-    expect(keys.filter((k) => k.startsWith('cases/'))).toHaveLength(2);
+    // Both inputs were first seen in this delivery: they live in its batch object, the index points there.
+    expect(keys.filter((k) => k.startsWith('cases/'))).toHaveLength(0);
+    expect(keys.filter((k) => k.startsWith('index/'))).toEqual(['index/handler-svc.json']);
   });
 
   test('S3 keeps failing: the invocation fails (Lambda retries it, then the on-failure queue keeps it), without sleeping past its time', async () => {

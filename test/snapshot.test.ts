@@ -50,7 +50,7 @@ const objectsOf = async (service: string) =>
 const json = <T>(m: Map<string, string>, key: string) => JSON.parse(m.get(key)!) as T;
 
 describe('snapshot against s3rver', () => {
-  test('one delivery: one batch object, one object per distinct input, one index; records fold into cases', async () => {
+  test('one delivery: one batch object and one index, no object per case; records fold into cases the library reads', async () => {
     const service = svc();
     const t2 = tuple(service, '8', 'cfg-bbbbbbbbbbbb');
     const lines = [
@@ -67,7 +67,8 @@ describe('snapshot against s3rver', () => {
       }),
       'START RequestId: 1 Version: 7', // not a failure record: rejected, never stored
     ];
-    const out = await snapshot(delivery(lines), { store: storeFor(direct), redact });
+    const store = storeFor(direct);
+    const out = await snapshot(delivery(lines), { store, redact });
     expect(out.status).toBe('processed');
     expect(out.rejected).toEqual([expect.objectContaining({ reason: 'not a JSON log line' })]);
     expect(out.services).toEqual([expect.objectContaining({ service, status: 'written', records: 5, cases: 3, created: 3 })]);
@@ -75,12 +76,13 @@ describe('snapshot against s3rver', () => {
     const objects = await objectsOf(service);
     const keys = [...objects.keys()].sort();
     expect(keys.filter((k) => k.startsWith('batches/'))).toHaveLength(1);
-    expect(keys.filter((k) => k.startsWith(`cases/${service}/candidate/`))).toHaveLength(3);
+    expect(keys.filter((k) => k.startsWith('cases/'))).toEqual([]);
     expect(keys).toContain(`index/${service}.json`);
-    expect(keys).toHaveLength(5);
+    expect(keys).toHaveLength(2);
 
+    const lib = new RegressionCases(store);
     const id = caseIdOf(service, JSON.stringify({ question: 'Where is my order?', orderId: 'A-1' }));
-    const c = json<RegressionCase>(objects, `cases/${service}/candidate/${id}.json`);
+    const c = (await lib.show(service, id))!;
     expect(c).toMatchObject({ schemaVersion: 1, caseId: id, service, state: 'candidate', count: 3, kinds: ['error', 'contract'], lastOutput: '{"answer":42}' });
     // deduplicated, the most recent last: version 7 failed again after version 8
     expect(c.failedOn.map((t) => t.codeVersion)).toEqual(['8', '7']);
@@ -88,18 +90,71 @@ describe('snapshot against s3rver', () => {
     expect(c.expectation).toEqual({ noError: true, contractHolds: true });
     expect(c.history).toEqual([expect.objectContaining({ from: 'new', to: 'candidate', by: 'snapshot' })]);
 
-    const timeout = json<RegressionCase>(objects, `cases/${service}/candidate/${caseIdOf(service, '{"question":"Refund please"}')}.json`);
+    const timeout = (await lib.show(service, { input: '{"question":"Refund please"}' }))!;
     expect(timeout.expectation).toEqual({ noError: true, maxLatencyMs: 29500 });
-    const unsafe = json<RegressionCase>(objects, `cases/${service}/candidate/${caseIdOf(service, '{"question":"Tell me a secret"}')}.json`);
+    const unsafe = (await lib.show(service, { input: '{"question":"Tell me a secret"}' }))!;
     expect(unsafe.expectation).toEqual({ noError: true, noSafetyFlag: true, minQuality: 0.6 });
 
     const batch = json<SnapshotBatch>(objects, keys.find((k) => k.startsWith('batches/'))!);
     expect(batch.records).toHaveLength(5);
     expect(batch.eventCount).toBe(6);
-    expect(batch.cases.find((x) => x.caseId === id)).toEqual({ caseId: id, count: 3, created: true });
+    expect(batch.cases.find((x) => x.caseId === id)).toEqual({ caseId: id, count: 3, created: true, records: [0, 1, 2] });
     const index = json<CaseIndex>(objects, `index/${service}.json`);
-    expect(Object.keys(index.cases)).toHaveLength(3);
-    expect(index.cases[id]).toMatchObject({ state: 'candidate', count: 3 });
+    expect(index.schemaVersion).toBe(2);
+    // The index says where each case lives: here, in this delivery's batch object (no per-case entry, just its id).
+    expect(index.cases).toEqual({});
+    expect(index.batched).toEqual({ [batch.deliveryKey]: { at: batch.receivedAt, ids: expect.arrayContaining([id]) } });
+    expect(index.batched?.[batch.deliveryKey].ids).toHaveLength(3);
+    expect((await lib.list(service, 'candidate')).map((x) => x.caseId).sort()).toEqual([...(index.batched?.[batch.deliveryKey].ids ?? [])].sort());
+    expect(await lib.list(service, 'accepted')).toEqual([]);
+  });
+
+  test('a case seen again in a later delivery gets its object, merged from the first batch and this one', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    const t1 = tuple(service, '1', 'cfg-111111111111');
+    const t2 = tuple(service, '2', 'cfg-222222222222');
+    const first = [record({ service, input: 'again', tuple: t1 }), record({ service, input: 'once', tuple: t1 })];
+    const second = [record({ service, input: 'again', tuple: t2, kinds: ['contract'] }), record({ service, input: 'new', tuple: t2 })];
+    await snapshot(delivery(first, { firstId: 1n }), { store, redact });
+    const out = await snapshot(delivery(second, { firstId: 2n }), { store, redact });
+    expect(out.services[0]).toMatchObject({ cases: 2, created: 1, updated: 1 });
+    const objects = await objectsOf(service);
+    const id = caseIdOf(service, 'again');
+    expect([...objects.keys()].filter((k) => k.startsWith('cases/'))).toEqual([`cases/${service}/candidate/${id}.json`]);
+    const c = json<RegressionCase>(objects, `cases/${service}/candidate/${id}.json`);
+    expect(c.count).toBe(2);
+    expect(c.failedOn.map((t) => t.codeVersion)).toEqual(['1', '2']);
+    expect([...c.sampleRequestIds].sort()).toEqual([first[0].requestId, second[0].requestId].sort());
+    expect(c.kinds).toEqual(['error', 'contract']);
+    expect(c.firstSeen).toBe(first[0].time);
+    const index = json<CaseIndex>(objects, `index/${service}.json`);
+    expect(index.cases[id]).toMatchObject({ state: 'candidate', count: 2, firstSeen: first[0].time });
+    // 'again' left its first batch's group; 'once' stays there, 'new' is in the second batch's group.
+    expect(Object.values(index.batched ?? {}).map((g) => g.ids)).toEqual([[caseIdOf(service, 'once')], [caseIdOf(service, 'new')]]);
+    // The library reads both kinds alike: the object for one, the batches for the others.
+    const listed = await new RegressionCases(store).list(service);
+    expect(listed.map((x) => [x.caseId, x.count]).sort()).toEqual(
+      [
+        [id, 2],
+        [caseIdOf(service, 'once'), 1],
+        [caseIdOf(service, 'new'), 1],
+      ].sort(),
+    );
+  });
+
+  test('inputs that never repeat cost no object each: the objects follow the deliveries', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    for (let b = 0; b < 5; b++) {
+      const lines = Array.from({ length: 20 }, (_, i) => record({ service, input: { q: `distinct ${b}-${i}` } }));
+      await snapshot(delivery(lines, { firstId: BigInt(100 + b) }), { store, redact });
+    }
+    const keys = [...(await objectsOf(service)).keys()];
+    expect(keys.filter((k) => k.startsWith('batches/'))).toHaveLength(5);
+    expect(keys.filter((k) => k.startsWith('cases/'))).toHaveLength(0);
+    expect(keys).toHaveLength(6);
+    expect(await new RegressionCases(store).list(service)).toHaveLength(100);
   });
 
   test('three deliveries of one batch: the second and third write nothing', async () => {
@@ -117,7 +172,7 @@ describe('snapshot against s3rver', () => {
     expect([second.services[0].status, third.services[0].status]).toEqual(['duplicate', 'duplicate']);
     expect(puts.writes).toEqual([]);
     expect(await objectsOf(service)).toEqual(before);
-    expect(json<CaseIndex>(before, `index/${service}.json`).cases[caseIdOf(service, 'q1')].count).toBe(2);
+    expect(countsOf(before, service).get(caseIdOf(service, 'q1'))).toBe(2);
   });
 
   test('a later delivery with the same input updates the count, not the number of cases', async () => {
@@ -130,11 +185,11 @@ describe('snapshot against s3rver', () => {
     expect(cases[0].count).toBe(3);
   });
 
-  test('503 SlowDown on the first requests (and on every 7th after): retried with backoff, nothing lost', async () => {
+  test('503 SlowDown on the first requests (and on every 3rd after): retried with backoff, nothing lost', async () => {
     const service = svc();
     const start = proxy.counts.requests;
     const faultsBefore = proxy.counts.faults;
-    proxy.setFault((n) => n - start <= 4 || (n - start) % 7 === 0);
+    proxy.setFault((n) => n - start <= 4 || (n - start) % 3 === 0);
     const store = storeFor(viaProxy);
     const lines = Array.from({ length: 40 }, (_, i) => record({ service, input: { q: `question ${i % 10}` } }));
     try {
@@ -148,30 +203,34 @@ describe('snapshot against s3rver', () => {
     const objects = await objectsOf(service);
     const batch = json<SnapshotBatch>(objects, [...objects.keys()].find((k) => k.startsWith('batches/'))!);
     expect(batch.records.map((r) => r.requestId).sort()).toEqual(lines.map((r) => r.requestId).sort());
-    const index = json<CaseIndex>(objects, `index/${service}.json`);
-    expect(Object.values(index.cases).reduce((s, e) => s + e.count, 0)).toBe(40);
+    expect([...countsOf(objects, service).values()].reduce((s, n) => s + n, 0)).toBe(40);
   });
 
   test('S3 down past the retries: the delivery fails (so Lambda retries it); the retry stores it once, counts not doubled', async () => {
     const service = svc();
-    const lines = Array.from({ length: 30 }, (_, i) => record({ service, input: { q: `outage ${i % 6}` } }));
-    const event = delivery(lines);
-    // Let the first 5 requests through (existence check, index read, a few case writes), then S3 "goes down".
+    const lines = () => Array.from({ length: 30 }, (_, i) => record({ service, input: { q: `outage ${i % 6}` } }));
+    // A first delivery stores the six cases in its batch; the second sees them again, so it writes their objects.
+    await snapshot(delivery(lines(), { firstId: 1n }), { store: storeFor(direct), redact });
+    const event = delivery(lines(), { firstId: 2n });
+    const before = (await objectsOf(service)).size;
+    // Let the first 5 requests through (existence check, index read, first batch read, a few case writes), then S3 "goes down".
     const start = proxy.counts.requests;
     proxy.setFault((n) => n - start > 5);
     await expect(snapshot(event, { store: storeFor(viaProxy, { ...fastRetries, maxAttempts: 3 }), redact })).rejects.toMatchObject({
       $metadata: { httpStatusCode: 503 },
     });
     proxy.setFault(() => false);
-    expect((await objectsOf(service)).size).toBeLessThan(8); // partly written, no batch object yet
-    expect([...(await objectsOf(service)).keys()].some((k) => k.startsWith('batches/'))).toBe(false);
+    expect((await objectsOf(service)).size).toBeLessThan(before + 6); // partly written, no second batch object yet
+    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('batches/'))).toHaveLength(1);
     // Lambda's retry of the same event:
     const out = await snapshot(event, { store: storeFor(viaProxy), redact });
     expect(out.services[0].status).toBe('written');
     const objects = await objectsOf(service);
     const index = json<CaseIndex>(objects, `index/${service}.json`);
-    expect(Object.values(index.cases).map((e) => e.count)).toEqual([5, 5, 5, 5, 5, 5]);
-    for (const [k, v] of objects) if (k.startsWith('cases/')) expect(JSON.parse(v).count).toBe(5);
+    expect(Object.values(index.cases).map((e) => e.count)).toEqual([10, 10, 10, 10, 10, 10]);
+    expect(index.batched).toEqual({}); // all six seen again: each has its object now
+    expect([...objects.keys()].filter((k) => k.startsWith('cases/'))).toHaveLength(6);
+    for (const [k, v] of objects) if (k.startsWith('cases/')) expect(JSON.parse(v).count).toBe(10);
   });
 
   test('every stored object is free of the PII corpus, in every field', async () => {
@@ -181,9 +240,12 @@ describe('snapshot against s3rver', () => {
       record({ service, input: { question: text }, output: { answer: text }, details: [text], error: { name: 'Error', message: text } }),
       record({ service, input: text, requestId: `req ${PII.email}` }),
     ];
-    await snapshot(delivery(lines), { store: storeFor(direct), redact });
+    // Twice, so the cases get their own objects too (a case seen again is written as an object).
+    await snapshot(delivery(lines, { firstId: 1n }), { store: storeFor(direct), redact });
+    await snapshot(delivery(lines, { firstId: 2n }), { store: storeFor(direct), redact });
     const objects = await objectsOf(service);
-    expect(objects.size).toBe(4);
+    expect([...objects.keys()].filter((k) => k.startsWith('cases/'))).toHaveLength(2);
+    expect(objects.size).toBe(5);
     for (const [key, body] of objects) {
       for (const [name, value] of Object.entries(PII)) {
         expect({ key, name, leaked: body.includes(value) || body.includes(value.replace(/ /g, '')) }).toEqual({ key, name, leaked: false });
@@ -239,6 +301,13 @@ describe('library API against s3rver', () => {
     expect((await lib.list(service, 'candidate')).map((c) => c.input)).toEqual(['c']);
     expect((await lib.show(service, { input: '  a ' }))?.caseId).toBe(a);
     expect((await lib.index(service)).cases[a].state).toBe('accepted');
+    // Promoted and retired cases got their objects and left their batch's group; 'c' still lives in the batch only.
+    const keys = [...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/')).sort();
+    expect(keys).toEqual([`cases/${service}/accepted/${a}.json`, `cases/${service}/retired/${caseIdOf(service, 'b')}.json`].sort());
+    expect(Object.values((await lib.index(service)).batched ?? {}).flatMap((g) => g.ids)).toEqual([caseIdOf(service, 'c')]);
+    // The accepted case keeps counting when its input fails again, as an object (it is never a batch-only case again).
+    await snapshot(delivery([record({ service, input: 'a' })], { firstId: 99n }), { store, redact });
+    expect(await lib.show(service, a)).toMatchObject({ state: 'accepted', count: 2 });
     expect(await lib.services()).toContain(service);
   });
 
@@ -261,15 +330,23 @@ describe('library API against s3rver', () => {
     await expect(lib.list(service, 'open' as never)).rejects.toThrow(/state must be one of candidate, accepted, retired/);
   });
 
-  test('rebuildIndex recovers the index from the case objects', async () => {
+  test('rebuildIndex recovers the index from the case objects and the batches', async () => {
     const service = svc();
     const store = storeFor(direct);
     await snapshot(delivery([record({ service, input: 'p' }), record({ service, input: 'q' })]), { store, redact });
     const lib = new RegressionCases(store);
     await store.delete(`index/${service}.json`);
     const index = await lib.rebuildIndex(service);
-    expect(Object.keys(index.cases).sort()).toEqual([caseIdOf(service, 'p'), caseIdOf(service, 'q')].sort());
-    expect(Object.values(index.cases).every((e) => e.state === 'candidate' && e.count === 1)).toBe(true);
+    // Seen in one delivery each: back in their batch's group, listed with their counts.
+    expect(
+      Object.values(index.batched ?? {})
+        .flatMap((g) => g.ids)
+        .sort(),
+    ).toEqual([caseIdOf(service, 'p'), caseIdOf(service, 'q')].sort());
+    expect((await lib.list(service)).map((c) => [c.state, c.count])).toEqual([
+      ['candidate', 1],
+      ['candidate', 1],
+    ]);
   });
 
   test('rebuildIndex settles a case found under two states: the decided copy stays, the candidate copy goes', async () => {
@@ -279,9 +356,10 @@ describe('library API against s3rver', () => {
     const lib = new RegressionCases(store);
     const id = caseIdOf(service, 'twice');
     await lib.promote(service, id, { by: 'dana', reason: 'incident' });
-    // The index is lost and the input fails again: the snapshot re-creates a candidate beside the accepted case.
+    // The index is lost and the input fails again, twice: the snapshot re-creates a candidate beside the accepted case.
     await store.delete(`index/${service}.json`);
     await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 2n }), { store, redact });
+    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 3n }), { store, redact });
     expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/')).sort()).toEqual(
       [`cases/${service}/accepted/${id}.json`, `cases/${service}/candidate/${id}.json`].sort(),
     );
@@ -298,6 +376,17 @@ describe('library API against s3rver', () => {
     await expect(new RegressionCases(store).show(service, id)).rejects.toThrow(/schemaVersion 2 is not supported \(expected 1\); upgrade cdk-ai-release/);
   });
 });
+
+/** Every case's count: the index's entries, and for a case that lives in a batch object, that batch's fold. */
+function countsOf(objects: Map<string, string>, service: string): Map<string, number> {
+  const index = JSON.parse(objects.get(`index/${service}.json`)!) as CaseIndex;
+  const out = new Map(Object.entries(index.cases).map(([id, e]) => [id, e.count]));
+  for (const [deliveryKey, g] of Object.entries(index.batched ?? {})) {
+    const batch = JSON.parse(objects.get(`batches/${service}/${deliveryKey}.json`)!) as SnapshotBatch;
+    for (const id of g.ids) out.set(id, batch.cases.find((c) => c.caseId === id)!.count);
+  }
+  return out;
+}
 
 /** Records every write that reaches the store. */
 function countingStore(store: ObjectStore): ObjectStore & { writes: string[] } {

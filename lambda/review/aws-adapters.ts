@@ -12,7 +12,9 @@ import { GetParameterHistoryCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { parse as parseYaml } from 'yaml';
 import { parseReleaseManifest } from '../../lib/release-manifest';
 import { describeConfigDeployment } from './appconfig-deployments';
+import type { CaseIndex, SnapshotBatch } from '../shared/case-index';
 import { manifestParameterName, METRIC_NAMESPACE, type RegressionCase, STORE_PREFIX } from '../shared/contract';
+import { casesOfBatch } from '../snapshot/cases';
 import type {
   AlarmInfo,
   AlarmPort,
@@ -234,7 +236,7 @@ export function cloudWatchMetrics(cw: CloudWatchClient): MetricsPort {
   };
 }
 
-/** At most this many case objects are read per review (the newest first): a review is not a scan of the store. */
+/** At most this many case and batch objects are read per review (the newest first): a review is not a scan of the store. */
 export const MAX_CASES_READ = 200;
 
 export function s3Cases(s3: S3Client, bucket: string): CasesPort {
@@ -260,9 +262,38 @@ export function s3Cases(s3: S3Client, bucket: string): CasesPort {
         const c = safeJson(body) as RegressionCase | undefined;
         if (c?.schemaVersion === 1 && c.service === service) out.push(c);
       }
+      // Candidates seen in one delivery only have no object: the index lists them under the batch that holds them.
+      // The batches received since `since` are read (newest first, bounded like the objects) and folded.
+      const index = safeJson(await getText(s3, bucket, `${STORE_PREFIX.INDEX}/${service}.json`)) as CaseIndex | undefined;
+      const groups = Object.entries(index?.service === service ? (index.batched ?? {}) : {})
+        .filter(([, g]) => Date.parse(g.at) >= Date.parse(since))
+        .sort((a, b) => b[1].at.localeCompare(a[1].at));
+      const have = new Set(out.map((c) => c.caseId));
+      let budget = MAX_CASES_READ - out.length;
+      for (const [deliveryKey, g] of groups) {
+        if (budget <= 0) break;
+        budget -= 1;
+        const batch = safeJson(await getText(s3, bucket, `${STORE_PREFIX.BATCHES}/${service}/${deliveryKey}.json`)) as SnapshotBatch | undefined;
+        if (batch?.schemaVersion !== 1 || batch.service !== service) continue;
+        const folded = casesOfBatch(batch);
+        for (const id of g.ids) {
+          const c = folded.get(id);
+          if (c && !have.has(id)) out.push(c);
+        }
+      }
       return out;
     },
   };
+}
+
+/** An object's text, or undefined when it does not exist. */
+async function getText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    return await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString();
+  } catch (e) {
+    if ((e as Error).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw e;
+  }
 }
 
 export function s3Store(s3: S3Client, bucket: string): StorePort {

@@ -19,12 +19,32 @@ export interface CaseIndexEntry {
   readonly written: string;
 }
 
-/** `index/<service>.json`: every case of one service by id. Rebuildable from `cases/` (RegressionCases.rebuildIndex). */
+/**
+ * A batch's candidates seen in that delivery only: they have no object of their own, their records are in
+ * `batches/<service>/<deliveryKey>.json` (which also gives their counters: one delivery's fold).
+ */
+export interface BatchedCases {
+  /** When the batch was received (the review reads the batches received during a release; expiry drops old groups). */
+  readonly at: string;
+  readonly ids: readonly string[];
+}
+
+/**
+ * `index/<service>.json`: where every case of one service lives. Rebuildable from `cases/` and `batches/`
+ * (RegressionCases.rebuildIndex). A case seen in one delivery only is a bare id under its batch (`batched`, ~35 bytes);
+ * a full entry with counters exists only for cases with an object (seen again, or promoted/retired), so the index
+ * grows with the repeating inputs, and what every delivery reads and rewrites stays a fraction of the old
+ * one-entry-per-input index (bench/RESULTS.md has the sizes).
+ */
 export interface CaseIndex {
-  readonly schemaVersion: 1;
+  /** 2 adds `batched`; version 1 indexes (every case has its object) are still read. */
+  readonly schemaVersion: 1 | 2;
   readonly service: string;
   readonly updated: string;
+  /** Cases with an object under `cases/<service>/<state>/`, by id: the index is the authority on their counters. */
   readonly cases: Readonly<Record<string, CaseIndexEntry>>;
+  /** Candidates that live only in a batch object, grouped by its delivery key (schemaVersion 2). */
+  readonly batched?: Readonly<Record<string, BatchedCases>>;
   /** Delivery keys whose counters are in this index (newest last, bounded): a batch retried after a partial write is not counted twice. */
   readonly recentBatches: readonly string[];
 }
@@ -39,12 +59,17 @@ export interface SnapshotBatch {
   readonly firstEventId: string;
   readonly eventCount: number;
   readonly receivedAt: string;
-  /** Per case: how many of this batch's records folded into it, and whether the batch created it. */
-  readonly cases: readonly { readonly caseId: string; readonly count: number; readonly created: boolean }[];
+  /**
+   * Per case: how many of this batch's records folded into it, whether the batch created it, and the positions of its
+   * records in `records` (so a later reader folds one case without hashing every record again).
+   */
+  readonly cases: readonly { readonly caseId: string; readonly count: number; readonly created: boolean; readonly records?: readonly number[] }[];
   readonly records: readonly FailureRecord[];
   /** Log events that were not valid failure records (count and reasons only: their text is never stored). */
   readonly rejected: readonly { readonly eventId: string; readonly reason: string }[];
 }
 
-export const INDEX_SCHEMA_VERSION = 1;
+export const INDEX_SCHEMA_VERSION = 2;
+/** Index versions this code reads. */
+export const INDEX_SCHEMA_VERSIONS_READ: readonly number[] = [1, 2];
 export const BATCH_SCHEMA_VERSION = 1;

@@ -291,11 +291,19 @@ export type DegradeFlagsDocument = Readonly<Record<string, { readonly enabled?: 
 // The learning half: the regression store, its cases, and the release reviews. One bucket per platform, shared by
 // its services. Layout (every key below is relative to the bucket root):
 //
-//   cases/<service>/candidate/<caseId>.json     a case written by the snapshot function (not blocking)
+//   batches/<service>/<deliveryKey>.json        one object per snapshot delivery batch (the folded cases + records);
+//                                               a candidate seen in that delivery only lives here, with no object
+//   cases/<service>/candidate/<caseId>.json     a candidate seen again in a later delivery (not blocking)
 //   cases/<service>/accepted/<caseId>.json      a case the gate replays and that blocks a release
 //   cases/<service>/retired/<caseId>.json       a case taken out of the set, with who/why
-//   batches/<service>/<deliveryKey>.json        one object per snapshot delivery batch (the folded cases + records)
-//   index/<service>.json                        the case index: id → state, counts, last seen (rebuilt from cases/)
+//   index/<service>.json                        the case index: where every case lives — an entry (state, counts,
+//                                               last seen) per case with an object, a bare id under its batch per
+//                                               case without (rebuilt from cases/ and batches/)
+//
+// So the snapshot function writes per delivery one batch object, one index, and an object only for a case seen again
+// (or learning a kind or version): its writes follow the deliveries and the repeating inputs, not the records.
+// Promotion and retirement (lib/regression-cases.ts) always write the case's object, so accepted cases — what the
+// gate and the CLI read — are always objects.
 //   reviews/<service>/<releaseKey>.json|.md|.svg  the review (复盘) of one release on one plane
 //   gates/<service>/<releaseKey>.json|.md       a gate report (the regression gate)
 

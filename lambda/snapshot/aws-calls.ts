@@ -3,7 +3,7 @@
  * Authorization Reference by the IAM test). `<store>` is the regression store bucket.
  */
 export const AWS_CALLS = [
-  // HeadObject (is this delivery stored?) and GetObject (index, cases) need s3:GetObject.
+  // HeadObject (is this delivery stored?) and GetObject (index, cases, the first batch of a case seen again) need s3:GetObject.
   { action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/batches/*' },
   { action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/cases/*' },
   { action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/index/*' },

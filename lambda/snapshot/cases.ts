@@ -1,5 +1,12 @@
 import { canonicalJson, sha256Hex } from '../shared/canonical-json';
-import { BATCH_SCHEMA_VERSION, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, type SnapshotBatch } from '../shared/case-index';
+import {
+  BATCH_SCHEMA_VERSION,
+  type CaseIndex,
+  type CaseIndexEntry,
+  INDEX_SCHEMA_VERSION,
+  INDEX_SCHEMA_VERSIONS_READ,
+  type SnapshotBatch,
+} from '../shared/case-index';
 import {
   CASE_STATES,
   type CaseExpectation,
@@ -141,6 +148,8 @@ export interface CaseDelta {
   kinds: FailureKind[];
   failedOn: VersionTuple[];
   requestIds: string[];
+  /** Positions of its records in the folded list. */
+  positions: number[];
   lastOutput?: string;
   details?: readonly string[];
   latencyMs?: number;
@@ -149,26 +158,40 @@ export interface CaseDelta {
 /** Folds records (already redacted and validated) into one delta per case id, in order of first appearance. */
 export function foldRecords(records: readonly FailureRecord[]): Map<string, CaseDelta> {
   const out = new Map<string, CaseDelta>();
-  for (const r of records) {
-    const caseId = caseIdOf(r.service, r.input);
-    let d = out.get(caseId);
-    if (!d) {
-      d = { caseId, service: r.service, input: r.input, count: 0, firstSeen: r.time, lastSeen: r.time, kinds: [], failedOn: [], requestIds: [] };
-      out.set(caseId, d);
-    }
-    d.count += 1;
-    if (r.time < d.firstSeen) d.firstSeen = r.time;
-    if (r.time >= d.lastSeen) {
-      d.lastSeen = r.time;
-      if (r.output !== undefined) d.lastOutput = r.output;
-      if (r.details) d.details = r.details.slice(0, CASE_LIMITS.DETAILS);
-      d.latencyMs = r.measurements?.latencyMs;
-    }
-    d.kinds = unionKinds(d.kinds, r.kinds);
-    d.failedOn = appendTuples(d.failedOn, [r.tuple]);
-    d.requestIds = appendBounded(d.requestIds, [r.requestId], CASE_LIMITS.SAMPLE_REQUEST_IDS);
-  }
+  records.forEach((r, i) => foldInto(out, caseIdOf(r.service, r.input), r, i));
   return out;
+}
+
+/**
+ * One case's delta from a stored batch: only its records (the batch lists their positions, so nothing is hashed
+ * again; a batch without positions is folded whole). Undefined when the batch does not hold the case.
+ */
+export function foldCaseOfBatch(batch: SnapshotBatch, caseId: string): CaseDelta | undefined {
+  const at = batch.cases.find((c) => c.caseId === caseId)?.records;
+  if (!at) return foldRecords(batch.records).get(caseId);
+  const out = new Map<string, CaseDelta>();
+  for (const i of at) if (batch.records[i]) foldInto(out, caseId, batch.records[i], i);
+  return out.get(caseId);
+}
+
+function foldInto(out: Map<string, CaseDelta>, caseId: string, r: FailureRecord, position: number): void {
+  let d = out.get(caseId);
+  if (!d) {
+    d = { caseId, service: r.service, input: r.input, count: 0, firstSeen: r.time, lastSeen: r.time, kinds: [], failedOn: [], requestIds: [], positions: [] };
+    out.set(caseId, d);
+  }
+  d.count += 1;
+  d.positions.push(position);
+  if (r.time < d.firstSeen) d.firstSeen = r.time;
+  if (r.time >= d.lastSeen) {
+    d.lastSeen = r.time;
+    if (r.output !== undefined) d.lastOutput = r.output;
+    if (r.details) d.details = r.details.slice(0, CASE_LIMITS.DETAILS);
+    d.latencyMs = r.measurements?.latencyMs;
+  }
+  d.kinds = unionKinds(d.kinds, r.kinds);
+  d.failedOn = appendTuples(d.failedOn, [r.tuple]);
+  d.requestIds = appendBounded(d.requestIds, [r.requestId], CASE_LIMITS.SAMPLE_REQUEST_IDS);
 }
 
 export function unionKinds(a: readonly FailureKind[], b: readonly FailureKind[]): FailureKind[] {
@@ -249,6 +272,24 @@ export function mergeCase(existing: RegressionCase | undefined, d: CaseDelta, en
   };
 }
 
+/** Where the index's batch-resident candidates live: case id → delivery key of the batch object holding them. */
+export function batchedIds(index: CaseIndex): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [deliveryKey, g] of Object.entries(index.batched ?? {})) for (const id of g.ids) out.set(id, deliveryKey);
+  return out;
+}
+
+/**
+ * The candidates a batch object holds, as regression cases: its records folded by case id (the same fold the
+ * snapshot function did; for a case seen in this delivery only, that fold is all there is). What list/show, the review and the second sighting
+ * read for a case that has no object of its own.
+ */
+export function casesOfBatch(batch: SnapshotBatch): Map<string, RegressionCase> {
+  const out = new Map<string, RegressionCase>();
+  for (const [id, d] of foldRecords(batch.records)) out.set(id, mergeCase(undefined, d, mergeEntry(undefined, d, batch.receivedAt), batch.receivedAt));
+  return out;
+}
+
 export function emptyIndex(service: string, now: string): CaseIndex {
   return { schemaVersion: INDEX_SCHEMA_VERSION, service, updated: now, cases: {}, recentBatches: [] };
 }
@@ -269,8 +310,10 @@ export function parseCase(text: string, key: string): RegressionCase {
 
 export function parseIndex(text: string, key: string): CaseIndex {
   const i = parseJson(text, key) as CaseIndex;
-  if (i?.schemaVersion !== INDEX_SCHEMA_VERSION)
-    throw new Error(`${key}: case index schemaVersion ${JSON.stringify(i?.schemaVersion)} is not supported (expected 1); upgrade cdk-ai-release`);
+  if (!INDEX_SCHEMA_VERSIONS_READ.includes(i?.schemaVersion))
+    throw new Error(
+      `${key}: case index schemaVersion ${JSON.stringify(i?.schemaVersion)} is not supported (expected ${INDEX_SCHEMA_VERSIONS_READ.join(' or ')}); upgrade cdk-ai-release`,
+    );
   return i;
 }
 

@@ -1,15 +1,18 @@
 import { gunzipSync } from 'node:zlib';
 import { sha256Hex } from '../shared/canonical-json';
-import { BATCH_SCHEMA_VERSION, type CaseIndex, type CaseIndexEntry, type SnapshotBatch } from '../shared/case-index';
+import { BATCH_SCHEMA_VERSION, type BatchedCases, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, type SnapshotBatch } from '../shared/case-index';
 import { CASE_STATES, type CaseState, type FailureRecord } from '../shared/contract';
 import {
   CANDIDATE_TAG,
   type CaseDelta,
   caseWriteNeeded,
   emptyIndex,
+  foldCaseOfBatch,
   foldRecords,
+  batchedIds,
   mergeCase,
   mergeEntry,
+  parseBatch,
   parseCase,
   parseIndex,
   storeKeys,
@@ -19,8 +22,11 @@ import {
 import { mapLimit, type ObjectStore } from './store';
 
 /**
- * The snapshot function's logic: one CloudWatch Logs subscription delivery in, one batch object plus the case and
- * index updates out. Pure (no AWS SDK): the store is a port.
+ * The snapshot function's logic: one CloudWatch Logs subscription delivery in, one batch object plus an index update
+ * out. A case first seen in this delivery lives in the batch object (the index points there); a case object is written
+ * only when a later delivery sees the case again (or learns a kind or version, or a candidate is due its refresh), so
+ * the writes follow the deliveries and the repeating inputs, never the number of records or of once-seen inputs.
+ * Pure (no AWS SDK): the store is a port.
  */
 
 /** Environment of the snapshot function, besides LEARNING_ENV.BUCKET. */
@@ -182,6 +188,24 @@ async function storeService(service: string, records: FailureRecord[], delivery:
   if (await store.exists(batchKey)) return { ...base, status: 'duplicate', cases: 0, created: 0, updated: 0 };
   const deltas = [...foldRecords(records).values()];
 
+  // A second sighting needs the case's first batch. Each is read once per invocation, and only the cases this
+  // delivery needs are kept from it (a parsed batch is dropped at once: it is the largest thing this function reads).
+  const firsts = new Map<string, CaseDelta | undefined>();
+  const readFirsts = async (located: ReadonlyMap<string, string>) => {
+    const needs = new Map<string, string[]>();
+    for (const d of deltas) {
+      const at = located.get(d.caseId);
+      if (at === undefined || firsts.has(d.caseId)) continue;
+      needs.set(at, [...(needs.get(at) ?? []), d.caseId]);
+    }
+    await mapLimit([...needs], deps.concurrency ?? 8, async ([deliveryKey, ids]) => {
+      const key = storeKeys.batch(service, deliveryKey);
+      const o = await store.get(key);
+      const batch = o ? parseBatch(o.body, key) : undefined;
+      for (const id of ids) firsts.set(id, batch && foldCaseOfBatch(batch, id));
+    });
+  };
+
   for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
     const stored = await store.get(indexKey);
     const index: CaseIndex = stored ? parseIndex(stored.body, indexKey) : emptyIndex(service, now);
@@ -191,8 +215,25 @@ async function storeService(service: string, records: FailureRecord[], delivery:
     // Counted already (a retry after the index was written but the batch object was not): only the batch is missing.
     if (!index.recentBatches.includes(delivery.key)) {
       const entries: Record<string, CaseIndexEntry> = { ...index.cases };
+      const located = batchedIds(index);
+      await readFirsts(located);
+      const leaving = new Set<string>();
       await mapLimit(deltas, deps.concurrency ?? 8, async (d) => {
         const prev = index.cases[d.caseId];
+        const firstBatch = located.get(d.caseId);
+        if (firstBatch !== undefined) {
+          // Second sighting: the case object is written now, from the first batch's records and this delivery's.
+          entries[d.caseId] = await promoteFromBatch(store, d, firsts.get(d.caseId), now);
+          leaving.add(d.caseId);
+          updated += 1;
+          return;
+        }
+        if (!prev) {
+          // First sighting: the case lives in this delivery's batch object; the index lists its id there. No object.
+          created += 1;
+          createdIds.add(d.caseId);
+          return;
+        }
         const need = caseWriteNeeded(prev, d, now, expiryDays);
         let entry = mergeEntry(prev, d, need === 'none' ? undefined : now);
         if (need !== 'none') {
@@ -205,7 +246,21 @@ async function storeService(service: string, records: FailureRecord[], delivery:
         }
         entries[d.caseId] = entry;
       });
-      const next: CaseIndex = { ...index, updated: now, cases: pruneExpired(entries, now, expiryDays), recentBatches: withBatch(index, delivery.key) };
+      const next: CaseIndex = {
+        ...index,
+        schemaVersion: INDEX_SCHEMA_VERSION,
+        updated: now,
+        cases: pruneExpired(entries, now, expiryDays),
+        batched: nextBatched(
+          index,
+          leaving,
+          delivery.key,
+          now,
+          [...createdIds].filter((id) => !entries[id]),
+          expiryDays,
+        ),
+        recentBatches: withBatch(index, delivery.key),
+      };
       const put = await store.put(indexKey, JSON.stringify(next), { condition: stored?.etag ? { ifMatch: stored.etag } : { ifNoneMatch: '*' } });
       // Another invocation changed the index since it was read: read it again and redo (case writes are idempotent).
       if (put === 'precondition-failed') continue;
@@ -219,7 +274,7 @@ async function storeService(service: string, records: FailureRecord[], delivery:
       firstEventId: delivery.logEvents[0].id,
       eventCount: delivery.logEvents.length,
       receivedAt: now,
-      cases: deltas.map((d) => ({ caseId: d.caseId, count: d.count, created: createdIds.has(d.caseId) })),
+      cases: deltas.map((d) => ({ caseId: d.caseId, count: d.count, created: createdIds.has(d.caseId), records: d.positions })),
       records,
       rejected: delivery.rejected,
     };
@@ -276,6 +331,45 @@ async function writeCase(
     if (put === 'written') return { state, created: false };
   }
   throw new Error(`case ${d.caseId} of ${d.service} changed under ${INDEX_ATTEMPTS} consecutive writes; the delivery fails so Lambda retries it`);
+}
+
+/**
+ * Writes the object of a case seen before only in a batch: its first batch's fold (absent when that batch is gone:
+ * expired, or never written because its delivery failed for good after the index) merged with this delivery's.
+ * Created conditionally; if it exists already (a concurrent delivery wrote it), this delivery merges into it.
+ */
+async function promoteFromBatch(store: ObjectStore, d: CaseDelta, first: CaseDelta | undefined, now: string): Promise<CaseIndexEntry> {
+  const base = first ? mergeEntry(undefined, first, now) : undefined;
+  const entry = mergeEntry(base, d, now);
+  const seed = first && base ? mergeCase(undefined, first, base, first.firstSeen) : undefined;
+  const key = storeKeys.case(d.service, 'candidate', d.caseId);
+  if ((await store.put(key, JSON.stringify(mergeCase(seed, d, entry, now)), { condition: { ifNoneMatch: '*' }, tags: CANDIDATE_TAG })) === 'written')
+    return entry;
+  const r = await writeCase(store, d, base, entry, 'update', now);
+  return { ...entry, state: r.state };
+}
+
+/**
+ * The index's batch groups after a delivery: ids seen again leave their group (they have an object now), this
+ * delivery's new ids form its group, and groups older than the candidate lifecycle go (their batches expire too).
+ */
+function nextBatched(
+  index: CaseIndex,
+  leaving: ReadonlySet<string>,
+  deliveryKey: string,
+  now: string,
+  fresh: readonly string[],
+  expiryDays: number,
+): Record<string, BatchedCases> {
+  const limit = Date.parse(now) - (expiryDays + 1) * 86_400_000;
+  const out: Record<string, BatchedCases> = {};
+  for (const [key, g] of Object.entries(index.batched ?? {})) {
+    if (Date.parse(g.at) < limit) continue;
+    const ids = leaving.size > 0 ? g.ids.filter((id) => !leaving.has(id)) : g.ids;
+    if (ids.length > 0) out[key] = ids === g.ids ? g : { at: g.at, ids };
+  }
+  if (fresh.length > 0) out[deliveryKey] = { at: now, ids: fresh };
+  return out;
 }
 
 /** Drops index entries of candidates whose objects the lifecycle has expired (not rewritten for longer than it keeps them). */
