@@ -1,7 +1,16 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { DIMENSION, FAILURE_RECORD_TYPE, METRIC, METRIC_NAMESPACE, type FailureKind, type MetricName } from '../lambda/shared/contract';
+import {
+  DIMENSION,
+  FAILURE_RECORD_TYPE,
+  METRIC,
+  METRIC_NAMESPACE,
+  releaseAlarmName,
+  type FailureKind,
+  type MetricName,
+  type ReleaseAlarmKind,
+} from '../lambda/shared/contract';
 import type { AlarmTiming } from './worst-case';
 
 /** Thresholds of the release alarms. Rates are fractions (0.05 = 5 %). */
@@ -40,7 +49,8 @@ export interface ReleaseAlarmOptions extends ReleaseAlarmThresholds {
   readonly minInvocations?: number;
 }
 
-export type AlarmKind = 'error-rate' | 'p99-latency' | 'cost-per-request' | 'quality' | 'safety-rate' | 'contract-rate' | 'canary-vs-stable';
+/** The kinds of release alarm; the review function reads alarm names from the same contract. */
+export type AlarmKind = ReleaseAlarmKind;
 
 /** One release alarm and what it watches, for the dashboard, the strategy card and the worst-case computation. */
 export interface ReleaseAlarm {
@@ -138,7 +148,7 @@ export class ReleaseAlarms extends Construct {
           ? 'CodeDeploy rolls the live alias back to the previous version automatically while a deployment is running; outside a deployment, nothing rolls back: consider the degrade switches.'
           : 'AppConfig rolls back a config deployment in progress automatically; outside a deployment, nothing rolls back: consider the degrade switches.';
       const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-${kind}`, {
-        alarmName: `${stack.stackName}-${service}-${plane === 'code' ? 'version' : 'service'}-${kind}`.slice(0, 255),
+        alarmName: releaseAlarmName(stack.stackName, service, plane, kind),
         alarmDescription:
           `${service}: ${spec.what} of ${who} ${spec.comparison === '>' ? 'is above' : 'is below'} ${spec.threshold}${spec.unit} ` +
           `(${window}). ${act} ${look(spec.failureKind, plane === 'code' ? `for version.codeVersion = the new version` : '')} ${guard}`,
