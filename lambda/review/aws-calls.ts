@@ -1,9 +1,10 @@
 /**
  * Every AWS call the review function makes, with the resource it is allowed on (checked against the Service
- * Authorization Reference by the IAM test). Placeholders: `<stack>` the stack name, `<codedeploy-app>` the
- * platform's CodeDeploy application, `<appconfig-app>` the AppConfig application id, `<store>` the regression
- * store bucket, `<topic>` the notification topic, `<topic-key>` its KMS key. One function serves every service of the
- * platform, so resources are scoped to the stack's (or application's) own names, not to one service.
+ * Authorization Reference by the IAM test). Placeholders: `<stack>` the stack name, `<manifest-path>` the manifest
+ * parameters' stack path (the top-level stack's name, then nested stack ids), `<codedeploy-app>` the platform's
+ * CodeDeploy application, `<appconfig-app>` the AppConfig application id, `<store>` the regression store bucket,
+ * `<topic>` the notification topic, `<topic-key>` its KMS key. One function serves every service of the platform, so
+ * resources are scoped to the stack's (or application's) own names, not to one service.
  */
 export const AWS_CALLS = [
   // Code plane: the deployment, its rollback deployment, and the deployment config's traffic routing.
@@ -18,7 +19,7 @@ export const AWS_CALLS = [
     resource: 'arn:aws:appconfig:<region>:<account>:application/<appconfig-app>/environment/*/deployment/*',
   },
   // What changed: the manifest parameter's history.
-  { api: 'GetParameterHistory', action: 'ssm:GetParameterHistory', resource: 'arn:aws:ssm:<region>:<account>:parameter/cdk-ai-release/<stack>/*' },
+  { api: 'GetParameterHistory', action: 'ssm:GetParameterHistory', resource: 'arn:aws:ssm:<region>:<account>:parameter/cdk-ai-release/<manifest-path>/*' },
   // The release alarms (thresholds, windows) and what they did.
   { api: 'DescribeAlarms', action: 'cloudwatch:DescribeAlarms', resource: 'arn:aws:cloudwatch:<region>:<account>:alarm:<stack>-*' },
   { api: 'DescribeAlarmHistory', action: 'cloudwatch:DescribeAlarmHistory', resource: 'arn:aws:cloudwatch:<region>:<account>:alarm:<stack>-*' },
