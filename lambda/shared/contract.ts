@@ -513,3 +513,127 @@ export function reviewKeys(service: string, releaseKey: string): { json: string;
   const base = `${STORE_PREFIX.REVIEWS}/${service}/${releaseKey}`;
   return { json: `${base}.json`, md: `${base}.md`, svg: `${base}.svg` };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The regression gate (issue 9): accepted cases replayed against a new code version (CodeDeploy BeforeAllowTraffic)
+// and against a new config version (through the `gate` alias, before the live rollout). One report per gate run,
+// written to gates/<service>/<releaseKey>.json|.md. The release review links it; the CLI's `gate show` reads it.
+
+/** The alias through which the runtime serves the *candidate* config environment. Only the gate role invokes it. */
+export const GATE_ALIAS_NAME = 'gate';
+
+/** How candidates (cases not yet accepted) take part in a gate: not at all, reported only, or blocking like accepted ones. */
+export const GATE_CANDIDATE_MODES = ['off', 'report', 'block'] as const;
+export type GateCandidateMode = (typeof GATE_CANDIDATE_MODES)[number];
+
+/** Environment of the gate function (one per service). */
+export const GATE_ENV = {
+  SERVICE: 'AI_RELEASE_GATE_SERVICE',
+  /** Case cap before stratified sampling (default 500). */
+  CASE_CAP: 'AI_RELEASE_GATE_CASE_CAP',
+  /** Concurrent invocations (default 10). */
+  CONCURRENCY: 'AI_RELEASE_GATE_CONCURRENCY',
+  /** Per-case timeout, milliseconds. */
+  CASE_TIMEOUT_MS: 'AI_RELEASE_GATE_CASE_TIMEOUT_MS',
+  /** Required pass rate of the blocking cases, 0..1 (default 1: every accepted case). */
+  PASS_RATE: 'AI_RELEASE_GATE_PASS_RATE',
+  /** A GateCandidateMode. */
+  CANDIDATES: 'AI_RELEASE_GATE_CANDIDATES',
+  /** The service function's name (the gate invokes `<name>:<version>` or `<name>:gate`). */
+  TARGET_FUNCTION: 'AI_RELEASE_GATE_TARGET_FUNCTION',
+} as const;
+
+/**
+ * The event the config plane sends the gate function (synchronous Lambda invoke) to replay the cases through the
+ * `gate` alias against a candidate config version. The CodeDeploy hook event is the other event the gate accepts.
+ */
+export interface ConfigGateRequest {
+  readonly kind: 'ai-release.config-gate';
+  readonly service: string;
+  /** The hosted configuration version deployed to the candidate environment. */
+  readonly configVersion: string;
+  /** Its content-derived label (`_release` meta), when known. */
+  readonly configLabel?: string;
+  /** The qualifier to invoke: the gate alias. */
+  readonly qualifier: string;
+}
+
+export type GateCaseOutcome = 'passed' | 'failed' | 'not-run';
+
+export interface GateCaseResult {
+  readonly caseId: string;
+  readonly state: CaseState;
+  readonly kinds: readonly FailureKind[];
+  /** Whether this case's failure fails the gate (accepted cases; candidates when `block`). */
+  readonly blocking: boolean;
+  readonly outcome: GateCaseOutcome;
+  /** Why it failed or was not run, one line each (no raw output: redacted, cut). */
+  readonly reasons: readonly string[];
+  readonly latencyMs?: number;
+}
+
+/** One gate run's report. Versioned: readers refuse unknown versions. */
+export interface GateReport {
+  readonly schemaVersion: 1;
+  readonly service: string;
+  readonly plane: ReleasePlane;
+  /** `code-<deploymentId>` (same key as the release's review) or `config-<configVersion>`. */
+  readonly releaseKey: string;
+  /** What was replayed against: the new Lambda version (code) or the candidate config (config). */
+  readonly target: { readonly functionName: string; readonly qualifier: string; readonly configVersion?: string; readonly configLabel?: string };
+  /** `passed-empty`: no case to replay (a first release passes with a note). */
+  readonly verdict: 'passed' | 'failed' | 'passed-empty';
+  readonly requiredPassRate: number;
+  readonly blocking: { readonly total: number; readonly selected: number; readonly passed: number; readonly failed: number; readonly notRun: number };
+  readonly reported: { readonly total: number; readonly selected: number; readonly passed: number; readonly failed: number; readonly notRun: number };
+  /** True when more cases than the cap existed and a stratified sample was replayed. */
+  readonly sampled: boolean;
+  /** True when the gate stopped at its own deadline (cases not run count as not passed). */
+  readonly deadlineReached: boolean;
+  /** Set when the gate itself failed (it still answered, with Failed). */
+  readonly error?: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  /** One line: what `cdk deploy` and the review print. */
+  readonly summary: string;
+  readonly cases: readonly GateCaseResult[];
+  readonly objects: { readonly json: string; readonly md: string };
+}
+
+/** Keys of one gate report's objects. */
+export function gateKeys(service: string, releaseKey: string): { json: string; md: string } {
+  const base = `${STORE_PREFIX.GATES}/${service}/${releaseKey}`;
+  return { json: `${base}.json`, md: `${base}.md` };
+}
+
+/** Gate metrics (namespace METRIC_NAMESPACE, dimension Service): 1 passed / 0 failed, and the blocking pass rate. */
+export const GATE_METRIC = {
+  PASSED: 'GatePassed',
+  PASS_RATE: 'GatePassRate',
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The canary judge (issue 9): anytime-valid sequential tests of the new version (or config) against the stable one,
+// published as a verdict metric a release alarm watches, so rollback keeps its one path.
+
+/** Verdict metric (namespace METRIC_NAMESPACE, dimensions Service + Plane): 1 = regression shown, 0 = not (yet). */
+export const JUDGE_METRIC = {
+  VERDICT: 'CanaryVerdict',
+} as const;
+export const JUDGE_DIMENSION_PLANE = 'Plane';
+
+/** What a judge concluded. `inconclusive`: the bound passed without enough evidence either way. */
+export type JudgeVerdict = 'regression' | 'no-regression-shown' | 'inconclusive' | 'continue';
+
+/** Environment of the judge function. */
+export const JUDGE_ENV = {
+  /** False-rollback bound (default 0.01). */
+  ALPHA: 'AI_RELEASE_JUDGE_ALPHA',
+  /** Seconds the after-traffic hook keeps judging at 100 % (default 600). */
+  AFTER_TRAFFIC_BOUND_SECONDS: 'AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS',
+  /** The runtime's log group, queried with Logs Insights for per-invocation EMF lines. */
+  LOG_GROUP: 'AI_RELEASE_JUDGE_LOG_GROUP',
+} as const;
+
+/** Prefix of the judge's persisted state in the regression store: judge/<service>/<releaseKey>.json. */
+export const JUDGE_STATE_PREFIX = 'judge';
