@@ -175,6 +175,37 @@ test('a guardrail intervention is a safety violation with a failure record', asy
   expect(JSON.stringify(record)).not.toContain('4111 1111');
 });
 
+test('a tool loop that runs out of turns is a contract violation with a typed record, and the customer gets no pre-tool text', async () => {
+  const { handler, bedrock, ConverseCommand } = loadHandler(port, ({ bedrock, br }) =>
+    bedrock.on(br.ConverseCommand).resolves({
+      output: {
+        message: {
+          role: 'assistant',
+          content: [{ text: 'Let me check that order.' }, { toolUse: { toolUseId: 't1', name: 'lookup_order_status', input: { orderNumber: 'ORD-20261101' } } }],
+        },
+      },
+      stopReason: 'tool_use',
+      usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+      metrics: { latencyMs: 1 },
+    }),
+  );
+  const io = silence();
+  let out: any;
+  try {
+    out = await handler({ question: 'Where is order ORD-20261101?' });
+  } finally {
+    io.restore();
+  }
+  expect(out.answer).not.toContain('Let me check');
+  expect(out).toEqual({ answer: 'Sorry, I could not answer that. Please rephrase your question or contact support.', citations: [] });
+  expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(3);
+  const lines = io.lines();
+  expect(lines.find((l) => l._aws)).toMatchObject({ ContractViolations: 1, QualityScore: 0 });
+  const record = lines.find((l) => l.type === 'ai-release.failure');
+  expect(record.kinds).toContain('contract');
+  expect(record.details).toContainEqual(expect.stringMatching(/^contract: turns-exhausted: the model still asked for tools \(lookup_order_status\)/));
+});
+
 test('the fallback-model switch reaches Bedrock', async () => {
   degradeBody = flags({ useFallbackModel: { enabled: true } });
   const { handler, bedrock, ConverseCommand } = loadHandler(port, ({ bedrock, br }) =>
