@@ -63,6 +63,9 @@ describe.each([
     ['bedrock:InvokeModel', arn(REGION, ACCOUNT, 'inference-profile/eu.anthropic.claude-haiku-4-5-20251001-v1:0'), 'Allowed'],
     ['bedrock:InvokeModel', arn('eu-central-1', '', 'foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0'), 'Allowed'],
     ['bedrock:InvokeModel', arn('eu-north-1', '', 'foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0'), 'Allowed'],
+    // A global profile routes to any commercial Region.
+    ['bedrock:InvokeModel', arn(REGION, ACCOUNT, 'inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0'), 'Allowed'],
+    ['bedrock:InvokeModel', arn('ap-southeast-2', '', 'foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0'), 'Allowed'],
     ['bedrock:InvokeModel', arn(REGION, ACCOUNT, 'application-inference-profile/a1b2c3d4e5f6'), 'Allowed'],
     ['bedrock:InvokeModelWithResponseStream', arn('us-east-2', ACCOUNT, 'application-inference-profile/a1b2c3d4e5f6'), 'Allowed'],
     // Another account's profiles are not ours to call.

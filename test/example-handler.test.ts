@@ -181,7 +181,10 @@ test('a tool loop that runs out of turns is a contract violation with a typed re
       output: {
         message: {
           role: 'assistant',
-          content: [{ text: 'Let me check that order.' }, { toolUse: { toolUseId: 't1', name: 'lookup_order_status', input: { orderNumber: 'ORD-20261101' } } }],
+          content: [
+            { text: 'Let me check that order.' },
+            { toolUse: { toolUseId: 't1', name: 'lookup_order_status', input: { orderNumber: 'ORD-20261101' } } },
+          ],
         },
       },
       stopReason: 'tool_use',
