@@ -171,7 +171,9 @@ export async function answerQuestion(
     passages: passages.map((p) => `[${p.id}] ${p.title}: ${p.text}`).join('\n') || '(no passages found)',
   };
   // With a guardrail, only the customer's words are guarded: the instructions, few-shot examples and retrieved
-  // passages are ours, and a passage quoting a denied topic must not block the answer.
+  // passages are ours, and a passage quoting a denied topic must not block the answer. With a guardContent block in
+  // the request, the guardrail evaluates only guarded content, not the rest of the messages (Bedrock user guide,
+  // "Include a guardrail with the Converse API": evaluate only specific content in a message).
   const content = a.guardrail ? fillTemplateBlocks(a.prompt.template, values, ['question']) : [{ text: fillTemplate(a.prompt.template, values) }];
   const tools = a.tools && a.tools.length > 0 && !a.degrade.disableTools && ports.tools ? a.tools : undefined;
   const degraded = a.degrade.disableRetrieval || a.degrade.disableTools;
@@ -206,7 +208,9 @@ export async function answerQuestion(
         text: textOf(response),
       });
     }
-    // The assistant's turn goes back exactly as it came: reasoning blocks carry a signature the model checks.
+    // The assistant's turn goes back exactly as it came: with extended thinking and tools, the thinking blocks of the
+    // turn that called the tool must be sent back unmodified, signature included, or the request is refused
+    // (Anthropic, "Building with extended thinking": preserving thinking blocks with tool use).
     messages.push({ role: 'assistant', content: response.content });
     const results: Block[] = [];
     for (const use of uses) {
