@@ -293,9 +293,21 @@ export class AiServiceConfig extends Construct {
   }
 
   /**
-   * Lets a principal call the Bedrock models and guardrail this service's config can name. Deliberately not
-   * scoped to today's model ids: models change through AppConfig, not IAM, and a config rollback (or a client
-   * still on the previous version mid-canary) must still be allowed to call the previous model.
+   * Lets a principal call the Bedrock models and guardrails this service's config can name. Deliberately not scoped
+   * to today's model ids or guardrail: models and guardrails change through AppConfig, not IAM, and a config rollback
+   * (or a client still on the previous version mid-canary) must still be allowed to call what that version names.
+   *
+   * - Models: foundation models in every Region, and the account's system-defined (`inference-profile/*`) and
+   *   application (`application-inference-profile/*`) inference profiles in every Region. A cross-Region profile
+   *   needs both the profile and the foundation model in each destination Region it routes to (Bedrock user guide,
+   *   "Prerequisites for inference profiles").
+   * - Guardrails: `bedrock:ApplyGuardrail` is granted always, whatever today's config says. The rule: a function can
+   *   run every version of its release config that AppConfig can serve it — the current one, the one a rollback
+   *   returns to, the one a client still holds mid-canary — and any of them may name a guardrail; a guardrail added or
+   *   removed by a config change must never need an IAM change. The account's guardrails in the stack's Region, and
+   *   its guardrail profiles in every Region: a guardrail with cross-Region inference needs the profile in each
+   *   destination Region (Bedrock user guide, "Permissions for using cross-Region inference with Amazon Bedrock
+   *   Guardrails").
    */
   public grantInvokeModels(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
@@ -303,35 +315,33 @@ export class AiServiceConfig extends Construct {
       grantee,
       actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
       resourceArns: [
-        // Cross-region inference profiles route to foundation models in other regions.
         `arn:${stack.partition}:bedrock:*::foundation-model/*`,
         `arn:${stack.partition}:bedrock:*:${stack.account}:inference-profile/*`,
+        `arn:${stack.partition}:bedrock:*:${stack.account}:application-inference-profile/*`,
       ],
     });
-    const findings = ['foundation-model/*]', 'inference-profile/*]'];
-    if ((this.config.model as { guardrail?: unknown }).guardrail) {
-      findings.push('guardrail/*]');
-      grant.combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['bedrock:ApplyGuardrail'],
-          resourceArns: [`arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:guardrail/*`],
-        }),
-      );
-    }
+    grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['bedrock:ApplyGuardrail'],
+        resourceArns: [
+          `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:guardrail/*`,
+          `arn:${stack.partition}:bedrock:*:${stack.account}:guardrail-profile/*`,
+        ],
+      }),
+    );
     // The wildcards are the design above, not an accident: say so where the reviewer will see them.
     if (Construct.isConstruct(grantee)) {
-      const arns = {
-        'foundation-model/*]': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/*]',
-        'inference-profile/*]': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:inference-profile/*]',
-        'guardrail/*]': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*]',
-      } as const;
+      const reason =
+        'Models and guardrails are chosen by the versioned AppConfig release config, not by IAM: a config rollback or a client still on the previous config mid-canary must keep calling what that version names, and cross-Region inference routes to any destination Region of its profile. Access is limited to invoking models and applying guardrails.';
       Validations.of(grantee as IConstruct).acknowledge(
-        ...findings.map((f) => ({
-          id: arns[f as keyof typeof arns],
-          reason:
-            'Models and guardrails are chosen by the versioned AppConfig release config, not by IAM: a config rollback or a client still on the previous config mid-canary must keep calling the previous model. Access is limited to invoking models and applying guardrails.',
-        })),
+        ...[
+          'arn:<AWS::Partition>:bedrock:*::foundation-model/*',
+          'arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:inference-profile/*',
+          'arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:application-inference-profile/*',
+          'arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*',
+          'arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:guardrail-profile/*',
+        ].map((arn) => ({ id: `AwsSolutions-IAM5[Resource::${arn}]`, reason })),
       );
     }
     return grant;

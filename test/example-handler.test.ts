@@ -94,7 +94,7 @@ test('answers with the configured model, prompt and guardrail, and reports usage
     bedrock.on(br.ConverseCommand).resolves({
       output: { message: { role: 'assistant', content: [{ text: 'Open Trash, select the file and choose Restore. [kb-restore-01]' }] } },
       stopReason: 'end_turn',
-      usage: { inputTokens: 850, outputTokens: 40, totalTokens: 890 },
+      usage: { inputTokens: 850, outputTokens: 40, cacheReadInputTokens: 3000, cacheWriteInputTokens: 500, totalTokens: 4390 },
       metrics: { latencyMs: 300 },
     }),
   );
@@ -107,8 +107,18 @@ test('answers with the configured model, prompt and guardrail, and reports usage
   }
   expect(answer).toEqual({ answer: 'Open Trash, select the file and choose Restore.', citations: ['kb-restore-01'] });
   const input = bedrock.commandCalls(ConverseCommand)[0].args[0].input as BedrockRuntime.ConverseCommandInput;
-  expect(input.modelId).toBe('anthropic.claude-3-5-haiku-20241022-v1:0');
-  expect(input.guardrailConfig).toEqual({ guardrailIdentifier: 'abcd1234efgh', guardrailVersion: '1' });
+  // A system-defined cross-Region inference profile: Claude 4-family models refuse their bare id on demand.
+  expect(input.modelId).toBe('us.anthropic.claude-haiku-4-5-20251001-v1:0');
+  expect(input.guardrailConfig).toEqual({ guardrailIdentifier: 'abcd1234efgh', guardrailVersion: '1', trace: 'enabled' });
+  // Only the customer's question is guarded; the instructions and passages are plain text.
+  const user = input.messages!.at(-1)!.content!;
+  expect(user.filter((b) => b.guardContent).map((b) => b.guardContent!.text!.text)).toEqual(['How do I restore a deleted file?']);
+  expect(
+    user
+      .filter((b) => b.text)
+      .map((b) => b.text)
+      .join(''),
+  ).toContain('[kb-restore-01]');
   expect(input.system?.[0]).toMatchObject({ text: expect.stringContaining('support assistant of Acme Cloud Storage') });
   expect(input.inferenceConfig).toMatchObject({ temperature: 0.2, maxTokens: 600 });
   expect(input.toolConfig?.tools?.[0].toolSpec?.name).toBe('lookup_order_status');
@@ -121,10 +131,11 @@ test('answers with the configured model, prompt and guardrail, and reports usage
     OutputTokens: 40,
     QualityScore: 1,
     prompt: '3',
-    model: '2026-11-20',
+    model: '2026-11-27',
   });
   for (const counter of ['Errors', 'SafetyViolations', 'ContractViolations', 'Degraded']) expect(emf[counter]).toBeUndefined();
-  expect(emf.CostUsd).toBeCloseTo(0.85 * 0.0008 + 0.04 * 0.004, 10);
+  // Cache reads at 0.0001 and writes at 0.00125 per 1k (the example's Claude Haiku 4.5 prices), input 0.001, output 0.005.
+  expect(emf.CostUsd).toBeCloseTo(0.85 * 0.001 + 0.04 * 0.005 + 3 * 0.0001 + 0.5 * 0.00125, 10);
 });
 
 test('a guardrail intervention is a safety violation with a failure record', async () => {
@@ -134,18 +145,68 @@ test('a guardrail intervention is a safety violation with a failure record', asy
       stopReason: 'guardrail_intervened',
       usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
       metrics: { latencyMs: 1 },
+      trace: {
+        guardrail: {
+          inputAssessment: {
+            abcd1234efgh: {
+              sensitiveInformationPolicy: { piiEntities: [{ type: 'CREDIT_DEBIT_CARD_NUMBER', match: '4111 1111 1111 1111', action: 'BLOCKED' }], regexes: [] },
+            },
+          },
+        },
+      },
     }),
   );
   const io = silence();
+  let out: unknown;
   try {
-    await handler({ question: 'my card is 4111 1111 1111 1111' });
+    out = await handler({ question: 'my card is 4111 1111 1111 1111' });
   } finally {
     io.restore();
   }
+  expect(out).toEqual({ answer: 'Sorry, I cannot help with that.', citations: [] });
   const lines = io.lines();
   expect(lines.find((l) => l._aws).SafetyViolations).toBe(1);
   const record = lines.find((l) => l.type === 'ai-release.failure');
-  expect(record).toMatchObject({ kind: 'safety', details: ['safety: Bedrock guardrail intervened'], input: '{"question":"my card is [REDACTED:CARD]"}' });
+  expect(record).toMatchObject({
+    kind: 'safety',
+    details: ['safety: input: sensitive information CREDIT_DEBIT_CARD_NUMBER (BLOCKED)'],
+    input: '{"question":"my card is [REDACTED:CARD]"}',
+  });
+  expect(JSON.stringify(record)).not.toContain('4111 1111');
+});
+
+test('a tool loop that runs out of turns is a contract violation with a typed record, and the customer gets no pre-tool text', async () => {
+  const { handler, bedrock, ConverseCommand } = loadHandler(port, ({ bedrock, br }) =>
+    bedrock.on(br.ConverseCommand).resolves({
+      output: {
+        message: {
+          role: 'assistant',
+          content: [
+            { text: 'Let me check that order.' },
+            { toolUse: { toolUseId: 't1', name: 'lookup_order_status', input: { orderNumber: 'ORD-20261101' } } },
+          ],
+        },
+      },
+      stopReason: 'tool_use',
+      usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+      metrics: { latencyMs: 1 },
+    }),
+  );
+  const io = silence();
+  let out: any;
+  try {
+    out = await handler({ question: 'Where is order ORD-20261101?' });
+  } finally {
+    io.restore();
+  }
+  expect(out.answer).not.toContain('Let me check');
+  expect(out).toEqual({ answer: 'Sorry, I could not answer that. Please rephrase your question or contact support.', citations: [] });
+  expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(3);
+  const lines = io.lines();
+  expect(lines.find((l) => l._aws)).toMatchObject({ ContractViolations: 1, QualityScore: 0 });
+  const record = lines.find((l) => l.type === 'ai-release.failure');
+  expect(record.kinds).toContain('contract');
+  expect(record.details).toContainEqual(expect.stringMatching(/^contract: turns-exhausted: the model still asked for tools \(lookup_order_status\)/));
 });
 
 test('the fallback-model switch reaches Bedrock', async () => {
@@ -166,7 +227,7 @@ test('the fallback-model switch reaches Bedrock', async () => {
     io.restore();
     degradeBody = flags();
   }
-  expect((bedrock.commandCalls(ConverseCommand)[0].args[0].input as BedrockRuntime.ConverseCommandInput).modelId).toBe('amazon.nova-micro-v1:0');
+  expect((bedrock.commandCalls(ConverseCommand)[0].args[0].input as BedrockRuntime.ConverseCommandInput).modelId).toBe('us.amazon.nova-2-lite-v1:0');
   expect(io.lines().find((l) => l._aws).Degraded).toBe(1);
 });
 

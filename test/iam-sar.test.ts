@@ -117,7 +117,10 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
     }
     if ('config' in src) {
       const v = get(config, src.config);
-      return v === undefined ? [] : [String(v)]; // an optional config field (no fallback, no guardrail): no call
+      if (v === undefined) return []; // an optional config field (no fallback, no guardrail): no call
+      if (!src.profileModel) return [String(v)];
+      const m = /^(?:us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$/.exec(String(v));
+      return m ? [m[1]] : []; // a bare model id: no profile, no routed foundation model
     }
     if ('assignedAtRunTime' in src) return [...src.assignedAtRunTime];
     if ('resourceProperty' in src) {
@@ -146,7 +149,7 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
         const src = call.arnVariables[v];
         if (!(v in fixed) && !src)
           throw new Error(`${name}: the ARN of ${service}:${type} (${format}) needs \${${v}}; declare where it comes from in arnVariables of ${call.api}`);
-        const options = v in fixed ? [fixed[v]] : values(src);
+        const options = v === 'Region' && call.destinationRegions ? [REGION, ...call.destinationRegions] : v in fixed ? [fixed[v]] : values(src);
         arns = arns.flatMap((a) => options.map((o) => a.split(`\${${v}}`).join(o)));
       }
       for (const arn of arns)
@@ -222,6 +225,53 @@ describe('IAM proven against the Service Authorization Reference', () => {
     expect((await simulate({ principal: t.arnOf(roleId), action: app.action, resource: app.arn, identityPolicies: withoutApp })).decision).toBe(
       'ImplicitlyDenied',
     );
+  });
+
+  test('the example: inference profile, routed foundation model in each destination Region, guardrail and its profile; each is needed', async () => {
+    const fnId = logicalIdOf(stack, stack.fn);
+    const roleId = functionRole(t, fnId);
+    const checks = (await requiredArns(t, 'example', fnId, ASSISTANT_CALLS, config)).map((c) => c.arn);
+    const primary = (config.model as { modelId: string }).modelId;
+    const routed = primary.replace(/^[a-z-]+\./, '');
+    expect(primary).toMatch(/^us\./); // the example names a system-defined cross-Region profile
+    expect(checks).toEqual(
+      expect.arrayContaining([
+        `arn:${PARTITION}:bedrock:${REGION}:${ACCOUNT}:inference-profile/${primary}`,
+        `arn:${PARTITION}:bedrock:us-east-2::foundation-model/${routed}`,
+        `arn:${PARTITION}:bedrock:us-west-2::foundation-model/${routed}`,
+        `arn:${PARTITION}:bedrock:us-east-2:${ACCOUNT}:guardrail-profile/us.guardrail.v1:0`,
+      ]),
+    );
+    // Take each grant away in turn: the call it authorizes is denied (so the grants above are each load-bearing).
+    const without = (resource: string) =>
+      roleIdentityPolicies(t, roleId).map((p) => ({
+        ...p,
+        policy: {
+          ...p.policy,
+          Statement: p.policy.Statement.map((s: any) => ({ ...s, Resource: [s.Resource].flat().filter((r: string) => r !== resource) })).filter(
+            (s: any) => s.Resource.length > 0,
+          ),
+        },
+      }));
+    const decide = async (action: string, arn: string, removed: string) =>
+      (await simulate({ principal: t.arnOf(roleId), action, resource: arn, identityPolicies: without(removed) })).decision;
+    expect(
+      await decide('bedrock:InvokeModel', `arn:${PARTITION}:bedrock:us-west-2::foundation-model/${routed}`, `arn:${PARTITION}:bedrock:*::foundation-model/*`),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(
+        'bedrock:InvokeModel',
+        `arn:${PARTITION}:bedrock:${REGION}:${ACCOUNT}:inference-profile/${primary}`,
+        `arn:${PARTITION}:bedrock:*:${ACCOUNT}:inference-profile/*`,
+      ),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(
+        'bedrock:ApplyGuardrail',
+        `arn:${PARTITION}:bedrock:us-east-2:${ACCOUNT}:guardrail-profile/us.guardrail.v1:0`,
+        `arn:${PARTITION}:bedrock:*:${ACCOUNT}:guardrail-profile/*`,
+      ),
+    ).toBe('ImplicitlyDenied');
   });
 
   test('AppConfig monitor role: cloudwatch:DescribeAlarms allowed on every monitor alarm (the SAR requires the alarm)', async () => {

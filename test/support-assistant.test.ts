@@ -53,7 +53,7 @@ describe('support assistant logic', () => {
     expect(a.citations).toEqual(['kb-restore-01']);
     expect(a.answer).toBe('Open Trash and choose Restore within 30 days.');
     expect(a.quality).toBe(0.8); // a made-up citation costs 0.2
-    expect(a.usage).toEqual({ inputTokens: 100, outputTokens: 20, modelId: 'primary' });
+    expect(a.usage).toEqual({ inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, modelId: 'primary' });
   });
 
   test('runs a tool the model asks for and returns its result in the next turn', async () => {
@@ -103,12 +103,13 @@ describe('support assistant logic', () => {
     expect(model.requests).toHaveLength(0);
   });
 
-  test('a guardrail intervention is reported', async () => {
+  test('a guardrail intervention is reported as a safety failure, keeping the blocked message', async () => {
     const a = await answerQuestion('q', base, {
       retriever,
       model: scriptedModel({ ...text('Sorry, I cannot help with that.'), stopReason: 'guardrail_intervened' }),
     });
-    expect(a.guardrailIntervened).toBe(true);
+    expect(a.failure).toMatchObject({ kind: 'safety', code: 'guardrail-intervened', text: 'Sorry, I cannot help with that.' });
+    expect(a.answer).toBe('');
   });
 
   test.each([

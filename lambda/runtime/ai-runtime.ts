@@ -13,6 +13,7 @@ import { sha256Hex } from '../shared/canonical-json';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
+import { costUsd as priceOf } from './cost';
 import { buildFailureRecord } from './failure-record';
 import { redact as defaultRedactor, type Redactor } from './redact';
 
@@ -78,12 +79,27 @@ export interface AiContext {
 /** What the service's handler returns. */
 export interface AiResult<O> {
   readonly output: O;
-  /** Token usage of the model call(s); the model id decides which price applies (primary or fallback). */
-  readonly usage?: { readonly inputTokens: number; readonly outputTokens: number; readonly modelId?: string };
+  /**
+   * Token usage of the model call(s); the model id decides which price applies (primary or fallback). Prompt-cache
+   * reads and writes (Converse `usage.cacheReadInputTokens` / `cacheWriteInputTokens`) are priced at the model's
+   * cache prices.
+   */
+  readonly usage?: {
+    readonly inputTokens: number;
+    readonly outputTokens: number;
+    readonly cacheReadInputTokens?: number;
+    readonly cacheWriteInputTokens?: number;
+    readonly modelId?: string;
+  };
   /** The service's own quality score of this answer, 0..1. */
   readonly quality?: number;
   /** Set when a guardrail intervened or the service judged the answer unsafe. */
   readonly safety?: { readonly violated: boolean; readonly reasons?: readonly string[] };
+  /**
+   * Set when the service knows its answer breaks its contract although the output may still validate: a truncated
+   * answer (`max_tokens`), a tool loop that ran out of turns. Counted and recorded like an output-contract failure.
+   */
+  readonly contract?: { readonly violated: boolean; readonly reasons?: readonly string[] };
   /** Set when the service degraded on its own (e.g. retrieval failed and it answered without). */
   readonly degraded?: boolean;
 }
@@ -273,13 +289,13 @@ export class AiRuntime<I, O> {
 
     const latencyMs = this.now() - startedAt;
     const { inputTokens, outputTokens } = result;
-    const pricing = pricingFor(config.model, result.modelId ?? model.modelId);
-    const costUsd = (inputTokens / 1000) * pricing.inputPer1kTokensUsd + (outputTokens / 1000) * pricing.outputPer1kTokensUsd;
+    const costUsd = priceOf(pricingFor(config.model, result.modelId ?? model.modelId), result);
 
     const kinds: FailureKind[] = [];
     const details: string[] = [...configDetails, ...result.problems.map((m) => `result: ${m}`)];
     if (details.length > 0) kinds.push('error');
-    const contractErrors = this.checkOutput(config, release.validate, result.output);
+    const contractErrors = [...this.checkOutput(config, release.validate, result.output), ...(result.contract?.violated ? result.contract.reasons : [])];
+    if (result.contract?.violated && result.contract.reasons.length === 0) contractErrors.push('the service reported a contract violation');
     if (contractErrors.length > 0) {
       kinds.push('contract');
       details.push(...contractErrors.map((m) => `contract: ${m}`));
@@ -573,9 +589,12 @@ interface ReadResult<O> {
   readonly output: O;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  readonly cacheReadInputTokens?: number;
+  readonly cacheWriteInputTokens?: number;
   readonly modelId?: string;
   readonly quality?: number;
   readonly safety?: { readonly violated: boolean; readonly reasons: string[] };
+  readonly contract?: { readonly violated: boolean; readonly reasons: string[] };
   readonly degraded: boolean;
   /** What was wrong with the result (bad usage numbers…): counted as an error, the output is still served. */
   readonly problems: string[];
@@ -590,6 +609,8 @@ function readResult<O>(raw: unknown): ReadResult<O> {
     let inputTokens = 0;
     let outputTokens = 0;
     let modelId: string | undefined;
+    let cacheReadInputTokens: number | undefined;
+    let cacheWriteInputTokens: number | undefined;
     const usage = r.usage;
     if (usage !== undefined) {
       if (typeof usage !== 'object' || usage === null) problems.push(`usage is ${show(usage)}; expected { inputTokens, outputTokens, modelId? }`);
@@ -603,6 +624,9 @@ function readResult<O>(raw: unknown): ReadResult<O> {
         };
         inputTokens = count('inputTokens');
         outputTokens = count('outputTokens');
+        // Optional: only models with prompt caching report them.
+        if (u.cacheReadInputTokens !== undefined) cacheReadInputTokens = count('cacheReadInputTokens');
+        if (u.cacheWriteInputTokens !== undefined) cacheWriteInputTokens = count('cacheWriteInputTokens');
         if (typeof u.modelId === 'string') modelId = u.modelId;
         else if (u.modelId !== undefined) problems.push(`usage.modelId is ${show(u.modelId)}; expected the model id string`);
       }
@@ -612,15 +636,31 @@ function readResult<O>(raw: unknown): ReadResult<O> {
       if (typeof r.quality === 'number' && Number.isFinite(r.quality) && r.quality >= 0 && r.quality <= 1) quality = r.quality;
       else problems.push(`quality is ${show(r.quality)}; expected a number from 0 to 1`);
     }
-    let safety: ReadResult<O>['safety'];
-    if (r.safety !== undefined) {
-      const s = r.safety as { violated?: unknown; reasons?: unknown } | null;
-      if (typeof s !== 'object' || s === null || typeof s.violated !== 'boolean')
-        problems.push(`safety is ${show(r.safety)}; expected { violated: boolean, reasons? }`);
-      else safety = { violated: s.violated, reasons: Array.isArray(s.reasons) ? s.reasons.map((x) => (typeof x === 'string' ? x : messageOf(x))) : [] };
-    }
+    const flag = (key: 'safety' | 'contract'): { violated: boolean; reasons: string[] } | undefined => {
+      if (r[key] === undefined) return undefined;
+      const s = r[key] as { violated?: unknown; reasons?: unknown } | null;
+      if (typeof s !== 'object' || s === null || typeof s.violated !== 'boolean') {
+        problems.push(`${key} is ${show(r[key])}; expected { violated: boolean, reasons? }`);
+        return undefined;
+      }
+      return { violated: s.violated, reasons: Array.isArray(s.reasons) ? s.reasons.map((x) => (typeof x === 'string' ? x : messageOf(x))) : [] };
+    };
+    const safety = flag('safety');
+    const contract = flag('contract');
     if (r.degraded !== undefined && typeof r.degraded !== 'boolean') problems.push(`degraded is ${show(r.degraded)}; expected true or false`);
-    return { output: r.output as O, inputTokens, outputTokens, modelId, quality, safety, degraded: r.degraded === true, problems };
+    return {
+      output: r.output as O,
+      inputTokens,
+      outputTokens,
+      cacheReadInputTokens,
+      cacheWriteInputTokens,
+      modelId,
+      quality,
+      safety,
+      contract,
+      degraded: r.degraded === true,
+      problems,
+    };
   } catch (e) {
     if (e instanceof AiResultError) throw e;
     throw new AiResultError(`the AI handler's result could not be read (${messageOf(e)})`);

@@ -62,6 +62,8 @@ function modelProblems(m: Obj, path: string, p: string[]) {
   }
   nonNegative(m.pricing.inputPer1kTokensUsd, `${path}.pricing.inputPer1kTokensUsd`, p);
   nonNegative(m.pricing.outputPer1kTokensUsd, `${path}.pricing.outputPer1kTokensUsd`, p);
+  for (const key of ['cacheReadInputPer1kTokensUsd', 'cacheWriteInputPer1kTokensUsd'])
+    if (m.pricing[key] !== undefined) nonNegative(m.pricing[key], `${path}.pricing.${key}`, p);
 }
 
 function nonNegative(v: unknown, path: string, p: string[]) {

@@ -8,8 +8,12 @@
 export type ArnVariableSource =
   /** An environment variable of the function; the first one that is set (a list allows a renamed variable). */
   | { readonly env: string | readonly string[] }
-  /** A field of the release config the function serves, as a dotted path (`model.fallback.modelId`); skipped when absent. */
-  | { readonly config: string }
+  /**
+   * A field of the release config the function serves, as a dotted path (`model.fallback.modelId`); skipped when
+   * absent. `profileModel`: the field is a system-defined inference profile id (`us.anthropic…`), and the variable is
+   * the foundation model it routes to (the id without its geography prefix); skipped when the id has no such prefix.
+   */
+  | { readonly config: string; readonly profileModel?: boolean }
   /** The function's asynchronous on-failure destination: its resource name, or the id of the KMS key encrypting it. */
   | { readonly onFailureDestination: 'name' | 'keyId' }
   /**
@@ -33,6 +37,12 @@ export interface AwsCall {
   readonly resourceTypes?: readonly string[];
   /** Where each ARN variable comes from; partition, region and account are the function's own. */
   readonly arnVariables: Readonly<Record<string, ArnVariableSource>>;
+  /**
+   * Regions the call reaches besides the function's own, as samples the grant must cover: the destination Regions of
+   * a cross-Region inference profile, where Bedrock checks the foundation model's ARN.
+   * @default only the function's Region
+   */
+  readonly destinationRegions?: readonly string[];
   /** Who makes the call when it is not the function's code (e.g. Lambda, sending to a destination with the role). */
   readonly madeBy?: string;
 }

@@ -220,6 +220,16 @@ export interface ModelParameters {
 export interface ModelPricing {
   readonly inputPer1kTokensUsd: number;
   readonly outputPer1kTokensUsd: number;
+  /**
+   * USD per 1,000 input tokens read from the prompt cache (Bedrock Converse `usage.cacheReadInputTokens`).
+   * @default the input price: cost is never under-counted when the config does not say
+   */
+  readonly cacheReadInputPer1kTokensUsd?: number;
+  /**
+   * USD per 1,000 input tokens written to the prompt cache (Converse `usage.cacheWriteInputTokens`).
+   * @default the input price
+   */
+  readonly cacheWriteInputPer1kTokensUsd?: number;
 }
 
 export interface FallbackModelConfig {

@@ -23,6 +23,9 @@ export const lookupOrderStatus: ToolExecutor = async (name, input) => {
   return status ? { orderNumber, status } : { orderNumber, status: 'not found' };
 };
 
+/** What the customer reads when the model gave no usable answer (the failure record says why). */
+export const NO_ANSWER = 'Sorry, I could not answer that. Please rephrase your question or contact support.';
+
 /** The service logic, given its ports: what the runtime wraps. */
 export function assistantHandler(ports: { model: ModelPort; retriever: Retriever; tools: ToolExecutor }): AiHandler<Question, Answer> {
   return async (input, ctx) => {
@@ -39,11 +42,16 @@ export function assistantHandler(ports: { model: ModelPort; retriever: Retriever
       },
       ports,
     );
+    const f = a.failure;
+    // A guardrail's own blocked message is written for customers; any other non-answer gets ours, never the model's
+    // partial text (a cut answer, or the "let me check" before a tool call).
+    const answer = f ? (f.code === 'guardrail-intervened' && f.text !== '' ? f.text : NO_ANSWER) : a.answer;
     return {
-      output: { answer: a.answer, citations: a.citations, ...(a.degraded || ctx.degrade.active ? { degraded: true } : {}) },
+      output: { answer, citations: a.citations, ...(a.degraded || ctx.degrade.active ? { degraded: true } : {}) },
       usage: a.usage,
       quality: a.quality,
-      safety: a.guardrailIntervened ? { violated: true, reasons: ['Bedrock guardrail intervened'] } : undefined,
+      safety: f?.kind === 'safety' ? { violated: true, reasons: f.reasons } : undefined,
+      contract: f?.kind === 'contract' ? { violated: true, reasons: [`${f.code}: ${f.reasons.join('; ')}`] } : undefined,
       degraded: a.degraded,
     };
   };
