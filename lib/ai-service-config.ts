@@ -19,6 +19,7 @@ import {
   type ToolConfig,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
+import { type CheckModelsOptions, checkModels, LIFECYCLE_TODAY_CONTEXT, type ModelFinding, modelsOfConfig, parseDay } from './model-lifecycle';
 import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
 import type { ConfigProblem } from './private/config-problem';
@@ -70,6 +71,13 @@ export interface AiServiceConfigProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly versionHistoryRemovalPolicy?: RemovalPolicy;
+  /**
+   * The model lifecycle check at synth: the primary and fallback models are looked up in the bundled Bedrock
+   * lifecycle table; past or near end of life, or a profile-only model named by its bare id, is a synth warning
+   * (an error with the release policy rule `RULE_MODEL_LIFECYCLE`).
+   * @default today's date (or the `cdk-ai-release:today` context value), 60 days' notice, the bundled table
+   */
+  readonly modelLifecycle?: CheckModelsOptions;
 }
 
 export interface BindOptions {
@@ -127,6 +135,8 @@ export class AiServiceConfig extends Construct {
   public readonly rollout: ConfigRollout;
   public readonly degradeState: DegradeFlagState;
   public readonly platform: AiReleasePlatform;
+  /** What the model lifecycle check found for the primary and fallback models (empty when the config is invalid). */
+  public readonly modelFindings: readonly ModelFinding[];
 
   /** The release config's environment: its monitors roll a bad config back. */
   public readonly environment: appconfig.CfnEnvironment;
@@ -183,6 +193,7 @@ export class AiServiceConfig extends Construct {
       config = standInReleaseConfig();
     }
     this.config = config;
+    this.modelFindings = problems.length > 0 ? [] : this.checkModelLifecycle(props.modelLifecycle);
 
     const stamp = releaseStamp(this.serviceName, prefix, config);
     this.contentHash = stamp.contentHash;
@@ -271,6 +282,29 @@ export class AiServiceConfig extends Construct {
       rollout: this.rollout,
       description: `${this.serviceName} release config ${this.versionLabel}`,
     });
+  }
+
+  /**
+   * Looks the config's models up in the lifecycle table and says what it found where `cdk synth` shows it: a warning
+   * (stable id per finding code) for past or near end of life and profile-only bare ids, an info line otherwise.
+   */
+  private checkModelLifecycle(options: CheckModelsOptions = {}): ModelFinding[] {
+    const pinned = this.node.tryGetContext(LIFECYCLE_TODAY_CONTEXT);
+    let today = options.today;
+    if (!today && pinned !== undefined) {
+      try {
+        today = parseDay(String(pinned));
+      } catch (e) {
+        throw new Error(`context ${LIFECYCLE_TODAY_CONTEXT}: ${(e as Error).message}`);
+      }
+    }
+    const findings = checkModels(modelsOfConfig(this.config, this.serviceName), { ...options, today });
+    for (const f of findings) {
+      const text = `${f.message}${f.fix ? `; ${f.fix}` : ''} (${f.source})`;
+      if (f.severity === 'error' || f.severity === 'warning') Annotations.of(this).addWarningV2(`cdk-ai-release:model-${f.code}`, text);
+      else if (f.severity === 'note') Annotations.of(this).addInfo(`[cdk-ai-release:model-${f.code}] ${text}`);
+    }
+    return findings;
   }
 
   /** The AppConfig environment id (a deploy-time token). */
