@@ -396,6 +396,7 @@ describe('cdk-ai-release models check', () => {
     [['--model', HAIKU_35, '--warn-days', '-3'], '--warn-days must be a whole number of days >= 0, got "-3"'],
     [['--config', '/nonexistent/release.json'], 'cannot read /nonexistent/release.json'],
     [['--app', '/nonexistent'], '/nonexistent is not a directory'],
+    [['--model', HAIKU_35, '--bogus'], "unknown option '--bogus'"],
   ])('bad usage %j: exit 2 with the reason', async (args, message) => {
     const r = await cli(['models', 'check', '--offline', ...args]);
     expect(r.code).toBe(2);
