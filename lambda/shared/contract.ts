@@ -652,7 +652,11 @@ export const APPCONFIG_EXTENSION_ENV = {
   POLL_INTERVAL_SECONDS: 'AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS',
 } as const;
 
-/** The extension's poll timeout when `AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS` is not set, milliseconds. */
+/**
+ * The extension's poll timeout when `AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS` is not set, milliseconds: "the maximum
+ * amount of time … the extension waits for a response from AWS AppConfig when refreshing data in the cache", default
+ * 3000 (AppConfig user guide, the extension's environment variables; the poll interval's default there is 45 s).
+ */
 export const APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS = 3000;
 
 /** How much longer the runtime's extension client waits than the extension's poll timeout, milliseconds. */
