@@ -370,6 +370,7 @@ export class AiRelease extends Construct {
       },
       waivers: props.policyWaivers ?? [],
       ...(props.expectedRequestsPerSecond !== undefined ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond } : {}),
+      models: this.config.modelFindings,
     };
   }
 

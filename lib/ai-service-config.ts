@@ -6,6 +6,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { canonicalJson, contentHash } from '../lambda/shared/canonical-json';
 import {
+  APPCONFIG_EXTENSION_CLIENT_MARGIN_MS,
+  APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS,
+  APPCONFIG_EXTENSION_ENV,
   APPCONFIG_VERSION_LABEL_MAX,
   CONFIG_SECTIONS,
   ENV,
@@ -16,6 +19,7 @@ import {
   type ToolConfig,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
+import { type CheckModelsOptions, checkModels, LIFECYCLE_TODAY_CONTEXT, type ModelFinding, modelsOfConfig, parseDay } from './model-lifecycle';
 import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
 import type { ConfigProblem } from './private/config-problem';
@@ -67,6 +71,13 @@ export interface AiServiceConfigProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly versionHistoryRemovalPolicy?: RemovalPolicy;
+  /**
+   * The model lifecycle check at synth: the primary and fallback models are looked up in the bundled Bedrock
+   * lifecycle table; past or near end of life, or a profile-only model named by its bare id, is a synth warning
+   * (an error with the release policy rule `RULE_MODEL_LIFECYCLE`).
+   * @default today's date (or the `cdk-ai-release:today` context value), 60 days' notice, the bundled table
+   */
+  readonly modelLifecycle?: CheckModelsOptions;
 }
 
 export interface BindOptions {
@@ -82,10 +93,19 @@ export interface BindOptions {
    */
   readonly configTtl?: Duration;
   /**
-   * How often the extension polls AppConfig (when the layer is attached). The data API path polls every 15 s.
+   * How often the extension polls AppConfig in the background (when the layer is attached); set explicitly, since the
+   * extension's own default is 45 s. At least 15 s. The data API path polls every 15 s (AppConfig's minimum).
    * @default Duration.seconds(15)
    */
   readonly extensionPollInterval?: Duration;
+  /**
+   * How long the extension waits for AppConfig when it refreshes its cache (`AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS`,
+   * when the layer is attached). The runtime's client waits this long plus a margin, so it never gives up on an
+   * extension that is still fetching; the config read of an invocation waits a little longer still, and never past
+   * the invocation's own deadline.
+   * @default Duration.millis(3000), the extension's default
+   */
+  readonly extensionPollTimeout?: Duration;
 }
 
 /**
@@ -115,6 +135,8 @@ export class AiServiceConfig extends Construct {
   public readonly rollout: ConfigRollout;
   public readonly degradeState: DegradeFlagState;
   public readonly platform: AiReleasePlatform;
+  /** What the model lifecycle check found for the primary and fallback models (empty when the config is invalid). */
+  public readonly modelFindings: readonly ModelFinding[];
 
   /** The release config's environment: its monitors roll a bad config back. */
   public readonly environment: appconfig.CfnEnvironment;
@@ -171,6 +193,7 @@ export class AiServiceConfig extends Construct {
       config = standInReleaseConfig();
     }
     this.config = config;
+    this.modelFindings = problems.length > 0 ? [] : this.checkModelLifecycle(props.modelLifecycle);
 
     const stamp = releaseStamp(this.serviceName, prefix, config);
     this.contentHash = stamp.contentHash;
@@ -259,6 +282,29 @@ export class AiServiceConfig extends Construct {
       rollout: this.rollout,
       description: `${this.serviceName} release config ${this.versionLabel}`,
     });
+  }
+
+  /**
+   * Looks the config's models up in the lifecycle table and says what it found where `cdk synth` shows it: a warning
+   * (stable id per finding code) for past or near end of life and profile-only bare ids, an info line otherwise.
+   */
+  private checkModelLifecycle(options: CheckModelsOptions = {}): ModelFinding[] {
+    const pinned = this.node.tryGetContext(LIFECYCLE_TODAY_CONTEXT);
+    let today = options.today;
+    if (!today && pinned !== undefined) {
+      try {
+        today = parseDay(String(pinned));
+      } catch (e) {
+        throw new Error(`context ${LIFECYCLE_TODAY_CONTEXT}: ${(e as Error).message}`);
+      }
+    }
+    const findings = checkModels(modelsOfConfig(this.config, this.serviceName), { ...options, today });
+    for (const f of findings) {
+      const text = `${f.message}${f.fix ? `; ${f.fix}` : ''} (${f.source})`;
+      if (f.severity === 'error' || f.severity === 'warning') Annotations.of(this).addWarningV2(`cdk-ai-release:model-${f.code}`, text);
+      else if (f.severity === 'note') Annotations.of(this).addInfo(`[cdk-ai-release:model-${f.code}] ${text}`);
+    }
+    return findings;
   }
 
   /** The AppConfig environment id (a deploy-time token). */
@@ -368,11 +414,40 @@ export class AiServiceConfig extends Construct {
     if (options.appConfigExtensionLayer) {
       fn.addLayers(options.appConfigExtensionLayer);
       // How often the extension polls AppConfig: with the TTL, the most a client lags a deployment or rollback.
-      fn.addEnvironment('AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS', String(poll.toSeconds()));
+      fn.addEnvironment(APPCONFIG_EXTENSION_ENV.POLL_INTERVAL_SECONDS, String(poll.toSeconds()));
+      // Both profiles are fetched when the extension starts, before the function's init: the first invocation reads
+      // them from the extension's cache instead of waiting on a cache miss. Comma-separated paths; ids, never names,
+      // so no comma can appear inside one (AppConfig docs, "Configuring the AWS AppConfig Agent Lambda extension").
+      fn.addEnvironment(APPCONFIG_EXTENSION_ENV.PREFETCH_LIST, this.prefetchPaths().join(','));
+      const pollTimeoutMs = (options.extensionPollTimeout ?? Duration.millis(APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS)).toMilliseconds();
+      if (!Number.isInteger(pollTimeoutMs) || pollTimeoutMs < 100 || pollTimeoutMs > 60_000) {
+        throw new Error(`extensionPollTimeout must be whole milliseconds from 100 to 60000, got ${pollTimeoutMs} ms`);
+      }
+      fn.addEnvironment(APPCONFIG_EXTENSION_ENV.POLL_TIMEOUT_MILLIS, String(pollTimeoutMs));
+      // The read of both configs may wait for the extension's own fetch (its poll timeout), then the client's margin,
+      // then a moment for the data API should the extension be unreachable.
+      const readMs = pollTimeoutMs + 2 * APPCONFIG_EXTENSION_CLIENT_MARGIN_MS;
+      fn.addEnvironment(RUNTIME_ENV.CONFIG_TIMEOUT_MS, String(readMs));
+      const fnTimeoutMs = (fn.timeout ?? Duration.seconds(3)).toMilliseconds();
+      if (fnTimeoutMs <= readMs + 1000) {
+        Annotations.of(fn).addWarningV2(
+          'cdk-ai-release:config-read-exceeds-function-timeout',
+          `the config read of ${this.serviceName} may take up to ${readMs} ms (the extension's poll timeout ${pollTimeoutMs} ms plus margins), close to or over the function's timeout of ${fnTimeoutMs} ms; raise the function's timeout or lower extensionPollTimeout. The runtime never waits past the invocation's deadline, so a cold start would answer without a config.`,
+        );
+      }
     } else {
       fn.addEnvironment(RUNTIME_ENV.USE_EXTENSION, 'false');
     }
     this.grantRead(fn);
+  }
+
+  /**
+   * The extension paths of both profiles, `/applications/<app>/environments/<env>/configurations/<profile>` (the
+   * runtime's ExtensionFetcher reads the same paths): the release config in its environment, the degrade flags in theirs.
+   */
+  public prefetchPaths(): string[] {
+    const path = (env: string, profile: string) => `/applications/${this.platform.applicationId}/environments/${env}/configurations/${profile}`;
+    return [path(this.environment.ref, this.profile.ref), path(this.degradeEnvironment.ref, this.degradeProfile.ref)];
   }
 
   /**

@@ -28,3 +28,4 @@ export { STORE_PREFIX, CASE_STATES, LEARNING_ENV } from '../lambda/shared/contra
 export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, FailureRecord } from '../lambda/shared/contract';
 export { toolGrants, toolWildcards, type ToolGrant, type ToolWildcard } from './private/tool-permissions';
 export type { ToolConfig } from '../lambda/shared/contract';
+export * from './model-lifecycle';

@@ -1,3 +1,4 @@
+import type { ModelFinding, ModelFindingCode } from './model-lifecycle';
 import type { AlarmKind } from './release-alarms';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
@@ -52,6 +53,8 @@ export interface ReleaseFacts {
   readonly waivers: readonly PolicyWaiver[];
   /** The service's typical traffic, when stated: lets the policy check that a canary can be judged at all. */
   readonly expectedRequestsPerSecond?: number;
+  /** What the model lifecycle check found for the config's primary and fallback models (see model-lifecycle). */
+  readonly models?: readonly ModelFinding[];
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -235,6 +238,19 @@ export function percent(fraction: number): string {
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
+
+const LIFECYCLE_FAILS: readonly ModelFindingCode[] = ['past-end-of-life', 'near-end-of-life', 'profile-only-bare-id'];
+
+/**
+ * Opt-in: the synth warnings of the model lifecycle check become policy violations, so synth fails when the primary or
+ * fallback model is past or within the warning window of its end of life, or is a profile-only model named by its bare
+ * id. Add it with `policyRules: [...DEFAULT_POLICY_RULES, RULE_MODEL_LIFECYCLE]`; waive it for one release with a reason.
+ */
+export const RULE_MODEL_LIFECYCLE: ReleasePolicyRule = {
+  id: 'models-within-lifecycle',
+  description: 'The primary and fallback models are not past or near their Bedrock end of life, and profile-only models are named by an inference profile.',
+  check: (f) => (f.models ?? []).filter((m) => LIFECYCLE_FAILS.includes(m.code)).map((m) => `${m.message}${m.fix ? `; ${m.fix}` : ''} (${m.source})`),
+};
 
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
 export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [RULE_REQUIRED_ALARMS, RULE_FIRST_STEP, RULE_ROLLBACK_BUDGET, RULE_CANARY_CAN_BE_JUDGED];

@@ -10,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConfigCache, ConfigUnavailableError, ExtensionFetcher, FallbackFetcher, type ConfigFetcher } from '../lambda/runtime';
 import { DataApiFetcher } from '../lambda/runtime/data-api-fetcher';
+import { contentHash } from '../lambda/shared/canonical-json';
 
 /** A loopback HTTP server standing in for the AppConfig Lambda extension. */
 async function fakeExtension(routes: Record<string, { status?: number; body: string; version?: string }>) {
@@ -116,7 +117,7 @@ describe('FallbackFetcher', () => {
     const ext: ConfigFetcher = {
       fetch: async () => {
         calls.push('ext');
-        if (!extensionUp) throw new Error('ECONNREFUSED');
+        if (!extensionUp) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2772'), { code: 'ECONNREFUSED' });
         return { content: 'from-ext' };
       },
     };
@@ -373,7 +374,7 @@ describe('cache correctness', () => {
     }
   });
 
-  test('malformed JSON for one profile does not send the other profile to the data API', async () => {
+  test('malformed JSON from a reachable extension is reported with its body, not sent to the data API', async () => {
     const ext = await fakeExtension({
       '/applications/a/environments/e/configurations/broken': { body: '{"half":' },
       '/applications/a/environments/e/configurations/fine': { body: '{"ok":1}', version: '3' },
@@ -381,11 +382,10 @@ describe('cache correctness', () => {
     const api: string[] = [];
     const f = new FallbackFetcher(new ExtensionFetcher('a', 'e', ext.port), { fetch: async (p) => (api.push(p), { content: 'api' }) });
     try {
-      expect((await f.fetch('broken')).content).toBe('api'); // this request alone falls back
+      await expect(f.fetch('broken')).rejects.toThrow(/returned non-JSON for \/applications\/a\/environments\/e\/configurations\/broken: .*body: \{"half":/);
       expect(await f.fetch('fine')).toEqual({ content: { ok: 1 }, version: '3' });
-      expect(await f.fetch('fine')).toEqual({ content: { ok: 1 }, version: '3' });
-      expect(api).toEqual(['broken']);
-      expect(ext.hits.filter((h) => h.endsWith('/fine'))).toHaveLength(2);
+      expect(api).toEqual([]); // the extension answered: nothing went to the data API, and it is not declared down
+      expect(ext.hits.filter((h) => h.endsWith('/fine'))).toHaveLength(1);
     } finally {
       await ext.close();
     }
@@ -449,7 +449,7 @@ describe('the degrade flags are read from their own environment', () => {
       expect(ext.hits.sort()).toEqual(
         ['/applications/app/environments/live/configurations/rel', `/applications/app/environments/${degradeEnv}/configurations/deg`].sort(),
       );
-      expect(telemetry.invocations[0].tuple.degrade).toBe('v2');
+      expect(telemetry.invocations[0].tuple.degrade).toBe(`degrade-${contentHash(NO_FLAGS).slice(0, 12)}`);
     } finally {
       await ext.close();
     }

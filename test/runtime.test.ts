@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
 import { AiRuntime, AiTimeoutError, ConfigUnavailableError, type AiHandler, type AiResult } from '../lambda/runtime';
 import { FAILURE_KINDS, FAILURE_RECORD_TYPE, type FailureKind } from '../lambda/shared/contract';
+import { contentHash } from '../lambda/shared/canonical-json';
 import { FakeConfig, NO_FLAGS, RecordingTelemetry, releaseDoc } from './runtime-fixtures';
 
 type In = { question: string };
@@ -53,7 +54,9 @@ describe('AiRuntime measurements', () => {
       degraded: false,
     });
     expect(m.latencyMs).toBeGreaterThan(0);
-    expect(tuple).toMatchObject({ service: 'svc', codeVersion: '12', codeHash: 'abcdefabcdef', prompt: '7', outputContract: '2', degrade: 'v3' });
+    expect(tuple).toMatchObject({ service: 'svc', codeVersion: '12', codeHash: 'abcdefabcdef', prompt: '7', outputContract: '2' });
+    // the degrade label is the flags' content hash, whatever version the source reported ('3' here)
+    expect(tuple.degrade).toBe(`degrade-${contentHash(NO_FLAGS).slice(0, 12)}`);
     expect(tuple.config).toMatch(/^cfg-[0-9a-f]{12}$/);
     expect(tuple.retrieval).toBe('none');
   });

@@ -1,12 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerDiff } from './diff';
+import { registerModels } from './models';
 import { EXIT, type Io, processIo, UsageError } from './io';
 
 /**
  * Every command, registered in the order `--help` lists them. An operator command (status, rollback, …) is one
  * more module with a `register…(program, io, setExit)` function added here.
  */
-const COMMANDS = [registerDiff];
+const COMMANDS = [registerDiff, registerModels];
 
 /** Builds the `cdk-ai-release` program; `setExit` receives each command's exit code. */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
@@ -22,7 +23,10 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
   return program;
 }
 
-/** Runs the CLI on `argv` (without node and script) and returns the exit code; never calls process.exit. */
+/**
+ * Runs the CLI on `argv` (without node and script) and returns the exit code; never calls process.exit. Synchronous:
+ * for commands whose actions are synchronous (diff). `runAsync` runs every command, including those that call AWS.
+ */
 export function run(argv: readonly string[], io: Io = processIo): number {
   let code: number = EXIT.OK;
   const program = createProgram(io, (c) => {
@@ -36,18 +40,40 @@ export function run(argv: readonly string[], io: Io = processIo): number {
     program.parse([...argv], { from: 'user' });
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version end here with exit code 0; parse errors have already printed their message.
-      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    }
-    if (e instanceof UsageError) {
-      io.err(`cdk-ai-release: ${e.message}\n`);
-      return EXIT.USAGE;
-    }
-    // Not the user's input: a bug. Its own exit code, so it is never read as "changed" (1) or "bad input" (2).
-    io.err(`cdk-ai-release: internal error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return EXIT.INTERNAL;
+    return failed(e, io);
   }
+}
+
+/** Runs the CLI on `argv`, awaiting asynchronous actions (`models check` asks Bedrock); what the binary calls. */
+export async function runAsync(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT.USAGE;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    return failed(e, io);
+  }
+}
+
+function failed(e: unknown, io: Io): number {
+  if (e instanceof CommanderError) {
+    // --help and --version end here with exit code 0; parse errors have already printed their message.
+    return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  if (e instanceof UsageError) {
+    io.err(`cdk-ai-release: ${e.message}\n`);
+    return EXIT.USAGE;
+  }
+  // Not the user's input: a bug. Its own exit code, so it is never read as "changed" (1) or "bad input" (2).
+  io.err(`cdk-ai-release: internal error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.INTERNAL;
 }
 
 function packageVersion(): string {

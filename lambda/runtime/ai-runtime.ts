@@ -7,9 +7,10 @@ import {
   LAMBDA_SYNC_RESPONSE_MAX_BYTES,
   type ModelConfig,
   type ReleaseConfigDocument,
+  SHORT_HASH_LENGTH,
   type VersionTuple,
 } from '../shared/contract';
-import { sha256Hex } from '../shared/canonical-json';
+import { contentHash } from '../shared/canonical-json';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
@@ -552,7 +553,9 @@ export class AiRuntime<I, O> {
   /** The tuple, recomputed only when the served config or flags object changes (the cache serves the same object). */
   private tuple(config: ReleaseConfigDocument, flags: ServedConfig | undefined): VersionTuple {
     if (this.lastTuple && this.lastTuple.config === config && this.lastTuple.flags === flags?.content) return this.lastTuple.tuple;
-    const degradeLabel = flags ? (flags.version ? `v${flags.version}` : `sha-${sha256Hex(JSON.stringify(flags.content)).slice(0, 8)}`) : 'unavailable';
+    // From the content, never from the source's version: the extension reports AppConfig's version number, the data
+    // API the version label, so the same flags would be stamped two ways and their metrics split by fetch path.
+    const degradeLabel = flags ? degradeLabelOf(flags.content) : 'unavailable';
     const sections = config._release?.sections ?? {};
     const label = (s: string) => {
       const l = (sections[s] as { label?: unknown } | undefined)?.label;
@@ -700,6 +703,18 @@ function requestIdOf(context: InvocationContext, startedAt: number): string {
     return typeof id === 'string' && id !== '' ? id : `local-${startedAt}`;
   } catch {
     return `local-${startedAt}`;
+  }
+}
+
+/**
+ * The degrade flags' label in the version tuple: `degrade-<12 hex of the canonical content hash>`, the same whichever
+ * path (extension or data API) served the flags, and the same for the same switch positions after a redeploy.
+ */
+export function degradeLabelOf(content: unknown): string {
+  try {
+    return `degrade-${contentHash(content ?? null).slice(0, SHORT_HASH_LENGTH)}`;
+  } catch {
+    return 'degrade-unhashable';
   }
 }
 

@@ -1,20 +1,66 @@
 import * as http from 'node:http';
+import { APPCONFIG_EXTENSION_CLIENT_MARGIN_MS } from '../shared/contract';
 import { abortReason, type ConfigFetcher, type FetchedConfig, type FetchOptions } from './config-cache';
 
 /** The AppConfig environment to read a profile from: one for every profile, or chosen per profile. */
 export type EnvironmentFor = string | ((profile: string) => string);
 
+/** Longest part of an extension's error body kept in the error message. */
+const MAX_BODY_CHARS = 1000;
+
 /**
- * The extension answered, but not with a usable config (a 4xx/5xx, a body that is not JSON). The extension is up:
- * this says nothing about the other profile, so it must not send every profile to the data API.
+ * The extension answered, but not with a usable config (a 4xx/5xx, a body that is not JSON). The extension is up and
+ * has said what is wrong (a missing permission, an unknown profile, AppConfig's own error): the answer is reported with
+ * its status and body, not hidden behind a second fetch path that would most likely fail the same way.
  */
 export class ExtensionAnswerError extends Error {
   public readonly extensionUp = true;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The HTTP status, when the extension answered with an error status. */
+    public readonly status?: number,
+    /** The start of the extension's answer (at most 1000 characters). */
+    public readonly body?: string,
+  ) {
     super(message);
     this.name = 'ExtensionAnswerError';
   }
 }
+
+/** The extension did not answer within the client's deadline: treated like an unreachable extension. */
+export class ExtensionTimeoutError extends Error {
+  public readonly code = 'ETIMEDOUT';
+  constructor(path: string, ms: number) {
+    super(`AppConfig extension did not answer ${path} within ${ms} ms`);
+    this.name = 'ExtensionTimeoutError';
+  }
+}
+
+/** Socket-level failures that mean the extension cannot be reached (not running, crashed, or hung). */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNABORTED']);
+
+/**
+ * True for the failures after which the data API is worth trying: the extension could not be reached or did not answer
+ * in time. Anything else (an HTTP error, a body that is not JSON, a bug) is the extension's answer and is reported.
+ */
+export function isExtensionUnreachable(e: unknown): boolean {
+  try {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+    // Node reports a server that closed the connection before answering as "socket hang up" with ECONNRESET;
+    // older versions give the message alone.
+    return (e as { message?: unknown } | null)?.message === 'socket hang up';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The extension client's own deadline: longer than the extension's poll timeout
+ * (`AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS`, how long the extension itself waits for AppConfig on a cache miss),
+ * or the client would give up while the extension is still fetching and fall back for no reason.
+ */
+export const EXTENSION_TIMEOUT_MARGIN_MS = APPCONFIG_EXTENSION_CLIENT_MARGIN_MS;
 
 /**
  * Reads configs from the AWS AppConfig Lambda extension, which serves them on loopback and polls AppConfig in the
@@ -28,7 +74,8 @@ export class ExtensionFetcher implements ConfigFetcher {
     private readonly application: string,
     private readonly environment: EnvironmentFor,
     private readonly port = 2772,
-    private readonly timeoutMs = 1000,
+    /** @default the extension's default poll timeout (3000 ms) plus EXTENSION_TIMEOUT_MARGIN_MS */
+    private readonly timeoutMs = 3000 + EXTENSION_TIMEOUT_MARGIN_MS,
     private readonly host = '127.0.0.1',
   ) {}
 
@@ -41,7 +88,7 @@ export class ExtensionFetcher implements ConfigFetcher {
   public fetch(profile: string, options: FetchOptions = {}): Promise<FetchedConfig> {
     const path = this.path(profile);
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error(`AppConfig extension did not answer ${path} within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const timer = setTimeout(() => deadline.abort(new ExtensionTimeoutError(path, this.timeoutMs)), this.timeoutMs);
     const signals = options.signal ? [deadline.signal, options.signal] : [deadline.signal];
     const signal = signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     // A keep-alive socket the extension closed at the wrong moment fails once with ECONNRESET; that is not the
@@ -67,14 +114,21 @@ export class ExtensionFetcher implements ConfigFetcher {
           signal.removeEventListener('abort', onAbort);
           const body = Buffer.concat(chunks).toString('utf8');
           if (res.statusCode !== 200) {
-            reject(new ExtensionAnswerError(`AppConfig extension answered ${res.statusCode} for ${path}: ${body.slice(0, 200)}`));
+            const shown = body.slice(0, MAX_BODY_CHARS);
+            reject(new ExtensionAnswerError(`AppConfig extension answered ${res.statusCode} for ${path}: ${shown || '(empty body)'}`, res.statusCode, shown));
             return;
           }
           try {
             const version = res.headers['configuration-version'];
             resolve({ content: JSON.parse(body), version: typeof version === 'string' ? version : undefined });
           } catch (e) {
-            reject(new ExtensionAnswerError(`AppConfig extension returned non-JSON for ${path}: ${(e as Error).message}`));
+            reject(
+              new ExtensionAnswerError(
+                `AppConfig extension returned non-JSON for ${path}: ${(e as Error).message}; body: ${body.slice(0, MAX_BODY_CHARS)}`,
+                res.statusCode,
+                body.slice(0, MAX_BODY_CHARS),
+              ),
+            );
           }
         });
         res.on('error', reject);
@@ -95,9 +149,10 @@ export class ExtensionFetcher implements ConfigFetcher {
 }
 
 /**
- * Tries the extension, falls back to another source (the data API) when the extension cannot be reached. Only a
- * connection failure or a timeout declares the extension down (for `retryPrimaryAfterMs`); a bad answer for one
- * profile falls back for that request alone.
+ * Tries the extension, falls back to another source (the data API) only when the extension cannot be reached: a
+ * connection failure or a timeout, which also declares it down for `retryPrimaryAfterMs`. An answer from a reachable
+ * extension, error or not, is the answer: an HTTP error is thrown with its status and body, never hidden behind the
+ * data API (which would most likely fail the same way, slower, and cost an AppConfig call per request).
  */
 export class FallbackFetcher implements ConfigFetcher {
   private primaryDownUntil = 0;
@@ -107,6 +162,8 @@ export class FallbackFetcher implements ConfigFetcher {
     private readonly secondary: ConfigFetcher,
     private readonly retryPrimaryAfterMs = 60_000,
     private readonly now: () => number = Date.now,
+    /** Which primary failures justify the secondary. @default isExtensionUnreachable */
+    private readonly unreachable: (e: unknown) => boolean = isExtensionUnreachable,
   ) {}
 
   public async fetch(profile: string, options: FetchOptions = {}): Promise<FetchedConfig> {
@@ -116,7 +173,8 @@ export class FallbackFetcher implements ConfigFetcher {
       } catch (e) {
         // The caller gave up: nothing is known about the extension, and nobody waits for the data API.
         if (options.signal?.aborted) throw e;
-        if (!(e as { extensionUp?: boolean })?.extensionUp) this.primaryDownUntil = this.now() + this.retryPrimaryAfterMs;
+        if (!this.unreachable(e)) throw e;
+        this.primaryDownUntil = this.now() + this.retryPrimaryAfterMs;
       }
     }
     return this.secondary.fetch(profile, options);

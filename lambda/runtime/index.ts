@@ -1,7 +1,7 @@
-import { ENV, RUNTIME_ENV } from '../shared/contract';
+import { APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS, APPCONFIG_EXTENSION_ENV, ENV, RUNTIME_ENV } from '../shared/contract';
 import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type TelemetryPort } from './ai-runtime';
 import { ConfigCache, type ConfigFetcher } from './config-cache';
-import { type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
+import { EXTENSION_TIMEOUT_MARGIN_MS, type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 import { PowertoolsTelemetry } from './powertools-telemetry';
 
 export * from './ai-runtime';
@@ -17,7 +17,15 @@ export {
 export { InvalidConfigError } from './config-check';
 export { createRedactor, type RedactionPattern, type RedactedCut, redact, redactAndCut, redactError } from './redact';
 export { PowertoolsTelemetry } from './powertools-telemetry';
-export { ExtensionAnswerError, ExtensionFetcher, FallbackFetcher, type EnvironmentFor } from './extension-fetcher';
+export {
+  EXTENSION_TIMEOUT_MARGIN_MS,
+  ExtensionAnswerError,
+  ExtensionFetcher,
+  ExtensionTimeoutError,
+  FallbackFetcher,
+  isExtensionUnreachable,
+  type EnvironmentFor,
+} from './extension-fetcher';
 
 export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOptions<I, O>, 'config' | 'telemetry'>> {
   /** Where configs come from. @default the AppConfig extension, falling back to the data API */
@@ -50,7 +58,10 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       `environment variable ${RUNTIME_ENV.CONFIG_TTL_SECONDS} must be a number of seconds, got "${env[RUNTIME_ENV.CONFIG_TTL_SECONDS]}"; AiServiceConfig.bind sets it from configTtl`,
     );
   }
-  const configTimeoutMs = Number(env[RUNTIME_ENV.CONFIG_TIMEOUT_MS] ?? 2000);
+  const extension = extensionTiming(env);
+  // With the extension, one read may wait for the extension's own fetch from AppConfig (a cache miss): the read's
+  // deadline covers that, plus a moment for the data API should the extension turn out unreachable.
+  const configTimeoutMs = Number(env[RUNTIME_ENV.CONFIG_TIMEOUT_MS] ?? (extension ? extension.clientTimeoutMs + EXTENSION_TIMEOUT_MARGIN_MS : 2000));
   if (!Number.isFinite(configTimeoutMs) || configTimeoutMs <= 0) {
     throw new Error(
       `environment variable ${RUNTIME_ENV.CONFIG_TIMEOUT_MS} must be a positive number of milliseconds, got "${env[RUNTIME_ENV.CONFIG_TIMEOUT_MS]}"`,
@@ -62,7 +73,7 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
   // functions bound before that split have only the release environment.
   const degradeEnvironment = env[ENV.DEGRADE_ENVIRONMENT] || environment;
   const environmentFor = (profile: string) => (profile === degradeProfile ? degradeEnvironment : environment);
-  const fetcher = options.fetcher ?? defaultFetcher(env, application, environmentFor);
+  const fetcher = options.fetcher ?? defaultFetcher(env, application, environmentFor, extension);
   return new AiRuntime<I, O>({
     ...options,
     service,
@@ -76,7 +87,29 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
   });
 }
 
-function defaultFetcher(env: NodeJS.ProcessEnv, application: string, environment: EnvironmentFor): ConfigFetcher {
+/**
+ * The extension's timing when it is used (not turned off): its poll timeout, and the client's deadline derived from
+ * it (poll timeout + EXTENSION_TIMEOUT_MARGIN_MS), so the client never gives up while the extension is still
+ * fetching from AppConfig on a cache miss.
+ */
+function extensionTiming(env: NodeJS.ProcessEnv): { pollTimeoutMs: number; clientTimeoutMs: number } | undefined {
+  if (env[RUNTIME_ENV.USE_EXTENSION] === 'false') return undefined;
+  const raw = env[APPCONFIG_EXTENSION_ENV.POLL_TIMEOUT_MILLIS];
+  const pollTimeoutMs = raw === undefined || raw === '' ? APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS : Number(raw);
+  if (!Number.isFinite(pollTimeoutMs) || pollTimeoutMs <= 0) {
+    throw new Error(
+      `environment variable ${APPCONFIG_EXTENSION_ENV.POLL_TIMEOUT_MILLIS} must be a positive number of milliseconds, got "${raw}"; AiServiceConfig.bind sets it from extensionPollTimeout`,
+    );
+  }
+  return { pollTimeoutMs, clientTimeoutMs: pollTimeoutMs + EXTENSION_TIMEOUT_MARGIN_MS };
+}
+
+function defaultFetcher(
+  env: NodeJS.ProcessEnv,
+  application: string,
+  environment: EnvironmentFor,
+  extension: { clientTimeoutMs: number } | undefined,
+): ConfigFetcher {
   // The SDK client is loaded on first use only: with the extension attached it is never needed, and loading it
   // at module scope would add tens of milliseconds to every cold start.
   let loaded: Promise<ConfigFetcher> | undefined;
@@ -86,7 +119,7 @@ function defaultFetcher(env: NodeJS.ProcessEnv, application: string, environment
       return (await loaded).fetch(profile, options);
     },
   };
-  if (env[RUNTIME_ENV.USE_EXTENSION] === 'false') return dataApi;
+  if (!extension) return dataApi;
   const port = Number(env[RUNTIME_ENV.EXTENSION_PORT] ?? 2772);
-  return new FallbackFetcher(new ExtensionFetcher(application, environment, port), dataApi);
+  return new FallbackFetcher(new ExtensionFetcher(application, environment, port, extension.clientTimeoutMs), dataApi);
 }

@@ -647,3 +647,27 @@ export const JUDGE_ENV = {
 
 /** Prefix of the judge's persisted state in the regression store: judge/<service>/<releaseKey>.json. */
 export const JUDGE_STATE_PREFIX = 'judge';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The AppConfig agent (issue 11): the AWS AppConfig Agent Lambda extension's own environment variables, set by
+// AiServiceConfig.bind() and read by the runtime, so the client's deadline is derived from the extension's.
+// https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-lambda-extensions-config.html
+
+export const APPCONFIG_EXTENSION_ENV = {
+  /** Comma-separated `/applications/<app>/environments/<env>/configurations/<profile>` paths fetched at extension init. */
+  PREFETCH_LIST: 'AWS_APPCONFIG_EXTENSION_PREFETCH_LIST',
+  /** How long the extension waits for AppConfig when it refreshes its cache, milliseconds. */
+  POLL_TIMEOUT_MILLIS: 'AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS',
+  /** How often the extension polls AppConfig in the background, seconds (the extension's default is 45). */
+  POLL_INTERVAL_SECONDS: 'AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS',
+} as const;
+
+/**
+ * The extension's poll timeout when `AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS` is not set, milliseconds: "the maximum
+ * amount of time … the extension waits for a response from AWS AppConfig when refreshing data in the cache", default
+ * 3000 (AppConfig user guide, the extension's environment variables; the poll interval's default there is 45 s).
+ */
+export const APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS = 3000;
+
+/** How much longer the runtime's extension client waits than the extension's poll timeout, milliseconds. */
+export const APPCONFIG_EXTENSION_CLIENT_MARGIN_MS = 500;
