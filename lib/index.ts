@@ -28,3 +28,7 @@ export { STORE_PREFIX, CASE_STATES, LEARNING_ENV } from '../lambda/shared/contra
 export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, FailureRecord } from '../lambda/shared/contract';
 export { toolGrants, toolWildcards, type ToolGrant, type ToolWildcard } from './private/tool-permissions';
 export type { ToolConfig } from '../lambda/shared/contract';
+export { RegressionGate, type RegressionGateOptions, type RegressionGateProps } from './regression-gate';
+export { renderGateMarkdown } from '../lambda/gate/render-markdown';
+export { GATE_ALIAS_NAME, GATE_CANDIDATE_MODES, GATE_METRIC, gateKeys } from '../lambda/shared/contract';
+export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest } from '../lambda/shared/contract';

@@ -4,6 +4,9 @@ import {
   type FailureKind,
   type FailureRecord,
   type FallbackModelConfig,
+  GATE_CLIENT_CONTEXT_KEY,
+  GATE_RESPONSE_KEY,
+  type GateInvocationVerdict,
   LAMBDA_SYNC_RESPONSE_MAX_BYTES,
   type ModelConfig,
   type ReleaseConfigDocument,
@@ -94,6 +97,8 @@ export type AiHandler<I, O> = (input: I, ctx: AiContext) => Promise<AiResult<O>>
 export interface InvocationContext {
   readonly awsRequestId?: string;
   getRemainingTimeInMillis?(): number;
+  /** The invoker's ClientContext, parsed (synchronous invocations only): the regression gate asks for a verdict here. */
+  readonly clientContext?: { readonly custom?: Readonly<Record<string, unknown>>; readonly Custom?: Readonly<Record<string, unknown>> } | null;
 }
 
 export interface AiRuntimeOptions<I, O> {
@@ -159,6 +164,8 @@ interface Invocation {
   readonly startedAt: number;
   tuple?: VersionTuple;
   measured: boolean;
+  /** The runtime's own judgment, kept for a gate invocation's answer. */
+  verdict?: Omit<GateInvocationVerdict, 'output'>;
 }
 
 /**
@@ -193,7 +200,8 @@ export class AiRuntime<I, O> {
     const startedAt = this.now();
     const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false };
     try {
-      return await this.run(fn, input, context, inv);
+      const output = await this.run(fn, input, context, inv);
+      return isGateInvocation(context) ? this.gateAnswer(inv, output) : output;
     } catch (e) {
       // Anything not yet measured is the runtime's own failure: it is counted and recorded like any other.
       if (!inv.measured) this.failed(inv, inv.tuple ?? this.unavailableTuple('unavailable'), 'error', input, e, ['the runtime failed before the answer']);
@@ -311,6 +319,7 @@ export class AiRuntime<I, O> {
     };
     this.emit(tuple, requestId, measurements);
     inv.measured = true;
+    inv.verdict = { kinds, details: details.slice(0, 20), latencyMs, qualityScore: result.quality, degraded: measurements.degraded, tuple };
     if (kinds.length > 0) {
       this.record(kinds, {
         requestId,
@@ -323,6 +332,25 @@ export class AiRuntime<I, O> {
       });
     }
     return result.output;
+  }
+
+  /**
+   * The regression gate's answer: the output with the runtime's own verdict, so the gate judges the contract, safety
+   * and quality exactly as live traffic is judged. An answer served without a usable config (the degraded answer)
+   * is an error for the gate, whatever it says.
+   */
+  private gateAnswer(inv: Invocation, output: O): O {
+    const verdict: GateInvocationVerdict = {
+      output,
+      ...(inv.verdict ?? {
+        kinds: ['error'],
+        details: ['no usable release config: the degraded answer was served'],
+        latencyMs: this.now() - inv.startedAt,
+        degraded: true,
+        tuple: inv.tuple ?? this.unavailableTuple('unavailable'),
+      }),
+    };
+    return { [GATE_RESPONSE_KEY]: verdict } as unknown as O;
   }
 
   /** Both configs, within one deadline for the whole read (never longer than the invocation's budget). */
@@ -652,6 +680,17 @@ function errorParts(e: unknown): { name: string; message: string } {
 
 function textOf(v: unknown): string {
   return `[not serialisable: ${messageOf(v)}]`;
+}
+
+/** Whether the invoker is the regression gate (ClientContext `custom`, as the Node.js runtime passes it). */
+function isGateInvocation(context: InvocationContext): boolean {
+  try {
+    const cc = context?.clientContext;
+    const v = cc?.custom?.[GATE_CLIENT_CONTEXT_KEY] ?? cc?.Custom?.[GATE_CLIENT_CONTEXT_KEY];
+    return v === '1' || v === true;
+  } catch {
+    return false;
+  }
 }
 
 function requestIdOf(context: InvocationContext, startedAt: number): string {
