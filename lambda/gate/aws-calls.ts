@@ -3,7 +3,10 @@ import { GATE_DEPLOYMENT_ENV, LEARNING_ENV } from '../shared/contract';
 
 const bucket = { env: LEARNING_ENV.BUCKET };
 const group = { ApplicationName: { env: GATE_DEPLOYMENT_ENV.APPLICATION }, DeploymentGroupName: { env: GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP } };
-/** Keys the gate reads and writes (samples: the checker proves the grant covers each). */
+/**
+ * Keys the gate reads and writes: samples under the example app's service (`support-assistant`, what the IAM test
+ * synthesizes); the checker proves the grant covers each, and the grant is per service.
+ */
 const object = (...keys: string[]) => ({ BucketName: bucket, ObjectName: { assignedAtRunTime: keys } });
 
 /**
@@ -13,10 +16,20 @@ const object = (...keys: string[]) => ({ BucketName: bucket, ObjectName: { assig
  */
 export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'ListObjectsV2', action: 's3:ListBucket', arnVariables: { BucketName: bucket } },
-  { api: 'GetObject', action: 's3:GetObject', arnVariables: object('cases/svc/accepted/0.json', 'cases/svc/candidate/0.json', 'reviews/svc/code-d-1.json') },
-  { api: 'PutObject', action: 's3:PutObject', arnVariables: object('gates/svc/code-d-1.json', 'gates/svc/config-7.md') },
   {
-    api: 'InvokeCommand',
+    api: 'GetObject',
+    action: 's3:GetObject',
+    resourceTypes: ['object'],
+    arnVariables: object('cases/support-assistant/accepted/0.json', 'cases/support-assistant/candidate/0.json', 'reviews/support-assistant/code-d-1.json'),
+  },
+  {
+    api: 'PutObject',
+    action: 's3:PutObject',
+    resourceTypes: ['object'],
+    arnVariables: object('gates/support-assistant/code-d-1.json', 'gates/support-assistant/config-7.md'),
+  },
+  {
+    api: 'Invoke',
     action: 'lambda:InvokeFunction',
     // Granted on `<function>:*` (its versions and aliases); checked on the `gate` alias's qualified name.
     arnVariables: { FunctionName: { env: GATE_DEPLOYMENT_ENV.TARGET_GATE_ALIAS } },
