@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -137,6 +137,12 @@ export class RegressionGate extends Construct {
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [groupArn] }));
+      // addPreHook also lets CodeDeploy's role invoke the hook (`<arn>` and `<arn>:*`, LambdaDeploymentGroup's grant):
+      // the managed AWSCodeDeployRoleForLambdaLimited only covers functions named CodeDeployHook_*.
+      Validations.of(group.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: "Scoped wildcard: CodeDeploy invokes this service's regression gate (the pre-traffic hook) and its versions; CDK's addPreHook grant.",
+      });
     }
 
     const bucketArn = nagText(stack, props.bucket.bucketArn);

@@ -62,9 +62,12 @@ export async function selectCases(store: GateStore, service: string, options: { 
   };
 }
 
+/** Case objects read at once: one GET each, small objects, so latency-bound. */
+export const READ_CONCURRENCY = 32;
+
 async function readCases(store: GateStore, service: string, state: 'accepted' | 'candidate'): Promise<RegressionCase[]> {
   const keys = (await store.list(storeKeys.casesPrefix(service, state))).filter((k) => k.endsWith('.json'));
-  const read = await mapLimit(keys, 16, async (key) => {
+  const read = await mapLimit(keys, READ_CONCURRENCY, async (key) => {
     const o = await store.get(key);
     return o ? parseCase(o.body, key) : undefined; // moved (promoted, retired) since the listing
   });
