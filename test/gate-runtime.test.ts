@@ -57,8 +57,22 @@ describe('the runtime answers a gate invocation with its own verdict', () => {
     const v = out[GATE_RESPONSE_KEY];
     expect(v.kinds).toEqual(expect.arrayContaining(['contract', 'quality']));
     expect(v.details.some((d) => d.startsWith('contract:'))).toBe(true);
-    // The same judgment live traffic gets: the failure record carries the same kinds.
-    expect(telemetry.failures[0].kinds).toEqual(v.kinds);
+    // The same judgment live traffic gets: the same answer without the ClientContext writes a record with those kinds.
+    await rt.invoke(async () => ({ output: { answer: '' }, quality: 0.1 }), { q: 'x' }, { awsRequestId: 'live' });
+    expect(telemetry.failures.map((f) => f.kinds)).toEqual([v.kinds]);
+  });
+
+  test('a gate replay is neither measured nor recorded (it would skew the version’s alarms and refresh its own cases)', async () => {
+    const { rt, telemetry } = runtime();
+    await rt.invoke(async () => ({ output: { answer: '' }, quality: 0.1 }), { q: 'x' }, gateContext);
+    const boom = async (): Promise<never> => {
+      throw new Error('boom');
+    };
+    await expect(rt.invoke(boom, { q: 'x' }, gateContext)).rejects.toThrow('boom');
+    expect(telemetry.invocations).toEqual([]);
+    expect(telemetry.failures).toEqual([]);
+    await rt.invoke(async () => ({ output: { answer: 'ok' } }), { q: 'x' }, { awsRequestId: 'live' });
+    expect(telemetry.invocations).toHaveLength(1); // live traffic still is
   });
 
   test('a degraded answer served without a usable config is an error for the gate', async () => {

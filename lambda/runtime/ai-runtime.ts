@@ -166,6 +166,12 @@ interface Invocation {
   measured: boolean;
   /** The runtime's own judgment, kept for a gate invocation's answer. */
   verdict?: Omit<GateInvocationVerdict, 'output'>;
+  /**
+   * A regression gate replay: judged and answered, but neither measured nor recorded. Its inputs are known failures
+   * replayed on a version before it has traffic; counted, they would skew the version's alarms and the canary judge,
+   * and written back, every gate run would refresh the very cases it replays.
+   */
+  gate?: boolean;
 }
 
 /**
@@ -198,10 +204,10 @@ export class AiRuntime<I, O> {
 
   public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}): Promise<O> {
     const startedAt = this.now();
-    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false };
+    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false, gate: isGateInvocation(context) };
     try {
       const output = await this.run(fn, input, context, inv);
-      return isGateInvocation(context) ? this.gateAnswer(inv, output) : output;
+      return inv.gate ? this.gateAnswer(inv, output) : output;
     } catch (e) {
       // Anything not yet measured is the runtime's own failure: it is counted and recorded like any other.
       if (!inv.measured) this.failed(inv, inv.tuple ?? this.unavailableTuple('unavailable'), 'error', input, e, ['the runtime failed before the answer']);
@@ -317,10 +323,10 @@ export class AiRuntime<I, O> {
       contractViolation: kinds.includes('contract'),
       degraded: degrade.active || result.degraded,
     };
-    this.emit(tuple, requestId, measurements);
+    if (!inv.gate) this.emit(tuple, requestId, measurements);
     inv.measured = true;
     inv.verdict = { kinds, details: details.slice(0, 20), latencyMs, qualityScore: result.quality, degraded: measurements.degraded, tuple };
-    if (kinds.length > 0) {
+    if (kinds.length > 0 && !inv.gate) {
       this.record(kinds, {
         requestId,
         startedAt,
@@ -451,6 +457,7 @@ export class AiRuntime<I, O> {
   /** Measures a failed invocation (Invocations + Errors) and writes its record. */
   private failed(inv: Invocation, tuple: VersionTuple, kind: FailureKind, input: I, error: unknown, details: string[] = [], degraded = false) {
     inv.measured = true;
+    if (inv.gate) return; // see Invocation.gate
     const latencyMs = this.now() - inv.startedAt;
     this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded });
     this.record([kind], { requestId: inv.requestId, startedAt: inv.startedAt, tuple, measurements: { latencyMs }, input, error: errorParts(error), details });
