@@ -338,8 +338,8 @@ describe('handler.ts (environment and dispatch)', () => {
       else process.env[k] = v;
   });
 
-  test('a hook event on an empty store: Succeeded sent, the report PUT under gates/', async () => {
-    // The handler builds its clients at module scope: load it and the SDK in one isolated registry, and mock there.
+  /** The handler builds its clients at module scope: load it and the SDK in one isolated registry, and mock there. */
+  function loadHandler() {
     let handler!: (e: unknown, c: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
     let sdk!: { s3: typeof import('@aws-sdk/client-s3'); cd: typeof import('@aws-sdk/client-codedeploy') };
     let s3m!: ReturnType<typeof mockClient>;
@@ -360,22 +360,43 @@ describe('handler.ts (environment and dispatch)', () => {
       cdm.on(sdk.cd.PutLifecycleEventHookExecutionStatusCommand).resolves({});
       handler = require('../lambda/gate/handler').handler;
     });
+    const statuses = () => cdm.commandCalls(sdk.cd.PutLifecycleEventHookExecutionStatusCommand).map((c) => (c.args[0].input as { status: string }).status);
+    const restore = () => {
+      s3m.restore();
+      cdm.restore();
+    };
+    return { handler, sdk, s3m, statuses, restore };
+  }
+  const ctx = { getRemainingTimeInMillis: () => 60_000 };
+
+  test('a hook event on an empty store: Succeeded sent, the report PUT under gates/', async () => {
+    const h = loadHandler();
     const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      const ctx = { getRemainingTimeInMillis: () => 60_000 };
-      await expect(handler(event, ctx)).resolves.toMatchObject({ status: 'Succeeded' });
-      expect(cdm.commandCalls(sdk.cd.PutLifecycleEventHookExecutionStatusCommand).map((c) => (c.args[0].input as { status: string }).status)).toEqual([
-        'Succeeded',
-      ]);
-      expect(s3m.commandCalls(sdk.s3.PutObjectCommand).map((c) => (c.args[0].input as { Key: string }).Key)).toEqual([
+      await expect(h.handler(event, ctx)).resolves.toMatchObject({ status: 'Succeeded' });
+      expect(h.statuses()).toEqual(['Succeeded']);
+      expect(h.s3m.commandCalls(h.sdk.s3.PutObjectCommand).map((c) => (c.args[0].input as { Key: string }).Key)).toEqual([
         'gates/svc-handler/code-d-ABC123.md',
         'gates/svc-handler/code-d-ABC123.json',
       ]);
-      await expect(handler({ hello: 1 }, ctx)).rejects.toThrow(/takes a CodeDeploy lifecycle hook event/);
+      await expect(h.handler({ hello: 1 }, ctx)).rejects.toThrow(/takes a CodeDeploy lifecycle hook event/);
     } finally {
       out.mockRestore();
-      s3m.restore();
-      cdm.restore();
+      h.restore();
+    }
+  });
+
+  test('misconfigured (a bad setting in the environment): a hook event is still answered Failed, and the error names the variable', async () => {
+    process.env[GATE_ENV.PASS_RATE] = '2';
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const h = loadHandler();
+    try {
+      await expect(h.handler(event, ctx)).rejects.toThrow(`${GATE_ENV.PASS_RATE} must be a number between 0 and 1, got "2"`);
+      expect(h.statuses()).toEqual(['Failed']);
+    } finally {
+      delete process.env[GATE_ENV.PASS_RATE];
+      err.mockRestore();
+      h.restore();
     }
   });
 });
