@@ -29,6 +29,7 @@ import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './re
 import { ReleaseConfigError, type ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
 import { ReleaseReview } from './release-review';
+import { RegressionGate, type RegressionGateOptions } from './regression-gate';
 import {
   DEFAULT_POLICY_RULES,
   evaluatePolicy,
@@ -120,6 +121,13 @@ export interface AiReleaseProps {
    * @default true
    */
   readonly snapshots?: boolean;
+  /**
+   * The regression gate: the accepted regression cases are replayed against every new code version before it gets
+   * traffic (the deployment group's BeforeAllowTraffic hook), and against candidate configs through the `gate` alias.
+   * `false` turns it off, which the release policy refuses unless waived (`policyWaivers: [{ rule: 'regression-gate', reason }]`).
+   * @default true (RegressionGate defaults)
+   */
+  readonly regressionGate?: boolean | RegressionGateOptions;
 }
 
 export interface CostGuardOptions {
@@ -155,6 +163,8 @@ export class AiRelease extends Construct {
   public readonly costGuard?: { readonly function: lambda.Function; readonly alarm: cloudwatch.Alarm; readonly maxCostPerRequestUsd: number };
   /** The release review of this service, unless turned off. */
   public readonly review?: ReleaseReview;
+  /** The regression gate (the pre-traffic hook; the config plane invokes its function with a ConfigGateRequest). */
+  public readonly regressionGate?: RegressionGate;
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
@@ -238,6 +248,19 @@ export class AiRelease extends Construct {
 
     // Learning half: failure records become regression case candidates (RegressionStore).
     if (props.snapshots ?? true) platform.regressionStore.subscribe(this, props.function.logGroup);
+
+    // No version reaches traffic unpassed: the gate is the pre-traffic hook. CloudFormation must update the gate (its
+    // code, environment and role policy) before the alias update starts the deployment that invokes it.
+    if (props.regressionGate !== false) {
+      this.regressionGate = new RegressionGate(this, 'Gate', {
+        serviceName: props.serviceName,
+        function: props.function,
+        bucket: platform.regressionStore.bucket,
+        deploymentGroup: this.deploymentGroup,
+        ...(typeof props.regressionGate === 'object' ? props.regressionGate : {}),
+      });
+      this.alias.node.addDependency(this.regressionGate.function);
+    }
 
     // Every release gets its review: the end of a code deployment (EventBridge) or of a config deployment (AppConfig
     // extension) writes reviews/<service>/<release>.json|.md|.svg to the regression store.
@@ -369,6 +392,7 @@ export class AiRelease extends Construct {
         ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
       },
       waivers: props.policyWaivers ?? [],
+      regressionGate: this.regressionGate !== undefined,
       ...(props.expectedRequestsPerSecond !== undefined ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond } : {}),
       models: this.config.modelFindings,
     };

@@ -29,3 +29,7 @@ export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, Failur
 export { toolGrants, toolWildcards, type ToolGrant, type ToolWildcard } from './private/tool-permissions';
 export type { ToolConfig } from '../lambda/shared/contract';
 export * from './model-lifecycle';
+export { RegressionGate, type RegressionGateOptions, type RegressionGateProps } from './regression-gate';
+export { renderGateMarkdown } from '../lambda/gate/render-markdown';
+export { GATE_ALIAS_NAME, GATE_CANDIDATE_MODES, GATE_METRIC, gateKeys } from '../lambda/shared/contract';
+export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest } from '../lambda/shared/contract';

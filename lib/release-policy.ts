@@ -55,6 +55,8 @@ export interface ReleaseFacts {
   readonly expectedRequestsPerSecond?: number;
   /** What the model lifecycle check found for the config's primary and fallback models (see model-lifecycle). */
   readonly models?: readonly ModelFinding[];
+  /** Whether the regression gate replays the accepted cases before a release gets traffic. @default true (not stated: not checked) */
+  readonly regressionGate?: boolean;
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -252,8 +254,25 @@ export const RULE_MODEL_LIFECYCLE: ReleasePolicyRule = {
   check: (f) => (f.models ?? []).filter((m) => LIFECYCLE_FAILS.includes(m.code)).map((m) => `${m.message}${m.fix ? `; ${m.fix}` : ''} (${m.source})`),
 };
 
+export const RULE_REGRESSION_GATE: ReleasePolicyRule = {
+  id: 'regression-gate',
+  description: 'Every new code version and config version replays the accepted regression cases before it gets traffic.',
+  check: (f) =>
+    f.regressionGate === false
+      ? [
+          'the regression gate is off (regressionGate: false): a release could repeat a failure the regression set already knows; turn it on, or waive this rule with the reason',
+        ]
+      : [],
+};
+
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
-export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [RULE_REQUIRED_ALARMS, RULE_FIRST_STEP, RULE_ROLLBACK_BUDGET, RULE_CANARY_CAN_BE_JUDGED];
+export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
+  RULE_REQUIRED_ALARMS,
+  RULE_FIRST_STEP,
+  RULE_ROLLBACK_BUDGET,
+  RULE_CANARY_CAN_BE_JUDGED,
+  RULE_REGRESSION_GATE,
+];
 
 export interface PolicyResult {
   readonly violations: readonly { readonly rule: string; readonly message: string }[];

@@ -113,6 +113,8 @@ export class ReleaseReview extends Construct {
           bucket.arnForObjects(`${STORE_PREFIX.INDEX}/*`),
           bucket.arnForObjects(`${STORE_PREFIX.BATCHES}/*`),
           bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`),
+          // The release's gate report, linked from the review when it exists (HeadObject).
+          bucket.arnForObjects(`${STORE_PREFIX.GATES}/*`),
         ],
       }),
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)] }),
@@ -163,6 +165,7 @@ export class ReleaseReview extends Construct {
       [`${bucketArn}/${STORE_PREFIX.INDEX}/*`, 'the case indexes, read (never written): they list the candidates that live in a batch object'],
       [`${bucketArn}/${STORE_PREFIX.BATCHES}/*`, 'the redacted batch objects, read (never written): a candidate seen in one delivery lives there'],
       [`${bucketArn}/${STORE_PREFIX.REVIEWS}/*`, 'the reviews, one object per release and format'],
+      [`${bucketArn}/${STORE_PREFIX.GATES}/*`, 'the gate reports, checked (never written) to link the release’s report'],
     ];
     Validations.of(fn).acknowledge(
       ...wildcards.map(([resource, why]) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: `Scoped wildcard: ${why}.` })),

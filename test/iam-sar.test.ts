@@ -16,6 +16,7 @@ import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
+import { AWS_CALLS as GATE_CALLS } from '../lambda/gate/aws-calls';
 import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
 import type { ArnVariableSource, AwsCall } from '../lambda/shared/aws-calls';
 import { AWS_CALLS as ASSISTANT_CALLS } from '../lambda/support-assistant/aws-calls';
@@ -54,6 +55,7 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
     calls: CONFIG_DEPLOYER_CALLS,
     fn: (s) => ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(s)),
   },
+  { name: 'regression gate', folders: ['lambda/gate'], calls: GATE_CALLS, fn: (s) => s.release.regressionGate!.function },
 ];
 
 function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
@@ -293,13 +295,17 @@ describe('IAM proven against the Service Authorization Reference', () => {
     }
   });
 
-  test('CodeDeploy role: only the AWS managed policy AWSCodeDeployRoleForLambdaLimited (AWS maintains its grants; nothing to prove here)', () => {
+  test('CodeDeploy role: the AWS managed policy AWSCodeDeployRoleForLambdaLimited, plus invoking the pre-traffic hook (the gate)', () => {
     const roleId = Object.keys(t.resources).find(
       (id) =>
         t.resources[id].Type === 'AWS::IAM::Role' && JSON.stringify(t.resources[id].Properties.AssumeRolePolicyDocument).includes('codedeploy.amazonaws.com'),
     )!;
     expect(roleManagedPolicies(t, roleId)).toEqual([`arn:${PARTITION}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited`]);
-    expect(roleIdentityPolicies(t, roleId)).toEqual([]);
+    // Plus what LambdaDeploymentGroup.addPreHook grants: invoking the regression gate (the managed policy only lets
+    // CodeDeploy invoke hooks named CodeDeployHook_*), and nothing else.
+    const gateArn = t.arnOf(logicalIdOf(stack, stack.release.regressionGate!.function));
+    const statements = roleIdentityPolicies(t, roleId).flatMap((p) => p.policy.Statement);
+    expect(statements).toEqual([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [gateArn, `${gateArn}:*`] }]);
   });
 });
 

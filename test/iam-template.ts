@@ -56,6 +56,9 @@ export function resolveTemplate(template: Json, stackName: string): ResolvedTemp
         return `arn:${PARTITION}:iam::${ACCOUNT}:role/${p}`;
       case 'AWS::Lambda::Function':
         return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${p}`;
+      // Bucket ARNs carry neither region nor account.
+      case 'AWS::S3::Bucket':
+        return `arn:${PARTITION}:s3:::${p}`;
       case 'AWS::SQS::Queue':
         return `arn:${PARTITION}:sqs:${REGION}:${ACCOUNT}:${p}`;
       case 'AWS::SNS::Topic':

@@ -160,8 +160,18 @@ describe('subscription and delivery', () => {
     });
   });
 
-  test('snapshots and reviews off: no filter and no store', () => {
-    const { template } = stackWith([{ name: 'assistant', props: { snapshots: false, releaseReview: false } }]);
+  test('snapshots, reviews and the regression gate off: no filter and no store', () => {
+    const { template } = stackWith([
+      {
+        name: 'assistant',
+        props: {
+          snapshots: false,
+          releaseReview: false,
+          regressionGate: false,
+          policyWaivers: [{ rule: 'regression-gate', reason: 'this test checks that nothing creates the store' }],
+        },
+      },
+    ]);
     template().resourceCountIs('AWS::Logs::SubscriptionFilter', 0);
     template().resourceCountIs('AWS::S3::Bucket', 0);
   });

@@ -14,6 +14,7 @@ export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }
       `. Generated ${r.generatedAt}.`,
     '',
   );
+  if (r.gate) out.push(`Regression gate report: ${code(r.gate.md)} (${code(r.gate.json)}).`, '');
   if (r.partial) {
     out.push('> **Partial review.** These lookups failed; the sections that need them say so:', '>');
     for (const m of r.missing) out.push(`> - ${esc(m.lookup)}: ${esc(m.reason)}`);

@@ -10,6 +10,7 @@ import {
   type ReleaseOutcome,
   type ReleaseReview,
   type ReviewTimelineEntry,
+  gateKeys,
   reviewKeys,
 } from '../shared/contract';
 import { parseReleaseEnd } from './events';
@@ -133,7 +134,12 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
     ...(cases ? { cases } : {}),
     missing,
   };
-  const review = buildReview(facts);
+  // The gate report of this release, when the gate ran (code: same release key; config: keyed by the config version).
+  const gateKey =
+    release.plane === 'code' ? release.releaseKey : release.appConfig?.configurationVersion ? `config-${release.appConfig.configurationVersion}` : undefined;
+  const gate = gateKey ? gateKeys(release.service, gateKey) : undefined;
+  const gated = gate ? await attempt('gate report (store)', () => ports.store.exists(gate.json)) : undefined;
+  const review: ReleaseReview = { ...buildReview(facts), ...(gate && gated ? { gate: { verdict: 'unknown' as const, ...gate } } : {}) };
   const chart = chartInput(facts, review);
   // SVG and Markdown first, JSON last: a review whose JSON exists is whole.
   await ports.store.put(keys.svg, renderChartSvg(chart), 'image/svg+xml');

@@ -4,6 +4,9 @@ import {
   type FailureKind,
   type FailureRecord,
   type FallbackModelConfig,
+  GATE_CLIENT_CONTEXT_KEY,
+  GATE_RESPONSE_KEY,
+  type GateInvocationVerdict,
   LAMBDA_SYNC_RESPONSE_MAX_BYTES,
   type ModelConfig,
   type ReleaseConfigDocument,
@@ -111,6 +114,8 @@ export type AiHandler<I, O> = (input: I, ctx: AiContext) => Promise<AiResult<O>>
 export interface InvocationContext {
   readonly awsRequestId?: string;
   getRemainingTimeInMillis?(): number;
+  /** The invoker's ClientContext, parsed (synchronous invocations only): the regression gate asks for a verdict here. */
+  readonly clientContext?: { readonly custom?: Readonly<Record<string, unknown>>; readonly Custom?: Readonly<Record<string, unknown>> } | null;
 }
 
 export interface AiRuntimeOptions<I, O> {
@@ -176,6 +181,14 @@ interface Invocation {
   readonly startedAt: number;
   tuple?: VersionTuple;
   measured: boolean;
+  /** The runtime's own judgment, kept for a gate invocation's answer. */
+  verdict?: Omit<GateInvocationVerdict, 'output'>;
+  /**
+   * A regression gate replay: judged and answered, but neither measured nor recorded. Its inputs are known failures
+   * replayed on a version before it has traffic; counted, they would skew the version's alarms and the canary judge,
+   * and written back, every gate run would refresh the very cases it replays.
+   */
+  gate?: boolean;
 }
 
 /**
@@ -208,9 +221,10 @@ export class AiRuntime<I, O> {
 
   public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}): Promise<O> {
     const startedAt = this.now();
-    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false };
+    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false, gate: isGateInvocation(context) };
     try {
-      return await this.run(fn, input, context, inv);
+      const output = await this.run(fn, input, context, inv);
+      return inv.gate ? this.gateAnswer(inv, output) : output;
     } catch (e) {
       // Anything not yet measured is the runtime's own failure: it is counted and recorded like any other.
       if (!inv.measured) this.failed(inv, inv.tuple ?? this.unavailableTuple('unavailable'), 'error', input, e, ['the runtime failed before the answer']);
@@ -326,9 +340,10 @@ export class AiRuntime<I, O> {
       contractViolation: kinds.includes('contract'),
       degraded: degrade.active || result.degraded,
     };
-    this.emit(tuple, requestId, measurements);
+    if (!inv.gate) this.emit(tuple, requestId, measurements);
     inv.measured = true;
-    if (kinds.length > 0) {
+    inv.verdict = { kinds, details: details.slice(0, 20), latencyMs, qualityScore: result.quality, degraded: measurements.degraded, tuple };
+    if (kinds.length > 0 && !inv.gate) {
       this.record(kinds, {
         requestId,
         startedAt,
@@ -340,6 +355,25 @@ export class AiRuntime<I, O> {
       });
     }
     return result.output;
+  }
+
+  /**
+   * The regression gate's answer: the output with the runtime's own verdict, so the gate judges the contract, safety
+   * and quality exactly as live traffic is judged. An answer served without a usable config (the degraded answer)
+   * is an error for the gate, whatever it says.
+   */
+  private gateAnswer(inv: Invocation, output: O): O {
+    const verdict: GateInvocationVerdict = {
+      output,
+      ...(inv.verdict ?? {
+        kinds: ['error'],
+        details: ['no usable release config: the degraded answer was served'],
+        latencyMs: this.now() - inv.startedAt,
+        degraded: true,
+        tuple: inv.tuple ?? this.unavailableTuple('unavailable'),
+      }),
+    };
+    return { [GATE_RESPONSE_KEY]: verdict } as unknown as O;
   }
 
   /** Both configs, within one deadline for the whole read (never longer than the invocation's budget). */
@@ -440,6 +474,7 @@ export class AiRuntime<I, O> {
   /** Measures a failed invocation (Invocations + Errors) and writes its record. */
   private failed(inv: Invocation, tuple: VersionTuple, kind: FailureKind, input: I, error: unknown, details: string[] = [], degraded = false) {
     inv.measured = true;
+    if (inv.gate) return; // see Invocation.gate
     const latencyMs = this.now() - inv.startedAt;
     this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded });
     this.record([kind], { requestId: inv.requestId, startedAt: inv.startedAt, tuple, measurements: { latencyMs }, input, error: errorParts(error), details });
@@ -695,6 +730,17 @@ function errorParts(e: unknown): { name: string; message: string } {
 
 function textOf(v: unknown): string {
   return `[not serialisable: ${messageOf(v)}]`;
+}
+
+/** Whether the invoker is the regression gate (ClientContext `custom`, as the Node.js runtime passes it). */
+function isGateInvocation(context: InvocationContext): boolean {
+  try {
+    const cc = context?.clientContext;
+    const v = cc?.custom?.[GATE_CLIENT_CONTEXT_KEY] ?? cc?.Custom?.[GATE_CLIENT_CONTEXT_KEY];
+    return v === '1' || v === true;
+  } catch {
+    return false;
+  }
 }
 
 function requestIdOf(context: InvocationContext, startedAt: number): string {

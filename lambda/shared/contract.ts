@@ -671,3 +671,42 @@ export const APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS = 3000;
 
 /** How much longer the runtime's extension client waits than the extension's poll timeout, milliseconds. */
 export const APPCONFIG_EXTENSION_CLIENT_MARGIN_MS = 500;
+// Regression gate, code plane and engine (h-gate): how the gate asks the runtime for its own judgment of one replay.
+//
+// The gate invokes the target with a Lambda ClientContext `{"custom":{"ai-release-gate":"1"}}` (base64 JSON, at most
+// 3,583 bytes, passed to synchronous invocations only — Lambda API reference, Invoke). The Node.js runtime hands the
+// parsed JSON to the handler as `context.clientContext`. The AiRuntime then answers `{ [GATE_RESPONSE_KEY]: verdict }`
+// instead of the bare output, so the gate judges with the runtime's own contract, safety and quality checks.
+
+/** The ClientContext `custom` key that asks the runtime for its verdict. */
+export const GATE_CLIENT_CONTEXT_KEY = 'ai-release-gate';
+/** The key of the runtime's answer to a gate invocation. */
+export const GATE_RESPONSE_KEY = 'ai-release.gate-verdict';
+
+/** What the runtime found on one invocation the gate made. */
+export interface GateInvocationVerdict {
+  readonly output: unknown;
+  /** Failure kinds the runtime found (empty: a clean answer). */
+  readonly kinds: readonly FailureKind[];
+  /** Why (contract messages, safety reasons…), bounded. */
+  readonly details: readonly string[];
+  readonly latencyMs: number;
+  readonly qualityScore?: number;
+  readonly degraded: boolean;
+  readonly tuple: VersionTuple;
+}
+
+/** The release review's link to the gate report of the same release (declaration merge: one optional field). */
+export interface ReleaseReview {
+  /** The gate report of this release, when the gate ran (keys relative to the bucket). */
+  readonly gate?: { readonly verdict: GateReport['verdict'] | 'unknown'; readonly json: string; readonly md: string };
+}
+
+/** More environment of the gate function (set by RegressionGate). */
+export const GATE_DEPLOYMENT_ENV = {
+  /** The CodeDeploy application and deployment group the gate is the pre-traffic hook of: other deployments are refused. */
+  APPLICATION: 'AI_RELEASE_GATE_CODEDEPLOY_APPLICATION',
+  DEPLOYMENT_GROUP: 'AI_RELEASE_GATE_CODEDEPLOY_GROUP',
+  /** `<function>:gate`, the qualified name the config plane replays through. */
+  TARGET_GATE_ALIAS: 'AI_RELEASE_GATE_TARGET_GATE_ALIAS',
+} as const;

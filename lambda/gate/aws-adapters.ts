@@ -1,0 +1,74 @@
+import { type CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GATE_CLIENT_CONTEXT_KEY } from '../shared/contract';
+import { s3Store } from '../snapshot/s3-store';
+import { withRetries } from '../snapshot/store';
+import { parseLambdaAppSpec } from './appspec';
+import type { DeploymentPort, GateStore, Invoker } from './ports';
+
+/** The ClientContext that asks the runtime for its verdict: base64 JSON, well under Invoke's 3,583-byte limit. */
+export const GATE_CLIENT_CONTEXT = Buffer.from(JSON.stringify({ custom: { [GATE_CLIENT_CONTEXT_KEY]: '1' } })).toString('base64');
+
+/** The regression store on S3, with the retry policy bounded by the time left. */
+export function s3GateStore(client: S3Client, bucket: string, remainingMs: () => number): GateStore {
+  const base = withRetries(s3Store(client, bucket), { maxAttempts: 4, remainingMs });
+  return {
+    get: base.get,
+    put: base.put,
+    list: base.list,
+    async newest(prefix, suffix) {
+      let best: { key: string; at: number } | undefined;
+      let token: string | undefined;
+      do {
+        const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const o of r.Contents ?? []) {
+          const at = o.LastModified?.getTime() ?? 0;
+          if (o.Key?.endsWith(suffix) && (!best || at > best.at || (at === best.at && o.Key > best.key))) best = { key: o.Key, at };
+        }
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
+      return best?.key;
+    },
+  };
+}
+
+/** Invokes `<function>:<qualifier>` synchronously with the gate's ClientContext. */
+export function lambdaInvoker(client: LambdaClient, functionName: string): Invoker {
+  return {
+    async invoke(qualifier, payload, signal) {
+      const r = await client.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          Qualifier: qualifier,
+          InvocationType: 'RequestResponse',
+          ClientContext: GATE_CLIENT_CONTEXT,
+          Payload: new TextEncoder().encode(payload),
+        }),
+        { abortSignal: signal },
+      );
+      return { ...(r.FunctionError ? { functionError: r.FunctionError } : {}), payload: r.Payload ? new TextDecoder().decode(r.Payload) : '' };
+    },
+  };
+}
+
+/** GetDeployment (the AppSpec's target version, and who created the deployment) and the hook's answer. */
+export function codeDeployPort(client: CodeDeployClient): DeploymentPort {
+  return {
+    async target(deploymentId) {
+      const r = await client.send(new GetDeploymentCommand({ deploymentId }));
+      const info = r.deploymentInfo;
+      const content = info?.revision?.appSpecContent?.content ?? info?.revision?.string?.content;
+      if (!content) throw new Error(`deployment ${deploymentId} has no AppSpec content (revisionType ${info?.revision?.revisionType ?? 'unknown'})`);
+      return {
+        ...parseLambdaAppSpec(content),
+        ...(info?.creator ? { creator: info.creator } : {}),
+        ...(info?.applicationName ? { application: info.applicationName } : {}),
+        ...(info?.deploymentGroupName ? { deploymentGroup: info.deploymentGroupName } : {}),
+      };
+    },
+    async answer(deploymentId, hookExecutionId, status) {
+      await client.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId: hookExecutionId, status }));
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { AwsCall } from '../shared/aws-calls';
+import { GATE_DEPLOYMENT_ENV, LEARNING_ENV } from '../shared/contract';
+
+const bucket = { env: LEARNING_ENV.BUCKET };
+const group = { ApplicationName: { env: GATE_DEPLOYMENT_ENV.APPLICATION }, DeploymentGroupName: { env: GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP } };
+/**
+ * Keys the gate reads and writes: samples under the example app's service (`support-assistant`, what the IAM test
+ * synthesizes); the checker proves the grant covers each, and the grant is per service.
+ */
+const object = (...keys: string[]) => ({ BucketName: bucket, ObjectName: { assignedAtRunTime: keys } });
+
+/**
+ * Every AWS call the gate makes (aws-adapters.ts). The metrics go out as EMF in the function's log: no CloudWatch call.
+ * The invoke targets are the deployed version and the `gate` alias of the service function (both qualified ARNs; the
+ * IAM test resolves `${FunctionName}` to `<name>:<qualifier>` samples).
+ */
+export const AWS_CALLS: readonly AwsCall[] = [
+  { api: 'ListObjectsV2', action: 's3:ListBucket', arnVariables: { BucketName: bucket } },
+  {
+    api: 'GetObject',
+    action: 's3:GetObject',
+    resourceTypes: ['object'],
+    arnVariables: object('cases/support-assistant/accepted/0.json', 'cases/support-assistant/candidate/0.json', 'reviews/support-assistant/code-d-1.json'),
+  },
+  {
+    api: 'PutObject',
+    action: 's3:PutObject',
+    resourceTypes: ['object'],
+    arnVariables: object('gates/support-assistant/code-d-1.json', 'gates/support-assistant/config-7.md'),
+  },
+  {
+    api: 'Invoke',
+    action: 'lambda:InvokeFunction',
+    // Granted on `<function>:*` (its versions and aliases); checked on the `gate` alias's qualified name.
+    arnVariables: { FunctionName: { env: GATE_DEPLOYMENT_ENV.TARGET_GATE_ALIAS } },
+  },
+  { api: 'GetDeployment', action: 'codedeploy:GetDeployment', arnVariables: group },
+  // The reference lists no resource type for this action, yet CodeDeploy authorizes it on the deployment group
+  // ("not authorized to perform: codedeploy:PutLifecycleEventHookExecutionStatus on resource: arn:…:deploymentgroup:<app>/<group>",
+  // davidgf/serverless-plugin-canary-deployments#58): LambdaDeploymentGroup.addPreHook grants it there, and
+  // test/gate-construct.test.ts proves the grant on the group's ARN.
+  { api: 'PutLifecycleEventHookExecutionStatus', action: 'codedeploy:PutLifecycleEventHookExecutionStatus', arnVariables: group },
+];

@@ -1,0 +1,84 @@
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GATE_DEPLOYMENT_ENV, GATE_ENV, LEARNING_ENV } from '../shared/contract';
+import { codeDeployPort, lambdaInvoker, s3GateStore } from './aws-adapters';
+import { type GateSettings, settingsFrom } from './gate';
+import { type HookPorts, isConfigGateRequest, isHookEvent, runCodeHook, runConfigGate } from './hook';
+
+/** CodeDeploy is answered this long before Lambda's timeout, whatever the gate is doing. */
+const ANSWER_MARGIN_MS = 10_000;
+
+const codedeploy = new CodeDeployClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
+const deployments = codeDeployPort(codedeploy);
+let remaining = () => 60_000;
+
+/** Everything read from the environment; a bad value is kept as an error so a hook event is still answered (Failed). */
+function init(): {
+  ports: HookPorts;
+  service: string;
+  targetFunction: string;
+  settings: GateSettings;
+  deploymentGroup?: { application: string; name: string };
+} {
+  const need = (k: string) => {
+    const v = process.env[k];
+    if (!v) throw new Error(`environment variable ${k} is not set; the gate function is created by RegressionGate (AiRelease({ regressionGate }))`);
+    return v;
+  };
+  const service = need(GATE_ENV.SERVICE);
+  const targetFunction = need(GATE_ENV.TARGET_FUNCTION);
+  const bucket = need(LEARNING_ENV.BUCKET);
+  const application = process.env[GATE_DEPLOYMENT_ENV.APPLICATION];
+  const groupName = process.env[GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP];
+  const settings = settingsFrom((k) => process.env[k], {
+    caseCap: GATE_ENV.CASE_CAP,
+    concurrency: GATE_ENV.CONCURRENCY,
+    caseTimeoutMs: GATE_ENV.CASE_TIMEOUT_MS,
+    passRate: GATE_ENV.PASS_RATE,
+    candidates: GATE_ENV.CANDIDATES,
+  });
+  // A replay waits for the target's answer up to the case timeout (the gate aborts it then); S3 calls are short.
+  const lambda = new LambdaClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: settings.caseTimeoutMs + 5000 } });
+  const s3 = new S3Client({ maxAttempts: 1, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
+  const ports: HookPorts = {
+    store: s3GateStore(s3, bucket, () => remaining()),
+    invoker: lambdaInvoker(lambda, targetFunction),
+    deployments,
+    clock: { now: () => Date.now() },
+    log: (line) => process.stdout.write(`${line}\n`),
+    // Unref'd: the watchdog never keeps the process alive on its own.
+    sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms).unref()),
+  };
+  return { ports, service, targetFunction, settings, ...(application && groupName ? { deploymentGroup: { application, name: groupName } } : {}) };
+}
+
+let setup: ReturnType<typeof init> | undefined;
+let setupError: Error | undefined;
+try {
+  setup = init();
+} catch (e) {
+  setupError = e as Error;
+}
+
+/** CodeDeploy's BeforeAllowTraffic hook event, or a ConfigGateRequest (synchronous invoke from the config plane). */
+export async function handler(event: unknown, context: { getRemainingTimeInMillis(): number }) {
+  const answerBy = Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS;
+  remaining = () => answerBy - Date.now();
+  if (!setup) {
+    // Misconfigured: still answer a waiting deployment (Failed) rather than stall it for an hour.
+    console.error(JSON.stringify({ level: 'ERROR', message: 'gate misconfigured', error: setupError?.message }));
+    if (isHookEvent(event)) await deployments.answer(event.DeploymentId, event.LifecycleEventHookExecutionId, 'Failed');
+    throw setupError;
+  }
+  const { ports, ...rest } = setup;
+  const options = { ...rest, answerBy };
+  if (isHookEvent(event)) {
+    const r = await runCodeHook(event, ports, options);
+    return { status: r.status, summary: r.report?.summary };
+  }
+  if (isConfigGateRequest(event)) return runConfigGate(event, ports, options);
+  throw new Error(
+    'the gate takes a CodeDeploy lifecycle hook event (DeploymentId, LifecycleEventHookExecutionId) or a ConfigGateRequest (kind "ai-release.config-gate")',
+  );
+}

@@ -1,0 +1,191 @@
+import { type ConfigGateRequest, GATE_ALIAS_NAME, type GateReport } from '../shared/contract';
+import { buildReport, type GateRun, type GateSettings, gateMetricLine, runGate, writeReport } from './gate';
+import type { Clock, DeploymentPort, GateStore, Invoker, LogSink } from './ports';
+
+/** CodeDeploy's lifecycle hook event (Lambda compute platform). */
+export interface HookEvent {
+  readonly DeploymentId: string;
+  readonly LifecycleEventHookExecutionId: string;
+}
+
+export interface HookPorts {
+  readonly store: GateStore;
+  readonly invoker: Invoker;
+  readonly deployments: DeploymentPort;
+  readonly clock: Clock;
+  readonly log: LogSink;
+  /** Resolves after `ms`; the gate's own watchdog. */
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface HookOptions {
+  readonly service: string;
+  /** The service function's name (GATE_ENV.TARGET_FUNCTION). */
+  readonly targetFunction: string;
+  /** The deployment group this gate is the hook of; a deployment of another group is refused. @default not checked */
+  readonly deploymentGroup?: { readonly application: string; readonly name: string };
+  readonly settings: GateSettings;
+  /** Absolute time (ms) by which CodeDeploy must have been answered: Lambda's remaining time less a margin. */
+  readonly answerBy: number;
+  /** Kept free for writing the report after the replays end. @default 5000 */
+  readonly reportReserveMs?: number;
+}
+
+export function isHookEvent(e: unknown): e is HookEvent {
+  const h = e as Partial<HookEvent> | null;
+  return typeof h?.DeploymentId === 'string' && typeof h?.LifecycleEventHookExecutionId === 'string';
+}
+
+export function isConfigGateRequest(e: unknown): e is ConfigGateRequest {
+  return (e as Partial<ConfigGateRequest> | null)?.kind === 'ai-release.config-gate';
+}
+
+/** Creators of a deployment that is a rollback: never gated (blocking one would leave the bad version live). */
+const ROLLBACK_CREATORS = new Set(['codeDeployRollback', 'CloudFormationRollback']);
+
+/**
+ * The BeforeAllowTraffic hook. Whatever happens — pass, fail, its own error, a store or target that hangs — it
+ * answers CodeDeploy (PutLifecycleEventHookExecutionStatus) before `answerBy`: a hook that never reports stalls the
+ * deployment for an hour. Returns the status sent.
+ */
+export async function runCodeHook(event: HookEvent, ports: HookPorts, o: HookOptions): Promise<{ status: 'Succeeded' | 'Failed'; report?: GateReport }> {
+  const startedAt = ports.clock.now();
+  const releaseKey = `code-${event.DeploymentId}`;
+  const reserve = o.reportReserveMs ?? 5000;
+  let target: GateReport['target'] = { functionName: o.targetFunction, qualifier: 'unknown' };
+  let settled = false;
+
+  const work = async (): Promise<{ status: 'Succeeded' | 'Failed'; report?: GateReport }> => {
+    const d = await ports.deployments.target(event.DeploymentId);
+    if (d.creator && ROLLBACK_CREATORS.has(d.creator)) {
+      ports.log(JSON.stringify({ level: 'INFO', message: 'rollback deployment: not gated', deploymentId: event.DeploymentId, creator: d.creator }));
+      return { status: 'Succeeded' };
+    }
+    target = { functionName: o.targetFunction, qualifier: d.targetVersion };
+    const g = o.deploymentGroup;
+    if (g && d.deploymentGroup !== undefined && (d.application !== g.application || d.deploymentGroup !== g.name))
+      throw new Error(`deployment ${event.DeploymentId} belongs to ${d.application}/${d.deploymentGroup}, not to the gated group ${g.application}/${g.name}`);
+    if (!sameFunction(d.functionName, o.targetFunction))
+      throw new Error(
+        `the deployment moves ${d.functionName}, not the gated function ${o.targetFunction}; is this gate the pre-traffic hook of another group?`,
+      );
+    const run: GateRun = { service: o.service, plane: 'code', releaseKey, target, deadline: o.answerBy - reserve };
+    const report = await runGate(run, o.settings, ports);
+    if (!settled) await writeReport(ports.store, report);
+    return { status: report.verdict === 'failed' ? 'Failed' : 'Succeeded', report };
+  };
+
+  const failedReport = (error: string, deadlineReached: boolean): GateReport =>
+    buildReport({ service: o.service, plane: 'code', releaseKey, target, deadline: o.answerBy }, o.settings, {
+      startedAt,
+      endedAt: ports.clock.now(),
+      results: [],
+      totals: { blocking: 0, reported: 0 },
+      sampled: false,
+      deadlineReached,
+      error,
+    });
+
+  let outcome: { status: 'Succeeded' | 'Failed'; report?: GateReport };
+  const watchdog = ports.sleep(Math.max(0, o.answerBy - ports.clock.now())).then(() => 'deadline' as const);
+  try {
+    const r = await Promise.race([work(), watchdog]);
+    if (r === 'deadline') {
+      settled = true;
+      const report = failedReport('the gate did not finish before its own deadline (a store or the target hung); answered Failed', true);
+      await bestEffort(ports, () => writeReport(ports.store, report), reserve / 2);
+      outcome = { status: 'Failed', report };
+    } else outcome = r;
+  } catch (e) {
+    settled = true;
+    const report = failedReport(`${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`.slice(0, 500), false);
+    await bestEffort(ports, () => writeReport(ports.store, report), Math.min(reserve / 2, Math.max(0, o.answerBy - ports.clock.now())));
+    outcome = { status: 'Failed', report };
+  }
+  settled = true;
+  if (outcome.report) ports.log(gateMetricLine(outcome.report, ports.clock.now()));
+  ports.log(
+    JSON.stringify({
+      level: outcome.status === 'Succeeded' ? 'INFO' : 'WARN',
+      message: 'gate answered',
+      status: outcome.status,
+      summary: outcome.report?.summary,
+    }),
+  );
+  // The one call that must happen: errors here propagate (Lambda retries the asynchronous hook invocation).
+  await ports.deployments.answer(event.DeploymentId, event.LifecycleEventHookExecutionId, outcome.status);
+  return outcome;
+}
+
+/**
+ * The config plane's request (a synchronous invoke): replays through the `gate` alias against the candidate config
+ * and returns the report, written under `config-<configVersion>`. Never throws for a gate failure: the caller reads
+ * the verdict; a bad request throws (it names the field).
+ */
+export async function runConfigGate(
+  req: ConfigGateRequest,
+  ports: Omit<HookPorts, 'deployments'>,
+  o: Omit<HookOptions, 'targetFunction'> & { targetFunction: string },
+): Promise<GateReport> {
+  if (req.service !== o.service) throw new Error(`ConfigGateRequest.service is "${req.service}", but this gate serves "${o.service}"`);
+  if (typeof req.configVersion !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(req.configVersion))
+    throw new Error(`ConfigGateRequest.configVersion must be the hosted configuration version number, got ${JSON.stringify(req.configVersion)}`);
+  if (req.qualifier !== GATE_ALIAS_NAME)
+    throw new Error(`ConfigGateRequest.qualifier must be "${GATE_ALIAS_NAME}" (the alias serving the candidate config), got ${JSON.stringify(req.qualifier)}`);
+  const startedAt = ports.clock.now();
+  const reserve = o.reportReserveMs ?? 5000;
+  const target: GateReport['target'] = {
+    functionName: o.targetFunction,
+    qualifier: req.qualifier,
+    configVersion: req.configVersion,
+    ...(req.configLabel ? { configLabel: req.configLabel } : {}),
+  };
+  const run: GateRun = { service: o.service, plane: 'config', releaseKey: `config-${req.configVersion}`, target, deadline: o.answerBy - reserve };
+  let settled = false;
+  const failed = (error: string, deadlineReached: boolean) =>
+    buildReport(run, o.settings, {
+      startedAt,
+      endedAt: ports.clock.now(),
+      results: [],
+      totals: { blocking: 0, reported: 0 },
+      sampled: false,
+      deadlineReached,
+      error,
+    });
+  const work = async () => {
+    const report = await runGate(run, o.settings, ports);
+    if (!settled) await writeReport(ports.store, report);
+    return report;
+  };
+  let report: GateReport;
+  try {
+    const r = await Promise.race([work(), ports.sleep(Math.max(0, o.answerBy - ports.clock.now())).then(() => 'deadline' as const)]);
+    settled = true;
+    if (r === 'deadline') {
+      report = failed('the gate did not finish before its own deadline (a store or the target hung)', true);
+      await bestEffort(ports, () => writeReport(ports.store, report), reserve / 2);
+    } else report = r;
+  } catch (e) {
+    settled = true;
+    report = failed(`${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`.slice(0, 500), false);
+    await bestEffort(ports, () => writeReport(ports.store, report), reserve / 2);
+  }
+  ports.log(gateMetricLine(report, ports.clock.now()));
+  return report;
+}
+
+/** `name`, `name:qualifier` or a function ARN, compared by the function name. */
+function sameFunction(a: string, b: string): boolean {
+  const name = (x: string) => (x.startsWith('arn:') ? x.split(':')[6] : x.split(':')[0]);
+  return name(a) === name(b);
+}
+
+/** Runs `f` for at most `ms`; a failure or hang is logged, never thrown (the answer comes first). */
+async function bestEffort(ports: Pick<HookPorts, 'sleep' | 'log'>, f: () => Promise<void>, ms: number): Promise<void> {
+  try {
+    const r = await Promise.race([f().then(() => 'done' as const), ports.sleep(ms).then(() => 'late' as const)]);
+    if (r === 'late') ports.log(JSON.stringify({ level: 'WARN', message: 'gate report not written in time' }));
+  } catch (e) {
+    ports.log(JSON.stringify({ level: 'WARN', message: 'gate report not written', error: String(e) }));
+  }
+}

@@ -1,0 +1,81 @@
+import { type FailureKind, GATE_RESPONSE_KEY, type GateInvocationVerdict, type RegressionCase } from '../shared/contract';
+import type { InvokeResult } from './ports';
+
+/** One replay judged: passed, or failed with reasons (one line each, no raw output). */
+export interface Judgment {
+  readonly passed: boolean;
+  readonly reasons: readonly string[];
+  /** The runtime's latency when it answered with a verdict, else the gate's own measure. */
+  readonly latencyMs: number;
+}
+
+const MAX_REASON = 300;
+const cut = (s: string) => (s.length > MAX_REASON ? `${s.slice(0, MAX_REASON - 1)}…` : s);
+
+/**
+ * Judges one invocation against the case's expectation. Every default of CaseExpectation is the strict one: no error,
+ * the contract holds, no safety flag. Contract, safety and quality come from the runtime's own verdict (the gate asks
+ * for it with the ClientContext); a function that does not link the runtime answers without one, and then only the
+ * error, latency and match expectations can be judged (the reasons say so, and the case still passes on those).
+ */
+export function judge(c: RegressionCase, r: InvokeResult, gateLatencyMs: number): Judgment {
+  const e = c.expectation ?? {};
+  const reasons: string[] = [];
+  if (r.functionError) {
+    const err = parseJson(r.payload) as { errorType?: string; errorMessage?: string } | undefined;
+    const type = err?.errorType ?? r.functionError;
+    const kind = /timeout/i.test(type) || /timed out/i.test(err?.errorMessage ?? '') ? 'timeout' : 'error';
+    // noError: false means the case only asks for something else (a latency bound…): an error still gives no output to judge.
+    return { passed: false, reasons: [cut(`${kind}: ${type}${err?.errorMessage ? `: ${err.errorMessage}` : ''}`)], latencyMs: gateLatencyMs };
+  }
+  const body = parseJson(r.payload);
+  const verdict =
+    body && typeof body === 'object' && GATE_RESPONSE_KEY in body ? ((body as Record<string, unknown>)[GATE_RESPONSE_KEY] as GateInvocationVerdict) : undefined;
+  const output = verdict ? verdict.output : body === undefined ? r.payload : body;
+  const latencyMs = verdict && Number.isFinite(verdict.latencyMs) ? verdict.latencyMs : gateLatencyMs;
+  if (verdict) {
+    const kinds = new Set<FailureKind>(verdict.kinds ?? []);
+    const about = (prefix: string) => (verdict.details ?? []).filter((d) => d.startsWith(prefix)).slice(0, 2);
+    if ((e.noError ?? true) && kinds.has('error')) reasons.push(cut(`error: ${about('').join('; ') || 'the runtime recorded an error'}`));
+    if ((e.contractHolds ?? true) && kinds.has('contract'))
+      reasons.push(cut(about('contract').join('; ') || 'contract: the output breaks the output contract'));
+    if ((e.noSafetyFlag ?? true) && kinds.has('safety')) reasons.push(cut(about('safety').join('; ') || 'safety: flagged'));
+    if (e.minQuality !== undefined) {
+      if (verdict.qualityScore === undefined) reasons.push(`quality: no score reported (the case needs at least ${e.minQuality})`);
+      else if (verdict.qualityScore < e.minQuality) reasons.push(`quality: score ${verdict.qualityScore} is below the case's minQuality ${e.minQuality}`);
+    } else if (kinds.has('quality')) reasons.push(cut(about('quality').join('; ') || 'quality: below the output contract floor'));
+  }
+  if (e.maxLatencyMs !== undefined && latencyMs > e.maxLatencyMs)
+    reasons.push(`latency: ${Math.round(latencyMs)} ms is over the case's maxLatencyMs ${e.maxLatencyMs}`);
+  const text = typeof output === 'string' ? output : JSON.stringify(output ?? null);
+  for (const [field, want] of [
+    ['mustMatch', true],
+    ['mustNotMatch', false],
+  ] as const) {
+    for (const p of e[field] ?? []) {
+      const re = compile(p);
+      // Checked at promotion; a hand-edited case with a bad pattern fails rather than passing unjudged.
+      if (!re) reasons.push(cut(`${field}: ${JSON.stringify(p)} is not a valid regular expression; fix the case's expectation`));
+      else if (re.test(text) !== want) reasons.push(cut(want ? `mustMatch: the output does not match /${p}/` : `mustNotMatch: the output matches /${p}/`));
+    }
+  }
+  const passed = reasons.length === 0;
+  if (!verdict) reasons.push('note: no runtime verdict in the answer (is the runtime linked?): contract, safety and quality were not judged');
+  return { passed, reasons, latencyMs };
+}
+
+function compile(pattern: string): RegExp | undefined {
+  try {
+    return new RegExp(pattern);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,183 @@
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import {
+  GATE_ALIAS_NAME,
+  GATE_CANDIDATE_MODES,
+  GATE_DEPLOYMENT_ENV,
+  GATE_ENV,
+  type GateCandidateMode,
+  LEARNING_ENV,
+  STORE_PREFIX,
+} from '../lambda/shared/contract';
+import { libraryFunction } from './private/library-function';
+
+/** How the gate replays and judges; every setting has the default a burned team would pick. */
+export interface RegressionGateOptions {
+  /** Cases above which a stratified sample (by failure kind, newest first, last release's cases always in) is replayed. @default 500 */
+  readonly caseCap?: number;
+  /** Invocations of the service in flight at once. @default 10 */
+  readonly concurrency?: number;
+  /** Longest one replay may take; a case over it fails with a timeout. @default Duration.seconds(30) */
+  readonly caseTimeout?: Duration;
+  /** Share of the blocking cases that must pass, 0..1. @default 1 (every accepted case) */
+  readonly passRate?: number;
+  /** Candidates (cases not yet accepted): not replayed, replayed and reported, or replayed and blocking. @default 'off' */
+  readonly candidates?: GateCandidateMode;
+  /**
+   * The gate function's timeout. The gate answers CodeDeploy 10 s before it, whatever is still running (cases not run
+   * count as not passed), and stops starting replays 5 s before that to write its report.
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+}
+
+export interface RegressionGateProps extends RegressionGateOptions {
+  readonly serviceName: string;
+  /** The service function: the gate invokes its versions (code plane) and its `gate` alias (config plane). */
+  readonly function: lambda.IFunction;
+  /** The regression store: cases/ and reviews/ are read, gates/ written. */
+  readonly bucket: s3.IBucket;
+  /** The deployment group whose pre-traffic (BeforeAllowTraffic) hook the gate becomes. @default none: not a hook (config plane only) */
+  readonly deploymentGroup?: codedeploy.LambdaDeploymentGroup;
+}
+
+/**
+ * The regression gate of one service: replays the accepted regression cases against a new code version before it
+ * gets traffic (CodeDeploy BeforeAllowTraffic), and against a candidate config through the `gate` alias (a
+ * ConfigGateRequest, invoked synchronously by the config plane). Writes `gates/<service>/<release>.json|.md` and
+ * always answers CodeDeploy, on every path, before its own timeout.
+ */
+export class RegressionGate extends Construct {
+  public readonly function: lambda.Function;
+  public readonly serviceName: string;
+  /** The settings as deployed (defaults filled in). */
+  public readonly settings: {
+    readonly caseCap: number;
+    readonly concurrency: number;
+    readonly caseTimeoutMs: number;
+    readonly passRate: number;
+    readonly candidates: GateCandidateMode;
+  };
+
+  constructor(scope: Construct, id: string, props: RegressionGateProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.serviceName = props.serviceName;
+    const caseCap = props.caseCap ?? 500;
+    const concurrency = props.concurrency ?? 10;
+    const caseTimeoutMs = (props.caseTimeout ?? Duration.seconds(30)).toMilliseconds();
+    const passRate = props.passRate ?? 1;
+    const candidates = props.candidates ?? 'off';
+    const timeout = props.timeout ?? Duration.minutes(15);
+    if (!Number.isInteger(caseCap) || caseCap < 1) throw new Error(`regressionGate.caseCap must be a positive integer, got ${caseCap}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)
+      throw new Error(`regressionGate.concurrency must be an integer from 1 to 1000, got ${concurrency}`);
+    if (!(passRate >= 0 && passRate <= 1)) throw new Error(`regressionGate.passRate must be between 0 and 1 (1 = every accepted case), got ${passRate}`);
+    if (!(GATE_CANDIDATE_MODES as readonly string[]).includes(candidates))
+      throw new Error(`regressionGate.candidates must be one of ${GATE_CANDIDATE_MODES.join(', ')}, got "${candidates}"`);
+    // Room for at least one replay after the answer margin (10 s) and the report reserve (5 s).
+    if (timeout.toMilliseconds() < caseTimeoutMs + 20_000)
+      throw new Error(
+        `regressionGate.timeout (${timeout.toSeconds()} s) must exceed caseTimeout (${caseTimeoutMs / 1000} s) by at least 20 s: the gate answers CodeDeploy 10 s before its timeout and keeps 5 s to write its report`,
+      );
+    this.settings = { caseCap, concurrency, caseTimeoutMs, passRate, candidates };
+
+    const environment: Record<string, string> = {
+      [GATE_ENV.SERVICE]: props.serviceName,
+      [GATE_ENV.TARGET_FUNCTION]: props.function.functionName,
+      [GATE_ENV.CASE_CAP]: String(caseCap),
+      [GATE_ENV.CONCURRENCY]: String(concurrency),
+      [GATE_ENV.CASE_TIMEOUT_MS]: String(caseTimeoutMs),
+      [GATE_ENV.PASS_RATE]: String(passRate),
+      [GATE_ENV.CANDIDATES]: candidates,
+      [GATE_DEPLOYMENT_ENV.TARGET_GATE_ALIAS]: `${props.function.functionName}:${GATE_ALIAS_NAME}`,
+      [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
+    };
+    if (props.deploymentGroup) {
+      environment[GATE_DEPLOYMENT_ENV.APPLICATION] = props.deploymentGroup.application.applicationName;
+      environment[GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP] = props.deploymentGroup.deploymentGroupName;
+    }
+    this.function = libraryFunction(this, 'Function', {
+      handler: 'gate',
+      description: `${props.serviceName}: regression gate (replays the accepted cases before a version or config gets traffic)`,
+      timeout,
+      memorySize: 512,
+      environment,
+    });
+    const fn = this.function;
+
+    // Every version and alias of the service function (`<arn>:*`): a grant on the one new version would change the
+    // policy at each deploy, seconds before the hook runs, and race IAM's propagation (AccessDenied on the first
+    // replays, aws/serverless-application-model#838). The unqualified ARN ($LATEST) is not granted.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${props.function.functionArn}:*`] }));
+    const svc = props.serviceName;
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${STORE_PREFIX.CASES}/${svc}/*`), props.bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/${svc}/*`)],
+      }),
+    );
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${STORE_PREFIX.GATES}/${svc}/*`)] }));
+    props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+
+    if (props.deploymentGroup) {
+      const group = props.deploymentGroup;
+      // addPreHook grants codedeploy:PutLifecycleEventHookExecutionStatus on this deployment group and sets the
+      // alias's UpdatePolicy BeforeAllowTrafficHook to this function.
+      group.addPreHook(fn);
+      const groupArn = stack.formatArn({
+        service: 'codedeploy',
+        resource: 'deploymentgroup',
+        resourceName: `${group.application.applicationName}/${group.deploymentGroupName}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [groupArn] }));
+      // addPreHook also lets CodeDeploy's role invoke the hook (`<arn>` and `<arn>:*`, LambdaDeploymentGroup's grant):
+      // the managed AWSCodeDeployRoleForLambdaLimited only covers functions named CodeDeployHook_*.
+      Validations.of(group.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: "Scoped wildcard: CodeDeploy invokes this service's regression gate (the pre-traffic hook) and its versions; CDK's addPreHook grant.",
+      });
+    }
+
+    const bucketArn = nagText(stack, props.bucket.bucketArn);
+    const fnArn = nagText(stack, props.function.functionArn);
+    Validations.of(fn).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "AWSLambdaBasicExecutionRole only lets the gate write its own logs (and its EMF metrics); it is AWS's maintained minimum for Lambda.",
+      },
+      {
+        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        reason: 'The gate calls only AWS APIs (Lambda Invoke, S3, CodeDeploy) over TLS with IAM auth; it holds no network-reachable data.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${fnArn}:*]`,
+        reason: "Scoped wildcard: the versions and aliases of this service's function (the version under test is known only at deploy time).",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${STORE_PREFIX.CASES}/${svc}/*]`,
+        reason: "Scoped wildcard: this service's regression cases, read only.",
+      },
+      { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${STORE_PREFIX.REVIEWS}/${svc}/*]`, reason: "Scoped wildcard: this service's reviews, read only." },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${STORE_PREFIX.GATES}/${svc}/*]`,
+        reason: "Scoped wildcard: this service's gate reports, one per release.",
+      },
+    );
+  }
+}
+
+/** How cdk-nag prints a token in a finding id (`<Logical.Arn>`). */
+function nagText(stack: Stack, value: string): string {
+  const v = stack.resolve(value) as unknown;
+  if (typeof v === 'string') return v;
+  const att = (v as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (att) return `<${att[0]}.${att[1]}>`;
+  return JSON.stringify(v);
+}
