@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { appConfigStore } from '../../lambda/cost-guard/appconfig-store';
-import type { FeatureFlagsDocument } from '../../lambda/cost-guard/cost-guard';
+import { type FeatureFlagsDocument, StoreError } from '../../lambda/cost-guard/cost-guard';
 import { DEGRADE_FLAGS } from '../../lambda/shared/contract';
-import { describeAwsError } from './aws';
+import { describeAwsError, isCredentialsError } from './aws';
 import { type AwsCommandOptions, confirm, type Deps, withAwsOptions } from './deps';
 import { AwsError, EXIT, type Io, UsageError } from './io';
 import { locateService } from './locate';
@@ -83,6 +83,11 @@ Exit codes: 0 deployed (or already so), 2 bad usage or a wrong service, 4 AWS re
           return await f();
         } catch (e) {
           if (e instanceof UsageError) throw e;
+          // The store (shared with the cost guard) already names the call and AWS's error: keep its message.
+          if (e instanceof StoreError && !isCredentialsError(e)) {
+            const busy = e.code === 'ConflictException' ? ' (another deployment is running in the degrade environment; try again in a moment)' : '';
+            throw new AwsError(`AWS refused ${e.message}${busy}`);
+          }
           throw new AwsError(describeAwsError(e, what));
         }
       };
