@@ -215,13 +215,20 @@ function parseVersioned<T>(body: string, key: string, fields: readonly string[])
   return v as T;
 }
 
-async function readAll<T>(store: ObjectStore, kind: ReportKind<T>, service: string): Promise<T[]> {
+/** Every report of a service, newest first; one that cannot be read is skipped with a warning, not the whole list. */
+async function readAll<T>(store: ObjectStore, kind: ReportKind<T>, service: string, io: Io): Promise<T[]> {
   const keys = (await storeCall(`listing ${kind.prefix}/${service}/`, () => store.list(`${kind.prefix}/${service}/`)))
     .filter((k) => k.endsWith('.json'))
     .slice(-MAX_REPORTS);
   const reports = await mapLimit(keys, 8, async (key) => {
     const o = await storeCall(`reading ${key}`, () => store.get(key));
-    return o ? kind.parse(o.body, key) : undefined;
+    if (!o) return undefined;
+    try {
+      return kind.parse(o.body, key);
+    } catch (e) {
+      io.err(`cdk-ai-release: skipped ${(e as Error).message}\n`);
+      return undefined;
+    }
   });
   return reports.filter((r): r is Awaited<T> => r !== undefined).sort((a, b) => kind.time(b).localeCompare(kind.time(a))) as T[];
 }
@@ -252,7 +259,7 @@ function registerReports<T extends { releaseKey: string }>(
   withStoreOptions(group.command('list').summary(`list the ${kind.noun}s of a service, newest first`).argument('<service>', 'the service name'))
     .option('--json', `print the ${kind.noun}s as JSON`)
     .action(async (service: string, options: StoreOptions) => {
-      const reports = await readAll(await storeOf(service, options), kind, service);
+      const reports = await readAll(await storeOf(service, options), kind, service, io);
       if (options.json) io.out(json(reports));
       else if (reports.length === 0) io.out(`no ${kind.noun}s for ${service}\n`);
       else for (const r of reports) io.out(`${kind.line(r)}\n`);
@@ -272,7 +279,7 @@ function registerReports<T extends { releaseKey: string }>(
     const store = await storeOf(service, options);
     let releaseKey = release;
     if (release === 'latest') {
-      const [newest] = await readAll(store, kind, service);
+      const [newest] = await readAll(store, kind, service, io);
       if (!newest) throw new UsageError(`no ${kind.noun}s for ${service} yet`);
       releaseKey = newest.releaseKey;
     } else if (!/^[A-Za-z0-9._-]{1,200}$/.test(release)) {
