@@ -67,7 +67,7 @@ export function mockedClients(s3?: S3Client) {
 }
 
 /** SSM answers the deployed manifest of the service in STACK. */
-export function serveManifest(ssm: ReturnType<typeof mockClient<SSMClient>>, manifest: DeployedReleaseManifest = deployedManifest()): void {
+export function serveManifest(ssm: ReturnType<typeof mockedClients>['mocks']['ssm'], manifest: DeployedReleaseManifest = deployedManifest()): void {
   ssm.on(GetParameterCommand, { Name: manifestParameterName(STACK, manifest.service) }).resolves({ Parameter: { Value: JSON.stringify(manifest) } });
 }
 
