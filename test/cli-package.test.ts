@@ -37,7 +37,7 @@ function packagesReachable(entry: string): Map<string, string> {
       if (!found.has(name)) found.set(name, path.relative(root, file));
     }
   };
-  visit(path.join(root, 'bin', 'cdk-ai-release.ts'));
+  visit(entry);
   return found;
 }
 

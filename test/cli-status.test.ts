@@ -1,7 +1,14 @@
 import * as path from 'node:path';
 import { GetDeploymentCommand as GetConfigDeployment, ListDeploymentsCommand as ListConfigDeployments } from '@aws-sdk/client-appconfig';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetDeploymentCommand, GetDeploymentConfigCommand, GetDeploymentGroupCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
+import {
+  GetDeploymentCommand,
+  GetDeploymentConfigCommand,
+  GetDeploymentGroupCommand,
+  GetDeploymentTargetCommand,
+  ListDeploymentsCommand,
+  ListDeploymentTargetsCommand,
+} from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { bar, renderStatus } from '../bin/cli/status';
@@ -108,6 +115,39 @@ describe('cdk-ai-release status', () => {
     ]);
   });
 
+  test('the pre-traffic hook running: shown, and the whole schedule still ahead; once traffic shifts, time runs from AllowTraffic', async () => {
+    const { clients, mocks } = mockedClients();
+    canaryRunning(mocks, { weight: 0 });
+    mocks.codeDeploy.on(ListDeploymentTargetsCommand, { deploymentId: 'd-CANARY01' }).resolves({ targetIds: ['fn:live'] });
+    mocks.codeDeploy.on(GetDeploymentTargetCommand, { deploymentId: 'd-CANARY01', targetId: 'fn:live' }).resolves({
+      deploymentTarget: {
+        lambdaTarget: {
+          lifecycleEvents: [
+            { lifecycleEventName: 'BeforeAllowTraffic', status: 'InProgress', startTime: ago(50) },
+            { lifecycleEventName: 'AllowTraffic', status: 'Pending' },
+          ],
+        },
+      },
+    });
+    const hook = JSON.parse((await cli(['status', SERVICE, '--stack', STACK, '--json'], clients)).out);
+    expect(hook.code).toMatchObject({ lifecycleEvent: 'BeforeAllowTraffic', trafficPercent: 0, secondsLeft: 300 });
+    expect((await cli(['status', SERVICE, '--stack', STACK], clients)).out).toContain('d-CANARY01 InProgress (BeforeAllowTraffic)  canary 10 % for 5 min');
+
+    canaryRunning(mocks, { weight: 0.1 });
+    mocks.codeDeploy.on(GetDeploymentTargetCommand).resolves({
+      deploymentTarget: {
+        lambdaTarget: {
+          lifecycleEvents: [
+            { lifecycleEventName: 'BeforeAllowTraffic', status: 'Succeeded', startTime: ago(50), endTime: ago(30) },
+            { lifecycleEventName: 'AllowTraffic', status: 'InProgress', startTime: ago(30) },
+          ],
+        },
+      },
+    });
+    const shifting = JSON.parse((await cli(['status', SERVICE, '--stack', STACK, '--json'], clients)).out);
+    expect(shifting.code).toMatchObject({ lifecycleEvent: 'AllowTraffic', trafficPercent: 10, secondsLeft: 270, startedAt: ago(30).toISOString() });
+  });
+
   test('a config deployment baking: percentage bar and the bake time left from the BAKE_TIME_STARTED event', async () => {
     const { clients, mocks } = mockedClients();
     canaryRunning(mocks, { status: 'Succeeded' });
@@ -152,7 +192,7 @@ describe('cdk-ai-release status', () => {
     expect(r.out).toContain('release ended: promoted');
   });
 
-  test('--watch exits 5 when the deployment it watched rolled back, even if a later one succeeded', async () => {
+  test('--watch exits 5 when the deployment it watched was stopped', async () => {
     const { clients, mocks } = mockedClients();
     canaryRunning(mocks);
     const r = await cli(['status', SERVICE, '--stack', STACK, '--watch'], clients, {
@@ -161,6 +201,27 @@ describe('cdk-ai-release status', () => {
     expect(r.code).toBe(5);
     expect(r.out).toContain('Deployment stopped by alarm');
     expect(r.out).toContain('release ended: stopped');
+  });
+
+  test('--watch exits 5 when the watched deployment rolled back, even though the latest one (the stack rollback) succeeded', async () => {
+    const { clients, mocks } = mockedClients();
+    canaryRunning(mocks);
+    const r = await cli(['status', SERVICE, '--stack', STACK, '--watch'], clients, {
+      sleep: async () => {
+        // CloudFormation's rollback moved the alias back with a new deployment, which succeeded; the watched one failed.
+        mocks.codeDeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
+        mocks.codeDeploy.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: { lastAttemptedDeployment: { deploymentId: 'd-STACKRB2' } } });
+        mocks.codeDeploy
+          .on(GetDeploymentCommand, { deploymentId: 'd-STACKRB2' })
+          .resolves({ deploymentInfo: { deploymentId: 'd-STACKRB2', status: 'Succeeded', createTime: ago(10), completeTime: ago(2) } });
+        mocks.codeDeploy.on(GetDeploymentCommand, { deploymentId: 'd-CANARY01' }).resolves({
+          deploymentInfo: { deploymentId: 'd-CANARY01', status: 'Failed', rollbackInfo: { rollbackMessage: 'rolled back by alarm' } },
+        });
+      },
+    });
+    expect(r.out).toContain('d-STACKRB2 Succeeded (promoted)');
+    expect(r.out).toContain('release ended: rolled-back');
+    expect(r.code).toBe(5);
   });
 
   test('--watch on a terminal clears and redraws; --timeout gives up with exit 7; --json writes one line per poll', async () => {

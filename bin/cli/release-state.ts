@@ -1,6 +1,13 @@
 import { GetDeploymentCommand as GetAppConfigDeployment, ListDeploymentsCommand as ListAppConfigDeployments } from '@aws-sdk/client-appconfig';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetDeploymentCommand, GetDeploymentConfigCommand, GetDeploymentGroupCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
+import {
+  GetDeploymentCommand,
+  GetDeploymentConfigCommand,
+  GetDeploymentGroupCommand,
+  GetDeploymentTargetCommand,
+  ListDeploymentsCommand,
+  ListDeploymentTargetsCommand,
+} from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { parse as parseYaml } from 'yaml';
 import { compositeAlarmNames, MANIFEST_COMPONENTS, RELEASE_ALARM_KINDS, type ReleasePlane, releaseAlarmName } from '../../lambda/shared/contract';
@@ -34,6 +41,8 @@ export interface CodeDeploymentState {
   readonly endedAt?: string;
   /** Why it failed or rolled back, as CodeDeploy says it. */
   readonly message?: string;
+  /** The lifecycle event running now (`BeforeAllowTraffic`: the pre-traffic hook, e.g. the regression gate). */
+  readonly lifecycleEvent?: string;
 }
 
 export interface ConfigDeploymentState {
@@ -109,6 +118,24 @@ export async function readReleaseStatus(clients: AwsClients, located: LocatedSer
   };
 }
 
+/**
+ * How one deployment seen earlier stands now, by its watch key (`code:<id>`, `config:<number>`, `degrade:<number>`):
+ * for a deployment that is no longer the latest (CloudFormation's rollback started another one).
+ */
+export async function deploymentOutcome(clients: AwsClients, located: LocatedService, key: string): Promise<DeploymentOutcome> {
+  const [plane, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  if (plane === 'code') {
+    const d = (await aws(`codedeploy:GetDeployment ${id}`, () => clients.codeDeploy.send(new GetDeploymentCommand({ deploymentId: id })))).deploymentInfo;
+    return codeOutcome(d?.status ?? 'unknown', d?.rollbackInfo?.rollbackMessage, d?.errorInformation?.code);
+  }
+  const { appConfig } = located.locators;
+  const environment = plane === 'degrade' ? appConfig.degradeEnvironment : appConfig.environment;
+  const d = await aws(`appconfig:GetDeployment ${appConfig.application}/${environment}/${id}`, () =>
+    clients.appConfig.send(new GetAppConfigDeployment({ ApplicationId: appConfig.application, EnvironmentId: environment, DeploymentNumber: Number(id) })),
+  );
+  return configOutcome(String(d.State ?? 'unknown'));
+}
+
 /** In progress when either plane runs; else the outcome of the deployment that ended last. */
 export function phaseOf(deployments: readonly ({ outcome: DeploymentOutcome; endedAt?: string; startedAt?: string } | undefined)[]): ReleaseStatus['phase'] {
   const present = deployments.filter((d): d is NonNullable<typeof d> => d !== undefined);
@@ -155,7 +182,11 @@ async function readCodeDeployment(
   const schedule = scheduleOf(routing);
   const versions = appSpecVersions(d.revision?.appSpecContent?.content ?? d.revision?.string?.content);
   const status = d.status ?? 'unknown';
-  const startedAt = (d.startTime ?? d.createTime)?.toISOString();
+  const target = (CODE_ACTIVE as readonly string[]).includes(status) ? await lambdaTarget(clients, deploymentId) : undefined;
+  const running = target?.lifecycleEvents?.find((e) => e.status === 'InProgress')?.lifecycleEventName;
+  // Traffic starts to shift when AllowTraffic starts, after the pre-traffic hook: the schedule runs from there.
+  const shiftStart = target?.lifecycleEvents?.find((e) => e.lifecycleEventName === 'AllowTraffic')?.startTime;
+  const startedAt = (shiftStart ?? d.startTime ?? d.createTime)?.toISOString();
   const state: CodeDeploymentState = {
     id: deploymentId,
     status,
@@ -166,15 +197,33 @@ async function readCodeDeployment(
     ...(startedAt ? { startedAt } : {}),
     ...(d.completeTime ? { endedAt: d.completeTime.toISOString() } : {}),
     ...(d.rollbackInfo?.rollbackMessage || d.errorInformation?.message ? { message: d.rollbackInfo?.rollbackMessage ?? d.errorInformation?.message } : {}),
+    ...(running ? { lifecycleEvent: running } : {}),
   };
   return { state, schedule };
+}
+
+/**
+ * The Lambda target of a running deployment: its lifecycle events (hooks, AllowTraffic) and their times. Best effort:
+ * without it (a role lacking the two read actions) the schedule runs from the deployment's start.
+ */
+async function lambdaTarget(clients: AwsClients, deploymentId: string) {
+  try {
+    const ids = await clients.codeDeploy.send(new ListDeploymentTargetsCommand({ deploymentId }));
+    const targetId = ids.targetIds?.[0];
+    if (!targetId) return undefined;
+    return (await clients.codeDeploy.send(new GetDeploymentTargetCommand({ deploymentId, targetId }))).deploymentTarget?.lambdaTarget;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Adds the traffic share, step and time left from the alias's routing and the schedule. */
 function codeTraffic(rest: CodeDeploymentState, schedule: Schedule, served: ReleaseStatus['served'], now: number): CodeDeploymentState {
   if (rest.outcome !== 'in-progress' || !rest.to) return rest;
   const trafficPercent = served.weights[rest.to] ?? 0;
-  const started = rest.startedAt ? Date.parse(rest.startedAt) : now;
+  // Before AllowTraffic starts (the pre-traffic hook runs), the whole schedule is still ahead.
+  const beforeTraffic = rest.lifecycleEvent === 'BeforeAllowTraffic';
+  const started = rest.startedAt && !beforeTraffic ? Date.parse(rest.startedAt) : now;
   const secondsLeft = Math.max(0, Math.round((started + schedule.totalMinutes * 60_000 - now) / 1000));
   const step = schedule.steps > 1 ? `${Math.min(schedule.steps, Math.max(1, Math.round(trafficPercent / schedule.stepPercent)))}/${schedule.steps}` : undefined;
   return { ...rest, trafficPercent, ...(step ? { step } : {}), secondsLeft };

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type AwsCommandOptions, type Deps, withAwsOptions } from './deps';
 import { EXIT, ExitError, type Io, UsageError } from './io';
 import { locateService } from './locate';
-import { type ConfigDeploymentState, type DeploymentOutcome, type ReleaseStatus, readReleaseStatus } from './release-state';
+import { type ConfigDeploymentState, type DeploymentOutcome, deploymentOutcome, type ReleaseStatus, readReleaseStatus } from './release-state';
 
 interface StatusOptions extends AwsCommandOptions {
   readonly watch?: boolean;
@@ -47,13 +47,15 @@ Exit codes: 0 shown (with --watch: the release was promoted, or nothing ran), 2 
         setExit(EXIT.OK);
         return;
       }
-      setExit(await watch(read, io, deps, { json: options.json === true, intervalMs, timeoutMs }));
+      const outcomeOf = (key: string) => deploymentOutcome(clients, located, key);
+      setExit(await watch(read, outcomeOf, io, deps, { json: options.json === true, intervalMs, timeoutMs }));
     });
 }
 
 /** Redraws until no deployment runs; the exit code is the worst outcome of the deployments seen. */
 async function watch(
   read: () => Promise<ReleaseStatus>,
+  outcomeOf: (key: string) => Promise<DeploymentOutcome>,
   io: Io,
   deps: Deps,
   options: { json: boolean; intervalMs: number; timeoutMs: number },
@@ -87,6 +89,8 @@ async function watch(
     }
     if (status.phase !== 'in-progress') {
       // The deployments that ran while watched, and the latest one (what ended before the watch began is history).
+      // One last seen running has since been replaced by another (CloudFormation's rollback): ask how it ended.
+      for (const id of running) if (seen.get(id) === 'in-progress') seen.set(id, await outcomeOf(id));
       const outcome = worst(
         [...running].map((id) => seen.get(id)!),
         status.phase,
@@ -143,7 +147,7 @@ export function renderStatus(s: ReleaseStatus): string {
     if (c.outcome === 'in-progress') {
       const pct = c.trafficPercent ?? 0;
       lines.push(
-        `  code      ${c.id} ${c.status}  ${c.schedule}${c.step ? `  step ${c.step}` : ''}  ${bar(pct)} ${pct} % on new${c.secondsLeft !== undefined ? `  ${duration(c.secondsLeft)} left` : ''}${versions}`,
+        `  code      ${c.id} ${c.status}${c.lifecycleEvent ? ` (${c.lifecycleEvent})` : ''}  ${c.schedule}${c.step ? `  step ${c.step}` : ''}  ${bar(pct)} ${pct} % on new${c.secondsLeft !== undefined ? `  ${duration(c.secondsLeft)} left` : ''}${versions}`,
       );
     } else {
       lines.push(`  code      ${c.id} ${c.status} (${c.outcome})${c.endedAt ? ` ${c.endedAt}` : ''}  ${c.schedule}${versions}`);
