@@ -112,6 +112,19 @@ describe('cdk-ai-release rollback', () => {
     });
   });
 
+  test('reads it can do without do not block the lever: no alias or alarm read needed', async () => {
+    const { clients, mocks } = mockedClients();
+    deployments(mocks, { code: 'InProgress' });
+    mocks.lambda.on(GetAliasCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    mocks.cloudWatch.on(DescribeAlarmsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    mocks.codeDeploy.on(StopDeploymentCommand).resolves({ status: 'Succeeded' });
+    const r = await cli(['rollback', SERVICE, '--stack', STACK, '--yes'], clients);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('will stop CodeDeploy deployment d-RUNNING1 (InProgress) with auto-rollback to version 7');
+    expect(mocks.codeDeploy.commandCalls(StopDeploymentCommand)).toHaveLength(1);
+    expect(mocks.cloudWatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(0);
+  });
+
   test('AWS refusing one call: the other still runs, the refusal is printed, exit 4', async () => {
     const { clients, mocks } = mockedClients();
     deployments(mocks, { code: 'InProgress', config: 'DEPLOYING' });

@@ -119,6 +119,24 @@ export async function readReleaseStatus(clients: AwsClients, located: LocatedSer
 }
 
 /**
+ * What `rollback` needs and nothing more: the code deployment and the release config's deployment. An emergency lever
+ * must not fail on a read it can do without, so the alias (for the traffic share shown) is best effort.
+ */
+export async function readRollbackTargets(
+  clients: AwsClients,
+  located: LocatedService,
+  now: number,
+): Promise<{ code?: CodeDeploymentState; config?: ConfigDeploymentState }> {
+  const { locators } = located;
+  const [served, code, config] = await Promise.all([
+    readAlias(clients, locators.function, locators.alias).catch(() => ({ alias: locators.alias, weights: {} })),
+    readCodeDeployment(clients, locators.codeDeploy.application, locators.codeDeploy.deploymentGroup),
+    readConfigDeployment(clients, locators.appConfig.application, locators.appConfig.environment, 'release', now),
+  ]);
+  return { ...(code ? { code: codeTraffic(code.state, code.schedule, served, now) } : {}), ...(config ? { config } : {}) };
+}
+
+/**
  * How one deployment seen earlier stands now, by its watch key (`code:<id>`, `config:<number>`, `degrade:<number>`):
  * for a deployment that is no longer the latest (CloudFormation's rollback started another one).
  */
@@ -220,11 +238,12 @@ async function lambdaTarget(clients: AwsClients, deploymentId: string) {
 /** Adds the traffic share, step and time left from the alias's routing and the schedule. */
 function codeTraffic(rest: CodeDeploymentState, schedule: Schedule, served: ReleaseStatus['served'], now: number): CodeDeploymentState {
   if (rest.outcome !== 'in-progress' || !rest.to) return rest;
-  const trafficPercent = served.weights[rest.to] ?? 0;
   // Before AllowTraffic starts (the pre-traffic hook runs), the whole schedule is still ahead.
   const beforeTraffic = rest.lifecycleEvent === 'BeforeAllowTraffic';
   const started = rest.startedAt && !beforeTraffic ? Date.parse(rest.startedAt) : now;
   const secondsLeft = Math.max(0, Math.round((started + schedule.totalMinutes * 60_000 - now) / 1000));
+  if (served.version === undefined) return { ...rest, secondsLeft }; // the alias was not read: share unknown
+  const trafficPercent = served.weights[rest.to] ?? 0;
   const step = schedule.steps > 1 ? `${Math.min(schedule.steps, Math.max(1, Math.round(trafficPercent / schedule.stepPercent)))}/${schedule.steps}` : undefined;
   return { ...rest, trafficPercent, ...(step ? { step } : {}), secondsLeft };
 }

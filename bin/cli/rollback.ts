@@ -5,7 +5,7 @@ import { describeAwsError } from './aws';
 import { type AwsCommandOptions, confirm, type Deps, withAwsOptions } from './deps';
 import { EXIT, type Io } from './io';
 import { locateService } from './locate';
-import { readReleaseStatus } from './release-state';
+import { readRollbackTargets } from './release-state';
 
 interface RollbackOptions extends AwsCommandOptions {
   readonly yes?: boolean;
@@ -53,14 +53,14 @@ Exit codes: 0 rolled back (or nothing was running), 2 bad usage or a wrong servi
     .action(async (service: string, options: RollbackOptions) => {
       const clients = deps.clients(options);
       const located = await locateService(clients.ssm, service, options);
-      const status = await readReleaseStatus(clients, located, deps.now());
+      const status = await readRollbackTargets(clients, located, deps.now());
       const { appConfig } = located.locators;
       const plan: { plane: 'code' | 'config'; describe: string; run: () => Promise<string> }[] = [];
       const code = status.code;
       if (code?.outcome === 'in-progress') {
         plan.push({
           plane: 'code',
-          describe: `stop CodeDeploy deployment ${code.id} (${code.status}, ${code.trafficPercent ?? 0} % on version ${code.to ?? '?'}) with auto-rollback to version ${code.from ?? 'the previous one'}`,
+          describe: `stop CodeDeploy deployment ${code.id} (${code.status}${code.trafficPercent !== undefined && code.to ? `, ${code.trafficPercent} % on version ${code.to}` : ''}) with auto-rollback to version ${code.from ?? 'the previous one'}`,
           run: async () => {
             const out = await clients.codeDeploy.send(new StopDeploymentCommand({ deploymentId: code.id, autoRollbackEnabled: true }));
             return `${out.status ?? 'accepted'}${out.statusMessage ? `: ${out.statusMessage}` : ''}`;
