@@ -65,7 +65,7 @@ test('OIDC: the job may mint an id token and assumes a role, with no stored keys
 test('the diff and the drill figures go to the job summary; status --watch runs after a failed deploy too', () => {
   expect(steps[stepIndex(/cdk-ai-release diff /)].run).toContain('>> "$GITHUB_STEP_SUMMARY"');
   expect(steps[stepIndex(/cdk-ai-release drill /)].run).toMatch(/drill .*--json[\s\S]*>> "\$GITHUB_STEP_SUMMARY"/);
-  expect(steps[stepIndex(/cdk-ai-release status .*--watch/)].if).toBe('${{ !cancelled() }}');
+  expect(steps[stepIndex(/cdk-ai-release status .*--watch/)].if).toBe(`\${{ !cancelled() }}`);
 });
 
 /** What is wrong with one call: an unknown command or subcommand, or an option the command does not take. */
