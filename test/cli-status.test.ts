@@ -224,6 +224,31 @@ describe('cdk-ai-release status', () => {
     expect(r.code).toBe(5);
   });
 
+  test('--watch --since judges the deployments started since then: a release rolled back before the watch began still exits 5', async () => {
+    const { clients, mocks } = mockedClients();
+    canaryRunning(mocks, { status: 'Succeeded' }); // what is there now: the stack rollback's successful deployment
+    mocks.codeDeploy.on(ListDeploymentsCommand, { createTimeRange: { start: ago(600) } }).resolves({ deployments: ['d-CANARY01', 'd-BADREL01'] });
+    mocks.codeDeploy.on(GetDeploymentCommand, { deploymentId: 'd-BADREL01' }).resolves({
+      deploymentInfo: { deploymentId: 'd-BADREL01', status: 'Failed', rollbackInfo: { rollbackMessage: 'alarm' } },
+    });
+    mocks.appConfig.on(ListConfigDeployments, { EnvironmentId: LOCATORS.appConfig.environment, MaxResults: 20 }).resolves({
+      Items: [
+        { DeploymentNumber: 3, State: 'COMPLETE', StartedAt: ago(3600) }, // before --since: history
+      ],
+    });
+    const bad = await cli(['status', SERVICE, '--stack', STACK, '--watch', '--since', ago(600).toISOString()], clients);
+    expect(bad.out).toContain('release ended: rolled-back');
+    expect(bad.code).toBe(5);
+    const asked = mocks.codeDeploy.commandCalls(ListDeploymentsCommand).find((c) => c.args[0].input.createTimeRange)!;
+    expect(asked.args[0].input.createTimeRange).toEqual({ start: ago(600) });
+
+    mocks.codeDeploy.on(ListDeploymentsCommand, { createTimeRange: { start: ago(600) } }).resolves({ deployments: ['d-CANARY01'] });
+    const good = await cli(['status', SERVICE, '--stack', STACK, '--watch', '--since', ago(600).toISOString()], clients);
+    expect(good.code).toBe(0);
+    expect((await cli(['status', SERVICE, '--watch', '--since', 'yesterday'], clients)).err).toContain('--since must be an ISO-8601 time');
+    expect((await cli(['status', SERVICE, '--since', ago(600).toISOString()], clients)).err).toContain('--since needs --watch');
+  });
+
   test('--watch on a terminal clears and redraws; --timeout gives up with exit 7; --json writes one line per poll', async () => {
     const { clients, mocks } = mockedClients();
     canaryRunning(mocks);

@@ -154,6 +154,38 @@ export async function deploymentOutcome(clients: AwsClients, located: LocatedSer
   return configOutcome(String(d.State ?? 'unknown'));
 }
 
+/** Deployments read at most by `outcomesSince`, per plane. */
+const SINCE_MAX = 20;
+
+/**
+ * The code and release-config deployments started at or after `since`, by watch key, with their outcomes: what
+ * `status --watch --since` judges, so a release that rolled back before the watch began (CloudFormation then put the
+ * previous release back, successfully) still ends the watch as rolled back.
+ */
+export async function outcomesSince(clients: AwsClients, located: LocatedService, since: Date): Promise<Map<string, DeploymentOutcome>> {
+  const { codeDeploy, appConfig } = located.locators;
+  const found = new Map<string, DeploymentOutcome>();
+  const ids = await aws(`codedeploy:ListDeployments ${codeDeploy.application}/${codeDeploy.deploymentGroup}`, () =>
+    clients.codeDeploy.send(
+      new ListDeploymentsCommand({
+        applicationName: codeDeploy.application,
+        deploymentGroupName: codeDeploy.deploymentGroup,
+        createTimeRange: { start: since },
+      }),
+    ),
+  );
+  for (const id of (ids.deployments ?? []).slice(0, SINCE_MAX)) found.set(`code:${id}`, await deploymentOutcome(clients, located, `code:${id}`));
+  const list = await aws(`appconfig:ListDeployments ${appConfig.application}/${appConfig.environment}`, () =>
+    clients.appConfig.send(new ListAppConfigDeployments({ ApplicationId: appConfig.application, EnvironmentId: appConfig.environment, MaxResults: SINCE_MAX })),
+  );
+  for (const d of list.Items ?? []) {
+    if (d.DeploymentNumber !== undefined && d.StartedAt && d.StartedAt.getTime() >= since.getTime()) {
+      found.set(`config:${d.DeploymentNumber}`, configOutcome(String(d.State)));
+    }
+  }
+  return found;
+}
+
 /** In progress when either plane runs; else the outcome of the deployment that ended last. */
 export function phaseOf(deployments: readonly ({ outcome: DeploymentOutcome; endedAt?: string; startedAt?: string } | undefined)[]): ReleaseStatus['phase'] {
   const present = deployments.filter((d): d is NonNullable<typeof d> => d !== undefined);

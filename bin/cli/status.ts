@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { type AwsCommandOptions, type Deps, withAwsOptions } from './deps';
 import { EXIT, ExitError, type Io, UsageError } from './io';
 import { locateService } from './locate';
-import { type ConfigDeploymentState, type DeploymentOutcome, deploymentOutcome, type ReleaseStatus, readReleaseStatus } from './release-state';
+import { type ConfigDeploymentState, type DeploymentOutcome, deploymentOutcome, outcomesSince, type ReleaseStatus, readReleaseStatus } from './release-state';
 
 interface StatusOptions extends AwsCommandOptions {
   readonly watch?: boolean;
+  readonly since?: string;
   readonly interval?: string;
   readonly timeout?: string;
 }
@@ -22,6 +23,7 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
       .argument('<service>', 'the service name (as in AiRelease serviceName)'),
   )
     .option('-w, --watch', 'redraw until the release ends; exit 0 promoted, 5 rolled back, stopped or failed')
+    .option('--since <time>', 'with --watch: also judge the deployments started since this ISO-8601 time (e.g. when `cdk deploy` began)')
     .option('--interval <seconds>', 'seconds between redraws with --watch', '10')
     .option('--timeout <minutes>', 'give up watching after this long (exit 7)', '60')
     .option('--json', 'print the status as JSON (with --watch: one JSON line per redraw)')
@@ -31,6 +33,7 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
 Examples:
   $ cdk-ai-release status support-assistant
   $ cdk-ai-release status support-assistant --stack AiReleaseExample --watch
+  $ cdk-ai-release status support-assistant --watch --since 2026-11-27T10:00:00Z   # after cdk deploy returned
   $ cdk-ai-release status support-assistant --app cdk.out --json
 
 Exit codes: 0 shown (with --watch: the release was promoted, or nothing ran), 2 bad usage or a wrong service, 4 AWS refused or no credentials, 5 (--watch) the release rolled back, was stopped or failed, 7 (--watch) still running at --timeout.`,
@@ -38,6 +41,9 @@ Exit codes: 0 shown (with --watch: the release was promoted, or nothing ran), 2 
     .action(async (service: string, options: StatusOptions) => {
       const intervalMs = positive(options.interval ?? '10', '--interval') * 1000;
       const timeoutMs = positive(options.timeout ?? '60', '--timeout') * 60_000;
+      const since = options.since === undefined ? undefined : new Date(options.since);
+      if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since must be an ISO-8601 time (e.g. 2026-11-27T10:00:00Z), got "${options.since}"`);
+      if (since && !options.watch) throw new UsageError('--since needs --watch');
       const clients = deps.clients(options);
       const located = await locateService(clients.ssm, service, options);
       const read = () => readReleaseStatus(clients, located, deps.now());
@@ -48,7 +54,8 @@ Exit codes: 0 shown (with --watch: the release was promoted, or nothing ran), 2 
         return;
       }
       const outcomeOf = (key: string) => deploymentOutcome(clients, located, key);
-      setExit(await watch(read, outcomeOf, io, deps, { json: options.json === true, intervalMs, timeoutMs }));
+      const earlier = since ? await outcomesSince(clients, located, since) : new Map<string, DeploymentOutcome>();
+      setExit(await watch(read, outcomeOf, io, deps, { json: options.json === true, intervalMs, timeoutMs, earlier }));
     });
 }
 
@@ -58,13 +65,14 @@ async function watch(
   outcomeOf: (key: string) => Promise<DeploymentOutcome>,
   io: Io,
   deps: Deps,
-  options: { json: boolean; intervalMs: number; timeoutMs: number },
+  options: { json: boolean; intervalMs: number; timeoutMs: number; earlier: ReadonlyMap<string, DeploymentOutcome> },
 ): Promise<number> {
   const started = deps.now();
   // Every deployment seen during the watch, by plane and id: a release that rolled back and was then put back by
   // CloudFormation (a new, successful deployment) still ends as rolled back.
-  const seen = new Map<string, DeploymentOutcome>();
-  const running = new Set<string>();
+  const seen = new Map<string, DeploymentOutcome>(options.earlier);
+  // With --since: every deployment started since then counts as watched.
+  const running = new Set<string>(options.earlier.keys());
   let last = '';
   for (;;) {
     const status = await read();
