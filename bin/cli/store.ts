@@ -24,6 +24,9 @@ interface StoreOptions extends AwsCommandOptions {
   readonly bucket?: string;
 }
 
+const STORE_EXIT_HELP =
+  'Exit codes: 0 done, 2 bad usage or input (a wrong service, an unknown case or release, a case in the wrong state), 4 AWS refused or no credentials.';
+
 /** Retries of the store's own layer (throttling, 5xx), on top of one SDK attempt each. */
 const RETRY = { maxAttempts: 4, baseDelayMs: 100 };
 /** Reports read at most to find the latest one, or to list. */
@@ -65,7 +68,8 @@ export function registerRegression(program: Command, io: Io, setExit: (code: num
     .summary('list, show, promote and retire regression cases')
     .description(
       'Reads and triages the regression set of a service in the regression store (S3): candidates from failures, accepted cases that gate releases, retired ones.',
-    );
+    )
+    .addHelpText('after', `\n${STORE_EXIT_HELP}`);
   const cases = async (service: string, options: StoreOptions) => {
     const { bucket, s3 } = await bucketOf(deps, service, options, 'store');
     return RegressionCases.s3(bucket, { client: s3, retry: RETRY });
@@ -250,7 +254,8 @@ function registerReports<T extends { releaseKey: string }>(
       name === 'review'
         ? 'Reads the reviews the review function writes for every release on either plane (reviews/<service>/<release>.json|.md|.svg).'
         : 'Reads the reports the regression gate writes for every replay of the accepted cases (gates/<service>/<release>.json|.md).',
-    );
+    )
+    .addHelpText('after', `\n${STORE_EXIT_HELP}${name === 'gate' ? '\n  gate show --exit-code: 1 when the gate failed.' : ''}`);
   const storeOf = async (service: string, options: StoreOptions) => {
     const { bucket, s3 } = await bucketOf(deps, service, options, name === 'review' ? 'reviews' : 'store');
     return withRetries(s3Store(s3, bucket), RETRY);
