@@ -389,6 +389,15 @@ describe('status helpers', () => {
     expect(appSpecVersions('not: [yaml')).toEqual({});
   });
 
+  test('a running deployment whose AppSpec names no target version: the share is "unknown", not 0 %', async () => {
+    const { clients, mocks } = mockedClients();
+    canaryRunning(mocks);
+    mocks.codeDeploy.on(GetDeploymentCommand).resolves({ deploymentInfo: { deploymentId: 'd-CANARY01', status: 'InProgress', createTime: ago(60) } });
+    const r = await cli(['status', SERVICE, '--stack', STACK], clients);
+    expect(r.out).toContain('d-CANARY01 InProgress  canary 10 % for 5 min  traffic share unknown  4m00s left');
+    expect(r.out).not.toContain('0 % on new');
+  });
+
   test('the progress bar is proportional and bounded', () => {
     expect(bar(0)).toBe('[--------------------]');
     expect(bar(50)).toBe('[##########----------]');

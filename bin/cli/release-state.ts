@@ -269,12 +269,12 @@ async function lambdaTarget(clients: AwsClients, deploymentId: string) {
 
 /** Adds the traffic share, step and time left from the alias's routing and the schedule. */
 function codeTraffic(rest: CodeDeploymentState, schedule: Schedule, served: ReleaseStatus['served'], now: number): CodeDeploymentState {
-  if (rest.outcome !== 'in-progress' || !rest.to) return rest;
+  if (rest.outcome !== 'in-progress') return rest;
   // Before AllowTraffic starts (the pre-traffic hook runs), the whole schedule is still ahead.
   const beforeTraffic = rest.lifecycleEvent === 'BeforeAllowTraffic';
   const started = rest.startedAt && !beforeTraffic ? Date.parse(rest.startedAt) : now;
   const secondsLeft = Math.max(0, Math.round((started + schedule.totalMinutes * 60_000 - now) / 1000));
-  if (served.version === undefined) return { ...rest, secondsLeft }; // the alias was not read: share unknown
+  if (served.version === undefined || !rest.to) return { ...rest, secondsLeft }; // no alias read or no target version: share unknown
   const trafficPercent = served.weights[rest.to] ?? 0;
   const step = schedule.steps > 1 ? `${Math.min(schedule.steps, Math.max(1, Math.round(trafficPercent / schedule.stepPercent)))}/${schedule.steps}` : undefined;
   return { ...rest, trafficPercent, ...(step ? { step } : {}), secondsLeft };

@@ -153,9 +153,10 @@ export function renderStatus(s: ReleaseStatus): string {
   else {
     const versions = c.from || c.to ? `  version ${c.from ?? '?'} -> ${c.to ?? '?'}` : '';
     if (c.outcome === 'in-progress') {
-      const pct = c.trafficPercent ?? 0;
+      const pct = c.trafficPercent;
+      const traffic = pct === undefined ? 'traffic share unknown' : `${bar(pct)} ${pct} % on new`;
       lines.push(
-        `  code      ${c.id} ${c.status}${c.lifecycleEvent ? ` (${c.lifecycleEvent})` : ''}  ${c.schedule}${c.step ? `  step ${c.step}` : ''}  ${bar(pct)} ${pct} % on new${c.secondsLeft !== undefined ? `  ${duration(c.secondsLeft)} left` : ''}${versions}`,
+        `  code      ${c.id} ${c.status}${c.lifecycleEvent ? ` (${c.lifecycleEvent})` : ''}  ${c.schedule}${c.step ? `  step ${c.step}` : ''}  ${traffic}${c.secondsLeft !== undefined ? `  ${duration(c.secondsLeft)} left` : ''}${versions}`,
       );
     } else {
       lines.push(`  code      ${c.id} ${c.status} (${c.outcome})${c.endedAt ? ` ${c.endedAt}` : ''}  ${c.schedule}${versions}`);
