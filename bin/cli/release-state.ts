@@ -353,7 +353,8 @@ async function readConfigDeployment(
   const list = await aws(`appconfig:ListDeployments ${application}/${environment}`, () =>
     clients.appConfig.send(new ListAppConfigDeployments({ ApplicationId: application, EnvironmentId: environment, MaxResults: 5 })),
   );
-  // Newest first (AppConfig API reference, ListDeployments).
+  // "Lists the deployments for an environment in descending deployment number order" (AppConfig API reference,
+  // ListDeployments): the first item is the latest deployment.
   const latest = list.Items?.[0];
   if (latest?.DeploymentNumber === undefined) return undefined;
   const number = latest.DeploymentNumber;

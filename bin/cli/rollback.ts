@@ -62,6 +62,9 @@ Exit codes: 0 rolled back (or nothing was running), 2 bad usage or a wrong servi
           plane: 'code',
           describe: `stop CodeDeploy deployment ${code.id} (${code.status}${code.trafficPercent !== undefined && code.to ? `, ${code.trafficPercent} % on version ${code.to}` : ''}) with auto-rollback to version ${code.from ?? 'the previous one'}`,
           run: async () => {
+            // autoRollbackEnabled: "whether instances that have been updated should be rolled back to the previous
+            // version" (CodeDeploy API reference, StopDeployment); for Lambda, the alias goes back to the old version.
+            // AiRelease's deployment group also rolls back stopped deployments (autoRollback.stoppedDeployment).
             const out = await clients.codeDeploy.send(new StopDeploymentCommand({ deploymentId: code.id, autoRollbackEnabled: true }));
             return `${out.status ?? 'accepted'}${out.statusMessage ? `: ${out.statusMessage}` : ''}`;
           },
