@@ -328,6 +328,26 @@ describe('cdk-ai-release status', () => {
     expect(none.err).toContain('is not a cloud assembly (no manifest.json); run `cdk synth` first');
   });
 
+  test('--manifest takes the deployed manifest from a file (aws ssm get-parameter output): no SSM read; the cdk.out file is refused with why', async () => {
+    const { clients, mocks } = mockedClients();
+    canaryRunning(mocks);
+    const dir = tempDir({
+      'deployed.json': JSON.stringify({ Parameter: { Name: manifestParameterName(STACK, SERVICE), Value: JSON.stringify(deployedManifest()) } }),
+      'file.json': JSON.stringify(deployedManifest(null as never)),
+      'other.json': JSON.stringify(deployedManifest(LOCATORS, 'billing-bot')),
+    });
+    mocks.ssm.reset();
+    const r = await cli(['status', SERVICE, '--manifest', path.join(dir, 'deployed.json'), '--json'], clients);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).code.id).toBe('d-CANARY01');
+    expect(mocks.ssm.calls()).toHaveLength(0);
+    const file = await cli(['status', SERVICE, '--manifest', path.join(dir, 'file.json')], clients);
+    expect(file.code).toBe(2);
+    expect(file.err).toContain('carries no locators: it is the cdk.out file (which cannot know deploy-time names)');
+    const other = await cli(['status', SERVICE, '--manifest', path.join(dir, 'other.json')], clients);
+    expect(other.err).toContain('is the manifest of service "billing-bot", not "assistant"');
+  });
+
   test('missing credentials: the SDK CredentialsProviderError becomes one line with the fix, exit 4', async () => {
     const { clients, mocks } = mockedClients();
     mocks.ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));

@@ -48,6 +48,7 @@ export function withAwsOptions(command: Command): Command {
   return command
     .option('--stack <name>', 'the stack the service is deployed in (else found from --app, or from the manifests deployed in SSM)')
     .option('--app <dir>', 'a cloud assembly (cdk.out) to find the service in')
+    .option('--manifest <file>', 'the deployed manifest at hand (`aws ssm get-parameter` output, or the value): no SSM read')
     .option('--region <region>', 'AWS region (else AWS_REGION or the profile)')
     .option('--profile <name>', 'AWS profile (else AWS_PROFILE or the default chain)');
 }

@@ -10,6 +10,8 @@ import { UsageError } from './io';
 export interface LocateOptions {
   readonly stack?: string;
   readonly app?: string;
+  /** A deployed manifest already at hand: a file with the parameter's value, or `aws ssm get-parameter` output. */
+  readonly manifest?: string;
 }
 
 /** One deployed service: its manifest parameter, the deployed manifest and the locators it carries. */
@@ -28,6 +30,7 @@ const MAX_PAGES = 50;
 
 /** Finds the service's deployed manifest and its locators, or explains in one line why not. */
 export async function locateService(ssm: SSMClient, service: string, options: LocateOptions): Promise<LocatedService> {
+  if (options.manifest !== undefined) return fromFile(options.manifest, service);
   let parameterName: string;
   if (options.stack !== undefined) {
     parameterName = manifestParameterName(options.stack, service);
@@ -44,20 +47,37 @@ export async function locateService(ssm: SSMClient, service: string, options: Lo
     }
     parameterName = mine[0].name;
   }
-  const value = await readParameter(ssm, parameterName, service, options);
+  return located(service, parameterName, await readParameter(ssm, parameterName, service, options), false);
+}
+
+function located(service: string, source: string, text: string, file: boolean): LocatedService {
   let manifest: DeployedReleaseManifest;
   try {
-    manifest = parseReleaseManifest(JSON.parse(value), parameterName) as DeployedReleaseManifest;
+    manifest = parseReleaseManifest(JSON.parse(text.replace(/^\uFEFF/, '')), source) as DeployedReleaseManifest;
   } catch (e) {
-    throw new UsageError(`the deployed manifest ${parameterName} is not readable: ${(e as Error).message}`);
+    throw new UsageError(`the deployed manifest ${source} is not readable: ${(e as Error).message}`);
   }
+  if (manifest.service !== service) throw new UsageError(`${source} is the manifest of service "${manifest.service}", not "${service}"`);
   const locators = manifest.locators;
   if (!locators?.codeDeploy || !locators.appConfig) {
     throw new UsageError(
-      `the deployed manifest ${parameterName} carries no locators (it was deployed by an older cdk-ai-release); deploy the stack once with this version`,
+      file
+        ? `${source} carries no locators: it is the cdk.out file (which cannot know deploy-time names) or was deployed by an older cdk-ai-release; pass the deployed one (aws ssm get-parameter output) of a stack deployed with this version`
+        : `the deployed manifest ${source} carries no locators (it was deployed by an older cdk-ai-release); deploy the stack once with this version`,
     );
   }
-  return { service, parameterName, manifest, locators };
+  return { service, parameterName: source, manifest, locators };
+}
+
+/** `--manifest <file>`: the deployed manifest as a file (its value, or `aws ssm get-parameter` output). */
+function fromFile(file: string, service: string): LocatedService {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  return located(service, file, text, true);
 }
 
 async function readParameter(ssm: SSMClient, name: string, service: string, options: LocateOptions): Promise<string> {
