@@ -18,6 +18,7 @@ import {
   METRIC_NAMESPACE,
   type ModelConfig,
   type OutputContractConfig,
+  type ReleaseLocators,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
@@ -314,6 +315,7 @@ export class AiRelease extends Construct {
           worstCaseConfigSeconds: { enumerable: true, get: () => this.worstCase.config.seconds },
         },
       ),
+      locators: this.locators(platform, props),
     });
 
     this.dashboard = this.buildDashboard(stack.stackName);
@@ -395,6 +397,28 @@ export class AiRelease extends Construct {
       regressionGate: this.regressionGate !== undefined,
       ...(props.expectedRequestsPerSecond !== undefined ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond } : {}),
       models: this.config.modelFindings,
+    };
+  }
+
+  /** Where the deployed parts are, for the CLI (deploy-time names and ids; see ReleaseLocators). */
+  private locators(platform: AiReleasePlatform, props: AiReleaseProps): ReleaseLocators {
+    // The store exists when snapshots or reviews use it; reading `platform.regressionStore` otherwise would create one.
+    const usesStore = (props.snapshots ?? true) || (this.review !== undefined && props.reviewBucket === undefined);
+    return {
+      stack: Stack.of(this).stackName,
+      function: props.function.functionName,
+      alias: this.alias.aliasName,
+      codeDeploy: { application: this.deploymentGroup.application.applicationName, deploymentGroup: this.deploymentGroup.deploymentGroupName },
+      appConfig: {
+        application: platform.applicationId,
+        environment: this.config.environmentId,
+        profile: this.config.profile.ref,
+        degradeEnvironment: this.config.degradeEnvironmentId,
+        degradeProfile: this.config.degradeProfile.ref,
+        instantStrategy: platform.strategyFor(ConfigRollout.INSTANT).ref,
+      },
+      ...(usesStore ? { store: platform.regressionStore.bucket.bucketName } : {}),
+      ...(this.review && props.reviewBucket ? { reviews: props.reviewBucket.bucketName } : {}),
     };
   }
 

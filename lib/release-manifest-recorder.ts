@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { attachCustomSynthesis, CfnOutput, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
+import { attachCustomSynthesis, CfnOutput, CfnResource, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../lambda/shared/canonical-json';
-import { manifestParameterName as manifestParameterNameOf, RUNTIME_ENV, type ReleaseManifest } from '../lambda/shared/contract';
+import { manifestParameterName as manifestParameterNameOf, RUNTIME_ENV, type ReleaseLocators, type ReleaseManifest } from '../lambda/shared/contract';
 import type { AiServiceConfig } from './ai-service-config';
 import { compactManifest, computeReleaseManifest } from './release-manifest';
 
@@ -26,7 +26,17 @@ export interface ReleaseManifestRecorderProps {
    * @default none
    */
   readonly facts?: { readonly [key: string]: string | number | boolean };
+  /**
+   * Where the deployed service's parts are (CodeDeploy group, AppConfig ids, store). Deploy-time values: only the
+   * SSM copy carries them (CloudFormation resolves them there); the cdk.out file does not. The CLI's `status`,
+   * `rollback` and `degrade` read them. Not part of the release id.
+   * @default none (AiRelease passes its own)
+   */
+  readonly locators?: ReleaseLocators;
 }
+
+/** Longest a deploy-time name can resolve to (CloudFormation stack names: 128), for the SSM size check. */
+const TOKEN_MAX_CHARS = 128;
 
 /**
  * Records what one release of a service is: writes `<service>.release-manifest.json` (with section content, for
@@ -99,10 +109,14 @@ export class ReleaseManifestRecorder extends Construct {
   }
 
   private compactJson(): string {
-    const json = canonicalJson(compactManifest(this.manifest));
-    if (json.length > SSM_STANDARD_MAX) {
+    const locators = this.props.locators;
+    const json = canonicalJson(locators ? { ...compactManifest(this.manifest), locators } : compactManifest(this.manifest));
+    // Tokens in the locators resolve at deploy time: count each at the longest it can become.
+    const tokens = locators ? tokenStrings(locators) : [];
+    const bound = json.length + tokens.reduce((n, t) => n + Math.max(0, TOKEN_MAX_CHARS - t.length), 0);
+    if (bound > SSM_STANDARD_MAX) {
       throw new Error(
-        `the compact release manifest of "${this.props.config.serviceName}" is ${json.length} characters, over SSM's ${SSM_STANDARD_MAX}; shorten the facts passed to ReleaseManifestRecorder`,
+        `the compact release manifest of "${this.props.config.serviceName}" can reach ${bound} characters, over SSM's ${SSM_STANDARD_MAX}; shorten the facts passed to ReleaseManifestRecorder`,
       );
     }
     return json;
@@ -128,6 +142,12 @@ export function manifestStackPath(stack: Stack): string {
 /** `/cdk-ai-release/<stack path>/<service>/release-manifest` (see manifestStackPath). */
 export function manifestParameterName(stack: Stack, service: string): string {
   return manifestParameterNameOf(manifestStackPath(stack), service);
+}
+
+function tokenStrings(value: unknown): string[] {
+  if (typeof value === 'string') return Token.isUnresolved(value) ? [value] : [];
+  if (value && typeof value === 'object') return Object.values(value).flatMap(tokenStrings);
+  return [];
 }
 
 function hasAddEnvironment(fn: lambda.IFunction | undefined): fn is lambda.Function {

@@ -332,10 +332,10 @@ describe('cdk-ai-release models check', () => {
     return tempDir({ 'release.json': JSON.stringify(c) });
   };
 
-  test('past end of life: exit 4 and a table naming it', async () => {
+  test('past end of life: exit 8 and a table naming it', async () => {
     const dir = configDir();
     const r = await cli(['models', 'check', '--config', path.join(dir, 'release.json'), '--offline', '--today', '2026-11-27']);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(8);
     expect(r.out).toMatch(/bundled table of 2026-\d\d-\d\d \(offline: --offline\)/);
     expect(r.out).toMatch(/EOL\s+-\s+primary\s+anthropic\.claude-3-5-haiku-20241022-v1:0\s+EOL\s+2026-06-19 \(161 days ago\)/);
     expect(r.out).toContain(`fix: move to ${HAIKU_45}`);
@@ -355,7 +355,7 @@ describe('cdk-ai-release models check', () => {
     const json = JSON.parse(r.out);
     expect(json).toMatchObject({ today: '2026-11-27', warnDays: 60, worst: 'error', offlineReason: '--offline' });
     expect(json.findings.map((f: any) => f.code)).toEqual(['past-end-of-life', 'not-in-table']);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(8);
   });
 
   test('--app: every release config synthesized into cdk.out, by service', async () => {
@@ -375,7 +375,7 @@ describe('cdk-ai-release models check', () => {
       ['beta', 'primary', `eu.${HAIKU_45}`, 'ok'],
       ['beta', 'fallback', 'amazon.nova-micro-v1:0', 'ok'],
     ]);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(8);
   });
 
   test('online through an injected client: Bedrock decides', async () => {

@@ -20,9 +20,9 @@ import { type Io, UsageError } from './io';
 
 /**
  * Exit codes of `models check`: 0 every model fine, 1 a warning (near end of life, a profile-only bare id, a model
- * Bedrock does not offer), 4 a model past its end of life. 2 (bad usage) and 3 (internal error) are the CLI's own.
+ * Bedrock does not offer), 8 a model past its end of life. 2 (bad usage) and 3 (internal error) are the CLI's own.
  */
-export const MODELS_EXIT = { OK: 0, WARNING: 1, PAST_END_OF_LIFE: 4 } as const;
+export const MODELS_EXIT = { OK: 0, WARNING: 1, PAST_END_OF_LIFE: 8 } as const;
 
 interface CheckOptions {
   readonly app?: string;
@@ -68,7 +68,7 @@ Examples:
   $ cdk-ai-release models check --config example/support-assistant/release-config --offline
   $ cdk-ai-release models check --model us.anthropic.claude-haiku-4-5-20251001-v1:0 --json
 
-Exit codes: 0 every model fine, 1 a warning (near end of life, a profile-only bare id, unknown to Bedrock), 4 a model past its end of life, 2 bad usage or input, 3 internal error.`,
+Exit codes: 0 every model fine, 1 a warning (near end of life, a profile-only bare id, unknown to Bedrock), 8 a model past its end of life, 2 bad usage or input, 3 internal error.`,
     )
     .action(async (options: CheckOptions) => {
       const refs = modelsToCheck(options);

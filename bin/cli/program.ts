@@ -1,55 +1,64 @@
 import { Command, CommanderError } from 'commander';
+import { type CliDeps, type Deps, resolveDeps } from './deps';
+import { registerDegrade } from './degrade';
 import { registerDiff } from './diff';
+import { AwsError, EXIT, EXIT_HELP, ExitError, type Io, processIo, UsageError } from './io';
 import { registerModels } from './models';
-import { EXIT, type Io, processIo, UsageError } from './io';
+import { registerRollback } from './rollback';
+import { registerStatus } from './status';
+import { registerGate, registerRegression, registerReview } from './store';
 
 /**
- * Every command, registered in the order `--help` lists them. An operator command (status, rollback, …) is one
- * more module with a `register…(program, io, setExit)` function added here.
+ * Every command, registered in the order `--help` lists them. A command is one module with a
+ * `register…(program, io, setExit, deps)` function added here (a command that needs no AWS may ignore `deps`).
  */
-const COMMANDS = [registerDiff, registerModels];
+const COMMANDS: readonly ((program: Command, io: Io, setExit: (code: number) => void, deps: Deps) => void)[] = [
+  registerDiff,
+  registerStatus,
+  registerRollback,
+  registerDegrade,
+  registerRegression,
+  registerReview,
+  registerGate,
+  registerModels,
+];
+
+export type { CliDeps } from './deps';
 
 /** Builds the `cdk-ai-release` program; `setExit` receives each command's exit code. */
-export function createProgram(io: Io, setExit: (code: number) => void): Command {
+export function createProgram(io: Io, setExit: (code: number) => void, cliDeps: CliDeps = {}): Command {
+  const deps = resolveDeps(cliDeps);
   const program = new Command('cdk-ai-release')
     .description('Operator tools for services released with cdk-ai-release.')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(text) })
     .exitOverride();
-  program.addHelpText('after', '\nExit codes: 0 done, 1 a difference found (only commands given --exit-code), 2 bad usage or input, 3 internal error.');
-  for (const register of COMMANDS) register(program, io, setExit);
-  for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
+  program.addHelpText('after', `\n${EXIT_HELP}`);
+  for (const register of COMMANDS) register(program, io, setExit, deps);
+  const inherit = (command: Command) => {
+    for (const sub of command.commands) {
+      sub.exitOverride().configureOutput(program.configureOutput());
+      inherit(sub);
+    }
+  };
+  inherit(program);
   return program;
 }
 
 /**
- * Runs the CLI on `argv` (without node and script) and returns the exit code; never calls process.exit. Synchronous:
- * for commands whose actions are synchronous (diff). `runAsync` runs every command, including those that call AWS.
+ * Runs the CLI on `argv` (without node and script) and resolves to the exit code; never calls process.exit. The
+ * entry point: every command, the ones that call AWS included.
  */
-export function run(argv: readonly string[], io: Io = processIo): number {
+export async function runAsync(argv: readonly string[], io: Io = processIo, deps: CliDeps = {}): Promise<number> {
   let code: number = EXIT.OK;
-  const program = createProgram(io, (c) => {
-    code = c;
-  });
-  if (argv.length === 0) {
-    io.err(program.helpInformation());
-    return EXIT.USAGE;
-  }
-  try {
-    program.parse([...argv], { from: 'user' });
-    return code;
-  } catch (e) {
-    return failed(e, io);
-  }
-}
-
-/** Runs the CLI on `argv`, awaiting asynchronous actions (`models check` asks Bedrock); what the binary calls. */
-export async function runAsync(argv: readonly string[], io: Io = processIo): Promise<number> {
-  let code: number = EXIT.OK;
-  const program = createProgram(io, (c) => {
-    code = c;
-  });
+  const program = createProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    deps,
+  );
   if (argv.length === 0) {
     io.err(program.helpInformation());
     return EXIT.USAGE;
@@ -62,6 +71,7 @@ export async function runAsync(argv: readonly string[], io: Io = processIo): Pro
   }
 }
 
+/** The exit code of a failure, after printing it as one line (a stack trace only for a bug). */
 function failed(e: unknown, io: Io): number {
   if (e instanceof CommanderError) {
     // --help and --version end here with exit code 0; parse errors have already printed their message.
@@ -71,10 +81,49 @@ function failed(e: unknown, io: Io): number {
     io.err(`cdk-ai-release: ${e.message}\n`);
     return EXIT.USAGE;
   }
+  if (e instanceof AwsError) {
+    io.err(`cdk-ai-release: ${e.message}\n`);
+    return EXIT.AWS;
+  }
+  if (e instanceof ExitError) {
+    io.err(`cdk-ai-release: ${e.message}\n`);
+    return e.exitCode;
+  }
   // Not the user's input: a bug. Its own exit code, so it is never read as "changed" (1) or "bad input" (2).
   io.err(`cdk-ai-release: internal error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return EXIT.INTERNAL;
 }
+
+/**
+ * Runs the CLI synchronously and returns the exit code: for the commands that work on files (diff); a command that
+ * calls AWS needs `runAsync` (the `cdk-ai-release` bin uses it for everything).
+ */
+export function run(argv: readonly string[], io: Io = processIo): number {
+  let code: number = EXIT.OK;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT.USAGE;
+  }
+  // A command that calls AWS finishes after parse() returns: refuse it here rather than return an exit code it has
+  // not set yet.
+  program.hook('preAction', (_program, action) => {
+    let top = action;
+    while (top.parent && top.parent !== program) top = top.parent;
+    if (ASYNC_COMMANDS.has(top.name())) throw new UsageError(`${top.name()} calls AWS: run it through runAsync (the cdk-ai-release bin does)`);
+  });
+  try {
+    program.parse([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    return failed(e, io);
+  }
+}
+
+/** Commands whose actions are asynchronous (they call AWS). */
+const ASYNC_COMMANDS = new Set(['status', 'rollback', 'degrade', 'regression', 'review', 'gate', 'models']);
 
 function packageVersion(): string {
   // ../../package.json from bin/cli (sources) and from dist/bin/cli (the package): both sit two levels below it.

@@ -67,7 +67,7 @@ export function appConfigStore(client: AppConfigClient, ids: DegradeIds): Degrad
       );
       return { version, document: JSON.parse(Buffer.from(got.Content ?? new Uint8Array()).toString('utf8')) as FeatureFlagsDocument };
     },
-    async create(document, label) {
+    async create(document, label, description = 'useFallbackModel switched on by the cost guard') {
       const out = await send('CreateHostedConfigurationVersion', () =>
         client.send(
           new CreateHostedConfigurationVersionCommand({
@@ -76,7 +76,7 @@ export function appConfigStore(client: AppConfigClient, ids: DegradeIds): Degrad
             Content: new TextEncoder().encode(JSON.stringify(document)),
             ContentType: 'application/json',
             VersionLabel: label,
-            Description: 'useFallbackModel switched on by the cost guard',
+            Description: description,
           }),
         ),
       );

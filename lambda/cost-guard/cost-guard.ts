@@ -17,8 +17,8 @@ export interface AlarmEvent {
 export interface DegradeStore {
   /** The latest hosted version of the degrade flags: number and the full feature-flags document. */
   latest(): Promise<{ version: number; document: FeatureFlagsDocument }>;
-  /** Creates a hosted version, returns its number. */
-  create(document: FeatureFlagsDocument, label: string): Promise<number>;
+  /** Creates a hosted version, returns its number. The CLI's `degrade` passes its own description. */
+  create(document: FeatureFlagsDocument, label: string, description?: string): Promise<number>;
   /** The version of the degrade flags deployed (or deploying) in the environment, if any. */
   deployedVersion(): Promise<number | undefined>;
   /** Deploys a version with the instant strategy; returns the deployment number. */

@@ -671,6 +671,8 @@ export const APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS = 3000;
 
 /** How much longer the runtime's extension client waits than the extension's poll timeout, milliseconds. */
 export const APPCONFIG_EXTENSION_CLIENT_MARGIN_MS = 500;
+
+// ---------------------------------------------------------------------------------------------------------------
 // Regression gate, code plane and engine (h-gate): how the gate asks the runtime for its own judgment of one replay.
 //
 // The gate invokes the target with a Lambda ClientContext `{"custom":{"ai-release-gate":"1"}}` (base64 JSON, at most
@@ -710,3 +712,41 @@ export const GATE_DEPLOYMENT_ENV = {
   /** `<function>:gate`, the qualified name the config plane replays through. */
   TARGET_GATE_ALIAS: 'AI_RELEASE_GATE_TARGET_GATE_ALIAS',
 } as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The operator CLI (issue 10): where a deployed service's moving parts are. Physical names and AppConfig ids exist
+// only after deployment, so the deployed (compact) manifest in SSM carries them (CloudFormation resolves them into
+// the parameter's value); the file manifest in cdk.out does not. `status`, `rollback`, `degrade` and the store
+// commands read them from there. Never part of the release id: the same release in another stack is the same release.
+
+/** Where one deployed service's deployments, configs, alarms and store are. Values are as AWS names them. */
+export interface ReleaseLocators {
+  /** The stack's name: release alarm names derive from it (releaseAlarmName). */
+  readonly stack: string;
+  /** The service function's name; callers invoke its `alias`. */
+  readonly function: string;
+  readonly alias: string;
+  /** The CodeDeploy application and deployment group of the code plane. */
+  readonly codeDeploy: { readonly application: string; readonly deploymentGroup: string };
+  /** AppConfig ids: the application, the release config's environment and profile, the degrade flags' environment and profile, the instant strategy. */
+  readonly appConfig: {
+    readonly application: string;
+    readonly environment: string;
+    readonly profile: string;
+    readonly degradeEnvironment: string;
+    readonly degradeProfile: string;
+    readonly instantStrategy: string;
+  };
+  /** The regression store bucket (cases, gate reports), when the service has one. */
+  readonly store?: string;
+  /** The bucket reviews are written to, when it is not the store. */
+  readonly reviews?: string;
+}
+
+/** The deployed (compact) manifest as the SSM parameter holds it: the manifest plus the locators. */
+export type DeployedReleaseManifest = ReleaseManifest & { readonly locators?: ReleaseLocators };
+
+/** Names of the composite alarms of a service (release-alarms.ts names them so). */
+export function compositeAlarmNames(stack: string, service: string): { readonly config: string; readonly any: string } {
+  return { config: `${stack}-${service}-config-rollback`.slice(0, 255), any: `${stack}-${service}-release`.slice(0, 255) };
+}
