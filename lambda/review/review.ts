@@ -255,7 +255,7 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
   const outcome = releaseOutcome(r, d);
   const subject = firstAlarm ?? (fired[0] ? { name: fired[0].alarm, kind: undefined } : undefined);
   const blast = f.metrics ? blastRadius(f.metrics) : undefined;
-  const chartAlarm = firstAlarm ?? planeAlarms.find((a) => a.kind === 'error-rate');
+  const chartAlarm = (firstAlarm?.kind !== 'canary-verdict' ? firstAlarm : undefined) ?? planeAlarms.find((a) => a.kind === 'error-rate');
   const points = chartAlarm && f.metrics ? alarmSeries(chartAlarm.kind, chartAlarm.minInvocations, f.metrics).length : 0;
 
   const conclusion = conclude({
