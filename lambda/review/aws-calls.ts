@@ -29,6 +29,8 @@ export const AWS_CALLS = [
   { api: 'ListObjectsV2', action: 's3:ListBucket', resource: 'arn:aws:s3:::<store>' },
   { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/cases/*' },
   { api: 'HeadObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/reviews/*' },
+  // The canary judge's verdict of the release (judge/<service>/<releaseKey>.json).
+  { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/judge/*' },
   { api: 'PutObject', action: 's3:PutObject', resource: 'arn:aws:s3:::<store>/reviews/*' },
   // The announcement, on the KMS-encrypted topic (also the function's on-failure destination).
   { api: 'Publish', action: 'sns:Publish', resource: '<topic>' },

@@ -505,6 +505,8 @@ export interface ReleaseReview {
     /** Candidates whose first failure fell in this release's window, on its version. */
     readonly newCandidates: number;
   };
+  /** What the canary judge concluded for this release (issue 9), when it kept a record. */
+  readonly judge?: ReviewJudge;
   /** One line; the notification carries it. */
   readonly conclusion: string;
   readonly actionItems: readonly string[];
@@ -695,4 +697,16 @@ export interface JudgeRecord {
 /** Key of a release's judge record. */
 export function judgeKey(service: string, releaseKey: string): string {
   return `${JUDGE_STATE_PREFIX}/${service}/${releaseKey}.json`;
+}
+
+/** The canary judge's verdict as the review reports it. */
+export interface ReviewJudge {
+  /** `inconclusive` also when the release ended before the judge concluded (e.g. a threshold alarm rolled it back first). */
+  readonly verdict: Exclude<JudgeVerdict, 'continue'>;
+  readonly samples: { readonly canary: number; readonly stable: number };
+  readonly updates: number;
+  /** One line: what decided it. */
+  readonly detail: string;
+  /** The judge record, relative to the bucket. */
+  readonly key: string;
 }
