@@ -177,6 +177,31 @@ describe('canary judge handler', () => {
     expect(cloudwatch.calls()).toHaveLength(0);
   });
 
+  test('the schedule with a deployment in progress: judges it and publishes the code verdict (0) until its slice ends', async () => {
+    const now = Date.now();
+    serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 5, canary: '5', stable: '4', canaryShare: 0.1 }));
+    codedeploy.on(ListDeploymentsCommand).resolves({ deployments: ['d-S1'] });
+    codedeploy
+      .on(GetDeploymentCommand)
+      .resolves({ deploymentInfo: { createTime: new Date(now - 2 * MIN), revision: { appSpecContent: { content: appSpec('4', '5') } } } });
+    // 8 s left: a slice of 3 s, one cycle (the next would start 10 s later)
+    const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(8000));
+    expect(out).toEqual({ deployments: 1, cycles: 1, verdict: 0 });
+    const metric = cloudwatch.commandCalls(PutMetricDataCommand)[0].args[0].input.MetricData![0];
+    expect(metric).toMatchObject({
+      MetricName: 'CanaryVerdict',
+      Value: 0,
+      Dimensions: [
+        { Name: 'Service', Value: 'svc' },
+        { Name: 'Plane', Value: 'code' },
+      ],
+    });
+    const r = await record('judge/svc/code-d-S1.json');
+    expect(r).toMatchObject({ phase: 'canary', canary: '5', stable: '4', verdict: 'continue', updates: 1 });
+    expect(r.samples.canary).toBeGreaterThan(0);
+    expect(r.samples.stable).toBeGreaterThan(r.samples.canary);
+  });
+
   test('AT_DEPLOYMENT_TICK with a regressing config: the error response, the label from GetHostedConfigurationVersion', async () => {
     const now = Date.now();
     serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 5, canary: 'cfg-new', stable: 'cfg-old', canaryShare: 0.3, canaryErrorEvery: 2, field: 'config' }));

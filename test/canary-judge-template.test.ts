@@ -114,7 +114,10 @@ describe('the canary judge in the template', () => {
     });
     const s3 = statements.find((s) => JSON.stringify(s.Action) === JSON.stringify(['s3:GetObject', 's3:PutObject']));
     expect(JSON.stringify(s3.Resource)).toContain('/judge/assistant/*');
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'codedeploy:PutLifecycleEventHookExecutionStatus' }));
+    // the judge may answer only its own group's hooks
+    const groupArn = stack.resolve(r.deploymentGroup.deploymentGroupArn);
+    expect(statements).toContainEqual({ Action: 'codedeploy:PutLifecycleEventHookExecutionStatus', Effect: 'Allow', Resource: groupArn });
+    expect(statements).toContainEqual({ Action: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment'], Effect: 'Allow', Resource: groupArn });
     const cdRole = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes('CodeDeployRole'));
     expect(cdRole.flatMap((p) => p.Properties.PolicyDocument.Statement)).toContainEqual(
       expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: expect.arrayContaining([{ 'Fn::GetAtt': [judgeId, 'Arn'] }]) }),

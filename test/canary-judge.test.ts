@@ -167,6 +167,23 @@ describe('the schedule (rate 1 minute)', () => {
     expect(f.verdict.published).toHaveLength(before.published);
   });
 
+  test('a failing cycle ends the invocation without an error (no Lambda retry to overlap the next minute), and the next minute resumes', async () => {
+    const lines = traffic({ from: T0 - 2 * MIN, to: T0 + 2 * MIN, rps: 5, canary: '2', stable: '1', canaryShare: 0.1 });
+    const f = fakePorts({ lines, deployments: [deployment] });
+    await runSchedule(f.ports, S, T0 + 1);
+    const until = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!.until;
+    f.logs.fail = new Error('Logs Insights query q-1 ended Timeout');
+    f.clock.t = T0 + MIN;
+    expect(await runSchedule(f.ports, S, T0 + MIN + 50_000)).toEqual({ deployments: 1, cycles: 0, verdict: 0, error: 'Logs Insights query q-1 ended Timeout' });
+    f.logs.fail = undefined;
+    f.clock.t = T0 + 2 * MIN;
+    await runSchedule(f.ports, S, T0 + 2 * MIN + 1);
+    const r = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!;
+    expect(r.until).toBe(T0 + 2 * MIN - INGESTION_LAG_MS);
+    expect(r.samples.canary + r.samples.stable).toBe(lines.filter((l) => l.at >= deployment.createdAt && l.at < r.until).length);
+    expect(until).toBeLessThan(r.until);
+  });
+
   test("CodeDeploy's own rollback deployment is not judged (its target is the old version)", async () => {
     const f = fakePorts({ deployments: [{ ...deployment, current: '2', target: '1', rollbackOf: 'd-PREV' }] });
     expect(await runSchedule(f.ports, S, T0 + 50_000)).toEqual({ deployments: 1, cycles: 0 });

@@ -165,7 +165,11 @@ const codeRelease = (d: CodeDeploymentInfo, phase: Release['phase'], fallbackSta
  * The schedule (rate(1 minute)): nothing in progress, nothing to do. Otherwise judge every period until `deadline`
  * (the end of this invocation's minute), publishing the code plane's verdict each cycle.
  */
-export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline: number): Promise<{ deployments: number; cycles: number; verdict?: 0 | 1 }> {
+export async function runSchedule(
+  ports: JudgePorts,
+  s: JudgeSettings,
+  deadline: number,
+): Promise<{ deployments: number; cycles: number; verdict?: 0 | 1; error?: string }> {
   const ids = await ports.deployments.inProgress();
   if (ids.length === 0) return { deployments: 0, cycles: 0 };
   const infos = await Promise.all(ids.map((id) => ports.deployments.describe(id)));
@@ -177,15 +181,23 @@ export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline:
     const started = ports.clock.now();
     let regression = false;
     let judged = false;
-    for (const r of releases) {
-      const step = await judgeStep(ports, s, r, deadline);
-      if (step.skipped) continue;
-      judged = true;
-      if (step.record.verdict === 'regression') regression = true;
+    try {
+      for (const r of releases) {
+        const step = await judgeStep(ports, s, r, deadline);
+        if (step.skipped) continue;
+        judged = true;
+        if (step.record.verdict === 'regression') regression = true;
+      }
+      if (!judged) break; // the AfterAllowTraffic hook judges these now, and publishes
+      verdict = regression ? 1 : 0;
+      await ports.verdict.publish('code', verdict);
+    } catch (e) {
+      // Never a function error: Lambda would retry the invocation while the next minute's one runs. The next minute
+      // starts where the record ends, so nothing is lost; the verdict alarm sees missing data (not breaching).
+      const error = e instanceof Error ? e.message : String(e);
+      ports.log('canary judge: schedule cycle failed; the next minute continues', { error });
+      return { deployments: ids.length, cycles, verdict, error };
     }
-    if (!judged) break; // the AfterAllowTraffic hook judges these now, and publishes
-    verdict = regression ? 1 : 0;
-    await ports.verdict.publish('code', verdict);
     cycles++;
     if (regression) ports.log('canary judge: regression shown', { releases: releases.map((r) => r.releaseKey) });
     const next = started + s.periodMs;
