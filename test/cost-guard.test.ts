@@ -238,7 +238,7 @@ describe('AiRelease costGuard', () => {
   let lastRelease: AiRelease | undefined;
   function build(costGuard: object | undefined, config = validConfig()) {
     const stack = new Stack(testApp(), 'G');
-    // snapshots off: these tests count functions, and the regression store's are not the cost guard's concern
+    // snapshots, reviews and the judge off: these tests count functions, and theirs are not the cost guard's concern
     lastRelease = new AiRelease(stack, 'R', {
       serviceName: 'svc',
       function: inlineFunction(stack),
@@ -246,6 +246,7 @@ describe('AiRelease costGuard', () => {
       costGuard,
       snapshots: false,
       releaseReview: false,
+      canaryJudge: false,
     });
     return Template.fromStack(stack);
   }

@@ -160,8 +160,8 @@ describe('subscription and delivery', () => {
     });
   });
 
-  test('snapshots and reviews off: no filter and no store', () => {
-    const { template } = stackWith([{ name: 'assistant', props: { snapshots: false, releaseReview: false } }]);
+  test('snapshots, reviews and the canary judge off: no filter and no store', () => {
+    const { template } = stackWith([{ name: 'assistant', props: { snapshots: false, releaseReview: false, canaryJudge: false } }]);
     template().resourceCountIs('AWS::Logs::SubscriptionFilter', 0);
     template().resourceCountIs('AWS::S3::Bucket', 0);
   });
