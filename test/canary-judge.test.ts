@@ -1,5 +1,14 @@
 import { isHookEvent, isTickEvent, type JudgeSettings, runAfterTrafficHook, runConfigTick, runSchedule } from '../lambda/canary-judge/canary-judge';
-import { appSpecVersions, INGESTION_LAG_MS, parseRow, QUERY_FIELDS, type QueryRow, samplesQuery, windowSamples } from '../lambda/canary-judge/samples';
+import {
+  appSpecVersions,
+  INGESTION_LAG_MS,
+  parseInsightsTimestamp,
+  parseRow,
+  QUERY_FIELDS,
+  type QueryRow,
+  samplesQuery,
+  windowSamples,
+} from '../lambda/canary-judge/samples';
 import { PowertoolsTelemetry } from '../lambda/runtime';
 import { judgeKey, type VersionTuple } from '../lambda/shared/contract';
 import { fakeEngine, fakePorts, insightsTime, rowOf, T0, traffic } from './canary-judge-fakes';
@@ -61,6 +70,16 @@ describe('samples from the runtime EMF lines', () => {
       costUsd: 0.002,
       quality: 0.8,
     });
+  });
+
+  test('@timestamp in the forms Logs Insights prints, UTC; anything else is refused', () => {
+    const base = Date.parse('2026-11-27T09:00:00Z');
+    expect(parseInsightsTimestamp('2026-11-27 09:00:00.123')).toBe(base + 123);
+    expect(parseInsightsTimestamp('2026-11-27 09:00:00.1')).toBe(base + 100);
+    expect(parseInsightsTimestamp('2026-11-27 09:00:00')).toBe(base);
+    expect(parseInsightsTimestamp('2026-11-27T09:00:01.007Z')).toBe(base + 1007);
+    expect(() => parseInsightsTimestamp('27/11/2026 09:00')).toThrow('unreadable @timestamp "27/11/2026 09:00"');
+    expect(() => parseInsightsTimestamp('2026-11-27 09:00:00,5')).toThrow('unreadable @timestamp');
   });
 
   test('a service name that could break out of the query string is refused', () => {

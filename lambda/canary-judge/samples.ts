@@ -64,11 +64,30 @@ export interface Sample {
 
 /** `@timestamp` as Logs Insights prints it: `2026-11-27 09:00:00.123`, UTC. */
 export function parseInsightsTimestamp(text: string): number {
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z?$/.exec(text.trim());
-  const t = m ? Date.parse(`${m[1]}T${m[2]}Z`) : Number.NaN;
+  // Rows of one window share their second: parse "YYYY-MM-DD HH:MM:SS" once per second, then add the milliseconds.
+  const second = text.slice(0, 19);
+  let base = secondCache.get(second);
+  if (base === undefined) {
+    const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/.exec(second);
+    base = m ? Date.parse(`${m[1]}T${m[2]}Z`) : Number.NaN;
+    if (secondCache.size > 10_000) secondCache.clear();
+    secondCache.set(second, base);
+  }
+  const rest = text.length > 19 && text.charCodeAt(text.length - 1) === 90 /* Z */ ? text.slice(19, -1) : text.slice(19);
+  // ".123" is what Logs Insights prints; other precisions are read too.
+  const fraction =
+    rest === ''
+      ? 0
+      : rest.length === 4 && rest[0] === '.'
+        ? Number(rest.slice(1))
+        : /^\.\d+$/.test(rest)
+          ? Math.floor(Number(`0${rest}`) * 1000 + 1e-6)
+          : Number.NaN;
+  const t = base + fraction;
   if (!Number.isFinite(t)) throw new Error(`unreadable @timestamp "${text}" in a Logs Insights result`);
   return t;
 }
+const secondCache = new Map<string, number>();
 
 const num = (v: string | undefined) => {
   if (v === undefined || v === '') return undefined;
@@ -77,26 +96,63 @@ const num = (v: string | undefined) => {
 };
 
 export function parseRow(row: QueryRow): Sample {
-  const f: Record<string, string | undefined> = {};
-  for (const c of row) if (c.field) f[c.field] = c.value;
-  const ts = f['@timestamp'];
+  let ts: string | undefined;
+  let version: string | undefined;
+  let config: string | undefined;
+  let errors: string | undefined;
+  let safety: string | undefined;
+  let contract: string | undefined;
+  let latency: string | undefined;
+  let cost: string | undefined;
+  let quality: string | undefined;
+  for (const c of row) {
+    switch (c.field) {
+      case '@timestamp':
+        ts = c.value;
+        break;
+      case DIMENSION.VERSION:
+        version = c.value;
+        break;
+      case 'config':
+        config = c.value;
+        break;
+      case METRIC.ERRORS:
+        errors = c.value;
+        break;
+      case METRIC.SAFETY_VIOLATIONS:
+        safety = c.value;
+        break;
+      case METRIC.CONTRACT_VIOLATIONS:
+        contract = c.value;
+        break;
+      case METRIC.LATENCY:
+        latency = c.value;
+        break;
+      case METRIC.COST_USD:
+        cost = c.value;
+        break;
+      case METRIC.QUALITY_SCORE:
+        quality = c.value;
+        break;
+    }
+  }
   if (ts === undefined) throw new Error('a Logs Insights result row has no @timestamp');
   // Counters are written only when the event happened: absent is 0.
-  const happened = (name: string) => (num(f[name]) ?? 0) > 0;
-  const latencyMs = num(f[METRIC.LATENCY]);
-  const costUsd = num(f[METRIC.COST_USD]);
-  const quality = num(f[METRIC.QUALITY_SCORE]);
-  return {
+  const sample: { -readonly [K in keyof Sample]: Sample[K] } = {
     at: parseInsightsTimestamp(ts),
-    ...(f[DIMENSION.VERSION] !== undefined ? { codeVersion: f[DIMENSION.VERSION] } : {}),
-    ...(f.config !== undefined ? { configLabel: f.config } : {}),
-    error: happened(METRIC.ERRORS),
-    safety: happened(METRIC.SAFETY_VIOLATIONS),
-    contract: happened(METRIC.CONTRACT_VIOLATIONS),
-    ...(latencyMs !== undefined ? { latencyMs } : {}),
-    ...(costUsd !== undefined ? { costUsd } : {}),
-    ...(quality !== undefined ? { quality } : {}),
+    error: (num(errors) ?? 0) > 0,
+    safety: (num(safety) ?? 0) > 0,
+    contract: (num(contract) ?? 0) > 0,
   };
+  if (version !== undefined) sample.codeVersion = version;
+  if (config !== undefined) sample.configLabel = config;
+  const latencyMs = num(latency);
+  if (latencyMs !== undefined) sample.latencyMs = latencyMs;
+  const costUsd = num(cost);
+  if (costUsd !== undefined) sample.costUsd = costUsd;
+  const q = num(quality);
+  if (q !== undefined) sample.quality = q;
+  return sample;
 }
 
 /** Which side of the comparison a sample is on: by Lambda version (code plane) or config label (config plane). */
@@ -127,8 +183,16 @@ export interface WindowSamples {
  * is judged twice or skipped.
  */
 export function windowSamples(rows: readonly QueryRow[], from: number, to: number, sides: Sides, limit = QUERY_ROW_LIMIT): WindowSamples {
-  let samples = rows.map(parseRow).filter((s) => s.at >= from && s.at < to);
-  samples.sort((a, b) => a.at - b.at);
+  let samples: Sample[] = [];
+  let sorted = true;
+  for (const r of rows) {
+    const s = parseRow(r);
+    if (s.at < from || s.at >= to) continue;
+    if (samples.length > 0 && s.at < samples[samples.length - 1].at) sorted = false;
+    samples.push(s);
+  }
+  // The query sorts by @timestamp; sort only if it did not.
+  if (!sorted) samples.sort((a, b) => a.at - b.at);
   let until = to;
   const truncated = rows.length >= limit;
   if (truncated && samples.length > 0) {
@@ -145,16 +209,11 @@ export function windowSamples(rows: readonly QueryRow[], from: number, to: numbe
   for (const s of samples) {
     const version = sideOf(s, sides);
     if (!version) continue;
-    observations.push({
-      version,
-      at: s.at,
-      error: s.error,
-      safety: s.safety,
-      contract: s.contract,
-      ...(s.latencyMs !== undefined ? { latencyMs: s.latencyMs } : {}),
-      ...(s.costUsd !== undefined ? { costUsd: s.costUsd } : {}),
-      ...(s.quality !== undefined ? { quality: s.quality } : {}),
-    });
+    const o: { -readonly [K in keyof JudgeObservation]: JudgeObservation[K] } = { version, at: s.at, error: s.error, safety: s.safety, contract: s.contract };
+    if (s.latencyMs !== undefined) o.latencyMs = s.latencyMs;
+    if (s.costUsd !== undefined) o.costUsd = s.costUsd;
+    if (s.quality !== undefined) o.quality = s.quality;
+    observations.push(o);
   }
   return { observations, until, truncated };
 }
