@@ -146,6 +146,7 @@ export class FakeDeployments implements DeploymentsPort {
   public readonly answers: { deploymentId: string; executionId: string; status: string; at: number }[] = [];
   public listCalls = 0;
   public failAnswers = 0;
+  public failWith?: Error;
   constructor(
     private readonly clock: VirtualClock,
     public deployments: { id: string; current: string; target: string; createdAt?: number; rollbackOf?: string; inProgress?: boolean }[] = [],
@@ -162,7 +163,7 @@ export class FakeDeployments implements DeploymentsPort {
   async answerHook(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed') {
     if (this.failAnswers > 0) {
       this.failAnswers--;
-      throw new Error('ThrottlingException');
+      throw this.failWith ?? new Error('ThrottlingException');
     }
     this.answers.push({ deploymentId, executionId, status, at: this.clock.now() });
   }

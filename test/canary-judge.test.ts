@@ -292,6 +292,12 @@ describe('the AfterAllowTraffic hook', () => {
     const g = fakePorts({ lines: afterTraffic(), deployments: [deployment] });
     g.deployments.failAnswers = 3;
     expect(await runAfterTrafficHook(hook, g.ports, S, T0 + 14 * MIN)).toMatchObject({ answered: false });
+    // an earlier attempt that landed after all: CodeDeploy says the event is complete, which is an answer
+    const h = fakePorts({ lines: afterTraffic(), deployments: [deployment] });
+    h.deployments.failAnswers = 1;
+    h.deployments.failWith = Object.assign(new Error('already completed'), { name: 'LifecycleEventAlreadyCompletedException' });
+    expect(await runAfterTrafficHook(hook, h.ports, S, T0 + 14 * MIN)).toMatchObject({ answered: true });
+    expect(h.logged.filter((l) => l.message.startsWith('PutLifecycleEventHookExecutionStatus failed'))).toEqual([]);
   });
 });
 

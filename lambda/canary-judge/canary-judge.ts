@@ -287,6 +287,8 @@ async function answer(ports: JudgePorts, event: HookEvent, status: 'Succeeded' |
       await ports.deployments.answerHook(event.DeploymentId, event.LifecycleEventHookExecutionId, status);
       return true;
     } catch (e) {
+      // An earlier attempt that timed out on our side may have landed: the hook is answered.
+      if ((e as { name?: string }).name === 'LifecycleEventAlreadyCompletedException') return true;
       ports.log('PutLifecycleEventHookExecutionStatus failed', { attempt, status, error: String(e) });
       if (attempt < 3) await ports.clock.sleep(1000 * attempt);
     }
