@@ -244,6 +244,18 @@ describe('the AfterAllowTraffic hook', () => {
     });
   });
 
+  test('a first window that reaches back into the traffic shift is judged at its observed share, then 1', async () => {
+    const shift = traffic({ from: T0 - 2 * MIN, to: T0, rps: 2, canary: '2', stable: '1', canaryShare: 0.1 });
+    const full = traffic({ from: T0, to: T0 + 15 * MIN, rps: 2, canary: '2', stable: '1', canaryShare: 1 });
+    const { engine, batches } = fakeEngine({ enough: 400 });
+    const f = fakePorts({ lines: [...shift, ...full], deployments: [deployment], engine });
+    f.clock.t = T0 + 20_000; // the hook starts 20 s after full traffic, with no record of the canary phase
+    await runAfterTrafficHook(hook, f.ports, S, T0 + 14 * MIN);
+    expect(batches[0].canaryShare).toBeGreaterThan(0.1);
+    expect(batches[0].canaryShare).toBeLessThan(0.5);
+    expect(batches.slice(2).every((b) => b.canaryShare === 1)).toBe(true);
+  });
+
   test('a regression: Failed (CodeDeploy rolls back), verdict metric 1', async () => {
     const f = fakePorts({ lines: afterTraffic({ canaryErrorEvery: 2 }), deployments: [deployment] });
     const out = await runAfterTrafficHook(hook, f.ports, S, T0 + 14 * MIN);

@@ -129,7 +129,9 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
     if (to <= record.until || ports.clock.now() >= deadline) break;
     const rows = await ports.logs.query(samplesQuery(s.service), Math.floor(record.until / 1000), Math.ceil(to / 1000), deadline);
     const w = windowSamples(rows, record.until, to, r.sides);
-    const share = r.phase === 'after-traffic' ? 1 : observedShare(w.observations);
+    // The observed share in both phases: 1 once all traffic is on the canary, and still right for a window that
+    // reaches back into the traffic shift (a hook that starts with no record, or after a failed minute).
+    const share = observedShare(w.observations);
     if (share === undefined) {
       record = { ...record, until: w.until };
     } else {
@@ -227,7 +229,7 @@ export interface HookOutcome {
 }
 
 /**
- * AfterAllowTraffic: all traffic is on the new version. Judge every period (canary share 1) until the engine is
+ * AfterAllowTraffic: all traffic is on the new version. Judge every period (observed share 1) until the engine is
  * conclusive, a regression is shown, or the bound passes; then answer: Failed on a regression (CodeDeploy fails the
  * deployment and rolls back), Succeeded otherwise. A crash of the judge is no evidence against the release: it answers
  * Succeeded, recorded as inconclusive with the error, and the fixed-threshold alarms remain the safety net.
