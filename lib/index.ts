@@ -28,3 +28,6 @@ export { STORE_PREFIX, CASE_STATES, LEARNING_ENV } from '../lambda/shared/contra
 export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, FailureRecord } from '../lambda/shared/contract';
 export { toolGrants, toolWildcards, type ToolGrant, type ToolWildcard } from './private/tool-permissions';
 export type { ToolConfig } from '../lambda/shared/contract';
+export { attachPostHook, CanaryJudge, type CanaryJudgeOptions, type CanaryJudgeProps } from './canary-judge';
+export { JUDGE_METRIC, JUDGE_DIMENSION_PLANE, judgeKey } from '../lambda/shared/contract';
+export type { JudgeRecord, JudgeVerdict, ReviewJudge } from '../lambda/shared/contract';
