@@ -117,6 +117,9 @@ export class CanaryJudge extends Construct {
       // A query's results are fetched by query id; the request names no log group, so "*".
       new iam.PolicyStatement({ actions: ['logs:GetQueryResults'], resources: ['*'] }),
       new iam.PolicyStatement({ actions: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment'], resources: [props.deploymentGroup.deploymentGroupArn] }),
+      // When the canary's traffic started (its AllowTraffic lifecycle event): read-only, and the Service Authorization
+      // Reference lists no resource type for these two.
+      new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }),
       // PutMetricData has no resource type: allowed on "*" for the AiRelease namespace only.
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
@@ -181,7 +184,7 @@ export class CanaryJudge extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'logs:GetQueryResults names a query id, not a log group, and cloudwatch:PutMetricData has no resource type (it is conditioned on the AiRelease namespace); every other action is scoped.',
+          'logs:GetQueryResults names a query id, not a log group; cloudwatch:PutMetricData (conditioned on the AiRelease namespace) and the read-only codedeploy:ListDeploymentTargets / BatchGetDeploymentTargets have no resource type; every other action is scoped.',
       },
       ...nagWildcards(stack, props, logGroupArn, profileArn),
     );

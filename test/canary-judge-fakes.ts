@@ -149,7 +149,15 @@ export class FakeDeployments implements DeploymentsPort {
   public failWith?: Error;
   constructor(
     private readonly clock: VirtualClock,
-    public deployments: { id: string; current: string; target: string; createdAt?: number; rollbackOf?: string; inProgress?: boolean }[] = [],
+    public deployments: {
+      id: string;
+      current: string;
+      target: string;
+      createdAt?: number;
+      trafficStartedAt?: number;
+      rollbackOf?: string;
+      inProgress?: boolean;
+    }[] = [],
   ) {}
   async inProgress() {
     this.listCalls++;

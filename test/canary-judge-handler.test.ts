@@ -6,8 +6,15 @@
 import { AppConfigClient, GetHostedConfigurationVersionCommand } from '@aws-sdk/client-appconfig';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CodeDeployClient, GetDeploymentCommand, ListDeploymentsCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  BatchGetDeploymentTargetsCommand,
+  CodeDeployClient,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  ListDeploymentTargetsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { rowOf, traffic } from './canary-judge-fakes';
 import { BUCKET, s3Client, startS3 } from './s3rver-harness';
@@ -65,6 +72,24 @@ beforeEach(() => {
   appconfig.reset();
 });
 
+/** The Lambda target's lifecycle: AllowTraffic started at `at`. */
+function trafficStarted(at: number) {
+  codedeploy.on(ListDeploymentTargetsCommand).resolves({ targetIds: ['svc:live'] });
+  codedeploy.on(BatchGetDeploymentTargetsCommand).resolves({
+    deploymentTargets: [
+      {
+        deploymentTargetType: 'LambdaTarget',
+        lambdaTarget: {
+          lifecycleEvents: [
+            { lifecycleEventName: 'BeforeAllowTraffic', status: 'Succeeded', startTime: new Date(at - 30_000), endTime: new Date(at - 1000) },
+            { lifecycleEventName: 'AllowTraffic', status: 'InProgress', startTime: new Date(at) },
+          ],
+        },
+      },
+    ],
+  });
+}
+
 /** Logs Insights over synthetic lines: StartQuery's second range (inclusive), then Running once, then Complete. */
 function serveLines(lines: ReturnType<typeof traffic>) {
   let range: [number, number] = [0, 0];
@@ -102,6 +127,7 @@ describe('canary judge handler', () => {
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('7', '8') } } } });
+    trafficStarted(now - 4 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
     const out = await handler({ DeploymentId: 'd-H1', LifecycleEventHookExecutionId: 'e-1' }, ctx(10 * MIN));
     expect(out).toMatchObject({ status: 'Failed', verdict: 'regression', answered: true });
@@ -143,6 +169,7 @@ describe('canary judge handler', () => {
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('8', '9') } } } });
+    trafficStarted(now - 4 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
     expect(await handler({ DeploymentId: 'd-H2', LifecycleEventHookExecutionId: 'e-2' }, ctx(10 * MIN))).toMatchObject({
       status: 'Succeeded',
@@ -157,6 +184,7 @@ describe('canary judge handler', () => {
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(Date.now() - MIN), revision: { appSpecContent: { content: appSpec('1', '2') } } } });
+    trafficStarted(Date.now() - MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
     expect(await handler({ DeploymentId: 'd-H3', LifecycleEventHookExecutionId: 'e-3' }, ctx(10 * MIN))).toMatchObject({
       status: 'Succeeded',
@@ -184,6 +212,7 @@ describe('canary judge handler', () => {
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(now - 2 * MIN), revision: { appSpecContent: { content: appSpec('4', '5') } } } });
+    trafficStarted(now - 2 * MIN);
     // 8 s left: a slice of 3 s, cycles every second (the period)
     const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(8000));
     expect(out).toMatchObject({ deployments: 1, verdict: 0 });
@@ -208,6 +237,14 @@ describe('canary judge handler', () => {
     const now = Date.now();
     serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 5, canary: 'cfg-new', stable: 'cfg-old', canaryShare: 0.3, canaryErrorEvery: 2, field: 'config' }));
     appconfig.on(GetHostedConfigurationVersionCommand).resolves({ VersionLabel: 'cfg-new' });
+    // the rollout's first tick, three minutes ago (real clock here): it started the record
+    const first = await handler(
+      { Type: 'AtDeploymentTick', Environment: { Id: 'env1' }, ConfigurationProfile: { Id: 'prof1' }, DeploymentNumber: 4, ConfigurationVersion: '12' },
+      ctx(5 * MIN),
+    );
+    expect(first).toEqual({});
+    const seeded = await record('judge/svc/config-env1-4.json');
+    await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'judge/svc/config-env1-4.json', Body: JSON.stringify({ ...seeded, until: now - 3 * MIN }) }));
     const out = await handler(
       {
         Type: 'AtDeploymentTick',
@@ -225,7 +262,14 @@ describe('canary judge handler', () => {
       ConfigurationProfileId: 'prof1',
       VersionNumber: 12,
     });
-    expect(cloudwatch.commandCalls(PutMetricDataCommand)[0].args[0].input.MetricData![0].Dimensions).toContainEqual({ Name: 'Plane', Value: 'config' });
+    expect(cloudwatch.commandCalls(PutMetricDataCommand).at(-1)!.args[0].input.MetricData![0]).toMatchObject({
+      Value: 1,
+      Dimensions: [
+        { Name: 'Service', Value: 'svc' },
+        { Name: 'Plane', Value: 'config' },
+      ],
+    });
+    expect(appconfig.commandCalls(GetHostedConfigurationVersionCommand)).toHaveLength(1);
     expect(await record('judge/svc/config-env1-4.json')).toMatchObject({ plane: 'config', canary: 'cfg-new', verdict: 'regression' });
   });
 

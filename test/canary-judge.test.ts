@@ -125,7 +125,7 @@ describe('samples from the runtime EMF lines', () => {
   });
 });
 
-const deployment = { id: 'd-ABC', current: '1', target: '2', createdAt: T0 - 2 * MIN };
+const deployment = { id: 'd-ABC', current: '1', target: '2', createdAt: T0 - 3 * MIN, trafficStartedAt: T0 - 2 * MIN };
 
 describe('the schedule (rate 1 minute)', () => {
   test('no deployment in progress: one list call, no query, no metric', async () => {
@@ -153,7 +153,7 @@ describe('the schedule (rate 1 minute)', () => {
     expect(f.verdict.published.map((p) => [p.plane, p.value, p.at - T0])).toEqual([0, 10, 20, 30, 40].map((s) => ['code', 0, s * 1000]));
     const record = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!;
     expect(record.until).toBe(T0 + 40_000 - INGESTION_LAG_MS);
-    const judged = lines.filter((l) => l.at >= deployment.createdAt && l.at < record.until);
+    const judged = lines.filter((l) => l.at >= deployment.trafficStartedAt && l.at < record.until);
     expect(record.samples.canary + record.samples.stable).toBe(judged.length);
     expect(f.batches.reduce((n, b) => n + b.observations.length, 0)).toBe(judged.length);
     // the canary's share is its observed share of each batch
@@ -199,8 +199,25 @@ describe('the schedule (rate 1 minute)', () => {
     await runSchedule(f.ports, S, T0 + 2 * MIN + 1);
     const r = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!;
     expect(r.until).toBe(T0 + 2 * MIN - INGESTION_LAG_MS);
-    expect(r.samples.canary + r.samples.stable).toBe(lines.filter((l) => l.at >= deployment.createdAt && l.at < r.until).length);
+    expect(r.samples.canary + r.samples.stable).toBe(lines.filter((l) => l.at >= deployment.trafficStartedAt && l.at < r.until).length);
     expect(until).toBeLessThan(r.until);
+  });
+
+  test("the regression gate's replays before traffic starts (BeforeAllowTraffic) are never canary samples", async () => {
+    // BeforeAllowTraffic: the gate invokes the new version with known-failing cases; every one errors
+    const replays = Array.from({ length: 200 }, (_, i) => ({ at: T0 - 2 * MIN + i * 100, version: '2', error: true }));
+    const live = traffic({ from: T0 - MIN, to: T0 + 2 * MIN, rps: 5, canary: '2', stable: '1', canaryShare: 0.1 });
+    const f = fakePorts({ lines: [...replays, ...live], deployments: [{ ...deployment, trafficStartedAt: undefined }] });
+    expect(await runSchedule(f.ports, S, T0 + 50_000)).toEqual({ deployments: 1, cycles: 0 });
+    expect(f.logs.calls).toHaveLength(0);
+    f.deployments.deployments[0] = { ...deployment, trafficStartedAt: T0 - MIN };
+    f.clock.t = T0 + MIN;
+    const out = await runSchedule(f.ports, S, T0 + MIN + 50_000);
+    expect(out.verdict).toBe(0);
+    const r = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!;
+    expect(r.verdict).toBe('continue');
+    expect(f.batches.flatMap((b) => b.observations).filter((o) => o.error)).toEqual([]);
+    expect(Math.min(...f.batches.flatMap((b) => b.observations.map((o) => o.at)))).toBeGreaterThanOrEqual(T0 - MIN);
   });
 
   test("CodeDeploy's own rollback deployment is not judged (its target is the old version)", async () => {
@@ -215,7 +232,7 @@ describe('the schedule (rate 1 minute)', () => {
     const f = fakePorts({ lines, deployments: [deployment] });
     await runSchedule(f.ports, S, T0 + 1);
     const record = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!;
-    const judged = lines.filter((l) => l.at >= deployment.createdAt && l.at < record.until).length;
+    const judged = lines.filter((l) => l.at >= deployment.trafficStartedAt && l.at < record.until).length;
     expect(judged).toBeGreaterThan(10_000);
     expect(f.logs.calls.map((c) => c.rows)).toEqual([10_000, expect.any(Number)]);
     expect(record.samples.canary + record.samples.stable).toBe(judged);
@@ -328,10 +345,14 @@ describe('the config plane: AT_DEPLOYMENT_TICK', () => {
 
   test('a regression on the new config label: the error response that rolls the rollout back, verdict 1 on the config plane', async () => {
     const f = fakePorts({ lines: rollout({ canaryErrorEvery: 3 }), labels: { '9': 'cfg-new' } });
+    expect(await runConfigTick(tick(), f.ports, S, T0 + 25_000)).toEqual({}); // the rollout's first tick: nothing to judge yet
     f.clock.t = T0 + 3 * MIN;
     const out = await runConfigTick(tick(), f.ports, S, f.clock.t + 25_000);
     expect(out).toEqual({ Error: 'BadRequestError', Message: expect.stringContaining('canary judge: config cfg-new regressed on errors') });
-    expect(f.verdict.published).toEqual([{ plane: 'config', value: 1, at: f.clock.t }]);
+    expect(f.verdict.published).toEqual([
+      { plane: 'config', value: 0, at: T0 },
+      { plane: 'config', value: 1, at: f.clock.t },
+    ]);
     expect(f.state.objects.get(judgeKey('svc', 'config-env1-3'))).toMatchObject({ plane: 'config', canary: 'cfg-new', verdict: 'regression' });
   });
 
@@ -344,10 +365,23 @@ describe('the config plane: AT_DEPLOYMENT_TICK', () => {
     expect(f.labelCalls).toEqual(['prof1:9']);
     expect(f.verdict.published.map((p) => p.value)).toEqual([0, 0, 0]);
     const r = f.state.objects.get(judgeKey('svc', 'config-env1-3'))!;
-    expect(r.updates).toBe(3);
+    // the first tick starts the record; each later tick judges the minute since
+    expect(r.updates).toBe(2);
+    expect(r.until).toBe(T0 + 3 * MIN - INGESTION_LAG_MS);
     expect(r.samples.canary).toBeGreaterThan(0);
     expect(r.samples.stable).toBeGreaterThan(r.samples.canary);
     expect(r.verdict).toBe('inconclusive');
+  });
+
+  test("the config gate's replays through the gate alias before the rollout are never canary samples", async () => {
+    // just before the rollout: the gate replays failing cases with the candidate config (the same label)
+    const replays = Array.from({ length: 100 }, (_, i) => ({ at: T0 - 30_000 + i * 100, config: 'cfg-new', version: '7', error: true }));
+    const f = fakePorts({ lines: [...replays, ...rollout()], labels: { '9': 'cfg-new' } });
+    for (let i = 0; i <= 2; i++) {
+      f.clock.t = T0 + i * MIN;
+      expect(await runConfigTick(tick(), f.ports, S, f.clock.t + 25_000)).toEqual({});
+    }
+    expect(f.batches.flatMap((b) => b.observations).filter((o) => o.error)).toEqual([]);
   });
 
   test('a judge crash never rolls a config back: no error, logged', async () => {

@@ -6,7 +6,14 @@
 import { type AppConfigClient, GetHostedConfigurationVersionCommand } from '@aws-sdk/client-appconfig';
 import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { type CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { type CodeDeployClient, GetDeploymentCommand, ListDeploymentsCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import {
+  BatchGetDeploymentTargetsCommand,
+  type CodeDeployClient,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  ListDeploymentTargetsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { JUDGE_DIMENSION_PLANE, JUDGE_METRIC, type JudgeRecord, METRIC_NAMESPACE, DIMENSION } from '../shared/contract';
 import type { Clock, ConfigVersionsPort, DeploymentsPort, LogsPort, StatePort, VerdictPort } from './canary-judge';
@@ -40,11 +47,13 @@ export function codeDeployments(cd: CodeDeployClient, applicationName: string, d
       const content = info?.revision?.appSpecContent?.content;
       if (!content) throw new Error(`GetDeployment ${deploymentId} returned no AppSpec content (revision.appSpecContent)`);
       const v = appSpecVersions(content);
+      const trafficStartedAt = await allowTrafficStart(cd, deploymentId);
       return {
         id: deploymentId,
         current: v.current,
         target: v.target,
         ...(info?.createTime ? { createdAt: new Date(info.createTime).getTime() } : {}),
+        ...(trafficStartedAt !== undefined ? { trafficStartedAt } : {}),
         ...(info?.rollbackInfo?.rollbackTriggeringDeploymentId ? { rollbackOf: info.rollbackInfo.rollbackTriggeringDeploymentId } : {}),
       };
     },
@@ -52,6 +61,18 @@ export function codeDeployments(cd: CodeDeployClient, applicationName: string, d
       await cd.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId, status }));
     },
   };
+}
+
+/** When the Lambda target's AllowTraffic lifecycle event started (ListDeploymentTargets, BatchGetDeploymentTargets). */
+async function allowTrafficStart(cd: CodeDeployClient, deploymentId: string): Promise<number | undefined> {
+  const targetIds = (await cd.send(new ListDeploymentTargetsCommand({ deploymentId }))).targetIds ?? [];
+  if (targetIds.length === 0) return undefined;
+  const out = await cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: targetIds.slice(0, 25) }));
+  for (const t of out.deploymentTargets ?? []) {
+    const allow = t.lambdaTarget?.lifecycleEvents?.find((e) => e.lifecycleEventName === 'AllowTraffic');
+    if (allow?.startTime) return new Date(allow.startTime).getTime();
+  }
+  return undefined;
 }
 
 export function s3State(s3: S3Client, bucket: string): StatePort {

@@ -15,6 +15,9 @@ export const AWS_CALLS: readonly AwsCall[] = [
   // Which deployment is in progress, and its versions (the AppSpec content).
   { api: 'ListDeployments', action: 'codedeploy:ListDeployments', arnVariables: { ApplicationName: app, DeploymentGroupName: group } },
   { api: 'GetDeployment', action: 'codedeploy:GetDeployment', arnVariables: { ApplicationName: app, DeploymentGroupName: group } },
+  // When traffic started (the AllowTraffic lifecycle event): the reference lists no resource type, so "*".
+  { api: 'ListDeploymentTargets', action: 'codedeploy:ListDeploymentTargets', arnVariables: {} },
+  { api: 'BatchGetDeploymentTargets', action: 'codedeploy:BatchGetDeploymentTargets', arnVariables: {} },
   // The reference lists no resource type for it; CodeDeploy's permissions reference and CDK's addPostHook scope it to
   // the deployment group, which is what the function is granted (test: "the judge may answer only its own group's hooks").
   { api: 'PutLifecycleEventHookExecutionStatus', action: 'codedeploy:PutLifecycleEventHookExecutionStatus', resourceTypes: [], arnVariables: {} },

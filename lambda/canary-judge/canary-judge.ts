@@ -30,6 +30,12 @@ export interface CodeDeploymentInfo {
   readonly target: string;
   /** Epoch ms the deployment was created. */
   readonly createdAt?: number;
+  /**
+   * Epoch ms its AllowTraffic lifecycle event started: the first request the canary served. Before it, the new
+   * version only ran the BeforeAllowTraffic hook's replays of known-failing cases (the regression gate), which must
+   * never count as canary traffic. Undefined while BeforeAllowTraffic runs.
+   */
+  readonly trafficStartedAt?: number;
   /** Set when this is CodeDeploy's automatic rollback of another deployment: nothing new to judge. */
   readonly rollbackOf?: string;
 }
@@ -160,7 +166,7 @@ const codeRelease = (d: CodeDeploymentInfo, phase: Release['phase'], fallbackSta
   releaseKey: `code-${d.id}`,
   sides: { plane: 'code', canary: d.target, stable: d.current },
   phase,
-  startAt: d.createdAt ?? fallbackStart,
+  startAt: d.trafficStartedAt ?? d.createdAt ?? fallbackStart,
 });
 
 /**
@@ -175,7 +181,8 @@ export async function runSchedule(
   const ids = await ports.deployments.inProgress();
   if (ids.length === 0) return { deployments: 0, cycles: 0 };
   const infos = await Promise.all(ids.map((id) => ports.deployments.describe(id)));
-  const releases = infos.filter((d) => !d.rollbackOf).map((d) => codeRelease(d, 'canary', ports.clock.now() - 60_000));
+  // Not CodeDeploy's own rollback (its target is the old version), and not before traffic starts (the gate's replays).
+  const releases = infos.filter((d) => !d.rollbackOf && d.trafficStartedAt !== undefined).map((d) => codeRelease(d, 'canary', ports.clock.now()));
   if (releases.length === 0) return { deployments: ids.length, cycles: 0 };
   let cycles = 0;
   let verdict: 0 | 1 = 0;
@@ -338,8 +345,9 @@ export async function runConfigTick(event: TickEvent, ports: JudgePorts, s: Judg
       releaseKey,
       sides: { plane: 'config', canary },
       phase: 'canary',
-      // The first tick comes as the rollout starts: the minute before it holds the old config's baseline.
-      startAt: ports.clock.now() - INGESTION_LAG_MS - 60_000,
+      // From the first tick (the rollout's start) on: lines stamped with the new label before it are the config
+      // gate's replays of known-failing cases through the `gate` alias, never canary traffic.
+      startAt: ports.clock.now(),
     };
     const step = await judgeStep(ports, s, release, deadline);
     const regression = step.record.verdict === 'regression';
