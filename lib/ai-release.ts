@@ -23,6 +23,7 @@ import {
 import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
+import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './canary-judge';
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from './private/library-function';
 import { sectionLocation } from './private/section-location';
@@ -129,6 +130,13 @@ export interface AiReleaseProps {
    * @default true (RegressionGate defaults)
    */
   readonly regressionGate?: boolean | RegressionGateOptions;
+  /**
+   * The statistical canary judge (CanaryJudge): judges the new version against the stable one while a code deployment
+   * runs, after full traffic (the AfterAllowTraffic hook) and at each config deployment tick; its verdict alarms join
+   * each plane's rollback alarms. Set to false to turn it off.
+   * @default on, with CanaryJudgeOptions' defaults
+   */
+  readonly canaryJudge?: boolean | CanaryJudgeOptions;
 }
 
 export interface CostGuardOptions {
@@ -166,6 +174,8 @@ export class AiRelease extends Construct {
   public readonly review?: ReleaseReview;
   /** The regression gate (the pre-traffic hook; the config plane invokes its function with a ConfigGateRequest). */
   public readonly regressionGate?: RegressionGate;
+  /** The canary judge of this service, unless turned off. */
+  public readonly canaryJudge?: CanaryJudge;
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
@@ -213,17 +223,19 @@ export class AiRelease extends Construct {
       version: version.version,
       configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
       runbookHint: `dashboard ${stack.stackName}-${props.serviceName}`,
+      judgeVerdict: props.canaryJudge !== false,
       ...props.alarms,
       ...(chosenPeriod ? { period: chosenPeriod } : {}),
     });
     const codeAlarms = this.alarms.byPlane('code');
-    if (codeAlarms.length > 10) throw new Error(`CodeDeploy takes at most 10 alarms per deployment group, got ${codeAlarms.length}`);
+    const groupAlarms = [...codeAlarms, ...this.alarms.verdictAlarms.filter((v) => v.plane === 'code')].map((a) => a.alarm);
+    if (groupAlarms.length > 10) throw new Error(`CodeDeploy takes at most 10 alarms per deployment group, got ${groupAlarms.length}`);
 
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
       application: platform.codeDeployApplication,
       alias: this.alias,
       deploymentConfig: this.trafficShift.bind(platform),
-      alarms: codeAlarms.map((a) => a.alarm),
+      alarms: groupAlarms,
       role: platform.codeDeployRole,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
@@ -246,6 +258,25 @@ export class AiRelease extends Construct {
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard, props.config);
+
+    // The canary judge: the schedule and the config tick publish its verdict (the verdict alarms above roll back),
+    // and after full traffic the AfterAllowTraffic hook judges on and fails the deployment on a regression.
+    if (props.canaryJudge !== false) {
+      this.canaryJudge = new CanaryJudge(this, 'CanaryJudge', {
+        ...(typeof props.canaryJudge === 'object' ? props.canaryJudge : {}),
+        serviceName: props.serviceName,
+        logGroup: props.function.logGroup,
+        bucket: platform.regressionStore.bucket,
+        deploymentGroup: this.deploymentGroup,
+        appConfigApplicationId: platform.applicationId,
+        configProfileId: this.config.profile.ref,
+        environment: this.config.environment,
+        period: this.alarms.period,
+      });
+      attachPostHook(this.canaryJudge, this.deploymentGroup);
+      // The first config release is judged too: the tick association exists before it starts.
+      this.config.deployment.node.addDependency(this.canaryJudge.association);
+    }
 
     // Learning half: failure records become regression case candidates (RegressionStore).
     if (props.snapshots ?? true) platform.regressionStore.subscribe(this, props.function.logGroup);

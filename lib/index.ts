@@ -33,3 +33,6 @@ export { RegressionGate, type RegressionGateOptions, type RegressionGateProps } 
 export { renderGateMarkdown } from '../lambda/gate/render-markdown';
 export { GATE_ALIAS_NAME, GATE_CANDIDATE_MODES, GATE_METRIC, gateKeys } from '../lambda/shared/contract';
 export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest } from '../lambda/shared/contract';
+export { attachPostHook, CanaryJudge, type CanaryJudgeOptions, type CanaryJudgeProps } from './canary-judge';
+export { JUDGE_METRIC, JUDGE_DIMENSION_PLANE, judgeKey } from '../lambda/shared/contract';
+export type { JudgeRecord, JudgeVerdict, ReviewJudge } from '../lambda/shared/contract';

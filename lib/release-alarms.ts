@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import {
   DIMENSION,
   FAILURE_RECORD_TYPE,
+  JUDGE_DIMENSION_PLANE,
+  JUDGE_METRIC,
   METRIC,
   METRIC_NAMESPACE,
   releaseAlarmName,
@@ -73,6 +75,12 @@ export interface ReleaseAlarmsProps extends ReleaseAlarmOptions {
   readonly configDefaults?: { readonly maxCostPerRequestUsd?: number; readonly qualityFloor?: number };
   /** What the on-call should look at first (e.g. the dashboard name). */
   readonly runbookHint?: string;
+  /**
+   * A verdict alarm per plane on the canary judge's verdict metric (see CanaryJudge), outside `alarms`: the judge's
+   * time to a verdict depends on the evidence, not on alarm periods, so the worst case does not count it.
+   * @default true
+   */
+  readonly judgeVerdict?: boolean;
 }
 
 /**
@@ -90,6 +98,8 @@ export class ReleaseAlarms extends Construct {
   public readonly anyComposite: cloudwatch.CompositeAlarm;
   public readonly period: Duration;
   public readonly minInvocations: number;
+  /** The canary judge's verdict alarms (code: in the deployment group; config: in the config composite). */
+  public readonly verdictAlarms: { readonly plane: 'code' | 'config'; readonly alarm: cloudwatch.Alarm }[] = [];
 
   constructor(scope: Construct, id: string, props: ReleaseAlarmsProps) {
     super(scope, id);
@@ -240,9 +250,38 @@ export class ReleaseAlarms extends Construct {
         failureKind: 'error',
       });
     }
+    // The canary judge publishes 1 while it has shown a regression and 0 otherwise, every judge cycle of a release:
+    // 1 of 1 period at >= 1 rolls back at the next evaluation. No data (no release running, judge off) is not
+    // breaching: AppConfig rolls back on INSUFFICIENT_DATA as well as ALARM.
+    if (props.judgeVerdict ?? true) {
+      for (const plane of ['code', 'config'] as const) {
+        const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-canary-verdict`, {
+          alarmName: releaseAlarmName(stack.stackName, service, plane, 'canary-verdict'),
+          alarmDescription:
+            `${service}: the canary judge has shown a regression of the ${plane === 'code' ? 'new code version' : 'new config'} against the stable one ` +
+            `(anytime-valid sequential test; the judge record is judge/${service}/ in the regression store). ` +
+            `${plane === 'code' ? 'CodeDeploy rolls the live alias back' : 'AppConfig rolls the config deployment back'}. Missing data never breaches.`,
+          metric: new cloudwatch.Metric({
+            namespace: METRIC_NAMESPACE,
+            metricName: JUDGE_METRIC.VERDICT,
+            dimensionsMap: { [DIMENSION.SERVICE]: service, [JUDGE_DIMENSION_PLANE]: plane },
+            statistic: 'Maximum',
+            period: this.period,
+          }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          datapointsToAlarm: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        this.verdictAlarms.push({ plane, alarm });
+      }
+    }
     const rule = (plane?: 'code' | 'config') =>
       cloudwatch.AlarmRule.anyOf(
-        ...this.alarms.filter((a) => !plane || a.plane === plane).map((a) => cloudwatch.AlarmRule.fromAlarm(a.alarm, cloudwatch.AlarmState.ALARM)),
+        ...[...this.alarms, ...this.verdictAlarms]
+          .filter((a) => !plane || a.plane === plane)
+          .map((a) => cloudwatch.AlarmRule.fromAlarm(a.alarm, cloudwatch.AlarmState.ALARM)),
       );
     this.configComposite = new cloudwatch.CompositeAlarm(this, 'ConfigRollback', {
       compositeAlarmName: `${stack.stackName}-${service}-config-rollback`.slice(0, 255),
@@ -251,7 +290,7 @@ export class ReleaseAlarms extends Construct {
     });
     // The metric alarms act through CodeDeploy (which polls them) and through the composites (whose action
     // notifies): an action on each would page the on-call twice for one incident.
-    for (const a of this.alarms) {
+    for (const a of [...this.alarms, ...this.verdictAlarms]) {
       Validations.of(a.alarm).acknowledge({
         id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
         reason:

@@ -8,7 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../lambda/shared/contract';
+import { JUDGE_STATE_PREFIX, LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
 import { libraryFunction } from './private/library-function';
 import { manifestStackPath } from './release-manifest-recorder';
@@ -115,6 +115,8 @@ export class ReleaseReview extends Construct {
           bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`),
           // The release's gate report, linked from the review when it exists (HeadObject).
           bucket.arnForObjects(`${STORE_PREFIX.GATES}/*`),
+          // The canary judge's verdict of each release (CanaryJudge).
+          bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`),
         ],
       }),
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)] }),
@@ -166,6 +168,7 @@ export class ReleaseReview extends Construct {
       [`${bucketArn}/${STORE_PREFIX.BATCHES}/*`, 'the redacted batch objects, read (never written): a candidate seen in one delivery lives there'],
       [`${bucketArn}/${STORE_PREFIX.REVIEWS}/*`, 'the reviews, one object per release and format'],
       [`${bucketArn}/${STORE_PREFIX.GATES}/*`, 'the gate reports, checked (never written) to link the release’s report'],
+      [`${bucketArn}/${JUDGE_STATE_PREFIX}/*`, "the canary judge's records, read (never written) for the verdict of each release"],
     ];
     Validations.of(fn).acknowledge(
       ...wildcards.map(([resource, why]) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: `Scoped wildcard: ${why}.` })),

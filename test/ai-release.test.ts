@@ -30,16 +30,17 @@ describe('AiRelease template', () => {
   test('the alias waits for the version alarms, so a canary is never judged by alarms on the old version', () => {
     const [[, alias]] = resources('AWS::Lambda::Alias') as [string, any][];
     const versionAlarms = resources('AWS::CloudWatch::Alarm')
-      .filter(([id]) => id.includes('AlarmsVersion'))
+      .filter(([id]) => id.includes('AlarmsVersion') && !id.includes('canaryverdict'))
       .map(([id]) => id);
     expect(versionAlarms).toHaveLength(7);
     expect(alias.DependsOn).toEqual(expect.arrayContaining(versionAlarms));
   });
 
-  test('the deployment group watches the 7 version alarms and rolls back on alarm, failure and stop', () => {
+  test('the deployment group watches the 7 version alarms and the judge verdict, and rolls back on alarm, failure and stop', () => {
     const [[, group]] = resources('AWS::CodeDeploy::DeploymentGroup') as [string, any][];
     expect(group.Properties.AlarmConfiguration.Enabled).toBe(true);
-    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(7);
+    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(8);
+    expect(group.Properties.AlarmConfiguration.Alarms).toContainEqual({ Name: { Ref: expect.stringMatching(/AlarmsVersioncanaryverdict/) } });
     expect(group.Properties.AutoRollbackConfiguration).toEqual({
       Enabled: true,
       Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
@@ -48,7 +49,9 @@ describe('AiRelease template', () => {
   });
 
   test('alarms: 10-second metric math with the invocation guard, 2 of 3, missing data not breaching', () => {
-    const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => (a as any).Properties);
+    const alarms = resources('AWS::CloudWatch::Alarm')
+      .map(([, a]) => (a as any).Properties)
+      .filter((a) => !a.AlarmName.endsWith('canary-verdict'));
     expect(alarms).toHaveLength(13);
     for (const a of alarms) {
       expect(a.TreatMissingData).toBe('notBreaching');
@@ -98,9 +101,11 @@ describe('AiRelease template', () => {
     const composites = resources('AWS::CloudWatch::CompositeAlarm').map(([, a]) => (a as any).Properties);
     const any = composites.find((c) => c.AlarmName.endsWith('-release'));
     expect(any.AlarmActions).toEqual([{ Ref: expect.stringMatching(/Notifications/) }]);
-    expect(JSON.stringify(any.AlarmRule).match(/ALARM\(/g)).toHaveLength(13);
+    // 13 threshold alarms and the judge's two verdict alarms; the config composite: 6 service-wide + the config verdict
+    expect(JSON.stringify(any.AlarmRule).match(/ALARM\(/g)).toHaveLength(15);
     const cfg = composites.find((c) => c.AlarmName.endsWith('config-rollback'));
-    expect(JSON.stringify(cfg.AlarmRule).match(/ALARM\(/g)).toHaveLength(6);
+    expect(JSON.stringify(cfg.AlarmRule).match(/ALARM\(/g)).toHaveLength(7);
+    expect(JSON.stringify(cfg.AlarmRule)).toMatch(/AlarmsServicecanaryverdict/);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
@@ -315,7 +320,7 @@ describe('low traffic extends judgement, not skips it', () => {
     expect(() => template()).not.toThrow();
     expect(r.alarms.period.toSeconds()).toBe(30);
     const periods = Object.values(template().findResources('AWS::CloudWatch::Alarm')).flatMap((a: any) =>
-      a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period),
+      a.Properties.Metrics ? a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period) : [a.Properties.Period],
     );
     expect(new Set(periods)).toEqual(new Set([30]));
     expect(r.worstCase.code.seconds).toBe(3 * 30 + 10 + 10 + 30);

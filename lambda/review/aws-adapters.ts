@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseReleaseManifest } from '../../lib/release-manifest';
 import { describeConfigDeployment } from './appconfig-deployments';
 import type { CaseIndex, SnapshotBatch } from '../shared/case-index';
-import { manifestParameterName, METRIC_NAMESPACE, type RegressionCase, STORE_PREFIX } from '../shared/contract';
+import { type JudgeRecord, judgeKey, manifestParameterName, METRIC_NAMESPACE, type RegressionCase, STORE_PREFIX } from '../shared/contract';
 import { casesOfBatch } from '../snapshot/cases';
 import type {
   AlarmInfo,
@@ -22,6 +22,7 @@ import type {
   CasesPort,
   DeploymentFacts,
   DeploymentPort,
+  JudgePort,
   ManifestHistoryPort,
   ManifestVersion,
   MetricSeries,
@@ -294,6 +295,23 @@ async function getText(s3: S3Client, bucket: string, key: string): Promise<strin
     if ((e as Error).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
     throw e;
   }
+}
+
+/** The canary judge's records (judge/<service>/<releaseKey>.json); none is not an error (judge off, or never ran). */
+export function s3JudgeRecords(s3: S3Client, bucket: string): JudgePort {
+  return {
+    async record(service, releaseKey) {
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: judgeKey(service, releaseKey) }));
+        const r = JSON.parse(await out.Body!.transformToString()) as JudgeRecord;
+        if (r.schemaVersion !== 1) throw new Error(`judge record ${judgeKey(service, releaseKey)} has schemaVersion ${r.schemaVersion}; this review reads 1`);
+        return r;
+      } catch (e) {
+        if ((e as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw e;
+      }
+    },
+  };
 }
 
 export function s3Store(s3: S3Client, bucket: string): StorePort {

@@ -31,6 +31,8 @@ export const AWS_CALLS = [
   { api: 'HeadObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/reviews/*' },
   // Is there a gate report of this release to link (HeadObject)?
   { api: 'HeadObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/gates/*' },
+  // The canary judge's verdict of the release (judge/<service>/<releaseKey>.json).
+  { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/judge/*' },
   { api: 'PutObject', action: 's3:PutObject', resource: 'arn:aws:s3:::<store>/reviews/*' },
   // The announcement, on the KMS-encrypted topic (also the function's on-failure destination).
   { api: 'Publish', action: 'sns:Publish', resource: '<topic>' },

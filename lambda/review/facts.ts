@@ -87,6 +87,8 @@ export const ALARM_FAILURE_KIND: Readonly<Record<ReleaseAlarmKind, FailureKind>>
   'safety-rate': 'safety',
   'contract-rate': 'contract',
   'canary-vs-stable': 'error',
+  // The judge tests errors, safety and contract counts and latency/cost/quality together; errors is the usual first look.
+  'canary-verdict': 'error',
 };
 
 const RAW = {
@@ -208,6 +210,10 @@ export function alarmSeries(kind: ReleaseAlarmKind, minInvocations: number, data
         value = enough && rest >= minInvocations ? g('s_err') / inv - (g('a_err') - g('s_err')) / rest : 0;
         break;
       }
+      case 'canary-verdict':
+        // Not metric math over the runtime's series: never charted (the review charts the error rate instead).
+        value = 0;
+        break;
     }
     return { at: t, value };
   });

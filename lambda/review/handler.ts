@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { LEARNING_ENV, REVIEW_ENV } from '../shared/contract';
-import { cloudWatchAlarms, cloudWatchMetrics, deploymentsPort, s3Cases, s3Store, snsNotifier, ssmManifestHistory } from './aws-adapters';
+import { cloudWatchAlarms, cloudWatchMetrics, deploymentsPort, s3Cases, s3JudgeRecords, s3Store, snsNotifier, ssmManifestHistory } from './aws-adapters';
 import type { ReviewPorts } from './ports';
 import { runReview } from './review';
 
@@ -28,6 +28,7 @@ const ports: ReviewPorts = {
   store: s3Store(s3, bucket),
   notifier: snsNotifier(new SNSClient({}), need(LEARNING_ENV.TOPIC_ARN)),
   clock: { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) },
+  judge: s3JudgeRecords(s3, bucket),
 };
 
 /** CodeDeploy state changes (EventBridge) and AppConfig ON_DEPLOYMENT_COMPLETE / ON_DEPLOYMENT_ROLLED_BACK. */

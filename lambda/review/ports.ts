@@ -1,4 +1,4 @@
-import type { CaseState, FailureKind, RegressionCase, ReleaseManifest, ReleasePlane } from '../shared/contract';
+import type { CaseState, FailureKind, JudgeRecord, RegressionCase, ReleaseManifest, ReleasePlane } from '../shared/contract';
 
 /** The end of one release on one plane, as the review sees it (parsed from a CodeDeploy or AppConfig event). */
 export interface ReleaseEnd {
@@ -118,6 +118,11 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/** The canary judge's record of a release (judge/<service>/<releaseKey>.json), when there is one. */
+export interface JudgePort {
+  record(service: string, releaseKey: string): Promise<JudgeRecord | undefined>;
+}
+
 export interface ReviewPorts {
   readonly deployments: DeploymentPort;
   readonly manifests: ManifestHistoryPort;
@@ -127,6 +132,8 @@ export interface ReviewPorts {
   readonly store: StorePort;
   readonly notifier: NotifierPort;
   readonly clock: Clock;
+  /** @default no judge verdict in the review */
+  readonly judge?: JudgePort;
 }
 
 export type { CaseState, FailureKind };

@@ -22,6 +22,10 @@ export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }
   }
 
   out.push('## Conclusion', '', esc(r.conclusion), '');
+  if (r.judge) {
+    const said = { regression: '**regression**', 'no-regression-shown': 'no regression shown', inconclusive: 'inconclusive' }[r.judge.verdict];
+    out.push('## Canary judge', '', `Verdict: ${said}: ${esc(r.judge.detail)}. Record: ${code(r.judge.key)}.`, '');
+  }
 
   out.push('## What changed', '');
   if (!r.changes) {

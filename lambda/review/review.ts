@@ -4,11 +4,14 @@
  */
 import {
   type FailureKind,
+  type JudgeRecord,
+  judgeKey,
   manifestParameterName,
   type RegressionCase,
   type ReleaseManifest,
   type ReleaseOutcome,
   type ReleaseReview,
+  type ReviewJudge,
   type ReviewTimelineEntry,
   gateKeys,
   reviewKeys,
@@ -63,6 +66,7 @@ export interface ReviewFacts {
   /** Summary data (`c_*`, `b_*`) and series (`s_*`, `a_*`) from GetMetricData. */
   readonly metrics?: Readonly<Record<string, MetricSeries>>;
   readonly cases?: readonly RegressionCase[];
+  readonly judge?: JudgeRecord;
   readonly missing: readonly { lookup: string; reason: string }[];
 }
 
@@ -121,6 +125,7 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
       : undefined;
   const metrics = await attempt('metrics (GetMetricData)', () => fetchMetrics(ports, release, deployment, window, planeAlarms));
   const cases = await attempt('regression cases (store)', () => ports.cases.touchedSince(release.service, window.start));
+  const judge = ports.judge ? await attempt('canary judge record (store)', () => ports.judge!.record(release.service, release.releaseKey)) : undefined;
 
   const facts: ReviewFacts = {
     release,
@@ -132,6 +137,7 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
     ...(transitions ? { transitions } : {}),
     ...(metrics ? { metrics } : {}),
     ...(cases ? { cases } : {}),
+    ...(judge ? { judge } : {}),
     missing,
   };
   // The gate report of this release, when the gate ran (code: same release key; config: keyed by the config version).
@@ -261,7 +267,7 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
   const outcome = releaseOutcome(r, d);
   const subject = firstAlarm ?? (fired[0] ? { name: fired[0].alarm, kind: undefined } : undefined);
   const blast = f.metrics ? blastRadius(f.metrics) : undefined;
-  const chartAlarm = firstAlarm ?? planeAlarms.find((a) => a.kind === 'error-rate');
+  const chartAlarm = (firstAlarm?.kind !== 'canary-verdict' ? firstAlarm : undefined) ?? planeAlarms.find((a) => a.kind === 'error-rate');
   const points = chartAlarm && f.metrics ? alarmSeries(chartAlarm.kind, chartAlarm.minInvocations, f.metrics).length : 0;
 
   const conclusion = conclude({
@@ -324,6 +330,7 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
       topCases: caseSummary?.topCases ?? [],
       newCandidates: caseSummary?.newCandidates ?? 0,
     },
+    ...(f.judge ? { judge: reviewJudge(f.judge) } : {}),
     conclusion,
     actionItems,
     notes: [],
@@ -456,3 +463,31 @@ export function notificationSubject(r: ReleaseReview): string {
 export function notificationMessage(r: ReleaseReview, md: string, json: string): string {
   return [`${r.service} ${r.plane} release ${r.deployment.id}: ${r.conclusion}`, '', `Review: ${md}`, `Data: ${json}`].join('\n');
 }
+
+/** The judge's record as the review says it: regression, no regression shown, or inconclusive. */
+export function reviewJudge(j: JudgeRecord): ReviewJudge {
+  const verdict = j.verdict === 'continue' ? 'inconclusive' : j.verdict;
+  const worst = [...((j.evidence ?? []) as { metric?: string; eValue?: number; threshold?: number }[])]
+    .filter((e) => typeof e.eValue === 'number' && typeof e.threshold === 'number' && e.threshold > 0)
+    .sort((a, b) => b.eValue! / b.threshold! - a.eValue! / a.threshold!)[0];
+  const evidence = worst ? `; strongest evidence ${worst.metric}: e-value ${round2(worst.eValue!)} against ${round2(worst.threshold!)}` : '';
+  const why =
+    verdict === 'regression'
+      ? `the sequential test showed a regression of ${j.canary} against ${j.stable ?? 'the stable config'}`
+      : verdict === 'no-regression-shown'
+        ? `the test was conclusive: no regression of ${j.canary} shown`
+        : j.verdict === 'continue'
+          ? 'the release ended before the judge concluded'
+          : j.error
+            ? `the judge failed (${j.error})`
+            : 'not enough evidence either way before the bound';
+  return {
+    verdict,
+    samples: j.samples,
+    updates: j.updates,
+    detail: `${why}; ${j.samples.canary} canary and ${j.samples.stable} stable samples over ${j.updates} updates${evidence}`.slice(0, 500),
+    key: judgeKey(j.service, j.releaseKey),
+  };
+}
+
+const round2 = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);

@@ -45,4 +45,9 @@ export interface AwsCall {
   readonly destinationRegions?: readonly string[];
   /** Who makes the call when it is not the function's code (e.g. Lambda, sending to a destination with the role). */
   readonly madeBy?: string;
+  /**
+   * Condition keys the request carries (`cloudwatch:namespace` of a PutMetricData), for policies that grant the call
+   * only under a condition. An action with no required resource type is checked on "*".
+   */
+  readonly requestContext?: Readonly<Record<string, string>>;
 }

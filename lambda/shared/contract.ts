@@ -394,7 +394,17 @@ export const LEARNING_ENV = {
 // The release review (复盘): one per release on one plane, written to reviews/<service>/<releaseKey>.json|.md|.svg.
 
 /** The release alarms' kinds, in the order ReleaseAlarms creates them. */
-export const RELEASE_ALARM_KINDS = ['error-rate', 'p99-latency', 'cost-per-request', 'quality', 'safety-rate', 'contract-rate', 'canary-vs-stable'] as const;
+export const RELEASE_ALARM_KINDS = [
+  'error-rate',
+  'p99-latency',
+  'cost-per-request',
+  'quality',
+  'safety-rate',
+  'contract-rate',
+  'canary-vs-stable',
+  // The canary judge's verdict (issue 9): ReleaseAlarms.verdictAlarms, one per plane.
+  'canary-verdict',
+] as const;
 export type ReleaseAlarmKind = (typeof RELEASE_ALARM_KINDS)[number];
 
 /** Name of a release alarm: `<stack>-<service>-version-<kind>` (code plane) or `-service-<kind>` (config plane). */
@@ -505,6 +515,8 @@ export interface ReleaseReview {
     /** Candidates whose first failure fell in this release's window, on its version. */
     readonly newCandidates: number;
   };
+  /** What the canary judge concluded for this release (issue 9), when it kept a record. */
+  readonly judge?: ReviewJudge;
   /** One line; the notification carries it. */
   readonly conclusion: string;
   readonly actionItems: readonly string[];
@@ -749,4 +761,65 @@ export type DeployedReleaseManifest = ReleaseManifest & { readonly locators?: Re
 /** Names of the composite alarms of a service (release-alarms.ts names them so). */
 export function compositeAlarmNames(stack: string, service: string): { readonly config: string; readonly any: string } {
   return { config: `${stack}-${service}-config-rollback`.slice(0, 255), any: `${stack}-${service}-release`.slice(0, 255) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The canary judge's wiring (issue 9, h-judge): the judge function's own environment and its persisted state. One
+// function per service: a rate(1 minute) schedule (code plane), the AfterAllowTraffic hook (after full traffic) and
+// the AT_DEPLOYMENT_TICK extension action (config plane).
+
+/** Environment of the canary judge function, next to JUDGE_ENV and LEARNING_ENV.BUCKET. */
+export const CANARY_JUDGE_ENV = {
+  SERVICE: 'AI_RELEASE_JUDGE_SERVICE',
+  /** The CodeDeploy application and deployment group of the service's `live` alias. */
+  CODEDEPLOY_APPLICATION: 'AI_RELEASE_JUDGE_CODEDEPLOY_APPLICATION',
+  DEPLOYMENT_GROUP: 'AI_RELEASE_JUDGE_DEPLOYMENT_GROUP',
+  /** AppConfig application and release-config profile ids (the config plane's canary is the new version's label). */
+  APPCONFIG_APPLICATION: 'AI_RELEASE_JUDGE_APPCONFIG_APPLICATION',
+  CONFIG_PROFILE: 'AI_RELEASE_JUDGE_CONFIG_PROFILE',
+  /** Seconds between judge updates while a deployment runs: the release alarms' period. */
+  PERIOD_SECONDS: 'AI_RELEASE_JUDGE_PERIOD_SECONDS',
+} as const;
+
+/** The judge's outcome for one release, as persisted at judge/<service>/<releaseKey>.json and read by the review. */
+export interface JudgeRecord {
+  readonly schemaVersion: 1;
+  readonly service: string;
+  readonly plane: ReleasePlane;
+  readonly releaseKey: string;
+  /** What was compared: Lambda versions (code) or config labels (config). */
+  readonly canary: string;
+  readonly stable?: string;
+  /** `canary`: judged during the traffic shift; `after-traffic`: the AfterAllowTraffic hook owns the judging. */
+  readonly phase: 'canary' | 'after-traffic';
+  /** End (epoch ms, exclusive) of the samples already judged: the next update starts here. */
+  readonly until: number;
+  readonly updates: number;
+  readonly samples: { readonly canary: number; readonly stable: number };
+  /** `continue` while running; a final verdict once the hook (or a regression) concluded. */
+  readonly verdict: JudgeVerdict;
+  readonly concludedAt?: string;
+  /** The evidence of the last update (metric, e-value, threshold, both sides). */
+  readonly evidence: readonly unknown[];
+  /** Set when judging failed (the hook still answered; the verdict is then inconclusive). */
+  readonly error?: string;
+  /** The statistics engine's own state (JSON). */
+  readonly engine: unknown;
+}
+
+/** Key of a release's judge record. */
+export function judgeKey(service: string, releaseKey: string): string {
+  return `${JUDGE_STATE_PREFIX}/${service}/${releaseKey}.json`;
+}
+
+/** The canary judge's verdict as the review reports it. */
+export interface ReviewJudge {
+  /** `inconclusive` also when the release ended before the judge concluded (e.g. a threshold alarm rolled it back first). */
+  readonly verdict: Exclude<JudgeVerdict, 'continue'>;
+  readonly samples: { readonly canary: number; readonly stable: number };
+  readonly updates: number;
+  /** One line: what decided it. */
+  readonly detail: string;
+  /** The judge record, relative to the bucket. */
+  readonly key: string;
 }

@@ -1,0 +1,378 @@
+/**
+ * The canary judge's wiring: when to judge, which samples, where the evidence lives, and what each caller is told.
+ * The statistics are the engine's (engine-port.ts); every AWS call is behind a port, so this module imports no SDK.
+ *
+ * Three entry points, one per-release record (judge/<service>/<releaseKey>.json) that accumulates the evidence:
+ * - `runSchedule`: a rate(1 minute) rule; exits at once when no deployment of the group is in progress, otherwise
+ *   judges every alarm period until the end of its minute and publishes the verdict metric (a release alarm watches it).
+ * - `runAfterTrafficHook`: CodeDeploy's AfterAllowTraffic hook; judges at 100 % until the test is conclusive or the
+ *   bound passes, then answers Succeeded or Failed (regression). It always answers, before its own timeout.
+ * - `runConfigTick`: AppConfig's AT_DEPLOYMENT_TICK; one update for the config rollout, an error on regression.
+ */
+import { type JudgeRecord, type JudgeVerdict, judgeKey, type ReleasePlane } from '../shared/contract';
+import type { JudgeEngine, JudgeEvidence } from './engine-port';
+import { INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, windowSamples } from './samples';
+
+export interface LogsPort {
+  /** Runs one Logs Insights query over [startSec, endSec] (inclusive, epoch seconds) and returns its rows; gives up at `deadline`. */
+  query(queryString: string, startSec: number, endSec: number, deadline: number): Promise<readonly QueryRow[]>;
+}
+
+export interface StatePort {
+  load(key: string): Promise<JudgeRecord | undefined>;
+  save(key: string, record: JudgeRecord): Promise<void>;
+}
+
+export interface CodeDeploymentInfo {
+  readonly id: string;
+  /** The version `live` pointed at (stable) and the one it moves to (canary). */
+  readonly current: string;
+  readonly target: string;
+  /** Epoch ms the deployment was created. */
+  readonly createdAt?: number;
+  /**
+   * Epoch ms its AllowTraffic lifecycle event started: the first request the canary served. Before it, the new
+   * version only ran the BeforeAllowTraffic hook's replays of known-failing cases (the regression gate), which must
+   * never count as canary traffic. Undefined while BeforeAllowTraffic runs.
+   */
+  readonly trafficStartedAt?: number;
+  /** Set when this is CodeDeploy's automatic rollback of another deployment: nothing new to judge. */
+  readonly rollbackOf?: string;
+}
+
+export interface DeploymentsPort {
+  /** Ids of the group's deployments in progress. */
+  inProgress(): Promise<readonly string[]>;
+  describe(deploymentId: string): Promise<CodeDeploymentInfo>;
+  answerHook(deploymentId: string, executionId: string, status: 'Succeeded' | 'Failed'): Promise<void>;
+}
+
+export interface ConfigVersionsPort {
+  /** The version label of a hosted configuration version (the runtime stamps it as `config` on every line). */
+  label(profileId: string, version: string): Promise<string>;
+}
+
+export interface VerdictPort {
+  /** The verdict metric: 1 = regression shown, 0 = not (yet). */
+  publish(plane: ReleasePlane, value: 0 | 1): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface JudgePorts {
+  readonly logs: LogsPort;
+  readonly state: StatePort;
+  readonly deployments: DeploymentsPort;
+  readonly configVersions: ConfigVersionsPort;
+  readonly verdict: VerdictPort;
+  readonly clock: Clock;
+  readonly engine: JudgeEngine;
+  /** One structured log line. */
+  readonly log: (message: string, extra?: Record<string, unknown>) => void;
+}
+
+export interface JudgeSettings {
+  readonly service: string;
+  /** False-rollback bound. */
+  readonly alpha: number;
+  /** Time between updates: the release alarms' period. */
+  readonly periodMs: number;
+  /** How long the AfterAllowTraffic hook keeps judging at 100 %. */
+  readonly afterTrafficBoundMs: number;
+}
+
+interface Release {
+  readonly plane: ReleasePlane;
+  readonly releaseKey: string;
+  readonly sides: Sides;
+  readonly phase: 'canary' | 'after-traffic';
+  /** Where the first window starts (epoch ms). */
+  readonly startAt: number;
+}
+
+export interface StepResult {
+  readonly record: JudgeRecord;
+  /** True when this step judged new samples. */
+  readonly updated: boolean;
+  /** True when the hook owns the release and the schedule stepped aside. */
+  readonly skipped?: boolean;
+}
+
+function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeRecord {
+  return {
+    schemaVersion: 1,
+    service: s.service,
+    plane: r.plane,
+    releaseKey: r.releaseKey,
+    canary: r.sides.canary,
+    ...(r.sides.stable !== undefined ? { stable: r.sides.stable } : {}),
+    phase: r.phase,
+    until: r.startAt,
+    updates: 0,
+    samples: { canary: 0, stable: 0 },
+    verdict: 'continue',
+    evidence: [],
+    engine: ports.engine.newJudgeState({ alpha: s.alpha }),
+  };
+}
+
+/**
+ * One judge update of a release: the samples since the last update (up to the ingestion lag), fed to the engine,
+ * the record saved. A window cut at the Logs Insights row limit continues at once, until `deadline`. A regression is
+ * final: later steps return it without querying.
+ */
+export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release, deadline: number): Promise<StepResult> {
+  const key = judgeKey(s.service, r.releaseKey);
+  let record = (await ports.state.load(key)) ?? freshRecord(ports, s, r);
+  if (record.phase === 'after-traffic' && r.phase === 'canary') return { record, updated: false, skipped: true };
+  if (record.verdict === 'regression') return { record, updated: false };
+  let updated = false;
+  for (;;) {
+    const to = ports.clock.now() - INGESTION_LAG_MS;
+    if (to <= record.until || ports.clock.now() >= deadline) break;
+    const rows = await ports.logs.query(samplesQuery(s.service), Math.floor(record.until / 1000), Math.ceil(to / 1000), deadline);
+    const w = windowSamples(rows, record.until, to, r.sides);
+    // The observed share in both phases: 1 once all traffic is on the canary, and still right for a window that
+    // reaches back into the traffic shift (a hook that starts with no record, or after a failed minute).
+    const share = observedShare(w.observations);
+    if (share === undefined) {
+      record = { ...record, until: w.until };
+    } else {
+      const u = ports.engine.updateJudge(record.engine, { canaryShare: share, observations: w.observations });
+      const canary = w.observations.filter((o) => o.version === 'canary').length;
+      record = {
+        ...record,
+        until: w.until,
+        updates: record.updates + 1,
+        samples: { canary: record.samples.canary + canary, stable: record.samples.stable + w.observations.length - canary },
+        verdict: u.decision === 'regression' ? 'regression' : record.verdict,
+        evidence: u.evidence,
+        engine: u.state,
+      };
+      updated = true;
+    }
+    if (!w.truncated || record.verdict === 'regression') break;
+  }
+  record = { ...record, phase: r.phase === 'after-traffic' ? 'after-traffic' : record.phase };
+  await ports.state.save(key, record);
+  return { record, updated };
+}
+
+const codeRelease = (d: CodeDeploymentInfo, phase: Release['phase'], fallbackStart: number): Release => ({
+  plane: 'code',
+  releaseKey: `code-${d.id}`,
+  sides: { plane: 'code', canary: d.target, stable: d.current },
+  phase,
+  startAt: d.trafficStartedAt ?? d.createdAt ?? fallbackStart,
+});
+
+/**
+ * The schedule (rate(1 minute)): nothing in progress, nothing to do. Otherwise judge every period until `deadline`
+ * (the end of this invocation's minute), publishing the code plane's verdict each cycle.
+ */
+export async function runSchedule(
+  ports: JudgePorts,
+  s: JudgeSettings,
+  deadline: number,
+): Promise<{ deployments: number; cycles: number; verdict?: 0 | 1; error?: string }> {
+  const ids = await ports.deployments.inProgress();
+  if (ids.length === 0) return { deployments: 0, cycles: 0 };
+  const infos = await Promise.all(ids.map((id) => ports.deployments.describe(id)));
+  // Not CodeDeploy's own rollback (its target is the old version), and not before traffic starts (the gate's replays).
+  const releases = infos.filter((d) => !d.rollbackOf && d.trafficStartedAt !== undefined).map((d) => codeRelease(d, 'canary', ports.clock.now()));
+  if (releases.length === 0) return { deployments: ids.length, cycles: 0 };
+  let cycles = 0;
+  let verdict: 0 | 1 = 0;
+  while (ports.clock.now() < deadline) {
+    const started = ports.clock.now();
+    let regression = false;
+    let judged = false;
+    try {
+      for (const r of releases) {
+        const step = await judgeStep(ports, s, r, deadline);
+        if (step.skipped) continue;
+        judged = true;
+        if (step.record.verdict === 'regression') regression = true;
+      }
+      if (!judged) break; // the AfterAllowTraffic hook judges these now, and publishes
+      verdict = regression ? 1 : 0;
+      await ports.verdict.publish('code', verdict);
+    } catch (e) {
+      // Never a function error: Lambda would retry the invocation while the next minute's one runs. The next minute
+      // starts where the record ends, so nothing is lost; the verdict alarm sees missing data (not breaching).
+      const error = e instanceof Error ? e.message : String(e);
+      ports.log('canary judge: schedule cycle failed; the next minute continues', { error });
+      return { deployments: ids.length, cycles, verdict, error };
+    }
+    cycles++;
+    if (regression) ports.log('canary judge: regression shown', { releases: releases.map((r) => r.releaseKey) });
+    const next = started + s.periodMs;
+    if (next >= deadline) break;
+    await ports.clock.sleep(Math.max(0, next - ports.clock.now()));
+  }
+  return { deployments: ids.length, cycles, verdict };
+}
+
+/** The event CodeDeploy sends a lifecycle hook. */
+export interface HookEvent {
+  readonly DeploymentId: string;
+  readonly LifecycleEventHookExecutionId: string;
+}
+
+export function isHookEvent(e: unknown): e is HookEvent {
+  const x = e as Partial<HookEvent> | null;
+  return typeof x?.DeploymentId === 'string' && typeof x.LifecycleEventHookExecutionId === 'string';
+}
+
+export interface HookOutcome {
+  readonly status: 'Succeeded' | 'Failed';
+  readonly verdict: Exclude<JudgeVerdict, 'continue'>;
+  readonly error?: string;
+  /** False when even the answer could not be delivered (CodeDeploy then fails the hook at its own time limit). */
+  readonly answered: boolean;
+}
+
+/**
+ * AfterAllowTraffic: all traffic is on the new version. Judge every period (observed share 1) until the engine is
+ * conclusive, a regression is shown, or the bound passes; then answer: Failed on a regression (CodeDeploy fails the
+ * deployment and rolls back), Succeeded otherwise. A crash of the judge is no evidence against the release: it answers
+ * Succeeded, recorded as inconclusive with the error, and the fixed-threshold alarms remain the safety net.
+ * `deadline` is the last moment to start answering (the function's timeout minus a margin).
+ */
+export async function runAfterTrafficHook(event: HookEvent, ports: JudgePorts, s: JudgeSettings, deadline: number): Promise<HookOutcome> {
+  const start = ports.clock.now();
+  const bound = Math.min(start + s.afterTrafficBoundMs, deadline);
+  let verdict: HookOutcome['verdict'] = 'inconclusive';
+  let error: string | undefined;
+  let key: string | undefined;
+  try {
+    const d = await ports.deployments.describe(event.DeploymentId);
+    const release = codeRelease(d, 'after-traffic', start - 60_000);
+    key = judgeKey(s.service, release.releaseKey);
+    for (;;) {
+      const step = await judgeStep(ports, s, release, bound);
+      const regression = step.record.verdict === 'regression';
+      await ports.verdict.publish('code', regression ? 1 : 0);
+      if (regression) {
+        verdict = 'regression';
+        break;
+      }
+      const conclusion = step.record.updates > 0 ? ports.engine.concludeJudge(step.record.engine) : 'inconclusive';
+      if (conclusion !== 'inconclusive') {
+        verdict = conclusion;
+        break;
+      }
+      if (ports.clock.now() + s.periodMs >= bound) {
+        verdict = 'inconclusive';
+        break;
+      }
+      await ports.clock.sleep(s.periodMs);
+    }
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+    verdict = 'inconclusive';
+    ports.log('canary judge failed in the AfterAllowTraffic hook; answering Succeeded (no evidence of a regression)', { error });
+  }
+  if (key) {
+    try {
+      const record = await ports.state.load(key);
+      if (record) await ports.state.save(key, { ...record, verdict, concludedAt: new Date(ports.clock.now()).toISOString(), ...(error ? { error } : {}) });
+    } catch (e) {
+      ports.log('could not record the judge verdict', { error: String(e) });
+    }
+  }
+  const status = verdict === 'regression' ? 'Failed' : 'Succeeded';
+  const answered = await answer(ports, event, status);
+  return { status, verdict, ...(error ? { error } : {}), answered };
+}
+
+/** PutLifecycleEventHookExecutionStatus, retried a few times: an unanswered hook stalls the deployment for an hour. */
+async function answer(ports: JudgePorts, event: HookEvent, status: 'Succeeded' | 'Failed'): Promise<boolean> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await ports.deployments.answerHook(event.DeploymentId, event.LifecycleEventHookExecutionId, status);
+      return true;
+    } catch (e) {
+      // An earlier attempt that timed out on our side may have landed: the hook is answered.
+      if ((e as { name?: string }).name === 'LifecycleEventAlreadyCompletedException') return true;
+      ports.log('PutLifecycleEventHookExecutionStatus failed', { attempt, status, error: String(e) });
+      if (attempt < 3) await ports.clock.sleep(1000 * attempt);
+    }
+  }
+  return false;
+}
+
+/** The AT_DEPLOYMENT_TICK payload (AppConfig User Guide, custom extension Lambda payloads): the fields used. */
+export interface TickEvent {
+  readonly Type: 'AtDeploymentTick';
+  readonly Application?: { readonly Id: string };
+  readonly Environment?: { readonly Id: string };
+  readonly ConfigurationProfile?: { readonly Id: string };
+  readonly ApplicationId?: string;
+  readonly EnvironmentId?: string;
+  readonly ConfigurationProfileId?: string;
+  readonly DeploymentNumber: number | string;
+  readonly ConfigurationVersion: string;
+  readonly PercentageComplete?: number | string;
+}
+
+export function isTickEvent(e: unknown): e is TickEvent {
+  return (e as { Type?: unknown } | null)?.Type === 'AtDeploymentTick';
+}
+
+/** What the extension action returns: nothing lets the rollout go on; an error stops it and rolls it back. */
+export type TickResponse = Record<string, never> | { readonly Error: 'BadRequestError'; readonly Message: string };
+
+/**
+ * One judge update of a config rollout: canary = invocations stamped with the new version's label, stable = the rest.
+ * On a regression it returns AppConfig's error response, which stops the deployment and rolls it back ("If an
+ * extension experiences an error during an AT_* action point, the service stops the workflow and rolls back the
+ * deployment", AppConfig User Guide). A judge crash never rolls back: it returns no error and logs.
+ */
+export async function runConfigTick(event: TickEvent, ports: JudgePorts, s: JudgeSettings, deadline: number): Promise<TickResponse> {
+  try {
+    const environmentId = event.Environment?.Id ?? event.EnvironmentId;
+    const profileId = event.ConfigurationProfile?.Id ?? event.ConfigurationProfileId;
+    if (!environmentId || !profileId) throw new Error('the AT_DEPLOYMENT_TICK event names no Environment.Id or ConfigurationProfile.Id');
+    const releaseKey = `config-${environmentId}-${event.DeploymentNumber}`;
+    const known = await ports.state.load(judgeKey(s.service, releaseKey));
+    const canary = known?.canary ?? (await ports.configVersions.label(profileId, String(event.ConfigurationVersion)));
+    const release: Release = {
+      plane: 'config',
+      releaseKey,
+      sides: { plane: 'config', canary },
+      phase: 'canary',
+      // From the first tick (the rollout's start) on: lines stamped with the new label before it are the config
+      // gate's replays of known-failing cases through the `gate` alias, never canary traffic.
+      startAt: ports.clock.now(),
+    };
+    const step = await judgeStep(ports, s, release, deadline);
+    const regression = step.record.verdict === 'regression';
+    await ports.verdict.publish('config', regression ? 1 : 0);
+    if (regression) {
+      const worst = [...(step.record.evidence as readonly JudgeEvidence[])].sort((a, b) => b.eValue / b.threshold - a.eValue / a.threshold)[0];
+      return {
+        Error: 'BadRequestError',
+        Message:
+          `canary judge: config ${canary} regressed${worst ? ` on ${worst.metric} (e-value ${round(worst.eValue)} >= ${round(worst.threshold)})` : ''}; rolling back`.slice(
+            0,
+            1000,
+          ),
+      };
+    }
+    // The rollout's latest conclusion, so the review can say it even without a final tick.
+    if (step.updated) {
+      const conclusion = ports.engine.concludeJudge(step.record.engine);
+      await ports.state.save(judgeKey(s.service, releaseKey), { ...step.record, verdict: conclusion === 'regression' ? 'regression' : conclusion });
+    }
+    return {};
+  } catch (e) {
+    ports.log('canary judge failed at AT_DEPLOYMENT_TICK; the rollout continues (no evidence of a regression)', { error: String(e) });
+    return {};
+  }
+}
+
+const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);

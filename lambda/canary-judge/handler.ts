@@ -1,0 +1,73 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { S3Client } from '@aws-sdk/client-s3';
+import { CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
+import { codeDeployments, hostedConfigLabels, insightsLogs, s3State, verdictMetric } from './aws-adapters';
+import { type Clock, isHookEvent, isTickEvent, type JudgePorts, type JudgeSettings, runAfterTrafficHook, runConfigTick, runSchedule } from './canary-judge';
+import { ENGINE } from './engine';
+
+/** The hook starts answering this long before its timeout: the status call, with its retries, fits in it. */
+const ANSWER_MARGIN_MS = 20_000;
+/** A schedule invocation ends within its minute, so the next one (a minute later) never overlaps it. */
+const SCHEDULE_SLICE_MS = 50_000;
+/** AppConfig waits for the tick's answer: one update, bounded. */
+const TICK_SLICE_MS = 25_000;
+
+const need = (k: string) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`environment variable ${k} is not set; the canary judge function is created by CanaryJudge`);
+  return v;
+};
+const positive = (k: string, fallback: number) => {
+  const v = Number(process.env[k] ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`environment variable ${k} must be a positive number, got "${process.env[k]}"`);
+  return v;
+};
+
+const settings: JudgeSettings = {
+  service: need(CANARY_JUDGE_ENV.SERVICE),
+  alpha: positive(JUDGE_ENV.ALPHA, 0.01),
+  periodMs: positive(CANARY_JUDGE_ENV.PERIOD_SECONDS, 10) * 1000,
+  afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
+};
+const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
+const ports: JudgePorts = {
+  logs: insightsLogs(new CloudWatchLogsClient({}), need(JUDGE_ENV.LOG_GROUP), clock),
+  state: s3State(new S3Client({}), need(LEARNING_ENV.BUCKET)),
+  deployments: codeDeployments(new CodeDeployClient({}), need(CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION), need(CANARY_JUDGE_ENV.DEPLOYMENT_GROUP)),
+  configVersions: hostedConfigLabels(new AppConfigClient({}), need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION)),
+  verdict: verdictMetric(new CloudWatchClient({}), settings.service, clock),
+  clock,
+  engine: ENGINE,
+  log: (message, extra = {}) => console.log(JSON.stringify({ message, service: settings.service, ...extra })),
+};
+
+interface Context {
+  getRemainingTimeInMillis(): number;
+}
+
+/** CodeDeploy AfterAllowTraffic hook, AppConfig AT_DEPLOYMENT_TICK, or the rate(1 minute) schedule (EventBridge). */
+export async function handler(event: unknown, context: Context) {
+  const now = clock.now();
+  const remaining = context.getRemainingTimeInMillis();
+  if (isHookEvent(event)) {
+    const outcome = await runAfterTrafficHook(event, ports, settings, now + remaining - ANSWER_MARGIN_MS);
+    ports.log('canary judge: after-traffic hook answered', { deploymentId: event.DeploymentId, ...outcome });
+    return outcome;
+  }
+  if (isTickEvent(event)) {
+    const response = await runConfigTick(event, ports, settings, now + Math.min(TICK_SLICE_MS, remaining - 5000));
+    ports.log('canary judge: config tick', { deploymentNumber: event.DeploymentNumber, refused: 'Error' in response });
+    return response;
+  }
+  if ((event as { source?: string } | null)?.source === 'aws.events') {
+    const out = await runSchedule(ports, settings, now + Math.min(SCHEDULE_SLICE_MS, remaining - 5000));
+    if (out.deployments > 0) ports.log('canary judge: schedule', out);
+    return out;
+  }
+  throw new Error(
+    `the canary judge got an event it does not handle (keys: ${Object.keys((event as object) ?? {}).join(', ')}); it takes a CodeDeploy lifecycle hook, an AppConfig AT_DEPLOYMENT_TICK or a scheduled event`,
+  );
+}

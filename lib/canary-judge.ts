@@ -1,0 +1,241 @@
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import type { CfnElement } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { CANARY_JUDGE_ENV, JUDGE_ENV, JUDGE_STATE_PREFIX, LEARNING_ENV, METRIC_NAMESPACE } from '../lambda/shared/contract';
+import { libraryFunction } from './private/library-function';
+
+/** How the canary judge runs. */
+export interface CanaryJudgeOptions {
+  /**
+   * The false-rollback bound: the probability that a release no worse than the stable one is ever judged a
+   * regression, however often the judge looks.
+   * @default 0.01
+   */
+  readonly alpha?: number;
+  /**
+   * How long the AfterAllowTraffic hook keeps judging at 100 % traffic before it concludes (no regression shown, or
+   * inconclusive). Lambda runs at most 15 minutes and the hook answers before its own timeout, so at most 13 minutes.
+   * @default Duration.minutes(10)
+   */
+  readonly afterTrafficBound?: Duration;
+}
+
+export interface CanaryJudgeProps extends CanaryJudgeOptions {
+  readonly serviceName: string;
+  /** The service function's log group, where the runtime writes one EMF line per invocation. */
+  readonly logGroup: logs.ILogGroup;
+  /** The regression store: the judge keeps its evidence under `judge/<service>/`. */
+  readonly bucket: s3.IBucket;
+  /** The service's deployment group: the schedule judges its deployments in progress. */
+  readonly deploymentGroup: codedeploy.ILambdaDeploymentGroup;
+  /** The AppConfig application, release-config profile and live environment (config plane). */
+  readonly appConfigApplicationId: string;
+  readonly configProfileId: string;
+  readonly environment: appconfig.CfnEnvironment;
+  /** Time between judge updates: the release alarms' period. */
+  readonly period: Duration;
+}
+
+/**
+ * The statistical canary judge of one service: one function, started three ways.
+ *
+ * - Code plane, during the traffic shift: an EventBridge rule every minute. An invocation with no deployment in
+ *   progress lists the group's deployments and exits (one API call); otherwise it judges every alarm period until the
+ *   end of its minute and publishes the verdict metric. A schedule rather than the deployment's start event: a
+ *   missed or late event would leave a canary unjudged, one invocation cannot cover a linear shift longer than
+ *   Lambda's 15 minutes, and a crashed invocation is simply replaced a minute later.
+ * - Code plane, after full traffic: the deployment group's AfterAllowTraffic hook (`LambdaDeploymentGroup.addPostHook`,
+ *   done by AiRelease).
+ * - Config plane: an AT_DEPLOYMENT_TICK action on the live release environment (its own extension).
+ */
+export class CanaryJudge extends Construct {
+  public readonly function: lambda.Function;
+  public readonly schedule: events.Rule;
+  public readonly extension: appconfig.CfnExtension;
+  public readonly association: appconfig.CfnExtensionAssociation;
+  public readonly afterTrafficBound: Duration;
+
+  constructor(scope: Construct, id: string, props: CanaryJudgeProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const alpha = props.alpha ?? 0.01;
+    if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 0.5)
+      throw new Error(`canaryJudge.alpha must be a probability above 0 and below 0.5, got ${alpha}; 0.01 is the default`);
+    this.afterTrafficBound = props.afterTrafficBound ?? Duration.minutes(10);
+    const boundS = this.afterTrafficBound.toSeconds();
+    const periodS = props.period.toSeconds();
+    if (boundS < 60 || boundS > 13 * 60) {
+      throw new Error(
+        `canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got ${this.afterTrafficBound.toHumanString()}: the hook runs in one Lambda invocation (at most 15 minutes) and answers CodeDeploy before its timeout`,
+      );
+    }
+
+    this.function = libraryFunction(this, 'Function', {
+      handler: 'canary-judge',
+      // The hook judges for the bound, then answers; two minutes cover the last query and the answer's retries.
+      timeout: Duration.seconds(Math.min(15 * 60, boundS + 120)),
+      description: `${props.serviceName}: canary judge (anytime-valid sequential tests of the new version against the stable one)`,
+      environment: {
+        [CANARY_JUDGE_ENV.SERVICE]: props.serviceName,
+        [CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION]: props.deploymentGroup.application.applicationName,
+        [CANARY_JUDGE_ENV.DEPLOYMENT_GROUP]: props.deploymentGroup.deploymentGroupName,
+        [CANARY_JUDGE_ENV.APPCONFIG_APPLICATION]: props.appConfigApplicationId,
+        [CANARY_JUDGE_ENV.CONFIG_PROFILE]: props.configProfileId,
+        [CANARY_JUDGE_ENV.PERIOD_SECONDS]: String(periodS),
+        [JUDGE_ENV.ALPHA]: String(alpha),
+        [JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS]: String(boundS),
+        [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
+        [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
+      },
+    });
+    const fn = this.function;
+
+    const logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: props.logGroup.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const appArn = stack.formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: props.appConfigApplicationId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const profileArn = `${appArn}/configurationprofile/${props.configProfileId}`;
+    const statements = [
+      // The service's log group only (both ARN forms: the log group, and its streams as IAM policies usually name it).
+      new iam.PolicyStatement({ actions: ['logs:StartQuery'], resources: [logGroupArn, `${logGroupArn}:*`] }),
+      // A query's results are fetched by query id; the request names no log group, so "*".
+      new iam.PolicyStatement({ actions: ['logs:GetQueryResults'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment'], resources: [props.deploymentGroup.deploymentGroupArn] }),
+      // When the canary's traffic started (its AllowTraffic lifecycle event): read-only, and the Service Authorization
+      // Reference lists no resource type for these two.
+      new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }),
+      // PutMetricData has no resource type: allowed on "*" for the AiRelease namespace only.
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [props.bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/${props.serviceName}/*`)],
+      }),
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }),
+      new iam.PolicyStatement({
+        actions: ['appconfig:GetHostedConfigurationVersion'],
+        resources: [appArn, profileArn, `${profileArn}/hostedconfigurationversion/*`],
+      }),
+    ];
+    for (const s of statements) fn.addToRolePolicy(s);
+    props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+
+    this.schedule = new events.Rule(this, 'WhileDeploying', {
+      description: `${props.serviceName}: runs the canary judge every minute; it exits at once unless a code deployment is in progress`,
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      // A missed minute is replaced by the next one: no retries, no stale events.
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+
+    // AT_DEPLOYMENT_TICK is synchronous: AppConfig invokes with lambda:InvokeFunction, through this role.
+    const role = new iam.Role(this, 'TickRole', {
+      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+      description: `Lets AppConfig run the ${props.serviceName} canary judge at each config deployment tick`,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
+    this.extension = new appconfig.CfnExtension(this, 'TickExtension', {
+      name: `${stack.stackName}-${props.serviceName}-canary-judge`.slice(0, 64),
+      description: `cdk-ai-release: judges each tick of a ${props.serviceName} config rollout; an error on a regression rolls it back`,
+      actions: {
+        AT_DEPLOYMENT_TICK: [{ Name: 'canary-judge', Description: 'One judge update of the config rollout', Uri: fn.functionArn, RoleArn: role.roleArn }],
+      },
+    });
+    // AppConfig checks that it can assume the role and invoke when the extension is created.
+    this.extension.node.addDependency(role);
+    this.association = new appconfig.CfnExtensionAssociation(this, 'TickAssociation', {
+      extensionIdentifier: this.extension.attrId,
+      resourceIdentifier: stack.formatArn({
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: `${props.appConfigApplicationId}/environment/${props.environment.ref}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    });
+
+    Validations.of(fn).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "AWSLambdaBasicExecutionRole only lets the canary judge write its own logs; it is AWS's maintained minimum for Lambda.",
+      },
+      {
+        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        reason:
+          'The canary judge calls only AWS APIs (CloudWatch Logs, CodeDeploy, CloudWatch, S3, AppConfig) over TLS with IAM auth; it needs no network isolation.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'logs:GetQueryResults names a query id, not a log group; cloudwatch:PutMetricData (conditioned on the AiRelease namespace) and the read-only codedeploy:ListDeploymentTargets / BatchGetDeploymentTargets have no resource type; every other action is scoped.',
+      },
+      ...nagWildcards(stack, props, logGroupArn, profileArn),
+    );
+  }
+}
+
+/**
+ * Makes the judge the group's AfterAllowTraffic hook. CDK grants the group's role lambda:InvokeFunction on the function
+ * and its versions (`<arn>:*`), since AWSCodeDeployRoleForLambdaLimited only invokes functions named CodeDeployHook_*.
+ */
+export function attachPostHook(judge: CanaryJudge, group: codedeploy.LambdaDeploymentGroup): void {
+  group.addPostHook(judge.function);
+  const id = Stack.of(judge).getLogicalId(judge.function.node.defaultChild as CfnElement);
+  Validations.of(group.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${id}.Arn>:*]`,
+    reason:
+      'CodeDeploy invokes the canary judge as the AfterAllowTraffic hook; the wildcard covers the versions and aliases of that one function (LambdaDeploymentGroup.addPostHook).',
+  });
+}
+
+/** The scoped wildcards, as cdk-nag prints them (`<LogicalId.Arn>` for a token). */
+function nagWildcards(stack: Stack, props: CanaryJudgeProps, logGroupArn: string, profileArn: string): { id: string; reason: string }[] {
+  const out: { id: string; reason: string }[] = [];
+  const text = (v: string) => nagText(stack, v);
+  const lg = text(`${logGroupArn}:*`);
+  if (lg)
+    out.push({ id: `AwsSolutions-IAM5[Resource::${lg}]`, reason: "Scoped wildcard: the log streams of the service's own log group (Logs Insights queries)." });
+  const objects = text(props.bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/${props.serviceName}/*`));
+  if (objects)
+    out.push({ id: `AwsSolutions-IAM5[Resource::${objects}]`, reason: "Scoped wildcard: the judge's own records, one per release of this service." });
+  const versions = text(`${profileArn}/hostedconfigurationversion/*`);
+  if (versions)
+    out.push({
+      id: `AwsSolutions-IAM5[Resource::${versions}]`,
+      reason: 'Scoped wildcard: version numbers of the one release-config profile are assigned by AppConfig (read only).',
+    });
+  return out;
+}
+
+/** How cdk-nag prints a value in a finding id, or undefined when it cannot be named (then the finding stays). */
+function nagText(stack: Stack, value: string): string | undefined {
+  const v = stack.resolve(value) as unknown;
+  if (typeof v === 'string') return v;
+  const parts = (v as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!parts || parts[0] !== '') return undefined;
+  let s = '';
+  for (const p of parts[1]) {
+    if (typeof p === 'string') s += p;
+    else if ((p as any).Ref) s += `<${(p as any).Ref}>`;
+    else if ((p as any)['Fn::GetAtt']) s += `<${(p as any)['Fn::GetAtt'].join('.')}>`;
+    else return undefined;
+  }
+  return Token.isUnresolved(s) ? undefined : s;
+}

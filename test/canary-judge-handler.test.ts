@@ -1,0 +1,279 @@
+/**
+ * The deployed composition: handler.ts as Lambda loads it (environment at module load, SDK clients at module scope).
+ * CloudWatch Logs, CodeDeploy, CloudWatch and AppConfig through aws-sdk-client-mock; the judge record in s3rver.
+ * The statistics engine is replaced by the wiring tests' small fake (the real one is bound at merge, see engine.ts).
+ */
+import { AppConfigClient, GetHostedConfigurationVersionCommand } from '@aws-sdk/client-appconfig';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  BatchGetDeploymentTargetsCommand,
+  CodeDeployClient,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  ListDeploymentTargetsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { rowOf, traffic } from './canary-judge-fakes';
+import { BUCKET, s3Client, startS3 } from './s3rver-harness';
+
+jest.mock('../lambda/canary-judge/engine', () => ({ ENGINE: require('./canary-judge-fakes').fakeEngine().engine }));
+
+const logs = mockClient(CloudWatchLogsClient);
+const codedeploy = mockClient(CodeDeployClient);
+const cloudwatch = mockClient(CloudWatchClient);
+const appconfig = mockClient(AppConfigClient);
+
+let s3: Awaited<ReturnType<typeof startS3>>;
+let direct: S3Client;
+const saved = { ...process.env };
+type Handler = (event: unknown, ctx: { getRemainingTimeInMillis(): number }) => Promise<any>;
+let handler: Handler;
+const ctx = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+const MIN = 60_000;
+
+beforeAll(async () => {
+  s3 = await startS3();
+  direct = s3Client(s3.endpoint);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_S3_FORCE_PATH_STYLE: 'true',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    AI_RELEASE_STORE_BUCKET: BUCKET,
+    AI_RELEASE_JUDGE_SERVICE: 'svc',
+    AI_RELEASE_JUDGE_CODEDEPLOY_APPLICATION: 'cd-app',
+    AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: 'svc-group',
+    AI_RELEASE_JUDGE_APPCONFIG_APPLICATION: 'app1',
+    AI_RELEASE_JUDGE_CONFIG_PROFILE: 'prof1',
+    AI_RELEASE_JUDGE_PERIOD_SECONDS: '1',
+    AI_RELEASE_JUDGE_ALPHA: '0.01',
+    // A short bound and period: the hook's real clock runs in this test (long enough for a first query under load).
+    AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '5',
+    AI_RELEASE_JUDGE_LOG_GROUP: '/aws/lambda/svc',
+  });
+  handler = require('../lambda/canary-judge/handler').handler;
+  jest.spyOn(console, 'log').mockImplementation(() => {});
+});
+afterAll(async () => {
+  process.env = saved;
+  direct?.destroy();
+  await s3?.close();
+});
+beforeEach(() => {
+  logs.reset();
+  codedeploy.reset();
+  cloudwatch.reset();
+  appconfig.reset();
+});
+
+/** The Lambda target's lifecycle: AllowTraffic started at `at`. */
+function trafficStarted(at: number) {
+  codedeploy.on(ListDeploymentTargetsCommand).resolves({ targetIds: ['svc:live'] });
+  codedeploy.on(BatchGetDeploymentTargetsCommand).resolves({
+    deploymentTargets: [
+      {
+        deploymentTargetType: 'LambdaTarget',
+        lambdaTarget: {
+          lifecycleEvents: [
+            { lifecycleEventName: 'BeforeAllowTraffic', status: 'Succeeded', startTime: new Date(at - 30_000), endTime: new Date(at - 1000) },
+            { lifecycleEventName: 'AllowTraffic', status: 'InProgress', startTime: new Date(at) },
+          ],
+        },
+      },
+    ],
+  });
+}
+
+/** Logs Insights over synthetic lines: StartQuery's second range (inclusive), then Running once, then Complete. */
+function serveLines(lines: ReturnType<typeof traffic>) {
+  let range: [number, number] = [0, 0];
+  logs.on(StartQueryCommand).callsFake((input) => {
+    range = [input.startTime, input.endTime];
+    return { queryId: `q-${input.startTime}` };
+  });
+  logs
+    .on(GetQueryResultsCommand)
+    .resolvesOnce({ status: 'Running' })
+    .callsFake(() => ({
+      status: 'Complete',
+      results: lines
+        .filter((l) => l.at >= range[0] * 1000 && l.at < (range[1] + 1) * 1000)
+        .slice(0, 10_000)
+        .map((l) => rowOf(l).map((c) => ({ ...c }))),
+    }));
+}
+
+const appSpec = (current: string, target: string) =>
+  JSON.stringify({
+    version: 0.0,
+    Resources: [{ svc: { Type: 'AWS::Lambda::Function', Properties: { Name: 'svc', Alias: 'live', CurrentVersion: current, TargetVersion: target } } }],
+  });
+
+async function record(key: string) {
+  const out = await direct.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return JSON.parse(await out.Body!.transformToString());
+}
+
+describe('canary judge handler', () => {
+  test('AfterAllowTraffic with a failing new version: PutLifecycleEventHookExecutionStatus Failed, verdict 1, record in the store', async () => {
+    const now = Date.now();
+    serveLines(traffic({ from: now - 5 * MIN, to: now, rps: 2, canary: '8', stable: '7', canaryShare: 1, canaryErrorEvery: 2 }));
+    codedeploy
+      .on(GetDeploymentCommand)
+      .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('7', '8') } } } });
+    trafficStarted(now - 4 * MIN);
+    codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    const out = await handler({ DeploymentId: 'd-H1', LifecycleEventHookExecutionId: 'e-1' }, ctx(10 * MIN));
+    expect(out).toMatchObject({ status: 'Failed', verdict: 'regression', answered: true });
+    expect(codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand).map((c) => c.args[0].input)).toEqual([
+      { deploymentId: 'd-H1', lifecycleEventHookExecutionId: 'e-1', status: 'Failed' },
+    ]);
+    const metric = cloudwatch.commandCalls(PutMetricDataCommand).at(-1)!.args[0].input;
+    expect(metric).toEqual({
+      Namespace: 'AiRelease',
+      MetricData: [
+        {
+          MetricName: 'CanaryVerdict',
+          Dimensions: [
+            { Name: 'Service', Value: 'svc' },
+            { Name: 'Plane', Value: 'code' },
+          ],
+          Value: 1,
+          Unit: 'None',
+          StorageResolution: 1,
+          Timestamp: expect.any(Date),
+        },
+      ],
+    });
+    const start = logs.commandCalls(StartQueryCommand)[0].args[0].input;
+    expect(start).toMatchObject({ logGroupName: '/aws/lambda/svc', limit: 10_000, queryString: expect.stringContaining('Service = "svc"') });
+    expect(await record('judge/svc/code-d-H1.json')).toMatchObject({
+      schemaVersion: 1,
+      plane: 'code',
+      canary: '8',
+      stable: '7',
+      phase: 'after-traffic',
+      verdict: 'regression',
+    });
+  });
+
+  test('AfterAllowTraffic with a good version and a 5-second bound: Succeeded, inconclusive', async () => {
+    const now = Date.now();
+    serveLines(traffic({ from: now - 5 * MIN, to: now, rps: 2, canary: '9', stable: '8', canaryShare: 1 }));
+    codedeploy
+      .on(GetDeploymentCommand)
+      .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('8', '9') } } } });
+    trafficStarted(now - 4 * MIN);
+    codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    expect(await handler({ DeploymentId: 'd-H2', LifecycleEventHookExecutionId: 'e-2' }, ctx(10 * MIN))).toMatchObject({
+      status: 'Succeeded',
+      verdict: 'inconclusive',
+    });
+    expect(codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand)[0].args[0].input.status).toBe('Succeeded');
+  });
+
+  test('AfterAllowTraffic when Logs Insights fails the query: still answered (Succeeded)', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Failed' });
+    codedeploy
+      .on(GetDeploymentCommand)
+      .resolves({ deploymentInfo: { createTime: new Date(Date.now() - MIN), revision: { appSpecContent: { content: appSpec('1', '2') } } } });
+    trafficStarted(Date.now() - MIN);
+    codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    expect(await handler({ DeploymentId: 'd-H3', LifecycleEventHookExecutionId: 'e-3' }, ctx(10 * MIN))).toMatchObject({
+      status: 'Succeeded',
+      error: expect.stringContaining('ended Failed'),
+    });
+    expect(codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand)).toHaveLength(1);
+  });
+
+  test('the schedule with nothing in progress: one ListDeployments of the group, nothing else', async () => {
+    codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    expect(await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(70_000))).toEqual({ deployments: 0, cycles: 0 });
+    expect(codedeploy.commandCalls(ListDeploymentsCommand)[0].args[0].input).toEqual({
+      applicationName: 'cd-app',
+      deploymentGroupName: 'svc-group',
+      includeOnlyStatuses: ['InProgress'],
+    });
+    expect(logs.calls()).toHaveLength(0);
+    expect(cloudwatch.calls()).toHaveLength(0);
+  });
+
+  test('the schedule with a deployment in progress: judges it and publishes the code verdict (0) until its slice ends', async () => {
+    const now = Date.now();
+    serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 5, canary: '5', stable: '4', canaryShare: 0.1 }));
+    codedeploy.on(ListDeploymentsCommand).resolves({ deployments: ['d-S1'] });
+    codedeploy
+      .on(GetDeploymentCommand)
+      .resolves({ deploymentInfo: { createTime: new Date(now - 2 * MIN), revision: { appSpecContent: { content: appSpec('4', '5') } } } });
+    trafficStarted(now - 2 * MIN);
+    // 8 s left: a slice of 3 s, cycles every second (the period)
+    const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(8000));
+    expect(out).toMatchObject({ deployments: 1, verdict: 0 });
+    expect(out.cycles).toBeGreaterThanOrEqual(1);
+    const metric = cloudwatch.commandCalls(PutMetricDataCommand)[0].args[0].input.MetricData![0];
+    expect(metric).toMatchObject({
+      MetricName: 'CanaryVerdict',
+      Value: 0,
+      Dimensions: [
+        { Name: 'Service', Value: 'svc' },
+        { Name: 'Plane', Value: 'code' },
+      ],
+    });
+    const r = await record('judge/svc/code-d-S1.json');
+    expect(r).toMatchObject({ phase: 'canary', canary: '5', stable: '4', verdict: 'continue' });
+    expect(r.updates).toBeGreaterThanOrEqual(1);
+    expect(r.samples.canary).toBeGreaterThan(0);
+    expect(r.samples.stable).toBeGreaterThan(r.samples.canary);
+  });
+
+  test('AT_DEPLOYMENT_TICK with a regressing config: the error response, the label from GetHostedConfigurationVersion', async () => {
+    const now = Date.now();
+    serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 5, canary: 'cfg-new', stable: 'cfg-old', canaryShare: 0.3, canaryErrorEvery: 2, field: 'config' }));
+    appconfig.on(GetHostedConfigurationVersionCommand).resolves({ VersionLabel: 'cfg-new' });
+    // the rollout's first tick, three minutes ago (real clock here): it started the record
+    const first = await handler(
+      { Type: 'AtDeploymentTick', Environment: { Id: 'env1' }, ConfigurationProfile: { Id: 'prof1' }, DeploymentNumber: 4, ConfigurationVersion: '12' },
+      ctx(5 * MIN),
+    );
+    expect(first).toEqual({});
+    const seeded = await record('judge/svc/config-env1-4.json');
+    await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'judge/svc/config-env1-4.json', Body: JSON.stringify({ ...seeded, until: now - 3 * MIN }) }));
+    const out = await handler(
+      {
+        Type: 'AtDeploymentTick',
+        Application: { Id: 'app1' },
+        Environment: { Id: 'env1' },
+        ConfigurationProfile: { Id: 'prof1' },
+        DeploymentNumber: 4,
+        ConfigurationVersion: '12',
+      },
+      ctx(5 * MIN),
+    );
+    expect(out).toEqual({ Error: 'BadRequestError', Message: expect.stringContaining('config cfg-new regressed') });
+    expect(appconfig.commandCalls(GetHostedConfigurationVersionCommand)[0].args[0].input).toEqual({
+      ApplicationId: 'app1',
+      ConfigurationProfileId: 'prof1',
+      VersionNumber: 12,
+    });
+    expect(cloudwatch.commandCalls(PutMetricDataCommand).at(-1)!.args[0].input.MetricData![0]).toMatchObject({
+      Value: 1,
+      Dimensions: [
+        { Name: 'Service', Value: 'svc' },
+        { Name: 'Plane', Value: 'config' },
+      ],
+    });
+    expect(appconfig.commandCalls(GetHostedConfigurationVersionCommand)).toHaveLength(1);
+    expect(await record('judge/svc/config-env1-4.json')).toMatchObject({ plane: 'config', canary: 'cfg-new', verdict: 'regression' });
+  });
+
+  test('an event it does not handle is an error naming what it takes', async () => {
+    await expect(handler({ hello: 1 }, ctx(MIN))).rejects.toThrow('it takes a CodeDeploy lifecycle hook, an AppConfig AT_DEPLOYMENT_TICK or a scheduled event');
+  });
+});

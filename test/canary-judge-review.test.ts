@@ -1,0 +1,57 @@
+import { buildReview, reviewJudge } from '../lambda/review/review';
+import { renderReviewMarkdown } from '../lambda/review/render-markdown';
+import type { JudgeRecord } from '../lambda/shared/contract';
+import { at, codeRelease, rolledBackDeployment } from './review-fixtures';
+
+const record = (over: Partial<JudgeRecord> = {}): JudgeRecord => ({
+  schemaVersion: 1,
+  service: 'svc',
+  plane: 'code',
+  releaseKey: codeRelease.releaseKey,
+  canary: '8',
+  stable: '7',
+  phase: 'after-traffic',
+  until: 0,
+  updates: 42,
+  samples: { canary: 300, stable: 2700 },
+  verdict: 'regression',
+  evidence: [
+    { metric: 'errors', eValue: 180.4, threshold: 100, canary: { n: 300, value: 0.05 }, stable: { n: 2700, value: 0.01 } },
+    { metric: 'latency', eValue: 2, threshold: 100, canary: { n: 300, value: 900 }, stable: { n: 2700, value: 850 } },
+  ],
+  engine: {},
+  ...over,
+});
+
+describe('the review says which verdict the judge reached', () => {
+  test('regression, with the strongest evidence', () => {
+    expect(reviewJudge(record())).toEqual({
+      verdict: 'regression',
+      samples: { canary: 300, stable: 2700 },
+      updates: 42,
+      detail:
+        'the sequential test showed a regression of 8 against 7; 300 canary and 2700 stable samples over 42 updates; strongest evidence errors: e-value 180.4 against 100',
+      key: `judge/svc/${codeRelease.releaseKey}.json`,
+    });
+  });
+
+  test('no regression shown; inconclusive at the bound, after a judge failure, or when the release ended first', () => {
+    expect(reviewJudge(record({ verdict: 'no-regression-shown', evidence: [] })).detail).toMatch(/^the test was conclusive: no regression of 8 shown;/);
+    expect(reviewJudge(record({ verdict: 'inconclusive', evidence: [] })).detail).toMatch(/^not enough evidence either way before the bound;/);
+    expect(reviewJudge(record({ verdict: 'inconclusive', error: 'Logs Insights query q ended Failed' })).detail).toMatch(/^the judge failed \(Logs Insights/);
+    const early = reviewJudge(record({ verdict: 'continue', phase: 'canary' }));
+    expect(early.verdict).toBe('inconclusive');
+    expect(early.detail).toMatch(/^the release ended before the judge concluded;/);
+  });
+
+  test('the review JSON carries it and the Markdown has a section for it', () => {
+    const review = buildReview({ release: codeRelease, stack: 'Rev', now: at(600), deployment: rolledBackDeployment, judge: record(), missing: [] });
+    expect(review.judge?.verdict).toBe('regression');
+    const md = renderReviewMarkdown(review, { svgFile: 'x.svg' });
+    expect(md).toContain('## Canary judge');
+    expect(md).toContain('Verdict: **regression**: the sequential test showed a regression of 8 against 7');
+    const without = buildReview({ release: codeRelease, stack: 'Rev', now: at(600), deployment: rolledBackDeployment, missing: [] });
+    expect(without.judge).toBeUndefined();
+    expect(renderReviewMarkdown(without, { svgFile: 'x.svg' })).not.toContain('## Canary judge');
+  });
+});

@@ -1,0 +1,152 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AiRelease, type AiReleaseProps, ReleaseConfigSource } from '../lib';
+import { inlineFunction, testApp, validConfig } from './helpers';
+
+function release(props: Partial<AiReleaseProps> = {}) {
+  const stack = new Stack(testApp(), 'Rel');
+  const fn = inlineFunction(stack);
+  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
+  return { stack, r, template: () => Template.fromStack(stack) };
+}
+
+describe('the canary judge in the template', () => {
+  const { stack, r, template: t } = release();
+  const template = t();
+  const judgeId = stack.getLogicalId(r.canaryJudge!.function.node.defaultChild as never);
+  const alarms = template.findResources('AWS::CloudWatch::Alarm');
+  const verdict = (plane: 'version' | 'service') =>
+    Object.entries(alarms).find(([, a]: any) => a.Properties.AlarmName === `Rel-assistant-${plane}-canary-verdict`)!;
+
+  test("the judge is the live alias's AfterAllowTraffic hook", () => {
+    template.hasResource('AWS::Lambda::Alias', {
+      UpdatePolicy: { CodeDeployLambdaAliasUpdate: { AfterAllowTrafficHook: { Ref: judgeId } } },
+    });
+  });
+
+  test('verdict alarms: the judge metric per plane, >= 1 in 1 of 1 period at the alarm period, missing data not breaching', () => {
+    for (const [plane, dim] of [
+      ['version', 'code'],
+      ['service', 'config'],
+    ] as const) {
+      const [, a] = verdict(plane) as [string, any];
+      expect(a.Properties).toMatchObject({
+        Namespace: 'AiRelease',
+        MetricName: 'CanaryVerdict',
+        Dimensions: [
+          { Name: 'Plane', Value: dim },
+          { Name: 'Service', Value: 'assistant' },
+        ],
+        Statistic: 'Maximum',
+        Period: 10,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  test('the code verdict alarm is one of the deployment group alarms (8 of CodeDeploy limit 10); the config one is in the AppConfig monitor', () => {
+    const [[, group]] = Object.entries(template.findResources('AWS::CodeDeploy::DeploymentGroup')) as [string, any][];
+    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(8);
+    expect(group.Properties.AlarmConfiguration.Alarms).toContainEqual({ Name: { Ref: verdict('version')[0] } });
+    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')).find((c: any) =>
+      c.Properties.AlarmName.endsWith('config-rollback'),
+    ) as any;
+    expect(JSON.stringify(composite.Properties.AlarmRule)).toContain(verdict('service')[0]);
+    expect(JSON.stringify(composite.Properties.AlarmRule)).not.toContain(verdict('version')[0]);
+  });
+
+  test('the schedule: every minute, no retries (the next minute replaces a missed one)', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [judgeId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
+  });
+
+  test('AT_DEPLOYMENT_TICK: an extension on the live release environment (not the degrade one), before the first config deployment', () => {
+    template.hasResourceProperties('AWS::AppConfig::Extension', {
+      Actions: { AT_DEPLOYMENT_TICK: [Match.objectLike({ Uri: { 'Fn::GetAtt': [judgeId, 'Arn'] } })] },
+    });
+    const [[assocId, assoc]] = Object.entries(template.findResources('AWS::AppConfig::ExtensionAssociation')).filter(([id]) => id.includes('CanaryJudge')) as [
+      string,
+      any,
+    ][];
+    expect(JSON.stringify(assoc.Properties.ResourceIdentifier)).toContain(stack.getLogicalId(r.config.environment));
+    expect(JSON.stringify(assoc.Properties.ResourceIdentifier)).not.toContain(stack.getLogicalId(r.config.degradeEnvironment));
+    const [[, deployment]] = Object.entries(template.findResources('Custom::AiReleaseConfigDeployment')) as [string, any][];
+    expect(deployment.DependsOn).toContain(assocId);
+    // AppConfig invokes AT_* actions synchronously: lambda:InvokeFunction on the judge, nothing else
+    const roleId = (template.findResources('AWS::AppConfig::Extension', { Properties: { Name: Match.stringLikeRegexp('canary-judge') } }) as any)[
+      Object.keys(template.findResources('AWS::AppConfig::Extension', { Properties: { Name: Match.stringLikeRegexp('canary-judge') } }))[0]
+    ].Properties.Actions.AT_DEPLOYMENT_TICK[0].RoleArn['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: { Statement: [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [judgeId, 'Arn'] } }] },
+    });
+  });
+
+  test('the function: timeout = the after-traffic bound + 2 minutes; its environment names the group, log group, store and bound', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[judgeId] as any;
+    expect(fn.Properties.Timeout).toBe(720);
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      AI_RELEASE_JUDGE_SERVICE: 'assistant',
+      AI_RELEASE_JUDGE_PERIOD_SECONDS: '10',
+      AI_RELEASE_JUDGE_ALPHA: '0.01',
+      AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '600',
+      AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: { Ref: stack.getLogicalId(r.deploymentGroup.node.defaultChild as never) },
+      AI_RELEASE_JUDGE_LOG_GROUP: expect.anything(),
+      AI_RELEASE_STORE_BUCKET: expect.anything(),
+    });
+  });
+
+  test('IAM: metrics only in the AiRelease namespace, state only under judge/<service>/, hook status on the group, and CodeDeploy may invoke the hook', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
+    const judge = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes('CanaryJudgeFunctionServiceRole'));
+    const statements = judge.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual({
+      Action: 'cloudwatch:PutMetricData',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'AiRelease' } },
+      Effect: 'Allow',
+      Resource: '*',
+    });
+    const s3 = statements.find((s) => JSON.stringify(s.Action) === JSON.stringify(['s3:GetObject', 's3:PutObject']));
+    expect(JSON.stringify(s3.Resource)).toContain('/judge/assistant/*');
+    // the judge may answer only its own group's hooks
+    const groupArn = stack.resolve(r.deploymentGroup.deploymentGroupArn);
+    expect(statements).toContainEqual({ Action: 'codedeploy:PutLifecycleEventHookExecutionStatus', Effect: 'Allow', Resource: groupArn });
+    expect(statements).toContainEqual({ Action: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment'], Effect: 'Allow', Resource: groupArn });
+    const cdRole = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes('CodeDeployRole'));
+    expect(cdRole.flatMap((p) => p.Properties.PolicyDocument.Statement)).toContainEqual(
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: expect.arrayContaining([{ 'Fn::GetAtt': [judgeId, 'Arn'] }]) }),
+    );
+  });
+});
+
+describe('canaryJudge options', () => {
+  test('off: no judge, no verdict alarms, no post hook', () => {
+    const { r, template } = release({ canaryJudge: false });
+    expect(r.canaryJudge).toBeUndefined();
+    const t = template();
+    expect(Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a: any) => a.Properties.AlarmName.endsWith('canary-verdict'))).toHaveLength(0);
+    expect(JSON.stringify(t.findResources('AWS::Lambda::Alias'))).not.toContain('AfterAllowTrafficHook":{"Ref');
+    expect(t.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } })).toEqual({});
+    expect(t.findResources('AWS::AppConfig::Extension', { Properties: { Actions: { AT_DEPLOYMENT_TICK: Match.anyValue() } } })).toEqual({});
+  });
+
+  test('a shorter bound and alpha reach the function', () => {
+    const { r, template, stack } = release({ canaryJudge: { afterTrafficBound: Duration.minutes(3), alpha: 0.05 } });
+    const fn = template().findResources('AWS::Lambda::Function')[stack.getLogicalId(r.canaryJudge!.function.node.defaultChild as never)] as any;
+    expect(fn.Properties.Timeout).toBe(300);
+    expect(fn.Properties.Environment.Variables).toMatchObject({ AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '180', AI_RELEASE_JUDGE_ALPHA: '0.05' });
+  });
+
+  test('a bound the hook cannot keep, or an alpha that is no bound, is refused with the fix', () => {
+    expect(() => release({ canaryJudge: { afterTrafficBound: Duration.minutes(14) } })).toThrow(
+      'canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got 14 minutes',
+    );
+    expect(() => release({ canaryJudge: { alpha: 0.6 } })).toThrow('canaryJudge.alpha must be a probability above 0 and below 0.5, got 0.6');
+  });
+});
