@@ -93,6 +93,8 @@ export type AiHandler<I, O> = (input: I, ctx: AiContext) => Promise<AiResult<O>>
 /** The part of the Lambda context the runtime reads. */
 export interface InvocationContext {
   readonly awsRequestId?: string;
+  /** The ARN the invoker used: its qualifier names the alias (`gate` selects the candidate config, gate-selection.ts). */
+  readonly invokedFunctionArn?: string;
   getRemainingTimeInMillis?(): number;
 }
 
