@@ -14,13 +14,14 @@ import {
   DEFAULT_STATIC_ANSWER,
   DEGRADE_FLAGS,
   DIMENSION,
+  GATE_ALIAS_NAME,
   METRIC,
   METRIC_NAMESPACE,
   type ModelConfig,
   type OutputContractConfig,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
-import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
+import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from './private/library-function';
@@ -140,6 +141,11 @@ export class AiRelease extends Construct {
   public readonly serviceName: string;
   public readonly config: AiServiceConfig;
   public readonly alias: lambda.Alias;
+  /**
+   * The `gate` alias: the same version as `live` (not shifted by CodeDeploy), through which the runtime reads the
+   * candidate config environment. Only the gate function may invoke it (connectConfigGate).
+   */
+  public readonly gateAlias: lambda.Alias;
   public readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
   public readonly alarms: ReleaseAlarms;
   public readonly dashboard: cloudwatch.Dashboard;
@@ -187,6 +193,14 @@ export class AiRelease extends Construct {
       description: `${props.serviceName}: the version callers get; CodeDeploy shifts it`,
     });
 
+    // The config gate replays cases through this alias (README "Config gate"). No grant here: connectConfigGate
+    // lets the gate function, and nothing else, invoke it.
+    this.gateAlias = new lambda.Alias(this, 'Gate', {
+      aliasName: GATE_ALIAS_NAME,
+      version,
+      description: `${props.serviceName}: the config gate's replays only (reads the candidate config environment)`,
+    });
+
     const model = this.config.config.model as ModelConfig;
     const contract = this.config.config.outputContract as OutputContractConfig;
     // A canary that can really be judged: with the traffic stated and no period given, the shortest period at which
@@ -229,6 +243,8 @@ export class AiRelease extends Construct {
     // fails the config deployment, and CloudFormation's rollback takes the alias back and redeploys the previous
     // config (ReleaseConfigDeployment). A config-only release has no alias change and starts at once.
     this.config.deployment.node.addDependency(this.alias);
+    // The gate replays the candidate config on the release's code: the gate alias is on the new version first.
+    this.config.deployment.node.addDependency(this.gateAlias);
 
     // Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor.
     this.config.addMonitor(this.alarms.configComposite);
@@ -307,6 +323,16 @@ export class AiRelease extends Construct {
         );
       },
     });
+  }
+
+  /**
+   * Gates this service's config releases with a regression gate function (README "Config gate"): lets it, and only
+   * it, invoke the `gate` alias, and connects it to the config plane (candidate stage, replay, live rollout only on a
+   * passing report; the live environment refuses unpassed versions).
+   */
+  public connectConfigGate(gate: lambda.IFunction, options: ConnectGateOptions = {}): void {
+    this.config.connectGate(gate, options);
+    this.gateAlias.grantInvoke(gate);
   }
 
   /**

@@ -25,7 +25,6 @@
 import type { ConfigGateRequest, GateReport } from '../shared/contract';
 import { GATE_ALIAS_NAME } from '../shared/contract';
 
-
 /** The resource's properties, as CloudFormation passes them (strings). */
 export interface ConfigDeploymentProps {
   readonly Application: string;
@@ -317,7 +316,10 @@ async function runGate(
   }
   const problem = reportProblem(report, request);
   if (problem) {
-    return { ok: false, reason: `config gate for ${version} of ${props.Service} returned an unusable report: ${problem}; the live environment was not touched` };
+    return {
+      ok: false,
+      reason: `config gate for ${version} of ${props.Service} returned an unusable report: ${problem}; the live environment was not touched`,
+    };
   }
   const data = { GateVerdict: report.verdict, GateReport: report.objects.json };
   if (report.verdict === 'passed' || report.verdict === 'passed-empty') return { ok: true, data };

@@ -1,8 +1,13 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { appConfigPort } from './appconfig-port';
 import { type CustomResourceEvent, handle, type Outcome } from './config-deployer';
+import { lambdaGate } from './gate-port';
 
 const client = new AppConfigClient({});
+// The gate runs up to its own timeout (minutes) on a synchronous invoke: no SDK retry of a long call that timed out
+// on the socket would help, and a retry would replay every case again.
+const lambdaClient = new LambdaClient({ maxAttempts: 1, requestHandler: { requestTimeout: 14 * 60_000 } });
 const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 /** Time kept back to answer CloudFormation before Lambda's own timeout. */
 const ANSWER_MARGIN_MS = 30_000;
@@ -22,7 +27,11 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
   let outcome: Outcome;
   try {
     const port = appConfigPort(client, event.ResourceProperties.Application);
-    outcome = await handle(event, port, clock, { budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS });
+    const gateFunction = event.ResourceProperties.GateFunction;
+    outcome = await handle(event, port, clock, {
+      budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
+      ...(gateFunction ? { invokeGate: lambdaGate(lambdaClient, gateFunction) } : {}),
+    });
   } catch (e) {
     const physicalResourceId = event.PhysicalResourceId ?? event.LogicalResourceId;
     outcome = {
@@ -34,6 +43,8 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
   console.log(JSON.stringify({ message: 'config deployment', requestType: event.RequestType, ...outcome }));
   const body = JSON.stringify({
     Status: outcome.status,
+    // The whole response must stay under CloudFormation's 4 KB limit for a custom resource response; the reason is
+    // what `cdk deploy` prints for the failed resource (the gate's one-line summary on a failing gate).
     Reason: (outcome.reason ?? 'OK').slice(0, 3000),
     PhysicalResourceId: outcome.physicalResourceId,
     StackId: event.StackId,

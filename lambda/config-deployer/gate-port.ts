@@ -1,0 +1,31 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { ConfigGateRequest, GateReport } from '../shared/contract';
+import type { InvokeGate } from './config-deployer';
+
+/**
+ * The gate port over Lambda Invoke (RequestResponse: the report is the answer). A function error (`FunctionError`
+ * set, the payload is the error) or a payload that is not JSON rejects, and the deployer fails the release with it.
+ */
+export function lambdaGate(client: LambdaClient, functionName: string): InvokeGate {
+  return async (request: ConfigGateRequest): Promise<GateReport> => {
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(request)) }),
+    );
+    const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+    if (out.FunctionError) {
+      let message = text;
+      try {
+        const e = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+        message = `${e.errorType ?? 'Error'}: ${e.errorMessage ?? text}`;
+      } catch {
+        // not JSON: keep the raw text
+      }
+      throw new Error(`the gate function failed (${out.FunctionError}): ${message.slice(0, 500)}`);
+    }
+    try {
+      return JSON.parse(text) as GateReport;
+    } catch {
+      throw new Error(`the gate function answered with something that is not JSON: ${text.slice(0, 200)}`);
+    }
+  };
+}
