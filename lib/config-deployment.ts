@@ -186,7 +186,8 @@ export class ReleaseConfigDeployment extends Construct {
     }
     this.gateConnection = gate;
     const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
-    gate.function.grantInvoke(fn);
+    // The unqualified function only (the deployer invokes it by name), not `<arn>:*` as grantInvoke would.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [gate.function.functionArn] }));
     const stack = Stack.of(this);
     const arn = (resourceName: string) =>
       stack.formatArn({

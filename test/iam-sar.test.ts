@@ -15,12 +15,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
+import { AWS_CALLS as CONFIG_GATE_CHECK_CALLS } from '../lambda/config-gate-check/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
 import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
 import type { ArnVariableSource, AwsCall } from '../lambda/shared/aws-calls';
 import { AWS_CALLS as ASSISTANT_CALLS } from '../lambda/support-assistant/aws-calls';
 import { AiReleasePlatform } from '../lib/ai-release-platform';
 import { ReleaseConfigDeployment } from '../lib/config-deployment';
+import { connectFakeGate } from './config-gate-fixtures';
 import { testApp } from './helpers';
 import {
   ACCOUNT,
@@ -54,10 +56,20 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
     calls: CONFIG_DEPLOYER_CALLS,
     fn: (s) => ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(s)),
   },
+  {
+    // Its AppConfig ids come from the PRE_START_DEPLOYMENT event: the samples are the live environments the config
+    // deployments (the custom resources' Application / Environment) target.
+    name: 'config gate check (AppConfig PRE_START_DEPLOYMENT)',
+    folders: ['lambda/config-gate-check'],
+    calls: CONFIG_GATE_CHECK_CALLS,
+    fn: (s) => s.release.config.gateCheck!.function,
+  },
 ];
 
 function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
   const stack = new ExampleStack(testApp(), 'Example');
+  // The config gate, with a stand-in gate function until AiRelease wires the regression gate itself.
+  connectFakeGate(stack);
   return { stack, t: resolveTemplate(Template.fromStack(stack).toJSON(), 'Example') };
 }
 

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../bin/example-stack';
+import { connectFakeGate } from './config-gate-fixtures';
 
 interface Report {
   pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; violatingConstructs?: { constructPath: string }[] }[] }[];
@@ -35,6 +36,12 @@ const findings = (r: Report) =>
 describe('security checks over the example app', () => {
   test('cdk-nag AwsSolutions and cfn-guard Control Tower rules: zero unacknowledged findings', () => {
     const { report, failed } = validate((app) => new ExampleStack(app, 'Example'));
+    expect(findings(report)).toEqual([]);
+    expect(failed).toBe(false);
+  });
+
+  test('with the config gate connected (candidate environment, gate check, gate alias grant): zero unacknowledged findings', () => {
+    const { report, failed } = validate((app) => connectFakeGate(new ExampleStack(app, 'Example')));
     expect(findings(report)).toEqual([]);
     expect(failed).toBe(false);
   });
