@@ -151,6 +151,7 @@ export class ReleaseConfigDeployment extends Construct {
         CandidateEnvironment: gated(() => props.candidateEnvironment!.ref),
         Service: gated(() => props.serviceName),
         ConfigLabel: gated(() => props.versionLabel),
+        GateTimeoutSeconds: gated(() => String(this.gateConnection!.timeout.toSeconds())),
       },
     });
     // The role's grants must exist before the first call.

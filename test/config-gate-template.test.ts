@@ -122,6 +122,7 @@ describe('config gate template (example app with a stand-in gate)', () => {
     expect(cr.Properties.CandidateEnvironment).toEqual({ Ref: candidateEnvId });
     expect(cr.Properties.Service).toBe('support-assistant');
     expect(cr.Properties.ConfigLabel).toBe(config.versionLabel);
+    expect(cr.Properties.GateTimeoutSeconds).toBe(String(FAKE_GATE_TIMEOUT.toSeconds()));
   });
 
   test('ordering: the config deployment waits for the gate alias (new version), the live alias (canary done) and the gate check association', () => {

@@ -222,6 +222,19 @@ describe('the deployer with a gate (fake AppConfig, fake gate)', () => {
     expect(g.requests).toEqual([]);
   });
 
+  test('a stack rollback after a failed gate deploys nothing: the live environment still serves the previous version', async () => {
+    const ac = fakeAppConfig();
+    // The previous release's deployment is the live environment's latest, COMPLETE.
+    await ac.port.start({ environment: 'live1', profile: 'prof1', version: '6', strategy: 'canary1', description: '' });
+    await ac.port.get('live1', 1);
+    ac.log.length = 0;
+    const rollback = event({ Version: '6' }, { OldResourceProperties: { ...PROPS, Version: '7' } });
+    const out = await handle(rollback, ac.port, fakeClock(), { budgetMs: 600_000, pollMs: 1000 });
+    expect(out).toMatchObject({ status: 'SUCCESS', data: { Direction: 'rollback', Version: '6', DeploymentNumber: '1' } });
+    expect(out.reason).toContain('nothing to roll back');
+    expect(ac.log).toEqual([]);
+  });
+
   test('an ungated resource (no GateFunction) deploys straight to the live environment, as before', async () => {
     const ac = fakeAppConfig();
     const { GateFunction: _g, CandidateEnvironment: _c, ...ungated } = PROPS;
@@ -282,6 +295,19 @@ describe('the gate port over Lambda Invoke (mocked SDK)', () => {
     await expect(lambdaGate(new LambdaClient({ region: 'us-east-1' }), 'g')(request)).rejects.toThrow(
       'the gate function failed (Unhandled): Error: cannot read cases: AccessDenied',
     );
+  });
+
+  test("no answer within the gate's share of the budget: the invoke is aborted and the release fails with why", async () => {
+    let signal: AbortSignal | undefined;
+    const hanging = {
+      send: (_cmd: unknown, opts: { abortSignal?: AbortSignal }) =>
+        new Promise((_resolve, reject) => {
+          signal = opts.abortSignal;
+          signal?.addEventListener('abort', () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })));
+        }),
+    } as unknown as LambdaClient;
+    await expect(lambdaGate(hanging, 'g', 50)(request)).rejects.toThrow("no answer within 0 s, the gate's share of the config plane's time budget");
+    expect(signal?.aborted).toBe(true);
   });
 
   test('an answer that is not JSON rejects', async () => {

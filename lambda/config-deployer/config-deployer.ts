@@ -46,6 +46,8 @@ export interface ConfigDeploymentProps {
   readonly Service?: string;
   /** The version's label (`_release` meta), passed to the gate for its report. */
   readonly ConfigLabel?: string;
+  /** Seconds the deployer waits for the gate's answer before it fails the release (the gate's share of the budget). */
+  readonly GateTimeoutSeconds?: string;
 }
 
 export interface CustomResourceEvent {
@@ -143,6 +145,16 @@ export async function handle(event: CustomResourceEvent, appconfig: AppConfigPor
     // would be judged by the alarm that is still in ALARM, and a FAILED answer now leaves the stack in
     // UPDATE_ROLLBACK_FAILED. So only a release that COMPLETED (a later resource failed) or is still running is undone.
     const last = await appconfig.latest(props.Environment);
+    // The release never reached the live environment (its gate failed, or its start was refused): the previous
+    // version is what the environment still serves.
+    if (last && last.profile === props.Profile && last.version === props.Version && last.state === 'COMPLETE') {
+      return {
+        status: 'SUCCESS',
+        physicalResourceId,
+        reason: `deployment #${last.number} of version ${last.version} is the environment's latest and COMPLETE; nothing to roll back`,
+        data: { DeploymentNumber: String(last.number), Version: props.Version, Direction: 'rollback' },
+      };
+    }
     if (last && last.profile === props.Profile && last.version === old?.Version && (last.state === 'ROLLED_BACK' || last.state === 'REVERTED')) {
       return {
         status: 'SUCCESS',

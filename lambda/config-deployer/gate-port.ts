@@ -6,11 +6,20 @@ import type { InvokeGate } from './config-deployer';
  * The gate port over Lambda Invoke (RequestResponse: the report is the answer). A function error (`FunctionError`
  * set, the payload is the error) or a payload that is not JSON rejects, and the deployer fails the release with it.
  */
-export function lambdaGate(client: LambdaClient, functionName: string): InvokeGate {
+export function lambdaGate(client: LambdaClient, functionName: string, timeoutMs?: number): InvokeGate {
   return async (request: ConfigGateRequest): Promise<GateReport> => {
-    const out = await client.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(request)) }),
-    );
+    // The gate's share of the deployer's budget: a gate that answers later is not waited for (its report, if it
+    // writes one, stays in the store; this release has failed by then).
+    const signal = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
+    const out = await client
+      .send(
+        new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(request)) }),
+        signal ? { abortSignal: signal } : {},
+      )
+      .catch((e: unknown) => {
+        if (signal?.aborted) throw new Error(`no answer within ${Math.round(timeoutMs! / 1000)} s, the gate's share of the config plane's time budget`);
+        throw e;
+      });
     const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
     if (out.FunctionError) {
       let message = text;

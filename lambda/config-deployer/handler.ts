@@ -27,10 +27,11 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
   let outcome: Outcome;
   try {
     const port = appConfigPort(client, event.ResourceProperties.Application);
-    const gateFunction = event.ResourceProperties.GateFunction;
+    const { GateFunction: gateFunction, GateTimeoutSeconds: gateSeconds } = event.ResourceProperties;
+    const gateTimeoutMs = gateSeconds && /^\d+$/.test(gateSeconds) ? Number(gateSeconds) * 1000 : undefined;
     outcome = await handle(event, port, clock, {
       budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
-      ...(gateFunction ? { invokeGate: lambdaGate(lambdaClient, gateFunction) } : {}),
+      ...(gateFunction ? { invokeGate: lambdaGate(lambdaClient, gateFunction, gateTimeoutMs) } : {}),
     });
   } catch (e) {
     const physicalResourceId = event.PhysicalResourceId ?? event.LogicalResourceId;
