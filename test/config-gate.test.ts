@@ -16,6 +16,7 @@ import {
   type InvokeGate,
 } from '../lambda/config-deployer/config-deployer';
 import { lambdaGate } from '../lambda/config-deployer/gate-port';
+import { RESPONSE_MAX_BYTES, responseBody } from '../lambda/config-deployer/response';
 import { appConfigHistory, s3GateRecords } from '../lambda/config-gate-check/aws-adapters';
 import { check, type DeploymentHistory, type PreStartDeploymentEvent } from '../lambda/config-gate-check/check';
 import { AiRuntime, type ConfigPort, type InvocationContext, type TelemetryPort } from '../lambda/runtime/ai-runtime';
@@ -271,6 +272,34 @@ describe('the deployer with a gate (fake AppConfig, fake gate)', () => {
     expect(out.status).toBe('FAILED');
     expect(out.reason).toMatch(/was still DEPLOYING .* after 600 s, its time budget; stopped it/);
     expect(ac.log).toContain('stop live1 #1');
+  });
+});
+
+describe("CloudFormation's answer: the gate summary is the Reason, within the 4096-byte response limit", () => {
+  const ids = { StackId: 'arn:aws:cloudformation:eu-west-1:111122223333:stack/Example/1', RequestId: 'req-1', LogicalResourceId: 'Deploy' };
+
+  test('a short reason goes through whole', () => {
+    const body = JSON.parse(responseBody(ids, { status: 'FAILED', physicalResourceId: 'p', reason: 'config gate FAILED for version 7: failed: 1 of 3' }));
+    expect(body).toMatchObject({ Status: 'FAILED', Reason: 'config gate FAILED for version 7: failed: 1 of 3', RequestId: 'req-1' });
+  });
+
+  test('a long multi-byte summary is cut by bytes, at a whole character, and says so', () => {
+    const reason = `config gate FAILED for version 7 of assistant: ${'复盘失败案例 '.repeat(1500)}`;
+    const text = responseBody(ids, {
+      status: 'FAILED',
+      physicalResourceId: 'p',
+      reason,
+      data: { GateVerdict: 'failed', GateReport: 'gates/assistant/config-7.json' },
+    });
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(RESPONSE_MAX_BYTES);
+    const body = JSON.parse(text);
+    expect(body.Reason.startsWith('config gate FAILED for version 7 of assistant: 复盘失败案例')).toBe(true);
+    expect(body.Reason.endsWith('(cut; the full reason is in the deployer log)')).toBe(true);
+    expect(body.Reason).not.toContain('\uFFFD');
+    expect(body.Data.GateReport).toBe('gates/assistant/config-7.json');
+    // …and it uses the room: a 3000-character cut (the old rule) of this text would have been over 4096 bytes.
+    expect(Buffer.byteLength(reason.slice(0, 3000))).toBeGreaterThan(RESPONSE_MAX_BYTES);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(RESPONSE_MAX_BYTES - 200);
   });
 });
 

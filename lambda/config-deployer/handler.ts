@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { appConfigPort } from './appconfig-port';
 import { type CustomResourceEvent, handle, type Outcome } from './config-deployer';
 import { lambdaGate } from './gate-port';
+import { responseBody } from './response';
 
 const client = new AppConfigClient({});
 // The gate runs up to its own timeout (minutes) on a synchronous invoke: no SDK retry of a long call that timed out
@@ -42,17 +43,7 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
     };
   }
   console.log(JSON.stringify({ message: 'config deployment', requestType: event.RequestType, ...outcome }));
-  const body = JSON.stringify({
-    Status: outcome.status,
-    // The whole response must stay under CloudFormation's 4 KB limit for a custom resource response; the reason is
-    // what `cdk deploy` prints for the failed resource (the gate's one-line summary on a failing gate).
-    Reason: (outcome.reason ?? 'OK').slice(0, 3000),
-    PhysicalResourceId: outcome.physicalResourceId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-    Data: outcome.data ?? {},
-  });
+  const body = responseBody(event, outcome);
   // The response URL is a presigned S3 URL: PUT with no content type.
   const res = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
   if (!res.ok) console.error(JSON.stringify({ message: 'CloudFormation response refused', status: res.status }));
