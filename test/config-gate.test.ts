@@ -580,6 +580,8 @@ describe('the runtime reads the candidate environment only through the gate alia
       getRemainingTimeInMillis: () => 10_000,
     });
     expect(await handler({ q: 'a' }, ctx('live'))).toEqual({ model: 'live-model' });
+    // Live traffic never builds (nor reads) the candidate runtime.
+    expect(reads.some((r) => r.startsWith('candidate'))).toBe(false);
     expect(await handler({ q: 'a' }, ctx('gate'))).toEqual({ model: 'candidate-model' });
     expect(await handler({ q: 'a' }, ctx('live'))).toEqual({ model: 'live-model' });
     expect(await handler({ q: 'a' }, ctx('9'))).toEqual({ model: 'live-model' });
@@ -592,6 +594,31 @@ describe('the runtime reads the candidate environment only through the gate alia
       'live invocation cfg-live',
       'live invocation cfg-live',
     ]);
+  });
+
+  test('the candidate runtime is built on the first gate invocation only, once', async () => {
+    const lines: string[] = [];
+    const mk = (label: string) =>
+      new AiRuntime<{ q: string }, { m: string }>({
+        service: 'assistant',
+        releaseProfile: 'rel',
+        degradeProfile: 'deg',
+        codeVersion: '3',
+        config: envConfig(label, []),
+        telemetry: telemetry(label, lines),
+      });
+    let built = 0;
+    const rt = new GateSelectingRuntime(mk('live'), () => {
+      built++;
+      return mk('candidate');
+    });
+    const h = rt.handler(async (_i, ctx) => ({ output: { m: ctx.model.modelId } }));
+    await h({ q: 'x' }, { invokedFunctionArn: `${ARN}:live` });
+    expect(built).toBe(0);
+    await h({ q: 'x' }, { invokedFunctionArn: `${ARN}:gate` });
+    await h({ q: 'x' }, { invokedFunctionArn: `${ARN}:gate` });
+    expect(built).toBe(1);
+    expect(lines).toEqual(['live invocation cfg-live', 'candidate invocation cfg-candidate', 'candidate invocation cfg-candidate']);
   });
 
   test('without a candidate environment the runtime is the single live runtime, as before', () => {

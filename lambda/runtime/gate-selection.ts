@@ -29,10 +29,18 @@ export function invokedThroughGate(context: InvocationContext | undefined): bool
  * runtime's public surface (`handler`, `invoke`), so a service's code does not change.
  */
 export class GateSelectingRuntime<I, O> {
+  private candidateRuntime?: AiRuntime<I, O>;
+
+  /** `candidate` is built on the first invocation through the gate alias: live traffic never pays for it. */
   constructor(
     public readonly live: AiRuntime<I, O>,
-    public readonly candidate: AiRuntime<I, O>,
+    private readonly buildCandidate: () => AiRuntime<I, O>,
   ) {}
+
+  public get candidate(): AiRuntime<I, O> {
+    this.candidateRuntime ??= this.buildCandidate();
+    return this.candidateRuntime;
+  }
 
   public handler(fn: AiHandler<I, O>): (input: I, context?: InvocationContext) => Promise<O> {
     return (input, context) => this.invoke(fn, input, context);

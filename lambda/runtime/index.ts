@@ -98,11 +98,12 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
     const t = new PowertoolsTelemetry(`${service}${GATE_SERVICE_SUFFIX}`);
     return new GateReplayTelemetry(t, (line) => t.logger.warn(line as { message: string }));
   };
-  const candidate = build(
-    options.candidateConfig ??
-      new ConfigCache(options.fetcher ?? defaultFetcher(env, application, candidateFor), ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
-    options.candidateTelemetry ?? replayTelemetry(),
-  );
+  const candidate = () =>
+    build(
+      options.candidateConfig ??
+        new ConfigCache(options.fetcher ?? defaultFetcher(env, application, candidateFor), ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
+      options.candidateTelemetry ?? replayTelemetry(),
+    );
   return new GateSelectingRuntime(live, candidate);
 }
 
