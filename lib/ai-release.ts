@@ -333,6 +333,8 @@ export class AiRelease extends Construct {
   public connectConfigGate(gate: lambda.IFunction, options: ConnectGateOptions = {}): void {
     this.config.connectGate(gate, options);
     this.gateAlias.grantInvoke(gate);
+    // The gate may invoke the alias before the deployer asks it to (its role's policy is a child of the function).
+    this.config.deployment.node.addDependency(gate);
   }
 
   /**

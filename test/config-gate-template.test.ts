@@ -130,6 +130,10 @@ describe('config gate template (example app with a stand-in gate)', () => {
     const aliasIds = ofType('AWS::Lambda::Alias').map(([id]) => id);
     const associationId = idOf(config.gateCheck!.association);
     expect(cr.DependsOn).toEqual(expect.arrayContaining([...aliasIds, associationId]));
+    // the gate's own grant on the gate alias exists before the deployer asks it to replay
+    const gatePolicyId = idOf(gate.role!.node.tryFindChild('DefaultPolicy'));
+    expect(JSON.stringify(resources[gatePolicyId].Properties.PolicyDocument)).toContain(idOf(stack.release.gateAlias));
+    expect(cr.DependsOn).toContain(gatePolicyId);
     // and the deployer's grants (the gate invoke included) exist before its first call
     const deployer = ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(stack));
     const policyId = idOf(deployer.role!.node.tryFindChild('DefaultPolicy'));
