@@ -5,6 +5,7 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ExampleStack } from '../bin/example-stack';
 import { CONFIG_GATE_ENV, GATE_ALIAS_NAME } from '../lambda/shared/contract';
@@ -208,6 +209,37 @@ describe('config gate construct rules', () => {
     );
     // 6 minutes fit beside the default 5-minute rollout
     expect(() => r.connectConfigGate(gate, { timeout: Duration.minutes(6) })).not.toThrow();
+  });
+
+  test('a KMS-encrypted regression store: the gate check may decrypt with its key (else every record read is AccessDenied)', () => {
+    const stack = new Stack(testApp(), 'Kms');
+    const key = new kms.Key(stack, 'StoreKey');
+    const platform = new AiReleasePlatform(stack, 'Platform', { regressionStore: { encryptionKey: key } });
+    const r = new AiRelease(stack, 'Assistant', {
+      serviceName: 'assistant',
+      function: inlineFunction(stack),
+      config: ReleaseConfigSource.fromObject(validConfig()),
+      platform,
+    });
+    const gate = new lambda.Function(stack, 'Gate', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      timeout: Duration.minutes(3),
+    });
+    r.connectConfigGate(gate);
+    const json = Template.fromStack(stack).toJSON();
+    const checkRole = stack.getLogicalId(r.config.gateCheck!.function.role!.node.tryFindChild('DefaultPolicy')!.node.defaultChild as never);
+    const statements = json.Resources[checkRole].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+    const decrypt = statements.find((st) => [st.Action].flat().includes('kms:Decrypt'));
+    expect(decrypt?.Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] });
+    expect(statements.flatMap((st) => [st.Action].flat()).sort()).toEqual([
+      'appconfig:GetDeployment',
+      'appconfig:ListDeployments',
+      'kms:Decrypt',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
   });
 
   test('one gate per service; an imported gate needs its timeout', () => {
