@@ -1,6 +1,6 @@
 /**
  * Synth benchmark: wall time of `cdk synth` for the example app (the README's main job), and in-process synth
- * time and CloudFormation resource count for 1, 5, 10 and 12 services in one stack, and how many fit.
+ * time and CloudFormation resource count for 1, 5, 10 and 11 services (and with the config gate connected) in one stack, and how many fit.
  *
  *   npx tsx bench/synth.ts
  */
@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AiRelease, ReleaseConfigSource } from '../lib';
@@ -37,7 +37,7 @@ function cliSynth(runs: number): number[] {
   return times;
 }
 
-function inProcess(services: number): { ms: number; resources: number } {
+function inProcess(services: number, gated = false): { ms: number; resources: number } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-n-'));
   const t0 = process.hrtime.bigint();
   const app = new App({ outdir });
@@ -52,7 +52,20 @@ function inProcess(services: number): { ms: number; resources: number } {
       code: lambda.Code.fromInline(`exports.handler=async()=>${i}`),
       logGroup: new logs.LogGroup(stack, `Logs${i}`, { retention: logs.RetentionDays.ONE_MONTH }),
     });
-    new AiRelease(stack, `Svc${i}`, { serviceName: `svc-${i}`, function: fn, config: ReleaseConfigSource.fromDirectory(configDir) });
+    const release = new AiRelease(stack, `Svc${i}`, { serviceName: `svc-${i}`, function: fn, config: ReleaseConfigSource.fromDirectory(configDir) });
+    // The config gate with a stand-in gate function per service (function, role, policy), until AiRelease makes
+    // the regression gate itself: candidate environment and gate alias are there either way; the association and
+    // the platform's gate check come with the connection.
+    if (gated) {
+      const gate = new lambda.Function(stack, `Gate${i}`, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler=async()=>({})'),
+        timeout: Duration.minutes(5),
+        logGroup: new logs.LogGroup(stack, `GateLogs${i}`, { retention: logs.RetentionDays.ONE_MONTH }),
+      });
+      release.connectConfigGate(gate);
+    }
   }
   const assembly = app.synth();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -72,7 +85,7 @@ console.log(
 );
 
 inProcess(1); // warm the module cache so the first row is not load time
-const rows = [1, 5, 10, 12].map((n) => ({ n, ...inProcess(n) }));
+const rows = [1, 5, 10, 11].map((n) => ({ n, ...inProcess(n) }));
 const base = rows[0];
 console.log('services | synth ms | resources (limit 500) | resources/service (marginal) | ms ratio to 1 service');
 for (const r of rows) {
@@ -85,4 +98,10 @@ const perService = (rows[rows.length - 1].resources - base.resources) / (rows[ro
 const shared = base.resources - perService;
 console.log(
   `per service ${perService} resources, shared per stack ${shared}: at most ${Math.floor((500 - shared) / perService)} services fit under CloudFormation's 500`,
+);
+const gated = [1, 9].map((n) => inProcess(n, true));
+const gatedPerService = (gated[1].resources - gated[0].resources) / 8;
+const gatedShared = gated[0].resources - gatedPerService;
+console.log(
+  `config gate connected (stand-in gate function with its log group per service): per service ${gatedPerService} resources, shared ${gatedShared}: at most ${Math.floor((500 - gatedShared) / gatedPerService)} services fit`,
 );

@@ -14,6 +14,7 @@ import {
   DEFAULT_STATIC_ANSWER,
   DEGRADE_FLAGS,
   DIMENSION,
+  GATE_ALIAS_NAME,
   METRIC,
   METRIC_NAMESPACE,
   type ModelConfig,
@@ -21,7 +22,7 @@ import {
   type ReleaseLocators,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
-import { AiServiceConfig, type DegradeFlagState } from './ai-service-config';
+import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from './ai-service-config';
 import { renderCanaryCard } from './canary-card';
 import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './canary-judge';
 import { ConfigRollout } from './config-rollout';
@@ -43,6 +44,9 @@ import {
 } from './release-policy';
 import { TrafficShift } from './traffic-shift';
 import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
+
+/** How long the config deployer waits for the regression gate's report on a new config version. */
+export const CONFIG_GATE_TIMEOUT = Duration.minutes(5);
 
 /** The order a release that changes both planes rolls them out in, one at a time (see AiRelease). */
 export const PLANE_ORDER: readonly ('code' | 'config')[] = ['code', 'config'];
@@ -157,6 +161,11 @@ export class AiRelease extends Construct {
   public readonly serviceName: string;
   public readonly config: AiServiceConfig;
   public readonly alias: lambda.Alias;
+  /**
+   * The `gate` alias: the same version as `live` (not shifted by CodeDeploy), through which the runtime reads the
+   * candidate config environment. Only the gate function may invoke it (connectConfigGate).
+   */
+  public readonly gateAlias: lambda.Alias;
   public readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
   public readonly alarms: ReleaseAlarms;
   public readonly dashboard: cloudwatch.Dashboard;
@@ -208,6 +217,14 @@ export class AiRelease extends Construct {
       description: `${props.serviceName}: the version callers get; CodeDeploy shifts it`,
     });
 
+    // The config gate replays cases through this alias (README "Config gate"). No grant here: connectConfigGate
+    // lets the gate function, and nothing else, invoke it.
+    this.gateAlias = new lambda.Alias(this, 'GateAlias', {
+      aliasName: GATE_ALIAS_NAME,
+      version,
+      description: `${props.serviceName}: the config gate's replays only (reads the candidate config environment)`,
+    });
+
     const model = this.config.config.model as ModelConfig;
     const contract = this.config.config.outputContract as OutputContractConfig;
     // A canary that can really be judged: with the traffic stated and no period given, the shortest period at which
@@ -252,6 +269,8 @@ export class AiRelease extends Construct {
     // fails the config deployment, and CloudFormation's rollback takes the alias back and redeploys the previous
     // config (ReleaseConfigDeployment). A config-only release has no alias change and starts at once.
     this.config.deployment.node.addDependency(this.alias);
+    // The gate replays the candidate config on the release's code: the gate alias is on the new version first.
+    this.config.deployment.node.addDependency(this.gateAlias);
 
     // Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor.
     this.config.addMonitor(this.alarms.configComposite);
@@ -292,6 +311,15 @@ export class AiRelease extends Construct {
         ...(typeof props.regressionGate === 'object' ? props.regressionGate : {}),
       });
       this.alias.node.addDependency(this.regressionGate.function);
+      // The same function gates the config plane: candidate config, replay through the `gate` alias, then live. Its
+      // share of the deployer's 12-minute budget is bounded here; the request tells it when to stop (answerBy).
+      // (RegressionGate already lets it invoke every qualifier of the function, the gate alias included.)
+      this.wireConfigGate(this.regressionGate.function, { timeout: CONFIG_GATE_TIMEOUT });
+      // It replays versions and the gate alias, never the callers' alias: their traffic and alarms are not its to touch.
+      // (Named from the function, not the alias resource: the alias already depends on the gate.)
+      this.regressionGate.function.addToRolePolicy(
+        new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['lambda:InvokeFunction'], resources: [`${props.function.functionArn}:${this.alias.aliasName}`] }),
+      );
     }
 
     // Every release gets its review: the end of a code deployment (EventBridge) or of a config deployment (AppConfig
@@ -363,6 +391,22 @@ export class AiRelease extends Construct {
         );
       },
     });
+  }
+
+  /**
+   * Gates this service's config releases with a regression gate function (README "Config gate"): lets it, and only
+   * it, invoke the `gate` alias, and connects it to the config plane (candidate stage, replay, live rollout only on a
+   * passing report; the live environment refuses unpassed versions).
+   */
+  public connectConfigGate(gate: lambda.IFunction, options: ConnectGateOptions = {}): void {
+    this.wireConfigGate(gate, options);
+    this.gateAlias.grantInvoke(gate);
+  }
+
+  private wireConfigGate(gate: lambda.IFunction, options: ConnectGateOptions): void {
+    this.config.connectGate(gate, options);
+    // The gate may invoke the alias before the deployer asks it to (its role's policy is a child of the function).
+    this.config.deployment.node.addDependency(gate);
   }
 
   /**

@@ -3,6 +3,7 @@ import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { canonicalJson, contentHash } from '../lambda/shared/canonical-json';
 import {
@@ -10,6 +11,7 @@ import {
   APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS,
   APPCONFIG_EXTENSION_ENV,
   APPCONFIG_VERSION_LABEL_MAX,
+  CONFIG_GATE_ENV,
   CONFIG_SECTIONS,
   ENV,
   RELEASE_META_KEY,
@@ -21,6 +23,7 @@ import {
 import { AiReleasePlatform } from './ai-release-platform';
 import { type CheckModelsOptions, checkModels, LIFECYCLE_TODAY_CONTEXT, type ModelFinding, modelsOfConfig, parseDay } from './model-lifecycle';
 import { ReleaseConfigDeployment } from './config-deployment';
+import { ConfigGateCheck } from './config-gate-check';
 import { ConfigRollout } from './config-rollout';
 import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
@@ -78,6 +81,21 @@ export interface AiServiceConfigProps {
    * @default today's date (or the `cdk-ai-release:today` context value), 60 days' notice, the bundled table
    */
   readonly modelLifecycle?: CheckModelsOptions;
+}
+
+export interface ConnectGateOptions {
+  /**
+   * The gate function's timeout: the longest one replay can take. Candidate stage, gate and rollout must fit the
+   * config plane's 12 minutes together.
+   * @default the function's own `timeout` when it is a lambda.Function; required for an imported function
+   */
+  readonly timeout?: Duration;
+  /**
+   * Where the gate writes its reports (gates/<service>/config-<version>.json), which the live environment's gate
+   * check reads.
+   * @default the platform's regression store
+   */
+  readonly reportBucket?: s3.IBucket;
 }
 
 export interface BindOptions {
@@ -142,6 +160,13 @@ export class AiServiceConfig extends Construct {
   public readonly environment: appconfig.CfnEnvironment;
   /** The degrade flags' environment: no monitors, so no alarm can refuse or roll back an emergency switch. */
   public readonly degradeEnvironment: appconfig.CfnEnvironment;
+  /**
+   * The candidate environment: a release config version is deployed here (instantly, no monitors) before the gate
+   * replays it; the runtime reads it only when invoked through the `gate` alias.
+   */
+  public readonly candidateEnvironment: appconfig.CfnEnvironment;
+  /** The live environment's gate check, once a gate is connected (connectGate). */
+  public gateCheck?: ConfigGateCheck;
   public readonly profile: appconfig.CfnConfigurationProfile;
   public readonly hostedVersion: appconfig.CfnHostedConfigurationVersion;
   /** The config plane of a release: deploys the release config and waits for AppConfig to finish. */
@@ -221,6 +246,14 @@ export class AiServiceConfig extends Construct {
       description: `Degrade switches of AI service ${this.serviceName}: no monitors, so no alarm can block them`,
     });
 
+    // The config gate's stage: no monitors (a replay of known failures must not roll anything back, and only gate
+    // replays read it), no extension (the gate has not judged the version yet when it is deployed here).
+    this.candidateEnvironment = new appconfig.CfnEnvironment(this, 'CandidateEnvironment', {
+      applicationId,
+      name: `${this.serviceName}-candidate`,
+      description: `Candidate release configs of AI service ${this.serviceName}: read only through the gate alias, by the config gate's replay`,
+    });
+
     // Release config: one profile, all sections, validated by AppConfig with the shipped schema.
     this.profile = new appconfig.CfnConfigurationProfile(this, 'ReleaseConfigProfile', {
       applicationId,
@@ -281,6 +314,9 @@ export class AiServiceConfig extends Construct {
       version: this.hostedVersion,
       rollout: this.rollout,
       description: `${this.serviceName} release config ${this.versionLabel}`,
+      candidateEnvironment: this.candidateEnvironment,
+      serviceName: this.serviceName,
+      versionLabel: this.versionLabel,
     });
   }
 
@@ -307,6 +343,33 @@ export class AiServiceConfig extends Construct {
     return findings;
   }
 
+  /**
+   * Gates every release of this config (README "Config gate"): the new version is staged in the candidate
+   * environment, the gate function replays the regression cases through the `gate` alias, and the live rollout
+   * starts only on a passing report; the live environment refuses any version without a passing gate record (an
+   * AppConfig PRE_START_DEPLOYMENT extension), so a console or CLI deployment cannot skip the gate. The caller
+   * lets the gate invoke the `gate` alias (AiRelease.connectConfigGate does both).
+   */
+  public connectGate(gate: lambda.IFunction, options: ConnectGateOptions = {}): ConfigGateCheck {
+    const timeout = options.timeout ?? (gate as { timeout?: Duration }).timeout;
+    if (!timeout) {
+      throw new Error(
+        `connectGate(${gate.node.path}): the gate function's timeout is unknown (an imported function); pass options.timeout, the function's configured timeout`,
+      );
+    }
+    this.deployment.connectGate({ function: gate, timeout });
+    this.gateCheck = new ConfigGateCheck(this, 'GateCheck', {
+      platform: this.platform,
+      serviceName: this.serviceName,
+      environment: this.environment,
+      profile: this.profile,
+      bucket: options.reportBucket ?? this.platform.regressionStore.bucket,
+    });
+    // No live deployment may start before the check guards the environment (the first release included).
+    this.deployment.node.addDependency(this.gateCheck.association);
+    return this.gateCheck;
+  }
+
   /** The AppConfig environment id (a deploy-time token). */
   public get environmentId(): string {
     return this.environment.ref;
@@ -326,15 +389,23 @@ export class AiServiceConfig extends Construct {
       [ENV.CONFIG_PROFILE]: this.profile.ref,
       [ENV.DEGRADE_PROFILE]: this.degradeProfile.ref,
       [ENV.DEGRADE_ENVIRONMENT]: this.degradeEnvironment.ref,
+      [CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT]: this.candidateEnvironment.ref,
     };
   }
 
-  /** Lets a principal read both configs of this service through the AppConfig data API or Lambda extension. */
+  /**
+   * Lets a principal read both configs of this service through the AppConfig data API or Lambda extension, and the
+   * release config of the candidate environment (read only through the `gate` alias).
+   */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-      resourceArns: [this.configurationArn(this.environment, this.profile), this.configurationArn(this.degradeEnvironment, this.degradeProfile)],
+      resourceArns: [
+        this.configurationArn(this.environment, this.profile),
+        this.configurationArn(this.degradeEnvironment, this.degradeProfile),
+        this.configurationArn(this.candidateEnvironment, this.profile),
+      ],
     });
   }
 

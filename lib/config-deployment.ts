@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,9 +10,15 @@ import { libraryFunction } from './private/library-function';
 /**
  * The longest config rollout (deployment duration + final bake) a release may use. The deployer answers
  * CloudFormation only when AppConfig has finished, from one Lambda invocation (at most 15 minutes); 3 minutes are
- * kept for a deployment already running in the environment to finish and for the answer itself.
+ * kept for a deployment already running in the environment to finish and for the answer itself. With the config
+ * gate, the candidate deployment and the gate's replay come out of the same 12 minutes.
  */
 export const MAX_CONFIG_ROLLOUT_MINUTES = 12;
+/**
+ * What staging the candidate takes at most: an instant deployment to an environment with no monitors is COMPLETE at
+ * the first poll (10 s); a minute leaves room for a candidate deployment of a previous release still finishing.
+ */
+export const CANDIDATE_STAGE_SECONDS = 60;
 /** The deployer's Lambda timeout: Lambda's maximum. */
 const DEPLOYER_TIMEOUT = Duration.minutes(15);
 /** What the handler keeps back to answer CloudFormation (lambda/config-deployer/handler.ts). */
@@ -25,6 +31,20 @@ export interface ReleaseConfigDeploymentProps {
   readonly version: appconfig.CfnHostedConfigurationVersion;
   readonly rollout: ConfigRollout;
   readonly description: string;
+  /** The candidate environment a gated release is staged in. @default none: the release cannot be gated */
+  readonly candidateEnvironment?: appconfig.CfnEnvironment;
+  /** The service (the gate's request names it). @default none */
+  readonly serviceName?: string;
+  /** The version's label (passed to the gate for its report). @default none */
+  readonly versionLabel?: string;
+}
+
+/** How the config gate is connected (ReleaseConfigDeployment.connectGate). */
+export interface ConfigGateConnection {
+  /** The regression gate function; the deployer invokes it synchronously with a ConfigGateRequest. */
+  readonly function: lambda.IFunction;
+  /** The gate function's timeout: the longest a replay can take, counted in the deployment's time budget. */
+  readonly timeout: Duration;
 }
 
 /**
@@ -62,10 +82,15 @@ export class ReleaseConfigDeployment extends Construct {
   }
 
   public readonly resource: CustomResource;
+  private gateConnection?: ConfigGateConnection;
+  private readonly props: ReleaseConfigDeploymentProps;
+  private readonly rolloutMinutes: number;
 
   constructor(scope: Construct, id: string, props: ReleaseConfigDeploymentProps) {
     super(scope, id);
+    this.props = props;
     const minutes = props.rollout.deploymentDurationMinutes + props.rollout.finalBakeMinutes;
+    this.rolloutMinutes = minutes;
     if (minutes > MAX_CONFIG_ROLLOUT_MINUTES) {
       throw new Error(
         `config rollout "${props.rollout.describe()}" takes ${minutes} minutes (deploymentDuration + finalBake), over the ${MAX_CONFIG_ROLLOUT_MINUTES} a release may use: ` +
@@ -103,7 +128,10 @@ export class ReleaseConfigDeployment extends Construct {
       reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of this one release-config environment.',
     });
 
-    const budgetSeconds = Math.min(minutes * 60 + 120, DEPLOYER_TIMEOUT.toSeconds() - ANSWER_MARGIN_SECONDS);
+    // The gate's share of the budget is known only once it is connected (connectGate): read at synth.
+    const budgetSeconds = () =>
+      Math.min(minutes * 60 + 120 + (this.gateConnection ? this.gateSeconds() : 0), DEPLOYER_TIMEOUT.toSeconds() - ANSWER_MARGIN_SECONDS);
+    const gated = (produce: () => string | undefined) => Lazy.string({ produce: () => (this.gateConnection ? produce() : undefined) });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::AiReleaseConfigDeployment',
@@ -117,10 +145,75 @@ export class ReleaseConfigDeployment extends Construct {
         Strategy: strategy.ref,
         RollbackStrategy: instant.ref,
         Description: props.description,
-        BudgetSeconds: String(budgetSeconds),
+        BudgetSeconds: Lazy.string({ produce: () => String(budgetSeconds()) }),
+        // Absent (undefined) until a gate is connected: an ungated release deploys straight to the live environment.
+        GateFunction: gated(() => this.gateConnection!.function.functionName),
+        CandidateEnvironment: gated(() => props.candidateEnvironment!.ref),
+        Service: gated(() => props.serviceName),
+        ConfigLabel: gated(() => props.versionLabel),
+        GateTimeoutSeconds: gated(() => String(this.gateConnection!.timeout.toSeconds())),
       },
     });
     // The role's grants must exist before the first call.
     this.resource.node.addDependency(fn);
+  }
+
+  /** The connected gate, if any. */
+  public get gate(): ConfigGateConnection | undefined {
+    return this.gateConnection;
+  }
+
+  /**
+   * Gates every release of this config: the new version is staged in the candidate environment, the gate replays
+   * the regression cases through the `gate` alias, and the live rollout starts only on a passing report. The
+   * candidate stage, the gate's timeout and the rollout must fit the deployer's budget together (a synth error
+   * otherwise, with the numbers).
+   */
+  public connectGate(gate: ConfigGateConnection): void {
+    if (this.gateConnection) throw new Error(`a config gate is already connected to ${this.node.path}; connect one gate function per service`);
+    const { candidateEnvironment, serviceName } = this.props;
+    if (!candidateEnvironment || !serviceName) {
+      throw new Error(
+        `${this.node.path} has no candidateEnvironment or serviceName: a gated release is staged in the service's candidate environment (AiServiceConfig makes it)`,
+      );
+    }
+    const seconds = gate.timeout.toSeconds();
+    const total = CANDIDATE_STAGE_SECONDS + seconds + this.rolloutMinutes * 60;
+    if (total > MAX_CONFIG_ROLLOUT_MINUTES * 60) {
+      throw new Error(
+        `the config gate of ${serviceName} does not fit the config plane's time budget: candidate stage ${CANDIDATE_STAGE_SECONDS} s + gate timeout ${seconds} s + rollout ${this.rolloutMinutes * 60} s = ${total} s, over ${MAX_CONFIG_ROLLOUT_MINUTES * 60} s ` +
+          `(the deployer waits for all three from one Lambda invocation of 15 minutes). Lower the gate's timeout (fewer cases or more concurrency) or shorten the config rollout`,
+      );
+    }
+    this.gateConnection = gate;
+    const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
+    // The unqualified function only (the deployer invokes it by name), not `<arn>:*` as grantInvoke would.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [gate.function.functionArn] }));
+    const stack = Stack.of(this);
+    const arn = (resourceName: string) =>
+      stack.formatArn({
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: `${this.props.platform.applicationId}${resourceName}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    const candidateArn = arn(`/environment/${candidateEnvironment.ref}`);
+    // Staging: StartDeployment (instant strategy, already granted with the application, profile and strategy) on the
+    // candidate environment, and waiting for it.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['appconfig:StartDeployment'], resources: [candidateArn] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['appconfig:GetDeployment', 'appconfig:StopDeployment', 'appconfig:ListDeployments'],
+        resources: [candidateArn, `${candidateArn}/deployment/*`],
+      }),
+    );
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.props.platform.application)}>/environment/<${stack.getLogicalId(candidateEnvironment)}>/deployment/*]`,
+      reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of one candidate environment.',
+    });
+  }
+
+  private gateSeconds(): number {
+    return CANDIDATE_STAGE_SECONDS + (this.gateConnection?.timeout.toSeconds() ?? 0);
   }
 }

@@ -1,7 +1,15 @@
 export * from './ai-release-platform';
 export * from './ai-service-config';
 export * from './config-rollout';
-export { MAX_CONFIG_ROLLOUT_MINUTES, ReleaseConfigDeployment, type ReleaseConfigDeploymentProps } from './config-deployment';
+export {
+  CANDIDATE_STAGE_SECONDS,
+  type ConfigGateConnection,
+  MAX_CONFIG_ROLLOUT_MINUTES,
+  ReleaseConfigDeployment,
+  type ReleaseConfigDeploymentProps,
+} from './config-deployment';
+export { ConfigGateCheck, type ConfigGateCheckProps } from './config-gate-check';
+export { CONFIG_GATE_ENV, GATE_CHECK_PARAMETER, GATE_REPLAY_FAILURE_TYPE, GATE_SERVICE_SUFFIX, configGateReleaseKey } from '../lambda/shared/contract';
 export * from './release-config-source';
 export * from './release-manifest';
 export * from './release-manifest-recorder';

@@ -28,7 +28,7 @@ describe('AiRelease template', () => {
   });
 
   test('the alias waits for the version alarms, so a canary is never judged by alarms on the old version', () => {
-    const [[, alias]] = resources('AWS::Lambda::Alias') as [string, any][];
+    const [, alias] = (resources('AWS::Lambda::Alias') as [string, any][]).find(([, a]) => a.Properties.Name === 'live')!;
     const versionAlarms = resources('AWS::CloudWatch::Alarm')
       .filter(([id]) => id.includes('AlarmsVersion') && !id.includes('canaryverdict'))
       .map(([id]) => id);
@@ -363,12 +363,13 @@ describe('one release, one plane at a time', () => {
   test('the config deployment waits for the alias update (the code canary): code first, then config', () => {
     const { template } = release();
     const t = template();
-    const [aliasId] = Object.keys(t.findResources('AWS::Lambda::Alias'));
+    // both aliases: live (the canary) and gate (the config gate replays on the new version)
+    const aliases = Object.entries(t.findResources('AWS::Lambda::Alias')) as [string, any][];
+    expect(aliases.map(([, a]) => a.Properties.Name).sort()).toEqual(['gate', 'live']);
     const [[, deployment]] = Object.entries(t.findResources('Custom::AiReleaseConfigDeployment')) as [string, any][];
-    expect(deployment.DependsOn).toContain(aliasId);
-    // and the alias never waits for the config (that would run config first)
-    const [[, alias]] = Object.entries(t.findResources('AWS::Lambda::Alias')) as [string, any][];
-    expect(JSON.stringify(alias)).not.toMatch(/ReleaseConfigDeployment/);
+    expect(deployment.DependsOn).toEqual(expect.arrayContaining(aliases.map(([id]) => id)));
+    // and no alias ever waits for the config (that would run config first)
+    for (const [, alias] of aliases) expect(JSON.stringify(alias)).not.toMatch(/ReleaseConfigDeployment/);
     expect(
       t.findResources('AWS::AppConfig::Deployment', { Properties: { ConfigurationProfileId: { Ref: Match.stringLikeRegexp('ReleaseConfigProfile') } } }),
     ).toEqual({});

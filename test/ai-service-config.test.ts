@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AiReleasePlatform, AiServiceConfig, ConfigRollout, ENV, ReleaseConfigSource, ReleaseManifestRecorder, type ReleaseManifest } from '../lib';
 import AjvDraft04 from 'ajv-draft-04';
 import { canonicalJson } from '../lambda/shared/canonical-json';
-import { APPCONFIG_VALIDATOR_MAX_CHARS } from '../lambda/shared/contract';
+import { APPCONFIG_VALIDATOR_MAX_CHARS, CONFIG_GATE_ENV } from '../lambda/shared/contract';
 import { inlineFunction, tempDir, testApp, validConfig } from './helpers';
 
 interface Built {
@@ -85,9 +85,10 @@ describe('AiServiceConfig template', () => {
     template.hasResource('AWS::AppConfig::HostedConfigurationVersion', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
   });
 
-  test('two environments per service: the release config (monitored) and the degrade flags (never monitored)', () => {
+  test('three environments per service: the release config (monitored), its candidate and the degrade flags (never monitored)', () => {
     const envs = Object.entries(ofType(template, 'AWS::AppConfig::Environment')) as [string, any][];
-    expect(envs.map(([, e]) => e.Properties.Name).sort()).toEqual(['assistant', 'assistant-degrade']);
+    expect(envs.map(([, e]) => e.Properties.Name).sort()).toEqual(['assistant', 'assistant-candidate', 'assistant-degrade']);
+    expect(envs.find(([, e]) => e.Properties.Name === 'assistant-candidate')![1].Properties.Monitors).toBeUndefined();
     const [degradeEnvId, degradeEnv] = envs.find(([, e]) => e.Properties.Name === 'assistant-degrade')!;
     expect(degradeEnv.Properties.Monitors).toBeUndefined();
     const degrade = Object.entries(ofType(template, 'AWS::AppConfig::Deployment')).find(([id]) => id.includes('DegradeDeployment'))![1] as any;
@@ -121,7 +122,7 @@ describe('AiServiceConfig template', () => {
     });
   });
 
-  test('the function gets ids, not content: env vars and read access to both profiles', () => {
+  test('the function gets ids, not content: env vars and read access to both profiles (the release one also in its candidate environment)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {
@@ -131,16 +132,21 @@ describe('AiServiceConfig template', () => {
           [ENV.CONFIG_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantReleaseConfigProfile') },
           [ENV.DEGRADE_PROFILE]: { Ref: Match.stringLikeRegexp('AssistantDegradeProfile') },
           [ENV.DEGRADE_ENVIRONMENT]: { Ref: Match.stringLikeRegexp('AssistantDegradeEnvironment') },
+          [CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT]: { Ref: Match.stringLikeRegexp('AssistantCandidateEnvironment') },
         },
       },
     });
     const policy = named(template, 'AWS::IAM::Policy', /^FnServiceRole/);
     const statement = policy.Properties.PolicyDocument.Statement[0];
     expect(statement.Action).toEqual(['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration']);
-    expect(statement.Resource).toHaveLength(2);
-    // each profile is readable in its own environment, and only there
+    expect(statement.Resource).toHaveLength(3);
+    // each profile is readable in its own environment(s), and only there
     const arns = (statement.Resource as any[]).map((r) => JSON.stringify(r));
-    const [release, degrade] = [arns.find((a) => a.includes('ReleaseConfigProfile'))!, arns.find((a) => a.includes('DegradeProfile'))!];
+    const releases = arns.filter((a) => a.includes('ReleaseConfigProfile'));
+    const degrade = arns.find((a) => a.includes('DegradeProfile'))!;
+    expect(releases).toHaveLength(2);
+    const [release, candidate] = [releases.find((a) => !a.includes('Candidate'))!, releases.find((a) => a.includes('Candidate'))!];
+    expect(candidate).toMatch(/\/environment\/",\{"Ref":"AssistantCandidateEnvironment[0-9A-F]+"\},"\/configuration\//);
     expect(release).toMatch(/\/environment\/",\{"Ref":"AssistantEnvironment[0-9A-F]+"\},"\/configuration\//);
     expect(degrade).toMatch(/\/environment\/",\{"Ref":"AssistantDegradeEnvironment[0-9A-F]+"\},"\/configuration\//);
   });
@@ -235,7 +241,7 @@ describe('shared per stack', () => {
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::AppConfig::Application', 1);
     t.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 2);
-    t.resourceCountIs('AWS::AppConfig::Environment', 4);
+    t.resourceCountIs('AWS::AppConfig::Environment', 6);
     t.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 4);
   });
 

@@ -15,7 +15,8 @@ describe('example app', () => {
 
   test('holds the release-config and degrade profiles, validator, versions, environment and deployments', () => {
     template.resourceCountIs('AWS::AppConfig::Application', 1);
-    template.resourceCountIs('AWS::AppConfig::Environment', 2);
+    // live (monitored), candidate (the config gate's stage) and degrade (never monitored)
+    template.resourceCountIs('AWS::AppConfig::Environment', 3);
     template.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 2);
     template.resourceCountIs('AWS::AppConfig::HostedConfigurationVersion', 2);
     template.resourceCountIs('AWS::AppConfig::Deployment', 1);

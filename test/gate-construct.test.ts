@@ -58,6 +58,7 @@ describe('the regression gate in AiRelease (on by default)', () => {
         'codedeploy:GetDeployment',
         'codedeploy:PutLifecycleEventHookExecutionStatus',
         'lambda:InvokeFunction',
+        'lambda:InvokeFunction', // the Deny on the callers' alias
         's3:GetObject',
         's3:ListBucket',
         's3:PutObject',
@@ -67,6 +68,7 @@ describe('the regression gate in AiRelease (on by default)', () => {
       (await simulate({ principal: rt.arnOf(roleId), action, resource, identityPolicies: policies })).decision === 'Allowed';
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:7`)).toBe(true);
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:gate`)).toBe(true);
+    expect(await allowed('lambda:InvokeFunction', `${fnArn}:live`)).toBe(false); // the callers' alias: denied
     expect(await allowed('lambda:InvokeFunction', fnArn)).toBe(false); // $LATEST, unqualified: never
     expect(await allowed('lambda:InvokeFunction', 'arn:aws:lambda:eu-west-1:111122223333:function:other:7')).toBe(false);
     expect(await allowed('s3:GetObject', `${bucketArn}/cases/assistant/accepted/x.json`)).toBe(true);

@@ -16,6 +16,7 @@ import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS as CANARY_JUDGE_CALLS } from '../lambda/canary-judge/aws-calls';
 import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
+import { AWS_CALLS as CONFIG_GATE_CHECK_CALLS } from '../lambda/config-gate-check/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
 import { AWS_CALLS as GATE_CALLS } from '../lambda/gate/aws-calls';
 import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
@@ -58,10 +59,19 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
   },
   { name: 'regression gate', folders: ['lambda/gate'], calls: GATE_CALLS, fn: (s) => s.release.regressionGate!.function },
   { name: 'canary judge', folders: ['lambda/canary-judge'], calls: CANARY_JUDGE_CALLS, fn: (s) => s.release.canaryJudge!.function },
+  {
+    // Its AppConfig ids come from the PRE_START_DEPLOYMENT event: the samples are the live environments the config
+    // deployments (the custom resources' Application / Environment) target.
+    name: 'config gate check (AppConfig PRE_START_DEPLOYMENT)',
+    folders: ['lambda/config-gate-check'],
+    calls: CONFIG_GATE_CHECK_CALLS,
+    fn: (s) => s.release.config.gateCheck!.function,
+  },
 ];
 
 function synthExample(): { stack: ExampleStack; t: ResolvedTemplate } {
   const stack = new ExampleStack(testApp(), 'Example');
+  // The config gate, with a stand-in gate function until AiRelease wires the regression gate itself.
   return { stack, t: resolveTemplate(Template.fromStack(stack).toJSON(), 'Example') };
 }
 

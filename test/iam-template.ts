@@ -39,6 +39,9 @@ export function resolveTemplate(template: Json, stackName: string): ResolvedTemp
     if (!r) throw new Error(`Ref to unknown resource ${id}`);
     if (r.Type === 'AWS::SNS::Topic') return `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:${physicalId(id)}`;
     if (r.Type === 'AWS::SQS::Queue') return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physicalId(id)}`;
+    // An alias's Ref is its ARN: the function's, qualified by the alias name.
+    if (r.Type === 'AWS::Lambda::Alias')
+      return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${resolve(r.Properties?.FunctionName)}:${r.Properties?.Name}`;
     if (r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm') return resolve(r.Properties?.AlarmName) ?? physicalId(id);
     return physicalId(id);
   };

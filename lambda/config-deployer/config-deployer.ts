@@ -13,8 +13,17 @@
  *   deployed again;
  * - Delete does nothing: hosted versions are retained, and what clients get is whatever was last deployed.
  *
- * Pure: AppConfig, the clock and sleeping are ports.
+ * The config gate (README "Config gate"): when the resource names a gate function, a release first deploys the new
+ * version to the candidate environment (instant: the runtime reads it only through the `gate` alias), then asks the
+ * gate to replay the regression cases through that alias, and starts the live rollout only on a passing report. A
+ * failing report, or a gate that errs, fails the resource with the report's one-line summary: `cdk deploy` stops
+ * with it and CloudFormation leaves the previous release. A stack rollback is not gated: the previous version was
+ * live before (the live environment's gate check allows versions it has already served).
+ *
+ * Pure: AppConfig, the gate, the clock and sleeping are ports.
  */
+import type { ConfigGateRequest, GateReport } from '../shared/contract';
+import { GATE_ALIAS_NAME } from '../shared/contract';
 
 /** The resource's properties, as CloudFormation passes them (strings). */
 export interface ConfigDeploymentProps {
@@ -30,6 +39,15 @@ export interface ConfigDeploymentProps {
   readonly Description?: string;
   /** Seconds this deployment may take in all (waiting for a running one included) before it is stopped and failed. */
   readonly BudgetSeconds?: string;
+  /** The gate function (ARN). When set, a release is gated; CandidateEnvironment and Service are then required. */
+  readonly GateFunction?: string;
+  /** The candidate environment the gate replays the new version from. */
+  readonly CandidateEnvironment?: string;
+  readonly Service?: string;
+  /** The version's label (`_release` meta), passed to the gate for its report. */
+  readonly ConfigLabel?: string;
+  /** Seconds the deployer waits for the gate's answer before it fails the release (the gate's share of the budget). */
+  readonly GateTimeoutSeconds?: string;
 }
 
 export interface CustomResourceEvent {
@@ -65,6 +83,9 @@ export interface AppConfigPort {
   stop(environment: string, deploymentNumber: number): Promise<void>;
 }
 
+/** Port: the regression gate, invoked synchronously; resolves with its report, rejects when it could not answer. */
+export type InvokeGate = (request: ConfigGateRequest) => Promise<GateReport>;
+
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -74,7 +95,14 @@ export interface Outcome {
   readonly status: 'SUCCESS' | 'FAILED';
   readonly reason?: string;
   readonly physicalResourceId: string;
-  readonly data?: { readonly DeploymentNumber?: string; readonly Version?: string; readonly Direction?: string };
+  readonly data?: {
+    readonly DeploymentNumber?: string;
+    readonly Version?: string;
+    readonly Direction?: string;
+    /** The gate's verdict and report key, when the release was gated. */
+    readonly GateVerdict?: string;
+    readonly GateReport?: string;
+  };
 }
 
 /** The running states: AppConfig refuses a second deployment in the environment while one is in any of them. */
@@ -87,6 +115,8 @@ export interface HandleOptions {
   readonly budgetMs: number;
   /** How often to poll a deployment. @default 10 s */
   readonly pollMs?: number;
+  /** The gate, when the resource names one (handler.ts invokes the GateFunction). */
+  readonly invokeGate?: InvokeGate;
 }
 
 export async function handle(event: CustomResourceEvent, appconfig: AppConfigPort, clock: Clock, options: HandleOptions): Promise<Outcome> {
@@ -115,6 +145,16 @@ export async function handle(event: CustomResourceEvent, appconfig: AppConfigPor
     // would be judged by the alarm that is still in ALARM, and a FAILED answer now leaves the stack in
     // UPDATE_ROLLBACK_FAILED. So only a release that COMPLETED (a later resource failed) or is still running is undone.
     const last = await appconfig.latest(props.Environment);
+    // The release never reached the live environment (its gate failed, or its start was refused): the previous
+    // version is what the environment still serves.
+    if (last && last.profile === props.Profile && last.version === props.Version && last.state === 'COMPLETE') {
+      return {
+        status: 'SUCCESS',
+        physicalResourceId,
+        reason: `deployment #${last.number} of version ${last.version} is the environment's latest and COMPLETE; nothing to roll back`,
+        data: { DeploymentNumber: String(last.number), Version: props.Version, Direction: 'rollback' },
+      };
+    }
     if (last && last.profile === props.Profile && last.version === old?.Version && (last.state === 'ROLLED_BACK' || last.state === 'REVERTED')) {
       return {
         status: 'SUCCESS',
@@ -128,32 +168,76 @@ export async function handle(event: CustomResourceEvent, appconfig: AppConfigPor
   const budgetMs = Math.min(options.budgetMs, props.BudgetSeconds && /^\d+$/.test(props.BudgetSeconds) ? Number(props.BudgetSeconds) * 1000 : Infinity);
   const deadline = clock.now() + budgetMs;
   const pollMs = options.pollMs ?? 10_000;
-  const env = props.Environment;
-  const what = `version ${props.Version} of profile ${props.Profile} in environment ${env}`;
-  const fail = (reason: string, deploymentNumber?: number): Outcome => ({
+  const what = (env: string) => `version ${props.Version} of profile ${props.Profile} in environment ${env}`;
+  const fail = (reason: string, deploymentNumber?: number, extra: Outcome['data'] = {}): Outcome => ({
     status: 'FAILED',
     physicalResourceId,
     reason,
-    data: { Version: props.Version, ...(deploymentNumber !== undefined ? { DeploymentNumber: String(deploymentNumber) } : {}) },
+    data: { Version: props.Version, ...(deploymentNumber !== undefined ? { DeploymentNumber: String(deploymentNumber) } : {}), ...extra },
   });
 
-  // AppConfig runs one deployment per environment. The release CloudFormation is abandoning (the failed one, on a
-  // rollback) is stopped, which reverts it; any other running deployment is waited for, within the budget.
+  // The gate: candidate environment, then the replay, before anything reaches the live environment.
+  let gated: Outcome['data'] = {};
+  if (!rollback && props.GateFunction) {
+    const gate = await runGate(props, appconfig, clock, { deadline, pollMs, invokeGate: options.invokeGate });
+    if (!gate.ok) return fail(gate.reason, gate.deploymentNumber, gate.data);
+    gated = gate.data;
+  }
+
+  const env = props.Environment;
+  const deployed = await startAndWait(appconfig, clock, {
+    env,
+    profile: props.Profile,
+    version: props.Version,
+    strategy,
+    description: `${props.Description ?? 'release config'}${rollback ? ' (stack rollback: back to the previous version, instant)' : ''}`,
+    // The release CloudFormation is abandoning (the failed one, on a rollback) is stopped, which reverts it.
+    abandon: (d) => rollback && d.profile === props.Profile && d.version === old?.Version && d.state !== 'ROLLING_BACK',
+    deadline,
+    pollMs,
+    budgetMs,
+    what: what(env),
+  });
+  if (!deployed.ok) return fail(deployed.reason, deployed.deploymentNumber, gated);
+  return {
+    status: 'SUCCESS',
+    physicalResourceId,
+    data: { DeploymentNumber: String(deployed.deploymentNumber), Version: props.Version, Direction: rollback ? 'rollback' : 'release', ...gated },
+  };
+}
+
+type Step = { ok: true; deploymentNumber: number } | { ok: false; reason: string; deploymentNumber?: number };
+
+/**
+ * Starts one deployment and waits for it to end. AppConfig runs one deployment per environment: deployments that
+ * `abandon` selects are stopped (which reverts them); any other running deployment is waited for, within the budget.
+ */
+async function startAndWait(
+  appconfig: AppConfigPort,
+  clock: Clock,
+  p: {
+    env: string;
+    profile: string;
+    version: string;
+    strategy: string;
+    description: string;
+    abandon: (d: DeploymentInfo) => boolean;
+    deadline: number;
+    pollMs: number;
+    budgetMs: number;
+    what: string;
+  },
+): Promise<Step> {
+  const { env, pollMs, deadline, what } = p;
   let number: number | undefined;
   while (number === undefined) {
     const running = await appconfig.running(env);
-    const abandoned = rollback ? running.filter((d) => d.profile === props.Profile && d.version === old?.Version && d.state !== 'ROLLING_BACK') : [];
+    const abandoned = running.filter(p.abandon);
     for (const d of abandoned) await appconfig.stop(env, d.number);
     const others = running.filter((d) => !abandoned.includes(d));
     if (others.length === 0) {
       try {
-        number = await appconfig.start({
-          environment: env,
-          profile: props.Profile,
-          version: props.Version,
-          strategy,
-          description: `${props.Description ?? 'release config'}${rollback ? ' (stack rollback: back to the previous version, instant)' : ''}`,
-        });
+        number = await appconfig.start({ environment: env, profile: p.profile, version: p.version, strategy: p.strategy, description: p.description });
         break;
       } catch (e) {
         if ((e as { name?: string }).name !== 'ConflictException') throw e;
@@ -162,38 +246,119 @@ export async function handle(event: CustomResourceEvent, appconfig: AppConfigPor
     }
     if (clock.now() + pollMs > deadline) {
       const d = others[0];
-      return fail(
-        d
+      return {
+        ok: false,
+        reason: d
           ? `cannot deploy ${what}: deployment #${d.number} (version ${d.version ?? '?'} of profile ${d.profile ?? '?'}) is still ${d.state} and AppConfig runs one deployment per environment at a time; wait for it to finish or stop it (aws appconfig stop-deployment), then deploy again`
           : `cannot deploy ${what}: AppConfig kept reporting a conflicting deployment; retry the deployment`,
-      );
+      };
     }
     await clock.sleep(pollMs);
   }
 
   for (;;) {
     const d = await appconfig.get(env, number);
-    if (d.state === 'COMPLETE') {
-      return {
-        status: 'SUCCESS',
-        physicalResourceId,
-        data: { DeploymentNumber: String(number), Version: props.Version, Direction: rollback ? 'rollback' : 'release' },
-      };
-    }
+    if (d.state === 'COMPLETE') return { ok: true, deploymentNumber: number };
     if (d.state === 'ROLLED_BACK' || d.state === 'REVERTED') {
-      return fail(`config deployment #${number} of ${what} ended ${d.state}: ${rollbackCause(d)}; AppConfig restored the previous version`, number);
+      return {
+        ok: false,
+        reason: `config deployment #${number} of ${what} ended ${d.state}: ${rollbackCause(d)}; AppConfig restored the previous version`,
+        deploymentNumber: number,
+      };
     }
     if (clock.now() + pollMs > deadline) {
       const { state, percentageComplete } = d;
       // A release that did not finish in time must not keep rolling out while CloudFormation rolls back.
       await appconfig.stop(env, number).catch(() => undefined);
-      return fail(
-        `config deployment #${number} of ${what} was still ${state} (${percentageComplete ?? '?'} %) after ${Math.round(budgetMs / 1000)} s, its time budget; stopped it (AppConfig reverts to the previous version). Shorten the config rollout (deploymentDuration + finalBake) or look for what kept it running`,
-        number,
-      );
+      return {
+        ok: false,
+        reason: `config deployment #${number} of ${what} was still ${state} (${percentageComplete ?? '?'} %) after ${Math.round(p.budgetMs / 1000)} s, its time budget; stopped it (AppConfig reverts to the previous version). Shorten the config rollout (deploymentDuration + finalBake) or look for what kept it running`,
+        deploymentNumber: number,
+      };
     }
     await clock.sleep(pollMs);
   }
+}
+
+type GateStep = { ok: true; data: NonNullable<Outcome['data']> } | { ok: false; reason: string; deploymentNumber?: number; data?: Outcome['data'] };
+
+/** Candidate deployment (instant), then the gate's replay through the `gate` alias; ok only on a passing report. */
+async function runGate(
+  props: ConfigDeploymentProps,
+  appconfig: AppConfigPort,
+  clock: Clock,
+  o: { deadline: number; pollMs: number; invokeGate?: InvokeGate },
+): Promise<GateStep> {
+  const missing = (['CandidateEnvironment', 'Service'] as const).filter((k) => typeof props[k] !== 'string' || props[k] === '');
+  if (missing.length > 0) return { ok: false, reason: `config deployment: GateFunction is set but ${missing.join(', ')} is missing; the gate needs both` };
+  if (!o.invokeGate) return { ok: false, reason: 'config deployment: GateFunction is set but the deployer has no way to invoke it' };
+  const candidate = props.CandidateEnvironment!;
+  const label = props.ConfigLabel ? ` (${props.ConfigLabel})` : '';
+  const version = `version ${props.Version}${label}`;
+  // Instant (the rollback strategy: all at once, no bake): only gate replays read this environment.
+  const staged = await startAndWait(appconfig, clock, {
+    env: candidate,
+    profile: props.Profile,
+    version: props.Version,
+    strategy: props.RollbackStrategy,
+    description: `${props.Description ?? 'release config'} (candidate for the config gate)`,
+    abandon: () => false,
+    deadline: o.deadline,
+    pollMs: o.pollMs,
+    budgetMs: o.deadline - clock.now(),
+    what: `version ${props.Version} of profile ${props.Profile} in the candidate environment ${candidate}`,
+  });
+  if (!staged.ok) return { ok: false, reason: `config gate: could not stage ${version}: ${staged.reason}`, deploymentNumber: staged.deploymentNumber };
+
+  const request: ConfigGateRequest = {
+    kind: 'ai-release.config-gate',
+    service: props.Service!,
+    configVersion: props.Version,
+    ...(props.ConfigLabel ? { configLabel: props.ConfigLabel } : {}),
+    qualifier: GATE_ALIAS_NAME,
+  };
+  let report: GateReport;
+  try {
+    report = await o.invokeGate(request);
+  } catch (e) {
+    return {
+      ok: false,
+      reason: `config gate for ${version} of ${props.Service} did not answer: ${(e as Error)?.message ?? String(e)}; the live environment was not touched. Look at the gate function's logs, then deploy again`,
+    };
+  }
+  const problem = reportProblem(report, request);
+  if (problem) {
+    return {
+      ok: false,
+      reason: `config gate for ${version} of ${props.Service} returned an unusable report: ${problem}; the live environment was not touched`,
+    };
+  }
+  const data = { GateVerdict: report.verdict, GateReport: report.objects.json };
+  if (report.verdict === 'passed' || report.verdict === 'passed-empty') return { ok: true, data };
+  return {
+    ok: false,
+    reason: `config gate FAILED for ${version} of ${props.Service}: ${oneLine(report.summary)} (report: ${report.objects.json}); the live environment was not touched`,
+    data,
+  };
+}
+
+/** What is wrong with a gate's answer, or undefined: it must be a config report about this very version. */
+function reportProblem(report: GateReport, request: ConfigGateRequest): string | undefined {
+  if (!report || typeof report !== 'object') return `expected a GateReport object, got ${report === null ? 'null' : typeof report}`;
+  if (report.schemaVersion !== 1) return `schemaVersion ${String(report.schemaVersion)}, expected 1`;
+  if (!['passed', 'failed', 'passed-empty'].includes(report.verdict)) return `verdict "${String(report.verdict)}" is none of passed, failed, passed-empty`;
+  if (report.service !== request.service) return `it is about service "${String(report.service)}", not "${request.service}"`;
+  if (report.plane !== 'config') return `it is a ${String(report.plane)}-plane report, expected config`;
+  if (report.target?.configVersion !== undefined && report.target.configVersion !== request.configVersion) {
+    return `it replayed config version ${report.target.configVersion}, not ${request.configVersion}`;
+  }
+  if (typeof report.summary !== 'string' || typeof report.objects?.json !== 'string') return 'summary or objects.json is missing';
+  return undefined;
+}
+
+/** CloudFormation shows the reason on one line; a summary with newlines is folded. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** Who or what rolled a deployment back, from its event log: the alarm ARN when an alarm did. */

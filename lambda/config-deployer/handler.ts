@@ -1,8 +1,14 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { appConfigPort } from './appconfig-port';
 import { type CustomResourceEvent, handle, type Outcome } from './config-deployer';
+import { lambdaGate } from './gate-port';
+import { responseBody } from './response';
 
 const client = new AppConfigClient({});
+// The gate runs up to its own timeout (minutes) on a synchronous invoke: no SDK retry of a long call that timed out
+// on the socket would help, and a retry would replay every case again.
+const lambdaClient = new LambdaClient({ maxAttempts: 1, requestHandler: { requestTimeout: 14 * 60_000 } });
 const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 /** Time kept back to answer CloudFormation before Lambda's own timeout. */
 const ANSWER_MARGIN_MS = 30_000;
@@ -22,7 +28,12 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
   let outcome: Outcome;
   try {
     const port = appConfigPort(client, event.ResourceProperties.Application);
-    outcome = await handle(event, port, clock, { budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS });
+    const { GateFunction: gateFunction, GateTimeoutSeconds: gateSeconds } = event.ResourceProperties;
+    const gateTimeoutMs = gateSeconds && /^\d+$/.test(gateSeconds) ? Number(gateSeconds) * 1000 : undefined;
+    outcome = await handle(event, port, clock, {
+      budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
+      ...(gateFunction ? { invokeGate: lambdaGate(lambdaClient, gateFunction, gateTimeoutMs) } : {}),
+    });
   } catch (e) {
     const physicalResourceId = event.PhysicalResourceId ?? event.LogicalResourceId;
     outcome = {
@@ -32,15 +43,7 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
     };
   }
   console.log(JSON.stringify({ message: 'config deployment', requestType: event.RequestType, ...outcome }));
-  const body = JSON.stringify({
-    Status: outcome.status,
-    Reason: (outcome.reason ?? 'OK').slice(0, 3000),
-    PhysicalResourceId: outcome.physicalResourceId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-    Data: outcome.data ?? {},
-  });
+  const body = responseBody(event, outcome);
   // The response URL is a presigned S3 URL: PUT with no content type.
   const res = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
   if (!res.ok) console.error(JSON.stringify({ message: 'CloudFormation response refused', status: res.status }));

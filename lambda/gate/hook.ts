@@ -140,7 +140,9 @@ export async function runConfigGate(
     configVersion: req.configVersion,
     ...(req.configLabel ? { configLabel: req.configLabel } : {}),
   };
-  const run: GateRun = { service: o.service, plane: 'config', releaseKey: `config-${req.configVersion}`, target, deadline: o.answerBy - reserve };
+  // The caller's deadline, when it is earlier than this function's own: the deployer stops waiting then.
+  const answerBy = typeof req.answerBy === 'number' && Number.isFinite(req.answerBy) ? Math.min(o.answerBy, req.answerBy) : o.answerBy;
+  const run: GateRun = { service: o.service, plane: 'config', releaseKey: `config-${req.configVersion}`, target, deadline: answerBy - reserve };
   let settled = false;
   const failed = (error: string, deadlineReached: boolean) =>
     buildReport(run, o.settings, {

@@ -113,6 +113,8 @@ export type AiHandler<I, O> = (input: I, ctx: AiContext) => Promise<AiResult<O>>
 /** The part of the Lambda context the runtime reads. */
 export interface InvocationContext {
   readonly awsRequestId?: string;
+  /** The ARN the invoker used: its qualifier names the alias (`gate` selects the candidate config, gate-selection.ts). */
+  readonly invokedFunctionArn?: string;
   getRemainingTimeInMillis?(): number;
   /** The invoker's ClientContext, parsed (synchronous invocations only): the regression gate asks for a verdict here. */
   readonly clientContext?: { readonly custom?: Readonly<Record<string, unknown>>; readonly Custom?: Readonly<Record<string, unknown>> } | null;

@@ -1,5 +1,5 @@
 import type { AwsCall } from '../shared/aws-calls';
-import { ENV } from '../shared/contract';
+import { CONFIG_GATE_ENV, ENV } from '../shared/contract';
 
 const configuration = (profileEnv: string, environmentEnv: string | readonly string[]) => ({
   ApplicationId: { env: ENV.APPCONFIG_APPLICATION },
@@ -20,6 +20,17 @@ export const AWS_CALLS: readonly AwsCall[] = [
     arnVariables: configuration(ENV.CONFIG_PROFILE, ENV.APPCONFIG_ENVIRONMENT),
   },
   { api: 'GetLatestConfiguration', action: 'appconfig:GetLatestConfiguration', arnVariables: configuration(ENV.CONFIG_PROFILE, ENV.APPCONFIG_ENVIRONMENT) },
+  // Invocations through the `gate` alias read the release config from the candidate environment (gate-selection.ts).
+  {
+    api: 'StartConfigurationSession',
+    action: 'appconfig:StartConfigurationSession',
+    arnVariables: configuration(ENV.CONFIG_PROFILE, CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT),
+  },
+  {
+    api: 'GetLatestConfiguration',
+    action: 'appconfig:GetLatestConfiguration',
+    arnVariables: configuration(ENV.CONFIG_PROFILE, CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT),
+  },
   { api: 'StartConfigurationSession', action: 'appconfig:StartConfigurationSession', arnVariables: configuration(ENV.DEGRADE_PROFILE, degradeEnvironment) },
   { api: 'GetLatestConfiguration', action: 'appconfig:GetLatestConfiguration', arnVariables: configuration(ENV.DEGRADE_PROFILE, degradeEnvironment) },
 ];

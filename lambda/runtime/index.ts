@@ -1,7 +1,15 @@
-import { APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS, APPCONFIG_EXTENSION_ENV, ENV, RUNTIME_ENV } from '../shared/contract';
+import {
+  APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS,
+  APPCONFIG_EXTENSION_ENV,
+  CONFIG_GATE_ENV,
+  ENV,
+  GATE_SERVICE_SUFFIX,
+  RUNTIME_ENV,
+} from '../shared/contract';
 import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type TelemetryPort } from './ai-runtime';
 import { ConfigCache, type ConfigFetcher } from './config-cache';
 import { EXTENSION_TIMEOUT_MARGIN_MS, type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
+import { GateReplayTelemetry, GateSelectingRuntime } from './gate-selection';
 import { PowertoolsTelemetry } from './powertools-telemetry';
 
 export * from './ai-runtime';
@@ -26,6 +34,10 @@ export {
   isExtensionUnreachable,
   type EnvironmentFor,
 } from './extension-fetcher';
+export { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from './gate-selection';
+
+/** What createAiRuntime returns: one runtime, or one per config environment chosen per invocation (gate alias). */
+export type ServiceRuntime<I, O> = Pick<AiRuntime<I, O>, 'handler' | 'invoke'>;
 
 export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOptions<I, O>, 'config' | 'telemetry'>> {
   /** Where configs come from. @default the AppConfig extension, falling back to the data API */
@@ -34,6 +46,10 @@ export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOpti
   readonly telemetry?: TelemetryPort;
   /** The environment to read; tests pass their own. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Config of invocations through the `gate` alias (candidate environment). @default read like `config`, from the candidate environment */
+  readonly candidateConfig?: ConfigPort;
+  /** Telemetry of invocations through the `gate` alias. @default GateReplayTelemetry (Service `<service>#gate`) */
+  readonly candidateTelemetry?: TelemetryPort;
 }
 
 /**
@@ -42,7 +58,7 @@ export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOpti
  *   const runtime = createAiRuntime<Question, Answer>({ degradedAnswer: () => STATIC });
  *   export const handler = runtime.handler(async (input, ctx) => ({ output, usage, quality }));
  */
-export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}): AiRuntime<I, O> {
+export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}): ServiceRuntime<I, O> {
   const env = options.env ?? process.env;
   const need = (key: string) => {
     const v = env[key];
@@ -74,17 +90,39 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
   const degradeEnvironment = env[ENV.DEGRADE_ENVIRONMENT] || environment;
   const environmentFor = (profile: string) => (profile === degradeProfile ? degradeEnvironment : environment);
   const fetcher = options.fetcher ?? defaultFetcher(env, application, environmentFor, extension);
-  return new AiRuntime<I, O>({
-    ...options,
-    service,
-    releaseProfile,
-    degradeProfile,
-    configTimeoutMs: options.configTimeoutMs ?? configTimeoutMs,
-    codeVersion: options.codeVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
-    codeHash: options.codeHash ?? env[RUNTIME_ENV.CODE_HASH],
-    config: options.config ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
-    telemetry: options.telemetry ?? new PowertoolsTelemetry(service),
-  });
+  const build = (config: ConfigPort, telemetry: TelemetryPort) =>
+    new AiRuntime<I, O>({
+      ...options,
+      service,
+      releaseProfile,
+      degradeProfile,
+      configTimeoutMs: options.configTimeoutMs ?? configTimeoutMs,
+      codeVersion: options.codeVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+      codeHash: options.codeHash ?? env[RUNTIME_ENV.CODE_HASH],
+      config,
+      telemetry,
+    });
+  const live = build(
+    options.config ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
+    options.telemetry ?? new PowertoolsTelemetry(service),
+  );
+  // The config gate (README "Config gate"): through the `gate` alias, the release config comes from the candidate
+  // environment; the degrade flags stay those of the degrade environment. A runtime of its own, so no cache or last
+  // good config is ever shared between the two.
+  const candidateEnvironment = env[CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT];
+  if (!candidateEnvironment) return live;
+  const candidateFor = (profile: string) => (profile === degradeProfile ? degradeEnvironment : candidateEnvironment);
+  const replayTelemetry = () => {
+    const t = new PowertoolsTelemetry(`${service}${GATE_SERVICE_SUFFIX}`);
+    return new GateReplayTelemetry(t, (line) => t.logger.warn(line as { message: string }));
+  };
+  const candidate = () =>
+    build(
+      options.candidateConfig ??
+        new ConfigCache(options.fetcher ?? defaultFetcher(env, application, candidateFor, extension), ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
+      options.candidateTelemetry ?? replayTelemetry(),
+    );
+  return new GateSelectingRuntime(live, candidate);
 }
 
 /**

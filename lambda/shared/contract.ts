@@ -578,6 +578,12 @@ export interface ConfigGateRequest {
   readonly configLabel?: string;
   /** The qualifier to invoke: the gate alias. */
   readonly qualifier: string;
+  /**
+   * Epoch milliseconds by which the caller needs the report (its share of the config plane's time budget). The gate
+   * stops starting replays before it, so its report arrives in time, with the cases not run counted as not passed.
+   * @default the gate function's own remaining time
+   */
+  readonly answerBy?: number;
 }
 
 export type GateCaseOutcome = 'passed' | 'failed' | 'not-run';
@@ -823,3 +829,40 @@ export interface ReviewJudge {
   /** The judge record, relative to the bucket. */
   readonly key: string;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The config gate (issue 9, config plane): a candidate AppConfig environment the runtime reads only when invoked
+// through the `gate` alias, and a PRE_START_DEPLOYMENT extension on the live environment that refuses any version
+// without a passing gate record. See README "Config gate".
+
+/** Environment of a service function bound to its config (AiServiceConfig.bind), beside ENV. */
+export const CONFIG_GATE_ENV = {
+  /** The candidate environment: a release config version is deployed here, instantly, before the gate replays it. */
+  CANDIDATE_ENVIRONMENT: 'AI_RELEASE_APPCONFIG_CANDIDATE_ENVIRONMENT',
+} as const;
+
+/** The key of a config gate run: its report is gates/<service>/config-<version>.json (gateKeys). */
+export function configGateReleaseKey(configVersion: string): string {
+  return `config-${configVersion}`;
+}
+
+/** The gate check extension's association parameters (one association per service's live environment). */
+export const GATE_CHECK_PARAMETER = {
+  SERVICE: 'service',
+  /** The release config profile id: the only profile deployed to the live environment. */
+  PROFILE: 'profile',
+} as const;
+
+/** Environment of the gate check function (one per platform). */
+export const GATE_CHECK_ENV = {
+  /** The regression store bucket holding gates/<service>/config-<version>.json. */
+  BUCKET: 'AI_RELEASE_GATE_CHECK_BUCKET',
+} as const;
+
+/**
+ * Failure records of invocations through the `gate` alias carry this type instead of FAILURE_RECORD_TYPE: a replay
+ * of a regression case must not be collected as a new candidate case (the gate reports it), and its metrics use the
+ * Service dimension `<service>${GATE_SERVICE_SUFFIX}`, so the live alarms never judge a replay.
+ */
+export const GATE_REPLAY_FAILURE_TYPE = 'ai-release.gate-replay-failure';
+export const GATE_SERVICE_SUFFIX = '#gate';

@@ -1,0 +1,132 @@
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../lambda/shared/contract';
+import type { AiReleasePlatform } from './ai-release-platform';
+import { libraryFunction } from './private/library-function';
+
+export interface ConfigGateCheckProps {
+  readonly platform: AiReleasePlatform;
+  readonly serviceName: string;
+  /** The live environment: the one the check guards. Never the degrade environment (switches stay ungated). */
+  readonly environment: appconfig.CfnEnvironment;
+  /** The release config profile, the only one the live environment serves. */
+  readonly profile: appconfig.CfnConfigurationProfile;
+  /** The regression store holding gates/<service>/config-<version>.json. */
+  readonly bucket: s3.IBucket;
+}
+
+/**
+ * The live environment of one service refuses any release config version without a passing config-gate record
+ * (lambda/config-gate-check): an AppConfig extension with a PRE_START_DEPLOYMENT Lambda action, one per platform,
+ * associated with the service's live environment. So a deployment started from the console or the CLI cannot skip
+ * the gate that `cdk deploy` runs; versions the environment already served stay deployable (a stack rollback).
+ */
+export class ConfigGateCheck extends Construct {
+  /** The platform's gate check function and extension (one for every service; the association names the service). */
+  public static extensionOf(platform: AiReleasePlatform, bucket: s3.IBucket): { function: lambda.Function; extension: appconfig.CfnExtension } {
+    const existing = platform.node.tryFindChild('ConfigGateCheckExtension') as appconfig.CfnExtension | undefined;
+    const existingFn = platform.node.tryFindChild('ConfigGateCheck') as lambda.Function | undefined;
+    if (existing && existingFn) {
+      if (CHECK_BUCKET.get(existingFn) !== bucket) {
+        throw new Error('every service of a platform must keep its gate reports in the same regression store: the gate check reads one bucket');
+      }
+      return { function: existingFn, extension: existing };
+    }
+    const fn = libraryFunction(platform, 'ConfigGateCheck', {
+      handler: 'config-gate-check',
+      // Synchronous on the deployment's start: one S3 read and a few AppConfig reads.
+      timeout: Duration.seconds(20),
+      description: 'cdk-ai-release: refuses a release config version without a passing config gate record (AppConfig PRE_START_DEPLOYMENT)',
+      environment: { [GATE_CHECK_ENV.BUCKET]: bucket.bucketName },
+    });
+    CHECK_BUCKET.set(fn, bucket);
+    // Read the gate reports only, and list the bucket so a missing record answers 404, not 403 (S3 API reference,
+    // GetObject permissions); Decrypt on the store's key when it is KMS-encrypted.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.GATES}/*`)] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    bucket.encryptionKey?.grantDecrypt(fn);
+    // The role AppConfig assumes to run the action (AppConfig User Guide, "Configuring permissions for a custom AWS
+    // AppConfig extension"): lambda:InvokeFunction, which PRE_* action points use (they are synchronous).
+    const role = new iam.Role(platform, 'ConfigGateCheckRole', {
+      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+      description: 'Lets AppConfig invoke the config gate check before a deployment to a live environment starts',
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
+    const extension = new appconfig.CfnExtension(platform, 'ConfigGateCheckExtension', {
+      name: `${Stack.of(platform).stackName}-config-gate-check`.slice(0, 64),
+      description: 'cdk-ai-release: only release config versions that passed the config gate (or were live before) may start',
+      actions: {
+        PRE_START_DEPLOYMENT: [
+          { Name: 'config-gate-check', Description: 'Refuse versions without a passing config gate record', Uri: fn.functionArn, RoleArn: role.roleArn },
+        ],
+      },
+      parameters: {
+        [GATE_CHECK_PARAMETER.SERVICE]: { required: true, description: 'The AI service whose live environment this association guards' },
+        [GATE_CHECK_PARAMETER.PROFILE]: { required: true, description: 'The release config profile id: the only profile of that environment' },
+      },
+    });
+    // AppConfig checks that it can assume the role and invoke when the extension is created.
+    extension.node.addDependency(role);
+    const stack = Stack.of(platform);
+    const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    Validations.of(fn).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "AWSLambdaBasicExecutionRole only lets the gate check write its own logs; it is AWS's maintained minimum for Lambda.",
+      },
+      {
+        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        reason: 'The gate check calls only S3 and the AppConfig API, over TLS with IAM auth; it holds no data and needs no network isolation.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${STORE_PREFIX.GATES}/*]`,
+        reason: 'Gate report keys are chosen at run time (service and config version); the wildcard is limited to the gates/ prefix of the regression store.',
+      },
+    );
+    return { function: fn, extension };
+  }
+
+  public readonly association: appconfig.CfnExtensionAssociation;
+  public readonly function: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: ConfigGateCheckProps) {
+    super(scope, id);
+    const { platform } = props;
+    const stack = Stack.of(this);
+    const { function: fn, extension } = ConfigGateCheck.extensionOf(platform, props.bucket);
+    this.function = fn;
+    const envArn = stack.formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: `${platform.applicationId}/environment/${props.environment.ref}`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.association = new appconfig.CfnExtensionAssociation(this, 'LiveEnvironment', {
+      extensionIdentifier: extension.attrId,
+      resourceIdentifier: envArn,
+      parameters: { [GATE_CHECK_PARAMETER.SERVICE]: props.serviceName, [GATE_CHECK_PARAMETER.PROFILE]: props.profile.ref },
+    });
+    // The deployment history of this live environment (versions already served stay deployable). Resource types
+    // from the Service Authorization Reference: ListDeployments needs application and environment; GetDeployment
+    // also the deployment.
+    const appArn = stack.formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: platform.applicationId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['appconfig:ListDeployments', 'appconfig:GetDeployment'], resources: [appArn, envArn, `${envArn}/deployment/*`] }),
+    );
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/environment/<${stack.getLogicalId(props.environment)}>/deployment/*]`,
+      reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of one live release-config environment, read only.',
+    });
+  }
+}
+
+const CHECK_BUCKET = new WeakMap<lambda.IFunction, s3.IBucket>();

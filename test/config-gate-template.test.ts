@@ -1,0 +1,264 @@
+/**
+ * The config gate in the template: the candidate environment, the `gate` alias, the live environment's
+ * PRE_START_DEPLOYMENT gate check, IAM (only the gate role may invoke the gate alias, proven with a policy
+ * simulator over every role and resource policy of the example stack), ordering and the time budget.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ExampleStack } from '../bin/example-stack';
+import { CONFIG_GATE_ENV, GATE_ALIAS_NAME } from '../lambda/shared/contract';
+import { AiRelease, AiReleasePlatform, ReleaseConfigDeployment, ReleaseConfigSource } from '../lib';
+import { configGateOf, CONFIG_GATE_TIMEOUT } from './config-gate-fixtures';
+import { inlineFunction, testApp, validConfig } from './helpers';
+import { ACCOUNT, PARTITION, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
+
+type Res = { Type: string; Properties?: any; DependsOn?: string[] };
+
+function example() {
+  const stack = new ExampleStack(testApp(), 'Example');
+  const gate = configGateOf(stack);
+  const json = Template.fromStack(stack).toJSON();
+  const resources = json.Resources as Record<string, Res>;
+  const idOf = (c: { node: { defaultChild?: unknown } } | unknown) => stack.getLogicalId(((c as any).node?.defaultChild ?? c) as never);
+  return { stack, gate, json, resources, idOf, t: resolveTemplate(json, 'Example') };
+}
+
+describe('config gate template (the example app, its regression gate connected by AiRelease)', () => {
+  const { stack, gate, resources, idOf, t } = example();
+  const config = stack.release.config;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const liveEnvId = idOf(config.environment);
+  const candidateEnvId = idOf(config.candidateEnvironment);
+  const degradeEnvId = idOf(config.degradeEnvironment);
+
+  test('a candidate environment per service: no monitors, no extension, read by the function through its own variable', () => {
+    const env = resources[candidateEnvId];
+    expect(env.Properties.Name).toBe('support-assistant-candidate');
+    expect(env.Properties.Monitors).toBeUndefined();
+    expect(resources[liveEnvId].Properties.Monitors).toHaveLength(1);
+    const fn = resources[idOf(stack.fn)];
+    expect(fn.Properties.Environment.Variables[CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT]).toEqual({ Ref: candidateEnvId });
+  });
+
+  test('a gate alias on the same version as live, not shifted by CodeDeploy', () => {
+    const aliases = ofType('AWS::Lambda::Alias');
+    const live = aliases.find(([, a]) => a.Properties.Name === 'live')![1] as any;
+    const gateAlias = aliases.find(([, a]) => a.Properties.Name === GATE_ALIAS_NAME)![1] as any;
+    expect(gateAlias.Properties.FunctionVersion).toEqual(live.Properties.FunctionVersion);
+    expect(gateAlias.Properties.FunctionName).toEqual(live.Properties.FunctionName);
+    expect(gateAlias.UpdatePolicy).toBeUndefined();
+    expect(live.UpdatePolicy?.CodeDeployLambdaAliasUpdate).toBeDefined();
+  });
+
+  test('the PRE_START_DEPLOYMENT gate check is associated with the live environment only (never degrade, never candidate)', () => {
+    const [[extId, ext]] = ofType('AWS::AppConfig::Extension').filter(([, e]) => e.Properties.Actions.PRE_START_DEPLOYMENT);
+    const [action] = ext.Properties.Actions.PRE_START_DEPLOYMENT;
+    const checkFnId = idOf(config.gateCheck!.function);
+    expect(action.Uri).toEqual({ 'Fn::GetAtt': [checkFnId, 'Arn'] });
+    expect(Object.keys(ext.Properties.Actions)).toEqual(['PRE_START_DEPLOYMENT']);
+    const associations = ofType('AWS::AppConfig::ExtensionAssociation').filter(([, a]) => JSON.stringify(a.Properties.ExtensionIdentifier).includes(extId));
+    expect(associations).toHaveLength(1);
+    const target = t.resolve(associations[0][1].Properties.ResourceIdentifier);
+    expect(target).toBe(
+      `arn:${PARTITION}:appconfig:${REGION}:${ACCOUNT}:application/${t.resolve({ Ref: idOf(config.platform.application) })}/environment/${liveEnvId.toLowerCase()}`,
+    );
+    expect(target).not.toContain(degradeEnvId.toLowerCase());
+    expect(target).not.toContain(candidateEnvId.toLowerCase());
+    expect(associations[0][1].Properties.Parameters).toEqual({ service: 'support-assistant', profile: { Ref: idOf(config.profile) } });
+  });
+
+  test("AppConfig's role for the check may invoke the check function and nothing else", async () => {
+    const [[, ext]] = ofType('AWS::AppConfig::Extension').filter(([, e]) => e.Properties.Actions.PRE_START_DEPLOYMENT);
+    const roleArn = t.resolve(ext.Properties.Actions.PRE_START_DEPLOYMENT[0].RoleArn);
+    const roleId = Object.keys(resources).find((id) => resources[id].Type === 'AWS::IAM::Role' && t.arnOf(id) === roleArn)!;
+    expect(JSON.stringify(resources[roleId].Properties.AssumeRolePolicyDocument)).toContain('appconfig.amazonaws.com');
+    const policies = roleIdentityPolicies(t, roleId);
+    const checkArn = t.arnOf(idOf(config.gateCheck!.function));
+    expect((await simulate({ principal: roleArn, action: 'lambda:InvokeFunction', resource: checkArn, identityPolicies: policies })).decision).toBe('Allowed');
+    const serviceArn = t.arnOf(idOf(stack.fn));
+    expect((await simulate({ principal: roleArn, action: 'lambda:InvokeFunction', resource: serviceArn, identityPolicies: policies })).decision).not.toBe(
+      'Allowed',
+    );
+  });
+
+  test('only the gate role may invoke the gate alias: every role of the stack simulated, and no resource policy on the function', async () => {
+    const fnArn = t.arnOf(idOf(stack.fn));
+    const gateAliasArn = `${fnArn}:${GATE_ALIAS_NAME}`;
+    const liveAliasArn = `${fnArn}:live`;
+    const roles = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::IAM::Role');
+    expect(roles.length).toBeGreaterThan(8);
+    const allowedGate: string[] = [];
+    for (const id of roles) {
+      const out = await simulate({
+        principal: t.arnOf(id),
+        action: 'lambda:InvokeFunction',
+        resource: gateAliasArn,
+        identityPolicies: roleIdentityPolicies(t, id),
+      });
+      if (out.decision === 'Allowed') allowedGate.push(id);
+    }
+    const gateRoleId = idOf(gate.role);
+    expect(allowedGate).toEqual([gateRoleId]);
+    // …and the gate role gets the gate alias, not the live one (the replay never reaches callers' traffic path).
+    const gateRole = await simulate({
+      principal: t.arnOf(gateRoleId),
+      action: 'lambda:InvokeFunction',
+      resource: liveAliasArn,
+      identityPolicies: roleIdentityPolicies(t, gateRoleId),
+    });
+    expect(gateRole.decision).not.toBe('Allowed');
+    // No resource-based permission opens the service function (or any of its aliases) to anyone.
+    const serviceFnId = idOf(stack.fn);
+    const opened = ofType('AWS::Lambda::Permission').filter(
+      ([, p]) => JSON.stringify(p.Properties.FunctionName).includes(serviceFnId) || JSON.stringify(p.Properties.FunctionName).includes('Alias'),
+    );
+    expect(opened.map(([id]) => id)).toEqual([]);
+  });
+
+  test('the deployer is granted the gate function and the candidate environment; its resource names both', () => {
+    const [[, cr]] = ofType('Custom::AiReleaseConfigDeployment');
+    expect(cr.Properties.GateFunction).toEqual({ Ref: idOf(gate) });
+    expect(cr.Properties.CandidateEnvironment).toEqual({ Ref: candidateEnvId });
+    expect(cr.Properties.Service).toBe('support-assistant');
+    expect(cr.Properties.ConfigLabel).toBe(config.versionLabel);
+    expect(cr.Properties.GateTimeoutSeconds).toBe(String(CONFIG_GATE_TIMEOUT.toSeconds()));
+  });
+
+  test('ordering: the config deployment waits for the gate alias (new version), the live alias (canary done) and the gate check association', () => {
+    const [[, cr]] = ofType('Custom::AiReleaseConfigDeployment');
+    const aliasIds = ofType('AWS::Lambda::Alias').map(([id]) => id);
+    const associationId = idOf(config.gateCheck!.association);
+    expect(cr.DependsOn).toEqual(expect.arrayContaining([...aliasIds, associationId]));
+    // the gate's own grant on every qualifier of the function (the gate alias included) exists before the deployer
+    // asks it to replay
+    const gatePolicyId = idOf(gate.role!.node.tryFindChild('DefaultPolicy'));
+    expect(JSON.stringify(resources[gatePolicyId].Properties.PolicyDocument)).toContain(
+      JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(stack.fn), 'Arn'] }, ':*']] }),
+    );
+    expect(cr.DependsOn).toContain(gatePolicyId);
+    // and the deployer's grants (the gate invoke included) exist before its first call
+    const deployer = ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(stack));
+    const policyId = idOf(deployer.role!.node.tryFindChild('DefaultPolicy'));
+    expect(cr.DependsOn).toContain(policyId);
+    const statements = t.resolve(resources[policyId].Properties.PolicyDocument.Statement) as { Action: string | string[]; Resource: string | string[] }[];
+    const invoke = statements.find((s) => [s.Action].flat().includes('lambda:InvokeFunction'))!;
+    expect([invoke.Resource].flat()).toContain(t.arnOf(idOf(gate)));
+  });
+
+  test("the gate's timeout counts in the deployer's budget", () => {
+    const [[, cr]] = ofType('Custom::AiReleaseConfigDeployment');
+    const rollout = config.rollout.deploymentDurationMinutes + config.rollout.finalBakeMinutes;
+    expect(Number(cr.Properties.BudgetSeconds)).toBe(Math.min(rollout * 60 + 120 + 60 + CONFIG_GATE_TIMEOUT.toSeconds(), 870));
+  });
+});
+
+test('the IAM check is live: a broad grantInvoke on the service function would also open the gate alias, and is caught', async () => {
+  const stack = new ExampleStack(testApp(), 'Example');
+  const gate = configGateOf(stack);
+  const intruder = new lambda.Function(stack, 'Caller', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+  });
+  // Function.grantInvoke covers the function and every qualifier (`<arn>:*`): the gate alias too.
+  stack.fn.grantInvoke(intruder);
+  const t = resolveTemplate(Template.fromStack(stack).toJSON(), 'Example');
+  const gateAliasArn = `${t.arnOf(stack.getLogicalId(stack.fn.node.defaultChild as never))}:${GATE_ALIAS_NAME}`;
+  const allowed: string[] = [];
+  for (const id of Object.keys(t.resources).filter((x) => t.resources[x].Type === 'AWS::IAM::Role')) {
+    const out = await simulate({
+      principal: t.arnOf(id),
+      action: 'lambda:InvokeFunction',
+      resource: gateAliasArn,
+      identityPolicies: roleIdentityPolicies(t, id),
+    });
+    if (out.decision === 'Allowed') allowed.push(id);
+  }
+  expect(allowed.sort()).toEqual([gate.role, intruder.role].map((r) => stack.getLogicalId(r!.node.defaultChild as never)).sort());
+});
+
+describe('config gate construct rules', () => {
+  function release() {
+    const stack = new Stack(testApp(), 'Rel');
+    const fn = inlineFunction(stack);
+    // AiRelease's own regression gate off (waived): these tests connect gates of their own.
+    const r = new AiRelease(stack, 'Assistant', {
+      serviceName: 'assistant',
+      function: fn,
+      config: ReleaseConfigSource.fromObject(validConfig()),
+      regressionGate: false,
+      policyWaivers: [{ rule: 'regression-gate', reason: 'the test connects a gate of its own' }],
+    });
+    const gate = new lambda.Function(stack, 'Gate', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      timeout: Duration.minutes(3),
+    });
+    return { stack, r, gate };
+  }
+
+  test('ungated: no gate check, no gate properties on the deployment, and still no one may invoke the gate alias', () => {
+    const { stack } = release();
+    const tpl = Template.fromStack(stack);
+    tpl.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 2); // the release review's and the canary judge's tick
+    const [cr] = Object.values(tpl.findResources('Custom::AiReleaseConfigDeployment')) as Res[];
+    expect(Object.keys(cr.Properties)).not.toEqual(expect.arrayContaining(['GateFunction']));
+    expect(cr.Properties.GateFunction).toBeUndefined();
+    expect(cr.Properties.CandidateEnvironment).toBeUndefined();
+    tpl.hasResourceProperties('AWS::Lambda::Alias', { Name: GATE_ALIAS_NAME });
+    expect(JSON.stringify(tpl.findResources('AWS::IAM::Policy'))).not.toContain('AssistantGate');
+  });
+
+  test('candidate stage + gate timeout + rollout must fit 12 minutes: refused with the numbers and the fix', () => {
+    const { r, gate } = release();
+    expect(() => r.connectConfigGate(gate, { timeout: Duration.minutes(7) })).toThrow(
+      "the config gate of assistant does not fit the config plane's time budget: candidate stage 60 s + gate timeout 420 s + rollout 300 s = 780 s, over 720 s",
+    );
+    // 6 minutes fit beside the default 5-minute rollout
+    expect(() => r.connectConfigGate(gate, { timeout: Duration.minutes(6) })).not.toThrow();
+  });
+
+  test('a KMS-encrypted regression store: the gate check may decrypt with its key (else every record read is AccessDenied)', () => {
+    const stack = new Stack(testApp(), 'Kms');
+    const key = new kms.Key(stack, 'StoreKey');
+    const platform = new AiReleasePlatform(stack, 'Platform', { regressionStore: { encryptionKey: key } });
+    const r = new AiRelease(stack, 'Assistant', {
+      serviceName: 'assistant',
+      function: inlineFunction(stack),
+      config: ReleaseConfigSource.fromObject(validConfig()),
+      platform,
+      regressionGate: false,
+      policyWaivers: [{ rule: 'regression-gate', reason: 'the test connects a gate of its own' }],
+    });
+    const gate = new lambda.Function(stack, 'Gate', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      timeout: Duration.minutes(3),
+    });
+    r.connectConfigGate(gate);
+    const json = Template.fromStack(stack).toJSON();
+    const checkRole = stack.getLogicalId(r.config.gateCheck!.function.role!.node.tryFindChild('DefaultPolicy')!.node.defaultChild as never);
+    const statements = json.Resources[checkRole].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+    const decrypt = statements.find((st) => [st.Action].flat().includes('kms:Decrypt'));
+    expect(decrypt?.Resource).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] });
+    expect(statements.flatMap((st) => [st.Action].flat()).sort()).toEqual([
+      'appconfig:GetDeployment',
+      'appconfig:ListDeployments',
+      'kms:Decrypt',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+  });
+
+  test('one gate per service; an imported gate needs its timeout', () => {
+    const { stack, r, gate } = release();
+    const imported = lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:eu-west-1:111122223333:function:gate');
+    expect(() => r.connectConfigGate(imported)).toThrow("the gate function's timeout is unknown (an imported function); pass options.timeout");
+    r.connectConfigGate(gate);
+    expect(() => r.connectConfigGate(gate)).toThrow('a config gate is already connected');
+  });
+});
