@@ -1,12 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerDiff } from './diff';
+import { registerDrill } from './drill';
 import { EXIT, type Io, processIo, UsageError } from './io';
 
 /**
  * Every command, registered in the order `--help` lists them. An operator command (status, rollback, …) is one
  * more module with a `register…(program, io, setExit)` function added here.
  */
-const COMMANDS = [registerDiff];
+const COMMANDS = [registerDiff, registerDrill];
 
 /** Builds the `cdk-ai-release` program; `setExit` receives each command's exit code. */
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
