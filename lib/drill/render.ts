@@ -22,6 +22,15 @@ export function ratio(reference: number | undefined, ours: number | undefined): 
   return `${(reference / ours).toFixed(1)}x`;
 }
 
+/** The detect ratio, unless the reference rolls back most good releases (its "detection" is then no signal). */
+function refRatio(s: ScenarioReport): string {
+  const ref = s.reference;
+  if (!ref) return '—';
+  const falseShare = ref.falseRollback.caught / ref.falseRollback.runs;
+  if (falseShare >= 0.5) return `n/a: ref. rolls back ${pct(falseShare)} of good releases`;
+  return ratio(ref.monteCarlo.detectMedian, s.monteCarlo.detectMedian);
+}
+
 function shortName(report: DrillReport, id: string | undefined): string {
   if (!id) return '—';
   const a = report.alarms.find((x) => x.logicalId === id);
@@ -52,7 +61,7 @@ export function renderDrillText(report: DrillReport): string {
       String(single.badServed),
       s.scenario.fault.kind === 'none' ? 'n/a (good release)' : odds(mc),
       falseOdds(fr),
-      who === 'ours' ? '' : ratio(mc.detectMedian, s.monteCarlo.detectMedian),
+      who === 'ours' ? '' : refRatio(s),
     ];
     rows.push(row('ours', s.single, s.monteCarlo, s.falseRollback));
     if (s.reference) rows.push(row('SAM ref.', s.reference.single, s.reference.monteCarlo, s.reference.falseRollback));
