@@ -12,6 +12,7 @@ interface DrillCliOptions {
   readonly rate: string;
   readonly baseErrorRate: string;
   readonly runs: string;
+  readonly samples: string;
   readonly resampled?: boolean;
   readonly reference: boolean;
   readonly json?: boolean;
@@ -41,6 +42,7 @@ export function registerDrill(program: Command, io: Io, setExit: (code: number) 
     .option('--rate <perSecond>', 'requests per second to the service', '5')
     .option('--base-error-rate <fraction>', 'share of requests failing in both versions', '0.005')
     .option('--runs <n>', 'seeded Monte Carlo runs per scenario', '1000')
+    .option('--samples <n>', 'requests of each kind (stable, new healthy, new faulty) the runtime serves for the Monte Carlo to resample', '1000')
     .option('--resampled', 'single runs from resampled runtime outcomes (faster) instead of every request through the runtime')
     .option('--no-reference', 'skip the SAM reference setup')
     .option('--ingestion-seconds <s>', 'assumed delay from a request to its datapoint being visible (timing)')
@@ -70,6 +72,7 @@ Exit codes: 0 done, 1 a --fail-under or --max-false-rollback target missed, 2 ba
       const rate = num(o.rate, '--rate', (n) => n > 0 && n <= 1000, 'a number of requests per second above 0 (at most 1000)') as number;
       const baseErrorRate = num(o.baseErrorRate, '--base-error-rate', (n) => n >= 0 && n < 1, 'a fraction from 0 to 1 (0.005 = 0.5 %)') as number;
       const runs = num(o.runs, '--runs', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'a whole number from 1 to 100000') as number;
+      const samples = num(o.samples, '--samples', (n) => Number.isInteger(n) && n >= 10 && n <= 100_000, 'a whole number from 10 to 100000') as number;
       const ingestion = num(o.ingestionSeconds, '--ingestion-seconds', (n) => n >= 0, 'a number of seconds >= 0');
       const reaction = num(o.reactionSeconds, '--reaction-seconds', (n) => n >= 0, 'a number of seconds >= 0');
       const failUnder = num(o.failUnder, '--fail-under', (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1');
@@ -88,6 +91,7 @@ Exit codes: 0 done, 1 a --fail-under or --max-false-rollback target missed, 2 ba
           ratePerSecond: rate,
           baseErrorRate,
           runs,
+          samplesPerClass: samples,
           singleRun: o.resampled ? 'resampled' : 'runtime',
           noReference: !o.reference,
           timing: {

@@ -6,6 +6,7 @@ import type { TimingAssumptions } from '../worst-case';
 import {
   alarmCoverage,
   type AlarmCoverage,
+  type CapturedOutcomes,
   captureOutcomes,
   type DrillScenario,
   monteCarlo,
@@ -28,6 +29,8 @@ export interface DrillOptions {
   readonly timing?: TimingAssumptions;
   /** Single runs go through the real runtime (default) or resample its captured outcomes. */
   readonly singleRun?: 'runtime' | 'resampled';
+  /** Requests of each kind (stable, new healthy, new faulty) served by the runtime for resampling. @default 1000 */
+  readonly samplesPerClass?: number;
   /** Skip the reference setup. */
   readonly noReference?: boolean;
 }
@@ -150,8 +153,9 @@ export async function runDrill(model: DrillModel, scenarios: readonly DrillScena
   const baseErrorRate = options.baseErrorRate ?? 0.005;
   const reference = options.noReference ? undefined : referenceModel(model);
   const falseCache = new Map<string, MonteCarloResult>();
-  const good = async (m: DrillModel, s: DrillScenario, key: string) => {
-    const k = `${key}|${s.plane}|${s.ratePerSecond}`;
+  // A good release: the same traffic with no fault, resampling the scenario's healthy outcomes (no second capture).
+  const good = (m: DrillModel, s: DrillScenario, captured: CapturedOutcomes, key: string) => {
+    const k = `${key}|${s.plane}|${s.ratePerSecond}|${JSON.stringify(s.baseline)}`;
     const cached = falseCache.get(k);
     if (cached) return cached;
     const setup: SimulationSetup = {
@@ -159,7 +163,7 @@ export async function runDrill(model: DrillModel, scenarios: readonly DrillScena
       scenario: { ...s, name: `${s.name} (good release)`, fault: { kind: 'none', size: 0, startSeconds: 0 }, metricsGap: undefined },
       timing: options.timing,
     };
-    const r = monteCarlo(setup, await captureOutcomes(setup), runs);
+    const r = monteCarlo(setup, { ...captured, faultyNew: captured.healthyNew }, runs);
     falseCache.set(k, r);
     return r;
   };
@@ -167,7 +171,7 @@ export async function runDrill(model: DrillModel, scenarios: readonly DrillScena
   for (const raw of scenarios) {
     const scenario: DrillScenario = { ...raw, baseline: { errorRate: baseErrorRate, ...raw.baseline } };
     const setup: SimulationSetup = { model, scenario, timing: options.timing };
-    const captured = await captureOutcomes(setup);
+    const captured = await captureOutcomes(setup, options.samplesPerClass ?? 1000);
     const singleMode = options.singleRun ?? 'runtime';
     const single = singleMode === 'runtime' ? await runThroughRuntime(setup) : runResampled(setup, captured);
     const mc = monteCarlo(setup, captured, runs);
@@ -177,10 +181,10 @@ export async function runDrill(model: DrillModel, scenarios: readonly DrillScena
       ref = {
         single: runResampled(rsetup, captured),
         monteCarlo: monteCarlo(rsetup, captured, runs),
-        falseRollback: await good(reference, scenario, 'reference'),
+        falseRollback: good(reference, scenario, captured, 'reference'),
       };
     }
-    out.push({ scenario, single, singleMode, monteCarlo: mc, falseRollback: await good(model, scenario, 'template'), reference: ref });
+    out.push({ scenario, single, singleMode, monteCarlo: mc, falseRollback: good(model, scenario, captured, 'template'), reference: ref });
   }
   const deployment = plane === 'code' ? model.codeDeploy : model.appConfig;
   return {

@@ -263,7 +263,7 @@ function readCodeDeploy(resources: Record<string, Json>, byName: Map<string, str
       return t ? t.id : (byName.get(name) ?? name);
     });
   let groups = Object.entries(resources).filter(([, r]) => r?.Type === 'AWS::CodeDeploy::DeploymentGroup');
-  if (groups.length > 1) groups = groups.filter(([id, r]) => alarmsOf(id, r.Properties ?? {}).some(watches));
+  if (groups.length > 1) groups = groups.filter(([id, r]) => alarmsOf(id, r.Properties ?? {}).some((a) => watches(a)));
   if (groups.length === 0) return undefined;
   if (groups.length > 1)
     throw new Error(
@@ -333,7 +333,7 @@ function readAppConfig(resources: Record<string, Json>, watches: (id: string) =>
       return tokenTarget(arn)?.id ?? arn;
     });
   let monitored = Object.entries(resources).filter(([, r]) => r?.Type === 'AWS::AppConfig::Environment' && (r.Properties?.Monitors ?? []).length > 0);
-  if (monitored.length > 1) monitored = monitored.filter(([id, env]) => monitorsOf(id, env).some(watches));
+  if (monitored.length > 1) monitored = monitored.filter(([id, env]) => monitorsOf(id, env).some((m) => watches(m)));
   if (monitored.length === 0) return undefined;
   if (monitored.length > 1)
     throw new Error(
