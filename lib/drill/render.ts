@@ -8,6 +8,8 @@ const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)} %`;
 const secs = (s: number | undefined) => (s === undefined ? 'never' : formatSeconds(s));
 const since = (t: number | undefined, start: number) => (t === undefined ? undefined : t - start);
 const odds = (m: MonteCarloResult) => `${pct(m.pCaughtBeforeFull)} [${pct(m.ci95[0])}–${pct(m.ci95[1])}]`;
+/** AppConfig keeps watching through its bake: a rollback after 100 % still undoes the config. */
+const byEnd = (m: MonteCarloResult) => pct(m.caught / m.runs);
 const falseOdds = (m: MonteCarloResult) => {
   const rolled = m.caught;
   return `${pct(rolled / m.runs)} (${rolled}/${m.runs})`;
@@ -49,7 +51,17 @@ export function renderDrillText(report: DrillReport): string {
   const lines: string[] = [];
   lines.push(`Drill — ${report.plane} plane: ${report.describe}; base error rate ${pct(report.baseErrorRate)}; ${report.runs} seeded runs per scenario.`);
   const rows: string[][] = [
-    ['scenario', 'setup', 'detect', 'rollback start', 'bad served', 'caught before 100 % (95 % CI)', 'false rollback', 'ratio detect (ref/ours)'],
+    [
+      'scenario',
+      'setup',
+      'detect',
+      'rollback start',
+      'bad served',
+      'caught before 100 % (95 % CI)',
+      ...(report.plane === 'config' ? ['caught by bake end'] : []),
+      'false rollback',
+      'ratio detect (ref/ours)',
+    ],
   ];
   for (const s of report.scenarios) {
     const start = s.scenario.fault.startSeconds;
@@ -60,6 +72,7 @@ export function renderDrillText(report: DrillReport): string {
       secs(since(single.rollbackAt, start)),
       String(single.badServed),
       s.scenario.fault.kind === 'none' ? 'n/a (good release)' : odds(mc),
+      ...(report.plane === 'config' ? [s.scenario.fault.kind === 'none' ? 'n/a' : byEnd(mc)] : []),
       falseOdds(fr),
       who === 'ours' ? '' : refRatio(s),
     ];
@@ -114,6 +127,7 @@ export function renderDrillMarkdown(report: DrillReport, figure: (scenario: stri
       secs(since(single.rollbackAt, start)),
       String(single.badServed),
       s.scenario.fault.kind === 'none' ? 'n/a' : odds(mc),
+      ...(report.plane === 'config' ? [s.scenario.fault.kind === 'none' ? 'n/a' : byEnd(mc)] : []),
       falseOdds(fr),
     ];
     l.push(`| ${scenarioLine(s)} | ours | ${cells(s.single, s.monteCarlo, s.falseRollback).join(' | ')} | |`);

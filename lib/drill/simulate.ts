@@ -92,6 +92,8 @@ interface SeriesSpec {
   /** Which value of an outcome: an EMF metric, or a Lambda metric derived from it. */
   readonly pick: (o: Outcome, extraLatency: number) => number | undefined;
   readonly values: boolean;
+  /** The value is a latency: latency creep adds to it. */
+  readonly latency: boolean;
 }
 
 const LAMBDA_PICK: Record<string, (o: Outcome, extra: number) => number | undefined> = {
@@ -225,6 +227,8 @@ interface Compiled {
   readonly reaction: number;
   readonly ingestion: number;
   readonly warmup: number;
+  /** Each outcome's value per series (NaN: not written), computed once: pools are resampled many times. */
+  readonly vectors: WeakMap<Outcome, Float64Array>;
 }
 
 function compile(setup: SimulationSetup): Compiled {
@@ -251,7 +255,14 @@ function compile(setup: SimulationSetup): Compiled {
       if (typeof r === 'string') continue;
       const key = `${r.name}|${r.scope}|${a.periodSeconds}`;
       const prev = series.get(key);
-      series.set(key, { key, period: a.periodSeconds, scope: r.scope, pick: r.pick, values: (prev?.values ?? false) || needsValues(q.metric.stat) });
+      series.set(key, {
+        key,
+        period: a.periodSeconds,
+        scope: r.scope,
+        pick: r.pick,
+        values: (prev?.values ?? false) || needsValues(q.metric.stat),
+        latency: r.name === METRIC.LATENCY || r.name === 'Lambda.Duration',
+      });
       f.set(q.id, key);
     }
     feeds.set(a.logicalId, f);
@@ -270,6 +281,7 @@ function compile(setup: SimulationSetup): Compiled {
     reaction: scenario.plane === 'code' ? timing.codeDeployReactionSeconds : timing.appConfigReactionSeconds,
     ingestion: timing.metricIngestionSeconds,
     warmup,
+    vectors: new WeakMap(),
   };
 }
 
@@ -399,8 +411,30 @@ function runOnce(c: Compiled, setup: SimulationSetup, source: OutcomeSource, see
 
   const gap = scenario.metricsGap;
   const extra = source.extraLatency;
+  const vectorOf = (o: Outcome): Float64Array => {
+    let v = c.vectors.get(o);
+    if (!v) {
+      v = new Float64Array(c.series.length);
+      for (let j = 0; j < c.series.length; j++) v[j] = c.series[j].pick(o, 0) ?? Number.NaN;
+      c.vectors.set(o, v);
+    }
+    return v;
+  };
+  const statsAt = (j: number, t: number): Stats => {
+    const s = c.series[j];
+    const per = agg.get(s.key) as Map<number, Stats>;
+    const k = periodIndex(t, s.period);
+    let st = per.get(k);
+    if (!st) {
+      st = new Stats();
+      per.set(k, st);
+    }
+    return st;
+  };
   const record = (t: number, reqs: { faulty: boolean; faultAge: number; isNew: boolean }[], outs: readonly Outcome[]) => {
     const lost = gap !== undefined && t >= gap.fromSeconds && t < gap.toSeconds;
+    // One second's requests share their periods: look each series' stats up once.
+    const stats: (Stats | undefined)[] = [];
     for (let i = 0; i < outs.length; i++) {
       const o = outs[i];
       const r = reqs[i];
@@ -409,16 +443,18 @@ function runOnce(c: Compiled, setup: SimulationSetup, source: OutcomeSource, see
       if (o.bad && r.faulty) badServed++;
       if (lost) continue;
       const x = extra ? extra(r.faulty, r.faultAge) : 0;
-      for (const s of c.series) {
-        if (s.scope === 'new' && o.version !== 'new') continue;
-        const v = s.pick(o, x);
-        if (v === undefined) continue;
-        const per = agg.get(s.key) as Map<number, Stats>;
-        const k = periodIndex(t, s.period);
-        let st = per.get(k);
+      const vec = vectorOf(o);
+      const isNew = o.version === 'new';
+      for (let j = 0; j < vec.length; j++) {
+        const s = c.series[j];
+        if (s.scope === 'new' && !isNew) continue;
+        let v = vec[j];
+        if (Number.isNaN(v)) continue;
+        if (x !== 0 && s.latency) v += x;
+        let st = stats[j];
         if (!st) {
-          st = new Stats();
-          per.set(k, st);
+          st = statsAt(j, t);
+          stats[j] = st;
         }
         st.add(v, s.values);
       }
