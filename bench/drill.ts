@@ -11,15 +11,7 @@ import * as os from 'node:os';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ExampleStack } from '../bin/example-stack';
-import {
-  captureOutcomes,
-  type DrillScenario,
-  monteCarlo,
-  readDrillModel,
-  referenceTemplate,
-  runThroughRuntime,
-  type SimulationSetup,
-} from '../lib/drill';
+import { captureOutcomes, type DrillScenario, monteCarlo, readDrillModel, referenceTemplate, runThroughRuntime, type SimulationSetup } from '../lib/drill';
 
 const runs = Number(process.argv[2] ?? 1000);
 const rate = Number(process.argv[3] ?? 5);
@@ -30,7 +22,13 @@ async function main() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ExampleStack(app, 'BenchDrill');
   const model = readDrillModel(Template.fromStack(stack).toJSON());
-  const scenario: DrillScenario = { name: 'default', plane: 'code', ratePerSecond: rate, fault: { kind: 'error-spike', size: 0.2, startSeconds: 0 }, baseline: { errorRate: 0.005 } };
+  const scenario: DrillScenario = {
+    name: 'default',
+    plane: 'code',
+    ratePerSecond: rate,
+    fault: { kind: 'error-spike', size: 0.2, startSeconds: 0 },
+    baseline: { errorRate: 0.005 },
+  };
   const setup: SimulationSetup = { model, scenario };
 
   let t = Date.now();
@@ -38,10 +36,18 @@ async function main() {
   const captureMs = Date.now() - t;
 
   const mc = monteCarlo(setup, captured, runs);
-  const good = monteCarlo({ ...setup, scenario: { ...scenario, fault: { kind: 'none', size: 0, startSeconds: 0 } } }, { ...captured, faultyNew: captured.healthyNew }, runs);
+  const good = monteCarlo(
+    { ...setup, scenario: { ...scenario, fault: { kind: 'none', size: 0, startSeconds: 0 } } },
+    { ...captured, faultyNew: captured.healthyNew },
+    runs,
+  );
   const refSetup: SimulationSetup = { model: readDrillModel(referenceTemplate(model)), scenario };
   const ref = monteCarlo(refSetup, captured, runs);
-  const refGood = monteCarlo({ ...refSetup, scenario: { ...scenario, fault: { kind: 'none', size: 0, startSeconds: 0 } } }, { ...captured, faultyNew: captured.healthyNew }, runs);
+  const refGood = monteCarlo(
+    { ...refSetup, scenario: { ...scenario, fault: { kind: 'none', size: 0, startSeconds: 0 } } },
+    { ...captured, faultyNew: captured.healthyNew },
+    runs,
+  );
 
   t = Date.now();
   const single = await runThroughRuntime(setup);
@@ -51,12 +57,22 @@ async function main() {
   say(`template: example stack, ${model.alarms.length} alarms (${model.codeDeploy?.alarms.length} on the CodeDeploy group), ${model.codeDeploy?.describe}`);
   say(`scenario: 20 % errors on the new version from its first request, ${rate} req/s, base error rate 0.5 %; ~${requestsPerRun} requests per run`);
   say(`capture: 3 x 1000 requests through the runtime in ${(captureMs / 1000).toFixed(2)} s`);
-  say(`Monte Carlo, ${runs} runs: ${(mc.elapsedMs / 1000).toFixed(2)} s (target <= 10 s, ratio ${(mc.elapsedMs / 10000).toFixed(2)}); ${Math.round((runs * requestsPerRun) / (mc.elapsedMs / 1000)).toLocaleString('en')} simulated requests/s`);
-  say(`  caught before 100 %: ${pct(mc.pCaughtBeforeFull)} [${pct(mc.ci95[0])}–${pct(mc.ci95[1])}]; detect median ${mc.detectMedian} s, p90 ${mc.detectP90} s; rollback start median ${mc.rollbackMedian} s; bad answers mean ${mc.badServedMean.toFixed(1)}, p90 ${mc.badServedP90}`);
+  say(
+    `Monte Carlo, ${runs} runs: ${(mc.elapsedMs / 1000).toFixed(2)} s (target <= 10 s, ratio ${(mc.elapsedMs / 10000).toFixed(2)}); ${Math.round((runs * requestsPerRun) / (mc.elapsedMs / 1000)).toLocaleString('en')} simulated requests/s`,
+  );
+  say(
+    `  caught before 100 %: ${pct(mc.pCaughtBeforeFull)} [${pct(mc.ci95[0])}–${pct(mc.ci95[1])}]; detect median ${mc.detectMedian} s, p90 ${mc.detectP90} s; rollback start median ${mc.rollbackMedian} s; bad answers mean ${mc.badServedMean.toFixed(1)}, p90 ${mc.badServedP90}`,
+  );
   say(`  good release rolled back: ${pct(good.caught / runs)} (${good.caught}/${runs}) in ${(good.elapsedMs / 1000).toFixed(2)} s`);
-  say(`SAM reference (AWS/Lambda Errors > 0, 60 s x 2): caught before 100 % ${pct(ref.pCaughtBeforeFull)}, detect median ${ref.detectMedian} s; good release rolled back ${pct(refGood.caught / runs)}; ${(ref.elapsedMs / 1000).toFixed(2)} s`);
-  say(`  ratio detect median ref / ours: ${ref.detectMedian !== undefined && mc.detectMedian ? (ref.detectMedian / mc.detectMedian).toFixed(2) : 'n/a'}; false rollbacks ref / ours: ${good.caught ? (refGood.caught / good.caught).toFixed(1) : 'n/a'}x`);
-  say(`one run through the runtime (every request): ${(singleMs / 1000).toFixed(2)} s, ${single.totalServed} requests; ALARM at ${single.detectedAt} s, rollback at ${single.rollbackAt} s, ${single.badServed} bad answers`);
+  say(
+    `SAM reference (AWS/Lambda Errors > 0, 60 s x 2): caught before 100 % ${pct(ref.pCaughtBeforeFull)}, detect median ${ref.detectMedian} s; good release rolled back ${pct(refGood.caught / runs)}; ${(ref.elapsedMs / 1000).toFixed(2)} s`,
+  );
+  say(
+    `  ratio detect median ref / ours: ${ref.detectMedian !== undefined && mc.detectMedian ? (ref.detectMedian / mc.detectMedian).toFixed(2) : 'n/a'}; false rollbacks ref / ours: ${good.caught ? (refGood.caught / good.caught).toFixed(1) : 'n/a'}x`,
+  );
+  say(
+    `one run through the runtime (every request): ${(singleMs / 1000).toFixed(2)} s, ${single.totalServed} requests; ALARM at ${single.detectedAt} s, rollback at ${single.rollbackAt} s, ${single.badServed} bad answers`,
+  );
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
   say(mc.elapsedMs <= 10_000 ? 'PASS' : 'FAIL: over 10 s');
 }
