@@ -172,7 +172,10 @@ export async function runDrill(model: DrillModel, scenarios: readonly DrillScena
     const scenario: DrillScenario = { ...raw, baseline: { errorRate: baseErrorRate, ...raw.baseline } };
     const setup: SimulationSetup = { model, scenario, timing: options.timing };
     const captured = await captureOutcomes(setup, options.samplesPerClass ?? 1000);
-    const singleMode = options.singleRun ?? 'runtime';
+    // Every request through the runtime, unless that is too many to wait for (then resampled, and said so).
+    const horizon = (plane === 'code' ? model.codeDeploy?.fullAtSeconds : model.appConfig?.endSeconds) ?? 0;
+    const tooMany = scenario.ratePerSecond * (horizon + 600) > 200_000;
+    const singleMode = options.singleRun ?? (tooMany ? 'resampled' : 'runtime');
     const single = singleMode === 'runtime' ? await runThroughRuntime(setup) : runResampled(setup, captured);
     const mc = monteCarlo(setup, captured, runs);
     let ref: ScenarioReport['reference'];

@@ -15,6 +15,12 @@ const falseOdds = (m: MonteCarloResult) => {
   return `${pct(rolled / m.runs)} (${rolled}/${m.runs})`;
 };
 
+/** Time to detect; an ALARM after the deployment stopped watching rolls nothing back, and says so. */
+function detectText(r: RunResult, start: number): string {
+  const t = secs(since(r.detectedAt, start));
+  return r.detectedAt !== undefined && r.rollbackAt === undefined ? `${t} (too late)` : t;
+}
+
 /** `2.5x` (reference / ours), `—` when either never detects. */
 export function ratio(reference: number | undefined, ours: number | undefined): string {
   if (reference === undefined && ours === undefined) return '—';
@@ -68,7 +74,7 @@ export function renderDrillText(report: DrillReport): string {
     const row = (who: string, single: RunResult, mc: MonteCarloResult, fr: MonteCarloResult) => [
       who === 'ours' ? s.scenario.name : '',
       who,
-      secs(since(single.detectedAt, start)),
+      detectText(single, start),
       secs(since(single.rollbackAt, start)),
       String(single.badServed),
       s.scenario.fault.kind === 'none' ? 'n/a (good release)' : odds(mc),
@@ -123,7 +129,7 @@ export function renderDrillMarkdown(report: DrillReport, figure: (scenario: stri
   for (const s of report.scenarios) {
     const start = s.scenario.fault.startSeconds;
     const cells = (single: RunResult, mc: MonteCarloResult, fr: MonteCarloResult) => [
-      secs(since(single.detectedAt, start)),
+      detectText(single, start),
       secs(since(single.rollbackAt, start)),
       String(single.badServed),
       s.scenario.fault.kind === 'none' ? 'n/a' : odds(mc),
