@@ -51,7 +51,8 @@ describe('cdk-ai-release drill', () => {
     const r = await cli(['drill', file, ...fast]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Drill — code plane: canary 10 % for 5 min, then 100 %/);
-    expect(r.out).toMatch(/\ndefault\s+ours\s+1 min 10 s\s+1 min 40 s\s+\d+\s+\d+\.\d % \[/);
+    // detect, rollback start (durations), bad answers, odds with an interval
+    expect(r.out).toMatch(/\ndefault\s+ours\s+(\d+ min ?)?(\d+ s)?\s{2,}(\d+ min ?)?(\d+ s)?\s{2,}\d+\s{2,}\d+\.\d % \[/);
     expect(r.out).toMatch(/\n\s+SAM ref\./);
     expect(r.out).toContain('not simulated: svc-v — metric CanaryVerdict is not one the runtime writes');
   });

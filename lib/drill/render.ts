@@ -70,8 +70,7 @@ export function renderDrillText(report: DrillReport): string {
     ],
   ];
   for (const s of report.scenarios) {
-    const start = s.scenario.fault.startSeconds;
-    const row = (who: string, single: RunResult, mc: MonteCarloResult, fr: MonteCarloResult) => [
+    const row = (who: string, single: RunResult, mc: MonteCarloResult, fr: MonteCarloResult, start = single.firstBadAt ?? s.scenario.fault.startSeconds) => [
       who === 'ours' ? s.scenario.name : '',
       who,
       detectText(single, start),
@@ -127,8 +126,7 @@ export function renderDrillMarkdown(report: DrillReport, figure: (scenario: stri
     '|---|---|---|---|---|---|---|---|',
   );
   for (const s of report.scenarios) {
-    const start = s.scenario.fault.startSeconds;
-    const cells = (single: RunResult, mc: MonteCarloResult, fr: MonteCarloResult) => [
+    const cells = (single: RunResult, mc: MonteCarloResult, fr: MonteCarloResult, start = single.firstBadAt ?? s.scenario.fault.startSeconds) => [
       detectText(single, start),
       secs(since(single.rollbackAt, start)),
       String(single.badServed),

@@ -53,6 +53,8 @@ export interface RunResult {
   readonly caught: boolean;
   /** Bad answers (or failed requests) the fault caused, until rollback or the end of the horizon. */
   readonly badServed: number;
+  /** Second of the first request the fault touched (undefined: none). */
+  readonly firstBadAt?: number;
   readonly newServed: number;
   readonly totalServed: number;
   readonly fullAt: number;
@@ -311,6 +313,7 @@ function runOnce(c: Compiled, setup: SimulationSetup, source: OutcomeSource, see
   let detectedBy: string | undefined;
   let rollbackAt: number | undefined;
   let badServed = 0;
+  let firstBadAt: number | undefined;
   let newServed = 0;
   let totalServed = 0;
   let carry = 0;
@@ -398,6 +401,7 @@ function runOnce(c: Compiled, setup: SimulationSetup, source: OutcomeSource, see
       caughtBeforeFull: rollbackAt !== undefined && rollbackAt <= c.fullAt,
       caught: rollbackAt !== undefined,
       badServed,
+      firstBadAt,
       newServed,
       totalServed,
       fullAt: c.fullAt,
@@ -440,7 +444,10 @@ function runOnce(c: Compiled, setup: SimulationSetup, source: OutcomeSource, see
       const r = reqs[i];
       totalServed++;
       if (r.isNew) newServed++;
-      if (o.bad && r.faulty) badServed++;
+      if (o.bad && r.faulty) {
+        badServed++;
+        firstBadAt ??= t;
+      }
       if (lost) continue;
       const x = extra ? extra(r.faulty, r.faultAge) : 0;
       const vec = vectorOf(o);
@@ -595,7 +602,7 @@ export interface MonteCarloResult {
   /** Share of runs caught before full rollout, with a 95 % Wilson interval. */
   readonly pCaughtBeforeFull: number;
   readonly ci95: readonly [number, number];
-  /** Seconds from the fault's start, over caught runs. */
+  /** Seconds from the first bad request, over runs with an ALARM / a rollback. */
   readonly detectMedian?: number;
   readonly detectP90?: number;
   readonly rollbackMedian?: number;
@@ -620,8 +627,10 @@ export function monteCarlo(setup: SimulationSetup, captured: CapturedOutcomes, r
     const r = runOnce(c, { ...setup, scenario: { ...setup.scenario, phaseSeconds: phase } }, source, i, false) as RunResult;
     if (r.caughtBeforeFull) caughtBeforeFull++;
     if (r.caught) caught++;
-    if (r.detectedAt !== undefined) detect.push(r.detectedAt - setup.scenario.fault.startSeconds);
-    if (r.rollbackAt !== undefined) rollback.push(r.rollbackAt - setup.scenario.fault.startSeconds);
+    // From the first bad request (from the fault's start when none was served before the alarm).
+    const from = r.firstBadAt ?? setup.scenario.fault.startSeconds;
+    if (r.detectedAt !== undefined) detect.push(r.detectedAt - from);
+    if (r.rollbackAt !== undefined) rollback.push(r.rollbackAt - from);
     bad.push(r.badServed);
   }
   const q = (xs: number[], p: number) => (xs.length === 0 ? undefined : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]);
