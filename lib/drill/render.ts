@@ -209,6 +209,7 @@ export function renderDrillSvg(report: DrillReport, s: ScenarioReport): string {
   out.push(
     `<text x="${W - right - 4}" y="${(y(threshold) - 4).toFixed(1)}" text-anchor="end" fill="#d62728">threshold ${esc(`${alarm?.comparison ?? ''} ${threshold}`)}</text>`,
   );
+  out.push(`<text x="${left + 4}" y="${metricTop + metricH - 4}" fill="#888">shaded: no datapoint (missing)</text>`);
   out.push(
     `<text x="${left - 6}" y="${metricTop + 10}" text-anchor="end">${+vmax.toPrecision(3)}</text><text x="${left - 6}" y="${metricTop + metricH}" text-anchor="end">${+vmin.toPrecision(3)}</text>`,
   );
