@@ -5,7 +5,8 @@ import type { Point } from './expression';
 import type { MonteCarloResult, RunResult } from './simulate';
 
 const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)} %`;
-const secs = (s: number | undefined) => (s === undefined ? 'never' : formatSeconds(s));
+/** A duration from the first bad request; negative: the alarm came before it (it was already firing). */
+const secs = (s: number | undefined) => (s === undefined ? 'never' : s < 0 ? `${formatSeconds(-s)} before it` : formatSeconds(s));
 const since = (t: number | undefined, start: number) => (t === undefined ? undefined : t - start);
 const odds = (m: MonteCarloResult) => `${pct(m.pCaughtBeforeFull)} [${pct(m.ci95[0])}–${pct(m.ci95[1])}]`;
 /** AppConfig keeps watching through its bake: a rollback after 100 % still undoes the config. */
@@ -95,7 +96,10 @@ export function renderDrillText(report: DrillReport): string {
     if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   lines.push('');
-  lines.push('detect / rollback start: from the fault\'s first bad request, in the single run; "caught" odds and false rollbacks over the seeded runs;');
+  lines.push(
+    'detect / rollback start: from the first bad request served, in the single run ("before it": the alarm was already firing; "too late": after the deployment stopped watching);',
+  );
+  lines.push('"caught" odds and false rollbacks over the seeded runs;');
   lines.push('ratio: median time to detect of the reference (SAM: AWS/Lambda Errors > 0, 60 s x 2) over ours.');
   const skipped = Object.entries(report.coverage.notSimulated);
   for (const [id, why] of skipped) lines.push(`not simulated: ${shortName(report, id)} — ${why}`);
