@@ -115,6 +115,19 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     lines.push('');
   }
 
+  lines.push('## Drill: how surely and how fast a bad release is caught', '');
+  const rate = f.expectedRequestsPerSecond ?? 5;
+  const out = `drill/${f.serviceName}`;
+  lines.push(
+    `The worst case above assumes every request shows the fault. The drill simulates what the synthesized alarms do with real traffic: it reads this template, sends Poisson traffic at ${rate} requests/s${f.expectedRequestsPerSecond === undefined ? ' (traffic not stated: an assumed rate)' : ' (the stated traffic)'} through the runtime with a fault injected, and reports time to detect, time to rollback start, bad answers served, the odds a bad release is caught before 100 % and the odds a good one is rolled back, beside SAM's documented example. After \`cdk synth\`:`,
+    '',
+  );
+  lines.push('```sh', `npx cdk-ai-release drill cdk.out --service ${f.serviceName} --rate ${rate} --out ${out}`, '```', '');
+  lines.push(
+    `Figures of the default drill (20 % of the new version's requests fail from its first one): [${out}/drill.md](../${out}/drill.md), timeline [${out}/drill-default.svg](../${out}/drill-default.svg).`,
+    '',
+  );
+
   lines.push('## Release policy', '');
   if (policy.violations.length === 0 && policy.waived.length === 0) lines.push('All rules pass.');
   for (const v of policy.violations) lines.push(`- FAILS \`${v.rule}\`: ${v.message}`);

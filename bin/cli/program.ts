@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { type CliDeps, type Deps, resolveDeps } from './deps';
 import { registerDegrade } from './degrade';
 import { registerDiff } from './diff';
+import { registerDrill } from './drill';
 import { AwsError, EXIT, EXIT_HELP, ExitError, type Io, processIo, UsageError } from './io';
 import { registerModels } from './models';
 import { registerRollback } from './rollback';
@@ -21,6 +22,7 @@ const COMMANDS: readonly ((program: Command, io: Io, setExit: (code: number) => 
   registerReview,
   registerGate,
   registerModels,
+  registerDrill,
 ];
 
 export type { CliDeps } from './deps';
@@ -123,7 +125,7 @@ export function run(argv: readonly string[], io: Io = processIo): number {
 }
 
 /** Commands whose actions are asynchronous (they call AWS). */
-const ASYNC_COMMANDS = new Set(['status', 'rollback', 'degrade', 'regression', 'review', 'gate', 'models']);
+const ASYNC_COMMANDS = new Set(['status', 'rollback', 'degrade', 'regression', 'review', 'gate', 'models', 'drill']);
 
 function packageVersion(): string {
   // ../../package.json from bin/cli (sources) and from dist/bin/cli (the package): both sit two levels below it.

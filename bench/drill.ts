@@ -1,0 +1,84 @@
+/**
+ * Drill benchmark (issue: operator CLI, drill). Target: 1,000 Monte Carlo runs of one scenario in <= 10 s.
+ *
+ *   npx tsx bench/drill.ts [runs] [rate]
+ *
+ * Synthesizes the example stack (bundling skipped), reads its template, captures the runtime's outcomes for the
+ * default scenario (20 % of the new version's requests fail), then times the Monte Carlo, a good release's false
+ * rollbacks, the SAM reference, and one run with every request through the runtime. Prints figures and ratios.
+ */
+import * as os from 'node:os';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ExampleStack } from '../bin/example-stack';
+import { captureOutcomes, type DrillScenario, monteCarlo, readDrillModel, referenceTemplate, runThroughRuntime, type SimulationSetup } from '../lib/drill';
+
+const runs = Number(process.argv[2] ?? 1000);
+const rate = Number(process.argv[3] ?? 5);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+async function main() {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ExampleStack(app, 'BenchDrill');
+  const model = readDrillModel(Template.fromStack(stack).toJSON());
+  const scenario: DrillScenario = {
+    name: 'default',
+    plane: 'code',
+    ratePerSecond: rate,
+    fault: { kind: 'error-spike', size: 0.2, startSeconds: 0 },
+    baseline: { errorRate: 0.005 },
+  };
+  const setup: SimulationSetup = { model, scenario };
+
+  let t = Date.now();
+  const captured = await captureOutcomes(setup, 1000);
+  const captureMs = Date.now() - t;
+
+  const mc = monteCarlo(setup, captured, runs);
+  const good = monteCarlo(
+    { ...setup, scenario: { ...scenario, fault: { kind: 'none', size: 0, startSeconds: 0 } } },
+    { ...captured, faultyNew: captured.healthyNew },
+    runs,
+  );
+  const refSetup: SimulationSetup = { model: readDrillModel(referenceTemplate(model)), scenario };
+  const ref = monteCarlo(refSetup, captured, runs);
+  const refGood = monteCarlo(
+    { ...refSetup, scenario: { ...scenario, fault: { kind: 'none', size: 0, startSeconds: 0 } } },
+    { ...captured, faultyNew: captured.healthyNew },
+    runs,
+  );
+
+  t = Date.now();
+  const single = await runThroughRuntime(setup);
+  const singleMs = Date.now() - t;
+
+  const requestsPerRun = single.totalServed;
+  say(`template: example stack, ${model.alarms.length} alarms (${model.codeDeploy?.alarms.length} on the CodeDeploy group), ${model.codeDeploy?.describe}`);
+  say(`scenario: 20 % errors on the new version from its first request, ${rate} req/s, base error rate 0.5 %; ~${requestsPerRun} requests per run`);
+  say(`capture: 3 x 1000 requests through the runtime in ${(captureMs / 1000).toFixed(2)} s`);
+  say(
+    `Monte Carlo, ${runs} runs: ${(mc.elapsedMs / 1000).toFixed(2)} s (target <= 10 s, ratio ${(mc.elapsedMs / 10000).toFixed(2)}); ${Math.round((runs * requestsPerRun) / (mc.elapsedMs / 1000)).toLocaleString('en')} simulated requests/s`,
+  );
+  say(
+    `  caught before 100 %: ${pct(mc.pCaughtBeforeFull)} [${pct(mc.ci95[0])}–${pct(mc.ci95[1])}]; detect median ${mc.detectMedian} s, p90 ${mc.detectP90} s; rollback start median ${mc.rollbackMedian} s; bad answers mean ${mc.badServedMean.toFixed(1)}, p90 ${mc.badServedP90}`,
+  );
+  say(`  good release rolled back: ${pct(good.caught / runs)} (${good.caught}/${runs}) in ${(good.elapsedMs / 1000).toFixed(2)} s`);
+  say(
+    `SAM reference (AWS/Lambda Errors > 0, 60 s x 2): caught before 100 % ${pct(ref.pCaughtBeforeFull)}, detect median ${ref.detectMedian} s; good release rolled back ${pct(refGood.caught / runs)}; ${(ref.elapsedMs / 1000).toFixed(2)} s`,
+  );
+  const refUseless = refGood.caught / runs >= 0.5;
+  say(
+    `  ratio detect median ref / ours: ${refUseless ? `n/a (the reference rolls back ${pct(refGood.caught / runs)} of good releases: it is firing before the fault)` : ref.detectMedian !== undefined && mc.detectMedian ? (ref.detectMedian / mc.detectMedian).toFixed(2) : 'n/a'}; false rollbacks ref / ours: ${good.caught ? `${(refGood.caught / good.caught).toFixed(1)}x` : 'n/a'}`,
+  );
+  say(
+    `one run through the runtime (every request): ${(singleMs / 1000).toFixed(2)} s, ${single.totalServed} requests; ALARM at ${single.detectedAt} s, rollback at ${single.rollbackAt} s, ${single.badServed} bad answers`,
+  );
+  say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
+  say(mc.elapsedMs <= 10_000 ? 'PASS' : 'FAIL: over 10 s');
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : e}\n`);
+  process.exit(1);
+});
