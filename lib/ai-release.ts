@@ -318,7 +318,11 @@ export class AiRelease extends Construct {
       // It replays versions and the gate alias, never the callers' alias: their traffic and alarms are not its to touch.
       // (Named from the function, not the alias resource: the alias already depends on the gate.)
       this.regressionGate.function.addToRolePolicy(
-        new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['lambda:InvokeFunction'], resources: [`${props.function.functionArn}:${this.alias.aliasName}`] }),
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['lambda:InvokeFunction'],
+          resources: [`${props.function.functionArn}:${this.alias.aliasName}`],
+        }),
       );
     }
 
