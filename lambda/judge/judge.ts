@@ -134,7 +134,7 @@ const DEFAULTS: JudgeOptions = { alpha: 0.01, metrics: JUDGE_METRICS, notWorseOn
 export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
   const o: JudgeOptions = { ...DEFAULTS, ...options };
   if (!(o.alpha > 0 && o.alpha < 1)) throw new Error(`judge alpha must be in (0, 1), got ${o.alpha}; 0.01 bounds false rollbacks at 1 %`);
-  if (o.metrics.length === 0) throw new Error('judge metrics is empty: name at least one of ' + JUDGE_METRICS.join(', '));
+  if (o.metrics.length === 0) throw new Error(`judge metrics is empty: name at least one of ${JUDGE_METRICS.join(', ')}`);
   for (const m of [...o.metrics, ...o.notWorseOn])
     if (!JUDGE_METRICS.includes(m)) throw new Error(`judge metric "${m}" is unknown; use one of ${JUDGE_METRICS.join(', ')}`);
   for (const m of o.notWorseOn) if (!o.metrics.includes(m)) throw new Error(`judge notWorseOn names "${m}", which is not in metrics`);
@@ -305,7 +305,8 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
       if (j < BASELINE_CAP) m.baseline[j] = vals[i];
     }
   }
-  const pool = (st.pooled[metric] ??= { values: [], seen: 0 });
+  const pool = st.pooled[metric] ?? { values: [], seen: 0 };
+  st.pooled[metric] = pool;
   if (s > 0) {
     // Mid-ranks against the pooled values (previous reservoir + this batch, unlabelled).
     const ref = Float64Array.from([...pool.values, ...vals]).sort();
