@@ -4,6 +4,7 @@
  * functions are all the judge needs (Numerical Recipes, 3rd ed., 6.1 and 6.4).
  */
 
+// biome-ignore lint/correctness/noPrecisionLoss: the published coefficients, as printed
 const LANCZOS = [
   57.1562356658629235, -59.5979603554754912, 14.1360979747417471, -0.491913816097620199, 0.339946499848118887e-4, 0.465236289270485756e-4,
   -0.983744753048795646e-4, 0.158088703224912494e-3, -0.210264441724104883e-3, 0.217439618115212643e-3, -0.16431810653676389e-3, 0.844182239838527433e-4,
@@ -16,6 +17,7 @@ export function lgamma(x: number): number {
   let y = x;
   const tmp = x + 5.2421875;
   const t = (x + 0.5) * Math.log(tmp) - tmp;
+  // biome-ignore lint/correctness/noPrecisionLoss: the published constant, as printed
   let ser = 0.999999999999997092;
   for (const c of LANCZOS) ser += c / ++y;
   return t + Math.log((2.5066282746310005 * ser) / x);
