@@ -4,11 +4,11 @@
  * functions are all the judge needs (Numerical Recipes, 3rd ed., 6.1 and 6.4).
  */
 
-// biome-ignore lint/correctness/noPrecisionLoss: the published coefficients, as printed
+// The published coefficients, rounded to the nearest double.
 const LANCZOS = [
-  57.1562356658629235, -59.5979603554754912, 14.1360979747417471, -0.491913816097620199, 0.339946499848118887e-4, 0.465236289270485756e-4,
-  -0.983744753048795646e-4, 0.158088703224912494e-3, -0.210264441724104883e-3, 0.217439618115212643e-3, -0.16431810653676389e-3, 0.844182239838527433e-4,
-  -0.261908384015814087e-4, 0.368991826595316234e-5,
+  57.15623566586292, -59.59796035547549, 14.136097974741746, -0.4919138160976202, 0.00003399464998481189, 0.00004652362892704858, -0.00009837447530487956,
+  0.0001580887032249125, -0.00021026444172410488, 0.00021743961811521265, -0.0001643181065367639, 0.00008441822398385275, -0.000026190838401581408,
+  0.0000036899182659531625,
 ];
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 607/128; relative error below 1e-15). */
@@ -17,8 +17,7 @@ export function lgamma(x: number): number {
   let y = x;
   const tmp = x + 5.2421875;
   const t = (x + 0.5) * Math.log(tmp) - tmp;
-  // biome-ignore lint/correctness/noPrecisionLoss: the published constant, as printed
-  let ser = 0.999999999999997092;
+  let ser = 0.9999999999999971;
   for (const c of LANCZOS) ser += c / ++y;
   return t + Math.log((2.5066282746310005 * ser) / x);
 }
