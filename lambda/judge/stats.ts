@@ -19,7 +19,7 @@ export function lgamma(x: number): number {
   const t = (x + 0.5) * Math.log(tmp) - tmp;
   let ser = 0.9999999999999971;
   for (const c of LANCZOS) ser += c / ++y;
-  return t + Math.log((2.5066282746310005 * ser) / x);
+  return t + Math.log((2.5066282746310007 * ser) / x);
 }
 
 /** Continued fraction of the incomplete beta function (modified Lentz). */
