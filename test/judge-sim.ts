@@ -5,7 +5,8 @@
  * Poisson arrivals (exponential gaps) at `rps`; a canary share of 10 % for 5 minutes, then 100 % for 10 minutes
  * (the after-traffic bound); the judge runs once a minute on the minute's requests. Stable: error 1 %, safety
  * 0.1 %, contract 0.5 %, latency log-normal (median 1,200 ms, σ 0.5), cost log-normal (median 0.002 USD, σ 0.3),
- * quality normal (0.8, 0.1) clipped to [0, 1].
+ * quality normal (0.8, 0.1) clipped to [0, 1]. Optionally, `baselineMinutes` of stable-only traffic before the
+ * deployment (what the judge's reader can query from the logs of the stable version).
  */
 import { concludeJudge, newJudgeState, updateJudge, type JudgeObservation, type JudgeOptions } from '../lambda/judge/judge';
 
@@ -20,6 +21,8 @@ export interface Scenario {
   readonly canaryShare?: number;
   readonly canaryMinutes?: number;
   readonly afterMinutes?: number;
+  /** Minutes of stable-only traffic before the deployment, fed as canaryShare 0 (the baseline). @default 0 */
+  readonly baselineMinutes?: number;
   readonly options?: Partial<JudgeOptions>;
 }
 
@@ -82,6 +85,10 @@ export function runScenario(seed: number, sc: Scenario): Outcome {
   let byBound = false;
   let firstMetric: string | undefined;
   const minutes = (sc.canaryMinutes ?? 5) + (sc.afterMinutes ?? 10);
+  const before = sc.baselineMinutes ?? 0;
+  for (let minute = -before; minute < 0; minute++) {
+    state = updateJudge(state, { canaryShare: 0, observations: minuteOfTraffic(rand, sc, 0, minute * 60_000) }).state;
+  }
   for (let minute = 0; minute < minutes; minute++) {
     const s = minute < (sc.canaryMinutes ?? 5) ? share : 1;
     const r = updateJudge(state, { canaryShare: s, observations: minuteOfTraffic(rand, sc, s, minute * 60_000) });
