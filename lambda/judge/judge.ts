@@ -308,18 +308,29 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
   const pool = st.pooled[metric] ?? { values: [], seen: 0 };
   st.pooled[metric] = pool;
   if (s > 0) {
-    // Mid-ranks against the pooled values (previous reservoir + this batch, unlabelled).
-    const ref = Float64Array.from([...pool.values, ...vals]).sort();
+    // Mid-ranks against pooled, unlabelled values: the reservoir of earlier batches once it is large enough (cheap:
+    // 2,000 values), else that plus this batch's values.
+    const withBatch = pool.values.length < POOLED_CAP / 2;
+    const ref = new Float64Array(pool.values.length + (withBatch ? vals.length : 0));
+    ref.set(pool.values);
+    if (withBatch) ref.set(vals, pool.values.length);
+    ref.sort();
     const lambdaCap = 0.99 / Math.max(s, 1 - s);
     const lambdas = LAMBDA_GRID.map((l) => Math.min(l, lambdaCap));
+    // Each factor is in (0.01, 2); a running product of 32 stays far inside double range, so one log per 32.
     const inc = new Float64Array(lambdas.length);
+    const prod = new Float64Array(lambdas.length).fill(1);
     for (let i = 0; i < vals.length; i++) {
-      const u = midRank(ref, vals[i]);
-      const g = 2 * u - 1;
-      const d = (canary[i] ? 1 : 0) - s;
-      for (let j = 0; j < lambdas.length; j++) inc[j] += Math.log1p(lambdas[j] * g * d);
+      const g = 2 * midRank(ref, vals[i]) - 1;
+      const gd = g * ((canary[i] ? 1 : 0) - s);
+      for (let j = 0; j < lambdas.length; j++) prod[j] *= 1 + lambdas[j] * gd;
+      if ((i & 31) === 31)
+        for (let j = 0; j < lambdas.length; j++) {
+          inc[j] += Math.log(prod[j]);
+          prod[j] = 1;
+        }
     }
-    for (let j = 0; j < lambdas.length; j++) m.logE1[j] += inc[j];
+    for (let j = 0; j < lambdas.length; j++) m.logE1[j] += inc[j] + Math.log(prod[j]);
   }
   // Update the pooled reservoir from values only (never labels).
   for (const w of vals) {
