@@ -1,8 +1,9 @@
 /**
  * The canary judge's statistics: pure, deterministic, JSON-serializable state. No SDK, no Node-only API.
  *
- * While the canary takes a share s < 1 of traffic (CodeDeploy routes each invocation to the new version with
- * probability s, independently), and the canary is no worse than the stable version, then for any request at time t
+ * While the canary takes a share s < 1 of traffic (the weighted alias routes each invocation to the new version with
+ * probability s: "Lambda uses a simple probabilistic model to distribute the traffic between the two function
+ * versions", https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html), and the canary is no worse than the stable version, then for any request at time t
  * P(version = canary | the request, its outcome) = s_t. So the version labels are coin flips whose bias we know,
  * whatever the base rates do over time (diurnal load, a downstream outage hitting both versions alike). Every test
  * below is a bet against those coin flips; a product of fair bets is a nonnegative martingale, and Ville's
@@ -23,6 +24,10 @@
  *   Clopper-Pearson; values: the chance a stable request exceeds the baseline's median, whose law is Beta by the
  *   order-statistic argument) is fixed once, and the canary's rate of such events is tested sequentially against p0
  *   with the same odds-ratio mixture. This assumes the stable distribution did not move between the two windows.
+ *
+ * Config plane: AppConfig's percentage is of clients (execution environments), not of requests, so labels are
+ * clustered by environment; the per-request test is then only approximately valid (well when many environments
+ * serve traffic). Pass the percentage as canaryShare and prefer the after-traffic comparison at low concurrency.
  *
  * α is split by Bonferroni: α/k per metric (k metrics), half of it for the canary phase, a quarter for the baseline
  * bound and a quarter for the after-traffic test. So P(any false rollback) ≤ α.
