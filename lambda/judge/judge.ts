@@ -20,17 +20,18 @@
  *   wins. The ranks only use values, never labels, so the bet stays fair (testing by betting, Shafer; Waudby-Smith &
  *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test).
  * - After full traffic (s = 1) there is no concurrent stable traffic: the canary is compared with the stable
- *   baseline gathered before. A distribution-free upper confidence bound p0 on the stable rate (counts:
- *   Clopper-Pearson; values: the chance a stable request exceeds the baseline's median, whose law is Beta by the
- *   order-statistic argument) is fixed once, and the canary's rate of such events is tested sequentially against p0
- *   with the same odds-ratio mixture. This assumes the stable distribution did not move between the two windows.
+ *   baseline gathered before. Counts: a Clopper-Pearson upper bound p0 on the stable rate is fixed once, and the
+ *   canary's events are tested sequentially against p0 with the same odds-ratio mixture. Values: conformal ranks —
+ *   each canary value's smoothed rank among the baseline and the canary values before it is an independent uniform
+ *   when all are exchangeable (Vovk), and is bet on with 1 + λ(2u - 1). Both assume the stable distribution did not
+ *   move between the two windows.
  *
  * Config plane: AppConfig's percentage is of clients (execution environments), not of requests, so labels are
  * clustered by environment; the per-request test is then only approximately valid (well when many environments
  * serve traffic). Pass the percentage as canaryShare and prefer the after-traffic comparison at low concurrency.
  *
- * α is split by Bonferroni: α/k per metric (k metrics), half of it for the canary phase, a quarter for the baseline
- * bound and a quarter for the after-traffic test. So P(any false rollback) ≤ α.
+ * α is split by Bonferroni: α/k per metric (k metrics), half of it for the canary phase, half for the after-traffic
+ * phase (counts: a quarter for the baseline bound, a quarter for the test). So P(any false rollback) ≤ α.
  *
  * "No regression shown" needs evidence for the reverse: a test of "the canary is worse by a margin" (rate ratio
  * `countMargin` for counts; `valueMargin` more exceedances of the baseline median for values) that rejects. It is
@@ -104,6 +105,9 @@ interface MetricState {
     logR2: number[];
     n: number;
     events: number;
+    /** Values: the sorted reference (baseline, then each canary value bet on) for the conformal ranks. */
+    ref?: number[];
+    bets?: number;
   };
   /** Values only: a uniform reservoir of the stable values (oriented: larger is worse). */
   baseline: number[];
@@ -132,6 +136,8 @@ export const REVERSE_GRID: readonly number[] = [1 / 1.25, 1 / 1.5, 1 / 2, 1 / 3,
 /** Bet sizes the value tests mix over. */
 export const LAMBDA_GRID: readonly number[] = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1];
 const POOLED_CAP = 2000;
+/** Canary values bet on after full traffic (the first ones; enough at any traffic, and it bounds the state). */
+const AFTER_BET_CAP = 5000;
 const BASELINE_CAP = 4000;
 
 const DEFAULTS: JudgeOptions = { alpha: 0.01, metrics: JUDGE_METRICS, notWorseOn: ['error', 'latencyMs'], countMargin: 2, valueMargin: 0.1 };
@@ -170,10 +176,29 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
 }
 
 /** Per-metric thresholds: Bonferroni over metrics, then over the phases (see the module comment). */
-export function thresholds(options: JudgeOptions): { canary: number; after: number; boundDelta: number; reverseCanary: number; reverseAfter: number } {
+export function thresholds(options: JudgeOptions): {
+  canary: number;
+  after: number;
+  afterValues: number;
+  boundDelta: number;
+  reverseCanary: number;
+  reverseAfter: number;
+} {
   const perMetric = options.alpha / options.metrics.length;
   const perReverse = options.alpha / Math.max(1, options.notWorseOn.length);
-  return { canary: 2 / perMetric, after: 4 / perMetric, boundDelta: perMetric / 4, reverseCanary: 2 / perReverse, reverseAfter: 4 / perReverse };
+  return {
+    canary: 2 / perMetric,
+    // counts: a quarter for the baseline bound, a quarter for the test; values (conformal ranks): no bound, half.
+    after: 4 / perMetric,
+    afterValues: 2 / perMetric,
+    boundDelta: perMetric / 4,
+    reverseCanary: 2 / perReverse,
+    reverseAfter: 4 / perReverse,
+  };
+}
+
+function afterThreshold(th: ReturnType<typeof thresholds>, metric: JudgeMetric): number {
+  return isCount(metric) ? th.after : th.afterValues;
 }
 
 /**
@@ -204,7 +229,7 @@ export function updateJudge(
     if (isCount(m.metric)) updateCount(m, m.metric, s, obs, next);
     else updateValue(m, m.metric, s, obs, next);
     const logE = next.phase === 'canary' ? logMeanExp(m.logE1) : logMeanExp(m.after?.logE2 ?? [0]);
-    if (logE >= Math.log(next.phase === 'canary' ? th.canary : th.after)) m.fired = true;
+    if (logE >= Math.log(next.phase === 'canary' ? th.canary : afterThreshold(th, m.metric))) m.fired = true;
     if (next.options.notWorseOn.includes(m.metric)) {
       const r1 = m.logR1.length > 0 ? logMeanExp(m.logR1) : 0;
       const r2 = m.after ? logMeanExp(m.after.logR2) : 0;
@@ -297,7 +322,31 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     for (const w of vals) if (w > a.cut) hits++;
     a.n += vals.length;
     a.events += hits;
-    afterStep(a, hits, vals.length - hits);
+    // Reverse test ("worse by the margin") on exceedances of the baseline median.
+    if (a.reverseNull > 0 && a.reverseNull < 1) bernoulliStep(a.logR2, a.reverseNull, REVERSE_GRID, hits, vals.length - hits);
+    // Forward test: conformal ranks. Under the null the baseline and the canary values are exchangeable, so each
+    // new value's smoothed rank among all earlier ones (baseline and the canary values before it) is an independent
+    // uniform (Vovk); bet 1 + λ(2u - 1) on it being high.
+    const ref = a.ref;
+    if (!ref || ref.length === 0) return;
+    const prod = new Float64Array(LAMBDA_GRID.length).fill(1);
+    let k = 0;
+    for (const w of vals) {
+      if ((a.bets ?? 0) >= AFTER_BET_CAP) break;
+      const less = lowerBound(ref, w);
+      const notAbove = upperBound(ref, w);
+      const u = (less + nextRandom(st) * (notAbove - less + 1)) / (ref.length + 1);
+      const g = 2 * u - 1;
+      for (let j = 0; j < LAMBDA_GRID.length; j++) prod[j] *= 1 + LAMBDA_GRID[j] * g;
+      ref.splice(notAbove, 0, w);
+      a.bets = (a.bets ?? 0) + 1;
+      if ((++k & 31) === 0)
+        for (let j = 0; j < prod.length; j++) {
+          a.logE2[j] += Math.log(prod[j]);
+          prod[j] = 1;
+        }
+    }
+    for (let j = 0; j < prod.length; j++) a.logE2[j] += Math.log(prod[j]);
     return;
   }
   // The stable baseline for the after-traffic phase: a uniform reservoir of stable values.
@@ -348,6 +397,30 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
   }
 }
 
+/** The number of sorted `ref` values below `x`. */
+function lowerBound(ref: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The number of sorted `ref` values at most `x`. */
+function upperBound(ref: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The share of `ref` (sorted) below `x`, counting ties as half. */
 function midRank(ref: Float64Array, x: number): number {
   let lo = 0;
@@ -384,15 +457,16 @@ function startAfterTraffic(st: JudgeState): void {
       const b = [...m.baseline].sort((p, q) => p - q);
       const n = b.length;
       if (n === 0) {
-        m.after = { ...zero, p0: 1, reverseNull: 0, cut: Number.POSITIVE_INFINITY };
+        m.after = { ...zero, p0: 1, reverseNull: 0, cut: Number.MAX_VALUE };
         continue;
       }
       // cut = X_(k), k = ceil(n/2). For a continuous law, P(stable > X_(k)) ~ Beta(n-k+1, k): its bounds are the
       // Clopper-Pearson bounds of n-k (upper) and n-k+1 (lower) events in n. Ties only make "exceeds" rarer.
+      // The forward test needs no bound (conformal ranks against the baseline itself): p0 is kept for the record.
       const k = Math.ceil(n / 2);
       const p0 = binomialUpper(n - k, n, delta);
       const lo = binomialLower(n - k + 1, n, delta);
-      m.after = { ...zero, p0, reverseNull: Math.min(1, lo + st.options.valueMargin), cut: b[k - 1] };
+      m.after = { ...zero, logE2: LAMBDA_GRID.map(() => 0), p0, reverseNull: Math.min(1, lo + st.options.valueMargin), cut: b[k - 1], ref: b, bets: 0 };
     }
   }
 }
@@ -407,7 +481,7 @@ function evidenceOf(st: JudgeState, m: MetricState): JudgeEvidence {
   return {
     metric: m.metric,
     eValue: cap(Math.exp(logE)),
-    threshold: after ? th.after : th.canary,
+    threshold: after ? afterThreshold(th, m.metric) : th.canary,
     canary: { n: m.canaryN, value: m.canaryN > 0 ? m.canarySum / m.canaryN : 0 },
     stable: { n: m.stableN, value: m.stableN > 0 ? m.stableSum / m.stableN : 0 },
     phase: after ? 'after-traffic' : 'canary',
@@ -444,7 +518,9 @@ function copyState(st: JudgeState): JudgeState {
       logE1: m.logE1.slice(),
       logR1: m.logR1.slice(),
       baseline: m.baseline.slice(),
-      ...(m.after ? { after: { ...m.after, logE2: m.after.logE2.slice(), logR2: m.after.logR2.slice() } } : {}),
+      ...(m.after
+        ? { after: { ...m.after, logE2: m.after.logE2.slice(), logR2: m.after.logR2.slice(), ...(m.after.ref ? { ref: m.after.ref.slice() } : {}) } }
+        : {}),
     })),
     pooled,
   };
