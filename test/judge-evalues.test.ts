@@ -210,6 +210,22 @@ describe('after full traffic: against the stable baseline gathered before', () =
     expect(concludeJudge(more.state)).toBe('no-regression-shown');
   });
 
+  test('values after full traffic: a canary value above a baseline of 3 has conformal rank u in [3/4, 1), so E is between mean(1 + λ/2) and mean(1 + λ)', () => {
+    const base = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
+      canaryShare: 0,
+      observations: [1, 2, 3].map((v) => obs('stable', { latencyMs: v })),
+    }).state;
+    const r = updateJudge(base, { canaryShare: 1, observations: [obs('canary', { latencyMs: 10 })] });
+    const e = ev(r, 'latencyMs');
+    const mean = (f: (l: number) => number) => LAMBDA_GRID.reduce((a, l) => a + f(l), 0) / LAMBDA_GRID.length;
+    expect(e.eValue).toBeGreaterThanOrEqual(mean((l) => 1 + l / 2));
+    expect(e.eValue).toBeLessThan(mean((l) => 1 + l));
+    expect(e.threshold).toBeCloseTo(2 / 0.01, 9);
+    // A second value, below everything: rank among 1, 2, 3, 10 is 0, so u in [0, 1/5) and the e-value drops.
+    const r2 = updateJudge(r.state, { canaryShare: 1, observations: [obs('canary', { latencyMs: 0.5 })] });
+    expect(ev(r2, 'latencyMs').eValue).toBeLessThan(e.eValue);
+  });
+
   test('without any baseline nothing can be shown at full traffic: inconclusive, never a rollback', () => {
     const r = updateJudge(newJudgeState(), { canaryShare: 1, observations: many(5000, 'canary', { error: true }) });
     expect(r.decision).toBe('continue');

@@ -24,6 +24,11 @@ describe('judge on simulated streams (seeded)', () => {
     expect(t.byMetric.latencyMs).toBeGreaterThanOrEqual(27);
   });
 
+  test('p50 latency +20 % at 1 rps (blind to the alarms) is caught by the after-traffic bound in ≥ 20 of 30 seeds', () => {
+    const t = tally(30, 4001, { rps: 1, latencyFactor: 1.2 });
+    expect(t.byBound).toBeGreaterThanOrEqual(20);
+  });
+
   test('a tripled error rate at 5 rps with 30 minutes of stable baseline is caught by the bound in ≥ 15 of 20 seeds', () => {
     const t = tally(20, 3001, { rps: 5, errorFactor: 3, baselineMinutes: 30 });
     expect(t.byBound).toBeGreaterThanOrEqual(15);

@@ -329,24 +329,45 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     // uniform (Vovk); bet 1 + λ(2u - 1) on it being high.
     const ref = a.ref;
     if (!ref || ref.length === 0) return;
+    const take = Math.max(0, Math.min(vals.length, AFTER_BET_CAP - (a.bets ?? 0)));
+    if (take === 0) return;
+    const batch = vals.slice(0, take);
+    // Ranks among the earlier values of this batch: a Fenwick tree over the batch's sorted distinct values.
+    const distinct = Float64Array.from(batch).sort();
+    const tree = new Int32Array(distinct.length + 1);
+    const add = (i: number) => {
+      for (let x = i + 1; x <= distinct.length; x += x & -x) tree[x]++;
+    };
+    const count = (n: number) => {
+      let c = 0;
+      for (let x = n; x > 0; x -= x & -x) c += tree[x];
+      return c;
+    };
     const prod = new Float64Array(LAMBDA_GRID.length).fill(1);
-    let k = 0;
-    for (const w of vals) {
-      if ((a.bets ?? 0) >= AFTER_BET_CAP) break;
-      const less = lowerBound(ref, w);
-      const notAbove = upperBound(ref, w);
-      const u = (less + nextRandom(st) * (notAbove - less + 1)) / (ref.length + 1);
+    for (let i = 0; i < take; i++) {
+      const w = batch[i];
+      const lo = lowerBound(distinct, w);
+      const hi = upperBound(distinct, w);
+      const less = lowerBound(ref, w) + count(lo);
+      const notAbove = upperBound(ref, w) + count(hi);
+      const u = (less + nextRandom(st) * (notAbove - less + 1)) / (ref.length + i + 1);
       const g = 2 * u - 1;
       for (let j = 0; j < LAMBDA_GRID.length; j++) prod[j] *= 1 + LAMBDA_GRID[j] * g;
-      ref.splice(notAbove, 0, w);
-      a.bets = (a.bets ?? 0) + 1;
-      if ((++k & 31) === 0)
+      add(lo);
+      if ((i & 31) === 31)
         for (let j = 0; j < prod.length; j++) {
           a.logE2[j] += Math.log(prod[j]);
           prod[j] = 1;
         }
     }
     for (let j = 0; j < prod.length; j++) a.logE2[j] += Math.log(prod[j]);
+    a.bets = (a.bets ?? 0) + take;
+    // Merge this batch into the sorted reference.
+    const merged: number[] = new Array(ref.length + take);
+    let x = 0;
+    let y = 0;
+    for (let k = 0; k < merged.length; k++) merged[k] = y >= take || (x < ref.length && ref[x] <= distinct[y]) ? ref[x++] : distinct[y++];
+    a.ref = merged;
     return;
   }
   // The stable baseline for the after-traffic phase: a uniform reservoir of stable values.
