@@ -28,6 +28,7 @@ import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './canary-j
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from './private/library-function';
 import { sectionLocation } from './private/section-location';
+import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
 import { ReleaseConfigError, type ReleaseConfigSource } from './release-config-source';
 import { ReleaseManifestRecorder } from './release-manifest-recorder';
@@ -86,6 +87,13 @@ export interface AiReleaseProps {
    * @default not stated: the check is skipped, alarms use 10-second periods, and the card says so
    */
   readonly expectedRequestsPerSecond?: number;
+  /**
+   * The fraction of requests that fail in each way on a GOOD release. With `expectedRequestsPerSecond`, the release
+   * policy computes each fixed-threshold count alarm's chance of rolling back a good release (closed form,
+   * lib/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).
+   * @default { errorRate: 0.01, safetyRate: 0.001, contractRate: 0.005 }
+   */
+  readonly baseRates?: BaseRates;
   /** Who owns the service (on the strategy card). @default none */
   readonly owner?: string;
   /** Who is paged (on the strategy card). @default none */
@@ -230,6 +238,7 @@ export class AiRelease extends Construct {
     // A canary that can really be judged: with the traffic stated and no period given, the shortest period at which
     // the first canary step averages twice the invocation guard (the worst case follows from what is synthesized).
     if (props.expectedRequestsPerSecond !== undefined) positiveRps(props.expectedRequestsPerSecond);
+    validateBaseRates(props.baseRates);
     const chosenPeriod =
       props.alarms?.period === undefined && props.expectedRequestsPerSecond !== undefined && this.trafficShift.steps.length >= 2
         ? Duration.seconds(judgeablePeriodSeconds(props.expectedRequestsPerSecond, this.trafficShift.firstStepPercent, props.alarms?.minInvocations ?? 5))
@@ -352,6 +361,9 @@ export class AiRelease extends Construct {
           announced = true;
           for (const w of policy.waived)
             Annotations.of(this).addWarningV2(`cdk-ai-release:waived-${w.rule}`, `release policy "${w.rule}" waived for ${props.serviceName}: ${w.reason}`);
+          (policy.warnings ?? []).forEach((w, i) =>
+            Annotations.of(this).addWarningV2(`cdk-ai-release:${w.rule}-${i}`, `release policy "${w.rule}" (service ${props.serviceName}): ${w.message}`),
+          );
           const wc = this.worstCase;
           Annotations.of(this).addInfo(
             `${props.serviceName}: worst case from a first bad request to rollback start: code ${formatSeconds(wc.code.seconds)}, config ${formatSeconds(wc.config.seconds)} (budget ${formatSeconds(budgetSeconds)})`,
@@ -474,7 +486,9 @@ export class AiRelease extends Construct {
       },
       waivers: props.policyWaivers ?? [],
       regressionGate: this.regressionGate !== undefined,
-      ...(props.expectedRequestsPerSecond !== undefined ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond } : {}),
+      ...(props.expectedRequestsPerSecond !== undefined
+        ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond, falseFire: this.falseFireAt(props.expectedRequestsPerSecond) }
+        : {}),
       models: this.config.modelFindings,
     };
   }
@@ -499,6 +513,19 @@ export class AiRelease extends Construct {
       ...(usesStore ? { store: platform.regressionStore.bucket.bucketName } : {}),
       ...(this.review && props.reviewBucket ? { reviews: props.reviewBucket.bucketName } : {}),
     };
+  }
+
+  /** The count alarms' false-fire chances on a good release at `requestsPerSecond`, from the alarms as synthesized. */
+  public falseFireAt(requestsPerSecond: number): NonNullable<ReleaseFacts['falseFire']> {
+    const rollout = this.config.rollout;
+    const traffic = {
+      requestsPerSecond,
+      codeSteps: this.trafficShift.steps,
+      configWatchedSeconds: rollout.stepIntervalSeconds * rollout.steps.length + rollout.finalBakeMinutes * 60,
+    };
+    const baseRates = validateBaseRates(this.props.baseRates);
+    const alarms = this.alarms.alarms.filter((a) => FALSE_FIRE_KINDS.includes(a.kind)).map((a) => synthesizedRateAlarm(a.kind, a.plane, a.alarm));
+    return { traffic, baseRates, alarms, results: releaseFalseFire(alarms, traffic, baseRates) };
   }
 
   /** The release policy's verdict on this release. */

@@ -22,6 +22,7 @@ export * from './traffic-shift';
 export * from './release-alarms';
 export * from './release-policy';
 export * from './worst-case';
+export * from './false-fire';
 export { renderCanaryCard } from './canary-card';
 export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';
 export { restrictKeyGrantsToAwsServices } from './key-policy';

@@ -1,4 +1,5 @@
 import type { ModelFinding, ModelFindingCode } from './model-lifecycle';
+import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffic, type SynthesizedRateAlarm } from './false-fire';
 import type { AlarmKind } from './release-alarms';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
@@ -57,6 +58,16 @@ export interface ReleaseFacts {
   readonly models?: readonly ModelFinding[];
   /** Whether the regression gate replays the accepted cases before a release gets traffic. @default true (not stated: not checked) */
   readonly regressionGate?: boolean;
+  /**
+   * The fixed-threshold alarms' false-fire chances on a good release, in closed form (lib/false-fire.ts), at the
+   * stated traffic and base rates. Present when the traffic is stated.
+   */
+  readonly falseFire?: {
+    readonly traffic: ReleaseTraffic;
+    readonly baseRates: Required<BaseRates>;
+    readonly alarms: readonly SynthesizedRateAlarm[];
+    readonly results: readonly AlarmFalseFire[];
+  };
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -65,6 +76,8 @@ export interface ReleasePolicyRule {
   readonly description: string;
   /** False for rules no written reason can set aside. @default true */
   readonly waivable?: boolean;
+  /** `warning`: reported at synth (a CDK warning), not failing it. @default 'error' */
+  readonly severity?: 'error' | 'warning';
   check(facts: ReleaseFacts): string[];
 }
 
@@ -264,6 +277,80 @@ export const RULE_REGRESSION_GATE: ReleasePolicyRule = {
         ]
       : [],
 };
+export interface FalseFireRuleOptions {
+  /** The highest acceptable chance that one alarm rolls back a good release. @default 0.01 */
+  readonly maxPerRelease?: number;
+  /** `error` refuses synth instead of warning. @default 'warning' */
+  readonly severity?: 'error' | 'warning';
+}
+
+/** The option that sets each alarm kind's threshold (ReleaseAlarmOptions). */
+const THRESHOLD_OPTION: Partial<Record<AlarmKind, string>> = {
+  'error-rate': 'alarms.maxErrorRate',
+  'safety-rate': 'alarms.maxSafetyViolationRate',
+  'contract-rate': 'alarms.maxContractViolationRate',
+  'canary-vs-stable': 'alarms.maxCanaryErrorRateDelta',
+};
+
+/**
+ * A fixed-threshold alarm on a tiny sample cannot be both safe and quiet: at the stated traffic and base rates, each
+ * count-rate alarm's chance of firing on a GOOD release (rolling it back) is computed in closed form from the alarm as
+ * synthesized, and compared with `maxPerRelease`. The message names the alarm, the chance, and settings that would
+ * bring it under the limit (each computed the same way), or the statistical canary judge.
+ */
+export function falseFireRule(options: FalseFireRuleOptions = {}): ReleasePolicyRule {
+  const limit = options.maxPerRelease ?? 0.01;
+  if (!(limit > 0 && limit < 1)) throw new Error(`falseFireRule maxPerRelease must be a fraction in (0, 1), got ${limit}; 0.01 = 1 % per release`);
+  return {
+    id: 'alarm-false-fire',
+    severity: options.severity ?? 'warning',
+    description: `At the stated traffic and base rates, no fixed-threshold alarm rolls back a good release with a chance above ${limit * 100} % (closed form).`,
+    check: (f) => {
+      const ff = f.falseFire;
+      if (!ff) return [];
+      const rps = ff.traffic.requestsPerSecond;
+      return ff.results
+        .filter((r) => r.probability > limit)
+        .map((r) => {
+          const a = ff.alarms.find((x) => x.name === r.name && x.plane === r.plane);
+          const fixes = a ? falseFireFixes(a, ff.traffic, ff.baseRates, limit) : [];
+          const rateName = r.kind === 'safety-rate' ? 'safetyRate' : r.kind === 'contract-rate' ? 'contractRate' : 'errorRate';
+          return (
+            `alarm ${r.name} (${r.plane} plane, ${r.kind} ${a ? `> ${a.threshold}, ${a.datapointsToAlarm} of ${a.evaluationPeriods} ${a.periodSeconds}-second periods, guard ${a.minInvocations} invocations` : ''}) ` +
+            `rolls back a good release with probability ${r.probability.toFixed(3)} per release at ${rps} requests/s and a base ${rateName} of ${ff.baseRates[rateName]} ` +
+            `(over ${limit}; ${r.periods} periods watched)${r.upperBound ? ' (an upper bound)' : ''}; ` +
+            `fix (each also makes the alarm slower to catch a bad release): ${[...fixes, 'or rely on the statistical canary judge and state the true base rates in baseRates'].join('; ')}`
+          );
+        });
+    },
+  };
+}
+
+/** Settings that bring the alarm under the limit, each the least change of its kind. */
+export function falseFireFixes(a: SynthesizedRateAlarm, traffic: ReleaseTraffic, rates: Required<BaseRates>, limit: number): string[] {
+  const p = (x: SynthesizedRateAlarm) => alarmFalseFire(x, traffic, rates).probability;
+  const out: string[] = [];
+  const guard = [10, 20, 50, 100, 200].filter((g) => g > a.minInvocations).find((g) => p({ ...a, minInvocations: g }) <= limit);
+  if (guard !== undefined) out.push(`alarms.minInvocations of ${guard} (${p({ ...a, minInvocations: guard }).toFixed(3)})`);
+  const windows: [number, number][] = [
+    [3, 3],
+    [3, 5],
+    [4, 5],
+    [5, 5],
+    [6, 6],
+  ];
+  const win = windows.find(([m, n]) => m > a.datapointsToAlarm && p({ ...a, datapointsToAlarm: m, evaluationPeriods: n }) <= limit);
+  if (win)
+    out.push(
+      `alarms.datapointsToAlarm ${win[0]} of alarms.evaluationPeriods ${win[1]} (${p({ ...a, datapointsToAlarm: win[0], evaluationPeriods: win[1] }).toFixed(3)})`,
+    );
+  const option = THRESHOLD_OPTION[a.kind];
+  const th = [1.5, 2, 3, 4].map((k) => Math.round(a.threshold * k * 1000) / 1000).find((t) => p({ ...a, threshold: t }) <= limit);
+  if (option && th !== undefined) out.push(`${option} of ${th} (${p({ ...a, threshold: th }).toFixed(3)})`);
+  return out;
+}
+
+export const RULE_ALARM_FALSE_FIRE: ReleasePolicyRule = falseFireRule();
 
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
 export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
@@ -272,16 +359,20 @@ export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
   RULE_ROLLBACK_BUDGET,
   RULE_CANARY_CAN_BE_JUDGED,
   RULE_REGRESSION_GATE,
+  RULE_ALARM_FALSE_FIRE,
 ];
 
 export interface PolicyResult {
   readonly violations: readonly { readonly rule: string; readonly message: string }[];
+  /** Findings of warning-severity rules: reported, not failing synth. */
+  readonly warnings?: readonly { readonly rule: string; readonly message: string }[];
   readonly waived: readonly { readonly rule: string; readonly reason: string; readonly messages: readonly string[] }[];
 }
 
 /** Runs the rules; a waiver must name a known, waivable rule and give a reason of at least 20 characters. */
 export function evaluatePolicy(facts: ReleaseFacts, rules: readonly ReleasePolicyRule[]): PolicyResult {
   const violations: { rule: string; message: string }[] = [];
+  const warnings: { rule: string; message: string }[] = [];
   const waived: { rule: string; reason: string; messages: string[] }[] = [];
   for (const w of facts.waivers) {
     const rule = rules.find((r) => r.id === w.rule);
@@ -295,7 +386,7 @@ export function evaluatePolicy(facts: ReleaseFacts, rules: readonly ReleasePolic
     if (messages.length === 0) continue;
     const waiver = facts.waivers.find((w) => w.rule === rule.id && rule.waivable !== false && (w.reason ?? '').trim().length >= 20);
     if (waiver) waived.push({ rule: rule.id, reason: waiver.reason, messages });
-    else violations.push(...messages.map((message) => ({ rule: rule.id, message })));
+    else (rule.severity === 'warning' ? warnings : violations).push(...messages.map((message) => ({ rule: rule.id, message })));
   }
-  return { violations, waived };
+  return { violations, warnings, waived };
 }

@@ -75,11 +75,13 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   });
   // What the terminal shows (the CLI writes its messages to stdout when CI is set, to stderr otherwise).
   const terminal = `${run.stdout}${run.stderr}`;
-  expect(terminal).not.toContain('Error');
+  // No error; option names in the false-fire warnings (alarms.maxErrorRate) are not errors.
+  expect(terminal).not.toMatch(/\bError\b|\[Error/);
   expect(run.status).toBe(0);
   // "quiet": true in cdk.json: the template goes to cdk.out, not to the terminal
   expect(terminal).not.toMatch(/Resources:|AWS::Lambda::Function/);
-  expect(terminal.length).toBeLessThan(4000);
+  // (room for the release policy's warnings: the example's alarms at 5 requests/s are noisy, see alarm-false-fire)
+  expect(terminal.length).toBeLessThan(8000);
   // synth prints the computed worst case: at the example's stated 5 requests/s, 30-second alarm periods are chosen so
   // the 10 % canary averages twice the invocation guard per period
   expect(terminal).toContain('support-assistant: worst case from a first bad request to rollback start: code 2 min 20 s, config 2 min 20 s (budget 10 min)');

@@ -1,18 +1,12 @@
+import * as judge from '../judge/judge';
 import type { JudgeEngine } from './engine-port';
 
 /**
- * The statistics engine the handler uses. h-stats writes it in `lambda/judge/judge.ts`; at merge this becomes
- *   import * as judge from '../judge/judge';
- *   export const ENGINE: JudgeEngine = judge;
- * Until then every judge call fails with this message, which each entry point treats as a judge crash: the hook
- * answers Succeeded (inconclusive), the tick lets the rollout continue, the schedule publishes nothing.
+ * The statistics engine the handler uses: the anytime-valid sequential tests of `lambda/judge/judge.ts`. The port
+ * keeps the wiring blind to the engine's state; this is the one place the two meet.
  */
 export const ENGINE: JudgeEngine = {
-  newJudgeState: () => notConnected(),
-  updateJudge: () => notConnected(),
-  concludeJudge: () => notConnected(),
+  newJudgeState: (options) => judge.newJudgeState(options ?? {}),
+  updateJudge: (state, batch) => judge.updateJudge(state as judge.JudgeState, batch),
+  concludeJudge: (state) => judge.concludeJudge(state as judge.JudgeState),
 };
-
-function notConnected(): never {
-  throw new Error('the canary judge statistics engine (lambda/judge/judge.ts) is not connected; bind it in lambda/canary-judge/engine.ts');
-}

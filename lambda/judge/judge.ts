@@ -1,0 +1,548 @@
+/**
+ * The canary judge's statistics: pure, deterministic, JSON-serializable state. No SDK, no Node-only API.
+ *
+ * While the canary takes a share s < 1 of traffic (the weighted alias routes each invocation to the new version with
+ * probability s: "Lambda uses a simple probabilistic model to distribute the traffic between the two function
+ * versions", https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html), and the canary is no worse than the stable version, then for any request at time t
+ * P(version = canary | the request, its outcome) = s_t. So the version labels are coin flips whose bias we know,
+ * whatever the base rates do over time (diurnal load, a downstream outage hitting both versions alike). Every test
+ * below is a bet against those coin flips; a product of fair bets is a nonnegative martingale, and Ville's
+ * inequality bounds the chance it ever reaches 1/α by α, however often it is looked at (anytime-valid).
+ *
+ * - Counts (errors, safety, contract violations): each event is a coin flip with bias s_t under the null; the
+ *   alternative "the canary's rate is ρ times the stable rate" makes it θ = ρ s / (ρ s + 1 - s). The e-process is a
+ *   mixture over a grid of ρ > 1 of the likelihood ratios: the multinomial/Beta-mixture test of Lindon, Ham, Tingley
+ *   and Bojinov (NeurIPS 2022) and Lindon et al. (KDD 2022), written per event so a share that changes between
+ *   batches is handled exactly (their closed form assumes one fixed allocation).
+ * - Values (latency, cost, quality), per request: the score g = 2u - 1 of the request's mid-rank u among the pooled
+ *   (unlabelled) values is bet on with 1 + λ g (V - s), V = 1 for the canary; a mixture over λ. Under the null the
+ *   label is independent of the value, so E = 1 exactly; a canary whose values are stochastically larger (worse)
+ *   wins. The ranks only use values, never labels, so the bet stays fair (testing by betting, Shafer; Waudby-Smith &
+ *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test).
+ * - After full traffic (s = 1) there is no concurrent stable traffic: the canary is compared with the stable
+ *   baseline gathered before. Counts: a Clopper-Pearson upper bound p0 on the stable rate is fixed once, and the
+ *   canary's events are tested sequentially against p0 with the same odds-ratio mixture. Values: conformal ranks —
+ *   each canary value's smoothed rank among the baseline and the canary values before it is an independent uniform
+ *   when all are exchangeable (Vovk), and is bet on with 1 + λ(2u - 1). Both assume the stable distribution did not
+ *   move between the two windows.
+ *
+ * Config plane: AppConfig's percentage is of clients (execution environments), not of requests, so labels are
+ * clustered by environment; the per-request test is then only approximately valid (well when many environments
+ * serve traffic). Pass the percentage as canaryShare and prefer the after-traffic comparison at low concurrency.
+ *
+ * α is split by Bonferroni: α/k per metric (k metrics), half of it for the canary phase, half for the after-traffic
+ * phase (counts: a quarter for the baseline bound, a quarter for the test). So P(any false rollback) ≤ α.
+ *
+ * "No regression shown" needs evidence for the reverse: a test of "the canary is worse by a margin" (rate ratio
+ * `countMargin` for counts; `valueMargin` more exceedances of the baseline median for values) that rejects. It is
+ * run for the metrics in `notWorseOn`.
+ */
+import { binomialLower, binomialUpper, logMeanExp } from './stats';
+
+export type CountMetric = 'error' | 'safety' | 'contract';
+export type ValueMetric = 'latencyMs' | 'costUsd' | 'quality';
+export type JudgeMetric = CountMetric | ValueMetric;
+export const COUNT_METRICS: readonly CountMetric[] = ['error', 'safety', 'contract'];
+export const VALUE_METRICS: readonly ValueMetric[] = ['latencyMs', 'costUsd', 'quality'];
+export const JUDGE_METRICS: readonly JudgeMetric[] = [...COUNT_METRICS, ...VALUE_METRICS];
+/** +1: larger is worse; -1: smaller is worse. */
+const WORSE: Record<ValueMetric, 1 | -1> = { latencyMs: 1, costUsd: 1, quality: -1 };
+
+export interface JudgeObservation {
+  readonly version: 'canary' | 'stable';
+  readonly at: number /* epoch ms */;
+  readonly error: boolean;
+  readonly safety: boolean;
+  readonly contract: boolean;
+  readonly latencyMs?: number;
+  readonly costUsd?: number;
+  readonly quality?: number;
+}
+
+export interface JudgeOptions {
+  /** Bound on the probability of a false rollback, over the whole deployment. @default 0.01 */
+  readonly alpha: number;
+  /** Metrics judged; α is split evenly over them. @default all six */
+  readonly metrics: readonly JudgeMetric[];
+  /** Metrics on which "no regression shown" needs positive evidence of "not worse". @default ['error', 'latencyMs'] */
+  readonly notWorseOn: readonly JudgeMetric[];
+  /** "Not worse" for counts: the canary's rate below this multiple of the stable rate. @default 2 */
+  readonly countMargin: number;
+  /** "Not worse" for values: the canary exceeds the baseline median at most this much more often (0.1 = 10 points). @default 0.1 */
+  readonly valueMargin: number;
+}
+
+export interface JudgeEvidence {
+  readonly metric: string;
+  /** The current e-value (canary phase, or after-traffic phase once at full traffic). */
+  readonly eValue: number;
+  /** The e-value at which this metric alone calls a regression (k / (α share)). */
+  readonly threshold: number;
+  /** counts: n requests and the rate; values: n requests with the value and its mean. */
+  readonly canary: { readonly n: number; readonly value: number };
+  readonly stable: { readonly n: number; readonly value: number };
+  readonly phase: 'canary' | 'after-traffic';
+  /** The e-value of the "not worse by the margin" test, for metrics in notWorseOn. */
+  readonly notWorseEValue?: number;
+}
+
+interface MetricState {
+  readonly metric: JudgeMetric;
+  canaryN: number;
+  canarySum: number;
+  stableN: number;
+  stableSum: number;
+  /** ln of each grid component of the canary-phase e-process. */
+  logE1: number[];
+  /** Reverse test, canary phase (counts only). */
+  logR1: number[];
+  /** After-traffic phase, set when full traffic starts. */
+  after?: {
+    p0: number;
+    reverseNull: number;
+    cut: number;
+    logE2: number[];
+    logR2: number[];
+    n: number;
+    events: number;
+    /** Values: the sorted reference (baseline, then each canary value bet on) for the conformal ranks. */
+    ref?: number[];
+    bets?: number;
+  };
+  /** Values only: a uniform reservoir of the stable values (oriented: larger is worse). */
+  baseline: number[];
+  baselineSeen: number;
+  fired: boolean;
+  notWorse: boolean;
+}
+
+export interface JudgeState {
+  readonly kind: 'cdk-ai-release/judge-state';
+  readonly v: 1;
+  readonly options: JudgeOptions;
+  phase: 'canary' | 'after-traffic';
+  metrics: MetricState[];
+  /** Values only: a reservoir of pooled, unlabelled values the mid-ranks are taken against. */
+  pooled: Partial<Record<ValueMetric, { values: number[]; seen: number }>>;
+  /** PRNG state for the reservoirs (never looks at labels, so the bets stay fair). */
+  rng: number;
+  batches: number;
+}
+
+/** Rate ratios the count tests mix over (canary rate / stable rate). */
+export const RATIO_GRID: readonly number[] = [1.25, 1.5, 2, 2.5, 3, 4, 6, 10, 20, 50];
+/** Ratios below the margin the reverse test mixes over. */
+export const REVERSE_GRID: readonly number[] = [1 / 1.25, 1 / 1.5, 1 / 2, 1 / 3, 1 / 5];
+/** Bet sizes the value tests mix over. */
+export const LAMBDA_GRID: readonly number[] = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1];
+const POOLED_CAP = 2000;
+/** Canary values bet on after full traffic (the first ones; enough at any traffic, and it bounds the state). */
+const AFTER_BET_CAP = 5000;
+const BASELINE_CAP = 4000;
+
+const DEFAULTS: JudgeOptions = { alpha: 0.01, metrics: JUDGE_METRICS, notWorseOn: ['error', 'latencyMs'], countMargin: 2, valueMargin: 0.1 };
+
+export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
+  const o: JudgeOptions = { ...DEFAULTS, ...options };
+  if (!(o.alpha > 0 && o.alpha < 1)) throw new Error(`judge alpha must be in (0, 1), got ${o.alpha}; 0.01 bounds false rollbacks at 1 %`);
+  if (o.metrics.length === 0) throw new Error(`judge metrics is empty: name at least one of ${JUDGE_METRICS.join(', ')}`);
+  for (const m of [...o.metrics, ...o.notWorseOn])
+    if (!JUDGE_METRICS.includes(m)) throw new Error(`judge metric "${m}" is unknown; use one of ${JUDGE_METRICS.join(', ')}`);
+  for (const m of o.notWorseOn) if (!o.metrics.includes(m)) throw new Error(`judge notWorseOn names "${m}", which is not in metrics`);
+  if (!(o.countMargin > 1)) throw new Error(`judge countMargin must be above 1 (a rate ratio), got ${o.countMargin}`);
+  if (!(o.valueMargin > 0 && o.valueMargin < 1)) throw new Error(`judge valueMargin must be in (0, 1), got ${o.valueMargin}`);
+  return {
+    kind: 'cdk-ai-release/judge-state',
+    v: 1,
+    options: { ...o, metrics: [...o.metrics], notWorseOn: [...o.notWorseOn] },
+    phase: 'canary',
+    metrics: o.metrics.map((metric) => ({
+      metric,
+      canaryN: 0,
+      canarySum: 0,
+      stableN: 0,
+      stableSum: 0,
+      logE1: (isCount(metric) ? RATIO_GRID : LAMBDA_GRID).map(() => 0),
+      logR1: isCount(metric) ? REVERSE_GRID.map(() => 0) : [],
+      baseline: [],
+      baselineSeen: 0,
+      fired: false,
+      notWorse: false,
+    })),
+    pooled: {},
+    rng: 0x9e3779b9,
+    batches: 0,
+  };
+}
+
+/** Per-metric thresholds: Bonferroni over metrics, then over the phases (see the module comment). */
+export function thresholds(options: JudgeOptions): {
+  canary: number;
+  after: number;
+  afterValues: number;
+  boundDelta: number;
+  reverseCanary: number;
+  reverseAfter: number;
+} {
+  const perMetric = options.alpha / options.metrics.length;
+  const perReverse = options.alpha / Math.max(1, options.notWorseOn.length);
+  return {
+    canary: 2 / perMetric,
+    // counts: a quarter for the baseline bound, a quarter for the test; values (conformal ranks): no bound, half.
+    after: 4 / perMetric,
+    afterValues: 2 / perMetric,
+    boundDelta: perMetric / 4,
+    reverseCanary: 2 / perReverse,
+    reverseAfter: 4 / perReverse,
+  };
+}
+
+function afterThreshold(th: ReturnType<typeof thresholds>, metric: JudgeMetric): number {
+  return isCount(metric) ? th.after : th.afterValues;
+}
+
+/**
+ * canaryShare: the canary's traffic weight (0..1] while the observations arrived; 1 after full traffic (then judged
+ * against the stable baseline gathered before). 0 is accepted for stable-only batches gathered before the
+ * deployment: they only add to the baseline. One batch must not span a change of share.
+ */
+export function updateJudge(
+  state: JudgeState,
+  batch: { readonly canaryShare: number; readonly observations: readonly JudgeObservation[] },
+): { readonly state: JudgeState; readonly decision: 'regression' | 'continue'; readonly evidence: readonly JudgeEvidence[] } {
+  if (state?.kind !== 'cdk-ai-release/judge-state' || state.v !== 1) throw new Error('judge state is not a v1 judge state: start with newJudgeState()');
+  const s = batch.canaryShare;
+  if (!(Number.isFinite(s) && s >= 0 && s <= 1)) throw new Error(`canaryShare must be from 0 to 1 (the canary's traffic weight), got ${s}`);
+  const next: JudgeState = copyState(state);
+  const obs = batch.observations;
+  if (s === 0 && obs.some((o) => o.version === 'canary'))
+    throw new Error('canaryShare is 0 but the batch has canary observations: pass the share the canary had while they arrived');
+  if (s === 1) {
+    if (obs.some((o) => o.version === 'stable'))
+      throw new Error('canaryShare is 1 but the batch has stable observations: at full traffic every request is the canary');
+    if (next.phase === 'canary') startAfterTraffic(next);
+  } else if (next.phase === 'after-traffic' && obs.length > 0) {
+    throw new Error(`canaryShare ${s} after full traffic: the judge does not go back to the canary phase; start a new state for a new deployment`);
+  }
+  const th = thresholds(next.options);
+  for (const m of next.metrics) {
+    if (isCount(m.metric)) updateCount(m, m.metric, s, obs, next);
+    else updateValue(m, m.metric, s, obs, next);
+    const logE = next.phase === 'canary' ? logMeanExp(m.logE1) : logMeanExp(m.after?.logE2 ?? [0]);
+    if (logE >= Math.log(next.phase === 'canary' ? th.canary : afterThreshold(th, m.metric))) m.fired = true;
+    if (next.options.notWorseOn.includes(m.metric)) {
+      const r1 = m.logR1.length > 0 ? logMeanExp(m.logR1) : 0;
+      const r2 = m.after ? logMeanExp(m.after.logR2) : 0;
+      if (r1 >= Math.log(th.reverseCanary) || r2 >= Math.log(th.reverseAfter)) m.notWorse = true;
+    }
+  }
+  next.batches++;
+  const evidence = next.metrics.map((m) => evidenceOf(next, m));
+  return { state: next, decision: next.metrics.some((m) => m.fired) ? 'regression' : 'continue', evidence };
+}
+
+/** At the bound: no regression shown (enough evidence that the canary is not worse) or inconclusive. */
+export function concludeJudge(state: JudgeState): 'regression' | 'no-regression-shown' | 'inconclusive' {
+  if (state.metrics.some((m) => m.fired)) return 'regression';
+  const needed = state.metrics.filter((m) => state.options.notWorseOn.includes(m.metric));
+  return needed.length > 0 && needed.every((m) => m.notWorse) ? 'no-regression-shown' : 'inconclusive';
+}
+
+/** θ: the chance an event is the canary's when its rate is `ratio` times the stable rate and its share is `p`. */
+export function tilt(p: number, ratio: number): number {
+  return (ratio * p) / (ratio * p + 1 - p);
+}
+
+/** Adds `hits` successes and `misses` failures of the likelihood ratio Bernoulli(tilt(base, r)) / Bernoulli(base). */
+export function bernoulliStep(logE: number[], base: number, ratios: readonly number[], hits: number, misses: number): void {
+  if (hits === 0 && misses === 0) return;
+  for (let j = 0; j < ratios.length; j++) {
+    const p1 = tilt(base, ratios[j]);
+    logE[j] += (hits > 0 ? hits * Math.log(p1 / base) : 0) + (misses > 0 ? misses * Math.log((1 - p1) / (1 - base)) : 0);
+  }
+}
+
+function updateCount(m: MetricState, metric: CountMetric, s: number, obs: readonly JudgeObservation[], st: JudgeState): void {
+  let cN = 0;
+  let cE = 0;
+  let sN = 0;
+  let sE = 0;
+  for (const o of obs) {
+    const e = o[metric] === true;
+    if (o.version === 'canary') {
+      cN++;
+      if (e) cE++;
+    } else {
+      sN++;
+      if (e) sE++;
+    }
+  }
+  m.canaryN += cN;
+  m.canarySum += cE;
+  m.stableN += sN;
+  m.stableSum += sE;
+  if (s > 0 && s < 1) {
+    // Canary phase: events only; each is the canary's with chance s under the null.
+    bernoulliStep(m.logE1, s, RATIO_GRID, cE, sE);
+    if (m.logR1.length > 0) bernoulliStep(m.logR1, tilt(s, st.options.countMargin), REVERSE_GRID, cE, sE);
+  } else if (s === 1 && m.after) {
+    m.after.n += cN;
+    m.after.events += cE;
+    afterStep(m.after, cE, cN - cE);
+  }
+}
+
+function afterStep(a: NonNullable<MetricState['after']>, hits: number, misses: number): void {
+  if (a.p0 < 1) bernoulliStep(a.logE2, a.p0, RATIO_GRID, hits, misses);
+  if (a.reverseNull > 0 && a.reverseNull < 1) bernoulliStep(a.logR2, a.reverseNull, REVERSE_GRID, hits, misses);
+}
+
+function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readonly JudgeObservation[], st: JudgeState): void {
+  const sign = WORSE[metric];
+  const vals: number[] = [];
+  const canary: boolean[] = [];
+  for (const o of obs) {
+    const y = o[metric];
+    if (y === undefined || !Number.isFinite(y)) continue;
+    vals.push(sign * y);
+    canary.push(o.version === 'canary');
+    if (o.version === 'canary') {
+      m.canaryN++;
+      m.canarySum += y;
+    } else {
+      m.stableN++;
+      m.stableSum += y;
+    }
+  }
+  if (vals.length === 0) return;
+  if (s === 1) {
+    const a = m.after;
+    if (!a) return;
+    let hits = 0;
+    for (const w of vals) if (w > a.cut) hits++;
+    a.n += vals.length;
+    a.events += hits;
+    // Reverse test ("worse by the margin") on exceedances of the baseline median.
+    if (a.reverseNull > 0 && a.reverseNull < 1) bernoulliStep(a.logR2, a.reverseNull, REVERSE_GRID, hits, vals.length - hits);
+    // Forward test: conformal ranks. Under the null the baseline and the canary values are exchangeable, so each
+    // new value's smoothed rank among all earlier ones (baseline and the canary values before it) is an independent
+    // uniform (Vovk); bet 1 + λ(2u - 1) on it being high.
+    const ref = a.ref;
+    if (!ref || ref.length === 0) return;
+    const take = Math.max(0, Math.min(vals.length, AFTER_BET_CAP - (a.bets ?? 0)));
+    if (take === 0) return;
+    const batch = vals.slice(0, take);
+    // Ranks among the earlier values of this batch: a Fenwick tree over the batch's sorted distinct values.
+    const distinct = Float64Array.from(batch).sort();
+    const tree = new Int32Array(distinct.length + 1);
+    const add = (i: number) => {
+      for (let x = i + 1; x <= distinct.length; x += x & -x) tree[x]++;
+    };
+    const count = (n: number) => {
+      let c = 0;
+      for (let x = n; x > 0; x -= x & -x) c += tree[x];
+      return c;
+    };
+    const prod = new Float64Array(LAMBDA_GRID.length).fill(1);
+    for (let i = 0; i < take; i++) {
+      const w = batch[i];
+      const lo = lowerBound(distinct, w);
+      const hi = upperBound(distinct, w);
+      const less = lowerBound(ref, w) + count(lo);
+      const notAbove = upperBound(ref, w) + count(hi);
+      const u = (less + nextRandom(st) * (notAbove - less + 1)) / (ref.length + i + 1);
+      const g = 2 * u - 1;
+      for (let j = 0; j < LAMBDA_GRID.length; j++) prod[j] *= 1 + LAMBDA_GRID[j] * g;
+      add(lo);
+      if ((i & 31) === 31)
+        for (let j = 0; j < prod.length; j++) {
+          a.logE2[j] += Math.log(prod[j]);
+          prod[j] = 1;
+        }
+    }
+    for (let j = 0; j < prod.length; j++) a.logE2[j] += Math.log(prod[j]);
+    a.bets = (a.bets ?? 0) + take;
+    // Merge this batch into the sorted reference.
+    const merged: number[] = new Array(ref.length + take);
+    let x = 0;
+    let y = 0;
+    for (let k = 0; k < merged.length; k++) merged[k] = y >= take || (x < ref.length && ref[x] <= distinct[y]) ? ref[x++] : distinct[y++];
+    a.ref = merged;
+    return;
+  }
+  // The stable baseline for the after-traffic phase: a uniform reservoir of stable values.
+  for (let i = 0; i < vals.length; i++) {
+    if (canary[i]) continue;
+    m.baselineSeen++;
+    if (m.baseline.length < BASELINE_CAP) m.baseline.push(vals[i]);
+    else {
+      const j = Math.floor(nextRandom(st) * m.baselineSeen);
+      if (j < BASELINE_CAP) m.baseline[j] = vals[i];
+    }
+  }
+  const pool = st.pooled[metric] ?? { values: [], seen: 0 };
+  st.pooled[metric] = pool;
+  if (s > 0) {
+    // Mid-ranks against pooled, unlabelled values: the reservoir of earlier batches once it is large enough (cheap:
+    // 2,000 values), else that plus this batch's values.
+    const withBatch = pool.values.length < POOLED_CAP / 2;
+    const ref = new Float64Array(pool.values.length + (withBatch ? vals.length : 0));
+    ref.set(pool.values);
+    if (withBatch) ref.set(vals, pool.values.length);
+    ref.sort();
+    const lambdaCap = 0.99 / Math.max(s, 1 - s);
+    const lambdas = LAMBDA_GRID.map((l) => Math.min(l, lambdaCap));
+    // Each factor is in (0.01, 2); a running product of 32 stays far inside double range, so one log per 32.
+    const inc = new Float64Array(lambdas.length);
+    const prod = new Float64Array(lambdas.length).fill(1);
+    for (let i = 0; i < vals.length; i++) {
+      const g = 2 * midRank(ref, vals[i]) - 1;
+      const gd = g * ((canary[i] ? 1 : 0) - s);
+      for (let j = 0; j < lambdas.length; j++) prod[j] *= 1 + lambdas[j] * gd;
+      if ((i & 31) === 31)
+        for (let j = 0; j < lambdas.length; j++) {
+          inc[j] += Math.log(prod[j]);
+          prod[j] = 1;
+        }
+    }
+    for (let j = 0; j < lambdas.length; j++) m.logE1[j] += inc[j] + Math.log(prod[j]);
+  }
+  // Update the pooled reservoir from values only (never labels).
+  for (const w of vals) {
+    pool.seen++;
+    if (pool.values.length < POOLED_CAP) pool.values.push(w);
+    else {
+      const j = Math.floor(nextRandom(st) * pool.seen);
+      if (j < POOLED_CAP) pool.values[j] = w;
+    }
+  }
+}
+
+/** The number of sorted `ref` values below `x`. */
+function lowerBound(ref: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The number of sorted `ref` values at most `x`. */
+function upperBound(ref: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The share of `ref` (sorted) below `x`, counting ties as half. */
+function midRank(ref: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  const less = lo;
+  hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return (less + (lo - less) / 2) / ref.length;
+}
+
+/** Full traffic begins: fix each metric's baseline bound once. */
+function startAfterTraffic(st: JudgeState): void {
+  st.phase = 'after-traffic';
+  const th = thresholds(st.options);
+  const delta = th.boundDelta;
+  for (const m of st.metrics) {
+    const zero = { logE2: RATIO_GRID.map(() => 0), logR2: REVERSE_GRID.map(() => 0), n: 0, events: 0 };
+    if (isCount(m.metric)) {
+      const n = m.stableN;
+      const x = m.stableSum;
+      const p0 = n === 0 ? 1 : binomialUpper(x, n, delta);
+      const lo = n === 0 ? 0 : binomialLower(x, n, delta);
+      m.after = { ...zero, p0, reverseNull: Math.min(1, st.options.countMargin * lo), cut: 0 };
+    } else {
+      const b = [...m.baseline].sort((p, q) => p - q);
+      const n = b.length;
+      if (n === 0) {
+        m.after = { ...zero, p0: 1, reverseNull: 0, cut: Number.MAX_VALUE };
+        continue;
+      }
+      // cut = X_(k), k = ceil(n/2). For a continuous law, P(stable > X_(k)) ~ Beta(n-k+1, k): its bounds are the
+      // Clopper-Pearson bounds of n-k (upper) and n-k+1 (lower) events in n. Ties only make "exceeds" rarer.
+      // The forward test needs no bound (conformal ranks against the baseline itself): p0 is kept for the record.
+      const k = Math.ceil(n / 2);
+      const p0 = binomialUpper(n - k, n, delta);
+      const lo = binomialLower(n - k + 1, n, delta);
+      m.after = { ...zero, logE2: LAMBDA_GRID.map(() => 0), p0, reverseNull: Math.min(1, lo + st.options.valueMargin), cut: b[k - 1], ref: b, bets: 0 };
+    }
+  }
+}
+
+function evidenceOf(st: JudgeState, m: MetricState): JudgeEvidence {
+  const th = thresholds(st.options);
+  const after = st.phase === 'after-traffic';
+  const logE = after ? logMeanExp(m.after?.logE2 ?? [0]) : logMeanExp(m.logE1);
+  const reverse = st.options.notWorseOn.includes(m.metric)
+    ? { notWorseEValue: cap(Math.exp(after ? logMeanExp(m.after?.logR2 ?? [0]) : m.logR1.length > 0 ? logMeanExp(m.logR1) : 0)) }
+    : {};
+  return {
+    metric: m.metric,
+    eValue: cap(Math.exp(logE)),
+    threshold: after ? afterThreshold(th, m.metric) : th.canary,
+    canary: { n: m.canaryN, value: m.canaryN > 0 ? m.canarySum / m.canaryN : 0 },
+    stable: { n: m.stableN, value: m.stableN > 0 ? m.stableSum / m.stableN : 0 },
+    phase: after ? 'after-traffic' : 'canary',
+    ...reverse,
+  };
+}
+
+function cap(x: number): number {
+  return Number.isFinite(x) ? x : Number.MAX_VALUE;
+}
+
+function isCount(m: JudgeMetric): m is CountMetric {
+  return (COUNT_METRICS as readonly string[]).includes(m);
+}
+
+/** mulberry32: a small PRNG whose state is one number, so the judge state stays JSON. */
+function nextRandom(st: JudgeState): number {
+  st.rng = (st.rng + 0x6d2b79f5) | 0;
+  let t = st.rng;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** A deep copy of the state (plain arrays and numbers), so callers may keep the old one. */
+function copyState(st: JudgeState): JudgeState {
+  const pooled: JudgeState['pooled'] = {};
+  for (const [k, v] of Object.entries(st.pooled)) if (v) pooled[k as ValueMetric] = { values: v.values.slice(), seen: v.seen };
+  return {
+    ...st,
+    options: { ...st.options, metrics: [...st.options.metrics], notWorseOn: [...st.options.notWorseOn] },
+    metrics: st.metrics.map((m) => ({
+      ...m,
+      logE1: m.logE1.slice(),
+      logR1: m.logR1.slice(),
+      baseline: m.baseline.slice(),
+      ...(m.after
+        ? { after: { ...m.after, logE2: m.after.logE2.slice(), logR2: m.after.logR2.slice(), ...(m.after.ref ? { ref: m.after.ref.slice() } : {}) } }
+        : {}),
+    })),
+    pooled,
+  };
+}
