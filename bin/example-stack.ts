@@ -58,6 +58,12 @@ export class ExampleStack extends Stack {
       trafficShift: TrafficShift.CANARY_10_PERCENT_5_MINUTES,
       // Typical traffic: the release policy checks the 10 % canary still gets enough requests to be judged.
       expectedRequestsPerSecond: 5,
+      // The fixed thresholds are the safety net for gross failures; the canary judge (on by default) catches the
+      // subtler regressions with a bounded false-rollback chance. At 5 requests/s and these base rates, the defaults
+      // (5 %, 2 %, 2 %) would roll back a good release 7–23 % of the time (policy rule "alarm-false-fire"); these
+      // keep each alarm under 1 % per release.
+      baseRates: { errorRate: 0.01, contractRate: 0.005 },
+      alarms: { maxErrorRate: 0.1, maxContractViolationRate: 0.08, maxCanaryErrorRateDelta: 0.08 },
       owner: 'support-ai team',
       onCall: 'support-ai-oncall (pager)',
       // Graded degradation: a cost spike switches the assistant to its cheaper fallback model.
