@@ -12,7 +12,8 @@ describe('reading the synthesized example stack', () => {
 
   test('every release alarm with its metric math, period, M of N, missing-data treatment and threshold', () => {
     const errorRate = model.alarms.find((a) => a.name.endsWith('-version-error-rate'));
-    expect(errorRate).toMatchObject({ threshold: 0.05, comparison: 'GreaterThanThreshold', treatMissingData: 'notBreaching', resultId: 'expr_1' });
+    // 0.1: the example's safety-net threshold (bin/example-stack.ts `alarms.maxErrorRate`)
+    expect(errorRate).toMatchObject({ threshold: 0.1, comparison: 'GreaterThanThreshold', treatMissingData: 'notBreaching', resultId: 'expr_1' });
     const cfn = json.Resources[errorRate?.logicalId as string].Properties;
     expect(errorRate?.periodSeconds).toBe(cfn.Metrics[1].MetricStat.Period);
     expect([errorRate?.datapointsToAlarm, errorRate?.evaluationPeriods]).toEqual([cfn.DatapointsToAlarm, cfn.EvaluationPeriods]);

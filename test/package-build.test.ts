@@ -163,8 +163,9 @@ function checkSynth({ template, out }: ReturnType<typeof synth>) {
   // (CDK's own LogRetention provider, for service functions without a log group of their own, has no description)
   const library = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Code.S3Key !== undefined && r.Properties.Description);
   const bundles = LIBRARY_HANDLERS.map((name) => fs.readFileSync(path.join(root, `dist/handlers/${name}/index.js`)));
-  // the cost guard, a canary judge and a regression gate per service, and the platform's config deployer, snapshot function and release reviewer
-  expect(library).toHaveLength(10);
+  // the cost guard, a canary judge and a regression gate per service, and the platform's config deployer, snapshot
+  // function, release reviewer and config gate check
+  expect(library).toHaveLength(11);
   for (const fn of library) {
     const assetDir = path.join(out, `asset.${(fn.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
     expect(fs.readdirSync(assetDir)).toEqual(['index.js']);

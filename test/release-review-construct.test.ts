@@ -21,8 +21,11 @@ function build(app: App = testApp(), opts: { services?: string[]; releaseReview?
         config: ReleaseConfigSource.fromObject(validConfig()),
         ...(opts.bucket === false ? {} : { reviewBucket: bucket }),
         ...(opts.releaseReview !== undefined ? { releaseReview: opts.releaseReview } : {}),
-        // The judge's own rule and extension are counted in test/canary-judge-template.test.ts.
+        // The judge's own rule and extension are counted in test/canary-judge-template.test.ts; the gate's (and the
+        // config gate check's extension) in test/gate-construct.test.ts and test/config-gate-template.test.ts.
         canaryJudge: opts.canaryJudge ?? false,
+        regressionGate: false,
+        policyWaivers: [{ rule: 'regression-gate', reason: 'these tests count the review’s resources only' }],
       }),
   );
   return { stack, bucket, releases, template: () => Template.fromStack(stack) };
@@ -244,7 +247,8 @@ describe('ReleaseReview template', () => {
       canaryJudge: false,
     });
     const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
+    // the review's and the config gate check's (the regression gate is on by default)
+    t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 2);
     const reviewer = byType(t, 'AWS::Lambda::Function').find(([id]) => id.includes('ReleaseReviewer'))!;
     const store = byType(t, 'AWS::S3::Bucket').find(([id]) => id.includes('RegressionStoreBucket'))!;
     expect(reviewer[1].Properties.Environment.Variables.AI_RELEASE_STORE_BUCKET).toEqual({ Ref: store[0] });
