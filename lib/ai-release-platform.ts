@@ -1,4 +1,4 @@
-import { Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnResource, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -12,6 +12,13 @@ import { RegressionStore, type RegressionStoreProps } from './regression-store';
 
 /** AppConfig API reference, CreateApplication: Name has a length of 1 to 64. */
 const APPLICATION_NAME_MAX = 64;
+
+/**
+ * AppConfig's quota of environments per application: "Environments: 20 max per application" (AppConfig API reference,
+ * ServiceQuotaExceededException; adjustable in Service Quotas). Each service has 3 (live release, degrade,
+ * candidate), so one platform (one application) holds at most 6 services at the default.
+ */
+export const APPCONFIG_ENVIRONMENTS_PER_APPLICATION = 20;
 
 /**
  * The stack name when it is a literal that fits (unchanged for existing stacks, so their application is not
@@ -41,6 +48,13 @@ export interface AiReleasePlatformProps {
   readonly notificationTopic?: sns.ITopic;
   /** The regression store (bucket and snapshot function), created when the first service collects snapshots. @default see RegressionStoreProps */
   readonly regressionStore?: RegressionStoreProps;
+  /**
+   * The account's AppConfig quota of environments per application, checked at synth: each service adds 3 environments
+   * (live release, degrade, candidate) to this platform's one application, and a stack over the quota would fail at
+   * deploy with ServiceQuotaExceededException. Raise it here only after raising the quota in Service Quotas.
+   * @default 20 (APPCONFIG_ENVIRONMENTS_PER_APPLICATION)
+   */
+  readonly appConfigEnvironmentQuota?: number;
 }
 
 /**
@@ -90,6 +104,30 @@ export class AiReleasePlatform extends Construct {
     });
     this.applicationId = this.application.ref;
     this.props = props;
+    const quota = props.appConfigEnvironmentQuota ?? APPCONFIG_ENVIRONMENTS_PER_APPLICATION;
+    if (!Number.isInteger(quota) || quota < 1) {
+      throw new Error(
+        `appConfigEnvironmentQuota ${quota} is not a positive whole number; set it to the account's AppConfig quota of environments per application (default ${APPCONFIG_ENVIRONMENTS_PER_APPLICATION})`,
+      );
+    }
+    this.node.addValidation({ validate: () => this.environmentQuotaProblems(quota) });
+  }
+
+  /** The environments of this platform's application, grouped by the construct that made them (one per service). */
+  private environmentQuotaProblems(quota: number): string[] {
+    const envs = Stack.of(this)
+      .node.findAll()
+      .filter(
+        (c): c is CfnResource =>
+          CfnResource.isCfnResource(c) &&
+          c.cfnResourceType === 'AWS::AppConfig::Environment' &&
+          (c as unknown as { applicationId?: unknown }).applicationId === this.applicationId,
+      );
+    if (envs.length <= quota) return [];
+    const owners = [...new Set(envs.map((e) => e.node.scope?.node.path ?? e.node.path))];
+    return [
+      `${envs.length} AppConfig environments in this platform's application exceed AppConfig's quota of ${quota} environments per application (CreateEnvironment would fail with ServiceQuotaExceededException): ${owners.length} services (${owners.join(', ')}), 3 environments each (live release, degrade, candidate), so one platform holds at most ${Math.floor(quota / 3)}. Split the services across stacks or nested stacks (each has its own platform and AppConfig application), or raise the quota in Service Quotas and set appConfigEnvironmentQuota on the AiReleasePlatform`,
+    ];
   }
 
   /**

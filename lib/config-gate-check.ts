@@ -8,6 +8,9 @@ import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../lambda/sh
 import type { AiReleasePlatform } from './ai-release-platform';
 import { libraryFunction } from './private/library-function';
 
+/** The gate check function's timeout: its 2 s answer budget (lambda/config-gate-check/check.ts) plus a margin. */
+export const CHECK_TIMEOUT_SECONDS = 3;
+
 export interface ConfigGateCheckProps {
   readonly platform: AiReleasePlatform;
   readonly serviceName: string;
@@ -38,8 +41,9 @@ export class ConfigGateCheck extends Construct {
     }
     const fn = libraryFunction(platform, 'ConfigGateCheck', {
       handler: 'config-gate-check',
-      // Synchronous on the deployment's start: one S3 read and a few AppConfig reads.
-      timeout: Duration.seconds(20),
+      // Synchronous on the deployment's start, which AppConfig waits for only a few seconds: the check answers within
+      // its 2 s budget (CHECK_BUDGET_MS, check.ts) and the timeout leaves room for the log line, not for more work.
+      timeout: Duration.seconds(CHECK_TIMEOUT_SECONDS),
       description: 'cdk-ai-release: refuses a release config version without a passing config gate record (AppConfig PRE_START_DEPLOYMENT)',
       environment: { [GATE_CHECK_ENV.BUCKET]: bucket.bucketName },
     });

@@ -8,7 +8,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ExampleStack } from '../bin/example-stack';
+import { CHECK_BUDGET_MS } from '../lambda/config-gate-check/check';
 import { CONFIG_GATE_ENV, GATE_ALIAS_NAME } from '../lambda/shared/contract';
+import { CHECK_TIMEOUT_SECONDS } from '../lib/config-gate-check';
 import { AiRelease, AiReleasePlatform, ReleaseConfigDeployment, ReleaseConfigSource } from '../lib';
 import { configGateOf, CONFIG_GATE_TIMEOUT } from './config-gate-fixtures';
 import { inlineFunction, testApp, validConfig } from './helpers';
@@ -67,6 +69,14 @@ describe('config gate template (the example app, its regression gate connected b
     expect(target).not.toContain(degradeEnvId.toLowerCase());
     expect(target).not.toContain(candidateEnvId.toLowerCase());
     expect(associations[0][1].Properties.Parameters).toEqual({ service: 'support-assistant', profile: { Ref: idOf(config.profile) } });
+  });
+
+  test('the gate check answers within its budget: its timeout is a few seconds, above the 2 s budget of the check', () => {
+    const fn = resources[idOf(config.gateCheck!.function)];
+    expect(fn.Properties.Timeout).toBe(CHECK_TIMEOUT_SECONDS);
+    expect(CHECK_TIMEOUT_SECONDS * 1000).toBeGreaterThan(CHECK_BUDGET_MS);
+    // AppConfig waits only a few seconds for a synchronous (PRE_*) action.
+    expect(CHECK_TIMEOUT_SECONDS).toBeLessThanOrEqual(3);
   });
 
   test("AppConfig's role for the check may invoke the check function and nothing else", async () => {

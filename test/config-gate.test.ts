@@ -17,8 +17,8 @@ import {
 } from '../lambda/config-deployer/config-deployer';
 import { lambdaGate } from '../lambda/config-deployer/gate-port';
 import { RESPONSE_MAX_BYTES, responseBody } from '../lambda/config-deployer/response';
-import { appConfigHistory, s3GateRecords } from '../lambda/config-gate-check/aws-adapters';
-import { check, type DeploymentHistory, type PreStartDeploymentEvent } from '../lambda/config-gate-check/check';
+import { appConfigHistory, RECENT_DEPLOYMENTS, s3GateRecords } from '../lambda/config-gate-check/aws-adapters';
+import { CHECK_BUDGET_MS, check, type DeploymentHistory, type PreStartDeploymentEvent, RECORD_BUDGET_MS } from '../lambda/config-gate-check/check';
 import { AiRuntime, type ConfigPort, type InvocationContext, type TelemetryPort } from '../lambda/runtime/ai-runtime';
 import { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from '../lambda/runtime/gate-selection';
 import { createAiRuntime } from '../lambda/runtime';
@@ -392,7 +392,7 @@ describe('the gate check (PRE_START_DEPLOYMENT) over a store in s3rver', () => {
     const d = await check(pre('22'), records(), served());
     expect(d.allow).toBe(false);
     expect(d.reason).toBe(
-      `config gate check: version 22 of assistant's release config has no config gate record (s3://${BUCKET}/gates/assistant/config-22.json) and was never live in environment live1; release it with cdk deploy, which replays the regression cases through the gate alias first`,
+      `config gate check: version 22 of assistant's release config has no config gate record (s3://${BUCKET}/gates/assistant/config-22.json) and was not served by environment live1 in its recent deployments; release it with cdk deploy, which replays the regression cases through the gate alias first`,
     );
   });
 
@@ -487,6 +487,97 @@ describe('the gate check (PRE_START_DEPLOYMENT) over a store in s3rver', () => {
   });
 });
 
+describe('the gate check answers within its latency budget (slow fakes)', () => {
+  const pre = (version: string): PreStartDeploymentEvent => ({
+    Parameters: { service: 'assistant', profile: 'prof1' },
+    Application: { Id: 'app1' },
+    Environment: { Id: 'live1' },
+    ConfigurationProfile: { Id: 'prof1' },
+    ConfigurationVersion: version,
+  });
+  /** A port that answers `value` after `ms` (never, when undefined), and records whether its signal aborted. */
+  function slow<T>(ms: number | undefined, value: () => T, honoursSignal = true) {
+    const state = { calls: 0, aborted: 0 };
+    const run = (signal: AbortSignal) =>
+      new Promise<T>((resolve, reject) => {
+        state.calls++;
+        const timer = ms === undefined ? undefined : setTimeout(() => resolve(value()), ms);
+        signal.addEventListener('abort', () => {
+          state.aborted++;
+          if (!honoursSignal) return;
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+    return { state, run };
+  }
+  const passing = (v: string) => JSON.stringify(report({ target: { functionName: 'f', qualifier: 'gate', configVersion: v } }));
+  const timed = async <T>(p: Promise<T>) => {
+    const t0 = Date.now();
+    const value = await p;
+    return { value, ms: Date.now() - t0 };
+  };
+  const budget = { budgetMs: 300, recordBudgetMs: 150 };
+
+  test('a passing record answers at once: the history is not asked', async () => {
+    const s3 = slow(5, () => passing('7'));
+    const h = slow(5, () => true);
+    const d = await check(pre('7'), { location: 's3://b', read: (_k, sig) => s3.run(sig) }, { servedComplete: (...a) => h.run(a[4]) }, budget);
+    expect(d.allow).toBe(true);
+    expect(h.state.calls).toBe(0);
+  });
+
+  test('a slow store: its read is aborted at its share, and a version the environment served is still allowed (a rollback is not blocked)', async () => {
+    const s3 = slow(undefined, () => passing('5'));
+    const h = slow(10, () => true);
+    const { value: d, ms } = await timed(
+      check(pre('5'), { location: 's3://b', read: (_k, sig) => s3.run(sig) }, { servedComplete: (...a) => h.run(a[4]) }, budget),
+    );
+    expect(d.allow).toBe(true);
+    expect(s3.state.aborted).toBe(1);
+    expect(ms).toBeGreaterThanOrEqual(140);
+    expect(ms).toBeLessThan(300);
+  });
+
+  test('a new version with no record and a slow history: refused at the budget (fail closed), naming what timed out', async () => {
+    const h = slow(undefined, () => true);
+    const { value: d, ms } = await timed(
+      check(pre('8'), { location: 's3://b', read: async () => undefined }, { servedComplete: (...a) => h.run(a[4]) }, budget),
+    );
+    expect(d.allow).toBe(false);
+    expect(d.reason).toContain('has no config gate record (s3://b/gates/assistant/config-8.json)');
+    expect(d.reason).toContain('whether environment live1 served it is unknown (CheckTimeoutError: the deployment history lookup did not answer within');
+    expect(h.state.aborted).toBe(1);
+    expect(ms).toBeGreaterThanOrEqual(280);
+    expect(ms).toBeLessThan(450);
+  });
+
+  test('both slow, and ports that ignore their signal: still one answer within the budget, refused', async () => {
+    const s3 = slow(undefined, () => passing('9'), false);
+    const h = slow(undefined, () => true, false);
+    const { value: d, ms } = await timed(
+      check(pre('9'), { location: 's3://b', read: (_k, sig) => s3.run(sig) }, { servedComplete: (...a) => h.run(a[4]) }, budget),
+    );
+    expect(d.allow).toBe(false);
+    expect(d.reason).toContain('cannot read the gate record');
+    expect(d.reason).toContain('the gate record read did not answer within 150 ms');
+    expect(d.reason).toContain('the deployment history lookup did not answer within');
+    expect(ms).toBeLessThan(450);
+  });
+
+  test('the defaults: 2 s in all, at most 1 s of it for the record', async () => {
+    expect(CHECK_BUDGET_MS).toBe(2000);
+    expect(RECORD_BUDGET_MS).toBeLessThan(CHECK_BUDGET_MS);
+    const s3 = slow(undefined, () => undefined);
+    const h = slow(undefined, () => true);
+    const { value: d, ms } = await timed(check(pre('10'), { location: 's3://b', read: (_k, sig) => s3.run(sig) }, { servedComplete: (...a) => h.run(a[4]) }));
+    expect(d.allow).toBe(false);
+    expect(d.reason).toContain(`did not answer within ${RECORD_BUDGET_MS} ms`);
+    expect(ms).toBeGreaterThanOrEqual(CHECK_BUDGET_MS - 50);
+    expect(ms).toBeLessThan(CHECK_BUDGET_MS + 400);
+  });
+});
+
 describe('the deployment history adapter (mocked AppConfig)', () => {
   let appconfig: ReturnType<typeof mockClient>;
   beforeAll(() => {
@@ -494,22 +585,46 @@ describe('the deployment history adapter (mocked AppConfig)', () => {
   });
   afterAll(() => appconfig.restore());
 
-  test('COMPLETE deployments of the version are confirmed by profile (version numbers are per profile); pages are followed', async () => {
-    appconfig.on(ListDeploymentsCommand, { NextToken: undefined }).resolves({
+  test('COMPLETE deployments of the version are confirmed by profile (version numbers are per profile); one page of the recent ones only', async () => {
+    appconfig.on(ListDeploymentsCommand).resolves({
       Items: [
         { DeploymentNumber: 9, State: 'ROLLED_BACK', ConfigurationVersion: '5' },
         { DeploymentNumber: 8, State: 'COMPLETE', ConfigurationVersion: '5' },
+        { DeploymentNumber: 2, State: 'COMPLETE', ConfigurationVersion: '4' },
       ],
       NextToken: 'p2',
     });
-    appconfig.on(ListDeploymentsCommand, { NextToken: 'p2' }).resolves({ Items: [{ DeploymentNumber: 2, State: 'COMPLETE', ConfigurationVersion: '4' }] });
     appconfig.on(GetDeploymentCommand, { DeploymentNumber: 8 }).resolves({ ConfigurationProfileId: 'degr1', State: 'COMPLETE' });
     appconfig.on(GetDeploymentCommand, { DeploymentNumber: 2 }).resolves({ ConfigurationProfileId: 'prof1', State: 'COMPLETE' });
     const history = appConfigHistory(new AppConfigClient({ region: 'us-east-1' }));
+    const signal = new AbortController().signal;
     // Deployment 8 completed version 5 of another profile; 9 (our profile?) rolled back: version 5 was never served.
-    expect(await history.servedComplete('app1', 'live1', 'prof1', '5')).toBe(false);
-    expect(await history.servedComplete('app1', 'live1', 'prof1', '4')).toBe(true);
+    expect(await history.servedComplete('app1', 'live1', 'prof1', '5', signal)).toBe(false);
+    expect(await history.servedComplete('app1', 'live1', 'prof1', '4', signal)).toBe(true);
     expect(appconfig.commandCalls(GetDeploymentCommand).map((c) => c.args[0].input.DeploymentNumber)).toEqual([8, 2]);
+    // One small page, newest first, never the next one: the lookup's cost is bounded.
+    const lists = appconfig.commandCalls(ListDeploymentsCommand).map((c) => c.args[0].input);
+    expect(lists).toEqual([
+      { ApplicationId: 'app1', EnvironmentId: 'live1', MaxResults: RECENT_DEPLOYMENTS },
+      { ApplicationId: 'app1', EnvironmentId: 'live1', MaxResults: RECENT_DEPLOYMENTS },
+    ]);
+    expect(RECENT_DEPLOYMENTS).toBeLessThanOrEqual(50);
+  });
+
+  test('every AppConfig call carries the check’s abort signal', async () => {
+    appconfig.reset();
+    appconfig.on(ListDeploymentsCommand).resolves({ Items: [{ DeploymentNumber: 3, State: 'COMPLETE', ConfigurationVersion: '7' }] });
+    appconfig.on(GetDeploymentCommand).resolves({ ConfigurationProfileId: 'prof1', State: 'COMPLETE' });
+    const seen: unknown[] = [];
+    const client = new AppConfigClient({ region: 'us-east-1' });
+    const send = client.send.bind(client);
+    client.send = ((cmd: never, opts?: { abortSignal?: unknown }) => {
+      seen.push(opts?.abortSignal);
+      return send(cmd, opts as never);
+    }) as typeof client.send;
+    const signal = new AbortController().signal;
+    expect(await appConfigHistory(client).servedComplete('app1', 'live1', 'prof1', '7', signal)).toBe(true);
+    expect(seen).toEqual([signal, signal]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { AiRuntime } from '../lambda/runtime/ai-runtime';
-import { GATE_CLIENT_CONTEXT_KEY, GATE_RESPONSE_KEY, type GateInvocationVerdict } from '../lambda/shared/contract';
+import { GATE_ALIAS_NAME, GATE_CLIENT_CONTEXT_KEY, GATE_RESPONSE_KEY, type GateInvocationVerdict } from '../lambda/shared/contract';
 import { GATE_CLIENT_CONTEXT } from '../lambda/gate/aws-adapters';
 import { FakeConfig, NO_FLAGS, RecordingTelemetry, releaseDoc } from './runtime-fixtures';
 
@@ -20,8 +20,11 @@ function runtime(config = new FakeConfig({ rel: releaseDoc(), deg: NO_FLAGS }), 
   return { rt, telemetry };
 }
 
+const FN_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:svc-fn';
 /** The ClientContext the gate sends, as the Node.js runtime hands it to the handler: the JSON it encoded, parsed. */
-const gateContext = { awsRequestId: 'r1', clientContext: JSON.parse(Buffer.from(GATE_CLIENT_CONTEXT, 'base64').toString('utf8')) };
+const gateClientContext = JSON.parse(Buffer.from(GATE_CLIENT_CONTEXT, 'base64').toString('utf8'));
+/** A code-plane gate replay: the gate invokes the new version by number (lambda/gate/hook.ts). */
+const gateContext = { awsRequestId: 'r1', invokedFunctionArn: `${FN_ARN}:12`, clientContext: gateClientContext };
 
 describe('the runtime answers a gate invocation with its own verdict', () => {
   test('the ClientContext the gate sends is the custom key, well under the 3,583-byte limit', () => {
@@ -96,4 +99,47 @@ describe('the runtime answers a gate invocation with its own verdict', () => {
       ),
     ).rejects.toThrow('boom');
   });
+});
+
+describe('the gate ClientContext is honoured only through a version number or the gate alias', () => {
+  const asked = (qualifier: string | undefined, id = 'r') => ({
+    awsRequestId: id,
+    invokedFunctionArn: qualifier === undefined ? FN_ARN : `${FN_ARN}:${qualifier}`,
+    clientContext: gateClientContext,
+  });
+  const bad = async () => ({ output: { answer: '' }, quality: 0.1 });
+
+  test.each([['12'], ['1'], [GATE_ALIAS_NAME]])('qualifier %s: a replay (verdict answered, nothing measured or recorded)', async (q) => {
+    const { rt, telemetry } = runtime();
+    const out = (await rt.invoke(bad, { q: 'x' }, asked(q))) as unknown as Record<string, GateInvocationVerdict>;
+    expect(out[GATE_RESPONSE_KEY].kinds).toEqual(expect.arrayContaining(['contract', 'quality']));
+    expect(telemetry.invocations).toEqual([]);
+    expect(telemetry.failures).toEqual([]);
+    expect(telemetry.warnings).toEqual([]);
+  });
+
+  test.each([['live'], ['$LATEST'], [undefined], ['0'], ['12a'], ['gatex']])(
+    'qualifier %s: served as live traffic (bare output, measured, recorded), warned once',
+    async (q) => {
+      const { rt, telemetry } = runtime();
+      const out = await rt.invoke(bad, { q: 'x' }, asked(q, 'a'));
+      expect(out).toEqual({ answer: '' });
+      await expect(
+        rt.invoke(
+          async () => {
+            throw new Error('boom');
+          },
+          { q: 'x' },
+          asked(q, 'b'),
+        ),
+      ).rejects.toThrow('boom');
+      expect(telemetry.invocations).toHaveLength(2);
+      expect(telemetry.failures.map((f) => f.requestId)).toEqual(['a', 'b']);
+      expect(telemetry.failures[0].kinds).toEqual(expect.arrayContaining(['contract', 'quality']));
+      // Once per execution environment, not per request: a caller cannot flood the logs through it.
+      expect(telemetry.warnings).toHaveLength(1);
+      expect(telemetry.warnings[0]).toContain("ignored the regression gate's ClientContext");
+      expect(telemetry.warnings[0]).toContain(q === undefined ? '(none)' : JSON.stringify(q));
+    },
+  );
 });

@@ -16,6 +16,16 @@
  * refused (degrade flags have their own environment, which has no gate). A broken association or an unreadable store
  * refuses too: the check fails closed.
  *
+ * Latency budget. PRE_* actions are synchronous: AppConfig waits for the answer before the deployment starts, only a
+ * few seconds (the AppConfig User Guide pages on custom extensions name no figure; an AWS sample says about 3 s), and a
+ * timed-out check on a stack rollback's redeploy would leave the stack in UPDATE_ROLLBACK_FAILED. So the whole check
+ * answers within CHECK_BUDGET_MS (2 s; the function's timeout is 3 s): the S3 read of the record first (at most
+ * RECORD_BUDGET_MS), the history lookup only when the record does not pass, in what is left, both with abort signals.
+ * At the budget the check fails closed, naming what timed out: a new version is refused. A rollback does not depend on
+ * the slow path: the version it goes back to passed the gate when it was released, so its record allows it in one
+ * GetObject; only versions live before the gate existed need the history, which reads one page of the environment's
+ * most recent deployments (aws-adapters.ts), where the version a rollback restores always is.
+ *
  * Pure: the store and the deployment history are ports.
  */
 import { configGateReleaseKey, GATE_CHECK_PARAMETER, type GateReport, gateKeys } from '../shared/contract';
@@ -38,19 +48,68 @@ export interface PreStartDeploymentEvent {
 export interface GateRecords {
   /** Where reports live, for messages (`s3://bucket`). */
   readonly location: string;
-  /** The object's text, or undefined when there is no such object. Throws when the store cannot be read. */
-  read(key: string): Promise<string | undefined>;
+  /** The object's text, or undefined when there is no such object. Throws when the store cannot be read or `signal` aborts. */
+  read(key: string, signal: AbortSignal): Promise<string | undefined>;
 }
 
 /** Port: what the environment has served. */
 export interface DeploymentHistory {
-  /** True when a deployment of this profile's version to the environment ended COMPLETE. */
-  servedComplete(application: string, environment: string, profile: string, version: string): Promise<boolean>;
+  /** True when a recent deployment of this profile's version to the environment ended COMPLETE. Throws when `signal` aborts. */
+  servedComplete(application: string, environment: string, profile: string, version: string, signal: AbortSignal): Promise<boolean>;
 }
 
 export type Decision = { readonly allow: true; readonly reason: string } | { readonly allow: false; readonly reason: string };
 
-export async function check(event: PreStartDeploymentEvent, records: GateRecords, history: DeploymentHistory): Promise<Decision> {
+/** The whole check answers within this, milliseconds (see the module comment). */
+export const CHECK_BUDGET_MS = 2000;
+/** The S3 read of the gate record gets at most this much of it, so the history lookup keeps the rest. */
+export const RECORD_BUDGET_MS = 1000;
+
+export interface CheckOptions {
+  /** @default CHECK_BUDGET_MS */
+  readonly budgetMs?: number;
+  /** @default RECORD_BUDGET_MS */
+  readonly recordBudgetMs?: number;
+  readonly now?: () => number;
+}
+
+/** Thrown (as the abort reason) when a lookup runs out of its share of the budget. */
+export class CheckTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} did not answer within ${ms} ms`);
+    this.name = 'CheckTimeoutError';
+  }
+}
+
+/**
+ * Runs `work` with a signal that aborts after `ms`, and stops waiting then even if the port ignores the signal: the
+ * check never waits longer than its budget.
+ */
+export async function within<T>(what: string, ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const error = new CheckTimeoutError(what, Math.max(0, Math.round(ms)));
+  if (ms <= 0) {
+    controller.abort(error);
+    throw error;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function check(event: PreStartDeploymentEvent, records: GateRecords, history: DeploymentHistory, options: CheckOptions = {}): Promise<Decision> {
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const budgetMs = options.budgetMs ?? CHECK_BUDGET_MS;
   const refuse = (reason: string): Decision => ({ allow: false, reason: `config gate check: ${reason}` });
   const service = event?.Parameters?.[GATE_CHECK_PARAMETER.SERVICE];
   const gatedProfile = event?.Parameters?.[GATE_CHECK_PARAMETER.PROFILE];
@@ -80,7 +139,7 @@ export async function check(event: PreStartDeploymentEvent, records: GateRecords
   let text: string | undefined;
   let readError: string | undefined;
   try {
-    text = await records.read(key);
+    text = await within('the gate record read', Math.min(options.recordBudgetMs ?? RECORD_BUDGET_MS, budgetMs), (signal) => records.read(key, signal));
   } catch (e) {
     readError = `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
   }
@@ -97,17 +156,34 @@ export async function check(event: PreStartDeploymentEvent, records: GateRecords
       return { allow: true, reason: `${what} passed the config gate (${report.verdict}): ${report.summary}` };
     }
   }
-  if (await history.servedComplete(application, environment, profile, version)) {
+  // The history only when the record does not pass, in what is left of the budget; a failure there is "not known
+  // to have been served" (fail closed), reported with the refusal.
+  let historyError: string | undefined;
+  let served = false;
+  try {
+    served = await within('the deployment history lookup', budgetMs - (now() - startedAt), (signal) =>
+      history.servedComplete(application, environment, profile, version, signal),
+    );
+  } catch (e) {
+    historyError = `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
+  }
+  if (served) {
     return {
       allow: true,
       reason: `${what} was already served by environment ${environment} (a deployment of it completed): a rollback or a redeploy of a live version`,
     };
   }
   const where = `${records.location}/${key}`;
-  if (readError) return refuse(`cannot read the gate record of ${what} (${where}): ${readError}; refusing`);
+  const unknown = historyError ? `; whether environment ${environment} served it is unknown (${historyError})` : '';
+  if (readError) return refuse(`cannot read the gate record of ${what} (${where}): ${readError}${unknown}; refusing`);
   if (text === undefined) {
+    if (historyError) {
+      return refuse(
+        `${what} has no config gate record (${where})${unknown}; refusing (retry the deployment, or release it with cdk deploy, which replays the regression cases through the gate alias first)`,
+      );
+    }
     return refuse(
-      `${what} has no config gate record (${where}) and was never live in environment ${environment}; release it with cdk deploy, which replays the regression cases through the gate alias first`,
+      `${what} has no config gate record (${where}) and was not served by environment ${environment} in its recent deployments; release it with cdk deploy, which replays the regression cases through the gate alias first`,
     );
   }
   if (unusable) return refuse(`the gate record of ${what} (${where}) is not usable: ${unusable}; release it again with cdk deploy`);

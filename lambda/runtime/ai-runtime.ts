@@ -4,6 +4,7 @@ import {
   type FailureKind,
   type FailureRecord,
   type FallbackModelConfig,
+  GATE_ALIAS_NAME,
   GATE_CLIENT_CONTEXT_KEY,
   GATE_RESPONSE_KEY,
   type GateInvocationVerdict,
@@ -19,6 +20,7 @@ import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageO
 import { type ContractValidator, ContractValidators } from './contract-validator';
 import { costUsd as priceOf } from './cost';
 import { buildFailureRecord } from './failure-record';
+import { gateReplayAllowed, qualifierOf } from './gate-selection';
 import { redact as defaultRedactor, type Redactor } from './redact';
 
 /** Port: where the two configs of this service come from (a ConfigCache over the extension or data API). */
@@ -210,6 +212,8 @@ export class AiRuntime<I, O> {
   private lastChecked?: { key: string; result: Checked };
   private lastGood?: Usable;
   private lastGoodFlags?: ServedConfig;
+  /** The gate ClientContext arrived on a qualifier that may not carry it: warned once per execution environment. */
+  private warnedGateQualifier = false;
 
   constructor(private readonly o: AiRuntimeOptions<I, O>) {
     this.now = o.now ?? Date.now;
@@ -223,7 +227,7 @@ export class AiRuntime<I, O> {
 
   public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}): Promise<O> {
     const startedAt = this.now();
-    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false, gate: isGateInvocation(context) };
+    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false, gate: this.isGateReplay(context) };
     try {
       const output = await this.run(fn, input, context, inv);
       return inv.gate ? this.gateAnswer(inv, output) : output;
@@ -357,6 +361,29 @@ export class AiRuntime<I, O> {
       });
     }
     return result.output;
+  }
+
+  /**
+   * A gate replay is one that asks with the ClientContext AND came through a version number or the `gate` alias
+   * (gateReplayAllowed). The same ClientContext on `live` is served as live traffic, measured and recorded.
+   */
+  private isGateReplay(context: InvocationContext): boolean {
+    if (!asksForGateVerdict(context)) return false;
+    let qualifier: string | undefined;
+    try {
+      qualifier = qualifierOf(context?.invokedFunctionArn);
+    } catch {
+      qualifier = undefined;
+    }
+    if (gateReplayAllowed(qualifier)) return true;
+    if (!this.warnedGateQualifier) {
+      this.warnedGateQualifier = true;
+      this.o.telemetry.warn(
+        `ignored the regression gate's ClientContext on qualifier ${qualifier === undefined ? '(none)' : JSON.stringify(qualifier)}: it is honoured only through a version number or the "${GATE_ALIAS_NAME}" alias; served as live traffic (measured and recorded)`,
+        { qualifier: qualifier ?? null },
+      );
+    }
+    return false;
   }
 
   /**
@@ -734,8 +761,8 @@ function textOf(v: unknown): string {
   return `[not serialisable: ${messageOf(v)}]`;
 }
 
-/** Whether the invoker is the regression gate (ClientContext `custom`, as the Node.js runtime passes it). */
-function isGateInvocation(context: InvocationContext): boolean {
+/** Whether the invoker asks as the regression gate (ClientContext `custom`, as the Node.js runtime passes it). */
+function asksForGateVerdict(context: InvocationContext): boolean {
   try {
     const cc = context?.clientContext;
     const v = cc?.custom?.[GATE_CLIENT_CONTEXT_KEY] ?? cc?.Custom?.[GATE_CLIENT_CONTEXT_KEY];

@@ -19,6 +19,16 @@ export function qualifierOf(invokedFunctionArn: string | undefined): string | un
   return parts.length === 8 && parts[5] === 'function' ? parts[7] : undefined;
 }
 
+/**
+ * Whether an invocation through this qualifier may be a regression gate replay (its ClientContext honoured): a version
+ * number (the code plane's gate invokes the new version, lambda/gate/hook.ts) or the `gate` alias (the config plane).
+ * Never the callers' `live` alias, `$LATEST` or an unqualified ARN: a caller who may invoke `live` could otherwise send
+ * the gate's ClientContext and have its requests neither measured nor recorded, unseen by the alarms and the judge.
+ */
+export function gateReplayAllowed(qualifier: string | undefined): boolean {
+  return qualifier === GATE_ALIAS_NAME || (qualifier !== undefined && /^[1-9][0-9]*$/.test(qualifier));
+}
+
 /** True only for an invocation through the `gate` alias. */
 export function invokedThroughGate(context: InvocationContext | undefined): boolean {
   return qualifierOf(context?.invokedFunctionArn) === GATE_ALIAS_NAME;
