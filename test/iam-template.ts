@@ -68,8 +68,6 @@ export function resolveTemplate(template: Json, stackName: string): ResolvedTemp
         return ref(id);
       case 'AWS::KMS::Key':
         return `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/${p}`;
-      case 'AWS::S3::Bucket':
-        return `arn:${PARTITION}:s3:::${p}`;
       default:
         return `arn:${PARTITION}:${r.Type.split('::')[1].toLowerCase()}:${REGION}:${ACCOUNT}:${p}`;
     }
