@@ -287,7 +287,8 @@ export class AiRelease extends Construct {
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard, props.config);
 
-    // The canary judge: the schedule and the config tick publish its verdict (the verdict alarms above roll back),
+    // The canary judge: the schedule judges both planes and publishes its verdict (the verdict alarms above roll back;
+    // the config tick reads the stored verdict),
     // and after full traffic the AfterAllowTraffic hook judges on and fails the deployment on a regression.
     if (props.canaryJudge !== false) {
       this.canaryJudge = new CanaryJudge(this, 'CanaryJudge', {
@@ -302,6 +303,9 @@ export class AiRelease extends Construct {
         period: this.alarms.period,
       });
       attachPostHook(this.canaryJudge, this.deploymentGroup);
+      // As for the regression gate: CloudFormation must update the hook (its code, role and role policy) and the
+      // CodeDeploy role's policy that lets CodeDeploy invoke it before the alias update starts the deployment.
+      this.alias.node.addDependency(this.canaryJudge.function, platform.codeDeployRole);
       // The first config release is judged too: the tick association exists before it starts.
       this.config.deployment.node.addDependency(this.canaryJudge.association);
     }

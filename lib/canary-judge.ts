@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CANARY_JUDGE_ENV, JUDGE_ENV, JUDGE_STATE_PREFIX, LEARNING_ENV, METRIC_NAMESPACE } from '../lambda/shared/contract';
+import { CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, JUDGE_STATE_PREFIX, LEARNING_ENV, METRIC_NAMESPACE } from '../lambda/shared/contract';
 import { libraryFunction } from './private/library-function';
 
 /** How the canary judge runs. */
@@ -47,14 +47,16 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
 /**
  * The statistical canary judge of one service: one function, started three ways.
  *
- * - Code plane, during the traffic shift: an EventBridge rule every minute. An invocation with no deployment in
- *   progress lists the group's deployments and exits (one API call); otherwise it judges every alarm period until the
- *   end of its minute and publishes the verdict metric. A schedule rather than the deployment's start event: a
+ * - Code plane, during the traffic shift, and config plane, during a rollout: an EventBridge rule every minute. An
+ *   invocation with nothing in progress lists the group's deployments and the live environment's config deployments
+ *   and exits (two API calls); otherwise it judges every alarm period until the end of its minute, stores each
+ *   verdict in the release's record and publishes the verdict metric. A schedule rather than the deployment's start event: a
  *   missed or late event would leave a canary unjudged, one invocation cannot cover a linear shift longer than
  *   Lambda's 15 minutes, and a crashed invocation is simply replaced a minute later.
  * - Code plane, after full traffic: the deployment group's AfterAllowTraffic hook (`LambdaDeploymentGroup.addPostHook`,
  *   done by AiRelease).
- * - Config plane: an AT_DEPLOYMENT_TICK action on the live release environment (its own extension).
+ * - Config plane: an AT_DEPLOYMENT_TICK action on the live release environment (its own extension) that only reads
+ *   the rollout's stored verdict: AppConfig waits about 3 s for an extension, too little for a Logs Insights query.
  */
 export class CanaryJudge extends Construct {
   public readonly function: lambda.Function;
@@ -89,6 +91,7 @@ export class CanaryJudge extends Construct {
         [CANARY_JUDGE_ENV.DEPLOYMENT_GROUP]: props.deploymentGroup.deploymentGroupName,
         [CANARY_JUDGE_ENV.APPCONFIG_APPLICATION]: props.appConfigApplicationId,
         [CANARY_JUDGE_ENV.CONFIG_PROFILE]: props.configProfileId,
+        [CANARY_JUDGE_CONFIG_ENV.ENVIRONMENT]: props.environment.ref,
         [CANARY_JUDGE_ENV.PERIOD_SECONDS]: String(periodS),
         [JUDGE_ENV.ALPHA]: String(alpha),
         [JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS]: String(boundS),
@@ -97,6 +100,13 @@ export class CanaryJudge extends Construct {
       },
     });
     const fn = this.function;
+    // Lambda's own retries of asynchronous invocations (two by default) come only after a function error: a timeout,
+    // running out of memory, or a failed init, since the handler catches everything else. For the schedule a retry
+    // would run beside the next minute's invocation on the same record (read, judge, write: a window counted twice).
+    // The AfterAllowTraffic hook is invoked asynchronously by CodeDeploy too; it answers before its timeout on every
+    // path it handles, and a hook that crashes unanswered is failed by CodeDeploy at the hook's time limit (the
+    // deployment rolls back). A retry would only repeat the crash, so none. The tick is synchronous: not affected.
+    fn.configureAsyncInvoke({ retryAttempts: 0 });
 
     const logGroupArn = stack.formatArn({
       service: 'logs',
@@ -111,10 +121,14 @@ export class CanaryJudge extends Construct {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     const profileArn = `${appArn}/configurationprofile/${props.configProfileId}`;
+    const environmentArn = `${appArn}/environment/${props.environment.ref}`;
     const statements = [
       // The service's log group only (both ARN forms: the log group, and its streams as IAM policies usually name it).
       new iam.PolicyStatement({ actions: ['logs:StartQuery'], resources: [logGroupArn, `${logGroupArn}:*`] }),
-      // A query's results are fetched by query id; the request names no log group, so "*".
+      // The Service Authorization Reference lists resource type log-group for GetQueryResults, but the request carries
+      // only a query id, and how IAM matches a log group to it is not documented (grants scoped to the log group are
+      // reported to fail). "*" works either way; it reads only results of queries whose id the caller holds, and the
+      // judge's queries are started on its own log group (StartQuery is scoped).
       new iam.PolicyStatement({ actions: ['logs:GetQueryResults'], resources: ['*'] }),
       new iam.PolicyStatement({ actions: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment'], resources: [props.deploymentGroup.deploymentGroupArn] }),
       // When the canary's traffic started (its AllowTraffic lifecycle event): read-only, and the Service Authorization
@@ -131,6 +145,10 @@ export class CanaryJudge extends Construct {
         resources: [props.bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/${props.serviceName}/*`)],
       }),
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }),
+      // Config rollouts in progress on the live environment (the schedule judges them): ListDeployments needs the
+      // application and environment, GetDeployment the deployment too (Service Authorization Reference).
+      new iam.PolicyStatement({ actions: ['appconfig:ListDeployments'], resources: [appArn, environmentArn] }),
+      new iam.PolicyStatement({ actions: ['appconfig:GetDeployment'], resources: [appArn, environmentArn, `${environmentArn}/deployment/*`] }),
       new iam.PolicyStatement({
         actions: ['appconfig:GetHostedConfigurationVersion'],
         resources: [appArn, profileArn, `${profileArn}/hostedconfigurationversion/*`],
@@ -140,7 +158,7 @@ export class CanaryJudge extends Construct {
     props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
 
     this.schedule = new events.Rule(this, 'WhileDeploying', {
-      description: `${props.serviceName}: runs the canary judge every minute; it exits at once unless a code deployment is in progress`,
+      description: `${props.serviceName}: runs the canary judge every minute; it exits at once unless a code deployment or a config rollout is in progress`,
       schedule: events.Schedule.rate(Duration.minutes(1)),
       // A missed minute is replaced by the next one: no retries, no stale events.
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
@@ -154,9 +172,11 @@ export class CanaryJudge extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
     this.extension = new appconfig.CfnExtension(this, 'TickExtension', {
       name: `${stack.stackName}-${props.serviceName}-canary-judge`.slice(0, 64),
-      description: `cdk-ai-release: judges each tick of a ${props.serviceName} config rollout; an error on a regression rolls it back`,
+      description: `cdk-ai-release: at each tick of a ${props.serviceName} config rollout, answers ROLL_BACK when the canary judge has shown a regression`,
       actions: {
-        AT_DEPLOYMENT_TICK: [{ Name: 'canary-judge', Description: 'One judge update of the config rollout', Uri: fn.functionArn, RoleArn: role.roleArn }],
+        AT_DEPLOYMENT_TICK: [
+          { Name: 'canary-judge', Description: "Reads the canary judge's stored verdict of the config rollout", Uri: fn.functionArn, RoleArn: role.roleArn },
+        ],
       },
     });
     // AppConfig checks that it can assume the role and invoke when the extension is created.
@@ -184,9 +204,9 @@ export class CanaryJudge extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'logs:GetQueryResults names a query id, not a log group; cloudwatch:PutMetricData (conditioned on the AiRelease namespace) and the read-only codedeploy:ListDeploymentTargets / BatchGetDeploymentTargets have no resource type; every other action is scoped.',
+          'logs:GetQueryResults: the request names only a query id, and the queries are started on the service log group only; cloudwatch:PutMetricData (conditioned on the AiRelease namespace) and the read-only codedeploy:ListDeploymentTargets / BatchGetDeploymentTargets have no resource type; every other action is scoped.',
       },
-      ...nagWildcards(stack, props, logGroupArn, profileArn),
+      ...nagWildcards(stack, props, logGroupArn, profileArn, environmentArn),
     );
   }
 }
@@ -206,7 +226,13 @@ export function attachPostHook(judge: CanaryJudge, group: codedeploy.LambdaDeplo
 }
 
 /** The scoped wildcards, as cdk-nag prints them (`<LogicalId.Arn>` for a token). */
-function nagWildcards(stack: Stack, props: CanaryJudgeProps, logGroupArn: string, profileArn: string): { id: string; reason: string }[] {
+function nagWildcards(
+  stack: Stack,
+  props: CanaryJudgeProps,
+  logGroupArn: string,
+  profileArn: string,
+  environmentArn: string,
+): { id: string; reason: string }[] {
   const out: { id: string; reason: string }[] = [];
   const text = (v: string) => nagText(stack, v);
   const lg = text(`${logGroupArn}:*`);
@@ -220,6 +246,12 @@ function nagWildcards(stack: Stack, props: CanaryJudgeProps, logGroupArn: string
     out.push({
       id: `AwsSolutions-IAM5[Resource::${versions}]`,
       reason: 'Scoped wildcard: version numbers of the one release-config profile are assigned by AppConfig (read only).',
+    });
+  const deployments = text(`${environmentArn}/deployment/*`);
+  if (deployments)
+    out.push({
+      id: `AwsSolutions-IAM5[Resource::${deployments}]`,
+      reason: 'Scoped wildcard: deployment numbers of the one live environment are assigned by AppConfig (read only, GetDeployment).',
     });
   return out;
 }

@@ -1,5 +1,13 @@
 /** Fakes for the canary judge's ports: a virtual clock, a synthetic EMF stream behind a Logs Insights port, a small engine. */
-import type { ConfigVersionsPort, DeploymentsPort, JudgePorts, LogsPort, StatePort, VerdictPort } from '../lambda/canary-judge/canary-judge';
+import type {
+  ConfigDeploymentInfo,
+  ConfigVersionsPort,
+  DeploymentsPort,
+  JudgePorts,
+  LogsPort,
+  StatePort,
+  VerdictPort,
+} from '../lambda/canary-judge/canary-judge';
 import type { JudgeBatch, JudgeEngine, JudgeObservation } from '../lambda/canary-judge/engine-port';
 import type { QueryRow } from '../lambda/canary-judge/samples';
 import type { JudgeRecord, ReleasePlane } from '../lambda/shared/contract';
@@ -186,7 +194,14 @@ export class FakeVerdicts implements VerdictPort {
 }
 
 export function fakePorts(
-  o: { lines?: Line[]; engine?: JudgeEngine; deployments?: FakeDeployments['deployments']; labels?: Record<string, string>; limit?: number } = {},
+  o: {
+    lines?: Line[];
+    engine?: JudgeEngine;
+    deployments?: FakeDeployments['deployments'];
+    labels?: Record<string, string>;
+    limit?: number;
+    rollouts?: ConfigDeploymentInfo[];
+  } = {},
 ) {
   const clock = new VirtualClock();
   const logs = new StreamLogs(o.lines ?? [], o.limit);
@@ -202,6 +217,9 @@ export function fakePorts(
       return l;
     },
   };
+  /** The live environment's config rollouts in progress (mutable: a test ends one by emptying it). */
+  const rollouts: ConfigDeploymentInfo[] = [...(o.rollouts ?? [])];
+  const configDeployments = { listCalls: 0, inProgress: async () => (configDeployments.listCalls++, [...rollouts]) };
   const logged: { message: string; extra?: Record<string, unknown> }[] = [];
   const fe = o.engine ? { engine: o.engine, batches: [] as JudgeBatch[] } : fakeEngine();
   const ports: JudgePorts = {
@@ -209,10 +227,11 @@ export function fakePorts(
     state,
     deployments,
     configVersions,
+    configDeployments,
     verdict,
     clock,
     engine: fe.engine,
     log: (message, extra) => logged.push({ message, extra }),
   };
-  return { ports, clock, logs, state, deployments, verdict, labelCalls, logged, batches: fe.batches };
+  return { ports, clock, logs, state, deployments, verdict, labelCalls, logged, batches: fe.batches, rollouts, configDeployments };
 }

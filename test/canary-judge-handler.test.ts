@@ -3,7 +3,12 @@
  * CloudWatch Logs, CodeDeploy, CloudWatch and AppConfig through aws-sdk-client-mock; the judge record in s3rver.
  * The statistics engine is replaced by the wiring tests' small fake (the real one is bound at merge, see engine.ts).
  */
-import { AppConfigClient, GetHostedConfigurationVersionCommand } from '@aws-sdk/client-appconfig';
+import {
+  AppConfigClient,
+  GetDeploymentCommand as AppConfigGetDeploymentCommand,
+  GetHostedConfigurationVersionCommand,
+  ListDeploymentsCommand as AppConfigListDeploymentsCommand,
+} from '@aws-sdk/client-appconfig';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -14,7 +19,7 @@ import {
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { rowOf, traffic } from './canary-judge-fakes';
 import { BUCKET, s3Client, startS3 } from './s3rver-harness';
@@ -51,6 +56,7 @@ beforeAll(async () => {
     AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: 'svc-group',
     AI_RELEASE_JUDGE_APPCONFIG_APPLICATION: 'app1',
     AI_RELEASE_JUDGE_CONFIG_PROFILE: 'prof1',
+    AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT: 'env1',
     AI_RELEASE_JUDGE_PERIOD_SECONDS: '1',
     AI_RELEASE_JUDGE_ALPHA: '0.01',
     // A short bound and period: the hook's real clock runs in this test (long enough for a first query under load).
@@ -70,6 +76,7 @@ beforeEach(() => {
   codedeploy.reset();
   cloudwatch.reset();
   appconfig.reset();
+  appconfig.on(AppConfigListDeploymentsCommand).resolves({ Items: [] }); // no config rollout unless a test starts one
 });
 
 /** The Lambda target's lifecycle: AllowTraffic started at `at`. */
@@ -233,44 +240,58 @@ describe('canary judge handler', () => {
     expect(r.samples.stable).toBeGreaterThan(r.samples.canary);
   });
 
-  test('AT_DEPLOYMENT_TICK with a regressing config: the error response, the label from GetHostedConfigurationVersion', async () => {
+  test('a config rollout: the schedule finds it (ListDeployments, GetDeployment), stores the regression; the tick answers ROLL_BACK from the store', async () => {
     const now = Date.now();
     serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 5, canary: 'cfg-new', stable: 'cfg-old', canaryShare: 0.3, canaryErrorEvery: 2, field: 'config' }));
+    codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    appconfig.on(AppConfigListDeploymentsCommand).resolves({
+      Items: [
+        { DeploymentNumber: 4, State: 'DEPLOYING', ConfigurationVersion: '12' },
+        { DeploymentNumber: 3, State: 'COMPLETE', ConfigurationVersion: '11' },
+      ],
+    });
+    appconfig
+      .on(AppConfigGetDeploymentCommand)
+      .resolves({ DeploymentNumber: 4, ConfigurationProfileId: 'prof1', ConfigurationVersion: '12', StartedAt: new Date(now - 3 * MIN) });
     appconfig.on(GetHostedConfigurationVersionCommand).resolves({ VersionLabel: 'cfg-new' });
-    // the rollout's first tick, three minutes ago (real clock here): it started the record
-    const first = await handler(
-      { Type: 'AtDeploymentTick', Environment: { Id: 'env1' }, ConfigurationProfile: { Id: 'prof1' }, DeploymentNumber: 4, ConfigurationVersion: '12' },
-      ctx(5 * MIN),
-    );
-    expect(first).toEqual({});
-    const seeded = await record('judge/svc/config-env1-4.json');
-    await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'judge/svc/config-env1-4.json', Body: JSON.stringify({ ...seeded, until: now - 3 * MIN }) }));
-    const out = await handler(
-      {
-        Type: 'AtDeploymentTick',
-        Application: { Id: 'app1' },
-        Environment: { Id: 'env1' },
-        ConfigurationProfile: { Id: 'prof1' },
-        DeploymentNumber: 4,
-        ConfigurationVersion: '12',
-      },
-      ctx(5 * MIN),
-    );
-    expect(out).toEqual({ Error: 'BadRequestError', Message: expect.stringContaining('config cfg-new regressed') });
+    const tick = {
+      Type: 'AtDeploymentTick',
+      Application: { Id: 'app1' },
+      Environment: { Id: 'env1' },
+      ConfigurationProfile: { Id: 'prof1' },
+      DeploymentNumber: 4,
+      ConfigurationVersion: '12',
+    };
+    expect(await handler(tick, ctx(5 * MIN))).toEqual({ Directive: 'CONTINUE' }); // nothing stored yet
+    const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(5 * MIN));
+    expect(out).toEqual({ deployments: 0, configRollouts: 1, cycles: expect.any(Number), configVerdict: 1 });
+    expect(appconfig.commandCalls(AppConfigListDeploymentsCommand)[0].args[0].input).toMatchObject({ ApplicationId: 'app1', EnvironmentId: 'env1' });
+    expect(appconfig.commandCalls(AppConfigGetDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+      { ApplicationId: 'app1', EnvironmentId: 'env1', DeploymentNumber: 4 },
+    ]);
     expect(appconfig.commandCalls(GetHostedConfigurationVersionCommand)[0].args[0].input).toEqual({
       ApplicationId: 'app1',
       ConfigurationProfileId: 'prof1',
       VersionNumber: 12,
     });
-    expect(cloudwatch.commandCalls(PutMetricDataCommand).at(-1)!.args[0].input.MetricData![0]).toMatchObject({
-      Value: 1,
-      Dimensions: [
-        { Name: 'Service', Value: 'svc' },
-        { Name: 'Plane', Value: 'config' },
-      ],
-    });
-    expect(appconfig.commandCalls(GetHostedConfigurationVersionCommand)).toHaveLength(1);
     expect(await record('judge/svc/config-env1-4.json')).toMatchObject({ plane: 'config', canary: 'cfg-new', verdict: 'regression' });
+    const queries = logs.commandCalls(StartQueryCommand).length;
+    expect(await handler(tick, ctx(5 * MIN))).toEqual({ Directive: 'ROLL_BACK', Description: expect.stringContaining('config cfg-new regressed') });
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(queries); // the tick only reads the record
+  });
+
+  test('GetDeployment with a String revision: the versions come from revision.string.content', async () => {
+    const now = Date.now();
+    serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 2, canary: '9', stable: '8', canaryShare: 1 }));
+    codedeploy
+      .on(GetDeploymentCommand)
+      .resolves({ deploymentInfo: { createTime: new Date(now - 2 * MIN), revision: { revisionType: 'String', string: { content: appSpec('8', '9') } } } });
+    trafficStarted(now - 2 * MIN);
+    codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    const out = await handler({ DeploymentId: 'd-STR', LifecycleEventHookExecutionId: 'e-9' }, ctx(10 * MIN));
+    expect(out).toMatchObject({ answered: true });
+    expect(out).not.toHaveProperty('error');
+    expect(await record('judge/svc/code-d-STR.json')).toMatchObject({ canary: '9', stable: '8' });
   });
 
   test('an event it does not handle is an error naming what it takes', async () => {

@@ -123,6 +123,35 @@ describe('the canary judge in the template', () => {
       expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: expect.arrayContaining([{ 'Fn::GetAtt': [judgeId, 'Arn'] }]) }),
     );
   });
+
+  test("the live alias waits for the hook, its role's policy and the CodeDeploy role's policy (no deployment before the grants)", () => {
+    const [[, alias]] = Object.entries(template.findResources('AWS::Lambda::Alias', { Properties: { Name: 'live' } })) as [string, any][];
+    const policies = Object.keys(template.findResources('AWS::IAM::Policy'));
+    const judgePolicy = policies.find((id) => id.startsWith('AssistantCanaryJudgeFunctionServiceRoleDefaultPolicy'));
+    const codeDeployPolicy = policies.find((id) => /^AiReleasePlatformCodeDeployRoleDefaultPolicy/.test(id));
+    expect([judgePolicy, codeDeployPolicy]).toEqual([expect.any(String), expect.any(String)]);
+    expect(alias.DependsOn).toEqual(expect.arrayContaining([judgeId, judgePolicy, codeDeployPolicy]));
+  });
+
+  test('no Lambda retries of asynchronous invocations (schedule and hook): a retry would overlap the next minute on the same record', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: judgeId }, MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
+  });
+
+  test('config rollouts: the schedule may list and read the live environment deployments only; the function names that environment', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
+    const statements = policies
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('CanaryJudgeFunctionServiceRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const envId = stack.resolve(r.config.environment.ref);
+    const list = statements.find((x) => x.Action === 'appconfig:ListDeployments');
+    const get = statements.find((x) => x.Action === 'appconfig:GetDeployment');
+    expect(list.Resource).toHaveLength(2);
+    expect(JSON.stringify(list.Resource[1])).toContain(JSON.stringify(envId));
+    expect(JSON.stringify(get.Resource)).toContain('/deployment/*');
+    expect(JSON.stringify(get.Resource)).toContain(JSON.stringify(envId));
+    const fn = template.findResources('AWS::Lambda::Function')[judgeId] as any;
+    expect(fn.Properties.Environment.Variables.AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT).toEqual(envId);
+  });
 });
 
 describe('canaryJudge options', () => {

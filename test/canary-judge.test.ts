@@ -1,14 +1,6 @@
+import { lambdaAppSpecContent, parseLambdaAppSpec } from '../lambda/shared/appspec';
 import { isHookEvent, isTickEvent, type JudgeSettings, runAfterTrafficHook, runConfigTick, runSchedule } from '../lambda/canary-judge/canary-judge';
-import {
-  appSpecVersions,
-  INGESTION_LAG_MS,
-  parseInsightsTimestamp,
-  parseRow,
-  QUERY_FIELDS,
-  type QueryRow,
-  samplesQuery,
-  windowSamples,
-} from '../lambda/canary-judge/samples';
+import { INGESTION_LAG_MS, parseInsightsTimestamp, parseRow, QUERY_FIELDS, type QueryRow, samplesQuery, windowSamples } from '../lambda/canary-judge/samples';
 import { PowertoolsTelemetry } from '../lambda/runtime';
 import { judgeKey, type VersionTuple } from '../lambda/shared/contract';
 import { fakeEngine, fakePorts, insightsTime, rowOf, T0, traffic } from './canary-judge-fakes';
@@ -105,16 +97,21 @@ describe('samples from the runtime EMF lines', () => {
     expect(all.observations.map((o) => o.version)).toEqual(['canary', 'stable', 'canary']);
   });
 
-  test('the versions of a Lambda deployment come from its AppSpec content, JSON or YAML', () => {
+  test('the versions of a Lambda deployment come from its AppSpec content, JSON or YAML, in either revision form', () => {
     const json = JSON.stringify({
       version: 0.0,
       Resources: [{ fn: { Type: 'AWS::Lambda::Function', Properties: { Name: 'f', Alias: 'live', CurrentVersion: '3', TargetVersion: '4' } } }],
     });
-    expect(appSpecVersions(json)).toEqual({ current: '3', target: '4', functionName: 'f' });
+    expect(parseLambdaAppSpec(lambdaAppSpecContent('d-1', { appSpecContent: { content: json } }))).toMatchObject({ currentVersion: '3', targetVersion: '4' });
     const yaml =
       'version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: f\n        Alias: live\n        CurrentVersion: 7\n        TargetVersion: 8\n';
-    expect(appSpecVersions(yaml)).toMatchObject({ current: '7', target: '8' });
-    expect(() => appSpecVersions('{"Resources":[{"svc":{"Type":"AWS::ECS::Service","Properties":{}}}]}')).toThrow('is it a Lambda deployment?');
+    // a String revision (revision.string.content), as the regression gate reads it too
+    expect(parseLambdaAppSpec(lambdaAppSpecContent('d-2', { revisionType: 'String', string: { content: yaml } }))).toMatchObject({
+      currentVersion: '7',
+      targetVersion: '8',
+    });
+    expect(() => lambdaAppSpecContent('d-3', { revisionType: 'S3' })).toThrow('deployment d-3 has no AppSpec content (revisionType S3');
+    expect(() => parseLambdaAppSpec('{"Resources":[{"svc":{"Type":"AWS::ECS::Service","Properties":{}}}]}')).toThrow('is this a Lambda deployment?');
   });
 
   test('events are told apart: a lifecycle hook, an AppConfig tick, anything else', () => {
@@ -193,7 +190,7 @@ describe('the schedule (rate 1 minute)', () => {
     const until = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!.until;
     f.logs.fail = new Error('Logs Insights query q-1 ended Timeout');
     f.clock.t = T0 + MIN;
-    expect(await runSchedule(f.ports, S, T0 + MIN + 50_000)).toEqual({ deployments: 1, cycles: 0, verdict: 0, error: 'Logs Insights query q-1 ended Timeout' });
+    expect(await runSchedule(f.ports, S, T0 + MIN + 50_000)).toEqual({ deployments: 1, cycles: 0, error: 'Logs Insights query q-1 ended Timeout' });
     f.logs.fail = undefined;
     f.clock.t = T0 + 2 * MIN;
     await runSchedule(f.ports, S, T0 + 2 * MIN + 1);
@@ -330,7 +327,7 @@ describe('the AfterAllowTraffic hook', () => {
   });
 });
 
-describe('the config plane: AT_DEPLOYMENT_TICK', () => {
+describe('the config plane: the schedule judges the rollout, AT_DEPLOYMENT_TICK reads the stored verdict', () => {
   const tick = (n = 3) => ({
     Type: 'AtDeploymentTick' as const,
     Application: { Id: 'app1' },
@@ -340,53 +337,94 @@ describe('the config plane: AT_DEPLOYMENT_TICK', () => {
     ConfigurationVersion: '9',
     PercentageComplete: '20.0',
   });
+  const rolloutInfo = (o: { label?: string } = {}) => ({
+    environmentId: 'env1',
+    deploymentNumber: 3,
+    profileId: 'prof1',
+    version: '9',
+    startedAt: T0,
+    ...(o.label ? { label: o.label } : {}),
+  });
   const rollout = (o: { canaryErrorEvery?: number } = {}) =>
     traffic({ from: T0 - 2 * MIN, to: T0 + 10 * MIN, rps: 5, canary: 'cfg-new', stable: 'cfg-old', canaryShare: 0.2, field: 'config', ...o });
 
-  test('a regression on the new config label: the error response that rolls the rollout back, verdict 1 on the config plane', async () => {
-    const f = fakePorts({ lines: rollout({ canaryErrorEvery: 3 }), labels: { '9': 'cfg-new' } });
-    expect(await runConfigTick(tick(), f.ports, S, T0 + 25_000)).toEqual({}); // the rollout's first tick: nothing to judge yet
+  test('a regression on the new config label: the schedule stores it and publishes 1; the tick answers ROLL_BACK (the sampled shape)', async () => {
+    const f = fakePorts({ lines: rollout({ canaryErrorEvery: 3 }), rollouts: [rolloutInfo({ label: 'cfg-new' })] });
+    expect(await runConfigTick(tick(), f.ports, S, 1500)).toEqual({ Directive: 'CONTINUE' }); // no verdict stored yet
     f.clock.t = T0 + 3 * MIN;
-    const out = await runConfigTick(tick(), f.ports, S, f.clock.t + 25_000);
-    expect(out).toEqual({ Error: 'BadRequestError', Message: expect.stringContaining('canary judge: config cfg-new regressed on errors') });
-    expect(f.verdict.published).toEqual([
-      { plane: 'config', value: 0, at: T0 },
-      { plane: 'config', value: 1, at: f.clock.t },
-    ]);
+    const out = await runSchedule(f.ports, S, f.clock.t + 1);
+    expect(out).toMatchObject({ deployments: 0, configRollouts: 1, cycles: 1, configVerdict: 1 });
+    expect(f.verdict.published).toEqual([{ plane: 'config', value: 1, at: T0 + 3 * MIN }]);
     expect(f.state.objects.get(judgeKey('svc', 'config-env1-3'))).toMatchObject({ plane: 'config', canary: 'cfg-new', verdict: 'regression' });
+    expect(f.labelCalls).toEqual([]); // GetDeployment's VersionLabel
+    const queries = f.logs.calls.length;
+    expect(await runConfigTick(tick(), f.ports, S, 1500)).toEqual({
+      Directive: 'ROLL_BACK',
+      Description: expect.stringContaining('canary judge: config cfg-new regressed on errors'),
+    });
+    expect(f.logs.calls.length).toBe(queries); // the tick never queries
+    // another rollout's tick is not rolled back by this one's verdict
+    expect(await runConfigTick(tick(4), f.ports, S, 1500)).toEqual({ Directive: 'CONTINUE' });
   });
 
-  test('a good config: no error, verdict 0; the label is looked up once and the evidence accumulates tick by tick', async () => {
-    const f = fakePorts({ lines: rollout(), labels: { '9': 'cfg-new' } });
+  test('a good config: CONTINUE; the label is looked up once and the evidence accumulates minute by minute', async () => {
+    const f = fakePorts({ lines: rollout(), labels: { '9': 'cfg-new' }, rollouts: [rolloutInfo()] });
     for (let i = 1; i <= 3; i++) {
       f.clock.t = T0 + i * MIN;
-      expect(await runConfigTick(tick(), f.ports, S, f.clock.t + 25_000)).toEqual({});
+      await runSchedule(f.ports, S, f.clock.t + 1);
+      expect(await runConfigTick(tick(), f.ports, S, 1500)).toEqual({ Directive: 'CONTINUE' });
     }
     expect(f.labelCalls).toEqual(['prof1:9']);
-    expect(f.verdict.published.map((p) => p.value)).toEqual([0, 0, 0]);
+    expect(f.verdict.published.map((p) => [p.plane, p.value])).toEqual([
+      ['config', 0],
+      ['config', 0],
+      ['config', 0],
+    ]);
     const r = f.state.objects.get(judgeKey('svc', 'config-env1-3'))!;
-    // the first tick starts the record; each later tick judges the minute since
-    expect(r.updates).toBe(2);
+    expect(r.updates).toBe(3);
     expect(r.until).toBe(T0 + 3 * MIN - INGESTION_LAG_MS);
     expect(r.samples.canary).toBeGreaterThan(0);
     expect(r.samples.stable).toBeGreaterThan(r.samples.canary);
     expect(r.verdict).toBe('inconclusive');
   });
 
-  test("the config gate's replays through the gate alias before the rollout are never canary samples", async () => {
-    // just before the rollout: the gate replays failing cases with the candidate config (the same label)
+  test('nothing in progress on either plane: one list call each, nothing judged', async () => {
+    const f = fakePorts({ lines: rollout() });
+    expect(await runSchedule(f.ports, S, T0 + 50_000)).toEqual({ deployments: 0, cycles: 0 });
+    expect([f.deployments.listCalls, f.configDeployments.listCalls, f.logs.calls.length]).toEqual([1, 1, 0]);
+  });
+
+  test("the config gate's replays through the gate alias before the rollout started are never canary samples", async () => {
     const replays = Array.from({ length: 100 }, (_, i) => ({ at: T0 - 30_000 + i * 100, config: 'cfg-new', version: '7', error: true }));
-    const f = fakePorts({ lines: [...replays, ...rollout()], labels: { '9': 'cfg-new' } });
-    for (let i = 0; i <= 2; i++) {
+    const f = fakePorts({ lines: [...replays, ...rollout()], rollouts: [rolloutInfo({ label: 'cfg-new' })] });
+    for (let i = 1; i <= 2; i++) {
       f.clock.t = T0 + i * MIN;
-      expect(await runConfigTick(tick(), f.ports, S, f.clock.t + 25_000)).toEqual({});
+      await runSchedule(f.ports, S, f.clock.t + 1);
     }
+    expect(f.batches.length).toBeGreaterThan(0);
     expect(f.batches.flatMap((b) => b.observations).filter((o) => o.error)).toEqual([]);
   });
 
-  test('a judge crash never rolls a config back: no error, logged', async () => {
-    const f = fakePorts({ lines: rollout(), labels: {} });
-    expect(await runConfigTick(tick(), f.ports, S, T0 + 25_000)).toEqual({});
-    expect(f.logged[0].message).toBe('canary judge failed at AT_DEPLOYMENT_TICK; the rollout continues (no evidence of a regression)');
+  test('the tick answers within its budget: a slow or failing read is CONTINUE, never a rollback', async () => {
+    const f = fakePorts();
+    f.state.objects.set(judgeKey('svc', 'config-env1-3'), { verdict: 'regression' } as never);
+    f.ports.state.load = () => new Promise(() => {}); // S3 never answers
+    const started = Date.now();
+    expect(await runConfigTick(tick(), f.ports, S, 50)).toEqual({ Directive: 'CONTINUE' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(f.logged.at(-1)!.message).toBe('canary judge: the judge record did not arrive within the tick budget; the rollout continues');
+    f.ports.state.load = async () => {
+      throw new Error('AccessDenied');
+    };
+    expect(await runConfigTick(tick(), f.ports, S, 50)).toEqual({ Directive: 'CONTINUE' });
+    expect(f.logged.at(-1)!.message).toBe('canary judge failed at AT_DEPLOYMENT_TICK; the rollout continues (no evidence of a regression)');
+  });
+
+  test('a schedule crash on the config plane is no verdict: logged, nothing published, the tick continues', async () => {
+    const f = fakePorts({ lines: rollout(), labels: {}, rollouts: [rolloutInfo()] });
+    f.clock.t = T0 + MIN;
+    expect(await runSchedule(f.ports, S, f.clock.t + 1)).toMatchObject({ configRollouts: 1, cycles: 0, error: 'no label for version 9' });
+    expect(f.verdict.published).toEqual([]);
+    expect(await runConfigTick(tick(), f.ports, S, 1500)).toEqual({ Directive: 'CONTINUE' });
   });
 });

@@ -1,9 +1,15 @@
 /**
  * The judge's ports over the AWS SDK: thin translations, no decisions. Shapes follow the API references (CloudWatch
  * Logs StartQuery / GetQueryResults, CodeDeploy ListDeployments / GetDeployment / PutLifecycleEventHookExecutionStatus,
- * CloudWatch PutMetricData, S3 GetObject / PutObject, AppConfig GetHostedConfigurationVersion).
+ * CloudWatch PutMetricData, S3 GetObject / PutObject, AppConfig GetHostedConfigurationVersion / ListDeployments /
+ * GetDeployment).
  */
-import { type AppConfigClient, GetHostedConfigurationVersionCommand } from '@aws-sdk/client-appconfig';
+import {
+  type AppConfigClient,
+  GetDeploymentCommand as AppConfigGetDeploymentCommand,
+  GetHostedConfigurationVersionCommand,
+  ListDeploymentsCommand as AppConfigListDeploymentsCommand,
+} from '@aws-sdk/client-appconfig';
 import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { type CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -16,8 +22,9 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { JUDGE_DIMENSION_PLANE, JUDGE_METRIC, type JudgeRecord, METRIC_NAMESPACE, DIMENSION } from '../shared/contract';
-import type { Clock, ConfigVersionsPort, DeploymentsPort, LogsPort, StatePort, VerdictPort } from './canary-judge';
-import { appSpecVersions, QUERY_ROW_LIMIT } from './samples';
+import { lambdaAppSpecContent, parseLambdaAppSpec } from '../shared/appspec';
+import type { Clock, ConfigDeploymentInfo, ConfigDeploymentsPort, ConfigVersionsPort, DeploymentsPort, LogsPort, StatePort, VerdictPort } from './canary-judge';
+import { QUERY_ROW_LIMIT } from './samples';
 
 /** Logs Insights: start the query, poll its results until Complete (queries run asynchronously). */
 export function insightsLogs(logs: CloudWatchLogsClient, logGroupName: string, clock: Clock, pollMs = 500): LogsPort {
@@ -44,14 +51,12 @@ export function codeDeployments(cd: CodeDeployClient, applicationName: string, d
     },
     async describe(deploymentId) {
       const info = (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo;
-      const content = info?.revision?.appSpecContent?.content;
-      if (!content) throw new Error(`GetDeployment ${deploymentId} returned no AppSpec content (revision.appSpecContent)`);
-      const v = appSpecVersions(content);
+      const v = parseLambdaAppSpec(lambdaAppSpecContent(deploymentId, info?.revision));
       const trafficStartedAt = await allowTrafficStart(cd, deploymentId);
       return {
         id: deploymentId,
-        current: v.current,
-        target: v.target,
+        current: v.currentVersion,
+        target: v.targetVersion,
         ...(info?.createTime ? { createdAt: new Date(info.createTime).getTime() } : {}),
         ...(trafficStartedAt !== undefined ? { trafficStartedAt } : {}),
         ...(info?.rollbackInfo?.rollbackTriggeringDeploymentId ? { rollbackOf: info.rollbackInfo.rollbackTriggeringDeploymentId } : {}),
@@ -128,6 +133,37 @@ export function hostedConfigLabels(appConfig: AppConfigClient, applicationId: st
       );
       if (!out.VersionLabel) throw new Error(`hosted configuration version ${version} of profile ${profileId} has no VersionLabel; AiServiceConfig stamps one`);
       return out.VersionLabel;
+    },
+  };
+}
+
+/** AppConfig deployments states in which the rollout still runs (DEPLOYING, then BAKING until it completes). */
+const ROLLING = new Set(['DEPLOYING', 'BAKING']);
+
+/** The live environment's config rollouts in progress: ListDeployments (newest first), then GetDeployment for the profile. */
+export function appConfigDeployments(appConfig: AppConfigClient, applicationId: string, environmentId: string, profileId: string): ConfigDeploymentsPort {
+  return {
+    async inProgress() {
+      // One deployment runs per environment at a time; the first page (newest first) holds it.
+      const items =
+        (await appConfig.send(new AppConfigListDeploymentsCommand({ ApplicationId: applicationId, EnvironmentId: environmentId, MaxResults: 10 }))).Items ?? [];
+      const out: ConfigDeploymentInfo[] = [];
+      for (const item of items) {
+        if (!item.State || !ROLLING.has(item.State) || item.DeploymentNumber === undefined) continue;
+        const d = await appConfig.send(
+          new AppConfigGetDeploymentCommand({ ApplicationId: applicationId, EnvironmentId: environmentId, DeploymentNumber: item.DeploymentNumber }),
+        );
+        if (d.ConfigurationProfileId !== profileId || !d.ConfigurationVersion) continue;
+        out.push({
+          environmentId,
+          deploymentNumber: item.DeploymentNumber,
+          profileId,
+          version: d.ConfigurationVersion,
+          ...(d.VersionLabel ? { label: d.VersionLabel } : {}),
+          ...(d.StartedAt ? { startedAt: new Date(d.StartedAt).getTime() } : {}),
+        });
+      }
+      return out;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { AwsCall } from '../shared/aws-calls';
-import { CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV, METRIC_NAMESPACE } from '../shared/contract';
+import { CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV, METRIC_NAMESPACE } from '../shared/contract';
 
 const app = { env: CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION };
 const group = { env: CANARY_JUDGE_ENV.DEPLOYMENT_GROUP };
@@ -11,6 +11,8 @@ const stateKey = { assignedAtRunTime: ['judge/support-assistant/code-d-EXAMPLE12
 export const AWS_CALLS: readonly AwsCall[] = [
   // Samples: Logs Insights over the service's log group.
   { api: 'StartQuery', action: 'logs:StartQuery', arnVariables: { LogGroupName: { env: JUDGE_ENV.LOG_GROUP } } },
+  // The reference lists log-group for it, though the request names only a query id: checked on the log group here,
+  // and granted on "*" (lib/canary-judge.ts says why).
   { api: 'GetQueryResults', action: 'logs:GetQueryResults', arnVariables: { LogGroupName: { env: JUDGE_ENV.LOG_GROUP } } },
   // Which deployment is in progress, and its versions (the AppSpec content).
   { api: 'ListDeployments', action: 'codedeploy:ListDeployments', arnVariables: { ApplicationName: app, DeploymentGroupName: group } },
@@ -27,6 +29,22 @@ export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'GetObject', action: 's3:GetObject', resourceTypes: ['object'], arnVariables: { BucketName: bucket, ObjectName: stateKey } },
   { api: 'GetObject', action: 's3:ListBucket', resourceTypes: ['bucket'], arnVariables: { BucketName: bucket } },
   { api: 'PutObject', action: 's3:PutObject', resourceTypes: ['object'], arnVariables: { BucketName: bucket, ObjectName: stateKey } },
+  // Config plane: the schedule finds the live environment's rollouts in progress (the SDK commands are imported as
+  // AppConfigListDeployments / AppConfigGetDeployment, apart from CodeDeploy's namesakes).
+  {
+    api: 'AppConfigListDeployments',
+    action: 'appconfig:ListDeployments',
+    arnVariables: { ApplicationId: { env: CANARY_JUDGE_ENV.APPCONFIG_APPLICATION }, EnvironmentId: { env: CANARY_JUDGE_CONFIG_ENV.ENVIRONMENT } },
+  },
+  {
+    api: 'AppConfigGetDeployment',
+    action: 'appconfig:GetDeployment',
+    arnVariables: {
+      ApplicationId: { env: CANARY_JUDGE_ENV.APPCONFIG_APPLICATION },
+      EnvironmentId: { env: CANARY_JUDGE_CONFIG_ENV.ENVIRONMENT },
+      DeploymentNumber: { assignedAtRunTime: ['1', '42'] },
+    },
+  },
   // Config plane: the label of the version being rolled out.
   {
     api: 'GetHostedConfigurationVersion',

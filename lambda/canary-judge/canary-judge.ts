@@ -3,13 +3,15 @@
  * The statistics are the engine's (engine-port.ts); every AWS call is behind a port, so this module imports no SDK.
  *
  * Three entry points, one per-release record (judge/<service>/<releaseKey>.json) that accumulates the evidence:
- * - `runSchedule`: a rate(1 minute) rule; exits at once when no deployment of the group is in progress, otherwise
- *   judges every alarm period until the end of its minute and publishes the verdict metric (a release alarm watches it).
+ * - `runSchedule`: a rate(1 minute) rule; exits at once when neither a code deployment of the group nor a config
+ *   rollout on the live environment is in progress, otherwise judges every alarm period until the end of its minute,
+ *   stores each verdict in the release's record and publishes the verdict metric (a release alarm watches it).
  * - `runAfterTrafficHook`: CodeDeploy's AfterAllowTraffic hook; judges at 100 % until the test is conclusive or the
  *   bound passes, then answers Succeeded or Failed (regression). It always answers, before its own timeout.
- * - `runConfigTick`: AppConfig's AT_DEPLOYMENT_TICK; one update for the config rollout, an error on regression.
+ * - `runConfigTick`: AppConfig's AT_DEPLOYMENT_TICK; reads the rollout's stored verdict (one S3 read, no query) and
+ *   answers ROLL_BACK on a regression, CONTINUE otherwise, within a strict budget.
  */
-import { type JudgeRecord, type JudgeVerdict, judgeKey, type ReleasePlane } from '../shared/contract';
+import { configJudgeReleaseKey, type JudgeRecord, type JudgeVerdict, judgeKey, type ReleasePlane } from '../shared/contract';
 import type { JudgeEngine, JudgeEvidence } from './engine-port';
 import { INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, windowSamples } from './samples';
 
@@ -52,6 +54,23 @@ export interface ConfigVersionsPort {
   label(profileId: string, version: string): Promise<string>;
 }
 
+/** One AppConfig deployment in progress on the live environment (ListDeployments + GetDeployment). */
+export interface ConfigDeploymentInfo {
+  readonly environmentId: string;
+  readonly deploymentNumber: number;
+  readonly profileId: string;
+  /** The configuration version being rolled out, and its label when GetDeployment reports one. */
+  readonly version: string;
+  readonly label?: string;
+  /** Epoch ms the deployment started. */
+  readonly startedAt?: number;
+}
+
+export interface ConfigDeploymentsPort {
+  /** The live environment's deployments of the release-config profile in state DEPLOYING or BAKING. */
+  inProgress(): Promise<readonly ConfigDeploymentInfo[]>;
+}
+
 export interface VerdictPort {
   /** The verdict metric: 1 = regression shown, 0 = not (yet). */
   publish(plane: ReleasePlane, value: 0 | 1): Promise<void>;
@@ -67,6 +86,7 @@ export interface JudgePorts {
   readonly state: StatePort;
   readonly deployments: DeploymentsPort;
   readonly configVersions: ConfigVersionsPort;
+  readonly configDeployments: ConfigDeploymentsPort;
   readonly verdict: VerdictPort;
   readonly clock: Clock;
   readonly engine: JudgeEngine;
@@ -169,51 +189,111 @@ const codeRelease = (d: CodeDeploymentInfo, phase: Release['phase'], fallbackSta
   startAt: d.trafficStartedAt ?? d.createdAt ?? fallbackStart,
 });
 
+const configRelease = (d: ConfigDeploymentInfo, canary: string, fallbackStart: number): Release => ({
+  plane: 'config',
+  releaseKey: configJudgeReleaseKey(d.environmentId, d.deploymentNumber),
+  sides: { plane: 'config', canary },
+  phase: 'canary',
+  // From the rollout's start on: lines stamped with the new label before it are the config gate's replays of
+  // known-failing cases through the `gate` alias, never canary traffic.
+  startAt: d.startedAt ?? fallbackStart,
+});
+
+export interface ScheduleOutcome {
+  /** Code deployments of the group in progress. */
+  readonly deployments: number;
+  /** Config rollouts in progress on the live environment (only when there are any). */
+  readonly configRollouts?: number;
+  readonly cycles: number;
+  /** The last verdict published per plane (1 = regression). */
+  readonly verdict?: 0 | 1;
+  readonly configVerdict?: 0 | 1;
+  readonly error?: string;
+}
+
 /**
- * The schedule (rate(1 minute)): nothing in progress, nothing to do. Otherwise judge every period until `deadline`
- * (the end of this invocation's minute), publishing the code plane's verdict each cycle.
+ * The schedule (rate(1 minute)): nothing in progress on either plane, nothing to do. Otherwise judge every period
+ * until `deadline` (the end of this invocation's minute): the code deployments (publishing the code plane's verdict)
+ * and the config rollouts (storing each verdict in the rollout's record, where AT_DEPLOYMENT_TICK reads it, and
+ * publishing the config plane's verdict).
  */
-export async function runSchedule(
-  ports: JudgePorts,
-  s: JudgeSettings,
-  deadline: number,
-): Promise<{ deployments: number; cycles: number; verdict?: 0 | 1; error?: string }> {
-  const ids = await ports.deployments.inProgress();
-  if (ids.length === 0) return { deployments: 0, cycles: 0 };
-  const infos = await Promise.all(ids.map((id) => ports.deployments.describe(id)));
-  // Not CodeDeploy's own rollback (its target is the old version), and not before traffic starts (the gate's replays).
-  const releases = infos.filter((d) => !d.rollbackOf && d.trafficStartedAt !== undefined).map((d) => codeRelease(d, 'canary', ports.clock.now()));
-  if (releases.length === 0) return { deployments: ids.length, cycles: 0 };
+export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline: number): Promise<ScheduleOutcome> {
+  let ids: readonly string[] = [];
+  let rollouts: readonly ConfigDeploymentInfo[] = [];
   let cycles = 0;
-  let verdict: 0 | 1 = 0;
-  while (ports.clock.now() < deadline) {
-    const started = ports.clock.now();
-    let regression = false;
-    let judged = false;
-    try {
-      for (const r of releases) {
+  let verdict: 0 | 1 | undefined;
+  let configVerdict: 0 | 1 | undefined;
+  const outcome = (extra: Partial<ScheduleOutcome> = {}): ScheduleOutcome => ({
+    deployments: ids.length,
+    ...(rollouts.length > 0 ? { configRollouts: rollouts.length } : {}),
+    cycles,
+    ...(verdict !== undefined ? { verdict } : {}),
+    ...(configVerdict !== undefined ? { configVerdict } : {}),
+    ...extra,
+  });
+  try {
+    [ids, rollouts] = await Promise.all([ports.deployments.inProgress(), ports.configDeployments.inProgress()]);
+    if (ids.length === 0 && rollouts.length === 0) return outcome();
+    const infos = await Promise.all(ids.map((id) => ports.deployments.describe(id)));
+    // Not CodeDeploy's own rollback (its target is the old version), and not before traffic starts (the gate's replays).
+    const code = infos.filter((d) => !d.rollbackOf && d.trafficStartedAt !== undefined).map((d) => codeRelease(d, 'canary', ports.clock.now()));
+    const config: Release[] = [];
+    for (const d of rollouts) {
+      const known = await ports.state.load(judgeKey(s.service, configJudgeReleaseKey(d.environmentId, d.deploymentNumber)));
+      const canary = known?.canary ?? d.label ?? (await ports.configVersions.label(d.profileId, d.version));
+      config.push(configRelease(d, canary, ports.clock.now()));
+    }
+    if (code.length === 0 && config.length === 0) return outcome();
+    while (ports.clock.now() < deadline) {
+      const started = ports.clock.now();
+      let judgedCode = false;
+      let codeRegression = false;
+      for (const r of code) {
         const step = await judgeStep(ports, s, r, deadline);
         if (step.skipped) continue;
-        judged = true;
-        if (step.record.verdict === 'regression') regression = true;
+        judgedCode = true;
+        if (step.record.verdict === 'regression') codeRegression = true;
       }
-      if (!judged) break; // the AfterAllowTraffic hook judges these now, and publishes
-      verdict = regression ? 1 : 0;
-      await ports.verdict.publish('code', verdict);
-    } catch (e) {
-      // Never a function error: Lambda would retry the invocation while the next minute's one runs. The next minute
-      // starts where the record ends, so nothing is lost; the verdict alarm sees missing data (not breaching).
-      const error = e instanceof Error ? e.message : String(e);
-      ports.log('canary judge: schedule cycle failed; the next minute continues', { error });
-      return { deployments: ids.length, cycles, verdict, error };
+      // Only while the schedule owns a code release: after full traffic the AfterAllowTraffic hook judges and publishes.
+      if (judgedCode) {
+        verdict = codeRegression ? 1 : 0;
+        await ports.verdict.publish('code', verdict);
+      }
+      let configRegression = false;
+      for (const r of config) {
+        const step = await judgeStep(ports, s, r, deadline);
+        if (step.record.verdict === 'regression') configRegression = true;
+        else if (step.updated) {
+          // The rollout's latest conclusion, so the review can say it even after the rollout ends.
+          const conclusion = ports.engine.concludeJudge(step.record.engine);
+          await ports.state.save(judgeKey(s.service, r.releaseKey), { ...step.record, verdict: conclusion });
+        }
+      }
+      if (config.length > 0) {
+        configVerdict = configRegression ? 1 : 0;
+        await ports.verdict.publish('config', configVerdict);
+      }
+      if (!judgedCode && config.length === 0) break;
+      cycles++;
+      if (codeRegression || configRegression)
+        ports.log('canary judge: regression shown', {
+          releases: [...code, ...config].map((r) => r.releaseKey),
+          code: codeRegression,
+          config: configRegression,
+        });
+      const next = started + s.periodMs;
+      if (next >= deadline) break;
+      await ports.clock.sleep(Math.max(0, next - ports.clock.now()));
     }
-    cycles++;
-    if (regression) ports.log('canary judge: regression shown', { releases: releases.map((r) => r.releaseKey) });
-    const next = started + s.periodMs;
-    if (next >= deadline) break;
-    await ports.clock.sleep(Math.max(0, next - ports.clock.now()));
+  } catch (e) {
+    // Never a function error: Lambda would retry the invocation while the next minute's one runs. The next minute
+    // starts where the record ends, so nothing is lost; the verdict alarm sees missing data (not breaching), and a
+    // tick finds the last stored verdict.
+    const error = e instanceof Error ? e.message : String(e);
+    ports.log('canary judge: schedule cycle failed; the next minute continues', { error });
+    return outcome({ error });
   }
-  return { deployments: ids.length, cycles, verdict };
+  return outcome();
 }
 
 /** The event CodeDeploy sends a lifecycle hook. */
@@ -323,55 +403,55 @@ export function isTickEvent(e: unknown): e is TickEvent {
   return (e as { Type?: unknown } | null)?.Type === 'AtDeploymentTick';
 }
 
-/** What the extension action returns: nothing lets the rollout go on; an error stops it and rolls it back. */
-export type TickResponse = Record<string, never> | { readonly Error: 'BadRequestError'; readonly Message: string };
+/**
+ * What the extension action returns at AT_DEPLOYMENT_TICK. AWS's own tick extension samples answer
+ * `{"Directive": "ROLL_BACK", "Description": "..."}` to roll the deployment back and `{"Directive": "CONTINUE"}`
+ * otherwise (aws-samples/aws-appconfig-tick-extn-for-datadog, lambda/index.py; and
+ * aws-samples/sample-aws-appconfig-tick-extn-for-newrelic).
+ */
+export type TickResponse = { readonly Directive: 'CONTINUE' } | { readonly Directive: 'ROLL_BACK'; readonly Description: string };
+
+const CONTINUE: TickResponse = { Directive: 'CONTINUE' };
+const TIMED_OUT = Symbol('timed out');
 
 /**
- * One judge update of a config rollout: canary = invocations stamped with the new version's label, stable = the rest.
- * On a regression it returns AppConfig's error response, which stops the deployment and rolls it back ("If an
- * extension experiences an error during an AT_* action point, the service stops the workflow and rolls back the
- * deployment", AppConfig User Guide). A judge crash never rolls back: it returns no error and logs.
+ * AT_DEPLOYMENT_TICK: AppConfig waits only about 3 s for an extension, and a timeout or an error at an AT_* action
+ * point rolls the deployment back. So the tick judges nothing itself: the schedule judges the rollout and stores its
+ * verdict; the tick reads that record (one S3 GetObject) within `budgetMs` and answers ROLL_BACK only when the stored
+ * verdict is a regression. A slow read, a missing record or any error answers CONTINUE: a judge crash never rolls a
+ * config back (the fixed-threshold alarms remain the safety net).
  */
-export async function runConfigTick(event: TickEvent, ports: JudgePorts, s: JudgeSettings, deadline: number): Promise<TickResponse> {
+export async function runConfigTick(event: TickEvent, ports: JudgePorts, s: JudgeSettings, budgetMs: number): Promise<TickResponse> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const environmentId = event.Environment?.Id ?? event.EnvironmentId;
-    const profileId = event.ConfigurationProfile?.Id ?? event.ConfigurationProfileId;
-    if (!environmentId || !profileId) throw new Error('the AT_DEPLOYMENT_TICK event names no Environment.Id or ConfigurationProfile.Id');
-    const releaseKey = `config-${environmentId}-${event.DeploymentNumber}`;
-    const known = await ports.state.load(judgeKey(s.service, releaseKey));
-    const canary = known?.canary ?? (await ports.configVersions.label(profileId, String(event.ConfigurationVersion)));
-    const release: Release = {
-      plane: 'config',
-      releaseKey,
-      sides: { plane: 'config', canary },
-      phase: 'canary',
-      // From the first tick (the rollout's start) on: lines stamped with the new label before it are the config
-      // gate's replays of known-failing cases through the `gate` alias, never canary traffic.
-      startAt: ports.clock.now(),
+    if (!environmentId) throw new Error('the AT_DEPLOYMENT_TICK event names no Environment.Id');
+    const key = judgeKey(s.service, configJudgeReleaseKey(environmentId, event.DeploymentNumber));
+    const record = await Promise.race([
+      ports.state.load(key),
+      new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), budgetMs);
+      }),
+    ]);
+    if (record === TIMED_OUT) {
+      ports.log('canary judge: the judge record did not arrive within the tick budget; the rollout continues', { key, budgetMs });
+      return CONTINUE;
+    }
+    if (record?.verdict !== 'regression') return CONTINUE;
+    const worst = [...(record.evidence as readonly JudgeEvidence[])].sort((a, b) => b.eValue / b.threshold - a.eValue / a.threshold)[0];
+    return {
+      Directive: 'ROLL_BACK',
+      Description:
+        `canary judge: config ${record.canary} regressed${worst ? ` on ${worst.metric} (e-value ${round(worst.eValue)} >= ${round(worst.threshold)})` : ''}; rolling back`.slice(
+          0,
+          1000,
+        ),
     };
-    const step = await judgeStep(ports, s, release, deadline);
-    const regression = step.record.verdict === 'regression';
-    await ports.verdict.publish('config', regression ? 1 : 0);
-    if (regression) {
-      const worst = [...(step.record.evidence as readonly JudgeEvidence[])].sort((a, b) => b.eValue / b.threshold - a.eValue / a.threshold)[0];
-      return {
-        Error: 'BadRequestError',
-        Message:
-          `canary judge: config ${canary} regressed${worst ? ` on ${worst.metric} (e-value ${round(worst.eValue)} >= ${round(worst.threshold)})` : ''}; rolling back`.slice(
-            0,
-            1000,
-          ),
-      };
-    }
-    // The rollout's latest conclusion, so the review can say it even without a final tick.
-    if (step.updated) {
-      const conclusion = ports.engine.concludeJudge(step.record.engine);
-      await ports.state.save(judgeKey(s.service, releaseKey), { ...step.record, verdict: conclusion === 'regression' ? 'regression' : conclusion });
-    }
-    return {};
   } catch (e) {
     ports.log('canary judge failed at AT_DEPLOYMENT_TICK; the rollout continues (no evidence of a regression)', { error: String(e) });
-    return {};
+    return CONTINUE;
+  } finally {
+    if (timer) clearTimeout(timer);
   }
 }
 

@@ -3,8 +3,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { S3Client } from '@aws-sdk/client-s3';
-import { CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
-import { codeDeployments, hostedConfigLabels, insightsLogs, s3State, verdictMetric } from './aws-adapters';
+import { CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
+import { appConfigDeployments, codeDeployments, hostedConfigLabels, insightsLogs, s3State, verdictMetric } from './aws-adapters';
 import { type Clock, isHookEvent, isTickEvent, type JudgePorts, type JudgeSettings, runAfterTrafficHook, runConfigTick, runSchedule } from './canary-judge';
 import { ENGINE } from './engine';
 
@@ -12,8 +12,12 @@ import { ENGINE } from './engine';
 const ANSWER_MARGIN_MS = 20_000;
 /** A schedule invocation ends within its minute, so the next one (a minute later) never overlaps it. */
 const SCHEDULE_SLICE_MS = 50_000;
-/** AppConfig waits for the tick's answer: one update, bounded. */
-const TICK_SLICE_MS = 25_000;
+/**
+ * The tick's budget: AppConfig waits about 3 s for an extension and rolls the deployment back on a timeout (AWS's
+ * Datadog tick sample: "AppConfig will wait 3s for an extn so we need to hustle"); the tick only reads the stored
+ * verdict, and answers CONTINUE when that read takes longer than this, leaving room for a cold start.
+ */
+export const TICK_BUDGET_MS = 1500;
 
 const need = (k: string) => {
   const v = process.env[k];
@@ -32,12 +36,19 @@ const settings: JudgeSettings = {
   periodMs: positive(CANARY_JUDGE_ENV.PERIOD_SECONDS, 10) * 1000,
   afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
 };
+const appConfig = new AppConfigClient({});
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
 const ports: JudgePorts = {
   logs: insightsLogs(new CloudWatchLogsClient({}), need(JUDGE_ENV.LOG_GROUP), clock),
   state: s3State(new S3Client({}), need(LEARNING_ENV.BUCKET)),
   deployments: codeDeployments(new CodeDeployClient({}), need(CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION), need(CANARY_JUDGE_ENV.DEPLOYMENT_GROUP)),
-  configVersions: hostedConfigLabels(new AppConfigClient({}), need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION)),
+  configVersions: hostedConfigLabels(appConfig, need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION)),
+  configDeployments: appConfigDeployments(
+    appConfig,
+    need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION),
+    need(CANARY_JUDGE_CONFIG_ENV.ENVIRONMENT),
+    need(CANARY_JUDGE_ENV.CONFIG_PROFILE),
+  ),
   verdict: verdictMetric(new CloudWatchClient({}), settings.service, clock),
   clock,
   engine: ENGINE,
@@ -58,13 +69,13 @@ export async function handler(event: unknown, context: Context) {
     return outcome;
   }
   if (isTickEvent(event)) {
-    const response = await runConfigTick(event, ports, settings, now + Math.min(TICK_SLICE_MS, remaining - 5000));
-    ports.log('canary judge: config tick', { deploymentNumber: event.DeploymentNumber, refused: 'Error' in response });
+    const response = await runConfigTick(event, ports, settings, Math.min(TICK_BUDGET_MS, Math.max(0, remaining - 500)));
+    ports.log('canary judge: config tick', { deploymentNumber: event.DeploymentNumber, directive: response.Directive });
     return response;
   }
   if ((event as { source?: string } | null)?.source === 'aws.events') {
     const out = await runSchedule(ports, settings, now + Math.min(SCHEDULE_SLICE_MS, remaining - 5000));
-    if (out.deployments > 0) ports.log('canary judge: schedule', out);
+    if (out.deployments > 0 || out.configRollouts) ports.log('canary judge: schedule', { ...out });
     return out;
   }
   throw new Error(

@@ -5,7 +5,6 @@
  * config label as the `config` property. Logs Insights discovers the fields of JSON log events by itself, so the
  * query names them directly. Pure: no AWS SDK here.
  */
-import { parse as parseYaml } from 'yaml';
 import { DIMENSION, METRIC } from '../shared/contract';
 import type { JudgeObservation } from './engine-port';
 
@@ -226,27 +225,4 @@ export function windowSamples(rows: readonly QueryRow[], from: number, to: numbe
 export function observedShare(observations: readonly JudgeObservation[]): number | undefined {
   if (observations.length === 0) return undefined;
   return observations.filter((o) => o.version === 'canary').length / observations.length;
-}
-
-/**
- * The Lambda versions of a CodeDeploy Lambda deployment, from its AppSpec content (GetDeployment
- * `revision.appSpecContent.content`, JSON or YAML): `Resources[0].<name>.Properties.{CurrentVersion, TargetVersion}`.
- */
-export function appSpecVersions(content: string): { readonly current: string; readonly target: string; readonly functionName?: string } {
-  // biome-ignore lint/suspicious/noExplicitAny: parsed AppSpec of unknown shape, read defensively below
-  let doc: any;
-  try {
-    doc = parseYaml(content);
-  } catch (e) {
-    throw new Error(`the deployment's AppSpec content is neither JSON nor YAML: ${(e as Error).message}`);
-  }
-  const resources = doc?.Resources ?? doc?.resources;
-  const first = Array.isArray(resources) ? resources[0] : undefined;
-  const props = first && typeof first === 'object' ? (Object.values(first)[0] as { Properties?: Record<string, unknown> } | undefined)?.Properties : undefined;
-  const current = props?.CurrentVersion;
-  const target = props?.TargetVersion;
-  if (current === undefined || target === undefined) {
-    throw new Error("the deployment's AppSpec content has no Resources[0].<function>.Properties.CurrentVersion/TargetVersion (is it a Lambda deployment?)");
-  }
-  return { current: String(current), target: String(target), ...(props?.Name ? { functionName: String(props.Name) } : {}) };
 }

@@ -866,3 +866,15 @@ export const GATE_CHECK_ENV = {
  */
 export const GATE_REPLAY_FAILURE_TYPE = 'ai-release.gate-replay-failure';
 export const GATE_SERVICE_SUFFIX = '#gate';
+
+// ---- Canary judge: config rollouts judged by the schedule (h-judge2) ----
+
+/** Environment of the canary judge for the config plane: the live release environment whose rollouts it judges. */
+export const CANARY_JUDGE_CONFIG_ENV = {
+  ENVIRONMENT: 'AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT',
+} as const;
+
+/** The judge record key of a config rollout (one per deployment number of the live environment). */
+export function configJudgeReleaseKey(environmentId: string, deploymentNumber: number | string): string {
+  return `config-${environmentId}-${deploymentNumber}`;
+}
