@@ -204,10 +204,10 @@ describe('after full traffic: against the stable baseline gathered before', () =
     Array.from({ length: n }, (_, i) => obs('canary', { at: at(i), error: i < errors }));
   const mixture = (s: number, hits: number) => RATIO_GRID.reduce((a, r) => a + (tilt(s, r) / s) ** hits, 0) / RATIO_GRID.length;
 
-  test('counts at full traffic, one batch at one instant: one baseline request replayed per canary request (s = 1/2)', () => {
-    // A clean baseline replays no events, so E = mean over ρ of (θ/s)^3 with θ = tilt(1/2, ρ).
-    const r = updateJudge(cleanBaseline(1000), { canaryShare: 1, observations: canaryAt(3, 10, () => 0) });
-    expect(ev(r, 'error').eValue).toBeCloseTo(mixture(0.5, 3), 9);
+  test('counts at full traffic, one batch at one instant: one baseline request replayed per four canary requests (s = 40/50)', () => {
+    // A clean baseline replays no events, so E = mean over ρ of (θ/s)^3 with θ = tilt(s, ρ).
+    const r = updateJudge(cleanBaseline(1000), { canaryShare: 1, observations: canaryAt(3, 40, () => 0) });
+    expect(ev(r, 'error').eValue).toBeCloseTo(mixture(40 / 50, 3), 9);
   });
 
   test(`counts at full traffic: the baseline is spent evenly over ${AFTER_SPEND_MS / 60_000} minutes (a batch spanning half of it replays half)`, () => {

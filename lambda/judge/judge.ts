@@ -27,9 +27,10 @@
  *   s = n_c / (n_c + m), the batch's factor Π (θ/s)^[canary event] ((1-θ)/(1-s))^[stable event] has expectation
  *   (1 + p(θ-s)/s)^n_c (1 - p(θ-s)/(1-s))^m ≤ exp(p(θ-s)(n_c/s - m/(1-s))) = 1 for every common rate p, so the
  *   product is a test supermartingale: the canary phase's per-event Bernoulli mixture with a replayed stable arm.
- *   m spends the baseline evenly over AFTER_SPEND_MS of full traffic (the library's default after-traffic bound)
- *   and never slower than one stable request per canary request; once the baseline is spent the test stops
- *   growing. Values: conformal ranks —
+ *   m spends the baseline evenly over AFTER_SPEND_MS of full traffic (the library's default after-traffic bound,
+ *   by the observations' timestamps) and never slower than one stable request per four canary requests; once the
+ *   baseline is spent the test stops growing. (Spending it over the whole bound beats pairing 1:1: at 5 rps with
+ *   1,350 baseline requests, ×3 errors, the expected log e-value by the bound is 9.1 against 7.1.) Values: conformal ranks —
  *   each canary value's smoothed rank among the baseline and the canary values before it is an independent uniform
  *   when all are exchangeable (Vovk), and is bet on with 1 + λ(2u - 1). Both assume stationarity: the stable
  *   version's rate (or value distribution) did not move between the baseline window and full traffic, so a stable
@@ -158,6 +159,8 @@ const AFTER_BET_CAP = 5000;
 const BASELINE_CAP = 4000;
 /** Counts after full traffic: the baseline is replayed evenly over this much full traffic (the default bound). */
 export const AFTER_SPEND_MS = 10 * 60_000;
+/** ...and never slower than one baseline request per this many canary requests (when batches carry no timestamps). */
+const AFTER_MIN_RATIO_INV = 4;
 
 const DEFAULTS: JudgeOptions = { alpha: 0.01, metrics: JUDGE_METRICS, notWorseOn: ['error', 'latencyMs'], countMargin: 2, valueMargin: 0.1 };
 
@@ -321,7 +324,7 @@ function updateCount(m: MetricState, metric: CountMetric, s: number, obs: readon
     if (a.t0 === undefined && Number.isFinite(tMin)) a.t0 = tMin;
     const baseN = a.baseN ?? 0;
     const byTime = Number.isFinite(tMax) && a.t0 !== undefined ? (baseN * Math.max(0, tMax - a.t0)) / AFTER_SPEND_MS : 0;
-    const target = Math.min(baseN, Math.max(byTime, a.n));
+    const target = Math.min(baseN, Math.max(byTime, a.n / AFTER_MIN_RATIO_INV));
     const mS = Math.min(a.restN, Math.max(0, Math.floor(target) - (a.replayed ?? 0)));
     if (mS === 0) return;
     // Draw mS of the remaining baseline without replacement; count its events.
