@@ -41,9 +41,9 @@ describe('judge on simulated streams (seeded)', () => {
     expect(t.byBound).toBeGreaterThanOrEqual(4);
   });
 
-  test('the after-traffic count test against the replayed baseline holds its share: ≤ 37 of 100 good releases at α = 0.5 on errors alone', () => {
-    // The after-traffic phase has α/2 = 0.25: P(Bin(100, 0.25) ≥ 38) ≈ 0.004 (the canary phase's firings are counted too, so this is conservative the other way).
-    const t = tally(100, 6001, { rps: 5, baselineMinutes: 30, options: { alpha: 0.5, metrics: ['error'], notWorseOn: [] } });
-    expect(t.byBound - t.beforeFull).toBeLessThanOrEqual(37);
+  test('the after-traffic count test against the replayed baseline holds its share: ≤ 24 of 60 good releases at α = 0.5 on errors alone', () => {
+    // The after-traffic phase has α/2 = 0.25: P(Bin(60, 0.25) ≥ 25) ≈ 0.004 (1,000 seeds of this run fire far less).
+    const t = tally(60, 6001, { rps: 5, baselineMinutes: 10, options: { alpha: 0.5, metrics: ['error'], notWorseOn: [] } });
+    expect(t.byBound - t.beforeFull).toBeLessThanOrEqual(24);
   });
 });
