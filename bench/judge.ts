@@ -8,7 +8,7 @@
  * where a target is beyond what the data can support.
  */
 import { newJudgeState, updateJudge, type JudgeObservation } from '../lambda/judge/judge';
-import { binomialCdf } from '../lambda/judge/stats';
+import { binomialCdf, lgamma } from '../lambda/judge/stats';
 import { minuteOfTraffic, mulberry32, tally, type Scenario } from '../test/judge-sim';
 
 const seeds = Number(process.argv[2] ?? 1000);
@@ -64,6 +64,23 @@ function binomialOraclePower(n: number, p0: number, p1: number, alpha = 0.01): n
   while (1 - binomialCdf(c - 1, n, p0) > alpha) c++;
   return 1 - binomialCdf(c - 1, n, p1);
 }
+const logBinomial = (k: number, n: number, p: number) => lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p);
+/**
+ * Power of the fixed-sample two-sample test that does not know the stable rate (what the judge faces): ns stable
+ * requests at p0, nc canary at p1; conditional on the pooled events, reject when the canary's count is in the upper
+ * α tail of Binomial(k, nc / (nc + ns)).
+ */
+function twoSampleOraclePower(ns: number, nc: number, p0: number, p1: number, alpha = 0.01): number {
+  const pi = nc / (nc + ns);
+  const maxS = Math.min(ns, Math.ceil(ns * p0 + 10 * Math.sqrt(ns * p0) + 10));
+  const maxC = Math.min(nc, Math.ceil(nc * p1 + 10 * Math.sqrt(nc * p1) + 10));
+  let power = 0;
+  for (let xs = 0; xs <= maxS; xs++) {
+    const ps = Math.exp(logBinomial(xs, ns, p0));
+    for (let xc = 1; xc <= maxC; xc++) if (1 - binomialCdf(xc - 1, xs + xc, pi) <= alpha) power += ps * Math.exp(logBinomial(xc, nc, p1));
+  }
+  return power;
+}
 function normalCdf(z: number): number {
   // Abramowitz-Stegun 7.1.26 via erf.
   const x = Math.abs(z) / Math.SQRT2;
@@ -82,6 +99,8 @@ interface Row {
   sc: Scenario;
   /** The oracle's power before full rollout and by the bound. */
   oracle?: [number, number];
+  /** Counts: the two-sample oracle (stable rate unknown), before full rollout and by the bound. */
+  twoSample?: [number, number];
 }
 const rows: Row[] = [];
 for (const rps of [1, 5, 20, 100]) rows.push({ name: `good release, ${rps} rps`, sc: { rps } });
@@ -97,6 +116,10 @@ for (const rps of [5, 1]) {
       sc: { rps, errorFactor: 3, baselineMinutes },
       // Oracle: knows the stable rate exactly (so needs no baseline).
       oracle: [binomialOraclePower(Math.round(nC), 0.01, 0.03), binomialOraclePower(Math.round(nC + nAfter), 0.01, 0.03)],
+      twoSample: [
+        twoSampleOraclePower(Math.round(base), Math.round(nC), 0.01, 0.03),
+        twoSampleOraclePower(Math.round(base), Math.round(nC + nAfter), 0.01, 0.03),
+      ],
     });
     rows.push({
       name: `p50 latency +20 %, ${rps} rps${baselineMinutes ? `, ${baselineMinutes} min stable baseline` : ''}`,
@@ -111,11 +134,17 @@ const pct = (k: number, n: number) => `${((100 * k) / n).toFixed(1)} %`;
 console.log(
   `\n${seeds} seeds per row; Poisson traffic, 10 % canary for 5 min, then 100 % for the 10-min after-traffic bound; judge once a minute; α = 0.01 over 6 metrics`,
 );
-console.log('scenario | rolled back before full rollout | by the after-traffic bound | no regression shown | oracle (before / by bound) | seconds');
+console.log(
+  'scenario | rolled back before full rollout | by the after-traffic bound | no regression shown | oracle (before / by bound) | two-sample oracle, stable rate unknown (before / by bound) | seconds',
+);
+// BENCH_ROWS=<regex> runs only the matching rows (e.g. to run the slow good-release rows in a second process).
+const only = process.env.BENCH_ROWS ? new RegExp(process.env.BENCH_ROWS) : undefined;
 for (const row of rows) {
+  if (only && !only.test(row.name)) continue;
   const t = performance.now();
   const r = tally(seeds, 1, row.sc);
   const secs = ((performance.now() - t) / 1000).toFixed(1);
   const oracle = row.oracle ? `${pct(row.oracle[0] * 1000, 1000)} / ${pct(row.oracle[1] * 1000, 1000)}` : '-';
-  console.log(`${row.name} | ${pct(r.beforeFull, r.runs)} | ${pct(r.byBound, r.runs)} | ${pct(r.noRegressionShown, r.runs)} | ${oracle} | ${secs}`);
+  const two = row.twoSample ? `${pct(row.twoSample[0] * 1000, 1000)} / ${pct(row.twoSample[1] * 1000, 1000)}` : '-';
+  console.log(`${row.name} | ${pct(r.beforeFull, r.runs)} | ${pct(r.byBound, r.runs)} | ${pct(r.noRegressionShown, r.runs)} | ${oracle} | ${two} | ${secs}`);
 }

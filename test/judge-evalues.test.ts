@@ -2,6 +2,7 @@ import {
   concludeJudge,
   LAMBDA_GRID,
   newJudgeState,
+  AFTER_SPEND_MS,
   RATIO_GRID,
   thresholds,
   tilt,
@@ -117,10 +118,10 @@ describe('count e-values, by hand', () => {
     expect(r.decision).toBe('continue');
   });
 
-  test('thresholds: Bonferroni over 6 metrics at α = 0.01 is 1200 in the canary phase and 2400 after full traffic', () => {
+  test('thresholds: Bonferroni over 6 metrics at α = 0.01 is 1200 in each phase (half the metric share each)', () => {
     const t = thresholds(newJudgeState().options);
     expect(t.canary).toBeCloseTo(1200, 9);
-    expect(t.after).toBeCloseTo(2400, 9);
+    expect(t.after).toBeCloseTo(1200, 9);
     expect(t.boundDelta).toBeCloseTo(0.01 / 6 / 4, 15);
   });
 
@@ -193,7 +194,40 @@ describe('after full traffic: against the stable baseline gathered before', () =
     const r = updateJudge(st, { canaryShare: 1, observations: [...many(60, 'canary', { error: true }), ...many(540, 'canary')] });
     expect(r.decision).toBe('regression');
     expect(ev(r, 'error').phase).toBe('after-traffic');
-    expect(ev(r, 'error').threshold).toBeCloseTo(2400, 9);
+    expect(ev(r, 'error').threshold).toBeCloseTo(1200, 9);
+  });
+
+  // Counts after full traffic: a two-sample test with the baseline replayed as the second arm (s = n_c / (n_c + m)).
+  const errorsOnly = { metrics: ['error' as const], notWorseOn: ['error' as const] };
+  const cleanBaseline = (n: number) => updateJudge(newJudgeState(errorsOnly), { canaryShare: 0, observations: many(n, 'stable') }).state;
+  const canaryAt = (errors: number, n: number, at: (i: number) => number) =>
+    Array.from({ length: n }, (_, i) => obs('canary', { at: at(i), error: i < errors }));
+  const mixture = (s: number, hits: number) => RATIO_GRID.reduce((a, r) => a + (tilt(s, r) / s) ** hits, 0) / RATIO_GRID.length;
+
+  test('counts at full traffic, one batch at one instant: one baseline request replayed per four canary requests (s = 40/50)', () => {
+    // A clean baseline replays no events, so E = mean over ρ of (θ/s)^3 with θ = tilt(s, ρ).
+    const r = updateJudge(cleanBaseline(1000), { canaryShare: 1, observations: canaryAt(3, 40, () => 0) });
+    expect(ev(r, 'error').eValue).toBeCloseTo(mixture(40 / 50, 3), 9);
+  });
+
+  test(`counts at full traffic: the baseline is spent evenly over ${AFTER_SPEND_MS / 60_000} minutes (a batch spanning half of it replays half)`, () => {
+    const r = updateJudge(cleanBaseline(1000), { canaryShare: 1, observations: canaryAt(3, 10, (i) => (i * AFTER_SPEND_MS) / 2 / 9) });
+    expect(ev(r, 'error').eValue).toBeCloseTo(mixture(10 / 510, 3), 6);
+    // The rest of the baseline (500) is replayed by the end of the spend window; after that the test stops growing.
+    const r2 = updateJudge(r.state, { canaryShare: 1, observations: canaryAt(0, 10, () => AFTER_SPEND_MS) });
+    expect(ev(r2, 'error').eValue).toBeCloseTo(mixture(10 / 510, 3), 6); // no events either side: factor 1
+    const r3 = updateJudge(r2.state, { canaryShare: 1, observations: canaryAt(10, 10, () => 2 * AFTER_SPEND_MS) });
+    expect(ev(r3, 'error').eValue).toBeCloseTo(ev(r2, 'error').eValue, 9);
+  });
+
+  test('counts at full traffic: a canary at the rate of a large baseline stays far below the threshold (replayed baseline events bet against it)', () => {
+    const st = updateJudge(newJudgeState(errorsOnly), {
+      canaryShare: 0,
+      observations: Array.from({ length: 20_000 }, (_, i) => obs('stable', { error: i % 50 === 0 })),
+    }).state;
+    const r = updateJudge(st, { canaryShare: 1, observations: canaryAt(40, 2000, () => 0) });
+    expect(r.decision).toBe('continue');
+    expect(ev(r, 'error').eValue).toBeLessThan(10);
   });
 
   test('the same canary at the baseline rate continues; with enough of it, no regression is shown', () => {

@@ -34,4 +34,16 @@ describe('judge on simulated streams (seeded)', () => {
     expect(t.byBound).toBeGreaterThanOrEqual(15);
     expect(t.byMetric.error).toBeGreaterThanOrEqual(15);
   });
+
+  test('a tripled error rate at 1 rps with 30 minutes of stable baseline is caught by the bound in ≥ 4 of 30 seeds (two-sample after-traffic test; the one-sided bound got 2.3 %)', () => {
+    // 1,000 seeds: 35 % now; P(Bin(30, 0.35) ≤ 3) ≈ 0.003, P(Bin(30, 0.023) ≥ 4) ≈ 0.005.
+    const t = tally(30, 5001, { rps: 1, errorFactor: 3, baselineMinutes: 30 });
+    expect(t.byBound).toBeGreaterThanOrEqual(4);
+  });
+
+  test('the after-traffic count test against the replayed baseline holds its share: ≤ 24 of 60 good releases at α = 0.5 on errors alone', () => {
+    // The after-traffic phase has α/2 = 0.25: P(Bin(60, 0.25) ≥ 25) ≈ 0.004 (1,000 seeds of this run fire far less).
+    const t = tally(60, 6001, { rps: 5, baselineMinutes: 10, options: { alpha: 0.5, metrics: ['error'], notWorseOn: [] } });
+    expect(t.byBound - t.beforeFull).toBeLessThanOrEqual(24);
+  });
 });
