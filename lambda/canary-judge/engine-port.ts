@@ -1,19 +1,12 @@
 /**
- * The statistics engine, as the judge's wiring sees it. The shapes are copied from `lambda/judge/judge.ts` (h-stats),
- * which this port is bound to in `engine.ts`; the wiring never looks inside the engine's state.
+ * The statistics engine, as the judge's wiring sees it; bound to `lambda/judge/judge.ts` in `engine.ts`. The wiring
+ * never looks inside the engine's state.
  */
 
-export interface JudgeObservation {
-  readonly version: 'canary' | 'stable';
-  /** Epoch milliseconds. */
-  readonly at: number;
-  readonly error: boolean;
-  readonly safety: boolean;
-  readonly contract: boolean;
-  readonly latencyMs?: number;
-  readonly costUsd?: number;
-  readonly quality?: number;
-}
+/** One invocation as the engine takes it: the engine's own type (lambda/judge/judge.ts), not a copy. */
+import type { JudgeObservation } from '../judge/judge';
+
+export type { JudgeObservation };
 
 /** JSON-serializable; opaque to the wiring. */
 export type JudgeState = unknown;
