@@ -2,6 +2,7 @@
 import { BASELINE_BUDGET_MS, type JudgeSettings, runAfterTrafficHook, runSchedule } from '../lambda/canary-judge/canary-judge';
 import type { LogsPort } from '../lambda/canary-judge/canary-judge';
 import { baselineQuery } from '../lambda/canary-judge/samples';
+import { ENGINE } from '../lambda/canary-judge/engine';
 import { configJudgeReleaseKey, judgeKey } from '../lambda/shared/contract';
 import { fakePorts, T0, traffic } from './canary-judge-fakes';
 
@@ -134,6 +135,19 @@ describe('the stable baseline before a code release', () => {
     expect(record?.baseline?.samples).toBeGreaterThan(29_000);
     expect(record?.baseline?.error).toMatch(/ran out of its time/);
     expect(f.batches.findIndex((b) => b.canaryShare > 0)).toBe(3);
+  });
+
+  test('the statistics engine itself takes the share-0 batches before the canary ones', async () => {
+    const f = fakePorts({ lines: lines(), deployments: [deployment], engine: ENGINE });
+    const out = await runSchedule(f.ports, S, T0 + 50_000);
+    expect(out.error).toBeUndefined();
+    const record = await f.state.load(key);
+    expect(record?.baseline).toMatchObject({ samples: 30 * 60, batches: 1 });
+    expect(record?.baseline?.error).toBeUndefined();
+    expect(record?.updates).toBeGreaterThan(0);
+    // The engine's state counts the baseline's stable values it kept (its reservoir for the conformal ranks).
+    expect(JSON.stringify(record?.engine)).toContain('"baselineSeen":');
+    expect((record?.engine as { metrics: { baselineSeen?: number }[] }).metrics.some((m) => (m.baselineSeen ?? 0) >= 30 * 60)).toBe(true);
   });
 
   test('a baseline window of 0 reads nothing', async () => {
