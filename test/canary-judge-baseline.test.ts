@@ -147,7 +147,8 @@ describe('the stable baseline before a code release', () => {
     expect(record?.updates).toBeGreaterThan(0);
     // The engine's state counts the baseline's stable values it kept (its reservoir for the conformal ranks).
     expect(JSON.stringify(record?.engine)).toContain('"baselineSeen":');
-    expect((record?.engine as { metrics: { baselineSeen?: number }[] }).metrics.some((m) => (m.baselineSeen ?? 0) >= 30 * 60)).toBe(true);
+    const engine = record?.engine as { metrics: { baselineSeen?: number }[] };
+    expect(engine.metrics.some((m) => (m.baselineSeen ?? 0) >= 30 * 60)).toBe(true);
   });
 
   test('a baseline window of 0 reads nothing', async () => {
