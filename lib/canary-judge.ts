@@ -9,7 +9,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, JUDGE_STATE_PREFIX, LEARNING_ENV, METRIC_NAMESPACE } from '../lambda/shared/contract';
+import {
+  CANARY_JUDGE_BASELINE_ENV,
+  CANARY_JUDGE_CONFIG_ENV,
+  CANARY_JUDGE_ENV,
+  JUDGE_ENV,
+  JUDGE_STATE_PREFIX,
+  LEARNING_ENV,
+  METRIC_NAMESPACE,
+} from '../lambda/shared/contract';
 import { libraryFunction } from './private/library-function';
 
 /** How the canary judge runs. */
@@ -26,6 +34,13 @@ export interface CanaryJudgeOptions {
    * @default Duration.minutes(10)
    */
   readonly afterTrafficBound?: Duration;
+  /**
+   * How much stable traffic before a release the judge reads as the baseline the after-traffic tests compare the new
+   * version against (once per release, at its first update; `Duration.minutes(0)` reads none). At most 60 minutes:
+   * the read has a 20-second budget inside the first update, and a longer window at a busy service would not fit.
+   * @default Duration.minutes(30)
+   */
+  readonly baselineWindow?: Duration;
 }
 
 export interface CanaryJudgeProps extends CanaryJudgeOptions {
@@ -64,6 +79,7 @@ export class CanaryJudge extends Construct {
   public readonly extension: appconfig.CfnExtension;
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly afterTrafficBound: Duration;
+  public readonly baselineWindow: Duration;
 
   constructor(scope: Construct, id: string, props: CanaryJudgeProps) {
     super(scope, id);
@@ -77,6 +93,14 @@ export class CanaryJudge extends Construct {
     if (boundS < 60 || boundS > 13 * 60) {
       throw new Error(
         `canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got ${this.afterTrafficBound.toHumanString()}: the hook runs in one Lambda invocation (at most 15 minutes) and answers CodeDeploy before its timeout`,
+      );
+    }
+
+    this.baselineWindow = props.baselineWindow ?? Duration.minutes(30);
+    const baselineS = this.baselineWindow.toSeconds();
+    if (!(baselineS >= 0 && baselineS <= 60 * 60)) {
+      throw new Error(
+        `canaryJudge.baselineWindow must be from 0 to 60 minutes, got ${this.baselineWindow.toHumanString()}: the judge reads it within a 20-second budget at the release's first update; Duration.minutes(30) is the default`,
       );
     }
 
@@ -95,6 +119,7 @@ export class CanaryJudge extends Construct {
         [CANARY_JUDGE_ENV.PERIOD_SECONDS]: String(periodS),
         [JUDGE_ENV.ALPHA]: String(alpha),
         [JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS]: String(boundS),
+        [CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS]: String(baselineS),
         [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
         [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
       },

@@ -172,6 +172,19 @@ describe('canaryJudge options', () => {
     expect(fn.Properties.Environment.Variables).toMatchObject({ AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '180', AI_RELEASE_JUDGE_ALPHA: '0.05' });
   });
 
+  test('the baseline window reaches the function: 30 minutes by default, 0 turns it off, over 60 minutes is refused', () => {
+    const env = (o: object) => {
+      const { r, template, stack } = release({ canaryJudge: o });
+      return (template().findResources('AWS::Lambda::Function')[stack.getLogicalId(r.canaryJudge!.function.node.defaultChild as never)] as any).Properties
+        .Environment.Variables;
+    };
+    expect(env({}).AI_RELEASE_JUDGE_BASELINE_WINDOW_SECONDS).toBe('1800');
+    expect(env({ baselineWindow: Duration.minutes(0) }).AI_RELEASE_JUDGE_BASELINE_WINDOW_SECONDS).toBe('0');
+    expect(() => release({ canaryJudge: { baselineWindow: Duration.minutes(61) } })).toThrow(
+      'canaryJudge.baselineWindow must be from 0 to 60 minutes, got 1 hour 1 minute',
+    );
+  });
+
   test('a bound the hook cannot keep, or an alpha that is no bound, is refused with the fix', () => {
     expect(() => release({ canaryJudge: { afterTrafficBound: Duration.minutes(14) } })).toThrow(
       'canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got 14 minutes',

@@ -11,9 +11,9 @@
  * - `runConfigTick`: AppConfig's AT_DEPLOYMENT_TICK; reads the rollout's stored verdict (one S3 read, no query) and
  *   answers ROLL_BACK on a regression, CONTINUE otherwise, within a strict budget.
  */
-import { configJudgeReleaseKey, type JudgeRecord, type JudgeVerdict, judgeKey, type ReleasePlane } from '../shared/contract';
+import { configJudgeReleaseKey, type JudgeBaseline, type JudgeRecord, type JudgeVerdict, judgeKey, type ReleasePlane } from '../shared/contract';
 import type { JudgeEngine, JudgeEvidence } from './engine-port';
-import { INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, windowSamples } from './samples';
+import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, windowSamples } from './samples';
 
 export interface LogsPort {
   /** Runs one Logs Insights query over [startSec, endSec] (inclusive, epoch seconds) and returns its rows; gives up at `deadline`. */
@@ -102,7 +102,16 @@ export interface JudgeSettings {
   readonly periodMs: number;
   /** How long the AfterAllowTraffic hook keeps judging at 100 %. */
   readonly afterTrafficBoundMs: number;
+  /** How much stable traffic before a release the first update reads as the baseline; 0 or absent: none. */
+  readonly baselineWindowMs?: number;
 }
+
+/**
+ * The most time the baseline read may take, once per release: it runs in the first update (a schedule minute of
+ * 50 s, or the AfterAllowTraffic hook), so the canary's own window and the hook's answer keep most of their time. A
+ * read that runs out judges with the part it got (oldest first) and says so in the record.
+ */
+export const BASELINE_BUDGET_MS = 20_000;
 
 interface Release {
   readonly plane: ReleasePlane;
@@ -111,6 +120,8 @@ interface Release {
   readonly phase: 'canary' | 'after-traffic';
   /** Where the first window starts (epoch ms). */
   readonly startAt: number;
+  /** Where the stable baseline window ends (epoch ms): the release's start. Undefined: no baseline. */
+  readonly baselineEnd?: number;
 }
 
 export interface StepResult {
@@ -146,7 +157,10 @@ function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeReco
  */
 export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release, deadline: number): Promise<StepResult> {
   const key = judgeKey(s.service, r.releaseKey);
-  let record = (await ports.state.load(key)) ?? freshRecord(ports, s, r);
+  const stored = await ports.state.load(key);
+  let record = stored ?? freshRecord(ports, s, r);
+  // The first update of a release (no record yet): the stable baseline goes in before any canary batch.
+  if (!stored && r.baselineEnd !== undefined && (s.baselineWindowMs ?? 0) > 0) record = await feedBaseline(ports, s, r, record, r.baselineEnd, deadline);
   if (record.phase === 'after-traffic' && r.phase === 'canary') return { record, updated: false, skipped: true };
   if (record.verdict === 'regression') return { record, updated: false };
   let updated = false;
@@ -181,12 +195,51 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
   return { record, updated };
 }
 
+/**
+ * Reads the stable side's samples in [end - baselineWindowMs, end) in 10,000-row slices, oldest first, and feeds each
+ * slice to the engine as a `canaryShare: 0` batch (stable-only traffic: it only adds to the baseline the after-traffic
+ * tests compare against). Bounded by BASELINE_BUDGET_MS and `deadline`; a failure or a timeout is never a reason to
+ * fail the release: the judge goes on with what was fed and the record says why the baseline is short.
+ */
+async function feedBaseline(ports: JudgePorts, s: JudgeSettings, r: Release, record: JudgeRecord, end: number, deadline: number): Promise<JudgeRecord> {
+  const from = end - (s.baselineWindowMs ?? 0);
+  const stop = Math.min(deadline, ports.clock.now() + BASELINE_BUDGET_MS);
+  let engine = record.engine;
+  let until = from;
+  let samples = 0;
+  let batches = 0;
+  let error: string | undefined;
+  try {
+    const query = baselineQuery(s.service, r.sides);
+    while (until < end) {
+      if (ports.clock.now() >= stop) throw new Error(`the baseline read ran out of its time at ${new Date(until).toISOString()}`);
+      const rows = await ports.logs.query(query, Math.floor(until / 1000), Math.ceil(end / 1000), stop);
+      const w = windowSamples(rows, until, end, r.sides);
+      const stable = w.observations.filter((o) => o.version === 'stable');
+      if (stable.length > 0) {
+        engine = ports.engine.updateJudge(engine, { canaryShare: 0, observations: stable }).state;
+        samples += stable.length;
+        batches++;
+      }
+      until = w.until;
+      if (!w.truncated) break;
+    }
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+    ports.log('canary judge: the stable baseline could not be read in full; judging with what was read', { release: r.releaseKey, samples, error });
+  }
+  const baseline: JudgeBaseline = { from, to: end, samples, batches, ...(error ? { error } : {}) };
+  return { ...record, engine, baseline };
+}
+
 const codeRelease = (d: CodeDeploymentInfo, phase: Release['phase'], fallbackStart: number): Release => ({
   plane: 'code',
   releaseKey: `code-${d.id}`,
   sides: { plane: 'code', canary: d.target, stable: d.current },
   phase,
   startAt: d.trafficStartedAt ?? d.createdAt ?? fallbackStart,
+  // The baseline ends where the deployment started: before it, `live` served only the stable version.
+  baselineEnd: d.createdAt ?? d.trafficStartedAt,
 });
 
 const configRelease = (d: ConfigDeploymentInfo, canary: string, fallbackStart: number): Release => ({
@@ -197,6 +250,8 @@ const configRelease = (d: ConfigDeploymentInfo, canary: string, fallbackStart: n
   // From the rollout's start on: lines stamped with the new label before it are the config gate's replays of
   // known-failing cases through the `gate` alias, never canary traffic.
   startAt: d.startedAt ?? fallbackStart,
+  // Before the rollout, every client ran a config other than the new one.
+  baselineEnd: d.startedAt,
 });
 
 export interface ScheduleOutcome {

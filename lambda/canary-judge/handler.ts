@@ -3,7 +3,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { S3Client } from '@aws-sdk/client-s3';
-import { CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
+import { CANARY_JUDGE_BASELINE_ENV, CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
 import { appConfigDeployments, codeDeployments, hostedConfigLabels, insightsLogs, s3State, verdictMetric } from './aws-adapters';
 import { type Clock, isHookEvent, isTickEvent, type JudgePorts, type JudgeSettings, runAfterTrafficHook, runConfigTick, runSchedule } from './canary-judge';
 import { ENGINE } from './engine';
@@ -30,11 +30,18 @@ const positive = (k: string, fallback: number) => {
   return v;
 };
 
+const nonNegative = (k: string, fallback: number) => {
+  const v = Number(process.env[k] ?? fallback);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`environment variable ${k} must be a number of seconds, 0 or more, got "${process.env[k]}"`);
+  return v;
+};
+
 const settings: JudgeSettings = {
   service: need(CANARY_JUDGE_ENV.SERVICE),
   alpha: positive(JUDGE_ENV.ALPHA, 0.01),
   periodMs: positive(CANARY_JUDGE_ENV.PERIOD_SECONDS, 10) * 1000,
   afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
+  baselineWindowMs: nonNegative(CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
 };
 const appConfig = new AppConfigClient({});
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };

@@ -45,6 +45,23 @@ export function samplesQuery(service: string): string {
   ].join('\n');
 }
 
+/** A value safe to quote in a query string; anything else is filtered client-side only. */
+const QUOTABLE = /^[A-Za-z0-9._:$@/+=-]{1,128}$/;
+
+/**
+ * The query for the stable baseline before a release: `samplesQuery` narrowed to the stable side (code plane: the
+ * stable version; config plane: lines stamped with a label other than the new config's), so the 10,000-row slices
+ * carry only what is fed. `windowSamples` still assigns sides, so a value that cannot be quoted only widens the read.
+ */
+export function baselineQuery(service: string, sides: Sides): string {
+  const lines = samplesQuery(service).split('\n');
+  const value = sides.plane === 'code' ? sides.stable : sides.canary;
+  if (QUOTABLE.test(value)) {
+    lines[1] += sides.plane === 'code' ? ` and ${DIMENSION.VERSION} = "${value}"` : ` and ispresent(config) and config != "${value}"`;
+  }
+  return lines.join('\n');
+}
+
 /** One result row as GetQueryResults returns it: `[{ field, value }]`. */
 export type QueryRow = readonly { readonly field?: string; readonly value?: string }[];
 

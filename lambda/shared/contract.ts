@@ -811,6 +811,8 @@ export interface JudgeRecord {
   readonly error?: string;
   /** The statistics engine's own state (JSON). */
   readonly engine: unknown;
+  /** The stable baseline read before the release started and fed to the engine first (absent: none was read). */
+  readonly baseline?: JudgeBaseline;
 }
 
 /** Key of a release's judge record. */
@@ -877,4 +879,23 @@ export const CANARY_JUDGE_CONFIG_ENV = {
 /** The judge record key of a config rollout (one per deployment number of the live environment). */
 export function configJudgeReleaseKey(environmentId: string, deploymentNumber: number | string): string {
   return `config-${environmentId}-${deploymentNumber}`;
+}
+
+// ---- Canary judge: the stable baseline before a release (h-baseline) ----
+
+/** Environment of the canary judge: how much stable traffic before a release to read as the baseline (0 = none). */
+export const CANARY_JUDGE_BASELINE_ENV = {
+  WINDOW_SECONDS: 'AI_RELEASE_JUDGE_BASELINE_WINDOW_SECONDS',
+} as const;
+
+/** What the judge fed the engine as the stable baseline (`canaryShare: 0` batches) before the first canary batch. */
+export interface JudgeBaseline {
+  /** The window read, epoch ms [from, to): `to` is the release's start. */
+  readonly from: number;
+  readonly to: number;
+  /** Stable samples fed, and in how many batches. */
+  readonly samples: number;
+  readonly batches: number;
+  /** Set when the read failed or ran out of time: the judge went on with what it had (possibly nothing). */
+  readonly error?: string;
 }
