@@ -76,15 +76,14 @@ export async function runCodeHook(event: HookEvent, ports: HookPorts, o: HookOpt
   };
 
   const failedReport = (error: string, deadlineReached: boolean): GateReport =>
-    buildReport({ service: o.service, plane: 'code', releaseKey, target, deadline: o.answerBy }, o.settings, {
+    errorReport(
+      { service: o.service, plane: 'code', releaseKey, target, deadline: o.answerBy },
+      o.settings,
       startedAt,
-      endedAt: ports.clock.now(),
-      results: [],
-      totals: { blocking: 0, reported: 0 },
-      sampled: false,
-      deadlineReached,
+      ports.clock.now(),
       error,
-    });
+      deadlineReached,
+    );
 
   let outcome: { status: 'Succeeded' | 'Failed'; report?: GateReport };
   const watchdog = ports.sleep(Math.max(0, o.answerBy - ports.clock.now())).then(() => 'deadline' as const);
@@ -144,16 +143,7 @@ export async function runConfigGate(
   const answerBy = typeof req.answerBy === 'number' && Number.isFinite(req.answerBy) ? Math.min(o.answerBy, req.answerBy) : o.answerBy;
   const run: GateRun = { service: o.service, plane: 'config', releaseKey: `config-${req.configVersion}`, target, deadline: answerBy - reserve };
   let settled = false;
-  const failed = (error: string, deadlineReached: boolean) =>
-    buildReport(run, o.settings, {
-      startedAt,
-      endedAt: ports.clock.now(),
-      results: [],
-      totals: { blocking: 0, reported: 0 },
-      sampled: false,
-      deadlineReached,
-      error,
-    });
+  const failed = (error: string, deadlineReached: boolean) => errorReport(run, o.settings, startedAt, ports.clock.now(), error, deadlineReached);
   const work = async () => {
     const report = await runGate(run, o.settings, ports);
     if (!settled) await writeReport(ports.store, report);
@@ -190,4 +180,9 @@ async function bestEffort(ports: Pick<HookPorts, 'sleep' | 'log'>, f: () => Prom
   } catch (e) {
     ports.log(JSON.stringify({ level: 'WARN', message: 'gate report not written', error: String(e) }));
   }
+}
+
+/** The report of a gate run that failed before or while replaying: no case results, the error, Failed. */
+function errorReport(run: GateRun, settings: GateSettings, startedAt: number, endedAt: number, error: string, deadlineReached: boolean): GateReport {
+  return buildReport(run, settings, { startedAt, endedAt, results: [], totals: { blocking: 0, reported: 0 }, sampled: false, deadlineReached, error });
 }
