@@ -351,6 +351,8 @@ export class AiRelease extends Construct {
       });
       // The first config release (at stack creation) is reviewed too: the association exists before it starts.
       this.config.deployment.node.addDependency(this.review.association);
+      // A release the config gate stops never deploys live, so the deployer asks the reviewer for its review.
+      this.config.deployment.connectReview(this.review.function);
     }
 
     this.props = props;

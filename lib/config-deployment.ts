@@ -39,6 +39,9 @@ export interface ReleaseConfigDeploymentProps {
   readonly versionLabel?: string;
 }
 
+/** Reviewers a deployer may already invoke (by construct path). */
+const REVIEW_GRANTS = new WeakMap<lambda.IFunction, Set<string>>();
+
 /** How the config gate is connected (ReleaseConfigDeployment.connectGate). */
 export interface ConfigGateConnection {
   /** The regression gate function; the deployer invokes it synchronously with a ConfigGateRequest. */
@@ -83,6 +86,7 @@ export class ReleaseConfigDeployment extends Construct {
 
   public readonly resource: CustomResource;
   private gateConnection?: ConfigGateConnection;
+  private reviewer?: lambda.IFunction;
   private readonly props: ReleaseConfigDeploymentProps;
   private readonly rolloutMinutes: number;
 
@@ -152,6 +156,8 @@ export class ReleaseConfigDeployment extends Construct {
         Service: gated(() => props.serviceName),
         ConfigLabel: gated(() => props.versionLabel),
         GateTimeoutSeconds: gated(() => String(this.gateConnection!.timeout.toSeconds())),
+        // Absent until a reviewer is connected (connectReview): a release the gate stops is then reviewed too.
+        ReviewFunction: Lazy.string({ produce: () => this.reviewer?.functionName }),
       },
     });
     // The role's grants must exist before the first call.
@@ -211,6 +217,23 @@ export class ReleaseConfigDeployment extends Construct {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.props.platform.application)}>/environment/<${stack.getLogicalId(candidateEnvironment)}>/deployment/*]`,
       reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of one candidate environment.',
     });
+  }
+
+  /**
+   * Connects the platform's review function: when the config gate stops a release (failed, erred or timed out), the
+   * deployer asks it for that release's review with an asynchronous invoke, since no live deployment will.
+   */
+  public connectReview(reviewer: lambda.IFunction): void {
+    if (this.reviewer) throw new Error(`a review function is already connected to ${this.node.path}; connect the platform's reviewer once`);
+    this.reviewer = reviewer;
+    const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
+    // One deployer and one reviewer per platform: one grant, on the unqualified function it invokes by name.
+    const granted = REVIEW_GRANTS.get(fn) ?? new Set<string>();
+    if (!granted.has(reviewer.node.path)) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [reviewer.functionArn] }));
+      granted.add(reviewer.node.path);
+      REVIEW_GRANTS.set(fn, granted);
+    }
   }
 
   private gateSeconds(): number {

@@ -45,4 +45,6 @@ export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'ListDeployments', action: 'appconfig:ListDeployments', arnVariables: { ApplicationId: app, EnvironmentId: candidate } },
   { api: 'StopDeployment', action: 'appconfig:StopDeployment', arnVariables: { ApplicationId: app, EnvironmentId: candidate, DeploymentNumber: deployment } },
   { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { resourceProperty: 'GateFunction' } } },
+  // A release the gate stopped: the platform's reviewer is asked for its review, asynchronously (review-port.ts).
+  { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { resourceProperty: 'ReviewFunction' } } },
 ];

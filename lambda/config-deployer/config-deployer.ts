@@ -22,8 +22,8 @@
  *
  * Pure: AppConfig, the gate, the clock and sleeping are ports.
  */
-import type { ConfigGateRequest, GateReport } from '../shared/contract';
-import { GATE_ALIAS_NAME } from '../shared/contract';
+import type { ConfigGateRequest, ConfigGateStoppedCase, ConfigGateStoppedEvent, GateReport } from '../shared/contract';
+import { CONFIG_GATE_STOPPED_KIND, CONFIG_GATE_STOPPED_MAX_CASES, GATE_ALIAS_NAME, gateKeys } from '../shared/contract';
 
 /** The resource's properties, as CloudFormation passes them (strings). */
 export interface ConfigDeploymentProps {
@@ -48,6 +48,8 @@ export interface ConfigDeploymentProps {
   readonly ConfigLabel?: string;
   /** Seconds the deployer waits for the gate's answer before it fails the release (the gate's share of the budget). */
   readonly GateTimeoutSeconds?: string;
+  /** The platform's review function (name), when reviews are on: asked for the review of a release the gate stopped. */
+  readonly ReviewFunction?: string;
 }
 
 export interface CustomResourceEvent {
@@ -86,6 +88,12 @@ export interface AppConfigPort {
 /** Port: the regression gate, invoked synchronously; resolves with its report, rejects when it could not answer. */
 export type InvokeGate = (request: ConfigGateRequest) => Promise<GateReport>;
 
+/**
+ * Port: asks the platform's reviewer for the review of a release the gate stopped (an asynchronous invoke: resolves
+ * once Lambda queued the event). A stopped release never starts a live deployment, so no AppConfig action reviews it.
+ */
+export type AskReview = (event: ConfigGateStoppedEvent) => Promise<void>;
+
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -117,6 +125,8 @@ export interface HandleOptions {
   readonly pollMs?: number;
   /** The gate, when the resource names one (handler.ts invokes the GateFunction). */
   readonly invokeGate?: InvokeGate;
+  /** The reviewer, when the resource names one (handler.ts invokes the ReviewFunction asynchronously). */
+  readonly askReview?: AskReview;
 }
 
 export async function handle(event: CustomResourceEvent, appconfig: AppConfigPort, clock: Clock, options: HandleOptions): Promise<Outcome> {
@@ -180,7 +190,10 @@ export async function handle(event: CustomResourceEvent, appconfig: AppConfigPor
   let gated: Outcome['data'] = {};
   if (!rollback && props.GateFunction) {
     const gate = await runGate(props, appconfig, clock, { deadline, pollMs, invokeGate: options.invokeGate });
-    if (!gate.ok) return fail(gate.reason, gate.deploymentNumber, gate.data);
+    if (!gate.ok) {
+      if (gate.stopped && options.askReview) await askForReview(options.askReview, props, gate.stopped, clock);
+      return fail(gate.reason, gate.deploymentNumber, gate.data);
+    }
     gated = gate.data;
   }
 
@@ -280,7 +293,50 @@ async function startAndWait(
   }
 }
 
-type GateStep = { ok: true; data: NonNullable<Outcome['data']> } | { ok: false; reason: string; deploymentNumber?: number; data?: Outcome['data'] };
+type GateStep =
+  | { ok: true; data: NonNullable<Outcome['data']> }
+  /** `stopped`: the gate step itself failed (verdict, error, timeout): the review is asked for with it. */
+  | { ok: false; reason: string; deploymentNumber?: number; data?: Outcome['data']; stopped?: ConfigGateStoppedEvent['gate'] };
+
+/** Asks for the stopped release's review; a failure to ask is logged and never changes the resource's answer. */
+async function askForReview(ask: AskReview, props: ConfigDeploymentProps, gate: ConfigGateStoppedEvent['gate'], clock: Clock): Promise<void> {
+  const event: ConfigGateStoppedEvent = {
+    kind: CONFIG_GATE_STOPPED_KIND,
+    service: props.Service!,
+    configVersion: props.Version,
+    ...(props.ConfigLabel ? { configLabel: props.ConfigLabel } : {}),
+    gate,
+    at: new Date(clock.now()).toISOString(),
+  };
+  try {
+    await ask(event);
+  } catch (e) {
+    console.error(
+      JSON.stringify({
+        message: 'config gate stopped the release but the review could not be asked for',
+        service: event.service,
+        configVersion: event.configVersion,
+        error: `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`,
+      }),
+    );
+  }
+}
+
+/** The failing and not-run cases of a report, blocking ones first, capped for the event's payload. */
+function stoppedCases(report: GateReport): ConfigGateStoppedCase[] {
+  const cases = Array.isArray(report.cases) ? report.cases : [];
+  return cases
+    .filter((c) => c && c.outcome !== 'passed')
+    .sort((a, b) => Number(b.blocking) - Number(a.blocking))
+    .slice(0, CONFIG_GATE_STOPPED_MAX_CASES)
+    .map((c) => ({
+      caseId: String(c.caseId),
+      state: c.state,
+      kinds: c.kinds ?? [],
+      outcome: c.outcome,
+      reasons: (c.reasons ?? []).slice(0, 3).map((r: string) => String(r).slice(0, 300)),
+    }));
+}
 
 /** Candidate deployment (instant), then the gate's replay through the `gate` alias; ok only on a passing report. */
 async function runGate(
@@ -317,13 +373,17 @@ async function runGate(
     ...(props.ConfigLabel ? { configLabel: props.ConfigLabel } : {}),
     qualifier: GATE_ALIAS_NAME,
   };
+  // Where the gate writes its report of this version (it may have, even when it did not answer in time).
+  const expected = gateKeys(props.Service!, `config-${props.Version}`);
   let report: GateReport;
   try {
     report = await o.invokeGate(request);
   } catch (e) {
+    const why = `did not answer: ${(e as Error)?.message ?? String(e)}`;
     return {
       ok: false,
-      reason: `config gate for ${version} of ${props.Service} did not answer: ${(e as Error)?.message ?? String(e)}; the live environment was not touched. Look at the gate function's logs, then deploy again`,
+      reason: `config gate for ${version} of ${props.Service} ${why}; the live environment was not touched. Look at the gate function's logs, then deploy again`,
+      stopped: { ...expected, verdict: 'error', summary: `the config gate ${why}`.slice(0, 500) },
     };
   }
   const problem = reportProblem(report, request);
@@ -331,6 +391,7 @@ async function runGate(
     return {
       ok: false,
       reason: `config gate for ${version} of ${props.Service} returned an unusable report: ${problem}; the live environment was not touched`,
+      stopped: { ...expected, verdict: 'error', summary: `the config gate returned an unusable report: ${problem}`.slice(0, 500) },
     };
   }
   const data = { GateVerdict: report.verdict, GateReport: report.objects.json };
@@ -339,6 +400,13 @@ async function runGate(
     ok: false,
     reason: `config gate FAILED for ${version} of ${props.Service}: ${oneLine(report.summary)} (report: ${report.objects.json}); the live environment was not touched`,
     data,
+    stopped: {
+      json: report.objects.json,
+      md: typeof report.objects.md === 'string' ? report.objects.md : expected.md,
+      verdict: 'failed',
+      summary: oneLine(report.summary),
+      cases: stoppedCases(report),
+    },
   };
 }
 

@@ -4,11 +4,14 @@ import { appConfigPort } from './appconfig-port';
 import { type CustomResourceEvent, handle, type Outcome } from './config-deployer';
 import { lambdaGate } from './gate-port';
 import { responseBody } from './response';
+import { lambdaReviewer } from './review-port';
 
 const client = new AppConfigClient({});
 // The gate runs up to its own timeout (minutes) on a synchronous invoke: no SDK retry of a long call that timed out
 // on the socket would help, and a retry would replay every case again.
 const lambdaClient = new LambdaClient({ maxAttempts: 1, requestHandler: { requestTimeout: 14 * 60_000 } });
+// Asking for a review is a quick asynchronous invoke: a short timeout, so a slow answer never delays CloudFormation's.
+const reviewClient = new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 10_000 } });
 const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 /** Time kept back to answer CloudFormation before Lambda's own timeout. */
 const ANSWER_MARGIN_MS = 30_000;
@@ -28,11 +31,12 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
   let outcome: Outcome;
   try {
     const port = appConfigPort(client, event.ResourceProperties.Application);
-    const { GateFunction: gateFunction, GateTimeoutSeconds: gateSeconds } = event.ResourceProperties;
+    const { GateFunction: gateFunction, GateTimeoutSeconds: gateSeconds, ReviewFunction: reviewFunction } = event.ResourceProperties;
     const gateTimeoutMs = gateSeconds && /^\d+$/.test(gateSeconds) ? Number(gateSeconds) * 1000 : undefined;
     outcome = await handle(event, port, clock, {
       budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
       ...(gateFunction ? { invokeGate: lambdaGate(lambdaClient, gateFunction, gateTimeoutMs) } : {}),
+      ...(reviewFunction ? { askReview: lambdaReviewer(reviewClient, reviewFunction) } : {}),
     });
   } catch (e) {
     const physicalResourceId = event.PhysicalResourceId ?? event.LogicalResourceId;

@@ -33,6 +33,8 @@ export const AWS_CALLS = [
   { api: 'HeadObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/gates/*' },
   // The canary judge's verdict of the release (judge/<service>/<releaseKey>.json).
   { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/judge/*' },
+  // Also the review of a config release the gate stopped (gate-stopped.ts): the same HeadObject / PutObject / Publish,
+  // no lookups (the config deployer's event carries the gate's findings).
   { api: 'PutObject', action: 's3:PutObject', resource: 'arn:aws:s3:::<store>/reviews/*' },
   // The announcement, on the KMS-encrypted topic (also the function's on-failure destination).
   { api: 'Publish', action: 'sns:Publish', resource: '<topic>' },

@@ -3,6 +3,7 @@
  * No AWS SDK here: adapters (aws-adapters.ts) implement the ports; tests pass tables and fakes.
  */
 import {
+  type ConfigGateStoppedEvent,
   type FailureKind,
   type JudgeRecord,
   judgeKey,
@@ -17,6 +18,7 @@ import {
   reviewKeys,
 } from '../shared/contract';
 import { parseReleaseEnd } from './events';
+import { gateStoppedRelease, isConfigGateStopped, withGateFindings } from './gate-stopped';
 import {
   ALARM_FAILURE_KIND,
   alarmSeries,
@@ -72,6 +74,7 @@ export interface ReviewFacts {
 
 export async function runReview(event: unknown, ports: ReviewPorts, options: ReviewOptions): Promise<ReviewResult> {
   const now = () => iso(ports.clock.now());
+  if (isConfigGateStopped(event)) return reviewGateStopped(event, ports, options);
   const parsed = parseReleaseEnd(event, now());
   if (!parsed.release) return { status: 'ignored', reason: parsed.ignored ?? 'not the end of a release' };
   const release = parsed.release;
@@ -146,6 +149,23 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
   const gate = gateKey ? gateKeys(release.service, gateKey) : undefined;
   const gated = gate ? await attempt('gate report (store)', () => ports.store.exists(gate.json)) : undefined;
   const review: ReleaseReview = { ...buildReview(facts), ...(gate && gated ? { gate: { verdict: 'unknown' as const, ...gate } } : {}) };
+  return writeAndAnnounce(ports, facts, review);
+}
+
+/**
+ * A config release the gate stopped (the config deployer asks for it): no live deployment, so no deployment, alarm
+ * or metric lookups; the same builders and renderers as every review, with the gate's findings.
+ */
+async function reviewGateStopped(event: ConfigGateStoppedEvent, ports: ReviewPorts, options: ReviewOptions): Promise<ReviewResult> {
+  const release = gateStoppedRelease(event);
+  const keys = reviewKeys(release.service, release.releaseKey);
+  if (await ports.store.exists(keys.json)) return { status: 'exists', key: keys.json };
+  const facts: ReviewFacts = { release, stack: options.stack, now: iso(ports.clock.now()), missing: [] };
+  return writeAndAnnounce(ports, facts, withGateFindings(buildReview(facts), event));
+}
+
+async function writeAndAnnounce(ports: ReviewPorts, facts: ReviewFacts, review: ReleaseReview): Promise<ReviewResult> {
+  const keys = review.objects;
   const chart = chartInput(facts, review);
   // SVG and Markdown first, JSON last: a review whose JSON exists is whole.
   await ports.store.put(keys.svg, renderChartSvg(chart), 'image/svg+xml');

@@ -899,3 +899,44 @@ export interface JudgeBaseline {
   /** Set when the read failed or ran out of time: the judge went on with what it had (possibly nothing). */
   readonly error?: string;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The review of a config release the config gate stopped (h-gatereview). Such a release never starts a live AppConfig
+// deployment, so no ON_DEPLOYMENT_* action reaches the reviewer: the config deployer invokes the platform's reviewer
+// asynchronously with this event instead, and the reviewer writes a review with outcome 'stopped'.
+
+export const CONFIG_GATE_STOPPED_KIND = 'ai-release.config-gate-stopped';
+
+/** One failing (or not run) case of the gate report, as the review lists it. */
+export interface ConfigGateStoppedCase {
+  readonly caseId: string;
+  readonly state: CaseState;
+  readonly kinds: readonly FailureKind[];
+  readonly outcome: GateCaseOutcome;
+  /** One line each, already redacted and cut by the gate. */
+  readonly reasons: readonly string[];
+}
+
+export interface ConfigGateStoppedEvent {
+  readonly kind: typeof CONFIG_GATE_STOPPED_KIND;
+  readonly service: string;
+  /** The hosted version number the gate stopped. */
+  readonly configVersion: string;
+  readonly configLabel?: string;
+  readonly gate: {
+    /** Keys of the gate report (the report's own, or where the gate writes it when it did not answer). */
+    readonly json: string;
+    readonly md: string;
+    /** `error`: the gate did not answer (function error, timeout) or its answer was unusable. */
+    readonly verdict: 'failed' | 'error';
+    /** The report's one-line summary, or what went wrong asking the gate. */
+    readonly summary: string;
+    /** Failing blocking cases first, at most CONFIG_GATE_STOPPED_MAX_CASES. */
+    readonly cases?: readonly ConfigGateStoppedCase[];
+  };
+  /** ISO-8601: when the deployer stopped the release. */
+  readonly at: string;
+}
+
+/** Cases carried in the event: an asynchronous invoke's payload is limited (Lambda quotas: 1 MB). */
+export const CONFIG_GATE_STOPPED_MAX_CASES = 20;
