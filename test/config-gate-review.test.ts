@@ -23,18 +23,12 @@ import { lambdaReviewer } from '../lambda/config-deployer/review-port';
 import { s3Store } from '../lambda/review/aws-adapters';
 import type { ReviewPorts } from '../lambda/review/ports';
 import { runReview } from '../lambda/review/review';
-import {
-  CONFIG_GATE_STOPPED_KIND,
-  type ConfigGateStoppedEvent,
-  configGateReleaseKey,
-  type GateReport,
-  gateKeys,
-  type ReleaseReview,
-} from '../lambda/shared/contract';
+import { CONFIG_GATE_STOPPED_KIND, type ConfigGateStoppedEvent, type ReleaseReview } from '../lambda/shared/contract';
 import { Stack } from 'aws-cdk-lib';
 import { AiRelease, ReleaseConfigSource } from '../lib';
 import { inlineFunction, testApp, validConfig } from './helpers';
 import { BUCKET, s3Client, startS3 } from './s3rver-harness';
+import { gateReport } from './config-gate-fixtures';
 
 function fakeAppConfig(): AppConfigPort & { log: string[] } {
   const byEnv = new Map<string, DeploymentInfo[]>();
@@ -81,28 +75,7 @@ const PROPS = {
 };
 const event: CustomResourceEvent = { RequestType: 'Update', ResourceProperties: PROPS, OldResourceProperties: { ...PROPS, Version: '6' } };
 
-function report(over: Partial<GateReport> = {}): GateReport {
-  const key = configGateReleaseKey('7');
-  return {
-    schemaVersion: 1,
-    service: 'assistant',
-    plane: 'config',
-    releaseKey: key,
-    target: { functionName: 'assistant-fn', qualifier: 'gate', configVersion: '7', configLabel: 'cfg-abcdef012345' },
-    verdict: 'passed',
-    requiredPassRate: 1,
-    blocking: { total: 3, selected: 3, passed: 3, failed: 0, notRun: 0 },
-    reported: { total: 0, selected: 0, passed: 0, failed: 0, notRun: 0 },
-    sampled: false,
-    deadlineReached: false,
-    startedAt: '2026-11-27T09:00:00Z',
-    endedAt: '2026-11-27T09:00:05Z',
-    summary: 'passed: 3/3 accepted cases',
-    cases: [],
-    objects: gateKeys('assistant', key),
-    ...over,
-  };
-}
+const report = gateReport;
 
 const FAILED = report({
   verdict: 'failed',

@@ -33,6 +33,7 @@ import {
   gateKeys,
 } from '../lambda/shared/contract';
 import { BUCKET, s3Client, startS3 } from './s3rver-harness';
+import { gateReport } from './config-gate-fixtures';
 
 // ---------------------------------------------------------------------------------------------------------------
 // A fake AppConfig with one deployment list per environment; every deployment completes on its second poll unless
@@ -101,28 +102,7 @@ function event(over: Partial<typeof PROPS> = {}, extra: Partial<CustomResourceEv
   return { RequestType: 'Update', ResourceProperties: { ...PROPS, ...over }, OldResourceProperties: { ...PROPS, Version: '6' }, ...extra };
 }
 
-function report(over: Partial<GateReport> = {}): GateReport {
-  const key = configGateReleaseKey('7');
-  return {
-    schemaVersion: 1,
-    service: 'assistant',
-    plane: 'config',
-    releaseKey: key,
-    target: { functionName: 'assistant-fn', qualifier: 'gate', configVersion: '7', configLabel: 'cfg-abcdef012345' },
-    verdict: 'passed',
-    requiredPassRate: 1,
-    blocking: { total: 3, selected: 3, passed: 3, failed: 0, notRun: 0 },
-    reported: { total: 0, selected: 0, passed: 0, failed: 0, notRun: 0 },
-    sampled: false,
-    deadlineReached: false,
-    startedAt: '2026-11-27T09:00:00Z',
-    endedAt: '2026-11-27T09:00:05Z',
-    summary: 'passed: 3/3 accepted cases',
-    cases: [],
-    objects: gateKeys('assistant', key),
-    ...over,
-  };
-}
+const report = gateReport;
 
 /** A fake gate that records the requests it gets and what AppConfig had done by then. */
 function fakeGate(answer: (req: ConfigGateRequest) => Promise<GateReport>, log: string[]): { gate: InvokeGate; requests: ConfigGateRequest[] } {
