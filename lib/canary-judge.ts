@@ -1,4 +1,5 @@
-import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { nagText } from './private/nag-text';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { CfnElement } from 'aws-cdk-lib';
@@ -279,20 +280,4 @@ function nagWildcards(
       reason: 'Scoped wildcard: deployment numbers of the one live environment are assigned by AppConfig (read only, GetDeployment).',
     });
   return out;
-}
-
-/** How cdk-nag prints a value in a finding id, or undefined when it cannot be named (then the finding stays). */
-function nagText(stack: Stack, value: string): string | undefined {
-  const v = stack.resolve(value) as unknown;
-  if (typeof v === 'string') return v;
-  const parts = (v as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (!parts || parts[0] !== '') return undefined;
-  let s = '';
-  for (const p of parts[1]) {
-    if (typeof p === 'string') s += p;
-    else if ((p as any).Ref) s += `<${(p as any).Ref}>`;
-    else if ((p as any)['Fn::GetAtt']) s += `<${(p as any)['Fn::GetAtt'].join('.')}>`;
-    else return undefined;
-  }
-  return Token.isUnresolved(s) ? undefined : s;
 }

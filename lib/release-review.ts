@@ -1,4 +1,5 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { nagText } from './private/nag-text';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -146,7 +147,7 @@ export class ReleaseReview extends Construct {
     const cdApp = `<${stack.getLogicalId(platform.codeDeployApplication.node.defaultChild as CfnElement)}>`;
     const prefix = 'arn:<AWS::Partition>';
     const region = '<AWS::Region>:<AWS::AccountId>';
-    const bucketArn = nagText(stack, bucket.bucketArn);
+    const bucketArn = nagTextOrThrow(stack, bucket.bucketArn);
     const wildcards: [string, string][] = [
       [`${prefix}:codedeploy:${region}:deploymentgroup:${cdApp}/*`, "the deployment groups of the platform's CodeDeploy application (one per service)"],
       [
@@ -259,11 +260,10 @@ export class ReleaseReview extends Construct {
 
 const REVIEWER_BUCKET = new WeakMap<lambda.IFunction, s3.IBucket>();
 
-/** How cdk-nag prints a value in a finding id: `<LogicalId.Arn>` for a GetAtt, the text of a literal. */
-function nagText(stack: Stack, value: string): string {
-  const v = stack.resolve(value) as unknown;
-  if (typeof v === 'string') return v;
-  const att = (v as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-  if (att) return `<${att[0]}.${att[1]}>`;
-  throw new Error(`cannot name ${JSON.stringify(v)} in a cdk-nag acknowledgment; pass a bucket defined in this stack or imported by ARN`);
+/** nagText, or an error: a store whose ARN cdk-nag would print otherwise cannot be acknowledged. */
+function nagTextOrThrow(stack: Stack, value: string): string {
+  const t = nagText(stack, value);
+  if (t === undefined)
+    throw new Error(`cannot name ${JSON.stringify(stack.resolve(value))} in a cdk-nag acknowledgment; pass a bucket defined in this stack or imported by ARN`);
+  return t;
 }

@@ -82,7 +82,7 @@ export function traffic(o: {
   let c = 0;
   let s = 0;
   let acc = 0;
-  for (let t = o.from, i = 0; t < o.to; t += step, i++) {
+  for (let t = o.from; t < o.to; t += step) {
     acc += o.canaryShare;
     const onCanary = acc >= 1;
     if (onCanary) acc -= 1;
