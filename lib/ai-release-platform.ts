@@ -6,9 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
-import { restrictKeyGrantsToAwsServices } from './key-policy';
-import type { ConfigRollout } from './config-rollout';
-import { RegressionStore, type RegressionStoreProps } from './regression-store';
+import { restrictKeyGrantsToAwsServices } from './private/key-policy';
+import type { ConfigRollout } from './rollout/config-rollout';
+import { RegressionStore, type RegressionStoreProps } from './learning/regression-store';
 
 /** AppConfig API reference, CreateApplication: Name has a length of 1 to 64. */
 const APPLICATION_NAME_MAX = 64;

@@ -22,18 +22,18 @@ import {
   type ReleaseLocators,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
-import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from './ai-service-config';
-import { renderCanaryCard } from './canary-card';
-import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './canary-judge';
-import { ConfigRollout } from './config-rollout';
+import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from './config/ai-service-config';
+import { renderCanaryCard } from './rollout/canary-card';
+import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/canary-judge';
+import { ConfigRollout } from './rollout/config-rollout';
 import { libraryFunction } from './private/library-function';
-import { sectionLocation } from './private/section-location';
-import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './false-fire';
-import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './release-alarms';
-import { ReleaseConfigError, type ReleaseConfigSource } from './release-config-source';
-import { ReleaseManifestRecorder } from './release-manifest-recorder';
-import { ReleaseReview } from './release-review';
-import { RegressionGate, type RegressionGateOptions } from './regression-gate';
+import { sectionLocation } from './config/private/section-location';
+import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
+import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
+import { ReleaseConfigError, type ReleaseConfigSource } from './config/release-config-source';
+import { ReleaseManifestRecorder } from './config/release-manifest-recorder';
+import { ReleaseReview } from './learning/release-review';
+import { RegressionGate, type RegressionGateOptions } from './learning/regression-gate';
 import {
   DEFAULT_POLICY_RULES,
   evaluatePolicy,
@@ -42,9 +42,9 @@ import {
   type PolicyWaiver,
   type ReleaseFacts,
   type ReleasePolicyRule,
-} from './release-policy';
-import { TrafficShift } from './traffic-shift';
-import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
+} from './rollout/release-policy';
+import { TrafficShift } from './rollout/traffic-shift';
+import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './rollout/worst-case';
 
 /** How long the config deployer waits for the regression gate's report on a new config version. */
 export const CONFIG_GATE_TIMEOUT = Duration.minutes(5);

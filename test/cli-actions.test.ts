@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { withDegradeSwitch } from '../bin/cli/degrade';
-import { degradeFlagsDocument } from '../lib/private/degrade-flags';
+import { degradeFlagsDocument } from '../lib/config/private/degrade-flags';
 import { ago, cli, LOCATORS, mockedClients, SERVICE, serveManifest, STACK } from './cli-fixtures';
 
 type Mocks = ReturnType<typeof mockedClients>['mocks'];

@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClients } from '../bin/cli/aws';
 import { type CliDeps, runAsync } from '../bin/cli/program';
 import { type DeployedReleaseManifest, manifestParameterName, type ReleaseLocators } from '../lambda/shared/contract';
-import { compactManifest, computeReleaseManifest } from '../lib/release-manifest';
+import { compactManifest, computeReleaseManifest } from '../lambda/shared/release-manifest';
 import { validConfig } from './helpers';
 
 export const STACK = 'Shop';

@@ -5,7 +5,7 @@ import { redact } from '../lambda/runtime/redact';
 import { type GateReport, gateKeys, type ReleaseReview, reviewKeys } from '../lambda/shared/contract';
 import { s3Store } from '../lambda/snapshot/s3-store';
 import { snapshot } from '../lambda/snapshot/snapshot';
-import { caseIdOf } from '../lib/regression-cases';
+import { caseIdOf } from '../lib/learning/regression-cases';
 import { cli, deployedManifest, LOCATORS, mockedClients, SERVICE, serveManifest, STACK } from './cli-fixtures';
 import { tempDir } from './helpers';
 import { BUCKET, delivery, record, s3Client, startS3 } from './s3rver-harness';

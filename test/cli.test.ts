@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../bin/cli/program';
-import { changedValue, computeReleaseManifest, compactManifest, wordDiff } from '../lib/release-manifest';
+import { changedValue, computeReleaseManifest, compactManifest, wordDiff } from '../lambda/shared/release-manifest';
 import { tempDir, validConfig } from './helpers';
 
 const CODE = { hash: 'a'.repeat(64) };

@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ExampleStack } from '../bin/example-stack';
 import { CHECK_BUDGET_MS } from '../lambda/config-gate-check/check';
 import { CONFIG_GATE_ENV, GATE_ALIAS_NAME } from '../lambda/shared/contract';
-import { CHECK_TIMEOUT_SECONDS } from '../lib/config-gate-check';
+import { CHECK_TIMEOUT_SECONDS } from '../lib/learning/config-gate-check';
 import { AiRelease, AiReleasePlatform, ReleaseConfigDeployment, ReleaseConfigSource } from '../lib';
 import { configGateOf, CONFIG_GATE_TIMEOUT } from './config-gate-fixtures';
 import { inlineFunction, testApp, validConfig } from './helpers';

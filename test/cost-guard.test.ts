@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-appconfig';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AiRelease, ReleaseConfigSource, renderCanaryCard } from '../lib';
-import { degradeFlagsDocument } from '../lib/private/degrade-flags';
+import { degradeFlagsDocument } from '../lib/config/private/degrade-flags';
 import { appConfigStore } from '../lambda/cost-guard/appconfig-store';
 import {
   backoffCapMs,

@@ -49,7 +49,7 @@ describe('reading the synthesized example stack', () => {
 });
 
 describe('template variations', () => {
-  test('custom CodeDeploy configs as lib/traffic-shift.ts synthesizes them, and predefined ones', () => {
+  test('custom CodeDeploy configs as lib/rollout/traffic-shift.ts synthesizes them, and predefined ones', () => {
     const canary = readDrillModel(drillTemplate({ E: ERROR_RATE }, { deploymentConfig: { canary: [20, 3] } }));
     expect(canary.codeDeploy?.steps).toEqual([
       [0, 20],

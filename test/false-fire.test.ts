@@ -8,9 +8,9 @@ import {
   rateBreachProbability,
   type ReleaseTraffic,
   type SynthesizedRateAlarm,
-} from '../lib/false-fire';
+} from '../lib/rollout/false-fire';
 import { AiRelease, DEFAULT_POLICY_RULES, ReleaseConfigSource, type AiReleaseProps } from '../lib';
-import { falseFireRule, quietFraction } from '../lib/release-policy';
+import { falseFireRule, quietFraction } from '../lib/rollout/release-policy';
 import { inlineFunction, testApp, validConfig } from './helpers';
 import { mulberry32 } from './judge-sim';
 

@@ -23,7 +23,7 @@ import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
 import type { ArnVariableSource, AwsCall } from '../lambda/shared/aws-calls';
 import { AWS_CALLS as ASSISTANT_CALLS } from '../lambda/support-assistant/aws-calls';
 import { AiReleasePlatform } from '../lib/ai-release-platform';
-import { ReleaseConfigDeployment } from '../lib/config-deployment';
+import { ReleaseConfigDeployment } from '../lib/rollout/config-deployment';
 import { testApp } from './helpers';
 import {
   ACCOUNT,

@@ -43,7 +43,7 @@ describe('the bundled table', () => {
   test('ships in the package: the build compiles lib/**, which imports the file, and "files" takes dist/lib', () => {
     const build = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'tsconfig.build.json'), 'utf8'));
     expect(build.include).toContain('lib/**/*.ts');
-    expect(fs.readFileSync(path.join(__dirname, '..', 'lib', 'model-lifecycle.ts'), 'utf8')).toContain("from './data/bedrock-model-lifecycle.json'");
+    expect(fs.readFileSync(path.join(__dirname, '..', 'lib', 'config', 'model-lifecycle.ts'), 'utf8')).toContain("from './data/bedrock-model-lifecycle.json'");
     expect(require('../package.json').files).toContain('dist/lib');
   });
 });

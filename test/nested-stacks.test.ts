@@ -1,7 +1,7 @@
 import { NestedStack, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
-import { manifestParameterName } from '../lib/release-manifest-recorder';
+import { manifestParameterName } from '../lib/config/release-manifest-recorder';
 import { inlineFunction, testApp, validConfig } from './helpers';
 import { ACCOUNT, resolveTemplate, simulate } from './iam-template';
 

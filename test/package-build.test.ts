@@ -47,8 +47,8 @@ test('the peer range starts at the aws-cdk-lib this test installs, and the exact
 });
 
 test('the tarball ships compiled code, declarations, the CLI and pre-bundled handlers; no sources or build tools', () => {
-  // the dated Bedrock model lifecycle table that synth and `models check` read (lib/model-lifecycle.ts imports it)
-  const data = ['dist/lib/data/bedrock-model-lifecycle.json', 'dist/bin/cli/models.js'];
+  // the dated Bedrock model lifecycle table that synth and `models check` read (lib/config/model-lifecycle.ts imports it)
+  const data = ['dist/lib/config/data/bedrock-model-lifecycle.json', 'dist/bin/cli/models.js'];
   for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lambda/runtime/index.js', 'dist/bin/cdk-ai-release.js', ...data]) {
     expect(files).toContain(f);
   }

@@ -1,4 +1,11 @@
-import { compactManifest, computeReleaseManifest, diffJson, diffReleaseManifests, parseReleaseManifest, renderManifestDiff } from '../lib/release-manifest';
+import {
+  compactManifest,
+  computeReleaseManifest,
+  diffJson,
+  diffReleaseManifests,
+  parseReleaseManifest,
+  renderManifestDiff,
+} from '../lambda/shared/release-manifest';
 import { validConfig } from './helpers';
 
 const CODE = { hash: 'a'.repeat(64) };

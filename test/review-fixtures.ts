@@ -1,6 +1,6 @@
 /** Facts of one release, shared by the review tests: a canary that an alarm rolled back, and its neighbours. */
 // Times are in the past of any test run: the store adapter reads only objects modified since the release started.
-import { computeReleaseManifest } from '../lib/release-manifest';
+import { computeReleaseManifest } from '../lambda/shared/release-manifest';
 import type { RegressionCase, VersionTuple } from '../lambda/shared/contract';
 import type { AlarmInfo, AlarmTransition, DeploymentFacts, ManifestVersion, MetricSeries, ReleaseEnd } from '../lambda/review/ports';
 import { validConfig } from './helpers';

@@ -6,7 +6,7 @@ import { caseIdOf } from '../lambda/snapshot/cases';
 import { s3Store } from '../lambda/snapshot/s3-store';
 import { snapshot } from '../lambda/snapshot/snapshot';
 import { type ObjectStore, withRetries } from '../lambda/snapshot/store';
-import { RegressionCases } from '../lib/regression-cases';
+import { RegressionCases } from '../lib/learning/regression-cases';
 import { BUCKET, delivery, dumpBucket, type FaultProxy, record, s3Client, startFaultProxy, startS3, tuple } from './s3rver-harness';
 
 /** The PII the redactor must catch; a runtime that forgot to redact (or an old one) must still not reach S3. */

@@ -1,5 +1,5 @@
-import { judgeablePeriodSeconds, quietFraction } from '../lib/release-policy';
-import { alarmPeriods, alarmWorstCase, evaluationCadenceSeconds, formatSeconds, planeWorstCase } from '../lib/worst-case';
+import { judgeablePeriodSeconds, quietFraction } from '../lib/rollout/release-policy';
+import { alarmPeriods, alarmWorstCase, evaluationCadenceSeconds, formatSeconds, planeWorstCase } from '../lib/rollout/worst-case';
 
 describe('worst case, hand-computed', () => {
   test.each([

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { diffReleaseManifests, parseReleaseManifest, renderManifestDiff } from '../../lib/release-manifest';
+import { diffReleaseManifests, parseReleaseManifest, renderManifestDiff } from '../../lambda/shared/release-manifest';
 import type { ReleaseManifest } from '../../lambda/shared/contract';
 import { EXIT, type Io, UsageError } from './io';
 

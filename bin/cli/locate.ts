@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetParameterCommand, GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { type DeployedReleaseManifest, manifestParameterName, type ReleaseLocators } from '../../lambda/shared/contract';
-import { parseReleaseManifest } from '../../lib/release-manifest';
+import { parseReleaseManifest } from '../../lambda/shared/release-manifest';
 import { aws, errorName } from './aws';
 import { UsageError } from './io';
 

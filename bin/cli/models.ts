@@ -13,8 +13,8 @@ import {
   modelsOfConfig,
   parseDay,
   worstSeverity,
-} from '../../lib/model-lifecycle';
-import { loadReleaseConfig, ReleaseConfigSource } from '../../lib/release-config-source';
+} from '../../lib/config/model-lifecycle';
+import { loadReleaseConfig, ReleaseConfigSource } from '../../lib/config/release-config-source';
 import { RELEASE_META_KEY } from '../../lambda/shared/contract';
 import { type Io, UsageError } from './io';
 

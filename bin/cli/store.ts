@@ -14,7 +14,7 @@ import {
 } from '../../lambda/shared/contract';
 import { s3Store } from '../../lambda/snapshot/s3-store';
 import { mapLimit, type ObjectStore, withRetries } from '../../lambda/snapshot/store';
-import { RegressionCases } from '../../lib/regression-cases';
+import { RegressionCases } from '../../lib/learning/regression-cases';
 import { describeAwsError, isCredentialsError } from './aws';
 import { type AwsCommandOptions, type Deps, withAwsOptions } from './deps';
 import { AwsError, EXIT, type Io, UsageError } from './io';

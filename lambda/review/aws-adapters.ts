@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterHistoryCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
-import { parseReleaseManifest } from '../../lib/release-manifest';
+import { parseReleaseManifest } from '../shared/release-manifest';
 import { describeConfigDeployment } from './appconfig-deployments';
 import type { CaseIndex, SnapshotBatch } from '../shared/case-index';
 import { type JudgeRecord, judgeKey, manifestParameterName, METRIC_NAMESPACE, type RegressionCase, STORE_PREFIX } from '../shared/contract';

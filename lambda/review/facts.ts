@@ -2,7 +2,7 @@
  * Pure derivations from the looked-up facts: which manifests a release is, which alarms are whose, what the metrics
  * say, which cases belong to the release. No I/O; each function is tested on tables.
  */
-import { diffReleaseManifests } from '../../lib/release-manifest';
+import { diffReleaseManifests } from '../shared/release-manifest';
 import { redact } from '../runtime/redact';
 import {
   DIMENSION,

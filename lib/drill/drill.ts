@@ -2,7 +2,7 @@
  * The release drill: how surely and how fast a bad release is caught, computed from a synthesized template and the
  * real runtime's output. Composes the pure modules: template reader, traffic, simulation, CloudWatch evaluation.
  */
-import type { TimingAssumptions } from '../worst-case';
+import type { TimingAssumptions } from '../rollout/worst-case';
 import {
   alarmCoverage,
   type AlarmCoverage,

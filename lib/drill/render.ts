@@ -1,5 +1,5 @@
 /** The drill's outputs: a text table, Markdown, an SVG timeline. Pure string builders. */
-import { formatSeconds } from '../worst-case';
+import { formatSeconds } from '../rollout/worst-case';
 import type { DrillReport, ScenarioReport } from './drill';
 import type { Point } from './expression';
 import type { MonteCarloResult, RunResult } from './simulate';

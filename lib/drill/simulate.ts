@@ -7,7 +7,7 @@
  * (one draw per second); each goes to the new version (code) or the new config (config) with the schedule's weight.
  */
 import { METRIC } from '../../lambda/shared/contract';
-import { DEFAULT_TIMING, evaluationCadenceSeconds, type TimingAssumptions } from '../worst-case';
+import { DEFAULT_TIMING, evaluationCadenceSeconds, type TimingAssumptions } from '../rollout/worst-case';
 import { type AlarmState, evaluateAlarm, evaluationRange } from './cloudwatch';
 import type { Point } from './expression';
 import type { DrillAlarm, DrillMetric, DrillModel, TrafficSteps } from './template';

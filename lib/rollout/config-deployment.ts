@@ -3,9 +3,9 @@ import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { AiReleasePlatform } from './ai-release-platform';
+import type { AiReleasePlatform } from '../ai-release-platform';
 import { ConfigRollout } from './config-rollout';
-import { libraryFunction } from './private/library-function';
+import { libraryFunction } from '../private/library-function';
 
 /**
  * The longest config rollout (deployment duration + final bake) a release may use. The deployer answers

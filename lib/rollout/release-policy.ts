@@ -1,4 +1,4 @@
-import type { ModelFinding, ModelFindingCode } from './model-lifecycle';
+import type { ModelFinding, ModelFindingCode } from '../config/model-lifecycle';
 import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffic, type SynthesizedRateAlarm } from './false-fire';
 import type { AlarmKind } from './release-alarms';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';

@@ -4,9 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../lambda/shared/contract';
-import type { AiReleasePlatform } from './ai-release-platform';
-import { libraryFunction } from './private/library-function';
+import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../../lambda/shared/contract';
+import type { AiReleasePlatform } from '../ai-release-platform';
+import { libraryFunction } from '../private/library-function';
 
 /** The gate check function's timeout: its 2 s answer budget (lambda/config-gate-check/check.ts) plus a margin. */
 export const CHECK_TIMEOUT_SECONDS = 3;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
-import { CONFIG_SECTIONS, type ConfigSection } from '../lambda/shared/contract';
+import { CONFIG_SECTIONS, type ConfigSection } from '../../lambda/shared/contract';
 import { type ConfigProblem, didYouMean, formatProblems, jsonPath, showText } from './private/config-problem';
 import { type ValidateOptions, validateReleaseConfig } from './private/validate-release-config';
 

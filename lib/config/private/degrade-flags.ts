@@ -1,4 +1,4 @@
-import { DEFAULT_STATIC_ANSWER, DEGRADE_FLAGS } from '../../lambda/shared/contract';
+import { DEFAULT_STATIC_ANSWER, DEGRADE_FLAGS } from '../../../lambda/shared/contract';
 
 /** The state the degrade flags are deployed in. Normally all off; flip them in an emergency. */
 export interface DegradeFlagState {

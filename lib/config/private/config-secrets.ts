@@ -1,4 +1,4 @@
-import { findSecret, SECRET_KEY_NAMES } from '../../lambda/shared/secrets';
+import { findSecret, SECRET_KEY_NAMES } from '../../../lambda/shared/secrets';
 
 /** A credential found in a config string: what it is, and where it starts and ends (to mask it in the message). */
 export interface SecretHit {

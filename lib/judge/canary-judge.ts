@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { nagText } from './private/nag-text';
+import { nagText } from '../private/nag-text';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { CfnElement } from 'aws-cdk-lib';
@@ -18,8 +18,8 @@ import {
   JUDGE_STATE_PREFIX,
   LEARNING_ENV,
   METRIC_NAMESPACE,
-} from '../lambda/shared/contract';
-import { libraryFunction } from './private/library-function';
+} from '../../lambda/shared/contract';
+import { libraryFunction } from '../private/library-function';
 
 /** How the canary judge runs. */
 export interface CanaryJudgeOptions {

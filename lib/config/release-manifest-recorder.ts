@@ -5,10 +5,10 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../lambda/shared/canonical-json';
-import { manifestParameterName as manifestParameterNameOf, RUNTIME_ENV, type ReleaseLocators, type ReleaseManifest } from '../lambda/shared/contract';
+import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../../lambda/shared/canonical-json';
+import { manifestParameterName as manifestParameterNameOf, RUNTIME_ENV, type ReleaseLocators, type ReleaseManifest } from '../../lambda/shared/contract';
 import type { AiServiceConfig } from './ai-service-config';
-import { compactManifest, computeReleaseManifest } from './release-manifest';
+import { compactManifest, computeReleaseManifest } from '../../lambda/shared/release-manifest';
 
 /** SSM standard-tier parameter limit. */
 const SSM_STANDARD_MAX = 4096;

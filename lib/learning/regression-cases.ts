@@ -1,5 +1,5 @@
-import { type BatchedCases, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, type SnapshotBatch } from '../lambda/shared/case-index';
-import { CASE_STATES, type CaseExpectation, STORE_PREFIX, type CaseState, type CaseTransition, type RegressionCase } from '../lambda/shared/contract';
+import { type BatchedCases, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, type SnapshotBatch } from '../../lambda/shared/case-index';
+import { CASE_STATES, type CaseExpectation, STORE_PREFIX, type CaseState, type CaseTransition, type RegressionCase } from '../../lambda/shared/contract';
 import {
   CANDIDATE_TAG,
   CASE_LIMITS,
@@ -16,13 +16,13 @@ import {
   parseIndex,
   storeKeys,
   unionKinds,
-} from '../lambda/snapshot/cases';
-import { mapLimit, type ObjectStore, type RetryPolicy, withRetries } from '../lambda/snapshot/store';
+} from '../../lambda/snapshot/cases';
+import { mapLimit, type ObjectStore, type RetryPolicy, withRetries } from '../../lambda/snapshot/store';
 
-export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../lambda/snapshot/store';
-export { isRetryableError, withRetries } from '../lambda/snapshot/store';
-export type { CaseIndex, CaseIndexEntry, SnapshotBatch } from '../lambda/shared/case-index';
-export { caseIdOf, defaultExpectation, normalizeInput, storeKeys } from '../lambda/snapshot/cases';
+export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../../lambda/snapshot/store';
+export { isRetryableError, withRetries } from '../../lambda/snapshot/store';
+export type { CaseIndex, CaseIndexEntry, SnapshotBatch } from '../../lambda/shared/case-index';
+export { caseIdOf, defaultExpectation, normalizeInput, storeKeys } from '../../lambda/snapshot/cases';
 
 /** Who changed a case's state and why: both required, both kept in the case's history. */
 export interface CaseDecision {
@@ -55,7 +55,7 @@ export class RegressionCases {
   public static s3(bucket: string, options: { readonly region?: string; readonly retry?: RetryPolicy; readonly client?: unknown } = {}): RegressionCases {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`bucket must be an S3 bucket name, got "${bucket}"`);
     const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-    const { s3Store } = require('../lambda/snapshot/s3-store') as typeof import('../lambda/snapshot/s3-store');
+    const { s3Store } = require('../../lambda/snapshot/s3-store') as typeof import('../../lambda/snapshot/s3-store');
     const client = (options.client as InstanceType<typeof S3Client>) ?? new S3Client({ region: options.region, maxAttempts: 1 });
     return new RegressionCases(withRetries(s3Store(client, bucket), options.retry));
   }

@@ -7,10 +7,10 @@ import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { FAILURE_RECORD_TYPE, LEARNING_ENV, STORE_PREFIX } from '../lambda/shared/contract';
-import { CANDIDATE_REFRESH_DAYS, CANDIDATE_TAG } from '../lambda/snapshot/cases';
-import { SNAPSHOT_ENV } from '../lambda/snapshot/snapshot';
-import { libraryFunction } from './private/library-function';
+import { FAILURE_RECORD_TYPE, LEARNING_ENV, STORE_PREFIX } from '../../lambda/shared/contract';
+import { CANDIDATE_REFRESH_DAYS, CANDIDATE_TAG } from '../../lambda/snapshot/cases';
+import { SNAPSHOT_ENV } from '../../lambda/snapshot/snapshot';
+import { libraryFunction } from '../private/library-function';
 
 /** CloudWatch Logs allows two subscription filters per log group (PutSubscriptionFilter; not adjustable). */
 export const SUBSCRIPTION_FILTERS_PER_LOG_GROUP = 2;

@@ -13,7 +13,7 @@
  * which the base rates do not state.
  */
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { lgamma } from '../lambda/judge/stats';
+import { lgamma } from '../../lambda/judge/stats';
 import type { AlarmKind } from './release-alarms';
 import { synthesizedTiming } from './release-alarms';
 

@@ -1,5 +1,5 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { nagText } from './private/nag-text';
+import { nagText } from '../private/nag-text';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,8 +13,8 @@ import {
   type GateCandidateMode,
   LEARNING_ENV,
   STORE_PREFIX,
-} from '../lambda/shared/contract';
-import { libraryFunction } from './private/library-function';
+} from '../../lambda/shared/contract';
+import { libraryFunction } from '../private/library-function';
 
 /** How the gate replays and judges; every setting has the default a burned team would pick. */
 export interface RegressionGateOptions {

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
-import { canonicalJson, contentHash } from '../lambda/shared/canonical-json';
+import { canonicalJson, contentHash } from '../../lambda/shared/canonical-json';
 import {
   APPCONFIG_EXTENSION_CLIENT_MARGIN_MS,
   APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS,
@@ -19,18 +19,18 @@ import {
   SHORT_HASH_LENGTH,
   type ReleaseConfigMeta,
   type ToolConfig,
-} from '../lambda/shared/contract';
-import { AiReleasePlatform } from './ai-release-platform';
+} from '../../lambda/shared/contract';
+import { AiReleasePlatform } from '../ai-release-platform';
 import { type CheckModelsOptions, checkModels, LIFECYCLE_TODAY_CONTEXT, type ModelFinding, modelsOfConfig, parseDay } from './model-lifecycle';
-import { ReleaseConfigDeployment } from './config-deployment';
-import { ConfigGateCheck } from './config-gate-check';
-import { ConfigRollout } from './config-rollout';
+import { ReleaseConfigDeployment } from '../rollout/config-deployment';
+import { ConfigGateCheck } from '../learning/config-gate-check';
+import { ConfigRollout } from '../rollout/config-rollout';
 import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
 import { sectionLocation } from './private/section-location';
-import { toolGrants, toolWildcards } from './private/tool-permissions';
+import { toolGrants, toolWildcards } from '../private/tool-permissions';
 import { RELEASE_CONFIG_SCHEMA } from './private/validate-release-config';
-import { sectionComponent } from './release-manifest';
+import { sectionComponent } from '../../lambda/shared/release-manifest';
 import { loadReleaseConfig, ReleaseConfigError, type ReleaseConfigSource } from './release-config-source';
 
 export type { DegradeFlagState } from './private/degrade-flags';

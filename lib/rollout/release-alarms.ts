@@ -12,7 +12,7 @@ import {
   type FailureKind,
   type MetricName,
   type ReleaseAlarmKind,
-} from '../lambda/shared/contract';
+} from '../../lambda/shared/contract';
 import type { AlarmTiming } from './worst-case';
 
 /** Thresholds of the release alarms. Rates are fractions (0.05 = 5 %). */

@@ -1,5 +1,5 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import { nagText } from './private/nag-text';
+import { nagText } from '../private/nag-text';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,10 +9,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { JUDGE_STATE_PREFIX, LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../lambda/shared/contract';
-import { AiReleasePlatform } from './ai-release-platform';
-import { libraryFunction } from './private/library-function';
-import { manifestStackPath } from './release-manifest-recorder';
+import { JUDGE_STATE_PREFIX, LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../../lambda/shared/contract';
+import { AiReleasePlatform } from '../ai-release-platform';
+import { libraryFunction } from '../private/library-function';
+import { manifestStackPath } from '../config/release-manifest-recorder';
 
 /** The CodeDeploy states that end a release (CodeDeploy User Guide, "Monitoring deployments with Amazon EventBridge"). */
 export const CODE_RELEASE_END_STATES = ['SUCCESS', 'FAILURE', 'STOP'] as const;

@@ -1,13 +1,6 @@
 import { diffWordsWithSpace, structuredPatch } from 'diff';
-import { canonicalJson, contentHash, sha256Hex } from '../lambda/shared/canonical-json';
-import {
-  CONFIG_SECTIONS,
-  MANIFEST_COMPONENTS,
-  SHORT_HASH_LENGTH,
-  type ManifestComponent,
-  type ManifestComponentName,
-  type ReleaseManifest,
-} from '../lambda/shared/contract';
+import { canonicalJson, contentHash, sha256Hex } from './canonical-json';
+import { CONFIG_SECTIONS, MANIFEST_COMPONENTS, SHORT_HASH_LENGTH, type ManifestComponent, type ManifestComponentName, type ReleaseManifest } from './contract';
 
 /** What a release is made of, before hashing. */
 export interface ReleaseManifestInput {
