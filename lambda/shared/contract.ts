@@ -647,6 +647,12 @@ export const GATE_METRIC = {
 /** Verdict metric (namespace METRIC_NAMESPACE, dimensions Service + Plane): 1 = regression shown, 0 = not (yet). */
 export const JUDGE_METRIC = {
   VERDICT: 'CanaryVerdict',
+  /**
+   * 1 each time the judge could not judge a release in progress (an update failed, or its samples could not be
+   * used): dimensions Service + Plane. An alarm on it pages through the release's topic and never rolls back
+   * (lib/judge/canary-judge.ts, issue 16-F).
+   */
+  CANNOT_JUDGE: 'CanaryJudgeCannotJudge',
 } as const;
 export const JUDGE_DIMENSION_PLANE = 'Plane';
 
@@ -813,6 +819,29 @@ export interface JudgeRecord {
   readonly engine: unknown;
   /** The stable baseline read before the release started and fed to the engine first (absent: none was read). */
   readonly baseline?: JudgeBaseline;
+  /**
+   * Epoch ms from which the deployment's state said all traffic was on the new side (CodeDeploy: the AllowTraffic
+   * lifecycle event's end; AppConfig: the bake's start) and the engine got its first full-traffic batch. Absent
+   * while the traffic still shifts: the phase comes from the deployment, never from one batch (issue 16-F).
+   */
+  readonly fullTrafficAt?: number;
+  /** Samples the judge read but could not use, and why (each reason once). Absent: none. */
+  readonly unused?: JudgeUnused;
+  /** Updates that failed: the judge could not judge them (the cannot-judge metric said so). Absent: none. */
+  readonly failures?: JudgeFailures;
+}
+
+/** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */
+export interface JudgeUnused {
+  readonly samples: number;
+  readonly reasons: readonly string[];
+}
+
+/** The judge's failed updates of one release: how many, the last error and when (ISO 8601). */
+export interface JudgeFailures {
+  readonly count: number;
+  readonly last: string;
+  readonly at: string;
 }
 
 /** Key of a release's judge record. */
@@ -830,6 +859,8 @@ export interface ReviewJudge {
   readonly detail: string;
   /** The judge record, relative to the bucket. */
   readonly key: string;
+  /** Set when the judge could not judge part of the release (failed updates, unusable samples): what, in one line. */
+  readonly cannotJudge?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
