@@ -297,6 +297,13 @@ describe('canary judge handler', () => {
     expect(await record('judge/svc/code-d-STR.json')).toMatchObject({ canary: '9', stable: '8' });
   });
 
+  test('an AppConfig event at another action point (or from an old association) is answered CONTINUE, never an error', async () => {
+    expect(await handler({ InvocationId: 'i', Type: 'OnDeploymentStart', Application: { Id: 'app1' }, Environment: { Id: 'env1' } }, ctx(3000))).toEqual({
+      Directive: 'CONTINUE',
+    });
+    expect(await handler({ Type: 'AtDeploymentTick', Parameters: { service: 'svc' } }, ctx(3000))).toEqual({ Directive: 'CONTINUE' });
+  });
+
   test('an event it does not handle is an error naming what it takes', async () => {
     await expect(handler({ hello: 1 }, ctx(MIN))).rejects.toThrow('it takes a CodeDeploy lifecycle hook, an AppConfig AT_DEPLOYMENT_TICK or a scheduled event');
   });

@@ -20,10 +20,9 @@ import {
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DIMENSION, JUDGE_DIMENSION_PLANE, JUDGE_METRIC, type JudgeRecord, METRIC_NAMESPACE, type ReleasePlane } from '../shared/contract';
+import { DIMENSION, JUDGE_DIMENSION_PLANE, JUDGE_METRIC, METRIC_NAMESPACE, type ReleasePlane } from '../shared/contract';
 import { lambdaAppSpecContent, parseLambdaAppSpec } from '../shared/appspec';
-import type { Clock, ConfigDeploymentInfo, ConfigDeploymentsPort, ConfigVersionsPort, DeploymentsPort, LogsPort, StatePort, VerdictPort } from './canary-judge';
+import type { Clock, ConfigDeploymentInfo, ConfigDeploymentsPort, ConfigVersionsPort, DeploymentsPort, LogsPort, VerdictPort } from './canary-judge';
 import { QUERY_ROW_LIMIT, type QueryRow } from './samples';
 
 /** Logs Insights: start the query, poll its results until Complete (queries run asynchronously). */
@@ -102,24 +101,7 @@ async function allowTraffic(cd: CodeDeployClient, deploymentId: string): Promise
   return {};
 }
 
-export function s3State(s3: S3Client, bucket: string): StatePort {
-  return {
-    async load(key) {
-      try {
-        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const record = JSON.parse(await out.Body!.transformToString()) as JudgeRecord;
-        if (record.schemaVersion !== 1) throw new Error(`s3://${bucket}/${key} has schemaVersion ${record.schemaVersion}; this judge reads 1`);
-        return record;
-      } catch (e) {
-        if ((e as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw e;
-      }
-    },
-    async save(key, record) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${JSON.stringify(record)}\n`, ContentType: 'application/json' }));
-    },
-  };
-}
+export { s3State } from './s3-state';
 
 export function verdictMetric(cw: CloudWatchClient, service: string, clock: Clock): VerdictPort {
   const put = async (metricName: string, plane: ReleasePlane, value: 0 | 1) => {

@@ -8,7 +8,7 @@
  *   stores each verdict in the release's record and publishes the verdict metric (a release alarm watches it).
  * - `runAfterTrafficHook`: CodeDeploy's AfterAllowTraffic hook; judges at 100 % until the test is conclusive or the
  *   bound passes, then answers Succeeded or Failed (regression). It always answers, before its own timeout.
- * - `runConfigTick`: AppConfig's AT_DEPLOYMENT_TICK; reads the rollout's stored verdict (one S3 read, no query) and
+ * - `runConfigTick` (tick.ts): AppConfig's AT_DEPLOYMENT_TICK; reads the rollout's stored verdict (one S3 read, no query) and
  *   answers ROLL_BACK on a regression, CONTINUE otherwise, within a strict budget.
  */
 import {
@@ -22,7 +22,7 @@ import {
   type ReleasePlane,
 } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
-import type { JudgeBatch, JudgeEngine, JudgeEvidence } from './engine-port';
+import type { JudgeBatch, JudgeEngine } from './engine-port';
 import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, type WindowSamples, windowSamples } from './samples';
 
 export interface LogsPort {
@@ -610,74 +610,5 @@ async function answer(ports: JudgePorts, event: HookEvent, status: 'Succeeded' |
   return false;
 }
 
-/** The AT_DEPLOYMENT_TICK payload (AppConfig User Guide, custom extension Lambda payloads): the fields used. */
-export interface TickEvent {
-  readonly Type: 'AtDeploymentTick';
-  readonly Application?: { readonly Id: string };
-  readonly Environment?: { readonly Id: string };
-  readonly ConfigurationProfile?: { readonly Id: string };
-  readonly ApplicationId?: string;
-  readonly EnvironmentId?: string;
-  readonly ConfigurationProfileId?: string;
-  readonly DeploymentNumber: number | string;
-  readonly ConfigurationVersion: string;
-  readonly PercentageComplete?: number | string;
-}
-
-export function isTickEvent(e: unknown): e is TickEvent {
-  return (e as { Type?: unknown } | null)?.Type === 'AtDeploymentTick';
-}
-
-/**
- * What the extension action returns at AT_DEPLOYMENT_TICK. AWS's own tick extension samples answer
- * `{"Directive": "ROLL_BACK", "Description": "..."}` to roll the deployment back and `{"Directive": "CONTINUE"}`
- * otherwise (aws-samples/aws-appconfig-tick-extn-for-datadog, lambda/index.py; and
- * aws-samples/sample-aws-appconfig-tick-extn-for-newrelic).
- */
-export type TickResponse = { readonly Directive: 'CONTINUE' } | { readonly Directive: 'ROLL_BACK'; readonly Description: string };
-
-const CONTINUE: TickResponse = { Directive: 'CONTINUE' };
-const TIMED_OUT = Symbol('timed out');
-
-/**
- * AT_DEPLOYMENT_TICK: AppConfig waits only about 3 s for an extension, and a timeout or an error at an AT_* action
- * point rolls the deployment back. So the tick judges nothing itself: the schedule judges the rollout and stores its
- * verdict; the tick reads that record (one S3 GetObject) within `budgetMs` and answers ROLL_BACK only when the stored
- * verdict is a regression. A slow read, a missing record or any error answers CONTINUE: a judge crash never rolls a
- * config back (the fixed-threshold alarms remain the safety net).
- */
-export async function runConfigTick(event: TickEvent, ports: JudgePorts, s: JudgeSettings, budgetMs: number): Promise<TickResponse> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const environmentId = event.Environment?.Id ?? event.EnvironmentId;
-    if (!environmentId) throw new Error('the AT_DEPLOYMENT_TICK event names no Environment.Id');
-    const key = judgeKey(s.service, configJudgeReleaseKey(environmentId, event.DeploymentNumber));
-    const record = await Promise.race([
-      ports.state.load(key),
-      new Promise<typeof TIMED_OUT>((resolve) => {
-        timer = setTimeout(() => resolve(TIMED_OUT), budgetMs);
-      }),
-    ]);
-    if (record === TIMED_OUT) {
-      ports.log('canary judge: the judge record did not arrive within the tick budget; the rollout continues', { key, budgetMs });
-      return CONTINUE;
-    }
-    if (record?.verdict !== 'regression') return CONTINUE;
-    const worst = [...(record.evidence as readonly JudgeEvidence[])].sort((a, b) => b.eValue / b.threshold - a.eValue / a.threshold)[0];
-    return {
-      Directive: 'ROLL_BACK',
-      Description:
-        `canary judge: config ${record.canary} regressed${worst ? ` on ${worst.metric} (e-value ${round(worst.eValue)} >= ${round(worst.threshold)})` : ''}; rolling back`.slice(
-          0,
-          1000,
-        ),
-    };
-  } catch (e) {
-    ports.log('canary judge failed at AT_DEPLOYMENT_TICK; the rollout continues (no evidence of a regression)', { error: String(e) });
-    return CONTINUE;
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
-
-const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);
+// AT_DEPLOYMENT_TICK lives in its own module, so the tick-only bundle (lambda/canary-judge-tick) loads nothing else.
+export { type AppConfigEvent, isAppConfigEvent, isTickEvent, runConfigTick, TICK_BUDGET_MS, type TickEvent, type TickResponse } from './tick';

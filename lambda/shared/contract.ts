@@ -412,6 +412,11 @@ export function releaseAlarmName(stack: string, service: string, plane: ReleaseP
   return `${stack}-${service}-${plane === 'code' ? 'version' : 'service'}-${kind}`.slice(0, 255);
 }
 
+/** The canary judge's cannot-judge alarm (issue 16-F): it pages through the release topic and never rolls back. */
+export function judgeCannotJudgeAlarmName(stack: string, service: string): string {
+  return `${stack}-${service}-canary-judge-cannot-judge`.slice(0, 255);
+}
+
 /** The SSM parameter that holds a service's deployed (compact) release manifest; its history is the release history. */
 export function manifestParameterName(stackPath: string, service: string): string {
   return `/cdk-ai-release/${stackPath}/${service}/release-manifest`;
@@ -791,6 +796,14 @@ export const CANARY_JUDGE_ENV = {
   CONFIG_PROFILE: 'AI_RELEASE_JUDGE_CONFIG_PROFILE',
   /** Seconds between judge updates while a deployment runs: the release alarms' period. */
   PERIOD_SECONDS: 'AI_RELEASE_JUDGE_PERIOD_SECONDS',
+} as const;
+
+/**
+ * Parameters of the canary judge's AT_DEPLOYMENT_TICK extension, set on each live environment's association: the tick
+ * function is one per platform (lambda/canary-judge-tick), and the association says whose rollout a tick is.
+ */
+export const CANARY_JUDGE_TICK_PARAMETER = {
+  SERVICE: 'service',
 } as const;
 
 /** The judge's outcome for one release, as persisted at judge/<service>/<releaseKey>.json and read by the review. */
