@@ -215,7 +215,7 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
     if (to <= record.until || ports.clock.now() >= deadline) break;
     const rows = await ports.logs.query(samplesQuery(s.service), Math.floor(record.until / 1000), Math.ceil(to / 1000), deadline);
     const w = windowSamples(rows, record.until, to, r.sides);
-    const plan = planWindow(w, record, r.fullTrafficAt, to);
+    const plan = planWindow(w, record, r.fullTrafficAt, to, r.plane);
     if (plan.hold) break;
     for (const batch of plan.batches) {
       const u = ports.engine.updateJudge(record.engine, batch);
@@ -233,7 +233,7 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
     }
     record = { ...record, until: w.until };
     if (plan.unused.length > 0) {
-      setAside += plan.unused.reduce((n, x) => n + x.samples, 0);
+      setAside += plan.unused.filter((x) => x.trouble).reduce((n, x) => n + x.samples, 0);
       record = { ...record, unused: addUnused(record.unused, plan.unused) };
     }
     if (!w.truncated || record.verdict === 'regression') break;
@@ -243,7 +243,7 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
   return {
     record,
     updated,
-    ...(setAside > 0 && !updated ? { cannotJudge: `${setAside} samples set aside: ${record.unused?.reasons.join('; ')}` } : {}),
+    ...(setAside > 0 && !updated ? { cannotJudge: `${setAside} samples could not be judged: ${record.unused?.reasons.join('; ')}` } : {}),
   };
 }
 
@@ -251,41 +251,57 @@ interface WindowPlan {
   /** True: judge nothing now, keep `until`, read this window again with the next one (tiny windows merge). */
   readonly hold: boolean;
   readonly batches: readonly JudgeBatch[];
-  readonly unused: readonly { readonly samples: number; readonly reason: string }[];
+  /** Samples set aside; `trouble`: the judge wanted to judge them and could not (the cannot-judge metric says so). */
+  readonly unused: readonly { readonly samples: number; readonly reason: string; readonly trouble: boolean }[];
 }
 
 const REASON = {
   oneSided: 'a window during the traffic shift with no stable sample (nothing concurrent to compare it with)',
   straggler: 'stable samples after full traffic (a caller or client not yet on the new side)',
   late: 'samples from before full traffic read after the full-traffic phase began',
+  configFull: 'config windows with one config only once the rollout reached 100 % (the config plane is judged only while both configs serve)',
 } as const;
 
 /**
  * What one window feeds the engine. The phase comes from the deployment's state (`fullTrafficAt`), never from the
  * batch: samples before it are the canary phase (judged at their observed share; a one-sided window is held back
- * and merged with the next one, up to MERGE_MAX_MS, then set aside), samples from it on are full traffic (the
- * canary's at share 1; stable stragglers set aside). So the engine never sees share 1 during the shift, nor a share
- * below 1 after it, and no single batch can switch its phase.
+ * and merged with the next one, up to MERGE_MAX_MS, then set aside), samples from it on are full traffic (code plane:
+ * the canary's at share 1, stable stragglers set aside). So the engine never sees share 1 during the shift, nor a
+ * share below 1 after it, and no single batch can switch its phase.
+ *
+ * The config plane has no after-traffic phase (it never had one but by the accident of a one-sided batch): once the
+ * rollout is at 100 %, windows where clients not yet switched still serve the old config are judged at their observed
+ * share as before, and windows of the new config alone are set aside (not a failure: nothing concurrent is left).
+ * A before/after comparison never decides a config rollback (DESIGN: only concurrent comparisons roll back).
  */
-export function planWindow(w: WindowSamples, record: JudgeRecord, fullTrafficAt: number | undefined, to: number): WindowPlan {
+export function planWindow(w: WindowSamples, record: JudgeRecord, fullTrafficAt: number | undefined, to: number, plane: ReleasePlane = 'code'): WindowPlan {
+  if (plane === 'config') {
+    const share = observedShare(w.observations);
+    if (share === undefined) return { hold: false, batches: [], unused: [] };
+    if (share < 1) return { hold: false, batches: [{ canaryShare: share, observations: w.observations }], unused: [] };
+    if (fullTrafficAt !== undefined)
+      return { hold: false, batches: [], unused: [{ samples: w.observations.length, reason: REASON.configFull, trouble: false }] };
+    if (!w.truncated && to - record.until < MERGE_MAX_MS) return { hold: true, batches: [], unused: [] };
+    return { hold: false, batches: [], unused: [{ samples: w.observations.length, reason: REASON.oneSided, trouble: true }] };
+  }
   const pre = fullTrafficAt === undefined ? w.observations : w.observations.filter((o) => o.at < fullTrafficAt);
   const post = fullTrafficAt === undefined ? [] : w.observations.filter((o) => o.at >= fullTrafficAt);
   const batches: JudgeBatch[] = [];
-  const unused: { samples: number; reason: string }[] = [];
+  const unused: { samples: number; reason: string; trouble: boolean }[] = [];
   const share = observedShare(pre);
   if (share !== undefined) {
-    if (record.fullTrafficAt !== undefined) unused.push({ samples: pre.length, reason: REASON.late });
+    if (record.fullTrafficAt !== undefined) unused.push({ samples: pre.length, reason: REASON.late, trouble: true });
     else if (share < 1) batches.push({ canaryShare: share, observations: pre });
     else if (fullTrafficAt === undefined && !w.truncated && to - record.until < MERGE_MAX_MS) return { hold: true, batches: [], unused: [] };
-    else unused.push({ samples: pre.length, reason: REASON.oneSided });
+    else unused.push({ samples: pre.length, reason: REASON.oneSided, trouble: fullTrafficAt === undefined });
   }
   const canary = post.filter((o) => o.version === 'canary');
   if (canary.length > 0) batches.push({ canaryShare: 1, observations: canary });
-  if (post.length > canary.length) unused.push({ samples: post.length - canary.length, reason: REASON.straggler });
+  if (post.length > canary.length) unused.push({ samples: post.length - canary.length, reason: REASON.straggler, trouble: false });
   return { hold: false, batches, unused };
 }
 
-function addUnused(prev: JudgeUnused | undefined, add: readonly { samples: number; reason: string }[]): JudgeUnused {
+function addUnused(prev: JudgeUnused | undefined, add: readonly { samples: number; reason: string; trouble: boolean }[]): JudgeUnused {
   const reasons = [...(prev?.reasons ?? [])];
   for (const a of add) if (!reasons.includes(a.reason)) reasons.push(a.reason);
   return { samples: (prev?.samples ?? 0) + add.reduce((n, a) => n + a.samples, 0), reasons };

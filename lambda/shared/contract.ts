@@ -833,9 +833,10 @@ export interface JudgeRecord {
   /** The stable baseline read before the release started and fed to the engine first (absent: none was read). */
   readonly baseline?: JudgeBaseline;
   /**
-   * Epoch ms from which the deployment's state said all traffic was on the new side (CodeDeploy: the AllowTraffic
-   * lifecycle event's end; AppConfig: the bake's start) and the engine got its first full-traffic batch. Absent
-   * while the traffic still shifts: the phase comes from the deployment, never from one batch (issue 16-F).
+   * Code plane: epoch ms from which the deployment's state said all traffic was on the new version (the AllowTraffic
+   * lifecycle event's end), once the engine got its first full-traffic batch. Absent while the traffic still shifts,
+   * and on the config plane (judged only while both configs serve): the phase comes from the deployment, never from
+   * one batch (issue 16-F).
    */
   readonly fullTrafficAt?: number;
   /** Samples the judge read but could not use, and why (each reason once). Absent: none. */
