@@ -301,6 +301,8 @@ export class AiRelease extends Construct {
         configProfileId: this.config.profile.ref,
         environment: this.config.environment,
         period: this.alarms.period,
+        tickHost: platform,
+        notificationTopic: platform.notificationTopic,
       });
       attachPostHook(this.canaryJudge, this.deploymentGroup);
       // As for the regression gate: CloudFormation must update the hook (its code, role and role policy) and the

@@ -412,6 +412,11 @@ export function releaseAlarmName(stack: string, service: string, plane: ReleaseP
   return `${stack}-${service}-${plane === 'code' ? 'version' : 'service'}-${kind}`.slice(0, 255);
 }
 
+/** The canary judge's cannot-judge alarm (issue 16-F): it pages through the release topic and never rolls back. */
+export function judgeCannotJudgeAlarmName(stack: string, service: string): string {
+  return `${stack}-${service}-canary-judge-cannot-judge`.slice(0, 255);
+}
+
 /** The SSM parameter that holds a service's deployed (compact) release manifest; its history is the release history. */
 export function manifestParameterName(stackPath: string, service: string): string {
   return `/cdk-ai-release/${stackPath}/${service}/release-manifest`;
@@ -647,6 +652,12 @@ export const GATE_METRIC = {
 /** Verdict metric (namespace METRIC_NAMESPACE, dimensions Service + Plane): 1 = regression shown, 0 = not (yet). */
 export const JUDGE_METRIC = {
   VERDICT: 'CanaryVerdict',
+  /**
+   * 1 each time the judge could not judge a release in progress (an update failed, or its samples could not be
+   * used): dimensions Service + Plane. An alarm on it pages through the release's topic and never rolls back
+   * (lib/judge/canary-judge.ts, issue 16-F).
+   */
+  CANNOT_JUDGE: 'CanaryJudgeCannotJudge',
 } as const;
 export const JUDGE_DIMENSION_PLANE = 'Plane';
 
@@ -787,6 +798,14 @@ export const CANARY_JUDGE_ENV = {
   PERIOD_SECONDS: 'AI_RELEASE_JUDGE_PERIOD_SECONDS',
 } as const;
 
+/**
+ * Parameters of the canary judge's AT_DEPLOYMENT_TICK extension, set on each live environment's association: the tick
+ * function is one per platform (lambda/canary-judge-tick), and the association says whose rollout a tick is.
+ */
+export const CANARY_JUDGE_TICK_PARAMETER = {
+  SERVICE: 'service',
+} as const;
+
 /** The judge's outcome for one release, as persisted at judge/<service>/<releaseKey>.json and read by the review. */
 export interface JudgeRecord {
   readonly schemaVersion: 1;
@@ -813,6 +832,30 @@ export interface JudgeRecord {
   readonly engine: unknown;
   /** The stable baseline read before the release started and fed to the engine first (absent: none was read). */
   readonly baseline?: JudgeBaseline;
+  /**
+   * Code plane: epoch ms from which the deployment's state said all traffic was on the new version (the AllowTraffic
+   * lifecycle event's end), once the engine got its first full-traffic batch. Absent while the traffic still shifts,
+   * and on the config plane (judged only while both configs serve): the phase comes from the deployment, never from
+   * one batch (issue 16-F).
+   */
+  readonly fullTrafficAt?: number;
+  /** Samples the judge read but could not use, and why (each reason once). Absent: none. */
+  readonly unused?: JudgeUnused;
+  /** Updates that failed: the judge could not judge them (the cannot-judge metric said so). Absent: none. */
+  readonly failures?: JudgeFailures;
+}
+
+/** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */
+export interface JudgeUnused {
+  readonly samples: number;
+  readonly reasons: readonly string[];
+}
+
+/** The judge's failed updates of one release: how many, the last error and when (ISO 8601). */
+export interface JudgeFailures {
+  readonly count: number;
+  readonly last: string;
+  readonly at: string;
 }
 
 /** Key of a release's judge record. */
@@ -830,6 +873,8 @@ export interface ReviewJudge {
   readonly detail: string;
   /** The judge record, relative to the bucket. */
   readonly key: string;
+  /** Set when the judge could not judge part of the release (failed updates, unusable samples): what, in one line. */
+  readonly cannotJudge?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
