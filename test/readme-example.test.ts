@@ -19,6 +19,7 @@ let app: string;
 let out: string;
 let synth: Run;
 let typecheck: Run;
+let netLog: string;
 
 interface Run {
   readonly status: number | null;
@@ -33,7 +34,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill(), 150_000);
+    const timer = setTimeout(() => child.kill(), 280_000);
     child.on('error', reject);
     child.on('close', (status) => {
       clearTimeout(timer);
@@ -100,13 +101,27 @@ beforeAll(async () => {
   installLibrary(nm);
 
   out = path.join(app, 'cdk.out');
-  const env: NodeJS.ProcessEnv = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' };
-  delete env.NODE_OPTIONS;
+  // A user's environment, not the unit tests': no credentials (with them the CDK CLI asks STS for the account), no
+  // telemetry switch (the README's cdk.json must turn it off), and every Node process under the network guard.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['CDK_DISABLE_CLI_TELEMETRY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL'])
+    delete env[k];
+  netLog = path.join(app, 'net-guard.log');
+  env.NODE_OPTIONS = `--require ${path.join(__dirname, 'net-guard.cjs')}`;
+  env.NET_GUARD_LOG = netLog;
   [synth, typecheck] = await Promise.all([run([path.join(root, 'node_modules/aws-cdk/bin/cdk'), 'synth', '--output', out], env), run(['-e', TYPECHECK], env)]);
-}, 180_000);
+}, 300_000);
 
 afterAll(() => {
   if (app) fs.rmSync(app, { recursive: true, force: true });
+});
+
+test('the README stays a front door: at most about 400 lines, with the two commands and a link to every page', () => {
+  expect(readme.split('\n').length).toBeLessThanOrEqual(420);
+  expect(readme).toContain('npm ci && npx cdk synth');
+  expect(readme).toContain('npm test');
+  const pages = fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md'));
+  expect(pages.filter((p) => !readme.includes(`](docs/${p})`))).toEqual([]);
 });
 
 test('the README marks a whole app: cdk.json, the CDK app, the handler and the three required config sections', () => {
@@ -135,7 +150,7 @@ test('the example type-checks as a NodeNext app against the package entry points
   expect(typecheck.status).toBe(0);
 });
 
-test('cdk synth of the example prints the worst case the README shows, and no error', () => {
+test('cdk synth of the example prints the worst case the README shows, makes no network attempt, and no error', async () => {
   const terminal = `${synth.stdout}${synth.stderr}`;
   expect(synth.status).toBe(0);
   expect(terminal).not.toMatch(/\bError\b|\[Error/);
@@ -145,6 +160,11 @@ test('cdk synth of the example prints the worst case the README shows, and no er
   expect(terminal).toContain(shown?.replace(/^INFO /, ''));
   // "quiet": true: no template on the terminal
   expect(terminal).not.toMatch(/AWS::Lambda::Function/);
+  // the README's cdk.json keeps it offline: no notices, no telemetry, no other attempt off the machine
+  // (a detached telemetry sender would start within half a second of the CLI's exit; give it time to show up)
+  await new Promise((r) => setTimeout(r, 1500));
+  const attempts = fs.existsSync(netLog) ? fs.readFileSync(netLog, 'utf8').trim().split('\n').filter(Boolean) : [];
+  expect(attempts).toEqual([]);
 });
 
 test('what synth gives is what the README says: alarms, composites, canary, manifest and card', () => {
