@@ -4,6 +4,7 @@
  *
  * @module cdk-ai-release
  */
+// (The doc comment above stays first in the file: typedoc reads a file's leading doc comment as its module's.)
 export * from './ai-release-platform';
 export * from './config/ai-service-config';
 export * from './rollout/config-rollout';

@@ -37,7 +37,7 @@ try {
     .filter((f) => !a.includes(f) || !b.includes(f) || fs.readFileSync(path.join(committed, f), 'utf8') !== fs.readFileSync(path.join(fresh, f), 'utf8'));
   if (differ.length > 0) {
     console.error(
-      `docs/api is out of date (${differ.length} files differ, e.g. ${differ.slice(0, 5).join(', ')}): run \`npm run docs:api\` and commit docs/api`,
+      `docs/api is out of date (${differ.length} ${differ.length === 1 ? 'file differs' : 'files differ'}, e.g. ${differ.slice(0, 5).join(', ')}): run \`npm run docs:api\` and commit docs/api`,
     );
     process.exit(1);
   }

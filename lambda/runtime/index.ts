@@ -5,6 +5,7 @@
  *
  * @module cdk-ai-release/runtime
  */
+// (The doc comment above stays first in the file: typedoc reads a file's leading doc comment as its module's.)
 import {
   APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS,
   APPCONFIG_EXTENSION_ENV,
