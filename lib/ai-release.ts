@@ -90,7 +90,7 @@ export interface AiReleaseProps {
   /**
    * The fraction of requests that fail in each way on a GOOD release. With `expectedRequestsPerSecond`, the release
    * policy computes each fixed-threshold count alarm's chance of rolling back a good release (closed form,
-   * lib/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).
+   * lib/rollout/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).
    * @default { errorRate: 0.01, safetyRate: 0.001, contractRate: 0.005 }
    */
   readonly baseRates?: BaseRates;

@@ -1,3 +1,10 @@
+/**
+ * The constructs and the pure modules usable from code: `import { AiRelease } from 'cdk-ai-release'`.
+ * Start with {@link AiRelease}; the concept pages are under docs/ (docs/constructs.md first).
+ *
+ * @module cdk-ai-release
+ */
+// (The doc comment above stays first in the file: typedoc reads a file's leading doc comment as its module's.)
 export * from './ai-release-platform';
 export * from './config/ai-service-config';
 export * from './rollout/config-rollout';

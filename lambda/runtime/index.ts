@@ -1,3 +1,11 @@
+/**
+ * What an AI service's handler links in: `import { createAiRuntime } from 'cdk-ai-release/runtime'`.
+ * It reads the release config, stamps the version tuple on every log line and metric, checks the output contract and
+ * writes redacted failure records (docs/runtime.md).
+ *
+ * @module cdk-ai-release/runtime
+ */
+// (The doc comment above stays first in the file: typedoc reads a file's leading doc comment as its module's.)
 import {
   APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS,
   APPCONFIG_EXTENSION_ENV,

@@ -312,7 +312,7 @@ export type DegradeFlagsDocument = Readonly<Record<string, { readonly enabled?: 
 //
 // So the snapshot function writes per delivery one batch object, one index, and an object only for a case seen again
 // (or learning a kind or version): its writes follow the deliveries and the repeating inputs, not the records.
-// Promotion and retirement (lib/regression-cases.ts) always write the case's object, so accepted cases — what the
+// Promotion and retirement (lib/learning/regression-cases.ts) always write the case's object, so accepted cases — what the
 // gate and the CLI read — are always objects.
 //   reviews/<service>/<releaseKey>.json|.md|.svg  the review (复盘) of one release on one plane
 //   gates/<service>/<releaseKey>.json|.md       a gate report (the regression gate)

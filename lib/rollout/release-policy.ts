@@ -59,7 +59,7 @@ export interface ReleaseFacts {
   /** Whether the regression gate replays the accepted cases before a release gets traffic. @default true (not stated: not checked) */
   readonly regressionGate?: boolean;
   /**
-   * The fixed-threshold alarms' false-fire chances on a good release, in closed form (lib/false-fire.ts), at the
+   * The fixed-threshold alarms' false-fire chances on a good release, in closed form (lib/rollout/false-fire.ts), at the
    * stated traffic and base rates. Present when the traffic is stated.
    */
   readonly falseFire?: {
