@@ -10,7 +10,7 @@
  */
 import { CONFIG_GATE_ENV, type CanaryShareDocument, type ConfigAssignment } from '../shared/contract';
 import type { AiHandler, AiRuntime, ConfigPort, InvocationContext, TelemetryPort } from './ai-runtime';
-import { type AssignmentUnit, assign, defaultConversationId, NO_RELEASE, shareDocumentProblems } from './assignment';
+import { type AssignmentUnit, assign, defaultConversationId, defaultConversationStart, NO_RELEASE, shareDocumentProblems } from './assignment';
 import { ConfigTimeoutError, messageOf, raceSignal, type ServedConfig } from './config-cache';
 
 export interface AssigningRuntimeOptions<I, O> {
@@ -28,6 +28,12 @@ export interface AssigningRuntimeOptions<I, O> {
   readonly telemetry: Pick<TelemetryPort, 'warn'>;
   /** The caller's conversation id. @default defaultConversationId (input.conversationId, input.sessionId, ClientContext custom.conversationId) */
   readonly conversationId?: (input: I, context: InvocationContext) => string | undefined;
+  /**
+   * When the caller's conversation started (epoch ms): the conversation is then assigned with the share in force at its
+   * start and keeps one arm across the ramp's steps. @default defaultConversationStart (input.conversationStartedAt,
+   * ClientContext custom.conversationStartedAt); without one, a live conversation may move to the candidate at a step
+   */
+  readonly conversationStartedAt?: (input: I, context: InvocationContext) => number | undefined;
   /** Longest the share and candidate reads may wait, each. @default 1000 */
   readonly readTimeoutMs?: number;
   readonly now?: () => number;
@@ -54,7 +60,8 @@ export class AssigningRuntime<I, O> {
   /** The arm of one invocation (exposed for tests and the drill). */
   public async assignment(input: I, context: InvocationContext): Promise<ConfigAssignment> {
     const doc = await this.shareDocument();
-    const a = assign(doc, this.unitOf(input, context));
+    const unit = this.unitOf(input, context);
+    const a = assign(doc, unit, unit.kind === 'conversation' ? this.startOf(input, context) : undefined);
     if (a.arm !== 'candidate') return a;
     const candidate = await this.read(this.o.candidateConfig, this.o.releaseProfile);
     if (!candidate) {
@@ -85,6 +92,14 @@ export class AssigningRuntime<I, O> {
     if (typeof id === 'string' && id !== '') return { id, kind: 'conversation' };
     const requestId = typeof context?.awsRequestId === 'string' && context.awsRequestId !== '' ? context.awsRequestId : `local-${this.now()}-${Math.random()}`;
     return { id: requestId, kind: 'request' };
+  }
+
+  private startOf(input: I, context: InvocationContext): number | undefined {
+    try {
+      return this.o.conversationStartedAt ? this.o.conversationStartedAt(input, context) : defaultConversationStart(input, context?.clientContext);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The share in force: the fresh document, else the last good one (NO_RELEASE before any). */

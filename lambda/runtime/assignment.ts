@@ -9,9 +9,13 @@
  * - the share is exact in expectation and the split is random with respect to everything but the key: conversations
  *   are assigned independently of their content, time, execution environment or caller (the judge's randomization);
  * - keyed per release, so a conversation's arm in one release says nothing about its arm in the next;
+ * - a conversation on live can move to the candidate when the share grows (its u falls between the old and the new
+ *   share): monotonicity alone stops only the candidate → live switch. A conversation that says when it started
+ *   (`conversationStartedAt`) is assigned with the share in force at its start (the document's history), so it keeps
+ *   one arm for its whole life; one that started before the release stays on live;
  * - share 0 sends everyone to live: rollback. A conversation on the candidate when the share drops to 0 is served
  *   by live from the runtime's next read of the share document on (at most one extension poll plus the runtime's
- *   TTL later); its remaining turns run on live. That is the one switch a conversation can see, and only on rollback.
+ *   TTL later); its remaining turns run on live. That is the one switch such a conversation can see.
  */
 import { createHmac } from 'node:crypto';
 import type { CanaryShareDocument, ConfigAssignment } from '../shared/contract';
@@ -36,10 +40,21 @@ export interface AssignmentUnit {
 /** No release runs: everyone on live. */
 export const NO_RELEASE: CanaryShareDocument = { schemaVersion: 1, releaseKey: '', share: 0 };
 
-/** The arm of one unit under one share document. */
-export function assign(doc: CanaryShareDocument, unit: AssignmentUnit): ConfigAssignment {
+/**
+ * The share a conversation that started at `startedAt` (epoch ms) is assigned with: the share in force then per the
+ * document's history (0 before the release), never above the current share (a rollback always wins).
+ */
+export function shareAt(doc: CanaryShareDocument, startedAt: number | undefined): number {
+  if (startedAt === undefined || !Number.isFinite(startedAt) || !doc.history || doc.history.length === 0) return doc.share;
+  let then = 0;
+  for (const h of doc.history) if (h.at <= startedAt) then = h.share;
+  return Math.min(then, doc.share);
+}
+
+/** The arm of one unit under one share document; `startedAt`: when its conversation started, if the caller says. */
+export function assign(doc: CanaryShareDocument, unit: AssignmentUnit, startedAt?: number): ConfigAssignment {
   const key = doc.releaseKey;
-  const share = doc.share;
+  const share = unit.kind === 'conversation' ? shareAt(doc, startedAt) : doc.share;
   if (key === '') return { arm: 'live', share: 0, releaseKey: '', unit: '', unitKind: unit.kind };
   const { position, unit: hashed } = unitPosition(key, unit.id);
   return { arm: position < share ? 'candidate' : 'live', share, releaseKey: key, unit: hashed, unitKind: unit.kind };
@@ -72,6 +87,23 @@ export function defaultConversationId(input: unknown, clientContext?: { readonly
     }
   } catch {
     // a throwing getter on the input: no conversation
+  }
+  return undefined;
+}
+
+/**
+ * When the caller's conversation started, epoch ms: `conversationStartedAt` on the input object (a number of ms, or an
+ * ISO-8601 string) or in the ClientContext's `custom`. Undefined when not given or not a time.
+ */
+export function defaultConversationStart(input: unknown, clientContext?: { readonly custom?: Readonly<Record<string, unknown>> } | null): number | undefined {
+  try {
+    const fromInput = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : undefined;
+    for (const v of [fromInput?.conversationStartedAt, clientContext?.custom?.conversationStartedAt]) {
+      const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN;
+      if (Number.isFinite(t) && t > 0) return t;
+    }
+  } catch {
+    // a throwing getter: no start time
   }
   return undefined;
 }

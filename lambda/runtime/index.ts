@@ -38,7 +38,17 @@ export {
 } from './extension-fetcher';
 export { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from './gate-selection';
 export { AssigningRuntime, type AssigningRuntimeOptions } from './assigning-runtime';
-export { assign, type AssignmentUnit, defaultConversationId, MAX_CONVERSATION_ID_CHARS, NO_RELEASE, shareDocumentProblems, unitPosition } from './assignment';
+export {
+  assign,
+  type AssignmentUnit,
+  defaultConversationId,
+  defaultConversationStart,
+  MAX_CONVERSATION_ID_CHARS,
+  NO_RELEASE,
+  shareAt,
+  shareDocumentProblems,
+  unitPosition,
+} from './assignment';
 
 /** What createAiRuntime returns: one runtime, or one per config environment chosen per invocation (gate alias). */
 export type ServiceRuntime<I, O> = Pick<AiRuntime<I, O>, 'handler' | 'invoke'>;
@@ -60,6 +70,8 @@ export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOpti
    * without one, each request is assigned on its own
    */
   readonly conversationId?: (input: I, context: InvocationContext) => string | undefined;
+  /** Assigned config canaries: when the caller's conversation started (see AssigningRuntimeOptions). @default input.conversationStartedAt */
+  readonly conversationStartedAt?: (input: I, context: InvocationContext) => number | undefined;
   /** Assigned config canaries: where the share document comes from. @default read like `config`, from the share environment */
   readonly shareConfig?: ConfigPort;
   /** Assigned config canaries: the candidate arm's config. @default read like `config`, from the candidate environment */
@@ -144,6 +156,7 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       releaseProfile,
       telemetry,
       conversationId: options.conversationId,
+      conversationStartedAt: options.conversationStartedAt,
     });
   }
   const replayTelemetry = () => {

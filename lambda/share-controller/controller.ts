@@ -148,11 +148,17 @@ export function decide(r: ShareControllerRecord, o: Observations, s: ControllerS
 
 /** The share document of a record at a share. */
 export function shareDocument(
-  r: Pick<ShareControllerRecord, 'releaseKey' | 'candidateContentHash' | 'candidateVersion' | 'candidateLabel' | 'step'>,
+  r: Pick<ShareControllerRecord, 'releaseKey' | 'candidateContentHash' | 'candidateVersion' | 'candidateLabel' | 'step' | 'history'>,
   share: number,
   at: number,
 ): CanaryShareDocument {
+  // The shares so far, ending with this one: a conversation that says when it started is assigned with the share of
+  // then (assignment.ts, shareAt), so it keeps one arm across the steps. The last 20 are plenty for any schedule.
+  const history = r.history.map((h) => ({ at: h.at, share: h.share }));
+  const last = history[history.length - 1];
+  if (!last || last.at !== at || last.share !== share) history.push({ at, share });
   return {
+    history: history.slice(-20),
     schemaVersion: 1,
     releaseKey: r.releaseKey,
     share,

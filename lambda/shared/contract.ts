@@ -980,12 +980,21 @@ export interface CanaryShareDocument {
   /** Step of the controller's schedule (0-based) and when it was set (ISO-8601). */
   readonly step?: number;
   readonly at?: string;
+  /**
+   * The shares of this release so far, oldest first (epoch ms). A conversation that says when it started is assigned
+   * with the share in force then (never above `share`), so it keeps one arm for its whole life, also across steps;
+   * one that started before the release stays on live.
+   */
+  readonly history?: readonly { readonly at: number; readonly share: number }[];
 }
 
 /** Which arm one invocation ran on, stamped on every log line, EMF document and failure record (`assignment`). */
 export interface ConfigAssignment {
   readonly arm: 'live' | 'candidate';
-  /** The share in force when the invocation was assigned. */
+  /**
+   * The share the unit was assigned with: the share in force, or — for a conversation that said when it started —
+   * the share in force then (never more than the current one).
+   */
   readonly share: number;
   /** The release key ('' when no release runs). */
   readonly releaseKey: string;
