@@ -41,7 +41,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
     arnVariables: { ApplicationId: app, EnvironmentId: liveEnv, DeploymentNumber: { assignedAtRunTime: ['1', '42'] } },
   },
   // The safety-net alarms' states (the SAR requires the alarm; the names are the release alarms').
-  { api: 'DescribeAlarms', action: 'cloudwatch:DescribeAlarms', arnVariables: { AlarmName: { assignedAtRunTime: [] } } },
+  { api: 'DescribeAlarms', action: 'cloudwatch:DescribeAlarms', arnVariables: { AlarmName: { env: E.ALARMS } } },
   // Its record and the judge's; ListBucket so a first read is a 404, not a 403.
   { api: 'GetObject', action: 's3:GetObject', resourceTypes: ['object'], arnVariables: { BucketName: bucket, ObjectName: shareObjects } },
   { api: 'GetObject', action: 's3:GetObject', resourceTypes: ['object'], arnVariables: { BucketName: bucket, ObjectName: judgeObjects } },
