@@ -85,7 +85,24 @@ export interface RollbackComparison {
   readonly propagation: PropagationModel;
   readonly reaction: Required<RollbackReaction>;
   readonly appconfig: PathTiming;
+  /** Share-0 rollback on the same traffic as AppConfig's rollout: the rollback mechanics alone. */
   readonly share: PathTiming;
+  /** Share-0 rollback with the share schedule's own traffic (exact shares), when a schedule was given. */
+  readonly assigned?: PathTiming;
+}
+
+/** The share schedule as the drill's traffic steps: [second, percent], held to the end (promotion is not drilled). */
+export function scheduleSteps(schedule: readonly { readonly percent: number; readonly holdSeconds: number }[]): {
+  steps: [number, number][];
+  endSeconds: number;
+} {
+  const steps: [number, number][] = [];
+  let at = 0;
+  for (const s of schedule) {
+    steps.push([at, s.percent]);
+    at += s.holdSeconds;
+  }
+  return { steps, endSeconds: at };
 }
 
 function quantile(xs: number[], p: number): number | undefined {
@@ -117,6 +134,7 @@ export function compareRollbackPaths(
   runs: number,
   propagation: PropagationModel = DEFAULT_PROPAGATION,
   reaction: RollbackReaction = {},
+  shareSchedule?: readonly { readonly percent: number; readonly holdSeconds: number }[],
 ): RollbackComparison {
   if (setup.scenario.plane !== 'config') throw new Error('compareRollbackPaths drills the config plane: give a scenario with plane "config"');
   const r: Required<RollbackReaction> = {
@@ -145,5 +163,24 @@ export function compareRollbackPaths(
       shareAfter.push(done - alarmAt);
     }
   }
-  return { runs, propagation, reaction: r, appconfig: summary(app, appAfter), share: summary(share, shareAfter) };
+  let assigned: PathTiming | undefined;
+  if (shareSchedule && setup.model.appConfig) {
+    // The same alarms on the schedule's exact shares; the controller watches the whole ramp (no deployment window).
+    const { steps, endSeconds } = scheduleSteps(shareSchedule);
+    const model = { ...setup.model, appConfig: { ...setup.model.appConfig, steps, fullAtSeconds: endSeconds, endSeconds } };
+    const total: number[] = [];
+    const after: number[] = [];
+    for (let i = 1; i <= runs; i++) {
+      const run = runResampled({ ...setup, model, timing }, captured, i, false);
+      const random = rng(i * 15485863);
+      const from = run.firstBadAt ?? setup.scenario.fault.startSeconds;
+      const alarmAt = run.changes.find((c) => c.to === 'ALARM' && trigger.has(c.alarm))?.t;
+      if (alarmAt === undefined) continue;
+      const done = alarmAt + r.shareReactionSeconds + propagationSeconds(propagation, random);
+      total.push(done - from);
+      after.push(done - alarmAt);
+    }
+    assigned = summary(total, after);
+  }
+  return { runs, propagation, reaction: r, appconfig: summary(app, appAfter), share: summary(share, shareAfter), ...(assigned ? { assigned } : {}) };
 }
