@@ -27,13 +27,13 @@ describe('time to config rollback: AppConfig against share 0', () => {
     expect(cmp.appconfig.rolledBack).toBe(40);
     expect(cmp.share.rolledBack).toBe(40);
     expect(cmp.assigned?.rolledBack).toBe(40);
-    const after = (p: typeof cmp.share) => p.afterDetectionMedian as number;
+    const afterDetection = (p: typeof cmp.share) => p.afterDetectionMedian as number;
     // Propagation is the same model on both paths: the difference is the reactions (30 s vs 5 s), up to sampling.
-    expect(after(cmp.appconfig) - after(cmp.share)).toBeGreaterThan(15);
-    expect(after(cmp.appconfig) - after(cmp.share)).toBeLessThan(35);
-    expect(after(cmp.share)).toBeGreaterThan(5);
-    expect(after(cmp.share)).toBeLessThanOrEqual(5 + 15 + 5);
-    expect(after(cmp.appconfig)).toBeLessThanOrEqual(30 + 15 + 5 + 1); // + up to 1 s: the alarm is evaluated on whole seconds
+    expect(afterDetection(cmp.appconfig) - afterDetection(cmp.share)).toBeGreaterThan(15);
+    expect(afterDetection(cmp.appconfig) - afterDetection(cmp.share)).toBeLessThan(35);
+    expect(afterDetection(cmp.share)).toBeGreaterThan(5);
+    expect(afterDetection(cmp.share)).toBeLessThanOrEqual(5 + 15 + 5);
+    expect(afterDetection(cmp.appconfig)).toBeLessThanOrEqual(30 + 15 + 5 + 1); // + up to 1 s: the alarm is evaluated on whole seconds
   }, 120_000);
 
   test('propagation: the last of N environments, bounded by poll + TTL, and later with more environments', () => {
