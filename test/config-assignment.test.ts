@@ -412,3 +412,68 @@ describe('rollback by share, through the extension poll and the runtime cache', 
     expect(servedAt(d, -1, env, m)).toBeUndefined();
   });
 });
+
+describe('createAiRuntime wires the assignment from the environment ConfigShare.bind sets (loopback extension)', () => {
+  test('live, candidate and share document each come from their own environment; the gate alias still reads the candidate', async () => {
+    const http = await import('node:http');
+    const share = { ...doc('config-assigned-8-env', 0.5, CANDIDATE._release!.contentHash) };
+    const routes: Record<string, unknown> = {
+      '/applications/app/environments/live/configurations/rel': LIVE,
+      '/applications/app/environments/cand/configurations/rel': CANDIDATE,
+      '/applications/app/environments/degenv/configurations/deg': NO_FLAGS,
+      '/applications/app/environments/shr/configurations/shp': share,
+    };
+    const hits = new Set<string>();
+    const server = http.createServer((req, res) => {
+      hits.add(req.url ?? '');
+      const body = routes[req.url ?? ''];
+      if (body === undefined) res.writeHead(404).end('not found');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { createAiRuntime } = await import('../lambda/runtime');
+    try {
+      const telemetry = new Recording();
+      const rt = createAiRuntime<{ question: string; conversationId?: string }, { answer: string }>({
+        env: {
+          AI_RELEASE_SERVICE: 's',
+          AI_RELEASE_APPCONFIG_APPLICATION: 'app',
+          AI_RELEASE_APPCONFIG_ENVIRONMENT: 'live',
+          AI_RELEASE_CONFIG_PROFILE: 'rel',
+          AI_RELEASE_DEGRADE_PROFILE: 'deg',
+          AI_RELEASE_DEGRADE_ENVIRONMENT: 'degenv',
+          AI_RELEASE_APPCONFIG_CANDIDATE_ENVIRONMENT: 'cand',
+          AI_RELEASE_APPCONFIG_SHARE_ENVIRONMENT: 'shr',
+          AI_RELEASE_SHARE_PROFILE: 'shp',
+          AWS_APPCONFIG_EXTENSION_HTTP_PORT: String((server.address() as { port: number }).port),
+        },
+        telemetry,
+        candidateTelemetry: telemetry,
+      });
+      const fn = async (_i: unknown, ctx: { config: { prompt: { version: string } }; assignment?: ConfigAssignment }) => ({
+        output: { answer: `${ctx.config.prompt.version}:${ctx.assignment?.arm ?? 'none'}` },
+      });
+      const answers = new Map<string, Set<string>>();
+      for (let turn = 0; turn < 3; turn++)
+        for (let c = 0; c < 60; c++) {
+          const out = await rt.invoke(fn as never, { question: 'q', conversationId: `c${c}` }, { awsRequestId: `r${turn}-${c}` });
+          answers.set(`c${c}`, (answers.get(`c${c}`) ?? new Set()).add(out.answer));
+        }
+      const all = [...answers.values()];
+      expect(all.every((s) => s.size === 1)).toBe(true);
+      expect(all.filter((s) => s.has('8:candidate')).length).toBeGreaterThan(15);
+      expect(all.filter((s) => s.has('7:live')).length).toBeGreaterThan(15);
+      expect([...hits].sort()).toEqual(Object.keys(routes).sort());
+      // Through the gate alias: the config gate's replay reads the candidate, unassigned.
+      const gate = await rt.invoke(
+        fn as never,
+        { question: 'q', conversationId: 'c1' },
+        { awsRequestId: 'g', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:f:gate' },
+      );
+      expect(gate.answer).toBe('8:none');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
