@@ -64,6 +64,20 @@ describe('ConfigShare as synthesized', () => {
     const env = t.resolve(fn.Environment.Variables);
     expect(env[SHARE_CONTROLLER_ENV.SCHEDULE]).toBe('10:120,50:300');
     expect(env[SHARE_CONTROLLER_ENV.LIVE_ENVIRONMENT]).toBe(t.resolve({ Ref: stack.getLogicalId(stack.release.config.environment) }));
+    // A controller that cannot look pages: two failed minutes in a row, to the platform's topic.
+    const failing = t.resources[stack.getLogicalId(share.failingAlarm.node.defaultChild as never)].Properties;
+    expect(failing).toMatchObject({
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(t.resolve(failing.Dimensions)).toEqual([{ Name: 'FunctionName', Value: t.resolve({ Ref: id(share.function) }) }]);
+    expect(t.resolve(failing.AlarmActions)).toEqual([
+      t.resolve({ Ref: stack.getLogicalId(stack.release.config.platform.notificationTopic.node.defaultChild as never) }),
+    ]);
   });
 
   test('the service function reads the share document (environment, grant) and the candidate from its own environment', async () => {

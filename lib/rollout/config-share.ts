@@ -1,6 +1,7 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -77,6 +78,11 @@ export class ConfigShare extends Construct {
   public readonly schedule: readonly ShareStep[];
   /** The rule that runs the controller on every state change of a safety-net alarm. */
   public readonly alarmRule: events.Rule;
+  /**
+   * In ALARM when a look of the controller fails (its function's Errors): during a ramp the controller is what rolls
+   * the share back, so a controller that cannot look pages through the platform's topic.
+   */
+  public readonly failingAlarm: cloudwatch.Alarm;
   private readonly props: ConfigShareProps;
 
   constructor(scope: Construct, id: string, props: ConfigShareProps) {
@@ -206,6 +212,18 @@ export class ConfigShare extends Construct {
       },
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.minutes(2) })],
     });
+
+    this.failingAlarm = new cloudwatch.Alarm(this, 'ControllerFailing', {
+      alarmDescription: `${config.serviceName}: the share controller's looks fail; during an assigned config canary nothing else rolls the share back (roll back by hand: {"kind":"ai-release.share-rollback"})`,
+      metric: fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      // No look failed when none ran: missing data is not a failure.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failingAlarm.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
     const bucketId = stack.getLogicalId(props.bucket.node.defaultChild as CfnElement);
     const appLogical = stack.getLogicalId(platform.application);
