@@ -477,3 +477,77 @@ describe('createAiRuntime wires the assignment from the environment ConfigShare.
     }
   });
 });
+
+describe('the assignment on stdout (Powertools): EMF metadata, log lines and failure records', () => {
+  test('every EMF document and log line of an assigned invocation carries the arm; the next unassigned one carries none', async () => {
+    const { PowertoolsTelemetry } = await import('../lambda/runtime/powertools-telemetry');
+    const lines: string[] = [];
+    const grab = ((chunk: string | Uint8Array) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.trim() !== ''),
+      );
+      return true;
+    }) as typeof process.stdout.write;
+    const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(grab), jest.spyOn(process.stderr, 'write').mockImplementation(grab)];
+    try {
+      const telemetry = new PowertoolsTelemetry('svc');
+      const config = new Mutable({ release: LIVE, flags: NO_FLAGS });
+      const candidateConfig = new Mutable({ release: CANDIDATE, flags: NO_FLAGS });
+      const runtime = (c: ConfigPort) =>
+        new AiRuntime<{ conversationId?: string }, { answer: string }>({
+          service: 'svc',
+          releaseProfile: 'release',
+          degradeProfile: 'flags',
+          config: c,
+          telemetry,
+          codeVersion: '3',
+        });
+      const assigning = new AssigningRuntime<{ conversationId?: string }, { answer: string }>({
+        live: runtime(config),
+        candidate: runtime(candidateConfig),
+        share: new Mutable({ share: doc('config-assigned-8-emf', 0.999999, CANDIDATE._release!.contentHash) }),
+        shareProfile: 'share',
+        candidateConfig,
+        releaseProfile: 'release',
+        telemetry,
+      });
+      // Output breaks the contract (no `answer`): a failure record is written too.
+      await assigning.invoke(
+        async (_i, ctx) => {
+          telemetry.logger.info('handler line');
+          return { output: { wrong: ctx.assignment?.arm } as never };
+        },
+        { conversationId: 'conv-1' },
+        { awsRequestId: 'req-a' },
+      );
+      await runtime(config).invoke(
+        async () => {
+          telemetry.logger.info('unassigned line');
+          return { output: { answer: 'ok' } };
+        },
+        {},
+        { awsRequestId: 'req-b' },
+      );
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    const docs = lines.map((l) => JSON.parse(l));
+    const emf = docs.filter((d) => d._aws);
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({
+      assignmentArm: 'candidate',
+      assignmentReleaseKey: 'config-assigned-8-emf',
+      assignmentShare: '0.999999',
+      assignmentUnitKind: 'conversation',
+    });
+    expect(emf[0].assignmentUnit).toMatch(/^[0-9a-f]{16}$/);
+    expect(emf[1].assignmentArm).toBeUndefined();
+    const handlerLine = docs.find((d) => d.message === 'handler line');
+    expect(handlerLine.assignment).toMatchObject({ arm: 'candidate', unit: emf[0].assignmentUnit });
+    const failure = docs.find((d) => d.type === 'ai-release.failure');
+    expect(failure.assignment).toMatchObject({ arm: 'candidate', releaseKey: 'config-assigned-8-emf' });
+    expect(docs.find((d) => d.message === 'unassigned line').assignment).toBeUndefined();
+  });
+});
