@@ -26,6 +26,7 @@ import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from 
 import { renderCanaryCard } from './rollout/canary-card';
 import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/canary-judge';
 import { ConfigRollout } from './rollout/config-rollout';
+import { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 import { libraryFunction } from './private/library-function';
 import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
@@ -149,7 +150,21 @@ export interface AiReleaseProps {
    * @default on, with CanaryJudgeOptions' defaults
    */
   readonly canaryJudge?: boolean | CanaryJudgeOptions;
+  /**
+   * How a new config version reaches traffic during its canary.
+   * - `'appconfig'`: AppConfig's rollout strategy (`configRollout`), per client (execution environment): the share of
+   *   requests on the new config is neither known nor randomized, and a conversation can switch configs mid-dialogue.
+   * - `'assigned'` (or its options): the runtime assigns each conversation to live or candidate by a keyed hash with a
+   *   share the share controller moves step by step (ConfigShare); rollback is share 0 at the next poll.
+   * @default 'appconfig' — until the config deployer hands a gated version to the share controller (see
+   *   docs/incoming/h-assign16.md, "Wiring the deployer"), 'assigned' sets up the runtime, the switch and the
+   *   controller, and a release is started with the controller's start event
+   */
+  readonly configCanary?: 'appconfig' | 'assigned' | AssignedConfigCanaryOptions;
 }
+
+/** Options of an assigned config canary (AiReleaseProps.configCanary). */
+export type AssignedConfigCanaryOptions = Pick<ConfigShareProps, 'schedule' | 'clientLag'>;
 
 export interface CostGuardOptions {
   /**
@@ -193,6 +208,8 @@ export class AiRelease extends Construct {
   public readonly regressionGate?: RegressionGate;
   /** The canary judge of this service, unless turned off. */
   public readonly canaryJudge?: CanaryJudge;
+  /** The assigned config canary's switch and controller, when `configCanary` is 'assigned'. */
+  public readonly configShare?: ConfigShare;
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
@@ -286,6 +303,23 @@ export class AiRelease extends Construct {
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard, props.config);
+
+    // Config canaries assigned per conversation (issue 16 C): the switch lives in its own AppConfig environment and the
+    // controller rolls back on the same composite the AppConfig monitor uses, so both paths answer the same alarms.
+    const canary = props.configCanary ?? 'appconfig';
+    if (canary !== 'appconfig' && canary !== 'assigned' && (typeof canary !== 'object' || canary === null)) {
+      throw new Error(`configCanary must be 'appconfig', 'assigned' or the assigned canary's options, got ${JSON.stringify(canary)}`);
+    }
+    if (canary !== 'appconfig') {
+      this.configShare = new ConfigShare(this, 'ConfigShare', {
+        platform,
+        config: this.config,
+        alarms: [this.alarms.configComposite],
+        bucket: platform.regressionStore.bucket,
+        ...(typeof canary === 'object' ? canary : {}),
+      });
+      this.configShare.bind(props.function, { extension: props.appConfigExtensionLayer !== undefined });
+    }
 
     // The canary judge: the schedule judges both planes and publishes its verdict (the verdict alarms above roll back;
     // the config tick reads the stored verdict),

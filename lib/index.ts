@@ -52,3 +52,7 @@ export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest }
 export { attachPostHook, CanaryJudge, type CanaryJudgeOptions, type CanaryJudgeProps } from './judge/canary-judge';
 export { JUDGE_METRIC, JUDGE_DIMENSION_PLANE, judgeKey } from '../lambda/shared/contract';
 export type { JudgeRecord, JudgeVerdict, ReviewJudge } from '../lambda/shared/contract';
+export { ConfigShare, type ConfigShareProps } from './rollout/config-share';
+export { DEFAULT_SHARE_SCHEDULE, type ShareStep } from '../lambda/share-controller/controller';
+export { CONFIG_CANARY_MODES, SHARE_ENV, shareKey } from '../lambda/shared/contract';
+export type { CanaryShareDocument, ConfigAssignment, ConfigCanaryMode, ShareControllerRecord, ShareControllerStartEvent } from '../lambda/shared/contract';

@@ -18,6 +18,7 @@ export const LIBRARY_HANDLERS = [
   'snapshot',
   'canary-judge',
   'canary-judge-tick',
+  'share-controller',
 ] as const;
 export type LibraryHandler = (typeof LIBRARY_HANDLERS)[number];
 
