@@ -1,3 +1,5 @@
+// Loading the library makes its user errors print as one message with the fix, no stack trace (see user-errors).
+import './private/user-errors';
 export * from './ai-release-platform';
 export * from './config/ai-service-config';
 export * from './rollout/config-rollout';
