@@ -30,7 +30,7 @@ async function odds(s: DrillScenario, runs: number, injected: number) {
 /**
  * Runs and captured samples per check. The tolerance is 4 standard errors at this count, so a simulation that gets the
  * thinning, the period boundaries or the Poisson arrivals wrong still fails (e.g. no 10 % thinning: 99.8 % against
- * 45.1 %, 14 standard errors away at 200 runs). `npx tsx bench/drill-closed-form.ts` runs the same checks at 2,000.
+ * 45.1 %, 15 standard errors away at 200 runs). `npx tsx bench/drill-closed-form.ts` runs the same checks at 2,000.
  */
 const RUNS = Number(process.env.DRILL_CLOSED_FORM_RUNS ?? 200);
 const SAMPLES = Number(process.env.DRILL_CLOSED_FORM_SAMPLES ?? 400);

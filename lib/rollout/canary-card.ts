@@ -83,7 +83,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     `- **Code:** any code-plane alarm${verdicts.some((v) => v.plane === 'code') ? ' (the judge verdict alarm included)' : ''} in ALARM during a CodeDeploy deployment, a failed deployment, or a stopped one rolls the \`live\` alias back to the previous version.`,
   );
   lines.push(
-    `- **Config:** any config-plane alarm${verdicts.some((v) => v.plane === 'config') ? ' (the judge verdict alarm included)' : ''} (through the composite alarm, the AppConfig monitor) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.`,
+    `- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor${verdicts.some((v) => v.plane === 'config') ? '; the judge verdict alarm included' : ''}) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.`,
   );
   lines.push(`- **By hand:** \`${cli(f, 'rollback')}\` stops the running deployments of both planes with rollback (asks first; \`--yes\` in a pipeline).`, '');
 
