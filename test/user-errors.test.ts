@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isSupportedNode, quietSdkEnvironment } from '../bin/cli/node-support';
-import { installUserErrorReporting, isUserError, topFrameFile } from '../lib/private/user-errors';
+import { installUserErrorReporting, isUserError, topFrameFile, userErrorText } from '../lib/private/user-errors';
 
 // Errors a user can fix print like config errors — the message with its fix, no stack trace, exit code 1 — whatever
 // the app's bin/ does. Each case runs a tiny app as a user writes it, in its own Node process (jest installs nothing:
@@ -112,6 +112,15 @@ describe("which errors are the user's (unit)", () => {
     ['not an error', 'a string', false],
   ])('%s', (_what, error, expected) => {
     expect(isUserError(error, dirs)).toBe(expected);
+  });
+
+  test("the printed text: the message, with an aws-cdk-lib ValidationError's construct path in front", () => {
+    const { ValidationError } = require('aws-cdk-lib/core/lib/errors');
+    const { App, Stack } = require('aws-cdk-lib');
+    const scoped = new ValidationError('BadProp', 'memorySize must be at least 128', new Stack(new App(), 'S'));
+    expect(isUserError(scoped)).toBe(true);
+    expect(userErrorText(scoped)).toBe('[S] memorySize must be at least 128\n');
+    expect(userErrorText(new Error('percent must be 1 to 99  \n'))).toBe('percent must be 1 to 99\n');
   });
 
   test('the top frame is read from both V8 frame forms and file URLs', () => {

@@ -52,9 +52,15 @@ export function isUserError(e: unknown, directories: readonly string[] = library
   return file !== undefined && directories.some((d) => file.startsWith(d));
 }
 
-/** The text printed for a user error: its message (aws-cdk-lib's messages carry the construct path), one newline. */
+/**
+ * The text printed for a user error: its message, one newline. aws-cdk-lib's ValidationError thrown for one
+ * construct keeps its path (`constructPath`, which Node's report showed under "Relates to construct") in front, as
+ * synth's validation report writes it: `[Stack/Fn] message`.
+ */
 export function userErrorText(e: Error): string {
-  return `${e.message.trimEnd()}\n`;
+  const at = (e as { constructPath?: unknown }).constructPath;
+  const message = e.message.trimEnd();
+  return `${typeof at === 'string' && at !== '' && !message.startsWith(`[${at}]`) ? `[${at}] ` : ''}${message}\n`;
 }
 
 /** Adds the monitor once per process (also when two copies of the library are loaded). */
