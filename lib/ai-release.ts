@@ -28,6 +28,7 @@ import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/ca
 import { ConfigRollout } from './rollout/config-rollout';
 import { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 import { libraryFunction } from './private/library-function';
+import { claimServiceName } from './private/service-names';
 import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
@@ -216,6 +217,7 @@ export class AiRelease extends Construct {
     const platform = props.platform ?? AiReleasePlatform.of(this);
     const stack = Stack.of(this);
     this.serviceName = props.serviceName;
+    claimServiceName(this, props.serviceName);
     this.trafficShift = props.trafficShift ?? TrafficShift.CANARY_10_PERCENT_5_MINUTES;
     const budget = props.rollbackBudget ?? Duration.minutes(10);
     const budgetSeconds = budget.toSeconds({ integral: false });
@@ -493,6 +495,7 @@ export class AiRelease extends Construct {
     const codeAlarms = this.alarms.byPlane('code');
     return {
       serviceName: props.serviceName,
+      stackName: Stack.of(this).stackName,
       owner: props.owner,
       onCall: props.onCall,
       code: { describe: this.trafficShift.describe(), firstStepPercent: this.trafficShift.firstStepPercent, steps: this.trafficShift.steps },
@@ -512,6 +515,7 @@ export class AiRelease extends Construct {
         threshold: a.threshold,
         unit: a.unit,
       })),
+      verdictAlarms: this.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
       alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
       worstCase: this.worstCase,
       timing: { ...DEFAULT_TIMING, ...props.timing },

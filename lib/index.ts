@@ -5,6 +5,8 @@
  * @module cdk-ai-release
  */
 // (The doc comment above stays first in the file: typedoc reads a file's leading doc comment as its module's.)
+// Loading the library makes its user errors print as one message with the fix, no stack trace (see user-errors).
+import './private/user-errors';
 export * from './ai-release-platform';
 export * from './config/ai-service-config';
 export * from './rollout/config-rollout';
