@@ -171,7 +171,10 @@ test('what synth gives is what the README says: alarms, composites, canary, mani
   const template = JSON.parse(fs.readFileSync(path.join(out, 'AnswerBot.template.json'), 'utf8'));
   const resources = Object.values(template.Resources as Record<string, { Type: string; Properties: any; UpdatePolicy?: any }>);
   const count = (type: string) => resources.filter((r) => r.Type === type).length;
-  const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+  const all = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+  // The cannot-judge alarm pages and never rolls back: stated apart from the release alarms.
+  const cannotJudge = all.filter((a) => String(a.Properties.AlarmName).endsWith('canary-judge-cannot-judge'));
+  const alarms = all.filter((a) => !cannotJudge.includes(a));
   const verdicts = alarms.filter((a) => String(a.Properties.AlarmName).endsWith('canary-verdict'));
   const section = readme.slice(readme.indexOf('### What synth gives you'));
   const stated = section.match(
@@ -180,6 +183,8 @@ test('what synth gives is what the README says: alarms, composites, canary, mani
   expect(stated).not.toBeNull();
   const [, total, thresholds, judge, composites] = (stated ?? []).map(Number);
   expect(alarms).toHaveLength(total);
+  expect(section).toMatch(/1 alarm that pages \(never rolls back\) when the judge cannot judge/);
+  expect(cannotJudge).toHaveLength(1);
   expect(verdicts).toHaveLength(judge);
   expect(alarms.length - verdicts.length).toBe(thresholds);
   // the thresholds watch 10-second periods
