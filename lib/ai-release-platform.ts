@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { restrictKeyGrantsToAwsServices } from './private/key-policy';
+import { namePrefix } from './private/physical-names';
 import type { ConfigRollout } from './rollout/config-rollout';
 import { RegressionStore, type RegressionStoreProps } from './learning/regression-store';
 
@@ -137,7 +138,7 @@ export class AiReleasePlatform extends Construct {
    */
   public get alarmArnPattern(): string {
     const stack = Stack.of(this);
-    return `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${stack.stackName}-*`;
+    return `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${namePrefix(this)}-*`;
   }
 
   /**

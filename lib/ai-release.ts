@@ -27,6 +27,7 @@ import { renderCanaryCard } from './rollout/canary-card';
 import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/canary-judge';
 import { ConfigRollout } from './rollout/config-rollout';
 import { libraryFunction } from './private/library-function';
+import { namePrefix, physicalName } from './private/physical-names';
 import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
@@ -248,7 +249,7 @@ export class AiRelease extends Construct {
       serviceName: props.serviceName,
       version: version.version,
       configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
-      runbookHint: `dashboard ${stack.stackName}-${props.serviceName}`,
+      runbookHint: `dashboard ${namePrefix(this)}-${props.serviceName}`,
       judgeVerdict: props.canaryJudge !== false,
       ...props.alarms,
       ...(chosenPeriod ? { period: chosenPeriod } : {}),
@@ -399,7 +400,7 @@ export class AiRelease extends Construct {
       locators: this.locators(platform, props),
     });
 
-    this.dashboard = this.buildDashboard(stack.stackName);
+    this.dashboard = this.buildDashboard(namePrefix(this));
 
     new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });
 
@@ -504,7 +505,7 @@ export class AiRelease extends Construct {
     // The store exists when snapshots or reviews use it; reading `platform.regressionStore` otherwise would create one.
     const usesStore = (props.snapshots ?? true) || (this.review !== undefined && props.reviewBucket === undefined);
     return {
-      stack: Stack.of(this).stackName,
+      stack: namePrefix(this),
       function: props.function.functionName,
       alias: this.alias.aliasName,
       codeDeploy: { application: this.deploymentGroup.application.applicationName, deploymentGroup: this.deploymentGroup.deploymentGroupName },
@@ -627,7 +628,7 @@ export class AiRelease extends Construct {
     // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
     // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
     const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
-      alarmName: `${stack.stackName}-${this.serviceName}-cost-guard`.slice(0, 255),
+      alarmName: physicalName('alarm', namePrefix(this), this.serviceName, 'cost-guard'),
       alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
       metric: cost.alarm.metric,
       threshold,
@@ -663,7 +664,7 @@ export class AiRelease extends Construct {
         height: 6,
       });
     return new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${stackName}-${service}`.slice(0, 255),
+      dashboardName: physicalName('dashboard', stackName, service),
       widgets: [
         [
           new cloudwatch.AlarmStatusWidget({

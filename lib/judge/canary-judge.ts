@@ -20,6 +20,7 @@ import {
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
 import { libraryFunction } from '../private/library-function';
+import { namePrefix, physicalName } from '../private/physical-names';
 
 /** How the canary judge runs. */
 export interface CanaryJudgeOptions {
@@ -197,7 +198,7 @@ export class CanaryJudge extends Construct {
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
     this.extension = new appconfig.CfnExtension(this, 'TickExtension', {
-      name: `${stack.stackName}-${props.serviceName}-canary-judge`.slice(0, 64),
+      name: physicalName('appConfigExtension', namePrefix(this), props.serviceName, 'canary-judge'),
       description: `cdk-ai-release: at each tick of a ${props.serviceName} config rollout, answers ROLL_BACK when the canary judge has shown a regression`,
       actions: {
         AT_DEPLOYMENT_TICK: [

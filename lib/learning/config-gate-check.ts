@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../../lambda/shared/contract';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
+import { namePrefix, physicalName } from '../private/physical-names';
 
 /** The gate check function's timeout: its 2 s answer budget (lambda/config-gate-check/check.ts) plus a margin. */
 export const CHECK_TIMEOUT_SECONDS = 3;
@@ -61,7 +62,7 @@ export class ConfigGateCheck extends Construct {
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
     const extension = new appconfig.CfnExtension(platform, 'ConfigGateCheckExtension', {
-      name: `${Stack.of(platform).stackName}-config-gate-check`.slice(0, 64),
+      name: physicalName('appConfigExtension', namePrefix(platform), 'config-gate-check'),
       description: 'cdk-ai-release: only release config versions that passed the config gate (or were live before) may start',
       actions: {
         PRE_START_DEPLOYMENT: [
