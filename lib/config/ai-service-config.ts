@@ -28,6 +28,7 @@ import { ConfigRollout } from '../rollout/config-rollout';
 import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
 import { sectionLocation } from './private/section-location';
+import { physicalName } from '../private/physical-names';
 import { toolGrants, toolWildcards } from '../private/tool-permissions';
 import { RELEASE_CONFIG_SCHEMA } from './private/validate-release-config';
 import { sectionComponent } from '../../lambda/shared/release-manifest';
@@ -233,7 +234,7 @@ export class AiServiceConfig extends Construct {
 
     this.environment = new appconfig.CfnEnvironment(this, 'Environment', {
       applicationId,
-      name: this.serviceName,
+      name: physicalName('appConfigEnvironment', this.serviceName),
       description: `Release configs of AI service ${this.serviceName}`,
       monitors: Lazy.any({ produce: () => this.renderMonitors() }, { omitEmptyArray: true }),
     });
@@ -242,7 +243,7 @@ export class AiServiceConfig extends Construct {
     // rollout: one deployment per environment). Their own environment has no monitors, ever.
     this.degradeEnvironment = new appconfig.CfnEnvironment(this, 'DegradeEnvironment', {
       applicationId,
-      name: `${this.serviceName}-degrade`,
+      name: physicalName('appConfigEnvironment', this.serviceName, 'degrade'),
       description: `Degrade switches of AI service ${this.serviceName}: no monitors, so no alarm can block them`,
     });
 
@@ -250,14 +251,14 @@ export class AiServiceConfig extends Construct {
     // replays read it), no extension (the gate has not judged the version yet when it is deployed here).
     this.candidateEnvironment = new appconfig.CfnEnvironment(this, 'CandidateEnvironment', {
       applicationId,
-      name: `${this.serviceName}-candidate`,
+      name: physicalName('appConfigEnvironment', this.serviceName, 'candidate'),
       description: `Candidate release configs of AI service ${this.serviceName}: read only through the gate alias, by the config gate's replay`,
     });
 
     // Release config: one profile, all sections, validated by AppConfig with the shipped schema.
     this.profile = new appconfig.CfnConfigurationProfile(this, 'ReleaseConfigProfile', {
       applicationId,
-      name: `${this.serviceName}-release`,
+      name: physicalName('appConfigProfile', this.serviceName, 'release'),
       locationUri: 'hosted',
       type: 'AWS.Freeform',
       description: `Prompt, model, retrieval, tools and output contract of ${this.serviceName}`,
@@ -276,7 +277,7 @@ export class AiServiceConfig extends Construct {
     // Degrade flags: a feature-flags profile, deployed with the instant strategy.
     this.degradeProfile = new appconfig.CfnConfigurationProfile(this, 'DegradeProfile', {
       applicationId,
-      name: `${this.serviceName}-degrade`,
+      name: physicalName('appConfigProfile', this.serviceName, 'degrade'),
       locationUri: 'hosted',
       type: 'AWS.AppConfig.FeatureFlags',
       description: `Emergency degrade switches of ${this.serviceName}: fallback model, no tools, no retrieval, static answer`,
