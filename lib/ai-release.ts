@@ -28,6 +28,7 @@ import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/ca
 import { ConfigRollout } from './rollout/config-rollout';
 import { libraryFunction } from './private/library-function';
 import { namePrefix, physicalName } from './private/physical-names';
+import { platformRole } from './private/platform-role';
 import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
@@ -182,7 +183,6 @@ export class AiRelease extends Construct {
   public readonly trafficShift: TrafficShift;
   private readonly props: AiReleaseProps;
   private readonly budgetSeconds: number;
-  private readonly platform: AiReleasePlatform;
   private readonly periodFromTraffic: boolean;
   /** File name of the strategy card in the cloud assembly. */
   public readonly cardFileName: string;
@@ -263,7 +263,7 @@ export class AiRelease extends Construct {
       alias: this.alias,
       deploymentConfig: this.trafficShift.bind(platform),
       alarms: groupAlarms,
-      role: platform.codeDeployRole,
+      role: platformRole(this, platform.codeDeployRole),
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
 
@@ -298,7 +298,7 @@ export class AiRelease extends Construct {
         logGroup: props.function.logGroup,
         bucket: platform.regressionStore.bucket,
         deploymentGroup: this.deploymentGroup,
-        appConfigApplicationId: platform.applicationId,
+        appConfigApplicationId: this.config.applicationId,
         configProfileId: this.config.profile.ref,
         environment: this.config.environment,
         period: this.alarms.period,
@@ -306,7 +306,7 @@ export class AiRelease extends Construct {
       attachPostHook(this.canaryJudge, this.deploymentGroup);
       // As for the regression gate: CloudFormation must update the hook (its code, role and role policy) and the
       // CodeDeploy role's policy that lets CodeDeploy invoke it before the alias update starts the deployment.
-      this.alias.node.addDependency(this.canaryJudge.function, platform.codeDeployRole);
+      this.alias.node.addDependency(this.canaryJudge.function, platformRole(this, platform.codeDeployRole));
       // The first config release is judged too: the tick association exists before it starts.
       this.config.deployment.node.addDependency(this.canaryJudge.association);
     }
@@ -358,7 +358,6 @@ export class AiRelease extends Construct {
 
     this.props = props;
     this.budgetSeconds = budgetSeconds;
-    this.platform = platform;
     // Policy violations fail synth, every message at once. Evaluated at synth, from the alarms as synthesized.
     let announced = false;
     this.node.addValidation({
@@ -486,7 +485,7 @@ export class AiRelease extends Construct {
         switches: Object.values(DEGRADE_FLAGS),
         state: degradeState(this.config.degradeState),
         staticAnswerMessage: this.config.degradeState.staticAnswerMessage ?? DEFAULT_STATIC_ANSWER,
-        application: this.platform.application.name,
+        application: this.config.application.name,
         environment: `${props.serviceName}-degrade`,
         profile: `${props.serviceName}-degrade`,
         ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
@@ -510,7 +509,7 @@ export class AiRelease extends Construct {
       alias: this.alias.aliasName,
       codeDeploy: { application: this.deploymentGroup.application.applicationName, deploymentGroup: this.deploymentGroup.deploymentGroupName },
       appConfig: {
-        application: platform.applicationId,
+        application: this.config.applicationId,
         environment: this.config.environmentId,
         profile: this.config.profile.ref,
         degradeEnvironment: this.config.degradeEnvironmentId,
@@ -566,7 +565,7 @@ export class AiRelease extends Construct {
       timeout: Duration.minutes(15),
       description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
       environment: {
-        [COST_GUARD_ENV.APPLICATION]: platform.applicationId,
+        [COST_GUARD_ENV.APPLICATION]: this.config.applicationId,
         [COST_GUARD_ENV.ENVIRONMENT]: this.config.degradeEnvironmentId,
         [COST_GUARD_ENV.PROFILE]: this.config.degradeProfile.ref,
         [COST_GUARD_ENV.STRATEGY]: instant.ref,
@@ -580,7 +579,7 @@ export class AiRelease extends Construct {
     const applicationArn = stack.formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: platform.applicationId,
+      resourceName: this.config.applicationId,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     const appArn = (resourceName: string) => `${applicationArn}/${resourceName}`;
@@ -608,7 +607,7 @@ export class AiRelease extends Construct {
     );
     Validations.of(fn).acknowledge(
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.config.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
         reason: 'Version numbers of the degrade profile are assigned by AppConfig; the wildcard is limited to versions of this one profile.',
       },
       {

@@ -28,7 +28,7 @@ import { ConfigRollout } from '../rollout/config-rollout';
 import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
 import { sectionLocation } from './private/section-location';
-import { physicalName } from '../private/physical-names';
+import { namePrefix, physicalName } from '../private/physical-names';
 import { toolGrants, toolWildcards } from '../private/tool-permissions';
 import { RELEASE_CONFIG_SCHEMA } from './private/validate-release-config';
 import { sectionComponent } from '../../lambda/shared/release-manifest';
@@ -154,6 +154,10 @@ export class AiServiceConfig extends Construct {
   public readonly rollout: ConfigRollout;
   public readonly degradeState: DegradeFlagState;
   public readonly platform: AiReleasePlatform;
+  /** The AppConfig application of this service's environments and profiles: the platform's, or its own (applicationPerService). */
+  public readonly application: appconfig.CfnApplication;
+  /** Its id (a deploy-time token). */
+  public readonly applicationId: string;
   /** What the model lifecycle check found for the primary and fallback models (empty when the config is invalid). */
   public readonly modelFindings: readonly ModelFinding[];
 
@@ -229,7 +233,16 @@ export class AiServiceConfig extends Construct {
     const degradeHash = contentHash(degradeDoc);
     this.degradeLabel = `degrade-${degradeHash.slice(0, SHORT_HASH_LENGTH)}`;
 
-    const applicationId = this.platform.applicationId;
+    // The platform's application, or (applicationPerService) one of the service's own: 3 environments each, well
+    // inside AppConfig's 20 per application, so the platform's service count is bound by applications per account.
+    this.application = this.platform.applicationPerService
+      ? new appconfig.CfnApplication(this, 'Application', {
+          name: physicalName('appConfigApplication', namePrefix(this), this.serviceName),
+          description: `Release configs of AI service ${this.serviceName} (cdk-ai-release)`,
+        })
+      : this.platform.application;
+    this.applicationId = this.application.ref;
+    const applicationId = this.applicationId;
     const historyPolicy = props.versionHistoryRemovalPolicy ?? RemovalPolicy.RETAIN;
 
     this.environment = new appconfig.CfnEnvironment(this, 'Environment', {
@@ -385,7 +398,7 @@ export class AiServiceConfig extends Construct {
   public get environmentVariables(): { [key: string]: string } {
     return {
       [ENV.SERVICE]: this.serviceName,
-      [ENV.APPCONFIG_APPLICATION]: this.platform.applicationId,
+      [ENV.APPCONFIG_APPLICATION]: this.applicationId,
       [ENV.APPCONFIG_ENVIRONMENT]: this.environment.ref,
       [ENV.CONFIG_PROFILE]: this.profile.ref,
       [ENV.DEGRADE_PROFILE]: this.degradeProfile.ref,
@@ -518,7 +531,7 @@ export class AiServiceConfig extends Construct {
    * runtime's ExtensionFetcher reads the same paths): the release config in its environment, the degrade flags in theirs.
    */
   public prefetchPaths(): string[] {
-    const path = (env: string, profile: string) => `/applications/${this.platform.applicationId}/environments/${env}/configurations/${profile}`;
+    const path = (env: string, profile: string) => `/applications/${this.applicationId}/environments/${env}/configurations/${profile}`;
     return [path(this.environment.ref, this.profile.ref), path(this.degradeEnvironment.ref, this.degradeProfile.ref)];
   }
 
@@ -549,7 +562,7 @@ export class AiServiceConfig extends Construct {
     return Stack.of(this).formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: `${this.platform.applicationId}/environment/${environment.ref}/configuration/${profile.ref}`,
+      resourceName: `${this.applicationId}/environment/${environment.ref}/configuration/${profile.ref}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }

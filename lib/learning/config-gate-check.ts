@@ -8,6 +8,7 @@ import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../../lambda
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix, physicalName } from '../private/physical-names';
+import { platformRole } from '../private/platform-role';
 
 /** The gate check function's timeout: its 2 s answer budget (lambda/config-gate-check/check.ts) plus a margin. */
 export const CHECK_TIMEOUT_SECONDS = 3;
@@ -107,7 +108,7 @@ export class ConfigGateCheck extends Construct {
     const envArn = stack.formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: `${platform.applicationId}/environment/${props.environment.ref}`,
+      resourceName: `${props.environment.applicationId}/environment/${props.environment.ref}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     this.association = new appconfig.CfnExtensionAssociation(this, 'LiveEnvironment', {
@@ -121,14 +122,15 @@ export class ConfigGateCheck extends Construct {
     const appArn = stack.formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: platform.applicationId,
+      resourceName: props.environment.applicationId,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    fn.addToRolePolicy(
+    // From a service in another stack, this grant lives in that stack (platform-role.ts).
+    platformRole(this, fn).addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['appconfig:ListDeployments', 'appconfig:GetDeployment'], resources: [appArn, envArn, `${envArn}/deployment/*`] }),
     );
     Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/environment/<${stack.getLogicalId(props.environment)}>/deployment/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.applicationOf(props.environment))}>/environment/<${stack.getLogicalId(props.environment)}>/deployment/*]`,
       reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of one live release-config environment, read only.',
     });
   }

@@ -76,6 +76,7 @@ export class ReleaseReview extends Construct {
 
     const arn = (service: string, resource: string, resourceName: string, sep = ArnFormat.SLASH_RESOURCE_NAME) =>
       stack.formatArn({ service, resource, resourceName, arnFormat: sep });
+    const appScope = platform.applicationPerService ? '*' : platform.applicationId;
     const statements = [
       // Code plane: the deployment and its rollback deployment (resource: the deployment group), and the traffic
       // routing of its deployment config (predefined CodeDeployDefault.* or the stack's own).
@@ -90,10 +91,11 @@ export class ReleaseReview extends Construct {
       // Config plane: GetDeployment needs application, environment and deployment (Service Authorization Reference).
       new iam.PolicyStatement({
         actions: ['appconfig:GetDeployment'],
+        // With an application per service (applicationPerService), the services' applications: read only.
         resources: [
-          arn('appconfig', 'application', platform.applicationId),
-          arn('appconfig', 'application', `${platform.applicationId}/environment/*`),
-          arn('appconfig', 'application', `${platform.applicationId}/environment/*/deployment/*`),
+          arn('appconfig', 'application', appScope),
+          arn('appconfig', 'application', `${appScope}/environment/*`),
+          arn('appconfig', 'application', `${appScope}/environment/*/deployment/*`),
         ],
       }),
       // The manifests of this stack's services (ReleaseManifestRecorder's parameters).
@@ -144,7 +146,7 @@ export class ReleaseReview extends Construct {
       },
     );
     // The other wildcards cover names this stack owns or ids AWS assigns: one function reviews every service.
-    const app = `<${stack.getLogicalId(platform.application)}>`;
+    const app = platform.applicationPerService ? '*' : `<${stack.getLogicalId(platform.application)}>`;
     const cdApp = `<${stack.getLogicalId(platform.codeDeployApplication.node.defaultChild as CfnElement)}>`;
     const prefix = 'arn:<AWS::Partition>';
     const region = '<AWS::Region>:<AWS::AccountId>';
@@ -246,7 +248,7 @@ export class ReleaseReview extends Construct {
       resourceIdentifier: stack.formatArn({
         service: 'appconfig',
         resource: 'application',
-        resourceName: `${platform.applicationId}/environment/${props.environment.ref}`,
+        resourceName: `${props.environment.applicationId}/environment/${props.environment.ref}`,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
       parameters: { [REVIEW_SERVICE_PARAMETER]: props.serviceName },
