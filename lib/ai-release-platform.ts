@@ -149,9 +149,7 @@ export class AiReleasePlatform extends Construct {
 
   /** Every AppConfig application of the app counts against one account's quota (the app deploys to one, usually). */
   private applicationQuotaProblems(quota: number): string[] {
-    const apps = this.node.root.node
-      .findAll()
-      .filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::AppConfig::Application');
+    const apps = this.node.root.node.findAll().filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::AppConfig::Application');
     if (apps.length <= quota) return [];
     return [
       `${apps.length} AppConfig applications in this app exceed AppConfig's quota of ${quota} applications per account and Region (CreateApplication would fail with ServiceQuotaExceededException). With applicationPerService each service has one: deploy the services to more than one account or Region, or raise the quota in Service Quotas and set appConfigApplicationQuota`,

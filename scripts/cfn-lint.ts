@@ -67,6 +67,15 @@ export function synthesizeLintApps(base: string): string[] {
   service(inner, `s${'v'.repeat(39)}`);
   service(new NestedStack(parent, 'More'), 'beta', { canaryJudge: false });
   nested.synth();
+
+  // The layouts for many services: a platform stack with an application per service, two services in stacks of
+  // their own, and two in nested stacks of the platform's stack.
+  const layout = app('layout');
+  const platformStack = new Stack(layout, 'AiPlatform');
+  const platform = new AiReleasePlatform(platformStack, 'Platform', { applicationPerService: true });
+  for (const name of ['gamma', 'delta']) service(new Stack(layout, `Svc-${name}`), name, { platform });
+  for (const name of ['epsilon', 'zeta']) service(new NestedStack(platformStack, `Svc-${name}`), name, { platform });
+  layout.synth();
   return dirs;
 }
 
