@@ -70,7 +70,10 @@ describe('platform stack + one stack per service', () => {
     for (const s of stacks) {
       const t = Template.fromStack(s);
       t.resourceCountIs('AWS::AppConfig::Application', 1);
-      const [appId] = Object.keys(t.findResources('AWS::AppConfig::Application'));
+      const [[appId, app]] = Object.entries(t.findResources('AWS::AppConfig::Application')) as [string, Json][];
+      // named by the physical-name rule: the stack's name prefix and the service, a literal of at most 64
+      const service = s.stackName.replace(/^Svc-/, '');
+      expect(app.Properties.Name).toBe(`${s.stackName}-${service}`);
       const envs = Object.values(t.findResources('AWS::AppConfig::Environment')) as Json[];
       expect(envs).toHaveLength(3);
       for (const e of envs) expect(e.Properties.ApplicationId).toEqual({ Ref: appId });
