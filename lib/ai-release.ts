@@ -249,7 +249,9 @@ export class AiRelease extends Construct {
       serviceName: props.serviceName,
       version: version.version,
       configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
-      runbookHint: `dashboard ${namePrefix(this)}-${props.serviceName}`,
+      // Named from the platform's stack: its topic policy and reviewer allow alarms `<its prefix>-*` (physical-names.ts).
+      namePrefix: namePrefix(platform),
+      runbookHint: `dashboard ${namePrefix(platform)}-${props.serviceName}`,
       judgeVerdict: props.canaryJudge !== false,
       ...props.alarms,
       ...(chosenPeriod ? { period: chosenPeriod } : {}),
@@ -399,7 +401,7 @@ export class AiRelease extends Construct {
       locators: this.locators(platform, props),
     });
 
-    this.dashboard = this.buildDashboard(namePrefix(this));
+    this.dashboard = this.buildDashboard(namePrefix(platform));
 
     new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });
 
@@ -504,7 +506,7 @@ export class AiRelease extends Construct {
     // The store exists when snapshots or reviews use it; reading `platform.regressionStore` otherwise would create one.
     const usesStore = (props.snapshots ?? true) || (this.review !== undefined && props.reviewBucket === undefined);
     return {
-      stack: namePrefix(this),
+      stack: namePrefix(platform),
       function: props.function.functionName,
       alias: this.alias.aliasName,
       codeDeploy: { application: this.deploymentGroup.application.applicationName, deploymentGroup: this.deploymentGroup.deploymentGroupName },
@@ -627,7 +629,7 @@ export class AiRelease extends Construct {
     // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
     // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
     const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
-      alarmName: physicalName('alarm', namePrefix(this), this.serviceName, 'cost-guard'),
+      alarmName: physicalName('alarm', namePrefix(platform), this.serviceName, 'cost-guard'),
       alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
       metric: cost.alarm.metric,
       threshold,

@@ -66,6 +66,19 @@ describe('platform stack + one stack per service', () => {
     for (const id of grantIds) expect(deployment.DependsOn).toContain(id);
   });
 
+  test("a service's alarms are named from the platform's stack, so its topic policy and reviewer cover them", () => {
+    const policy = JSON.stringify(Object.values(Template.fromStack(platformStack).findResources('AWS::SNS::TopicPolicy'))[0]);
+    expect(policy).toContain(':alarm:AiPlatform-*');
+    for (const s of stacks) {
+      const t = Template.fromStack(s);
+      const names = [...Object.values(t.findResources('AWS::CloudWatch::Alarm')), ...Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'))].map(
+        (a: Json) => a.Properties.AlarmName,
+      );
+      expect(names.length).toBeGreaterThanOrEqual(15);
+      for (const n of names) expect(n).toMatch(/^AiPlatform-/);
+    }
+  });
+
   test('each service has an AppConfig application of its own (3 environments in it), none in the platform is used', () => {
     for (const s of stacks) {
       const t = Template.fromStack(s);

@@ -71,6 +71,12 @@ export interface ReleaseAlarm {
 
 export interface ReleaseAlarmsProps extends ReleaseAlarmOptions {
   readonly serviceName: string;
+  /**
+   * What every alarm name starts with: the platform's stack's name prefix, which its topic policy and the reviewer
+   * allow (`<prefix>-*`), also when the service lives in another stack.
+   * @default the name prefix of this construct's stack (physical-names.ts)
+   */
+  readonly namePrefix?: string;
   /** The version being released; its alarms watch `Version = <its number>` (a deploy-time token). */
   readonly version: string;
   /** Defaults taken from the release config. */
@@ -129,6 +135,7 @@ export class ReleaseAlarms extends Construct {
     };
 
     const service = props.serviceName;
+    const prefix = props.namePrefix ?? namePrefix(this);
     const min = this.minInvocations;
     const perVersion = { [DIMENSION.SERVICE]: service, [DIMENSION.VERSION]: props.version };
     const perService = { [DIMENSION.SERVICE]: service };
@@ -159,7 +166,7 @@ export class ReleaseAlarms extends Construct {
           ? 'CodeDeploy rolls the live alias back to the previous version automatically while a deployment is running; outside a deployment, nothing rolls back: consider the degrade switches.'
           : 'AppConfig rolls back a config deployment in progress automatically; outside a deployment, nothing rolls back: consider the degrade switches.';
       const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-${kind}`, {
-        alarmName: checkedName('alarm', releaseAlarmName(namePrefix(this), service, plane, kind)),
+        alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, kind)),
         alarmDescription:
           `${service}: ${spec.what} of ${who} ${spec.comparison === '>' ? 'is above' : 'is below'} ${spec.threshold}${spec.unit} ` +
           `(${window}). ${act} ${look(spec.failureKind, plane === 'code' ? `for version.codeVersion = the new version` : '')} ${guard}`,
@@ -257,7 +264,7 @@ export class ReleaseAlarms extends Construct {
     if (props.judgeVerdict ?? true) {
       for (const plane of ['code', 'config'] as const) {
         const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-canary-verdict`, {
-          alarmName: checkedName('alarm', releaseAlarmName(namePrefix(this), service, plane, 'canary-verdict')),
+          alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, 'canary-verdict')),
           alarmDescription:
             `${service}: the canary judge has shown a regression of the ${plane === 'code' ? 'new code version' : 'new config'} against the stable one ` +
             `(anytime-valid sequential test; the judge record is judge/${service}/ in the regression store). ` +
@@ -285,7 +292,7 @@ export class ReleaseAlarms extends Construct {
           .map((a) => cloudwatch.AlarmRule.fromAlarm(a.alarm, cloudwatch.AlarmState.ALARM)),
       );
     this.configComposite = new cloudwatch.CompositeAlarm(this, 'ConfigRollback', {
-      compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(namePrefix(this), service).config),
+      compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(prefix, service).config),
       alarmDescription: `${service}: a service-wide release alarm is in ALARM. AppConfig rolls back the config deployment in progress. See the child alarms for which one.`,
       alarmRule: rule('config'),
     });
@@ -299,7 +306,7 @@ export class ReleaseAlarms extends Construct {
       });
     }
     this.anyComposite = new cloudwatch.CompositeAlarm(this, 'AnyReleaseAlarm', {
-      compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(namePrefix(this), service).any),
+      compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(prefix, service).any),
       alarmDescription: `${service}: a release alarm is in ALARM (code or config). Rollback is automatic during a deployment; see the child alarm's description for what to do next.`,
       alarmRule: rule(),
     });
