@@ -101,6 +101,16 @@ describe('every physical name fits its service, in nested stacks under a long pa
   // a second nested stack whose platform is created on first use; and the parent itself with services
   services(new NestedStack(parent, 'More'), ['beta']);
   services(parent, ['gamma', forty]);
+  // and the many-services layout: a platform stack with an application per service, a service in a stack of its own
+  const platformStack = new Stack(app, 'Platform', { stackName: `Ai${'p'.repeat(STACK_NAME_MAX - 2)}` });
+  const shared = new AiReleasePlatform(platformStack, 'Platform', { applicationPerService: true });
+  const own = new Stack(app, 'Own', { stackName: `Svc${'o'.repeat(STACK_NAME_MAX - 3)}` });
+  new AiRelease(own, 'Release', {
+    serviceName: forty,
+    function: inlineFunction(own, 'Fn'),
+    config: ReleaseConfigSource.fromObject(validConfig()),
+    platform: shared,
+  });
   app.synth();
   const found = namesIn(outdir);
 
@@ -110,8 +120,8 @@ describe('every physical name fits its service, in nested stacks under a long pa
       .filter(({ f, rule }) => f.worst.length < rule.minLength || f.worst.length > rule.maxLength || !rule.pattern.test(f.worst))
       .map(({ f, rule }) => `${f.file} ${f.id} ${rule.resourceType}.${rule.property} = ${JSON.stringify(f.raw)} (${f.worst.length} chars; ${rule.source})`);
     expect(bad).toEqual([]);
-    // three templates (parent and two nested), and every kind the library sets is among them: not a vacuous pass
-    expect(new Set(found.map((f) => f.file)).size).toBe(3);
+    // five templates (parent, two nested, platform, service), and every kind the library sets is among them
+    expect(new Set(found.map((f) => f.file)).size).toBe(5);
     for (const kind of LIBRARY_SET) expect(found.some((f) => f.kind === kind)).toBe(true);
   });
 
