@@ -29,6 +29,8 @@ import { ConfigRollout } from './rollout/config-rollout';
 import { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 import { libraryFunction } from './private/library-function';
 import { claimServiceName } from './private/service-names';
+import { namePrefix, physicalName } from './private/physical-names';
+import { platformRole } from './private/platform-role';
 import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
@@ -197,7 +199,6 @@ export class AiRelease extends Construct {
   public readonly trafficShift: TrafficShift;
   private readonly props: AiReleaseProps;
   private readonly budgetSeconds: number;
-  private readonly platform: AiReleasePlatform;
   private readonly periodFromTraffic: boolean;
   /** File name of the strategy card in the cloud assembly. */
   public readonly cardFileName: string;
@@ -267,7 +268,9 @@ export class AiRelease extends Construct {
       serviceName: props.serviceName,
       version: version.version,
       configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
-      runbookHint: `dashboard ${stack.stackName}-${props.serviceName}`,
+      // Named from the platform's stack: its topic policy and reviewer allow alarms `<its prefix>-*` (physical-names.ts).
+      namePrefix: namePrefix(platform),
+      runbookHint: `dashboard ${namePrefix(platform)}-${props.serviceName}`,
       judgeVerdict: props.canaryJudge !== false,
       ...props.alarms,
       ...(chosenPeriod ? { period: chosenPeriod } : {}),
@@ -281,7 +284,7 @@ export class AiRelease extends Construct {
       alias: this.alias,
       deploymentConfig: this.trafficShift.bind(platform),
       alarms: groupAlarms,
-      role: platform.codeDeployRole,
+      role: platformRole(this, platform.codeDeployRole),
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
 
@@ -333,7 +336,7 @@ export class AiRelease extends Construct {
         logGroup: props.function.logGroup,
         bucket: platform.regressionStore.bucket,
         deploymentGroup: this.deploymentGroup,
-        appConfigApplicationId: platform.applicationId,
+        appConfigApplicationId: this.config.applicationId,
         configProfileId: this.config.profile.ref,
         environment: this.config.environment,
         period: this.alarms.period,
@@ -343,7 +346,7 @@ export class AiRelease extends Construct {
       attachPostHook(this.canaryJudge, this.deploymentGroup);
       // As for the regression gate: CloudFormation must update the hook (its code, role and role policy) and the
       // CodeDeploy role's policy that lets CodeDeploy invoke it before the alias update starts the deployment.
-      this.alias.node.addDependency(this.canaryJudge.function, platform.codeDeployRole);
+      this.alias.node.addDependency(this.canaryJudge.function, platformRole(this, platform.codeDeployRole));
       // The first config release is judged too: the tick association exists before it starts.
       this.config.deployment.node.addDependency(this.canaryJudge.association);
     }
@@ -395,7 +398,6 @@ export class AiRelease extends Construct {
 
     this.props = props;
     this.budgetSeconds = budgetSeconds;
-    this.platform = platform;
     // Policy violations fail synth, every message at once. Evaluated at synth, from the alarms as synthesized.
     let announced = false;
     this.node.addValidation({
@@ -437,7 +439,7 @@ export class AiRelease extends Construct {
       locators: this.locators(platform, props),
     });
 
-    this.dashboard = this.buildDashboard(stack.stackName);
+    this.dashboard = this.buildDashboard(namePrefix(platform));
 
     new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });
 
@@ -525,7 +527,7 @@ export class AiRelease extends Construct {
         switches: Object.values(DEGRADE_FLAGS),
         state: degradeState(this.config.degradeState),
         staticAnswerMessage: this.config.degradeState.staticAnswerMessage ?? DEFAULT_STATIC_ANSWER,
-        application: this.platform.application.name,
+        application: this.config.application.name,
         environment: `${props.serviceName}-degrade`,
         profile: `${props.serviceName}-degrade`,
         ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
@@ -544,12 +546,12 @@ export class AiRelease extends Construct {
     // The store exists when snapshots or reviews use it; reading `platform.regressionStore` otherwise would create one.
     const usesStore = (props.snapshots ?? true) || (this.review !== undefined && props.reviewBucket === undefined);
     return {
-      stack: Stack.of(this).stackName,
+      stack: namePrefix(platform),
       function: props.function.functionName,
       alias: this.alias.aliasName,
       codeDeploy: { application: this.deploymentGroup.application.applicationName, deploymentGroup: this.deploymentGroup.deploymentGroupName },
       appConfig: {
-        application: platform.applicationId,
+        application: this.config.applicationId,
         environment: this.config.environmentId,
         profile: this.config.profile.ref,
         degradeEnvironment: this.config.degradeEnvironmentId,
@@ -605,7 +607,7 @@ export class AiRelease extends Construct {
       timeout: Duration.minutes(15),
       description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
       environment: {
-        [COST_GUARD_ENV.APPLICATION]: platform.applicationId,
+        [COST_GUARD_ENV.APPLICATION]: this.config.applicationId,
         [COST_GUARD_ENV.ENVIRONMENT]: this.config.degradeEnvironmentId,
         [COST_GUARD_ENV.PROFILE]: this.config.degradeProfile.ref,
         [COST_GUARD_ENV.STRATEGY]: instant.ref,
@@ -619,7 +621,7 @@ export class AiRelease extends Construct {
     const applicationArn = stack.formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: platform.applicationId,
+      resourceName: this.config.applicationId,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     const appArn = (resourceName: string) => `${applicationArn}/${resourceName}`;
@@ -647,7 +649,7 @@ export class AiRelease extends Construct {
     );
     Validations.of(fn).acknowledge(
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.config.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
         reason: 'Version numbers of the degrade profile are assigned by AppConfig; the wildcard is limited to versions of this one profile.',
       },
       {
@@ -667,7 +669,7 @@ export class AiRelease extends Construct {
     // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
     // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
     const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
-      alarmName: `${stack.stackName}-${this.serviceName}-cost-guard`.slice(0, 255),
+      alarmName: physicalName('alarm', namePrefix(platform), this.serviceName, 'cost-guard'),
       alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
       metric: cost.alarm.metric,
       threshold,
@@ -703,7 +705,7 @@ export class AiRelease extends Construct {
         height: 6,
       });
     return new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${stackName}-${service}`.slice(0, 255),
+      dashboardName: physicalName('dashboard', stackName, service),
       widgets: [
         [
           new cloudwatch.AlarmStatusWidget({

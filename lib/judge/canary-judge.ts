@@ -28,6 +28,7 @@ import {
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
 import { libraryFunction } from '../private/library-function';
+import { namePrefix, physicalName } from '../private/physical-names';
 
 /** How the canary judge runs. */
 export interface CanaryJudgeOptions {
@@ -230,7 +231,9 @@ export class CanaryJudge extends Construct {
     // config back), one per tick host; this service's live environment gets an association naming the service.
     const host = tickHost(
       props.tickHost ?? this,
-      props.tickHost ? `${stack.stackName}-canary-judge-tick` : `${stack.stackName}-${props.serviceName}-canary-judge`,
+      props.tickHost
+        ? physicalName('appConfigExtension', namePrefix(props.tickHost), 'canary-judge-tick')
+        : physicalName('appConfigExtension', namePrefix(this), props.serviceName, 'canary-judge'),
       props.bucket,
     );
     this.tickFunction = host.function;
@@ -246,7 +249,7 @@ export class CanaryJudge extends Construct {
       parameters: { [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: props.serviceName },
     });
 
-    this.cannotJudgeAlarm = cannotJudgeAlarm(this, stack, props.serviceName, fn, props.notificationTopic);
+    this.cannotJudgeAlarm = cannotJudgeAlarm(this, namePrefix(props.tickHost ?? this), props.serviceName, fn, props.notificationTopic);
 
     Validations.of(fn).acknowledge(
       {
@@ -301,7 +304,7 @@ function tickHost(scope: Construct, extensionName: string, bucket: s3.IBucket): 
   });
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
   const extension = new appconfig.CfnExtension(scope, 'CanaryJudgeTickExtension', {
-    name: extensionName.slice(0, 64),
+    name: extensionName,
     description: 'cdk-ai-release: at each tick of a config rollout, answers ROLL_BACK when the canary judge has shown a regression',
     actions: {
       AT_DEPLOYMENT_TICK: [
@@ -342,7 +345,7 @@ function tickHost(scope: Construct, extensionName: string, bucket: s3.IBucket): 
  * function's own errors (a timeout, out of memory, a failed init: the handler catches everything else), per minute,
  * in 2 of 3 minutes. Missing data is not breaching (no release, nothing to say). It pages and never rolls back.
  */
-function cannotJudgeAlarm(scope: Construct, stack: Stack, service: string, fn: lambda.Function, topic?: sns.ITopic): cloudwatch.Alarm {
+function cannotJudgeAlarm(scope: Construct, prefix: string, service: string, fn: lambda.Function, topic?: sns.ITopic): cloudwatch.Alarm {
   const minute = Duration.minutes(1);
   const plane = (p: 'code' | 'config') =>
     new cloudwatch.Metric({
@@ -353,7 +356,8 @@ function cannotJudgeAlarm(scope: Construct, stack: Stack, service: string, fn: l
       period: minute,
     });
   const alarm = new cloudwatch.Alarm(scope, 'CannotJudge', {
-    alarmName: judgeCannotJudgeAlarmName(stack.stackName, service),
+    // The platform's name prefix (a literal, also in a nested stack), which its topic policy allows.
+    alarmName: physicalName('alarm', judgeCannotJudgeAlarmName(prefix, service)),
     alarmDescription:
       `${service}: the canary judge could not judge a release in progress (its updates fail, its samples cannot be used, or the judge function errors). ` +
       `The release goes on, watched only by the fixed-threshold alarms; nothing rolls back on this alarm. See the judge's log and its record judge/${service}/ in the regression store.`,
