@@ -96,17 +96,18 @@ describe('every physical name fits its service, in nested stacks under a long pa
   const parent = new Stack(app, 'Parent', { stackName: longest });
   const nested = new NestedStack(parent, 'ServicesOfTheSupportOrganisation');
   new AiReleasePlatform(nested, 'Platform');
-  const forty = `s${'v'.repeat(39)}`; // the longest service name
-  services(nested, ['alpha', forty]);
+  // the longest service names (40 characters); one per release, as an app requires
+  const forty = (c: string) => `s${c.repeat(39)}`;
+  services(nested, ['alpha', forty('v')]);
   // a second nested stack whose platform is created on first use; and the parent itself with services
   services(new NestedStack(parent, 'More'), ['beta']);
-  services(parent, ['gamma', forty]);
+  services(parent, ['gamma', forty('w')]);
   // and the many-services layout: a platform stack with an application per service, a service in a stack of its own
   const platformStack = new Stack(app, 'Platform', { stackName: `Ai${'p'.repeat(STACK_NAME_MAX - 2)}` });
   const shared = new AiReleasePlatform(platformStack, 'Platform', { applicationPerService: true });
   const own = new Stack(app, 'Own', { stackName: `Svc${'o'.repeat(STACK_NAME_MAX - 3)}` });
   new AiRelease(own, 'Release', {
-    serviceName: forty,
+    serviceName: forty('o'),
     function: inlineFunction(own, 'Fn'),
     config: ReleaseConfigSource.fromObject(validConfig()),
     platform: shared,
