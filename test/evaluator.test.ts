@@ -13,7 +13,7 @@ import { type EvaluatorPorts, evaluateSample, type LedgerPort, MAX_ATTEMPTS } fr
 import { EVALUATION_SAMPLE_TYPE, type EvaluationConfig, type EvaluationSample } from '../lambda/shared/evaluation';
 
 const config: EvaluationConfig = {
-  evaluatorModel: { id: 'us.anthropic.claude-sonnet-4-20250514-v1:0', pricePer1kInputTokensUsd: 0.003, pricePer1kOutputTokensUsd: 0.015, maxTokens: 300 },
+  evaluatorModel: { modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', pricing: { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 }, maxTokens: 300 },
   rubrics: [
     { criterion: 'groundedness', instructions: 'Every claim is supported by the passages.' },
     { criterion: 'relevance', instructions: 'The answer addresses the question.', floor: 3 },
@@ -170,7 +170,7 @@ describe('budget arithmetic', () => {
   });
 
   test('cost and token estimate', () => {
-    expect(costUsd({ pricePer1kInputTokensUsd: 0.003, pricePer1kOutputTokensUsd: 0.015 }, 1000, 100)).toBeCloseTo(0.0045, 10);
+    expect(costUsd({ inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 }, 1000, 100)).toBeCloseTo(0.0045, 10);
     // the estimate must bound a real tokenizer's count: ~4 English characters per token, so ≥ n/4
     const text = 'word '.repeat(400);
     expect(estimateInputTokens(text)).toBeGreaterThanOrEqual(text.length / 4);

@@ -7,9 +7,10 @@
  * worst case. So spend ≤ cap holds whatever the evaluator answers.
  */
 
+/** USD per 1,000 tokens, the `pricing` shape of the release config. */
 export interface Prices {
-  readonly pricePer1kInputTokensUsd: number;
-  readonly pricePer1kOutputTokensUsd: number;
+  readonly inputPer1kTokensUsd: number;
+  readonly outputPer1kTokensUsd: number;
 }
 
 export interface Ledger {
@@ -29,7 +30,7 @@ export interface Caps {
 }
 
 export function costUsd(prices: Prices, inputTokens: number, outputTokens: number): number {
-  return (inputTokens / 1000) * prices.pricePer1kInputTokensUsd + (outputTokens / 1000) * prices.pricePer1kOutputTokensUsd;
+  return (inputTokens / 1000) * prices.inputPer1kTokensUsd + (outputTokens / 1000) * prices.outputPer1kTokensUsd;
 }
 
 /**

@@ -117,18 +117,18 @@ export async function evaluateSample(
 ): Promise<EvaluationResult> {
   const scale = config.scale ?? { min: 1, max: 5 };
   const maxTokens = config.evaluatorModel.maxTokens ?? 512;
-  const prices = config.evaluatorModel;
+  const prices = config.evaluatorModel.pricing;
   const passages = sample.passages.map((p) => ({ id: p.id, text: options.passageTexts?.get(p.id) ?? `(text not captured; hash ${p.textHash})` }));
   const deterministic = runDeterministicChecks(sample, config.deterministic);
   const rubrics = config.rubrics.filter((r) => r.criterion !== 'correctness' || options.reference !== undefined);
   const pairedWanted = (config.paired ?? true) && sample.arm === 'canary' && ports.shadow !== undefined;
 
   const scoreRequests = rubrics.map((r) =>
-    buildScoreRequest(config.evaluatorModel.id, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),
+    buildScoreRequest(config.evaluatorModel.modelId, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),
   );
   const worstCall = (req: ConverseRequest) => costUsd(prices, estimateInputTokens(JSON.stringify(req)), maxTokens);
   const prefWorst = pairedWanted
-    ? 2 * worstCall(buildPreferenceRequest(config.evaluatorModel.id, maxTokens, rubrics, sample.input, passages, sample.answer, sample.answer)) +
+    ? 2 * worstCall(buildPreferenceRequest(config.evaluatorModel.modelId, maxTokens, rubrics, sample.input, passages, sample.answer, sample.answer)) +
       (options.shadowWorstCaseUsd ?? 0)
     : 0;
   const reserved = scoreRequests.reduce((s, r) => s + worstCall(r), 0) + prefWorst;
@@ -169,7 +169,7 @@ export async function evaluateSample(
         const ask = async (a: string, b: string) => {
           const p = parsePreferenceResponse(
             await withRetry(ports, () =>
-              ports.model.converse(buildPreferenceRequest(config.evaluatorModel.id, maxTokens, rubrics, sample.input, passages, a, b)),
+              ports.model.converse(buildPreferenceRequest(config.evaluatorModel.modelId, maxTokens, rubrics, sample.input, passages, a, b)),
             ),
           );
           pay(p.usage);

@@ -608,6 +608,7 @@ export class AiRuntime<I, O> {
       retrieval: 'unavailable',
       tools: 'unavailable',
       outputContract: 'unavailable',
+      evaluation: 'unavailable',
       degrade: 'unavailable',
     };
   }
@@ -633,6 +634,7 @@ export class AiRuntime<I, O> {
       retrieval: label('retrieval'),
       tools: label('tools'),
       outputContract: label('outputContract'),
+      evaluation: label('evaluation'),
       degrade: degradeLabel,
     };
     this.lastTuple = { config, flags: flags?.content, tuple };

@@ -43,10 +43,11 @@ export interface EvaluationConfig {
   readonly version?: string;
   /** The evaluator model: an inference profile id (or model id), priced like the `model` section. */
   readonly evaluatorModel: {
-    readonly id: string;
-    readonly pricePer1kInputTokensUsd: number;
-    readonly pricePer1kOutputTokensUsd: number;
-    /** @default 512 */
+    /** Bedrock model id or inference profile id (e.g. `us.anthropic.claude-sonnet-4-20250514-v1:0`). */
+    readonly modelId: string;
+    /** USD per 1,000 tokens, as the `model` section states it. */
+    readonly pricing: { readonly inputPer1kTokensUsd: number; readonly outputPer1kTokensUsd: number };
+    /** Most tokens one evaluator answer may take. @default 512 */
     readonly maxTokens?: number;
   };
   readonly rubrics: readonly EvaluationRubric[];
