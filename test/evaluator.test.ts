@@ -13,7 +13,11 @@ import { type EvaluatorPorts, evaluateSample, type LedgerPort, MAX_ATTEMPTS } fr
 import { EVALUATION_SAMPLE_TYPE, type EvaluationConfig, type EvaluationSample } from '../lambda/shared/evaluation';
 
 const config: EvaluationConfig = {
-  evaluatorModel: { modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', pricing: { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 }, maxTokens: 300 },
+  evaluatorModel: {
+    modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0',
+    pricing: { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 },
+    maxTokens: 300,
+  },
   rubrics: [
     { criterion: 'groundedness', instructions: 'Every claim is supported by the passages.' },
     { criterion: 'relevance', instructions: 'The answer addresses the question.', floor: 3 },
@@ -29,7 +33,17 @@ function sample(over: Partial<EvaluationSample> = {}): EvaluationSample {
     sampleId: 's1',
     requestId: 'r1',
     time: '2026-12-07T00:00:00.000Z',
-    tuple: { code: '7', prompt: 'p-1' },
+    tuple: {
+      service: 'support',
+      codeVersion: '7',
+      config: 'c-1',
+      prompt: 'p-1',
+      model: 'm-1',
+      retrieval: 'none',
+      tools: 'none',
+      outputContract: 'o-1',
+      degrade: 'd-1',
+    },
     functionVersion: '7',
     arm: 'stable',
     caseId: 'case-1',
@@ -211,7 +225,9 @@ describe('evaluateSample', () => {
   });
 
   test('a canary sample is compared with the stable answer in both orders', async () => {
-    const p = ports({ shadow: { stableAnswer: async () => ({ answer: 'Contact support.', costUsd: 0.001 }) } });
+    const p = ports({
+      shadow: { answer: async (_s, arm) => ({ answer: arm === 'canary' ? 'Open Settings, then Security [p1].' : 'Contact support.', costUsd: 0.001 }) },
+    });
     const r = await evaluateSample(sample({ arm: 'canary' }), config, p, { releaseKey: 'r1' });
     expect(r.paired?.outcome).toBe('canary'); // the canary cites, the stable answer does not
     const prefCalls = (p.model as ReturnType<typeof fakeModel>).calls.filter((c) => c.toolConfig.toolChoice.tool.name === PREFERENCE_TOOL);
@@ -222,7 +238,7 @@ describe('evaluateSample', () => {
 
   test('a stable-arm sample gets no shadow call', async () => {
     let shadowCalls = 0;
-    const p = ports({ shadow: { stableAnswer: async () => (shadowCalls++, { answer: 'x', costUsd: 0 }) } });
+    const p = ports({ shadow: { answer: async () => (shadowCalls++, { answer: 'x', costUsd: 0 }) } });
     await evaluateSample(sample({ arm: 'stable' }), config, p, { releaseKey: 'r1' });
     expect(shadowCalls).toBe(0);
   });
@@ -232,7 +248,7 @@ describe('evaluateSample', () => {
     const r = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const p = ports({
       model: fakeModel({ firstBias: () => r() < 0.7 }),
-      shadow: { stableAnswer: async () => ({ answer: 'Open Settings, then Security [p1].', costUsd: 0 }) },
+      shadow: { answer: async () => ({ answer: 'Open Settings, then Security [p1].', costUsd: 0 }) },
     });
     const counts = { canary: 0, stable: 0, tie: 0 };
     const big: EvaluationConfig = { ...config, budget: { perReleaseUsd: 1e6, perDayUsd: 1e6 } };

@@ -26,9 +26,14 @@ export interface ModelPort {
   converse(request: ConverseRequest): Promise<ConverseResponse>;
 }
 
-/** The stable version's answer to the same input, through the gate-style shadow path (never live traffic). */
+/**
+ * Answers to the sample's (redacted) input from one arm, through the gate-style shadow path: a replay that the
+ * runtime neither measures nor records as live traffic, with side-effecting tools off. BOTH arms are asked, so the
+ * two answers compared come from the very same input (the live canary answer saw the unredacted input; comparing it
+ * with a stable answer to the redacted one would not be a fair pair).
+ */
 export interface ShadowPort {
-  stableAnswer(sample: EvaluationSample): Promise<{ readonly answer: string; readonly costUsd: number }>;
+  answer(sample: EvaluationSample, arm: 'canary' | 'stable'): Promise<{ readonly answer: string; readonly costUsd: number }>;
 }
 
 /** The spend ledger, updated by compare-and-swap: `write` returns false when someone else wrote first. */
@@ -105,7 +110,7 @@ export interface EvaluateOptions {
   /** Passage texts by id, where the sample's delivery carries them (the runtime logs only hashes). */
   readonly passageTexts?: ReadonlyMap<string, string>;
   readonly reference?: string;
-  /** Worst-case cost of one shadow answer (the service's model at its maxTokens), reserved with the sample. */
+  /** Worst-case cost of one shadow answer (the service's model at its maxTokens), reserved twice with the sample. */
   readonly shadowWorstCaseUsd?: number;
 }
 
@@ -164,8 +169,8 @@ export async function evaluateSample(
     }
     if (pairedWanted && ports.shadow) {
       try {
-        const stable = await ports.shadow.stableAnswer(sample);
-        spent += stable.costUsd;
+        const [canary, stable] = await Promise.all([ports.shadow.answer(sample, 'canary'), ports.shadow.answer(sample, 'stable')]);
+        spent += canary.costUsd + stable.costUsd;
         const ask = async (a: string, b: string) => {
           const p = parsePreferenceResponse(
             await withRetry(ports, () =>
@@ -175,8 +180,8 @@ export async function evaluateSample(
           pay(p.usage);
           return p;
         };
-        const first = await ask(sample.answer, stable.answer); // canary as A
-        const second = await ask(stable.answer, sample.answer); // canary as B
+        const first = await ask(canary.answer, stable.answer); // canary as A
+        const second = await ask(stable.answer, canary.answer); // canary as B
         if (first.ok && second.ok)
           paired = { outcome: combineOrders(first.value.preferred, second.value.preferred), reasons: [first.value.reason, second.value.reason] };
         else unscored.push({ criterion: 'paired', reason: [first, second].map((p) => (p.ok ? 'ok' : p.reason)).join('; ') });

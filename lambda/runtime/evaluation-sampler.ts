@@ -8,6 +8,7 @@
  * answer is sampled at r. The decision hashes the request id, so a retried delivery of one request decides the same.
  */
 import { sha256Hex } from '../shared/canonical-json';
+import type { VersionTuple } from '../shared/contract';
 import { EVALUATION_SAMPLE_TYPE, type EvaluationSample } from '../shared/evaluation';
 import { caseIdOf } from '../snapshot/cases';
 import { type Redactor, redact, redactAndCut } from './redact';
@@ -34,7 +35,7 @@ export interface AnswerToSample {
   readonly service: string;
   readonly requestId: string;
   readonly time: Date;
-  readonly tuple: Readonly<Record<string, string>>;
+  readonly tuple: VersionTuple;
   readonly functionVersion: string;
   readonly arm: 'canary' | 'stable';
   readonly conversationId?: string;

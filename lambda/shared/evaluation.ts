@@ -5,6 +5,7 @@
  *
  * Vocabulary: the *evaluator* scores answers; the *canary judge* is the sequential test that decides a release.
  */
+import type { VersionTuple } from './contract';
 
 /** The criteria a rubric may score. `correctness` needs a reference answer (regression cases carry one). */
 export const EVALUATION_CRITERIA = ['groundedness', 'relevance', 'correctness', 'safety', 'refusal'] as const;
@@ -70,8 +71,8 @@ export interface EvaluationSample {
   readonly sampleId: string;
   readonly requestId: string;
   readonly time: string;
-  /** The version tuple the answer was produced with (labels), plus the executed Lambda version. */
-  readonly tuple: Readonly<Record<string, string>>;
+  /** The version tuple the answer was produced with. */
+  readonly tuple: VersionTuple;
   readonly functionVersion: string;
   /** `canary` or `stable` during a release; `stable` otherwise. */
   readonly arm: 'canary' | 'stable';
@@ -109,3 +110,31 @@ export type DeterministicCheckName = (typeof DETERMINISTIC_CHECKS)[number];
  * orders disagree, or the evaluator called it even): ties carry no evidence either way.
  */
 export type PairedOutcome = 'canary' | 'stable' | 'tie';
+
+/** CloudWatch metrics the evaluator publishes (namespace METRIC_NAMESPACE), per service, version and criterion. */
+export const EVALUATION_METRIC = {
+  /** One datapoint per scored sample and criterion, on the rubric's scale (deterministic checks: 0 or 1). */
+  SCORE: 'EvaluationScore',
+  /** Paired comparisons the canary lost (the stable answer preferred in both orders), won, or tied. */
+  PAIRED_LOSS: 'PairedLoss',
+  PAIRED_WIN: 'PairedWin',
+  PAIRED_TIE: 'PairedTie',
+  /** Samples refused by the budget (the review says sampling stopped). */
+  BUDGET_SKIPPED: 'EvaluationBudgetSkipped',
+  /** Evaluation spend in USD. */
+  SPEND: 'EvaluationSpendUsd',
+} as const;
+
+/** Dimension naming the criterion of an EvaluationScore datapoint. */
+export const EVALUATION_DIMENSION_CRITERION = 'Criterion';
+
+/** Where scored samples are kept in the regression store's bucket: one object per sample, written once. */
+export const evaluationKey = (service: string, sampleId: string): string => `evaluations/${service}/${sampleId}.json`;
+
+/** Environment of the evaluator function. */
+export const EVALUATOR_ENV = {
+  /** JSON: { [service]: { application, environment, profile } } — where each service's LIVE config is read. */
+  SERVICES: 'AI_RELEASE_EVALUATOR_SERVICES',
+  /** Samples evaluated at once per invocation (Bedrock throttles above the account's rate). */
+  CONCURRENCY: 'AI_RELEASE_EVALUATOR_CONCURRENCY',
+} as const;
