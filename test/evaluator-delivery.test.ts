@@ -85,7 +85,7 @@ function deps(over: { liveEvaluation?: (s: string) => Promise<EvaluationConfig |
     records,
     store,
     d: {
-      evaluator: {
+      evaluator: () => ({
         model: {
           async converse(req: ConverseRequest): Promise<ConverseResponse> {
             calls.push(req);
@@ -110,7 +110,7 @@ function deps(over: { liveEvaluation?: (s: string) => Promise<EvaluationConfig |
         sleep: async () => {},
         random: () => 0,
         now: () => new Date('2026-12-07T01:00:00Z'),
-      },
+      }),
       liveEvaluation: over.liveEvaluation ?? (async () => config),
       store,
       releaseKey: async () => 'support-code-7',

@@ -15,7 +15,8 @@ import { mapLimit, type ObjectStore } from '../snapshot/store';
 import { type EvaluationResult, type EvaluatorPorts, evaluateSample } from './evaluator';
 
 export interface DeliveryDeps {
-  readonly evaluator: EvaluatorPorts;
+  /** The evaluator's ports for one service: each service spends from its own ledger. */
+  readonly evaluator: (service: string) => EvaluatorPorts;
   /** The live evaluation section of a service, or undefined when it has none (its samples are skipped). */
   readonly liveEvaluation: (service: string) => Promise<EvaluationConfig | undefined>;
   readonly store: ObjectStore;
@@ -98,7 +99,7 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
       counts.alreadyScored++;
       return;
     }
-    const result = await evaluateSample(sample, config, deps.evaluator, { releaseKey: await once(releases, sample.service, deps.releaseKey) });
+    const result = await evaluateSample(sample, config, deps.evaluator(sample.service), { releaseKey: await once(releases, sample.service, deps.releaseKey) });
     if (result.skipped) {
       counts.skippedBudget++;
       deps.publish(result, sample);

@@ -348,7 +348,7 @@ export class AiRuntime<I, O> {
     };
     if (!inv.gate) this.emit(tuple, requestId, measurements);
     inv.measured = true;
-    inv.verdict = { kinds, details: details.slice(0, 20), latencyMs, qualityScore: result.quality, degraded: measurements.degraded, tuple };
+    inv.verdict = { kinds, details: details.slice(0, 20), latencyMs, qualityScore: result.quality, degraded: measurements.degraded, tuple, ...(costUsd !== undefined ? { costUsd } : {}) };
     if (kinds.length > 0 && !inv.gate) {
       this.record(kinds, {
         requestId,

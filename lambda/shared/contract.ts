@@ -720,6 +720,8 @@ export interface GateInvocationVerdict {
   readonly qualityScore?: number;
   readonly degraded: boolean;
   readonly tuple: VersionTuple;
+  /** What the replay cost (tokens × the model's prices), when measured: the evaluator charges shadow answers to its budget. */
+  readonly costUsd?: number;
 }
 
 /** The release review's link to the gate report of the same release (declaration merge: one optional field). */

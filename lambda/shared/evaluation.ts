@@ -129,7 +129,9 @@ export const EVALUATION_METRIC = {
 export const EVALUATION_DIMENSION_CRITERION = 'Criterion';
 
 /** Where scored samples are kept in the regression store's bucket: one object per sample, written once. */
-export const evaluationKey = (service: string, sampleId: string): string => `evaluations/${service}/${sampleId}.json`;
+export const evaluationKey = (service: string, sampleId: string): string => `evaluations/${service}/samples/${sampleId}.json`;
+/** The spend ledger of one service's evaluation budget (replaced by compare-and-swap). */
+export const evaluationLedgerKey = (service: string): string => `evaluations/${service}/ledger.json`;
 
 /** Environment of the evaluator function. */
 export const EVALUATOR_ENV = {
