@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DIMENSION, METRIC, METRIC_NAMESPACE, METRIC_UNIT, type FailureRecord, type MetricName, type VersionTuple } from '../shared/contract';
+import type { EvaluationSample } from '../shared/evaluation';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
 
 const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
@@ -65,6 +66,12 @@ export class PowertoolsTelemetry implements TelemetryPort {
     // owns the `service` key and writes the same service name there.
     const { service: _service, ...rest } = record;
     this.logger.warn({ message: `AI failure: ${record.kinds.join(', ')}`, ...rest });
+  }
+
+  public sample(sample: EvaluationSample): void {
+    // Top-level keys, like a failure record, so the evaluator's filter `{ $.type = "ai-release.evaluation-sample" }` matches.
+    const { service: _service, ...rest } = sample;
+    this.logger.info({ message: 'AI evaluation sample', ...rest });
   }
 
   public warn(message: string, extra: Record<string, unknown> = {}): void {
