@@ -1,3 +1,5 @@
+import type { EvaluationConfig } from './evaluation';
+
 /**
  * The contract shared by the constructs (lib/) and the functions (lambda/): env var keys, section names,
  * limits and the JSON shapes of a release manifest. Import from here, never restate a name elsewhere, so a
@@ -5,7 +7,7 @@
  */
 
 /** The sections of one service's release config, in manifest order. */
-export const CONFIG_SECTIONS = ['prompt', 'model', 'retrieval', 'tools', 'outputContract'] as const;
+export const CONFIG_SECTIONS = ['prompt', 'model', 'retrieval', 'tools', 'outputContract', 'evaluation'] as const;
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number];
 
 /** Sections a release config must carry; the rest are optional (not every service retrieves or calls tools). */
@@ -167,6 +169,9 @@ export interface VersionTuple {
   readonly retrieval: string;
   readonly tools: string;
   readonly outputContract: string;
+  /** Label of the evaluation section (rubrics, evaluator model): what "good" meant for this answer; `none` when absent.
+   * Optional in the type so records written before the section existed still read. */
+  readonly evaluation?: string;
   /** Label of the degrade flags as served. */
   readonly degrade: string;
 }
@@ -293,6 +298,7 @@ export interface ReleaseConfigDocument {
   readonly retrieval?: RetrievalConfig;
   readonly tools?: { readonly version?: string; readonly tools: readonly ToolConfig[] };
   readonly outputContract: OutputContractConfig;
+  readonly evaluation?: EvaluationConfig;
   readonly _release: ReleaseConfigMeta;
 }
 
@@ -727,6 +733,8 @@ export interface GateInvocationVerdict {
   readonly qualityScore?: number;
   readonly degraded: boolean;
   readonly tuple: VersionTuple;
+  /** What the replay cost (tokens × the model's prices), when measured: the evaluator charges shadow answers to its budget. */
+  readonly costUsd?: number;
 }
 
 /** The release review's link to the gate report of the same release (declaration merge: one optional field). */
