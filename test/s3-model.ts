@@ -24,6 +24,7 @@ import type { AddressInfo } from 'node:net';
  */
 export interface S3Model {
   readonly endpoint: string;
+  readonly port: number;
   readonly bucket: string;
   /** Committed objects, key → body (the model's truth, for assertions). */
   readonly objects: ReadonlyMap<string, { body: string; etag: string; tags?: string }>;
@@ -65,7 +66,11 @@ export async function startS3Model(options: S3ModelOptions = {}): Promise<S3Mode
 
   const error = (res: http.ServerResponse, status: number, code: string, message: string, head = false) => {
     res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': 'MODEL' });
-    res.end(head ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>MODEL</RequestId></Error>`);
+    res.end(
+      head
+        ? undefined
+        : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>MODEL</RequestId></Error>`,
+    );
   };
 
   const handle = async (req: http.IncomingMessage, body: string, res: http.ServerResponse) => {
@@ -169,6 +174,7 @@ export async function startS3Model(options: S3ModelOptions = {}): Promise<S3Mode
   const port = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    port,
     bucket,
     objects,
     counts,

@@ -5,6 +5,8 @@ import {
   type CaseIndexEntry,
   INDEX_SCHEMA_VERSION,
   INDEX_SCHEMA_VERSIONS_READ,
+  isMovedMarker,
+  type MovedMarker,
   type SnapshotBatch,
 } from '../shared/case-index';
 import {
@@ -298,9 +300,26 @@ export function withBatch(index: CaseIndex, deliveryKey: string): readonly strin
   return appendBounded(index.recentBatches, [deliveryKey], CASE_LIMITS.RECENT_BATCHES);
 }
 
+/** Parses what is stored at a case key: a case, or the marker a move left behind (see MovedMarker). */
+export function parseStoredCase(text: string, key: string): RegressionCase | MovedMarker {
+  const v = parseJson(text, key);
+  if (isMovedMarker(v)) {
+    if (!(CASE_STATES as readonly string[]).includes(v.to))
+      throw new Error(`${key}: moved marker points to state ${JSON.stringify(v.to)}, not one of ${CASE_STATES.join(', ')}`);
+    return v;
+  }
+  return checkCase(v, key);
+}
+
 /** Parses a stored case, refusing versions this code does not know (a newer writer's case is never half-read). */
 export function parseCase(text: string, key: string): RegressionCase {
-  const c = parseJson(text, key) as RegressionCase;
+  const v = parseJson(text, key);
+  if (isMovedMarker(v)) throw new Error(`${key}: the case moved to ${v.to} (${v.at}); read cases/<service>/${v.to}/`);
+  return checkCase(v, key);
+}
+
+function checkCase(v: unknown, key: string): RegressionCase {
+  const c = v as RegressionCase;
   if (c?.schemaVersion !== 1)
     throw new Error(`${key}: regression case schemaVersion ${JSON.stringify(c?.schemaVersion)} is not supported (expected 1); upgrade cdk-ai-release`);
   if (!(CASE_STATES as readonly string[]).includes(c.state))

@@ -22,8 +22,9 @@ interface Context {
  */
 export async function handler(event: CloudWatchLogsEvent, context: Context) {
   // Give up retrying 3 s before Lambda would kill the invocation, so the failure is an error with a message.
-  const store = withRetries(raw, { remainingMs: () => context.getRemainingTimeInMillis() - 3000 });
-  const outcome = await snapshot(event, { store, redact, candidateExpiryDays: expiryDays });
+  const remainingMs = () => context.getRemainingTimeInMillis() - 3000;
+  const store = withRetries(raw, { remainingMs });
+  const outcome = await snapshot(event, { store, redact, candidateExpiryDays: expiryDays, remainingMs });
   console.log(
     JSON.stringify({
       message: 'snapshot stored',
