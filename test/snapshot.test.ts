@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { redact } from '../lambda/runtime/redact';
 import type { CaseIndex, SnapshotBatch } from '../lambda/shared/case-index';
-import type { RegressionCase } from '../lambda/shared/contract';
+import { gzipSync } from 'node:zlib';
+import type { FailureRecord, RegressionCase } from '../lambda/shared/contract';
 import { caseIdOf } from '../lambda/snapshot/cases';
 import { s3Store } from '../lambda/snapshot/s3-store';
 import { snapshot } from '../lambda/snapshot/snapshot';
@@ -298,6 +299,43 @@ describe('snapshot against s3rver', () => {
     expect(store.writes).toEqual([]);
     await expect(snapshot({ awslogs: { data: 'bm90IGd6aXA=' } }, { store, redact })).rejects.toThrow(/awslogs\.data is not base64-encoded gzip JSON/);
     await expect(snapshot({} as never, { store, redact })).rejects.toThrow(/event\.awslogs\.data is missing/);
+  });
+});
+
+describe('one bad record never fails its batch', () => {
+  test('a string details, an input nested 3,000 deep (arrays and objects), odd optional fields: all stored, the batch written', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    // What the runtime produces for a deeply nested request (its 16 KB field limit keeps 3,000 levels whole).
+    const deepArray = `${'['.repeat(3000)}1${']'.repeat(3000)}`;
+    const deepObject = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
+    const lines: (FailureRecord | string)[] = [
+      { ...record({ service, input: 'string details' }), details: 'contract: must have required property answer' } as unknown as FailureRecord,
+      record({ service, input: deepArray }),
+      record({ service, input: deepObject }),
+      { ...record({ service, input: 'odd fields' }), output: { answer: 7 }, error: 'boom', measurements: 5, details: [1, 'x'] } as unknown as FailureRecord,
+      record({ service, input: 'good' }),
+      JSON.stringify({ ...record({ service, input: 'no kinds' }), kinds: 'error' }),
+    ];
+    const out = await snapshot(delivery(lines), { store, redact });
+    expect(out.rejected.map((r) => r.reason)).toEqual([expect.stringMatching(/kinds must be a non-empty list/)]);
+    expect(out.services[0]).toMatchObject({ status: 'written', records: 5, cases: 5 });
+    const cases = await new RegressionCases(store).list(service);
+    expect(cases.map((c) => c.input).sort()).toEqual([deepArray, deepObject, 'good', 'odd fields', 'string details'].sort());
+    expect(cases.find((c) => c.input === 'string details')!.details).toEqual(['contract: must have required property answer']);
+    expect(cases.find((c) => c.input === 'odd fields')!).toMatchObject({ lastOutput: '{"answer":7}', details: ['1', 'x'] });
+    // The deep input is one case however often it fails (its id is computed the same way every time).
+    await snapshot(delivery([record({ service, input: deepArray })], { firstId: 5n }), { store, redact });
+    expect((await new RegressionCases(store).show(service, { input: deepArray }))?.count).toBe(2);
+  });
+
+  test('a JSON null delivery, or a null event, fails with what it is and what the function takes', async () => {
+    const store = storeFor(direct);
+    const nullData = { awslogs: { data: gzipSync(Buffer.from('null')).toString('base64') } };
+    await expect(snapshot(nullData, { store, redact })).rejects.toThrow(/decodes to JSON null, not a CloudWatch Logs delivery/);
+    await expect(snapshot(null as never, { store, redact })).rejects.toThrow(
+      /the event is JSON null: the snapshot function takes CloudWatch Logs subscription deliveries/,
+    );
   });
 });
 

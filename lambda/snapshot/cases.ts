@@ -69,7 +69,25 @@ export function normalizeInput(input: string): string {
   } catch {
     return canonicalJson(normalizeString(input));
   }
+  // Nested deeper than any real request (the runtime's 16 KB field limit still allows ~8,000 levels of `[`): hashed as
+  // text, so the recursive normalization below can never exhaust the stack. Deterministic, so still one case per input.
+  if (depthOver(value, MAX_NORMALIZE_DEPTH)) return canonicalJson(normalizeString(input));
   return canonicalJson(normalizeValue(value));
+}
+
+/** Depth up to which an input's JSON is normalized structurally (key order, strings); deeper inputs are hashed as text. */
+export const MAX_NORMALIZE_DEPTH = 64;
+
+/** Whether `value` nests deeper than `max` (iterative: safe on any depth). */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v as object)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return false;
 }
 
 function normalizeString(s: string): string {
@@ -121,6 +139,29 @@ export function defaultExpectation(kinds: readonly FailureKind[], evidence: { la
     if (floor !== undefined) e.minQuality = Number(floor);
   }
   return e;
+}
+
+/**
+ * A failure record with its optional fields made well-typed: `details` as a list of strings (a single string becomes a
+ * one-line list), `output` as text, `error` as { name, message } text, `measurements` dropped when not an object. What
+ * a slightly different writer produces is kept, not rejected; only the required fields reject a record (validateRecord).
+ */
+export function normalizeRecordFields(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...r };
+  const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
+  if (out.details === undefined || out.details === null) delete out.details;
+  else if (typeof out.details === 'string') out.details = [out.details];
+  else if (Array.isArray(out.details)) out.details = out.details.slice(0, CASE_LIMITS.DETAILS).map(text);
+  else out.details = [text(out.details)];
+  if (out.output === null) delete out.output;
+  else if (out.output !== undefined && typeof out.output !== 'string') out.output = text(out.output);
+  if (out.error === null || out.error === undefined) delete out.error;
+  else {
+    const e = out.error as { name?: unknown; message?: unknown };
+    out.error = typeof e === 'object' ? { name: text(e.name ?? 'Error'), message: text(e.message ?? '') } : { name: 'Error', message: text(e) };
+  }
+  if (out.measurements !== undefined && (out.measurements === null || typeof out.measurements !== 'object')) delete out.measurements;
+  return out;
 }
 
 /** A failure record's problems, or none. Only valid records become cases. */

@@ -13,6 +13,7 @@ import { CASE_STATES, type CaseState, type FailureRecord, type RegressionCase } 
 import {
   CANDIDATE_TAG,
   type CaseDelta,
+  caseIdOf,
   caseWriteNeeded,
   emptyIndex,
   foldCaseOfBatch,
@@ -20,6 +21,7 @@ import {
   batchedIds,
   mergeCase,
   mergeEntry,
+  normalizeRecordFields,
   parseBatch,
   parseIndex,
   parseStoredCase,
@@ -59,7 +61,11 @@ export interface LogsData {
 
 /** Decodes `awslogs.data`; a malformed delivery fails with what is wrong, so it is kept by the on-failure destination. */
 export function decodeDelivery(event: CloudWatchLogsEvent): LogsData {
-  const data = event?.awslogs?.data;
+  if (event === null || typeof event !== 'object')
+    throw new Error(
+      `the event is ${event === null ? 'JSON null' : typeof event}: the snapshot function takes CloudWatch Logs subscription deliveries ({ awslogs: { data } }) only`,
+    );
+  const data = event.awslogs?.data;
   if (typeof data !== 'string' || data.length === 0)
     throw new Error('event.awslogs.data is missing: the snapshot function takes CloudWatch Logs subscription deliveries only');
   let parsed: LogsData;
@@ -68,6 +74,10 @@ export function decodeDelivery(event: CloudWatchLogsEvent): LogsData {
   } catch (e) {
     throw new Error(`event.awslogs.data is not base64-encoded gzip JSON (${(e as Error).message})`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(
+      `event.awslogs.data decodes to ${parsed === null ? 'JSON null' : Array.isArray(parsed) ? 'a JSON list' : `a JSON ${typeof parsed}`}, not a CloudWatch Logs delivery (an object with messageType, logGroup, logStream, logEvents); the snapshot function takes subscription deliveries only`,
+    );
   if (parsed.messageType !== 'CONTROL_MESSAGE') {
     if (typeof parsed.logGroup !== 'string' || typeof parsed.logStream !== 'string' || !Array.isArray(parsed.logEvents))
       throw new Error('the decoded delivery has no logGroup, logStream or logEvents');
@@ -166,16 +176,22 @@ export async function snapshot(event: CloudWatchLogsEvent, deps: SnapshotDeps): 
   const rejected: { eventId: string; reason: string }[] = [];
   const byService = new Map<string, FailureRecord[]>();
   for (const e of data.logEvents) {
-    const raw = extractRecord(e.message);
-    const problem = raw === undefined ? 'not a JSON log line' : validateRecord(raw);
-    if (problem) {
-      rejected.push({ eventId: e.id, reason: problem });
-      continue;
+    // One bad record never fails its batch: whatever is wrong with it (or throws on it) rejects that record, with why.
+    try {
+      const raw = extractRecord(e.message);
+      const problem = raw === undefined ? 'not a JSON log line' : validateRecord(raw);
+      if (problem) {
+        rejected.push({ eventId: e.id, reason: problem });
+        continue;
+      }
+      const r = redactRecord(normalizeRecordFields(raw as Record<string, unknown>) as unknown as FailureRecord, deps.redact);
+      caseIdOf(r.service, r.input); // the case id must be computable (it is again when the records fold)
+      const list = byService.get(r.service) ?? [];
+      list.push(r);
+      byService.set(r.service, list);
+    } catch (err) {
+      rejected.push({ eventId: String(e?.id), reason: `could not be read: ${(err as Error)?.message?.slice(0, 120) ?? String(err)}` });
     }
-    const r = redactRecord(raw as FailureRecord, deps.redact);
-    const list = byService.get(r.service) ?? [];
-    list.push(r);
-    byService.set(r.service, list);
   }
   const services: ServiceOutcome[] = [];
   // Normally one service per delivery (one log group per service); a shared log group gives one batch per service.
