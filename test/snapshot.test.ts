@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { FailureRecord, RegressionCase } from '../lambda/shared/contract';
 import { caseIdOf } from '../lambda/snapshot/cases';
 import { s3Store } from '../lambda/snapshot/s3-store';
+import { selectCases } from '../lambda/gate/select';
 import { snapshot } from '../lambda/snapshot/snapshot';
 import { type ObjectStore, withRetries } from '../lambda/snapshot/store';
 import { RegressionCases } from '../lib/learning/regression-cases';
@@ -223,10 +224,10 @@ describe('snapshot against s3rver', () => {
 
   test('S3 down past the retries: the delivery fails (so Lambda retries it); the retry stores it once, counts not doubled', async () => {
     const service = svc();
-    const lines = () => Array.from({ length: 30 }, (_, i) => record({ service, input: { q: `outage ${i % 6}` } }));
-    // A first delivery stores the six cases in its batch; the second sees them again, so it writes their objects.
-    await snapshot(delivery(lines(), { firstId: 1n }), { store: storeFor(direct), redact });
-    const event = delivery(lines(), { firstId: 2n });
+    const lines = (v: string) => Array.from({ length: 30 }, (_, i) => record({ service, input: { q: `outage ${i % 6}` }, tuple: tuple(service, v) }));
+    // A first delivery stores the six cases in its batch; the second sees them again on a new version, so it writes their objects.
+    await snapshot(delivery(lines('7'), { firstId: 1n }), { store: storeFor(direct), redact });
+    const event = delivery(lines('8'), { firstId: 2n });
     const before = (await objectsOf(service)).size;
     // Let the first 5 requests through (existence check, index read, first batch read, a few case writes), then S3 "goes down".
     const start = proxy.counts.requests;
@@ -256,9 +257,16 @@ describe('snapshot against s3rver', () => {
       record({ service, input: { question: text }, output: { answer: text }, details: [text], error: { name: 'Error', message: text } }),
       record({ service, input: text, requestId: `req ${PII.email}` }),
     ];
-    // Twice, so the cases get their own objects too (a case seen again is written as an object).
+    // Twice, the second time on another version, so the cases get their own objects too (a case seen again that learns
+    // a version is written as an object).
     await snapshot(delivery(lines, { firstId: 1n }), { store: storeFor(direct), redact });
-    await snapshot(delivery(lines, { firstId: 2n }), { store: storeFor(direct), redact });
+    await snapshot(
+      delivery(
+        lines.map((r) => ({ ...r, tuple: tuple(service, '8') })),
+        { firstId: 2n },
+      ),
+      { store: storeFor(direct), redact },
+    );
     const objects = await objectsOf(service);
     expect([...objects.keys()].filter((k) => k.startsWith('cases/'))).toHaveLength(2);
     expect(objects.size).toBe(5);
@@ -299,6 +307,51 @@ describe('snapshot against s3rver', () => {
     expect(store.writes).toEqual([]);
     await expect(snapshot({ awslogs: { data: 'bm90IGd6aXA=' } }, { store, redact })).rejects.toThrow(/awslogs\.data is not base64-encoded gzip JSON/);
     await expect(snapshot({} as never, { store, redact })).rejects.toThrow(/event\.awslogs\.data is missing/);
+  });
+});
+
+describe('a case seen again costs no object write unless it learns something', () => {
+  test('second sighting: counted in the index, content from its first batch; the gate, list and show see it; a new kind writes its object', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    const inputs = ['one', 'two', 'three'];
+    await snapshot(
+      delivery(
+        inputs.map((input) => record({ service, input })),
+        { firstId: 1n },
+      ),
+      { store, redact },
+    );
+    const puts = s3.counts.PUT ?? 0;
+    await snapshot(
+      delivery(
+        inputs.map((input) => record({ service, input })),
+        { firstId: 2n },
+      ),
+      { store, redact },
+    );
+    expect((s3.counts.PUT ?? 0) - puts).toBe(2); // the batch and the index, no case object
+    expect(liveCaseKeys(await objectsOf(service))).toEqual([]);
+    const lib = new RegressionCases(store);
+    expect((await lib.list(service)).map((c) => [c.input, c.count]).sort()).toEqual([
+      ['one', 2],
+      ['three', 2],
+      ['two', 2],
+    ]);
+    const gateSel = await selectCases({ ...store, newest: async () => undefined }, service, { cap: 10, candidates: 'report' });
+    expect(gateSel.cases.map((c) => [c.c.input, c.c.count]).sort()).toEqual([
+      ['one', 2],
+      ['three', 2],
+      ['two', 2],
+    ]);
+    // A third sighting that learns a kind: now it gets its object, with what its first batch held.
+    await snapshot(delivery([record({ service, input: 'one', kinds: ['contract'] })], { firstId: 3n }), { store, redact });
+    expect(liveCaseKeys(await objectsOf(service))).toEqual([`cases/${service}/candidate/${caseIdOf(service, 'one')}.json`]);
+    expect(await lib.show(service, { input: 'one' })).toMatchObject({ count: 3, kinds: ['error', 'contract'] });
+    // Promoting one that has no object writes it (and the marker).
+    const two = caseIdOf(service, 'two');
+    await lib.promote(service, two, { by: 'a', reason: 'r' });
+    expect(await lib.show(service, two)).toMatchObject({ state: 'accepted', count: 2 });
   });
 });
 

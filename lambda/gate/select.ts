@@ -1,6 +1,6 @@
 import { FAILURE_KINDS, type FailureKind, type GateCandidateMode, type RegressionCase, type ReleaseReview, STORE_PREFIX } from '../shared/contract';
 import { isMovedMarker } from '../shared/case-index';
-import { parseCase, storeKeys } from '../snapshot/cases';
+import { casesOfBatch, parseBatch, parseCase, parseIndex, storeKeys } from '../snapshot/cases';
 import { mapLimit } from '../snapshot/store';
 import type { GateStore } from './ports';
 
@@ -115,7 +115,35 @@ async function readCases(
     }
     return value as RegressionCase;
   });
-  return { cases: read.filter((c): c is RegressionCase => c !== undefined), problems };
+  const cases = read.filter((c): c is RegressionCase => c !== undefined);
+  if (state === 'candidate') cases.push(...(await entryOnlyCandidates(store, service, new Set(cases.map((c) => c.caseId)))));
+  return { cases, problems };
+}
+
+/**
+ * Candidates seen in two or more deliveries that have no object (the snapshot writes one only when a case learns a
+ * kind or a version): their counters are in the index entry, their content in the first batch that held them.
+ */
+async function entryOnlyCandidates(store: GateStore, service: string, have: ReadonlySet<string>): Promise<RegressionCase[]> {
+  const indexKey = storeKeys.index(service);
+  const o = await store.get(indexKey);
+  if (!o) return [];
+  const index = parseIndex(o.body, indexKey);
+  const byBatch = new Map<string, string[]>();
+  for (const [id, e] of Object.entries(index.cases))
+    if (e.state === 'candidate' && e.firstBatch && !have.has(id)) byBatch.set(e.firstBatch, [...(byBatch.get(e.firstBatch) ?? []), id]);
+  const found = await mapLimit([...byBatch], 8, async ([deliveryKey, ids]) => {
+    const key = storeKeys.batch(service, deliveryKey);
+    const b = await store.get(key);
+    if (!b) return []; // expired with its batch
+    const folded = casesOfBatch(parseBatch(b.body, key));
+    return ids.flatMap((id) => {
+      const c = folded.get(id);
+      const e = index.cases[id];
+      return c ? [{ ...c, count: e.count, firstSeen: e.firstSeen, lastSeen: e.lastSeen, kinds: e.kinds }] : [];
+    });
+  });
+  return found.flat();
 }
 
 /** What makes a stored case unusable by the gate, or undefined. Its key says its service, state and id: the body must agree. */
