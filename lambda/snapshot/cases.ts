@@ -210,12 +210,20 @@ export function foldRecords(records: readonly FailureRecord[]): Map<string, Case
  * again; a batch without positions is folded whole). Undefined when the batch does not hold the case.
  */
 export function foldCaseOfBatch(batch: SnapshotBatch, caseId: string): CaseDelta | undefined {
-  const at = batch.cases.find((c) => c.caseId === caseId)?.records;
+  // The batch's per-case list, by id, built once per batch object (a second sighting of N cases reads N of them).
+  let byId = CASES_BY_ID.get(batch);
+  if (!byId) {
+    byId = new Map(batch.cases.map((c) => [c.caseId, c]));
+    CASES_BY_ID.set(batch, byId);
+  }
+  const at = byId.get(caseId)?.records;
   if (!at) return foldRecords(batch.records).get(caseId);
   const out = new Map<string, CaseDelta>();
   for (const i of at) if (batch.records[i]) foldInto(out, caseId, batch.records[i], i);
   return out.get(caseId);
 }
+
+const CASES_BY_ID = new WeakMap<SnapshotBatch, Map<string, SnapshotBatch['cases'][number]>>();
 
 function foldInto(out: Map<string, CaseDelta>, caseId: string, r: FailureRecord, position: number): void {
   let d = out.get(caseId);
