@@ -280,7 +280,10 @@ export class AiRuntime<I, O> {
       const checked = this.checkRelease(served);
       if (checked.ok) {
         release = { served, config: checked.config, validate: checked.validate };
-        this.lastGood = release;
+        // Only a newer answer replaces the last good one: this invocation may resume after another one has read a newer
+        // version (its read of the other profile was slower). Then it serves that newer version too.
+        if (!this.lastGood || !olderThan(served, this.lastGood.served)) this.lastGood = release;
+        else release = this.lastGood;
         if (served.stale) this.o.telemetry.warn('serving the last good release config: refresh failed', { error: messageOf(served.error) });
       } else refused = new InvalidConfigError(this.o.releaseProfile, served.version, checked.problems);
     } else unreadable = releaseResult.reason as Error;
@@ -296,7 +299,8 @@ export class AiRuntime<I, O> {
       const problems = this.checkFlags(flagsResult.value.content);
       if (problems.length === 0) {
         flags = flagsResult.value;
-        this.lastGoodFlags = flags;
+        if (!this.lastGoodFlags || !olderThan(flags, this.lastGoodFlags)) this.lastGoodFlags = flags;
+        else flags = this.lastGoodFlags;
       } else {
         flags = this.lastGoodFlags;
         this.o.telemetry.warn(`degrade flags not usable: ${flags ? 'using the last good flags' : 'running without them'}`, { problems });
@@ -941,4 +945,9 @@ function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: Ab
     return Promise.reject(e);
   }
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Whether `a` is an older answer of the config cache than `b` (answers without a generation are never older). */
+function olderThan(a: ServedConfig, b: ServedConfig): boolean {
+  return a.generation !== undefined && b.generation !== undefined && a.generation < b.generation;
 }

@@ -321,7 +321,9 @@ export type DegradeFlagsDocument = Readonly<Record<string, { readonly enabled?: 
 // So the snapshot function writes per delivery one batch object, one index, and an object only for a case seen again
 // (or learning a kind or version): its writes follow the deliveries and the repeating inputs, not the records.
 // Promotion and retirement (lib/learning/regression-cases.ts) always write the case's object, so accepted cases — what the
-// gate and the CLI read — are always objects.
+// gate and the CLI read — are always objects. The key a case moved away from keeps a moved marker ({ moved: true,
+// to }), which readers skip and writers follow (lambda/shared/case-index.ts, MovedMarker). Order per delivery: the
+// batch object (create-only), then the index (compare-and-swap: the commit), then case objects (conditional merges).
 //   reviews/<service>/<releaseKey>.json|.md|.svg  the review (复盘) of one release on one plane
 //   gates/<service>/<releaseKey>.json|.md       a gate report (the regression gate)
 
