@@ -169,6 +169,14 @@ export interface WorldScenario {
   readonly options?: SimulationOptions;
 }
 
+/** Config plane, per-conversation assignment in the runtime: 4 turns per conversation, conversations that differ. */
+const CONVERSATIONS: TrafficModel = {
+  rps: 5,
+  assignment: 'conversation',
+  conversations: { meanTurns: 4, errorSpread: 1.5, latencySpread: 0.3 },
+  environments: { perVersion: 3, errorSpread: 0.2, latencySpread: 0.03, shared: true },
+};
+
 /**
  * Good releases (the new version behaves as the old one) under each condition of the issue 16 table, plus ramps and
  * uneven environments. The wiring's default: a 30-minute stable baseline before the release.
@@ -208,14 +216,14 @@ export const GOOD_WORLD: readonly WorldScenario[] = [
     traffic: () => ({ rps: 5, assignment: 'environment', environments: { perVersion: 3, errorSpread: 0.2, latencySpread: 0.03, shared: true } }),
   },
   {
-    name: 'config plane per conversation (runtime): hard conversations, 3 shared environments',
-    traffic: () => ({
-      rps: 5,
-      assignment: 'conversation',
-      conversations: { meanTurns: 4, errorSpread: 1.5 },
-      environments: { perVersion: 3, errorSpread: 0.2, latencySpread: 0.03, shared: true },
-    }),
-    options: { clusterBy: 'conversation' },
+    name: 'config plane per conversation (runtime): hard and slow conversations, 3 shared environments, clusters = conversations',
+    traffic: () => CONVERSATIONS,
+    options: { clusterBy: 'conversation', judge: { unit: 'cluster' } },
+  },
+  {
+    name: 'the same traffic judged per request (no cluster keys): the invalid design',
+    traffic: () => CONVERSATIONS,
+    options: { clusterBy: 'none' },
   },
   { name: 'drifting mix: a 10 %-error request type from 5 % to 15 % of traffic', traffic: () => ({ rps: 5, mix: { errorRate: 0.1, from: 0.05, to: 0.15 } }) },
   {

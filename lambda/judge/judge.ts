@@ -50,6 +50,7 @@
  * `countMargin` for counts; `valueMargin` more exceedances of the baseline median for values) that rejects. It is
  * run for the metrics in `notWorseOn`.
  */
+import type { JudgeClusters as ContractJudgeClusters } from '../shared/contract';
 import { binomialLower, binomialUpper, logMeanExp } from './stats';
 
 export type CountMetric = 'error' | 'safety' | 'contract';
@@ -134,15 +135,8 @@ export interface JudgeEvidence {
   readonly beforeAfterThreshold?: number;
 }
 
-/** How failures were grouped: what the record says (JudgeRecord.clusters). */
-export interface JudgeClusters {
-  readonly unit: 'request' | 'cluster';
-  /** Events that counted (the first of their cluster), and those folded into an earlier event of their cluster. */
-  readonly counted: number;
-  readonly folded: number;
-  /** Observations that carried a cluster key. */
-  readonly keyed: number;
-}
+/** How failures were grouped: what the record says (JudgeRecord.clusters, less the key the wiring read). */
+export type JudgeClusters = Omit<ContractJudgeClusters, 'key'>;
 
 interface MetricState {
   readonly metric: JudgeMetric;

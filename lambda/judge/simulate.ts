@@ -65,6 +65,8 @@ export interface TrafficModel {
     readonly meanTurns: number;
     /** σ of a conversation's log error factor. @default 0 */
     readonly errorSpread?: number;
+    /** σ of a conversation's log latency factor (long documents, long answers). @default 0 */
+    readonly latencySpread?: number;
   };
   /**
    * Who is randomized: each request (the code plane's weighted alias), each conversation (config plane, assigned in the
@@ -160,6 +162,7 @@ interface Env {
 interface Conversation {
   readonly id: number;
   readonly errorFactor: number;
+  readonly latencyFactor: number;
   /** Set at its first request under per-conversation assignment. */
   canary?: boolean;
   share?: number;
@@ -269,7 +272,7 @@ export class TrafficGenerator {
       p *= env.err * (conv?.errorFactor ?? 1);
       if (canary) p *= this.regression.errorFactor ?? 1;
       const error = poison || rand() < Math.min(1, p);
-      const latencyMs = 1200 * sharedLatency * env.lat * (canary ? (this.regression.latencyFactor ?? 1) : 1) * Math.exp(sigma * normal(rand));
+      const latencyMs = 1200 * sharedLatency * env.lat * (conv?.latencyFactor ?? 1) * (canary ? (this.regression.latencyFactor ?? 1) : 1) * Math.exp(sigma * normal(rand));
       const cluster = clusterBy === 'conversation' && conv ? `c${conv.id}` : clusterBy === 'case' ? `i${input}` : undefined;
       const o: { -readonly [K in keyof JudgeObservation]: JudgeObservation[K] } = {
         version: canary ? 'canary' : 'stable',
@@ -293,7 +296,11 @@ export class TrafficGenerator {
     const c = this.model.conversations;
     if (!c) throw new Error('no conversations in this traffic model');
     if (this.recent.length > 0 && rand() >= 1 / c.meanTurns) return this.recent[Math.floor(rand() * this.recent.length)];
-    const conv: Conversation = { id: this.nextConversation++, errorFactor: Math.exp((c.errorSpread ?? 0) * normal(rand)) };
+    const conv: Conversation = {
+      id: this.nextConversation++,
+      errorFactor: Math.exp((c.errorSpread ?? 0) * normal(rand)),
+      latencyFactor: Math.exp((c.latencySpread ?? 0) * normal(rand)),
+    };
     this.recent.push(conv);
     // A conversation stays active for about 50 of the conversations started after it.
     if (this.recent.length > 50) this.recent.shift();
