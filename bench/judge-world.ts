@@ -28,10 +28,9 @@ if (!part || part === 'good') {
 if (!part || part === 'bad') {
   const schedules: Schedule[] = [
     CANARY_10_5,
-    canarySchedule(10, 15),
     canarySchedule(10, 30),
-    ...[5, 10, 15, 20, 30].map((m) => canarySchedule(50, m)),
-    ...[1, 2, 3].map((m) => linearSchedule(10, m)),
+    ...[10, 20, 30].map((m) => canarySchedule(50, m)),
+    ...[1, 3].map((m) => linearSchedule(10, m)),
     linearSchedule(25, 5),
   ];
   console.log('\nbad releases at 5 rps (i.i.d. traffic, 30 min baseline): caught before full rollout');

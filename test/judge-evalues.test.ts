@@ -149,14 +149,45 @@ describe('count e-values, by hand', () => {
 });
 
 describe('value e-values (latency, cost, quality)', () => {
-  test('a single request: E = mean over λ of 1 + λ g (V - s), with g = 2u - 1 from its mid-rank among the pooled values', () => {
-    // Two requests: canary 200 ms, stable 100 ms. Pooled ranks: 100 → u = 0.25, 200 → u = 0.75.
+  test('two requests at a share drawn per request (own share): E = mean over λ of Π 1 + λ g (V - s), g = 2u - 1 from the mid-rank among the pooled values', () => {
+    // Canary 200 ms, stable 100 ms. Pooled ranks: 100 → u = 0.25, 200 → u = 0.75.
+    const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
+      canaryShare: 0.5,
+      observations: [obs('canary', { latencyMs: 200, share: 0.5 }), obs('stable', { latencyMs: 100, share: 0.5 })],
+    });
+    const expected = LAMBDA_GRID.reduce((a, l) => a + (1 + l * 0.5 * 0.5) * (1 + l * -0.5 * -0.5), 0) / LAMBDA_GRID.length;
+    expect(ev(r, 'latencyMs').eValue).toBeCloseTo(expected, 12);
+  });
+
+  test('the same two at the batch share (possibly observed): the permutation bet, E = mean over λ of exp(λ g_canary) / mean(exp(λ g))', () => {
     const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
       canaryShare: 0.5,
       observations: [obs('canary', { latencyMs: 200 }), obs('stable', { latencyMs: 100 })],
     });
-    const expected = LAMBDA_GRID.reduce((a, l) => a + (1 + l * 0.5 * 0.5) * (1 + l * -0.5 * -0.5), 0) / LAMBDA_GRID.length;
+    const expected = LAMBDA_GRID.reduce((a, l) => a + Math.exp(0.5 * l) / Math.cosh(0.5 * l), 0) / LAMBDA_GRID.length;
     expect(ev(r, 'latencyMs').eValue).toBeCloseTo(expected, 12);
+  });
+
+  test('observed share: given the canary count, the permutation bet averages ≤ 1 over every labelling (the linear bet would not: two requests, one each, average 1 + λ²/4)', () => {
+    const values = [120, 80, 300, 95, 410];
+    for (const nc of [1, 2, 3]) {
+      let sum = 0;
+      let count = 0;
+      for (let pattern = 0; pattern < 32; pattern++) {
+        const labels = values.map((_, i) => ((pattern >> i) & 1 ? 'canary' : 'stable') as 'canary' | 'stable');
+        if (labels.filter((l) => l === 'canary').length !== nc) continue;
+        const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
+          canaryShare: nc / values.length,
+          observations: values.map((v, i) => obs(labels[i], { latencyMs: v })),
+        });
+        sum += ev(r, 'latencyMs').eValue;
+        count++;
+      }
+      expect(sum / count).toBeLessThanOrEqual(1 + 1e-12);
+    }
+    // The linear bet at the observed share 1/2, two requests: (1 + λ/2)² and (1 - λ/2)² average 1 + λ²/4.
+    const linear = (l: number) => ((1 + l / 2) ** 2 + (1 - l / 2) ** 2) / 2;
+    expect(linear(1)).toBeCloseTo(1.25, 12);
   });
 
   test('quality counts lower as worse: a canary with lower quality gains, higher loses', () => {
@@ -167,7 +198,7 @@ describe('value e-values (latency, cost, quality)', () => {
     expect(ev(better, 'quality').eValue).toBeLessThan(1);
   });
 
-  test('the null expectation over the labels is exactly 1 for any values (enumerating 2^4 patterns at share 0.3)', () => {
+  test('the null expectation over the labels drawn at their own share is exactly 1 for any values (enumerating 2^4 patterns at share 0.3)', () => {
     const values = [120, 80, 300, 95];
     let expectation = 0;
     for (let pattern = 0; pattern < 16; pattern++) {
@@ -175,7 +206,7 @@ describe('value e-values (latency, cost, quality)', () => {
       const k = labels.filter((l) => l === 'canary').length;
       const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
         canaryShare: 0.3,
-        observations: values.map((v, i) => obs(labels[i], { latencyMs: v })),
+        observations: values.map((v, i) => obs(labels[i], { latencyMs: v, share: 0.3 })),
       });
       expectation += 0.3 ** k * 0.7 ** (4 - k) * ev(r, 'latencyMs').eValue;
     }

@@ -19,32 +19,55 @@
  *   label is independent of the value, so E = 1 exactly; a canary whose values are stochastically larger (worse)
  *   wins. The ranks only use values, never labels, so the bet stays fair (testing by betting, Shafer; Waudby-Smith &
  *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test).
- * - After full traffic (s = 1) there is no concurrent stable traffic: the canary is compared with the stable
- *   baseline gathered before (share-0 batches and the stable requests of the canary phase). Counts: a two-sample
- *   test that replays the baseline as a second arm. Each batch of n_c canary requests is paired with m stable
- *   requests drawn without replacement from the baseline (a random permutation of the baseline, read in order: under
- *   the null those are fresh independent Bernoulli(p) trials), m fixed before the batch's outcomes are seen. With
- *   s = n_c / (n_c + m), the batch's factor Π (θ/s)^[canary event] ((1-θ)/(1-s))^[stable event] has expectation
- *   (1 + p(θ-s)/s)^n_c (1 - p(θ-s)/(1-s))^m ≤ exp(p(θ-s)(n_c/s - m/(1-s))) = 1 for every common rate p, so the
- *   product is a test supermartingale: the canary phase's per-event Bernoulli mixture with a replayed stable arm.
- *   m spends the baseline evenly over AFTER_SPEND_MS of full traffic (the library's default after-traffic bound,
- *   by the observations' timestamps) and never slower than one stable request per four canary requests; once the
- *   baseline is spent the test stops growing. (Spending it over the whole bound beats pairing 1:1: at 5 rps with
- *   1,350 baseline requests and ×3 errors, the expected log e-value at ρ = 3 by the bound is about 9 against 7, and
- *   200 seeds caught 64 % against 43 %.) A state that reached full traffic before this test existed (no `restN`)
- *   skips it. Values: conformal ranks —
- *   each canary value's smoothed rank among the baseline and the canary values before it is an independent uniform
- *   when all are exchangeable (Vovk), and is bet on with 1 + λ(2u - 1). Both assume stationarity: the stable
- *   version's rate (or value distribution) did not move between the baseline window and full traffic, so a stable
- *   request from the baseline stands for one that would have been served now. A downstream outage that starts at
- *   full traffic breaks this (the canary phase's test does not need it).
+ * - Observed share: the wiring passes a batch's observed canary share n_c / n. Conditional on n_c and on every
+ *   outcome, i.i.d. Bernoulli(s) labels are a uniformly random subset of the batch, so the canary's count among k
+ *   counted events is hypergeometric; a hypergeometric is below the binomial in the convex order (Hoeffding 1963,
+ *   Theorem 4) and x ↦ a^x b^(k-x) is convex, so each factor still has expectation ≤ 1.
  *
- * Config plane: AppConfig's percentage is of clients (execution environments), not of requests, so labels are
- * clustered by environment; the per-request test is then only approximately valid (well when many environments
- * serve traffic). Pass the percentage as canaryShare and prefer the after-traffic comparison at low concurrency.
+ * Only concurrent comparisons roll back (issue 16 A; DESIGN "Only concurrent comparisons roll back"). While the
+ * stable version serves a share, the bets above compare the two versions over the same time on randomized traffic:
+ * a shared disturbance (a slow or failing dependency, a load ramp, a drifting request mix) moves both versions'
+ * outcomes and leaves the labels fair coins, so it cannot roll a good release back. After full traffic (s = 1) there
+ * is no concurrent control: a comparison with the stable version's PAST is a before/after test that blames anything
+ * that changed with time on the release (simulated: 94–100 % false rollbacks under a shared slowdown or a 2-minute
+ * dependency outage, bench/RESULTS.md). So after full traffic:
+ * - one stated gross rule may roll back: the canary's error rate is shown above `grossErrorRate` (default 0.2), a
+ *   one-sample anytime-valid test (likelihood ratios of Bernoulli(k g) against Bernoulli(g), mixed over k), at half
+ *   of the error metric's α share;
+ * - the comparisons with the stable baseline gathered before (share-0 batches and the canary phase's stable
+ *   requests) are still computed and reported (`beforeAfterEValue`) for the review ("slower than last hour's"), and
+ *   never roll back. Counts: a two-sample test that replays the baseline as a second arm (each batch of n_c canary
+ *   requests paired with m baseline requests drawn without replacement, spent evenly over AFTER_SPEND_MS). Values:
+ *   conformal ranks (Vovk) — each canary value's smoothed rank among the baseline and the canary values before it,
+ *   bet on with 1 + λ(2u - 1). Both assume stationarity, which is why they only inform.
+ * A batch at share 1 does not end the concurrent test: a tiny window that held only canary requests is followed by
+ * batches at a stable share that are judged as before (the phase comes from the deployment, not one batch).
  *
- * α is split by Bonferroni: α/k per metric (k metrics), half of it for the canary phase, half for the after-traffic
- * phase. So P(any false rollback) ≤ α.
+ * Failures that arrive together count once (issue 16 B). An observation may carry a `cluster` key (the runtime's case
+ * id: retries of one input; or the conversation id). Each cluster's first event counts; later events of that cluster
+ * are folded (counted in the record, not bet on). Which events count depends on outcomes, keys and order, never on
+ * labels, so the bets stay fair. Where the randomization unit is the request (the code plane's weighted alias), the
+ * per-request value bets stay valid too (given all values the labels are still i.i.d.). Where it is the cluster
+ * (config plane, per-conversation assignment: `unit: 'cluster'`) every request of a conversation shares one label, so
+ * per-request bets are NOT fair (a cluster of k failures would be k correlated bets); the design then has one
+ * observation per cluster — its first failure for counts, its first request for values — bet on at the share in
+ * force when the cluster was assigned (the observation's `share`): the analysis unit is the randomization unit, as in
+ * cluster-randomized trials (Donner & Klar 2000) and design-based sequential inference (Ham, Bojinov, Lindon &
+ * Tingley 2022, "Design-based confidence sequences"). Execution environments on the code plane are nested in versions
+ * (an environment serves one version), so an environment's own effect rides on its version's label and no clustering
+ * removes it; bench/judge-world.ts measures how large it may be before false rollbacks exceed the bound.
+ *
+ * Config plane through AppConfig's own rollout: its percentage is of clients (execution environments), not of
+ * requests, so labels are clustered by environment and the per-request test is only approximately valid. The
+ * runtime's per-conversation assignment (issue 16 C) makes it exact with `unit: 'cluster'`.
+ *
+ * α is split by Bonferroni: α/k per metric (k metrics); the error metric gives half of its share to the concurrent test
+ * and half to the gross rule, every other metric spends all of it on the concurrent test. Before/after tests spend
+ * nothing. So P(any false rollback) ≤ α. (Sequential designs in production: Lindon, Sanden & Shirikian, "Rapid
+ * regression detection in software deployments through sequential testing", KDD 2022 (Netflix); Johari, Koomen,
+ * Pekelis & Walsh, "Peeking at A/B tests", KDD 2017, and Johari et al., "Always valid inference", Operations Research
+ * 2022 (the mSPRT behind LaunchDarkly's and Optimizely's sequential tests); Howard, Ramdas, McAuliffe & Sekhon,
+ * "Time-uniform, nonparametric, nonasymptotic confidence sequences", Annals of Statistics 2021.)
  *
  * "No regression shown" needs evidence for the reverse: a test of "the canary is worse by a margin" (rate ratio
  * `countMargin` for counts; `valueMargin` more exceedances of the baseline median for values) that rejects. It is
@@ -357,8 +380,8 @@ export function updateJudge(
 }
 
 /**
- * The share each observation's values are bet at by the concurrent test (0: not bet on): its own share or the
- * batch's, when strictly between 0 and 1; with unit `cluster`, only a cluster's first request (a conversation's
+ * The share each observation's values are bet at by the concurrent test (0: not bet on; -1: the batch's share, by
+ * the permutation bet): its own share or the batch's, when strictly between 0 and 1; with unit `cluster`, only a cluster's first request (a conversation's
  * later turns share its label, so they are not independent bets).
  */
 function valueBets(st: JudgeState, s: number, obs: readonly JudgeObservation[]): Float64Array {
@@ -374,7 +397,8 @@ function valueBets(st: JudgeState, s: number, obs: readonly JudgeObservation[]):
       if (seen.has(key) || seen.size >= SEEN_CAP) continue;
       seen.add(key);
     }
-    bet[i] = u;
+    // Its own share: drawn at that share (linear bet). The batch's: possibly observed (permutation bet, -1).
+    bet[i] = o.share !== undefined ? u : -1;
   }
   if (seen) st.seen = [...seen];
   return bet;
@@ -500,7 +524,7 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
   const sign = WORSE[metric];
   const vals: number[] = [];
   const canary: boolean[] = [];
-  /** The share each value is bet at (0: not bet on). */
+  /** The share each value is bet at (0: not bet on; -1: the batch's share, bet on by permutation). */
   const shares: number[] = [];
   for (let i = 0; i < obs.length; i++) {
     const o = obs[i];
@@ -546,7 +570,7 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
   }
   const pool = st.pooled[metric] ?? { values: [], seen: 0 };
   st.pooled[metric] = pool;
-  if (shares.some((u) => u > 0)) {
+  if (shares.some((u) => u !== 0)) {
     // Mid-ranks against pooled, unlabelled values: the reservoir of earlier batches once it is large enough (cheap:
     // 2,000 values), else that plus this batch's values.
     const withBatch = pool.values.length < POOLED_CAP / 2;
@@ -579,6 +603,27 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
         }
     }
     for (let j = 0; j < n; j++) m.logE1[j] += inc[j] + Math.log(prod[j]);
+    // Batch-share values (-1): the permutation bet. Given the batch's values and its canary count n_c, the canary's
+    // values are a sample without replacement of the batch's; by Hoeffding (1963, Theorem 4) E exp(λ Σ_canary g) ≤
+    // (mean_i exp(λ g_i))^n_c, so exp(λ Σ_canary g - n_c ln mean_i exp(λ g_i)) is a fair bet whether the share was
+    // nominal or observed. (The linear bet 1 + λ g (V - s) is fair only for labels drawn at a known s: with s the
+    // observed share the labels are negatively correlated and its product has expectation above 1 — two requests,
+    // one each: E = 1 + λ²/4.)
+    let nc = 0;
+    let np = 0;
+    const sumG = new Float64Array(n);
+    const sumExp = new Float64Array(n);
+    for (let i = 0; i < vals.length; i++) {
+      if (shares[i] !== -1) continue;
+      const g = 2 * midRank(ref, vals[i]) - 1;
+      np++;
+      if (canary[i]) nc++;
+      for (let j = 0; j < n; j++) {
+        if (canary[i]) sumG[j] += LAMBDA_GRID[j] * g;
+        sumExp[j] += Math.exp(LAMBDA_GRID[j] * g);
+      }
+    }
+    if (np > 0 && nc > 0 && nc < np) for (let j = 0; j < n; j++) m.logE1[j] += sumG[j] - nc * Math.log(sumExp[j] / np);
   }
   // Update the pooled reservoir from values only (never labels).
   for (const w of vals) {

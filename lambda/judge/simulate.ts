@@ -272,7 +272,8 @@ export class TrafficGenerator {
       p *= env.err * (conv?.errorFactor ?? 1);
       if (canary) p *= this.regression.errorFactor ?? 1;
       const error = poison || rand() < Math.min(1, p);
-      const latencyMs = 1200 * sharedLatency * env.lat * (conv?.latencyFactor ?? 1) * (canary ? (this.regression.latencyFactor ?? 1) : 1) * Math.exp(sigma * normal(rand));
+      const latencyMs =
+        1200 * sharedLatency * env.lat * (conv?.latencyFactor ?? 1) * (canary ? (this.regression.latencyFactor ?? 1) : 1) * Math.exp(sigma * normal(rand));
       const cluster = clusterBy === 'conversation' && conv ? `c${conv.id}` : clusterBy === 'case' ? `i${input}` : undefined;
       const o: { -readonly [K in keyof JudgeObservation]: JudgeObservation[K] } = {
         version: canary ? 'canary' : 'stable',
