@@ -5,7 +5,7 @@
  * (default 1,000). BENCH_ROWS=<regex> runs the matching rows only; BENCH_PART=good|bad|envs one part.
  */
 import { judgedSteps, simulateSchedule, type Schedule } from '../lambda/judge/simulate';
-import { BAD_ERRORS_X3, BAD_P50_20, CANARY_10_5, GOOD_WORLD, canarySchedule, linearSchedule } from '../test/judge-sim';
+import { BAD_ERRORS_X3, BAD_P50_20, BALANCED_50_20, CANARY_10_5, DURING_STEP, GOOD_WORLD, canarySchedule, linearSchedule } from '../test/judge-sim';
 
 const seeds = Number(process.argv[2] ?? 1000);
 const only = process.env.BENCH_ROWS ? new RegExp(process.env.BENCH_ROWS) : undefined;
@@ -22,6 +22,16 @@ if (!part || part === 'good') {
     const t = performance.now();
     const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, seeds, { baselineMinutes: 30, ...sc.options });
     console.log(`${sc.name} | ${pct(r.rateByEnd)} | ${pct(r.upperByEnd)} | ${pct(r.rateBeforeFull)} | ${((performance.now() - t) / 1000).toFixed(1)}`);
+  }
+}
+
+if (!part || part === 'during') {
+  console.log('\ngood releases, shared disturbances during a balanced step (canary 50 % for 20 min, then 100 % for 10)');
+  console.log('scenario | rolled back (any time) | 95 % upper bound | seconds');
+  for (const sc of DURING_STEP) {
+    const t = performance.now();
+    const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, seeds, { baselineMinutes: 30 });
+    console.log(`${sc.name} | ${pct(r.rateByEnd)} | ${pct(r.upperByEnd)} | ${((performance.now() - t) / 1000).toFixed(1)}`);
   }
 }
 
@@ -54,16 +64,11 @@ if (!part || part === 'envs') {
   // Code plane: execution environments are nested in versions, so an environment's own error or latency factor
   // rides on its version's label and no clustering can remove it. How large may it be?
   console.log('\ngood releases, code plane, 3 environments per version, canary 50 % for 20 min then 100 %: false rollbacks by spread');
-  console.log('error spread σ | latency spread σ | rps | rolled back | 95 % upper bound');
+  console.log('error spread σ | latency spread σ | rps | rolled back | 95 % upper bound | by metric');
   const sched = canarySchedule(50, 20);
-  for (const [es, ls, rps] of [
-    [0.1, 0.01, 5],
-    [0.2, 0.03, 5],
-    [0.3, 0.05, 5],
-    [0.2, 0.03, 20],
-    [0.2, 0.05, 20],
-  ] as const) {
+  const rows = (process.env.BENCH_ENVS ?? '0.1/0.01/5,0.2/0.03/5,0.3/0.05/5,0.2/0.03/20,0.2/0.05/20').split(',').map((x) => x.split('/').map(Number));
+  for (const [es, ls, rps] of rows) {
     const r = simulateSchedule(sched, { rps, environments: { perVersion: 3, errorSpread: es, latencySpread: ls } }, {}, seeds, { baselineMinutes: 30 });
-    console.log(`${es} | ${ls} | ${rps} | ${pct(r.rateByEnd)} | ${pct(r.upperByEnd)}`);
+    console.log(`${es} | ${ls} | ${rps} | ${pct(r.rateByEnd)} | ${pct(r.upperByEnd)} | ${JSON.stringify(r.byMetric)}`);
   }
 }

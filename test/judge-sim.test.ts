@@ -7,7 +7,7 @@
  * failed (its rates are in bench/RESULTS.md).
  */
 import { simulateSchedule } from '../lambda/judge/simulate';
-import { BAD_ERRORS_X3, BAD_P50_20, CANARY_10_5, GOOD_WORLD, canarySchedule, tally } from './judge-sim';
+import { BAD_ERRORS_X3, BAD_P50_20, BALANCED_50_20, CANARY_10_5, DURING_STEP, GOOD_WORLD, canarySchedule, tally } from './judge-sim';
 
 describe('judge on simulated i.i.d. streams (seeded)', () => {
   test('a good release at 20 rps is not rolled back: ≤ 2 of 15 seeds (P(Bin(15, 0.01) ≥ 3) ≈ 0.0004)', () => {
@@ -45,6 +45,15 @@ describe('good releases on traffic as production has it (issue 16 A, B): never b
         ...sc.options,
         judge: { alpha: 0.2, ...sc.options?.judge },
       });
+      expect(r.byEnd).toBeLessThanOrEqual(9);
+    });
+  }
+});
+
+describe('good releases under shared disturbances during a balanced judged step (50 % for 20 minutes)', () => {
+  for (const sc of DURING_STEP) {
+    test(`${sc.name}: ≤ 9 of 20 at α = 0.2`, () => {
+      const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, 20, { baselineMinutes: 5, firstSeed: 7501, judge: { alpha: 0.2 } });
       expect(r.byEnd).toBeLessThanOrEqual(9);
     });
   }

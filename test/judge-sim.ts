@@ -240,3 +240,30 @@ export const GOOD_WORLD: readonly WorldScenario[] = [
 
 export const BAD_ERRORS_X3: Regression = { errorFactor: 3 };
 export const BAD_P50_20: Regression = { latencyFactor: 1.2 };
+
+/** The balanced step the planner's schedules use here: 50 % for 20 minutes, then 100 % for 10. */
+export const BALANCED_50_20: Schedule = canarySchedule(50, 20);
+
+/** Shared disturbances DURING a judged step (concurrent control present): the randomization must absorb them. */
+export const DURING_STEP: readonly WorldScenario[] = [
+  {
+    name: 'during the step: both versions at 5 % errors for 2 min',
+    traffic: () => ({ rps: 5, disturbances: [{ fromMinute: 8, toMinute: 10, errorRate: 0.05 }] }),
+  },
+  {
+    name: 'during the step: shared latency ×1.5 from minute 5',
+    traffic: () => ({ rps: 5, disturbances: [{ fromMinute: 5, toMinute: 1e9, latencyFactor: 1.5 }] }),
+  },
+  {
+    name: 'during the step: traffic doubles, errors grow with load, callers retry 5 times',
+    traffic: (s) => ({
+      rps: 5,
+      load: [
+        [0, 1],
+        [s.endMinute, 2],
+      ],
+      errorLoadExponent: 1,
+      retries: 5,
+    }),
+  },
+];
