@@ -26,7 +26,9 @@ import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from 
 import { renderCanaryCard } from './rollout/canary-card';
 import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/canary-judge';
 import { ConfigRollout } from './rollout/config-rollout';
+import { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 import { libraryFunction } from './private/library-function';
+import { claimServiceName } from './private/service-names';
 import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
@@ -90,7 +92,7 @@ export interface AiReleaseProps {
   /**
    * The fraction of requests that fail in each way on a GOOD release. With `expectedRequestsPerSecond`, the release
    * policy computes each fixed-threshold count alarm's chance of rolling back a good release (closed form,
-   * lib/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).
+   * lib/rollout/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).
    * @default { errorRate: 0.01, safetyRate: 0.001, contractRate: 0.005 }
    */
   readonly baseRates?: BaseRates;
@@ -149,7 +151,21 @@ export interface AiReleaseProps {
    * @default on, with CanaryJudgeOptions' defaults
    */
   readonly canaryJudge?: boolean | CanaryJudgeOptions;
+  /**
+   * How a new config version reaches traffic during its canary.
+   * - `'appconfig'`: AppConfig's rollout strategy (`configRollout`), per client (execution environment): the share of
+   *   requests on the new config is neither known nor randomized, and a conversation can switch configs mid-dialogue.
+   * - `'assigned'` (or its options): the runtime assigns each conversation to live or candidate by a keyed hash with a
+   *   share the share controller moves step by step (ConfigShare); rollback is share 0 at the next poll.
+   * @default 'appconfig' — until the config deployer hands a gated version to the share controller (see
+   *   docs/incoming/h-assign16.md, "Wiring the deployer"), 'assigned' sets up the runtime, the switch and the
+   *   controller, and a release is started with the controller's start event
+   */
+  readonly configCanary?: 'appconfig' | 'assigned' | AssignedConfigCanaryOptions;
 }
+
+/** Options of an assigned config canary (AiReleaseProps.configCanary). */
+export type AssignedConfigCanaryOptions = Pick<ConfigShareProps, 'schedule' | 'clientLag'>;
 
 export interface CostGuardOptions {
   /**
@@ -193,12 +209,15 @@ export class AiRelease extends Construct {
   public readonly regressionGate?: RegressionGate;
   /** The canary judge of this service, unless turned off. */
   public readonly canaryJudge?: CanaryJudge;
+  /** The assigned config canary's switch and controller, when `configCanary` is 'assigned'. */
+  public readonly configShare?: ConfigShare;
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
     const platform = props.platform ?? AiReleasePlatform.of(this);
     const stack = Stack.of(this);
     this.serviceName = props.serviceName;
+    claimServiceName(this, props.serviceName);
     this.trafficShift = props.trafficShift ?? TrafficShift.CANARY_10_PERCENT_5_MINUTES;
     const budget = props.rollbackBudget ?? Duration.minutes(10);
     const budgetSeconds = budget.toSeconds({ integral: false });
@@ -287,6 +306,23 @@ export class AiRelease extends Construct {
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard, props.config);
 
+    // Config canaries assigned per conversation (issue 16 C): the switch lives in its own AppConfig environment and the
+    // controller rolls back on the same composite the AppConfig monitor uses, so both paths answer the same alarms.
+    const canary = props.configCanary ?? 'appconfig';
+    if (canary !== 'appconfig' && canary !== 'assigned' && (typeof canary !== 'object' || canary === null)) {
+      throw new Error(`configCanary must be 'appconfig', 'assigned' or the assigned canary's options, got ${JSON.stringify(canary)}`);
+    }
+    if (canary !== 'appconfig') {
+      this.configShare = new ConfigShare(this, 'ConfigShare', {
+        platform,
+        config: this.config,
+        alarms: [this.alarms.configComposite],
+        bucket: platform.regressionStore.bucket,
+        ...(typeof canary === 'object' ? canary : {}),
+      });
+      this.configShare.bind(props.function, { extension: props.appConfigExtensionLayer !== undefined });
+    }
+
     // The canary judge: the schedule judges both planes and publishes its verdict (the verdict alarms above roll back;
     // the config tick reads the stored verdict),
     // and after full traffic the AfterAllowTraffic hook judges on and fails the deployment on a regression.
@@ -301,6 +337,8 @@ export class AiRelease extends Construct {
         configProfileId: this.config.profile.ref,
         environment: this.config.environment,
         period: this.alarms.period,
+        tickHost: platform,
+        notificationTopic: platform.notificationTopic,
       });
       attachPostHook(this.canaryJudge, this.deploymentGroup);
       // As for the regression gate: CloudFormation must update the hook (its code, role and role policy) and the
@@ -457,6 +495,7 @@ export class AiRelease extends Construct {
     const codeAlarms = this.alarms.byPlane('code');
     return {
       serviceName: props.serviceName,
+      stackName: Stack.of(this).stackName,
       owner: props.owner,
       onCall: props.onCall,
       code: { describe: this.trafficShift.describe(), firstStepPercent: this.trafficShift.firstStepPercent, steps: this.trafficShift.steps },
@@ -476,6 +515,7 @@ export class AiRelease extends Construct {
         threshold: a.threshold,
         unit: a.unit,
       })),
+      verdictAlarms: this.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
       alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
       worstCase: this.worstCase,
       timing: { ...DEFAULT_TIMING, ...props.timing },
