@@ -11,7 +11,7 @@ const seeds = Number(process.argv[2] ?? 1000);
 const only = process.env.BENCH_ROWS ? new RegExp(process.env.BENCH_ROWS) : undefined;
 const part = process.env.BENCH_PART;
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const describe = (s: Schedule) => s.steps.map((st) => `${Math.round(st.share * 100)} %@${st.atMinute}`).join(' → ') + ` (end ${s.endMinute} min)`;
+const describe = (s: Schedule) => `${s.steps.map((st) => `${Math.round(st.share * 100)} %@${st.atMinute}`).join(' → ')} (end ${s.endMinute} min)`;
 
 console.log(`${seeds} seeds per row; judge once a minute on the minute's requests (observed share), 30 min stable baseline, α = 0.01 over 6 metrics`);
 if (!part || part === 'good') {
