@@ -2,7 +2,7 @@ import { validateReleaseConfig } from '../lib/config/private/validate-release-co
 import { computeReleaseManifest, diffReleaseManifests, renderManifestDiff } from '../lambda/shared/release-manifest';
 import { validConfig } from './helpers';
 
-export function evaluationSection(): Record<string, any> {
+function evaluationSection(): Record<string, any> {
   return {
     version: 'eval-1',
     evaluatorModel: {

@@ -855,6 +855,8 @@ export interface JudgeRecord {
   readonly unused?: JudgeUnused;
   /** Updates that failed: the judge could not judge them (the cannot-judge metric said so). Absent: none. */
   readonly failures?: JudgeFailures;
+  /** How failures were grouped into clusters (issue 16 B). Absent: a record from before clusters. */
+  readonly clusters?: JudgeClusters;
 }
 
 /** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */
@@ -869,6 +871,35 @@ export interface JudgeFailures {
   readonly last: string;
   readonly at: string;
 }
+
+// ---- Canary judge: clusters and randomization units (issue 16 B, h-judge16) ----
+
+/** How the judge grouped failures that arrive together: what a judge record says about its clusters. */
+export interface JudgeClusters {
+  /**
+   * The randomization unit: `request` (the code plane's weighted alias routes each invocation on its own) or
+   * `cluster` (one assignment per conversation: the config plane's runtime assignment).
+   */
+  readonly unit: 'request' | 'cluster';
+  /** What the cluster key was: the runtime's case id (retries of one input), the conversation id, or none. */
+  readonly key: 'case' | 'conversation' | 'none';
+  /** Failure events that counted (the first of their cluster) and those folded into an earlier one of their cluster. */
+  readonly counted: number;
+  readonly folded: number;
+  /** Observations that carried a cluster key. */
+  readonly keyed: number;
+}
+
+/**
+ * Fields of the runtime's invocation line (the EMF JSON line) the judge reads for clusters, when present: the case id
+ * (a hash of the service and the normalized input, as the regression case's id), the conversation id the caller gave,
+ * and the candidate share in force when the conversation was assigned (per-conversation config assignment).
+ */
+export const JUDGE_CLUSTER_FIELD = {
+  CASE_ID: 'caseId',
+  CONVERSATION_ID: 'conversationId',
+  ASSIGNED_SHARE: 'assignedShare',
+} as const;
 
 /** Key of a release's judge record. */
 export function judgeKey(service: string, releaseKey: string): string {

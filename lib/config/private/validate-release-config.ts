@@ -1,3 +1,4 @@
+import type { EvaluationConfig } from '../../../lambda/shared/evaluation';
 import Ajv, { type Options as AjvOptions } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
@@ -380,13 +381,14 @@ function checkSemantics(config: Record<string, any>, add: Add, wellShaped: (sect
 }
 
 /** The evaluation section: what the schema cannot say about scales, floors, rubrics, patterns and the budget. */
-function checkEvaluation(e: Record<string, any>, add: Add) {
+// Typed: the schema has already checked the section's shape when this runs.
+function checkEvaluation(e: EvaluationConfig, add: Add) {
   checkInvisible(e.evaluatorModel.modelId, ['evaluation', 'evaluatorModel', 'modelId'], add);
   const scale = e.scale ?? { min: 1, max: 5 };
   if (e.scale && !(e.scale.min < e.scale.max))
     add(['evaluation', 'scale'], `the score scale runs from ${e.scale.min} to ${e.scale.max}: min must be below max`, 'write e.g. { min: 1, max: 5 }');
   const seen = new Map<string, number>();
-  (e.rubrics as { criterion: string; floor?: number }[]).forEach((r, i) => {
+  e.rubrics.forEach((r, i) => {
     if (seen.has(r.criterion))
       add(
         ['evaluation', 'rubrics', i, 'criterion'],
@@ -402,7 +404,7 @@ function checkEvaluation(e: Record<string, any>, add: Add) {
       );
   });
   const d = e.deterministic ?? {};
-  (d.forbiddenPatterns ?? []).forEach((pattern: string, i: number) => {
+  (d.forbiddenPatterns ?? []).forEach((pattern, i) => {
     try {
       new RegExp(pattern, 'iu');
     } catch (err) {
