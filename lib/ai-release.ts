@@ -340,6 +340,7 @@ export class AiRelease extends Construct {
         configProfileId: this.config.profile.ref,
         environment: this.config.environment,
         period: this.alarms.period,
+        configUnit: (props.configCanary ?? 'appconfig') === 'appconfig' ? 'request' : 'cluster',
         tickHost: platform,
         notificationTopic: platform.notificationTopic,
       });

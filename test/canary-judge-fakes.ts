@@ -29,6 +29,8 @@ export interface Line {
   readonly config?: string;
   readonly error?: boolean;
   readonly latencyMs?: number;
+  /** The input's case id (retries of one input share it). */
+  readonly caseId?: string;
 }
 
 /** `2026-11-27 09:00:00.123`, as Logs Insights prints @timestamp. */
@@ -42,6 +44,7 @@ export function rowOf(l: Line): QueryRow {
     ...(l.error ? [{ field: 'Errors', value: '1' }] : []),
     { field: 'Latency', value: String(l.latencyMs ?? 100) },
     { field: 'CostUsd', value: '0.001' },
+    ...(l.caseId !== undefined ? [{ field: 'caseId', value: l.caseId }] : []),
   ];
 }
 

@@ -3,6 +3,7 @@ import { isHookEvent, isTickEvent, type JudgeSettings, runAfterTrafficHook, runC
 import { INGESTION_LAG_MS, parseInsightsTimestamp, parseRow, QUERY_FIELDS, type QueryRow, samplesQuery, windowSamples } from '../lambda/canary-judge/samples';
 import { PowertoolsTelemetry } from '../lambda/runtime';
 import { judgeKey, type VersionTuple } from '../lambda/shared/contract';
+import { ENGINE } from '../lambda/canary-judge/engine';
 import { fakeEngine, fakePorts, insightsTime, rowOf, T0, traffic } from './canary-judge-fakes';
 
 const S: JudgeSettings = { service: 'svc', alpha: 0.01, periodMs: 10_000, afterTrafficBoundMs: 600_000 };
@@ -37,6 +38,7 @@ describe('samples from the runtime EMF lines', () => {
         safetyViolation: true,
         contractViolation: false,
         degraded: false,
+        caseId: 'c0ffee',
       });
     } finally {
       spy.mockRestore();
@@ -49,7 +51,8 @@ describe('samples from the runtime EMF lines', () => {
         .filter(([, v]) => typeof v !== 'object')
         .map(([field, v]) => ({ field, value: String(v) })),
     ];
-    for (const f of QUERY_FIELDS.filter((x) => x !== '@timestamp' && x !== 'ContractViolations')) expect(doc).toHaveProperty(f);
+    // Absent here: a counter that did not happen, and the assignment fields (no config canary assigned this request).
+    for (const f of QUERY_FIELDS.filter((x) => x !== '@timestamp' && x !== 'ContractViolations' && !x.startsWith('assignment'))) expect(doc).toHaveProperty(f);
     expect(samplesQuery('svc')).toContain('filter Service = "svc" and ispresent(Invocations)');
     expect(parseRow(row)).toEqual({
       at: doc._aws.Timestamp,
@@ -61,7 +64,51 @@ describe('samples from the runtime EMF lines', () => {
       latencyMs: 1234,
       costUsd: 0.002,
       quality: 0.8,
+      cluster: 'c0ffee', // retries of one input fold into one cluster
     });
+  });
+
+  test('clusters: an assigned conversation is the unit (its key and assigned share); otherwise the input case id', () => {
+    const base = [
+      { field: '@timestamp', value: '2026-11-27 09:00:00.000' },
+      { field: 'Version', value: '2' },
+    ];
+    const conv = parseRow([
+      ...base,
+      { field: 'caseId', value: 'case-1' },
+      { field: 'assignmentUnit', value: 'u-1' },
+      { field: 'assignmentUnitKind', value: 'conversation' },
+      { field: 'assignmentShare', value: '0.1' },
+    ]);
+    expect([conv.cluster, conv.share]).toEqual(['u-1', 0.1]);
+    // a request the caller gave no conversation for is its own unit: the case id still clusters its retries
+    const req = parseRow([
+      ...base,
+      { field: 'caseId', value: 'case-1' },
+      { field: 'assignmentUnit', value: 'u-2' },
+      { field: 'assignmentUnitKind', value: 'request' },
+      { field: 'assignmentShare', value: '0.1' },
+    ]);
+    expect([req.cluster, req.share]).toEqual(['case-1', undefined]);
+    expect(parseRow(base).cluster).toBeUndefined();
+    const w = windowSamples(
+      [
+        [...base, { field: 'caseId', value: 'case-1' }],
+        [
+          ...base,
+          { field: 'assignmentUnit', value: 'u-1' },
+          { field: 'assignmentUnitKind', value: 'conversation' },
+          { field: 'assignmentShare', value: '0.5' },
+        ],
+      ],
+      Date.parse('2026-11-27T09:00:00Z'),
+      Date.parse('2026-11-27T09:01:00Z'),
+      { plane: 'code', canary: '2', stable: '1' },
+    );
+    expect(w.observations.map((o) => [o.cluster, o.share])).toEqual([
+      ['case-1', undefined],
+      ['u-1', 0.5],
+    ]);
   });
 
   test('@timestamp in the forms Logs Insights prints, UTC; anything else is refused', () => {
@@ -169,6 +216,18 @@ describe('the schedule (rate 1 minute)', () => {
     await runSchedule(f.ports, S, T0 + MIN + 50_000);
     expect(f.logs.calls).toHaveLength(queries);
     expect(f.verdict.published.slice(-5).map((p) => p.value)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  test('retries of one failing input count once, with the real engine, and the record says how clusters were formed', async () => {
+    // A good canary; a caller retries one failing input 5 times, the retries spread over both versions by the alias.
+    const base = traffic({ from: T0 - 2 * MIN, to: T0 + MIN, rps: 5, canary: '2', stable: '1', canaryShare: 0.1 });
+    const lines = base.map((l, i) => (i % 50 < 5 && i > 600 ? { ...l, error: true, caseId: `retried-${Math.floor(i / 50)}` } : { ...l, caseId: `input-${i}` }));
+    const f = fakePorts({ lines, deployments: [deployment], engine: ENGINE });
+    await runSchedule(f.ports, S, T0 + 50_000);
+    const record = f.state.objects.get(judgeKey('svc', 'code-d-ABC'))!;
+    expect(record.clusters).toMatchObject({ unit: 'request', key: 'case' });
+    expect(record.clusters!.folded).toBeGreaterThan(0);
+    expect(record.clusters!.keyed).toBeGreaterThan(0);
   });
 
   test('once the AfterAllowTraffic hook owns a release, the schedule steps aside (no double counting, no metric)', async () => {

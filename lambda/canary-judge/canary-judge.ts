@@ -15,6 +15,7 @@ import {
   configJudgeReleaseKey,
   type JudgeBaseline,
   type JudgeFailures,
+  type JudgeClusters,
   type JudgeRecord,
   type JudgeUnused,
   type JudgeVerdict,
@@ -129,6 +130,8 @@ export interface JudgeSettings {
   readonly service: string;
   /** False-rollback bound. */
   readonly alpha: number;
+  /** The config plane's randomization unit (`cluster` under per-conversation assignment). @default 'request' */
+  readonly configUnit?: 'request' | 'cluster';
   /** Time between updates: the release alarms' period. */
   readonly periodMs: number;
   /** How long the AfterAllowTraffic hook keeps judging at 100 %. */
@@ -191,7 +194,7 @@ function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeReco
     samples: { canary: 0, stable: 0 },
     verdict: 'continue',
     evidence: [],
-    engine: ports.engine.newJudgeState({ alpha: s.alpha }),
+    engine: ports.engine.newJudgeState({ alpha: s.alpha, ...(r.plane === 'config' && s.configUnit === 'cluster' ? { unit: 'cluster' as const } : {}) }),
   };
 }
 
@@ -227,6 +230,7 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
         verdict: u.decision === 'regression' ? 'regression' : record.verdict,
         evidence: u.evidence,
         engine: u.state,
+        ...clustersOf(ports, u.state, batch.observations, record.clusters),
         ...(batch.canaryShare === 1 && record.fullTrafficAt === undefined ? { fullTrafficAt: r.fullTrafficAt } : {}),
       };
       updated = true;
@@ -628,3 +632,20 @@ async function answer(ports: JudgePorts, event: HookEvent, status: 'Succeeded' |
 
 // AT_DEPLOYMENT_TICK lives in its own module, so the tick-only bundle (lambda/canary-judge-tick) loads nothing else.
 export { type AppConfigEvent, isAppConfigEvent, isTickEvent, runConfigTick, TICK_BUDGET_MS, type TickEvent, type TickResponse } from './tick';
+
+/**
+ * What the record says about clusters: the engine's counts, and which key the observations carried (a conversation
+ * under per-conversation assignment, else the runtime's case id of the input; none for lines written before either).
+ */
+function clustersOf(
+  ports: JudgePorts,
+  state: unknown,
+  observations: readonly { readonly cluster?: string; readonly share?: number }[],
+  previous: JudgeRecord['clusters'],
+): { clusters?: JudgeClusters } {
+  const counts = ports.engine.judgeClusters?.(state as never);
+  if (!counts) return {};
+  const keyed = observations.some((o) => o.cluster !== undefined);
+  const key: JudgeClusters['key'] = !keyed ? (previous?.key ?? 'none') : observations.some((o) => o.share !== undefined) ? 'conversation' : 'case';
+  return { clusters: { ...counts, key } };
+}

@@ -48,6 +48,7 @@ const settings: JudgeSettings = {
   periodMs: positive(CANARY_JUDGE_ENV.PERIOD_SECONDS, 10) * 1000,
   afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
   baselineWindowMs: nonNegative(CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
+  configUnit: process.env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
 };
 const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };

@@ -5,7 +5,7 @@
  * config label as the `config` property. Logs Insights discovers the fields of JSON log events by itself, so the
  * query names them directly. Pure: no AWS SDK here.
  */
-import { DIMENSION, METRIC } from '../shared/contract';
+import { ASSIGNMENT_KEY, DIMENSION, JUDGE_CLUSTER_FIELD, METRIC } from '../shared/contract';
 import type { JudgeObservation } from './engine-port';
 
 /**
@@ -32,6 +32,12 @@ export const QUERY_FIELDS = [
   METRIC.LATENCY,
   METRIC.COST_USD,
   METRIC.QUALITY_SCORE,
+  // Clusters (failures that arrive together): the input's case id; under per-conversation assignment, the unit
+  // (a keyed hash of the conversation) and the share it was assigned with.
+  JUDGE_CLUSTER_FIELD.CASE_ID,
+  `${ASSIGNMENT_KEY}Unit`,
+  `${ASSIGNMENT_KEY}UnitKind`,
+  `${ASSIGNMENT_KEY}Share`,
 ] as const;
 
 /** The Logs Insights query for one service's invocation lines, oldest first, at most QUERY_ROW_LIMIT rows. */
@@ -76,6 +82,10 @@ export interface Sample {
   readonly latencyMs?: number;
   readonly costUsd?: number;
   readonly quality?: number;
+  /** The cluster key: the assigned conversation when there is one, else the input's case id. */
+  readonly cluster?: string;
+  /** The share the conversation was assigned with (per-conversation assignment only). */
+  readonly share?: number;
 }
 
 /** `@timestamp` as Logs Insights prints it: `2026-11-27 09:00:00.123`, UTC. */
@@ -121,6 +131,10 @@ export function parseRow(row: QueryRow): Sample {
   let latency: string | undefined;
   let cost: string | undefined;
   let quality: string | undefined;
+  let caseId: string | undefined;
+  let unit: string | undefined;
+  let unitKind: string | undefined;
+  let share: string | undefined;
   for (const c of row) {
     switch (c.field) {
       case '@timestamp':
@@ -150,6 +164,18 @@ export function parseRow(row: QueryRow): Sample {
       case METRIC.QUALITY_SCORE:
         quality = c.value;
         break;
+      case JUDGE_CLUSTER_FIELD.CASE_ID:
+        caseId = c.value;
+        break;
+      case `${ASSIGNMENT_KEY}Unit`:
+        unit = c.value;
+        break;
+      case `${ASSIGNMENT_KEY}UnitKind`:
+        unitKind = c.value;
+        break;
+      case `${ASSIGNMENT_KEY}Share`:
+        share = c.value;
+        break;
     }
   }
   if (ts === undefined) throw new Error('a Logs Insights result row has no @timestamp');
@@ -168,6 +194,13 @@ export function parseRow(row: QueryRow): Sample {
   if (costUsd !== undefined) sample.costUsd = costUsd;
   const q = num(quality);
   if (q !== undefined) sample.quality = q;
+  // A conversation the runtime assigned is the randomization unit: its key and its assigned share. Otherwise retries
+  // of one input cluster by its case id (the request is still the unit).
+  const assignedShare = num(share);
+  if (unit && unitKind === 'conversation' && assignedShare !== undefined) {
+    sample.cluster = unit;
+    sample.share = assignedShare;
+  } else if (caseId) sample.cluster = caseId;
   return sample;
 }
 
@@ -229,6 +262,8 @@ export function windowSamples(rows: readonly QueryRow[], from: number, to: numbe
     if (s.latencyMs !== undefined) o.latencyMs = s.latencyMs;
     if (s.costUsd !== undefined) o.costUsd = s.costUsd;
     if (s.quality !== undefined) o.quality = s.quality;
+    if (s.cluster !== undefined) o.cluster = s.cluster;
+    if (s.share !== undefined && s.share > 0 && s.share < 1) o.share = s.share;
     observations.push(o);
   }
   return { observations, until, truncated };

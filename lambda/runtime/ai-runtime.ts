@@ -17,6 +17,7 @@ import {
 } from '../shared/contract';
 import { contentHash } from '../shared/canonical-json';
 import type { EvaluationConfig, EvaluationSample } from '../shared/evaluation';
+import { caseIdOf } from '../snapshot/cases';
 import { armSamplingRate, buildEvaluationSample, shouldSample } from './evaluation-sampler';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
@@ -45,6 +46,11 @@ export interface InvocationMeasurements {
   readonly safetyViolation: boolean;
   readonly contractViolation: boolean;
   readonly degraded: boolean;
+  /**
+   * The input's case id (a hash of the service and the normalized input, the regression case's id): retries of one
+   * input share it, so the canary judge counts their failures once.
+   */
+  readonly caseId?: string;
 }
 
 /** Port: logs and metrics. The Powertools adapter writes EMF and JSON log lines to stdout. */
@@ -378,6 +384,7 @@ export class AiRuntime<I, O> {
       safetyViolation: kinds.includes('safety'),
       contractViolation: kinds.includes('contract'),
       degraded: degrade.active || result.degraded,
+      ...this.caseIdOf(input),
     };
     if (!inv.gate) this.emit(tuple, requestId, measurements, inv.assignment);
     inv.measured = true;
@@ -543,12 +550,21 @@ export class AiRuntime<I, O> {
     return answer as O;
   }
 
+  /** The input's case id for the metrics line; none when the input cannot be read as text. */
+  private caseIdOf(input: I): { caseId?: string } {
+    try {
+      return { caseId: caseIdOf(this.o.service, jsonText(input)) };
+    } catch {
+      return {};
+    }
+  }
+
   /** Measures a failed invocation (Invocations + Errors) and writes its record. */
   private failed(inv: Invocation, tuple: VersionTuple, kind: FailureKind, input: I, error: unknown, details: string[] = [], degraded = false) {
     inv.measured = true;
     if (inv.gate) return; // see Invocation.gate
     const latencyMs = this.now() - inv.startedAt;
-    this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded }, inv.assignment);
+    this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded, ...this.caseIdOf(input) }, inv.assignment);
     this.record([kind], {
       requestId: inv.requestId,
       startedAt: inv.startedAt,

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   ASSIGNMENT_KEY,
+  JUDGE_CLUSTER_FIELD,
   type ConfigAssignment,
   DIMENSION,
   METRIC,
@@ -71,6 +72,9 @@ export class PowertoolsTelemetry implements TelemetryPort {
     metrics.addMetadata('outputContract', tuple.outputContract);
     metrics.addMetadata('degrade', tuple.degrade);
     if (tuple.codeHash) metrics.addMetadata('codeHash', tuple.codeHash);
+    if (tuple.evaluation) metrics.addMetadata('evaluation', tuple.evaluation);
+    // The judge's cluster key: retries of one input share it (JUDGE_CLUSTER_FIELD.CASE_ID).
+    if (m.caseId) metrics.addMetadata(JUDGE_CLUSTER_FIELD.CASE_ID, m.caseId);
     // The config canary arm (assigned canaries): metadata, so the judge can count by arm and by conversation in Logs
     // Insights without a dimension per conversation. Flat keys: Logs Insights reads `assignmentArm` directly.
     if (assignment) {

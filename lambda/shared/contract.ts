@@ -682,6 +682,11 @@ export const JUDGE_ENV = {
   AFTER_TRAFFIC_BOUND_SECONDS: 'AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS',
   /** The runtime's log group, queried with Logs Insights for per-invocation EMF lines. */
   LOG_GROUP: 'AI_RELEASE_JUDGE_LOG_GROUP',
+  /**
+   * The config plane's randomization unit: `cluster` when the runtime assigns conversations (configCanary
+   * 'assigned'), `request` otherwise (default).
+   */
+  CONFIG_UNIT: 'AI_RELEASE_JUDGE_CONFIG_UNIT',
 } as const;
 
 /** Prefix of the judge's persisted state in the regression store: judge/<service>/<releaseKey>.json. */

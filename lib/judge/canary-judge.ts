@@ -68,6 +68,13 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
   /** Time between judge updates: the release alarms' period. */
   readonly period: Duration;
   /**
+   * The config plane's randomization unit: `cluster` when the runtime assigns each conversation to live or candidate
+   * (AiRelease `configCanary: 'assigned'`), so the judge bets once per conversation at the share it was assigned with;
+   * `request` when AppConfig's rollout decides (per execution environment, judged per request).
+   * @default 'request'
+   */
+  readonly configUnit?: 'request' | 'cluster';
+  /**
    * Where the one AT_DEPLOYMENT_TICK function and extension shared by several services live (AiRelease passes its
    * AiReleasePlatform): each service's live environment then gets only an association that names the service. Every
    * judge of one host must keep its records in the same bucket.
@@ -159,6 +166,7 @@ export class CanaryJudge extends Construct {
         [JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS]: String(boundS),
         [CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS]: String(baselineS),
         [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
+        [JUDGE_ENV.CONFIG_UNIT]: props.configUnit ?? 'request',
         [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
       },
     });
