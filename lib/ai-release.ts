@@ -354,6 +354,11 @@ export class AiRelease extends Construct {
       // A release the config gate stops never deploys live, so the deployer asks the reviewer for its review.
       this.config.deployment.connectReview(this.review.function);
     }
+    // The deployer marks each CloudFormation request it takes in the platform's store (If-None-Match), so a repeated
+    // delivery follows the first instead of gating and starting again; only where the store exists anyway.
+    if ((props.snapshots ?? true) || props.canaryJudge !== false || (this.review !== undefined && props.reviewBucket === undefined)) {
+      this.config.deployment.connectMarkers(platform.regressionStore.bucket);
+    }
 
     this.props = props;
     this.budgetSeconds = budgetSeconds;

@@ -940,3 +940,14 @@ export interface ConfigGateStoppedEvent {
 
 /** Cases carried in the event: an asynchronous invoke's payload is limited (Lambda quotas: 1 MB). */
 export const CONFIG_GATE_STOPPED_MAX_CASES = 20;
+
+/**
+ * Idempotency markers of asynchronously invoked library functions (Lambda may deliver an event twice, and retries a
+ * throttled one for up to its maximum event age): `markers/<function>/<id>.json` in the library's bucket, written with
+ * `If-None-Match: *`; a 412 answer means the event was already taken (lambda/shared/idempotency.ts).
+ */
+export const MARKER_PREFIX = 'markers';
+export type MarkerOwner = 'config-deployer' | 'review' | 'cost-guard';
+export function markerKey(owner: MarkerOwner, id: string): string {
+  return `${MARKER_PREFIX}/${owner}/${id}.json`;
+}
