@@ -631,8 +631,18 @@ export class AiRelease extends Construct {
     );
     // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
     // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
+    const alarmName = `${stack.stackName}-${this.serviceName}-cost-guard`.slice(0, 255);
+    // A late event is acted on only while the alarm is still in ALARM (lambda/cost-guard FRESH_EVENT_MS). By name, not
+    // by the alarm's Ref: the alarm's action already references the function, so a Ref back would be a cycle.
+    fn.addEnvironment(COST_GUARD_ENV.ALARM_NAME, alarmName);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
-      alarmName: `${stack.stackName}-${this.serviceName}-cost-guard`.slice(0, 255),
+      alarmName,
       alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
       metric: cost.alarm.metric,
       threshold,

@@ -137,6 +137,8 @@ export const COST_GUARD_ENV = {
   ENVIRONMENT: 'COST_GUARD_ENVIRONMENT',
   PROFILE: 'COST_GUARD_PROFILE',
   STRATEGY: 'COST_GUARD_STRATEGY',
+  /** The cost alarm's name: a late event is acted on only while the alarm is still in ALARM (DescribeAlarms). */
+  ALARM_NAME: 'COST_GUARD_ALARM_NAME',
 } as const;
 
 /** Runtime tuning read from the environment (all optional). */
