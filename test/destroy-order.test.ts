@@ -38,6 +38,7 @@ describe('the CloudFormation lifecycle model (it can fail)', () => {
     const g = dependencyGraph({
       Resources: {
         A: { Type: 'X' },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template
         B: { Type: 'X', Properties: { P: { 'Fn::Sub': 'arn:${A}/${C.Arn}/${AWS::Region}' } } },
         C: { Type: 'X', DependsOn: 'A' },
       },
