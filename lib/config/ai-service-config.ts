@@ -90,7 +90,7 @@ export interface AiServiceConfigProps {
 export interface ConnectGateOptions {
   /**
    * The gate function's timeout: the longest one replay can take. Candidate stage, gate and rollout must fit the
-   * config plane's 12 minutes together.
+   * config plane's budget together (50 minutes; the stage and the gate also fit one 15-minute deployer invocation).
    * @default the function's own `timeout` when it is a lambda.Function; required for an imported function
    */
   readonly timeout?: Duration;
