@@ -285,6 +285,7 @@ describe('config deployer over AppConfig (mocked SDK)', () => {
     const context = { getRemainingTimeInMillis: () => 15 * 60_000 };
     mock.on(ListDeploymentsCommand).resolves({ Items: [] });
     mock.on(StartDeploymentCommand).resolves({ DeploymentNumber: 1 });
+    const info = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const started = (await handler(event as any, context)) as any;
     expect(mock.commandCalls(StartDeploymentCommand)[0].args[0].input).toMatchObject({
       ApplicationId: 'app1234',
@@ -305,6 +306,9 @@ describe('config deployer over AppConfig (mocked SDK)', () => {
     expect(await handler(waitEvent as any, context)).toEqual({ IsComplete: false });
     mock.on(GetDeploymentCommand).resolves({ DeploymentNumber: 1, State: 'COMPLETE' });
     expect(await handler(waitEvent as any, context)).toEqual({ IsComplete: true, Data: { DeploymentNumber: '1', Version: '3', Direction: 'release' } });
+    // What the function logs: the start (with its deadline) and the end, one JSON line each.
+    expect(info.mock.calls.map((c) => JSON.parse(c[0] as string).message)).toEqual(['config deployment started', 'config deployment complete']);
+    info.mockRestore();
 
     mock.reset();
     mock
