@@ -177,26 +177,28 @@ export class ReleaseConfigDeployment extends Construct {
   public static versionCleanup(scope: Construct, id: string, platform: AiReleasePlatform, profile: appconfig.CfnConfigurationProfile): CustomResource {
     const provider = ReleaseConfigDeployment.providerOf(platform);
     const fn = ReleaseConfigDeployment.deployerOf(platform);
-    const stack = Stack.of(scope);
-    const app = stack.formatArn({
-      service: 'appconfig',
-      resource: 'application',
-      resourceName: platform.applicationId,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    const profileArn = `${app}/configurationprofile/${profile.ref}`;
-    // Service Authorization Reference: ListHostedConfigurationVersions needs the application and the profile;
-    // DeleteHostedConfigurationVersion the hosted version (application/…/configurationprofile/…/hostedconfigurationversion/…).
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['appconfig:ListHostedConfigurationVersions', 'appconfig:DeleteHostedConfigurationVersion'],
-        resources: [app, profileArn, `${profileArn}/hostedconfigurationversion/*`],
-      }),
-    );
-    Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/configurationprofile/<${stack.getLogicalId(profile)}>/hostedconfigurationversion/*]`,
-      reason:
-        'Hosted version numbers are assigned by AppConfig (and the cost guard adds versions): the cleanup deletes every version of this one profile when the stack deletes it.',
+    // One statement per platform, whatever the number of services (the deployer's policy grows with each service's
+    // own statements already): the profiles of the platform's own application. Service Authorization Reference:
+    // ListHostedConfigurationVersions needs the application and the profile; DeleteHostedConfigurationVersion the
+    // hosted version (application/…/configurationprofile/…/hostedconfigurationversion/…).
+    once(fn, 'version-cleanup', () => {
+      const stack = Stack.of(platform);
+      const app = stack.formatArn({
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: platform.applicationId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['appconfig:ListHostedConfigurationVersions', 'appconfig:DeleteHostedConfigurationVersion'],
+          resources: [app, `${app}/configurationprofile/*`],
+        }),
+      );
+      const reason =
+        "Hosted version numbers are assigned by AppConfig (and the cost guard adds versions), and every service of the platform has two profiles: the cleanup deletes every version of a profile of the platform's own application when the stack deletes that profile.";
+      const appId = `arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>`;
+      Validations.of(fn).acknowledge({ id: `AwsSolutions-IAM5[Resource::${appId}/configurationprofile/*]`, reason });
     });
     const resource = new CustomResource(scope, id, {
       serviceToken: provider.serviceToken,
