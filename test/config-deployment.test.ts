@@ -455,6 +455,23 @@ describe('long rollouts through the Provider framework (onEvent, then isComplete
     const followed = await handle(canary30('3'), rolling.port, fakeClock(), BUDGET);
     expect(followed).toMatchObject({ status: 'SUCCESS', data: { DeploymentNumber: '5' } });
     expect(rolling.calls.filter((c) => c.startsWith('start'))).toEqual([]);
+    // Two deliveries without markers, the second arriving while the first's deployment runs: one deployment.
+    const twice = fakeAppConfig();
+    twice.script(['DEPLOYING', 'DEPLOYING', 'BAKING', 'COMPLETE']);
+    const clock = fakeClock();
+    const a = await onEvent(canary30('3'), twice.port, clock, { budgetMs: 60_000 });
+    const b = await onEvent(canary30('3'), twice.port, clock, { budgetMs: 60_000 });
+    expect(b.Data.DeploymentNumber).toBe(a.Data.DeploymentNumber);
+    expect(twice.calls.filter((c) => c.startsWith('start'))).toEqual(['start v3 canary1']);
+    // The same, when the first started while the second was past its look at the latest deployment (in its gate):
+    // the start step finds the version running and follows it instead of queueing a second deployment behind it.
+    const late = fakeAppConfig();
+    late.script(['DEPLOYING', 'DEPLOYING', 'BAKING', 'COMPLETE']);
+    const first = await onEvent(canary30('3'), late.port, clock, { budgetMs: 60_000 });
+    const blind = { ...late.port, latest: async () => undefined };
+    const second = await onEvent(canary30('3'), blind, clock, { budgetMs: 60_000 });
+    expect(second.Data.DeploymentNumber).toBe(first.Data.DeploymentNumber);
+    expect(late.calls.filter((c) => c.startsWith('start'))).toEqual(['start v3 canary1']);
   });
 });
 

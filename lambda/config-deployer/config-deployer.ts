@@ -508,6 +508,10 @@ async function startDeployment(
     const abandoned = running.filter(p.abandon);
     for (const d of abandoned) await appconfig.stop(env, d.number);
     const others = running.filter((d) => !abandoned.includes(d));
+    // The very version is already rolling out here (a repeated delivery that got past the marker, or none is
+    // connected): follow it rather than queue a second deployment of it behind it.
+    const same = others.find((d) => d.profile === p.profile && d.version === p.version && d.state !== 'ROLLING_BACK');
+    if (same) return { ok: true, deploymentNumber: same.number };
     if (others.length === 0) {
       try {
         const number = await appconfig.start({ environment: env, profile: p.profile, version: p.version, strategy: p.strategy, description: p.description });
