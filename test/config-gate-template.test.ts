@@ -11,7 +11,7 @@ import { ExampleStack } from '../bin/example-stack';
 import { CHECK_BUDGET_MS } from '../lambda/config-gate-check/check';
 import { CONFIG_GATE_ENV, GATE_ALIAS_NAME } from '../lambda/shared/contract';
 import { CHECK_TIMEOUT_SECONDS } from '../lib/learning/config-gate-check';
-import { AiRelease, AiReleasePlatform, ReleaseConfigDeployment, ReleaseConfigSource } from '../lib';
+import { AiRelease, AiReleasePlatform, AiServiceConfig, ConfigRollout, ReleaseConfigDeployment, ReleaseConfigSource } from '../lib';
 import { configGateOf, CONFIG_GATE_TIMEOUT } from './config-gate-fixtures';
 import { inlineFunction, testApp, validConfig } from './helpers';
 import { ACCOUNT, PARTITION, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
@@ -222,13 +222,34 @@ describe('config gate construct rules', () => {
     expect(JSON.stringify(tpl.findResources('AWS::IAM::Policy'))).not.toContain('AssistantGate');
   });
 
-  test('candidate stage + gate timeout + rollout must fit 12 minutes: refused with the numbers and the fix', () => {
+  test('candidate stage + gate + start must fit one onEvent invocation, and with the rollout the config plane budget: refused with the numbers and the fix', () => {
     const { r, gate } = release();
-    expect(() => r.connectConfigGate(gate, { timeout: Duration.minutes(7) })).toThrow(
-      "the config gate of assistant does not fit the config plane's time budget: candidate stage 60 s + gate timeout 420 s + rollout 300 s = 780 s, over 720 s",
+    // 13 minutes: stage 60 s + 780 s + start 60 s + 30 s to answer > 900 s, one deployer invocation.
+    expect(() => r.connectConfigGate(gate, { timeout: Duration.minutes(13) })).toThrow(
+      'the config gate of assistant has a timeout of 780 s, over the 750 s a gate may take: the candidate stage (60 s), the gate and the start of the rollout (60 s) run in one invocation of the deployer (900 s, less 30 s to answer)',
     );
-    // 6 minutes fit beside the default 5-minute rollout
-    expect(() => r.connectConfigGate(gate, { timeout: Duration.minutes(6) })).not.toThrow();
+    // 12.5 minutes fit beside the default 5-minute rollout (the old one-invocation design allowed 6)
+    expect(() => r.connectConfigGate(gate, { timeout: Duration.seconds(750) })).not.toThrow();
+  });
+
+  test('the gate and a long rollout share the 50-minute budget', () => {
+    const gated = (rollout: ConfigRollout, timeout: Duration) => {
+      const stack = new Stack(testApp(), 'Long');
+      const config = new AiServiceConfig(stack, 'Cfg', { serviceName: 'assistant', source: ReleaseConfigSource.fromObject(validConfig()), rollout });
+      const gate = new lambda.Function(stack, 'Gate', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+        timeout,
+      });
+      return () => config.connectGate(gate);
+    };
+    const rollout46 = ConfigRollout.linear({ stepPercent: 25, deploymentDuration: Duration.minutes(36), finalBake: Duration.minutes(10) });
+    expect(gated(rollout46, Duration.minutes(5))).toThrow(
+      "the config gate of assistant does not fit the config plane's time budget: candidate stage 60 s + gate timeout 300 s + rollout 2760 s + 120 s for a running deployment = 3240 s, over 3000 s",
+    );
+    // Canary10Percent20Minutes' shape (30 min) with a 12-minute gate fits: 60 + 720 + 1800 + 120 = 2700 s.
+    expect(gated(ConfigRollout.CANARY_10_PERCENT_20_MINUTES, Duration.minutes(12))).not.toThrow();
   });
 
   test('a KMS-encrypted regression store: the gate check may decrypt with its key (else every record read is AccessDenied)', () => {

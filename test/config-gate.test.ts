@@ -424,10 +424,10 @@ describe('the gate check (PRE_START_DEPLOYMENT) over a store in s3rver', () => {
     expect(noParams.reason).toContain('has no "service" or "profile" parameter');
   });
 
-  test('the handler throws the refusal (so AppConfig does not start the deployment) and returns nothing on a pass', async () => {
+  test('the handler throws the refusal (so AppConfig does not start the deployment) and answers an object without Content on a pass', async () => {
     await put(key('41'), report({ target: { functionName: 'f', qualifier: 'gate', configVersion: '41' } }));
     process.env.AI_RELEASE_GATE_CHECK_BUCKET = BUCKET;
-    let handler!: (e: PreStartDeploymentEvent) => Promise<void>;
+    let handler!: (e: PreStartDeploymentEvent) => Promise<unknown>;
     let restore!: () => void;
     // The handler builds its clients at module scope: in an isolated module registry, its S3 client goes to s3rver
     // and its AppConfig client is mocked (no deployment ever completed in this environment).
@@ -453,7 +453,12 @@ describe('the gate check (PRE_START_DEPLOYMENT) over a store in s3rver', () => {
     });
     const logs = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
-      await expect(handler(pre('41'))).resolves.toBeUndefined();
+      // AppConfig's documented PRE_* answer: an object; `Content` only when the configuration is to be changed. Not
+      // null (what a handler returning nothing answers), and no Content key (which would replace the config).
+      const answer = await handler(pre('41'));
+      expect(answer).not.toBeNull();
+      expect(answer).toEqual({ statusCode: 200 });
+      expect(JSON.parse(JSON.stringify(answer))).not.toHaveProperty('Content');
       await expect(handler(pre('99'))).rejects.toThrow("version 99 of assistant's release config has no config gate record");
       expect(logs.mock.calls.map((c) => JSON.parse(c[0] as string))).toEqual([
         expect.objectContaining({ message: 'config gate check', allow: true, version: '41', environment: 'live1' }),

@@ -87,6 +87,36 @@ describe('cost guard logic', () => {
     expect(m.deployments).toHaveLength(0);
   });
 
+  // Is the work still wanted: a late event (Lambda retries a throttled one for up to its maximum event age) acts
+  // only while the alarm is still in ALARM; a fresh one acts at once, without the lookup.
+  test.each([
+    ['fresh (30 s old): acts, no lookup', 30_000, 'OK', 'deployed', 0],
+    ['late (10 min), alarm still in ALARM: acts', 10 * 60_000, 'ALARM', 'deployed', 1],
+    ['late (10 min), alarm back to OK: ignored as stale', 10 * 60_000, 'OK', 'ignored', 1],
+    ['late (10 min), alarm INSUFFICIENT_DATA: ignored as stale', 10 * 60_000, 'INSUFFICIENT_DATA', 'ignored', 1],
+    ['late, lookup fails: acts (the alarm did fire)', 10 * 60_000, 'throw', 'deployed', 1],
+    ['late, alarm not found: acts', 10 * 60_000, undefined, 'deployed', 1],
+    ['no timestamp: looked up', undefined, 'OK', 'ignored', 1],
+  ] as const)('%s', async (_name, ageMs, current, action, lookups) => {
+    const time = fakeTime();
+    const m = memoryStore(flagsDoc());
+    const asked: string[] = [];
+    const alarmState = async (name: string) => {
+      asked.push(name);
+      if (current === 'throw') throw new Error('ThrottlingException');
+      return current;
+    };
+    const state = { value: 'ALARM', ...(ageMs !== undefined ? { timestamp: new Date(time.now() - ageMs).toISOString() } : {}) };
+    const out = await guard({ alarmData: { alarmName: 'svc-cost-guard', state } }, m.store, { now: time.now, alarmState });
+    expect(out.action).toBe(action);
+    expect(asked).toEqual(Array(lookups).fill('svc-cost-guard'));
+    expect(m.deployments).toHaveLength(action === 'deployed' ? 1 : 0);
+    if (action === 'ignored')
+      expect((out as { reason: string }).reason).toMatch(
+        /^stale event: svc-cost-guard entered ALARM .* and is (OK|INSUFFICIENT_DATA) now; nothing to degrade$/,
+      );
+  });
+
   test('a profile without the fallback flag is an error, not a silent no-op', () => {
     expect(() => withFallbackOn({ version: '1', flags: {}, values: {} })).toThrow('the degrade profile has no "useFallbackModel" flag');
   });
@@ -254,8 +284,9 @@ describe('AiRelease costGuard', () => {
   }
 
   test('off by default', () => {
-    // the service's function and the stack's config deployer, no cost guard
-    build(undefined).resourceCountIs('AWS::Lambda::Function', 2);
+    // the service's function and the stack's config deployer with its Provider framework (onEvent, isComplete,
+    // onTimeout), no cost guard
+    build(undefined).resourceCountIs('AWS::Lambda::Function', 5);
   });
 
   test('a cost-guard alarm outside the composites invokes the guard and notifies; the card says so', () => {
@@ -263,7 +294,7 @@ describe('AiRelease costGuard', () => {
     expect(renderCanaryCard(lastRelease!.facts, lastRelease!.policy)).toContain(
       "the cost guard switches on `useFallbackModel` when the service's cost per request is above 0.1 USD",
     );
-    t.resourceCountIs('AWS::Lambda::Function', 3); // + the stack's config deployer
+    t.resourceCountIs('AWS::Lambda::Function', 6); // + the stack's config deployer and its 3 framework functions
     const guardAlarm = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
       .map((a: any) => a.Properties)
       .find((p) => p.AlarmName.endsWith('-cost-guard'));

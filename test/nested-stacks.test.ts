@@ -39,8 +39,9 @@ describe('services in nested stacks', () => {
     t.resourceCountIs('AWS::AppConfig::Application', 1);
     // two services, two cost guards, two canary judges, two regression gates, and the platform's config deployer,
     // snapshot function, reviewer, config gate check and canary judge tick; CDK's LogRetention provider
-    // (`function.logGroup` of a function with no log group of its own)
-    t.resourceCountIs('AWS::Lambda::Function', 14);
+    // (`function.logGroup` of a function with no log group of its own); the config deployer's Provider framework
+    // (onEvent, isComplete, onTimeout)
+    t.resourceCountIs('AWS::Lambda::Function', 17);
     // the reviewer reads the manifests where the recorder writes them: the top-level stack's name and the nested ids
     const reviewer = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('ReleaseReviewer'))![1];
     expect(reviewer.Properties.Environment.Variables.AI_RELEASE_MANIFEST_PATH).toBe('Parent/Services');

@@ -67,6 +67,7 @@ describe('the regression store bucket', () => {
     expect(byId['old-candidates']).toMatchObject({ ExpirationInDays: 90, TagFilters: [{ Key: 'ai-release-state', Value: 'candidate' }] });
     expect(byId['old-candidates'].Prefix).toBeUndefined();
     expect(byId['old-batches']).toMatchObject({ ExpirationInDays: 90, Prefix: 'batches/' });
+    expect(byId['old-markers']).toMatchObject({ ExpirationInDays: 7, Prefix: 'markers/' });
   });
 
   test('server access logging to its own bucket, which the logging service may write through a scoped bucket policy', () => {

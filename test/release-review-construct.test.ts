@@ -211,6 +211,8 @@ describe('ReleaseReview template', () => {
     expect(assoc.sort()).toEqual(['one', 'two']);
     const invoke = byType(t, 'AWS::Lambda::EventInvokeConfig').find(([, c]) => JSON.stringify(c.Properties.FunctionName).includes(fns[0][0]))![1].Properties;
     expect(invoke.MaximumRetryAttempts).toBe(2);
+    // Stated, not defaulted: a late review is still wanted; repeats are caught by the If-None-Match write of its JSON.
+    expect(invoke.MaximumEventAgeInSeconds).toBe(6 * 3600);
     expect(invoke.DestinationConfig.OnFailure.Destination).toBeDefined();
   });
 

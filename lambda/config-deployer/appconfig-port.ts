@@ -1,12 +1,15 @@
 import {
   type AppConfigClient,
+  DeleteHostedConfigurationVersionCommand,
   GetDeploymentCommand,
   type GetDeploymentCommandOutput,
+  ListHostedConfigurationVersionsCommand,
   ListDeploymentsCommand,
   StartDeploymentCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-appconfig';
 import { type AppConfigPort, type DeploymentInfo, RUNNING_STATES } from './config-deployer';
+import type { HostedVersionsPort } from './version-cleanup';
 
 /** The AppConfig port over the control-plane API, for one application. */
 export function appConfigPort(client: AppConfigClient, application: string): AppConfigPort {
@@ -54,6 +57,31 @@ export function appConfigPort(client: AppConfigClient, application: string): App
       await client.send(
         new StopDeploymentCommand({ ApplicationId: application, EnvironmentId: environment, DeploymentNumber: deploymentNumber, AllowRevert: true }),
       );
+    },
+  };
+}
+
+/** The hosted versions of one application's profiles, over the control-plane API (version-cleanup.ts). */
+export function hostedVersionsPort(client: AppConfigClient, application: string): HostedVersionsPort {
+  return {
+    async list(profile) {
+      const numbers: number[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListHostedConfigurationVersionsCommand({ ApplicationId: application, ConfigurationProfileId: profile, MaxResults: 50, NextToken: token }),
+        );
+        for (const v of page.Items ?? []) if (v.VersionNumber !== undefined) numbers.push(v.VersionNumber);
+        token = page.NextToken;
+      } while (token);
+      return numbers;
+    },
+    async delete(profile, version) {
+      try {
+        await client.send(new DeleteHostedConfigurationVersionCommand({ ApplicationId: application, ConfigurationProfileId: profile, VersionNumber: version }));
+      } catch (e) {
+        if ((e as { name?: string })?.name !== 'ResourceNotFoundException') throw e;
+      }
     },
   };
 }

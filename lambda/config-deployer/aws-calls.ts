@@ -47,4 +47,31 @@ export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { resourceProperty: 'GateFunction' } } },
   // A release the gate stopped: the platform's reviewer is asked for its review, asynchronously (review-port.ts).
   { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { resourceProperty: 'ReviewFunction' } } },
+  // The hosted-version cleanup (version-cleanup.ts): on stack delete, every version of each cleaned profile.
+  {
+    api: 'ListHostedConfigurationVersions',
+    action: 'appconfig:ListHostedConfigurationVersions',
+    arnVariables: { ApplicationId: app, ConfigurationProfileId: { resourceProperty: 'ConfigurationProfile' } },
+  },
+  {
+    api: 'DeleteHostedConfigurationVersion',
+    action: 'appconfig:DeleteHostedConfigurationVersion',
+    arnVariables: {
+      ApplicationId: app,
+      ConfigurationProfileId: { resourceProperty: 'ConfigurationProfile' },
+      VersionNumber: { assignedAtRunTime: ['1', '4711'] },
+    },
+  },
+  // The request markers (lambda/shared/s3-marker-store.ts): a conditional PutObject takes a request, GetObject lets a
+  // repeated delivery follow the first.
+  {
+    api: 'PutObject',
+    action: 's3:PutObject',
+    arnVariables: { BucketName: { resourceProperty: 'MarkerBucket' }, ObjectName: { assignedAtRunTime: ['markers/config-deployer/0f1e2d3c.json'] } },
+  },
+  {
+    api: 'GetObject',
+    action: 's3:GetObject',
+    arnVariables: { BucketName: { resourceProperty: 'MarkerBucket' }, ObjectName: { assignedAtRunTime: ['markers/config-deployer/0f1e2d3c.json'] } },
+  },
 ];

@@ -1,17 +1,25 @@
 /**
- * The config plane of one release, as a CloudFormation custom resource: deploys one hosted version of a service's
- * release config with its rollout strategy and answers CloudFormation only when AppConfig has finished.
+ * The config plane of one release, as a CloudFormation custom resource behind aws-cdk-lib's Provider framework:
+ * deploys one hosted version of a service's release config with its rollout strategy and answers CloudFormation only
+ * when AppConfig has finished.
  *
  * Why not AWS::AppConfig::Deployment: that resource only starts a deployment (CloudFormation template reference),
  * so a code canary and a config rollout of one release run at the same time, and a stack rollback deletes the new
  * deployment resource without redeploying the previous config. Here:
- * - Create / Update start the deployment and wait for COMPLETE; ROLLED_BACK (an alarm fired), REVERTED (a person
- *   stopped it) or a spent time budget fail the resource, so CloudFormation rolls the whole stack back;
+ * - onEvent (Create / Update) runs the checks and the gate and starts the deployment; isComplete, asked by the
+ *   framework every queryInterval for up to its totalTimeout (CloudFormation waits at most an hour for a custom
+ *   resource), waits for COMPLETE; ROLLED_BACK (an alarm fired), REVERTED (a person stopped it) or a spent time
+ *   budget fail the resource, so CloudFormation rolls the whole stack back. A rollout longer than one Lambda
+ *   invocation (15 minutes), such as AppConfig's Canary10Percent20Minutes (20 + 10 minutes), is waited for;
  * - a stack rollback sends Update with the previous properties: the previous version is redeployed with the
  *   instant strategy (it was live for every client before the release), so both planes end on the previous release;
  *   unless AppConfig already restored it (the release's deployment ended ROLLED_BACK or REVERTED), then nothing is
  *   deployed again;
- * - Delete does nothing: hosted versions are retained, and what clients get is whatever was last deployed.
+ * - a request whose version is already live or already rolling out (a repeated or late delivery, or the resource
+ *   created anew) follows that deployment instead of starting a second one; with a marker store, a repeated delivery
+ *   of one request is recognised by its marker (written with If-None-Match) and follows the first one's deployment;
+ * - Delete does nothing: what clients get is whatever was last deployed (the hosted versions are removed by the
+ *   profile's version cleanup, version-cleanup.ts).
  *
  * The config gate (README "Config gate"): when the resource names a gate function, a release first deploys the new
  * version to the candidate environment (instant: the runtime reads it only through the `gate` alias), then asks the
@@ -23,7 +31,8 @@
  * Pure: AppConfig, the gate, the clock and sleeping are ports.
  */
 import type { ConfigGateRequest, ConfigGateStoppedCase, ConfigGateStoppedEvent, GateReport } from '../shared/contract';
-import { CONFIG_GATE_STOPPED_KIND, CONFIG_GATE_STOPPED_MAX_CASES, GATE_ALIAS_NAME, gateKeys } from '../shared/contract';
+import { CONFIG_GATE_STOPPED_KIND, CONFIG_GATE_STOPPED_MAX_CASES, GATE_ALIAS_NAME, gateKeys, markerKey } from '../shared/contract';
+import { eventId, type MarkerStore, take } from '../shared/idempotency';
 
 /** The resource's properties, as CloudFormation passes them (strings). */
 export interface ConfigDeploymentProps {
@@ -50,6 +59,8 @@ export interface ConfigDeploymentProps {
   readonly GateTimeoutSeconds?: string;
   /** The platform's review function (name), when reviews are on: asked for the review of a release the gate stopped. */
   readonly ReviewFunction?: string;
+  /** The bucket of the request markers (markers/config-deployer/…), when the platform has its store. */
+  readonly MarkerBucket?: string;
 }
 
 export interface CustomResourceEvent {
@@ -118,87 +129,252 @@ export const RUNNING_STATES: readonly string[] = ['DEPLOYING', 'BAKING', 'VALIDA
 
 const REQUIRED: readonly (keyof ConfigDeploymentProps)[] = ['Application', 'Environment', 'Profile', 'Version', 'Strategy', 'RollbackStrategy'];
 
-export interface HandleOptions {
-  /** Milliseconds the handler may spend before it must answer (from the Lambda context, minus a margin). */
+/** Marks the event of an isComplete call: the onEvent answer's Data always carries it (handler.ts dispatches on it). */
+export const PHASE_KEY = 'AiReleasePhase';
+
+/**
+ * What onEvent hands to isComplete (the Provider framework passes onEvent's answer, Data included, to every
+ * isComplete call, and merges isComplete's Data over it in the answer to CloudFormation). Strings: CloudFormation
+ * attributes.
+ */
+export interface WaitData {
+  readonly [PHASE_KEY]: 'wait';
+  /** Nothing to wait for: isComplete answers complete at once. */
+  readonly Done?: 'true';
+  /** A repeated delivery of a request another invocation took: isComplete follows that one through its marker. */
+  readonly Duplicate?: 'true';
+  /** The request's marker key, when markers are on. */
+  readonly Marker?: string;
+  readonly Environment?: string;
+  readonly DeploymentNumber?: string;
+  /** Epoch milliseconds after which a still running rollout is stopped and the resource failed. */
+  readonly Deadline?: string;
+  readonly BudgetSeconds?: string;
+  /** The deployment, for messages. */
+  readonly What?: string;
+  readonly Version?: string;
+  readonly Direction?: string;
+  readonly Reason?: string;
+  readonly GateVerdict?: string;
+  readonly GateReport?: string;
+}
+
+export interface OnEventAnswer {
+  readonly PhysicalResourceId: string;
+  readonly Data: WaitData;
+}
+
+export interface IsCompleteAnswer {
+  readonly IsComplete: boolean;
+  /** Only when complete (the framework refuses Data with IsComplete false). */
+  readonly Data?: Readonly<Record<string, string>>;
+}
+
+/** The resource failed: the framework answers FAILED with this message (handler.ts caps its size). */
+export class ConfigDeploymentFailed extends Error {
+  /** What is known of the failed step (the gate's verdict and report, a deployment number), for the log. */
+  public readonly data?: Readonly<Record<string, string>>;
+  constructor(message: string, data?: Readonly<Record<string, string>>) {
+    super(message);
+    this.name = 'ConfigDeploymentFailed';
+    if (data) this.data = data;
+  }
+}
+
+/** The request as the Provider framework passes it to onEvent and isComplete. */
+export interface ProviderEvent extends CustomResourceEvent {
+  readonly RequestId?: string;
+  readonly StackId?: string;
+  readonly Data?: WaitData;
+}
+
+/**
+ * The config plane's whole time budget when the resource states none: what CloudFormation waits for a custom resource
+ * (ServiceTimeout, at most 3600 s) less the queue age the framework's asynchronous invoke may reach (5 min, its
+ * EventInvokeConfig) and a 5-minute margin for the framework's own calls and the answer.
+ */
+export const DEFAULT_TOTAL_BUDGET_SECONDS = 50 * 60;
+
+export interface OnEventOptions {
+  /** Milliseconds this invocation may spend before it must answer (from the Lambda context, minus a margin). */
   readonly budgetMs: number;
-  /** How often to poll a deployment. @default 10 s */
+  /** The whole operation's budget when the resource has no BudgetSeconds. @default DEFAULT_TOTAL_BUDGET_SECONDS */
+  readonly totalBudgetMs?: number;
+  /** How often to poll while waiting inside onEvent (the gate's stage, a running deployment). @default 10 s */
   readonly pollMs?: number;
   /** The gate, when the resource names one (handler.ts invokes the GateFunction). */
   readonly invokeGate?: InvokeGate;
   /** The reviewer, when the resource names one (handler.ts invokes the ReviewFunction asynchronously). */
   readonly askReview?: AskReview;
+  /** Where requests are marked as taken (the MarkerBucket property); without it, a repeat is caught by adoption only. */
+  readonly markers?: MarkerStore;
 }
 
-export async function handle(event: CustomResourceEvent, appconfig: AppConfigPort, clock: Clock, options: HandleOptions): Promise<Outcome> {
+export interface IsCompleteOptions {
+  /** How often the framework asks (queryInterval): a rollout that cannot finish before the next ask is stopped now. */
+  readonly pollMs?: number;
+  readonly markers?: MarkerStore;
+}
+
+/** What the marker of a request records, for a repeated delivery to follow. */
+interface MarkerRecord {
+  readonly state: 'taken' | 'started' | 'failed';
+  readonly at: string;
+  readonly data?: WaitData;
+  readonly reason?: string;
+}
+
+/**
+ * Create / Update / Delete of a config deployment (the Provider framework's onEvent): everything up to the start of
+ * the live deployment (checks, the gate's candidate stage and replay, waiting for a deployment already running in
+ * the environment), within this one invocation. Waiting for the rollout itself is isComplete's, polled by the
+ * framework for up to an hour. Throws ConfigDeploymentFailed to fail the resource.
+ */
+export async function onEvent(event: ProviderEvent, appconfig: AppConfigPort, clock: Clock, options: OnEventOptions): Promise<OnEventAnswer> {
   const props = event.ResourceProperties;
   const physicalResourceId = event.PhysicalResourceId ?? `${props?.Application}/${props?.Environment}/${props?.Profile}`;
-  // Nothing to undo: hosted versions are retained and clients keep the last deployed config.
-  if (event.RequestType === 'Delete') return { status: 'SUCCESS', physicalResourceId };
+  const answer = (data: Omit<WaitData, typeof PHASE_KEY>): OnEventAnswer => ({
+    PhysicalResourceId: physicalResourceId,
+    Data: { [PHASE_KEY]: 'wait', ...data },
+  });
+  // Nothing to undo: clients keep the last deployed config (the hosted versions are removed by their own cleanup).
+  if (event.RequestType === 'Delete') return answer({ Done: 'true', Direction: 'delete' });
 
   const missing = REQUIRED.filter((k) => typeof props?.[k] !== 'string' || props[k] === '');
-  if (missing.length > 0) return { status: 'FAILED', physicalResourceId, reason: `config deployment: missing properties ${missing.join(', ')}` };
-  if (!/^\d+$/.test(props.Version))
-    return { status: 'FAILED', physicalResourceId, reason: `config deployment: Version must be a hosted version number, got "${props.Version}"` };
+  if (missing.length > 0) throw new ConfigDeploymentFailed(`config deployment: missing properties ${missing.join(', ')}`);
+  if (!/^\d+$/.test(props.Version)) throw new ConfigDeploymentFailed(`config deployment: Version must be a hosted version number, got "${props.Version}"`);
 
+  // A repeated delivery of this very request: follow the invocation that took it, never deploy twice.
+  let marker: string | undefined;
+  if (options.markers && event.RequestId) {
+    const key = markerKey('config-deployer', eventId(event.StackId, event.LogicalResourceId, event.RequestId));
+    try {
+      const taken = await take(options.markers, key, JSON.stringify({ state: 'taken', at: new Date(clock.now()).toISOString() } satisfies MarkerRecord));
+      if (!taken.first) return answer({ Duplicate: 'true', Marker: key, Version: props.Version });
+      marker = key;
+    } catch (e) {
+      // The store is unreachable: go on (a repeat is then caught by adoption below), and say so.
+      console.error(
+        JSON.stringify({ message: 'config deployment: could not write the request marker; continuing', key, error: String((e as Error)?.message ?? e) }),
+      );
+    }
+  }
+  const record = async (r: Omit<MarkerRecord, 'at'>) => {
+    if (!marker || !options.markers) return;
+    await options.markers.write(marker, JSON.stringify({ ...r, at: new Date(clock.now()).toISOString() })).catch((e: unknown) => {
+      console.error(
+        JSON.stringify({
+          message: 'config deployment: could not record the outcome in the request marker',
+          key: marker,
+          error: String((e as Error)?.message ?? e),
+        }),
+      );
+    });
+  };
+  try {
+    const data = await begin(event, appconfig, clock, options);
+    const out = answer({ ...data, ...(marker ? { Marker: marker } : {}) });
+    await record({ state: 'started', data: out.Data });
+    return out;
+  } catch (e) {
+    await record({ state: 'failed', reason: (e as Error)?.message ?? String(e) });
+    throw e;
+  }
+}
+
+async function begin(event: ProviderEvent, appconfig: AppConfigPort, clock: Clock, options: OnEventOptions): Promise<Omit<WaitData, typeof PHASE_KEY>> {
+  const props = event.ResourceProperties;
   const old = event.RequestType === 'Update' ? event.OldResourceProperties : undefined;
   const sameTarget = old !== undefined && old.Environment === props.Environment && old.Profile === props.Profile;
   if (sameTarget && old.Version === props.Version) {
     // Only the strategy or description changed: the version is already what clients get.
-    return { status: 'SUCCESS', physicalResourceId, data: { Version: props.Version, Direction: 'unchanged' } };
+    return { Done: 'true', Version: props.Version, Direction: 'unchanged' };
   }
   // Hosted version numbers only grow (a changed config is a new version), so an Update to a lower number is
   // CloudFormation restoring the previous release during a stack rollback.
   const rollback = sameTarget && /^\d+$/.test(old.Version) && Number(props.Version) < Number(old.Version);
+  const last = await appconfig.latest(props.Environment);
   if (rollback) {
     // AppConfig already put the previous version back when an alarm rolled the release back (ROLLED_BACK) or it was
     // reverted (REVERTED): that is usually why CloudFormation is rolling back. Deploying the previous version again
     // would be judged by the alarm that is still in ALARM, and a FAILED answer now leaves the stack in
     // UPDATE_ROLLBACK_FAILED. So only a release that COMPLETED (a later resource failed) or is still running is undone.
-    const last = await appconfig.latest(props.Environment);
     // The release never reached the live environment (its gate failed, or its start was refused): the previous
     // version is what the environment still serves.
     if (last && last.profile === props.Profile && last.version === props.Version && last.state === 'COMPLETE') {
       return {
-        status: 'SUCCESS',
-        physicalResourceId,
-        reason: `deployment #${last.number} of version ${last.version} is the environment's latest and COMPLETE; nothing to roll back`,
-        data: { DeploymentNumber: String(last.number), Version: props.Version, Direction: 'rollback' },
+        Done: 'true',
+        DeploymentNumber: String(last.number),
+        Version: props.Version,
+        Direction: 'rollback',
+        Reason: `deployment #${last.number} of version ${last.version} is the environment's latest and COMPLETE; nothing to roll back`,
       };
     }
     if (last && last.profile === props.Profile && last.version === old?.Version && (last.state === 'ROLLED_BACK' || last.state === 'REVERTED')) {
       return {
-        status: 'SUCCESS',
-        physicalResourceId,
-        reason: `deployment #${last.number} of version ${last.version} ended ${last.state}; AppConfig already serves the previous version`,
-        data: { DeploymentNumber: String(last.number), Version: props.Version, Direction: 'rollback' },
+        Done: 'true',
+        DeploymentNumber: String(last.number),
+        Version: props.Version,
+        Direction: 'rollback',
+        Reason: `deployment #${last.number} of version ${last.version} ended ${last.state}; AppConfig already serves the previous version`,
+      };
+    }
+  } else if (last && last.profile === props.Profile && last.version === props.Version && (last.state === 'COMPLETE' || RUNNING_STATES.includes(last.state))) {
+    // Is the work still wanted? This version is already live, or already rolling out (a repeated or late delivery
+    // of this request, or the resource created anew): follow that deployment instead of starting a second one.
+    if (last.state === 'COMPLETE') {
+      return {
+        Done: 'true',
+        DeploymentNumber: String(last.number),
+        Version: props.Version,
+        Direction: 'release',
+        Reason: `version ${props.Version} is already live (deployment #${last.number} COMPLETE); nothing deployed`,
       };
     }
   }
+
   const strategy = rollback ? props.RollbackStrategy : props.Strategy;
-  const budgetMs = Math.min(options.budgetMs, props.BudgetSeconds && /^\d+$/.test(props.BudgetSeconds) ? Number(props.BudgetSeconds) * 1000 : Infinity);
-  const deadline = clock.now() + budgetMs;
+  const totalMs =
+    props.BudgetSeconds && /^\d+$/.test(props.BudgetSeconds)
+      ? Number(props.BudgetSeconds) * 1000
+      : (options.totalBudgetMs ?? DEFAULT_TOTAL_BUDGET_SECONDS * 1000);
+  const startedAt = clock.now();
+  const overall = startedAt + totalMs;
+  // This invocation's own limit: the waits inside onEvent (stage, gate, a running deployment) end by it.
+  const deadline = Math.min(overall, startedAt + options.budgetMs);
   const pollMs = options.pollMs ?? 10_000;
   const what = (env: string) => `version ${props.Version} of profile ${props.Profile} in environment ${env}`;
-  const fail = (reason: string, deploymentNumber?: number, extra: Outcome['data'] = {}): Outcome => ({
-    status: 'FAILED',
-    physicalResourceId,
-    reason,
-    data: { Version: props.Version, ...(deploymentNumber !== undefined ? { DeploymentNumber: String(deploymentNumber) } : {}), ...extra },
+  const wait = (deploymentNumber: number, gated: Partial<WaitData> = {}) => ({
+    Environment: props.Environment,
+    DeploymentNumber: String(deploymentNumber),
+    Deadline: String(overall),
+    BudgetSeconds: String(Math.round(totalMs / 1000)),
+    What: what(props.Environment),
+    Version: props.Version,
+    Direction: rollback ? 'rollback' : 'release',
+    ...gated,
   });
+  if (!rollback && last && last.profile === props.Profile && last.version === props.Version && RUNNING_STATES.includes(last.state)) {
+    return wait(last.number);
+  }
 
   // The gate: candidate environment, then the replay, before anything reaches the live environment.
-  let gated: Outcome['data'] = {};
+  let gated: Partial<WaitData> = {};
   if (!rollback && props.GateFunction) {
     const gate = await runGate(props, appconfig, clock, { deadline, pollMs, invokeGate: options.invokeGate });
     if (!gate.ok) {
       if (gate.stopped && options.askReview) await askForReview(options.askReview, props, gate.stopped, clock);
-      return fail(gate.reason, gate.deploymentNumber, gate.data);
+      throw new ConfigDeploymentFailed(gate.reason, {
+        Version: props.Version,
+        ...(gate.deploymentNumber !== undefined ? { DeploymentNumber: String(gate.deploymentNumber) } : {}),
+        ...(gate.data ?? {}),
+      });
     }
     gated = gate.data;
   }
 
   const env = props.Environment;
-  const deployed = await startAndWait(appconfig, clock, {
+  const started = await startDeployment(appconfig, clock, {
     env,
     profile: props.Profile,
     version: props.Version,
@@ -208,24 +384,110 @@ export async function handle(event: CustomResourceEvent, appconfig: AppConfigPor
     abandon: (d) => rollback && d.profile === props.Profile && d.version === old?.Version && d.state !== 'ROLLING_BACK',
     deadline,
     pollMs,
-    budgetMs,
     what: what(env),
   });
-  if (!deployed.ok) return fail(deployed.reason, deployed.deploymentNumber, gated);
-  return {
-    status: 'SUCCESS',
-    physicalResourceId,
-    data: { DeploymentNumber: String(deployed.deploymentNumber), Version: props.Version, Direction: rollback ? 'rollback' : 'release', ...gated },
-  };
+  if (!started.ok) throw new ConfigDeploymentFailed(started.reason);
+  return wait(started.deploymentNumber, gated);
 }
 
-type Step = { ok: true; deploymentNumber: number } | { ok: false; reason: string; deploymentNumber?: number };
+/**
+ * Whether the rollout onEvent started has ended (the Provider framework's isComplete, asked every queryInterval):
+ * COMPLETE succeeds; ROLLED_BACK (an alarm) or REVERTED (a person) fails the resource, so CloudFormation rolls the
+ * stack back; a rollout still running at the deadline is stopped (AppConfig reverts it) and fails.
+ */
+export async function isComplete(event: ProviderEvent, appconfig: AppConfigPort, clock: Clock, options: IsCompleteOptions = {}): Promise<IsCompleteAnswer> {
+  let data = event.Data;
+  if (data?.[PHASE_KEY] !== 'wait') throw new ConfigDeploymentFailed('config deployment: isComplete called without the onEvent answer (Data.AiReleasePhase)');
+  if (data.Duplicate === 'true') {
+    // Follow the invocation that took this request: the same deployment, so both answer CloudFormation alike.
+    const text = data.Marker && options.markers ? await options.markers.read(data.Marker) : undefined;
+    if (text === undefined) return { IsComplete: false };
+    const rec = JSON.parse(text) as MarkerRecord;
+    if (rec.state === 'failed') throw new ConfigDeploymentFailed(rec.reason ?? 'config deployment: the first delivery of this request failed');
+    if (rec.state !== 'started' || !rec.data) return { IsComplete: false };
+    data = rec.data;
+  }
+  const result = (d: WaitData): Record<string, string> =>
+    Object.fromEntries(
+      (['DeploymentNumber', 'Version', 'Direction', 'GateVerdict', 'GateReport'] as const).filter((k) => d[k] !== undefined).map((k) => [k, d[k] as string]),
+    );
+  if (data.Done === 'true') return { IsComplete: true, Data: result(data) };
+  const env = data.Environment;
+  const number = Number(data.DeploymentNumber);
+  if (!env || !Number.isInteger(number)) throw new ConfigDeploymentFailed('config deployment: the onEvent answer names no Environment or DeploymentNumber');
+  const what = data.What ?? `deployment #${number}`;
+  const d = await appconfig.get(env, number);
+  if (d.state === 'COMPLETE') return { IsComplete: true, Data: result(data) };
+  if (d.state === 'ROLLED_BACK' || d.state === 'REVERTED') {
+    throw new ConfigDeploymentFailed(`config deployment #${number} of ${what} ended ${d.state}: ${rollbackCause(d)}; AppConfig restored the previous version`);
+  }
+  const deadline = Number(data.Deadline);
+  if (Number.isFinite(deadline) && clock.now() + (options.pollMs ?? 0) > deadline) {
+    const { state, percentageComplete } = d;
+    // A release that did not finish in time must not keep rolling out while CloudFormation rolls back.
+    await appconfig.stop(env, number).catch(() => undefined);
+    throw new ConfigDeploymentFailed(
+      `config deployment #${number} of ${what} was still ${state} (${percentageComplete ?? '?'} %) after ${data.BudgetSeconds ?? '?'} s, its time budget; stopped it (AppConfig reverts to the previous version). Shorten the config rollout (deploymentDuration + finalBake) or look for what kept it running`,
+    );
+  }
+  return { IsComplete: false };
+}
+
+export interface HandleOptions extends OnEventOptions {}
 
 /**
- * Starts one deployment and waits for it to end. AppConfig runs one deployment per environment: deployments that
- * `abandon` selects are stopped (which reverts them); any other running deployment is waited for, within the budget.
+ * The whole operation as the Provider framework runs it: onEvent, then isComplete every `pollMs` until it answers
+ * complete or fails, as one Outcome. For callers that want the end result in one call (tests, the drill); the deployed
+ * function is invoked by the framework, step by step.
  */
-async function startAndWait(
+export async function handle(event: ProviderEvent, appconfig: AppConfigPort, clock: Clock, options: HandleOptions): Promise<Outcome> {
+  const props = event.ResourceProperties;
+  const physicalResourceId = event.PhysicalResourceId ?? `${props?.Application}/${props?.Environment}/${props?.Profile}`;
+  const pollMs = options.pollMs ?? 10_000;
+  const failed = (e: unknown, data?: Outcome['data']): Outcome => {
+    if (!(e instanceof ConfigDeploymentFailed)) throw e;
+    const known = data ?? e.data;
+    return { status: 'FAILED', physicalResourceId, reason: e.message, ...(known ? { data: known } : {}) };
+  };
+  let started: OnEventAnswer;
+  try {
+    started = await onEvent(event, appconfig, clock, { totalBudgetMs: options.budgetMs, ...options });
+  } catch (e) {
+    return failed(e);
+  }
+  if (event.RequestType === 'Delete') return { status: 'SUCCESS', physicalResourceId: started.PhysicalResourceId };
+  const waitEvent: ProviderEvent = { ...event, PhysicalResourceId: started.PhysicalResourceId, Data: started.Data };
+  for (;;) {
+    let done: IsCompleteAnswer;
+    try {
+      done = await isComplete(waitEvent, appconfig, clock, { pollMs, markers: options.markers });
+    } catch (e) {
+      const d = started.Data;
+      return failed(e, {
+        Version: props.Version,
+        ...(d.DeploymentNumber ? { DeploymentNumber: d.DeploymentNumber } : {}),
+        ...(d.GateVerdict ? { GateVerdict: d.GateVerdict, GateReport: d.GateReport } : {}),
+      });
+    }
+    if (done.IsComplete) {
+      return {
+        status: 'SUCCESS',
+        physicalResourceId: started.PhysicalResourceId,
+        ...(started.Data.Reason ? { reason: started.Data.Reason } : {}),
+        data: done.Data ?? {},
+      };
+    }
+    await clock.sleep(pollMs);
+  }
+}
+
+type Start = { ok: true; deploymentNumber: number } | { ok: false; reason: string };
+
+/**
+ * Starts one deployment. AppConfig runs one deployment per environment: deployments that `abandon` selects are
+ * stopped (which reverts them); any other running deployment is waited for, up to the deadline.
+ */
+async function startDeployment(
   appconfig: AppConfigPort,
   clock: Clock,
   p: {
@@ -237,21 +499,23 @@ async function startAndWait(
     abandon: (d: DeploymentInfo) => boolean;
     deadline: number;
     pollMs: number;
-    budgetMs: number;
     what: string;
   },
-): Promise<Step> {
+): Promise<Start> {
   const { env, pollMs, deadline, what } = p;
-  let number: number | undefined;
-  while (number === undefined) {
+  for (;;) {
     const running = await appconfig.running(env);
     const abandoned = running.filter(p.abandon);
     for (const d of abandoned) await appconfig.stop(env, d.number);
     const others = running.filter((d) => !abandoned.includes(d));
+    // The very version is already rolling out here (a repeated delivery that got past the marker, or none is
+    // connected): follow it rather than queue a second deployment of it behind it.
+    const same = others.find((d) => d.profile === p.profile && d.version === p.version && d.state !== 'ROLLING_BACK');
+    if (same) return { ok: true, deploymentNumber: same.number };
     if (others.length === 0) {
       try {
-        number = await appconfig.start({ environment: env, profile: p.profile, version: p.version, strategy: p.strategy, description: p.description });
-        break;
+        const number = await appconfig.start({ environment: env, profile: p.profile, version: p.version, strategy: p.strategy, description: p.description });
+        return { ok: true, deploymentNumber: number };
       } catch (e) {
         if ((e as { name?: string }).name !== 'ConflictException') throw e;
         // Another deployment started between the look and the start: wait for it like any other.
@@ -268,7 +532,31 @@ async function startAndWait(
     }
     await clock.sleep(pollMs);
   }
+}
 
+type Step = { ok: true; deploymentNumber: number } | { ok: false; reason: string; deploymentNumber?: number };
+
+/** Starts one deployment and waits for it to end, within the deadline (the gate's candidate stage: instant, no monitors). */
+async function startAndWait(
+  appconfig: AppConfigPort,
+  clock: Clock,
+  p: {
+    env: string;
+    profile: string;
+    version: string;
+    strategy: string;
+    description: string;
+    abandon: (d: DeploymentInfo) => boolean;
+    deadline: number;
+    pollMs: number;
+    budgetMs: number;
+    what: string;
+  },
+): Promise<Step> {
+  const started = await startDeployment(appconfig, clock, p);
+  if (!started.ok) return started;
+  const number = started.deploymentNumber;
+  const { env, pollMs, deadline, what } = p;
   for (;;) {
     const d = await appconfig.get(env, number);
     if (d.state === 'COMPLETE') return { ok: true, deploymentNumber: number };
@@ -281,7 +569,6 @@ async function startAndWait(
     }
     if (clock.now() + pollMs > deadline) {
       const { state, percentageComplete } = d;
-      // A release that did not finish in time must not keep rolling out while CloudFormation rolls back.
       await appconfig.stop(env, number).catch(() => undefined);
       return {
         ok: false,
@@ -294,7 +581,7 @@ async function startAndWait(
 }
 
 type GateStep =
-  | { ok: true; data: NonNullable<Outcome['data']> }
+  | { ok: true; data: { GateVerdict: string; GateReport: string } }
   /** `stopped`: the gate step itself failed (verdict, error, timeout): the review is asked for with it. */
   | { ok: false; reason: string; deploymentNumber?: number; data?: Outcome['data']; stopped?: ConfigGateStoppedEvent['gate'] };
 

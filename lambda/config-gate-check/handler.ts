@@ -10,10 +10,21 @@ const records = bucket ? s3GateRecords(logFailures(new S3Client(deadline(1000, {
 const history = appConfigHistory(logFailures(new AppConfigClient(deadline(1000, { maxAttempts: 2 }))));
 
 /**
- * AppConfig's PRE_START_DEPLOYMENT action on a service's live environment. Returns nothing (the content is not
- * changed) when the version may start; throws the refusal, which stops the deployment before it starts.
+ * What the check answers when the version may start. AppConfig's own sample for a PRE_* Lambda action returns an
+ * object (`{ statusCode: 200 }`, plus `Content` only to change the configuration: "If you don't want to modify the
+ * contents, you can omit the 'Content' field", AppConfig User Guide, "Creating a Lambda function for a custom AWS
+ * AppConfig extension"). A bare `null` (what a function that returns nothing answers) is not a documented answer, so
+ * the allow path returns this object, with no `Content`: the configuration goes out as it was created.
  */
-export async function handler(event: PreStartDeploymentEvent): Promise<void> {
+export const ALLOW_ANSWER = Object.freeze({ statusCode: 200 });
+export type AllowAnswer = typeof ALLOW_ANSWER;
+
+/**
+ * AppConfig's PRE_START_DEPLOYMENT action on a service's live environment. Answers ALLOW_ANSWER (an object with no
+ * `Content`: the content is not changed) when the version may start; throws the refusal, which stops the deployment
+ * before it starts.
+ */
+export async function handler(event: PreStartDeploymentEvent): Promise<AllowAnswer> {
   if (!records) throw new Error(`config gate check: ${GATE_CHECK_ENV.BUCKET} is not set; the function is made by AiServiceConfig.connectGate`);
   const decision = await check(event, records, history).catch((e: unknown) => ({
     allow: false as const,
@@ -30,4 +41,5 @@ export async function handler(event: PreStartDeploymentEvent): Promise<void> {
     }),
   );
   if (!decision.allow) throw new Error(decision.reason);
+  return { ...ALLOW_ANSWER };
 }

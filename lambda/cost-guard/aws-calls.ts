@@ -28,6 +28,8 @@ export const AWS_CALLS: readonly AwsCall[] = [
     action: 'appconfig:StartDeployment',
     arnVariables: { ApplicationId: app, EnvironmentId: environment, ConfigurationProfileId: profile, DeploymentStrategyId: { env: COST_GUARD_ENV.STRATEGY } },
   },
+  // Is a late event still wanted: the cost alarm's state now (handler.ts).
+  { api: 'DescribeAlarms', action: 'cloudwatch:DescribeAlarms', arnVariables: { AlarmName: { env: COST_GUARD_ENV.ALARM_NAME } } },
   // The on-failure destination: Lambda publishes the give-up record with the function's role (encrypted topic).
   { api: 'on-failure destination', madeBy: 'Lambda', action: 'sns:Publish', arnVariables: { TopicName: { onFailureDestination: 'name' } } },
   { api: 'on-failure destination', madeBy: 'Lambda', action: 'kms:GenerateDataKey', arnVariables: { KeyId: { onFailureDestination: 'keyId' } } },

@@ -10,8 +10,24 @@ import { DEGRADE_FLAGS } from '../shared/contract';
 
 /** The part of a CloudWatch alarm-action event (Lambda action) the guard reads. */
 export interface AlarmEvent {
-  readonly alarmData?: { readonly alarmName?: string; readonly state?: { readonly value?: string; readonly reason?: string } };
+  /** When CloudWatch sent the event (ISO 8601). */
+  readonly time?: string;
+  readonly alarmData?: {
+    readonly alarmName?: string;
+    /** `timestamp`: when the alarm entered this state (ISO 8601). */
+    readonly state?: { readonly value?: string; readonly reason?: string; readonly timestamp?: string };
+  };
 }
+
+/** Port: the alarm's state now (CloudWatch DescribeAlarms); undefined when the alarm is not found. */
+export type AlarmStateLookup = (alarmName: string) => Promise<string | undefined>;
+
+/**
+ * An event older than this is checked against the alarm's state now before the guard acts: Lambda keeps retrying a
+ * throttled asynchronous event for up to its maximum event age (Lambda Developer Guide, "Asynchronous invocation"), and
+ * a cost alarm back to OK by then needs no degrade.
+ */
+export const FRESH_EVENT_MS = 2 * 60_000;
 
 /** Port: the degrade profile in AppConfig. */
 export interface DegradeStore {
@@ -72,6 +88,8 @@ export interface GuardOptions {
   /** No attempt starts after this time (epoch ms): the handler passes its own deadline, minus a margin. @default no limit */
   readonly deadline?: number;
   readonly retry?: RetryPolicy;
+  /** Is the work still wanted: the alarm's state now, asked for events older than FRESH_EVENT_MS. @default not asked */
+  readonly alarmState?: AlarmStateLookup;
 }
 
 /** What the guard leaves behind when it gives up: logged, and the error message the on-failure destination carries. */
@@ -118,6 +136,17 @@ export async function guard(event: AlarmEvent, store: DegradeStore, options: Gua
   const policy = options.retry ?? DEFAULT_RETRY;
   const alarm = event.alarmData?.alarmName ?? 'cost alarm';
   const started = now();
+  // A late (or repeated, retried) delivery: act only if the alarm is still in ALARM. A failed lookup acts anyway: the
+  // alarm did fire, and a degrade is undone by hand, while a missed one keeps costing.
+  const since = Date.parse(event.alarmData?.state?.timestamp ?? event.time ?? '');
+  const ageMs = Number.isFinite(since) ? started - since : undefined;
+  if (options.alarmState && event.alarmData?.alarmName && (ageMs === undefined || ageMs > FRESH_EVENT_MS)) {
+    const current = await options.alarmState(event.alarmData.alarmName).catch(() => undefined);
+    if (current !== undefined && current !== 'ALARM') {
+      const age = ageMs === undefined ? 'at an unknown time' : `${Math.round(ageMs / 60_000)} min ago`;
+      return { action: 'ignored', reason: `stale event: ${alarm} entered ALARM ${age} and is ${current} now; nothing to degrade` };
+    }
+  }
   let version: number | undefined;
 
   const attempt = async (n: number): Promise<GuardOutcome> => {

@@ -1,4 +1,5 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { COST_GUARD_ENV } from '../shared/contract';
 import { appConfigStore } from './appconfig-store';
 import { type AlarmEvent, CostGuardGaveUp, guard } from './cost-guard';
@@ -22,10 +23,18 @@ const ids = {
   strategy: need(COST_GUARD_ENV.STRATEGY),
 };
 const store = appConfigStore(client, ids);
+const cloudwatch = new CloudWatchClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 5_000 } });
+const alarmName = process.env[COST_GUARD_ENV.ALARM_NAME];
+/** The cost alarm's state now, for a late event (cost-guard.ts FRESH_EVENT_MS); only this function's own alarm. */
+const alarmState = async (name: string) => {
+  if (name !== alarmName) return undefined;
+  const out = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm'] }));
+  return out.MetricAlarms?.[0]?.StateValue;
+};
 
 export async function handler(event: AlarmEvent, context: { getRemainingTimeInMillis(): number }) {
   try {
-    const outcome = await guard(event, store, { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });
+    const outcome = await guard(event, store, { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS, alarmState });
     console.log(JSON.stringify({ level: 'INFO', message: 'cost guard', alarm: event.alarmData?.alarmName, ...outcome }));
     return outcome;
   } catch (e) {

@@ -139,6 +139,8 @@ export const COST_GUARD_ENV = {
   ENVIRONMENT: 'COST_GUARD_ENVIRONMENT',
   PROFILE: 'COST_GUARD_PROFILE',
   STRATEGY: 'COST_GUARD_STRATEGY',
+  /** The cost alarm's name: a late event is acted on only while the alarm is still in ALARM (DescribeAlarms). */
+  ALARM_NAME: 'COST_GUARD_ALARM_NAME',
 } as const;
 
 /** Runtime tuning read from the environment (all optional). */
@@ -1169,4 +1171,15 @@ export interface ShareControllerStartEvent {
   readonly candidateVersion: string;
   readonly candidateLabel?: string;
   readonly candidateContentHash: string;
+}
+
+/**
+ * Idempotency markers of asynchronously invoked library functions (Lambda may deliver an event twice, and retries a
+ * throttled one for up to its maximum event age): `markers/<function>/<id>.json` in the library's bucket, written with
+ * `If-None-Match: *`; a 412 answer means the event was already taken (lambda/shared/idempotency.ts).
+ */
+export const MARKER_PREFIX = 'markers';
+export type MarkerOwner = 'config-deployer' | 'review' | 'cost-guard';
+export function markerKey(owner: MarkerOwner, id: string): string {
+  return `${MARKER_PREFIX}/${owner}/${id}.json`;
 }

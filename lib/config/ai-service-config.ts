@@ -70,9 +70,13 @@ export interface AiServiceConfigProps {
    */
   readonly maxContentBytes?: number;
   /**
-   * What happens to superseded hosted versions. Retained, they are the history that AppConfig rolls back to and
-   * that `what changed` questions are answered from; destroying the stack then leaves them (and their profile).
-   * @default RemovalPolicy.RETAIN
+   * What happens to hosted versions. The default keeps superseded versions (UpdateReplacePolicy Retain: the history
+   * that AppConfig rolls back to and that `what changed` questions are answered from), deletes the versions of a
+   * failed first create (DeletionPolicy RetainExceptOnCreate), and on stack delete a cleanup resource removes every
+   * version left under the profile (the cost guard's too) just before the profile, which AppConfig cannot delete
+   * while versions remain. `RemovalPolicy.RETAIN` keeps the whole chain instead: versions and both profiles outlive
+   * the stack (delete them by hand: versions first). `RemovalPolicy.DESTROY` deletes superseded versions at once.
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly versionHistoryRemovalPolicy?: RemovalPolicy;
   /**
@@ -87,7 +91,7 @@ export interface AiServiceConfigProps {
 export interface ConnectGateOptions {
   /**
    * The gate function's timeout: the longest one replay can take. Candidate stage, gate and rollout must fit the
-   * config plane's 12 minutes together.
+   * config plane's budget together (50 minutes; the stage and the gate also fit one 15-minute deployer invocation).
    * @default the function's own `timeout` when it is a lambda.Function; required for an imported function
    */
   readonly timeout?: Duration;
@@ -243,7 +247,7 @@ export class AiServiceConfig extends Construct {
       : this.platform.application;
     this.applicationId = this.application.ref;
     const applicationId = this.applicationId;
-    const historyPolicy = props.versionHistoryRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const historyPolicy = props.versionHistoryRemovalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 
     this.environment = new appconfig.CfnEnvironment(this, 'Environment', {
       applicationId,
@@ -286,6 +290,7 @@ export class AiServiceConfig extends Construct {
       description: `${this.serviceName} release config ${this.versionLabel}`,
     });
     this.hostedVersion.applyRemovalPolicy(historyPolicy);
+    this.retainOrCleanUp(this.profile, this.hostedVersion, historyPolicy, 'ReleaseConfigVersions');
 
     // Degrade flags: a feature-flags profile, deployed with the instant strategy.
     this.degradeProfile = new appconfig.CfnConfigurationProfile(this, 'DegradeProfile', {
@@ -304,6 +309,8 @@ export class AiServiceConfig extends Construct {
       description: `${this.serviceName} degrade flags ${this.degradeLabel}`,
     });
     this.degradeVersion.applyRemovalPolicy(historyPolicy);
+    // The cost guard writes versions here that CloudFormation never created: the cleanup removes them too.
+    this.retainOrCleanUp(this.degradeProfile, this.degradeVersion, historyPolicy, 'DegradeVersions');
 
     // Degrade deployment: the logical id carries the content (and strategy) hash, so an unchanged state is the same
     // resource (no new deployment), and a changed one is a new resource rather than an in-place replacement,
@@ -332,6 +339,26 @@ export class AiServiceConfig extends Construct {
       serviceName: this.serviceName,
       versionLabel: this.versionLabel,
     });
+  }
+
+  /**
+   * Makes `cdk destroy` and the rollback of a failed first create end clean (docs: "Destroy and failed first
+   * deploys"). AppConfig refuses to delete a profile that still has hosted versions. RETAIN keeps the whole chain (the
+   * profile too); any other policy gets a cleanup resource that every version of the profile depends on, so that
+   * CloudFormation, deleting in reverse dependency order, runs it after the versions and before the profile.
+   */
+  private retainOrCleanUp(
+    profile: appconfig.CfnConfigurationProfile,
+    version: appconfig.CfnHostedConfigurationVersion,
+    policy: RemovalPolicy,
+    id: string,
+  ): void {
+    if (policy === RemovalPolicy.RETAIN) {
+      profile.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      return;
+    }
+    const cleanup = ReleaseConfigDeployment.versionCleanup(this, id, this.platform, profile);
+    version.node.addDependency(cleanup);
   }
 
   /**

@@ -7,7 +7,7 @@ import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { FAILURE_RECORD_TYPE, LEARNING_ENV, STORE_PREFIX } from '../../lambda/shared/contract';
+import { FAILURE_RECORD_TYPE, LEARNING_ENV, MARKER_PREFIX, STORE_PREFIX } from '../../lambda/shared/contract';
 import { CANDIDATE_REFRESH_DAYS, CANDIDATE_TAG } from '../../lambda/snapshot/cases';
 import { SNAPSHOT_ENV } from '../../lambda/snapshot/snapshot';
 import { libraryFunction } from '../private/library-function';
@@ -119,6 +119,9 @@ export class RegressionStore extends Construct {
         // Candidates sit under cases/<service>/candidate/: a prefix cannot select them, their tag can.
         { id: 'old-candidates', tagFilters: { ...CANDIDATE_TAG }, expiration: candidateExpiry },
         { id: 'old-batches', prefix: `${STORE_PREFIX.BATCHES}/`, expiration: props.batchRetention ?? Duration.days(90) },
+        // Request markers of asynchronously invoked functions (lambda/shared/idempotency.ts): needed only while a
+        // repeat of their event can still arrive (hours at most), kept a week.
+        { id: 'old-markers', prefix: `${MARKER_PREFIX}/`, expiration: Duration.days(7) },
       ],
     });
 

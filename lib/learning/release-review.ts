@@ -70,9 +70,12 @@ export class ReleaseReview extends Construct {
       },
     });
     REVIEWER_BUCKET.set(fn, bucket);
-    // EventBridge and AppConfig invoke asynchronously: a review that still fails after Lambda's retries is announced
-    // on the topic with its event, never lost silently.
-    fn.configureAsyncInvoke({ retryAttempts: 2, onFailure: new destinations.SnsDestination(topic) });
+    // EventBridge, AppConfig and the config deployer invoke asynchronously: a review that still fails after Lambda's
+    // retries is announced on the topic with its event, never lost silently. A review is still wanted hours late (it
+    // is the record of the release), so events are kept for Lambda's maximum age, stated rather than defaulted; a
+    // repeated or late delivery writes nothing twice: the review's JSON is written with If-None-Match and an existing
+    // one answers "exists" (lambda/review/review.ts), so it is announced once.
+    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.SnsDestination(topic) });
 
     const arn = (service: string, resource: string, resourceName: string, sep = ArnFormat.SLASH_RESOURCE_NAME) =>
       stack.formatArn({ service, resource, resourceName, arnFormat: sep });

@@ -1,29 +1,57 @@
-import { ArnFormat, CustomResource, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, CustomResource, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Construct } from 'constructs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, type IConstruct } from 'constructs';
+import { markerKey } from '../../lambda/shared/contract';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from '../private/library-function';
 import { platformRole } from '../private/platform-role';
 
 /**
- * The longest config rollout (deployment duration + final bake) a release may use. The deployer answers
- * CloudFormation only when AppConfig has finished, from one Lambda invocation (at most 15 minutes); 3 minutes are
- * kept for a deployment already running in the environment to finish and for the answer itself. With the config
- * gate, the candidate deployment and the gate's replay come out of the same 12 minutes.
+ * How long CloudFormation waits for a custom resource at most: "The value must be an integer from 1 to 3600. The
+ * default value is 3600 seconds (1 hour)" (AWS::CloudFormation::CustomResource, ServiceTimeout).
  */
-export const MAX_CONFIG_ROLLOUT_MINUTES = 12;
+export const CUSTOM_RESOURCE_MAX_SECONDS = 3600;
+/**
+ * How long a CloudFormation request may wait in the queue of the framework's asynchronous invoke before Lambda drops
+ * it (EventInvokeConfig MaximumEventAgeInSeconds). Lambda retries a throttled event for up to its maximum event age
+ * (6 hours by default; Lambda Developer Guide, "Asynchronous invocation"): a request older than this is no longer one
+ * CloudFormation can wait out with a rollout, so it is dropped instead of acted on late.
+ */
+export const REQUEST_MAX_AGE = Duration.minutes(5);
+/**
+ * The config plane's whole time budget: the gate's stage and replay, waiting for a deployment already running, and the
+ * rollout. CloudFormation's hour, less the request's queue age (5 min) and 5 minutes for the framework's own calls,
+ * the last poll and the answer.
+ */
+export const CONFIG_PLANE_BUDGET_SECONDS = 50 * 60;
+/** Kept in the budget for a deployment already running in the environment to finish (the deployer waits for it). */
+const RUNNING_DEPLOYMENT_SECONDS = 120;
+/**
+ * The longest config rollout (deployment duration + final bake) a release may use: the budget less the wait for a
+ * running deployment. AppConfig's predefined AppConfig.Canary10Percent20Minutes (20 minutes + 10 of bake) fits;
+ * AppConfig.Linear20PercentEvery6Minutes (30 + 30) does not.
+ */
+export const MAX_CONFIG_ROLLOUT_MINUTES = (CONFIG_PLANE_BUDGET_SECONDS - RUNNING_DEPLOYMENT_SECONDS) / 60;
 /**
  * What staging the candidate takes at most: an instant deployment to an environment with no monitors is COMPLETE at
  * the first poll (10 s); a minute leaves room for a candidate deployment of a previous release still finishing.
  */
 export const CANDIDATE_STAGE_SECONDS = 60;
-/** The deployer's Lambda timeout: Lambda's maximum. */
+/** The deployer's Lambda timeout: Lambda's maximum. onEvent (checks, gate, start) runs in one invocation. */
 const DEPLOYER_TIMEOUT = Duration.minutes(15);
-/** What the handler keeps back to answer CloudFormation (lambda/config-deployer/handler.ts). */
+/** What the handler keeps back to answer the framework (lambda/config-deployer/handler.ts). */
 const ANSWER_MARGIN_SECONDS = 30;
+/** onEvent keeps this after the gate for the live deployment's start (a running deployment, a conflict). */
+const START_SECONDS = 60;
+/** The longest gate a release may connect: stage + gate + start must fit one onEvent invocation. */
+export const MAX_GATE_SECONDS = DEPLOYER_TIMEOUT.toSeconds() - ANSWER_MARGIN_SECONDS - START_SECONDS - CANDIDATE_STAGE_SECONDS;
+/** How often the framework asks isComplete (lambda/config-deployer/handler.ts QUERY_INTERVAL_MS). */
+export const QUERY_INTERVAL = Duration.seconds(15);
 
 export interface ReleaseConfigDeploymentProps {
   readonly platform: AiReleasePlatform;
@@ -40,9 +68,6 @@ export interface ReleaseConfigDeploymentProps {
   readonly versionLabel?: string;
 }
 
-/** Reviewers a deployer may already invoke (by construct path). */
-const REVIEW_GRANTS = new WeakMap<lambda.IFunction, Set<string>>();
-
 /** How the config gate is connected (ReleaseConfigDeployment.connectGate). */
 export interface ConfigGateConnection {
   /** The regression gate function; the deployer invokes it synchronously with a ConfigGateRequest. */
@@ -57,19 +82,24 @@ export interface ConfigGateConnection {
  * stack update, and CloudFormation's rollback redeploys the previous version, instantly. One resource with a stable
  * logical id: a new version is an Update, so a stack rollback is an Update back (a replaced resource would be
  * deleted on rollback, which would leave the new config live).
+ *
+ * The deployer runs behind aws-cdk-lib's Provider framework: onEvent (one Lambda invocation, 15 minutes at most)
+ * checks, gates and starts the deployment; isComplete is asked every QUERY_INTERVAL until the rollout ends, for up
+ * to the config plane's budget (CONFIG_PLANE_BUDGET_SECONDS), inside CloudFormation's one hour for a custom resource.
+ * So rollouts of up to MAX_CONFIG_ROLLOUT_MINUTES (AppConfig's Canary10Percent20Minutes shape among them) can be
+ * waited for; a longer one is refused at synth.
  */
 export class ReleaseConfigDeployment extends Construct {
-  /** The deployer function of the stack: one per platform. */
+  /** The deployer function of the platform: one per platform, the user handler of both the onEvent and isComplete roles. */
   public static deployerOf(platform: AiReleasePlatform): lambda.Function {
     const existing = platform.node.tryFindChild('ConfigDeployer') as lambda.Function | undefined;
     if (existing) return existing;
     const fn = libraryFunction(platform, 'ConfigDeployer', {
       handler: 'config-deployer',
       timeout: DEPLOYER_TIMEOUT,
-      description: 'cdk-ai-release: deploys a release config with its rollout and waits for AppConfig to finish (custom resource)',
+      description: 'cdk-ai-release: deploys a release config with its rollout and waits for AppConfig to finish (custom resource provider)',
     });
-    // CloudFormation invokes custom resources asynchronously; a retry would start a second deployment. The handler
-    // never throws; it answers FAILED instead.
+    // The framework invokes it synchronously; no asynchronous invoke may ever retry it (a retry would deploy twice).
     fn.configureAsyncInvoke({ retryAttempts: 0 });
     Validations.of(fn).acknowledge(
       {
@@ -79,15 +109,112 @@ export class ReleaseConfigDeployment extends Construct {
       {
         id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
         reason:
-          'The config deployer calls only the AppConfig API and the CloudFormation response URL, over TLS; it holds no data and needs no network isolation.',
+          'The config deployer calls only the AppConfig API, S3 (its request markers) and Lambda (the gate and the reviewer), over TLS; it holds no data and needs no network isolation.',
       },
     );
     return fn;
   }
 
+  /**
+   * The platform's custom resource provider for config deployments and hosted-version cleanups: the Provider
+   * framework with the deployer as onEvent and isComplete.
+   */
+  public static providerOf(platform: AiReleasePlatform): cr.Provider {
+    const existing = platform.node.tryFindChild('ConfigDeployerProvider') as cr.Provider | undefined;
+    if (existing) return existing;
+    const fn = ReleaseConfigDeployment.deployerOf(platform);
+    const provider = new cr.Provider(platform, 'ConfigDeployerProvider', {
+      onEventHandler: fn,
+      isCompleteHandler: fn,
+      queryInterval: QUERY_INTERVAL,
+      // The backstop: the deployer's own deadline (BudgetSeconds from onEvent's start) stops the rollout first.
+      totalTimeout: Duration.seconds(CONFIG_PLANE_BUDGET_SECONDS),
+    });
+    // CloudFormation invokes the framework's entry function asynchronously. No retry (a second onEvent would start a
+    // second deployment; repeated deliveries are caught by the deployer's request marker), and no request older than
+    // REQUEST_MAX_AGE: CloudFormation's hour could no longer cover a rollout started that late.
+    const entry = provider.node.findChild('framework-onEvent') as lambda.Function;
+    entry.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: REQUEST_MAX_AGE });
+    const frameworkReason =
+      "aws-cdk-lib's custom resource provider framework (custom-resources.Provider): its functions only relay CloudFormation requests to the config deployer and poll it; their code, runtime and roles are the framework's.";
+    const stack = Stack.of(platform);
+    const arnOf = (c: IConstruct) => `<${stack.getLogicalId(c.node.defaultChild as CfnElement)}.Arn>`;
+    const isCompleteFn = provider.node.findChild('framework-isComplete');
+    const onTimeoutFn = provider.node.findChild('framework-onTimeout');
+    Validations.of(provider).acknowledge(
+      // grantInvoke adds the version wildcard of each function the framework invokes.
+      ...[fn, isCompleteFn, onTimeoutFn].map((f) => ({
+        id: `AwsSolutions-IAM5[Resource::${arnOf(f)}:*]`,
+        reason: `${frameworkReason} grantInvoke on the function it calls adds that function's version wildcard (<arn>:*).`,
+      })),
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: `${frameworkReason} The managed policy only lets them write their own logs.`,
+      },
+      {
+        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        reason: `${frameworkReason} They call only Lambda, Step Functions and the CloudFormation response URL.`,
+      },
+      { id: 'AwsSolutions-SF1', reason: `${frameworkReason} Its waiter state machine only polls isComplete; every answer is logged by the config deployer.` },
+      { id: 'AwsSolutions-SF2', reason: `${frameworkReason} Its waiter is two Lambda tasks; X-Ray would trace the framework's polling, not the rollout.` },
+      {
+        id: 'cdk-validator-cfnguard::step_functions_state_machine_logging_enabled_check',
+        reason: `${frameworkReason} Its waiter state machine only polls isComplete; every answer is logged by the config deployer.`,
+      },
+      {
+        id: 'cdk-validator-cfnguard::step_functions_state_machine_tracing_enabled_check',
+        reason: `${frameworkReason} Its waiter is two Lambda tasks; tracing would follow the framework's polling, not the rollout.`,
+      },
+    );
+    return provider;
+  }
+
+  /**
+   * The hosted-version cleanup of a profile (lambda/config-deployer/version-cleanup.ts): on delete, removes every hosted
+   * version left under the profile (retained ones and those the cost guard wrote), so the profile itself can be
+   * deleted. Every hosted version resource of the profile must depend on it (AiServiceConfig does that), so that
+   * CloudFormation deletes it after them and before the profile.
+   */
+  public static versionCleanup(scope: Construct, id: string, platform: AiReleasePlatform, profile: appconfig.CfnConfigurationProfile): CustomResource {
+    const provider = ReleaseConfigDeployment.providerOf(platform);
+    const fn = ReleaseConfigDeployment.deployerOf(platform);
+    // One statement per platform, whatever the number of services (the deployer's policy grows with each service's
+    // own statements already): the profiles of the platform's own application. Service Authorization Reference:
+    // ListHostedConfigurationVersions needs the application and the profile; DeleteHostedConfigurationVersion the
+    // hosted version (application/…/configurationprofile/…/hostedconfigurationversion/…).
+    once(fn, 'version-cleanup', () => {
+      const stack = Stack.of(platform);
+      const app = stack.formatArn({
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: platform.applicationId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['appconfig:ListHostedConfigurationVersions', 'appconfig:DeleteHostedConfigurationVersion'],
+          resources: [app, `${app}/configurationprofile/*`],
+        }),
+      );
+      const reason =
+        "Hosted version numbers are assigned by AppConfig (and the cost guard adds versions), and every service of the platform has two profiles: the cleanup deletes every version of a profile of the platform's own application when the stack deletes that profile.";
+      const appId = `arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>`;
+      Validations.of(fn).acknowledge({ id: `AwsSolutions-IAM5[Resource::${appId}/configurationprofile/*]`, reason });
+    });
+    const resource = new CustomResource(scope, id, {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::AiReleaseConfigVersions',
+      serviceTimeout: Duration.minutes(15),
+      properties: { Application: platform.applicationId, ConfigurationProfile: profile.ref },
+    });
+    resource.node.addDependency(fn);
+    return resource;
+  }
+
   public readonly resource: CustomResource;
   private gateConnection?: ConfigGateConnection;
   private reviewer?: lambda.IFunction;
+  private markerBucket?: s3.IBucket;
   private readonly props: ReleaseConfigDeploymentProps;
   private readonly rolloutMinutes: number;
 
@@ -99,12 +226,14 @@ export class ReleaseConfigDeployment extends Construct {
     if (minutes > MAX_CONFIG_ROLLOUT_MINUTES) {
       throw new Error(
         `config rollout "${props.rollout.describe()}" takes ${minutes} minutes (deploymentDuration + finalBake), over the ${MAX_CONFIG_ROLLOUT_MINUTES} a release may use: ` +
-          `the config plane is deployed and waited for from one Lambda invocation (15 minutes at most); shorten deploymentDuration or finalBake (ConfigRollout.DEFAULT takes 5)`,
+          `CloudFormation waits at most ${CUSTOM_RESOURCE_MAX_SECONDS / 60} minutes for the config plane's custom resource, and ${CONFIG_PLANE_BUDGET_SECONDS / 60} of them are the config plane's budget (${RUNNING_DEPLOYMENT_SECONDS / 60} kept for a deployment already running). ` +
+          `Shorten deploymentDuration or finalBake (AppConfig's Canary10Percent20Minutes shape, ConfigRollout.CANARY_10_PERCENT_20_MINUTES, takes 30), or roll longer configs out outside the stack (aws appconfig start-deployment with your strategy), where no CloudFormation wait applies`,
       );
     }
     const platform = props.platform;
     const stack = Stack.of(this);
     const fn = ReleaseConfigDeployment.deployerOf(platform);
+    const provider = ReleaseConfigDeployment.providerOf(platform);
     const strategy = platform.strategyFor(props.rollout);
     const instant = platform.strategyFor(ConfigRollout.INSTANT);
     const appId = props.environment.applicationId;
@@ -137,13 +266,15 @@ export class ReleaseConfigDeployment extends Construct {
 
     // The gate's share of the budget is known only once it is connected (connectGate): read at synth.
     const budgetSeconds = () =>
-      Math.min(minutes * 60 + 120 + (this.gateConnection ? this.gateSeconds() : 0), DEPLOYER_TIMEOUT.toSeconds() - ANSWER_MARGIN_SECONDS);
+      Math.min(minutes * 60 + RUNNING_DEPLOYMENT_SECONDS + (this.gateConnection ? this.gateSeconds() : 0), CONFIG_PLANE_BUDGET_SECONDS);
     const gated = (produce: () => string | undefined) => Lazy.string({ produce: () => (this.gateConnection ? produce() : undefined) });
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: fn.functionArn,
+    // Logical id "Rollout", not the former "Resource": CloudFormation refuses to change a custom resource's
+    // ServiceToken in place ("Modifying service token is not allowed"), and the token is now the provider's.
+    this.resource = new CustomResource(this, 'Rollout', {
+      serviceToken: provider.serviceToken,
       resourceType: 'Custom::AiReleaseConfigDeployment',
-      // A lost answer fails the resource shortly after the deployer's own timeout instead of CloudFormation's hour.
-      serviceTimeout: DEPLOYER_TIMEOUT.plus(Duration.minutes(1)),
+      // CloudFormation's maximum: the framework answers within the config plane's budget (and the request's queue age).
+      serviceTimeout: Duration.seconds(CUSTOM_RESOURCE_MAX_SECONDS),
       properties: {
         Application: appId,
         Environment: props.environment.ref,
@@ -161,6 +292,8 @@ export class ReleaseConfigDeployment extends Construct {
         GateTimeoutSeconds: gated(() => String(this.gateConnection!.timeout.toSeconds())),
         // Absent until a reviewer is connected (connectReview): a release the gate stops is then reviewed too.
         ReviewFunction: Lazy.string({ produce: () => this.reviewer?.functionName }),
+        // Absent until a marker bucket is connected (connectMarkers): repeated deliveries are then recognised.
+        MarkerBucket: Lazy.string({ produce: () => this.markerBucket?.bucketName }),
       },
     });
     // The role's grants must exist before the first call.
@@ -175,8 +308,8 @@ export class ReleaseConfigDeployment extends Construct {
   /**
    * Gates every release of this config: the new version is staged in the candidate environment, the gate replays
    * the regression cases through the `gate` alias, and the live rollout starts only on a passing report. The
-   * candidate stage, the gate's timeout and the rollout must fit the deployer's budget together (a synth error
-   * otherwise, with the numbers).
+   * candidate stage and the gate run in the deployer's onEvent invocation (15 minutes), and with the rollout they
+   * must fit the config plane's budget (a synth error otherwise, with the numbers).
    */
   public connectGate(gate: ConfigGateConnection): void {
     if (this.gateConnection) throw new Error(`a config gate is already connected to ${this.node.path}; connect one gate function per service`);
@@ -187,11 +320,16 @@ export class ReleaseConfigDeployment extends Construct {
       );
     }
     const seconds = gate.timeout.toSeconds();
-    const total = CANDIDATE_STAGE_SECONDS + seconds + this.rolloutMinutes * 60;
-    if (total > MAX_CONFIG_ROLLOUT_MINUTES * 60) {
+    if (seconds > MAX_GATE_SECONDS) {
       throw new Error(
-        `the config gate of ${serviceName} does not fit the config plane's time budget: candidate stage ${CANDIDATE_STAGE_SECONDS} s + gate timeout ${seconds} s + rollout ${this.rolloutMinutes * 60} s = ${total} s, over ${MAX_CONFIG_ROLLOUT_MINUTES * 60} s ` +
-          `(the deployer waits for all three from one Lambda invocation of 15 minutes). Lower the gate's timeout (fewer cases or more concurrency) or shorten the config rollout`,
+        `the config gate of ${serviceName} has a timeout of ${seconds} s, over the ${MAX_GATE_SECONDS} s a gate may take: the candidate stage (${CANDIDATE_STAGE_SECONDS} s), the gate and the start of the rollout (${START_SECONDS} s) run in one invocation of the deployer (${DEPLOYER_TIMEOUT.toSeconds()} s, less ${ANSWER_MARGIN_SECONDS} s to answer). Lower the gate's timeout (fewer cases or more concurrency)`,
+      );
+    }
+    const total = CANDIDATE_STAGE_SECONDS + seconds + this.rolloutMinutes * 60 + RUNNING_DEPLOYMENT_SECONDS;
+    if (total > CONFIG_PLANE_BUDGET_SECONDS) {
+      throw new Error(
+        `the config gate of ${serviceName} does not fit the config plane's time budget: candidate stage ${CANDIDATE_STAGE_SECONDS} s + gate timeout ${seconds} s + rollout ${this.rolloutMinutes * 60} s + ${RUNNING_DEPLOYMENT_SECONDS} s for a running deployment = ${total} s, over ${CONFIG_PLANE_BUDGET_SECONDS} s ` +
+          `(CloudFormation waits at most an hour for the config plane). Lower the gate's timeout (fewer cases or more concurrency) or shorten the config rollout`,
       );
     }
     this.gateConnection = gate;
@@ -232,15 +370,43 @@ export class ReleaseConfigDeployment extends Construct {
     this.reviewer = reviewer;
     const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
     // One deployer and one reviewer per platform: one grant, on the unqualified function it invokes by name.
-    const granted = REVIEW_GRANTS.get(fn) ?? new Set<string>();
-    if (!granted.has(reviewer.node.path)) {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [reviewer.functionArn] }));
-      granted.add(reviewer.node.path);
-      REVIEW_GRANTS.set(fn, granted);
-    }
+    once(fn, `invoke:${reviewer.node.path}`, () =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [reviewer.functionArn] })),
+    );
+  }
+
+  /**
+   * Connects the bucket of the deployer's request markers (markers/config-deployer/…, written with If-None-Match): a
+   * CloudFormation request delivered twice is then recognised and follows the first delivery's deployment instead
+   * of running the gate and the start again. Without it a repeat is still caught when it finds its version already
+   * rolling out, but the gate may replay once more.
+   */
+  public connectMarkers(bucket: s3.IBucket): void {
+    if (this.markerBucket) throw new Error(`a marker bucket is already connected to ${this.node.path}; connect the platform's store once`);
+    this.markerBucket = bucket;
+    const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
+    once(fn, `markers:${bucket.node.path}`, () => {
+      const objects = bucket.arnForObjects(markerKey('config-deployer', '*'));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
+      bucket.encryptionKey?.grantEncryptDecrypt(fn);
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/markers/config-deployer/*.json]`,
+        reason: "One marker per CloudFormation request, named by a hash of its ids: the wildcard covers the deployer's own marker prefix only.",
+      });
+    });
   }
 
   private gateSeconds(): number {
     return CANDIDATE_STAGE_SECONDS + (this.gateConnection?.timeout.toSeconds() ?? 0);
   }
+}
+
+/** Grants a deployer already holds (by key), so one grant per platform whatever the number of services. */
+const GRANTS = new WeakMap<lambda.IFunction, Set<string>>();
+function once(fn: lambda.IFunction, key: string, grant: () => void): void {
+  const done = GRANTS.get(fn) ?? new Set<string>();
+  if (done.has(key)) return;
+  grant();
+  done.add(key);
+  GRANTS.set(fn, done);
 }

@@ -29,6 +29,18 @@ export interface ConfigRolloutOptions {
 export class ConfigRollout {
   /** Canary 10 %, doubling every 36 s to 100 % in 3 minutes, 2 minutes of bake. */
   public static readonly DEFAULT = ConfigRollout.exponential({ stepPercent: 10, deploymentDuration: Duration.minutes(3), finalBake: Duration.minutes(2) });
+  /**
+   * The shape of AppConfig's predefined AppConfig.Canary10Percent20Minutes ("processes the deployment exponentially
+   * using a 10% growth factor over 20 minutes. The system monitors for CloudWatch alarms for 10 minutes", AppConfig User
+   * Guide, "Using predefined deployment strategies"): 10→20→40→80→100 % over 20 minutes, 10 minutes of bake, as a
+   * strategy of the platform (the release's monitors and budget checks see its steps). 30 minutes: longer than one
+   * Lambda invocation, inside the config plane's budget.
+   */
+  public static readonly CANARY_10_PERCENT_20_MINUTES = ConfigRollout.exponential({
+    stepPercent: 10,
+    deploymentDuration: Duration.minutes(20),
+    finalBake: Duration.minutes(10),
+  });
   /** Every client at once, no bake: for the degrade flags, which must act in one step. */
   public static readonly INSTANT = ConfigRollout.allAtOnce(Duration.minutes(0));
 
