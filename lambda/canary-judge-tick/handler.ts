@@ -6,13 +6,14 @@
  * other path too (a slow read, no record, an event that is not a tick, its own error). It never throws.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 import { CANARY_JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
 import { s3RecordReader } from './record-reader';
 import { runConfigTick, TICK_BUDGET_MS, type TickResponse } from '../canary-judge/tick';
 
 const bucket = process.env[LEARNING_ENV.BUCKET];
 // One GetObject per tick: no SDK retries beyond the budget (the tick answers CONTINUE when the read is late).
-const state = bucket ? s3RecordReader(new S3Client({ maxAttempts: 2 }), bucket) : undefined;
+const state = bucket ? s3RecordReader(logFailures(new S3Client(deadline(1_000, { maxAttempts: 2 }))), bucket) : undefined;
 /** Set when the function serves one service only; the association's `service` parameter wins. */
 const service = process.env[CANARY_JUDGE_ENV.SERVICE];
 const log = (message: string, extra: Record<string, unknown> = {}) => console.log(JSON.stringify({ message, ...extra }));

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { LEARNING_ENV, SHARE_CONTROLLER_ENV as E } from '../shared/contract';
 import { appConfigLive, appConfigShare, describeAlarmStates, s3Records } from './aws-adapters';
 import { type ControllerEvent, type ControllerPorts, type ControllerSettings, DEFAULT_SHARE_SCHEDULE, handle, parseSchedule } from './controller';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 
 const need = (k: string) => {
   const v = process.env[k];
@@ -28,14 +29,14 @@ const ids = {
   configProfile: need(E.CONFIG_PROFILE),
   strategy: need(E.STRATEGY),
 };
-const appConfig = new AppConfigClient({});
+const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const cloudWatch = new CloudWatchClient({});
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const ports: ControllerPorts = {
   share: appConfigShare(appConfig, ids, sleep),
   live: appConfigLive(appConfig, ids),
   alarms: (names) => describeAlarmStates(cloudWatch, names),
-  ...s3Records(new S3Client({}), need(LEARNING_ENV.BUCKET), settings.service),
+  ...s3Records(logFailures(new S3Client(deadline(10_000))), need(LEARNING_ENV.BUCKET), settings.service),
   now: () => Date.now(),
   log: (message, extra = {}) => console.log(JSON.stringify({ level: 'INFO', message, service: settings.service, ...extra })),
 };

@@ -377,7 +377,7 @@ function checkSemantics(config: Record<string, any>, add: Add, wellShaped: (sect
   const contractError = wellShaped('outputContract') ? compileError(config.outputContract.schema) : undefined;
   if (contractError) add(['outputContract', 'schema'], `the output contract is not a valid JSON Schema: ${contractError}`, `fix the schema (${COMPILE_NOTE})`);
 
-  if (config.evaluation) checkEvaluation(config.evaluation, add);
+  if (wellShaped('evaluation')) checkEvaluation(config.evaluation, add);
 }
 
 /** The evaluation section: what the schema cannot say about scales, floors, rubrics, patterns and the budget. */
