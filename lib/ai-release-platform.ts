@@ -10,6 +10,7 @@ import { restrictKeyGrantsToAwsServices } from './private/key-policy';
 import { namePrefix } from './private/physical-names';
 import type { ConfigRollout } from './rollout/config-rollout';
 import { RegressionStore, type RegressionStoreProps } from './learning/regression-store';
+import { ReleaseEvaluator } from './learning/release-evaluator';
 
 /** AppConfig API reference, CreateApplication: Name has a length of 1 to 64. */
 const APPLICATION_NAME_MAX = 64;
@@ -100,6 +101,7 @@ export class AiReleasePlatform extends Construct {
   private _codeDeployRole?: iam.Role;
   private _monitorRole?: iam.Role;
   private _regressionStore?: RegressionStore;
+  private _evaluator?: ReleaseEvaluator;
 
   constructor(scope: Construct, id: string, props: AiReleasePlatformProps = {}) {
     super(scope, id);
@@ -318,6 +320,24 @@ export class AiReleasePlatform extends Construct {
   public get regressionStore(): RegressionStore {
     this._regressionStore ??= new RegressionStore(this, 'RegressionStore', this.props.regressionStore);
     return this._regressionStore;
+  }
+
+  /**
+   * The platform's evaluator, created with the first service whose release config has an `evaluation` section. Its
+   * low scores are written as quality failure records to its own log, which the snapshot function collects like a
+   * service's, so they become regression-case candidates.
+   */
+  public get evaluator(): ReleaseEvaluator {
+    if (!this._evaluator) {
+      const store = this.regressionStore;
+      this._evaluator = new ReleaseEvaluator(this, 'Evaluator', {
+        bucket: store.bucket,
+        key: store.bucket.encryptionKey,
+        failedDeliveries: store.failedDeliveries,
+      });
+      store.subscribe(this._evaluator, this._evaluator.function.logGroup);
+    }
+    return this._evaluator;
   }
 
   /** The deployment strategy for a rollout, one per distinct rollout in the stack. */

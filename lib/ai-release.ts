@@ -49,6 +49,8 @@ import {
 } from './rollout/release-policy';
 import { TrafficShift } from './rollout/traffic-shift';
 import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './rollout/worst-case';
+import type { ReleaseEvaluator } from './learning/release-evaluator';
+import type { EvaluationConfig } from '../lambda/shared/evaluation';
 
 /** How long the config deployer waits for the regression gate's report on a new config version. */
 export const CONFIG_GATE_TIMEOUT = Duration.minutes(5);
@@ -140,6 +142,13 @@ export interface AiReleaseProps {
    */
   readonly snapshots?: boolean;
   /**
+   * Score sampled answers with the platform's evaluator when the release config has an `evaluation` section: a
+   * second subscription filter on the function's log group (samples only) feeds it. Set false to keep the section
+   * (it is still versioned and diffed) without the evaluator, e.g. where the log group's second filter is taken.
+   * @default true
+   */
+  readonly evaluation?: boolean;
+  /**
    * The regression gate: the accepted regression cases are replayed against every new code version before it gets
    * traffic (the deployment group's BeforeAllowTraffic hook), and against candidate configs through the `gate` alias.
    * `false` turns it off, which the release policy refuses unless waived (`policyWaivers: [{ rule: 'regression-gate', reason }]`).
@@ -210,6 +219,8 @@ export class AiRelease extends Construct {
   public readonly regressionGate?: RegressionGate;
   /** The canary judge of this service, unless turned off. */
   public readonly canaryJudge?: CanaryJudge;
+  /** The platform's evaluator, when this service's release config has an `evaluation` section. */
+  public readonly evaluator?: ReleaseEvaluator;
   /** The assigned config canary's switch and controller, when `configCanary` is 'assigned'. */
   public readonly configShare?: ConfigShare;
 
@@ -354,6 +365,20 @@ export class AiRelease extends Construct {
 
     // Learning half: failure records become regression case candidates (RegressionStore).
     if (props.snapshots ?? true) platform.regressionStore.subscribe(this, props.function.logGroup);
+    // Quality measured, not self-reported: sampled answers go to the platform's evaluator, scored with the live
+    // (stable) rubric; low scores come back as regression-case candidates.
+    const evaluation = this.config.config.evaluation as EvaluationConfig | undefined;
+    if (evaluation && (props.evaluation ?? true)) {
+      this.evaluator = platform.evaluator;
+      this.evaluator.addService(this, {
+        serviceName: props.serviceName,
+        logGroup: props.function.logGroup,
+        function: props.function,
+        liveAlias: this.alias,
+        appConfig: { applicationId: this.config.applicationId, environmentId: this.config.environment.ref, profileId: this.config.profile.ref },
+        evaluatorModelIds: [evaluation.evaluatorModel.modelId],
+      });
+    }
 
     // No version reaches traffic unpassed: the gate is the pre-traffic hook. CloudFormation must update the gate (its
     // code, environment and role policy) before the alias update starts the deployment that invokes it.

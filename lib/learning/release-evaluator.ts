@@ -1,10 +1,11 @@
-import { Arn, ArnFormat, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LEARNING_ENV } from '../../lambda/shared/contract';
 import { EVALUATION_SAMPLE_TYPE, EVALUATOR_ENV, evaluationKey, evaluationLedgerKey } from '../../lambda/shared/evaluation';
@@ -26,6 +27,8 @@ export interface ReleaseEvaluatorProps {
   readonly concurrency?: number;
   /** @default 5 minutes */
   readonly timeout?: Duration;
+  /** Where deliveries that failed every attempt go (the regression store's failed-deliveries queue). @default none */
+  readonly failedDeliveries?: sqs.IQueue;
 }
 
 /** One service the evaluator scores. */
@@ -69,6 +72,15 @@ export class ReleaseEvaluator extends Construct {
         [EVALUATOR_ENV.SERVICES]: Lazy.string({ produce: () => JSON.stringify(this.services) }),
       },
     });
+    // Invoked asynchronously by CloudWatch Logs: 2 retries, and a sample older than 2 hours is no longer worth a
+    // model call (the release it would inform has moved on); a repeated delivery is skipped by its result object.
+    const queue = props.failedDeliveries;
+    this.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+      ...(queue ? { onFailure: { bind: () => ({ destination: queue.queueArn }) } } : {}),
+    });
+    if (queue) this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     // "not stored yet" must be told from "denied": a missing key answers 404 only to a caller that may list.
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
     props.key?.grantEncryptDecrypt(this.function);
@@ -84,6 +96,12 @@ export class ReleaseEvaluator extends Construct {
   public addService(scope: Construct, s: EvaluatedService): logs.SubscriptionFilter {
     if (this.services[s.serviceName]) throw new Error(`service "${s.serviceName}" is already evaluated by ${this.node.path}; add each service once`);
     const stack = Stack.of(this);
+    // The evaluator's environment names each service's function and live config: from another stack that would be a
+    // reference from the platform's stack to the service's, a cycle with the service's references to the platform.
+    if (Stack.of(s.function) !== stack)
+      throw new Error(
+        `service "${s.serviceName}" (${s.function.node.path}) is in another stack than its platform's evaluator (${this.node.path}): evaluation works for services in the platform's stack for now; put the service there, or remove its evaluation section`,
+      );
     this.services[s.serviceName] = {
       application: s.appConfig.applicationId,
       environment: s.appConfig.environmentId,
@@ -120,6 +138,25 @@ export class ReleaseEvaluator extends Construct {
     );
     const modelArns = s.evaluatorModelIds.flatMap((id) => evaluatorModelArns(stack, id));
     if (modelArns.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: modelArns }));
+    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as never);
+    Validations.of(fn).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/evaluations/${s.serviceName}/samples/*]`,
+        reason: "Sample ids are chosen at run time (one object per scored sample); the wildcard is limited to this service's evaluation samples.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(s.function.node.defaultChild as never)}.Arn>:*]`,
+        reason:
+          "Shadow replays invoke the stable and the canary version by number, known only at run time; the callers' alias and $LATEST are explicitly denied.",
+      },
+      ...s.evaluatorModelIds
+        .filter((id) => /^(us|eu|apac|us-gov|ca|jp|au|global)\./.test(id))
+        .map((id) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${id.replace(/^[a-z-]+\./, '')}]`,
+          reason:
+            'A cross-Region inference profile routes to the named foundation model in any of its destination Regions; Bedrock authorizes the model there (Bedrock user guide, inference profile prerequisites).',
+        })),
+    );
     return new logs.SubscriptionFilter(scope, 'EvaluationSamples', {
       logGroup: s.logGroup,
       destination: new logsDestinations.LambdaDestination(fn),
