@@ -43,6 +43,7 @@ import {
   type ReleaseFacts,
   type ReleasePolicyRule,
 } from './rollout/release-policy';
+import { type CanaryPlanOptions, codeSteps, planCanary, schedulePower } from './rollout/canary-plan';
 import { TrafficShift } from './rollout/traffic-shift';
 import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './rollout/worst-case';
 
@@ -149,6 +150,24 @@ export interface AiReleaseProps {
    * @default on, with CanaryJudgeOptions' defaults
    */
   readonly canaryJudge?: boolean | CanaryJudgeOptions;
+  /**
+   * The canary plan (issue 16 D): with `expectedRequestsPerSecond` and the canary judge on, the schedule that gives the
+   * judge `power` against each minimum regression before full rollout is computed at synth and shown on the card, and
+   * the release policy warns (rule `canary-reaches-planned-power`) when `trafficShift` does not reach it. The base
+   * error rate is `baseRates.errorRate`.
+   * @default { power: 0.9, maxMinutes: 60, maxFirstStepPercent: 10, minRegressions: errors x2, p50 +20 %, quality -0.05 }
+   */
+  readonly canaryPlan?: CanaryPlanProps;
+}
+
+/** What the canary plan must catch, and how the traffic looks beyond its rate. */
+export interface CanaryPlanProps extends CanaryPlanOptions {
+  /** σ of log latency (0.5 puts p90 at 1.9 × p50). @default 0.5 */
+  readonly latencyLogSigma?: number;
+  /** Standard deviation of the quality score. @default 0.1 */
+  readonly qualitySd?: number;
+  /** Share of requests carrying a quality score. @default 1 */
+  readonly qualityCoverage?: number;
 }
 
 export interface CostGuardOptions {
@@ -495,8 +514,35 @@ export class AiRelease extends Construct {
       ...(props.expectedRequestsPerSecond !== undefined
         ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond, falseFire: this.falseFireAt(props.expectedRequestsPerSecond) }
         : {}),
+      ...(this.canaryPlanFacts ? { canaryPlan: this.canaryPlanFacts } : {}),
       models: this.config.modelFindings,
     };
+  }
+
+  private plannedCache?: ReleaseFacts['canaryPlan'] | null;
+  /** The canary plan at the stated traffic, computed once (about 50 ms), when the traffic is stated and the judge is on. */
+  private get canaryPlanFacts(): ReleaseFacts['canaryPlan'] {
+    if (this.plannedCache !== undefined) return this.plannedCache ?? undefined;
+    const props = this.props;
+    if (props.expectedRequestsPerSecond === undefined || props.canaryJudge === false) {
+      this.plannedCache = null;
+      return undefined;
+    }
+    const cp = props.canaryPlan ?? {};
+    const traffic = {
+      requestsPerSecond: props.expectedRequestsPerSecond,
+      errorRate: props.baseRates?.errorRate ?? 0.01,
+      ...(cp.latencyLogSigma !== undefined ? { latencyLogSigma: cp.latencyLogSigma } : {}),
+      ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
+      ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
+    };
+    // The judge's α sets the threshold the plan must reach.
+    const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
+    const options: CanaryPlanOptions = { ...cp, ...(alpha !== undefined ? { judge: { ...cp.judge, alpha } } : {}) };
+    const ts = this.trafficShift;
+    const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
+    this.plannedCache = { traffic, plan: planCanary(traffic, options), current: { ...schedulePower(steps, traffic, options), describe: ts.describe() } };
+    return this.plannedCache;
   }
 
   /** Where the deployed parts are, for the CLI (deploy-time names and ids; see ReleaseLocators). */

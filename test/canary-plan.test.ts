@@ -83,7 +83,7 @@ describe('planCanary', () => {
 
   test.each([
     [{ requestsPerSecond: 0 }, {}, /requestsPerSecond must be a positive number/],
-    [{ requestsPerSecond: 5, errorRate: 0 }, {}, /errorRate must be in \(0, 1\)/],
+    [{ requestsPerSecond: 5, errorRate: 1 }, {}, /errorRate must be from 0 to below 1/],
     [{ requestsPerSecond: 5 }, { power: 1 }, /canaryPlan.power must be in \(0, 1\)/],
     [{ requestsPerSecond: 5 }, { maxMinutes: 1.5 }, /canaryPlan.maxMinutes/],
     [{ requestsPerSecond: 5 }, { maxFirstStepPercent: 60 }, /maxFirstStepPercent must be a whole number from 1 to 50/],

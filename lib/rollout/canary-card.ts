@@ -1,3 +1,4 @@
+import { renderPlanSection } from './canary-plan';
 import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { formatSeconds } from './worst-case';
 
@@ -127,6 +128,8 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     `Figures of the default drill (20 % of the new version's requests fail from its first one): [${out}/drill.md](../${out}/drill.md), timeline [${out}/drill-default.svg](../${out}/drill-default.svg).`,
     '',
   );
+
+  if (f.canaryPlan) lines.push(...renderPlanSection(f.canaryPlan.plan, f.canaryPlan.current, f.canaryPlan.traffic));
 
   lines.push('## Release policy', '');
   if (policy.violations.length === 0 && policy.waived.length === 0) lines.push('All rules pass.');

@@ -33,7 +33,7 @@ export interface MinimumRegressions {
 /** What the service's traffic looks like, as the planner models it. */
 export interface PlanTraffic {
   readonly requestsPerSecond: number;
-  /** Stable error rate. @default 0.01 */
+  /** Stable error rate. 0: errors are not planned for (a ratio of 0 is 0). @default 0.01 */
   readonly errorRate?: number;
   /** σ of log latency (a log-normal's spread; 0.5 puts p90 at 1.9 × p50). @default 0.5 */
   readonly latencyLogSigma?: number;
@@ -53,7 +53,7 @@ export interface CanaryPlanOptions {
   /** @default DEFAULT_MIN_REGRESSIONS */
   readonly minRegressions?: MinimumRegressions;
   /** The judge's α and metric list (they set the threshold). @default the judge's defaults (0.01, six metrics) */
-  readonly judge?: Pick<JudgeOptions, 'alpha' | 'metrics'>;
+  readonly judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics'>>;
 }
 
 export const DEFAULT_MIN_REGRESSIONS: Required<Omit<MinimumRegressions, 'pairedPreference'>> = { errorRatio: 2, p50Increase: 0.2, qualityDrop: 0.05 };
@@ -106,7 +106,7 @@ export interface CanaryPlan {
 /**
  * The engine constants the closed form depends on: one function, so the planner can be pointed at a reworked engine.
  */
-export function engineModel(judge?: Pick<JudgeOptions, 'alpha' | 'metrics'>): {
+export function engineModel(judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics'>>): {
   readonly logThreshold: number;
   readonly ratioGrid: readonly number[];
   readonly lambdaGrid: readonly number[];
@@ -185,7 +185,8 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
     }
     return v;
   };
-  if (min.errorRatio && min.errorRatio > 1) {
+  // A base error rate of 0: a ratio of it is 0 too, so there is nothing to plan for (the gross error alarms catch any errors).
+  if (min.errorRatio && min.errorRatio > 1 && p > 0) {
     const rho = min.errorRatio;
     out.push({
       key: 'errorRatio',
@@ -219,7 +220,7 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
   if (!(Number.isFinite(t.requestsPerSecond) && t.requestsPerSecond > 0))
     throw new Error(`canary plan requestsPerSecond must be a positive number, got ${t.requestsPerSecond}; state expectedRequestsPerSecond`);
   const e = t.errorRate ?? 0.01;
-  if (!(e > 0 && e < 1)) throw new Error(`canary plan errorRate must be in (0, 1), got ${e}; e.g. 0.01 for 1 % of requests failing`);
+  if (!(e >= 0 && e < 1)) throw new Error(`canary plan errorRate must be from 0 to below 1, got ${e}; e.g. 0.01 for 1 % of requests failing`);
   const pw = o.power ?? 0.9;
   if (!(pw > 0 && pw < 1)) throw new Error(`canaryPlan.power must be in (0, 1), got ${pw}; 0.9 = catch 90 % of the minimum regressions`);
   const cap = o.maxMinutes ?? 60;
