@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -44,6 +44,7 @@ import {
   type ReleasePolicyRule,
 } from './rollout/release-policy';
 import { type CanaryPlanOptions, codeSteps, planCanary, schedulePower } from './rollout/canary-plan';
+import { type ReleaseCost, releaseCost } from './rollout/release-cost';
 import { TrafficShift } from './rollout/traffic-shift';
 import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './rollout/worst-case';
 
@@ -515,8 +516,38 @@ export class AiRelease extends Construct {
         ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond, falseFire: this.falseFireAt(props.expectedRequestsPerSecond) }
         : {}),
       ...(this.canaryPlanFacts ? { canaryPlan: this.canaryPlanFacts } : {}),
+      ...(props.expectedRequestsPerSecond !== undefined ? { releaseCost: this.releaseCostAt(props.expectedRequestsPerSecond) } : {}),
       models: this.config.modelFindings,
     };
+  }
+
+  /**
+   * What the release machinery adds per month at `requestsPerSecond` (issue 16 E), counted from the alarms as
+   * synthesized under this construct (each metric of a metric-math alarm counts; periods under 60 s are high resolution).
+   */
+  public releaseCostAt(requestsPerSecond: number): ReleaseCost {
+    let high = 0;
+    let standard = 0;
+    let composite = 0;
+    for (const c of this.node.findAll()) {
+      if (!CfnResource.isCfnResource(c)) continue;
+      if (c.cfnResourceType === 'AWS::CloudWatch::CompositeAlarm') composite++;
+      if (c.cfnResourceType !== 'AWS::CloudWatch::Alarm') continue;
+      const a = c as cloudwatch.CfnAlarm;
+      const queries = Array.isArray(a.metrics) ? (a.metrics as cloudwatch.CfnAlarm.MetricDataQueryProperty[]) : [];
+      const stats = queries.map((q) => q.metricStat as cloudwatch.CfnAlarm.MetricStatProperty | undefined).filter((m) => m !== undefined);
+      const periods = stats.length > 0 ? stats.map((m) => Number(m.period)) : [Number(a.period ?? 60)];
+      for (const period of periods)
+        if (period < 60) high++;
+        else standard++;
+    }
+    return releaseCost({
+      requestsPerSecond,
+      highResolutionAlarmMetrics: high,
+      standardAlarmMetrics: standard,
+      compositeAlarms: composite,
+      metricNames: Object.keys(METRIC).length,
+    });
   }
 
   private plannedCache?: ReleaseFacts['canaryPlan'] | null;

@@ -1,4 +1,5 @@
 import { renderPlanSection } from './canary-plan';
+import { renderCostSection } from './release-cost';
 import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { formatSeconds } from './worst-case';
 
@@ -130,6 +131,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   );
 
   if (f.canaryPlan) lines.push(...renderPlanSection(f.canaryPlan.plan, f.canaryPlan.current, f.canaryPlan.traffic));
+  if (f.releaseCost && f.expectedRequestsPerSecond !== undefined) lines.push(...renderCostSection(f.releaseCost, f.expectedRequestsPerSecond));
 
   lines.push('## Release policy', '');
   if (policy.violations.length === 0 && policy.waived.length === 0) lines.push('All rules pass.');

@@ -2,6 +2,7 @@ import type { ModelFinding, ModelFindingCode } from '../config/model-lifecycle';
 import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffic, type SynthesizedRateAlarm } from './false-fire';
 import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
+import type { ReleaseCost } from './release-cost';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
 /** What a release is, as the policy rules and the strategy card see it. Plain data. */
@@ -78,6 +79,8 @@ export interface ReleaseFacts {
     readonly plan: CanaryPlan;
     readonly current: SchedulePower & { readonly describe: string };
   };
+  /** What the release machinery adds per month at the stated traffic (lib/rollout/release-cost.ts). */
+  readonly releaseCost?: ReleaseCost;
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
