@@ -33,6 +33,7 @@ export {
   type RegressionPower,
   type SchedulePower,
 } from './rollout/canary-plan';
+export { releaseCost, US_EAST_1_PRICES, type CostLine, type PriceTable, type ReleaseCost, type ReleaseCostInputs } from './rollout/release-cost';
 export * from './rollout/release-alarms';
 export * from './rollout/release-policy';
 export * from './rollout/worst-case';
