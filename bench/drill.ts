@@ -11,7 +11,19 @@ import * as os from 'node:os';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ExampleStack } from '../bin/example-stack';
-import { captureOutcomes, type DrillScenario, monteCarlo, readDrillModel, referenceTemplate, runThroughRuntime, type SimulationSetup } from '../lib/drill';
+import { DEFAULT_SHARE_SCHEDULE, formatSchedule } from '../lambda/share-controller/controller';
+import {
+  captureOutcomes,
+  compareRollbackPaths,
+  DEFAULT_PROPAGATION,
+  type DrillScenario,
+  monteCarlo,
+  type PathTiming,
+  readDrillModel,
+  referenceTemplate,
+  runThroughRuntime,
+  type SimulationSetup,
+} from '../lib/drill';
 
 const runs = Number(process.argv[2] ?? 1000);
 const rate = Number(process.argv[3] ?? 5);
@@ -74,6 +86,26 @@ async function main() {
   say(
     `one run through the runtime (every request): ${(singleMs / 1000).toFixed(2)} s, ${single.totalServed} requests; ALARM at ${single.detectedAt} s, rollback at ${single.rollbackAt} s, ${single.badServed} bad answers`,
   );
+  // Config plane: time to rollback, today's AppConfig rollback against the assigned canary's share-0 rollback.
+  const configScenario: DrillScenario = { ...scenario, name: 'config-default', plane: 'config' };
+  const configSetup: SimulationSetup = { model, scenario: configScenario };
+  t = Date.now();
+  const configCaptured = await captureOutcomes(configSetup, 1000);
+  const cmp = compareRollbackPaths(configSetup, configCaptured, runs, DEFAULT_PROPAGATION, {}, DEFAULT_SHARE_SCHEDULE);
+  const cmpMs = Date.now() - t;
+  const fmt = (p: PathTiming) =>
+    `${p.rolledBack}/${runs} rolled back; first bad request → every environment on the previous config: median ${p.median?.toFixed(1)} s, p90 ${p.p90?.toFixed(1)} s, max ${p.max?.toFixed(1)} s; after detection: median ${p.afterDetectionMedian?.toFixed(1)} s`;
+  say(
+    `config rollback, ${runs} runs (${(cmpMs / 1000).toFixed(1)} s), ${cmp.propagation.environments} environments, extension poll ${cmp.propagation.pollIntervalSeconds} s, TTL ${cmp.propagation.ttlSeconds} s:`,
+  );
+  say(`  AppConfig rollback (monitor, reaction ${cmp.reaction.appConfigReactionSeconds} s assumed): ${fmt(cmp.appconfig)}`);
+  say(`  AppConfig's rollout: ${model.appConfig?.describe}`);
+  say(`  share-0 rollback, same traffic (EventBridge → controller → instant deployment, ${cmp.reaction.shareReactionSeconds} s assumed): ${fmt(cmp.share)}`);
+  if (cmp.assigned) say(`  share-0 rollback, assigned schedule ${formatSchedule(DEFAULT_SHARE_SCHEDULE)} (exact shares): ${fmt(cmp.assigned)}`);
+  if (cmp.appconfig.median !== undefined && cmp.share.median !== undefined)
+    say(
+      `  ratio AppConfig / share-0 (median, from the first bad request): same traffic ${(cmp.appconfig.median / cmp.share.median).toFixed(2)}${cmp.assigned?.median ? `, assigned schedule ${(cmp.appconfig.median / cmp.assigned.median).toFixed(2)}` : ''}`,
+    );
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
   say(mc.elapsedMs <= 10_000 ? 'PASS' : 'FAIL: over 10 s');
 }

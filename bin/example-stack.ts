@@ -6,11 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { AiRelease, ReleaseConfigSource, restrictKeyGrantsToAwsServices, type ToolConfig, TrafficShift, toolWildcards } from '../lib';
+import { AiRelease, type AiReleaseProps, ReleaseConfigSource, restrictKeyGrantsToAwsServices, type ToolConfig, TrafficShift, toolWildcards } from '../lib';
 
 export interface ExampleStackProps extends StackProps {
   /** Where the assistant's release config lives. @default example/support-assistant/release-config */
   readonly configDir?: string;
+  /** How config canaries reach traffic (AiReleaseProps.configCanary). @default AiRelease's default */
+  readonly configCanary?: AiReleaseProps['configCanary'];
 }
 
 /** The example: an answering assistant over a small knowledge base, released with cdk-ai-release. */
@@ -69,6 +71,7 @@ export class ExampleStack extends Stack {
       // Graded degradation: a cost spike switches the assistant to its cheaper fallback model.
       costGuard: {},
       appConfigExtensionLayer: layerArn ? lambda.LayerVersion.fromLayerVersionArn(this, 'AppConfigExtension', layerArn) : undefined,
+      ...(props.configCanary ? { configCanary: props.configCanary } : {}),
     });
 
     acknowledgeExampleFindings(this);

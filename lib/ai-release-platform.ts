@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { restrictKeyGrantsToAwsServices } from './private/key-policy';
+import { namePrefix } from './private/physical-names';
 import type { ConfigRollout } from './rollout/config-rollout';
 import { RegressionStore, type RegressionStoreProps } from './learning/regression-store';
 
@@ -55,7 +56,24 @@ export interface AiReleasePlatformProps {
    * @default 20 (APPCONFIG_ENVIRONMENTS_PER_APPLICATION)
    */
   readonly appConfigEnvironmentQuota?: number;
+  /**
+   * Give each service an AppConfig application of its own (3 environments in each) instead of sharing the platform's.
+   * The platform then holds as many services as AppConfig's applications quota allows (100 per account and Region),
+   * not 6 (20 environments per application). Turning it on for deployed services moves their environments, profiles
+   * and hosted versions to new applications (CloudFormation replaces them; retained hosted versions stay behind in
+   * the old application): set it when the platform is created.
+   * @default false (one shared application)
+   */
+  readonly applicationPerService?: boolean;
+  /**
+   * The account's AppConfig quota of applications per Region, checked at synth over every application of the app.
+   * @default 100 (APPCONFIG_APPLICATIONS_PER_ACCOUNT)
+   */
+  readonly appConfigApplicationQuota?: number;
 }
+
+/** AppConfig's quota of applications: "Applications: 100 max" (AppConfig API reference, ServiceQuotaExceededException). */
+export const APPCONFIG_APPLICATIONS_PER_ACCOUNT = 100;
 
 /**
  * What the AI services of one stack share: the AppConfig application and the deployment strategies. A platform
@@ -73,6 +91,8 @@ export class AiReleasePlatform extends Construct {
   public readonly application: appconfig.CfnApplication;
   /** The AppConfig application id (a deploy-time token). */
   public readonly applicationId: string;
+  /** Whether each service has an AppConfig application of its own (AiReleasePlatformProps.applicationPerService). */
+  public readonly applicationPerService: boolean;
   private readonly strategies = new Map<string, appconfig.CfnDeploymentStrategy>();
   private readonly props: AiReleasePlatformProps;
   private _topic?: sns.ITopic;
@@ -103,6 +123,7 @@ export class AiReleasePlatform extends Construct {
       description: 'Release configs of the AI services in this stack (cdk-ai-release)',
     });
     this.applicationId = this.application.ref;
+    this.applicationPerService = props.applicationPerService ?? false;
     this.props = props;
     const quota = props.appConfigEnvironmentQuota ?? APPCONFIG_ENVIRONMENTS_PER_APPLICATION;
     if (!Number.isInteger(quota) || quota < 1) {
@@ -111,12 +132,35 @@ export class AiReleasePlatform extends Construct {
       );
     }
     this.node.addValidation({ validate: () => this.environmentQuotaProblems(quota) });
+    const appQuota = props.appConfigApplicationQuota ?? APPCONFIG_APPLICATIONS_PER_ACCOUNT;
+    this.node.addValidation({ validate: () => this.applicationQuotaProblems(appQuota) });
+  }
+
+  /** The AppConfig application an environment belongs to (the platform's, or a service's own). */
+  public applicationOf(environment: appconfig.CfnEnvironment): appconfig.CfnApplication {
+    const found = this.node.root.node
+      .findAll()
+      .find(
+        (c): c is appconfig.CfnApplication =>
+          CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::AppConfig::Application' && (c as CfnResource).ref === environment.applicationId,
+      );
+    return found ?? this.application;
+  }
+
+  /** Every AppConfig application of the app counts against one account's quota (the app deploys to one, usually). */
+  private applicationQuotaProblems(quota: number): string[] {
+    const apps = this.node.root.node.findAll().filter((c) => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::AppConfig::Application');
+    if (apps.length <= quota) return [];
+    return [
+      `${apps.length} AppConfig applications in this app exceed AppConfig's quota of ${quota} applications per account and Region (CreateApplication would fail with ServiceQuotaExceededException). With applicationPerService each service has one: deploy the services to more than one account or Region, or raise the quota in Service Quotas and set appConfigApplicationQuota`,
+    ];
   }
 
   /** The environments of this platform's application, grouped by the construct that made them (one per service). */
   private environmentQuotaProblems(quota: number): string[] {
-    const envs = Stack.of(this)
-      .node.findAll()
+    // Services may live in other stacks (the platform-stack-plus-service-stacks layout): count them all.
+    const envs = this.node.root.node
+      .findAll()
       .filter(
         (c): c is CfnResource =>
           CfnResource.isCfnResource(c) &&
@@ -126,7 +170,7 @@ export class AiReleasePlatform extends Construct {
     if (envs.length <= quota) return [];
     const owners = [...new Set(envs.map((e) => e.node.scope?.node.path ?? e.node.path))];
     return [
-      `${envs.length} AppConfig environments in this platform's application exceed AppConfig's quota of ${quota} environments per application (CreateEnvironment would fail with ServiceQuotaExceededException): ${owners.length} services (${owners.join(', ')}), 3 environments each (live release, degrade, candidate), so one platform holds at most ${Math.floor(quota / 3)}. Split the services across stacks or nested stacks (each has its own platform and AppConfig application), or raise the quota in Service Quotas and set appConfigEnvironmentQuota on the AiReleasePlatform`,
+      `${envs.length} AppConfig environments in this platform's application exceed AppConfig's quota of ${quota} environments per application (CreateEnvironment would fail with ServiceQuotaExceededException): ${owners.length} services (${owners.join(', ')}), 3 environments each (live release, degrade, candidate), so one platform holds at most ${Math.floor(quota / 3)}. Set applicationPerService on the AiReleasePlatform (each service gets an AppConfig application of its own; applications are the binding quota then, 100 per account), split the services across platforms, or raise the quota in Service Quotas and set appConfigEnvironmentQuota`,
     ];
   }
 
@@ -137,7 +181,7 @@ export class AiReleasePlatform extends Construct {
    */
   public get alarmArnPattern(): string {
     const stack = Stack.of(this);
-    return `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${stack.stackName}-*`;
+    return `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${namePrefix(this)}-*`;
   }
 
   /**

@@ -26,7 +26,11 @@ import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from 
 import { renderCanaryCard } from './rollout/canary-card';
 import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/canary-judge';
 import { ConfigRollout } from './rollout/config-rollout';
+import { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 import { libraryFunction } from './private/library-function';
+import { claimServiceName } from './private/service-names';
+import { namePrefix, physicalName } from './private/physical-names';
+import { platformRole } from './private/platform-role';
 import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
@@ -92,7 +96,7 @@ export interface AiReleaseProps {
   /**
    * The fraction of requests that fail in each way on a GOOD release. With `expectedRequestsPerSecond`, the release
    * policy computes each fixed-threshold count alarm's chance of rolling back a good release (closed form,
-   * lib/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).
+   * lib/rollout/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).
    * @default { errorRate: 0.01, safetyRate: 0.001, contractRate: 0.005 }
    */
   readonly baseRates?: BaseRates;
@@ -152,6 +156,17 @@ export interface AiReleaseProps {
    */
   readonly canaryJudge?: boolean | CanaryJudgeOptions;
   /**
+   * How a new config version reaches traffic during its canary.
+   * - `'appconfig'`: AppConfig's rollout strategy (`configRollout`), per client (execution environment): the share of
+   *   requests on the new config is neither known nor randomized, and a conversation can switch configs mid-dialogue.
+   * - `'assigned'` (or its options): the runtime assigns each conversation to live or candidate by a keyed hash with a
+   *   share the share controller moves step by step (ConfigShare); rollback is share 0 at the next poll.
+   * @default 'appconfig' — until the config deployer hands a gated version to the share controller (see
+   *   docs/incoming/h-assign16.md, "Wiring the deployer"), 'assigned' sets up the runtime, the switch and the
+   *   controller, and a release is started with the controller's start event
+   */
+  readonly configCanary?: 'appconfig' | 'assigned' | AssignedConfigCanaryOptions;
+  /**
    * The canary plan (issue 16 D): with `expectedRequestsPerSecond` and the canary judge on, the schedule that gives the
    * judge `power` against each minimum regression before full rollout is computed at synth and shown on the card, and
    * the release policy warns (rule `canary-reaches-planned-power`) when `trafficShift` does not reach it. The base
@@ -170,6 +185,9 @@ export interface CanaryPlanProps extends CanaryPlanOptions {
   /** Share of requests carrying a quality score. @default 1 */
   readonly qualityCoverage?: number;
 }
+
+/** Options of an assigned config canary (AiReleaseProps.configCanary). */
+export type AssignedConfigCanaryOptions = Pick<ConfigShareProps, 'schedule' | 'clientLag'>;
 
 export interface CostGuardOptions {
   /**
@@ -201,7 +219,6 @@ export class AiRelease extends Construct {
   public readonly trafficShift: TrafficShift;
   private readonly props: AiReleaseProps;
   private readonly budgetSeconds: number;
-  private readonly platform: AiReleasePlatform;
   private readonly periodFromTraffic: boolean;
   /** File name of the strategy card in the cloud assembly. */
   public readonly cardFileName: string;
@@ -213,12 +230,15 @@ export class AiRelease extends Construct {
   public readonly regressionGate?: RegressionGate;
   /** The canary judge of this service, unless turned off. */
   public readonly canaryJudge?: CanaryJudge;
+  /** The assigned config canary's switch and controller, when `configCanary` is 'assigned'. */
+  public readonly configShare?: ConfigShare;
 
   constructor(scope: Construct, id: string, props: AiReleaseProps) {
     super(scope, id);
     const platform = props.platform ?? AiReleasePlatform.of(this);
     const stack = Stack.of(this);
     this.serviceName = props.serviceName;
+    claimServiceName(this, props.serviceName);
     this.trafficShift = props.trafficShift ?? TrafficShift.CANARY_10_PERCENT_5_MINUTES;
     const budget = props.rollbackBudget ?? Duration.minutes(10);
     const budgetSeconds = budget.toSeconds({ integral: false });
@@ -268,7 +288,9 @@ export class AiRelease extends Construct {
       serviceName: props.serviceName,
       version: version.version,
       configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
-      runbookHint: `dashboard ${stack.stackName}-${props.serviceName}`,
+      // Named from the platform's stack: its topic policy and reviewer allow alarms `<its prefix>-*` (physical-names.ts).
+      namePrefix: namePrefix(platform),
+      runbookHint: `dashboard ${namePrefix(platform)}-${props.serviceName}`,
       judgeVerdict: props.canaryJudge !== false,
       ...props.alarms,
       ...(chosenPeriod ? { period: chosenPeriod } : {}),
@@ -282,7 +304,7 @@ export class AiRelease extends Construct {
       alias: this.alias,
       deploymentConfig: this.trafficShift.bind(platform),
       alarms: groupAlarms,
-      role: platform.codeDeployRole,
+      role: platformRole(this, platform.codeDeployRole),
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
 
@@ -307,6 +329,23 @@ export class AiRelease extends Construct {
 
     if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard, props.config);
 
+    // Config canaries assigned per conversation (issue 16 C): the switch lives in its own AppConfig environment and the
+    // controller rolls back on the same composite the AppConfig monitor uses, so both paths answer the same alarms.
+    const canary = props.configCanary ?? 'appconfig';
+    if (canary !== 'appconfig' && canary !== 'assigned' && (typeof canary !== 'object' || canary === null)) {
+      throw new Error(`configCanary must be 'appconfig', 'assigned' or the assigned canary's options, got ${JSON.stringify(canary)}`);
+    }
+    if (canary !== 'appconfig') {
+      this.configShare = new ConfigShare(this, 'ConfigShare', {
+        platform,
+        config: this.config,
+        alarms: [this.alarms.configComposite],
+        bucket: platform.regressionStore.bucket,
+        ...(typeof canary === 'object' ? canary : {}),
+      });
+      this.configShare.bind(props.function, { extension: props.appConfigExtensionLayer !== undefined });
+    }
+
     // The canary judge: the schedule judges both planes and publishes its verdict (the verdict alarms above roll back;
     // the config tick reads the stored verdict),
     // and after full traffic the AfterAllowTraffic hook judges on and fails the deployment on a regression.
@@ -317,15 +356,17 @@ export class AiRelease extends Construct {
         logGroup: props.function.logGroup,
         bucket: platform.regressionStore.bucket,
         deploymentGroup: this.deploymentGroup,
-        appConfigApplicationId: platform.applicationId,
+        appConfigApplicationId: this.config.applicationId,
         configProfileId: this.config.profile.ref,
         environment: this.config.environment,
         period: this.alarms.period,
+        tickHost: platform,
+        notificationTopic: platform.notificationTopic,
       });
       attachPostHook(this.canaryJudge, this.deploymentGroup);
       // As for the regression gate: CloudFormation must update the hook (its code, role and role policy) and the
       // CodeDeploy role's policy that lets CodeDeploy invoke it before the alias update starts the deployment.
-      this.alias.node.addDependency(this.canaryJudge.function, platform.codeDeployRole);
+      this.alias.node.addDependency(this.canaryJudge.function, platformRole(this, platform.codeDeployRole));
       // The first config release is judged too: the tick association exists before it starts.
       this.config.deployment.node.addDependency(this.canaryJudge.association);
     }
@@ -377,7 +418,6 @@ export class AiRelease extends Construct {
 
     this.props = props;
     this.budgetSeconds = budgetSeconds;
-    this.platform = platform;
     // Policy violations fail synth, every message at once. Evaluated at synth, from the alarms as synthesized.
     let announced = false;
     this.node.addValidation({
@@ -419,7 +459,7 @@ export class AiRelease extends Construct {
       locators: this.locators(platform, props),
     });
 
-    this.dashboard = this.buildDashboard(stack.stackName);
+    this.dashboard = this.buildDashboard(namePrefix(platform));
 
     new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });
 
@@ -477,6 +517,7 @@ export class AiRelease extends Construct {
     const codeAlarms = this.alarms.byPlane('code');
     return {
       serviceName: props.serviceName,
+      stackName: Stack.of(this).stackName,
       owner: props.owner,
       onCall: props.onCall,
       code: { describe: this.trafficShift.describe(), firstStepPercent: this.trafficShift.firstStepPercent, steps: this.trafficShift.steps },
@@ -496,6 +537,7 @@ export class AiRelease extends Construct {
         threshold: a.threshold,
         unit: a.unit,
       })),
+      verdictAlarms: this.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
       alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
       worstCase: this.worstCase,
       timing: { ...DEFAULT_TIMING, ...props.timing },
@@ -505,7 +547,7 @@ export class AiRelease extends Construct {
         switches: Object.values(DEGRADE_FLAGS),
         state: degradeState(this.config.degradeState),
         staticAnswerMessage: this.config.degradeState.staticAnswerMessage ?? DEFAULT_STATIC_ANSWER,
-        application: this.platform.application.name,
+        application: this.config.application.name,
         environment: `${props.serviceName}-degrade`,
         profile: `${props.serviceName}-degrade`,
         ...(this.costGuard ? { costGuardMaxCostPerRequestUsd: this.costGuard.maxCostPerRequestUsd } : {}),
@@ -581,12 +623,12 @@ export class AiRelease extends Construct {
     // The store exists when snapshots or reviews use it; reading `platform.regressionStore` otherwise would create one.
     const usesStore = (props.snapshots ?? true) || (this.review !== undefined && props.reviewBucket === undefined);
     return {
-      stack: Stack.of(this).stackName,
+      stack: namePrefix(platform),
       function: props.function.functionName,
       alias: this.alias.aliasName,
       codeDeploy: { application: this.deploymentGroup.application.applicationName, deploymentGroup: this.deploymentGroup.deploymentGroupName },
       appConfig: {
-        application: platform.applicationId,
+        application: this.config.applicationId,
         environment: this.config.environmentId,
         profile: this.config.profile.ref,
         degradeEnvironment: this.config.degradeEnvironmentId,
@@ -642,7 +684,7 @@ export class AiRelease extends Construct {
       timeout: Duration.minutes(15),
       description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
       environment: {
-        [COST_GUARD_ENV.APPLICATION]: platform.applicationId,
+        [COST_GUARD_ENV.APPLICATION]: this.config.applicationId,
         [COST_GUARD_ENV.ENVIRONMENT]: this.config.degradeEnvironmentId,
         [COST_GUARD_ENV.PROFILE]: this.config.degradeProfile.ref,
         [COST_GUARD_ENV.STRATEGY]: instant.ref,
@@ -656,7 +698,7 @@ export class AiRelease extends Construct {
     const applicationArn = stack.formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: platform.applicationId,
+      resourceName: this.config.applicationId,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     const appArn = (resourceName: string) => `${applicationArn}/${resourceName}`;
@@ -684,7 +726,7 @@ export class AiRelease extends Construct {
     );
     Validations.of(fn).acknowledge(
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.config.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
         reason: 'Version numbers of the degrade profile are assigned by AppConfig; the wildcard is limited to versions of this one profile.',
       },
       {
@@ -704,7 +746,7 @@ export class AiRelease extends Construct {
     // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
     // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
     const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
-      alarmName: `${stack.stackName}-${this.serviceName}-cost-guard`.slice(0, 255),
+      alarmName: physicalName('alarm', namePrefix(platform), this.serviceName, 'cost-guard'),
       alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
       metric: cost.alarm.metric,
       threshold,
@@ -740,7 +782,7 @@ export class AiRelease extends Construct {
         height: 6,
       });
     return new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${stackName}-${service}`.slice(0, 255),
+      dashboardName: physicalName('dashboard', stackName, service),
       widgets: [
         [
           new cloudwatch.AlarmStatusWidget({

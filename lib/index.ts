@@ -1,3 +1,12 @@
+/**
+ * The constructs and the pure modules usable from code: `import { AiRelease } from 'cdk-ai-release'`.
+ * Start with {@link AiRelease}; the concept pages are under docs/ (docs/constructs.md first).
+ *
+ * @module cdk-ai-release
+ */
+// (The doc comment above stays first in the file: typedoc reads a file's leading doc comment as its module's.)
+// Loading the library makes its user errors print as one message with the fix, no stack trace (see user-errors).
+import './private/user-errors';
 export * from './ai-release-platform';
 export * from './config/ai-service-config';
 export * from './rollout/config-rollout';
@@ -60,3 +69,7 @@ export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest }
 export { attachPostHook, CanaryJudge, type CanaryJudgeOptions, type CanaryJudgeProps } from './judge/canary-judge';
 export { JUDGE_METRIC, JUDGE_DIMENSION_PLANE, judgeKey } from '../lambda/shared/contract';
 export type { JudgeRecord, JudgeVerdict, ReviewJudge } from '../lambda/shared/contract';
+export { ConfigShare, type ConfigShareProps } from './rollout/config-share';
+export { DEFAULT_SHARE_SCHEDULE, type ShareStep } from '../lambda/share-controller/controller';
+export { CONFIG_CANARY_MODES, SHARE_ENV, shareKey } from '../lambda/shared/contract';
+export type { CanaryShareDocument, ConfigAssignment, ConfigCanaryMode, ShareControllerRecord, ShareControllerStartEvent } from '../lambda/shared/contract';

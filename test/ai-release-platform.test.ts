@@ -38,7 +38,7 @@ describe('AppConfig environments per application (synth-time quota check)', () =
     expect(message).toContain('ServiceQuotaExceededException');
     expect(message).toContain('7 services (Seven/Service0, Seven/Service1');
     expect(message).toContain('one platform holds at most 6');
-    expect(message).toContain('Split the services across stacks or nested stacks');
+    expect(message).toContain('Set applicationPerService on the AiReleasePlatform');
     expect(message).toContain('appConfigEnvironmentQuota');
   });
 

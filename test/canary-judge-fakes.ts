@@ -164,6 +164,8 @@ export class FakeDeployments implements DeploymentsPort {
       createdAt?: number;
       trafficStartedAt?: number;
       rollbackOf?: string;
+      creator?: string;
+      trafficCompleteAt?: number;
       inProgress?: boolean;
     }[] = [],
   ) {}
@@ -187,9 +189,14 @@ export class FakeDeployments implements DeploymentsPort {
 
 export class FakeVerdicts implements VerdictPort {
   public readonly published: { plane: ReleasePlane; value: 0 | 1; at: number }[] = [];
+  /** The cannot-judge metric's datapoints. */
+  public readonly health: { plane: ReleasePlane; value: 0 | 1; at: number }[] = [];
   constructor(private readonly clock: VirtualClock) {}
   async publish(plane: ReleasePlane, value: 0 | 1) {
     this.published.push({ plane, value, at: this.clock.now() });
+  }
+  async cannotJudge(plane: ReleasePlane, value: 0 | 1) {
+    this.health.push({ plane, value, at: this.clock.now() });
   }
 }
 

@@ -79,8 +79,8 @@ beforeEach(() => {
   appconfig.on(AppConfigListDeploymentsCommand).resolves({ Items: [] }); // no config rollout unless a test starts one
 });
 
-/** The Lambda target's lifecycle: AllowTraffic started at `at`. */
-function trafficStarted(at: number) {
+/** The Lambda target's lifecycle: AllowTraffic started at `at` and, when `completedAt` is given, Succeeded then. */
+function trafficStarted(at: number, completedAt?: number) {
   codedeploy.on(ListDeploymentTargetsCommand).resolves({ targetIds: ['svc:live'] });
   codedeploy.on(BatchGetDeploymentTargetsCommand).resolves({
     deploymentTargets: [
@@ -89,7 +89,9 @@ function trafficStarted(at: number) {
         lambdaTarget: {
           lifecycleEvents: [
             { lifecycleEventName: 'BeforeAllowTraffic', status: 'Succeeded', startTime: new Date(at - 30_000), endTime: new Date(at - 1000) },
-            { lifecycleEventName: 'AllowTraffic', status: 'InProgress', startTime: new Date(at) },
+            completedAt === undefined
+              ? { lifecycleEventName: 'AllowTraffic', status: 'InProgress', startTime: new Date(at) }
+              : { lifecycleEventName: 'AllowTraffic', status: 'Succeeded', startTime: new Date(at), endTime: new Date(completedAt) },
           ],
         },
       },
@@ -134,7 +136,8 @@ describe('canary judge handler', () => {
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('7', '8') } } } });
-    trafficStarted(now - 4 * MIN);
+    // AfterAllowTraffic runs once AllowTraffic has Succeeded: full traffic from its end on
+    trafficStarted(now - 5 * MIN, now - 5 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
     const out = await handler({ DeploymentId: 'd-H1', LifecycleEventHookExecutionId: 'e-1' }, ctx(10 * MIN));
     expect(out).toMatchObject({ status: 'Failed', verdict: 'regression', answered: true });
@@ -176,7 +179,7 @@ describe('canary judge handler', () => {
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('8', '9') } } } });
-    trafficStarted(now - 4 * MIN);
+    trafficStarted(now - 5 * MIN, now - 5 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
     expect(await handler({ DeploymentId: 'd-H2', LifecycleEventHookExecutionId: 'e-2' }, ctx(10 * MIN))).toMatchObject({
       status: 'Succeeded',
@@ -191,7 +194,7 @@ describe('canary judge handler', () => {
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(Date.now() - MIN), revision: { appSpecContent: { content: appSpec('1', '2') } } } });
-    trafficStarted(Date.now() - MIN);
+    trafficStarted(Date.now() - MIN, Date.now() - MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
     expect(await handler({ DeploymentId: 'd-H3', LifecycleEventHookExecutionId: 'e-3' }, ctx(10 * MIN))).toMatchObject({
       status: 'Succeeded',
@@ -292,6 +295,13 @@ describe('canary judge handler', () => {
     expect(out).toMatchObject({ answered: true });
     expect(out).not.toHaveProperty('error');
     expect(await record('judge/svc/code-d-STR.json')).toMatchObject({ canary: '9', stable: '8' });
+  });
+
+  test('an AppConfig event at another action point (or from an old association) is answered CONTINUE, never an error', async () => {
+    expect(await handler({ InvocationId: 'i', Type: 'OnDeploymentStart', Application: { Id: 'app1' }, Environment: { Id: 'env1' } }, ctx(3000))).toEqual({
+      Directive: 'CONTINUE',
+    });
+    expect(await handler({ Type: 'AtDeploymentTick', Parameters: { service: 'svc' } }, ctx(3000))).toEqual({ Directive: 'CONTINUE' });
   });
 
   test('an event it does not handle is an error naming what it takes', async () => {

@@ -54,4 +54,23 @@ describe('the review says which verdict the judge reached', () => {
     expect(without.judge).toBeUndefined();
     expect(renderReviewMarkdown(without, { svgFile: 'x.svg' })).not.toContain('## Canary judge');
   });
+
+  test('a judge that could not judge says so (issue 16-F): failed updates and unjudged samples, in the JSON and the Markdown', () => {
+    const j = record({
+      verdict: 'inconclusive',
+      failures: { count: 7, last: 'Logs Insights query q ended Timeout', at: '2026-11-27T09:07:00.000Z' },
+      unused: { samples: 12, reasons: ['a window during the traffic shift with no stable sample (nothing concurrent to compare it with)'] },
+    });
+    expect(reviewJudge(j).cannotJudge).toBe(
+      'the judge could not judge all of this release: 7 judge updates failed (last at 2026-11-27T09:07:00.000Z: Logs Insights query q ended Timeout); 12 samples not judged (a window during the traffic shift with no stable sample (nothing concurrent to compare it with))',
+    );
+    expect(reviewJudge(record()).cannotJudge).toBeUndefined();
+    const md = renderReviewMarkdown(
+      buildReview({ release: codeRelease, stack: 'Rev', now: at(600), deployment: rolledBackDeployment, judge: j, missing: [] }),
+      {
+        svgFile: 'x.svg',
+      },
+    );
+    expect(md).toContain('**Not fully judged:** the judge could not judge all of this release: 7 judge updates failed');
+  });
 });

@@ -66,26 +66,64 @@ describe('the canary judge in the template', () => {
     });
   });
 
-  test('AT_DEPLOYMENT_TICK: an extension on the live release environment (not the degrade one), before the first config deployment', () => {
+  test('AT_DEPLOYMENT_TICK: the small tick function, through an extension associated with the live release environment (not the degrade one), naming the service, before the first config deployment', () => {
+    const tickId = stack.getLogicalId(r.canaryJudge!.tickFunction.node.defaultChild as never);
+    expect(tickId).not.toBe(judgeId);
     template.hasResourceProperties('AWS::AppConfig::Extension', {
-      Actions: { AT_DEPLOYMENT_TICK: [Match.objectLike({ Uri: { 'Fn::GetAtt': [judgeId, 'Arn'] } })] },
+      Actions: { AT_DEPLOYMENT_TICK: [Match.objectLike({ Uri: { 'Fn::GetAtt': [tickId, 'Arn'] } })] },
+      Parameters: { service: { Required: true, Description: Match.anyValue() } },
     });
     const [[assocId, assoc]] = Object.entries(template.findResources('AWS::AppConfig::ExtensionAssociation')).filter(([id]) => id.includes('CanaryJudge')) as [
       string,
       any,
     ][];
+    expect(assoc.Properties.Parameters).toEqual({ service: 'assistant' });
     expect(JSON.stringify(assoc.Properties.ResourceIdentifier)).toContain(stack.getLogicalId(r.config.environment));
     expect(JSON.stringify(assoc.Properties.ResourceIdentifier)).not.toContain(stack.getLogicalId(r.config.degradeEnvironment));
     const [[, deployment]] = Object.entries(template.findResources('Custom::AiReleaseConfigDeployment')) as [string, any][];
     expect(deployment.DependsOn).toContain(assocId);
-    // AppConfig invokes AT_* actions synchronously: lambda:InvokeFunction on the judge, nothing else
-    const roleId = (template.findResources('AWS::AppConfig::Extension', { Properties: { Name: Match.stringLikeRegexp('canary-judge') } }) as any)[
-      Object.keys(template.findResources('AWS::AppConfig::Extension', { Properties: { Name: Match.stringLikeRegexp('canary-judge') } }))[0]
-    ].Properties.Actions.AT_DEPLOYMENT_TICK[0].RoleArn['Fn::GetAtt'][0];
+    // AppConfig invokes AT_* actions synchronously: lambda:InvokeFunction on the tick function, nothing else
+    const extensions = template.findResources('AWS::AppConfig::Extension', { Properties: { Name: Match.stringLikeRegexp('canary-judge') } }) as any;
+    const roleId = Object.values<any>(extensions)[0].Properties.Actions.AT_DEPLOYMENT_TICK[0].RoleArn['Fn::GetAtt'][0];
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: roleId }],
-      PolicyDocument: { Statement: [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [judgeId, 'Arn'] } }] },
+      PolicyDocument: { Statement: [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [tickId, 'Arn'] } }] },
     });
+  });
+
+  test('the tick function: its own bundle, 1,024 MB and 5 s, and it may only read judge records', () => {
+    const tickId = stack.getLogicalId(r.canaryJudge!.tickFunction.node.defaultChild as never);
+    const fn = template.findResources('AWS::Lambda::Function')[tickId] as any;
+    expect(fn.Properties).toMatchObject({ Handler: 'index.handler', MemorySize: 1024, Timeout: 5 });
+    expect(JSON.stringify(fn.Metadata ?? {})).not.toContain('lambda/canary-judge"');
+    const roleRef = fn.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values<any>(template.findResources('AWS::IAM::Policy')).filter((p) => p.Properties.Roles.some((x: any) => x.Ref === roleRef));
+    const actions = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat()));
+    expect(actions.sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(JSON.stringify(policies)).toContain('/judge/*');
+  });
+
+  test('the cannot-judge alarm pages through the release topic and rolls nothing back (no composite, no deployment group, not breaching on missing data)', () => {
+    const id = stack.getLogicalId(r.canaryJudge!.cannotJudgeAlarm.node.defaultChild as never);
+    const alarm = alarms[id] as any;
+    expect(alarm.Properties).toMatchObject({
+      AlarmName: 'Rel-assistant-canary-judge-cannot-judge',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+    const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    const metrics = alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName);
+    expect(metrics.sort()).toEqual(['CanaryJudgeCannotJudge', 'CanaryJudgeCannotJudge', 'Errors']);
+    for (const [, c] of Object.entries<any>(template.findResources('AWS::CloudWatch::CompositeAlarm')))
+      expect(JSON.stringify(c.Properties.AlarmRule)).not.toContain(id);
+    for (const [, g] of Object.entries<any>(template.findResources('AWS::CodeDeploy::DeploymentGroup')))
+      expect(JSON.stringify(g.Properties.AlarmConfiguration ?? {})).not.toContain('cannot-judge');
+    for (const [, e] of Object.entries<any>(template.findResources('AWS::AppConfig::Environment')))
+      expect(JSON.stringify(e.Properties.Monitors ?? [])).not.toContain(id);
   });
 
   test('the function: timeout = the after-traffic bound + 2 minutes; its environment names the group, log group, store and bound', () => {
@@ -163,6 +201,24 @@ describe('canaryJudge options', () => {
     expect(JSON.stringify(t.findResources('AWS::Lambda::Alias'))).not.toContain('AfterAllowTrafficHook":{"Ref');
     expect(t.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } })).toEqual({});
     expect(t.findResources('AWS::AppConfig::Extension', { Properties: { Actions: { AT_DEPLOYMENT_TICK: Match.anyValue() } } })).toEqual({});
+  });
+
+  test('two services on one platform share one tick function and extension; each association names its own service', () => {
+    const stack = new Stack(testApp(), 'Two');
+    const mk = (name: string) =>
+      new AiRelease(stack, name, { serviceName: name, function: inlineFunction(stack, `${name}Fn`), config: ReleaseConfigSource.fromObject(validConfig()) });
+    const [a, b] = [mk('alpha'), mk('beta')];
+    expect(a.canaryJudge!.tickFunction).toBe(b.canaryJudge!.tickFunction);
+    expect(a.canaryJudge!.extension).toBe(b.canaryJudge!.extension);
+    const t = Template.fromStack(stack);
+    expect(Object.keys(t.findResources('AWS::AppConfig::Extension', { Properties: { Actions: { AT_DEPLOYMENT_TICK: Match.anyValue() } } }))).toHaveLength(1);
+    const tickExtension = stack.getLogicalId(a.canaryJudge!.extension);
+    const params = Object.values<any>(t.findResources('AWS::AppConfig::ExtensionAssociation'))
+      .filter((x) => JSON.stringify(x.Properties.ExtensionIdentifier).includes(tickExtension))
+      .map((x) => x.Properties.Parameters?.service)
+      .filter(Boolean)
+      .sort();
+    expect(params).toEqual(['alpha', 'beta']);
   });
 
   test('a shorter bound and alpha reach the function', () => {

@@ -108,7 +108,8 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   // the AWS SDK is in the bundle, not taken from the Lambda runtime (only the optional CRT signer stays external)
   expect(fs.readFileSync(path.join(guardAsset, 'index.js'), 'utf8').match(/require\("@(aws-sdk\/client-|smithy\/)[^"]*"\)/g)).toBeNull();
   fs.rmSync(outdir, { recursive: true, force: true });
-});
+  // The CLI run may take its spawn timeout (120 s) and the telemetry wait: jest's default 60 s would cut it first.
+}, 180_000);
 
 // A bad config, as a user meets it: the app prints every problem and exits 1, with no stack trace and no dump of
 // the problem objects. Bundling is skipped (the config error stops synth before any asset is needed).

@@ -15,6 +15,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS as CANARY_JUDGE_CALLS } from '../lambda/canary-judge/aws-calls';
+import { AWS_CALLS as CANARY_JUDGE_TICK_CALLS } from '../lambda/canary-judge-tick/aws-calls';
 import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
 import { AWS_CALLS as CONFIG_GATE_CHECK_CALLS } from '../lambda/config-gate-check/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
@@ -59,6 +60,12 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
   },
   { name: 'regression gate', folders: ['lambda/gate'], calls: GATE_CALLS, fn: (s) => s.release.regressionGate!.function },
   { name: 'canary judge', folders: ['lambda/canary-judge'], calls: CANARY_JUDGE_CALLS, fn: (s) => s.release.canaryJudge!.function },
+  {
+    name: 'canary judge tick (AppConfig AT_DEPLOYMENT_TICK)',
+    folders: ['lambda/canary-judge-tick'],
+    calls: CANARY_JUDGE_TICK_CALLS,
+    fn: (s) => s.release.canaryJudge!.tickFunction,
+  },
   {
     // Its AppConfig ids come from the PRE_START_DEPLOYMENT event: the samples are the live environments the config
     // deployments (the custom resources' Application / Environment) target.

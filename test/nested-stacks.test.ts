@@ -5,10 +5,13 @@ import { manifestParameterName } from '../lib/config/release-manifest-recorder';
 import { inlineFunction, testApp, validConfig } from './helpers';
 import { ACCOUNT, resolveTemplate, simulate } from './iam-template';
 
-/** Two services with the cost guard on, in `stack` (a Stack or a NestedStack), with the stack's own platform. */
-function twoServices(stack: Stack, platform = true) {
+/**
+ * Two services with the cost guard on, in `stack` (a Stack or a NestedStack), with the stack's own platform. Service
+ * names are unique in an app (one cloud assembly holds every service's manifest and card): `prefix` keeps them so.
+ */
+function twoServices(stack: Stack, platform = true, prefix = '') {
   if (platform) new AiReleasePlatform(stack, 'Platform');
-  return ['alpha', 'beta'].map(
+  return [`${prefix}alpha`, `${prefix}beta`].map(
     (name) =>
       new AiRelease(stack, `${name}Release`, {
         serviceName: name,
@@ -27,7 +30,7 @@ describe('services in nested stacks', () => {
   const nested = new NestedStack(parent, 'Services');
   const other = new NestedStack(parent, 'More');
   twoServices(nested);
-  twoServices(other, false); // the platform created on first use
+  twoServices(other, false, 'more-'); // the platform created on first use
   const assembly = app.synth(); // "Unable to determine ARN separator for SSM parameter" before the fix
   const t = Template.fromStack(nested);
 
@@ -35,9 +38,9 @@ describe('services in nested stacks', () => {
     expect(assembly.getStackByName('Parent').template.Resources).toBeDefined();
     t.resourceCountIs('AWS::AppConfig::Application', 1);
     // two services, two cost guards, two canary judges, two regression gates, and the platform's config deployer,
-    // snapshot function, reviewer and config gate check; CDK's LogRetention provider (`function.logGroup` of a function
-    // with no log group of its own)
-    t.resourceCountIs('AWS::Lambda::Function', 13);
+    // snapshot function, reviewer, config gate check and canary judge tick; CDK's LogRetention provider
+    // (`function.logGroup` of a function with no log group of its own)
+    t.resourceCountIs('AWS::Lambda::Function', 14);
     // the reviewer reads the manifests where the recorder writes them: the top-level stack's name and the nested ids
     const reviewer = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('ReleaseReviewer'))![1];
     expect(reviewer.Properties.Environment.Variables.AI_RELEASE_MANIFEST_PATH).toBe('Parent/Services');
@@ -50,7 +53,7 @@ describe('services in nested stacks', () => {
       '/cdk-ai-release/Parent/Services/alpha/release-manifest',
       '/cdk-ai-release/Parent/Services/beta/release-manifest',
     ]);
-    expect(parameterNames(Template.fromStack(other))).toContain('/cdk-ai-release/Parent/More/alpha/release-manifest');
+    expect(parameterNames(Template.fromStack(other))).toContain('/cdk-ai-release/Parent/More/more-alpha/release-manifest');
   });
 
   test("alarms in the nested stack may notify its platform's topic (the ARN pattern and the names share the nested stack name)", async () => {
@@ -73,13 +76,13 @@ describe('services split over several stacks of one app', () => {
   test('synthesize: two stacks, each with its platform and two services with the cost guard', () => {
     const app = testApp();
     const stacks = ['TeamA', 'TeamB'].map((id) => new Stack(app, id));
-    for (const s of stacks) twoServices(s);
+    for (const s of stacks) twoServices(s, true, `${s.stackName.toLowerCase()}-`);
     expect(() => app.synth()).not.toThrow();
     for (const s of stacks) {
       const t = Template.fromStack(s);
       t.resourceCountIs('AWS::AppConfig::Application', 1);
       t.resourceCountIs('AWS::SNS::Topic', 1);
-      expect(parameterNames(t)).toContain(`/cdk-ai-release/${s.stackName}/alpha/release-manifest`);
+      expect(parameterNames(t)).toContain(`/cdk-ai-release/${s.stackName}/${s.stackName.toLowerCase()}-alpha/release-manifest`);
     }
   });
 

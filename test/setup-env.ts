@@ -23,3 +23,26 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   if (type === 'NodeVersionSupportWarning' || String(warning).includes('NodeVersionSupportWarning')) return;
   (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
+// The library's functions log one JSON record per line (console.log/error; in Lambda the runtime sends them to
+// CloudWatch Logs and applies the function's log level). A handler test's records are the handler's output, not
+// the test run's: they are held back here, as a log level above INFO would, unless CDK_AI_RELEASE_TEST_LOGS=1.
+// A test that asserts a log line spies on console (jest.spyOn replaces these wrappers), so it still sees every line;
+// anything that is not such a record (a test's own debugging output) prints as before.
+if (process.env.CDK_AI_RELEASE_TEST_LOGS !== '1') {
+  const isLogRecord = (line: unknown): boolean => {
+    if (typeof line !== 'string' || !line.startsWith('{') || !line.endsWith('}')) return false;
+    try {
+      const record = JSON.parse(line) as Record<string, unknown> | null;
+      return record !== null && typeof record === 'object' && (typeof record.message === 'string' || typeof record.level === 'string');
+    } catch {
+      return false;
+    }
+  };
+  for (const method of ['log', 'info', 'warn', 'error'] as const) {
+    const print = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      if (args.length === 1 && isLogRecord(args[0])) return;
+      print(...args);
+    };
+  }
+}

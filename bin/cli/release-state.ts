@@ -10,7 +10,14 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { parse as parseYaml } from 'yaml';
-import { compositeAlarmNames, MANIFEST_COMPONENTS, RELEASE_ALARM_KINDS, type ReleasePlane, releaseAlarmName } from '../../lambda/shared/contract';
+import {
+  compositeAlarmNames,
+  judgeCannotJudgeAlarmName,
+  MANIFEST_COMPONENTS,
+  RELEASE_ALARM_KINDS,
+  type ReleasePlane,
+  releaseAlarmName,
+} from '../../lambda/shared/contract';
 import { type AwsClients, aws } from './aws';
 import type { LocatedService } from './locate';
 
@@ -65,7 +72,7 @@ export interface ConfigDeploymentState {
 
 export interface AlarmState {
   readonly name: string;
-  readonly plane: ReleasePlane | 'composite' | 'cost-guard';
+  readonly plane: ReleasePlane | 'composite' | 'cost-guard' | 'judge';
   readonly state: string;
   readonly since?: string;
   readonly reason?: string;
@@ -411,6 +418,8 @@ export function alarmNamesOf(stack: string, service: string): { name: string; pl
     { name: composite.config, plane: 'composite' as const },
     { name: composite.any, plane: 'composite' as const },
     { name: `${stack}-${service}-cost-guard`.slice(0, 255), plane: 'cost-guard' as const },
+    // The canary judge could not judge a release in progress (pages only, never rolls back).
+    { name: judgeCannotJudgeAlarmName(stack, service), plane: 'judge' as const },
   ];
 }
 

@@ -20,11 +20,10 @@ import {
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { JUDGE_DIMENSION_PLANE, JUDGE_METRIC, type JudgeRecord, METRIC_NAMESPACE, DIMENSION } from '../shared/contract';
+import { DIMENSION, JUDGE_DIMENSION_PLANE, JUDGE_METRIC, METRIC_NAMESPACE, type ReleasePlane } from '../shared/contract';
 import { lambdaAppSpecContent, parseLambdaAppSpec } from '../shared/appspec';
-import type { Clock, ConfigDeploymentInfo, ConfigDeploymentsPort, ConfigVersionsPort, DeploymentsPort, LogsPort, StatePort, VerdictPort } from './canary-judge';
-import { QUERY_ROW_LIMIT } from './samples';
+import type { Clock, ConfigDeploymentInfo, ConfigDeploymentsPort, ConfigVersionsPort, DeploymentsPort, LogsPort, VerdictPort } from './canary-judge';
+import { QUERY_ROW_LIMIT, type QueryRow } from './samples';
 
 /** Logs Insights: start the query, poll its results until Complete (queries run asynchronously). */
 export function insightsLogs(logs: CloudWatchLogsClient, logGroupName: string, clock: Clock, pollMs = 500): LogsPort {
@@ -34,7 +33,19 @@ export function insightsLogs(logs: CloudWatchLogsClient, logGroupName: string, c
       if (!queryId) throw new Error('StartQuery returned no queryId');
       for (;;) {
         const out = await logs.send(new GetQueryResultsCommand({ queryId }));
-        if (out.status === 'Complete') return (out.results ?? []) as readonly { field?: string; value?: string }[][];
+        if (out.status === 'Complete') {
+          // GetQueryResults returns at most 10,000 rows per call and pages the rest with nextToken (up to 100,000 per
+          // query, CloudWatch Logs API reference): follow it, so a result is never silently short.
+          const rows = [...((out.results ?? []) as QueryRow[])];
+          for (let token = out.nextToken; token; ) {
+            if (clock.now() >= deadline)
+              throw new Error(`Logs Insights query ${queryId}: the deadline passed while reading its pages (${rows.length} rows read)`);
+            const page = await logs.send(new GetQueryResultsCommand({ queryId, nextToken: token }));
+            rows.push(...((page.results ?? []) as QueryRow[]));
+            token = page.nextToken;
+          }
+          return rows;
+        }
         if (out.status && !['Scheduled', 'Running'].includes(out.status)) throw new Error(`Logs Insights query ${queryId} ended ${out.status}`);
         if (clock.now() + pollMs >= deadline) throw new Error(`Logs Insights query ${queryId} was still ${out.status ?? 'running'} at the deadline`);
         await clock.sleep(pollMs);
@@ -52,14 +63,16 @@ export function codeDeployments(cd: CodeDeployClient, applicationName: string, d
     async describe(deploymentId) {
       const info = (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo;
       const v = parseLambdaAppSpec(lambdaAppSpecContent(deploymentId, info?.revision));
-      const trafficStartedAt = await allowTrafficStart(cd, deploymentId);
+      const traffic = await allowTraffic(cd, deploymentId);
       return {
         id: deploymentId,
         current: v.currentVersion,
         target: v.targetVersion,
         ...(info?.createTime ? { createdAt: new Date(info.createTime).getTime() } : {}),
-        ...(trafficStartedAt !== undefined ? { trafficStartedAt } : {}),
+        ...(traffic.startedAt !== undefined ? { trafficStartedAt: traffic.startedAt } : {}),
+        ...(traffic.completedAt !== undefined ? { trafficCompleteAt: traffic.completedAt } : {}),
         ...(info?.rollbackInfo?.rollbackTriggeringDeploymentId ? { rollbackOf: info.rollbackInfo.rollbackTriggeringDeploymentId } : {}),
+        ...(info?.creator ? { creator: info.creator } : {}),
       };
     },
     async answerHook(deploymentId, lifecycleEventHookExecutionId, status) {
@@ -68,60 +81,53 @@ export function codeDeployments(cd: CodeDeployClient, applicationName: string, d
   };
 }
 
-/** When the Lambda target's AllowTraffic lifecycle event started (ListDeploymentTargets, BatchGetDeploymentTargets). */
-async function allowTrafficStart(cd: CodeDeployClient, deploymentId: string): Promise<number | undefined> {
+/**
+ * The Lambda target's AllowTraffic lifecycle event (ListDeploymentTargets, BatchGetDeploymentTargets): when it
+ * started (the canary's first request) and, once its status is Succeeded, when it ended (all traffic on the new
+ * version: the AfterAllowTraffic hook runs after it). The deployment's own state, never inferred from samples.
+ */
+async function allowTraffic(cd: CodeDeployClient, deploymentId: string): Promise<{ startedAt?: number; completedAt?: number }> {
   const targetIds = (await cd.send(new ListDeploymentTargetsCommand({ deploymentId }))).targetIds ?? [];
-  if (targetIds.length === 0) return undefined;
+  if (targetIds.length === 0) return {};
   const out = await cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: targetIds.slice(0, 25) }));
   for (const t of out.deploymentTargets ?? []) {
     const allow = t.lambdaTarget?.lifecycleEvents?.find((e) => e.lifecycleEventName === 'AllowTraffic');
-    if (allow?.startTime) return new Date(allow.startTime).getTime();
+    if (!allow?.startTime) continue;
+    return {
+      startedAt: new Date(allow.startTime).getTime(),
+      ...(allow.status === 'Succeeded' && allow.endTime ? { completedAt: new Date(allow.endTime).getTime() } : {}),
+    };
   }
-  return undefined;
+  return {};
 }
 
-export function s3State(s3: S3Client, bucket: string): StatePort {
-  return {
-    async load(key) {
-      try {
-        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const record = JSON.parse(await out.Body!.transformToString()) as JudgeRecord;
-        if (record.schemaVersion !== 1) throw new Error(`s3://${bucket}/${key} has schemaVersion ${record.schemaVersion}; this judge reads 1`);
-        return record;
-      } catch (e) {
-        if ((e as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw e;
-      }
-    },
-    async save(key, record) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${JSON.stringify(record)}\n`, ContentType: 'application/json' }));
-    },
-  };
-}
+export { s3State } from './s3-state';
 
 export function verdictMetric(cw: CloudWatchClient, service: string, clock: Clock): VerdictPort {
+  const put = async (metricName: string, plane: ReleasePlane, value: 0 | 1) => {
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: METRIC_NAMESPACE,
+        MetricData: [
+          {
+            MetricName: metricName,
+            Dimensions: [
+              { Name: DIMENSION.SERVICE, Value: service },
+              { Name: JUDGE_DIMENSION_PLANE, Value: plane },
+            ],
+            Value: value,
+            Unit: 'None',
+            // High resolution: the verdict alarm uses the release alarms' 10-second period.
+            StorageResolution: 1,
+            Timestamp: new Date(clock.now()),
+          },
+        ],
+      }),
+    );
+  };
   return {
-    async publish(plane, value) {
-      await cw.send(
-        new PutMetricDataCommand({
-          Namespace: METRIC_NAMESPACE,
-          MetricData: [
-            {
-              MetricName: JUDGE_METRIC.VERDICT,
-              Dimensions: [
-                { Name: DIMENSION.SERVICE, Value: service },
-                { Name: JUDGE_DIMENSION_PLANE, Value: plane },
-              ],
-              Value: value,
-              Unit: 'None',
-              // High resolution: the verdict alarm uses the release alarms' 10-second period.
-              StorageResolution: 1,
-              Timestamp: new Date(clock.now()),
-            },
-          ],
-        }),
-      );
-    },
+    publish: (plane, value) => put(JUDGE_METRIC.VERDICT, plane, value),
+    cannotJudge: (plane, value) => put(JUDGE_METRIC.CANNOT_JUDGE, plane, value),
   };
 }
 
@@ -154,6 +160,11 @@ export function appConfigDeployments(appConfig: AppConfigClient, applicationId: 
           new AppConfigGetDeploymentCommand({ ApplicationId: applicationId, EnvironmentId: environmentId, DeploymentNumber: item.DeploymentNumber }),
         );
         if (d.ConfigurationProfileId !== profileId || !d.ConfigurationVersion) continue;
+        // All clients told: the bake started (the event log, newest first), or the rollout reports 100 %.
+        const bake = d.EventLog?.find((e) => e.EventType === 'BAKE_TIME_STARTED')?.OccurredAt;
+        const full =
+          bake ??
+          (d.State === 'BAKING' || (d.PercentageComplete ?? 0) >= 100 ? d.EventLog?.find((e) => e.EventType === 'PERCENTAGE_UPDATED')?.OccurredAt : undefined);
         out.push({
           environmentId,
           deploymentNumber: item.DeploymentNumber,
@@ -161,6 +172,8 @@ export function appConfigDeployments(appConfig: AppConfigClient, applicationId: 
           version: d.ConfigurationVersion,
           ...(d.VersionLabel ? { label: d.VersionLabel } : {}),
           ...(d.StartedAt ? { startedAt: new Date(d.StartedAt).getTime() } : {}),
+          ...(d.PercentageComplete !== undefined ? { percentageComplete: d.PercentageComplete } : {}),
+          ...(full ? { fullAt: new Date(full).getTime() } : {}),
         });
       }
       return out;

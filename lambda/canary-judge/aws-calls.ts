@@ -12,7 +12,7 @@ export const AWS_CALLS: readonly AwsCall[] = [
   // Samples: Logs Insights over the service's log group.
   { api: 'StartQuery', action: 'logs:StartQuery', arnVariables: { LogGroupName: { env: JUDGE_ENV.LOG_GROUP } } },
   // The reference lists log-group for it, though the request names only a query id: checked on the log group here,
-  // and granted on "*" (lib/canary-judge.ts says why).
+  // and granted on "*" (lib/judge/canary-judge.ts says why).
   { api: 'GetQueryResults', action: 'logs:GetQueryResults', arnVariables: { LogGroupName: { env: JUDGE_ENV.LOG_GROUP } } },
   // Which deployment is in progress, and its versions (the AppSpec content).
   { api: 'ListDeployments', action: 'codedeploy:ListDeployments', arnVariables: { ApplicationName: app, DeploymentGroupName: group } },

@@ -8,12 +8,22 @@
  *   stores each verdict in the release's record and publishes the verdict metric (a release alarm watches it).
  * - `runAfterTrafficHook`: CodeDeploy's AfterAllowTraffic hook; judges at 100 % until the test is conclusive or the
  *   bound passes, then answers Succeeded or Failed (regression). It always answers, before its own timeout.
- * - `runConfigTick`: AppConfig's AT_DEPLOYMENT_TICK; reads the rollout's stored verdict (one S3 read, no query) and
+ * - `runConfigTick` (tick.ts): AppConfig's AT_DEPLOYMENT_TICK; reads the rollout's stored verdict (one S3 read, no query) and
  *   answers ROLL_BACK on a regression, CONTINUE otherwise, within a strict budget.
  */
-import { configJudgeReleaseKey, type JudgeBaseline, type JudgeRecord, type JudgeVerdict, judgeKey, type ReleasePlane } from '../shared/contract';
-import type { JudgeEngine, JudgeEvidence } from './engine-port';
-import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, windowSamples } from './samples';
+import {
+  configJudgeReleaseKey,
+  type JudgeBaseline,
+  type JudgeFailures,
+  type JudgeRecord,
+  type JudgeUnused,
+  type JudgeVerdict,
+  judgeKey,
+  type ReleasePlane,
+} from '../shared/contract';
+import { isRollbackCreator } from '../shared/deployment-creator';
+import type { JudgeBatch, JudgeEngine } from './engine-port';
+import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, type WindowSamples, windowSamples } from './samples';
 
 export interface LogsPort {
   /** Runs one Logs Insights query over [startSec, endSec] (inclusive, epoch seconds) and returns its rows; gives up at `deadline`. */
@@ -40,6 +50,18 @@ export interface CodeDeploymentInfo {
   readonly trafficStartedAt?: number;
   /** Set when this is CodeDeploy's automatic rollback of another deployment: nothing new to judge. */
   readonly rollbackOf?: string;
+  /** GetDeployment's `creator` (`CloudFormationRollback` / `codeDeployRollback` for rollbacks: never judged). */
+  readonly creator?: string;
+  /**
+   * Epoch ms its AllowTraffic lifecycle event ended Succeeded: from then on every request of the alias is on the new
+   * version (the after-traffic phase). Undefined while the traffic still shifts.
+   */
+  readonly trafficCompleteAt?: number;
+}
+
+/** A deployment that moves traffic back (CodeDeploy's or CloudFormation's rollback): nothing new to judge. */
+export function isRollback(d: CodeDeploymentInfo): boolean {
+  return d.rollbackOf !== undefined || isRollbackCreator(d.creator);
 }
 
 export interface DeploymentsPort {
@@ -64,6 +86,13 @@ export interface ConfigDeploymentInfo {
   readonly label?: string;
   /** Epoch ms the deployment started. */
   readonly startedAt?: number;
+  /** GetDeployment's PercentageComplete: the share of clients told to take the new config. */
+  readonly percentageComplete?: number;
+  /**
+   * Epoch ms from which every client was told to take the new config (the bake's start, BAKE_TIME_STARTED in the
+   * deployment's event log): the after-traffic phase. Undefined while the rollout still grows.
+   */
+  readonly fullAt?: number;
 }
 
 export interface ConfigDeploymentsPort {
@@ -74,6 +103,8 @@ export interface ConfigDeploymentsPort {
 export interface VerdictPort {
   /** The verdict metric: 1 = regression shown, 0 = not (yet). */
   publish(plane: ReleasePlane, value: 0 | 1): Promise<void>;
+  /** The cannot-judge metric (JUDGE_METRIC.CANNOT_JUDGE): 1 when an update of the plane's release could not judge. */
+  cannotJudge?(plane: ReleasePlane, value: 0 | 1): Promise<void>;
 }
 
 export interface Clock {
@@ -122,7 +153,19 @@ interface Release {
   readonly startAt: number;
   /** Where the stable baseline window ends (epoch ms): the release's start. Undefined: no baseline. */
   readonly baselineEnd?: number;
+  /**
+   * From the deployment's state: epoch ms from which all traffic is on the new side. Undefined while it still shifts;
+   * samples before it are judged as the canary phase, samples after it as full traffic.
+   */
+  readonly fullTrafficAt?: number;
 }
+
+/**
+ * A canary-phase window with no stable sample (observed share 1: a tiny first window, the one-row remainder of a
+ * window cut at the row limit, a config window of switched clients only) says nothing concurrent: it is held back and
+ * read again with the next window, at most this long; after that its samples are set aside, and the record says so.
+ */
+export const MERGE_MAX_MS = 120_000;
 
 export interface StepResult {
   readonly record: JudgeRecord;
@@ -130,6 +173,8 @@ export interface StepResult {
   readonly updated: boolean;
   /** True when the hook owns the release and the schedule stepped aside. */
   readonly skipped?: boolean;
+  /** Set when this step read samples it could not judge and judged none: why. */
+  readonly cannotJudge?: string;
 }
 
 function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeRecord {
@@ -164,35 +209,123 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
   if (record.phase === 'after-traffic' && r.phase === 'canary') return { record, updated: false, skipped: true };
   if (record.verdict === 'regression') return { record, updated: false };
   let updated = false;
+  let setAside = 0;
   for (;;) {
     const to = ports.clock.now() - INGESTION_LAG_MS;
     if (to <= record.until || ports.clock.now() >= deadline) break;
     const rows = await ports.logs.query(samplesQuery(s.service), Math.floor(record.until / 1000), Math.ceil(to / 1000), deadline);
     const w = windowSamples(rows, record.until, to, r.sides);
-    // The observed share in both phases: 1 once all traffic is on the canary, and still right for a window that
-    // reaches back into the traffic shift (a hook that starts with no record, or after a failed minute).
-    const share = observedShare(w.observations);
-    if (share === undefined) {
-      record = { ...record, until: w.until };
-    } else {
-      const u = ports.engine.updateJudge(record.engine, { canaryShare: share, observations: w.observations });
-      const canary = w.observations.filter((o) => o.version === 'canary').length;
+    const plan = planWindow(w, record, r.fullTrafficAt, to, r.plane);
+    if (plan.hold) break;
+    for (const batch of plan.batches) {
+      const u = ports.engine.updateJudge(record.engine, batch);
+      const canary = batch.observations.filter((o) => o.version === 'canary').length;
       record = {
         ...record,
-        until: w.until,
         updates: record.updates + 1,
-        samples: { canary: record.samples.canary + canary, stable: record.samples.stable + w.observations.length - canary },
+        samples: { canary: record.samples.canary + canary, stable: record.samples.stable + batch.observations.length - canary },
         verdict: u.decision === 'regression' ? 'regression' : record.verdict,
         evidence: u.evidence,
         engine: u.state,
+        ...(batch.canaryShare === 1 && record.fullTrafficAt === undefined ? { fullTrafficAt: r.fullTrafficAt } : {}),
       };
       updated = true;
+    }
+    record = { ...record, until: w.until };
+    if (plan.unused.length > 0) {
+      setAside += plan.unused.filter((x) => x.trouble).reduce((n, x) => n + x.samples, 0);
+      record = { ...record, unused: addUnused(record.unused, plan.unused) };
     }
     if (!w.truncated || record.verdict === 'regression') break;
   }
   record = { ...record, phase: r.phase === 'after-traffic' ? 'after-traffic' : record.phase };
   await ports.state.save(key, record);
-  return { record, updated };
+  return {
+    record,
+    updated,
+    ...(setAside > 0 && !updated ? { cannotJudge: `${setAside} samples could not be judged: ${record.unused?.reasons.join('; ')}` } : {}),
+  };
+}
+
+interface WindowPlan {
+  /** True: judge nothing now, keep `until`, read this window again with the next one (tiny windows merge). */
+  readonly hold: boolean;
+  readonly batches: readonly JudgeBatch[];
+  /** Samples set aside; `trouble`: the judge wanted to judge them and could not (the cannot-judge metric says so). */
+  readonly unused: readonly { readonly samples: number; readonly reason: string; readonly trouble: boolean }[];
+}
+
+const REASON = {
+  oneSided: 'a window during the traffic shift with no stable sample (nothing concurrent to compare it with)',
+  straggler: 'stable samples after full traffic (a caller or client not yet on the new side)',
+  late: 'samples from before full traffic read after the full-traffic phase began',
+  configFull: 'config windows with one config only once the rollout reached 100 % (the config plane is judged only while both configs serve)',
+} as const;
+
+/**
+ * What one window feeds the engine. The phase comes from the deployment's state (`fullTrafficAt`), never from the
+ * batch: samples before it are the canary phase (judged at their observed share; a one-sided window is held back
+ * and merged with the next one, up to MERGE_MAX_MS, then set aside), samples from it on are full traffic (code plane:
+ * the canary's at share 1, stable stragglers set aside). So the engine never sees share 1 during the shift, nor a
+ * share below 1 after it, and no single batch can switch its phase.
+ *
+ * The config plane has no after-traffic phase (it never had one but by the accident of a one-sided batch): once the
+ * rollout is at 100 %, windows where clients not yet switched still serve the old config are judged at their observed
+ * share as before, and windows of the new config alone are set aside (not a failure: nothing concurrent is left).
+ * A before/after comparison never decides a config rollback (DESIGN: only concurrent comparisons roll back).
+ */
+export function planWindow(w: WindowSamples, record: JudgeRecord, fullTrafficAt: number | undefined, to: number, plane: ReleasePlane = 'code'): WindowPlan {
+  if (plane === 'config') {
+    const share = observedShare(w.observations);
+    if (share === undefined) return { hold: false, batches: [], unused: [] };
+    if (share < 1) return { hold: false, batches: [{ canaryShare: share, observations: w.observations }], unused: [] };
+    if (fullTrafficAt !== undefined)
+      return { hold: false, batches: [], unused: [{ samples: w.observations.length, reason: REASON.configFull, trouble: false }] };
+    if (!w.truncated && to - record.until < MERGE_MAX_MS) return { hold: true, batches: [], unused: [] };
+    return { hold: false, batches: [], unused: [{ samples: w.observations.length, reason: REASON.oneSided, trouble: true }] };
+  }
+  const pre = fullTrafficAt === undefined ? w.observations : w.observations.filter((o) => o.at < fullTrafficAt);
+  const post = fullTrafficAt === undefined ? [] : w.observations.filter((o) => o.at >= fullTrafficAt);
+  const batches: JudgeBatch[] = [];
+  const unused: { samples: number; reason: string; trouble: boolean }[] = [];
+  const share = observedShare(pre);
+  if (share !== undefined) {
+    if (record.fullTrafficAt !== undefined) unused.push({ samples: pre.length, reason: REASON.late, trouble: true });
+    else if (share < 1) batches.push({ canaryShare: share, observations: pre });
+    else if (fullTrafficAt === undefined && !w.truncated && to - record.until < MERGE_MAX_MS) return { hold: true, batches: [], unused: [] };
+    else unused.push({ samples: pre.length, reason: REASON.oneSided, trouble: fullTrafficAt === undefined });
+  }
+  const canary = post.filter((o) => o.version === 'canary');
+  if (canary.length > 0) batches.push({ canaryShare: 1, observations: canary });
+  if (post.length > canary.length) unused.push({ samples: post.length - canary.length, reason: REASON.straggler, trouble: false });
+  return { hold: false, batches, unused };
+}
+
+function addUnused(prev: JudgeUnused | undefined, add: readonly { samples: number; reason: string; trouble: boolean }[]): JudgeUnused {
+  const reasons = [...(prev?.reasons ?? [])];
+  for (const a of add) if (!reasons.includes(a.reason)) reasons.push(a.reason);
+  return { samples: (prev?.samples ?? 0) + add.reduce((n, a) => n + a.samples, 0), reasons };
+}
+
+/** Adds a failed update to the release's record (best effort: the store may be what failed). */
+async function recordFailure(ports: JudgePorts, s: JudgeSettings, r: Release, error: string): Promise<void> {
+  const key = judgeKey(s.service, r.releaseKey);
+  try {
+    const record = (await ports.state.load(key)) ?? freshRecord(ports, s, r);
+    const failures: JudgeFailures = { count: (record.failures?.count ?? 0) + 1, last: error.slice(0, 500), at: new Date(ports.clock.now()).toISOString() };
+    await ports.state.save(key, { ...record, failures });
+  } catch (e) {
+    ports.log('canary judge: could not record the failed update', { release: r.releaseKey, error: String(e) });
+  }
+}
+
+/** The cannot-judge metric, best effort: a failed publish must not hide the failure it reports. */
+async function cannotJudge(ports: JudgePorts, plane: ReleasePlane): Promise<void> {
+  try {
+    await ports.verdict.cannotJudge?.(plane, 1);
+  } catch (e) {
+    ports.log('canary judge: could not publish the cannot-judge metric', { plane, error: String(e) });
+  }
 }
 
 /**
@@ -232,27 +365,40 @@ async function feedBaseline(ports: JudgePorts, s: JudgeSettings, r: Release, rec
   return { ...record, engine, baseline };
 }
 
-const codeRelease = (d: CodeDeploymentInfo, phase: Release['phase'], fallbackStart: number): Release => ({
-  plane: 'code',
-  releaseKey: `code-${d.id}`,
-  sides: { plane: 'code', canary: d.target, stable: d.current },
-  phase,
-  startAt: d.trafficStartedAt ?? d.createdAt ?? fallbackStart,
-  // The baseline ends where the deployment started: before it, `live` served only the stable version.
-  baselineEnd: d.createdAt ?? d.trafficStartedAt,
-});
+/**
+ * A code release. `fullFallback`: when full traffic began if the deployment does not say (the hook: its own start,
+ * so every sample before it is judged as the canary phase, never the other way round).
+ */
+const codeRelease = (d: CodeDeploymentInfo, phase: Release['phase'], fallbackStart: number, fullFallback?: number): Release => {
+  const full = d.trafficCompleteAt ?? fullFallback;
+  return {
+    plane: 'code',
+    releaseKey: `code-${d.id}`,
+    sides: { plane: 'code', canary: d.target, stable: d.current },
+    phase,
+    startAt: d.trafficStartedAt ?? d.createdAt ?? fallbackStart,
+    // The baseline ends where the deployment started: before it, `live` served only the stable version.
+    baselineEnd: d.createdAt ?? d.trafficStartedAt,
+    ...(full !== undefined ? { fullTrafficAt: full } : {}),
+  };
+};
 
-const configRelease = (d: ConfigDeploymentInfo, canary: string, fallbackStart: number): Release => ({
-  plane: 'config',
-  releaseKey: configJudgeReleaseKey(d.environmentId, d.deploymentNumber),
-  sides: { plane: 'config', canary },
-  phase: 'canary',
-  // From the rollout's start on: lines stamped with the new label before it are the config gate's replays of
-  // known-failing cases through the `gate` alias, never canary traffic.
-  startAt: d.startedAt ?? fallbackStart,
-  // Before the rollout, every client ran a config other than the new one.
-  baselineEnd: d.startedAt,
-});
+const configRelease = (d: ConfigDeploymentInfo, canary: string, now: number): Release => {
+  // AppConfig's own state: all clients told once the rollout reaches 100 % (then it bakes).
+  const full = d.fullAt ?? ((d.percentageComplete ?? 0) >= 100 ? now : undefined);
+  return {
+    plane: 'config',
+    releaseKey: configJudgeReleaseKey(d.environmentId, d.deploymentNumber),
+    sides: { plane: 'config', canary },
+    phase: 'canary',
+    // From the rollout's start on: lines stamped with the new label before it are the config gate's replays of
+    // known-failing cases through the `gate` alias, never canary traffic.
+    startAt: d.startedAt ?? now,
+    // Before the rollout, every client ran a config other than the new one.
+    baselineEnd: d.startedAt,
+    ...(full !== undefined ? { fullTrafficAt: full } : {}),
+  };
+};
 
 export interface ScheduleOutcome {
   /** Code deployments of the group in progress. */
@@ -290,8 +436,11 @@ export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline:
     [ids, rollouts] = await Promise.all([ports.deployments.inProgress(), ports.configDeployments.inProgress()]);
     if (ids.length === 0 && rollouts.length === 0) return outcome();
     const infos = await Promise.all(ids.map((id) => ports.deployments.describe(id)));
-    // Not CodeDeploy's own rollback (its target is the old version), and not before traffic starts (the gate's replays).
-    const code = infos.filter((d) => !d.rollbackOf && d.trafficStartedAt !== undefined).map((d) => codeRelease(d, 'canary', ports.clock.now()));
+    // Not a rollback (CodeDeploy's or CloudFormation's: its target is the old version), not before traffic starts (the
+    // gate's replays), and not once AllowTraffic has ended (the AfterAllowTraffic hook owns full traffic).
+    const code = infos
+      .filter((d) => !isRollback(d) && d.trafficStartedAt !== undefined && d.trafficCompleteAt === undefined)
+      .map((d) => codeRelease(d, 'canary', ports.clock.now()));
     const config: Release[] = [];
     for (const d of rollouts) {
       const known = await ports.state.load(judgeKey(s.service, configJudgeReleaseKey(d.environmentId, d.deploymentNumber)));
@@ -303,11 +452,30 @@ export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline:
       const started = ports.clock.now();
       let judgedCode = false;
       let codeRegression = false;
+      const failed: string[] = [];
+      const troubled = new Set<ReleasePlane>();
+      // Each release on its own: one that cannot be judged says so (record, metric) and never stops the others.
+      const step = async (r: Release): Promise<StepResult | undefined> => {
+        try {
+          const out = await judgeStep(ports, s, r, deadline);
+          if (out.cannotJudge) {
+            troubled.add(r.plane);
+            ports.log('canary judge: samples could not be judged', { release: r.releaseKey, why: out.cannotJudge });
+          }
+          return out;
+        } catch (e) {
+          const error = e instanceof Error ? e.message : String(e);
+          failed.push(error);
+          troubled.add(r.plane);
+          await recordFailure(ports, s, r, error);
+          return undefined;
+        }
+      };
       for (const r of code) {
-        const step = await judgeStep(ports, s, r, deadline);
-        if (step.skipped) continue;
+        const out = await step(r);
+        if (!out || out.skipped) continue;
         judgedCode = true;
-        if (step.record.verdict === 'regression') codeRegression = true;
+        if (out.record.verdict === 'regression') codeRegression = true;
       }
       // Only while the schedule owns a code release: after full traffic the AfterAllowTraffic hook judges and publishes.
       if (judgedCode) {
@@ -315,19 +483,25 @@ export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline:
         await ports.verdict.publish('code', verdict);
       }
       let configRegression = false;
+      let judgedConfig = false;
       for (const r of config) {
-        const step = await judgeStep(ports, s, r, deadline);
-        if (step.record.verdict === 'regression') configRegression = true;
-        else if (step.updated) {
+        const out = await step(r);
+        if (!out) continue;
+        judgedConfig = true;
+        if (out.record.verdict === 'regression') configRegression = true;
+        else if (out.updated) {
           // The rollout's latest conclusion, so the review can say it even after the rollout ends.
-          const conclusion = ports.engine.concludeJudge(step.record.engine);
-          await ports.state.save(judgeKey(s.service, r.releaseKey), { ...step.record, verdict: conclusion });
+          const conclusion = ports.engine.concludeJudge(out.record.engine);
+          await ports.state.save(judgeKey(s.service, r.releaseKey), { ...out.record, verdict: conclusion });
         }
       }
-      if (config.length > 0) {
+      if (judgedConfig) {
         configVerdict = configRegression ? 1 : 0;
         await ports.verdict.publish('config', configVerdict);
       }
+      for (const plane of troubled) await cannotJudge(ports, plane);
+      // A failed update ends this minute (the next one starts where the record ends); the outcome carries the error.
+      if (failed.length > 0) throw new Error(failed.join('; '));
       if (!judgedCode && config.length === 0) break;
       cycles++;
       if (codeRegression || configRegression)
@@ -368,6 +542,8 @@ export interface HookOutcome {
   readonly error?: string;
   /** False when even the answer could not be delivered (CodeDeploy then fails the hook at its own time limit). */
   readonly answered: boolean;
+  /** Set when the deployment is a rollback (its creator): answered Succeeded at once, not judged. */
+  readonly rollback?: string;
 }
 
 /**
@@ -383,9 +559,16 @@ export async function runAfterTrafficHook(event: HookEvent, ports: JudgePorts, s
   let verdict: HookOutcome['verdict'] = 'inconclusive';
   let error: string | undefined;
   let key: string | undefined;
+  let release: Release | undefined;
   try {
     const d = await ports.deployments.describe(event.DeploymentId);
-    const release = codeRelease(d, 'after-traffic', start - 60_000);
+    if (isRollback(d)) {
+      // Traffic goes back to the version that was live: nothing new to judge, no verdict to publish, no record.
+      const rollback = d.creator ?? `rollback of ${d.rollbackOf}`;
+      ports.log('canary judge: rollback deployment, not judged; answering Succeeded', { deploymentId: event.DeploymentId, rollback });
+      return { status: 'Succeeded', verdict: 'inconclusive', answered: await answer(ports, event, 'Succeeded'), rollback };
+    }
+    release = codeRelease(d, 'after-traffic', start - 60_000, start);
     key = judgeKey(s.service, release.releaseKey);
     for (;;) {
       const step = await judgeStep(ports, s, release, bound);
@@ -410,6 +593,9 @@ export async function runAfterTrafficHook(event: HookEvent, ports: JudgePorts, s
     error = e instanceof Error ? e.message : String(e);
     verdict = 'inconclusive';
     ports.log('canary judge failed in the AfterAllowTraffic hook; answering Succeeded (no evidence of a regression)', { error });
+    // Never silently: the cannot-judge alarm pages, and the record (so the review) says the release went unjudged.
+    await cannotJudge(ports, 'code');
+    if (release) await recordFailure(ports, s, release, error);
   }
   if (key) {
     try {
@@ -440,74 +626,5 @@ async function answer(ports: JudgePorts, event: HookEvent, status: 'Succeeded' |
   return false;
 }
 
-/** The AT_DEPLOYMENT_TICK payload (AppConfig User Guide, custom extension Lambda payloads): the fields used. */
-export interface TickEvent {
-  readonly Type: 'AtDeploymentTick';
-  readonly Application?: { readonly Id: string };
-  readonly Environment?: { readonly Id: string };
-  readonly ConfigurationProfile?: { readonly Id: string };
-  readonly ApplicationId?: string;
-  readonly EnvironmentId?: string;
-  readonly ConfigurationProfileId?: string;
-  readonly DeploymentNumber: number | string;
-  readonly ConfigurationVersion: string;
-  readonly PercentageComplete?: number | string;
-}
-
-export function isTickEvent(e: unknown): e is TickEvent {
-  return (e as { Type?: unknown } | null)?.Type === 'AtDeploymentTick';
-}
-
-/**
- * What the extension action returns at AT_DEPLOYMENT_TICK. AWS's own tick extension samples answer
- * `{"Directive": "ROLL_BACK", "Description": "..."}` to roll the deployment back and `{"Directive": "CONTINUE"}`
- * otherwise (aws-samples/aws-appconfig-tick-extn-for-datadog, lambda/index.py; and
- * aws-samples/sample-aws-appconfig-tick-extn-for-newrelic).
- */
-export type TickResponse = { readonly Directive: 'CONTINUE' } | { readonly Directive: 'ROLL_BACK'; readonly Description: string };
-
-const CONTINUE: TickResponse = { Directive: 'CONTINUE' };
-const TIMED_OUT = Symbol('timed out');
-
-/**
- * AT_DEPLOYMENT_TICK: AppConfig waits only about 3 s for an extension, and a timeout or an error at an AT_* action
- * point rolls the deployment back. So the tick judges nothing itself: the schedule judges the rollout and stores its
- * verdict; the tick reads that record (one S3 GetObject) within `budgetMs` and answers ROLL_BACK only when the stored
- * verdict is a regression. A slow read, a missing record or any error answers CONTINUE: a judge crash never rolls a
- * config back (the fixed-threshold alarms remain the safety net).
- */
-export async function runConfigTick(event: TickEvent, ports: JudgePorts, s: JudgeSettings, budgetMs: number): Promise<TickResponse> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const environmentId = event.Environment?.Id ?? event.EnvironmentId;
-    if (!environmentId) throw new Error('the AT_DEPLOYMENT_TICK event names no Environment.Id');
-    const key = judgeKey(s.service, configJudgeReleaseKey(environmentId, event.DeploymentNumber));
-    const record = await Promise.race([
-      ports.state.load(key),
-      new Promise<typeof TIMED_OUT>((resolve) => {
-        timer = setTimeout(() => resolve(TIMED_OUT), budgetMs);
-      }),
-    ]);
-    if (record === TIMED_OUT) {
-      ports.log('canary judge: the judge record did not arrive within the tick budget; the rollout continues', { key, budgetMs });
-      return CONTINUE;
-    }
-    if (record?.verdict !== 'regression') return CONTINUE;
-    const worst = [...(record.evidence as readonly JudgeEvidence[])].sort((a, b) => b.eValue / b.threshold - a.eValue / a.threshold)[0];
-    return {
-      Directive: 'ROLL_BACK',
-      Description:
-        `canary judge: config ${record.canary} regressed${worst ? ` on ${worst.metric} (e-value ${round(worst.eValue)} >= ${round(worst.threshold)})` : ''}; rolling back`.slice(
-          0,
-          1000,
-        ),
-    };
-  } catch (e) {
-    ports.log('canary judge failed at AT_DEPLOYMENT_TICK; the rollout continues (no evidence of a regression)', { error: String(e) });
-    return CONTINUE;
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
-
-const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);
+// AT_DEPLOYMENT_TICK lives in its own module, so the tick-only bundle (lambda/canary-judge-tick) loads nothing else.
+export { type AppConfigEvent, isAppConfigEvent, isTickEvent, runConfigTick, TICK_BUDGET_MS, type TickEvent, type TickResponse } from './tick';

@@ -5,19 +5,24 @@ import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CANARY_JUDGE_BASELINE_ENV, CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
 import { appConfigDeployments, codeDeployments, hostedConfigLabels, insightsLogs, s3State, verdictMetric } from './aws-adapters';
-import { type Clock, isHookEvent, isTickEvent, type JudgePorts, type JudgeSettings, runAfterTrafficHook, runConfigTick, runSchedule } from './canary-judge';
+import {
+  type Clock,
+  isAppConfigEvent,
+  isHookEvent,
+  isTickEvent,
+  type JudgePorts,
+  type JudgeSettings,
+  runAfterTrafficHook,
+  runConfigTick,
+  runSchedule,
+  TICK_BUDGET_MS,
+} from './canary-judge';
 import { ENGINE } from './engine';
 
 /** The hook starts answering this long before its timeout: the status call, with its retries, fits in it. */
 const ANSWER_MARGIN_MS = 20_000;
 /** A schedule invocation ends within its minute, so the next one (a minute later) never overlaps it. */
 const SCHEDULE_SLICE_MS = 50_000;
-/**
- * The tick's budget: AppConfig waits about 3 s for an extension and rolls the deployment back on a timeout (AWS's
- * Datadog tick sample: "AppConfig will wait 3s for an extn so we need to hustle"); the tick only reads the stored
- * verdict, and answers CONTINUE when that read takes longer than this, leaving room for a cold start.
- */
-export const TICK_BUDGET_MS = 1500;
 
 const need = (k: string) => {
   const v = process.env[k];
@@ -66,7 +71,11 @@ interface Context {
   getRemainingTimeInMillis(): number;
 }
 
-/** CodeDeploy AfterAllowTraffic hook, AppConfig AT_DEPLOYMENT_TICK, or the rate(1 minute) schedule (EventBridge). */
+/**
+ * CodeDeploy AfterAllowTraffic hook, or the rate(1 minute) schedule (EventBridge). AT_DEPLOYMENT_TICK has its own small
+ * function (lambda/canary-judge-tick); a tick that still reaches this one (an association made before it) is answered
+ * the same way, and any other AppConfig event gets CONTINUE.
+ */
 export async function handler(event: unknown, context: Context) {
   const now = clock.now();
   const remaining = context.getRemainingTimeInMillis();
@@ -79,6 +88,12 @@ export async function handler(event: unknown, context: Context) {
     const response = await runConfigTick(event, ports, settings, Math.min(TICK_BUDGET_MS, Math.max(0, remaining - 500)));
     ports.log('canary judge: config tick', { deploymentNumber: event.DeploymentNumber, directive: response.Directive });
     return response;
+  }
+  // Any other AppConfig extension event (an action point this function was not meant for): an error there would roll
+  // the deployment back, so CONTINUE, with the reason.
+  if (isAppConfigEvent(event)) {
+    ports.log('canary judge: an AppConfig extension event that is not a tick; answering CONTINUE', { type: event.Type, parameters: event.Parameters });
+    return { Directive: 'CONTINUE' };
   }
   if ((event as { source?: string } | null)?.source === 'aws.events') {
     const out = await runSchedule(ports, settings, now + Math.min(SCHEDULE_SLICE_MS, remaining - 5000));

@@ -1,6 +1,6 @@
 import type { AwsCall } from '../shared/aws-calls';
 
-// The deployer reads every id from the custom resource's properties (lib/config-deployment.ts).
+// The deployer reads every id from the custom resource's properties (lib/rollout/config-deployment.ts).
 const app = { resourceProperty: 'Application' };
 const environment = { resourceProperty: 'Environment' };
 const candidate = { resourceProperty: 'CandidateEnvironment' };

@@ -1,4 +1,5 @@
 import { type ConfigGateRequest, GATE_ALIAS_NAME, type GateReport } from '../shared/contract';
+import { isRollbackCreator } from '../shared/deployment-creator';
 import { buildReport, type GateRun, type GateSettings, gateMetricLine, runGate, writeReport } from './gate';
 import type { Clock, DeploymentPort, GateStore, Invoker, LogSink } from './ports';
 
@@ -40,9 +41,6 @@ export function isConfigGateRequest(e: unknown): e is ConfigGateRequest {
   return (e as Partial<ConfigGateRequest> | null)?.kind === 'ai-release.config-gate';
 }
 
-/** Creators of a deployment that is a rollback: never gated (blocking one would leave the bad version live). */
-const ROLLBACK_CREATORS = new Set(['codeDeployRollback', 'CloudFormationRollback']);
-
 /**
  * The BeforeAllowTraffic hook. Whatever happens — pass, fail, its own error, a store or target that hangs — it
  * answers CodeDeploy (PutLifecycleEventHookExecutionStatus) before `answerBy`: a hook that never reports stalls the
@@ -57,7 +55,8 @@ export async function runCodeHook(event: HookEvent, ports: HookPorts, o: HookOpt
 
   const work = async (): Promise<{ status: 'Succeeded' | 'Failed'; report?: GateReport }> => {
     const d = await ports.deployments.target(event.DeploymentId);
-    if (d.creator && ROLLBACK_CREATORS.has(d.creator)) {
+    // A rollback is never gated: blocking one would leave the bad version live (lambda/shared/deployment-creator.ts).
+    if (isRollbackCreator(d.creator)) {
       ports.log(JSON.stringify({ level: 'INFO', message: 'rollback deployment: not gated', deploymentId: event.DeploymentId, creator: d.creator }));
       return { status: 'Succeeded' };
     }

@@ -501,12 +501,18 @@ export function reviewJudge(j: JudgeRecord): ReviewJudge {
           : j.error
             ? `the judge failed (${j.error})`
             : 'not enough evidence either way before the bound';
+  // Issue 16-F: a judge that could not judge part of the release says so in the review, not only in its metric.
+  const trouble = [
+    ...(j.failures ? [`${j.failures.count} judge updates failed (last at ${j.failures.at}: ${j.failures.last})`] : []),
+    ...(j.unused && j.unused.samples > 0 ? [`${j.unused.samples} samples not judged (${j.unused.reasons.join('; ')})`] : []),
+  ];
   return {
     verdict,
     samples: j.samples,
     updates: j.updates,
     detail: `${why}; ${j.samples.canary} canary and ${j.samples.stable} stable samples over ${j.updates} updates${evidence}`.slice(0, 500),
     key: judgeKey(j.service, j.releaseKey),
+    ...(trouble.length > 0 ? { cannotJudge: `the judge could not judge all of this release: ${trouble.join('; ')}`.slice(0, 500) } : {}),
   };
 }
 

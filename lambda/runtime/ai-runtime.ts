@@ -1,4 +1,5 @@
 import {
+  type ConfigAssignment,
   DEGRADE_FLAGS,
   type DegradeFlagsDocument,
   type FailureKind,
@@ -46,12 +47,15 @@ export interface InvocationMeasurements {
 
 /** Port: logs and metrics. The Powertools adapter writes EMF and JSON log lines to stdout. */
 export interface TelemetryPort {
-  /** One EMF document per invocation, dimensioned by service and by service + version. */
-  invocation(tuple: VersionTuple, requestId: string, m: InvocationMeasurements): void;
+  /**
+   * One EMF document per invocation, dimensioned by service and by service + version. `assignment`: the config
+   * canary arm (assigned config canaries only), written as metadata, never as a dimension.
+   */
+  invocation(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void;
   failure(record: FailureRecord): void;
   warn(message: string, extra?: Record<string, unknown>): void;
-  /** Stamps the tuple on every later log line of this invocation. */
-  stamp(tuple: VersionTuple, requestId: string): void;
+  /** Stamps the tuple (and the config canary arm, when assigned) on every later log line of this invocation. */
+  stamp(tuple: VersionTuple, requestId: string, assignment?: ConfigAssignment): void;
 }
 
 /** The degrade switches as the handler sees them. */
@@ -80,6 +84,8 @@ export interface AiContext {
    * (`client.send(command, { abortSignal: ctx.signal })`) so they stop instead of running on after the answer.
    */
   readonly signal: AbortSignal;
+  /** The config canary arm this invocation runs on, when the service's config canary is assigned (ConfigShare). */
+  readonly assignment?: ConfigAssignment;
 }
 
 /** What the service's handler returns. */
@@ -193,6 +199,8 @@ interface Invocation {
    * and written back, every gate run would refresh the very cases it replays.
    */
   gate?: boolean;
+  /** The config canary arm (assigned config canaries): stamped on its log lines, EMF and failure record. */
+  assignment?: ConfigAssignment;
 }
 
 /**
@@ -225,9 +233,10 @@ export class AiRuntime<I, O> {
     return (input, context) => this.invoke(fn, input, context);
   }
 
-  public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}): Promise<O> {
+  /** `assignment`: the config canary arm an AssigningRuntime chose for this invocation (stamped, not decided, here). */
+  public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}, assignment?: ConfigAssignment): Promise<O> {
     const startedAt = this.now();
-    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false, gate: this.isGateReplay(context) };
+    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false, gate: this.isGateReplay(context), assignment };
     try {
       const output = await this.run(fn, input, context, inv);
       return inv.gate ? this.gateAnswer(inv, output) : output;
@@ -284,7 +293,7 @@ export class AiRuntime<I, O> {
     const degrade = readDegrade(flags?.content as DegradeFlagsDocument | undefined);
     const tuple = this.tuple(config, flags);
     inv.tuple = tuple;
-    this.o.telemetry.stamp(tuple, requestId);
+    this.stamp(tuple, requestId, inv.assignment);
     const model = degrade.useFallbackModel && config.model.fallback ? config.model.fallback : config.model;
     const controller = new AbortController();
     const ctx: AiContext = {
@@ -295,6 +304,7 @@ export class AiRuntime<I, O> {
       tuple,
       remainingMs: () => budgetMs - (this.now() - startedAt),
       signal: controller.signal,
+      ...(inv.assignment ? { assignment: inv.assignment } : {}),
     };
     // A refused config served from the last good one still counts as an error: the alarm that judges the rollout
     // of the bad version must see it, or AppConfig would complete its deployment.
@@ -346,7 +356,7 @@ export class AiRuntime<I, O> {
       contractViolation: kinds.includes('contract'),
       degraded: degrade.active || result.degraded,
     };
-    if (!inv.gate) this.emit(tuple, requestId, measurements);
+    if (!inv.gate) this.emit(tuple, requestId, measurements, inv.assignment);
     inv.measured = true;
     inv.verdict = { kinds, details: details.slice(0, 20), latencyMs, qualityScore: result.quality, degraded: measurements.degraded, tuple };
     if (kinds.length > 0 && !inv.gate) {
@@ -354,6 +364,7 @@ export class AiRuntime<I, O> {
         requestId,
         startedAt,
         tuple,
+        assignment: inv.assignment,
         measurements: { latencyMs, inputTokens, outputTokens, costUsd, qualityScore: result.quality },
         input,
         output: result.output,
@@ -479,7 +490,7 @@ export class AiRuntime<I, O> {
     const label = (error as InvalidConfigError).problems ? 'invalid' : 'unavailable';
     const tuple = this.unavailableTuple(label);
     inv.tuple = tuple;
-    this.o.telemetry.stamp(tuple, inv.requestId);
+    this.stamp(tuple, inv.requestId, inv.assignment);
     let answer: O | undefined;
     let answerError: unknown;
     if (this.o.degradedAnswer) {
@@ -505,8 +516,17 @@ export class AiRuntime<I, O> {
     inv.measured = true;
     if (inv.gate) return; // see Invocation.gate
     const latencyMs = this.now() - inv.startedAt;
-    this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded });
-    this.record([kind], { requestId: inv.requestId, startedAt: inv.startedAt, tuple, measurements: { latencyMs }, input, error: errorParts(error), details });
+    this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded }, inv.assignment);
+    this.record([kind], {
+      requestId: inv.requestId,
+      startedAt: inv.startedAt,
+      tuple,
+      assignment: inv.assignment,
+      measurements: { latencyMs },
+      input,
+      error: errorParts(error),
+      details,
+    });
   }
 
   private checkOutput(config: ReleaseConfigDocument, validate: ContractValidator, output: unknown): string[] {
@@ -534,9 +554,16 @@ export class AiRuntime<I, O> {
     return errors;
   }
 
-  private emit(tuple: VersionTuple, requestId: string, m: InvocationMeasurements) {
+  /** Ports written before assignment existed see the same two-argument call as before. */
+  private stamp(tuple: VersionTuple, requestId: string, assignment: ConfigAssignment | undefined) {
+    if (assignment) this.o.telemetry.stamp(tuple, requestId, assignment);
+    else this.o.telemetry.stamp(tuple, requestId);
+  }
+
+  private emit(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment: ConfigAssignment | undefined) {
     try {
-      this.o.telemetry.invocation(tuple, requestId, m);
+      if (assignment) this.o.telemetry.invocation(tuple, requestId, m, assignment);
+      else this.o.telemetry.invocation(tuple, requestId, m);
     } catch (e) {
       // Never turn an answer into an error because a metric could not be written; say so on stderr.
       console.error(JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the invocation metrics: ${messageOf(e)}`, requestId }));

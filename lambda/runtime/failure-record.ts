@@ -1,4 +1,4 @@
-import { FAILURE_KINDS, FAILURE_RECORD_TYPE, type FailureKind, type FailureRecord, type VersionTuple } from '../shared/contract';
+import { type ConfigAssignment, FAILURE_KINDS, FAILURE_RECORD_TYPE, type FailureKind, type FailureRecord, type VersionTuple } from '../shared/contract';
 import { type Redactor, redactAndCut } from './redact';
 
 export interface FailureRecordInput {
@@ -12,6 +12,8 @@ export interface FailureRecordInput {
   readonly output?: unknown;
   readonly error?: unknown;
   readonly details?: readonly string[];
+  /** The config canary arm (assigned config canaries). */
+  readonly assignment?: ConfigAssignment;
 }
 
 export interface FailureRecordOptions {
@@ -43,6 +45,7 @@ export function buildFailureRecord(i: FailureRecordInput, o: FailureRecordOption
     ...(error ? { error } : {}),
     ...(i.details && i.details.length > 0 ? { details: i.details.slice(0, 10).map((d) => bounded(d, { ...o, maxFieldChars: 500 }).text) } : {}),
     truncated: input.truncated || (output?.truncated ?? false),
+    ...(i.assignment ? { assignment: i.assignment } : {}),
   };
 }
 

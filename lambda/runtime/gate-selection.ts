@@ -43,7 +43,8 @@ export class GateSelectingRuntime<I, O> {
 
   /** `candidate` is built on the first invocation through the gate alias: live traffic never pays for it. */
   constructor(
-    public readonly live: AiRuntime<I, O>,
+    /** The live runtime, or an AssigningRuntime choosing between live and the assigned candidate. */
+    public readonly live: Pick<AiRuntime<I, O>, 'invoke'>,
     private readonly buildCandidate: () => AiRuntime<I, O>,
   ) {}
 

@@ -1,3 +1,11 @@
+/**
+ * What an AI service's handler links in: `import { createAiRuntime } from 'cdk-ai-release/runtime'`.
+ * It reads the release config, stamps the version tuple on every log line and metric, checks the output contract and
+ * writes redacted failure records (docs/runtime.md).
+ *
+ * @module cdk-ai-release/runtime
+ */
+// (The doc comment above stays first in the file: typedoc reads a file's leading doc comment as its module's.)
 import {
   APPCONFIG_EXTENSION_DEFAULT_POLL_TIMEOUT_MS,
   APPCONFIG_EXTENSION_ENV,
@@ -5,8 +13,10 @@ import {
   ENV,
   GATE_SERVICE_SUFFIX,
   RUNTIME_ENV,
+  SHARE_ENV,
 } from '../shared/contract';
-import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type TelemetryPort } from './ai-runtime';
+import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type InvocationContext, type TelemetryPort } from './ai-runtime';
+import { AssigningRuntime } from './assigning-runtime';
 import { ConfigCache, type ConfigFetcher } from './config-cache';
 import { EXTENSION_TIMEOUT_MARGIN_MS, type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 import { GateReplayTelemetry, GateSelectingRuntime } from './gate-selection';
@@ -35,6 +45,18 @@ export {
   type EnvironmentFor,
 } from './extension-fetcher';
 export { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from './gate-selection';
+export { AssigningRuntime, type AssigningRuntimeOptions } from './assigning-runtime';
+export {
+  assign,
+  type AssignmentUnit,
+  defaultConversationId,
+  defaultConversationStart,
+  MAX_CONVERSATION_ID_CHARS,
+  NO_RELEASE,
+  shareAt,
+  shareDocumentProblems,
+  unitPosition,
+} from './assignment';
 
 /** What createAiRuntime returns: one runtime, or one per config environment chosen per invocation (gate alias). */
 export type ServiceRuntime<I, O> = Pick<AiRuntime<I, O>, 'handler' | 'invoke'>;
@@ -50,6 +72,18 @@ export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOpti
   readonly candidateConfig?: ConfigPort;
   /** Telemetry of invocations through the `gate` alias. @default GateReplayTelemetry (Service `<service>#gate`) */
   readonly candidateTelemetry?: TelemetryPort;
+  /**
+   * Assigned config canaries (ConfigShare): the caller's conversation id. One conversation stays on one config for
+   * the whole release. @default input.conversationId, input.sessionId or the ClientContext's custom.conversationId;
+   * without one, each request is assigned on its own
+   */
+  readonly conversationId?: (input: I, context: InvocationContext) => string | undefined;
+  /** Assigned config canaries: when the caller's conversation started (see AssigningRuntimeOptions). @default input.conversationStartedAt */
+  readonly conversationStartedAt?: (input: I, context: InvocationContext) => number | undefined;
+  /** Assigned config canaries: where the share document comes from. @default read like `config`, from the share environment */
+  readonly shareConfig?: ConfigPort;
+  /** Assigned config canaries: the candidate arm's config. @default read like `config`, from the candidate environment */
+  readonly assignedCandidateConfig?: ConfigPort;
 }
 
 /**
@@ -88,7 +122,11 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
   // The degrade flags live in their own AppConfig environment (no monitors, so no alarm can block a switch);
   // functions bound before that split have only the release environment.
   const degradeEnvironment = env[ENV.DEGRADE_ENVIRONMENT] || environment;
-  const environmentFor = (profile: string) => (profile === degradeProfile ? degradeEnvironment : environment);
+  // Assigned config canaries (ConfigShare.bind): the share document lives in an environment of its own.
+  const shareEnvironment = env[SHARE_ENV.ENVIRONMENT];
+  const shareProfile = env[SHARE_ENV.PROFILE];
+  const environmentFor = (profile: string) =>
+    profile === degradeProfile ? degradeEnvironment : shareProfile && profile === shareProfile && shareEnvironment ? shareEnvironment : environment;
   const fetcher = options.fetcher ?? defaultFetcher(env, application, environmentFor, extension);
   const build = (config: ConfigPort, telemetry: TelemetryPort) =>
     new AiRuntime<I, O>({
@@ -102,16 +140,33 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       config,
       telemetry,
     });
-  const live = build(
-    options.config ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
-    options.telemetry ?? new PowertoolsTelemetry(service),
-  );
+  const telemetry = options.telemetry ?? new PowertoolsTelemetry(service);
+  const liveRuntime = build(options.config ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }), telemetry);
   // The config gate (README "Config gate"): through the `gate` alias, the release config comes from the candidate
   // environment; the degrade flags stay those of the degrade environment. A runtime of its own, so no cache or last
   // good config is ever shared between the two.
   const candidateEnvironment = env[CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT];
-  if (!candidateEnvironment) return live;
+  if (!candidateEnvironment) return liveRuntime;
   const candidateFor = (profile: string) => (profile === degradeProfile ? degradeEnvironment : candidateEnvironment);
+  // Assigned config canaries: live traffic is split between the live config and the candidate by conversation; the
+  // candidate arm is live traffic (same service, same telemetry), with its own cache and last good config.
+  let live: ServiceRuntime<I, O> & Pick<AiRuntime<I, O>, 'invoke'> = liveRuntime;
+  if (shareEnvironment && shareProfile) {
+    const candidateConfig =
+      options.assignedCandidateConfig ??
+      new ConfigCache(options.fetcher ?? defaultFetcher(env, application, candidateFor, extension), ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs });
+    live = new AssigningRuntime<I, O>({
+      live: liveRuntime,
+      candidate: build(candidateConfig, telemetry),
+      share: options.shareConfig ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
+      shareProfile,
+      candidateConfig,
+      releaseProfile,
+      telemetry,
+      conversationId: options.conversationId,
+      conversationStartedAt: options.conversationStartedAt,
+    });
+  }
   const replayTelemetry = () => {
     const t = new PowertoolsTelemetry(`${service}${GATE_SERVICE_SUFFIX}`);
     return new GateReplayTelemetry(t, (line) => t.logger.warn(line as { message: string }));

@@ -1,6 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DIMENSION, METRIC, METRIC_NAMESPACE, METRIC_UNIT, type FailureRecord, type MetricName, type VersionTuple } from '../shared/contract';
+import {
+  ASSIGNMENT_KEY,
+  type ConfigAssignment,
+  DIMENSION,
+  METRIC,
+  METRIC_NAMESPACE,
+  METRIC_UNIT,
+  type FailureRecord,
+  type MetricName,
+  type VersionTuple,
+} from '../shared/contract';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
 
 const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
@@ -25,11 +35,14 @@ export class PowertoolsTelemetry implements TelemetryPort {
     this.metrics.setDefaultDimensions({ [DIMENSION.SERVICE]: service });
   }
 
-  public stamp(tuple: VersionTuple, requestId: string): void {
+  public stamp(tuple: VersionTuple, requestId: string, assignment?: ConfigAssignment): void {
+    // The key is reset on every invocation: an unassigned one after an assigned one carries no stale arm.
     this.logger.appendKeys({ version: tuple, requestId });
+    if (assignment) this.logger.appendKeys({ [ASSIGNMENT_KEY]: { ...assignment } });
+    else this.logger.removeKeys([ASSIGNMENT_KEY]);
   }
 
-  public invocation(tuple: VersionTuple, requestId: string, m: InvocationMeasurements): void {
+  public invocation(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
     const metrics = this.metrics;
     // An empty set publishes the default dimensions alone ([Service]); the second adds the executed version.
     metrics.addDimensions({});
@@ -57,6 +70,16 @@ export class PowertoolsTelemetry implements TelemetryPort {
     metrics.addMetadata('outputContract', tuple.outputContract);
     metrics.addMetadata('degrade', tuple.degrade);
     if (tuple.codeHash) metrics.addMetadata('codeHash', tuple.codeHash);
+    // The config canary arm (assigned canaries): metadata, so the judge can count by arm and by conversation in Logs
+    // Insights without a dimension per conversation. Flat keys: Logs Insights reads `assignmentArm` directly.
+    if (assignment) {
+      metrics.addMetadata(`${ASSIGNMENT_KEY}Arm`, assignment.arm);
+      metrics.addMetadata(`${ASSIGNMENT_KEY}Share`, String(assignment.share));
+      metrics.addMetadata(`${ASSIGNMENT_KEY}ReleaseKey`, assignment.releaseKey);
+      metrics.addMetadata(`${ASSIGNMENT_KEY}Unit`, assignment.unit);
+      metrics.addMetadata(`${ASSIGNMENT_KEY}UnitKind`, assignment.unitKind);
+      if (assignment.fallback) metrics.addMetadata(`${ASSIGNMENT_KEY}Fallback`, assignment.fallback);
+    }
     metrics.publishStoredMetrics();
   }
 

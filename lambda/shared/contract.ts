@@ -204,6 +204,8 @@ export interface FailureRecord {
   readonly details?: readonly string[];
   /** True when input or output was cut to fit. */
   readonly truncated: boolean;
+  /** The config canary arm the invocation ran on, when the service's config canary is assigned (ConfigAssignment). */
+  readonly assignment?: ConfigAssignment;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ export type DegradeFlagsDocument = Readonly<Record<string, { readonly enabled?: 
 //
 // So the snapshot function writes per delivery one batch object, one index, and an object only for a case seen again
 // (or learning a kind or version): its writes follow the deliveries and the repeating inputs, not the records.
-// Promotion and retirement (lib/regression-cases.ts) always write the case's object, so accepted cases — what the
+// Promotion and retirement (lib/learning/regression-cases.ts) always write the case's object, so accepted cases — what the
 // gate and the CLI read — are always objects.
 //   reviews/<service>/<releaseKey>.json|.md|.svg  the review (复盘) of one release on one plane
 //   gates/<service>/<releaseKey>.json|.md       a gate report (the regression gate)
@@ -410,6 +412,11 @@ export type ReleaseAlarmKind = (typeof RELEASE_ALARM_KINDS)[number];
 /** Name of a release alarm: `<stack>-<service>-version-<kind>` (code plane) or `-service-<kind>` (config plane). */
 export function releaseAlarmName(stack: string, service: string, plane: ReleasePlane, kind: ReleaseAlarmKind): string {
   return `${stack}-${service}-${plane === 'code' ? 'version' : 'service'}-${kind}`.slice(0, 255);
+}
+
+/** The canary judge's cannot-judge alarm (issue 16-F): it pages through the release topic and never rolls back. */
+export function judgeCannotJudgeAlarmName(stack: string, service: string): string {
+  return `${stack}-${service}-canary-judge-cannot-judge`.slice(0, 255);
 }
 
 /** The SSM parameter that holds a service's deployed (compact) release manifest; its history is the release history. */
@@ -647,6 +654,12 @@ export const GATE_METRIC = {
 /** Verdict metric (namespace METRIC_NAMESPACE, dimensions Service + Plane): 1 = regression shown, 0 = not (yet). */
 export const JUDGE_METRIC = {
   VERDICT: 'CanaryVerdict',
+  /**
+   * 1 each time the judge could not judge a release in progress (an update failed, or its samples could not be
+   * used): dimensions Service + Plane. An alarm on it pages through the release's topic and never rolls back
+   * (lib/judge/canary-judge.ts, issue 16-F).
+   */
+  CANNOT_JUDGE: 'CanaryJudgeCannotJudge',
 } as const;
 export const JUDGE_DIMENSION_PLANE = 'Plane';
 
@@ -787,6 +800,14 @@ export const CANARY_JUDGE_ENV = {
   PERIOD_SECONDS: 'AI_RELEASE_JUDGE_PERIOD_SECONDS',
 } as const;
 
+/**
+ * Parameters of the canary judge's AT_DEPLOYMENT_TICK extension, set on each live environment's association: the tick
+ * function is one per platform (lambda/canary-judge-tick), and the association says whose rollout a tick is.
+ */
+export const CANARY_JUDGE_TICK_PARAMETER = {
+  SERVICE: 'service',
+} as const;
+
 /** The judge's outcome for one release, as persisted at judge/<service>/<releaseKey>.json and read by the review. */
 export interface JudgeRecord {
   readonly schemaVersion: 1;
@@ -813,6 +834,30 @@ export interface JudgeRecord {
   readonly engine: unknown;
   /** The stable baseline read before the release started and fed to the engine first (absent: none was read). */
   readonly baseline?: JudgeBaseline;
+  /**
+   * Code plane: epoch ms from which the deployment's state said all traffic was on the new version (the AllowTraffic
+   * lifecycle event's end), once the engine got its first full-traffic batch. Absent while the traffic still shifts,
+   * and on the config plane (judged only while both configs serve): the phase comes from the deployment, never from
+   * one batch (issue 16-F).
+   */
+  readonly fullTrafficAt?: number;
+  /** Samples the judge read but could not use, and why (each reason once). Absent: none. */
+  readonly unused?: JudgeUnused;
+  /** Updates that failed: the judge could not judge them (the cannot-judge metric said so). Absent: none. */
+  readonly failures?: JudgeFailures;
+}
+
+/** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */
+export interface JudgeUnused {
+  readonly samples: number;
+  readonly reasons: readonly string[];
+}
+
+/** The judge's failed updates of one release: how many, the last error and when (ISO 8601). */
+export interface JudgeFailures {
+  readonly count: number;
+  readonly last: string;
+  readonly at: string;
 }
 
 /** Key of a release's judge record. */
@@ -830,6 +875,8 @@ export interface ReviewJudge {
   readonly detail: string;
   /** The judge record, relative to the bucket. */
   readonly key: string;
+  /** Set when the judge could not judge part of the release (failed updates, unusable samples): what, in one line. */
+  readonly cannotJudge?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -940,3 +987,140 @@ export interface ConfigGateStoppedEvent {
 
 /** Cases carried in the event: an asynchronous invoke's payload is limited (Lambda quotas: 1 MB). */
 export const CONFIG_GATE_STOPPED_MAX_CASES = 20;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Config canaries assigned per conversation (issue 16 C, h-assign16). During a config release the runtime holds the
+// live config (live environment) and the candidate (candidate environment, where the config gate staged it), and
+// assigns each conversation — or request, when the caller names no conversation — by a hash keyed per release to
+// the candidate with the release's current share. The share is a small JSON document in its own AppConfig
+// environment (no monitors, nothing else deployed there), moved by the share controller (lambda/share-controller).
+
+/** How a config release reaches traffic: `assigned` (runtime, per conversation) or `appconfig` (AppConfig's rollout, per client). */
+export const CONFIG_CANARY_MODES = ['assigned', 'appconfig'] as const;
+export type ConfigCanaryMode = (typeof CONFIG_CANARY_MODES)[number];
+
+/** Environment of a service function whose config canary is assigned (ConfigShare.bind), beside ENV and CONFIG_GATE_ENV. */
+export const SHARE_ENV = {
+  /** The AppConfig environment holding the share document. */
+  ENVIRONMENT: 'AI_RELEASE_APPCONFIG_SHARE_ENVIRONMENT',
+  /** The share document's configuration profile. */
+  PROFILE: 'AI_RELEASE_SHARE_PROFILE',
+} as const;
+
+/** The share document, as the share controller deploys it and the runtime reads it. */
+export interface CanaryShareDocument {
+  readonly schemaVersion: 1;
+  /** The release the share belongs to: the key of the assignment hash. Empty when no release runs. */
+  readonly releaseKey: string;
+  /** Fraction of conversations on the candidate, 0..1. 0: everyone on live (no release, rollback, promotion done). */
+  readonly share: number;
+  /**
+   * `_release.contentHash` of the candidate this share applies to. The runtime assigns to the candidate only when the
+   * candidate environment serves exactly this content; otherwise everyone stays on live (and it says so).
+   */
+  readonly candidateContentHash?: string;
+  /** The candidate's hosted version number and label, for people and the judge. */
+  readonly candidateVersion?: string;
+  readonly candidateLabel?: string;
+  /** Step of the controller's schedule (0-based) and when it was set (ISO-8601). */
+  readonly step?: number;
+  readonly at?: string;
+  /**
+   * The shares of this release so far, oldest first (epoch ms). A conversation that says when it started is assigned
+   * with the share in force then (never above `share`), so it keeps one arm for its whole life, also across steps;
+   * one that started before the release stays on live.
+   */
+  readonly history?: readonly { readonly at: number; readonly share: number }[];
+}
+
+/** Which arm one invocation ran on, stamped on every log line, EMF document and failure record (`assignment`). */
+export interface ConfigAssignment {
+  readonly arm: 'live' | 'candidate';
+  /**
+   * The share the unit was assigned with: the share in force, or — for a conversation that said when it started —
+   * the share in force then (never more than the current one).
+   */
+  readonly share: number;
+  /** The release key ('' when no release runs). */
+  readonly releaseKey: string;
+  /**
+   * 16 hex of HMAC-SHA256(releaseKey, unit id): the cluster of the judge (one conversation), never the id itself,
+   * and unlinkable across releases.
+   */
+  readonly unit: string;
+  /** `conversation`: the caller named one; `request`: it did not, the request id is the unit. */
+  readonly unitKind: 'conversation' | 'request';
+  /**
+   * Set when the invocation was hashed to the candidate but served live: the candidate environment serves another
+   * version than the share names (`candidate-mismatch`), or its config could not be read or used (`candidate-unavailable`).
+   */
+  readonly fallback?: 'candidate-mismatch' | 'candidate-unavailable';
+}
+
+/** Key of the assignment on a log line and a failure record, and prefix of its EMF metadata keys. */
+export const ASSIGNMENT_KEY = 'assignment';
+
+/** Environment of the share controller function (one per service). */
+export const SHARE_CONTROLLER_ENV = {
+  SERVICE: 'AI_RELEASE_SHARE_SERVICE',
+  APPLICATION: 'AI_RELEASE_SHARE_APPLICATION',
+  /** The share document's environment and profile. */
+  SHARE_ENVIRONMENT: 'AI_RELEASE_SHARE_ENVIRONMENT',
+  SHARE_PROFILE: 'AI_RELEASE_SHARE_PROFILE',
+  /** The live environment and release config profile (promotion deploys the passed version there). */
+  LIVE_ENVIRONMENT: 'AI_RELEASE_SHARE_LIVE_ENVIRONMENT',
+  CONFIG_PROFILE: 'AI_RELEASE_SHARE_CONFIG_PROFILE',
+  /** The instant strategy (no growth, no bake): a share move and a promotion take effect at the next poll. */
+  STRATEGY: 'AI_RELEASE_SHARE_STRATEGY',
+  /** Comma-separated names of the safety-net alarms: any in ALARM sets the share to 0. */
+  ALARMS: 'AI_RELEASE_SHARE_ALARMS',
+  /** The schedule: comma-separated `<percent>:<seconds>` steps (the last one's seconds is its minimum hold). */
+  SCHEDULE: 'AI_RELEASE_SHARE_SCHEDULE',
+  /** Seconds a client may lag a deployment (extension poll interval + runtime TTL): promotion waits this long. */
+  CLIENT_LAG_SECONDS: 'AI_RELEASE_SHARE_CLIENT_LAG_SECONDS',
+} as const;
+
+/** Prefix of the share controller's records in the regression store: share/<service>/<releaseKey>.json. */
+export const SHARE_STATE_PREFIX = 'share';
+
+export function shareKey(service: string, releaseKey: string): string {
+  return `${SHARE_STATE_PREFIX}/${service}/${releaseKey}.json`;
+}
+
+/** The release key of an assigned config canary: one per candidate version and start. */
+export function assignedReleaseKey(candidateVersion: string, startedAtMs: number): string {
+  return `config-assigned-${candidateVersion}-${startedAtMs.toString(36)}`;
+}
+
+/** What the share controller decided for one release, persisted at shareKey(service, releaseKey). */
+export interface ShareControllerRecord {
+  readonly schemaVersion: 1;
+  readonly service: string;
+  readonly releaseKey: string;
+  readonly candidateVersion: string;
+  readonly candidateLabel?: string;
+  readonly candidateContentHash: string;
+  /** `ramping` → `promoting` (live deployment started) → `promoted`; or `rolled-back`. */
+  readonly phase: 'ramping' | 'promoting' | 'promoted' | 'rolled-back';
+  /** Index into the schedule of the share in force. */
+  readonly step: number;
+  readonly share: number;
+  /** Epoch ms the current step's share was deployed. */
+  readonly stepSince: number;
+  readonly startedAt: number;
+  /** The live deployment of a promotion, and when it completed (epoch ms). */
+  readonly promotion?: { readonly deploymentNumber?: number; readonly completedAt?: number };
+  /** Why it ended (the alarm, the judge's verdict), and when (epoch ms). */
+  readonly reason?: string;
+  readonly endedAt?: number;
+  /** Every share deployed, in order: the review's timeline. */
+  readonly history: readonly { readonly at: number; readonly share: number; readonly why: string }[];
+}
+
+/** The event that starts an assigned config canary (sent by the config deployer after the gate passed, or by a person). */
+export interface ShareControllerStartEvent {
+  readonly kind: 'ai-release.share-start';
+  readonly candidateVersion: string;
+  readonly candidateLabel?: string;
+  readonly candidateContentHash: string;
+}

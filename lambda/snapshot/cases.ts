@@ -22,7 +22,7 @@ import {
 
 /**
  * Regression cases: identity, folding and merging. Pure (no AWS SDK), shared by the snapshot function and the
- * library API (lib/regression-cases.ts), so both compute the same case id from the same input.
+ * library API (lib/learning/regression-cases.ts), so both compute the same case id from the same input.
  */
 
 /** Bounds that keep a case small however often its input fails. */

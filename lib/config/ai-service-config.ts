@@ -28,6 +28,7 @@ import { ConfigRollout } from '../rollout/config-rollout';
 import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
 import { sectionLocation } from './private/section-location';
+import { namePrefix, physicalName } from '../private/physical-names';
 import { toolGrants, toolWildcards } from '../private/tool-permissions';
 import { RELEASE_CONFIG_SCHEMA } from './private/validate-release-config';
 import { sectionComponent } from '../../lambda/shared/release-manifest';
@@ -153,6 +154,10 @@ export class AiServiceConfig extends Construct {
   public readonly rollout: ConfigRollout;
   public readonly degradeState: DegradeFlagState;
   public readonly platform: AiReleasePlatform;
+  /** The AppConfig application of this service's environments and profiles: the platform's, or its own (applicationPerService). */
+  public readonly application: appconfig.CfnApplication;
+  /** Its id (a deploy-time token). */
+  public readonly applicationId: string;
   /** What the model lifecycle check found for the primary and fallback models (empty when the config is invalid). */
   public readonly modelFindings: readonly ModelFinding[];
 
@@ -228,12 +233,21 @@ export class AiServiceConfig extends Construct {
     const degradeHash = contentHash(degradeDoc);
     this.degradeLabel = `degrade-${degradeHash.slice(0, SHORT_HASH_LENGTH)}`;
 
-    const applicationId = this.platform.applicationId;
+    // The platform's application, or (applicationPerService) one of the service's own: 3 environments each, well
+    // inside AppConfig's 20 per application, so the platform's service count is bound by applications per account.
+    this.application = this.platform.applicationPerService
+      ? new appconfig.CfnApplication(this, 'Application', {
+          name: physicalName('appConfigApplication', namePrefix(this), this.serviceName),
+          description: `Release configs of AI service ${this.serviceName} (cdk-ai-release)`,
+        })
+      : this.platform.application;
+    this.applicationId = this.application.ref;
+    const applicationId = this.applicationId;
     const historyPolicy = props.versionHistoryRemovalPolicy ?? RemovalPolicy.RETAIN;
 
     this.environment = new appconfig.CfnEnvironment(this, 'Environment', {
       applicationId,
-      name: this.serviceName,
+      name: physicalName('appConfigEnvironment', this.serviceName),
       description: `Release configs of AI service ${this.serviceName}`,
       monitors: Lazy.any({ produce: () => this.renderMonitors() }, { omitEmptyArray: true }),
     });
@@ -242,7 +256,7 @@ export class AiServiceConfig extends Construct {
     // rollout: one deployment per environment). Their own environment has no monitors, ever.
     this.degradeEnvironment = new appconfig.CfnEnvironment(this, 'DegradeEnvironment', {
       applicationId,
-      name: `${this.serviceName}-degrade`,
+      name: physicalName('appConfigEnvironment', this.serviceName, 'degrade'),
       description: `Degrade switches of AI service ${this.serviceName}: no monitors, so no alarm can block them`,
     });
 
@@ -250,14 +264,14 @@ export class AiServiceConfig extends Construct {
     // replays read it), no extension (the gate has not judged the version yet when it is deployed here).
     this.candidateEnvironment = new appconfig.CfnEnvironment(this, 'CandidateEnvironment', {
       applicationId,
-      name: `${this.serviceName}-candidate`,
+      name: physicalName('appConfigEnvironment', this.serviceName, 'candidate'),
       description: `Candidate release configs of AI service ${this.serviceName}: read only through the gate alias, by the config gate's replay`,
     });
 
     // Release config: one profile, all sections, validated by AppConfig with the shipped schema.
     this.profile = new appconfig.CfnConfigurationProfile(this, 'ReleaseConfigProfile', {
       applicationId,
-      name: `${this.serviceName}-release`,
+      name: physicalName('appConfigProfile', this.serviceName, 'release'),
       locationUri: 'hosted',
       type: 'AWS.Freeform',
       description: `Prompt, model, retrieval, tools and output contract of ${this.serviceName}`,
@@ -276,7 +290,7 @@ export class AiServiceConfig extends Construct {
     // Degrade flags: a feature-flags profile, deployed with the instant strategy.
     this.degradeProfile = new appconfig.CfnConfigurationProfile(this, 'DegradeProfile', {
       applicationId,
-      name: `${this.serviceName}-degrade`,
+      name: physicalName('appConfigProfile', this.serviceName, 'degrade'),
       locationUri: 'hosted',
       type: 'AWS.AppConfig.FeatureFlags',
       description: `Emergency degrade switches of ${this.serviceName}: fallback model, no tools, no retrieval, static answer`,
@@ -384,7 +398,7 @@ export class AiServiceConfig extends Construct {
   public get environmentVariables(): { [key: string]: string } {
     return {
       [ENV.SERVICE]: this.serviceName,
-      [ENV.APPCONFIG_APPLICATION]: this.platform.applicationId,
+      [ENV.APPCONFIG_APPLICATION]: this.applicationId,
       [ENV.APPCONFIG_ENVIRONMENT]: this.environment.ref,
       [ENV.CONFIG_PROFILE]: this.profile.ref,
       [ENV.DEGRADE_PROFILE]: this.degradeProfile.ref,
@@ -517,7 +531,7 @@ export class AiServiceConfig extends Construct {
    * runtime's ExtensionFetcher reads the same paths): the release config in its environment, the degrade flags in theirs.
    */
   public prefetchPaths(): string[] {
-    const path = (env: string, profile: string) => `/applications/${this.platform.applicationId}/environments/${env}/configurations/${profile}`;
+    const path = (env: string, profile: string) => `/applications/${this.applicationId}/environments/${env}/configurations/${profile}`;
     return [path(this.environment.ref, this.profile.ref), path(this.degradeEnvironment.ref, this.degradeProfile.ref)];
   }
 
@@ -548,7 +562,7 @@ export class AiServiceConfig extends Construct {
     return Stack.of(this).formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: `${this.platform.applicationId}/environment/${environment.ref}/configuration/${profile.ref}`,
+      resourceName: `${this.applicationId}/environment/${environment.ref}/configuration/${profile.ref}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }

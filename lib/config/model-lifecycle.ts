@@ -1,3 +1,4 @@
+import { didYouMean } from './private/config-problem';
 /**
  * Bedrock model lifecycle for the models a release config names: a bundled, dated table (lib/data), checked at synth,
  * and an online refresh from the Bedrock control plane (ListFoundationModels / GetFoundationModel `modelLifecycle`).
@@ -164,6 +165,10 @@ function findingsFor(
   }
   const entry = models[resolved.baseModelId] ?? models[m.modelId];
   if (!entry) {
+    // A few edits from a model the table knows: say which one (keeping the id's own profile prefix or ARN around
+    // it). Still a note: real ids of one family differ by one character too (claude-opus-4-7, -4-8), so a model newer
+    // than the table can look like a typo.
+    const guess = nearestModelId(resolved.baseModelId, Object.keys(models));
     return [
       {
         ...base,
@@ -171,6 +176,11 @@ function findingsFor(
         code: 'not-in-table',
         severity: 'note',
         message: `${where}: not in the ${source}; no lifecycle alarm raised. Run \`cdk-ai-release models check\` with credentials to check it against Bedrock`,
+        ...(guess
+          ? {
+              fix: `did you mean "${m.modelId.trim().replace(resolved.baseModelId, guess)}"${models[guess].name ? ` (${models[guess].name})` : ''}? If the id is right, the model is newer than the table`,
+            }
+          : {}),
       },
     ];
   }
@@ -403,4 +413,12 @@ function errorText(e: unknown): string {
   const name = (e as { name?: unknown })?.name;
   const message = (e as { message?: unknown })?.message;
   return `${typeof name === 'string' ? `${name}: ` : ''}${typeof message === 'string' ? message : String(e)}`;
+}
+
+/**
+ * The table's model id nearest to `id` (case-insensitive), when it is close enough to be a typo of it: at most 2
+ * edits, 3 for ids of 36 characters or more (the dated ids, e.g. anthropic.claude-3-5-haiku-20241022-v1:0).
+ */
+function nearestModelId(id: string, known: readonly string[]): string | undefined {
+  return didYouMean(id, known, id.length >= 36 ? 3 : 2);
 }

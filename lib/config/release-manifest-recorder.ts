@@ -9,6 +9,7 @@ import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../../lambda/shar
 import { manifestParameterName as manifestParameterNameOf, RUNTIME_ENV, type ReleaseLocators, type ReleaseManifest } from '../../lambda/shared/contract';
 import type { AiServiceConfig } from './ai-service-config';
 import { compactManifest, computeReleaseManifest } from '../../lambda/shared/release-manifest';
+import { checkedName } from '../private/physical-names';
 
 /** SSM standard-tier parameter limit. */
 const SSM_STANDARD_MAX = 4096;
@@ -141,7 +142,7 @@ export function manifestStackPath(stack: Stack): string {
 
 /** `/cdk-ai-release/<stack path>/<service>/release-manifest` (see manifestStackPath). */
 export function manifestParameterName(stack: Stack, service: string): string {
-  return manifestParameterNameOf(manifestStackPath(stack), service);
+  return checkedName('ssmParameter', manifestParameterNameOf(manifestStackPath(stack), service));
 }
 
 function tokenStrings(value: unknown): string[] {

@@ -6,7 +6,7 @@
  *      High-resolution alarms (P of 10 or 30 s) need high-resolution metrics; other periods are multiples of 60 s
  *      ("High-resolution alarms").
  *   2. An alarm is evaluated on a cadence: every 10 s for periods under a minute, every 60 s otherwise (the same
- *      rule `lib/worst-case.ts` uses). A datapoint is visible once its period has ended and the metric ingestion
+ *      rule `lib/rollout/worst-case.ts` uses). A datapoint is visible once its period has ended and the metric ingestion
  *      delay (`timing.metricIngestionSeconds`, an assumption) has passed; the drill evaluates complete periods only.
  *   3. M of N ("Evaluating an alarm"): Datapoints to Alarm (M) of the last Evaluation Periods (N) datapoints must
  *      breach — not necessarily consecutive. Otherwise the alarm is OK. DatapointsToAlarm defaults to N.

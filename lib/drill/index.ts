@@ -6,3 +6,4 @@ export * from './render';
 export * from './simulate';
 export * from './template';
 export * from './traffic';
+export * from './share-rollback';

@@ -367,7 +367,7 @@ function readAppConfig(resources: Record<string, Json>, watches: (id: string) =>
   else return undefined;
   if (!(s.growth > 0 && s.growth <= 100) || !(s.duration >= 0) || !(s.bake >= 0))
     throw new Error(`deployment strategy ${strategyRef}: GrowthFactor (1-100), DeploymentDurationInMinutes and FinalBakeTimeInMinutes must be numbers`);
-  // Percent after each step, as lib/config-rollout.ts computes it: LINEAR adds G, EXPONENTIAL doubles from G.
+  // Percent after each step, as lib/rollout/config-rollout.ts computes it: LINEAR adds G, EXPONENTIAL doubles from G.
   const pcts: number[] = [];
   for (let x = s.growth; x < 100; x = s.growthType === 'EXPONENTIAL' ? x * 2 : x + s.growth) pcts.push(Math.round(x * 100) / 100);
   pcts.push(100);

@@ -3,23 +3,32 @@ import { nagText } from '../private/nag-text';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { CfnElement } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
   CANARY_JUDGE_BASELINE_ENV,
   CANARY_JUDGE_CONFIG_ENV,
   CANARY_JUDGE_ENV,
+  CANARY_JUDGE_TICK_PARAMETER,
+  DIMENSION,
+  JUDGE_DIMENSION_PLANE,
   JUDGE_ENV,
+  JUDGE_METRIC,
+  judgeCannotJudgeAlarmName,
   JUDGE_STATE_PREFIX,
   LEARNING_ENV,
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
 import { libraryFunction } from '../private/library-function';
+import { namePrefix, physicalName } from '../private/physical-names';
 
 /** How the canary judge runs. */
 export interface CanaryJudgeOptions {
@@ -58,7 +67,27 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
   readonly environment: appconfig.CfnEnvironment;
   /** Time between judge updates: the release alarms' period. */
   readonly period: Duration;
+  /**
+   * Where the one AT_DEPLOYMENT_TICK function and extension shared by several services live (AiRelease passes its
+   * AiReleasePlatform): each service's live environment then gets only an association that names the service. Every
+   * judge of one host must keep its records in the same bucket.
+   * @default this CanaryJudge (a tick function and extension of its own)
+   */
+  readonly tickHost?: Construct;
+  /**
+   * Where the cannot-judge alarm pages (AiRelease: the platform's notification topic). It never rolls back.
+   * @default no alarm action
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
+
+/** The tick function and extension of one host (a platform, or one judge), and the bucket its records are read from. */
+interface TickHost {
+  readonly function: lambda.Function;
+  readonly extension: appconfig.CfnExtension;
+  readonly bucket: s3.IBucket;
+}
+const TICK_HOSTS = new WeakMap<Construct, TickHost>();
 
 /**
  * The statistical canary judge of one service: one function, started three ways.
@@ -77,7 +106,15 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
 export class CanaryJudge extends Construct {
   public readonly function: lambda.Function;
   public readonly schedule: events.Rule;
+  /** The AT_DEPLOYMENT_TICK function: a small bundle of its own, one per tick host (issue 15-A5). */
+  public readonly tickFunction: lambda.Function;
+  /** The AT_DEPLOYMENT_TICK extension (one per tick host); `association` attaches it to this service's live environment. */
   public readonly extension: appconfig.CfnExtension;
+  /**
+   * Pages (notificationTopic) when the judge cannot judge a release in progress: its updates fail, its samples cannot
+   * be used, or the function itself errors. Never a rollback: it is in no composite, no deployment group, no monitor.
+   */
+  public readonly cannotJudgeAlarm: cloudwatch.Alarm;
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly afterTrafficBound: Duration;
   public readonly baselineWindow: Duration;
@@ -190,23 +227,17 @@ export class CanaryJudge extends Construct {
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
 
-    // AT_DEPLOYMENT_TICK is synchronous: AppConfig invokes with lambda:InvokeFunction, through this role.
-    const role = new iam.Role(this, 'TickRole', {
-      assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
-      description: `Lets AppConfig run the ${props.serviceName} canary judge at each config deployment tick`,
-    });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
-    this.extension = new appconfig.CfnExtension(this, 'TickExtension', {
-      name: `${stack.stackName}-${props.serviceName}-canary-judge`.slice(0, 64),
-      description: `cdk-ai-release: at each tick of a ${props.serviceName} config rollout, answers ROLL_BACK when the canary judge has shown a regression`,
-      actions: {
-        AT_DEPLOYMENT_TICK: [
-          { Name: 'canary-judge', Description: "Reads the canary judge's stored verdict of the config rollout", Uri: fn.functionArn, RoleArn: role.roleArn },
-        ],
-      },
-    });
-    // AppConfig checks that it can assume the role and invoke when the extension is created.
-    this.extension.node.addDependency(role);
+    // AT_DEPLOYMENT_TICK: a small function of its own (AppConfig waits only a few seconds, and a timeout rolls the
+    // config back), one per tick host; this service's live environment gets an association naming the service.
+    const host = tickHost(
+      props.tickHost ?? this,
+      props.tickHost
+        ? physicalName('appConfigExtension', namePrefix(props.tickHost), 'canary-judge-tick')
+        : physicalName('appConfigExtension', namePrefix(this), props.serviceName, 'canary-judge'),
+      props.bucket,
+    );
+    this.tickFunction = host.function;
+    this.extension = host.extension;
     this.association = new appconfig.CfnExtensionAssociation(this, 'TickAssociation', {
       extensionIdentifier: this.extension.attrId,
       resourceIdentifier: stack.formatArn({
@@ -215,7 +246,10 @@ export class CanaryJudge extends Construct {
         resourceName: `${props.appConfigApplicationId}/environment/${props.environment.ref}`,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
+      parameters: { [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: props.serviceName },
     });
+
+    this.cannotJudgeAlarm = cannotJudgeAlarm(this, namePrefix(props.tickHost ?? this), props.serviceName, fn, props.notificationTopic);
 
     Validations.of(fn).acknowledge(
       {
@@ -235,6 +269,117 @@ export class CanaryJudge extends Construct {
       ...nagWildcards(stack, props, logGroupArn, profileArn, environmentArn),
     );
   }
+}
+
+/**
+ * The one AT_DEPLOYMENT_TICK function and extension of `scope` (a platform shared by its services, or one judge).
+ * The function only reads judge records (s3:GetObject under judge/), from the one bucket every judge of the host uses.
+ */
+function tickHost(scope: Construct, extensionName: string, bucket: s3.IBucket): TickHost {
+  const known = TICK_HOSTS.get(scope);
+  if (known) {
+    if (known.bucket !== bucket)
+      throw new Error('every canary judge of one tickHost must keep its records in the same bucket: the tick function reads one regression store');
+    return known;
+  }
+  const stack = Stack.of(scope);
+  const fn = libraryFunction(scope, 'CanaryJudgeTick', {
+    handler: 'canary-judge-tick',
+    description:
+      'cdk-ai-release: answers AppConfig AT_DEPLOYMENT_TICK from the canary judge record of the rollout (ROLL_BACK on a regression, CONTINUE otherwise)',
+    // AppConfig waits about 3 s: the tick reads for at most 1.5 s; 5 s lets a cold start finish its answer. Lambda
+    // gives CPU in proportion to memory, and a cold start is CPU-bound (bench/cold-start.ts): 1,024 MB.
+    timeout: Duration.seconds(5),
+    memorySize: 1024,
+    environment: { [LEARNING_ENV.BUCKET]: bucket.bucketName },
+  });
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`)] }));
+  // ListBucket so a tick before the first verdict reads a 404 (CONTINUE), not a 403.
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+  bucket.encryptionKey?.grant(fn, 'kms:Decrypt');
+  // AT_DEPLOYMENT_TICK is synchronous: AppConfig invokes with lambda:InvokeFunction, through this role.
+  const role = new iam.Role(scope, 'CanaryJudgeTickRole', {
+    assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+    description: 'Lets AppConfig run the canary judge tick at each config deployment tick',
+  });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
+  const extension = new appconfig.CfnExtension(scope, 'CanaryJudgeTickExtension', {
+    name: extensionName,
+    description: 'cdk-ai-release: at each tick of a config rollout, answers ROLL_BACK when the canary judge has shown a regression',
+    actions: {
+      AT_DEPLOYMENT_TICK: [
+        { Name: 'canary-judge', Description: "Reads the canary judge's stored verdict of the config rollout", Uri: fn.functionArn, RoleArn: role.roleArn },
+      ],
+    },
+    parameters: {
+      [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: { required: true, description: 'The AI service whose config rollouts this association judges' },
+    },
+  });
+  // AppConfig checks that it can assume the role and invoke when the extension is created.
+  extension.node.addDependency(role);
+  Validations.of(fn).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "AWSLambdaBasicExecutionRole only lets the canary judge tick write its own logs; it is AWS's maintained minimum for Lambda.",
+    },
+    {
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason: 'The canary judge tick calls only S3 (GetObject of a judge record) over TLS with IAM auth; it needs no network isolation.',
+    },
+    ...(nagText(stack, bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`))
+      ? [
+          {
+            id: `AwsSolutions-IAM5[Resource::${nagText(stack, bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`))}]`,
+            reason: "Scoped wildcard, read only: the judge records (judge/<service>/<release>.json) of the host's services; the service comes with each tick.",
+          },
+        ]
+      : []),
+  );
+  const out = { function: fn, extension, bucket };
+  TICK_HOSTS.set(scope, out);
+  return out;
+}
+
+/**
+ * The cannot-judge alarm (issue 16-F): the judge's CanaryJudgeCannotJudge metric (both planes) plus the judge
+ * function's own errors (a timeout, out of memory, a failed init: the handler catches everything else), per minute,
+ * in 2 of 3 minutes. Missing data is not breaching (no release, nothing to say). It pages and never rolls back.
+ */
+function cannotJudgeAlarm(scope: Construct, prefix: string, service: string, fn: lambda.Function, topic?: sns.ITopic): cloudwatch.Alarm {
+  const minute = Duration.minutes(1);
+  const plane = (p: 'code' | 'config') =>
+    new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: JUDGE_METRIC.CANNOT_JUDGE,
+      dimensionsMap: { [DIMENSION.SERVICE]: service, [JUDGE_DIMENSION_PLANE]: p },
+      statistic: 'Maximum',
+      period: minute,
+    });
+  const alarm = new cloudwatch.Alarm(scope, 'CannotJudge', {
+    // The platform's name prefix (a literal, also in a nested stack), which its topic policy allows.
+    alarmName: physicalName('alarm', judgeCannotJudgeAlarmName(prefix, service)),
+    alarmDescription:
+      `${service}: the canary judge could not judge a release in progress (its updates fail, its samples cannot be used, or the judge function errors). ` +
+      `The release goes on, watched only by the fixed-threshold alarms; nothing rolls back on this alarm. See the judge's log and its record judge/${service}/ in the regression store.`,
+    metric: new cloudwatch.MathExpression({
+      expression: 'FILL(code, 0) + FILL(config, 0) + FILL(errors, 0)',
+      usingMetrics: { code: plane('code'), config: plane('config'), errors: fn.metricErrors({ period: minute, statistic: 'Sum' }) },
+      period: minute,
+      label: 'cannot judge',
+    }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  if (topic) alarm.addAlarmAction(new cwActions.SnsAction(topic));
+  else
+    Validations.of(alarm).acknowledge({
+      id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
+      reason: 'No notification topic was given to this CanaryJudge; AiRelease gives it the platform topic.',
+    });
+  return alarm;
 }
 
 /**

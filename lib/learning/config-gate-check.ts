@@ -7,6 +7,8 @@ import { Construct } from 'constructs';
 import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../../lambda/shared/contract';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
+import { namePrefix, physicalName } from '../private/physical-names';
+import { platformRole } from '../private/platform-role';
 
 /** The gate check function's timeout: its 2 s answer budget (lambda/config-gate-check/check.ts) plus a margin. */
 export const CHECK_TIMEOUT_SECONDS = 3;
@@ -61,7 +63,7 @@ export class ConfigGateCheck extends Construct {
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
     const extension = new appconfig.CfnExtension(platform, 'ConfigGateCheckExtension', {
-      name: `${Stack.of(platform).stackName}-config-gate-check`.slice(0, 64),
+      name: physicalName('appConfigExtension', namePrefix(platform), 'config-gate-check'),
       description: 'cdk-ai-release: only release config versions that passed the config gate (or were live before) may start',
       actions: {
         PRE_START_DEPLOYMENT: [
@@ -106,7 +108,7 @@ export class ConfigGateCheck extends Construct {
     const envArn = stack.formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: `${platform.applicationId}/environment/${props.environment.ref}`,
+      resourceName: `${props.environment.applicationId}/environment/${props.environment.ref}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     this.association = new appconfig.CfnExtensionAssociation(this, 'LiveEnvironment', {
@@ -120,14 +122,15 @@ export class ConfigGateCheck extends Construct {
     const appArn = stack.formatArn({
       service: 'appconfig',
       resource: 'application',
-      resourceName: platform.applicationId,
+      resourceName: props.environment.applicationId,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    fn.addToRolePolicy(
+    // From a service in another stack, this grant lives in that stack (platform-role.ts).
+    platformRole(this, fn).addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['appconfig:ListDeployments', 'appconfig:GetDeployment'], resources: [appArn, envArn, `${envArn}/deployment/*`] }),
     );
     Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/environment/<${stack.getLogicalId(props.environment)}>/deployment/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.applicationOf(props.environment))}>/environment/<${stack.getLogicalId(props.environment)}>/deployment/*]`,
       reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of one live release-config environment, read only.',
     });
   }

@@ -247,14 +247,16 @@ export class RegressionStore extends Construct {
 
   /** Fails synth when a subscribed log group carries more filters in this app than CloudWatch Logs allows. */
   private checkFilterQuota(): string[] {
-    const stack = Stack.of(this);
-    const filters = stack.node
+    // Services may live in other stacks than the platform (platform-role.ts): look through the whole app, and compare
+    // each name as its own stack resolves it (the same logical id in two nested stacks is two log groups).
+    const filters = this.node.root.node
       .findAll()
       .filter((c: IConstruct): c is logs.CfnSubscriptionFilter => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::Logs::SubscriptionFilter');
     const errors: string[] = [];
     for (const lg of this.subscribed) {
-      const name = JSON.stringify(stack.resolve(lg.logGroupName));
-      const on = filters.filter((f) => JSON.stringify(stack.resolve(f.logGroupName)) === name);
+      const key = (scope: IConstruct, value: string) => `${Stack.of(scope).node.path} ${JSON.stringify(Stack.of(scope).resolve(value))}`;
+      const name = key(lg, lg.logGroupName);
+      const on = filters.filter((f) => key(f, f.logGroupName) === name);
       if (on.length > SUBSCRIPTION_FILTERS_PER_LOG_GROUP) {
         errors.push(
           `log group ${lg.node.path} has ${on.length} subscription filters (${on.map((f) => f.node.path).join(', ')}); CloudWatch Logs allows ${SUBSCRIPTION_FILTERS_PER_LOG_GROUP} per log group. Remove one, or set snapshots: false on the service's AiRelease`,

