@@ -345,7 +345,7 @@ export function pct(x: number): string {
 export function renderPlanSection(plan: CanaryPlan, current: SchedulePower & { readonly describe: string }, traffic: PlanTraffic): string[] {
   const lines: string[] = ['## Canary plan (from the stated traffic)', ''];
   lines.push(
-    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}, the judge needs these judged minutes (steps where the stable version still serves a share) to catch each minimum regression with ${pct(plan.target)} power before full rollout (closed form; checked against the engine in bench/canary-plan.ts). Time cap ${plan.maxMinutes} min.`,
+    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min; closed form, checked against the engine in bench/canary-plan.ts (it leans low).`,
     '',
   );
   lines.push(`| schedule | judged min | to 100 % | ${plan.code.byRegression.map((r) => r.describe).join(' | ')} |`);
