@@ -614,7 +614,21 @@ export class AiRelease extends Construct {
     const options: CanaryPlanOptions = { ...cp, ...(alpha !== undefined ? { judge: { ...cp.judge, alpha } } : {}) };
     const ts = this.trafficShift;
     const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
-    this.plannedCache = { traffic, plan: planCanary(traffic, options), current: { ...schedulePower(steps, traffic, options), describe: ts.describe() } };
+    const share = this.configShare?.schedule;
+    const configSteps = share?.map((x) => ({ share: x.percent / 100, minutes: x.holdSeconds / 60 }));
+    this.plannedCache = {
+      traffic,
+      plan: planCanary(traffic, options),
+      current: { ...schedulePower(steps, traffic, options), describe: ts.describe() },
+      ...(share && configSteps
+        ? {
+            configCurrent: {
+              ...schedulePower(configSteps, traffic, options),
+              describe: `assigned share ${share.map((x) => `${x.percent} % for ${x.holdSeconds} s`).join(', then ')}`,
+            },
+          }
+        : {}),
+    };
     return this.plannedCache;
   }
 

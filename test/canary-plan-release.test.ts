@@ -67,4 +67,19 @@ describe('AiRelease canary plan: facts, policy warning, card', () => {
     const { r: noErrors } = release({ expectedRequestsPerSecond: 20, baseRates: { errorRate: 0 } });
     expect(noErrors.facts.canaryPlan?.current.byRegression.map((b) => b.regression)).toEqual(['p50Increase', 'qualityDrop']);
   });
+
+  test("an assigned config canary's share schedule is judged against the plan: the warning names the configCanary schedule that would reach it", () => {
+    const { r } = release({ expectedRequestsPerSecond: 20, configCanary: 'assigned' });
+    const cc = r.facts.canaryPlan?.configCurrent;
+    expect(cc?.describe).toBe('assigned share 10 % for 120 s, then 50 % for 300 s');
+    expect(cc?.judgedMinutes).toBe(7);
+    const w = RULE_CANARY_PLAN.check(r.facts).filter((m) => m.includes('assigned config canary'));
+    expect(w).toHaveLength(1);
+    const plan = r.facts.canaryPlan?.plan.config;
+    expect(w[0]).toContain(
+      `configCanary: { schedule: [{ percent: 10, holdSeconds: 300 }, { percent: 50, holdSeconds: ${(plan?.steps[1].minutes ?? 0) * 60} }] } would reach`,
+    );
+    const card = renderCanaryCard(r.facts, evaluatePolicy(r.facts, [RULE_CANARY_PLAN]));
+    expect(card).toContain('| config, as configured: assigned share 10 % for 120 s, then 50 % for 300 s | 7 |');
+  });
 });

@@ -342,7 +342,12 @@ export function pct(x: number): string {
 }
 
 /** The card's section: the plan, its expected power, and the user's schedule beside it. */
-export function renderPlanSection(plan: CanaryPlan, current: SchedulePower & { readonly describe: string }, traffic: PlanTraffic): string[] {
+export function renderPlanSection(
+  plan: CanaryPlan,
+  current: SchedulePower & { readonly describe: string },
+  traffic: PlanTraffic,
+  configCurrent?: SchedulePower & { readonly describe: string },
+): string[] {
   const lines: string[] = ['## Canary plan (from the stated traffic)', ''];
   lines.push(
     `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min; closed form, checked against the engine in bench/canary-plan.ts (it leans low).`,
@@ -354,6 +359,7 @@ export function renderPlanSection(plan: CanaryPlan, current: SchedulePower & { r
     lines.push(`| ${name} | ${p.judgedMinutes} | ${p.totalMinutes} min | ${p.byRegression.map((r) => pct(r.power)).join(' | ')} |`);
   row(`code, as configured: ${current.describe}`, current);
   row(`code, planned: \`${plan.code.call}\`${plan.codeReaches ? '' : ' (best within the cap: does not reach the target)'}`, plan.code);
+  if (configCurrent) row(`config, as configured: ${configCurrent.describe}`, configCurrent);
   row(
     `config, planned: ${plan.config.steps.map((s) => `${Math.round(s.share * 100)} % for ${s.minutes} min`).join(', then ')}, then 100 %${plan.configReaches ? '' : ' (does not reach the target within the cap)'}`,
     plan.config,
