@@ -146,9 +146,10 @@ async function main() {
     const batchCounts = new Map<string, number>();
     for (const [deliveryKey, g] of Object.entries(index.batched ?? {})) for (const id of g.ids) batchCounts.set(id, perBatch.get(deliveryKey)?.get(id) ?? 0);
     const indexed = Object.values(index.cases).reduce((s, e) => s + e.count, 0) + [...batchCounts.values()].reduce((s, n) => s + n, 0);
-    // Every distinct input is in exactly one place: its own object, or its batch (never both, never neither).
-    const located = new Set([...caseIds, ...batchCounts.keys()]);
-    const inBoth = caseIds.filter((id) => batchCounts.has(id)).length;
+    // Every distinct input is in exactly one place: its own object, its index entry (seen again, content in its first
+    // batch), or its batch's group (never in a group and elsewhere, never nowhere).
+    const located = new Set([...caseIds, ...Object.keys(index.cases), ...batchCounts.keys()]);
+    const inBoth = [...new Set([...caseIds, ...Object.keys(index.cases)])].filter((id) => batchCounts.has(id)).length;
     const states = Object.fromEntries(CASE_STATES.map((s) => [s, caseKeys.filter((k) => k.includes(`/${s}/`)).length]));
 
     // --- re-delivery of 10 batches: must write nothing
@@ -194,7 +195,7 @@ async function main() {
     );
     say(`lost records ${lost} (target 0); records stored twice ${storedTwice}; duplicated cases ${duplicatedCases} (target 0)`);
     say(
-      `cases ${located.size} for ${distinct} distinct inputs: ${caseKeys.length} objects (seen in 2+ deliveries; ${JSON.stringify(states)}), ${batchCounts.size} in their batch only, ${inBoth} in both; counts sum ${indexed} of ${RECORDS}`,
+      `cases ${located.size} for ${distinct} distinct inputs: ${caseKeys.length} objects (${JSON.stringify(states)}), ${Object.keys(index.cases).length - caseKeys.length} seen again with no object (index entry + first batch), ${batchCounts.size} in their batch only, ${inBoth} in both; counts sum ${indexed} of ${RECORDS}`,
     );
     say(
       `index ${(indexText.length / 1024).toFixed(0)} KiB at the end (${Object.keys(index.cases).length} entries, ${batchCounts.size} batched ids), ${(indexBytes / 2 ** 20).toFixed(1)} MiB read+written over the run`,

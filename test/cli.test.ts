@@ -43,7 +43,7 @@ describe('cdk-ai-release diff', () => {
   test('prints the diff and exits 0 (without --exit-code, a difference is not a failure)', () => {
     const r = cli(['diff', f('prev.json'), f('next.json')]);
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toContain('1 of 6 components changed (model)');
+    expect(r.out).toContain('1 of 7 components changed (model)');
     expect(r.out).toContain('~ $.modelId: "anthropic.claude-3-5-haiku-20241022-v1:0" -> "other-model"');
   });
 
@@ -72,9 +72,9 @@ describe('cdk-ai-release diff', () => {
   });
 
   test('reads a cdk.out directory: its only manifest, or the one --service names, also inside a stage assembly', () => {
-    expect(cli(['diff', f('prev.json'), f('cdk.out')]).out).toContain('1 of 6 components changed (model)');
-    expect(cli(['diff', f('prev.json'), f('two.out'), '--service', 'assistant']).out).toContain('1 of 6 components changed (model)');
-    expect(cli(['diff', f('prev.json'), f('stage.out'), '-s', 'assistant']).out).toContain('1 of 6 components changed (model)');
+    expect(cli(['diff', f('prev.json'), f('cdk.out')]).out).toContain('1 of 7 components changed (model)');
+    expect(cli(['diff', f('prev.json'), f('two.out'), '--service', 'assistant']).out).toContain('1 of 7 components changed (model)');
+    expect(cli(['diff', f('prev.json'), f('stage.out'), '-s', 'assistant']).out).toContain('1 of 7 components changed (model)');
   });
 
   test.each([
@@ -168,7 +168,7 @@ describe('the cdk-ai-release bin', () => {
       });
     const changed = exec('diff', path.join(dir, 'a.json'), path.join(dir, 'b.json'), '--exit-code');
     expect(changed.status).toBe(1);
-    expect(changed.stdout).toContain('1 of 6 components changed (retrieval)');
+    expect(changed.stdout).toContain('1 of 7 components changed (retrieval)');
     expect(exec('diff', path.join(dir, 'a.json')).status).toBe(2);
   });
 });

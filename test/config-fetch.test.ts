@@ -154,7 +154,7 @@ describe('ConfigCache', () => {
       },
     };
     const cache = new ConfigCache(fetcher, 5000, () => t);
-    expect(await cache.get('p')).toEqual({ content: { n: 1 }, version: '1', stale: false });
+    expect(await cache.get('p')).toEqual({ content: { n: 1 }, version: '1', stale: false, generation: 1 });
     t = 4999;
     expect((await cache.get('p')).content).toEqual({ n: 1 });
     t = 5000;

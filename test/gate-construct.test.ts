@@ -73,7 +73,11 @@ describe('the regression gate in AiRelease (on by default)', () => {
     expect(await allowed('lambda:InvokeFunction', 'arn:aws:lambda:eu-west-1:111122223333:function:other:7')).toBe(false);
     expect(await allowed('s3:GetObject', `${bucketArn}/cases/assistant/accepted/x.json`)).toBe(true);
     expect(await allowed('s3:GetObject', `${bucketArn}/cases/other-service/accepted/x.json`)).toBe(false);
-    expect(await allowed('s3:GetObject', `${bucketArn}/batches/assistant/x.json`)).toBe(false);
+    // Its own service's batches and index (candidates seen again that have no object live there), no other's.
+    expect(await allowed('s3:GetObject', `${bucketArn}/batches/assistant/x.json`)).toBe(true);
+    expect(await allowed('s3:GetObject', `${bucketArn}/batches/other-service/x.json`)).toBe(false);
+    expect(await allowed('s3:GetObject', `${bucketArn}/index/assistant.json`)).toBe(true);
+    expect(await allowed('s3:GetObject', `${bucketArn}/index/other-service.json`)).toBe(false);
     expect(await allowed('s3:PutObject', `${bucketArn}/gates/assistant/code-d-1.json`)).toBe(true);
     expect(await allowed('s3:PutObject', `${bucketArn}/cases/assistant/accepted/x.json`)).toBe(false);
     // CodeDeploy authorizes the hook's answer on the deployment group (the SAR lists no resource type for it).

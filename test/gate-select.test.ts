@@ -199,3 +199,101 @@ describe('the AppSpec of a Lambda deployment', () => {
     ).toThrow(/TargetVersion must be a published version number/);
   });
 });
+
+describe('case files the gate cannot take are reported as failed cases (never a TypeError, never passed-empty)', () => {
+  const a = () => gateCase({ i: 900 });
+  const run = async (objects: Record<string, string>, candidates: 'off' | 'report' | 'block' = 'off') =>
+    selectCases(memStore(objects), 'svc', { cap: 10, candidates });
+
+  test.each([
+    ['not JSON', () => '{"schemaVersion":1,', /not valid JSON/],
+    [
+      'state says candidate under accepted/',
+      () => JSON.stringify({ ...a(), state: 'candidate' }),
+      /body says state "candidate" but it is stored under accepted\//,
+    ],
+    ['caseId of another case', () => JSON.stringify({ ...a(), caseId: 'f'.repeat(32) }), /body says caseId "f{32}" but its key says/],
+    ['kinds as a string', () => JSON.stringify({ ...a(), kinds: 'error' }), /kinds must be a list/],
+    ['input missing', () => JSON.stringify({ ...a(), input: undefined }), /input must be the recorded input/],
+    ['expectation null', () => JSON.stringify({ ...a(), expectation: null }), /expectation must be an object/],
+    ['mustMatch as a string', () => JSON.stringify({ ...a(), expectation: { mustMatch: 'x' } }), /expectation.mustMatch must be a list/],
+  ])('%s: one failed blocking case with the reason', async (_, body, reason) => {
+    const id = a().caseId;
+    const s = await run({ [`cases/svc/accepted/${id}.json`]: body() });
+    expect(s.cases).toHaveLength(0);
+    expect(s.problems).toEqual([expect.objectContaining({ caseId: id, state: 'accepted', blocking: true, reason: expect.stringMatching(reason) })]);
+    expect(s.totals.blocking).toBe(1); // so the verdict is not passed-empty
+    const report = buildReport(
+      { service: 'svc', plane: 'code', releaseKey: 'code-d-1', target: { functionName: 'f', qualifier: '2' }, deadline: 0 },
+      { passRate: 1 },
+      {
+        startedAt: 0,
+        endedAt: 1,
+        results: s.problems.map((p) => ({
+          caseId: p.caseId,
+          state: p.state,
+          kinds: [],
+          blocking: p.blocking,
+          outcome: 'failed' as const,
+          reasons: [p.reason],
+        })),
+        totals: s.totals,
+        sampled: false,
+        deadlineReached: false,
+      },
+    );
+    expect(report.verdict).toBe('failed');
+  });
+
+  test('a good case beside a bad one is still replayed; the marker a move leaves is skipped silently', async () => {
+    const good = gateCase({ i: 901 });
+    const s = await run({
+      [`cases/svc/accepted/${good.caseId}.json`]: JSON.stringify(good),
+      [`cases/svc/accepted/${a().caseId}.json`]: 'nope',
+      [`cases/svc/accepted/${'e'.repeat(32)}.json`]: JSON.stringify({
+        schemaVersion: 1,
+        moved: true,
+        caseId: 'e'.repeat(32),
+        service: 'svc',
+        from: 'accepted',
+        to: 'retired',
+        at: '2026-12-07T00:00:00Z',
+        by: 'a',
+      }),
+    });
+    expect(s.cases.map((c) => c.c.caseId)).toEqual([good.caseId]);
+    expect(s.problems.map((p) => p.caseId)).toEqual([a().caseId]);
+    expect(s.totals.blocking).toBe(2);
+  });
+
+  test('a bad candidate only reports when candidates report, and blocks when they block', async () => {
+    const c = gateCase({ i: 902, state: 'candidate' });
+    const objects = { [`cases/svc/candidate/${c.caseId}.json`]: JSON.stringify({ ...c, kinds: 'x' }) };
+    expect((await run({ ...objects }, 'off')).problems).toEqual([]);
+    expect((await run({ ...objects }, 'report')).problems.map((p) => p.blocking)).toEqual([false]);
+    expect((await run({ ...objects }, 'block')).problems.map((p) => p.blocking)).toEqual([true]);
+  });
+});
+
+describe('a verdict of the wrong shape fails the case with the reason', () => {
+  const c = gateCase({ expectation: { minQuality: 0.5 } });
+  const v = (verdict: unknown) => ({ payload: JSON.stringify({ [GATE_RESPONSE_KEY]: verdict }) });
+  const ok = { output: 'x', kinds: [], details: [], latencyMs: 10, qualityScore: 0.9 };
+  test.each([
+    ['kinds as a string', v({ ...ok, kinds: 'error' }), /verdict: kinds is a string, expected a list/],
+    ['an unknown kind', v({ ...ok, kinds: ['oops'] }), /verdict: kinds has "oops"/],
+    ['a non-numeric quality', v({ ...ok, qualityScore: 'high' }), /verdict: qualityScore is "high", expected a number/],
+    ['null', v(null), /verdict: it is null, not an object/],
+    ['details as a string', v({ ...ok, details: 'x' }), /verdict: details must be a list of strings/],
+    ['an empty payload', { payload: '' }, /empty payload/],
+    ['a non-JSON payload', { payload: '<html>502</html>' }, /payload is not JSON/],
+  ])('%s', (_, answer, reason) => {
+    const j = judge(c, answer, 50);
+    expect(j.passed).toBe(false);
+    expect(j.reasons.join('\n')).toMatch(reason);
+  });
+
+  test('the well-formed verdict still passes (the checks are not a blanket refusal)', () => {
+    expect(judge(c, v(ok), 50)).toMatchObject({ passed: true });
+  });
+});

@@ -191,6 +191,21 @@ describe('the CodeDeploy pre-traffic hook', () => {
     expect((await s.stored('code-d-ABC123'))!.error).toMatch(/schemaVersion 9 is not supported/);
   });
 
+  test('a malformed case file and one whose body disagrees with its key: Failed with both reasons, not a crash, not passed-empty', async () => {
+    const s = await setup({ service: 'svc-disagree' });
+    await s.store.put(`cases/svc-disagree/accepted/${'a'.repeat(32)}.json`, JSON.stringify({ schemaVersion: 1, caseId: 'a'.repeat(32), state: 'retired' }));
+    await s.store.put(`cases/svc-disagree/accepted/${'b'.repeat(32)}.json`, '{ not json');
+    await runCodeHook(event, s.ports, s.options);
+    expect(s.sent().map((x) => x.status)).toEqual(['Failed']);
+    const report = (await s.stored('code-d-ABC123'))!;
+    expect(report.verdict).toBe('failed');
+    expect(report.error).toBeUndefined();
+    expect(report.cases.map((c) => c.reasons.join(' ')).sort()).toEqual([
+      expect.stringMatching(/accepted\/a{32}\.json: its body says state "retired"/),
+      expect.stringMatching(/accepted\/b{32}\.json: not valid JSON/),
+    ]);
+  });
+
   test('timeout: a store that never answers — the hook still answers Failed before its own deadline', async () => {
     const hang = (st: GateStore): GateStore => ({ ...st, list: () => new Promise(() => {}) });
     const s = await setup({ service: 'svc-hang', cases: accepted(1), store: hang, answerInMs: 600, reportReserveMs: 200 });

@@ -1,5 +1,7 @@
 import {
   concludeJudge,
+  concurrentThreshold,
+  GROSS_GRID,
   LAMBDA_GRID,
   newJudgeState,
   AFTER_SPEND_MS,
@@ -118,9 +120,16 @@ describe('count e-values, by hand', () => {
     expect(r.decision).toBe('continue');
   });
 
-  test('thresholds: Bonferroni over 6 metrics at α = 0.01 is 1200 in each phase (half the metric share each)', () => {
-    const t = thresholds(newJudgeState().options);
+  test('thresholds: Bonferroni over 6 metrics at α = 0.01: errors split their share between the concurrent and the gross test (1200 each), other metrics spend all of it concurrently (600)', () => {
+    const o = newJudgeState().options;
+    const t = thresholds(o);
     expect(t.canary).toBeCloseTo(1200, 9);
+    expect(t.gross).toBeCloseTo(1200, 9);
+    expect(concurrentThreshold(o, 'error')).toBeCloseTo(1200, 9);
+    expect(concurrentThreshold(o, 'latencyMs')).toBeCloseTo(600, 9);
+    expect(concurrentThreshold(o, 'safety')).toBeCloseTo(600, 9);
+    // 1/1200 + 1/1200 + 5/600 = 0.01: Ville's bound per test, summed, is α.
+    expect(1 / t.canary + 1 / t.gross + 5 / t.canaryFull).toBeCloseTo(0.01, 12);
     expect(t.after).toBeCloseTo(1200, 9);
     expect(t.boundDelta).toBeCloseTo(0.01 / 6 / 4, 15);
   });
@@ -140,14 +149,45 @@ describe('count e-values, by hand', () => {
 });
 
 describe('value e-values (latency, cost, quality)', () => {
-  test('a single request: E = mean over λ of 1 + λ g (V - s), with g = 2u - 1 from its mid-rank among the pooled values', () => {
-    // Two requests: canary 200 ms, stable 100 ms. Pooled ranks: 100 → u = 0.25, 200 → u = 0.75.
+  test('two requests at a share drawn per request (own share): E = mean over λ of Π 1 + λ g (V - s), g = 2u - 1 from the mid-rank among the pooled values', () => {
+    // Canary 200 ms, stable 100 ms. Pooled ranks: 100 → u = 0.25, 200 → u = 0.75.
+    const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
+      canaryShare: 0.5,
+      observations: [obs('canary', { latencyMs: 200, share: 0.5 }), obs('stable', { latencyMs: 100, share: 0.5 })],
+    });
+    const expected = LAMBDA_GRID.reduce((a, l) => a + (1 + l * 0.5 * 0.5) * (1 + l * -0.5 * -0.5), 0) / LAMBDA_GRID.length;
+    expect(ev(r, 'latencyMs').eValue).toBeCloseTo(expected, 12);
+  });
+
+  test('the same two at the batch share (possibly observed): the permutation bet, E = mean over λ of exp(λ g_canary) / mean(exp(λ g))', () => {
     const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
       canaryShare: 0.5,
       observations: [obs('canary', { latencyMs: 200 }), obs('stable', { latencyMs: 100 })],
     });
-    const expected = LAMBDA_GRID.reduce((a, l) => a + (1 + l * 0.5 * 0.5) * (1 + l * -0.5 * -0.5), 0) / LAMBDA_GRID.length;
+    const expected = LAMBDA_GRID.reduce((a, l) => a + Math.exp(0.5 * l) / Math.cosh(0.5 * l), 0) / LAMBDA_GRID.length;
     expect(ev(r, 'latencyMs').eValue).toBeCloseTo(expected, 12);
+  });
+
+  test('observed share: given the canary count, the permutation bet averages ≤ 1 over every labelling (the linear bet would not: two requests, one each, average 1 + λ²/4)', () => {
+    const values = [120, 80, 300, 95, 410];
+    for (const nc of [1, 2, 3]) {
+      let sum = 0;
+      let count = 0;
+      for (let pattern = 0; pattern < 32; pattern++) {
+        const labels = values.map((_, i) => ((pattern >> i) & 1 ? 'canary' : 'stable') as 'canary' | 'stable');
+        if (labels.filter((l) => l === 'canary').length !== nc) continue;
+        const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
+          canaryShare: nc / values.length,
+          observations: values.map((v, i) => obs(labels[i], { latencyMs: v })),
+        });
+        sum += ev(r, 'latencyMs').eValue;
+        count++;
+      }
+      expect(sum / count).toBeLessThanOrEqual(1 + 1e-12);
+    }
+    // The linear bet at the observed share 1/2, two requests: (1 + λ/2)² and (1 - λ/2)² average 1 + λ²/4.
+    const linear = (l: number) => ((1 + l / 2) ** 2 + (1 - l / 2) ** 2) / 2;
+    expect(linear(1)).toBeCloseTo(1.25, 12);
   });
 
   test('quality counts lower as worse: a canary with lower quality gains, higher loses', () => {
@@ -158,7 +198,7 @@ describe('value e-values (latency, cost, quality)', () => {
     expect(ev(better, 'quality').eValue).toBeLessThan(1);
   });
 
-  test('the null expectation over the labels is exactly 1 for any values (enumerating 2^4 patterns at share 0.3)', () => {
+  test('the null expectation over the labels drawn at their own share is exactly 1 for any values (enumerating 2^4 patterns at share 0.3)', () => {
     const values = [120, 80, 300, 95];
     let expectation = 0;
     for (let pattern = 0; pattern < 16; pattern++) {
@@ -166,7 +206,7 @@ describe('value e-values (latency, cost, quality)', () => {
       const k = labels.filter((l) => l === 'canary').length;
       const r = updateJudge(newJudgeState({ metrics: ['latencyMs'], notWorseOn: ['latencyMs'] }), {
         canaryShare: 0.3,
-        observations: values.map((v, i) => obs(labels[i], { latencyMs: v })),
+        observations: values.map((v, i) => obs(labels[i], { latencyMs: v, share: 0.3 })),
       });
       expectation += 0.3 ** k * 0.7 ** (4 - k) * ev(r, 'latencyMs').eValue;
     }
@@ -189,12 +229,32 @@ describe('after full traffic: against the stable baseline gathered before', () =
     return updateJudge(newJudgeState(), { canaryShare: 0, observations: stable }).state;
   }
 
-  test('a canary failing 10 % against a 1 % baseline of 20,000 requests is a regression at full traffic', () => {
+  test('a canary failing 10 % against a 1 % baseline of 20,000 requests at full traffic: the before/after test says worse, but only informs (no concurrent control, under the gross 20 %)', () => {
     const st = withBaseline(20_000, 200);
     const r = updateJudge(st, { canaryShare: 1, observations: [...many(60, 'canary', { error: true }), ...many(540, 'canary')] });
+    expect(r.decision).toBe('continue');
+    const e = ev(r, 'error');
+    expect(e.phase).toBe('after-traffic');
+    expect(e.beforeAfterEValue).toBeGreaterThanOrEqual(e.beforeAfterThreshold ?? Number.POSITIVE_INFINITY);
+    expect(e.beforeAfterThreshold).toBeCloseTo(1200, 9);
+    const gross = r.evidence.find((x) => x.metric === 'error' && x.test === 'gross');
+    expect(gross?.canary).toEqual({ n: 600, value: 0.1 });
+    expect(gross?.eValue).toBeLessThan(1);
+  });
+
+  test('the gross rule: at full traffic a canary failing 40 % (over grossErrorRate 0.2) is a regression, with or without a baseline; E = mean over the grid of the likelihood ratios', () => {
+    const r = updateJudge(newJudgeState(), { canaryShare: 1, observations: [...many(120, 'canary', { error: true }), ...many(180, 'canary')] });
     expect(r.decision).toBe('regression');
-    expect(ev(r, 'error').phase).toBe('after-traffic');
-    expect(ev(r, 'error').threshold).toBeCloseTo(1200, 9);
+    const gross = r.evidence.find((x) => x.metric === 'error' && x.test === 'gross');
+    const expected = GROSS_GRID.reduce((a, k) => a + ((0.2 * k) / 0.2) ** 120 * ((1 - 0.2 * k) / 0.8) ** 180, 0) / GROSS_GRID.length;
+    expect((gross?.eValue ?? 0) / expected).toBeCloseTo(1, 9);
+    expect(gross?.threshold).toBeCloseTo(1200, 9);
+    // A stated rate: 0.5 lets the same canary through.
+    const lax = updateJudge(newJudgeState({ grossErrorRate: 0.5 }), {
+      canaryShare: 1,
+      observations: [...many(120, 'canary', { error: true }), ...many(180, 'canary')],
+    });
+    expect(lax.decision).toBe('continue');
   });
 
   // Counts after full traffic: a two-sample test with the baseline replayed as the second arm (s = n_c / (n_c + m)).
@@ -207,17 +267,20 @@ describe('after full traffic: against the stable baseline gathered before', () =
   test('counts at full traffic, one batch at one instant: one baseline request replayed per four canary requests (s = 40/50)', () => {
     // A clean baseline replays no events, so E = mean over ρ of (θ/s)^3 with θ = tilt(s, ρ).
     const r = updateJudge(cleanBaseline(1000), { canaryShare: 1, observations: canaryAt(3, 40, () => 0) });
-    expect(ev(r, 'error').eValue).toBeCloseTo(mixture(40 / 50, 3), 9);
+    expect(ev(r, 'error').beforeAfterEValue).toBeCloseTo(mixture(40 / 50, 3), 9);
+    expect(ev(r, 'error').eValue).toBe(1);
   });
 
   test(`counts at full traffic: the baseline is spent evenly over ${AFTER_SPEND_MS / 60_000} minutes (a batch spanning half of it replays half)`, () => {
     const r = updateJudge(cleanBaseline(1000), { canaryShare: 1, observations: canaryAt(3, 10, (i) => (i * AFTER_SPEND_MS) / 2 / 9) });
-    expect(ev(r, 'error').eValue).toBeCloseTo(mixture(10 / 510, 3), 6);
+    expect(ev(r, 'error').beforeAfterEValue).toBeCloseTo(mixture(10 / 510, 3), 6);
     // The rest of the baseline (500) is replayed by the end of the spend window; after that the test stops growing.
     const r2 = updateJudge(r.state, { canaryShare: 1, observations: canaryAt(0, 10, () => AFTER_SPEND_MS) });
-    expect(ev(r2, 'error').eValue).toBeCloseTo(mixture(10 / 510, 3), 6); // no events either side: factor 1
+    expect(ev(r2, 'error').beforeAfterEValue).toBeCloseTo(mixture(10 / 510, 3), 6); // no events either side: factor 1
     const r3 = updateJudge(r2.state, { canaryShare: 1, observations: canaryAt(10, 10, () => 2 * AFTER_SPEND_MS) });
-    expect(ev(r3, 'error').eValue).toBeCloseTo(ev(r2, 'error').eValue, 9);
+    expect(ev(r3, 'error').beforeAfterEValue).toBeCloseTo(ev(r2, 'error').beforeAfterEValue ?? 0, 9);
+    // It never decides: 13 of 30 canary requests failing is not over the gross rate's evidence, and no rollback.
+    expect(r3.decision).toBe('continue');
   });
 
   test('counts at full traffic: a canary at the rate of a large baseline stays far below the threshold (replayed baseline events bet against it)', () => {
@@ -227,7 +290,7 @@ describe('after full traffic: against the stable baseline gathered before', () =
     }).state;
     const r = updateJudge(st, { canaryShare: 1, observations: canaryAt(40, 2000, () => 0) });
     expect(r.decision).toBe('continue');
-    expect(ev(r, 'error').eValue).toBeLessThan(10);
+    expect(ev(r, 'error').beforeAfterEValue).toBeLessThan(10);
   });
 
   test('the same canary at the baseline rate continues; with enough of it, no regression is shown', () => {
@@ -252,16 +315,18 @@ describe('after full traffic: against the stable baseline gathered before', () =
     const r = updateJudge(base, { canaryShare: 1, observations: [obs('canary', { latencyMs: 10 })] });
     const e = ev(r, 'latencyMs');
     const mean = (f: (l: number) => number) => LAMBDA_GRID.reduce((a, l) => a + f(l), 0) / LAMBDA_GRID.length;
-    expect(e.eValue).toBeGreaterThanOrEqual(mean((l) => 1 + l / 2));
-    expect(e.eValue).toBeLessThan(mean((l) => 1 + l));
-    expect(e.threshold).toBeCloseTo(2 / 0.01, 9);
+    const ba = e.beforeAfterEValue ?? 0;
+    expect(ba).toBeGreaterThanOrEqual(mean((l) => 1 + l / 2));
+    expect(ba).toBeLessThan(mean((l) => 1 + l));
+    expect(e.beforeAfterThreshold).toBeCloseTo(2 / 0.01, 9);
+    expect(e.eValue).toBe(1);
     // A second value, below everything: rank among 1, 2, 3, 10 is 0, so u in [0, 1/5) and the e-value drops.
     const r2 = updateJudge(r.state, { canaryShare: 1, observations: [obs('canary', { latencyMs: 0.5 })] });
-    expect(ev(r2, 'latencyMs').eValue).toBeLessThan(e.eValue);
+    expect(ev(r2, 'latencyMs').beforeAfterEValue).toBeLessThan(ba);
   });
 
-  test('without any baseline nothing can be shown at full traffic: inconclusive, never a rollback', () => {
-    const r = updateJudge(newJudgeState(), { canaryShare: 1, observations: many(5000, 'canary', { error: true }) });
+  test('without any baseline nothing but the gross rule can be shown at full traffic: 15 % errors is inconclusive, never a rollback', () => {
+    const r = updateJudge(newJudgeState(), { canaryShare: 1, observations: [...many(750, 'canary', { error: true }), ...many(4250, 'canary')] });
     expect(r.decision).toBe('continue');
     expect(concludeJudge(r.state)).toBe('inconclusive');
   });
@@ -289,8 +354,9 @@ describe('state and input', () => {
     expect(() => updateJudge(st, { canaryShare: 1.5, observations: [] })).toThrow("canaryShare must be from 0 to 1 (the canary's traffic weight), got 1.5");
     expect(() => updateJudge(st, { canaryShare: 0, observations: [obs('canary')] })).toThrow('canaryShare is 0 but the batch has canary observations');
     expect(() => updateJudge(st, { canaryShare: 1, observations: [obs('stable')] })).toThrow('canaryShare is 1 but the batch has stable observations');
-    const after = updateJudge(st, { canaryShare: 1, observations: [obs('canary')] }).state;
-    expect(() => updateJudge(after, { canaryShare: 0.1, observations: [obs('canary')] })).toThrow('canaryShare 0.1 after full traffic');
+    expect(() => newJudgeState({ grossErrorRate: 1 })).toThrow('judge grossErrorRate must be in (0, 1)');
+    expect(() => newJudgeState({ unit: 'conversation' as never })).toThrow("judge unit must be 'request' or 'cluster', got conversation");
+    expect(() => updateJudge(st, { canaryShare: 0.5, observations: [obs('canary', { share: 2 })] })).toThrow("an observation's share must be from 0 to 1");
     expect(() => updateJudge({} as JudgeState, { canaryShare: 0.1, observations: [] })).toThrow('start with newJudgeState()');
   });
 });

@@ -67,7 +67,7 @@ describe('diffReleaseManifests', () => {
     const template = prompt.keys!.find((k) => k.path === '$.template')!;
     expect(template.lines).toEqual(['@@ -1,3 +1,4 @@', ' Question: {{question}}', '+Answer briefly.', ' Passages:', ' {{passages}}']);
     const text = renderManifestDiff(d);
-    expect(text).toContain('1 of 6 components changed (prompt)');
+    expect(text).toContain('1 of 7 components changed (prompt)');
     expect(text).toContain('prompt          MODIFIED   1 -> 2');
     expect(text).toContain('        +Answer briefly.');
     expect(text).toContain('model           unchanged');
@@ -114,7 +114,7 @@ describe('diffReleaseManifests', () => {
     expect(d.changed).toEqual(['code', 'prompt', 'retrieval', 'tools']);
     expect(d.components.find((c) => c.component === 'retrieval')!.change).toBe('added');
     expect(d.components.find((c) => c.component === 'tools')!.change).toBe('removed');
-    expect(renderManifestDiff(d)).toContain('4 of 6 components changed (code, prompt, retrieval, tools)');
+    expect(renderManifestDiff(d)).toContain('4 of 7 components changed (code, prompt, retrieval, tools)');
   });
 
   test('content changed under the same version label is flagged', () => {

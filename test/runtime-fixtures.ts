@@ -2,6 +2,7 @@ import { canonicalJson, contentHash } from '../lambda/shared/canonical-json';
 import type { FailureRecord, ReleaseConfigDocument, VersionTuple } from '../lambda/shared/contract';
 import type { ConfigPort, InvocationMeasurements, TelemetryPort } from '../lambda/runtime/ai-runtime';
 import type { ServedConfig } from '../lambda/runtime/config-cache';
+import type { EvaluationSample } from '../lambda/shared/evaluation';
 
 /** A served release config, with the `_release` block the construct stamps. */
 export function releaseDoc(overrides: Partial<ReleaseConfigDocument> = {}): ReleaseConfigDocument {
@@ -59,12 +60,16 @@ export class RecordingTelemetry implements TelemetryPort {
   public readonly invocations: { tuple: VersionTuple; m: InvocationMeasurements }[] = [];
   public readonly failures: FailureRecord[] = [];
   public readonly warnings: string[] = [];
+  public readonly samples: EvaluationSample[] = [];
   public stamped?: VersionTuple;
   invocation(tuple: VersionTuple, _id: string, m: InvocationMeasurements) {
     this.invocations.push({ tuple, m });
   }
   failure(record: FailureRecord) {
     this.failures.push(record);
+  }
+  sample(sample: EvaluationSample) {
+    this.samples.push(sample);
   }
   warn(message: string) {
     this.warnings.push(message);

@@ -1,13 +1,17 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { redact } from '../lambda/runtime/redact';
 import type { CaseIndex, SnapshotBatch } from '../lambda/shared/case-index';
-import type { RegressionCase } from '../lambda/shared/contract';
+import { gzipSync } from 'node:zlib';
+import type { FailureRecord, RegressionCase } from '../lambda/shared/contract';
 import { caseIdOf } from '../lambda/snapshot/cases';
 import { s3Store } from '../lambda/snapshot/s3-store';
+import { selectCases } from '../lambda/gate/select';
 import { snapshot } from '../lambda/snapshot/snapshot';
 import { type ObjectStore, withRetries } from '../lambda/snapshot/store';
 import { RegressionCases } from '../lib/learning/regression-cases';
-import { BUCKET, delivery, dumpBucket, type FaultProxy, record, s3Client, startFaultProxy, startS3, tuple } from './s3rver-harness';
+import { isMovedMarker } from '../lambda/shared/case-index';
+import { type S3Model, startS3Model } from './s3-model';
+import { BUCKET, delivery, dumpBucket, type FaultProxy, record, s3Client, startFaultProxy, tuple } from './s3rver-harness';
 
 /** The PII the redactor must catch; a runtime that forgot to redact (or an old one) must still not reach S3. */
 const PII = {
@@ -18,14 +22,15 @@ const PII = {
   awsKey: 'AKIAIOSFODNN7EXAMPLE',
 };
 
-let s3: Awaited<ReturnType<typeof startS3>>;
+// The S3 model (test/s3-model.ts), not s3rver: these tests depend on If-None-Match / If-Match being honoured.
+let s3: S3Model;
 let proxy: FaultProxy;
 let direct: S3Client;
 let viaProxy: S3Client;
 const fastRetries = { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 6 };
 
 beforeAll(async () => {
-  s3 = await startS3();
+  s3 = await startS3Model({ bucket: BUCKET, latencyMs: [0, 3] });
   proxy = await startFaultProxy(s3.port);
   direct = s3Client(s3.endpoint);
   viaProxy = s3Client(proxy.endpoint);
@@ -48,6 +53,17 @@ function storeFor(client: S3Client, policy = fastRetries) {
 const objectsOf = async (service: string) =>
   new Map([...(await dumpBucket(direct)).entries()].filter(([k]) => k.includes(`/${service}/`) || k === `index/${service}.json`));
 const json = <T>(m: Map<string, string>, key: string) => JSON.parse(m.get(key)!) as T;
+/** Keys of case objects that are cases (not the markers a promote or retire leaves at the old key). */
+const liveCaseKeys = (m: Map<string, string>) =>
+  [...m.entries()]
+    .filter(([k, v]) => k.startsWith('cases/') && !isMovedMarker(JSON.parse(v)))
+    .map(([k]) => k)
+    .sort();
+const markerKeys = (m: Map<string, string>) =>
+  [...m.entries()]
+    .filter(([k, v]) => k.startsWith('cases/') && isMovedMarker(JSON.parse(v)))
+    .map(([k]) => k)
+    .sort();
 
 describe('snapshot against s3rver', () => {
   test('one delivery: one batch object and one index, no object per case; records fold into cases the library reads', async () => {
@@ -198,7 +214,7 @@ describe('snapshot against s3rver', () => {
     } finally {
       proxy.setFault(() => false);
     }
-    expect(proxy.counts.faults - faultsBefore).toBeGreaterThanOrEqual(6);
+    expect(proxy.counts.faults - faultsBefore).toBeGreaterThanOrEqual(5);
     expect(store.stats.retries).toBe(proxy.counts.faults - faultsBefore);
     const objects = await objectsOf(service);
     const batch = json<SnapshotBatch>(objects, [...objects.keys()].find((k) => k.startsWith('batches/'))!);
@@ -208,10 +224,10 @@ describe('snapshot against s3rver', () => {
 
   test('S3 down past the retries: the delivery fails (so Lambda retries it); the retry stores it once, counts not doubled', async () => {
     const service = svc();
-    const lines = () => Array.from({ length: 30 }, (_, i) => record({ service, input: { q: `outage ${i % 6}` } }));
-    // A first delivery stores the six cases in its batch; the second sees them again, so it writes their objects.
-    await snapshot(delivery(lines(), { firstId: 1n }), { store: storeFor(direct), redact });
-    const event = delivery(lines(), { firstId: 2n });
+    const lines = (v: string) => Array.from({ length: 30 }, (_, i) => record({ service, input: { q: `outage ${i % 6}` }, tuple: tuple(service, v) }));
+    // A first delivery stores the six cases in its batch; the second sees them again on a new version, so it writes their objects.
+    await snapshot(delivery(lines('7'), { firstId: 1n }), { store: storeFor(direct), redact });
+    const event = delivery(lines('8'), { firstId: 2n });
     const before = (await objectsOf(service)).size;
     // Let the first 5 requests through (existence check, index read, first batch read, a few case writes), then S3 "goes down".
     const start = proxy.counts.requests;
@@ -220,8 +236,9 @@ describe('snapshot against s3rver', () => {
       $metadata: { httpStatusCode: 503 },
     });
     proxy.setFault(() => false);
-    expect((await objectsOf(service)).size).toBeLessThan(before + 6); // partly written, no second batch object yet
-    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('batches/'))).toHaveLength(1);
+    expect((await objectsOf(service)).size).toBeLessThan(before + 6); // partly written
+    // The records are stored first (the batch object), then the index commits, then the case objects.
+    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('batches/'))).toHaveLength(2);
     // Lambda's retry of the same event:
     const out = await snapshot(event, { store: storeFor(viaProxy), redact });
     expect(out.services[0].status).toBe('written');
@@ -240,9 +257,16 @@ describe('snapshot against s3rver', () => {
       record({ service, input: { question: text }, output: { answer: text }, details: [text], error: { name: 'Error', message: text } }),
       record({ service, input: text, requestId: `req ${PII.email}` }),
     ];
-    // Twice, so the cases get their own objects too (a case seen again is written as an object).
+    // Twice, the second time on another version, so the cases get their own objects too (a case seen again that learns
+    // a version is written as an object).
     await snapshot(delivery(lines, { firstId: 1n }), { store: storeFor(direct), redact });
-    await snapshot(delivery(lines, { firstId: 2n }), { store: storeFor(direct), redact });
+    await snapshot(
+      delivery(
+        lines.map((r) => ({ ...r, tuple: tuple(service, '8') })),
+        { firstId: 2n },
+      ),
+      { store: storeFor(direct), redact },
+    );
     const objects = await objectsOf(service);
     expect([...objects.keys()].filter((k) => k.startsWith('cases/'))).toHaveLength(2);
     expect(objects.size).toBe(5);
@@ -267,7 +291,9 @@ describe('snapshot against s3rver', () => {
       redact,
     });
     const objects = await objectsOf(service);
-    expect([...objects.keys()].filter((k) => k.startsWith('cases/'))).toEqual([`cases/${service}/accepted/${id}.json`]);
+    expect(liveCaseKeys(objects)).toEqual([`cases/${service}/accepted/${id}.json`]);
+    // The promote left a marker at the candidate key: the second sighting could not create a candidate copy there.
+    expect(markerKeys(objects)).toEqual([`cases/${service}/candidate/${id}.json`]);
     const c = await lib.show(service, id);
     expect(c).toMatchObject({ state: 'accepted', count: 2, kinds: ['error', 'contract'] });
     expect(c!.history.map((h) => h.to)).toEqual(['candidate', 'accepted']);
@@ -281,6 +307,88 @@ describe('snapshot against s3rver', () => {
     expect(store.writes).toEqual([]);
     await expect(snapshot({ awslogs: { data: 'bm90IGd6aXA=' } }, { store, redact })).rejects.toThrow(/awslogs\.data is not base64-encoded gzip JSON/);
     await expect(snapshot({} as never, { store, redact })).rejects.toThrow(/event\.awslogs\.data is missing/);
+  });
+});
+
+describe('a case seen again costs no object write unless it learns something', () => {
+  test('second sighting: counted in the index, content from its first batch; the gate, list and show see it; a new kind writes its object', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    const inputs = ['one', 'two', 'three'];
+    await snapshot(
+      delivery(
+        inputs.map((input) => record({ service, input })),
+        { firstId: 1n },
+      ),
+      { store, redact },
+    );
+    const puts = s3.counts.PUT ?? 0;
+    await snapshot(
+      delivery(
+        inputs.map((input) => record({ service, input })),
+        { firstId: 2n },
+      ),
+      { store, redact },
+    );
+    expect((s3.counts.PUT ?? 0) - puts).toBe(2); // the batch and the index, no case object
+    expect(liveCaseKeys(await objectsOf(service))).toEqual([]);
+    const lib = new RegressionCases(store);
+    expect((await lib.list(service)).map((c) => [c.input, c.count]).sort()).toEqual([
+      ['one', 2],
+      ['three', 2],
+      ['two', 2],
+    ]);
+    const gateSel = await selectCases({ ...store, newest: async () => undefined }, service, { cap: 10, candidates: 'report' });
+    expect(gateSel.cases.map((c) => [c.c.input, c.c.count]).sort()).toEqual([
+      ['one', 2],
+      ['three', 2],
+      ['two', 2],
+    ]);
+    // A third sighting that learns a kind: now it gets its object, with what its first batch held.
+    await snapshot(delivery([record({ service, input: 'one', kinds: ['contract'] })], { firstId: 3n }), { store, redact });
+    expect(liveCaseKeys(await objectsOf(service))).toEqual([`cases/${service}/candidate/${caseIdOf(service, 'one')}.json`]);
+    expect(await lib.show(service, { input: 'one' })).toMatchObject({ count: 3, kinds: ['error', 'contract'] });
+    // Promoting one that has no object writes it (and the marker).
+    const two = caseIdOf(service, 'two');
+    await lib.promote(service, two, { by: 'a', reason: 'r' });
+    expect(await lib.show(service, two)).toMatchObject({ state: 'accepted', count: 2 });
+  });
+});
+
+describe('one bad record never fails its batch', () => {
+  test('a string details, an input nested 3,000 deep (arrays and objects), odd optional fields: all stored, the batch written', async () => {
+    const service = svc();
+    const store = storeFor(direct);
+    // What the runtime produces for a deeply nested request (its 16 KB field limit keeps 3,000 levels whole).
+    const deepArray = `${'['.repeat(3000)}1${']'.repeat(3000)}`;
+    const deepObject = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
+    const lines: (FailureRecord | string)[] = [
+      { ...record({ service, input: 'string details' }), details: 'contract: must have required property answer' } as unknown as FailureRecord,
+      record({ service, input: deepArray }),
+      record({ service, input: deepObject }),
+      { ...record({ service, input: 'odd fields' }), output: { answer: 7 }, error: 'boom', measurements: 5, details: [1, 'x'] } as unknown as FailureRecord,
+      record({ service, input: 'good' }),
+      JSON.stringify({ ...record({ service, input: 'no kinds' }), kinds: 'error' }),
+    ];
+    const out = await snapshot(delivery(lines), { store, redact });
+    expect(out.rejected.map((r) => r.reason)).toEqual([expect.stringMatching(/kinds must be a non-empty list/)]);
+    expect(out.services[0]).toMatchObject({ status: 'written', records: 5, cases: 5 });
+    const cases = await new RegressionCases(store).list(service);
+    expect(cases.map((c) => c.input).sort()).toEqual([deepArray, deepObject, 'good', 'odd fields', 'string details'].sort());
+    expect(cases.find((c) => c.input === 'string details')!.details).toEqual(['contract: must have required property answer']);
+    expect(cases.find((c) => c.input === 'odd fields')!).toMatchObject({ lastOutput: '{"answer":7}', details: ['1', 'x'] });
+    // The deep input is one case however often it fails (its id is computed the same way every time).
+    await snapshot(delivery([record({ service, input: deepArray })], { firstId: 5n }), { store, redact });
+    expect((await new RegressionCases(store).show(service, { input: deepArray }))?.count).toBe(2);
+  });
+
+  test('a JSON null delivery, or a null event, fails with what it is and what the function takes', async () => {
+    const store = storeFor(direct);
+    const nullData = { awslogs: { data: gzipSync(Buffer.from('null')).toString('base64') } };
+    await expect(snapshot(nullData, { store, redact })).rejects.toThrow(/decodes to JSON null, not a CloudWatch Logs delivery/);
+    await expect(snapshot(null as never, { store, redact })).rejects.toThrow(
+      /the event is JSON null: the snapshot function takes CloudWatch Logs subscription deliveries/,
+    );
   });
 });
 
@@ -302,8 +410,9 @@ describe('library API against s3rver', () => {
     expect((await lib.show(service, { input: '  a ' }))?.caseId).toBe(a);
     expect((await lib.index(service)).cases[a].state).toBe('accepted');
     // Promoted and retired cases got their objects and left their batch's group; 'c' still lives in the batch only.
-    const keys = [...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/')).sort();
-    expect(keys).toEqual([`cases/${service}/accepted/${a}.json`, `cases/${service}/retired/${caseIdOf(service, 'b')}.json`].sort());
+    const objects = await objectsOf(service);
+    expect(liveCaseKeys(objects)).toEqual([`cases/${service}/accepted/${a}.json`, `cases/${service}/retired/${caseIdOf(service, 'b')}.json`].sort());
+    expect(markerKeys(objects)).toEqual([`cases/${service}/candidate/${a}.json`, `cases/${service}/candidate/${caseIdOf(service, 'b')}.json`].sort());
     expect(Object.values((await lib.index(service)).batched ?? {}).flatMap((g) => g.ids)).toEqual([caseIdOf(service, 'c')]);
     // The accepted case keeps counting when its input fails again, as an object (it is never a batch-only case again).
     await snapshot(delivery([record({ service, input: 'a' })], { firstId: 99n }), { store, redact });
@@ -349,23 +458,28 @@ describe('library API against s3rver', () => {
     ]);
   });
 
-  test('rebuildIndex settles a case found under two states: the decided copy stays, the candidate copy goes', async () => {
+  test('rebuildIndex settles a case found under two states: the decided copy stays, the candidate copy becomes a marker', async () => {
     const service = svc();
     const store = storeFor(direct);
     await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 1n }), { store, redact });
     const lib = new RegressionCases(store);
     const id = caseIdOf(service, 'twice');
     await lib.promote(service, id, { by: 'dana', reason: 'incident' });
-    // The index is lost and the input fails again, twice: the snapshot re-creates a candidate beside the accepted case.
+    // A copy under a second state (a move interrupted between its writes, or a hand restore): written here directly.
+    const accepted = JSON.parse((await store.get(`cases/${service}/accepted/${id}.json`))!.body);
+    await store.put(`cases/${service}/candidate/${id}.json`, JSON.stringify({ ...accepted, state: 'candidate', history: accepted.history.slice(0, 1) }));
     await store.delete(`index/${service}.json`);
-    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 2n }), { store, redact });
-    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 3n }), { store, redact });
-    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/')).sort()).toEqual(
-      [`cases/${service}/accepted/${id}.json`, `cases/${service}/candidate/${id}.json`].sort(),
-    );
+    expect(liveCaseKeys(await objectsOf(service))).toEqual([`cases/${service}/accepted/${id}.json`, `cases/${service}/candidate/${id}.json`].sort());
     const index = await lib.rebuildIndex(service);
     expect(index.cases[id].state).toBe('accepted');
-    expect([...(await objectsOf(service)).keys()].filter((k) => k.startsWith('cases/'))).toEqual([`cases/${service}/accepted/${id}.json`]);
+    const objects = await objectsOf(service);
+    expect(liveCaseKeys(objects)).toEqual([`cases/${service}/accepted/${id}.json`]);
+    expect(markerKeys(objects)).toEqual([`cases/${service}/candidate/${id}.json`]);
+    // The input fails again, twice: the snapshot follows the marker into the accepted case instead of re-creating a candidate.
+    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 2n }), { store, redact });
+    await snapshot(delivery([record({ service, input: 'twice' })], { firstId: 3n }), { store, redact });
+    expect(liveCaseKeys(await objectsOf(service))).toEqual([`cases/${service}/accepted/${id}.json`]);
+    expect(await lib.show(service, id)).toMatchObject({ state: 'accepted', count: 3 });
   });
 
   test('a newer case format is refused, not half-read', async () => {

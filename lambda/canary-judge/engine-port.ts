@@ -5,6 +5,7 @@
 
 /** One invocation as the engine takes it: the engine's own type (lambda/judge/judge.ts), not a copy. */
 import type { JudgeObservation } from '../judge/judge';
+import type { JudgeClusters } from '../shared/contract';
 
 export type { JudgeObservation };
 
@@ -17,6 +18,11 @@ export interface JudgeEvidence {
   readonly threshold: number;
   readonly canary: { readonly n: number; readonly value: number };
   readonly stable: { readonly n: number; readonly value: number };
+  /** `concurrent` (the two versions over the same time) or `gross` (after full traffic, against grossErrorRate). */
+  readonly test?: 'concurrent' | 'gross';
+  /** After full traffic: the comparison with the stable version's past. Informs the review; never rolls back. */
+  readonly beforeAfterEValue?: number;
+  readonly beforeAfterThreshold?: number;
 }
 
 export interface JudgeBatch {
@@ -32,7 +38,15 @@ export interface JudgeUpdate {
 }
 
 export interface JudgeEngine {
-  newJudgeState(options?: { alpha?: number }): JudgeState;
+  newJudgeState(options?: {
+    alpha?: number;
+    /** `cluster` when the cluster (a conversation) is the randomization unit. @default 'request' */
+    unit?: 'request' | 'cluster';
+    /** After full traffic, the error rate that rolls back. @default 0.2 */
+    grossErrorRate?: number;
+  }): JudgeState;
   updateJudge(state: JudgeState, batch: JudgeBatch): JudgeUpdate;
   concludeJudge(state: JudgeState): 'regression' | 'no-regression-shown' | 'inconclusive';
+  /** How failures were grouped so far, for the record (the wiring adds which key it read). */
+  judgeClusters?(state: JudgeState): Omit<JudgeClusters, 'key'>;
 }

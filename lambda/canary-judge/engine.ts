@@ -9,4 +9,5 @@ export const ENGINE: JudgeEngine = {
   newJudgeState: (options) => judge.newJudgeState(options ?? {}),
   updateJudge: (state, batch) => judge.updateJudge(state as judge.JudgeState, batch),
   concludeJudge: (state) => judge.concludeJudge(state as judge.JudgeState),
+  judgeClusters: (state) => judge.judgeClusters(state as judge.JudgeState),
 };

@@ -18,6 +18,7 @@ import {
   TICK_BUDGET_MS,
 } from './canary-judge';
 import { ENGINE } from './engine';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 
 /** The hook starts answering this long before its timeout: the status call, with its retries, fits in it. */
 const ANSWER_MARGIN_MS = 20_000;
@@ -48,12 +49,16 @@ const settings: JudgeSettings = {
   afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
   baselineWindowMs: nonNegative(CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
 };
-const appConfig = new AppConfigClient({});
+const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
 const ports: JudgePorts = {
   logs: insightsLogs(new CloudWatchLogsClient({}), need(JUDGE_ENV.LOG_GROUP), clock),
-  state: s3State(new S3Client({}), need(LEARNING_ENV.BUCKET)),
-  deployments: codeDeployments(new CodeDeployClient({}), need(CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION), need(CANARY_JUDGE_ENV.DEPLOYMENT_GROUP)),
+  state: s3State(logFailures(new S3Client(deadline(10_000))), need(LEARNING_ENV.BUCKET)),
+  deployments: codeDeployments(
+    logFailures(new CodeDeployClient(deadline(10_000))),
+    need(CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION),
+    need(CANARY_JUDGE_ENV.DEPLOYMENT_GROUP),
+  ),
   configVersions: hostedConfigLabels(appConfig, need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION)),
   configDeployments: appConfigDeployments(
     appConfig,

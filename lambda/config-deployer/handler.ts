@@ -5,13 +5,14 @@ import { type CustomResourceEvent, handle, type Outcome } from './config-deploye
 import { lambdaGate } from './gate-port';
 import { responseBody } from './response';
 import { lambdaReviewer } from './review-port';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 
-const client = new AppConfigClient({});
+const client = logFailures(new AppConfigClient(deadline(10_000)));
 // The gate runs up to its own timeout (minutes) on a synchronous invoke: no SDK retry of a long call that timed out
 // on the socket would help, and a retry would replay every case again.
-const lambdaClient = new LambdaClient({ maxAttempts: 1, requestHandler: { requestTimeout: 14 * 60_000 } });
+const lambdaClient = logFailures(new LambdaClient(deadline(14 * 60_000, { maxAttempts: 1 })));
 // Asking for a review is a quick asynchronous invoke: a short timeout, so a slow answer never delays CloudFormation's.
-const reviewClient = new LambdaClient({ maxAttempts: 2, requestHandler: { requestTimeout: 10_000 } });
+const reviewClient = logFailures(new LambdaClient(deadline(10_000, { maxAttempts: 2 })));
 const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 /** Time kept back to answer CloudFormation before Lambda's own timeout. */
 const ANSWER_MARGIN_MS = 30_000;

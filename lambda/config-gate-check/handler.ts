@@ -3,10 +3,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GATE_CHECK_ENV } from '../shared/contract';
 import { appConfigHistory, s3GateRecords } from './aws-adapters';
 import { check, type PreStartDeploymentEvent } from './check';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 
 const bucket = process.env[GATE_CHECK_ENV.BUCKET];
-const records = bucket ? s3GateRecords(new S3Client({}), bucket) : undefined;
-const history = appConfigHistory(new AppConfigClient({}));
+const records = bucket ? s3GateRecords(logFailures(new S3Client(deadline(1000, { maxAttempts: 2 }))), bucket) : undefined;
+const history = appConfigHistory(logFailures(new AppConfigClient(deadline(1000, { maxAttempts: 2 }))));
 
 /**
  * AppConfig's PRE_START_DEPLOYMENT action on a service's live environment. Returns nothing (the content is not

@@ -2,12 +2,14 @@ import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { COST_GUARD_ENV } from '../shared/contract';
 import { appConfigStore } from './appconfig-store';
 import { type AlarmEvent, CostGuardGaveUp, guard } from './cost-guard';
+import { deadline } from '../shared/sdk-deadline';
 
 /** Stop starting attempts this long before the function's timeout, so the give-up record is always written. */
 const SAFETY_MARGIN_MS = 10_000;
 
 // A hung connection must not eat the retry budget: each request gives up after 10 s (the SDK then retries it).
-const client = new AppConfigClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
+// Deadline only: the guard logs its own one structured line when it gives up (naming the operation).
+const client = new AppConfigClient(deadline(10_000));
 const need = (k: string) => {
   const v = process.env[k];
   if (!v) throw new Error(`environment variable ${k} is not set; the cost guard is created by AiRelease({ costGuard: {} })`);

@@ -20,7 +20,14 @@ export const AWS_CALLS: readonly AwsCall[] = [
     api: 'GetObject',
     action: 's3:GetObject',
     resourceTypes: ['object'],
-    arnVariables: object('cases/support-assistant/accepted/0.json', 'cases/support-assistant/candidate/0.json', 'reviews/support-assistant/code-d-1.json'),
+    arnVariables: object(
+      'cases/support-assistant/accepted/0.json',
+      'cases/support-assistant/candidate/0.json',
+      'reviews/support-assistant/code-d-1.json',
+      // Candidates with no object: the index entry and the first batch (select.ts, entryOnlyCandidates).
+      'index/support-assistant.json',
+      'batches/support-assistant/0.json',
+    ),
   },
   {
     api: 'PutObject',

@@ -65,10 +65,19 @@ export async function runGate(run: GateRun, settings: GateSettings, ports: GateP
   const startedAt = ports.clock.now();
   const selection = await selectCases(ports.store, run.service, { cap: settings.caseCap, candidates: settings.candidates });
   const replay = await replayAll(run, selection.cases, settings, ports);
+  // A case file the gate cannot take is a failed case with the reason, never a silent skip (or a crash of the whole gate).
+  const unreadable: GateCaseResult[] = selection.problems.map((p) => ({
+    caseId: p.caseId,
+    state: p.state,
+    kinds: [],
+    blocking: p.blocking,
+    outcome: 'failed',
+    reasons: [`case file ${p.key}: ${p.reason}`],
+  }));
   return buildReport(run, settings, {
     startedAt,
     endedAt: ports.clock.now(),
-    results: replay.results,
+    results: [...replay.results, ...unreadable],
     totals: selection.totals,
     sampled: selection.sampled,
     deadlineReached: replay.deadlineReached,

@@ -5,11 +5,12 @@ import { GATE_DEPLOYMENT_ENV, GATE_ENV, LEARNING_ENV } from '../shared/contract'
 import { codeDeployPort, lambdaInvoker, s3GateStore } from './aws-adapters';
 import { type GateSettings, settingsFrom } from './gate';
 import { type HookPorts, isConfigGateRequest, isHookEvent, runCodeHook, runConfigGate } from './hook';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 
 /** CodeDeploy is answered this long before Lambda's timeout, whatever the gate is doing. */
 const ANSWER_MARGIN_MS = 10_000;
 
-const codedeploy = new CodeDeployClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
+const codedeploy = logFailures(new CodeDeployClient(deadline(10_000)));
 const deployments = codeDeployPort(codedeploy);
 let remaining = () => 60_000;
 
@@ -39,8 +40,8 @@ function init(): {
     candidates: GATE_ENV.CANDIDATES,
   });
   // A replay waits for the target's answer up to the case timeout (the gate aborts it then); S3 calls are short.
-  const lambda = new LambdaClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: settings.caseTimeoutMs + 5000 } });
-  const s3 = new S3Client({ maxAttempts: 1, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
+  const lambda = logFailures(new LambdaClient(deadline(settings.caseTimeoutMs + 5000)));
+  const s3 = logFailures(new S3Client(deadline(10_000, { maxAttempts: 1 })));
   const ports: HookPorts = {
     store: s3GateStore(s3, bucket, () => remaining()),
     invoker: lambdaInvoker(lambda, targetFunction),

@@ -1,4 +1,4 @@
-import { type FailureKind, GATE_RESPONSE_KEY, type GateInvocationVerdict, type RegressionCase } from '../shared/contract';
+import { FAILURE_KINDS, type FailureKind, GATE_RESPONSE_KEY, type GateInvocationVerdict, type RegressionCase } from '../shared/contract';
 import type { InvokeResult } from './ports';
 
 /** One replay judged: passed, or failed with reasons (one line each, no raw output). */
@@ -28,10 +28,21 @@ export function judge(c: RegressionCase, r: InvokeResult, gateLatencyMs: number)
     // noError: false means the case only asks for something else (a latency bound…): an error still gives no output to judge.
     return { passed: false, reasons: [cut(`${kind}: ${type}${err?.errorMessage ? `: ${err.errorMessage}` : ''}`)], latencyMs: gateLatencyMs };
   }
+  if (r.payload.trim() === '')
+    return { passed: false, reasons: ['answer: the function returned an empty payload (no output to judge)'], latencyMs: gateLatencyMs };
   const body = parseJson(r.payload);
-  const verdict =
-    body && typeof body === 'object' && GATE_RESPONSE_KEY in body ? ((body as Record<string, unknown>)[GATE_RESPONSE_KEY] as GateInvocationVerdict) : undefined;
-  const output = verdict ? verdict.output : body === undefined ? r.payload : body;
+  if (body === undefined)
+    return {
+      passed: false,
+      reasons: [cut(`answer: the payload is not JSON (${JSON.stringify(r.payload.slice(0, 60))}…): Lambda returns JSON`)],
+      latencyMs: gateLatencyMs,
+    };
+  const raw = body && typeof body === 'object' && GATE_RESPONSE_KEY in body ? (body as Record<string, unknown>)[GATE_RESPONSE_KEY] : undefined;
+  const malformed = raw === undefined ? undefined : verdictProblem(raw);
+  if (malformed)
+    return { passed: false, reasons: [cut(`verdict: ${malformed} (the runtime's verdict must be a GateInvocationVerdict)`)], latencyMs: gateLatencyMs };
+  const verdict = raw as GateInvocationVerdict | undefined;
+  const output = verdict ? verdict.output : body;
   const latencyMs = verdict && Number.isFinite(verdict.latencyMs) ? verdict.latencyMs : gateLatencyMs;
   if (verdict) {
     const kinds = new Set<FailureKind>(verdict.kinds ?? []);
@@ -62,6 +73,21 @@ export function judge(c: RegressionCase, r: InvokeResult, gateLatencyMs: number)
   const passed = reasons.length === 0;
   if (!verdict) reasons.push('note: no runtime verdict in the answer (is the runtime linked?): contract, safety and quality were not judged');
   return { passed, reasons, latencyMs };
+}
+
+/** What is wrong with the verdict the runtime answered with, or undefined when it has the contract's shape. */
+export function verdictProblem(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return `it is ${v === null ? 'null' : Array.isArray(v) ? 'a list' : `a ${typeof v}`}, not an object`;
+  const o = v as Record<string, unknown>;
+  if (!Array.isArray(o.kinds)) return `kinds is ${o.kinds === undefined ? 'missing' : `a ${typeof o.kinds}`}, expected a list of failure kinds`;
+  const unknown = o.kinds.filter((k) => !(FAILURE_KINDS as readonly unknown[]).includes(k));
+  if (unknown.length > 0) return `kinds has ${JSON.stringify(unknown[0])}, not one of ${FAILURE_KINDS.join(', ')}`;
+  if (o.details !== undefined && !(Array.isArray(o.details) && o.details.every((d) => typeof d === 'string'))) return 'details must be a list of strings';
+  if (o.qualityScore !== undefined && (typeof o.qualityScore !== 'number' || !Number.isFinite(o.qualityScore)))
+    return `qualityScore is ${JSON.stringify(o.qualityScore)}, expected a number`;
+  if (o.latencyMs !== undefined && typeof o.latencyMs !== 'number') return `latencyMs is ${JSON.stringify(o.latencyMs)}, expected a number`;
+  return undefined;
 }
 
 function compile(pattern: string): RegExp | undefined {

@@ -19,37 +19,61 @@
  *   label is independent of the value, so E = 1 exactly; a canary whose values are stochastically larger (worse)
  *   wins. The ranks only use values, never labels, so the bet stays fair (testing by betting, Shafer; Waudby-Smith &
  *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test).
- * - After full traffic (s = 1) there is no concurrent stable traffic: the canary is compared with the stable
- *   baseline gathered before (share-0 batches and the stable requests of the canary phase). Counts: a two-sample
- *   test that replays the baseline as a second arm. Each batch of n_c canary requests is paired with m stable
- *   requests drawn without replacement from the baseline (a random permutation of the baseline, read in order: under
- *   the null those are fresh independent Bernoulli(p) trials), m fixed before the batch's outcomes are seen. With
- *   s = n_c / (n_c + m), the batch's factor Π (θ/s)^[canary event] ((1-θ)/(1-s))^[stable event] has expectation
- *   (1 + p(θ-s)/s)^n_c (1 - p(θ-s)/(1-s))^m ≤ exp(p(θ-s)(n_c/s - m/(1-s))) = 1 for every common rate p, so the
- *   product is a test supermartingale: the canary phase's per-event Bernoulli mixture with a replayed stable arm.
- *   m spends the baseline evenly over AFTER_SPEND_MS of full traffic (the library's default after-traffic bound,
- *   by the observations' timestamps) and never slower than one stable request per four canary requests; once the
- *   baseline is spent the test stops growing. (Spending it over the whole bound beats pairing 1:1: at 5 rps with
- *   1,350 baseline requests and ×3 errors, the expected log e-value at ρ = 3 by the bound is about 9 against 7, and
- *   200 seeds caught 64 % against 43 %.) A state that reached full traffic before this test existed (no `restN`)
- *   skips it. Values: conformal ranks —
- *   each canary value's smoothed rank among the baseline and the canary values before it is an independent uniform
- *   when all are exchangeable (Vovk), and is bet on with 1 + λ(2u - 1). Both assume stationarity: the stable
- *   version's rate (or value distribution) did not move between the baseline window and full traffic, so a stable
- *   request from the baseline stands for one that would have been served now. A downstream outage that starts at
- *   full traffic breaks this (the canary phase's test does not need it).
+ * - Observed share: the wiring passes a batch's observed canary share n_c / n. Conditional on n_c and on every
+ *   outcome, i.i.d. Bernoulli(s) labels are a uniformly random subset of the batch, so the canary's count among k
+ *   counted events is hypergeometric; a hypergeometric is below the binomial in the convex order (Hoeffding 1963,
+ *   Theorem 4) and x ↦ a^x b^(k-x) is convex, so each factor still has expectation ≤ 1.
  *
- * Config plane: AppConfig's percentage is of clients (execution environments), not of requests, so labels are
- * clustered by environment; the per-request test is then only approximately valid (well when many environments
- * serve traffic). Pass the percentage as canaryShare and prefer the after-traffic comparison at low concurrency.
+ * Only concurrent comparisons roll back (issue 16 A; DESIGN "Only concurrent comparisons roll back"). While the
+ * stable version serves a share, the bets above compare the two versions over the same time on randomized traffic:
+ * a shared disturbance (a slow or failing dependency, a load ramp, a drifting request mix) moves both versions'
+ * outcomes and leaves the labels fair coins, so it cannot roll a good release back. After full traffic (s = 1) there
+ * is no concurrent control: a comparison with the stable version's PAST is a before/after test that blames anything
+ * that changed with time on the release (simulated: 94–100 % false rollbacks under a shared slowdown or a 2-minute
+ * dependency outage, bench/RESULTS.md). So after full traffic:
+ * - one stated gross rule may roll back: the canary's error rate is shown above `grossErrorRate` (default 0.2), a
+ *   one-sample anytime-valid test (likelihood ratios of Bernoulli(k g) against Bernoulli(g), mixed over k), at half
+ *   of the error metric's α share;
+ * - the comparisons with the stable baseline gathered before (share-0 batches and the canary phase's stable
+ *   requests) are still computed and reported (`beforeAfterEValue`) for the review ("slower than last hour's"), and
+ *   never roll back. Counts: a two-sample test that replays the baseline as a second arm (each batch of n_c canary
+ *   requests paired with m baseline requests drawn without replacement, spent evenly over AFTER_SPEND_MS). Values:
+ *   conformal ranks (Vovk) — each canary value's smoothed rank among the baseline and the canary values before it,
+ *   bet on with 1 + λ(2u - 1). Both assume stationarity, which is why they only inform.
+ * A batch at share 1 does not end the concurrent test: a tiny window that held only canary requests is followed by
+ * batches at a stable share that are judged as before (the phase comes from the deployment, not one batch).
  *
- * α is split by Bonferroni: α/k per metric (k metrics), half of it for the canary phase, half for the after-traffic
- * phase. So P(any false rollback) ≤ α.
+ * Failures that arrive together count once (issue 16 B). An observation may carry a `cluster` key (the runtime's case
+ * id: retries of one input; or the conversation id). Each cluster's first event counts; later events of that cluster
+ * are folded (counted in the record, not bet on). Which events count depends on outcomes, keys and order, never on
+ * labels, so the bets stay fair. Where the randomization unit is the request (the code plane's weighted alias), the
+ * per-request value bets stay valid too (given all values the labels are still i.i.d.). Where it is the cluster
+ * (config plane, per-conversation assignment: `unit: 'cluster'`) every request of a conversation shares one label, so
+ * per-request bets are NOT fair (a cluster of k failures would be k correlated bets); the design then has one
+ * observation per cluster — its first failure for counts, its first request for values — bet on at the share in
+ * force when the cluster was assigned (the observation's `share`): the analysis unit is the randomization unit, as in
+ * cluster-randomized trials (Donner & Klar 2000) and design-based sequential inference (Ham, Bojinov, Lindon &
+ * Tingley 2022, "Design-based confidence sequences"). Execution environments on the code plane are nested in versions
+ * (an environment serves one version), so an environment's own effect rides on its version's label and no clustering
+ * removes it; bench/judge-world.ts measures how large it may be before false rollbacks exceed the bound.
+ *
+ * Config plane through AppConfig's own rollout: its percentage is of clients (execution environments), not of
+ * requests, so labels are clustered by environment and the per-request test is only approximately valid. The
+ * runtime's per-conversation assignment (issue 16 C) makes it exact with `unit: 'cluster'`.
+ *
+ * α is split by Bonferroni: α/k per metric (k metrics); the error metric gives half of its share to the concurrent test
+ * and half to the gross rule, every other metric spends all of it on the concurrent test. Before/after tests spend
+ * nothing. So P(any false rollback) ≤ α. (Sequential designs in production: Lindon, Sanden & Shirikian, "Rapid
+ * regression detection in software deployments through sequential testing", KDD 2022 (Netflix); Johari, Koomen,
+ * Pekelis & Walsh, "Peeking at A/B tests", KDD 2017, and Johari et al., "Always valid inference", Operations Research
+ * 2022 (the mSPRT behind LaunchDarkly's and Optimizely's sequential tests); Howard, Ramdas, McAuliffe & Sekhon,
+ * "Time-uniform, nonparametric, nonasymptotic confidence sequences", Annals of Statistics 2021.)
  *
  * "No regression shown" needs evidence for the reverse: a test of "the canary is worse by a margin" (rate ratio
  * `countMargin` for counts; `valueMargin` more exceedances of the baseline median for values) that rejects. It is
  * run for the metrics in `notWorseOn`.
  */
+import type { JudgeClusters as ContractJudgeClusters } from '../shared/contract';
 import { binomialLower, binomialUpper, logMeanExp } from './stats';
 
 export type CountMetric = 'error' | 'safety' | 'contract';
@@ -70,6 +94,16 @@ export interface JudgeObservation {
   readonly latencyMs?: number;
   readonly costUsd?: number;
   readonly quality?: number;
+  /**
+   * The cluster the request belongs to (failures that arrive together): the runtime's case id (a hash of the
+   * normalized input: retries of one input) or the conversation id. Absent: the request is its own cluster.
+   */
+  readonly cluster?: string;
+  /**
+   * The canary's share when this request's randomization unit was assigned (config plane, per-conversation
+   * assignment: the share at the conversation's first request). Absent: the batch's `canaryShare`.
+   */
+  readonly share?: number;
 }
 
 export interface JudgeOptions {
@@ -83,6 +117,20 @@ export interface JudgeOptions {
   readonly countMargin: number;
   /** "Not worse" for values: the canary exceeds the baseline median at most this much more often (0.1 = 10 points). @default 0.1 */
   readonly valueMargin: number;
+  /**
+   * The randomization unit. `request`: each request is assigned on its own (the code plane's weighted alias); values
+   * are bet on per request, failures per cluster. `cluster`: the cluster (a conversation) is assigned once, at the
+   * share in its observations' `share`; values are bet on for the first request of each cluster only.
+   * @default 'request'
+   */
+  readonly unit: 'request' | 'cluster';
+  /**
+   * The one before/after rule that may roll back: after full traffic (no stable version serving, so no concurrent
+   * control), the release rolls back when its error rate is shown above this absolute rate (anytime-valid, at half
+   * the error metric's α). Every other after-traffic comparison (with the stable version's past) only informs.
+   * @default 0.2
+   */
+  readonly grossErrorRate: number;
 }
 
 export interface JudgeEvidence {
@@ -97,7 +145,21 @@ export interface JudgeEvidence {
   readonly phase: 'canary' | 'after-traffic';
   /** The e-value of the "not worse by the margin" test, for metrics in notWorseOn. */
   readonly notWorseEValue?: number;
+  /**
+   * `concurrent`: the two versions over the same time on randomized traffic (decides a rollback); `gross`: the
+   * after-traffic error rate against `grossErrorRate` (decides a rollback). Absent: `concurrent`.
+   */
+  readonly test?: 'concurrent' | 'gross';
+  /**
+   * After full traffic: the before/after comparison with the stable baseline (the stable version's past), and the
+   * e-value at which it would call the new version worse. Informs the review; never rolls back.
+   */
+  readonly beforeAfterEValue?: number;
+  readonly beforeAfterThreshold?: number;
 }
+
+/** How failures were grouped: what the record says (JudgeRecord.clusters, less the key the wiring read). */
+export type JudgeClusters = Omit<ContractJudgeClusters, 'key'>;
 
 interface MetricState {
   readonly metric: JudgeMetric;
@@ -134,6 +196,12 @@ interface MetricState {
   baselineSeen: number;
   fired: boolean;
   notWorse: boolean;
+  /** Counts: hashes of the clusters that already had an event (later events of theirs are folded). */
+  failed?: number[];
+  counted?: number;
+  folded?: number;
+  /** Counts, metric `error`: the gross test after full traffic (requests, events, ln of each grid component). */
+  gross?: { n: number; events: number; logE: number[] };
 }
 
 export interface JudgeState {
@@ -147,6 +215,10 @@ export interface JudgeState {
   /** PRNG state for the reservoirs (never looks at labels, so the bets stay fair). */
   rng: number;
   batches: number;
+  /** unit `cluster`: hashes of the clusters whose first request was bet on (values). */
+  seen?: number[];
+  /** Observations that carried a cluster key. */
+  keyed?: number;
 }
 
 /** Rate ratios the count tests mix over (canary rate / stable rate). */
@@ -164,7 +236,21 @@ export const AFTER_SPEND_MS = 10 * 60_000;
 /** ...and never slower than one baseline request per this many canary requests (when batches carry no timestamps). */
 const AFTER_MIN_RATIO_INV = 4;
 
-const DEFAULTS: JudgeOptions = { alpha: 0.01, metrics: JUDGE_METRICS, notWorseOn: ['error', 'latencyMs'], countMargin: 2, valueMargin: 0.1 };
+/** The gross test's alternatives: multiples of grossErrorRate (capped below 1). */
+export const GROSS_GRID: readonly number[] = [1.25, 1.5, 2, 3, 4];
+/** Clusters remembered per metric; once full, events of clusters not remembered are not counted (never double-counted). */
+const FAILED_CAP = 20_000;
+const SEEN_CAP = 100_000;
+
+const DEFAULTS: JudgeOptions = {
+  alpha: 0.01,
+  metrics: JUDGE_METRICS,
+  notWorseOn: ['error', 'latencyMs'],
+  countMargin: 2,
+  valueMargin: 0.1,
+  unit: 'request',
+  grossErrorRate: 0.2,
+};
 
 export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
   const o: JudgeOptions = { ...DEFAULTS, ...options };
@@ -175,6 +261,9 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
   for (const m of o.notWorseOn) if (!o.metrics.includes(m)) throw new Error(`judge notWorseOn names "${m}", which is not in metrics`);
   if (!(o.countMargin > 1)) throw new Error(`judge countMargin must be above 1 (a rate ratio), got ${o.countMargin}`);
   if (!(o.valueMargin > 0 && o.valueMargin < 1)) throw new Error(`judge valueMargin must be in (0, 1), got ${o.valueMargin}`);
+  if (o.unit !== 'request' && o.unit !== 'cluster') throw new Error(`judge unit must be 'request' or 'cluster', got ${String(o.unit)}`);
+  if (!(o.grossErrorRate > 0 && o.grossErrorRate < 1))
+    throw new Error(`judge grossErrorRate must be in (0, 1) (an error rate that rolls back after full traffic), got ${o.grossErrorRate}; 0.2 is the default`);
   return {
     kind: 'cdk-ai-release/judge-state',
     v: 1,
@@ -192,16 +281,22 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
       baselineSeen: 0,
       fired: false,
       notWorse: false,
+      ...(isCount(metric) ? { failed: [], counted: 0, folded: 0 } : {}),
+      ...(metric === 'error' ? { gross: { n: 0, events: 0, logE: GROSS_GRID.map(() => 0) } } : {}),
     })),
     pooled: {},
     rng: 0x9e3779b9,
     batches: 0,
+    seen: [],
+    keyed: 0,
   };
 }
 
 /** Per-metric thresholds: Bonferroni over metrics, then over the phases (see the module comment). */
 export function thresholds(options: JudgeOptions): {
   canary: number;
+  canaryFull: number;
+  gross: number;
   after: number;
   afterValues: number;
   boundDelta: number;
@@ -211,9 +306,12 @@ export function thresholds(options: JudgeOptions): {
   const perMetric = options.alpha / options.metrics.length;
   const perReverse = options.alpha / Math.max(1, options.notWorseOn.length);
   return {
+    // The error metric splits its share between the concurrent test and the gross after-traffic test; every other
+    // metric spends all of it on the concurrent test (before/after tests only inform and spend nothing).
     canary: 2 / perMetric,
-    // Half of the metric's share for the after-traffic test (counts: two-sample against the replayed baseline;
-    // values: conformal ranks). Neither needs a bound on the stable rate.
+    canaryFull: 1 / perMetric,
+    gross: 2 / perMetric,
+    // The before/after tests' report thresholds (as if they had half the metric's share): informational.
     after: 2 / perMetric,
     afterValues: 2 / perMetric,
     boundDelta: perMetric / 4,
@@ -226,10 +324,20 @@ function afterThreshold(th: ReturnType<typeof thresholds>, metric: JudgeMetric):
   return isCount(metric) ? th.after : th.afterValues;
 }
 
+/** The concurrent test's threshold for `metric`. */
+export function concurrentThreshold(options: JudgeOptions, metric: JudgeMetric): number {
+  const th = thresholds(options);
+  return metric === 'error' && options.metrics.includes('error') ? th.canary : th.canaryFull;
+}
+
 /**
- * canaryShare: the canary's traffic weight (0..1] while the observations arrived; 1 after full traffic (then judged
- * against the stable baseline gathered before). 0 is accepted for stable-only batches gathered before the
- * deployment: they only add to the baseline. One batch must not span a change of share.
+ * canaryShare: the canary's traffic weight (0..1] while the observations arrived (or its observed share of the
+ * batch's requests); 1 when all traffic is on the canary (then only the gross test can call a regression, and the
+ * comparison with the stable baseline gathered before is reported). 0 is accepted for stable-only batches gathered
+ * before the deployment: they only add to the baseline. One batch must not span a change of share. A batch at share 1
+ * does not end the concurrent test: later batches with a stable share are judged as before (a tiny window that held
+ * only canary requests is not the end of the canary). An observation's own `share` (unit `cluster`) overrides the
+ * batch's for the concurrent bets.
  */
 export function updateJudge(
   state: JudgeState,
@@ -246,15 +354,20 @@ export function updateJudge(
     if (obs.some((o) => o.version === 'stable'))
       throw new Error('canaryShare is 1 but the batch has stable observations: at full traffic every request is the canary');
     if (next.phase === 'canary') startAfterTraffic(next);
-  } else if (next.phase === 'after-traffic' && obs.length > 0) {
-    throw new Error(`canaryShare ${s} after full traffic: the judge does not go back to the canary phase; start a new state for a new deployment`);
+  }
+  for (const o of obs) {
+    if (o.share !== undefined && !(Number.isFinite(o.share) && o.share >= 0 && o.share <= 1))
+      throw new Error(`an observation's share must be from 0 to 1 (the canary's share when its conversation was assigned), got ${o.share}`);
+    if (o.cluster !== undefined) next.keyed = (next.keyed ?? 0) + 1;
   }
   const th = thresholds(next.options);
+  const bet = valueBets(next, s, obs);
   for (const m of next.metrics) {
     if (isCount(m.metric)) updateCount(m, m.metric, s, obs, next);
-    else updateValue(m, m.metric, s, obs, next);
-    const logE = next.phase === 'canary' ? logMeanExp(m.logE1) : logMeanExp(m.after?.logE2 ?? [0]);
-    if (logE >= Math.log(next.phase === 'canary' ? th.canary : afterThreshold(th, m.metric))) m.fired = true;
+    else updateValue(m, m.metric, s, obs, next, bet);
+    // Only concurrent evidence, and the gross after-traffic error test, call a regression.
+    if (logMeanExp(m.logE1) >= Math.log(concurrentThreshold(next.options, m.metric))) m.fired = true;
+    if (m.gross && m.gross.n > 0 && logMeanExp(m.gross.logE) >= Math.log(th.gross)) m.fired = true;
     if (next.options.notWorseOn.includes(m.metric)) {
       const r1 = m.logR1.length > 0 ? logMeanExp(m.logR1) : 0;
       const r2 = m.after ? logMeanExp(m.after.logR2) : 0;
@@ -262,8 +375,33 @@ export function updateJudge(
     }
   }
   next.batches++;
-  const evidence = next.metrics.map((m) => evidenceOf(next, m));
+  const evidence = next.metrics.flatMap((m) => evidenceOf(next, m));
   return { state: next, decision: next.metrics.some((m) => m.fired) ? 'regression' : 'continue', evidence };
+}
+
+/**
+ * The share each observation's values are bet at by the concurrent test (0: not bet on; -1: the batch's share, by
+ * the permutation bet): its own share or the batch's, when strictly between 0 and 1; with unit `cluster`, only a cluster's first request (a conversation's
+ * later turns share its label, so they are not independent bets).
+ */
+function valueBets(st: JudgeState, s: number, obs: readonly JudgeObservation[]): Float64Array {
+  const bet = new Float64Array(obs.length);
+  const byCluster = st.options.unit === 'cluster';
+  const seen = byCluster ? new Set(st.seen ?? []) : undefined;
+  for (let i = 0; i < obs.length; i++) {
+    const o = obs[i];
+    const u = o.share ?? s;
+    if (!(u > 0 && u < 1)) continue;
+    if (seen && o.cluster !== undefined) {
+      const key = hash32(o.cluster);
+      if (seen.has(key) || seen.size >= SEEN_CAP) continue;
+      seen.add(key);
+    }
+    // Its own share: drawn at that share (linear bet). The batch's: possibly observed (permutation bet, -1).
+    bet[i] = o.share !== undefined ? u : -1;
+  }
+  if (seen) st.seen = [...seen];
+  return bet;
 }
 
 /** At the bound: no regression shown (enough evidence that the canary is not worse) or inconclusive. */
@@ -292,25 +430,60 @@ function updateCount(m: MetricState, metric: CountMetric, s: number, obs: readon
   let cE = 0;
   let sN = 0;
   let sE = 0;
+  // Concurrent bets, grouped by the share they are bet at: [canary events, stable events].
+  const byShare = new Map<number, [number, number]>();
+  const failed = s > 0 ? new Set(m.failed ?? []) : undefined;
+  const gross = s === 1 ? m.gross : undefined;
+  let gN = 0;
+  let gE = 0;
   for (const o of obs) {
     const e = o[metric] === true;
-    if (o.version === 'canary') {
+    const canary = o.version === 'canary';
+    if (canary) {
       cN++;
       if (e) cE++;
     } else {
       sN++;
       if (e) sE++;
     }
+    if (!failed) continue;
+    // A cluster counts once: its first event. Later requests of a cluster that failed are its retries or turns:
+    // neither bet on nor counted by the gross test. Which events count depends on outcomes and keys, never labels.
+    const key = o.cluster === undefined ? undefined : hash32(o.cluster);
+    if (key !== undefined && failed.has(key)) {
+      if (e) m.folded = (m.folded ?? 0) + 1;
+      continue;
+    }
+    const u = o.share ?? s;
+    if (gross && o.share === undefined) {
+      gN++;
+      if (e) gE++;
+    }
+    if (!e) continue;
+    if (key !== undefined) {
+      if (failed.size >= FAILED_CAP) continue;
+      failed.add(key);
+    }
+    m.counted = (m.counted ?? 0) + 1;
+    if (u > 0 && u < 1) {
+      const c = byShare.get(u) ?? [0, 0];
+      c[canary ? 0 : 1]++;
+      byShare.set(u, c);
+    }
   }
   m.canaryN += cN;
   m.canarySum += cE;
   m.stableN += sN;
   m.stableSum += sE;
-  if (s > 0 && s < 1) {
-    // Canary phase: events only; each is the canary's with chance s under the null.
-    bernoulliStep(m.logE1, s, RATIO_GRID, cE, sE);
-    if (m.logR1.length > 0) bernoulliStep(m.logR1, tilt(s, st.options.countMargin), REVERSE_GRID, cE, sE);
-  } else if (s === 1 && m.after) {
+  if (failed) m.failed = [...failed];
+  // Concurrent test: each counted event is the canary's with chance u (its share) under the null.
+  for (const [u, [ce, se]] of byShare) {
+    bernoulliStep(m.logE1, u, RATIO_GRID, ce, se);
+    if (m.logR1.length > 0) bernoulliStep(m.logR1, tilt(u, st.options.countMargin), REVERSE_GRID, ce, se);
+  }
+  if (gross) grossStep(gross, st.options.grossErrorRate, gN, gE);
+  if (s === 1 && m.after) {
+    // Before/after (informs the review, never rolls back): the two-sample replay of the stable baseline.
     const a = m.after;
     a.n += cN;
     a.events += cE;
@@ -347,15 +520,19 @@ function updateCount(m: MetricState, metric: CountMetric, s: number, obs: readon
   }
 }
 
-function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readonly JudgeObservation[], st: JudgeState): void {
+function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readonly JudgeObservation[], st: JudgeState, bet: Float64Array): void {
   const sign = WORSE[metric];
   const vals: number[] = [];
   const canary: boolean[] = [];
-  for (const o of obs) {
+  /** The share each value is bet at (0: not bet on; -1: the batch's share, bet on by permutation). */
+  const shares: number[] = [];
+  for (let i = 0; i < obs.length; i++) {
+    const o = obs[i];
     const y = o[metric];
     if (y === undefined || !Number.isFinite(y)) continue;
     vals.push(sign * y);
     canary.push(o.version === 'canary');
+    shares.push(bet[i]);
     if (o.version === 'canary') {
       m.canaryN++;
       m.canarySum += y;
@@ -365,9 +542,9 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     }
   }
   if (vals.length === 0) return;
-  if (s === 1) {
-    const a = m.after;
-    if (!a) return;
+  const a = s === 1 ? m.after : undefined;
+  if (a) {
+    // Before/after (informs the review, never rolls back).
     let hits = 0;
     for (const w of vals) if (w > a.cut) hits++;
     a.n += vals.length;
@@ -378,50 +555,11 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     // new value's smoothed rank among all earlier ones (baseline and the canary values before it) is an independent
     // uniform (Vovk); bet 1 + λ(2u - 1) on it being high.
     const ref = a.ref;
-    if (!ref || ref.length === 0) return;
     const take = Math.max(0, Math.min(vals.length, AFTER_BET_CAP - (a.bets ?? 0)));
-    if (take === 0) return;
-    const batch = vals.slice(0, take);
-    // Ranks among the earlier values of this batch: a Fenwick tree over the batch's sorted distinct values.
-    const distinct = Float64Array.from(batch).sort();
-    const tree = new Int32Array(distinct.length + 1);
-    const add = (i: number) => {
-      for (let x = i + 1; x <= distinct.length; x += x & -x) tree[x]++;
-    };
-    const count = (n: number) => {
-      let c = 0;
-      for (let x = n; x > 0; x -= x & -x) c += tree[x];
-      return c;
-    };
-    const prod = new Float64Array(LAMBDA_GRID.length).fill(1);
-    for (let i = 0; i < take; i++) {
-      const w = batch[i];
-      const lo = lowerBound(distinct, w);
-      const hi = upperBound(distinct, w);
-      const less = lowerBound(ref, w) + count(lo);
-      const notAbove = upperBound(ref, w) + count(hi);
-      const u = (less + nextRandom(st) * (notAbove - less + 1)) / (ref.length + i + 1);
-      const g = 2 * u - 1;
-      for (let j = 0; j < LAMBDA_GRID.length; j++) prod[j] *= 1 + LAMBDA_GRID[j] * g;
-      add(lo);
-      if ((i & 31) === 31)
-        for (let j = 0; j < prod.length; j++) {
-          a.logE2[j] += Math.log(prod[j]);
-          prod[j] = 1;
-        }
-    }
-    for (let j = 0; j < prod.length; j++) a.logE2[j] += Math.log(prod[j]);
-    a.bets = (a.bets ?? 0) + take;
-    // Merge this batch into the sorted reference.
-    const merged: number[] = new Array(ref.length + take);
-    let x = 0;
-    let y = 0;
-    for (let k = 0; k < merged.length; k++) merged[k] = y >= take || (x < ref.length && ref[x] <= distinct[y]) ? ref[x++] : distinct[y++];
-    a.ref = merged;
-    return;
+    if (ref && ref.length > 0 && take > 0) afterRanks(a, ref, vals.slice(0, take), st);
   }
   // The stable baseline for the after-traffic phase: a uniform reservoir of stable values.
-  for (let i = 0; i < vals.length; i++) {
+  for (let i = 0; i < vals.length && s < 1; i++) {
     if (canary[i]) continue;
     m.baselineSeen++;
     if (m.baseline.length < BASELINE_CAP) m.baseline.push(vals[i]);
@@ -432,7 +570,7 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
   }
   const pool = st.pooled[metric] ?? { values: [], seen: 0 };
   st.pooled[metric] = pool;
-  if (s > 0) {
+  if (shares.some((u) => u !== 0)) {
     // Mid-ranks against pooled, unlabelled values: the reservoir of earlier batches once it is large enough (cheap:
     // 2,000 values), else that plus this batch's values.
     const withBatch = pool.values.length < POOLED_CAP / 2;
@@ -440,22 +578,52 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     ref.set(pool.values);
     if (withBatch) ref.set(vals, pool.values.length);
     ref.sort();
-    const lambdaCap = 0.99 / Math.max(s, 1 - s);
-    const lambdas = LAMBDA_GRID.map((l) => Math.min(l, lambdaCap));
+    const n = LAMBDA_GRID.length;
+    const lambdas = new Float64Array(n);
+    let lambdaShare = -1;
     // Each factor is in (0.01, 2); a running product of 32 stays far inside double range, so one log per 32.
-    const inc = new Float64Array(lambdas.length);
-    const prod = new Float64Array(lambdas.length).fill(1);
+    const inc = new Float64Array(n);
+    const prod = new Float64Array(n).fill(1);
+    let k = 0;
     for (let i = 0; i < vals.length; i++) {
+      const u = shares[i];
+      if (!(u > 0)) continue;
+      if (u !== lambdaShare) {
+        const lambdaCap = 0.99 / Math.max(u, 1 - u);
+        for (let j = 0; j < n; j++) lambdas[j] = Math.min(LAMBDA_GRID[j], lambdaCap);
+        lambdaShare = u;
+      }
       const g = 2 * midRank(ref, vals[i]) - 1;
-      const gd = g * ((canary[i] ? 1 : 0) - s);
-      for (let j = 0; j < lambdas.length; j++) prod[j] *= 1 + lambdas[j] * gd;
-      if ((i & 31) === 31)
-        for (let j = 0; j < lambdas.length; j++) {
+      const gd = g * ((canary[i] ? 1 : 0) - u);
+      for (let j = 0; j < n; j++) prod[j] *= 1 + lambdas[j] * gd;
+      if ((++k & 31) === 0)
+        for (let j = 0; j < n; j++) {
           inc[j] += Math.log(prod[j]);
           prod[j] = 1;
         }
     }
-    for (let j = 0; j < lambdas.length; j++) m.logE1[j] += inc[j] + Math.log(prod[j]);
+    for (let j = 0; j < n; j++) m.logE1[j] += inc[j] + Math.log(prod[j]);
+    // Batch-share values (-1): the permutation bet. Given the batch's values and its canary count n_c, the canary's
+    // values are a sample without replacement of the batch's; by Hoeffding (1963, Theorem 4) E exp(λ Σ_canary g) ≤
+    // (mean_i exp(λ g_i))^n_c, so exp(λ Σ_canary g - n_c ln mean_i exp(λ g_i)) is a fair bet whether the share was
+    // nominal or observed. (The linear bet 1 + λ g (V - s) is fair only for labels drawn at a known s: with s the
+    // observed share the labels are negatively correlated and its product has expectation above 1 — two requests,
+    // one each: E = 1 + λ²/4.)
+    let nc = 0;
+    let np = 0;
+    const sumG = new Float64Array(n);
+    const sumExp = new Float64Array(n);
+    for (let i = 0; i < vals.length; i++) {
+      if (shares[i] !== -1) continue;
+      const g = 2 * midRank(ref, vals[i]) - 1;
+      np++;
+      if (canary[i]) nc++;
+      for (let j = 0; j < n; j++) {
+        if (canary[i]) sumG[j] += LAMBDA_GRID[j] * g;
+        sumExp[j] += Math.exp(LAMBDA_GRID[j] * g);
+      }
+    }
+    if (np > 0 && nc > 0 && nc < np) for (let j = 0; j < n; j++) m.logE1[j] += sumG[j] - nc * Math.log(sumExp[j] / np);
   }
   // Update the pooled reservoir from values only (never labels).
   for (const w of vals) {
@@ -466,6 +634,47 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
       if (j < POOLED_CAP) pool.values[j] = w;
     }
   }
+}
+
+/** The after-traffic conformal ranks of `batch` against `ref` (before/after: informs only). */
+function afterRanks(a: NonNullable<MetricState['after']>, ref: number[], batch: number[], st: JudgeState): void {
+  const take = batch.length;
+  // Ranks among the earlier values of this batch: a Fenwick tree over the batch's sorted distinct values.
+  const distinct = Float64Array.from(batch).sort();
+  const tree = new Int32Array(distinct.length + 1);
+  const add = (i: number) => {
+    for (let x = i + 1; x <= distinct.length; x += x & -x) tree[x]++;
+  };
+  const count = (n: number) => {
+    let c = 0;
+    for (let x = n; x > 0; x -= x & -x) c += tree[x];
+    return c;
+  };
+  const prod = new Float64Array(LAMBDA_GRID.length).fill(1);
+  for (let i = 0; i < take; i++) {
+    const w = batch[i];
+    const lo = lowerBound(distinct, w);
+    const hi = upperBound(distinct, w);
+    const less = lowerBound(ref, w) + count(lo);
+    const notAbove = upperBound(ref, w) + count(hi);
+    const u = (less + nextRandom(st) * (notAbove - less + 1)) / (ref.length + i + 1);
+    const g = 2 * u - 1;
+    for (let j = 0; j < LAMBDA_GRID.length; j++) prod[j] *= 1 + LAMBDA_GRID[j] * g;
+    add(lo);
+    if ((i & 31) === 31)
+      for (let j = 0; j < prod.length; j++) {
+        a.logE2[j] += Math.log(prod[j]);
+        prod[j] = 1;
+      }
+  }
+  for (let j = 0; j < prod.length; j++) a.logE2[j] += Math.log(prod[j]);
+  a.bets = (a.bets ?? 0) + take;
+  // Merge this batch into the sorted reference.
+  const merged: number[] = new Array(ref.length + take);
+  let x = 0;
+  let y = 0;
+  for (let k = 0; k < merged.length; k++) merged[k] = y >= take || (x < ref.length && ref[x] <= distinct[y]) ? ref[x++] : distinct[y++];
+  a.ref = merged;
 }
 
 /** The number of sorted `ref` values below `x`. */
@@ -542,22 +751,52 @@ function startAfterTraffic(st: JudgeState): void {
   }
 }
 
-function evidenceOf(st: JudgeState, m: MetricState): JudgeEvidence {
+function evidenceOf(st: JudgeState, m: MetricState): JudgeEvidence[] {
   const th = thresholds(st.options);
   const after = st.phase === 'after-traffic';
-  const logE = after ? logMeanExp(m.after?.logE2 ?? [0]) : logMeanExp(m.logE1);
-  const reverse = st.options.notWorseOn.includes(m.metric)
-    ? { notWorseEValue: cap(Math.exp(after ? logMeanExp(m.after?.logR2 ?? [0]) : m.logR1.length > 0 ? logMeanExp(m.logR1) : 0)) }
-    : {};
-  return {
-    metric: m.metric,
-    eValue: cap(Math.exp(logE)),
-    threshold: after ? afterThreshold(th, m.metric) : th.canary,
-    canary: { n: m.canaryN, value: m.canaryN > 0 ? m.canarySum / m.canaryN : 0 },
-    stable: { n: m.stableN, value: m.stableN > 0 ? m.stableSum / m.stableN : 0 },
-    phase: after ? 'after-traffic' : 'canary',
-    ...reverse,
-  };
+  const r1 = m.logR1.length > 0 ? logMeanExp(m.logR1) : 0;
+  const r2 = m.after ? logMeanExp(m.after.logR2) : Number.NEGATIVE_INFINITY;
+  const reverse = st.options.notWorseOn.includes(m.metric) ? { notWorseEValue: cap(Math.exp(Math.max(r1, r2))) } : {};
+  const beforeAfter = m.after ? { beforeAfterEValue: cap(Math.exp(logMeanExp(m.after.logE2))), beforeAfterThreshold: afterThreshold(th, m.metric) } : {};
+  const phase = after ? ('after-traffic' as const) : ('canary' as const);
+  const canary = { n: m.canaryN, value: m.canaryN > 0 ? m.canarySum / m.canaryN : 0 };
+  const stable = { n: m.stableN, value: m.stableN > 0 ? m.stableSum / m.stableN : 0 };
+  const out: JudgeEvidence[] = [
+    {
+      metric: m.metric,
+      eValue: cap(Math.exp(logMeanExp(m.logE1))),
+      threshold: concurrentThreshold(st.options, m.metric),
+      canary,
+      stable,
+      phase,
+      test: 'concurrent',
+      ...reverse,
+      ...beforeAfter,
+    },
+  ];
+  if (m.gross && m.gross.n > 0) {
+    out.push({
+      metric: m.metric,
+      eValue: cap(Math.exp(logMeanExp(m.gross.logE))),
+      threshold: th.gross,
+      canary: { n: m.gross.n, value: m.gross.events / m.gross.n },
+      stable: { n: 0, value: st.options.grossErrorRate },
+      phase,
+      test: 'gross',
+    });
+  }
+  return out;
+}
+
+/** How the failures were grouped into clusters, for the record. */
+export function judgeClusters(state: JudgeState): JudgeClusters {
+  let counted = 0;
+  let folded = 0;
+  for (const m of state.metrics) {
+    counted += m.counted ?? 0;
+    folded += m.folded ?? 0;
+  }
+  return { unit: state.options.unit ?? 'request', counted, folded, keyed: state.keyed ?? 0 };
 }
 
 function cap(x: number): number {
@@ -566,6 +805,28 @@ function cap(x: number): number {
 
 function isCount(m: JudgeMetric): m is CountMetric {
   return (COUNT_METRICS as readonly string[]).includes(m);
+}
+
+/** The gross test: each counted request's error is Bernoulli(p); H0 p ≤ g, alternatives multiples of g (GROSS_GRID). */
+function grossStep(gr: { n: number; events: number; logE: number[] }, g: number, n: number, events: number): void {
+  gr.n += n;
+  gr.events += events;
+  if (n === 0) return;
+  for (let j = 0; j < GROSS_GRID.length; j++) {
+    const p1 = Math.min(0.999, g * GROSS_GRID[j]);
+    if (!(p1 > g)) continue;
+    gr.logE[j] += events * Math.log(p1 / g) + (n - events) * Math.log((1 - p1) / (1 - g));
+  }
+}
+
+/** FNV-1a, 32 bits: a cluster key as a number (the state stays small; a collision only drops a cluster's events). */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** mulberry32: a small PRNG whose state is one number, so the judge state stays JSON. */
@@ -583,16 +844,20 @@ function copyState(st: JudgeState): JudgeState {
   for (const [k, v] of Object.entries(st.pooled)) if (v) pooled[k as ValueMetric] = { values: v.values.slice(), seen: v.seen };
   return {
     ...st,
-    options: { ...st.options, metrics: [...st.options.metrics], notWorseOn: [...st.options.notWorseOn] },
+    // A state from before an option existed gets its default.
+    options: { ...DEFAULTS, ...st.options, metrics: [...st.options.metrics], notWorseOn: [...st.options.notWorseOn] },
     metrics: st.metrics.map((m) => ({
       ...m,
       logE1: m.logE1.slice(),
       logR1: m.logR1.slice(),
       baseline: m.baseline.slice(),
+      ...(m.failed ? { failed: m.failed.slice() } : {}),
+      ...(m.gross ? { gross: { ...m.gross, logE: m.gross.logE.slice() } } : {}),
       ...(m.after
         ? { after: { ...m.after, logE2: m.after.logE2.slice(), logR2: m.after.logR2.slice(), ...(m.after.ref ? { ref: m.after.ref.slice() } : {}) } }
         : {}),
     })),
     pooled,
+    ...(st.seen ? { seen: st.seen.slice() } : {}),
   };
 }

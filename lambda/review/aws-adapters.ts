@@ -261,15 +261,26 @@ export function s3Cases(s3: S3Client, bucket: string): CasesPort {
       for (const { key } of keys.sort((a, b) => b.at - a.at).slice(0, MAX_CASES_READ)) {
         const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString();
         const c = safeJson(body) as RegressionCase | undefined;
-        if (c?.schemaVersion === 1 && c.service === service) out.push(c);
+        // A moved marker (left where a promoted or retired case was) is not a case.
+        if (c?.schemaVersion === 1 && c.service === service && !(c as { moved?: unknown }).moved) out.push(c);
       }
       // Candidates seen in one delivery only have no object: the index lists them under the batch that holds them.
       // The batches received since `since` are read (newest first, bounded like the objects) and folded.
       const index = safeJson(await getText(s3, bucket, `${STORE_PREFIX.INDEX}/${service}.json`)) as CaseIndex | undefined;
-      const groups = Object.entries(index?.service === service ? (index.batched ?? {}) : {})
-        .filter(([, g]) => Date.parse(g.at) >= Date.parse(since))
-        .sort((a, b) => b[1].at.localeCompare(a[1].at));
       const have = new Set(out.map((c) => c.caseId));
+      const byBatch = new Map<string, { at: string; ids: string[] }>();
+      for (const [deliveryKey, g] of Object.entries(index?.service === service ? (index.batched ?? {}) : {}))
+        if (Date.parse(g.at) >= Date.parse(since)) byBatch.set(deliveryKey, { at: g.at, ids: [...g.ids] });
+      // Candidates seen again whose object is not written (the snapshot writes one only when a case learns something):
+      // the index entry holds their counters, their first batch their content.
+      for (const [id, e] of Object.entries(index?.service === service ? index.cases : {})) {
+        const touched = Math.max(Date.parse(e.lastSeen), Date.parse(e.written || e.lastSeen));
+        if (e.state !== 'candidate' || !e.firstBatch || have.has(id) || touched < Date.parse(since)) continue;
+        const g = byBatch.get(e.firstBatch) ?? { at: e.lastSeen, ids: [] };
+        g.ids.push(id);
+        byBatch.set(e.firstBatch, g);
+      }
+      const groups = [...byBatch].sort((a, b) => b[1].at.localeCompare(a[1].at));
       let budget = MAX_CASES_READ - out.length;
       for (const [deliveryKey, g] of groups) {
         if (budget <= 0) break;
@@ -279,7 +290,8 @@ export function s3Cases(s3: S3Client, bucket: string): CasesPort {
         const folded = casesOfBatch(batch);
         for (const id of g.ids) {
           const c = folded.get(id);
-          if (c && !have.has(id)) out.push(c);
+          const e = index?.cases[id];
+          if (c && !have.has(id)) out.push(e ? { ...c, count: e.count, firstSeen: e.firstSeen, lastSeen: e.lastSeen, kinds: e.kinds } : c);
         }
       }
       return out;

@@ -8,6 +8,7 @@ import { LEARNING_ENV, REVIEW_ENV } from '../shared/contract';
 import { cloudWatchAlarms, cloudWatchMetrics, deploymentsPort, s3Cases, s3JudgeRecords, s3Store, snsNotifier, ssmManifestHistory } from './aws-adapters';
 import type { ReviewPorts } from './ports';
 import { runReview } from './review';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 
 const need = (k: string) => {
   const v = process.env[k];
@@ -17,10 +18,10 @@ const need = (k: string) => {
 const bucket = need(LEARNING_ENV.BUCKET);
 const stack = need(REVIEW_ENV.STACK);
 const manifestPath = process.env[REVIEW_ENV.MANIFEST_PATH] || stack;
-const s3 = new S3Client({});
+const s3 = logFailures(new S3Client(deadline(10_000)));
 const cw = new CloudWatchClient({});
 const ports: ReviewPorts = {
-  deployments: deploymentsPort(new CodeDeployClient({}), new AppConfigClient({})),
+  deployments: deploymentsPort(logFailures(new CodeDeployClient(deadline(10_000))), logFailures(new AppConfigClient(deadline(10_000)))),
   manifests: ssmManifestHistory(new SSMClient({}), manifestPath),
   alarms: cloudWatchAlarms(cw),
   metrics: cloudWatchMetrics(cw),

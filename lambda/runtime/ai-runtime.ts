@@ -16,6 +16,8 @@ import {
   type VersionTuple,
 } from '../shared/contract';
 import { contentHash } from '../shared/canonical-json';
+import type { EvaluationConfig, EvaluationSample } from '../shared/evaluation';
+import { armSamplingRate, buildEvaluationSample, shouldSample } from './evaluation-sampler';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
@@ -53,6 +55,8 @@ export interface TelemetryPort {
    */
   invocation(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void;
   failure(record: FailureRecord): void;
+  /** One evaluation sample log line (the evaluator's subscription matches its `type`). */
+  sample?(sample: EvaluationSample): void;
   warn(message: string, extra?: Record<string, unknown>): void;
   /** Stamps the tuple (and the config canary arm, when assigned) on every later log line of this invocation. */
   stamp(tuple: VersionTuple, requestId: string, assignment?: ConfigAssignment): void;
@@ -114,6 +118,21 @@ export interface AiResult<O> {
   readonly contract?: { readonly violated: boolean; readonly reasons?: readonly string[] };
   /** Set when the service degraded on its own (e.g. retrieval failed and it answered without). */
   readonly degraded?: boolean;
+  /**
+   * What the evaluator needs of this answer, when the release config has an evaluation section: the answer text,
+   * the passages it was given (their text is hashed, never logged), what it cited, which tools it called and why
+   * the model stopped. Without it the sample's answer is the output's JSON and it has no passages.
+   */
+  readonly evaluation?: AnswerEvidence;
+}
+
+/** The evidence of one answer the evaluator scores (groundedness needs the passages, citation validity the citations). */
+export interface AnswerEvidence {
+  readonly answer?: string;
+  readonly passages?: readonly { readonly id: string; readonly text: string }[];
+  readonly citations?: readonly string[];
+  readonly toolCalls?: readonly { readonly name: string }[];
+  readonly stopReason?: string;
 }
 
 export type AiHandler<I, O> = (input: I, ctx: AiContext) => Promise<AiResult<O>>;
@@ -261,7 +280,10 @@ export class AiRuntime<I, O> {
       const checked = this.checkRelease(served);
       if (checked.ok) {
         release = { served, config: checked.config, validate: checked.validate };
-        this.lastGood = release;
+        // Only a newer answer replaces the last good one: this invocation may resume after another one has read a newer
+        // version (its read of the other profile was slower). Then it serves that newer version too.
+        if (!this.lastGood || !olderThan(served, this.lastGood.served)) this.lastGood = release;
+        else release = this.lastGood;
         if (served.stale) this.o.telemetry.warn('serving the last good release config: refresh failed', { error: messageOf(served.error) });
       } else refused = new InvalidConfigError(this.o.releaseProfile, served.version, checked.problems);
     } else unreadable = releaseResult.reason as Error;
@@ -277,7 +299,8 @@ export class AiRuntime<I, O> {
       const problems = this.checkFlags(flagsResult.value.content);
       if (problems.length === 0) {
         flags = flagsResult.value;
-        this.lastGoodFlags = flags;
+        if (!this.lastGoodFlags || !olderThan(flags, this.lastGoodFlags)) this.lastGoodFlags = flags;
+        else flags = this.lastGoodFlags;
       } else {
         flags = this.lastGoodFlags;
         this.o.telemetry.warn(`degrade flags not usable: ${flags ? 'using the last good flags' : 'running without them'}`, { problems });
@@ -358,7 +381,16 @@ export class AiRuntime<I, O> {
     };
     if (!inv.gate) this.emit(tuple, requestId, measurements, inv.assignment);
     inv.measured = true;
-    inv.verdict = { kinds, details: details.slice(0, 20), latencyMs, qualityScore: result.quality, degraded: measurements.degraded, tuple };
+    inv.verdict = {
+      kinds,
+      details: details.slice(0, 20),
+      latencyMs,
+      qualityScore: result.quality,
+      degraded: measurements.degraded,
+      tuple,
+      ...(costUsd !== undefined ? { costUsd } : {}),
+    };
+    if (!inv.gate && config.evaluation) this.sampleForEvaluation(config.evaluation, inv, tuple, input, result);
     if (kinds.length > 0 && !inv.gate) {
       this.record(kinds, {
         requestId,
@@ -570,6 +602,47 @@ export class AiRuntime<I, O> {
     }
   }
 
+  /**
+   * Writes an evaluation sample when this answer is drawn (the decision hashes the request id). Never throws, never
+   * calls anything but the log: the evaluator runs off the hot path. The arm is `stable` here: the code canary is told
+   * apart by its executed version, and a config canary's arm comes from the release's assignment.
+   */
+  private sampleForEvaluation(evaluation: EvaluationConfig, inv: Invocation, tuple: VersionTuple, input: I, result: ReadResult<O>): void {
+    try {
+      const arm = 'stable' as const;
+      const rate = armSamplingRate(evaluation.samplingRate, arm, undefined);
+      if (!shouldSample(inv.requestId, rate) || !this.o.telemetry.sample) return;
+      const e = result.evaluation;
+      this.o.telemetry.sample(
+        buildEvaluationSample(
+          {
+            service: this.o.service,
+            requestId: inv.requestId,
+            time: new Date(inv.startedAt),
+            tuple,
+            functionVersion: this.o.codeVersion,
+            arm,
+            // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
+            input: jsonText(input),
+            answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
+            passages: e?.passages,
+            citations: e?.citations,
+            toolCalls: e?.toolCalls,
+            stopReason: e?.stopReason,
+            inputTokens: result.inputTokens,
+            outputTokens: result.outputTokens,
+          },
+          rate,
+          this.redactor,
+        ),
+      );
+    } catch (e) {
+      console.error(
+        JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the evaluation sample: ${messageOf(e)}`, requestId: inv.requestId }),
+      );
+    }
+  }
+
   private record(kinds: FailureKind[], r: Omit<Parameters<typeof buildFailureRecord>[0], 'kinds' | 'service'>) {
     const options = { redactor: this.redactor, maxFieldChars: this.o.maxFieldChars ?? 4096 };
     let record: FailureRecord;
@@ -635,6 +708,7 @@ export class AiRuntime<I, O> {
       retrieval: 'unavailable',
       tools: 'unavailable',
       outputContract: 'unavailable',
+      evaluation: 'unavailable',
       degrade: 'unavailable',
     };
   }
@@ -660,6 +734,7 @@ export class AiRuntime<I, O> {
       retrieval: label('retrieval'),
       tools: label('tools'),
       outputContract: label('outputContract'),
+      evaluation: label('evaluation'),
       degrade: degradeLabel,
     };
     this.lastTuple = { config, flags: flags?.content, tuple };
@@ -690,6 +765,7 @@ interface ReadResult<O> {
   readonly safety?: { readonly violated: boolean; readonly reasons: string[] };
   readonly contract?: { readonly violated: boolean; readonly reasons: string[] };
   readonly degraded: boolean;
+  readonly evaluation?: AnswerEvidence;
   /** What was wrong with the result (bad usage numbers…): counted as an error, the output is still served. */
   readonly problems: string[];
 }
@@ -753,6 +829,7 @@ function readResult<O>(raw: unknown): ReadResult<O> {
       safety,
       contract,
       degraded: r.degraded === true,
+      ...(r.evaluation && typeof r.evaluation === 'object' ? { evaluation: r.evaluation as AnswerEvidence } : {}),
       problems,
     };
   } catch (e) {
@@ -782,6 +859,15 @@ function errorParts(e: unknown): { name: string; message: string } {
     name = 'thrown value';
   }
   return { name, message: messageOf(e) };
+}
+
+function jsonText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? textOf(v);
+  } catch {
+    return textOf(v);
+  }
 }
 
 function textOf(v: unknown): string {
@@ -859,4 +945,9 @@ function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: Ab
     return Promise.reject(e);
   }
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Whether `a` is an older answer of the config cache than `b` (answers without a generation are never older). */
+function olderThan(a: ServedConfig, b: ServedConfig): boolean {
+  return a.generation !== undefined && b.generation !== undefined && a.generation < b.generation;
 }

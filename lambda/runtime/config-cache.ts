@@ -28,6 +28,12 @@ export interface ServedConfig {
   readonly stale: boolean;
   /** The refresh error, when stale. */
   readonly error?: Error;
+  /**
+   * Order of the answer within this cache: higher is newer (by refresh start). A caller that keeps a "last good"
+   * copy replaces it only with an equal or higher generation, so a slower read that resumes late never puts an older
+   * config back. Absent from ports that do not order their answers.
+   */
+  readonly generation?: number;
 }
 
 /** No config has ever been fetched in this execution environment, and fetching failed. */
@@ -63,7 +69,7 @@ export interface ConfigCacheOptions {
 }
 
 interface Entry {
-  served?: FetchedConfig;
+  served?: FetchedConfig & { readonly generation: number };
   fetchedAt: number;
   /** Sequence number of the refresh whose answer is stored: a later-started refresh always wins. */
   seq: number;
@@ -132,7 +138,7 @@ export class ConfigCache {
         // An older request's answer never replaces a newer one's. Ordered by request start, not by version
         // number: an AppConfig rollback legitimately serves a lower version.
         if (seq > entry.seq) {
-          entry.served = served;
+          entry.served = { ...served, generation: seq };
           entry.seq = seq;
           entry.fetchedAt = this.now();
         }

@@ -11,6 +11,7 @@ import {
   type MetricName,
   type VersionTuple,
 } from '../shared/contract';
+import type { EvaluationSample } from '../shared/evaluation';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
 
 const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
@@ -88,6 +89,12 @@ export class PowertoolsTelemetry implements TelemetryPort {
     // owns the `service` key and writes the same service name there.
     const { service: _service, ...rest } = record;
     this.logger.warn({ message: `AI failure: ${record.kinds.join(', ')}`, ...rest });
+  }
+
+  public sample(sample: EvaluationSample): void {
+    // Top-level keys, like a failure record, so the evaluator's filter `{ $.type = "ai-release.evaluation-sample" }` matches.
+    const { service: _service, ...rest } = sample;
+    this.logger.info({ message: 'AI evaluation sample', ...rest });
   }
 
   public warn(message: string, extra: Record<string, unknown> = {}): void {

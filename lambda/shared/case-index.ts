@@ -17,6 +17,33 @@ export interface CaseIndexEntry {
   readonly tuples: readonly string[];
   /** When the case object was last written (drives the refresh that keeps live candidates from expiring). */
   readonly written: string;
+  /**
+   * The delivery key of the batch that first held the case, when it was seen there before it had an object. The index
+   * is committed before the case object is written, so a reader that finds the entry but not yet the object folds the
+   * case's content from this batch (its counters are the entry's).
+   */
+  readonly firstBatch?: string;
+}
+
+/**
+ * What a promote or retire leaves at the key the case moved away from (`cases/<service>/<from>/<caseId>.json`): not a
+ * case, a pointer to where it went. It stays (it carries no lifecycle tag), so a snapshot delivery that read the old
+ * state before the move can neither update the old object (its If-Match ETag no longer holds) nor create it again
+ * (If-None-Match fails on the marker): it reads the marker and follows it. Readers skip it.
+ */
+export interface MovedMarker {
+  readonly schemaVersion: 1;
+  readonly moved: true;
+  readonly caseId: string;
+  readonly service: string;
+  readonly from: CaseState;
+  readonly to: CaseState;
+  readonly at: string;
+  readonly by: string;
+}
+
+export function isMovedMarker(v: unknown): v is MovedMarker {
+  return v !== null && typeof v === 'object' && (v as { moved?: unknown }).moved === true && typeof (v as { to?: unknown }).to === 'string';
 }
 
 /**
@@ -60,7 +87,8 @@ export interface SnapshotBatch {
   readonly eventCount: number;
   readonly receivedAt: string;
   /**
-   * Per case: how many of this batch's records folded into it, whether the batch created it, and the positions of its
+   * Per case: how many of this batch's records folded into it, whether it was new to the index as read just before the
+   * batch was stored (a concurrent delivery may have seen it too: the index decides), and the positions of its
    * records in `records` (so a later reader folds one case without hashing every record again).
    */
   readonly cases: readonly { readonly caseId: string; readonly count: number; readonly created: boolean; readonly records?: readonly number[] }[];

@@ -1,3 +1,5 @@
+import type { EvaluationConfig } from './evaluation';
+
 /**
  * The contract shared by the constructs (lib/) and the functions (lambda/): env var keys, section names,
  * limits and the JSON shapes of a release manifest. Import from here, never restate a name elsewhere, so a
@@ -5,7 +7,7 @@
  */
 
 /** The sections of one service's release config, in manifest order. */
-export const CONFIG_SECTIONS = ['prompt', 'model', 'retrieval', 'tools', 'outputContract'] as const;
+export const CONFIG_SECTIONS = ['prompt', 'model', 'retrieval', 'tools', 'outputContract', 'evaluation'] as const;
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number];
 
 /** Sections a release config must carry; the rest are optional (not every service retrieves or calls tools). */
@@ -167,6 +169,9 @@ export interface VersionTuple {
   readonly retrieval: string;
   readonly tools: string;
   readonly outputContract: string;
+  /** Label of the evaluation section (rubrics, evaluator model): what "good" meant for this answer; `none` when absent.
+   * Optional in the type so records written before the section existed still read. */
+  readonly evaluation?: string;
   /** Label of the degrade flags as served. */
   readonly degrade: string;
 }
@@ -293,6 +298,7 @@ export interface ReleaseConfigDocument {
   readonly retrieval?: RetrievalConfig;
   readonly tools?: { readonly version?: string; readonly tools: readonly ToolConfig[] };
   readonly outputContract: OutputContractConfig;
+  readonly evaluation?: EvaluationConfig;
   readonly _release: ReleaseConfigMeta;
 }
 
@@ -315,7 +321,9 @@ export type DegradeFlagsDocument = Readonly<Record<string, { readonly enabled?: 
 // So the snapshot function writes per delivery one batch object, one index, and an object only for a case seen again
 // (or learning a kind or version): its writes follow the deliveries and the repeating inputs, not the records.
 // Promotion and retirement (lib/learning/regression-cases.ts) always write the case's object, so accepted cases — what the
-// gate and the CLI read — are always objects.
+// gate and the CLI read — are always objects. The key a case moved away from keeps a moved marker ({ moved: true,
+// to }), which readers skip and writers follow (lambda/shared/case-index.ts, MovedMarker). Order per delivery: the
+// batch object (create-only), then the index (compare-and-swap: the commit), then case objects (conditional merges).
 //   reviews/<service>/<releaseKey>.json|.md|.svg  the review (复盘) of one release on one plane
 //   gates/<service>/<releaseKey>.json|.md       a gate report (the regression gate)
 
@@ -727,6 +735,8 @@ export interface GateInvocationVerdict {
   readonly qualityScore?: number;
   readonly degraded: boolean;
   readonly tuple: VersionTuple;
+  /** What the replay cost (tokens × the model's prices), when measured: the evaluator charges shadow answers to its budget. */
+  readonly costUsd?: number;
 }
 
 /** The release review's link to the gate report of the same release (declaration merge: one optional field). */
@@ -845,6 +855,8 @@ export interface JudgeRecord {
   readonly unused?: JudgeUnused;
   /** Updates that failed: the judge could not judge them (the cannot-judge metric said so). Absent: none. */
   readonly failures?: JudgeFailures;
+  /** How failures were grouped into clusters (issue 16 B). Absent: a record from before clusters. */
+  readonly clusters?: JudgeClusters;
 }
 
 /** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */
@@ -859,6 +871,35 @@ export interface JudgeFailures {
   readonly last: string;
   readonly at: string;
 }
+
+// ---- Canary judge: clusters and randomization units (issue 16 B, h-judge16) ----
+
+/** How the judge grouped failures that arrive together: what a judge record says about its clusters. */
+export interface JudgeClusters {
+  /**
+   * The randomization unit: `request` (the code plane's weighted alias routes each invocation on its own) or
+   * `cluster` (one assignment per conversation: the config plane's runtime assignment).
+   */
+  readonly unit: 'request' | 'cluster';
+  /** What the cluster key was: the runtime's case id (retries of one input), the conversation id, or none. */
+  readonly key: 'case' | 'conversation' | 'none';
+  /** Failure events that counted (the first of their cluster) and those folded into an earlier one of their cluster. */
+  readonly counted: number;
+  readonly folded: number;
+  /** Observations that carried a cluster key. */
+  readonly keyed: number;
+}
+
+/**
+ * Fields of the runtime's invocation line (the EMF JSON line) the judge reads for clusters, when present: the case id
+ * (a hash of the service and the normalized input, as the regression case's id), the conversation id the caller gave,
+ * and the candidate share in force when the conversation was assigned (per-conversation config assignment).
+ */
+export const JUDGE_CLUSTER_FIELD = {
+  CASE_ID: 'caseId',
+  CONVERSATION_ID: 'conversationId',
+  ASSIGNED_SHARE: 'assignedShare',
+} as const;
 
 /** Key of a release's judge record. */
 export function judgeKey(service: string, releaseKey: string): string {

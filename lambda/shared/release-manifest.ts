@@ -32,9 +32,9 @@ export function computeReleaseManifest(input: ReleaseManifestInput): ReleaseMani
   const components = {} as Record<ManifestComponentName, ManifestComponent>;
   components.code = input.code ? { label: input.code.label ?? input.code.hash.slice(0, SHORT_HASH_LENGTH), hash: input.code.hash } : ABSENT;
   for (const section of CONFIG_SECTIONS) components[section] = sectionComponent(input.config[section]);
-  const releaseId = sha256Hex(
-    canonicalJson({ service: input.service, components: Object.fromEntries(MANIFEST_COMPONENTS.map((c) => [c, components[c].hash])) }),
-  );
+  // The evaluation section came later: a service without one keeps the release id it had before the section existed.
+  const hashed = MANIFEST_COMPONENTS.filter((c) => c !== 'evaluation' || components[c].hash !== '');
+  const releaseId = sha256Hex(canonicalJson({ service: input.service, components: Object.fromEntries(hashed.map((c) => [c, components[c].hash])) }));
   return {
     schemaVersion: 1,
     service: input.service,
@@ -74,6 +74,11 @@ export interface ComponentChange {
   readonly keys?: readonly KeyChange[];
   /** Set when the content changed but the section's own version label did not. */
   readonly warning?: string;
+  /**
+   * Set when the evaluation's rubrics or evaluator model changed: what "good" means changed, so this release is judged
+   * by the stable (previous) rubric, and its scores cannot be compared with earlier releases' scores as they are.
+   */
+  readonly meaningChanged?: string;
 }
 
 export interface ManifestDiff {
@@ -102,7 +107,8 @@ export function diffReleaseManifests(previous: ReleaseManifest, next: ReleaseMan
       change === 'modified' && a.label === b.label && a.label !== a.hash.slice(0, SHORT_HASH_LENGTH)
         ? `content changed but its version label stayed "${a.label}": bump ${name}.version so people can tell the versions apart`
         : undefined;
-    return { ...base, ...(keys ? { keys } : {}), ...(warning ? { warning } : {}) };
+    const meaningChanged = name === 'evaluation' && change === 'modified' ? evaluationMeaningChange(keys) : undefined;
+    return { ...base, ...(keys ? { keys } : {}), ...(warning ? { warning } : {}), ...(meaningChanged ? { meaningChanged } : {}) };
   });
   const changed = components.filter((c) => c.change !== 'unchanged').map((c) => c.component);
   return { service: next.service, identical: changed.length === 0, changed, components };
@@ -149,6 +155,7 @@ export function renderManifestDiff(diff: ManifestDiff): string {
       `  ${name} ${c.change.toUpperCase().padEnd(9)}  ${c.before.label} -> ${c.after.label}  (sha256 ${short(c.before.hash)} -> ${short(c.after.hash)})`,
     );
     if (c.warning) out.push(`      ! ${c.warning}`);
+    if (c.meaningChanged) out.push(`      ! ${c.meaningChanged}`);
     if (c.keys === undefined && c.component !== 'code') out.push('      (content not in these manifests: hashes only)');
     for (const k of c.keys ?? []) {
       if (k.lines) {
@@ -164,6 +171,14 @@ export function renderManifestDiff(diff: ManifestDiff): string {
     }
   }
   return out.join('\n');
+}
+
+/** Which of the evaluation's changes alter what "good" means (rubrics, scale, evaluator model), in words. */
+function evaluationMeaningChange(keys: readonly KeyChange[] | undefined): string | undefined {
+  const meaning = (keys ?? []).filter((k) => /^\$\.(rubrics|scale|evaluatorModel\.modelId)/.test(k.path));
+  if (keys !== undefined && meaning.length === 0) return undefined;
+  const what = keys === undefined ? 'the evaluation section' : [...new Set(meaning.map((k) => k.path.replace(/^\$\.([A-Za-z]+).*/, '$1')))].join(', ');
+  return `${what} changed: what "good" means changed. This release is judged by the stable version's rubric; compare its scores with earlier releases' only under one rubric`;
 }
 
 /** Reads a manifest from parsed JSON, with a clear error when it is not one. */

@@ -5,6 +5,8 @@ import {
   type CaseIndexEntry,
   INDEX_SCHEMA_VERSION,
   INDEX_SCHEMA_VERSIONS_READ,
+  isMovedMarker,
+  type MovedMarker,
   type SnapshotBatch,
 } from '../shared/case-index';
 import {
@@ -67,7 +69,25 @@ export function normalizeInput(input: string): string {
   } catch {
     return canonicalJson(normalizeString(input));
   }
+  // Nested deeper than any real request (the runtime's 16 KB field limit still allows ~8,000 levels of `[`): hashed as
+  // text, so the recursive normalization below can never exhaust the stack. Deterministic, so still one case per input.
+  if (depthOver(value, MAX_NORMALIZE_DEPTH)) return canonicalJson(normalizeString(input));
   return canonicalJson(normalizeValue(value));
+}
+
+/** Depth up to which an input's JSON is normalized structurally (key order, strings); deeper inputs are hashed as text. */
+export const MAX_NORMALIZE_DEPTH = 64;
+
+/** Whether `value` nests deeper than `max` (iterative: safe on any depth). */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v as object)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return false;
 }
 
 function normalizeString(s: string): string {
@@ -121,6 +141,29 @@ export function defaultExpectation(kinds: readonly FailureKind[], evidence: { la
   return e;
 }
 
+/**
+ * A failure record with its optional fields made well-typed: `details` as a list of strings (a single string becomes a
+ * one-line list), `output` as text, `error` as { name, message } text, `measurements` dropped when not an object. What
+ * a slightly different writer produces is kept, not rejected; only the required fields reject a record (validateRecord).
+ */
+export function normalizeRecordFields(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...r };
+  const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
+  if (out.details === undefined || out.details === null) delete out.details;
+  else if (typeof out.details === 'string') out.details = [out.details];
+  else if (Array.isArray(out.details)) out.details = out.details.slice(0, CASE_LIMITS.DETAILS).map(text);
+  else out.details = [text(out.details)];
+  if (out.output === null) delete out.output;
+  else if (out.output !== undefined && typeof out.output !== 'string') out.output = text(out.output);
+  if (out.error === null || out.error === undefined) delete out.error;
+  else {
+    const e = out.error as { name?: unknown; message?: unknown };
+    out.error = typeof e === 'object' ? { name: text(e.name ?? 'Error'), message: text(e.message ?? '') } : { name: 'Error', message: text(e) };
+  }
+  if (out.measurements !== undefined && (out.measurements === null || typeof out.measurements !== 'object')) delete out.measurements;
+  return out;
+}
+
 /** A failure record's problems, or none. Only valid records become cases. */
 export function validateRecord(r: unknown): string | undefined {
   if (r === null || typeof r !== 'object') return 'not a JSON object';
@@ -167,12 +210,20 @@ export function foldRecords(records: readonly FailureRecord[]): Map<string, Case
  * again; a batch without positions is folded whole). Undefined when the batch does not hold the case.
  */
 export function foldCaseOfBatch(batch: SnapshotBatch, caseId: string): CaseDelta | undefined {
-  const at = batch.cases.find((c) => c.caseId === caseId)?.records;
+  // The batch's per-case list, by id, built once per batch object (a second sighting of N cases reads N of them).
+  let byId = CASES_BY_ID.get(batch);
+  if (!byId) {
+    byId = new Map(batch.cases.map((c) => [c.caseId, c]));
+    CASES_BY_ID.set(batch, byId);
+  }
+  const at = byId.get(caseId)?.records;
   if (!at) return foldRecords(batch.records).get(caseId);
   const out = new Map<string, CaseDelta>();
   for (const i of at) if (batch.records[i]) foldInto(out, caseId, batch.records[i], i);
   return out.get(caseId);
 }
+
+const CASES_BY_ID = new WeakMap<SnapshotBatch, Map<string, SnapshotBatch['cases'][number]>>();
 
 function foldInto(out: Map<string, CaseDelta>, caseId: string, r: FailureRecord, position: number): void {
   let d = out.get(caseId);
@@ -298,9 +349,26 @@ export function withBatch(index: CaseIndex, deliveryKey: string): readonly strin
   return appendBounded(index.recentBatches, [deliveryKey], CASE_LIMITS.RECENT_BATCHES);
 }
 
+/** Parses what is stored at a case key: a case, or the marker a move left behind (see MovedMarker). */
+export function parseStoredCase(text: string, key: string): RegressionCase | MovedMarker {
+  const v = parseJson(text, key);
+  if (isMovedMarker(v)) {
+    if (!(CASE_STATES as readonly string[]).includes(v.to))
+      throw new Error(`${key}: moved marker points to state ${JSON.stringify(v.to)}, not one of ${CASE_STATES.join(', ')}`);
+    return v;
+  }
+  return checkCase(v, key);
+}
+
 /** Parses a stored case, refusing versions this code does not know (a newer writer's case is never half-read). */
 export function parseCase(text: string, key: string): RegressionCase {
-  const c = parseJson(text, key) as RegressionCase;
+  const v = parseJson(text, key);
+  if (isMovedMarker(v)) throw new Error(`${key}: the case moved to ${v.to} (${v.at}); read cases/<service>/${v.to}/`);
+  return checkCase(v, key);
+}
+
+function checkCase(v: unknown, key: string): RegressionCase {
+  const c = v as RegressionCase;
   if (c?.schemaVersion !== 1)
     throw new Error(`${key}: regression case schemaVersion ${JSON.stringify(c?.schemaVersion)} is not supported (expected 1); upgrade cdk-ai-release`);
   if (!(CASE_STATES as readonly string[]).includes(c.state))

@@ -4,9 +4,10 @@ import { LEARNING_ENV } from '../shared/contract';
 import { s3Store } from './s3-store';
 import { type CloudWatchLogsEvent, SNAPSHOT_ENV, snapshot } from './snapshot';
 import { withRetries } from './store';
+import { deadline, logFailures } from '../shared/sdk-deadline';
 
 // One retry policy (withRetries: backoff with full jitter), not the SDK's stacked under it.
-const client = new S3Client({ maxAttempts: 1 });
+const client = logFailures(new S3Client(deadline(10_000, { maxAttempts: 1 })));
 const bucket = process.env[LEARNING_ENV.BUCKET];
 if (!bucket) throw new Error(`environment variable ${LEARNING_ENV.BUCKET} is not set; the snapshot function is created by RegressionStore`);
 const expiryDays = Number(process.env[SNAPSHOT_ENV.CANDIDATE_EXPIRY_DAYS] ?? '90');
@@ -22,8 +23,9 @@ interface Context {
  */
 export async function handler(event: CloudWatchLogsEvent, context: Context) {
   // Give up retrying 3 s before Lambda would kill the invocation, so the failure is an error with a message.
-  const store = withRetries(raw, { remainingMs: () => context.getRemainingTimeInMillis() - 3000 });
-  const outcome = await snapshot(event, { store, redact, candidateExpiryDays: expiryDays });
+  const remainingMs = () => context.getRemainingTimeInMillis() - 3000;
+  const store = withRetries(raw, { remainingMs });
+  const outcome = await snapshot(event, { store, redact, candidateExpiryDays: expiryDays, remainingMs });
   console.log(
     JSON.stringify({
       message: 'snapshot stored',

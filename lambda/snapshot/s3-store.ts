@@ -10,7 +10,8 @@ const named = (e: unknown, ...names: string[]) => names.includes((e as { name?: 
  *
  * Conditional writes: `IfNoneMatch: '*'` creates only, `IfMatch: <etag>` replaces only the version read; S3 answers
  * 412 Precondition Failed otherwise, and 409 ConditionalRequestConflict when a concurrent conditional write is in
- * flight (S3 User Guide, "Add preconditions to S3 operations with conditional requests"). Both mean "read again".
+ * flight (S3 User Guide, "Add preconditions to S3 operations with conditional requests"), and 404 NoSuchKey to an
+ * If-Match on a key that was deleted since it was read. All three mean "read again".
  * A missing key answers 404 only because the function may `s3:ListBucket` the bucket (403 otherwise).
  */
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
@@ -50,6 +51,8 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         return 'written';
       } catch (e) {
         if (status(e) === 412 || status(e) === 409 || named(e, 'PreconditionFailed', 'ConditionalRequestConflict')) return 'precondition-failed';
+        // If-Match on a key that no longer exists answers 404 NoSuchKey: the version read is gone, so "read again" too.
+        if (c && 'ifMatch' in c && (status(e) === 404 || named(e, 'NoSuchKey'))) return 'precondition-failed';
         throw e;
       }
     },

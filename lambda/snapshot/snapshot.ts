@@ -1,10 +1,19 @@
 import { gunzipSync } from 'node:zlib';
 import { sha256Hex } from '../shared/canonical-json';
-import { BATCH_SCHEMA_VERSION, type BatchedCases, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, type SnapshotBatch } from '../shared/case-index';
-import { CASE_STATES, type CaseState, type FailureRecord } from '../shared/contract';
+import {
+  BATCH_SCHEMA_VERSION,
+  type BatchedCases,
+  type CaseIndex,
+  type CaseIndexEntry,
+  INDEX_SCHEMA_VERSION,
+  isMovedMarker,
+  type SnapshotBatch,
+} from '../shared/case-index';
+import { CASE_STATES, type CaseState, type FailureRecord, type RegressionCase } from '../shared/contract';
 import {
   CANDIDATE_TAG,
   type CaseDelta,
+  caseIdOf,
   caseWriteNeeded,
   emptyIndex,
   foldCaseOfBatch,
@@ -12,9 +21,10 @@ import {
   batchedIds,
   mergeCase,
   mergeEntry,
+  normalizeRecordFields,
   parseBatch,
-  parseCase,
   parseIndex,
+  parseStoredCase,
   storeKeys,
   validateRecord,
   withBatch,
@@ -51,7 +61,11 @@ export interface LogsData {
 
 /** Decodes `awslogs.data`; a malformed delivery fails with what is wrong, so it is kept by the on-failure destination. */
 export function decodeDelivery(event: CloudWatchLogsEvent): LogsData {
-  const data = event?.awslogs?.data;
+  if (event === null || typeof event !== 'object')
+    throw new Error(
+      `the event is ${event === null ? 'JSON null' : typeof event}: the snapshot function takes CloudWatch Logs subscription deliveries ({ awslogs: { data } }) only`,
+    );
+  const data = event.awslogs?.data;
   if (typeof data !== 'string' || data.length === 0)
     throw new Error('event.awslogs.data is missing: the snapshot function takes CloudWatch Logs subscription deliveries only');
   let parsed: LogsData;
@@ -60,6 +74,10 @@ export function decodeDelivery(event: CloudWatchLogsEvent): LogsData {
   } catch (e) {
     throw new Error(`event.awslogs.data is not base64-encoded gzip JSON (${(e as Error).message})`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(
+      `event.awslogs.data decodes to ${parsed === null ? 'JSON null' : Array.isArray(parsed) ? 'a JSON list' : `a JSON ${typeof parsed}`}, not a CloudWatch Logs delivery (an object with messageType, logGroup, logStream, logEvents); the snapshot function takes subscription deliveries only`,
+    );
   if (parsed.messageType !== 'CONTROL_MESSAGE') {
     if (typeof parsed.logGroup !== 'string' || typeof parsed.logStream !== 'string' || !Array.isArray(parsed.logEvents))
       throw new Error('the decoded delivery has no logGroup, logStream or logEvents');
@@ -114,8 +132,20 @@ export interface SnapshotDeps {
   readonly now?: () => Date;
   /** Days the lifecycle keeps a candidate after its last write. @default 90 */
   readonly candidateExpiryDays?: number;
-  /** Case objects written at once. @default 8 */
+  /** Batch objects read at once (first sightings' batches). @default 8 */
   readonly concurrency?: number;
+  /**
+   * Case objects written at once after the commit. Small conditional PUTs, so latency-bound: a second delivery of
+   * 10,000 distinct cases is 10,000 of them (bench/RESULTS.md). 32 in flight at ~25 ms each is ~1,300 PUT/s, under
+   * S3's 3,500 PUT/s per prefix. @default 32
+   */
+  readonly writeConcurrency?: number;
+  /** Milliseconds left before the invocation must give up (stops the index's compare-and-swap backoff). @default unbounded */
+  readonly remainingMs?: () => number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Jitter of the compare-and-swap backoff. @default Math.random */
+  readonly random?: () => number;
 }
 
 export interface ServiceOutcome {
@@ -138,8 +168,8 @@ export interface SnapshotOutcome {
   readonly services: readonly ServiceOutcome[];
 }
 
-/** Attempts at the index's read-modify-write when another invocation changed it in between. */
-const INDEX_ATTEMPTS = 8;
+/** Attempts at the index's compare-and-swap (and at one case object's) when another invocation changed it in between. */
+const INDEX_ATTEMPTS = 40;
 
 /** Processes one delivery. Throws when the store fails after its retries: the whole delivery is then retried by Lambda. */
 export async function snapshot(event: CloudWatchLogsEvent, deps: SnapshotDeps): Promise<SnapshotOutcome> {
@@ -152,16 +182,22 @@ export async function snapshot(event: CloudWatchLogsEvent, deps: SnapshotDeps): 
   const rejected: { eventId: string; reason: string }[] = [];
   const byService = new Map<string, FailureRecord[]>();
   for (const e of data.logEvents) {
-    const raw = extractRecord(e.message);
-    const problem = raw === undefined ? 'not a JSON log line' : validateRecord(raw);
-    if (problem) {
-      rejected.push({ eventId: e.id, reason: problem });
-      continue;
+    // One bad record never fails its batch: whatever is wrong with it (or throws on it) rejects that record, with why.
+    try {
+      const raw = extractRecord(e.message);
+      const problem = raw === undefined ? 'not a JSON log line' : validateRecord(raw);
+      if (problem) {
+        rejected.push({ eventId: e.id, reason: problem });
+        continue;
+      }
+      const r = redactRecord(normalizeRecordFields(raw as Record<string, unknown>) as unknown as FailureRecord, deps.redact);
+      caseIdOf(r.service, r.input); // the case id must be computable (it is again when the records fold)
+      const list = byService.get(r.service) ?? [];
+      list.push(r);
+      byService.set(r.service, list);
+    } catch (err) {
+      rejected.push({ eventId: String(e?.id), reason: `could not be read: ${(err as Error)?.message?.slice(0, 120) ?? String(err)}` });
     }
-    const r = redactRecord(raw as FailureRecord, deps.redact);
-    const list = byService.get(r.service) ?? [];
-    list.push(r);
-    byService.set(r.service, list);
   }
   const services: ServiceOutcome[] = [];
   // Normally one service per delivery (one log group per service); a shared log group gives one batch per service.
@@ -180,173 +216,249 @@ async function storeService(service: string, records: FailureRecord[], delivery:
   const { store } = deps;
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const expiryDays = deps.candidateExpiryDays ?? 90;
+  const concurrency = deps.concurrency ?? 8;
+  const writeConcurrency = deps.writeConcurrency ?? 32;
   const batchKey = storeKeys.batch(service, delivery.key);
   const indexKey = storeKeys.index(service);
   const base = { service, batchKey, records: records.length };
-
-  // The batch object is written last: it marks the delivery as fully stored, so its presence means "nothing to do".
-  if (await store.exists(batchKey)) return { ...base, status: 'duplicate', cases: 0, created: 0, updated: 0 };
+  const duplicate = { ...base, status: 'duplicate' as const, cases: 0, created: 0, updated: 0 };
   const deltas = [...foldRecords(records).values()];
 
-  // A second sighting needs the case's first batch. Each is read once per invocation, and only the cases this
-  // delivery needs are kept from it (a parsed batch is dropped at once: it is the largest thing this function reads).
+  // The index is the commit record: a delivery listed in its recentBatches is counted.
+  let stored = await store.get(indexKey);
+  let index: CaseIndex = stored ? parseIndex(stored.body, indexKey) : emptyIndex(service, now);
+  if (index.recentBatches.includes(delivery.key)) return finishCounted(store, service, deltas, index, now, writeConcurrency, duplicate, expiryDays);
+
+  // 1. The records first: the batch object, immutable, created only (If-None-Match). S3 is strongly consistent for
+  // read-after-write, so from the moment the index below names this delivery, every reader can read its batch.
+  // 412 means a re-delivery or an earlier attempt stored it already: the same log events, so the same records.
+  const known = new Set([...Object.keys(index.cases), ...batchedIds(index).keys()]);
+  const batch: SnapshotBatch = {
+    schemaVersion: BATCH_SCHEMA_VERSION,
+    deliveryKey: delivery.key,
+    service,
+    logGroup: delivery.logGroup,
+    logStream: delivery.logStream,
+    firstEventId: delivery.logEvents[0].id,
+    eventCount: delivery.logEvents.length,
+    receivedAt: now,
+    cases: deltas.map((d) => ({ caseId: d.caseId, count: d.count, created: !known.has(d.caseId), records: d.positions })),
+    records,
+    rejected: delivery.rejected,
+  };
+  await store.put(batchKey, JSON.stringify(batch), { condition: { ifNoneMatch: '*' } });
+
+  // A second sighting needs the case's first batch (written before its index named it, so always readable). Each is
+  // read once per invocation, and only the cases this delivery needs are kept from it.
   const firsts = new Map<string, CaseDelta | undefined>();
   const readFirsts = async (located: ReadonlyMap<string, string>) => {
     const needs = new Map<string, string[]>();
     for (const d of deltas) {
       const at = located.get(d.caseId);
-      if (at === undefined || firsts.has(d.caseId)) continue;
+      if (at === undefined || firsts.has(`${at}/${d.caseId}`)) continue;
       needs.set(at, [...(needs.get(at) ?? []), d.caseId]);
     }
-    await mapLimit([...needs], deps.concurrency ?? 8, async ([deliveryKey, ids]) => {
+    await mapLimit([...needs], concurrency, async ([deliveryKey, ids]) => {
       const key = storeKeys.batch(service, deliveryKey);
       const o = await store.get(key);
-      const batch = o ? parseBatch(o.body, key) : undefined;
-      for (const id of ids) firsts.set(id, batch && foldCaseOfBatch(batch, id));
+      const first = o ? parseBatch(o.body, key) : undefined;
+      for (const id of ids) firsts.set(`${deliveryKey}/${id}`, first && foldCaseOfBatch(first, id));
     });
   };
 
+  // 2. The commit: the index's counters, compare-and-swap on its ETag. Nothing else is written in this loop, so a lost
+  // race costs one index read and write, and the counters are always the committed index's plus this delivery's.
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = deps.random ?? Math.random;
   for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
-    const stored = await store.get(indexKey);
-    const index: CaseIndex = stored ? parseIndex(stored.body, indexKey) : emptyIndex(service, now);
+    if (attempt > 0) {
+      const delay = Math.floor(random() * Math.min(1000, 20 * 2 ** Math.min(attempt, 6)));
+      if (deps.remainingMs && deps.remainingMs() < delay) break;
+      await sleep(delay);
+      stored = await store.get(indexKey);
+      index = stored ? parseIndex(stored.body, indexKey) : emptyIndex(service, now);
+      // A concurrent re-delivery of the same events committed first.
+      if (index.recentBatches.includes(delivery.key)) return finishCounted(store, service, deltas, index, now, writeConcurrency, duplicate, expiryDays);
+    }
+    const entries: Record<string, CaseIndexEntry> = { ...index.cases };
+    const located = batchedIds(index);
+    await readFirsts(located);
+    const leaving = new Set<string>();
+    const createdIds = new Set<string>();
+    const writes: CaseWrite[] = [];
     let created = 0;
     let updated = 0;
-    const createdIds = new Set<string>();
-    // Counted already (a retry after the index was written but the batch object was not): only the batch is missing.
-    if (!index.recentBatches.includes(delivery.key)) {
-      const entries: Record<string, CaseIndexEntry> = { ...index.cases };
-      const located = batchedIds(index);
-      await readFirsts(located);
-      const leaving = new Set<string>();
-      await mapLimit(deltas, deps.concurrency ?? 8, async (d) => {
-        const prev = index.cases[d.caseId];
-        const firstBatch = located.get(d.caseId);
-        if (firstBatch !== undefined) {
-          // Second sighting: the case object is written now, from the first batch's records and this delivery's.
-          entries[d.caseId] = await promoteFromBatch(store, d, firsts.get(d.caseId), now);
-          leaving.add(d.caseId);
-          updated += 1;
-          return;
-        }
-        if (!prev) {
-          // First sighting: the case lives in this delivery's batch object; the index lists its id there. No object.
-          created += 1;
-          createdIds.add(d.caseId);
-          return;
-        }
-        const need = caseWriteNeeded(prev, d, now, expiryDays);
-        let entry = mergeEntry(prev, d, need === 'none' ? undefined : now);
-        if (need !== 'none') {
-          const r = await writeCase(store, d, prev, entry, need, now);
-          entry = { ...entry, state: r.state };
-          if (r.created) {
-            created += 1;
-            createdIds.add(d.caseId);
-          } else updated += 1;
-        }
+    for (const d of deltas) {
+      const prev = index.cases[d.caseId];
+      const firstBatch = located.get(d.caseId);
+      if (firstBatch !== undefined) {
+        // Second sighting: counted from its first batch and this delivery, in a full index entry that points at the
+        // first batch (its content). An object is written only when the case learns something there was not in its
+        // first batch (a kind, a version): a second delivery of N distinct inputs costs no N writes.
+        const first = firsts.get(`${firstBatch}/${d.caseId}`);
+        const seed = first ? mergeEntry(undefined, first, now) : undefined;
+        const need = seed ? caseWriteNeeded(seed, d, now, expiryDays) : 'create';
+        const entry: CaseIndexEntry = { ...mergeEntry(seed, d, now), firstBatch };
         entries[d.caseId] = entry;
-      });
-      const next: CaseIndex = {
-        ...index,
-        schemaVersion: INDEX_SCHEMA_VERSION,
-        updated: now,
-        cases: pruneExpired(entries, now, expiryDays),
-        batched: nextBatched(
-          index,
-          leaving,
-          delivery.key,
-          now,
-          [...createdIds].filter((id) => !entries[id]),
-          expiryDays,
-        ),
-        recentBatches: withBatch(index, delivery.key),
-      };
-      const put = await store.put(indexKey, JSON.stringify(next), { condition: stored?.etag ? { ifMatch: stored.etag } : { ifNoneMatch: '*' } });
-      // Another invocation changed the index since it was read: read it again and redo (case writes are idempotent).
-      if (put === 'precondition-failed') continue;
+        leaving.add(d.caseId);
+        if (need !== 'none') writes.push({ kind: 'from-batch', d, first, entry });
+        updated += 1;
+      } else if (!prev) {
+        // First sighting: the case lives in this delivery's batch object; the index lists its id there. No object.
+        created += 1;
+        createdIds.add(d.caseId);
+      } else {
+        const need = caseWriteNeeded(prev, d, now, expiryDays);
+        const entry = { ...mergeEntry(prev, d, need === 'none' ? undefined : now), ...(prev.firstBatch ? { firstBatch: prev.firstBatch } : {}) };
+        entries[d.caseId] = entry;
+        if (need !== 'none') writes.push({ kind: need, d, entry });
+        updated += 1;
+      }
     }
-    const batch: SnapshotBatch = {
-      schemaVersion: BATCH_SCHEMA_VERSION,
-      deliveryKey: delivery.key,
-      service,
-      logGroup: delivery.logGroup,
-      logStream: delivery.logStream,
-      firstEventId: delivery.logEvents[0].id,
-      eventCount: delivery.logEvents.length,
-      receivedAt: now,
-      cases: deltas.map((d) => ({ caseId: d.caseId, count: d.count, created: createdIds.has(d.caseId), records: d.positions })),
-      records,
-      rejected: delivery.rejected,
+    const next: CaseIndex = {
+      ...index,
+      schemaVersion: INDEX_SCHEMA_VERSION,
+      updated: now,
+      cases: pruneExpired(entries, now, expiryDays),
+      batched: nextBatched(index, leaving, delivery.key, now, [...createdIds], expiryDays),
+      recentBatches: withBatch(index, delivery.key),
     };
-    // 412 here means a concurrent re-delivery stored the same batch: nothing is lost either way.
-    await store.put(batchKey, JSON.stringify(batch), { condition: { ifNoneMatch: '*' } });
+    const put = await store.put(indexKey, JSON.stringify(next), { condition: stored?.etag ? { ifMatch: stored.etag } : { ifNoneMatch: '*' } });
+    if (put === 'precondition-failed') continue;
+    // 3. After the commit, the case objects (content: input, kinds, versions, details). Each write is a merge that is
+    // idempotent and conditional (If-None-Match to create, If-Match to update), and follows a case that moved.
+    await mapLimit(writes, writeConcurrency, (w) => writeCaseObject(store, w, now));
     return { ...base, status: 'written', cases: deltas.length, created, updated };
   }
   throw new Error(`${indexKey} changed under ${INDEX_ATTEMPTS} consecutive writes; the delivery fails so Lambda retries it`);
 }
 
-/** Writes one case: create it (conditional on absence), or merge into the stored one (conditional on its ETag). */
-async function writeCase(
+/**
+ * A delivery the index has counted already (a re-delivery, or Lambda's retry of an invocation that failed after its
+ * commit): nothing is counted again, but a case the index gives an object must have one, so an object the failed
+ * attempt did not get to write is written now (a read per such case; nothing is written when all are there).
+ */
+async function finishCounted(
   store: ObjectStore,
-  d: CaseDelta,
-  prev: CaseIndexEntry | undefined,
-  entry: CaseIndexEntry,
-  need: 'create' | 'update',
+  service: string,
+  deltas: readonly CaseDelta[],
+  index: CaseIndex,
   now: string,
-): Promise<{ state: CaseState; created: boolean }> {
-  let state: CaseState = prev?.state ?? 'candidate';
+  concurrency: number,
+  duplicate: ServiceOutcome,
+  expiryDays: number,
+): Promise<ServiceOutcome> {
+  let written = 0;
+  const batches = new Map<string, Promise<SnapshotBatch | undefined>>();
+  const batchOf = (deliveryKey: string) => {
+    if (!batches.has(deliveryKey)) {
+      const key = storeKeys.batch(service, deliveryKey);
+      batches.set(
+        deliveryKey,
+        store.get(key).then((o) => (o ? parseBatch(o.body, key) : undefined)),
+      );
+    }
+    return batches.get(deliveryKey)!;
+  };
+  await mapLimit(
+    deltas.filter((d) => index.cases[d.caseId]),
+    concurrency,
+    async (d) => {
+      const entry = index.cases[d.caseId];
+      let first: CaseDelta | undefined;
+      if (entry.firstBatch) {
+        // Its content is its first batch: an object is due only if this delivery taught it something.
+        const b = await batchOf(entry.firstBatch);
+        first = b ? foldCaseOfBatch(b, d.caseId) : undefined;
+        if (first && caseWriteNeeded(mergeEntry(undefined, first, entry.written || now), d, now, expiryDays) === 'none') return;
+      }
+      if (await store.exists(storeKeys.case(service, entry.state, d.caseId))) return;
+      if (await liveStateOf(store, d, entry.state)) return;
+      await writeCaseObject(store, entry.firstBatch ? { kind: 'from-batch', d, first, entry } : { kind: 'create', d, entry }, now);
+      written += 1;
+    },
+  );
+  return written > 0 ? { ...duplicate, status: 'written', cases: deltas.length, updated: written } : duplicate;
+}
+
+/** A case object to write after the index commit. */
+type CaseWrite =
+  | { readonly kind: 'from-batch'; readonly d: CaseDelta; readonly first: CaseDelta | undefined; readonly entry: CaseIndexEntry }
+  | { readonly kind: 'create' | 'update'; readonly d: CaseDelta; readonly entry: CaseIndexEntry };
+
+async function writeCaseObject(store: ObjectStore, w: CaseWrite, now: string): Promise<void> {
+  if (w.kind === 'from-batch') {
+    // Seen before only in a batch: its first batch's fold (absent when that batch expired) merged with this delivery's.
+    const seed = w.first ? mergeCase(undefined, w.first, mergeEntry(undefined, w.first, now), w.first.firstSeen) : undefined;
+    const body = JSON.stringify(mergeCase(seed, w.d, { ...w.entry, state: 'candidate' }, now));
+    const put = await store.put(storeKeys.case(w.d.service, 'candidate', w.d.caseId), body, { condition: { ifNoneMatch: '*' }, tags: CANDIDATE_TAG });
+    if (put === 'written') return;
+  }
+  await writeCase(store, w.d, w.entry, w.kind === 'create', now);
+}
+
+/**
+ * Merges a delta into the case's object: under the state the index names, following a move marker when the case was
+ * promoted or retired since, created (If-None-Match) when it has no object, replaced only as read (If-Match).
+ */
+async function writeCase(store: ObjectStore, d: CaseDelta, entry: CaseIndexEntry, create: boolean, now: string): Promise<void> {
+  let state: CaseState = entry.state;
   const tags = (s: CaseState) => (s === 'candidate' ? CANDIDATE_TAG : undefined);
-  if (need === 'create') {
-    const key = storeKeys.case(d.service, state, d.caseId);
+  if (create) {
     const fresh = mergeCase(undefined, d, entry, now);
-    if ((await store.put(key, JSON.stringify(fresh), { condition: { ifNoneMatch: '*' }, tags: tags(state) })) === 'written') return { state, created: true };
+    if (
+      (await store.put(storeKeys.case(d.service, state, d.caseId), JSON.stringify(fresh), { condition: { ifNoneMatch: '*' }, tags: tags(state) })) === 'written'
+    )
+      return;
   }
   for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
     let key = storeKeys.case(d.service, state, d.caseId);
     let current = await store.get(key);
-    if (!current) {
-      // Promoted, retired or expired since the index was read: find it under another state before creating it again.
-      for (const s of CASE_STATES.filter((x) => x !== state)) {
-        const other = await store.get(storeKeys.case(d.service, s, d.caseId));
-        if (other) {
-          state = s;
-          key = storeKeys.case(d.service, s, d.caseId);
-          current = other;
-          break;
-        }
-      }
+    let parsed = current ? parseStoredCase(current.body, key) : undefined;
+    for (let hops = 0; parsed && isMovedMarker(parsed) && hops < CASE_STATES.length; hops++) {
+      state = parsed.to;
+      key = storeKeys.case(d.service, state, d.caseId);
+      current = await store.get(key);
+      parsed = current ? parseStoredCase(current.body, key) : undefined;
     }
-    if (!current) {
-      const fresh = mergeCase(undefined, d, { ...entry, state: 'candidate' }, now);
-      const put = await store.put(storeKeys.case(d.service, 'candidate', d.caseId), JSON.stringify(fresh), {
-        condition: { ifNoneMatch: '*' },
-        tags: CANDIDATE_TAG,
-      });
-      if (put === 'written') return { state: 'candidate', created: true };
-      state = 'candidate';
+    if (parsed && isMovedMarker(parsed)) throw new Error(`${key}: moved markers of case ${d.caseId} form a loop; run rebuildIndex("${d.service}")`);
+    if (!current || !parsed) {
+      // No object (expired, or never written): look under the other states before creating it again.
+      const elsewhere = await liveStateOf(store, d, state);
+      if (elsewhere) {
+        state = elsewhere;
+        continue;
+      }
+      // Seen before without an object of its own: its content starts from its first batch.
+      const fresh = mergeCase(await seedFromFirstBatch(store, d, entry, now), d, { ...entry, state }, now);
+      const put = await store.put(key, JSON.stringify(fresh), { condition: { ifNoneMatch: '*' }, tags: tags(state) });
+      if (put === 'written') return;
       continue;
     }
-    const merged = mergeCase(parseCase(current.body, key), d, { ...entry, state }, now);
-    const put = await store.put(key, JSON.stringify(merged), { condition: current.etag ? { ifMatch: current.etag } : undefined, tags: tags(state) });
-    if (put === 'written') return { state, created: false };
+    const merged = mergeCase(parsed as RegressionCase, d, { ...entry, state }, now);
+    const put = await store.put(key, JSON.stringify(merged), { condition: current.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' }, tags: tags(state) });
+    if (put === 'written') return;
   }
   throw new Error(`case ${d.caseId} of ${d.service} changed under ${INDEX_ATTEMPTS} consecutive writes; the delivery fails so Lambda retries it`);
 }
 
-/**
- * Writes the object of a case seen before only in a batch: its first batch's fold (absent when that batch is gone:
- * expired, or never written because its delivery failed for good after the index) merged with this delivery's.
- * Created conditionally; if it exists already (a concurrent delivery wrote it), this delivery merges into it.
- */
-async function promoteFromBatch(store: ObjectStore, d: CaseDelta, first: CaseDelta | undefined, now: string): Promise<CaseIndexEntry> {
-  const base = first ? mergeEntry(undefined, first, now) : undefined;
-  const entry = mergeEntry(base, d, now);
-  const seed = first && base ? mergeCase(undefined, first, base, first.firstSeen) : undefined;
-  const key = storeKeys.case(d.service, 'candidate', d.caseId);
-  if ((await store.put(key, JSON.stringify(mergeCase(seed, d, entry, now)), { condition: { ifNoneMatch: '*' }, tags: CANDIDATE_TAG })) === 'written')
-    return entry;
-  const r = await writeCase(store, d, base, entry, 'update', now);
-  return { ...entry, state: r.state };
+/** The case as its first batch holds it (when the index entry points at one that still exists), for a first object. */
+async function seedFromFirstBatch(store: ObjectStore, d: CaseDelta, entry: CaseIndexEntry, now: string): Promise<RegressionCase | undefined> {
+  if (!entry.firstBatch) return undefined;
+  const key = storeKeys.batch(d.service, entry.firstBatch);
+  const o = await store.get(key);
+  const first = o ? foldCaseOfBatch(parseBatch(o.body, key), d.caseId) : undefined;
+  return first ? mergeCase(undefined, first, mergeEntry(undefined, first, now), first.firstSeen) : undefined;
+}
+
+/** The state under which the case has a live object (not a move marker), other than `not`. */
+async function liveStateOf(store: ObjectStore, d: CaseDelta, not: CaseState): Promise<CaseState | undefined> {
+  for (const s of CASE_STATES.filter((x) => x !== not)) {
+    const k = storeKeys.case(d.service, s, d.caseId);
+    const o = await store.get(k);
+    if (o && !isMovedMarker(parseStoredCase(o.body, k))) return s;
+  }
+  return undefined;
 }
 
 /**

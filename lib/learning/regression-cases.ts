@@ -1,4 +1,12 @@
-import { type BatchedCases, type CaseIndex, type CaseIndexEntry, INDEX_SCHEMA_VERSION, type SnapshotBatch } from '../../lambda/shared/case-index';
+import {
+  type BatchedCases,
+  type CaseIndex,
+  type CaseIndexEntry,
+  INDEX_SCHEMA_VERSION,
+  isMovedMarker,
+  type MovedMarker,
+  type SnapshotBatch,
+} from '../../lambda/shared/case-index';
 import { CASE_STATES, type CaseExpectation, STORE_PREFIX, type CaseState, type CaseTransition, type RegressionCase } from '../../lambda/shared/contract';
 import {
   CANDIDATE_TAG,
@@ -12,8 +20,8 @@ import {
   mergeEntry,
   minIso,
   parseBatch,
-  parseCase,
   parseIndex,
+  parseStoredCase,
   storeKeys,
   unionKinds,
 } from '../../lambda/snapshot/cases';
@@ -84,7 +92,8 @@ export class RegressionCases {
     const keys = await this.store.list(storeKeys.casesPrefix(service, state));
     const read = await mapLimit(keys, 8, async (key) => {
       const o = await this.store.get(key);
-      return o ? parseCase(o.body, key) : undefined; // undefined: expired or moved since the listing
+      const c = o ? parseStoredCase(o.body, key) : undefined; // undefined: expired or deleted since the listing
+      return c && !isMovedMarker(c) ? c : undefined; // a marker: the case moved, its object is under its new state
     });
     const cases = read.filter((c): c is RegressionCase => c !== undefined).map((c) => withCounters(c, index.cases[c.caseId]));
     if (state === undefined || state === 'candidate') {
@@ -127,12 +136,14 @@ export class RegressionCases {
     for (const key of await this.store.list(storeKeys.casesPrefix(service))) {
       const o = await this.store.get(key);
       if (!o) continue;
-      const c = parseCase(o.body, key);
+      const c = parseStoredCase(o.body, key);
+      if (isMovedMarker(c)) continue;
       const seen = byId.get(c.caseId);
+      // The losing copy becomes a marker pointing at the winner (not deleted: a delivery must not re-create it).
       if (!seen || wins(c, seen.c)) {
-        if (seen) await this.store.delete(seen.key);
+        if (seen) await this.store.put(seen.key, JSON.stringify(marker(seen.c, c.state, 'rebuildIndex')));
         byId.set(c.caseId, { c, key });
-      } else await this.store.delete(key);
+      } else await this.store.put(key, JSON.stringify(marker(c, seen.c.state, 'rebuildIndex')));
     }
     const now = new Date().toISOString();
     const cases: Record<string, CaseIndexEntry> = {};
@@ -187,13 +198,17 @@ export class RegressionCases {
   private async locate(service: string, caseId: string): Promise<{ case: RegressionCase; key?: string; etag?: string } | undefined> {
     if (!/^[0-9a-f]{32}$/.test(caseId)) throw new Error(`caseId must be 32 lower-case hex characters (as listed by list()), got "${caseId}"`);
     const index = await this.index(service);
-    const hinted = index.cases[caseId]?.state;
+    const entry = index.cases[caseId];
+    const hinted = entry?.state;
     for (const state of hinted ? [hinted, ...CASE_STATES.filter((s) => s !== hinted)] : CASE_STATES) {
       const key = storeKeys.case(service, state, caseId);
       const o = await this.store.get(key);
-      if (o) return { case: parseCase(o.body, key), key, etag: o.etag };
+      if (!o) continue;
+      const c = parseStoredCase(o.body, key);
+      if (!isMovedMarker(c)) return { case: c, key, etag: o.etag };
     }
-    // A candidate seen in one delivery only: its records are in that batch object.
+    // A candidate seen in one delivery only: its records are in that batch object. Or one whose second sighting is
+    // committed to the index but whose object is not written yet: its content is in its first batch, counters in the index.
     const [c] = await this.batchResident(service, index, (id) => id === caseId);
     return c ? { case: c } : undefined;
   }
@@ -213,45 +228,68 @@ export class RegressionCases {
         `${to === 'accepted' ? 'promote' : 'retire'} needs "reason": why this case should ${to === 'accepted' ? 'block releases' : 'stop blocking'}`,
       );
     if (expectation) checkExpectation(expectation);
-    const found = await this.locate(service, caseId);
-    if (!found) throw new Error(`no case ${caseId} for service ${service}; list the cases with list("${service}")`);
-    const c = found.case;
-    if (!from.includes(c.state)) throw new Error(`case ${caseId} of ${service} is ${c.state}; only a ${from.join(' or ')} case can become ${to}`);
-    const index = await this.index(service);
-    const transition: CaseTransition = { from: c.state, to, at: new Date().toISOString(), by: decision.by.trim(), reason: decision.reason.trim() };
-    const moved: RegressionCase = {
-      ...withCounters(c, index.cases[caseId]),
-      state: to,
-      ...(expectation ? { expectation } : {}),
-      history: [...c.history, transition].slice(-CASE_LIMITS.HISTORY),
-    };
-    // New key first, then the index, then the old key: an interruption leaves the case in two states, never in none
-    // (rebuildIndex settles it), and the snapshot function finds the case under its new state from the index.
-    await this.store.put(storeKeys.case(service, to, caseId), JSON.stringify(moved), { tags: to === 'candidate' ? CANDIDATE_TAG : undefined });
-    await this.updateIndex(service, caseId, (e) => ({ ...(e ?? entryOf(moved)), state: to }));
-    if (found.key) await this.store.delete(found.key);
-    return moved;
+    // The move's commit is the marker at the old key, conditional on the version read (If-Match), or on absence
+    // (If-None-Match) for a case that had no object: a delivery that updated or created the old object in between makes
+    // it fail, and the move is redone from a fresh read, so nothing the delivery wrote is lost. After the marker, no
+    // delivery can write the old key again (its If-Match ETag is stale; If-None-Match finds the marker): it follows the
+    // marker to the new state. The new object is written first, so an interruption leaves the case in two states,
+    // never in none (a retried move or rebuildIndex settles it).
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const found = await this.locate(service, caseId);
+      if (!found) throw new Error(`no case ${caseId} for service ${service}; list the cases with list("${service}")`);
+      const c = found.case;
+      if (!from.includes(c.state)) throw new Error(`case ${caseId} of ${service} is ${c.state}; only a ${from.join(' or ')} case can become ${to}`);
+      const index = await this.index(service);
+      const transition: CaseTransition = { from: c.state, to, at: new Date().toISOString(), by: decision.by.trim(), reason: decision.reason.trim() };
+      const moved: RegressionCase = {
+        ...withCounters(c, index.cases[caseId]),
+        state: to,
+        ...(expectation ? { expectation } : {}),
+        history: [...c.history, transition].slice(-CASE_LIMITS.HISTORY),
+      };
+      const tags = to === 'candidate' ? CANDIDATE_TAG : undefined;
+      const toKey = storeKeys.case(service, to, caseId);
+      // Nothing else writes the new key before the marker exists (a delivery writes where the index or a marker
+      // points), so an object there is this move's own earlier attempt: replaced.
+      await this.store.put(toKey, JSON.stringify(moved), { tags });
+      const fromKey = found.key ?? storeKeys.case(service, c.state, caseId);
+      const claimed = await this.store.put(fromKey, JSON.stringify(marker(c, to, decision.by.trim())), {
+        condition: found.etag ? { ifMatch: found.etag } : { ifNoneMatch: '*' },
+      });
+      if (claimed === 'precondition-failed') continue; // a delivery changed the case since it was read: read it again
+      await this.updateIndex(service, caseId, (e) => ({ ...(e ?? entryOf(moved)), state: to }));
+      return moved;
+    }
+    throw new Error(`case ${caseId} of ${service} kept changing under concurrent deliveries; try again`);
   }
 
   /** Candidates that live only in batch objects (see the class comment), folded from their batches; one read per batch. */
   private async batchResident(service: string, index: CaseIndex, want: (caseId: string) => boolean): Promise<RegressionCase[]> {
-    const groups = Object.entries(index.batched ?? {})
-      .map(([deliveryKey, g]) => [deliveryKey, g.ids.filter(want)] as const)
-      .filter(([, ids]) => ids.length > 0);
-    const found = await mapLimit(groups, 8, async ([deliveryKey, ids]) => {
+    const byBatch = new Map<string, string[]>();
+    for (const [deliveryKey, g] of Object.entries(index.batched ?? {}))
+      for (const id of g.ids) if (want(id)) byBatch.set(deliveryKey, [...(byBatch.get(deliveryKey) ?? []), id]);
+    // Seen again and committed to the index, its object not written yet (or lost): folded from its first batch.
+    for (const [id, e] of Object.entries(index.cases))
+      if (e.state === 'candidate' && e.firstBatch && want(id)) byBatch.set(e.firstBatch, [...(byBatch.get(e.firstBatch) ?? []), id]);
+    const found = await mapLimit([...byBatch], 8, async ([deliveryKey, ids]) => {
       const key = storeKeys.batch(service, deliveryKey);
       const o = await this.store.get(key);
       // Absent: expired by the batch lifecycle, or its delivery never completed (the on-failure destination has it).
       if (!o) return [];
       const folded = casesOfBatch(parseBatch(o.body, key));
-      return ids.map((id) => folded.get(id)).filter((c): c is RegressionCase => c !== undefined);
+      return ids
+        .map((id) => folded.get(id))
+        .filter((c): c is RegressionCase => c !== undefined)
+        .map((c) => withCounters(c, index.cases[c.caseId]));
     });
     return found.flat();
   }
 
   private async updateIndex(service: string, caseId: string, change: (e: CaseIndexEntry | undefined) => CaseIndexEntry): Promise<void> {
     const key = storeKeys.index(service);
-    for (let attempt = 0; attempt < 8; attempt++) {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      // Busy services commit a delivery every few hundred milliseconds: back off with full jitter between attempts.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * Math.min(1000, 20 * 2 ** Math.min(attempt, 6)))));
       const o = await this.store.get(key);
       const index = o ? parseIndex(o.body, key) : emptyIndex(service, new Date().toISOString());
       const next: CaseIndex = {
@@ -279,12 +317,16 @@ function withoutIds(batched: CaseIndex['batched'], ids: ReadonlySet<string>): Re
   return out;
 }
 
-/** The index's live counters over the case object's last-written ones. */
+/**
+ * The index's live counters over the case object's last-written ones. The index is the authority on the count: it is
+ * the only counter updated by compare-and-swap, once per delivery (an object's count can lag it, or be ahead of it
+ * when written by a delivery that never committed).
+ */
 function withCounters(c: RegressionCase, e: CaseIndexEntry | undefined): RegressionCase {
   if (!e) return c;
   return {
     ...c,
-    count: Math.max(c.count, e.count),
+    count: e.count,
     firstSeen: minIso(e.firstSeen, c.firstSeen),
     lastSeen: maxIso(e.lastSeen, c.lastSeen),
     kinds: unionKinds(c.kinds, e.kinds),
@@ -293,6 +335,10 @@ function withCounters(c: RegressionCase, e: CaseIndexEntry | undefined): Regress
 
 function entryOf(c: RegressionCase): CaseIndexEntry {
   return { state: c.state, count: c.count, firstSeen: c.firstSeen, lastSeen: c.lastSeen, kinds: c.kinds, tuples: [], written: new Date().toISOString() };
+}
+
+function marker(c: RegressionCase, to: CaseState, by: string): MovedMarker {
+  return { schemaVersion: 1, moved: true, caseId: c.caseId, service: c.service, from: c.state, to, at: new Date().toISOString(), by };
 }
 
 function lastTransition(c: RegressionCase): string {

@@ -120,7 +120,14 @@ export class RegressionGate extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [props.bucket.arnForObjects(`${STORE_PREFIX.CASES}/${svc}/*`), props.bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/${svc}/*`)],
+        resources: [
+          props.bucket.arnForObjects(`${STORE_PREFIX.CASES}/${svc}/*`),
+          props.bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/${svc}/*`),
+          // Candidates seen again that have no object live in the index (counters) and their first batch (content):
+          // the gate reads them there when candidates report or block (lambda/gate/select.ts).
+          props.bucket.arnForObjects(`${STORE_PREFIX.INDEX}/${svc}.json`),
+          props.bucket.arnForObjects(`${STORE_PREFIX.BATCHES}/${svc}/*`),
+        ],
       }),
     );
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${STORE_PREFIX.GATES}/${svc}/*`)] }));
@@ -166,6 +173,10 @@ export class RegressionGate extends Construct {
         reason: "Scoped wildcard: this service's regression cases, read only.",
       },
       { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${STORE_PREFIX.REVIEWS}/${svc}/*]`, reason: "Scoped wildcard: this service's reviews, read only." },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${STORE_PREFIX.BATCHES}/${svc}/*]`,
+        reason: "Scoped wildcard: this service's snapshot batches (redacted records; delivery keys chosen at run time), read only.",
+      },
       {
         id: `AwsSolutions-IAM5[Resource::${bucketArn}/${STORE_PREFIX.GATES}/${svc}/*]`,
         reason: "Scoped wildcard: this service's gate reports, one per release.",

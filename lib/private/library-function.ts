@@ -19,6 +19,7 @@ export const LIBRARY_HANDLERS = [
   'canary-judge',
   'canary-judge-tick',
   'share-controller',
+  'evaluator',
 ] as const;
 export type LibraryHandler = (typeof LIBRARY_HANDLERS)[number];
 

@@ -1,4 +1,4 @@
-import { LAMBDA_GRID, RATIO_GRID, thresholds, type JudgeOptions } from '../../lambda/judge/judge';
+import { concurrentThreshold, type JudgeMetric, type JudgeOptions, LAMBDA_GRID, newJudgeState, RATIO_GRID } from '../../lambda/judge/judge';
 
 /**
  * The canary planner (issue 16 D): from the stated traffic, base rates and the smallest regressions the team must
@@ -107,14 +107,16 @@ export interface CanaryPlan {
  * The engine constants the closed form depends on: one function, so the planner can be pointed at a reworked engine.
  */
 export function engineModel(judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics'>>): {
-  readonly logThreshold: number;
+  /** ln of the concurrent test's threshold for `metric` (the error metric splits its share with the gross rule). */
+  readonly logThreshold: (metric: JudgeMetric) => number;
   readonly ratioGrid: readonly number[];
   readonly lambdaGrid: readonly number[];
 } {
-  const alpha = judge?.alpha ?? 0.01;
-  const metrics = judge?.metrics ?? ['error', 'safety', 'contract', 'latencyMs', 'costUsd', 'quality'];
-  const th = thresholds({ alpha, metrics, notWorseOn: [], countMargin: 2, valueMargin: 0.1 });
-  return { logThreshold: Math.log(th.canary), ratioGrid: RATIO_GRID, lambdaGrid: LAMBDA_GRID };
+  const options = newJudgeState({
+    ...(judge?.alpha !== undefined ? { alpha: judge.alpha } : {}),
+    ...(judge?.metrics ? { metrics: judge.metrics } : {}),
+  }).options;
+  return { logThreshold: (m) => Math.log(concurrentThreshold(options, m)), ratioGrid: RATIO_GRID, lambdaGrid: LAMBDA_GRID };
 }
 
 /** Standard normal cdf (Zelen & Severo 26.2.17, |error| < 7.5e-8). */
@@ -170,6 +172,7 @@ interface Regression {
   /** Per judged minute at share s: per-component mean and variance of the log e-value's growth. */
   perMinute(s: number): { mean: number; variance: number }[];
   readonly gridSize: number;
+  readonly logThreshold: number;
 }
 
 function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<typeof engineModel>): Regression[] {
@@ -192,6 +195,7 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
       key: 'errorRatio',
       describe: `errors x${rho}`,
       gridSize: model.ratioGrid.length,
+      logThreshold: model.logThreshold('error'),
       perMinute: (s) =>
         memo(`e${s}`, () => {
           const events = 60 * rps * p * (s * rho + 1 - s);
@@ -204,6 +208,7 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
       key,
       describe,
       gridSize: model.lambdaGrid.length,
+      logThreshold: model.logThreshold(key === 'p50Increase' ? 'latencyMs' : 'quality'),
       perMinute: (s) =>
         memo(`${key}${s}`, () =>
           valueMoments(s, d, model.lambdaGrid).map((m) => ({ mean: perMinuteN * m.mean, variance: perMinuteN * Math.max(0, m.second - m.mean * m.mean) })),
@@ -239,10 +244,10 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
 export function schedulePower(steps: readonly PlanStep[], traffic: PlanTraffic, options: CanaryPlanOptions = {}): SchedulePower {
   validate(traffic, options);
   const model = engineModel(options.judge);
-  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model), model.logThreshold);
+  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model));
 }
 
-function powerOf(steps: readonly PlanStep[], regs: readonly Regression[], logThreshold: number): SchedulePower {
+function powerOf(steps: readonly PlanStep[], regs: readonly Regression[]): SchedulePower {
   const judged = steps.filter((x) => x.share > 0 && x.share < 1 && x.minutes > 0);
   const byRegression = regs.map((r) => {
     let best = { power: 0, mean: 0 };
@@ -255,11 +260,11 @@ function powerOf(steps: readonly PlanStep[], regs: readonly Regression[], logThr
         mean += st.minutes * m.mean;
         variance += st.minutes * m.variance;
       }
-      const need = logThreshold + Math.log(r.gridSize);
+      const need = r.logThreshold + Math.log(r.gridSize);
       const power = crossing(mean, variance, need);
       if (power > best.power || (power === best.power && mean > best.mean)) best = { power, mean };
     }
-    return { regression: r.key, describe: r.describe, power: best.power, expectedLogE: best.mean - Math.log(r.gridSize), logThreshold };
+    return { regression: r.key, describe: r.describe, power: best.power, expectedLogE: best.mean - Math.log(r.gridSize), logThreshold: r.logThreshold };
   });
   return {
     steps: [...steps],
@@ -309,7 +314,7 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
       if (pct > maxFirst) continue;
       const stepsCount = kind === 'canary' ? 1 : Math.ceil(100 / pct) - 1;
       for (let t = 1; t * stepsCount <= cap; t++) {
-        const p = powerOf(codeSteps(kind, pct, t), regs, model.logThreshold);
+        const p = powerOf(codeSteps(kind, pct, t), regs);
         candidates.push({ ...p, kind, percent: pct, intervalMinutes: t, call: `TrafficShift.${kind}(${pct}, Duration.minutes(${t}))` });
       }
     }
@@ -317,9 +322,9 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
   const code = reaching[0] ?? [...candidates].sort((a, b) => b.power - a.power || a.totalMinutes - b.totalMinutes)[0];
   // Config plane: a safety step at the first-step limit for min(5, cap/4) minutes, then 50 % for the fewest minutes that reach the target.
   const safety: PlanStep = { share: maxFirst / 100, minutes: Math.max(1, Math.min(5, Math.floor(cap / 4))) };
-  let config = powerOf([safety, { share: 0.5, minutes: cap - safety.minutes }], regs, model.logThreshold);
+  let config = powerOf([safety, { share: 0.5, minutes: cap - safety.minutes }], regs);
   for (let m = 1; m <= cap - safety.minutes; m++) {
-    const p = powerOf([safety, { share: 0.5, minutes: m }], regs, model.logThreshold);
+    const p = powerOf([safety, { share: 0.5, minutes: m }], regs);
     if (p.power >= target) {
       config = p;
       break;

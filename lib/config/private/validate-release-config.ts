@@ -1,3 +1,4 @@
+import type { EvaluationConfig } from '../../../lambda/shared/evaluation';
 import Ajv, { type Options as AjvOptions } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
@@ -375,6 +376,63 @@ function checkSemantics(config: Record<string, any>, add: Add, wellShaped: (sect
 
   const contractError = wellShaped('outputContract') ? compileError(config.outputContract.schema) : undefined;
   if (contractError) add(['outputContract', 'schema'], `the output contract is not a valid JSON Schema: ${contractError}`, `fix the schema (${COMPILE_NOTE})`);
+
+  if (config.evaluation) checkEvaluation(config.evaluation, add);
+}
+
+/** The evaluation section: what the schema cannot say about scales, floors, rubrics, patterns and the budget. */
+// Typed: the schema has already checked the section's shape when this runs.
+function checkEvaluation(e: EvaluationConfig, add: Add) {
+  checkInvisible(e.evaluatorModel.modelId, ['evaluation', 'evaluatorModel', 'modelId'], add);
+  const scale = e.scale ?? { min: 1, max: 5 };
+  if (e.scale && !(e.scale.min < e.scale.max))
+    add(['evaluation', 'scale'], `the score scale runs from ${e.scale.min} to ${e.scale.max}: min must be below max`, 'write e.g. { min: 1, max: 5 }');
+  const seen = new Map<string, number>();
+  e.rubrics.forEach((r, i) => {
+    if (seen.has(r.criterion))
+      add(
+        ['evaluation', 'rubrics', i, 'criterion'],
+        `criterion "${r.criterion}" has two rubrics (also rubrics[${seen.get(r.criterion)}])`,
+        'keep one rubric per criterion: scores per criterion are compared across versions',
+      );
+    seen.set(r.criterion, i);
+    if (r.floor !== undefined && (r.floor < scale.min || r.floor > scale.max))
+      add(
+        ['evaluation', 'rubrics', i, 'floor'],
+        `floor ${r.floor} of "${r.criterion}" is outside the scale ${scale.min}..${scale.max}`,
+        `write a floor between ${scale.min} and ${scale.max}`,
+      );
+  });
+  const d = e.deterministic ?? {};
+  (d.forbiddenPatterns ?? []).forEach((pattern, i) => {
+    try {
+      new RegExp(pattern, 'iu');
+    } catch (err) {
+      add(
+        ['evaluation', 'deterministic', 'forbiddenPatterns', i],
+        `${showText(pattern, 80)} is not a valid regular expression (${(err as Error).message})`,
+        'fix or remove it (JavaScript RegExp syntax, matched case-insensitively)',
+      );
+    }
+  });
+  if (d.minChars !== undefined && d.maxChars !== undefined && d.minChars > d.maxChars)
+    add(
+      ['evaluation', 'deterministic', 'minChars'],
+      `minChars ${d.minChars} is above maxChars ${d.maxChars}, so every answer fails the length check`,
+      'lower minChars or raise maxChars',
+    );
+  if (e.samplingRate > 0 && (e.budget.perReleaseUsd === 0 || e.budget.perDayUsd === 0))
+    add(
+      ['evaluation', 'budget'],
+      `answers are sampled (samplingRate ${e.samplingRate}) but a budget is 0 USD, so no sample would ever be scored`,
+      'set perReleaseUsd and perDayUsd above 0, or samplingRate to 0',
+    );
+  if (e.budget.perReleaseUsd > e.budget.perDayUsd && e.budget.perDayUsd > 0)
+    add(
+      ['evaluation', 'budget', 'perReleaseUsd'],
+      `the release budget (${e.budget.perReleaseUsd} USD) is above the day budget (${e.budget.perDayUsd} USD), so a release can never spend it`,
+      'lower perReleaseUsd to at most perDayUsd, or raise perDayUsd',
+    );
 }
 
 interface ModelShape {

@@ -1,0 +1,122 @@
+/**
+ * One CloudWatch Logs delivery of evaluation samples, evaluated: decode, keep the samples of services with an
+ * evaluation section, skip samples already scored (a re-delivered batch spends nothing twice), evaluate with bounded
+ * concurrency, keep each result in the regression store (written once, If-None-Match), publish per-version metrics,
+ * and turn scores under a rubric's floor into failure records of kind `quality` carrying the evaluator's reason, so
+ * the snapshot pipeline makes them regression-case candidates like any other failure. Pure, behind ports.
+ *
+ * Which rubric: the LIVE environment's evaluation section (the stable version's), never the candidate's, so a release
+ * is never judged by a rubric it changes itself.
+ */
+import { FAILURE_RECORD_TYPE, type FailureRecord } from '../shared/contract';
+import { EVALUATION_SAMPLE_TYPE, type EvaluationConfig, type EvaluationSample, evaluationKey } from '../shared/evaluation';
+import { type CloudWatchLogsEvent, decodeDelivery, extractRecord } from '../snapshot/snapshot';
+import { mapLimit, type ObjectStore } from '../snapshot/store';
+import { type EvaluationResult, type EvaluatorPorts, evaluateSample } from './evaluator';
+
+export interface DeliveryDeps {
+  /** The evaluator's ports for one service: each service spends from its own ledger. */
+  readonly evaluator: (service: string) => EvaluatorPorts;
+  /** The live evaluation section of a service, or undefined when it has none (its samples are skipped). */
+  readonly liveEvaluation: (service: string) => Promise<EvaluationConfig | undefined>;
+  readonly store: ObjectStore;
+  /** The release the spend belongs to, per service (the judge's current release key, or a steady-state key). */
+  readonly releaseKey: (service: string) => Promise<string>;
+  readonly publish: (result: EvaluationResult, sample: EvaluationSample) => void;
+  /** Writes a failure record line (the snapshot subscription on the evaluator's log group collects it). */
+  readonly writeFailureRecord: (record: FailureRecord) => void;
+  readonly concurrency: number;
+}
+
+export interface DeliveryOutcome {
+  readonly samples: number;
+  readonly evaluated: number;
+  readonly alreadyScored: number;
+  readonly skippedNoSection: number;
+  readonly skippedBudget: number;
+  readonly rejected: readonly { readonly eventId: string; readonly reason: string }[];
+  readonly candidates: number;
+}
+
+/** Checks a log line is a sample this version understands; the reason names the field. */
+export function validateSample(v: unknown): string | undefined {
+  if (!v || typeof v !== 'object') return 'not an object';
+  const s = v as Record<string, unknown>;
+  if (s.type !== EVALUATION_SAMPLE_TYPE) return `type is ${JSON.stringify(s.type)}, not ${EVALUATION_SAMPLE_TYPE}`;
+  for (const k of ['service', 'sampleId', 'requestId', 'time', 'functionVersion', 'caseId', 'input', 'answer'] as const)
+    if (typeof s[k] !== 'string') return `${k} is not a string`;
+  if (s.arm !== 'canary' && s.arm !== 'stable') return `arm is ${JSON.stringify(s.arm)}, not canary or stable`;
+  if (!s.tuple || typeof s.tuple !== 'object') return 'tuple is missing';
+  for (const k of ['passages', 'citations', 'toolCalls'] as const) if (!Array.isArray(s[k])) return `${k} is not a list`;
+  return undefined;
+}
+
+/** The failure record a low score becomes: kind `quality`, with the evaluator's reasons as details. */
+export function lowScoreRecord(sample: EvaluationSample, result: EvaluationResult): FailureRecord {
+  return {
+    type: FAILURE_RECORD_TYPE,
+    schemaVersion: 1,
+    kind: 'quality',
+    kinds: ['quality'],
+    service: sample.service,
+    requestId: sample.requestId,
+    time: sample.time,
+    tuple: sample.tuple,
+    measurements: { latencyMs: 0, inputTokens: sample.inputTokens, outputTokens: sample.outputTokens },
+    input: sample.input,
+    output: sample.answer,
+    details: result.belowFloor.map((b) => `evaluator: ${b.criterion} scored ${b.score} (${b.reason})`).slice(0, 20),
+    truncated: false,
+  };
+}
+
+export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: DeliveryDeps): Promise<DeliveryOutcome> {
+  const data = decodeDelivery(event);
+  const rejected: { eventId: string; reason: string }[] = [];
+  const samples: EvaluationSample[] = [];
+  for (const e of data.logEvents ?? []) {
+    const v = extractRecord(e.message);
+    const reason = validateSample(v);
+    if (reason) rejected.push({ eventId: e.id, reason });
+    else samples.push(v as EvaluationSample);
+  }
+  const counts = { evaluated: 0, alreadyScored: 0, skippedNoSection: 0, skippedBudget: 0, candidates: 0 };
+  const configs = new Map<string, Promise<EvaluationConfig | undefined>>();
+  const releases = new Map<string, Promise<string>>();
+  const once = <T>(m: Map<string, Promise<T>>, k: string, f: (k: string) => Promise<T>) => {
+    if (!m.has(k)) m.set(k, f(k));
+    return m.get(k) as Promise<T>;
+  };
+  await mapLimit(samples, Math.max(1, deps.concurrency), async (sample) => {
+    const config = await once(configs, sample.service, deps.liveEvaluation);
+    if (!config) {
+      counts.skippedNoSection++;
+      return;
+    }
+    const key = evaluationKey(sample.service, sample.sampleId);
+    // A re-delivered sample was already paid for: never evaluate it twice.
+    if (await deps.store.exists(key)) {
+      counts.alreadyScored++;
+      return;
+    }
+    const result = await evaluateSample(sample, config, deps.evaluator(sample.service), { releaseKey: await once(releases, sample.service, deps.releaseKey) });
+    if (result.skipped) {
+      counts.skippedBudget++;
+      deps.publish(result, sample);
+      return;
+    }
+    const written = await deps.store.put(key, JSON.stringify({ sample, result, evaluation: config.version ?? null }), { condition: { ifNoneMatch: '*' } });
+    if (written === 'precondition-failed') {
+      // A concurrent delivery of the same sample scored it first; its result stands, ours is not published.
+      counts.alreadyScored++;
+      return;
+    }
+    counts.evaluated++;
+    deps.publish(result, sample);
+    if (result.belowFloor.length > 0) {
+      counts.candidates++;
+      deps.writeFailureRecord(lowScoreRecord(sample, result));
+    }
+  });
+  return { samples: samples.length, ...counts, rejected };
+}

@@ -1,0 +1,117 @@
+/**
+ * Deterministic evaluators: cheap checks run on every sampled answer, beside the model evaluator. Pure: no SDK, no
+ * clock, no network. Each returns 1 (pass) or 0 (fail) with a reason a person can act on.
+ */
+import type { CriterionScore, DeterministicChecks, EvaluationSample } from '../shared/evaluation';
+
+/**
+ * Phrases that mark a refusal in English answers. Substrings, matched case-insensitively after collapsing
+ * whitespace. A config can replace the list (`deterministic.refusalPhrases`) for other languages or house style.
+ */
+export const DEFAULT_REFUSAL_PHRASES: readonly string[] = [
+  "i can't help with",
+  'i cannot help with',
+  "i'm unable to",
+  'i am unable to',
+  "i can't assist",
+  'i cannot assist',
+  "i'm not able to",
+  'i am not able to',
+  "i don't have information",
+  'i do not have information',
+  "i can't provide",
+  'i cannot provide',
+  'i must decline',
+];
+
+/** Scripts the language check tells apart: enough to catch "asked in Japanese, answered in English". */
+const SCRIPTS: readonly { readonly name: string; readonly re: RegExp }[] = [
+  { name: 'han', re: /\p{Script=Han}/gu },
+  { name: 'kana', re: /[\p{Script=Hiragana}\p{Script=Katakana}]/gu },
+  { name: 'hangul', re: /\p{Script=Hangul}/gu },
+  { name: 'cyrillic', re: /\p{Script=Cyrillic}/gu },
+  { name: 'arabic', re: /\p{Script=Arabic}/gu },
+  { name: 'greek', re: /\p{Script=Greek}/gu },
+  { name: 'devanagari', re: /\p{Script=Devanagari}/gu },
+  { name: 'thai', re: /\p{Script=Thai}/gu },
+  { name: 'latin', re: /\p{Script=Latin}/gu },
+];
+
+/** The dominant script of a text (most letters), or undefined for text without letters. */
+export function dominantScript(text: string): string | undefined {
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const s of SCRIPTS) {
+    const n = text.match(s.re)?.length ?? 0;
+    // Japanese mixes kana and Han: kana anywhere marks it as Japanese, whatever the Han count.
+    if (s.name === 'kana' && n > 0) return 'kana';
+    if (n > bestCount) {
+      best = s.name;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+/** Compiles the configured forbidden patterns, naming the bad one. Validation at synth calls this too. */
+export function compileForbiddenPatterns(patterns: readonly string[]): RegExp[] {
+  return patterns.map((p, i) => {
+    try {
+      return new RegExp(p, 'iu');
+    } catch (e) {
+      throw new Error(
+        `evaluation.deterministic.forbiddenPatterns[${i}]: ${JSON.stringify(p)} is not a valid regular expression (${(e as Error).message}); fix or remove it`,
+      );
+    }
+  });
+}
+
+export function isRefusal(answer: string, phrases: readonly string[] = DEFAULT_REFUSAL_PHRASES): string | undefined {
+  const text = answer.toLowerCase().replace(/[’‘]/g, "'").replace(/\s+/g, ' ');
+  return phrases.find((p) => text.includes(p.toLowerCase()));
+}
+
+/** Runs every enabled deterministic check on one sample. */
+export function runDeterministicChecks(
+  sample: Pick<EvaluationSample, 'input' | 'answer' | 'passages' | 'citations'>,
+  checks: DeterministicChecks = {},
+): CriterionScore[] {
+  const out: CriterionScore[] = [];
+  const d = (criterion: CriterionScore['criterion'], pass: boolean, reason: string): void => {
+    out.push({ criterion, score: pass ? 1 : 0, reason, source: 'deterministic' });
+  };
+  if (checks.citationValidity !== false) {
+    const known = new Set(sample.passages.map((p) => p.id));
+    const unknown = sample.citations.filter((c) => !known.has(c));
+    d(
+      'citation-validity',
+      unknown.length === 0,
+      unknown.length ? `cites passages that were not retrieved: ${unknown.join(', ')}` : `${sample.citations.length} citation(s), all retrieved`,
+    );
+  }
+  const refusal = isRefusal(sample.answer, checks.refusalPhrases ?? DEFAULT_REFUSAL_PHRASES);
+  // A refusal is not a failure by itself (some questions must be refused); it is scored so its rate can be compared.
+  d('refusal', refusal === undefined, refusal ? `refusal phrase "${refusal}"` : 'not a refusal');
+  if (checks.languageMatch !== false) {
+    const q = dominantScript(sample.input);
+    const a = dominantScript(sample.answer);
+    const pass = q === undefined || a === undefined || q === a || (q === 'han' && a === 'kana') || (q === 'kana' && a === 'han');
+    d('language-match', pass, pass ? `script ${a ?? 'none'}` : `question in ${q} script, answer in ${a}`);
+  }
+  if (checks.minChars !== undefined || checks.maxChars !== undefined) {
+    const n = [...sample.answer].length;
+    const low = checks.minChars !== undefined && n < checks.minChars;
+    const high = checks.maxChars !== undefined && n > checks.maxChars;
+    d(
+      'length',
+      !low && !high,
+      low ? `${n} characters, under the minimum ${checks.minChars}` : high ? `${n} characters, over the maximum ${checks.maxChars}` : `${n} characters`,
+    );
+  }
+  if (checks.forbiddenPatterns?.length) {
+    const res = compileForbiddenPatterns(checks.forbiddenPatterns);
+    const hit = res.findIndex((re) => re.test(sample.answer));
+    d('forbidden-pattern', hit < 0, hit < 0 ? 'no forbidden pattern' : `matches forbidden pattern ${hit} (${checks.forbiddenPatterns[hit]})`);
+  }
+  return out;
+}

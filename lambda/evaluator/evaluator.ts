@@ -1,0 +1,197 @@
+/**
+ * The evaluator: scores one sampled answer (deterministic checks, then one model call per rubric) and, for a canary
+ * sample, compares it with the stable version's answer to the same input in both orders. Pure orchestration behind
+ * ports (model, shadow, ledger, sleep, random): no SDK import. The handler adapts Bedrock Converse, the shadow
+ * invocation of the stable version's `gate` alias and the ledger in S3.
+ *
+ * Budget: before any call, the sample's worst-case cost is reserved on the ledger by compare-and-swap (so concurrent
+ * evaluators can never overspend together); after the calls the unused part is given back. Throttling is retried
+ * with capped exponential backoff and full jitter; other errors fail the criterion with the reason.
+ */
+import type { CriterionScore, EvaluationConfig, EvaluationSample, PairedOutcome } from '../shared/evaluation';
+import { admit, type Caps, charge, costUsd, currentLedger, estimateInputTokens, type Ledger } from './budget';
+import {
+  buildPreferenceRequest,
+  buildScoreRequest,
+  type ConverseRequest,
+  type ConverseResponse,
+  parsePreferenceResponse,
+  parseScoreResponse,
+  type Usage,
+} from './converse';
+import { runDeterministicChecks } from './deterministic';
+import { combineOrders } from '../judge/paired';
+
+export interface ModelPort {
+  converse(request: ConverseRequest): Promise<ConverseResponse>;
+}
+
+/**
+ * Answers to the sample's (redacted) input from one arm, through the gate-style shadow path: a replay that the
+ * runtime neither measures nor records as live traffic, with side-effecting tools off. BOTH arms are asked, so the
+ * two answers compared come from the very same input (the live canary answer saw the unredacted input; comparing it
+ * with a stable answer to the redacted one would not be a fair pair).
+ */
+export interface ShadowPort {
+  answer(sample: EvaluationSample, arm: 'canary' | 'stable'): Promise<{ readonly answer: string; readonly costUsd: number }>;
+}
+
+/** The spend ledger, updated by compare-and-swap: `write` returns false when someone else wrote first. */
+export interface LedgerPort {
+  read(): Promise<{ readonly ledger: Ledger | undefined; readonly etag: string | undefined }>;
+  write(ledger: Ledger, etag: string | undefined): Promise<boolean>;
+}
+
+export interface EvaluatorPorts {
+  readonly model: ModelPort;
+  readonly shadow?: ShadowPort;
+  readonly ledger: LedgerPort;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly now: () => Date;
+}
+
+export interface EvaluationResult {
+  readonly sampleId: string;
+  readonly service: string;
+  readonly arm: EvaluationSample['arm'];
+  readonly functionVersion: string;
+  readonly caseId: string;
+  readonly scores: readonly CriterionScore[];
+  /** Criteria the model could not score, with the reason (never counted as a low score). */
+  readonly unscored: readonly { readonly criterion: string; readonly reason: string }[];
+  readonly paired?: { readonly outcome: PairedOutcome; readonly reasons: readonly string[] };
+  readonly costUsd: number;
+  /** Set when the budget refused the sample: no model call was made. */
+  readonly skipped?: 'budget-release' | 'budget-day';
+  /** Scores under a rubric's floor: the sample becomes a regression-case candidate with these reasons. */
+  readonly belowFloor: readonly { readonly criterion: string; readonly score: number; readonly reason: string }[];
+}
+
+export const THROTTLE_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'ServiceUnavailableException', 'ModelNotReadyException']);
+export const MAX_ATTEMPTS = 4;
+const BASE_DELAY_MS = 200;
+const MAX_DELAY_MS = 5000;
+const LEDGER_CAS_ATTEMPTS = 8;
+
+async function withRetry(ports: EvaluatorPorts, call: () => Promise<ConverseResponse>): Promise<ConverseResponse> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      const name = (e as { name?: string }).name ?? '';
+      if (!THROTTLE_ERRORS.has(name) || attempt >= MAX_ATTEMPTS) throw e;
+      await ports.sleep(Math.floor(ports.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1))));
+    }
+  }
+}
+
+/** Reserves (or, with a negative amount, gives back) spend on the ledger by compare-and-swap. */
+async function reserve(ports: EvaluatorPorts, releaseKey: string, caps: Caps, usd: number): Promise<{ ok: true } | { ok: false; by: 'release' | 'day' }> {
+  for (let i = 0; i < LEDGER_CAS_ATTEMPTS; i++) {
+    const now = ports.now();
+    const { ledger, etag } = await ports.ledger.read();
+    const l = currentLedger(ledger ?? { releaseKey, releaseSpentUsd: 0, day: now.toISOString().slice(0, 10), daySpentUsd: 0 }, releaseKey, now);
+    if (usd > 0) {
+      const a = admit(l, caps, usd, now);
+      if (!a.admit) {
+        if (a.ledger !== l || ledger === undefined) await ports.ledger.write(a.ledger, etag); // record the stop once; a lost race is fine
+        return { ok: false, by: a.by };
+      }
+    }
+    if (await ports.ledger.write(charge(l, usd), etag)) return { ok: true };
+  }
+  throw new Error(`evaluation ledger: ${LEDGER_CAS_ATTEMPTS} compare-and-swap attempts lost to concurrent writers`);
+}
+
+export interface EvaluateOptions {
+  /** The release the spend belongs to (the judge's release key), or `steady-<day>` outside releases. */
+  readonly releaseKey: string;
+  /** Passage texts by id, where the sample's delivery carries them (the runtime logs only hashes). */
+  readonly passageTexts?: ReadonlyMap<string, string>;
+  readonly reference?: string;
+  /** Worst-case cost of one shadow answer (the service's model at its maxTokens), reserved twice with the sample. */
+  readonly shadowWorstCaseUsd?: number;
+}
+
+export async function evaluateSample(
+  sample: EvaluationSample,
+  config: EvaluationConfig,
+  ports: EvaluatorPorts,
+  options: EvaluateOptions,
+): Promise<EvaluationResult> {
+  const scale = config.scale ?? { min: 1, max: 5 };
+  const maxTokens = config.evaluatorModel.maxTokens ?? 512;
+  const prices = config.evaluatorModel.pricing;
+  const passages = sample.passages.map((p) => ({ id: p.id, text: options.passageTexts?.get(p.id) ?? `(text not captured; hash ${p.textHash})` }));
+  const deterministic = runDeterministicChecks(sample, config.deterministic);
+  const rubrics = config.rubrics.filter((r) => r.criterion !== 'correctness' || options.reference !== undefined);
+  const pairedWanted = (config.paired ?? true) && sample.arm === 'canary' && ports.shadow !== undefined;
+
+  const scoreRequests = rubrics.map((r) =>
+    buildScoreRequest(config.evaluatorModel.modelId, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),
+  );
+  const worstCall = (req: ConverseRequest) => costUsd(prices, estimateInputTokens(JSON.stringify(req)), maxTokens);
+  const prefWorst = pairedWanted
+    ? 2 * worstCall(buildPreferenceRequest(config.evaluatorModel.modelId, maxTokens, rubrics, sample.input, passages, sample.answer, sample.answer)) +
+      (options.shadowWorstCaseUsd ?? 0)
+    : 0;
+  const reserved = scoreRequests.reduce((s, r) => s + worstCall(r), 0) + prefWorst;
+
+  const base = { sampleId: sample.sampleId, service: sample.service, arm: sample.arm, functionVersion: sample.functionVersion, caseId: sample.caseId };
+  const r = await reserve(ports, options.releaseKey, config.budget, reserved);
+  if (!r.ok) return { ...base, scores: deterministic, unscored: [], costUsd: 0, skipped: r.by === 'release' ? 'budget-release' : 'budget-day', belowFloor: [] };
+
+  let spent = 0;
+  const pay = (u: Usage) => {
+    spent += costUsd(prices, u.inputTokens, Math.min(u.outputTokens, maxTokens));
+  };
+  const scores: CriterionScore[] = [...deterministic];
+  const unscored: { criterion: string; reason: string }[] = [];
+  const belowFloor: { criterion: string; score: number; reason: string }[] = [];
+  let paired: EvaluationResult['paired'];
+  try {
+    for (let i = 0; i < rubrics.length; i++) {
+      const rubric = rubrics[i];
+      try {
+        const parsed = parseScoreResponse(await withRetry(ports, () => ports.model.converse(scoreRequests[i])), scale);
+        pay(parsed.usage);
+        if (!parsed.ok) {
+          unscored.push({ criterion: rubric.criterion, reason: parsed.reason });
+          continue;
+        }
+        scores.push({ criterion: rubric.criterion, score: parsed.value.score, reason: parsed.value.reason, source: 'model' });
+        const floor = rubric.floor ?? (scale.min + scale.max) / 2;
+        if (parsed.value.score < floor) belowFloor.push({ criterion: rubric.criterion, score: parsed.value.score, reason: parsed.value.reason });
+      } catch (e) {
+        unscored.push({ criterion: rubric.criterion, reason: `${(e as Error).name}: ${(e as Error).message}` });
+      }
+    }
+    if (pairedWanted && ports.shadow) {
+      try {
+        const [canary, stable] = await Promise.all([ports.shadow.answer(sample, 'canary'), ports.shadow.answer(sample, 'stable')]);
+        spent += canary.costUsd + stable.costUsd;
+        const ask = async (a: string, b: string) => {
+          const p = parsePreferenceResponse(
+            await withRetry(ports, () =>
+              ports.model.converse(buildPreferenceRequest(config.evaluatorModel.modelId, maxTokens, rubrics, sample.input, passages, a, b)),
+            ),
+          );
+          pay(p.usage);
+          return p;
+        };
+        const first = await ask(canary.answer, stable.answer); // canary as A
+        const second = await ask(stable.answer, canary.answer); // canary as B
+        if (first.ok && second.ok)
+          paired = { outcome: combineOrders(first.value.preferred, second.value.preferred), reasons: [first.value.reason, second.value.reason] };
+        else unscored.push({ criterion: 'paired', reason: [first, second].map((p) => (p.ok ? 'ok' : p.reason)).join('; ') });
+      } catch (e) {
+        unscored.push({ criterion: 'paired', reason: `${(e as Error).name}: ${(e as Error).message}` });
+      }
+    }
+  } finally {
+    // Settle: give back what the worst case over-reserved (the estimate is an upper bound, so this is a refund).
+    await reserve(ports, options.releaseKey, config.budget, spent - reserved);
+  }
+  return { ...base, scores, unscored, paired, costUsd: spent, belowFloor };
+}

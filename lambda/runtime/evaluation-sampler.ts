@@ -1,0 +1,76 @@
+/**
+ * Evaluation sampling in the runtime: which answers become evaluation samples, and the redacted sample itself.
+ * Pure and synchronous: the hot path only decides and writes one log line (no network, no S3, no model call).
+ *
+ * During a release the canary is oversampled so both versions contribute comparable counts: with canary share s and
+ * a base rate r, the canary is sampled at r / (2s) and the stable version at r / (2(1 - s)) (each capped at 1), so
+ * the expected samples per request stay r while each arm gives about r/2 of all requests. Outside a release every
+ * answer is sampled at r. The decision hashes the request id, so a retried delivery of one request decides the same.
+ */
+import { sha256Hex } from '../shared/canonical-json';
+import type { VersionTuple } from '../shared/contract';
+import { EVALUATION_SAMPLE_TYPE, type EvaluationSample } from '../shared/evaluation';
+import { caseIdOf } from '../snapshot/cases';
+import { type Redactor, redact, redactAndCut } from './redact';
+
+/** Longest input or answer a sample keeps, in characters (after redaction). CloudWatch Logs events are ≤ 256 KB. */
+export const SAMPLE_MAX_CHARS = 8000;
+
+export function armSamplingRate(baseRate: number, arm: 'canary' | 'stable', canaryShare: number | undefined): number {
+  if (!(baseRate >= 0 && baseRate <= 1)) throw new Error(`evaluation.samplingRate must be between 0 and 1 (got ${baseRate})`);
+  if (canaryShare === undefined || canaryShare <= 0 || canaryShare >= 1) return baseRate;
+  return Math.min(1, baseRate / (2 * (arm === 'canary' ? canaryShare : 1 - canaryShare)));
+}
+
+/** A uniform number in [0, 1) from the request id: the same request always decides the same. */
+export function sampleUnit(requestId: string): number {
+  return Number.parseInt(sha256Hex(`evaluation-sample\n${requestId}`).slice(0, 13), 16) / 2 ** 52;
+}
+
+export function shouldSample(requestId: string, rate: number): boolean {
+  return rate > 0 && sampleUnit(requestId) < rate;
+}
+
+export interface AnswerToSample {
+  readonly service: string;
+  readonly requestId: string;
+  readonly time: Date;
+  readonly tuple: VersionTuple;
+  readonly functionVersion: string;
+  readonly arm: 'canary' | 'stable';
+  readonly conversationId?: string;
+  readonly input: string;
+  readonly answer: string;
+  readonly passages?: readonly { readonly id: string; readonly text: string }[];
+  readonly citations?: readonly string[];
+  readonly toolCalls?: readonly { readonly name: string }[];
+  readonly stopReason?: string;
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+}
+
+/** Builds the redacted sample. Passage texts are kept only as hashes: the evaluator reads them from the index. */
+export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor: Redactor = redact): EvaluationSample {
+  const input = redactAndCut(a.input, SAMPLE_MAX_CHARS, redactor).text;
+  return {
+    type: EVALUATION_SAMPLE_TYPE,
+    service: a.service,
+    sampleId: sha256Hex(`${a.service}\n${a.requestId}`).slice(0, 32),
+    requestId: a.requestId,
+    time: a.time.toISOString(),
+    tuple: a.tuple,
+    functionVersion: a.functionVersion,
+    arm: a.arm,
+    ...(a.conversationId !== undefined ? { conversationId: sha256Hex(`conversation\n${a.conversationId}`).slice(0, 32) } : {}),
+    caseId: caseIdOf(a.service, input),
+    input,
+    answer: redactAndCut(a.answer, SAMPLE_MAX_CHARS, redactor).text,
+    passages: (a.passages ?? []).map((p) => ({ id: p.id, textHash: sha256Hex(p.text).slice(0, 16) })),
+    citations: [...(a.citations ?? [])],
+    toolCalls: (a.toolCalls ?? []).map((t) => ({ name: t.name })),
+    ...(a.stopReason !== undefined ? { stopReason: a.stopReason } : {}),
+    inputTokens: a.inputTokens ?? 0,
+    outputTokens: a.outputTokens ?? 0,
+    sampledAt: rate,
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The evaluation contract: what the runtime samples for the evaluator, what the evaluator scores and how paired
+ * comparisons are recorded. Shared by the runtime (which writes samples as log lines), the evaluator function, the
+ * canary judge (which consumes scores and paired outcomes) and the constructs, so none can drift apart.
+ *
+ * Vocabulary: the *evaluator* scores answers; the *canary judge* is the sequential test that decides a release.
+ */
+import type { VersionTuple } from './contract';
+
+/** The criteria a rubric may score. `correctness` needs a reference answer (regression cases carry one). */
+export const EVALUATION_CRITERIA = ['groundedness', 'relevance', 'correctness', 'safety', 'refusal'] as const;
+export type EvaluationCriterion = (typeof EVALUATION_CRITERIA)[number];
+
+/** Log line type of one evaluation sample, beside the failure record's type. */
+export const EVALUATION_SAMPLE_TYPE = 'ai-release.evaluation-sample';
+
+/** One rubric: what "good" means for one criterion, in words the evaluator model reads. */
+export interface EvaluationRubric {
+  readonly criterion: EvaluationCriterion;
+  /** The instruction the evaluator model scores against. */
+  readonly instructions: string;
+  /** Scores below this (on the section's scale) make the sample a regression-case candidate. @default scale midpoint */
+  readonly floor?: number;
+}
+
+/** Deterministic checks run on every sampled answer: cheap, no model call. */
+export interface DeterministicChecks {
+  /** Every passage id the answer cites must be among the retrieved ones. @default true */
+  readonly citationValidity?: boolean;
+  /** Refusal phrases (case-insensitive substrings) that mark an answer as a refusal. @default a built-in English list */
+  readonly refusalPhrases?: readonly string[];
+  /** The answer's script must match the question's (Latin, CJK, Cyrillic, …). @default true */
+  readonly languageMatch?: boolean;
+  /** Bounds on the answer's length in characters. @default no bounds */
+  readonly minChars?: number;
+  readonly maxChars?: number;
+  /** Regular expressions (JavaScript syntax) an answer must never match. @default none */
+  readonly forbiddenPatterns?: readonly string[];
+}
+
+/** The `evaluation` section of a release config: part of the version tuple, hashed like every section. */
+export interface EvaluationConfig {
+  /** User's version label for the section. */
+  readonly version?: string;
+  /** The evaluator model: an inference profile id (or model id), priced like the `model` section. */
+  readonly evaluatorModel: {
+    /** Bedrock model id or inference profile id (e.g. `us.anthropic.claude-sonnet-4-20250514-v1:0`). */
+    readonly modelId: string;
+    /** USD per 1,000 tokens, as the `model` section states it. */
+    readonly pricing: { readonly inputPer1kTokensUsd: number; readonly outputPer1kTokensUsd: number };
+    /** Most tokens one evaluator answer may take. @default 512 */
+    readonly maxTokens?: number;
+  };
+  readonly rubrics: readonly EvaluationRubric[];
+  /** Score scale, inclusive. @default { min: 1, max: 5 } */
+  readonly scale?: { readonly min: number; readonly max: number };
+  /** Share of live answers sampled, 0..1. The canary is oversampled so both versions give comparable counts. */
+  readonly samplingRate: number;
+  /** Spend caps in USD. Sampling stops when one is spent, and the review says so. */
+  readonly budget: { readonly perReleaseUsd: number; readonly perDayUsd: number };
+  /** Paired comparisons during a canary (the stable version's answer to the same input). @default true */
+  readonly paired?: boolean;
+  readonly deterministic?: DeterministicChecks;
+}
+
+/** One sampled answer, redacted by the runtime before it is logged. */
+export interface EvaluationSample {
+  readonly type: typeof EVALUATION_SAMPLE_TYPE;
+  readonly service: string;
+  /** Stable id of the sample: hash of request id + service. */
+  readonly sampleId: string;
+  readonly requestId: string;
+  readonly time: string;
+  /** The version tuple the answer was produced with. */
+  readonly tuple: VersionTuple;
+  readonly functionVersion: string;
+  /** `canary` or `stable` during a release; `stable` otherwise. */
+  readonly arm: 'canary' | 'stable';
+  readonly conversationId?: string;
+  /** Hash of the normalized input: the regression case id it would become. */
+  readonly caseId: string;
+  readonly input: string;
+  readonly answer: string;
+  /** Retrieved passages: ids and a hash of each text (the text itself is not logged). */
+  readonly passages: readonly { readonly id: string; readonly textHash: string }[];
+  readonly citations: readonly string[];
+  readonly toolCalls: readonly { readonly name: string }[];
+  readonly stopReason?: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** The sampling rate that selected this answer, so counts can be re-weighted. */
+  readonly sampledAt: number;
+}
+
+/** What one evaluator (deterministic or model) says of one answer on one criterion. */
+export interface CriterionScore {
+  readonly criterion: EvaluationCriterion | DeterministicCheckName;
+  /** On the section's scale for model criteria; 0 or 1 for deterministic checks. */
+  readonly score: number;
+  readonly reason: string;
+  readonly source: 'deterministic' | 'model' | 'guardrail';
+}
+
+export const DETERMINISTIC_CHECKS = ['citation-validity', 'refusal', 'language-match', 'length', 'forbidden-pattern'] as const;
+export type DeterministicCheckName = (typeof DETERMINISTIC_CHECKS)[number];
+
+/**
+ * One paired comparison: the canary's and the stable version's answers to the same input, judged in both orders.
+ * `canary` when the canary was preferred in both orders, `stable` when the stable one was, `tie` otherwise (the
+ * orders disagree, or the evaluator called it even): ties carry no evidence either way.
+ */
+export type PairedOutcome = 'canary' | 'stable' | 'tie';
+
+/** CloudWatch metrics the evaluator publishes (namespace METRIC_NAMESPACE), per service, version and criterion. */
+export const EVALUATION_METRIC = {
+  /** One datapoint per scored sample and criterion, on the rubric's scale (deterministic checks: 0 or 1). */
+  SCORE: 'EvaluationScore',
+  /** Paired comparisons the canary lost (the stable answer preferred in both orders), won, or tied. */
+  PAIRED_LOSS: 'PairedLoss',
+  PAIRED_WIN: 'PairedWin',
+  PAIRED_TIE: 'PairedTie',
+  /** Samples refused by the budget (the review says sampling stopped). */
+  BUDGET_SKIPPED: 'EvaluationBudgetSkipped',
+  /** Evaluation spend in USD. */
+  SPEND: 'EvaluationSpendUsd',
+} as const;
+
+/** Dimension naming the criterion of an EvaluationScore datapoint. */
+export const EVALUATION_DIMENSION_CRITERION = 'Criterion';
+
+/** Where scored samples are kept in the regression store's bucket: one object per sample, written once. */
+export const evaluationKey = (service: string, sampleId: string): string => `evaluations/${service}/samples/${sampleId}.json`;
+/** The spend ledger of one service's evaluation budget (replaced by compare-and-swap). */
+export const evaluationLedgerKey = (service: string): string => `evaluations/${service}/ledger.json`;
+
+/** Environment of the evaluator function. */
+export const EVALUATOR_ENV = {
+  /** JSON: { [service]: { application, environment, profile } } — where each service's LIVE config is read. */
+  SERVICES: 'AI_RELEASE_EVALUATOR_SERVICES',
+  /** Samples evaluated at once per invocation (Bedrock throttles above the account's rate). */
+  CONCURRENCY: 'AI_RELEASE_EVALUATOR_CONCURRENCY',
+} as const;

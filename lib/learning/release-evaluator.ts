@@ -1,0 +1,154 @@
+import { Arn, ArnFormat, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LEARNING_ENV } from '../../lambda/shared/contract';
+import { EVALUATION_SAMPLE_TYPE, EVALUATOR_ENV, evaluationKey, evaluationLedgerKey } from '../../lambda/shared/evaluation';
+import type { ServiceLocation } from '../../lambda/evaluator/aws-adapters';
+import { libraryFunction } from '../private/library-function';
+
+/** The subscription filter's name on every service log group that has an evaluation section. */
+export const EVALUATION_FILTER_NAME = 'cdk-ai-release-evaluation';
+
+export interface ReleaseEvaluatorProps {
+  /** The regression store's bucket: scored samples and the spend ledgers live there. */
+  readonly bucket: s3.IBucket;
+  /** The bucket's KMS key, when it has one. @default the bucket is S3-managed encrypted */
+  readonly key?: kms.IKey;
+  /**
+   * Samples scored at once per delivery. Each makes one Converse call per rubric (and four more for a paired canary
+   * sample), so this bounds the evaluator's Bedrock request rate. @default 4
+   */
+  readonly concurrency?: number;
+  /** @default 5 minutes */
+  readonly timeout?: Duration;
+}
+
+/** One service the evaluator scores. */
+export interface EvaluatedService {
+  readonly serviceName: string;
+  /** The service function's log group: the runtime writes evaluation samples there. */
+  readonly logGroup: logs.ILogGroup;
+  /** The service function (its versions are replayed for paired comparisons). */
+  readonly function: lambda.IFunction;
+  /** The alias callers invoke; the evaluator may read it (which version is stable) but never invoke it. */
+  readonly liveAlias: lambda.IAlias;
+  /** Where the service's LIVE release config is: the evaluator scores with the stable version's rubric. */
+  readonly appConfig: { readonly applicationId: string; readonly environmentId: string; readonly profileId: string };
+  /** Evaluator model ids or inference profile ids the service's evaluation section may name. */
+  readonly evaluatorModelIds: readonly string[];
+}
+
+/**
+ * The evaluator: one function per platform, off the hot path. Scores sampled answers with deterministic checks and
+ * the evaluator model (Bedrock Converse, structured output), compares canary and stable answers to the same input in
+ * both orders, enforces each service's evaluation budget, and publishes per-version metrics the canary judge and the
+ * review read. Low scores become regression-case candidates through the snapshot pipeline (`subscribeSnapshots`).
+ */
+export class ReleaseEvaluator extends Construct {
+  public readonly function: lambda.Function;
+  private readonly services: Record<string, ServiceLocation> = {};
+
+  constructor(scope: Construct, id: string, props: ReleaseEvaluatorProps) {
+    super(scope, id);
+    const concurrency = props.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50)
+      throw new Error(`ReleaseEvaluator concurrency must be an integer from 1 to 50 (got ${concurrency}); it bounds the Bedrock calls in flight`);
+    this.function = libraryFunction(this, 'Function', {
+      handler: 'evaluator',
+      timeout: props.timeout ?? Duration.minutes(5),
+      memorySize: 512,
+      description: 'cdk-ai-release: scores sampled answers (deterministic checks, evaluator model, paired canary comparisons) off the hot path',
+      environment: {
+        [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
+        [EVALUATOR_ENV.CONCURRENCY]: String(concurrency),
+        [EVALUATOR_ENV.SERVICES]: Lazy.string({ produce: () => JSON.stringify(this.services) }),
+      },
+    });
+    // "not stored yet" must be told from "denied": a missing key answers 404 only to a caller that may list.
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    props.key?.grantEncryptDecrypt(this.function);
+    this.bucket = props.bucket;
+  }
+
+  private readonly bucket: s3.IBucket;
+
+  /**
+   * Scores a service's samples: subscribes its log group and grants what scoring it needs, nothing more. The
+   * subscription filter is created in `scope` (the service's own construct, so it lives in the service's stack).
+   */
+  public addService(scope: Construct, s: EvaluatedService): logs.SubscriptionFilter {
+    if (this.services[s.serviceName]) throw new Error(`service "${s.serviceName}" is already evaluated by ${this.node.path}; add each service once`);
+    const stack = Stack.of(this);
+    this.services[s.serviceName] = {
+      application: s.appConfig.applicationId,
+      environment: s.appConfig.environmentId,
+      profile: s.appConfig.profileId,
+      functionName: s.function.functionName,
+      liveAlias: s.liveAlias.aliasName,
+    };
+    const fn = this.function;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [this.bucket.arnForObjects(evaluationKey(s.serviceName, '*')), this.bucket.arnForObjects(evaluationLedgerKey(s.serviceName))],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+        resources: [
+          stack.formatArn({
+            service: 'appconfig',
+            resource: 'application',
+            resourceName: `${s.appConfig.applicationId}/environment/${s.appConfig.environmentId}/configuration/${s.appConfig.profileId}`,
+          }),
+        ],
+      }),
+    );
+    // Replays go to versions by number; the callers' alias and the unqualified function ($LATEST) are denied, so a
+    // shadow answer can never be served as, or counted with, live traffic.
+    const functionArn = s.function.functionArn;
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:GetAlias'], resources: [s.liveAlias.functionArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${functionArn}:*`] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['lambda:InvokeFunction'], resources: [s.liveAlias.functionArn, functionArn] }),
+    );
+    const modelArns = s.evaluatorModelIds.flatMap((id) => evaluatorModelArns(stack, id));
+    if (modelArns.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: modelArns }));
+    return new logs.SubscriptionFilter(scope, 'EvaluationSamples', {
+      logGroup: s.logGroup,
+      destination: new logsDestinations.LambdaDestination(fn),
+      filterPattern: logs.FilterPattern.stringValue('$.type', '=', EVALUATION_SAMPLE_TYPE),
+      filterName: EVALUATION_FILTER_NAME,
+    });
+  }
+}
+
+/**
+ * The ARNs Converse is authorized on for one evaluator model id: a foundation model, or a system-defined cross-Region
+ * inference profile (`us.…`, `eu.…`, `apac.…`, `global.…`) plus the foundation model it routes to in any Region
+ * ("Prerequisites for inference profiles", Amazon Bedrock User Guide: the role needs the profile and the model).
+ */
+export function evaluatorModelArns(stack: Stack, id: string): string[] {
+  const geo = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/.exec(id);
+  const foundation = (model: string, region: string) =>
+    Arn.format({
+      partition: stack.partition,
+      service: 'bedrock',
+      region,
+      account: '',
+      resource: 'foundation-model',
+      resourceName: model,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  if (!geo) return [foundation(id, stack.region)];
+  return [
+    stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    foundation(geo[2], '*'),
+  ];
+}

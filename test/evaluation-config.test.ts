@@ -1,0 +1,106 @@
+import { validateReleaseConfig } from '../lib/config/private/validate-release-config';
+import { computeReleaseManifest, diffReleaseManifests, renderManifestDiff } from '../lambda/shared/release-manifest';
+import { validConfig } from './helpers';
+
+function evaluationSection(): Record<string, any> {
+  return {
+    version: 'eval-1',
+    evaluatorModel: {
+      modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0',
+      pricing: { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 },
+      maxTokens: 300,
+    },
+    rubrics: [
+      { criterion: 'groundedness', instructions: 'Every claim in the answer is supported by the retrieved passages.', floor: 3 },
+      { criterion: 'relevance', instructions: 'The answer addresses the question the customer asked.' },
+    ],
+    samplingRate: 0.05,
+    budget: { perReleaseUsd: 20, perDayUsd: 50 },
+    deterministic: { minChars: 1, maxChars: 4000, forbiddenPatterns: ['give (me )?your password'] },
+  };
+}
+
+const validate = (evaluation: unknown) => validateReleaseConfig([{ value: { ...validConfig(), evaluation } }]).problems;
+
+describe('the evaluation section', () => {
+  test('a complete section validates', () => expect(validate(evaluationSection())).toEqual([]));
+
+  test.each([
+    ['no rubrics', (e: any) => (e.rubrics = []), '$.evaluation.rubrics', /fewer than 1|at least 1|must NOT have fewer/],
+    ['an unknown criterion', (e: any) => (e.rubrics[0].criterion = 'vibes'), '$.evaluation.rubrics[0].criterion', /groundedness/],
+    ['a sampling rate above 1', (e: any) => (e.samplingRate = 2), '$.evaluation.samplingRate', /1/],
+    ['no budget', (e: any) => delete e.budget, '$.evaluation', /budget/],
+    ['an unknown key', (e: any) => (e.samplingrate = 0.1), '$.evaluation.samplingrate', /samplingRate|not allowed|unknown/],
+    [
+      'two rubrics for one criterion',
+      (e: any) => e.rubrics.push({ criterion: 'relevance', instructions: 'again' }),
+      '$.evaluation.rubrics[2].criterion',
+      /two rubrics.*also rubrics\[1\]/,
+    ],
+    ['a floor off the scale', (e: any) => (e.rubrics[0].floor = 9), '$.evaluation.rubrics[0].floor', /outside the scale 1\.\.5/],
+    ['a scale whose min is not below its max', (e: any) => (e.scale = { min: 5, max: 5 }), '$.evaluation.scale', /min must be below max/],
+    [
+      'a forbidden pattern that does not compile',
+      (e: any) => (e.deterministic.forbiddenPatterns = ['(oops']),
+      '$.evaluation.deterministic.forbiddenPatterns[0]',
+      /not a valid regular expression/,
+    ],
+    ['min above max characters', (e: any) => (e.deterministic = { minChars: 10, maxChars: 5 }), '$.evaluation.deterministic.minChars', /above maxChars/],
+    ['sampling with a zero budget', (e: any) => (e.budget.perDayUsd = 0), '$.evaluation.budget', /no sample would ever be scored/],
+    ['a release budget above the day budget', (e: any) => (e.budget.perReleaseUsd = 80), '$.evaluation.budget.perReleaseUsd', /above the day budget/],
+  ])('%s: the problem names the field and a fix', (_name, mutate, path, message) => {
+    const e = evaluationSection();
+    mutate(e);
+    const problems = validate(e);
+    const p = problems.find((x) => x.path === path);
+    expect(p).toBeDefined();
+    expect(`${p?.message} ${p?.fix ?? ''}`).toMatch(message);
+  });
+});
+
+describe('the evaluation section in the manifest', () => {
+  const manifest = (evaluation?: unknown) =>
+    computeReleaseManifest({ service: 'assistant', config: { ...validConfig(), ...(evaluation ? { evaluation } : {}) }, configLabel: 'c', degradeLabel: 'd' });
+
+  test('it is a component with its own label and hash', () => {
+    const m = manifest(evaluationSection());
+    expect(m.components.evaluation.label).toBe('eval-1');
+    expect(m.components.evaluation.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('a service without the section keeps the release id it had before the section existed', () => {
+    // the id over the five sections and code, as computed before `evaluation` was a section
+    const { canonicalJson, sha256Hex } = require('../lambda/shared/canonical-json');
+    const m = manifest();
+    const before = ['code', 'prompt', 'model', 'retrieval', 'tools', 'outputContract'];
+    expect(m.releaseId).toBe(
+      sha256Hex(canonicalJson({ service: 'assistant', components: Object.fromEntries(before.map((c) => [c, m.components[c as 'code'].hash])) })),
+    );
+    expect(manifest(evaluationSection()).releaseId).not.toBe(m.releaseId);
+  });
+
+  test('a rubric change says that what "good" means changed; a budget change does not', () => {
+    const a = manifest(evaluationSection());
+    const changedRubric = evaluationSection();
+    changedRubric.rubrics[1].instructions = 'The answer addresses the question and is up to date.';
+    changedRubric.version = 'eval-2';
+    const d = diffReleaseManifests(a, manifest(changedRubric));
+    const c = d.components.find((x) => x.component === 'evaluation');
+    expect(c?.change).toBe('modified');
+    expect(c?.meaningChanged).toMatch(/rubrics changed: what "good" means changed.*judged by the stable version's rubric/);
+    expect(renderManifestDiff(d)).toContain('what "good" means changed');
+
+    const budget = evaluationSection();
+    budget.budget.perDayUsd = 60;
+    budget.version = 'eval-2';
+    const b = diffReleaseManifests(a, manifest(budget)).components.find((x) => x.component === 'evaluation');
+    expect(b?.change).toBe('modified');
+    expect(b?.meaningChanged).toBeUndefined();
+  });
+
+  test('adding the section is shown as added', () => {
+    const d = diffReleaseManifests(manifest(), manifest(evaluationSection()));
+    expect(d.changed).toEqual(['evaluation']);
+    expect(d.components.find((x) => x.component === 'evaluation')?.change).toBe('added');
+  });
+});

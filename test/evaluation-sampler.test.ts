@@ -1,0 +1,103 @@
+import { armSamplingRate, buildEvaluationSample, SAMPLE_MAX_CHARS, sampleUnit, shouldSample } from '../lambda/runtime/evaluation-sampler';
+import { EVALUATION_SAMPLE_TYPE } from '../lambda/shared/evaluation';
+import { MUST_REDACT, MUST_REDACT_NEW } from './pii-corpus';
+
+describe('evaluation sampling rates', () => {
+  test.each([
+    [0.05, 'stable', undefined, 0.05],
+    [0.05, 'canary', 0.1, 0.25],
+    [0.05, 'stable', 0.1, 0.05 / 1.8],
+    [0.05, 'canary', 0.5, 0.05],
+    [0.5, 'canary', 0.1, 1], // capped
+    [0.05, 'canary', 1, 0.05], // full traffic: no control to balance against
+    [0, 'canary', 0.1, 0],
+  ] as const)('base %d, %s arm, share %s → %d', (base, arm, share, rate) => expect(armSamplingRate(base, arm, share)).toBeCloseTo(rate, 12));
+
+  test('a rate outside 0..1 is refused with the field', () =>
+    expect(() => armSamplingRate(1.5, 'stable', undefined)).toThrow(/evaluation.samplingRate must be between 0 and 1/));
+
+  test('at a 10 % canary both arms give comparable sample counts over 100,000 requests, and the total stays at the base rate', () => {
+    const share = 0.1;
+    const base = 0.05;
+    const counts = { canary: 0, stable: 0 };
+    const n = 100_000;
+    for (let i = 0; i < n; i++) {
+      const requestId = `req-${i}`;
+      // the alias routes independently of the sampling hash: take the routing from another hash of the id
+      const arm = sampleUnit(`route-${requestId}`) < share ? 'canary' : 'stable';
+      if (shouldSample(requestId, armSamplingRate(base, arm, share))) counts[arm]++;
+    }
+    expect(counts.canary / counts.stable).toBeGreaterThan(0.85);
+    expect(counts.canary / counts.stable).toBeLessThan(1.15);
+    expect((counts.canary + counts.stable) / n).toBeGreaterThan(base * 0.9);
+    expect((counts.canary + counts.stable) / n).toBeLessThan(base * 1.1);
+  });
+
+  test('the decision is a function of the request id (a redelivered request decides the same)', () => {
+    for (let i = 0; i < 100; i++) expect(shouldSample(`r${i}`, 0.3)).toBe(shouldSample(`r${i}`, 0.3));
+    expect(shouldSample('anything', 0)).toBe(false);
+  });
+});
+
+describe('the evaluation sample', () => {
+  const answer = {
+    service: 'support',
+    requestId: 'r-1',
+    time: new Date('2026-12-07T00:00:00Z'),
+    tuple: {
+      service: 'support',
+      codeVersion: '7',
+      config: 'c-1',
+      prompt: 'p-1',
+      model: 'm-1',
+      retrieval: 'r-1',
+      tools: 't-1',
+      outputContract: 'o-1',
+      degrade: 'd-1',
+    },
+    functionVersion: '7',
+    arm: 'canary' as const,
+    conversationId: 'conv-42',
+    input: 'How do I reset my password?',
+    answer: 'Open Settings [p1].',
+    passages: [{ id: 'p1', text: 'Passwords are reset under Settings > Security.' }],
+    citations: ['p1'],
+    toolCalls: [{ name: 'lookupOrder', args: { id: 1 } } as { name: string }],
+    stopReason: 'end_turn',
+    inputTokens: 120,
+    outputTokens: 12,
+  };
+
+  test('keeps ids and hashes, never passage texts, tool arguments or the raw conversation id', () => {
+    const s = buildEvaluationSample(answer, 0.25);
+    expect(s.type).toBe(EVALUATION_SAMPLE_TYPE);
+    expect(s.passages).toEqual([{ id: 'p1', textHash: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
+    expect(JSON.stringify(s)).not.toContain('Settings > Security');
+    expect(JSON.stringify(s)).not.toContain('conv-42');
+    expect(s.toolCalls).toEqual([{ name: 'lookupOrder' }]);
+    expect(s.sampledAt).toBe(0.25);
+    expect(s.caseId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test('one input gives one case id, whatever its spacing (the regression set folds them)', () => {
+    const a = buildEvaluationSample({ ...answer, input: 'How do I  reset my password? ' }, 1);
+    const b = buildEvaluationSample(answer, 1);
+    expect(a.caseId).toBe(b.caseId);
+  });
+
+  test.each([...MUST_REDACT, ...MUST_REDACT_NEW].map(([text, secret, marker]) => [marker, text, secret]))(
+    'redacts %s from input and answer: %s',
+    (marker, text, secret) => {
+      const s = buildEvaluationSample({ ...answer, input: `question: ${text}`, answer: `answer: ${text}` }, 1);
+      expect(s.input).not.toContain(secret);
+      expect(s.answer).not.toContain(secret);
+      expect(s.input).toContain(`[REDACTED:${marker}`);
+    },
+  );
+
+  test('long inputs and answers are cut to SAMPLE_MAX_CHARS', () => {
+    const s = buildEvaluationSample({ ...answer, input: 'x'.repeat(100_000), answer: 'y'.repeat(100_000) }, 1);
+    expect(s.input.length).toBeLessThanOrEqual(SAMPLE_MAX_CHARS);
+    expect(s.answer.length).toBeLessThanOrEqual(SAMPLE_MAX_CHARS);
+  });
+});

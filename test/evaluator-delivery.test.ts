@@ -1,0 +1,180 @@
+import { gzipSync } from 'node:zlib';
+import type { Ledger } from '../lambda/evaluator/budget';
+import { type ConverseRequest, type ConverseResponse, SCORE_TOOL } from '../lambda/evaluator/converse';
+import { evaluateDelivery, validateSample } from '../lambda/evaluator/delivery';
+import type { EvaluationResult } from '../lambda/evaluator/evaluator';
+import { buildEvaluationSample } from '../lambda/runtime/evaluation-sampler';
+import type { FailureRecord } from '../lambda/shared/contract';
+import { type EvaluationConfig, evaluationKey } from '../lambda/shared/evaluation';
+import type { ObjectStore, PutOptions } from '../lambda/snapshot/store';
+
+const config: EvaluationConfig = {
+  version: 'eval-1',
+  evaluatorModel: { modelId: 'us.amazon.nova-pro-v1:0', pricing: { inputPer1kTokensUsd: 0.0008, outputPer1kTokensUsd: 0.0032 } },
+  rubrics: [{ criterion: 'relevance', instructions: 'Answers the question.', floor: 3 }],
+  samplingRate: 1,
+  budget: { perReleaseUsd: 10, perDayUsd: 10 },
+};
+
+const tuple = { service: 'support', codeVersion: '7', config: 'c', prompt: 'p', model: 'm', retrieval: 'r', tools: 't', outputContract: 'o', degrade: 'd' };
+const sample = (i: number, answer = 'Open Settings [p1].') =>
+  buildEvaluationSample(
+    {
+      service: 'support',
+      requestId: `req-${i}`,
+      time: new Date('2026-12-07T00:00:00Z'),
+      tuple,
+      functionVersion: '7',
+      arm: 'stable',
+      input: `question ${i}`,
+      answer,
+      citations: ['p1'],
+      passages: [{ id: 'p1', text: 't' }],
+    },
+    1,
+  );
+
+function delivery(lines: string[], firstId = 'e1') {
+  const data = {
+    messageType: 'DATA_MESSAGE',
+    owner: '1',
+    logGroup: '/aws/lambda/support',
+    logStream: 's',
+    subscriptionFilters: ['f'],
+    logEvents: lines.map((message, i) => ({ id: `${firstId}-${i}`, timestamp: 0, message })),
+  };
+  return { awslogs: { data: gzipSync(Buffer.from(JSON.stringify(data))).toString('base64') } };
+}
+
+/** An in-memory object store with S3's conditional-write semantics (s3rver ignores If-None-Match). */
+function memoryStore(): ObjectStore & { objects: Map<string, string> } {
+  const objects = new Map<string, string>();
+  return {
+    objects,
+    async get(key) {
+      const body = objects.get(key);
+      return body === undefined ? undefined : { body, etag: String(body.length) };
+    },
+    async exists(key) {
+      return objects.has(key);
+    },
+    async put(key: string, body: string, options?: PutOptions) {
+      if (options?.condition && 'ifNoneMatch' in options.condition && objects.has(key)) return 'precondition-failed';
+      objects.set(key, body);
+      return 'written';
+    },
+    async delete(key) {
+      objects.delete(key);
+    },
+    async list(prefix) {
+      return [...objects.keys()].filter((k) => k.startsWith(prefix));
+    },
+  };
+}
+
+function deps(over: { liveEvaluation?: (s: string) => Promise<EvaluationConfig | undefined> } = {}) {
+  const calls: ConverseRequest[] = [];
+  let ledger: Ledger | undefined;
+  let version = 0;
+  const published: EvaluationResult[] = [];
+  const records: FailureRecord[] = [];
+  const store = memoryStore();
+  return {
+    calls,
+    published,
+    records,
+    store,
+    d: {
+      evaluator: () => ({
+        model: {
+          async converse(req: ConverseRequest): Promise<ConverseResponse> {
+            calls.push(req);
+            const off = req.messages[0].content[0].text.includes('Please call us');
+            return {
+              output: { message: { content: [{ toolUse: { name: SCORE_TOOL, input: { score: off ? 1 : 5, reason: off ? 'does not answer' : 'answers' } } }] } },
+              usage: { inputTokens: 300, outputTokens: 20 },
+            };
+          },
+        },
+        ledger: {
+          async read() {
+            return { ledger, etag: ledger ? String(version) : undefined };
+          },
+          async write(l: Ledger, etag: string | undefined) {
+            if ((ledger ? String(version) : undefined) !== etag) return false;
+            ledger = l;
+            version++;
+            return true;
+          },
+        },
+        sleep: async () => {},
+        random: () => 0,
+        now: () => new Date('2026-12-07T01:00:00Z'),
+      }),
+      liveEvaluation: over.liveEvaluation ?? (async () => config),
+      store,
+      releaseKey: async () => 'support-code-7',
+      publish: (r: EvaluationResult) => published.push(r),
+      writeFailureRecord: (r: FailureRecord) => records.push(r),
+      concurrency: 4,
+    },
+  };
+}
+
+describe('evaluateDelivery', () => {
+  test('scores every sample once, keeps each result, publishes it, and a re-delivery spends nothing', async () => {
+    const t = deps();
+    const lines = [1, 2, 3].map((i) => JSON.stringify(sample(i)));
+    const first = await evaluateDelivery(delivery(lines), t.d);
+    expect(first).toMatchObject({ samples: 3, evaluated: 3, alreadyScored: 0 });
+    expect(t.calls).toHaveLength(3);
+    expect([...t.store.objects.keys()].sort()).toEqual([1, 2, 3].map((i) => evaluationKey('support', sample(i).sampleId)).sort());
+    expect(t.published).toHaveLength(3);
+    const again = await evaluateDelivery(delivery(lines), t.d);
+    expect(again).toMatchObject({ evaluated: 0, alreadyScored: 3 });
+    expect(t.calls).toHaveLength(3);
+  });
+
+  test('a low score becomes a quality failure record with the evaluator reason', async () => {
+    const t = deps();
+    await evaluateDelivery(delivery([JSON.stringify(sample(1, 'Please call us.'))]), t.d);
+    expect(t.records).toHaveLength(1);
+    expect(t.records[0]).toMatchObject({ kind: 'quality', service: 'support', output: 'Please call us.' });
+    expect(t.records[0].details?.[0]).toBe('evaluator: relevance scored 1 (does not answer)');
+  });
+
+  test('a service without an evaluation section spends nothing', async () => {
+    const t = deps({ liveEvaluation: async () => undefined });
+    const out = await evaluateDelivery(delivery([JSON.stringify(sample(1))]), t.d);
+    expect(out.skippedNoSection).toBe(1);
+    expect(t.calls).toHaveLength(0);
+  });
+
+  test('a bad line is rejected with its reason and does not fail the batch', async () => {
+    const t = deps();
+    const bad = { ...sample(2), arm: 'blue' };
+    const out = await evaluateDelivery(delivery([JSON.stringify(sample(1)), JSON.stringify(bad), 'not json at all']), t.d);
+    expect(out.evaluated).toBe(1);
+    expect(out.rejected.map((r) => r.reason)).toEqual(['arm is "blue", not canary or stable', 'not an object']);
+  });
+
+  test('Lambda JSON log format: the sample inside { message } is found', async () => {
+    const t = deps();
+    const out = await evaluateDelivery(delivery([JSON.stringify({ timestamp: 'x', level: 'INFO', message: sample(1) })]), t.d);
+    expect(out.evaluated).toBe(1);
+  });
+
+  test.each([
+    [null, 'not an object'],
+    [{ ...sample(1), input: 3 }, 'input is not a string'],
+    [{ ...sample(1), passages: 'p1' }, 'passages is not a list'],
+    [{ ...sample(1), type: 'ai-release.failure' }, 'type is "ai-release.failure", not ai-release.evaluation-sample'],
+  ] as [unknown, string][])('validateSample(%j) = %s', (v, reason) => expect(validateSample(v)).toBe(reason));
+
+  test('the live rubric is asked once per service per delivery', async () => {
+    let asked = 0;
+    const t = deps({ liveEvaluation: async () => (asked++, config) });
+    await evaluateDelivery(delivery([1, 2, 3, 4, 5].map((i) => JSON.stringify(sample(i)))), t.d);
+    expect(asked).toBe(1);
+  });
+});

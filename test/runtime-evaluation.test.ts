@@ -1,0 +1,94 @@
+import { AiRuntime, type AiHandler } from '../lambda/runtime';
+import { GATE_CLIENT_CONTEXT_KEY } from '../lambda/shared/contract';
+import { FakeConfig, NO_FLAGS, RecordingTelemetry, releaseDoc } from './runtime-fixtures';
+
+type In = { question: string };
+type Out = { answer: string };
+
+const evaluation = {
+  version: 'eval-3',
+  evaluatorModel: { modelId: 'us.amazon.nova-pro-v1:0', pricing: { inputPer1kTokensUsd: 0.0008, outputPer1kTokensUsd: 0.0032 } },
+  rubrics: [{ criterion: 'groundedness' as const, instructions: 'Supported by the passages.' }],
+  samplingRate: 1,
+  budget: { perReleaseUsd: 5, perDayUsd: 10 },
+};
+
+function runtime(samplingRate: number | undefined) {
+  const doc = samplingRate === undefined ? releaseDoc() : releaseDoc({ evaluation: { ...evaluation, samplingRate } } as never);
+  const telemetry = new RecordingTelemetry();
+  let t = 1_000_000;
+  const rt = new AiRuntime<In, Out>({
+    service: 'svc',
+    releaseProfile: 'rel',
+    degradeProfile: 'deg',
+    config: new FakeConfig({ rel: doc, deg: NO_FLAGS }),
+    telemetry,
+    codeVersion: '12',
+    now: () => (t += 5),
+    defaultTimeoutMs: 30_000,
+    timeoutMarginMs: 0,
+  });
+  return { rt, telemetry };
+}
+
+const answer: AiHandler<In, Out> = async () => ({
+  output: { answer: 'Open Settings [p1].' },
+  usage: { inputTokens: 100, outputTokens: 10, modelId: 'primary-model' },
+  evaluation: {
+    answer: 'Open Settings [p1].',
+    passages: [{ id: 'p1', text: 'Settings > Security resets passwords.' }],
+    citations: ['p1'],
+    toolCalls: [{ name: 'lookup' }],
+    stopReason: 'end_turn',
+  },
+});
+
+describe('evaluation samples in the runtime', () => {
+  test('with an evaluation section, a drawn answer becomes one redacted sample with the tuple and the evidence', async () => {
+    const { rt, telemetry } = runtime(1);
+    await rt.handler(answer)({ question: 'reset for jane.doe@example.com?' }, { awsRequestId: 'req-1' });
+    expect(telemetry.samples).toHaveLength(1);
+    const s = telemetry.samples[0];
+    expect(s).toMatchObject({
+      service: 'svc',
+      requestId: 'req-1',
+      functionVersion: '12',
+      arm: 'stable',
+      answer: 'Open Settings [p1].',
+      citations: ['p1'],
+      stopReason: 'end_turn',
+      sampledAt: 1,
+    });
+    expect(s.tuple.evaluation).toBe('eval-3');
+    expect(s.input).not.toContain('jane.doe@example.com');
+    expect(JSON.parse(s.input)).toEqual({ question: expect.stringContaining('[REDACTED:EMAIL') });
+    expect(JSON.stringify(s)).not.toContain('Settings > Security');
+  });
+
+  test('no section, no sample; a rate of 0 draws none', async () => {
+    for (const rate of [undefined, 0]) {
+      const { rt, telemetry } = runtime(rate);
+      for (let i = 0; i < 20; i++) await rt.handler(answer)({ question: 'q' }, { awsRequestId: `r${i}` });
+      expect(telemetry.samples).toHaveLength(0);
+    }
+  });
+
+  test('a regression gate replay is never sampled', async () => {
+    const { rt, telemetry } = runtime(1);
+    await rt.handler(answer)(
+      { question: 'q' },
+      { awsRequestId: 'r', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:f:12', clientContext: { custom: { [GATE_CLIENT_CONTEXT_KEY]: '1' } } },
+    );
+    expect(telemetry.samples).toHaveLength(0);
+  });
+
+  test('at a 10 % rate about a tenth of answers are drawn, the same ones every time', async () => {
+    const { rt, telemetry } = runtime(0.1);
+    for (let i = 0; i < 2000; i++) await rt.handler(answer)({ question: 'q' }, { awsRequestId: `r${i}` });
+    expect(telemetry.samples.length).toBeGreaterThan(150);
+    expect(telemetry.samples.length).toBeLessThan(250);
+    const again = runtime(0.1);
+    for (let i = 0; i < 2000; i++) await again.rt.handler(answer)({ question: 'q' }, { awsRequestId: `r${i}` });
+    expect(again.telemetry.samples.map((s) => s.requestId)).toEqual(telemetry.samples.map((s) => s.requestId));
+  });
+});
