@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -47,6 +47,8 @@ import {
   type ReleaseFacts,
   type ReleasePolicyRule,
 } from './rollout/release-policy';
+import { type CanaryPlanOptions, codeSteps, planCanary, schedulePower } from './rollout/canary-plan';
+import { type ReleaseCost, releaseCost } from './rollout/release-cost';
 import { TrafficShift } from './rollout/traffic-shift';
 import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './rollout/worst-case';
 import type { ReleaseEvaluator } from './learning/release-evaluator';
@@ -173,6 +175,24 @@ export interface AiReleaseProps {
    *   controller, and a release is started with the controller's start event
    */
   readonly configCanary?: 'appconfig' | 'assigned' | AssignedConfigCanaryOptions;
+  /**
+   * The canary plan (issue 16 D): with `expectedRequestsPerSecond` and the canary judge on, the schedule that gives the
+   * judge `power` against each minimum regression before full rollout is computed at synth and shown on the card, and
+   * the release policy warns (rule `canary-reaches-planned-power`) when `trafficShift` does not reach it. The base
+   * error rate is `baseRates.errorRate`.
+   * @default { power: 0.9, maxMinutes: 60, maxFirstStepPercent: 10, minRegressions: errors x2, p50 +20 %, quality -0.05 }
+   */
+  readonly canaryPlan?: CanaryPlanProps;
+}
+
+/** What the canary plan must catch, and how the traffic looks beyond its rate. */
+export interface CanaryPlanProps extends CanaryPlanOptions {
+  /** σ of log latency (0.5 puts p90 at 1.9 × p50). @default 0.5 */
+  readonly latencyLogSigma?: number;
+  /** Standard deviation of the quality score. @default 0.1 */
+  readonly qualitySd?: number;
+  /** Share of requests carrying a quality score. @default 1 */
+  readonly qualityCoverage?: number;
 }
 
 /** Options of an assigned config canary (AiReleaseProps.configCanary). */
@@ -568,8 +588,79 @@ export class AiRelease extends Construct {
       ...(props.expectedRequestsPerSecond !== undefined
         ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond, falseFire: this.falseFireAt(props.expectedRequestsPerSecond) }
         : {}),
+      ...(this.canaryPlanFacts ? { canaryPlan: this.canaryPlanFacts } : {}),
+      ...(props.expectedRequestsPerSecond !== undefined ? { releaseCost: this.releaseCostAt(props.expectedRequestsPerSecond) } : {}),
       models: this.config.modelFindings,
     };
+  }
+
+  /**
+   * What the release machinery adds per month at `requestsPerSecond` (issue 16 E), counted from the alarms as
+   * synthesized under this construct (each metric of a metric-math alarm counts; periods under 60 s are high resolution).
+   */
+  public releaseCostAt(requestsPerSecond: number): ReleaseCost {
+    let high = 0;
+    let standard = 0;
+    let composite = 0;
+    for (const c of this.node.findAll()) {
+      if (!CfnResource.isCfnResource(c)) continue;
+      if (c.cfnResourceType === 'AWS::CloudWatch::CompositeAlarm') composite++;
+      if (c.cfnResourceType !== 'AWS::CloudWatch::Alarm') continue;
+      const a = c as cloudwatch.CfnAlarm;
+      const queries = Array.isArray(a.metrics) ? (a.metrics as cloudwatch.CfnAlarm.MetricDataQueryProperty[]) : [];
+      const stats = queries.map((q) => q.metricStat as cloudwatch.CfnAlarm.MetricStatProperty | undefined).filter((m) => m !== undefined);
+      const periods = stats.length > 0 ? stats.map((m) => Number(m.period)) : [Number(a.period ?? 60)];
+      for (const period of periods)
+        if (period < 60) high++;
+        else standard++;
+    }
+    return releaseCost({
+      requestsPerSecond,
+      highResolutionAlarmMetrics: high,
+      standardAlarmMetrics: standard,
+      compositeAlarms: composite,
+      metricNames: Object.keys(METRIC).length,
+    });
+  }
+
+  private plannedCache?: ReleaseFacts['canaryPlan'] | null;
+  /** The canary plan at the stated traffic, computed once (about 50 ms), when the traffic is stated and the judge is on. */
+  private get canaryPlanFacts(): ReleaseFacts['canaryPlan'] {
+    if (this.plannedCache !== undefined) return this.plannedCache ?? undefined;
+    const props = this.props;
+    if (props.expectedRequestsPerSecond === undefined || props.canaryJudge === false) {
+      this.plannedCache = null;
+      return undefined;
+    }
+    const cp = props.canaryPlan ?? {};
+    const traffic = {
+      requestsPerSecond: props.expectedRequestsPerSecond,
+      errorRate: props.baseRates?.errorRate ?? 0.01,
+      ...(cp.latencyLogSigma !== undefined ? { latencyLogSigma: cp.latencyLogSigma } : {}),
+      ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
+      ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
+    };
+    // The judge's α sets the threshold the plan must reach.
+    const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
+    const options: CanaryPlanOptions = { ...cp, ...(alpha !== undefined ? { judge: { ...cp.judge, alpha } } : {}) };
+    const ts = this.trafficShift;
+    const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
+    const share = this.configShare?.schedule;
+    const configSteps = share?.map((x) => ({ share: x.percent / 100, minutes: x.holdSeconds / 60 }));
+    this.plannedCache = {
+      traffic,
+      plan: planCanary(traffic, options),
+      current: { ...schedulePower(steps, traffic, options), describe: ts.describe() },
+      ...(share && configSteps
+        ? {
+            configCurrent: {
+              ...schedulePower(configSteps, traffic, options),
+              describe: `assigned share ${share.map((x) => `${x.percent} % for ${x.holdSeconds} s`).join(', then ')}`,
+            },
+          }
+        : {}),
+    };
+    return this.plannedCache;
   }
 
   /** Where the deployed parts are, for the CLI (deploy-time names and ids; see ReleaseLocators). */

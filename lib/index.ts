@@ -28,6 +28,21 @@ export { DEGRADE_FLAGS, ENV, CONFIG_SECTIONS } from '../lambda/shared/contract';
 export type { ReleaseManifest, ManifestComponent, ReleaseConfigMeta } from '../lambda/shared/contract';
 export * from './ai-release';
 export * from './rollout/traffic-shift';
+export {
+  codeSteps,
+  DEFAULT_MIN_REGRESSIONS,
+  planCanary,
+  schedulePower,
+  type CanaryPlan,
+  type CanaryPlanOptions,
+  type CodePlan,
+  type MinimumRegressions,
+  type PlanStep,
+  type PlanTraffic,
+  type RegressionPower,
+  type SchedulePower,
+} from './rollout/canary-plan';
+export { releaseCost, US_EAST_1_PRICES, type CostLine, type PriceTable, type ReleaseCost, type ReleaseCostInputs } from './rollout/release-cost';
 export * from './rollout/release-alarms';
 export * from './rollout/release-policy';
 export * from './rollout/worst-case';

@@ -1,3 +1,5 @@
+import { renderPlanSection } from './canary-plan';
+import { renderCostSection } from './release-cost';
 import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { formatSeconds } from './worst-case';
 
@@ -147,6 +149,9 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     `It writes the figures of the default drill (20 % of the new version's requests fail from its first one) to \`${out}/drill.md\` and its timeline to \`${out}/drill-default.svg\`.`,
     '',
   );
+
+  if (f.canaryPlan) lines.push(...renderPlanSection(f.canaryPlan.plan, f.canaryPlan.current, f.canaryPlan.traffic, f.canaryPlan.configCurrent));
+  if (f.releaseCost && f.expectedRequestsPerSecond !== undefined) lines.push(...renderCostSection(f.releaseCost, f.expectedRequestsPerSecond));
 
   lines.push('## Release policy', '');
   // Every finding synth prints (errors fail it, warnings and waivers are printed), so the card never says less.

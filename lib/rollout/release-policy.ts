@@ -1,6 +1,8 @@
 import type { ModelFinding, ModelFindingCode } from '../config/model-lifecycle';
 import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffic, type SynthesizedRateAlarm } from './false-fire';
+import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
+import type { ReleaseCost } from './release-cost';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
 /** What a release is, as the policy rules and the strategy card see it. Plain data. */
@@ -75,6 +77,19 @@ export interface ReleaseFacts {
     readonly alarms: readonly SynthesizedRateAlarm[];
     readonly results: readonly AlarmFalseFire[];
   };
+  /**
+   * The canary plan at the stated traffic (lib/rollout/canary-plan.ts) and the configured code schedule's power against
+   * the same minimum regressions. Present when the traffic is stated and the canary judge is on.
+   */
+  readonly canaryPlan?: {
+    readonly traffic: PlanTraffic;
+    readonly plan: CanaryPlan;
+    readonly current: SchedulePower & { readonly describe: string };
+    /** The assigned config canary's share schedule (configCanary: 'assigned'), when there is one. */
+    readonly configCurrent?: SchedulePower & { readonly describe: string };
+  };
+  /** What the release machinery adds per month at the stated traffic (lib/rollout/release-cost.ts). */
+  readonly releaseCost?: ReleaseCost;
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -359,6 +374,48 @@ export function falseFireFixes(a: SynthesizedRateAlarm, traffic: ReleaseTraffic,
 
 export const RULE_ALARM_FALSE_FIRE: ReleasePolicyRule = falseFireRule();
 
+/**
+ * The configured code schedule reaches the planned power: at the stated traffic, its judged steps (the stable version
+ * still serving a share) give the canary judge the target power against each minimum regression before full rollout.
+ * A warning: it names the powers and the exact TrafficShift call that would reach the target (or the best within the
+ * cap, and what to relax).
+ */
+export const RULE_CANARY_PLAN: ReleasePolicyRule = {
+  id: 'canary-reaches-planned-power',
+  severity: 'warning',
+  description:
+    'At the stated traffic, the code traffic shift gives the canary judge the planned power (default 90 %) against each minimum regression before full rollout.',
+  check: (f) => {
+    const cp = f.canaryPlan;
+    if (!cp) return [];
+    const config = configPlanFinding(cp);
+    if (cp.current.power >= cp.plan.target) return config;
+    const short = cp.current.byRegression.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+    const c = cp.plan.code;
+    const fix = cp.plan.codeReaches
+      ? `trafficShift: ${c.call} would reach ${Math.round(c.power * 100)} % (100 % after ${c.totalMinutes} min)`
+      : `no CodeDeploy canary or linear shift within canaryPlan.maxMinutes (${cp.plan.maxMinutes}) reaches it; the most powerful within the cap is ${c.call} (${Math.round(c.power * 100)} %); raise canaryPlan.maxMinutes, relax canaryPlan.minRegressions, or accept the lower power`;
+    const out = [
+      `at ${cp.traffic.requestsPerSecond} requests/s the code schedule (${cp.current.describe}) catches ${short.join(', ')} before full rollout, under the planned ${Math.round(cp.plan.target * 100)} %; ${fix}`,
+    ];
+    return [...out, ...config];
+  },
+};
+
+/** The assigned config canary's schedule against the plan: the exact configCanary schedule that would reach it. */
+function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
+  const cc = cp.configCurrent;
+  if (!cc || cc.power >= cp.plan.target) return [];
+  const short = cc.byRegression.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+  const steps = cp.plan.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
+  return [
+    `at ${cp.traffic.requestsPerSecond} requests/s the assigned config canary (${cc.describe}) catches ${short.join(', ')} before promotion, under the planned ${Math.round(cp.plan.target * 100)} %; ` +
+      (cp.plan.configReaches
+        ? `configCanary: { schedule: [${steps}] } would reach ${Math.round(cp.plan.config.power * 100)} %`
+        : `even [${steps}] reaches only ${Math.round(cp.plan.config.power * 100)} % within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it or relax canaryPlan.minRegressions`),
+  ];
+}
+
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
 export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
   RULE_REQUIRED_ALARMS,
@@ -367,6 +424,7 @@ export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
   RULE_CANARY_CAN_BE_JUDGED,
   RULE_REGRESSION_GATE,
   RULE_ALARM_FALSE_FIRE,
+  RULE_CANARY_PLAN,
 ];
 
 export interface PolicyResult {

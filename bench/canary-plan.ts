@@ -1,0 +1,52 @@
+/**
+ * The canary planner (issue 16 D): its synth-time cost, and its closed-form power next to the power the real engine
+ * shows in simulation (test/canary-plan-sim.ts) over `seeds` seeds per row. `npx tsx bench/canary-plan.ts [seeds]`
+ * (default 1,000).
+ *
+ * Targets: planCanary ≤ 50 ms per call at synth (median); the planned schedule catches each minimum regression with
+ * the target power (90 %) before full rollout in simulation; a good release is rolled back ≤ 1 % of the time.
+ */
+import { codeSteps, planCanary, type MinimumRegressions, type PlanStep, schedulePower } from '../lib/rollout/canary-plan';
+import { type PlanScenario, simulatedPower } from '../test/canary-plan-sim';
+
+const seeds = Number(process.argv[2] ?? 1000);
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+// 1. Synth-time cost.
+for (const rps of [1, 5, 20, 100]) {
+  const times: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t = process.hrtime.bigint();
+    planCanary({ requestsPerSecond: rps });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  say(`planCanary at ${rps} rps: median ${times[7].toFixed(1)} ms, max ${times[14].toFixed(1)} ms (15 calls)`);
+}
+
+// 2. Closed form vs simulation.
+const plan3 = planCanary({ requestsPerSecond: 5 }, { minRegressions: { errorRatio: 3, p50Increase: 0.2 } });
+const plan20 = planCanary({ requestsPerSecond: 20 });
+say(`planned at 5 rps for errors x3 / p50 +20 %: ${plan3.code.call}; at 20 rps for the defaults: ${plan20.code.call}`);
+const rows: [string, PlanScenario, MinimumRegressions, readonly PlanStep[]][] = [
+  ['p50 +20 %, canary 10 % 5 min, 5 rps', { rps: 5, latencyFactor: 1.2 }, { p50Increase: 0.2 }, codeSteps('canary', 10, 5)],
+  ['quality -0.05, canary 10 % 5 min, 5 rps', { rps: 5, qualityDrop: 0.05 }, { qualityDrop: 0.05 }, codeSteps('canary', 10, 5)],
+  ['errors x3, 50 % 10 min, 5 rps', { rps: 5, errorFactor: 3 }, { errorRatio: 3 }, [{ share: 0.5, minutes: 10 }]],
+  ['errors x2, linear 10 % / 3 min, 5 rps', { rps: 5, errorFactor: 2 }, { errorRatio: 2 }, codeSteps('linear', 10, 3)],
+  [`errors x3, planned ${plan3.code.call}, 5 rps`, { rps: 5, errorFactor: 3 }, { errorRatio: 3 }, plan3.code.steps],
+  [`p50 +20 %, planned ${plan3.code.call}, 5 rps`, { rps: 5, latencyFactor: 1.2 }, { p50Increase: 0.2 }, plan3.code.steps],
+  [`errors x2, planned ${plan20.code.call}, 20 rps`, { rps: 20, errorFactor: 2 }, { errorRatio: 2 }, plan20.code.steps],
+  [`good release, planned ${plan3.code.call}, 5 rps`, { rps: 5 }, {}, plan3.code.steps],
+];
+say('');
+say(`| scenario | closed form | simulated (${seeds} seeds) | 95 % interval | seconds |`);
+say('|---|---|---|---|---|');
+for (const [name, sc, min, steps] of rows) {
+  const t = Date.now();
+  const cf = Object.keys(min).length > 0 ? schedulePower(steps, { requestsPerSecond: sc.rps }, { minRegressions: min }).power : Number.NaN;
+  const p = simulatedPower(seeds, 1, sc, steps);
+  const half = 1.96 * Math.sqrt((p * (1 - p) + 1 / seeds) / seeds);
+  say(
+    `| ${name} | ${Number.isNaN(cf) ? '-' : `${(cf * 100).toFixed(1)} %`} | ${(p * 100).toFixed(1)} % | ${(Math.max(0, p - half) * 100).toFixed(1)}–${(Math.min(1, p + half) * 100).toFixed(1)} % | ${((Date.now() - t) / 1000).toFixed(0)} |`,
+  );
+}

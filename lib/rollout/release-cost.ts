@@ -1,0 +1,186 @@
+import bundled from './data/prices-us-east-1.json';
+
+/**
+ * What the release machinery adds to one service's monthly bill (issue 16 E), and what a Powertools-only service
+ * already pays for its logs and metrics at the same traffic, as a ratio. Pure arithmetic over a price table
+ * (lib/rollout/data/prices-us-east-1.json: each price with its source URL, the table with its date).
+ */
+
+export interface PriceTable {
+  readonly region: string;
+  readonly date: string;
+  readonly prices: Readonly<Record<PriceKey, { readonly usd: number; readonly unit: string; readonly source: string }>>;
+}
+
+export type PriceKey =
+  | 'alarmStandardPerMetricMonth'
+  | 'alarmHighResolutionPerMetricMonth'
+  | 'alarmCompositePerMonth'
+  | 'customMetricPerMonth'
+  | 'logsIngestionPerGB'
+  | 'logsInsightsScannedPerGB'
+  | 'lambdaRequestsPerMillion'
+  | 'lambdaGbSecond';
+
+export const US_EAST_1_PRICES: PriceTable = bundled as PriceTable;
+
+/** Bytes the runtime writes to CloudWatch Logs per request, measured from the real runtime (bench/release-cost.ts). */
+export const MEASURED_BYTES = {
+  /** This library's runtime: its EMF document (per service and per service + version, high resolution) and log line. */
+  runtimePerRequest: 882,
+  /** A Powertools-only service: one Logger info line and one Metrics EMF document with the same metrics, per service. */
+  powertoolsPerRequest: 920,
+  /** Source and date of the two figures. */
+  source: 'bench/release-cost.ts, 2026-12-07',
+} as const;
+
+export interface ReleaseCostInputs {
+  readonly requestsPerSecond: number;
+  /** Alarm metrics on 10-second periods (each metric of a metric-math alarm counts). */
+  readonly highResolutionAlarmMetrics: number;
+  /** Alarm metrics on periods of 60 s or more. */
+  readonly standardAlarmMetrics: number;
+  readonly compositeAlarms: number;
+  /** Metric names the runtime emits; each is a series per service and one per executed version. */
+  readonly metricNames: number;
+  /** Releases per month (code and config). @default 20 */
+  readonly releasesPerMonth?: number;
+  /** Hours two versions' series exist side by side in one release (the canary, the bake, the judge's bound). @default 1 */
+  readonly releaseHours?: number;
+  /** @default MEASURED_BYTES.runtimePerRequest */
+  readonly runtimeBytesPerRequest?: number;
+  /** @default MEASURED_BYTES.powertoolsPerRequest */
+  readonly powertoolsBytesPerRequest?: number;
+  /** Minutes per month the judge's schedule runs (once a minute). @default 43,800: always */
+  readonly judgeRunsPerMonth?: number;
+  /** Minutes of logs one judge run scans (it reads the last window). @default 1 */
+  readonly judgeWindowMinutes?: number;
+  /** Baseline minutes the judge reads once per release. @default 30 */
+  readonly baselineMinutes?: number;
+  /** Snapshot function invocations per month (failure-record batches). @default errors at 1 % in batches of 10 */
+  readonly snapshotInvocations?: number;
+  /** Memory (MB) and mean duration (s) of each machinery function. @default 256 MB, 1 s */
+  readonly functionMemoryMb?: number;
+  readonly functionSeconds?: number;
+}
+
+export interface CostLine {
+  readonly item: string;
+  readonly quantity: string;
+  readonly usd: number;
+}
+
+export interface ReleaseCost {
+  readonly lines: readonly CostLine[];
+  readonly totalUsd: number;
+  /** What a Powertools-only service pays for its logs and metrics at the same traffic. */
+  readonly powertools: readonly CostLine[];
+  readonly powertoolsUsd: number;
+  /** totalUsd (what the machinery adds) / powertoolsUsd. */
+  readonly ratio: number;
+  readonly pricesDate: string;
+  readonly region: string;
+}
+
+const HOURS_PER_MONTH = 730;
+const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+const GB = 1024 ** 3;
+
+function check(name: string, v: number | undefined, min = 0): void {
+  if (v !== undefined && !(Number.isFinite(v) && v >= min)) throw new Error(`release cost ${name} must be a number of at least ${min}, got ${v}`);
+}
+
+/** The machinery's monthly cost for one service, line by line, and the Powertools-only comparison. */
+export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_PRICES): ReleaseCost {
+  if (!(Number.isFinite(i.requestsPerSecond) && i.requestsPerSecond > 0))
+    throw new Error(`release cost requestsPerSecond must be a positive number, got ${i.requestsPerSecond}; state expectedRequestsPerSecond`);
+  for (const k of ['highResolutionAlarmMetrics', 'standardAlarmMetrics', 'compositeAlarms', 'metricNames', 'releasesPerMonth', 'releaseHours'] as const)
+    check(k, i[k]);
+  const p = (k: PriceKey) => table.prices[k].usd;
+  const requests = i.requestsPerSecond * SECONDS_PER_MONTH;
+  const releases = i.releasesPerMonth ?? 20;
+  const releaseHours = i.releaseHours ?? 1;
+  const runtimeBytes = i.runtimeBytesPerRequest ?? MEASURED_BYTES.runtimePerRequest;
+  const ptBytes = i.powertoolsBytesPerRequest ?? MEASURED_BYTES.powertoolsPerRequest;
+  // Series the machinery adds: per executed version (the live one always; the new one during a release). The per-service
+  // series are what a Powertools-only service has too.
+  const seriesMonths = i.metricNames + (i.metricNames * releases * releaseHours) / HOURS_PER_MONTH;
+  // Log bytes the runtime writes beyond what a Powertools-only service writes (0 when it writes less).
+  const extraBytes = Math.max(0, runtimeBytes - ptBytes);
+  const judgeRuns = i.judgeRunsPerMonth ?? 43_800;
+  const bytesPerMinute = requests / (SECONDS_PER_MONTH / 60);
+  const scanned = runtimeBytes * bytesPerMinute * (judgeRuns * (i.judgeWindowMinutes ?? 1) + releases * (i.baselineMinutes ?? 30));
+  // Invocations: the judge's schedule, two hooks per release (pre- and post-traffic), one review per release, the snapshot.
+  const snapshot = i.snapshotInvocations ?? Math.ceil((requests * 0.01) / 10);
+  const invocations = judgeRuns + 2 * releases + releases + snapshot;
+  const gbSeconds = invocations * ((i.functionMemoryMb ?? 256) / 1024) * (i.functionSeconds ?? 1);
+  const lines: CostLine[] = [
+    {
+      item: 'alarms, high resolution',
+      quantity: `${i.highResolutionAlarmMetrics} alarm metrics`,
+      usd: i.highResolutionAlarmMetrics * p('alarmHighResolutionPerMetricMonth'),
+    },
+    {
+      item: 'alarms, standard resolution',
+      quantity: `${i.standardAlarmMetrics} alarm metrics`,
+      usd: i.standardAlarmMetrics * p('alarmStandardPerMetricMonth'),
+    },
+    { item: 'composite alarms', quantity: `${i.compositeAlarms}`, usd: i.compositeAlarms * p('alarmCompositePerMonth') },
+    {
+      item: 'custom metric series per version',
+      quantity: `${round(seriesMonths, 2)} series-months (${i.metricNames} names for the live version; each release adds ${i.metricNames} for ${releaseHours} h)`,
+      usd: seriesMonths * p('customMetricPerMonth'),
+    },
+    {
+      item: "log ingestion of the runtime's lines, beyond Powertools'",
+      quantity: `${round((extraBytes * requests) / GB, 2)} GB (${runtimeBytes} B/request measured, Powertools-only ${ptBytes})`,
+      usd: ((extraBytes * requests) / GB) * p('logsIngestionPerGB'),
+    },
+    { item: 'Logs Insights scanned by the judge', quantity: `${round(scanned / GB, 2)} GB`, usd: (scanned / GB) * p('logsInsightsScannedPerGB') },
+    {
+      item: 'function invocations (judge schedule, hooks, review, snapshot)',
+      quantity: `${invocations} invocations, ${round(gbSeconds, 0)} GB-s`,
+      usd: (invocations / 1e6) * p('lambdaRequestsPerMillion') + gbSeconds * p('lambdaGbSecond'),
+    },
+    { item: 'evaluation model calls', quantity: 'not built yet (issue 17)', usd: 0 },
+  ];
+  const powertools: CostLine[] = [
+    {
+      item: 'Powertools log ingestion',
+      quantity: `${round((ptBytes * requests) / GB, 2)} GB (${ptBytes} B/request)`,
+      usd: ((ptBytes * requests) / GB) * p('logsIngestionPerGB'),
+    },
+    { item: 'Powertools metric series (per service)', quantity: `${i.metricNames} series`, usd: i.metricNames * p('customMetricPerMonth') },
+  ];
+  const totalUsd = sum(lines);
+  const powertoolsUsd = sum(powertools);
+  return { lines, totalUsd, powertools, powertoolsUsd, ratio: totalUsd / powertoolsUsd, pricesDate: table.date, region: table.region };
+}
+
+function sum(lines: readonly CostLine[]): number {
+  return lines.reduce((a, l) => a + l.usd, 0);
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+/** The card's section. */
+export function renderCostSection(c: ReleaseCost, requestsPerSecond: number): string[] {
+  const usd = (x: number) => `${x.toFixed(2)} USD`;
+  const out = ['## What the release machinery costs (per month)', ''];
+  out.push(
+    `At the stated ${requestsPerSecond} requests/s, ${c.region} list prices of ${c.pricesDate} (lib/rollout/data/prices-us-east-1.json, each with its source), no free tier:`,
+    '',
+  );
+  out.push('| item | quantity | USD / month |', '|---|---|---|');
+  for (const l of c.lines) out.push(`| ${l.item} | ${l.quantity} | ${l.usd.toFixed(2)} |`);
+  out.push(`| **the machinery, in all** | | **${c.totalUsd.toFixed(2)}** |`, '');
+  out.push(
+    `A Powertools-only service at the same traffic already pays ${usd(c.powertoolsUsd)} (${c.powertools.map((l) => `${l.item}: ${l.quantity}, ${usd(l.usd)}`).join('; ')}). ` +
+      `The machinery adds ${usd(c.totalUsd)}: **${c.ratio.toFixed(2)} x** what the service already pays for its logs and metrics.`,
+    '',
+  );
+  return out;
+}

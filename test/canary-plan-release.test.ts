@@ -1,0 +1,85 @@
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { AiRelease, type AiReleaseProps, codeSteps, evaluatePolicy, ReleaseConfigSource, renderCanaryCard, RULE_CANARY_PLAN, schedulePower } from '../lib';
+import { inlineFunction, testApp, validConfig } from './helpers';
+
+function release(props: Partial<AiReleaseProps> = {}) {
+  const app = testApp();
+  const stack = new Stack(app, 'Rel');
+  const fn = inlineFunction(stack);
+  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
+  return { app, stack, r };
+}
+const planWarnings = (stack: Stack) =>
+  Annotations.fromStack(stack)
+    .findWarning('*', Match.stringLikeRegexp('canary-reaches-planned-power'))
+    .map((w) => String(w.entry.data));
+
+describe('AiRelease canary plan: facts, policy warning, card', () => {
+  test('at 20 rps the default canary (10 % for 5 min) misses the plan: the warning names the powers and the exact TrafficShift call', () => {
+    const { stack, r } = release({ expectedRequestsPerSecond: 20 });
+    const cp = r.facts.canaryPlan;
+    expect(cp?.plan.codeReaches).toBe(true);
+    expect(cp?.current.power).toBeLessThan(0.9);
+    const w = planWarnings(stack);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain('canary 10 % for 5 min, then 100 %');
+    expect(w[0]).toContain(`trafficShift: ${cp?.plan.code.call} would reach`);
+    expect(w[0]).toMatch(/errors x2 \d+ %/);
+  });
+
+  test('the schedule the warning names passes the rule (pure: the facts with that schedule)', () => {
+    const { r } = release({ expectedRequestsPerSecond: 20 });
+    const cp = r.facts.canaryPlan;
+    if (!cp) throw new Error('no plan');
+    const c = cp.plan.code;
+    const current = { ...schedulePower(codeSteps(c.kind, c.percent, c.intervalMinutes), cp.traffic), describe: c.call };
+    expect(current.power).toBeGreaterThanOrEqual(0.9);
+    expect(RULE_CANARY_PLAN.check({ ...r.facts, canaryPlan: { ...cp, current } })).toEqual([]);
+  });
+
+  test('unreachable within the cap: the warning says so and what to relax', () => {
+    const { r } = release({ expectedRequestsPerSecond: 1, canaryPlan: { maxMinutes: 20 } });
+    const w = RULE_CANARY_PLAN.check(r.facts);
+    expect(w[0]).toContain('no CodeDeploy canary or linear shift within canaryPlan.maxMinutes (20) reaches it');
+  });
+
+  test('skipped without stated traffic or with the judge off; the card has the plan section only with it', () => {
+    const { r: unstated } = release();
+    expect(unstated.facts.canaryPlan).toBeUndefined();
+    const { r: off } = release({ expectedRequestsPerSecond: 20, canaryJudge: false });
+    expect(off.facts.canaryPlan).toBeUndefined();
+    const { r } = release({ expectedRequestsPerSecond: 20 });
+    const card = renderCanaryCard(r.facts, evaluatePolicy(r.facts, [RULE_CANARY_PLAN]));
+    expect(card).toContain('## Canary plan (from the stated traffic)');
+    expect(card).toMatch(/\| code, as configured: canary 10 % for 5 min, then 100 % \| 5 \| 5 min \| \d+ % \| \d+ % \| \d+ % \|/);
+    expect(card).toContain(`\`${r.facts.canaryPlan?.plan.code.call}\``);
+    expect(card).toContain('Paired preference: off');
+    expect(renderCanaryCard(unstated.facts, evaluatePolicy(unstated.facts, [RULE_CANARY_PLAN]))).not.toContain('## Canary plan');
+  });
+
+  test('the judge α and baseRates.errorRate reach the plan', () => {
+    const { r: strict } = release({ expectedRequestsPerSecond: 20, canaryJudge: { alpha: 0.001 } });
+    const { r: loose } = release({ expectedRequestsPerSecond: 20 });
+    expect(strict.facts.canaryPlan?.plan.code.byRegression[0].logThreshold).toBeGreaterThan(
+      loose.facts.canaryPlan?.plan.code.byRegression[0].logThreshold ?? 0,
+    );
+    const { r: noErrors } = release({ expectedRequestsPerSecond: 20, baseRates: { errorRate: 0 } });
+    expect(noErrors.facts.canaryPlan?.current.byRegression.map((b) => b.regression)).toEqual(['p50Increase', 'qualityDrop']);
+  });
+
+  test("an assigned config canary's share schedule is judged against the plan: the warning names the configCanary schedule that would reach it", () => {
+    const { r } = release({ expectedRequestsPerSecond: 20, configCanary: 'assigned' });
+    const cc = r.facts.canaryPlan?.configCurrent;
+    expect(cc?.describe).toBe('assigned share 10 % for 120 s, then 50 % for 300 s');
+    expect(cc?.judgedMinutes).toBe(7);
+    const w = RULE_CANARY_PLAN.check(r.facts).filter((m) => m.includes('assigned config canary'));
+    expect(w).toHaveLength(1);
+    const plan = r.facts.canaryPlan?.plan.config;
+    expect(w[0]).toContain(
+      `configCanary: { schedule: [{ percent: 10, holdSeconds: 300 }, { percent: 50, holdSeconds: ${(plan?.steps[1].minutes ?? 0) * 60} }] } would reach`,
+    );
+    const card = renderCanaryCard(r.facts, evaluatePolicy(r.facts, [RULE_CANARY_PLAN]));
+    expect(card).toContain('| config, as configured: assigned share 10 % for 120 s, then 50 % for 300 s | 7 |');
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * The canary planner checked against the real engine: a schedule of judged steps (share < 1) is run minute by minute
+ * through the pure judge (lambda/judge/judge.ts) on Poisson traffic from test/judge-sim.ts, and the share of seeds
+ * that call a regression before full rollout is the simulated power. Shared by test/canary-plan.test.ts (few seeds)
+ * and bench/canary-plan.ts (1,000 seeds).
+ *
+ * The engine is reached through `judgeSchedule` alone, so it can be pointed at a reworked engine.
+ */
+import { newJudgeState, updateJudge, type JudgeObservation } from '../lambda/judge/judge';
+import type { PlanStep } from '../lib/rollout/canary-plan';
+import { minuteOfTraffic, mulberry32, type Scenario } from './judge-sim';
+
+export interface PlanScenario extends Scenario {
+  /** Canary quality = stable − this (clipped to [0, 1]). @default 0 */
+  readonly qualityDrop?: number;
+}
+
+/** True when the engine calls a regression during the judged steps. */
+export function judgeSchedule(minutes: readonly { share: number; observations: JudgeObservation[] }[]): boolean {
+  let state = newJudgeState();
+  for (const m of minutes) {
+    const r = updateJudge(state, { canaryShare: m.share, observations: m.observations });
+    state = r.state;
+    if (r.decision === 'regression') return true;
+  }
+  return false;
+}
+
+export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): { share: number; observations: JudgeObservation[] }[] {
+  const rand = mulberry32(seed * 2654435761 + 7);
+  const out: { share: number; observations: JudgeObservation[] }[] = [];
+  let minute = 0;
+  for (const st of steps)
+    for (let i = 0; i < st.minutes; i++, minute++) {
+      const obs = minuteOfTraffic(rand, sc, st.share, minute * 60_000);
+      const drop = sc.qualityDrop ?? 0;
+      out.push({
+        share: st.share,
+        observations:
+          drop === 0 ? obs : obs.map((o) => (o.version === 'canary' && o.quality !== undefined ? { ...o, quality: Math.max(0, o.quality - drop) } : o)),
+      });
+    }
+  return out;
+}
+
+/** Share of seeds caught before full rollout. */
+export function simulatedPower(seeds: number, firstSeed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
+  let caught = 0;
+  for (let i = 0; i < seeds; i++) if (judgeSchedule(scheduleMinutes(firstSeed + i, sc, steps))) caught++;
+  return caught / seeds;
+}

@@ -1,0 +1,129 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AiRelease, evaluatePolicy, ReleaseConfigSource, renderCanaryCard } from '../lib';
+import { type PriceKey, type PriceTable, releaseCost, US_EAST_1_PRICES } from '../lib/rollout/release-cost';
+import { inlineFunction, testApp, validConfig } from './helpers';
+
+const KEYS: PriceKey[] = [
+  'alarmStandardPerMetricMonth',
+  'alarmHighResolutionPerMetricMonth',
+  'alarmCompositePerMonth',
+  'customMetricPerMonth',
+  'logsIngestionPerGB',
+  'logsInsightsScannedPerGB',
+  'lambdaRequestsPerMillion',
+  'lambdaGbSecond',
+];
+/** Every price 0 except one at 1: each line's quantity comes out alone. */
+const only = (k: PriceKey): PriceTable => ({
+  region: 'test',
+  date: '2026-12-07',
+  prices: Object.fromEntries(KEYS.map((x) => [x, { usd: x === k ? 1 : 0, unit: '', source: 'test' }])) as PriceTable['prices'],
+});
+const GB = 1024 ** 3;
+const MONTH_S = 730 * 3600;
+const base = {
+  requestsPerSecond: 10,
+  highResolutionAlarmMetrics: 15,
+  standardAlarmMetrics: 2,
+  compositeAlarms: 2,
+  metricNames: 10,
+  releasesPerMonth: 20,
+  releaseHours: 1,
+  runtimeBytesPerRequest: 1000,
+  powertoolsBytesPerRequest: 800,
+  judgeRunsPerMonth: 43_800,
+  judgeWindowMinutes: 1,
+  baselineMinutes: 30,
+  snapshotInvocations: 100,
+  functionMemoryMb: 1024,
+  functionSeconds: 2,
+};
+const line = (c: ReturnType<typeof releaseCost>, prefix: string) => c.lines.find((l) => l.item.startsWith(prefix))?.usd;
+
+describe('release cost arithmetic, one price at a time', () => {
+  test.each<[PriceKey, string, number]>([
+    ['alarmHighResolutionPerMetricMonth', 'alarms, high', 15],
+    ['alarmStandardPerMetricMonth', 'alarms, standard', 2],
+    ['alarmCompositePerMonth', 'composite', 2],
+    // live version's 10 series all month + 20 releases x 10 series x 1 h of 730
+    ['customMetricPerMonth', 'custom metric', 10 + (20 * 10) / 730],
+    // (1000 - 800) bytes beyond Powertools x requests
+    ['logsIngestionPerGB', 'log ingestion', (200 * 10 * MONTH_S) / GB],
+    // each judge run scans one minute of runtime logs; each release reads 30 baseline minutes
+    ['logsInsightsScannedPerGB', 'Logs Insights', (1000 * 600 * (43_800 + 20 * 30)) / GB],
+    // judge runs + 2 hooks and 1 review per release + snapshot
+    ['lambdaRequestsPerMillion', 'function invocations', (43_800 + 60 + 100) / 1e6],
+    ['lambdaGbSecond', 'function invocations', (43_800 + 60 + 100) * 1 * 2],
+  ])('%s: %s', (k, prefix, expected) => {
+    expect(line(releaseCost(base, only(k)), prefix)).toBeCloseTo(expected, 6);
+  });
+
+  test('the Powertools-only comparison: its log bytes and its per-service series; the ratio divides the two totals', () => {
+    const logs = releaseCost(base, only('logsIngestionPerGB'));
+    expect(logs.powertoolsUsd).toBeCloseTo((800 * 10 * MONTH_S) / GB, 6);
+    const c = releaseCost(base);
+    expect(c.ratio).toBeCloseTo(c.totalUsd / c.powertoolsUsd, 12);
+    expect(c.totalUsd).toBeCloseTo(
+      c.lines.reduce((a, l) => a + l.usd, 0),
+      12,
+    );
+  });
+
+  test('a runtime that writes less than Powertools adds no log cost; evaluation calls are a zero placeholder', () => {
+    const c = releaseCost({ ...base, runtimeBytesPerRequest: 700 }, only('logsIngestionPerGB'));
+    expect(line(c, 'log ingestion')).toBe(0);
+    expect(c.lines.find((l) => l.item === 'evaluation model calls')).toEqual({ item: 'evaluation model calls', quantity: 'not built yet (issue 17)', usd: 0 });
+  });
+
+  test('more traffic: the log line grows linearly, alarms do not; the ratio falls', () => {
+    const a = releaseCost({ ...base, requestsPerSecond: 10 });
+    const b = releaseCost({ ...base, requestsPerSecond: 100 });
+    expect(line(b, 'log ingestion')).toBeCloseTo(10 * (line(a, 'log ingestion') ?? 0), 6);
+    expect(line(b, 'alarms, high')).toBe(line(a, 'alarms, high'));
+    expect(b.ratio).toBeLessThan(a.ratio);
+  });
+
+  test('the price table has a date, and a source URL on a pricing page for every price', () => {
+    expect(US_EAST_1_PRICES.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    for (const k of KEYS) expect(US_EAST_1_PRICES.prices[k].source).toMatch(/^https:\/\/aws\.amazon\.com\/(cloudwatch|lambda)\/pricing\/$/);
+  });
+
+  test.each([
+    [{ requestsPerSecond: 0 }, /requestsPerSecond must be a positive number/],
+    [{ highResolutionAlarmMetrics: -1 }, /highResolutionAlarmMetrics must be a number of at least 0, got -1/],
+  ])('bad input %p is refused, naming the field', (bad, re) => expect(() => releaseCost({ ...base, ...bad })).toThrow(re));
+});
+
+describe('AiRelease: the cost on the card, counted from the synthesized alarms', () => {
+  const app = testApp();
+  const stack = new Stack(app, 'Rel');
+  const r = new AiRelease(stack, 'Assistant', {
+    serviceName: 'assistant',
+    function: inlineFunction(stack),
+    config: ReleaseConfigSource.fromObject(validConfig()),
+    expectedRequestsPerSecond: 5,
+  });
+  const facts = r.facts;
+
+  test('alarm metrics and composites match the template', () => {
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    const metrics = alarms.reduce(
+      (a, x) => a + (x.Properties.Metrics ? x.Properties.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).length : 1),
+      0,
+    );
+    const composites = Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::CompositeAlarm')).length;
+    const c = facts.releaseCost;
+    if (!c) throw new Error('no cost');
+    const n = (prefix: string) => Number(c.lines.find((l) => l.item.startsWith(prefix))?.quantity.split(' ')[0]);
+    expect(n('alarms, high') + n('alarms, standard')).toBe(metrics);
+    expect(n('composite')).toBe(composites);
+  });
+
+  test('the card states the monthly cost and the ratio to a Powertools-only service', () => {
+    const card = renderCanaryCard(facts, evaluatePolicy(facts, []));
+    expect(card).toContain('## What the release machinery costs (per month)');
+    expect(card).toMatch(/\*\*\d+\.\d\d x\*\* what the service already pays for its logs and metrics/);
+    expect(card).toContain('| evaluation model calls | not built yet (issue 17) | 0.00 |');
+  });
+});
