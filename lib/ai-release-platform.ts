@@ -335,7 +335,7 @@ export class AiReleasePlatform extends Construct {
         key: store.bucket.encryptionKey,
         failedDeliveries: store.failedDeliveries,
       });
-      store.subscribe(this._evaluator, this._evaluator.function.logGroup);
+      store.subscribe(this._evaluator, this._evaluator.logGroup);
     }
     return this._evaluator;
   }

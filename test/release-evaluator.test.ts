@@ -106,3 +106,22 @@ describe('ReleaseEvaluator', () => {
     expected.forEach((e, i) => expect(JSON.stringify(arns[i])).toContain(e));
   });
 });
+
+describe('the example app evaluates the support assistant', () => {
+  test('its release config has an evaluation section: the evaluator exists, samples are subscribed, low scores are collected', () => {
+    const { App } = require('aws-cdk-lib');
+    const { ExampleStack } = require('../bin/example-stack');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new ExampleStack(app, 'Example');
+    const t = Template.fromStack(stack);
+    const filters = Object.values(t.findResources('AWS::Logs::SubscriptionFilter')) as any[];
+    expect(filters.map((f) => f.Properties.FilterName).sort()).toEqual(['cdk-ai-release-evaluation', 'cdk-ai-release-failures', 'cdk-ai-release-failures']);
+    // the service log group carries both of its two allowed filters; the evaluator's own log feeds the snapshot function
+    const byGroup = new Map<string, string[]>();
+    for (const f of filters)
+      byGroup.set(JSON.stringify(f.Properties.LogGroupName), [...(byGroup.get(JSON.stringify(f.Properties.LogGroupName)) ?? []), f.Properties.FilterName]);
+    for (const names of byGroup.values()) expect(names.length).toBeLessThanOrEqual(2);
+    expect(stack.release.evaluator).toBeDefined();
+    expect(stack.release.config.config.evaluation).toMatchObject({ rubrics: [{ criterion: 'groundedness' }, { criterion: 'relevance' }] });
+  });
+});

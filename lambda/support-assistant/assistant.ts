@@ -126,6 +126,16 @@ export interface AssistantAnswer {
   readonly failure?: AnswerFailure;
   /** Self-assessed quality, 0..1 (0 when `failure` is set: a non-answer never scores). */
   readonly quality: number;
+  /**
+   * What the evaluator needs (the runtime samples it when the release config has an evaluation section): the
+   * passages the model was given, every passage id the answer named (a made-up one included), the tools it called.
+   */
+  readonly evidence?: {
+    readonly passages: readonly { readonly id: string; readonly text: string }[];
+    readonly mentioned: readonly string[];
+    readonly toolCalls: readonly { readonly name: string }[];
+    readonly stopReason: string;
+  };
 }
 
 /**
@@ -190,6 +200,7 @@ export async function answerQuestion(
   const failed = (failure: AnswerFailure): AssistantAnswer => ({ answer: '', citations: [], degraded, usage, failure, quality: 0 });
 
   let response = await call();
+  const toolCalls: { name: string }[] = [];
   for (let turn = 1; STOP_REASONS[response.stopReason]?.outcome === 'tools'; turn++) {
     const uses = response.content.flatMap((b) => ('toolUse' in b ? [b.toolUse] : []));
     if (!tools || uses.length === 0) {
@@ -212,6 +223,7 @@ export async function answerQuestion(
     // turn that called the tool must be sent back unmodified, signature included, or the request is refused
     // (Anthropic, "Building with extended thinking": preserving thinking blocks with tool use).
     messages.push({ role: 'assistant', content: response.content });
+    for (const use of uses) toolCalls.push({ name: use.name });
     const results: Block[] = [];
     for (const use of uses) {
       try {
@@ -249,6 +261,7 @@ export async function answerQuestion(
     degraded,
     usage,
     quality: scoreAnswer({ answer, citations: citations.length, unknownCitations: mentioned.length - citations.length, retrieved: passages.length }),
+    evidence: { passages: passages.map((p) => ({ id: p.id, text: `${p.title}: ${p.text}` })), mentioned, toolCalls, stopReason: response.stopReason },
   };
 }
 

@@ -53,6 +53,19 @@ export function assistantHandler(ports: { model: ModelPort; retriever: Retriever
       safety: f?.kind === 'safety' ? { violated: true, reasons: f.reasons } : undefined,
       contract: f?.kind === 'contract' ? { violated: true, reasons: [`${f.code}: ${f.reasons.join('; ')}`] } : undefined,
       degraded: a.degraded,
+      // For the evaluator (sampled only when the release config has an evaluation section): the answer as served,
+      // the passages it was given and every passage id it named, so citation validity sees made-up ones.
+      ...(a.evidence
+        ? {
+            evaluation: {
+              answer,
+              passages: a.evidence.passages,
+              citations: a.evidence.mentioned,
+              toolCalls: a.evidence.toolCalls,
+              stopReason: a.evidence.stopReason,
+            },
+          }
+        : {}),
     };
   };
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 /**
@@ -36,6 +37,8 @@ export interface LibraryFunctionProps {
   readonly memorySize?: number;
   /** @default none */
   readonly environment?: { [key: string]: string };
+  /** The function's own log group (a subscription filter needs one that exists). @default Lambda's `/aws/lambda/<name>` */
+  readonly logGroup?: logs.ILogGroup;
 }
 
 /**
@@ -54,6 +57,7 @@ export function libraryFunction(scope: Construct, id: string, props: LibraryFunc
     memorySize: props.memorySize ?? 256,
     description: props.description,
     environment: props.environment,
+    ...(props.logGroup ? { logGroup: props.logGroup } : {}),
   });
 }
 
