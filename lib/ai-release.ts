@@ -1,22 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Annotations, attachCustomSynthesis, CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
-  COST_GUARD_ENV,
   DEFAULT_STATIC_ANSWER,
   DEGRADE_FLAGS,
-  DIMENSION,
   GATE_ALIAS_NAME,
   METRIC,
-  METRIC_NAMESPACE,
   type ModelConfig,
   type OutputContractConfig,
   type ReleaseLocators,
@@ -27,14 +23,12 @@ import { renderCanaryCard } from './rollout/canary-card';
 import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/canary-judge';
 import { ConfigRollout } from './rollout/config-rollout';
 import { ConfigShare, type ConfigShareProps } from './rollout/config-share';
-import { libraryFunction } from './private/library-function';
 import { claimServiceName } from './private/service-names';
-import { namePrefix, physicalName } from './private/physical-names';
+import { namePrefix } from './private/physical-names';
 import { platformRole } from './private/platform-role';
-import { sectionLocation } from './config/private/section-location';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates, type BaseRates } from './rollout/false-fire';
 import { ReleaseAlarms, synthesizedTiming, type ReleaseAlarmOptions } from './rollout/release-alarms';
-import { ReleaseConfigError, type ReleaseConfigSource } from './config/release-config-source';
+import type { ReleaseConfigSource } from './config/release-config-source';
 import { ReleaseManifestRecorder } from './config/release-manifest-recorder';
 import { ReleaseReview } from './learning/release-review';
 import { RegressionGate, type RegressionGateOptions } from './learning/regression-gate';
@@ -49,6 +43,8 @@ import {
 } from './rollout/release-policy';
 import { type CanaryPlanOptions, codeSteps, planCanary, schedulePower } from './rollout/canary-plan';
 import { type ReleaseCost, releaseCost } from './rollout/release-cost';
+import { buildCostGuard, type CostGuardOptions } from './rollout/cost-guard';
+import { buildReleaseDashboard } from './rollout/release-dashboard';
 import { TrafficShift } from './rollout/traffic-shift';
 import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './rollout/worst-case';
 import type { ReleaseEvaluator } from './learning/release-evaluator';
@@ -198,13 +194,8 @@ export interface CanaryPlanProps extends CanaryPlanOptions {
 /** Options of an assigned config canary (AiReleaseProps.configCanary). */
 export type AssignedConfigCanaryOptions = Pick<ConfigShareProps, 'schedule' | 'clientLag'>;
 
-export interface CostGuardOptions {
-  /**
-   * Cost per request (USD, service-wide) above which the guard switches to the fallback model.
-   * @default the service cost-per-request alarm's threshold
-   */
-  readonly maxCostPerRequestUsd?: number;
-}
+// The cost guard's options live with the cost guard; re-exported here, where they always were.
+export type { CostGuardOptions } from './rollout/cost-guard';
 
 /**
  * One AI service, released under control: versioned config (AppConfig), a canaried `live` alias (CodeDeploy), release
@@ -338,7 +329,7 @@ export class AiRelease extends Construct {
     this.config.addMonitor(this.alarms.configComposite);
     this.alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 
-    if (props.costGuard) this.costGuard = this.buildCostGuard(platform, stack, props.costGuard, props.config);
+    if (props.costGuard) this.costGuard = buildCostGuard(this, this, platform, stack, props.costGuard, props.config);
 
     // Config canaries assigned per conversation (issue 16 C): the switch lives in its own AppConfig environment and the
     // controller rolls back on the same composite the AppConfig monitor uses, so both paths answer the same alarms.
@@ -490,7 +481,7 @@ export class AiRelease extends Construct {
       locators: this.locators(platform, props),
     });
 
-    this.dashboard = this.buildDashboard(namePrefix(platform));
+    this.dashboard = buildReleaseDashboard(this, this, namePrefix(platform));
 
     new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });
 
@@ -701,170 +692,6 @@ export class AiRelease extends Construct {
   /** The release policy's verdict on this release. */
   public get policy(): PolicyResult {
     return evaluatePolicy(this.facts, this.props.policyRules ?? DEFAULT_POLICY_RULES);
-  }
-
-  private buildCostGuard(platform: AiReleasePlatform, stack: Stack, options: CostGuardOptions, source: ReleaseConfigSource) {
-    if (!(this.config.config.model as ModelConfig).fallback) {
-      // A config problem like any other: reported at synth with the file to edit and every other service's
-      // problems, not thrown (a stand-in config has a fallback, so this never repeats a config already invalid).
-      const error = new ReleaseConfigError(this.serviceName, [
-        {
-          ...sectionLocation(source, 'model', ['fallback']),
-          path: '$.model.fallback',
-          message: 'costGuard is on, but the model section names no fallback model to switch to',
-          fix: 'add model.fallback (a cheaper model, with its pricing), or remove costGuard',
-        },
-      ]);
-      this.node.addValidation({ validate: () => [error.message] });
-    }
-    const cost = this.alarms.alarms.find((a) => a.plane === 'config' && a.kind === 'cost-per-request')!;
-    const threshold = options.maxCostPerRequestUsd ?? cost.threshold;
-    const window = synthesizedTiming(cost.alarm);
-    if (!Number.isFinite(threshold) || threshold <= 0) throw new Error(`costGuard.maxCostPerRequestUsd must be a positive number, got ${threshold}`);
-    const instant = platform.strategyFor(ConfigRollout.INSTANT);
-    const fn = libraryFunction(this, 'CostGuard', {
-      handler: 'cost-guard',
-      // The handler retries a busy environment (ConflictException) with backoff until 10 s before this timeout, so a
-      // running deployment of the environment can finish; Lambda's own retries (below) give it two more chances.
-      timeout: Duration.minutes(15),
-      description: `${this.serviceName}: switches to the fallback model when the cost alarm fires`,
-      environment: {
-        [COST_GUARD_ENV.APPLICATION]: this.config.applicationId,
-        [COST_GUARD_ENV.ENVIRONMENT]: this.config.degradeEnvironmentId,
-        [COST_GUARD_ENV.PROFILE]: this.config.degradeProfile.ref,
-        [COST_GUARD_ENV.STRATEGY]: instant.ref,
-      },
-    });
-    // A CloudWatch alarm invokes its Lambda action asynchronously. Two retries (Lambda's maximum) within an hour;
-    // when the last one fails, the give-up record goes to the platform topic, where the on-call already gets the
-    // cost alarm: a guard that could not degrade is an incident now, not a message to find later in a queue. Lambda
-    // sends with the function's role; SnsDestination grants sns:Publish and the topic key's GenerateDataKey/Decrypt.
-    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new destinations.SnsDestination(platform.notificationTopic) });
-    const applicationArn = stack.formatArn({
-      service: 'appconfig',
-      resource: 'application',
-      resourceName: this.config.applicationId,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    const appArn = (resourceName: string) => `${applicationArn}/${resourceName}`;
-    const profileArn = appArn(`configurationprofile/${this.config.degradeProfile.ref}`);
-    const environmentArn = appArn(`environment/${this.config.degradeEnvironmentId}`);
-    // Each action is allowed on every resource type the Service Authorization Reference marks required for it, the
-    // application included (test/iam-sar.test.ts proves it against the reference data).
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['appconfig:ListHostedConfigurationVersions', 'appconfig:GetHostedConfigurationVersion', 'appconfig:CreateHostedConfigurationVersion'],
-        resources: [applicationArn, profileArn, `${profileArn}/hostedconfigurationversion/*`],
-      }),
-    );
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['appconfig:ListDeployments'], resources: [applicationArn, environmentArn] }));
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['appconfig:StartDeployment'],
-        resources: [
-          applicationArn,
-          environmentArn,
-          profileArn,
-          stack.formatArn({ service: 'appconfig', resource: 'deploymentstrategy', resourceName: instant.ref, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
-        ],
-      }),
-    );
-    Validations.of(fn).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(this.config.application)}>/configurationprofile/<${stack.getLogicalId(this.config.degradeProfile)}>/hostedconfigurationversion/*]`,
-        reason: 'Version numbers of the degrade profile are assigned by AppConfig; the wildcard is limited to versions of this one profile.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason:
-          'Sending the give-up record to the KMS-encrypted notification topic (on-failure destination) needs GenerateDataKey* on that one key, as the SNS encryption docs list for publishers.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "AWSLambdaBasicExecutionRole only lets the cost guard write its own logs; it is AWS's maintained minimum for Lambda.",
-      },
-      {
-        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-        reason: 'The cost guard calls only the AppConfig API, over TLS with IAM auth; it holds no data and needs no network isolation.',
-      },
-    );
-    // Its own alarm, outside the composites: the AppConfig environment depends on the composite alarm, and this
-    // function depends on the environment, so an action on the monitored cost alarm would be a dependency cycle.
-    const alarmName = physicalName('alarm', namePrefix(platform), this.serviceName, 'cost-guard');
-    // A late event is acted on only while the alarm is still in ALARM (lambda/cost-guard FRESH_EVENT_MS). By name, not
-    // by the alarm's Ref: the alarm's action already references the function, so a Ref back would be a cycle.
-    fn.addEnvironment(COST_GUARD_ENV.ALARM_NAME, alarmName);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      }),
-    );
-    const alarm = new cloudwatch.Alarm(this, 'CostGuardAlarm', {
-      alarmName,
-      alarmDescription: `${this.serviceName}: cost per request above ${threshold} USD service-wide. The cost guard switches the service to its fallback model (degrade flag useFallbackModel). To undo it, deploy the degrade flags with useFallbackModel off once cost is understood.`,
-      metric: cost.alarm.metric,
-      threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: window.evaluationPeriods,
-      datapointsToAlarm: window.datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cwActions.LambdaAction(fn));
-    alarm.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
-    return { function: fn, alarm, maxCostPerRequestUsd: threshold };
-  }
-
-  private buildDashboard(stackName: string): cloudwatch.Dashboard {
-    const service = this.serviceName;
-    const period = this.alarms.period;
-    const byVersion = (metric: string, stat: string, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{${METRIC_NAMESPACE},${DIMENSION.SERVICE},${DIMENSION.VERSION}} ${DIMENSION.SERVICE}="${service}" MetricName="${metric}"', '${stat}', ${period.toSeconds()})`,
-        label,
-        period,
-      });
-    const threshold = (kind: string, plane: 'code' | 'config' = 'code') => {
-      const a = this.alarms.alarms.find((x) => x.kind === kind && x.plane === plane);
-      return a ? [{ value: a.threshold, label: `alarm ${a.comparison} ${a.threshold}${a.unit}` }] : [];
-    };
-    const graph = (title: string, metric: string, stat: string, annotations: cloudwatch.HorizontalAnnotation[] = []) =>
-      new cloudwatch.GraphWidget({
-        title: `${title} by version`,
-        left: [byVersion(metric, stat, `${metric} `)],
-        leftAnnotations: annotations,
-        width: 8,
-        height: 6,
-      });
-    return new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: physicalName('dashboard', stackName, service),
-      widgets: [
-        [
-          new cloudwatch.AlarmStatusWidget({
-            title: `${service} release alarms`,
-            alarms: [this.alarms.anyComposite, this.alarms.configComposite, ...this.alarms.alarms.map((a) => a.alarm)],
-            width: 24,
-            height: 4,
-          }),
-        ],
-        [
-          graph('Invocations', METRIC.INVOCATIONS, 'Sum'),
-          graph('Errors', METRIC.ERRORS, 'Sum'),
-          graph('p99 latency (ms)', METRIC.LATENCY, 'p99', threshold('p99-latency')),
-        ],
-        [
-          graph('Cost (USD)', METRIC.COST_USD, 'Sum'),
-          graph('Quality score', METRIC.QUALITY_SCORE, 'Average', threshold('quality')),
-          graph('Degraded answers', METRIC.DEGRADED, 'Sum'),
-        ],
-        [
-          graph('Safety violations', METRIC.SAFETY_VIOLATIONS, 'Sum'),
-          graph('Contract violations', METRIC.CONTRACT_VIOLATIONS, 'Sum'),
-          graph('Output tokens', METRIC.OUTPUT_TOKENS, 'Sum'),
-        ],
-        this.alarms.byPlane('config').map((a) => new cloudwatch.AlarmWidget({ title: `service ${a.watches}`, alarm: a.alarm, width: 4, height: 6 })),
-      ],
-    });
   }
 }
 
