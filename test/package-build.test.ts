@@ -169,8 +169,9 @@ function checkSynth({ template, out }: ReturnType<typeof synth>) {
   const library = functions.filter((r) => !framework.includes(r));
   const bundles = LIBRARY_HANDLERS.map((name) => fs.readFileSync(path.join(root, `dist/handlers/${name}/index.js`)));
   // the cost guard, a canary judge and a regression gate per service, and the platform's config deployer, snapshot
-  // function, release reviewer, config gate check and canary judge tick
-  expect(library).toHaveLength(12);
+  // function, release reviewer, config gate check and canary judge tick; and the evaluator (the example's release
+  // config, which these services use, has an evaluation section)
+  expect(library).toHaveLength(13);
   for (const fn of library) {
     const assetDir = path.join(out, `asset.${(fn.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
     expect(fs.readdirSync(assetDir)).toEqual(['index.js']);
