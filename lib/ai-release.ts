@@ -167,7 +167,7 @@ export interface AiReleaseProps {
    * - `'assigned'` (or its options): the runtime assigns each conversation to live or candidate by a keyed hash with a
    *   share the share controller moves step by step (ConfigShare); rollback is share 0 at the next poll.
    * @default 'appconfig' — until the config deployer hands a gated version to the share controller (see
-   *   docs/incoming/h-assign16.md, "Wiring the deployer"), 'assigned' sets up the runtime, the switch and the
+   *   docs/config-canary.md, "Wiring the deployer"), 'assigned' sets up the runtime, the switch and the
    *   controller, and a release is started with the controller's start event
    */
   readonly configCanary?: 'appconfig' | 'assigned' | AssignedConfigCanaryOptions;

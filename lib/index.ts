@@ -73,3 +73,6 @@ export { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 export { DEFAULT_SHARE_SCHEDULE, type ShareStep } from '../lambda/share-controller/controller';
 export { CONFIG_CANARY_MODES, SHARE_ENV, shareKey } from '../lambda/shared/contract';
 export type { CanaryShareDocument, ConfigAssignment, ConfigCanaryMode, ShareControllerRecord, ShareControllerStartEvent } from '../lambda/shared/contract';
+export { EVALUATION_FILTER_NAME, ReleaseEvaluator, type EvaluatedService, type ReleaseEvaluatorProps } from './learning/release-evaluator';
+export { EVALUATION_CRITERIA, EVALUATION_METRIC, EVALUATION_SAMPLE_TYPE } from '../lambda/shared/evaluation';
+export type { EvaluationConfig, EvaluationRubric, EvaluationSample, CriterionScore, PairedOutcome } from '../lambda/shared/evaluation';

@@ -104,7 +104,7 @@ describe('the assignment hash', () => {
       deviations[share] = observed - share;
       expect(Math.abs(observed - share)).toBeLessThanOrEqual(0.01);
     }
-    // Printed for the record (docs/incoming/h-assign16.md quotes them).
+    // Printed for the record (docs/config-canary.md quotes them).
     process.stdout.write(`share deviation over 100,000 clustered requests: ${JSON.stringify(deviations)}\n`);
   });
 
