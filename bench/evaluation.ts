@@ -14,17 +14,8 @@
  */
 import { combineOrders, newPairedState, pairedVerdict, updatePaired } from '../lambda/judge/paired';
 import { newJudgeState, updateJudge } from '../lambda/judge/judge';
+import { rng } from '../lib/drill/traffic';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }

@@ -1,18 +1,7 @@
 import { combineOrders, newPairedState, pairedEValue, pairedVerdict, updatePaired } from '../lambda/judge/paired';
 import { compileForbiddenPatterns, dominantScript, isRefusal, runDeterministicChecks } from '../lambda/evaluator/deterministic';
 import type { PairedOutcome } from '../lambda/shared/evaluation';
-
-/** Small seeded PRNG (mulberry32), so the statistical tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../lib/drill/traffic';
 
 describe('deterministic evaluators', () => {
   const base = {
