@@ -56,6 +56,7 @@ describe('ReleaseEvaluator', () => {
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:7`)).toBe(true);
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:live`)).toBe(false);
     expect(await allowed('lambda:InvokeFunction', fnArn)).toBe(false);
+    expect(await allowed('lambda:InvokeFunction', `${fnArn}:gate`)).toBe(false); // only the gate role may
     expect(await allowed('lambda:GetAlias', `${fnArn}:live`)).toBe(true);
     const profile = 'arn:aws:appconfig:eu-west-1:111122223333:application/app1/environment/env1/configuration/prof1';
     expect(await allowed('appconfig:StartConfigurationSession', profile)).toBe(true);

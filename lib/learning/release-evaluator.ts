@@ -7,7 +7,7 @@ import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LEARNING_ENV } from '../../lambda/shared/contract';
+import { GATE_ALIAS_NAME, LEARNING_ENV } from '../../lambda/shared/contract';
 import { EVALUATION_SAMPLE_TYPE, EVALUATOR_ENV, evaluationKey, evaluationLedgerKey } from '../../lambda/shared/evaluation';
 import type { ServiceLocation } from '../../lambda/evaluator/aws-adapters';
 import { libraryFunction } from '../private/library-function';
@@ -162,8 +162,13 @@ export class ReleaseEvaluator extends Construct {
     const functionArn = s.function.functionArn;
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:GetAlias'], resources: [s.liveAlias.functionArn] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${functionArn}:*`] }));
+    // The `gate` alias too: only the gate role may invoke it (the config gate's candidate path).
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['lambda:InvokeFunction'], resources: [s.liveAlias.functionArn, functionArn] }),
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['lambda:InvokeFunction'],
+        resources: [s.liveAlias.functionArn, functionArn, `${functionArn}:${GATE_ALIAS_NAME}`],
+      }),
     );
     const modelArns = s.evaluatorModelIds.flatMap((id) => evaluatorModelArns(stack, id));
     if (modelArns.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: modelArns }));
