@@ -24,6 +24,9 @@ const clientFor = (m: S3Model) =>
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
+    // 20 repetitions × 16 deliveries share one client: enough sockets that none waits (and the SDK's queue warning,
+    // which is about this test's fan-out, not the code under test, stays quiet).
+    requestHandler: { httpAgent: { maxSockets: 512 } },
   });
 
 /** A seeded random source (mulberry32), so a failing repetition can be replayed. */
