@@ -195,3 +195,17 @@ describe('the canary card of a synthesized release', () => {
     }
   });
 });
+
+describe('the card says what the judge reads and samples (issue 15 A6)', () => {
+  const { judgeReadLine } = require('../lib/rollout/canary-card');
+  test.each([
+    [5, 10, 'About 50 rows per update at the stated traffic.'],
+    [2000, 10, 'About 20,000 rows per update at the stated traffic.'],
+    [undefined, 10, 'at most 10,000 rows a query'],
+  ])('at %s requests/s and %s s periods', (rps, period, text) => {
+    const line = judgeReadLine(rps, period);
+    expect(line).toContain(text);
+    expect(line).toContain('never sampled');
+    expect(line).toContain("judge record's `baseline` says where the read stopped");
+  });
+});

@@ -1,3 +1,4 @@
+import { QUERY_ROW_LIMIT } from '../../lambda/canary-judge/samples';
 import { renderPlanSection } from './canary-plan';
 import { renderCostSection } from './release-cost';
 import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
@@ -75,7 +76,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     lines.push('| plane | alarms when | alarm |', '|---|---|---|');
     for (const v of verdicts)
       lines.push(`| ${v.plane} | the judge has shown a regression of the ${v.plane === 'code' ? 'new code version' : 'new config'} | \`${v.name}\` |`);
-    lines.push('');
+    lines.push('', judgeReadLine(f.expectedRequestsPerSecond, f.alarmWindow.periodSeconds), '');
   } else {
     lines.push('The canary judge is off (`canaryJudge: false`): only the fixed thresholds above can roll a release back.', '');
   }
@@ -175,4 +176,20 @@ function manifestFile(f: ReleaseFacts): string {
 function cli(f: ReleaseFacts, command: 'status' | 'rollback' | 'degrade'): string {
   const stack = f.stackName && !/\$\{Token\[/.test(f.stackName) ? ` --stack ${f.stackName}` : '';
   return `npx cdk-ai-release ${command} ${f.serviceName}${stack}`;
+}
+
+/**
+ * What the judge reads, and what it samples (issue 15 A6): every invocation line of each window, through Logs Insights
+ * (QUERY_ROW_LIMIT rows a query; a fuller window is cut and continued, never sampled); the stable baseline before a
+ * release is read within a budget and only informs the review.
+ */
+export function judgeReadLine(rps: number | undefined, periodSeconds: number | undefined): string {
+  const perUpdate =
+    rps !== undefined && periodSeconds !== undefined
+      ? ` About ${Math.ceil(rps * periodSeconds).toLocaleString('en-US')} rows per update at the stated traffic.`
+      : '';
+  return (
+    `**What the judge reads:** every invocation line of each window, with Logs Insights (at most ${QUERY_ROW_LIMIT.toLocaleString('en-US')} rows a query; a fuller window is cut and continued, never sampled).${perUpdate} ` +
+    `The stable baseline it reads before a release only informs the review: it is read within a 20 s budget (up to about 55 requests/s for a 30-minute window, an estimate assuming 1–2 s per query), and past that the judge record's \`baseline\` says where the read stopped.`
+  );
 }
