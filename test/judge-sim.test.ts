@@ -34,28 +34,28 @@ describe('judge on simulated i.i.d. streams (seeded)', () => {
 });
 
 describe('good releases on traffic as production has it (issue 16 A, B): never blamed for what hits both versions', () => {
-  // At α = 0.2 a valid judge rolls back at most 20 % of good releases (Ville); P(Bin(20, 0.2) ≥ 10) ≈ 0.003. The
+  // At α = 0.2 a valid judge rolls back at most 20 % of good releases (Ville); P(Bin(12, 0.2) ≥ 8) ≈ 0.0006. The
   // engine before issue 16 rolled back 94–100 % of the shared-disturbance releases even at α = 0.01. The α = 0.01
   // figures at 1,000 seeds are bench/judge-world.ts's.
   // The per-request design on conversation-assigned traffic is a bench comparison row, not a claim.
   for (const sc of GOOD_WORLD.filter((w) => !w.name.includes('invalid design'))) {
-    test(`${sc.name}: ≤ 9 of 20 at α = 0.2`, () => {
-      const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, 20, {
+    test(`${sc.name}: ≤ 7 of 12 at α = 0.2`, () => {
+      const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, 12, {
         baselineMinutes: 5,
         firstSeed: 7001,
         ...sc.options,
         judge: { alpha: 0.2, ...sc.options?.judge },
       });
-      expect(r.byEnd).toBeLessThanOrEqual(9);
+      expect(r.byEnd).toBeLessThanOrEqual(7);
     });
   }
 });
 
 describe('good releases under shared disturbances during a balanced judged step (50 % for 20 minutes)', () => {
   for (const sc of DURING_STEP) {
-    test(`${sc.name}: ≤ 9 of 20 at α = 0.2`, () => {
-      const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, 20, { baselineMinutes: 5, firstSeed: 7501, judge: { alpha: 0.2 } });
-      expect(r.byEnd).toBeLessThanOrEqual(9);
+    test(`${sc.name}: ≤ 7 of 12 at α = 0.2`, () => {
+      const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, 12, { baselineMinutes: 5, firstSeed: 7501, judge: { alpha: 0.2 } });
+      expect(r.byEnd).toBeLessThanOrEqual(7);
     });
   }
 });
