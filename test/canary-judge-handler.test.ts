@@ -266,7 +266,9 @@ describe('canary judge handler', () => {
       ConfigurationVersion: '12',
     };
     expect(await handler(tick, ctx(5 * MIN))).toEqual({ Directive: 'CONTINUE' }); // nothing stored yet
-    const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(5 * MIN));
+    // 15 s left: the schedule's slice ends 5 s before that, after its first cycles (the regression is in the first
+    // window), instead of running its full slice of wall-clock time.
+    const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(15_000));
     expect(out).toEqual({ deployments: 0, configRollouts: 1, cycles: expect.any(Number), configVerdict: 1 });
     expect(appconfig.commandCalls(AppConfigListDeploymentsCommand)[0].args[0].input).toMatchObject({ ApplicationId: 'app1', EnvironmentId: 'env1' });
     expect(appconfig.commandCalls(AppConfigGetDeploymentCommand).map((c) => c.args[0].input)).toEqual([
