@@ -10,6 +10,7 @@
  */
 import { concludeJudge, newJudgeState, updateJudge, type JudgeObservation, type JudgeOptions } from '../lambda/judge/judge';
 import { fullTrafficMinute, type Regression, type Schedule, type SimulationOptions, type TrafficModel } from '../lambda/judge/simulate';
+import { mulberry32, normal } from '../lambda/judge/simulate';
 
 export interface Scenario {
   readonly rps: number;
@@ -36,22 +37,8 @@ export interface Outcome {
   readonly firstMetric?: string;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(rand: () => number): number {
-  const u = 1 - rand();
-  const v = rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
+// One seeded generator and one normal draw for the simulations, the engine's own (lambda/judge/simulate.ts).
+export { mulberry32 };
 
 /** One minute of Poisson traffic starting at `t0` ms. */
 export function minuteOfTraffic(rand: () => number, sc: Scenario, share: number, t0: number): JudgeObservation[] {

@@ -120,7 +120,8 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-function normal(rand: () => number): number {
+/** A standard normal draw (Box–Muller). */
+export function normal(rand: () => number): number {
   const u = 1 - rand();
   const v = rand();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
