@@ -92,3 +92,23 @@ describe('evaluation samples in the runtime', () => {
     expect(again.telemetry.samples.map((s) => s.requestId)).toEqual(telemetry.samples.map((s) => s.requestId));
   });
 });
+
+describe('the cluster key on every invocation line', () => {
+  test('a retried input carries the same key, another input another; failures carry it too', async () => {
+    const { rt, telemetry } = runtime(undefined);
+    const failing: AiHandler<In, Out> = async () => {
+      throw new Error('downstream down');
+    };
+    await rt.handler(answer)({ question: 'reset?' }, { awsRequestId: 'a' });
+    await rt.handler(answer)({ question: 'reset?' }, { awsRequestId: 'b' });
+    await rt.handler(answer)({ question: 'refund?' }, { awsRequestId: 'c' });
+    await rt
+      .handler(failing)({ question: 'reset?' }, { awsRequestId: 'd' })
+      .catch(() => undefined);
+    const keys = telemetry.invocations.map((i) => i.m.caseId);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+    expect(keys[3]).toBe(keys[0]);
+  });
+});

@@ -15,9 +15,8 @@ import {
   SHORT_HASH_LENGTH,
   type VersionTuple,
 } from '../shared/contract';
-import { contentHash } from '../shared/canonical-json';
+import { contentHash, sha256Hex } from '../shared/canonical-json';
 import type { EvaluationConfig, EvaluationSample } from '../shared/evaluation';
-import { caseIdOf } from '../snapshot/cases';
 import { armSamplingRate, buildEvaluationSample, shouldSample } from './evaluation-sampler';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
@@ -47,8 +46,8 @@ export interface InvocationMeasurements {
   readonly contractViolation: boolean;
   readonly degraded: boolean;
   /**
-   * The input's case id (a hash of the service and the normalized input, the regression case's id): retries of one
-   * input share it, so the canary judge counts their failures once.
+   * A hash of the service and the input as sent: retries of one input share it, so the canary judge counts their
+   * failures once. (Not the regression case id, which the snapshot computes from the redacted, normalized input.)
    */
   readonly caseId?: string;
 }
@@ -384,7 +383,7 @@ export class AiRuntime<I, O> {
       safetyViolation: kinds.includes('safety'),
       contractViolation: kinds.includes('contract'),
       degraded: degrade.active || result.degraded,
-      ...this.caseIdOf(input),
+      ...this.clusterKeyOf(input),
     };
     if (!inv.gate) this.emit(tuple, requestId, measurements, inv.assignment);
     inv.measured = true;
@@ -550,10 +549,13 @@ export class AiRuntime<I, O> {
     return answer as O;
   }
 
-  /** The input's case id for the metrics line; none when the input cannot be read as text. */
-  private caseIdOf(input: I): { caseId?: string } {
+  /**
+   * The input's cluster key for the metrics line: one hash of the input as sent (a retry sends the same payload), on
+   * the request path, so no parse or normalization. None when the input cannot be read as text.
+   */
+  private clusterKeyOf(input: I): { caseId?: string } {
     try {
-      return { caseId: caseIdOf(this.o.service, jsonText(input)) };
+      return { caseId: sha256Hex(`${this.o.service}\n${jsonText(input)}`).slice(0, 32) };
     } catch {
       return {};
     }
@@ -564,7 +566,7 @@ export class AiRuntime<I, O> {
     inv.measured = true;
     if (inv.gate) return; // see Invocation.gate
     const latencyMs = this.now() - inv.startedAt;
-    this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded, ...this.caseIdOf(input) }, inv.assignment);
+    this.emit(tuple, inv.requestId, { ...ZERO, error: true, latencyMs, degraded, ...this.clusterKeyOf(input) }, inv.assignment);
     this.record([kind], {
       requestId: inv.requestId,
       startedAt: inv.startedAt,

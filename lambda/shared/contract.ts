@@ -898,8 +898,8 @@ export interface JudgeClusters {
 }
 
 /**
- * Fields of the runtime's invocation line (the EMF JSON line) the judge reads for clusters, when present: the case id
- * (a hash of the service and the normalized input, as the regression case's id), the conversation id the caller gave,
+ * Fields of the runtime's invocation line (the EMF JSON line) the judge reads for clusters, when present: the input's
+ * hash (service and input as sent: retries of one input share it; the field keeps the name `caseId`), the conversation id the caller gave,
  * and the candidate share in force when the conversation was assigned (per-conversation config assignment).
  */
 export const JUDGE_CLUSTER_FIELD = {
