@@ -1,14 +1,9 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AiRelease, type AiReleaseProps, ReleaseConfigSource } from '../lib';
-import { inlineFunction, testApp, validConfig } from './helpers';
+import { AiRelease, ReleaseConfigSource } from '../lib';
+import { inlineFunction, testApp, testRelease, validConfig } from './helpers';
 
-function release(props: Partial<AiReleaseProps> = {}) {
-  const stack = new Stack(testApp(), 'Rel');
-  const fn = inlineFunction(stack);
-  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
-  return { stack, r, template: () => Template.fromStack(stack) };
-}
+const release = testRelease;
 
 describe('the canary judge in the template', () => {
   const { stack, r, template: t } = release();

@@ -1,15 +1,9 @@
-import { Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { AiRelease, type AiReleaseProps, codeSteps, evaluatePolicy, ReleaseConfigSource, renderCanaryCard, RULE_CANARY_PLAN, schedulePower } from '../lib';
-import { inlineFunction, testApp, validConfig } from './helpers';
+import { codeSteps, evaluatePolicy, renderCanaryCard, RULE_CANARY_PLAN, schedulePower } from '../lib';
+import { testRelease } from './helpers';
 
-function release(props: Partial<AiReleaseProps> = {}) {
-  const app = testApp();
-  const stack = new Stack(app, 'Rel');
-  const fn = inlineFunction(stack);
-  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
-  return { app, stack, r };
-}
+const release = testRelease;
 const planWarnings = (stack: Stack) =>
   Annotations.fromStack(stack)
     .findWarning('*', Match.stringLikeRegexp('canary-reaches-planned-power'))

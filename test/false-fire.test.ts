@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import {
@@ -9,18 +9,12 @@ import {
   type ReleaseTraffic,
   type SynthesizedRateAlarm,
 } from '../lib/rollout/false-fire';
-import { AiRelease, DEFAULT_POLICY_RULES, ReleaseConfigSource, type AiReleaseProps } from '../lib';
+import { type AiRelease, DEFAULT_POLICY_RULES } from '../lib';
 import { falseFireRule, quietFraction } from '../lib/rollout/release-policy';
-import { inlineFunction, testApp, validConfig } from './helpers';
+import { testRelease } from './helpers';
 import { mulberry32 } from './judge-sim';
 
-function release(props: Partial<AiReleaseProps> = {}) {
-  const app = testApp();
-  const stack = new Stack(app, 'Rel');
-  const fn = inlineFunction(stack);
-  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
-  return { app, stack, r };
-}
+const release = testRelease;
 
 // The setting: the synthesized default alarms with 10-second periods, a 10 % canary for 5 minutes, the
 // default 5-minute config rollout (3 min of steps + 2 min of bake), 1 % base error rate.

@@ -1,16 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AiRelease, AiReleasePlatform, type AiReleaseProps, DEFAULT_POLICY_RULES, RegressionGate, ReleaseConfigSource } from '../lib';
+import { AiReleasePlatform, type AiReleaseProps, DEFAULT_POLICY_RULES, RegressionGate } from '../lib';
 import { GATE_DEPLOYMENT_ENV, GATE_ENV, LEARNING_ENV } from '../lambda/shared/contract';
-import { inlineFunction, testApp, validConfig } from './helpers';
+import { inlineFunction, testApp, testRelease } from './helpers';
 import { resolveTemplate, roleIdentityPolicies, functionRole, simulate } from './iam-template';
 
-function release(props: Partial<AiReleaseProps> = {}) {
-  const stack = new Stack(testApp(), 'Rel', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const fn = inlineFunction(stack);
-  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
-  return { stack, r, fn, template: () => Template.fromStack(stack) };
-}
+const release = (props: Partial<AiReleaseProps> = {}) => testRelease(props, { env: { account: '111122223333', region: 'eu-west-1' } });
 
 describe('the regression gate in AiRelease (on by default)', () => {
   const { stack, r, fn, template } = release();

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type StackProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AiRelease, type AiReleaseProps, ReleaseConfigSource } from '../lib';
 
 /** An app that never runs esbuild (unit tests do not need real bundles). */
 export function testApp(outdir?: string): App {
@@ -60,4 +62,13 @@ export function tempDir(files: Record<string, string>): string {
 /** A function with inline code, so tests need no bundling. */
 export function inlineFunction(stack: Stack, id = 'Fn', code = 'exports.handler = async () => ({})'): lambda.Function {
   return new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(code) });
+}
+
+/** One AiRelease ('assistant', the valid config, an inline function) in a fresh stack `Rel`, props overriding. */
+export function testRelease(props: Partial<AiReleaseProps> = {}, stackProps?: StackProps) {
+  const app = testApp();
+  const stack = new Stack(app, 'Rel', stackProps);
+  const fn = inlineFunction(stack);
+  const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
+  return { app, stack, r, fn, template: () => Template.fromStack(stack) };
 }

@@ -1,6 +1,6 @@
 import { createAiRuntime, PowertoolsTelemetry } from '../lambda/runtime';
 import { DIMENSION, METRIC, METRIC_NAMESPACE, METRIC_UNIT } from '../lambda/shared/contract';
-import { FakeConfig, NO_FLAGS, releaseDoc } from './runtime-fixtures';
+import { FakeConfig, NO_FLAGS, SERVICE_FUNCTION_ENV, releaseDoc } from './runtime-fixtures';
 
 /**
  * Runs fn while capturing what is written to stdout and stderr (Lambda sends both to CloudWatch Logs; Powertools
@@ -25,15 +25,7 @@ async function captureStdout(fn: () => Promise<unknown>): Promise<any[]> {
   return lines.map((l) => JSON.parse(l));
 }
 
-const env = {
-  AI_RELEASE_SERVICE: 'support-assistant',
-  AI_RELEASE_APPCONFIG_APPLICATION: 'app',
-  AI_RELEASE_APPCONFIG_ENVIRONMENT: 'env',
-  AI_RELEASE_CONFIG_PROFILE: 'rel',
-  AI_RELEASE_DEGRADE_PROFILE: 'deg',
-  AWS_LAMBDA_FUNCTION_VERSION: '42',
-  AI_RELEASE_CODE_HASH: 'c0dec0dec0de',
-};
+const env = SERVICE_FUNCTION_ENV;
 
 function makeRuntime() {
   const telemetry = new PowertoolsTelemetry('support-assistant');

@@ -1,8 +1,19 @@
 import { canonicalJson, contentHash } from '../lambda/shared/canonical-json';
-import type { FailureRecord, ReleaseConfigDocument, VersionTuple } from '../lambda/shared/contract';
+import { ENV, type FailureRecord, type ReleaseConfigDocument, RUNTIME_ENV, type VersionTuple } from '../lambda/shared/contract';
 import type { ConfigPort, InvocationMeasurements, TelemetryPort } from '../lambda/runtime/ai-runtime';
 import type { ServedConfig } from '../lambda/runtime/config-cache';
 import type { EvaluationSample } from '../lambda/shared/evaluation';
+
+/** The environment the construct gives a service function (the contract's keys), for runtimes built in tests and benches. */
+export const SERVICE_FUNCTION_ENV: Readonly<Record<string, string>> = {
+  [ENV.SERVICE]: 'support-assistant',
+  [ENV.APPCONFIG_APPLICATION]: 'app',
+  [ENV.APPCONFIG_ENVIRONMENT]: 'env',
+  [ENV.CONFIG_PROFILE]: 'rel',
+  [ENV.DEGRADE_PROFILE]: 'deg',
+  AWS_LAMBDA_FUNCTION_VERSION: '42',
+  [RUNTIME_ENV.CODE_HASH]: 'c0dec0dec0de',
+};
 
 /** A served release config, with the `_release` block the construct stamps. */
 export function releaseDoc(overrides: Partial<ReleaseConfigDocument> = {}): ReleaseConfigDocument {
