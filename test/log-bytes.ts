@@ -1,0 +1,63 @@
+/**
+ * Bytes per request a service writes to CloudWatch Logs, measured by capturing stdout and stderr: the real runtime
+ * (lambda/runtime with PowertoolsTelemetry, one successful answer with usage and quality, 36-character request ids)
+ * against a Powertools-only handler (one Logger info line and one Metrics EMF document with the runtime's metric names,
+ * service dimension). Shared by bench/release-cost.ts (which prints the figures) and the test that holds
+ * MEASURED_BYTES in lib/rollout/release-cost.ts to what the runtime writes today.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricResolution, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createAiRuntime, PowertoolsTelemetry } from '../lambda/runtime';
+import { METRIC } from '../lambda/shared/contract';
+import { FakeConfig, NO_FLAGS, releaseDoc, SERVICE_FUNCTION_ENV } from './runtime-fixtures';
+
+async function bytesOf(fn: () => Promise<unknown>): Promise<number> {
+  let bytes = 0;
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const grab = ((chunk: string | Uint8Array) => {
+    bytes += Buffer.byteLength(typeof chunk === 'string' ? chunk : Buffer.from(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = grab;
+  process.stderr.write = grab;
+  try {
+    await fn().catch(() => undefined);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  return bytes;
+}
+
+/** Bytes written per request by `n` warm invocations of each handler. */
+export async function measureLogBytes(n = 20): Promise<{ readonly runtime: number[]; readonly powertools: number[] }> {
+  const rt = createAiRuntime<{ q: string }, { answer: string }>({
+    env: SERVICE_FUNCTION_ENV,
+    config: new FakeConfig({ rel: releaseDoc(), deg: NO_FLAGS }),
+    telemetry: new PowertoolsTelemetry('support-assistant'),
+  });
+  const call = (i: number) =>
+    rt.invoke(
+      async () => ({ output: { answer: 'The refund was issued to your card on file.' }, usage: { inputTokens: 850, outputTokens: 120 }, quality: 0.82 }),
+      { q: `Where is my refund for order ${1000 + i}?` },
+      { awsRequestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0d${String(1000 + i).padStart(4, '0')}` },
+    );
+  await bytesOf(() => call(0)); // warm: the first call fetches config
+  const runtime: number[] = [];
+  for (let i = 1; i <= n; i++) runtime.push(await bytesOf(() => call(i)));
+
+  const logger = new Logger({ serviceName: 'support-assistant' });
+  const metrics = new Metrics({ namespace: 'AiRelease', serviceName: 'support-assistant' });
+  const pt: number[] = [];
+  for (let i = 1; i <= n; i++)
+    pt.push(
+      await bytesOf(async () => {
+        logger.appendKeys({ requestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0d${String(1000 + i).padStart(4, '0')}` });
+        logger.info('answered', { latencyMs: 1234, inputTokens: 850, outputTokens: 120 });
+        for (const name of Object.values(METRIC)) metrics.addMetric(name, MetricUnit.Count, 1, MetricResolution.Standard);
+        metrics.publishStoredMetrics();
+      }),
+    );
+  return { runtime, powertools: pt };
+}

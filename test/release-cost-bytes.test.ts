@@ -1,0 +1,12 @@
+import { MEASURED_BYTES } from '../lib/rollout/release-cost';
+import { measureLogBytes } from './log-bytes';
+
+// The card's log-ingestion line prices MEASURED_BYTES. Every field the runtime adds to its log line changes what a
+// service pays, so the constant is held to what the runtime writes today (bytes are deterministic for this fixture).
+test('MEASURED_BYTES is what the runtime and a Powertools-only handler write per request today', async () => {
+  const { runtime, powertools } = await measureLogBytes(5);
+  const fix = 're-run `npx tsx bench/release-cost.ts` and update MEASURED_BYTES in lib/rollout/release-cost.ts';
+  expect({ runtimePerRequest: Math.max(...runtime), fix }).toEqual({ runtimePerRequest: MEASURED_BYTES.runtimePerRequest, fix });
+  expect(Math.min(...runtime)).toBe(Math.max(...runtime));
+  expect({ powertoolsPerRequest: Math.max(...powertools), fix }).toEqual({ powertoolsPerRequest: MEASURED_BYTES.powertoolsPerRequest, fix });
+});
