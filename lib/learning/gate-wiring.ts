@@ -1,0 +1,62 @@
+/**
+ * The regression gate of one service as AiRelease wires it: no version reaches traffic unpassed. The gate is the code
+ * plane's pre-traffic hook (CloudFormation updates it before the alias update that starts the deployment), and the
+ * same function gates the config plane (candidate config, replay through the `gate` alias, then live) within a
+ * bounded share of the deployer's budget. Built inside the AiRelease (`scope`), so its construct id is the one it
+ * always had.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { AiReleasePlatform } from '../ai-release-platform';
+import type { AiReleaseProps } from '../ai-release-props';
+import type { AiServiceConfig, ConnectGateOptions } from '../config/ai-service-config';
+import { RegressionGate } from './regression-gate';
+
+/** How long the config deployer waits for the regression gate's report on a new config version. */
+export const CONFIG_GATE_TIMEOUT = Duration.minutes(5);
+
+/** The gate, unless `regressionGate` is false. */
+export function wireRegressionGate(
+  scope: Construct,
+  props: AiReleaseProps,
+  w: {
+    readonly platform: AiReleasePlatform;
+    readonly config: AiServiceConfig;
+    readonly alias: lambda.Alias;
+    readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+  },
+): RegressionGate | undefined {
+  if (props.regressionGate === false) return undefined;
+  const gate = new RegressionGate(scope, 'Gate', {
+    serviceName: props.serviceName,
+    function: props.function,
+    bucket: w.platform.regressionStore.bucket,
+    deploymentGroup: w.deploymentGroup,
+    ...(typeof props.regressionGate === 'object' ? props.regressionGate : {}),
+  });
+  w.alias.node.addDependency(gate.function);
+  // The same function gates the config plane: candidate config, replay through the `gate` alias, then live. Its
+  // share of the deployer's 12-minute budget is bounded here; the request tells it when to stop (answerBy).
+  // (RegressionGate already lets it invoke every qualifier of the function, the gate alias included.)
+  wireConfigGate(w.config, gate.function, { timeout: CONFIG_GATE_TIMEOUT });
+  // It replays versions and the gate alias, never the callers' alias: their traffic and alarms are not its to touch.
+  // (Named from the function, not the alias resource: the alias already depends on the gate.)
+  gate.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['lambda:InvokeFunction'],
+      resources: [`${props.function.functionArn}:${w.alias.aliasName}`],
+    }),
+  );
+  return gate;
+}
+
+/** Connects a gate function to the config plane (AiServiceConfig.connectGate), ordered before the config deployment. */
+export function wireConfigGate(config: AiServiceConfig, gate: lambda.IFunction, options: ConnectGateOptions): void {
+  config.connectGate(gate, options);
+  // The gate may invoke the alias before the deployer asks it to (its role's policy is a child of the function).
+  config.deployment.node.addDependency(gate);
+}

@@ -1,0 +1,70 @@
+/**
+ * The learning half of one service as AiRelease wires it: failure records collected into the platform's regression
+ * store (a subscription filter on the function's log group), sampled answers scored by the platform's evaluator when
+ * the release config has an `evaluation` section, a review (复盘) of every release on either plane, and the
+ * deployer's request markers in the store. Built inside the AiRelease (`scope`), so the construct ids are the ones
+ * they always had.
+ */
+import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { EvaluationConfig } from '../../lambda/shared/evaluation';
+import type { AiReleasePlatform } from '../ai-release-platform';
+import type { AiReleaseProps } from '../ai-release-props';
+import type { AiServiceConfig } from '../config/ai-service-config';
+import type { ReleaseEvaluator } from './release-evaluator';
+import { ReleaseReview } from './release-review';
+
+/** Snapshots (unless off) and the evaluator (when the config has an evaluation section and it is not off). */
+export function wireSnapshotsAndEvaluation(
+  scope: Construct,
+  props: AiReleaseProps,
+  w: { readonly platform: AiReleasePlatform; readonly config: AiServiceConfig; readonly alias: lambda.Alias },
+): ReleaseEvaluator | undefined {
+  // Learning half: failure records become regression case candidates (RegressionStore).
+  if (props.snapshots ?? true) w.platform.regressionStore.subscribe(scope, props.function.logGroup);
+  // Quality measured, not self-reported: sampled answers go to the platform's evaluator, scored with the live
+  // (stable) rubric; low scores come back as regression-case candidates.
+  const evaluation = w.config.config.evaluation as EvaluationConfig | undefined;
+  if (!evaluation || !(props.evaluation ?? true)) return undefined;
+  const evaluator = w.platform.evaluator;
+  evaluator.addService(scope, {
+    serviceName: props.serviceName,
+    logGroup: props.function.logGroup,
+    function: props.function,
+    liveAlias: w.alias,
+    appConfig: { applicationId: w.config.applicationId, environmentId: w.config.environment.ref, profileId: w.config.profile.ref },
+    evaluatorModelIds: [evaluation.evaluatorModel.modelId],
+  });
+  return evaluator;
+}
+
+/** The review of every release (unless off), and the deployer's markers where the store exists anyway. */
+export function wireReview(
+  scope: Construct,
+  props: AiReleaseProps,
+  w: { readonly platform: AiReleasePlatform; readonly config: AiServiceConfig; readonly deploymentGroup: codedeploy.LambdaDeploymentGroup },
+): ReleaseReview | undefined {
+  let review: ReleaseReview | undefined;
+  // Every release gets its review: the end of a code deployment (EventBridge) or of a config deployment (AppConfig
+  // extension) writes reviews/<service>/<release>.json|.md|.svg to the regression store.
+  if (props.releaseReview ?? true) {
+    review = new ReleaseReview(scope, 'Review', {
+      serviceName: props.serviceName,
+      bucket: props.reviewBucket ?? w.platform.regressionStore.bucket,
+      deploymentGroup: w.deploymentGroup,
+      environment: w.config.environment,
+      platform: w.platform,
+    });
+    // The first config release (at stack creation) is reviewed too: the association exists before it starts.
+    w.config.deployment.node.addDependency(review.association);
+    // A release the config gate stops never deploys live, so the deployer asks the reviewer for its review.
+    w.config.deployment.connectReview(review.function);
+  }
+  // The deployer marks each CloudFormation request it takes in the platform's store (If-None-Match), so a repeated
+  // delivery follows the first instead of gating and starting again; only where the store exists anyway.
+  if ((props.snapshots ?? true) || props.canaryJudge !== false || (review !== undefined && props.reviewBucket === undefined)) {
+    w.config.deployment.connectMarkers(w.platform.regressionStore.bucket);
+  }
+  return review;
+}

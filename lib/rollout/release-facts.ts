@@ -1,0 +1,202 @@
+/**
+ * What one release is, as the release policy, the strategy card and the manifest see it, computed at synth from the
+ * constructs as synthesized (escape-hatch edits included): the worst case from a bad request to rollback start per
+ * plane, the count alarms' false-fire chances at the stated traffic, what the machinery costs per month, and the
+ * canary plan. Pure reading: builds nothing. AiRelease's `facts`, `worstCase`, `policy`, `falseFireAt` and
+ * `releaseCostAt` are this sheet's.
+ */
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { DEFAULT_STATIC_ANSWER, DEGRADE_FLAGS, METRIC } from '../../lambda/shared/contract';
+import type { AiRelease } from '../ai-release';
+import type { AiReleaseProps } from '../ai-release-props';
+import type { DegradeFlagState } from '../config/ai-service-config';
+import { type CanaryPlanOptions, codeSteps, planCanary, schedulePower } from './canary-plan';
+import { PLANE_ORDER } from './code-plane';
+import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates } from './false-fire';
+import { synthesizedTiming } from './release-alarms';
+import { type ReleaseCost, releaseCost } from './release-cost';
+import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type ReleaseFacts } from './release-policy';
+import { DEFAULT_TIMING, type PlaneWorstCase, planeWorstCase } from './worst-case';
+
+export class ReleaseFactSheet {
+  constructor(
+    private readonly r: AiRelease,
+    private readonly props: AiReleaseProps,
+    private readonly budgetSeconds: number,
+    private readonly periodFromTraffic: boolean,
+  ) {}
+
+  /**
+   * Worst case from a first bad request to rollback start, per plane, computed from the alarms as they will be
+   * synthesized (escape-hatch edits included).
+   */
+  worstCase(): { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase } {
+    return {
+      code: planeWorstCase(
+        'code',
+        this.r.alarms.byPlane('code').map((a) => synthesizedTiming(a.alarm)),
+        this.props.timing,
+      ),
+      config: planeWorstCase(
+        'config',
+        this.r.alarms.byPlane('config').map((a) => synthesizedTiming(a.alarm)),
+        this.props.timing,
+      ),
+    };
+  }
+
+  /** What this release is, as the policy and the strategy card see it. */
+  facts(): ReleaseFacts {
+    const props = this.props;
+    const rollout = this.r.config.rollout;
+    const codeAlarms = this.r.alarms.byPlane('code');
+    return {
+      serviceName: props.serviceName,
+      stackName: Stack.of(this.r).stackName,
+      owner: props.owner,
+      onCall: props.onCall,
+      code: { describe: this.r.trafficShift.describe(), firstStepPercent: this.r.trafficShift.firstStepPercent, steps: this.r.trafficShift.steps },
+      config: {
+        describe: rollout.describe(),
+        firstStepPercent: rollout.steps[0],
+        steps: rollout.steps,
+        stepIntervalSeconds: rollout.stepIntervalSeconds,
+        finalBakeMinutes: rollout.finalBakeMinutes,
+      },
+      alarms: this.r.alarms.alarms.map((a) => ({
+        kind: a.kind,
+        plane: a.plane,
+        name: a.alarm.node.id,
+        watches: a.watches,
+        comparison: a.comparison,
+        threshold: a.threshold,
+        unit: a.unit,
+      })),
+      verdictAlarms: this.r.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
+      alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.r.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
+      worstCase: this.r.worstCase,
+      timing: { ...DEFAULT_TIMING, ...props.timing },
+      planeOrder: PLANE_ORDER,
+      rollbackBudgetSeconds: this.budgetSeconds,
+      degrade: {
+        switches: Object.values(DEGRADE_FLAGS),
+        state: degradeState(this.r.config.degradeState),
+        staticAnswerMessage: this.r.config.degradeState.staticAnswerMessage ?? DEFAULT_STATIC_ANSWER,
+        application: this.r.config.application.name,
+        environment: `${props.serviceName}-degrade`,
+        profile: `${props.serviceName}-degrade`,
+        ...(this.r.costGuard ? { costGuardMaxCostPerRequestUsd: this.r.costGuard.maxCostPerRequestUsd } : {}),
+      },
+      waivers: props.policyWaivers ?? [],
+      regressionGate: this.r.regressionGate !== undefined,
+      ...(props.expectedRequestsPerSecond !== undefined
+        ? { expectedRequestsPerSecond: props.expectedRequestsPerSecond, falseFire: this.r.falseFireAt(props.expectedRequestsPerSecond) }
+        : {}),
+      ...(this.canaryPlanFacts ? { canaryPlan: this.canaryPlanFacts } : {}),
+      ...(props.expectedRequestsPerSecond !== undefined ? { releaseCost: this.r.releaseCostAt(props.expectedRequestsPerSecond) } : {}),
+      models: this.r.config.modelFindings,
+    };
+  }
+
+  /**
+   * What the release machinery adds per month at `requestsPerSecond` (issue 16 E), counted from the alarms as
+   * synthesized under this construct (each metric of a metric-math alarm counts; periods under 60 s are high resolution).
+   */
+  releaseCostAt(requestsPerSecond: number): ReleaseCost {
+    let high = 0;
+    let standard = 0;
+    let composite = 0;
+    for (const c of this.r.node.findAll()) {
+      if (!CfnResource.isCfnResource(c)) continue;
+      if (c.cfnResourceType === 'AWS::CloudWatch::CompositeAlarm') composite++;
+      if (c.cfnResourceType !== 'AWS::CloudWatch::Alarm') continue;
+      const a = c as cloudwatch.CfnAlarm;
+      const queries = Array.isArray(a.metrics) ? (a.metrics as cloudwatch.CfnAlarm.MetricDataQueryProperty[]) : [];
+      const stats = queries.map((q) => q.metricStat as cloudwatch.CfnAlarm.MetricStatProperty | undefined).filter((m) => m !== undefined);
+      const periods = stats.length > 0 ? stats.map((m) => Number(m.period)) : [Number(a.period ?? 60)];
+      for (const period of periods)
+        if (period < 60) high++;
+        else standard++;
+    }
+    return releaseCost({
+      requestsPerSecond,
+      highResolutionAlarmMetrics: high,
+      standardAlarmMetrics: standard,
+      compositeAlarms: composite,
+      metricNames: Object.keys(METRIC).length,
+    });
+  }
+
+  private plannedCache?: ReleaseFacts['canaryPlan'] | null;
+  /** The canary plan at the stated traffic, computed once (about 50 ms), when the traffic is stated and the judge is on. */
+  private get canaryPlanFacts(): ReleaseFacts['canaryPlan'] {
+    if (this.plannedCache !== undefined) return this.plannedCache ?? undefined;
+    const props = this.props;
+    if (props.expectedRequestsPerSecond === undefined || props.canaryJudge === false) {
+      this.plannedCache = null;
+      return undefined;
+    }
+    const cp = props.canaryPlan ?? {};
+    const traffic = {
+      requestsPerSecond: props.expectedRequestsPerSecond,
+      errorRate: props.baseRates?.errorRate ?? 0.01,
+      ...(cp.latencyLogSigma !== undefined ? { latencyLogSigma: cp.latencyLogSigma } : {}),
+      ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
+      ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
+    };
+    // The judge's α sets the threshold the plan must reach.
+    const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
+    const options: CanaryPlanOptions = { ...cp, ...(alpha !== undefined ? { judge: { ...cp.judge, alpha } } : {}) };
+    const ts = this.r.trafficShift;
+    const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
+    const share = this.r.configShare?.schedule;
+    const configSteps = share?.map((x) => ({ share: x.percent / 100, minutes: x.holdSeconds / 60 }));
+    this.plannedCache = {
+      traffic,
+      plan: planCanary(traffic, options),
+      current: { ...schedulePower(steps, traffic, options), describe: ts.describe() },
+      ...(share && configSteps
+        ? {
+            configCurrent: {
+              ...schedulePower(configSteps, traffic, options),
+              describe: `assigned share ${share.map((x) => `${x.percent} % for ${x.holdSeconds} s`).join(', then ')}`,
+            },
+          }
+        : {}),
+    };
+    return this.plannedCache;
+  }
+
+  /** The count alarms' false-fire chances on a good release at `requestsPerSecond`, from the alarms as synthesized. */
+  falseFireAt(requestsPerSecond: number): NonNullable<ReleaseFacts['falseFire']> {
+    const rollout = this.r.config.rollout;
+    const traffic = {
+      requestsPerSecond,
+      codeSteps: this.r.trafficShift.steps,
+      configWatchedSeconds: rollout.stepIntervalSeconds * rollout.steps.length + rollout.finalBakeMinutes * 60,
+    };
+    const baseRates = validateBaseRates(this.props.baseRates);
+    const alarms = this.r.alarms.alarms.filter((a) => FALSE_FIRE_KINDS.includes(a.kind)).map((a) => synthesizedRateAlarm(a.kind, a.plane, a.alarm));
+    return { traffic, baseRates, alarms, results: releaseFalseFire(alarms, traffic, baseRates) };
+  }
+
+  /** The release policy's verdict on this release. */
+  policy(): PolicyResult {
+    return evaluatePolicy(this.r.facts, this.props.policyRules ?? DEFAULT_POLICY_RULES);
+  }
+}
+
+/** The deployed state of each degrade switch, on = true. */
+function degradeState(state: DegradeFlagState): Record<string, boolean> {
+  return Object.fromEntries(Object.values(DEGRADE_FLAGS).map((flag) => [flag, state[flag] === true]));
+}
+
+/** The degrade switches as manifest facts: `degrade.useFallbackModel: false`, … */
+export function degradeFacts(state: DegradeFlagState): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(degradeState(state)).map(([flag, on]) => [`degrade.${flag}`, on]));
+}
+
+function pick(t: { periodSeconds: number; datapointsToAlarm: number; evaluationPeriods: number }) {
+  return { periodSeconds: t.periodSeconds, datapointsToAlarm: t.datapointsToAlarm, evaluationPeriods: t.evaluationPeriods };
+}

@@ -1,0 +1,65 @@
+/**
+ * The release alarms of one service as AiRelease sets them up: the traffic and base rates checked, the alarm period
+ * chosen from the stated traffic when none is given (the shortest at which the first canary step can be judged), the
+ * thresholds from the release config, and where the alarms act — the composite is the config plane's AppConfig
+ * monitor and notifies the platform's topic. (The alarms themselves: release-alarms.ts.) Built inside the AiRelease
+ * (`scope`), so the alarms' construct ids are the ones they always had.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Construct } from 'constructs';
+import type { ModelConfig, OutputContractConfig } from '../../lambda/shared/contract';
+import type { AiReleasePlatform } from '../ai-release-platform';
+import type { AiReleaseProps } from '../ai-release-props';
+import type { AiServiceConfig } from '../config/ai-service-config';
+import { namePrefix } from '../private/physical-names';
+import { validateBaseRates } from './false-fire';
+import { ReleaseAlarms } from './release-alarms';
+import { judgeablePeriodSeconds } from './release-policy';
+import type { TrafficShift } from './traffic-shift';
+
+export interface ServiceAlarms {
+  readonly alarms: ReleaseAlarms;
+  /** Whether the period was chosen from `expectedRequestsPerSecond` (the card says so). */
+  readonly periodFromTraffic: boolean;
+}
+
+export function buildServiceAlarms(
+  scope: Construct,
+  props: AiReleaseProps,
+  p: { readonly platform: AiReleasePlatform; readonly config: AiServiceConfig; readonly version: string; readonly trafficShift: TrafficShift },
+): ServiceAlarms {
+  const model = p.config.config.model as ModelConfig;
+  const contract = p.config.config.outputContract as OutputContractConfig;
+  // A canary that can really be judged: with the traffic stated and no period given, the shortest period at which
+  // the first canary step averages twice the invocation guard (the worst case follows from what is synthesized).
+  if (props.expectedRequestsPerSecond !== undefined) positiveRps(props.expectedRequestsPerSecond);
+  validateBaseRates(props.baseRates);
+  const chosenPeriod =
+    props.alarms?.period === undefined && props.expectedRequestsPerSecond !== undefined && p.trafficShift.steps.length >= 2
+      ? Duration.seconds(judgeablePeriodSeconds(props.expectedRequestsPerSecond, p.trafficShift.firstStepPercent, props.alarms?.minInvocations ?? 5))
+      : undefined;
+  const alarms = new ReleaseAlarms(scope, 'Alarms', {
+    serviceName: props.serviceName,
+    version: p.version,
+    configDefaults: { maxCostPerRequestUsd: model.maxCostPerRequestUsd, qualityFloor: contract.qualityFloor },
+    // Named from the platform's stack: its topic policy and reviewer allow alarms `<its prefix>-*` (physical-names.ts).
+    namePrefix: namePrefix(p.platform),
+    runbookHint: `dashboard ${namePrefix(p.platform)}-${props.serviceName}`,
+    judgeVerdict: props.canaryJudge !== false,
+    ...props.alarms,
+    ...(chosenPeriod ? { period: chosenPeriod } : {}),
+  });
+  return { alarms, periodFromTraffic: chosenPeriod !== undefined };
+}
+
+/** Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor; any alarm notifies. */
+export function connectAlarmActions(alarms: ReleaseAlarms, config: AiServiceConfig, platform: AiReleasePlatform): void {
+  config.addMonitor(alarms.configComposite);
+  alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
+}
+
+function positiveRps(rps: number): number {
+  if (!Number.isFinite(rps) || rps <= 0) throw new Error(`expectedRequestsPerSecond must be a positive number, got ${rps}`);
+  return rps;
+}
