@@ -3,11 +3,11 @@ import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { canonicalJson, contentHash } from '../../lambda/shared/canonical-json';
 import { CONFIG_GATE_ENV, ENV, RELEASE_META_KEY, SHORT_HASH_LENGTH } from '../../lambda/shared/contract';
 import { AiReleasePlatform } from '../ai-release-platform';
+import type { AiServiceConfigProps, ConnectGateOptions } from './ai-service-config-props';
 import { ConfigGateCheck } from '../learning/config-gate-check';
 import { ConfigRollout } from '../rollout/config-rollout';
 import type { ReleaseConfigDeployment } from '../rollout/config-deployment';
@@ -18,77 +18,14 @@ import { buildConfigProfiles } from './config-profiles';
 import { checkServiceNames, validateServiceConfig } from './config-validation';
 import { type BindOptions, bindFunction } from './function-binding';
 import { grantBedrockModels } from './model-grants';
-import type { CheckModelsOptions, ModelFinding } from './model-lifecycle';
+import type { ModelFinding } from './model-lifecycle';
 import type { ConfigProblem } from './private/config-problem';
 import { degradeFlagsDocument, type DegradeFlagState } from './private/degrade-flags';
-import type { ReleaseConfigSource } from './release-config-source';
 
-export type { DegradeFlagState } from './private/degrade-flags';
+// The props and options live with their parts; re-exported here, where they always were.
+export type { AiServiceConfigProps, ConnectGateOptions } from './ai-service-config-props';
 export type { BindOptions } from './function-binding';
-
-export interface AiServiceConfigProps {
-  /** The service's name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters. */
-  readonly serviceName: string;
-  /** Where the release config comes from (files or an inline object). */
-  readonly source: ReleaseConfigSource;
-  /**
-   * The shared AppConfig application and strategies of the stack.
-   * @default AiReleasePlatform.of(this)
-   */
-  readonly platform?: AiReleasePlatform;
-  /**
-   * How a release config change reaches clients.
-   * @default ConfigRollout.DEFAULT (canary 10 % doubling to 100 % in 3 min, 2 min bake)
-   */
-  readonly rollout?: ConfigRollout;
-  /**
-   * The state the degrade flags are deployed in. They deploy all at once, with no bake.
-   * @default every flag off
-   */
-  readonly degrade?: DegradeFlagState;
-  /**
-   * Prefix of the AppConfig version label; the label is `<prefix>-<12 hex of the content hash>`.
-   * @default 'cfg'
-   */
-  readonly versionLabelPrefix?: string;
-  /**
-   * Largest allowed release config, bytes.
-   * @default 1 MiB (AppConfig's hosted configuration limit)
-   */
-  readonly maxContentBytes?: number;
-  /**
-   * What happens to hosted versions. The default keeps superseded versions (UpdateReplacePolicy Retain: the history
-   * that AppConfig rolls back to and that `what changed` questions are answered from), deletes the versions of a
-   * failed first create (DeletionPolicy RetainExceptOnCreate), and on stack delete a cleanup resource removes every
-   * version left under the profile (the cost guard's too) just before the profile, which AppConfig cannot delete
-   * while versions remain. `RemovalPolicy.RETAIN` keeps the whole chain instead: versions and both profiles outlive
-   * the stack (delete them by hand: versions first). `RemovalPolicy.DESTROY` deletes superseded versions at once.
-   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-   */
-  readonly versionHistoryRemovalPolicy?: RemovalPolicy;
-  /**
-   * The model lifecycle check at synth: the primary and fallback models are looked up in the bundled Bedrock
-   * lifecycle table; past or near end of life, or a profile-only model named by its bare id, is a synth warning
-   * (an error with the release policy rule `RULE_MODEL_LIFECYCLE`).
-   * @default today's date (or the `cdk-ai-release:today` context value), 60 days' notice, the bundled table
-   */
-  readonly modelLifecycle?: CheckModelsOptions;
-}
-
-export interface ConnectGateOptions {
-  /**
-   * The gate function's timeout: the longest one replay can take. Candidate stage, gate and rollout must fit the
-   * config plane's budget together (50 minutes; the stage and the gate also fit one 15-minute deployer invocation).
-   * @default the function's own `timeout` when it is a lambda.Function; required for an imported function
-   */
-  readonly timeout?: Duration;
-  /**
-   * Where the gate writes its reports (gates/<service>/config-<version>.json), which the live environment's gate
-   * check reads.
-   * @default the platform's regression store
-   */
-  readonly reportBucket?: s3.IBucket;
-}
+export type { DegradeFlagState } from './private/degrade-flags';
 
 /**
  * Every behaviour-shaping input of one AI service, under AppConfig versions.
@@ -261,9 +198,6 @@ export class AiServiceConfig extends Construct {
       [CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT]: this.candidateEnvironment.ref,
     };
   }
-
-  /**
-   * Lets a principal read both configs of this service through the AppConfig data API or Lambda extension, and the
 
   /**
    * Lets a principal read both configs of this service through the AppConfig data API or Lambda extension, and the
