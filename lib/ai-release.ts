@@ -373,6 +373,8 @@ export class AiRelease extends Construct {
         environment: this.config.environment,
         period: this.alarms.period,
         configUnit: (props.configCanary ?? 'appconfig') === 'appconfig' ? 'request' : 'cluster',
+        // An assigned release has no AppConfig rollout to start the judge: it judges from the share controller's record.
+        assignedReleases: (props.configCanary ?? 'appconfig') !== 'appconfig',
         tickHost: platform,
         notificationTopic: platform.notificationTopic,
       });

@@ -13,9 +13,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS } from '../lambda/share-controller/aws-calls';
 import { ASSIGNED_CALLS } from '../lambda/config-deployer/aws-calls';
+import { ASSIGNED_CALLS as JUDGE_ASSIGNED_CALLS } from '../lambda/canary-judge/aws-calls';
 import { ReleaseConfigDeployment } from '../lib/rollout/config-deployment';
 import { AiReleasePlatform } from '../lib/ai-release-platform';
-import { LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
+import { CANARY_JUDGE_ASSIGNED_ENV, LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
 import type { ArnVariableSource } from '../lambda/shared/aws-calls';
 import { testApp } from './helpers';
 import { ACCOUNT, functionRole, PARTITION, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
@@ -272,11 +273,29 @@ describe('the config deployer hands each release to the share controller (config
     expect(await decide('s3:PutObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/current.json`)).toBe('ImplicitlyDenied');
   });
 
-  test("with configCanary: 'appconfig' the release resource names no controller (AppConfig's rollout, as before)", () => {
+  test('the canary judge reads the share record (only it) every minute, so it judges the ramping release on its own', async () => {
+    const judgeId = stack.getLogicalId(stack.release.canaryJudge!.function.node.defaultChild as never);
+    const env: Record<string, string> = t.resolve(t.resources[judgeId].Properties.Environment.Variables);
+    expect(env[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBe('share/support-assistant/current.json');
+    expect(env[LEARNING_ENV.BUCKET]).toBe(bucket);
+    const judgeRole = functionRole(t, judgeId);
+    const judgeDecide = (action: string, resource: string) =>
+      simulate({ principal: t.arnOf(judgeRole), action, resource, identityPolicies: roleIdentityPolicies(t, judgeRole) }).then((o) => o.decision);
+    for (const call of JUDGE_ASSIGNED_CALLS) {
+      const key = env[(call.arnVariables.ObjectName as { env: string }).env];
+      expect(await judgeDecide(call.action, `arn:${PARTITION}:s3:::${bucket}/${key}`)).toBe('Allowed');
+    }
+    expect(await judgeDecide('s3:GetObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/config-assigned-4-x.json`)).toBe('ImplicitlyDenied');
+    expect(await judgeDecide('s3:PutObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/current.json`)).toBe('ImplicitlyDenied');
+  });
+
+  test("with configCanary: 'appconfig' the release resource names no controller and the judge reads no share record (AppConfig's rollout, as before)", () => {
     const other = synth('appconfig');
     const res = other.t.resources[other.stack.getLogicalId(other.stack.release.config.deployment.resource.node.defaultChild as never)];
     expect(res.Properties.ShareController).toBeUndefined();
     expect(res.Properties.CandidateContentHash).toBeUndefined();
+    const judge = other.t.resources[other.stack.getLogicalId(other.stack.release.canaryJudge!.function.node.defaultChild as never)];
+    expect(judge.Properties.Environment.Variables[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBeUndefined();
   });
 });
 

@@ -971,6 +971,15 @@ export const CANARY_JUDGE_CONFIG_ENV = {
   ENVIRONMENT: 'AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT',
 } as const;
 
+/**
+ * Environment of the canary judge of a service whose config canary is assigned (AiRelease `configCanary: 'assigned'`):
+ * the key of the share controller's current record (share/<service>/current.json). While it says `ramping`, the
+ * schedule judges that release (judge/<service>/<releaseKey>.json, where the controller reads the verdict).
+ */
+export const CANARY_JUDGE_ASSIGNED_ENV = {
+  SHARE_RECORD: 'AI_RELEASE_JUDGE_SHARE_RECORD',
+} as const;
+
 /** The judge record key of a config rollout (one per deployment number of the live environment). */
 export function configJudgeReleaseKey(environmentId: string, deploymentNumber: number | string): string {
   return `config-${environmentId}-${deploymentNumber}`;
