@@ -561,6 +561,7 @@ export class AiRelease extends Construct {
         steps: rollout.steps,
         stepIntervalSeconds: rollout.stepIntervalSeconds,
         finalBakeMinutes: rollout.finalBakeMinutes,
+        ...(this.configShare ? { assigned: { schedule: this.configShare.schedule, clientLagSeconds: this.configShare.clientLagSeconds } } : {}),
       },
       alarms: this.alarms.alarms.map((a) => ({
         kind: a.kind,

@@ -16,6 +16,7 @@ import { ASSIGNED_CALLS } from '../lambda/config-deployer/aws-calls';
 import { ASSIGNED_CALLS as JUDGE_ASSIGNED_CALLS } from '../lambda/canary-judge/aws-calls';
 import { ReleaseConfigDeployment } from '../lib/rollout/config-deployment';
 import { AiReleasePlatform } from '../lib/ai-release-platform';
+import { renderCanaryCard } from '../lib/rollout/canary-card';
 import { CANARY_JUDGE_ASSIGNED_ENV, LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
 import type { ArnVariableSource } from '../lambda/shared/aws-calls';
 import { testApp } from './helpers';
@@ -296,6 +297,24 @@ describe('the config deployer hands each release to the share controller (config
     expect(res.Properties.CandidateContentHash).toBeUndefined();
     const judge = other.t.resources[other.stack.getLogicalId(other.stack.release.canaryJudge!.function.node.defaultChild as never)];
     expect(judge.Properties.Environment.Variables[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBeUndefined();
+  });
+});
+
+describe('the canary card says which config canary reaches traffic', () => {
+  test("assigned: the share schedule, promotion and share-0 rollback; appconfig: AppConfig's steps and the recommendation, with its condition", () => {
+    const a = synth('assigned').stack.release;
+    const card = renderCanaryCard(a.facts, a.policy);
+    expect(card).toContain('| 0 s | 10 % (held 120 s) |');
+    expect(card).toContain('| 120 s | 50 % (held 300 s) |');
+    expect(card).toContain('the share goes to 0 once every client has had 20 s to read it');
+    expect(card).toContain('it succeeds only when the share controller has promoted the new config');
+    expect(card).not.toContain('clients on the new config');
+    expect(card).not.toContain("Recommended when the service function runs the library's runtime");
+    const b = synth('appconfig').stack.release;
+    const other = renderCanaryCard(b.facts, b.policy);
+    expect(other).toContain('| step | clients on the new config |');
+    expect(other).toContain("Recommended when the service function runs the library's runtime (it reads the share): `configCanary: 'assigned'`");
+    expect(other).toContain('it succeeds only when AppConfig reports the rollout COMPLETE');
   });
 });
 

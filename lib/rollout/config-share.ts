@@ -92,6 +92,8 @@ export class ConfigShare extends Construct {
    * client lag, and the look that sets the share to 0. The config deployer counts it in the config plane's budget.
    */
   public readonly longestReleaseSeconds: number;
+  /** The client lag promotion waits before the share goes back to 0, seconds. */
+  public readonly clientLagSeconds: number;
   private readonly props: ConfigShareProps;
 
   constructor(scope: Construct, id: string, props: ConfigShareProps) {
@@ -106,6 +108,7 @@ export class ConfigShare extends Construct {
       throw new Error(`ConfigShare of ${config.serviceName}: ${(e as Error).message}`);
     }
     const lag = (props.clientLag ?? Duration.seconds(20)).toSeconds();
+    this.clientLagSeconds = lag;
     this.longestReleaseSeconds = this.schedule.reduce((t, step) => t + step.holdSeconds + LOOK_SECONDS, 0) + LOOK_SECONDS + lag + LOOK_SECONDS;
     if (props.alarms.length === 0)
       throw new Error(`ConfigShare of ${config.serviceName}: give at least one safety-net alarm, or nothing can roll the share back`);
