@@ -87,7 +87,7 @@ async function main() {
     `  bad candidate: ${bad.rolledBack}/${runs} rolled back, ${bad.promoted} promoted; first bad request -> last request on the candidate: median ${s1(bad.timeToRollback.median)}, p90 ${s1(bad.timeToRollback.p90)}, max ${s1(bad.timeToRollback.max)}`,
   );
   say(
-    `    judge's regression after the first bad request: median ${s1(bad.verdictAfterFirstBad.median)}, p90 ${s1(bad.verdictAfterFirstBad.p90)}; share-0 deployment -> last candidate request: median ${s1(bad.shareZeroToLastCandidate.median)}, max ${s1(bad.shareZeroToLastCandidate.max)}; candidate errors served (median): ${bad.candidateErrorsMedian}   [${(badMs / 1000).toFixed(1)} s wall]`,
+    `    judge's regression after the first bad request: median ${s1(bad.verdictAfterFirstBad.median)}, p90 ${s1(bad.verdictAfterFirstBad.p90)}; share-0 deployment -> last candidate request: median ${s1(bad.shareZeroToLastCandidate.median)}, max ${s1(bad.shareZeroToLastCandidate.max)}; candidate errors served over the run: mean ${bad.candidateErrorsMean?.toFixed(1)}, median ${bad.candidateErrorsMedian}   [${(badMs / 1000).toFixed(1)} s wall]`,
   );
   say(
     `  good candidate (clustered conversations, a shared x4 disturbance for 90 s, rate drifting 0.7x -> 1.3x): ${good.rolledBack}/${runs} rolled back, ${good.promoted} promoted   [${(goodMs / 1000).toFixed(1)} s wall]`,

@@ -307,6 +307,8 @@ export interface AssignedDrillSummary {
   readonly verdictAfterFirstBad: { readonly median?: number; readonly p90?: number };
   readonly shareZeroToLastCandidate: { readonly median?: number; readonly max?: number };
   readonly candidateErrorsMedian?: number;
+  /** Errors served on the candidate over the whole run, mean (all of them: the candidate's base errors included). */
+  readonly candidateErrorsMean?: number;
 }
 
 function quantile(xs: number[], p: number): number | undefined {
@@ -340,6 +342,7 @@ export async function drillAssignedReleases(
       back.map((r) => r.candidateErrors),
       0.5,
     ),
+    ...(back.length ? { candidateErrorsMean: back.reduce((a, r) => a + r.candidateErrors, 0) / back.length } : {}),
     results,
   };
 }
