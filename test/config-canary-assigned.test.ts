@@ -38,7 +38,7 @@ interface Dep extends DeploymentInfo {
 }
 
 /** One fake world: AppConfig (per environment), the controller's stores, the judge's verdict and the alarm, one clock. */
-function world(opts: { previousLive?: string } = {}) {
+function world(opts: { previousLive?: string | null } = {}) {
   const clock: Clock & { t: number } = {
     t: 1_000_000,
     now: () => clock.t,
@@ -55,7 +55,7 @@ function world(opts: { previousLive?: string } = {}) {
     return d;
   };
   // The previous release is live (COMPLETE), and was staged in the candidate environment by its own release.
-  add(LIVE, opts.previousLive ?? '3', 'instant', 'COMPLETE');
+  if (opts.previousLive !== null) add(LIVE, opts.previousLive ?? '3', 'instant', 'COMPLETE');
   // Instant deployments finish at the next look; nothing else is used here.
   const advance = (d: Dep) => {
     if (d.state === 'DEPLOYING') d.state = 'COMPLETE';
@@ -365,6 +365,16 @@ describe('assigned config canary, deployer → share controller → promotion', 
       /was not started: release config-assigned-9-.* is still ramping; one assigned config canary at a time/,
     );
     expect(w.liveVersions()).toEqual(['3:COMPLETE']);
+  });
+
+  test('the first release of a profile (nothing live yet) goes live with the rollout strategy: there is no live config to canary against', async () => {
+    const w = world({ previousLive: null });
+    const event: ProviderEvent = { RequestType: 'Create', RequestId: 'r0', StackId: 'stack', LogicalResourceId: 'Rollout', ResourceProperties: props('1') };
+    const out = await deploy(event, w.appconfig, w.clock, { budgetMs: 60_000, pollMs: 1000, invokeGate: w.invokeGate, share: w.control });
+    expect(out.status).toBe('SUCCESS');
+    expect(w.calls).toEqual([`start ${CANDIDATE} v1 instant`, `start ${LIVE} v1 canary1`]);
+    expect(w.shares).toEqual([]);
+    expect(w.stored).toBeUndefined();
   });
 
   test('a throttled start (the controller runs one look at a time) is tried again', async () => {

@@ -37,7 +37,9 @@
  * fails the resource, so CloudFormation rolls the stack back, and that rollback finds the live environment still on
  * the previous version (its latest deployment, COMPLETE) and deploys nothing. A stack rollback that finds the
  * abandoned version still on traffic sets its share to 0 first. A repeated or late delivery of the request is a no-op
- * at the controller (the request id), whatever the release's phase by then.
+ * at the controller (the request id), whatever the release's phase by then. The first release of a profile (nothing
+ * deployed to the live environment yet) has no live config to compare with or fall back to: it goes live with the
+ * rollout strategy, as without the controller.
  *
  * Pure: AppConfig, the gate, the share controller, the clock and sleeping are ports.
  */
@@ -407,10 +409,13 @@ async function begin(event: ProviderEvent, appconfig: AppConfigPort, clock: Cloc
     ...gated,
   });
   // (Assigned: a live deployment of this version is the controller's promotion; the controller's record is followed.)
-  if (!assigned && !rollback && last && last.profile === props.Profile && last.version === props.Version && RUNNING_STATES.includes(last.state)) {
+  // Through the share controller only when there is a live config to compare with and fall back to: the first
+  // release of a profile (nothing deployed to the live environment yet) goes live with the rollout strategy, as ever.
+  const viaShare = assigned && !rollback && last !== undefined;
+  if (!viaShare && !rollback && last && last.profile === props.Profile && last.version === props.Version && RUNNING_STATES.includes(last.state)) {
     return wait(last.number);
   }
-  if (assigned && !rollback) {
+  if (viaShare) {
     const missing = (['CandidateEnvironment', 'Service', 'ShareBucket', 'CandidateContentHash'] as const).filter(
       (k) => typeof props[k] !== 'string' || props[k] === '',
     );
@@ -436,7 +441,7 @@ async function begin(event: ProviderEvent, appconfig: AppConfigPort, clock: Cloc
     gated = gate.data;
   }
 
-  if (assigned && !rollback) {
+  if (viaShare) {
     // Ungated: the candidate environment still has to serve the version before any conversation is assigned to it.
     if (!props.GateFunction) {
       const staged = await startAndWait(appconfig, clock, {
