@@ -130,9 +130,11 @@ export interface AiReleaseProps {
    *   requests on the new config is neither known nor randomized, and a conversation can switch configs mid-dialogue.
    * - `'assigned'` (or its options): the runtime assigns each conversation to live or candidate by a keyed hash with a
    *   share the share controller moves step by step (ConfigShare); rollback is share 0 at the next poll.
-   * @default 'appconfig' — until the config deployer hands a gated version to the share controller (see
-   *   docs/config-canary.md, "Wiring the deployer"), 'assigned' sets up the runtime, the switch and the
-   *   controller, and a release is started with the controller's start event
+   *   The config deployer stages each release in the candidate environment, gates it, and hands it to the share
+   *   controller; the stack update succeeds when the controller has promoted it and fails (CloudFormation rolls
+   *   back) when it was rolled back. Needs the service function to run the library's runtime (AssigningRuntime),
+   *   which reads the share; a function that does not keeps every conversation on live.
+   * @default 'appconfig' — whether the function runs the library's runtime cannot be known at synth
    */
   readonly configCanary?: 'appconfig' | 'assigned' | AssignedConfigCanaryOptions;
   /**

@@ -13,6 +13,7 @@ export * from './rollout/config-rollout';
 export {
   CANDIDATE_STAGE_SECONDS,
   type ConfigGateConnection,
+  type ConfigShareConnection,
   MAX_CONFIG_ROLLOUT_MINUTES,
   ReleaseConfigDeployment,
   type ReleaseConfigDeploymentProps,

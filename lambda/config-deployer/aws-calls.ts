@@ -75,3 +75,20 @@ export const AWS_CALLS: readonly AwsCall[] = [
     arnVariables: { BucketName: { resourceProperty: 'MarkerBucket' }, ObjectName: { assignedAtRunTime: ['markers/config-deployer/0f1e2d3c.json'] } },
   },
 ];
+
+/**
+ * The assigned config canary's calls (only when the resource names a ShareController, AiRelease `configCanary:
+ * 'assigned'`): the start and rollback requests to the service's share controller (share-port.ts, synchronous), and
+ * its current record; ListBucket so a first read (no release ever ran) is a 404, not a 403. The candidate stage uses
+ * the gate's calls above.
+ */
+export const ASSIGNED_CALLS: readonly AwsCall[] = [
+  { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { resourceProperty: 'ShareController' } } },
+  {
+    api: 'GetObject',
+    action: 's3:GetObject',
+    resourceTypes: ['object'],
+    arnVariables: { BucketName: { resourceProperty: 'ShareBucket' }, ObjectName: { assignedAtRunTime: ['share/support-assistant/current.json'] } },
+  },
+  { api: 'GetObject', action: 's3:ListBucket', resourceTypes: ['bucket'], arnVariables: { BucketName: { resourceProperty: 'ShareBucket' } } },
+];

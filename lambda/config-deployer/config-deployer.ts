@@ -28,9 +28,30 @@
  * with it and CloudFormation leaves the previous release. A stack rollback is not gated: the previous version was
  * live before (the live environment's gate check allows versions it has already served).
  *
- * Pure: AppConfig, the gate, the clock and sleeping are ports.
+ * The assigned config canary (AiRelease `configCanary: 'assigned'`, the resource names a ShareController): the version
+ * is staged in the candidate environment (instant) and gated as above, then handed to the service's share controller
+ * with a start request carrying this CloudFormation request's id; the live environment is not deployed by the
+ * deployer at all. isComplete follows the controller's record (share/<service>/current.json): `promoted` (the
+ * controller deployed the version to the live environment, all at once, and set the share back to 0) succeeds;
+ * `rolled-back` (an alarm, the judge's regression, a person, a failed promotion: share 0 at the runtime's next poll)
+ * fails the resource, so CloudFormation rolls the stack back, and that rollback finds the live environment still on
+ * the previous version (its latest deployment, COMPLETE) and deploys nothing. A stack rollback that finds the
+ * abandoned version still on traffic sets its share to 0 first. A repeated or late delivery of the request is a no-op
+ * at the controller (the request id), whatever the release's phase by then. The first release of a profile (nothing
+ * deployed to the live environment yet) has no live config to compare with or fall back to: it goes live with the
+ * rollout strategy, as without the controller.
+ *
+ * Pure: AppConfig, the gate, the share controller, the clock and sleeping are ports.
  */
-import type { ConfigGateRequest, ConfigGateStoppedCase, ConfigGateStoppedEvent, GateReport } from '../shared/contract';
+import type {
+  ConfigGateRequest,
+  ConfigGateStoppedCase,
+  ConfigGateStoppedEvent,
+  GateReport,
+  ShareControllerRecord,
+  ShareControllerStarted,
+  ShareControllerStartEvent,
+} from '../shared/contract';
 import { CONFIG_GATE_STOPPED_KIND, CONFIG_GATE_STOPPED_MAX_CASES, GATE_ALIAS_NAME, gateKeys, markerKey } from '../shared/contract';
 import { eventId, type MarkerStore, take } from '../shared/idempotency';
 
@@ -61,6 +82,17 @@ export interface ConfigDeploymentProps {
   readonly ReviewFunction?: string;
   /** The bucket of the request markers (markers/config-deployer/…), when the platform has its store. */
   readonly MarkerBucket?: string;
+  /**
+   * The service's share controller (function name), when its config canary is assigned (AiRelease `configCanary:
+   * 'assigned'`): a release is staged in CandidateEnvironment, gated, and handed to the controller, which moves the
+   * share and promotes; the live environment is deployed only by the promotion. CandidateEnvironment, Service,
+   * ShareBucket and CandidateContentHash are then required.
+   */
+  readonly ShareController?: string;
+  /** The bucket of the controller's records (share/<service>/current.json), read to follow the release. */
+  readonly ShareBucket?: string;
+  /** `_release.contentHash` of Version: the runtime assigns to the candidate only while it serves exactly this. */
+  readonly CandidateContentHash?: string;
 }
 
 export interface CustomResourceEvent {
@@ -104,6 +136,18 @@ export type InvokeGate = (request: ConfigGateRequest) => Promise<GateReport>;
  * once Lambda queued the event). A stopped release never starts a live deployment, so no AppConfig action reviews it.
  */
 export type AskReview = (event: ConfigGateStoppedEvent) => Promise<void>;
+
+/**
+ * Port: the service's share controller (an assigned config canary) and its record. start and rollback are synchronous
+ * invokes (the controller's answer, or its error); current reads share/<service>/current.json.
+ */
+export interface ShareControlPort {
+  start(event: ShareControllerStartEvent): Promise<ShareControllerStarted>;
+  /** Share 0 for that release, now (the controller ignores it when that release is not ramping or promoting). */
+  rollback(releaseKey: string, reason: string): Promise<void>;
+  /** The controller's record of the release in progress or the last one; undefined when none ever ran. */
+  current(): Promise<ShareControllerRecord | undefined>;
+}
 
 export interface Clock {
   now(): number;
@@ -157,6 +201,10 @@ export interface WaitData {
   readonly Reason?: string;
   readonly GateVerdict?: string;
   readonly GateReport?: string;
+  /** The release was handed to the share controller: isComplete follows its record, not a live deployment. */
+  readonly Share?: 'true';
+  /** The controller's release key of this release. */
+  readonly ReleaseKey?: string;
 }
 
 export interface OnEventAnswer {
@@ -208,12 +256,15 @@ export interface OnEventOptions {
   readonly askReview?: AskReview;
   /** Where requests are marked as taken (the MarkerBucket property); without it, a repeat is caught by adoption only. */
   readonly markers?: MarkerStore;
+  /** The share controller, when the resource names one (handler.ts invokes the ShareController). */
+  readonly share?: ShareControlPort;
 }
 
 export interface IsCompleteOptions {
   /** How often the framework asks (queryInterval): a rollout that cannot finish before the next ask is stopped now. */
   readonly pollMs?: number;
   readonly markers?: MarkerStore;
+  readonly share?: ShareControlPort;
 }
 
 /** What the marker of a request records, for a repeated delivery to follow. */
@@ -293,6 +344,9 @@ async function begin(event: ProviderEvent, appconfig: AppConfigPort, clock: Cloc
   // Hosted version numbers only grow (a changed config is a new version), so an Update to a lower number is
   // CloudFormation restoring the previous release during a stack rollback.
   const rollback = sameTarget && /^\d+$/.test(old.Version) && Number(props.Version) < Number(old.Version);
+  const assigned = typeof props.ShareController === 'string' && props.ShareController !== '';
+  // The abandoned release's share first: it is what puts conversations on the abandoned version.
+  if (rollback && assigned) await abandonShare(props, old!, options.share);
   const last = await appconfig.latest(props.Environment);
   if (rollback) {
     // AppConfig already put the previous version back when an alarm rolled the release back (ROLLED_BACK) or it was
@@ -354,8 +408,22 @@ async function begin(event: ProviderEvent, appconfig: AppConfigPort, clock: Cloc
     Direction: rollback ? 'rollback' : 'release',
     ...gated,
   });
-  if (!rollback && last && last.profile === props.Profile && last.version === props.Version && RUNNING_STATES.includes(last.state)) {
+  // (Assigned: a live deployment of this version is the controller's promotion; the controller's record is followed.)
+  // Through the share controller only when there is a live config to compare with and fall back to: the first
+  // release of a profile (nothing deployed to the live environment yet) goes live with the rollout strategy, as ever.
+  const viaShare = assigned && !rollback && last !== undefined;
+  if (!viaShare && !rollback && last && last.profile === props.Profile && last.version === props.Version && RUNNING_STATES.includes(last.state)) {
     return wait(last.number);
+  }
+  if (viaShare) {
+    const missing = (['CandidateEnvironment', 'Service', 'ShareBucket', 'CandidateContentHash'] as const).filter(
+      (k) => typeof props[k] !== 'string' || props[k] === '',
+    );
+    if (missing.length > 0)
+      throw new ConfigDeploymentFailed(
+        `config deployment: ShareController is set but ${missing.join(', ')} is missing; an assigned config canary needs them all`,
+      );
+    if (!options.share) throw new ConfigDeploymentFailed('config deployment: ShareController is set but the deployer has no way to invoke it');
   }
 
   // The gate: candidate environment, then the replay, before anything reaches the live environment.
@@ -371,6 +439,44 @@ async function begin(event: ProviderEvent, appconfig: AppConfigPort, clock: Cloc
       });
     }
     gated = gate.data;
+  }
+
+  if (viaShare) {
+    // Ungated: the candidate environment still has to serve the version before any conversation is assigned to it.
+    if (!props.GateFunction) {
+      const staged = await startAndWait(appconfig, clock, {
+        env: props.CandidateEnvironment!,
+        profile: props.Profile,
+        version: props.Version,
+        strategy: props.RollbackStrategy,
+        description: `${props.Description ?? 'release config'} (candidate of the assigned config canary)`,
+        abandon: () => false,
+        deadline,
+        pollMs,
+        budgetMs: deadline - clock.now(),
+        what: what(props.CandidateEnvironment!),
+      });
+      if (!staged.ok) throw new ConfigDeploymentFailed(`assigned config canary: could not stage version ${props.Version}: ${staged.reason}`);
+    }
+    const started = await startShare(props, options.share!, clock, {
+      request: event.RequestId ? eventId(event.StackId, event.LogicalResourceId, event.RequestId) : undefined,
+      deadline,
+      pollMs,
+    });
+    return {
+      Share: 'true',
+      ReleaseKey: started.releaseKey,
+      Environment: props.Environment,
+      Deadline: String(overall),
+      BudgetSeconds: String(Math.round(totalMs / 1000)),
+      What: `the assigned config canary of version ${props.Version} of profile ${props.Profile}`,
+      Version: props.Version,
+      Direction: 'release',
+      ...(started.repeated
+        ? { Reason: `the share controller already runs release ${started.releaseKey} of this version (${started.phase}); following it` }
+        : {}),
+      ...gated,
+    };
   }
 
   const env = props.Environment;
@@ -412,6 +518,7 @@ export async function isComplete(event: ProviderEvent, appconfig: AppConfigPort,
       (['DeploymentNumber', 'Version', 'Direction', 'GateVerdict', 'GateReport'] as const).filter((k) => d[k] !== undefined).map((k) => [k, d[k] as string]),
     );
   if (data.Done === 'true') return { IsComplete: true, Data: result(data) };
+  if (data.Share === 'true') return shareComplete(data, clock, options, result);
   const env = data.Environment;
   const number = Number(data.DeploymentNumber);
   if (!env || !Number.isInteger(number)) throw new ConfigDeploymentFailed('config deployment: the onEvent answer names no Environment or DeploymentNumber');
@@ -460,7 +567,7 @@ export async function handle(event: ProviderEvent, appconfig: AppConfigPort, clo
   for (;;) {
     let done: IsCompleteAnswer;
     try {
-      done = await isComplete(waitEvent, appconfig, clock, { pollMs, markers: options.markers });
+      done = await isComplete(waitEvent, appconfig, clock, { pollMs, markers: options.markers, ...(options.share ? { share: options.share } : {}) });
     } catch (e) {
       const d = started.Data;
       return failed(e, {
@@ -479,6 +586,106 @@ export async function handle(event: ProviderEvent, appconfig: AppConfigPort, clo
     }
     await clock.sleep(pollMs);
   }
+}
+
+/**
+ * Hands the staged (and gated) version to the share controller. The request id makes a repeated or late delivery of
+ * this CloudFormation request a no-op at the controller (ShareControllerStartEvent.request), whatever the release's
+ * phase by then. The controller runs one look at a time (reserved concurrency 1): a start that meets a look is
+ * throttled and tried again until the deadline.
+ */
+async function startShare(
+  props: ConfigDeploymentProps,
+  share: ShareControlPort,
+  clock: Clock,
+  o: { request: string | undefined; deadline: number; pollMs: number },
+): Promise<ShareControllerStarted> {
+  const event: ShareControllerStartEvent = {
+    kind: 'ai-release.share-start',
+    candidateVersion: props.Version,
+    candidateContentHash: props.CandidateContentHash!,
+    ...(props.ConfigLabel ? { candidateLabel: props.ConfigLabel } : {}),
+    ...(o.request ? { request: o.request } : {}),
+  };
+  for (;;) {
+    try {
+      const started = await share.start(event);
+      if (started?.action !== 'started' || typeof started.releaseKey !== 'string' || started.releaseKey === '')
+        throw new ConfigDeploymentFailed(
+          `assigned config canary: the share controller answered ${JSON.stringify(started)?.slice(0, 200)}, not a started release`,
+        );
+      return started;
+    } catch (e) {
+      if (e instanceof ConfigDeploymentFailed) throw e;
+      const name = (e as { name?: string })?.name;
+      if (name === 'TooManyRequestsException' && clock.now() + o.pollMs <= o.deadline) {
+        await clock.sleep(o.pollMs);
+        continue;
+      }
+      throw new ConfigDeploymentFailed(
+        `assigned config canary of version ${props.Version} of ${props.Service} was not started: ${(e as Error)?.message ?? String(e)}; the live environment was not touched`,
+      );
+    }
+  }
+}
+
+/** A stack rollback abandons the release: if the controller still has it on traffic, its share goes to 0 first. */
+async function abandonShare(props: ConfigDeploymentProps, old: ConfigDeploymentProps, share: ShareControlPort | undefined): Promise<void> {
+  const fix = `set it by hand: invoke ${props.ShareController} with {"kind":"ai-release.share-rollback"}`;
+  if (!share) throw new ConfigDeploymentFailed(`config deployment: ShareController is set but the deployer has no way to invoke it; ${fix}`);
+  let current: ShareControllerRecord | undefined;
+  try {
+    current = await share.current();
+    if (!current || (current.phase !== 'ramping' && current.phase !== 'promoting') || current.candidateVersion !== old.Version) return;
+    await share.rollback(current.releaseKey, `stack rollback: CloudFormation restores version ${props.Version}`);
+  } catch (e) {
+    throw new ConfigDeploymentFailed(
+      `stack rollback: could not set the share of version ${old.Version}${current ? ` (release ${current.releaseKey})` : ''} to 0: ${(e as Error)?.message ?? String(e)}; ${fix}, then continue the rollback`,
+    );
+  }
+}
+
+/**
+ * Whether the share controller's release has ended: promoted (the live environment serves the version, the share is
+ * 0) completes; rolled back (an alarm, the judge's regression, a person, a failed promotion) fails the resource, so
+ * CloudFormation rolls the stack back (the live environment still serves the previous version). A release still
+ * ramping at the deadline is rolled back to share 0 and fails.
+ */
+async function shareComplete(
+  data: WaitData,
+  clock: Clock,
+  options: IsCompleteOptions,
+  result: (d: WaitData) => Record<string, string>,
+): Promise<IsCompleteAnswer> {
+  const share = options.share;
+  const key = data.ReleaseKey;
+  if (!share || !key) throw new ConfigDeploymentFailed('config deployment: following an assigned config canary needs the share controller and the release key');
+  const what = data.What ?? `release ${key}`;
+  const rec = await share.current();
+  if (rec && rec.releaseKey !== key)
+    throw new ConfigDeploymentFailed(
+      `${what}: the share controller now runs release ${rec.releaseKey} (version ${rec.candidateVersion}, ${rec.phase}), not ${key}; someone started another release. Deploy again once it has ended`,
+    );
+  if (rec?.phase === 'promoted') {
+    const n = rec.promotion?.deploymentNumber;
+    return { IsComplete: true, Data: { ...result(data), ReleaseKey: key, ...(n !== undefined ? { DeploymentNumber: String(n) } : {}) } };
+  }
+  if (rec?.phase === 'rolled-back') {
+    const peak = Math.max(0, ...rec.history.map((h) => h.share));
+    throw new ConfigDeploymentFailed(
+      `${what} (release ${key}) was rolled back after reaching ${Math.round(peak * 100)} %: ${rec.reason ?? 'no reason recorded'}; the share is 0 and the live environment still serves the previous version`,
+      { ReleaseKey: key, ...(data.Version ? { Version: data.Version } : {}) },
+    );
+  }
+  const deadline = Number(data.Deadline);
+  if (Number.isFinite(deadline) && clock.now() + (options.pollMs ?? 0) > deadline) {
+    await share.rollback(key, `the config plane's time budget (${data.BudgetSeconds ?? '?'} s) ran out`).catch(() => undefined);
+    throw new ConfigDeploymentFailed(
+      `${what} (release ${key}) was still ${rec?.phase ?? 'not recorded'} at ${Math.round((rec?.share ?? 0) * 100)} % after ${data.BudgetSeconds ?? '?'} s, its time budget; set its share to 0. Shorten the share schedule or look for what kept it from ending`,
+      { ReleaseKey: key },
+    );
+  }
+  return { IsComplete: false };
 }
 
 type Start = { ok: true; deploymentNumber: number } | { ok: false; reason: string };

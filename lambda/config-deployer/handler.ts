@@ -7,6 +7,7 @@ import { ConfigDeploymentFailed, type IsCompleteAnswer, isComplete, type OnEvent
 import { lambdaGate } from './gate-port';
 import { cutReason } from './response';
 import { lambdaReviewer } from './review-port';
+import { lambdaShareControl } from './share-port';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 import { type CleanupEvent, cleanUp, VERSION_CLEANUP_RESOURCE_TYPE } from './version-cleanup';
 
@@ -17,6 +18,9 @@ const lambdaClient = logFailures(new LambdaClient(deadline(14 * 60_000, { maxAtt
 // Asking for a review is a quick asynchronous invoke: a short timeout, so a slow answer never delays CloudFormation's.
 const reviewClient = logFailures(new LambdaClient(deadline(10_000, { maxAttempts: 2 })));
 const s3 = logFailures(new S3Client(deadline(5_000)));
+// The share controller answers within its 60 s timeout; a throttled start (it runs one look at a time) is retried by
+// the SDK and then by the deployer; a repeated start is a no-op at the controller (its request id).
+const controllerClient = logFailures(new LambdaClient(deadline(70_000, { maxAttempts: 3 })));
 const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 /** Time kept back to answer the framework before Lambda's own timeout. */
 const ANSWER_MARGIN_MS = 30_000;
@@ -50,8 +54,13 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
       return { PhysicalResourceId: done.physicalResourceId, Data: { [PHASE_KEY]: 'wait', Done: 'true' } };
     }
     const port = appConfigPort(client, application);
+    const { ShareController: shareController, ShareBucket: shareBucket, Service: service } = event.ResourceProperties;
+    const share =
+      shareController && shareBucket && service
+        ? lambdaShareControl(controllerClient, s3, { functionName: shareController, bucket: shareBucket, service })
+        : undefined;
     if (phase === 'isComplete') {
-      const answer = await isComplete(event, port, clock, { pollMs: QUERY_INTERVAL_MS, markers });
+      const answer = await isComplete(event, port, clock, { pollMs: QUERY_INTERVAL_MS, markers, ...(share ? { share } : {}) });
       if (answer.IsComplete) console.log(JSON.stringify({ message: 'config deployment complete', requestType: event.RequestType, ...answer.Data }));
       return answer;
     }
@@ -62,6 +71,7 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
       markers,
       ...(gateFunction ? { invokeGate: lambdaGate(lambdaClient, gateFunction, gateTimeoutMs) } : {}),
       ...(reviewFunction ? { askReview: lambdaReviewer(reviewClient, reviewFunction) } : {}),
+      ...(share ? { share } : {}),
     });
     console.log(JSON.stringify({ message: 'config deployment started', requestType: event.RequestType, ...answer }));
     return answer;

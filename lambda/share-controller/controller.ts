@@ -9,7 +9,7 @@
  * deployments there are the controller's own, each finished as soon as it starts. Rollback is therefore one instant
  * deployment of `share: 0`, read by every client at its next poll: no deployment to wait for, no bake, no monitor.
  */
-import type { CanaryShareDocument, JudgeVerdict, ShareControllerRecord, ShareControllerStartEvent } from '../shared/contract';
+import type { CanaryShareDocument, JudgeVerdict, ShareControllerRecord, ShareControllerStarted, ShareControllerStartEvent } from '../shared/contract';
 
 /** One step of the schedule: the candidate's share (percent) and how long it is held at least. */
 export interface ShareStep {
@@ -95,7 +95,8 @@ export interface ControllerSettings {
 
 export type ControllerEvent =
   | ShareControllerStartEvent
-  | { readonly kind: 'ai-release.share-rollback'; readonly reason?: string }
+  /** `releaseKey`: only that release (a late rollback request for an earlier release does nothing). */
+  | { readonly kind: 'ai-release.share-rollback'; readonly reason?: string; readonly releaseKey?: string }
   /** A schedule tick or an alarm state change (EventBridge): both just look again. */
   | { readonly kind: 'tick'; readonly reason?: string };
 
@@ -171,13 +172,17 @@ export function shareDocument(
 }
 
 /** Handles one event: start, operator rollback, or a look (tick / alarm change). Returns what it did. */
-export async function handle(event: ControllerEvent, p: ControllerPorts, s: ControllerSettings): Promise<Decision | { action: 'started'; releaseKey: string }> {
+export async function handle(event: ControllerEvent, p: ControllerPorts, s: ControllerSettings): Promise<Decision | ShareControllerStarted> {
   const now = p.now();
   if (event.kind === 'ai-release.share-start') return start(event, p, s, now);
   const current = await p.load();
   if (!current) return { action: 'none', why: 'no assigned config canary has run' };
   if (event.kind === 'ai-release.share-rollback') {
-    if (current.phase !== 'ramping') return { action: 'none', why: `release ${current.releaseKey} is ${current.phase}: nothing to roll back by share` };
+    // Ramping, or promoting (the live deployment started, the share still up: a stack rollback abandons it).
+    if (current.phase !== 'ramping' && current.phase !== 'promoting')
+      return { action: 'none', why: `release ${current.releaseKey} is ${current.phase}: nothing to roll back by share` };
+    if (event.releaseKey !== undefined && event.releaseKey !== current.releaseKey)
+      return { action: 'none', why: `the rollback names release ${event.releaseKey}, but ${current.releaseKey} is ${current.phase}: a late request, ignored` };
     const d: Decision = { action: 'rollback', why: `requested${event.reason ? `: ${event.reason}` : ''}` };
     await act(d, current, p, s, now);
     return d;
@@ -200,12 +205,16 @@ export async function handle(event: ControllerEvent, p: ControllerPorts, s: Cont
   return d;
 }
 
-async function start(e: ShareControllerStartEvent, p: ControllerPorts, s: ControllerSettings, now: number) {
+async function start(e: ShareControllerStartEvent, p: ControllerPorts, s: ControllerSettings, now: number): Promise<ShareControllerStarted> {
   if (!e.candidateVersion || !e.candidateContentHash)
     throw new Error('a share-start event needs candidateVersion (the hosted version number) and candidateContentHash (its _release.contentHash)');
   const current = await p.load();
+  const same = (r: ShareControllerRecord) => ({ action: 'started' as const, releaseKey: r.releaseKey, phase: r.phase, repeated: true });
+  // A repeated or late delivery of the very request that started the current release, whatever its phase: a second
+  // canary of a version that was rolled back (or promoted) is never started by a request already served.
+  if (current && e.request !== undefined && current.startRequest === e.request) return same(current);
   if (current && (current.phase === 'ramping' || current.phase === 'promoting')) {
-    if (current.candidateContentHash === e.candidateContentHash) return { action: 'started' as const, releaseKey: current.releaseKey }; // a repeated start
+    if (current.candidateContentHash === e.candidateContentHash) return same(current); // a repeated start
     throw new Error(
       `release ${current.releaseKey} (version ${current.candidateVersion}) is still ${current.phase}; one assigned config canary at a time: roll it back ({"kind":"ai-release.share-rollback"}) or wait for it`,
     );
@@ -225,6 +234,7 @@ async function start(e: ShareControllerStartEvent, p: ControllerPorts, s: Contro
     stepSince: now,
     startedAt: now,
     history: [{ at: now, share, why: 'start' }],
+    ...(e.request !== undefined ? { startRequest: e.request } : {}),
   };
   // Saved first: a deployment whose record is lost could never be rolled back by a later look.
   await p.save(record);
@@ -233,7 +243,7 @@ async function start(e: ShareControllerStartEvent, p: ControllerPorts, s: Contro
     `${s.service}: assigned config canary of version ${e.candidateVersion} starts at ${s.schedule[0].percent} %`,
   );
   p.log('assigned config canary started', { releaseKey, share });
-  return { action: 'started' as const, releaseKey };
+  return { action: 'started', releaseKey, phase: 'ramping' };
 }
 
 async function act(d: Decision, r: ShareControllerRecord, p: ControllerPorts, s: ControllerSettings, now: number): Promise<void> {

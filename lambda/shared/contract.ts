@@ -971,6 +971,15 @@ export const CANARY_JUDGE_CONFIG_ENV = {
   ENVIRONMENT: 'AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT',
 } as const;
 
+/**
+ * Environment of the canary judge of a service whose config canary is assigned (AiRelease `configCanary: 'assigned'`):
+ * the key of the share controller's current record (share/<service>/current.json). While it says `ramping`, the
+ * schedule judges that release (judge/<service>/<releaseKey>.json, where the controller reads the verdict).
+ */
+export const CANARY_JUDGE_ASSIGNED_ENV = {
+  SHARE_RECORD: 'AI_RELEASE_JUDGE_SHARE_RECORD',
+} as const;
+
 /** The judge record key of a config rollout (one per deployment number of the live environment). */
 export function configJudgeReleaseKey(environmentId: string, deploymentNumber: number | string): string {
   return `config-${environmentId}-${deploymentNumber}`;
@@ -1163,6 +1172,8 @@ export interface ShareControllerRecord {
   readonly endedAt?: number;
   /** Every share deployed, in order: the review's timeline. */
   readonly history: readonly { readonly at: number; readonly share: number; readonly why: string }[];
+  /** The start event's `request`, when it named one: a repeat of that request is recognised whatever the phase. */
+  readonly startRequest?: string;
 }
 
 /** The event that starts an assigned config canary (sent by the config deployer after the gate passed, or by a person). */
@@ -1171,6 +1182,21 @@ export interface ShareControllerStartEvent {
   readonly candidateVersion: string;
   readonly candidateLabel?: string;
   readonly candidateContentHash: string;
+  /**
+   * Who asks, once per request (the config deployer: its CloudFormation request's id). A start whose request is the
+   * current record's `startRequest` is a repeated or late delivery: it answers with that release and starts nothing,
+   * even when the release has ended. Without it, a start of a version whose release ended starts a new release.
+   */
+  readonly request?: string;
+}
+
+/** The share controller's answer to a start: the release that serves it, and its phase. */
+export interface ShareControllerStarted {
+  readonly action: 'started';
+  readonly releaseKey: string;
+  readonly phase: ShareControllerRecord['phase'];
+  /** True when the release was already there (a repeated start): nothing was deployed. */
+  readonly repeated?: boolean;
 }
 
 /**

@@ -7,3 +7,4 @@ export * from './simulate';
 export * from './template';
 export * from './traffic';
 export * from './share-rollback';
+export * from './assigned-release';

@@ -24,11 +24,16 @@ import {
   JUDGE_METRIC,
   judgeCannotJudgeAlarmName,
   JUDGE_STATE_PREFIX,
+  CANARY_JUDGE_ASSIGNED_ENV,
+  shareKey,
   LEARNING_ENV,
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix, physicalName } from '../private/physical-names';
+
+/** The share controller's current record of a service (lambda/share-controller/aws-adapters.ts currentKey). */
+const shareRecordKey = (service: string) => shareKey(service, 'current');
 
 /** How the canary judge runs. */
 export interface CanaryJudgeOptions {
@@ -74,6 +79,14 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
    * @default 'request'
    */
   readonly configUnit?: 'request' | 'cluster';
+  /**
+   * Judge the service's assigned config canaries (AiRelease `configCanary: 'assigned'`): the schedule reads the share
+   * controller's record (share/<service>/current.json) and, while a release is ramping, judges it every period and
+   * stores the verdict where the controller reads it (judge/<service>/<releaseKey>.json): a regression sets the share
+   * to 0. No AppConfig rollout runs meanwhile, so nothing else would start the judge for it.
+   * @default false
+   */
+  readonly assignedReleases?: boolean;
   /**
    * Where the one AT_DEPLOYMENT_TICK function and extension shared by several services live (AiRelease passes its
    * AiReleasePlatform): each service's live environment then gets only an association that names the service. Every
@@ -168,6 +181,7 @@ export class CanaryJudge extends Construct {
         [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
         [JUDGE_ENV.CONFIG_UNIT]: props.configUnit ?? 'request',
         [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
+        ...(props.assignedReleases ? { [CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]: shareRecordKey(props.serviceName) } : {}),
       },
     });
     const fn = this.function;
@@ -225,6 +239,9 @@ export class CanaryJudge extends Construct {
         resources: [appArn, profileArn, `${profileArn}/hostedconfigurationversion/*`],
       }),
     ];
+    // The share controller's current record only (the release on traffic), read only.
+    if (props.assignedReleases)
+      statements.push(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(shareRecordKey(props.serviceName))] }));
     for (const s of statements) fn.addToRolePolicy(s);
     props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
 

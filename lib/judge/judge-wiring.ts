@@ -37,6 +37,8 @@ export function wireCanaryJudge(scope: Construct, props: AiReleaseProps, w: Judg
     environment: w.config.environment,
     period: w.alarms.period,
     configUnit: (props.configCanary ?? 'appconfig') === 'appconfig' ? 'request' : 'cluster',
+    // An assigned release has no AppConfig rollout to start the judge: it judges from the share controller's record.
+    assignedReleases: (props.configCanary ?? 'appconfig') !== 'appconfig',
     tickHost: w.platform,
     notificationTopic: w.platform.notificationTopic,
   });

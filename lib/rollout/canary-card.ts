@@ -25,22 +25,46 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push('| minute | traffic on the new version |', '|---|---|');
   for (const [minute, pct] of f.code.steps) lines.push(`| ${minute} | ${pct} % |`);
   lines.push('');
-  lines.push(`**Config** (AppConfig, prompt/model/retrieval/tools/output contract as one version): ${f.config.describe}.`, '');
-  lines.push('| step | clients on the new config |', '|---|---|');
-  f.config.steps.forEach((pct, i) => lines.push(`| ${Math.round(i * f.config.stepIntervalSeconds)} s | ${pct} % |`));
-  lines.push(`| then | bake ${f.config.finalBakeMinutes} min, monitors still armed |`, '');
+  const assigned = f.config.assigned;
+  if (assigned) {
+    lines.push(
+      '**Config** (assigned per conversation: the runtime puts each conversation on live or candidate by a keyed hash at the share the share controller sets; prompt/model/retrieval/tools/output contract as one version):',
+      '',
+    );
+    lines.push('| from | conversations on the new config |', '|---|---|');
+    let at = 0;
+    for (const step of assigned.schedule) {
+      lines.push(`| ${at} s | ${step.percent} % (held ${step.holdSeconds} s) |`);
+      at += step.holdSeconds;
+    }
+    lines.push(
+      `| then | promotion: the live environment gets the version all at once; the share goes to 0 once every client has had ${assigned.clientLagSeconds} s to read it |`,
+      '',
+    );
+  } else {
+    lines.push(`**Config** (AppConfig, prompt/model/retrieval/tools/output contract as one version): ${f.config.describe}.`, '');
+    lines.push('| step | clients on the new config |', '|---|---|');
+    f.config.steps.forEach((pct, i) => lines.push(`| ${Math.round(i * f.config.stepIntervalSeconds)} s | ${pct} % |`));
+    lines.push(`| then | bake ${f.config.finalBakeMinutes} min, monitors still armed |`, '');
+    lines.push(
+      "Recommended when the service function runs the library's runtime (it reads the share): `configCanary: 'assigned'`. AppConfig's steps are shares of clients (execution environments), neither known nor randomized, and a conversation can switch configs mid-dialogue; assigned, each conversation keeps one arm, the judge compares the arms at a known share, and rollback is share 0 at the runtime's next poll. Not the default: whether the function runs that runtime cannot be seen at synth.",
+      '',
+    );
+  }
 
   const order = f.planeOrder ?? ['code', 'config'];
   lines.push('## Release order: one plane at a time', '');
   lines.push(
     `A release that changes both planes rolls out **${order[0]} first, then ${order[1]}**, so each plane's alarms judge one change. ` +
-      'The config deployment starts only after the `live` alias update, which returns when the CodeDeploy canary has finished; it succeeds only when AppConfig reports the rollout COMPLETE. ' +
+      `The config deployment starts only after the \`live\` alias update, which returns when the CodeDeploy canary has finished; it succeeds only when ${assigned ? 'the share controller has promoted the new config (live environment on it, share back to 0)' : 'AppConfig reports the rollout COMPLETE'}. ` +
       'A code-only or config-only release rolls out its one plane at once.',
     '',
   );
   lines.push(
     '- Canary fails: CodeDeploy moves `live` back, the stack update fails before the config starts, and the config stays on the previous version.',
-    '- Config rolled back by its alarms (or overdue): the stack update fails; CloudFormation rolls back, redeploying the previous config version at once and moving `live` back to the previous code version.',
+    assigned
+      ? "- Config rolled back (an alarm, the judge's regression, or overdue): the share goes to 0, so every conversation is on the previous config at the runtime's next poll; the stack update fails and CloudFormation rolls back, moving `live` back to the previous code version (the live environment never left the previous config)."
+      : '- Config rolled back by its alarms (or overdue): the stack update fails; CloudFormation rolls back, redeploying the previous config version at once and moving `live` back to the previous code version.',
     '',
   );
 

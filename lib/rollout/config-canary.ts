@@ -31,5 +31,13 @@ export function wireConfigCanary(
     ...(typeof canary === 'object' ? canary : {}),
   });
   share.bind(w.function, { extension: props.appConfigExtensionLayer !== undefined });
+  // The deployer hands each gated release to the controller; the controller exists before the first release.
+  w.config.deployment.connectShare({
+    function: share.function,
+    bucket: w.platform.regressionStore.bucket,
+    contentHash: w.config.contentHash,
+    seconds: share.longestReleaseSeconds,
+  });
+  w.config.deployment.node.addDependency(share);
   return share;
 }

@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { markerKey } from '../../lambda/shared/contract';
+import { markerKey, SHARE_STATE_PREFIX } from '../../lambda/shared/contract';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { ConfigRollout } from './config-rollout';
 import { libraryFunction } from '../private/library-function';
@@ -74,6 +74,18 @@ export interface ConfigGateConnection {
   readonly function: lambda.IFunction;
   /** The gate function's timeout: the longest a replay can take, counted in the deployment's time budget. */
   readonly timeout: Duration;
+}
+
+/** How an assigned config canary's share controller is connected (ReleaseConfigDeployment.connectShare). */
+export interface ConfigShareConnection {
+  /** The service's share controller; the deployer invokes it synchronously with its start and rollback requests. */
+  readonly function: lambda.IFunction;
+  /** Where the controller keeps its records (share/<service>/current.json): the deployer follows the release there. */
+  readonly bucket: s3.IBucket;
+  /** `_release.contentHash` of the version: the runtime assigns to the candidate only while it serves exactly this. */
+  readonly contentHash: string;
+  /** The longest a release through the controller takes (ConfigShare.longestReleaseSeconds), counted in the budget. */
+  readonly seconds: number;
 }
 
 /**
@@ -213,7 +225,9 @@ export class ReleaseConfigDeployment extends Construct {
 
   public readonly resource: CustomResource;
   private gateConnection?: ConfigGateConnection;
+  private shareConnection?: ConfigShareConnection;
   private reviewer?: lambda.IFunction;
+  private candidateGranted = false;
   private markerBucket?: s3.IBucket;
   private readonly props: ReleaseConfigDeploymentProps;
   private readonly rolloutMinutes: number;
@@ -266,8 +280,11 @@ export class ReleaseConfigDeployment extends Construct {
 
     // The gate's share of the budget is known only once it is connected (connectGate): read at synth.
     const budgetSeconds = () =>
-      Math.min(minutes * 60 + RUNNING_DEPLOYMENT_SECONDS + (this.gateConnection ? this.gateSeconds() : 0), CONFIG_PLANE_BUDGET_SECONDS);
+      Math.min(this.planeSeconds() + RUNNING_DEPLOYMENT_SECONDS + (this.gateConnection ? this.gateSeconds() : 0), CONFIG_PLANE_BUDGET_SECONDS);
     const gated = (produce: () => string | undefined) => Lazy.string({ produce: () => (this.gateConnection ? produce() : undefined) });
+    // The candidate environment and the service: for the gate's stage and for an assigned canary's candidate.
+    const staged = (produce: () => string | undefined) => Lazy.string({ produce: () => (this.gateConnection || this.shareConnection ? produce() : undefined) });
+    const shared = (produce: () => string | undefined) => Lazy.string({ produce: () => (this.shareConnection ? produce() : undefined) });
     // Logical id "Rollout", not the former "Resource": CloudFormation refuses to change a custom resource's
     // ServiceToken in place ("Modifying service token is not allowed"), and the token is now the provider's.
     this.resource = new CustomResource(this, 'Rollout', {
@@ -286,14 +303,18 @@ export class ReleaseConfigDeployment extends Construct {
         BudgetSeconds: Lazy.string({ produce: () => String(budgetSeconds()) }),
         // Absent (undefined) until a gate is connected: an ungated release deploys straight to the live environment.
         GateFunction: gated(() => this.gateConnection!.function.functionName),
-        CandidateEnvironment: gated(() => props.candidateEnvironment!.ref),
-        Service: gated(() => props.serviceName),
-        ConfigLabel: gated(() => props.versionLabel),
+        CandidateEnvironment: staged(() => props.candidateEnvironment!.ref),
+        Service: staged(() => props.serviceName),
+        ConfigLabel: staged(() => props.versionLabel),
         GateTimeoutSeconds: gated(() => String(this.gateConnection!.timeout.toSeconds())),
         // Absent until a reviewer is connected (connectReview): a release the gate stops is then reviewed too.
         ReviewFunction: Lazy.string({ produce: () => this.reviewer?.functionName }),
         // Absent until a marker bucket is connected (connectMarkers): repeated deliveries are then recognised.
         MarkerBucket: Lazy.string({ produce: () => this.markerBucket?.bucketName }),
+        // Absent until a share controller is connected (connectShare): a release is then an assigned config canary.
+        ShareController: shared(() => this.shareConnection!.function.functionName),
+        ShareBucket: shared(() => this.shareConnection!.bucket.bucketName),
+        CandidateContentHash: shared(() => this.shareConnection!.contentHash),
       },
     });
     // The role's grants must exist before the first call.
@@ -325,11 +346,13 @@ export class ReleaseConfigDeployment extends Construct {
         `the config gate of ${serviceName} has a timeout of ${seconds} s, over the ${MAX_GATE_SECONDS} s a gate may take: the candidate stage (${CANDIDATE_STAGE_SECONDS} s), the gate and the start of the rollout (${START_SECONDS} s) run in one invocation of the deployer (${DEPLOYER_TIMEOUT.toSeconds()} s, less ${ANSWER_MARGIN_SECONDS} s to answer). Lower the gate's timeout (fewer cases or more concurrency)`,
       );
     }
-    const total = CANDIDATE_STAGE_SECONDS + seconds + this.rolloutMinutes * 60 + RUNNING_DEPLOYMENT_SECONDS;
+    const plane = this.planeSeconds();
+    const total = CANDIDATE_STAGE_SECONDS + seconds + plane + RUNNING_DEPLOYMENT_SECONDS;
     if (total > CONFIG_PLANE_BUDGET_SECONDS) {
+      const what = this.shareConnection ? `assigned canary ${plane} s` : `rollout ${plane} s`;
       throw new Error(
-        `the config gate of ${serviceName} does not fit the config plane's time budget: candidate stage ${CANDIDATE_STAGE_SECONDS} s + gate timeout ${seconds} s + rollout ${this.rolloutMinutes * 60} s + ${RUNNING_DEPLOYMENT_SECONDS} s for a running deployment = ${total} s, over ${CONFIG_PLANE_BUDGET_SECONDS} s ` +
-          `(CloudFormation waits at most an hour for the config plane). Lower the gate's timeout (fewer cases or more concurrency) or shorten the config rollout`,
+        `the config gate of ${serviceName} does not fit the config plane's time budget: candidate stage ${CANDIDATE_STAGE_SECONDS} s + gate timeout ${seconds} s + ${what} + ${RUNNING_DEPLOYMENT_SECONDS} s for a running deployment = ${total} s, over ${CONFIG_PLANE_BUDGET_SECONDS} s ` +
+          `(CloudFormation waits at most an hour for the config plane). Lower the gate's timeout (fewer cases or more concurrency) or shorten the ${this.shareConnection ? 'share schedule' : 'config rollout'}`,
       );
     }
     this.gateConnection = gate;
@@ -337,6 +360,16 @@ export class ReleaseConfigDeployment extends Construct {
     // The unqualified function only (the deployer invokes it by name), not `<arn>:*` as grantInvoke would.
     const deployerRole = platformRole(this, fn);
     deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [gate.function.functionArn] }));
+    this.grantCandidate();
+  }
+
+  /** Staging in the candidate environment (the gate's and an assigned canary's): one grant per deployment. */
+  private grantCandidate(): void {
+    if (this.candidateGranted) return;
+    this.candidateGranted = true;
+    const candidateEnvironment = this.props.candidateEnvironment!;
+    const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
+    const deployerRole = platformRole(this, fn);
     const stack = Stack.of(this);
     const arn = (resourceName: string) =>
       stack.formatArn({
@@ -394,6 +427,56 @@ export class ReleaseConfigDeployment extends Construct {
         reason: "One marker per CloudFormation request, named by a hash of its ids: the wildcard covers the deployer's own marker prefix only.",
       });
     });
+  }
+
+  /**
+   * Makes every release of this config an assigned config canary (AiRelease `configCanary: 'assigned'`): the version
+   * is staged in the candidate environment (and gated, when a gate is connected), then handed to the share controller
+   * with a start request naming this CloudFormation request; the resource follows the controller's record and
+   * succeeds when the release is promoted (the live environment serves it, the share is back to 0) or fails when it
+   * was rolled back (share 0; the live environment never changed), so CloudFormation rolls the stack back. A stack
+   * rollback sets a release still on traffic to share 0 before it restores the live environment.
+   */
+  public connectShare(share: ConfigShareConnection): void {
+    if (this.shareConnection) throw new Error(`a share controller is already connected to ${this.node.path}; connect one per service`);
+    const { candidateEnvironment, serviceName } = this.props;
+    if (!candidateEnvironment || !serviceName) {
+      throw new Error(
+        `${this.node.path} has no candidateEnvironment or serviceName: an assigned config canary's candidate is staged in the service's candidate environment (AiServiceConfig makes it)`,
+      );
+    }
+    if (!/^[0-9a-f]{16,}$/.test(share.contentHash))
+      throw new Error(`connectShare of ${serviceName}: contentHash "${share.contentHash}" is not a content hash; pass AiServiceConfig.contentHash`);
+    const total = share.seconds + RUNNING_DEPLOYMENT_SECONDS + (this.gateConnection ? this.gateSeconds() : CANDIDATE_STAGE_SECONDS);
+    if (total > CONFIG_PLANE_BUDGET_SECONDS) {
+      throw new Error(
+        `the assigned config canary of ${serviceName} takes up to ${share.seconds} s (its share schedule, the controller's looks, promotion and client lag); with the candidate stage and gate (${this.gateConnection ? this.gateSeconds() : CANDIDATE_STAGE_SECONDS} s) and ${RUNNING_DEPLOYMENT_SECONDS} s for a running deployment that is ${total} s, over the config plane's ${CONFIG_PLANE_BUDGET_SECONDS} s ` +
+          `(CloudFormation waits at most an hour). Shorten the schedule's holdSeconds`,
+      );
+    }
+    this.shareConnection = share;
+    const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
+    const deployerRole = platformRole(this, fn);
+    // The unqualified controller (invoked by name), never another service's: start and rollback requests.
+    deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [share.function.functionArn] }));
+    // Its current record only (share/<service>/current.json); ListBucket so a first read is a 404 rather than a 403.
+    deployerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [share.bucket.arnForObjects(`${SHARE_STATE_PREFIX}/${serviceName}/current.json`)] }),
+    );
+    deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [share.bucket.bucketArn] }));
+    if (share.bucket.encryptionKey)
+      deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [share.bucket.encryptionKey.keyArn] }));
+    this.grantCandidate();
+  }
+
+  /** The connected share controller, if any. */
+  public get share(): ConfigShareConnection | undefined {
+    return this.shareConnection;
+  }
+
+  /** What the release itself takes after the stage and the gate: the AppConfig rollout, or the assigned canary. */
+  private planeSeconds(): number {
+    return this.shareConnection ? this.shareConnection.seconds : this.rolloutMinutes * 60;
   }
 
   private gateSeconds(): number {

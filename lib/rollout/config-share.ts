@@ -34,6 +34,9 @@ const SHARE_SCHEMA = {
   },
 };
 
+/** How often the controller looks (its EveryMinute rule). */
+const LOOK_SECONDS = 60;
+
 export interface ConfigShareProps {
   readonly platform: AiReleasePlatform;
   /** The service's config: its live and candidate environments and release profile. */
@@ -83,6 +86,14 @@ export class ConfigShare extends Construct {
    * the share back, so a controller that cannot look pages through the platform's topic.
    */
   public readonly failingAlarm: cloudwatch.Alarm;
+  /**
+   * The longest one release through the controller takes, seconds: each step's hold plus up to one look (a minute)
+   * to notice it ended, then the promotion (its live deployment is instant: seen COMPLETE at the next look), the
+   * client lag, and the look that sets the share to 0. The config deployer counts it in the config plane's budget.
+   */
+  public readonly longestReleaseSeconds: number;
+  /** The client lag promotion waits before the share goes back to 0, seconds. */
+  public readonly clientLagSeconds: number;
   private readonly props: ConfigShareProps;
 
   constructor(scope: Construct, id: string, props: ConfigShareProps) {
@@ -97,6 +108,8 @@ export class ConfigShare extends Construct {
       throw new Error(`ConfigShare of ${config.serviceName}: ${(e as Error).message}`);
     }
     const lag = (props.clientLag ?? Duration.seconds(20)).toSeconds();
+    this.clientLagSeconds = lag;
+    this.longestReleaseSeconds = this.schedule.reduce((t, step) => t + step.holdSeconds + LOOK_SECONDS, 0) + LOOK_SECONDS + lag + LOOK_SECONDS;
     if (props.alarms.length === 0)
       throw new Error(`ConfigShare of ${config.serviceName}: give at least one safety-net alarm, or nothing can roll the share back`);
     const applicationId = platform.applicationId;

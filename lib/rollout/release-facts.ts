@@ -63,6 +63,7 @@ export class ReleaseFactSheet {
         steps: rollout.steps,
         stepIntervalSeconds: rollout.stepIntervalSeconds,
         finalBakeMinutes: rollout.finalBakeMinutes,
+        ...(this.r.configShare ? { assigned: { schedule: this.r.configShare.schedule, clientLagSeconds: this.r.configShare.clientLagSeconds } } : {}),
       },
       alarms: this.r.alarms.alarms.map((a) => ({
         kind: a.kind,

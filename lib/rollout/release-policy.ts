@@ -19,6 +19,11 @@ export interface ReleaseFacts {
     readonly steps: readonly number[];
     readonly stepIntervalSeconds: number;
     readonly finalBakeMinutes: number;
+    /**
+     * The assigned config canary (configCanary: 'assigned'): the share controller's schedule and the client lag
+     * promotion waits. @default none: AppConfig's rollout (steps above) reaches traffic
+     */
+    readonly assigned?: { readonly schedule: readonly { readonly percent: number; readonly holdSeconds: number }[]; readonly clientLagSeconds: number };
   };
   readonly alarms: readonly {
     readonly kind: AlarmKind;
