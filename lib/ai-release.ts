@@ -399,6 +399,14 @@ export class AiRelease extends Construct {
         function: props.function,
         bucket: platform.regressionStore.bucket,
         deploymentGroup: this.deploymentGroup,
+        ...(evaluation && (props.evaluation ?? true)
+          ? {
+              evaluator: {
+                modelId: evaluation.evaluatorModel.modelId,
+                appConfig: { applicationId: this.config.applicationId, environmentId: this.config.environment.ref, profileId: this.config.profile.ref },
+              },
+            }
+          : {}),
         ...(typeof props.regressionGate === 'object' ? props.regressionGate : {}),
       });
       this.alias.node.addDependency(this.regressionGate.function);
