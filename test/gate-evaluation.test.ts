@@ -22,6 +22,7 @@ import {
 import { bedrockModel } from '../lambda/evaluator/aws-adapters';
 import { type ConverseRequest, type ConverseResponse, PREFERENCE_TOOL, SCORE_TOOL } from '../lambda/evaluator/converse';
 import { type GateEvaluationPorts, type GateRun, DEFAULT_GATE_SETTINGS, runGate } from '../lambda/gate/gate';
+import { renderGateMarkdown } from '../lambda/gate/render-markdown';
 import type { GateStore, InvokeResult } from '../lambda/gate/ports';
 import { type CaseExpectation, GATE_RESPONSE_KEY, type GateEvaluationSettings, type RegressionCase } from '../lambda/shared/contract';
 import type { EvaluationConfig } from '../lambda/shared/evaluation';
@@ -295,6 +296,10 @@ describe('the gate judges replays with the evaluator', () => {
     expect(report.verdict).toBe(outcome === 'passed' ? 'passed' : 'failed');
     if (outcome === 'failed') expect(r.reasons.join('\n')).toMatch(/groundedness: scored 2, under the floor 4/);
     expect(report.evaluation).toMatchObject({ rubric: 'rubric-live-v3', evaluatedCases: 1 });
+    // The Markdown report names the rubric that judged and each case's lowest score against its floor.
+    const md = renderGateMarkdown(report);
+    expect(md).toContain('Judged by the live evaluation section `rubric-live-v3`');
+    expect(md).toMatch(new RegExp(`\\| \`${c.caseId}\` \\| ${r.replays?.passed}/${run} \\| groundedness \\| [25] \\|`));
   });
 
   test('the LIVE rubric judges, and the evaluator model called is the granted one', async () => {
@@ -390,6 +395,7 @@ describe('the config gate compares the candidate with the live config, pairwise'
     expect(report.summary).toMatch(/pairwise against the live config: lost 20, won 0, tied 0 .* FAILED/);
     // Only the `gate` alias (candidate config) and the version number that answered (live config); never `live`.
     expect(new Set(qualifiers)).toEqual(new Set(['gate', '7']));
+    expect(renderGateMarkdown(report)).toMatch(/Pairwise against the live config: candidate lost 20, won 0, tied 0.*\*\*FAILED\*\*/);
   });
 
   test('an evaluator biased to the first position 70 % of the time fails equal answers no more often than alpha (200 seeds)', async () => {
