@@ -478,6 +478,8 @@ export interface ReviewComponentChange {
   /** Changed keys (JSON paths), when both manifests carry content; the SSM (compact) manifests carry hashes only. */
   readonly keys?: readonly string[];
   readonly warning?: string;
+  /** The evaluation section: set when its rubrics, scale or evaluator model changed (what "good" means changed). */
+  readonly meaningChanged?: string;
 }
 
 export interface ReviewMetricRow {
@@ -809,6 +811,54 @@ export interface GateInvocationVerdict {
     readonly toolCalls?: readonly { readonly name: string }[];
     readonly stopReason?: string;
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The review's evaluation view (issue 17 E, lambda/review/evaluation.ts): scores, pairs and the behaviour fingerprint.
+
+export interface ScoreInterval {
+  readonly n: number;
+  readonly mean: number;
+  /** 95 % interval of the mean, cluster-robust by input (case id). */
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface FingerprintRow {
+  readonly field: 'answer length' | 'refusal rate' | 'tool calls per answer' | 'citation rate' | 'stop reasons' | 'input tokens' | 'output tokens';
+  readonly test: 'rank (Mann–Whitney)' | 'two-proportion z' | 'chi-square (homogeneity)';
+  /** Medians, rates or the category mix, in words. */
+  readonly canary: string;
+  readonly stable: string;
+  readonly pValue: number;
+  /** Holm-adjusted over the family. */
+  readonly adjustedP: number;
+  readonly shifted: boolean;
+}
+
+/** What the evaluator saw of one release, canary against stable. */
+export interface ReviewEvaluation {
+  /** The rubric whose scores are shown (the stable one), and what changed in it, if the release changed it. */
+  readonly rubric: { readonly label: string; readonly meaningChanged?: string };
+  readonly samples: { readonly canary: number; readonly stable: number; readonly budgetSkipped: number; readonly otherRubric: number };
+  readonly scores: readonly {
+    readonly criterion: string;
+    readonly source: 'deterministic' | 'model' | 'guardrail';
+    readonly canary?: ScoreInterval;
+    readonly stable?: ScoreInterval;
+  }[];
+  readonly paired: { readonly wins: number; readonly losses: number; readonly ties: number; readonly unscored: number };
+  /** Pairs the canary lost (the stable answer preferred in both orders): redacted input, cut, and the evaluator's reasons. */
+  readonly worstPairs: readonly { readonly caseId: string; readonly input: string; readonly reasons: readonly string[] }[];
+  readonly fingerprint: readonly FingerprintRow[];
+  readonly alpha: number;
+  readonly notes: readonly string[];
+}
+
+/** The release review's evaluation view (declaration merge: one optional field). */
+export interface ReleaseReview {
+  /** Set when the evaluator scored samples during the release: "what changed in behaviour". */
+  readonly evaluation?: ReviewEvaluation;
 }
 
 /** The release review's link to the gate report of the same release (declaration merge: one optional field). */
