@@ -93,8 +93,15 @@ test('the store adapter reads this service’s results written in the window, an
   expect(md).toMatch(/\| stop reasons \| end_turn 100 % \| end_turn 100 % \| chi-square \(homogeneity\) \| 1 \| not shown \|/);
   expect(md).toContain('canary won 0, lost 30, tied 0');
   expect(md).toContain('the stable answer cites the order page');
+  expect(review.actionItems).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^Behaviour changed \(canary against stable\): answer length, citation rate, output tokens\./),
+      expect.stringMatching(/^The canary lost 30 of 30 paired comparisons \(won 0\)/),
+    ]),
+  );
   // Without evaluation results, no section (and the rest of the review is unchanged).
   const plain = buildReview({ release: codeRelease, stack: 'Rev', now: at(600), deployment: rolledBackDeployment, missing: [] });
   expect(plain.evaluation).toBeUndefined();
+  expect(plain.actionItems.join()).not.toMatch(/Behaviour changed|paired comparisons/);
   expect(renderReviewMarkdown(plain, { svgFile: 'x.svg' })).not.toContain('What changed in behaviour');
 });

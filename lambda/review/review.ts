@@ -241,6 +241,17 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
   if (picked.current && !picked.previous) missing.push({ lookup: 'previous release manifest', reason: 'the parameter history holds no earlier release' });
   const changes = picked.current && picked.previous ? planeChanges(picked.previous, picked.current) : undefined;
   const evaluationChange = changes?.config.find((c) => c.component === 'evaluation' && c.change !== 'unchanged');
+  const evaluation =
+    f.evaluations && f.evaluations.length > 0
+      ? reviewEvaluation(f.evaluations, {
+          start: window.start,
+          end: window.end,
+          ...(r.plane === 'code' && d?.to ? { canaryVersion: d.to } : {}),
+          // The stable rubric judges: the previous release's evaluation section, by its label.
+          ...(picked.previous?.components.evaluation?.label ? { stableRubric: picked.previous.components.evaluation.label } : {}),
+          ...(evaluationChange?.meaningChanged ? { meaningChanged: evaluationChange.meaningChanged } : {}),
+        })
+      : undefined;
 
   const planeAlarms = f.alarms?.filter((a) => a.plane === r.plane) ?? [];
   const fired = (f.transitions ?? []).filter((t) => t.to === 'ALARM' && ms(t.at) >= ms(window.start) - 60_000 && ms(t.at) <= ms(window.end));
@@ -359,20 +370,9 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
       newCandidates: caseSummary?.newCandidates ?? 0,
     },
     ...(f.judge ? { judge: reviewJudge(f.judge) } : {}),
-    ...(f.evaluations && f.evaluations.length > 0
-      ? {
-          evaluation: reviewEvaluation(f.evaluations, {
-            start: window.start,
-            end: window.end,
-            ...(r.plane === 'code' && d?.to ? { canaryVersion: d.to } : {}),
-            // The stable rubric judges: the previous release's evaluation section, by its label.
-            ...(picked.previous?.components.evaluation?.label ? { stableRubric: picked.previous.components.evaluation.label } : {}),
-            ...(evaluationChange?.meaningChanged ? { meaningChanged: evaluationChange.meaningChanged } : {}),
-          }),
-        }
-      : {}),
+    ...(evaluation ? { evaluation } : {}),
     conclusion,
-    actionItems,
+    actionItems: [...actionItems, ...behaviourActionItems(r.service, evaluation)],
     notes: [],
     partial: missing.length > 0,
     missing,
@@ -474,6 +474,22 @@ export function actionItemsFor(a: ActionFacts): string[] {
     );
   }
   if (a.missing.length > 0) items.push(`Complete this review by hand: could not read ${a.missing.join('; ')}.`);
+  return items;
+}
+
+/** What the evaluation view asks people to do: look at shifted behaviour and at lost pairs. */
+export function behaviourActionItems(service: string, e: ReleaseReview['evaluation']): string[] {
+  if (!e) return [];
+  const items: string[] = [];
+  const shifted = e.fingerprint.filter((f) => f.shifted).map((f) => f.field);
+  if (shifted.length > 0)
+    items.push(
+      `Behaviour changed (canary against stable): ${shifted.join(', ')}. Check it is intended; if not, add the inputs that show it as regression cases with a rubric floor (cases/${service}/).`,
+    );
+  if (e.paired.losses > e.paired.wins && e.worstPairs.length > 0)
+    items.push(
+      `The canary lost ${e.paired.losses} of ${e.paired.wins + e.paired.losses + e.paired.ties} paired comparisons (won ${e.paired.wins}): read the worst pairs and promote their inputs with a reference answer.`,
+    );
   return items;
 }
 
