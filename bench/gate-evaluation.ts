@@ -5,7 +5,8 @@
  *    one-sided exact sign test gives p < 0.01, the defaults): how many losses fail it at n decided pairs, its power
  *    when the candidate truly loses 70 % or 80 % of pairs, and its false-failure rate when it is as good as live
  *    (50 %). Exact binomial sums, no simulation.
- * 2. Wall time of a gate run with evaluated cases: 100 cases, each replayed with k = 3 (majority, so 2 or 3 replays),
+ * 2. The pass rules: the chance that a case passes when each replay passes with probability p.
+ * 3. Wall time of a gate run with evaluated cases: 100 cases, each replayed with k = 3 (majority, so 2 or 3 replays),
  *    50 ms per replay, a 300 ms fake evaluator model, 10 cases in flight, pairwise on (one more replay and two
  *    preference calls per case), against the same cases without the evaluator.
  *
@@ -40,6 +41,14 @@ for (const n of [10, 20, 50, 100, 200]) {
     }
   say(`${n} | ${m} (${Math.round((m / n) * 100)} %) | ${tail(n, m, 0.7).toFixed(3)} | ${tail(n, m, 0.8).toFixed(3)} | ${tail(n, m, 0.5).toExponential(2)}`);
 }
+
+// The pass rules: the chance a case passes when each replay passes with probability p (replays independent).
+say('');
+say('# Pass rules: P(case passes) when one replay passes with probability p (exact)');
+say('p | majority of 3 | all of 3 | at least 2 of 5 | majority of 5');
+const atLeast = (n: number, k: number, p: number) => tail(k, n, p);
+for (const p of [0.99, 0.9, 0.7, 0.5, 0.3, 0.1])
+  say(`${p} | ${atLeast(2, 3, p).toFixed(3)} | ${atLeast(3, 3, p).toFixed(3)} | ${atLeast(2, 5, p).toFixed(3)} | ${atLeast(3, 5, p).toFixed(3)}`);
 
 const CASES = 100;
 const REPLAY_MS = 50;
