@@ -26,9 +26,9 @@ const release = (props: Partial<AiReleaseProps> = {}, evaluation: unknown = eval
   );
 
 describe('the gate with an evaluator', () => {
-  test('defaults: 3 replays, majority, 5 USD a run, pairwise off', () => {
+  test('defaults: 3 replays, majority, 10 USD a run, pairwise off', () => {
     const { r } = release();
-    expect(r.regressionGate!.evaluationSettings).toEqual({ k: 3, pass: 'majority', maxUsd: 5 });
+    expect(r.regressionGate!.evaluationSettings).toEqual({ k: 3, pass: 'majority', maxUsd: 10 });
   });
 
   test('settings as written, with pairwise defaults filled in', () => {

@@ -9,7 +9,7 @@
  * canary's paired comparisons without budget. Each call's worst case is reserved before it is made, so the spend
  * never exceeds the cap; a call the cap refuses leaves its criterion unscored and the replay not passed.
  */
-import type { CaseExpectation, GateEvaluationSettings, GateInvocationVerdict, GateReplayPass, RegressionCase } from '../shared/contract';
+import type { CaseExpectation, GateEvaluationSettings, GateInvocationVerdict, GateReplayPass } from '../shared/contract';
 import { GATE_RESPONSE_KEY } from '../shared/contract';
 import { EVALUATION_CRITERIA, type EvaluationConfig, type EvaluationCriterion, type EvaluationRubric } from '../shared/evaluation';
 import { costUsd, estimateInputTokens } from '../evaluator/budget';
@@ -25,7 +25,7 @@ import { runDeterministicChecks } from '../evaluator/deterministic';
 import { type ModelPort, withRetry } from '../evaluator/evaluator';
 import { combineOrders } from '../judge/paired';
 
-export const DEFAULT_GATE_EVALUATION: GateEvaluationSettings = { k: 3, pass: 'majority', maxUsd: 5 };
+export const DEFAULT_GATE_EVALUATION: GateEvaluationSettings = { k: 3, pass: 'majority', maxUsd: 10 };
 export const DEFAULT_PAIRWISE = { maxLossRate: 0.6, alpha: 0.01 } as const;
 export const MAX_REPLAYS = 10;
 /** A reference answer longer than this is refused (the evaluator reads it in every replay's request). */
@@ -350,5 +350,3 @@ export function replayOutcome(pass: GateReplayPass, k: number, run: number, pass
   if (failed > k - needed) return 'failed';
   return 'not-run';
 }
-
-export type { RegressionCase };

@@ -34,7 +34,9 @@ export interface RegressionGateEvaluationOptions {
   readonly pass?: GateReplayPass;
   /**
    * Most the evaluator model may cost in one gate run, USD. The gate's own cap, not the evaluation section's ledger
-   * (the canary's budget is left whole); a call it refuses leaves the replay unscored, so not passed. @default 5
+   * (the canary's budget is left whole); a call it refuses leaves the replay unscored, so not passed. At Claude Sonnet
+   * prices a call costs about 0.002–0.004 USD, so 500 evaluated cases with one floor (about 1,150 calls at majority
+   * of 3) cost 2–5 USD; pairwise adds two calls per case. @default 10
    */
   readonly maxUsd?: number;
   /**
