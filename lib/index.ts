@@ -54,14 +54,7 @@ export { CODE_RELEASE_END_STATES, CONFIG_RELEASE_END_ACTION_POINTS, ReleaseRevie
 export { renderReviewMarkdown } from '../lambda/review/render-markdown';
 export { parseReleaseReview } from '../lambda/review/read';
 export { renderChartSvg, type ChartInput } from '../lambda/review/render-svg';
-export type {
-  ReleaseReview as ReleaseReviewRecord,
-  ReleaseOutcome,
-  ReleasePlane,
-  ReviewTimelineEntry,
-  ReviewEvaluation,
-  FingerprintRow,
-} from '../lambda/shared/contract';
+export type { ReleaseReview as ReleaseReviewRecord, ReleaseOutcome, ReleasePlane, ReviewTimelineEntry } from '../lambda/shared/contract';
 export * from './learning/regression-store';
 export * from './learning/regression-cases';
 export { STORE_PREFIX, CASE_STATES, LEARNING_ENV } from '../lambda/shared/contract';
@@ -69,10 +62,10 @@ export type { RegressionCase, CaseExpectation, CaseState, CaseTransition, Failur
 export { toolGrants, toolWildcards, type ToolGrant, type ToolWildcard } from './private/tool-permissions';
 export type { ToolConfig } from '../lambda/shared/contract';
 export * from './config/model-lifecycle';
-export { RegressionGate, type RegressionGateEvaluationOptions, type RegressionGateOptions, type RegressionGateProps } from './learning/regression-gate';
+export { RegressionGate, type RegressionGateOptions, type RegressionGateProps } from './learning/regression-gate';
 export { renderGateMarkdown } from '../lambda/gate/render-markdown';
 export { GATE_ALIAS_NAME, GATE_CANDIDATE_MODES, GATE_METRIC, gateKeys } from '../lambda/shared/contract';
-export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest, GateReplayPass, GateEvaluationSummary } from '../lambda/shared/contract';
+export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest } from '../lambda/shared/contract';
 export { attachPostHook, CanaryJudge, type CanaryJudgeOptions, type CanaryJudgeProps } from './judge/canary-judge';
 export { JUDGE_METRIC, JUDGE_DIMENSION_PLANE, judgeKey } from '../lambda/shared/contract';
 export type { JudgeRecord, JudgeVerdict, ReviewJudge } from '../lambda/shared/contract';
@@ -83,3 +76,6 @@ export type { CanaryShareDocument, ConfigAssignment, ConfigCanaryMode, ShareCont
 export { EVALUATION_FILTER_NAME, ReleaseEvaluator, type EvaluatedService, type ReleaseEvaluatorProps } from './learning/release-evaluator';
 export { EVALUATION_CRITERIA, EVALUATION_METRIC, EVALUATION_SAMPLE_TYPE } from '../lambda/shared/evaluation';
 export type { EvaluationConfig, EvaluationRubric, EvaluationSample, CriterionScore, PairedOutcome } from '../lambda/shared/evaluation';
+// The regression gate's evaluator and the review's evaluation view (issue 17 E, h5-evgate).
+export type { RegressionGateEvaluationOptions } from './learning/regression-gate';
+export type { GateReplayPass, GateEvaluationSummary, ReviewEvaluation, FingerprintRow } from '../lambda/shared/contract';
