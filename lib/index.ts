@@ -77,3 +77,6 @@ export type { CanaryShareDocument, ConfigAssignment, ConfigCanaryMode, ShareCont
 export { EVALUATION_FILTER_NAME, ReleaseEvaluator, type EvaluatedService, type ReleaseEvaluatorProps } from './learning/release-evaluator';
 export { EVALUATION_CRITERIA, EVALUATION_METRIC, EVALUATION_SAMPLE_TYPE } from '../lambda/shared/evaluation';
 export type { EvaluationConfig, EvaluationRubric, EvaluationSample, CriterionScore, PairedOutcome } from '../lambda/shared/evaluation';
+// The regression gate's evaluator and the review's evaluation view (issue 17 E, h5-evgate).
+export type { RegressionGateEvaluationOptions } from './learning/regression-gate';
+export type { GateReplayPass, GateEvaluationSummary, ReviewEvaluation, FingerprintRow } from '../lambda/shared/contract';

@@ -431,6 +431,13 @@ describe('library API against s3rver', () => {
     await expect(lib.promote(service, id, { by: 'a', reason: 'r', expectation: { mustMatch: ['('] } })).rejects.toThrow(
       /expectation\.mustMatch has an invalid regular expression/,
     );
+    // The evaluator's part of an expectation (issue 17 E): a reference answer and rubric floors, checked at promotion.
+    await expect(lib.promote(service, id, { by: 'a', reason: 'r', expectation: { minScores: { helpfulness: 4 } as never } })).rejects.toThrow(
+      /expectation\.minScores\.helpfulness is not a criterion; use one of groundedness/,
+    );
+    await expect(lib.promote(service, id, { by: 'a', reason: 'r', expectation: { minScores: { correctness: 4 } } })).rejects.toThrow(
+      /minScores\.correctness needs expectation\.reference/,
+    );
     await expect(lib.promote(service, 'nope', { by: 'a', reason: 'r' })).rejects.toThrow(/caseId must be 32 lower-case hex/);
     await expect(lib.promote(service, '0'.repeat(32), { by: 'a', reason: 'r' })).rejects.toThrow(/no case 0{32}/);
     await lib.retire(service, id, { by: 'a', reason: 'r' });

@@ -74,7 +74,8 @@ const BASE_DELAY_MS = 200;
 const MAX_DELAY_MS = 5000;
 const LEDGER_CAS_ATTEMPTS = 8;
 
-async function withRetry(ports: EvaluatorPorts, call: () => Promise<ConverseResponse>): Promise<ConverseResponse> {
+/** Retries throttling with capped exponential backoff and full jitter; other errors are thrown at once. The gate reuses it. */
+export async function withRetry(ports: Pick<EvaluatorPorts, 'sleep' | 'random'>, call: () => Promise<ConverseResponse>): Promise<ConverseResponse> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();

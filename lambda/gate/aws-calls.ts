@@ -1,5 +1,5 @@
 import type { AwsCall } from '../shared/aws-calls';
-import { GATE_DEPLOYMENT_ENV, LEARNING_ENV } from '../shared/contract';
+import { GATE_DEPLOYMENT_ENV, GATE_EVALUATION_ENV, LEARNING_ENV } from '../shared/contract';
 
 const bucket = { env: LEARNING_ENV.BUCKET };
 const group = { ApplicationName: { env: GATE_DEPLOYMENT_ENV.APPLICATION }, DeploymentGroupName: { env: GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP } };
@@ -7,6 +7,11 @@ const group = { ApplicationName: { env: GATE_DEPLOYMENT_ENV.APPLICATION }, Deplo
  * Keys the gate reads and writes: samples under the example app's service (`support-assistant`, what the IAM test
  * synthesizes); the checker proves the grant covers each, and the grant is per service.
  */
+const liveConfiguration = {
+  ApplicationId: { env: GATE_EVALUATION_ENV.APPLICATION },
+  EnvironmentId: { env: GATE_EVALUATION_ENV.LIVE_ENVIRONMENT },
+  ConfigurationProfileId: { env: GATE_EVALUATION_ENV.PROFILE },
+};
 const object = (...keys: string[]) => ({ BucketName: bucket, ObjectName: { assignedAtRunTime: keys } });
 
 /**
@@ -47,4 +52,23 @@ export const AWS_CALLS: readonly AwsCall[] = [
   // davidgf/serverless-plugin-canary-deployments#58): LambdaDeploymentGroup.addPreHook grants it there, and
   // test/gate-construct.test.ts proves the grant on the group's ARN.
   { api: 'PutLifecycleEventHookExecutionStatus', action: 'codedeploy:PutLifecycleEventHookExecutionStatus', resourceTypes: [], arnVariables: group },
+  // The evaluator (issue 17 E), when the release config has an evaluation section: the LIVE environment's section
+  // through the data API (lambda/evaluator/aws-adapters.ts liveEvaluations), and Converse on the evaluator model —
+  // authorized as bedrock:InvokeModel on the inference profile in the function's Region and on the foundation model
+  // in the profile's destination Regions ("Prerequisites for inference profiles", Bedrock user guide).
+  { api: 'StartConfigurationSession', action: 'appconfig:StartConfigurationSession', arnVariables: liveConfiguration },
+  { api: 'GetLatestConfiguration', action: 'appconfig:GetLatestConfiguration', arnVariables: liveConfiguration },
+  {
+    api: 'Converse',
+    action: 'bedrock:InvokeModel',
+    resourceTypes: ['inference-profile'],
+    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId' } },
+  },
+  {
+    api: 'Converse',
+    action: 'bedrock:InvokeModel',
+    resourceTypes: ['foundation-model'],
+    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId', profileModel: true } },
+    destinationRegions: ['us-east-1', 'us-east-2', 'us-west-2'],
+  },
 ];

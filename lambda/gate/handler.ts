@@ -1,9 +1,13 @@
+import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GATE_DEPLOYMENT_ENV, GATE_ENV, LEARNING_ENV } from '../shared/contract';
+import { GATE_DEPLOYMENT_ENV, GATE_ENV, GATE_EVALUATION_ENV, type GateEvaluationSettings, LEARNING_ENV } from '../shared/contract';
 import { codeDeployPort, lambdaInvoker, s3GateStore } from './aws-adapters';
-import { type GateSettings, settingsFrom } from './gate';
+import { bedrockModel, liveEvaluations } from '../evaluator/aws-adapters';
+import { checkGateEvaluationSettings } from './evaluate';
+import { type GateEvaluationPorts, type GateSettings, settingsFrom } from './gate';
 import { type HookPorts, isConfigGateRequest, isHookEvent, runCodeHook, runConfigGate } from './hook';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 
@@ -43,6 +47,7 @@ function init(): {
   const lambda = logFailures(new LambdaClient(deadline(settings.caseTimeoutMs + 5000)));
   const s3 = logFailures(new S3Client(deadline(10_000, { maxAttempts: 1 })));
   const ports: HookPorts = {
+    ...(process.env[GATE_EVALUATION_ENV.SETTINGS] ? { evaluation: evaluationPorts(service, need) } : {}),
     store: s3GateStore(s3, bucket, () => remaining()),
     invoker: lambdaInvoker(lambda, targetFunction),
     deployments,
@@ -52,6 +57,34 @@ function init(): {
     sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms).unref()),
   };
   return { ports, service, targetFunction, settings, ...(application && groupName ? { deploymentGroup: { application, name: groupName } } : {}) };
+}
+
+/** The evaluator's ports (RegressionGate with `evaluation`): Bedrock Converse and the live evaluation section. */
+function evaluationPorts(service: string, need: (k: string) => string): GateEvaluationPorts {
+  let settings: GateEvaluationSettings;
+  try {
+    settings = JSON.parse(need(GATE_EVALUATION_ENV.SETTINGS)) as GateEvaluationSettings;
+  } catch (e) {
+    throw new Error(`environment variable ${GATE_EVALUATION_ENV.SETTINGS} is not JSON (${(e as Error).message}); it is set by RegressionGate`);
+  }
+  checkGateEvaluationSettings(settings, GATE_EVALUATION_ENV.SETTINGS);
+  // Throttling is retried by the evaluator's own backoff (one SDK attempt per call).
+  const bedrock = logFailures(new BedrockRuntimeClient(deadline(60_000, { maxAttempts: 1 })));
+  const live = liveEvaluations(logFailures(new AppConfigDataClient(deadline(5_000))), {
+    [service]: {
+      application: need(GATE_EVALUATION_ENV.APPLICATION),
+      environment: need(GATE_EVALUATION_ENV.LIVE_ENVIRONMENT),
+      profile: need(GATE_EVALUATION_ENV.PROFILE),
+      functionName: '',
+      liveAlias: '',
+    },
+  });
+  return {
+    evaluator: { model: bedrockModel(bedrock, 30_000), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms).unref()), random: Math.random },
+    liveEvaluation: () => live(service),
+    modelId: need(GATE_EVALUATION_ENV.MODEL_ID),
+    settings,
+  };
 }
 
 let setup: ReturnType<typeof init> | undefined;

@@ -1,6 +1,6 @@
 import { type ConfigGateRequest, GATE_ALIAS_NAME, type GateReport } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
-import { buildReport, type GateRun, type GateSettings, gateMetricLine, runGate, writeReport } from './gate';
+import { buildReport, type GateEvaluationPorts, type GateRun, type GateSettings, gateMetricLine, runGate, writeReport } from './gate';
 import type { Clock, DeploymentPort, GateStore, Invoker, LogSink } from './ports';
 
 /** CodeDeploy's lifecycle hook event (Lambda compute platform). */
@@ -17,6 +17,8 @@ export interface HookPorts {
   readonly log: LogSink;
   /** Resolves after `ms`; the gate's own watchdog. */
   readonly sleep: (ms: number) => Promise<void>;
+  /** The evaluator (RegressionGate `evaluation`): judges cases with a reference answer or rubric floors. @default none */
+  readonly evaluation?: GateEvaluationPorts;
 }
 
 export interface HookOptions {

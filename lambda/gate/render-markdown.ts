@@ -23,6 +23,30 @@ export function renderGateMarkdown(r: GateReport): string {
   ] as const)
     out.push(`| ${name} | ${c.total} | ${c.selected} | ${c.passed} | ${c.failed} | ${c.notRun} |`);
   out.push('');
+  if (r.evaluation) {
+    const e = r.evaluation;
+    out.push(
+      '## Evaluator',
+      '',
+      `- Judged by the live evaluation section \`${esc(e.rubric)}\` with \`${esc(e.evaluatorModel)}\`; ${e.evaluatedCases} case(s) with a reference answer or rubric floors, each replayed up to ${e.replays.k} times (passes with ${esc(e.replays.rule)})`,
+      `- Evaluator spend: ${e.spentUsd.toFixed(4)} of ${e.capUsd} USD${e.capReached ? ' — **cap reached**: calls it refused left replays unscored (not passed)' : ''}`,
+      ...(e.paired
+        ? [
+            `- Pairwise against the live config: candidate lost ${e.paired.losses}, won ${e.paired.wins}, tied ${e.paired.ties}${e.paired.unscored ? `, unscored ${e.paired.unscored}` : ''}; loss rate ${Math.round(e.paired.lossRate * 1000) / 10} % of decided pairs (allowed ${Math.round(e.paired.maxLossRate * 1000) / 10} %), sign test p = ${e.paired.pValue.toPrecision(2)} (alpha ${e.paired.alpha})${e.paired.failed ? ' — **FAILED**' : ''}`,
+          ]
+        : []),
+      ...e.notes.map((n) => `- Note: ${esc(n)}`),
+      '',
+    );
+    const scored = r.cases.filter((c) => c.scores && c.scores.length > 0);
+    if (scored.length > 0) {
+      out.push('| case | replays passed | criterion | lowest | median | floor |', '|---|---:|---|---:|---:|---:|');
+      for (const c of scored.slice(0, 100))
+        for (const s of c.scores ?? [])
+          out.push(`| \`${c.caseId}\` | ${c.replays ? `${c.replays.passed}/${c.replays.run}` : ''} | ${s.criterion} | ${s.min} | ${s.median} | ${s.floor} |`);
+      out.push('');
+    }
+  }
   const bad = r.cases.filter((c) => c.outcome !== 'passed');
   out.push('## Cases not passed', '');
   if (bad.length === 0) out.push('_None._', '');

@@ -15,11 +15,14 @@ import { describeConfigDeployment } from './appconfig-deployments';
 import type { CaseIndex, SnapshotBatch } from '../shared/case-index';
 import { type JudgeRecord, judgeKey, manifestParameterName, METRIC_NAMESPACE, type RegressionCase, STORE_PREFIX } from '../shared/contract';
 import { casesOfBatch } from '../snapshot/cases';
+import { mapLimit } from '../snapshot/store';
+import type { StoredEvaluation } from './evaluation';
 import type {
   AlarmInfo,
   AlarmPort,
   AlarmTransition,
   CasesPort,
+  EvaluationsPort,
   DeploymentFacts,
   DeploymentPort,
   JudgePort,
@@ -368,4 +371,37 @@ function safeJson(s: string | undefined): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Most evaluation results one review reads (newest first): enough for the tests' power, bounded in time and cost. */
+export const MAX_EVALUATIONS_READ = 2000;
+
+/**
+ * The evaluator's results of a service (evaluations/<service>/samples/*.json) written in the release window: listed
+ * by LastModified (the evaluator writes each one once, minutes after the sample), then read, newest first, bounded.
+ */
+export function s3Evaluations(s3: S3Client, bucket: string): EvaluationsPort {
+  return {
+    samples: async (service, start, end) => {
+      const from = Date.parse(start);
+      // The evaluator runs off the hot path: results of samples near the end arrive a little later.
+      const to = Date.parse(end) + 15 * 60_000;
+      const keys: { key: string; at: number }[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `evaluations/${service}/samples/`, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) {
+          const at = o.LastModified?.getTime() ?? 0;
+          if (o.Key?.endsWith('.json') && at >= from && at <= to) keys.push({ key: o.Key, at });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      // 16 reads in flight: 2,000 small objects in seconds, well inside the review function's 3 minutes.
+      const read = await mapLimit(keys.sort((a, b) => b.at - a.at).slice(0, MAX_EVALUATIONS_READ), 16, async ({ key }) => {
+        const r = safeJson(await getText(s3, bucket, key)) as StoredEvaluation | undefined;
+        return r?.sample?.service === service && r.result && Array.isArray(r.result.scores) ? r : undefined;
+      });
+      return read.filter((r): r is StoredEvaluation => r !== undefined);
+    },
+  };
 }

@@ -33,6 +33,8 @@ export const AWS_CALLS = [
   { api: 'HeadObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/gates/*' },
   // The canary judge's verdict of the release (judge/<service>/<releaseKey>.json).
   { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/judge/*' },
+  // The evaluator's scored samples of the release (evaluations/<service>/samples/<id>.json): never its ledger.
+  { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/evaluations/support-assistant/samples/s1.json' },
   // Also the review of a config release the gate stopped (gate-stopped.ts): the same HeadObject / PutObject / Publish,
   // no lookups (the config deployer's event carries the gate's findings).
   { api: 'PutObject', action: 's3:PutObject', resource: 'arn:aws:s3:::<store>/reviews/*' },

@@ -51,6 +51,7 @@ export function planeChanges(previous: ReleaseManifest, current: ReleaseManifest
       after: c.after.label,
       ...(c.keys ? { keys: c.keys.map((k) => k.path) } : {}),
       ...(c.warning ? { warning: c.warning } : {}),
+      ...(c.meaningChanged ? { meaningChanged: c.meaningChanged } : {}),
     }),
   );
   return { code: rows.filter((r) => r.component === 'code'), config: rows.filter((r) => r.component !== 'code') };

@@ -5,7 +5,17 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { LEARNING_ENV, REVIEW_ENV } from '../shared/contract';
-import { cloudWatchAlarms, cloudWatchMetrics, deploymentsPort, s3Cases, s3JudgeRecords, s3Store, snsNotifier, ssmManifestHistory } from './aws-adapters';
+import {
+  cloudWatchAlarms,
+  cloudWatchMetrics,
+  deploymentsPort,
+  s3Cases,
+  s3Evaluations,
+  s3JudgeRecords,
+  s3Store,
+  snsNotifier,
+  ssmManifestHistory,
+} from './aws-adapters';
 import type { ReviewPorts } from './ports';
 import { runReview } from './review';
 import { deadline, logFailures } from '../shared/sdk-deadline';
@@ -30,6 +40,8 @@ const ports: ReviewPorts = {
   notifier: snsNotifier(new SNSClient({}), need(LEARNING_ENV.TOPIC_ARN)),
   clock: { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) },
   judge: s3JudgeRecords(s3, bucket),
+  // The evaluator's results (issue 17 E): scores, pairs and the behaviour fingerprint of the release.
+  evaluations: s3Evaluations(s3, bucket),
 };
 
 /** CodeDeploy state changes (EventBridge) and AppConfig ON_DEPLOYMENT_COMPLETE / ON_DEPLOYMENT_ROLLED_BACK. */

@@ -123,6 +123,11 @@ export interface JudgePort {
   record(service: string, releaseKey: string): Promise<JudgeRecord | undefined>;
 }
 
+/** The evaluator's stored results of one service (evaluations/<service>/samples/*.json) whose samples fall in a window. */
+export interface EvaluationsPort {
+  samples(service: string, start: string, end: string): Promise<readonly StoredEvaluation[]>;
+}
+
 export interface ReviewPorts {
   readonly deployments: DeploymentPort;
   readonly manifests: ManifestHistoryPort;
@@ -134,6 +139,9 @@ export interface ReviewPorts {
   readonly clock: Clock;
   /** @default no judge verdict in the review */
   readonly judge?: JudgePort;
+  /** @default no evaluation view in the review */
+  readonly evaluations?: EvaluationsPort;
 }
 
 export type { CaseState, FailureKind };
+import type { StoredEvaluation } from './evaluation';

@@ -34,7 +34,10 @@ export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }
   } else {
     out.push(`From release ${code((r.previousReleaseId ?? '?').slice(0, 12))} to ${code((r.releaseId ?? '?').slice(0, 12))}.`, '');
     out.push('### Code plane', '', ...changeTable(r.changes.code), '', '### Config plane', '', ...changeTable(r.changes.config), '');
+    const meaning = r.changes.config.find((c) => c.component === 'evaluation' && c.meaningChanged);
+    if (meaning) out.push(`**What good means changed** (${esc(meaning.meaningChanged ?? '')}): this release was judged by the stable rubric.`, '');
   }
+  if (r.evaluation) out.push(...behaviourSection(r.evaluation));
 
   out.push('## Timeline', '');
   if (r.timeline.length === 0) out.push('_No events: the deployment lookup failed._');
@@ -138,4 +141,39 @@ function cell(s: string): string {
 /** Text from events and cases never becomes Markdown markup or HTML. */
 function esc(s: string): string {
   return s.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** "What changed in behaviour" (the fingerprint) and the evaluator's scores and pairs, canary against stable. */
+function behaviourSection(e: NonNullable<ReleaseReview['evaluation']>): string[] {
+  const out: string[] = ['### What changed in behaviour', ''];
+  out.push(
+    `Canary ${e.samples.canary} and stable ${e.samples.stable} sampled answers (one per input and version). Each field is tested canary against stable; p-values are Holm-adjusted over the ${e.fingerprint.length} fields, shift shown at ${e.alpha}.`,
+    '',
+    '| Field | Canary | Stable | Test | p (adjusted) | Shift |',
+    '| --- | --- | --- | --- | ---: | --- |',
+  );
+  for (const f of e.fingerprint)
+    out.push(`| ${f.field} | ${cell(f.canary)} | ${cell(f.stable)} | ${f.test} | ${f.adjustedP} | ${f.shifted ? '**shifted**' : 'not shown'} |`);
+  out.push('', `#### Evaluator scores (rubric ${code(e.rubric.label)})`, '');
+  if (e.rubric.meaningChanged) out.push(`What good means changed (${esc(e.rubric.meaningChanged)}): the scores below are by the stable rubric.`, '');
+  const iv = (x?: { n: number; mean: number; low: number; high: number }) =>
+    x ? `${x.mean} [${Number.isFinite(x.low) ? x.low : '?'}, ${Number.isFinite(x.high) ? x.high : '?'}] (n ${x.n})` : '—';
+  if (e.scores.length === 0) out.push('_No scores in the window._', '');
+  else {
+    out.push('| Criterion | Source | Canary, mean [95 %] | Stable, mean [95 %] |', '| --- | --- | --- | --- |');
+    for (const s of e.scores) out.push(`| ${s.criterion} | ${s.source} | ${iv(s.canary)} | ${iv(s.stable)} |`);
+    out.push('');
+  }
+  out.push(
+    `Paired comparisons (same input, both orders): canary won ${e.paired.wins}, lost ${e.paired.losses}, tied ${e.paired.ties}${e.paired.unscored ? `, unscored ${e.paired.unscored}` : ''}.`,
+    '',
+  );
+  if (e.worstPairs.length > 0) {
+    out.push('Worst pairs (the stable answer preferred in both orders; inputs redacted):', '', '| Case | Input | Evaluator |', '| --- | --- | --- |');
+    for (const p of e.worstPairs) out.push(`| ${code(p.caseId)} | ${cell(p.input)} | ${cell(p.reasons.join(' / '))} |`);
+    out.push('');
+  }
+  for (const n of e.notes) out.push(`- ${esc(n)}`);
+  if (e.notes.length > 0) out.push('');
+  return out;
 }

@@ -17,6 +17,7 @@ import {
   gateKeys,
   reviewKeys,
 } from '../shared/contract';
+import { reviewEvaluation, type StoredEvaluation } from './evaluation';
 import { parseReleaseEnd } from './events';
 import { gateStoppedRelease, isConfigGateStopped, withGateFindings } from './gate-stopped';
 import {
@@ -69,6 +70,8 @@ export interface ReviewFacts {
   readonly metrics?: Readonly<Record<string, MetricSeries>>;
   readonly cases?: readonly RegressionCase[];
   readonly judge?: JudgeRecord;
+  /** The evaluator's results in the release window (issue 17 E). */
+  readonly evaluations?: readonly StoredEvaluation[];
   readonly missing: readonly { lookup: string; reason: string }[];
 }
 
@@ -129,6 +132,9 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
   const metrics = await attempt('metrics (GetMetricData)', () => fetchMetrics(ports, release, deployment, window, planeAlarms));
   const cases = await attempt('regression cases (store)', () => ports.cases.touchedSince(release.service, window.start));
   const judge = ports.judge ? await attempt('canary judge record (store)', () => ports.judge!.record(release.service, release.releaseKey)) : undefined;
+  const evaluations = ports.evaluations
+    ? await attempt('evaluation samples (store)', () => ports.evaluations!.samples(release.service, window.start, window.end))
+    : undefined;
 
   const facts: ReviewFacts = {
     release,
@@ -141,6 +147,7 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
     ...(metrics ? { metrics } : {}),
     ...(cases ? { cases } : {}),
     ...(judge ? { judge } : {}),
+    ...(evaluations ? { evaluations } : {}),
     missing,
   };
   // The gate report of this release, when the gate ran (code: same release key; config: keyed by the config version).
@@ -233,6 +240,18 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
   if (f.manifests && !picked.current) missing.push({ lookup: 'release manifest', reason: 'no manifest version was written before the release ended' });
   if (picked.current && !picked.previous) missing.push({ lookup: 'previous release manifest', reason: 'the parameter history holds no earlier release' });
   const changes = picked.current && picked.previous ? planeChanges(picked.previous, picked.current) : undefined;
+  const evaluationChange = changes?.config.find((c) => c.component === 'evaluation' && c.change !== 'unchanged');
+  const evaluation =
+    f.evaluations && f.evaluations.length > 0
+      ? reviewEvaluation(f.evaluations, {
+          start: window.start,
+          end: window.end,
+          ...(r.plane === 'code' && d?.to ? { canaryVersion: d.to } : {}),
+          // The stable rubric judges: the previous release's evaluation section, by its label.
+          ...(picked.previous?.components.evaluation?.label ? { stableRubric: picked.previous.components.evaluation.label } : {}),
+          ...(evaluationChange?.meaningChanged ? { meaningChanged: evaluationChange.meaningChanged } : {}),
+        })
+      : undefined;
 
   const planeAlarms = f.alarms?.filter((a) => a.plane === r.plane) ?? [];
   const fired = (f.transitions ?? []).filter((t) => t.to === 'ALARM' && ms(t.at) >= ms(window.start) - 60_000 && ms(t.at) <= ms(window.end));
@@ -351,8 +370,9 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
       newCandidates: caseSummary?.newCandidates ?? 0,
     },
     ...(f.judge ? { judge: reviewJudge(f.judge) } : {}),
+    ...(evaluation ? { evaluation } : {}),
     conclusion,
-    actionItems,
+    actionItems: [...actionItems, ...behaviourActionItems(r.service, evaluation)],
     notes: [],
     partial: missing.length > 0,
     missing,
@@ -454,6 +474,22 @@ export function actionItemsFor(a: ActionFacts): string[] {
     );
   }
   if (a.missing.length > 0) items.push(`Complete this review by hand: could not read ${a.missing.join('; ')}.`);
+  return items;
+}
+
+/** What the evaluation view asks people to do: look at shifted behaviour and at lost pairs. */
+export function behaviourActionItems(service: string, e: ReleaseReview['evaluation']): string[] {
+  if (!e) return [];
+  const items: string[] = [];
+  const shifted = e.fingerprint.filter((f) => f.shifted).map((f) => f.field);
+  if (shifted.length > 0)
+    items.push(
+      `Behaviour changed (canary against stable): ${shifted.join(', ')}. Check it is intended; if not, add the inputs that show it as regression cases with a rubric floor (cases/${service}/).`,
+    );
+  if (e.paired.losses > e.paired.wins && e.worstPairs.length > 0)
+    items.push(
+      `The canary lost ${e.paired.losses} of ${e.paired.wins + e.paired.losses + e.paired.ties} paired comparisons (won ${e.paired.wins}): read the worst pairs and promote their inputs with a reference answer.`,
+    );
   return items;
 }
 

@@ -326,7 +326,8 @@ export class AiRuntime<I, O> {
     const controller = new AbortController();
     const ctx: AiContext = {
       requestId,
-      config,
+      // A replay (gate, shadow answer) never reaches a tool that declares side effects: it is not offered to the model.
+      config: inv.gate ? withoutSideEffectTools(config) : config,
       model: { ...model, guardrail: config.model.guardrail },
       degrade,
       tuple,
@@ -395,6 +396,8 @@ export class AiRuntime<I, O> {
       degraded: measurements.degraded,
       tuple,
       ...(costUsd !== undefined ? { costUsd } : {}),
+      // The gate's evaluator scores the answer with the passages it was given: only in a replay's answer, never logged.
+      ...(inv.gate && result.evaluation ? { evidence: result.evaluation } : {}),
     };
     if (!inv.gate && config.evaluation) this.sampleForEvaluation(config.evaluation, inv, tuple, input, result);
     if (kinds.length > 0 && !inv.gate) {
@@ -968,4 +971,15 @@ function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: Ab
 /** Whether `a` is an older answer of the config cache than `b` (answers without a generation are never older). */
 function olderThan(a: ServedConfig, b: ServedConfig): boolean {
   return a.generation !== undefined && b.generation !== undefined && a.generation < b.generation;
+}
+
+/**
+ * The release config a replay is served with: tools declaring `sideEffects: 'write'` removed, so a gate replay or a
+ * shadow answer (known failing inputs, replayed without a caller) can never write anything. Read-only tools stay: the
+ * replay must answer as live traffic would.
+ */
+export function withoutSideEffectTools(config: ReleaseConfigDocument): ReleaseConfigDocument {
+  const tools = config.tools?.tools;
+  if (!tools?.some((t) => t.sideEffects === 'write')) return config;
+  return { ...config, tools: { ...config.tools, tools: tools.filter((t) => t.sideEffects !== 'write') } } as ReleaseConfigDocument;
 }

@@ -357,6 +357,16 @@ export interface CaseExpectation {
   readonly mustMatch?: readonly string[];
   /** Regular expressions the output text must not match. */
   readonly mustNotMatch?: readonly string[];
+  /**
+   * A reference answer (redacted text): the gate's evaluator scores each replay's `correctness` against it, with the
+   * live config's `correctness` rubric (or the scale's midpoint as the floor when `minScores` names none).
+   */
+  readonly reference?: string;
+  /**
+   * Rubric floors: the lowest evaluator score each replay must get on a criterion (on the live evaluation section's
+   * scale), e.g. `{ groundedness: 4 }`. A criterion needs a rubric in the live evaluation section.
+   */
+  readonly minScores?: Readonly<Partial<Record<'groundedness' | 'relevance' | 'correctness' | 'safety' | 'refusal', number>>>;
 }
 
 /** A change of a case's state, with who and why. */
@@ -468,6 +478,8 @@ export interface ReviewComponentChange {
   /** Changed keys (JSON paths), when both manifests carry content; the SSM (compact) manifests carry hashes only. */
   readonly keys?: readonly string[];
   readonly warning?: string;
+  /** The evaluation section: set when its rubrics, scale or evaluator model changed (what "good" means changed). */
+  readonly meaningChanged?: string;
 }
 
 export interface ReviewMetricRow {
@@ -615,6 +627,48 @@ export interface GateCaseResult {
   /** Why it failed or was not run, one line each (no raw output: redacted, cut). */
   readonly reasons: readonly string[];
   readonly latencyMs?: number;
+  /**
+   * A case the evaluator judges (a reference answer or rubric floors): it was replayed k times, and `passed` of the
+   * replays met every expectation; the case passes by the stated rule (GateReplayRule).
+   */
+  readonly replays?: { readonly k: number; readonly run: number; readonly passed: number; readonly rule: string };
+  /** Evaluator scores of the replays, per criterion: the lowest and the median over the replays scored. */
+  readonly scores?: readonly { readonly criterion: string; readonly min: number; readonly median: number; readonly floor: number; readonly n: number }[];
+  /** Config gate, pairwise: the candidate's answer against the live config's, judged in both orders. */
+  readonly paired?: 'candidate' | 'live' | 'tie' | 'unscored';
+}
+
+/** How many of a case's k replays must pass: a majority (more than half), all, or at least n. */
+export type GateReplayPass = 'majority' | 'all' | { readonly atLeast: number };
+
+/** What the evaluator part of one gate run found (GateReport.evaluation). */
+export interface GateEvaluationSummary {
+  /** The evaluation section the replays were judged by: the LIVE config's (a release is never judged by its own rubric). */
+  readonly rubric: string;
+  readonly evaluatorModel: string;
+  readonly replays: { readonly k: number; readonly rule: string };
+  /** Cases judged by the evaluator (they carry a reference answer or rubric floors). */
+  readonly evaluatedCases: number;
+  /** Evaluator model spend of this run, USD, and the run's cap (RegressionGateOptions.evaluation.maxUsd). */
+  readonly spentUsd: number;
+  readonly capUsd: number;
+  /** Set when the cap stopped model calls: the calls refused count as unscored (cases not passed). */
+  readonly capReached?: boolean;
+  /** Config gate, pairwise against the live config (when on). */
+  readonly paired?: {
+    readonly wins: number;
+    readonly losses: number;
+    readonly ties: number;
+    readonly unscored: number;
+    /** Losses over decided pairs (wins + losses). */
+    readonly lossRate: number;
+    readonly maxLossRate: number;
+    /** One-sided sign test of "the candidate loses more than it wins" (exact binomial, ties dropped). */
+    readonly pValue: number;
+    readonly alpha: number;
+    readonly failed: boolean;
+  };
+  readonly notes: readonly string[];
 }
 
 /** One gate run's report. Versioned: readers refuse unknown versions. */
@@ -643,6 +697,8 @@ export interface GateReport {
   readonly summary: string;
   readonly cases: readonly GateCaseResult[];
   readonly objects: { readonly json: string; readonly md: string };
+  /** Set when the evaluator took part (evaluated cases, or the config gate's pairwise comparison). */
+  readonly evaluation?: GateEvaluationSummary;
 }
 
 /** Keys of one gate report's objects. */
@@ -744,6 +800,65 @@ export interface GateInvocationVerdict {
   readonly tuple: VersionTuple;
   /** What the replay cost (tokens × the model's prices), when measured: the evaluator charges shadow answers to its budget. */
   readonly costUsd?: number;
+  /**
+   * The answer's evidence, when the service gives it (AiResult.evaluation): the gate's evaluator scores the answer
+   * text with the passages it was given. Only in a gate replay's answer, never logged.
+   */
+  readonly evidence?: {
+    readonly answer?: string;
+    readonly passages?: readonly { readonly id: string; readonly text: string }[];
+    readonly citations?: readonly string[];
+    readonly toolCalls?: readonly { readonly name: string }[];
+    readonly stopReason?: string;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The review's evaluation view (issue 17 E, lambda/review/evaluation.ts): scores, pairs and the behaviour fingerprint.
+
+export interface ScoreInterval {
+  readonly n: number;
+  readonly mean: number;
+  /** 95 % interval of the mean, cluster-robust by input (case id). */
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface FingerprintRow {
+  readonly field: 'answer length' | 'refusal rate' | 'tool calls per answer' | 'citation rate' | 'stop reasons' | 'input tokens' | 'output tokens';
+  readonly test: 'rank (Mann–Whitney)' | 'two-proportion z' | 'chi-square (homogeneity)';
+  /** Medians, rates or the category mix, in words. */
+  readonly canary: string;
+  readonly stable: string;
+  readonly pValue: number;
+  /** Holm-adjusted over the family. */
+  readonly adjustedP: number;
+  readonly shifted: boolean;
+}
+
+/** What the evaluator saw of one release, canary against stable. */
+export interface ReviewEvaluation {
+  /** The rubric whose scores are shown (the stable one), and what changed in it, if the release changed it. */
+  readonly rubric: { readonly label: string; readonly meaningChanged?: string };
+  readonly samples: { readonly canary: number; readonly stable: number; readonly budgetSkipped: number; readonly otherRubric: number };
+  readonly scores: readonly {
+    readonly criterion: string;
+    readonly source: 'deterministic' | 'model' | 'guardrail';
+    readonly canary?: ScoreInterval;
+    readonly stable?: ScoreInterval;
+  }[];
+  readonly paired: { readonly wins: number; readonly losses: number; readonly ties: number; readonly unscored: number };
+  /** Pairs the canary lost (the stable answer preferred in both orders): redacted input, cut, and the evaluator's reasons. */
+  readonly worstPairs: readonly { readonly caseId: string; readonly input: string; readonly reasons: readonly string[] }[];
+  readonly fingerprint: readonly FingerprintRow[];
+  readonly alpha: number;
+  readonly notes: readonly string[];
+}
+
+/** The release review's evaluation view (declaration merge: one optional field). */
+export interface ReleaseReview {
+  /** Set when the evaluator scored samples during the release: "what changed in behaviour". */
+  readonly evaluation?: ReviewEvaluation;
 }
 
 /** The release review's link to the gate report of the same release (declaration merge: one optional field). */
@@ -760,6 +875,29 @@ export const GATE_DEPLOYMENT_ENV = {
   /** `<function>:gate`, the qualified name the config plane replays through. */
   TARGET_GATE_ALIAS: 'AI_RELEASE_GATE_TARGET_GATE_ALIAS',
 } as const;
+
+/** Environment of the gate function when the evaluator judges replays (RegressionGateOptions.evaluation, issue 17 E). */
+export const GATE_EVALUATION_ENV = {
+  /** JSON GateEvaluationSettings: replays per evaluated case, the pass rule, the spend cap, the pairwise comparison. */
+  SETTINGS: 'AI_RELEASE_GATE_EVALUATION',
+  /** The AppConfig application, LIVE environment and release profile: the live evaluation section judges the replays. */
+  APPLICATION: 'AI_RELEASE_GATE_APPCONFIG_APPLICATION',
+  LIVE_ENVIRONMENT: 'AI_RELEASE_GATE_APPCONFIG_LIVE_ENVIRONMENT',
+  PROFILE: 'AI_RELEASE_GATE_APPCONFIG_PROFILE',
+  /** The evaluator model id the gate role may invoke (the evaluation section's inference profile at synth). */
+  MODEL_ID: 'AI_RELEASE_GATE_EVALUATOR_MODEL',
+} as const;
+
+/** The gate's evaluation settings as deployed (RegressionGateOptions.evaluation with defaults filled in). */
+export interface GateEvaluationSettings {
+  /** Replays of each case that carries a reference answer or rubric floors. */
+  readonly k: number;
+  readonly pass: GateReplayPass;
+  /** Most the evaluator model may cost in one gate run, USD (a cap of its own, not the evaluation section's ledger). */
+  readonly maxUsd: number;
+  /** Config gate: compare the candidate's answer with the live config's on every replayed case, and fail on losses. */
+  readonly pairwise?: { readonly maxLossRate: number; readonly alpha: number };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The operator CLI (issue 10): where a deployed service's moving parts are. Physical names and AppConfig ids exist

@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import type { AiReleaseProps } from '../ai-release-props';
+import type { EvaluationConfig } from '../../lambda/shared/evaluation';
 import type { AiServiceConfig, ConnectGateOptions } from '../config/ai-service-config';
 import { RegressionGate } from './regression-gate';
 
@@ -30,11 +31,21 @@ export function wireRegressionGate(
   },
 ): RegressionGate | undefined {
   if (props.regressionGate === false) return undefined;
+  const evaluation = w.config.config.evaluation as EvaluationConfig | undefined;
   const gate = new RegressionGate(scope, 'Gate', {
     serviceName: props.serviceName,
     function: props.function,
     bucket: w.platform.regressionStore.bucket,
     deploymentGroup: w.deploymentGroup,
+    // Replays are scored with the LIVE config's rubric, so a release is never judged by a rubric it changes itself.
+    ...(evaluation && (props.evaluation ?? true)
+      ? {
+          evaluator: {
+            modelId: evaluation.evaluatorModel.modelId,
+            appConfig: { applicationId: w.config.applicationId, environmentId: w.config.environment.ref, profileId: w.config.profile.ref },
+          },
+        }
+      : {}),
     ...(typeof props.regressionGate === 'object' ? props.regressionGate : {}),
   });
   w.alias.node.addDependency(gate.function);

@@ -1,3 +1,4 @@
+import { caseEvaluationProblem } from '../../lambda/gate/evaluate';
 import {
   type BatchedCases,
   type CaseIndex,
@@ -375,4 +376,8 @@ function checkExpectation(e: CaseExpectation): void {
     throw new Error(`expectation.maxLatencyMs must be a positive number of milliseconds, got ${e.maxLatencyMs}`);
   if (e.minQuality !== undefined && !(e.minQuality >= 0 && e.minQuality <= 1))
     throw new Error(`expectation.minQuality must be between 0 and 1, got ${e.minQuality}`);
+  // A reference answer or rubric floors: the gate's evaluator judges them (lambda/gate/evaluate.ts); the floors' scale
+  // is the live evaluation section's, checked when the gate runs.
+  const evaluation = caseEvaluationProblem(e);
+  if (evaluation) throw new Error(evaluation);
 }

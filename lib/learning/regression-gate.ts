@@ -10,11 +10,43 @@ import {
   GATE_CANDIDATE_MODES,
   GATE_DEPLOYMENT_ENV,
   GATE_ENV,
+  GATE_EVALUATION_ENV,
   type GateCandidateMode,
+  type GateEvaluationSettings,
+  type GateReplayPass,
   LEARNING_ENV,
   STORE_PREFIX,
 } from '../../lambda/shared/contract';
 import { libraryFunction } from '../private/library-function';
+import { checkGateEvaluationSettings, DEFAULT_GATE_EVALUATION, DEFAULT_PAIRWISE } from '../../lambda/gate/evaluate';
+import { evaluatorModelArns } from './release-evaluator';
+
+/**
+ * How the gate's evaluator judges replayed cases (issue 17 E). Only cases that carry a reference answer
+ * (`expectation.reference`) or rubric floors (`expectation.minScores`) are judged by it; every other case is replayed
+ * once, as before. The rubrics, scale and deterministic checks are the LIVE config's evaluation section: a release is
+ * never judged by a rubric it changes itself.
+ */
+export interface RegressionGateEvaluationOptions {
+  /** Replays of each evaluated case: LLM answers vary, so one replay is one draw. 1 to 10. @default 3 */
+  readonly replays?: number;
+  /** How many replays must pass: `'majority'` (more than half), `'all'`, or `{ atLeast: n }`. @default 'majority' */
+  readonly pass?: GateReplayPass;
+  /**
+   * Most the evaluator model may cost in one gate run, USD. The gate's own cap, not the evaluation section's ledger
+   * (the canary's budget is left whole); a call it refuses leaves the replay unscored, so not passed. At Claude Sonnet
+   * prices a call costs about 0.002–0.004 USD, so 500 evaluated cases with one floor (about 1,150 calls at majority
+   * of 3) cost 2–5 USD; pairwise adds two calls per case. @default 10
+   */
+  readonly maxUsd?: number;
+  /**
+   * Config gate: compare the candidate config's answer with the live config's on every replayed case (the evaluator
+   * asked in both orders, so its position bias cancels), and fail when the candidate loses more than `maxLossRate` of
+   * the decided pairs and a one-sided sign test at `alpha` shows it loses more than it wins. Costs one more replay
+   * (on the live config) and two evaluator calls per case. @default false (off)
+   */
+  readonly pairwise?: boolean | { readonly maxLossRate?: number; readonly alpha?: number };
+}
 
 /** How the gate replays and judges; every setting has the default a burned team would pick. */
 export interface RegressionGateOptions {
@@ -34,6 +66,12 @@ export interface RegressionGateOptions {
    * @default Duration.minutes(15)
    */
   readonly timeout?: Duration;
+  /**
+   * The evaluator judging replays of cases with a reference answer or rubric floors; `false` turns it off (those
+   * cases are then judged on their other expectations, and the report says so).
+   * @default on, with the RegressionGateEvaluationOptions defaults, when the release config has an evaluation section
+   */
+  readonly evaluation?: boolean | RegressionGateEvaluationOptions;
 }
 
 export interface RegressionGateProps extends RegressionGateOptions {
@@ -44,6 +82,15 @@ export interface RegressionGateProps extends RegressionGateOptions {
   readonly bucket: s3.IBucket;
   /** The deployment group whose pre-traffic (BeforeAllowTraffic) hook the gate becomes. @default none: not a hook (config plane only) */
   readonly deploymentGroup?: codedeploy.LambdaDeploymentGroup;
+  /**
+   * The service's evaluator: the model the gate may call (granted `bedrock:InvokeModel` on it only) and the live
+   * environment whose evaluation section judges. AiRelease sets it from the release config's evaluation section.
+   * @default none: no evaluator (evaluated cases are judged on their other expectations)
+   */
+  readonly evaluator?: {
+    readonly modelId: string;
+    readonly appConfig: { readonly applicationId: string; readonly environmentId: string; readonly profileId: string };
+  };
 }
 
 /**
@@ -63,6 +110,9 @@ export class RegressionGate extends Construct {
     readonly passRate: number;
     readonly candidates: GateCandidateMode;
   };
+
+  /** The evaluator's settings as deployed, when it judges replays. */
+  public readonly evaluationSettings?: GateEvaluationSettings;
 
   constructor(scope: Construct, id: string, props: RegressionGateProps) {
     super(scope, id);
@@ -98,6 +148,28 @@ export class RegressionGate extends Construct {
       [GATE_DEPLOYMENT_ENV.TARGET_GATE_ALIAS]: `${props.function.functionName}:${GATE_ALIAS_NAME}`,
       [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
     };
+    const evalOptions = typeof props.evaluation === 'object' ? props.evaluation : {};
+    if (props.evaluator && props.evaluation !== false) {
+      const pw = evalOptions.pairwise;
+      const settings: GateEvaluationSettings = {
+        k: evalOptions.replays ?? DEFAULT_GATE_EVALUATION.k,
+        pass: evalOptions.pass ?? DEFAULT_GATE_EVALUATION.pass,
+        maxUsd: evalOptions.maxUsd ?? DEFAULT_GATE_EVALUATION.maxUsd,
+        ...(pw ? { pairwise: { ...DEFAULT_PAIRWISE, ...(typeof pw === 'object' ? pw : {}) } } : {}),
+      };
+      // The names the user wrote: `replays`, not the settings' `k`.
+      try {
+        checkGateEvaluationSettings(settings, 'regressionGate.evaluation');
+      } catch (e) {
+        throw new Error((e as Error).message.replace('regressionGate.evaluation.k ', 'regressionGate.evaluation.replays '));
+      }
+      this.evaluationSettings = settings;
+      environment[GATE_EVALUATION_ENV.SETTINGS] = JSON.stringify(settings);
+      environment[GATE_EVALUATION_ENV.MODEL_ID] = props.evaluator.modelId;
+      environment[GATE_EVALUATION_ENV.APPLICATION] = props.evaluator.appConfig.applicationId;
+      environment[GATE_EVALUATION_ENV.LIVE_ENVIRONMENT] = props.evaluator.appConfig.environmentId;
+      environment[GATE_EVALUATION_ENV.PROFILE] = props.evaluator.appConfig.profileId;
+    }
     if (props.deploymentGroup) {
       environment[GATE_DEPLOYMENT_ENV.APPLICATION] = props.deploymentGroup.application.applicationName;
       environment[GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP] = props.deploymentGroup.deploymentGroupName;
@@ -132,6 +204,31 @@ export class RegressionGate extends Construct {
     );
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${STORE_PREFIX.GATES}/${svc}/*`)] }));
     props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+
+    if (this.evaluationSettings && props.evaluator) {
+      // Converse is authorized as bedrock:InvokeModel ("Prerequisites for running model inference", Bedrock user
+      // guide): on the evaluator's inference profile and the foundation model it routes to, nothing else.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: evaluatorModelArns(stack, props.evaluator.modelId) }));
+      const c = props.evaluator.appConfig;
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+          resources: [
+            stack.formatArn({
+              service: 'appconfig',
+              resource: 'application',
+              resourceName: `${c.applicationId}/environment/${c.environmentId}/configuration/${c.profileId}`,
+            }),
+          ],
+        }),
+      );
+      if (/^(us|eu|apac|us-gov|ca|jp|au|global)\./.test(props.evaluator.modelId))
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${props.evaluator.modelId.replace(/^[a-z-]+\./, '')}]`,
+          reason:
+            'A cross-Region inference profile routes to the named foundation model in any of its destination Regions; Bedrock authorizes the model there (Bedrock user guide, inference profile prerequisites).',
+        });
+    }
 
     if (props.deploymentGroup) {
       const group = props.deploymentGroup;

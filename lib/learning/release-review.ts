@@ -124,6 +124,8 @@ export class ReleaseReview extends Construct {
           bucket.arnForObjects(`${STORE_PREFIX.GATES}/*`),
           // The canary judge's verdict of each release (CanaryJudge).
           bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`),
+          // The evaluator's scored samples (ReleaseEvaluator): the review's scores, pairs and behaviour fingerprint.
+          bucket.arnForObjects('evaluations/*/samples/*'),
         ],
       }),
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)] }),
@@ -171,6 +173,10 @@ export class ReleaseReview extends Construct {
       [`${bucketArn}/${STORE_PREFIX.REVIEWS}/*`, 'the reviews, one object per release and format'],
       [`${bucketArn}/${STORE_PREFIX.GATES}/*`, 'the gate reports, checked (never written) to link the release’s report'],
       [`${bucketArn}/${JUDGE_STATE_PREFIX}/*`, "the canary judge's records, read (never written) for the verdict of each release"],
+      [
+        `${bucketArn}/evaluations/*/samples/*`,
+        "the evaluator's scored samples (redacted), read (never written) for the release's scores, pairs and behaviour fingerprint; never the spend ledgers",
+      ],
     ];
     Validations.of(fn).acknowledge(
       ...wildcards.map(([resource, why]) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: `Scoped wildcard: ${why}.` })),
