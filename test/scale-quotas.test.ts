@@ -1,4 +1,4 @@
-import { CfnResource, NestedStack, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, NestedStack, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -89,6 +89,25 @@ describe('15 services in one stack, every default on', () => {
     expect(() => app.synth()).toThrow(
       /\[Flat\] \d{3} resources in stack Flat exceed CloudFormation's quota of 500 resources per stack[\s\S]*9 AI services \(svc-0, .* and 3 more\) at about \d+ resources each[\s\S]*NestedStack of its own[\s\S]*applicationPerService/,
     );
+  });
+});
+
+describe("the stack capacity check follows the app's @aws-cdk/core:stackResourceLimit, as CDK's own check does", () => {
+  /** The capacity problems synth would report for one service in one stack under the stated limit (validations only). */
+  function problemsAt(limit: number | string) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:stackResourceLimit': limit } });
+    const stack = new Stack(app, 'One');
+    service(stack, '', 'svc', new AiReleasePlatform(stack, 'Platform'));
+    return stack.node.validate();
+  }
+
+  test('a lower limit is enforced and named; 0 turns the check off', () => {
+    expect(problemsAt(50)).toEqual([
+      expect.stringMatching(/^\d+ resources in stack One exceed CloudFormation's quota of 50 resources per stack[\s\S]*1 AI service \(svc\)/),
+    ]);
+    expect(problemsAt('50')).toHaveLength(1); // context values from cdk.json or -c arrive as strings
+    expect(problemsAt(0)).toEqual([]);
+    expect(problemsAt(500)).toEqual([]);
   });
 });
 

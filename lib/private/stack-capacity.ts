@@ -44,7 +44,7 @@ function capacityProblems(stack: Stack, releases: readonly { release: Construct;
   const names = releases.map((r) => r.serviceName);
   const shown = names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', ');
   return [
-    `${total} resources in stack ${stack.node.path} exceed CloudFormation's quota of ${limit} resources per stack (CDK refuses to write the template; CloudFormation would refuse to create it): ${releases.length} AI services (${shown}) at about ${perService} resources each under their AiRelease, plus their functions and the platform. ` +
+    `${total} resources in stack ${stack.node.path} exceed CloudFormation's quota of ${limit} resources per stack (CDK refuses to write the template; CloudFormation would refuse to create it): ${releases.length} AI service${releases.length === 1 ? '' : 's'} (${shown}) at about ${perService} resources each under their AiRelease, plus their functions and the platform. ` +
       'Put each service in a NestedStack of its own under the platform\'s stack, or in a stack of its own beside a platform stack, with applicationPerService on the AiReleasePlatform (docs/constructs.md, "Many services"); both layouts hold any number of services per platform up to AppConfig\'s 100 applications per account',
   ];
 }
