@@ -17,6 +17,7 @@ import type { ReleaseEvaluator } from './learning/release-evaluator';
 import type { ReleaseReview } from './learning/release-review';
 import { namePrefix } from './private/physical-names';
 import { claimServiceName } from './private/service-names';
+import { claimStackCapacity } from './private/stack-capacity';
 import { buildAliases, buildCodeDeployment } from './rollout/code-plane';
 import { wireConfigCanary } from './rollout/config-canary';
 import type { ConfigShare } from './rollout/config-share';
@@ -79,6 +80,7 @@ export class AiRelease extends Construct {
     const stack = Stack.of(this);
     this.serviceName = props.serviceName;
     claimServiceName(this, props.serviceName);
+    claimStackCapacity(this, props.serviceName);
     this.trafficShift = props.trafficShift ?? TrafficShift.CANARY_10_PERCENT_5_MINUTES;
     const budget = props.rollbackBudget ?? Duration.minutes(10);
     const budgetSeconds = budget.toSeconds({ integral: false });

@@ -109,8 +109,8 @@ describe('logical ids are stable (a change replaces users’ resources)', () => 
     const platform = new AiReleasePlatform(shared, 'Platform');
     const variants: Record<string, Partial<ConstructorParameters<typeof AiRelease>[2]>> = {
       defaults: {},
-      traffic: { expectedRequestsPerSecond: 20, costGuard: {}, degrade: { disableTools: true } },
-      assigned: { configCanary: 'assigned', expectedRequestsPerSecond: 20 },
+      traffic: { costGuard: {}, degrade: { disableTools: true } },
+      assigned: { configCanary: 'assigned' },
       bare: {
         canaryJudge: false,
         releaseReview: false,
