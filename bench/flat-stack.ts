@@ -1,0 +1,56 @@
+/**
+ * Resources in one flat stack (every service beside its platform, every default on), counted from the construct tree
+ * as the stack capacity check (lib/private/stack-capacity.ts) counts them: the platform, the marginal cost of a
+ * service, and how many services fit CloudFormation's 500 resources per stack, with a shared AppConfig application
+ * and with applicationPerService. Construction only (no synth, so no quota check runs and nothing is bundled).
+ *
+ *   npx tsx bench/flat-stack.ts
+ */
+import * as path from 'node:path';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
+import { validConfig } from '../test/helpers';
+
+const RESOURCES_PER_STACK = 500; // CloudFormation quotas: resources per stack
+const exampleConfig = path.join(__dirname, '..', 'example/support-assistant/release-config');
+const configs = {
+  'test/helpers validConfig()': () => ReleaseConfigSource.fromObject(validConfig()),
+  'the example release config (with an evaluation section)': () => ReleaseConfigSource.fromDirectory(exampleConfig),
+};
+
+function flat(n: number, applicationPerService: boolean, config: () => ReleaseConfigSource) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Flat');
+  const platform = new AiReleasePlatform(stack, 'Platform', { applicationPerService });
+  const releases: AiRelease[] = [];
+  for (let i = 0; i < n; i++) {
+    const fn = new lambda.Function(stack, `S${i}Fn`, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      logGroup: new logs.LogGroup(stack, `S${i}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
+    });
+    releases.push(new AiRelease(stack, `S${i}Release`, { serviceName: `svc-${i}`, function: fn, config: config(), platform }));
+  }
+  const count = (scope: { node: { findAll(): unknown[] } }) =>
+    scope.node.findAll().filter((c) => CfnResource.isCfnResource(c) && Stack.of(c as CfnResource) === stack).length;
+  return { total: count(stack), underRelease: count(releases[0]) };
+}
+
+for (const [name, config] of Object.entries(configs)) {
+  for (const applicationPerService of [false, true]) {
+    const one = flat(1, applicationPerService, config);
+    const two = flat(2, applicationPerService, config);
+    const perService = two.total - one.total;
+    const platform = one.total - perService;
+    const fits = Math.floor((RESOURCES_PER_STACK - platform) / perService);
+    const atFits = flat(fits, applicationPerService, config).total;
+    const atNext = flat(fits + 1, applicationPerService, config).total;
+    console.log(
+      `${name}, applicationPerService ${applicationPerService}: platform ${platform}, per service ${perService} (${one.underRelease} under its AiRelease); ` +
+        `fits ${fits} by resources (${fits} services: ${atFits}, ${fits + 1}: ${atNext} of ${RESOURCES_PER_STACK}); mean per service at ${fits}: ${(atFits / fits).toFixed(1)}`,
+    );
+  }
+}
