@@ -20,7 +20,7 @@ import {
 import { AiReleasePlatform } from './ai-release-platform';
 import { AiServiceConfig, type ConnectGateOptions, type DegradeFlagState } from './config/ai-service-config';
 import { renderCanaryCard } from './rollout/canary-card';
-import { attachPostHook, CanaryJudge, type CanaryJudgeOptions } from './judge/canary-judge';
+import { attachPostHook, CanaryJudge, type CanaryJudgeOptions, judgedEvaluationMetrics } from './judge/canary-judge';
 import { ConfigRollout } from './rollout/config-rollout';
 import { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 import { claimServiceName } from './private/service-names';
@@ -389,6 +389,8 @@ export class AiRelease extends Construct {
         appConfig: { applicationId: this.config.applicationId, environmentId: this.config.environment.ref, profileId: this.config.profile.ref },
         evaluatorModelIds: [evaluation.evaluatorModel.modelId],
       });
+      // The judge reads the evaluator's results beside the runtime's (issue 17 E).
+      this.canaryJudge?.judgeEvaluations(this.evaluator.logGroup, judgedEvaluationMetrics(evaluation));
     }
 
     // No version reaches traffic unpassed: the gate is the pre-traffic hook. CloudFormation must update the gate (its
@@ -560,6 +562,7 @@ export class AiRelease extends Construct {
         unit: a.unit,
       })),
       verdictAlarms: this.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
+      judgedEvaluation: this.canaryJudge?.evaluationMetrics ?? [],
       alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
       worstCase: this.worstCase,
       timing: { ...DEFAULT_TIMING, ...props.timing },

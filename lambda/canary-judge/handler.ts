@@ -18,6 +18,7 @@ import {
   TICK_BUDGET_MS,
 } from './canary-judge';
 import { ENGINE } from './engine';
+import { parseEvaluationMetrics } from './evaluations';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 
 /** The hook starts answering this long before its timeout: the status call, with its retries, fits in it. */
@@ -49,11 +50,15 @@ const settings: JudgeSettings = {
   afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
   baselineWindowMs: nonNegative(CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
   configUnit: process.env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
+  // The evaluator's results, when the service has an evaluation section (CanaryJudge.judgeEvaluations).
+  ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP] ? { evaluation: parseEvaluationMetrics(process.env[JUDGE_ENV.EVALUATION_METRICS] ?? '') } : {}),
 };
+const logsClient = new CloudWatchLogsClient({});
 const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
 const ports: JudgePorts = {
-  logs: insightsLogs(new CloudWatchLogsClient({}), need(JUDGE_ENV.LOG_GROUP), clock),
+  logs: insightsLogs(logsClient, need(JUDGE_ENV.LOG_GROUP), clock),
+  ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP] ? { evaluationLogs: insightsLogs(logsClient, need(JUDGE_ENV.EVALUATION_LOG_GROUP), clock) } : {}),
   state: s3State(logFailures(new S3Client(deadline(10_000))), need(LEARNING_ENV.BUCKET)),
   deployments: codeDeployments(
     logFailures(new CodeDeployClient(deadline(10_000))),
