@@ -1,6 +1,6 @@
 /**
  * The canary judge with the evaluation metrics (issue 17 Tests): simulated releases at 5 requests/s judged through the
- * real wiring and engine (test/evaluation-world.ts: the evaluator's result lines, the judge's Logs Insights reads by
+ * real wiring and engine (lib/drill/evaluation-world.ts: the evaluator's result lines, the judge's Logs Insights reads by
  * sample time after the settle time, once a minute, the engine at α = 0.01 with the evaluation metrics as the 7th
  * share).
  *
@@ -15,7 +15,7 @@
  * shrinks from 1/6 to 1/7 of α with evaluation on, so their false rollbacks can only become rarer).
  */
 import { codeSteps } from '../lib/rollout/canary-plan';
-import { type EvalWorldOptions, runEvalWorld } from '../test/evaluation-world';
+import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
 
 const GOOD = Number(process.argv[2] ?? 1000);
 const BAD = Number(process.argv[3] ?? 200);

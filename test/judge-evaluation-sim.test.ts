@@ -1,6 +1,6 @@
 /**
  * Statistical tests of the evaluation metrics in the judge (issue 17 Tests), on simulated releases judged through the
- * real wiring and engine (test/evaluation-world.ts). Few seeds here (npm test must stay fast); 1,000 seeds per row and
+ * real wiring and engine (lib/drill/evaluation-world.ts). Few seeds here (npm test must stay fast); 1,000 seeds per row and
  * the sampling-rate sweep are in bench/evaluation-judge.ts (bench/RESULTS.md).
  *
  * Good releases are judged at α = 0.2 so that a test that is not valid shows it in few seeds: the evaluation metrics'
@@ -9,7 +9,7 @@
  * the sampled share under canary oversampling, both fire on good releases.
  */
 import { codeSteps } from '../lib/rollout/canary-plan';
-import { type EvalWorldOptions, runEvalWorld } from './evaluation-world';
+import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
 
 const SEEDS = 6;
 const PLANNED_CODE = codeSteps('linear', 5, 3); // planCanary({ requestsPerSecond: 5 }).code: TrafficShift.linear(5, 3 min)

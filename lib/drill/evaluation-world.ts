@@ -4,7 +4,8 @@
  * scored on two criteria by an evaluator whose results arrive with a delay, paired comparisons in both orders by an
  * evaluator that may prefer the first position, written as the evaluator's `ai-release.evaluation-result` lines and
  * read by `judgeEvaluations` (Logs Insights query, sample-time windows, settle time) into the real engine, once a
- * minute like the schedule. Shared by test/judge-evaluation-sim.test.ts (few seeds) and bench/evaluation-judge.ts.
+ * minute like the schedule. Shared by test/judge-evaluation-sim.test.ts (few seeds), bench/evaluation-judge.ts and the
+ * drill's stale-index scenario (lib/drill/stale-index.ts).
  *
  * Traffic as production has it, not only i.i.d.:
  * - `drifting-mix`: the inputs get harder over the release (both versions' scores fall together) while the share
@@ -13,14 +14,14 @@
  *   results arrive later (some after the judge's settle time, so they are never judged);
  * - `retries`: a fifth of the requests repeat a recent input (same case id, same difficulty): clustered inputs.
  */
-import { EVALUATION_SETTLE_MS, judgeEvaluations } from '../lambda/canary-judge/evaluations';
-import { ENGINE } from '../lambda/canary-judge/engine';
-import type { QueryRow, Sides } from '../lambda/canary-judge/samples';
-import { combineOrders } from '../lambda/judge/paired';
-import { mulberry32, normal } from '../lambda/judge/simulate';
-import { armSamplingRate } from '../lambda/runtime/evaluation-sampler';
-import type { JudgeRecord } from '../lambda/shared/contract';
-import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type PairedOutcome } from '../lambda/shared/evaluation';
+import { EVALUATION_SETTLE_MS, judgeEvaluations } from '../../lambda/canary-judge/evaluations';
+import { ENGINE } from '../../lambda/canary-judge/engine';
+import type { QueryRow, Sides } from '../../lambda/canary-judge/samples';
+import { combineOrders } from '../../lambda/judge/paired';
+import { mulberry32, normal } from '../../lambda/judge/simulate';
+import { armSamplingRate } from '../../lambda/runtime/evaluation-sampler';
+import type { JudgeRecord } from '../../lambda/shared/contract';
+import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type PairedOutcome } from '../../lambda/shared/evaluation';
 
 export type EvalDisturbance = 'none' | 'drifting-mix' | 'shared-latency' | 'retries';
 
@@ -36,10 +37,15 @@ export interface EvalWorldOptions {
   readonly samplingRate: number;
   /** Config plane: oversample the canary (the runtime knows the share). @default true */
   readonly oversample?: boolean;
-  /** Chance the (honest) evaluator prefers the stable answer of a pair: 0.5 for a good release. */
+  /** Chance the (honest) evaluator prefers the stable answer of a pair of an affected input: 0.5 for a good release. */
   readonly pairedLoss: number;
-  /** How much lower the canary's answers score on average (scale points); 0 for a good release. */
-  readonly scoreDrop: number;
+  /**
+   * How much lower the canary's affected answers score on average (scale points), for every criterion or per
+   * criterion; 0 for a good release.
+   */
+  readonly scoreDrop: number | Readonly<Record<string, number>>;
+  /** Share of the canary's answers the fault touches (the others answer like stable: pairs 50/50). @default 1 */
+  readonly affectedShare?: number;
   /** Chance one comparison picks the first answer shown whatever the answers. @default 0 */
   readonly positionBias?: number;
   readonly disturbance?: EvalDisturbance;
@@ -116,16 +122,18 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       if (recent.length > 50) recent.shift();
     }
     if (!(r() < rate)) continue;
+    const affected = canary && r() < (o.affectedShare ?? 1);
     const slow = dist === 'shared-latency' && minute >= 10 && minute < 20;
     const scores: Record<string, number> = {};
     for (const c of criteria) {
-      const latent = 4 - 0.8 * d - (canary ? o.scoreDrop : 0) - (slow ? 0.8 : 0) + 0.7 * normal(r);
+      const drop = affected ? (typeof o.scoreDrop === 'number' ? o.scoreDrop : (o.scoreDrop[c] ?? 0)) : 0;
+      const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + 0.7 * normal(r);
       scores[c] = Math.min(5, Math.max(1, Math.round(latent)));
     }
     let paired: PairedOutcome | undefined;
     if (canary && (o.paired ?? true)) {
       // The honest preference of this pair; each comparison may instead pick the first answer shown.
-      const stableBetter = r() < o.pairedLoss;
+      const stableBetter = r() < (affected ? o.pairedLoss : 0.5);
       const pick = (canaryShownFirst: boolean): 'A' | 'B' => {
         if (r() < bias) return 'A';
         return stableBetter === canaryShownFirst ? 'B' : 'A';
