@@ -56,7 +56,15 @@ describe('good releases with the evaluation metrics: no false rollback beyond th
 describe('canary oversampling (issue 17 B) does not bias the verdict', () => {
   // The canary at 20 % is sampled at r / 0.4 and stable at r / 1.6: a sampled answer is the canary's with chance 1/2.
   // The inputs get harder over the release, so later answers score lower on both versions.
-  const drift = { ...good, plane: 'config', steps: [{ share: 0.2, minutes: 30 }], disturbance: 'drifting-mix', paired: false, positionBias: 0 } as const;
+  const drift = {
+    ...good,
+    samplingRate: 0.2,
+    plane: 'config',
+    steps: [{ share: 0.2, minutes: 30 }],
+    disturbance: 'drifting-mix',
+    paired: false,
+    positionBias: 0,
+  } as const;
 
   test('bets at the sampled share (what the runtime records): no false rollback', async () => {
     expect((await fires(drift, SEEDS, 501)).fired).toBeLessThanOrEqual(1);
