@@ -328,6 +328,10 @@ describe('the evaluator result line and the judge reading it', () => {
     expect(queries[0].q).toContain(`sampleAt >= ${T0} and sampleAt < ${T0 + 200_000}`);
     expect(later.updated).toBe(true);
     expect(later.record.evaluation).toMatchObject({ until: T0 + 200_000, results: 400, scores: 400, pairs: 400 });
+    // Ten seconds later (the next alarm period) nothing new is read: at most one evaluation query a minute.
+    now += 10_000;
+    await judgeEvaluations(ports, 'support-assistant', EVAL, CODE, T0, { ...later.record, verdict: 'continue' }, now + 10_000);
+    expect(queries).toHaveLength(1);
     // 320 untied pairs all lost: the paired test shows it; the only scores are the canary's, so no rank test fires.
     expect(later.record.verdict).toBe('regression');
     const ev = later.record.evidence as { metric: string; eValue: number; threshold: number }[];

@@ -21,6 +21,12 @@ import { INGESTION_LAG_MS, QUERY_ROW_LIMIT, type QueryRow, type Sides } from './
 /** How long after a sample window ends its evaluation results are read (the evaluator's delay, assumed). */
 export const EVALUATION_SETTLE_MS = 120_000;
 
+/**
+ * The shortest sample window read: the schedule judges every alarm period (10 s), but evaluation samples are sparse,
+ * so their log group is queried at most about once a minute (one more Logs Insights query per minute, not per period).
+ */
+export const EVALUATION_MIN_WINDOW_MS = 60_000;
+
 /** The Logs Insights query for one service's evaluation results with sample time in [fromMs, toMs), oldest first. */
 export function evaluationQuery(service: string, fromMs: number, toMs: number): string {
   if (!/^[a-z0-9-]+$/.test(service)) throw new Error(`service "${service}" is not a service name (lower-case letters, digits and dashes)`);
@@ -169,7 +175,7 @@ export async function judgeEvaluations(
   for (;;) {
     const now = ports.now();
     const to = Math.floor(now - INGESTION_LAG_MS - EVALUATION_SETTLE_MS);
-    if (to <= ev.until || now >= deadline || rec.verdict === 'regression') break;
+    if (to - ev.until < EVALUATION_MIN_WINDOW_MS || now >= deadline || rec.verdict === 'regression') break;
     const from = Math.floor(ev.until);
     // Results of samples in [from, to) were written from `from` on, up to now.
     const rows = await ports.logs.query(evaluationQuery(service, from, to), Math.floor(from / 1000), Math.ceil(now / 1000), deadline);
