@@ -341,3 +341,89 @@ describe('the evaluator result line and the judge reading it', () => {
     expect(g && g.eValue < g.threshold).toBe(true);
   });
 });
+
+describe('code canaries are paired (the runtime cannot tell them apart)', () => {
+  test('the evaluator asks the shadow port whether a stable-arm sample is the code canary, and pairs it when it is', async () => {
+    const { evaluateSample } = await import('../lambda/evaluator/evaluator');
+    const { SCORE_TOOL, PREFERENCE_TOOL } = await import('../lambda/evaluator/converse');
+    const config = {
+      evaluatorModel: { modelId: 'm', pricing: { inputPer1kTokensUsd: 0.001, outputPer1kTokensUsd: 0.001 } },
+      rubrics: [{ criterion: 'relevance' as const, instructions: 'x' }],
+      samplingRate: 0.1,
+      budget: { perReleaseUsd: 100, perDayUsd: 100 },
+    };
+    const model = {
+      async converse(req: { toolConfig: { toolChoice: { tool: { name: string } } } }) {
+        const name = req.toolConfig.toolChoice.tool.name;
+        const input = name === SCORE_TOOL ? { score: 4, reason: 'ok' } : { preferred: 'B', reason: 'b' };
+        return {
+          output: { message: { content: [{ toolUse: { toolUseId: 't', name, input } }] } },
+          stopReason: 'tool_use',
+          usage: { inputTokens: 10, outputTokens: 5 },
+        };
+      },
+    };
+    let ledger: unknown;
+    const base = {
+      model: model as never,
+      ledger: { read: async () => ({ ledger: ledger as never, etag: ledger ? '1' : undefined }), write: async (l: unknown) => ((ledger = l), true) },
+      sleep: async () => {},
+      random: () => 0.5,
+      now: () => new Date('2026-12-07T00:00:00Z'),
+    };
+    const sample = {
+      type: 'ai-release.evaluation-sample',
+      service: 'svc',
+      sampleId: 's',
+      requestId: 'r',
+      time: '2026-12-07T00:00:00.000Z',
+      tuple: { config: 'c' },
+      functionVersion: '8',
+      arm: 'stable',
+      caseId: 'c1',
+      input: 'q',
+      answer: 'a',
+      passages: [],
+      citations: [],
+      toolCalls: [],
+      inputTokens: 1,
+      outputTokens: 1,
+      sampledAt: 0.1,
+    } as unknown as EvaluationSample;
+    const asked: string[] = [];
+    const shadow = (canary: boolean) => ({
+      answer: async (_s: EvaluationSample, arm: 'canary' | 'stable') => (asked.push(arm), { answer: arm, costUsd: 0 }),
+      isCodeCanary: async () => canary,
+    });
+    const paired = await evaluateSample(sample, config, { ...base, shadow: shadow(true) }, { releaseKey: 'k' });
+    // 'B' in both orders: canary first → stable preferred; canary second → canary preferred: the orders disagree.
+    expect(paired.paired?.outcome).toBe('tie');
+    expect(asked.sort()).toEqual(['canary', 'stable']);
+    asked.length = 0;
+    const notCanary = await evaluateSample(sample, config, { ...base, shadow: shadow(false) }, { releaseKey: 'k' });
+    expect(notCanary.paired).toBeUndefined();
+    expect(asked).toEqual([]);
+    expect(PREFERENCE_TOOL).toBeDefined();
+  });
+});
+
+describe('the code-canary check on AWS', () => {
+  test('GetAlias on the live alias: a version the routing weights name is the canary; the alias version and others are not', async () => {
+    const { GetAliasCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { lambdaShadow } = await import('../lambda/evaluator/aws-adapters');
+    const lambda = mockClient(LambdaClient);
+    lambda.on(GetAliasCommand).resolves({ FunctionVersion: '7', RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } } });
+    const shadow = lambdaShadow(
+      new LambdaClient({ region: 'eu-west-1' }),
+      { svc: { application: 'a', environment: 'e', profile: 'p', functionName: 'fn', liveAlias: 'live' } },
+      1000,
+    );
+    const s = (functionVersion: string) => ({ service: 'svc', functionVersion }) as unknown as EvaluationSample;
+    expect(await shadow.isCodeCanary?.(s('8'))).toBe(true);
+    expect(await shadow.isCodeCanary?.(s('7'))).toBe(false);
+    expect(await shadow.isCodeCanary?.(s('6'))).toBe(false);
+    expect(lambda.commandCalls(GetAliasCommand)[0].args[0].input).toEqual({ FunctionName: 'fn', Name: 'live' });
+    lambda.restore();
+  });
+});
