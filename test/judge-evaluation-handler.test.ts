@@ -4,7 +4,7 @@
  * CloudWatch Logs, CodeDeploy, CloudWatch and AppConfig through aws-sdk-client-mock; the judge record in s3rver.
  */
 import { AppConfigClient, ListDeploymentsCommand as AppConfigListDeploymentsCommand } from '@aws-sdk/client-appconfig';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   BatchGetDeploymentTargetsCommand,
@@ -132,6 +132,8 @@ test('AfterAllowTraffic: the evaluator log group is queried too, and paired loss
   codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
   const out = await handler({ DeploymentId: 'd-E1', LifecycleEventHookExecutionId: 'e-1' }, { getRemainingTimeInMillis: () => 10 * MIN });
   expect(out).toMatchObject({ status: 'Failed', verdict: 'regression' });
+  // The same verdict path as the runtime's metrics: the code plane's verdict metric is 1.
+  expect(cloudwatch.commandCalls(PutMetricDataCommand).at(-1)?.args[0].input.MetricData?.[0].Value).toBe(1);
   const groups = logs.commandCalls(StartQueryCommand).map((c) => c.args[0].input.logGroupName);
   expect(groups).toContain('/aws/lambda/svc');
   expect(groups).toContain('/aws/lambda/evaluator');
