@@ -117,7 +117,7 @@ export class AiRelease extends Construct {
     // Judged, gated, learned from (judge/judge-wiring.ts, learning/learning-wiring.ts, learning/gate-wiring.ts).
     const wiring = { platform, config: this.config, alarms: this.alarms, alias: this.alias, deploymentGroup: this.deploymentGroup };
     this.canaryJudge = wireCanaryJudge(this, props, wiring);
-    this.evaluator = wireSnapshotsAndEvaluation(this, props, wiring);
+    this.evaluator = wireSnapshotsAndEvaluation(this, props, { ...wiring, canaryJudge: this.canaryJudge });
     this.regressionGate = wireRegressionGate(this, props, wiring);
     this.review = wireReview(this, props, wiring);
 

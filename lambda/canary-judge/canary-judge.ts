@@ -24,6 +24,7 @@ import {
 } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
 import type { JudgeBatch, JudgeEngine } from './engine-port';
+import { judgedMetrics, judgeEvaluations } from './evaluations';
 import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, type WindowSamples, windowSamples } from './samples';
 
 export interface LogsPort {
@@ -144,6 +145,8 @@ export interface JudgePorts {
   readonly verdict: VerdictPort;
   readonly clock: Clock;
   readonly engine: JudgeEngine;
+  /** Logs Insights on the platform evaluator's log group (its evaluation-result lines); absent: none are judged. */
+  readonly evaluationLogs?: LogsPort;
   /** One structured log line. */
   readonly log: (message: string, extra?: Record<string, unknown>) => void;
 }
@@ -160,6 +163,11 @@ export interface JudgeSettings {
   readonly afterTrafficBoundMs: number;
   /** How much stable traffic before a release the first update reads as the baseline; 0 or absent: none. */
   readonly baselineWindowMs?: number;
+  /**
+   * The evaluation metrics judged in the family (lambda/judge/scores.ts), read through `evaluationLogs`. Absent, or
+   * without that port: none. A release whose record was started without them is judged without them to its end.
+   */
+  readonly evaluation?: { readonly criteria: readonly string[]; readonly paired: boolean; readonly minScores?: number };
 }
 
 /**
@@ -203,6 +211,7 @@ export interface StepResult {
 }
 
 function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeRecord {
+  const evaluation = s.evaluation && ports.evaluationLogs && ports.engine.updateEvaluation ? s.evaluation : undefined;
   return {
     schemaVersion: 1,
     service: s.service,
@@ -216,7 +225,12 @@ function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeReco
     samples: { canary: 0, stable: 0 },
     verdict: 'continue',
     evidence: [],
-    engine: ports.engine.newJudgeState({ alpha: s.alpha, ...(r.plane === 'config' && s.configUnit === 'cluster' ? { unit: 'cluster' as const } : {}) }),
+    engine: ports.engine.newJudgeState({
+      alpha: s.alpha,
+      ...(r.plane === 'config' && s.configUnit === 'cluster' ? { unit: 'cluster' as const } : {}),
+      ...(evaluation ? { evaluation } : {}),
+    }),
+    ...(evaluation ? { evaluation: { judged: judgedMetrics(evaluation), until: r.startAt, results: 0, scores: 0, pairs: 0, unmatched: 0 } } : {}),
   };
 }
 
@@ -263,6 +277,20 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
       record = { ...record, unused: addUnused(record.unused, plan.unused) };
     }
     if (!w.truncated || record.verdict === 'regression') break;
+  }
+  // The evaluator's results of sample windows that have settled (a record started without them stays without).
+  if (record.evaluation && s.evaluation && ports.evaluationLogs && record.verdict !== 'regression') {
+    const e = await judgeEvaluations(
+      { logs: ports.evaluationLogs, engine: ports.engine, now: () => ports.clock.now() },
+      s.service,
+      s.evaluation,
+      r.sides,
+      r.startAt,
+      record,
+      deadline,
+    );
+    record = e.record;
+    if (e.updated) updated = true;
   }
   record = { ...record, phase: r.phase === 'after-traffic' ? 'after-traffic' : record.phase };
   await ports.state.save(key, record);

@@ -34,6 +34,12 @@ export interface ModelPort {
  */
 export interface ShadowPort {
   answer(sample: EvaluationSample, arm: 'canary' | 'stable'): Promise<{ readonly answer: string; readonly costUsd: number }>;
+  /**
+   * Code plane: whether the sample's executed version is the canary of the live alias (its routing weights name it).
+   * The runtime cannot tell (it does not know the alias's weights), so it writes `stable`; without this, code canaries
+   * would never be paired. A failure to tell counts as no.
+   */
+  isCodeCanary?(sample: EvaluationSample): Promise<boolean>;
 }
 
 /** The spend ledger, updated by compare-and-swap: `write` returns false when someone else wrote first. */
@@ -127,7 +133,9 @@ export async function evaluateSample(
   const passages = sample.passages.map((p) => ({ id: p.id, text: options.passageTexts?.get(p.id) ?? `(text not captured; hash ${p.textHash})` }));
   const deterministic = runDeterministicChecks(sample, config.deterministic);
   const rubrics = config.rubrics.filter((r) => r.criterion !== 'correctness' || options.reference !== undefined);
-  const pairedWanted = (config.paired ?? true) && sample.arm === 'canary' && ports.shadow !== undefined;
+  const wantsPairs = (config.paired ?? true) && ports.shadow !== undefined;
+  const codeCanary = wantsPairs && sample.arm !== 'canary' && ports.shadow?.isCodeCanary ? await ports.shadow.isCodeCanary(sample).catch(() => false) : false;
+  const pairedWanted = wantsPairs && (sample.arm === 'canary' || codeCanary);
 
   const scoreRequests = rubrics.map((r) =>
     buildScoreRequest(config.evaluatorModel.modelId, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),

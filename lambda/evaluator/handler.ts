@@ -11,6 +11,7 @@ import { withRetries } from '../snapshot/store';
 import { bedrockModel, lambdaShadow, liveEvaluations, type ServiceLocation, s3Ledger } from './aws-adapters';
 import { evaluateDelivery } from './delivery';
 import { evaluationMetricLines } from './metrics';
+import { evaluationResultLine } from './result-line';
 
 // Module scope: built once per execution environment. Throttling is retried by the evaluator's own backoff.
 const bucket = process.env[LEARNING_ENV.BUCKET];
@@ -49,6 +50,8 @@ export async function handler(event: CloudWatchLogsEvent, context: Context) {
     releaseKey: async (service) => `${service}-${day}`,
     publish: (result, sample) => {
       for (const line of evaluationMetricLines(result, sample, Date.now())) console.log(line);
+      // What the canary judge reads (Logs Insights on this function's log group).
+      console.log(JSON.stringify(evaluationResultLine(result, sample)));
     },
     writeFailureRecord: (record) => console.log(JSON.stringify(record)),
     concurrency,

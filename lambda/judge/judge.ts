@@ -61,7 +61,8 @@
  * requests, so labels are clustered by environment and the per-request test is only approximately valid. The
  * runtime's per-conversation assignment (issue 16 C) makes it exact with `unit: 'cluster'`.
  *
- * α is split by Bonferroni: α/k per metric (k metrics); the error metric gives half of its share to the concurrent test
+ * α is split by Bonferroni: α/k per metric (k metrics; the evaluation metrics of lambda/judge/scores.ts, when judged,
+ * count as one more and split their share between them); the error metric gives half of its share to the concurrent test
  * and half to the gross rule, every other metric spends all of it on the concurrent test. Before/after tests spend
  * nothing. So P(any false rollback) ≤ α. (Sequential designs in production: Lindon, Sanden & Shirikian, "Rapid
  * regression detection in software deployments through sequential testing", KDD 2022 (Netflix); Johari, Koomen,
@@ -74,6 +75,17 @@
  * run for the metrics in `notWorseOn`.
  */
 import type { JudgeClusters as ContractJudgeClusters } from '../shared/contract';
+import {
+  copyEvaluation,
+  type EvaluationBatch,
+  type EvaluationOptions,
+  type EvaluationState,
+  evaluationEvidence,
+  evaluationFired,
+  evaluationThresholds,
+  newEvaluationState,
+  updateEvaluation,
+} from './scores';
 import { binomialLower, binomialUpper, logMeanExp } from './stats';
 
 export type CountMetric = 'error' | 'safety' | 'contract';
@@ -131,6 +143,12 @@ export interface JudgeOptions {
    * @default 0.2
    */
   readonly grossErrorRate: number;
+  /**
+   * The evaluator's results as metrics of the family (lambda/judge/scores.ts): per-criterion rank tests and the paired
+   * sign test, together one metric's share of α (so k = metrics + 1).
+   * @default none
+   */
+  readonly evaluation?: EvaluationOptions;
 }
 
 export interface JudgeEvidence {
@@ -219,6 +237,8 @@ export interface JudgeState {
   seen?: number[];
   /** Observations that carried a cluster key. */
   keyed?: number;
+  /** The evaluation metrics (options.evaluation): scores per criterion and paired outcomes. */
+  evaluation?: EvaluationState;
 }
 
 /** Rate ratios the count tests mix over (canary rate / stable rate). */
@@ -264,10 +284,11 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
   if (o.unit !== 'request' && o.unit !== 'cluster') throw new Error(`judge unit must be 'request' or 'cluster', got ${String(o.unit)}`);
   if (!(o.grossErrorRate > 0 && o.grossErrorRate < 1))
     throw new Error(`judge grossErrorRate must be in (0, 1) (an error rate that rolls back after full traffic), got ${o.grossErrorRate}; 0.2 is the default`);
+  const evaluation = o.evaluation ? newEvaluationState(o.evaluation) : undefined;
   return {
     kind: 'cdk-ai-release/judge-state',
     v: 1,
-    options: { ...o, metrics: [...o.metrics], notWorseOn: [...o.notWorseOn] },
+    options: { ...o, metrics: [...o.metrics], notWorseOn: [...o.notWorseOn], ...(evaluation ? { evaluation: evaluation.options } : {}) },
     phase: 'canary',
     metrics: o.metrics.map((metric) => ({
       metric,
@@ -289,6 +310,7 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
     batches: 0,
     seen: [],
     keyed: 0,
+    ...(evaluation ? { evaluation } : {}),
   };
 }
 
@@ -303,7 +325,7 @@ export function thresholds(options: JudgeOptions): {
   reverseCanary: number;
   reverseAfter: number;
 } {
-  const perMetric = options.alpha / options.metrics.length;
+  const perMetric = options.alpha / familySize(options);
   const perReverse = options.alpha / Math.max(1, options.notWorseOn.length);
   return {
     // The error metric splits its share between the concurrent test and the gross after-traffic test; every other
@@ -318,6 +340,17 @@ export function thresholds(options: JudgeOptions): {
     reverseCanary: 2 / perReverse,
     reverseAfter: 4 / perReverse,
   };
+}
+
+/** Metrics in the Bonferroni family: the judge's own, and the evaluation metrics as one more when judged. */
+function familySize(options: JudgeOptions): number {
+  return options.metrics.length + (options.evaluation ? 1 : 0);
+}
+
+/** The evaluation metrics' thresholds: one metric's share of α, split by lambda/judge/scores.ts. */
+export function judgeEvaluationThresholds(options: JudgeOptions): { readonly paired: number; readonly criterion: number } {
+  if (!options.evaluation) return { paired: Number.POSITIVE_INFINITY, criterion: Number.POSITIVE_INFINITY };
+  return evaluationThresholds(options.evaluation, options.alpha / familySize(options));
 }
 
 function afterThreshold(th: ReturnType<typeof thresholds>, metric: JudgeMetric): number {
@@ -375,8 +408,31 @@ export function updateJudge(
     }
   }
   next.batches++;
-  const evidence = next.metrics.flatMap((m) => evidenceOf(next, m));
-  return { state: next, decision: next.metrics.some((m) => m.fired) ? 'regression' : 'continue', evidence };
+  return { state: next, decision: decisionOf(next), evidence: allEvidence(next) };
+}
+
+function decisionOf(st: JudgeState): 'regression' | 'continue' {
+  return st.metrics.some((m) => m.fired) || evaluationFired(st.evaluation) ? 'regression' : 'continue';
+}
+
+function allEvidence(st: JudgeState): JudgeEvidence[] {
+  const own = st.metrics.flatMap((m) => evidenceOf(st, m));
+  return st.evaluation ? [...own, ...evaluationEvidence(st.evaluation, judgeEvaluationThresholds(st.options), st.phase)] : own;
+}
+
+/**
+ * Folds a batch of the evaluator's results (scores and paired outcomes, lambda/judge/scores.ts) into the state. The
+ * evaluation metrics are members of the family: a regression they show is the judge's regression.
+ */
+export function updateJudgeEvaluation(
+  state: JudgeState,
+  batch: EvaluationBatch,
+): { readonly state: JudgeState; readonly decision: 'regression' | 'continue'; readonly evidence: readonly JudgeEvidence[] } {
+  if (state?.kind !== 'cdk-ai-release/judge-state' || state.v !== 1) throw new Error('judge state is not a v1 judge state: start with newJudgeState()');
+  if (!state.evaluation) throw new Error('the judge state judges no evaluation metrics: create it with newJudgeState({ evaluation: { criteria, paired } })');
+  const next = copyState(state);
+  next.evaluation = updateEvaluation(next.evaluation as EvaluationState, batch, judgeEvaluationThresholds(next.options), next.options.unit ?? 'request');
+  return { state: next, decision: decisionOf(next), evidence: allEvidence(next) };
 }
 
 /**
@@ -406,7 +462,7 @@ function valueBets(st: JudgeState, s: number, obs: readonly JudgeObservation[]):
 
 /** At the bound: no regression shown (enough evidence that the canary is not worse) or inconclusive. */
 export function concludeJudge(state: JudgeState): 'regression' | 'no-regression-shown' | 'inconclusive' {
-  if (state.metrics.some((m) => m.fired)) return 'regression';
+  if (state.metrics.some((m) => m.fired) || evaluationFired(state.evaluation)) return 'regression';
   const needed = state.metrics.filter((m) => state.options.notWorseOn.includes(m.metric));
   return needed.length > 0 && needed.every((m) => m.notWorse) ? 'no-regression-shown' : 'inconclusive';
 }
@@ -859,5 +915,6 @@ function copyState(st: JudgeState): JudgeState {
     })),
     pooled,
     ...(st.seen ? { seen: st.seen.slice() } : {}),
+    ...(st.evaluation ? { evaluation: copyEvaluation(st.evaluation) } : {}),
   };
 }

@@ -745,6 +745,10 @@ export const JUDGE_ENV = {
    * 'assigned'), `request` otherwise (default).
    */
   CONFIG_UNIT: 'AI_RELEASE_JUDGE_CONFIG_UNIT',
+  /** The platform evaluator's log group: its evaluation-result lines are judged beside the runtime's (absent: none). */
+  EVALUATION_LOG_GROUP: 'AI_RELEASE_JUDGE_EVALUATION_LOG_GROUP',
+  /** Comma-separated evaluation metrics judged: criteria (e.g. `groundedness`) and `paired`. */
+  EVALUATION_METRICS: 'AI_RELEASE_JUDGE_EVALUATION_METRICS',
 } as const;
 
 /** Prefix of the judge's persisted state in the regression store: judge/<service>/<releaseKey>.json. */
@@ -1002,6 +1006,22 @@ export interface JudgeRecord {
   readonly failures?: JudgeFailures;
   /** How failures were grouped into clusters (issue 16 B). Absent: a record from before clusters. */
   readonly clusters?: JudgeClusters;
+  /** The evaluator's results judged as metrics of the family (issue 17 E). Absent: none are judged. */
+  readonly evaluation?: JudgeEvaluation;
+}
+
+/** What a judge record says about the evaluation metrics it judged. */
+export interface JudgeEvaluation {
+  /** The evaluation metrics in the family: `evaluation:<criterion>` and `evaluation:paired`. */
+  readonly judged: readonly string[];
+  /** End (epoch ms, exclusive) of the sample times already read: the next read starts here. */
+  readonly until: number;
+  /** Evaluation results read (samples), score observations and paired outcomes fed to the engine. */
+  readonly results: number;
+  readonly scores: number;
+  readonly pairs: number;
+  /** Results read whose sides were neither the canary's nor the stable's (another release, the gate). */
+  readonly unmatched: number;
 }
 
 /** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */

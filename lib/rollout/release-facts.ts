@@ -75,6 +75,7 @@ export class ReleaseFactSheet {
         unit: a.unit,
       })),
       verdictAlarms: this.r.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
+      judgedEvaluation: this.r.canaryJudge?.evaluationMetrics ?? [],
       alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.r.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
       worstCase: this.r.worstCase,
       timing: { ...DEFAULT_TIMING, ...props.timing },

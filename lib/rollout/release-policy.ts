@@ -39,6 +39,11 @@ export interface ReleaseFacts {
    * @default none (the judge is off)
    */
   readonly verdictAlarms?: readonly { readonly plane: 'code' | 'config'; readonly name: string }[];
+  /**
+   * The evaluation metrics the canary judge judges in its family (`evaluation:<criterion>`, `evaluation:paired`).
+   * @default none
+   */
+  readonly judgedEvaluation?: readonly string[];
   readonly alarmWindow: {
     readonly periodSeconds: number;
     readonly datapointsToAlarm: number;
