@@ -49,6 +49,8 @@ import { TrafficShift } from './rollout/traffic-shift';
 import { DEFAULT_TIMING, formatSeconds, planeWorstCase, type PlaneWorstCase, type TimingAssumptions } from './rollout/worst-case';
 import type { ReleaseEvaluator } from './learning/release-evaluator';
 import type { EvaluationConfig } from '../lambda/shared/evaluation';
+import type { EvaluatorAgreement } from '../lambda/shared/evaluator-agreement';
+import { checkEvaluatorAgreement } from './rollout/evaluator-trust';
 
 /** How long the config deployer waits for the regression gate's report on a new config version. */
 export const CONFIG_GATE_TIMEOUT = Duration.minutes(5);
@@ -147,6 +149,13 @@ export interface AiReleaseProps {
    */
   readonly evaluation?: boolean;
   /**
+   * The evaluator's agreement with people's labels as measured from the regression store: the JSON
+   * `cdk-ai-release regression agreement <service> --json` prints. Shown on the canary card; the release policy's
+   * `evaluator-agreement` rule warns when it is unknown, measured on too few labels, or low.
+   * @default unknown (the policy warns when the service's answers are evaluated)
+   */
+  readonly evaluatorAgreement?: EvaluatorAgreement;
+  /**
    * The regression gate: the accepted regression cases are replayed against every new code version before it gets
    * traffic (the deployment group's BeforeAllowTraffic hook), and against candidate configs through the `gate` alias.
    * `false` turns it off, which the release policy refuses unless waived (`policyWaivers: [{ rule: 'regression-gate', reason }]`).
@@ -230,6 +239,8 @@ export class AiRelease extends Construct {
   public readonly regressionGate?: RegressionGate;
   /** The canary judge of this service, unless turned off. */
   public readonly canaryJudge?: CanaryJudge;
+  /** The evaluator model that scores this service's answers (the live section's at synth), when evaluated. */
+  private evaluatedBy?: string;
   /** The platform's evaluator, when this service's release config has an `evaluation` section. */
   public readonly evaluator?: ReleaseEvaluator;
   /** The assigned config canary's switch and controller, when `configCanary` is 'assigned'. */
@@ -379,8 +390,10 @@ export class AiRelease extends Construct {
     // Quality measured, not self-reported: sampled answers go to the platform's evaluator, scored with the live
     // (stable) rubric; low scores come back as regression-case candidates.
     const evaluation = this.config.config.evaluation as EvaluationConfig | undefined;
+    if (props.evaluatorAgreement) checkEvaluatorAgreement(props.evaluatorAgreement);
     if (evaluation && (props.evaluation ?? true)) {
       this.evaluator = platform.evaluator;
+      this.evaluatedBy = evaluation.evaluatorModel.modelId;
       this.evaluator.addService(this, {
         serviceName: props.serviceName,
         logGroup: props.function.logGroup,
@@ -582,6 +595,9 @@ export class AiRelease extends Construct {
       ...(this.canaryPlanFacts ? { canaryPlan: this.canaryPlanFacts } : {}),
       ...(props.expectedRequestsPerSecond !== undefined ? { releaseCost: this.releaseCostAt(props.expectedRequestsPerSecond) } : {}),
       models: this.config.modelFindings,
+      ...(this.evaluator && this.evaluatedBy
+        ? { evaluator: { modelId: this.evaluatedBy, ...(props.evaluatorAgreement ? { agreement: props.evaluatorAgreement } : {}) } }
+        : {}),
     };
   }
 
