@@ -19,6 +19,11 @@ import { snapshot } from '../lambda/snapshot/snapshot';
 import { withRetries } from '../lambda/snapshot/store';
 import { caseIdOf, RegressionCases } from '../lib/learning/regression-cases';
 import { cli, mockedClients, SERVICE } from './cli-fixtures';
+import { type EvaluatorTrustPort, storeEvaluatorTrust } from '../lambda/review/evaluator-trust';
+import type { ReviewPorts } from '../lambda/review/ports';
+import { runReview } from '../lambda/review/review';
+import type { ReleaseReview } from '../lambda/shared/contract';
+import { alarmInfos, codeDeployEvent, manifests, metricData, rolledBackDeployment, transitions } from './review-fixtures';
 import { startS3Model } from './s3-model';
 import { BUCKET, delivery, record, s3Client, startS3, tuple } from './s3rver-harness';
 
@@ -172,6 +177,51 @@ describe('cdk-ai-release regression label and agreement', () => {
     expect(text.out).toMatch(
       /^assistant: evaluator agreement with people: 66\.7 % \(95 % Wilson interval 20\.8 %–93\.9 %\) on 3 labelled answers \(1 more labels/,
     );
+  });
+});
+
+describe('the release review reports the agreement (the review port over the store)', () => {
+  const reviewPorts = (trust: EvaluatorTrustPort | undefined) => {
+    const objects = new Map<string, string>();
+    const ports: ReviewPorts = {
+      deployments: { describe: async () => rolledBackDeployment },
+      manifests: { history: async () => manifests() },
+      alarms: { alarms: async () => alarmInfos, history: async () => transitions },
+      metrics: { fetch: async () => metricData() },
+      cases: { touchedSince: async () => [] },
+      store: {
+        exists: async (k) => objects.has(k),
+        put: async (k, body) => {
+          objects.set(k, body);
+          return 'written' as const;
+        },
+        location: (k) => `s3://store/${k}`,
+      },
+      notifier: { publish: async () => {} },
+      clock: { now: () => Date.parse('2026-12-07T08:00:00Z'), sleep: async () => {} },
+      ...(trust ? { evaluatorTrust: trust } : {}),
+    };
+    return { ports, objects };
+  };
+
+  test("after the labels above: the review's Evaluator section carries the measured agreement", async () => {
+    const { ports, objects } = reviewPorts(storeEvaluatorTrust(s3Store(client, BUCKET)));
+    expect((await runReview(codeDeployEvent('FAILURE', 'd-EVAL00001', SERVICE), ports, { stack: 'Rev' })).status).toBe('written');
+    const review = JSON.parse(objects.get(`reviews/${SERVICE}/code-d-EVAL00001.json`) ?? '{}') as ReleaseReview;
+    expect(review.evaluatorTrust?.agreement).toMatchObject({ labels: 4, compared: 3, agree: 2 });
+    const md = objects.get(`reviews/${SERVICE}/code-d-EVAL00001.md`) ?? '';
+    expect(md).toContain('## Evaluator\n\n- evaluator agreement with people: 66.7 % (95 % Wilson interval 20.8 %–93.9 %) on 3 labelled answers');
+  });
+
+  test('a service nobody evaluates or labels gets no Evaluator section; a review without the port neither', async () => {
+    const quiet = reviewPorts(storeEvaluatorTrust(s3Store(client, BUCKET)));
+    await runReview(codeDeployEvent('FAILURE', 'd-QUIET0001', 'quiet'), quiet.ports, { stack: 'Rev' });
+    const review = JSON.parse(quiet.objects.get('reviews/quiet/code-d-QUIET0001.json') ?? '{}') as ReleaseReview;
+    expect(review.evaluatorTrust).toBeUndefined();
+    expect(quiet.objects.get('reviews/quiet/code-d-QUIET0001.md')).not.toContain('## Evaluator');
+    const none = reviewPorts(undefined);
+    await runReview(codeDeployEvent('FAILURE', 'd-NOPORT001', SERVICE), none.ports, { stack: 'Rev' });
+    expect(JSON.parse(none.objects.get(`reviews/${SERVICE}/code-d-NOPORT001.json`) ?? '{}').evaluatorTrust).toBeUndefined();
   });
 });
 

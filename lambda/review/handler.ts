@@ -8,6 +8,8 @@ import { LEARNING_ENV, REVIEW_ENV } from '../shared/contract';
 import { cloudWatchAlarms, cloudWatchMetrics, deploymentsPort, s3Cases, s3JudgeRecords, s3Store, snsNotifier, ssmManifestHistory } from './aws-adapters';
 import type { ReviewPorts } from './ports';
 import { runReview } from './review';
+import { storeEvaluatorTrust } from './evaluator-trust';
+import { s3Store as objectStore } from '../snapshot/s3-store';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 
 const need = (k: string) => {
@@ -30,6 +32,7 @@ const ports: ReviewPorts = {
   notifier: snsNotifier(new SNSClient({}), need(LEARNING_ENV.TOPIC_ARN)),
   clock: { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) },
   judge: s3JudgeRecords(s3, bucket),
+  evaluatorTrust: storeEvaluatorTrust(objectStore(s3, bucket)),
 };
 
 /** CodeDeploy state changes (EventBridge) and AppConfig ON_DEPLOYMENT_COMPLETE / ON_DEPLOYMENT_ROLLED_BACK. */

@@ -124,6 +124,9 @@ export class ReleaseReview extends Construct {
           bucket.arnForObjects(`${STORE_PREFIX.GATES}/*`),
           // The canary judge's verdict of each release (CanaryJudge).
           bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`),
+          // The evaluator's ledger (budget), people's labels and the scored samples they name (issue 17 F): the
+          // evaluator's agreement with people and whether sampling stopped. evaluations/<service>/…, read only.
+          bucket.arnForObjects('evaluations/*'),
         ],
       }),
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)] }),
@@ -171,6 +174,10 @@ export class ReleaseReview extends Construct {
       [`${bucketArn}/${STORE_PREFIX.REVIEWS}/*`, 'the reviews, one object per release and format'],
       [`${bucketArn}/${STORE_PREFIX.GATES}/*`, 'the gate reports, checked (never written) to link the release’s report'],
       [`${bucketArn}/${JUDGE_STATE_PREFIX}/*`, "the canary judge's records, read (never written) for the verdict of each release"],
+      [
+        `${bucketArn}/evaluations/*`,
+        "the evaluator's ledgers, people's labels and the scored samples the labels name, read (never written) for the evaluator's agreement and budget",
+      ],
     ];
     Validations.of(fn).acknowledge(
       ...wildcards.map(([resource, why]) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason: `Scoped wildcard: ${why}.` })),
