@@ -6,6 +6,7 @@
  */
 import type { DeploymentFacts, ReleaseEnd } from './ports';
 import type { ReviewEvaluatorTrust } from '../shared/contract';
+import { readLedger, releaseEntryFor } from '../evaluator/budget';
 import { evaluationLedgerKey } from '../shared/evaluation';
 import { describeAgreement, type EvaluatorAgreement } from '../shared/evaluator-agreement';
 import { measureAgreement } from '../shared/label-store';
@@ -45,7 +46,7 @@ export function describeBudget(b: NonNullable<ReviewEvaluatorTrust['budget']>): 
   if (!b.stoppedAt) return `evaluation budget: ${usd(b.spentUsd)} spent${cap}; sampling never stopped`;
   return (
     `evaluation budget: **sampling stopped at ${b.stoppedAt}** because the ${b.stoppedBy === 'day' ? 'day' : 'release'} budget was spent ` +
-    `(${usd(b.spentUsd)} spent${cap}${b.skipped ? `; ${b.skipped} sample${b.skipped === 1 ? '' : 's'} not evaluated` : ''}): ` +
+    `(${usd(b.spentUsd)} spent${cap}): ` +
     'the scores and paired comparisons after that time are missing from this release'
   );
 }
@@ -61,5 +62,14 @@ export function storeEvaluatorTrust(store: Pick<ObjectStore, 'get' | 'exists'>):
   return {
     evaluated: (service) => store.exists(evaluationLedgerKey(service)),
     agreement: (service) => measureAgreement(store, service),
+    async budget(service, release) {
+      if (!release.to) return undefined;
+      const o = await store.get(evaluationLedgerKey(service));
+      if (!o) return undefined;
+      const found = releaseEntryFor(readLedger(JSON.parse(o.body), new Date()), release.plane, release.to);
+      if (!found) return undefined;
+      const s = found.spend;
+      return { releaseKey: found.key, spentUsd: s.spentUsd, ...(s.stoppedAt ? { stoppedAt: s.stoppedAt, stoppedBy: s.stoppedBy ?? 'release' } : {}) };
+    },
   };
 }

@@ -1204,8 +1204,6 @@ export interface ReviewEvaluatorTrust {
     /** When a cap first refused a sample of this release, and which: sampling stopped then. */
     readonly stoppedAt?: string;
     readonly stoppedBy?: 'release' | 'day';
-    /** Samples of this release the budget refused. */
-    readonly skipped?: number;
   };
   /** One line for people on the budget. */
   readonly budgetLine?: string;
