@@ -51,6 +51,7 @@ import type { ReleaseEvaluator } from './learning/release-evaluator';
 import type { EvaluationConfig } from '../lambda/shared/evaluation';
 import type { EvaluatorAgreement } from '../lambda/shared/evaluator-agreement';
 import { checkEvaluatorAgreement } from './rollout/evaluator-trust';
+import type { EvaluationCostConfig } from './rollout/evaluation-cost';
 
 /** How long the config deployer waits for the regression gate's report on a new config version. */
 export const CONFIG_GATE_TIMEOUT = Duration.minutes(5);
@@ -627,6 +628,8 @@ export class AiRelease extends Construct {
       standardAlarmMetrics: standard,
       compositeAlarms: composite,
       metricNames: Object.keys(METRIC).length,
+      // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
+      ...(this.evaluatedBy ? { evaluation: { config: this.config.config as unknown as EvaluationCostConfig } } : {}),
     });
   }
 
