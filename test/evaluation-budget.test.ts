@@ -258,6 +258,25 @@ describe('racing evaluators on the S3 model with conditional writes', () => {
     }
   }, 60_000);
 
+  test("a settle that keeps losing races leaves the over-reservation charged and the sample's scores kept, never an error", async () => {
+    let stored: unknown;
+    let writes = 0;
+    const ledger = {
+      read: async () => ({ ledger: stored as never, etag: stored ? 'e' : undefined }),
+      // The reservation commits; every later write loses (another evaluator always commits first).
+      write: async (l: unknown) => {
+        if (writes++ > 0) return false;
+        stored = l;
+        return true;
+      },
+    };
+    const r = await evaluateSample(sample(1, '7', 0, 'stable'), config, { model, ledger, sleep: async () => {}, random: () => 0, now: () => min(0) }, {});
+    expect(r.scores.some((s) => s.source === 'model')).toBe(true);
+    expect(r.unsettledUsd).toBeGreaterThan(0);
+    expect(r.unscored.at(-1)?.reason).toContain('was not recorded: evaluation ledger: 40 compare-and-swap attempts lost');
+    expect(readLedger(stored, min(0)).daySpentUsd).toBeCloseTo(r.costUsd + (r.unsettledUsd ?? 0), 12);
+  });
+
   test('the budget line when sampling never stopped', () => {
     expect(describeBudget({ releaseKey: 'k', spentUsd: 0.0123, perReleaseUsd: 5 })).toBe(
       'evaluation budget: 0.0123 USD spent of the 5.00 USD release budget; sampling never stopped',

@@ -66,6 +66,8 @@ export interface EvaluationResult {
   readonly skipped?: 'budget-release' | 'budget-day';
   /** The release the sample's spend was charged to (absent: the steady state, day budget only). */
   readonly releaseKey?: string;
+  /** Set when the refund of the over-reservation could not be recorded (ledger contention): charged, never over a cap. */
+  readonly unsettledUsd?: number;
   /** Scores under a rubric's floor: the sample becomes a regression-case candidate with these reasons. */
   readonly belowFloor: readonly { readonly criterion: string; readonly score: number; readonly reason: string }[];
 }
@@ -193,6 +195,7 @@ export async function evaluateSample(
   const unscored: { criterion: string; reason: string }[] = [];
   const belowFloor: { criterion: string; score: number; reason: string }[] = [];
   let paired: EvaluationResult['paired'];
+  let unsettledUsd: number | undefined;
   try {
     for (let i = 0; i < rubrics.length; i++) {
       const rubric = rubrics[i];
@@ -233,8 +236,24 @@ export async function evaluateSample(
       }
     }
   } finally {
-    // Settle: give back what the worst case over-reserved (the estimate is an upper bound, so this is a refund).
-    await reserve(ports, sample, config.budget, spent - reserved, { settled: { key: r.releaseKey } });
+    // Settle: give back what the worst case over-reserved (the estimate is an upper bound, so this is a refund). A
+    // settle that keeps losing races to other evaluators leaves the over-reservation charged (never over a cap) rather
+    // than failing a sample whose model calls are paid for (a failed delivery is retried and would pay them again).
+    try {
+      await reserve(ports, sample, config.budget, spent - reserved, { settled: { key: r.releaseKey } });
+    } catch (e) {
+      unsettledUsd = reserved - spent;
+      unscored.push({ criterion: 'ledger', reason: `the refund of ${unsettledUsd.toFixed(6)} USD was not recorded: ${(e as Error).message}` });
+    }
   }
-  return { ...base, scores, unscored, paired, costUsd: spent, belowFloor, ...(r.releaseKey ? { releaseKey: r.releaseKey } : {}) };
+  return {
+    ...base,
+    scores,
+    unscored,
+    paired,
+    costUsd: spent,
+    belowFloor,
+    ...(r.releaseKey ? { releaseKey: r.releaseKey } : {}),
+    ...(unsettledUsd !== undefined ? { unsettledUsd } : {}),
+  };
 }
