@@ -58,6 +58,32 @@ describe('wilsonInterval', () => {
   });
 });
 
+describe('the interval on labels as they arrive in production', () => {
+  test('a drifting mix (agreement differs by kind of case, the mix of kinds drifts over the labels) is covered at least as often', () => {
+    // Early labels are mostly evaluator-flagged candidates (people triage those first; agreement 0.95), later ones
+    // mostly other cases (agreement 0.7): each label is its own Bernoulli, the target is their mean. A sum of unequal
+    // Bernoullis varies less than a binomial at the mean, so the interval can only be conservative; check it is not short.
+    const rand = mulberry32(23);
+    for (const n of [30, 120]) {
+      let covered = 0;
+      const runs = 2000;
+      for (let r = 0; r < runs; r++) {
+        let k = 0;
+        let mean = 0;
+        for (let i = 0; i < n; i++) {
+          const flagged = rand() < 0.9 - (0.8 * i) / n; // 90 % flagged at first, 10 % at the end
+          const p = flagged ? 0.95 : 0.7;
+          mean += p / n;
+          if (rand() < p) k++;
+        }
+        const w = wilsonInterval(k, n);
+        if (w && w.low <= mean && mean <= w.high) covered++;
+      }
+      expect({ n, coverage: covered / runs >= 0.93 }).toEqual({ n, coverage: true });
+    }
+  });
+});
+
 describe('cohensKappa', () => {
   const t = (badBad: number, badGood: number, goodBad: number, goodGood: number) => ({ badBad, badGood, goodBad, goodGood });
   test.each([
