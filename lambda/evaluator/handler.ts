@@ -33,7 +33,6 @@ interface Context {
 /** Invoked asynchronously by CloudWatch Logs with evaluation samples; errors go to the on-failure destination. */
 export async function handler(event: CloudWatchLogsEvent, context: Context) {
   const store = withRetries(s3Store(s3, bucket as string), { remainingMs: () => context.getRemainingTimeInMillis() - 3000 });
-  const day = new Date().toISOString().slice(0, 10);
   const outcome = await evaluateDelivery(event, {
     evaluator: (service) => ({
       model,
@@ -46,8 +45,8 @@ export async function handler(event: CloudWatchLogsEvent, context: Context) {
     }),
     liveEvaluation: live,
     store,
-    // The per-release cap needs the release's key; until the judge's release state is read here, a day is the release.
-    releaseKey: async (service) => `${service}-${day}`,
+    // No releaseKey: the release in progress is told from the samples' version tuples (budget.ts), the day cap
+    // always applies.
     publish: (result, sample) => {
       for (const line of evaluationMetricLines(result, sample, Date.now())) console.log(line);
       // What the canary judge reads (Logs Insights on this function's log group).

@@ -95,10 +95,12 @@ export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor:
     caseId: caseIdOf(a.service, input),
     input,
     answer: redactAndCut(a.answer, SAMPLE_MAX_CHARS, redactor).text,
-    passages: (a.passages ?? []).map((p) => ({ id: p.id, textHash: sha256Hex(p.text).slice(0, 16) })),
-    citations: [...(a.citations ?? [])],
-    toolCalls: (a.toolCalls ?? []).map((t) => ({ name: t.name })),
-    ...(a.stopReason !== undefined ? { stopReason: a.stopReason } : {}),
+    // Passage ids, citations and tool names are short, and the model writes the citations: redacted like the text
+    // (the same redactor on both sides, so a citation still matches its passage id for the citation check).
+    passages: (a.passages ?? []).map((p) => ({ id: redactor(p.id), textHash: sha256Hex(p.text).slice(0, 16) })),
+    citations: (a.citations ?? []).map((c) => redactor(c)),
+    toolCalls: (a.toolCalls ?? []).map((t) => ({ name: redactor(t.name) })),
+    ...(a.stopReason !== undefined ? { stopReason: redactor(a.stopReason) } : {}),
     inputTokens: a.inputTokens ?? 0,
     outputTokens: a.outputTokens ?? 0,
     sampledAt: rate,

@@ -1,4 +1,5 @@
 import type { EvaluationConfig } from './evaluation';
+import type { EvaluatorAgreement } from './evaluator-agreement';
 
 /**
  * The contract shared by the constructs (lib/) and the functions (lambda/): env var keys, section names,
@@ -1366,4 +1367,33 @@ export const MARKER_PREFIX = 'markers';
 export type MarkerOwner = 'config-deployer' | 'review' | 'cost-guard';
 export function markerKey(owner: MarkerOwner, id: string): string {
   return `${MARKER_PREFIX}/${owner}/${id}.json`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// An evaluator you can trust (issue 17 F, h5-evtrust): what the review says of the evaluator's agreement with people
+// and of the evaluation budget of this release (lambda/review/evaluator-trust.ts).
+
+/** The evaluator's standing in one release's review, when the service's answers are evaluated. */
+export interface ReviewEvaluatorTrust {
+  /** Measured from the labels in the store when the review was written; absent: nobody labelled yet. */
+  readonly agreement?: EvaluatorAgreement;
+  /** One line for people (describeAgreement). */
+  readonly agreementLine: string;
+  /** The evaluation budget of this release, when its ledger entry was found. */
+  readonly budget?: {
+    /** The ledger's key of the release (the version tuple's code version and config label). */
+    readonly releaseKey: string;
+    readonly spentUsd: number;
+    readonly perReleaseUsd?: number;
+    /** When a cap first refused a sample of this release, and which: sampling stopped then. */
+    readonly stoppedAt?: string;
+    readonly stoppedBy?: 'release' | 'day';
+  };
+  /** One line for people on the budget. */
+  readonly budgetLine?: string;
+}
+
+export interface ReleaseReview {
+  /** The evaluator's agreement with people and this release's evaluation budget, when the service is evaluated. */
+  readonly evaluatorTrust?: ReviewEvaluatorTrust;
 }

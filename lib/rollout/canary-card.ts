@@ -3,6 +3,7 @@ import { QUERY_ROW_LIMIT } from '../../lambda/canary-judge/samples';
 import { DEFAULT_MIN_SCORES } from '../../lambda/judge/scores';
 import { renderPlanSection } from './canary-plan';
 import { renderCostSection } from './release-cost';
+import { renderEvaluatorTrustSection } from './evaluator-trust';
 import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { formatSeconds } from './worst-case';
 
@@ -180,6 +181,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
 
   if (f.canaryPlan) lines.push(...renderPlanSection(f.canaryPlan.plan, f.canaryPlan.current, f.canaryPlan.traffic, f.canaryPlan.configCurrent));
   if (f.releaseCost && f.expectedRequestsPerSecond !== undefined) lines.push(...renderCostSection(f.releaseCost, f.expectedRequestsPerSecond));
+  lines.push(...renderEvaluatorTrustSection(f));
 
   lines.push('## Release policy', '');
   // Every finding synth prints (errors fail it, warnings and waivers are printed), so the card never says less.

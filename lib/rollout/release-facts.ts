@@ -18,6 +18,8 @@ import { synthesizedTiming } from './release-alarms';
 import { type ReleaseCost, releaseCost } from './release-cost';
 import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { DEFAULT_TIMING, type PlaneWorstCase, planeWorstCase } from './worst-case';
+import type { EvaluationCostConfig } from './evaluation-cost';
+import type { EvaluationConfig } from '../../lambda/shared/evaluation';
 
 export class ReleaseFactSheet {
   constructor(
@@ -26,6 +28,12 @@ export class ReleaseFactSheet {
     private readonly budgetSeconds: number,
     private readonly periodFromTraffic: boolean,
   ) {}
+
+  /** The evaluator model that scores this service's answers (the live section's at synth), when evaluated. */
+  private evaluatedBy(): string | undefined {
+    if (!this.r.evaluator) return undefined;
+    return (this.r.config.config.evaluation as EvaluationConfig | undefined)?.evaluatorModel.modelId;
+  }
 
   /**
    * Worst case from a first bad request to rollback start, per plane, computed from the alarms as they will be
@@ -51,6 +59,7 @@ export class ReleaseFactSheet {
     const props = this.props;
     const rollout = this.r.config.rollout;
     const codeAlarms = this.r.alarms.byPlane('code');
+    const evaluatedBy = this.evaluatedBy();
     return {
       serviceName: props.serviceName,
       stackName: Stack.of(this.r).stackName,
@@ -98,6 +107,7 @@ export class ReleaseFactSheet {
       ...(this.canaryPlanFacts ? { canaryPlan: this.canaryPlanFacts } : {}),
       ...(props.expectedRequestsPerSecond !== undefined ? { releaseCost: this.r.releaseCostAt(props.expectedRequestsPerSecond) } : {}),
       models: this.r.config.modelFindings,
+      ...(evaluatedBy ? { evaluator: { modelId: evaluatedBy, ...(props.evaluatorAgreement ? { agreement: props.evaluatorAgreement } : {}) } } : {}),
     };
   }
 
@@ -127,6 +137,8 @@ export class ReleaseFactSheet {
       standardAlarmMetrics: standard,
       compositeAlarms: composite,
       metricNames: Object.keys(METRIC).length,
+      // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
+      ...(this.evaluatedBy() ? { evaluation: { config: this.r.config.config as unknown as EvaluationCostConfig } } : {}),
     });
   }
 
