@@ -15,6 +15,7 @@ import {
   METRIC,
   type ModelConfig,
   type OutputContractConfig,
+  type JudgeTolerance,
   type ReleaseLocators,
 } from '../lambda/shared/contract';
 import { AiReleasePlatform } from './ai-release-platform';
@@ -41,7 +42,7 @@ import {
   type ReleaseFacts,
   type ReleasePolicyRule,
 } from './rollout/release-policy';
-import { type CanaryPlanOptions, codeSteps, planCanary, schedulePower } from './rollout/canary-plan';
+import { type CanaryPlanOptions, codeSteps, planCanary, planTolerance, schedulePower } from './rollout/canary-plan';
 import { type ReleaseCost, releaseCost } from './rollout/release-cost';
 import { buildCostGuard, type CostGuardOptions } from './rollout/cost-guard';
 import { buildReleaseDashboard } from './rollout/release-dashboard';
@@ -354,6 +355,7 @@ export class AiRelease extends Construct {
     if (props.canaryJudge !== false) {
       this.canaryJudge = new CanaryJudge(this, 'CanaryJudge', {
         ...(typeof props.canaryJudge === 'object' ? props.canaryJudge : {}),
+        tolerance: this.judgeTolerance(props),
         serviceName: props.serviceName,
         logGroup: props.function.logGroup,
         bucket: platform.regressionStore.bucket,
@@ -614,6 +616,12 @@ export class AiRelease extends Construct {
     });
   }
 
+  /** The judge's value tolerance: as stated in canaryJudge, else half of the canary plan's minimum regressions. */
+  private judgeTolerance(props: AiReleaseProps): JudgeTolerance {
+    const stated = typeof props.canaryJudge === 'object' ? props.canaryJudge.tolerance : undefined;
+    return { ...planTolerance(props.canaryPlan?.minRegressions), ...stated };
+  }
+
   private plannedCache?: ReleaseFacts['canaryPlan'] | null;
   /** The canary plan at the stated traffic, computed once (about 50 ms), when the traffic is stated and the judge is on. */
   private get canaryPlanFacts(): ReleaseFacts['canaryPlan'] {
@@ -633,7 +641,7 @@ export class AiRelease extends Construct {
     };
     // The judge's α sets the threshold the plan must reach.
     const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
-    const options: CanaryPlanOptions = { ...cp, ...(alpha !== undefined ? { judge: { ...cp.judge, alpha } } : {}) };
+    const options: CanaryPlanOptions = { ...cp, judge: { ...cp.judge, ...(alpha !== undefined ? { alpha } : {}), tolerance: this.judgeTolerance(props) } };
     const ts = this.trafficShift;
     const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
     const share = this.configShare?.schedule;

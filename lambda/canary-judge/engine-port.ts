@@ -5,7 +5,7 @@
 
 /** One invocation as the engine takes it: the engine's own type (lambda/judge/judge.ts), not a copy. */
 import type { JudgeObservation } from '../judge/judge';
-import type { JudgeClusters } from '../shared/contract';
+import type { JudgeClusters, JudgeTolerance } from '../shared/contract';
 
 export type { JudgeObservation };
 
@@ -44,6 +44,8 @@ export interface JudgeEngine {
     unit?: 'request' | 'cluster';
     /** After full traffic, the error rate that rolls back. @default 0.2 */
     grossErrorRate?: number;
+    /** The value tests' tolerance (worse by at most this is not a regression). @default the engine's */
+    tolerance?: JudgeTolerance;
   }): JudgeState;
   updateJudge(state: JudgeState, batch: JudgeBatch): JudgeUpdate;
   concludeJudge(state: JudgeState): 'regression' | 'no-regression-shown' | 'inconclusive';

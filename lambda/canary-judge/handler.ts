@@ -12,6 +12,7 @@ import {
   isTickEvent,
   type JudgePorts,
   type JudgeSettings,
+  parseTolerance,
   runAfterTrafficHook,
   runConfigTick,
   runSchedule,
@@ -42,6 +43,7 @@ const nonNegative = (k: string, fallback: number) => {
   return v;
 };
 
+const tolerance = parseTolerance(process.env[JUDGE_ENV.TOLERANCE]);
 const settings: JudgeSettings = {
   service: need(CANARY_JUDGE_ENV.SERVICE),
   alpha: positive(JUDGE_ENV.ALPHA, 0.01),
@@ -49,6 +51,7 @@ const settings: JudgeSettings = {
   afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
   baselineWindowMs: nonNegative(CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
   configUnit: process.env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
+  ...(tolerance ? { tolerance } : {}),
 };
 const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };

@@ -1,4 +1,5 @@
-import { concurrentThreshold, type JudgeMetric, type JudgeOptions, LAMBDA_GRID, newJudgeState, RATIO_GRID } from '../../lambda/judge/judge';
+import { concurrentThreshold, DEFAULT_TOLERANCE, type JudgeMetric, type JudgeOptions, LAMBDA_GRID, newJudgeState, RATIO_GRID } from '../../lambda/judge/judge';
+import type { JudgeTolerance } from '../../lambda/shared/contract';
 
 /**
  * The canary planner (issue 16 D): from the stated traffic, base rates and the smallest regressions the team must
@@ -52,8 +53,25 @@ export interface CanaryPlanOptions {
   readonly maxFirstStepPercent?: number;
   /** @default DEFAULT_MIN_REGRESSIONS */
   readonly minRegressions?: MinimumRegressions;
-  /** The judge's α and metric list (they set the threshold). @default the judge's defaults (0.01, six metrics) */
-  readonly judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics'>>;
+  /**
+   * The judge's α and metric list (they set the threshold) and its value tolerance (a regression is caught on what
+   * exceeds it: p50 +20 % against a 10 % tolerance is tested as ln 1.2 − ln 1.1).
+   * @default the judge's defaults (0.01, six metrics); tolerance: `planTolerance(minRegressions)` (half of each)
+   */
+  readonly judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics' | 'tolerance'>>;
+}
+
+/**
+ * The judge's value tolerance a plan implies: half of each minimum regression (p50Increase → latency, qualityDrop →
+ * quality), so differences far below what the team must catch cannot roll back while the minimum regression keeps
+ * half its effect; a regression not planned for keeps the engine's default. Cost keeps the engine's default.
+ */
+export function planTolerance(min: MinimumRegressions = DEFAULT_MIN_REGRESSIONS): Required<JudgeTolerance> {
+  return {
+    latencyMs: min.p50Increase && min.p50Increase > 0 ? min.p50Increase / 2 : DEFAULT_TOLERANCE.latencyMs,
+    costUsd: DEFAULT_TOLERANCE.costUsd,
+    quality: min.qualityDrop && min.qualityDrop > 0 ? min.qualityDrop / 2 : DEFAULT_TOLERANCE.quality,
+  };
 }
 
 export const DEFAULT_MIN_REGRESSIONS: Required<Omit<MinimumRegressions, 'pairedPreference'>> = { errorRatio: 2, p50Increase: 0.2, qualityDrop: 0.05 };
@@ -106,7 +124,7 @@ export interface CanaryPlan {
 /**
  * The engine constants the closed form depends on: one function, so the planner can be pointed at a reworked engine.
  */
-export function engineModel(judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics'>>): {
+export function engineModel(judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics' | 'tolerance'>>): {
   /** ln of the concurrent test's threshold for `metric` (the error metric splits its share with the gross rule). */
   readonly logThreshold: (metric: JudgeMetric) => number;
   readonly ratioGrid: readonly number[];
@@ -175,7 +193,8 @@ interface Regression {
   readonly logThreshold: number;
 }
 
-function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<typeof engineModel>): Regression[] {
+function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<typeof engineModel>, given?: JudgeTolerance): Regression[] {
+  const tol = { ...planTolerance(min), ...given };
   const rps = t.requestsPerSecond;
   const p = t.errorRate ?? 0.01;
   const out: Regression[] = [];
@@ -215,9 +234,14 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
         ),
     });
   if (min.p50Increase && min.p50Increase > 0)
-    values('p50Increase', `p50 +${Math.round(min.p50Increase * 100)} %`, Math.log(1 + min.p50Increase) / (t.latencyLogSigma ?? 0.5), 60 * rps);
+    values(
+      'p50Increase',
+      `p50 +${Math.round(min.p50Increase * 100)} %`,
+      (Math.log(1 + min.p50Increase) - Math.log(1 + tol.latencyMs)) / (t.latencyLogSigma ?? 0.5),
+      60 * rps,
+    );
   if (min.qualityDrop && min.qualityDrop > 0)
-    values('qualityDrop', `quality -${min.qualityDrop}`, min.qualityDrop / (t.qualitySd ?? 0.1), 60 * rps * (t.qualityCoverage ?? 1));
+    values('qualityDrop', `quality -${min.qualityDrop}`, (min.qualityDrop - tol.quality) / (t.qualitySd ?? 0.1), 60 * rps * (t.qualityCoverage ?? 1));
   return out;
 }
 
@@ -244,7 +268,7 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
 export function schedulePower(steps: readonly PlanStep[], traffic: PlanTraffic, options: CanaryPlanOptions = {}): SchedulePower {
   validate(traffic, options);
   const model = engineModel(options.judge);
-  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model));
+  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model, options.judge?.tolerance));
 }
 
 function powerOf(steps: readonly PlanStep[], regs: readonly Regression[]): SchedulePower {
@@ -305,7 +329,7 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
   const cap = options.maxMinutes ?? 60;
   const maxFirst = options.maxFirstStepPercent ?? 10;
   const model = engineModel(options.judge);
-  const regs = regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model);
+  const regs = regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model, options.judge?.tolerance);
   // Code plane: every CodeDeploy canary/linear config within the cap and first-step limit; the fastest that reaches
   // the target (ties: the smaller first step), else the most powerful.
   const candidates: CodePlan[] = [];
