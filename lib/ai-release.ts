@@ -190,6 +190,12 @@ export interface CanaryPlanProps extends CanaryPlanOptions {
   readonly qualitySd?: number;
   /** Share of requests carrying a quality score. @default 1 */
   readonly qualityCoverage?: number;
+  /**
+   * Failing requests per failing input (callers' retries of one input): the judge counts a cluster once, so the plan
+   * bets on errorRate / meanClusterSize events per request. 1: independent failures.
+   * @default 1
+   */
+  readonly meanClusterSize?: number;
 }
 
 /** Options of an assigned config canary (AiReleaseProps.configCanary). */
@@ -638,6 +644,7 @@ export class AiRelease extends Construct {
       ...(cp.latencyLogSigma !== undefined ? { latencyLogSigma: cp.latencyLogSigma } : {}),
       ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
       ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
+      ...(cp.meanClusterSize !== undefined ? { meanClusterSize: cp.meanClusterSize } : {}),
     };
     // The judge's α sets the threshold the plan must reach.
     const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;

@@ -48,6 +48,14 @@ export interface PlanTraffic {
   readonly qualitySd?: number;
   /** Share of requests carrying a quality score (sampled evaluation). @default 1 */
   readonly qualityCoverage?: number;
+  /**
+   * Failing requests per failing input (a caller's retries of one input, or one conversation's failing turns): the
+   * judge counts each cluster once (the runtime's case id), so the events it bets on are errorRate / meanClusterSize
+   * per request, and the power is that of the smaller count (the design effect of clustered failures). 1: failures
+   * are independent.
+   * @default 1
+   */
+  readonly meanClusterSize?: number;
 }
 
 export interface CanaryPlanOptions {
@@ -227,7 +235,8 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
       logThreshold: model.logThreshold('error'),
       perMinute: (s) =>
         memo(`e${s}`, () => {
-          const events = 60 * rps * p * (s * rho + 1 - s);
+          // Counted events: clusters, not requests (the engine folds a cluster's later failures).
+          const events = (60 * rps * p * (s * rho + 1 - s)) / (t.meanClusterSize ?? 1);
           const theta = (rho * s) / (rho * s + 1 - s);
           return {
             drift: events * (theta - s),
@@ -273,6 +282,9 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
     throw new Error(`canary plan requestsPerSecond must be a positive number, got ${t.requestsPerSecond}; state expectedRequestsPerSecond`);
   const e = t.errorRate ?? 0.01;
   if (!(e >= 0 && e < 1)) throw new Error(`canary plan errorRate must be from 0 to below 1, got ${e}; e.g. 0.01 for 1 % of requests failing`);
+  const k = t.meanClusterSize ?? 1;
+  if (!(Number.isFinite(k) && k >= 1))
+    throw new Error(`canaryPlan.meanClusterSize must be a number of at least 1 (failing requests per failing input), got ${k}; 1 means independent failures`);
   const pw = o.power ?? 0.9;
   if (!(pw > 0 && pw < 1)) throw new Error(`canaryPlan.power must be in (0, 1), got ${pw}; 0.9 = catch 90 % of the minimum regressions`);
   const cap = o.maxMinutes ?? 60;
@@ -442,7 +454,7 @@ export function renderPlanSection(
 ): string[] {
   const lines: string[] = ['## Canary plan (from the stated traffic)', ''];
   lines.push(
-    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min; closed form, checked against the engine in bench/canary-plan.ts (it leans low).`,
+    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}${(traffic.meanClusterSize ?? 1) > 1 ? ` (failures in clusters of ${traffic.meanClusterSize} requests, each counted once)` : ''}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min; closed form, within a few points of the engine's simulated power (bench/canary-plan.ts).`,
     '',
   );
   lines.push(`| schedule | judged min | to 100 % | ${plan.code.byRegression.map((r) => r.describe).join(' | ')} |`);
