@@ -37,6 +37,24 @@ describe('the exact permutation moment', () => {
     }
     expect(() => permutationLogMgf(x, 8)).toThrow(/0 ≤ k ≤ n/);
   });
+
+  test('the bet works with the smaller side: centred scores, a subset of n_c and its complement carry the same moment', () => {
+    const g = Array.from({ length: 20 }, (_, i) => Math.sin(i * 1.7));
+    const mean = g.reduce((a, b) => a + b) / g.length;
+    for (const nc of [3, 12, 17])
+      expect(
+        permutationLogMgf(
+          g.map((v) => Math.exp(0.6 * (v - mean))),
+          nc,
+        ),
+      ).toBeCloseTo(
+        permutationLogMgf(
+          g.map((v) => Math.exp(-0.6 * (v - mean))),
+          20 - nc,
+        ),
+        12,
+      );
+  });
 });
 
 describe('judge tolerance option', () => {

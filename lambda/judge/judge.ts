@@ -18,7 +18,8 @@
  *   (unlabelled) values is bet on with 1 + λ g (V - s), V = 1 for the canary; a mixture over λ. Under the null the
  *   label is independent of the value, so E = 1 exactly; a canary whose values are stochastically larger (worse)
  *   wins. The ranks only use values, never labels, so the bet stays fair (testing by betting, Shafer; Waudby-Smith &
- *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test).
+ *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test). At the batch's (possibly observed) share the
+ *   bet is the exact permutation bet instead, exp(λ Σ_canary g) over its permutation moment (see updateValue).
  * - Value tolerance (`tolerance`, issue 16): the value tests ask "is the canary worse by MORE than m", a composite
  *   null. Each canary value is moved by m before it is ranked (latency and cost ÷ (1 + m), quality + m) and the pooled
  *   reference holds the moved values. At the null's boundary (canary = stable × (1 + m) in law) the moved canary
