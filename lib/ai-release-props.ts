@@ -163,6 +163,12 @@ export interface CanaryPlanProps extends CanaryPlanOptions {
   readonly qualitySd?: number;
   /** Share of requests carrying a quality score. @default 1 */
   readonly qualityCoverage?: number;
+  /**
+   * Failing requests per failing input (callers' retries of one input): the judge counts a cluster once, so the plan
+   * bets on errorRate / meanClusterSize events per request. 1: independent failures.
+   * @default 1
+   */
+  readonly meanClusterSize?: number;
 }
 
 /** Options of an assigned config canary (AiReleaseProps.configCanary). */

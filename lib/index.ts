@@ -27,12 +27,14 @@ export { RELEASE_CONFIG_SCHEMA, validateReleaseConfig } from './config/private/v
 export type { ConfigProblem } from './config/private/config-problem';
 export { DEGRADE_FLAGS, ENV, CONFIG_SECTIONS } from '../lambda/shared/contract';
 export type { ReleaseManifest, ManifestComponent, ReleaseConfigMeta } from '../lambda/shared/contract';
+export type { JudgeTolerance } from '../lambda/shared/contract';
 export * from './ai-release';
 export * from './rollout/traffic-shift';
 export {
   codeSteps,
   DEFAULT_MIN_REGRESSIONS,
   planCanary,
+  planTolerance,
   schedulePower,
   type CanaryPlan,
   type CanaryPlanOptions,

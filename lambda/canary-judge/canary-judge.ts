@@ -19,6 +19,8 @@ import {
   type JudgeRecord,
   type JudgeUnused,
   type JudgeVerdict,
+  JUDGE_ENV,
+  type JudgeTolerance,
   judgeKey,
   type ReleasePlane,
 } from '../shared/contract';
@@ -151,12 +153,39 @@ export interface JudgePorts {
   readonly log: (message: string, extra?: Record<string, unknown>) => void;
 }
 
+/**
+ * The judge function's JUDGE_ENV.TOLERANCE (JSON of a JudgeTolerance, set by CanaryJudge); absent or empty: the
+ * engine's defaults. Throws, naming the variable, on anything else (the engine checks the ranges).
+ */
+export function parseTolerance(text: string | undefined): JudgeTolerance | undefined {
+  if (text === undefined || text === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE} must be JSON like {"latencyMs":0.1,"costUsd":0.1,"quality":0.025}, got "${text}"`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE} must be a JSON object like {"latencyMs":0.1}, got "${text}"`);
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k !== 'latencyMs' && k !== 'costUsd' && k !== 'quality')
+      throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE} names "${k}"; use latencyMs, costUsd or quality`);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE}: ${k} must be a number, got ${JSON.stringify(x)}`);
+    out[k] = x;
+  }
+  return out;
+}
+
 export interface JudgeSettings {
   readonly service: string;
   /** False-rollback bound. */
   readonly alpha: number;
   /** The config plane's randomization unit (`cluster` under per-conversation assignment). @default 'request' */
   readonly configUnit?: 'request' | 'cluster';
+  /** The value tests' tolerance (JUDGE_ENV.TOLERANCE). @default the engine's (half the planner's minimum regressions) */
+  readonly tolerance?: JudgeTolerance;
   /** Time between updates: the release alarms' period. */
   readonly periodMs: number;
   /** How long the AfterAllowTraffic hook keeps judging at 100 %. */
@@ -229,6 +258,7 @@ function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeReco
       alpha: s.alpha,
       ...(r.plane === 'config' && s.configUnit === 'cluster' ? { unit: 'cluster' as const } : {}),
       ...(evaluation ? { evaluation } : {}),
+      ...(s.tolerance ? { tolerance: s.tolerance } : {}),
     }),
     ...(evaluation ? { evaluation: { judged: judgedMetrics(evaluation), until: r.startAt, results: 0, scores: 0, pairs: 0, unmatched: 0 } } : {}),
   };

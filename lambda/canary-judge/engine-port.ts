@@ -6,7 +6,7 @@
 /** One invocation as the engine takes it: the engine's own type (lambda/judge/judge.ts), not a copy. */
 import type { JudgeObservation } from '../judge/judge';
 import type { EvaluationBatch, EvaluationOptions } from '../judge/scores';
-import type { JudgeClusters } from '../shared/contract';
+import type { JudgeClusters, JudgeTolerance } from '../shared/contract';
 
 export type { EvaluationBatch, JudgeObservation };
 
@@ -47,6 +47,9 @@ export interface JudgeEngine {
     grossErrorRate?: number;
     /** The evaluator's results judged as metrics of the family (criteria's scores, paired outcomes). @default none */
     evaluation?: EvaluationOptions;
+
+    /** The value tests' tolerance (worse by at most this is not a regression). @default the engine's */
+    tolerance?: JudgeTolerance;
   }): JudgeState;
   updateJudge(state: JudgeState, batch: JudgeBatch): JudgeUpdate;
   /** Folds the evaluator's results (scores, paired outcomes) into a state created with `evaluation`. */

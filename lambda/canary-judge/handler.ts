@@ -13,6 +13,7 @@ import {
   isTickEvent,
   type JudgePorts,
   type JudgeSettings,
+  parseTolerance,
   runAfterTrafficHook,
   runConfigTick,
   runSchedule,
@@ -44,6 +45,7 @@ const nonNegative = (k: string, fallback: number) => {
   return v;
 };
 
+const tolerance = parseTolerance(process.env[JUDGE_ENV.TOLERANCE]);
 const settings: JudgeSettings = {
   service: need(CANARY_JUDGE_ENV.SERVICE),
   alpha: positive(JUDGE_ENV.ALPHA, 0.01),
@@ -53,6 +55,8 @@ const settings: JudgeSettings = {
   configUnit: process.env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
   // The evaluator's results, when the service has an evaluation section (CanaryJudge.judgeEvaluations).
   ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP] ? { evaluation: parseEvaluationMetrics(process.env[JUDGE_ENV.EVALUATION_METRICS] ?? '') } : {}),
+
+  ...(tolerance ? { tolerance } : {}),
 };
 const logsClient = new CloudWatchLogsClient({});
 const appConfig = logFailures(new AppConfigClient(deadline(10_000)));

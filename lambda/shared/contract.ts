@@ -750,7 +750,27 @@ export const JUDGE_ENV = {
   EVALUATION_LOG_GROUP: 'AI_RELEASE_JUDGE_EVALUATION_LOG_GROUP',
   /** Comma-separated evaluation metrics judged: criteria (e.g. `groundedness`) and `paired`. */
   EVALUATION_METRICS: 'AI_RELEASE_JUDGE_EVALUATION_METRICS',
+
+  /**
+   * The value tests' tolerance, JSON of a JudgeTolerance (`{"latencyMs":0.1,"costUsd":0.1,"quality":0.025}`): the
+   * canary rolls back on a value metric only when shown worse by more than this. Absent: the engine's defaults.
+   */
+  TOLERANCE: 'AI_RELEASE_JUDGE_TOLERANCE',
 } as const;
+
+/**
+ * How much worse the canary may be on each value metric before the judge's concurrent test counts it against the
+ * canary (issue 16): the test's null is "worse by at most this". Set by CanaryJudge (from the canary plan's minimum
+ * regressions: half of each), read by the judge function from JUDGE_ENV.TOLERANCE.
+ */
+export interface JudgeTolerance {
+  /** Relative increase of latency tolerated (0.1 = the canary up to 10 % slower). @default 0.1 */
+  readonly latencyMs?: number;
+  /** Relative increase of cost per request tolerated. @default 0.1 */
+  readonly costUsd?: number;
+  /** Absolute drop of the quality score tolerated (0..1 scale). @default 0.025 */
+  readonly quality?: number;
+}
 
 /** Prefix of the judge's persisted state in the regression store: judge/<service>/<releaseKey>.json. */
 export const JUDGE_STATE_PREFIX = 'judge';

@@ -26,10 +26,12 @@ import {
   JUDGE_STATE_PREFIX,
   CANARY_JUDGE_ASSIGNED_ENV,
   shareKey,
+  type JudgeTolerance,
   LEARNING_ENV,
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
 import type { EvaluationConfig } from '../../lambda/shared/evaluation';
+import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix, physicalName } from '../private/physical-names';
 
@@ -57,6 +59,16 @@ export interface CanaryJudgeOptions {
    * @default Duration.minutes(30)
    */
   readonly baselineWindow?: Duration;
+  /**
+   * How much worse the canary may be on each value metric before the judge's concurrent test rolls it back: the test
+   * asks "is the canary worse by MORE than this" (latency and cost relative, quality absolute). Differences far below
+   * the smallest regression the team must catch (between execution environments, which on the code plane ride on
+   * their version's label) cannot roll a release back; a real regression smaller than this is not rolled back either.
+   * Fields left out take their default; 0 is the strict test.
+   * @default { latencyMs: 0.1, costUsd: 0.1, quality: 0.025 } — in AiRelease, half of `canaryPlan.minRegressions`
+   *   (p50Increase and qualityDrop; defaults 0.2 and 0.05)
+   */
+  readonly tolerance?: JudgeTolerance;
 }
 
 export interface CanaryJudgeProps extends CanaryJudgeOptions {
@@ -155,6 +167,8 @@ export class CanaryJudge extends Construct {
   private judgedEvaluation: string[] = [];
 
   private readonly serviceName: string;
+  /** The value tests' tolerance in force (every field resolved). */
+  public readonly tolerance: Required<JudgeTolerance>;
 
   constructor(scope: Construct, id: string, props: CanaryJudgeProps) {
     super(scope, id);
@@ -170,6 +184,16 @@ export class CanaryJudge extends Construct {
       throw new Error(
         `canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got ${this.afterTrafficBound.toHumanString()}: the hook runs in one Lambda invocation (at most 15 minutes) and answers CodeDeploy before its timeout`,
       );
+    }
+
+    this.tolerance = { ...DEFAULT_TOLERANCE, ...props.tolerance };
+    for (const [k, v] of Object.entries(this.tolerance)) {
+      const max = k === 'quality' ? 0.5 : 1;
+      if (!(k in DEFAULT_TOLERANCE)) throw new Error(`canaryJudge.tolerance.${k} is unknown; use latencyMs, costUsd or quality`);
+      if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < max))
+        throw new Error(
+          `canaryJudge.tolerance.${k} must be from 0 to below ${max} (${k === 'quality' ? 'an absolute drop of the score' : 'a relative increase: 0.1 = +10 %'}), got ${v}; the default is half the canary plan's minimum regression`,
+        );
     }
 
     this.baselineWindow = props.baselineWindow ?? Duration.minutes(30);
@@ -198,6 +222,7 @@ export class CanaryJudge extends Construct {
         [CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS]: String(baselineS),
         [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
         [JUDGE_ENV.CONFIG_UNIT]: props.configUnit ?? 'request',
+        [JUDGE_ENV.TOLERANCE]: JSON.stringify(this.tolerance),
         [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
         ...(props.assignedReleases ? { [CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]: shareRecordKey(props.serviceName) } : {}),
       },

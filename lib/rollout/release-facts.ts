@@ -5,6 +5,7 @@
  * canary plan. Pure reading: builds nothing. AiRelease's `facts`, `worstCase`, `policy`, `falseFireAt` and
  * `releaseCostAt` are this sheet's.
  */
+import { judgeTolerance } from '../judge/judge-wiring';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { DEFAULT_STATIC_ANSWER, DEGRADE_FLAGS, METRIC } from '../../lambda/shared/contract';
@@ -158,10 +159,11 @@ export class ReleaseFactSheet {
       ...(cp.latencyLogSigma !== undefined ? { latencyLogSigma: cp.latencyLogSigma } : {}),
       ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
       ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
+      ...(cp.meanClusterSize !== undefined ? { meanClusterSize: cp.meanClusterSize } : {}),
     };
     // The judge's α sets the threshold the plan must reach.
     const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
-    const options: CanaryPlanOptions = { ...cp, ...(alpha !== undefined ? { judge: { ...cp.judge, alpha } } : {}) };
+    const options: CanaryPlanOptions = { ...cp, judge: { ...cp.judge, ...(alpha !== undefined ? { alpha } : {}), tolerance: judgeTolerance(props) } };
     const ts = this.r.trafficShift;
     const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
     const share = this.r.configShare?.schedule;
