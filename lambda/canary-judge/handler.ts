@@ -55,7 +55,6 @@ const settings: JudgeSettings = {
   configUnit: process.env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
   // The evaluator's results, when the service has an evaluation section (CanaryJudge.judgeEvaluations).
   ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP] ? { evaluation: parseEvaluationMetrics(process.env[JUDGE_ENV.EVALUATION_METRICS] ?? '') } : {}),
-
   ...(tolerance ? { tolerance } : {}),
 };
 const logsClient = new CloudWatchLogsClient({});
