@@ -5,6 +5,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { EvaluatorAgreement } from '../lambda/shared/evaluator-agreement';
 import type { AiReleasePlatform } from './ai-release-platform';
 import type { DegradeFlagState } from './config/ai-service-config';
 import type { ReleaseConfigSource } from './config/release-config-source';
@@ -111,6 +112,13 @@ export interface AiReleaseProps {
    */
   readonly evaluation?: boolean;
   /**
+   * The evaluator's agreement with people's labels as measured from the regression store: the JSON
+   * `cdk-ai-release regression agreement <service> --json` prints. Shown on the canary card; the release policy's
+   * `evaluator-agreement` rule warns when it is unknown, measured on too few labels, or low.
+   * @default unknown (the policy warns when the service's answers are evaluated)
+   */
+  readonly evaluatorAgreement?: EvaluatorAgreement;
+  /**
    * The regression gate: the accepted regression cases are replayed against every new code version before it gets
    * traffic (the deployment group's BeforeAllowTraffic hook), and against candidate configs through the `gate` alias.
    * `false` turns it off, which the release policy refuses unless waived (`policyWaivers: [{ rule: 'regression-gate', reason }]`).
@@ -155,6 +163,12 @@ export interface CanaryPlanProps extends CanaryPlanOptions {
   readonly qualitySd?: number;
   /** Share of requests carrying a quality score. @default 1 */
   readonly qualityCoverage?: number;
+  /**
+   * Failing requests per failing input (callers' retries of one input): the judge counts a cluster once, so the plan
+   * bets on errorRate / meanClusterSize events per request. 1: independent failures.
+   * @default 1
+   */
+  readonly meanClusterSize?: number;
 }
 
 /** Options of an assigned config canary (AiReleaseProps.configCanary). */

@@ -22,6 +22,7 @@ import { buildAliases, buildCodeDeployment } from './rollout/code-plane';
 import { wireConfigCanary } from './rollout/config-canary';
 import type { ConfigShare } from './rollout/config-share';
 import { buildCostGuard } from './rollout/cost-guard';
+import { checkEvaluatorAgreement } from './rollout/evaluator-trust';
 import type { ReleaseAlarms } from './rollout/release-alarms';
 import { attachCanaryCard, attachPolicyCheck } from './rollout/release-checks';
 import type { ReleaseCost } from './rollout/release-cost';
@@ -117,7 +118,8 @@ export class AiRelease extends Construct {
     // Judged, gated, learned from (judge/judge-wiring.ts, learning/learning-wiring.ts, learning/gate-wiring.ts).
     const wiring = { platform, config: this.config, alarms: this.alarms, alias: this.alias, deploymentGroup: this.deploymentGroup };
     this.canaryJudge = wireCanaryJudge(this, props, wiring);
-    this.evaluator = wireSnapshotsAndEvaluation(this, props, wiring);
+    if (props.evaluatorAgreement) checkEvaluatorAgreement(props.evaluatorAgreement);
+    this.evaluator = wireSnapshotsAndEvaluation(this, props, { ...wiring, canaryJudge: this.canaryJudge });
     this.regressionGate = wireRegressionGate(this, props, wiring);
     this.review = wireReview(this, props, wiring);
 

@@ -27,12 +27,14 @@ export { RELEASE_CONFIG_SCHEMA, validateReleaseConfig } from './config/private/v
 export type { ConfigProblem } from './config/private/config-problem';
 export { DEGRADE_FLAGS, ENV, CONFIG_SECTIONS } from '../lambda/shared/contract';
 export type { ReleaseManifest, ManifestComponent, ReleaseConfigMeta } from '../lambda/shared/contract';
+export type { JudgeTolerance } from '../lambda/shared/contract';
 export * from './ai-release';
 export * from './rollout/traffic-shift';
 export {
   codeSteps,
   DEFAULT_MIN_REGRESSIONS,
   planCanary,
+  planTolerance,
   schedulePower,
   type CanaryPlan,
   type CanaryPlanOptions,
@@ -49,6 +51,8 @@ export * from './rollout/release-policy';
 export * from './rollout/worst-case';
 export * from './rollout/false-fire';
 export { renderCanaryCard } from './rollout/canary-card';
+export { evaluatorAgreementRule, RULE_EVALUATOR_AGREEMENT, type EvaluatorAgreementRuleOptions } from './rollout/evaluator-trust';
+export { describeAgreement, type EvaluatorAgreement, type HumanLabel, type HumanLabelValue, type LabelSet } from '../lambda/shared/evaluator-agreement';
 export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';
 export { restrictKeyGrantsToAwsServices } from './private/key-policy';
 export { CODE_RELEASE_END_STATES, CONFIG_RELEASE_END_ACTION_POINTS, ReleaseReview, type ReleaseReviewProps } from './learning/release-review';

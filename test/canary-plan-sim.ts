@@ -13,6 +13,15 @@ import { minuteOfTraffic, mulberry32, type Scenario } from './judge-sim';
 export interface PlanScenario extends Scenario {
   /** Canary quality = stable − this (clipped to [0, 1]). @default 0 */
   readonly qualityDrop?: number;
+  /**
+   * Clustered failures: every failing input is retried by its caller until it has failed this many times (each retry
+   * routed on its own at the share, failing on either version: the input is bad), all with the input's cluster key.
+   * The first failure's chance depends on its version (the regression); the retries are noise that the judge must fold.
+   * @default 1 (no retries)
+   */
+  readonly clusterSize?: number;
+  /** Leave the cluster keys off (the judge then counts every failing request). @default false */
+  readonly unkeyed?: boolean;
 }
 
 /** True when the engine calls a regression during the judged steps. */
@@ -32,7 +41,7 @@ export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly 
   let minute = 0;
   for (const st of steps)
     for (let i = 0; i < st.minutes; i++, minute++) {
-      const obs = minuteOfTraffic(rand, sc, st.share, minute * 60_000);
+      const obs = withRetries(rand, minuteOfTraffic(rand, sc, st.share, minute * 60_000), sc, st.share, `${seed}-${minute}`);
       const drop = sc.qualityDrop ?? 0;
       out.push({
         share: st.share,
@@ -40,6 +49,23 @@ export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly 
           drop === 0 ? obs : obs.map((o) => (o.version === 'canary' && o.quality !== undefined ? { ...o, quality: Math.max(0, o.quality - drop) } : o)),
       });
     }
+  return out;
+}
+
+/** Each failing request of the minute becomes a cluster of `clusterSize` failing requests (its retries follow it). */
+function withRetries(rand: () => number, obs: JudgeObservation[], sc: PlanScenario, share: number, tag: string): JudgeObservation[] {
+  const k = sc.clusterSize ?? 1;
+  if (k <= 1) return obs;
+  const out: JudgeObservation[] = [];
+  obs.forEach((o, i) => {
+    if (!o.error) {
+      out.push(o);
+      return;
+    }
+    const cluster = sc.unkeyed ? {} : { cluster: `${tag}-${i}` };
+    out.push({ ...o, ...cluster });
+    for (let r = 1; r < k; r++) out.push({ ...o, ...cluster, version: rand() < share ? 'canary' : 'stable', at: o.at + r });
+  });
   return out;
 }
 

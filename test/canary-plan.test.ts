@@ -1,5 +1,4 @@
-import { codeSteps, countMoments, crossing, normalCdf, planCanary, schedulePower, valueMoments } from '../lib/rollout/canary-plan';
-import { RATIO_GRID, LAMBDA_GRID } from '../lambda/judge/judge';
+import { codeSteps, crossing, mixturePower, normalCdf, planCanary, renderPlanSection, schedulePower, valueStatistic } from '../lib/rollout/canary-plan';
 import { simulatedPower } from './canary-plan-sim';
 
 describe('canary plan: closed-form pieces', () => {
@@ -10,19 +9,26 @@ describe('canary plan: closed-form pieces', () => {
     [3, 0.99865],
   ])('normalCdf(%p) = %p', (x, p) => expect(normalCdf(x)).toBeCloseTo(p, 5));
 
-  test('count moments: the true ratio component grows by KL(θ || s) per event; under the null every component shrinks', () => {
-    const j = RATIO_GRID.indexOf(2);
-    const m = countMoments(0.5, 2, RATIO_GRID)[j];
-    // θ = 2/3 at s = 1/2: KL = 2/3 ln(4/3) + 1/3 ln(2/3)
-    expect(m.mean).toBeCloseTo((2 / 3) * Math.log(4 / 3) + (1 / 3) * Math.log(2 / 3), 10);
-    for (const s of [0.05, 0.1, 0.5, 0.9]) for (const c of countMoments(s, 1, RATIO_GRID)) expect(c.mean).toBeLessThan(0);
+  test('value statistic: no shift → no drift and the variance of uniform scores (1/3); drift grows with the shift, most at a balanced share', () => {
+    for (const sh of [0.1, 0.5]) {
+      const z = valueStatistic(sh, 0);
+      expect(Math.abs(z.drift)).toBeLessThan(1e-9);
+      expect(z.v).toBeCloseTo(1 / 3, 3);
+    }
+    // Per unit of s(1 − s) the drift is (63/64)(2Φ(d/√2) − 1), whatever the share.
+    expect(valueStatistic(0.5, 0.4).drift / 0.25).toBeCloseTo((63 / 64) * (2 * normalCdf(0.4 / Math.SQRT2) - 1), 3);
+    expect(valueStatistic(0.1, 0.4).drift / 0.09).toBeCloseTo((63 / 64) * (2 * normalCdf(0.4 / Math.SQRT2) - 1), 3);
+    expect(valueStatistic(0.5, 0.4).drift).toBeGreaterThan(valueStatistic(0.1, 0.4).drift);
+    expect(valueStatistic(0.5, 0.4).drift).toBeGreaterThan(1.9 * valueStatistic(0.5, 0.2).drift);
   });
 
-  test('value moments: no shift → no component grows; a shift grows the log e-value; larger shift, faster', () => {
-    for (const s of [0.1, 0.5]) for (const v of valueMoments(s, 0, LAMBDA_GRID)) expect(v.mean).toBeLessThanOrEqual(1e-9);
-    const best = (d: number) => Math.max(...valueMoments(0.5, d, LAMBDA_GRID).map((v) => v.mean));
-    expect(best(0.2)).toBeGreaterThan(0);
-    expect(best(0.4)).toBeGreaterThan(3 * best(0.2));
+  test('mixture power: one Gaussian component has a straight boundary, so it is the reflection formula with the discrete-look correction', () => {
+    // exp(S − u/2) ≥ T ⇔ S − u/2 ≥ ln T: drift − W/2 against ln T (+ 0.5826 σ per look).
+    const [drift, w, logT, looks] = [12, 16, Math.log(100), 16];
+    expect(mixturePower([1], [w / 2], drift, w, logT, looks)).toBeCloseTo(crossing(drift - w / 2, w, logT + 0.5826 * Math.sqrt(w / looks)), 6);
+    // More components can only add (the mixture's boundary is a soft minimum of theirs, less ln K).
+    expect(mixturePower([1, 0.5], [w / 2, w / 8], drift, w, logT, looks)).toBeGreaterThan(0);
+    expect(mixturePower([1], [w / 2], drift + 4, w, logT, looks)).toBeGreaterThan(mixturePower([1], [w / 2], drift, w, logT, looks));
   });
 
   test.each([
@@ -97,16 +103,20 @@ describe('planCanary', () => {
 });
 
 describe('closed form against the real engine (few seeds; 1,000 in bench/canary-plan.ts)', () => {
-  // 30 seeds: a binomial standard error of at most 0.09; the closed form leans low (best component only), so it
-  // may sit below the simulation by up to 0.2 and above it by at most 0.1 (bench, 1,000 seeds: see bench/RESULTS.md).
+  // 100 seeds: the closed form must sit within 2.6 binomial standard errors (two-sided 99 %) plus 3 points of the
+  // simulated power. The engine's value bet and the planner's model of it changed together in h5-margin; before it the
+  // closed form was 57 % for the first row, where the engine (with the tolerance) catches about 3 %.
   test.each([
     ['p50 +20 %, canary 10 % for 5 min', { rps: 5, latencyFactor: 1.2 }, { p50Increase: 0.2 }, codeSteps('canary', 10, 5)],
+    ['p50 +20 %, 50 % for 10 min', { rps: 5, latencyFactor: 1.2 }, { p50Increase: 0.2 }, [{ share: 0.5, minutes: 10 }]],
+    ['quality -0.05, linear 10 % every minute', { rps: 5, qualityDrop: 0.05 }, { qualityDrop: 0.05 }, codeSteps('linear', 10, 1)],
     ['errors x3, 50 % for 10 min', { rps: 5, errorFactor: 3 }, { errorRatio: 3 }, [{ share: 0.5, minutes: 10 }]],
   ])('%s', (_name, sc, min, steps) => {
     const cf = schedulePower(steps, { requestsPerSecond: sc.rps }, { minRegressions: min }).power;
-    const sim = simulatedPower(30, 101, sc, steps);
-    expect(cf).toBeGreaterThan(sim - 0.2);
-    expect(cf).toBeLessThan(sim + 0.1);
+    const n = 100;
+    const sim = simulatedPower(n, 101, sc, steps);
+    const slack = 2.6 * Math.sqrt(Math.max(sim * (1 - sim), 0.01) / n) + 0.03;
+    expect(Math.abs(cf - sim)).toBeLessThan(slack);
   });
 
   test('the planned schedule for errors x3 and p50 +20 % at 5 req/s catches each ≥ 90 % before full rollout; a good release is not rolled back', () => {
@@ -116,5 +126,30 @@ describe('closed form against the real engine (few seeds; 1,000 in bench/canary-
     expect(simulatedPower(10, 7, { rps: 5, errorFactor: 3 }, plan.code.steps)).toBeGreaterThanOrEqual(0.9);
     expect(simulatedPower(10, 7, { rps: 5, latencyFactor: 1.2 }, plan.code.steps)).toBeGreaterThanOrEqual(0.9);
     expect(simulatedPower(5, 7, { rps: 5 }, plan.code.steps)).toBe(0);
+  });
+});
+
+describe('clustered failures (canaryPlan.meanClusterSize): the plan counts what the judge counts', () => {
+  // Fresh inputs fail at 1 %; every failing input is retried until it has failed 3 times (the retries routed on their
+  // own, failing on either version), all under its case id. The per-request error rate the team sees is about 3 %.
+  const steps = codeSteps('canary', 50, 10);
+  const traffic = { requestsPerSecond: 5, errorRate: 0.03 };
+
+  test('with the cluster size stated, the closed form agrees with the engine; without it, it overstates the power', () => {
+    const clustered = schedulePower(steps, { ...traffic, meanClusterSize: 3 }, { minRegressions: { errorRatio: 3 } }).power;
+    const naive = schedulePower(steps, traffic, { minRegressions: { errorRatio: 3 } }).power;
+    const n = 100;
+    const sim = simulatedPower(n, 301, { rps: 5, errorFactor: 3, clusterSize: 3 }, steps);
+    expect(Math.abs(clustered - sim)).toBeLessThan(2.6 * Math.sqrt(Math.max(sim * (1 - sim), 0.01) / n) + 0.03);
+    // 200 seeds: 48.1 % closed form, 48.0 % simulated; independent failures would claim 99.8 %.
+    expect(naive - sim).toBeGreaterThan(0.3);
+  });
+
+  test('the card says how failures were assumed to cluster; a size below 1 is refused, naming the field', () => {
+    const t = { ...traffic, meanClusterSize: 3 };
+    const plan = planCanary(t);
+    const lines = renderPlanSection(plan, { ...schedulePower(steps, t), describe: 'canary 50 % for 10 min' }, t).join('\n');
+    expect(lines).toContain('failures in clusters of 3 requests, each counted once');
+    expect(() => planCanary({ requestsPerSecond: 5, meanClusterSize: 0.5 })).toThrow(/canaryPlan\.meanClusterSize must be a number of at least 1/);
   });
 });

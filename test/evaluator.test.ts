@@ -171,16 +171,21 @@ describe('budget arithmetic', () => {
     [{ perReleaseUsd: 10, perDayUsd: 1 }, 0.9, 0.2, 'day'],
     [{ perReleaseUsd: 10, perDayUsd: 10 }, 0.9, 0.2, undefined],
   ] as const)('caps %o, spent %d, call %d → refused by %s', (caps, spent, call, by) => {
-    const l: Ledger = { ...newLedger('r1', new Date('2026-12-07T00:00:00Z')), releaseSpentUsd: spent, daySpentUsd: spent };
-    const a = admit(l, caps, call, new Date());
+    const l: Ledger = { ...newLedger(new Date('2026-12-07T00:00:00Z')), releases: { r1: { spentUsd: spent, firstSeen: 'x' } }, daySpentUsd: spent };
+    const a = admit(l, caps, call, new Date(), 'r1');
     expect(a.admit ? undefined : a.by).toBe(by);
   });
 
-  test('a new day resets the day spend, a new release the release spend', () => {
-    const l: Ledger = { releaseKey: 'r1', releaseSpentUsd: 0.5, day: '2026-12-06', daySpentUsd: 4, stoppedBy: 'day', stoppedAt: 'x' };
-    const next = currentLedger(l, 'r2', new Date('2026-12-07T00:00:01Z'));
-    expect(next).toMatchObject({ releaseKey: 'r2', releaseSpentUsd: 0, day: '2026-12-07', daySpentUsd: 0 });
-    expect(next.stoppedBy).toBeUndefined();
+  test('a new day resets the day spend (and its stop); a release keeps its own spend across days', () => {
+    const l: Ledger = {
+      ...newLedger(new Date('2026-12-06T00:00:00Z')),
+      daySpentUsd: 4,
+      dayStoppedAt: 'x',
+      releases: { r1: { spentUsd: 0.5, firstSeen: 'x' } },
+    };
+    const next = currentLedger(l, new Date('2026-12-07T00:00:01Z'));
+    expect(next).toMatchObject({ day: '2026-12-07', daySpentUsd: 0, releases: { r1: { spentUsd: 0.5 } } });
+    expect(next.dayStoppedAt).toBeUndefined();
   });
 
   test('cost and token estimate', () => {
@@ -269,10 +274,10 @@ describe('evaluateSample', () => {
     );
     const spent = results.reduce((s, r) => s + r.costUsd, 0);
     expect(spent).toBeLessThanOrEqual(0.05);
-    expect(ledger.value()?.releaseSpentUsd).toBeCloseTo(spent, 9);
+    expect(ledger.value()?.releases.r1.spentUsd).toBeCloseTo(spent, 9);
     const skipped = results.filter((r) => r.skipped === 'budget-release');
     expect(skipped.length).toBeGreaterThan(0); // the cap bit
-    expect(ledger.value()?.stoppedBy).toBe('release');
+    expect(ledger.value()?.releases.r1).toMatchObject({ stoppedBy: 'release' });
     for (const s of skipped) expect(s.costUsd).toBe(0);
   });
 });

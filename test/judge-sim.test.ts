@@ -21,8 +21,8 @@ describe('judge on simulated i.i.d. streams (seeded)', () => {
     expect(t.byBound).toBeLessThanOrEqual(18);
   });
 
-  test('p50 latency +20 % at 5 rps is caught during the 10 % canary in ≥ 8 of 30 seeds (1,000 seeds: see bench/RESULTS.md); after full traffic only the gross rule may roll back', () => {
-    const t = tally(30, 2001, { rps: 5, latencyFactor: 1.2 });
+  test('p50 latency +20 % at 5 rps is caught during the 10 % canary by the strict value test (tolerance 0) in ≥ 8 of 30 seeds (1,000 seeds: see bench/RESULTS.md); after full traffic only the gross rule may roll back', () => {
+    const t = tally(30, 2001, { rps: 5, latencyFactor: 1.2, options: { tolerance: { latencyMs: 0 } } });
     expect(t.beforeFull).toBeGreaterThanOrEqual(8);
     expect(t.byBound).toBe(t.beforeFull);
   });
@@ -68,8 +68,8 @@ describe('bad releases need a concurrent control: a balanced step', () => {
     expect(small.beforeFull).toBeLessThanOrEqual(5);
   });
 
-  test('p50 +20 % at 5 rps: a 50 % step for 10 minutes catches it before full rollout in ≥ 27 of 30 seeds (200 seeds: 100 %)', () => {
-    const r = simulateSchedule(canarySchedule(50, 10), { rps: 5 }, BAD_P50_20, 30, { baselineMinutes: 10, firstSeed: 9101 });
+  test('p50 +20 % at 5 rps against the default 10 % tolerance: a 50 % step for 20 minutes catches it before full rollout in ≥ 27 of 30 seeds', () => {
+    const r = simulateSchedule(canarySchedule(50, 20), { rps: 5 }, BAD_P50_20, 30, { baselineMinutes: 10, firstSeed: 9101 });
     expect(r.beforeFull).toBeGreaterThanOrEqual(27);
   });
 });

@@ -42,7 +42,12 @@ function listing(app: App, name: string): string {
       fs.copyFileSync(file, path.join(DUMP, name, `${s.node.path.replace(/\//g, '+')}.json`));
     }
     const lines = [
-      ...Object.entries(template.Resources ?? {}).map(([id, r]) => `${id} ${(r as { Type: string }).Type}`),
+      // A Lambda Version's id ends in a hash of the function's code and configuration: it is replaced on purpose
+      // whenever the function changes (that is how CodeDeploy gets a new version), so only its stem is pinned.
+      ...Object.entries(template.Resources ?? {}).map(([id, r]) => {
+        const type = (r as { Type: string }).Type;
+        return `${type === 'AWS::Lambda::Version' ? id.replace(/[0-9a-f]{32}$/, '<hash>') : id} ${type}`;
+      }),
       ...Object.keys(template.Outputs ?? {}).map((name) => `Output ${name}`),
     ].sort();
     out.push(`# ${s.node.path} (${lines.length})`, ...lines, '');

@@ -73,7 +73,8 @@ describe('release cost arithmetic, one price at a time', () => {
   test('a runtime that writes less than Powertools adds no log cost; evaluation calls are a zero placeholder', () => {
     const c = releaseCost({ ...base, runtimeBytesPerRequest: 700 }, only('logsIngestionPerGB'));
     expect(line(c, 'log ingestion')).toBe(0);
-    expect(c.lines.find((l) => l.item === 'evaluation model calls')).toEqual({ item: 'evaluation model calls', quantity: 'not built yet (issue 17)', usd: 0 });
+    // The evaluation's model calls are their own block (test/evaluation-cost.test.ts), never a zero line here.
+    expect(c.lines.find((l) => l.item.startsWith('evaluation'))).toBeUndefined();
   });
 
   test('more traffic: the log line grows linearly, alarms do not; the ratio falls', () => {
@@ -124,6 +125,6 @@ describe('AiRelease: the cost on the card, counted from the synthesized alarms',
     const card = renderCanaryCard(facts, evaluatePolicy(facts, []));
     expect(card).toContain('## What the release machinery costs (per month)');
     expect(card).toMatch(/\*\*\d+\.\d\d x\*\* what the service already pays for its logs and metrics/);
-    expect(card).toContain('| evaluation model calls | not built yet (issue 17) | 0.00 |');
+    expect(card).not.toContain('not built yet (issue 17)');
   });
 });

@@ -132,6 +132,9 @@ describe('ReleaseReview template', () => {
     // Reads: cases, and the index and batches that hold candidates seen in one delivery only; never a write there.
     const get = statements.find((s) => [s.Action].flat().includes('s3:GetObject'))!;
     for (const prefix of ['/cases/*', '/index/*', '/batches/*', '/reviews/*']) expect(JSON.stringify(get.Resource)).toContain(prefix);
+    // The evaluator's ledgers, labels and scored samples (issue 17 F): read for the agreement and budget lines, never written.
+    expect(JSON.stringify(get.Resource)).toContain('/evaluations/*');
+    expect(JSON.stringify(put.Resource)).not.toContain('/evaluations/');
     // Every SDK command the handler's folder sends is declared.
     const dir = path.join(__dirname, '../lambda/review');
     const sent = new Set(

@@ -12,6 +12,7 @@ import {
   reviewKeys,
   STORE_PREFIX,
 } from '../../lambda/shared/contract';
+import { describeAgreement, HUMAN_LABELS, type HumanLabelValue, labelSetKey } from '../../lambda/shared/evaluator-agreement';
 import { s3Store } from '../../lambda/snapshot/s3-store';
 import { mapLimit, type ObjectStore, withRetries } from '../../lambda/snapshot/store';
 import { RegressionCases } from '../../lib/learning/regression-cases';
@@ -65,7 +66,7 @@ const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` 
 export function registerRegression(program: Command, io: Io, setExit: (code: number) => void, deps: Deps): void {
   const group = program
     .command('regression')
-    .summary('list, show, promote and retire regression cases')
+    .summary('list, show, promote, retire and label regression cases')
     .description(
       'Reads and triages the regression set of a service in the regression store (S3): candidates from failures, accepted cases that gate releases, retired ones.',
     )
@@ -145,6 +146,48 @@ export function registerRegression(program: Command, io: Io, setExit: (code: num
       setExit(EXIT.OK);
     });
   }
+  withStoreOptions(
+    group
+      .command('label')
+      .summary("label a case's answer good or bad: the labelled set the evaluator's agreement with people is measured on")
+      .argument('<service>', 'the service name')
+      .argument('<case>', 'the case id (or a unique prefix of at least 6)')
+      .argument('<label>', `${HUMAN_LABELS.join(' or ')}: good = the answer was acceptable (a false alarm), bad = the failure is real`),
+  )
+    .requiredOption('--by <who>', 'who labels (a person or a pipeline id)')
+    .option('--reason <why>', 'why; kept with the label')
+    .option('--json', 'print the label as JSON')
+    .action(async (service: string, id: string, label: string, options: StoreOptions & { by: string; reason?: string; json?: boolean }) => {
+      if (!(HUMAN_LABELS as readonly string[]).includes(label))
+        throw new UsageError(`<label> must be ${HUMAN_LABELS.join(' or ')} (good: the answer was acceptable; bad: the failure is real), got "${label}"`);
+      const set = await cases(service, options);
+      const c = await findCase(set, service, id);
+      const written = await storeCall(`labelling ${c.caseId}`, () =>
+        set.label(service, c.caseId, { label: label as HumanLabelValue, by: options.by, ...(options.reason ? { reason: options.reason } : {}) }),
+      );
+      const l = written.labels[c.caseId];
+      io.out(
+        options.json
+          ? json(l)
+          : `${c.caseId}: labelled ${l.label} by ${l.by}${l.reason ? `: ${l.reason}` : ''} (${Object.keys(written.labels).length} labelled cases)\n`,
+      );
+      setExit(EXIT.OK);
+    });
+
+  withStoreOptions(
+    group
+      .command('agreement')
+      .summary("the evaluator's agreement with people's labels (accuracy with a 95 % Wilson interval, Cohen's kappa, the number of labels)")
+      .argument('<service>', 'the service name'),
+  )
+    .option('--json', 'print the agreement as JSON (what AiRelease evaluatorAgreement takes, for the canary card)')
+    .action(async (service: string, options: StoreOptions & { json?: boolean }) => {
+      const { bucket, s3 } = await bucketOf(deps, service, options, 'store');
+      const set = RegressionCases.s3(bucket, { client: s3, retry: RETRY });
+      const a = await storeCall('reading the labels and scored samples', () => set.agreement(service, { source: `s3://${bucket}/${labelSetKey(service)}` }));
+      io.out(options.json ? json(a ?? null) : `${service}: ${describeAgreement(a)}\n`);
+      setExit(EXIT.OK);
+    });
 }
 
 async function findCase(set: RegressionCases, service: string, id: string): Promise<RegressionCase> {

@@ -11,6 +11,8 @@ const stateKey = { assignedAtRunTime: ['judge/support-assistant/code-d-EXAMPLE12
 export const AWS_CALLS: readonly AwsCall[] = [
   // Samples: Logs Insights over the service's log group.
   { api: 'StartQuery', action: 'logs:StartQuery', arnVariables: { LogGroupName: { env: JUDGE_ENV.LOG_GROUP } } },
+  // Evaluation results: Logs Insights over the platform evaluator's log group (a second query, issue 17 E).
+  { api: 'StartQuery', action: 'logs:StartQuery', arnVariables: { LogGroupName: { env: JUDGE_ENV.EVALUATION_LOG_GROUP } } },
   // The reference lists log-group for it, though the request names only a query id: checked on the log group here,
   // and granted on "*" (lib/judge/canary-judge.ts says why).
   { api: 'GetQueryResults', action: 'logs:GetQueryResults', arnVariables: { LogGroupName: { env: JUDGE_ENV.LOG_GROUP } } },

@@ -19,11 +19,14 @@ import {
   type JudgeRecord,
   type JudgeUnused,
   type JudgeVerdict,
+  JUDGE_ENV,
+  type JudgeTolerance,
   judgeKey,
   type ReleasePlane,
 } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
 import type { JudgeBatch, JudgeEngine } from './engine-port';
+import { judgedMetrics, judgeEvaluations } from './evaluations';
 import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, type WindowSamples, windowSamples } from './samples';
 
 export interface LogsPort {
@@ -144,8 +147,35 @@ export interface JudgePorts {
   readonly verdict: VerdictPort;
   readonly clock: Clock;
   readonly engine: JudgeEngine;
+  /** Logs Insights on the platform evaluator's log group (its evaluation-result lines); absent: none are judged. */
+  readonly evaluationLogs?: LogsPort;
   /** One structured log line. */
   readonly log: (message: string, extra?: Record<string, unknown>) => void;
+}
+
+/**
+ * The judge function's JUDGE_ENV.TOLERANCE (JSON of a JudgeTolerance, set by CanaryJudge); absent or empty: the
+ * engine's defaults. Throws, naming the variable, on anything else (the engine checks the ranges).
+ */
+export function parseTolerance(text: string | undefined): JudgeTolerance | undefined {
+  if (text === undefined || text === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE} must be JSON like {"latencyMs":0.1,"costUsd":0.1,"quality":0.025}, got "${text}"`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE} must be a JSON object like {"latencyMs":0.1}, got "${text}"`);
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k !== 'latencyMs' && k !== 'costUsd' && k !== 'quality')
+      throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE} names "${k}"; use latencyMs, costUsd or quality`);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw new Error(`environment variable ${JUDGE_ENV.TOLERANCE}: ${k} must be a number, got ${JSON.stringify(x)}`);
+    out[k] = x;
+  }
+  return out;
 }
 
 export interface JudgeSettings {
@@ -154,12 +184,19 @@ export interface JudgeSettings {
   readonly alpha: number;
   /** The config plane's randomization unit (`cluster` under per-conversation assignment). @default 'request' */
   readonly configUnit?: 'request' | 'cluster';
+  /** The value tests' tolerance (JUDGE_ENV.TOLERANCE). @default the engine's (half the planner's minimum regressions) */
+  readonly tolerance?: JudgeTolerance;
   /** Time between updates: the release alarms' period. */
   readonly periodMs: number;
   /** How long the AfterAllowTraffic hook keeps judging at 100 %. */
   readonly afterTrafficBoundMs: number;
   /** How much stable traffic before a release the first update reads as the baseline; 0 or absent: none. */
   readonly baselineWindowMs?: number;
+  /**
+   * The evaluation metrics judged in the family (lambda/judge/scores.ts), read through `evaluationLogs`. Absent, or
+   * without that port: none. A release whose record was started without them is judged without them to its end.
+   */
+  readonly evaluation?: { readonly criteria: readonly string[]; readonly paired: boolean; readonly minScores?: number };
 }
 
 /**
@@ -203,6 +240,7 @@ export interface StepResult {
 }
 
 function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeRecord {
+  const evaluation = s.evaluation && ports.evaluationLogs && ports.engine.updateEvaluation ? s.evaluation : undefined;
   return {
     schemaVersion: 1,
     service: s.service,
@@ -216,7 +254,13 @@ function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeReco
     samples: { canary: 0, stable: 0 },
     verdict: 'continue',
     evidence: [],
-    engine: ports.engine.newJudgeState({ alpha: s.alpha, ...(r.plane === 'config' && s.configUnit === 'cluster' ? { unit: 'cluster' as const } : {}) }),
+    engine: ports.engine.newJudgeState({
+      alpha: s.alpha,
+      ...(r.plane === 'config' && s.configUnit === 'cluster' ? { unit: 'cluster' as const } : {}),
+      ...(evaluation ? { evaluation } : {}),
+      ...(s.tolerance ? { tolerance: s.tolerance } : {}),
+    }),
+    ...(evaluation ? { evaluation: { judged: judgedMetrics(evaluation), until: r.startAt, results: 0, scores: 0, pairs: 0, unmatched: 0 } } : {}),
   };
 }
 
@@ -263,6 +307,20 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
       record = { ...record, unused: addUnused(record.unused, plan.unused) };
     }
     if (!w.truncated || record.verdict === 'regression') break;
+  }
+  // The evaluator's results of sample windows that have settled (a record started without them stays without).
+  if (record.evaluation && s.evaluation && ports.evaluationLogs && record.verdict !== 'regression') {
+    const e = await judgeEvaluations(
+      { logs: ports.evaluationLogs, engine: ports.engine, now: () => ports.clock.now() },
+      s.service,
+      s.evaluation,
+      r.sides,
+      r.startAt,
+      record,
+      deadline,
+    );
+    record = e.record;
+    if (e.updated) updated = true;
   }
   record = { ...record, phase: r.phase === 'after-traffic' ? 'after-traffic' : record.phase };
   await ports.state.save(key, record);

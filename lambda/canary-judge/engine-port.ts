@@ -5,9 +5,10 @@
 
 /** One invocation as the engine takes it: the engine's own type (lambda/judge/judge.ts), not a copy. */
 import type { JudgeObservation } from '../judge/judge';
-import type { JudgeClusters } from '../shared/contract';
+import type { EvaluationBatch, EvaluationOptions } from '../judge/scores';
+import type { JudgeClusters, JudgeTolerance } from '../shared/contract';
 
-export type { JudgeObservation };
+export type { EvaluationBatch, JudgeObservation };
 
 /** JSON-serializable; opaque to the wiring. */
 export type JudgeState = unknown;
@@ -44,8 +45,15 @@ export interface JudgeEngine {
     unit?: 'request' | 'cluster';
     /** After full traffic, the error rate that rolls back. @default 0.2 */
     grossErrorRate?: number;
+    /** The evaluator's results judged as metrics of the family (criteria's scores, paired outcomes). @default none */
+    evaluation?: EvaluationOptions;
+
+    /** The value tests' tolerance (worse by at most this is not a regression). @default the engine's */
+    tolerance?: JudgeTolerance;
   }): JudgeState;
   updateJudge(state: JudgeState, batch: JudgeBatch): JudgeUpdate;
+  /** Folds the evaluator's results (scores, paired outcomes) into a state created with `evaluation`. */
+  updateEvaluation?(state: JudgeState, batch: EvaluationBatch): JudgeUpdate;
   concludeJudge(state: JudgeState): 'regression' | 'no-regression-shown' | 'inconclusive';
   /** How failures were grouped so far, for the record (the wiring adds which key it read). */
   judgeClusters?(state: JudgeState): Omit<JudgeClusters, 'key'>;

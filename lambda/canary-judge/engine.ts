@@ -8,6 +8,7 @@ import type { JudgeEngine } from './engine-port';
 export const ENGINE: JudgeEngine = {
   newJudgeState: (options) => judge.newJudgeState(options ?? {}),
   updateJudge: (state, batch) => judge.updateJudge(state as judge.JudgeState, batch),
+  updateEvaluation: (state, batch) => judge.updateJudgeEvaluation(state as judge.JudgeState, batch),
   concludeJudge: (state) => judge.concludeJudge(state as judge.JudgeState),
   judgeClusters: (state) => judge.judgeClusters(state as judge.JudgeState),
 };

@@ -13,12 +13,14 @@ import {
   isTickEvent,
   type JudgePorts,
   type JudgeSettings,
+  parseTolerance,
   runAfterTrafficHook,
   runConfigTick,
   runSchedule,
   TICK_BUDGET_MS,
 } from './canary-judge';
 import { ENGINE } from './engine';
+import { parseEvaluationMetrics } from './evaluations';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 
 /** The hook starts answering this long before its timeout: the status call, with its retries, fits in it. */
@@ -43,6 +45,7 @@ const nonNegative = (k: string, fallback: number) => {
   return v;
 };
 
+const tolerance = parseTolerance(process.env[JUDGE_ENV.TOLERANCE]);
 const settings: JudgeSettings = {
   service: need(CANARY_JUDGE_ENV.SERVICE),
   alpha: positive(JUDGE_ENV.ALPHA, 0.01),
@@ -50,7 +53,11 @@ const settings: JudgeSettings = {
   afterTrafficBoundMs: positive(JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
   baselineWindowMs: nonNegative(CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
   configUnit: process.env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
+  // The evaluator's results, when the service has an evaluation section (CanaryJudge.judgeEvaluations).
+  ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP] ? { evaluation: parseEvaluationMetrics(process.env[JUDGE_ENV.EVALUATION_METRICS] ?? '') } : {}),
+  ...(tolerance ? { tolerance } : {}),
 };
+const logsClient = new CloudWatchLogsClient({});
 const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
 const s3 = logFailures(new S3Client(deadline(10_000)));
@@ -58,7 +65,8 @@ const configVersions = hostedConfigLabels(appConfig, need(CANARY_JUDGE_ENV.APPCO
 // An assigned config canary (configCanary: 'assigned'): the share controller's record says which release is on traffic.
 const shareRecord = process.env[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD];
 const ports: JudgePorts = {
-  logs: insightsLogs(new CloudWatchLogsClient({}), need(JUDGE_ENV.LOG_GROUP), clock),
+  logs: insightsLogs(logsClient, need(JUDGE_ENV.LOG_GROUP), clock),
+  ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP] ? { evaluationLogs: insightsLogs(logsClient, need(JUDGE_ENV.EVALUATION_LOG_GROUP), clock) } : {}),
   state: s3State(s3, need(LEARNING_ENV.BUCKET)),
   deployments: codeDeployments(
     logFailures(new CodeDeployClient(deadline(10_000))),

@@ -75,6 +75,15 @@ export function answerText(output: unknown): string {
 
 export function lambdaShadow(client: LambdaClient, services: Readonly<Record<string, ServiceLocation>>, timeoutMs: number): ShadowPort {
   return {
+    async isCodeCanary(sample: EvaluationSample) {
+      const at = services[sample.service];
+      if (!at) return false;
+      const alias = await client.send(new GetAliasCommand({ FunctionName: at.functionName, Name: at.liveAlias }), {
+        abortSignal: AbortSignal.timeout(timeoutMs),
+      });
+      // During a CodeDeploy deployment the alias points at the stable version and routes a weight to the new one.
+      return alias.FunctionVersion !== sample.functionVersion && alias.RoutingConfig?.AdditionalVersionWeights?.[sample.functionVersion] !== undefined;
+    },
     async answer(sample: EvaluationSample, arm) {
       const at = services[sample.service];
       if (!at) throw new Error(`no function is configured for service ${sample.service}`);

@@ -1,11 +1,20 @@
 /**
  * The evaluation budget: spend per release and per UTC day, never exceeded. Pure arithmetic over a ledger the
- * handler keeps (in the regression store, updated by compare-and-swap).
+ * handler keeps (in the regression store, one object per service, updated by compare-and-swap).
  *
  * A call is admitted only when its worst-case cost (input tokens estimated from the text, output at maxTokens) still
  * fits both caps; the ledger is then charged the actual cost from the response's usage, which is never more than the
  * worst case. So spend ≤ cap holds whatever the evaluator answers.
+ *
+ * Which release a sample's spend belongs to (issue 17, h5-evtrust): the release IN PROGRESS, keyed by the version
+ * tuple the manifest records (code version and config label). A release is in progress while answers of two version
+ * tuples arrive within RELEASE_WINDOW_MS of each other (a canary on either plane serves both; after promotion or
+ * rollback one tuple is left); the release is the newer of them (first seen later). Both arms' samples are charged to
+ * it, so the stable arm's scores during a canary come out of the release's budget too. Outside a release (one tuple),
+ * only the day cap applies: the steady state is the day budget's. A caller may name the release instead (`releaseKey`,
+ * e.g. a gate replay), which is then charged whatever the tuples say.
  */
+import type { VersionTuple } from '../shared/contract';
 
 /** USD per 1,000 tokens, the `pricing` shape of the release config. */
 export interface Prices {
@@ -13,15 +22,34 @@ export interface Prices {
   readonly outputPer1kTokensUsd: number;
 }
 
+/** How long after its last answer a version tuple still counts as serving, for telling a release in progress. */
+export const RELEASE_WINDOW_MS = 15 * 60_000;
+/** Most tuples and releases a ledger remembers (the oldest go first). */
+const MAX_TUPLES = 16;
+const MAX_RELEASES = 32;
+
+/** What one release has spent, and whether (when, by which cap) its sampling stopped. */
+export interface ReleaseSpend {
+  readonly spentUsd: number;
+  readonly firstSeen: string;
+  /** The tuple's code version and config label, when the release was told from the tuples (the review finds it by them). */
+  readonly codeVersion?: string;
+  readonly config?: string;
+  /** Set once a cap refused one of the release's samples: the review says sampling stopped, and when. */
+  readonly stoppedAt?: string;
+  readonly stoppedBy?: 'release' | 'day';
+}
+
 export interface Ledger {
-  readonly releaseKey: string;
-  readonly releaseSpentUsd: number;
+  readonly schemaVersion: 2;
   /** UTC day (YYYY-MM-DD) the day's spend belongs to. */
   readonly day: string;
   readonly daySpentUsd: number;
-  /** Set once a cap refused a call: the review says sampling stopped, and when. */
-  readonly stoppedAt?: string;
-  readonly stoppedBy?: 'release' | 'day';
+  /** Set once the day cap refused a call today. */
+  readonly dayStoppedAt?: string;
+  /** Version tuples seen recently, by key (`tupleKey`). */
+  readonly tuples: Readonly<Record<string, { readonly firstSeen: string; readonly lastSeen: string; readonly codeVersion: string; readonly config: string }>>;
+  readonly releases: Readonly<Record<string, ReleaseSpend>>;
 }
 
 export interface Caps {
@@ -47,42 +75,105 @@ export function estimateInputTokens(text: string): number {
   return Math.ceil(ascii / 3) + other + 16;
 }
 
-export function newLedger(releaseKey: string, now: Date): Ledger {
-  return { releaseKey, releaseSpentUsd: 0, day: now.toISOString().slice(0, 10), daySpentUsd: 0 };
+/** The key of a release told from its tuple: the code version (and code hash) and the config label. */
+export function tupleKey(t: Pick<VersionTuple, 'codeVersion' | 'codeHash' | 'config'>): string {
+  return `code-${t.codeVersion}${t.codeHash ? `-${t.codeHash}` : ''}+config-${t.config}`;
 }
 
-/** Rolls the day over and the release over (a new release starts its own spend). */
-export function currentLedger(l: Ledger, releaseKey: string, now: Date): Ledger {
+export function newLedger(now: Date): Ledger {
+  return { schemaVersion: 2, day: now.toISOString().slice(0, 10), daySpentUsd: 0, tuples: {}, releases: {} };
+}
+
+/**
+ * A stored ledger as this version reads it. A ledger of the first format (one release slot keyed by service and day)
+ * keeps its day spend; its release slot was a day, not a release, and is dropped.
+ */
+export function readLedger(raw: unknown, now: Date): Ledger {
+  const l = raw as Partial<Ledger> & { releaseKey?: unknown; stoppedBy?: unknown; stoppedAt?: unknown };
+  if (!l || typeof l !== 'object') return newLedger(now);
+  if (l.schemaVersion === 2) return l as Ledger;
+  return {
+    ...newLedger(now),
+    day: typeof l.day === 'string' ? l.day : now.toISOString().slice(0, 10),
+    daySpentUsd: typeof l.daySpentUsd === 'number' ? l.daySpentUsd : 0,
+    ...(l.stoppedBy === 'day' && typeof l.stoppedAt === 'string' ? { dayStoppedAt: l.stoppedAt } : {}),
+  };
+}
+
+/** Rolls the day over (a new day starts its own spend). */
+export function currentLedger(l: Ledger, now: Date): Ledger {
   const day = now.toISOString().slice(0, 10);
-  let out = l;
-  if (l.day !== day)
-    out = {
-      ...out,
-      day,
-      daySpentUsd: 0,
-      stoppedAt: out.stoppedBy === 'day' ? undefined : out.stoppedAt,
-      stoppedBy: out.stoppedBy === 'day' ? undefined : out.stoppedBy,
-    };
-  if (l.releaseKey !== releaseKey)
-    out = {
-      ...out,
-      releaseKey,
-      releaseSpentUsd: 0,
-      stoppedAt: out.stoppedBy === 'release' ? undefined : out.stoppedAt,
-      stoppedBy: out.stoppedBy === 'release' ? undefined : out.stoppedBy,
-    };
-  return out;
+  if (l.day === day) return l;
+  const { dayStoppedAt: _gone, ...rest } = l;
+  return { ...rest, day, daySpentUsd: 0 };
+}
+
+const newest = <T>(entries: [string, T][], n: number, by: (v: T) => string) =>
+  Object.fromEntries(entries.sort((a, b) => (by(a[1]) < by(b[1]) ? 1 : by(a[1]) > by(b[1]) ? -1 : 0)).slice(0, n));
+
+/**
+ * Records that an answer of `tuple` was produced at `at`, and says which release it is charged to: the release in
+ * progress (see the module comment), or undefined in the steady state.
+ */
+export function observeTuple(l: Ledger, tuple: Pick<VersionTuple, 'codeVersion' | 'codeHash' | 'config'>, at: Date): { ledger: Ledger; releaseKey?: string } {
+  const key = tupleKey(tuple);
+  const iso = at.toISOString();
+  const old = l.tuples[key];
+  const seen = {
+    firstSeen: old && old.firstSeen < iso ? old.firstSeen : iso,
+    lastSeen: old && old.lastSeen > iso ? old.lastSeen : iso,
+    codeVersion: tuple.codeVersion,
+    config: tuple.config,
+  };
+  const tuples = newest(Object.entries({ ...l.tuples, [key]: seen }), MAX_TUPLES, (v) => v.lastSeen);
+  const from = new Date(at.getTime() - RELEASE_WINDOW_MS).toISOString();
+  const serving = Object.entries(tuples).filter(([, v]) => v.lastSeen >= from);
+  let ledger: Ledger = { ...l, tuples };
+  if (serving.length < 2) return { ledger };
+  const [releaseKey, t] = serving.reduce((a, b) => (b[1].firstSeen > a[1].firstSeen ? b : a));
+  if (!ledger.releases[releaseKey])
+    ledger = withRelease(ledger, releaseKey, { spentUsd: 0, firstSeen: t.firstSeen, codeVersion: t.codeVersion, config: t.config });
+  return { ledger, releaseKey };
+}
+
+function withRelease(l: Ledger, key: string, r: ReleaseSpend): Ledger {
+  return { ...l, releases: newest(Object.entries({ ...l.releases, [key]: r }), MAX_RELEASES, (v) => v.firstSeen) };
+}
+
+/** A named release (not told from tuples) gets its entry on first use. */
+export function ensureRelease(l: Ledger, releaseKey: string, now: Date): Ledger {
+  return l.releases[releaseKey] ? l : withRelease(l, releaseKey, { spentUsd: 0, firstSeen: now.toISOString() });
 }
 
 export type Admission = { readonly admit: true } | { readonly admit: false; readonly by: 'release' | 'day'; readonly ledger: Ledger };
 
-export function admit(l: Ledger, caps: Caps, worstCaseUsd: number, now: Date): Admission {
-  const by = l.releaseSpentUsd + worstCaseUsd > caps.perReleaseUsd ? 'release' : l.daySpentUsd + worstCaseUsd > caps.perDayUsd ? 'day' : undefined;
+/** Whether a call of `worstCaseUsd` fits the caps; a refusal returns the ledger with the stop recorded. */
+export function admit(l: Ledger, caps: Caps, worstCaseUsd: number, now: Date, releaseKey?: string): Admission {
+  const r = releaseKey ? l.releases[releaseKey] : undefined;
+  const by = r && r.spentUsd + worstCaseUsd > caps.perReleaseUsd ? 'release' : l.daySpentUsd + worstCaseUsd > caps.perDayUsd ? 'day' : undefined;
   if (!by) return { admit: true };
-  return { admit: false, by, ledger: l.stoppedBy ? l : { ...l, stoppedAt: now.toISOString(), stoppedBy: by } };
+  // The ledger changes only when a stop is recorded for the first time (so a refusal usually writes nothing).
+  const at = now.toISOString();
+  let ledger: Ledger = by === 'day' && !l.dayStoppedAt ? { ...l, dayStoppedAt: at } : l;
+  if (r && releaseKey && !r.stoppedAt) ledger = { ...ledger, releases: { ...ledger.releases, [releaseKey]: { ...r, stoppedAt: at, stoppedBy: by } } };
+  return { admit: false, by, ledger };
 }
 
-export function charge(l: Ledger, usd: number): Ledger {
-  // A refund that crosses a day or release boundary must not leave a negative spend behind.
-  return { ...l, releaseSpentUsd: Math.max(0, l.releaseSpentUsd + usd), daySpentUsd: Math.max(0, l.daySpentUsd + usd) };
+/** Charges (or, negative, refunds) the day and the release; never below zero. */
+export function charge(l: Ledger, usd: number, releaseKey?: string): Ledger {
+  const r = releaseKey ? l.releases[releaseKey] : undefined;
+  // A refund that crosses a day boundary must not leave a negative spend behind.
+  const out: Ledger = { ...l, daySpentUsd: Math.max(0, l.daySpentUsd + usd) };
+  return r && releaseKey ? { ...out, releases: { ...out.releases, [releaseKey]: { ...r, spentUsd: Math.max(0, r.spentUsd + usd) } } } : out;
+}
+
+/**
+ * The ledger entry of the release a review is about: the first one (the release that brought it in) whose code
+ * version (code plane) or config label (config plane) is the release's new one.
+ */
+export function releaseEntryFor(l: Ledger, plane: 'code' | 'config', to: string): { key: string; spend: ReleaseSpend } | undefined {
+  const found = Object.entries(l.releases)
+    .filter(([, r]) => (plane === 'code' ? r.codeVersion === to : r.config === to))
+    .sort((a, b) => (a[1].firstSeen < b[1].firstSeen ? -1 : 1))[0];
+  return found ? { key: found[0], spend: found[1] } : undefined;
 }

@@ -20,8 +20,11 @@ export interface DeliveryDeps {
   /** The live evaluation section of a service, or undefined when it has none (its samples are skipped). */
   readonly liveEvaluation: (service: string) => Promise<EvaluationConfig | undefined>;
   readonly store: ObjectStore;
-  /** The release the spend belongs to, per service (the judge's current release key, or a steady-state key). */
-  readonly releaseKey: (service: string) => Promise<string>;
+  /**
+   * The release the spend belongs to, per service, where the caller knows it.
+   * @default told from the samples' version tuples (the release in progress, lambda/evaluator/budget.ts)
+   */
+  readonly releaseKey?: (service: string) => Promise<string | undefined>;
   readonly publish: (result: EvaluationResult, sample: EvaluationSample) => void;
   /** Writes a failure record line (the snapshot subscription on the evaluator's log group collects it). */
   readonly writeFailureRecord: (record: FailureRecord) => void;
@@ -82,7 +85,7 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
   }
   const counts = { evaluated: 0, alreadyScored: 0, skippedNoSection: 0, skippedBudget: 0, candidates: 0 };
   const configs = new Map<string, Promise<EvaluationConfig | undefined>>();
-  const releases = new Map<string, Promise<string>>();
+  const releases = new Map<string, Promise<string | undefined>>();
   const once = <T>(m: Map<string, Promise<T>>, k: string, f: (k: string) => Promise<T>) => {
     if (!m.has(k)) m.set(k, f(k));
     return m.get(k) as Promise<T>;
@@ -99,7 +102,8 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
       counts.alreadyScored++;
       return;
     }
-    const result = await evaluateSample(sample, config, deps.evaluator(sample.service), { releaseKey: await once(releases, sample.service, deps.releaseKey) });
+    const named = deps.releaseKey ? await once(releases, sample.service, deps.releaseKey) : undefined;
+    const result = await evaluateSample(sample, config, deps.evaluator(sample.service), named ? { releaseKey: named } : {});
     if (result.skipped) {
       counts.skippedBudget++;
       deps.publish(result, sample);

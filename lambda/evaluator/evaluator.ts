@@ -9,7 +9,7 @@
  * with capped exponential backoff and full jitter; other errors fail the criterion with the reason.
  */
 import type { CriterionScore, EvaluationConfig, EvaluationSample, PairedOutcome } from '../shared/evaluation';
-import { admit, type Caps, charge, costUsd, currentLedger, estimateInputTokens, type Ledger } from './budget';
+import { admit, type Caps, charge, costUsd, currentLedger, ensureRelease, estimateInputTokens, type Ledger, observeTuple, readLedger } from './budget';
 import {
   buildPreferenceRequest,
   buildScoreRequest,
@@ -34,6 +34,12 @@ export interface ModelPort {
  */
 export interface ShadowPort {
   answer(sample: EvaluationSample, arm: 'canary' | 'stable'): Promise<{ readonly answer: string; readonly costUsd: number }>;
+  /**
+   * Code plane: whether the sample's executed version is the canary of the live alias (its routing weights name it).
+   * The runtime cannot tell (it does not know the alias's weights), so it writes `stable`; without this, code canaries
+   * would never be paired. A failure to tell counts as no.
+   */
+  isCodeCanary?(sample: EvaluationSample): Promise<boolean>;
 }
 
 /** The spend ledger, updated by compare-and-swap: `write` returns false when someone else wrote first. */
@@ -64,6 +70,10 @@ export interface EvaluationResult {
   readonly costUsd: number;
   /** Set when the budget refused the sample: no model call was made. */
   readonly skipped?: 'budget-release' | 'budget-day';
+  /** The release the sample's spend was charged to (absent: the steady state, day budget only). */
+  readonly releaseKey?: string;
+  /** Set when the refund of the over-reservation could not be recorded (ledger contention): charged, never over a cap. */
+  readonly unsettledUsd?: number;
   /** Scores under a rubric's floor: the sample becomes a regression-case candidate with these reasons. */
   readonly belowFloor: readonly { readonly criterion: string; readonly score: number; readonly reason: string }[];
 }
@@ -72,7 +82,8 @@ export const THROTTLE_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsE
 export const MAX_ATTEMPTS = 4;
 const BASE_DELAY_MS = 200;
 const MAX_DELAY_MS = 5000;
-const LEDGER_CAS_ATTEMPTS = 8;
+/** Compare-and-swap attempts on the ledger, with full-jitter backoff between them (as the case index does). */
+const LEDGER_CAS_ATTEMPTS = 40;
 
 /** Retries throttling with capped exponential backoff and full jitter; other errors are thrown at once. The gate reuses it. */
 export async function withRetry(ports: Pick<EvaluatorPorts, 'sleep' | 'random'>, call: () => Promise<ConverseResponse>): Promise<ConverseResponse> {
@@ -87,27 +98,58 @@ export async function withRetry(ports: Pick<EvaluatorPorts, 'sleep' | 'random'>,
   }
 }
 
-/** Reserves (or, with a negative amount, gives back) spend on the ledger by compare-and-swap. */
-async function reserve(ports: EvaluatorPorts, releaseKey: string, caps: Caps, usd: number): Promise<{ ok: true } | { ok: false; by: 'release' | 'day' }> {
+/**
+ * Reserves (or, with a negative amount, gives back) spend on the ledger by compare-and-swap. The first call of a sample
+ * tells which release it is charged to (named, or the one in progress from the tuples: see budget.ts); the settle
+ * passes that key back so the refund goes where the reservation went.
+ */
+async function reserve(
+  ports: EvaluatorPorts,
+  sample: EvaluationSample,
+  caps: Caps,
+  usd: number,
+  release: { readonly named?: string; readonly settled?: { readonly key?: string } },
+): Promise<{ ok: true; releaseKey?: string } | { ok: false; by: 'release' | 'day'; releaseKey?: string }> {
+  let refused: { ok: false; by: 'release' | 'day'; releaseKey?: string } | undefined;
   for (let i = 0; i < LEDGER_CAS_ATTEMPTS; i++) {
+    // Many evaluators share a service's ledger: back off with full jitter after a lost race (20 ms x 2^i, at most 1 s).
+    if (i > 0) await ports.sleep(Math.floor(ports.random() * Math.min(1000, 20 * 2 ** Math.min(i, 6))));
     const now = ports.now();
     const { ledger, etag } = await ports.ledger.read();
-    const l = currentLedger(ledger ?? { releaseKey, releaseSpentUsd: 0, day: now.toISOString().slice(0, 10), daySpentUsd: 0 }, releaseKey, now);
+    let l = currentLedger(readLedger(ledger, now), now);
+    let releaseKey: string | undefined;
+    if (release.settled) releaseKey = release.settled.key;
+    else if (release.named) {
+      releaseKey = release.named;
+      l = ensureRelease(l, releaseKey, now);
+    } else {
+      const at = Date.parse(sample.time);
+      const o = observeTuple(l, sample.tuple, Number.isNaN(at) ? now : new Date(at));
+      l = o.ledger;
+      releaseKey = o.releaseKey;
+    }
     if (usd > 0) {
-      const a = admit(l, caps, usd, now);
+      const a = admit(l, caps, usd, now, releaseKey);
       if (!a.admit) {
-        if (a.ledger !== l || ledger === undefined) await ports.ledger.write(a.ledger, etag); // record the stop once; a lost race is fine
-        return { ok: false, by: a.by };
+        // Record the stop once, by compare-and-swap too (the review reports it); a lost race re-reads and re-decides.
+        refused = { ok: false, by: a.by, releaseKey };
+        if (a.ledger === l || (await ports.ledger.write(a.ledger, etag))) return refused;
+        continue;
       }
     }
-    if (await ports.ledger.write(charge(l, usd), etag)) return { ok: true };
+    if (await ports.ledger.write(charge(l, usd, releaseKey), etag)) return { ok: true, releaseKey };
   }
+  // A refusal stands even when recording its stop kept losing races (a later refusal records it); a charge never does.
+  if (refused) return refused;
   throw new Error(`evaluation ledger: ${LEDGER_CAS_ATTEMPTS} compare-and-swap attempts lost to concurrent writers`);
 }
 
 export interface EvaluateOptions {
-  /** The release the spend belongs to (the judge's release key), or `steady-<day>` outside releases. */
-  readonly releaseKey: string;
+  /**
+   * The release the spend belongs to, when the caller knows it (a gate replay, the judge's release key).
+   * @default the release in progress told from the version tuples of the service's answers (budget.ts); none in the steady state
+   */
+  readonly releaseKey?: string;
   /** Passage texts by id, where the sample's delivery carries them (the runtime logs only hashes). */
   readonly passageTexts?: ReadonlyMap<string, string>;
   readonly reference?: string;
@@ -127,7 +169,9 @@ export async function evaluateSample(
   const passages = sample.passages.map((p) => ({ id: p.id, text: options.passageTexts?.get(p.id) ?? `(text not captured; hash ${p.textHash})` }));
   const deterministic = runDeterministicChecks(sample, config.deterministic);
   const rubrics = config.rubrics.filter((r) => r.criterion !== 'correctness' || options.reference !== undefined);
-  const pairedWanted = (config.paired ?? true) && sample.arm === 'canary' && ports.shadow !== undefined;
+  const wantsPairs = (config.paired ?? true) && ports.shadow !== undefined;
+  const codeCanary = wantsPairs && sample.arm !== 'canary' && ports.shadow?.isCodeCanary ? await ports.shadow.isCodeCanary(sample).catch(() => false) : false;
+  const pairedWanted = wantsPairs && (sample.arm === 'canary' || codeCanary);
 
   const scoreRequests = rubrics.map((r) =>
     buildScoreRequest(config.evaluatorModel.modelId, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),
@@ -140,8 +184,17 @@ export async function evaluateSample(
   const reserved = scoreRequests.reduce((s, r) => s + worstCall(r), 0) + prefWorst;
 
   const base = { sampleId: sample.sampleId, service: sample.service, arm: sample.arm, functionVersion: sample.functionVersion, caseId: sample.caseId };
-  const r = await reserve(ports, options.releaseKey, config.budget, reserved);
-  if (!r.ok) return { ...base, scores: deterministic, unscored: [], costUsd: 0, skipped: r.by === 'release' ? 'budget-release' : 'budget-day', belowFloor: [] };
+  const r = await reserve(ports, sample, config.budget, reserved, { named: options.releaseKey });
+  if (!r.ok)
+    return {
+      ...base,
+      scores: deterministic,
+      unscored: [],
+      costUsd: 0,
+      skipped: r.by === 'release' ? 'budget-release' : 'budget-day',
+      belowFloor: [],
+      ...(r.releaseKey ? { releaseKey: r.releaseKey } : {}),
+    };
 
   let spent = 0;
   const pay = (u: Usage) => {
@@ -151,6 +204,7 @@ export async function evaluateSample(
   const unscored: { criterion: string; reason: string }[] = [];
   const belowFloor: { criterion: string; score: number; reason: string }[] = [];
   let paired: EvaluationResult['paired'];
+  let unsettledUsd: number | undefined;
   try {
     for (let i = 0; i < rubrics.length; i++) {
       const rubric = rubrics[i];
@@ -191,8 +245,24 @@ export async function evaluateSample(
       }
     }
   } finally {
-    // Settle: give back what the worst case over-reserved (the estimate is an upper bound, so this is a refund).
-    await reserve(ports, options.releaseKey, config.budget, spent - reserved);
+    // Settle: give back what the worst case over-reserved (the estimate is an upper bound, so this is a refund). A
+    // settle that keeps losing races to other evaluators leaves the over-reservation charged (never over a cap) rather
+    // than failing a sample whose model calls are paid for (a failed delivery is retried and would pay them again).
+    try {
+      await reserve(ports, sample, config.budget, spent - reserved, { settled: { key: r.releaseKey } });
+    } catch (e) {
+      unsettledUsd = reserved - spent;
+      unscored.push({ criterion: 'ledger', reason: `the refund of ${unsettledUsd.toFixed(6)} USD was not recorded: ${(e as Error).message}` });
+    }
   }
-  return { ...base, scores, unscored, paired, costUsd: spent, belowFloor };
+  return {
+    ...base,
+    scores,
+    unscored,
+    paired,
+    costUsd: spent,
+    belowFloor,
+    ...(r.releaseKey ? { releaseKey: r.releaseKey } : {}),
+    ...(unsettledUsd !== undefined ? { unsettledUsd } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import { withRetries } from '../snapshot/store';
 import { bedrockModel, lambdaShadow, liveEvaluations, type ServiceLocation, s3Ledger } from './aws-adapters';
 import { evaluateDelivery } from './delivery';
 import { evaluationMetricLines } from './metrics';
+import { evaluationResultLine } from './result-line';
 
 // Module scope: built once per execution environment. Throttling is retried by the evaluator's own backoff.
 const bucket = process.env[LEARNING_ENV.BUCKET];
@@ -32,7 +33,6 @@ interface Context {
 /** Invoked asynchronously by CloudWatch Logs with evaluation samples; errors go to the on-failure destination. */
 export async function handler(event: CloudWatchLogsEvent, context: Context) {
   const store = withRetries(s3Store(s3, bucket as string), { remainingMs: () => context.getRemainingTimeInMillis() - 3000 });
-  const day = new Date().toISOString().slice(0, 10);
   const outcome = await evaluateDelivery(event, {
     evaluator: (service) => ({
       model,
@@ -45,10 +45,12 @@ export async function handler(event: CloudWatchLogsEvent, context: Context) {
     }),
     liveEvaluation: live,
     store,
-    // The per-release cap needs the release's key; until the judge's release state is read here, a day is the release.
-    releaseKey: async (service) => `${service}-${day}`,
+    // No releaseKey: the release in progress is told from the samples' version tuples (budget.ts), the day cap
+    // always applies.
     publish: (result, sample) => {
       for (const line of evaluationMetricLines(result, sample, Date.now())) console.log(line);
+      // What the canary judge reads (Logs Insights on this function's log group).
+      console.log(JSON.stringify(evaluationResultLine(result, sample)));
     },
     writeFailureRecord: (record) => console.log(JSON.stringify(record)),
     concurrency,

@@ -18,7 +18,19 @@
  *   (unlabelled) values is bet on with 1 + λ g (V - s), V = 1 for the canary; a mixture over λ. Under the null the
  *   label is independent of the value, so E = 1 exactly; a canary whose values are stochastically larger (worse)
  *   wins. The ranks only use values, never labels, so the bet stays fair (testing by betting, Shafer; Waudby-Smith &
- *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test).
+ *   Ramdas 2023; a rank score makes it a sequential Wilcoxon-type test). At the batch's (possibly observed) share the
+ *   bet is the exact permutation bet instead, exp(λ Σ_canary g) over its permutation moment (see updateValue).
+ * - Value tolerance (`tolerance`, issue 16): the value tests ask "is the canary worse by MORE than m", a composite
+ *   null. Each canary value is moved by m before it is ranked (latency and cost ÷ (1 + m), quality + m) and the pooled
+ *   reference holds the moved values. At the null's boundary (canary = stable × (1 + m) in law) the moved canary
+ *   values and the stable values have one law, so the label is independent of what is ranked and every bet above is
+ *   fair exactly as before; inside the null (the canary better than that) the moved canary values are stochastically
+ *   smaller, the mid-rank score is monotone in the value, and the bets on "canary ranks high" lose in expectation.
+ *   So Ville's bound holds over the whole null, anytime. Why a margin and not clusters: on the code plane execution
+ *   environments are nested in versions (an environment serves one version), so an environment's own latency offset
+ *   rides on its version's label and no clustering can separate it from the release; with about three environments
+ *   per version an environment-level test would have three observations per arm. The margin instead says how small a
+ *   difference the team does not roll back for (default half the planner's minimum regression: p50 +20 % → 10 %).
  * - Observed share: the wiring passes a batch's observed canary share n_c / n. Conditional on n_c and on every
  *   outcome, i.i.d. Bernoulli(s) labels are a uniformly random subset of the batch, so the canary's count among k
  *   counted events is hypergeometric; a hypergeometric is below the binomial in the convex order (Hoeffding 1963,
@@ -55,13 +67,14 @@
  * cluster-randomized trials (Donner & Klar 2000) and design-based sequential inference (Ham, Bojinov, Lindon &
  * Tingley 2022, "Design-based confidence sequences"). Execution environments on the code plane are nested in versions
  * (an environment serves one version), so an environment's own effect rides on its version's label and no clustering
- * removes it; bench/judge-world.ts measures how large it may be before false rollbacks exceed the bound.
+ * removes it; the value tolerance absorbs it (bench/judge-world.ts measures how large it may be).
  *
  * Config plane through AppConfig's own rollout: its percentage is of clients (execution environments), not of
  * requests, so labels are clustered by environment and the per-request test is only approximately valid. The
  * runtime's per-conversation assignment (issue 16 C) makes it exact with `unit: 'cluster'`.
  *
- * α is split by Bonferroni: α/k per metric (k metrics); the error metric gives half of its share to the concurrent test
+ * α is split by Bonferroni: α/k per metric (k metrics; the evaluation metrics of lambda/judge/scores.ts, when judged,
+ * count as one more and split their share between them); the error metric gives half of its share to the concurrent test
  * and half to the gross rule, every other metric spends all of it on the concurrent test. Before/after tests spend
  * nothing. So P(any false rollback) ≤ α. (Sequential designs in production: Lindon, Sanden & Shirikian, "Rapid
  * regression detection in software deployments through sequential testing", KDD 2022 (Netflix); Johari, Koomen,
@@ -73,7 +86,18 @@
  * `countMargin` for counts; `valueMargin` more exceedances of the baseline median for values) that rejects. It is
  * run for the metrics in `notWorseOn`.
  */
-import type { JudgeClusters as ContractJudgeClusters } from '../shared/contract';
+import type { JudgeClusters as ContractJudgeClusters, JudgeTolerance } from '../shared/contract';
+import {
+  copyEvaluation,
+  type EvaluationBatch,
+  type EvaluationOptions,
+  type EvaluationState,
+  evaluationEvidence,
+  evaluationFired,
+  evaluationThresholds,
+  newEvaluationState,
+  updateEvaluation,
+} from './scores';
 import { binomialLower, binomialUpper, logMeanExp } from './stats';
 
 export type CountMetric = 'error' | 'safety' | 'contract';
@@ -131,6 +155,33 @@ export interface JudgeOptions {
    * @default 0.2
    */
   readonly grossErrorRate: number;
+  /**
+   * The evaluator's results as metrics of the family (lambda/judge/scores.ts): per-criterion rank tests and the paired
+   * sign test, together one metric's share of α (so k = metrics + 1).
+   * @default none
+   */
+  readonly evaluation?: EvaluationOptions;
+  /**
+   * The concurrent value tests' tolerance: how much worse the canary may be before its values count against it. The
+   * test asks "is the canary worse by MORE than m" (null: canary ≤ stable × (1 + m) for latency and cost, canary ≥
+   * stable − m for quality), so differences far below the smallest regression the team must catch — between
+   * execution environments, say — cannot roll a release back; a regression below m is not rolled back either.
+   * Absent fields take their default; 0 is the strict test (any stochastic difference is a regression).
+   * @default { latencyMs: 0.1, costUsd: 0.1, quality: 0.025 } (half of the planner's minimum regressions)
+   */
+  readonly tolerance: ValueTolerance;
+}
+
+/** How much worse each value metric may be before the concurrent test counts it (JudgeOptions.tolerance): the contract's shape. */
+export type ValueTolerance = JudgeTolerance;
+
+export const DEFAULT_TOLERANCE: Required<ValueTolerance> = { latencyMs: 0.1, costUsd: 0.1, quality: 0.025 };
+/** A state persisted before the tolerance existed keeps the strict test it started with. */
+const NO_TOLERANCE: Required<ValueTolerance> = { latencyMs: 0, costUsd: 0, quality: 0 };
+
+/** The tolerance in force for `metric`. */
+export function toleranceOf(options: Pick<JudgeOptions, 'tolerance'>, metric: ValueMetric): number {
+  return options.tolerance?.[metric] ?? NO_TOLERANCE[metric];
 }
 
 export interface JudgeEvidence {
@@ -219,6 +270,8 @@ export interface JudgeState {
   seen?: number[];
   /** Observations that carried a cluster key. */
   keyed?: number;
+  /** The evaluation metrics (options.evaluation): scores per criterion and paired outcomes. */
+  evaluation?: EvaluationState;
 }
 
 /** Rate ratios the count tests mix over (canary rate / stable rate). */
@@ -250,10 +303,11 @@ const DEFAULTS: JudgeOptions = {
   valueMargin: 0.1,
   unit: 'request',
   grossErrorRate: 0.2,
+  tolerance: DEFAULT_TOLERANCE,
 };
 
 export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
-  const o: JudgeOptions = { ...DEFAULTS, ...options };
+  const o: JudgeOptions = { ...DEFAULTS, ...options, tolerance: { ...DEFAULT_TOLERANCE, ...options.tolerance } };
   if (!(o.alpha > 0 && o.alpha < 1)) throw new Error(`judge alpha must be in (0, 1), got ${o.alpha}; 0.01 bounds false rollbacks at 1 %`);
   if (o.metrics.length === 0) throw new Error(`judge metrics is empty: name at least one of ${JUDGE_METRICS.join(', ')}`);
   for (const m of [...o.metrics, ...o.notWorseOn])
@@ -264,10 +318,25 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
   if (o.unit !== 'request' && o.unit !== 'cluster') throw new Error(`judge unit must be 'request' or 'cluster', got ${String(o.unit)}`);
   if (!(o.grossErrorRate > 0 && o.grossErrorRate < 1))
     throw new Error(`judge grossErrorRate must be in (0, 1) (an error rate that rolls back after full traffic), got ${o.grossErrorRate}; 0.2 is the default`);
+  for (const [k, v] of Object.entries(o.tolerance)) {
+    const max = k === 'quality' ? 0.5 : 1;
+    if (!(k in DEFAULT_TOLERANCE)) throw new Error(`judge tolerance.${k} is unknown; use ${Object.keys(DEFAULT_TOLERANCE).join(', ')}`);
+    if (!(Number.isFinite(v) && v >= 0 && v < max))
+      throw new Error(
+        `judge tolerance.${k} must be from 0 to below ${max} (${k === 'quality' ? 'an absolute drop of the score' : 'a relative increase: 0.1 = +10 %'}), got ${v}; ${DEFAULT_TOLERANCE[k as ValueMetric]} is the default (half the planned minimum regression)`,
+      );
+  }
+  const evaluation = o.evaluation ? newEvaluationState(o.evaluation) : undefined;
   return {
     kind: 'cdk-ai-release/judge-state',
     v: 1,
-    options: { ...o, metrics: [...o.metrics], notWorseOn: [...o.notWorseOn] },
+    options: {
+      ...o,
+      metrics: [...o.metrics],
+      notWorseOn: [...o.notWorseOn],
+      tolerance: { ...o.tolerance },
+      ...(evaluation ? { evaluation: evaluation.options } : {}),
+    },
     phase: 'canary',
     metrics: o.metrics.map((metric) => ({
       metric,
@@ -289,6 +358,7 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
     batches: 0,
     seen: [],
     keyed: 0,
+    ...(evaluation ? { evaluation } : {}),
   };
 }
 
@@ -303,7 +373,7 @@ export function thresholds(options: JudgeOptions): {
   reverseCanary: number;
   reverseAfter: number;
 } {
-  const perMetric = options.alpha / options.metrics.length;
+  const perMetric = options.alpha / familySize(options);
   const perReverse = options.alpha / Math.max(1, options.notWorseOn.length);
   return {
     // The error metric splits its share between the concurrent test and the gross after-traffic test; every other
@@ -318,6 +388,17 @@ export function thresholds(options: JudgeOptions): {
     reverseCanary: 2 / perReverse,
     reverseAfter: 4 / perReverse,
   };
+}
+
+/** Metrics in the Bonferroni family: the judge's own, and the evaluation metrics as one more when judged. */
+function familySize(options: JudgeOptions): number {
+  return options.metrics.length + (options.evaluation ? 1 : 0);
+}
+
+/** The evaluation metrics' thresholds: one metric's share of α, split by lambda/judge/scores.ts. */
+export function judgeEvaluationThresholds(options: JudgeOptions): { readonly paired: number; readonly criterion: number } {
+  if (!options.evaluation) return { paired: Number.POSITIVE_INFINITY, criterion: Number.POSITIVE_INFINITY };
+  return evaluationThresholds(options.evaluation, options.alpha / familySize(options));
 }
 
 function afterThreshold(th: ReturnType<typeof thresholds>, metric: JudgeMetric): number {
@@ -375,8 +456,31 @@ export function updateJudge(
     }
   }
   next.batches++;
-  const evidence = next.metrics.flatMap((m) => evidenceOf(next, m));
-  return { state: next, decision: next.metrics.some((m) => m.fired) ? 'regression' : 'continue', evidence };
+  return { state: next, decision: decisionOf(next), evidence: allEvidence(next) };
+}
+
+function decisionOf(st: JudgeState): 'regression' | 'continue' {
+  return st.metrics.some((m) => m.fired) || evaluationFired(st.evaluation) ? 'regression' : 'continue';
+}
+
+function allEvidence(st: JudgeState): JudgeEvidence[] {
+  const own = st.metrics.flatMap((m) => evidenceOf(st, m));
+  return st.evaluation ? [...own, ...evaluationEvidence(st.evaluation, judgeEvaluationThresholds(st.options), st.phase)] : own;
+}
+
+/**
+ * Folds a batch of the evaluator's results (scores and paired outcomes, lambda/judge/scores.ts) into the state. The
+ * evaluation metrics are members of the family: a regression they show is the judge's regression.
+ */
+export function updateJudgeEvaluation(
+  state: JudgeState,
+  batch: EvaluationBatch,
+): { readonly state: JudgeState; readonly decision: 'regression' | 'continue'; readonly evidence: readonly JudgeEvidence[] } {
+  if (state?.kind !== 'cdk-ai-release/judge-state' || state.v !== 1) throw new Error('judge state is not a v1 judge state: start with newJudgeState()');
+  if (!state.evaluation) throw new Error('the judge state judges no evaluation metrics: create it with newJudgeState({ evaluation: { criteria, paired } })');
+  const next = copyState(state);
+  next.evaluation = updateEvaluation(next.evaluation as EvaluationState, batch, judgeEvaluationThresholds(next.options), next.options.unit ?? 'request');
+  return { state: next, decision: decisionOf(next), evidence: allEvidence(next) };
 }
 
 /**
@@ -406,7 +510,7 @@ function valueBets(st: JudgeState, s: number, obs: readonly JudgeObservation[]):
 
 /** At the bound: no regression shown (enough evidence that the canary is not worse) or inconclusive. */
 export function concludeJudge(state: JudgeState): 'regression' | 'no-regression-shown' | 'inconclusive' {
-  if (state.metrics.some((m) => m.fired)) return 'regression';
+  if (state.metrics.some((m) => m.fired) || evaluationFired(state.evaluation)) return 'regression';
   const needed = state.metrics.filter((m) => state.options.notWorseOn.includes(m.metric));
   return needed.length > 0 && needed.every((m) => m.notWorse) ? 'no-regression-shown' : 'inconclusive';
 }
@@ -523,6 +627,9 @@ function updateCount(m: MetricState, metric: CountMetric, s: number, obs: readon
 function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readonly JudgeObservation[], st: JudgeState, bet: Float64Array): void {
   const sign = WORSE[metric];
   const vals: number[] = [];
+  /** What the concurrent bets rank: the oriented value, the canary's moved by the tolerance (see `tolerated`). */
+  const wv: number[] = [];
+  const tol = toleranceOf(st.options, metric);
   const canary: boolean[] = [];
   /** The share each value is bet at (0: not bet on; -1: the batch's share, bet on by permutation). */
   const shares: number[] = [];
@@ -531,6 +638,7 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     const y = o[metric];
     if (y === undefined || !Number.isFinite(y)) continue;
     vals.push(sign * y);
+    wv.push(o.version === 'canary' ? tolerated(metric, sign * y, tol) : sign * y);
     canary.push(o.version === 'canary');
     shares.push(bet[i]);
     if (o.version === 'canary') {
@@ -574,9 +682,9 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     // Mid-ranks against pooled, unlabelled values: the reservoir of earlier batches once it is large enough (cheap:
     // 2,000 values), else that plus this batch's values.
     const withBatch = pool.values.length < POOLED_CAP / 2;
-    const ref = new Float64Array(pool.values.length + (withBatch ? vals.length : 0));
+    const ref = new Float64Array(pool.values.length + (withBatch ? wv.length : 0));
     ref.set(pool.values);
-    if (withBatch) ref.set(vals, pool.values.length);
+    if (withBatch) ref.set(wv, pool.values.length);
     ref.sort();
     const n = LAMBDA_GRID.length;
     const lambdas = new Float64Array(n);
@@ -593,7 +701,7 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
         for (let j = 0; j < n; j++) lambdas[j] = Math.min(LAMBDA_GRID[j], lambdaCap);
         lambdaShare = u;
       }
-      const g = 2 * midRank(ref, vals[i]) - 1;
+      const g = 2 * midRank(ref, wv[i]) - 1;
       const gd = g * ((canary[i] ? 1 : 0) - u);
       for (let j = 0; j < n; j++) prod[j] *= 1 + lambdas[j] * gd;
       if ((++k & 31) === 0)
@@ -604,29 +712,34 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     }
     for (let j = 0; j < n; j++) m.logE1[j] += inc[j] + Math.log(prod[j]);
     // Batch-share values (-1): the permutation bet. Given the batch's values and its canary count n_c, the canary's
-    // values are a sample without replacement of the batch's; by Hoeffding (1963, Theorem 4) E exp(λ Σ_canary g) ≤
-    // (mean_i exp(λ g_i))^n_c, so exp(λ Σ_canary g - n_c ln mean_i exp(λ g_i)) is a fair bet whether the share was
-    // nominal or observed. (The linear bet 1 + λ g (V - s) is fair only for labels drawn at a known s: with s the
-    // observed share the labels are negatively correlated and its product has expectation above 1 — two requests,
-    // one each: E = 1 + λ²/4.)
-    let nc = 0;
-    let np = 0;
-    const sumG = new Float64Array(n);
-    const sumExp = new Float64Array(n);
+    // values are a uniformly random subset of the batch's (labels i.i.d. whatever the share was, nominal or observed),
+    // so exp(λ Σ_canary g) / E_perm exp(λ Σ_S g) is a fair bet, E_perm over the C(n, n_c) subsets S of size n_c — the
+    // exact permutation moment, e_{n_c}(exp(λ g_1), …, exp(λ g_n)) / C(n, n_c) (an elementary symmetric mean; see
+    // `permutationLogMgf`). It is computed per chunk of PERM_CHUNK consecutive requests (given each chunk's canary
+    // count the subsets are uniform within the chunks, independently), which keeps the cost linear in the batch.
+    // (The linear bet 1 + λ g (V - s) is fair only for labels drawn at a known s: with s the observed share the labels
+    // are negatively correlated and its product has expectation above 1 — two requests, one each: E = 1 + λ²/4.
+    // Hoeffding's (1963, Th. 4) bound (mean_i exp(λ g_i))^n_c, used before, is fair too but ignores the finite
+    // population: its growth per request is s(1 - s)² against s(1 - s) here, half the evidence at a 50 % step.)
+    const gs: number[] = [];
+    const cs: boolean[] = [];
     for (let i = 0; i < vals.length; i++) {
       if (shares[i] !== -1) continue;
-      const g = 2 * midRank(ref, vals[i]) - 1;
-      np++;
-      if (canary[i]) nc++;
-      for (let j = 0; j < n; j++) {
-        if (canary[i]) sumG[j] += LAMBDA_GRID[j] * g;
-        sumExp[j] += Math.exp(LAMBDA_GRID[j] * g);
-      }
+      gs.push(2 * midRank(ref, wv[i]) - 1);
+      cs.push(canary[i]);
     }
-    if (np > 0 && nc > 0 && nc < np) for (let j = 0; j < n; j++) m.logE1[j] += sumG[j] - nc * Math.log(sumExp[j] / np);
+    for (let from = 0; from < gs.length; from += PERM_CHUNK) {
+      const to = Math.min(gs.length, from + PERM_CHUNK);
+      if (to - from < gs.length - from && gs.length - to < PERM_CHUNK / 2) {
+        // Fold a short tail into this chunk (a chunk is at most 1.5 × PERM_CHUNK).
+        permutationBet(m.logE1, gs.slice(from), cs.slice(from));
+        break;
+      }
+      permutationBet(m.logE1, gs.slice(from, to), cs.slice(from, to));
+    }
   }
-  // Update the pooled reservoir from values only (never labels).
-  for (const w of vals) {
+  // Update the pooled reservoir with what the bets rank (at the tolerance's boundary, the same law for both labels).
+  for (const w of wv) {
     pool.seen++;
     if (pool.values.length < POOLED_CAP) pool.values.push(w);
     else {
@@ -634,6 +747,63 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
       if (j < POOLED_CAP) pool.values[j] = w;
     }
   }
+}
+
+/** Requests per chunk of the exact permutation bet (cost per request: PERM_CHUNK / 2 × the λ grid, at most). */
+const PERM_CHUNK = 64;
+
+/** Adds to each λ component the log of the exact permutation bet of one chunk: scores `g`, labels `c` (true: canary). */
+function permutationBet(logE: number[], g: readonly number[], c: readonly boolean[]): void {
+  const n = g.length;
+  let nc = 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) {
+    if (c[i]) nc++;
+    mean += g[i];
+  }
+  if (nc === 0 || nc === n) return;
+  mean /= n;
+  // Centre the scores (Σ (g - ḡ) = 0, so the subset's complement carries the same sum with the opposite sign): work
+  // with the smaller side, k = min(n_c, n - n_c).
+  const small = nc <= n - nc;
+  const k = small ? nc : n - nc;
+  let sumC = 0;
+  for (let i = 0; i < n; i++) if (c[i]) sumC += g[i] - mean;
+  const x = new Float64Array(n);
+  for (let j = 0; j < LAMBDA_GRID.length; j++) {
+    const lambda = LAMBDA_GRID[j];
+    for (let i = 0; i < n; i++) x[i] = Math.exp((small ? lambda : -lambda) * (g[i] - mean));
+    logE[j] += lambda * sumC - permutationLogMgf(x, k);
+  }
+}
+
+/**
+ * ln of the mean, over all subsets S of size k of x's indices, of Π_{i∈S} x_i: the elementary symmetric mean
+ * e_k(x) / C(n, k), by the recurrence A_j(m) = ((m - j) / m) A_j(m - 1) + (j / m) x_m A_{j-1}(m - 1) (every term a
+ * convex combination of products of at most k of the x's: with λ ≤ 1, |g - ḡ| ≤ 2 and k ≤ 1.5 × PERM_CHUNK / 2 = 48
+ * every term is within e^±96, far inside double range). O(n k).
+ */
+export function permutationLogMgf(x: ArrayLike<number>, k: number): number {
+  const n = x.length;
+  if (k === 0) return 0;
+  if (!(k > 0 && k <= n)) throw new Error(`permutationLogMgf needs 0 ≤ k ≤ n, got k = ${k}, n = ${n}`);
+  const a = new Float64Array(k + 1);
+  a[0] = 1;
+  for (let m = 1; m <= n; m++) {
+    const xm = x[m - 1];
+    for (let j = Math.min(m, k); j >= 1; j--) a[j] = ((m - j) / m) * a[j] + (j / m) * xm * a[j - 1];
+  }
+  return Math.log(a[k]);
+}
+
+/**
+ * A canary's oriented value moved by the tolerance m, so that a canary exactly m worse ranks like the stable version:
+ * latency and cost (ratio scale) divided by 1 + m, quality (oriented: −score) lowered by m. Rank tests are invariant
+ * to monotone transforms, so for latency this is exactly the null "canary = stable × (1 + m) in law".
+ */
+function tolerated(metric: ValueMetric, oriented: number, m: number): number {
+  if (m === 0) return oriented;
+  return metric === 'quality' ? oriented - m : oriented / (1 + m);
 }
 
 /** The after-traffic conformal ranks of `batch` against `ref` (before/after: informs only). */
@@ -845,7 +1015,13 @@ function copyState(st: JudgeState): JudgeState {
   return {
     ...st,
     // A state from before an option existed gets its default.
-    options: { ...DEFAULTS, ...st.options, metrics: [...st.options.metrics], notWorseOn: [...st.options.notWorseOn] },
+    options: {
+      ...DEFAULTS,
+      ...st.options,
+      metrics: [...st.options.metrics],
+      notWorseOn: [...st.options.notWorseOn],
+      tolerance: { ...(st.options.tolerance ?? NO_TOLERANCE) },
+    },
     metrics: st.metrics.map((m) => ({
       ...m,
       logE1: m.logE1.slice(),
@@ -859,5 +1035,6 @@ function copyState(st: JudgeState): JudgeState {
     })),
     pooled,
     ...(st.seen ? { seen: st.seen.slice() } : {}),
+    ...(st.evaluation ? { evaluation: copyEvaluation(st.evaluation) } : {}),
   };
 }

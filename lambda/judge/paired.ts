@@ -16,9 +16,19 @@
  * 2023; the sign test is their running example). One-sided: only a canary that loses rolls back.
  *
  * Counting once per input: a retried or repeated input must not contribute twice (its pairs are not independent), so
- * the state keeps the case ids it has counted; `updatePaired` ignores a repeat.
+ * the state keeps the case ids it has counted (as 32-bit hashes) and `updatePaired` ignores a repeat. The list is
+ * bounded (PAIRED_SEEN_CAP, which also bounds the judge record in S3): once it is full, pairs of inputs not yet
+ * remembered are not counted (`overCap` says how many), so an input is never counted twice. Which pairs count
+ * depends on case ids and their order only, never on outcomes, so the bet stays fair; a hash collision only drops a
+ * pair.
  */
 import type { PairedOutcome } from '../shared/evaluation';
+
+/**
+ * Case ids remembered at most (one pair per input). 10,000 pairs is far more than a canary needs (a 60 % loss rate is
+ * shown within a few hundred, bench/RESULTS.md), and 10,000 numbers keep the state near 110 KB of JSON.
+ */
+export const PAIRED_SEEN_CAP = 10_000;
 
 /** The grid of θ = P(stable wins | untied) the mixture bets on. */
 export const PAIRED_GRID: readonly number[] = [0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
@@ -29,12 +39,24 @@ export interface PairedState {
   readonly stableWins: number;
   readonly canaryWins: number;
   readonly ties: number;
-  /** Case ids already counted (one pair per input). */
-  readonly seen: readonly string[];
+  /** 32-bit hashes (FNV-1a) of the case ids already counted (one pair per input), at most PAIRED_SEEN_CAP. */
+  readonly seen: readonly number[];
+  /** Pairs not counted because `seen` was full (absent: none). */
+  readonly overCap?: number;
 }
 
 export function newPairedState(): PairedState {
   return { logWealth: PAIRED_GRID.map(() => 0), stableWins: 0, canaryWins: 0, ties: 0, seen: [] };
+}
+
+/** FNV-1a, 32 bits (the judge's cluster hash): a case id as a number. */
+function hashId(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 export interface PairedObservation {
@@ -42,14 +64,20 @@ export interface PairedObservation {
   readonly outcome: PairedOutcome;
 }
 
-/** Folds a batch of paired outcomes into the state; pure. */
-export function updatePaired(state: PairedState, batch: readonly PairedObservation[]): PairedState {
+/** Folds a batch of paired outcomes into the state; pure. `cap`: case ids remembered at most (tests lower it). */
+export function updatePaired(state: PairedState, batch: readonly PairedObservation[], cap = PAIRED_SEEN_CAP): PairedState {
   const seen = new Set(state.seen);
   const logWealth = [...state.logWealth];
   let { stableWins, canaryWins, ties } = state;
+  let overCap = state.overCap ?? 0;
   for (const o of batch) {
-    if (seen.has(o.caseId)) continue;
-    seen.add(o.caseId);
+    const key = hashId(o.caseId);
+    if (seen.has(key)) continue;
+    if (seen.size >= cap) {
+      overCap++;
+      continue;
+    }
+    seen.add(key);
     if (o.outcome === 'tie') {
       ties++;
       continue;
@@ -59,7 +87,7 @@ export function updatePaired(state: PairedState, batch: readonly PairedObservati
     else canaryWins++;
     for (let i = 0; i < PAIRED_GRID.length; i++) logWealth[i] += Math.log(2 * (stable ? PAIRED_GRID[i] : 1 - PAIRED_GRID[i]));
   }
-  return { logWealth, stableWins, canaryWins, ties, seen: [...seen] };
+  return { logWealth, stableWins, canaryWins, ties, seen: [...seen], ...(overCap > 0 ? { overCap } : {}) };
 }
 
 /** The mixture e-value (uniform prior over the grid). */

@@ -18,6 +18,8 @@ import {
 } from './aws-adapters';
 import type { ReviewPorts } from './ports';
 import { runReview } from './review';
+import { storeEvaluatorTrust } from './evaluator-trust';
+import { s3Store as objectStore } from '../snapshot/s3-store';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 
 const need = (k: string) => {
@@ -42,6 +44,8 @@ const ports: ReviewPorts = {
   judge: s3JudgeRecords(s3, bucket),
   // The evaluator's results (issue 17 E): scores, pairs and the behaviour fingerprint of the release.
   evaluations: s3Evaluations(s3, bucket),
+
+  evaluatorTrust: storeEvaluatorTrust(objectStore(s3, bucket)),
 };
 
 /** CodeDeploy state changes (EventBridge) and AppConfig ON_DEPLOYMENT_COMPLETE / ON_DEPLOYMENT_ROLLED_BACK. */

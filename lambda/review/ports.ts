@@ -1,3 +1,4 @@
+import type { EvaluatorTrustPort } from './evaluator-trust';
 import type { CaseState, FailureKind, JudgeRecord, RegressionCase, ReleaseManifest, ReleasePlane } from '../shared/contract';
 
 /** The end of one release on one plane, as the review sees it (parsed from a CodeDeploy or AppConfig event). */
@@ -141,6 +142,9 @@ export interface ReviewPorts {
   readonly judge?: JudgePort;
   /** @default no evaluation view in the review */
   readonly evaluations?: EvaluationsPort;
+
+  /** The evaluator's agreement with people and the release's evaluation budget. @default no evaluator lines */
+  readonly evaluatorTrust?: EvaluatorTrustPort;
 }
 
 export type { CaseState, FailureKind };

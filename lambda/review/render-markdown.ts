@@ -1,5 +1,6 @@
 /** The review as people read it: every section always present, so a missing fact shows as missing, not as silence. */
 import type { ReleaseReview, ReviewComponentChange, ReviewMetricRow } from '../shared/contract';
+import { renderEvaluatorTrustMarkdown } from './evaluator-trust';
 
 export const REVIEW_SECTIONS = ['Conclusion', 'What changed', 'Timeline', 'Time to rollback', 'Metrics', 'Chart', 'Samples', 'Action items', 'Notes'] as const;
 
@@ -28,6 +29,7 @@ export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }
     if (r.judge.cannotJudge) out.push(`**Not fully judged:** ${esc(r.judge.cannotJudge)}.`, '');
   }
 
+  out.push(...renderEvaluatorTrustMarkdown(r.evaluatorTrust));
   out.push('## What changed', '');
   if (!r.changes) {
     out.push('_Unknown: the manifest history did not give this release and the one before it._', '');

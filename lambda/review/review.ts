@@ -18,6 +18,8 @@ import {
   reviewKeys,
 } from '../shared/contract';
 import { reviewEvaluation, type StoredEvaluation } from './evaluation';
+
+import { reviewEvaluatorTrust } from './evaluator-trust';
 import { parseReleaseEnd } from './events';
 import { gateStoppedRelease, isConfigGateStopped, withGateFindings } from './gate-stopped';
 import {
@@ -155,7 +157,14 @@ export async function runReview(event: unknown, ports: ReviewPorts, options: Rev
     release.plane === 'code' ? release.releaseKey : release.appConfig?.configurationVersion ? `config-${release.appConfig.configurationVersion}` : undefined;
   const gate = gateKey ? gateKeys(release.service, gateKey) : undefined;
   const gated = gate ? await attempt('gate report (store)', () => ports.store.exists(gate.json)) : undefined;
-  const review: ReleaseReview = { ...buildReview(facts), ...(gate && gated ? { gate: { verdict: 'unknown' as const, ...gate } } : {}) };
+  const trust = ports.evaluatorTrust
+    ? await attempt('evaluator agreement and budget (store)', () => reviewEvaluatorTrust(ports.evaluatorTrust!, release, deployment))
+    : undefined;
+  const review: ReleaseReview = {
+    ...buildReview(facts),
+    ...(gate && gated ? { gate: { verdict: 'unknown' as const, ...gate } } : {}),
+    ...(trust ? { evaluatorTrust: trust } : {}),
+  };
   return writeAndAnnounce(ports, facts, review);
 }
 

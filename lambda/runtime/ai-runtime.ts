@@ -17,7 +17,7 @@ import {
 } from '../shared/contract';
 import { contentHash, sha256Hex } from '../shared/canonical-json';
 import type { EvaluationConfig, EvaluationSample } from '../shared/evaluation';
-import { armSamplingRate, buildEvaluationSample, shouldSample } from './evaluation-sampler';
+import { armSamplingRate, buildEvaluationSample, sampledCanaryShare, samplingArm, shouldSample } from './evaluation-sampler';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
@@ -625,13 +625,15 @@ export class AiRuntime<I, O> {
 
   /**
    * Writes an evaluation sample when this answer is drawn (the decision hashes the request id). Never throws, never
-   * calls anything but the log: the evaluator runs off the hot path. The arm is `stable` here: the code canary is told
-   * apart by its executed version, and a config canary's arm comes from the release's assignment.
+   * calls anything but the log: the evaluator runs off the hot path. During a config release the assignment gives the
+   * arm and the share, and the canary is oversampled (issue 17 B) so both arms give comparable counts; the sample
+   * records the chance that a sampled answer was the canary's, which the judge bets at. The code canary is told apart
+   * by its executed version and sampled at the base rate (the runtime does not know the alias's weights).
    */
   private sampleForEvaluation(evaluation: EvaluationConfig, inv: Invocation, tuple: VersionTuple, input: I, result: ReadResult<O>): void {
     try {
-      const arm = 'stable' as const;
-      const rate = armSamplingRate(evaluation.samplingRate, arm, undefined);
+      const { arm, share } = samplingArm(inv.assignment);
+      const rate = armSamplingRate(evaluation.samplingRate, arm, share);
       if (!shouldSample(inv.requestId, rate) || !this.o.telemetry.sample) return;
       const e = result.evaluation;
       this.o.telemetry.sample(
@@ -643,6 +645,8 @@ export class AiRuntime<I, O> {
             tuple,
             functionVersion: this.o.codeVersion,
             arm,
+            // The randomization unit (a conversation's keyed hash): the judge bets once per unit on the config plane.
+            ...(share !== undefined && inv.assignment ? { conversationId: inv.assignment.unit } : {}),
             // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
             input: jsonText(input),
             answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
@@ -655,6 +659,7 @@ export class AiRuntime<I, O> {
           },
           rate,
           this.redactor,
+          share !== undefined ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
         ),
       );
     } catch (e) {

@@ -22,6 +22,36 @@ export function armSamplingRate(baseRate: number, arm: 'canary' | 'stable', cana
   return Math.min(1, baseRate / (2 * (arm === 'canary' ? canaryShare : 1 - canaryShare)));
 }
 
+/**
+ * The probability that an answer sampled during a release at canary share s is the canary's: s r_c / (s r_c + (1 - s) r_s)
+ * with both arms' rates from `armSamplingRate` (1/2 while neither rate is capped). The judge bets on the label at this
+ * probability, so sampling the arms at unequal rates cannot bias it (lambda/judge/scores.ts).
+ */
+export function sampledCanaryShare(baseRate: number, canaryShare: number): number {
+  if (!(canaryShare > 0 && canaryShare < 1)) throw new Error(`the canary share must be strictly between 0 and 1 (got ${canaryShare})`);
+  const rc = armSamplingRate(baseRate, 'canary', canaryShare);
+  const rs = armSamplingRate(baseRate, 'stable', canaryShare);
+  const c = canaryShare * rc;
+  const d = c + (1 - canaryShare) * rs;
+  return d > 0 ? c / d : canaryShare;
+}
+
+/**
+ * The arm and share of an answer for sampling, from the config plane's assignment: `canary` when the unit was assigned
+ * the candidate and served it, during a release (a share strictly between 0 and 1); `stable` otherwise (no release, the
+ * live config, or a candidate that fell back to live). The code plane has no assignment: its canary is told apart by
+ * its executed version, sampled at the base rate (the runtime does not know the alias's weights).
+ */
+export function samplingArm(
+  assignment: { readonly arm: 'live' | 'candidate'; readonly share: number; readonly releaseKey: string; readonly fallback?: string } | undefined,
+): {
+  readonly arm: 'canary' | 'stable';
+  readonly share?: number;
+} {
+  if (!assignment || assignment.releaseKey === '' || !(assignment.share > 0 && assignment.share < 1)) return { arm: 'stable' };
+  return { arm: assignment.arm === 'candidate' && assignment.fallback === undefined ? 'canary' : 'stable', share: assignment.share };
+}
+
 /** A uniform number in [0, 1) from the request id: the same request always decides the same. */
 export function sampleUnit(requestId: string): number {
   return Number.parseInt(sha256Hex(`evaluation-sample\n${requestId}`).slice(0, 13), 16) / 2 ** 52;
@@ -50,7 +80,7 @@ export interface AnswerToSample {
 }
 
 /** Builds the redacted sample. Passage texts are kept only as hashes: the evaluator reads them from the index. */
-export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor: Redactor = redact): EvaluationSample {
+export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor: Redactor = redact, armShare?: number): EvaluationSample {
   const input = redactAndCut(a.input, SAMPLE_MAX_CHARS, redactor).text;
   return {
     type: EVALUATION_SAMPLE_TYPE,
@@ -65,12 +95,15 @@ export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor:
     caseId: caseIdOf(a.service, input),
     input,
     answer: redactAndCut(a.answer, SAMPLE_MAX_CHARS, redactor).text,
-    passages: (a.passages ?? []).map((p) => ({ id: p.id, textHash: sha256Hex(p.text).slice(0, 16) })),
-    citations: [...(a.citations ?? [])],
-    toolCalls: (a.toolCalls ?? []).map((t) => ({ name: t.name })),
-    ...(a.stopReason !== undefined ? { stopReason: a.stopReason } : {}),
+    // Passage ids, citations and tool names are short, and the model writes the citations: redacted like the text
+    // (the same redactor on both sides, so a citation still matches its passage id for the citation check).
+    passages: (a.passages ?? []).map((p) => ({ id: redactor(p.id), textHash: sha256Hex(p.text).slice(0, 16) })),
+    citations: (a.citations ?? []).map((c) => redactor(c)),
+    toolCalls: (a.toolCalls ?? []).map((t) => ({ name: redactor(t.name) })),
+    ...(a.stopReason !== undefined ? { stopReason: redactor(a.stopReason) } : {}),
     inputTokens: a.inputTokens ?? 0,
     outputTokens: a.outputTokens ?? 0,
     sampledAt: rate,
+    ...(armShare !== undefined ? { armShare } : {}),
   };
 }

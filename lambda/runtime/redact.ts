@@ -96,7 +96,9 @@ const BASIC: Rule = {
  */
 const JSON_SNIPPET: Rule = {
   name: 'SNIPPET',
-  source: String.raw`Unexpected token '[^]{1,2}', (?:\.\.\.)?"[^]{1,64}?(?="(?:\.\.\.)? is not valid JSON)`,
+  // The quotes may come escaped (`\"`, up to 3 backslashes): the message inside a JSON-encoded input, as an evaluation
+  // sample or failure record carries it (`{"question":"… ...\"…\"... is not valid JSON"}`).
+  source: String.raw`Unexpected token '[^]{1,2}', (?:\.\.\.)?\\{0,3}"[^]{1,64}?(?=\\{0,3}"(?:\.\.\.)? is not valid JSON)`,
   span: within((m) => {
     const at = m.indexOf('"', m.indexOf("', ") + 3) + 1;
     return at > 0 && at < m.length ? [at, m.length] : undefined;

@@ -1,4 +1,5 @@
 import type { EvaluationConfig } from './evaluation';
+import type { EvaluatorAgreement } from './evaluator-agreement';
 
 /**
  * The contract shared by the constructs (lib/) and the functions (lambda/): env var keys, section names,
@@ -745,7 +746,31 @@ export const JUDGE_ENV = {
    * 'assigned'), `request` otherwise (default).
    */
   CONFIG_UNIT: 'AI_RELEASE_JUDGE_CONFIG_UNIT',
+  /** The platform evaluator's log group: its evaluation-result lines are judged beside the runtime's (absent: none). */
+  EVALUATION_LOG_GROUP: 'AI_RELEASE_JUDGE_EVALUATION_LOG_GROUP',
+  /** Comma-separated evaluation metrics judged: criteria (e.g. `groundedness`) and `paired`. */
+  EVALUATION_METRICS: 'AI_RELEASE_JUDGE_EVALUATION_METRICS',
+
+  /**
+   * The value tests' tolerance, JSON of a JudgeTolerance (`{"latencyMs":0.1,"costUsd":0.1,"quality":0.025}`): the
+   * canary rolls back on a value metric only when shown worse by more than this. Absent: the engine's defaults.
+   */
+  TOLERANCE: 'AI_RELEASE_JUDGE_TOLERANCE',
 } as const;
+
+/**
+ * How much worse the canary may be on each value metric before the judge's concurrent test counts it against the
+ * canary (issue 16): the test's null is "worse by at most this". Set by CanaryJudge (from the canary plan's minimum
+ * regressions: half of each), read by the judge function from JUDGE_ENV.TOLERANCE.
+ */
+export interface JudgeTolerance {
+  /** Relative increase of latency tolerated (0.1 = the canary up to 10 % slower). @default 0.1 */
+  readonly latencyMs?: number;
+  /** Relative increase of cost per request tolerated. @default 0.1 */
+  readonly costUsd?: number;
+  /** Absolute drop of the quality score tolerated (0..1 scale). @default 0.025 */
+  readonly quality?: number;
+}
 
 /** Prefix of the judge's persisted state in the regression store: judge/<service>/<releaseKey>.json. */
 export const JUDGE_STATE_PREFIX = 'judge';
@@ -1002,6 +1027,22 @@ export interface JudgeRecord {
   readonly failures?: JudgeFailures;
   /** How failures were grouped into clusters (issue 16 B). Absent: a record from before clusters. */
   readonly clusters?: JudgeClusters;
+  /** The evaluator's results judged as metrics of the family (issue 17 E). Absent: none are judged. */
+  readonly evaluation?: JudgeEvaluation;
+}
+
+/** What a judge record says about the evaluation metrics it judged. */
+export interface JudgeEvaluation {
+  /** The evaluation metrics in the family: `evaluation:<criterion>` and `evaluation:paired`. */
+  readonly judged: readonly string[];
+  /** End (epoch ms, exclusive) of the sample times already read: the next read starts here. */
+  readonly until: number;
+  /** Evaluation results read (samples), score observations and paired outcomes fed to the engine. */
+  readonly results: number;
+  readonly scores: number;
+  readonly pairs: number;
+  /** Results read whose sides were neither the canary's nor the stable's (another release, the gate). */
+  readonly unmatched: number;
 }
 
 /** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */
@@ -1346,4 +1387,33 @@ export const MARKER_PREFIX = 'markers';
 export type MarkerOwner = 'config-deployer' | 'review' | 'cost-guard';
 export function markerKey(owner: MarkerOwner, id: string): string {
   return `${MARKER_PREFIX}/${owner}/${id}.json`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// An evaluator you can trust (issue 17 F, h5-evtrust): what the review says of the evaluator's agreement with people
+// and of the evaluation budget of this release (lambda/review/evaluator-trust.ts).
+
+/** The evaluator's standing in one release's review, when the service's answers are evaluated. */
+export interface ReviewEvaluatorTrust {
+  /** Measured from the labels in the store when the review was written; absent: nobody labelled yet. */
+  readonly agreement?: EvaluatorAgreement;
+  /** One line for people (describeAgreement). */
+  readonly agreementLine: string;
+  /** The evaluation budget of this release, when its ledger entry was found. */
+  readonly budget?: {
+    /** The ledger's key of the release (the version tuple's code version and config label). */
+    readonly releaseKey: string;
+    readonly spentUsd: number;
+    readonly perReleaseUsd?: number;
+    /** When a cap first refused a sample of this release, and which: sampling stopped then. */
+    readonly stoppedAt?: string;
+    readonly stoppedBy?: 'release' | 'day';
+  };
+  /** One line for people on the budget. */
+  readonly budgetLine?: string;
+}
+
+export interface ReleaseReview {
+  /** The evaluator's agreement with people and this release's evaluation budget, when the service is evaluated. */
+  readonly evaluatorTrust?: ReviewEvaluatorTrust;
 }

@@ -90,6 +90,41 @@ export interface EvaluationSample {
   readonly outputTokens: number;
   /** The sampling rate that selected this answer, so counts can be re-weighted. */
   readonly sampledAt: number;
+  /**
+   * During a release whose share the runtime knows (the config plane's assignment): the probability that an answer
+   * sampled at this time was the canary's, from the share and both arms' sampling rates (s r_c / (s r_c + (1 - s) r_s)).
+   * The canary judge bets on the label at this probability, so oversampling the canary cannot bias it. Absent: not known.
+   */
+  readonly armShare?: number;
+}
+
+/**
+ * Log line type of one evaluated sample, written by the evaluator beside its EMF lines: what the canary judge reads
+ * (Logs Insights on the evaluator's log group) to judge scores and paired outcomes as metrics of its family.
+ */
+export const EVALUATION_RESULT_TYPE = 'ai-release.evaluation-result';
+
+/** One evaluated sample as the canary judge reads it. */
+export interface EvaluationResultLine {
+  readonly type: typeof EVALUATION_RESULT_TYPE;
+  readonly service: string;
+  readonly sampleId: string;
+  /** The input's case id: one paired outcome per input. */
+  readonly caseId: string;
+  /** The arm the runtime wrote; the judge assigns sides itself, by executed version (code) or config label (config). */
+  readonly arm: 'canary' | 'stable';
+  readonly functionVersion: string;
+  /** The config label the answer was produced with. */
+  readonly config: string;
+  /** The hashed conversation id (the config plane's randomization unit under per-conversation assignment). */
+  readonly conversationId?: string;
+  /** Epoch ms of the sampled answer: the judge windows results by it (scores from the same time window). */
+  readonly sampleAt: number;
+  /** The sample's `armShare`, when the runtime knew it. */
+  readonly share?: number;
+  /** Score per criterion or deterministic check (model scores absent when the budget refused the sample). */
+  readonly scores: Readonly<Record<string, number>>;
+  readonly paired?: PairedOutcome;
 }
 
 /** What one evaluator (deterministic or model) says of one answer on one criterion. */

@@ -36,7 +36,7 @@ export function poisson(mean: number, random: () => number): number {
   return n;
 }
 
-export const FAULT_KINDS = ['none', 'error-spike', 'latency-creep', 'cost-jump', 'quality-drop', 'safety', 'contract'] as const;
+export const FAULT_KINDS = ['none', 'error-spike', 'latency-creep', 'cost-jump', 'quality-drop', 'safety', 'contract', 'stale-index'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
@@ -46,7 +46,11 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  *   cost-jump: `size` = factor on the tokens used (8 = eight times the cost);
  *   quality-drop: `size` = subtracted from the quality score (0..1);
  *   safety: `size` = share of answers with a safety violation;
- *   contract: `size` = share of answers that break the output contract.
+ *   contract: `size` = share of answers that break the output contract;
+ *   stale-index: `size` = share of questions answered from stale passages (the seed's incident: a retrieval index
+ *     update serving outdated passages): fluent, error-free, cited, on time and wrong, so nothing the runtime measures
+ *     changes (the self-reported quality, a citation heuristic, sees citations); only the evaluator can tell
+ *     (lib/drill/stale-index.ts).
  */
 export interface Fault {
   readonly kind: FaultKind;
@@ -62,6 +66,7 @@ export const DEFAULT_FAULT_SIZE: Record<FaultKind, number> = {
   'quality-drop': 0.45,
   safety: 0.05,
   contract: 0.1,
+  'stale-index': 0.3,
 };
 
 /** The healthy service, both versions: what a request costs and scores when nothing is wrong. */
@@ -126,6 +131,9 @@ export function planRequest(base: Baseline, fault: Fault | undefined, faultAgeSe
       return random() < fault.size ? { ...plan, unsafe: true, bad: true } : plan;
     case 'contract':
       return random() < fault.size ? { ...plan, breaksContract: true, bad: true } : plan;
+    case 'stale-index':
+      // A wrong answer served, and nothing measured changes.
+      return random() < fault.size ? { ...plan, bad: true } : plan;
   }
 }
 

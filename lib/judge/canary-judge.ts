@@ -26,9 +26,12 @@ import {
   JUDGE_STATE_PREFIX,
   CANARY_JUDGE_ASSIGNED_ENV,
   shareKey,
+  type JudgeTolerance,
   LEARNING_ENV,
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
+import type { EvaluationConfig } from '../../lambda/shared/evaluation';
+import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix, physicalName } from '../private/physical-names';
 
@@ -56,6 +59,16 @@ export interface CanaryJudgeOptions {
    * @default Duration.minutes(30)
    */
   readonly baselineWindow?: Duration;
+  /**
+   * How much worse the canary may be on each value metric before the judge's concurrent test rolls it back: the test
+   * asks "is the canary worse by MORE than this" (latency and cost relative, quality absolute). Differences far below
+   * the smallest regression the team must catch (between execution environments, which on the code plane ride on
+   * their version's label) cannot roll a release back; a real regression smaller than this is not rolled back either.
+   * Fields left out take their default; 0 is the strict test.
+   * @default { latencyMs: 0.1, costUsd: 0.1, quality: 0.025 } — in AiRelease, half of `canaryPlan.minRegressions`
+   *   (p50Increase and qualityDrop; defaults 0.2 and 0.05)
+   */
+  readonly tolerance?: JudgeTolerance;
 }
 
 export interface CanaryJudgeProps extends CanaryJudgeOptions {
@@ -101,6 +114,15 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
   readonly notificationTopic?: sns.ITopic;
 }
 
+/**
+ * The evaluation metrics a service's evaluation section gives the judge: its rubrics' criteria except `correctness`
+ * (live answers carry no reference answer, so it is never scored live), and the paired outcomes unless `paired` is
+ * false. Deterministic checks are not judged (they are reported by the evaluator's metrics and the review).
+ */
+export function judgedEvaluationMetrics(evaluation: EvaluationConfig): { criteria: string[]; paired: boolean } {
+  return { criteria: evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness'), paired: evaluation.paired ?? true };
+}
+
 /** The tick function and extension of one host (a platform, or one judge), and the bucket its records are read from. */
 interface TickHost {
   readonly function: lambda.Function;
@@ -138,9 +160,19 @@ export class CanaryJudge extends Construct {
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly afterTrafficBound: Duration;
   public readonly baselineWindow: Duration;
+  /** The evaluation metrics judged in the family (`judgeEvaluations`); empty: none. */
+  public get evaluationMetrics(): readonly string[] {
+    return this.judgedEvaluation;
+  }
+  private judgedEvaluation: string[] = [];
+
+  private readonly serviceName: string;
+  /** The value tests' tolerance in force (every field resolved). */
+  public readonly tolerance: Required<JudgeTolerance>;
 
   constructor(scope: Construct, id: string, props: CanaryJudgeProps) {
     super(scope, id);
+    this.serviceName = props.serviceName;
     const stack = Stack.of(this);
     const alpha = props.alpha ?? 0.01;
     if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 0.5)
@@ -152,6 +184,16 @@ export class CanaryJudge extends Construct {
       throw new Error(
         `canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got ${this.afterTrafficBound.toHumanString()}: the hook runs in one Lambda invocation (at most 15 minutes) and answers CodeDeploy before its timeout`,
       );
+    }
+
+    this.tolerance = { ...DEFAULT_TOLERANCE, ...props.tolerance };
+    for (const [k, v] of Object.entries(this.tolerance)) {
+      const max = k === 'quality' ? 0.5 : 1;
+      if (!(k in DEFAULT_TOLERANCE)) throw new Error(`canaryJudge.tolerance.${k} is unknown; use latencyMs, costUsd or quality`);
+      if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < max))
+        throw new Error(
+          `canaryJudge.tolerance.${k} must be from 0 to below ${max} (${k === 'quality' ? 'an absolute drop of the score' : 'a relative increase: 0.1 = +10 %'}), got ${v}; the default is half the canary plan's minimum regression`,
+        );
     }
 
     this.baselineWindow = props.baselineWindow ?? Duration.minutes(30);
@@ -180,6 +222,7 @@ export class CanaryJudge extends Construct {
         [CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS]: String(baselineS),
         [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
         [JUDGE_ENV.CONFIG_UNIT]: props.configUnit ?? 'request',
+        [JUDGE_ENV.TOLERANCE]: JSON.stringify(this.tolerance),
         [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
         ...(props.assignedReleases ? { [CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]: shareRecordKey(props.serviceName) } : {}),
       },
@@ -293,6 +336,40 @@ export class CanaryJudge extends Construct {
       },
       ...nagWildcards(stack, props, logGroupArn, profileArn, environmentArn),
     );
+  }
+
+  /**
+   * Judges the platform evaluator's results as metrics of the family (issue 17 E): the scores of `criteria` (rank
+   * tests) and, with `paired`, the paired outcomes (sign test), together one metric's share of the false-rollback
+   * bound. The judge reads the evaluator's `ai-release.evaluation-result` lines with Logs Insights on the evaluator's
+   * log group, beside the service's: `logs:StartQuery` on that log group only. Call once.
+   */
+  public judgeEvaluations(evaluatorLogGroup: logs.ILogGroup, metrics: { readonly criteria: readonly string[]; readonly paired: boolean }): void {
+    if (this.judgedEvaluation.length > 0)
+      throw new Error(`the canary judge of ${this.serviceName} already judges evaluation results; call judgeEvaluations once`);
+    const names = [...metrics.criteria, ...(metrics.paired ? ['paired'] : [])];
+    if (names.length === 0) throw new Error('judgeEvaluations needs at least one criterion or paired: true (nothing to judge)');
+    for (const c of metrics.criteria)
+      if (!/^[a-z][a-z0-9-]{0,39}$/.test(c) || c === 'paired')
+        throw new Error(`judgeEvaluations: criterion "${c}" is not a criterion name (lower-case letters, digits and dashes, e.g. groundedness)`);
+    const stack = Stack.of(this);
+    const arn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: evaluatorLogGroup.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.function.addEnvironment(JUDGE_ENV.EVALUATION_LOG_GROUP, evaluatorLogGroup.logGroupName);
+    this.function.addEnvironment(JUDGE_ENV.EVALUATION_METRICS, names.join(','));
+    // A second query, on the evaluator's log group only (both ARN forms, as for the service's).
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['logs:StartQuery'], resources: [arn, `${arn}:*`] }));
+    const wildcard = nagText(stack, `${arn}:*`);
+    if (wildcard)
+      Validations.of(this.function).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${wildcard}]`,
+        reason: "Scoped wildcard: the log streams of the platform evaluator's log group (Logs Insights queries of its evaluation results).",
+      });
+    this.judgedEvaluation = names.map((n) => `evaluation:${n}`);
   }
 }
 

@@ -5,6 +5,8 @@
  * the tick in place before the first release they judge. Built inside the AiRelease (`scope`), so its construct id is
  * the one it always had.
  */
+import type { JudgeTolerance } from '../../lambda/shared/contract';
+import { planTolerance } from '../rollout/canary-plan';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -23,11 +25,18 @@ export interface JudgeWiring {
   readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
 }
 
+/** The judge's value tolerance: as stated in canaryJudge, else half of the canary plan's minimum regressions. */
+export function judgeTolerance(props: AiReleaseProps): JudgeTolerance {
+  const stated = typeof props.canaryJudge === 'object' ? props.canaryJudge.tolerance : undefined;
+  return { ...planTolerance(props.canaryPlan?.minRegressions), ...stated };
+}
+
 /** The judge, unless `canaryJudge` is false. */
 export function wireCanaryJudge(scope: Construct, props: AiReleaseProps, w: JudgeWiring): CanaryJudge | undefined {
   if (props.canaryJudge === false) return undefined;
   const judge = new CanaryJudge(scope, 'CanaryJudge', {
     ...(typeof props.canaryJudge === 'object' ? props.canaryJudge : {}),
+    tolerance: judgeTolerance(props),
     serviceName: props.serviceName,
     logGroup: props.function.logGroup,
     bucket: w.platform.regressionStore.bucket,

@@ -12,6 +12,7 @@ import type { EvaluationConfig } from '../../lambda/shared/evaluation';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import type { AiReleaseProps } from '../ai-release-props';
 import type { AiServiceConfig } from '../config/ai-service-config';
+import { type CanaryJudge, judgedEvaluationMetrics } from '../judge/canary-judge';
 import type { ReleaseEvaluator } from './release-evaluator';
 import { ReleaseReview } from './release-review';
 
@@ -19,7 +20,7 @@ import { ReleaseReview } from './release-review';
 export function wireSnapshotsAndEvaluation(
   scope: Construct,
   props: AiReleaseProps,
-  w: { readonly platform: AiReleasePlatform; readonly config: AiServiceConfig; readonly alias: lambda.Alias },
+  w: { readonly platform: AiReleasePlatform; readonly config: AiServiceConfig; readonly alias: lambda.Alias; readonly canaryJudge?: CanaryJudge },
 ): ReleaseEvaluator | undefined {
   // Learning half: failure records become regression case candidates (RegressionStore).
   if (props.snapshots ?? true) w.platform.regressionStore.subscribe(scope, props.function.logGroup);
@@ -36,6 +37,8 @@ export function wireSnapshotsAndEvaluation(
     appConfig: { applicationId: w.config.applicationId, environmentId: w.config.environment.ref, profileId: w.config.profile.ref },
     evaluatorModelIds: [evaluation.evaluatorModel.modelId],
   });
+  // The judge reads the evaluator's results beside the runtime's (issue 17 E).
+  w.canaryJudge?.judgeEvaluations(evaluator.logGroup, judgedEvaluationMetrics(evaluation));
   return evaluator;
 }
 

@@ -27,6 +27,8 @@ import {
   unionKinds,
 } from '../../lambda/snapshot/cases';
 import { mapLimit, type ObjectStore, type RetryPolicy, withRetries } from '../../lambda/snapshot/store';
+import { type EvaluatorAgreement, HUMAN_LABELS, type HumanLabelValue, impliedLabel, type LabelSet } from '../../lambda/shared/evaluator-agreement';
+import { measureAgreement, readLabels, recordLabel } from '../../lambda/shared/label-store';
 
 export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../../lambda/snapshot/store';
 export { isRetryableError, withRetries } from '../../lambda/snapshot/store';
@@ -38,6 +40,15 @@ export interface CaseDecision {
   /** A person or a pipeline, e.g. `alice@example.com` or `ci:release-42`. */
   readonly by: string;
   readonly reason: string;
+}
+
+/** A person's label of a case's answer (see lambda/shared/evaluator-agreement.ts): `bad` = the failure is real. */
+export interface LabelOptions {
+  readonly label: HumanLabelValue;
+  /** A person or a pipeline. */
+  readonly by: string;
+  /** Why. @default none */
+  readonly reason?: string;
 }
 
 export interface PromoteOptions extends CaseDecision {
@@ -121,6 +132,41 @@ export class RegressionCases {
   /** candidate or accepted → retired: the case no longer blocks (kept, with who and why). */
   public async retire(service: string, caseId: string, decision: CaseDecision): Promise<RegressionCase> {
     return this.move(service, caseId, 'retired', decision, ['candidate', 'accepted']);
+  }
+
+  /**
+   * Labels a case's answer `good` or `bad`: the labelled set the evaluator's agreement with people is measured on.
+   * Written to `evaluations/<service>/labels.json` by compare-and-swap; an explicit label replaces the one a promote
+   * or retire implied. The case must exist.
+   */
+  public async label(service: string, caseId: string, options: LabelOptions): Promise<LabelSet> {
+    checkService(service);
+    if (!(HUMAN_LABELS as readonly string[]).includes(options?.label))
+      throw new Error(`label must be one of ${HUMAN_LABELS.join(', ')} (good: the answer was acceptable; bad: the failure is real), got "${options?.label}"`);
+    if (!options.by?.trim()) throw new Error('label needs "by": who labels (a person or a pipeline id)');
+    const found = await this.locate(service, caseId);
+    if (!found) throw new Error(`no case ${caseId} for service ${service}; list the cases with list("${service}")`);
+    return recordLabel(this.store, service, {
+      caseId,
+      label: options.label,
+      source: 'label',
+      by: options.by.trim(),
+      ...(options.reason?.trim() ? { reason: options.reason.trim() } : {}),
+      at: new Date().toISOString(),
+      requestIds: found.case.sampleRequestIds,
+    });
+  }
+
+  /** People's labels of the service's cases (explicit, and implied by promote and retire), or undefined. */
+  public async labels(service: string): Promise<LabelSet | undefined> {
+    checkService(service);
+    return readLabels(this.store, service);
+  }
+
+  /** The evaluator's agreement with people's labels (accuracy with a Wilson interval, Cohen's kappa), or undefined with no labels. */
+  public async agreement(service: string, options: { readonly source?: string } = {}): Promise<EvaluatorAgreement | undefined> {
+    checkService(service);
+    return measureAgreement(this.store, service, options);
   }
 
   /**
@@ -259,6 +305,24 @@ export class RegressionCases {
       });
       if (claimed === 'precondition-failed') continue; // a delivery changed the case since it was read: read it again
       await this.updateIndex(service, caseId, (e) => ({ ...(e ?? entryOf(moved)), state: to }));
+      // The decision is also a label of the case's answer (promote: bad; retire of a candidate: good).
+      const implied = impliedLabel(c.state, to);
+      if (implied) {
+        try {
+          await recordLabel(this.store, service, {
+            caseId,
+            ...implied,
+            by: transition.by,
+            reason: transition.reason,
+            at: transition.at,
+            requestIds: c.sampleRequestIds,
+          });
+        } catch (e) {
+          throw new Error(
+            `case ${caseId} is ${to} now, but recording the label it implies failed (${(e as Error).message}); record it with label("${service}", "${caseId}", { label: "${implied.label}", by })`,
+          );
+        }
+      }
       return moved;
     }
     throw new Error(`case ${caseId} of ${service} kept changing under concurrent deliveries; try again`);

@@ -124,8 +124,9 @@ export class ReleaseReview extends Construct {
           bucket.arnForObjects(`${STORE_PREFIX.GATES}/*`),
           // The canary judge's verdict of each release (CanaryJudge).
           bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`),
-          // The evaluator's scored samples (ReleaseEvaluator): the review's scores, pairs and behaviour fingerprint.
-          bucket.arnForObjects('evaluations/*/samples/*'),
+          // The evaluator's scored samples (the review's scores, pairs and behaviour fingerprint), its ledger (whether
+          // sampling stopped) and people's labels (the evaluator's agreement, issue 17 F). evaluations/<service>/…, read only.
+          bucket.arnForObjects('evaluations/*'),
         ],
       }),
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.REVIEWS}/*`)] }),
@@ -174,8 +175,8 @@ export class ReleaseReview extends Construct {
       [`${bucketArn}/${STORE_PREFIX.GATES}/*`, 'the gate reports, checked (never written) to link the release’s report'],
       [`${bucketArn}/${JUDGE_STATE_PREFIX}/*`, "the canary judge's records, read (never written) for the verdict of each release"],
       [
-        `${bucketArn}/evaluations/*/samples/*`,
-        "the evaluator's scored samples (redacted), read (never written) for the release's scores, pairs and behaviour fingerprint; never the spend ledgers",
+        `${bucketArn}/evaluations/*`,
+        "the evaluator's scored samples (redacted), its ledgers and people's labels, read (never written) for the release's scores, pairs, behaviour fingerprint, the evaluator's agreement and the budget stop",
       ],
     ];
     Validations.of(fn).acknowledge(

@@ -1,6 +1,9 @@
+import { EVALUATION_SETTLE_MS } from '../../lambda/canary-judge/evaluations';
 import { QUERY_ROW_LIMIT } from '../../lambda/canary-judge/samples';
+import { DEFAULT_MIN_SCORES } from '../../lambda/judge/scores';
 import { renderPlanSection } from './canary-plan';
 import { renderCostSection } from './release-cost';
+import { renderEvaluatorTrustSection } from './evaluator-trust';
 import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { formatSeconds } from './worst-case';
 
@@ -101,6 +104,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     for (const v of verdicts)
       lines.push(`| ${v.plane} | the judge has shown a regression of the ${v.plane === 'code' ? 'new code version' : 'new config'} | \`${v.name}\` |`);
     lines.push('', judgeReadLine(f.expectedRequestsPerSecond, f.alarmWindow.periodSeconds), '');
+    lines.push(judgeEvaluationLine(f.judgedEvaluation ?? []), '');
   } else {
     lines.push('The canary judge is off (`canaryJudge: false`): only the fixed thresholds above can roll a release back.', '');
   }
@@ -177,6 +181,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
 
   if (f.canaryPlan) lines.push(...renderPlanSection(f.canaryPlan.plan, f.canaryPlan.current, f.canaryPlan.traffic, f.canaryPlan.configCurrent));
   if (f.releaseCost && f.expectedRequestsPerSecond !== undefined) lines.push(...renderCostSection(f.releaseCost, f.expectedRequestsPerSecond));
+  lines.push(...renderEvaluatorTrustSection(f));
 
   lines.push('## Release policy', '');
   // Every finding synth prints (errors fail it, warnings and waivers are printed), so the card never says less.
@@ -200,6 +205,17 @@ function manifestFile(f: ReleaseFacts): string {
 function cli(f: ReleaseFacts, command: 'status' | 'rollback' | 'degrade'): string {
   const stack = f.stackName && !/\$\{Token\[/.test(f.stackName) ? ` --stack ${f.stackName}` : '';
   return `npx cdk-ai-release ${command} ${f.serviceName}${stack}`;
+}
+
+/** Which evaluation metrics the judge judges with the others (issue 17 E). */
+export function judgeEvaluationLine(metrics: readonly string[]): string {
+  if (metrics.length === 0)
+    return "**Evaluation metrics judged:** none (no `evaluation` section, or `evaluation: false`): the judge sees only the runtime's own metrics.";
+  return (
+    `**Evaluation metrics judged:** ${metrics.map((m) => `\`${m}\``).join(', ')}, read from the evaluator's results (Logs Insights on its log group, each sample window once it is ${EVALUATION_SETTLE_MS / 1000} s old). ` +
+    "Together they take one metric's share of the false-rollback bound (scores: a rank test per criterion, paired: a sign test); a criterion with fewer than " +
+    `${DEFAULT_MIN_SCORES} scores on either version cannot roll back.`
+  );
 }
 
 /**

@@ -1,18 +1,25 @@
-import { concurrentThreshold, type JudgeMetric, type JudgeOptions, LAMBDA_GRID, newJudgeState, RATIO_GRID } from '../../lambda/judge/judge';
+import { concurrentThreshold, DEFAULT_TOLERANCE, type JudgeMetric, type JudgeOptions, LAMBDA_GRID, newJudgeState, RATIO_GRID } from '../../lambda/judge/judge';
+import type { JudgeTolerance } from '../../lambda/shared/contract';
 
 /**
  * The canary planner (issue 16 D): from the stated traffic, base rates and the smallest regressions the team must
  * catch, the traffic schedule whose JUDGED steps (the stable version still serving a share: a concurrent comparison)
  * give the canary judge the stated power before full rollout, within a time cap. Pure, closed form, cheap at synth.
  *
- * The approximation (checked against the real engine in test/canary-plan.test.ts and bench/canary-plan.ts): the
- * judge's canary-phase e-process is a mixture over a grid; its log is at least the best component's log minus
- * log(grid size). Each component's log is a sum of independent per-event (counts) or per-request (values) log
- * factors, so over the judged minutes it is approximately normal with mean Σ n·E[X] and variance Σ n·E[X²]
- * (compound Poisson: the number of events is random too). Power ≈ P(log e-value crosses log threshold), taking the
- * best component, and for the crossing by the end of the judged steps (the judge stops at the first minute it
- * crosses): the reflection principle for a Brownian motion with that drift and variance. The other components only
- * add, so this leans low.
+ * The approximation (checked against the real engine in test/canary-plan.test.ts and bench/canary-plan.ts): every
+ * component j of the judge's mixture is, in log, c_j S − D_j with ONE statistic S shared by all components:
+ * - counts: S = Σ over counted events of (canary? 1 : 0) − s, c_j = ln ρ_j (the tilt's log odds ratio, whatever the
+ *   share), D_j = Σ −(s ln ρ_j + ln((1 − θ_j) / (1 − s)));
+ * - values (the permutation bet per chunk, lambda/judge/judge.ts): S = Σ_canary (g − ḡ_chunk), c_j = λ_j,
+ *   D_j = ln of the exact permutation moment ≈ λ_j² / 2 · Σ s(1 − s) v (v the scores' variance in a chunk).
+ * So the mixture crosses its threshold T exactly when S crosses the boundary b solving mean_j exp(c_j b − D_j) = T,
+ * a concave function of the information clock (a soft minimum of lines). S is a sum of independent increments whose
+ * drift and variance per judged minute are computed per step (compound Poisson for counts: the number of events is
+ * random too). Power = P(S crosses b by the end of the judged steps), for a Brownian motion with S's drift and
+ * variance against the boundary's chord over the second half of the clock, raised by Siegmund's 0.583 σ for looks
+ * once a minute (the judge looks at discrete times). This credits the whole mixture,
+ * not its best component alone (the form before h5-margin, which leaned 2–8 points low on counts and, modelling the
+ * linear bet at a known share, high on values).
  */
 
 /** The smallest regressions the plan must catch, each with the stated power. */
@@ -41,6 +48,14 @@ export interface PlanTraffic {
   readonly qualitySd?: number;
   /** Share of requests carrying a quality score (sampled evaluation). @default 1 */
   readonly qualityCoverage?: number;
+  /**
+   * Failing requests per failing input (a caller's retries of one input, or one conversation's failing turns): the
+   * judge counts each cluster once (the runtime's case id), so the events it bets on are errorRate / meanClusterSize
+   * per request, and the power is that of the smaller count (the design effect of clustered failures). 1: failures
+   * are independent.
+   * @default 1
+   */
+  readonly meanClusterSize?: number;
 }
 
 export interface CanaryPlanOptions {
@@ -52,8 +67,25 @@ export interface CanaryPlanOptions {
   readonly maxFirstStepPercent?: number;
   /** @default DEFAULT_MIN_REGRESSIONS */
   readonly minRegressions?: MinimumRegressions;
-  /** The judge's α and metric list (they set the threshold). @default the judge's defaults (0.01, six metrics) */
-  readonly judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics'>>;
+  /**
+   * The judge's α and metric list (they set the threshold) and its value tolerance (a regression is caught on what
+   * exceeds it: p50 +20 % against a 10 % tolerance is tested as ln 1.2 − ln 1.1).
+   * @default the judge's defaults (0.01, six metrics); tolerance: `planTolerance(minRegressions)` (half of each)
+   */
+  readonly judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics' | 'tolerance'>>;
+}
+
+/**
+ * The judge's value tolerance a plan implies: half of each minimum regression (p50Increase → latency, qualityDrop →
+ * quality), so differences far below what the team must catch cannot roll back while the minimum regression keeps
+ * half its effect; a regression not planned for keeps the engine's default. Cost keeps the engine's default.
+ */
+export function planTolerance(min: MinimumRegressions = DEFAULT_MIN_REGRESSIONS): Required<JudgeTolerance> {
+  return {
+    latencyMs: min.p50Increase && min.p50Increase > 0 ? min.p50Increase / 2 : DEFAULT_TOLERANCE.latencyMs,
+    costUsd: DEFAULT_TOLERANCE.costUsd,
+    quality: min.qualityDrop && min.qualityDrop > 0 ? min.qualityDrop / 2 : DEFAULT_TOLERANCE.quality,
+  };
 }
 
 export const DEFAULT_MIN_REGRESSIONS: Required<Omit<MinimumRegressions, 'pairedPreference'>> = { errorRatio: 2, p50Increase: 0.2, qualityDrop: 0.05 };
@@ -106,7 +138,7 @@ export interface CanaryPlan {
 /**
  * The engine constants the closed form depends on: one function, so the planner can be pointed at a reworked engine.
  */
-export function engineModel(judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics'>>): {
+export function engineModel(judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics' | 'tolerance'>>): {
   /** ln of the concurrent test's threshold for `metric` (the error metric splits its share with the gross rule). */
   readonly logThreshold: (metric: JudgeMetric) => number;
   readonly ratioGrid: readonly number[];
@@ -127,60 +159,65 @@ export function normalCdf(x: number): number {
   return x >= 0 ? 1 - p : p;
 }
 
-/** Per event at share s, for a canary rate `ratio` × stable: mean and second moment of each count-grid component's log factor. */
-export function countMoments(s: number, ratio: number, grid: readonly number[]): { mean: number; second: number }[] {
-  const theta = (ratio * s) / (ratio * s + 1 - s);
-  return grid.map((r) => {
-    const t = (r * s) / (r * s + 1 - s);
-    const a = Math.log(t / s);
-    const b = Math.log((1 - t) / (1 - s));
-    return { mean: theta * a + (1 - theta) * b, second: theta * a * a + (1 - theta) * b * b };
-  });
-}
-
 const QUAD_N = 161;
+
+/** Requests per chunk of the engine's permutation bet (lambda/judge/judge.ts PERM_CHUNK). */
+const PERM_CHUNK = 64;
+
 /**
- * Per request at share s, the canary's (oriented) values shifted by `d` standard deviations of a normal: mean and
- * second moment of each value-grid component's log factor log(1 + λ g (V - s)), g = 2F(x) - 1, F the pooled cdf.
- * Rank-based, so it holds for any monotone transform (log-normal latency: d = ln(1 + increase) / σ).
+ * The value test's statistic per request at share s, the canary's (oriented, moved by the tolerance) values shifted
+ * by `d` standard deviations of a normal: S's drift and variance per request, and v, the scores' variance within a
+ * chunk (D_j per request = λ_j² s (1 − s) v / 2). Scores g = 2F(x) − 1 against the pooled reference; the drift does
+ * not depend on the reference's mix (2Φ(d/√2) − 1 per unit of s(1 − s)).
  */
-export function valueMoments(s: number, d: number, grid: readonly number[]): { mean: number; second: number }[] {
-  const cap = 0.99 / Math.max(s, 1 - s);
-  const lambdas = grid.map((l) => Math.min(l, cap));
-  const acc = lambdas.map(() => ({ mean: 0, second: 0 }));
-  // Trapezoid over z in [-7, 7] for each arm (stable: x = z; canary: x = z + d).
+export function valueStatistic(s: number, d: number): { drift: number; variance: number; v: number } {
   const h = 14 / (QUAD_N - 1);
+  const ref = (x: number) => 2 * ((1 - s) * normalCdf(x) + s * normalCdf(x - d)) - 1;
+  let mS = 0;
+  let qS = 0;
+  let mC = 0;
+  let qC = 0;
   for (let i = 0; i < QUAD_N; i++) {
     const z = -7 + i * h;
     const w = (h * Math.exp((-z * z) / 2)) / Math.sqrt(2 * Math.PI) / (i === 0 || i === QUAD_N - 1 ? 2 : 1);
-    const gS = 2 * ((1 - s) * normalCdf(z) + s * normalCdf(z - d)) - 1;
-    const xc = z + d;
-    const gC = 2 * ((1 - s) * normalCdf(xc) + s * normalCdf(xc - d)) - 1;
-    for (let j = 0; j < lambdas.length; j++) {
-      const ls = Math.log(1 - lambdas[j] * gS * s);
-      const lc = Math.log(1 + lambdas[j] * gC * (1 - s));
-      acc[j].mean += w * ((1 - s) * ls + s * lc);
-      acc[j].second += w * ((1 - s) * ls * ls + s * lc * lc);
-    }
+    const gS = ref(z);
+    const gC = ref(z + d);
+    mS += w * gS;
+    qS += w * gS * gS;
+    mC += w * gC;
+    qC += w * gC * gC;
   }
-  return acc;
+  const vS = qS - mS * mS;
+  const vC = qC - mC * mC;
+  const mean = (1 - s) * mS + s * mC;
+  const v = (1 - s) * qS + s * qC - mean * mean;
+  const f = (PERM_CHUNK - 1) / PERM_CHUNK;
+  return { drift: s * (1 - s) * (mC - mS) * f, variance: s * (1 - s) * ((1 - s) * vC + s * vS), v };
+}
+
+interface Increments {
+  /** Per judged minute at this share: S's drift and variance, and each component's D_j. */
+  readonly drift: number;
+  readonly variance: number;
+  readonly d: readonly number[];
 }
 
 interface Regression {
   readonly key: RegressionPower['regression'];
   readonly describe: string;
-  /** Per judged minute at share s: per-component mean and variance of the log e-value's growth. */
-  perMinute(s: number): { mean: number; variance: number }[];
-  readonly gridSize: number;
+  /** c_j: each component's coefficient on S. */
+  readonly coefs: readonly number[];
+  perMinute(s: number): Increments;
   readonly logThreshold: number;
 }
 
-function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<typeof engineModel>): Regression[] {
+function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<typeof engineModel>, given?: JudgeTolerance): Regression[] {
+  const tol = { ...planTolerance(min), ...given };
   const rps = t.requestsPerSecond;
   const p = t.errorRate ?? 0.01;
   const out: Regression[] = [];
-  const cache = new Map<string, { mean: number; variance: number }[]>();
-  const memo = (key: string, f: () => { mean: number; variance: number }[]) => {
+  const cache = new Map<string, Increments>();
+  const memo = (key: string, f: () => Increments) => {
     let v = cache.get(key);
     if (!v) {
       v = f();
@@ -194,12 +231,21 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
     out.push({
       key: 'errorRatio',
       describe: `errors x${rho}`,
-      gridSize: model.ratioGrid.length,
+      coefs: model.ratioGrid.map((r) => Math.log(r)),
       logThreshold: model.logThreshold('error'),
       perMinute: (s) =>
         memo(`e${s}`, () => {
-          const events = 60 * rps * p * (s * rho + 1 - s);
-          return countMoments(s, rho, model.ratioGrid).map((m) => ({ mean: events * m.mean, variance: events * m.second }));
+          // Counted events: clusters, not requests (the engine folds a cluster's later failures).
+          const events = (60 * rps * p * (s * rho + 1 - s)) / (t.meanClusterSize ?? 1);
+          const theta = (rho * s) / (rho * s + 1 - s);
+          return {
+            drift: events * (theta - s),
+            variance: events * theta * (1 - theta),
+            d: model.ratioGrid.map((r) => {
+              const tj = (r * s) / (r * s + 1 - s);
+              return -events * (s * Math.log(r) + Math.log((1 - tj) / (1 - s)));
+            }),
+          };
         }),
     });
   }
@@ -207,17 +253,27 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
     out.push({
       key,
       describe,
-      gridSize: model.lambdaGrid.length,
+      coefs: model.lambdaGrid,
       logThreshold: model.logThreshold(key === 'p50Increase' ? 'latencyMs' : 'quality'),
       perMinute: (s) =>
-        memo(`${key}${s}`, () =>
-          valueMoments(s, d, model.lambdaGrid).map((m) => ({ mean: perMinuteN * m.mean, variance: perMinuteN * Math.max(0, m.second - m.mean * m.mean) })),
-        ),
+        memo(`${key}${s}`, () => {
+          const st = valueStatistic(s, d);
+          return {
+            drift: perMinuteN * st.drift,
+            variance: perMinuteN * st.variance,
+            d: model.lambdaGrid.map((l) => (perMinuteN * l * l * s * (1 - s) * st.v) / 2),
+          };
+        }),
     });
   if (min.p50Increase && min.p50Increase > 0)
-    values('p50Increase', `p50 +${Math.round(min.p50Increase * 100)} %`, Math.log(1 + min.p50Increase) / (t.latencyLogSigma ?? 0.5), 60 * rps);
+    values(
+      'p50Increase',
+      `p50 +${Math.round(min.p50Increase * 100)} %`,
+      (Math.log(1 + min.p50Increase) - Math.log(1 + tol.latencyMs)) / (t.latencyLogSigma ?? 0.5),
+      60 * rps,
+    );
   if (min.qualityDrop && min.qualityDrop > 0)
-    values('qualityDrop', `quality -${min.qualityDrop}`, min.qualityDrop / (t.qualitySd ?? 0.1), 60 * rps * (t.qualityCoverage ?? 1));
+    values('qualityDrop', `quality -${min.qualityDrop}`, (min.qualityDrop - tol.quality) / (t.qualitySd ?? 0.1), 60 * rps * (t.qualityCoverage ?? 1));
   return out;
 }
 
@@ -226,6 +282,9 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
     throw new Error(`canary plan requestsPerSecond must be a positive number, got ${t.requestsPerSecond}; state expectedRequestsPerSecond`);
   const e = t.errorRate ?? 0.01;
   if (!(e >= 0 && e < 1)) throw new Error(`canary plan errorRate must be from 0 to below 1, got ${e}; e.g. 0.01 for 1 % of requests failing`);
+  const k = t.meanClusterSize ?? 1;
+  if (!(Number.isFinite(k) && k >= 1))
+    throw new Error(`canaryPlan.meanClusterSize must be a number of at least 1 (failing requests per failing input), got ${k}; 1 means independent failures`);
   const pw = o.power ?? 0.9;
   if (!(pw > 0 && pw < 1)) throw new Error(`canaryPlan.power must be in (0, 1), got ${pw}; 0.9 = catch 90 % of the minimum regressions`);
   const cap = o.maxMinutes ?? 60;
@@ -244,35 +303,75 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
 export function schedulePower(steps: readonly PlanStep[], traffic: PlanTraffic, options: CanaryPlanOptions = {}): SchedulePower {
   validate(traffic, options);
   const model = engineModel(options.judge);
-  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model));
+  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model, options.judge?.tolerance));
 }
 
 function powerOf(steps: readonly PlanStep[], regs: readonly Regression[]): SchedulePower {
   const judged = steps.filter((x) => x.share > 0 && x.share < 1 && x.minutes > 0);
+  const looks = judged.reduce((a, x) => a + x.minutes, 0);
   const byRegression = regs.map((r) => {
-    let best = { power: 0, mean: 0 };
-    const n = r.perMinute(0.5).length;
-    for (let j = 0; j < n; j++) {
-      let mean = 0;
-      let variance = 0;
-      for (const st of judged) {
-        const m = r.perMinute(st.share)[j];
-        mean += st.minutes * m.mean;
-        variance += st.minutes * m.variance;
-      }
-      const need = r.logThreshold + Math.log(r.gridSize);
-      const power = crossing(mean, variance, need);
-      if (power > best.power || (power === best.power && mean > best.mean)) best = { power, mean };
+    let drift = 0;
+    let variance = 0;
+    const d = r.coefs.map(() => 0);
+    for (const st of judged) {
+      const inc = r.perMinute(st.share);
+      drift += st.minutes * inc.drift;
+      variance += st.minutes * inc.variance;
+      for (let j = 0; j < d.length; j++) d[j] += st.minutes * inc.d[j];
     }
-    return { regression: r.key, describe: r.describe, power: best.power, expectedLogE: best.mean - Math.log(r.gridSize), logThreshold: r.logThreshold };
+    const best = Math.max(...r.coefs.map((c, j) => c * drift - d[j]));
+    const power = mixturePower(r.coefs, d, drift, variance, r.logThreshold, looks);
+    return { regression: r.key, describe: r.describe, power, expectedLogE: best - Math.log(r.coefs.length), logThreshold: r.logThreshold };
   });
   return {
     steps: [...steps],
-    judgedMinutes: judged.reduce((a, x) => a + x.minutes, 0),
+    judgedMinutes: looks,
     totalMinutes: steps.reduce((a, x) => a + x.minutes, 0),
     byRegression,
     power: byRegression.length > 0 ? Math.min(...byRegression.map((b) => b.power)) : 1,
   };
+}
+
+/** Siegmund's correction for a Brownian boundary looked at in discrete steps: the boundary moves up by this × σ per look. */
+const SIEGMUND = 0.5826;
+
+/**
+ * P(the mixture mean_j exp(c_j S − D_j) reaches e^logT by the end): S a Brownian motion with total drift `drift` and
+ * variance `variance`, the D_j growing in proportion to the clock, `looks` evenly spaced looks.
+ */
+export function mixturePower(coefs: readonly number[], d: readonly number[], drift: number, variance: number, logT: number, looks: number): number {
+  if (!(variance > 0) || looks <= 0) return 0;
+  // The boundary at a share f of the clock: the S at which the mixture equals T. ln mean_j exp(c_j b − f D_j) is convex
+  // and increasing in b; it is ≥ ln T at every b_j = (ln T + ln K + f D_j) / c_j (one component alone is ≥ T/K there),
+  // so Newton's method from the smallest b_j converges from above, monotonically.
+  const k = coefs.length;
+  const boundary = (f: number) => {
+    let b = Number.POSITIVE_INFINITY;
+    for (let j = 0; j < k; j++) b = Math.min(b, (logT + Math.log(k) + f * d[j]) / coefs[j]);
+    for (let it = 0; it < 50; it++) {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < k; j++) m = Math.max(m, coefs[j] * b - f * d[j]);
+      let sum = 0;
+      let slopeSum = 0;
+      for (let j = 0; j < k; j++) {
+        const e = Math.exp(coefs[j] * b - f * d[j] - m);
+        sum += e;
+        slopeSum += coefs[j] * e;
+      }
+      const excess = m + Math.log(sum / k) - logT;
+      const step = excess / (slopeSum / sum);
+      b -= step;
+      if (Math.abs(step) < 1e-9 * (1 + Math.abs(b))) break;
+    }
+    return b;
+  };
+  const b1 = boundary(1);
+  // The chord of the concave boundary over the second half of the clock (where a crossing that decides the power
+  // mostly happens): below the boundary between half time and the end, above it before. (The tangent at the end,
+  // everywhere above it, leaned up to 4.4 points low against 1,000 seeds; bench/RESULTS.md, h5-margin.)
+  const slope = (b1 - boundary(0.5)) / (0.5 * variance);
+  const level = b1 - slope * variance + SIEGMUND * Math.sqrt(variance / looks);
+  return level <= 0 ? 1 : crossing(drift - slope * variance, variance, level);
 }
 
 /**
@@ -305,7 +404,7 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
   const cap = options.maxMinutes ?? 60;
   const maxFirst = options.maxFirstStepPercent ?? 10;
   const model = engineModel(options.judge);
-  const regs = regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model);
+  const regs = regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model, options.judge?.tolerance);
   // Code plane: every CodeDeploy canary/linear config within the cap and first-step limit; the fastest that reaches
   // the target (ties: the smaller first step), else the most powerful.
   const candidates: CodePlan[] = [];
@@ -355,7 +454,7 @@ export function renderPlanSection(
 ): string[] {
   const lines: string[] = ['## Canary plan (from the stated traffic)', ''];
   lines.push(
-    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min; closed form, checked against the engine in bench/canary-plan.ts (it leans low).`,
+    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}${(traffic.meanClusterSize ?? 1) > 1 ? ` (failures in clusters of ${traffic.meanClusterSize} requests, each counted once)` : ''}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min; closed form, within a few points of the engine's simulated power (bench/canary-plan.ts).`,
     '',
   );
   lines.push(`| schedule | judged min | to 100 % | ${plan.code.byRegression.map((r) => r.describe).join(' | ')} |`);

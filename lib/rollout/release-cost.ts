@@ -1,4 +1,5 @@
 import bundled from './data/prices-us-east-1.json';
+import { type EvaluationCost, type EvaluationCostConfig, evaluationCost, type EvaluationTokenAssumptions, renderEvaluationCostLines } from './evaluation-cost';
 
 /**
  * What the release machinery adds to one service's monthly bill (issue 16 E), and what a Powertools-only service
@@ -62,6 +63,11 @@ export interface ReleaseCostInputs {
   /** Memory (MB) and mean duration (s) of each machinery function. @default 256 MB, 1 s */
   readonly functionMemoryMb?: number;
   readonly functionSeconds?: number;
+  /**
+   * The release config, when it has an `evaluation` section and the evaluator runs: the evaluation's model calls are
+   * estimated per release and per month (lib/rollout/evaluation-cost.ts). @default no evaluation
+   */
+  readonly evaluation?: { readonly config: EvaluationCostConfig; readonly tokens?: Partial<EvaluationTokenAssumptions> };
 }
 
 export interface CostLine {
@@ -80,6 +86,8 @@ export interface ReleaseCost {
   readonly ratio: number;
   readonly pricesDate: string;
   readonly region: string;
+  /** The evaluation's model calls, per release and per month; apart from the totals above (which compare with Powertools). */
+  readonly evaluation?: EvaluationCost;
 }
 
 const HOURS_PER_MONTH = 730;
@@ -142,7 +150,6 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
       quantity: `${invocations} invocations, ${round(gbSeconds, 0)} GB-s`,
       usd: (invocations / 1e6) * p('lambdaRequestsPerMillion') + gbSeconds * p('lambdaGbSecond'),
     },
-    { item: 'evaluation model calls', quantity: 'not built yet (issue 17)', usd: 0 },
   ];
   const powertools: CostLine[] = [
     {
@@ -154,7 +161,25 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
   ];
   const totalUsd = sum(lines);
   const powertoolsUsd = sum(powertools);
-  return { lines, totalUsd, powertools, powertoolsUsd, ratio: totalUsd / powertoolsUsd, pricesDate: table.date, region: table.region };
+  const evaluation = i.evaluation
+    ? evaluationCost({
+        requestsPerSecond: i.requestsPerSecond,
+        releasesPerMonth: releases,
+        releaseHours,
+        config: i.evaluation.config,
+        tokens: i.evaluation.tokens,
+      })
+    : undefined;
+  return {
+    lines,
+    totalUsd,
+    powertools,
+    powertoolsUsd,
+    ratio: totalUsd / powertoolsUsd,
+    pricesDate: table.date,
+    region: table.region,
+    ...(evaluation ? { evaluation } : {}),
+  };
 }
 
 function sum(lines: readonly CostLine[]): number {
@@ -182,5 +207,6 @@ export function renderCostSection(c: ReleaseCost, requestsPerSecond: number): st
       `The machinery adds ${usd(c.totalUsd)}: **${c.ratio.toFixed(2)} x** what the service already pays for its logs and metrics.`,
     '',
   );
+  if (c.evaluation) out.push(...renderEvaluationCostLines(c.evaluation, requestsPerSecond));
   return out;
 }

@@ -5,6 +5,7 @@
  * canary plan. Pure reading: builds nothing. AiRelease's `facts`, `worstCase`, `policy`, `falseFireAt` and
  * `releaseCostAt` are this sheet's.
  */
+import { judgeTolerance } from '../judge/judge-wiring';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { DEFAULT_STATIC_ANSWER, DEGRADE_FLAGS, METRIC } from '../../lambda/shared/contract';
@@ -18,6 +19,8 @@ import { synthesizedTiming } from './release-alarms';
 import { type ReleaseCost, releaseCost } from './release-cost';
 import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { DEFAULT_TIMING, type PlaneWorstCase, planeWorstCase } from './worst-case';
+import type { EvaluationCostConfig } from './evaluation-cost';
+import type { EvaluationConfig } from '../../lambda/shared/evaluation';
 
 export class ReleaseFactSheet {
   constructor(
@@ -26,6 +29,12 @@ export class ReleaseFactSheet {
     private readonly budgetSeconds: number,
     private readonly periodFromTraffic: boolean,
   ) {}
+
+  /** The evaluator model that scores this service's answers (the live section's at synth), when evaluated. */
+  private evaluatedBy(): string | undefined {
+    if (!this.r.evaluator) return undefined;
+    return (this.r.config.config.evaluation as EvaluationConfig | undefined)?.evaluatorModel.modelId;
+  }
 
   /**
    * Worst case from a first bad request to rollback start, per plane, computed from the alarms as they will be
@@ -51,6 +60,7 @@ export class ReleaseFactSheet {
     const props = this.props;
     const rollout = this.r.config.rollout;
     const codeAlarms = this.r.alarms.byPlane('code');
+    const evaluatedBy = this.evaluatedBy();
     return {
       serviceName: props.serviceName,
       stackName: Stack.of(this.r).stackName,
@@ -75,6 +85,7 @@ export class ReleaseFactSheet {
         unit: a.unit,
       })),
       verdictAlarms: this.r.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
+      judgedEvaluation: this.r.canaryJudge?.evaluationMetrics ?? [],
       alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.r.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
       worstCase: this.r.worstCase,
       timing: { ...DEFAULT_TIMING, ...props.timing },
@@ -97,6 +108,7 @@ export class ReleaseFactSheet {
       ...(this.canaryPlanFacts ? { canaryPlan: this.canaryPlanFacts } : {}),
       ...(props.expectedRequestsPerSecond !== undefined ? { releaseCost: this.r.releaseCostAt(props.expectedRequestsPerSecond) } : {}),
       models: this.r.config.modelFindings,
+      ...(evaluatedBy ? { evaluator: { modelId: evaluatedBy, ...(props.evaluatorAgreement ? { agreement: props.evaluatorAgreement } : {}) } } : {}),
     };
   }
 
@@ -126,6 +138,8 @@ export class ReleaseFactSheet {
       standardAlarmMetrics: standard,
       compositeAlarms: composite,
       metricNames: Object.keys(METRIC).length,
+      // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
+      ...(this.evaluatedBy() ? { evaluation: { config: this.r.config.config as unknown as EvaluationCostConfig } } : {}),
     });
   }
 
@@ -145,10 +159,11 @@ export class ReleaseFactSheet {
       ...(cp.latencyLogSigma !== undefined ? { latencyLogSigma: cp.latencyLogSigma } : {}),
       ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
       ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
+      ...(cp.meanClusterSize !== undefined ? { meanClusterSize: cp.meanClusterSize } : {}),
     };
     // The judge's α sets the threshold the plan must reach.
     const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
-    const options: CanaryPlanOptions = { ...cp, ...(alpha !== undefined ? { judge: { ...cp.judge, alpha } } : {}) };
+    const options: CanaryPlanOptions = { ...cp, judge: { ...cp.judge, ...(alpha !== undefined ? { alpha } : {}), tolerance: judgeTolerance(props) } };
     const ts = this.r.trafficShift;
     const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
     const share = this.r.configShare?.schedule;

@@ -3,6 +3,8 @@ import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffi
 import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
 import type { ReleaseCost } from './release-cost';
+import type { EvaluatorAgreement } from '../../lambda/shared/evaluator-agreement';
+import { RULE_EVALUATOR_AGREEMENT } from './evaluator-trust';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
 /** What a release is, as the policy rules and the strategy card see it. Plain data. */
@@ -39,6 +41,11 @@ export interface ReleaseFacts {
    * @default none (the judge is off)
    */
   readonly verdictAlarms?: readonly { readonly plane: 'code' | 'config'; readonly name: string }[];
+  /**
+   * The evaluation metrics the canary judge judges in its family (`evaluation:<criterion>`, `evaluation:paired`).
+   * @default none
+   */
+  readonly judgedEvaluation?: readonly string[];
   readonly alarmWindow: {
     readonly periodSeconds: number;
     readonly datapointsToAlarm: number;
@@ -95,6 +102,11 @@ export interface ReleaseFacts {
   };
   /** What the release machinery adds per month at the stated traffic (lib/rollout/release-cost.ts). */
   readonly releaseCost?: ReleaseCost;
+  /**
+   * The evaluator that scores the service's answers (an `evaluation` section, evaluator on) and its measured agreement
+   * with people as stated (AiRelease `evaluatorAgreement`; absent: unknown). @default not evaluated
+   */
+  readonly evaluator?: { readonly modelId: string; readonly agreement?: EvaluatorAgreement };
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -430,6 +442,7 @@ export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
   RULE_REGRESSION_GATE,
   RULE_ALARM_FALSE_FIRE,
   RULE_CANARY_PLAN,
+  RULE_EVALUATOR_AGREEMENT,
 ];
 
 export interface PolicyResult {

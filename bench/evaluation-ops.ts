@@ -1,0 +1,320 @@
+/**
+ * Evaluation operations (issue 17 Speed, h5-evtrust). Prints its figures.
+ *
+ *   npx tsx bench/evaluation-ops.ts throughput [samplesPerDelivery]   evaluator throughput with a 300 ms fake model
+ *   npx tsx bench/evaluation-ops.ts hot-path [invocations]            per-invocation latency: runtime with sampling on (rate 1, 0.02) and without
+ *                                                                      an evaluation section, each against Powertools only
+ *   npx tsx bench/evaluation-ops.ts cost                              the example's evaluation cost at its stated traffic
+ *
+ * throughput: the real evaluator delivery (lambda/evaluator/delivery.ts) against the S3 model (test/s3-model.ts: conditional
+ * writes, 10–80 ms per request) for the ledger and the scored samples; every Bedrock call (score, preference) and every
+ * shadow answer takes 300 ms. Samples in flight per invocation: the function's `concurrency` (default 4); invocations in
+ * parallel: 1, 2, 4, 8 (CloudWatch Logs delivers log streams in parallel; the function has no reserved concurrency), all
+ * on one service's ledger. Half of the samples are canary samples (paired: 2 shadow answers, 2 preference calls).
+ *
+ * hot-path: the example's hosted release config served by a loopback AppConfig-extension stand-in, with its evaluation
+ * section's samplingRate set to 1 (every answer sampled: the worst case) and as configured (0.02); against a
+ * Powertools-only handler (Logger + Metrics, the same metrics and one log line). 3 interleaved rounds; stdout discarded.
+ */
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import { gzipSync } from 'node:zlib';
+import { pct } from './support';
+
+const part = process.argv[2] ?? 'throughput';
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function throughput() {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { startS3Model } = await import('../test/s3-model');
+  const { s3Store } = await import('../lambda/snapshot/s3-store');
+  const { withRetries } = await import('../lambda/snapshot/store');
+  const { s3Ledger } = await import('../lambda/evaluator/aws-adapters');
+  const { evaluateDelivery } = await import('../lambda/evaluator/delivery');
+  const { SCORE_TOOL, PREFERENCE_TOOL } = await import('../lambda/evaluator/converse');
+  const { buildEvaluationSample } = await import('../lambda/runtime/evaluation-sampler');
+  const { evaluationLedgerKey } = await import('../lambda/shared/evaluation');
+  const perDelivery = Number(process.argv[3] ?? 40);
+  const MODEL_MS = 300;
+  const m = await startS3Model({ latencyMs: [10, 80] });
+  const client = new S3Client({
+    endpoint: m.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'MODEL', secretAccessKey: 'MODEL' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+    requestHandler: { httpAgent: { maxSockets: 256 } },
+  });
+  const store = withRetries(s3Store(client, m.bucket));
+  const config = {
+    evaluatorModel: {
+      modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      pricing: { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 },
+      maxTokens: 300,
+    },
+    rubrics: [
+      { criterion: 'groundedness' as const, instructions: 'Every claim is supported by the passages.' },
+      { criterion: 'relevance' as const, instructions: 'The answer addresses the question.' },
+    ],
+    samplingRate: 1,
+    budget: { perReleaseUsd: 1e6, perDayUsd: 1e6 },
+  };
+  let calls = 0;
+  const model = {
+    async converse(req: { toolConfig: { toolChoice: { tool: { name: string } } } }) {
+      calls++;
+      await sleep(MODEL_MS);
+      const pref = req.toolConfig.toolChoice.tool.name === PREFERENCE_TOOL;
+      return {
+        output: {
+          message: {
+            content: [
+              { toolUse: { name: pref ? PREFERENCE_TOOL : SCORE_TOOL, input: pref ? { preferred: 'tie', reason: 'even' } : { score: 4, reason: 'ok' } } },
+            ],
+          },
+        },
+        usage: { inputTokens: 1100, outputTokens: 120 },
+      };
+    },
+  };
+  const shadow = {
+    async answer() {
+      await sleep(MODEL_MS);
+      return { answer: 'Hold the button for 10 seconds [p1].', costUsd: 0.0017 };
+    },
+  };
+  let seq = 0;
+  const tuple = (v: string) => ({
+    service: 'support',
+    codeVersion: v,
+    config: 'cfg-1',
+    prompt: 'p',
+    model: 'm',
+    retrieval: 'r',
+    tools: 't',
+    outputContract: 'o',
+    degrade: 'd',
+  });
+  const deliveryOf = (n: number) => {
+    const t0 = Date.now();
+    const logEvents = Array.from({ length: n }, (_, i) => {
+      const k = seq++;
+      const canary = k % 2 === 1;
+      const s = buildEvaluationSample(
+        {
+          service: 'support',
+          requestId: `req-${k}`,
+          time: new Date(t0 + i),
+          tuple: tuple(canary ? '8' : '7'),
+          functionVersion: canary ? '8' : '7',
+          arm: canary ? 'canary' : 'stable',
+          input: JSON.stringify({ question: `How do I reset device ${k}?` }),
+          answer: 'Hold the button for 10 seconds [p1].',
+          passages: [{ id: 'p1', text: 'Hold the reset button for 10 seconds.' }],
+          citations: ['p1'],
+        },
+        1,
+      );
+      return { id: `e${k}`, timestamp: t0, message: JSON.stringify(s) };
+    });
+    const data = { messageType: 'DATA_MESSAGE', owner: '1', logGroup: '/aws/lambda/support', logStream: `s${seq}`, subscriptionFilters: ['f'], logEvents };
+    return { awslogs: { data: gzipSync(Buffer.from(JSON.stringify(data))).toString('base64') } };
+  };
+  const invoke = (concurrency: number) =>
+    evaluateDelivery(deliveryOf(perDelivery), {
+      evaluator: () => ({
+        model: model as never,
+        shadow,
+        ledger: s3Ledger(store, evaluationLedgerKey('support')),
+        sleep,
+        random: Math.random,
+        now: () => new Date(),
+      }),
+      liveEvaluation: async () => config,
+      store,
+      publish: () => {},
+      writeFailureRecord: () => {},
+      concurrency,
+    });
+  say(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}, load ${os.loadavg()[0].toFixed(1)}`,
+  );
+  say(
+    `evaluator throughput: ${perDelivery} samples per delivery (half canary, paired), 2 rubrics, every model call and shadow answer ${MODEL_MS} ms, S3 model 10-80 ms`,
+  );
+  say('in flight per invocation | parallel invocations | samples | wall s | samples/s | model calls/s | S3 requests/sample | ledger PUTs lost (412)/sample');
+  for (const concurrency of [4, 8]) {
+    for (const parallel of [1, 2, 4, 8]) {
+      const before = { ...m.counts };
+      let ledgerPuts = 0;
+      m.beforeCommit((op) => {
+        if (op.method === 'PUT' && op.key === evaluationLedgerKey('support')) ledgerPuts++;
+      });
+      calls = 0;
+      const t = Date.now();
+      const outs = await Promise.all(Array.from({ length: parallel }, () => invoke(concurrency)));
+      const wall = (Date.now() - t) / 1000;
+      m.beforeCommit(undefined);
+      const n = outs.reduce((s, o) => s + o.evaluated, 0);
+      const requests = Object.entries(m.counts).reduce((s, [k, v]) => s + v - ((before as Record<string, number>)[k] ?? 0), 0);
+      // Each evaluated sample commits 2 ledger writes (reserve, settle): the rest lost a race and were redone.
+      const lost = ledgerPuts - 2 * n;
+      say(
+        `${String(concurrency).padStart(24)} | ${String(parallel).padStart(20)} | ${String(n).padStart(7)} | ${wall.toFixed(1).padStart(6)} | ${(n / wall).toFixed(1).padStart(9)} | ${(calls / wall).toFixed(1).padStart(13)} | ${(requests / n).toFixed(1).padStart(18)} | ${(lost / n).toFixed(2)}`,
+      );
+    }
+  }
+  client.destroy();
+  await m.close();
+}
+
+async function hotPath() {
+  if (!process.env.BENCH_CHILD) {
+    const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+      env: { ...process.env, BENCH_CHILD: '1', NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    process.exit(r.status ?? 1);
+  }
+  const N = Number(process.argv[3] ?? 10_000);
+  const http = await import('node:http');
+  const { exampleServedConfigs } = await import('./support');
+  const { hosted, flags } = await exampleServedConfigs();
+  let rate = 1;
+  const served = () => {
+    const doc = JSON.parse(hosted);
+    if (rate === 0) delete doc.evaluation;
+    else doc.evaluation = { ...doc.evaluation, samplingRate: rate };
+    return JSON.stringify(doc);
+  };
+  let body = served();
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'configuration-version': String(rate) }).end(req.url?.endsWith('/rel') ? body : flags);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  Object.assign(process.env, {
+    AI_RELEASE_SERVICE: 'support-assistant',
+    AI_RELEASE_APPCONFIG_APPLICATION: 'app',
+    AI_RELEASE_APPCONFIG_ENVIRONMENT: 'env',
+    AI_RELEASE_CONFIG_PROFILE: 'rel',
+    AI_RELEASE_DEGRADE_PROFILE: 'deg',
+    AWS_LAMBDA_FUNCTION_VERSION: '7',
+    AWS_APPCONFIG_EXTENSION_HTTP_PORT: String(port),
+    AWS_REGION: 'us-east-1',
+    POWERTOOLS_METRICS_NAMESPACE: 'AiRelease',
+  });
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const { Metrics, MetricResolution, MetricUnit } = await import('@aws-lambda-powertools/metrics');
+  const logger = new Logger({ serviceName: 'support-assistant' });
+  const metrics = new Metrics({ namespace: 'AiRelease', serviceName: 'support-assistant' });
+  type Out = { answer: string; citations: string[] };
+  const work = (q: string): Out => ({ answer: `Answer to ${q.length} chars [kb-restore-01]`, citations: ['kb-restore-01'] });
+  const powertools = async (e: { question: string }) => {
+    const output = work(e.question);
+    metrics.addDimensions({ Version: '7' });
+    metrics.addMetric('Invocations', MetricUnit.Count, 1, MetricResolution.High);
+    metrics.addMetric('Latency', MetricUnit.Milliseconds, 12, MetricResolution.High);
+    metrics.addMetric('CostUsd', MetricUnit.NoUnit, 0.0008, MetricResolution.High);
+    metrics.addMetric('InputTokens', MetricUnit.Count, 850, MetricResolution.High);
+    metrics.addMetric('OutputTokens', MetricUnit.Count, 40, MetricResolution.High);
+    metrics.addMetric('QualityScore', MetricUnit.NoUnit, 0.9, MetricResolution.High);
+    metrics.publishStoredMetrics();
+    logger.info('answered', { citations: output.citations.length });
+    return output;
+  };
+  const { createAiRuntime } = await import('../lambda/runtime');
+  const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
+  const make = () =>
+    createAiRuntime<{ question: string }, Out>().handler(async (e) => {
+      const output = work(e.question);
+      return {
+        output,
+        usage: { inputTokens: 850, outputTokens: 40 },
+        quality: 0.9,
+        evaluation: { answer: output.answer, passages, citations: output.citations },
+      };
+    });
+  let id = 0;
+  const ctx = () => ({ awsRequestId: `req-${id++}`, getRemainingTimeInMillis: () => 30_000 });
+  const event = { question: 'How do I restore a deleted file?' };
+  const measure = async (fn: (e: typeof event, c: ReturnType<typeof ctx>) => Promise<unknown>) => {
+    for (let i = 0; i < 2000; i++) await fn(event, ctx());
+    const times = new Array<number>(N);
+    for (let i = 0; i < N; i++) {
+      const c = ctx();
+      const t0 = process.hrtime.bigint();
+      await fn(event, c);
+      times[i] = Number(process.hrtime.bigint() - t0) / 1000;
+    }
+    return times;
+  };
+  say(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}, load ${os.loadavg()[0].toFixed(1)}`,
+  );
+  say(`hot path, ${N} invocations per round, 3 interleaved rounds; example config from a loopback extension stand-in; stdout discarded`);
+  for (const r of [1, 0.02, 0]) {
+    rate = r;
+    body = served();
+    const runtime = make();
+    const pt: number[] = [];
+    const rt: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      pt.push(...(await measure(powertools)));
+      rt.push(...(await measure(runtime)));
+    }
+    pt.sort((a, b) => a - b);
+    rt.sort((a, b) => a - b);
+    const line = (name: string, t: number[]) =>
+      `  ${name.padEnd(34)} p50 ${pct(t, 50).toFixed(1).padStart(6)} µs  p90 ${pct(t, 90).toFixed(1).padStart(6)} µs  p99 ${pct(t, 99).toFixed(1).padStart(7)} µs`;
+    say(
+      r === 0
+        ? 'no evaluation section (the runtime without sampling, for the share sampling adds):'
+        : `samplingRate ${r}${r === 1 ? ' (every answer sampled: worst case)' : ' (the example as configured)'}:`,
+    );
+    say(line('Powertools only', pt));
+    say(line(r === 0 ? 'runtime, no evaluation section' : 'runtime, evaluation sampling on', rt));
+    say(
+      `  ratio runtime / Powertools: p50 ${(pct(rt, 50) / pct(pt, 50)).toFixed(2)}x, p90 ${(pct(rt, 90) / pct(pt, 90)).toFixed(2)}x, p99 ${(pct(rt, 99) / pct(pt, 99)).toFixed(2)}x (target <= 1.3x)`,
+    );
+    // Log bytes per request (what the hot path writes; CloudWatch Logs bills them): 2,000 invocations each.
+    const bytes = async (fn: (e: typeof event, c: ReturnType<typeof ctx>) => Promise<unknown>) => {
+      let n = 0;
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        n += Buffer.byteLength(typeof chunk === 'string' ? chunk : Buffer.from(chunk));
+        return true;
+      }) as typeof process.stdout.write;
+      try {
+        for (let i = 0; i < 2000; i++) await fn(event, ctx());
+      } finally {
+        process.stdout.write = write;
+      }
+      return n / 2000;
+    };
+    const bp = await bytes(powertools);
+    const br = await bytes(runtime);
+    say(`  log bytes per request: Powertools ${bp.toFixed(0)}, runtime ${br.toFixed(0)} (ratio ${(br / bp).toFixed(2)}x)`);
+  }
+  server.close();
+}
+
+async function cost() {
+  const { App } = await import('aws-cdk-lib');
+  const { ExampleStack } = await import('../bin/example-stack');
+  const { renderEvaluationCostLines } = await import('../lib/rollout/evaluation-cost');
+  const stack = new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Example');
+  const r = (stack as unknown as { release: { facts: { expectedRequestsPerSecond?: number; releaseCost?: { evaluation?: never } } } }).release;
+  const e = r.facts.releaseCost?.evaluation;
+  if (!e) throw new Error('the example has no evaluation cost: is its evaluation section on and its traffic stated?');
+  for (const l of renderEvaluationCostLines(e, r.facts.expectedRequestsPerSecond ?? 0)) say(l);
+}
+
+const run = part === 'hot-path' ? hotPath : part === 'cost' ? cost : throughput;
+run().catch((e) => {
+  say(String(e?.stack ?? e));
+  process.exit(1);
+});

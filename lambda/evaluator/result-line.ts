@@ -1,0 +1,27 @@
+/**
+ * The line the canary judge reads for one evaluated sample (EVALUATION_RESULT_TYPE): the sample's time, sides and
+ * case id with every score and the paired outcome, in one JSON log line of the evaluator function. Pure.
+ */
+import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type EvaluationSample } from '../shared/evaluation';
+import type { EvaluationResult } from './evaluator';
+
+export function evaluationResultLine(result: EvaluationResult, sample: EvaluationSample): EvaluationResultLine {
+  const sampleAt = Date.parse(sample.time);
+  if (!Number.isFinite(sampleAt)) throw new Error(`evaluation sample ${sample.sampleId}: time "${sample.time}" is not an ISO 8601 time`);
+  const scores: Record<string, number> = {};
+  for (const s of result.scores) scores[s.criterion] = s.score;
+  return {
+    type: EVALUATION_RESULT_TYPE,
+    service: sample.service,
+    sampleId: sample.sampleId,
+    caseId: sample.caseId,
+    arm: sample.arm,
+    functionVersion: sample.functionVersion,
+    config: sample.tuple.config,
+    ...(sample.conversationId !== undefined ? { conversationId: sample.conversationId } : {}),
+    sampleAt,
+    ...(sample.armShare !== undefined ? { share: sample.armShare } : {}),
+    scores,
+    ...(result.paired ? { paired: result.paired.outcome } : {}),
+  };
+}

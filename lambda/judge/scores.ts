@@ -1,0 +1,357 @@
+/**
+ * The canary judge's evaluation metrics (issue 17 E): the evaluator's per-criterion scores as an anytime-valid
+ * concurrent two-sample RANK test (canary against stable), and the paired outcomes as the sign-test e-process of
+ * `paired.ts`. Pure, JSON state, no SDK. `judge.ts` holds this state beside its own metrics and gives it one share of
+ * the false-rollback bound (see `evaluationThresholds`).
+ *
+ * Scores (one test per criterion). The label of a scored answer is a coin flip whose bias is known or observed: on the
+ * code plane the weighted alias routes each request with probability s, and both versions are sampled at the same
+ * rate, so a sampled answer is the canary's with probability s; on the config plane the runtime samples the canary at
+ * a higher rate during a release (issue 17 B) and records the resulting probability that a sampled answer is the
+ * canary's, s' = s r_c / (s r_c + (1 - s) r_s) (`share` of a score observation). Conditioning on the sampling rates
+ * this way makes unequal sampling harmless: under the null the score is independent of the label, and the label of a
+ * sampled answer is Bernoulli(s') whatever the rates are. The bets are the judge's value bets, on the mid-rank g = 2u - 1
+ * of each score among pooled, unlabelled scores (lower is worse: the rank is of the negated score):
+ * - with a known share s': the linear bet 1 + λ g (V - s'), V = 1 for the canary (E = 1 exactly under the null);
+ * - without one (code plane: the runtime does not know its share), the permutation bet on the batch: given the batch's
+ *   scores and its canary count n_c, the canary's scores are a sample without replacement of the batch's, so
+ *   exp(λ Σ_canary g - n_c ln mean_i exp(λ g_i)) has expectation ≤ 1 (Hoeffding 1963, Theorem 4).
+ * A mixture over λ; by Ville's inequality P(sup E ≥ 1/α) ≤ α. One-sided: only a canary whose scores are lower rolls
+ * back. A criterion fires only once both arms have `minScores` scores: a criterion with too few scores never rolls
+ * back (and, outside `notWorseOn`, never blocks a conclusion); the gate on counts only shrinks the rejection event, so
+ * the bound holds.
+ *
+ * Clusters: with `unit: 'cluster'` (the config plane's per-conversation assignment) the conversation is the
+ * randomization unit, so a criterion bets on the first score of each conversation only (bounded memory, like the
+ * judge's). On the code plane each request is assigned on its own and every score is bet on (given all scores the
+ * labels are still independent coin flips).
+ *
+ * Paired outcomes: the state of `paired.ts` (one pair per input by case id, bounded), bet on in any phase: a pair is
+ * the canary's and the stable version's answer to the same input, replayed at the same time, so it is a concurrent
+ * comparison even after full traffic.
+ */
+import { newPairedState, type PairedObservation, type PairedState, pairedEValue, updatePaired } from './paired';
+import { logMeanExp } from './stats';
+
+/** One evaluator score of one sampled answer on one criterion (model, guardrail or deterministic check). */
+export interface ScoreObservation {
+  readonly version: 'canary' | 'stable';
+  readonly criterion: string;
+  /** On the rubric's scale (deterministic checks: 0 or 1). Larger is better. */
+  readonly score: number;
+  /** The randomization unit's key under `unit: 'cluster'` (the conversation); absent: its own unit. */
+  readonly cluster?: string;
+  /**
+   * The probability that a sampled answer at this time was the canary's (the traffic share and both arms' sampling
+   * rates, as the sampler knew them). Absent: the batch's observed share (permutation bet).
+   */
+  readonly share?: number;
+}
+
+export interface EvaluationBatch {
+  readonly scores: readonly ScoreObservation[];
+  readonly paired: readonly PairedObservation[];
+}
+
+export interface EvaluationOptions {
+  /** The criteria judged (rubric criteria, deterministic checks): α is split evenly over them. Scores of others are ignored. */
+  readonly criteria: readonly string[];
+  /** Judge the paired outcomes (sign test). */
+  readonly paired: boolean;
+  /** Scores each arm needs on a criterion before that criterion may roll back. @default 20 */
+  readonly minScores?: number;
+}
+
+export const DEFAULT_MIN_SCORES = 20;
+/** Bet sizes the score tests mix over (the judge's value grid). */
+export const SCORE_LAMBDA_GRID: readonly number[] = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1];
+/** Pooled (unlabelled) scores the ranks are taken against, per criterion. */
+const SCORE_POOL_CAP = 2000;
+/** Clusters remembered per criterion (unit `cluster`); once full, scores of new clusters are not bet on. */
+const SCORE_SEEN_CAP = 20_000;
+
+export interface CriterionState {
+  readonly criterion: string;
+  canaryN: number;
+  canarySum: number;
+  stableN: number;
+  stableSum: number;
+  /** Scores bet on (both arms). */
+  bets: number;
+  logE: number[];
+  pool: number[];
+  poolSeen: number;
+  seen?: number[];
+  fired: boolean;
+}
+
+export interface EvaluationState {
+  readonly options: EvaluationOptions;
+  criteria: CriterionState[];
+  paired?: PairedState;
+  pairedFired?: boolean;
+  /** Scores of criteria not judged (not in `options.criteria`). */
+  ignored: number;
+  rng: number;
+}
+
+export function newEvaluationState(options: EvaluationOptions): EvaluationState {
+  const seen = new Set<string>();
+  for (const c of options.criteria) {
+    if (typeof c !== 'string' || !/^[a-z][a-z0-9-]{0,39}$/.test(c))
+      throw new Error(`judge evaluation criterion "${String(c)}" is not a criterion name (lower-case letters, digits and dashes, e.g. groundedness)`);
+    if (seen.has(c)) throw new Error(`judge evaluation criterion "${c}" is named twice; name each criterion once`);
+    seen.add(c);
+  }
+  if (options.criteria.length === 0 && !options.paired)
+    throw new Error('judge evaluation has no criteria and paired is false: name at least one criterion, or judge the paired outcomes');
+  const minScores = options.minScores ?? DEFAULT_MIN_SCORES;
+  if (!(Number.isInteger(minScores) && minScores >= 1))
+    throw new Error(`judge evaluation minScores must be a whole number of scores, 1 or more, got ${minScores}; ${DEFAULT_MIN_SCORES} is the default`);
+  return {
+    options: { criteria: [...options.criteria], paired: options.paired, minScores },
+    criteria: options.criteria.map((criterion) => ({
+      criterion,
+      canaryN: 0,
+      canarySum: 0,
+      stableN: 0,
+      stableSum: 0,
+      bets: 0,
+      logE: SCORE_LAMBDA_GRID.map(() => 0),
+      pool: [],
+      poolSeen: 0,
+      fired: false,
+    })),
+    ...(options.paired ? { paired: newPairedState(), pairedFired: false } : {}),
+    ignored: 0,
+    rng: 0x2545f491,
+  };
+}
+
+/**
+ * The e-values at which the evaluation metrics fire, given the α share the judge gives them (one metric's share):
+ * half to the paired test and half split over the criteria when both are judged, else all to the one kind.
+ */
+export function evaluationThresholds(options: EvaluationOptions, alphaShare: number): { readonly paired: number; readonly criterion: number } {
+  const c = options.criteria.length;
+  const pairedAlpha = options.paired ? (c > 0 ? alphaShare / 2 : alphaShare) : 0;
+  const perCriterion = c > 0 ? (alphaShare - pairedAlpha) / c : 0;
+  return { paired: pairedAlpha > 0 ? 1 / pairedAlpha : Number.POSITIVE_INFINITY, criterion: perCriterion > 0 ? 1 / perCriterion : Number.POSITIVE_INFINITY };
+}
+
+export function copyEvaluation(st: EvaluationState): EvaluationState {
+  return {
+    ...st,
+    options: { ...st.options, criteria: [...st.options.criteria] },
+    criteria: st.criteria.map((c) => ({ ...c, logE: c.logE.slice(), pool: c.pool.slice(), ...(c.seen ? { seen: c.seen.slice() } : {}) })),
+    ...(st.paired ? { paired: { ...st.paired, logWealth: st.paired.logWealth.slice(), seen: st.paired.seen.slice() } } : {}),
+  };
+}
+
+/** Folds one batch into a copy of the state and sets the fired flags. `unit`: the judge's randomization unit. */
+export function updateEvaluation(
+  state: EvaluationState,
+  batch: EvaluationBatch,
+  th: { readonly paired: number; readonly criterion: number },
+  unit: 'request' | 'cluster' = 'request',
+): EvaluationState {
+  const next = copyEvaluation(state);
+  const byCriterion = new Map<string, ScoreObservation[]>();
+  for (const o of batch.scores) {
+    if (o.version !== 'canary' && o.version !== 'stable') throw new Error(`a score observation's version must be canary or stable, got ${String(o.version)}`);
+    if (!Number.isFinite(o.score)) throw new Error(`a score of criterion ${o.criterion} is not a number (${String(o.score)})`);
+    if (o.share !== undefined && !(Number.isFinite(o.share) && o.share >= 0 && o.share <= 1))
+      throw new Error(`a score observation's share must be from 0 to 1 (the chance a sampled answer was the canary's), got ${o.share}`);
+    const list = byCriterion.get(o.criterion);
+    if (list) list.push(o);
+    else byCriterion.set(o.criterion, [o]);
+  }
+  const minScores = next.options.minScores ?? DEFAULT_MIN_SCORES;
+  for (const [criterion, obs] of byCriterion) {
+    const c = next.criteria.find((x) => x.criterion === criterion);
+    if (!c) {
+      next.ignored += obs.length;
+      continue;
+    }
+    updateCriterion(c, obs, next, unit);
+    if (c.canaryN >= minScores && c.stableN >= minScores && logMeanExp(c.logE) >= Math.log(th.criterion)) c.fired = true;
+  }
+  if (next.paired && batch.paired.length > 0) {
+    next.paired = updatePaired(next.paired, batch.paired);
+    if (pairedEValue(next.paired) >= th.paired) next.pairedFired = true;
+  }
+  return next;
+}
+
+function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st: EvaluationState, unit: 'request' | 'cluster'): void {
+  const seen = unit === 'cluster' ? new Set(c.seen ?? []) : undefined;
+  // Oriented: larger is worse (a lower score).
+  const vals: number[] = [];
+  const canary: boolean[] = [];
+  /** The share each value is bet at: u in (0, 1) (linear bet), -1 (the batch's observed share), 0 (not bet on). */
+  const shares: number[] = [];
+  for (const o of obs) {
+    const isCanary = o.version === 'canary';
+    if (isCanary) {
+      c.canaryN++;
+      c.canarySum += o.score;
+    } else {
+      c.stableN++;
+      c.stableSum += o.score;
+    }
+    vals.push(-o.score);
+    canary.push(isCanary);
+    let bet = o.share === undefined ? -1 : o.share > 0 && o.share < 1 ? o.share : 0;
+    if (seen && o.cluster !== undefined && bet !== 0) {
+      const key = hashKey(o.cluster);
+      if (seen.has(key) || seen.size >= SCORE_SEEN_CAP) bet = 0;
+      else seen.add(key);
+    }
+    shares.push(bet);
+  }
+  if (seen) c.seen = [...seen];
+  // Mid-ranks against the pooled scores of earlier batches plus this batch's (values only, never labels).
+  const ref = Float64Array.from([...c.pool, ...vals]).sort();
+  const n = SCORE_LAMBDA_GRID.length;
+  // Linear bets at known shares.
+  for (let i = 0; i < vals.length; i++) {
+    const u = shares[i];
+    if (!(u > 0)) continue;
+    const lambdaCap = 0.99 / Math.max(u, 1 - u);
+    const gd = (2 * midRank(ref, vals[i]) - 1) * ((canary[i] ? 1 : 0) - u);
+    for (let j = 0; j < n; j++) c.logE[j] += Math.log(1 + Math.min(SCORE_LAMBDA_GRID[j], lambdaCap) * gd);
+    c.bets++;
+  }
+  // The permutation bet on the scores without a known share.
+  let nc = 0;
+  let np = 0;
+  const sumG = new Float64Array(n);
+  const sumExp = new Float64Array(n);
+  for (let i = 0; i < vals.length; i++) {
+    if (shares[i] !== -1) continue;
+    const g = 2 * midRank(ref, vals[i]) - 1;
+    np++;
+    if (canary[i]) nc++;
+    for (let j = 0; j < n; j++) {
+      if (canary[i]) sumG[j] += SCORE_LAMBDA_GRID[j] * g;
+      sumExp[j] += Math.exp(SCORE_LAMBDA_GRID[j] * g);
+    }
+  }
+  if (np > 0 && nc > 0 && nc < np) {
+    for (let j = 0; j < n; j++) c.logE[j] += sumG[j] - nc * Math.log(sumExp[j] / np);
+    c.bets += np;
+  }
+  // The pooled reservoir, from values only.
+  for (const w of vals) {
+    c.poolSeen++;
+    if (c.pool.length < SCORE_POOL_CAP) c.pool.push(w);
+    else {
+      const j = Math.floor(nextRandom(st) * c.poolSeen);
+      if (j < SCORE_POOL_CAP) c.pool[j] = w;
+    }
+  }
+}
+
+export interface EvaluationEvidence {
+  /** `evaluation:<criterion>` or `evaluation:paired`. */
+  readonly metric: string;
+  readonly eValue: number;
+  readonly threshold: number;
+  /** Scores: n scored answers and their mean score; paired: n untied pairs and the share won (canary) / lost (stable). */
+  readonly canary: { readonly n: number; readonly value: number };
+  readonly stable: { readonly n: number; readonly value: number };
+  readonly test: 'concurrent';
+  /** The judge's phase when the evidence was taken (paired outcomes are judged in both). */
+  readonly phase: 'canary' | 'after-traffic';
+  /** False while a criterion has fewer than minScores scores on an arm: it cannot roll back yet. */
+  readonly judged: boolean;
+  /** Paired only: ties, and pairs not counted because the remembered case ids were full. */
+  readonly ties?: number;
+  readonly overCap?: number;
+}
+
+export function evaluationEvidence(
+  st: EvaluationState,
+  th: { readonly paired: number; readonly criterion: number },
+  phase: 'canary' | 'after-traffic' = 'canary',
+): EvaluationEvidence[] {
+  const minScores = st.options.minScores ?? DEFAULT_MIN_SCORES;
+  const out: EvaluationEvidence[] = st.criteria.map((c) => ({
+    metric: `evaluation:${c.criterion}`,
+    eValue: cap(Math.exp(logMeanExp(c.logE))),
+    threshold: th.criterion,
+    canary: { n: c.canaryN, value: c.canaryN > 0 ? c.canarySum / c.canaryN : 0 },
+    stable: { n: c.stableN, value: c.stableN > 0 ? c.stableSum / c.stableN : 0 },
+    test: 'concurrent' as const,
+    phase,
+    judged: c.canaryN >= minScores && c.stableN >= minScores,
+  }));
+  const p = st.paired;
+  if (p) {
+    const untied = p.stableWins + p.canaryWins;
+    out.push({
+      metric: 'evaluation:paired',
+      eValue: cap(pairedEValue(p)),
+      threshold: th.paired,
+      canary: { n: untied, value: untied > 0 ? p.canaryWins / untied : 0 },
+      stable: { n: untied, value: untied > 0 ? p.stableWins / untied : 0 },
+      test: 'concurrent',
+      phase,
+      judged: true,
+      ties: p.ties,
+      ...(p.overCap ? { overCap: p.overCap } : {}),
+    });
+  }
+  return out;
+}
+
+/** True when an evaluation metric showed a regression. */
+export function evaluationFired(st: EvaluationState | undefined): boolean {
+  return !!st && (st.pairedFired === true || st.criteria.some((c) => c.fired));
+}
+
+/** The metrics that showed a regression, for the record. */
+export function evaluationFiredMetrics(st: EvaluationState | undefined): string[] {
+  if (!st) return [];
+  return [...st.criteria.filter((c) => c.fired).map((c) => `evaluation:${c.criterion}`), ...(st.pairedFired ? ['evaluation:paired'] : [])];
+}
+
+function cap(x: number): number {
+  return Number.isFinite(x) ? x : Number.MAX_VALUE;
+}
+
+/** The share of `ref` (sorted) below `x`, counting ties as half. */
+function midRank(ref: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  const less = lo;
+  hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return (less + (lo - less) / 2) / ref.length;
+}
+
+function hashKey(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function nextRandom(st: EvaluationState): number {
+  st.rng = (st.rng + 0x6d2b79f5) | 0;
+  let t = st.rng;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}

@@ -1,0 +1,239 @@
+/**
+ * A simulated release as the evaluator sees it, judged through the real wiring (issue 17 Tests): requests at a stated
+ * rate on a canary schedule, answers sampled by the runtime's rates (with canary oversampling on the config plane),
+ * scored on two criteria by an evaluator whose results arrive with a delay, paired comparisons in both orders by an
+ * evaluator that may prefer the first position, written as the evaluator's `ai-release.evaluation-result` lines and
+ * read by `judgeEvaluations` (Logs Insights query, sample-time windows, settle time) into the real engine, once a
+ * minute like the schedule. Shared by test/judge-evaluation-sim.test.ts (few seeds), bench/evaluation-judge.ts and the
+ * drill's stale-index scenario (lib/drill/stale-index.ts).
+ *
+ * Traffic as production has it, not only i.i.d.:
+ * - `drifting-mix`: the inputs get harder over the release (both versions' scores fall together) while the share
+ *   ramps up, so time, share and score move together;
+ * - `shared-latency`: a slow retrieval backend for 10 minutes: both versions' answers get worse and the evaluator's
+ *   results arrive later (some after the judge's settle time, so they are never judged);
+ * - `retries`: a fifth of the requests repeat a recent input (same case id, same difficulty): clustered inputs.
+ */
+import { EVALUATION_SETTLE_MS, judgeEvaluations } from '../../lambda/canary-judge/evaluations';
+import { ENGINE } from '../../lambda/canary-judge/engine';
+import type { QueryRow, Sides } from '../../lambda/canary-judge/samples';
+import { combineOrders } from '../../lambda/judge/paired';
+import { mulberry32, normal } from '../../lambda/judge/simulate';
+import { armSamplingRate } from '../../lambda/runtime/evaluation-sampler';
+import type { JudgeRecord } from '../../lambda/shared/contract';
+import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type PairedOutcome } from '../../lambda/shared/evaluation';
+
+export type EvalDisturbance = 'none' | 'drifting-mix' | 'shared-latency' | 'retries';
+
+export interface EvalWorldOptions {
+  readonly seed: number;
+  readonly rps: number;
+  /** The canary steps before full traffic (share, minutes). */
+  readonly steps: readonly { readonly share: number; readonly minutes: number }[];
+  /** Judged minutes after full traffic (the AfterAllowTraffic hook's bound). @default 10 */
+  readonly afterMinutes?: number;
+  readonly plane: 'code' | 'config';
+  /** The evaluation section's sampling rate. */
+  readonly samplingRate: number;
+  /** Config plane: oversample the canary (the runtime knows the share). @default true */
+  readonly oversample?: boolean;
+  /** Chance the (honest) evaluator prefers the stable answer of a pair of an affected input: 0.5 for a good release. */
+  readonly pairedLoss: number;
+  /**
+   * How much lower the canary's affected answers score on average (scale points), for every criterion or per
+   * criterion; 0 for a good release.
+   */
+  readonly scoreDrop: number | Readonly<Record<string, number>>;
+  /** Share of the canary's answers the fault touches (the others answer like stable: pairs 50/50). @default 1 */
+  readonly affectedShare?: number;
+  /** Chance one comparison picks the first answer shown whatever the answers. @default 0 */
+  readonly positionBias?: number;
+  readonly disturbance?: EvalDisturbance;
+  /** `drifting-mix`: +1 the inputs get harder over the release, -1 easier. @default 1 */
+  readonly driftSign?: 1 | -1;
+  /** Control: the lines carry the traffic share instead of the sampled share (wrong under oversampling). */
+  readonly naiveShare?: boolean;
+  /** Control: one comparison only, the canary shown second (position bias then leans on "stable"). */
+  readonly oneOrder?: boolean;
+  readonly alpha?: number;
+  /** Criteria judged and scored. @default groundedness, relevance */
+  readonly criteria?: readonly string[];
+  readonly paired?: boolean;
+}
+
+export interface EvalWorldOutcome {
+  /** Minutes from the first shift to the first regression verdict; undefined: none. */
+  readonly caughtAtMinute?: number;
+  readonly beforeFull: boolean;
+  readonly fullAtMinute: number;
+  /** Samples, canary samples, and results the judge never read (they arrived after the settle time). */
+  readonly samples: number;
+  readonly canarySamples: number;
+  readonly pairs: number;
+  /** Which evaluation metrics had fired by the end. */
+  readonly fired: readonly string[];
+}
+
+const START = Date.parse('2026-12-07T10:00:00.000Z');
+const LOG_VISIBLE_MS = 5_000;
+
+/** The share at minute m of the schedule (1 after it). */
+function shareAt(steps: EvalWorldOptions['steps'], minute: number): number {
+  let t = 0;
+  for (const s of steps) {
+    if (minute < t + s.minutes) return s.share;
+    t += s.minutes;
+  }
+  return 1;
+}
+
+export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcome> {
+  const r = mulberry32(o.seed * 2654435761 + 17);
+  const criteria = o.criteria ?? ['groundedness', 'relevance'];
+  const fullAtMinute = o.steps.reduce((n, s) => n + s.minutes, 0);
+  const endMinute = fullAtMinute + (o.afterMinutes ?? 10);
+  const bias = o.positionBias ?? 0;
+  const dist = o.disturbance ?? 'none';
+  const lines: { written: number; line: EvaluationResultLine }[] = [];
+  const recent: { caseId: string; d: number }[] = [];
+  let k = 0;
+  let canarySamples = 0;
+  let pairs = 0;
+  for (let t = START; t < START + endMinute * 60_000; t += (-Math.log(1 - r()) / o.rps) * 1000) {
+    const minute = (t - START) / 60_000;
+    const s = shareAt(o.steps, minute);
+    const canary = r() < s;
+    // Code plane at full traffic: every request is the canary's; the stable version only answers shadow replays.
+    const arm = canary ? 'canary' : 'stable';
+    const known = o.plane === 'config';
+    const oversample = known && (o.oversample ?? true);
+    const rate = oversample ? armSamplingRate(o.samplingRate, arm, s) : o.samplingRate;
+    // The input: a retry of a recent one, or a new one whose difficulty follows the mix.
+    let caseId: string;
+    let d: number;
+    if (dist === 'retries' && recent.length > 0 && r() < 0.2) {
+      const x = recent[Math.floor(r() * recent.length)];
+      caseId = x.caseId;
+      d = x.d;
+    } else {
+      caseId = `case-${k++}`;
+      d = normal(r) + (dist === 'drifting-mix' ? (o.driftSign ?? 1) * (-1 + (2 * minute) / endMinute) : 0);
+      recent.push({ caseId, d });
+      if (recent.length > 50) recent.shift();
+    }
+    if (!(r() < rate)) continue;
+    const affected = canary && r() < (o.affectedShare ?? 1);
+    const slow = dist === 'shared-latency' && minute >= 10 && minute < 20;
+    const scores: Record<string, number> = {};
+    for (const c of criteria) {
+      const drop = affected ? (typeof o.scoreDrop === 'number' ? o.scoreDrop : (o.scoreDrop[c] ?? 0)) : 0;
+      const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + 0.7 * normal(r);
+      scores[c] = Math.min(5, Math.max(1, Math.round(latent)));
+    }
+    let paired: PairedOutcome | undefined;
+    if (canary && (o.paired ?? true)) {
+      // The honest preference of this pair; each comparison may instead pick the first answer shown.
+      const stableBetter = r() < (affected ? o.pairedLoss : 0.5);
+      const pick = (canaryShownFirst: boolean): 'A' | 'B' => {
+        if (r() < bias) return 'A';
+        return stableBetter === canaryShownFirst ? 'B' : 'A';
+      };
+      if (o.oneOrder) {
+        const second = pick(false);
+        paired = second === 'B' ? 'canary' : 'stable';
+      } else paired = combineOrders(pick(true), pick(false));
+      pairs++;
+    }
+    if (canary) canarySamples++;
+    // The sampled share: P(canary | sampled) at this time (what the runtime records under oversampling).
+    const rc = oversample ? armSamplingRate(o.samplingRate, 'canary', s) : o.samplingRate;
+    const rs = oversample ? armSamplingRate(o.samplingRate, 'stable', s) : o.samplingRate;
+    const sampled = s >= 1 ? 1 : (s * rc) / (s * rc + (1 - s) * rs);
+    const share = o.naiveShare ? s : sampled;
+    // The evaluator's delay: the subscription's delivery and one call per criterion; pairs add two shadow answers and
+    // two comparisons; a slow backend slows the shadow answers too.
+    const delay = 5_000 + 20_000 * -Math.log(1 - r()) + (paired ? 25_000 * -Math.log(1 - r()) : 0) + (slow ? 60_000 : 0);
+    const sampleAt = Math.floor(t);
+    lines.push({
+      written: sampleAt + delay,
+      line: {
+        type: EVALUATION_RESULT_TYPE,
+        service: 'support-assistant',
+        sampleId: `s${lines.length}`,
+        caseId,
+        arm: known ? arm : 'stable',
+        functionVersion: o.plane === 'code' ? (canary ? '8' : '7') : '7',
+        config: o.plane === 'config' ? (canary ? 'cfg-new' : 'cfg-old') : 'cfg-old',
+        ...(known ? { conversationId: `conv-${lines.length}` } : {}),
+        sampleAt,
+        ...(known && s > 0 && s < 1 ? { share } : {}),
+        scores,
+        ...(paired ? { paired } : {}),
+      },
+    });
+  }
+  return judgeWorld(o, lines, fullAtMinute, endMinute, canarySamples, pairs, criteria);
+}
+
+async function judgeWorld(
+  o: EvalWorldOptions,
+  lines: { written: number; line: EvaluationResultLine }[],
+  fullAtMinute: number,
+  endMinute: number,
+  canarySamples: number,
+  pairs: number,
+  criteria: readonly string[],
+): Promise<EvalWorldOutcome> {
+  let now = START;
+  // Logs Insights over the evaluator's log group: what is visible by now, in the query's sample-time window.
+  const logs = {
+    async query(q: string): Promise<readonly QueryRow[]> {
+      const m = /sampleAt >= (\d+) and sampleAt < (\d+)/.exec(q);
+      const from = Number(m?.[1]);
+      const to = Number(m?.[2]);
+      const out: QueryRow[] = [];
+      for (const x of lines)
+        if (x.line.sampleAt >= from && x.line.sampleAt < to && x.written + LOG_VISIBLE_MS <= now)
+          out.push([{ field: '@message', value: JSON.stringify(x.line) }]);
+      return out;
+    },
+  };
+  const evaluation = { criteria, paired: o.paired ?? true };
+  const sides: Sides = o.plane === 'code' ? { plane: 'code', canary: '8', stable: '7' } : { plane: 'config', canary: 'cfg-new', stable: 'cfg-old' };
+  let record: JudgeRecord = {
+    schemaVersion: 1,
+    service: 'support-assistant',
+    plane: o.plane,
+    releaseKey: `sim-${o.seed}`,
+    canary: sides.canary,
+    phase: 'canary',
+    until: START,
+    updates: 0,
+    samples: { canary: 0, stable: 0 },
+    verdict: 'continue',
+    evidence: [],
+    engine: ENGINE.newJudgeState({ alpha: o.alpha ?? 0.01, evaluation, ...(o.plane === 'config' ? { unit: 'cluster' as const } : {}) }),
+  };
+  let caughtAtMinute: number | undefined;
+  // Once a minute, like the schedule; after full traffic the AfterAllowTraffic hook keeps judging for afterMinutes.
+  for (let m = 1; m <= endMinute + Math.ceil((EVALUATION_SETTLE_MS + 15_000) / 60_000); m++) {
+    now = START + m * 60_000;
+    // Past the hook's bound nothing is judged any more: results of its last minutes settle too late.
+    if (m > endMinute) break;
+    record = (await judgeEvaluations({ logs, engine: ENGINE, now: () => now }, 'support-assistant', evaluation, sides, START, record, now + 50_000)).record;
+    if (record.verdict === 'regression') {
+      caughtAtMinute = m;
+      break;
+    }
+  }
+  const ev = record.evidence as { metric: string; eValue: number; threshold: number; judged?: boolean }[];
+  return {
+    ...(caughtAtMinute !== undefined ? { caughtAtMinute } : {}),
+    beforeFull: caughtAtMinute !== undefined && caughtAtMinute <= fullAtMinute,
+    fullAtMinute,
+    samples: lines.length,
+    canarySamples,
+    pairs,
+    fired: ev.filter((e) => e.metric.startsWith('evaluation:') && e.eValue >= e.threshold && e.judged !== false).map((e) => e.metric),
+  };
+}

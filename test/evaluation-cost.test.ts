@@ -1,0 +1,150 @@
+/**
+ * The evaluation's cost in model calls (issue 17 D), per release and per month at the stated traffic: the arithmetic
+ * checked by hand, the token estimate tied to the evaluator's real requests, the caps, the price table check, and the
+ * example's card.
+ */
+import { App } from 'aws-cdk-lib';
+import { buildScoreRequest } from '../lambda/evaluator/converse';
+import type { EvaluationConfig } from '../lambda/shared/evaluation';
+import { renderCanaryCard } from '../lib';
+import { baseModelId, type EvaluationCostConfig, evaluationCost, MODEL_PRICES, renderEvaluationCostLines } from '../lib/rollout/evaluation-cost';
+import { releaseCost } from '../lib/rollout/release-cost';
+
+const SONNET = { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 };
+const HAIKU = { inputPer1kTokensUsd: 0.001, outputPer1kTokensUsd: 0.005 };
+const evaluation = (over: Partial<EvaluationConfig> = {}): EvaluationConfig => ({
+  evaluatorModel: { modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', pricing: SONNET, maxTokens: 300 },
+  rubrics: [
+    { criterion: 'groundedness', instructions: 'Every claim is supported by the passages.' },
+    { criterion: 'relevance', instructions: 'The answer addresses the question.' },
+  ],
+  samplingRate: 0.02,
+  budget: { perReleaseUsd: 20, perDayUsd: 500 },
+  ...over,
+});
+const config = (e: EvaluationConfig = evaluation()): EvaluationCostConfig => ({
+  evaluation: e,
+  model: { modelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0', pricing: HAIKU },
+  retrieval: { topK: 3 },
+  prompt: { system: 'You answer from the passages.', template: 'Question: {{question}}\nPassages:\n{{passages}}\n' },
+});
+
+describe('evaluationCost', () => {
+  test('per release: samples x rubrics x tokens x the evaluator price, plus per canary sample 2 shadow answers and 2 preference calls', () => {
+    const c = evaluationCost({ requestsPerSecond: 5, releaseHours: 1, releasesPerMonth: 20, config: config() });
+    const t = c.tokens;
+    // 5 rps x 3,600 s x 2 %: 360 samples in the release's hour; the canary gives half (oversampled to equal counts).
+    expect(c.samplesPerRelease).toBe(360);
+    expect(c.pairsPerRelease).toBe(180);
+    const score = (t.scoreInput.groundedness * 0.003 + 120 * 0.015 + t.scoreInput.relevance * 0.003 + 120 * 0.015) / 1000;
+    expect(c.scoreUsd).toBeCloseTo(score, 12);
+    const pair = (2 * (t.shadowInput * 0.001 + t.shadowOutput * 0.005) + 2 * (t.preferenceInput * 0.003 + 120 * 0.015)) / 1000;
+    expect(c.pairUsd).toBeCloseTo(pair, 12);
+    expect(c.perReleaseUsd).toBeCloseTo(360 * score + 180 * pair, 10);
+    // The month: the steady state (730 h less 20 release hours) at the base rate, plus 20 releases.
+    expect(c.steadySamplesPerMonth).toBeCloseTo((730 - 20) * 3600 * 5 * 0.02, 6);
+    expect(c.perMonthUsd).toBeCloseTo(c.steadySamplesPerMonth * score + 20 * c.perReleaseUsd, 8);
+  });
+
+  test("the token estimate is the evaluator's real request: a longer rubric costs more tokens, by its characters / 4", () => {
+    const long = 'Every claim is supported by the passages. '.repeat(20);
+    const a = evaluationCost({ requestsPerSecond: 1, config: config() });
+    const b = evaluationCost({ requestsPerSecond: 1, config: config(evaluation({ rubrics: [{ criterion: 'groundedness', instructions: long }] })) });
+    const extra = long.length - 'Every claim is supported by the passages.'.length;
+    expect(b.tokens.scoreInput.groundedness - a.tokens.scoreInput.groundedness).toBeGreaterThanOrEqual(Math.floor(extra / 4) - 1);
+    expect(b.tokens.scoreInput.groundedness - a.tokens.scoreInput.groundedness).toBeLessThanOrEqual(Math.ceil(extra / 4) + 1);
+    // At least the message text of the request (the tool schema and system prompt come on top).
+    const req = buildScoreRequest(
+      'm',
+      300,
+      { criterion: 'relevance', instructions: 'The answer addresses the question.' },
+      { min: 1, max: 5 },
+      {
+        input: 'x'.repeat(300),
+        answer: 'x'.repeat(800),
+        passages: [1, 2, 3].map((i) => ({ id: `p${i}`, text: 'x'.repeat(700) })),
+      },
+    );
+    expect(a.tokens.scoreInput.relevance).toBeGreaterThan(req.messages[0].content[0].text.length / 4);
+    // Correctness needs a reference answer: live samples are not scored on it.
+    const withCorrectness = evaluation({ rubrics: [...evaluation().rubrics, { criterion: 'correctness', instructions: 'Matches the reference.' }] });
+    expect(Object.keys(evaluationCost({ requestsPerSecond: 1, config: config(withCorrectness) }).tokens.scoreInput)).toEqual(['groundedness', 'relevance']);
+  });
+
+  test('paired off: no shadow answers, no preference calls', () => {
+    const c = evaluationCost({ requestsPerSecond: 5, config: config(evaluation({ paired: false })) });
+    expect(c.pairsPerRelease).toBe(0);
+    expect(c.pairUsd).toBe(0);
+    expect(c.perReleaseUsd).toBeCloseTo(c.samplesPerRelease * c.scoreUsd, 12);
+  });
+
+  test('the caps: a release stops at its budget, the month at 30.4 day budgets; the card says when the day budget runs out', () => {
+    const c = evaluationCost({ requestsPerSecond: 50, config: config(evaluation({ budget: { perReleaseUsd: 5, perDayUsd: 50 } })) });
+    expect(c.perReleaseUncappedUsd).toBeGreaterThan(5);
+    expect(c.perReleaseUsd).toBe(5);
+    expect(c.perMonthUsd).toBeCloseTo((730 / 24) * 50, 8);
+    expect(c.dayBudgetHours).toBeCloseTo(50 / ((c.steadySamplesPerMonth / 730) * c.scoreUsd), 8);
+    const lines = renderEvaluationCostLines(c, 50).join('\n');
+    expect(lines).toContain(`**5.00 USD** (capped: ${c.perReleaseUncappedUsd.toFixed(2)} USD expected)`);
+    expect(lines).toMatch(/the day budget pays for about [0-9.]+ h of scoring: sampling stops for the rest of each day/);
+  });
+
+  test('prices are checked against the price table (model, date, source); a difference or a missing model is said', () => {
+    expect(MODEL_PRICES[baseModelId('us.anthropic.claude-sonnet-4-5-20250929-v1:0')]).toMatchObject({ ...SONNET, date: '2026-12-07' });
+    expect(MODEL_PRICES['anthropic.claude-haiku-4-5-20251001-v1:0']).toMatchObject(HAIKU);
+    expect(MODEL_PRICES['anthropic.claude-haiku-4-5-20251001-v1:0'].source).toContain('https://aws.amazon.com/bedrock/pricing/');
+    expect(evaluationCost({ requestsPerSecond: 1, config: config() }).priceNotes).toEqual([]);
+    const cheap = evaluationCost({
+      requestsPerSecond: 1,
+      config: config(
+        evaluation({
+          evaluatorModel: {
+            modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+            pricing: { inputPer1kTokensUsd: 0.0003, outputPer1kTokensUsd: 0.015 },
+          },
+        }),
+      ),
+    });
+    expect(cheap.priceNotes[0]).toContain(
+      'the release config prices it at 0.0003 / 0.015 USD per 1,000 input / output tokens, the price table at 0.003 / 0.015',
+    );
+    const unknown = evaluationCost({
+      requestsPerSecond: 1,
+      config: config(evaluation({ evaluatorModel: { modelId: 'us.amazon.nova-pro-v1:0', pricing: SONNET } })),
+    });
+    expect(unknown.priceNotes[0]).toBe('evaluator model us.amazon.nova-pro-v1:0 is not in the price table: its release-config prices are used unchecked');
+  });
+
+  test('bad input names the field', () => {
+    expect(() => evaluationCost({ requestsPerSecond: 0, config: config() })).toThrow('requestsPerSecond must be a positive number, got 0');
+    expect(() => evaluationCost({ requestsPerSecond: 1, config: config(), tokens: { answerChars: -1 } })).toThrow(
+      'tokens.answerChars must be a number of at least 0, got -1',
+    );
+  });
+
+  test('release cost: the evaluation is its own block, apart from the machinery total and its Powertools ratio', () => {
+    const base = { requestsPerSecond: 5, highResolutionAlarmMetrics: 10, standardAlarmMetrics: 2, compositeAlarms: 1, metricNames: 12 };
+    const without = releaseCost(base);
+    const withEval = releaseCost({ ...base, evaluation: { config: config() } });
+    expect(withEval.totalUsd).toBeCloseTo(without.totalUsd, 12);
+    expect(withEval.ratio).toBeCloseTo(without.ratio, 12);
+    expect(withEval.evaluation?.perReleaseUsd).toBeGreaterThan(0);
+    expect(without.evaluation).toBeUndefined();
+  });
+});
+
+describe("the example's card", () => {
+  test('states the evaluation cost per release and per month at 5 requests/s, with the token assumptions', () => {
+    const { ExampleStack } = require('../bin/example-stack');
+    const stack = new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Example');
+    const r = stack.release;
+    const e = r.facts.releaseCost.evaluation;
+    const card = renderCanaryCard(r.facts, r.policy);
+    expect(card).toContain('### Evaluation (model calls)');
+    expect(card).toContain(`| **per release** | 360 samples, 180 pairs | **${e.perReleaseUsd.toFixed(2)} USD** |`);
+    expect(card).toContain('Token assumptions (estimated from the evaluator');
+    // 2 % of 5 requests/s scored on two rubrics at Sonnet 4.5 prices spends the 50 USD day budget before the day ends.
+    expect(e.dayBudgetHours).toBeLessThan(24);
+    expect(card).toContain('sampling stops for the rest of each day');
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * The canary judge reads the evaluator's results in the example app (issue 17 E): its environment names the
+ * evaluator's log group and the evaluation metrics judged, and its role may start Logs Insights queries on that log
+ * group only (test/iam-sar.test.ts simulates the call against the Service Authorization Reference).
+ */
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ExampleStack } from '../bin/example-stack';
+import { judgedEvaluationMetrics } from '../lib/judge/canary-judge';
+import { judgeEvaluationLine, renderCanaryCard } from '../lib/rollout/canary-card';
+import { DEFAULT_POLICY_RULES, evaluatePolicy } from '../lib/rollout/release-policy';
+import { JUDGE_ENV } from '../lambda/shared/contract';
+import type { EvaluationConfig } from '../lambda/shared/evaluation';
+import { testApp } from './helpers';
+
+describe('the canary judge judges the evaluator results of the example', () => {
+  const stack = new ExampleStack(testApp(), 'Example');
+  const template = Template.fromStack(stack);
+  const judge = stack.release.canaryJudge!;
+  const evaluator = stack.release.evaluator!;
+  const judgeId = stack.getLogicalId(judge.function.node.defaultChild as never);
+  const logsId = stack.getLogicalId(evaluator.logGroup.node.defaultChild as never);
+  const fn = template.findResources('AWS::Lambda::Function')[judgeId] as any;
+
+  test("the environment names the evaluator's log group and the metrics: the rubrics' criteria and paired", () => {
+    const env = fn.Properties.Environment.Variables;
+    expect(env[JUDGE_ENV.EVALUATION_LOG_GROUP]).toEqual({ Ref: logsId });
+    expect(env[JUDGE_ENV.EVALUATION_METRICS]).toBe('groundedness,relevance,paired');
+    expect(judge.evaluationMetrics).toEqual(['evaluation:groundedness', 'evaluation:relevance', 'evaluation:paired']);
+  });
+
+  test("logs:StartQuery on the evaluator's log group (and its streams), beside the service's", () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) =>
+      JSON.stringify(p.Properties.Roles).includes(stack.getLogicalId(judge.function.role!.node.defaultChild as never)),
+    ) as any[];
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const startQuery = statements.filter((s) => s.Action === 'logs:StartQuery');
+    expect(startQuery).toHaveLength(2);
+    const onEvaluator = startQuery.find((s) => JSON.stringify(s.Resource).includes(logsId));
+    expect(onEvaluator).toBeDefined();
+    expect(onEvaluator.Resource).toHaveLength(2);
+    expect(JSON.stringify(onEvaluator.Resource[1])).toMatch(/:\*"\]\]\}$/);
+  });
+
+  test('judgeEvaluations is called once, and names a criterion it cannot use', () => {
+    expect(() => judge.judgeEvaluations(evaluator.logGroup, { criteria: ['relevance'], paired: true })).toThrow(/call judgeEvaluations once/);
+  });
+
+  test('correctness is not judged live (live answers carry no reference); paired unless switched off', () => {
+    const section = (rubrics: string[], paired?: boolean) =>
+      ({ rubrics: rubrics.map((criterion) => ({ criterion, instructions: 'x' })), ...(paired === undefined ? {} : { paired }) }) as unknown as EvaluationConfig;
+    expect(judgedEvaluationMetrics(section(['groundedness', 'correctness']))).toEqual({ criteria: ['groundedness'], paired: true });
+    expect(judgedEvaluationMetrics(section(['safety'], false))).toEqual({ criteria: ['safety'], paired: false });
+    expect(Stack.of(judge)).toBe(stack);
+  });
+
+  test('the card says which evaluation metrics the judge judges', () => {
+    const facts = stack.release.facts;
+    const card = renderCanaryCard(facts, evaluatePolicy(facts, DEFAULT_POLICY_RULES));
+    expect(card).toContain('**Evaluation metrics judged:** `evaluation:groundedness`, `evaluation:relevance`, `evaluation:paired`');
+    expect(judgeEvaluationLine([])).toMatch(/none \(no `evaluation` section/);
+  });
+});
