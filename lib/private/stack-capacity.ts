@@ -2,8 +2,10 @@
  * CloudFormation's quota of resources per stack (500, or the app's `@aws-cdk/core:stackResourceLimit`), checked at
  * synth for every stack that holds AI services and named with the layouts that lift it. CDK's own check comes later
  * (while it writes the template) and names the count only; this one names the services, what each costs and the fix.
- * With every default on a service adds about 55 resources, so one stack holds 8 with its platform (docs/constructs.md
- * "Many services"); a NestedStack per service or a stack per service holds any number.
+ * With every default on a service adds 55–58 resources and the platform 58–65, so one flat stack holds 7 services
+ * with `applicationPerService` (8 would fit on a shared application, whose environment quota refuses the 7th;
+ * bench/RESULTS.md § flat stack, docs/constructs.md "Many services"); a NestedStack or a stack per service holds any
+ * number.
  *
  * Kept on the Stack under a global symbol, not in a module-level map, so two copies of the library see one list.
  */
