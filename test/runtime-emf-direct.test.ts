@@ -73,6 +73,14 @@ describe('direct EMF write', () => {
     expect(a2.join('')).toBe(b2.join(''));
   });
 
+  test("a gate replay's telemetry (Service <service>#gate) writes the same bytes on both paths", () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const a = capture(() => new PowertoolsTelemetry('support-assistant#gate').invocation(TUPLE, 'req-1', BASE));
+    const b = capture(() => new PowertoolsTelemetry('support-assistant#gate', { direct: false }).invocation(TUPLE, 'req-1', BASE));
+    expect(a.join('')).toBe(b.join(''));
+    expect(JSON.parse(a.join('')).Service).toBe('support-assistant#gate');
+  });
+
   test('disabled metrics (POWERTOOLS_METRICS_DISABLED) write nothing on either path', () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     try {
