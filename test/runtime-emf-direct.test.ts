@@ -81,6 +81,16 @@ describe('direct EMF write', () => {
     expect(JSON.parse(a.join('')).Service).toBe('support-assistant#gate');
   });
 
+  test('a Powertools without the members the direct path uses (an upgrade renamed them) still gets its document written', () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const t = new PowertoolsTelemetry('support-assistant');
+    (t as unknown as { metrics: { isDisabled?: unknown } }).metrics.isDisabled = undefined;
+    const a = capture(() => t.invocation(TUPLE, 'req-1', BASE));
+    const b = capture(() => new PowertoolsTelemetry('support-assistant', { direct: false }).invocation(TUPLE, 'req-1', BASE));
+    expect(a.join('')).toBe(b.join(''));
+    expect(a.join('')).toContain('"Invocations":1');
+  });
+
   test('disabled metrics (POWERTOOLS_METRICS_DISABLED) write nothing on either path', () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     try {

@@ -65,7 +65,10 @@ export class PowertoolsTelemetry implements TelemetryPort {
    * then the metadata in the order added, the dimensions, the metric values.
    */
   private writeDirect(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
-    if ((this.metrics as unknown as { isDisabled(): boolean }).isDisabled()) return;
+    // Powertools' own members (isDisabled, console): should an upgrade rename them, the API path writes the document.
+    const own = this.metrics as unknown as { isDisabled?: () => boolean; console?: { log?: (line: string) => void } };
+    if (typeof own.isDisabled !== 'function' || typeof own.console?.log !== 'function') return this.viaPowertools(tuple, requestId, m, assignment);
+    if (own.isDisabled()) return;
     const defs: { Name: MetricName; Unit: string; StorageResolution: number }[] = [];
     const values: Record<string, number> = {};
     const add = (name: MetricName, value: number) => {
@@ -111,7 +114,7 @@ export class PowertoolsTelemetry implements TelemetryPort {
     doc[DIMENSION.VERSION] = tuple.codeVersion;
     Object.assign(doc, values);
     // The console Powertools writes through (its own Console on stdout, or the global one in POWERTOOLS_DEV mode).
-    (this.metrics as unknown as { console: { log(line: string): void } }).console.log(JSON.stringify(doc));
+    own.console.log(JSON.stringify(doc));
   }
 
   private viaPowertools(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
