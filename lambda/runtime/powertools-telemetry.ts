@@ -67,7 +67,10 @@ export class PowertoolsTelemetry implements TelemetryPort {
   private writeDirect(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
     // Powertools' own members (isDisabled, console): should an upgrade rename them, the API path writes the document.
     const own = this.metrics as unknown as { isDisabled?: () => boolean; console?: { log?: (line: string) => void } };
-    if (typeof own.isDisabled !== 'function' || typeof own.console?.log !== 'function') return this.viaPowertools(tuple, requestId, m, assignment);
+    if (typeof own.isDisabled !== 'function' || typeof own.console?.log !== 'function') {
+      this.viaPowertools(tuple, requestId, m, assignment);
+      return;
+    }
     if (own.isDisabled()) return;
     const defs: { Name: MetricName; Unit: string; StorageResolution: number }[] = [];
     const values: Record<string, number> = {};
