@@ -255,6 +255,40 @@ describe('the deadline signal', () => {
     expect(telemetry.failures[0].kind).toBe('timeout');
   });
 
+  test('read only after the deadline (the signal is made on first read), it is already aborted with the timeout', async () => {
+    const { rt } = runtime({ timeoutMs: 30 });
+    let ctxOf: { signal: AbortSignal } | undefined;
+    await expect(
+      rt.invoke(
+        async (_i, ctx) => {
+          ctxOf = ctx;
+          await new Promise((r) => setTimeout(r, 80));
+          return ok()(_i, ctx);
+        },
+        { question: 'q' },
+      ),
+    ).rejects.toThrow(AiTimeoutError);
+    const late = ctxOf?.signal;
+    expect(late?.aborted).toBe(true);
+    expect(late?.reason).toBeInstanceOf(AiTimeoutError);
+    // one signal per invocation, whenever it is read
+    expect(ctxOf?.signal).toBe(late);
+  });
+
+  test('a handler that writes to its ctx.degrade changes nothing for the next invocation', async () => {
+    const { rt } = runtime({ flags: { ...NO_FLAGS, disableTools: { enabled: true } } });
+    const seen: boolean[] = [];
+    const h: AiHandler<In, Out> = async (i, ctx) => {
+      seen.push(ctx.degrade.disableTools, ctx.degrade.active);
+      (ctx.degrade as { disableTools: boolean; active: boolean }).disableTools = false;
+      (ctx.degrade as { active: boolean }).active = false;
+      return ok()(i, ctx);
+    };
+    await rt.invoke(h, { question: 'q' });
+    await rt.invoke(h, { question: 'q' });
+    expect(seen).toEqual([true, true, true, true]);
+  });
+
   test('does not fire when the handler answers in time', async () => {
     const { rt } = runtime({ timeoutMs: 1000 });
     let signal: AbortSignal | undefined;

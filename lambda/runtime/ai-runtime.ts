@@ -318,21 +318,25 @@ export class AiRuntime<I, O> {
     }
 
     const config = release.config;
-    const degrade = readDegrade(flags?.content as DegradeFlagsDocument | undefined);
+    const degrade = this.degradeOf(flags?.content);
     const tuple = this.tuple(config, flags);
     inv.tuple = tuple;
     this.stamp(tuple, requestId, inv.assignment);
     const model = degrade.useFallbackModel && config.model.fallback ? config.model.fallback : config.model;
-    const controller = new AbortController();
+    const controller = new LazyAbort();
     const ctx: AiContext = {
       requestId,
       // A replay (gate, shadow answer) never reaches a tool that declares side effects: it is not offered to the model.
       config: inv.gate ? withoutSideEffectTools(config) : config,
+      // A fresh copy per invocation, as before: a handler that changes its model object changes nothing for the next.
       model: { ...model, guardrail: config.model.guardrail },
       degrade,
       tuple,
       remainingMs: () => budgetMs - (this.now() - startedAt),
-      signal: controller.signal,
+      // Made on first read: most handlers that never pass it on do not pay for an AbortController per request.
+      get signal() {
+        return controller.signal;
+      },
       ...(inv.assignment ? { assignment: inv.assignment } : {}),
     };
     // A refused config served from the last good one still counts as an error: the alarm that judges the rollout
@@ -388,17 +392,19 @@ export class AiRuntime<I, O> {
     };
     if (!inv.gate) this.emit(tuple, requestId, measurements, inv.assignment);
     inv.measured = true;
-    inv.verdict = {
-      kinds,
-      details: details.slice(0, 20),
-      latencyMs,
-      qualityScore: result.quality,
-      degraded: measurements.degraded,
-      tuple,
-      ...(costUsd !== undefined ? { costUsd } : {}),
-      // The gate's evaluator scores the answer with the passages it was given: only in a replay's answer, never logged.
-      ...(inv.gate && result.evaluation ? { evidence: result.evaluation } : {}),
-    };
+    // Only a gate replay answers with the verdict (gateAnswer).
+    if (inv.gate)
+      inv.verdict = {
+        kinds,
+        details: details.slice(0, 20),
+        latencyMs,
+        qualityScore: result.quality,
+        degraded: measurements.degraded,
+        tuple,
+        ...(costUsd !== undefined ? { costUsd } : {}),
+        // The gate's evaluator scores the answer with the passages it was given: only in a replay's answer, never logged.
+        ...(inv.gate && result.evaluation ? { evidence: result.evaluation } : {}),
+      };
     if (!inv.gate && config.evaluation) this.sampleForEvaluation(config.evaluation, inv, tuple, input, result);
     if (kinds.length > 0 && !inv.gate) {
       this.record(kinds, {
@@ -515,6 +521,18 @@ export class AiRuntime<I, O> {
     if (cacheable) this.checked.set(content, result);
     if (versionKey) this.lastChecked = { key: versionKey, result };
     return result;
+  }
+
+  private lastDegrade?: { content: unknown; state: DegradeState };
+
+  /**
+   * The degrade state of a served flags object: read once per object (the cache serves the same one while fresh), and
+   * handed out as a copy, so a handler that writes to its ctx.degrade changes nothing for the next invocation.
+   */
+  private degradeOf(content: unknown): DegradeState {
+    if (content === undefined || content === null) return NO_DEGRADE;
+    if (this.lastDegrade?.content !== content) this.lastDegrade = { content, state: readDegrade(content as DegradeFlagsDocument) };
+    return { ...this.lastDegrade.state };
   }
 
   private checkFlags(content: unknown): string[] {
@@ -948,29 +966,64 @@ function pricingFor(model: ModelConfig, modelId: string) {
   return model.fallback && modelId === model.fallback.modelId ? model.fallback.pricing : model.pricing;
 }
 
+/**
+ * An AbortController made on first use: the signal a handler reads is the controller's; an abort before anyone read it
+ * is kept and applied when the signal is made, so a signal read after the deadline is already aborted with its reason.
+ */
+class LazyAbort {
+  private controller?: AbortController;
+  private aborted = false;
+  private reason: unknown;
+
+  public get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  public abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
 /** Runs the handler until the deadline; at the deadline the signal fires (so model calls stop) and the wait ends. */
-function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: AbortController): Promise<T> {
+function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: LazyAbort): Promise<T> {
   if (ms <= 0) {
     const e = new AiTimeoutError(0);
     controller.abort(e);
     return Promise.reject(e);
   }
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  return new Promise<T>((resolve, reject) => {
+    // One settlement: whichever of the answer and the deadline comes first (as Promise.race), the timer cleared after.
+    const timer = setTimeout(() => {
       const e = new AiTimeoutError(ms);
       controller.abort(e);
       reject(e);
     }, ms);
+    let work: Promise<T>;
+    try {
+      work = Promise.resolve(start());
+    } catch (e) {
+      clearTimeout(timer);
+      reject(e);
+      return;
+    }
+    work.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
-  let work: Promise<T>;
-  try {
-    work = Promise.resolve(start());
-  } catch (e) {
-    clearTimeout(timer);
-    return Promise.reject(e);
-  }
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Whether `a` is an older answer of the config cache than `b` (answers without a generation are never older). */

@@ -28,10 +28,19 @@ const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
 export class PowertoolsTelemetry implements TelemetryPort {
   public readonly logger: Logger;
   private readonly metrics: Metrics;
+  /**
+   * The EMF document is written directly (one JSON.stringify, one console write) when the Metrics instance is the
+   * adapter's own: the same bytes Powertools writes for the same calls (test/runtime-emf-direct.test.ts), without its
+   * ~25 store calls per request. A caller's own Metrics instance (options.metrics) is always driven through its API.
+   */
+  private readonly direct: boolean;
+  private readonly service: string;
 
-  constructor(service: string, options: { logger?: Logger; metrics?: Metrics } = {}) {
+  constructor(service: string, options: { logger?: Logger; metrics?: Metrics; direct?: boolean } = {}) {
     this.logger = options.logger ?? new Logger({ serviceName: service });
     this.metrics = options.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: service });
+    this.direct = options.direct ?? options.metrics === undefined;
+    this.service = service;
     // Our dimension names, not Powertools' default `service`: [Service] and [Service, Version].
     this.metrics.clearDefaultDimensions();
     this.metrics.setDefaultDimensions({ [DIMENSION.SERVICE]: service });
@@ -45,6 +54,73 @@ export class PowertoolsTelemetry implements TelemetryPort {
   }
 
   public invocation(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
+    // An empty or non-string version is one Powertools drops with a warning: left to Powertools to say so.
+    if (this.direct && typeof tuple.codeVersion === 'string' && tuple.codeVersion !== '') this.writeDirect(tuple, requestId, m, assignment);
+    else this.viaPowertools(tuple, requestId, m, assignment);
+  }
+
+  /**
+   * The document Powertools' serializeMetrics builds for the calls of viaPowertools, key for key in its order:
+   * `_aws` (Timestamp, the directive: namespace, dimension sets [Service] and [Service, Version], metric definitions),
+   * then the metadata in the order added, the dimensions, the metric values.
+   */
+  private writeDirect(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
+    // Powertools' own members (isDisabled, console): should an upgrade rename them, the API path writes the document.
+    const own = this.metrics as unknown as { isDisabled?: () => boolean; console?: { log?: (line: string) => void } };
+    if (typeof own.isDisabled !== 'function' || typeof own.console?.log !== 'function') {
+      this.viaPowertools(tuple, requestId, m, assignment);
+      return;
+    }
+    if (own.isDisabled()) return;
+    const defs: { Name: MetricName; Unit: string; StorageResolution: number }[] = [];
+    const values: Record<string, number> = {};
+    const add = (name: MetricName, value: number) => {
+      defs.push({ Name: name, Unit: UNIT[METRIC_UNIT[name]], StorageResolution: MetricResolution.High });
+      values[name] = value;
+    };
+    add(METRIC.INVOCATIONS, 1);
+    add(METRIC.LATENCY, m.latencyMs);
+    add(METRIC.COST_USD, m.costUsd);
+    add(METRIC.INPUT_TOKENS, m.inputTokens);
+    add(METRIC.OUTPUT_TOKENS, m.outputTokens);
+    if (m.qualityScore !== undefined) add(METRIC.QUALITY_SCORE, m.qualityScore);
+    if (m.error) add(METRIC.ERRORS, 1);
+    if (m.safetyViolation) add(METRIC.SAFETY_VIOLATIONS, 1);
+    if (m.contractViolation) add(METRIC.CONTRACT_VIOLATIONS, 1);
+    if (m.degraded) add(METRIC.DEGRADED, 1);
+    const doc: Record<string, unknown> = {
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [[DIMENSION.SERVICE], [DIMENSION.SERVICE, DIMENSION.VERSION]], Metrics: defs }],
+      },
+      requestId,
+      config: tuple.config,
+      prompt: tuple.prompt,
+      model: tuple.model,
+      retrieval: tuple.retrieval,
+      tools: tuple.tools,
+      outputContract: tuple.outputContract,
+      degrade: tuple.degrade,
+    };
+    if (tuple.codeHash) doc.codeHash = tuple.codeHash;
+    if (tuple.evaluation) doc.evaluation = tuple.evaluation;
+    if (m.caseId) doc[JUDGE_CLUSTER_FIELD.CASE_ID] = m.caseId;
+    if (assignment) {
+      doc[`${ASSIGNMENT_KEY}Arm`] = assignment.arm;
+      doc[`${ASSIGNMENT_KEY}Share`] = String(assignment.share);
+      doc[`${ASSIGNMENT_KEY}ReleaseKey`] = assignment.releaseKey;
+      doc[`${ASSIGNMENT_KEY}Unit`] = assignment.unit;
+      doc[`${ASSIGNMENT_KEY}UnitKind`] = assignment.unitKind;
+      if (assignment.fallback) doc[`${ASSIGNMENT_KEY}Fallback`] = assignment.fallback;
+    }
+    doc[DIMENSION.SERVICE] = this.service;
+    doc[DIMENSION.VERSION] = tuple.codeVersion;
+    Object.assign(doc, values);
+    // The console Powertools writes through (its own Console on stdout, or the global one in POWERTOOLS_DEV mode).
+    own.console.log(JSON.stringify(doc));
+  }
+
+  private viaPowertools(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
     const metrics = this.metrics;
     // An empty set publishes the default dimensions alone ([Service]); the second adds the executed version.
     metrics.addDimensions({});

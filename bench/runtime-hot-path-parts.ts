@@ -1,0 +1,128 @@
+/**
+ * Where the runtime's per-invocation time goes (issue 17 Speed, h6-perf): the pieces of the hot path timed on their
+ * own, in process, stdout discarded (run as `npx tsx bench/runtime-hot-path-parts.ts > /dev/null`; figures on stderr).
+ *
+ *   powertools-only               the reference handler of `evaluation-ops.ts hot-path` (6 metrics, 1 dimension, 1 log line)
+ *   tel.invocation                PowertoolsTelemetry.invocation alone: the runtime's one EMF document
+ *   tel.stamp                     PowertoolsTelemetry.stamp alone: the tuple and request id on the logger (deep merge)
+ *   logger.info small             one Powertools log line
+ *   sha256Hex                     one short hash (the case id, the sampling decision)
+ *   runtime noop telemetry        AiRuntime.invoke with a telemetry port that does nothing: the runtime's own work
+ *   runtime powertools            AiRuntime.invoke with PowertoolsTelemetry (what `hot-path` measures, minus the config port)
+ *
+ * Environment: CASE=<name> runs one row (for `node --cpu-prof --import tsx`), RATE=<samplingRate> (default 0.02).
+ */
+import { sha256Hex } from '../lambda/shared/canonical-json';
+async function main() {
+  const N = Number(process.env.N ?? 40000);
+  process.env.AWS_REGION = 'us-east-1';
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const { Metrics, MetricResolution, MetricUnit } = await import('@aws-lambda-powertools/metrics');
+  const { PowertoolsTelemetry } = await import('../lambda/runtime/powertools-telemetry');
+  const { AiRuntime } = await import('../lambda/runtime/ai-runtime');
+  const { exampleServedConfigs } = await import('./support');
+  const { hosted, flags } = await exampleServedConfigs();
+  const logger = new Logger({ serviceName: 's' });
+  const metrics = new Metrics({ namespace: 'AiRelease', serviceName: 's' });
+  const pt = () => {
+    metrics.addDimensions({ Version: '7' });
+    for (const n of ['Invocations', 'Latency', 'CostUsd', 'InputTokens', 'OutputTokens', 'QualityScore'])
+      metrics.addMetric(n, MetricUnit.Count, 1, MetricResolution.High);
+    metrics.publishStoredMetrics();
+    logger.info('answered', { citations: 1 });
+  };
+  const tel = new PowertoolsTelemetry('support-assistant');
+  const fl = { content: JSON.parse(flags), version: '1', stale: false };
+  const noop = { invocation() {}, failure() {}, sample() {}, warn() {}, stamp() {} };
+  const mk = (t: any, ev: boolean) => {
+    const d = JSON.parse(hosted);
+    if (!ev) delete d.evaluation;
+    else d.evaluation = { ...d.evaluation, samplingRate: Number(process.env.RATE ?? 0.02) };
+    const r = { content: d, version: '1', stale: false };
+    return new AiRuntime<any, any>({
+      service: 'support-assistant',
+      releaseProfile: 'rel',
+      degradeProfile: 'deg',
+      codeVersion: '7',
+      telemetry: t,
+      config: { get: async (p) => (p === 'rel' ? r : fl), fresh: (p) => (p === 'rel' ? r : fl) },
+    });
+  };
+  const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
+  const fn = async (e: any) => {
+    const output = { answer: `Answer to ${e.question.length} chars [kb-restore-01]`, citations: ['kb-restore-01'] };
+    return {
+      output,
+      usage: { inputTokens: 850, outputTokens: 40 },
+      quality: 0.9,
+      evaluation: { answer: output.answer, passages, citations: output.citations },
+    };
+  };
+  const rtNoop = mk(noop, false),
+    rtNoopEv = mk(noop, true),
+    rtPt = mk(tel, false),
+    rtPtEv = mk(tel, true);
+  let id = 0;
+  const tuple = {
+    service: 'support-assistant',
+    codeVersion: '7',
+    config: 'c-abc',
+    prompt: 'p',
+    model: 'm',
+    retrieval: 'r',
+    tools: 't',
+    outputContract: 'o',
+    evaluation: 'e',
+    degrade: 'd',
+  };
+  const meas = {
+    error: false,
+    latencyMs: 1,
+    costUsd: 0.001,
+    inputTokens: 850,
+    outputTokens: 40,
+    qualityScore: 0.9,
+    safetyViolation: false,
+    contractViolation: false,
+    degraded: false,
+    caseId: 'abc',
+  };
+  const cases: [string, () => unknown][] = [
+    ['powertools-only', pt],
+    ['tel.invocation', () => tel.invocation(tuple as any, `r${id++}`, meas)],
+    ['tel.stamp', () => tel.stamp(tuple as any, `r${id++}`)],
+    ['logger.info small', () => logger.info('answered', { citations: 1 })],
+    ['sha256Hex', () => sha256Hex(`x\n${id++}`)],
+    [
+      'runtime noop telemetry',
+      () => rtNoop.invoke(fn, { question: 'How do I restore a deleted file?' }, { awsRequestId: `q${id++}`, getRemainingTimeInMillis: () => 30000 }),
+    ],
+    [
+      'runtime noop tel, eval 2%',
+      () => rtNoopEv.invoke(fn, { question: 'How do I restore a deleted file?' }, { awsRequestId: `q${id++}`, getRemainingTimeInMillis: () => 30000 }),
+    ],
+    [
+      'runtime powertools',
+      () => rtPt.invoke(fn, { question: 'How do I restore a deleted file?' }, { awsRequestId: `q${id++}`, getRemainingTimeInMillis: () => 30000 }),
+    ],
+    [
+      'runtime powertools, eval 2%',
+      () => rtPtEv.invoke(fn, { question: 'How do I restore a deleted file?' }, { awsRequestId: `q${id++}`, getRemainingTimeInMillis: () => 30000 }),
+    ],
+  ];
+  const res: string[] = [];
+  for (let round = 0; round < 2; round++)
+    for (const [name, f] of cases.filter(([n]) => !process.env.CASE || n === process.env.CASE)) {
+      for (let i = 0; i < 3000; i++) await f();
+      const t: number[] = [];
+      for (let i = 0; i < N; i++) {
+        const t0 = process.hrtime.bigint();
+        await f();
+        t.push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+      t.sort((a, b) => a - b);
+      if (round === 1) res.push(`${name.padEnd(30)} p50 ${t[N >> 1].toFixed(1)} µs  p90 ${t[Math.floor(N * 0.9)].toFixed(1)}`);
+    }
+  process.stderr.write(`${res.join('\n')}\n`);
+}
+main();

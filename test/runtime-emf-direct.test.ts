@@ -1,0 +1,115 @@
+import { PowertoolsTelemetry, type InvocationMeasurements } from '../lambda/runtime';
+import type { ConfigAssignment, VersionTuple } from '../lambda/shared/contract';
+
+/**
+ * The adapter writes the invocation's EMF document itself (one stringify, one write) instead of ~25 Powertools store
+ * calls. The bytes must be the ones Powertools writes for the same calls: each row runs both paths (the direct one
+ * and the Powertools API one) with the clock fixed and compares the lines byte for byte.
+ */
+function capture(fn: () => void): string[] {
+  const out: string[] = [];
+  const grab = ((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(grab), jest.spyOn(process.stderr, 'write').mockImplementation(grab)];
+  try {
+    fn();
+  } finally {
+    spies.forEach((s) => s.mockRestore());
+  }
+  return out;
+}
+
+const TUPLE: VersionTuple = {
+  service: 'support-assistant',
+  codeVersion: '42',
+  config: 'cfg-abc',
+  prompt: '7',
+  model: 'm-1',
+  retrieval: 'r-2',
+  tools: 't-3',
+  outputContract: '2',
+  evaluation: 'e-4',
+  degrade: 'degrade-0123456789ab',
+};
+const BASE: InvocationMeasurements = {
+  error: false,
+  latencyMs: 12,
+  costUsd: 0.00123,
+  inputTokens: 850,
+  outputTokens: 40,
+  safetyViolation: false,
+  contractViolation: false,
+  degraded: false,
+};
+const ASSIGNED: ConfigAssignment = { arm: 'candidate', share: 0.1, releaseKey: 'rk-1', unit: '0123456789abcdef', unitKind: 'conversation' } as ConfigAssignment;
+
+const rows: [string, VersionTuple, InvocationMeasurements, ConfigAssignment | undefined][] = [
+  ['plain answer', TUPLE, BASE, undefined],
+  ['with quality, case id and code hash', { ...TUPLE, codeHash: 'c0dec0dec0de' }, { ...BASE, qualityScore: 0.75, caseId: 'ab'.repeat(16) }, undefined],
+  ['every event counter', TUPLE, { ...BASE, error: true, safetyViolation: true, contractViolation: true, degraded: true, qualityScore: 0 }, undefined],
+  ['no evaluation label (a tuple of before the section)', { ...TUPLE, evaluation: undefined as unknown as string }, BASE, undefined],
+  ['assigned config canary', TUPLE, { ...BASE, caseId: 'cd'.repeat(16) }, ASSIGNED],
+  ['assigned, fell back to live', TUPLE, BASE, { ...ASSIGNED, arm: 'live', fallback: 'candidate-unavailable' }],
+  ['a NaN and a negative latency are written as Powertools writes them', TUPLE, { ...BASE, latencyMs: -3, costUsd: Number.NaN }, undefined],
+  ['an empty code version (Powertools drops the dimension and warns)', { ...TUPLE, codeVersion: '' }, BASE, undefined],
+];
+
+describe('direct EMF write', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each(rows)('%s: the same bytes as through the Powertools API', (_name, tuple, m, assignment) => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const direct = new PowertoolsTelemetry('support-assistant');
+    const api = new PowertoolsTelemetry('support-assistant', { direct: false });
+    const a = capture(() => direct.invocation(tuple, 'req-1', m, assignment));
+    const b = capture(() => api.invocation(tuple, 'req-1', m, assignment));
+    expect(a.join('')).toBe(b.join(''));
+    expect(a.join('')).toContain('"_aws"');
+    // twice in a row: nothing of the first document is left in the second
+    const a2 = capture(() => direct.invocation(tuple, 'req-2', BASE));
+    const b2 = capture(() => api.invocation(tuple, 'req-2', BASE));
+    expect(a2.join('')).toBe(b2.join(''));
+  });
+
+  test("a gate replay's telemetry (Service <service>#gate) writes the same bytes on both paths", () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const a = capture(() => new PowertoolsTelemetry('support-assistant#gate').invocation(TUPLE, 'req-1', BASE));
+    const b = capture(() => new PowertoolsTelemetry('support-assistant#gate', { direct: false }).invocation(TUPLE, 'req-1', BASE));
+    expect(a.join('')).toBe(b.join(''));
+    expect(JSON.parse(a.join('')).Service).toBe('support-assistant#gate');
+  });
+
+  test('a Powertools without the members the direct path uses (an upgrade renamed them) still gets its document written', () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const t = new PowertoolsTelemetry('support-assistant');
+    (t as unknown as { metrics: { isDisabled?: unknown } }).metrics.isDisabled = undefined;
+    const a = capture(() => t.invocation(TUPLE, 'req-1', BASE));
+    const b = capture(() => new PowertoolsTelemetry('support-assistant', { direct: false }).invocation(TUPLE, 'req-1', BASE));
+    expect(a.join('')).toBe(b.join(''));
+    expect(a.join('')).toContain('"Invocations":1');
+  });
+
+  test('disabled metrics (POWERTOOLS_METRICS_DISABLED) write nothing on either path', () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    try {
+      const direct = new PowertoolsTelemetry('support-assistant');
+      const api = new PowertoolsTelemetry('support-assistant', { direct: false });
+      expect(capture(() => direct.invocation(TUPLE, 'req-1', BASE))).toEqual([]);
+      expect(capture(() => api.invocation(TUPLE, 'req-1', BASE))).toEqual([]);
+    } finally {
+      delete process.env.POWERTOOLS_METRICS_DISABLED;
+    }
+  });
+
+  test('a caller-supplied Metrics instance is driven through its API (its own options apply)', () => {
+    const { Metrics } = jest.requireActual('@aws-lambda-powertools/metrics');
+    const metrics = new Metrics({ namespace: 'Custom', serviceName: 'support-assistant' });
+    const spy = jest.spyOn(metrics, 'publishStoredMetrics');
+    const t = new PowertoolsTelemetry('support-assistant', { metrics });
+    const lines = capture(() => t.invocation(TUPLE, 'req-1', BASE));
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(lines.join(''))._aws.CloudWatchMetrics[0].Namespace).toBe('Custom');
+  });
+});
