@@ -231,7 +231,14 @@ describe('racing evaluators on the S3 model with conditional writes', () => {
       expect(sum(of8)).toBeLessThanOrEqual(0.04 + 1e-12);
       expect(ledger.releases[v8].spentUsd).toBeCloseTo(sum(of8), 12);
       expect(ledger.releases[v8]).toMatchObject({ stoppedBy: 'release', codeVersion: '8' });
-      expect(release8.filter((r) => r.skipped === 'budget-release').length).toBeGreaterThan(10);
+      // The cap stopped sampling; how many stable answers reached the ledger before the first canary one (and so were
+      // the day's) is the race's, so the split is checked as a whole: charged to the release, the day's, or stopped.
+      const stopped = release8.filter((r) => r.skipped === 'budget-release').length;
+      const dayOnly = release8.filter((r) => !r.skipped && r.releaseKey === undefined).length;
+      expect(stopped).toBeGreaterThan(0);
+      const scored8 = of8.filter((r) => !r.skipped).length;
+      expect(scored8 + dayOnly + stopped).toBe(30);
+      expect(scored8).toBeGreaterThan(0);
       expect(after8.every((r) => r.releaseKey === undefined)).toBe(true);
       expect(charged(release9, v9, 's9-')).toBe(true);
       const of9 = release9.filter((r) => r.releaseKey === v9);
