@@ -3,6 +3,7 @@ import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffi
 import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
 import type { ReleaseCost } from './release-cost';
+import type { EvaluationCost } from './evaluation-cost';
 import type { EvaluatorAgreement } from '../../lambda/shared/evaluator-agreement';
 import { RULE_EVALUATOR_AGREEMENT } from './evaluator-trust';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
@@ -99,6 +100,11 @@ export interface ReleaseFacts {
     readonly current: SchedulePower & { readonly describe: string };
     /** The assigned config canary's share schedule (configCanary: 'assigned'), when there is one. */
     readonly configCurrent?: SchedulePower & { readonly describe: string };
+    /**
+     * The evaluation cost of the sampling rate that reaches the paired preference (plan.evaluation.reaching), when
+     * it differs from the stated one (lib/rollout/evaluation-cost.ts).
+     */
+    readonly pairedCost?: EvaluationCost;
   };
   /** What the release machinery adds per month at the stated traffic (lib/rollout/release-cost.ts). */
   readonly releaseCost?: ReleaseCost;
@@ -405,9 +411,10 @@ export const RULE_CANARY_PLAN: ReleasePolicyRule = {
   check: (f) => {
     const cp = f.canaryPlan;
     if (!cp) return [];
-    const config = configPlanFinding(cp);
-    if (cp.current.power >= cp.plan.target) return config;
-    const short = cp.current.byRegression.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+    const config = [...configPlanFinding(cp), ...pairedPlanFinding(cp)];
+    const runtime = cp.current.byRegression.filter((r) => r.regression !== 'pairedPreference');
+    const short = runtime.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+    if (short.length === 0) return config;
     const c = cp.plan.code;
     const fix = cp.plan.codeReaches
       ? `trafficShift: ${c.call} would reach ${Math.round(c.power * 100)} % (100 % after ${c.totalMinutes} min)`
@@ -423,7 +430,10 @@ export const RULE_CANARY_PLAN: ReleasePolicyRule = {
 function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
   const cc = cp.configCurrent;
   if (!cc || cc.power >= cp.plan.target) return [];
-  const short = cc.byRegression.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+  const short = cc.byRegression
+    .filter((r) => r.regression !== 'pairedPreference' && r.power < cp.plan.target)
+    .map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+  if (short.length === 0) return [];
   const steps = cp.plan.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
   return [
     `at ${cp.traffic.requestsPerSecond} requests/s the assigned config canary (${cc.describe}) catches ${short.join(', ')} before promotion, under the planned ${Math.round(cp.plan.target * 100)} %; ` +
@@ -432,6 +442,42 @@ function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
         : `even [${steps}] reaches only ${Math.round(cp.plan.config.power * 100)} % within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it or relax canaryPlan.minRegressions`),
   ];
 }
+
+/**
+ * The paired preference (issue 17): at the stated sampling rate and schedule, is a canary losing the planned share of
+ * decided pairs caught before full rollout? If not: the smallest sampling rate and the schedules that would, with the
+ * evaluation cost of that rate against the section's budget.
+ */
+function pairedPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
+  const ev = cp.plan.evaluation;
+  const mine = cp.current.byRegression.find((r) => r.regression === 'pairedPreference');
+  if (!ev || !mine || mine.power >= cp.plan.target) return [];
+  const pc = Math.round(cp.plan.target * 100);
+  const what =
+    `at ${cp.traffic.requestsPerSecond} requests/s and evaluation samplingRate ${ev.samplingRate} the code schedule (${cp.current.describe}) catches a canary that ` +
+    `${mine.describe} (${Math.round(ev.decidedPairShare * 100)} % of pairs decided, results judged ${ev.resultDelaySeconds} s late) ` +
+    `before full rollout ${Math.round(mine.power * 100)} % of the time, under the planned ${pc} %; `;
+  const r = ev.reaching;
+  if (!r)
+    return [
+      `${what}no sampling rate up to 1 reaches it within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it, lower canaryPlan.minRegressions.pairedPreference's bar, or use an evaluator that decides more pairs`,
+    ];
+  const paired = (x: SchedulePower) => Math.round((x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0) * 100);
+  const steps = r.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
+  const sameRate = r.samplingRate === ev.samplingRate;
+  const cost = cp.pairedCost;
+  const costText = cost
+    ? `; evaluation at ${r.samplingRate} costs about ${usd(cost.perReleaseUncappedUsd)} per release (budget.perReleaseUsd ${usd(cost.budget.perReleaseUsd)}` +
+      `${cost.perReleaseUncappedUsd > cost.budget.perReleaseUsd ? ': over it, so sampling would stop early and the power would not be reached; raise the budget' : ''}) and ` +
+      `${usd(cost.perMonthUncappedUsd)} per month (budget.perDayUsd ${usd(cost.budget.perDayUsd)}${cost.dayBudgetHours < 24 ? `: pays for about ${Math.round(cost.dayBudgetHours * 10) / 10} h of scoring a day` : ''})`
+    : '';
+  return [
+    `${what}${sameRate ? '' : `samplingRate ≥ ${r.samplingRate} with `}trafficShift: ${r.code.call} would reach ${paired(r.code)} % ` +
+      `(config: configCanary schedule [${steps}] ${paired(r.config)} %)${costText}`,
+  ];
+}
+
+const usd = (x: number) => `${x < 10 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US')} USD`;
 
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
 export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
