@@ -108,3 +108,13 @@ describe('the paired preference in the example (evaluation section at 2 %, 5 req
     expect(card).toContain('the smallest sampling rate reaching 90 % on the planned schedules is **0.1**');
   });
 });
+
+test("the runtime metrics' finding names their own power, not the paired preference's", () => {
+  const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
+  const { testApp } = require('./helpers') as typeof import('./helpers');
+  const facts = new ExampleStack(testApp(), 'Example2').release.facts;
+  const c = facts.canaryPlan?.plan.code;
+  const errors = c?.byRegression.find((r) => r.regression === 'errorRatio')?.power ?? -1;
+  const w = RULE_CANARY_PLAN.check(facts).find((x) => x.includes('errors x2'));
+  expect(w).toContain(`the most powerful within the cap is ${c?.call} (${Math.round(errors * 100)} %)`);
+});

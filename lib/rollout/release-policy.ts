@@ -416,9 +416,12 @@ export const RULE_CANARY_PLAN: ReleasePolicyRule = {
     const short = runtime.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
     if (short.length === 0) return config;
     const c = cp.plan.code;
-    const fix = cp.plan.codeReaches
-      ? `trafficShift: ${c.call} would reach ${Math.round(c.power * 100)} % (100 % after ${c.totalMinutes} min)`
-      : `no CodeDeploy canary or linear shift within canaryPlan.maxMinutes (${cp.plan.maxMinutes}) reaches it; the most powerful within the cap is ${c.call} (${Math.round(c.power * 100)} %); raise canaryPlan.maxMinutes, relax canaryPlan.minRegressions, or accept the lower power`;
+    // The runtime metrics' power of the planned schedule (the paired preference has its own finding).
+    const power = Math.min(...c.byRegression.filter((r) => r.regression !== 'pairedPreference').map((r) => r.power));
+    const fix =
+      power >= cp.plan.target
+        ? `trafficShift: ${c.call} would reach ${Math.round(power * 100)} % (100 % after ${c.totalMinutes} min)`
+        : `no CodeDeploy canary or linear shift within canaryPlan.maxMinutes (${cp.plan.maxMinutes}) reaches it; the most powerful within the cap is ${c.call} (${Math.round(power * 100)} %); raise canaryPlan.maxMinutes, relax canaryPlan.minRegressions, or accept the lower power`;
     const out = [
       `at ${cp.traffic.requestsPerSecond} requests/s the code schedule (${cp.current.describe}) catches ${short.join(', ')} before full rollout, under the planned ${Math.round(cp.plan.target * 100)} %; ${fix}`,
     ];
