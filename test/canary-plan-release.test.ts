@@ -118,3 +118,17 @@ test("the runtime metrics' finding names their own power, not the paired prefere
   const w = RULE_CANARY_PLAN.check(facts).find((x) => x.includes('errors x2'));
   expect(w).toContain(`the most powerful within the cap is ${c?.call} (${Math.round(errors * 100)} %)`);
 });
+
+test("an assigned config canary's paired preference: its own finding, the configCanary schedule first", () => {
+  const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
+  const { testApp } = require('./helpers') as typeof import('./helpers');
+  const facts = new ExampleStack(testApp(), 'Example3', { configCanary: 'assigned' }).release.facts;
+  const cc = facts.canaryPlan?.configCurrent;
+  expect(cc?.byRegression.find((r) => r.regression === 'pairedPreference')?.power).toBeLessThan(0.9);
+  const w = RULE_CANARY_PLAN.check(facts).filter((x) => x.includes('pairs decided'));
+  expect(w).toHaveLength(2);
+  expect(w[1]).toContain(`the assigned config canary (${cc?.describe})`);
+  expect(w[1]).toMatch(
+    /samplingRate ≥ 0\.1 with configCanary schedule \[\{ percent: 10, holdSeconds: 300 \}, \{ percent: 50, holdSeconds: \d+ \}\] \d+ % \(code: trafficShift:/,
+  );
+});

@@ -453,31 +453,40 @@ function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
  */
 function pairedPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
   const ev = cp.plan.evaluation;
-  const mine = cp.current.byRegression.find((r) => r.regression === 'pairedPreference');
-  if (!ev || !mine || mine.power >= cp.plan.target) return [];
-  const pc = Math.round(cp.plan.target * 100);
-  const what =
-    `at ${cp.traffic.requestsPerSecond} requests/s and evaluation samplingRate ${ev.samplingRate} the code schedule (${cp.current.describe}) catches a canary that ` +
-    `${mine.describe} (${Math.round(ev.decidedPairShare * 100)} % of pairs decided, results judged ${ev.resultDelaySeconds} s late) ` +
-    `before full rollout ${Math.round(mine.power * 100)} % of the time, under the planned ${pc} %; `;
+  if (!ev) return [];
+  const out: string[] = [];
+  const schedules: [string, (SchedulePower & { readonly describe: string }) | undefined][] = [
+    ['the code schedule', cp.current],
+    ['the assigned config canary', cp.configCurrent],
+  ];
+  for (const [which, current] of schedules) {
+    const mine = current?.byRegression.find((r) => r.regression === 'pairedPreference');
+    if (!current || !mine || mine.power >= cp.plan.target) continue;
+    const what =
+      `at ${cp.traffic.requestsPerSecond} requests/s and evaluation samplingRate ${ev.samplingRate} ${which} (${current.describe}) catches a canary that ` +
+      `${mine.describe} (${Math.round(ev.decidedPairShare * 100)} % of pairs decided, results judged ${ev.resultDelaySeconds} s late) ` +
+      `before full rollout ${Math.round(mine.power * 100)} % of the time, under the planned ${Math.round(cp.plan.target * 100)} %; `;
+    out.push(what + pairedFix(cp, ev, which === 'the code schedule' ? 'code' : 'config'));
+  }
+  return out;
+}
+
+function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<CanaryPlan['evaluation']>, plane: 'code' | 'config'): string {
   const r = ev.reaching;
   if (!r)
-    return [
-      `${what}no sampling rate up to 1 reaches it within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it, lower canaryPlan.minRegressions.pairedPreference's bar, or use an evaluator that decides more pairs`,
-    ];
+    return `no sampling rate up to 1 reaches it within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it, lower canaryPlan.minRegressions.pairedPreference's bar, or use an evaluator that decides more pairs`;
   const paired = (x: SchedulePower) => Math.round((x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0) * 100);
   const steps = r.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
-  const sameRate = r.samplingRate === ev.samplingRate;
+  const rate = r.samplingRate === ev.samplingRate ? '' : `samplingRate ≥ ${r.samplingRate} with `;
+  const code = `trafficShift: ${r.code.call} would reach ${paired(r.code)} %`;
+  const config = `configCanary schedule [${steps}] ${paired(r.config)} %`;
   const cost = cp.pairedCost;
   const costText = cost
     ? `; evaluation at ${r.samplingRate} costs about ${usd(cost.perReleaseUncappedUsd)} per release (budget.perReleaseUsd ${usd(cost.budget.perReleaseUsd)}` +
       `${cost.perReleaseUncappedUsd > cost.budget.perReleaseUsd ? ': over it, so sampling would stop early and the power would not be reached; raise the budget' : ''}) and ` +
       `${usd(cost.perMonthUncappedUsd)} per month (budget.perDayUsd ${usd(cost.budget.perDayUsd)}${cost.dayBudgetHours < 24 ? `: pays for about ${Math.round(cost.dayBudgetHours * 10) / 10} h of scoring a day` : ''})`
     : '';
-  return [
-    `${what}${sameRate ? '' : `samplingRate ≥ ${r.samplingRate} with `}trafficShift: ${r.code.call} would reach ${paired(r.code)} % ` +
-      `(config: configCanary schedule [${steps}] ${paired(r.config)} %)${costText}`,
-  ];
+  return plane === 'code' ? `${rate}${code} (config: ${config})${costText}` : `${rate}${config} (code: ${code})${costText}`;
 }
 
 const usd = (x: number) => `${x < 10 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US')} USD`;
