@@ -169,6 +169,13 @@ export interface CanaryPlanProps extends CanaryPlanOptions {
    * @default 1
    */
   readonly meanClusterSize?: number;
+  /**
+   * Share of the evaluator's paired comparisons that are decided (both orders prefer the same answer): the paired
+   * preference's power scales with it. An evaluator that picks the first answer shown 70 % of the time whatever the
+   * answers decides 0.3. Used when the release config has an evaluation section with paired comparisons.
+   * @default 1 (no position bias, no ties)
+   */
+  readonly decidedPairShare?: number;
 }
 
 /** Options of an assigned config canary (AiReleaseProps.configCanary). */

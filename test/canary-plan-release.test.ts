@@ -48,7 +48,7 @@ describe('AiRelease canary plan: facts, policy warning, card', () => {
     expect(card).toContain('## Canary plan (from the stated traffic)');
     expect(card).toMatch(/\| code, as configured: canary 10 % for 5 min, then 100 % \| 5 \| 5 min \| \d+ % \| \d+ % \| \d+ % \|/);
     expect(card).toContain(`\`${r.facts.canaryPlan?.plan.code.call}\``);
-    expect(card).toContain('Paired preference: off');
+    expect(card).toContain('Paired preference: not planned (no evaluation section with paired comparisons).');
     expect(renderCanaryCard(unstated.facts, evaluatePolicy(unstated.facts, [RULE_CANARY_PLAN]))).not.toContain('## Canary plan');
   });
 
@@ -76,4 +76,59 @@ describe('AiRelease canary plan: facts, policy warning, card', () => {
     const card = renderCanaryCard(r.facts, evaluatePolicy(r.facts, [RULE_CANARY_PLAN]));
     expect(card).toContain('| config, as configured: assigned share 10 % for 120 s, then 50 % for 300 s | 7 |');
   });
+});
+
+describe('the paired preference in the example (evaluation section at 2 %, 5 requests/s)', () => {
+  // The example's own construct tree: its judge judges groundedness, relevance and paired.
+  const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
+  const { testApp } = require('./helpers') as typeof import('./helpers');
+  const stack = new ExampleStack(testApp(), 'Example');
+  const facts = stack.release.facts;
+  const cp = facts.canaryPlan;
+
+  test('the plan models the 7-member family and the paired test at the section sampling rate', () => {
+    expect(cp?.traffic.evaluation).toEqual({ samplingRate: 0.02, criteria: ['groundedness', 'relevance'] });
+    expect(cp?.plan.evaluation?.pairedThreshold).toBeCloseTo(1400, 6);
+    expect(cp?.current.byRegression.map((r) => r.regression)).toEqual(['errorRatio', 'p50Increase', 'qualityDrop', 'pairedPreference']);
+    expect(cp?.plan.evaluation?.reaching?.samplingRate).toBe(0.1);
+  });
+
+  test('the policy warns that 2 % on a 5-minute canary cannot reach it, says what would, and what that costs against the budget', () => {
+    const w = RULE_CANARY_PLAN.check(facts).find((x) => x.includes('pairs'));
+    expect(w).toContain('evaluation samplingRate 0.02');
+    expect(w).toContain(`samplingRate ≥ 0.1 with trafficShift: ${cp?.plan.evaluation?.reaching?.code.call} would reach`);
+    expect(w).toMatch(/evaluation at 0\.1 costs about [\d,.]+ USD per release \(budget\.perReleaseUsd 20 USD: over it/);
+    // The cost the warning names is evaluation-cost's for that rate over the planned schedule's minutes.
+    expect(cp?.pairedCost?.samplesPerRelease).toBeCloseTo(5 * 60 * (cp?.plan.evaluation?.reaching?.code.totalMinutes ?? 0) * 0.1, 6);
+  });
+
+  test('the card states the rate and the schedule', () => {
+    const card = renderCanaryCard(facts, evaluatePolicy(facts, [RULE_CANARY_PLAN]));
+    expect(card).toContain('| loses 60 % of pairs |');
+    expect(card).toContain('the smallest sampling rate reaching 90 % on the planned schedules is **0.1**');
+  });
+});
+
+test("the runtime metrics' finding names their own power, not the paired preference's", () => {
+  const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
+  const { testApp } = require('./helpers') as typeof import('./helpers');
+  const facts = new ExampleStack(testApp(), 'Example2').release.facts;
+  const c = facts.canaryPlan?.plan.code;
+  const errors = c?.byRegression.find((r) => r.regression === 'errorRatio')?.power ?? -1;
+  const w = RULE_CANARY_PLAN.check(facts).find((x) => x.includes('errors x2'));
+  expect(w).toContain(`the most powerful within the cap is ${c?.call} (${Math.round(errors * 100)} %)`);
+});
+
+test("an assigned config canary's paired preference: its own finding, the configCanary schedule first", () => {
+  const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
+  const { testApp } = require('./helpers') as typeof import('./helpers');
+  const facts = new ExampleStack(testApp(), 'Example3', { configCanary: 'assigned' }).release.facts;
+  const cc = facts.canaryPlan?.configCurrent;
+  expect(cc?.byRegression.find((r) => r.regression === 'pairedPreference')?.power).toBeLessThan(0.9);
+  const w = RULE_CANARY_PLAN.check(facts).filter((x) => x.includes('pairs decided'));
+  expect(w).toHaveLength(2);
+  expect(w[1]).toContain(`the assigned config canary (${cc?.describe})`);
+  expect(w[1]).toMatch(
+    /samplingRate ≥ 0\.1 with configCanary schedule \[\{ percent: 10, holdSeconds: 300 \}, \{ percent: 50, holdSeconds: \d+ \}\] \d+ % \(code: trafficShift:/,
+  );
 });

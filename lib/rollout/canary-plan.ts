@@ -1,5 +1,8 @@
 import { concurrentThreshold, DEFAULT_TOLERANCE, type JudgeMetric, type JudgeOptions, LAMBDA_GRID, newJudgeState, RATIO_GRID } from '../../lambda/judge/judge';
 import type { JudgeTolerance } from '../../lambda/shared/contract';
+import { PAIRED_GRID } from '../../lambda/judge/paired';
+import { evaluationThresholds } from '../../lambda/judge/scores';
+import { armSamplingRate } from '../../lambda/runtime/evaluation-sampler';
 
 /**
  * The canary planner (issue 16 D): from the stated traffic, base rates and the smallest regressions the team must
@@ -31,8 +34,10 @@ export interface MinimumRegressions {
   /** Drop of the mean quality score (absolute, on the 0..1 scale). @default 0.05 */
   readonly qualityDrop?: number;
   /**
-   * Reserved for the evaluation work (issue 17): the smallest share of paired comparisons preferring the stable answer
-   * (0.55 = 55 %). Not planned for yet. @default undefined (off)
+   * The evaluation work (issue 17 D): the share of DECIDED paired comparisons (ties dropped) the canary loses, which
+   * the judge's paired sign test must catch (0.6 = the canary's answer loses 60 % of decided pairs). Planned only
+   * when the traffic has an `evaluation` (the release config has an evaluation section, paired on).
+   * @default 0.6 (with an evaluation section; without one: not planned)
    */
   readonly pairedPreference?: number;
 }
@@ -56,7 +61,39 @@ export interface PlanTraffic {
    * @default 1
    */
   readonly meanClusterSize?: number;
+  /**
+   * The evaluation section, when the service's answers are evaluated and paired (the judge then has 7 metrics in its
+   * Bonferroni family, and the paired preference is planned).
+   * @default undefined (not evaluated: six metrics, no paired preference)
+   */
+  readonly evaluation?: PlanEvaluation;
 }
+
+/** How the evaluator's paired comparisons reach the judge, as the planner models them. */
+export interface PlanEvaluation {
+  /** The evaluation section's samplingRate (0..1]. */
+  readonly samplingRate: number;
+  /**
+   * Share of paired comparisons that are decided (both orders prefer the same answer). An evaluator that picks the
+   * first answer shown a share b of the time, whatever the answers, decides only 1 − b of the pairs (b = 0.7: 0.3).
+   * @default 1 (an evaluator without position bias that never ties)
+   */
+  readonly decidedPairShare?: number;
+  /**
+   * The criteria the judge scores besides the paired test (they take half the evaluation share of α).
+   * @default [] (the paired test takes the whole share)
+   */
+  readonly criteria?: readonly string[];
+  /**
+   * Seconds from a sample to the judge reading its window: the judge reads results of [a, b) once b is
+   * EVALUATION_SETTLE_MS (120 s) + the 15 s ingestion lag old, so the last of these seconds before full rollout are
+   * never judged before it. @default 135
+   */
+  readonly resultDelaySeconds?: number;
+}
+
+/** Sampling rates the planner tries when the stated one does not reach the paired preference's target. */
+export const PLAN_SAMPLING_RATES: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1];
 
 export interface CanaryPlanOptions {
   /** Power wanted for each minimum regression, before full rollout. @default 0.9 */
@@ -88,7 +125,7 @@ export function planTolerance(min: MinimumRegressions = DEFAULT_MIN_REGRESSIONS)
   };
 }
 
-export const DEFAULT_MIN_REGRESSIONS: Required<Omit<MinimumRegressions, 'pairedPreference'>> = { errorRatio: 2, p50Increase: 0.2, qualityDrop: 0.05 };
+export const DEFAULT_MIN_REGRESSIONS: Required<MinimumRegressions> = { errorRatio: 2, p50Increase: 0.2, qualityDrop: 0.05, pairedPreference: 0.6 };
 
 /** A traffic step: `share` of requests on the new version for `minutes`. The last step (100 %) is not listed. */
 export interface PlanStep {
@@ -97,7 +134,7 @@ export interface PlanStep {
 }
 
 export interface RegressionPower {
-  readonly regression: 'errorRatio' | 'p50Increase' | 'qualityDrop';
+  readonly regression: 'errorRatio' | 'p50Increase' | 'qualityDrop' | 'pairedPreference';
   /** e.g. `errors x2`. */
   readonly describe: string;
   readonly power: number;
@@ -132,23 +169,53 @@ export interface CanaryPlan {
   /** Config plane (per-conversation share, any step list): a safety step, then a balanced step. */
   readonly config: SchedulePower;
   readonly configReaches: boolean;
+  /** The paired preference planned for (present when the traffic has an evaluation). */
   readonly pairedPreference?: number;
+  /** The evaluation as planned (present when the traffic has an evaluation). */
+  readonly evaluation?: EvaluationPlan;
+}
+
+export interface EvaluationPlan {
+  /** The stated sampling rate, and the share of decided pairs and result delay assumed. */
+  readonly samplingRate: number;
+  readonly decidedPairShare: number;
+  readonly resultDelaySeconds: number;
+  /** The paired test's threshold (e-value): α / 7 of the family, halved when criteria are scored too. */
+  readonly pairedThreshold: number;
+  /**
+   * The smallest sampling rate (the stated one, or the first of PLAN_SAMPLING_RATES above it) at which the planned
+   * code and config schedules (planned against every minimum regression, as `code` and `config`) give the paired
+   * preference the target power, with those schedules; absent: none up to 1 does within the cap.
+   */
+  readonly reaching?: { readonly samplingRate: number; readonly code: CodePlan; readonly config: SchedulePower };
 }
 
 /**
  * The engine constants the closed form depends on: one function, so the planner can be pointed at a reworked engine.
  */
-export function engineModel(judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics' | 'tolerance'>>): {
+export function engineModel(
+  judge?: Partial<Pick<JudgeOptions, 'alpha' | 'metrics' | 'tolerance'>>,
+  evaluation?: PlanEvaluation,
+): {
   /** ln of the concurrent test's threshold for `metric` (the error metric splits its share with the gross rule). */
   readonly logThreshold: (metric: JudgeMetric) => number;
+  /** ln of the paired test's threshold (evaluation metrics in the family); +∞ without evaluation. */
+  readonly logPairedThreshold: number;
   readonly ratioGrid: readonly number[];
   readonly lambdaGrid: readonly number[];
 } {
   const options = newJudgeState({
     ...(judge?.alpha !== undefined ? { alpha: judge.alpha } : {}),
     ...(judge?.metrics ? { metrics: judge.metrics } : {}),
+    ...(evaluation ? { evaluation: { criteria: [...(evaluation.criteria ?? [])], paired: true } } : {}),
   }).options;
-  return { logThreshold: (m) => Math.log(concurrentThreshold(options, m)), ratioGrid: RATIO_GRID, lambdaGrid: LAMBDA_GRID };
+  const paired = options.evaluation ? evaluationThresholds(options.evaluation, options.alpha / (options.metrics.length + 1)).paired : Number.POSITIVE_INFINITY;
+  return {
+    logThreshold: (m) => Math.log(concurrentThreshold(options, m)),
+    logPairedThreshold: Math.log(paired),
+    ratioGrid: RATIO_GRID,
+    lambdaGrid: LAMBDA_GRID,
+  };
 }
 
 /** Standard normal cdf (Zelen & Severo 26.2.17, |error| < 7.5e-8). */
@@ -209,9 +276,23 @@ interface Regression {
   readonly coefs: readonly number[];
   perMinute(s: number): Increments;
   readonly logThreshold: number;
+  /** Minutes at the end of the schedule whose evidence the judge reads only after full rollout. @default 0 */
+  readonly delayMinutes?: number;
 }
 
-function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<typeof engineModel>, given?: JudgeTolerance): Regression[] {
+/**
+ * Which plane a schedule is for: code (CodeDeploy weights; the runtime samples both versions at the base rate) or
+ * config (the assigned share; the runtime oversamples the canary).
+ */
+export type Plane = 'code' | 'config';
+
+function regressions(
+  t: PlanTraffic,
+  min: MinimumRegressions,
+  model: ReturnType<typeof engineModel>,
+  given?: JudgeTolerance,
+  plane: Plane = 'code',
+): Regression[] {
   const tol = { ...planTolerance(min), ...given };
   const rps = t.requestsPerSecond;
   const p = t.errorRate ?? 0.01;
@@ -274,7 +355,48 @@ function regressions(t: PlanTraffic, min: MinimumRegressions, model: ReturnType<
     );
   if (min.qualityDrop && min.qualityDrop > 0)
     values('qualityDrop', `quality -${min.qualityDrop}`, (min.qualityDrop - tol.quality) / (t.qualitySd ?? 0.1), 60 * rps * (t.qualityCoverage ?? 1));
+  if (t.evaluation && min.pairedPreference !== 0)
+    out.push(pairedRegression(t, t.evaluation, min.pairedPreference ?? DEFAULT_MIN_REGRESSIONS.pairedPreference, model, plane));
   return out;
+}
+
+/**
+ * The judge reads evaluation results at most once a minute (EVALUATION_MIN_WINDOW_MS) in whole windows: a sample
+ * waits half of that on average beyond the settle time before it is judged.
+ */
+const READ_CADENCE_SECONDS = 60;
+
+/**
+ * The paired sign test (lambda/judge/paired.ts) in the same form: with L stable wins among n decided pairs, each grid
+ * component's log wealth is L ln 2θ_j + (n − L) ln 2(1 − θ_j) = c_j S − D_j with S = L − n/2, c_j = logit θ_j and
+ * D_j = −(n/2) ln 4θ_j(1 − θ_j). Decided pairs per judged minute at share s: requests × s × the canary's sampling rate
+ * (code plane: the base rate, the runtime does not know its share; config plane: oversampled, armSamplingRate) ×
+ * the decided share; each is a stable win with probability `preference`.
+ */
+function pairedRegression(t: PlanTraffic, e: PlanEvaluation, preference: number, model: ReturnType<typeof engineModel>, plane: Plane): Regression {
+  const decided = e.decidedPairShare ?? 1;
+  const cache = new Map<number, Increments>();
+  return {
+    key: 'pairedPreference',
+    describe: `loses ${Math.round(preference * 100)} % of pairs`,
+    coefs: PAIRED_GRID.map((th) => Math.log(th / (1 - th))),
+    logThreshold: model.logPairedThreshold,
+    delayMinutes: ((e.resultDelaySeconds ?? 135) + READ_CADENCE_SECONDS / 2) / 60,
+    perMinute: (s) => {
+      let v = cache.get(s);
+      if (!v) {
+        const rate = plane === 'config' ? armSamplingRate(e.samplingRate, 'canary', s) : e.samplingRate;
+        const n = 60 * t.requestsPerSecond * s * rate * decided;
+        v = {
+          drift: n * (preference - 0.5),
+          variance: n * preference * (1 - preference),
+          d: PAIRED_GRID.map((th) => (-n / 2) * Math.log(4 * th * (1 - th))),
+        };
+        cache.set(s, v);
+      }
+      return v;
+    },
+  };
 }
 
 function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
@@ -293,23 +415,50 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
   if (!(Number.isInteger(first) && first >= 1 && first <= 50))
     throw new Error(`canaryPlan.maxFirstStepPercent must be a whole number from 1 to 50, got ${first}`);
   const pp = o.minRegressions?.pairedPreference;
-  if (pp !== undefined && !(pp > 0.5 && pp < 1))
+  if (pp !== undefined && pp !== 0 && !(pp > 0.5 && pp < 1))
     throw new Error(
-      `canaryPlan.minRegressions.pairedPreference must be in (0.5, 1) (a share preferring stable), got ${pp}; leave it unset until evaluation exists`,
+      `canaryPlan.minRegressions.pairedPreference must be in (0.5, 1) (the share of decided pairs the canary loses: 0.6 = 60 %), got ${pp}; 0 turns it off`,
     );
+  const ev = t.evaluation;
+  if (ev) {
+    if (!(ev.samplingRate > 0 && ev.samplingRate <= 1))
+      throw new Error(`canary plan evaluation.samplingRate must be in (0, 1], got ${ev.samplingRate}; the evaluation section's samplingRate`);
+    const dd = ev.decidedPairShare ?? 1;
+    if (!(dd > 0 && dd <= 1))
+      throw new Error(
+        `canaryPlan.decidedPairShare must be in (0, 1] (the share of paired comparisons both orders decide alike), got ${dd}; an evaluator picking the first answer 70 % of the time decides 0.3`,
+      );
+    const delay = ev.resultDelaySeconds ?? 135;
+    if (!(Number.isFinite(delay) && delay >= 0)) throw new Error(`canary plan evaluation.resultDelaySeconds must be a number of at least 0, got ${delay}`);
+  }
 }
 
 /** The power of a schedule's judged steps (share < 1) against each minimum regression. */
-export function schedulePower(steps: readonly PlanStep[], traffic: PlanTraffic, options: CanaryPlanOptions = {}): SchedulePower {
+export function schedulePower(steps: readonly PlanStep[], traffic: PlanTraffic, options: CanaryPlanOptions = {}, plane: Plane = 'code'): SchedulePower {
   validate(traffic, options);
-  const model = engineModel(options.judge);
-  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model, options.judge?.tolerance));
+  const model = engineModel(options.judge, traffic.evaluation);
+  return powerOf(steps, regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model, options.judge?.tolerance, plane));
+}
+
+/** The steps whose evidence the judge has read by the end of the schedule: the last `delay` minutes cut off. */
+function readBy(steps: readonly PlanStep[], delay: number): PlanStep[] {
+  if (!(delay > 0)) return [...steps];
+  let left = steps.reduce((a, x) => a + x.minutes, 0) - delay;
+  const out: PlanStep[] = [];
+  for (const x of steps) {
+    if (left <= 0) break;
+    out.push({ share: x.share, minutes: Math.min(x.minutes, left) });
+    left -= x.minutes;
+  }
+  return out;
 }
 
 function powerOf(steps: readonly PlanStep[], regs: readonly Regression[]): SchedulePower {
-  const judged = steps.filter((x) => x.share > 0 && x.share < 1 && x.minutes > 0);
-  const looks = judged.reduce((a, x) => a + x.minutes, 0);
+  const judgedOf = (xs: readonly PlanStep[]) => xs.filter((x) => x.share > 0 && x.share < 1 && x.minutes > 0);
+  const all = judgedOf(steps);
   const byRegression = regs.map((r) => {
+    const judged = r.delayMinutes ? judgedOf(readBy(steps, r.delayMinutes)) : all;
+    const looks = judged.reduce((a, x) => a + x.minutes, 0);
     let drift = 0;
     let variance = 0;
     const d = r.coefs.map(() => 0);
@@ -325,7 +474,7 @@ function powerOf(steps: readonly PlanStep[], regs: readonly Regression[]): Sched
   });
   return {
     steps: [...steps],
-    judgedMinutes: looks,
+    judgedMinutes: all.reduce((a, x) => a + x.minutes, 0),
     totalMinutes: steps.reduce((a, x) => a + x.minutes, 0),
     byRegression,
     power: byRegression.length > 0 ? Math.min(...byRegression.map((b) => b.power)) : 1,
@@ -402,9 +551,51 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
   validate(traffic, options);
   const target = options.power ?? 0.9;
   const cap = options.maxMinutes ?? 60;
+  const min = options.minRegressions ?? DEFAULT_MIN_REGRESSIONS;
+  const model = engineModel(options.judge, traffic.evaluation);
+  const at = planAt(traffic, options, model);
+  const ev = traffic.evaluation;
+  const paired = ev && min.pairedPreference !== 0 ? (min.pairedPreference ?? DEFAULT_MIN_REGRESSIONS.pairedPreference) : undefined;
+  let evaluation: EvaluationPlan | undefined;
+  if (ev && paired !== undefined) {
+    // The smallest sampling rate (the stated one first) at which both planes' plans reach the target.
+    let reaching: EvaluationPlan['reaching'];
+    for (const rate of [ev.samplingRate, ...PLAN_SAMPLING_RATES.filter((r) => r > ev.samplingRate)]) {
+      const p = rate === ev.samplingRate ? at : planAt({ ...traffic, evaluation: { ...ev, samplingRate: rate } }, options, model);
+      const pairedPower = (x: SchedulePower) => x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0;
+      if (pairedPower(p.code) >= target && pairedPower(p.config) >= target) {
+        reaching = { samplingRate: rate, code: p.code, config: p.config };
+        break;
+      }
+    }
+    evaluation = {
+      samplingRate: ev.samplingRate,
+      decidedPairShare: ev.decidedPairShare ?? 1,
+      resultDelaySeconds: ev.resultDelaySeconds ?? 135,
+      pairedThreshold: Math.exp(model.logPairedThreshold),
+      ...(reaching ? { reaching } : {}),
+    };
+  }
+  const stated = paired ?? options.minRegressions?.pairedPreference;
+  return {
+    target,
+    maxMinutes: cap,
+    code: at.code,
+    codeReaches: at.code.power >= target,
+    config: at.config,
+    configReaches: at.config.power >= target,
+    ...(stated !== undefined && stated !== 0 ? { pairedPreference: stated } : {}),
+    ...(evaluation ? { evaluation } : {}),
+  };
+}
+
+/** Both planes' plans at one traffic (one sampling rate). */
+function planAt(traffic: PlanTraffic, options: CanaryPlanOptions, model: ReturnType<typeof engineModel>): { code: CodePlan; config: SchedulePower } {
+  const target = options.power ?? 0.9;
+  const cap = options.maxMinutes ?? 60;
   const maxFirst = options.maxFirstStepPercent ?? 10;
-  const model = engineModel(options.judge);
-  const regs = regressions(traffic, options.minRegressions ?? DEFAULT_MIN_REGRESSIONS, model, options.judge?.tolerance);
+  const min = options.minRegressions ?? DEFAULT_MIN_REGRESSIONS;
+  const regs = regressions(traffic, min, model, options.judge?.tolerance, 'code');
   // Code plane: every CodeDeploy canary/linear config within the cap and first-step limit; the fastest that reaches
   // the target (ties: the smaller first step), else the most powerful.
   const candidates: CodePlan[] = [];
@@ -419,25 +610,19 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
     }
   const reaching = candidates.filter((c) => c.power >= target).sort((a, b) => a.totalMinutes - b.totalMinutes || a.percent - b.percent);
   const code = reaching[0] ?? [...candidates].sort((a, b) => b.power - a.power || a.totalMinutes - b.totalMinutes)[0];
-  // Config plane: a safety step at the first-step limit for min(5, cap/4) minutes, then 50 % for the fewest minutes that reach the target.
+  // Config plane (assigned share, the canary oversampled): a safety step at the first-step limit for min(5, cap/4)
+  // minutes, then 50 % for the fewest minutes that reach the target.
+  const configRegs = traffic.evaluation ? regressions(traffic, min, model, options.judge?.tolerance, 'config') : regs;
   const safety: PlanStep = { share: maxFirst / 100, minutes: Math.max(1, Math.min(5, Math.floor(cap / 4))) };
-  let config = powerOf([safety, { share: 0.5, minutes: cap - safety.minutes }], regs);
+  let config = powerOf([safety, { share: 0.5, minutes: cap - safety.minutes }], configRegs);
   for (let m = 1; m <= cap - safety.minutes; m++) {
-    const p = powerOf([safety, { share: 0.5, minutes: m }], regs);
+    const p = powerOf([safety, { share: 0.5, minutes: m }], configRegs);
     if (p.power >= target) {
       config = p;
       break;
     }
   }
-  return {
-    target,
-    maxMinutes: cap,
-    code,
-    codeReaches: code.power >= target,
-    config,
-    configReaches: config.power >= target,
-    ...(options.minRegressions?.pairedPreference !== undefined ? { pairedPreference: options.minRegressions.pairedPreference } : {}),
-  };
+  return { code, config };
 }
 
 /** `93 %`. */
@@ -469,11 +654,22 @@ export function renderPlanSection(
     plan.config,
   );
   lines.push('');
-  lines.push(
-    plan.pairedPreference !== undefined
-      ? `Paired preference (${pct(plan.pairedPreference)} preferring stable): stated, not planned yet (needs the evaluation work, issue 17).`
-      : 'Paired preference: off (reserved for the evaluation work, issue 17).',
-    '',
-  );
+  const ev = plan.evaluation;
+  if (ev && plan.pairedPreference !== undefined) {
+    const r = ev.reaching;
+    const paired = (x: SchedulePower) => pct(x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0);
+    lines.push(
+      `Paired preference (the canary loses ${pct(plan.pairedPreference)} of decided pairs; evaluation samplingRate ${ev.samplingRate}, ` +
+        `${pct(ev.decidedPairShare)} of pairs decided (canaryPlan.decidedPairShare), results judged ${ev.resultDelaySeconds} s after the answer plus the judge's once-a-minute reads, ` +
+        `paired test e-value threshold ${Math.round(ev.pairedThreshold)}: the evaluation metrics take α / 7, half of it to the paired test when criteria are scored): ` +
+        (r
+          ? r.samplingRate === ev.samplingRate
+            ? `reached at the stated rate (code ${paired(r.code)}, config ${paired(r.config)}).`
+            : `the smallest sampling rate reaching ${pct(plan.target)} on the planned schedules is **${r.samplingRate}** (code \`${r.code.call}\` ${paired(r.code)}, config ${r.config.steps.map((s) => `${Math.round(s.share * 100)} % for ${s.minutes} min`).join(', then ')} ${paired(r.config)}).`
+          : `no sampling rate up to 1 reaches ${pct(plan.target)} within the cap.`) +
+        ' Closed form (sign test on decided pairs, results read after the settle time), checked against bench/evaluation-judge.ts.',
+      '',
+    );
+  } else lines.push('Paired preference: not planned (no evaluation section with paired comparisons).', '');
   return lines;
 }

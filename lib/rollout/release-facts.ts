@@ -19,7 +19,7 @@ import { synthesizedTiming } from './release-alarms';
 import { type ReleaseCost, releaseCost } from './release-cost';
 import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { DEFAULT_TIMING, type PlaneWorstCase, planeWorstCase } from './worst-case';
-import type { EvaluationCostConfig } from './evaluation-cost';
+import { type EvaluationCostConfig, evaluationCost } from './evaluation-cost';
 import type { EvaluationConfig } from '../../lambda/shared/evaluation';
 
 export class ReleaseFactSheet {
@@ -153,6 +153,17 @@ export class ReleaseFactSheet {
       return undefined;
     }
     const cp = props.canaryPlan ?? {};
+    // The evaluation metrics in the judge's family (issue 17): the paired preference is planned when pairs are judged.
+    const judged = this.r.canaryJudge?.evaluationMetrics ?? [];
+    const section = this.r.config.config.evaluation as EvaluationConfig | undefined;
+    const planEvaluation =
+      judged.includes('evaluation:paired') && section
+        ? {
+            samplingRate: section.samplingRate,
+            criteria: judged.filter((m) => m !== 'evaluation:paired').map((m) => m.slice('evaluation:'.length)),
+            ...(cp.decidedPairShare !== undefined ? { decidedPairShare: cp.decidedPairShare } : {}),
+          }
+        : undefined;
     const traffic = {
       requestsPerSecond: props.expectedRequestsPerSecond,
       errorRate: props.baseRates?.errorRate ?? 0.01,
@@ -160,6 +171,7 @@ export class ReleaseFactSheet {
       ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
       ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
       ...(cp.meanClusterSize !== undefined ? { meanClusterSize: cp.meanClusterSize } : {}),
+      ...(planEvaluation ? { evaluation: planEvaluation } : {}),
     };
     // The judge's α sets the threshold the plan must reach.
     const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
@@ -168,14 +180,30 @@ export class ReleaseFactSheet {
     const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
     const share = this.r.configShare?.schedule;
     const configSteps = share?.map((x) => ({ share: x.percent / 100, minutes: x.holdSeconds / 60 }));
+    const plan = planCanary(traffic, options);
+    // What evaluating at the sampling rate that reaches the paired preference would cost, per release (the planned
+    // code schedule's minutes) and per month, against the section's budget.
+    const reach = plan.evaluation?.reaching;
+    const pairedCost =
+      reach && reach.samplingRate !== plan.evaluation?.samplingRate && this.evaluatedBy()
+        ? evaluationCost({
+            requestsPerSecond: traffic.requestsPerSecond,
+            releaseHours: reach.code.totalMinutes / 60,
+            config: {
+              ...(this.r.config.config as unknown as EvaluationCostConfig),
+              evaluation: { ...(section as EvaluationConfig), samplingRate: reach.samplingRate },
+            },
+          })
+        : undefined;
     this.plannedCache = {
       traffic,
-      plan: planCanary(traffic, options),
+      plan,
+      ...(pairedCost ? { pairedCost } : {}),
       current: { ...schedulePower(steps, traffic, options), describe: ts.describe() },
       ...(share && configSteps
         ? {
             configCurrent: {
-              ...schedulePower(configSteps, traffic, options),
+              ...schedulePower(configSteps, traffic, options, 'config'),
               describe: `assigned share ${share.map((x) => `${x.percent} % for ${x.holdSeconds} s`).join(', then ')}`,
             },
           }

@@ -3,6 +3,7 @@ import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffi
 import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
 import type { ReleaseCost } from './release-cost';
+import type { EvaluationCost } from './evaluation-cost';
 import type { EvaluatorAgreement } from '../../lambda/shared/evaluator-agreement';
 import { RULE_EVALUATOR_AGREEMENT } from './evaluator-trust';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
@@ -99,6 +100,11 @@ export interface ReleaseFacts {
     readonly current: SchedulePower & { readonly describe: string };
     /** The assigned config canary's share schedule (configCanary: 'assigned'), when there is one. */
     readonly configCurrent?: SchedulePower & { readonly describe: string };
+    /**
+     * The evaluation cost of the sampling rate that reaches the paired preference (plan.evaluation.reaching), when
+     * it differs from the stated one (lib/rollout/evaluation-cost.ts).
+     */
+    readonly pairedCost?: EvaluationCost;
   };
   /** What the release machinery adds per month at the stated traffic (lib/rollout/release-cost.ts). */
   readonly releaseCost?: ReleaseCost;
@@ -405,13 +411,17 @@ export const RULE_CANARY_PLAN: ReleasePolicyRule = {
   check: (f) => {
     const cp = f.canaryPlan;
     if (!cp) return [];
-    const config = configPlanFinding(cp);
-    if (cp.current.power >= cp.plan.target) return config;
-    const short = cp.current.byRegression.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+    const config = [...configPlanFinding(cp), ...pairedPlanFinding(cp)];
+    const runtime = cp.current.byRegression.filter((r) => r.regression !== 'pairedPreference');
+    const short = runtime.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+    if (short.length === 0) return config;
     const c = cp.plan.code;
-    const fix = cp.plan.codeReaches
-      ? `trafficShift: ${c.call} would reach ${Math.round(c.power * 100)} % (100 % after ${c.totalMinutes} min)`
-      : `no CodeDeploy canary or linear shift within canaryPlan.maxMinutes (${cp.plan.maxMinutes}) reaches it; the most powerful within the cap is ${c.call} (${Math.round(c.power * 100)} %); raise canaryPlan.maxMinutes, relax canaryPlan.minRegressions, or accept the lower power`;
+    // The runtime metrics' power of the planned schedule (the paired preference has its own finding).
+    const power = Math.min(...c.byRegression.filter((r) => r.regression !== 'pairedPreference').map((r) => r.power));
+    const fix =
+      power >= cp.plan.target
+        ? `trafficShift: ${c.call} would reach ${Math.round(power * 100)} % (100 % after ${c.totalMinutes} min)`
+        : `no CodeDeploy canary or linear shift within canaryPlan.maxMinutes (${cp.plan.maxMinutes}) reaches it; the most powerful within the cap is ${c.call} (${Math.round(power * 100)} %); raise canaryPlan.maxMinutes, relax canaryPlan.minRegressions, or accept the lower power`;
     const out = [
       `at ${cp.traffic.requestsPerSecond} requests/s the code schedule (${cp.current.describe}) catches ${short.join(', ')} before full rollout, under the planned ${Math.round(cp.plan.target * 100)} %; ${fix}`,
     ];
@@ -423,7 +433,10 @@ export const RULE_CANARY_PLAN: ReleasePolicyRule = {
 function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
   const cc = cp.configCurrent;
   if (!cc || cc.power >= cp.plan.target) return [];
-  const short = cc.byRegression.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+  const short = cc.byRegression
+    .filter((r) => r.regression !== 'pairedPreference' && r.power < cp.plan.target)
+    .map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
+  if (short.length === 0) return [];
   const steps = cp.plan.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
   return [
     `at ${cp.traffic.requestsPerSecond} requests/s the assigned config canary (${cc.describe}) catches ${short.join(', ')} before promotion, under the planned ${Math.round(cp.plan.target * 100)} %; ` +
@@ -432,6 +445,51 @@ function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
         : `even [${steps}] reaches only ${Math.round(cp.plan.config.power * 100)} % within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it or relax canaryPlan.minRegressions`),
   ];
 }
+
+/**
+ * The paired preference (issue 17): at the stated sampling rate and schedule, is a canary losing the planned share of
+ * decided pairs caught before full rollout? If not: the smallest sampling rate and the schedules that would, with the
+ * evaluation cost of that rate against the section's budget.
+ */
+function pairedPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
+  const ev = cp.plan.evaluation;
+  if (!ev) return [];
+  const out: string[] = [];
+  const schedules: [string, (SchedulePower & { readonly describe: string }) | undefined][] = [
+    ['the code schedule', cp.current],
+    ['the assigned config canary', cp.configCurrent],
+  ];
+  for (const [which, current] of schedules) {
+    const mine = current?.byRegression.find((r) => r.regression === 'pairedPreference');
+    if (!current || !mine || mine.power >= cp.plan.target) continue;
+    const what =
+      `at ${cp.traffic.requestsPerSecond} requests/s and evaluation samplingRate ${ev.samplingRate} ${which} (${current.describe}) catches a canary that ` +
+      `${mine.describe} (${Math.round(ev.decidedPairShare * 100)} % of pairs decided, results judged ${ev.resultDelaySeconds} s late) ` +
+      `before full rollout ${Math.round(mine.power * 100)} % of the time, under the planned ${Math.round(cp.plan.target * 100)} %; `;
+    out.push(what + pairedFix(cp, ev, which === 'the code schedule' ? 'code' : 'config'));
+  }
+  return out;
+}
+
+function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<CanaryPlan['evaluation']>, plane: 'code' | 'config'): string {
+  const r = ev.reaching;
+  if (!r)
+    return `no sampling rate up to 1 reaches it within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it, lower canaryPlan.minRegressions.pairedPreference's bar, or use an evaluator that decides more pairs`;
+  const paired = (x: SchedulePower) => Math.round((x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0) * 100);
+  const steps = r.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
+  const rate = r.samplingRate === ev.samplingRate ? '' : `samplingRate ≥ ${r.samplingRate} with `;
+  const code = `trafficShift: ${r.code.call} would reach ${paired(r.code)} %`;
+  const config = `configCanary schedule [${steps}] ${paired(r.config)} %`;
+  const cost = cp.pairedCost;
+  const costText = cost
+    ? `; evaluation at ${r.samplingRate} costs about ${usd(cost.perReleaseUncappedUsd)} per release (budget.perReleaseUsd ${usd(cost.budget.perReleaseUsd)}` +
+      `${cost.perReleaseUncappedUsd > cost.budget.perReleaseUsd ? ': over it, so sampling would stop early and the power would not be reached; raise the budget' : ''}) and ` +
+      `${usd(cost.perMonthUncappedUsd)} per month (budget.perDayUsd ${usd(cost.budget.perDayUsd)}${cost.dayBudgetHours < 24 ? `: pays for about ${Math.round(cost.dayBudgetHours * 10) / 10} h of scoring a day` : ''})`
+    : '';
+  return plane === 'code' ? `${rate}${code} (config: ${config})${costText}` : `${rate}${config} (code: ${code})${costText}`;
+}
+
+const usd = (x: number) => `${x < 10 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US')} USD`;
 
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
 export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
