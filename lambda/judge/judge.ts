@@ -98,7 +98,7 @@ import {
   newEvaluationState,
   updateEvaluation,
 } from './scores';
-import { binomialLower, binomialUpper, logMeanExp } from './stats';
+import { binomialLower, binomialUpper, hash32, logMeanExp, midRank } from './stats';
 
 export type CountMetric = 'error' | 'safety' | 'contract';
 export type ValueMetric = 'latencyMs' | 'costUsd' | 'quality';
@@ -871,25 +871,6 @@ function upperBound(ref: ArrayLike<number>, x: number): number {
   return lo;
 }
 
-/** The share of `ref` (sorted) below `x`, counting ties as half. */
-function midRank(ref: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = ref.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ref[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  const less = lo;
-  hi = ref.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ref[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return (less + (lo - less) / 2) / ref.length;
-}
-
 /** Full traffic begins: fix each metric's baseline bound once. */
 function startAfterTraffic(st: JudgeState): void {
   st.phase = 'after-traffic';
@@ -987,16 +968,6 @@ function grossStep(gr: { n: number; events: number; logE: number[] }, g: number,
     if (!(p1 > g)) continue;
     gr.logE[j] += events * Math.log(p1 / g) + (n - events) * Math.log((1 - p1) / (1 - g));
   }
-}
-
-/** FNV-1a, 32 bits: a cluster key as a number (the state stays small; a collision only drops a cluster's events). */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** mulberry32: a small PRNG whose state is one number, so the judge state stays JSON. */

@@ -23,6 +23,7 @@
  * pair.
  */
 import type { PairedOutcome } from '../shared/evaluation';
+import { hash32 } from './stats';
 
 /**
  * Case ids remembered at most (one pair per input). 10,000 pairs is far more than a canary needs (a 60 % loss rate is
@@ -49,16 +50,6 @@ export function newPairedState(): PairedState {
   return { logWealth: PAIRED_GRID.map(() => 0), stableWins: 0, canaryWins: 0, ties: 0, seen: [] };
 }
 
-/** FNV-1a, 32 bits (the judge's cluster hash): a case id as a number. */
-function hashId(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 export interface PairedObservation {
   readonly caseId: string;
   readonly outcome: PairedOutcome;
@@ -71,7 +62,7 @@ export function updatePaired(state: PairedState, batch: readonly PairedObservati
   let { stableWins, canaryWins, ties } = state;
   let overCap = state.overCap ?? 0;
   for (const o of batch) {
-    const key = hashId(o.caseId);
+    const key = hash32(o.caseId);
     if (seen.has(key)) continue;
     if (seen.size >= cap) {
       overCap++;

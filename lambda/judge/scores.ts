@@ -31,7 +31,7 @@
  * comparison even after full traffic.
  */
 import { newPairedState, type PairedObservation, type PairedState, pairedEValue, updatePaired } from './paired';
-import { logMeanExp } from './stats';
+import { hash32, logMeanExp, midRank } from './stats';
 
 /** One evaluator score of one sampled answer on one criterion (model, guardrail or deterministic check). */
 export interface ScoreObservation {
@@ -203,7 +203,7 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
     canary.push(isCanary);
     let bet = o.share === undefined ? -1 : o.share > 0 && o.share < 1 ? o.share : 0;
     if (seen && o.cluster !== undefined && bet !== 0) {
-      const key = hashKey(o.cluster);
+      const key = hash32(o.cluster);
       if (seen.has(key) || seen.size >= SCORE_SEEN_CAP) bet = 0;
       else seen.add(key);
     }
@@ -318,34 +318,6 @@ export function evaluationFiredMetrics(st: EvaluationState | undefined): string[
 
 function cap(x: number): number {
   return Number.isFinite(x) ? x : Number.MAX_VALUE;
-}
-
-/** The share of `ref` (sorted) below `x`, counting ties as half. */
-function midRank(ref: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = ref.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ref[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  const less = lo;
-  hi = ref.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ref[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return (less + (lo - less) / 2) / ref.length;
-}
-
-function hashKey(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 function nextRandom(st: EvaluationState): number {

@@ -106,3 +106,32 @@ export function logSumExp(v: readonly number[]): number {
 export function logMeanExp(v: readonly number[]): number {
   return logSumExp(v) - Math.log(v.length);
 }
+
+/** The share of `ref` (sorted) below `x`, counting ties as half. */
+export function midRank(ref: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  const less = lo;
+  hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ref[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return (less + (lo - less) / 2) / ref.length;
+}
+
+/** FNV-1a, 32 bits: a cluster key as a number (the state stays small; a collision only drops a cluster's events). */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
