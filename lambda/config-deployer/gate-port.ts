@@ -1,4 +1,4 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { ConfigGateRequest, GateReport } from '../shared/contract';
 import type { InvokeGate } from './config-deployer';
 
@@ -25,21 +25,29 @@ export function lambdaGate(client: LambdaClient, functionName: string, timeoutMs
         if (signal?.aborted) throw new Error(`no answer within ${Math.round(timeoutMs! / 1000)} s, the gate's share of the config plane's time budget`);
         throw e;
       });
-    const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
-    if (out.FunctionError) {
-      let message = text;
-      try {
-        const e = JSON.parse(text) as { errorType?: string; errorMessage?: string };
-        message = `${e.errorType ?? 'Error'}: ${e.errorMessage ?? text}`;
-      } catch {
-        // not JSON: keep the raw text
-      }
-      throw new Error(`the gate function failed (${out.FunctionError}): ${message.slice(0, 500)}`);
-    }
-    try {
-      return JSON.parse(text) as GateReport;
-    } catch {
-      throw new Error(`the gate function answered with something that is not JSON: ${text.slice(0, 200)}`);
-    }
+    return readInvokeAnswer(out, 'the gate function') as GateReport;
   };
+}
+
+/**
+ * A RequestResponse invoke's answer as JSON: a function error (`FunctionError` set, the payload is Lambda's error
+ * object) rejects with `<who> failed (Unhandled): <errorType>: <errorMessage>`, a payload that is not JSON rejects too.
+ */
+export function readInvokeAnswer(out: Pick<InvokeCommandOutput, 'Payload' | 'FunctionError'>, who: string): unknown {
+  const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+  if (out.FunctionError) {
+    let message = text;
+    try {
+      const e = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+      message = `${e.errorType ?? 'Error'}: ${e.errorMessage ?? text}`;
+    } catch {
+      // not JSON: keep the raw text
+    }
+    throw new Error(`${who} failed (${out.FunctionError}): ${message.slice(0, 500)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${who} answered with something that is not JSON: ${text.slice(0, 200)}`);
+  }
 }

@@ -2,6 +2,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type ShareControllerRecord, type ShareControllerStarted, shareKey } from '../shared/contract';
 import type { ShareControlPort } from './config-deployer';
+import { readInvokeAnswer } from './gate-port';
 
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 const named = (e: unknown) => (e as { name?: string })?.name;
@@ -17,22 +18,7 @@ export function lambdaShareControl(lambda: LambdaClient, s3: S3Client, p: { func
     const out = await lambda.send(
       new InvokeCommand({ FunctionName: p.functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
     );
-    const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
-    if (out.FunctionError) {
-      let message = text;
-      try {
-        const e = JSON.parse(text) as { errorType?: string; errorMessage?: string };
-        message = `${e.errorType ?? 'Error'}: ${e.errorMessage ?? text}`;
-      } catch {
-        // not JSON: keep the raw text
-      }
-      throw new Error(`the share controller failed (${out.FunctionError}): ${message.slice(0, 500)}`);
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new Error(`the share controller answered with something that is not JSON: ${text.slice(0, 200)}`);
-    }
+    return readInvokeAnswer(out, 'the share controller');
   };
   // share/<service>/current.json (lambda/share-controller/aws-adapters.ts currentKey).
   const key = shareKey(p.service, 'current');
