@@ -25,11 +25,24 @@ export function grantConfigRead(config: AiServiceConfig, grantee: iam.IGrantable
 }
 
 function configurationArn(config: AiServiceConfig, environment: appconfig.CfnEnvironment, profile: appconfig.CfnConfigurationProfile): string {
-  return Stack.of(config).formatArn({
+  return appConfigConfigurationArn(Stack.of(config), config.applicationId, environment.ref, profile.ref);
+}
+
+/** `arn:…:appconfig:…:application/<app>/environment/<env>/configuration/<profile>`: what the AppConfig data API authorizes. */
+export function appConfigConfigurationArn(stack: Stack, applicationId: string, environmentId: string, profileId: string): string {
+  return stack.formatArn({
     service: 'appconfig',
     resource: 'application',
-    resourceName: `${config.applicationId}/environment/${environment.ref}/configuration/${profile.ref}`,
+    resourceName: `${applicationId}/environment/${environmentId}/configuration/${profileId}`,
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
+/** Reading one configuration through the AppConfig data API (StartConfigurationSession + GetLatestConfiguration). */
+export function appConfigReadStatement(stack: Stack, applicationId: string, environmentId: string, profileId: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+    resources: [appConfigConfigurationArn(stack, applicationId, environmentId, profileId)],
   });
 }
 

@@ -1,4 +1,5 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { appConfigReadStatement } from '../config/config-grants';
 import { nagText } from '../private/nag-text';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -210,18 +211,7 @@ export class RegressionGate extends Construct {
       // guide): on the evaluator's inference profile and the foundation model it routes to, nothing else.
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: evaluatorModelArns(stack, props.evaluator.modelId) }));
       const c = props.evaluator.appConfig;
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-          resources: [
-            stack.formatArn({
-              service: 'appconfig',
-              resource: 'application',
-              resourceName: `${c.applicationId}/environment/${c.environmentId}/configuration/${c.profileId}`,
-            }),
-          ],
-        }),
-      );
+      fn.addToRolePolicy(appConfigReadStatement(stack, c.applicationId, c.environmentId, c.profileId));
       if (/^(us|eu|apac|us-gov|ca|jp|au|global)\./.test(props.evaluator.modelId))
         Validations.of(fn).acknowledge({
           id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${props.evaluator.modelId.replace(/^[a-z-]+\./, '')}]`,

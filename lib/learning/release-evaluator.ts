@@ -1,4 +1,5 @@
 import { Arn, ArnFormat, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { appConfigReadStatement } from '../config/config-grants';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -145,18 +146,7 @@ export class ReleaseEvaluator extends Construct {
         resources: [this.bucket.arnForObjects(evaluationKey(s.serviceName, '*')), this.bucket.arnForObjects(evaluationLedgerKey(s.serviceName))],
       }),
     );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-        resources: [
-          stack.formatArn({
-            service: 'appconfig',
-            resource: 'application',
-            resourceName: `${s.appConfig.applicationId}/environment/${s.appConfig.environmentId}/configuration/${s.appConfig.profileId}`,
-          }),
-        ],
-      }),
-    );
+    fn.addToRolePolicy(appConfigReadStatement(stack, s.appConfig.applicationId, s.appConfig.environmentId, s.appConfig.profileId));
     // Replays go to versions by number; the callers' alias and the unqualified function ($LATEST) are denied, so a
     // shadow answer can never be served as, or counted with, live traffic.
     const functionArn = s.function.functionArn;

@@ -1,4 +1,5 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { appConfigReadStatement } from '../config/config-grants';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -281,19 +282,7 @@ export class ConfigShare extends Construct {
     fn.addEnvironment(SHARE_ENV.ENVIRONMENT, this.environment.ref);
     fn.addEnvironment(SHARE_ENV.PROFILE, this.profile.ref);
     const stack = Stack.of(this);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-        resources: [
-          stack.formatArn({
-            service: 'appconfig',
-            resource: 'application',
-            resourceName: `${this.props.platform.applicationId}/environment/${this.environment.ref}/configuration/${this.profile.ref}`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
+    fn.addToRolePolicy(appConfigReadStatement(stack, this.props.platform.applicationId, this.environment.ref, this.profile.ref));
     if (options.extension) {
       const path = (env: string, profile: string) => `/applications/${this.props.platform.applicationId}/environments/${env}/configurations/${profile}`;
       fn.addEnvironment(
