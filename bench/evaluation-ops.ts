@@ -26,8 +26,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function throughput() {
-  const { S3Client } = await import('@aws-sdk/client-s3');
-  const { startS3Model } = await import('../test/s3-model');
+  const { modelClient, startS3Model } = await import('../test/s3-model');
   const { s3Store } = await import('../lambda/snapshot/s3-store');
   const { withRetries } = await import('../lambda/snapshot/store');
   const { s3Ledger } = await import('../lambda/evaluator/aws-adapters');
@@ -38,16 +37,7 @@ async function throughput() {
   const perDelivery = Number(process.argv[3] ?? 40);
   const MODEL_MS = 300;
   const m = await startS3Model({ latencyMs: [10, 80] });
-  const client = new S3Client({
-    endpoint: m.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'MODEL', secretAccessKey: 'MODEL' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-    requestHandler: { httpAgent: { maxSockets: 256 } },
-  });
+  const client = modelClient(m.endpoint, 256);
   const store = withRetries(s3Store(client, m.bucket));
   const config = {
     evaluatorModel: {

@@ -11,12 +11,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { redact } from '../lambda/runtime/redact';
 import { s3Store } from '../lambda/snapshot/s3-store';
 import { snapshot } from '../lambda/snapshot/snapshot';
 import { type ObjectStore, withRetries } from '../lambda/snapshot/store';
 import { RegressionCases } from '../lib/learning/regression-cases';
+import { modelClient } from '../test/s3-model';
 import { BUCKET, delivery, record, tuple } from '../test/s3rver-harness';
 
 const N = Number(process.env.BENCH_CASES ?? 10_000);
@@ -40,15 +40,7 @@ async function startModel(): Promise<{ endpoint: string; child: ChildProcess }> 
 
 async function main() {
   const { endpoint, child } = await startModel();
-  const client = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'MODEL', secretAccessKey: 'MODEL' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-  });
+  const client = modelClient(endpoint);
   let peak = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);

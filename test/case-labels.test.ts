@@ -5,7 +5,7 @@
  * Concurrent labelling against the S3 model with conditional writes (s3rver ignores If-Match / If-None-Match).
  */
 import { gzipSync } from 'node:zlib';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Ledger } from '../lambda/evaluator/budget';
 import { type ConverseRequest, type ConverseResponse, SCORE_TOOL } from '../lambda/evaluator/converse';
 import { evaluateDelivery } from '../lambda/evaluator/delivery';
@@ -24,7 +24,7 @@ import type { ReviewPorts } from '../lambda/review/ports';
 import { runReview } from '../lambda/review/review';
 import type { ReleaseReview } from '../lambda/shared/contract';
 import { alarmInfos, codeDeployEvent, manifests, metricData, rolledBackDeployment, transitions } from './review-fixtures';
-import { startS3Model } from './s3-model';
+import { modelClient, startS3Model } from './s3-model';
 import { BUCKET, delivery, record, s3Client, startS3, tuple } from './s3rver-harness';
 
 const config: EvaluationConfig = {
@@ -228,15 +228,7 @@ describe('the release review reports the agreement (the review port over the sto
 describe('labels under concurrency (S3 model with conditional writes)', () => {
   test('16 people label 16 cases at once while a case is promoted: every label is kept', async () => {
     const m = await startS3Model({ latencyMs: [5, 40] });
-    const c = new S3Client({
-      endpoint: m.endpoint,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'MODEL', secretAccessKey: 'MODEL' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 1,
-    });
+    const c = modelClient(m.endpoint);
     try {
       const objects = withRetries(s3Store(c, m.bucket));
       const lines = Array.from({ length: 17 }, (_, i) => record({ service: SERVICE, input: { q: `question ${i}` }, requestId: `req-race-${i}` }));

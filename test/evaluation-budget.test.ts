@@ -4,7 +4,6 @@
  * then racing evaluators on the S3 model with conditional writes (real SDK client, real adapter), and the review's
  * line when sampling stopped.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { s3Ledger } from '../lambda/evaluator/aws-adapters';
 import { admit, charge, type Ledger, newLedger, observeTuple, RELEASE_WINDOW_MS, readLedger, releaseEntryFor, tupleKey } from '../lambda/evaluator/budget';
 import { type ConverseResponse, SCORE_TOOL } from '../lambda/evaluator/converse';
@@ -15,7 +14,7 @@ import { EVALUATION_SAMPLE_TYPE, type EvaluationConfig, type EvaluationSample, e
 import { s3Store } from '../lambda/snapshot/s3-store';
 import { withRetries } from '../lambda/snapshot/store';
 import { codeRelease } from './review-fixtures';
-import { startS3Model } from './s3-model';
+import { modelClient, startS3Model } from './s3-model';
 
 const T0 = Date.parse('2026-12-07T06:00:00.000Z');
 const min = (m: number) => new Date(T0 + m * 60_000);
@@ -185,15 +184,7 @@ describe('racing evaluators on the S3 model with conditional writes', () => {
 
   test('steady state, then a release, then another: each release stays within its cap, the day within its own, and the stop is recorded', async () => {
     const m = await startS3Model({ latencyMs: [2, 25] });
-    const client = new S3Client({
-      endpoint: m.endpoint,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'MODEL', secretAccessKey: 'MODEL' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 1,
-    });
+    const client = modelClient(m.endpoint);
     try {
       const store = withRetries(s3Store(client, m.bucket));
       let seed = 11;

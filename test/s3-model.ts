@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { S3Client } from '@aws-sdk/client-s3';
 
 /**
  * An in-process S3-protocol server on loopback that behaves as S3 does where the regression store depends on it, for
@@ -187,4 +188,21 @@ export async function startS3Model(options: S3ModelOptions = {}): Promise<S3Mode
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * An SDK client for the model at `endpoint`: path style, checksums only when required (else stream bodies arrive as
+ * aws-chunked frames), and no SDK retries, so the code under test does its own. `maxSockets` for fan-out tests.
+ */
+export function modelClient(endpoint: string, maxSockets?: number): S3Client {
+  return new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'MODEL', secretAccessKey: 'MODEL' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+    ...(maxSockets !== undefined ? { requestHandler: { httpAgent: { maxSockets } } } : {}),
+  });
 }

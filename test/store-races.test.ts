@@ -3,7 +3,7 @@
  * and paginated listing, with 10–80 ms latency per request (test/s3-model.ts), through the real SDK client and the
  * real adapter (lambda/snapshot/s3-store.ts). s3rver cannot show these races: it ignores If-None-Match / If-Match.
  */
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { redact } from '../lambda/runtime/redact';
 import type { CaseIndex } from '../lambda/shared/case-index';
 import { CASE_STATES, type FailureRecord } from '../lambda/shared/contract';
@@ -12,22 +12,12 @@ import { s3Store } from '../lambda/snapshot/s3-store';
 import { snapshot } from '../lambda/snapshot/snapshot';
 import { type ObjectStore, withRetries } from '../lambda/snapshot/store';
 import { RegressionCases } from '../lib/learning/regression-cases';
-import { type S3Model, startS3Model } from './s3-model';
+import { modelClient, type S3Model, startS3Model } from './s3-model';
 import { delivery, record } from './s3rver-harness';
 
-const clientFor = (m: S3Model) =>
-  new S3Client({
-    endpoint: m.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'MODEL', secretAccessKey: 'MODEL' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 1,
-    // 20 repetitions × 16 deliveries share one client: enough sockets that none waits (and the SDK's queue warning,
-    // which is about this test's fan-out, not the code under test, stays quiet).
-    requestHandler: { httpAgent: { maxSockets: 512 } },
-  });
+// 20 repetitions × 16 deliveries share one client: enough sockets that none waits (and the SDK's queue warning, which
+// is about this test's fan-out, not the code under test, stays quiet).
+const clientFor = (m: S3Model) => modelClient(m.endpoint, 512);
 
 /** A seeded random source (mulberry32), so a failing repetition can be replayed. */
 function seeded(seed: number): () => number {
