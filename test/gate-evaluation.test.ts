@@ -4,6 +4,7 @@
  * candidate's answers with the live config's in both orders. Pure modules, table-driven; the gate end to end with an
  * in-memory store, a fake target and a deterministic fake evaluator model (one of them biased to the first position).
  */
+import { rng } from '../lib/drill/traffic';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -38,17 +39,6 @@ const LIVE: EvaluationConfig = {
   samplingRate: 0.1,
   budget: { perReleaseUsd: 10, perDayUsd: 20 },
 };
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('pass rules', () => {
   test.each([

@@ -4,6 +4,7 @@
  * release, minute-level disturbances shared by both versions, clustered repeats of one input, uneven execution
  * environments — where a good release must not show shifts more often than the stated alpha, and a real change must.
  */
+import { rng } from '../lib/drill/traffic';
 import type { EvaluationResult } from '../lambda/evaluator/evaluator';
 import {
   chiSquareHomogeneity,
@@ -17,17 +18,6 @@ import {
   twoProportion,
 } from '../lambda/review/evaluation';
 import { EVALUATION_SAMPLE_TYPE, type EvaluationSample, type PairedOutcome } from '../lambda/shared/evaluation';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the tests, against known values', () => {
   test.each([

@@ -3,6 +3,7 @@
  * and paginated listing, with 10–80 ms latency per request (test/s3-model.ts), through the real SDK client and the
  * real adapter (lambda/snapshot/s3-store.ts). s3rver cannot show these races: it ignores If-None-Match / If-Match.
  */
+import { rng as seeded } from '../lib/drill/traffic';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { redact } from '../lambda/runtime/redact';
 import type { CaseIndex } from '../lambda/shared/case-index';
@@ -18,18 +19,6 @@ import { delivery, record } from './s3rver-harness';
 // 20 repetitions × 16 deliveries share one client: enough sockets that none waits (and the SDK's queue warning, which
 // is about this test's fan-out, not the code under test, stays quiet).
 const clientFor = (m: S3Model) => modelClient(m.endpoint, 512);
-
-/** A seeded random source (mulberry32), so a failing repetition can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let stream = 0;
 const deliver = (lines: FailureRecord[]) =>
