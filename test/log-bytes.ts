@@ -32,14 +32,21 @@ async function bytesOf(fn: () => Promise<unknown>): Promise<number> {
 
 /** Bytes written per request by `n` warm invocations of each handler. */
 export async function measureLogBytes(n = 20): Promise<{ readonly runtime: number[]; readonly powertools: number[] }> {
+  // The model call takes 1,234 ms on a clock the test moves, so the Latency field has the same width on every machine
+  // (a wall clock wrote 0 here and 10 on a slower CI runner: one byte apart).
+  let clock = Date.now();
   const rt = createAiRuntime<{ q: string }, { answer: string }>({
     env: SERVICE_FUNCTION_ENV,
+    now: () => clock,
     config: new FakeConfig({ rel: releaseDoc(), deg: NO_FLAGS }),
     telemetry: new PowertoolsTelemetry('support-assistant'),
   });
   const call = (i: number) =>
     rt.invoke(
-      async () => ({ output: { answer: 'The refund was issued to your card on file.' }, usage: { inputTokens: 850, outputTokens: 120 }, quality: 0.82 }),
+      async () => {
+        clock += 1234;
+        return { output: { answer: 'The refund was issued to your card on file.' }, usage: { inputTokens: 850, outputTokens: 120 }, quality: 0.82 };
+      },
       { q: `Where is my refund for order ${1000 + i}?` },
       { awsRequestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0d${String(1000 + i).padStart(4, '0')}` },
     );
