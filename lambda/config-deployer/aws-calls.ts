@@ -74,6 +74,9 @@ export const AWS_CALLS: readonly AwsCall[] = [
     action: 's3:GetObject',
     arnVariables: { BucketName: { resourceProperty: 'MarkerBucket' }, ObjectName: { assignedAtRunTime: ['markers/config-deployer/0f1e2d3c.json'] } },
   },
+  // A marker not there yet must read as a 404 (markers.read answers undefined and the repeat waits), which S3 answers
+  // only to a caller allowed s3:ListBucket on the bucket; without it the read is a 403 and throws.
+  { api: 'GetObject', action: 's3:ListBucket', resourceTypes: ['bucket'], arnVariables: { BucketName: { resourceProperty: 'MarkerBucket' } } },
 ];
 
 /**

@@ -421,6 +421,12 @@ export class ReleaseConfigDeployment extends Construct {
     once(fn, `markers:${bucket.node.path}`, () => {
       const objects = bucket.arnForObjects(markerKey('config-deployer', '*'));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
+      // A marker not written yet (a conditional write still in flight, 409; a repeat polled before the first wrote)
+      // must read as 404, which S3 answers only to a caller that may list the bucket ("If you don't have the
+      // s3:ListBucket permission, Amazon S3 returns an HTTP status code 403", GetObject API reference): without it
+      // the repeat's isComplete threw instead of waiting. No s3:prefix condition: S3 documents the 404 for
+      // "s3:ListBucket permission on the bucket" and nothing for a conditional grant.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
       bucket.encryptionKey?.grantEncryptDecrypt(fn);
       Validations.of(fn).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/markers/config-deployer/*.json]`,
