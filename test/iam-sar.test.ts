@@ -19,6 +19,7 @@ import { AWS_CALLS as CANARY_JUDGE_TICK_CALLS } from '../lambda/canary-judge-tic
 import { AWS_CALLS as CONFIG_DEPLOYER_CALLS } from '../lambda/config-deployer/aws-calls';
 import { AWS_CALLS as CONFIG_GATE_CHECK_CALLS } from '../lambda/config-gate-check/aws-calls';
 import { AWS_CALLS as COST_GUARD_CALLS } from '../lambda/cost-guard/aws-calls';
+import { AWS_CALLS as EVALUATOR_CALLS } from '../lambda/evaluator/aws-calls';
 import { AWS_CALLS as GATE_CALLS } from '../lambda/gate/aws-calls';
 import { AWS_CALLS as RUNTIME_CALLS } from '../lambda/runtime/aws-calls';
 import type { ArnVariableSource, AwsCall } from '../lambda/shared/aws-calls';
@@ -60,6 +61,7 @@ const FUNCTIONS: readonly { name: string; folders: readonly string[]; calls: rea
   },
   { name: 'regression gate', folders: ['lambda/gate'], calls: GATE_CALLS, fn: (s) => s.release.regressionGate!.function },
   { name: 'canary judge', folders: ['lambda/canary-judge'], calls: CANARY_JUDGE_CALLS, fn: (s) => s.release.canaryJudge!.function },
+  { name: 'evaluator', folders: ['lambda/evaluator'], calls: EVALUATOR_CALLS, fn: (s) => AiReleasePlatform.of(s).evaluator.function },
   {
     name: 'canary judge tick (AppConfig AT_DEPLOYMENT_TICK)',
     folders: ['lambda/canary-judge-tick'],
@@ -144,6 +146,13 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
       if (!src.profileModel) return [String(v)];
       const m = /^(?:us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$/.exec(String(v));
       return m ? [m[1]] : []; // a bare model id: no profile, no routed foundation model
+    }
+    if ('envJson' in src) {
+      const text = env[src.envJson];
+      if (text === undefined) throw new Error(`${name}: reads ${src.envJson}, which the function's environment does not set`);
+      const v = get(JSON.parse(text), src.path);
+      if (typeof v !== 'string') throw new Error(`${name}: ${src.envJson} has no string at ${src.path}`);
+      return src.qualifiers ? src.qualifiers.map((q) => `${v}:${q}`) : [v];
     }
     if ('assignedAtRunTime' in src) return [...src.assignedAtRunTime];
     if ('resourceProperty' in src) {

@@ -58,6 +58,8 @@ describe('ReleaseEvaluator', () => {
     expect(await allowed('lambda:InvokeFunction', fnArn)).toBe(false);
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:gate`)).toBe(false); // only the gate role may
     expect(await allowed('lambda:GetAlias', `${fnArn}:live`)).toBe(true);
+    // The reference's resource for GetAlias is the function itself (the alias is named in the request).
+    expect(await allowed('lambda:GetAlias', fnArn)).toBe(true);
     const profile = 'arn:aws:appconfig:eu-west-1:111122223333:application/app1/environment/env1/configuration/prof1';
     expect(await allowed('appconfig:StartConfigurationSession', profile)).toBe(true);
     expect(

@@ -21,6 +21,12 @@ export type ArnVariableSource =
    * `ResourceProperties`): every such resource's value is checked.
    */
   | { readonly resourceProperty: string }
+  /**
+   * A field of a JSON environment variable (the evaluator's per-service map), as a dotted path
+   * (`support-assistant.functionName`); with `qualifiers`, one value per qualifier (`<value>:<qualifier>`, the
+   * versions a replay invokes).
+   */
+  | { readonly envJson: string; readonly path: string; readonly qualifiers?: readonly string[] }
   /** An id the service assigns at run time (an AppConfig deployment number): the grant must cover these samples. */
   | { readonly assignedAtRunTime: readonly string[] };
 

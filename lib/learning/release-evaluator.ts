@@ -150,7 +150,9 @@ export class ReleaseEvaluator extends Construct {
     // Replays go to versions by number; the callers' alias and the unqualified function ($LATEST) are denied, so a
     // shadow answer can never be served as, or counted with, live traffic.
     const functionArn = s.function.functionArn;
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:GetAlias'], resources: [s.liveAlias.functionArn] }));
+    // GetAlias names the function and the alias in the request; the Service Authorization Reference's resource for
+    // it is the function (`function:${FunctionName}`), so the alias ARN alone was denied. Both: read-only.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:GetAlias'], resources: [functionArn, s.liveAlias.functionArn] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${functionArn}:*`] }));
     // The `gate` alias too: only the gate role may invoke it (the config gate's candidate path).
     fn.addToRolePolicy(
