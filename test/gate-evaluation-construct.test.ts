@@ -68,11 +68,15 @@ describe('the gate with an evaluator', () => {
     const rt = resolveTemplate(template().toJSON(), 'Rel');
     const roleId = functionRole(rt, stack.getLogicalId(r.regressionGate!.function.node.defaultChild as never));
     const policies = roleIdentityPolicies(rt, roleId);
-    const allowed = async (action: string, resource: string) =>
-      (await simulate({ principal: rt.arnOf(roleId), action, resource, identityPolicies: policies })).decision === 'Allowed';
-    // The system-defined cross-Region profile in the function's Region, and the model it routes to in a destination Region.
-    expect(await allowed('bedrock:InvokeModel', `arn:aws:bedrock:us-west-2:111122223333:inference-profile/${PROFILE}`)).toBe(true);
-    expect(await allowed('bedrock:InvokeModel', 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0')).toBe(true);
+    const allowed = async (action: string, resource: string, context?: Record<string, string>) =>
+      (await simulate({ principal: rt.arnOf(roleId), action, resource, identityPolicies: policies, ...(context ? { context } : {}) })).decision === 'Allowed';
+    // The system-defined cross-Region profile in the function's Region, and the model it routes to in a destination
+    // Region through that profile (Bedrock names it in the request's context) -- never the model called directly.
+    const profileArn = `arn:aws:bedrock:us-west-2:111122223333:inference-profile/${PROFILE}`;
+    expect(await allowed('bedrock:InvokeModel', profileArn)).toBe(true);
+    const routed = 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0';
+    expect(await allowed('bedrock:InvokeModel', routed, { 'bedrock:InferenceProfileArn': profileArn })).toBe(true);
+    expect(await allowed('bedrock:InvokeModel', routed)).toBe(false);
     // Nothing else: another model, another profile, the service's own model.
     expect(await allowed('bedrock:InvokeModel', 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-20250514-v1:0')).toBe(false);
     expect(await allowed('bedrock:InvokeModel', 'arn:aws:bedrock:us-west-2:111122223333:inference-profile/us.amazon.nova-pro-v1:0')).toBe(false);

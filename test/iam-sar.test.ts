@@ -196,8 +196,21 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
         const options = v === 'Region' && call.destinationRegions ? [REGION, ...call.destinationRegions] : v in fixed ? [fixed[v]] : values(src);
         arns = arns.flatMap((a) => options.map((o) => a.split(`\${${v}}`).join(o)));
       }
+      // Through an inference profile, Bedrock names the profile in the request's context when it authorizes the model.
+      const profileId = call.viaInferenceProfile ? get(config, call.viaInferenceProfile.config) : undefined;
+      const context =
+        profileId === undefined
+          ? undefined
+          : { 'bedrock:InferenceProfileArn': `arn:${PARTITION}:bedrock:${REGION}:${ACCOUNT}:inference-profile/${String(profileId)}` };
       for (const arn of arns)
-        checks.push({ fn: name, call: `${call.api}${call.madeBy ? ` (by ${call.madeBy})` : ''}`, action: call.action, resourceType: type, arn });
+        checks.push({
+          fn: name,
+          call: `${call.api}${call.madeBy ? ` (by ${call.madeBy})` : ''}`,
+          action: call.action,
+          resourceType: type,
+          arn,
+          ...(context ? { context } : {}),
+        });
     }
   }
   return checks;

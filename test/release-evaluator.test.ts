@@ -3,7 +3,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EVALUATION_FILTER_NAME, evaluatorModelArns, ReleaseEvaluator } from '../lib/learning/release-evaluator';
+import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { EVALUATION_FILTER_NAME, evaluatorModelArns, evaluatorModelStatements, ReleaseEvaluator } from '../lib/learning/release-evaluator';
 import { EVALUATION_SAMPLE_TYPE, EVALUATOR_ENV } from '../lambda/shared/evaluation';
 import { testApp } from './helpers';
 import { functionRole, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
@@ -49,8 +51,8 @@ describe('ReleaseEvaluator', () => {
     const fnId = stack.getLogicalId(evaluator.function.node.defaultChild as never);
     const roleId = functionRole(rt, fnId);
     const policies = roleIdentityPolicies(rt, roleId);
-    const allowed = async (action: string, resource: string) =>
-      (await simulate({ principal: rt.arnOf(roleId), action, resource, identityPolicies: policies })).decision === 'Allowed';
+    const allowed = async (action: string, resource: string, context?: Record<string, string>) =>
+      (await simulate({ principal: rt.arnOf(roleId), action, resource, identityPolicies: policies, ...(context ? { context } : {}) })).decision === 'Allowed';
     const fnArn = rt.arnOf(stack.getLogicalId(fn.node.defaultChild as never));
     const bucketArn = rt.arnOf(stack.getLogicalId(bucket.node.defaultChild as never));
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:7`)).toBe(true);
@@ -71,7 +73,17 @@ describe('ReleaseEvaluator', () => {
     expect(await allowed('bedrock:InvokeModel', 'arn:aws:bedrock:eu-west-1:111122223333:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0')).toBe(
       true,
     );
-    expect(await allowed('bedrock:InvokeModel', 'arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0')).toBe(true);
+    // The routed model in a destination Region: only through the profile (Bedrock puts it in the request's context),
+    // never called directly nor through another profile.
+    const profileArn = 'arn:aws:bedrock:eu-west-1:111122223333:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0';
+    const routed = 'arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0';
+    expect(await allowed('bedrock:InvokeModel', routed, { 'bedrock:InferenceProfileArn': profileArn })).toBe(true);
+    expect(await allowed('bedrock:InvokeModel', routed)).toBe(false);
+    expect(
+      await allowed('bedrock:InvokeModel', routed, {
+        'bedrock:InferenceProfileArn': 'arn:aws:bedrock:eu-west-1:111122223333:inference-profile/global.anthropic.claude-sonnet-4-20250514-v1:0',
+      }),
+    ).toBe(false);
     expect(await allowed('bedrock:InvokeModel', 'arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-opus-4-20250514-v1:0')).toBe(false);
     expect(await allowed('s3:PutObject', `${bucketArn}/evaluations/assistant/samples/x.json`)).toBe(true);
     expect(await allowed('s3:PutObject', `${bucketArn}/evaluations/assistant/ledger.json`)).toBe(true);
@@ -103,10 +115,52 @@ describe('ReleaseEvaluator', () => {
       'eu.amazon.nova-pro-v1:0',
       [':bedrock:eu-west-1:111122223333:inference-profile/eu.amazon.nova-pro-v1:0', ':bedrock:*::foundation-model/amazon.nova-pro-v1:0'],
     ],
+    // An ARN names what it names: no `foundation-model/arn:…`.
+    [
+      'arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0',
+      ['arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0'],
+    ],
+    [
+      'arn:aws:bedrock:eu-west-1:111122223333:inference-profile/eu.amazon.nova-pro-v1:0',
+      ['arn:aws:bedrock:eu-west-1:111122223333:inference-profile/eu.amazon.nova-pro-v1:0', ':bedrock:*::foundation-model/amazon.nova-pro-v1:0'],
+    ],
   ])('evaluatorModelArns(%s)', (id, expected) => {
     const stack = new Stack(testApp(), 'S', { env: { account: '111122223333', region: 'eu-west-1' } });
     const arns = evaluatorModelArns(stack, id).map((a) => stack.resolve(a));
+    expect(arns).toHaveLength(expected.length);
     expected.forEach((e, i) => expect(JSON.stringify(arns[i])).toContain(e));
+  });
+
+  test('an ARN the grant cannot be derived from (application inference profile) is refused at synth, with the field and the fix', () => {
+    const stack = new Stack(testApp(), 'S', { env: { account: '111122223333', region: 'eu-west-1' } });
+    expect(() => evaluatorModelArns(stack, 'arn:aws:bedrock:eu-west-1:111122223333:application-inference-profile/abc123')).toThrow(
+      /evaluation\.evaluatorModel\.modelId "arn:aws:bedrock:eu-west-1:111122223333:application-inference-profile\/abc123": the evaluator's IAM grant cannot be derived.*name a foundation model id/,
+    );
+  });
+
+  test('a global profile: the region-less foundation-model ARN Bedrock authorizes it on is allowed through the profile only', () => {
+    const stack = new Stack(testApp(), 'Eval', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    for (const st of evaluatorModelStatements(stack, 'global.anthropic.claude-sonnet-4-5-20250929-v1:0')) role.addToPolicy(st);
+    const rt = resolveTemplate(Template.fromStack(stack).toJSON(), 'Eval');
+    const roleId = stack.getLogicalId(role.node.defaultChild as never);
+    const profile = 'arn:aws:bedrock:eu-west-1:111122223333:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0';
+    // The SAR data has no region-less foundation-model ARN, so the simulator's resource-type check is skipped here.
+    const decide = (resource: string, context: Record<string, string>) =>
+      runUnsafeSimulation(
+        {
+          identityPolicies: roleIdentityPolicies(rt, roleId),
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          request: { principal: rt.arnOf(roleId), action: 'bedrock:InvokeModel', resource: { resource, accountId: '111122223333' }, contextVariables: context },
+        } as never,
+        {},
+      );
+    const model = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+    expect(decide(profile, {})).toBe('Allowed');
+    expect(decide(`arn:aws:bedrock:::foundation-model/${model}`, { 'bedrock:InferenceProfileArn': profile })).toBe('Allowed');
+    expect(decide(`arn:aws:bedrock:eu-west-1::foundation-model/${model}`, { 'bedrock:InferenceProfileArn': profile })).toBe('Allowed');
+    expect(decide(`arn:aws:bedrock:::foundation-model/${model}`, {})).toBe('ImplicitlyDenied');
   });
 });
 

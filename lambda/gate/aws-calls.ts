@@ -70,5 +70,6 @@ export const AWS_CALLS: readonly AwsCall[] = [
     resourceTypes: ['foundation-model'],
     arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId', profileModel: true } },
     destinationRegions: ['us-east-1', 'us-east-2', 'us-west-2'],
+    viaInferenceProfile: { config: 'evaluation.evaluatorModel.modelId' },
   },
 ];

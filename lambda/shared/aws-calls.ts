@@ -49,6 +49,13 @@ export interface AwsCall {
    * @default only the function's Region
    */
   readonly destinationRegions?: readonly string[];
+  /**
+   * The call reaches its foundation model through the system-defined inference profile this config field names:
+   * Bedrock authorizes the model with `bedrock:InferenceProfileArn` set to the profile's ARN in the function's Region,
+   * which the checker puts in the request's context.
+   * @default no inference profile
+   */
+  readonly viaInferenceProfile?: { readonly config: string };
   /** Who makes the call when it is not the function's code (e.g. Lambda, sending to a destination with the role). */
   readonly madeBy?: string;
   /**

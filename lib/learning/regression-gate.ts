@@ -20,7 +20,7 @@ import {
 } from '../../lambda/shared/contract';
 import { libraryFunction } from '../private/library-function';
 import { checkGateEvaluationSettings, DEFAULT_GATE_EVALUATION, DEFAULT_PAIRWISE } from '../../lambda/gate/evaluate';
-import { evaluatorModelArns } from './release-evaluator';
+import { evaluatorModelStatements, routedFoundationModel } from './release-evaluator';
 
 /**
  * How the gate's evaluator judges replayed cases (issue 17 E). Only cases that carry a reference answer
@@ -209,12 +209,13 @@ export class RegressionGate extends Construct {
     if (this.evaluationSettings && props.evaluator) {
       // Converse is authorized as bedrock:InvokeModel ("Prerequisites for running model inference", Bedrock user
       // guide): on the evaluator's inference profile and the foundation model it routes to, nothing else.
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: evaluatorModelArns(stack, props.evaluator.modelId) }));
+      for (const statement of evaluatorModelStatements(stack, props.evaluator.modelId)) fn.addToRolePolicy(statement);
       const c = props.evaluator.appConfig;
       fn.addToRolePolicy(appConfigReadStatement(stack, c.applicationId, c.environmentId, c.profileId));
-      if (/^(us|eu|apac|us-gov|ca|jp|au|global)\./.test(props.evaluator.modelId))
+      const routed = routedFoundationModel(props.evaluator.modelId);
+      if (routed)
         Validations.of(fn).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${props.evaluator.modelId.replace(/^[a-z-]+\./, '')}]`,
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${routed}]`,
           reason:
             'A cross-Region inference profile routes to the named foundation model in any of its destination Regions; Bedrock authorizes the model there (Bedrock user guide, inference profile prerequisites).',
         });

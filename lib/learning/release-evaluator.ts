@@ -162,8 +162,7 @@ export class ReleaseEvaluator extends Construct {
         resources: [s.liveAlias.functionArn, functionArn, `${functionArn}:${GATE_ALIAS_NAME}`],
       }),
     );
-    const modelArns = s.evaluatorModelIds.flatMap((id) => evaluatorModelArns(stack, id));
-    if (modelArns.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: modelArns }));
+    for (const statement of s.evaluatorModelIds.flatMap((id) => evaluatorModelStatements(stack, id))) fn.addToRolePolicy(statement);
     const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as never);
     Validations.of(fn).acknowledge(
       {
@@ -176,9 +175,10 @@ export class ReleaseEvaluator extends Construct {
           "Shadow replays invoke the stable and the canary version by number, known only at run time; the callers' alias and $LATEST are explicitly denied.",
       },
       ...s.evaluatorModelIds
-        .filter((id) => /^(us|eu|apac|us-gov|ca|jp|au|global)\./.test(id))
-        .map((id) => ({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${id.replace(/^[a-z-]+\./, '')}]`,
+        .map(routedFoundationModel)
+        .filter((model) => model !== undefined)
+        .map((model) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${model}]`,
           reason:
             'A cross-Region inference profile routes to the named foundation model in any of its destination Regions; Bedrock authorizes the model there (Bedrock user guide, inference profile prerequisites).',
         })),
@@ -192,13 +192,29 @@ export class ReleaseEvaluator extends Construct {
   }
 }
 
+/** The geography prefixes of system-defined cross-Region inference profile ids (`us.anthropic…`, `global.…`). */
+const PROFILE_ID = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/;
+const BEDROCK_ARN = /^arn:(aws[a-z-]*):bedrock:([a-z0-9-]*):(\d{12})?:([a-z-]+)\/(.+)$/;
+
+/** What one evaluator model id names: the inference profile it is called through (if any) and the foundation model. */
+interface EvaluatorModelTarget {
+  /** The system-defined inference profile's ARN, when the id names one. */
+  readonly profileArn?: string;
+  /** The foundation model: its ARN, or (through a profile) its id, authorized in every destination Region. */
+  readonly foundationArn: string;
+}
+
 /**
- * The ARNs Converse is authorized on for one evaluator model id: a foundation model, or a system-defined cross-Region
- * inference profile (`us.…`, `eu.…`, `apac.…`, `global.…`) plus the foundation model it routes to in any Region
- * ("Prerequisites for inference profiles", Amazon Bedrock User Guide: the role needs the profile and the model).
+ * The foundation model a system-defined inference profile routes to, from its id (`us.anthropic.x` → `anthropic.x`) or
+ * its ARN; undefined for a foundation model and anything else.
  */
-export function evaluatorModelArns(stack: Stack, id: string): string[] {
-  const geo = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/.exec(id);
+export function routedFoundationModel(id: string): string | undefined {
+  const arn = BEDROCK_ARN.exec(id);
+  const name = arn ? (arn[4] === 'inference-profile' ? arn[5] : undefined) : id;
+  return name === undefined ? undefined : PROFILE_ID.exec(name)?.[2];
+}
+
+function evaluatorModelTarget(stack: Stack, id: string, field: string): EvaluatorModelTarget {
   const foundation = (model: string, region: string) =>
     Arn.format({
       partition: stack.partition,
@@ -209,9 +225,53 @@ export function evaluatorModelArns(stack: Stack, id: string): string[] {
       resourceName: model,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-  if (!geo) return [foundation(id, stack.region)];
+  const arn = BEDROCK_ARN.exec(id);
+  if (arn) {
+    const [, , , , type, name] = arn;
+    // Converse takes an ARN as its modelId too: grant what it names, not `foundation-model/arn:…`.
+    if (type === 'foundation-model') return { foundationArn: id };
+    const routed = type === 'inference-profile' ? PROFILE_ID.exec(name) : null;
+    if (routed) return { profileArn: id, foundationArn: foundation(routed[2], '*') };
+  }
+  if (/^arn:/.test(id))
+    throw new Error(
+      `${field} "${id}": the evaluator's IAM grant cannot be derived from this ARN (an application inference profile, a provisioned or custom model does not name the foundation models Bedrock authorizes behind it); ` +
+        'name a foundation model id (anthropic.claude-…), a system-defined inference profile id (us.anthropic.claude-…), or their ARN',
+    );
+  const geo = PROFILE_ID.exec(id);
+  if (!geo) return { foundationArn: foundation(id, stack.region) };
+  return {
+    profileArn: stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    foundationArn: foundation(geo[2], '*'),
+  };
+}
+
+/**
+ * The ARNs Converse is authorized on for one evaluator model id (or ARN): a foundation model, or a system-defined
+ * cross-Region inference profile (`us.…`, `eu.…`, `apac.…`, `global.…`) plus the foundation model it routes to in any
+ * Region ("Prerequisites for inference profiles", Amazon Bedrock User Guide: the role needs the profile and the model;
+ * `*` also matches the region-less `arn:aws:bedrock:::foundation-model/…` a global profile is authorized on).
+ */
+export function evaluatorModelArns(stack: Stack, id: string, field = 'evaluation.evaluatorModel.modelId'): string[] {
+  const t = evaluatorModelTarget(stack, id, field);
+  return t.profileArn ? [t.profileArn, t.foundationArn] : [t.foundationArn];
+}
+
+/**
+ * The statements Converse with one evaluator model needs. Through an inference profile, the foundation model (in any
+ * Region) is allowed only when the call comes through that profile (`bedrock:InferenceProfileArn`, the condition key
+ * AWS's own cross-Region policies use, e.g. the Deadline Cloud assistant's): the grant cannot call the model directly,
+ * in a Region outside the profile's geography.
+ */
+export function evaluatorModelStatements(stack: Stack, id: string, field = 'evaluation.evaluatorModel.modelId'): iam.PolicyStatement[] {
+  const t = evaluatorModelTarget(stack, id, field);
+  if (!t.profileArn) return [new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [t.foundationArn] })];
   return [
-    stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
-    foundation(geo[2], '*'),
+    new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [t.profileArn] }),
+    new iam.PolicyStatement({
+      actions: ['bedrock:InvokeModel'],
+      resources: [t.foundationArn],
+      conditions: { ArnEquals: { 'bedrock:InferenceProfileArn': t.profileArn } },
+    }),
   ];
 }
