@@ -33,8 +33,11 @@ export const AWS_CALLS = [
   { api: 'HeadObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/gates/*' },
   // The canary judge's verdict of the release (judge/<service>/<releaseKey>.json).
   { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/judge/*' },
-  // The evaluator's scored samples of the release (evaluations/<service>/samples/<id>.json): never its ledger.
+  // The evaluator's scored samples of the release (evaluations/<service>/samples/<id>.json, listed by prefix), its
+  // ledger (did sampling stop for the budget; evaluator-trust.ts) and people's labels (the evaluator's agreement).
   { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/evaluations/support-assistant/samples/s1.json' },
+  { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/evaluations/support-assistant/ledger.json' },
+  { api: 'GetObject', action: 's3:GetObject', resource: 'arn:aws:s3:::<store>/evaluations/support-assistant/labels.json' },
   // Also the review of a config release the gate stopped (gate-stopped.ts): the same HeadObject / PutObject / Publish,
   // no lookups (the config deployer's event carries the gate's findings).
   { api: 'PutObject', action: 's3:PutObject', resource: 'arn:aws:s3:::<store>/reviews/*' },
