@@ -8,13 +8,17 @@
  * those grants, and the controller itself, must be dependencies of the release resource -- also when the service lives
  * in its own stack and its grants to the platform's deployer are a policy of the service's stack.
  */
+import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
+import { ReleaseConfigDeployment } from '../lib/rollout/config-deployment';
 import { dependencyGraph } from './cfn-lifecycle-model';
 import { testApp, validConfig } from './helpers';
+import { ACCOUNT, functionRole, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
 
 type Json = any;
 
@@ -87,5 +91,69 @@ describe.each([
     expect(invoke.length).toBeGreaterThan(0);
     expect(record.length).toBeGreaterThan(0);
     for (const p of [...invoke, ...record]) expect({ policy: p, dependency: deps.has(p) }).toEqual({ policy: p, dependency: true });
+  });
+});
+
+describe('a KMS-encrypted regression store: every function that reads or writes it may use its key', () => {
+  const app = testApp();
+  const stack = new Stack(app, 'Kms', { env: { account: ACCOUNT, region: REGION } });
+  const key = new kms.Key(stack, 'StoreKey');
+  const platform = new AiReleasePlatform(stack, 'Platform', { regressionStore: { encryptionKey: key } });
+  const fn = new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    logGroup: new logs.LogGroup(stack, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
+  });
+  // The example's release config: it has an evaluation section (the evaluator, the gate's evaluation).
+  const release = new AiRelease(stack, 'Release', {
+    serviceName: 'support-assistant',
+    function: fn,
+    config: ReleaseConfigSource.fromDirectory(path.join(__dirname, '..', 'example/support-assistant/release-config')),
+    platform,
+    configCanary: 'assigned',
+  });
+  const t = resolveTemplate(Template.fromStack(stack).toJSON(), 'Kms');
+  const keyId = stack.getLogicalId(key.node.defaultChild as never);
+  const keyArn = t.arnOf(keyId);
+  const keyPolicy = t.resolve(t.resources[keyId].Properties!.KeyPolicy);
+  const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+  // Who writes (PutObject under SSE-KMS needs GenerateDataKey) and who only reads (GetObject needs Decrypt).
+  const users: [string, () => { node: { defaultChild?: unknown } }, ('kms:Decrypt' | 'kms:GenerateDataKey')[]][] = [
+    ['config deployer (markers, the share record)', () => ReleaseConfigDeployment.deployerOf(platform), ['kms:Decrypt', 'kms:GenerateDataKey']],
+    ['share controller', () => release.configShare!.function, ['kms:Decrypt', 'kms:GenerateDataKey']],
+    ['canary judge', () => release.canaryJudge!.function, ['kms:Decrypt', 'kms:GenerateDataKey']],
+    ['canary judge tick', () => release.canaryJudge!.tickFunction, ['kms:Decrypt']],
+    ['regression gate', () => release.regressionGate!.function, ['kms:Decrypt', 'kms:GenerateDataKey']],
+    ['evaluator', () => platform.evaluator.function, ['kms:Decrypt', 'kms:GenerateDataKey']],
+    ['review', () => release.review!.function, ['kms:Decrypt', 'kms:GenerateDataKey']],
+    ['config gate check', () => release.config.gateCheck!.function, ['kms:Decrypt']],
+    ['snapshot', () => platform.regressionStore.snapshotFunction, ['kms:Decrypt', 'kms:GenerateDataKey']],
+  ];
+  test.each(users)('%s', async (_name, of, actions) => {
+    const roleId = functionRole(t, id(of()));
+    for (const action of actions) {
+      const out = await simulate({
+        principal: t.arnOf(roleId),
+        action,
+        resource: keyArn,
+        identityPolicies: roleIdentityPolicies(t, roleId),
+        resourcePolicy: keyPolicy,
+        context: { 'aws:SecureTransport': 'true' },
+      });
+      expect({ action, decision: out.decision }).toEqual({ action, decision: 'Allowed' });
+    }
+  });
+  test('and the check is live: the service function itself, which never touches the store, may not decrypt with its key', async () => {
+    const roleId = functionRole(t, stack.getLogicalId(fn.node.defaultChild as never));
+    const out = await simulate({
+      principal: t.arnOf(roleId),
+      action: 'kms:Decrypt',
+      resource: keyArn,
+      identityPolicies: roleIdentityPolicies(t, roleId),
+      resourcePolicy: keyPolicy,
+      context: { 'aws:SecureTransport': 'true' },
+    });
+    expect(out.decision).toBe('ImplicitlyDenied');
   });
 });
