@@ -69,7 +69,7 @@ describe.each([
   const platform = new AiReleasePlatform(platformStack, 'Platform', { applicationPerService: true });
   const serviceStack = split ? new Stack(app, 'Svc') : platformStack;
   const release = assignedService(serviceStack, platform);
-  const t = Template.fromStack(serviceStack).toJSON();
+  const t: Json = Template.fromStack(serviceStack).toJSON();
   const graph = dependencyGraph(t);
   const rollout = serviceStack.getLogicalId(release.config.deployment.resource.node.defaultChild as never);
   const deps = closure(graph, rollout);
