@@ -58,6 +58,7 @@ describe('ReleaseEvaluator', () => {
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:7`)).toBe(true);
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:live`)).toBe(false);
     expect(await allowed('lambda:InvokeFunction', fnArn)).toBe(false);
+    expect(await allowed('lambda:InvokeFunction', `${fnArn}:$LATEST`)).toBe(false);
     expect(await allowed('lambda:InvokeFunction', `${fnArn}:gate`)).toBe(false); // only the gate role may
     expect(await allowed('lambda:GetAlias', `${fnArn}:live`)).toBe(true);
     // The reference's resource for GetAlias is the function itself (the alias is named in the request).

@@ -159,7 +159,9 @@ export class ReleaseEvaluator extends Construct {
       new iam.PolicyStatement({
         effect: iam.Effect.DENY,
         actions: ['lambda:InvokeFunction'],
-        resources: [s.liveAlias.functionArn, functionArn, `${functionArn}:${GATE_ALIAS_NAME}`],
+        // `:$LATEST` too: `<fn>:*` above would match it if Lambda authorizes a Qualifier of $LATEST on that ARN (a
+        // sample logged by an unqualified invocation carries the version "$LATEST"), which its docs do not rule out.
+        resources: [s.liveAlias.functionArn, functionArn, `${functionArn}:${GATE_ALIAS_NAME}`, `${functionArn}:$LATEST`],
       }),
     );
     for (const statement of s.evaluatorModelIds.flatMap((id) => evaluatorModelStatements(stack, id))) fn.addToRolePolicy(statement);
