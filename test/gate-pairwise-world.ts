@@ -36,6 +36,8 @@ export interface PairwiseWorld {
   /** Chance per call that the evaluator answers A whatever the answers (0.4: A 70 % of the time on alike answers). */
   readonly bias: number;
   readonly pairwise?: { readonly maxLossRate: number; readonly alpha: number };
+  /** The gate's evaluator spend cap, USD. @default 1000 (never reached) */
+  readonly maxUsd?: number;
 }
 
 const LIVE: EvaluationConfig = {
@@ -137,7 +139,7 @@ export async function pairwiseGate(w: PairwiseWorld, seed: number): Promise<{ re
       evaluator: { model, sleep: async () => {}, random: () => 0.5 },
       liveEvaluation: async () => LIVE,
       modelId: LIVE.evaluatorModel.modelId,
-      settings: { k: w.k, pass: 'majority', maxUsd: 1000, pairwise: w.pairwise ?? DEFAULT_PAIRWISE },
+      settings: { k: w.k, pass: 'majority', maxUsd: w.maxUsd ?? 1000, pairwise: w.pairwise ?? DEFAULT_PAIRWISE },
     },
   });
   return { report, modelCalls, invocations };
