@@ -56,6 +56,7 @@ export * from './rollout/false-fire';
 export { renderCanaryCard } from './rollout/canary-card';
 export { evaluatorAgreementRule, RULE_EVALUATOR_AGREEMENT, type EvaluatorAgreementRuleOptions } from './rollout/evaluator-trust';
 export { describeAgreement, type EvaluatorAgreement, type HumanLabel, type HumanLabelValue, type LabelSet } from '../lambda/shared/evaluator-agreement';
+export type { ScoredSampleRef } from '../lambda/shared/sample-labels';
 export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';
 export { restrictKeyGrantsToAwsServices } from './private/key-policy';
 export { CODE_RELEASE_END_STATES, CONFIG_RELEASE_END_ACTION_POINTS, ReleaseReview, type ReleaseReviewProps } from './learning/release-review';

@@ -123,7 +123,9 @@ describe('cdk-ai-release regression label and agreement', () => {
   test('before any label the agreement is unknown, and says how to label', async () => {
     const r = await run(['regression', 'agreement', SERVICE, ...store]);
     expect(r.code).toBe(0);
-    expect(r.out).toBe(`${SERVICE}: evaluator agreement with people: unknown (no labels measured; label cases with \`cdk-ai-release regression label\`)\n`);
+    expect(r.out).toBe(
+      `${SERVICE}: evaluator agreement with people: unknown (no labels measured; label cases or scored samples with \`cdk-ai-release regression label\`)\n`,
+    );
     expect(JSON.parse((await run(['regression', 'agreement', SERVICE, ...store, '--json'])).out)).toBeNull();
   });
 
@@ -133,7 +135,7 @@ describe('cdk-ai-release regression label and agreement', () => {
     expect(wrong.err).toBe('cdk-ai-release: <label> must be good or bad (good: the answer was acceptable; bad: the failure is real), got "meh"\n');
     const unknown = await run(['regression', 'label', SERVICE, 'abcdef12', 'bad', ...store, '--by', 'alice']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain(`no case of service ${SERVICE} starts with abcdef12`);
+    expect(unknown.err).toContain(`no case and no scored evaluation sample of service ${SERVICE} starts with abcdef12`);
     const noBy = await run(['regression', 'label', SERVICE, A, 'bad', ...store]);
     expect(noBy.code).toBe(2);
     expect(noBy.err).toContain("required option '--by <who>' not specified");

@@ -133,7 +133,7 @@ describe('computeAgreement', () => {
     expect(a.accuracy).toBeUndefined();
     expect(a.interval).toBeUndefined();
     expect(describeAgreement(a)).toContain('unknown (1 label, none on an answer the evaluator model scored');
-    expect(describeAgreement(undefined)).toContain('unknown (no labels measured; label cases with `cdk-ai-release regression label`)');
+    expect(describeAgreement(undefined)).toContain('unknown (no labels measured; label cases or scored samples with `cdk-ai-release regression label`)');
   });
 });
 

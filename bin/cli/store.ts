@@ -16,6 +16,7 @@ import { describeAgreement, HUMAN_LABELS, type HumanLabelValue, labelSetKey } fr
 import { s3Store } from '../../lambda/snapshot/s3-store';
 import { mapLimit, type ObjectStore, withRetries } from '../../lambda/snapshot/store';
 import { RegressionCases } from '../../lib/learning/regression-cases';
+import { type ScoredSampleRef, scoredSamplesPrefix } from '../../lambda/shared/sample-labels';
 import { describeAwsError, isCredentialsError } from './aws';
 import { type AwsCommandOptions, type Deps, withAwsOptions } from './deps';
 import { AwsError, EXIT, type Io, UsageError } from './io';
@@ -149,9 +150,9 @@ export function registerRegression(program: Command, io: Io, setExit: (code: num
   withStoreOptions(
     group
       .command('label')
-      .summary("label a case's answer good or bad: the labelled set the evaluator's agreement with people is measured on")
+      .summary("label an answer good or bad (a case, or any scored evaluation sample): the labelled set the evaluator's agreement with people is measured on")
       .argument('<service>', 'the service name')
-      .argument('<case>', 'the case id (or a unique prefix of at least 6)')
+      .argument('<id>', 'a case id or the id of a scored evaluation sample (or a unique prefix of at least 6 of either)')
       .argument('<label>', `${HUMAN_LABELS.join(' or ')}: good = the answer was acceptable (a false alarm), bad = the failure is real`),
   )
     .requiredOption('--by <who>', 'who labels (a person or a pipeline id)')
@@ -161,15 +162,16 @@ export function registerRegression(program: Command, io: Io, setExit: (code: num
       if (!(HUMAN_LABELS as readonly string[]).includes(label))
         throw new UsageError(`<label> must be ${HUMAN_LABELS.join(' or ')} (good: the answer was acceptable; bad: the failure is real), got "${label}"`);
       const set = await cases(service, options);
-      const c = await findCase(set, service, id);
-      const written = await storeCall(`labelling ${c.caseId}`, () =>
-        set.label(service, c.caseId, { label: label as HumanLabelValue, by: options.by, ...(options.reason ? { reason: options.reason } : {}) }),
+      const target = await findLabelTarget(set, service, id);
+      const written = await storeCall(`labelling ${target.id}`, () =>
+        set.label(service, target.id, { label: label as HumanLabelValue, by: options.by, ...(options.reason ? { reason: options.reason } : {}) }),
       );
-      const l = written.labels[c.caseId];
+      const l = written.labels[target.caseId];
+      const what = target.sample ? `sample ${target.sample.sampleId} (request ${target.sample.requestId}, input of case ${target.caseId})` : target.caseId;
       io.out(
         options.json
           ? json(l)
-          : `${c.caseId}: labelled ${l.label} by ${l.by}${l.reason ? `: ${l.reason}` : ''} (${Object.keys(written.labels).length} labelled cases)\n`,
+          : `${what}: labelled ${l.label} by ${l.by}${l.reason ? `: ${l.reason}` : ''} (${Object.keys(written.labels).length} labelled cases)\n`,
       );
       setExit(EXIT.OK);
     });
@@ -188,6 +190,33 @@ export function registerRegression(program: Command, io: Io, setExit: (code: num
       io.out(options.json ? json(a ?? null) : `${service}: ${describeAgreement(a)}\n`);
       setExit(EXIT.OK);
     });
+}
+
+/**
+ * What `regression label` labels: a case (by id or prefix, as the other commands), else a scored evaluation sample (by
+ * id or prefix). A case wins when an id could name both (they are different hashes; a prefix may match one of each).
+ */
+async function findLabelTarget(set: RegressionCases, service: string, id: string): Promise<{ id: string; caseId: string; sample?: ScoredSampleRef }> {
+  if (!/^[0-9a-f]{6,32}$/.test(id))
+    throw new UsageError(`<id> is a case id or an evaluation sample id: 32 lower-case hex characters (or a unique prefix of at least 6), got "${id}"`);
+  const all = id.length === 32 ? [] : await storeCall('reading the regression cases', () => set.list(service));
+  const byCase = id.length === 32 ? await storeCall(`reading case ${id}`, () => set.show(service, id)) : undefined;
+  const matches = byCase ? [byCase] : all.filter((c) => c.caseId.startsWith(id));
+  if (matches.length === 1) return { id: matches[0].caseId, caseId: matches[0].caseId };
+  if (matches.length > 1)
+    throw new UsageError(`${matches.length} cases of ${service} start with ${id} (${matches.map((c) => c.caseId).join(', ')}); give more characters`);
+  let sample: ScoredSampleRef | undefined;
+  try {
+    sample = await set.scoredSample(service, id);
+  } catch (e) {
+    if ((e as Error).message.includes('give more characters')) throw new UsageError((e as Error).message);
+    throw e;
+  }
+  if (!sample)
+    throw new UsageError(
+      `no case and no scored evaluation sample of service ${service} ${id.length === 32 ? 'has the id' : 'starts with'} ${id}; \`cdk-ai-release regression list ${service}\` lists the cases, and the evaluator keeps the samples it scored under ${scoredSamplesPrefix(service)} in the regression store (a sample the budget skipped is not kept)`,
+    );
+  return { id: sample.sampleId, caseId: sample.caseId, sample };
 }
 
 async function findCase(set: RegressionCases, service: string, id: string): Promise<RegressionCase> {

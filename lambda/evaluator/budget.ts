@@ -177,3 +177,61 @@ export function releaseEntryFor(l: Ledger, plane: 'code' | 'config', to: string)
     .sort((a, b) => (a[1].firstSeen < b[1].firstSeen ? -1 : 1))[0];
   return found ? { key: found[0], spend: found[1] } : undefined;
 }
+
+/** One sample's claim in a batch reservation: its tuple and answer time (which release it is charged to) and its worst case. */
+export interface BatchClaim {
+  readonly tuple: Pick<VersionTuple, 'codeVersion' | 'codeHash' | 'config'>;
+  readonly at: Date;
+  readonly worstCaseUsd: number;
+}
+
+export type BatchGrant =
+  | { readonly admit: true; readonly releaseKey?: string }
+  | { readonly admit: false; readonly by: 'release' | 'day'; readonly releaseKey?: string };
+
+/**
+ * Reserves for a whole delivery batch in ONE ledger update (issue 17, h7-evaluator): the claims are observed in answer
+ * order (so the release each is charged to is told as one by one), and each is admitted only while its worst case
+ * still fits both caps after the claims admitted before it; admitted worst cases are charged at once. So the sum of
+ * what a batch may spend is under the caps whatever its samples then cost, and the caps hold across concurrent
+ * batches because each batch's update is one compare-and-swap. `recordStop` records a refusal as a stop (the review
+ * reports it); a caller that will retry the refused claims after its refund passes false the first time.
+ */
+export function reserveBatch(
+  l: Ledger,
+  caps: Caps,
+  claims: readonly BatchClaim[],
+  now: Date,
+  options: { readonly named?: string; readonly recordStop: boolean },
+): { readonly ledger: Ledger; readonly grants: readonly BatchGrant[] } {
+  const order = claims.map((_, i) => i).sort((a, b) => claims[a].at.getTime() - claims[b].at.getTime() || a - b);
+  const grants: BatchGrant[] = new Array(claims.length);
+  let ledger = l;
+  for (const i of order) {
+    const c = claims[i];
+    let releaseKey: string | undefined;
+    if (options.named) {
+      releaseKey = options.named;
+      ledger = ensureRelease(ledger, releaseKey, now);
+    } else {
+      const o = observeTuple(ledger, c.tuple, c.at);
+      ledger = o.ledger;
+      releaseKey = o.releaseKey;
+    }
+    const key = releaseKey ? { releaseKey } : {};
+    const a = admit(ledger, caps, c.worstCaseUsd, now, releaseKey);
+    if (a.admit) {
+      ledger = charge(ledger, c.worstCaseUsd, releaseKey);
+      grants[i] = { admit: true, ...key };
+    } else {
+      if (options.recordStop) ledger = a.ledger;
+      grants[i] = { admit: false, by: a.by, ...key };
+    }
+  }
+  return { ledger, grants };
+}
+
+/** Gives back what a batch's admitted claims did not spend (worst case − actual, per release), in one ledger update. */
+export function settleBatch(l: Ledger, refunds: readonly { readonly releaseKey?: string; readonly usd: number }[]): Ledger {
+  return refunds.reduce((acc, r) => (r.usd === 0 ? acc : charge(acc, -r.usd, r.releaseKey)), l);
+}

@@ -4,12 +4,14 @@
  * ports (model, shadow, ledger, sleep, random): no SDK import. The handler adapts Bedrock Converse, the shadow
  * invocation of the stable version's `gate` alias and the ledger in S3.
  *
- * Budget: before any call, the sample's worst-case cost is reserved on the ledger by compare-and-swap (so concurrent
- * evaluators can never overspend together); after the calls the unused part is given back. Throttling is retried
+ * Budget: before any call, the worst-case cost of a delivery batch's samples is reserved on the ledger by ONE
+ * compare-and-swap (so concurrent evaluators can never overspend together); after the calls the unused part is given
+ * back by one more (`evaluateBatch`). Throttling is retried
  * with capped exponential backoff and full jitter; other errors fail the criterion with the reason.
  */
 import type { CriterionScore, EvaluationConfig, EvaluationSample, PairedOutcome } from '../shared/evaluation';
-import { admit, type Caps, charge, costUsd, currentLedger, ensureRelease, estimateInputTokens, type Ledger, observeTuple, readLedger } from './budget';
+import { mapLimit } from '../snapshot/store';
+import { costUsd, currentLedger, estimateInputTokens, type Ledger, readLedger, reserveBatch, settleBatch } from './budget';
 import {
   buildPreferenceRequest,
   buildScoreRequest,
@@ -99,48 +101,27 @@ export async function withRetry(ports: Pick<EvaluatorPorts, 'sleep' | 'random'>,
 }
 
 /**
- * Reserves (or, with a negative amount, gives back) spend on the ledger by compare-and-swap. The first call of a sample
- * tells which release it is charged to (named, or the one in progress from the tuples: see budget.ts); the settle
- * passes that key back so the refund goes where the reservation went.
+ * One update of the service's ledger by compare-and-swap, with full-jitter backoff after a lost race (20 ms x 2^i, at
+ * most 1 s). `update` decides from the ledger it is given (day rolled over) and returns the ledger to write, or the same
+ * object to write nothing; `settle` marks an update that must commit. An update that kept losing throws, except one
+ * that charged nothing (a refusal whose stop could not be recorded stands: a later refusal records it).
  */
-async function reserve(
+async function updateLedger<T>(
   ports: EvaluatorPorts,
-  sample: EvaluationSample,
-  caps: Caps,
-  usd: number,
-  release: { readonly named?: string; readonly settled?: { readonly key?: string } },
-): Promise<{ ok: true; releaseKey?: string } | { ok: false; by: 'release' | 'day'; releaseKey?: string }> {
-  let refused: { ok: false; by: 'release' | 'day'; releaseKey?: string } | undefined;
+  update: (l: Ledger, now: Date) => { readonly ledger: Ledger; readonly result: T; readonly chargesNothing?: boolean },
+): Promise<T> {
+  let uncharged: { result: T } | undefined;
   for (let i = 0; i < LEDGER_CAS_ATTEMPTS; i++) {
-    // Many evaluators share a service's ledger: back off with full jitter after a lost race (20 ms x 2^i, at most 1 s).
     if (i > 0) await ports.sleep(Math.floor(ports.random() * Math.min(1000, 20 * 2 ** Math.min(i, 6))));
     const now = ports.now();
     const { ledger, etag } = await ports.ledger.read();
-    let l = currentLedger(readLedger(ledger, now), now);
-    let releaseKey: string | undefined;
-    if (release.settled) releaseKey = release.settled.key;
-    else if (release.named) {
-      releaseKey = release.named;
-      l = ensureRelease(l, releaseKey, now);
-    } else {
-      const at = Date.parse(sample.time);
-      const o = observeTuple(l, sample.tuple, Number.isNaN(at) ? now : new Date(at));
-      l = o.ledger;
-      releaseKey = o.releaseKey;
-    }
-    if (usd > 0) {
-      const a = admit(l, caps, usd, now, releaseKey);
-      if (!a.admit) {
-        // Record the stop once, by compare-and-swap too (the review reports it); a lost race re-reads and re-decides.
-        refused = { ok: false, by: a.by, releaseKey };
-        if (a.ledger === l || (await ports.ledger.write(a.ledger, etag))) return refused;
-        continue;
-      }
-    }
-    if (await ports.ledger.write(charge(l, usd, releaseKey), etag)) return { ok: true, releaseKey };
+    const l = currentLedger(readLedger(ledger, now), now);
+    const u = update(l, now);
+    if (u.ledger === l && u.chargesNothing) return u.result;
+    if (await ports.ledger.write(u.ledger, etag)) return u.result;
+    uncharged = u.chargesNothing ? { result: u.result } : undefined;
   }
-  // A refusal stands even when recording its stop kept losing races (a later refusal records it); a charge never does.
-  if (refused) return refused;
+  if (uncharged) return uncharged.result;
   throw new Error(`evaluation ledger: ${LEDGER_CAS_ATTEMPTS} compare-and-swap attempts lost to concurrent writers`);
 }
 
@@ -157,12 +138,19 @@ export interface EvaluateOptions {
   readonly shadowWorstCaseUsd?: number;
 }
 
-export async function evaluateSample(
-  sample: EvaluationSample,
-  config: EvaluationConfig,
-  ports: EvaluatorPorts,
-  options: EvaluateOptions,
-): Promise<EvaluationResult> {
+/** A sample prepared for evaluation: its requests and its worst-case cost, before any budget is reserved. */
+interface PlannedSample {
+  readonly sample: EvaluationSample;
+  readonly options: EvaluateOptions;
+  readonly rubrics: EvaluationConfig['rubrics'];
+  readonly passages: readonly { readonly id: string; readonly text: string }[];
+  readonly deterministic: readonly CriterionScore[];
+  readonly scoreRequests: readonly ConverseRequest[];
+  readonly pairedWanted: boolean;
+  readonly worstCaseUsd: number;
+}
+
+async function planSample(sample: EvaluationSample, config: EvaluationConfig, ports: EvaluatorPorts, options: EvaluateOptions): Promise<PlannedSample> {
   const scale = config.scale ?? { min: 1, max: 5 };
   const maxTokens = config.evaluatorModel.maxTokens ?? 512;
   const prices = config.evaluatorModel.pricing;
@@ -172,7 +160,6 @@ export async function evaluateSample(
   const wantsPairs = (config.paired ?? true) && ports.shadow !== undefined;
   const codeCanary = wantsPairs && sample.arm !== 'canary' && ports.shadow?.isCodeCanary ? await ports.shadow.isCodeCanary(sample).catch(() => false) : false;
   const pairedWanted = wantsPairs && (sample.arm === 'canary' || codeCanary);
-
   const scoreRequests = rubrics.map((r) =>
     buildScoreRequest(config.evaluatorModel.modelId, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),
   );
@@ -181,88 +168,180 @@ export async function evaluateSample(
     ? 2 * worstCall(buildPreferenceRequest(config.evaluatorModel.modelId, maxTokens, rubrics, sample.input, passages, sample.answer, sample.answer)) +
       (options.shadowWorstCaseUsd ?? 0)
     : 0;
-  const reserved = scoreRequests.reduce((s, r) => s + worstCall(r), 0) + prefWorst;
+  const worstCaseUsd = scoreRequests.reduce((s, r) => s + worstCall(r), 0) + prefWorst;
+  return { sample, options, rubrics, passages, deterministic, scoreRequests, pairedWanted, worstCaseUsd };
+}
 
-  const base = { sampleId: sample.sampleId, service: sample.service, arm: sample.arm, functionVersion: sample.functionVersion, caseId: sample.caseId };
-  const r = await reserve(ports, sample, config.budget, reserved, { named: options.releaseKey });
-  if (!r.ok)
-    return {
-      ...base,
-      scores: deterministic,
-      unscored: [],
-      costUsd: 0,
-      skipped: r.by === 'release' ? 'budget-release' : 'budget-day',
-      belowFloor: [],
-      ...(r.releaseKey ? { releaseKey: r.releaseKey } : {}),
-    };
+const baseOf = (sample: EvaluationSample) => ({
+  sampleId: sample.sampleId,
+  service: sample.service,
+  arm: sample.arm,
+  functionVersion: sample.functionVersion,
+  caseId: sample.caseId,
+});
 
+function skippedResult(p: PlannedSample, by: 'release' | 'day', releaseKey: string | undefined): EvaluationResult {
+  return {
+    ...baseOf(p.sample),
+    scores: p.deterministic,
+    unscored: [],
+    costUsd: 0,
+    skipped: by === 'release' ? 'budget-release' : 'budget-day',
+    belowFloor: [],
+    ...(releaseKey ? { releaseKey } : {}),
+  };
+}
+
+/** The model calls of an admitted sample; its cost is what the responses' usage says (never more than its worst case). */
+async function runPlanned(p: PlannedSample, config: EvaluationConfig, ports: EvaluatorPorts, releaseKey: string | undefined): Promise<EvaluationResult> {
+  const { sample, rubrics, passages, scoreRequests } = p;
+  const scale = config.scale ?? { min: 1, max: 5 };
+  const maxTokens = config.evaluatorModel.maxTokens ?? 512;
+  const prices = config.evaluatorModel.pricing;
   let spent = 0;
   const pay = (u: Usage) => {
     spent += costUsd(prices, u.inputTokens, Math.min(u.outputTokens, maxTokens));
   };
-  const scores: CriterionScore[] = [...deterministic];
+  const scores: CriterionScore[] = [...p.deterministic];
   const unscored: { criterion: string; reason: string }[] = [];
   const belowFloor: { criterion: string; score: number; reason: string }[] = [];
   let paired: EvaluationResult['paired'];
-  let unsettledUsd: number | undefined;
-  try {
-    for (let i = 0; i < rubrics.length; i++) {
-      const rubric = rubrics[i];
-      try {
-        const parsed = parseScoreResponse(await withRetry(ports, () => ports.model.converse(scoreRequests[i])), scale);
-        pay(parsed.usage);
-        if (!parsed.ok) {
-          unscored.push({ criterion: rubric.criterion, reason: parsed.reason });
-          continue;
-        }
-        scores.push({ criterion: rubric.criterion, score: parsed.value.score, reason: parsed.value.reason, source: 'model' });
-        const floor = rubric.floor ?? (scale.min + scale.max) / 2;
-        if (parsed.value.score < floor) belowFloor.push({ criterion: rubric.criterion, score: parsed.value.score, reason: parsed.value.reason });
-      } catch (e) {
-        unscored.push({ criterion: rubric.criterion, reason: `${(e as Error).name}: ${(e as Error).message}` });
-      }
-    }
-    if (pairedWanted && ports.shadow) {
-      try {
-        const [canary, stable] = await Promise.all([ports.shadow.answer(sample, 'canary'), ports.shadow.answer(sample, 'stable')]);
-        spent += canary.costUsd + stable.costUsd;
-        const ask = async (a: string, b: string) => {
-          const p = parsePreferenceResponse(
-            await withRetry(ports, () =>
-              ports.model.converse(buildPreferenceRequest(config.evaluatorModel.modelId, maxTokens, rubrics, sample.input, passages, a, b)),
-            ),
-          );
-          pay(p.usage);
-          return p;
-        };
-        const first = await ask(canary.answer, stable.answer); // canary as A
-        const second = await ask(stable.answer, canary.answer); // canary as B
-        if (first.ok && second.ok)
-          paired = { outcome: combineOrders(first.value.preferred, second.value.preferred), reasons: [first.value.reason, second.value.reason] };
-        else unscored.push({ criterion: 'paired', reason: [first, second].map((p) => (p.ok ? 'ok' : p.reason)).join('; ') });
-      } catch (e) {
-        unscored.push({ criterion: 'paired', reason: `${(e as Error).name}: ${(e as Error).message}` });
-      }
-    }
-  } finally {
-    // Settle: give back what the worst case over-reserved (the estimate is an upper bound, so this is a refund). A
-    // settle that keeps losing races to other evaluators leaves the over-reservation charged (never over a cap) rather
-    // than failing a sample whose model calls are paid for (a failed delivery is retried and would pay them again).
+  for (let i = 0; i < rubrics.length; i++) {
+    const rubric = rubrics[i];
     try {
-      await reserve(ports, sample, config.budget, spent - reserved, { settled: { key: r.releaseKey } });
+      const parsed = parseScoreResponse(await withRetry(ports, () => ports.model.converse(scoreRequests[i])), scale);
+      pay(parsed.usage);
+      if (!parsed.ok) {
+        unscored.push({ criterion: rubric.criterion, reason: parsed.reason });
+        continue;
+      }
+      scores.push({ criterion: rubric.criterion, score: parsed.value.score, reason: parsed.value.reason, source: 'model' });
+      const floor = rubric.floor ?? (scale.min + scale.max) / 2;
+      if (parsed.value.score < floor) belowFloor.push({ criterion: rubric.criterion, score: parsed.value.score, reason: parsed.value.reason });
     } catch (e) {
-      unsettledUsd = reserved - spent;
-      unscored.push({ criterion: 'ledger', reason: `the refund of ${unsettledUsd.toFixed(6)} USD was not recorded: ${(e as Error).message}` });
+      unscored.push({ criterion: rubric.criterion, reason: `${(e as Error).name}: ${(e as Error).message}` });
     }
   }
-  return {
-    ...base,
-    scores,
-    unscored,
-    paired,
-    costUsd: spent,
-    belowFloor,
-    ...(r.releaseKey ? { releaseKey: r.releaseKey } : {}),
-    ...(unsettledUsd !== undefined ? { unsettledUsd } : {}),
-  };
+  if (p.pairedWanted && ports.shadow) {
+    try {
+      const [canary, stable] = await Promise.all([ports.shadow.answer(sample, 'canary'), ports.shadow.answer(sample, 'stable')]);
+      spent += canary.costUsd + stable.costUsd;
+      const ask = async (a: string, b: string) => {
+        const r = parsePreferenceResponse(
+          await withRetry(ports, () =>
+            ports.model.converse(buildPreferenceRequest(config.evaluatorModel.modelId, maxTokens, rubrics, sample.input, passages, a, b)),
+          ),
+        );
+        pay(r.usage);
+        return r;
+      };
+      const first = await ask(canary.answer, stable.answer); // canary as A
+      const second = await ask(stable.answer, canary.answer); // canary as B
+      if (first.ok && second.ok)
+        paired = { outcome: combineOrders(first.value.preferred, second.value.preferred), reasons: [first.value.reason, second.value.reason] };
+      else unscored.push({ criterion: 'paired', reason: [first, second].map((x) => (x.ok ? 'ok' : x.reason)).join('; ') });
+    } catch (e) {
+      unscored.push({ criterion: 'paired', reason: `${(e as Error).name}: ${(e as Error).message}` });
+    }
+  }
+  return { ...baseOf(sample), scores, unscored, paired, costUsd: spent, belowFloor, ...(releaseKey ? { releaseKey } : {}) };
+}
+
+export interface BatchOptions {
+  /** Samples evaluated at once (model calls in flight). @default 4 */
+  readonly concurrency?: number;
+  /** Called as each sample's evaluation ends (before the batch settles), so its result can be kept at once. */
+  readonly onResult?: (result: EvaluationResult, sample: EvaluationSample) => Promise<void>;
+}
+
+/**
+ * Evaluates a delivery batch of one service's samples with TWO ledger updates instead of two per sample (issue 17,
+ * h7-evaluator): one compare-and-swap reserves every sample's worst case (`reserveBatch`: admitted in answer order
+ * while they fit the caps), the samples are evaluated `concurrency` at a time with no ledger traffic, and one
+ * compare-and-swap gives back what they did not spend (`settleBatch`). When the caps refused some samples but admitted
+ * others, the refused ones get one more round after the refund (the worst case over-reserves, so the refund may make
+ * room); only that round's refusals record a stop. A batch whose invocation dies before it settles leaves its
+ * reservation charged: spend stays under the caps, and at most the batch's over-reservation is lost to the budget. A
+ * settle that keeps losing races does the same, and every result of the batch carries its `unsettledUsd`.
+ */
+export async function evaluateBatch(
+  samples: readonly EvaluationSample[],
+  config: EvaluationConfig,
+  ports: EvaluatorPorts,
+  options: EvaluateOptions,
+  batch: BatchOptions = {},
+): Promise<EvaluationResult[]> {
+  const concurrency = Math.max(1, batch.concurrency ?? 4);
+  const planned = await mapLimit(samples, concurrency, (s) => planSample(s, config, ports, options));
+  const results: EvaluationResult[] = new Array(samples.length);
+  let pending = planned.map((_, i) => i);
+  for (let round = 1; pending.length > 0; round++) {
+    const last = round >= 2;
+    const claims = pending.map((i) => {
+      const t = Date.parse(planned[i].sample.time);
+      return { tuple: planned[i].sample.tuple, at: Number.isNaN(t) ? ports.now() : new Date(t), worstCaseUsd: planned[i].worstCaseUsd };
+    });
+    const grants = await updateLedger(ports, (l, now) => {
+      let r = reserveBatch(l, config.budget, claims, now, { named: options.releaseKey, recordStop: last });
+      // Nothing admitted: no refund can make room, so this is the last round and its refusals are stops.
+      if (!last && r.grants.every((g) => !g.admit)) r = reserveBatch(l, config.budget, claims, now, { named: options.releaseKey, recordStop: true });
+      return { ledger: r.ledger, result: r.grants, chargesNothing: r.grants.every((g) => !g.admit) };
+    });
+    const admitted = pending.filter((_, j) => grants[j].admit);
+    const refused = pending.filter((_, j) => !grants[j].admit);
+    const keyOf = new Map(pending.map((i, j) => [i, grants[j].releaseKey]));
+    for (const [j, i] of pending.entries()) {
+      const g = grants[j];
+      if (!g.admit && (last || admitted.length === 0)) results[i] = skippedResult(planned[i], g.by, g.releaseKey);
+    }
+    if (admitted.length === 0) break;
+    // Settled even when keeping a result fails (the delivery then fails and is retried): a sample never started gives
+    // back its whole reservation; one started without a result (its calls may be paid) gives back nothing.
+    const started = new Set<number>();
+    let unsettled: Error | undefined;
+    try {
+      await mapLimit(admitted, concurrency, async (i) => {
+        started.add(i);
+        results[i] = await runPlanned(planned[i], config, ports, keyOf.get(i));
+        await batch.onResult?.(results[i], samples[i]);
+      });
+    } finally {
+      const byKey = new Map<string | undefined, number>();
+      for (const i of admitted) {
+        const unused = !started.has(i) ? planned[i].worstCaseUsd : results[i] ? planned[i].worstCaseUsd - results[i].costUsd : 0;
+        byKey.set(keyOf.get(i), (byKey.get(keyOf.get(i)) ?? 0) + unused);
+      }
+      const refunds = [...byKey].map(([releaseKey, usd]) => ({ ...(releaseKey ? { releaseKey } : {}), usd }));
+      try {
+        await updateLedger(ports, (l) => ({ ledger: settleBatch(l, refunds), result: undefined }));
+      } catch (e) {
+        unsettled = e as Error;
+      }
+    }
+    if (unsettled)
+      for (const i of admitted) {
+        const unsettledUsd = planned[i].worstCaseUsd - results[i].costUsd;
+        results[i] = {
+          ...results[i],
+          unsettledUsd,
+          unscored: [
+            ...results[i].unscored,
+            { criterion: 'ledger', reason: `the refund of ${unsettledUsd.toFixed(6)} USD was not recorded: ${unsettled.message}` },
+          ],
+        };
+      }
+    if (last) break;
+    pending = refused;
+  }
+  return results;
+}
+
+/** One sample, on its own: the batch of one (a reservation and a settle). */
+export async function evaluateSample(
+  sample: EvaluationSample,
+  config: EvaluationConfig,
+  ports: EvaluatorPorts,
+  options: EvaluateOptions,
+): Promise<EvaluationResult> {
+  return (await evaluateBatch([sample], config, ports, options, { concurrency: 1 }))[0];
 }

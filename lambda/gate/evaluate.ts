@@ -310,6 +310,32 @@ export async function comparePair(
   return { outcome: o === 'canary' ? 'candidate' : o === 'stable' ? 'live' : 'tie' };
 }
 
+/** One comparison's outcome, or one case's preference over its comparisons. */
+export type PairOutcome = 'candidate' | 'live' | 'tie' | 'unscored';
+
+/**
+ * The stated rule of the k-per-side comparison (issue 17 E, h7-evaluator): LLM answers vary, so a case's preference
+ * is not one answer against one. The candidate answers the case's input k times and the live config k times; answer i
+ * of the candidate is compared with answer i of the live config, each comparison asked in both orders (a side wins a
+ * comparison only when both orders prefer it, so position bias only adds ties); the case's preference is the side
+ * that won more of its k comparisons, a tie when both won as many, unscored when no comparison was scored. The sign
+ * test then counts cases (one input each), never comparisons: the k answers to one input are one cluster.
+ */
+export function casePreference(comparisons: readonly PairOutcome[]): { outcome: PairOutcome; wins: number; losses: number; ties: number; unscored: number } {
+  const count = (o: PairOutcome) => comparisons.filter((x) => x === o).length;
+  const wins = count('candidate');
+  const losses = count('live');
+  const ties = count('tie');
+  const unscored = count('unscored');
+  const outcome: PairOutcome = unscored === comparisons.length ? 'unscored' : wins > losses ? 'candidate' : losses > wins ? 'live' : 'tie';
+  return { outcome, wins, losses, ties, unscored };
+}
+
+/** The rule in one line, for the report. */
+export function pairwiseRuleText(k: number): string {
+  return `${k} answer${k === 1 ? '' : 's'} per side, answer i against answer i in both orders; a case goes to the side that won more of its ${k} comparison${k === 1 ? '' : 's'}`;
+}
+
 /** P(X ≥ losses) for X ~ Binomial(n, 1/2): the one-sided sign test of "the candidate loses more than it wins". */
 export function signTestPValue(losses: number, n: number): number {
   if (n === 0) return 1;

@@ -21,6 +21,9 @@ import {
   evaluateReplay,
   isEvaluatedCase,
   pairwiseDecision,
+  casePreference,
+  type PairOutcome,
+  pairwiseRuleText,
   passRuleText,
   type ReplayAnswer,
   replayAnswer,
@@ -164,7 +167,7 @@ function evaluationSummary(
             results.flatMap((r) => (r.paired ? [r.paired] : [])),
             pairwise,
           );
-          return { ...d, maxLossRate: pairwise.maxLossRate, alpha: pairwise.alpha };
+          return { ...d, maxLossRate: pairwise.maxLossRate, alpha: pairwise.alpha, perSide: p.settings.k, rule: pairwiseRuleText(p.settings.k) };
         })()
       : undefined;
   if (p.settings.pairwise && run.plane === 'code') notes.push('pairwise comparison is a config gate feature; the code gate does not run it');
@@ -237,18 +240,40 @@ export async function replayAll(
     }
   };
   const pairwiseOn = run.plane === 'config' && ev?.state === 'on' && ev.settings.pairwise !== undefined;
-  /** Config gate, pairwise: the live config's answer to the same input, from the version that answered (never an alias). */
-  const pair = async (payload: string, candidate: ReplayAnswer | undefined): Promise<GateCaseResult['paired'] | undefined> => {
+  /**
+   * Config gate, pairwise, k answers per side (evaluate.ts casePreference states the rule): the candidate's answers
+   * this case already gave (its evaluated replays), topped up to k with more candidate replays; k answers of the live
+   * config to the same input, from the version that answered (never an alias); answer i against answer i, both orders.
+   */
+  const pair = async (
+    payload: string,
+    answered: readonly ReplayAnswer[],
+  ): Promise<{ paired: NonNullable<GateCaseResult['paired']>; pairs?: NonNullable<GateCaseResult['pairs']> } | undefined> => {
     if (!pairwiseOn || ev?.state !== 'on') return undefined;
-    if (!candidate) return 'unscored';
+    const k = ev.settings.k;
+    const candidates = answered.slice(0, k);
+    while (candidates.length < k && run.deadline - ports.clock.now() > 0) {
+      const a = await attempt(run.target.qualifier, payload);
+      const more = a.ok && !a.r.functionError ? replayAnswer(a.r.payload) : undefined;
+      if (!more) break;
+      candidates.push(more);
+    }
+    if (candidates.length === 0) return { paired: 'unscored' };
     // The version number the candidate ran on: through it the runtime reads the live config (only `gate` reads the
     // candidate one) and honours the replay ClientContext. Anything else (an alias, $LATEST) is never invoked.
-    if (!candidate.codeVersion || !/^[0-9]+$/.test(candidate.codeVersion)) return 'unscored';
-    const a = await attempt(candidate.codeVersion, payload);
-    if (!a.ok || a.r.functionError) return 'unscored';
-    const live = replayAnswer(a.r.payload);
-    if (!live) return 'unscored';
-    return (await comparePair(inputText(payload), candidate, live, ev.ev)).outcome;
+    const version = candidates[0].codeVersion;
+    if (!version || !/^[0-9]+$/.test(version)) return { paired: 'unscored' };
+    const comparisons = await Promise.all(
+      candidates.map(async (candidate): Promise<PairOutcome> => {
+        const a = await attempt(version, payload);
+        if (!a.ok || a.r.functionError) return 'unscored';
+        const live = replayAnswer(a.r.payload);
+        if (!live) return 'unscored';
+        return (await comparePair(inputText(payload), candidate, live, ev.ev)).outcome;
+      }),
+    );
+    const { outcome, ...pairs } = casePreference(comparisons);
+    return { paired: outcome, pairs };
   };
   const one = async (s: SelectedCase): Promise<GateCaseResult> => {
     const base = { caseId: s.c.caseId, state: s.c.state, kinds: s.c.kinds, blocking: s.blocking };
@@ -272,13 +297,14 @@ export async function replayAll(
           `note: the case's ${e.reference !== undefined ? 'reference answer' : 'rubric floors'} were not judged (${ev ? 'the live config has no evaluation section' : 'the gate has no evaluator: the release config has no evaluation section, or regressionGate.evaluation is false'})`,
         ]
       : [];
-    const paired = await pair(payload, a.r.functionError ? undefined : replayAnswer(a.r.payload));
+    const first = a.r.functionError ? undefined : replayAnswer(a.r.payload);
+    const paired = await pair(payload, first ? [first] : []);
     return {
       ...base,
       outcome: j.passed ? 'passed' : 'failed',
       reasons: [...j.reasons, ...notJudged],
       latencyMs: Math.round(j.latencyMs),
-      ...(paired ? { paired } : {}),
+      ...(paired ?? {}),
     };
   };
   /** A case the evaluator judges: replayed up to k times (stopping once the rule is decided), passing by the rule. */
@@ -299,7 +325,7 @@ export async function replayAll(
     const reasons: string[] = [];
     const scores = new Map<string, number[]>();
     let latency: number | undefined;
-    let firstAnswer: ReplayAnswer | undefined;
+    const answers: ReplayAnswer[] = [];
     for (let i = 0; i < k && replayOutcome(pass, k, run_, passed) === 'not-run'; i++) {
       const a = await attempt(run.target.qualifier, payload);
       if (!a.ok) {
@@ -317,7 +343,7 @@ export async function replayAll(
       latency = Math.max(latency ?? 0, Math.round(j.latencyMs));
       const failures = j.passed ? [] : j.reasons.filter((r) => !r.startsWith('note:'));
       const answer = a.r.functionError ? undefined : replayAnswer(a.r.payload);
-      if (!firstAnswer && answer) firstAnswer = answer;
+      if (answer) answers.push(answer);
       if (j.passed && answer) {
         const r = await evaluateReplay(inputText(payload), answer, criteria, e.reference, st.ev);
         for (const sc of r.scores) scores.set(sc.criterion, [...(scores.get(sc.criterion) ?? []), sc.score]);
@@ -327,7 +353,7 @@ export async function replayAll(
       else reasons.push(`replay ${i + 1}: ${failures.slice(0, 3).join('; ')}`);
     }
     const outcome = replayOutcome(pass, k, run_, passed);
-    const paired = await pair(payload, firstAnswer);
+    const paired = await pair(payload, answers);
     return {
       ...base,
       outcome,
@@ -346,7 +372,7 @@ export async function replayAll(
           };
         })
         .filter((x) => x.n > 0),
-      ...(paired ? { paired } : {}),
+      ...(paired ?? {}),
     };
   };
   const worker = async () => {
@@ -414,7 +440,7 @@ export function buildReport(run: GateRun, settings: Pick<GateSettings, 'passRate
   const verdict: GateReport['verdict'] = f.error ? 'failed' : blocking.total === 0 ? 'passed-empty' : meets && !pairedFailed ? 'passed' : 'failed';
   const pw = f.evaluation?.paired;
   const pairedText = pw
-    ? `; pairwise against the live config: lost ${pw.losses}, won ${pw.wins}, tied ${pw.ties}${pw.unscored ? `, unscored ${pw.unscored}` : ''} (loss rate ${pct(pw.lossRate)} of decided pairs, allowed ${pct(pw.maxLossRate)}; sign test p = ${pw.pValue.toPrecision(2)}, alpha ${pw.alpha})${pw.failed ? ' FAILED' : ''}`
+    ? `; pairwise against the live config: lost ${pw.losses}, won ${pw.wins}, tied ${pw.ties}${pw.unscored ? `, unscored ${pw.unscored}` : ''} (loss rate ${pct(pw.lossRate)} of decided pairs, allowed ${pct(pw.maxLossRate)}; sign test p = ${pw.pValue.toPrecision(2)}, alpha ${pw.alpha}${pw.perSide ? `; ${pw.perSide} answer${pw.perSide === 1 ? '' : 's'} per side and case` : ''})${pw.failed ? ' FAILED' : ''}`
     : '';
   const evalText =
     f.evaluation && f.evaluation.evaluatedCases > 0

@@ -33,6 +33,7 @@ export function renderGateMarkdown(r: GateReport): string {
       ...(e.paired
         ? [
             `- Pairwise against the live config: candidate lost ${e.paired.losses}, won ${e.paired.wins}, tied ${e.paired.ties}${e.paired.unscored ? `, unscored ${e.paired.unscored}` : ''}; loss rate ${Math.round(e.paired.lossRate * 1000) / 10} % of decided pairs (allowed ${Math.round(e.paired.maxLossRate * 1000) / 10} %), sign test p = ${e.paired.pValue.toPrecision(2)} (alpha ${e.paired.alpha})${e.paired.failed ? ' — **FAILED**' : ''}`,
+            ...(e.paired.rule ? [`- Pairwise rule, per case: ${esc(e.paired.rule)}; wins, losses and ties above count cases`] : []),
           ]
         : []),
       ...e.notes.map((n) => `- Note: ${esc(n)}`),

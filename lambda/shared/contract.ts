@@ -635,8 +635,13 @@ export interface GateCaseResult {
   readonly replays?: { readonly k: number; readonly run: number; readonly passed: number; readonly rule: string };
   /** Evaluator scores of the replays, per criterion: the lowest and the median over the replays scored. */
   readonly scores?: readonly { readonly criterion: string; readonly min: number; readonly median: number; readonly floor: number; readonly n: number }[];
-  /** Config gate, pairwise: the candidate's answer against the live config's, judged in both orders. */
+  /**
+   * Config gate, pairwise: the case's preference over its k comparisons (the candidate's answer i against the live
+   * config's answer i, each judged in both orders; lambda/gate/evaluate.ts casePreference).
+   */
   readonly paired?: 'candidate' | 'live' | 'tie' | 'unscored';
+  /** Config gate, pairwise: the case's comparisons by outcome (wins are the candidate's). @default absent (not compared) */
+  readonly pairs?: { readonly wins: number; readonly losses: number; readonly ties: number; readonly unscored: number };
 }
 
 /** How many of a case's k replays must pass: a majority (more than half), all, or at least n. */
@@ -668,6 +673,9 @@ export interface GateEvaluationSummary {
     readonly pValue: number;
     readonly alpha: number;
     readonly failed: boolean;
+    /** Answers compared per side and case (the gate's k), and the rule that turns a case's comparisons into its preference. @default absent (reports before h7-evaluator: one answer per side) */
+    readonly perSide?: number;
+    readonly rule?: string;
   };
   readonly notes: readonly string[];
 }

@@ -6,6 +6,8 @@
  * A label is about the case's answer: `bad` means the answer really was bad (the failure is real), `good` means it
  * was acceptable (a false alarm). Where labels come from:
  * - `cdk-ai-release regression label <service> <case> good|bad` (an explicit label: always wins, the latest one counts);
+ *   also `<sample-id>` of any scored evaluation sample (h7-evaluator): kept under the case id of the sample's input,
+ *   with the sample's request id, so samples that never became cases join the labelled set;
  * - promote (candidate -> accepted): the person says the failure is real, so `bad`;
  * - retire of a candidate (candidate -> retired): the person dismissed it, so `good`. Retiring an ACCEPTED case stops
  *   it gating (an input no longer accepted, a feature removed) and says nothing about the answer: no label.
@@ -37,7 +39,16 @@ export interface HumanLabel {
   readonly at: string;
   /** Request ids the case had when labelled (bounded): they name the evaluator's samples of this case. */
   readonly requestIds: readonly string[];
+  /**
+   * Set when a scored evaluation sample was labelled (`regression label <service> <sample-id>`), not a case: the
+   * label is kept under the case id the sample's input has (`caseIdOf(service, input)`, the id a case of that input
+   * has or would have), so one input is one label whichever way it was labelled. @default a case was labelled
+   */
+  readonly sampleId?: string;
 }
+
+/** Request ids a label keeps at most (the newest). */
+export const LABEL_REQUEST_IDS = 20;
 
 /** The label set of one service: `evaluations/<service>/labels.json`, replaced by compare-and-swap. */
 export interface LabelSet {
@@ -60,11 +71,18 @@ export function impliedLabel(from: string, to: string): { label: HumanLabelValue
   return undefined;
 }
 
-/** Adds a label to the set: an explicit label replaces any; an implied one never replaces an explicit one. */
+/**
+ * Adds a label to the set: an explicit label replaces any; an implied one never replaces an explicit one. The request
+ * ids of the label it replaces are kept with the new ones (newest last, bounded): labelling a case's input by one of
+ * its samples must not forget the case's other samples.
+ */
 export function withLabel(set: LabelSet | undefined, service: string, label: HumanLabel, now: string): LabelSet {
   const labels = { ...(set?.labels ?? {}) };
   const old = labels[label.caseId];
-  if (!(label.source !== 'label' && old?.source === 'label')) labels[label.caseId] = label;
+  if (!(label.source !== 'label' && old?.source === 'label')) {
+    const requestIds = [...new Set([...(old?.requestIds ?? []).filter((r) => !label.requestIds.includes(r)), ...label.requestIds])].slice(-LABEL_REQUEST_IDS);
+    labels[label.caseId] = { ...label, requestIds };
+  }
   return { schemaVersion: 1, service, updated: now, labels };
 }
 
@@ -182,7 +200,7 @@ const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
 
 /** One line for the review, the card and the CLI. */
 export function describeAgreement(a: EvaluatorAgreement | undefined): string {
-  if (!a) return 'evaluator agreement with people: unknown (no labels measured; label cases with `cdk-ai-release regression label`)';
+  if (!a) return 'evaluator agreement with people: unknown (no labels measured; label cases or scored samples with `cdk-ai-release regression label`)';
   if (a.compared === 0 || a.accuracy === undefined || !a.interval)
     return `evaluator agreement with people: unknown (${a.labels} label${a.labels === 1 ? '' : 's'}, none on an answer the evaluator model scored; measured ${a.measuredAt})`;
   return (

@@ -29,6 +29,7 @@ import {
 import { mapLimit, type ObjectStore, type RetryPolicy, withRetries } from '../../lambda/snapshot/store';
 import { type EvaluatorAgreement, HUMAN_LABELS, type HumanLabelValue, impliedLabel, type LabelSet } from '../../lambda/shared/evaluator-agreement';
 import { measureAgreement, readLabels, recordLabel } from '../../lambda/shared/label-store';
+import { findScoredSample, type ScoredSampleRef, scoredSamplesPrefix } from '../../lambda/shared/sample-labels';
 
 export type { ObjectStore, PutCondition, PutOptions, RetryPolicy, StoredObject } from '../../lambda/snapshot/store';
 export { isRetryableError, withRetries } from '../../lambda/snapshot/store';
@@ -137,24 +138,37 @@ export class RegressionCases {
   /**
    * Labels a case's answer `good` or `bad`: the labelled set the evaluator's agreement with people is measured on.
    * Written to `evaluations/<service>/labels.json` by compare-and-swap; an explicit label replaces the one a promote
-   * or retire implied. The case must exist.
+   * or retire implied. `id` is a case id, or the id of any evaluation sample the evaluator scored (kept in the store
+   * under `evaluations/<service>/samples/`): a sample's label is kept under the case id of its input, with its request
+   * id, so the agreement counts it whether or not the sample became a case.
    */
-  public async label(service: string, caseId: string, options: LabelOptions): Promise<LabelSet> {
+  public async label(service: string, id: string, options: LabelOptions): Promise<LabelSet> {
     checkService(service);
     if (!(HUMAN_LABELS as readonly string[]).includes(options?.label))
       throw new Error(`label must be one of ${HUMAN_LABELS.join(', ')} (good: the answer was acceptable; bad: the failure is real), got "${options?.label}"`);
     if (!options.by?.trim()) throw new Error('label needs "by": who labels (a person or a pipeline id)');
-    const found = await this.locate(service, caseId);
-    if (!found) throw new Error(`no case ${caseId} for service ${service}; list the cases with list("${service}")`);
+    const found = await this.locate(service, id);
+    const sample = found ? undefined : await this.scoredSample(service, id);
+    if (!found && !sample)
+      throw new Error(
+        `no case and no scored sample ${id} for service ${service}; list the cases with list("${service}"), the scored samples under ${scoredSamplesPrefix(service)} (a sample the budget skipped is not kept)`,
+      );
     return recordLabel(this.store, service, {
-      caseId,
+      caseId: found ? id : (sample as ScoredSampleRef).caseId,
       label: options.label,
       source: 'label',
       by: options.by.trim(),
       ...(options.reason?.trim() ? { reason: options.reason.trim() } : {}),
       at: new Date().toISOString(),
-      requestIds: found.case.sampleRequestIds,
+      requestIds: found ? found.case.sampleRequestIds : [(sample as ScoredSampleRef).requestId],
+      ...(sample ? { sampleId: sample.sampleId } : {}),
     });
+  }
+
+  /** A scored evaluation sample by id or unique prefix (≥ 6 hex characters), or undefined; throws on an ambiguous prefix. */
+  public async scoredSample(service: string, id: string): Promise<ScoredSampleRef | undefined> {
+    checkService(service);
+    return findScoredSample(this.store, service, id);
   }
 
   /** People's labels of the service's cases (explicit, and implied by promote and retire), or undefined. */

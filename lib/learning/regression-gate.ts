@@ -37,14 +37,17 @@ export interface RegressionGateEvaluationOptions {
    * Most the evaluator model may cost in one gate run, USD. The gate's own cap, not the evaluation section's ledger
    * (the canary's budget is left whole); a call it refuses leaves the replay unscored, so not passed. At Claude Sonnet
    * prices a call costs about 0.002–0.004 USD, so 500 evaluated cases with one floor (about 1,150 calls at majority
-   * of 3) cost 2–5 USD; pairwise adds two calls per case. @default 10
+   * of 3) cost 2–5 USD; pairwise adds 2 × `replays` calls per case (3 answers per side: 6). @default 10
    */
   readonly maxUsd?: number;
   /**
-   * Config gate: compare the candidate config's answer with the live config's on every replayed case (the evaluator
-   * asked in both orders, so its position bias cancels), and fail when the candidate loses more than `maxLossRate` of
-   * the decided pairs and a one-sided sign test at `alpha` shows it loses more than it wins. Costs one more replay
-   * (on the live config) and two evaluator calls per case. @default false (off)
+   * Config gate: compare the candidate config's answers with the live config's on every replayed case, `replays`
+   * answers per side (LLM answers vary): the candidate's answer i against the live config's answer i, the evaluator
+   * asked in both orders (its position bias only adds ties), and the case goes to the side that won more of its
+   * comparisons. The gate fails when the candidate loses more than `maxLossRate` of the decided cases and a one-sided
+   * sign test over cases at `alpha` shows it loses more than it wins. Costs `replays` replays on the live config, up to
+   * `replays` − 1 more on the candidate (a case judged once, or decided early), and 2 × `replays` evaluator calls per
+   * case, all evaluator calls under `maxUsd`. @default false (off)
    */
   readonly pairwise?: boolean | { readonly maxLossRate?: number; readonly alpha?: number };
 }

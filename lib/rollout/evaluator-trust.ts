@@ -43,7 +43,7 @@ export function evaluatorAgreementRule(options: EvaluatorAgreementRuleOptions = 
       const e = f.evaluator;
       if (!e) return [];
       const how =
-        `label cases (\`cdk-ai-release regression label ${f.serviceName} <case> good|bad\`; promote and retire count too), ` +
+        `label answers (\`cdk-ai-release regression label ${f.serviceName} <case-or-sample-id> good|bad\`: any case or scored evaluation sample; promote and retire count too), ` +
         `measure (\`cdk-ai-release regression agreement ${f.serviceName} --json\`) and pass the result as evaluatorAgreement`;
       const a = e.agreement;
       if (!a) return [`the evaluator (${e.modelId}) scores ${f.serviceName}'s answers, but its agreement with people is unknown; ${how}`];
