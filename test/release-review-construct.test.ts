@@ -252,8 +252,13 @@ describe('ReleaseReview template', () => {
       canaryJudge: false,
     });
     const t = Template.fromStack(stack);
-    // the review's and the config gate check's (the regression gate is on by default)
-    t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 2);
+    // One association of the live environment: the review and the config gate check (the regression gate is on by
+    // default), through an extension with exactly their action points (no judge, so no AT_DEPLOYMENT_TICK).
+    t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
+    const exts = byType(t, 'AWS::AppConfig::Extension');
+    expect(exts.map(([, e]) => Object.keys(e.Properties.Actions).sort())).toEqual([
+      ['ON_DEPLOYMENT_COMPLETE', 'ON_DEPLOYMENT_ROLLED_BACK', 'PRE_START_DEPLOYMENT'],
+    ]);
     const reviewer = byType(t, 'AWS::Lambda::Function').find(([id]) => id.includes('ReleaseReviewer'))!;
     const store = byType(t, 'AWS::S3::Bucket').find(([id]) => id.includes('RegressionStoreBucket'))!;
     expect(reviewer[1].Properties.Environment.Variables.AI_RELEASE_STORE_BUCKET).toEqual({ Ref: store[0] });
