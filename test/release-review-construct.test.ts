@@ -97,14 +97,15 @@ describe('ReleaseReview template', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'appconfig.amazonaws.com' } },
     ]);
-    const policies = byType(t, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
-    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    // Inline (one resource with its role), and no policy resource attached to it.
+    expect(byType(t, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))).toEqual([]);
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     expect(statements).toEqual([
       { Action: ['lambda:InvokeFunction', 'lambda:InvokeAsync'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [reviewerId(t), 'Arn'] } },
     ]);
-    // The extension is created after the role's policy exists.
+    // The extension is created after the role (and so its policy) exists.
     const [, ext] = byType(t, 'AWS::AppConfig::Extension')[0];
-    expect(ext.DependsOn).toEqual(expect.arrayContaining([roleId, policies[0][0]]));
+    expect(ext.DependsOn).toEqual(expect.arrayContaining([roleId]));
   });
 
   test('IAM least privilege: exactly the calls the handler makes (AWS_CALLS), each scoped; only GetMetricData on "*"', () => {

@@ -27,7 +27,7 @@
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { namePrefix, physicalName } from '../private/physical-names';
@@ -88,6 +88,15 @@ interface HostState {
 }
 
 const HOSTS = new WeakMap<Construct, HostState>();
+
+/**
+ * The inline policy of a role AppConfig assumes to run one action: invoke that one function (AppConfig User Guide,
+ * "Configuring permissions for a custom AWS AppConfig extension": lambda:InvokeFunction for synchronous action points,
+ * lambda:InvokeAsync too for ON_* ones). Inline, so the role and its permission are one resource.
+ */
+export function invokeOnly(fn: lambda.IFunction, actions: readonly string[]): { [name: string]: iam.PolicyDocument } {
+  return { InvokeAction: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: [...actions], resources: [fn.functionArn] })] }) };
+}
 
 /** The extension's construct id in its host for a set of kinds: `ReleaseExtension` for all three. */
 export function releaseExtensionId(kinds: readonly ReleaseActionKind[]): string {

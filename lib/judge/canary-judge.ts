@@ -34,7 +34,7 @@ import type { EvaluationConfig } from '../../lambda/shared/evaluation';
 import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix, physicalName } from '../private/physical-names';
-import { addPlatformReleaseAction, addReleaseAction, type ReleaseAction, releaseExtensionAssociationOf } from '../config/release-extension';
+import { invokeOnly, addPlatformReleaseAction, addReleaseAction, type ReleaseAction, releaseExtensionAssociationOf } from '../config/release-extension';
 
 /** The share controller's current record of a service (lambda/share-controller/aws-adapters.ts currentKey). */
 const shareRecordKey = (service: string) => shareKey(service, 'current');
@@ -421,11 +421,12 @@ function tickHost(scope: Construct, bucket: s3.IBucket): TickHost {
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   bucket.encryptionKey?.grant(fn, 'kms:Decrypt');
   // AT_DEPLOYMENT_TICK is synchronous: AppConfig invokes with lambda:InvokeFunction, through this role.
+  // Inline, not a policy resource of its own (one fewer resource; the policy exists with the role).
   const role = new iam.Role(scope, 'CanaryJudgeTickRole', {
     assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
     description: 'Lets AppConfig run the canary judge tick at each config deployment tick',
+    inlinePolicies: invokeOnly(fn, ['lambda:InvokeFunction']),
   });
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
   Validations.of(fn).acknowledge(
     {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

@@ -8,7 +8,7 @@ import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../../lambda
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
 import { platformRole } from '../private/platform-role';
-import { addPlatformReleaseAction, type ReleaseAction } from '../config/release-extension';
+import { invokeOnly, addPlatformReleaseAction, type ReleaseAction } from '../config/release-extension';
 
 /** The gate check function's timeout: its 2 s answer budget (lambda/config-gate-check/check.ts) plus a margin. */
 export const CHECK_TIMEOUT_SECONDS = 3;
@@ -60,11 +60,12 @@ export class ConfigGateCheck extends Construct {
     bucket.encryptionKey?.grantDecrypt(fn);
     // The role AppConfig assumes to run the action (AppConfig User Guide, "Configuring permissions for a custom AWS
     // AppConfig extension"): lambda:InvokeFunction, which PRE_* action points use (they are synchronous).
+    // Inline, not a policy resource of its own (one fewer resource; the policy exists with the role).
     const role = new iam.Role(platform, 'ConfigGateCheckRole', {
       assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
       description: 'Lets AppConfig invoke the config gate check before a deployment to a live environment starts',
+      inlinePolicies: invokeOnly(fn, ['lambda:InvokeFunction']),
     });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
     const stack = Stack.of(platform);
     const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     Validations.of(fn).acknowledge(

@@ -14,7 +14,7 @@ import { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix } from '../private/physical-names';
 import { manifestStackPath } from '../config/release-manifest-recorder';
-import { addPlatformReleaseAction } from '../config/release-extension';
+import { addPlatformReleaseAction, invokeOnly } from '../config/release-extension';
 
 /** The CodeDeploy states that end a release (CodeDeploy User Guide, "Monitoring deployments with Amazon EventBridge"). */
 export const CODE_RELEASE_END_STATES = ['SUCCESS', 'FAILURE', 'STOP'] as const;
@@ -200,11 +200,12 @@ export class ReleaseReview extends Construct {
     if (existing) return existing;
     // The role AppConfig assumes to invoke the function (AppConfig User Guide, "Configuring permissions for a custom
     // AWS AppConfig extension"): lambda:InvokeFunction serves PRE_* action points, lambda:InvokeAsync ON_* ones.
+    // Inline, not a policy resource of its own (one fewer resource; the policy exists with the role).
     const role = new iam.Role(platform, 'ReleaseReviewExtensionRole', {
       assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
       description: 'Lets AppConfig invoke the release review function when a config deployment ends',
+      inlinePolicies: invokeOnly(fn, ['lambda:InvokeFunction', 'lambda:InvokeAsync']),
     });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:InvokeAsync'], resources: [fn.functionArn] }));
     return role;
   }
 
