@@ -138,8 +138,8 @@ export class AiReleasePlatform extends Construct {
     this.node.addValidation({ validate: () => this.applicationQuotaProblems(appQuota) });
   }
 
-  /** The AppConfig application an environment belongs to (the platform's, or a service's own). */
-  public applicationOf(environment: appconfig.CfnEnvironment): appconfig.CfnApplication {
+  /** The AppConfig application an environment (or a profile) belongs to (the platform's, or a service's own). */
+  public applicationOf(environment: { readonly applicationId: string }): appconfig.CfnApplication {
     const found = this.node.root.node
       .findAll()
       .find(

@@ -14,7 +14,7 @@
  * - AppConfig: DeleteConfigurationProfile fails while the profile has hosted versions ("Cannot delete configuration
  *   profile … because there are still hosted configuration versions existing under it", BadRequestException,
  *   aws-cdk#26804). Hosted versions also appear outside CloudFormation (the cost guard's CreateHostedConfigurationVersion).
- * - Custom::AiReleaseConfigVersions: on Delete, deletes every hosted version of its ConfigurationProfile (the handler's
+ * - Custom::AiReleaseConfigVersions: on Delete, deletes every hosted version of its ConfigurationProfiles (the handler's
  *   behaviour, lambda/config-deployer/version-cleanup.ts); its delete needs its service token's function to exist.
  */
 
@@ -109,6 +109,15 @@ export class World {
     return ref && this.t.Resources[ref]?.Type === 'AWS::AppConfig::ConfigurationProfile' ? ref : undefined;
   }
 
+  /** The profiles a cleanup resource names (ConfigurationProfiles, or one ConfigurationProfile). */
+  private profilesOf(id: string): string[] {
+    const props = this.t.Resources[id].Properties ?? {};
+    const list = Array.isArray(props.ConfigurationProfiles)
+      ? (props.ConfigurationProfiles as { Ref?: string }[])
+      : [props.ConfigurationProfile as { Ref?: string }];
+    return list.map((v) => v?.Ref).filter((ref): ref is string => !!ref && this.t.Resources[ref]?.Type === 'AWS::AppConfig::ConfigurationProfile');
+  }
+
   /** Versions written outside CloudFormation (the cost guard) under a profile. */
   writeExternalVersion(profile: string): void {
     const set = this.versions.get(profile) ?? new Set<string>();
@@ -168,8 +177,8 @@ export class World {
         return;
       }
       if (r.Type === 'Custom::AiReleaseConfigVersions') {
-        const profile = this.profileOf(id, 'ConfigurationProfile');
-        if (profile) this.versions.set(profile, new Set());
+        // One per service, naming both profiles (ConfigurationProfiles); a single ConfigurationProfile before issue 15 E.
+        for (const profile of this.profilesOf(id)) this.versions.set(profile, new Set());
       }
     }
     this.live.delete(id);

@@ -59,7 +59,13 @@ describe('config gate template (the example app, its regression gate connected b
     const [action] = ext.Properties.Actions.PRE_START_DEPLOYMENT;
     const checkFnId = idOf(config.gateCheck!.function);
     expect(action.Uri).toEqual({ 'Fn::GetAtt': [checkFnId, 'Arn'] });
-    expect(Object.keys(ext.Properties.Actions)).toEqual(['PRE_START_DEPLOYMENT']);
+    // One platform extension carries the gate check beside the judge's tick and the review (config/release-extension.ts).
+    expect(Object.keys(ext.Properties.Actions).sort()).toEqual([
+      'AT_DEPLOYMENT_TICK',
+      'ON_DEPLOYMENT_COMPLETE',
+      'ON_DEPLOYMENT_ROLLED_BACK',
+      'PRE_START_DEPLOYMENT',
+    ]);
     const associations = ofType('AWS::AppConfig::ExtensionAssociation').filter(([, a]) => JSON.stringify(a.Properties.ExtensionIdentifier).includes(extId));
     expect(associations).toHaveLength(1);
     const target = t.resolve(associations[0][1].Properties.ResourceIdentifier);
@@ -213,7 +219,11 @@ describe('config gate construct rules', () => {
   test('ungated: no gate check, no gate properties on the deployment, and still no one may invoke the gate alias', () => {
     const { stack } = release();
     const tpl = Template.fromStack(stack);
-    tpl.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 2); // the release review's and the canary judge's tick
+    // One association of the live environment, with an extension for the judge's tick and the review only: no gate check.
+    tpl.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
+    const exts = Object.values(tpl.findResources('AWS::AppConfig::Extension')) as Res[];
+    expect(exts.map((e) => Object.keys(e.Properties.Actions).sort())).toEqual([['AT_DEPLOYMENT_TICK', 'ON_DEPLOYMENT_COMPLETE', 'ON_DEPLOYMENT_ROLLED_BACK']]);
+    expect(Object.keys(exts[0].Properties.Parameters)).toEqual(['service']);
     const [cr] = Object.values(tpl.findResources('Custom::AiReleaseConfigDeployment')) as Res[];
     expect(Object.keys(cr.Properties)).not.toEqual(expect.arrayContaining(['GateFunction']));
     expect(cr.Properties.GateFunction).toBeUndefined();

@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { AppConfigClient, DeleteHostedConfigurationVersionCommand, ListHostedConfigurationVersionsCommand } from '@aws-sdk/client-appconfig';
 import { mockClient } from 'aws-sdk-client-mock';
 import { hostedVersionsPort } from '../lambda/config-deployer/appconfig-port';
-import { type CleanupEvent, cleanUp, type HostedVersionsPort } from '../lambda/config-deployer/version-cleanup';
+import { type CleanupEvent, cleanUp, cleanupApplication, type HostedVersionsPort } from '../lambda/config-deployer/version-cleanup';
 import { markerKey } from '../lambda/shared/contract';
 import { eventId, memoryMarkerStore, take } from '../lambda/shared/idempotency';
 import { s3MarkerStore } from '../lambda/shared/s3-marker-store';
@@ -105,19 +105,30 @@ describe('hosted-version cleanup (pure, table-driven)', () => {
     };
     return { port, versions, deleted };
   };
-  const ev = (type: CleanupEvent['RequestType'], profile = 'prof1', physical?: string): CleanupEvent => ({
+  const ev = (type: CleanupEvent['RequestType'], profiles = ['prof1', 'flags1'], physical?: string, old?: string[]): CleanupEvent => ({
     RequestType: type,
-    ResourceProperties: { Application: 'app1', ConfigurationProfile: profile },
+    ResourceProperties: { Application: 'app1', ConfigurationProfiles: profiles },
     ...(physical ? { PhysicalResourceId: physical } : {}),
+    ...(old ? { OldResourceProperties: { Application: 'app1', ConfigurationProfiles: old } } : {}),
   });
+  const both = 'app1/prof1+flags1/hosted-versions';
 
   test.each([
-    ['Create does nothing', ev('Create'), [1, 2], [], 'app1/prof1/hosted-versions', [1, 2]],
-    ['Update does nothing', ev('Update', 'prof1', 'app1/prof1/hosted-versions'), [1, 2], [], 'app1/prof1/hosted-versions', [1, 2]],
-    ['Delete removes every version, lowest first', ev('Delete', 'prof1', 'app1/prof1/hosted-versions'), [3, 1, 2], [1, 2, 3], 'app1/prof1/hosted-versions', []],
-    ['Delete with no versions', ev('Delete', 'prof1', 'app1/prof1/hosted-versions'), [], [], 'app1/prof1/hosted-versions', []],
-    // A replaced profile: the Delete of the old physical id cleans the old profile, whatever the properties say.
-    ['Delete of a replaced profile cleans the old one', ev('Delete', 'prof2', 'app1/prof1/hosted-versions'), [5], [5], 'app1/prof1/hosted-versions', []],
+    ['Create does nothing', ev('Create'), [1, 2], [], both, [1, 2]],
+    ['Update with the same profiles does nothing, same id', ev('Update', undefined, both, ['prof1', 'flags1']), [1, 2], [], both, [1, 2]],
+    ['Delete removes every version of both profiles, lowest first', ev('Delete', undefined, both), [3, 1, 2], [1, 2, 3], both, []],
+    ['Delete with no versions', ev('Delete', undefined, both), [], [], both, []],
+    // Replaced profiles: the Delete of the old physical id cleans the old profiles, whatever the properties say.
+    ['Delete of a replaced id cleans the profiles it names', ev('Delete', ['prof2', 'flags2'], both), [5], [5], both, []],
+    // Both replaced (an application of their own): a new id, so CloudFormation deletes the old one.
+    [
+      'Update replacing both profiles answers a new id',
+      ev('Update', ['prof2', 'flags2'], both, ['prof1', 'flags1']),
+      [5],
+      [],
+      'app1/prof2+flags2/hosted-versions',
+      [5],
+    ],
   ])('%s', async (_n, event, initial, deleted, physical, left) => {
     const f = fake(initial);
     const out = await cleanUp(event, f.port);
@@ -126,16 +137,55 @@ describe('hosted-version cleanup (pure, table-driven)', () => {
     expect([...f.versions]).toEqual(left);
   });
 
+  test('each profile named is cleaned under its own id (the fake above shares one set of versions)', async () => {
+    const calls: string[] = [];
+    const port: HostedVersionsPort = {
+      list: async (p) => (calls.filter((c) => c === `delete ${p} 1`).length > 0 ? [] : [1]),
+      delete: async (p, n) => void calls.push(`delete ${p} ${n}`),
+    };
+    const out = await cleanUp(ev('Delete', undefined, both), port);
+    expect(calls).toEqual(['delete prof1 1', 'delete flags1 1']);
+    expect(out.byProfile).toEqual({ prof1: [1], flags1: [1] });
+    // A replaced id: the profiles it names, not the (new) ones in the properties.
+    calls.length = 0;
+    const replaced = await cleanUp(ev('Delete', ['prof2', 'flags2'], both), port);
+    expect(Object.keys(replaced.byProfile)).toEqual(['prof1', 'flags1']);
+  });
+
+  test('an Update that replaces one profile and keeps the other is refused (the old id would clean the kept one)', async () => {
+    const f = fake([1]);
+    await expect(cleanUp(ev('Update', ['prof1', 'flags2'], both, ['prof1', 'flags1']), f.port)).rejects.toThrow(/one was replaced and one kept/);
+    expect(f.deleted).toEqual([]);
+  });
+
+  test('the Delete of a per-profile resource of an older version (removed when the stack is updated) deletes nothing', async () => {
+    const f = fake([1, 2]);
+    const legacy: CleanupEvent = {
+      RequestType: 'Delete',
+      ResourceProperties: { Application: 'app1', ConfigurationProfile: 'flags1' },
+      PhysicalResourceId: 'app1/flags1/hosted-versions',
+    };
+    const out = await cleanUp(legacy, f.port);
+    expect(f.deleted).toEqual([]);
+    expect(out.skipped).toMatch(/older library version/);
+    expect(out.physicalResourceId).toBe('app1/flags1/hosted-versions');
+  });
+
+  test('the application is the one the physical id names (a replaced id is cleaned where it was made)', () => {
+    expect(cleanupApplication({ ...ev('Delete', undefined, 'appOld/prof1+flags1/hosted-versions') })).toBe('appOld');
+    expect(cleanupApplication(ev('Create'))).toBe('app1');
+  });
+
   test('a version written while the cleanup runs (the cost guard) is caught by the second look', async () => {
     const f = fake([1, 2], [9]);
-    await cleanUp(ev('Delete', 'prof1', 'app1/prof1/hosted-versions'), f.port);
+    await cleanUp(ev('Delete', ['prof1'], 'app1/prof1/hosted-versions'), f.port);
     expect([...f.versions]).toEqual([]);
     expect(f.deleted).toEqual([1, 2, 9]);
   });
 
   test('missing properties fail with the field named', async () => {
     await expect(cleanUp({ RequestType: 'Delete', ResourceProperties: { Application: 'a' } as never }, fake([]).port)).rejects.toThrow(
-      'hosted version cleanup: missing properties ConfigurationProfile',
+      'hosted version cleanup: missing properties ConfigurationProfiles',
     );
   });
 

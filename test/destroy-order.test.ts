@@ -1,9 +1,10 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ExampleStack } from '../bin/example-stack';
-import { AiServiceConfig, ReleaseConfigSource } from '../lib';
+import { AiRelease, AiReleasePlatform, AiServiceConfig, ReleaseConfigSource } from '../lib';
+import { ReleaseConfigDeployment } from '../lib/rollout/config-deployment';
 import { dependencyGraph, destroy, failedFirstCreate, type TemplateJson, World } from './cfn-lifecycle-model';
-import { testApp, validConfig } from './helpers';
+import { inlineFunction, testApp, validConfig } from './helpers';
 
 const ofType = (t: TemplateJson, type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
 
@@ -139,10 +140,53 @@ describe('versionHistoryRemovalPolicy', () => {
     expect(ofType(t, 'AWS::AppConfig::ConfigurationProfile').every((p) => rolled.world.retained.has(p))).toBe(true);
   });
 
-  test('DESTROY and the default both clean up through the cleanup resources', () => {
+  test('DESTROY and the default both clean up through ONE cleanup resource per service, naming both profiles', () => {
     for (const t of [build(), build(RemovalPolicy.DESTROY)]) {
-      expect(ofType(t, 'Custom::AiReleaseConfigVersions')).toHaveLength(2);
-      expect(destroy(t, ofType(t, 'AWS::AppConfig::ConfigurationProfile')).status).toBe('DELETE_COMPLETE');
+      const cleanups = ofType(t, 'Custom::AiReleaseConfigVersions');
+      expect(cleanups).toHaveLength(1);
+      const profiles = ofType(t, 'AWS::AppConfig::ConfigurationProfile');
+      const named = (t.Resources[cleanups[0]].Properties!.ConfigurationProfiles as { Ref: string }[]).map((p) => p.Ref);
+      // Release config first (the physical id names them in this order), then the degrade flags.
+      expect(named).toEqual([profiles.find((p) => p.includes('ReleaseConfigProfile')), profiles.find((p) => p.includes('DegradeProfile'))]);
+      // Every hosted version of both profiles waits for it: it runs after their deletes and before the profiles'.
+      for (const v of ofType(t, 'AWS::AppConfig::HostedConfigurationVersion')) expect([t.Resources[v].DependsOn].flat()).toContain(cleanups[0]);
+      expect(destroy(t, profiles).status).toBe('DELETE_COMPLETE');
+      expect(failedFirstCreate(t, ofType(t, 'Custom::AiReleaseConfigDeployment')[0]).status).toBe('ROLLBACK_COMPLETE');
     }
+  });
+
+  test("with applicationPerService the cleanup works in the service's own application, and the deployer may list and delete there", () => {
+    const stack = new Stack(testApp(), 'Own');
+    const platform = new AiReleasePlatform(stack, 'Platform', { applicationPerService: true });
+    const r = new AiRelease(stack, 'R', {
+      serviceName: 'svc',
+      function: inlineFunction(stack),
+      config: ReleaseConfigSource.fromObject(validConfig()),
+      platform,
+    });
+    const t = Template.fromStack(stack).toJSON() as TemplateJson;
+    const [cleanup] = ofType(t, 'Custom::AiReleaseConfigVersions');
+    const own = stack.getLogicalId(r.config.application);
+    expect(own).not.toBe(stack.getLogicalId(platform.application));
+    expect(t.Resources[cleanup].Properties!.Application).toEqual({ Ref: own });
+    const deployerRole = stack.getLogicalId(ReleaseConfigDeployment.deployerOf(platform).role!.node.defaultChild as never);
+    const statements = ofType(t, 'AWS::IAM::Policy')
+      .filter((id) => JSON.stringify(t.Resources[id].Properties!.Roles).includes(deployerRole))
+      .flatMap((id) => (t.Resources[id].Properties!.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement);
+    const cleanupGrant = statements.filter((st) => JSON.stringify(st.Action).includes('appconfig:DeleteHostedConfigurationVersion'));
+    expect(cleanupGrant).toHaveLength(1);
+    expect(JSON.stringify(cleanupGrant[0].Resource)).toContain(own);
+    expect(JSON.stringify(cleanupGrant[0].Resource)).not.toContain(stack.getLogicalId(platform.application));
+  });
+
+  test('the model catches a cleanup that names only one of the two profiles', () => {
+    const t = JSON.parse(JSON.stringify(build())) as TemplateJson;
+    const [cleanup] = ofType(t, 'Custom::AiReleaseConfigVersions');
+    const props = t.Resources[cleanup].Properties as { ConfigurationProfiles: unknown[] };
+    props.ConfigurationProfiles = props.ConfigurationProfiles.slice(0, 1);
+    const degrade = ofType(t, 'AWS::AppConfig::ConfigurationProfile').filter((id) => id.includes('Degrade'));
+    const { status, world } = destroy(t, degrade);
+    expect(status).toBe('DELETE_FAILED');
+    expect(world.failures.join('\n')).toContain('Cannot delete configuration profile');
   });
 });

@@ -157,7 +157,8 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
     if ('assignedAtRunTime' in src) return [...src.assignedAtRunTime];
     if ('resourceProperty' in src) {
       const from = served.length > 0 ? served : customResources;
-      const got = from.map((r) => r.Properties?.[src.resourceProperty]).filter((v) => v !== undefined);
+      // A list property (the cleanup's ConfigurationProfiles) gives each of its items.
+      const got = from.flatMap((r) => [r.Properties?.[src.resourceProperty]].flat()).filter((v) => v !== undefined);
       if (got.length === 0) throw new Error(`${name}: no custom resource it serves has the property ${src.resourceProperty}`);
       return [...new Set(got.map((v) => String(t.resolve(v))))];
     }

@@ -97,14 +97,15 @@ describe('ReleaseReview template', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'appconfig.amazonaws.com' } },
     ]);
-    const policies = byType(t, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
-    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    // Inline (one resource with its role), and no policy resource attached to it.
+    expect(byType(t, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))).toEqual([]);
+    const statements = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     expect(statements).toEqual([
       { Action: ['lambda:InvokeFunction', 'lambda:InvokeAsync'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [reviewerId(t), 'Arn'] } },
     ]);
-    // The extension is created after the role's policy exists.
+    // The extension is created after the role (and so its policy) exists.
     const [, ext] = byType(t, 'AWS::AppConfig::Extension')[0];
-    expect(ext.DependsOn).toEqual(expect.arrayContaining([roleId, policies[0][0]]));
+    expect(ext.DependsOn).toEqual(expect.arrayContaining([roleId]));
   });
 
   test('IAM least privilege: exactly the calls the handler makes (AWS_CALLS), each scoped; only GetMetricData on "*"', () => {
@@ -252,8 +253,13 @@ describe('ReleaseReview template', () => {
       canaryJudge: false,
     });
     const t = Template.fromStack(stack);
-    // the review's and the config gate check's (the regression gate is on by default)
-    t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 2);
+    // One association of the live environment: the review and the config gate check (the regression gate is on by
+    // default), through an extension with exactly their action points (no judge, so no AT_DEPLOYMENT_TICK).
+    t.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
+    const exts = byType(t, 'AWS::AppConfig::Extension');
+    expect(exts.map(([, e]) => Object.keys(e.Properties.Actions).sort())).toEqual([
+      ['ON_DEPLOYMENT_COMPLETE', 'ON_DEPLOYMENT_ROLLED_BACK', 'PRE_START_DEPLOYMENT'],
+    ]);
     const reviewer = byType(t, 'AWS::Lambda::Function').find(([id]) => id.includes('ReleaseReviewer'))!;
     const store = byType(t, 'AWS::S3::Bucket').find(([id]) => id.includes('RegressionStoreBucket'))!;
     expect(reviewer[1].Properties.Environment.Variables.AI_RELEASE_STORE_BUCKET).toEqual({ Ref: store[0] });

@@ -47,18 +47,18 @@ export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { resourceProperty: 'GateFunction' } } },
   // A release the gate stopped: the platform's reviewer is asked for its review, asynchronously (review-port.ts).
   { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { resourceProperty: 'ReviewFunction' } } },
-  // The hosted-version cleanup (version-cleanup.ts): on stack delete, every version of each cleaned profile.
+  // The hosted-version cleanup (version-cleanup.ts): on stack delete, every version of each profile it names (both of a service).
   {
     api: 'ListHostedConfigurationVersions',
     action: 'appconfig:ListHostedConfigurationVersions',
-    arnVariables: { ApplicationId: app, ConfigurationProfileId: { resourceProperty: 'ConfigurationProfile' } },
+    arnVariables: { ApplicationId: app, ConfigurationProfileId: { resourceProperty: 'ConfigurationProfiles' } },
   },
   {
     api: 'DeleteHostedConfigurationVersion',
     action: 'appconfig:DeleteHostedConfigurationVersion',
     arnVariables: {
       ApplicationId: app,
-      ConfigurationProfileId: { resourceProperty: 'ConfigurationProfile' },
+      ConfigurationProfileId: { resourceProperty: 'ConfigurationProfiles' },
       VersionNumber: { assignedAtRunTime: ['1', '4711'] },
     },
   },

@@ -9,7 +9,7 @@ import { cutReason } from './response';
 import { lambdaReviewer } from './review-port';
 import { lambdaShareControl } from './share-port';
 import { deadline, logFailures } from '../shared/sdk-deadline';
-import { type CleanupEvent, cleanUp, VERSION_CLEANUP_RESOURCE_TYPE } from './version-cleanup';
+import { type CleanupEvent, cleanUp, cleanupApplication, VERSION_CLEANUP_RESOURCE_TYPE } from './version-cleanup';
 
 const client = logFailures(new AppConfigClient(deadline(10_000)));
 // The gate runs up to its own timeout (minutes) on a synchronous invoke: no SDK retry of a long call that timed out
@@ -49,7 +49,8 @@ export async function handler(event: Event, context: { getRemainingTimeInMillis(
     const markers = markerBucket ? s3MarkerStore(s3, markerBucket) : undefined;
     if (event.ResourceType === VERSION_CLEANUP_RESOURCE_TYPE) {
       if (phase === 'isComplete') return { IsComplete: true };
-      const done = await cleanUp(event as unknown as CleanupEvent, hostedVersionsPort(client, application));
+      // The application the resource was made for (its physical id), as for its profiles: a replaced id is cleaned there.
+      const done = await cleanUp(event as unknown as CleanupEvent, hostedVersionsPort(client, cleanupApplication(event as unknown as CleanupEvent)));
       console.log(JSON.stringify({ message: 'hosted version cleanup', requestType: event.RequestType, ...done }));
       return { PhysicalResourceId: done.physicalResourceId, Data: { [PHASE_KEY]: 'wait', Done: 'true' } };
     }

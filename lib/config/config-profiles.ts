@@ -53,7 +53,6 @@ export function buildConfigProfiles(scope: Construct, p: ConfigProfilesProps): C
     description: `${serviceName} release config ${p.versionLabel}`,
   });
   hostedVersion.applyRemovalPolicy(historyPolicy);
-  retainOrCleanUp(scope, p.platform, profile, hostedVersion, historyPolicy, 'ReleaseConfigVersions');
 
   // Degrade flags: a feature-flags profile, deployed with the instant strategy.
   const degradeProfile = new appconfig.CfnConfigurationProfile(scope, 'DegradeProfile', {
@@ -72,29 +71,31 @@ export function buildConfigProfiles(scope: Construct, p: ConfigProfilesProps): C
     description: `${serviceName} degrade flags ${p.degradeLabel}`,
   });
   degradeVersion.applyRemovalPolicy(historyPolicy);
-  // The cost guard writes versions here that CloudFormation never created: the cleanup removes them too.
-  retainOrCleanUp(scope, p.platform, degradeProfile, degradeVersion, historyPolicy, 'DegradeVersions');
+  // One cleanup for both profiles (issue 15 E; the cost guard writes degrade versions CloudFormation never created:
+  // the cleanup removes them too).
+  retainOrCleanUp(scope, p.platform, [profile, degradeProfile], [hostedVersion, degradeVersion], historyPolicy);
   return { profile, hostedVersion, degradeProfile, degradeVersion };
 }
 
 /**
  * Makes `cdk destroy` and the rollback of a failed first create end clean (docs: "Destroy and failed first
  * deploys"). AppConfig refuses to delete a profile that still has hosted versions. RETAIN keeps the whole chain (the
- * profile too); any other policy gets a cleanup resource that every version of the profile depends on, so that
- * CloudFormation, deleting in reverse dependency order, runs it after the versions and before the profile.
+ * profiles too); any other policy gets ONE cleanup resource for the service's profiles that every version of them
+ * depends on, so that CloudFormation, deleting in reverse dependency order, runs it after the versions and before
+ * the profiles. The profiles share their application and their other replacing properties are constants, so they
+ * are only ever replaced together (the cleanup refuses an update that replaces one alone: version-cleanup.ts).
  */
 function retainOrCleanUp(
   scope: Construct,
   platform: AiReleasePlatform,
-  profile: appconfig.CfnConfigurationProfile,
-  version: appconfig.CfnHostedConfigurationVersion,
+  profiles: readonly appconfig.CfnConfigurationProfile[],
+  versions: readonly appconfig.CfnHostedConfigurationVersion[],
   policy: RemovalPolicy,
-  id: string,
 ): void {
   if (policy === RemovalPolicy.RETAIN) {
-    profile.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    for (const profile of profiles) profile.applyRemovalPolicy(RemovalPolicy.RETAIN);
     return;
   }
-  const cleanup = ReleaseConfigDeployment.versionCleanup(scope, id, platform, profile);
-  version.node.addDependency(cleanup);
+  const cleanup = ReleaseConfigDeployment.versionCleanup(scope, 'ConfigVersions', platform, profiles);
+  for (const version of versions) version.node.addDependency(cleanup);
 }

@@ -1,6 +1,6 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { nagText } from '../private/nag-text';
-import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type { CfnElement } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -34,6 +34,7 @@ import type { EvaluationConfig } from '../../lambda/shared/evaluation';
 import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix, physicalName } from '../private/physical-names';
+import { invokeOnly, addPlatformReleaseAction, addReleaseAction, type ReleaseAction, releaseExtensionAssociationOf } from '../config/release-extension';
 
 /** The share controller's current record of a service (lambda/share-controller/aws-adapters.ts currentKey). */
 const shareRecordKey = (service: string) => shareKey(service, 'current');
@@ -101,9 +102,10 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
    */
   readonly assignedReleases?: boolean;
   /**
-   * Where the one AT_DEPLOYMENT_TICK function and extension shared by several services live (AiRelease passes its
-   * AiReleasePlatform): each service's live environment then gets only an association that names the service. Every
-   * judge of one host must keep its records in the same bucket.
+   * Where the one AT_DEPLOYMENT_TICK function shared by several services lives (AiRelease passes its
+   * AiReleasePlatform): the tick is then an action of the host's release extension, beside the gate check and the
+   * review, and each service's live environment has one association for all of them (config/release-extension.ts).
+   * Every judge of one host must keep its records in the same bucket.
    * @default this CanaryJudge (a tick function and extension of its own)
    */
   readonly tickHost?: Construct;
@@ -123,10 +125,10 @@ export function judgedEvaluationMetrics(evaluation: EvaluationConfig): { criteri
   return { criteria: evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness'), paired: evaluation.paired ?? true };
 }
 
-/** The tick function and extension of one host (a platform, or one judge), and the bucket its records are read from. */
+/** The tick function and its invoke role of one host (a platform, or one judge), and the bucket its records are read from. */
 interface TickHost {
   readonly function: lambda.Function;
-  readonly extension: appconfig.CfnExtension;
+  readonly role: iam.IRole;
   readonly bucket: s3.IBucket;
 }
 const TICK_HOSTS = new WeakMap<Construct, TickHost>();
@@ -142,7 +144,7 @@ const TICK_HOSTS = new WeakMap<Construct, TickHost>();
  *   Lambda's 15 minutes, and a crashed invocation is simply replaced a minute later.
  * - Code plane, after full traffic: the deployment group's AfterAllowTraffic hook (`LambdaDeploymentGroup.addPostHook`,
  *   done by AiRelease).
- * - Config plane: an AT_DEPLOYMENT_TICK action on the live release environment (its own extension) that only reads
+ * - Config plane: an AT_DEPLOYMENT_TICK action on the live release environment (a small function of its own) that only reads
  *   the rollout's stored verdict: AppConfig waits about 3 s for an extension, too little for a Logs Insights query.
  */
 export class CanaryJudge extends Construct {
@@ -150,13 +152,22 @@ export class CanaryJudge extends Construct {
   public readonly schedule: events.Rule;
   /** The AT_DEPLOYMENT_TICK function: a small bundle of its own, one per tick host (issue 15-A5). */
   public readonly tickFunction: lambda.Function;
-  /** The AT_DEPLOYMENT_TICK extension (one per tick host); `association` attaches it to this service's live environment. */
-  public readonly extension: appconfig.CfnExtension;
+  /**
+   * The extension whose AT_DEPLOYMENT_TICK action is the tick: with a tick host (AiRelease: the platform), the host's
+   * release extension, which also carries the gate check and the review (config/release-extension.ts); read it after
+   * the service is built (the extension follows the live environment's set of actions).
+   */
+  public get extension(): appconfig.CfnExtension {
+    return releaseExtensionAssociationOf(this.tickHostScope, this.environment)!.extension;
+  }
+  private readonly tickHostScope: Construct;
+  private readonly environment: appconfig.CfnEnvironment;
   /**
    * Pages (notificationTopic) when the judge cannot judge a release in progress: its updates fail, its samples cannot
    * be used, or the function itself errors. Never a rollback: it is in no composite, no deployment group, no monitor.
    */
   public readonly cannotJudgeAlarm: cloudwatch.Alarm;
+  /** The live environment's association that runs the tick (with a tick host, its one association with the host's release extension). */
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly afterTrafficBound: Duration;
   public readonly baselineWindow: Duration;
@@ -297,25 +308,35 @@ export class CanaryJudge extends Construct {
 
     // AT_DEPLOYMENT_TICK: a small function of its own (AppConfig waits only a few seconds, and a timeout rolls the
     // config back), one per tick host; this service's live environment gets an association naming the service.
-    const host = tickHost(
-      props.tickHost ?? this,
-      props.tickHost
-        ? physicalName('appConfigExtension', namePrefix(props.tickHost), 'canary-judge-tick')
-        : physicalName('appConfigExtension', namePrefix(this), props.serviceName, 'canary-judge'),
-      props.bucket,
-    );
+    const host = tickHost(props.tickHost ?? this, props.bucket);
     this.tickFunction = host.function;
-    this.extension = host.extension;
-    this.association = new appconfig.CfnExtensionAssociation(this, 'TickAssociation', {
-      extensionIdentifier: this.extension.attrId,
-      resourceIdentifier: stack.formatArn({
-        service: 'appconfig',
-        resource: 'application',
-        resourceName: `${props.appConfigApplicationId}/environment/${props.environment.ref}`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      }),
-      parameters: { [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: props.serviceName },
-    });
+    this.tickHostScope = props.tickHost ?? this;
+    this.environment = props.environment;
+    const action: ReleaseAction = {
+      kind: 'canary-judge',
+      points: ['AT_DEPLOYMENT_TICK'],
+      name: 'canary-judge',
+      description: "Reads the canary judge's stored verdict of the config rollout",
+      function: host.function,
+      role: host.role,
+      parameters: { [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: { required: true, description: 'The AI service whose config rollouts this association judges' } },
+    };
+    const values = { [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: props.serviceName };
+    // AT_DEPLOYMENT_TICK: with a tick host (the platform), the action joins the live environment's one association
+    // with the host's release extension; alone, the judge has an extension and an association of its own. An error
+    // here rolls the rollout back (AppConfig User Guide, custom extensions: AT_* action points), so the tick never
+    // throws (lambda/canary-judge/tick.ts).
+    this.association = (
+      props.tickHost
+        ? addPlatformReleaseAction(props.tickHost, props.environment, action, values)
+        : addReleaseAction(
+            { scope: this, extensionName: () => physicalName('appConfigExtension', namePrefix(this), props.serviceName, 'canary-judge') },
+            props.environment,
+            action,
+            values,
+            { scope: this, id: 'TickAssociation' },
+          )
+    ).association;
 
     this.cannotJudgeAlarm = cannotJudgeAlarm(this, namePrefix(props.tickHost ?? this), props.serviceName, fn, props.notificationTopic);
 
@@ -374,10 +395,10 @@ export class CanaryJudge extends Construct {
 }
 
 /**
- * The one AT_DEPLOYMENT_TICK function and extension of `scope` (a platform shared by its services, or one judge).
+ * The one AT_DEPLOYMENT_TICK function and the role AppConfig assumes to invoke it, of `scope` (a platform shared by its services, or one judge).
  * The function only reads judge records (s3:GetObject under judge/), from the one bucket every judge of the host uses.
  */
-function tickHost(scope: Construct, extensionName: string, bucket: s3.IBucket): TickHost {
+function tickHost(scope: Construct, bucket: s3.IBucket): TickHost {
   const known = TICK_HOSTS.get(scope);
   if (known) {
     if (known.bucket !== bucket)
@@ -400,25 +421,12 @@ function tickHost(scope: Construct, extensionName: string, bucket: s3.IBucket): 
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   bucket.encryptionKey?.grant(fn, 'kms:Decrypt');
   // AT_DEPLOYMENT_TICK is synchronous: AppConfig invokes with lambda:InvokeFunction, through this role.
+  // Inline, not a policy resource of its own (one fewer resource; the policy exists with the role).
   const role = new iam.Role(scope, 'CanaryJudgeTickRole', {
     assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
     description: 'Lets AppConfig run the canary judge tick at each config deployment tick',
+    inlinePolicies: invokeOnly(fn, ['lambda:InvokeFunction']),
   });
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
-  const extension = new appconfig.CfnExtension(scope, 'CanaryJudgeTickExtension', {
-    name: extensionName,
-    description: 'cdk-ai-release: at each tick of a config rollout, answers ROLL_BACK when the canary judge has shown a regression',
-    actions: {
-      AT_DEPLOYMENT_TICK: [
-        { Name: 'canary-judge', Description: "Reads the canary judge's stored verdict of the config rollout", Uri: fn.functionArn, RoleArn: role.roleArn },
-      ],
-    },
-    parameters: {
-      [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: { required: true, description: 'The AI service whose config rollouts this association judges' },
-    },
-  });
-  // AppConfig checks that it can assume the role and invoke when the extension is created.
-  extension.node.addDependency(role);
   Validations.of(fn).acknowledge(
     {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -437,7 +445,7 @@ function tickHost(scope: Construct, extensionName: string, bucket: s3.IBucket): 
         ]
       : []),
   );
-  const out = { function: fn, extension, bucket };
+  const out = { function: fn, role, bucket };
   TICK_HOSTS.set(scope, out);
   return out;
 }

@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -7,8 +7,8 @@ import { Construct } from 'constructs';
 import { GATE_CHECK_ENV, GATE_CHECK_PARAMETER, STORE_PREFIX } from '../../lambda/shared/contract';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
-import { namePrefix, physicalName } from '../private/physical-names';
 import { platformRole } from '../private/platform-role';
+import { invokeOnly, addPlatformReleaseAction, type ReleaseAction } from '../config/release-extension';
 
 /** The gate check function's timeout: its 2 s answer budget (lambda/config-gate-check/check.ts) plus a margin. */
 export const CHECK_TIMEOUT_SECONDS = 3;
@@ -26,20 +26,23 @@ export interface ConfigGateCheckProps {
 
 /**
  * The live environment of one service refuses any release config version without a passing config-gate record
- * (lambda/config-gate-check): an AppConfig extension with a PRE_START_DEPLOYMENT Lambda action, one per platform,
- * associated with the service's live environment. So a deployment started from the console or the CLI cannot skip
+ * (lambda/config-gate-check): the PRE_START_DEPLOYMENT action of the platform's release extension, run by the live
+ * environment's one association (config/release-extension.ts), which also carries the judge's tick and the review. So a deployment started from the console or the CLI cannot skip
  * the gate that `cdk deploy` runs; versions the environment already served stay deployable (a stack rollback).
  */
 export class ConfigGateCheck extends Construct {
-  /** The platform's gate check function and extension (one for every service; the association names the service). */
-  public static extensionOf(platform: AiReleasePlatform, bucket: s3.IBucket): { function: lambda.Function; extension: appconfig.CfnExtension } {
-    const existing = platform.node.tryFindChild('ConfigGateCheckExtension') as appconfig.CfnExtension | undefined;
+  /**
+   * The platform's gate check function and the role AppConfig assumes to invoke it (one for every service; the
+   * association names the service). Its action is one of the platform's release actions (config/release-extension.ts).
+   */
+  public static functionOf(platform: AiReleasePlatform, bucket: s3.IBucket): { function: lambda.Function; role: iam.IRole } {
     const existingFn = platform.node.tryFindChild('ConfigGateCheck') as lambda.Function | undefined;
-    if (existing && existingFn) {
+    const existingRole = platform.node.tryFindChild('ConfigGateCheckRole') as iam.Role | undefined;
+    if (existingFn && existingRole) {
       if (CHECK_BUCKET.get(existingFn) !== bucket) {
         throw new Error('every service of a platform must keep its gate reports in the same regression store: the gate check reads one bucket');
       }
-      return { function: existingFn, extension: existing };
+      return { function: existingFn, role: existingRole };
     }
     const fn = libraryFunction(platform, 'ConfigGateCheck', {
       handler: 'config-gate-check',
@@ -57,26 +60,12 @@ export class ConfigGateCheck extends Construct {
     bucket.encryptionKey?.grantDecrypt(fn);
     // The role AppConfig assumes to run the action (AppConfig User Guide, "Configuring permissions for a custom AWS
     // AppConfig extension"): lambda:InvokeFunction, which PRE_* action points use (they are synchronous).
+    // Inline, not a policy resource of its own (one fewer resource; the policy exists with the role).
     const role = new iam.Role(platform, 'ConfigGateCheckRole', {
       assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
       description: 'Lets AppConfig invoke the config gate check before a deployment to a live environment starts',
+      inlinePolicies: invokeOnly(fn, ['lambda:InvokeFunction']),
     });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
-    const extension = new appconfig.CfnExtension(platform, 'ConfigGateCheckExtension', {
-      name: physicalName('appConfigExtension', namePrefix(platform), 'config-gate-check'),
-      description: 'cdk-ai-release: only release config versions that passed the config gate (or were live before) may start',
-      actions: {
-        PRE_START_DEPLOYMENT: [
-          { Name: 'config-gate-check', Description: 'Refuse versions without a passing config gate record', Uri: fn.functionArn, RoleArn: role.roleArn },
-        ],
-      },
-      parameters: {
-        [GATE_CHECK_PARAMETER.SERVICE]: { required: true, description: 'The AI service whose live environment this association guards' },
-        [GATE_CHECK_PARAMETER.PROFILE]: { required: true, description: 'The release config profile id: the only profile of that environment' },
-      },
-    });
-    // AppConfig checks that it can assume the role and invoke when the extension is created.
-    extension.node.addDependency(role);
     const stack = Stack.of(platform);
     const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     Validations.of(fn).acknowledge(
@@ -93,9 +82,10 @@ export class ConfigGateCheck extends Construct {
         reason: 'Gate report keys are chosen at run time (service and config version); the wildcard is limited to the gates/ prefix of the regression store.',
       },
     );
-    return { function: fn, extension };
+    return { function: fn, role };
   }
 
+  /** The live environment's one association with the platform's release extension (shared with the tick and the review). */
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly function: lambda.Function;
 
@@ -103,7 +93,7 @@ export class ConfigGateCheck extends Construct {
     super(scope, id);
     const { platform } = props;
     const stack = Stack.of(this);
-    const { function: fn, extension } = ConfigGateCheck.extensionOf(platform, props.bucket);
+    const { function: fn, role } = ConfigGateCheck.functionOf(platform, props.bucket);
     this.function = fn;
     const envArn = stack.formatArn({
       service: 'appconfig',
@@ -111,11 +101,12 @@ export class ConfigGateCheck extends Construct {
       resourceName: `${props.environment.applicationId}/environment/${props.environment.ref}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    this.association = new appconfig.CfnExtensionAssociation(this, 'LiveEnvironment', {
-      extensionIdentifier: extension.attrId,
-      resourceIdentifier: envArn,
-      parameters: { [GATE_CHECK_PARAMETER.SERVICE]: props.serviceName, [GATE_CHECK_PARAMETER.PROFILE]: props.profile.ref },
-    });
+    // PRE_START_DEPLOYMENT on the live environment's one association with the platform's release extension: an
+    // error or a refusal here prevents the deployment (AppConfig User Guide, custom extensions: PRE_* action points).
+    this.association = addPlatformReleaseAction(platform, props.environment, gateCheckAction(fn, role), {
+      [GATE_CHECK_PARAMETER.SERVICE]: props.serviceName,
+      [GATE_CHECK_PARAMETER.PROFILE]: props.profile.ref,
+    }).association;
     // The deployment history of this live environment (versions already served stay deployable). Resource types
     // from the Service Authorization Reference: ListDeployments needs application and environment; GetDeployment
     // also the deployment.
@@ -137,3 +128,19 @@ export class ConfigGateCheck extends Construct {
 }
 
 const CHECK_BUCKET = new WeakMap<lambda.IFunction, s3.IBucket>();
+
+/** The gate check as a release action: PRE_START_DEPLOYMENT, synchronous, reading `service` and `profile`. */
+function gateCheckAction(fn: lambda.IFunction, role: iam.IRole): ReleaseAction {
+  return {
+    kind: 'config-gate-check',
+    points: ['PRE_START_DEPLOYMENT'],
+    name: 'config-gate-check',
+    description: 'Refuse versions without a passing config gate record',
+    function: fn,
+    role,
+    parameters: {
+      [GATE_CHECK_PARAMETER.SERVICE]: { required: true, description: 'The AI service whose live environment this association serves' },
+      [GATE_CHECK_PARAMETER.PROFILE]: { required: true, description: 'The release config profile id: the only profile of that environment' },
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { nagText } from '../private/nag-text';
-import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -12,8 +12,9 @@ import { Construct } from 'constructs';
 import { JUDGE_STATE_PREFIX, LEARNING_ENV, REVIEW_ENV, REVIEW_SERVICE_PARAMETER, STORE_PREFIX } from '../../lambda/shared/contract';
 import { AiReleasePlatform } from '../ai-release-platform';
 import { libraryFunction } from '../private/library-function';
-import { namePrefix, physicalName } from '../private/physical-names';
+import { namePrefix } from '../private/physical-names';
 import { manifestStackPath } from '../config/release-manifest-recorder';
+import { addPlatformReleaseAction, invokeOnly } from '../config/release-extension';
 
 /** The CodeDeploy states that end a release (CodeDeploy User Guide, "Monitoring deployments with Amazon EventBridge"). */
 export const CODE_RELEASE_END_STATES = ['SUCCESS', 'FAILURE', 'STOP'] as const;
@@ -189,39 +190,34 @@ export class ReleaseReview extends Construct {
     return fn;
   }
 
-  /** The platform's AppConfig extension that invokes the review function when a config deployment ends. */
-  public static extensionOf(platform: AiReleasePlatform, fn: lambda.IFunction): appconfig.CfnExtension {
-    const existing = platform.node.tryFindChild('ReleaseReviewExtension') as appconfig.CfnExtension | undefined;
+  /**
+   * The role AppConfig assumes to invoke the review function when a config deployment ends (one per platform). The
+   * review is one of the platform's release actions (config/release-extension.ts): ON_DEPLOYMENT_COMPLETE and
+   * ON_DEPLOYMENT_ROLLED_BACK, invoked asynchronously, their errors ignored by AppConfig (User Guide, custom extensions).
+   */
+  public static extensionRoleOf(platform: AiReleasePlatform, fn: lambda.IFunction): iam.IRole {
+    const existing = platform.node.tryFindChild('ReleaseReviewExtensionRole') as iam.Role | undefined;
     if (existing) return existing;
     // The role AppConfig assumes to invoke the function (AppConfig User Guide, "Configuring permissions for a custom
     // AWS AppConfig extension"): lambda:InvokeFunction serves PRE_* action points, lambda:InvokeAsync ON_* ones.
+    // Inline, not a policy resource of its own (one fewer resource; the policy exists with the role).
     const role = new iam.Role(platform, 'ReleaseReviewExtensionRole', {
       assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
       description: 'Lets AppConfig invoke the release review function when a config deployment ends',
+      inlinePolicies: invokeOnly(fn, ['lambda:InvokeFunction', 'lambda:InvokeAsync']),
     });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:InvokeAsync'], resources: [fn.functionArn] }));
-    const action = { Name: 'release-review', Description: 'Write the review of the release that ended', Uri: fn.functionArn, RoleArn: role.roleArn };
-    const extension = new appconfig.CfnExtension(platform, 'ReleaseReviewExtension', {
-      name: physicalName('appConfigExtension', namePrefix(platform), 'release-review'),
-      description: 'cdk-ai-release: a review of every config release (completed or rolled back)',
-      actions: Object.fromEntries(CONFIG_RELEASE_END_ACTION_POINTS.map((p) => [p, [action]])),
-      parameters: { [REVIEW_SERVICE_PARAMETER]: { required: true, description: 'The AI service whose environment this association watches' } },
-    });
-    // AppConfig checks that it can assume the role and invoke when the extension is created.
-    extension.node.addDependency(role);
-    return extension;
+    return role;
   }
 
   /** The rule that sends the end of each code deployment of the service's group to the review function. */
   public readonly rule: events.Rule;
-  /** The association that sends the end of each config deployment to the service's environment to it. */
+  /** The live environment's one association with the platform's release extension: the end of each config deployment reaches the review through it. */
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly function: lambda.Function;
 
   constructor(scope: Construct, id: string, props: ReleaseReviewProps) {
     super(scope, id);
     const platform = props.platform ?? AiReleasePlatform.of(this);
-    const stack = Stack.of(this);
     this.function = ReleaseReview.reviewerOf(platform, props.bucket);
     const group = props.deploymentGroup;
 
@@ -252,17 +248,22 @@ export class ReleaseReview extends Construct {
       ],
     });
 
-    const extension = ReleaseReview.extensionOf(platform, this.function);
-    this.association = new appconfig.CfnExtensionAssociation(this, 'ConfigDeploymentEnded', {
-      extensionIdentifier: extension.attrId,
-      resourceIdentifier: stack.formatArn({
-        service: 'appconfig',
-        resource: 'application',
-        resourceName: `${props.environment.applicationId}/environment/${props.environment.ref}`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      }),
-      parameters: { [REVIEW_SERVICE_PARAMETER]: props.serviceName },
-    });
+    // The end of each config deployment to the live environment: the review's actions on the environment's one
+    // association with the platform's release extension (shared with the gate check and the judge's tick).
+    this.association = addPlatformReleaseAction(
+      platform,
+      props.environment,
+      {
+        kind: 'release-review',
+        points: CONFIG_RELEASE_END_ACTION_POINTS,
+        name: 'release-review',
+        description: 'Write the review of the release that ended',
+        function: this.function,
+        role: ReleaseReview.extensionRoleOf(platform, this.function),
+        parameters: { [REVIEW_SERVICE_PARAMETER]: { required: true, description: 'The AI service whose live environment this association serves' } },
+      },
+      { [REVIEW_SERVICE_PARAMETER]: props.serviceName },
+    ).association;
   }
 }
 

@@ -182,42 +182,53 @@ export class ReleaseConfigDeployment extends Construct {
   }
 
   /**
-   * The hosted-version cleanup of a profile (lambda/config-deployer/version-cleanup.ts): on delete, removes every hosted
-   * version left under the profile (retained ones and those the cost guard wrote), so the profile itself can be
-   * deleted. Every hosted version resource of the profile must depend on it (AiServiceConfig does that), so that
-   * CloudFormation deletes it after them and before the profile.
+   * The hosted-version cleanup of a service's profiles, one resource for all of them (lambda/config-deployer/
+   * version-cleanup.ts): on delete, removes every hosted version left under each profile (retained ones and those the
+   * cost guard wrote), so the profiles themselves can be deleted. Every hosted version resource of the profiles must
+   * depend on it (AiServiceConfig does that), so that CloudFormation deletes it after them and before the profiles.
+   * The profiles must share one application.
    */
-  public static versionCleanup(scope: Construct, id: string, platform: AiReleasePlatform, profile: appconfig.CfnConfigurationProfile): CustomResource {
+  public static versionCleanup(
+    scope: Construct,
+    id: string,
+    platform: AiReleasePlatform,
+    profiles: readonly appconfig.CfnConfigurationProfile[],
+  ): CustomResource {
     const provider = ReleaseConfigDeployment.providerOf(platform);
     const fn = ReleaseConfigDeployment.deployerOf(platform);
-    // One statement per platform, whatever the number of services (the deployer's policy grows with each service's
-    // own statements already): the profiles of the platform's own application. Service Authorization Reference:
+    // One statement per application, whatever the number of services on it: the platform's, in the platform's
+    // stack; with applicationPerService each service's own, granted from the service's stack (platform-role.ts), so
+    // the platform's stack never refers to a service's application. Service Authorization Reference:
     // ListHostedConfigurationVersions needs the application and the profile; DeleteHostedConfigurationVersion the
     // hosted version (application/…/configurationprofile/…/hostedconfigurationversion/…).
-    once(fn, 'version-cleanup', () => {
-      const stack = Stack.of(platform);
+    const application = platform.applicationOf(profiles[0]);
+    const shared = application === platform.application;
+    const grantScope = shared ? platform : scope;
+    once(fn, shared ? 'version-cleanup' : `version-cleanup-${application.node.addr}`, () => {
+      const stack = Stack.of(grantScope);
       const app = stack.formatArn({
         service: 'appconfig',
         resource: 'application',
-        resourceName: platform.applicationId,
+        resourceName: application.ref,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
-      fn.addToRolePolicy(
+      platformRole(grantScope, fn).addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['appconfig:ListHostedConfigurationVersions', 'appconfig:DeleteHostedConfigurationVersion'],
           resources: [app, `${app}/configurationprofile/*`],
         }),
       );
       const reason =
-        "Hosted version numbers are assigned by AppConfig (and the cost guard adds versions), and every service of the platform has two profiles: the cleanup deletes every version of a profile of the platform's own application when the stack deletes that profile.";
-      const appId = `arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(platform.application)}>`;
+        'Hosted version numbers are assigned by AppConfig (and the cost guard adds versions), and every service has two profiles: the cleanup deletes every version of the profiles of this application when the stack deletes them.';
+      const appId = `arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/<${stack.getLogicalId(application)}>`;
       Validations.of(fn).acknowledge({ id: `AwsSolutions-IAM5[Resource::${appId}/configurationprofile/*]`, reason });
     });
     const resource = new CustomResource(scope, id, {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::AiReleaseConfigVersions',
       serviceTimeout: Duration.minutes(15),
-      properties: { Application: platform.applicationId, ConfigurationProfile: profile.ref },
+      // The profiles of one service, release config first (the physical id names them in this order).
+      properties: { Application: profiles[0].applicationId, ConfigurationProfiles: profiles.map((p) => p.ref) },
     });
     resource.node.addDependency(fn);
     return resource;
