@@ -244,6 +244,10 @@ describe('canaryJudge options', () => {
     expect(() => release({ canaryJudge: { afterTrafficBound: Duration.minutes(14) } })).toThrow(
       'canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got 14 minutes',
     );
+    expect(() => release({ canaryJudge: { evaluationMaxWait: Duration.minutes(11) } })).toThrow(
+      'canaryJudge.evaluationMaxWait must be from 1 minute to afterTrafficBound (10 minutes), got 11 minutes',
+    );
+    expect(() => release({ canaryJudge: { evaluationMaxWait: Duration.seconds(30) } })).toThrow(/evaluationMaxWait must be from 1 minute/);
     expect(() => release({ canaryJudge: { alpha: 0.6 } })).toThrow('canaryJudge.alpha must be a probability above 0 and below 0.5, got 0.6');
   });
 });

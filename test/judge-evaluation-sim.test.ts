@@ -86,3 +86,38 @@ describe('a release whose answers lose 60 % of pairs is caught before full rollo
     expect(r.beforeFull).toBeLessThanOrEqual(1);
   }, 60_000);
 });
+
+describe('late results (h7-judgeev): answer-dependent delays, production-like traffic', () => {
+  // Long answers score higher and their results arrive later (+150 s per unit of length above the mean), on both
+  // versions alike; a canary's pair adds its own delay, so a fixed cut drops more of the canary's best answers.
+  const slow = { ...good, samplingRate: 0.1, lengthEffect: { delayMs: 150_000, scoreLift: 1.5 } } as const;
+
+  test('waiting for each window: good releases are not rolled back, and far fewer results are left out than with the old 120 s cut', async () => {
+    const worlds = [
+      { ...slow, plane: 'code', steps: PLANNED_CODE, disturbance: 'drifting-mix' },
+      { ...slow, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'shared-latency' },
+    ] as const;
+    let fired = 0;
+    let lateWait = 0;
+    let lateSettle = 0;
+    let canaryLateSettle = 0;
+    let samples = 0;
+    for (const o of worlds)
+      for (let seed = 801; seed < 804; seed++) {
+        const wait = await runEvalWorld({ ...o, seed });
+        const settle = await runEvalWorld({ ...o, seed, reader: 'settle' });
+        if (wait.caughtAtMinute !== undefined) fired++;
+        lateWait += wait.late.canary + wait.late.stable;
+        lateSettle += settle.late.canary + settle.late.stable;
+        canaryLateSettle += settle.late.canary;
+        samples += wait.samples;
+        // The record's counts add up: every result is judged, late, or was never read (after the hook's bound).
+        expect(wait.judged + wait.late.canary + wait.late.stable).toBeLessThanOrEqual(wait.samples);
+      }
+    expect(fired).toBeLessThanOrEqual(1);
+    // The old cut left out about a tenth of the results, the canary's more than its share; waiting leaves out a few.
+    expect(lateSettle).toBeGreaterThan(0.05 * samples);
+    expect(canaryLateSettle).toBeGreaterThan(0);
+    expect(lateWait).toBeLessThan(lateSettle / 5);
+  }, 120_000);
+});

@@ -26,6 +26,8 @@ describe('the canary judge judges the evaluator results of the example', () => {
     const env = fn.Properties.Environment.Variables;
     expect(env[JUDGE_ENV.EVALUATION_LOG_GROUP]).toEqual({ Ref: logsId });
     expect(env[JUDGE_ENV.EVALUATION_METRICS]).toBe('groundedness,relevance,paired');
+    // How long a window of samples waits for its outstanding results (evaluationMaxWait, default 5 minutes).
+    expect(env[JUDGE_ENV.EVALUATION_MAX_WAIT_SECONDS]).toBe('300');
     expect(judge.evaluationMetrics).toEqual(['evaluation:groundedness', 'evaluation:relevance', 'evaluation:paired']);
   });
 

@@ -4,7 +4,7 @@
  * bounded memory, and the wiring that reads the evaluator's result lines (sides by version or label, sample-time
  * windows that wait for the evaluator, the record naming what was judged).
  */
-import { judgeEvaluations, evaluationQuery, evaluationWindow, parseEvaluationMetrics, EVALUATION_SETTLE_MS } from '../lambda/canary-judge/evaluations';
+import { judgeEvaluations, evaluationQuery, evaluationWaitBound, evaluationWindow, parseEvaluationMetrics } from '../lambda/canary-judge/evaluations';
 import { ENGINE } from '../lambda/canary-judge/engine';
 import type { QueryRow } from '../lambda/canary-judge/samples';
 import { evaluationResultLine } from '../lambda/evaluator/result-line';
@@ -287,58 +287,180 @@ describe('the evaluator result line and the judge reading it', () => {
     [' paired ', { criteria: [], paired: true }],
   ])('the metrics list %j', (text, expected) => expect(parseEvaluationMetrics(text)).toEqual(expected));
   test('a bad metrics list entry is named', () => expect(() => parseEvaluationMetrics('groundedness,Bad Name')).toThrow(/"Bad Name"/));
+});
 
-  test('the judge reads a window only once it has settled, feeds the real engine, and the record says what was judged', async () => {
-    const lines: EvaluationResultLine[] = [];
-    for (let k = 0; k < 400; k++)
-      lines.push(line({ sampleAt: T0 + k * 500, caseId: `q${k}`, functionVersion: '8', paired: k % 5 === 0 ? 'tie' : 'stable', scores: { groundedness: 3 } }));
-    const queries: { q: string; startSec: number; endSec: number }[] = [];
-    const logs = {
-      async query(q: string, startSec: number, endSec: number) {
-        queries.push({ q, startSec, endSec });
-        const m = /sampleAt >= (\d+) and sampleAt < (\d+)/.exec(q);
-        const [from, to] = [Number(m?.[1]), Number(m?.[2])];
-        return lines.filter((l) => l.sampleAt >= from && l.sampleAt < to).map(rowOf);
-      },
+/** A world of result lines with their arrival (written) times, read the way Logs Insights reads them. */
+function world(entries: { line: EvaluationResultLine; written: number }[]) {
+  const queries: { q: string; startSec: number; endSec: number }[] = [];
+  let now = T0;
+  const stamp = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+  const logs = {
+    async query(q: string, startSec: number, endSec: number) {
+      queries.push({ q, startSec, endSec });
+      const m = /sampleAt >= (\d+) and sampleAt < (\d+)/.exec(q);
+      const [from, to] = [Number(m?.[1]), Number(m?.[2])];
+      return entries
+        .filter((e) => e.line.sampleAt >= from && e.line.sampleAt < to && e.written <= now && e.written >= startSec * 1000 && e.written < (endSec + 1) * 1000)
+        .map(
+          (e): QueryRow => [
+            { field: '@timestamp', value: stamp(e.written) },
+            { field: '@message', value: JSON.stringify(e.line) },
+          ],
+        );
+    },
+  };
+  // The runtime's sample lines (service log group), written when the answer was given.
+  const samples = {
+    async query(q: string, startSec: number, endSec: number) {
+      queries.push({ q, startSec, endSec });
+      return entries
+        .filter((e) => e.line.sampleAt <= now && e.line.sampleAt >= startSec * 1000 && e.line.sampleAt < (endSec + 1) * 1000)
+        .map(
+          (e): QueryRow => [
+            { field: 'sampleId', value: e.line.sampleId },
+            { field: 'functionVersion', value: e.line.functionVersion },
+            { field: 'tuple.config', value: e.line.config },
+            { field: 'time', value: new Date(e.line.sampleAt).toISOString() },
+          ],
+        );
+    },
+  };
+  return {
+    queries,
+    ports: { logs, samples, engine: ENGINE, now: () => now },
+    at(t: number) {
+      now = t;
+    },
+  };
+}
+
+function freshRecord(): JudgeRecord {
+  return {
+    schemaVersion: 1,
+    service: 'support-assistant',
+    plane: 'code',
+    releaseKey: 'code-d-1',
+    canary: '8',
+    stable: '7',
+    phase: 'canary',
+    until: T0,
+    updates: 0,
+    samples: { canary: 0, stable: 0 },
+    verdict: 'continue',
+    evidence: [],
+    engine: ENGINE.newJudgeState({ alpha: 0.01, evaluation: EVAL }),
+  };
+}
+
+/** 100 samples in the first minute, half on each side; every result 30 s after its sample but sample 7's. */
+function minuteOfSamples(lateDelay: number, score = (k: number) => 1 + (k % 5)) {
+  return Array.from({ length: 100 }, (_, k) => {
+    const sampleAt = T0 + k * 500;
+    const l = line({
+      sampleAt,
+      sampleId: `s${k}`,
+      caseId: `q${k}`,
+      functionVersion: k % 2 === 0 ? '8' : '7',
+      scores: { groundedness: score(k) },
+      ...(k % 2 === 0 ? { paired: k % 4 === 0 ? ('stable' as const) : ('canary' as const) } : {}),
+    });
+    return { line: l, written: sampleAt + (k === 7 ? lateDelay : 30_000) };
+  });
+}
+
+describe('late results (h7-judgeev): a window waits for its own samples, bounded', () => {
+  const run = (w: ReturnType<typeof world>, rec: JudgeRecord, now: number) => {
+    w.at(now);
+    return judgeEvaluations(w.ports, 'support-assistant', EVAL, CODE, T0, rec, now + 10_000);
+  };
+
+  test('a window is not judged while one of its samples has no result; it closes once that result arrives', async () => {
+    const w = world(minuteOfSamples(200_000));
+    // The window [T0, T0 + 60 s) has ended and its lines are searchable, but sample 7's result is outstanding.
+    const open = await run(w, freshRecord(), T0 + 60_000 + 15_000 + 10_000);
+    expect(open.updated).toBe(false);
+    expect(open.record.evaluation).toMatchObject({ until: T0, results: 0 });
+    expect(w.queries.some((q) => q.q.includes('ai-release.evaluation-sample') && q.q.includes('service = "support-assistant"'))).toBe(true);
+    // Its result was written 203.5 s in; read 15 s later (the ingestion lag) the window is complete.
+    const done = await run(w, open.record, T0 + 3_500 + 200_000 + 15_000 + 1_000);
+    expect(done.updated).toBe(true);
+    // The two empty minutes after it close at once too (no sample taken, none awaited).
+    expect(done.record.evaluation).toMatchObject({ until: T0 + 180_000, results: 100, pairs: 50, outstanding: 0, windows: { complete: 3, atBound: 0 } });
+    expect(done.record.evaluation?.late ?? { canary: 0, stable: 0 }).toEqual({ canary: 0, stable: 0 });
+  });
+
+  test('a result later than the bound: the window counts what arrived, says one was outstanding, and counts the result late by side, never judged', async () => {
+    const w = world(minuteOfSamples(400_000));
+    // 270 s after the window's end (+ the lag) it still waits (fewer than 50 delays measured: the bound is the maximum, 300 s).
+    const waiting = await run(w, freshRecord(), T0 + 60_000 + 270_000 + 15_000);
+    expect(waiting.record.evaluation?.until).toBe(T0);
+    const closed = await run(w, waiting.record, T0 + 60_000 + 300_000 + 15_000 + 1_000);
+    // It closed at the 300 s maximum with 99 results; the 99 delays it measured (30 s) now set the bound for the next
+    // windows: twice the upper end of their 30–40 s bucket, 80 s. The empty minutes after it close at once.
+    expect(closed.record.evaluation).toMatchObject({ results: 99, outstanding: 1, windows: { atBound: 1 }, waitMs: 80_000 });
+    expect(closed.record.evaluation?.cuts?.[0]).toEqual([T0 + 60_000, T0 + 60_000 + 300_000 + 1_000]);
+    const engineAtClose = JSON.stringify(closed.record.engine);
+    // The result arrives at 403.5 s; the next poll (30 s on) counts it late, on the canary's side (version 7 is
+    // stable: sample 7 is odd, so stable).
+    const after = await run(w, closed.record, T0 + 3_500 + 400_000 + 15_000 + 31_000);
+    expect(after.record.evaluation).toMatchObject({ results: 99, late: { canary: 0, stable: 1 } });
+    expect(JSON.stringify(after.record.engine)).toBe(engineAtClose);
+    // Counted once: a later scan does not count it again.
+    const again = await run(w, after.record, T0 + 3_500 + 400_000 + 15_000 + 62_000);
+    expect(again.record.evaluation?.late).toEqual({ canary: 0, stable: 1 });
+  });
+
+  test('which results count depends on arrival only, never on what they say: the same arrivals with other scores and outcomes count the same', async () => {
+    const a = world(minuteOfSamples(400_000));
+    const b = world(
+      minuteOfSamples(400_000, (k) => 5 - (k % 5)).map((e) => ({
+        ...e,
+        line: { ...e.line, ...(e.line.paired ? { paired: e.line.paired === 'stable' ? ('canary' as const) : ('stable' as const) } : {}) },
+      })),
+    );
+    const pick = (r: JudgeRecord) => {
+      const { results, scores, pairs, outstanding, until, windows } = r.evaluation ?? ({} as never);
+      return { results, scores, pairs, outstanding, until, windows };
     };
-    let now = T0 + 60_000;
-    const record: JudgeRecord = {
-      schemaVersion: 1,
-      service: 'support-assistant',
-      plane: 'code',
-      releaseKey: 'code-d-1',
-      canary: '8',
-      stable: '7',
-      phase: 'canary',
-      until: T0,
-      updates: 0,
-      samples: { canary: 0, stable: 0 },
-      verdict: 'continue',
-      evidence: [],
-      engine: ENGINE.newJudgeState({ alpha: 0.01, evaluation: EVAL }),
-    };
-    const ports = { logs, engine: ENGINE, now: () => now };
-    // One minute in: nothing has settled yet (the evaluator's delay), so nothing is read.
-    const early = await judgeEvaluations(ports, 'support-assistant', EVAL, CODE, T0, record, now + 10_000);
-    expect(queries).toHaveLength(0);
-    expect(early.record.evaluation).toMatchObject({ judged: ['evaluation:groundedness', 'evaluation:relevance', 'evaluation:paired'], until: T0 });
-    now = T0 + 200_000 + EVALUATION_SETTLE_MS + 15_000;
-    const later = await judgeEvaluations(ports, 'support-assistant', EVAL, CODE, T0, early.record, now + 10_000);
-    expect(queries).toHaveLength(1);
-    expect(queries[0].q).toContain(`sampleAt >= ${T0} and sampleAt < ${T0 + 200_000}`);
-    expect(later.updated).toBe(true);
-    expect(later.record.evaluation).toMatchObject({ until: T0 + 200_000, results: 400, scores: 400, pairs: 400 });
-    // Ten seconds later (the next alarm period) nothing new is read: at most one evaluation query a minute.
-    now += 10_000;
-    await judgeEvaluations(ports, 'support-assistant', EVAL, CODE, T0, { ...later.record, verdict: 'continue' }, now + 10_000);
-    expect(queries).toHaveLength(1);
-    // 320 untied pairs all lost: the paired test shows it; the only scores are the canary's, so no rank test fires.
-    expect(later.record.verdict).toBe('regression');
-    const ev = later.record.evidence as { metric: string; eValue: number; threshold: number }[];
-    const paired = ev.find((e) => e.metric === 'evaluation:paired');
-    expect(paired && paired.eValue >= paired.threshold).toBe(true);
-    const g = ev.find((e) => e.metric === 'evaluation:groundedness');
-    expect(g && g.eValue < g.threshold).toBe(true);
+    for (const now of [T0 + 90_000, T0 + 200_000, T0 + 376_000, T0 + 500_000]) {
+      const ra = await run(a, freshRecord(), now);
+      const rb = await run(b, freshRecord(), now);
+      expect(pick(rb.record)).toEqual(pick(ra.record));
+    }
+  });
+
+  test('the open window is polled at most every 30 s (two Logs Insights queries a poll)', async () => {
+    const w = world(minuteOfSamples(400_000));
+    const first = await run(w, freshRecord(), T0 + 100_000);
+    const n = w.queries.length;
+    expect(n).toBe(2);
+    await run(w, first.record, T0 + 110_000);
+    expect(w.queries.length).toBe(n);
+    await run(w, first.record, T0 + 131_000);
+    expect(w.queries.length).toBe(2 * n);
+  });
+
+  test.each([
+    ['fewer than 50 delays measured: the maximum', [[1, 49]], 300_000],
+    ['a fast evaluator: the 60 s floor', [[0, 200]], 60_000],
+    [
+      'p99 in the 100–110 s bucket: twice its upper end',
+      [
+        [2, 980],
+        [10, 20],
+      ],
+      220_000,
+    ],
+    [
+      'a slow tail: capped at the maximum',
+      [
+        [2, 900],
+        [40, 100],
+      ],
+      300_000,
+    ],
+  ] as const)('the wait bound: %s', (_name, delays, bound) => {
+    expect(evaluationWaitBound(delays as unknown as [number, number][], 300_000)).toBe(bound);
   });
 });
 

@@ -26,7 +26,7 @@ import {
 } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
 import type { JudgeBatch, JudgeEngine } from './engine-port';
-import { judgedMetrics, judgeEvaluations } from './evaluations';
+import { evaluationPending, judgedMetrics, judgeEvaluations } from './evaluations';
 import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, type WindowSamples, windowSamples } from './samples';
 
 export interface LogsPort {
@@ -196,7 +196,13 @@ export interface JudgeSettings {
    * The evaluation metrics judged in the family (lambda/judge/scores.ts), read through `evaluationLogs`. Absent, or
    * without that port: none. A release whose record was started without them is judged without them to its end.
    */
-  readonly evaluation?: { readonly criteria: readonly string[]; readonly paired: boolean; readonly minScores?: number };
+  readonly evaluation?: {
+    readonly criteria: readonly string[];
+    readonly paired: boolean;
+    readonly minScores?: number;
+    /** The longest a sample window waits for its outstanding results (ms). @default DEFAULT_EVALUATION_MAX_WAIT_MS */
+    readonly maxWaitMs?: number;
+  };
 }
 
 /**
@@ -311,7 +317,8 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
   // The evaluator's results of sample windows that have settled (a record started without them stays without).
   if (record.evaluation && s.evaluation && ports.evaluationLogs && record.verdict !== 'regression') {
     const e = await judgeEvaluations(
-      { logs: ports.evaluationLogs, engine: ports.engine, now: () => ports.clock.now() },
+      // The service's own log group holds the runtime's sample lines: which results each window waits for.
+      { logs: ports.evaluationLogs, samples: ports.logs, engine: ports.engine, now: () => ports.clock.now() },
       s.service,
       s.evaluation,
       r.sides,
@@ -683,7 +690,9 @@ export async function runAfterTrafficHook(event: HookEvent, ports: JudgePorts, s
         break;
       }
       const conclusion = step.record.updates > 0 ? ports.engine.concludeJudge(step.record.engine) : 'inconclusive';
-      if (conclusion !== 'inconclusive') {
+      // Not promoted on a conclusion while evaluation results of samples taken before full traffic are outstanding
+      // (their windows close within the wait bound; the hook's own bound still caps it).
+      if (conclusion !== 'inconclusive' && !evaluationPending(step.record, start)) {
         verdict = conclusion;
         break;
       }

@@ -20,7 +20,7 @@ import {
   TICK_BUDGET_MS,
 } from './canary-judge';
 import { ENGINE } from './engine';
-import { parseEvaluationMetrics } from './evaluations';
+import { DEFAULT_EVALUATION_MAX_WAIT_MS, parseEvaluationMetrics } from './evaluations';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 
 /** The hook starts answering this long before its timeout: the status call, with its retries, fits in it. */
@@ -54,7 +54,14 @@ const settings: JudgeSettings = {
   baselineWindowMs: nonNegative(CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
   configUnit: process.env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
   // The evaluator's results, when the service has an evaluation section (CanaryJudge.judgeEvaluations).
-  ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP] ? { evaluation: parseEvaluationMetrics(process.env[JUDGE_ENV.EVALUATION_METRICS] ?? '') } : {}),
+  ...(process.env[JUDGE_ENV.EVALUATION_LOG_GROUP]
+    ? {
+        evaluation: {
+          ...parseEvaluationMetrics(process.env[JUDGE_ENV.EVALUATION_METRICS] ?? ''),
+          maxWaitMs: positive(JUDGE_ENV.EVALUATION_MAX_WAIT_SECONDS, DEFAULT_EVALUATION_MAX_WAIT_MS / 1000) * 1000,
+        },
+      }
+    : {}),
   ...(tolerance ? { tolerance } : {}),
 };
 const logsClient = new CloudWatchLogsClient({});

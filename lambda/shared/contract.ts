@@ -758,6 +758,8 @@ export const JUDGE_ENV = {
   EVALUATION_LOG_GROUP: 'AI_RELEASE_JUDGE_EVALUATION_LOG_GROUP',
   /** Comma-separated evaluation metrics judged: criteria (e.g. `groundedness`) and `paired`. */
   EVALUATION_METRICS: 'AI_RELEASE_JUDGE_EVALUATION_METRICS',
+  /** Seconds an evaluation sample window waits at most for its outstanding results (default 300). */
+  EVALUATION_MAX_WAIT_SECONDS: 'AI_RELEASE_JUDGE_EVALUATION_MAX_WAIT_SECONDS',
 
   /**
    * The value tests' tolerance, JSON of a JudgeTolerance (`{"latencyMs":0.1,"costUsd":0.1,"quality":0.025}`): the
@@ -1051,6 +1053,20 @@ export interface JudgeEvaluation {
   readonly pairs: number;
   /** Results read whose sides were neither the canary's nor the stable's (another release, the gate). */
   readonly unmatched: number;
+  /**
+   * Since h7-judgeev: windows closed with every sample's result (`complete`) or at the wait bound (`atBound`); samples
+   * whose result had not arrived when their window closed; the wait bound last used (ms after a window's end).
+   */
+  readonly windows?: { readonly complete: number; readonly atBound: number };
+  readonly outstanding?: number;
+  readonly waitMs?: number;
+  /** Results that arrived after their window closed, by side: not judged, counted (the review reads them all). */
+  readonly late?: { readonly canary: number; readonly stable: number };
+  /** Bookkeeping: arrival time up to which late results were counted; [window end, cut] of closed windows; delays measured ([10 s bucket, count]); the last poll. */
+  readonly lateScan?: number;
+  readonly cuts?: readonly (readonly [number, number])[];
+  readonly delays?: readonly (readonly [number, number])[];
+  readonly polledAt?: number;
 }
 
 /** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */

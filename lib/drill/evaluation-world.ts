@@ -14,7 +14,7 @@
  *   results arrive later (some after the judge's settle time, so they are never judged);
  * - `retries`: a fifth of the requests repeat a recent input (same case id, same difficulty): clustered inputs.
  */
-import { EVALUATION_SETTLE_MS, judgeEvaluations } from '../../lambda/canary-judge/evaluations';
+import { DEFAULT_EVALUATION_MAX_WAIT_MS, EVALUATION_SETTLE_MS, judgeEvaluations } from '../../lambda/canary-judge/evaluations';
 import { ENGINE } from '../../lambda/canary-judge/engine';
 import type { QueryRow, Sides } from '../../lambda/canary-judge/samples';
 import { combineOrders } from '../../lambda/judge/paired';
@@ -59,6 +59,20 @@ export interface EvalWorldOptions {
   /** Criteria judged and scored. @default groundedness, relevance */
   readonly criteria?: readonly string[];
   readonly paired?: boolean;
+  /**
+   * Answer-dependent delays (h7-judgeev): each answer has a length z ~ N(0, 1); its result arrives `delayMs` × max(0, z)
+   * later and it scores `scoreLift` × z higher on every criterion, alike on both versions (long answers score later).
+   * @default none
+   */
+  readonly lengthEffect?: { readonly delayMs: number; readonly scoreLift: number };
+  /**
+   * How the judge waits: `wait` (the judge as built: each window until all its samples' results arrived, at most the
+   * bound) or `settle` (control, the judge before h7-judgeev: each window read once, 120 s after it ends, without
+   * knowing which samples were taken; later results are never judged). @default 'wait'
+   */
+  readonly reader?: 'wait' | 'settle';
+  /** The judge's evaluationMaxWait in ms. @default DEFAULT_EVALUATION_MAX_WAIT_MS */
+  readonly maxWaitMs?: number;
 }
 
 export interface EvalWorldOutcome {
@@ -72,6 +86,13 @@ export interface EvalWorldOutcome {
   readonly pairs: number;
   /** Which evaluation metrics had fired by the end. */
   readonly fired: readonly string[];
+  /** Results judged; results that arrived after their window closed (by side); samples outstanding at a close. */
+  readonly judged: number;
+  readonly late: { readonly canary: number; readonly stable: number };
+  readonly outstanding: number;
+  readonly windowsAtBound: number;
+  /** Each evaluation metric's e-value at the end, as a share of its threshold (log10). */
+  readonly evidence: Readonly<Record<string, number>>;
 }
 
 const START = Date.parse('2026-12-07T10:00:00.000Z');
@@ -130,6 +151,9 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + 0.7 * normal(r);
       scores[c] = Math.min(5, Math.max(1, Math.round(latent)));
     }
+    // Long answers score higher and their results arrive later, on both versions alike.
+    const z = o.lengthEffect ? normal(r) : 0;
+    if (o.lengthEffect) for (const c of criteria) scores[c] = Math.min(5, Math.max(1, Math.round(scores[c] + o.lengthEffect.scoreLift * z)));
     let paired: PairedOutcome | undefined;
     if (canary && (o.paired ?? true)) {
       // The honest preference of this pair; each comparison may instead pick the first answer shown.
@@ -152,7 +176,12 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
     const share = o.naiveShare ? s : sampled;
     // The evaluator's delay: the subscription's delivery and one call per criterion; pairs add two shadow answers and
     // two comparisons; a slow backend slows the shadow answers too.
-    const delay = 5_000 + 20_000 * -Math.log(1 - r()) + (paired ? 25_000 * -Math.log(1 - r()) : 0) + (slow ? 60_000 : 0);
+    const delay =
+      5_000 +
+      20_000 * -Math.log(1 - r()) +
+      (paired ? 25_000 * -Math.log(1 - r()) : 0) +
+      (slow ? 60_000 : 0) +
+      (o.lengthEffect ? o.lengthEffect.delayMs * Math.max(0, z) : 0);
     const sampleAt = Math.floor(t);
     lines.push({
       written: sampleAt + delay,
@@ -185,20 +214,46 @@ async function judgeWorld(
   criteria: readonly string[],
 ): Promise<EvalWorldOutcome> {
   let now = START;
-  // Logs Insights over the evaluator's log group: what is visible by now, in the query's sample-time window.
+  const stamp = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+  // Logs Insights over the evaluator's log group: what is visible by now, written in the query's time range, in its
+  // sample-time window.
   const logs = {
-    async query(q: string): Promise<readonly QueryRow[]> {
+    async query(q: string, startSec: number, endSec: number): Promise<readonly QueryRow[]> {
       const m = /sampleAt >= (\d+) and sampleAt < (\d+)/.exec(q);
       const from = Number(m?.[1]);
       const to = Number(m?.[2]);
       const out: QueryRow[] = [];
-      for (const x of lines)
-        if (x.line.sampleAt >= from && x.line.sampleAt < to && x.written + LOG_VISIBLE_MS <= now)
-          out.push([{ field: '@message', value: JSON.stringify(x.line) }]);
+      for (const x of lines) {
+        const w = Math.floor(x.written);
+        if (x.line.sampleAt >= from && x.line.sampleAt < to && x.written + LOG_VISIBLE_MS <= now && w >= startSec * 1000 && w < (endSec + 1) * 1000)
+          out.push([
+            { field: '@timestamp', value: stamp(w) },
+            { field: '@message', value: JSON.stringify(x.line) },
+          ]);
+      }
       return out;
     },
   };
-  const evaluation = { criteria, paired: o.paired ?? true };
+  // The runtime's sample lines in the service's log group (written when the answer was given).
+  const samples = {
+    async query(_q: string, startSec: number, endSec: number): Promise<readonly QueryRow[]> {
+      const out: QueryRow[] = [];
+      for (const x of lines) {
+        const t = x.line.sampleAt;
+        if (t + LOG_VISIBLE_MS <= now && t >= startSec * 1000 && t < (endSec + 1) * 1000)
+          out.push([
+            { field: '@timestamp', value: stamp(t) },
+            { field: 'sampleId', value: x.line.sampleId },
+            { field: 'functionVersion', value: x.line.functionVersion },
+            { field: 'tuple.config', value: x.line.config },
+            { field: 'time', value: new Date(t).toISOString() },
+          ]);
+      }
+      return out;
+    },
+  };
+  const settle = o.reader === 'settle';
+  const evaluation = { criteria, paired: o.paired ?? true, maxWaitMs: settle ? EVALUATION_SETTLE_MS : (o.maxWaitMs ?? DEFAULT_EVALUATION_MAX_WAIT_MS) };
   const sides: Sides = o.plane === 'code' ? { plane: 'code', canary: '8', stable: '7' } : { plane: 'config', canary: 'cfg-new', stable: 'cfg-old' };
   let record: JudgeRecord = {
     schemaVersion: 1,
@@ -220,7 +275,17 @@ async function judgeWorld(
     now = START + m * 60_000;
     // Past the hook's bound nothing is judged any more: results of its last minutes settle too late.
     if (m > endMinute) break;
-    record = (await judgeEvaluations({ logs, engine: ENGINE, now: () => now }, 'support-assistant', evaluation, sides, START, record, now + 50_000)).record;
+    record = (
+      await judgeEvaluations(
+        { logs, ...(settle ? {} : { samples }), engine: ENGINE, now: () => now },
+        'support-assistant',
+        evaluation,
+        sides,
+        START,
+        record,
+        now + 50_000,
+      )
+    ).record;
     if (record.verdict === 'regression') {
       caughtAtMinute = m;
       break;
@@ -235,5 +300,10 @@ async function judgeWorld(
     canarySamples,
     pairs,
     fired: ev.filter((e) => e.metric.startsWith('evaluation:') && e.eValue >= e.threshold && e.judged !== false).map((e) => e.metric),
+    judged: record.evaluation?.results ?? 0,
+    late: record.evaluation?.late ?? { canary: 0, stable: 0 },
+    outstanding: record.evaluation?.outstanding ?? 0,
+    windowsAtBound: record.evaluation?.windows?.atBound ?? 0,
+    evidence: Object.fromEntries(ev.filter((e) => e.metric.startsWith('evaluation:')).map((e) => [e.metric, Math.log10(e.eValue / e.threshold)])),
   };
 }

@@ -61,6 +61,16 @@ export interface CanaryJudgeOptions {
    */
   readonly baselineWindow?: Duration;
   /**
+   * The longest a window of evaluation samples waits for its outstanding results after it ends, before the judge counts
+   * what arrived (results later still are counted as late in the record, not judged). The bound used is twice the 99th
+   * percentile of the evaluator's delays measured in the release, at least 1 minute, at most this. The
+   * AfterAllowTraffic hook does not answer on a conclusion while samples taken before full traffic are outstanding:
+   * at most this + 75 s (the 60 s window, the 15 s ingestion lag) + 30 s (the poll), within `afterTrafficBound`.
+   * Only used with evaluation results (`judgeEvaluations`). From 1 minute to `afterTrafficBound`.
+   * @default Duration.minutes(5), or `afterTrafficBound` when that is shorter
+   */
+  readonly evaluationMaxWait?: Duration;
+  /**
    * How much worse the canary may be on each value metric before the judge's concurrent test rolls it back: the test
    * asks "is the canary worse by MORE than this" (latency and cost relative, quality absolute). Differences far below
    * the smallest regression the team must catch (between execution environments, which on the code plane ride on
@@ -171,6 +181,8 @@ export class CanaryJudge extends Construct {
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly afterTrafficBound: Duration;
   public readonly baselineWindow: Duration;
+  /** The longest an evaluation window waits for its outstanding results (`evaluationMaxWait`). */
+  public readonly evaluationMaxWait: Duration;
   /** The evaluation metrics judged in the family (`judgeEvaluations`); empty: none. */
   public get evaluationMetrics(): readonly string[] {
     return this.judgedEvaluation;
@@ -196,6 +208,13 @@ export class CanaryJudge extends Construct {
         `canaryJudge.afterTrafficBound must be from 1 to 13 minutes, got ${this.afterTrafficBound.toHumanString()}: the hook runs in one Lambda invocation (at most 15 minutes) and answers CodeDeploy before its timeout`,
       );
     }
+
+    this.evaluationMaxWait = props.evaluationMaxWait ?? Duration.seconds(Math.min(300, boundS));
+    const waitS = this.evaluationMaxWait.toSeconds();
+    if (!(waitS >= 60 && waitS <= boundS))
+      throw new Error(
+        `canaryJudge.evaluationMaxWait must be from 1 minute to afterTrafficBound (${this.afterTrafficBound.toHumanString()}), got ${this.evaluationMaxWait.toHumanString()}: the AfterAllowTraffic hook waits for outstanding evaluation results within its bound`,
+      );
 
     this.tolerance = { ...DEFAULT_TOLERANCE, ...props.tolerance };
     for (const [k, v] of Object.entries(this.tolerance)) {
@@ -382,6 +401,7 @@ export class CanaryJudge extends Construct {
     });
     this.function.addEnvironment(JUDGE_ENV.EVALUATION_LOG_GROUP, evaluatorLogGroup.logGroupName);
     this.function.addEnvironment(JUDGE_ENV.EVALUATION_METRICS, names.join(','));
+    this.function.addEnvironment(JUDGE_ENV.EVALUATION_MAX_WAIT_SECONDS, String(this.evaluationMaxWait.toSeconds()));
     // A second query, on the evaluator's log group only (both ARN forms, as for the service's).
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['logs:StartQuery'], resources: [arn, `${arn}:*`] }));
     const wildcard = nagText(stack, `${arn}:*`);

@@ -1,4 +1,4 @@
-import { EVALUATION_SETTLE_MS } from '../../lambda/canary-judge/evaluations';
+import { DEFAULT_EVALUATION_MAX_WAIT_MS } from '../../lambda/canary-judge/evaluations';
 import { QUERY_ROW_LIMIT } from '../../lambda/canary-judge/samples';
 import { DEFAULT_MIN_SCORES } from '../../lambda/judge/scores';
 import { renderPlanSection } from './canary-plan';
@@ -212,7 +212,7 @@ export function judgeEvaluationLine(metrics: readonly string[]): string {
   if (metrics.length === 0)
     return "**Evaluation metrics judged:** none (no `evaluation` section, or `evaluation: false`): the judge sees only the runtime's own metrics.";
   return (
-    `**Evaluation metrics judged:** ${metrics.map((m) => `\`${m}\``).join(', ')}, read from the evaluator's results (Logs Insights on its log group, each sample window once it is ${EVALUATION_SETTLE_MS / 1000} s old). ` +
+    `**Evaluation metrics judged:** ${metrics.map((m) => `\`${m}\``).join(', ')}, read from the evaluator's results (Logs Insights on its log group, each minute of samples once every sample's result has arrived, at most ${DEFAULT_EVALUATION_MAX_WAIT_MS / 60_000} minutes after it, by default; later results are counted late in the judge record). ` +
     "Together they take one metric's share of the false-rollback bound (scores: a rank test per criterion, paired: a sign test); a criterion with fewer than " +
     `${DEFAULT_MIN_SCORES} scores on either version cannot roll back.`
   );
