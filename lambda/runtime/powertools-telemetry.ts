@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   ASSIGNMENT_KEY,
@@ -21,6 +21,68 @@ const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   None: MetricUnit.NoUnit,
 };
 
+/** The message of an evaluation sample's log line. */
+const SAMPLE_MESSAGE = 'AI evaluation sample';
+
+/**
+ * Attribute keys the direct line leaves to Powertools: the ones its Logger drops with a warning (its ReservedKeys, not
+ * exported) and the other keys of its envelope (the Lambda context's, the X-Ray id), into which it deep-merges.
+ */
+const ENVELOPE_KEYS = new Set([
+  'level',
+  'message',
+  'sampling_rate',
+  'service',
+  'timestamp',
+  'cold_start',
+  'function_arn',
+  'function_memory_size',
+  'function_name',
+  'function_request_id',
+  'xray_trace_id',
+  'tenant_id',
+]);
+
+/**
+ * The Logger's members the direct line uses: its own envelope (the protected createAndPopulateLogItem: level, message,
+ * timestamp with its time-zone handling, service, Lambda context, sampling rate, X-Ray id, persistent and temporary
+ * keys), its buffering test (protected shouldBufferLog), and what its printLog writes with (its console and JSON
+ * indentation). Optional: should an upgrade rename one, the line goes through `logger.info`.
+ */
+interface LoggerInternals {
+  createAndPopulateLogItem?: (level: number, input: string, extra: unknown[]) => { getAttributes?: () => unknown } | undefined;
+  shouldBufferLog?: (traceId: string | undefined, level: number) => boolean;
+  console?: { info?: (line: string) => void };
+  logIndentation?: unknown;
+}
+
+/**
+ * Whether `value` is plain JSON data (strings, numbers, booleans, null, undefined, plain objects and arrays, no cycle,
+ * no toJSON, no key Powertools' merge skips): data for which Powertools' deep copy and its JSON replacer (Errors,
+ * bigints, circular references) change nothing, so `JSON.stringify` alone writes what the Logger writes.
+ * `budget.nodes` bounds the walk (a cycle or a huge value exhausts it, and the line goes through the Logger's API).
+ */
+function plainJson(value: unknown, depth: number, budget: { nodes: number }): boolean {
+  if (--budget.nodes < 0 || depth > 32) return false;
+  const t = typeof value;
+  if (t === 'string' || t === 'number' || t === 'boolean' || t === 'undefined') return true;
+  if (t !== 'object') return false; // a bigint, a function, a symbol
+  if (value === null) return true;
+  const v = value as Record<string, unknown>;
+  if (v.toJSON !== undefined) return false;
+  const proto = Object.getPrototypeOf(v);
+  if (Array.isArray(v)) {
+    if (proto !== Array.prototype) return false;
+    for (let i = 0; i < v.length; i++) if (!plainJson((v as unknown as unknown[])[i], depth + 1, budget)) return false;
+    return true;
+  }
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v) {
+    if (k === '__proto__' || k === 'constructor' || !plainJson(v[k], depth + 1, budget)) return false;
+  }
+  return true;
+}
+
 /**
  * Telemetry through Powertools: EMF with StorageResolution 1 (10-second alarms need high-resolution metrics), and
  * JSON log lines that carry the version tuple.
@@ -34,12 +96,21 @@ export class PowertoolsTelemetry implements TelemetryPort {
    * ~25 store calls per request. A caller's own Metrics instance (options.metrics) is always driven through its API.
    */
   private readonly direct: boolean;
+  /**
+   * The evaluation sample's line is written directly (its attributes set on the Logger's own envelope, one
+   * JSON.stringify, one write) when the Logger is the adapter's own: the same bytes `logger.info` writes
+   * (test/runtime-sample-direct.test.ts), without its per-key reserved-key checks and deep merge of the whole sample
+   * (~35 µs of a sampled request). A caller's own Logger (options.logger: its formatter, replacer, buffering) is always
+   * driven through its API.
+   */
+  private readonly directLog: boolean;
   private readonly service: string;
 
   constructor(service: string, options: { logger?: Logger; metrics?: Metrics; direct?: boolean } = {}) {
     this.logger = options.logger ?? new Logger({ serviceName: service });
     this.metrics = options.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: service });
     this.direct = options.direct ?? options.metrics === undefined;
+    this.directLog = options.direct ?? options.logger === undefined;
     this.service = service;
     // Our dimension names, not Powertools' default `service`: [Service] and [Service, Version].
     this.metrics.clearDefaultDimensions();
@@ -174,7 +245,51 @@ export class PowertoolsTelemetry implements TelemetryPort {
   public sample(sample: EvaluationSample): void {
     // Top-level keys, like a failure record, so the evaluator's filter `{ $.type = "ai-release.evaluation-sample" }` matches.
     const { service: _service, ...rest } = sample;
-    this.logger.info({ message: 'AI evaluation sample', ...rest });
+    if (!this.directLog || !this.infoDirect(SAMPLE_MESSAGE, rest)) this.logger.info({ message: SAMPLE_MESSAGE, ...rest });
+  }
+
+  /**
+   * What `logger.info({ message, ...attributes })` writes (Logger.processLogItem and printLog) for the adapter's own
+   * Logger, without its per-key work on the attributes: the envelope is the Logger's own item for the message alone,
+   * the attributes are set on it top-level (a key the persistent keys also have keeps its place and takes the line's
+   * value, as Powertools' merge does), top-level empty values (undefined, '', null) are dropped as printLog drops
+   * them, and the line is one JSON.stringify, written through the Logger's console. Powertools' deep copy and JSON
+   * replacer change nothing on plain JSON data (checked: plainJson); anything else goes through the API. Returns false,
+   * having written nothing, when it cannot do exactly that: then the caller goes through the Logger's API.
+   */
+  private infoDirect(message: string, attributes: Readonly<Record<string, unknown>>): boolean {
+    const own = this.logger as unknown as LoggerInternals;
+    const write = own.console?.info;
+    const indentation = own.logIndentation;
+    if (typeof own.createAndPopulateLogItem !== 'function' || typeof own.shouldBufferLog !== 'function') return false;
+    if (typeof write !== 'function' || typeof indentation !== 'number') return false;
+    const level = this.logger.level;
+    if (typeof level !== 'number') return false;
+    // A line Powertools would buffer (log buffering on, an X-Ray trace id present) is left to it.
+    if (own.shouldBufferLog('trace-id', LogLevelThreshold.INFO)) return false;
+    const keys = Object.keys(attributes);
+    for (const k of keys) if (ENVELOPE_KEYS.has(k)) return false;
+    // Below the Logger's level (POWERTOOLS_LOG_LEVEL, ALC, debug sampling): Powertools writes nothing, nor does this.
+    if (LogLevelThreshold.INFO < level) return true;
+    const envelope = own.createAndPopulateLogItem(LogLevelThreshold.INFO, message, [])?.getAttributes?.();
+    if (typeof envelope !== 'object' || envelope === null) return false;
+    const item = envelope as Record<string, unknown>;
+    for (const k of keys) item[k] = attributes[k];
+    const budget = { nodes: 4096 };
+    let empty = false;
+    for (const k in item) {
+      const v = item[k];
+      if (v === '' || v === null) empty = true;
+      else if (!plainJson(v, 0, budget)) return false;
+    }
+    // undefined values JSON.stringify leaves out itself; a copy only when there is an '' or a null to drop.
+    let line = item;
+    if (empty) {
+      line = {};
+      for (const k in item) if (item[k] !== '' && item[k] !== null) line[k] = item[k];
+    }
+    write.call(own.console, JSON.stringify(line, null, indentation));
+    return true;
   }
 
   public warn(message: string, extra: Record<string, unknown> = {}): void {

@@ -1,4 +1,11 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/**
+ * Node's one-shot digest (crypto.hash, Node ≥ 20.12): the same hex as createHash().update(text, 'utf8').digest('hex')
+ * without a Hash object per call (~0.9 → ~0.5 µs for a short text; the runtime hashes 2 per request, 5–8 per
+ * evaluation sample). createHash where it is missing.
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /**
  * JSON with object keys sorted at every depth, so equal content gives equal bytes whatever the key order,
@@ -14,7 +21,7 @@ export function canonicalJsonPretty(value: unknown): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return typeof oneShot === 'function' ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** sha256 of the canonical JSON of a value. */
