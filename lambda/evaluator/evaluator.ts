@@ -8,7 +8,7 @@
  * evaluators can never overspend together); after the calls the unused part is given back. Throttling is retried
  * with capped exponential backoff and full jitter; other errors fail the criterion with the reason.
  */
-import type { CriterionScore, EvaluationConfig, EvaluationSample, PairedOutcome } from '../shared/evaluation';
+import { type CriterionScore, type EvaluationConfig, type EvaluationSample, type PairedOutcome, pairsOn } from '../shared/evaluation';
 import { admit, type Caps, charge, costUsd, currentLedger, ensureRelease, estimateInputTokens, type Ledger, observeTuple, readLedger } from './budget';
 import {
   buildPreferenceRequest,
@@ -68,6 +68,8 @@ export interface EvaluationResult {
   readonly unscored: readonly { readonly criterion: string; readonly reason: string }[];
   readonly paired?: { readonly outcome: PairedOutcome; readonly reasons: readonly string[] };
   readonly costUsd: number;
+  /** Set when a pair-only sample (EvaluationSample.pairOnly) is not a canary's: nothing was spent, nothing is kept. */
+  readonly dropped?: 'not-a-canary';
   /** Set when the budget refused the sample: no model call was made. */
   readonly skipped?: 'budget-release' | 'budget-day';
   /** The release the sample's spend was charged to (absent: the steady state, day budget only). */
@@ -169,11 +171,28 @@ export async function evaluateSample(
   const passages = sample.passages.map((p) => ({ id: p.id, text: options.passageTexts?.get(p.id) ?? `(text not captured; hash ${p.textHash})` }));
   const deterministic = runDeterministicChecks(sample, config.deterministic);
   const rubrics = config.rubrics.filter((r) => r.criterion !== 'correctness' || options.reference !== undefined);
-  const wantsPairs = (config.paired ?? true) && ports.shadow !== undefined;
+  const wantsPairs = pairsOn(config) && ports.shadow !== undefined;
   const codeCanary = wantsPairs && sample.arm !== 'canary' && ports.shadow?.isCodeCanary ? await ports.shadow.isCodeCanary(sample).catch(() => false) : false;
   const pairedWanted = wantsPairs && (sample.arm === 'canary' || codeCanary);
+  // Drawn by the pairing rate only: compared when it is a canary's, never scored (the score tests keep the scoring
+  // sampler's counts); another answer drawn so is dropped before any spend (the code plane's runtime draws them all).
+  const pairOnly = sample.pairOnly === true;
+  if (pairOnly && !pairedWanted)
+    return {
+      sampleId: sample.sampleId,
+      service: sample.service,
+      arm: sample.arm,
+      functionVersion: sample.functionVersion,
+      caseId: sample.caseId,
+      scores: [],
+      unscored: [],
+      costUsd: 0,
+      belowFloor: [],
+      dropped: 'not-a-canary',
+    };
+  const scored = pairOnly ? [] : rubrics;
 
-  const scoreRequests = rubrics.map((r) =>
+  const scoreRequests = scored.map((r) =>
     buildScoreRequest(config.evaluatorModel.modelId, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),
   );
   const worstCall = (req: ConverseRequest) => costUsd(prices, estimateInputTokens(JSON.stringify(req)), maxTokens);
@@ -188,7 +207,7 @@ export async function evaluateSample(
   if (!r.ok)
     return {
       ...base,
-      scores: deterministic,
+      scores: pairOnly ? [] : deterministic,
       unscored: [],
       costUsd: 0,
       skipped: r.by === 'release' ? 'budget-release' : 'budget-day',
@@ -200,14 +219,14 @@ export async function evaluateSample(
   const pay = (u: Usage) => {
     spent += costUsd(prices, u.inputTokens, Math.min(u.outputTokens, maxTokens));
   };
-  const scores: CriterionScore[] = [...deterministic];
+  const scores: CriterionScore[] = pairOnly ? [] : [...deterministic];
   const unscored: { criterion: string; reason: string }[] = [];
   const belowFloor: { criterion: string; score: number; reason: string }[] = [];
   let paired: EvaluationResult['paired'];
   let unsettledUsd: number | undefined;
   try {
-    for (let i = 0; i < rubrics.length; i++) {
-      const rubric = rubrics[i];
+    for (let i = 0; i < scored.length; i++) {
+      const rubric = scored[i];
       try {
         const parsed = parseScoreResponse(await withRetry(ports, () => ports.model.converse(scoreRequests[i])), scale);
         pay(parsed.usage);
