@@ -13,6 +13,12 @@ export interface ExampleStackProps extends StackProps {
   readonly configDir?: string;
   /** How config canaries reach traffic (AiReleaseProps.configCanary). @default AiRelease's default */
   readonly configCanary?: AiReleaseProps['configCanary'];
+  /**
+   * The code plane's traffic shift. @default `TrafficShift.linear(5, Duration.minutes(3))`, the canary plan's schedule
+   * at 5 requests/s: with the release config's pairing rate (evaluation.paired.samplingRate 0.1) it catches a canary
+   * that loses 60 % of pairs before full rollout (bench/RESULTS.md § h7-pairs)
+   */
+  readonly trafficShift?: TrafficShift;
 }
 
 /** The example: an answering assistant over a small knowledge base, released with cdk-ai-release. */
@@ -57,15 +63,17 @@ export class ExampleStack extends Stack {
       serviceName: 'support-assistant',
       function: this.fn,
       config: ReleaseConfigSource.fromDirectory(props.configDir ?? path.join(root, 'example/support-assistant/release-config')),
-      trafficShift: TrafficShift.CANARY_10_PERCENT_5_MINUTES,
+      // The canary plan's schedule at 5 requests/s (the card's plan table): 5 % more every 3 minutes, 57 minutes to 100 %.
+      trafficShift: props.trafficShift ?? TrafficShift.linear(5, Duration.minutes(3)),
       // Typical traffic: the release policy checks the 10 % canary still gets enough requests to be judged.
       expectedRequestsPerSecond: 5,
       // The fixed thresholds are the safety net for gross failures; the canary judge (on by default) catches the
       // subtler regressions with a bounded false-rollback chance. At 5 requests/s and these base rates, the defaults
       // (5 %, 2 %, 2 %) would roll back a good release 7–23 % of the time (policy rule "alarm-false-fire"); these
-      // keep each alarm under 1 % per release.
+      // keep each alarm under 1 % per release. The 57-minute linear shift watches 57 periods: the default safety
+      // threshold (1 %) would roll back 8.9 % of good releases at a 0.1 % base rate; 3 % keeps it at 0.3 %.
       baseRates: { errorRate: 0.01, contractRate: 0.005 },
-      alarms: { maxErrorRate: 0.1, maxContractViolationRate: 0.08, maxCanaryErrorRateDelta: 0.08 },
+      alarms: { maxErrorRate: 0.1, maxContractViolationRate: 0.08, maxCanaryErrorRateDelta: 0.08, maxSafetyViolationRate: 0.03 },
       owner: 'support-ai team',
       onCall: 'support-ai-oncall (pager)',
       // Graded degradation: a cost spike switches the assistant to its cheaper fallback model.

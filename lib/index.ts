@@ -40,12 +40,15 @@ export {
   type CanaryPlanOptions,
   type CodePlan,
   type EvaluationPlan,
+  type PairedReach,
   type PlanEvaluation,
+  type PlanEvaluationCost,
   type Plane,
   type MinimumRegressions,
   type PlanStep,
   type PlanTraffic,
   type RegressionPower,
+  type ReleaseSpend,
   type SchedulePower,
 } from './rollout/canary-plan';
 export { releaseCost, US_EAST_1_PRICES, type CostLine, type PriceTable, type ReleaseCost, type ReleaseCostInputs } from './rollout/release-cost';
@@ -84,7 +87,7 @@ export { CONFIG_CANARY_MODES, SHARE_ENV, shareKey } from '../lambda/shared/contr
 export type { CanaryShareDocument, ConfigAssignment, ConfigCanaryMode, ShareControllerRecord, ShareControllerStartEvent } from '../lambda/shared/contract';
 export { EVALUATION_FILTER_NAME, ReleaseEvaluator, type EvaluatedService, type ReleaseEvaluatorProps } from './learning/release-evaluator';
 export { EVALUATION_CRITERIA, EVALUATION_METRIC, EVALUATION_SAMPLE_TYPE } from '../lambda/shared/evaluation';
-export type { EvaluationConfig, EvaluationRubric, EvaluationSample, CriterionScore, PairedOutcome } from '../lambda/shared/evaluation';
+export type { EvaluationConfig, EvaluationRubric, EvaluationSample, CriterionScore, PairedOutcome, PairedSampling } from '../lambda/shared/evaluation';
 // The regression gate's evaluator and the review's evaluation view (issue 17 E, h5-evgate).
 export type { RegressionGateEvaluationOptions } from './learning/regression-gate';
 export type { GateReplayPass, GateEvaluationSummary, ReviewEvaluation, FingerprintRow } from '../lambda/shared/contract';

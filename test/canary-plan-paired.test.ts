@@ -4,7 +4,7 @@
  * the real wiring's simulation (lib/drill/evaluation-world.ts; more seeds in bench/canary-plan-paired.ts).
  */
 import { runEvalWorld } from '../lib/drill/evaluation-world';
-import { codeSteps, engineModel, planCanary, renderPlanSection, schedulePower } from '../lib/rollout/canary-plan';
+import { canaryPairRate, codeSteps, engineModel, planCanary, releaseDraws, renderPlanSection, schedulePower } from '../lib/rollout/canary-plan';
 
 const EV = { samplingRate: 0.1, criteria: ['groundedness', 'relevance'] };
 const paired = (p: { byRegression: readonly { regression: string; power: number }[] }) =>
@@ -60,14 +60,15 @@ describe('canary plan: the paired preference', () => {
     expect(paired(schedulePower(linear, t(135)))).toBeLessThan(paired(schedulePower(linear, t(0))) ?? -1);
   });
 
-  test('the plan names the smallest sampling rate reaching the target: 0.1 for a fair evaluator, more when 70 % of pairs tie', () => {
+  test('the plan names the smallest pairing rate reaching the target: 0.1 for a fair evaluator, more when 70 % of pairs tie', () => {
     const fair = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02 } });
     expect(fair.evaluation?.samplingRate).toBe(0.02);
-    expect(fair.evaluation?.reaching?.samplingRate).toBe(0.1);
+    expect(fair.evaluation?.pairSamplingRate).toBe(0.02);
+    expect(fair.evaluation?.reaching?.pairSamplingRate).toBe(0.1);
     expect(paired(fair.evaluation?.reaching?.code ?? { byRegression: [] })).toBeGreaterThanOrEqual(0.9);
     expect(paired(fair.evaluation?.reaching?.config ?? { byRegression: [] })).toBeGreaterThanOrEqual(0.9);
     const biased = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02, decidedPairShare: 0.3 } });
-    expect(biased.evaluation?.reaching?.samplingRate).toBeGreaterThanOrEqual(0.3);
+    expect(biased.evaluation?.reaching?.pairSamplingRate).toBeGreaterThanOrEqual(0.3);
     // At 0.1 requests/s nothing up to 1 reaches it within an hour.
     expect(planCanary({ requestsPerSecond: 0.1, evaluation: { ...EV, samplingRate: 0.02 } }).evaluation?.reaching).toBeUndefined();
   });
@@ -77,7 +78,7 @@ describe('canary plan: the paired preference', () => {
     const t = { requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02 } };
     const text = renderPlanSection(plan, { ...schedulePower(codeSteps('canary', 10, 5), t), describe: 'canary 10 % for 5 min' }, t).join('\n');
     expect(text).toContain('loses 60 % of pairs');
-    expect(text).toContain('the smallest sampling rate reaching 90 % on the planned schedules is **0.1**');
+    expect(text).toContain('the smallest pairing rate reaching 90 % on the planned schedules is **0.1**');
     expect(text).toContain(`\`${plan.evaluation?.reaching?.code.call}\``);
     expect(text).toContain('threshold 1400');
   });
@@ -86,7 +87,53 @@ describe('canary plan: the paired preference', () => {
     [{ samplingRate: 0 }, /evaluation.samplingRate must be in \(0, 1\]/],
     [{ samplingRate: 0.1, decidedPairShare: 0 }, /canaryPlan.decidedPairShare must be in \(0, 1\]/],
     [{ samplingRate: 0.1, resultDelaySeconds: -1 }, /resultDelaySeconds must be a number of at least 0/],
+    [{ samplingRate: 0.1, pairSamplingRate: 1.5 }, /evaluation.pairSamplingRate must be in \[0, 1\].*paired.samplingRate/],
+    [{ samplingRate: 0.1, cost: { scoreUsd: 0.01, pairUsd: -1, perReleaseUsd: 20 } }, /evaluation.cost.pairUsd must be a number of at least 0/],
   ])('bad evaluation %p is refused, naming the field', (evaluation, re) => expect(() => planCanary({ requestsPerSecond: 5, evaluation })).toThrow(re));
+});
+
+describe('a release-time pairing rate of its own', () => {
+  const steps = codeSteps('linear', 5, 3);
+  test('pairs, not the scoring rate, carry the paired power: scoring at 0.005 with pairs at 0.1 has the power of scoring at 0.1', () => {
+    const scoredAll = paired(schedulePower(steps, { requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.1 } }));
+    const pairsOnly = paired(schedulePower(steps, { requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.005, pairSamplingRate: 0.1 } }));
+    const neither = paired(schedulePower(steps, { requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.005 } }));
+    expect(pairsOnly).toBeCloseTo(scoredAll ?? -1, 9);
+    expect(neither).toBeLessThan(0.1);
+    // config plane: the canary's pairing rate is the larger of the pairing rate and its oversampled scoring rate
+    expect(canaryPairRate(0.02, 0.1, 0.1, 'config')).toBe(0.1);
+    expect(canaryPairRate(0.1, 0.05, 0.1, 'config')).toBeCloseTo(0.5, 12);
+    expect(canaryPairRate(0.02, 0.1, 0.5, 'code')).toBe(0.1);
+  });
+
+  test('a release is counted step by step: pairs at the canary share × pairing rate, scoring at the base rate of all requests', () => {
+    const d = releaseDraws(codeSteps('canary', 10, 5), 5, 0.01, 0.2, 'code', { scoreUsd: 0.01, pairUsd: 0.015 });
+    expect(d.samples).toBeCloseTo(5 * 300 * 0.01, 9);
+    expect(d.pairs).toBeCloseTo(5 * 300 * 0.1 * 0.2, 9);
+    expect(d.totalUsd).toBeCloseTo(15 * 0.01 + 30 * 0.015, 9);
+  });
+
+  test('the plan keeps the scoring rate, searches the pairing rate, and weighs it against the release budget', () => {
+    const cost = { scoreUsd: 0.01, pairUsd: 0.0149, perReleaseUsd: 20 };
+    const fair = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.005, cost } });
+    const r = fair.evaluation?.reaching;
+    expect(r?.pairSamplingRate).toBe(0.1);
+    expect(r?.cost?.withinBudget).toBe(true);
+    expect(r?.cost?.code.totalUsd).toBeCloseTo(releaseDraws(r?.code.steps ?? [], 5, 0.005, 0.1, 'code', cost).totalUsd, 9);
+    expect(r?.cost?.code.totalUsd).toBeLessThan(20);
+    // A budget that cannot pay for any reaching rate: the first reaching one is named, flagged over budget.
+    const tight = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.005, cost: { ...cost, perReleaseUsd: 5 } } });
+    expect(tight.evaluation?.reaching?.pairSamplingRate).toBe(0.1);
+    expect(tight.evaluation?.reaching?.cost?.withinBudget).toBe(false);
+    const t = { requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.005, cost: { ...cost, perReleaseUsd: 5 } } };
+    const text = renderPlanSection(tight, { ...schedulePower(codeSteps('canary', 10, 5), t), describe: 'canary 10 % for 5 min' }, t).join('\n');
+    expect(text).toMatch(
+      /expected per release: code [\d,]+ pairs [\d.]+ USD \+ [\d,]+ scored [\d.]+ USD.*over it: no pairing rate reaching the target fits the budget/,
+    );
+    // The stated pairing rate that already reaches it is kept.
+    const stated = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.005, pairSamplingRate: 0.2, cost } });
+    expect(stated.evaluation?.reaching?.pairSamplingRate).toBe(0.2);
+  });
 });
 
 describe('closed form against the real wiring (few seeds; 200 per row in bench/canary-plan-paired.ts)', () => {

@@ -78,34 +78,66 @@ describe('AiRelease canary plan: facts, policy warning, card', () => {
   });
 });
 
-describe('the paired preference in the example (evaluation section at 2 %, 5 requests/s)', () => {
+describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % during a release, 5 requests/s)', () => {
   // The example's own construct tree: its judge judges groundedness, relevance and paired.
   const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
   const { testApp } = require('./helpers') as typeof import('./helpers');
   const stack = new ExampleStack(testApp(), 'Example');
   const facts = stack.release.facts;
   const cp = facts.canaryPlan;
+  const pairedPower = (x?: { byRegression: readonly { regression: string; power: number }[] }) =>
+    x?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
 
-  test('the plan models the 7-member family and the paired test at the section sampling rate', () => {
-    expect(cp?.traffic.evaluation).toEqual({ samplingRate: 0.02, criteria: ['groundedness', 'relevance'] });
+  test('the plan models the 7-member family, scoring at the section samplingRate and pairs at paired.samplingRate, with their prices', () => {
+    expect(cp?.traffic.evaluation).toMatchObject({ samplingRate: 0.005, pairSamplingRate: 0.1, criteria: ['groundedness', 'relevance'] });
+    const e = facts.releaseCost?.evaluation;
+    expect(cp?.traffic.evaluation?.cost).toEqual({ scoreUsd: e?.scoreUsd, pairUsd: e?.pairUsd, perReleaseUsd: 20 });
     expect(cp?.plan.evaluation?.pairedThreshold).toBeCloseTo(1400, 6);
     expect(cp?.current.byRegression.map((r) => r.regression)).toEqual(['errorRatio', 'p50Increase', 'qualityDrop', 'pairedPreference']);
-    expect(cp?.plan.evaluation?.reaching?.samplingRate).toBe(0.1);
+    expect(cp?.plan.evaluation?.reaching?.pairSamplingRate).toBe(0.1);
+    expect(cp?.plan.evaluation?.reaching?.cost?.withinBudget).toBe(true);
   });
 
-  test('the policy warns that 2 % on a 5-minute canary cannot reach it, says what would, and what that costs against the budget', () => {
-    const w = RULE_CANARY_PLAN.check(facts).find((x) => x.includes('pairs'));
-    expect(w).toContain('evaluation samplingRate 0.02');
-    expect(w).toContain(`samplingRate ≥ 0.1 with trafficShift: ${cp?.plan.evaluation?.reaching?.code.call} would reach`);
-    expect(w).toMatch(/evaluation at 0\.1 costs about [\d,.]+ USD per release \(budget\.perReleaseUsd 20 USD: over it/);
-    // The cost the warning names is evaluation-cost's for that rate over the planned schedule's minutes.
-    expect(cp?.pairedCost?.samplesPerRelease).toBeCloseTo(5 * 60 * (cp?.plan.evaluation?.reaching?.code.totalMinutes ?? 0) * 0.1, 6);
+  test('its configured code schedule reaches 90 % against a canary losing 60 % of pairs, within the release budget', () => {
+    expect(pairedPower(cp?.current)).toBeGreaterThanOrEqual(0.9);
+    const spend = cp?.plan.evaluation?.reaching?.cost?.code;
+    expect(spend?.totalUsd).toBeLessThan(20);
+    expect(spend?.pairs).toBeGreaterThan(800);
   });
 
-  test('the card states the rate and the schedule', () => {
+  test('the policy no longer warns about the paired preference, and still warns about what the schedule does not reach', () => {
+    const w = RULE_CANARY_PLAN.check(facts);
+    expect(w.filter((x) => x.includes('pairs'))).toEqual([]);
+    expect(w.some((x) => x.includes('errors x2'))).toBe(true);
+  });
+
+  test('the card states both rates, the schedule, and the release spend of pairs and scores separately', () => {
     const card = renderCanaryCard(facts, evaluatePolicy(facts, [RULE_CANARY_PLAN]));
     expect(card).toContain('| loses 60 % of pairs |');
-    expect(card).toContain('the smallest sampling rate reaching 90 % on the planned schedules is **0.1**');
+    expect(card).toContain('evaluation samplingRate 0.005, pairing rate 0.1 (paired.samplingRate)');
+    expect(card).toContain('reached at the stated pairing rate on the planned schedules');
+    expect(card).toMatch(/expected per release: code [\d,]+ pairs [\d.]+ USD \+ [\d,]+ scored [\d.]+ USD/);
+  });
+
+  test('paired: true at 0.005 would not reach it: the warning names the pairing rate, the schedule and the cost against the budget', () => {
+    const { testApp: app } = require('./helpers') as typeof import('./helpers');
+    const fs = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
+    const os = require('node:os') as typeof import('node:os');
+    const src = path.join(__dirname, '../example/support-assistant/release-config');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pairs-'));
+    for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+    const yaml = fs.readFileSync(path.join(dir, 'evaluation.yaml'), 'utf8').replace(/paired:\n {2}samplingRate: 0\.1\n/, 'paired: true\n');
+    expect(yaml).toContain('paired: true');
+    fs.writeFileSync(path.join(dir, 'evaluation.yaml'), yaml);
+    const f = new ExampleStack(app(), 'ExampleTrue', { configDir: dir }).release.facts;
+    const w = RULE_CANARY_PLAN.check(f).find((x) => x.includes('pairs decided'));
+    expect(w).toContain('evaluation samplingRate 0.005 and pairing rate 0.005');
+    expect(w).toMatch(/paired: \{ samplingRate: 0\.1 \} with trafficShift: TrafficShift\.linear\(5, Duration\.minutes\(3\)\) would reach \d+ %/);
+    expect(w).toMatch(
+      /pairing at 0\.1 costs about [\d.]+ USD per release on that code schedule \([\d,]+ pairs [\d.]+ USD, [\d,]+ scored [\d.]+ USD; budget\.perReleaseUsd 20 USD\); steady-state scoring stays at samplingRate 0\.005/,
+    );
+    expect(f.canaryPlan?.pairedCost?.pairsPerRelease).toBeCloseTo(f.canaryPlan?.plan.evaluation?.reaching?.cost?.code.pairs ?? -1, 6);
   });
 });
 
@@ -125,10 +157,9 @@ test("an assigned config canary's paired preference: its own finding, the config
   const facts = new ExampleStack(testApp(), 'Example3', { configCanary: 'assigned' }).release.facts;
   const cc = facts.canaryPlan?.configCurrent;
   expect(cc?.byRegression.find((r) => r.regression === 'pairedPreference')?.power).toBeLessThan(0.9);
+  // The code schedule reaches it at the example's pairing rate; the default assigned schedule (2 + 5 min) does not.
   const w = RULE_CANARY_PLAN.check(facts).filter((x) => x.includes('pairs decided'));
-  expect(w).toHaveLength(2);
-  expect(w[1]).toContain(`the assigned config canary (${cc?.describe})`);
-  expect(w[1]).toMatch(
-    /samplingRate ≥ 0\.1 with configCanary schedule \[\{ percent: 10, holdSeconds: 300 \}, \{ percent: 50, holdSeconds: \d+ \}\] \d+ % \(code: trafficShift:/,
-  );
+  expect(w).toHaveLength(1);
+  expect(w[0]).toContain(`the assigned config canary (${cc?.describe})`);
+  expect(w[0]).toMatch(/configCanary schedule \[\{ percent: 10, holdSeconds: 300 \}, \{ percent: 50, holdSeconds: \d+ \}\] \d+ % \(code: trafficShift:/);
 });

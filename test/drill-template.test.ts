@@ -23,10 +23,8 @@ describe('reading the synthesized example stack', () => {
   });
 
   test('the CodeDeploy schedule and its alarms; the AppConfig strategy and its composite monitor', () => {
-    expect(model.codeDeploy?.steps).toEqual([
-      [0, 10],
-      [300, 100],
-    ]);
+    // The example's linear 5 % every 3 minutes (the canary plan's schedule at 5 requests/s): 100 % at minute 57.
+    expect(model.codeDeploy?.steps).toEqual(Array.from({ length: 20 }, (_, i) => [i * 180, (i + 1) * 5]));
     expect(model.codeDeploy?.alarms).toHaveLength(8); // the seven threshold alarms and the canary judge's verdict
     // Exponential 10 % over 3 minutes: 10, 20, 40, 80, 100 % every 36 s (AppConfig's steps), then a 2-minute bake.
     expect(model.appConfig?.steps.map(([, p]) => p)).toEqual([10, 20, 40, 80, 100]);

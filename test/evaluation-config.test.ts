@@ -24,6 +24,9 @@ const validate = (evaluation: unknown) => validateReleaseConfig([{ value: { ...v
 
 describe('the evaluation section', () => {
   test('a complete section validates', () => expect(validate(evaluationSection())).toEqual([]));
+  test('a release-time pairing rate of its own validates, and the boolean forms still do', () => {
+    for (const paired of [{ samplingRate: 0.3 }, { samplingRate: 0.05 }, true, false]) expect(validate({ ...evaluationSection(), paired })).toEqual([]);
+  });
 
   test.each([
     ['no rubrics', (e: any) => (e.rubrics = []), '$.evaluation.rubrics', /fewer than 1|at least 1|must NOT have fewer/],
@@ -48,6 +51,26 @@ describe('the evaluation section', () => {
     ['min above max characters', (e: any) => (e.deterministic = { minChars: 10, maxChars: 5 }), '$.evaluation.deterministic.minChars', /above maxChars/],
     ['sampling with a zero budget', (e: any) => (e.budget.perDayUsd = 0), '$.evaluation.budget', /no sample would ever be scored/],
     ['a release budget above the day budget', (e: any) => (e.budget.perReleaseUsd = 80), '$.evaluation.budget.perReleaseUsd', /above the day budget/],
+    ['a pairing rate above 1', (e: any) => (e.paired = { samplingRate: 1.5 }), '$.evaluation.paired.samplingRate', /<= 1 \(got number 1\.5\)/],
+    ['a misspelt pairing rate', (e: any) => (e.paired = { samplingrate: 0.2 }), '$.evaluation.paired.samplingrate', /did you mean "samplingRate"/],
+    ['paired: yes (a YAML string)', (e: any) => (e.paired = 'yes'), '$.evaluation.paired', /write true or false/],
+    ['an empty paired object', (e: any) => (e.paired = {}), '$.evaluation.paired', /true, false, or \{ samplingRate: 0\.\.1 \}/],
+    [
+      'a pairing rate below the scoring rate (it would add no pairs)',
+      (e: any) => (e.paired = { samplingRate: 0.01 }),
+      '$.evaluation.paired.samplingRate',
+      /below samplingRate 0\.05.*raise paired\.samplingRate above 0\.05/,
+    ],
+    [
+      'pairing with a zero budget',
+      (e: any) => {
+        e.samplingRate = 0;
+        e.paired = { samplingRate: 0.2 };
+        e.budget.perReleaseUsd = 0;
+      },
+      '$.evaluation.budget',
+      /paired\.samplingRate 0\.2.*no sample would ever be scored/,
+    ],
   ])('%s: the problem names the field and a fix', (_name, mutate, path, message) => {
     const e = evaluationSection();
     mutate(e);
@@ -96,6 +119,19 @@ describe('the evaluation section in the manifest', () => {
     const b = diffReleaseManifests(a, manifest(budget)).components.find((x) => x.component === 'evaluation');
     expect(b?.change).toBe('modified');
     expect(b?.meaningChanged).toBeUndefined();
+  });
+
+  test('a pairing-rate change is hashed and shown by the diff, and is not a change of what "good" means', () => {
+    const a = manifest({ ...evaluationSection(), paired: true });
+    const b = manifest({ ...evaluationSection(), paired: { samplingRate: 0.3 } });
+    expect(b.components.evaluation.hash).not.toBe(a.components.evaluation.hash);
+    const d = diffReleaseManifests(a, b);
+    const c = d.components.find((x) => x.component === 'evaluation');
+    expect(c?.change).toBe('modified');
+    expect(c?.meaningChanged).toBeUndefined();
+    expect(renderManifestDiff(d)).toMatch(/paired/);
+    const again = diffReleaseManifests(b, manifest({ ...evaluationSection(), paired: { samplingRate: 0.2 } }));
+    expect(renderManifestDiff(again)).toMatch(/paired\.samplingRate/);
   });
 
   test('adding the section is shown as added', () => {

@@ -71,6 +71,28 @@ describe('evaluationCost', () => {
     expect(Object.keys(evaluationCost({ requestsPerSecond: 1, config: config(withCorrectness) }).tokens.scoreInput)).toEqual(['groundedness', 'relevance']);
   });
 
+  test('a pairing rate of its own: pairs cost the release, not the month; scoring and pairs are priced apart', () => {
+    const plain = evaluationCost({ requestsPerSecond: 5, config: config() });
+    const c = evaluationCost({ requestsPerSecond: 5, config: config(evaluation({ paired: { samplingRate: 0.2 } })) });
+    // 1 h release, the canary serving half: 5 x 3,600 x 0.5 x 0.2 = 1,800 pairs; scoring unchanged.
+    expect(c.pairSamplingRate).toBe(0.2);
+    expect(c.pairsPerRelease).toBeCloseTo(1800, 9);
+    expect(c.samplesPerRelease).toBe(plain.samplesPerRelease);
+    expect(c.scoringPerReleaseUsd).toBeCloseTo(plain.scoringPerReleaseUsd, 12);
+    expect(c.pairsPerReleaseUsd).toBeCloseTo(1800 * c.pairUsd, 9);
+    expect(c.perReleaseUncappedUsd).toBeCloseTo(c.scoringPerReleaseUsd + c.pairsPerReleaseUsd, 9);
+    expect(c.steadySamplesPerMonth).toBe(plain.steadySamplesPerMonth);
+    expect(c.dayBudgetHours).toBe(plain.dayBudgetHours);
+    // On a schedule: step by step, pairs at the canary's share x pairing rate until 100 %.
+    const s = evaluationCost({
+      requestsPerSecond: 5,
+      schedule: { steps: [{ share: 0.1, minutes: 5 }], plane: 'code' },
+      config: config(evaluation({ paired: { samplingRate: 0.2 } })),
+    });
+    expect(s.samplesPerRelease).toBeCloseTo(5 * 300 * 0.02, 9);
+    expect(s.pairsPerRelease).toBeCloseTo(5 * 300 * 0.1 * 0.2, 9);
+  });
+
   test('paired off: no shadow answers, no preference calls', () => {
     const c = evaluationCost({ requestsPerSecond: 5, config: config(evaluation({ paired: false })) });
     expect(c.pairsPerRelease).toBe(0);
@@ -141,10 +163,21 @@ describe("the example's card", () => {
     const e = r.facts.releaseCost.evaluation;
     const card = renderCanaryCard(r.facts, r.policy);
     expect(card).toContain('### Evaluation (model calls)');
-    expect(card).toContain(`| **per release** | 360 samples, 180 pairs | **${e.perReleaseUsd.toFixed(2)} USD** |`);
+    // A release is the configured code schedule (linear 5 % every 3 min, 57 min): 0.5 % of its requests scored, 10 %
+    // of the canary's answers paired (the canary serves 50 % on average): 85.5 samples and 855 pairs.
+    expect(e.samplesPerRelease).toBeCloseTo(5 * 60 * 57 * 0.005, 6);
+    expect(e.pairsPerRelease).toBeCloseTo(5 * 60 * 3 * 9.5 * 0.1, 6); // Σ shares 0.05 + … + 0.95 = 9.5, 3 min each
+    expect(card).toContain(`| scoring per release | 86 samples (samplingRate) | ${e.scoringPerReleaseUsd.toFixed(4)} USD |`);
+    expect(card).toContain(
+      `| pairs per release | 855 canary answers paired (pairing rate 0.1; pair-only answers are compared, not scored) | ${e.pairsPerReleaseUsd.toFixed(2)} USD |`,
+    );
+    expect(card).toContain(`| **per release** | 86 samples, 855 pairs | **${e.perReleaseUsd.toFixed(2)} USD** |`);
+    expect(e.perReleaseUsd).toBeLessThan(20);
     expect(card).toContain('Token assumptions (estimated from the evaluator');
-    // 2 % of 5 requests/s scored on two rubrics at Sonnet 4.5 prices spends the 50 USD day budget before the day ends.
-    expect(e.dayBudgetHours).toBeLessThan(24);
-    expect(card).toContain('sampling stops for the rest of each day');
+    // 0.5 % of 5 requests/s scored on two rubrics at Sonnet 4.5 prices: about 21.6 USD a day, within the 50 USD day
+    // budget with room for a release's pairs.
+    expect(e.dayBudgetHours).toBeGreaterThan(24);
+    expect((e.dayBudgetHours > 0 ? 50 / e.dayBudgetHours : 0) * 24 + e.perReleaseUsd).toBeLessThan(50);
+    expect(card).not.toContain('sampling stops for the rest of each day');
   });
 });

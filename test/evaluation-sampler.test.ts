@@ -1,4 +1,4 @@
-import { armSamplingRate, buildEvaluationSample, SAMPLE_MAX_CHARS, sampleUnit, shouldSample } from '../lambda/runtime/evaluation-sampler';
+import { armSamplingRate, buildEvaluationSample, pairingDraw, SAMPLE_MAX_CHARS, sampleUnit, shouldSample } from '../lambda/runtime/evaluation-sampler';
 import { EVALUATION_SAMPLE_TYPE } from '../lambda/shared/evaluation';
 import { MUST_REDACT, MUST_REDACT_NEW } from './pii-corpus';
 
@@ -100,4 +100,52 @@ describe('the evaluation sample', () => {
     expect(s.input.length).toBeLessThanOrEqual(SAMPLE_MAX_CHARS);
     expect(s.answer.length).toBeLessThanOrEqual(SAMPLE_MAX_CHARS);
   });
+});
+
+describe('the release-time pairing rate (evaluation.paired.samplingRate)', () => {
+  const ids = Array.from({ length: 20_000 }, (_, i) => `req-${i}`);
+  const count = (f: (id: string) => ReturnType<typeof pairingDraw>) => {
+    const c = { scored: 0, pairOnly: 0 };
+    for (const id of ids) {
+      const d = f(id);
+      if (d?.pairOnly) c.pairOnly++;
+      else if (d) c.scored++;
+    }
+    return c;
+  };
+
+  test('a config canary is drawn at the pairing rate; scoring keeps its own rate and the scored ones are the same as without pairs', () => {
+    // share 0.5: the canary's scoring rate is 0.02 / (2 × 0.5) = 0.02; pairs at 0.3
+    const c = count((id) => pairingDraw(id, 0.02, 0.3, 'canary', 0.5));
+    expect(c.scored / ids.length).toBeGreaterThan(0.015);
+    expect(c.scored / ids.length).toBeLessThan(0.025);
+    expect((c.scored + c.pairOnly) / ids.length).toBeGreaterThan(0.28);
+    expect((c.scored + c.pairOnly) / ids.length).toBeLessThan(0.32);
+    for (const id of ids.slice(0, 2000))
+      expect(pairingDraw(id, 0.02, 0.3, 'canary', 0.5)?.pairOnly === undefined && pairingDraw(id, 0.02, 0.3, 'canary', 0.5) !== undefined).toBe(
+        shouldSample(id, 0.02),
+      );
+  });
+
+  test('the config stable arm during a release is never drawn for pairs (only canary answers are paired)', () => {
+    const c = count((id) => pairingDraw(id, 0.02 / 1.8, 0.3, 'stable', 0.1));
+    expect(c.pairOnly).toBe(0);
+    expect(c.scored).toBeGreaterThan(0);
+  });
+
+  test('outside a config release (code plane: the runtime cannot tell its canary) every answer is drawn at the pairing rate, marked pair-only', () => {
+    const c = count((id) => pairingDraw(id, 0.02, 0.3, 'stable', undefined));
+    expect(c.pairOnly / ids.length).toBeGreaterThan(0.26);
+    expect(c.pairOnly / ids.length).toBeLessThan(0.3);
+    const d = ids.map((id) => pairingDraw(id, 0.02, 0.3, 'stable', undefined)).find((x) => x?.pairOnly);
+    expect(d).toEqual({ rate: 0.3, pairOnly: true });
+  });
+
+  test('a pairing rate at or below the scoring rate draws nothing more (paired: true)', () => {
+    expect(count((id) => pairingDraw(id, 0.05, 0.05, 'canary', 0.5)).pairOnly).toBe(0);
+    expect(count((id) => pairingDraw(id, 0.05, 0, 'stable', undefined)).pairOnly).toBe(0);
+  });
+
+  test('a pairing rate outside 0..1 is refused with the field', () =>
+    expect(() => pairingDraw('r', 0.02, 1.2, 'canary', 0.5)).toThrow(/evaluation.paired.samplingRate must be between 0 and 1/));
 });

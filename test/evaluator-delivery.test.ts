@@ -150,6 +150,16 @@ describe('evaluateDelivery', () => {
     expect(t.calls).toHaveLength(0);
   });
 
+  test('a pair-only sample that is no canary is dropped: nothing stored, published or spent, and the scored ones still are', async () => {
+    const t = deps({ liveEvaluation: async () => ({ ...config, samplingRate: 0.02, paired: { samplingRate: 0.3 } }) });
+    const pairOnly = { ...sample(2), pairOnly: true, sampledAt: 0.3 };
+    const out = await evaluateDelivery(delivery([JSON.stringify(sample(1)), JSON.stringify(pairOnly)]), t.d);
+    expect(out).toMatchObject({ samples: 2, evaluated: 1, droppedNotCanary: 1 });
+    expect(t.calls).toHaveLength(1);
+    expect([...t.store.objects.keys()]).toEqual([evaluationKey('support', sample(1).sampleId)]);
+    expect(t.published.map((r) => r.sampleId)).toEqual([sample(1).sampleId]);
+  });
+
   test('a bad line is rejected with its reason and does not fail the batch', async () => {
     const t = deps();
     const bad = { ...sample(2), arm: 'blue' };

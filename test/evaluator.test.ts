@@ -241,6 +241,46 @@ describe('evaluateSample', () => {
     expect(prefCalls[1].messages[0].content[0].text).toContain('<answer_b>\nOpen Settings');
   });
 
+  test('a pair-only canary sample (drawn by paired.samplingRate alone) is compared, never scored, and its pair is charged to the release', async () => {
+    const p = ports({
+      shadow: { answer: async (_s, arm) => ({ answer: arm === 'canary' ? 'Open Settings, then Security [p1].' : 'Contact support.', costUsd: 0.001 }) },
+    });
+    const paired: EvaluationConfig = { ...config, paired: { samplingRate: 0.3 } };
+    const r = await evaluateSample(sample({ arm: 'canary', pairOnly: true, sampledAt: 0.3 }), paired, p, { releaseKey: 'r1' });
+    const calls = (p.model as ReturnType<typeof fakeModel>).calls.map((c) => c.toolConfig.toolChoice.tool.name);
+    expect(calls).toEqual([PREFERENCE_TOOL, PREFERENCE_TOOL]);
+    expect(r.scores).toEqual([]); // no rubric scores and no deterministic ones: the score tests keep the scoring sampler's counts
+    expect(r.paired?.outcome).toBe('canary');
+    expect(r.costUsd).toBeGreaterThan(0.002); // two shadow answers and two preference calls
+    const ledger = (p.ledger as ReturnType<typeof memoryLedger>).value();
+    expect(JSON.stringify(ledger)).toContain('r1');
+  });
+
+  test('a pair-only sample that is not a canary (the code plane draws every answer at the pairing rate) is dropped before any spend', async () => {
+    let shadowCalls = 0;
+    const ledger = memoryLedger();
+    const p = ports({
+      ledger,
+      shadow: { answer: async () => (shadowCalls++, { answer: 'x', costUsd: 0 }), isCodeCanary: async () => false },
+    });
+    const r = await evaluateSample(sample({ arm: 'stable', pairOnly: true, sampledAt: 0.3 }), { ...config, paired: { samplingRate: 0.3 } }, p, {});
+    expect(r.dropped).toBe('not-a-canary');
+    expect(shadowCalls).toBe(0);
+    expect((p.model as ReturnType<typeof fakeModel>).calls).toHaveLength(0);
+    expect(ledger.writes).toBe(0);
+    // the same sample while its version is the code canary (the alias routes it a weight) is paired
+    const q = ports({ shadow: { answer: async () => ({ answer: 'x [p1]', costUsd: 0 }), isCodeCanary: async () => true } });
+    const c = await evaluateSample(sample({ arm: 'stable', pairOnly: true, sampledAt: 0.3 }), { ...config, paired: { samplingRate: 0.3 } }, q, {});
+    expect(c.dropped).toBeUndefined();
+    expect(c.paired).toBeDefined();
+  });
+
+  test('paired: false turns pairs off, pair-only samples included', async () => {
+    const p = ports({ shadow: { answer: async () => ({ answer: 'x', costUsd: 0 }) } });
+    const r = await evaluateSample(sample({ arm: 'canary', pairOnly: true }), { ...config, paired: false }, p, {});
+    expect(r.dropped).toBe('not-a-canary');
+  });
+
   test('a stable-arm sample gets no shadow call', async () => {
     let shadowCalls = 0;
     const p = ports({ shadow: { answer: async () => (shadowCalls++, { answer: 'x', costUsd: 0 }) } });

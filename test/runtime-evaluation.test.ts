@@ -13,8 +13,11 @@ const evaluation = {
   budget: { perReleaseUsd: 5, perDayUsd: 10 },
 };
 
-function runtime(samplingRate: number | undefined) {
-  const doc = samplingRate === undefined ? releaseDoc() : releaseDoc({ evaluation: { ...evaluation, samplingRate } } as never);
+function runtime(samplingRate: number | undefined, paired?: unknown) {
+  const doc =
+    samplingRate === undefined
+      ? releaseDoc()
+      : releaseDoc({ evaluation: { ...evaluation, samplingRate, ...(paired !== undefined ? { paired } : {}) } } as never);
   const telemetry = new RecordingTelemetry();
   let t = 1_000_000;
   const rt = new AiRuntime<In, Out>({
@@ -90,6 +93,32 @@ describe('evaluation samples in the runtime', () => {
     const again = runtime(0.1);
     for (let i = 0; i < 2000; i++) await again.rt.handler(answer)({ question: 'q' }, { awsRequestId: `r${i}` });
     expect(again.telemetry.samples.map((s) => s.requestId)).toEqual(telemetry.samples.map((s) => s.requestId));
+  });
+});
+
+describe('the release-time pairing rate in the runtime', () => {
+  test('paired.samplingRate above the scoring rate draws more answers, marked pair-only at the pairing rate; the scored ones are unchanged', async () => {
+    const plain = runtime(0.02);
+    const pairs = runtime(0.02, { samplingRate: 0.3 });
+    for (let i = 0; i < 2000; i++) {
+      await plain.rt.handler(answer)({ question: 'q' }, { awsRequestId: `r${i}` });
+      await pairs.rt.handler(answer)({ question: 'q' }, { awsRequestId: `r${i}` });
+    }
+    const scored = pairs.telemetry.samples.filter((s) => s.pairOnly === undefined);
+    const only = pairs.telemetry.samples.filter((s) => s.pairOnly === true);
+    expect(scored.map((s) => s.requestId)).toEqual(plain.telemetry.samples.map((s) => s.requestId));
+    expect(only.length).toBeGreaterThan(450);
+    expect(only.length).toBeLessThan(720);
+    expect(new Set(only.map((s) => s.sampledAt))).toEqual(new Set([0.3]));
+    expect(plain.telemetry.samples.every((s) => s.pairOnly === undefined)).toBe(true);
+  });
+
+  test('paired: false or true draws only what scoring draws', async () => {
+    for (const paired of [false, true]) {
+      const { rt, telemetry } = runtime(0.1, paired);
+      for (let i = 0; i < 500; i++) await rt.handler(answer)({ question: 'q' }, { awsRequestId: `r${i}` });
+      expect(telemetry.samples.some((s) => s.pairOnly)).toBe(false);
+    }
   });
 });
 

@@ -37,6 +37,8 @@ export interface DeliveryOutcome {
   readonly alreadyScored: number;
   readonly skippedNoSection: number;
   readonly skippedBudget: number;
+  /** Pair-only samples (drawn by `evaluation.paired.samplingRate` alone) that were not a canary's: dropped unspent. */
+  readonly droppedNotCanary: number;
   readonly rejected: readonly { readonly eventId: string; readonly reason: string }[];
   readonly candidates: number;
   /** Over-reservation left charged because the batch's refund kept losing ledger races (0 normally; never over a cap). */
@@ -85,7 +87,7 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
     if (reason) rejected.push({ eventId: e.id, reason });
     else samples.push(v as EvaluationSample);
   }
-  const counts = { evaluated: 0, alreadyScored: 0, skippedNoSection: 0, skippedBudget: 0, candidates: 0, unsettledUsd: 0 };
+  const counts = { evaluated: 0, alreadyScored: 0, skippedNoSection: 0, skippedBudget: 0, droppedNotCanary: 0, candidates: 0, unsettledUsd: 0 };
   const configs = new Map<string, Promise<EvaluationConfig | undefined>>();
   const releases = new Map<string, Promise<string | undefined>>();
   const once = <T>(m: Map<string, Promise<T>>, k: string, f: (k: string) => Promise<T>) => {
@@ -136,6 +138,7 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
       },
     });
     for (const [i, result] of results.entries()) {
+      if (result.dropped) counts.droppedNotCanary++;
       if (result.skipped) {
         counts.skippedBudget++;
         deps.publish(result, batch[i]);

@@ -9,7 +9,7 @@
  * back by one more (`evaluateBatch`). Throttling is retried
  * with capped exponential backoff and full jitter; other errors fail the criterion with the reason.
  */
-import type { CriterionScore, EvaluationConfig, EvaluationSample, PairedOutcome } from '../shared/evaluation';
+import { type CriterionScore, type EvaluationConfig, type EvaluationSample, type PairedOutcome, pairsOn } from '../shared/evaluation';
 import { mapLimit } from '../snapshot/store';
 import { costUsd, currentLedger, estimateInputTokens, type Ledger, readLedger, reserveBatch, settleBatch } from './budget';
 import {
@@ -70,6 +70,8 @@ export interface EvaluationResult {
   readonly unscored: readonly { readonly criterion: string; readonly reason: string }[];
   readonly paired?: { readonly outcome: PairedOutcome; readonly reasons: readonly string[] };
   readonly costUsd: number;
+  /** Set when a pair-only sample (EvaluationSample.pairOnly) is not a canary's: nothing was spent, nothing is kept. */
+  readonly dropped?: 'not-a-canary';
   /** Set when the budget refused the sample: no model call was made. */
   readonly skipped?: 'budget-release' | 'budget-day';
   /** The release the sample's spend was charged to (absent: the steady state, day budget only). */
@@ -148,6 +150,8 @@ interface PlannedSample {
   readonly scoreRequests: readonly ConverseRequest[];
   readonly pairedWanted: boolean;
   readonly worstCaseUsd: number;
+  /** A pair-only sample that is no canary's: nothing is spent and nothing kept. */
+  readonly dropped?: boolean;
 }
 
 async function planSample(sample: EvaluationSample, config: EvaluationConfig, ports: EvaluatorPorts, options: EvaluateOptions): Promise<PlannedSample> {
@@ -157,10 +161,16 @@ async function planSample(sample: EvaluationSample, config: EvaluationConfig, po
   const passages = sample.passages.map((p) => ({ id: p.id, text: options.passageTexts?.get(p.id) ?? `(text not captured; hash ${p.textHash})` }));
   const deterministic = runDeterministicChecks(sample, config.deterministic);
   const rubrics = config.rubrics.filter((r) => r.criterion !== 'correctness' || options.reference !== undefined);
-  const wantsPairs = (config.paired ?? true) && ports.shadow !== undefined;
+  const wantsPairs = pairsOn(config) && ports.shadow !== undefined;
   const codeCanary = wantsPairs && sample.arm !== 'canary' && ports.shadow?.isCodeCanary ? await ports.shadow.isCodeCanary(sample).catch(() => false) : false;
   const pairedWanted = wantsPairs && (sample.arm === 'canary' || codeCanary);
-  const scoreRequests = rubrics.map((r) =>
+  // Drawn by the pairing rate only (EvaluationSample.pairOnly): compared when it is a canary's, never scored (the
+  // score tests keep the scoring sampler's counts); another answer drawn so is dropped before any spend (the code
+  // plane's runtime draws them all).
+  const pairOnly = sample.pairOnly === true;
+  if (pairOnly && !pairedWanted)
+    return { sample, options, rubrics, passages, deterministic: [], scoreRequests: [], pairedWanted, worstCaseUsd: 0, dropped: true };
+  const scoreRequests = (pairOnly ? [] : rubrics).map((r) =>
     buildScoreRequest(config.evaluatorModel.modelId, maxTokens, r, scale, { ...sample, passages, reference: options.reference }),
   );
   const worstCall = (req: ConverseRequest) => costUsd(prices, estimateInputTokens(JSON.stringify(req)), maxTokens);
@@ -169,7 +179,7 @@ async function planSample(sample: EvaluationSample, config: EvaluationConfig, po
       (options.shadowWorstCaseUsd ?? 0)
     : 0;
   const worstCaseUsd = scoreRequests.reduce((s, r) => s + worstCall(r), 0) + prefWorst;
-  return { sample, options, rubrics, passages, deterministic, scoreRequests, pairedWanted, worstCaseUsd };
+  return { sample, options, rubrics, passages, deterministic: pairOnly ? [] : deterministic, scoreRequests, pairedWanted, worstCaseUsd };
 }
 
 const baseOf = (sample: EvaluationSample) => ({
@@ -274,7 +284,9 @@ export async function evaluateBatch(
   const concurrency = Math.max(1, batch.concurrency ?? 4);
   const planned = await mapLimit(samples, concurrency, (s) => planSample(s, config, ports, options));
   const results: EvaluationResult[] = new Array(samples.length);
-  let pending = planned.map((_, i) => i);
+  for (const [i, p] of planned.entries())
+    if (p.dropped) results[i] = { ...baseOf(p.sample), scores: [], unscored: [], costUsd: 0, belowFloor: [], dropped: 'not-a-canary' };
+  let pending = planned.flatMap((p, i) => (p.dropped ? [] : [i]));
   for (let round = 1; pending.length > 0; round++) {
     const last = round >= 2;
     const claims = pending.map((i) => {

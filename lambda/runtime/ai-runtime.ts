@@ -16,8 +16,8 @@ import {
   type VersionTuple,
 } from '../shared/contract';
 import { contentHash, sha256Hex } from '../shared/canonical-json';
-import type { EvaluationConfig, EvaluationSample } from '../shared/evaluation';
-import { armSamplingRate, buildEvaluationSample, sampledCanaryShare, samplingArm, shouldSample } from './evaluation-sampler';
+import { type EvaluationConfig, type EvaluationSample, pairSamplingRate } from '../shared/evaluation';
+import { armSamplingRate, buildEvaluationSample, pairingDraw, sampledCanaryShare, samplingArm } from './evaluation-sampler';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
@@ -652,7 +652,8 @@ export class AiRuntime<I, O> {
     try {
       const { arm, share } = samplingArm(inv.assignment);
       const rate = armSamplingRate(evaluation.samplingRate, arm, share);
-      if (!shouldSample(inv.requestId, rate) || !this.o.telemetry.sample) return;
+      const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share);
+      if (draw === undefined || !this.o.telemetry.sample) return;
       const e = result.evaluation;
       this.o.telemetry.sample(
         buildEvaluationSample(
@@ -675,9 +676,10 @@ export class AiRuntime<I, O> {
             inputTokens: result.inputTokens,
             outputTokens: result.outputTokens,
           },
-          rate,
+          draw.rate,
           this.redactor,
-          share !== undefined ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
+          share !== undefined && !draw.pairOnly ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
+          draw.pairOnly,
         ),
       );
     } catch (e) {

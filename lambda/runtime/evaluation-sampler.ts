@@ -61,6 +61,31 @@ export function shouldSample(requestId: string, rate: number): boolean {
   return rate > 0 && sampleUnit(requestId) < rate;
 }
 
+/**
+ * Whether this answer becomes a sample, and at which rate: drawn by the scoring sampler (`rate`, the arm's), or only
+ * by the release-time pairing rate (`pairRate`, evaluation.paired.samplingRate): then `pairOnly`, compared and never
+ * scored. One uniform number per request decides both, so a scored answer is always a pair candidate too. The pairing
+ * rate applies to the config canary (the share is known) and, on the code plane, to every answer outside a config
+ * release: the runtime cannot tell its code canary (it does not know the alias's weights), so it draws every answer
+ * at the pairing rate and the evaluator, which reads the alias, keeps the canary's and drops the others unscored.
+ * Undefined: not sampled.
+ */
+export function pairingDraw(
+  requestId: string,
+  rate: number,
+  pairRate: number,
+  arm: 'canary' | 'stable',
+  canaryShare: number | undefined,
+): { readonly rate: number; readonly pairOnly?: true } | undefined {
+  if (!(pairRate >= 0 && pairRate <= 1)) throw new Error(`evaluation.paired.samplingRate must be between 0 and 1 (got ${pairRate})`);
+  const pairs = arm === 'canary' || canaryShare === undefined ? pairRate : 0;
+  if (!(rate > 0) && !(pairs > rate)) return undefined;
+  const u = sampleUnit(requestId);
+  if (u < rate) return { rate };
+  if (pairs > rate && u < pairs) return { rate: pairs, pairOnly: true };
+  return undefined;
+}
+
 export interface AnswerToSample {
   readonly service: string;
   readonly requestId: string;
@@ -80,7 +105,7 @@ export interface AnswerToSample {
 }
 
 /** Builds the redacted sample. Passage texts are kept only as hashes: the evaluator reads them from the index. */
-export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor: Redactor = redact, armShare?: number): EvaluationSample {
+export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor: Redactor = redact, armShare?: number, pairOnly?: true): EvaluationSample {
   const input = redactAndCut(a.input, SAMPLE_MAX_CHARS, redactor).text;
   // Passage ids, citations, tool names and the stop reason repeat within a sample (a citation is a passage id, an
   // agent calls one tool many times): each distinct one is redacted once per sample (a redactor is a function of its
@@ -117,5 +142,6 @@ export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor:
     outputTokens: a.outputTokens ?? 0,
     sampledAt: rate,
     ...(armShare !== undefined ? { armShare } : {}),
+    ...(pairOnly ? { pairOnly } : {}),
   };
 }

@@ -58,9 +58,38 @@ export interface EvaluationConfig {
   readonly samplingRate: number;
   /** Spend caps in USD. Sampling stops when one is spent, and the review says so. */
   readonly budget: { readonly perReleaseUsd: number; readonly perDayUsd: number };
-  /** Paired comparisons during a canary (the stable version's answer to the same input). @default true */
-  readonly paired?: boolean;
+  /**
+   * Paired comparisons during a canary (the stable version's answer to the same input, both orders): `true` pairs the
+   * canary answers the scoring sampler draws; `{ samplingRate }` also pairs this share of the canary's answers while a
+   * release runs (pair-only: compared, not scored), so a release gets enough pairs while steady-state scoring stays at
+   * `samplingRate`; `false` turns pairs off. Pairs cost a release's budget (two shadow answers, two preference calls).
+   * @default true
+   */
+  readonly paired?: boolean | PairedSampling;
   readonly deterministic?: DeterministicChecks;
+}
+
+/** The object form of `evaluation.paired`: a release-time pairing rate of its own. */
+export interface PairedSampling {
+  /**
+   * Share of the canary's answers compared with the stable version's while a release runs, 0..1 (a canary answer the
+   * scoring sampler draws is paired too, so the canary's pairing rate is the larger of the two).
+   */
+  readonly samplingRate: number;
+}
+
+/** Whether the section pairs canary answers at all. */
+export function pairsOn(e: Pick<EvaluationConfig, 'paired'>): boolean {
+  return e.paired !== false;
+}
+
+/**
+ * The section's release-time pairing rate: `paired.samplingRate` in the object form, else the scoring rate (`true`:
+ * pairs only what scoring draws), 0 when pairs are off.
+ */
+export function pairSamplingRate(e: Pick<EvaluationConfig, 'paired' | 'samplingRate'>): number {
+  if (e.paired === false) return 0;
+  return typeof e.paired === 'object' && e.paired !== null ? e.paired.samplingRate : e.samplingRate;
 }
 
 /** One sampled answer, redacted by the runtime before it is logged. */
@@ -90,6 +119,12 @@ export interface EvaluationSample {
   readonly outputTokens: number;
   /** The sampling rate that selected this answer, so counts can be re-weighted. */
   readonly sampledAt: number;
+  /**
+   * Set when only the pairing rate drew this answer (`evaluation.paired.samplingRate` above the scoring rate): the
+   * evaluator compares it with the stable answer when it is a canary's, and otherwise drops it; it is never scored,
+   * so the per-version score tests keep the scoring sampler's counts. `sampledAt` is then the pairing rate.
+   */
+  readonly pairOnly?: true;
   /**
    * During a release whose share the runtime knows (the config plane's assignment): the probability that an answer
    * sampled at this time was the canary's, from the share and both arms' sampling rates (s r_c / (s r_c + (1 - s) r_s)).

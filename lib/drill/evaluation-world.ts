@@ -73,6 +73,13 @@ export interface EvalWorldOptions {
   readonly reader?: 'wait' | 'settle';
   /** The judge's evaluationMaxWait in ms. @default DEFAULT_EVALUATION_MAX_WAIT_MS */
   readonly maxWaitMs?: number;
+  /**
+   * The release-time pairing rate (evaluation.paired.samplingRate): canary answers drawn by it alone are paired, not
+   * scored (their result lines carry no scores), and only while the canary serves a share below 100 % (the evaluator
+   * pairs a code canary only while the alias routes it a weight; the config runtime only during a release).
+   * @default the samplingRate (pairs only what scoring draws)
+   */
+  readonly pairSamplingRate?: number;
 }
 
 export interface EvalWorldOutcome {
@@ -142,11 +149,15 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       recent.push({ caseId, d });
       if (recent.length > 50) recent.shift();
     }
-    if (!(r() < rate)) continue;
+    // One draw decides both samplers (the runtime hashes the request id once): under the arm's scoring rate the answer
+    // is scored (and paired when the canary's); above it, under the canary's pairing rate, it is pair-only.
+    const u = r();
+    const pairOnly = !(u < rate) && canary && s < 1 && (o.paired ?? true) && u < Math.max(rate, o.pairSamplingRate ?? 0);
+    if (!(u < rate) && !pairOnly) continue;
     const affected = canary && r() < (o.affectedShare ?? 1);
     const slow = dist === 'shared-latency' && minute >= 10 && minute < 20;
     const scores: Record<string, number> = {};
-    for (const c of criteria) {
+    for (const c of pairOnly ? [] : criteria) {
       const drop = affected ? (typeof o.scoreDrop === 'number' ? o.scoreDrop : (o.scoreDrop[c] ?? 0)) : 0;
       const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + 0.7 * normal(r);
       scores[c] = Math.min(5, Math.max(1, Math.round(latent)));

@@ -30,7 +30,7 @@ import {
   LEARNING_ENV,
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
-import type { EvaluationConfig } from '../../lambda/shared/evaluation';
+import { type EvaluationConfig, pairsOn } from '../../lambda/shared/evaluation';
 import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
 import { namePrefix, physicalName } from '../private/physical-names';
@@ -132,7 +132,7 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
  * false. Deterministic checks are not judged (they are reported by the evaluator's metrics and the review).
  */
 export function judgedEvaluationMetrics(evaluation: EvaluationConfig): { criteria: string[]; paired: boolean } {
-  return { criteria: evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness'), paired: evaluation.paired ?? true };
+  return { criteria: evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness'), paired: pairsOn(evaluation) };
 }
 
 /** The tick function and its invoke role of one host (a platform, or one judge), and the bucket its records are read from. */

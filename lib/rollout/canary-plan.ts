@@ -71,8 +71,19 @@ export interface PlanTraffic {
 
 /** How the evaluator's paired comparisons reach the judge, as the planner models them. */
 export interface PlanEvaluation {
-  /** The evaluation section's samplingRate (0..1]. */
+  /** The evaluation section's samplingRate (0..1]: steady-state scoring of both versions. */
   readonly samplingRate: number;
+  /**
+   * The release-time pairing rate (evaluation.paired.samplingRate): the share of the canary's answers compared with
+   * the stable version's while a release runs. The canary's pairing rate is the larger of it and the canary's scoring
+   * rate. @default the samplingRate (`paired: true`: only what scoring draws is paired)
+   */
+  readonly pairSamplingRate?: number;
+  /**
+   * What a scored sample and a paired comparison cost and the release budget, so the plan's pairing rate is one the
+   * budget pays for (lib/rollout/evaluation-cost.ts gives the first two). @default not priced: the plan ignores cost
+   */
+  readonly cost?: PlanEvaluationCost;
   /**
    * Share of paired comparisons that are decided (both orders prefer the same answer). An evaluator that picks the
    * first answer shown a share b of the time, whatever the answers, decides only 1 − b of the pairs (b = 0.7: 0.3).
@@ -92,7 +103,17 @@ export interface PlanEvaluation {
   readonly resultDelaySeconds?: number;
 }
 
-/** Sampling rates the planner tries when the stated one does not reach the paired preference's target. */
+/** The prices the planner weighs a pairing rate with. */
+export interface PlanEvaluationCost {
+  /** USD of scoring one sample on every rubric. */
+  readonly scoreUsd: number;
+  /** USD of one paired comparison (two shadow answers, two preference calls). */
+  readonly pairUsd: number;
+  /** The section's budget.perReleaseUsd. */
+  readonly perReleaseUsd: number;
+}
+
+/** Pairing rates the planner tries when the stated one does not reach the paired preference's target. */
 export const PLAN_SAMPLING_RATES: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1];
 
 export interface CanaryPlanOptions {
@@ -176,18 +197,71 @@ export interface CanaryPlan {
 }
 
 export interface EvaluationPlan {
-  /** The stated sampling rate, and the share of decided pairs and result delay assumed. */
+  /** The stated scoring and pairing rates, and the share of decided pairs and result delay assumed. */
   readonly samplingRate: number;
+  readonly pairSamplingRate: number;
   readonly decidedPairShare: number;
   readonly resultDelaySeconds: number;
   /** The paired test's threshold (e-value): α / 7 of the family, halved when criteria are scored too. */
   readonly pairedThreshold: number;
   /**
-   * The smallest sampling rate (the stated one, or the first of PLAN_SAMPLING_RATES above it) at which the planned
-   * code and config schedules (planned against every minimum regression, as `code` and `config`) give the paired
-   * preference the target power, with those schedules; absent: none up to 1 does within the cap.
+   * The smallest pairing rate (the stated one, or the first of PLAN_SAMPLING_RATES above it; the scoring rate stays
+   * the stated one) at which the planned code and config schedules (planned against every minimum regression, as
+   * `code` and `config`) give the paired preference the target power, with those schedules, preferring one whose
+   * expected release cost (`cost`) is within budget.perReleaseUsd; absent: no pairing rate up to 1 reaches it within
+   * the cap.
    */
-  readonly reaching?: { readonly samplingRate: number; readonly code: CodePlan; readonly config: SchedulePower };
+  readonly reaching?: PairedReach;
+}
+
+export interface PairedReach {
+  readonly pairSamplingRate: number;
+  readonly code: CodePlan;
+  readonly config: SchedulePower;
+  /** Expected scoring and pair spend of one release on each planned schedule (present when `cost` was given). */
+  readonly cost?: { readonly code: ReleaseSpend; readonly config: ReleaseSpend; readonly perReleaseUsd: number; readonly withinBudget: boolean };
+}
+
+/** What one release on a schedule is expected to draw and spend. */
+export interface ReleaseSpend {
+  readonly samples: number;
+  readonly pairs: number;
+  readonly scoringUsd: number;
+  readonly pairsUsd: number;
+  readonly totalUsd: number;
+}
+
+/**
+ * The canary's pairing rate at share s: the larger of the pairing rate and the canary's scoring rate (code plane: the
+ * base rate, the runtime does not know its share; config plane: oversampled, armSamplingRate).
+ */
+export function canaryPairRate(samplingRate: number, pairSamplingRate: number, share: number, plane: Plane): number {
+  const scoring = plane === 'config' ? armSamplingRate(samplingRate, 'canary', share) : samplingRate;
+  return Math.max(scoring, pairSamplingRate);
+}
+
+/**
+ * Samples scored and pairs compared over a release's schedule (until 100 %): scoring draws the base rate of all
+ * requests (the config plane's oversampling keeps the total), pairs the canary's share at its pairing rate. Pure.
+ */
+export function releaseDraws(
+  steps: readonly PlanStep[],
+  requestsPerSecond: number,
+  samplingRate: number,
+  pairSamplingRate: number,
+  plane: Plane,
+  prices?: Pick<PlanEvaluationCost, 'scoreUsd' | 'pairUsd'>,
+): ReleaseSpend {
+  let samples = 0;
+  let pairs = 0;
+  for (const st of steps) {
+    const requests = 60 * requestsPerSecond * st.minutes;
+    samples += requests * samplingRate;
+    if (st.share > 0 && st.share < 1) pairs += requests * st.share * canaryPairRate(samplingRate, pairSamplingRate, st.share, plane);
+  }
+  const scoringUsd = samples * (prices?.scoreUsd ?? 0);
+  const pairsUsd = pairs * (prices?.pairUsd ?? 0);
+  return { samples, pairs, scoringUsd, pairsUsd, totalUsd: scoringUsd + pairsUsd };
 }
 
 /**
@@ -385,7 +459,7 @@ function pairedRegression(t: PlanTraffic, e: PlanEvaluation, preference: number,
     perMinute: (s) => {
       let v = cache.get(s);
       if (!v) {
-        const rate = plane === 'config' ? armSamplingRate(e.samplingRate, 'canary', s) : e.samplingRate;
+        const rate = canaryPairRate(e.samplingRate, e.pairSamplingRate ?? e.samplingRate, s, plane);
         const n = 60 * t.requestsPerSecond * s * rate * decided;
         v = {
           drift: n * (preference - 0.5),
@@ -430,6 +504,13 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
       );
     const delay = ev.resultDelaySeconds ?? 135;
     if (!(Number.isFinite(delay) && delay >= 0)) throw new Error(`canary plan evaluation.resultDelaySeconds must be a number of at least 0, got ${delay}`);
+    const pr = ev.pairSamplingRate;
+    if (pr !== undefined && !(pr >= 0 && pr <= 1))
+      throw new Error(`canary plan evaluation.pairSamplingRate must be in [0, 1], got ${pr}; the evaluation section's paired.samplingRate`);
+    const c = ev.cost;
+    if (c)
+      for (const [k, v] of Object.entries(c))
+        if (!(Number.isFinite(v) && v >= 0)) throw new Error(`canary plan evaluation.cost.${k} must be a number of at least 0 (USD), got ${v}`);
   }
 }
 
@@ -558,18 +639,35 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
   const paired = ev && min.pairedPreference !== 0 ? (min.pairedPreference ?? DEFAULT_MIN_REGRESSIONS.pairedPreference) : undefined;
   let evaluation: EvaluationPlan | undefined;
   if (ev && paired !== undefined) {
-    // The smallest sampling rate (the stated one first) at which both planes' plans reach the target.
-    let reaching: EvaluationPlan['reaching'];
-    for (const rate of [ev.samplingRate, ...PLAN_SAMPLING_RATES.filter((r) => r > ev.samplingRate)]) {
-      const p = rate === ev.samplingRate ? at : planAt({ ...traffic, evaluation: { ...ev, samplingRate: rate } }, options, model);
+    // The smallest pairing rate (the stated one first; the scoring rate stays) at which both planes' plans reach the
+    // target, preferring the first whose expected release spend is within the release budget.
+    const stated = Math.max(ev.pairSamplingRate ?? ev.samplingRate, ev.samplingRate);
+    let reaching: PairedReach | undefined;
+    let firstReaching: PairedReach | undefined;
+    for (const rate of [stated, ...PLAN_SAMPLING_RATES.filter((r) => r > stated)]) {
+      const p = rate === stated ? at : planAt({ ...traffic, evaluation: { ...ev, pairSamplingRate: rate } }, options, model);
       const pairedPower = (x: SchedulePower) => x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0;
-      if (pairedPower(p.code) >= target && pairedPower(p.config) >= target) {
-        reaching = { samplingRate: rate, code: p.code, config: p.config };
+      if (!(pairedPower(p.code) >= target && pairedPower(p.config) >= target)) continue;
+      const c = ev.cost;
+      const spend = (x: SchedulePower, plane: Plane) => releaseDraws(x.steps, traffic.requestsPerSecond, ev.samplingRate, rate, plane, c);
+      const cost = c
+        ? (() => {
+            const code = spend(p.code, 'code');
+            const config = spend(p.config, 'config');
+            return { code, config, perReleaseUsd: c.perReleaseUsd, withinBudget: Math.max(code.totalUsd, config.totalUsd) <= c.perReleaseUsd };
+          })()
+        : undefined;
+      const r: PairedReach = { pairSamplingRate: rate, code: p.code, config: p.config, ...(cost ? { cost } : {}) };
+      firstReaching ??= r;
+      if (!cost || cost.withinBudget) {
+        reaching = r;
         break;
       }
     }
+    reaching ??= firstReaching;
     evaluation = {
       samplingRate: ev.samplingRate,
+      pairSamplingRate: stated,
       decidedPairShare: ev.decidedPairShare ?? 1,
       resultDelaySeconds: ev.resultDelaySeconds ?? 135,
       pairedThreshold: Math.exp(model.logPairedThreshold),
@@ -625,6 +723,12 @@ function planAt(traffic: PlanTraffic, options: CanaryPlanOptions, model: ReturnT
   return { code, config };
 }
 
+/** `1,140 pairs 17.0 USD + 342 scored 3.4 USD`. */
+export function spendText(x: ReleaseSpend): string {
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  return `${n(x.pairs)} pairs ${x.pairsUsd.toFixed(1)} USD + ${n(x.samples)} scored ${x.scoringUsd.toFixed(1)} USD`;
+}
+
 /** `93 %`. */
 export function pct(x: number): string {
   return `${Math.round(x * 100)} %`;
@@ -659,14 +763,16 @@ export function renderPlanSection(
     const r = ev.reaching;
     const paired = (x: SchedulePower) => pct(x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0);
     lines.push(
-      `Paired preference (the canary loses ${pct(plan.pairedPreference)} of decided pairs; evaluation samplingRate ${ev.samplingRate}, ` +
+      `Paired preference (the canary loses ${pct(plan.pairedPreference)} of decided pairs; evaluation samplingRate ${ev.samplingRate}, pairing rate ${ev.pairSamplingRate} (paired.samplingRate), ` +
         `${pct(ev.decidedPairShare)} of pairs decided (canaryPlan.decidedPairShare), results judged ${ev.resultDelaySeconds} s after the answer plus the judge's once-a-minute reads, ` +
         `paired test e-value threshold ${Math.round(ev.pairedThreshold)}: the evaluation metrics take α / 7, half of it to the paired test when criteria are scored): ` +
         (r
-          ? r.samplingRate === ev.samplingRate
-            ? `reached at the stated rate (code ${paired(r.code)}, config ${paired(r.config)}).`
-            : `the smallest sampling rate reaching ${pct(plan.target)} on the planned schedules is **${r.samplingRate}** (code \`${r.code.call}\` ${paired(r.code)}, config ${r.config.steps.map((s) => `${Math.round(s.share * 100)} % for ${s.minutes} min`).join(', then ')} ${paired(r.config)}).`
-          : `no sampling rate up to 1 reaches ${pct(plan.target)} within the cap.`) +
+          ? `${
+              r.pairSamplingRate === ev.pairSamplingRate
+                ? `reached at the stated pairing rate on the planned schedules (code \`${r.code.call}\` ${paired(r.code)}, config ${paired(r.config)})`
+                : `the smallest pairing rate reaching ${pct(plan.target)} on the planned schedules is **${r.pairSamplingRate}** (code \`${r.code.call}\` ${paired(r.code)}, config ${r.config.steps.map((s) => `${Math.round(s.share * 100)} % for ${s.minutes} min`).join(', then ')} ${paired(r.config)})`
+            }${r.cost ? `; expected per release: code ${spendText(r.cost.code)}, config ${spendText(r.cost.config)}, against budget.perReleaseUsd ${r.cost.perReleaseUsd} USD${r.cost.withinBudget ? '' : ' — over it: no pairing rate reaching the target fits the budget'}` : ''}.`
+          : `no pairing rate up to 1 reaches ${pct(plan.target)} within the cap.`) +
         ' Closed form (sign test on decided pairs, results read after the settle time), checked against bench/evaluation-judge.ts.',
       '',
     );

@@ -10,7 +10,8 @@
  */
 import bundled from './data/prices-us-east-1.json';
 import { buildPreferenceRequest, buildScoreRequest, type ConverseRequest } from '../../lambda/evaluator/converse';
-import type { EvaluationConfig } from '../../lambda/shared/evaluation';
+import { type EvaluationConfig, pairSamplingRate, pairsOn } from '../../lambda/shared/evaluation';
+import { type PlanStep, releaseDraws } from './canary-plan';
 
 /** What an answer of typical size is, for the token estimate. Every field has a default, stated on the card. */
 export interface EvaluationTokenAssumptions {
@@ -52,6 +53,12 @@ export interface EvaluationCostInputs {
   readonly releasesPerMonth?: number;
   /** Hours a release's canary runs (both versions serve). @default 1 */
   readonly releaseHours?: number;
+  /**
+   * The release's canary schedule (until 100 %) and plane: samples and pairs are then counted step by step (pairs at
+   * the canary's share and pairing rate), and a release lasts the schedule's minutes.
+   * @default none: a release of `releaseHours` with the canary serving half the requests on average
+   */
+  readonly schedule?: { readonly steps: readonly PlanStep[]; readonly plane: 'code' | 'config' };
   readonly config: EvaluationCostConfig;
   readonly tokens?: Partial<EvaluationTokenAssumptions>;
 }
@@ -71,6 +78,11 @@ export interface EvaluationCost {
   readonly perMonthUncappedUsd: number;
   readonly samplesPerRelease: number;
   readonly pairsPerRelease: number;
+  /** The release-time pairing rate (evaluation.paired.samplingRate, else the samplingRate; 0: pairs off). */
+  readonly pairSamplingRate: number;
+  /** USD per release of scoring and of pairs, before the cap (they add up to perReleaseUncappedUsd). */
+  readonly scoringPerReleaseUsd: number;
+  readonly pairsPerReleaseUsd: number;
   readonly steadySamplesPerMonth: number;
   /** USD of scoring one sample on every live rubric; of one paired comparison (2 shadow answers, 2 preference calls). */
   readonly scoreUsd: number;
@@ -127,7 +139,7 @@ export function evaluationCost(i: EvaluationCostInputs): EvaluationCost {
   for (const [k, v] of Object.entries({ ...t, passages }))
     if (!(Number.isFinite(v) && v >= 0)) throw new Error(`evaluation cost tokens.${k} must be a number of at least 0, got ${v}`);
   const releases = i.releasesPerMonth ?? 20;
-  const releaseHours = i.releaseHours ?? 1;
+  const releaseHours = i.schedule ? i.schedule.steps.reduce((a, x) => a + x.minutes, 0) / 60 : (i.releaseHours ?? 1);
   const scale = e.scale ?? { min: 1, max: 5 };
   const maxTokens = e.evaluatorModel.maxTokens ?? 512;
   const text = (n: number) => 'x'.repeat(Math.round(n));
@@ -152,14 +164,20 @@ export function evaluationCost(i: EvaluationCostInputs): EvaluationCost {
   const shadowOutput = Math.ceil(t.answerChars / t.charsPerToken);
   const ev = e.evaluatorModel.pricing;
   const scoreUsd = Object.values(scoreInput).reduce((s, n) => s + callUsd(ev, n, out), 0);
-  const paired = e.paired ?? true;
+  const paired = pairsOn(e);
+  const pairRate = pairSamplingRate(e);
   const pairUsd = paired ? 2 * callUsd(i.config.model.pricing, shadowInput, shadowOutput) + 2 * callUsd(ev, preferenceInput, out) : 0;
 
   // The runtime oversamples the canary so both versions give comparable counts: the total rate stays the base rate,
-  // and half of a release's samples are the canary's, each of which gets a paired comparison.
-  const samplesPerRelease = i.requestsPerSecond * 3600 * releaseHours * e.samplingRate;
-  const pairsPerRelease = paired ? samplesPerRelease / 2 : 0;
-  const perReleaseUncappedUsd = samplesPerRelease * scoreUsd + pairsPerRelease * pairUsd;
+  // and half of a release's samples are the canary's, each of which gets a paired comparison; a pairing rate of its
+  // own (paired.samplingRate) pairs that share of the canary's answers too (the canary serving half on average).
+  const requestsPerRelease = i.requestsPerSecond * 3600 * releaseHours;
+  const drawn = i.schedule ? releaseDraws(i.schedule.steps, i.requestsPerSecond, e.samplingRate, pairRate, i.schedule.plane) : undefined;
+  const samplesPerRelease = drawn ? drawn.samples : requestsPerRelease * e.samplingRate;
+  const pairsPerRelease = !paired ? 0 : drawn ? drawn.pairs : requestsPerRelease * Math.max(e.samplingRate / 2, 0.5 * pairRate);
+  const scoringPerReleaseUsd = samplesPerRelease * scoreUsd;
+  const pairsPerReleaseUsd = pairsPerRelease * pairUsd;
+  const perReleaseUncappedUsd = scoringPerReleaseUsd + pairsPerReleaseUsd;
   const perReleaseUsd = Math.min(perReleaseUncappedUsd, e.budget.perReleaseUsd);
   const requestsPerMonth = i.requestsPerSecond * 3600 * HOURS_PER_MONTH;
   const steadySamplesPerMonth = Math.max(0, requestsPerMonth - releases * i.requestsPerSecond * 3600 * releaseHours) * e.samplingRate;
@@ -177,6 +195,9 @@ export function evaluationCost(i: EvaluationCostInputs): EvaluationCost {
     perMonthUncappedUsd,
     samplesPerRelease,
     pairsPerRelease,
+    pairSamplingRate: pairRate,
+    scoringPerReleaseUsd,
+    pairsPerReleaseUsd,
     steadySamplesPerMonth,
     scoreUsd,
     pairUsd,
@@ -209,6 +230,12 @@ export function renderEvaluationCostLines(c: EvaluationCost, requestsPerSecond: 
     ...(c.pairUsd > 0
       ? [
           `| paired comparison, per sampled canary answer | 2 shadow answers (${n0(tk.shadowInput)} in + ${n0(tk.shadowOutput)} out tokens each, service model) + 2 preference calls, both orders (${n0(tk.preferenceInput)} in + ${tk.evaluatorOutput} out tokens each) | ${usd(c.pairUsd)} |`,
+        ]
+      : []),
+    `| scoring per release | ${n0(c.samplesPerRelease)} samples (samplingRate) | ${usd(c.scoringPerReleaseUsd)} |`,
+    ...(c.pairUsd > 0
+      ? [
+          `| pairs per release | ${n0(c.pairsPerRelease)} canary answers paired (pairing rate ${c.pairSamplingRate}; pair-only answers are compared, not scored) | ${usd(c.pairsPerReleaseUsd)} |`,
         ]
       : []),
     `| **per release** | ${n0(c.samplesPerRelease)} samples, ${n0(c.pairsPerRelease)} pairs | **${usd(c.perReleaseUsd)}**${c.perReleaseUsd < c.perReleaseUncappedUsd ? ` (capped: ${usd(c.perReleaseUncappedUsd)} expected)` : ''} |`,

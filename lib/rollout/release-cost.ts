@@ -1,5 +1,12 @@
 import bundled from './data/prices-us-east-1.json';
-import { type EvaluationCost, type EvaluationCostConfig, evaluationCost, type EvaluationTokenAssumptions, renderEvaluationCostLines } from './evaluation-cost';
+import {
+  type EvaluationCost,
+  type EvaluationCostConfig,
+  type EvaluationCostInputs,
+  evaluationCost,
+  type EvaluationTokenAssumptions,
+  renderEvaluationCostLines,
+} from './evaluation-cost';
 
 /**
  * What the release machinery adds to one service's monthly bill (issue 16 E), and what a Powertools-only service
@@ -67,7 +74,12 @@ export interface ReleaseCostInputs {
    * The release config, when it has an `evaluation` section and the evaluator runs: the evaluation's model calls are
    * estimated per release and per month (lib/rollout/evaluation-cost.ts). @default no evaluation
    */
-  readonly evaluation?: { readonly config: EvaluationCostConfig; readonly tokens?: Partial<EvaluationTokenAssumptions> };
+  readonly evaluation?: {
+    readonly config: EvaluationCostConfig;
+    readonly tokens?: Partial<EvaluationTokenAssumptions>;
+    /** The release's canary schedule, counted step by step (EvaluationCostInputs.schedule). @default none */
+    readonly schedule?: EvaluationCostInputs['schedule'];
+  };
 }
 
 export interface CostLine {
@@ -168,6 +180,7 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
         releaseHours,
         config: i.evaluation.config,
         tokens: i.evaluation.tokens,
+        ...(i.evaluation.schedule ? { schedule: i.evaluation.schedule } : {}),
       })
     : undefined;
   return {

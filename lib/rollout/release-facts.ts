@@ -12,7 +12,7 @@ import { DEFAULT_STATIC_ANSWER, DEGRADE_FLAGS, METRIC } from '../../lambda/share
 import type { AiRelease } from '../ai-release';
 import type { AiReleaseProps } from '../ai-release-props';
 import type { DegradeFlagState } from '../config/ai-service-config';
-import { type CanaryPlanOptions, codeSteps, planCanary, schedulePower } from './canary-plan';
+import { type CanaryPlanOptions, codeSteps, type PlanStep, planCanary, schedulePower } from './canary-plan';
 import { PLANE_ORDER } from './code-plane';
 import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates } from './false-fire';
 import { synthesizedTiming } from './release-alarms';
@@ -20,7 +20,7 @@ import { type ReleaseCost, releaseCost } from './release-cost';
 import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type ReleaseFacts } from './release-policy';
 import { DEFAULT_TIMING, type PlaneWorstCase, planeWorstCase } from './worst-case';
 import { type EvaluationCostConfig, evaluationCost } from './evaluation-cost';
-import type { EvaluationConfig } from '../../lambda/shared/evaluation';
+import { type EvaluationConfig, pairSamplingRate } from '../../lambda/shared/evaluation';
 
 export class ReleaseFactSheet {
   constructor(
@@ -139,8 +139,17 @@ export class ReleaseFactSheet {
       compositeAlarms: composite,
       metricNames: Object.keys(METRIC).length,
       // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
-      ...(this.evaluatedBy() ? { evaluation: { config: this.r.config.config as unknown as EvaluationCostConfig } } : {}),
+      ...(this.evaluatedBy() ? { evaluation: { config: this.r.config.config as unknown as EvaluationCostConfig, ...this.releaseSchedule() } } : {}),
     });
+  }
+
+  /**
+   * The configured code schedule (a canary or linear shift) as a release's evaluation spend is counted: samples and
+   * pairs step by step until 100 %. None for an all-at-once shift (then a release is costed as 1 h, half canary).
+   */
+  private releaseSchedule(): { schedule?: { steps: PlanStep[]; plane: 'code' } } {
+    const ts = this.r.trafficShift;
+    return ts.kind === 'all-at-once' ? {} : { schedule: { steps: codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes), plane: 'code' } };
   }
 
   private plannedCache?: ReleaseFacts['canaryPlan'] | null;
@@ -156,10 +165,17 @@ export class ReleaseFactSheet {
     // The evaluation metrics in the judge's family (issue 17): the paired preference is planned when pairs are judged.
     const judged = this.r.canaryJudge?.evaluationMetrics ?? [];
     const section = this.r.config.config.evaluation as EvaluationConfig | undefined;
+    // The prices of one scored sample and one pair, so the plan's pairing rate is one the release budget pays for.
+    const prices =
+      section && this.evaluatedBy()
+        ? evaluationCost({ requestsPerSecond: props.expectedRequestsPerSecond, config: this.r.config.config as unknown as EvaluationCostConfig })
+        : undefined;
     const planEvaluation =
       judged.includes('evaluation:paired') && section
         ? {
             samplingRate: section.samplingRate,
+            pairSamplingRate: pairSamplingRate(section),
+            ...(prices ? { cost: { scoreUsd: prices.scoreUsd, pairUsd: prices.pairUsd, perReleaseUsd: section.budget.perReleaseUsd } } : {}),
             criteria: judged.filter((m) => m !== 'evaluation:paired').map((m) => m.slice('evaluation:'.length)),
             ...(cp.decidedPairShare !== undefined ? { decidedPairShare: cp.decidedPairShare } : {}),
           }
@@ -181,17 +197,17 @@ export class ReleaseFactSheet {
     const share = this.r.configShare?.schedule;
     const configSteps = share?.map((x) => ({ share: x.percent / 100, minutes: x.holdSeconds / 60 }));
     const plan = planCanary(traffic, options);
-    // What evaluating at the sampling rate that reaches the paired preference would cost, per release (the planned
-    // code schedule's minutes) and per month, against the section's budget.
+    // What pairing at the rate that reaches the paired preference would cost, per release (the planned code
+    // schedule, step by step) and per month (steady-state scoring stays at the samplingRate), against the budget.
     const reach = plan.evaluation?.reaching;
     const pairedCost =
-      reach && reach.samplingRate !== plan.evaluation?.samplingRate && this.evaluatedBy()
+      reach && reach.pairSamplingRate !== plan.evaluation?.pairSamplingRate && this.evaluatedBy()
         ? evaluationCost({
             requestsPerSecond: traffic.requestsPerSecond,
-            releaseHours: reach.code.totalMinutes / 60,
+            schedule: { steps: reach.code.steps, plane: 'code' },
             config: {
               ...(this.r.config.config as unknown as EvaluationCostConfig),
-              evaluation: { ...(section as EvaluationConfig), samplingRate: reach.samplingRate },
+              evaluation: { ...(section as EvaluationConfig), paired: { samplingRate: reach.pairSamplingRate } },
             },
           })
         : undefined;

@@ -101,8 +101,8 @@ export interface ReleaseFacts {
     /** The assigned config canary's share schedule (configCanary: 'assigned'), when there is one. */
     readonly configCurrent?: SchedulePower & { readonly describe: string };
     /**
-     * The evaluation cost of the sampling rate that reaches the paired preference (plan.evaluation.reaching), when
-     * it differs from the stated one (lib/rollout/evaluation-cost.ts).
+     * The evaluation cost of the pairing rate that reaches the paired preference (plan.evaluation.reaching) on the
+     * planned code schedule, when it differs from the stated one (lib/rollout/evaluation-cost.ts).
      */
     readonly pairedCost?: EvaluationCost;
   };
@@ -463,7 +463,7 @@ function pairedPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
     const mine = current?.byRegression.find((r) => r.regression === 'pairedPreference');
     if (!current || !mine || mine.power >= cp.plan.target) continue;
     const what =
-      `at ${cp.traffic.requestsPerSecond} requests/s and evaluation samplingRate ${ev.samplingRate} ${which} (${current.describe}) catches a canary that ` +
+      `at ${cp.traffic.requestsPerSecond} requests/s, evaluation samplingRate ${ev.samplingRate} and pairing rate ${ev.pairSamplingRate} ${which} (${current.describe}) catches a canary that ` +
       `${mine.describe} (${Math.round(ev.decidedPairShare * 100)} % of pairs decided, results judged ${ev.resultDelaySeconds} s late) ` +
       `before full rollout ${Math.round(mine.power * 100)} % of the time, under the planned ${Math.round(cp.plan.target * 100)} %; `;
     out.push(what + pairedFix(cp, ev, which === 'the code schedule' ? 'code' : 'config'));
@@ -474,16 +474,17 @@ function pairedPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
 function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<CanaryPlan['evaluation']>, plane: 'code' | 'config'): string {
   const r = ev.reaching;
   if (!r)
-    return `no sampling rate up to 1 reaches it within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it, lower canaryPlan.minRegressions.pairedPreference's bar, or use an evaluator that decides more pairs`;
+    return `no pairing rate up to 1 reaches it within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it, lower canaryPlan.minRegressions.pairedPreference's bar, or use an evaluator that decides more pairs`;
   const paired = (x: SchedulePower) => Math.round((x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0) * 100);
   const steps = r.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
-  const rate = r.samplingRate === ev.samplingRate ? '' : `samplingRate ≥ ${r.samplingRate} with `;
+  const rate = r.pairSamplingRate === ev.pairSamplingRate ? '' : `paired: { samplingRate: ${r.pairSamplingRate} } with `;
   const code = `trafficShift: ${r.code.call} would reach ${paired(r.code)} %`;
   const config = `configCanary schedule [${steps}] ${paired(r.config)} %`;
   const cost = cp.pairedCost;
+  const rc = r.cost?.code;
   const costText = cost
-    ? `; evaluation at ${r.samplingRate} costs about ${usd(cost.perReleaseUncappedUsd)} per release (budget.perReleaseUsd ${usd(cost.budget.perReleaseUsd)}` +
-      `${cost.perReleaseUncappedUsd > cost.budget.perReleaseUsd ? ': over it, so sampling would stop early and the power would not be reached; raise the budget' : ''}) and ` +
+    ? `; pairing at ${r.pairSamplingRate} costs about ${usd(cost.perReleaseUncappedUsd)} per release on that code schedule (${rc ? `${Math.round(rc.pairs).toLocaleString('en-US')} pairs ${usd(rc.pairsUsd)}, ${Math.round(rc.samples).toLocaleString('en-US')} scored ${usd(rc.scoringUsd)}; ` : ''}budget.perReleaseUsd ${usd(cost.budget.perReleaseUsd)}` +
+      `${cost.perReleaseUncappedUsd > cost.budget.perReleaseUsd ? ': over it, so pairing would stop early and the power would not be reached; raise the budget or shorten the schedule' : ''}); steady-state scoring stays at samplingRate ${ev.samplingRate}: ` +
       `${usd(cost.perMonthUncappedUsd)} per month (budget.perDayUsd ${usd(cost.budget.perDayUsd)}${cost.dayBudgetHours < 24 ? `: pays for about ${Math.round(cost.dayBudgetHours * 10) / 10} h of scoring a day` : ''})`
     : '';
   return plane === 'code' ? `${rate}${code} (config: ${config})${costText}` : `${rate}${config} (code: ${code})${costText}`;

@@ -421,10 +421,17 @@ function checkEvaluation(e: EvaluationConfig, add: Add) {
       `minChars ${d.minChars} is above maxChars ${d.maxChars}, so every answer fails the length check`,
       'lower minChars or raise maxChars',
     );
-  if (e.samplingRate > 0 && (e.budget.perReleaseUsd === 0 || e.budget.perDayUsd === 0))
+  const pairRate = typeof e.paired === 'object' && e.paired !== null ? e.paired.samplingRate : undefined;
+  if (pairRate !== undefined && pairRate < e.samplingRate)
+    add(
+      ['evaluation', 'paired', 'samplingRate'],
+      `the pairing rate ${pairRate} is below samplingRate ${e.samplingRate}: every canary answer scoring draws is paired anyway, so it would add no pairs`,
+      `raise paired.samplingRate above ${e.samplingRate} (the share of the canary's answers compared during a release), or write paired: true`,
+    );
+  if ((e.samplingRate > 0 || (pairRate ?? 0) > 0) && (e.budget.perReleaseUsd === 0 || e.budget.perDayUsd === 0))
     add(
       ['evaluation', 'budget'],
-      `answers are sampled (samplingRate ${e.samplingRate}) but a budget is 0 USD, so no sample would ever be scored`,
+      `answers are sampled (samplingRate ${e.samplingRate}${pairRate !== undefined ? `, paired.samplingRate ${pairRate}` : ''}) but a budget is 0 USD, so no sample would ever be scored`,
       'set perReleaseUsd and perDayUsd above 0, or samplingRate to 0',
     );
   if (e.budget.perReleaseUsd > e.budget.perDayUsd && e.budget.perDayUsd > 0)
@@ -783,6 +790,10 @@ function collapseErrors(errors: ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
     if (e.keyword === 'required' && oneOfPaths.has(e.instancePath) && e.schemaPath.includes('/oneOf/')) return false;
+    // An object where a oneOf allows a boolean or an object (evaluation.paired): the boolean branch's type error says
+    // nothing the object's own errors and the oneOf's forms do not.
+    if (e.keyword === 'type' && oneOfPaths.has(e.instancePath) && e.schemaPath.includes('/oneOf/') && e.data !== null && typeof e.data === 'object')
+      return false;
     const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
     if (seen.has(key)) return false;
     seen.add(key);

@@ -1,0 +1,186 @@
+/**
+ * The example catches "answers lose 60 % of pairs" at 5 requests/s within its budget (issue 17 Tests, h7-pairs): the
+ * EXAMPLE's own settings, read from its construct tree (bin/example-stack.ts: the release config's samplingRate and
+ * paired.samplingRate, the configured code schedule, and the planned assigned config schedule), simulated through the
+ * project's evaluation world (lib/drill/evaluation-world.ts: result lines with the world's evaluator delays, the
+ * judge's reads after the settle time once a minute, the real engine at α = 0.01 with groundedness, relevance and
+ * paired judged). Bad releases: the canary loses 60 % of pairs, scores unchanged. Good releases: pairs 50/50, scores
+ * unchanged, an evaluator that picks the first answer shown 70 % of the time, under each disturbance. Cost per
+ * release and per day from the card's figures (lib/rollout/evaluation-cost.ts).
+ *
+ *   npx tsx bench/example-pairs.ts [seeds=1000] [goodSeeds=seeds] [bad|good|cost|all=all]
+ */
+import { App } from 'aws-cdk-lib';
+import { ExampleStack } from '../bin/example-stack';
+import { type EvalDisturbance, runEvalWorld } from '../lib/drill/evaluation-world';
+import { wilson } from '../lib/drill/simulate';
+import type { PlanStep } from '../lib/rollout/canary-plan';
+
+const SEEDS = Number(process.argv[2] ?? 1000);
+const GOOD_SEEDS = Number(process.argv[3] ?? SEEDS);
+const ONLY = process.argv[4] ?? 'all';
+const say = (s: string) => process.stdout.write(`${s}\n`);
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+interface Row {
+  readonly name: string;
+  readonly plane: 'code' | 'config';
+  readonly steps: readonly PlanStep[];
+  readonly samplingRate: number;
+  readonly pairSamplingRate?: number;
+  readonly pairedLoss: number;
+  readonly positionBias?: number;
+  readonly disturbance?: EvalDisturbance;
+  readonly driftSign?: 1 | -1;
+}
+
+async function run(row: Row, seeds: number) {
+  const t0 = Date.now();
+  let before = 0;
+  let atAll = 0;
+  let pairs = 0;
+  const minutes: number[] = [];
+  let full = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const o = await runEvalWorld({
+      seed,
+      rps: 5,
+      steps: row.steps,
+      plane: row.plane,
+      samplingRate: row.samplingRate,
+      ...(row.pairSamplingRate !== undefined ? { pairSamplingRate: row.pairSamplingRate } : {}),
+      pairedLoss: row.pairedLoss,
+      scoreDrop: 0,
+      positionBias: row.positionBias ?? 0,
+      disturbance: row.disturbance ?? 'none',
+      ...(row.driftSign ? { driftSign: row.driftSign } : {}),
+      alpha: 0.01,
+      criteria: ['groundedness', 'relevance'],
+    });
+    if (o.beforeFull) before++;
+    if (o.caughtAtMinute !== undefined) {
+      atAll++;
+      minutes.push(o.caughtAtMinute);
+    }
+    pairs += o.pairs;
+    full = o.fullAtMinute;
+  }
+  minutes.sort((a, b) => a - b);
+  return {
+    before,
+    atAll,
+    pairs: pairs / seeds,
+    median: minutes.length ? minutes[Math.floor(minutes.length / 2)] : undefined,
+    full,
+    s: (Date.now() - t0) / 1000,
+  };
+}
+
+async function main() {
+  const stack = new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Example');
+  const facts = stack.release.facts;
+  const cp = facts.canaryPlan;
+  const ev = cp?.traffic.evaluation;
+  const cost = facts.releaseCost?.evaluation;
+  if (!cp || !ev || !cost) throw new Error('the example has no canary plan with an evaluation');
+  const r = ev.samplingRate;
+  const p = ev.pairSamplingRate ?? r;
+  const code = cp.current.steps;
+  const config = cp.plan.config.steps;
+  const describe = (s: readonly PlanStep[]) => s.map((x) => `${Math.round(x.share * 100)} % ${x.minutes} min`).join(', ');
+  say(`# the example's paired preference — ${new Date().toISOString()} — ${SEEDS} seeds per row, 5 requests/s`);
+  say(`example: samplingRate ${r}, paired.samplingRate ${p}; code ${cp.current.describe}; config (planned, configCanary assigned) ${describe(config)}`);
+  const paired = (x: { byRegression: readonly { regression: string; power: number }[] }) =>
+    x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0;
+  say(`closed form: code ${pct(paired(cp.current))}, config ${pct(paired(cp.plan.config))}`);
+  if (ONLY === 'all' || ONLY === 'bad') await badRows(cp, r, p, code, config, describe);
+  if (ONLY === 'all' || ONLY === 'good') await goodRows(r, p, code, config);
+  if (ONLY === 'all' || ONLY === 'cost') costLines(cost, cp);
+}
+
+async function badRows(
+  cp: { current: { describe: string } },
+  r: number,
+  p: number,
+  code: readonly PlanStep[],
+  config: readonly PlanStep[],
+  describe: (s: readonly PlanStep[]) => string,
+) {
+  say('');
+  say('## Bad releases: the canary loses 60 % of pairs, scores unchanged, unbiased evaluator');
+  say(
+    '| plane | schedule | scoring | pairing | caught before full (95 % interval) | caught at all | median minute caught | full at | canary pairs/release | s |',
+  );
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const bad: Row[] = [
+    { name: cp.current.describe, plane: 'code', steps: code, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6 },
+    { name: describe(config), plane: 'config', steps: config, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6 },
+    // Controls: the same schedules with pairs only where scoring draws (paired: true), at the example's scoring rate.
+    { name: `${cp.current.describe} (control: paired: true)`, plane: 'code', steps: code, samplingRate: r, pairedLoss: 0.6 },
+    { name: `${describe(config)} (control: paired: true)`, plane: 'config', steps: config, samplingRate: r, pairedLoss: 0.6 },
+  ];
+  for (const row of bad) {
+    const seeds = row.name.includes('control') ? Math.min(SEEDS, 200) : SEEDS;
+    const o = await run(row, seeds);
+    const [lo, hi] = wilson(o.before, seeds);
+    say(
+      `| ${row.plane} | ${row.name} | ${row.samplingRate} | ${row.pairSamplingRate ?? row.samplingRate} | ${pct(o.before / seeds)} (${pct(lo)}–${pct(hi)}; ${seeds} seeds) | ${pct(o.atAll / seeds)} | ${o.median ?? '—'} | ${o.full} | ${Math.round(o.pairs)} | ${o.s.toFixed(0)} |`,
+    );
+  }
+}
+
+async function goodRows(r: number, p: number, code: readonly PlanStep[], config: readonly PlanStep[]) {
+  const SEEDS = GOOD_SEEDS;
+  say('');
+  say('## Good releases: pairs 50/50, scores unchanged, evaluator picking the first answer 70 % of the time (both orders combined)');
+  say('| plane | disturbance | rolled back | 95 % upper | canary pairs/release | s |');
+  say('| --- | --- | --- | --- | --- | --- |');
+  // The mix drifts both ways (inputs harder, then easier, over the release, while the canary's share ramps up): time,
+  // share and score move together, the case that fools an unpaired before/after test.
+  const disturbances: [EvalDisturbance, (1 | -1)?][] = [['none'], ['drifting-mix', 1], ['drifting-mix', -1], ['shared-latency'], ['retries']];
+  for (const [plane, steps] of [
+    ['code', code],
+    ['config', config],
+  ] as const)
+    for (const [d, sign] of disturbances) {
+      const row: Row = {
+        name: d,
+        plane,
+        steps,
+        samplingRate: r,
+        pairSamplingRate: p,
+        pairedLoss: 0.5,
+        positionBias: 0.7,
+        disturbance: d,
+        ...(sign ? { driftSign: sign } : {}),
+      };
+      const o = await run(row, SEEDS);
+      const name = d === 'drifting-mix' ? `drifting mix (${sign === 1 ? 'harder' : 'easier'} over the release)` : d;
+      say(`| ${plane} | ${name} | ${o.atAll} (${pct(o.atAll / SEEDS)}) | ${pct(wilson(o.atAll, SEEDS)[1])} | ${Math.round(o.pairs)} | ${o.s.toFixed(0)} |`);
+    }
+}
+
+function costLines(
+  cost: NonNullable<NonNullable<ExampleStack['release']['facts']['releaseCost']>['evaluation']>,
+  cp: NonNullable<ExampleStack['release']['facts']['canaryPlan']>,
+) {
+  say('');
+  const steadyPerDay = (cost.steadySamplesPerMonth / 730) * 24 * cost.scoreUsd;
+  say('## Cost (the card: lib/rollout/evaluation-cost.ts at 5 requests/s, the configured code schedule)');
+  say(
+    `per release: ${Math.round(cost.pairsPerRelease)} pairs ${cost.pairsPerReleaseUsd.toFixed(2)} USD + ${Math.round(cost.samplesPerRelease)} scored ${cost.scoringPerReleaseUsd.toFixed(2)} USD = ${cost.perReleaseUsd.toFixed(2)} USD (budget ${cost.budget.perReleaseUsd} USD)`,
+  );
+  const cfg = cp.plan.evaluation?.reaching?.cost?.config;
+  if (cfg)
+    say(
+      `per config release on the planned assigned schedule: ${Math.round(cfg.pairs)} pairs ${cfg.pairsUsd.toFixed(2)} USD + ${Math.round(cfg.samples)} scored ${cfg.scoringUsd.toFixed(2)} USD = ${cfg.totalUsd.toFixed(2)} USD`,
+    );
+  say(
+    `per day: steady-state scoring ${steadyPerDay.toFixed(2)} USD (day budget pays for ${cost.dayBudgetHours.toFixed(1)} h); with one release ${(steadyPerDay + cost.perReleaseUsd).toFixed(2)} USD (budget ${cost.budget.perDayUsd} USD); per month ${cost.perMonthUsd.toFixed(2)} USD`,
+  );
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
