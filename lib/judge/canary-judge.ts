@@ -473,7 +473,7 @@ export function attachPostHook(judge: CanaryJudge, group: codedeploy.LambdaDeplo
   // Not group.addPostHook(fn): it grants the hook's role PutLifecycleEventHookExecutionStatus on this group, a
   // statement per service on the shared role that would also make the platform stack reference a service stack. The
   // host grants it once for the application's groups; here only the alias's UpdatePolicy names the hook.
-  setAfterAllowTrafficHook(group, judge.function.functionName);
+  setAfterAllowTrafficHook(group, HOOK_NAMES.get(judge.function) ?? judge.function.functionName);
   const codeDeployRole = group.role;
   codeDeployRole.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [judge.function.functionArn, `${judge.function.functionArn}:*`] }),
@@ -499,6 +499,8 @@ interface JudgeHost {
   grantDeploymentGroups(group: codedeploy.ILambdaDeploymentGroup): void;
 }
 const JUDGE_HOSTS = new WeakMap<Construct, JudgeHost>();
+/** The literal name of each host's judge function (the AfterAllowTraffic hook of every service of the host). */
+const HOOK_NAMES = new WeakMap<lambda.IFunction, string>();
 
 /**
  * A service's schedule rule name: `<host prefix>-judge-<service>` (EventBridge rule names: at most 64 of
@@ -518,10 +520,11 @@ function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
   }
   const stack = Stack.of(scope);
   const prefix = shortPrefix(namePrefix(scope), 17);
+  const functionName = physicalName('lambdaFunction', namePrefix(scope), 'canary-judge');
   const fn = libraryFunction(scope, 'CanaryJudge', {
     handler: 'canary-judge',
     // A literal name: service stacks name it as the AfterAllowTraffic hook without a cross-stack reference.
-    functionName: physicalName('lambdaFunction', namePrefix(scope), 'canary-judge'),
+    functionName,
     // The hook judges for the bound (at most 13 minutes), then answers; two minutes cover the last query and the
     // answer's retries. The hook's own bound is each service's (its settings), so the function has Lambda's maximum.
     timeout: Duration.minutes(15),
@@ -544,6 +547,11 @@ function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
     action: 'lambda:InvokeFunction',
     sourceArn: stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${rulePrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
     sourceAccount: stack.account,
+  });
+  Validations.of(fn.node.findChild('InvokedBySchedules')).acknowledge({
+    id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
+    reason:
+      "Not public: the service principal events.amazonaws.com with SourceAccount (the stack's account, Ref AWS::AccountId) and SourceArn (this platform's schedule rules, rule/<prefix>-judge-*); the rule's static check reads neither a pseudo parameter nor an Fn::Join as set.",
   });
 
   const startQuery = new iam.PolicyStatement({ actions: ['logs:StartQuery'] });
@@ -653,6 +661,7 @@ function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
     },
   });
   JUDGE_HOSTS.set(scope, host);
+  HOOK_NAMES.set(fn, functionName);
   return host;
 }
 
