@@ -44,7 +44,7 @@ const SETTINGS: Record<string, string> = {
   AI_RELEASE_JUDGE_EVALUATION_LOG_GROUP: '/aws/lambda/evaluator',
   AI_RELEASE_JUDGE_EVALUATION_METRICS: 'relevance,paired',
 };
-const schedule = { source: 'cdk-ai-release.canary-judge', settings: SETTINGS };
+
 /** The pointer the schedule leaves for a deployment in progress (the hook's only way to its service). */
 async function point(deploymentId: string) {
   await direct.send(

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { nagText } from '../private/nag-text';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -261,7 +261,11 @@ export class CanaryJudge extends Construct {
     });
     // Not targets.LambdaFunction: it adds a Lambda permission per rule. The host has one, for every rule whose name
     // starts with its prefix. A missed minute is replaced by the next one: no retries, no stale events.
-    const input = events.RuleTargetInput.fromObject({ source: CANARY_JUDGE_INPUT_SOURCE, settings: this.settings });
+    // Rendered at synth, not when the target is added (RuleTargetInput.fromObject resolves at once): judgeEvaluations
+    // adds the evaluator's settings later.
+    const input: events.RuleTargetInput = {
+      bind: () => ({ input: Lazy.string({ produce: () => stack.toJsonString({ source: CANARY_JUDGE_INPUT_SOURCE, settings: this.settings }) }) }),
+    };
     this.schedule.addTarget({
       bind: () => ({ arn: fn.functionArn, input, retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 } }),
     });
