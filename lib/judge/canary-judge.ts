@@ -346,7 +346,7 @@ export class CanaryJudge extends Construct {
     this.settings[JUDGE_ENV.EVALUATION_LOG_GROUP] = evaluatorLogGroup.logGroupName;
     this.settings[JUDGE_ENV.EVALUATION_METRICS] = names.join(',');
     // A second query, on the evaluator's log group only (both ARN forms, as for the service's).
-    const host = JUDGE_HOSTS.get(this.hostScope);
+    const host = (JUDGE_HOSTS.get(this.hostScope) ?? []).find((h) => h.function === this.function);
     if (host) this.grantOnHost(host, evaluatorLogGroup, [arn, `${arn}:*`], 'logs');
     const wildcard = nagText(stack, `${arn}:*`);
     if (wildcard)
@@ -496,13 +496,15 @@ const JUDGE_APPCONFIG_READS = ['appconfig:ListDeployments', 'appconfig:GetDeploy
 /** The one judge function of a host (a platform, or one judge), its grants, and the rule names it may be run by. */
 interface JudgeHost {
   readonly function: lambda.Function;
+  /** How many services this function judges. */
+  services: number;
   readonly bucket: s3.IBucket;
   /** The prefix of every schedule rule's name that may invoke the function (its one Lambda permission). */
   readonly rulePrefix: string;
   addResources(kind: 'logs' | 'appconfig', arns: readonly string[]): void;
   grantDeploymentGroups(group: codedeploy.ILambdaDeploymentGroup): void;
 }
-const JUDGE_HOSTS = new WeakMap<Construct, JudgeHost>();
+const JUDGE_HOSTS = new WeakMap<Construct, JudgeHost[]>();
 /** The literal name of each host's judge function (the AfterAllowTraffic hook of every service of the host). */
 const HOOK_NAMES = new WeakMap<lambda.IFunction, string>();
 
@@ -515,17 +517,40 @@ export function judgeRuleName(host: { readonly rulePrefix: string }, service: st
   return checkedName('eventRule', `${host.rulePrefix}${service}`);
 }
 
+/**
+ * Services per judge function. IAM allows 10,240 characters of inline policies per role in total (IAM quotas, "Role
+ * policy size", the aggregate of its inline policies; an AWS::IAM::Policy is one), and each service adds its log group
+ * (and, with an application of its own, that application) to the role: measured about 320 characters per service in
+ * one stack and about 600 with the service in a stack of its own (its own Policy document), beside about 900 of the
+ * function's own statements (bench/judge-policy-size.ts). Twelve services per function keep a role under 8,200.
+ */
+export const SERVICES_PER_JUDGE_FUNCTION = 12;
+
+/**
+ * The judge function a new service of `scope` joins: the host's last one while it has fewer than
+ * SERVICES_PER_JUDGE_FUNCTION services, else a new one (ids CanaryJudge, CanaryJudge2, ...: the first keeps the id
+ * it has with one service).
+ */
 function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
-  const known = JUDGE_HOSTS.get(scope);
-  if (known) {
-    if (known.bucket !== bucket)
-      throw new Error('every canary judge of one host must keep its records in the same bucket: the judge function writes one regression store');
-    return known;
+  const shards = JUDGE_HOSTS.get(scope) ?? [];
+  const last = shards.at(-1);
+  if (last && last.bucket !== bucket)
+    throw new Error('every canary judge of one host must keep its records in the same bucket: the judge function writes one regression store');
+  if (last && last.services < SERVICES_PER_JUDGE_FUNCTION) {
+    last.services++;
+    return last;
   }
+  const host = newJudgeHost(scope, bucket, shards.length + 1);
+  JUDGE_HOSTS.set(scope, [...shards, host]);
+  return host;
+}
+
+function newJudgeHost(scope: Construct, bucket: s3.IBucket, shard: number): JudgeHost {
+  const suffix = shard === 1 ? '' : String(shard);
   const stack = Stack.of(scope);
   const prefix = shortPrefix(namePrefix(scope), 17);
-  const functionName = physicalName('lambdaFunction', namePrefix(scope), 'canary-judge');
-  const fn = libraryFunction(scope, 'CanaryJudge', {
+  const functionName = physicalName('lambdaFunction', namePrefix(scope), `canary-judge${suffix ? `-${suffix}` : ''}`);
+  const fn = libraryFunction(scope, `CanaryJudge${suffix}`, {
     handler: 'canary-judge',
     // A literal name: service stacks name it as the AfterAllowTraffic hook without a cross-stack reference.
     functionName,
@@ -596,6 +621,7 @@ function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
   bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
   const host: JudgeHost = {
     function: fn,
+    services: 1,
     bucket,
     rulePrefix,
     addResources(kind, arns) {
@@ -664,7 +690,6 @@ function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
       return [];
     },
   });
-  JUDGE_HOSTS.set(scope, host);
   HOOK_NAMES.set(fn, functionName);
   return host;
 }
