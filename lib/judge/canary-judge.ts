@@ -132,7 +132,8 @@ interface TickHost {
 const TICK_HOSTS = new WeakMap<Construct, TickHost>();
 
 /**
- * The statistical canary judge of one service: one function, started three ways.
+ * The statistical canary judge of one service: one function, shared by up to SERVICES_PER_JUDGE_FUNCTION services of
+ * its host (the platform; `function`), started three ways. The service's settings are its schedule rule's input.
  *
  * - Code plane, during the traffic shift, and config plane, during a rollout: an EventBridge rule every minute. An
  *   invocation with nothing in progress lists the group's deployments and the live environment's config deployments
@@ -470,8 +471,10 @@ function cannotJudgeAlarm(scope: Construct, prefix: string, service: string, fn:
 }
 
 /**
- * Makes the judge the group's AfterAllowTraffic hook. CDK grants the group's role lambda:InvokeFunction on the function
- * and its versions (`<arn>:*`), since AWSCodeDeployRoleForLambdaLimited only invokes functions named CodeDeployHook_*.
+ * Makes the judge's (shared) function the group's AfterAllowTraffic hook: names it in the alias's UpdatePolicy and
+ * grants the group's role lambda:InvokeFunction on the function and its versions (`<arn>:*`), since
+ * AWSCodeDeployRoleForLambdaLimited only invokes functions named CodeDeployHook_*. The hook finds the deployment's
+ * service in the pointer the schedule leaves (judge/_deployments/<id>.json).
  */
 export function attachPostHook(judge: CanaryJudge, group: codedeploy.LambdaDeploymentGroup): void {
   // Not group.addPostHook(fn): it grants the hook's role PutLifecycleEventHookExecutionStatus on this group, a
