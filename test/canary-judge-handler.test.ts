@@ -19,7 +19,7 @@ import {
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { rowOf, traffic } from './canary-judge-fakes';
 import { BUCKET, s3Client, startS3 } from './s3rver-harness';
@@ -39,6 +39,27 @@ let handler: Handler;
 const ctx = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 const MIN = 60_000;
 
+/** The service's settings document: its schedule rule's input (CanaryJudge), and what the pointer holds. */
+const SETTINGS: Record<string, string> = {
+  AI_RELEASE_JUDGE_SERVICE: 'svc',
+  AI_RELEASE_JUDGE_CODEDEPLOY_APPLICATION: 'cd-app',
+  AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: 'svc-group',
+  AI_RELEASE_JUDGE_APPCONFIG_APPLICATION: 'app1',
+  AI_RELEASE_JUDGE_CONFIG_PROFILE: 'prof1',
+  AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT: 'env1',
+  AI_RELEASE_JUDGE_PERIOD_SECONDS: '1',
+  AI_RELEASE_JUDGE_ALPHA: '0.01',
+  AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '5',
+  AI_RELEASE_JUDGE_LOG_GROUP: '/aws/lambda/svc',
+};
+const schedule = { source: 'cdk-ai-release.canary-judge', settings: SETTINGS };
+/** The pointer the schedule leaves for a deployment in progress (the hook's only way to its service). */
+async function point(deploymentId: string) {
+  await direct.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: `judge/_deployments/${deploymentId}.json`, Body: JSON.stringify({ deploymentId, settings: SETTINGS }) }),
+  );
+}
+
 beforeAll(async () => {
   s3 = await startS3();
   direct = s3Client(s3.endpoint);
@@ -51,17 +72,10 @@ beforeAll(async () => {
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     AI_RELEASE_STORE_BUCKET: BUCKET,
-    AI_RELEASE_JUDGE_SERVICE: 'svc',
-    AI_RELEASE_JUDGE_CODEDEPLOY_APPLICATION: 'cd-app',
-    AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: 'svc-group',
-    AI_RELEASE_JUDGE_APPCONFIG_APPLICATION: 'app1',
-    AI_RELEASE_JUDGE_CONFIG_PROFILE: 'prof1',
-    AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT: 'env1',
-    AI_RELEASE_JUDGE_PERIOD_SECONDS: '1',
-    AI_RELEASE_JUDGE_ALPHA: '0.01',
     // A short bound and period: the hook's real clock runs in this test (long enough for a first query under load).
-    AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '5',
-    AI_RELEASE_JUDGE_LOG_GROUP: '/aws/lambda/svc',
+
+    // The hook waits this long for the schedule's pointer (tests write it, or leave it out on purpose).
+    AI_RELEASE_JUDGE_POINTER_WAIT_MS: '1500',
   });
   handler = require('../lambda/canary-judge/handler').handler;
   jest.spyOn(console, 'log').mockImplementation(() => {});
@@ -139,6 +153,7 @@ describe('canary judge handler', () => {
     // AfterAllowTraffic runs once AllowTraffic has Succeeded: full traffic from its end on
     trafficStarted(now - 5 * MIN, now - 5 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    await point('d-H1');
     const out = await handler({ DeploymentId: 'd-H1', LifecycleEventHookExecutionId: 'e-1' }, ctx(10 * MIN));
     expect(out).toMatchObject({ status: 'Failed', verdict: 'regression', answered: true });
     expect(codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand).map((c) => c.args[0].input)).toEqual([
@@ -181,6 +196,7 @@ describe('canary judge handler', () => {
       .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('8', '9') } } } });
     trafficStarted(now - 5 * MIN, now - 5 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    await point('d-H2');
     expect(await handler({ DeploymentId: 'd-H2', LifecycleEventHookExecutionId: 'e-2' }, ctx(10 * MIN))).toMatchObject({
       status: 'Succeeded',
       verdict: 'inconclusive',
@@ -196,6 +212,7 @@ describe('canary judge handler', () => {
       .resolves({ deploymentInfo: { createTime: new Date(Date.now() - MIN), revision: { appSpecContent: { content: appSpec('1', '2') } } } });
     trafficStarted(Date.now() - MIN, Date.now() - MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    await point('d-H3');
     expect(await handler({ DeploymentId: 'd-H3', LifecycleEventHookExecutionId: 'e-3' }, ctx(10 * MIN))).toMatchObject({
       status: 'Succeeded',
       error: expect.stringContaining('ended Failed'),
@@ -205,7 +222,7 @@ describe('canary judge handler', () => {
 
   test('the schedule with nothing in progress: one ListDeployments of the group, nothing else', async () => {
     codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
-    expect(await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(70_000))).toEqual({ deployments: 0, cycles: 0 });
+    expect(await handler(schedule, ctx(70_000))).toEqual({ deployments: 0, cycles: 0 });
     expect(codedeploy.commandCalls(ListDeploymentsCommand)[0].args[0].input).toEqual({
       applicationName: 'cd-app',
       deploymentGroupName: 'svc-group',
@@ -224,7 +241,7 @@ describe('canary judge handler', () => {
       .resolves({ deploymentInfo: { createTime: new Date(now - 2 * MIN), revision: { appSpecContent: { content: appSpec('4', '5') } } } });
     trafficStarted(now - 2 * MIN);
     // 8 s left: a slice of 3 s, cycles every second (the period)
-    const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(8000));
+    const out = await handler(schedule, ctx(8000));
     expect(out).toMatchObject({ deployments: 1, verdict: 0 });
     expect(out.cycles).toBeGreaterThanOrEqual(1);
     const metric = cloudwatch.commandCalls(PutMetricDataCommand)[0].args[0].input.MetricData![0];
@@ -257,8 +274,10 @@ describe('canary judge handler', () => {
       .on(AppConfigGetDeploymentCommand)
       .resolves({ DeploymentNumber: 4, ConfigurationProfileId: 'prof1', ConfigurationVersion: '12', StartedAt: new Date(now - 3 * MIN) });
     appconfig.on(GetHostedConfigurationVersionCommand).resolves({ VersionLabel: 'cfg-new' });
+    // Every association names its service (a required parameter of the extension): the shared function has no other.
     const tick = {
       Type: 'AtDeploymentTick',
+      Parameters: { service: 'svc' },
       Application: { Id: 'app1' },
       Environment: { Id: 'env1' },
       ConfigurationProfile: { Id: 'prof1' },
@@ -268,7 +287,7 @@ describe('canary judge handler', () => {
     expect(await handler(tick, ctx(5 * MIN))).toEqual({ Directive: 'CONTINUE' }); // nothing stored yet
     // 15 s left: the schedule's slice ends 5 s before that, after its first cycles (the regression is in the first
     // window), instead of running its full slice of wall-clock time.
-    const out = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx(15_000));
+    const out = await handler(schedule, ctx(15_000));
     expect(out).toEqual({ deployments: 0, configRollouts: 1, cycles: expect.any(Number), configVerdict: 1 });
     expect(appconfig.commandCalls(AppConfigListDeploymentsCommand)[0].args[0].input).toMatchObject({ ApplicationId: 'app1', EnvironmentId: 'env1' });
     expect(appconfig.commandCalls(AppConfigGetDeploymentCommand).map((c) => c.args[0].input)).toEqual([
@@ -293,6 +312,7 @@ describe('canary judge handler', () => {
       .resolves({ deploymentInfo: { createTime: new Date(now - 2 * MIN), revision: { revisionType: 'String', string: { content: appSpec('8', '9') } } } });
     trafficStarted(now - 2 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+    await point('d-STR');
     const out = await handler({ DeploymentId: 'd-STR', LifecycleEventHookExecutionId: 'e-9' }, ctx(10 * MIN));
     expect(out).toMatchObject({ answered: true });
     expect(out).not.toHaveProperty('error');
@@ -307,6 +327,64 @@ describe('canary judge handler', () => {
   });
 
   test('an event it does not handle is an error naming what it takes', async () => {
-    await expect(handler({ hello: 1 }, ctx(MIN))).rejects.toThrow('it takes a CodeDeploy lifecycle hook, an AppConfig AT_DEPLOYMENT_TICK or a scheduled event');
+    await expect(handler({ hello: 1 }, ctx(MIN))).rejects.toThrow(
+      "it takes a CodeDeploy lifecycle hook, an AppConfig AT_DEPLOYMENT_TICK or its schedule rule's input",
+    );
+  });
+
+  describe('one judge function for every service of a platform (issue 15 E)', () => {
+    test("the schedule leaves a pointer to its service's settings for each deployment in progress; the hook judges with them", async () => {
+      const now = Date.now();
+      codedeploy.on(ListDeploymentsCommand).resolves({ deployments: ['d-P1'] });
+      codedeploy
+        .on(GetDeploymentCommand)
+        .resolves({ deploymentInfo: { createTime: new Date(now - MIN), revision: { appSpecContent: { content: appSpec('3', '4') } } } });
+      // before AllowTraffic: the schedule does not judge it, but leaves the pointer
+      codedeploy.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
+      const other = { ...SETTINGS, AI_RELEASE_JUDGE_SERVICE: 'other', AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: 'other-group' };
+      await handler({ source: 'cdk-ai-release.canary-judge', settings: other }, ctx(8000));
+      expect(codedeploy.commandCalls(ListDeploymentsCommand)[0].args[0].input).toMatchObject({ applicationName: 'cd-app', deploymentGroupName: 'other-group' });
+      expect(await record('judge/_deployments/d-P1.json')).toEqual({ deploymentId: 'd-P1', settings: other });
+      // the hook names only the deployment: it judges as "other" (its record, its metric, its log group)
+      serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 2, canary: '4', stable: '3', canaryShare: 1 }));
+      trafficStarted(now - 2 * MIN, now - 2 * MIN);
+      codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+      const out = await handler({ DeploymentId: 'd-P1', LifecycleEventHookExecutionId: 'e-P1' }, ctx(10 * MIN));
+      expect(out).toMatchObject({ answered: true });
+      expect(await record('judge/other/code-d-P1.json')).toMatchObject({ canary: '4', stable: '3' });
+      const dims = cloudwatch.commandCalls(PutMetricDataCommand).at(-1)!.args[0].input.MetricData![0].Dimensions;
+      expect(dims).toContainEqual({ Name: 'Service', Value: 'other' });
+    });
+
+    test('a hook whose deployment has no pointer within the wait is answered Succeeded, unjudged, with the reason', async () => {
+      codedeploy
+        .on(GetDeploymentCommand)
+        .resolves({ deploymentInfo: { createTime: new Date(), revision: { appSpecContent: { content: appSpec('1', '2') } } } });
+      codedeploy.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
+      codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+      const out = await handler({ DeploymentId: 'd-NONE', LifecycleEventHookExecutionId: 'e-N' }, ctx(10 * MIN));
+      expect(out).toMatchObject({ status: 'Succeeded', answered: true, error: expect.stringContaining('no service settings for deployment d-NONE') });
+      expect(codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand).map((c) => c.args[0].input.status)).toEqual(['Succeeded']);
+      expect(logs.commandCalls(StartQueryCommand)).toHaveLength(0);
+    });
+
+    test("a rollback deployment is answered Succeeded at once, without waiting for a pointer (CloudFormation's rollback)", async () => {
+      codedeploy.on(GetDeploymentCommand).resolves({
+        deploymentInfo: { creator: 'CloudFormationRollback', createTime: new Date(), revision: { appSpecContent: { content: appSpec('2', '1') } } },
+      });
+      codedeploy.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
+      codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+      const t0 = Date.now();
+      const out = await handler({ DeploymentId: 'd-RB', LifecycleEventHookExecutionId: 'e-RB' }, ctx(10 * MIN));
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(out).toMatchObject({ status: 'Succeeded', rollback: 'CloudFormationRollback', answered: true });
+    });
+
+    test('a schedule input without a settings map is refused, naming the field', async () => {
+      await expect(handler({ source: 'cdk-ai-release.canary-judge' }, ctx(MIN))).rejects.toThrow("the canary judge's schedule input has no settings object");
+      await expect(handler({ source: 'cdk-ai-release.canary-judge', settings: { AI_RELEASE_JUDGE_PERIOD_SECONDS: 10 } }, ctx(MIN))).rejects.toThrow(
+        'settings.AI_RELEASE_JUDGE_PERIOD_SECONDS must be a string',
+      );
+    });
   });
 });

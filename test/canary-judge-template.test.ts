@@ -5,6 +5,21 @@ import { inlineFunction, testApp, testRelease, validConfig } from './helpers';
 
 const release = testRelease;
 
+/** The service's settings document: its schedule rule's input (the shared judge function has no service environment). */
+function settingsOf(template: Template): Record<string, any> {
+  const rules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } })) as any[];
+  const judge = rules.find((x) => JSON.stringify(x.Properties.Targets).includes('cdk-ai-release.canary-judge'));
+  const input = judge.Properties.Targets[0].Input;
+  // Input is a JSON string (Fn::Join when it holds tokens): parse it with the tokens standing as their JSON.
+  const text =
+    typeof input === 'string'
+      ? input
+      : input['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : `__${JSON.stringify(p).replace(/"/g, "'")}__`)).join('');
+  const doc = JSON.parse(text);
+  expect(doc.source).toBe('cdk-ai-release.canary-judge');
+  return Object.fromEntries(Object.entries<string>(doc.settings).map(([k, v]) => [k, /^__.*__$/.test(v) ? JSON.parse(v.slice(2, -2).replace(/'/g, '"')) : v]));
+}
+
 describe('the canary judge in the template', () => {
   const { stack, r, template: t } = release();
   const template = t();
@@ -15,7 +30,7 @@ describe('the canary judge in the template', () => {
 
   test("the judge is the live alias's AfterAllowTraffic hook", () => {
     template.hasResource('AWS::Lambda::Alias', {
-      UpdatePolicy: { CodeDeployLambdaAliasUpdate: { AfterAllowTrafficHook: { Ref: judgeId } } },
+      UpdatePolicy: { CodeDeployLambdaAliasUpdate: { AfterAllowTrafficHook: 'Rel-canary-judge' } },
     });
   });
 
@@ -125,23 +140,36 @@ describe('the canary judge in the template', () => {
       expect(JSON.stringify(e.Properties.Monitors ?? [])).not.toContain(id);
   });
 
-  test('the function: timeout = the after-traffic bound + 2 minutes; its environment names the group, log group, store and bound', () => {
+  test("one judge function on the platform (15 minutes: the longest hook bound, 13, and its answer); the service's settings are its rule's input", () => {
     const fn = template.findResources('AWS::Lambda::Function')[judgeId] as any;
-    expect(fn.Properties.Timeout).toBe(720);
-    expect(fn.Properties.Environment.Variables).toMatchObject({
+    expect(judgeId).toMatch(/^AiReleasePlatformCanaryJudge/);
+    expect(fn.Properties.FunctionName).toBe('Rel-canary-judge');
+    expect(fn.Properties.Timeout).toBe(900);
+    // Only the bucket: Lambda's 4 KB of environment could not hold fifty services' settings.
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(['AI_RELEASE_STORE_BUCKET']);
+    expect(settingsOf(template)).toMatchObject({
       AI_RELEASE_JUDGE_SERVICE: 'assistant',
       AI_RELEASE_JUDGE_PERIOD_SECONDS: '10',
       AI_RELEASE_JUDGE_ALPHA: '0.01',
       AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '600',
       AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: { Ref: stack.getLogicalId(r.deploymentGroup.node.defaultChild as never) },
       AI_RELEASE_JUDGE_LOG_GROUP: expect.anything(),
-      AI_RELEASE_STORE_BUCKET: expect.anything(),
     });
   });
 
-  test('IAM: metrics only in the AiRelease namespace, state only under judge/<service>/, hook status on the group, and CodeDeploy may invoke the hook', () => {
+  test('the rule invokes the shared function through one permission for the platform rule-name prefix, in this account', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { Name: 'Rel-judge-assistant', ScheduleExpression: 'rate(1 minute)' });
+    const perms = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p: any) =>
+      JSON.stringify(p.Properties.FunctionName).includes(judgeId),
+    ) as any[];
+    expect(perms).toHaveLength(1);
+    expect(perms[0].Properties).toMatchObject({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction', SourceAccount: { Ref: 'AWS::AccountId' } });
+    expect(JSON.stringify(perms[0].Properties.SourceArn)).toContain(':rule/Rel-judge-*');
+  });
+
+  test('IAM: metrics only in the AiRelease namespace, records under judge/, hook status on the platform application groups, and CodeDeploy may invoke the hook', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
-    const judge = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes('CanaryJudgeFunctionServiceRole'));
+    const judge = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes('CanaryJudgeServiceRole'));
     const statements = judge.flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toContainEqual({
       Action: 'cloudwatch:PutMetricData',
@@ -150,24 +178,28 @@ describe('the canary judge in the template', () => {
       Resource: '*',
     });
     const s3 = statements.find((s) => JSON.stringify(s.Action) === JSON.stringify(['s3:GetObject', 's3:PutObject']));
-    expect(JSON.stringify(s3.Resource)).toContain('/judge/assistant/*');
-    // the judge may answer only its own group's hooks
-    const groupArn = stack.resolve(r.deploymentGroup.deploymentGroupArn);
-    expect(statements).toContainEqual({ Action: 'codedeploy:PutLifecycleEventHookExecutionStatus', Effect: 'Allow', Resource: groupArn });
-    expect(statements).toContainEqual({ Action: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment'], Effect: 'Allow', Resource: groupArn });
+    expect(JSON.stringify(s3.Resource)).toContain('/judge/*');
+    const groups = statements.find((s) => JSON.stringify(s.Action).includes('PutLifecycleEventHookExecutionStatus'));
+    expect(groups.Action).toEqual(['codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus']);
+    const app = stack.resolve(r.deploymentGroup.application.applicationName);
+    expect(JSON.stringify(groups.Resource)).toContain(JSON.stringify(app));
+    expect(JSON.stringify(groups.Resource)).toContain('/*');
+    const startQuery = statements.find((s) => s.Action === 'logs:StartQuery');
+    expect(startQuery.Resource).toHaveLength(2);
     const cdRole = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes('CodeDeployRole'));
     expect(cdRole.flatMap((p) => p.Properties.PolicyDocument.Statement)).toContainEqual(
       expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: expect.arrayContaining([{ 'Fn::GetAtt': [judgeId, 'Arn'] }]) }),
     );
   });
 
-  test("the live alias waits for the hook, its role's policy and the CodeDeploy role's policy (no deployment before the grants)", () => {
+  test("the live alias waits for the hook, its role's policy, the CodeDeploy role's policy and the schedule rule (the hook's pointer)", () => {
     const [[, alias]] = Object.entries(template.findResources('AWS::Lambda::Alias', { Properties: { Name: 'live' } })) as [string, any][];
     const policies = Object.keys(template.findResources('AWS::IAM::Policy'));
-    const judgePolicy = policies.find((id) => id.startsWith('AssistantCanaryJudgeFunctionServiceRoleDefaultPolicy'));
+    const judgePolicy = policies.find((id) => id.startsWith('AiReleasePlatformCanaryJudgeServiceRoleDefaultPolicy'));
     const codeDeployPolicy = policies.find((id) => /^AiReleasePlatformCodeDeployRoleDefaultPolicy/.test(id));
+    const rule = stack.getLogicalId(r.canaryJudge!.schedule.node.defaultChild as never);
     expect([judgePolicy, codeDeployPolicy]).toEqual([expect.any(String), expect.any(String)]);
-    expect(alias.DependsOn).toEqual(expect.arrayContaining([judgeId, judgePolicy, codeDeployPolicy]));
+    expect(alias.DependsOn).toEqual(expect.arrayContaining([judgeId, judgePolicy, codeDeployPolicy, rule]));
   });
 
   test('no Lambda retries of asynchronous invocations (schedule and hook): a retry would overlap the next minute on the same record', () => {
@@ -177,17 +209,17 @@ describe('the canary judge in the template', () => {
   test('config rollouts: the schedule may list and read the live environment deployments only; the function names that environment', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
     const statements = policies
-      .filter((p) => JSON.stringify(p.Properties.Roles).includes('CanaryJudgeFunctionServiceRole'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('CanaryJudgeServiceRole'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const envId = stack.resolve(r.config.environment.ref);
-    const list = statements.find((x) => x.Action === 'appconfig:ListDeployments');
-    const get = statements.find((x) => x.Action === 'appconfig:GetDeployment');
-    expect(list.Resource).toHaveLength(2);
-    expect(JSON.stringify(list.Resource[1])).toContain(JSON.stringify(envId));
-    expect(JSON.stringify(get.Resource)).toContain('/deployment/*');
-    expect(JSON.stringify(get.Resource)).toContain(JSON.stringify(envId));
-    const fn = template.findResources('AWS::Lambda::Function')[judgeId] as any;
-    expect(fn.Properties.Environment.Variables.AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT).toEqual(envId);
+    const appId = stack.resolve(r.config.applicationId);
+    const reads = statements.find((x) => JSON.stringify(x.Action).includes('appconfig:ListDeployments'));
+    expect(reads.Action).toEqual(['appconfig:ListDeployments', 'appconfig:GetDeployment', 'appconfig:GetHostedConfigurationVersion']);
+    // The application the library made (and its sub-resources), read only; nothing else.
+    expect(reads.Resource).toHaveLength(2);
+    expect(JSON.stringify(reads.Resource)).toContain(JSON.stringify(appId));
+    expect(JSON.stringify(reads.Resource[1])).toContain('/*');
+    expect(settingsOf(template).AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT).toEqual(envId);
   });
 });
 
@@ -221,17 +253,14 @@ describe('canaryJudge options', () => {
   });
 
   test('a shorter bound and alpha reach the function', () => {
-    const { r, template, stack } = release({ canaryJudge: { afterTrafficBound: Duration.minutes(3), alpha: 0.05 } });
-    const fn = template().findResources('AWS::Lambda::Function')[stack.getLogicalId(r.canaryJudge!.function.node.defaultChild as never)] as any;
-    expect(fn.Properties.Timeout).toBe(300);
-    expect(fn.Properties.Environment.Variables).toMatchObject({ AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '180', AI_RELEASE_JUDGE_ALPHA: '0.05' });
+    const { template } = release({ canaryJudge: { afterTrafficBound: Duration.minutes(3), alpha: 0.05 } });
+    expect(settingsOf(template())).toMatchObject({ AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '180', AI_RELEASE_JUDGE_ALPHA: '0.05' });
   });
 
   test('the baseline window reaches the function: 30 minutes by default, 0 turns it off, over 60 minutes is refused', () => {
     const env = (o: object) => {
-      const { r, template, stack } = release({ canaryJudge: o });
-      return (template().findResources('AWS::Lambda::Function')[stack.getLogicalId(r.canaryJudge!.function.node.defaultChild as never)] as any).Properties
-        .Environment.Variables;
+      const { template } = release({ canaryJudge: o });
+      return settingsOf(template());
     };
     expect(env({}).AI_RELEASE_JUDGE_BASELINE_WINDOW_SECONDS).toBe('1800');
     expect(env({ baselineWindow: Duration.minutes(0) }).AI_RELEASE_JUDGE_BASELINE_WINDOW_SECONDS).toBe('0');

@@ -276,7 +276,12 @@ describe('the config deployer hands each release to the share controller (config
 
   test('the canary judge reads the share record (only it) every minute, so it judges the ramping release on its own', async () => {
     const judgeId = stack.getLogicalId(stack.release.canaryJudge!.function.node.defaultChild as never);
-    const env: Record<string, string> = t.resolve(t.resources[judgeId].Properties.Environment.Variables);
+    // The service's settings: its schedule rule's input, beside the shared function's own environment (the bucket).
+    const rule = t.resources[stack.getLogicalId(stack.release.canaryJudge!.schedule.node.defaultChild as never)];
+    const env: Record<string, string> = {
+      ...JSON.parse(t.resolve(rule.Properties.Targets[0].Input) as string).settings,
+      ...t.resolve(t.resources[judgeId].Properties.Environment.Variables),
+    };
     expect(env[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBe('share/support-assistant/current.json');
     expect(env[LEARNING_ENV.BUCKET]).toBe(bucket);
     const judgeRole = functionRole(t, judgeId);
@@ -295,8 +300,8 @@ describe('the config deployer hands each release to the share controller (config
     const res = other.t.resources[other.stack.getLogicalId(other.stack.release.config.deployment.resource.node.defaultChild as never)];
     expect(res.Properties.ShareController).toBeUndefined();
     expect(res.Properties.CandidateContentHash).toBeUndefined();
-    const judge = other.t.resources[other.stack.getLogicalId(other.stack.release.canaryJudge!.function.node.defaultChild as never)];
-    expect(judge.Properties.Environment.Variables[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBeUndefined();
+    const rule = other.t.resources[other.stack.getLogicalId(other.stack.release.canaryJudge!.schedule.node.defaultChild as never)];
+    expect(JSON.parse(other.t.resolve(rule.Properties.Targets[0].Input) as string).settings[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBeUndefined();
   });
 });
 

@@ -72,3 +72,20 @@ export function testRelease(props: Partial<AiReleaseProps> = {}, stackProps?: St
   const r = new AiRelease(stack, 'Assistant', { serviceName: 'assistant', function: fn, config: ReleaseConfigSource.fromObject(validConfig()), ...props });
   return { app, stack, r, fn, template: () => Template.fromStack(stack) };
 }
+
+/**
+ * A service's canary judge settings: its schedule rule's input (the platform's one judge function has no service
+ * environment, issue 15 E). Tokens come back as their CloudFormation JSON (`{ Ref: … }`).
+ */
+export function judgeSettingsOf(stack: Stack, schedule: { node: { defaultChild?: unknown } }): Record<string, any> {
+  const id = stack.getLogicalId(schedule.node.defaultChild as never);
+  const rule = Template.fromStack(stack).findResources('AWS::Events::Rule')[id] as any;
+  const input = rule.Properties.Targets[0].Input;
+  const text =
+    typeof input === 'string'
+      ? input
+      : (input['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : `__${JSON.stringify(p).replace(/"/g, "'")}__`)).join('');
+  return Object.fromEntries(
+    Object.entries<string>(JSON.parse(text).settings).map(([k, v]) => [k, /^__.*__$/.test(v) ? JSON.parse(v.slice(2, -2).replace(/'/g, '"')) : v]),
+  );
+}

@@ -119,7 +119,16 @@ interface Check {
 
 /** Every (call, required resource ARN) pair of one function, with concrete ARNs. Throws on a declaration the SAR refutes. */
 async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: string, calls: readonly AwsCall[], config: unknown) {
-  const env: Record<string, string> = t.resolve(t.resources[fnLogicalId].Properties?.Environment?.Variables ?? {});
+  const own: Record<string, string> = t.resolve(t.resources[fnLogicalId].Properties?.Environment?.Variables ?? {});
+  // A shared function's per-service settings come with its schedule rules' input (the canary judge, issue 15 E): the
+  // first service's settings stand in for the environment keys its calls read.
+  const settings = Object.values(t.resources)
+    .filter((r) => r.Type === 'AWS::Events::Rule')
+    .flatMap((r) => (r.Properties?.Targets ?? []) as any[])
+    .filter((x) => t.resolve(x.Arn) === t.arnOf(fnLogicalId) && x.Input !== undefined)
+    .map((x) => JSON.parse(t.resolve(x.Input) as string) as { source?: string; settings?: Record<string, string> })
+    .find((doc) => doc.source === 'cdk-ai-release.canary-judge')?.settings;
+  const env: Record<string, string> = { ...(settings ?? {}), ...own };
   const destination = () => {
     const eic = Object.values(t.resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && r.Properties?.FunctionName?.Ref === fnLogicalId);
     const arn = eic && (t.resolve(eic.Properties?.DestinationConfig?.OnFailure?.Destination) as string | undefined);

@@ -13,7 +13,7 @@ import {
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EVALUATION_RESULT_TYPE } from '../lambda/shared/evaluation';
 import { rowOf, traffic } from './canary-judge-fakes';
@@ -29,6 +29,29 @@ let direct: S3Client;
 const saved = { ...process.env };
 let handler: (event: unknown, ctx: { getRemainingTimeInMillis(): number }) => Promise<any>;
 
+/** The service's settings document: its schedule rule's input (CanaryJudge), and what the pointer holds. */
+const SETTINGS: Record<string, string> = {
+  AI_RELEASE_JUDGE_SERVICE: 'svc',
+  AI_RELEASE_JUDGE_CODEDEPLOY_APPLICATION: 'cd-app',
+  AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: 'svc-group',
+  AI_RELEASE_JUDGE_APPCONFIG_APPLICATION: 'app1',
+  AI_RELEASE_JUDGE_CONFIG_PROFILE: 'prof1',
+  AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT: 'env1',
+  AI_RELEASE_JUDGE_PERIOD_SECONDS: '1',
+  AI_RELEASE_JUDGE_ALPHA: '0.01',
+  AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '5',
+  AI_RELEASE_JUDGE_LOG_GROUP: '/aws/lambda/svc',
+  AI_RELEASE_JUDGE_EVALUATION_LOG_GROUP: '/aws/lambda/evaluator',
+  AI_RELEASE_JUDGE_EVALUATION_METRICS: 'relevance,paired',
+};
+
+/** The pointer the schedule leaves for a deployment in progress (the hook's only way to its service). */
+async function point(deploymentId: string) {
+  await direct.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: `judge/_deployments/${deploymentId}.json`, Body: JSON.stringify({ deploymentId, settings: SETTINGS }) }),
+  );
+}
+
 beforeAll(async () => {
   s3 = await startS3();
   direct = s3Client(s3.endpoint);
@@ -41,18 +64,9 @@ beforeAll(async () => {
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     AI_RELEASE_STORE_BUCKET: BUCKET,
-    AI_RELEASE_JUDGE_SERVICE: 'svc',
-    AI_RELEASE_JUDGE_CODEDEPLOY_APPLICATION: 'cd-app',
-    AI_RELEASE_JUDGE_DEPLOYMENT_GROUP: 'svc-group',
-    AI_RELEASE_JUDGE_APPCONFIG_APPLICATION: 'app1',
-    AI_RELEASE_JUDGE_CONFIG_PROFILE: 'prof1',
-    AI_RELEASE_JUDGE_APPCONFIG_ENVIRONMENT: 'env1',
-    AI_RELEASE_JUDGE_PERIOD_SECONDS: '1',
-    AI_RELEASE_JUDGE_ALPHA: '0.01',
-    AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '5',
-    AI_RELEASE_JUDGE_LOG_GROUP: '/aws/lambda/svc',
-    AI_RELEASE_JUDGE_EVALUATION_LOG_GROUP: '/aws/lambda/evaluator',
-    AI_RELEASE_JUDGE_EVALUATION_METRICS: 'relevance,paired',
+
+    // The hook waits this long for the schedule's pointer (tests write it, or leave it out on purpose).
+    AI_RELEASE_JUDGE_POINTER_WAIT_MS: '1500',
   });
   handler = require('../lambda/canary-judge/handler').handler;
   jest.spyOn(console, 'log').mockImplementation(() => {});
@@ -144,6 +158,7 @@ test('AfterAllowTraffic: the evaluator log group is queried too, and paired loss
     ],
   });
   codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
+  await point('d-E1');
   const out = await handler({ DeploymentId: 'd-E1', LifecycleEventHookExecutionId: 'e-1' }, { getRemainingTimeInMillis: () => 10 * MIN });
   expect(out).toMatchObject({ status: 'Failed', verdict: 'regression' });
   // The same verdict path as the runtime's metrics: the code plane's verdict metric is 1.

@@ -20,10 +20,18 @@ describe('the canary judge judges the evaluator results of the example', () => {
   const evaluator = stack.release.evaluator!;
   const judgeId = stack.getLogicalId(judge.function.node.defaultChild as never);
   const logsId = stack.getLogicalId(evaluator.logGroup.node.defaultChild as never);
-  const fn = template.findResources('AWS::Lambda::Function')[judgeId] as any;
+  // The service's settings document: its schedule rule's input (the platform's one judge function has no service env).
+  const rule = template.findResources('AWS::Events::Rule')[stack.getLogicalId(judge.schedule.node.defaultChild as never)] as any;
+  const input = rule.Properties.Targets[0].Input['Fn::Join'][1] as unknown[];
 
-  test("the environment names the evaluator's log group and the metrics: the rubrics' criteria and paired", () => {
-    const env = fn.Properties.Environment.Variables;
+  test("the service's settings name the evaluator's log group and the metrics: the rubrics' criteria and paired", () => {
+    expect(input.some((p) => JSON.stringify(p) === JSON.stringify({ Ref: logsId }))).toBe(true);
+    // tokens stand as their JSON between quotes
+    const text = input.map((p) => (typeof p === 'string' ? p : `__${JSON.stringify(p).replace(/"/g, "'")}__`)).join('');
+    const env = Object.fromEntries(
+      Object.entries<string>(JSON.parse(text).settings).map(([k, v]) => [k, /^__.*__$/.test(v) ? JSON.parse(v.slice(2, -2).replace(/'/g, '"')) : v]),
+    );
+    expect(judgeId).toMatch(/^AiReleasePlatformCanaryJudge/);
     expect(env[JUDGE_ENV.EVALUATION_LOG_GROUP]).toEqual({ Ref: logsId });
     expect(env[JUDGE_ENV.EVALUATION_METRICS]).toBe('groundedness,relevance,paired');
     // How long a window of samples waits for its outstanding results (evaluationMaxWait, default 5 minutes).
@@ -36,12 +44,14 @@ describe('the canary judge judges the evaluator results of the example', () => {
       JSON.stringify(p.Properties.Roles).includes(stack.getLogicalId(judge.function.role!.node.defaultChild as never)),
     ) as any[];
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    // One statement for every log group the judge queries (IAM's 10,240 characters per role): the service's and the
+    // evaluator's, each in both ARN forms.
     const startQuery = statements.filter((s) => s.Action === 'logs:StartQuery');
-    expect(startQuery).toHaveLength(2);
-    const onEvaluator = startQuery.find((s) => JSON.stringify(s.Resource).includes(logsId));
-    expect(onEvaluator).toBeDefined();
-    expect(onEvaluator.Resource).toHaveLength(2);
-    expect(JSON.stringify(onEvaluator.Resource[1])).toMatch(/:\*"\]\]\}$/);
+    expect(startQuery).toHaveLength(1);
+    const onEvaluator = (startQuery[0].Resource as unknown[]).filter((r) => JSON.stringify(r).includes(logsId));
+    expect(onEvaluator).toHaveLength(2);
+    expect(JSON.stringify(onEvaluator[1])).toMatch(/:\*"\]\]\}$/);
+    expect(startQuery[0].Resource).toHaveLength(4);
   });
 
   test('judgeEvaluations is called once, and names a criterion it cannot use', () => {

@@ -3,13 +3,12 @@
  * m", so execution-environment differences far below the smallest regression to catch cannot roll back, while the
  * planned schedule still catches p50 +20 %. Few seeds here; bench/judge-margin.ts runs 1,000.
  */
-import { Template } from 'aws-cdk-lib/assertions';
 import { parseTolerance } from '../lambda/canary-judge/canary-judge';
 import { DEFAULT_TOLERANCE, newJudgeState, permutationLogMgf, updateJudge, type JudgeState } from '../lambda/judge/judge';
 import { simulateSchedule, type Schedule } from '../lambda/judge/simulate';
 import { JUDGE_ENV } from '../lambda/shared/contract';
 import { planCanary, planTolerance, schedulePower } from '../lib/rollout/canary-plan';
-import { testRelease } from './helpers';
+import { judgeSettingsOf, testRelease } from './helpers';
 import { canarySchedule, linearSchedule } from './judge-sim';
 
 const STRICT = { latencyMs: 0, costUsd: 0, quality: 0 };
@@ -150,12 +149,10 @@ describe('the tolerance leaves the planned schedule its power', () => {
 describe('the construct sets the tolerance', () => {
   const envOf = (props: Parameters<typeof testRelease>[0]) => {
     const { stack, r } = testRelease(props);
-    const fn = Template.fromStack(stack).findResources('AWS::Lambda::Function');
-    const id = stack.getLogicalId(r.canaryJudge!.function.node.defaultChild as never);
-    return fn[id].Properties.Environment.Variables as Record<string, string>;
+    return judgeSettingsOf(stack, r.canaryJudge!.schedule) as Record<string, string>;
   };
 
-  test('AiRelease: half of the canary plan minimum regressions, in the judge function environment', () => {
+  test("AiRelease: half of the canary plan minimum regressions, in the service's judge settings (its schedule rule's input)", () => {
     expect(JSON.parse(envOf({})[JUDGE_ENV.TOLERANCE])).toEqual({ latencyMs: 0.1, costUsd: 0.1, quality: 0.025 });
     expect(JSON.parse(envOf({ canaryPlan: { minRegressions: { p50Increase: 0.3, qualityDrop: 0.08 } } })[JUDGE_ENV.TOLERANCE])).toEqual({
       latencyMs: 0.15,

@@ -1441,3 +1441,28 @@ export interface ReleaseReview {
   /** The evaluator's agreement with people and this release's evaluation budget, when the service is evaluated. */
   readonly evaluatorTrust?: ReviewEvaluatorTrust;
 }
+
+// ---- Canary judge: one function per platform (issue 15 E, h7-shared) ----
+
+/**
+ * The `source` of a service's schedule event: each service's rate(1 minute) rule invokes the platform's one judge
+ * function with this constant input (`{ source, settings }`), where `settings` maps the CANARY_JUDGE_ENV, JUDGE_ENV,
+ * CANARY_JUDGE_CONFIG_ENV, CANARY_JUDGE_BASELINE_ENV and CANARY_JUDGE_ASSIGNED_ENV keys to the service's values (the
+ * function's own environment holds only the bucket: Lambda's 4 KB of environment cannot hold fifty services).
+ */
+export const CANARY_JUDGE_INPUT_SOURCE = 'cdk-ai-release.canary-judge';
+
+/** A service's settings document, as its schedule rule's input carries it. */
+export interface CanaryJudgeServiceInput {
+  readonly source: typeof CANARY_JUDGE_INPUT_SOURCE;
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/**
+ * Where the schedule leaves a code deployment's service settings for the AfterAllowTraffic hook, whose event names
+ * only the deployment: judge/_deployments/<deploymentId>.json (a service name starts with a letter, so no service's
+ * records are under `_deployments`).
+ */
+export function judgeDeploymentPointerKey(deploymentId: string): string {
+  return `${JUDGE_STATE_PREFIX}/_deployments/${deploymentId}.json`;
+}

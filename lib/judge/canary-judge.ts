@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { nagText } from '../private/nag-text';
 import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -6,7 +6,6 @@ import type { CfnElement } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,6 +16,7 @@ import {
   CANARY_JUDGE_BASELINE_ENV,
   CANARY_JUDGE_CONFIG_ENV,
   CANARY_JUDGE_ENV,
+  CANARY_JUDGE_INPUT_SOURCE,
   CANARY_JUDGE_TICK_PARAMETER,
   DIMENSION,
   JUDGE_DIMENSION_PLANE,
@@ -33,7 +33,7 @@ import {
 import { type EvaluationConfig, pairsOn } from '../../lambda/shared/evaluation';
 import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
-import { namePrefix, physicalName } from '../private/physical-names';
+import { checkedName, namePrefix, physicalName, shortPrefix } from '../private/physical-names';
 import { invokeOnly, addPlatformReleaseAction, addReleaseAction, type ReleaseAction, releaseExtensionAssociationOf } from '../config/release-extension';
 
 /** The share controller's current record of a service (lambda/share-controller/aws-adapters.ts currentKey). */
@@ -144,7 +144,8 @@ interface TickHost {
 const TICK_HOSTS = new WeakMap<Construct, TickHost>();
 
 /**
- * The statistical canary judge of one service: one function, started three ways.
+ * The statistical canary judge of one service: one function, shared by up to SERVICES_PER_JUDGE_FUNCTION services of
+ * its host (the platform; `function`), started three ways. The service's settings are its schedule rule's input.
  *
  * - Code plane, during the traffic shift, and config plane, during a rollout: an EventBridge rule every minute. An
  *   invocation with nothing in progress lists the group's deployments and the live environment's config deployments
@@ -190,12 +191,21 @@ export class CanaryJudge extends Construct {
   private judgedEvaluation: string[] = [];
 
   private readonly serviceName: string;
+  private readonly hostScope: Construct;
+  /**
+   * This service's settings document: the schedule rule's input (`{ source, settings }`), which the shared judge
+   * function reads instead of an environment of its own; the schedule leaves it for the AfterAllowTraffic hook.
+   */
+  private readonly settings: Record<string, string>;
+  /** The IAM policy in this service's stack for what only it has, when the judge function's role is in another. */
+  private servicePolicy?: iam.Policy;
   /** The value tests' tolerance in force (every field resolved). */
   public readonly tolerance: Required<JudgeTolerance>;
 
   constructor(scope: Construct, id: string, props: CanaryJudgeProps) {
     super(scope, id);
     this.serviceName = props.serviceName;
+    this.hostScope = props.tickHost ?? this;
     const stack = Stack.of(this);
     const alpha = props.alpha ?? 0.01;
     if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 0.5)
@@ -234,37 +244,27 @@ export class CanaryJudge extends Construct {
       );
     }
 
-    this.function = libraryFunction(this, 'Function', {
-      handler: 'canary-judge',
-      // The hook judges for the bound, then answers; two minutes cover the last query and the answer's retries.
-      timeout: Duration.seconds(Math.min(15 * 60, boundS + 120)),
-      description: `${props.serviceName}: canary judge (anytime-valid sequential tests of the new version against the stable one)`,
-      environment: {
-        [CANARY_JUDGE_ENV.SERVICE]: props.serviceName,
-        [CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION]: props.deploymentGroup.application.applicationName,
-        [CANARY_JUDGE_ENV.DEPLOYMENT_GROUP]: props.deploymentGroup.deploymentGroupName,
-        [CANARY_JUDGE_ENV.APPCONFIG_APPLICATION]: props.appConfigApplicationId,
-        [CANARY_JUDGE_ENV.CONFIG_PROFILE]: props.configProfileId,
-        [CANARY_JUDGE_CONFIG_ENV.ENVIRONMENT]: props.environment.ref,
-        [CANARY_JUDGE_ENV.PERIOD_SECONDS]: String(periodS),
-        [JUDGE_ENV.ALPHA]: String(alpha),
-        [JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS]: String(boundS),
-        [CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS]: String(baselineS),
-        [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
-        [JUDGE_ENV.CONFIG_UNIT]: props.configUnit ?? 'request',
-        [JUDGE_ENV.TOLERANCE]: JSON.stringify(this.tolerance),
-        [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
-        ...(props.assignedReleases ? { [CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]: shareRecordKey(props.serviceName) } : {}),
-      },
-    });
+    // One judge function per host (the platform, or this judge alone): its settings per service come with the
+    // service's schedule event, as the rule's constant input (Lambda's 4 KB of environment cannot hold fifty services).
+    const host = judgeHost(props.tickHost ?? this, props.bucket);
+    this.function = host.function;
+    this.settings = {
+      [CANARY_JUDGE_ENV.SERVICE]: props.serviceName,
+      [CANARY_JUDGE_ENV.CODEDEPLOY_APPLICATION]: props.deploymentGroup.application.applicationName,
+      [CANARY_JUDGE_ENV.DEPLOYMENT_GROUP]: props.deploymentGroup.deploymentGroupName,
+      [CANARY_JUDGE_ENV.APPCONFIG_APPLICATION]: props.appConfigApplicationId,
+      [CANARY_JUDGE_ENV.CONFIG_PROFILE]: props.configProfileId,
+      [CANARY_JUDGE_CONFIG_ENV.ENVIRONMENT]: props.environment.ref,
+      [CANARY_JUDGE_ENV.PERIOD_SECONDS]: String(periodS),
+      [JUDGE_ENV.ALPHA]: String(alpha),
+      [JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS]: String(boundS),
+      [CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS]: String(baselineS),
+      [JUDGE_ENV.LOG_GROUP]: props.logGroup.logGroupName,
+      [JUDGE_ENV.CONFIG_UNIT]: props.configUnit ?? 'request',
+      [JUDGE_ENV.TOLERANCE]: JSON.stringify(this.tolerance),
+      ...(props.assignedReleases ? { [CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]: shareRecordKey(props.serviceName) } : {}),
+    };
     const fn = this.function;
-    // Lambda's own retries of asynchronous invocations (two by default) come only after a function error: a timeout,
-    // running out of memory, or a failed init, since the handler catches everything else. For the schedule a retry
-    // would run beside the next minute's invocation on the same record (read, judge, write: a window counted twice).
-    // The AfterAllowTraffic hook is invoked asynchronously by CodeDeploy too; it answers before its timeout on every
-    // path it handles, and a hook that crashes unanswered is failed by CodeDeploy at the hook's time limit (the
-    // deployment rolls back). A retry would only repeat the crash, so none. The tick is synchronous: not affected.
-    fn.configureAsyncInvoke({ retryAttempts: 0 });
 
     const logGroupArn = stack.formatArn({
       service: 'logs',
@@ -278,57 +278,33 @@ export class CanaryJudge extends Construct {
       resourceName: props.appConfigApplicationId,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    const profileArn = `${appArn}/configurationprofile/${props.configProfileId}`;
-    const environmentArn = `${appArn}/environment/${props.environment.ref}`;
-    const statements = [
-      // The service's log group only (both ARN forms: the log group, and its streams as IAM policies usually name it).
-      new iam.PolicyStatement({ actions: ['logs:StartQuery'], resources: [logGroupArn, `${logGroupArn}:*`] }),
-      // The Service Authorization Reference lists resource type log-group for GetQueryResults, but the request carries
-      // only a query id, and how IAM matches a log group to it is not documented (grants scoped to the log group are
-      // reported to fail). "*" works either way; it reads only results of queries whose id the caller holds, and the
-      // judge's queries are started on its own log group (StartQuery is scoped).
-      new iam.PolicyStatement({ actions: ['logs:GetQueryResults'], resources: ['*'] }),
-      new iam.PolicyStatement({ actions: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment'], resources: [props.deploymentGroup.deploymentGroupArn] }),
-      // When the canary's traffic started (its AllowTraffic lifecycle event): read-only, and the Service Authorization
-      // Reference lists no resource type for these two.
-      new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }),
-      // PutMetricData has no resource type: allowed on "*" for the AiRelease namespace only.
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
-      }),
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [props.bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/${props.serviceName}/*`)],
-      }),
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }),
-      // Config rollouts in progress on the live environment (the schedule judges them): ListDeployments needs the
-      // application and environment, GetDeployment the deployment too (Service Authorization Reference).
-      new iam.PolicyStatement({ actions: ['appconfig:ListDeployments'], resources: [appArn, environmentArn] }),
-      new iam.PolicyStatement({ actions: ['appconfig:GetDeployment'], resources: [appArn, environmentArn, `${environmentArn}/deployment/*`] }),
-      new iam.PolicyStatement({
-        actions: ['appconfig:GetHostedConfigurationVersion'],
-        resources: [appArn, profileArn, `${profileArn}/hostedconfigurationversion/*`],
-      }),
-    ];
-    // The share controller's current record only (the release on traffic), read only.
-    if (props.assignedReleases)
-      statements.push(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(shareRecordKey(props.serviceName))] }));
-    for (const s of statements) fn.addToRolePolicy(s);
-    props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+    // What only this service has: its log group (both ARN forms: the log group, and its streams as IAM policies
+    // usually name it) and, with an application of its own, that application. Everything the library names (the
+    // platform's CodeDeploy application's groups, judge/* records, share/*/current.json) is granted once by the host.
+    this.grantOnHost(host, props.logGroup, [logGroupArn, `${logGroupArn}:*`], 'logs');
+    this.grantOnHost(host, props.environment, [appArn, `${appArn}/*`], 'appconfig');
+    host.grantDeploymentGroups(props.deploymentGroup);
 
     this.schedule = new events.Rule(this, 'WhileDeploying', {
+      ruleName: judgeRuleName(host, props.serviceName),
       description: `${props.serviceName}: runs the canary judge every minute; it exits at once unless a code deployment or a config rollout is in progress`,
       schedule: events.Schedule.rate(Duration.minutes(1)),
-      // A missed minute is replaced by the next one: no retries, no stale events.
-      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+    // Not targets.LambdaFunction: it adds a Lambda permission per rule. The host has one, for every rule whose name
+    // starts with its prefix. A missed minute is replaced by the next one: no retries, no stale events.
+    // Rendered at synth, not when the target is added (RuleTargetInput.fromObject resolves at once): judgeEvaluations
+    // adds the evaluator's settings later.
+    const input: events.RuleTargetInput = {
+      bind: () => ({ input: Lazy.string({ produce: () => stack.toJsonString({ source: CANARY_JUDGE_INPUT_SOURCE, settings: this.settings }) }) }),
+    };
+    this.schedule.addTarget({
+      bind: () => ({ arn: fn.functionArn, input, retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 } }),
     });
 
     // AT_DEPLOYMENT_TICK: a small function of its own (AppConfig waits only a few seconds, and a timeout rolls the
     // config back), one per tick host; this service's live environment gets an association naming the service.
-    const host = tickHost(props.tickHost ?? this, props.bucket);
-    this.tickFunction = host.function;
+    const tick = tickHost(props.tickHost ?? this, props.bucket);
+    this.tickFunction = tick.function;
     this.tickHostScope = props.tickHost ?? this;
     this.environment = props.environment;
     const action: ReleaseAction = {
@@ -336,8 +312,8 @@ export class CanaryJudge extends Construct {
       points: ['AT_DEPLOYMENT_TICK'],
       name: 'canary-judge',
       description: "Reads the canary judge's stored verdict of the config rollout",
-      function: host.function,
-      role: host.role,
+      function: tick.function,
+      role: tick.role,
       parameters: { [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: { required: true, description: 'The AI service whose config rollouts this association judges' } },
     };
     const values = { [CANARY_JUDGE_TICK_PARAMETER.SERVICE]: props.serviceName };
@@ -358,24 +334,33 @@ export class CanaryJudge extends Construct {
     ).association;
 
     this.cannotJudgeAlarm = cannotJudgeAlarm(this, namePrefix(props.tickHost ?? this), props.serviceName, fn, props.notificationTopic);
+  }
 
-    Validations.of(fn).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "AWSLambdaBasicExecutionRole only lets the canary judge write its own logs; it is AWS's maintained minimum for Lambda.",
-      },
-      {
-        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-        reason:
-          'The canary judge calls only AWS APIs (CloudWatch Logs, CodeDeploy, CloudWatch, S3, AppConfig) over TLS with IAM auth; it needs no network isolation.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'logs:GetQueryResults: the request names only a query id, and the queries are started on the service log group only; cloudwatch:PutMetricData (conditioned on the AiRelease namespace) and the read-only codedeploy:ListDeploymentTargets / BatchGetDeploymentTargets have no resource type; every other action is scoped.',
-      },
-      ...nagWildcards(stack, props, logGroupArn, profileArn, environmentArn),
-    );
+  /**
+   * Grants the shared judge function `arns` for what only this service has (its log group, its own AppConfig
+   * application). When `owner` is in the function's stack, the ARNs join the host's one statement for that kind (one
+   * statement for all services: IAM's 10,240 characters per role hold fifty); otherwise they go in an `iam.Policy` in
+   * this service's stack attached to the host's role, so the platform stack never references a service stack.
+   */
+  private grantOnHost(host: JudgeHost, owner: Construct, arns: string[], kind: 'logs' | 'appconfig'): void {
+    if (Stack.of(owner) === Stack.of(host.function)) {
+      host.addResources(kind, arns);
+      return;
+    }
+    this.servicePolicy ??= new iam.Policy(this, 'Grants', { roles: [host.function.role as iam.IRole] });
+    const actions = kind === 'logs' ? ['logs:StartQuery'] : JUDGE_APPCONFIG_READS;
+    this.servicePolicy.addStatements(new iam.PolicyStatement({ actions, resources: arns }));
+    for (const a of arns) {
+      const text = nagText(Stack.of(this), a);
+      if (text && a.endsWith('*'))
+        Validations.of(this.servicePolicy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${text}]`,
+          reason:
+            kind === 'logs'
+              ? "Scoped wildcard: the log streams of this service's log group (the canary judge's Logs Insights queries)."
+              : "Scoped wildcard, read only: this service's own AppConfig application (its environments' deployments and its profiles' hosted versions, numbered by AppConfig).",
+        });
+    }
   }
 
   /**
@@ -399,11 +384,12 @@ export class CanaryJudge extends Construct {
       resourceName: evaluatorLogGroup.logGroupName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.function.addEnvironment(JUDGE_ENV.EVALUATION_LOG_GROUP, evaluatorLogGroup.logGroupName);
-    this.function.addEnvironment(JUDGE_ENV.EVALUATION_METRICS, names.join(','));
-    this.function.addEnvironment(JUDGE_ENV.EVALUATION_MAX_WAIT_SECONDS, String(this.evaluationMaxWait.toSeconds()));
+    this.settings[JUDGE_ENV.EVALUATION_LOG_GROUP] = evaluatorLogGroup.logGroupName;
+    this.settings[JUDGE_ENV.EVALUATION_METRICS] = names.join(',');
+    this.settings[JUDGE_ENV.EVALUATION_MAX_WAIT_SECONDS] = String(this.evaluationMaxWait.toSeconds());
     // A second query, on the evaluator's log group only (both ARN forms, as for the service's).
-    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['logs:StartQuery'], resources: [arn, `${arn}:*`] }));
+    const host = (JUDGE_HOSTS.get(this.hostScope) ?? []).find((h) => h.function === this.function);
+    if (host) this.grantOnHost(host, evaluatorLogGroup, [arn, `${arn}:*`], 'logs');
     const wildcard = nagText(stack, `${arn}:*`);
     if (wildcard)
       Validations.of(this.function).acknowledge({
@@ -513,46 +499,243 @@ function cannotJudgeAlarm(scope: Construct, prefix: string, service: string, fn:
 }
 
 /**
- * Makes the judge the group's AfterAllowTraffic hook. CDK grants the group's role lambda:InvokeFunction on the function
- * and its versions (`<arn>:*`), since AWSCodeDeployRoleForLambdaLimited only invokes functions named CodeDeployHook_*.
+ * Makes the judge's (shared) function the group's AfterAllowTraffic hook: names it in the alias's UpdatePolicy and
+ * grants the group's role lambda:InvokeFunction on the function and its versions (`<arn>:*`), since
+ * AWSCodeDeployRoleForLambdaLimited only invokes functions named CodeDeployHook_*. The hook finds the deployment's
+ * service in the pointer the schedule leaves (judge/_deployments/<id>.json).
  */
 export function attachPostHook(judge: CanaryJudge, group: codedeploy.LambdaDeploymentGroup): void {
-  group.addPostHook(judge.function);
-  const id = Stack.of(judge).getLogicalId(judge.function.node.defaultChild as CfnElement);
+  // Not group.addPostHook(fn): it grants the hook's role PutLifecycleEventHookExecutionStatus on this group, a
+  // statement per service on the shared role that would also make the platform stack reference a service stack. The
+  // host grants it once for the application's groups; here only the alias's UpdatePolicy names the hook.
+  setAfterAllowTrafficHook(group, HOOK_NAMES.get(judge.function) ?? judge.function.functionName);
+  const codeDeployRole = group.role;
+  codeDeployRole.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [judge.function.functionArn, `${judge.function.functionArn}:*`] }),
+  );
+  const id = Stack.of(judge.function).getLogicalId(judge.function.node.defaultChild as CfnElement);
   Validations.of(group.role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${id}.Arn>:*]`,
     reason:
-      'CodeDeploy invokes the canary judge as the AfterAllowTraffic hook; the wildcard covers the versions and aliases of that one function (LambdaDeploymentGroup.addPostHook).',
+      'CodeDeploy invokes the canary judge as the AfterAllowTraffic hook; the wildcard covers the versions and aliases of that one function (as LambdaDeploymentGroup.addPostHook grants it).',
   });
 }
 
-/** The scoped wildcards, as cdk-nag prints them (`<LogicalId.Arn>` for a token). */
-function nagWildcards(
-  stack: Stack,
-  props: CanaryJudgeProps,
-  logGroupArn: string,
-  profileArn: string,
-  environmentArn: string,
-): { id: string; reason: string }[] {
-  const out: { id: string; reason: string }[] = [];
+/** What the judge reads of an AppConfig application (its environments' rollouts, its profiles' version labels). */
+const JUDGE_APPCONFIG_READS = ['appconfig:ListDeployments', 'appconfig:GetDeployment', 'appconfig:GetHostedConfigurationVersion'];
+
+/** The one judge function of a host (a platform, or one judge), its grants, and the rule names it may be run by. */
+interface JudgeHost {
+  readonly function: lambda.Function;
+  /** How many services this function judges. */
+  services: number;
+  readonly bucket: s3.IBucket;
+  /** The prefix of every schedule rule's name that may invoke the function (its one Lambda permission). */
+  readonly rulePrefix: string;
+  addResources(kind: 'logs' | 'appconfig', arns: readonly string[]): void;
+  grantDeploymentGroups(group: codedeploy.ILambdaDeploymentGroup): void;
+}
+const JUDGE_HOSTS = new WeakMap<Construct, JudgeHost[]>();
+/** The literal name of each host's judge function (the AfterAllowTraffic hook of every service of the host). */
+const HOOK_NAMES = new WeakMap<lambda.IFunction, string>();
+
+/**
+ * A service's schedule rule name: `<host prefix>-judge-<service>` (EventBridge rule names: at most 64 of
+ * `[.-_A-Za-z0-9]`, PutRule). The host prefix is the stack's name prefix when it is at most 17 characters, else its
+ * first 8 and a hash: a service name has at most 40, so every name fits and every rule of one host shares the prefix.
+ */
+export function judgeRuleName(host: { readonly rulePrefix: string }, service: string): string {
+  return checkedName('eventRule', `${host.rulePrefix}${service}`);
+}
+
+/**
+ * Services per judge function. IAM allows 10,240 characters of inline policies per role in total (IAM quotas, "Role
+ * policy size", the aggregate of its inline policies; an AWS::IAM::Policy is one), and each service adds its log group
+ * (and, with an application of its own, that application) to the role: measured about 320 characters per service in
+ * one stack and about 600 with the service in a stack of its own (its own Policy document), beside about 900 of the
+ * function's own statements (bench/judge-policy-size.ts). Twelve services per function keep a role under 8,200.
+ */
+export const SERVICES_PER_JUDGE_FUNCTION = 12;
+
+/**
+ * The judge function a new service of `scope` joins: the host's last one while it has fewer than
+ * SERVICES_PER_JUDGE_FUNCTION services, else a new one (ids CanaryJudge, CanaryJudge2, ...: the first keeps the id
+ * it has with one service).
+ */
+function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
+  const shards = JUDGE_HOSTS.get(scope) ?? [];
+  const last = shards.at(-1);
+  if (last && last.bucket !== bucket)
+    throw new Error('every canary judge of one host must keep its records in the same bucket: the judge function writes one regression store');
+  if (last && last.services < SERVICES_PER_JUDGE_FUNCTION) {
+    last.services++;
+    return last;
+  }
+  const host = newJudgeHost(scope, bucket, shards.length + 1);
+  JUDGE_HOSTS.set(scope, [...shards, host]);
+  return host;
+}
+
+function newJudgeHost(scope: Construct, bucket: s3.IBucket, shard: number): JudgeHost {
+  const suffix = shard === 1 ? '' : String(shard);
+  const stack = Stack.of(scope);
+  const prefix = shortPrefix(namePrefix(scope), 17);
+  const functionName = physicalName('lambdaFunction', namePrefix(scope), `canary-judge${suffix ? `-${suffix}` : ''}`);
+  const fn = libraryFunction(scope, `CanaryJudge${suffix}`, {
+    handler: 'canary-judge',
+    // A literal name: service stacks name it as the AfterAllowTraffic hook without a cross-stack reference.
+    functionName,
+    // The hook judges for the bound (at most 13 minutes), then answers; two minutes cover the last query and the
+    // answer's retries. The hook's own bound is each service's (its settings), so the function has Lambda's maximum.
+    timeout: Duration.minutes(15),
+    description:
+      'cdk-ai-release: the canary judge of every service on this platform (anytime-valid sequential tests of the new version against the stable one)',
+    environment: { [LEARNING_ENV.BUCKET]: bucket.bucketName },
+  });
+  // Lambda's own retries of asynchronous invocations (two by default) come only after a function error: a timeout,
+  // running out of memory, or a failed init, since the handler catches everything else. For the schedule a retry
+  // would run beside the next minute's invocation on the same record (read, judge, write: a window counted twice).
+  // The AfterAllowTraffic hook is invoked asynchronously by CodeDeploy too; it answers before its timeout on every
+  // path it handles, and a hook that crashes unanswered is failed by CodeDeploy at the hook's time limit (the
+  // deployment rolls back). A retry would only repeat the crash, so none. The tick is synchronous: not affected.
+  fn.configureAsyncInvoke({ retryAttempts: 0 });
+  const rulePrefix = `${prefix}-judge-`;
+  // One permission for every service's schedule rule: EventBridge invokes with the rule's ARN as aws:SourceArn, which
+  // Lambda's resource policy matches with ArnLike (wildcards allowed), in this account only.
+  fn.addPermission('InvokedBySchedules', {
+    principal: new iam.ServicePrincipal('events.amazonaws.com'),
+    action: 'lambda:InvokeFunction',
+    sourceArn: stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${rulePrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    sourceAccount: stack.account,
+  });
+  Validations.of(fn.node.findChild('InvokedBySchedules')).acknowledge({
+    id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
+    reason:
+      "Not public: the service principal events.amazonaws.com with SourceAccount (the stack's account, Ref AWS::AccountId) and SourceArn (this platform's schedule rules, rule/<prefix>-judge-*); the rule's static check reads neither a pseudo parameter nor an Fn::Join as set.",
+  });
+
+  const startQuery = new iam.PolicyStatement({ actions: ['logs:StartQuery'] });
+  const appConfigReads = new iam.PolicyStatement({ actions: JUDGE_APPCONFIG_READS });
+  const groups = new iam.PolicyStatement({
+    actions: ['codedeploy:ListDeployments', 'codedeploy:GetDeployment', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+  });
+  const seen = new Set<string>();
+  const once = (arn: string) => {
+    const k = JSON.stringify(stack.resolve(arn));
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  };
+  const statements = [
+    // The Service Authorization Reference lists resource type log-group for GetQueryResults, but the request carries
+    // only a query id, and how IAM matches a log group to it is not documented (grants scoped to the log group are
+    // reported to fail). "*" works either way; it reads only results of queries whose id the caller holds, and the
+    // judge's queries are started on the services' log groups only (StartQuery is scoped).
+    new iam.PolicyStatement({ actions: ['logs:GetQueryResults'], resources: ['*'] }),
+    // When the canary's traffic started (its AllowTraffic lifecycle event): read-only, and the Service Authorization
+    // Reference lists no resource type for these two.
+    new iam.PolicyStatement({ actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'], resources: ['*'] }),
+    // PutMetricData has no resource type: allowed on "*" for the AiRelease namespace only.
+    new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
+    }),
+    // The services' judge records (judge/<service>/...) and the deployment pointers (judge/_deployments/).
+    new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`)] }),
+    new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    // The share controllers' current records only (the release on traffic of an assigned config canary), read only.
+    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(shareRecordKey('*'))] }),
+  ];
+  for (const st of statements) fn.addToRolePolicy(st);
+  let added = { logs: false, appconfig: false, groups: false };
+  bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+  const host: JudgeHost = {
+    function: fn,
+    services: 1,
+    bucket,
+    rulePrefix,
+    addResources(kind, arns) {
+      const st = kind === 'logs' ? startQuery : appConfigReads;
+      const fresh = arns.filter(once);
+      if (fresh.length === 0) return;
+      st.addResources(...fresh);
+      if (!added[kind]) fn.addToRolePolicy(st);
+      added = { ...added, [kind]: true };
+    },
+    grantDeploymentGroups(group) {
+      // Every deployment group of the group's CodeDeploy application (the platform's, shared by its services): the
+      // schedule lists and reads them, the AfterAllowTraffic hook answers them (PutLifecycleEventHookExecutionStatus
+      // is scoped to the deployment group, as CDK's addPostHook grants it).
+      const arn = stack.formatArn({
+        service: 'codedeploy',
+        resource: 'deploymentgroup',
+        resourceName: `${group.application.applicationName}/*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      if (!once(arn)) return;
+      groups.addResources(arn);
+      if (!added.groups) fn.addToRolePolicy(groups);
+      added = { ...added, groups: true };
+    },
+  };
   const text = (v: string) => nagText(stack, v);
-  const lg = text(`${logGroupArn}:*`);
-  if (lg)
-    out.push({ id: `AwsSolutions-IAM5[Resource::${lg}]`, reason: "Scoped wildcard: the log streams of the service's own log group (Logs Insights queries)." });
-  const objects = text(props.bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/${props.serviceName}/*`));
-  if (objects)
-    out.push({ id: `AwsSolutions-IAM5[Resource::${objects}]`, reason: "Scoped wildcard: the judge's own records, one per release of this service." });
-  const versions = text(`${profileArn}/hostedconfigurationversion/*`);
-  if (versions)
-    out.push({
-      id: `AwsSolutions-IAM5[Resource::${versions}]`,
-      reason: 'Scoped wildcard: version numbers of the one release-config profile are assigned by AppConfig (read only).',
-    });
-  const deployments = text(`${environmentArn}/deployment/*`);
-  if (deployments)
-    out.push({
-      id: `AwsSolutions-IAM5[Resource::${deployments}]`,
-      reason: 'Scoped wildcard: deployment numbers of the one live environment are assigned by AppConfig (read only, GetDeployment).',
-    });
-  return out;
+  Validations.of(fn).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "AWSLambdaBasicExecutionRole only lets the canary judge write its own logs; it is AWS's maintained minimum for Lambda.",
+    },
+    {
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        'The canary judge calls only AWS APIs (CloudWatch Logs, CodeDeploy, CloudWatch, S3, AppConfig) over TLS with IAM auth; it needs no network isolation.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "logs:GetQueryResults: the request names only a query id, and the queries are started on the services' log groups only; cloudwatch:PutMetricData (conditioned on the AiRelease namespace) and the read-only codedeploy:ListDeploymentTargets / BatchGetDeploymentTargets have no resource type; every other action is scoped.",
+    },
+    ...[
+      [
+        bucket.arnForObjects(`${JUDGE_STATE_PREFIX}/*`),
+        'Scoped wildcard: the judge records of the platform services (judge/<service>/<release>.json) and its deployment pointers.',
+      ],
+      [bucket.arnForObjects(shareRecordKey('*')), "Scoped wildcard, read only: each service's share-controller current record (share/<service>/current.json)."],
+    ]
+      .filter(([arn]) => text(arn))
+      .map(([arn, reason]) => ({ id: `AwsSolutions-IAM5[Resource::${text(arn)}]`, reason })),
+  );
+  // The wildcards the services add (log streams, their AppConfig applications, the CodeDeploy application's groups),
+  // acknowledged as they are printed once the resources are known.
+  fn.node.addValidation({
+    validate: () => {
+      for (const arn of [...startQuery.resources, ...appConfigReads.resources, ...groups.resources]) {
+        const t = arn.endsWith('*') ? text(arn) : undefined;
+        if (t)
+          Validations.of(fn).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${t}]`,
+            reason:
+              'Scoped wildcard, read only but for hook answers: the log streams of a service log group, the sub-resources (environments, deployments, profiles, hosted versions: numbered by AppConfig) of an AppConfig application the library made, or the deployment groups of the platform CodeDeploy application.',
+          });
+      }
+      return [];
+    },
+  });
+  HOOK_NAMES.set(fn, functionName);
+  return host;
+}
+
+/** Names `functionName` as the AfterAllowTraffic hook in the UpdatePolicy of the alias `group` deploys. */
+function setAfterAllowTrafficHook(group: codedeploy.LambdaDeploymentGroup, functionName: string): void {
+  const groupRef = (group.node.defaultChild as CfnResource).ref;
+  const stack = Stack.of(group);
+  const alias = stack.node
+    .findAll()
+    .filter((c): c is lambda.CfnAlias => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::Lambda::Alias')
+    .find((a) => a.cfnOptions.updatePolicy?.codeDeployLambdaAliasUpdate?.deploymentGroupName === groupRef);
+  const update = alias?.cfnOptions.updatePolicy?.codeDeployLambdaAliasUpdate;
+  if (!alias || !update) throw new Error(`attachPostHook: no alias in stack ${stack.stackName} is deployed by the deployment group ${group.node.path}`);
+  if (Token.isUnresolved(update.afterAllowTrafficHook) && stack.resolve(update.afterAllowTrafficHook))
+    throw new Error(`attachPostHook: the deployment group ${group.node.path} already has an AfterAllowTraffic hook`);
+  alias.cfnOptions.updatePolicy = { ...alias.cfnOptions.updatePolicy, codeDeployLambdaAliasUpdate: { ...update, afterAllowTrafficHook: functionName } };
 }

@@ -55,6 +55,9 @@ export function wireCanaryJudge(scope: Construct, props: AiReleaseProps, w: Judg
   // As for the regression gate: CloudFormation must update the hook (its code, role and role policy) and the
   // CodeDeploy role's policy that lets CodeDeploy invoke it before the alias update starts the deployment.
   w.alias.node.addDependency(judge.function, platformRole(scope, w.platform.codeDeployRole));
+  // The hook finds the deployment's service in the pointer the schedule leaves: the rule (with this release's settings
+  // as its input) is in place before the alias update starts the deployment.
+  w.alias.node.addDependency(judge.schedule);
   // The first config release is judged too: the tick association exists before it starts.
   w.config.deployment.node.addDependency(judge.association);
   return judge;

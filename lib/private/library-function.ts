@@ -39,6 +39,8 @@ export interface LibraryFunctionProps {
   readonly environment?: { [key: string]: string };
   /** The function's own log group (a subscription filter needs one that exists). @default Lambda's `/aws/lambda/<name>` */
   readonly logGroup?: logs.ILogGroup;
+  /** A literal function name (a shared function other stacks name without a reference). @default CloudFormation's */
+  readonly functionName?: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export function libraryFunction(scope: Construct, id: string, props: LibraryFunc
     description: props.description,
     environment: props.environment,
     ...(props.logGroup ? { logGroup: props.logGroup } : {}),
+    ...(props.functionName ? { functionName: props.functionName } : {}),
   });
 }
 

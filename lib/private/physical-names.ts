@@ -137,6 +137,14 @@ export const PHYSICAL_NAME_RULES = {
     source: 'Lambda API reference, CreateAlias: Name, length 1 to 128, pattern (?!^[0-9]+$)([a-zA-Z0-9-_]+)',
   },
   // Names the library leaves to CloudFormation (it sets none of them); checked where a template has one.
+  eventRule: {
+    resourceType: 'AWS::Events::Rule',
+    property: 'Name',
+    minLength: 1,
+    maxLength: 64,
+    pattern: /^[.\-_A-Za-z0-9]+$/,
+    source: 'EventBridge API reference, PutRule: Name, length 1 to 64, pattern [\\.\\-_A-Za-z0-9]+',
+  },
   lambdaFunction: {
     resourceType: 'AWS::Lambda::Function',
     property: 'FunctionName',
@@ -290,6 +298,14 @@ export function physicalName(kind: PhysicalNameKind, ...parts: string[]): string
   const room = rule.maxLength - tail.length - h.length - 2;
   if (rest.length > 0 && room >= 1) return check(rule, `${head.slice(0, room)}-${h}-${tail}`);
   return check(rule, `${full.slice(0, rule.maxLength - h.length - 1)}-${h}`);
+}
+
+/**
+ * `prefix` when it has at most `max` characters, else its first `max - 9` and a hash of the whole: a short, stable
+ * literal that starts names an ARN pattern can match (`<short>-…-*`).
+ */
+export function shortPrefix(prefix: string, max: number): string {
+  return prefix.length <= max ? prefix : `${prefix.slice(0, max - HASH_LENGTH - 1)}-${hash(prefix)}`;
 }
 
 /** Throws unless `name` fits the documented length and pattern of `kind` (see PHYSICAL_NAME_RULES). */
