@@ -60,7 +60,7 @@ describe('ConfigShare as synthesized', () => {
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
       detail: {
-        alarmName: [t.resolve(t.resources[stack.getLogicalId(stack.release.alarms.configComposite.node.defaultChild as never)].Properties.AlarmName)],
+        alarmName: [t.resolve(t.resources[stack.getLogicalId(stack.release.alarms.configComposite!.node.defaultChild as never)].Properties.AlarmName)],
         state: { value: ['ALARM'] },
       },
     });

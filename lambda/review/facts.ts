@@ -90,6 +90,8 @@ export const ALARM_FAILURE_KIND: Readonly<Record<ReleaseAlarmKind, FailureKind>>
   'canary-vs-stable': 'error',
   // The judge tests errors, safety and contract counts and latency/cost/quality together; errors is the usual first look.
   'canary-verdict': 'error',
+  // The combined alarm: the review names the term that crossed (guardrailTerms) and its kind; errors otherwise.
+  guardrails: 'error',
 };
 
 const RAW = {
@@ -211,6 +213,7 @@ export function alarmSeries(kind: ReleaseAlarmKind, minInvocations: number, data
         value = enough && rest >= minInvocations ? g('s_err') / inv - (g('a_err') - g('s_err')) / rest : 0;
         break;
       }
+      case 'guardrails':
       case 'canary-verdict':
         // Not metric math over the runtime's series: never charted (the review charts the error rate instead).
         value = 0;

@@ -427,6 +427,8 @@ export const RELEASE_ALARM_KINDS = [
   'canary-vs-stable',
   // The canary judge's verdict (issue 9): ReleaseAlarms.verdictAlarms, one per plane.
   'canary-verdict',
+  // A plane's guardrails in one metric-math alarm, MAX of the terms above (alarms.layout 'combined', the default).
+  'guardrails',
 ] as const;
 export type ReleaseAlarmKind = (typeof RELEASE_ALARM_KINDS)[number];
 
