@@ -13,6 +13,7 @@
  * which the base rates do not state.
  */
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { parseGuardrailTerm } from '../../lambda/shared/guardrail-terms';
 import { lgamma } from '../../lambda/judge/stats';
 import type { AlarmKind } from './release-alarms';
 import { synthesizedTiming } from './release-alarms';
@@ -99,12 +100,15 @@ export function synthesizedRateAlarm(kind: AlarmKind, plane: 'code' | 'config', 
   };
 }
 
-/** The threshold a term divides by (`IF(guard, value / 0.05, 0)`), or 0 for an indicator term (`IF(... > 0, 2, 0)`). */
+/** The threshold a term of a combined alarm holds (lambda/shared/guardrail-terms.ts), naming the alarm when unreadable. */
 function termThreshold(path: string, term: string, expression: string): number {
-  const divided = /\/\s*([0-9.]+(?:[eE][+-]?\d+)?)\s*,\s*0\s*\)\s*$/.exec(expression);
-  if (divided) return Number(divided[1]);
-  if (/>\s*0\s*,\s*2\s*,\s*0\s*\)\s*$/.test(expression)) return 0;
-  throw new Error(`alarm ${path}: cannot read the threshold of term "${term}" from "${expression}" (expected "IF(..., value / threshold, 0)")`);
+  try {
+    const parsed = parseGuardrailTerm(term, expression);
+    if (parsed) return parsed.threshold;
+  } catch (e) {
+    throw new Error(`alarm ${path}: ${(e as Error).message}`);
+  }
+  throw new Error(`alarm ${path}: "${term}" is no guardrail's term`);
 }
 
 function rateOf(kind: AlarmKind, rates: Required<BaseRates>): number {

@@ -14,6 +14,7 @@ import {
   type MetricName,
   type ReleaseAlarmKind,
 } from '../../lambda/shared/contract';
+import { type GuardrailTermKind, guardrailTermId } from '../../lambda/shared/guardrail-terms';
 import type { AlarmTiming } from './worst-case';
 import { checkedName, namePrefix } from '../private/physical-names';
 
@@ -68,14 +69,14 @@ export interface ReleaseAlarmOptions extends ReleaseAlarmThresholds {
 export type AlarmLayout = 'combined' | 'perMetric';
 
 /** Metric-math limits of one alarm (CloudWatch PutMetricAlarm: at most 10 metrics and 10 expressions, 20 queries). */
-export const ALARM_MATH_LIMITS = { metrics: 10, expressions: 10 } as const;
+const ALARM_MATH_LIMITS = { metrics: 10, expressions: 10 } as const;
 
 /** The kind (in its name) of a plane's combined guardrail alarm: `<prefix>-<service>-version|service-guardrails`. */
-export const GUARDRAILS_KIND = 'guardrails' satisfies ReleaseAlarmKind;
+const GUARDRAILS_KIND = 'guardrails' satisfies ReleaseAlarmKind;
 
 /** The id of a guardrail's term in the combined alarm's metric math: `error-rate` -> `error_rate`. */
-export function termId(kind: AlarmKind): string {
-  return kind.replace(/-/g, '_');
+function termId(kind: AlarmKind): string {
+  return guardrailTermId(kind as GuardrailTermKind);
 }
 
 /** CloudWatch's limit on AlarmDescription (PutMetricAlarm). */

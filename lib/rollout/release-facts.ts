@@ -83,6 +83,7 @@ export class ReleaseFactSheet {
         comparison: a.comparison,
         threshold: a.threshold,
         unit: a.unit,
+        ...(a.term ? { term: a.term } : {}),
       })),
       verdictAlarms: this.r.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
       judgedEvaluation: this.r.canaryJudge?.evaluationMetrics ?? [],

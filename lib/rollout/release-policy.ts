@@ -36,6 +36,8 @@ export interface ReleaseFacts {
     readonly comparison: '>' | '<';
     readonly threshold: number;
     readonly unit: string;
+    /** Its term in the plane's combined alarm (layout 'combined'). @default none */
+    readonly term?: string;
   }[];
   /**
    * The canary judge's verdict alarms (one per plane; they roll back like the others, 1 of 1 period at >= 1).
