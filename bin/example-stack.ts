@@ -64,17 +64,16 @@ export class ExampleStack extends Stack {
       expectedRequestsPerSecond: 5,
       // The fixed thresholds are the safety net for gross failures; the canary judge (on by default) catches the
       // subtler regressions with a bounded false-rollback chance. At 5 requests/s and these base rates, the defaults
-      // (5 %, 2 %, 2 %) would roll back a good release 7–23 % of the time (policy rule "alarm-false-fire"). One
-      // combined alarm per plane (the default layout) counts a period toward 2 of 3 when ANY guardrail breaches in it:
-      // with the earlier 10 %, 1 %, 8 %, 8 % the code plane's alarm would fire on 4.4 % of good releases (each alone
-      // 0.3–1.0 %); these keep it at 0.85 % (test/alarm-layout.test.ts). The error rate, which catches the drill's
-      // fault, moves least: at 10–20 requests per period 12 % and 10 % trip on the same error count.
+      // (5 %, 2 %, 2 %) would roll back a good release 7–23 % of the time (policy rule "alarm-false-fire"); these
+      // keep each guardrail alone under 1 % per release. One combined alarm per plane (the default layout) counts a
+      // period toward 2 of 3 when ANY guardrail breaches in it: the code plane's alarm fires on 4.4 % of good
+      // releases (closed form, test/alarm-layout.test.ts), and the policy says so with the settings that would fix it
+      // (3 of 3 periods, or higher thresholds, each slower to catch a bad release; the drill checks the trade).
       baseRates: { errorRate: 0.01, contractRate: 0.005 },
       alarms: {
-        maxErrorRate: 0.12,
-        maxSafetyViolationRate: 0.03,
-        maxContractViolationRate: 0.16,
-        maxCanaryErrorRateDelta: 0.2,
+        maxErrorRate: 0.1,
+        maxContractViolationRate: 0.08,
+        maxCanaryErrorRateDelta: 0.08,
         ...(props.alarmLayout ? { layout: props.alarmLayout } : {}),
       },
       owner: 'support-ai team',

@@ -12,7 +12,7 @@ describe('reading the synthesized example stack', () => {
 
   test('every release alarm with its metric math, period, M of N, missing-data treatment and threshold', () => {
     const guardrails = model.alarms.find((a) => a.name.endsWith('-version-guardrails'));
-    // The combined alarm: MAX of the terms above 1; the error term divides by the example's 0.12 (alarms.maxErrorRate).
+    // The combined alarm: MAX of the terms above 1; the error term divides by the example's 0.1 (alarms.maxErrorRate).
     expect(guardrails).toMatchObject({ threshold: 1, comparison: 'GreaterThanThreshold', treatMissingData: 'notBreaching', resultId: 'expr_1' });
     expect(guardrails?.unsupported).toBeUndefined();
     const cfn = json.Resources[guardrails?.logicalId as string].Properties;
@@ -23,9 +23,9 @@ describe('reading the synthesized example stack', () => {
       'MAX([error_rate, p99_latency, cost_per_request, quality, safety_rate, contract_rate, canary_vs_stable])',
     );
     const errorTerm = guardrails?.queries.find((q) => q.id === 'error_rate')?.expression;
-    expect(errorTerm?.source).toBe('IF(inv >= 5, err / inv / 0.12, 0)');
-    // 2 errors of 15 is 13.3 %, above 12 %: the term is 0.133 / 0.12 > 1; 1 of 15 (6.7 %) stays below 1.
-    expect(errorTerm?.evaluate({ inv: 15, err: 2 })).toBeCloseTo(2 / 15 / 0.12, 12);
+    expect(errorTerm?.source).toBe('IF(inv >= 5, err / inv / 0.1, 0)');
+    // 2 errors of 15 is 13.3 %, above 10 %: the term is 0.133 / 0.1 > 1; 1 of 15 (6.7 %) stays below 1.
+    expect(errorTerm?.evaluate({ inv: 15, err: 2 })).toBeCloseTo(2 / 15 / 0.1, 12);
     expect(errorTerm?.evaluate({ inv: 15, err: 1 })).toBeLessThan(1);
     expect(guardrails?.queries.find((q) => q.id === 'inv')?.metric).toMatchObject({ namespace: 'AiRelease', metricName: 'Invocations', stat: 'Sum' });
     expect(guardrails?.queries.find((q) => q.id === 'inv')?.metric?.dimensions.Version).toMatch(/^\$\{SupportAssistantCurrentVersion\w+\.Version\}$/);
@@ -69,7 +69,7 @@ describe('reading the synthesized example stack', () => {
     const monitor = per.composites.find((c) => c.logicalId === per.appConfig?.monitors[0]);
     expect(monitor?.rule.children.every((c) => per.alarms.some((a) => a.logicalId === c))).toBe(true);
     expect(alarmCoverage(per, 'config').trigger).toHaveLength(7);
-    expect(per.alarms.find((a) => a.name.endsWith('-version-error-rate'))).toMatchObject({ threshold: 0.12 });
+    expect(per.alarms.find((a) => a.name.endsWith('-version-error-rate'))).toMatchObject({ threshold: 0.1 });
   });
 });
 
