@@ -1,7 +1,7 @@
 /**
  * Drill benchmark (issue: operator CLI, drill). Target: 1,000 Monte Carlo runs of one scenario in <= 10 s.
  *
- *   npx tsx bench/drill.ts [runs] [rate]
+ *   npx tsx bench/drill.ts [runs] [rate]     (DRILL_ALARM_LAYOUT=perMetric: one alarm per guardrail)
  *
  * Synthesizes the example stack (bundling skipped), reads its template, captures the runtime's outcomes for the
  * default scenario (20 % of the new version's requests fail), then times the Monte Carlo, a good release's false
@@ -32,7 +32,9 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 async function main() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ExampleStack(app, 'BenchDrill');
+  // DRILL_ALARM_LAYOUT=perMetric drills the example with one alarm per guardrail (alarms.layout) for comparison.
+  const layout = process.env.DRILL_ALARM_LAYOUT as 'combined' | 'perMetric' | undefined;
+  const stack = new ExampleStack(app, 'BenchDrill', layout ? { alarmLayout: layout } : {});
   const model = readDrillModel(Template.fromStack(stack).toJSON());
   const scenario: DrillScenario = {
     name: 'default',

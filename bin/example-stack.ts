@@ -19,6 +19,8 @@ export interface ExampleStackProps extends StackProps {
    * that loses 60 % of pairs before full rollout (bench/RESULTS.md § h7-pairs)
    */
   readonly trafficShift?: TrafficShift;
+  /** How the guardrails become alarms (ReleaseAlarmOptions.layout). @default AiRelease's default ('combined') */
+  readonly alarmLayout?: 'combined' | 'perMetric';
 }
 
 /** The example: an answering assistant over a small knowledge base, released with cdk-ai-release. */
@@ -70,10 +72,18 @@ export class ExampleStack extends Stack {
       // The fixed thresholds are the safety net for gross failures; the canary judge (on by default) catches the
       // subtler regressions with a bounded false-rollback chance. At 5 requests/s and these base rates, the defaults
       // (5 %, 2 %, 2 %) would roll back a good release 7–23 % of the time (policy rule "alarm-false-fire"); these
-      // keep each alarm under 1 % per release. The 57-minute linear shift watches 57 periods: the default safety
-      // threshold (1 %) would roll back 8.9 % of good releases at a 0.1 % base rate; 3 % keeps it at 0.3 %.
+      // keep each guardrail alone under 1 % per release. The 57-minute linear shift watches 57 periods: the default
+      // safety threshold (1 %) would roll back 8.9 % of good releases at a 0.1 % base rate; 3 % keeps it at 0.3 %. One
+      // combined alarm per plane (the default layout) counts a period toward M of N when ANY guardrail breaches in it;
+      // the policy rule "alarm-false-fire" gives the combined alarm's figure and the settings that would fix it.
       baseRates: { errorRate: 0.01, contractRate: 0.005 },
-      alarms: { maxErrorRate: 0.1, maxContractViolationRate: 0.08, maxCanaryErrorRateDelta: 0.08, maxSafetyViolationRate: 0.03 },
+      alarms: {
+        maxErrorRate: 0.1,
+        maxContractViolationRate: 0.08,
+        maxCanaryErrorRateDelta: 0.08,
+        maxSafetyViolationRate: 0.03,
+        ...(props.alarmLayout ? { layout: props.alarmLayout } : {}),
+      },
       owner: 'support-ai team',
       onCall: 'support-ai-oncall (pager)',
       // Graded degradation: a cost spike switches the assistant to its cheaper fallback model.

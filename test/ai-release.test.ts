@@ -16,7 +16,8 @@ function release(props: Partial<AiReleaseProps> = {}, outdir?: string) {
 }
 
 describe('AiRelease template', () => {
-  const { r, template: t, stack } = release();
+  // One alarm per guardrail (layout 'perMetric'); the combined layout's template: test/alarm-layout.test.ts.
+  const { r, template: t, stack } = release({ alarms: { layout: 'perMetric' } });
   const template = t();
   const resources = (type: string) => Object.entries(template.findResources(type));
 
@@ -142,7 +143,8 @@ describe('the strategy card', () => {
     expect(card).toContain('- On-call: pager-x');
     expect(card).toContain('linear +20 % every 2 min (100 % after 8 min)');
     expect(card).toContain('| 8 | 100 % |');
-    expect(card).toContain('| code | error rate (Errors / Invocations) | > 0.05 | `Version-error-rate` |');
+    // One row per guardrail, with the combined alarm that carries it and its term there.
+    expect(card).toContain('| code | error rate (Errors / Invocations) | > 0.05 | `Version-guardrails` (term `error_rate`) |');
     expect(card).toContain(`**code**: 1 min 20 s`);
     expect(card).toContain('All rules pass.');
     expect(r.cardFileName).toBe('assistant.canary-card.md');
@@ -206,7 +208,7 @@ describe('release policy at synth', () => {
 
   test('a budget no alarm setting can meet says the assumed delays (timing) dominate, not "shorten the period"', () => {
     const msg = synthErrors({ rollbackBudget: Duration.seconds(60) });
-    expect(msg).toContain('worst case is 1 min 20 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min');
+    expect(msg).toContain('worst case is 1 min 20 s (slowest alarm: Version-guardrails), over the rollback budget of 1 min');
     expect(msg).toContain(
       'no alarm setting fits: even 10-second periods with 1 datapoint take 1 min 10 s, of which 40 s are the assumed delays in `timing` (metricIngestionSeconds 10, codeDeployReactionSeconds 30); set timing from delays a rollback drill measured, or raise rollbackBudget to at least 1 min 10 s',
     );
@@ -218,7 +220,7 @@ describe('release policy at synth', () => {
   test('when delays dominate but an alarm change still fits, both are named', () => {
     const msg = synthErrors({ rollbackBudget: Duration.seconds(90), timing: { codeDeployReactionSeconds: 45 } });
     expect(msg).toContain(
-      "the code plane's worst case is 1 min 35 s (slowest alarm: Version-error-rate), over the rollback budget of 1 min 30 s; dominated by the delays around the alarm (1 min 5 s: timing.metricIngestionSeconds 10 s, timing.codeDeployReactionSeconds 45 s, evaluation every 10 s); alarms.datapointsToAlarm of 1 (worst case 1 min 25 s) would fit; or, if a rollback drill measured the delays lower, set timing",
+      "the code plane's worst case is 1 min 35 s (slowest alarm: Version-guardrails), over the rollback budget of 1 min 30 s; dominated by the delays around the alarm (1 min 5 s: timing.metricIngestionSeconds 10 s, timing.codeDeployReactionSeconds 45 s, evaluation every 10 s); alarms.datapointsToAlarm of 1 (worst case 1 min 25 s) would fit; or, if a rollback drill measured the delays lower, set timing",
     );
     expect(msg).not.toContain("config plane's worst case");
   });
@@ -230,9 +232,11 @@ describe('release policy at synth', () => {
     cfn.evaluationPeriods = 60;
     cfn.datapointsToAlarm = 60;
     expect(r.worstCase.code.seconds).toBe(61 * 10 + 10 + 10 + 30);
-    expect(r.worstCase.code.slowestAlarm).toBe('Version-p99-latency');
+    // The combined alarm carries every code guardrail: its edit is the plane's worst case.
+    expect(r.worstCase.code.slowestAlarm).toBe('Version-guardrails');
+    expect(r.worstCase.code.alarms).toHaveLength(1);
     expect(() => template()).toThrow(
-      'release policy "rollback-within-budget" (service assistant): the code plane\'s worst case is 11 min (slowest alarm: Version-p99-latency)',
+      'release policy "rollback-within-budget" (service assistant): the code plane\'s worst case is 11 min (slowest alarm: Version-guardrails)',
     );
   });
 
@@ -413,7 +417,7 @@ describe('degrade switches are never blocked by the alarms they answer', () => {
     const [degradeId, degrade] = envs.find(([, e]) => e.Properties.Name === 'assistant-degrade')!;
     const [releaseId, releaseEnv] = envs.find(([, e]) => e.Properties.Name === 'assistant')!;
     expect(degrade.Properties.Monitors).toBeUndefined();
-    expect(releaseEnv.Properties.Monitors).toHaveLength(1);
+    expect(releaseEnv.Properties.Monitors).toHaveLength(2); // the combined guardrail alarm and the judge's verdict
     const guard = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('CostGuard'))![1] as any;
     expect(guard.Properties.Environment.Variables.COST_GUARD_ENVIRONMENT).toEqual({ Ref: degradeId });
     expect(JSON.stringify(guard.Properties.Environment.Variables)).not.toContain(releaseId);

@@ -58,15 +58,13 @@ describe('the canary judge in the template', () => {
     }
   });
 
-  test('the code verdict alarm is one of the deployment group alarms (8 of CodeDeploy limit 10); the config one is in the AppConfig monitor', () => {
+  test('the code verdict alarm is one of the deployment group alarms (2 of CodeDeploy limit 10); the config one is an AppConfig monitor', () => {
     const [[, group]] = Object.entries(template.findResources('AWS::CodeDeploy::DeploymentGroup')) as [string, any][];
-    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(8);
+    expect(group.Properties.AlarmConfiguration.Alarms).toHaveLength(2); // the combined guardrail alarm and the verdict
     expect(group.Properties.AlarmConfiguration.Alarms).toContainEqual({ Name: { Ref: verdict('version')[0] } });
-    const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')).find((c: any) =>
-      c.Properties.AlarmName.endsWith('config-rollback'),
-    ) as any;
-    expect(JSON.stringify(composite.Properties.AlarmRule)).toContain(verdict('service')[0]);
-    expect(JSON.stringify(composite.Properties.AlarmRule)).not.toContain(verdict('version')[0]);
+    const env = Object.values(template.findResources('AWS::AppConfig::Environment')).find((e: any) => e.Properties.Monitors) as any;
+    expect(JSON.stringify(env.Properties.Monitors)).toContain(verdict('service')[0]);
+    expect(JSON.stringify(env.Properties.Monitors)).not.toContain(verdict('version')[0]);
   });
 
   test('the schedule: every minute, no retries (the next minute replaces a missed one)', () => {

@@ -52,7 +52,7 @@ describe('ConfigShare as synthesized', () => {
     expect(JSON.parse(profile.Validators[0].Content).properties.share).toEqual({ type: 'number', minimum: 0, maximum: 1 });
   });
 
-  test('the controller looks every minute and at once when the config rollback composite goes to ALARM', () => {
+  test("the controller looks every minute and at once when one of the config plane's alarms goes to ALARM", () => {
     const fnArn = { 'Fn::GetAtt': [id(share.function), 'Arn'] };
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: fnArn })] });
     const rule = t.resources[stack.getLogicalId(share.alarmRule.node.defaultChild as never)].Properties;
@@ -60,7 +60,10 @@ describe('ConfigShare as synthesized', () => {
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
       detail: {
-        alarmName: [t.resolve(t.resources[stack.getLogicalId(stack.release.alarms.configComposite.node.defaultChild as never)].Properties.AlarmName)],
+        // The combined guardrail alarm and the judge's verdict: what the AppConfig environment monitors too.
+        alarmName: stack.release.alarms.configMonitors.map((a) =>
+          t.resolve(t.resources[stack.getLogicalId(a.node.defaultChild as never)].Properties.AlarmName),
+        ),
         state: { value: ['ALARM'] },
       },
     });
@@ -136,7 +139,8 @@ describe('ConfigShare as synthesized', () => {
     const env: Record<string, string> = t.resolve(t.resources[fnId].Properties.Environment.Variables);
 
     const values = (src: ArnVariableSource): string[] => {
-      if ('env' in src) return [env[src.env as string]];
+      // SHARE_CONTROLLER_ENV.ALARMS is a comma-separated list (two alarms with the combined layout): each one is checked.
+      if ('env' in src) return env[src.env as string].split(',');
       if ('assignedAtRunTime' in src) return [...src.assignedAtRunTime];
       throw new Error(`unexpected source ${JSON.stringify(src)}`);
     };

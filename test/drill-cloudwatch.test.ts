@@ -100,7 +100,28 @@ describe('metric math, against the CloudWatch User Guide examples', () => {
     expect(series('-x + 2 * 3', { x: [1, _] })).toEqual([5, _]);
     expect(series('ABS(x - 5)', { x: [1, _] })).toEqual([4, _]);
   });
+  test('MAX / MIN of an array of time series: per timestamp, over the values present; missing only where all are', () => {
+    expect(series('MAX([a, b, c])', { a: [0.5, _, 2, _], b: [1.5, 0.2, _, _], c: [0, 0.1, 1, _] })).toEqual([1.5, 0.2, 2, _]);
+    expect(series('MIN([a, b])', { a: [0.5, _, 2], b: [1.5, 0.2, _] })).toEqual([0.5, 0.2, 2]);
+    // Members may be expressions.
+    expect(series('MAX([x / inv / 0.05, lat / 100])', { x: [1, 0], inv: [10, 10], lat: [50, 150] })).toEqual([2, 1.5]);
+  });
+  test("the combined guardrail alarm's terms: each above 1 exactly when its own alarm would breach", () => {
+    // Error rate 0.05: 1 of 20 is at the threshold (not above), 2 of 20 above; the term is the ratio over 0.05.
+    const e = series('IF(inv >= 5, err / inv / 0.05, 0)', { inv: [20, 20, 4, _], err: [1, 2, 4, _] });
+    expect(e[0]).toBe(1);
+    expect(e[1]).toBeCloseTo(2, 12);
+    expect(e.slice(2)).toEqual([0, _]);
+    // Quality (lower is bad), floor 0.5: 0.4 is below the floor (term 1.2); no score sampled counts as perfect (0).
+    expect(series('IF(inv >= 5, (1 - FILL(q, 1)) / 0.5, 0)', { inv: [10, 10, 10], q: [0.4, 0.6, _] }).map((x) => Math.round((x ?? -1) * 1e9) / 1e9)).toEqual([
+      1.2, 0.8, 0,
+    ]);
+    // A threshold of 0 (any breaches) is an indicator: 2 while the value is above 0.
+    expect(series('IF(inv >= 5 AND safety / inv > 0, 2, 0)', { inv: [10, 10], safety: [0, 1] })).toEqual([0, 2]);
+  });
   test('functions across time are refused as not simulated, naming the function', () => {
+    expect(() => parseMetricExpression('MAX(x)')).toThrow(/MAX\(1 arguments\) is not simulated/);
+    expect(() => parseMetricExpression('[a, b] + 1')).toThrow(/only as the argument of MAX or MIN/);
     expect(() => parseMetricExpression('x / AVG(x)')).toThrow(UnsupportedExpressionError);
     expect(() => parseMetricExpression('RATE(x)')).toThrow(/RATE\(1 arguments\) is not simulated/);
     expect(() => parseMetricExpression('FILL(x, REPEAT)')).toThrow(/not simulated/);

@@ -11,29 +11,45 @@ describe('reading the synthesized example stack', () => {
   const model = readDrillModel(json);
 
   test('every release alarm with its metric math, period, M of N, missing-data treatment and threshold', () => {
-    const errorRate = model.alarms.find((a) => a.name.endsWith('-version-error-rate'));
-    // 0.1: the example's safety-net threshold (bin/example-stack.ts `alarms.maxErrorRate`)
-    expect(errorRate).toMatchObject({ threshold: 0.1, comparison: 'GreaterThanThreshold', treatMissingData: 'notBreaching', resultId: 'expr_1' });
-    const cfn = json.Resources[errorRate?.logicalId as string].Properties;
-    expect(errorRate?.periodSeconds).toBe(cfn.Metrics[1].MetricStat.Period);
-    expect([errorRate?.datapointsToAlarm, errorRate?.evaluationPeriods]).toEqual([cfn.DatapointsToAlarm, cfn.EvaluationPeriods]);
-    expect(errorRate?.queries.find((q) => q.expression)?.expression?.source).toBe(cfn.Metrics[0].Expression);
-    expect(errorRate?.queries.find((q) => q.id === 'inv')?.metric).toMatchObject({ namespace: 'AiRelease', metricName: 'Invocations', stat: 'Sum' });
-    expect(errorRate?.queries.find((q) => q.id === 'inv')?.metric?.dimensions.Version).toMatch(/^\$\{SupportAssistantCurrentVersion\w+\.Version\}$/);
+    const guardrails = model.alarms.find((a) => a.name.endsWith('-version-guardrails'));
+    // The combined alarm: MAX of the terms above 1; the error term divides by the example's 0.1 (alarms.maxErrorRate).
+    expect(guardrails).toMatchObject({ threshold: 1, comparison: 'GreaterThanThreshold', treatMissingData: 'notBreaching', resultId: 'expr_1' });
+    expect(guardrails?.unsupported).toBeUndefined();
+    const cfn = json.Resources[guardrails?.logicalId as string].Properties;
+    const inv = cfn.Metrics.find((m: { Id: string }) => m.Id === 'inv');
+    expect(guardrails?.periodSeconds).toBe(inv.MetricStat.Period);
+    expect([guardrails?.datapointsToAlarm, guardrails?.evaluationPeriods]).toEqual([cfn.DatapointsToAlarm, cfn.EvaluationPeriods]);
+    expect(guardrails?.queries.find((q) => q.id === 'expr_1')?.expression?.source).toBe(
+      'MAX([error_rate, p99_latency, cost_per_request, quality, safety_rate, contract_rate, canary_vs_stable])',
+    );
+    const errorTerm = guardrails?.queries.find((q) => q.id === 'error_rate')?.expression;
+    expect(errorTerm?.source).toBe('IF(inv >= 5, err / inv / 0.1, 0)');
+    // 2 errors of 15 is 13.3 %, above 10 %: the term is 0.133 / 0.1 > 1; 1 of 15 (6.7 %) stays below 1.
+    expect(errorTerm?.evaluate({ inv: 15, err: 2 })).toBeCloseTo(2 / 15 / 0.1, 12);
+    expect(errorTerm?.evaluate({ inv: 15, err: 1 })).toBeLessThan(1);
+    expect(guardrails?.queries.find((q) => q.id === 'inv')?.metric).toMatchObject({ namespace: 'AiRelease', metricName: 'Invocations', stat: 'Sum' });
+    expect(guardrails?.queries.find((q) => q.id === 'inv')?.metric?.dimensions.Version).toMatch(/^\$\{SupportAssistantCurrentVersion\w+\.Version\}$/);
+    // CloudWatch's limits per alarm: at most 10 metrics and 10 expressions.
+    expect(guardrails?.queries.filter((q) => q.metric)).toHaveLength(9);
+    expect(guardrails?.queries.filter((q) => !q.metric)).toHaveLength(8);
   });
 
-  test('the CodeDeploy schedule and its alarms; the AppConfig strategy and its composite monitor', () => {
+  test('the CodeDeploy schedule and its alarms; the AppConfig strategy and its monitors', () => {
     // The example's linear 5 % every 3 minutes (the canary plan's schedule at 5 requests/s): 100 % at minute 57.
     expect(model.codeDeploy?.steps).toEqual(Array.from({ length: 20 }, (_, i) => [i * 180, (i + 1) * 5]));
-    expect(model.codeDeploy?.alarms).toHaveLength(8); // the seven threshold alarms and the canary judge's verdict
+    // The combined guardrail alarm and the canary judge's verdict.
+    expect(model.codeDeploy?.alarms.map((id) => model.alarms.find((a) => a.logicalId === id)?.name.replace(/^.*-version-/, ''))).toEqual([
+      'guardrails',
+      'canary-verdict',
+    ]);
     // Exponential 10 % over 3 minutes: 10, 20, 40, 80, 100 % every 36 s (AppConfig's steps), then a 2-minute bake.
     expect(model.appConfig?.steps.map(([, p]) => p)).toEqual([10, 20, 40, 80, 100]);
     expect(model.appConfig?.steps.map(([t]) => t)).toEqual([0, 36, 72, 108, 144]);
     expect(model.appConfig?.endSeconds).toBe(300);
-    const monitor = model.composites.find((c) => c.logicalId === model.appConfig?.monitors[0]);
-    expect(monitor?.rule.children.every((c) => model.alarms.some((a) => a.logicalId === c))).toBe(true);
+    // The environment monitors the config plane's two alarms themselves: no composite in between.
+    expect(model.appConfig?.monitors.every((m) => model.alarms.some((a) => a.logicalId === m))).toBe(true);
     const coverage = alarmCoverage(model, 'config');
-    expect(coverage.trigger).toHaveLength(7); // six threshold alarms and the canary judge's verdict
+    expect(coverage.trigger).toHaveLength(2); // the combined guardrail alarm and the canary judge's verdict
     // The canary judge's verdict (dimensions Service + Plane) and its cannot-judge alarm are statistics of the judge,
     // not of the runtime's EMF: listed as not simulated (the verdict on both planes); everything else is.
     expect(Object.keys(coverage.notSimulated).sort()).toEqual(
@@ -43,6 +59,15 @@ describe('reading the synthesized example stack', () => {
         .sort(),
     );
     expect(Object.keys(coverage.notSimulated)).toHaveLength(3);
+  });
+
+  test("layout 'perMetric': the seven threshold alarms and the verdict in CodeDeploy, a composite as the AppConfig monitor", () => {
+    const per = readDrillModel(Template.fromStack(new ExampleStack(testApp(), 'PerMetric', { alarmLayout: 'perMetric' })).toJSON());
+    expect(per.codeDeploy?.alarms).toHaveLength(8);
+    const monitor = per.composites.find((c) => c.logicalId === per.appConfig?.monitors[0]);
+    expect(monitor?.rule.children.every((c) => per.alarms.some((a) => a.logicalId === c))).toBe(true);
+    expect(alarmCoverage(per, 'config').trigger).toHaveLength(7);
+    expect(per.alarms.find((a) => a.name.endsWith('-version-error-rate'))).toMatchObject({ threshold: 0.1 });
   });
 });
 

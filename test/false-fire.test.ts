@@ -178,8 +178,9 @@ describe('policy: warns above 1 % per release, names the alarm, the probability 
       .findWarning('*', Match.stringLikeRegexp('alarm-false-fire'))
       .map((w) => String(w.entry.data));
 
+  // One alarm per guardrail (layout 'perMetric'); the combined alarm's findings: test/alarm-layout.test.ts.
   test('at 20 rps with 10-second alarms the code error-rate alarm is named with its probability and a fix that fits', () => {
-    const { stack } = release({ expectedRequestsPerSecond: 20, alarms: { period: Duration.seconds(10) } });
+    const { stack } = release({ expectedRequestsPerSecond: 20, alarms: { period: Duration.seconds(10), layout: 'perMetric' } });
     const w = warnings(stack);
     const msg = w.find((m) => m.includes('Version-error-rate'));
     expect(msg).toBeDefined();
@@ -206,7 +207,7 @@ describe('policy: warns above 1 % per release, names the alarm, the probability 
   test('falseFireRule({ severity: "error" }) refuses synth with the same message', () => {
     const { app } = release({
       expectedRequestsPerSecond: 20,
-      alarms: { period: Duration.seconds(10) },
+      alarms: { period: Duration.seconds(10), layout: 'perMetric' },
       policyRules: [...DEFAULT_POLICY_RULES.filter((r) => r.id !== 'alarm-false-fire'), falseFireRule({ severity: 'error' })],
     });
     expect(() => app.synth()).toThrow(/release policy "alarm-false-fire" \(service assistant\): alarm Version-error-rate .* probability 0\.2/);

@@ -86,6 +86,14 @@ describe('logical ids are stable (a change replaces users’ resources)', () => 
     expectListing('example-app', app);
   });
 
+  test("the example app with alarms.layout 'perMetric': the ids of releases before the combined alarms, unchanged", () => {
+    // example-app-per-metric.txt is example-app.txt as it was before the combined layout became the default (one alarm
+    // per guardrail and the ConfigRollback composite): a team that sets 'perMetric' keeps every alarm and its state.
+    const app = testApp();
+    new ExampleStack(app, 'AiReleaseExample', { alarmLayout: 'perMetric' });
+    expectListing('example-app-per-metric', app);
+  });
+
   test('services in nested stacks, each with its platform, cost guard on', () => {
     const app = testApp();
     const parent = new Stack(app, 'Parent');

@@ -6,11 +6,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AiRelease, ReleaseConfigSource } from '../lib';
+import { AiRelease, type AiReleaseProps, ReleaseConfigSource } from '../lib';
 import { manifestParameterName, RELEASE_ALARM_KINDS, releaseAlarmName } from '../lambda/shared/contract';
 import { inlineFunction, testApp, validConfig } from './helpers';
 
-function build(app: App = testApp(), opts: { services?: string[]; releaseReview?: boolean; bucket?: boolean; canaryJudge?: boolean } = {}) {
+function build(
+  app: App = testApp(),
+  opts: { services?: string[]; releaseReview?: boolean; bucket?: boolean; canaryJudge?: boolean; alarms?: AiReleaseProps['alarms'] } = {},
+) {
   const stack = new Stack(app, 'Rev');
   const bucket = new s3.Bucket(stack, 'Store', { enforceSSL: true, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL });
   const releases = (opts.services ?? ['svc']).map(
@@ -24,6 +27,7 @@ function build(app: App = testApp(), opts: { services?: string[]; releaseReview?
         // The judge's own rule and extension are counted in test/canary-judge-template.test.ts; the gate's (and the
         // config gate check's extension) in test/gate-construct.test.ts and test/config-gate-template.test.ts.
         canaryJudge: opts.canaryJudge ?? false,
+        ...(opts.alarms ? { alarms: opts.alarms } : {}),
         regressionGate: false,
         policyWaivers: [{ rule: 'regression-gate', reason: 'these tests count the review’s resources only' }],
       }),
@@ -270,11 +274,16 @@ describe('ReleaseReview template', () => {
     const r = releases[0];
     expect(manifestParameterName('Rev', 'svc')).toBe(r.manifest.parameterName);
     const names = byType(template(), 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
-    for (const a of r.alarms.alarms) expect(names).toContain(releaseAlarmName('Rev', 'svc', a.plane, a.kind));
+    // The combined layout (the default): each plane's guardrails in one alarm named -guardrails, its terms one per kind.
+    for (const plane of ['code', 'config'] as const) expect(names).toContain(releaseAlarmName('Rev', 'svc', plane, 'guardrails'));
     for (const v of r.alarms.verdictAlarms) expect(names).toContain(releaseAlarmName('Rev', 'svc', v.plane, 'canary-verdict'));
-    expect(new Set([...r.alarms.alarms.map((a) => a.kind), ...(r.alarms.verdictAlarms.length > 0 ? ['canary-verdict'] : [])])).toEqual(
+    expect(new Set([...r.alarms.alarms.map((a) => a.kind), 'guardrails', ...(r.alarms.verdictAlarms.length > 0 ? ['canary-verdict'] : [])])).toEqual(
       new Set(RELEASE_ALARM_KINDS),
     );
+    // Layout 'perMetric': one alarm per guardrail, named by its kind.
+    const per = build(testApp(), { canaryJudge: true, alarms: { layout: 'perMetric' } });
+    const perNames = byType(per.template(), 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
+    for (const a of per.releases[0].alarms.alarms) expect(perNames).toContain(releaseAlarmName('Rev', 'svc', a.plane, a.kind));
   });
 
   test('cdk-nag AwsSolutions and cfn-guard Control Tower rules: no unacknowledged finding on the review resources', () => {

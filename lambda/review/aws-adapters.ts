@@ -11,6 +11,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterHistoryCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import { parseReleaseManifest } from '../shared/release-manifest';
+import { type GuardrailTerm, parseGuardrailTerm } from '../shared/guardrail-terms';
 import { describeConfigDeployment } from './appconfig-deployments';
 import type { CaseIndex, SnapshotBatch } from '../shared/case-index';
 import { type JudgeRecord, judgeKey, manifestParameterName, METRIC_NAMESPACE, type RegressionCase, STORE_PREFIX } from '../shared/contract';
@@ -182,13 +183,25 @@ export function alarmInfo(a: MetricAlarm): AlarmInfo | undefined {
   if (!a.AlarmName || a.Threshold === undefined) return undefined;
   const periods = [a.Period, ...(a.Metrics ?? []).map((m) => m.MetricStat?.Period ?? m.Period)].filter((p): p is number => typeof p === 'number');
   const expression = (a.Metrics ?? []).find((m) => m.ReturnData !== false && m.Expression)?.Expression ?? '';
-  const guard = /\binv\s*>=\s*(\d+)/.exec(expression);
+  // A combined alarm returns MAX of its terms: the guard and the thresholds are in the terms' expressions.
+  const terms: GuardrailTerm[] = [];
+  for (const m of a.Metrics ?? []) {
+    if (m.ReturnData !== false || !m.Id || !m.Expression) continue;
+    try {
+      const t = parseGuardrailTerm(m.Id, m.Expression);
+      if (t) terms.push(t);
+    } catch {
+      // An edited term: the review charts and names the others.
+    }
+  }
+  const guard = [expression, ...(a.Metrics ?? []).map((m) => m.Expression ?? '')].map((e) => /\binv\s*>=\s*(\d+)/.exec(e)).find((g) => g);
   return {
     name: a.AlarmName,
     threshold: a.Threshold,
     comparison: (a.ComparisonOperator ?? '').startsWith('Less') ? '<' : '>',
     periodSeconds: periods.length > 0 ? Math.max(...periods) : 60,
     minInvocations: guard ? Number(guard[1]) : 1,
+    ...(terms.length > 0 ? { terms } : {}),
   };
 }
 

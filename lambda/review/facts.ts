@@ -17,6 +17,7 @@ import {
   type ReviewComponentChange,
   type ReviewMetricRow,
 } from '../shared/contract';
+import type { GuardrailTerm } from '../shared/guardrail-terms';
 import type { AlarmInfo, ManifestVersion, MetricQuery, MetricSeries } from './ports';
 
 /** The release's manifest and the one before it (the newest earlier version with another release id). */
@@ -90,6 +91,8 @@ export const ALARM_FAILURE_KIND: Readonly<Record<ReleaseAlarmKind, FailureKind>>
   'canary-vs-stable': 'error',
   // The judge tests errors, safety and contract counts and latency/cost/quality together; errors is the usual first look.
   'canary-verdict': 'error',
+  // The combined alarm: the review names the term that crossed (guardrailTerms) and its kind; errors otherwise.
+  guardrails: 'error',
 };
 
 const RAW = {
@@ -211,12 +214,57 @@ export function alarmSeries(kind: ReleaseAlarmKind, minInvocations: number, data
         value = enough && rest >= minInvocations ? g('s_err') / inv - (g('a_err') - g('s_err')) / rest : 0;
         break;
       }
+      case 'guardrails':
       case 'canary-verdict':
         // Not metric math over the runtime's series: never charted (the review charts the error rate instead).
         value = 0;
         break;
     }
     return { at: t, value };
+  });
+}
+
+/** One guardrail of a combined alarm over the release window: whether, when first and how far its term crossed 1. */
+export interface GuardrailCrossing {
+  readonly term: string;
+  readonly kind: GuardrailTerm['kind'];
+  readonly threshold: number;
+  readonly comparison: '>' | '<';
+  /** Periods in which the guardrail breached (its term above 1). */
+  readonly periods: number;
+  /** Start of the first such period. */
+  readonly firstAt?: string;
+  /** The largest term (value / threshold; quality: (1 - score) / (1 - floor)) over the window. */
+  readonly peak: number;
+}
+
+/**
+ * Which guardrails of a combined alarm crossed, recomputed from the runtime's series at the alarm's period (the same
+ * math as the alarm's terms, from seriesQueries): those that crossed first, earliest first, then by how far; the
+ * others after them. A period without a quality score does not breach quality (the term fills it with 1).
+ */
+export function guardrailCrossings(terms: readonly GuardrailTerm[], minInvocations: number, data: Readonly<Record<string, MetricSeries>>): GuardrailCrossing[] {
+  const scored = new Set(data.s_q?.timestamps ?? []);
+  const out = terms.map((t): GuardrailCrossing => {
+    let points = alarmSeries(t.kind, minInvocations, data);
+    if (t.kind === 'quality') points = points.filter((p) => scored.has(p.at));
+    const ratio = (v: number) =>
+      t.comparison === '<' ? (t.threshold < 1 ? (1 - v) / (1 - t.threshold) : v < 1 ? 2 : 0) : t.threshold > 0 ? v / t.threshold : v > 0 ? 2 : 0;
+    const over = points.filter((p) => (t.comparison === '<' ? p.value < t.threshold : p.value > t.threshold));
+    return {
+      term: t.id,
+      kind: t.kind,
+      threshold: t.threshold,
+      comparison: t.comparison,
+      periods: over.length,
+      ...(over[0] ? { firstAt: over[0].at } : {}),
+      peak: points.reduce((m, p) => Math.max(m, ratio(p.value)), 0),
+    };
+  });
+  return out.sort((a, b) => {
+    if (a.firstAt && b.firstAt && a.firstAt !== b.firstAt) return ms(a.firstAt) - ms(b.firstAt);
+    if (!!a.firstAt !== !!b.firstAt) return a.firstAt ? -1 : 1;
+    return b.peak - a.peak;
   });
 }
 

@@ -1,4 +1,5 @@
 import type { EvaluatorTrustPort } from './evaluator-trust';
+import type { GuardrailTerm } from '../shared/guardrail-terms';
 import type { CaseState, FailureKind, JudgeRecord, RegressionCase, ReleaseManifest, ReleasePlane } from '../shared/contract';
 
 /** The end of one release on one plane, as the review sees it (parsed from a CodeDeploy or AppConfig event). */
@@ -62,6 +63,11 @@ export interface AlarmInfo {
   readonly periodSeconds: number;
   /** The invocation guard parsed from the alarm's expression (`IF(inv >= 5, …)`). */
   readonly minInvocations: number;
+  /**
+   * A combined guardrail alarm's terms, each with its guardrail's own threshold (lambda/shared/guardrail-terms.ts).
+   * @default none (an alarm of one guardrail)
+   */
+  readonly terms?: readonly GuardrailTerm[];
 }
 
 export interface AlarmTransition {

@@ -80,10 +80,18 @@ export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }
   out.push('## Chart', '');
   out.push(
     r.chart
-      ? `![${esc(r.chart.alarm)} against its threshold ${r.chart.comparison} ${r.chart.threshold}](${opts.svgFile})`
+      ? `![${esc(r.chart.alarm)}${r.chart.term ? ` (${esc(r.chart.term)})` : ''} against its threshold ${r.chart.comparison} ${r.chart.threshold}](${opts.svgFile})`
       : `_No alarm to chart: the alarm lookup failed._ ([empty chart](${opts.svgFile}))`,
     '',
   );
+  if (r.guardrails) {
+    // The combined alarm's guardrails, recomputed from the metrics: which crossed, when first, and how far.
+    out.push(`Guardrails of ${esc(r.guardrails.alarm)} (term = value / threshold; the alarm fires when any term is above 1):`, '');
+    out.push('| Term | Guardrail | Crossed in periods | First | Peak term |', '| --- | --- | --- | --- | --- |');
+    for (const c of r.guardrails.crossed)
+      out.push(`| ${c.term} | ${c.kind} ${c.comparison} ${c.threshold} | ${c.periods} | ${c.firstAt ?? '-'} | ${c.peak.toFixed(2)} |`);
+    out.push('');
+  }
 
   out.push('## Samples', '');
   const kinds = Object.entries(r.samples.byKind);

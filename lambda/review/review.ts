@@ -28,6 +28,8 @@ import {
   blastRadius,
   comparedDimensions,
   firstFailingPeriod,
+  type GuardrailCrossing,
+  guardrailCrossings,
   iso,
   metricRows,
   ms,
@@ -315,12 +317,16 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
   const outcome = releaseOutcome(r, d);
   const subject = firstAlarm ?? (fired[0] ? { name: fired[0].alarm, kind: undefined } : undefined);
   const blast = f.metrics ? blastRadius(f.metrics) : undefined;
-  const chartAlarm = (firstAlarm?.kind !== 'canary-verdict' ? firstAlarm : undefined) ?? planeAlarms.find((a) => a.kind === 'error-rate');
+  // A combined guardrail alarm: which of its guardrails crossed, from the metrics; the first one is what it says.
+  const crossed =
+    firstAlarm?.kind === 'guardrails' && firstAlarm.terms && f.metrics ? guardrailCrossings(firstAlarm.terms, firstAlarm.minInvocations, f.metrics) : [];
+  const leading = crossed.find((c) => c.periods > 0);
+  const chartAlarm = chartSubject(planeAlarms, firstAlarm, leading?.term);
   const points = chartAlarm && f.metrics ? alarmSeries(chartAlarm.kind, chartAlarm.minInvocations, f.metrics).length : 0;
 
   const conclusion = conclude({
     outcome,
-    alarm: subject?.name,
+    alarm: subject ? `${subject.name}${leading ? ` (${leading.term}: ${describeCrossing(leading)})` : ''}` : undefined,
     newCandidates: caseSummary?.newCandidates,
     measured: timeToRollback?.measuredSeconds,
     worstCase,
@@ -332,7 +338,11 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
     service: r.service,
     plane: r.plane,
     outcome,
-    alarm: firstAlarm ? { name: firstAlarm.name, kind: ALARM_FAILURE_KIND[firstAlarm.kind] } : subject ? { name: subject.name } : undefined,
+    alarm: firstAlarm
+      ? { name: leading ? `${firstAlarm.name} (${leading.term})` : firstAlarm.name, kind: ALARM_FAILURE_KIND[leading?.kind ?? firstAlarm.kind] }
+      : subject
+        ? { name: subject.name }
+        : undefined,
     version,
     changed: changes ? [...changes.code, ...changes.config].filter((c) => c.change !== 'unchanged').map((c) => c.component) : undefined,
     newCandidates: caseSummary?.newCandidates ?? 0,
@@ -371,7 +381,18 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
           },
         }
       : {}),
-    ...(chartAlarm ? { chart: { alarm: chartAlarm.name, threshold: chartAlarm.threshold, comparison: chartAlarm.comparison, points } } : {}),
+    ...(chartAlarm
+      ? {
+          chart: {
+            alarm: chartAlarm.name,
+            ...(chartAlarm.term ? { term: chartAlarm.term } : {}),
+            threshold: chartAlarm.threshold,
+            comparison: chartAlarm.comparison,
+            points,
+          },
+        }
+      : {}),
+    ...(firstAlarm?.kind === 'guardrails' && crossed.length > 0 ? { guardrails: { alarm: firstAlarm.name, crossed } } : {}),
     samples: {
       byKind: caseSummary?.byKind ?? {},
       ...(blast ? { blastRadius: blast } : {}),
@@ -502,13 +523,37 @@ export function behaviourActionItems(service: string, e: ReleaseReview['evaluati
   return items;
 }
 
+/**
+ * What the chart draws: the alarm that fired, unless it is a verdict (not metric math over the runtime's series); for
+ * a combined guardrail alarm the guardrail that crossed (its term), else its error rate; with no alarm fired, the
+ * plane's error rate (its own alarm, or the combined alarm's error_rate term).
+ */
+function chartSubject(planeAlarms: readonly ParsedAlarm[], fired: ParsedAlarm | undefined, term?: string): (ParsedAlarm & { term?: string }) | undefined {
+  const ofTerm = (a: ParsedAlarm, id: string) => {
+    const t = a.terms?.find((x) => x.id === id);
+    return t ? { ...a, kind: t.kind, threshold: t.threshold, comparison: t.comparison, term: t.id } : undefined;
+  };
+  if (fired && fired.kind !== 'canary-verdict') return fired.kind === 'guardrails' ? ofTerm(fired, term ?? 'error_rate') : fired;
+  const own = planeAlarms.find((a) => a.kind === 'error-rate');
+  if (own) return own;
+  const combined = planeAlarms.find((a) => a.kind === 'guardrails');
+  return combined ? ofTerm(combined, 'error_rate') : undefined;
+}
+
+/** `error rate above 0.15 in 3 periods from 12:00:10Z (peak 1.33 × the threshold)`. */
+function describeCrossing(c: GuardrailCrossing): string {
+  return `${c.kind} ${c.comparison === '>' ? 'above' : 'below'} ${c.threshold} in ${c.periods} period${c.periods === 1 ? '' : 's'}${c.firstAt ? ` from ${c.firstAt}` : ''}, peak term ${c.peak.toFixed(2)}`;
+}
+
 /** The chart's input: the alarm metric against its threshold, the traffic steps, the rollback. */
 export function chartInput(f: ReviewFacts, review: ReleaseReview): ChartInput {
   const planeAlarms = f.alarms?.filter((a) => a.plane === f.release.plane) ?? [];
-  const alarm = planeAlarms.find((a) => a.name === review.chart?.alarm);
+  const named = planeAlarms.find((a) => a.name === review.chart?.alarm);
+  const term = named?.terms?.find((t) => t.id === review.chart?.term);
+  const alarm = named && term ? { ...named, kind: term.kind, threshold: term.threshold, comparison: term.comparison } : named;
   const window = reviewWindow(f.release, f.deployment);
   return {
-    title: `${review.service} ${review.plane} release ${review.deployment.id}: ${alarm ? alarm.name : 'no alarm data'}`,
+    title: `${review.service} ${review.plane} release ${review.deployment.id}: ${alarm ? `${alarm.name}${term ? ` (${term.id})` : ''}` : 'no alarm data'}`,
     start: window.start,
     end: window.end,
     points: alarm && f.metrics ? alarmSeries(alarm.kind, alarm.minInvocations, f.metrics) : [],

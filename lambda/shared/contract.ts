@@ -427,6 +427,8 @@ export const RELEASE_ALARM_KINDS = [
   'canary-vs-stable',
   // The canary judge's verdict (issue 9): ReleaseAlarms.verdictAlarms, one per plane.
   'canary-verdict',
+  // A plane's guardrails in one metric-math alarm, MAX of the terms above (alarms.layout 'combined', the default).
+  'guardrails',
 ] as const;
 export type ReleaseAlarmKind = (typeof RELEASE_ALARM_KINDS)[number];
 
@@ -530,8 +532,33 @@ export interface ReleaseReview {
     readonly baseline: 'previous-version' | 'before-rollout';
     readonly rows: readonly ReviewMetricRow[];
   };
-  /** The chart's subject: the alarm that fired (or the plane's error-rate alarm). */
-  readonly chart?: { readonly alarm: string; readonly threshold: number; readonly comparison: '>' | '<'; readonly points: number };
+  /**
+   * The chart's subject: the alarm that fired (or the plane's error-rate alarm); for a combined guardrail alarm, the
+   * guardrail (`term`) that crossed first, against its own threshold.
+   */
+  readonly chart?: {
+    readonly alarm: string;
+    readonly term?: string;
+    readonly threshold: number;
+    readonly comparison: '>' | '<';
+    readonly points: number;
+  };
+  /**
+   * Which guardrails of the combined alarm that fired crossed (recomputed from the metrics, earliest first), so the
+   * review says which one rolled the release back. @default none (no combined alarm fired)
+   */
+  readonly guardrails?: {
+    readonly alarm: string;
+    readonly crossed: readonly {
+      readonly term: string;
+      readonly kind: ReleaseAlarmKind;
+      readonly threshold: number;
+      readonly comparison: '>' | '<';
+      readonly periods: number;
+      readonly firstAt?: string;
+      readonly peak: number;
+    }[];
+  };
   readonly samples: {
     readonly byKind: Readonly<Partial<Record<FailureKind, { readonly cases: number; readonly requests: number }>>>;
     readonly blastRadius?: { readonly invocations: number; readonly failures: number };

@@ -10,6 +10,11 @@
  *     cond false -> b (dropped when b is a series without that point or b is omitted).
  *   - `FILL(ts, S)`: a missing value becomes S (every period of the evaluation range exists in the request).
  *   - `ABS`, `CEIL`, `FLOOR`: pointwise; missing stays missing.
+ *   - `MAX([a, b, ...])` / `MIN([...])` over an array of time series: one time series, at each timestamp the largest
+ *     (smallest) of the values present there; missing where none has a value (an assumption: the User Guide says
+ *     MAX and MIN of a time-series array return a time series, not how a point missing in one member counts). The
+ *     combined guardrail alarm uses MAX; its terms are present at the same timestamps (wherever the invocations
+ *     are), so the missing rule does not decide it.
  * Functions that look across time (AVG/SUM/MAX of one series, RATE, DIFF, FILL with REPEAT/LINEAR, SEARCH…) are
  * refused with an UnsupportedExpressionError: the drill says "not simulated" rather than guess.
  */
@@ -24,7 +29,8 @@ type Node =
   | { t: 'id'; name: string }
   | { t: 'neg'; a: Node }
   | { t: 'bin'; op: string; a: Node; b: Node }
-  | { t: 'call'; fn: string; args: Node[] };
+  | { t: 'call'; fn: string; args: Node[] }
+  | { t: 'array'; items: Node[] };
 
 /** A parsed expression: the ids it reads and a pointwise evaluator. */
 export interface MetricExpression {
@@ -34,7 +40,7 @@ export interface MetricExpression {
   evaluate(values: Readonly<Record<string, Point>>): Point;
 }
 
-const TOKEN = /\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(&&|\|\||==|!=|<=|>=|[-+*/()<>,^]))/y;
+const TOKEN = /\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(&&|\|\||==|!=|<=|>=|[-+*/()<>,^[\]]))/y;
 
 export function parseMetricExpression(source: string): MetricExpression {
   const tokens: { kind: 'num' | 'word' | 'op'; text: string }[] = [];
@@ -79,6 +85,15 @@ export function parseMetricExpression(source: string): MetricExpression {
       return e;
     }
     if (tok.text === '-') return { t: 'neg', a: primary() };
+    if (tok.text === '[') {
+      const items: Node[] = [or()];
+      while (peek()?.text === ',') {
+        take(',');
+        items.push(or());
+      }
+      take(']');
+      return { t: 'array', items };
+    }
     if (tok.kind === 'word') {
       if (peek()?.text === '(') {
         take('(');
@@ -108,21 +123,33 @@ export function parseMetricExpression(source: string): MetricExpression {
   const ids = new Set<string>();
   // Whether a node is a time series (depends on a query) or a scalar: the missing-value rules differ.
   const series = (n: Node): boolean =>
-    n.t === 'id' ? true : n.t === 'num' ? false : n.t === 'neg' ? series(n.a) : n.t === 'bin' ? series(n.a) || series(n.b) : n.args.some(series);
+    n.t === 'id'
+      ? true
+      : n.t === 'num'
+        ? false
+        : n.t === 'neg'
+          ? series(n.a)
+          : n.t === 'bin'
+            ? series(n.a) || series(n.b)
+            : n.t === 'array'
+              ? n.items.some(series)
+              : n.args.some(series);
   const check = (n: Node): void => {
     if (n.t === 'id') ids.add(n.name);
     else if (n.t === 'neg') check(n.a);
     else if (n.t === 'bin') {
       check(n.a);
       check(n.b);
-    } else if (n.t === 'call') {
+    } else if (n.t === 'array') throw new UnsupportedExpressionError(`metric math "${source}": an array is simulated only as the argument of MAX or MIN`);
+    else if (n.t === 'call') {
       const fn = n.fn.toUpperCase();
-      if (fn === 'IF' && (n.args.length === 2 || n.args.length === 3)) n.args.forEach(check);
+      if ((fn === 'MAX' || fn === 'MIN') && n.args.length === 1 && n.args[0].t === 'array') n.args[0].items.forEach(check);
+      else if (fn === 'IF' && (n.args.length === 2 || n.args.length === 3)) n.args.forEach(check);
       else if (fn === 'FILL' && n.args.length === 2 && !series(n.args[1])) n.args.forEach(check);
       else if (['ABS', 'CEIL', 'FLOOR'].includes(fn) && n.args.length === 1) n.args.forEach(check);
       else
         throw new UnsupportedExpressionError(
-          `metric math "${source}": ${fn}(${n.args.length} arguments) is not simulated (the drill evaluates IF, FILL(ts, number), ABS, CEIL, FLOOR and arithmetic, comparison and logical operators)`,
+          `metric math "${source}": ${fn}(${n.args.length} arguments) is not simulated (the drill evaluates IF, FILL(ts, number), ABS, CEIL, FLOOR, MAX and MIN of an array, and arithmetic, comparison and logical operators)`,
         );
     }
   };
@@ -179,8 +206,14 @@ export function parseMetricExpression(source: string): MetricExpression {
             throw new UnsupportedExpressionError(`metric math "${source}": operator ${n.op} is not simulated`);
         }
       }
+      case 'array':
+        throw new UnsupportedExpressionError(`metric math "${source}": an array outside MAX or MIN`);
       case 'call': {
         const fn = n.fn.toUpperCase();
+        if (fn === 'MAX' || fn === 'MIN') {
+          const items = (n.args[0] as { t: 'array'; items: Node[] }).items.map((x) => ev(x, v)).filter((x): x is number => x !== undefined);
+          return items.length === 0 ? undefined : fn === 'MAX' ? Math.max(...items) : Math.min(...items);
+        }
         if (fn === 'IF') {
           const c = ev(n.args[0], v);
           if (c === undefined) return undefined;

@@ -92,7 +92,8 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     );
   }
   lines.push('| plane | watches | alarms when | alarm |', '|---|---|---|---|');
-  for (const a of f.alarms) lines.push(`| ${a.plane} | ${a.watches} | ${cmp(a.comparison)} ${a.threshold}${a.unit} | \`${a.name}\` |`);
+  for (const a of f.alarms)
+    lines.push(`| ${a.plane} | ${a.watches} | ${cmp(a.comparison)} ${a.threshold}${a.unit} | \`${a.name}\`${a.term ? ` (term \`${a.term}\`)` : ''} |`);
   lines.push('');
   const verdicts = f.verdictAlarms ?? [];
   if (verdicts.length > 0) {

@@ -53,8 +53,8 @@ export interface CodeDeploymentProps {
 /** The deployment group, its alarms (CodeDeploy takes at most 10), and the order of the two planes. */
 export function buildCodeDeployment(scope: Construct, p: CodeDeploymentProps): codedeploy.LambdaDeploymentGroup {
   const { alias, gateAlias } = p.aliases;
-  const codeAlarms = p.alarms.byPlane('code');
-  const groupAlarms = [...codeAlarms, ...p.alarms.verdictAlarms.filter((v) => v.plane === 'code')].map((a) => a.alarm);
+  const codeAlarms = p.alarms.guardrailAlarms('code');
+  const groupAlarms = p.alarms.rollbackAlarms('code');
   if (groupAlarms.length > 10) throw new Error(`CodeDeploy takes at most 10 alarms per deployment group, got ${groupAlarms.length}`);
 
   const deploymentGroup = new codedeploy.LambdaDeploymentGroup(scope, 'Deployment', {
@@ -69,8 +69,8 @@ export function buildCodeDeployment(scope: Construct, p: CodeDeploymentProps): c
   // The alarms watch `Version = <new version>`: CloudFormation must update them before the alias update starts the
   // canary, or the first minutes of a canary would be judged by alarms still watching the old version.
   // The deployment group names its alarms by literal name, which carries no dependency: add it.
-  alias.node.addDependency(...codeAlarms.map((a) => a.alarm));
-  deploymentGroup.node.addDependency(...codeAlarms.map((a) => a.alarm));
+  alias.node.addDependency(...codeAlarms);
+  deploymentGroup.node.addDependency(...codeAlarms);
 
   // One plane at a time: code first, then config. The alias update returns only when CodeDeploy has finished the
   // canary (CodeDeployLambdaAliasUpdate), and the config deployment waits for it, so each plane's alarms judge one

@@ -1,7 +1,7 @@
 /**
  * How config canaries reach traffic for one service (AiReleaseProps.configCanary): AppConfig's rollout strategy, or
  * (`'assigned'`, issue 16 C) the runtime's per-conversation assignment, whose switch lives in its own AppConfig
- * environment and whose controller rolls back on the same composite alarm the AppConfig monitor uses. Built inside
+ * environment and whose controller rolls back on the same alarms the AppConfig environment monitors. Built inside
  * the AiRelease (`scope`), so its construct id is the one it always had.
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -26,7 +26,7 @@ export function wireConfigCanary(
   const share = new ConfigShare(scope, 'ConfigShare', {
     platform: w.platform,
     config: w.config,
-    alarms: [w.alarms.configComposite],
+    alarms: w.alarms.configMonitors,
     bucket: w.platform.regressionStore.bucket,
     ...(typeof canary === 'object' ? canary : {}),
   });

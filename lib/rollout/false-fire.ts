@@ -13,6 +13,7 @@
  * which the base rates do not state.
  */
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { parseGuardrailTerm } from '../../lambda/shared/guardrail-terms';
 import { lgamma } from '../../lambda/judge/stats';
 import type { AlarmKind } from './release-alarms';
 import { synthesizedTiming } from './release-alarms';
@@ -74,22 +75,40 @@ export interface AlarmFalseFire {
  * Reads an alarm as synthesized: threshold, period, M of N from its CloudFormation resource, and the invocation
  * guard from its metric math (`IF(inv >= 5, ...)`), so escape-hatch edits are what is computed.
  */
-export function synthesizedRateAlarm(kind: AlarmKind, plane: 'code' | 'config', alarm: cloudwatch.Alarm): SynthesizedRateAlarm {
+export function synthesizedRateAlarm(kind: AlarmKind, plane: 'code' | 'config', alarm: cloudwatch.Alarm, term?: string): SynthesizedRateAlarm {
   const t = synthesizedTiming(alarm);
   const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
   const queries = Array.isArray(cfn.metrics) ? (cfn.metrics as cloudwatch.CfnAlarm.MetricDataQueryProperty[]) : [];
-  const expression = queries.map((q) => q.expression).find((e): e is string => typeof e === 'string') ?? '';
+  // A term of a combined alarm: its own expression query holds its guard and its threshold (`... / 0.05, 0)`, or
+  // `... > 0, 2, 0)` for a threshold of 0); the alarm's threshold is 1 for every term.
+  const termQuery = term === undefined ? undefined : queries.find((q) => q.id === term);
+  if (term !== undefined && typeof termQuery?.expression !== 'string')
+    throw new Error(
+      `alarm ${alarm.node.path} has no expression query "${term}": the combined alarm's terms were edited; restore it or use alarms.layout 'perMetric'`,
+    );
+  const expression = termQuery?.expression ?? queries.map((q) => q.expression).find((e): e is string => typeof e === 'string') ?? '';
   const guards = [...expression.matchAll(/inv\s*>=\s*(\d+)/g)].map((m) => Number(m[1]));
   return {
     name: alarm.node.id,
     kind,
     plane,
-    threshold: Number(cfn.threshold),
+    threshold: termQuery ? termThreshold(alarm.node.path, term as string, expression) : Number(cfn.threshold),
     periodSeconds: t.periodSeconds,
     datapointsToAlarm: t.datapointsToAlarm,
     evaluationPeriods: t.evaluationPeriods,
     minInvocations: guards.length > 0 ? Math.max(...guards) : 0,
   };
+}
+
+/** The threshold a term of a combined alarm holds (lambda/shared/guardrail-terms.ts), naming the alarm when unreadable. */
+function termThreshold(path: string, term: string, expression: string): number {
+  try {
+    const parsed = parseGuardrailTerm(term, expression);
+    if (parsed) return parsed.threshold;
+  } catch (e) {
+    throw new Error(`alarm ${path}: ${(e as Error).message}`);
+  }
+  throw new Error(`alarm ${path}: "${term}" is no guardrail's term`);
 }
 
 function rateOf(kind: AlarmKind, rates: Required<BaseRates>): number {
@@ -329,4 +348,137 @@ export function alarmFalseFire(a: SynthesizedRateAlarm, traffic: ReleaseTraffic,
 /** Every computable alarm's false-fire chance; alarms without a closed form (latency, cost, quality) are skipped. */
 export function releaseFalseFire(alarms: readonly SynthesizedRateAlarm[], traffic: ReleaseTraffic, baseRates: BaseRates = {}): AlarmFalseFire[] {
   return alarms.filter((a) => FALSE_FIRE_KINDS.includes(a.kind)).map((a) => alarmFalseFire(a, traffic, baseRates));
+}
+
+/** The count terms of one combined alarm: their kinds, thresholds and guards, the alarm's shared timing. */
+function checkCombined(terms: readonly SynthesizedRateAlarm[]): SynthesizedRateAlarm {
+  if (terms.length === 0) throw new Error('a combined alarm needs at least one count term');
+  const a = terms[0];
+  for (const t of terms)
+    if (t.name !== a.name || t.plane !== a.plane || t.periodSeconds !== a.periodSeconds || t.datapointsToAlarm !== a.datapointsToAlarm)
+      throw new Error(`terms of one combined alarm share its name, plane and timing: ${t.name}/${t.kind} differs from ${a.name}/${a.kind}`);
+  return a;
+}
+
+/** P(X / n ≤ threshold) for X ~ Binomial(n, r): the term stays at or below 1. */
+function rateOk(n: number, r: number, threshold: number): number {
+  const k = largestNotAbove(n, threshold);
+  if (k >= n) return 1;
+  if (k < 0) return 0;
+  const pmf = binomialPmf(n, r);
+  let ok = 0;
+  for (let x = 0; x <= k; x++) ok += pmf[x];
+  return Math.min(1, ok);
+}
+
+/**
+ * P(a period breaches) for a combined alarm: ANY of its count terms above 1 in the period. The watched requests N are
+ * shared; given N the error, safety and contract counts are independent binomials; the canary-vs-stable term reads
+ * the same errors as the error-rate term (conditioned on them exactly) and the rest's stream (an independent Poisson).
+ */
+export function combinedBreachProbability(
+  terms: readonly { readonly kind: AlarmKind; readonly threshold: number; readonly minInvocations: number }[],
+  mu: number,
+  muRest: number,
+  rates: Required<BaseRates>,
+): number {
+  if (mu <= 0) return 0;
+  const delta = terms.find((t) => t.kind === 'canary-vs-stable');
+  const error = terms.find((t) => t.kind === 'error-rate');
+  const others = terms.filter((t) => t.kind === 'safety-rate' || t.kind === 'contract-rate');
+  const max = upperN(mu);
+  const pn = poissonPmf(mu, max);
+  // The rest's stream, for the delta term: Poisson(muRest) requests, each failing at the error rate.
+  const maxS = delta ? upperN(muRest) : 0;
+  const ps = delta ? poissonPmf(muRest, maxS) : new Float64Array(0);
+  const cdfS: Float64Array[] = [];
+  if (delta && muRest > 0 && rates.errorRate > 0)
+    for (let ns = lowerN(muRest, delta.minInvocations); ns <= maxS; ns++) {
+      if (ps[ns] < 1e-18) continue;
+      const pmf = binomialPmf(ns, rates.errorRate);
+      for (let x = 1; x <= ns; x++) pmf[x] += pmf[x - 1];
+      cdfS[ns] = pmf;
+    }
+  /** P(the delta term breaches | the canary had n requests and x errors). */
+  const deltaBreach = (n: number, x: number): number => {
+    if (!delta || n < delta.minInvocations || rates.errorRate <= 0 || muRest <= 0) return 0;
+    const rc = x / n;
+    let p = 0;
+    for (let ns = lowerN(muRest, delta.minInvocations); ns <= maxS; ns++) {
+      const cdf = cdfS[ns];
+      if (!cdf) continue;
+      let xs = Math.ceil(ns * (rc - delta.threshold)) - 1;
+      while (xs + 1 <= ns && rc - (xs + 1) / ns > delta.threshold) xs++;
+      while (xs >= 0 && !(rc - xs / ns > delta.threshold)) xs--;
+      if (xs < 0) continue;
+      p += ps[ns] * cdf[Math.min(xs, ns)];
+    }
+    return Math.min(1, p);
+  };
+  const guard = Math.min(...terms.map((t) => t.minInvocations));
+  let p = 0;
+  for (let n = lowerN(mu, guard); n <= max; n++) {
+    if (pn[n] < 1e-18) continue;
+    let ok = 1;
+    for (const t of others) if (n >= t.minInvocations) ok *= rateOk(n, t.kind === 'safety-rate' ? rates.safetyRate : rates.contractRate, t.threshold);
+    if (error || delta) {
+      // The error count: the error-rate term must stay at or below 1 and the delta term not breach.
+      const errorGuarded = error !== undefined && n >= error.minInvocations;
+      const kErr = errorGuarded ? largestNotAbove(n, error.threshold) : n;
+      if (rates.errorRate <= 0) {
+        ok *= kErr >= 0 ? 1 - deltaBreach(n, 0) : 0;
+      } else {
+        const pmf = binomialPmf(n, rates.errorRate);
+        let okE = 0;
+        for (let x = 0; x <= Math.min(kErr, n); x++) {
+          if (pmf[x] < 1e-18) continue;
+          okE += pmf[x] * (1 - deltaBreach(n, x));
+        }
+        ok *= Math.min(1, okE);
+      }
+    }
+    p += pn[n] * (1 - ok);
+  }
+  return Math.min(1, p);
+}
+
+/**
+ * The false-fire chance per release of a combined alarm (alarms.layout 'combined') from its count terms: a period
+ * breaches when ANY term is above 1, and M such periods of N fire it, so an error breach in one period and a contract
+ * breach in the next count together. The latency, cost and quality terms have no closed form here (they need value
+ * distributions): the figure is the chance from the count terms alone, a lower bound of the alarm's.
+ */
+export function combinedFalseFire(terms: readonly SynthesizedRateAlarm[], traffic: ReleaseTraffic, baseRates: BaseRates = {}): AlarmFalseFire {
+  if (!(traffic.requestsPerSecond > 0)) throw new Error(`requestsPerSecond must be positive, got ${traffic.requestsPerSecond}`);
+  const rates = validateBaseRates(baseRates);
+  const a = checkCombined(terms);
+  const rps = traffic.requestsPerSecond;
+  const P = a.periodSeconds;
+  const q: number[] = [];
+  if (a.plane === 'config') {
+    const qt = combinedBreachProbability(terms, rps * P, 0, rates);
+    for (let i = 0, periods = Math.ceil(traffic.configWatchedSeconds / P); i < periods; i++) q.push(qt);
+  } else {
+    const steps = traffic.codeSteps;
+    for (let i = 0; i < steps.length; i++) {
+      const [minute, percent] = steps[i];
+      if (percent >= 100) break;
+      const end = i + 1 < steps.length ? steps[i + 1][0] : minute;
+      const share = percent / 100;
+      const qt = combinedBreachProbability(terms, rps * share * P, rps * (1 - share) * P, rates);
+      for (let k = 0, periods = Math.ceil(((end - minute) * 60) / P); k < periods; k++) q.push(qt);
+    }
+  }
+  const r = mOfNProbability(q, a.datapointsToAlarm, a.evaluationPeriods);
+  const singles = terms.map((t) => alarmFalseFire(t, traffic, rates));
+  return {
+    name: a.name,
+    kind: 'guardrails',
+    plane: a.plane,
+    probability: r.probability,
+    periods: q.length,
+    maxPeriodBreach: q.length > 0 ? Math.max(...q) : 0,
+    guardedFraction: Math.max(...singles.map((x) => x.guardedFraction)),
+    upperBound: r.upperBound,
+  };
 }

@@ -14,6 +14,7 @@ import {
   type MetricName,
   type ReleaseAlarmKind,
 } from '../../lambda/shared/contract';
+import { type GuardrailTermKind, guardrailTermId } from '../../lambda/shared/guardrail-terms';
 import type { AlarmTiming } from './worst-case';
 import { checkedName, namePrefix } from '../private/physical-names';
 
@@ -51,7 +52,35 @@ export interface ReleaseAlarmOptions extends ReleaseAlarmThresholds {
    * @default 5
    */
   readonly minInvocations?: number;
+  /**
+   * How the guardrails of a plane become CloudWatch alarms. `'combined'`: one metric-math alarm per plane,
+   * `MAX([term, ...]) > 1`, each term the watched value divided by its threshold (so it is above 1 exactly when that
+   * guardrail alone would breach), on the plane's shared period, M of N and missing-data treatment: 2 alarms per
+   * service instead of 13, the AppConfig environment monitors them directly (no composite), and a period counts
+   * toward M of N when ANY term breaches in it (at least as sensitive as each alarm alone). `'perMetric'`: one
+   * alarm per guardrail (13, with the construct ids and names of releases before 0.7) and a composite alarm as the
+   * AppConfig monitor.
+   * @default 'combined'
+   */
+  readonly layout?: AlarmLayout;
 }
+
+/** How the guardrails of a plane become alarms (ReleaseAlarmOptions.layout). */
+export type AlarmLayout = 'combined' | 'perMetric';
+
+/** Metric-math limits of one alarm (CloudWatch PutMetricAlarm: at most 10 metrics and 10 expressions, 20 queries). */
+const ALARM_MATH_LIMITS = { metrics: 10, expressions: 10 } as const;
+
+/** The kind (in its name) of a plane's combined guardrail alarm: `<prefix>-<service>-version|service-guardrails`. */
+const GUARDRAILS_KIND = 'guardrails' satisfies ReleaseAlarmKind;
+
+/** The id of a guardrail's term in the combined alarm's metric math: `error-rate` -> `error_rate`. */
+function termId(kind: AlarmKind): string {
+  return guardrailTermId(kind as GuardrailTermKind);
+}
+
+/** CloudWatch's limit on AlarmDescription (PutMetricAlarm). */
+const MAX_DESCRIPTION = 1024;
 
 /** The kinds of release alarm; the review function reads alarm names from the same contract. */
 export type AlarmKind = ReleaseAlarmKind;
@@ -61,7 +90,17 @@ export interface ReleaseAlarm {
   readonly kind: AlarmKind;
   /** `code`: the new Lambda version (CodeDeploy); `config`: the whole service (AppConfig). */
   readonly plane: 'code' | 'config';
+  /**
+   * The CloudWatch alarm that carries this guardrail: its own (layout 'perMetric') or its plane's combined alarm,
+   * shared by every guardrail of the plane (layout 'combined'; see ReleaseAlarms.guardrailAlarms for each alarm once).
+   */
   readonly alarm: cloudwatch.Alarm;
+  /**
+   * The id of this guardrail's term in the combined alarm's metric math (`error_rate`, ...): the term is the watched
+   * value divided by the threshold (quality: (1 - score) / (1 - floor)), above 1 exactly when this guardrail breaches.
+   * @default none (layout 'perMetric': the alarm is this guardrail's own)
+   */
+  readonly term?: string;
   readonly threshold: number;
   readonly comparison: '>' | '<';
   /** What is watched, for people: `error rate (Errors / Invocations) of the new version`. */
@@ -99,9 +138,14 @@ export interface ReleaseAlarmsProps extends ReleaseAlarmOptions {
  * no evidence.
  */
 export class ReleaseAlarms extends Construct {
+  /** Every guardrail (one per plane and kind), with the alarm that carries it. */
   public readonly alarms: ReleaseAlarm[] = [];
-  /** Any config-plane alarm: the AppConfig monitor. */
-  public readonly configComposite: cloudwatch.CompositeAlarm;
+  public readonly layout: AlarmLayout;
+  /**
+   * Any config-plane alarm (layout 'perMetric': the AppConfig monitor, as the environment takes at most 5).
+   * @default none with layout 'combined': the environment monitors the config plane's alarms directly (configMonitors)
+   */
+  public readonly configComposite?: cloudwatch.CompositeAlarm;
   /** Any alarm at all: what notifications hang off. */
   public readonly anyComposite: cloudwatch.CompositeAlarm;
   public readonly period: Duration;
@@ -120,6 +164,11 @@ export class ReleaseAlarms extends Construct {
     const n = props.evaluationPeriods ?? 3;
     if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`alarms.evaluationPeriods must be a whole number from 1 to 100, got ${n}`);
     if (!Number.isInteger(m) || m < 1 || m > n) throw new Error(`alarms.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${n}), got ${m}`);
+    this.layout = props.layout ?? 'combined';
+    if (this.layout !== 'combined' && this.layout !== 'perMetric')
+      throw new Error(
+        `alarms.layout must be 'combined' (one alarm per plane, the default) or 'perMetric' (one alarm per guardrail), got ${JSON.stringify(this.layout)}`,
+      );
     this.minInvocations = props.minInvocations ?? 5;
     if (!Number.isInteger(this.minInvocations) || this.minInvocations < 1)
       throw new Error(`alarms.minInvocations must be a whole number >= 1, got ${this.minInvocations}`);
@@ -146,56 +195,70 @@ export class ReleaseAlarms extends Construct {
     const look = (kind: FailureKind, scopeText: string) =>
       `Look first at the failure records: CloudWatch Logs Insights, filter type = "${FAILURE_RECORD_TYPE}" and kind = "${kind}" ${scopeText}; then at what this release changed (the release manifest diff)${props.runbookHint ? `; ${props.runbookHint}` : ''}.`;
 
-    const add = (
-      kind: AlarmKind,
-      plane: 'code' | 'config',
-      spec: {
-        expression: string;
-        using: Record<string, cloudwatch.IMetric>;
-        threshold: number;
-        comparison: '>' | '<';
-        watches: string;
-        unit: string;
-        what: string;
-        failureKind: FailureKind;
-      },
-    ) => {
-      const who = plane === 'code' ? 'the new code version' : 'the service (all versions)';
-      const act =
-        plane === 'code'
-          ? 'CodeDeploy rolls the live alias back to the previous version automatically while a deployment is running; outside a deployment, nothing rolls back: consider the degrade switches.'
-          : 'AppConfig rolls back a config deployment in progress automatically; outside a deployment, nothing rolls back: consider the degrade switches.';
-      const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-${kind}`, {
-        alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, kind)),
-        alarmDescription:
-          `${service}: ${spec.what} of ${who} ${spec.comparison === '>' ? 'is above' : 'is below'} ${spec.threshold}${spec.unit} ` +
-          `(${window}). ${act} ${look(spec.failureKind, plane === 'code' ? `for version.codeVersion = the new version` : '')} ${guard}`,
-        metric: new cloudwatch.MathExpression({ expression: spec.expression, usingMetrics: spec.using, period: this.period, label: spec.watches }),
-        threshold: spec.threshold,
-        comparisonOperator: spec.comparison === '>' ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD : cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: n,
-        datapointsToAlarm: m,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      this.alarms.push({ kind, plane, alarm, threshold: spec.threshold, comparison: spec.comparison, watches: spec.watches, unit: spec.unit });
+    type Spec = {
+      kind: AlarmKind;
+      plane: 'code' | 'config';
+      /** The guardrail's own metric math (layout 'perMetric'). */
+      expression: string;
+      using: Record<string, cloudwatch.IMetric>;
+      /** Its term in the plane's combined alarm: above 1 exactly when the guardrail breaches. */
+      term: string;
+      termUsing: Record<string, cloudwatch.IMetric>;
+      /** How the term is formed, for the combined alarm's description. */
+      termText: string;
+      threshold: number;
+      comparison: '>' | '<';
+      watches: string;
+      unit: string;
+      what: string;
+      failureKind: FailureKind;
     };
-
+    const specs: Spec[] = [];
+    const fmt = (x: number) => String(x);
     for (const plane of ['code', 'config'] as const) {
       const dims = plane === 'code' ? perVersion : perService;
+      // One metric object per id, shared by the terms that read it (the combined alarm lists each metric once).
       const inv = metric(METRIC.INVOCATIONS, 'Sum', dims);
-      const ratio = (name: MetricName) => ({ expression: `IF(inv >= ${min}, x / inv, 0)`, using: { inv, x: metric(name, 'Sum', dims) } });
-      add('error-rate', plane, {
-        ...ratio(METRIC.ERRORS),
-        threshold: t.maxErrorRate,
-        comparison: '>',
-        watches: 'error rate (Errors / Invocations)',
-        unit: '',
-        what: 'the error rate',
-        failureKind: 'error',
-      });
-      add('p99-latency', plane, {
+      const byId: Record<string, cloudwatch.Metric> = {
+        err: metric(METRIC.ERRORS, 'Sum', dims),
+        cost: metric(METRIC.COST_USD, 'Sum', dims),
+        safety: metric(METRIC.SAFETY_VIOLATIONS, 'Sum', dims),
+        contract: metric(METRIC.CONTRACT_VIOLATIONS, 'Sum', dims),
+      };
+      // Above the threshold as a term: `value / threshold`; a threshold of 0 (any occurrence breaches) cannot divide,
+      // so its term is 2 while the value is above 0 and 0 otherwise.
+      const over = (value: string, threshold: number, guard: string) =>
+        threshold > 0 ? `IF(${guard}, ${value} / ${fmt(threshold)}, 0)` : `IF(${guard} AND ${value} > 0, 2, 0)`;
+      const ratio = (
+        kind: AlarmKind,
+        id: 'err' | 'cost' | 'safety' | 'contract',
+        threshold: number,
+        rest: Pick<Spec, 'watches' | 'unit' | 'what' | 'failureKind'>,
+      ) => {
+        const x = byId[id];
+        specs.push({
+          kind,
+          plane,
+          expression: `IF(inv >= ${min}, x / inv, 0)`,
+          using: { inv, x },
+          term: over(`${id} / inv`, threshold, `inv >= ${min}`),
+          termUsing: { inv, [id]: x },
+          termText: `${id === 'cost' ? 'USD' : id === 'err' ? 'errors' : `${id} violations`} / invocations / ${fmt(threshold)}`,
+          threshold,
+          comparison: '>',
+          ...rest,
+        });
+      };
+      ratio('error-rate', 'err', t.maxErrorRate, { watches: 'error rate (Errors / Invocations)', unit: '', what: 'the error rate', failureKind: 'error' });
+      const lat = metric(METRIC.LATENCY, 'p99', dims);
+      specs.push({
+        kind: 'p99-latency',
+        plane,
         expression: `IF(inv >= ${min}, lat, 0)`,
-        using: { inv, lat: metric(METRIC.LATENCY, 'p99', dims) },
+        using: { inv, lat },
+        term: over('lat', t.maxP99LatencyMs, `inv >= ${min}`),
+        termUsing: { inv, lat },
+        termText: `p99 latency / ${fmt(t.maxP99LatencyMs)} ms`,
         threshold: t.maxP99LatencyMs,
         comparison: '>',
         watches: 'p99 latency',
@@ -203,18 +266,23 @@ export class ReleaseAlarms extends Construct {
         what: 'the p99 latency',
         failureKind: 'timeout',
       });
-      add('cost-per-request', plane, {
-        ...ratio(METRIC.COST_USD),
-        threshold: t.maxCostPerRequestUsd,
-        comparison: '>',
+      ratio('cost-per-request', 'cost', t.maxCostPerRequestUsd, {
         watches: 'cost per request (CostUsd / Invocations)',
         unit: ' USD',
         what: 'the cost per request',
         failureKind: 'cost',
       });
-      add('quality', plane, {
+      const q = metric(METRIC.QUALITY_SCORE, 'Average', dims);
+      // Lower is bad: (1 - score) / (1 - floor) is above 1 exactly when the score is below the floor. A period with
+      // invocations but no score (nothing sampled) counts as a perfect score: missing data never breaches.
+      specs.push({
+        kind: 'quality',
+        plane,
         expression: `IF(inv >= ${min}, q, 1)`,
-        using: { inv, q: metric(METRIC.QUALITY_SCORE, 'Average', dims) },
+        using: { inv, q },
+        term: t.minQualityScore < 1 ? `IF(inv >= ${min}, (1 - FILL(q, 1)) / ${fmt(1 - t.minQualityScore)}, 0)` : `IF(inv >= ${min} AND FILL(q, 1) < 1, 2, 0)`,
+        termUsing: { inv, q },
+        termText: `(1 - average quality) / (1 - ${fmt(t.minQualityScore)})`,
         threshold: t.minQualityScore,
         comparison: '<',
         watches: 'average quality score',
@@ -222,19 +290,13 @@ export class ReleaseAlarms extends Construct {
         what: 'the average quality score',
         failureKind: 'quality',
       });
-      add('safety-rate', plane, {
-        ...ratio(METRIC.SAFETY_VIOLATIONS),
-        threshold: t.maxSafetyViolationRate,
-        comparison: '>',
+      ratio('safety-rate', 'safety', t.maxSafetyViolationRate, {
         watches: 'safety-violation rate',
         unit: '',
         what: 'the safety-violation rate',
         failureKind: 'safety',
       });
-      add('contract-rate', plane, {
-        ...ratio(METRIC.CONTRACT_VIOLATIONS),
-        threshold: t.maxContractViolationRate,
-        comparison: '>',
+      ratio('contract-rate', 'contract', t.maxContractViolationRate, {
         watches: 'contract-violation rate',
         unit: '',
         what: 'the output-contract violation rate',
@@ -242,14 +304,17 @@ export class ReleaseAlarms extends Construct {
       });
       if (plane !== 'code') continue;
       // Canary vs stable: the new version's error rate minus the rest's (aggregate minus the new version).
-      add('canary-vs-stable', 'code', {
+      const ainv = metric(METRIC.INVOCATIONS, 'Sum', perService);
+      const aerr = metric(METRIC.ERRORS, 'Sum', perService);
+      const err = byId.err;
+      specs.push({
+        kind: 'canary-vs-stable',
+        plane: 'code',
         expression: `IF(vinv >= ${min} AND (ainv - vinv) >= ${min}, verr / vinv - (aerr - verr) / (ainv - vinv), 0)`,
-        using: {
-          vinv: metric(METRIC.INVOCATIONS, 'Sum', perVersion),
-          verr: metric(METRIC.ERRORS, 'Sum', perVersion),
-          ainv: metric(METRIC.INVOCATIONS, 'Sum', perService),
-          aerr: metric(METRIC.ERRORS, 'Sum', perService),
-        },
+        using: { vinv: inv, verr: err, ainv, aerr },
+        term: over('(err / inv - (aerr - err) / (ainv - inv))', t.maxCanaryErrorRateDelta, `inv >= ${min} AND (ainv - inv) >= ${min}`),
+        termUsing: { inv, err, ainv, aerr },
+        termText: `(error rate - the other versions') / ${fmt(t.maxCanaryErrorRateDelta)}`,
         threshold: t.maxCanaryErrorRateDelta,
         comparison: '>',
         watches: 'error rate of the new version minus the rest (canary vs stable)',
@@ -257,6 +322,84 @@ export class ReleaseAlarms extends Construct {
         what: 'the error rate, compared with the stable versions,',
         failureKind: 'error',
       });
+    }
+
+    const who = (plane: 'code' | 'config') => (plane === 'code' ? 'the new code version' : 'the service (all versions)');
+    const act = (plane: 'code' | 'config') =>
+      plane === 'code'
+        ? 'CodeDeploy rolls the live alias back to the previous version automatically while a deployment is running; outside a deployment, nothing rolls back: consider the degrade switches.'
+        : 'AppConfig rolls back a config deployment in progress automatically; outside a deployment, nothing rolls back: consider the degrade switches.';
+    const common = {
+      evaluationPeriods: n,
+      datapointsToAlarm: m,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    if (this.layout === 'perMetric') {
+      for (const spec of specs) {
+        const plane = spec.plane;
+        const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-${spec.kind}`, {
+          alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, spec.kind)),
+          alarmDescription:
+            `${service}: ${spec.what} of ${who(plane)} ${spec.comparison === '>' ? 'is above' : 'is below'} ${spec.threshold}${spec.unit} ` +
+            `(${window}). ${act(plane)} ${look(spec.failureKind, plane === 'code' ? `for version.codeVersion = the new version` : '')} ${guard}`,
+          metric: new cloudwatch.MathExpression({ expression: spec.expression, usingMetrics: spec.using, period: this.period, label: spec.watches }),
+          threshold: spec.threshold,
+          comparisonOperator:
+            spec.comparison === '>' ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD : cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          ...common,
+        });
+        this.alarms.push({ kind: spec.kind, plane, alarm, threshold: spec.threshold, comparison: spec.comparison, watches: spec.watches, unit: spec.unit });
+      }
+    } else {
+      for (const plane of ['code', 'config'] as const) {
+        const mine = specs.filter((x) => x.plane === plane);
+        const terms = Object.fromEntries(
+          mine.map((x) => [
+            termId(x.kind),
+            new cloudwatch.MathExpression({ expression: x.term, usingMetrics: x.termUsing, period: this.period, label: `${x.kind} (${x.termText})` }),
+          ]),
+        );
+        const ids = Object.keys(terms);
+        const metrics = new Set(mine.flatMap((x) => Object.keys(x.termUsing)));
+        // One alarm's metric math: at most 10 metrics and 10 expressions (the terms and their MAX).
+        if (metrics.size > ALARM_MATH_LIMITS.metrics || ids.length + 1 > ALARM_MATH_LIMITS.expressions)
+          throw new Error(
+            `the combined ${plane}-plane alarm needs ${metrics.size} metrics and ${ids.length + 1} expressions, above CloudWatch's ${ALARM_MATH_LIMITS.metrics} and ${ALARM_MATH_LIMITS.expressions} per alarm; use alarms.layout 'perMetric'`,
+          );
+        const list = mine.map((x) => `${termId(x.kind)} = ${x.termText}`).join('; ');
+        const head =
+          `${service}: the guardrails of ${who(plane)}. ALARM when any term is above 1 in ${window}; each term is its value over its threshold: ${list}. ` +
+          `Which term crossed: this alarm's graph (one line per term) or the release review. ${act(plane)}`;
+        const lookFirst = look(mine[0].failureKind, plane === 'code' ? 'for version.codeVersion = the new version' : '').replace(
+          ` and kind = "${mine[0].failureKind}" `,
+          " and kind = the term's kind",
+        );
+        const alarm = new cloudwatch.Alarm(this, `${plane === 'code' ? 'Version' : 'Service'}-${GUARDRAILS_KIND}`, {
+          alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, GUARDRAILS_KIND)),
+          // AlarmDescription holds at most 1024 characters: the terms and the action first, the runbook if it fits.
+          alarmDescription: [guard, lookFirst].reduce((text, part) => (text.length + 1 + part.length <= MAX_DESCRIPTION ? `${text} ${part}` : text), head),
+          metric: new cloudwatch.MathExpression({
+            expression: `MAX([${ids.join(', ')}])`,
+            usingMetrics: terms,
+            period: this.period,
+            label: `${plane} guardrails: the largest term (value / threshold)`,
+          }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          ...common,
+        });
+        for (const x of mine)
+          this.alarms.push({
+            kind: x.kind,
+            plane,
+            alarm,
+            term: termId(x.kind),
+            threshold: x.threshold,
+            comparison: x.comparison,
+            watches: x.watches,
+            unit: x.unit,
+          });
+      }
     }
     // The canary judge publishes 1 while it has shown a regression and 0 otherwise, every judge cycle of a release:
     // 1 of 1 period at >= 1 rolls back at the next evaluation. No data (no release running, judge off) is not
@@ -286,23 +429,23 @@ export class ReleaseAlarms extends Construct {
       }
     }
     const rule = (plane?: 'code' | 'config') =>
-      cloudwatch.AlarmRule.anyOf(
-        ...[...this.alarms, ...this.verdictAlarms]
-          .filter((a) => !plane || a.plane === plane)
-          .map((a) => cloudwatch.AlarmRule.fromAlarm(a.alarm, cloudwatch.AlarmState.ALARM)),
-      );
-    this.configComposite = new cloudwatch.CompositeAlarm(this, 'ConfigRollback', {
-      compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(prefix, service).config),
-      alarmDescription: `${service}: a service-wide release alarm is in ALARM. AppConfig rolls back the config deployment in progress. See the child alarms for which one.`,
-      alarmRule: rule('config'),
-    });
-    // The metric alarms act through CodeDeploy (which polls them) and through the composites (whose action
-    // notifies): an action on each would page the on-call twice for one incident.
-    for (const a of [...this.alarms, ...this.verdictAlarms]) {
-      Validations.of(a.alarm).acknowledge({
+      cloudwatch.AlarmRule.anyOf(...this.rollbackAlarms(plane).map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM)));
+    // Layout 'perMetric': 7 config-plane alarms against AppConfig's 5 monitors per environment, so one composite is
+    // the monitor. Layout 'combined': the guardrail and verdict alarms are the monitors themselves (2 of 5).
+    if (this.layout === 'perMetric') {
+      this.configComposite = new cloudwatch.CompositeAlarm(this, 'ConfigRollback', {
+        compositeAlarmName: checkedName('compositeAlarm', compositeAlarmNames(prefix, service).config),
+        alarmDescription: `${service}: a service-wide release alarm is in ALARM. AppConfig rolls back the config deployment in progress. See the child alarms for which one.`,
+        alarmRule: rule('config'),
+      });
+    }
+    // The metric alarms act through CodeDeploy (which polls them), AppConfig (which polls its monitors) and the
+    // composite (whose action notifies): an action on each would page the on-call twice for one incident.
+    for (const a of this.metricAlarms) {
+      Validations.of(a).acknowledge({
         id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
         reason:
-          'Consumed by CodeDeploy (deployment-group alarms) and by composite alarms; the composite carries the notification action, so a direct action would notify twice.',
+          'Consumed by CodeDeploy (deployment-group alarms), AppConfig (environment monitors) and composite alarms; the composite carries the notification action, so a direct action would notify twice.',
       });
     }
     this.anyComposite = new cloudwatch.CompositeAlarm(this, 'AnyReleaseAlarm', {
@@ -310,6 +453,26 @@ export class ReleaseAlarms extends Construct {
       alarmDescription: `${service}: a release alarm is in ALARM (code or config). Rollback is automatic during a deployment; see the child alarm's description for what to do next.`,
       alarmRule: rule(),
     });
+  }
+
+  /** Each guardrail alarm once (layout 'combined': one per plane; 'perMetric': one per guardrail), in creation order. */
+  public guardrailAlarms(plane?: 'code' | 'config'): cloudwatch.Alarm[] {
+    return [...new Set(this.alarms.filter((a) => !plane || a.plane === plane).map((a) => a.alarm))];
+  }
+
+  /** The alarms that roll a plane back: its guardrail alarms and its verdict alarm (all planes when none given). */
+  public rollbackAlarms(plane?: 'code' | 'config'): cloudwatch.Alarm[] {
+    return [...this.guardrailAlarms(plane), ...this.verdictAlarms.filter((v) => !plane || v.plane === plane).map((v) => v.alarm)];
+  }
+
+  /** Every metric alarm of this construct, once: what to add actions to when you want one per alarm. */
+  public get metricAlarms(): cloudwatch.Alarm[] {
+    return this.rollbackAlarms();
+  }
+
+  /** What the AppConfig environment monitors: the composite (layout 'perMetric') or the config plane's alarms. */
+  public get configMonitors(): cloudwatch.IAlarm[] {
+    return this.configComposite ? [this.configComposite] : this.rollbackAlarms('config');
   }
 
   public byPlane(plane: 'code' | 'config'): ReleaseAlarm[] {

@@ -41,7 +41,7 @@ export function buildReleaseDashboard(scope: Construct, r: DashboardHost, stackN
       [
         new cloudwatch.AlarmStatusWidget({
           title: `${service} release alarms`,
-          alarms: [r.alarms.anyComposite, r.alarms.configComposite, ...r.alarms.alarms.map((a) => a.alarm)],
+          alarms: [r.alarms.anyComposite, ...(r.alarms.configComposite ? [r.alarms.configComposite] : []), ...r.alarms.guardrailAlarms()],
           width: 24,
           height: 4,
         }),
@@ -61,7 +61,17 @@ export function buildReleaseDashboard(scope: Construct, r: DashboardHost, stackN
         graph('Contract violations', METRIC.CONTRACT_VIOLATIONS, 'Sum'),
         graph('Output tokens', METRIC.OUTPUT_TOKENS, 'Sum'),
       ],
-      r.alarms.byPlane('config').map((a) => new cloudwatch.AlarmWidget({ title: `service ${a.watches}`, alarm: a.alarm, width: 4, height: 6 })),
+      r.alarms.layout === 'perMetric'
+        ? r.alarms.byPlane('config').map((a) => new cloudwatch.AlarmWidget({ title: `service ${a.watches}`, alarm: a.alarm, width: 4, height: 6 }))
+        : r.alarms.guardrailAlarms().map(
+            (alarm, i) =>
+              new cloudwatch.AlarmWidget({
+                title: `${i === 0 ? 'code' : 'config'} guardrails: each term (value / threshold) against 1`,
+                alarm,
+                width: 12,
+                height: 6,
+              }),
+          ),
     ],
   });
 }

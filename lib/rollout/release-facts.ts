@@ -14,7 +14,7 @@ import type { AiReleaseProps } from '../ai-release-props';
 import type { DegradeFlagState } from '../config/ai-service-config';
 import { type CanaryPlanOptions, codeSteps, type PlanStep, planCanary, schedulePower } from './canary-plan';
 import { PLANE_ORDER } from './code-plane';
-import { FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates } from './false-fire';
+import { combinedFalseFire, FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates } from './false-fire';
 import { synthesizedTiming } from './release-alarms';
 import { type ReleaseCost, releaseCost } from './release-cost';
 import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type ReleaseFacts } from './release-policy';
@@ -44,12 +44,12 @@ export class ReleaseFactSheet {
     return {
       code: planeWorstCase(
         'code',
-        this.r.alarms.byPlane('code').map((a) => synthesizedTiming(a.alarm)),
+        this.r.alarms.guardrailAlarms('code').map((a) => synthesizedTiming(a)),
         this.props.timing,
       ),
       config: planeWorstCase(
         'config',
-        this.r.alarms.byPlane('config').map((a) => synthesizedTiming(a.alarm)),
+        this.r.alarms.guardrailAlarms('config').map((a) => synthesizedTiming(a)),
         this.props.timing,
       ),
     };
@@ -83,6 +83,7 @@ export class ReleaseFactSheet {
         comparison: a.comparison,
         threshold: a.threshold,
         unit: a.unit,
+        ...(a.term ? { term: a.term } : {}),
       })),
       verdictAlarms: this.r.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
       judgedEvaluation: this.r.canaryJudge?.evaluationMetrics ?? [],
@@ -237,8 +238,16 @@ export class ReleaseFactSheet {
       configWatchedSeconds: rollout.stepIntervalSeconds * rollout.steps.length + rollout.finalBakeMinutes * 60,
     };
     const baseRates = validateBaseRates(this.props.baseRates);
-    const alarms = this.r.alarms.alarms.filter((a) => FALSE_FIRE_KINDS.includes(a.kind)).map((a) => synthesizedRateAlarm(a.kind, a.plane, a.alarm));
-    return { traffic, baseRates, alarms, results: releaseFalseFire(alarms, traffic, baseRates) };
+    const alarms = this.r.alarms.alarms.filter((a) => FALSE_FIRE_KINDS.includes(a.kind)).map((a) => synthesizedRateAlarm(a.kind, a.plane, a.alarm, a.term));
+    // Layout 'combined': what fires is the plane's one alarm, any term breaching in a period (combinedFalseFire).
+    const combined =
+      this.r.alarms.layout === 'combined'
+        ? (['code', 'config'] as const)
+            .map((plane) => alarms.filter((a) => a.plane === plane))
+            .filter((terms) => terms.length > 0)
+            .map((terms) => combinedFalseFire(terms, traffic, baseRates))
+        : undefined;
+    return { traffic, baseRates, alarms, results: releaseFalseFire(alarms, traffic, baseRates), ...(combined ? { combined } : {}) };
   }
 
   /** The release policy's verdict on this release. */

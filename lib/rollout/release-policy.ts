@@ -1,5 +1,5 @@
 import type { ModelFinding, ModelFindingCode } from '../config/model-lifecycle';
-import { alarmFalseFire, type AlarmFalseFire, type BaseRates, type ReleaseTraffic, type SynthesizedRateAlarm } from './false-fire';
+import { alarmFalseFire, type AlarmFalseFire, type BaseRates, combinedFalseFire, type ReleaseTraffic, type SynthesizedRateAlarm } from './false-fire';
 import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
 import type { ReleaseCost } from './release-cost';
@@ -36,6 +36,8 @@ export interface ReleaseFacts {
     readonly comparison: '>' | '<';
     readonly threshold: number;
     readonly unit: string;
+    /** Its term in the plane's combined alarm (layout 'combined'). @default none */
+    readonly term?: string;
   }[];
   /**
    * The canary judge's verdict alarms (one per plane; they roll back like the others, 1 of 1 period at >= 1).
@@ -88,7 +90,13 @@ export interface ReleaseFacts {
     readonly traffic: ReleaseTraffic;
     readonly baseRates: Required<BaseRates>;
     readonly alarms: readonly SynthesizedRateAlarm[];
+    /** Each count guardrail alone (its own alarm, or its term as if it were one). */
     readonly results: readonly AlarmFalseFire[];
+    /**
+     * Layout 'combined': each plane's combined alarm, any count term breaching in a period (what fires).
+     * @default none (layout 'perMetric')
+     */
+    readonly combined?: readonly AlarmFalseFire[];
   };
   /**
    * The canary plan at the stated traffic (lib/rollout/canary-plan.ts) and the configured code schedule's power against
@@ -354,10 +362,11 @@ export function falseFireRule(options: FalseFireRuleOptions = {}): ReleasePolicy
       const ff = f.falseFire;
       if (!ff) return [];
       const rps = ff.traffic.requestsPerSecond;
+      if (ff.combined) return combinedFindings(ff as Required<NonNullable<ReleaseFacts['falseFire']>>, limit);
       return ff.results
         .filter((r) => r.probability > limit)
         .map((r) => {
-          const a = ff.alarms.find((x) => x.name === r.name && x.plane === r.plane);
+          const a = ff.alarms.find((x) => x.name === r.name && x.plane === r.plane && x.kind === r.kind);
           const fixes = a ? falseFireFixes(a, ff.traffic, ff.baseRates, limit) : [];
           const rateName = r.kind === 'safety-rate' ? 'safetyRate' : r.kind === 'contract-rate' ? 'contractRate' : 'errorRate';
           return (
@@ -392,6 +401,59 @@ export function falseFireFixes(a: SynthesizedRateAlarm, traffic: ReleaseTraffic,
   const option = THRESHOLD_OPTION[a.kind];
   const th = [1.5, 2, 3, 4].map((k) => Math.round(a.threshold * k * 1000) / 1000).find((t) => p({ ...a, threshold: t }) <= limit);
   if (option && th !== undefined) out.push(`${option} of ${th} (${p({ ...a, threshold: th }).toFixed(3)})`);
+  return out;
+}
+
+/** The combined alarms above the limit: the chance, each term's own, and settings that bring the alarm under it. */
+function combinedFindings(ff: Required<NonNullable<ReleaseFacts['falseFire']>>, limit: number): string[] {
+  const rps = ff.traffic.requestsPerSecond;
+  return ff.combined
+    .filter((r) => r.probability > limit)
+    .map((r) => {
+      const terms = ff.alarms.filter((x) => x.name === r.name && x.plane === r.plane);
+      const alone = ff.results.filter((x) => x.name === r.name && x.plane === r.plane);
+      const a = terms[0];
+      const fixes = combinedFixes(terms, alone, ff.traffic, ff.baseRates, limit);
+      return (
+        `alarm ${r.name} (${r.plane} plane, any of ${terms.map((t) => `${t.kind} > ${t.threshold}`).join(', ')}; ${a.datapointsToAlarm} of ${a.evaluationPeriods} ${a.periodSeconds}-second periods, guard ${a.minInvocations} invocations) ` +
+        `rolls back a good release with probability ${r.probability.toFixed(3)} per release at ${rps} requests/s and base rates error ${ff.baseRates.errorRate}, safety ${ff.baseRates.safetyRate}, contract ${ff.baseRates.contractRate} ` +
+        `(over ${limit}; ${r.periods} periods watched; each term alone: ${alone.map((x) => `${x.kind} ${x.probability.toFixed(3)}`).join(', ')})${r.upperBound ? ' (an upper bound)' : ''}; ` +
+        `fix (each also makes the alarm slower to catch a bad release): ${[...fixes, 'or rely on the statistical canary judge and state the true base rates in baseRates'].join('; ')}`
+      );
+    });
+}
+
+/** Settings that bring a combined alarm under the limit: the shared guard or window, or the noisiest term's threshold. */
+export function combinedFixes(
+  terms: readonly SynthesizedRateAlarm[],
+  alone: readonly AlarmFalseFire[],
+  traffic: ReleaseTraffic,
+  rates: Required<BaseRates>,
+  limit: number,
+): string[] {
+  const p = (edit: (t: SynthesizedRateAlarm) => SynthesizedRateAlarm) => combinedFalseFire(terms.map(edit), traffic, rates).probability;
+  const a = terms[0];
+  const out: string[] = [];
+  const guard = [10, 20, 50, 100, 200].filter((g) => g > a.minInvocations).find((g) => p((t) => ({ ...t, minInvocations: g })) <= limit);
+  if (guard !== undefined) out.push(`alarms.minInvocations of ${guard} (${p((t) => ({ ...t, minInvocations: guard })).toFixed(3)})`);
+  const windows: [number, number][] = [
+    [3, 3],
+    [3, 5],
+    [4, 5],
+    [5, 5],
+    [6, 6],
+  ];
+  const at = (w: [number, number]) => p((t) => ({ ...t, datapointsToAlarm: w[0], evaluationPeriods: w[1] }));
+  const win = windows.find((w) => w[0] > a.datapointsToAlarm && at(w) <= limit);
+  if (win) out.push(`alarms.datapointsToAlarm ${win[0]} of alarms.evaluationPeriods ${win[1]} (${at(win).toFixed(3)})`);
+  const noisiest = [...alone].sort((x, y) => y.probability - x.probability)[0];
+  const term = noisiest ? terms.find((t) => t.kind === noisiest.kind) : undefined;
+  const option = term ? THRESHOLD_OPTION[term.kind] : undefined;
+  if (term && option) {
+    const raised = (th: number) => p((t) => (t.kind === term.kind ? { ...t, threshold: th } : t));
+    const th = [1.5, 2, 3, 4].map((k) => Math.round(term.threshold * k * 1000) / 1000).find((x) => raised(x) <= limit);
+    if (th !== undefined) out.push(`${option} of ${th} (${raised(th).toFixed(3)})`);
+  }
   return out;
 }
 

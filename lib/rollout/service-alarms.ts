@@ -53,9 +53,12 @@ export function buildServiceAlarms(
   return { alarms, periodFromTraffic: chosenPeriod !== undefined };
 }
 
-/** Config plane: one composite alarm over the service-wide alarms is the AppConfig monitor; any alarm notifies. */
+/**
+ * Config plane: the AppConfig environment monitors the config plane's alarms (layout 'combined': the guardrail and
+ * verdict alarms, 2 of AppConfig's 5; 'perMetric': one composite over them); any alarm notifies.
+ */
 export function connectAlarmActions(alarms: ReleaseAlarms, config: AiServiceConfig, platform: AiReleasePlatform): void {
-  config.addMonitor(alarms.configComposite);
+  for (const monitor of alarms.configMonitors) config.addMonitor(monitor);
   alarms.anyComposite.addAlarmAction(new cwActions.SnsAction(platform.notificationTopic));
 }
 
