@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { AiRelease, type AiReleaseProps, ReleaseConfigSource, restrictKeyGrantsToAwsServices, type ToolConfig, TrafficShift, toolWildcards } from '../lib';
+import { AiRelease, type AiReleaseProps, ReleaseConfigSource, restrictKeyGrantsToAwsServices, type ToolConfig, type TrafficShift, toolWildcards } from '../lib';
 
 export interface ExampleStackProps extends StackProps {
   /** Where the assistant's release config lives. @default example/support-assistant/release-config */
@@ -14,9 +14,10 @@ export interface ExampleStackProps extends StackProps {
   /** How config canaries reach traffic (AiReleaseProps.configCanary). @default AiRelease's default */
   readonly configCanary?: AiReleaseProps['configCanary'];
   /**
-   * The code plane's traffic shift. @default `TrafficShift.linear(5, Duration.minutes(3))`, the canary plan's schedule
-   * at 5 requests/s: with the release config's pairing rate (evaluation.paired.samplingRate 0.1) it catches a canary
-   * that loses 60 % of pairs before full rollout (bench/RESULTS.md § h7-pairs)
+   * The code plane's traffic shift. @default AiRelease's default (canary 10 % for 5 minutes). The canary plan's
+   * schedule at 5 requests/s, `TrafficShift.linear(5, Duration.minutes(3))`, with the release config's pairing rate
+   * (evaluation.paired.samplingRate 0.1) catches a canary that loses 60 % of pairs before full rollout
+   * (bench/RESULTS.md § h7-pairs); its 5 % steps need 60-second alarm periods, shared by both planes today
    */
   readonly trafficShift?: TrafficShift;
   /** How the guardrails become alarms (ReleaseAlarmOptions.layout). @default AiRelease's default ('combined') */
@@ -65,23 +66,28 @@ export class ExampleStack extends Stack {
       serviceName: 'support-assistant',
       function: this.fn,
       config: ReleaseConfigSource.fromDirectory(props.configDir ?? path.join(root, 'example/support-assistant/release-config')),
-      // The canary plan's schedule at 5 requests/s (the card's plan table): 5 % more every 3 minutes, 57 minutes to 100 %.
-      trafficShift: props.trafficShift ?? TrafficShift.linear(5, Duration.minutes(3)),
+      // AiRelease's default code schedule (canary 10 % for 5 minutes), so the safety net keeps its 10-second periods.
+      // The canary plan's schedule for a 60 % pair loss at 5 requests/s, TrafficShift.linear(5, Duration.minutes(3)),
+      // is a prop away (bench/RESULTS.md § h7-pairs); its 5 % steps need 60-second alarm periods on both planes.
+      ...(props.trafficShift ? { trafficShift: props.trafficShift } : {}),
       // Typical traffic: the release policy checks the 10 % canary still gets enough requests to be judged.
       expectedRequestsPerSecond: 5,
       // The fixed thresholds are the safety net for gross failures; the canary judge (on by default) catches the
       // subtler regressions with a bounded false-rollback chance. At 5 requests/s and these base rates, the defaults
       // (5 %, 2 %, 2 %) would roll back a good release 7–23 % of the time (policy rule "alarm-false-fire"); these
-      // keep each guardrail alone under 1 % per release. The 57-minute linear shift watches 57 periods: the default
-      // safety threshold (1 %) would roll back 8.9 % of good releases at a 0.1 % base rate; 3 % keeps it at 0.3 %. One
-      // combined alarm per plane (the default layout) counts a period toward M of N when ANY guardrail breaches in it;
-      // the policy rule "alarm-false-fire" gives the combined alarm's figure and the settings that would fix it.
+      // keep each guardrail alone under 1 % per release (safety 3 %: the default 1 % would roll back 8.9 % of good
+      // releases at a 0.1 % base rate on the planned 57-minute linear shift). One combined alarm per plane (the
+      // default layout) counts a period toward M of N when ANY guardrail breaches in it (policy rule "alarm-false-fire").
       baseRates: { errorRate: 0.01, contractRate: 0.005 },
       alarms: {
         maxErrorRate: 0.1,
         maxContractViolationRate: 0.08,
         maxCanaryErrorRateDelta: 0.08,
         maxSafetyViolationRate: 0.03,
+        // 3 of 3 periods: the combined alarm counts a period when ANY guardrail breaches, so 2 of 3 would roll back
+        // 4.4 % of good releases here; 3 of 3 keeps it at 0.1 % for one period (30 s) more to catch a bad one.
+        datapointsToAlarm: 3,
+        evaluationPeriods: 3,
         ...(props.alarmLayout ? { layout: props.alarmLayout } : {}),
       },
       owner: 'support-ai team',

@@ -195,27 +195,25 @@ describe('false fire of "any term in M of N periods" (closed form)', () => {
     expect(exact).toBeGreaterThan(single * 1.2);
   });
 
-  test('the example app: each guardrail alone under 1 % per release, the combined code-plane alarm 4.4 %, and the policy says so', () => {
+  test('the example app: 3 of 3 periods keep its combined code-plane alarm at 0.1 %; at 2 of 3 it would be 4.4 %, more than its guardrails alone', () => {
     const { release: ex } = new ExampleStack(testApp(), 'Ex');
     const ff = ex.falseFireAt(5);
     const code = ff.combined?.find((c) => c.plane === 'code');
     expect(code?.name).toBe('Version-guardrails');
     const alone = ff.results.filter((r) => r.plane === 'code').map((r) => r.probability);
     for (const p of alone) expect(p).toBeLessThan(0.01);
-    expect(Math.abs((code?.probability ?? 0) - 0.0437)).toBeLessThan(0.001);
-    // More than any union of separate alarms: a breach of one guardrail and one of another count toward one 2 of 3.
-    expect(code?.probability).toBeGreaterThan(alone.reduce((s, p) => s + p, 0));
+    expect(code?.probability).toBeLessThan(0.002);
     expect(ff.combined?.find((c) => c.plane === 'config')?.probability).toBeLessThan(0.002);
-    const warning = (ex.policy.warnings ?? []).filter((w) => w.rule === 'alarm-false-fire').map((w) => w.message);
-    expect(warning).toHaveLength(1);
-    expect(warning[0]).toContain('alarm Version-guardrails (code plane, any of error-rate > 0.1');
-    expect(warning[0]).toContain('probability 0.044 per release at 5 requests/s');
-    expect(warning[0]).toContain('alarms.datapointsToAlarm 3 of alarms.evaluationPeriods 3 (0.001)');
-    // Thresholds 12 %, 3 %, 16 %, 20 % would bring it to 0.85 % (bench/RESULTS.md: the drill then detects later).
-    const raised: Record<string, number> = { 'error-rate': 0.12, 'safety-rate': 0.03, 'contract-rate': 0.16, 'canary-vs-stable': 0.2 };
-    const terms = ff.alarms.filter((a) => a.plane === 'code').map((a) => ({ ...a, threshold: raised[a.kind] }));
-    expect(Math.abs(combinedFalseFire(terms, ff.traffic, ff.baseRates).probability - 0.0085)).toBeLessThan(0.0005);
-    expect(alarmFalseFire(terms[0], ff.traffic, ff.baseRates).probability).toBeLessThan(0.01);
+    // The policy has nothing to say about it (bin/example-stack.ts: datapointsToAlarm 3, evaluationPeriods 3).
+    expect((ex.policy.warnings ?? []).filter((w) => w.rule === 'alarm-false-fire')).toEqual([]);
+    // The same terms at the default 2 of 3: a breach of one guardrail and one of another count toward one 2 of 3,
+    // so the combined alarm fires more often than the four alone added together.
+    const codeTerms = ff.alarms.filter((a) => a.plane === 'code');
+    const twoOfThree = codeTerms.map((a) => ({ ...a, datapointsToAlarm: 2, evaluationPeriods: 3 }));
+    const at2 = combinedFalseFire(twoOfThree, ff.traffic, ff.baseRates).probability;
+    expect(Math.abs(at2 - 0.0437)).toBeLessThan(0.002);
+    const alone2 = twoOfThree.map((t) => alarmFalseFire(t, ff.traffic, ff.baseRates).probability);
+    expect(at2).toBeGreaterThan(alone2.reduce((x, y) => x + y, 0));
   });
 
   test('the policy names the combined alarm, its figure, each term alone, and fixes that fit', () => {

@@ -4,12 +4,16 @@
  * the planned assigned config schedule) through the evaluation world (lib/drill/evaluation-world.ts: the judge's
  * real reads and engine). Few seeds; 1,000 per row in bench/example-pairs.ts.
  */
+import { Duration } from 'aws-cdk-lib';
 import { ExampleStack } from '../bin/example-stack';
+import { TrafficShift } from '../lib';
 import { type EvalDisturbance, runEvalWorld } from '../lib/drill/evaluation-world';
 import type { PlanStep } from '../lib/rollout/canary-plan';
 import { testApp } from './helpers';
 
-const facts = new ExampleStack(testApp(), 'ExamplePairs').release.facts;
+// The example's settings on the canary plan's code schedule at 5 requests/s (the card's warning names it; the example
+// itself keeps AiRelease's default canary so its safety net keeps 30-second periods).
+const facts = new ExampleStack(testApp(), 'ExamplePairs', { trafficShift: TrafficShift.linear(5, Duration.minutes(3)) }).release.facts;
 const cp = facts.canaryPlan;
 const ev = cp?.traffic.evaluation;
 const code = cp?.current.steps ?? [];
