@@ -84,7 +84,7 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   expect(terminal.length).toBeLessThan(8000);
   // synth prints the computed worst case: at the example's stated 5 requests/s, 30-second alarm periods are chosen so
   // the 10 % canary averages twice the invocation guard per period
-  expect(terminal).toContain('support-assistant: worst case from a first bad request to rollback start: code 2 min 20 s, config 2 min 20 s (budget 10 min)');
+  expect(terminal).toContain('support-assistant: worst case from a first bad request to rollback start: code 2 min 50 s, config 2 min 50 s (budget 10 min)');
   // A detached telemetry sender would start within half a second of the CLI's exit; give it time to show up.
   await new Promise((r) => setTimeout(r, 1500));
   expect(attempts(log)).toEqual([]);

@@ -39,7 +39,8 @@ describe('config gate template (the example app, its regression gate connected b
     const env = resources[candidateEnvId];
     expect(env.Properties.Name).toBe('support-assistant-candidate');
     expect(env.Properties.Monitors).toBeUndefined();
-    expect(resources[liveEnvId].Properties.Monitors).toHaveLength(1);
+    // The live environment is monitored by the config plane's two alarms (combined guardrails, canary verdict).
+    expect(resources[liveEnvId].Properties.Monitors).toHaveLength(2);
     const fn = resources[idOf(stack.fn)];
     expect(fn.Properties.Environment.Variables[CONFIG_GATE_ENV.CANDIDATE_ENVIRONMENT]).toEqual({ Ref: candidateEnvId });
   });

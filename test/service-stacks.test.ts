@@ -75,7 +75,8 @@ describe('platform stack + one stack per service', () => {
       const names = [...Object.values(t.findResources('AWS::CloudWatch::Alarm')), ...Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'))].map(
         (a: Json) => a.Properties.AlarmName,
       );
-      expect(names.length).toBeGreaterThanOrEqual(15);
+      // combined layout: 2 guardrail alarms, 2 verdict alarms, cannot-judge, AnyReleaseAlarm
+      expect(names.length).toBeGreaterThanOrEqual(6);
       for (const n of names) expect(n).toMatch(/^AiPlatform-/);
     }
   });

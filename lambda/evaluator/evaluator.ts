@@ -216,7 +216,8 @@ async function runPlanned(p: PlannedSample, config: EvaluationConfig, ports: Eva
   const unscored: { criterion: string; reason: string }[] = [];
   const belowFloor: { criterion: string; score: number; reason: string }[] = [];
   let paired: EvaluationResult['paired'];
-  for (let i = 0; i < rubrics.length; i++) {
+  // scoreRequests is empty for a pair-only sample (compared, never scored); rubrics still phrase its preference.
+  for (let i = 0; i < scoreRequests.length; i++) {
     const rubric = rubrics[i];
     try {
       const parsed = parseScoreResponse(await withRetry(ports, () => ports.model.converse(scoreRequests[i])), scale);
