@@ -98,7 +98,7 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   expect(resources.filter((r) => r.Type === 'AWS::AppConfig::Deployment')).toHaveLength(1);
   expect(resources.filter((r) => r.Type === 'Custom::AiReleaseConfigDeployment')).toHaveLength(1);
   const manifest = JSON.parse(fs.readFileSync(path.join(out, 'support-assistant.release-manifest.json'), 'utf8'));
-  expect(manifest.facts).toMatchObject({ worstCaseCodeSeconds: 140, worstCaseConfigSeconds: 140, rolloutOrder: 'code, then config, one at a time' });
+  expect(manifest.facts).toMatchObject({ worstCaseCodeSeconds: 170, worstCaseConfigSeconds: 170, rolloutOrder: 'code, then config, one at a time' });
   expect(fs.readFileSync(path.join(out, 'support-assistant.canary-card.md'), 'utf8')).toContain('# Canary strategy card — support-assistant');
   expect(manifest.components.code.hash).toMatch(/^[0-9a-f]{64}$/);
   // the cost guard deploys the handler bundled on demand from source (no prior build): one self-contained index.js
