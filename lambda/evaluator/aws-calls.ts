@@ -1,4 +1,4 @@
-import type { AwsCall } from '../shared/aws-calls';
+import { type AwsCall, EVALUATOR_MODEL_CALLS } from '../shared/aws-calls';
 import { LEARNING_ENV } from '../shared/contract';
 import { EVALUATOR_ENV } from '../shared/evaluation';
 
@@ -33,18 +33,5 @@ export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { ...at('functionName'), qualifiers: ['7', '12'] } } },
   // Converse with the evaluator model: bedrock:InvokeModel on the inference profile in the function's Region and on
   // the foundation model it routes to in each destination Region ("Prerequisites for inference profiles", Bedrock).
-  {
-    api: 'Converse',
-    action: 'bedrock:InvokeModel',
-    resourceTypes: ['inference-profile'],
-    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId' } },
-  },
-  {
-    api: 'Converse',
-    action: 'bedrock:InvokeModel',
-    resourceTypes: ['foundation-model'],
-    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId', profileModel: true } },
-    destinationRegions: ['us-east-1', 'us-east-2', 'us-west-2'],
-    viaInferenceProfile: { config: 'evaluation.evaluatorModel.modelId' },
-  },
+  ...EVALUATOR_MODEL_CALLS,
 ];

@@ -1,4 +1,4 @@
-import type { AwsCall } from '../shared/aws-calls';
+import { type AwsCall, EVALUATOR_MODEL_CALLS } from '../shared/aws-calls';
 import { GATE_DEPLOYMENT_ENV, GATE_EVALUATION_ENV, LEARNING_ENV } from '../shared/contract';
 
 const bucket = { env: LEARNING_ENV.BUCKET };
@@ -58,18 +58,5 @@ export const AWS_CALLS: readonly AwsCall[] = [
   // in the profile's destination Regions ("Prerequisites for inference profiles", Bedrock user guide).
   { api: 'StartConfigurationSession', action: 'appconfig:StartConfigurationSession', arnVariables: liveConfiguration },
   { api: 'GetLatestConfiguration', action: 'appconfig:GetLatestConfiguration', arnVariables: liveConfiguration },
-  {
-    api: 'Converse',
-    action: 'bedrock:InvokeModel',
-    resourceTypes: ['inference-profile'],
-    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId' } },
-  },
-  {
-    api: 'Converse',
-    action: 'bedrock:InvokeModel',
-    resourceTypes: ['foundation-model'],
-    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId', profileModel: true } },
-    destinationRegions: ['us-east-1', 'us-east-2', 'us-west-2'],
-    viaInferenceProfile: { config: 'evaluation.evaluatorModel.modelId' },
-  },
+  ...EVALUATOR_MODEL_CALLS,
 ];

@@ -98,7 +98,7 @@ import {
   newEvaluationState,
   updateEvaluation,
 } from './scores';
-import { binomialLower, binomialUpper, hash32, logMeanExp, midRank } from './stats';
+import { binomialLower, binomialUpper, hash32, logMeanExp, lowerBound, midRank, upperBound } from './stats';
 
 export type CountMetric = 'error' | 'safety' | 'contract';
 export type ValueMetric = 'latencyMs' | 'costUsd' | 'quality';
@@ -845,30 +845,6 @@ function afterRanks(a: NonNullable<MetricState['after']>, ref: number[], batch: 
   let y = 0;
   for (let k = 0; k < merged.length; k++) merged[k] = y >= take || (x < ref.length && ref[x] <= distinct[y]) ? ref[x++] : distinct[y++];
   a.ref = merged;
-}
-
-/** The number of sorted `ref` values below `x`. */
-function lowerBound(ref: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = ref.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ref[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The number of sorted `ref` values at most `x`. */
-function upperBound(ref: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = ref.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ref[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Full traffic begins: fix each metric's baseline bound once. */

@@ -107,8 +107,8 @@ export function logMeanExp(v: readonly number[]): number {
   return logSumExp(v) - Math.log(v.length);
 }
 
-/** The share of `ref` (sorted) below `x`, counting ties as half. */
-export function midRank(ref: Float64Array, x: number): number {
+/** The number of sorted `ref` values below `x`. */
+export function lowerBound(ref: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = ref.length;
   while (lo < hi) {
@@ -116,14 +116,25 @@ export function midRank(ref: Float64Array, x: number): number {
     if (ref[mid] < x) lo = mid + 1;
     else hi = mid;
   }
-  const less = lo;
-  hi = ref.length;
+  return lo;
+}
+
+/** The number of sorted `ref` values at most `x`. */
+export function upperBound(ref: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = ref.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (ref[mid] <= x) lo = mid + 1;
     else hi = mid;
   }
-  return (less + (lo - less) / 2) / ref.length;
+  return lo;
+}
+
+/** The share of `ref` (sorted) below `x`, counting ties as half. */
+export function midRank(ref: Float64Array, x: number): number {
+  const less = lowerBound(ref, x);
+  return (less + (upperBound(ref, x) - less) / 2) / ref.length;
 }
 
 /** FNV-1a, 32 bits: a cluster key as a number (the state stays small; a collision only drops a cluster's events). */

@@ -64,3 +64,25 @@ export interface AwsCall {
    */
   readonly requestContext?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Converse with the release config's evaluator model (the gate's evaluated replays and the evaluator): authorized as
+ * bedrock:InvokeModel on the inference profile in the function's Region and on the foundation model it routes to in
+ * each destination Region, only through that profile ("Prerequisites for inference profiles", Bedrock user guide).
+ */
+export const EVALUATOR_MODEL_CALLS: readonly AwsCall[] = [
+  {
+    api: 'Converse',
+    action: 'bedrock:InvokeModel',
+    resourceTypes: ['inference-profile'],
+    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId' } },
+  },
+  {
+    api: 'Converse',
+    action: 'bedrock:InvokeModel',
+    resourceTypes: ['foundation-model'],
+    arnVariables: { ResourceId: { config: 'evaluation.evaluatorModel.modelId', profileModel: true } },
+    destinationRegions: ['us-east-1', 'us-east-2', 'us-west-2'],
+    viaInferenceProfile: { config: 'evaluation.evaluatorModel.modelId' },
+  },
+];

@@ -416,15 +416,12 @@ export const LEARNING_ENV = {
 // ---------------------------------------------------------------------------------------------------------------
 // The release review (复盘): one per release on one plane, written to reviews/<service>/<releaseKey>.json|.md|.svg.
 
+/** The guardrails on the runtime's metrics, in the order ReleaseAlarms creates them (and a combined alarm's terms). */
+export const GUARDRAIL_KINDS = ['error-rate', 'p99-latency', 'cost-per-request', 'quality', 'safety-rate', 'contract-rate', 'canary-vs-stable'] as const;
+
 /** The release alarms' kinds, in the order ReleaseAlarms creates them. */
 export const RELEASE_ALARM_KINDS = [
-  'error-rate',
-  'p99-latency',
-  'cost-per-request',
-  'quality',
-  'safety-rate',
-  'contract-rate',
-  'canary-vs-stable',
+  ...GUARDRAIL_KINDS,
   // The canary judge's verdict (issue 9): ReleaseAlarms.verdictAlarms, one per plane.
   'canary-verdict',
   // A plane's guardrails in one metric-math alarm, MAX of the terms above (alarms.layout 'combined', the default).

@@ -5,18 +5,10 @@
  * indicator, `IF(... > 0, 2, 0)`). The construct writes them (lib/rollout/release-alarms.ts); the false-fire
  * computation and the review read them back from the alarm as synthesized or described. Pure, no AWS SDK.
  */
-import type { ReleaseAlarmKind } from './contract';
+import { GUARDRAIL_KINDS } from './contract';
 
-/** The guardrails a combined alarm may hold, in the order the construct writes them. */
-export const GUARDRAIL_TERM_KINDS = [
-  'error-rate',
-  'p99-latency',
-  'cost-per-request',
-  'quality',
-  'safety-rate',
-  'contract-rate',
-  'canary-vs-stable',
-] as const satisfies readonly ReleaseAlarmKind[];
+/** The guardrails a combined alarm may hold, in the order the construct writes them (the contract's list). */
+export const GUARDRAIL_TERM_KINDS = GUARDRAIL_KINDS;
 export type GuardrailTermKind = (typeof GUARDRAIL_TERM_KINDS)[number];
 
 /** The expression id of a guardrail's term: `error-rate` -> `error_rate`. */
