@@ -73,6 +73,30 @@ describe('direct EMF write', () => {
     expect(a2.join('')).toBe(b2.join(''));
   });
 
+  test.each(['WARN', 'ERROR', 'FATAL'])(
+    'ALC %s (AWS_LAMBDA_LOG_LEVEL): both paths add the level Lambda keeps and an RFC 3339 timestamp, byte for byte',
+    (alc) => {
+      jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+      const env = { AWS_LAMBDA_LOG_LEVEL: alc };
+      for (const [, tuple, m, assignment] of rows) {
+        const a = capture(() => new PowertoolsTelemetry('support-assistant', { env }).invocation(tuple, 'req-1', m, assignment)).join('');
+        const b = capture(() => new PowertoolsTelemetry('support-assistant', { env, direct: false }).invocation(tuple, 'req-1', m, assignment)).join('');
+        expect(a).toBe(b);
+        // (The empty-version row writes Powertools' warning first: the document is the line with `_aws`.)
+        const doc = JSON.parse(a.split('\n').find((l) => l.includes('"_aws"')) ?? '{}');
+        expect([doc.level, doc.timestamp, doc._aws.Timestamp]).toEqual([alc, '2025-12-06T05:46:40.123Z', 1_765_000_000_123]);
+      }
+    },
+  );
+
+  test.each(['DEBUG', 'INFO', 'TEXT-format (unset)'])('ALC %s: the document is the one without ALC (no level key)', (alc) => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const env = alc.startsWith('TEXT') ? {} : { AWS_LAMBDA_LOG_LEVEL: alc };
+    const a = capture(() => new PowertoolsTelemetry('support-assistant', { env }).invocation(TUPLE, 'req-1', BASE)).join('');
+    expect(a).toBe(capture(() => new PowertoolsTelemetry('support-assistant', { env: {} }).invocation(TUPLE, 'req-1', BASE)).join(''));
+    expect(JSON.parse(a).level).toBeUndefined();
+  });
+
   test("a gate replay's telemetry (Service <service>#gate) writes the same bytes on both paths", () => {
     jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
     const a = capture(() => new PowertoolsTelemetry('support-assistant#gate').invocation(TUPLE, 'req-1', BASE));

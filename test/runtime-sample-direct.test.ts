@@ -238,14 +238,17 @@ describe('direct evaluation sample line', () => {
     expect(text).toContain('[REDACTED:EMAIL]');
   });
 
-  test('below the log level (POWERTOOLS_LOG_LEVEL=WARN) neither path writes the line', () => {
+  test('above INFO (POWERTOOLS_LOG_LEVEL=WARN) both paths still write the line (test/runtime-log-levels.test.ts: every level)', () => {
     withEnv({ POWERTOOLS_LOG_LEVEL: 'WARN' }, () => {
       const sample = buildEvaluationSample(BASE, 0.02);
       const direct = adapter({ answer: BASE }, true);
       const viaInfo = jest.spyOn(direct.logger, 'info');
-      expect(capture(() => direct.sample(sample))).toBe('');
-      expect(capture(() => adapter({ answer: BASE }, false).sample(sample))).toBe('');
+      const a = JSON.parse(capture(() => direct.sample(sample)));
+      // The API path writes at the Logger's level: logger.info would write nothing.
+      const b = JSON.parse(capture(() => adapter({ answer: BASE }, false).sample(sample)));
       expect(viaInfo).not.toHaveBeenCalled();
+      expect([a.level, b.level]).toEqual(['INFO', 'WARN']);
+      expect({ ...a, level: 'WARN' }).toEqual(b);
     });
   });
 

@@ -14,6 +14,7 @@ import {
 } from '../shared/contract';
 import type { EvaluationSample } from '../shared/evaluation';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
+import { alcLevelFromEnv, type LambdaLogLevel, levelRank, POWERTOOLS_THRESHOLD, RECORD_MINIMUM_LEVEL, recordLevel } from './record-level';
 
 const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Count: MetricUnit.Count,
@@ -52,8 +53,22 @@ const ENVELOPE_KEYS = new Set([
 interface LoggerInternals {
   createAndPopulateLogItem?: (level: number, input: string, extra: unknown[]) => { getAttributes?: () => unknown } | undefined;
   shouldBufferLog?: (traceId: string | undefined, level: number) => boolean;
-  console?: { info?: (line: string) => void };
+  console?: { info?: (line: string) => void; warn?: (line: string) => void; error?: (line: string) => void };
   logIndentation?: unknown;
+}
+
+/** The console method Powertools' printLog writes a level with (CRITICAL, Lambda's FATAL, through `error`). */
+function consoleMethod(level: LambdaLogLevel): 'info' | 'warn' | 'error' {
+  const rank = levelRank(level);
+  return rank >= levelRank('ERROR') ? 'error' : rank >= levelRank('WARN') ? 'warn' : 'info';
+}
+
+/** The Logger method that writes at `threshold` (a Powertools LogLevelThreshold, INFO or above). */
+function loggerMethod(threshold: number): 'info' | 'warn' | 'error' | 'critical' {
+  if (threshold >= LogLevelThreshold.CRITICAL) return 'critical';
+  if (threshold >= LogLevelThreshold.ERROR) return 'error';
+  if (threshold >= LogLevelThreshold.WARN) return 'warn';
+  return 'info';
 }
 
 /**
@@ -105,13 +120,22 @@ export class PowertoolsTelemetry implements TelemetryPort {
    */
   private readonly directLog: boolean;
   private readonly service: string;
+  /**
+   * The level Lambda's advanced logging controls keep (AWS_LAMBDA_LOG_LEVEL, read once): the sample and failure lines
+   * carry at least it, and above INFO the EMF document carries it too, so that ALC does not drop them.
+   */
+  private readonly alcLevel: LambdaLogLevel | undefined;
 
-  constructor(service: string, options: { logger?: Logger; metrics?: Metrics; direct?: boolean } = {}) {
+  /**
+   * @param options.env where AWS_LAMBDA_LOG_LEVEL is read from. @default process.env
+   */
+  constructor(service: string, options: { logger?: Logger; metrics?: Metrics; direct?: boolean; env?: Readonly<Record<string, string | undefined>> } = {}) {
     this.logger = options.logger ?? new Logger({ serviceName: service });
     this.metrics = options.metrics ?? new Metrics({ namespace: METRIC_NAMESPACE, serviceName: service });
     this.direct = options.direct ?? options.metrics === undefined;
     this.directLog = options.direct ?? options.logger === undefined;
     this.service = service;
+    this.alcLevel = alcLevelFromEnv(options.env ?? process.env);
     // Our dimension names, not Powertools' default `service`: [Service] and [Service, Version].
     this.metrics.clearDefaultDimensions();
     this.metrics.setDefaultDimensions({ [DIMENSION.SERVICE]: service });
@@ -159,11 +183,19 @@ export class PowertoolsTelemetry implements TelemetryPort {
     if (m.safetyViolation) add(METRIC.SAFETY_VIOLATIONS, 1);
     if (m.contractViolation) add(METRIC.CONTRACT_VIOLATIONS, 1);
     if (m.degraded) add(METRIC.DEGRADED, 1);
+    const now = Date.now();
     const doc: Record<string, unknown> = {
       _aws: {
-        Timestamp: Date.now(),
+        Timestamp: now,
         CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [[DIMENSION.SERVICE], [DIMENSION.SERVICE, DIMENSION.VERSION]], Metrics: defs }],
       },
+    };
+    const keep = this.emfLevel();
+    if (keep) {
+      doc.level = keep;
+      doc.timestamp = new Date(now).toISOString();
+    }
+    Object.assign(doc, {
       requestId,
       config: tuple.config,
       prompt: tuple.prompt,
@@ -172,7 +204,7 @@ export class PowertoolsTelemetry implements TelemetryPort {
       tools: tuple.tools,
       outputContract: tuple.outputContract,
       degrade: tuple.degrade,
-    };
+    });
     if (tuple.codeHash) doc.codeHash = tuple.codeHash;
     if (tuple.evaluation) doc.evaluation = tuple.evaluation;
     if (m.caseId) doc[JUDGE_CLUSTER_FIELD.CASE_ID] = m.caseId;
@@ -209,6 +241,12 @@ export class PowertoolsTelemetry implements TelemetryPort {
     if (m.safetyViolation) add(METRIC.SAFETY_VIOLATIONS, 1);
     if (m.contractViolation) add(METRIC.CONTRACT_VIOLATIONS, 1);
     if (m.degraded) add(METRIC.DEGRADED, 1);
+    // Above INFO, ALC keeps the document only with a level it keeps and an RFC 3339 timestamp (emfLevel).
+    const keep = this.emfLevel();
+    if (keep) {
+      metrics.addMetadata('level', keep);
+      metrics.addMetadata('timestamp', new Date(Date.now()).toISOString());
+    }
     // The tuple rides along as metadata: searchable in Logs Insights, no dimension cardinality.
     metrics.addMetadata('requestId', requestId);
     metrics.addMetadata('config', tuple.config);
@@ -235,45 +273,75 @@ export class PowertoolsTelemetry implements TelemetryPort {
     metrics.publishStoredMetrics();
   }
 
+  /**
+   * The EMF document's own `level` when ALC keeps less than INFO: a JSON line without a `level` counts as INFO to
+   * Lambda and is dropped above it, and with it every metric the alarms read. Undefined at INFO or without ALC (the
+   * document stays Powertools' own, byte for byte).
+   */
+  private emfLevel(): LambdaLogLevel | undefined {
+    return this.alcLevel !== undefined && levelRank(this.alcLevel) > levelRank('INFO') ? this.alcLevel : undefined;
+  }
+
   public failure(record: FailureRecord): void {
     // Top-level keys, so a subscription filter `{ $.type = "ai-release.failure" }` matches the line. Powertools
     // owns the `service` key and writes the same service name there.
     const { service: _service, ...rest } = record;
-    this.logger.warn({ message: `AI failure: ${record.kinds.join(', ')}`, ...rest });
+    this.record(RECORD_MINIMUM_LEVEL.failure, `AI failure: ${record.kinds.join(', ')}`, rest);
   }
 
   public sample(sample: EvaluationSample): void {
     // Top-level keys, like a failure record, so the evaluator's filter `{ $.type = "ai-release.evaluation-sample" }` matches.
     const { service: _service, ...rest } = sample;
-    if (!this.directLog || !this.infoDirect(SAMPLE_MESSAGE, rest)) this.logger.info({ message: SAMPLE_MESSAGE, ...rest });
+    this.record(RECORD_MINIMUM_LEVEL.sample, SAMPLE_MESSAGE, rest);
   }
 
   /**
-   * What `logger.info({ message, ...attributes })` writes (Logger.processLogItem and printLog) for the adapter's own
-   * Logger, without its per-key work on the attributes: the envelope is the Logger's own item for the message alone,
+   * One record line (a sample or a failure record), at `minimum` raised to the level ALC keeps (recordLevel), written
+   * whatever the Logger's own level: these lines are the release loop's data (the evaluator, the judge's evaluation
+   * metrics, the regression set read them), not diagnostics a log level should silence. The adapter's own Logger:
+   * directly (lineDirect). A caller's Logger, or a line the direct path cannot write exactly: through the Logger's
+   * API at the record's level or the Logger's, whichever is higher (the Logger writes nothing below its level), so
+   * POWERTOOLS_LOG_LEVEL up to CRITICAL still writes it; SILENT does not (the release policy warns).
+   */
+  private record(minimum: LambdaLogLevel, message: string, attributes: Readonly<Record<string, unknown>>): void {
+    const level = recordLevel(minimum, this.alcLevel);
+    if (this.directLog && this.lineDirect(level, message, attributes)) return;
+    const own = this.logger.level;
+    const threshold = Math.max(POWERTOOLS_THRESHOLD[level], typeof own === 'number' && own < LogLevelThreshold.SILENT ? own : 0);
+    this.logger[loggerMethod(threshold)]({ message, ...attributes });
+  }
+
+  /**
+   * What `logger.info({ message, ...attributes })` (`warn`, `error` for those levels; `critical` for FATAL, with
+   * the `level` Lambda knows, FATAL, instead of Powertools' CRITICAL) writes (Logger.processLogItem and printLog) for
+   * the adapter's own Logger, without its level test and its per-key work on the attributes: the envelope is the
+   * Logger's own item for the message alone,
    * the attributes are set on it top-level (a key the persistent keys also have keeps its place and takes the line's
    * value, as Powertools' merge does), top-level empty values (undefined, '', null) are dropped as printLog drops
    * them, and the line is one JSON.stringify, written through the Logger's console. Powertools' deep copy and JSON
    * replacer change nothing on plain JSON data (checked: plainJson); anything else goes through the API. Returns false,
    * having written nothing, when it cannot do exactly that: then the caller goes through the Logger's API.
    */
-  private infoDirect(message: string, attributes: Readonly<Record<string, unknown>>): boolean {
+  private lineDirect(level: LambdaLogLevel, message: string, attributes: Readonly<Record<string, unknown>>): boolean {
     const own = this.logger as unknown as LoggerInternals;
-    const write = own.console?.info;
+    const method = consoleMethod(level);
+    const write = own.console?.[method];
     const indentation = own.logIndentation;
     if (typeof own.createAndPopulateLogItem !== 'function' || typeof own.shouldBufferLog !== 'function') return false;
     if (typeof write !== 'function' || typeof indentation !== 'number') return false;
-    const level = this.logger.level;
-    if (typeof level !== 'number') return false;
+    const threshold = POWERTOOLS_THRESHOLD[level];
     // A line Powertools would buffer (log buffering on, an X-Ray trace id present) is left to it.
-    if (own.shouldBufferLog('trace-id', LogLevelThreshold.INFO)) return false;
+    if (own.shouldBufferLog('trace-id', threshold)) return false;
     const keys = Object.keys(attributes);
     for (const k of keys) if (ENVELOPE_KEYS.has(k)) return false;
-    // Below the Logger's level (POWERTOOLS_LOG_LEVEL, ALC, debug sampling): Powertools writes nothing, nor does this.
-    if (LogLevelThreshold.INFO < level) return true;
-    const envelope = own.createAndPopulateLogItem(LogLevelThreshold.INFO, message, [])?.getAttributes?.();
+    // No test of the Logger's level (POWERTOOLS_LOG_LEVEL, ALC, debug sampling): the record is written at any of them.
+    const envelope = own.createAndPopulateLogItem(threshold, message, [])?.getAttributes?.();
     if (typeof envelope !== 'object' || envelope === null) return false;
     const item = envelope as Record<string, unknown>;
+    if (typeof item.level !== 'string') return false;
+    // Powertools names its threshold 24 CRITICAL, which is not one of Lambda's levels (a line with an unknown level
+    // counts as INFO): the line says FATAL, the level ALC keeps at its strictest.
+    if (level === 'FATAL') item.level = 'FATAL';
     for (const k of keys) item[k] = attributes[k];
     const budget = { nodes: 4096 };
     let empty = false;
