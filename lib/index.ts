@@ -58,6 +58,7 @@ export * from './rollout/worst-case';
 export * from './rollout/false-fire';
 export { renderCanaryCard } from './rollout/canary-card';
 export { evaluatorAgreementRule, RULE_EVALUATOR_AGREEMENT, type EvaluatorAgreementRuleOptions } from './rollout/evaluator-trust';
+export { type FunctionLogSettings, RULE_RECORDS_SURVIVE_LOG_LEVEL, recordDropRisks } from './rollout/log-level-policy';
 export { describeAgreement, type EvaluatorAgreement, type HumanLabel, type HumanLabelValue, type LabelSet } from '../lambda/shared/evaluator-agreement';
 export type { ScoredSampleRef } from '../lambda/shared/sample-labels';
 export { METRIC, METRIC_NAMESPACE, DIMENSION, FAILURE_RECORD_TYPE } from '../lambda/shared/contract';

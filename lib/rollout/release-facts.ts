@@ -21,6 +21,7 @@ import { DEFAULT_POLICY_RULES, evaluatePolicy, type PolicyResult, type ReleaseFa
 import { DEFAULT_TIMING, type PlaneWorstCase, planeWorstCase } from './worst-case';
 import { type EvaluationCostConfig, evaluationCost } from './evaluation-cost';
 import { type EvaluationConfig, pairSamplingRate } from '../../lambda/shared/evaluation';
+import { functionLogSettings } from './log-level-policy';
 
 export class ReleaseFactSheet {
   constructor(
@@ -110,6 +111,7 @@ export class ReleaseFactSheet {
       ...(props.expectedRequestsPerSecond !== undefined ? { releaseCost: this.r.releaseCostAt(props.expectedRequestsPerSecond) } : {}),
       models: this.r.config.modelFindings,
       ...(evaluatedBy ? { evaluator: { modelId: evaluatedBy, ...(props.evaluatorAgreement ? { agreement: props.evaluatorAgreement } : {}) } } : {}),
+      logging: functionLogSettings(props.function),
     };
   }
 

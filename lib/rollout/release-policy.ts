@@ -6,6 +6,7 @@ import type { ReleaseCost } from './release-cost';
 import type { EvaluationCost } from './evaluation-cost';
 import type { EvaluatorAgreement } from '../../lambda/shared/evaluator-agreement';
 import { RULE_EVALUATOR_AGREEMENT } from './evaluator-trust';
+import { type FunctionLogSettings, RULE_RECORDS_SURVIVE_LOG_LEVEL } from './log-level-policy';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
 /** What a release is, as the policy rules and the strategy card see it. Plain data. */
@@ -121,6 +122,12 @@ export interface ReleaseFacts {
    * with people as stated (AiRelease `evaluatorAgreement`; absent: unknown). @default not evaluated
    */
   readonly evaluator?: { readonly modelId: string; readonly agreement?: EvaluatorAgreement };
+  /**
+   * The service function's log settings as synthesized (LoggingConfig, the Powertools variables of its environment):
+   * whether its evaluation samples, failure records and metrics could be dropped (lib/rollout/log-level-policy.ts).
+   * @default not read (not checked)
+   */
+  readonly logging?: FunctionLogSettings;
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -564,6 +571,7 @@ export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
   RULE_ALARM_FALSE_FIRE,
   RULE_CANARY_PLAN,
   RULE_EVALUATOR_AGREEMENT,
+  RULE_RECORDS_SURVIVE_LOG_LEVEL,
 ];
 
 export interface PolicyResult {
