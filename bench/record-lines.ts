@@ -21,7 +21,9 @@ const SETTINGS: Record<string, Record<string, string>> = {
 };
 
 if (!process.env.BENCH_SETTING) {
-  process.stderr.write(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model.split(' ').slice(0, 2).join(' ')}, node ${process.version}, ${new Date().toISOString()}, load ${os.loadavg()[0].toFixed(1)}\n`);
+  process.stderr.write(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model.split(' ').slice(0, 2).join(' ')}, node ${process.version}, ${new Date().toISOString()}, load ${os.loadavg()[0].toFixed(1)}\n`,
+  );
   process.stderr.write(`${N} calls each after 2,000 warm-up, p50 / p90 µs per call, bytes per call\n`);
   for (const [name, env] of Object.entries(SETTINGS)) {
     const r = spawnSync(process.execPath, [...process.execArgv, __filename, String(N)], {
