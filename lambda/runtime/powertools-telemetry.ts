@@ -274,8 +274,8 @@ export class PowertoolsTelemetry implements TelemetryPort {
   }
 
   /**
-   * The EMF document's own `level` when ALC keeps less than INFO: a JSON line without a `level` counts as INFO to
-   * Lambda and is dropped above it, and with it every metric the alarms read. Undefined at INFO or without ALC (the
+   * The EMF document's own `level` when ALC keeps only levels above INFO (WARN, ERROR, FATAL): a JSON line without a
+   * `level` counts as INFO to Lambda and is dropped there, and with it every metric the alarms read. Undefined at INFO or without ALC (the
    * document stays Powertools' own, byte for byte).
    */
   private emfLevel(): LambdaLogLevel | undefined {
