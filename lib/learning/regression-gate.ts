@@ -404,7 +404,8 @@ function newGateHost(host: Construct, bucket: s3.IBucket, shard: number): GateHo
     new iam.PolicyStatement({
       effect: iam.Effect.DENY,
       actions: ['lambda:InvokeFunction'],
-      resources: [`arn:${stack.partition}:lambda:${stack.region}:${stack.account}:function:*:${LIVE_ALIAS}`],
+      // Any Region and account: a Deny may be broader than what it guards.
+      resources: [`arn:${stack.partition}:lambda:*:*:function:*:${LIVE_ALIAS}`],
     }),
   );
   const made: GateHost = {
