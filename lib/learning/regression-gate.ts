@@ -121,7 +121,9 @@ export interface RegressionGateProps extends RegressionGateOptions {
  * The regression gate of one service: replays the accepted regression cases against a new code version before it
  * gets traffic (CodeDeploy BeforeAllowTraffic), and against a candidate config through the `gate` alias (a
  * ConfigGateRequest, invoked synchronously by the config plane). Writes `gates/<service>/<release>.json|.md` and
- * always answers CodeDeploy, on every path, before its own timeout.
+ * always answers CodeDeploy, on every path, before its own timeout. With a `host` (AiRelease: its platform) the
+ * function is shared by up to SERVICES_PER_GATE_FUNCTION services and reads this service's settings from
+ * `settingsParameter`; alone, it is a function of this gate's own.
  */
 export class RegressionGate extends Construct {
   public readonly function: lambda.Function;
@@ -322,7 +324,10 @@ export class RegressionGate extends Construct {
  * what the library cannot name by a pattern: `lambda:InvokeFunction` on its function's versions (and, with an
  * evaluator, its live configuration). Everything else is one statement for every service: the store's prefixes, the
  * platform CodeDeploy application's groups, the manifest parameters of the platform's stack, the Deny on every `live`
- * alias. Measured by bench/gate-policy-size.ts (bench/RESULTS.md, h8-gate): see SERVICES_PER_GATE_FUNCTION's value.
+ * alias. Measured by bench/gate-policy-size.ts (bench/RESULTS.md § h8-gate): +47 characters per service in the
+ * function's stack (+154 with an evaluator), +294 to +303 in a stack of its own (a policy each) beside about 1,150
+ * of the role's own, so one role would hold 30 services at worst; 25 keep the largest role at 50 services under 8,500
+ * characters (83 %), with room for names longer than the bench's.
  */
 export const SERVICES_PER_GATE_FUNCTION = 25;
 
