@@ -41,7 +41,7 @@ function literal(token: unknown): string {
   return 'x'.repeat(40);
 }
 
-function render(v: unknown): unknown {
+export function render(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(render);
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;

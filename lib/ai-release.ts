@@ -127,6 +127,8 @@ export class AiRelease extends Construct {
     this.sheet = new ReleaseFactSheet(this, props, budgetSeconds, alarms.periodFromTraffic);
     attachPolicyCheck(this, budgetSeconds);
     this.manifest = recordManifest(this, this, platform, props, budgetSeconds);
+    // The shared gate reads this service's settings from the manifest parameter: in place before the deployment starts.
+    if (this.regressionGate?.settingsParameter) this.alias.node.addDependency(this.manifest.parameter);
     this.dashboard = buildReleaseDashboard(this, this, namePrefix(platform));
 
     new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });

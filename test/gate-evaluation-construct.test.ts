@@ -6,7 +6,8 @@
  * callers' alias. IAM is simulated over the synthesized policies.
  */
 import { ReleaseConfigSource } from '../lib';
-import { GATE_EVALUATION_ENV } from '../lambda/shared/contract';
+import type { Stack } from 'aws-cdk-lib';
+import type { AiRelease } from '../lib';
 import { testRelease, validConfig } from './helpers';
 import { functionRole, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
 import type { AiReleaseProps } from '../lib';
@@ -18,6 +19,12 @@ const evaluationSection = {
   samplingRate: 0.05,
   budget: { perReleaseUsd: 20, perDayUsd: 50 },
 };
+
+/** The service's release manifest as deployed (resolved): where the shared gate reads its settings. */
+function gateDocument(json: any, stack: Stack, r: AiRelease): any {
+  const p = json.Resources[stack.getLogicalId(r.manifest.parameter.node.defaultChild as never)];
+  return JSON.parse(String(resolveTemplate(json, 'Rel').resolve(p.Properties.Value)));
+}
 
 const release = (props: Partial<AiReleaseProps> = {}, evaluation: unknown = evaluationSection) =>
   testRelease(
@@ -34,11 +41,14 @@ describe('the gate with an evaluator', () => {
   test('settings as written, with pairwise defaults filled in', () => {
     const { r, stack, template } = release({ regressionGate: { evaluation: { replays: 5, pass: { atLeast: 4 }, maxUsd: 2, pairwise: true } } });
     expect(r.regressionGate!.evaluationSettings).toEqual({ k: 5, pass: { atLeast: 4 }, maxUsd: 2, pairwise: { maxLossRate: 0.6, alpha: 0.01 } });
+    // The shared gate reads them from the service's release manifest parameter: the gate block, and the live
+    // environment among the locators.
     const json = template().toJSON();
-    const vars = json.Resources[stack.getLogicalId(r.regressionGate!.function.node.defaultChild as never)].Properties.Environment.Variables;
-    expect(JSON.parse(vars[GATE_EVALUATION_ENV.SETTINGS])).toEqual(r.regressionGate!.evaluationSettings);
-    expect(vars[GATE_EVALUATION_ENV.MODEL_ID]).toBe(PROFILE);
-    expect(vars[GATE_EVALUATION_ENV.LIVE_ENVIRONMENT]).toEqual({ Ref: stack.getLogicalId(r.config.environment) });
+    const doc = gateDocument(json, stack, r);
+    const { modelId, ...settings } = doc.gate.evaluation;
+    expect(settings).toEqual(r.regressionGate!.evaluationSettings);
+    expect(modelId).toBe(PROFILE);
+    expect(doc.locators.appConfig.environment).toBe(resolveTemplate(json, 'Rel').resolve({ Ref: stack.getLogicalId(r.config.environment) }));
   });
 
   test.each([
@@ -54,8 +64,7 @@ describe('the gate with an evaluator', () => {
     for (const { r, stack, template } of [release({}, null), release({ regressionGate: { evaluation: false } })]) {
       expect(r.regressionGate!.evaluationSettings).toBeUndefined();
       const json = template().toJSON();
-      const vars = json.Resources[stack.getLogicalId(r.regressionGate!.function.node.defaultChild as never)].Properties.Environment.Variables;
-      expect(vars[GATE_EVALUATION_ENV.SETTINGS]).toBeUndefined();
+      expect(gateDocument(json, stack, r).gate.evaluation).toBeUndefined();
       const rt = resolveTemplate(json, 'Rel');
       const roleId = functionRole(rt, stack.getLogicalId(r.regressionGate!.function.node.defaultChild as never));
       const actions = roleIdentityPolicies(rt, roleId).flatMap((p) => p.policy.Statement.flatMap((st: any) => [st.Action].flat()));

@@ -164,6 +164,21 @@ async function requiredArns(t: ResolvedTemplate, name: string, fnLogicalId: stri
       return src.qualifiers ? src.qualifiers.map((q) => `${v}:${q}`) : [v];
     }
     if ('assignedAtRunTime' in src) return [...src.assignedAtRunTime];
+    // A shared gate reads a service's settings from its release manifest parameter (issue 15 E): the first service's
+    // deployed manifest (the parameter's value, resolved) stands in.
+    if ('manifest' in src || 'manifestParameter' in src) {
+      const param = Object.values(t.resources).find(
+        (r) =>
+          r.Type === 'AWS::SSM::Parameter' &&
+          String(t.resolve(r.Properties?.Name)).endsWith('/release-manifest') &&
+          String(t.resolve(r.Properties?.Value)).includes('"gate":'),
+      );
+      if (!param) throw new Error(`${name}: reads a release manifest parameter, but no service's manifest has a gate block`);
+      if ('manifestParameter' in src) return [String(t.resolve(param.Properties.Name)).replace(/^\//, '')];
+      const v = get(JSON.parse(String(t.resolve(param.Properties.Value))), src.manifest);
+      if (typeof v !== 'string') throw new Error(`${name}: the release manifest has no string at ${src.manifest}`);
+      return src.qualifiers ? src.qualifiers.map((q) => `${v}:${q}`) : [v];
+    }
     if ('resourceProperty' in src) {
       const from = served.length > 0 ? served : customResources;
       // A list property (the cleanup's ConfigurationProfiles) gives each of its items.

@@ -84,12 +84,24 @@ describe('15 services in one stack, every default on', () => {
   });
 
   test('flat in one stack: refused at synth, naming the quota of 500 resources per stack, the services and the layouts', () => {
-    // 13 services: the environments quota does not bind (an application each), the resources quota does (12 fit:
-    // bench/flat-stack.ts).
-    const { app } = flat(13, true);
+    // 14 services: the environments quota does not bind (an application each), the resources quota does (13 fit
+    // with the platform's one regression gate, h8-gate: bench/flat-stack.ts).
+    const { app } = flat(14, true);
     expect(() => app.synth()).toThrow(
-      /\[Flat\] \d{3} resources in stack Flat exceed CloudFormation's quota of 500 resources per stack[\s\S]*13 AI services \(svc-0, .* and 7 more\) at about \d+ resources each[\s\S]*NestedStack of its own[\s\S]*applicationPerService/,
+      /\[Flat\] \d{3} resources in stack Flat exceed CloudFormation's quota of 500 resources per stack[\s\S]*14 AI services \(svc-0, .* and 8 more\) at about \d+ resources each[\s\S]*NestedStack of its own[\s\S]*applicationPerService/,
     );
+  });
+});
+
+describe('13 services flat in one stack, every default on (h8-gate: one regression gate function for the platform)', () => {
+  test('with an application each: 13 synthesize under 500 resources, with one gate function and one judge function for all', () => {
+    const { app, stack } = flat(13, true);
+    const template = app.synth().getStackByName(stack.stackName).template;
+    const resources = Object.entries(template.Resources as Record<string, { Type: string }>);
+    expect(resources.length).toBeLessThanOrEqual(500);
+    const functions = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
+    expect(functions.filter((id) => /RegressionGate/.test(id))).toHaveLength(1);
+    expect(functions.filter((id) => /^PlatformCanaryJudge\d*[0-9A-F]{8}$/.test(id))).toHaveLength(1);
   });
 });
 

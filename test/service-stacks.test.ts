@@ -67,6 +67,40 @@ describe('platform stack + one stack per service', () => {
     for (const id of grantIds) expect(deployment.DependsOn).toContain(id);
   });
 
+  test("the platform's one regression gate: each service stack's grants on its role (its function, its settings) in its own stack; the hook by literal name", () => {
+    const gates = Object.entries(platformTemplate.Resources as Record<string, Json>).filter(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.includes('RegressionGate'),
+    );
+    expect(gates).toHaveLength(1);
+    const [gateId, gate] = gates[0];
+    for (const s of stacks) {
+      const t = Template.fromStack(s).toJSON();
+      expect(Object.values<Json>(t.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r).includes('regression gate'))).toEqual([]);
+      const [aliasId, alias] = Object.entries<Json>(t.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Alias' && r.Properties.Name === 'live')!;
+      expect(alias.UpdatePolicy.CodeDeployLambdaAliasUpdate.BeforeAllowTrafficHook).toBe(gate.Properties.FunctionName);
+      // The grants: a policy of this stack on the platform gate's role (imported), naming this service's function
+      // versions and its settings parameter only; the alias update waits for it.
+      const [grantsId, grants] = Object.entries<Json>(t.Resources).find(
+        ([id, r]) => r.Type === 'AWS::IAM::Policy' && id.includes('Gate') && JSON.stringify(r.Properties.Roles).includes(gateId.replace(/[0-9A-F]{8}$/, '')),
+      )!;
+      const statements = grants.Properties.PolicyDocument.Statement;
+      expect(statements.map((x: Json) => x.Action).sort()).toEqual(['lambda:InvokeFunction', 'ssm:GetParameter']);
+      expect(JSON.stringify(statements)).toContain(`parameter/cdk-ai-release/${s.stackName}/`);
+      expect(alias.DependsOn).toContain(grantsId);
+      expect(aliasId).toBeDefined();
+      // The deployment group's tag names the settings parameter.
+      const group = Object.values<Json>(t.Resources).find((r) => r.Type === 'AWS::CodeDeploy::DeploymentGroup');
+      expect(group.Properties.Tags).toEqual(
+        expect.arrayContaining([{ Key: 'cdk-ai-release:gate-settings', Value: expect.stringContaining(`/cdk-ai-release/${s.stackName}/`) }]),
+      );
+    }
+    // The platform gate's own policy names none of the services' functions.
+    const own = Object.values<Json>(platformTemplate.Resources).filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('RegressionGateServiceRole'),
+    );
+    expect(JSON.stringify(own)).not.toMatch(/Svc-|alpha|beta|gamma/);
+  });
+
   test("a service's alarms are named from the platform's stack, so its topic policy and reviewer cover them", () => {
     const policy = JSON.stringify(Object.values(Template.fromStack(platformStack).findResources('AWS::SNS::TopicPolicy'))[0]);
     expect(policy).toContain(':alarm:AiPlatform-*');

@@ -71,6 +71,8 @@ export interface ConfigDeploymentProps {
   readonly BudgetSeconds?: string;
   /** The gate function (ARN). When set, a release is gated; CandidateEnvironment and Service are then required. */
   readonly GateFunction?: string;
+  /** The SSM parameter holding the service's gate settings, for a gate shared by a platform's services (ConfigGateRequest.settingsParameter). */
+  readonly GateSettings?: string;
   /** The candidate environment the gate replays the new version from. */
   readonly CandidateEnvironment?: string;
   readonly Service?: string;
@@ -866,6 +868,7 @@ async function runGate(
     configVersion: props.Version,
     ...(props.ConfigLabel ? { configLabel: props.ConfigLabel } : {}),
     qualifier: GATE_ALIAS_NAME,
+    ...(props.GateSettings ? { settingsParameter: props.GateSettings } : {}),
   };
   // Where the gate writes its report of this version (it may have, even when it did not answer in time).
   const expected = gateKeys(props.Service!, `config-${props.Version}`);

@@ -1,4 +1,10 @@
-import { type CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
+import {
+  type CodeDeployClient,
+  GetDeploymentCommand,
+  ListTagsForResourceCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+} from '@aws-sdk/client-codedeploy';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { GATE_CLIENT_CONTEXT_KEY } from '../shared/contract';
@@ -6,6 +12,7 @@ import { s3Store } from '../snapshot/s3-store';
 import { withRetries } from '../snapshot/store';
 import { parseLambdaAppSpec } from './appspec';
 import type { DeploymentPort, GateStore, Invoker } from './ports';
+import type { SettingsSource } from './service-settings';
 
 /** The ClientContext that asks the runtime for its verdict: base64 JSON, well under Invoke's 3,583-byte limit. */
 export const GATE_CLIENT_CONTEXT = Buffer.from(JSON.stringify({ custom: { [GATE_CLIENT_CONTEXT_KEY]: '1' } })).toString('base64');
@@ -69,6 +76,36 @@ export function codeDeployPort(client: CodeDeployClient): DeploymentPort {
     },
     async answer(deploymentId, hookExecutionId, status) {
       await client.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId: hookExecutionId, status }));
+    },
+  };
+}
+
+/**
+ * A shared gate's settings lookup: the deployment group's tags (ListTagsForResource on
+ * `<groupArnPrefix><application>/<group>`, every page) and an SSM parameter (GetParameter; ParameterNotFound is
+ * undefined, every other error propagates).
+ */
+export function settingsSource(codedeploy: CodeDeployClient, ssm: SSMClient, groupArnPrefix: string): SettingsSource {
+  return {
+    async groupTags(application, deploymentGroup) {
+      const tags: Record<string, string> = {};
+      let token: string | undefined;
+      do {
+        const r = await codedeploy.send(
+          new ListTagsForResourceCommand({ ResourceArn: `${groupArnPrefix}${application}/${deploymentGroup}`, NextToken: token }),
+        );
+        for (const t of r.Tags ?? []) if (t.Key !== undefined && t.Value !== undefined) tags[t.Key] = t.Value;
+        token = r.NextToken;
+      } while (token);
+      return tags;
+    },
+    async parameter(name) {
+      try {
+        return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+      } catch (e) {
+        if ((e as { name?: string }).name === 'ParameterNotFound') return undefined;
+        throw e;
+      }
     },
   };
 }

@@ -1,16 +1,20 @@
 import { type AwsCall, EVALUATOR_MODEL_CALLS } from '../shared/aws-calls';
-import { GATE_DEPLOYMENT_ENV, GATE_EVALUATION_ENV, LEARNING_ENV } from '../shared/contract';
+import { LEARNING_ENV } from '../shared/contract';
 
 const bucket = { env: LEARNING_ENV.BUCKET };
-const group = { ApplicationName: { env: GATE_DEPLOYMENT_ENV.APPLICATION }, DeploymentGroupName: { env: GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP } };
+/**
+ * The gate is shared by a platform's services (issue 15 E): what names one service (its function, deployment group,
+ * live AppConfig ids) comes from that service's release manifest parameter, which the gate reads (service-settings.ts).
+ */
+const group = { ApplicationName: { manifest: 'locators.codeDeploy.application' }, DeploymentGroupName: { manifest: 'locators.codeDeploy.deploymentGroup' } };
 /**
  * Keys the gate reads and writes: samples under the example app's service (`support-assistant`, what the IAM test
  * synthesizes); the checker proves the grant covers each, and the grant is per service.
  */
 const liveConfiguration = {
-  ApplicationId: { env: GATE_EVALUATION_ENV.APPLICATION },
-  EnvironmentId: { env: GATE_EVALUATION_ENV.LIVE_ENVIRONMENT },
-  ConfigurationProfileId: { env: GATE_EVALUATION_ENV.PROFILE },
+  ApplicationId: { manifest: 'locators.appConfig.application' },
+  EnvironmentId: { manifest: 'locators.appConfig.environment' },
+  ConfigurationProfileId: { manifest: 'locators.appConfig.profile' },
 };
 const object = (...keys: string[]) => ({ BucketName: bucket, ObjectName: { assignedAtRunTime: keys } });
 
@@ -43,10 +47,15 @@ export const AWS_CALLS: readonly AwsCall[] = [
   {
     api: 'Invoke',
     action: 'lambda:InvokeFunction',
-    // Granted on `<function>:*` (its versions and aliases); checked on the `gate` alias's qualified name.
-    arnVariables: { FunctionName: { env: GATE_DEPLOYMENT_ENV.TARGET_GATE_ALIAS } },
+    // Granted on `<function>:*` (its versions and aliases); checked on the `gate` alias and a version.
+    arnVariables: { FunctionName: { manifest: 'locators.function', qualifiers: ['gate', '7'] } },
   },
   { api: 'GetDeployment', action: 'codedeploy:GetDeployment', arnVariables: group },
+  // Which service a hook event is for: the group's tag names its settings parameter (service-settings.ts). The
+  // reference lists application or deploymentgroup for this action; the gate asks about deployment groups only.
+  { api: 'ListTagsForResource', action: 'codedeploy:ListTagsForResource', resourceTypes: ['deploymentgroup'], arnVariables: group },
+  // The service's settings: its release manifest parameter (a String parameter, no KMS key).
+  { api: 'GetParameter', action: 'ssm:GetParameter', arnVariables: { ParameterNameWithoutLeadingSlash: { manifestParameter: true } } },
   // The reference lists no resource type for this action, yet CodeDeploy authorizes it on the deployment group
   // ("not authorized to perform: codedeploy:PutLifecycleEventHookExecutionStatus on resource: arn:…:deploymentgroup:<app>/<group>",
   // davidgf/serverless-plugin-canary-deployments#58): LambdaDeploymentGroup.addPreHook grants it there, and

@@ -3,12 +3,23 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GATE_DEPLOYMENT_ENV, GATE_ENV, GATE_EVALUATION_ENV, type GateEvaluationSettings, LEARNING_ENV } from '../shared/contract';
-import { codeDeployPort, lambdaInvoker, s3GateStore } from './aws-adapters';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { GATE_DEPLOYMENT_ENV, GATE_ENV, GATE_EVALUATION_ENV, GATE_SHARED_ENV, type GateEvaluationSettings, LEARNING_ENV } from '../shared/contract';
+import { codeDeployPort, lambdaInvoker, s3GateStore, settingsSource } from './aws-adapters';
 import { bedrockModel, liveEvaluations } from '../evaluator/aws-adapters';
 import { checkGateEvaluationSettings } from './evaluate';
 import { type GateEvaluationPorts, type GateSettings, settingsFrom } from './gate';
-import { type HookPorts, isConfigGateRequest, isHookEvent, runCodeHook, runConfigGate } from './hook';
+import {
+  type HookPorts,
+  isConfigGateRequest,
+  isHookEvent,
+  runCodeHook,
+  runConfigGate,
+  runSharedCodeHook,
+  runSharedConfigGate,
+  type SharedHookPorts,
+} from './hook';
+import type { ServiceGate } from './service-settings';
 import { deadline, logFailures } from '../shared/sdk-deadline';
 
 /** CodeDeploy is answered this long before Lambda's timeout, whatever the gate is doing. */
@@ -17,20 +28,27 @@ const ANSWER_MARGIN_MS = 10_000;
 const codedeploy = logFailures(new CodeDeployClient(deadline(10_000)));
 const deployments = codeDeployPort(codedeploy);
 let remaining = () => 60_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const clock = { now: () => Date.now() };
 
-/** Everything read from the environment; a bad value is kept as an error so a hook event is still answered (Failed). */
-function init(): {
+const need = (k: string) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`environment variable ${k} is not set; the gate function is created by RegressionGate (AiRelease({ regressionGate }))`);
+  return v;
+};
+
+/**
+ * A gate of one service (RegressionGate without a host): everything read from the environment; a bad value is kept
+ * as an error so a hook event is still answered (Failed).
+ */
+function initOwn(): {
   ports: HookPorts;
   service: string;
   targetFunction: string;
   settings: GateSettings;
   deploymentGroup?: { application: string; name: string };
 } {
-  const need = (k: string) => {
-    const v = process.env[k];
-    if (!v) throw new Error(`environment variable ${k} is not set; the gate function is created by RegressionGate (AiRelease({ regressionGate }))`);
-    return v;
-  };
   const service = need(GATE_ENV.SERVICE);
   const targetFunction = need(GATE_ENV.TARGET_FUNCTION);
   const bucket = need(LEARNING_ENV.BUCKET);
@@ -43,54 +61,88 @@ function init(): {
     passRate: GATE_ENV.PASS_RATE,
     candidates: GATE_ENV.CANDIDATES,
   });
-  // A replay waits for the target's answer up to the case timeout (the gate aborts it then); S3 calls are short.
-  const lambda = logFailures(new LambdaClient(deadline(settings.caseTimeoutMs + 5000)));
-  const s3 = logFailures(new S3Client(deadline(10_000, { maxAttempts: 1 })));
+  let evaluation: GateEvaluationPorts | undefined;
+  if (process.env[GATE_EVALUATION_ENV.SETTINGS]) {
+    let s: GateEvaluationSettings;
+    try {
+      s = JSON.parse(need(GATE_EVALUATION_ENV.SETTINGS)) as GateEvaluationSettings;
+    } catch (e) {
+      throw new Error(`environment variable ${GATE_EVALUATION_ENV.SETTINGS} is not JSON (${(e as Error).message}); it is set by RegressionGate`);
+    }
+    checkGateEvaluationSettings(s, GATE_EVALUATION_ENV.SETTINGS);
+    evaluation = evaluationPorts(service, {
+      settings: s,
+      modelId: need(GATE_EVALUATION_ENV.MODEL_ID),
+      application: need(GATE_EVALUATION_ENV.APPLICATION),
+      environment: need(GATE_EVALUATION_ENV.LIVE_ENVIRONMENT),
+      profile: need(GATE_EVALUATION_ENV.PROFILE),
+    });
+  }
   const ports: HookPorts = {
-    ...(process.env[GATE_EVALUATION_ENV.SETTINGS] ? { evaluation: evaluationPorts(service, need) } : {}),
+    ...(evaluation ? { evaluation } : {}),
     store: s3GateStore(s3, bucket, () => remaining()),
-    invoker: lambdaInvoker(lambda, targetFunction),
+    invoker: lambdaInvoker(lambdaClient(settings.caseTimeoutMs), targetFunction),
     deployments,
-    clock: { now: () => Date.now() },
-    log: (line) => process.stdout.write(`${line}\n`),
+    clock,
+    log,
     // Unref'd: the watchdog never keeps the process alive on its own.
-    sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms).unref()),
+    sleep,
   };
   return { ports, service, targetFunction, settings, ...(application && groupName ? { deploymentGroup: { application, name: groupName } } : {}) };
 }
 
-/** The evaluator's ports (RegressionGate with `evaluation`): Bedrock Converse and the live evaluation section. */
-function evaluationPorts(service: string, need: (k: string) => string): GateEvaluationPorts {
-  let settings: GateEvaluationSettings;
-  try {
-    settings = JSON.parse(need(GATE_EVALUATION_ENV.SETTINGS)) as GateEvaluationSettings;
-  } catch (e) {
-    throw new Error(`environment variable ${GATE_EVALUATION_ENV.SETTINGS} is not JSON (${(e as Error).message}); it is set by RegressionGate`);
+const s3 = logFailures(new S3Client(deadline(10_000, { maxAttempts: 1 })));
+/** A replay waits for the target's answer up to the case timeout (the gate aborts it then): one client per timeout. */
+const lambdaClients = new Map<number, LambdaClient>();
+function lambdaClient(caseTimeoutMs: number): LambdaClient {
+  let c = lambdaClients.get(caseTimeoutMs);
+  if (!c) {
+    c = logFailures(new LambdaClient(deadline(caseTimeoutMs + 5000)));
+    lambdaClients.set(caseTimeoutMs, c);
   }
-  checkGateEvaluationSettings(settings, GATE_EVALUATION_ENV.SETTINGS);
+  return c;
+}
+let bedrock: BedrockRuntimeClient | undefined;
+let appConfigData: AppConfigDataClient | undefined;
+
+/** The evaluator's ports: Bedrock Converse and the live evaluation section. */
+function evaluationPorts(service: string, e: NonNullable<ServiceGate['evaluation']>): GateEvaluationPorts {
   // Throttling is retried by the evaluator's own backoff (one SDK attempt per call).
-  const bedrock = logFailures(new BedrockRuntimeClient(deadline(60_000, { maxAttempts: 1 })));
-  const live = liveEvaluations(logFailures(new AppConfigDataClient(deadline(5_000))), {
-    [service]: {
-      application: need(GATE_EVALUATION_ENV.APPLICATION),
-      environment: need(GATE_EVALUATION_ENV.LIVE_ENVIRONMENT),
-      profile: need(GATE_EVALUATION_ENV.PROFILE),
-      functionName: '',
-      liveAlias: '',
-    },
+  bedrock ??= logFailures(new BedrockRuntimeClient(deadline(60_000, { maxAttempts: 1 })));
+  appConfigData ??= logFailures(new AppConfigDataClient(deadline(5_000)));
+  const live = liveEvaluations(appConfigData, {
+    [service]: { application: e.application, environment: e.environment, profile: e.profile, functionName: '', liveAlias: '' },
   });
   return {
-    evaluator: { model: bedrockModel(bedrock, 30_000), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms).unref()), random: Math.random },
+    evaluator: { model: bedrockModel(bedrock, 30_000), sleep, random: Math.random },
     liveEvaluation: () => live(service),
-    modelId: need(GATE_EVALUATION_ENV.MODEL_ID),
-    settings,
+    modelId: e.modelId,
+    settings: e.settings,
   };
 }
 
-let setup: ReturnType<typeof init> | undefined;
+/** A gate shared by a platform's services (no GATE_ENV.SERVICE): the service comes with each event (service-settings.ts). */
+function initShared(): { shared: SharedHookPorts; forService: (s: ServiceGate) => Omit<HookPorts, 'deployments' | 'clock' | 'log' | 'sleep'> } {
+  const bucket = need(LEARNING_ENV.BUCKET);
+  const ssm = logFailures(new SSMClient(deadline(5_000)));
+  const store = s3GateStore(s3, bucket, () => remaining());
+  return {
+    shared: { deployments, settings: settingsSource(codedeploy, ssm, need(GATE_SHARED_ENV.GROUP_ARN_PREFIX)), clock, log, sleep },
+    forService: (s) => ({
+      store,
+      invoker: lambdaInvoker(lambdaClient(s.settings.caseTimeoutMs), s.targetFunction),
+      ...(s.evaluation ? { evaluation: evaluationPorts(s.service, s.evaluation) } : {}),
+    }),
+  };
+}
+
+const sharedMode = !process.env[GATE_ENV.SERVICE];
+let own: ReturnType<typeof initOwn> | undefined;
+let shared: ReturnType<typeof initShared> | undefined;
 let setupError: Error | undefined;
 try {
-  setup = init();
+  if (sharedMode) shared = initShared();
+  else own = initOwn();
 } catch (e) {
   setupError = e as Error;
 }
@@ -99,19 +151,27 @@ try {
 export async function handler(event: unknown, context: { getRemainingTimeInMillis(): number }) {
   const answerBy = Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS;
   remaining = () => answerBy - Date.now();
-  if (!setup) {
+  if (!own && !shared) {
     // Misconfigured: still answer a waiting deployment (Failed) rather than stall it for an hour.
     console.error(JSON.stringify({ level: 'ERROR', message: 'gate misconfigured', error: setupError?.message }));
     if (isHookEvent(event)) await deployments.answer(event.DeploymentId, event.LifecycleEventHookExecutionId, 'Failed');
     throw setupError;
   }
-  const { ports, ...rest } = setup;
-  const options = { ...rest, answerBy };
-  if (isHookEvent(event)) {
-    const r = await runCodeHook(event, ports, options);
-    return { status: r.status, summary: r.report?.summary };
+  if (shared) {
+    if (isHookEvent(event)) {
+      const r = await runSharedCodeHook(event, shared.shared, shared.forService, answerBy);
+      return { status: r.status, service: r.service, summary: r.report?.summary ?? r.error };
+    }
+    if (isConfigGateRequest(event)) return runSharedConfigGate(event, shared.shared, shared.forService, answerBy);
+  } else if (own) {
+    const { ports, ...rest } = own;
+    const options = { ...rest, answerBy };
+    if (isHookEvent(event)) {
+      const r = await runCodeHook(event, ports, options);
+      return { status: r.status, summary: r.report?.summary };
+    }
+    if (isConfigGateRequest(event)) return runConfigGate(event, ports, options);
   }
-  if (isConfigGateRequest(event)) return runConfigGate(event, ports, options);
   throw new Error(
     'the gate takes a CodeDeploy lifecycle hook event (DeploymentId, LifecycleEventHookExecutionId) or a ConfigGateRequest (kind "ai-release.config-gate")',
   );

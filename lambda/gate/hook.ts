@@ -1,7 +1,8 @@
 import { type ConfigGateRequest, GATE_ALIAS_NAME, type GateReport } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
 import { buildReport, type GateEvaluationPorts, type GateRun, type GateSettings, gateMetricLine, runGate, writeReport } from './gate';
-import type { Clock, DeploymentPort, GateStore, Invoker, LogSink } from './ports';
+import type { Clock, DeploymentPort, DeploymentTarget, GateStore, Invoker, LogSink } from './ports';
+import { type ServiceGate, type SettingsSource, serviceGateForDeployment, serviceGateForRequest } from './service-settings';
 
 /** CodeDeploy's lifecycle hook event (Lambda compute platform). */
 export interface HookEvent {
@@ -186,4 +187,98 @@ async function bestEffort(ports: Pick<HookPorts, 'sleep' | 'log'>, f: () => Prom
 /** The report of a gate run that failed before or while replaying: no case results, the error, Failed. */
 function errorReport(run: GateRun, settings: GateSettings, startedAt: number, endedAt: number, error: string, deadlineReached: boolean): GateReport {
   return buildReport(run, settings, { startedAt, endedAt, results: [], totals: { blocking: 0, reported: 0 }, sampled: false, deadlineReached, error });
+}
+
+/** What a gate function shared by a platform's services needs before it knows the service (issue 15 E). */
+export interface SharedHookPorts {
+  readonly deployments: DeploymentPort;
+  readonly settings: SettingsSource;
+  readonly clock: Clock;
+  readonly log: LogSink;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** CodeDeploy is answered this long before a service's own gate timeout. */
+export const SERVICE_ANSWER_MARGIN_MS = 10_000;
+
+/** Rejects with a clear error unless `p` settles before `answerBy`. */
+async function bounded<T>(p: Promise<T>, shared: Pick<SharedHookPorts, 'sleep' | 'clock'>, answerBy: number, what: string): Promise<T> {
+  const late = shared.sleep(Math.max(0, answerBy - shared.clock.now())).then(() => {
+    throw new Error(`${what} did not answer before the gate's deadline`);
+  });
+  return Promise.race([p, late]);
+}
+
+/**
+ * The BeforeAllowTraffic hook of a gate function shared by several services: finds the deployment's service
+ * (service-settings.ts), then gates it as runCodeHook does, within the service's own timeout. A rollback is answered
+ * Succeeded before any lookup (as a service's own gate does); a deployment whose service cannot be found — an
+ * untagged or foreign group, a missing or malformed settings document — is answered Failed with the reason logged.
+ */
+export async function runSharedCodeHook(
+  event: HookEvent,
+  shared: SharedHookPorts,
+  forService: (s: ServiceGate) => Omit<HookPorts, 'deployments' | 'clock' | 'log' | 'sleep'>,
+  answerBy: number,
+): Promise<{ status: 'Succeeded' | 'Failed'; report?: GateReport; service?: string; error?: string }> {
+  const startedAt = shared.clock.now();
+  let resolved: { d: DeploymentTarget; s: ServiceGate } | undefined;
+  try {
+    const d = await bounded(shared.deployments.target(event.DeploymentId), shared, answerBy, 'GetDeployment');
+    if (isRollbackCreator(d.creator)) {
+      shared.log(JSON.stringify({ level: 'INFO', message: 'rollback deployment: not gated', deploymentId: event.DeploymentId, creator: d.creator }));
+      await shared.deployments.answer(event.DeploymentId, event.LifecycleEventHookExecutionId, 'Succeeded');
+      return { status: 'Succeeded' };
+    }
+    resolved = { d, s: await bounded(serviceGateForDeployment(event.DeploymentId, d, shared.settings), shared, answerBy, 'the settings lookup') };
+  } catch (e) {
+    const error = `${(e as Error)?.message ?? String(e)}`.slice(0, 500);
+    shared.log(
+      JSON.stringify({ level: 'ERROR', message: 'gate answered Failed: the service of the deployment is unknown', deploymentId: event.DeploymentId, error }),
+    );
+    await shared.deployments.answer(event.DeploymentId, event.LifecycleEventHookExecutionId, 'Failed');
+    return { status: 'Failed', error };
+  }
+  const { d, s } = resolved;
+  const ports: HookPorts = {
+    ...forService(s),
+    // Already read: the hook does not ask CodeDeploy twice.
+    deployments: { target: async () => d, answer: (id, hook, status) => shared.deployments.answer(id, hook, status) },
+    clock: shared.clock,
+    log: shared.log,
+    sleep: shared.sleep,
+  };
+  const r = await runCodeHook(event, ports, {
+    service: s.service,
+    targetFunction: s.targetFunction,
+    settings: s.settings,
+    ...(s.deploymentGroup ? { deploymentGroup: s.deploymentGroup } : {}),
+    answerBy: Math.min(answerBy, startedAt + s.timeoutMs - SERVICE_ANSWER_MARGIN_MS),
+  });
+  return { ...r, service: s.service };
+}
+
+/**
+ * The config plane's request to a shared gate: reads the service's settings from the request's settingsParameter
+ * (service-settings.ts), then runs runConfigGate within the service's own timeout. A request whose settings cannot be
+ * read throws, naming why (the deployer reports it and leaves the live environment alone).
+ */
+export async function runSharedConfigGate(
+  req: ConfigGateRequest,
+  shared: Omit<SharedHookPorts, 'deployments'>,
+  forService: (s: ServiceGate) => Omit<HookPorts, 'deployments' | 'clock' | 'log' | 'sleep'>,
+  answerBy: number,
+): Promise<GateReport> {
+  const startedAt = shared.clock.now();
+  const s = await bounded(serviceGateForRequest(req, shared.settings), shared, answerBy, 'the settings lookup');
+  return runConfigGate(
+    req,
+    { ...forService(s), clock: shared.clock, log: shared.log, sleep: shared.sleep },
+    {
+      service: s.service,
+      targetFunction: s.targetFunction,
+      settings: s.settings,
+      answerBy: Math.min(answerBy, startedAt + s.timeoutMs - SERVICE_ANSWER_MARGIN_MS),
+    },
+  );
 }

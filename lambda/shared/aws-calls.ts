@@ -28,7 +28,14 @@ export type ArnVariableSource =
    */
   | { readonly envJson: string; readonly path: string; readonly qualifiers?: readonly string[] }
   /** An id the service assigns at run time (an AppConfig deployment number): the grant must cover these samples. */
-  | { readonly assignedAtRunTime: readonly string[] };
+  | { readonly assignedAtRunTime: readonly string[] }
+  /**
+   * A field of a service's deployed release manifest (its SSM parameter's JSON, as a dotted path: `locators.function`),
+   * where a function shared by a platform's services reads that service's settings (the regression gate, issue 15 E).
+   */
+  | { readonly manifest: string; readonly qualifiers?: readonly string[] }
+  /** The name of a service's release manifest parameter, without its leading "/" (as SSM parameter ARNs hold it). */
+  | { readonly manifestParameter: true };
 
 export interface AwsCall {
   /** The SDK command or API (for people and for the undeclared-command check): `StartDeployment`, `Converse`. */

@@ -602,7 +602,7 @@ export const GATE_ALIAS_NAME = 'gate';
 export const GATE_CANDIDATE_MODES = ['off', 'report', 'block'] as const;
 export type GateCandidateMode = (typeof GATE_CANDIDATE_MODES)[number];
 
-/** Environment of the gate function (one per service). */
+/** Environment of a gate function of one service (RegressionGate without a host); a shared gate reads GateServiceSettingsDocument. */
 export const GATE_ENV = {
   SERVICE: 'AI_RELEASE_GATE_SERVICE',
   /** Case cap before stratified sampling (default 500). */
@@ -638,6 +638,42 @@ export interface ConfigGateRequest {
    * @default the gate function's own remaining time
    */
   readonly answerBy?: number;
+  /**
+   * The SSM parameter holding the service's gate settings (its release manifest parameter, `gate` block): a gate
+   * function shared by a platform's services reads them there (issue 15 E). @default the gate's own environment
+   */
+  readonly settingsParameter?: string;
+}
+
+/**
+ * The tag on a service's CodeDeploy deployment group that names the SSM parameter holding its gate settings (its
+ * release manifest parameter): a CodeDeploy hook event carries only DeploymentId and LifecycleEventHookExecutionId, so
+ * the platform's shared gate finds the service from the deployment's group (GetDeployment, ListTagsForResource).
+ */
+export const GATE_SETTINGS_TAG = 'cdk-ai-release:gate-settings';
+
+/** Environment of a gate function shared by a platform's services (beside LEARNING_ENV.BUCKET; no GATE_ENV.SERVICE). */
+export const GATE_SHARED_ENV = {
+  /** `arn:<partition>:codedeploy:<region>:<account>:deploymentgroup:`: the groups' ARNs for ListTagsForResource. */
+  GROUP_ARN_PREFIX: 'AI_RELEASE_GATE_GROUP_ARN_PREFIX',
+} as const;
+
+/**
+ * A service's gate settings as its release manifest parameter holds them (`gate`, beside `locators`, which give the
+ * function, the deployment group and the live AppConfig ids). Literals only: the deploy-time ids are the locators'.
+ */
+export interface GateServiceSettingsDocument {
+  readonly caseCap: number;
+  readonly concurrency: number;
+  readonly caseTimeoutMs: number;
+  readonly passRate: number;
+  readonly candidates: GateCandidateMode;
+  /** The service's gate timeout (RegressionGateOptions.timeout), milliseconds: the answer comes 10 s before it. */
+  readonly timeoutMs: number;
+  /** Whether this service's gate is its deployment group's BeforeAllowTraffic hook. */
+  readonly hook: boolean;
+  /** The evaluator, when it judges this service's replays: its settings and model id. */
+  readonly evaluation?: GateEvaluationSettings & { readonly modelId: string };
 }
 
 export type GateCaseOutcome = 'passed' | 'failed' | 'not-run';
@@ -989,7 +1025,7 @@ export interface ReleaseLocators {
 }
 
 /** The deployed (compact) manifest as the SSM parameter holds it: the manifest plus the locators. */
-export type DeployedReleaseManifest = ReleaseManifest & { readonly locators?: ReleaseLocators };
+export type DeployedReleaseManifest = ReleaseManifest & { readonly locators?: ReleaseLocators; readonly gate?: GateServiceSettingsDocument };
 
 /** Names of the composite alarms of a service (release-alarms.ts names them so). */
 export function compositeAlarmNames(stack: string, service: string): { readonly config: string; readonly any: string } {

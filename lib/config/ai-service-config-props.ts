@@ -72,4 +72,10 @@ export interface ConnectGateOptions {
    * @default the platform's regression store
    */
   readonly reportBucket?: s3.IBucket;
+  /**
+   * The SSM parameter holding this service's gate settings, for a gate function shared by a platform's services
+   * (AiRelease's regression gate: the service's release manifest parameter). Sent with each ConfigGateRequest.
+   * @default none: the gate function reads its settings from its own environment
+   */
+  readonly settingsParameter?: string;
 }

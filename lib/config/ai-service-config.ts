@@ -163,7 +163,7 @@ export class AiServiceConfig extends Construct {
         `connectGate(${gate.node.path}): the gate function's timeout is unknown (an imported function); pass options.timeout, the function's configured timeout`,
       );
     }
-    this.deployment.connectGate({ function: gate, timeout });
+    this.deployment.connectGate({ function: gate, timeout, ...(options.settingsParameter ? { settingsParameter: options.settingsParameter } : {}) });
     this.gateCheck = new ConfigGateCheck(this, 'GateCheck', {
       platform: this.platform,
       serviceName: this.serviceName,

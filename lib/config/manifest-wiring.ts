@@ -39,6 +39,8 @@ export function recordManifest(
       },
     ),
     locators: locators(r, platform, props),
+    // The platform's shared gate reads this service's settings here (learning/gate-wiring.ts).
+    ...(r.regressionGate?.settingsParameter ? { gate: r.regressionGate.settingsDocument } : {}),
   });
 }
 

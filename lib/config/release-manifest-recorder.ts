@@ -6,7 +6,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { canonicalJson, canonicalJsonPretty, sha256Hex } from '../../lambda/shared/canonical-json';
-import { manifestParameterName as manifestParameterNameOf, RUNTIME_ENV, type ReleaseLocators, type ReleaseManifest } from '../../lambda/shared/contract';
+import {
+  type GateServiceSettingsDocument,
+  manifestParameterName as manifestParameterNameOf,
+  RUNTIME_ENV,
+  type ReleaseLocators,
+  type ReleaseManifest,
+} from '../../lambda/shared/contract';
 import type { AiServiceConfig } from './ai-service-config';
 import { compactManifest, computeReleaseManifest } from '../../lambda/shared/release-manifest';
 import { checkedName } from '../private/physical-names';
@@ -34,6 +40,12 @@ export interface ReleaseManifestRecorderProps {
    * @default none (AiRelease passes its own)
    */
   readonly locators?: ReleaseLocators;
+  /**
+   * The service's regression gate settings, which a gate function shared by the platform's services reads from the
+   * SSM copy (RegressionGate.settingsDocument). Literals only; not part of the release id.
+   * @default none (AiRelease passes its gate's)
+   */
+  readonly gate?: GateServiceSettingsDocument;
 }
 
 /** Longest a deploy-time name can resolve to (CloudFormation stack names: 128), for the SSM size check. */
@@ -111,7 +123,8 @@ export class ReleaseManifestRecorder extends Construct {
 
   private compactJson(): string {
     const locators = this.props.locators;
-    const json = canonicalJson(locators ? { ...compactManifest(this.manifest), locators } : compactManifest(this.manifest));
+    const gate = this.props.gate;
+    const json = canonicalJson({ ...compactManifest(this.manifest), ...(locators ? { locators } : {}), ...(gate ? { gate } : {}) });
     // Tokens in the locators resolve at deploy time: count each at the longest it can become.
     const tokens = locators ? tokenStrings(locators) : [];
     const bound = json.length + tokens.reduce((n, t) => n + Math.max(0, TOKEN_MAX_CHARS - t.length), 0);

@@ -246,7 +246,7 @@ export class CanaryJudge extends Construct {
 
     // One judge function per host (the platform, or this judge alone): its settings per service come with the
     // service's schedule event, as the rule's constant input (Lambda's 4 KB of environment cannot hold fifty services).
-    const host = judgeHost(props.tickHost ?? this, props.bucket);
+    const host = judgeHost(props.tickHost ?? this, props.bucket, Stack.of(props.tickHost ?? this) === stack);
     this.function = host.function;
     this.settings = {
       [CANARY_JUDGE_ENV.SERVICE]: props.serviceName,
@@ -529,6 +529,8 @@ interface JudgeHost {
   readonly function: lambda.Function;
   /** How many services this function judges. */
   services: number;
+  /** Its capacity used, in units of JUDGE_CAPACITY_UNITS (judgeHost). */
+  units: number;
   readonly bucket: s3.IBucket;
   /** The prefix of every schedule rule's name that may invoke the function (its one Lambda permission). */
   readonly rulePrefix: string;
@@ -549,29 +551,45 @@ export function judgeRuleName(host: { readonly rulePrefix: string }, service: st
 }
 
 /**
- * Services per judge function. IAM allows 10,240 characters of inline policies per role in total (IAM quotas, "Role
- * policy size", the aggregate of its inline policies; an AWS::IAM::Policy is one), and each service adds its log group
- * (and, with an application of its own, that application) to the role: measured about 320 characters per service in
- * one stack and about 600 with the service in a stack of its own (its own Policy document), beside about 900 of the
- * function's own statements (bench/judge-policy-size.ts). Twelve services per function keep a role under 8,200.
+ * Services per judge function when each is in another stack than the function (a nested stack, or a stack of its
+ * own). IAM allows 10,240 characters of inline policies per role in total (IAM quotas, "Role policy size", the
+ * aggregate of its inline policies; an AWS::IAM::Policy is one), and each service adds its log group (and, with an
+ * application of its own, that application) to the role: measured about 550 characters per service with the service
+ * in a stack of its own (its own Policy document), beside about 1,100 of the function's own statements
+ * (bench/judge-policy-size.ts: 7,667 characters for 12 nested services). Twelve keep such a role under 8,200.
  */
 export const SERVICES_PER_JUDGE_FUNCTION = 12;
 
 /**
- * The judge function a new service of `scope` joins: the host's last one while it has fewer than
- * SERVICES_PER_JUDGE_FUNCTION services, else a new one (ids CanaryJudge, CanaryJudge2, ...: the first keeps the id
- * it has with one service).
+ * Services per judge function when they are in the function's own stack (the flat layout): their ARNs join the
+ * role's statements, about 330 characters each (bench/judge-policy-size.ts; h8-gate measured 20 flat services on one
+ * role, bench/RESULTS.md), so twenty keep the role under the same 8,200. A function's capacity is shared: a service in
+ * its stack takes 1/20 of it, one in another stack 1/12, and a service joins the host's last function while it fits.
  */
-function judgeHost(scope: Construct, bucket: s3.IBucket): JudgeHost {
+export const SERVICES_PER_JUDGE_FUNCTION_SAME_STACK = 20;
+
+/** A function's capacity in units: 60 = 12 × 5 = 20 × 3 (a service in another stack takes 5, one in its stack 3). */
+const JUDGE_CAPACITY_UNITS = 60;
+const unitsOf = (sameStack: boolean) => JUDGE_CAPACITY_UNITS / (sameStack ? SERVICES_PER_JUDGE_FUNCTION_SAME_STACK : SERVICES_PER_JUDGE_FUNCTION);
+
+/**
+ * The judge function a new service of `scope` joins: the host's last one while the service fits in its capacity
+ * (SERVICES_PER_JUDGE_FUNCTION services in other stacks, SERVICES_PER_JUDGE_FUNCTION_SAME_STACK in its own), else a
+ * new one (ids CanaryJudge, CanaryJudge2, ...: the first keeps the id it has with one service).
+ */
+function judgeHost(scope: Construct, bucket: s3.IBucket, sameStack: boolean): JudgeHost {
   const shards = JUDGE_HOSTS.get(scope) ?? [];
   const last = shards.at(-1);
   if (last && last.bucket !== bucket)
     throw new Error('every canary judge of one host must keep its records in the same bucket: the judge function writes one regression store');
-  if (last && last.services < SERVICES_PER_JUDGE_FUNCTION) {
+  const units = unitsOf(sameStack);
+  if (last && last.units + units <= JUDGE_CAPACITY_UNITS) {
     last.services++;
+    last.units += units;
     return last;
   }
   const host = newJudgeHost(scope, bucket, shards.length + 1);
+  host.units = units;
   JUDGE_HOSTS.set(scope, [...shards, host]);
   return host;
 }
@@ -653,6 +671,7 @@ function newJudgeHost(scope: Construct, bucket: s3.IBucket, shard: number): Judg
   const host: JudgeHost = {
     function: fn,
     services: 1,
+    units: 0,
     bucket,
     rulePrefix,
     addResources(kind, arns) {

@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, CfnResource, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { appConfigReadStatement } from '../config/config-grants';
 import { nagText } from '../private/nag-text';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -15,10 +15,15 @@ import {
   type GateCandidateMode,
   type GateEvaluationSettings,
   type GateReplayPass,
+  GATE_SETTINGS_TAG,
+  GATE_SHARED_ENV,
+  type GateServiceSettingsDocument,
   LEARNING_ENV,
   STORE_PREFIX,
 } from '../../lambda/shared/contract';
 import { libraryFunction } from '../private/library-function';
+import { namePrefix, physicalName } from '../private/physical-names';
+import { manifestStackPath } from '../config/release-manifest-recorder';
 import { checkGateEvaluationSettings, DEFAULT_GATE_EVALUATION, DEFAULT_PAIRWISE } from '../../lambda/gate/evaluate';
 import { evaluatorModelStatements, routedFoundationModel } from './release-evaluator';
 
@@ -95,13 +100,30 @@ export interface RegressionGateProps extends RegressionGateOptions {
     readonly modelId: string;
     readonly appConfig: { readonly applicationId: string; readonly environmentId: string; readonly profileId: string };
   };
+  /**
+   * The construct whose shared gate function this service joins (AiRelease: its platform): one function, role and
+   * policy for up to SERVICES_PER_GATE_FUNCTION services, which reads each service's settings (`settingsDocument`)
+   * from `settingsParameter` when an event comes (issue 15 E). The caller writes the document there (AiRelease: the
+   * service's release manifest parameter, with locators naming the function, the deployment group and the live
+   * AppConfig ids) and the alias update waits for it.
+   * @default none: a function of this gate's own, its settings in its environment
+   */
+  readonly host?: Construct;
+  /**
+   * With `host`: the name of the SSM parameter that holds this service's settings document (the deployment group is
+   * tagged GATE_SETTINGS_TAG with it). Required with `host`.
+   * @default none
+   */
+  readonly settingsParameter?: string;
 }
 
 /**
  * The regression gate of one service: replays the accepted regression cases against a new code version before it
  * gets traffic (CodeDeploy BeforeAllowTraffic), and against a candidate config through the `gate` alias (a
  * ConfigGateRequest, invoked synchronously by the config plane). Writes `gates/<service>/<release>.json|.md` and
- * always answers CodeDeploy, on every path, before its own timeout.
+ * always answers CodeDeploy, on every path, before its own timeout. With a `host` (AiRelease: its platform) the
+ * function is shared by up to SERVICES_PER_GATE_FUNCTION services and reads this service's settings from
+ * `settingsParameter`; alone, it is a function of this gate's own.
  */
 export class RegressionGate extends Construct {
   public readonly function: lambda.Function;
@@ -117,6 +139,13 @@ export class RegressionGate extends Construct {
 
   /** The evaluator's settings as deployed, when it judges replays. */
   public readonly evaluationSettings?: GateEvaluationSettings;
+  /**
+   * The settings as a shared gate function reads them (the `gate` block of the service's release manifest parameter):
+   * literals only; the function, deployment group and AppConfig ids are the manifest's locators.
+   */
+  public readonly settingsDocument: GateServiceSettingsDocument;
+  /** With a host: the SSM parameter the shared function reads this service's settings from. */
+  public readonly settingsParameter?: string;
 
   constructor(scope: Construct, id: string, props: RegressionGateProps) {
     super(scope, id);
@@ -173,6 +202,19 @@ export class RegressionGate extends Construct {
       environment[GATE_EVALUATION_ENV.APPLICATION] = props.evaluator.appConfig.applicationId;
       environment[GATE_EVALUATION_ENV.LIVE_ENVIRONMENT] = props.evaluator.appConfig.environmentId;
       environment[GATE_EVALUATION_ENV.PROFILE] = props.evaluator.appConfig.profileId;
+    }
+    this.settingsDocument = {
+      ...this.settings,
+      timeoutMs: timeout.toMilliseconds(),
+      hook: props.deploymentGroup !== undefined,
+      ...(this.evaluationSettings && props.evaluator ? { evaluation: { ...this.evaluationSettings, modelId: props.evaluator.modelId } } : {}),
+    };
+    if (props.host) {
+      if (!props.settingsParameter)
+        throw new Error(`RegressionGate ${this.node.path}: a gate with a host needs settingsParameter, the SSM parameter that holds its settings document`);
+      this.settingsParameter = props.settingsParameter;
+      this.function = joinSharedGate(this, props, props.host, props.settingsParameter);
+      return;
     }
     if (props.deploymentGroup) {
       environment[GATE_DEPLOYMENT_ENV.APPLICATION] = props.deploymentGroup.application.applicationName;
@@ -274,4 +316,290 @@ export class RegressionGate extends Construct {
       },
     );
   }
+}
+
+/**
+ * Services per shared gate function. IAM allows 10,240 characters of inline policies per role in total (IAM quotas,
+ * "Role policy size"; an AWS::IAM::Policy attached to the role counts), and a service adds to its gate's role only
+ * what the library cannot name by a pattern: `lambda:InvokeFunction` on its function's versions (and, with an
+ * evaluator, its live configuration). Everything else is one statement for every service: the store's prefixes, the
+ * platform CodeDeploy application's groups, the manifest parameters of the platform's stack, the Deny on every `live`
+ * alias. Measured by bench/gate-policy-size.ts (bench/RESULTS.md § h8-gate): +47 characters per service in the
+ * function's stack (+154 with an evaluator), +294 to +303 in a stack of its own (a policy each) beside about 1,150
+ * of the role's own, so one role would hold 30 services at worst; 25 keep the largest role at 50 services under 8,500
+ * characters (83 %), with room for names longer than the bench's.
+ */
+export const SERVICES_PER_GATE_FUNCTION = 25;
+
+/** The shared gate function of a host, its grants, and how many services it gates. */
+interface GateHost {
+  readonly function: lambda.Function;
+  readonly functionName: string;
+  readonly bucket: s3.IBucket;
+  services: number;
+  /** Adds resources to the host's one statement of that kind (deduplicated). */
+  addResources(kind: 'invoke' | 'appconfig' | 'parameters' | 'groups', arns: readonly string[]): void;
+  /** Adds a statement once (by its rendered text). */
+  addOnce(statement: iam.PolicyStatement): void;
+  /** The CodeDeploy roles already allowed to invoke the hook. */
+  readonly hookRoles: Set<iam.IRole>;
+}
+const GATE_HOSTS = new WeakMap<Construct, GateHost[]>();
+
+/** The shared gate function a new service of `host` joins: the last one while it has room, else a new one. */
+function gateHost(host: Construct, bucket: s3.IBucket): GateHost {
+  const shards = GATE_HOSTS.get(host) ?? [];
+  const last = shards.at(-1);
+  if (last && last.bucket !== bucket)
+    throw new Error('every regression gate of one host must keep its cases in the same bucket: the shared gate function reads one regression store');
+  if (last && last.services < SERVICES_PER_GATE_FUNCTION) {
+    last.services++;
+    return last;
+  }
+  const made = newGateHost(host, bucket, shards.length + 1);
+  GATE_HOSTS.set(host, [...shards, made]);
+  return made;
+}
+
+function newGateHost(host: Construct, bucket: s3.IBucket, shard: number): GateHost {
+  const suffix = shard === 1 ? '' : String(shard);
+  const stack = Stack.of(host);
+  const functionName = physicalName('lambdaFunction', namePrefix(host), `regression-gate${suffix ? `-${suffix}` : ''}`);
+  const fn = libraryFunction(host, `RegressionGate${suffix}`, {
+    handler: 'gate',
+    // A literal name: each service's alias names it as its BeforeAllowTraffic hook without a cross-stack reference.
+    functionName,
+    description: 'cdk-ai-release: the regression gate of every service on this platform (replays the accepted cases before a version or config gets traffic)',
+    // Lambda's maximum: each service's own gate timeout bounds its run (its settings), the answer 10 s before it.
+    timeout: Duration.minutes(15),
+    memorySize: 512,
+    environment: {
+      [LEARNING_ENV.BUCKET]: bucket.bucketName,
+      [GATE_SHARED_ENV.GROUP_ARN_PREFIX]: `arn:${stack.partition}:codedeploy:${stack.region}:${stack.account}:deploymentgroup:`,
+    },
+  });
+  const statements = {
+    invoke: new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'] }),
+    appconfig: new iam.PolicyStatement({ actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'] }),
+    parameters: new iam.PolicyStatement({ actions: ['ssm:GetParameter'] }),
+    // GetDeployment (the deployment's group and AppSpec) and ListTagsForResource (which service: the group's tag) on
+    // the Service Authorization Reference's deploymentgroup; PutLifecycleEventHookExecutionStatus has no resource type
+    // there, yet CodeDeploy authorizes it on the group (as LambdaDeploymentGroup.addPreHook grants it).
+    groups: new iam.PolicyStatement({
+      actions: ['codedeploy:GetDeployment', 'codedeploy:ListTagsForResource', 'codedeploy:PutLifecycleEventHookExecutionStatus'],
+    }),
+  };
+  const added = new Set<string>();
+  const seen = new Set<string>();
+  const key = (v: unknown) => JSON.stringify(stack.resolve(v));
+  // The store: every service's cases, reviews, index entries and batches read, gate reports written (the function
+  // gates every service of the platform, so it holds their union; S3 keys never leave the service's folder: hook.ts).
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [STORE_PREFIX.CASES, STORE_PREFIX.REVIEWS, STORE_PREFIX.INDEX, STORE_PREFIX.BATCHES].map((p) => bucket.arnForObjects(`${p}/*`)),
+    }),
+  );
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${STORE_PREFIX.GATES}/*`)] }));
+  bucket.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+  // It replays versions and the gate alias, never the callers' alias of any service: their traffic and alarms are
+  // not its to touch. One Deny for every service (the alias is `live` in every AiRelease).
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['lambda:InvokeFunction'],
+      // Any Region and account: a Deny may be broader than what it guards.
+      resources: [`arn:${stack.partition}:lambda:*:*:function:*:${LIVE_ALIAS}`],
+    }),
+  );
+  const made: GateHost = {
+    function: fn,
+    functionName,
+    bucket,
+    services: 1,
+    hookRoles: new Set(),
+    addResources(kind, arns) {
+      const fresh = arns.filter((a) => {
+        const k = `${kind}:${key(a)}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+      if (fresh.length === 0) return;
+      statements[kind].addResources(...fresh);
+      if (!added.has(kind)) fn.addToRolePolicy(statements[kind]);
+      added.add(kind);
+    },
+    addOnce(statement) {
+      const k = `once:${key(statement.toStatementJson())}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      fn.addToRolePolicy(statement);
+    },
+  };
+  const text = (v: string) => nagText(stack, v);
+  Validations.of(fn).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "AWSLambdaBasicExecutionRole only lets the gate write its own logs (and its EMF metrics); it is AWS's maintained minimum for Lambda.",
+    },
+    {
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason: 'The gate calls only AWS APIs (Lambda Invoke, S3, CodeDeploy, SSM) over TLS with IAM auth; it holds no network-reachable data.',
+    },
+    ...[
+      [STORE_PREFIX.CASES, "the platform services' regression cases, read only"],
+      [STORE_PREFIX.REVIEWS, "the platform services' reviews, read only"],
+      [STORE_PREFIX.INDEX, "the platform services' case index entries, read only"],
+      [STORE_PREFIX.BATCHES, "the platform services' snapshot batches (redacted records; delivery keys chosen at run time), read only"],
+      [STORE_PREFIX.GATES, "the platform services' gate reports, one per release"],
+    ]
+      .filter(([p]) => text(bucket.arnForObjects(`${p}/*`)))
+      .map(([p, what]) => ({ id: `AwsSolutions-IAM5[Resource::${text(bucket.arnForObjects(`${p}/*`))}]`, reason: `Scoped wildcard: ${what}.` })),
+  );
+  // The wildcards the services add (their functions' versions, the platform application's groups, the manifest
+  // parameters of the platform's stack, their live configurations), acknowledged as printed once they are known.
+  fn.node.addValidation({
+    validate: () => {
+      for (const arn of [
+        ...statements.invoke.resources,
+        ...statements.groups.resources,
+        ...statements.parameters.resources,
+        ...statements.appconfig.resources,
+      ]) {
+        const t = arn.endsWith('*') ? text(arn) : undefined;
+        if (t)
+          Validations.of(fn).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${t}]`,
+            reason:
+              "Scoped wildcard: the versions and aliases of a gated service's function (the version under test is known only at deploy time; its live alias is denied), the deployment groups of the platform's CodeDeploy application, or the release manifest parameters of the platform's stack (read only).",
+          });
+      }
+      return [];
+    },
+  });
+  return made;
+}
+
+/** The callers' alias of every AiRelease (rollout/code-plane.ts). */
+const LIVE_ALIAS = 'live';
+
+/**
+ * Joins `gate` to its host's shared gate function: this service's grants, the hook, and the tag on its deployment
+ * group that names its settings. Grants the platform's stack cannot hold without referring to the service's stack
+ * (its function, its AppConfig ids) go, for a service in another stack, into a policy of the service's stack
+ * attached to the shared role: the platform stack never depends on a service stack.
+ */
+function joinSharedGate(gate: RegressionGate, props: RegressionGateProps, hostScope: Construct, settingsParameter: string): lambda.Function {
+  const host = gateHost(hostScope, props.bucket);
+  const fn = host.function;
+  const hostStack = Stack.of(fn);
+  const here = Stack.of(gate);
+  const sameStack = here === hostStack;
+  const fnArnAll = `${props.function.functionArn}:*`;
+  const paramArn = (name: string) => `arn:${hostStack.partition}:ssm:${hostStack.region}:${hostStack.account}:parameter${name}`;
+  const ownStatements: iam.PolicyStatement[] = [];
+  // Every version and alias of the service function (`<arn>:*`): a grant on the one new version would change the
+  // policy at each deploy, seconds before the hook runs, and race IAM's propagation (AccessDenied on the first
+  // replays, aws/serverless-application-model#838). The unqualified ARN ($LATEST) is not granted.
+  if (sameStack) {
+    host.addResources('invoke', [fnArnAll]);
+    // The manifest parameters of the host's stack, one pattern for all of them (read only; not secret).
+    host.addResources('parameters', [paramArn(`/cdk-ai-release/${manifestStackPath(hostStack)}/*`)]);
+  } else {
+    ownStatements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fnArnAll] }));
+    ownStatements.push(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [`arn:${here.partition}:ssm:${here.region}:${here.account}:parameter${settingsParameter}`],
+      }),
+    );
+  }
+  if (gate.evaluationSettings && props.evaluator) {
+    // Converse is authorized as bedrock:InvokeModel ("Prerequisites for running model inference", Bedrock user
+    // guide): on the evaluator's inference profile and the foundation model it routes to (pseudo parameters only:
+    // the host's role holds them once per model).
+    for (const statement of evaluatorModelStatements(hostStack, props.evaluator.modelId)) host.addOnce(statement);
+    const c = props.evaluator.appConfig;
+    const live = appConfigReadStatement(here, c.applicationId, c.environmentId, c.profileId);
+    if (sameStack) host.addResources('appconfig', live.resources);
+    else ownStatements.push(live);
+    const routed = routedFoundationModel(props.evaluator.modelId);
+    if (routed)
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${routed}]`,
+        reason:
+          'A cross-Region inference profile routes to the named foundation model in any of its destination Regions; Bedrock authorizes the model there (Bedrock user guide, inference profile prerequisites).',
+      });
+  }
+  let policy: iam.Policy | undefined;
+  if (ownStatements.length > 0) {
+    policy = new iam.Policy(gate, 'Grants', { roles: [fn.role as iam.IRole], statements: ownStatements });
+    const t = nagText(here, fnArnAll);
+    if (t)
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${t}]`,
+        reason:
+          "Scoped wildcard: the versions and aliases of this service's function (the version under test is known only at deploy time; its live alias is denied).",
+      });
+  }
+
+  if (props.deploymentGroup) {
+    const group = props.deploymentGroup;
+    // Which service a hook event is for: the group's tag names the settings parameter (lambda/gate/service-settings.ts).
+    if (settingsParameter.length > 256)
+      throw new Error(
+        `the settings parameter of ${props.serviceName} (${settingsParameter}) has ${settingsParameter.length} characters, over the 256 of a CodeDeploy tag value; shorten the stack or service name`,
+      );
+    Tags.of(group).add(GATE_SETTINGS_TAG, settingsParameter);
+    // Every deployment group of the group's CodeDeploy application (the platform's, shared by its services).
+    host.addResources('groups', [
+      hostStack.formatArn({
+        service: 'codedeploy',
+        resource: 'deploymentgroup',
+        resourceName: `${group.application.applicationName}/*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ]);
+    // Not group.addPreHook(fn): it grants the hook's role PutLifecycleEventHookExecutionStatus on this group, a
+    // statement per service on the shared role that would also make the platform stack refer to a service stack.
+    // Here the alias's UpdatePolicy names the hook (a literal), and the group's role may invoke it.
+    setBeforeAllowTrafficHook(group, host.functionName);
+    const codeDeployRole = group.role;
+    if (!host.hookRoles.has(codeDeployRole)) {
+      host.hookRoles.add(codeDeployRole);
+      codeDeployRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn, `${fn.functionArn}:*`] }));
+      Validations.of(codeDeployRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${hostStack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason:
+          "Scoped wildcard: CodeDeploy invokes the platform's regression gate (the BeforeAllowTraffic hook) and its versions, as LambdaDeploymentGroup.addPreHook grants it.",
+      });
+    }
+  }
+  GRANTS_POLICY.set(gate, policy);
+  return fn;
+}
+
+/** The policy of a service in another stack than its shared gate function (the alias update waits for it). */
+const GRANTS_POLICY = new WeakMap<RegressionGate, iam.Policy | undefined>();
+
+/** The service's own grants policy on the shared gate's role, when its stack is not the gate's. */
+export function gateGrantsPolicy(gate: RegressionGate): iam.Policy | undefined {
+  return GRANTS_POLICY.get(gate);
+}
+
+/** Names `functionName` as the BeforeAllowTraffic hook in the UpdatePolicy of the alias `group` deploys. */
+function setBeforeAllowTrafficHook(group: codedeploy.LambdaDeploymentGroup, functionName: string): void {
+  const groupRef = (group.node.defaultChild as CfnResource).ref;
+  const stack = Stack.of(group);
+  const alias = stack.node
+    .findAll()
+    .filter((c): c is lambda.CfnAlias => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::Lambda::Alias')
+    .find((a) => a.cfnOptions.updatePolicy?.codeDeployLambdaAliasUpdate?.deploymentGroupName === groupRef);
+  const update = alias?.cfnOptions.updatePolicy?.codeDeployLambdaAliasUpdate;
+  if (!alias || !update) throw new Error(`RegressionGate: no alias in stack ${stack.stackName} is deployed by the deployment group ${group.node.path}`);
+  if (update.beforeAllowTrafficHook !== undefined && stack.resolve(update.beforeAllowTrafficHook))
+    throw new Error(`RegressionGate: the deployment group ${group.node.path} already has a BeforeAllowTraffic hook`);
+  alias.cfnOptions.updatePolicy = { ...alias.cfnOptions.updatePolicy, codeDeployLambdaAliasUpdate: { ...update, beforeAllowTrafficHook: functionName } };
 }

@@ -74,7 +74,15 @@ export interface ConfigGateConnection {
   readonly function: lambda.IFunction;
   /** The gate function's timeout: the longest a replay can take, counted in the deployment's time budget. */
   readonly timeout: Duration;
+  /**
+   * The SSM parameter holding the service's gate settings, for a gate function shared by a platform's services: sent
+   * with each ConfigGateRequest. @default none (the gate function reads its own environment)
+   */
+  readonly settingsParameter?: string;
 }
+
+/** The gate functions each deployer role may already invoke (ReleaseConfigDeployment.connectGate). */
+const INVOKE_GRANTS = new WeakMap<iam.IRole, Set<lambda.IFunction>>();
 
 /** How an assigned config canary's share controller is connected (ReleaseConfigDeployment.connectShare). */
 export interface ConfigShareConnection {
@@ -318,6 +326,8 @@ export class ReleaseConfigDeployment extends Construct {
         Service: staged(() => props.serviceName),
         ConfigLabel: staged(() => props.versionLabel),
         GateTimeoutSeconds: gated(() => String(this.gateConnection!.timeout.toSeconds())),
+        // Absent unless the gate is shared by the platform's services: the service's settings are read there.
+        GateSettings: Lazy.string({ produce: () => this.gateConnection?.settingsParameter }),
         // Absent until a reviewer is connected (connectReview): a release the gate stops is then reviewed too.
         ReviewFunction: Lazy.string({ produce: () => this.reviewer?.functionName }),
         // Absent until a marker bucket is connected (connectMarkers): repeated deliveries are then recognised.
@@ -370,7 +380,11 @@ export class ReleaseConfigDeployment extends Construct {
     const fn = ReleaseConfigDeployment.deployerOf(this.props.platform);
     // The unqualified function only (the deployer invokes it by name), not `<arn>:*` as grantInvoke would.
     const deployerRole = platformRole(this, fn);
-    deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [gate.function.functionArn] }));
+    // Once per role and gate function: a gate shared by a platform's services is connected once per service.
+    const granted = INVOKE_GRANTS.get(deployerRole) ?? new Set<lambda.IFunction>();
+    if (!granted.has(gate.function))
+      deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [gate.function.functionArn] }));
+    INVOKE_GRANTS.set(deployerRole, granted.add(gate.function));
     this.grantCandidate();
   }
 
