@@ -336,6 +336,8 @@ export class AiReleasePlatform extends Construct {
         failedDeliveries: store.failedDeliveries,
       });
       store.subscribe(this._evaluator, this._evaluator.logGroup);
+      // The services' evaluation samples reach the snapshot function through their log group's one filter.
+      store.forwardSamplesTo(this._evaluator.function);
     }
     return this._evaluator;
   }

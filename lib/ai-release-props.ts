@@ -99,15 +99,17 @@ export interface AiReleaseProps {
   readonly reviewBucket?: s3.IBucket;
   /**
    * Collect the service's failure records into the platform's regression store: a subscription filter on the
-   * function's log group (`function.logGroup`) delivers them to the platform's snapshot function. CloudWatch Logs
-   * allows 2 subscription filters per log group; turn this off where both are taken.
+   * function's log group (`function.logGroup`) delivers them to the platform's snapshot function. It is the library's
+   * only filter on that log group (evaluation samples share it): CloudWatch Logs allows 2 per log group, so one stays
+   * free for your own. Turn this (and `evaluation`) off where both are taken.
    * @default true
    */
   readonly snapshots?: boolean;
   /**
-   * Score sampled answers with the platform's evaluator when the release config has an `evaluation` section: a
-   * second subscription filter on the function's log group (samples only) feeds it. Set false to keep the section
-   * (it is still versioned and diffed) without the evaluator, e.g. where the log group's second filter is taken.
+   * Score sampled answers with the platform's evaluator when the release config has an `evaluation` section: the
+   * samples share the snapshot subscription filter on the function's log group (one filter for both kinds), and the
+   * snapshot function forwards them to the evaluator. Set false to keep the section (it is still versioned and
+   * diffed) without the evaluator.
    * @default true
    */
   readonly evaluation?: boolean;

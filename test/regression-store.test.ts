@@ -4,9 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
-import { AWS_CALLS } from '../lambda/snapshot/aws-calls';
+import { AWS_CALLS, FORWARD_CALLS } from '../lambda/snapshot/aws-calls';
 import { AiRelease, AiReleasePlatform, type AiReleaseProps, FAILURE_FILTER_NAME, RegressionStore, ReleaseConfigSource } from '../lib';
 import { inlineFunction, validConfig } from './helpers';
+import { ACCOUNT, REGION, resolveTemplate, simulate } from './iam-template';
 
 /** As the repository's cdk.json (and new CDK apps): functions get a CDK-managed log group, so `function.logGroup` is real. */
 const testApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/aws-lambda:useCdkManagedLogGroup': true } });
@@ -26,6 +27,17 @@ function stackWith(services: { name: string; props?: Partial<AiReleaseProps> }[]
   );
   return { stack, platform, releases, functions, template: () => Template.fromStack(stack) };
 }
+
+/** validConfig() with an evaluation section: the service's answers are scored by the platform's evaluator. */
+const evaluatedConfig = () => ({
+  ...validConfig(),
+  evaluation: {
+    evaluatorModel: { modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', pricing: { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 } },
+    rubrics: [{ criterion: 'groundedness', instructions: 'Every claim is supported by the retrieved passages.' }],
+    samplingRate: 0.05,
+    budget: { perReleaseUsd: 20, perDayUsd: 50 },
+  },
+});
 
 const resources = (t: Template, type: string) => Object.entries(t.findResources(type)) as [string, any][];
 
@@ -115,7 +127,7 @@ describe('the regression store bucket', () => {
 });
 
 describe('subscription and delivery', () => {
-  test('each service log group: one filter matching failure records only, to the one snapshot function of the platform', () => {
+  test('each service log group (no evaluation): one filter matching failure records only, to the one snapshot function of the platform', () => {
     const { template, stack, platform, functions } = stackWith([{ name: 'assistant' }, { name: 'search' }]);
     const t = template();
     const fnId = stack.getLogicalId(platform.regressionStore.snapshotFunction.node.defaultChild as any);
@@ -132,16 +144,109 @@ describe('subscription and delivery', () => {
     expect(snapshotFns).toHaveLength(1);
   });
 
-  test('CloudWatch Logs may invoke the function, only from those log groups', () => {
-    const { template, stack, platform, functions } = stackWith([{ name: 'assistant' }]);
+  test('one Lambda permission for every service log group: CloudWatch Logs, this account, log groups of this account and Region', async () => {
+    const { template, stack, platform } = stackWith([{ name: 'assistant' }, { name: 'search' }, { name: 'billing' }]);
+    const t = template();
     const fnId = stack.getLogicalId(platform.regressionStore.snapshotFunction.node.defaultChild as any);
-    const perms = resources(template(), 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'logs.amazonaws.com');
+    const perms = resources(t, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'logs.amazonaws.com');
     expect(perms).toHaveLength(1);
-    expect(perms[0][1].Properties).toMatchObject({
+    const [permId, perm] = perms[0];
+    const rt = resolveTemplate(t.toJSON(), 'Store');
+    expect(rt.resolve(perm.Properties)).toEqual({
       Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
-      SourceArn: { 'Fn::GetAtt': [stack.getLogicalId(functions.assistant.logGroup.node.defaultChild as any), 'Arn'] },
+      FunctionName: rt.arnOf(fnId),
+      Principal: 'logs.amazonaws.com',
+      SourceAccount: ACCOUNT,
+      SourceArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*`,
     });
+    // PutSubscriptionFilter checks the destination may be invoked: every filter waits for the permission.
+    for (const [, f] of resources(t, 'AWS::Logs::SubscriptionFilter')) expect(f.DependsOn).toContain(permId);
+    // The statement Lambda writes for it (AddPermission: ArnLike on AWS:SourceArn, StringEquals on AWS:SourceAccount),
+    // against what CloudWatch Logs invokes with: the log group's ARN, `<name>:*`.
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'logs.amazonaws.com' },
+          Action: 'lambda:InvokeFunction',
+          Resource: rt.arnOf(fnId),
+          Condition: {
+            ArnLike: { 'AWS:SourceArn': rt.resolve(perm.Properties.SourceArn) },
+            StringEquals: { 'AWS:SourceAccount': rt.resolve(perm.Properties.SourceAccount) },
+          },
+        },
+      ],
+    };
+    const invoke = async (sourceArn: string, sourceAccount = ACCOUNT) =>
+      (
+        await simulate({
+          principal: 'logs.amazonaws.com',
+          action: 'lambda:InvokeFunction',
+          resource: rt.arnOf(fnId),
+          resourcePolicy: policy,
+          context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': sourceAccount },
+        })
+      ).decision;
+    expect(await invoke(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/assistant:*`)).toBe('Allowed');
+    expect(await invoke(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:Store-FnsearchLogGroup-AbC123:*`)).toBe('Allowed');
+    expect(await invoke(`arn:aws:logs:${REGION}:444455556666:log-group:/aws/lambda/assistant:*`, '444455556666')).not.toBe('Allowed');
+    expect(await invoke(`arn:aws:logs:us-west-2:${ACCOUNT}:log-group:/aws/lambda/assistant:*`)).not.toBe('Allowed');
+    expect(await invoke(`arn:aws:logs:${REGION}:${ACCOUNT}:destination:other`)).not.toBe('Allowed');
+  });
+
+  test("the user's own filter fits beside ours: the service log group has exactly 2, the library's 1", () => {
+    const { stack, functions, template } = stackWith([{ name: 'assistant' }]);
+    new logs.SubscriptionFilter(stack, 'Shipper', {
+      logGroup: functions.assistant.logGroup,
+      destination: new logsDestinations.LambdaDestination(inlineFunction(stack, 'ShipperFn')),
+      filterPattern: logs.FilterPattern.allEvents(),
+      filterName: 'log-shipper',
+    });
+    const logGroupId = stack.getLogicalId(functions.assistant.logGroup.node.defaultChild as any);
+    const onGroup = resources(template(), 'AWS::Logs::SubscriptionFilter').filter(([, f]) => f.Properties.LogGroupName.Ref === logGroupId);
+    expect(onGroup.map(([, f]) => f.Properties.FilterName).sort()).toEqual([FAILURE_FILTER_NAME, 'log-shipper']);
+  });
+
+  test('an evaluated service: one filter for both record kinds, samples forwarded by the snapshot function to the evaluator', () => {
+    const { stack, functions, platform, template } = stackWith([{ name: 'assistant', props: { config: ReleaseConfigSource.fromObject(evaluatedConfig()) } }]);
+    const t = template();
+    const logGroupId = stack.getLogicalId(functions.assistant.logGroup.node.defaultChild as any);
+    const onGroup = resources(t, 'AWS::Logs::SubscriptionFilter').filter(([, f]) => f.Properties.LogGroupName.Ref === logGroupId);
+    expect(onGroup.map(([, f]) => f.Properties)).toEqual([
+      expect.objectContaining({
+        FilterName: FAILURE_FILTER_NAME,
+        FilterPattern: '{ ($.type = "ai-release.failure") || ($.type = "ai-release.evaluation-sample") }',
+        DestinationArn: { 'Fn::GetAtt': [stack.getLogicalId(platform.regressionStore.snapshotFunction.node.defaultChild as any), 'Arn'] },
+      }),
+    ]);
+    // The evaluator's own log: low scores (failure records) only.
+    const evalLogId = stack.getLogicalId(platform.evaluator.logGroup.node.defaultChild as any);
+    const onEvalLog = resources(t, 'AWS::Logs::SubscriptionFilter').filter(([, f]) => f.Properties.LogGroupName.Ref === evalLogId);
+    expect(onEvalLog.map(([, f]) => f.Properties.FilterPattern)).toEqual(['{ $.type = "ai-release.failure" }']);
+    // No filter of the evaluator's own anywhere, and CloudWatch Logs may invoke nothing but the snapshot function.
+    expect(resources(t, 'AWS::Logs::SubscriptionFilter').map(([, f]) => f.Properties.FilterName)).not.toContain('cdk-ai-release-evaluation');
+    expect(resources(t, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'logs.amazonaws.com')).toHaveLength(1);
+    const evaluatorId = stack.getLogicalId(platform.evaluator.function.node.defaultChild as any);
+    const snapshot = t.toJSON().Resources[stack.getLogicalId(platform.regressionStore.snapshotFunction.node.defaultChild as any)];
+    expect(snapshot.Properties.Environment.Variables.AI_RELEASE_EVALUATOR_FUNCTION).toEqual({ Ref: evaluatorId });
+    const roleId = stack.getLogicalId(platform.regressionStore.snapshotFunction.role!.node.defaultChild as any);
+    const invokes = resources(t, 'AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('lambda:')));
+    // The unqualified evaluator only (Invoke without a qualifier is authorized on the function's ARN).
+    expect(invokes).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [evaluatorId, 'Arn'] } })]);
+    expect(FORWARD_CALLS.map((c) => c.action)).toEqual(['lambda:InvokeFunction']);
+  });
+
+  test('evaluated with snapshots off: the one filter matches samples only', () => {
+    const { stack, functions, template } = stackWith([
+      { name: 'assistant', props: { snapshots: false, config: ReleaseConfigSource.fromObject(evaluatedConfig()) } },
+    ]);
+    const logGroupId = stack.getLogicalId(functions.assistant.logGroup.node.defaultChild as any);
+    const onGroup = resources(template(), 'AWS::Logs::SubscriptionFilter').filter(([, f]) => f.Properties.LogGroupName.Ref === logGroupId);
+    expect(onGroup.map(([, f]) => f.Properties.FilterPattern)).toEqual(['{ $.type = "ai-release.evaluation-sample" }']);
   });
 
   test('asynchronous invocation: 2 retries, 6 hours, then the on-failure queue (encrypted, SSL-only)', () => {

@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AiRelease, type AiReleaseProps, ReleaseConfigSource } from '../lib';
+import { AiRelease, AiReleasePlatform, type AiReleaseProps, ReleaseConfigSource } from '../lib';
 import { manifestParameterName, RELEASE_ALARM_KINDS, releaseAlarmName } from '../lambda/shared/contract';
 import { inlineFunction, testApp, validConfig } from './helpers';
 
@@ -39,29 +39,81 @@ const byType = (t: Template, type: string) => Object.entries(t.findResources(typ
 const reviewerId = (t: Template) => byType(t, 'AWS::Lambda::Function').find(([id]) => id.includes('ReleaseReviewer'))![0];
 
 describe('ReleaseReview template', () => {
-  test('a rule sends the end (SUCCESS / FAILURE / STOP) of each code deployment of the service group, with the service, to the reviewer', () => {
-    const { releases, template } = build();
+  test("one platform rule sends the end (SUCCESS / FAILURE / STOP) of every code deployment of the platform's CodeDeploy application to the reviewer, which knows each group's service", () => {
+    const { releases, template, stack } = build(testApp(), { services: ['svc', 'search', 'billing'] });
     const t = template();
     const rules = byType(t, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.EventPattern).includes('SUCCESS'));
     expect(rules).toHaveLength(1);
-    const p = rules[0][1].Properties;
-    const stack = Stack.of(releases[0]);
+    const [ruleId, rule] = rules[0];
+    const p = rule.Properties;
+    // Every service's group is in the platform's application (code-plane.ts), so the application selects them all
+    // (CodeDeploy's EventBridge event: detail.application, detail.deploymentGroup, detail.state, detail.deploymentId).
+    for (const r of releases) expect(r.deploymentGroup.application).toBe(releases[0].deploymentGroup.application);
     expect(p.EventPattern).toEqual({
       source: ['aws.codedeploy'],
       'detail-type': ['CodeDeploy Deployment State-change Notification'],
-      detail: {
-        application: [stack.resolve(releases[0].deploymentGroup.application.applicationName)],
-        deploymentGroup: [stack.resolve(releases[0].deploymentGroup.deploymentGroupName)],
-        state: ['SUCCESS', 'FAILURE', 'STOP'],
-      },
+      detail: { application: [stack.resolve(releases[0].deploymentGroup.application.applicationName)], state: ['SUCCESS', 'FAILURE', 'STOP'] },
     });
-    const target = p.Targets[0];
-    expect(target.Arn).toEqual({ 'Fn::GetAtt': [reviewerId(t), 'Arn'] });
-    // The documented event's fields pass through; the service is added.
-    expect(target.InputTransformer.InputPathsMap).toMatchObject({ detail: '$.detail', 'detail-type': '$.detail-type', source: '$.source', time: '$.time' });
-    const tmpl = target.InputTransformer.InputTemplate as string;
-    expect(tmpl).toContain('"service":"svc"');
-    expect(tmpl).toContain('"detail":<detail>');
+    // The event as EventBridge sends it (no input transform), at least once, retried for up to 2 hours.
+    expect(p.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [reviewerId(t), 'Arn'] }, RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 8 } }),
+    ]);
+    expect(p.Targets[0].InputTransformer).toBeUndefined();
+    for (const r of releases) expect(r.review!.rule).toBe(releases[0].review!.rule);
+    // The reviewer's map: each service's deployment group (a Ref in the template) to its name.
+    const reviewer = t.toJSON().Resources[reviewerId(t)];
+    const env = JSON.stringify(reviewer.Properties.Environment.Variables.AI_RELEASE_REVIEW_DEPLOYMENT_GROUPS);
+    for (const r of releases) {
+      const groupRef = JSON.stringify(stack.resolve(r.deploymentGroup.deploymentGroupName));
+      expect(env).toContain(groupRef);
+      expect(env).toContain(`":\\"${r.serviceName}\\"`);
+    }
+    // One invoke permission for EventBridge, from that rule only.
+    const perms = byType(t, 'AWS::Lambda::Permission').filter(
+      ([, x]) => x.Properties.Principal === 'events.amazonaws.com' && JSON.stringify(x.Properties.SourceArn).includes(ruleId),
+    );
+    expect(perms).toHaveLength(1);
+    expect(perms[0][1].Properties).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [reviewerId(t), 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+    expect(byType(t, 'AWS::Events::Rule').filter(([id]) => id.includes('ReviewDeploymentEnded'))).toEqual([]);
+  });
+
+  test('a service in another stack than the platform keeps a rule of its own, for its group, that adds the service to the event', () => {
+    const app = testApp();
+    const platformStack = new Stack(app, 'PlatformStack');
+    const platform = new AiReleasePlatform(platformStack, 'Platform');
+    const svcStack = new Stack(app, 'SvcStack');
+    const r = new AiRelease(svcStack, 'R', {
+      serviceName: 'svc',
+      function: inlineFunction(svcStack, 'Fn'),
+      config: ReleaseConfigSource.fromObject(validConfig()),
+      platform,
+      canaryJudge: false,
+      regressionGate: false,
+      policyWaivers: [{ rule: 'regression-gate', reason: 'these tests count the review’s resources only' }],
+    });
+    const t = Template.fromStack(svcStack);
+    const rules = byType(t, 'AWS::Events::Rule').filter(([, x]) => JSON.stringify(x.Properties.EventPattern).includes('SUCCESS'));
+    expect(rules).toHaveLength(1);
+    const p = rules[0][1].Properties;
+    expect(p.EventPattern.detail.deploymentGroup).toEqual([svcStack.resolve(r.deploymentGroup.deploymentGroupName)]);
+    expect(p.Targets[0].InputTransformer.InputTemplate).toContain('"service":"svc"');
+    expect(p.Targets[0].InputTransformer.InputPathsMap).toMatchObject({
+      detail: '$.detail',
+      'detail-type': '$.detail-type',
+      source: '$.source',
+      time: '$.time',
+    });
+    // The platform's rule is not made for it, and the reviewer's map stays empty.
+    const pt = Template.fromStack(platformStack).toJSON();
+    const reviewer = Object.values(pt.Resources as Record<string, any>).find(
+      (x) => x.Properties?.Environment?.Variables?.AI_RELEASE_REVIEW_DEPLOYMENT_GROUPS !== undefined,
+    );
+    expect(reviewer.Properties.Environment.Variables.AI_RELEASE_REVIEW_DEPLOYMENT_GROUPS).toBe('{}');
+    expect(Object.keys(pt.Resources).filter((id) => id.includes('ReleaseReviewCodeDeployments'))).toEqual([]);
   });
 
   test('an AppConfig extension on ON_DEPLOYMENT_COMPLETE and ON_DEPLOYMENT_ROLLED_BACK, associated with the release environment (not the degrade one)', () => {

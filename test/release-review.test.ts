@@ -48,12 +48,46 @@ describe('events: the end of a release on either plane', () => {
   });
 
   test.each([
-    ['no service on a CodeDeploy event', { ...codeDeployEvent(), service: undefined }, /no "service".*ReleaseReview rule adds it/],
+    [
+      'no service on a CodeDeploy event, and no deployment groups known',
+      { ...codeDeployEvent(), service: undefined },
+      /no "service" and the reviewer knows no deployment groups/,
+    ],
     ['no service parameter', { ...appConfigEvent(), Parameters: {} }, /Parameters\.service/],
     ['a bad deployment number', appConfigEvent('OnDeploymentComplete', 'x'), /DeploymentNumber must be a positive integer, got x/],
     ['something else', { hello: 1 }, /neither a CodeDeploy state-change event.*got keys hello/],
   ])('refuses %s with an error naming the field', (_, event, message) => {
     expect(() => parseReleaseEnd(event, NOW)).toThrow(message);
+  });
+
+  describe("the platform's one rule: the event as EventBridge sends it, the deployment group names the service", () => {
+    const platformEvent = (group: string) => {
+      const e = codeDeployEvent('FAILURE') as Record<string, any>;
+      const { service: _service, ...rest } = e;
+      return { ...rest, detail: { ...e.detail, deploymentGroup: group } };
+    };
+    const groups = { 'Flat-S0ReleaseDeployment-ABC123': 'svc-0', 'Flat-S1ReleaseDeployment-DEF456': 'svc-1' };
+    test.each([
+      ['a known group', platformEvent('Flat-S1ReleaseDeployment-DEF456'), { service: 'svc-1', plane: 'code', state: 'FAILURE' }],
+      ['the other known group', platformEvent('Flat-S0ReleaseDeployment-ABC123'), { service: 'svc-0' }],
+    ])('%s: reviewed as its service', (_, event, expected) => {
+      expect(parseReleaseEnd(event, NOW, groups).release).toMatchObject(expected);
+    });
+
+    test('a group it does not know (a service in another stack, which has a rule of its own): ignored, with why', () => {
+      const r = parseReleaseEnd(platformEvent('Other-SvcDeployment-XYZ'), NOW, groups);
+      expect(r.release).toBeUndefined();
+      expect(r.ignored).toMatch(/deployment group Other-SvcDeployment-XYZ is not one of the services this reviewer's rule serves/);
+    });
+
+    test("a service rule's event keeps its service, whatever the map says", () => {
+      const e = codeDeployEvent('SUCCESS') as Record<string, any>;
+      expect(parseReleaseEnd(e, NOW, { [e.detail.deploymentGroup]: 'other' }).release).toMatchObject({ service: e.service });
+    });
+
+    test('a group named like an Object prototype key is not a service', () => {
+      expect(parseReleaseEnd(platformEvent('constructor'), NOW, groups).ignored).toMatch(/not one of the services/);
+    });
   });
 
   test('a deployment id never writes outside the service folder', () => {

@@ -1,4 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsStub } from 'aws-sdk-client-mock';
+import { evaluateDelivery } from '../lambda/evaluator/delivery';
+import { buildEvaluationSample } from '../lambda/runtime/evaluation-sampler';
+import { redact } from '../lambda/runtime/redact';
+import { type EvaluationConfig, type EvaluationSample, evaluationKey } from '../lambda/shared/evaluation';
+import { decodeDelivery } from '../lambda/snapshot/snapshot';
+import type { ObjectStore } from '../lambda/snapshot/store';
 import { BUCKET, delivery, dumpBucket, type FaultProxy, record, s3Client, startFaultProxy, startS3 } from './s3rver-harness';
 
 /**
@@ -12,11 +19,12 @@ const saved = { ...process.env };
 const context = (ms = 60_000) => ({ getRemainingTimeInMillis: () => ms });
 type Handler = (event: unknown, ctx: { getRemainingTimeInMillis(): number }) => Promise<{ status: string; deliveryKey?: string }>;
 
-function loadHandler(env: Record<string, string | undefined>): Handler {
+function loadHandler(env: Record<string, string | undefined>, beforeLoad?: () => void): Handler {
   Object.assign(process.env, env);
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
   let handler: Handler | undefined;
   jest.isolateModules(() => {
+    beforeLoad?.();
     handler = require('../lambda/snapshot/handler').handler;
   });
   return handler!;
@@ -91,5 +99,100 @@ describe('snapshot handler', () => {
     expect(() => loadHandler({ AI_RELEASE_STORE_BUCKET: undefined })).toThrow(
       /AI_RELEASE_STORE_BUCKET is not set; the snapshot function is created by RegressionStore/,
     );
+  });
+});
+
+describe('one filter, two record kinds: a mixed delivery through the dispatch', () => {
+  const tuple = { service: 'mixed-svc', codeVersion: '7', config: 'c', prompt: 'p', model: 'm', retrieval: 'r', tools: 't', outputContract: 'o', degrade: 'd' };
+  const sample = (i: number): EvaluationSample =>
+    buildEvaluationSample(
+      {
+        service: 'mixed-svc',
+        requestId: `mixed-req-${i}`,
+        time: new Date('2026-12-07T00:00:00Z'),
+        tuple,
+        functionVersion: '7',
+        arm: i % 2 ? 'canary' : 'stable',
+        input: `how do I reset my password ${i}? mail me at jane.doe@example.com`,
+        answer: `Open Settings [p${i}].`,
+        citations: [`p${i}`],
+        passages: [{ id: `p${i}`, text: 'Settings has a reset button.' }],
+      },
+      1,
+    );
+
+  test('failures are stored as before, samples reach the evaluator as the events CloudWatch Logs delivered', async () => {
+    const failures = [record({ service: 'mixed-svc', input: 'a' }), record({ service: 'mixed-svc', input: 'a' }), record({ service: 'mixed-svc', input: 'b' })];
+    const samples = [sample(1), sample(2)];
+    // As CloudWatch Logs delivers one filter's matches: both kinds interleaved in one batch, one line wrapped by
+    // Lambda's JSON log format.
+    const lines = [failures[0], JSON.stringify(samples[0]), failures[1], JSON.stringify({ level: 'INFO', message: JSON.stringify(samples[1]) }), failures[2]];
+    const event = delivery(lines, { logGroup: '/aws/lambda/mixed-svc', logStream: '2026/12/07/[7]mixed' });
+    let lambda: AwsStub<any, any, any> | undefined;
+    const handler = loadHandler({ AI_RELEASE_STORE_BUCKET: BUCKET, AI_RELEASE_EVALUATOR_FUNCTION: 'platform-evaluator' }, () => {
+      const { mockClient } = require('aws-sdk-client-mock');
+      const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
+      lambda = mockClient(LambdaClient);
+      lambda!.on(InvokeCommand).resolves({ StatusCode: 202 });
+    });
+    const log = jest.spyOn(console, 'log').mockImplementation(() => {});
+    let line: any;
+    try {
+      expect(await handler(event, context())).toMatchObject({ status: 'processed', forwardedEvents: 1 });
+      line = JSON.parse(String(log.mock.calls[0][0]));
+    } finally {
+      log.mockRestore();
+      delete process.env.AI_RELEASE_EVALUATOR_FUNCTION;
+    }
+    // The failure side: three records, two cases, nothing rejected (the samples never reach the snapshot).
+    expect(line).toMatchObject({ message: 'snapshot stored', events: 3, rejected: 0, samples: 2, forwardedEvents: 1 });
+    expect(line.services).toEqual([expect.objectContaining({ service: 'mixed-svc', status: 'written', records: 3, cases: 2, created: 2 })]);
+    const objects = await dumpBucket(direct);
+    const batchKey = [...objects.keys()].find((k) => k.startsWith('batches/') && k.includes('mixed-svc'));
+    const batch = JSON.parse(objects.get(batchKey!)!);
+    expect(batch).toMatchObject({ eventCount: 3, rejected: [], logGroup: '/aws/lambda/mixed-svc' });
+    expect(batch.records.map((r: any) => r.requestId)).toEqual(failures.map((f) => f.requestId));
+    expect(batch.records.map((r: any) => r.input)).toEqual(failures.map((f) => redact(f.input)));
+
+    // The sample side: one asynchronous Invoke of the evaluator, with a CloudWatch Logs delivery of the two sample events.
+    const invokes = lambda!.calls().map((c) => c.args[0].input);
+    expect(invokes).toHaveLength(1);
+    expect(invokes[0]).toMatchObject({ FunctionName: 'platform-evaluator', InvocationType: 'Event' });
+    const forwarded = JSON.parse(Buffer.from(invokes[0].Payload).toString('utf8'));
+    const original = decodeDelivery(event);
+    const got = decodeDelivery(forwarded);
+    expect(got).toMatchObject({ logGroup: original.logGroup, logStream: original.logStream, owner: original.owner, messageType: 'DATA_MESSAGE' });
+    expect(got.logEvents).toEqual([original.logEvents[1], original.logEvents[3]]);
+
+    // The evaluator's own delivery code takes it as it took CloudWatch Logs' deliveries: both samples, none rejected.
+    const config: EvaluationConfig = {
+      evaluatorModel: { modelId: 'us.amazon.nova-pro-v1:0', pricing: { inputPer1kTokensUsd: 0.0008, outputPer1kTokensUsd: 0.0032 } },
+      rubrics: [{ criterion: 'relevance', instructions: 'Answers the question.', floor: 3 }],
+      samplingRate: 1,
+      budget: { perReleaseUsd: 10, perDayUsd: 10 },
+    };
+    const asked: string[] = [];
+    const noStore = {
+      get: async () => undefined,
+      // "Already scored": stops before any model call. Which samples it asks about is what this test reads.
+      exists: async (key: string) => {
+        asked.push(key);
+        return true;
+      },
+      put: async () => 'written',
+      list: async () => [],
+    } as unknown as ObjectStore;
+    const outcome = await evaluateDelivery(forwarded, {
+      evaluator: () => {
+        throw new Error('not reached: both samples count as scored');
+      },
+      liveEvaluation: async () => config,
+      store: noStore,
+      publish: () => {},
+      writeFailureRecord: () => {},
+      concurrency: 2,
+    });
+    expect(outcome).toMatchObject({ samples: 2, alreadyScored: 2, rejected: [] });
+    expect(asked.sort()).toEqual(samples.map((x) => evaluationKey('mixed-svc', x.sampleId)).sort());
   });
 });

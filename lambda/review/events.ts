@@ -3,13 +3,14 @@ import type { ReleaseEnd } from './ports';
 
 /**
  * A CodeDeploy deployment state-change event, as EventBridge delivers it (CodeDeploy User Guide, "Monitoring
- * deployments with Amazon EventBridge"), with the `service` the review's rule adds to the target input.
+ * deployments with Amazon EventBridge"). A service's own rule adds `service` to the target input; the platform's one
+ * rule sends the event as it is, and the deployment group names the service (`deploymentGroups`).
  */
 export interface CodeDeployStateChange {
   readonly source: 'aws.codedeploy';
   readonly 'detail-type': 'CodeDeploy Deployment State-change Notification';
   readonly time: string;
-  readonly service: string;
+  readonly service?: string;
   readonly detail: {
     readonly application: string;
     readonly deploymentGroup: string;
@@ -41,33 +42,56 @@ export interface AppConfigExtensionEvent {
 const CODE_STATES = { SUCCESS: 'SUCCESS', FAILURE: 'FAILURE', STOP: 'STOP' } as const;
 const CONFIG_TYPES = { OnDeploymentComplete: 'COMPLETE', OnDeploymentRolledBack: 'ROLLED_BACK' } as const;
 
-/** What ended, from either event; `undefined` for an event the review does not handle (with the reason). */
-export function parseReleaseEnd(event: unknown, now: string): { release?: ReleaseEnd; ignored?: string } {
+/**
+ * What ended, from either event; `undefined` for an event the review does not handle (with the reason).
+ * `deploymentGroups`: the service of each deployment group whose events come through the platform's rule, without
+ * `service`.
+ */
+export function parseReleaseEnd(
+  event: unknown,
+  now: string,
+  deploymentGroups: Readonly<Record<string, string>> = {},
+): { release?: ReleaseEnd; ignored?: string } {
   const e = event as Record<string, unknown> | null;
   if (!e || typeof e !== 'object') throw new Error('review event is not an object; expected a CodeDeploy state-change event or an AppConfig extension request');
-  if (e.source === 'aws.codedeploy') return parseCodeDeploy(e as unknown as CodeDeployStateChange);
+  if (e.source === 'aws.codedeploy') return parseCodeDeploy(e as unknown as CodeDeployStateChange, deploymentGroups);
   if (typeof e.Type === 'string' && e.Application) return parseAppConfig(e as unknown as AppConfigExtensionEvent, now);
   throw new Error(
     `review event is neither a CodeDeploy state-change event (source "aws.codedeploy") nor an AppConfig extension request (Type, Application); got keys ${Object.keys(e).join(', ')}`,
   );
 }
 
-function parseCodeDeploy(e: CodeDeployStateChange): { release?: ReleaseEnd; ignored?: string } {
+function parseCodeDeploy(e: CodeDeployStateChange, deploymentGroups: Readonly<Record<string, string>>): { release?: ReleaseEnd; ignored?: string } {
   const d = e.detail;
   if (!d || typeof d.deploymentId !== 'string' || typeof d.deploymentGroup !== 'string') {
     throw new Error(
       'CodeDeploy event has no detail.deploymentId / detail.deploymentGroup; is the rule matching "CodeDeploy Deployment State-change Notification"?',
     );
   }
-  if (typeof e.service !== 'string' || e.service === '') {
-    throw new Error('CodeDeploy event has no "service": the ReleaseReview rule adds it to the target input; invoke the reviewer through that rule');
+  const known = Object.keys(deploymentGroups).length > 0;
+  const service =
+    typeof e.service === 'string' && e.service !== ''
+      ? e.service
+      : Object.hasOwn(deploymentGroups, d.deploymentGroup)
+        ? deploymentGroups[d.deploymentGroup]
+        : undefined;
+  if (service === undefined) {
+    // The platform's rule matches every deployment of the platform's CodeDeploy application; a service in another
+    // stack is reviewed through a rule of its own, which names it.
+    if (known)
+      return {
+        ignored: `deployment group ${d.deploymentGroup} is not one of the services this reviewer's rule serves (a service in another stack has a rule of its own)`,
+      };
+    throw new Error(
+      'CodeDeploy event has no "service" and the reviewer knows no deployment groups: invoke the reviewer through the ReleaseReview rules (AI_RELEASE_REVIEW_DEPLOYMENT_GROUPS, or a service rule that adds "service")',
+    );
   }
   const state = CODE_STATES[d.state as keyof typeof CODE_STATES];
   if (!state) return { ignored: `CodeDeploy state ${d.state} is not the end of a release` };
   return {
     release: {
       plane: 'code',
-      service: e.service,
+      service,
       releaseKey: `code-${safeKey(d.deploymentId)}`,
       deploymentId: d.deploymentId,
       state,

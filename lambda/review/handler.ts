@@ -30,6 +30,8 @@ const need = (k: string) => {
 const bucket = need(LEARNING_ENV.BUCKET);
 const stack = need(REVIEW_ENV.STACK);
 const manifestPath = process.env[REVIEW_ENV.MANIFEST_PATH] || stack;
+// The services whose code deployments come through the platform's one rule, by deployment group.
+const deploymentGroups = JSON.parse(process.env[REVIEW_ENV.DEPLOYMENT_GROUPS] || '{}') as Record<string, string>;
 const s3 = logFailures(new S3Client(deadline(10_000)));
 const cw = new CloudWatchClient({});
 const ports: ReviewPorts = {
@@ -50,7 +52,7 @@ const ports: ReviewPorts = {
 
 /** CodeDeploy state changes (EventBridge) and AppConfig ON_DEPLOYMENT_COMPLETE / ON_DEPLOYMENT_ROLLED_BACK. */
 export async function handler(event: unknown) {
-  const result = await runReview(event, ports, { stack, manifestPath });
+  const result = await runReview(event, ports, { stack, manifestPath, deploymentGroups });
   const summary =
     result.status === 'written'
       ? { key: result.review.objects.json, outcome: result.review.outcome, partial: result.review.partial, announced: result.announced }

@@ -52,6 +52,11 @@ export interface ReviewOptions {
   readonly manifestPath?: string;
   /** How long to wait for a rollback in progress to finish before writing the review. @default 60 s */
   readonly rollbackWaitMs?: number;
+  /**
+   * The service of each deployment group the platform's rule sends (REVIEW_ENV.DEPLOYMENT_GROUPS). @default none: a
+   * CodeDeploy event must carry `service`
+   */
+  readonly deploymentGroups?: Readonly<Record<string, string>>;
   /** @default 5 s */
   readonly pollMs?: number;
 }
@@ -82,7 +87,7 @@ export interface ReviewFacts {
 export async function runReview(event: unknown, ports: ReviewPorts, options: ReviewOptions): Promise<ReviewResult> {
   const now = () => iso(ports.clock.now());
   if (isConfigGateStopped(event)) return reviewGateStopped(event, ports, options);
-  const parsed = parseReleaseEnd(event, now());
+  const parsed = parseReleaseEnd(event, now(), options.deploymentGroups);
   if (!parsed.release) return { status: 'ignored', reason: parsed.ignored ?? 'not the end of a release' };
   const release = parsed.release;
   const keys = reviewKeys(release.service, release.releaseKey);

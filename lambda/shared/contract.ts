@@ -450,6 +450,12 @@ export const REVIEW_ENV = {
   STACK: 'AI_RELEASE_STACK_NAME',
   /** The `<stack path>` of the manifest parameters: the top-level stack's name, then the nested stacks' ids. */
   MANIFEST_PATH: 'AI_RELEASE_MANIFEST_PATH',
+  /**
+   * JSON `{ [deployment group name]: service }`: the services whose code deployments reach the reviewer through the
+   * platform's one rule (the event carries no service; the group names it). Services in other stacks keep a rule of
+   * their own that adds `service` to the event.
+   */
+  DEPLOYMENT_GROUPS: 'AI_RELEASE_REVIEW_DEPLOYMENT_GROUPS',
 } as const;
 
 /** The AppConfig extension parameter that names the service of an association (arrives in `Parameters`). */

@@ -15,3 +15,9 @@ export const AWS_CALLS = [
   // Without it a missing key answers 403 instead of 404, and "not stored yet" cannot be told from "denied".
   { action: 's3:ListBucket', resource: 'arn:aws:s3:::<store>' },
 ] as const;
+
+/**
+ * Where the platform has an evaluator: the evaluation samples of a delivery are forwarded to it (Invoke, InvocationType
+ * Event; lambda/snapshot/lambda-forward.ts). Invoke of the unqualified function is authorized on the function's ARN.
+ */
+export const FORWARD_CALLS = [{ api: 'Invoke', action: 'lambda:InvokeFunction', resource: 'arn:aws:lambda:<region>:<account>:function:<evaluator>' }] as const;

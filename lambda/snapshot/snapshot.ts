@@ -43,6 +43,8 @@ import { mapLimit, type ObjectStore } from './store';
 export const SNAPSHOT_ENV = {
   /** Days the bucket's lifecycle keeps a candidate object after its last write. */
   CANDIDATE_EXPIRY_DAYS: 'AI_RELEASE_CANDIDATE_EXPIRY_DAYS',
+  /** The evaluator function's name: evaluation samples in a delivery are forwarded there (lambda/snapshot/dispatch.ts). */
+  EVALUATOR_FUNCTION: 'AI_RELEASE_EVALUATOR_FUNCTION',
 } as const;
 
 /** The event CloudWatch Logs invokes a subscribed function with (asynchronously): base64 of gzip of LogsData. */
@@ -173,7 +175,11 @@ const INDEX_ATTEMPTS = 40;
 
 /** Processes one delivery. Throws when the store fails after its retries: the whole delivery is then retried by Lambda. */
 export async function snapshot(event: CloudWatchLogsEvent, deps: SnapshotDeps): Promise<SnapshotOutcome> {
-  const data = decodeDelivery(event);
+  return snapshotData(decodeDelivery(event), deps);
+}
+
+/** Processes one decoded delivery (the failure part of a delivery split by lambda/snapshot/dispatch.ts). */
+export async function snapshotData(data: LogsData, deps: SnapshotDeps): Promise<SnapshotOutcome> {
   // CloudWatch Logs checks a new subscription's destination with a CONTROL_MESSAGE; it carries no records.
   if (data.messageType === 'CONTROL_MESSAGE') return { status: 'control-message', events: 0, rejected: [], services: [] };
   if (data.logEvents.length === 0) return { status: 'empty', events: 0, rejected: [], services: [] };

@@ -22,14 +22,18 @@ export function wireSnapshotsAndEvaluation(
   props: AiReleaseProps,
   w: { readonly platform: AiReleasePlatform; readonly config: AiServiceConfig; readonly alias: lambda.Alias; readonly canaryJudge?: CanaryJudge },
 ): ReleaseEvaluator | undefined {
-  // Learning half: failure records become regression case candidates (RegressionStore).
-  if (props.snapshots ?? true) w.platform.regressionStore.subscribe(scope, props.function.logGroup);
-  // Quality measured, not self-reported: sampled answers go to the platform's evaluator, scored with the live
-  // (stable) rubric; low scores come back as regression-case candidates.
+  // Learning half: failure records become regression case candidates (RegressionStore), and sampled answers go to the
+  // platform's evaluator (quality measured, not self-reported), scored with the live (stable) rubric; low scores come
+  // back as regression-case candidates. Both through ONE subscription filter on the service's log group (CloudWatch
+  // Logs allows 2; the other is the user's): the snapshot function forwards the samples to the evaluator.
+  const snapshots = props.snapshots ?? true;
   const evaluation = w.config.config.evaluation as EvaluationConfig | undefined;
-  if (!evaluation || !(props.evaluation ?? true)) return undefined;
+  const evaluated = evaluation !== undefined && (props.evaluation ?? true);
+  if (snapshots || evaluated) w.platform.regressionStore.subscribe(scope, props.function.logGroup, { failures: snapshots, evaluationSamples: evaluated });
+  if (!evaluation || !evaluated) return undefined;
   const evaluator = w.platform.evaluator;
   evaluator.addService(scope, {
+    subscribe: false,
     serviceName: props.serviceName,
     logGroup: props.function.logGroup,
     function: props.function,

@@ -1,4 +1,4 @@
-import { CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { FAILURE_RECORD_TYPE, LEARNING_ENV, MARKER_PREFIX, STORE_PREFIX } from '../../lambda/shared/contract';
+import { EVALUATION_SAMPLE_TYPE } from '../../lambda/shared/evaluation';
 import { CANDIDATE_REFRESH_DAYS, CANDIDATE_TAG } from '../../lambda/snapshot/cases';
 import { SNAPSHOT_ENV } from '../../lambda/snapshot/snapshot';
 import { libraryFunction } from '../private/library-function';
@@ -17,6 +18,14 @@ export const SUBSCRIPTION_FILTERS_PER_LOG_GROUP = 2;
 
 /** The subscription filter's name on every service log group. */
 export const FAILURE_FILTER_NAME = 'cdk-ai-release-failures';
+
+/** The record kinds a service log group's one subscription filter matches. */
+export interface SubscribedKinds {
+  /** Failure records (the runtime's `ai-release.failure` lines), stored as regression case candidates. @default true */
+  readonly failures?: boolean;
+  /** Evaluation samples (`ai-release.evaluation-sample` lines), forwarded to the platform's evaluator. @default false */
+  readonly evaluationSamples?: boolean;
+}
 
 export interface RegressionStoreProps {
   /**
@@ -195,21 +204,79 @@ export class RegressionStore extends Construct {
   }
 
   /**
-   * Subscribes the snapshot function to a service's log group with a filter that matches failure records only
-   * (`{ $.type = "ai-release.failure" }`). CloudWatch Logs allows 2 subscription filters per log group: if the log
-   * group already has two (e.g. a log shipper and a SIEM), creating this one fails at deploy; turn snapshots off
-   * for that service (`AiRelease({ snapshots: false })`) or merge the other two first.
+   * Subscribes the snapshot function to a service's log group with ONE filter (`cdk-ai-release-failures`) matching the
+   * record kinds asked for: failure records (`{ $.type = "ai-release.failure" }`), evaluation samples, or both
+   * (`{ ($.type = "ai-release.failure") || ($.type = "ai-release.evaluation-sample") }`). Samples are forwarded by the
+   * snapshot function to the evaluator (`forwardSamplesTo`). CloudWatch Logs allows 2 subscription filters per log
+   * group (PutSubscriptionFilter): the library takes one, the other is the user's (a log shipper, a SIEM). If the log
+   * group already has two, creating this one fails at deploy (synth says so when they are in the app); turn snapshots
+   * and evaluation off for that service, or merge the other two first.
+   *
+   * No Lambda permission per log group: one per snapshot function (`logsPermission`) lets CloudWatch Logs invoke it
+   * for the log groups of this account and Region.
    */
-  public subscribe(scope: Construct, logGroup: logs.ILogGroup): logs.SubscriptionFilter {
+  public subscribe(scope: Construct, logGroup: logs.ILogGroup, kinds: SubscribedKinds = {}): logs.SubscriptionFilter {
+    const failures = kinds.failures ?? true;
+    const samples = kinds.evaluationSamples ?? false;
+    if (!failures && !samples)
+      throw new Error(`subscribe(${logGroup.node.path}): neither failure records nor evaluation samples asked for; do not subscribe the log group`);
+    const failure = logs.FilterPattern.stringValue('$.type', '=', FAILURE_RECORD_TYPE);
+    const sample = logs.FilterPattern.stringValue('$.type', '=', EVALUATION_SAMPLE_TYPE);
     const filter = new logs.SubscriptionFilter(scope, 'FailureSnapshots', {
       logGroup,
-      destination: new logsDestinations.LambdaDestination(this.snapshotFunction),
-      filterPattern: logs.FilterPattern.stringValue('$.type', '=', FAILURE_RECORD_TYPE),
+      destination: new logsDestinations.LambdaDestination(this.snapshotFunction, { addPermissions: false }),
+      filterPattern: failures && samples ? logs.FilterPattern.any(failure, sample) : failures ? failure : sample,
+      // The name it always had: a renamed filter is replaced, and CloudFormation creates the new one before it deletes
+      // the old, which on a log group already at 2 filters fails the update.
       filterName: FAILURE_FILTER_NAME,
     });
+    // PutSubscriptionFilter checks that CloudWatch Logs may invoke the destination: the permission first.
+    filter.node.addDependency(this.logsPermission);
     this.subscribed.push(logGroup);
     return filter;
   }
+
+  /**
+   * The one Lambda permission of the snapshot function for CloudWatch Logs: any log group of this account and Region
+   * (`SourceArn` `arn:<partition>:logs:<region>:<account>:log-group:*`, which Lambda checks with `ArnLike`, so the
+   * wildcard covers `<name>:*`, the ARN CloudWatch Logs invokes with; `SourceAccount` this account). One statement
+   * instead of one per service keeps a resource per service out of the stack and the function's resource policy far
+   * below Lambda's 20 KB; the service log groups are the user's, so no name pattern narrower than this is known.
+   */
+  private get logsPermission(): lambda.CfnPermission {
+    if (!this._logsPermission) {
+      const stack = Stack.of(this);
+      this.snapshotFunction.addPermission('FromServiceLogGroups', {
+        principal: new iam.ServicePrincipal('logs.amazonaws.com'),
+        action: 'lambda:InvokeFunction',
+        sourceArn: stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        sourceAccount: stack.account,
+      });
+      this._logsPermission = this.snapshotFunction.permissionsNode.findChild('FromServiceLogGroups') as lambda.CfnPermission;
+      Validations.of(this._logsPermission).acknowledge({
+        id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
+        reason:
+          'Not public: the principal is logs.amazonaws.com, SourceAccount is this account and SourceArn the log groups of this account and Region. Both are deploy-time values (AWS::AccountId, AWS::Region), which the rule accepts only as a literal string or a reference to a resource of the template.',
+      });
+    }
+    return this._logsPermission;
+  }
+
+  private _logsPermission?: lambda.CfnPermission;
+
+  /**
+   * Forwards the evaluation samples that reach the snapshot function (a service log group's one filter) to the
+   * evaluator, asynchronously (Invoke, InvocationType Event): its name in the environment, and invoke on it (the
+   * unqualified function only) in the snapshot role.
+   */
+  public forwardSamplesTo(evaluator: lambda.IFunction): void {
+    if (this._forwardsTo) throw new Error(`${this.node.path} already forwards evaluation samples to ${this._forwardsTo.node.path}; one evaluator per platform`);
+    this._forwardsTo = evaluator;
+    this.snapshotFunction.addEnvironment(SNAPSHOT_ENV.EVALUATOR_FUNCTION, evaluator.functionName);
+    this.snapshotFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [evaluator.functionArn] }));
+  }
+
+  private _forwardsTo?: lambda.IFunction;
 
   /**
    * Read access to the cases and the index (the gate, the CLI): every accepted and retired case, and every candidate
@@ -262,7 +329,7 @@ export class RegressionStore extends Construct {
       const on = filters.filter((f) => key(f, f.logGroupName) === name);
       if (on.length > SUBSCRIPTION_FILTERS_PER_LOG_GROUP) {
         errors.push(
-          `log group ${lg.node.path} has ${on.length} subscription filters (${on.map((f) => f.node.path).join(', ')}); CloudWatch Logs allows ${SUBSCRIPTION_FILTERS_PER_LOG_GROUP} per log group. Remove one, or set snapshots: false on the service's AiRelease`,
+          `log group ${lg.node.path} has ${on.length} subscription filters (${on.map((f) => f.node.path).join(', ')}); CloudWatch Logs allows ${SUBSCRIPTION_FILTERS_PER_LOG_GROUP} per log group. Remove one, or set snapshots: false (and evaluation: false) on the service's AiRelease`,
         );
       }
     }

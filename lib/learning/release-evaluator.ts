@@ -50,6 +50,14 @@ export interface EvaluatedService {
   readonly appConfig: { readonly applicationId: string; readonly environmentId: string; readonly profileId: string };
   /** Evaluator model ids or inference profile ids the service's evaluation section may name. */
   readonly evaluatorModelIds: readonly string[];
+  /**
+   * Give the log group a subscription filter of its own for the samples (`cdk-ai-release-evaluation`). An
+   * `AiReleasePlatform` sets false: its regression store's one filter per service log group carries the samples too,
+   * and the snapshot function forwards them here (CloudWatch Logs allows 2 filters per log group; the other is the
+   * user's).
+   * @default true
+   */
+  readonly subscribe?: boolean;
 }
 
 /**
@@ -120,10 +128,11 @@ export class ReleaseEvaluator extends Construct {
   private readonly bucket: s3.IBucket;
 
   /**
-   * Scores a service's samples: subscribes its log group and grants what scoring it needs, nothing more. The
-   * subscription filter is created in `scope` (the service's own construct, so it lives in the service's stack).
+   * Scores a service's samples: grants what scoring it needs, nothing more, and (unless `subscribe` is false)
+   * subscribes its log group; the subscription filter is created in `scope` (the service's own construct, so it lives
+   * in the service's stack). Returns the filter, or undefined when `subscribe` is false.
    */
-  public addService(scope: Construct, s: EvaluatedService): logs.SubscriptionFilter {
+  public addService(scope: Construct, s: EvaluatedService): logs.SubscriptionFilter | undefined {
     if (this.services[s.serviceName]) throw new Error(`service "${s.serviceName}" is already evaluated by ${this.node.path}; add each service once`);
     const stack = Stack.of(this);
     // The evaluator's environment names each service's function and live config: from another stack that would be a
@@ -185,6 +194,7 @@ export class ReleaseEvaluator extends Construct {
             'A cross-Region inference profile routes to the named foundation model in any of its destination Regions; Bedrock authorizes the model there (Bedrock user guide, inference profile prerequisites).',
         })),
     );
+    if (s.subscribe === false) return undefined;
     return new logs.SubscriptionFilter(scope, 'EvaluationSamples', {
       logGroup: s.logGroup,
       destination: new logsDestinations.LambdaDestination(fn),

@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { nagText } from '../private/nag-text';
 import type * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -68,9 +68,12 @@ export class ReleaseReview extends Construct {
         [LEARNING_ENV.TOPIC_ARN]: topic.topicArn,
         [REVIEW_ENV.STACK]: namePrefix(stack),
         [REVIEW_ENV.MANIFEST_PATH]: manifestPath,
+        // The services the platform's one code-deployment rule serves, by deployment group (ReleaseReview).
+        [REVIEW_ENV.DEPLOYMENT_GROUPS]: Lazy.string({ produce: () => JSON.stringify(Object.fromEntries(groupsOf(fn))) }),
       },
     });
     REVIEWER_BUCKET.set(fn, bucket);
+    fn.node.addValidation({ validate: () => deploymentGroupsEnvProblems(groupsOf(fn)) });
     // EventBridge, AppConfig and the config deployer invoke asynchronously: a review that still fails after Lambda's
     // retries is announced on the topic with its event, never lost silently. A review is still wanted hours late (it
     // is the record of the release), so events are kept for Lambda's maximum age, stated rather than defaulted; a
@@ -209,8 +212,33 @@ export class ReleaseReview extends Construct {
     return role;
   }
 
-  /** The rule that sends the end of each code deployment of the service's group to the review function. */
+  /**
+   * The rule that sends the end of the service's code deployments to the review function: the platform's one rule
+   * (every deployment group of the platform's CodeDeploy application; the group names the service) when the service is
+   * in the platform's stack, else a rule of the service's own that adds the service to the event.
+   */
   public readonly rule: events.Rule;
+
+  /**
+   * The platform's one rule for the end of code deployments (SUCCESS, FAILURE, STOP) of its CodeDeploy application,
+   * to the review function, the event as EventBridge delivers it. Every service's deployment group belongs to that
+   * application (code-plane.ts), so `detail.application` selects them all; the reviewer finds the service by
+   * `detail.deploymentGroup` (REVIEW_ENV.DEPLOYMENT_GROUPS) and ignores groups it does not know (services in other
+   * stacks, reviewed through their own rule).
+   */
+  public static codeDeploymentRuleOf(platform: AiReleasePlatform, fn: lambda.IFunction): events.Rule {
+    const existing = platform.node.tryFindChild('ReleaseReviewCodeDeployments') as events.Rule | undefined;
+    if (existing) return existing;
+    return new events.Rule(platform, 'ReleaseReviewCodeDeployments', {
+      description: 'The end of each code deployment of the AI services in this stack, for their release reviews',
+      eventPattern: {
+        source: ['aws.codedeploy'],
+        detailType: ['CodeDeploy Deployment State-change Notification'],
+        detail: { application: [platform.codeDeployApplication.applicationName], state: [...CODE_RELEASE_END_STATES] },
+      },
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+    });
+  }
   /** The live environment's one association with the platform's release extension: the end of each config deployment reaches the review through it. */
   public readonly association: appconfig.CfnExtensionAssociation;
   public readonly function: lambda.Function;
@@ -221,32 +249,14 @@ export class ReleaseReview extends Construct {
     this.function = ReleaseReview.reviewerOf(platform, props.bucket);
     const group = props.deploymentGroup;
 
-    this.rule = new events.Rule(this, 'DeploymentEnded', {
-      description: `${props.serviceName}: the end of a code deployment, for its release review`,
-      eventPattern: {
-        source: ['aws.codedeploy'],
-        detailType: ['CodeDeploy Deployment State-change Notification'],
-        detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: [...CODE_RELEASE_END_STATES] },
-      },
-      targets: [
-        new targets.LambdaFunction(this.function, {
-          // The documented event, plus the service it belongs to (one review function serves the platform).
-          event: events.RuleTargetInput.fromObject({
-            version: events.EventField.fromPath('$.version'),
-            id: events.EventField.eventId,
-            'detail-type': events.EventField.detailType,
-            source: events.EventField.source,
-            account: events.EventField.account,
-            time: events.EventField.time,
-            region: events.EventField.region,
-            detail: events.EventField.fromPath('$.detail'),
-            service: props.serviceName,
-          }),
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(2),
-        }),
-      ],
-    });
+    // One rule per platform where the reviewer can tell the service from the deployment group: the group is in the
+    // reviewer's stack (its name is a Ref there; from another stack it would be a reference from the platform's stack
+    // to the service's, a cycle) and in the platform's CodeDeploy application (what the rule selects).
+    if (Stack.of(group) === Stack.of(this.function) && group.application === platform.codeDeployApplication) {
+      const groups = groupsOf(this.function);
+      groups.set(group.deploymentGroupName, props.serviceName);
+      this.rule = ReleaseReview.codeDeploymentRuleOf(platform, this.function);
+    } else this.rule = this.serviceRule(props.serviceName, group);
 
     // The end of each config deployment to the live environment: the review's actions on the environment's one
     // association with the platform's release extension (shared with the gate check and the judge's tick).
@@ -265,9 +275,65 @@ export class ReleaseReview extends Construct {
       { [REVIEW_SERVICE_PARAMETER]: props.serviceName },
     ).association;
   }
+
+  /** A rule of the service's own (a service outside the reviewer's stack): its group's deployments, with the service. */
+  private serviceRule(serviceName: string, group: codedeploy.ILambdaDeploymentGroup): events.Rule {
+    return new events.Rule(this, 'DeploymentEnded', {
+      description: `${serviceName}: the end of a code deployment, for its release review`,
+      eventPattern: {
+        source: ['aws.codedeploy'],
+        detailType: ['CodeDeploy Deployment State-change Notification'],
+        detail: { application: [group.application.applicationName], deploymentGroup: [group.deploymentGroupName], state: [...CODE_RELEASE_END_STATES] },
+      },
+      targets: [
+        new targets.LambdaFunction(this.function, {
+          // The documented event, plus the service it belongs to (one review function serves the platform).
+          event: events.RuleTargetInput.fromObject({
+            version: events.EventField.fromPath('$.version'),
+            id: events.EventField.eventId,
+            'detail-type': events.EventField.detailType,
+            source: events.EventField.source,
+            account: events.EventField.account,
+            time: events.EventField.time,
+            region: events.EventField.region,
+            detail: events.EventField.fromPath('$.detail'),
+            service: serviceName,
+          }),
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+  }
 }
 
 const REVIEWER_BUCKET = new WeakMap<lambda.IFunction, s3.IBucket>();
+const REVIEWER_GROUPS = new WeakMap<lambda.IFunction, Map<string, string>>();
+
+/** The deployment groups (name → service) whose code deployments reach a reviewer through the platform's rule. */
+function groupsOf(fn: lambda.IFunction): Map<string, string> {
+  const groups = REVIEWER_GROUPS.get(fn) ?? new Map<string, string>();
+  REVIEWER_GROUPS.set(fn, groups);
+  return groups;
+}
+
+/** Lambda quotas: "Function environment variables: 4 KB", all variables of the function together. */
+const LAMBDA_ENVIRONMENT_BYTES = 4096;
+/** CodeDeploy API reference, CreateDeploymentGroup: deploymentGroupName is at most 100 characters. */
+const DEPLOYMENT_GROUP_NAME_MAX = 100;
+
+/**
+ * The group map is a deploy-time value (CloudFormation names the groups): bound it by the longest group name, and
+ * leave 1 KB of the 4 KB for the reviewer's other variables. A flat stack reaches its 500 resources at about 14
+ * services, far below this bound (about 20 with 30-character service names).
+ */
+function deploymentGroupsEnvProblems(groups: Map<string, string>): string[] {
+  const bound = 2 + [...groups.values()].reduce((n, service) => n + DEPLOYMENT_GROUP_NAME_MAX + service.length + 6, 0);
+  if (bound <= LAMBDA_ENVIRONMENT_BYTES - 1024) return [];
+  return [
+    `the review function's map of ${groups.size} deployment groups may take up to ${bound} bytes of its environment (Lambda allows ${LAMBDA_ENVIRONMENT_BYTES} in all): put some services in stacks of their own (a NestedStack each), whose reviews come through a rule of their own`,
+  ];
+}
 
 /** nagText, or an error: a store whose ARN cdk-nag would print otherwise cannot be acknowledged. */
 function nagTextOrThrow(stack: Stack, value: string): string {

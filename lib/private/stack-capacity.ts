@@ -2,10 +2,10 @@
  * CloudFormation's quota of resources per stack (500, or the app's `@aws-cdk/core:stackResourceLimit`), checked at
  * synth for every stack that holds AI services and named with the layouts that lift it. CDK's own check comes later
  * (while it writes the template) and names the count only; this one names the services, what each costs and the fix.
- * With every default on a service adds 35–38 resources and the platform 58–65 (plus 5 for each further 12 services:
- * another shared judge function), so one flat stack holds 12 services (11 with an evaluation section; bench/RESULTS.md
- * § "Resources in one flat stack after the h7 merges", docs/constructs.md "Many services"); a NestedStack or a stack
- * per service holds any number.
+ * With every default on a service adds 32–33 resources and the platform 61–67 (plus 5 for each further 12 services:
+ * another shared judge function), so one flat stack holds 13 services (12 with an evaluation section and an
+ * application per service; bench/RESULTS.md § "One subscription filter per service log group (h8-filter)",
+ * docs/constructs.md "Many services"); a NestedStack or a stack per service holds any number.
  *
  * Kept on the Stack under a global symbol, not in a module-level map, so two copies of the library see one list.
  */
