@@ -56,6 +56,20 @@ async function main() {
       evaluation: { answer: output.answer, passages, citations: output.citations },
     };
   };
+  // HOT_PATH_SAMPLED_GAP_PT=1: each gap invocation is followed by one Powertools-only handler call (what the
+  // interleaved hot-path bench runs between two sampled invocations).
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const { Metrics, MetricResolution, MetricUnit } = await import('@aws-lambda-powertools/metrics');
+  const ptLogger = new Logger({ serviceName: 'support-assistant' });
+  const ptMetrics = new Metrics({ namespace: 'AiRelease', serviceName: 'support-assistant' });
+  const powertools = () => {
+    ptMetrics.addDimensions({ Version: '7' });
+    for (const n of ['Invocations', 'Latency', 'CostUsd', 'InputTokens', 'OutputTokens', 'QualityScore'])
+      ptMetrics.addMetric(n, MetricUnit.Count, 1, MetricResolution.High);
+    ptMetrics.publishStoredMetrics();
+    ptLogger.info('answered', { citations: 1 });
+  };
+  const withPt = process.env.HOT_PATH_SAMPLED_GAP_PT === '1';
   let id = 0;
   const invoke = () =>
     runtime.invoke(fn, { question: 'How do I restore a deleted file?' }, { awsRequestId: `q${id++}`, getRemainingTimeInMillis: () => 30_000 });
@@ -118,7 +132,10 @@ async function main() {
   for (const gap of gaps) {
     const t = stages.map(() => [] as number[]);
     for (let k = 0; k < S; k++) {
-      for (let g = 0; g < gap; g++) await invoke();
+      for (let g = 0; g < gap; g++) {
+        await invoke();
+        if (withPt) powertools();
+      }
       sampleOnce(t);
     }
     rows.push(
