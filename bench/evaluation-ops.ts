@@ -17,6 +17,7 @@
  * Powertools-only handler (Logger + Metrics, the same metrics and one log line). 3 interleaved rounds; stdout discarded.
  * HOT_PATH_RATES=0,0.02,0.1 picks the rates (0: no evaluation section), HOT_PATH_ROUNDS the rounds (ratio per round printed),
  * HOT_PATH_INTERLEAVE=each alternates the handlers invocation by invocation, HOT_PATH_CLOCK=cpu times process CPU time.
+ * HOT_PATH_REFERENCE=line: the reference also writes a pre-built sample line through logger.info at the same rate (the floor).
  * HOT_PATH_PAIRED=true|false|example|<rate> sets the section's pairing (default true: `rate` is then the share of requests sampled).
  */
 import { spawnSync } from 'node:child_process';
@@ -249,6 +250,21 @@ async function hotPath() {
     logger.info('answered', { citations: output.citations.length });
     return output;
   };
+  // HOT_PATH_REFERENCE=line (h8-hotpath): the reference is Powertools only plus, on a share `rate` of its requests
+  // (Math.random), one evaluation-sample-sized line through logger.info: a sample built once beforehand (no redaction,
+  // no hashing, no sampling hash). What a Powertools-only service that logs a sample line at the same rate pays at the
+  // least: the floor of "a sample line is written on 2 % of requests".
+  const lineReference = process.env.HOT_PATH_REFERENCE === 'line';
+  let referenceRate = 0;
+  let referenceDrawn = false;
+  const referenceSampled: number[] = [];
+  let referenceSample: Record<string, unknown> = {};
+  const powertoolsWithLine = async (e: { question: string }) => {
+    const output = await powertools(e);
+    referenceDrawn = referenceRate > 0 && Math.random() < referenceRate;
+    if (referenceDrawn) logger.info({ message: 'AI evaluation sample', ...referenceSample });
+    return output;
+  };
   const { createAiRuntime } = await import('../lambda/runtime');
   // HOT_PATH_STAGE=1 (h8-hotpath): the time spent inside the runtime's sampleForEvaluation, per sampled invocation.
   const inside: number[] = [];
@@ -297,6 +313,7 @@ async function hotPath() {
       await fn(event, c);
       t = Number(process.hrtime.bigint() - t0) / 1000;
     }
+    if (split.on && fn === powertoolsWithLine && referenceDrawn) referenceSampled.push(t);
     const drawn = split.on?.(fn, c.awsRequestId);
     if (drawn === true) split.sampled.push(t);
     else if (drawn === false) split.not.push(t);
@@ -384,6 +401,39 @@ async function hotPath() {
     `hot path, ${N} invocations per round, ${rounds} interleaved rounds${each ? ' (alternating invocation by invocation)' : ''}, ${cpu ? 'process CPU time' : 'wall time'}; example config from a loopback extension stand-in; stdout discarded`,
   );
   for (const r of rates) {
+    referenceRate = r;
+    if (lineReference && r > 0) {
+      const { buildEvaluationSample } = await import('../lambda/runtime/evaluation-sampler');
+      const tuple = {
+        service: 'support-assistant',
+        codeVersion: '7',
+        config: 'c',
+        prompt: 'p',
+        model: 'm',
+        retrieval: 'r',
+        tools: 't',
+        outputContract: 'o',
+        degrade: 'd',
+      };
+      const { service: _s, ...rest } = buildEvaluationSample(
+        {
+          service: 'support-assistant',
+          requestId: 'ref',
+          time: new Date(),
+          tuple,
+          functionVersion: '7',
+          arm: 'stable',
+          input: JSON.stringify(event),
+          answer: work(event.question).answer,
+          passages,
+          citations: ['kb-restore-01'],
+          inputTokens: 850,
+          outputTokens: 40,
+        },
+        r,
+      );
+      referenceSample = rest;
+    }
     rate = r;
     body = served();
     const runtime = make();
@@ -400,7 +450,7 @@ async function hotPath() {
     const sampledPerRound: string[] = [];
     for (let round = 0; round < rounds; round++) {
       const from = split.sampled.length;
-      const [a, b] = await measurePair(powertools, runtime);
+      const [a, b] = await measurePair(lineReference ? powertoolsWithLine : powertools, runtime);
       const mine = split.sampled.slice(from).sort((x, y) => x - y);
       if (mine.length > 0) sampledPerRound.push(pct(mine, 50).toFixed(0));
       pt.push(...a);
@@ -418,7 +468,7 @@ async function hotPath() {
         ? 'no evaluation section (the runtime without sampling, for the share sampling adds):'
         : `samplingRate ${r}${r === 1 ? ' (every answer sampled: worst case)' : r === 0.02 ? ' (the example as configured)' : ''}:`,
     );
-    say(line('Powertools only', pt));
+    say(line(lineReference && r > 0 ? `Powertools + sample line at ${r}` : 'Powertools only', pt));
     say(line(r === 0 ? 'runtime, no evaluation section' : 'runtime, evaluation sampling on', rt));
     say(
       `  ratio runtime / Powertools: p50 ${(pct(rt, 50) / pct(pt, 50)).toFixed(2)}x, p90 ${(pct(rt, 90) / pct(pt, 90)).toFixed(2)}x, p99 ${(pct(rt, 99) / pct(pt, 99)).toFixed(2)}x (target <= 1.3x)`,
@@ -455,7 +505,11 @@ async function hotPath() {
       }
       return n / 2000;
     };
-    const bp = await bytes(powertools);
+    if (referenceSampled.length > 0) {
+      const v = referenceSampled.splice(0).sort((x, y) => x - y);
+      say(`  the reference's invocations with the sample line (${v.length}): p50 ${pct(v, 50).toFixed(1)} µs, p90 ${pct(v, 90).toFixed(1)} µs`);
+    }
+    const bp = await bytes(lineReference ? powertoolsWithLine : powertools);
     const br = await bytes(runtime);
     say(`  log bytes per request: Powertools ${bp.toFixed(0)}, runtime ${br.toFixed(0)} (ratio ${(br / bp).toFixed(2)}x)`);
   }

@@ -244,8 +244,10 @@ export class PowertoolsTelemetry implements TelemetryPort {
 
   public sample(sample: EvaluationSample): void {
     // Top-level keys, like a failure record, so the evaluator's filter `{ $.type = "ai-release.evaluation-sample" }` matches.
+    // The direct line skips the sample's `service` key itself (no copy of the sample without it: h8-hotpath).
+    if (this.directLog && this.infoDirect(SAMPLE_MESSAGE, sample, 'service')) return;
     const { service: _service, ...rest } = sample;
-    if (!this.directLog || !this.infoDirect(SAMPLE_MESSAGE, rest)) this.logger.info({ message: SAMPLE_MESSAGE, ...rest });
+    this.logger.info({ message: SAMPLE_MESSAGE, ...rest });
   }
 
   /**
@@ -257,7 +259,7 @@ export class PowertoolsTelemetry implements TelemetryPort {
    * replacer change nothing on plain JSON data (checked: plainJson); anything else goes through the API. Returns false,
    * having written nothing, when it cannot do exactly that: then the caller goes through the Logger's API.
    */
-  private infoDirect(message: string, attributes: Readonly<Record<string, unknown>>): boolean {
+  private infoDirect(message: string, attributes: object, skip?: string): boolean {
     const own = this.logger as unknown as LoggerInternals;
     const write = own.console?.info;
     const indentation = own.logIndentation;
@@ -267,14 +269,15 @@ export class PowertoolsTelemetry implements TelemetryPort {
     if (typeof level !== 'number') return false;
     // A line Powertools would buffer (log buffering on, an X-Ray trace id present) is left to it.
     if (own.shouldBufferLog('trace-id', LogLevelThreshold.INFO)) return false;
-    const keys = Object.keys(attributes);
-    for (const k of keys) if (ENVELOPE_KEYS.has(k)) return false;
+    const attrs = attributes as Readonly<Record<string, unknown>>;
+    const keys = Object.keys(attrs);
+    for (const k of keys) if (k !== skip && ENVELOPE_KEYS.has(k)) return false;
     // Below the Logger's level (POWERTOOLS_LOG_LEVEL, ALC, debug sampling): Powertools writes nothing, nor does this.
     if (LogLevelThreshold.INFO < level) return true;
     const envelope = own.createAndPopulateLogItem(LogLevelThreshold.INFO, message, [])?.getAttributes?.();
     if (typeof envelope !== 'object' || envelope === null) return false;
     const item = envelope as Record<string, unknown>;
-    for (const k of keys) item[k] = attributes[k];
+    for (const k of keys) if (k !== skip) item[k] = attrs[k];
     const budget = { nodes: 4096 };
     let empty = false;
     for (const k in item) {
