@@ -17,6 +17,8 @@
  * Powertools-only handler (Logger + Metrics, the same metrics and one log line). 3 interleaved rounds; stdout discarded.
  * HOT_PATH_RATES=0,0.02,0.1 picks the rates (0: no evaluation section), HOT_PATH_ROUNDS the rounds (ratio per round printed),
  * HOT_PATH_INTERLEAVE=each alternates the handlers invocation by invocation, HOT_PATH_CLOCK=cpu times process CPU time.
+ * HOT_PATH_REFERENCE=line: the reference also writes a pre-built sample line through logger.info at the same rate (the floor).
+ * HOT_PATH_PAIRED=true|false|example|<rate> sets the section's pairing (default true: `rate` is then the share of requests sampled).
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -196,10 +198,20 @@ async function hotPath() {
   const { exampleServedConfigs } = await import('./support');
   const { hosted, flags } = await exampleServedConfigs();
   let rate = 1;
+  // HOT_PATH_PAIRED (h8-hotpath): the section's `paired` for every rate. Default `true` (pairs where the scoring sampler
+  // draws), so `rate` is the share of requests that write a sample. The example's own `paired: { samplingRate: 0.1 }`
+  // (HOT_PATH_PAIRED=example) draws every answer outside a config release at 0.1 on the code plane, so "2 %" would write
+  // a sample on 10 % of requests (2 % scored, 8 % pair-only): what the hot-path runs before h8 measured as "2 %".
+  const pairedMode = process.env.HOT_PATH_PAIRED ?? 'true';
   const served = () => {
     const doc = JSON.parse(hosted);
     if (rate === 0) delete doc.evaluation;
-    else doc.evaluation = { ...doc.evaluation, samplingRate: rate };
+    else
+      doc.evaluation = {
+        ...doc.evaluation,
+        samplingRate: rate,
+        ...(pairedMode === 'example' ? {} : { paired: pairedMode === 'false' ? false : pairedMode === 'true' ? true : { samplingRate: Number(pairedMode) } }),
+      };
     return JSON.stringify(doc);
   };
   let body = served();
@@ -238,7 +250,34 @@ async function hotPath() {
     logger.info('answered', { citations: output.citations.length });
     return output;
   };
+  // HOT_PATH_REFERENCE=line (h8-hotpath): the reference is Powertools only plus, on a share `rate` of its requests
+  // (Math.random), one evaluation-sample-sized line through logger.info: a sample built once beforehand (no redaction,
+  // no hashing, no sampling hash). What a Powertools-only service that logs a sample line at the same rate pays at the
+  // least: the floor of "a sample line is written on 2 % of requests".
+  const lineReference = process.env.HOT_PATH_REFERENCE === 'line';
+  let referenceRate = 0;
+  let referenceDrawn = false;
+  const referenceSampled: number[] = [];
+  let referenceSample: Record<string, unknown> = {};
+  const powertoolsWithLine = async (e: { question: string }) => {
+    const output = await powertools(e);
+    referenceDrawn = referenceRate > 0 && Math.random() < referenceRate;
+    if (referenceDrawn) logger.info({ message: 'AI evaluation sample', ...referenceSample });
+    return output;
+  };
   const { createAiRuntime } = await import('../lambda/runtime');
+  // HOT_PATH_STAGE=1 (h8-hotpath): the time spent inside the runtime's sampleForEvaluation, per sampled invocation.
+  const inside: number[] = [];
+  if (process.env.HOT_PATH_STAGE) {
+    const { AiRuntime } = await import('../lambda/runtime/ai-runtime');
+    const proto = AiRuntime.prototype as unknown as { sampleForEvaluation: (...a: unknown[]) => void };
+    const original = proto.sampleForEvaluation;
+    proto.sampleForEvaluation = function (this: unknown, ...a: unknown[]) {
+      const t0 = process.hrtime.bigint();
+      original.apply(this, a);
+      inside.push(Number(process.hrtime.bigint() - t0) / 1000);
+    };
+  }
   const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
   const make = () =>
     createAiRuntime<{ question: string }, Out>().handler(async (e) => {
@@ -261,7 +300,7 @@ async function hotPath() {
     return u.user + u.system;
   };
   // The runtime's invocations split by whether the answer was sampled (the runtime's own decision on the request id).
-  const split = { on: undefined as undefined | ((fn: unknown, requestId: string) => boolean), sampled: [] as number[], not: [] as number[] };
+  const split = { on: undefined as undefined | ((fn: unknown, requestId: string) => boolean | undefined), sampled: [] as number[], not: [] as number[] };
   const timed = async (fn: (e: typeof event, c: ReturnType<typeof ctx>) => Promise<unknown>) => {
     const c = ctx();
     let t: number;
@@ -274,10 +313,52 @@ async function hotPath() {
       await fn(event, c);
       t = Number(process.hrtime.bigint() - t0) / 1000;
     }
-    if (split.on?.(fn, c.awsRequestId)) split.sampled.push(t);
-    else if (split.on) split.not.push(t);
+    if (split.on && fn === powertoolsWithLine && referenceDrawn) referenceSampled.push(t);
+    const drawn = split.on?.(fn, c.awsRequestId);
+    if (drawn === true) split.sampled.push(t);
+    else if (drawn === false) split.not.push(t);
     return t;
   };
+  // HOT_PATH_WARM=<n> (h8-hotpath, an experiment): before measuring, n samples of the bench's answer built and written
+  // (to the discarded stdout) through a separate PowertoolsTelemetry, so V8 has compiled the sampled path's code.
+  const warmN = Number(process.env.HOT_PATH_WARM ?? 0);
+  if (warmN > 0) {
+    const { buildEvaluationSample } = await import('../lambda/runtime/evaluation-sampler');
+    const { PowertoolsTelemetry } = await import('../lambda/runtime/powertools-telemetry');
+    const t = new PowertoolsTelemetry('support-assistant');
+    const tuple = {
+      service: 'support-assistant',
+      codeVersion: '7',
+      config: 'c',
+      prompt: 'p',
+      model: 'm',
+      retrieval: 'r',
+      tools: 't',
+      outputContract: 'o',
+      degrade: 'd',
+    };
+    t.stamp(tuple, 'warm');
+    const w0 = process.hrtime.bigint();
+    for (let i = 0; i < warmN; i++)
+      t.sample(
+        buildEvaluationSample(
+          {
+            service: 'support-assistant',
+            requestId: `w${i}`,
+            time: new Date(),
+            tuple,
+            functionVersion: '7',
+            arm: 'stable',
+            input: JSON.stringify(event),
+            answer: 'Answer [kb-restore-01]',
+            passages,
+            citations: ['kb-restore-01'],
+          },
+          0.02,
+        ),
+      );
+    say(`warmed the sampled path: ${warmN} samples in ${(Number(process.hrtime.bigint() - w0) / 1e6).toFixed(1)} ms`);
+  }
   const measure = async (fn: (e: typeof event, c: ReturnType<typeof ctx>) => Promise<unknown>) => {
     for (let i = 0; i < 2000; i++) await fn(event, ctx());
     const times = new Array<number>(N);
@@ -320,18 +401,58 @@ async function hotPath() {
     `hot path, ${N} invocations per round, ${rounds} interleaved rounds${each ? ' (alternating invocation by invocation)' : ''}, ${cpu ? 'process CPU time' : 'wall time'}; example config from a loopback extension stand-in; stdout discarded`,
   );
   for (const r of rates) {
+    referenceRate = r;
+    if (lineReference && r > 0) {
+      const { buildEvaluationSample } = await import('../lambda/runtime/evaluation-sampler');
+      const tuple = {
+        service: 'support-assistant',
+        codeVersion: '7',
+        config: 'c',
+        prompt: 'p',
+        model: 'm',
+        retrieval: 'r',
+        tools: 't',
+        outputContract: 'o',
+        degrade: 'd',
+      };
+      const { service: _s, ...rest } = buildEvaluationSample(
+        {
+          service: 'support-assistant',
+          requestId: 'ref',
+          time: new Date(),
+          tuple,
+          functionVersion: '7',
+          arm: 'stable',
+          input: JSON.stringify(event),
+          answer: work(event.question).answer,
+          passages,
+          citations: ['kb-restore-01'],
+          inputTokens: 850,
+          outputTokens: 40,
+        },
+        r,
+      );
+      referenceSample = rest;
+    }
     rate = r;
     body = served();
     const runtime = make();
-    const { shouldSample } = await import('../lambda/runtime/evaluation-sampler');
+    const { pairingDraw } = await import('../lambda/runtime/evaluation-sampler');
+    const { pairSamplingRate } = await import('../lambda/shared/evaluation');
     split.sampled = [];
     split.not = [];
-    split.on = r > 0 ? (fn, requestId) => (fn === runtime ? shouldSample(requestId, r) : false) : undefined;
+    // The runtime's own draw (scored or pair-only), as it makes it for a stable answer outside a config release.
+    const pairRate = r > 0 ? pairSamplingRate(JSON.parse(body).evaluation) : 0;
+    split.on = r > 0 ? (fn, requestId) => (fn === runtime ? pairingDraw(requestId, r, pairRate, 'stable', undefined) !== undefined : undefined) : undefined;
     const pt: number[] = [];
     const rt: number[] = [];
     const perRound: string[] = [];
+    const sampledPerRound: string[] = [];
     for (let round = 0; round < rounds; round++) {
-      const [a, b] = await measurePair(powertools, runtime);
+      const from = split.sampled.length;
+      const [a, b] = await measurePair(lineReference ? powertoolsWithLine : powertools, runtime);
+      const mine = split.sampled.slice(from).sort((x, y) => x - y);
+      if (mine.length > 0) sampledPerRound.push(pct(mine, 50).toFixed(0));
       pt.push(...a);
       rt.push(...b);
       a.sort((x, y) => x - y);
@@ -347,18 +468,26 @@ async function hotPath() {
         ? 'no evaluation section (the runtime without sampling, for the share sampling adds):'
         : `samplingRate ${r}${r === 1 ? ' (every answer sampled: worst case)' : r === 0.02 ? ' (the example as configured)' : ''}:`,
     );
-    say(line('Powertools only', pt));
+    say(line(lineReference && r > 0 ? `Powertools + sample line at ${r}` : 'Powertools only', pt));
     say(line(r === 0 ? 'runtime, no evaluation section' : 'runtime, evaluation sampling on', rt));
     say(
       `  ratio runtime / Powertools: p50 ${(pct(rt, 50) / pct(pt, 50)).toFixed(2)}x, p90 ${(pct(rt, 90) / pct(pt, 90)).toFixed(2)}x, p99 ${(pct(rt, 99) / pct(pt, 99)).toFixed(2)}x (target <= 1.3x)`,
     );
-    say(`  per round, ratio p50/p99: ${perRound.join('  ')}`);
+    say(
+      `  per round, ratio p50/p99: ${perRound.join('  ')}${sampledPerRound.length > 0 ? `; sampled invocations' p50 per round (µs): ${sampledPerRound.join(' ')}` : ''}`,
+    );
     split.on = undefined;
     if (r > 0 && split.sampled.length > 0) {
       split.sampled.sort((a, b) => a - b);
       split.not.sort((a, b) => a - b);
       say(
-        `  runtime's sampled invocations (${split.sampled.length}): p50 ${pct(split.sampled, 50).toFixed(1)} µs, p90 ${pct(split.sampled, 90).toFixed(1)} µs; the others: p50 ${pct(split.not, 50).toFixed(1)} µs, p99 ${pct(split.not, 99).toFixed(1)} µs`,
+        `  runtime's sampled invocations (${split.sampled.length} of ${split.sampled.length + split.not.length}, pairing rate ${pairRate}): p50 ${pct(split.sampled, 50).toFixed(1)} µs, p90 ${pct(split.sampled, 90).toFixed(1)} µs${split.not.length > 0 ? `; the others: p50 ${pct(split.not, 50).toFixed(1)} µs, p99 ${pct(split.not, 99).toFixed(1)} µs` : ''}`,
+      );
+    }
+    if (inside.length > 0) {
+      const v = inside.splice(0).sort((a, b) => a - b);
+      say(
+        `  inside sampleForEvaluation (all ${v.length} calls, sampled or not): p50 ${pct(v, 50).toFixed(1)} µs, p98 ${pct(v, 98).toFixed(1)}, p99 ${pct(v, 99).toFixed(1)}, p99.5 ${pct(v, 99.5).toFixed(1)}`,
       );
     }
     // Log bytes per request (what the hot path writes; CloudWatch Logs bills them): 2,000 invocations each.
@@ -376,7 +505,11 @@ async function hotPath() {
       }
       return n / 2000;
     };
-    const bp = await bytes(powertools);
+    if (referenceSampled.length > 0) {
+      const v = referenceSampled.splice(0).sort((x, y) => x - y);
+      say(`  the reference's invocations with the sample line (${v.length}): p50 ${pct(v, 50).toFixed(1)} µs, p90 ${pct(v, 90).toFixed(1)} µs`);
+    }
+    const bp = await bytes(lineReference ? powertoolsWithLine : powertools);
     const br = await bytes(runtime);
     say(`  log bytes per request: Powertools ${bp.toFixed(0)}, runtime ${br.toFixed(0)} (ratio ${(br / bp).toFixed(2)}x)`);
   }

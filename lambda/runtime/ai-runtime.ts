@@ -352,6 +352,8 @@ export class AiRuntime<I, O> {
     }
 
     const latencyMs = this.now() - startedAt;
+    // The input's JSON, once: the cluster key hashes it and a sampled answer's sample carries it (h8-hotpath).
+    const inputText = jsonText(input);
     const { inputTokens, outputTokens } = result;
     const costUsd = priceOf(pricingFor(config.model, result.modelId ?? model.modelId), result);
 
@@ -388,7 +390,7 @@ export class AiRuntime<I, O> {
       safetyViolation: kinds.includes('safety'),
       contractViolation: kinds.includes('contract'),
       degraded: degrade.active || result.degraded,
-      ...this.clusterKeyOf(input),
+      ...this.clusterKeyOf(input, inputText),
     };
     if (!inv.gate) this.emit(tuple, requestId, measurements, inv.assignment);
     inv.measured = true;
@@ -405,7 +407,7 @@ export class AiRuntime<I, O> {
         // The gate's evaluator scores the answer with the passages it was given: only in a replay's answer, never logged.
         ...(inv.gate && result.evaluation ? { evidence: result.evaluation } : {}),
       };
-    if (!inv.gate && config.evaluation) this.sampleForEvaluation(config.evaluation, inv, tuple, input, result);
+    if (!inv.gate && config.evaluation) this.sampleForEvaluation(config.evaluation, inv, tuple, inputText, result);
     if (kinds.length > 0 && !inv.gate) {
       this.record(kinds, {
         requestId,
@@ -574,9 +576,9 @@ export class AiRuntime<I, O> {
    * The input's cluster key for the metrics line: one hash of the input as sent (a retry sends the same payload), on
    * the request path, so no parse or normalization. None when the input cannot be read as text.
    */
-  private clusterKeyOf(input: I): { caseId?: string } {
+  private clusterKeyOf(input: I, text?: string): { caseId?: string } {
     try {
-      return { caseId: sha256Hex(`${this.o.service}\n${jsonText(input)}`).slice(0, 32) };
+      return { caseId: sha256Hex(`${this.o.service}\n${text ?? jsonText(input)}`).slice(0, 32) };
     } catch {
       return {};
     }
@@ -648,7 +650,7 @@ export class AiRuntime<I, O> {
    * records the chance that a sampled answer was the canary's, which the judge bets at. The code canary is told apart
    * by its executed version and sampled at the base rate (the runtime does not know the alias's weights).
    */
-  private sampleForEvaluation(evaluation: EvaluationConfig, inv: Invocation, tuple: VersionTuple, input: I, result: ReadResult<O>): void {
+  private sampleForEvaluation(evaluation: EvaluationConfig, inv: Invocation, tuple: VersionTuple, inputText: string, result: ReadResult<O>): void {
     try {
       const { arm, share } = samplingArm(inv.assignment);
       const rate = armSamplingRate(evaluation.samplingRate, arm, share);
@@ -667,7 +669,7 @@ export class AiRuntime<I, O> {
             // The randomization unit (a conversation's keyed hash): the judge bets once per unit on the config plane.
             ...(share !== undefined && inv.assignment ? { conversationId: inv.assignment.unit } : {}),
             // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
-            input: jsonText(input),
+            input: inputText,
             answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
             passages: e?.passages,
             citations: e?.citations,
