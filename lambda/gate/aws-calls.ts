@@ -1,5 +1,5 @@
 import { type AwsCall, EVALUATOR_MODEL_CALLS } from '../shared/aws-calls';
-import { GATE_DEPLOYMENT_ENV, GATE_EVALUATION_ENV, LEARNING_ENV } from '../shared/contract';
+import { GATE_DEPLOYMENT_ENV, GATE_ENV, GATE_EVALUATION_ENV, LEARNING_ENV } from '../shared/contract';
 
 const bucket = { env: LEARNING_ENV.BUCKET };
 const group = { ApplicationName: { env: GATE_DEPLOYMENT_ENV.APPLICATION }, DeploymentGroupName: { env: GATE_DEPLOYMENT_ENV.DEPLOYMENT_GROUP } };
@@ -59,4 +59,13 @@ export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'StartConfigurationSession', action: 'appconfig:StartConfigurationSession', arnVariables: liveConfiguration },
   { api: 'GetLatestConfiguration', action: 'appconfig:GetLatestConfiguration', arnVariables: liveConfiguration },
   ...EVALUATOR_MODEL_CALLS,
+];
+
+/**
+ * With an assigned config canary (ConfigShare.announceCodeCanaries): the pre-traffic hook invokes the service's share
+ * controller, unqualified, to announce the code canary (aws-adapters.ts shareControllerAnnouncer).
+ * test/code-canary-construct.test.ts proves the grant on the controller's ARN, and nothing wider.
+ */
+export const CODE_CANARY_CALLS: readonly AwsCall[] = [
+  { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { env: GATE_ENV.CODE_CANARY_CONTROLLER } } },
 ];

@@ -4,7 +4,7 @@ import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GATE_DEPLOYMENT_ENV, GATE_ENV, GATE_EVALUATION_ENV, type GateEvaluationSettings, LEARNING_ENV } from '../shared/contract';
-import { codeDeployPort, lambdaInvoker, s3GateStore } from './aws-adapters';
+import { codeDeployPort, lambdaInvoker, s3GateStore, shareControllerAnnouncer } from './aws-adapters';
 import { bedrockModel, liveEvaluations } from '../evaluator/aws-adapters';
 import { checkGateEvaluationSettings } from './evaluate';
 import { type GateEvaluationPorts, type GateSettings, settingsFrom } from './gate';
@@ -25,6 +25,7 @@ function init(): {
   targetFunction: string;
   settings: GateSettings;
   deploymentGroup?: { application: string; name: string };
+  codeCanaryShiftSeconds?: number;
 } {
   const need = (k: string) => {
     const v = process.env[k];
@@ -46,8 +47,16 @@ function init(): {
   // A replay waits for the target's answer up to the case timeout (the gate aborts it then); S3 calls are short.
   const lambda = logFailures(new LambdaClient(deadline(settings.caseTimeoutMs + 5000)));
   const s3 = logFailures(new S3Client(deadline(10_000, { maxAttempts: 1 })));
+  // Assigned config canaries: the hook announces the version under test in the share document (issue 17 D).
+  const controller = process.env[GATE_ENV.CODE_CANARY_CONTROLLER];
+  const shiftSeconds = Number(process.env[GATE_ENV.CODE_CANARY_SHIFT_SECONDS] ?? 0);
+  if (controller && !(Number.isFinite(shiftSeconds) && shiftSeconds >= 0))
+    throw new Error(
+      `environment variable ${GATE_ENV.CODE_CANARY_SHIFT_SECONDS} must be seconds, 0 or more, got "${process.env[GATE_ENV.CODE_CANARY_SHIFT_SECONDS]}"; ConfigShare.announceCodeCanaries sets it`,
+    );
   const ports: HookPorts = {
     ...(process.env[GATE_EVALUATION_ENV.SETTINGS] ? { evaluation: evaluationPorts(service, need) } : {}),
+    ...(controller ? { codeCanary: shareControllerAnnouncer(logFailures(new LambdaClient(deadline(5_000))), controller) } : {}),
     store: s3GateStore(s3, bucket, () => remaining()),
     invoker: lambdaInvoker(lambda, targetFunction),
     deployments,
@@ -56,7 +65,14 @@ function init(): {
     // Unref'd: the watchdog never keeps the process alive on its own.
     sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms).unref()),
   };
-  return { ports, service, targetFunction, settings, ...(application && groupName ? { deploymentGroup: { application, name: groupName } } : {}) };
+  return {
+    ports,
+    service,
+    targetFunction,
+    settings,
+    ...(application && groupName ? { deploymentGroup: { application, name: groupName } } : {}),
+    ...(controller ? { codeCanaryShiftSeconds: shiftSeconds } : {}),
+  };
 }
 
 /** The evaluator's ports (RegressionGate with `evaluation`): Bedrock Converse and the live evaluation section. */

@@ -165,6 +165,7 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       telemetry,
       conversationId: options.conversationId,
       conversationStartedAt: options.conversationStartedAt,
+      codeCanaries: env[SHARE_ENV.CODE_CANARY] === '1',
     });
   }
   const replayTelemetry = () => {

@@ -10,7 +10,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DEFAULT_SHARE_SCHEDULE, formatSchedule, type ShareStep, validateSchedule } from '../../lambda/share-controller/controller';
-import { APPCONFIG_EXTENSION_ENV, JUDGE_STATE_PREFIX, LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV, SHARE_STATE_PREFIX } from '../../lambda/shared/contract';
+import {
+  APPCONFIG_EXTENSION_ENV,
+  GATE_ENV,
+  JUDGE_STATE_PREFIX,
+  LEARNING_ENV,
+  SHARE_CONTROLLER_ENV,
+  SHARE_ENV,
+  SHARE_STATE_PREFIX,
+} from '../../lambda/shared/contract';
 import { canonicalJson } from '../../lambda/shared/canonical-json';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import type { AiServiceConfig } from '../config/ai-service-config';
@@ -32,6 +40,16 @@ const SHARE_SCHEMA = {
     step: { type: 'integer', minimum: 0 },
     at: { type: 'string' },
     history: { type: 'array', maxItems: 50, items: { type: 'object', required: ['at', 'share'] } },
+    codeCanary: {
+      type: 'object',
+      required: ['functionVersion', 'releaseKey', 'at', 'until'],
+      properties: {
+        functionVersion: { type: 'string', pattern: '^[0-9]+$' },
+        releaseKey: { type: 'string', maxLength: 200 },
+        at: { type: 'number' },
+        until: { type: 'number' },
+      },
+    },
   },
 };
 
@@ -270,6 +288,22 @@ export class ConfigShare extends Construct {
         reason: "The judge's record of a release is named by its run-time release key; read only, limited to this service's judge/ records.",
       },
     );
+  }
+
+  /**
+   * The code plane announces its canary in the share document (issue 17 D): the pre-traffic hook (`gate`) tells the
+   * controller the version under test before traffic shifts, for `shiftSeconds` after it answers; the runtime of
+   * `serviceFunction` then draws code-plane pair-only samples only on that version, only then, instead of on every
+   * answer of every day. Call after `bind`. The gate may invoke the controller; nothing else changes.
+   */
+  public announceCodeCanaries(gate: lambda.Function, serviceFunction: lambda.Function, shiftSeconds: number): void {
+    if (!Number.isFinite(shiftSeconds) || shiftSeconds < 0)
+      throw new Error(`ConfigShare.announceCodeCanaries: shiftSeconds must be 0 or more (the traffic shift's length), got ${shiftSeconds}`);
+    gate.addEnvironment(GATE_ENV.CODE_CANARY_CONTROLLER, this.function.functionName);
+    gate.addEnvironment(GATE_ENV.CODE_CANARY_SHIFT_SECONDS, String(Math.round(shiftSeconds)));
+    // The unqualified function only (the announcer invokes it by name): no version or alias wildcard.
+    gate.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }));
+    serviceFunction.addEnvironment(SHARE_ENV.CODE_CANARY, '1');
   }
 
   /**
