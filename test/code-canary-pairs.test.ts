@@ -141,3 +141,30 @@ describe('the runtime draws code-plane pairs only on the announced canary', () =
     expect(s.telemetry.samples.filter((x) => x.pairOnly).length).toBeGreaterThan(120);
   });
 });
+
+describe("the evaluation world's announcement lag (bench/example-pairs.ts lag)", () => {
+  const base = {
+    seed: 3,
+    rps: 5,
+    steps: [
+      { share: 0.05, minutes: 3 },
+      { share: 0.1, minutes: 3 },
+    ],
+    afterMinutes: 1,
+    samplingRate: 0.005,
+    pairSamplingRate: 0.1,
+    pairedLoss: 0.6,
+    scoreDrop: 0,
+    criteria: ['groundedness'],
+  } as const;
+  test('the code canary draws no pair-only sample before the announcement arrives; scored canary answers are still paired', async () => {
+    const { runEvalWorld } = await import('../lib/drill/evaluation-world');
+    const on = await runEvalWorld({ ...base, plane: 'code' });
+    const never = await runEvalWorld({ ...base, plane: 'code', pairLagSeconds: 360 });
+    // 6 minutes at 5 req/s, 5 % then 10 %: about 13.5 canary pairs drawn by the pairing rate; only scored ones remain.
+    expect(on.pairs).toBeGreaterThan(5);
+    expect(never.pairs).toBeLessThan(on.pairs);
+    // Left: canary answers the scoring sampler drew (0.5 % of ~135): a handful at most.
+    expect(never.pairs).toBeLessThanOrEqual(3);
+  });
+});

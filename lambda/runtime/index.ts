@@ -46,6 +46,7 @@ export {
 } from './extension-fetcher';
 export { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from './gate-selection';
 export { AssigningRuntime, type AssigningRuntimeOptions } from './assigning-runtime';
+export type { CodeCanarySignal } from './evaluation-sampler';
 export {
   assign,
   type AssignmentUnit,
