@@ -8,7 +8,7 @@
  * unchanged, an evaluator that picks the first answer shown 70 % of the time, under each disturbance. Cost per
  * release and per day from the card's figures (lib/rollout/evaluation-cost.ts).
  *
- *   npx tsx bench/example-pairs.ts [seeds=1000] [goodSeeds=seeds] [bad|good|cost|all=all]
+ *   npx tsx bench/example-pairs.ts [seeds=1000] [goodSeeds=seeds] [bad|good|cost|lag|all=all]
  */
 import { App, Duration } from 'aws-cdk-lib';
 import { TrafficShift } from '../lib';
@@ -33,6 +33,7 @@ interface Row {
   readonly positionBias?: number;
   readonly disturbance?: EvalDisturbance;
   readonly driftSign?: 1 | -1;
+  readonly pairLagSeconds?: number;
 }
 
 async function run(row: Row, seeds: number) {
@@ -55,6 +56,7 @@ async function run(row: Row, seeds: number) {
       positionBias: row.positionBias ?? 0,
       disturbance: row.disturbance ?? 'none',
       ...(row.driftSign ? { driftSign: row.driftSign } : {}),
+      ...(row.pairLagSeconds ? { pairLagSeconds: row.pairLagSeconds } : {}),
       alpha: 0.01,
       criteria: ['groundedness', 'relevance'],
     });
@@ -100,6 +102,32 @@ async function main() {
   if (ONLY === 'all' || ONLY === 'bad') await badRows(cp, r, p, code, config, describe);
   if (ONLY === 'all' || ONLY === 'good') await goodRows(r, p, code, config);
   if (ONLY === 'all' || ONLY === 'cost') costLines(cost, cp);
+  if (ONLY === 'all' || ONLY === 'lag') await lagRows(cp, r, p, code);
+}
+
+/**
+ * h8-codepairs: the code canary draws pair-only samples only once the share document's announcement reaches its
+ * environments. Worst case: the hook's announcement wait (5 s) + the client lag (15 s extension poll + 5 s TTL) = 25 s
+ * after the first canary request when the gate answers at once; 80 s: the announcement's first attempt lost, the
+ * second (at the hook's answer) taken, plus a full minute of slack; 180 s: the whole first step missed.
+ */
+async function lagRows(cp: { current: { describe: string } }, r: number, p: number, code: readonly PlanStep[]) {
+  say('');
+  say('## Code canary announced late (h8-codepairs): pair-only draws start L seconds after the first shift; the canary loses 60 % of pairs');
+  say('| lag L | caught before full (95 % interval) | caught at all | median minute caught | canary pairs/release | pairs missed/release | s |');
+  say('| --- | --- | --- | --- | --- | --- | --- |');
+  let base: number | undefined;
+  for (const lag of [0, 25, 80, 180]) {
+    const o = await run(
+      { name: cp.current.describe, plane: 'code', steps: code, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6, pairLagSeconds: lag },
+      SEEDS,
+    );
+    base ??= o.pairs;
+    const [lo, hi] = wilson(o.before, SEEDS);
+    say(
+      `| ${lag} s | ${pct(o.before / SEEDS)} (${pct(lo)}–${pct(hi)}; ${SEEDS} seeds) | ${pct(o.atAll / SEEDS)} | ${o.median ?? '—'} | ${o.pairs.toFixed(1)} | ${(base - o.pairs).toFixed(1)} | ${o.s.toFixed(0)} |`,
+    );
+  }
 }
 
 async function badRows(

@@ -9,7 +9,11 @@
  * adds the service's live configuration to the role). Also the growth per service (2 services less 1, one function),
  * and how many services one role would hold at that growth.
  *
- *   npx tsx bench/gate-policy-size.ts [services=50]
+ * With `assigned` (h8-codepairs2), every service has an assigned config canary: the shared gate may also invoke each
+ * service's share controller (the code canary's announcement), one more ARN per service. (At AppConfig's default quota of
+ * 20 environments per application a platform holds 6 such services; the bench raises appConfigEnvironmentQuota.)
+ *
+ *   npx tsx bench/gate-policy-size.ts [services=50] [assigned]
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,6 +34,9 @@ const evaluation = {
   budget: { perReleaseUsd: 20, perDayUsd: 50 },
 };
 
+/** Every service with an assigned config canary (`assigned` on the command line). */
+let assigned = false;
+
 function service(scope: Construct, prefix: string, name: string, platform: AiReleasePlatform, evaluated: boolean) {
   const fn = new lambda.Function(scope, `${prefix}Fn`, {
     runtime: lambda.Runtime.NODEJS_22_X,
@@ -38,14 +45,22 @@ function service(scope: Construct, prefix: string, name: string, platform: AiRel
     logGroup: new logs.LogGroup(scope, `${prefix}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
   });
   const config = evaluated ? { ...validConfig(), evaluation } : validConfig();
-  return new AiRelease(scope, `${prefix}Release`, { serviceName: name, function: fn, config: ReleaseConfigSource.fromObject(config), platform });
+  return new AiRelease(scope, `${prefix}Release`, {
+    serviceName: name,
+    function: fn,
+    config: ReleaseConfigSource.fromObject(config),
+    platform,
+    ...(assigned ? { configCanary: 'assigned' as const } : {}),
+  });
 }
 
 /** Characters of each gate role's inline policies with `n` services: the largest role, its policies, and the roles. */
 export function gateRolePolicyChars(n: number, layout: Layout, evaluated: boolean): { chars: number; policies: number; roles: number } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:stackResourceLimit': 0 } });
   const top = new Stack(app, 'Services');
-  const platform = new AiReleasePlatform(top, 'Platform', { applicationPerService: true });
+  // Assigned canaries put 3 environments each in the platform's application: at AppConfig's default quota (20) a
+  // platform holds 6; the bench assumes a raised quota (appConfigEnvironmentQuota) to reach a full gate role.
+  const platform = new AiReleasePlatform(top, 'Platform', { applicationPerService: true, ...(assigned ? { appConfigEnvironmentQuota: 3 * n + 2 } : {}) });
   for (let i = 0; i < n; i++) {
     const scope = layout === 'flat' ? top : layout === 'nested' ? new NestedStack(top, `Svc${i}`) : new Stack(app, `Svc${i}`);
     service(scope, layout === 'flat' ? `S${i}` : '', `svc-${i}`, platform, evaluated);
@@ -70,6 +85,7 @@ export function gateRolePolicyChars(n: number, layout: Layout, evaluated: boolea
 
 if (require.main === module) {
   const n = Number(process.argv[2] ?? 50);
+  assigned = process.argv.includes('assigned');
   for (const evaluated of [false, true]) {
     // An evaluated service must be in its platform's stack (lib/learning/release-evaluator.ts refuses it elsewhere).
     for (const layout of evaluated ? (['flat'] as const) : (['flat', 'stacks', 'nested'] as const)) {
@@ -79,7 +95,7 @@ if (require.main === module) {
       const { chars, policies, roles } = gateRolePolicyChars(n, layout, evaluated);
       const holds = per > 0 ? 1 + Math.floor((ROLE_POLICY_LIMIT - one) / per) : Number.POSITIVE_INFINITY;
       console.log(
-        `${n} services, ${layout}, ${evaluated ? 'with' : 'without'} an evaluator: ${roles} gate functions (${SERVICES_PER_GATE_FUNCTION} services each); ` +
+        `${n} services${assigned ? ' (assigned config canaries)' : ''}, ${layout}, ${evaluated ? 'with' : 'without'} an evaluator: ${roles} gate functions (${SERVICES_PER_GATE_FUNCTION} services each); ` +
           `one service ${one} characters, each more +${per}, so one role holds ${holds} services; ` +
           `at ${n}: the largest role's inline policies ${policies} policies, ${chars} characters of IAM's ${ROLE_POLICY_LIMIT} (${((100 * chars) / ROLE_POLICY_LIMIT).toFixed(0)} %), ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       );

@@ -121,6 +121,10 @@ export class AiRelease extends Construct {
     if (props.evaluatorAgreement) checkEvaluatorAgreement(props.evaluatorAgreement);
     this.evaluator = wireSnapshotsAndEvaluation(this, props, { ...wiring, canaryJudge: this.canaryJudge });
     this.regressionGate = wireRegressionGate(this, props, wiring);
+    // Code-plane pairs only on the code canary, only during its release (issue 17 D): the pre-traffic hook announces
+    // it in the share document. Without a share document or a hook, every answer stays a pair candidate (priced).
+    if (this.configShare && this.regressionGate)
+      this.configShare.announceCodeCanaries(this.regressionGate, props.function, this.trafficShift.totalMinutes * 60);
     this.review = wireReview(this, props, wiring);
 
     // What synth says and writes (rollout/release-facts.ts, rollout/release-checks.ts, config/manifest-wiring.ts).

@@ -51,7 +51,15 @@ export {
   type ReleaseSpend,
   type SchedulePower,
 } from './rollout/canary-plan';
-export { releaseCost, US_EAST_1_PRICES, type CostLine, type PriceTable, type ReleaseCost, type ReleaseCostInputs } from './rollout/release-cost';
+export {
+  releaseCost,
+  US_EAST_1_PRICES,
+  type CostLine,
+  type PriceTable,
+  type ReleaseCost,
+  type ReleaseCostInputs,
+  type SteadyPairSampling,
+} from './rollout/release-cost';
 export * from './rollout/release-alarms';
 export * from './rollout/release-policy';
 export * from './rollout/worst-case';
@@ -85,7 +93,14 @@ export type { JudgeRecord, JudgeVerdict, ReviewJudge } from '../lambda/shared/co
 export { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 export { DEFAULT_SHARE_SCHEDULE, type ShareStep } from '../lambda/share-controller/controller';
 export { CONFIG_CANARY_MODES, SHARE_ENV, shareKey } from '../lambda/shared/contract';
-export type { CanaryShareDocument, ConfigAssignment, ConfigCanaryMode, ShareControllerRecord, ShareControllerStartEvent } from '../lambda/shared/contract';
+export type {
+  CanaryShareDocument,
+  CodeCanaryState,
+  ConfigAssignment,
+  ConfigCanaryMode,
+  ShareControllerRecord,
+  ShareControllerStartEvent,
+} from '../lambda/shared/contract';
 export { EVALUATION_FILTER_NAME, ReleaseEvaluator, type EvaluatedService, type ReleaseEvaluatorProps } from './learning/release-evaluator';
 export { EVALUATION_CRITERIA, EVALUATION_METRIC, EVALUATION_SAMPLE_TYPE } from '../lambda/shared/evaluation';
 export type { EvaluationConfig, EvaluationRubric, EvaluationSample, CriterionScore, PairedOutcome, PairedSampling } from '../lambda/shared/evaluation';

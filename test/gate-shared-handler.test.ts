@@ -34,13 +34,13 @@ const appSpec = JSON.stringify({
 
 type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
 
-function load(tags: { Key: string; Value: string }[]) {
+function load(tags: { Key: string; Value: string }[], parameter: string = manifest) {
   const saved = { bucket: process.env[LEARNING_ENV.BUCKET], prefix: process.env[GATE_SHARED_ENV.GROUP_ARN_PREFIX], service: process.env[GATE_ENV.SERVICE] };
   process.env[LEARNING_ENV.BUCKET] = BUCKET;
   process.env[GATE_SHARED_ENV.GROUP_ARN_PREFIX] = 'arn:aws:codedeploy:eu-west-1:111122223333:deploymentgroup:';
   delete process.env[GATE_ENV.SERVICE];
   let handler!: Handler;
-  let calls!: { sent: () => unknown[]; invoked: () => unknown[]; tagArns: () => unknown[]; restore: () => void };
+  let calls!: { sent: () => unknown[]; invoked: () => unknown[]; payloads: (fn: string) => unknown[]; tagArns: () => unknown[]; restore: () => void };
   jest.isolateModules(() => {
     const s3m = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     const lm = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
@@ -72,12 +72,17 @@ function load(tags: { Key: string; Value: string }[]) {
     cd.on(cdm.ListTagsForResourceCommand).resolves({ Tags: tags });
     cd.on(cdm.PutLifecycleEventHookExecutionStatusCommand).resolves({});
     const ssm = mockClient(ssmm.SSMClient);
-    ssm.on(ssmm.GetParameterCommand, { Name: PARAM }).resolves({ Parameter: { Value: manifest } });
+    ssm.on(ssmm.GetParameterCommand, { Name: PARAM }).resolves({ Parameter: { Value: parameter } });
     ({ handler } = require('../lambda/gate/handler'));
     spy.mockRestore();
     calls = {
       sent: () => cd.commandCalls(cdm.PutLifecycleEventHookExecutionStatusCommand).map((c) => c.args[0].input.status),
       invoked: () => lambda.commandCalls(lm.InvokeCommand).map((c) => `${c.args[0].input.FunctionName}:${c.args[0].input.Qualifier}`),
+      payloads: (fn) =>
+        lambda
+          .commandCalls(lm.InvokeCommand)
+          .filter((c) => c.args[0].input.FunctionName === fn)
+          .map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Payload as Uint8Array))),
       tagArns: () => cd.commandCalls(cdm.ListTagsForResourceCommand).map((c) => c.args[0].input.ResourceArn),
       restore: () => {
         lambda.restore();
@@ -126,6 +131,35 @@ test('an untagged group → Failed, nothing replayed', async () => {
     expect(r.summary).toMatch(/has no tag cdk-ai-release:gate-settings/);
     expect(h.sent()).toEqual(['Failed']);
     expect(h.invoked()).toEqual([]);
+  } finally {
+    h.restore();
+    out.mockRestore();
+  }
+});
+
+test("a gate block with codeCanary: the service's share controller is told the version before the replay, then the shift after Succeeded", async () => {
+  const c = gateCase({ service: 'svc-a' });
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `cases/svc-a/accepted/${c.caseId}.json`, Body: JSON.stringify(c) }));
+  const doc = JSON.parse(manifest);
+  const withCanary = JSON.stringify({ ...doc, gate: { ...doc.gate, codeCanary: { controller: 'svc-a-share-controller', shiftSeconds: 300 } } });
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const h = load([{ Key: GATE_SETTINGS_TAG, Value: PARAM }], withCanary);
+  try {
+    const r = (await h.handler({ DeploymentId: 'd-SH3', LifecycleEventHookExecutionId: 'h3' }, context)) as { status: string };
+    expect(r.status).toBe('Succeeded');
+    expect(h.sent()).toEqual(['Succeeded']);
+    // unqualified controller, then the replays of version 7 (this file's cases of svc-a), then the narrowing
+    const invoked = h.invoked();
+    expect(invoked[0]).toBe('svc-a-share-controller:undefined');
+    expect(invoked.at(-1)).toBe('svc-a-share-controller:undefined');
+    expect(invoked.slice(1, -1).length).toBeGreaterThan(0);
+    expect(new Set(invoked.slice(1, -1))).toEqual(new Set(['svc-a-fn:7']));
+    const [first, last] = h.payloads('svc-a-share-controller') as { kind: string; functionVersion: string; releaseKey: string; forSeconds: number }[];
+    expect(first).toMatchObject({ kind: 'ai-release.code-canary', functionVersion: '7', releaseKey: 'code-d-SH3' });
+    // the hook's time to its answer (120 s less the 10 s margin) + 300 + 60
+    expect(first.forSeconds).toBeGreaterThan(460);
+    expect(first.forSeconds).toBeLessThanOrEqual(470);
+    expect(last).toEqual({ kind: 'ai-release.code-canary', functionVersion: '7', releaseKey: 'code-d-SH3', forSeconds: 360 });
   } finally {
     h.restore();
     out.mockRestore();

@@ -68,3 +68,64 @@ export async function measureLogBytes(n = 20): Promise<{ readonly runtime: numbe
     );
   return { runtime, powertools: pt };
 }
+
+/**
+ * Bytes of one code-plane pair-only evaluation sample line (h8-codepairs): the same runtime and answer with an
+ * evaluation section whose pairing rate draws every answer (paired.samplingRate 1, scoring 0), minus the same request
+ * without it (paired: false). RAG-sized evidence, as a support assistant answers: an 80-character question, a
+ * 600-character answer citing 3 of 5 retrieved passages (ids logged, texts hashed), one tool call, its stop reason.
+ */
+export async function measurePairOnlySampleBytes(n = 5): Promise<readonly number[]> {
+  const evaluation = (paired: false | { samplingRate: number }) => ({
+    evaluatorModel: { modelId: 'us.amazon.nova-pro-v1:0', pricing: { inputPer1kTokensUsd: 0.0008, outputPer1kTokensUsd: 0.0032 } },
+    rubrics: [{ criterion: 'groundedness', instructions: 'Supported by the passages.' }],
+    samplingRate: 0,
+    paired,
+    budget: { perReleaseUsd: 20, perDayUsd: 50 },
+  });
+  const answerText =
+    `Your refund for order 1042 was issued on 3 December to the card on file [kb-refunds-01]. ${'Card refunds take 5 to 10 business days to appear, depending on your bank [kb-refunds-02]. '.repeat(5)}If it has not arrived by then, reply here and we will trace it [kb-contact-01].`.slice(
+      0,
+      600,
+    );
+  const passages = ['kb-refunds-01', 'kb-refunds-02', 'kb-refunds-03', 'kb-contact-01', 'kb-orders-07'].map((id) => ({
+    id,
+    text: `${id}: ${'Refunds are paid to the original payment method within 5 to 10 business days. '.repeat(6)}`,
+  }));
+  const perRequest = async (paired: false | { samplingRate: number }) => {
+    let clock = Date.now();
+    const rt = createAiRuntime<{ q: string }, { answer: string }>({
+      env: SERVICE_FUNCTION_ENV,
+      now: () => clock,
+      config: new FakeConfig({ rel: releaseDoc({ evaluation: evaluation(paired) } as never), deg: NO_FLAGS }),
+      telemetry: new PowertoolsTelemetry('support-assistant'),
+    });
+    const call = (i: number) =>
+      rt.invoke(
+        async () => {
+          clock += 1234;
+          return {
+            output: { answer: answerText },
+            usage: { inputTokens: 1850, outputTokens: 160 },
+            quality: 0.82,
+            evaluation: {
+              answer: answerText,
+              passages,
+              citations: ['kb-refunds-01', 'kb-refunds-02', 'kb-contact-01'],
+              toolCalls: [{ name: 'lookupOrder' }],
+              stopReason: 'end_turn',
+            },
+          };
+        },
+        { q: `Where is my refund for order ${1000 + i}? I returned the headphones two weeks ago.` },
+        { awsRequestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0d${String(1000 + i).padStart(4, '0')}` },
+      );
+    await bytesOf(() => call(0));
+    const out: number[] = [];
+    for (let i = 1; i <= n; i++) out.push(await bytesOf(() => call(i)));
+    return out;
+  };
+  const withSample = await perRequest({ samplingRate: 1 });
+  const without = await perRequest(false);
+  return withSample.map((b, i) => b - without[i]);
+}

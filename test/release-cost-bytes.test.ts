@@ -1,5 +1,5 @@
 import { MEASURED_BYTES } from '../lib/rollout/release-cost';
-import { measureLogBytes } from './log-bytes';
+import { measureLogBytes, measurePairOnlySampleBytes } from './log-bytes';
 
 // The card's log-ingestion line prices MEASURED_BYTES. Every field the runtime adds to its log line changes what a
 // service pays, so the constant is held to what the runtime writes today (bytes are deterministic for this fixture).
@@ -9,4 +9,13 @@ test('MEASURED_BYTES is what the runtime and a Powertools-only handler write per
   expect({ runtimePerRequest: Math.max(...runtime), fix }).toEqual({ runtimePerRequest: MEASURED_BYTES.runtimePerRequest, fix });
   expect(Math.min(...runtime)).toBe(Math.max(...runtime));
   expect({ powertoolsPerRequest: Math.max(...powertools), fix }).toEqual({ powertoolsPerRequest: MEASURED_BYTES.powertoolsPerRequest, fix });
+});
+
+// The card's steady-state pair-sampling line (h8-codepairs) prices MEASURED_BYTES.pairOnlySampleLine per pair-only
+// sample the evaluator drops: held to what the runtime writes for one today (RAG-sized evidence, test/log-bytes.ts).
+test('MEASURED_BYTES.pairOnlySampleLine is what one pair-only evaluation sample line costs in log bytes today', async () => {
+  const bytes = await measurePairOnlySampleBytes(3);
+  const fix = 'update MEASURED_BYTES.pairOnlySampleLine in lib/rollout/release-cost.ts (and the figures in bench/RESULTS.md h8-codepairs)';
+  expect({ pairOnlySampleLine: Math.max(...bytes), fix }).toEqual({ pairOnlySampleLine: MEASURED_BYTES.pairOnlySampleLine, fix });
+  expect(Math.min(...bytes)).toBe(Math.max(...bytes));
 });

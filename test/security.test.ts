@@ -39,6 +39,12 @@ describe('security checks over the example app', () => {
     expect(failed).toBe(false);
   });
 
+  test('with an assigned config canary (the shared gate may invoke the share controller): zero unacknowledged findings', () => {
+    const { report, failed } = validate((app) => new ExampleStack(app, 'Example', { configCanary: 'assigned' }));
+    expect(findings(report)).toEqual([]);
+    expect(failed).toBe(false);
+  });
+
   test('the checks are live: a wildcard policy is reported', () => {
     const { report, failed } = validate((app) => {
       const stack = new Stack(app, 'Bad');

@@ -7,11 +7,11 @@ import {
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { GATE_CLIENT_CONTEXT_KEY } from '../shared/contract';
+import { type CodeCanaryEvent, GATE_CLIENT_CONTEXT_KEY } from '../shared/contract';
 import { s3Store } from '../snapshot/s3-store';
 import { withRetries } from '../snapshot/store';
 import { parseLambdaAppSpec } from './appspec';
-import type { DeploymentPort, GateStore, Invoker } from './ports';
+import type { CodeCanaryPort, DeploymentPort, GateStore, Invoker } from './ports';
 import type { SettingsSource } from './service-settings';
 
 /** The ClientContext that asks the runtime for its verdict: base64 JSON, well under Invoke's 3,583-byte limit. */
@@ -106,6 +106,36 @@ export function settingsSource(codedeploy: CodeDeployClient, ssm: SSMClient, gro
         if ((e as { name?: string }).name === 'ParameterNotFound') return undefined;
         throw e;
       }
+    },
+  };
+}
+
+/**
+ * The code canary's announcement: a synchronous invoke of the service's share controller (the share environment's
+ * only writer), so two announcements of one hook arrive in order. Rejects when the controller answers an error.
+ */
+export function shareControllerAnnouncer(client: LambdaClient, controllerFunction: string): CodeCanaryPort {
+  return {
+    async announce(functionVersion, releaseKey, forSeconds) {
+      const event: CodeCanaryEvent = { kind: 'ai-release.code-canary', functionVersion, releaseKey, forSeconds: Math.round(forSeconds) };
+      const send = () =>
+        client.send(
+          new InvokeCommand({ FunctionName: controllerFunction, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+        );
+      // The controller runs one look at a time (reserved concurrency 1): an invoke during its minute look is throttled
+      // (TooManyRequestsException); its looks take a second or two, so a few spaced attempts get through.
+      let r: Awaited<ReturnType<typeof send>>;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          r = await send();
+          break;
+        } catch (e) {
+          if ((e as { name?: string }).name !== 'TooManyRequestsException' || attempt >= 4) throw e;
+          await new Promise<void>((done) => setTimeout(done, 400 * attempt).unref());
+        }
+      }
+      if (r.FunctionError)
+        throw new Error(`the share controller answered ${r.FunctionError}: ${r.Payload ? new TextDecoder().decode(r.Payload).slice(0, 200) : ''}`);
     },
   };
 }

@@ -69,3 +69,13 @@ export const AWS_CALLS: readonly AwsCall[] = [
   { api: 'GetLatestConfiguration', action: 'appconfig:GetLatestConfiguration', arnVariables: liveConfiguration },
   ...EVALUATOR_MODEL_CALLS,
 ];
+
+/**
+ * With an assigned config canary (ConfigShare.announceCodeCanaries): the pre-traffic hook invokes the service's share
+ * controller, unqualified, to announce the code canary (aws-adapters.ts shareControllerAnnouncer). The shared gate
+ * reads the controller's name from the service's gate block (`gate.codeCanary.controller`, service-settings.ts).
+ * test/code-canary-construct.test.ts proves the grant on the controller's ARN, and nothing wider.
+ */
+export const CODE_CANARY_CALLS: readonly AwsCall[] = [
+  { api: 'Invoke', action: 'lambda:InvokeFunction', arnVariables: { FunctionName: { manifest: 'gate.codeCanary.controller' } } },
+];

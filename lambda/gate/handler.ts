@@ -5,7 +5,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GATE_DEPLOYMENT_ENV, GATE_ENV, GATE_EVALUATION_ENV, GATE_SHARED_ENV, type GateEvaluationSettings, LEARNING_ENV } from '../shared/contract';
-import { codeDeployPort, lambdaInvoker, s3GateStore, settingsSource } from './aws-adapters';
+import { codeDeployPort, lambdaInvoker, s3GateStore, settingsSource, shareControllerAnnouncer } from './aws-adapters';
 import { bedrockModel, liveEvaluations } from '../evaluator/aws-adapters';
 import { checkGateEvaluationSettings } from './evaluate';
 import { type GateEvaluationPorts, type GateSettings, settingsFrom } from './gate';
@@ -48,6 +48,7 @@ function initOwn(): {
   targetFunction: string;
   settings: GateSettings;
   deploymentGroup?: { application: string; name: string };
+  codeCanaryShiftSeconds?: number;
 } {
   const service = need(GATE_ENV.SERVICE);
   const targetFunction = need(GATE_ENV.TARGET_FUNCTION);
@@ -78,8 +79,16 @@ function initOwn(): {
       profile: need(GATE_EVALUATION_ENV.PROFILE),
     });
   }
+  // Assigned config canaries: the hook announces the version under test in the share document (issue 17 D).
+  const controller = process.env[GATE_ENV.CODE_CANARY_CONTROLLER];
+  const shiftSeconds = Number(process.env[GATE_ENV.CODE_CANARY_SHIFT_SECONDS] ?? 0);
+  if (controller && !(Number.isFinite(shiftSeconds) && shiftSeconds >= 0))
+    throw new Error(
+      `environment variable ${GATE_ENV.CODE_CANARY_SHIFT_SECONDS} must be seconds, 0 or more, got "${process.env[GATE_ENV.CODE_CANARY_SHIFT_SECONDS]}"; ConfigShare.announceCodeCanaries sets it`,
+    );
   const ports: HookPorts = {
     ...(evaluation ? { evaluation } : {}),
+    ...(controller ? { codeCanary: shareControllerAnnouncer(announcerClient(), controller) } : {}),
     store: s3GateStore(s3, bucket, () => remaining()),
     invoker: lambdaInvoker(lambdaClient(settings.caseTimeoutMs), targetFunction),
     deployments,
@@ -88,7 +97,14 @@ function initOwn(): {
     // Unref'd: the watchdog never keeps the process alive on its own.
     sleep,
   };
-  return { ports, service, targetFunction, settings, ...(application && groupName ? { deploymentGroup: { application, name: groupName } } : {}) };
+  return {
+    ports,
+    service,
+    targetFunction,
+    settings,
+    ...(application && groupName ? { deploymentGroup: { application, name: groupName } } : {}),
+    ...(controller ? { codeCanaryShiftSeconds: shiftSeconds } : {}),
+  };
 }
 
 const s3 = logFailures(new S3Client(deadline(10_000, { maxAttempts: 1 })));
@@ -101,6 +117,12 @@ function lambdaClient(caseTimeoutMs: number): LambdaClient {
     lambdaClients.set(caseTimeoutMs, c);
   }
   return c;
+}
+/** The code canary's announcement (issue 17 D): a short synchronous invoke of a share controller. */
+let announcer: LambdaClient | undefined;
+function announcerClient(): LambdaClient {
+  announcer ??= logFailures(new LambdaClient(deadline(5_000)));
+  return announcer;
 }
 let bedrock: BedrockRuntimeClient | undefined;
 let appConfigData: AppConfigDataClient | undefined;
@@ -132,6 +154,8 @@ function initShared(): { shared: SharedHookPorts; forService: (s: ServiceGate) =
       store,
       invoker: lambdaInvoker(lambdaClient(s.settings.caseTimeoutMs), s.targetFunction),
       ...(s.evaluation ? { evaluation: evaluationPorts(s.service, s.evaluation) } : {}),
+      // The service's share controller, from its gate block: the hook announces the code canary there (issue 17 D).
+      ...(s.codeCanary ? { codeCanary: shareControllerAnnouncer(announcerClient(), s.codeCanary.controller) } : {}),
     }),
   };
 }

@@ -1,7 +1,7 @@
 import { type ConfigGateRequest, GATE_ALIAS_NAME, type GateReport } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
 import { buildReport, type GateEvaluationPorts, type GateRun, type GateSettings, gateMetricLine, runGate, writeReport } from './gate';
-import type { Clock, DeploymentPort, DeploymentTarget, GateStore, Invoker, LogSink } from './ports';
+import type { Clock, CodeCanaryPort, DeploymentPort, DeploymentTarget, GateStore, Invoker, LogSink } from './ports';
 import { type ServiceGate, type SettingsSource, serviceGateForDeployment, serviceGateForRequest } from './service-settings';
 
 /** CodeDeploy's lifecycle hook event (Lambda compute platform). */
@@ -20,6 +20,8 @@ export interface HookPorts {
   readonly sleep: (ms: number) => Promise<void>;
   /** The evaluator (RegressionGate `evaluation`): judges cases with a reference answer or rubric floors. @default none */
   readonly evaluation?: GateEvaluationPorts;
+  /** Announces the version under test as the code canary (assigned config canaries). @default none: not announced */
+  readonly codeCanary?: CodeCanaryPort;
 }
 
 export interface HookOptions {
@@ -33,7 +35,14 @@ export interface HookOptions {
   readonly answerBy: number;
   /** Kept free for writing the report after the replays end. @default 5000 */
   readonly reportReserveMs?: number;
+  /** The traffic shift's length, seconds: how long the code canary is announced after the hook answers. @default 0 */
+  readonly codeCanaryShiftSeconds?: number;
 }
+
+/** Slack on the code canary's announcement beyond the traffic shift: CodeDeploy's own steps, a late last shift. */
+export const CODE_CANARY_SLACK_SECONDS = 60;
+/** Longest an announcement may hold up the hook; past it, the hook goes on (pairs are missed, nothing fails). */
+const ANNOUNCE_WAIT_MS = 5000;
 
 export function isHookEvent(e: unknown): e is HookEvent {
   const h = e as Partial<HookEvent> | null;
@@ -55,6 +64,20 @@ export async function runCodeHook(event: HookEvent, ports: HookPorts, o: HookOpt
   const reserve = o.reportReserveMs ?? 5000;
   let target: GateReport['target'] = { functionName: o.targetFunction, qualifier: 'unknown' };
   let settled = false;
+  // The code canary (issue 17 D): best effort, bounded, never the gate's verdict; kept inside the answer deadline.
+  let announced: string | undefined;
+  const shiftSeconds = Math.max(0, o.codeCanaryShiftSeconds ?? 0);
+  const announce = async (version: string, forSeconds: number): Promise<void> => {
+    const port = ports.codeCanary;
+    if (!port) return;
+    const ms = Math.min(ANNOUNCE_WAIT_MS, Math.max(0, o.answerBy - ports.clock.now() - 1000));
+    try {
+      const r = await Promise.race([port.announce(version, releaseKey, forSeconds).then(() => 'done' as const), ports.sleep(ms).then(() => 'late' as const)]);
+      if (r === 'late') ports.log(JSON.stringify({ level: 'WARN', message: 'code canary not announced in time: its pairs are drawn late', version }));
+    } catch (e) {
+      ports.log(JSON.stringify({ level: 'WARN', message: 'code canary not announced: its pairs are not drawn', version, error: String(e).slice(0, 300) }));
+    }
+  };
 
   const work = async (): Promise<{ status: 'Succeeded' | 'Failed'; report?: GateReport }> => {
     const d = await ports.deployments.target(event.DeploymentId);
@@ -71,6 +94,11 @@ export async function runCodeHook(event: HookEvent, ports: HookPorts, o: HookOpt
       throw new Error(
         `the deployment moves ${d.functionName}, not the gated function ${o.targetFunction}; is this gate the pre-traffic hook of another group?`,
       );
+    // Before the replays: the new version's environments (the replays start the first) read the share document at
+    // their start, so they know they are the canary when traffic arrives. Held until the hook's own deadline plus the
+    // shift; narrowed to the shift when the hook answers Succeeded, ended when it answers Failed.
+    announced = d.targetVersion;
+    await announce(d.targetVersion, Math.max(0, (o.answerBy - ports.clock.now()) / 1000) + shiftSeconds + CODE_CANARY_SLACK_SECONDS);
     const run: GateRun = { service: o.service, plane: 'code', releaseKey, target, deadline: o.answerBy - reserve };
     const report = await runGate(run, o.settings, ports);
     if (!settled) await writeReport(ports.store, report);
@@ -113,6 +141,8 @@ export async function runCodeHook(event: HookEvent, ports: HookPorts, o: HookOpt
       summary: outcome.report?.summary,
     }),
   );
+  // The code canary's window from now: the shift that starts with a Succeeded answer; none after Failed.
+  if (announced !== undefined) await announce(announced, outcome.status === 'Succeeded' ? shiftSeconds + CODE_CANARY_SLACK_SECONDS : 0);
   // The one call that must happen: errors here propagate (Lambda retries the asynchronous hook invocation).
   await ports.deployments.answer(event.DeploymentId, event.LifecycleEventHookExecutionId, outcome.status);
   return outcome;
@@ -253,6 +283,8 @@ export async function runSharedCodeHook(
     targetFunction: s.targetFunction,
     settings: s.settings,
     ...(s.deploymentGroup ? { deploymentGroup: s.deploymentGroup } : {}),
+    // The code canary's announcement (issue 17 D): the service's gate block names its share controller and shift.
+    ...(s.codeCanary ? { codeCanaryShiftSeconds: s.codeCanary.shiftSeconds } : {}),
     answerBy: Math.min(answerBy, startedAt + s.timeoutMs - SERVICE_ANSWER_MARGIN_MS),
   });
   return { ...r, service: s.service };

@@ -53,3 +53,11 @@ export interface Clock {
 
 /** A metric line sink (EMF to stdout in Lambda). */
 export type LogSink = (line: string) => void;
+
+/**
+ * The code canary's announcement in the share document (issue 17 D), through the share controller: which version
+ * may draw pair-only samples, for how many seconds from now (0 ends it). Assigned config canaries only.
+ */
+export interface CodeCanaryPort {
+  announce(functionVersion: string, releaseKey: string, forSeconds: number): Promise<void>;
+}

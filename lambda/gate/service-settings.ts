@@ -10,7 +10,13 @@
  * Pure: the tags and the parameter come through SettingsSource. Every path that cannot name the service throws an
  * error that says what is missing and what sets it; the hook answers Failed with it, never Succeeded.
  */
-import { type ConfigGateRequest, type DeployedReleaseManifest, GATE_SETTINGS_TAG, type GateEvaluationSettings } from '../shared/contract';
+import {
+  CODE_CANARY_MAX_WINDOW_MS,
+  type ConfigGateRequest,
+  type DeployedReleaseManifest,
+  GATE_SETTINGS_TAG,
+  type GateEvaluationSettings,
+} from '../shared/contract';
 import { checkGateEvaluationSettings } from './evaluate';
 import { type GateSettings, settingsFrom } from './gate';
 
@@ -32,6 +38,8 @@ export interface ServiceGate {
     readonly environment: string;
     readonly profile: string;
   };
+  /** The code canary's announcement (issue 17 D): the service's share controller and its traffic shift's length. */
+  readonly codeCanary?: { readonly controller: string; readonly shiftSeconds: number };
 }
 
 /** Reads the deployment group's tags (CodeDeploy ListTagsForResource) and SSM parameters (GetParameter). */
@@ -133,6 +141,23 @@ export function parseServiceGate(name: string, text: string | undefined): Servic
       );
     evaluation = { settings: evalSettings, modelId, application: a.application, environment: a.environment, profile: a.profile };
   }
+  let codeCanary: ServiceGate['codeCanary'];
+  if (gate.codeCanary !== undefined) {
+    const c = gate.codeCanary as unknown as Record<string, unknown> | null;
+    if (!c || typeof c !== 'object')
+      throw new Error(`${field('codeCanary')} must be an object { controller, shiftSeconds }, got ${JSON.stringify(gate.codeCanary)}`);
+    if (typeof c.controller !== 'string' || c.controller === '')
+      throw new Error(
+        `${field('codeCanary.controller')} must name the service's share controller function, got ${JSON.stringify(c.controller)}; ConfigShare.announceCodeCanaries sets it`,
+      );
+    // The runtime ignores an announcement longer than CODE_CANARY_MAX_WINDOW_MS (49 h): a longer shift is a mistake.
+    const max = CODE_CANARY_MAX_WINDOW_MS / 1000;
+    if (!Number.isInteger(c.shiftSeconds) || (c.shiftSeconds as number) < 0 || (c.shiftSeconds as number) > max)
+      throw new Error(
+        `${field('codeCanary.shiftSeconds')} must be whole seconds from 0 to ${max} (the traffic shift's length), got ${JSON.stringify(c.shiftSeconds)}`,
+      );
+    codeCanary = { controller: c.controller, shiftSeconds: c.shiftSeconds as number };
+  }
   return {
     service: doc.service,
     source: name,
@@ -141,5 +166,6 @@ export function parseServiceGate(name: string, text: string | undefined): Servic
     timeoutMs,
     ...(deploymentGroup ? { deploymentGroup } : {}),
     ...(evaluation ? { evaluation } : {}),
+    ...(codeCanary ? { codeCanary } : {}),
   };
 }

@@ -17,7 +17,15 @@ import {
 } from '../shared/contract';
 import { contentHash, sha256Hex } from '../shared/canonical-json';
 import { type EvaluationConfig, type EvaluationSample, pairSamplingRate } from '../shared/evaluation';
-import { armSamplingRate, buildEvaluationSample, pairingDraw, sampledCanaryShare, samplingArm } from './evaluation-sampler';
+import {
+  armSamplingRate,
+  buildEvaluationSample,
+  type CodeCanarySignal,
+  codePairsAllowed,
+  pairingDraw,
+  sampledCanaryShare,
+  samplingArm,
+} from './evaluation-sampler';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
@@ -225,6 +233,8 @@ interface Invocation {
   gate?: boolean;
   /** The config canary arm (assigned config canaries): stamped on its log lines, EMF and failure record. */
   assignment?: ConfigAssignment;
+  /** What the share document says of the code canary (AssigningRuntime); undefined: not known. */
+  codeCanary?: CodeCanarySignal;
 }
 
 /**
@@ -257,10 +267,26 @@ export class AiRuntime<I, O> {
     return (input, context) => this.invoke(fn, input, context);
   }
 
-  /** `assignment`: the config canary arm an AssigningRuntime chose for this invocation (stamped, not decided, here). */
-  public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}, assignment?: ConfigAssignment): Promise<O> {
+  /**
+   * `assignment`: the config canary arm an AssigningRuntime chose for this invocation (stamped, not decided, here).
+   * `codeCanary`: what its share document says of the code plane's canary (decides code-plane pair-only samples).
+   */
+  public async invoke(
+    fn: AiHandler<I, O>,
+    input: I,
+    context: InvocationContext = {},
+    assignment?: ConfigAssignment,
+    codeCanary?: CodeCanarySignal,
+  ): Promise<O> {
     const startedAt = this.now();
-    const inv: Invocation = { requestId: requestIdOf(context, startedAt), startedAt, measured: false, gate: this.isGateReplay(context), assignment };
+    const inv: Invocation = {
+      requestId: requestIdOf(context, startedAt),
+      startedAt,
+      measured: false,
+      gate: this.isGateReplay(context),
+      assignment,
+      codeCanary,
+    };
     try {
       const output = await this.run(fn, input, context, inv);
       return inv.gate ? this.gateAnswer(inv, output) : output;
@@ -648,13 +674,15 @@ export class AiRuntime<I, O> {
    * calls anything but the log: the evaluator runs off the hot path. During a config release the assignment gives the
    * arm and the share, and the canary is oversampled (issue 17 B) so both arms give comparable counts; the sample
    * records the chance that a sampled answer was the canary's, which the judge bets at. The code canary is told apart
-   * by its executed version and sampled at the base rate (the runtime does not know the alias's weights).
+   * by its executed version and sampled at the base rate (the runtime does not know the alias's weights); its
+   * pair-only samples are drawn only on the version the share document announces, when it announces one.
    */
   private sampleForEvaluation(evaluation: EvaluationConfig, inv: Invocation, tuple: VersionTuple, inputText: string, result: ReadResult<O>): void {
     try {
       const { arm, share } = samplingArm(inv.assignment);
       const rate = armSamplingRate(evaluation.samplingRate, arm, share);
-      const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share);
+      const codePairs = codePairsAllowed(inv.codeCanary, this.o.codeVersion, inv.startedAt);
+      const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share, codePairs);
       if (draw === undefined || !this.o.telemetry.sample) return;
       const e = result.evaluation;
       this.o.telemetry.sample(

@@ -12,6 +12,7 @@ import { CONFIG_GATE_ENV, type CanaryShareDocument, type ConfigAssignment } from
 import type { AiHandler, AiRuntime, ConfigPort, InvocationContext, TelemetryPort } from './ai-runtime';
 import { type AssignmentUnit, assign, defaultConversationId, defaultConversationStart, NO_RELEASE, shareDocumentProblems } from './assignment';
 import { ConfigTimeoutError, messageOf, raceSignal, type ServedConfig } from './config-cache';
+import type { CodeCanarySignal } from './evaluation-sampler';
 
 export interface AssigningRuntimeOptions<I, O> {
   /** Runs on the live environment's release config. */
@@ -34,6 +35,11 @@ export interface AssigningRuntimeOptions<I, O> {
    * ClientContext custom.conversationStartedAt); without one, a live conversation may move to the candidate at a step
    */
   readonly conversationStartedAt?: (input: I, context: InvocationContext) => number | undefined;
+  /**
+   * The share document announces the code plane's canary (SHARE_ENV.CODE_CANARY): code-plane pair-only samples are then
+   * drawn only on the announced version until its expiry. @default false (not announced: every answer is drawn)
+   */
+  readonly codeCanaries?: boolean;
   /** Longest the share and candidate reads may wait, each. @default 1000 */
   readonly readTimeoutMs?: number;
   readonly now?: () => number;
@@ -54,7 +60,9 @@ export class AssigningRuntime<I, O> {
 
   public async invoke(fn: AiHandler<I, O>, input: I, context: InvocationContext = {}): Promise<O> {
     const a = await this.assignment(input, context);
-    return (a.arm === 'candidate' ? this.o.candidate : this.o.live).invoke(fn, input, context, a);
+    // The document the assignment used (the fresh one, else the last good one): its code canary, when announced.
+    const codeCanary: CodeCanarySignal = this.o.codeCanaries ? { known: true, state: this.lastGood.codeCanary } : { known: false };
+    return (a.arm === 'candidate' ? this.o.candidate : this.o.live).invoke(fn, input, context, a, codeCanary);
   }
 
   /** The arm of one invocation (exposed for tests and the drill). */

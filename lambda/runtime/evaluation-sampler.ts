@@ -8,7 +8,7 @@
  * answer is sampled at r. The decision hashes the request id, so a retried delivery of one request decides the same.
  */
 import { sha256Hex } from '../shared/canonical-json';
-import type { VersionTuple } from '../shared/contract';
+import { CODE_CANARY_MAX_WINDOW_MS, type CodeCanaryState, type VersionTuple } from '../shared/contract';
 import { EVALUATION_SAMPLE_TYPE, type EvaluationSample } from '../shared/evaluation';
 import { caseIdOf } from '../snapshot/cases';
 import { type Redactor, redact, redactAndCut } from './redact';
@@ -62,12 +62,34 @@ export function shouldSample(requestId: string, rate: number): boolean {
 }
 
 /**
+ * What the runtime knows of the code plane's canary: `unknown` when nothing announces it (no share document, or the
+ * code plane does not write it); else whether this execution environment's version is the announced canary now.
+ */
+export type CodeCanarySignal = { readonly known: false } | { readonly known: true; readonly state?: CodeCanaryState };
+
+/**
+ * Whether this environment may draw code-plane pair-only samples (issue 17 D). Unknown: yes (the runtime cannot tell
+ * its canary, so every answer is a candidate and the evaluator drops the non-canary ones: the steady-state cost the
+ * card prices). Known: only when the announced canary is this version and `now` is before its expiry; an announcement
+ * longer than CODE_CANARY_MAX_WINDOW_MS, malformed or lapsed counts as none, so a release never cleared stops by itself.
+ */
+export function codePairsAllowed(signal: CodeCanarySignal | undefined, functionVersion: string, now: number): boolean {
+  if (!signal?.known) return true;
+  const c = signal.state;
+  if (!c || typeof c !== 'object') return false;
+  if (typeof c.functionVersion !== 'string' || c.functionVersion !== functionVersion) return false;
+  if (typeof c.at !== 'number' || typeof c.until !== 'number' || !Number.isFinite(c.at) || !Number.isFinite(c.until)) return false;
+  return now < c.until && c.until - c.at <= CODE_CANARY_MAX_WINDOW_MS;
+}
+
+/**
  * Whether this answer becomes a sample, and at which rate: drawn by the scoring sampler (`rate`, the arm's), or only
  * by the release-time pairing rate (`pairRate`, evaluation.paired.samplingRate): then `pairOnly`, compared and never
  * scored. One uniform number per request decides both, so a scored answer is always a pair candidate too. The pairing
- * rate applies to the config canary (the share is known) and, on the code plane, to every answer outside a config
- * release: the runtime cannot tell its code canary (it does not know the alias's weights), so it draws every answer
- * at the pairing rate and the evaluator, which reads the alias, keeps the canary's and drops the others unscored.
+ * rate applies to the config canary (the share is known) and, on the code plane, outside a config release, where
+ * `codePairs` (codePairsAllowed) says whether this version may be the code canary: when the code plane announces its
+ * canary, only that version draws, only during its release; when nothing announces it, every answer is drawn and the
+ * evaluator, which reads the alias, keeps the canary's and drops the others unscored.
  * Undefined: not sampled.
  */
 export function pairingDraw(
@@ -76,9 +98,10 @@ export function pairingDraw(
   pairRate: number,
   arm: 'canary' | 'stable',
   canaryShare: number | undefined,
+  codePairs = true,
 ): { readonly rate: number; readonly pairOnly?: true } | undefined {
   if (!(pairRate >= 0 && pairRate <= 1)) throw new Error(`evaluation.paired.samplingRate must be between 0 and 1 (got ${pairRate})`);
-  const pairs = arm === 'canary' || canaryShare === undefined ? pairRate : 0;
+  const pairs = arm === 'canary' || (canaryShare === undefined && codePairs) ? pairRate : 0;
   if (!(rate > 0) && !(pairs > rate)) return undefined;
   const u = sampleUnit(requestId);
   if (u < rate) return { rate };

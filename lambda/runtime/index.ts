@@ -46,6 +46,7 @@ export {
 } from './extension-fetcher';
 export { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from './gate-selection';
 export { AssigningRuntime, type AssigningRuntimeOptions } from './assigning-runtime';
+export type { CodeCanarySignal } from './evaluation-sampler';
 export {
   assign,
   type AssignmentUnit,
@@ -165,6 +166,7 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       telemetry,
       conversationId: options.conversationId,
       conversationStartedAt: options.conversationStartedAt,
+      codeCanaries: env[SHARE_ENV.CODE_CANARY] === '1',
     });
   }
   const replayTelemetry = () => {

@@ -9,7 +9,15 @@
  * deployments there are the controller's own, each finished as soon as it starts. Rollback is therefore one instant
  * deployment of `share: 0`, read by every client at its next poll: no deployment to wait for, no bake, no monitor.
  */
-import type { CanaryShareDocument, JudgeVerdict, ShareControllerRecord, ShareControllerStarted, ShareControllerStartEvent } from '../shared/contract';
+import {
+  CODE_CANARY_MAX_WINDOW_MS,
+  type CanaryShareDocument,
+  type CodeCanaryEvent,
+  type JudgeVerdict,
+  type ShareControllerRecord,
+  type ShareControllerStarted,
+  type ShareControllerStartEvent,
+} from '../shared/contract';
 
 /** One step of the schedule: the candidate's share (percent) and how long it is held at least. */
 export interface ShareStep {
@@ -95,6 +103,8 @@ export interface ControllerSettings {
 
 export type ControllerEvent =
   | ShareControllerStartEvent
+  /** The code plane's pre-traffic hook announces (or, with forSeconds 0, ends) its canary (issue 17 D). */
+  | CodeCanaryEvent
   /** `releaseKey`: only that release (a late rollback request for an earlier release does nothing). */
   | { readonly kind: 'ai-release.share-rollback'; readonly reason?: string; readonly releaseKey?: string }
   /** A schedule tick or an alarm state change (EventBridge): both just look again. */
@@ -171,10 +181,16 @@ export function shareDocument(
   };
 }
 
-/** Handles one event: start, operator rollback, or a look (tick / alarm change). Returns what it did. */
-export async function handle(event: ControllerEvent, p: ControllerPorts, s: ControllerSettings): Promise<Decision | ShareControllerStarted> {
+/** What a code canary announcement did: deployed the document, or nothing (a config release runs). */
+export type CodeCanaryAnswer =
+  | { readonly action: 'code-canary'; readonly functionVersion: string; readonly until: number }
+  | { readonly action: 'none'; readonly why: string };
+
+/** Handles one event: start, operator rollback, code canary, or a look (tick / alarm change). Returns what it did. */
+export async function handle(event: ControllerEvent, p: ControllerPorts, s: ControllerSettings): Promise<Decision | ShareControllerStarted | CodeCanaryAnswer> {
   const now = p.now();
   if (event.kind === 'ai-release.share-start') return start(event, p, s, now);
+  if (event.kind === 'ai-release.code-canary') return codeCanary(event, p, s, now);
   const current = await p.load();
   if (!current) return { action: 'none', why: 'no assigned config canary has run' };
   if (event.kind === 'ai-release.share-rollback') {
@@ -203,6 +219,44 @@ export async function handle(event: ControllerEvent, p: ControllerPorts, s: Cont
   const d = decide(record, { alarms, verdict, liveState }, s, now);
   await act(d, record, p, s, now);
   return d;
+}
+
+/**
+ * The code canary in the share document: written only while no config release ramps or promotes (one plane at a
+ * time: the config plane's documents carry no code canary, and a code canary never moves a config share). The share
+ * stays 0, so every conversation stays on live; the document only tells the runtime which version may draw pair-only
+ * samples, and until when.
+ */
+async function codeCanary(e: CodeCanaryEvent, p: ControllerPorts, s: ControllerSettings, now: number): Promise<CodeCanaryAnswer> {
+  if (typeof e.functionVersion !== 'string' || !/^[0-9]+$/.test(e.functionVersion))
+    throw new Error(`a code-canary event needs functionVersion, a published Lambda version number (got ${JSON.stringify(e.functionVersion)})`);
+  const maxSeconds = CODE_CANARY_MAX_WINDOW_MS / 1000;
+  if (typeof e.forSeconds !== 'number' || !Number.isFinite(e.forSeconds) || e.forSeconds < 0 || e.forSeconds > maxSeconds)
+    throw new Error(
+      `a code-canary event needs forSeconds from 0 to ${maxSeconds} (the traffic shift's length; 0 ends it), got ${JSON.stringify(e.forSeconds)}`,
+    );
+  const current = await p.load();
+  if (current && (current.phase === 'ramping' || current.phase === 'promoting'))
+    return {
+      action: 'none',
+      why: `config release ${current.releaseKey} is ${current.phase}: one plane at a time, the code canary (version ${e.functionVersion}) is not announced`,
+    };
+  const until = now + Math.round(e.forSeconds * 1000);
+  const doc: CanaryShareDocument = {
+    schemaVersion: 1,
+    releaseKey: '',
+    share: 0,
+    at: new Date(now).toISOString(),
+    codeCanary: { functionVersion: e.functionVersion, releaseKey: String(e.releaseKey ?? ''), at: now, until },
+  };
+  await p.share.deploy(
+    doc,
+    e.forSeconds > 0
+      ? `${s.service}: code canary version ${e.functionVersion} (${e.releaseKey}) until ${new Date(until).toISOString()}`
+      : `${s.service}: code canary version ${e.functionVersion} (${e.releaseKey}) ended`,
+  );
+  p.log('code canary announced', { functionVersion: e.functionVersion, releaseKey: e.releaseKey, until: new Date(until).toISOString() });
+  return { action: 'code-canary', functionVersion: e.functionVersion, until };
 }
 
 async function start(e: ShareControllerStartEvent, p: ControllerPorts, s: ControllerSettings, now: number): Promise<ShareControllerStarted> {

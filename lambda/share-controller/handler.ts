@@ -49,7 +49,7 @@ const ports: ControllerPorts = {
 export async function handler(event: unknown): Promise<unknown> {
   const kind = (event as { kind?: unknown } | null)?.kind;
   const e: ControllerEvent =
-    kind === 'ai-release.share-start' || kind === 'ai-release.share-rollback'
+    kind === 'ai-release.share-start' || kind === 'ai-release.share-rollback' || kind === 'ai-release.code-canary'
       ? (event as ControllerEvent)
       : { kind: 'tick', reason: String((event as { 'detail-type'?: unknown } | null)?.['detail-type'] ?? 'schedule') };
   const out = await handle(e, ports, settings);

@@ -623,6 +623,14 @@ export const GATE_ENV = {
   CANDIDATES: 'AI_RELEASE_GATE_CANDIDATES',
   /** The service function's name (the gate invokes `<name>:<version>` or `<name>:gate`). */
   TARGET_FUNCTION: 'AI_RELEASE_GATE_TARGET_FUNCTION',
+  /**
+   * The share controller's function name, when the code canary is announced in the share document (assigned config
+   * canaries): the pre-traffic hook tells it the version under test before traffic shifts. A gate of one service
+   * only; a shared gate reads it from the service's gate block (GateServiceSettingsDocument.codeCanary).
+   */
+  CODE_CANARY_CONTROLLER: 'AI_RELEASE_GATE_CODE_CANARY_CONTROLLER',
+  /** The traffic shift's whole duration in seconds (TrafficShift.totalMinutes × 60): the announcement's length. */
+  CODE_CANARY_SHIFT_SECONDS: 'AI_RELEASE_GATE_CODE_CANARY_SHIFT_SECONDS',
 } as const;
 
 /**
@@ -666,7 +674,7 @@ export const GATE_SHARED_ENV = {
 
 /**
  * A service's gate settings as its release manifest parameter holds them (`gate`, beside `locators`, which give the
- * function, the deployment group and the live AppConfig ids). Literals only: the deploy-time ids are the locators'.
+ * function, the deployment group and the live AppConfig ids). Literals, but for codeCanary.controller: the deploy-time ids are the locators'.
  */
 export interface GateServiceSettingsDocument {
   readonly caseCap: number;
@@ -680,6 +688,13 @@ export interface GateServiceSettingsDocument {
   readonly hook: boolean;
   /** The evaluator, when it judges this service's replays: its settings and model id. */
   readonly evaluation?: GateEvaluationSettings & { readonly modelId: string };
+  /**
+   * The code canary's announcement (issue 17 D, assigned config canaries): the pre-traffic hook tells this service's
+   * share controller the version under test. `controller` is the controller's function name (a deploy-time name,
+   * resolved by CloudFormation in the parameter); `shiftSeconds` the traffic shift's whole length
+   * (TrafficShift.totalMinutes × 60). Absent: nothing is announced (the runtime draws every answer).
+   */
+  readonly codeCanary?: { readonly controller: string; readonly shiftSeconds: number };
 }
 
 export type GateCaseOutcome = 'passed' | 'failed' | 'not-run';
@@ -1331,7 +1346,43 @@ export const SHARE_ENV = {
   ENVIRONMENT: 'AI_RELEASE_APPCONFIG_SHARE_ENVIRONMENT',
   /** The share document's configuration profile. */
   PROFILE: 'AI_RELEASE_SHARE_PROFILE',
+  /**
+   * "1" when the code plane announces its canary in the share document (`codeCanary`, written through the share
+   * controller by the regression gate's pre-traffic hook): the runtime then draws code-plane pair-only samples only
+   * on the announced version, until its expiry. Unset: the runtime cannot tell its code canary and draws every answer.
+   */
+  CODE_CANARY: 'AI_RELEASE_SHARE_CODE_CANARY',
 } as const;
+
+/**
+ * The code plane's canary, as the share document carries it (issue 17 D): the Lambda version CodeDeploy is shifting
+ * traffic to, announced by the pre-traffic hook, and when the announcement lapses. Only that version draws pair-only
+ * samples, only before `until`: a release that never clears it stops sampling by itself.
+ */
+export interface CodeCanaryState {
+  /** The canary's Lambda version (AWS_LAMBDA_FUNCTION_VERSION of its execution environments). */
+  readonly functionVersion: string;
+  /** The code release (`code-<deploymentId>`). */
+  readonly releaseKey: string;
+  /** When it was written and when it lapses, epoch ms. */
+  readonly at: number;
+  readonly until: number;
+}
+
+/**
+ * Longest a code canary announcement may run (until − at): CodeDeploy's 48-hour limit on a traffic shift plus the
+ * hook's hour. A longer one is a writer's mistake and is ignored (no code-plane pairs), never honoured for days.
+ */
+export const CODE_CANARY_MAX_WINDOW_MS = 49 * 3600 * 1000;
+
+/** What the pre-traffic hook sends the share controller (synchronous invoke) to announce or narrow the code canary. */
+export interface CodeCanaryEvent {
+  readonly kind: 'ai-release.code-canary';
+  readonly functionVersion: string;
+  readonly releaseKey: string;
+  /** Seconds from the controller's now until the announcement lapses. */
+  readonly forSeconds: number;
+}
 
 /** The share document, as the share controller deploys it and the runtime reads it. */
 export interface CanaryShareDocument {
@@ -1357,6 +1408,8 @@ export interface CanaryShareDocument {
    * one that started before the release stays on live.
    */
   readonly history?: readonly { readonly at: number; readonly share: number }[];
+  /** The code plane's canary while a code release shifts traffic (set only when no config release runs). */
+  readonly codeCanary?: CodeCanaryState;
 }
 
 /** Which arm one invocation ran on, stamped on every log line, EMF document and failure record (`assignment`). */

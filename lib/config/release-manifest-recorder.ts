@@ -42,7 +42,8 @@ export interface ReleaseManifestRecorderProps {
   readonly locators?: ReleaseLocators;
   /**
    * The service's regression gate settings, which a gate function shared by the platform's services reads from the
-   * SSM copy (RegressionGate.settingsDocument). Literals only; not part of the release id.
+   * SSM copy (RegressionGate.settingsDocument). Literals, but for the share controller's name (`codeCanary`), which
+   * CloudFormation resolves; not part of the release id.
    * @default none (AiRelease passes its gate's)
    */
   readonly gate?: GateServiceSettingsDocument;
@@ -125,8 +126,9 @@ export class ReleaseManifestRecorder extends Construct {
     const locators = this.props.locators;
     const gate = this.props.gate;
     const json = canonicalJson({ ...compactManifest(this.manifest), ...(locators ? { locators } : {}), ...(gate ? { gate } : {}) });
-    // Tokens in the locators resolve at deploy time: count each at the longest it can become.
-    const tokens = locators ? tokenStrings(locators) : [];
+    // Tokens in the locators (and the gate block's share controller) resolve at deploy time: count each at the
+    // longest it can become.
+    const tokens = [...(locators ? tokenStrings(locators) : []), ...(gate ? tokenStrings(gate) : [])];
     const bound = json.length + tokens.reduce((n, t) => n + Math.max(0, TOKEN_MAX_CHARS - t.length), 0);
     if (bound > SSM_STANDARD_MAX) {
       throw new Error(

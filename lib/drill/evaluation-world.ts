@@ -80,6 +80,12 @@ export interface EvalWorldOptions {
    * @default the samplingRate (pairs only what scoring draws)
    */
   readonly pairSamplingRate?: number;
+  /**
+   * Code plane: seconds from the first shift during which the runtime does not yet know it is the canary (the share
+   * document's announcement still propagating, h8-codepairs): its answers are not drawn pair-only then (answers the
+   * scoring sampler draws are still paired: the evaluator tells the canary from the alias). @default 0
+   */
+  readonly pairLagSeconds?: number;
 }
 
 export interface EvalWorldOutcome {
@@ -152,7 +158,8 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
     // One draw decides both samplers (the runtime hashes the request id once): under the arm's scoring rate the answer
     // is scored (and paired when the canary's); above it, under the canary's pairing rate, it is pair-only.
     const u = r();
-    const pairOnly = !(u < rate) && canary && s < 1 && (o.paired ?? true) && u < Math.max(rate, o.pairSamplingRate ?? 0);
+    const announced = o.plane === 'config' || t - START >= (o.pairLagSeconds ?? 0) * 1000;
+    const pairOnly = !(u < rate) && canary && s < 1 && (o.paired ?? true) && announced && u < Math.max(rate, o.pairSamplingRate ?? 0);
     if (!(u < rate) && !pairOnly) continue;
     const affected = canary && r() < (o.affectedShare ?? 1);
     const slow = dist === 'shared-latency' && minute >= 10 && minute < 20;

@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
+  CODE_CANARY_MAX_WINDOW_MS,
   GATE_ALIAS_NAME,
   GATE_CANDIDATE_MODES,
   GATE_DEPLOYMENT_ENV,
@@ -146,6 +147,8 @@ export class RegressionGate extends Construct {
   public readonly settingsDocument: GateServiceSettingsDocument;
   /** With a host: the SSM parameter the shared function reads this service's settings from. */
   public readonly settingsParameter?: string;
+  private readonly hosted: boolean;
+  private announced = false;
 
   constructor(scope: Construct, id: string, props: RegressionGateProps) {
     super(scope, id);
@@ -209,6 +212,7 @@ export class RegressionGate extends Construct {
       hook: props.deploymentGroup !== undefined,
       ...(this.evaluationSettings && props.evaluator ? { evaluation: { ...this.evaluationSettings, modelId: props.evaluator.modelId } } : {}),
     };
+    this.hosted = props.host !== undefined;
     if (props.host) {
       if (!props.settingsParameter)
         throw new Error(`RegressionGate ${this.node.path}: a gate with a host needs settingsParameter, the SSM parameter that holds its settings document`);
@@ -315,6 +319,41 @@ export class RegressionGate extends Construct {
         reason: "Scoped wildcard: this service's gate reports, one per release.",
       },
     );
+  }
+
+  /**
+   * The code canary's announcement (issue 17 D): the pre-traffic hook tells `controller` (the service's share
+   * controller) the version under test, for the hook's run plus `shiftSeconds` (the traffic shift's length) plus 60 s.
+   * Grants `lambda:InvokeFunction` on the controller's unqualified ARN. A shared gate (with a host) reads the two
+   * settings from this service's gate block (`settingsDocument.codeCanary`, in the release manifest parameter), its
+   * grant in the host's invoke statement (a service in the host's stack) or this service's own grants policy (a
+   * service in another stack: the host's stack never refers to it). A gate of its own takes them in its environment.
+   * Called by ConfigShare.announceCodeCanaries; once per gate.
+   */
+  public announceCodeCanaryTo(controller: lambda.IFunction, shiftSeconds: number): void {
+    const max = CODE_CANARY_MAX_WINDOW_MS / 1000;
+    if (!Number.isInteger(shiftSeconds) || shiftSeconds < 0 || shiftSeconds > max)
+      throw new Error(
+        `RegressionGate ${this.node.path}: the code canary's shiftSeconds must be whole seconds from 0 to ${max} (the traffic shift's length; the runtime ignores longer announcements), got ${shiftSeconds}`,
+      );
+    if (this.announced) throw new Error(`RegressionGate ${this.node.path}: the code canary is already announced to a share controller`);
+    this.announced = true;
+    // The unqualified function only (the announcer invokes it by name): no version or alias wildcard.
+    const arn = controller.functionArn;
+    if (this.hosted) {
+      (this.settingsDocument as { codeCanary?: GateServiceSettingsDocument['codeCanary'] }).codeCanary = {
+        controller: controller.functionName,
+        shiftSeconds,
+      };
+      const joined = JOINED.get(this);
+      if (!joined) throw new Error(`RegressionGate ${this.node.path}: not joined to its host's gate function`);
+      if (joined.ownInvoke) joined.ownInvoke.addResources(arn);
+      else joined.host.addResources('invoke', [arn]);
+      return;
+    }
+    this.function.addEnvironment(GATE_ENV.CODE_CANARY_CONTROLLER, controller.functionName);
+    this.function.addEnvironment(GATE_ENV.CODE_CANARY_SHIFT_SECONDS, String(shiftSeconds));
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [arn] }));
   }
 }
 
@@ -500,6 +539,7 @@ function joinSharedGate(gate: RegressionGate, props: RegressionGateProps, hostSc
   const fnArnAll = `${props.function.functionArn}:*`;
   const paramArn = (name: string) => `arn:${hostStack.partition}:ssm:${hostStack.region}:${hostStack.account}:parameter${name}`;
   const ownStatements: iam.PolicyStatement[] = [];
+  let ownInvoke: iam.PolicyStatement | undefined;
   // Every version and alias of the service function (`<arn>:*`): a grant on the one new version would change the
   // policy at each deploy, seconds before the hook runs, and race IAM's propagation (AccessDenied on the first
   // replays, aws/serverless-application-model#838). The unqualified ARN ($LATEST) is not granted.
@@ -508,7 +548,8 @@ function joinSharedGate(gate: RegressionGate, props: RegressionGateProps, hostSc
     // The manifest parameters of the host's stack, one pattern for all of them (read only; not secret).
     host.addResources('parameters', [paramArn(`/cdk-ai-release/${manifestStackPath(hostStack)}/*`)]);
   } else {
-    ownStatements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fnArnAll] }));
+    ownInvoke = new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fnArnAll] });
+    ownStatements.push(ownInvoke);
     ownStatements.push(
       new iam.PolicyStatement({
         actions: ['ssm:GetParameter'],
@@ -578,8 +619,12 @@ function joinSharedGate(gate: RegressionGate, props: RegressionGateProps, hostSc
     }
   }
   GRANTS_POLICY.set(gate, policy);
+  JOINED.set(gate, { host, ...(ownInvoke ? { ownInvoke } : {}) });
   return fn;
 }
+
+/** A hosted gate's host and, for a service in another stack, the invoke statement of its own grants policy. */
+const JOINED = new WeakMap<RegressionGate, { readonly host: GateHost; readonly ownInvoke?: iam.PolicyStatement }>();
 
 /** The policy of a service in another stack than its shared gate function (the alias update waits for it). */
 const GRANTS_POLICY = new WeakMap<RegressionGate, iam.Policy | undefined>();

@@ -14,6 +14,7 @@ import { APPCONFIG_EXTENSION_ENV, JUDGE_STATE_PREFIX, LEARNING_ENV, SHARE_CONTRO
 import { canonicalJson } from '../../lambda/shared/canonical-json';
 import type { AiReleasePlatform } from '../ai-release-platform';
 import type { AiServiceConfig } from '../config/ai-service-config';
+import type { RegressionGate } from '../learning/regression-gate';
 import { libraryFunction } from '../private/library-function';
 import { ConfigRollout } from './config-rollout';
 
@@ -32,6 +33,16 @@ const SHARE_SCHEMA = {
     step: { type: 'integer', minimum: 0 },
     at: { type: 'string' },
     history: { type: 'array', maxItems: 50, items: { type: 'object', required: ['at', 'share'] } },
+    codeCanary: {
+      type: 'object',
+      required: ['functionVersion', 'releaseKey', 'at', 'until'],
+      properties: {
+        functionVersion: { type: 'string', pattern: '^[0-9]+$' },
+        releaseKey: { type: 'string', maxLength: 200 },
+        at: { type: 'number' },
+        until: { type: 'number' },
+      },
+    },
   },
 };
 
@@ -270,6 +281,22 @@ export class ConfigShare extends Construct {
         reason: "The judge's record of a release is named by its run-time release key; read only, limited to this service's judge/ records.",
       },
     );
+  }
+
+  /**
+   * The code plane announces its canary in the share document (issue 17 D): the pre-traffic hook (`gate`) tells the
+   * controller the version under test before traffic shifts, for `shiftSeconds` after it answers; the runtime of
+   * `serviceFunction` then draws code-plane pair-only samples only on that version, only then, instead of on every
+   * answer of every day. Call after `bind`, and before the service's release manifest is synthesized: a shared gate
+   * reads the controller and the shift from the service's gate block (RegressionGate.announceCodeCanaryTo). The gate
+   * may invoke the controller; nothing else changes.
+   */
+  public announceCodeCanaries(gate: RegressionGate, serviceFunction: lambda.Function, shiftSeconds: number): void {
+    if (!Number.isFinite(shiftSeconds) || shiftSeconds < 0)
+      throw new Error(`ConfigShare.announceCodeCanaries: shiftSeconds must be 0 or more (the traffic shift's length), got ${shiftSeconds}`);
+    // The gate names the controller and the shift: in the service's gate block (a shared gate) or its environment.
+    gate.announceCodeCanaryTo(this.function, Math.round(shiftSeconds));
+    serviceFunction.addEnvironment(SHARE_ENV.CODE_CANARY, '1');
   }
 
   /**

@@ -40,7 +40,36 @@ export const MEASURED_BYTES = {
   powertoolsPerRequest: 920,
   /** Source and date of the two figures. */
   source: 'bench/release-cost.ts, 2026-12-07 (after the runtime stamped caseId on every line; a 1,234 ms model call on a test clock)',
+  /**
+   * One pair-only evaluation sample line (h8-codepairs): an 80-character question, a 600-character answer citing 3 of
+   * 5 passages, one tool call (test/log-bytes.ts measurePairOnlySampleBytes, held by test/release-cost-bytes.test.ts).
+   */
+  pairOnlySampleLine: 2098,
 } as const;
+
+/** The evaluator's memory (lib/learning/release-evaluator.ts) and an assumed 0.1 s to drop one pair-only sample (one GetAlias). */
+const EVALUATOR_MEMORY_MB = 512;
+const DROP_SECONDS = 0.1;
+/** The announcement's slack after the shift ends (lambda/gate/hook.ts CODE_CANARY_SLACK_SECONDS). */
+const ANNOUNCE_SLACK_SECONDS = 60;
+
+/**
+ * Pair-only sample lines written outside any canary and dropped by the evaluator unscored (issue 17 D): with nothing
+ * announcing the code canary, the runtime draws EVERY answer at the pairing rate, every day; with the announcement
+ * (assigned config canary + regression gate), only the code canary draws, only during its release (plus the
+ * announcement's 60 s slack at full traffic).
+ */
+export interface SteadyPairSampling {
+  readonly codePairs: 'every-answer' | 'announced';
+  readonly linesPerMonth: number;
+  readonly bytesPerLine: number;
+  readonly logGbPerMonth: number;
+  readonly logsUsd: number;
+  /** Upper bound: one evaluator invocation per line (a subscription delivery carries at least one) and one GetAlias each. */
+  readonly evaluatorInvocations: number;
+  readonly invocationsUsd: number;
+  readonly totalUsd: number;
+}
 
 export interface ReleaseCostInputs {
   readonly requestsPerSecond: number;
@@ -79,6 +108,11 @@ export interface ReleaseCostInputs {
     readonly tokens?: Partial<EvaluationTokenAssumptions>;
     /** The release's canary schedule, counted step by step (EvaluationCostInputs.schedule). @default none */
     readonly schedule?: EvaluationCostInputs['schedule'];
+    /**
+     * Whether the code canary is announced to the runtime (assigned config canary with a regression gate): then only
+     * it draws pair-only samples. @default 'every-answer' (the runtime cannot tell its canary)
+     */
+    readonly codePairs?: 'every-answer' | 'announced';
   };
 }
 
@@ -100,6 +134,8 @@ export interface ReleaseCost {
   readonly region: string;
   /** The evaluation's model calls, per release and per month; apart from the totals above (which compare with Powertools). */
   readonly evaluation?: EvaluationCost;
+  /** Pair-only lines nobody compares (log bytes, evaluator invocations), when the release config pairs above its scoring rate. */
+  readonly steadyPairSampling?: SteadyPairSampling;
 }
 
 const HOURS_PER_MONTH = 730;
@@ -183,6 +219,7 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
         ...(i.evaluation.schedule ? { schedule: i.evaluation.schedule } : {}),
       })
     : undefined;
+  const steady = i.evaluation && evaluation ? steadyPairSampling(i, evaluation, requests, releases, table) : undefined;
   return {
     lines,
     totalUsd,
@@ -192,6 +229,41 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
     pricesDate: table.date,
     region: table.region,
     ...(evaluation ? { evaluation } : {}),
+    ...(steady ? { steadyPairSampling: steady } : {}),
+  };
+}
+
+/**
+ * The pair-only lines drawn outside the canary. Every answer: all of the month's answers but the canary's in its
+ * releases, at (pairing rate − scoring rate) (answers under the scoring rate are scored, not pair-only). Announced:
+ * the canary's answers in the announcement's slack after each shift, at full traffic.
+ */
+function steadyPairSampling(i: ReleaseCostInputs, e: EvaluationCost, requests: number, releases: number, table: PriceTable): SteadyPairSampling | undefined {
+  const section = i.evaluation?.config.evaluation;
+  if (!section) return undefined;
+  const rate = section.samplingRate;
+  const pairRate = e.pairSamplingRate;
+  if (!(pairRate > rate)) return undefined;
+  const codePairs = i.evaluation?.codePairs ?? 'every-answer';
+  const canaryAnswers = pairRate > 0 ? (releases * e.pairsPerRelease) / pairRate : 0;
+  const drawn =
+    codePairs === 'every-answer'
+      ? Math.max(0, requests - canaryAnswers) * (pairRate - rate)
+      : releases * ANNOUNCE_SLACK_SECONDS * i.requestsPerSecond * (pairRate - rate);
+  const bytesPerLine = MEASURED_BYTES.pairOnlySampleLine;
+  const logGbPerMonth = (drawn * bytesPerLine) / GB;
+  const logsUsd = logGbPerMonth * table.prices.logsIngestionPerGB.usd;
+  const invocationsUsd =
+    (drawn / 1e6) * table.prices.lambdaRequestsPerMillion.usd + drawn * (EVALUATOR_MEMORY_MB / 1024) * DROP_SECONDS * table.prices.lambdaGbSecond.usd;
+  return {
+    codePairs,
+    linesPerMonth: drawn,
+    bytesPerLine,
+    logGbPerMonth,
+    logsUsd,
+    evaluatorInvocations: drawn,
+    invocationsUsd,
+    totalUsd: logsUsd + invocationsUsd,
   };
 }
 
@@ -221,5 +293,15 @@ export function renderCostSection(c: ReleaseCost, requestsPerSecond: number): st
     '',
   );
   if (c.evaluation) out.push(...renderEvaluationCostLines(c.evaluation, requestsPerSecond));
+  const sp = c.steadyPairSampling;
+  if (sp) {
+    const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+    out.push(
+      sp.codePairs === 'every-answer'
+        ? `Steady-state pair sampling (code plane): the runtime cannot tell its code canary, so it writes ${n0(sp.linesPerMonth)} pair-only sample lines a month that the evaluator drops unscored (${sp.bytesPerLine} B each measured: ${sp.logGbPerMonth.toFixed(2)} GB of logs, ${usd(sp.logsUsd)}; up to ${n0(sp.evaluatorInvocations)} evaluator invocations and GetAlias calls, ${usd(sp.invocationsUsd)}): **${usd(sp.totalUsd)} / month** for pairs that are needed only during a code canary. An assigned config canary (configCanary: 'assigned') with the regression gate announces the code canary and removes it.`
+        : `Steady-state pair sampling (code plane): none — the regression gate announces the code canary in the share document, so only it draws pair-only samples, only during its release (${n0(sp.linesPerMonth)} lines a month in the announcement's 60 s slack after each shift: ${usd(sp.totalUsd)} / month).`,
+      '',
+    );
+  }
   return out;
 }

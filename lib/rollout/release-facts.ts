@@ -142,7 +142,16 @@ export class ReleaseFactSheet {
       compositeAlarms: composite,
       metricNames: Object.keys(METRIC).length,
       // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
-      ...(this.evaluatedBy() ? { evaluation: { config: this.r.config.config as unknown as EvaluationCostConfig, ...this.releaseSchedule() } } : {}),
+      ...(this.evaluatedBy()
+        ? {
+            evaluation: {
+              config: this.r.config.config as unknown as EvaluationCostConfig,
+              ...this.releaseSchedule(),
+              // The code canary is announced to the runtime only through the share document, by the regression gate.
+              codePairs: this.r.configShare && this.r.regressionGate ? ('announced' as const) : ('every-answer' as const),
+            },
+          }
+        : {}),
     });
   }
 
