@@ -4,7 +4,7 @@
  * rubric criteria and the paired test, all in one family (the evaluation share α/7 of α = 0.01, split half to pairs,
  * half over the seven score tests).
  *
- *   npx tsx bench/evaluation-checks.ts [goodSeeds=1000] [badSeeds=200] [part=all|good|bad]
+ *   npx tsx bench/evaluation-checks.ts [goodSeeds=1000] [badSeeds=200] [part=all|good|bad] [goodRows=0,1,..]
  *
  * 1. Good releases with the checks added, under the production-like disturbances (drifting mix, shared slowdown,
  *    clustered retries) on both planes' planned schedules, a first-position-biased evaluator (70 %).
@@ -17,6 +17,7 @@ import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-wor
 const GOOD = Number(process.argv[2] ?? 1000);
 const BAD = Number(process.argv[3] ?? 200);
 const PART = process.argv[4] ?? 'all';
+const ROWS = process.argv[5] ? new Set(process.argv[5].split(',').map(Number)) : undefined;
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 const PLANNED_CODE = codeSteps('linear', 5, 3);
@@ -100,10 +101,11 @@ async function main() {
     ['config, planned, 10 %, shared slowdown', { ...base, samplingRate: 0.1, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'shared-latency' }],
     ['config, planned, 10 %, clustered retries', { ...base, samplingRate: 0.1, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'retries' }],
   ];
-  let from = 10_001;
-  for (const [name, o] of PART === 'bad' ? [] : goodRows) {
-    const r = await row(o, GOOD, from);
-    from += GOOD;
+  const from = 10_001;
+  for (const [i, [name, o]] of (PART === 'bad' ? [] : goodRows).entries()) {
+    const seedFrom = from + i * GOOD;
+    if (ROWS && !ROWS.has(i)) continue;
+    const r = await row(o, GOOD, seedFrom);
     say(
       `| ${name} | ${GOOD} | ${r.fired} (${((100 * r.fired) / GOOD).toFixed(1)} %) | ${(100 * upper95(r.fired, GOOD)).toFixed(2)} % | ${r.metrics} | ${r.samples.toFixed(0)} | ${r.s.toFixed(0)} |`,
     );
