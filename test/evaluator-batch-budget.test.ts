@@ -117,14 +117,16 @@ describe('reserveBatch (pure)', () => {
     expect(last.ledger.releases[v8]).toMatchObject({ stoppedBy: 'release', stoppedAt: at(6).toISOString() });
   });
 
-  test('a smaller claim after a refused one still fits; the day cap refuses with its own name; a settle refunds per release', () => {
+  test("after a cap refused a claim, the batch's later claims are refused too, however small (a small stable claim never slips in where a paired canary claim did not fit); the day cap refuses with its own name; a settle refunds per release", () => {
     const r = reserveBatch(newLedger(at(0)), { perReleaseUsd: 10, perDayUsd: 1 }, [claim('7', 0, 0.7), claim('7', 1, 0.5), claim('7', 2, 0.3)], at(5), {
       recordStop: true,
     });
-    expect(r.grants.map((g) => (g.admit ? 'ok' : g.by))).toEqual(['ok', 'day', 'ok']);
+    expect(r.grants.map((g) => (g.admit ? 'ok' : g.by))).toEqual(['ok', 'day', 'day']);
     expect(r.ledger.dayStoppedAt).toBe(at(5).toISOString());
+    // Only the first claim (0.7) was charged.
+    expect(r.ledger.daySpentUsd).toBeCloseTo(0.7, 12);
     const s = settleBatch(r.ledger, [{ usd: 0.6 }]);
-    expect(s.daySpentUsd).toBeCloseTo(0.4, 12);
+    expect(s.daySpentUsd).toBeCloseTo(0.1, 12);
   });
 });
 
@@ -252,8 +254,10 @@ describe('16 concurrent deliveries on the S3 model (conditional writes, 10–80 
       const spent = ofRelease.reduce((s, r) => s + r.costUsd, 0);
       expect(ledger.releases[v8].spentUsd).toBeLessThanOrEqual(cap + 1e-12);
       expect(ledger.releases[v8].spentUsd).toBeCloseTo(spent, 12);
-      expect(ledger.releases[v8]).toMatchObject({ stoppedBy: 'release' });
-      expect(outs.reduce((s, o) => s + o.skippedBudget, 0)).toBeGreaterThan(0); // the cap bit
+      // The cap bit: the release was throttled (both arms at one falling rate), or stopped (a batch whose reservation
+      // jumped past the cap before any throttle), or both; which is the race's.
+      expect(ledger.releases[v8].throttledBy === 'release' || ledger.releases[v8].stoppedBy === 'release').toBe(true);
+      expect(outs.reduce((s, o) => s + o.skippedBudget, 0)).toBeGreaterThan(0);
       expect(outs.reduce((s, o) => s + o.evaluated + o.skippedBudget, 0)).toBe(128);
       expect(outs.every((o) => o.unsettledUsd === 0)).toBe(true);
       // Committed ledger writes per delivery: reserve, settle, and at most a refund round's two; lost races add PUTs

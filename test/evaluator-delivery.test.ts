@@ -5,7 +5,9 @@ import { evaluateDelivery, validateSample } from '../lambda/evaluator/delivery';
 import type { EvaluationResult } from '../lambda/evaluator/evaluator';
 import { buildEvaluationSample } from '../lambda/runtime/evaluation-sampler';
 import type { FailureRecord } from '../lambda/shared/contract';
-import { type EvaluationConfig, evaluationKey } from '../lambda/shared/evaluation';
+import { evaluationMetricLines } from '../lambda/evaluator/metrics';
+import { reviewEvaluation, type StoredEvaluation } from '../lambda/review/evaluation';
+import { type EvaluationConfig, type EvaluationSample, evaluationKey } from '../lambda/shared/evaluation';
 import type { ObjectStore, PutOptions } from '../lambda/snapshot/store';
 
 const config: EvaluationConfig = {
@@ -186,5 +188,37 @@ describe('evaluateDelivery', () => {
     const t = deps({ liveEvaluation: async () => (asked++, config) });
     await evaluateDelivery(delivery([1, 2, 3, 4, 5].map((i) => JSON.stringify(sample(i)))), t.d);
     expect(asked).toBe(1);
+  });
+});
+
+describe('budget-skipped samples keep their deterministic checks (h8-detjudge)', () => {
+  test('a skipped sample is kept and published with its checks (EMF per version and check), a re-delivery decides nothing again, and the review shows the check per version with an interval', async () => {
+    const broke: EvaluationConfig = { ...config, budget: { perReleaseUsd: 0, perDayUsd: 0 } };
+    const t = deps({ liveEvaluation: async () => broke });
+    // Half the answers cite a passage that was not retrieved.
+    const lines = [1, 2, 3, 4].map((i) => JSON.stringify({ ...sample(i), citations: [i % 2 ? 'p1' : 'p9'] }));
+    const s = [1, 2, 3, 4].map((i) => JSON.parse(lines[i - 1]) as EvaluationSample);
+    const first = await evaluateDelivery(delivery(lines), t.d);
+    expect(first).toMatchObject({ samples: 4, evaluated: 0, skippedBudget: 4 });
+    expect(t.calls).toHaveLength(0);
+    expect(t.store.objects.size).toBe(4);
+    expect(t.published).toHaveLength(4);
+    const cited = (i: number) => t.published[i].scores.find((x) => x.criterion === 'citation-validity');
+    expect(t.published.map((_, i) => cited(i)?.score)).toEqual([1, 0, 1, 0]);
+    // The evaluator's EMF: one EvaluationScore datapoint per check, dimensioned by service, version and criterion.
+    const emf = evaluationMetricLines(t.published[1], s[1], 0).map((l) => JSON.parse(l));
+    const line = emf.find((l) => l.Criterion === 'citation-validity');
+    expect(line).toMatchObject({ Service: 'support', Version: '7', EvaluationScore: 0, source: 'deterministic' });
+    expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Dimensions: [['Service', 'Version', 'Criterion']], Metrics: [{ Name: 'EvaluationScore' }] });
+    const again = await evaluateDelivery(delivery(lines), t.d);
+    expect(again).toMatchObject({ evaluated: 0, alreadyScored: 4, skippedBudget: 0 });
+    // The review reads what was kept: the check per version with its interval, and the share the model scored.
+    const stored = [...t.store.objects.values()].map((b) => JSON.parse(b) as StoredEvaluation);
+    const v = reviewEvaluation(stored, { start: '2026-12-06T00:00:00Z', end: '2026-12-08T00:00:00Z' });
+    const row = v.scores.find((x) => x.criterion === 'citation-validity');
+    expect(row).toMatchObject({ source: 'deterministic', stable: { n: 4, mean: 0.5 } });
+    expect(row?.stable?.low).toBeLessThan(0.5);
+    expect(row?.stable?.high).toBeGreaterThan(0.5);
+    expect(v.samples.modelScored?.stable).toEqual({ scored: 0, of: 4 });
   });
 });

@@ -316,8 +316,9 @@ describe('evaluateSample', () => {
     expect(spent).toBeLessThanOrEqual(0.05);
     expect(ledger.value()?.releases.r1.spentUsd).toBeCloseTo(spent, 9);
     const skipped = results.filter((r) => r.skipped === 'budget-release');
-    expect(skipped.length).toBeGreaterThan(0); // the cap bit
-    expect(ledger.value()?.releases.r1).toMatchObject({ stoppedBy: 'release' });
+    expect(skipped.length).toBeGreaterThan(0); // the cap bit: first by the throttle, both arms at one falling rate
+    expect(ledger.value()?.releases.r1).toMatchObject({ throttledBy: 'release' });
+    expect(ledger.value()?.releases.r1.lowestRate).toBeLessThan(1);
     for (const s of skipped) expect(s.costUsd).toBe(0);
   });
 });

@@ -321,6 +321,8 @@ describe('scores, pairs and the rubric', () => {
   test('samples outside the release window are left out; budget-skipped samples are said', () => {
     const v = reviewEvaluation([rec({ caseId: 'a', minute: 120 }), rec({ caseId: 'b', skipped: true })], WINDOW);
     expect(v.samples.canary).toBe(1);
-    expect(v.notes.join()).toMatch(/1 sample\(s\) were not scored by the model: the evaluation budget was spent/);
+    expect(v.notes.join()).toMatch(/1 sample\(s\) were not scored by the model: the evaluation budget ran short \(sampling stopped\)/);
+    expect(v.notes.join()).toContain("the model scored 0 % of 1 of the canary's sampled answers");
+    expect(v.samples.modelScored).toEqual({ canary: { scored: 0, of: 1 }, stable: { scored: 0, of: 0 } });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * One CloudWatch Logs delivery of evaluation samples, evaluated: decode, keep the samples of services with an
  * evaluation section, skip samples already scored (a re-delivered batch spends nothing twice), evaluate with bounded
- * concurrency (one budget reservation and one settle per service per delivery), keep each result in the regression store (written once, If-None-Match), publish per-version metrics,
+ * concurrency (one budget reservation and one settle per service per delivery), keep each result in the regression store (written once, If-None-Match; a
+ * sample the budget skipped too, with its deterministic checks), publish per-version metrics,
  * and turn scores under a rubric's floor into failure records of kind `quality` carrying the evaluator's reason, so
  * the snapshot pipeline makes them regression-case candidates like any other failure. Pure, behind ports.
  *
@@ -141,7 +142,14 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
       if (result.dropped) counts.droppedNotCanary++;
       if (result.skipped) {
         counts.skippedBudget++;
-        deps.publish(result, batch[i]);
+        // Kept like a scored one (its deterministic checks, and that the budget skipped it), so the review can say
+        // which share of each arm the model scored; a re-delivery then decides nothing again.
+        const written = await deps.store.put(
+          evaluationKey(batch[i].service, batch[i].sampleId),
+          JSON.stringify({ sample: batch[i], result, evaluation: config.version ?? null }),
+          { condition: { ifNoneMatch: '*' } },
+        );
+        if (written !== 'precondition-failed') deps.publish(result, batch[i]);
       }
       if (result.unsettledUsd !== undefined) counts.unsettledUsd += result.unsettledUsd;
     }

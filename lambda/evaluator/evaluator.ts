@@ -74,6 +74,11 @@ export interface EvaluationResult {
   readonly dropped?: 'not-a-canary';
   /** Set when the budget refused the sample: no model call was made. */
   readonly skipped?: 'budget-release' | 'budget-day';
+  /**
+   * Set with `skipped` when the throttle refused the sample (its case id's hash above the admission rate the spend
+   * allowed, the same rate for both arms; budget.ts) rather than a cap that was spent.
+   */
+  readonly throttled?: true;
   /** The release the sample's spend was charged to (absent: the steady state, day budget only). */
   readonly releaseKey?: string;
   /** Set when the refund of the over-reservation could not be recorded (ledger contention): charged, never over a cap. */
@@ -190,13 +195,14 @@ const baseOf = (sample: EvaluationSample) => ({
   caseId: sample.caseId,
 });
 
-function skippedResult(p: PlannedSample, by: 'release' | 'day', releaseKey: string | undefined): EvaluationResult {
+function skippedResult(p: PlannedSample, by: 'release' | 'day', releaseKey: string | undefined, throttled?: true): EvaluationResult {
   return {
     ...baseOf(p.sample),
     scores: p.deterministic,
     unscored: [],
     costUsd: 0,
     skipped: by === 'release' ? 'budget-release' : 'budget-day',
+    ...(throttled ? { throttled } : {}),
     belowFloor: [],
     ...(releaseKey ? { releaseKey } : {}),
   };
@@ -292,7 +298,13 @@ export async function evaluateBatch(
     const last = round >= 2;
     const claims = pending.map((i) => {
       const t = Date.parse(planned[i].sample.time);
-      return { tuple: planned[i].sample.tuple, at: Number.isNaN(t) ? ports.now() : new Date(t), worstCaseUsd: planned[i].worstCaseUsd };
+      // The case id is the throttle's unit: whether a sample is admitted depends on its input, never on its arm.
+      return {
+        tuple: planned[i].sample.tuple,
+        at: Number.isNaN(t) ? ports.now() : new Date(t),
+        worstCaseUsd: planned[i].worstCaseUsd,
+        unit: planned[i].sample.caseId,
+      };
     });
     const grants = await updateLedger(ports, (l, now) => {
       let r = reserveBatch(l, config.budget, claims, now, { named: options.releaseKey, recordStop: last });
@@ -305,7 +317,7 @@ export async function evaluateBatch(
     const keyOf = new Map(pending.map((i, j) => [i, grants[j].releaseKey]));
     for (const [j, i] of pending.entries()) {
       const g = grants[j];
-      if (!g.admit && (last || admitted.length === 0)) results[i] = skippedResult(planned[i], g.by, g.releaseKey);
+      if (!g.admit && (last || admitted.length === 0)) results[i] = skippedResult(planned[i], g.by, g.releaseKey, g.throttled);
     }
     if (admitted.length === 0) break;
     // Settled even when keeping a result fails (the delivery then fails and is retried): a sample never started gives

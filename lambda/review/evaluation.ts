@@ -202,7 +202,19 @@ export function reviewEvaluation(records: readonly StoredEvaluation[], o: Review
   const armOf = (r: StoredEvaluation): 'canary' | 'stable' =>
     o.canaryVersion !== undefined ? (r.sample.functionVersion === o.canaryVersion ? 'canary' : 'stable') : r.sample.arm;
   const budgetSkipped = inWindow.filter((r) => r.result.skipped).length;
-  if (budgetSkipped > 0) notes.push(`${budgetSkipped} sample(s) were not scored by the model: the evaluation budget was spent (sampling stopped)`);
+  // Which share of each arm's scoring samples the model scored (pair-only samples are compared, never scored).
+  const modelScoredOf = (a: 'canary' | 'stable') => {
+    const of = inWindow.filter((r) => armOf(r) === a && !r.sample.pairOnly && !r.result.dropped);
+    return { scored: of.filter((r) => !r.result.skipped).length, of: of.length };
+  };
+  const modelScored = { canary: modelScoredOf('canary'), stable: modelScoredOf('stable') };
+  if (budgetSkipped > 0) {
+    const throttled = inWindow.some((r) => r.result.throttled);
+    notes.push(
+      `${budgetSkipped} sample(s) were not scored by the model: the evaluation budget ran short (${throttled ? 'throttled by case-id hash at one rate for both arms' : 'sampling stopped'}); ` +
+        `the model scored ${pct(modelScored.canary.scored, modelScored.canary.of)} of the canary's sampled answers and ${pct(modelScored.stable.scored, modelScored.stable.of)} of the stable version's`,
+    );
+  }
 
   // The stable rubric's scores only.
   // The evaluator stores the label of the section that scored (its `version`, or null). Unless the release changed
@@ -324,7 +336,7 @@ export function reviewEvaluation(records: readonly StoredEvaluation[], o: Review
 
   return {
     rubric: { label: rubric, ...(o.meaningChanged ? { meaningChanged: o.meaningChanged } : {}) },
-    samples: { canary: canary.length, stable: stable.length, budgetSkipped, otherRubric },
+    samples: { canary: canary.length, stable: stable.length, budgetSkipped, otherRubric, modelScored },
     scores,
     paired,
     worstPairs,

@@ -39,14 +39,19 @@ export async function reviewEvaluatorTrust(
 }
 
 const usd = (x: number) => `${x.toFixed(x < 1 ? 4 : 2)} USD`;
+const pctRate = (x: number) => `${Math.round(x * 1000) / 10} %`;
 
 /** One line on this release's evaluation budget. */
 export function describeBudget(b: NonNullable<ReviewEvaluatorTrust['budget']>): string {
   const cap = b.perReleaseUsd !== undefined ? ` of the ${usd(b.perReleaseUsd)} release budget` : '';
-  if (!b.stoppedAt) return `evaluation budget: ${usd(b.spentUsd)} spent${cap}; sampling never stopped`;
+  const throttle =
+    b.throttledAt !== undefined
+      ? `; from ${b.throttledAt} the budget ran short and both arms were scored at one falling rate (by case-id hash, down to ${pctRate(b.lowestRate ?? 1)})`
+      : '';
+  if (!b.stoppedAt) return `evaluation budget: ${usd(b.spentUsd)} spent${cap}${throttle}; sampling never stopped`;
   return (
     `evaluation budget: **sampling stopped at ${b.stoppedAt}** because the ${b.stoppedBy === 'day' ? 'day' : 'release'} budget was spent ` +
-    `(${usd(b.spentUsd)} spent${cap}): ` +
+    `(${usd(b.spentUsd)} spent${cap}${throttle}): ` +
     'the scores and paired comparisons after that time are missing from this release'
   );
 }
@@ -69,7 +74,12 @@ export function storeEvaluatorTrust(store: Pick<ObjectStore, 'get' | 'exists'>):
       const found = releaseEntryFor(readLedger(JSON.parse(o.body), new Date()), release.plane, release.to);
       if (!found) return undefined;
       const s = found.spend;
-      return { releaseKey: found.key, spentUsd: s.spentUsd, ...(s.stoppedAt ? { stoppedAt: s.stoppedAt, stoppedBy: s.stoppedBy ?? 'release' } : {}) };
+      return {
+        releaseKey: found.key,
+        spentUsd: s.spentUsd,
+        ...(s.stoppedAt ? { stoppedAt: s.stoppedAt, stoppedBy: s.stoppedBy ?? 'release' } : {}),
+        ...(s.throttledAt ? { throttledAt: s.throttledAt, ...(s.lowestRate !== undefined ? { lowestRate: s.lowestRate } : {}) } : {}),
+      };
     },
   };
 }

@@ -956,7 +956,17 @@ export interface FingerprintRow {
 export interface ReviewEvaluation {
   /** The rubric whose scores are shown (the stable one), and what changed in it, if the release changed it. */
   readonly rubric: { readonly label: string; readonly meaningChanged?: string };
-  readonly samples: { readonly canary: number; readonly stable: number; readonly budgetSkipped: number; readonly otherRubric: number };
+  readonly samples: {
+    readonly canary: number;
+    readonly stable: number;
+    readonly budgetSkipped: number;
+    readonly otherRubric: number;
+    /**
+     * Of each arm's scoring samples (not pair-only), how many the model scored (the others the budget skipped, by
+     * case-id hash at one rate for both arms: lambda/evaluator/budget.ts). Absent before h8-detjudge reviews.
+     */
+    readonly modelScored?: { readonly [arm in 'canary' | 'stable']: { readonly scored: number; readonly of: number } };
+  };
   readonly scores: readonly {
     readonly criterion: string;
     readonly source: 'deterministic' | 'model' | 'guardrail';
@@ -1551,6 +1561,9 @@ export interface ReviewEvaluatorTrust {
     /** When a cap first refused a sample of this release, and which: sampling stopped then. */
     readonly stoppedAt?: string;
     readonly stoppedBy?: 'release' | 'day';
+    /** When the throttle first refused a sample (both arms scored at one falling rate from then on), and its lowest rate. */
+    readonly throttledAt?: string;
+    readonly lowestRate?: number;
   };
   /** One line for people on the budget. */
   readonly budgetLine?: string;

@@ -175,6 +175,21 @@ export const DETERMINISTIC_CHECKS = ['citation-validity', 'refusal', 'language-m
 export type DeterministicCheckName = (typeof DETERMINISTIC_CHECKS)[number];
 
 /**
+ * The checks a section's `deterministic` settings run (lambda/evaluator/deterministic.ts): citation validity and
+ * language match unless turned off, refusal detection always, length when a bound is set, forbidden patterns when
+ * there are any. The canary judge tests each of them as a pass rate, canary against stable (h8-detjudge).
+ */
+export function enabledChecks(d: DeterministicChecks = {}): DeterministicCheckName[] {
+  return DETERMINISTIC_CHECKS.filter((c) => {
+    if (c === 'citation-validity') return d.citationValidity !== false;
+    if (c === 'language-match') return d.languageMatch !== false;
+    if (c === 'length') return d.minChars !== undefined || d.maxChars !== undefined;
+    if (c === 'forbidden-pattern') return (d.forbiddenPatterns?.length ?? 0) > 0;
+    return true;
+  });
+}
+
+/**
  * One paired comparison: the canary's and the stable version's answers to the same input, judged in both orders.
  * `canary` when the canary was preferred in both orders, `stable` when the stable one was, `tie` otherwise (the
  * orders disagree, or the evaluator called it even): ties carry no evidence either way.

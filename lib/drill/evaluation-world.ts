@@ -86,6 +86,16 @@ export interface EvalWorldOptions {
    * scoring sampler draws are still paired: the evaluator tells the canary from the alias). @default 0
    */
   readonly pairLagSeconds?: number;
+  /**
+   * Deterministic checks (h8-detjudge), judged with the criteria: per check, the share of answers that pass (`pass`)
+   * and of the canary's affected answers (`canaryPass`, default `pass`). Outcomes are 0/1 scores of every scoring
+   * sample (not pair-only ones, as the evaluator), clustered like production: a retry repeats its input's outcome, a
+   * harder input fails more often (`checkDrift` per unit of difficulty, so the drifting mix moves both arms), and the
+   * shared slowdown fails 10 points more on both. @default none
+   */
+  readonly checks?: Readonly<Record<string, { readonly pass: number; readonly canaryPass?: number }>>;
+  /** How much more often a check fails per unit of input difficulty, on both versions. @default 0.04 */
+  readonly checkDrift?: number;
 }
 
 export interface EvalWorldOutcome {
@@ -129,7 +139,8 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
   const bias = o.positionBias ?? 0;
   const dist = o.disturbance ?? 'none';
   const lines: { written: number; line: EvaluationResultLine }[] = [];
-  const recent: { caseId: string; d: number }[] = [];
+  const recent: { caseId: string; d: number; u: number[] }[] = [];
+  const checks = Object.entries(o.checks ?? {});
   let k = 0;
   let canarySamples = 0;
   let pairs = 0;
@@ -145,14 +156,18 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
     // The input: a retry of a recent one, or a new one whose difficulty follows the mix.
     let caseId: string;
     let d: number;
+    let cu: number[];
     if (dist === 'retries' && recent.length > 0 && r() < 0.2) {
       const x = recent[Math.floor(r() * recent.length)];
       caseId = x.caseId;
       d = x.d;
+      cu = x.u;
     } else {
       caseId = `case-${k++}`;
       d = normal(r) + (dist === 'drifting-mix' ? (o.driftSign ?? 1) * (-1 + (2 * minute) / endMinute) : 0);
-      recent.push({ caseId, d });
+      // Drawn only when checks are simulated, so worlds without them keep their random streams.
+      cu = checks.map(() => r());
+      recent.push({ caseId, d, u: cu });
       if (recent.length > 50) recent.shift();
     }
     // One draw decides both samplers (the runtime hashes the request id once): under the arm's scoring rate the answer
@@ -169,6 +184,11 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + 0.7 * normal(r);
       scores[c] = Math.min(5, Math.max(1, Math.round(latent)));
     }
+    if (!pairOnly)
+      checks.forEach(([name, c], j) => {
+        const p = (affected ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slow ? 0.1 : 0);
+        scores[name] = cu[j] < p ? 1 : 0;
+      });
     // Long answers score higher and their results arrive later, on both versions alike.
     const z = o.lengthEffect ? normal(r) : 0;
     if (o.lengthEffect) for (const c of criteria) scores[c] = Math.min(5, Math.max(1, Math.round(scores[c] + o.lengthEffect.scoreLift * z)));
@@ -219,7 +239,7 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       },
     });
   }
-  return judgeWorld(o, lines, fullAtMinute, endMinute, canarySamples, pairs, criteria);
+  return judgeWorld(o, lines, fullAtMinute, endMinute, canarySamples, pairs, [...criteria, ...checks.map(([name]) => name)]);
 }
 
 async function judgeWorld(

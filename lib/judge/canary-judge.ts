@@ -30,7 +30,7 @@ import {
   LEARNING_ENV,
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
-import { type EvaluationConfig, pairsOn } from '../../lambda/shared/evaluation';
+import { type EvaluationConfig, enabledChecks, pairsOn } from '../../lambda/shared/evaluation';
 import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
 import { checkedName, namePrefix, physicalName, shortPrefix } from '../private/physical-names';
@@ -128,11 +128,15 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
 
 /**
  * The evaluation metrics a service's evaluation section gives the judge: its rubrics' criteria except `correctness`
- * (live answers carry no reference answer, so it is never scored live), and the paired outcomes unless `paired` is
- * false. Deterministic checks are not judged (they are reported by the evaluator's metrics and the review).
+ * (live answers carry no reference answer, so it is never scored live), the deterministic checks the section runs
+ * (h8-detjudge: each a pass rate, canary against stable, by the same rank test, in the same family; a rubric on
+ * `refusal` takes the name, so the check of that name is then not judged apart), and the paired outcomes unless
+ * `paired` is false.
  */
 export function judgedEvaluationMetrics(evaluation: EvaluationConfig): { criteria: string[]; paired: boolean } {
-  return { criteria: evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness'), paired: pairsOn(evaluation) };
+  const rubrics = evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness');
+  const checks = enabledChecks(evaluation.deterministic).filter((c) => !(rubrics as string[]).includes(c));
+  return { criteria: [...rubrics, ...checks], paired: pairsOn(evaluation) };
 }
 
 /** The tick function and its invoke role of one host (a platform, or one judge), and the bucket its records are read from. */
