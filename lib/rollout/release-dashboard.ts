@@ -120,9 +120,7 @@ export function buildReleaseDashboard(platform: Construct, r: DashboardHost, pre
   const rows = section(platform, r);
   const count = rows.reduce((n, row) => n + row.length, 0);
   if (count > limit)
-    throw new Error(
-      `the dashboard section of ${r.serviceName} has ${count} widgets, above CloudWatch's ${limit} per dashboard; use alarms.layout 'combined'`,
-    );
+    throw new Error(`the dashboard section of ${r.serviceName} has ${count} widgets, above CloudWatch's ${limit} per dashboard; use alarms.layout 'combined'`);
   let last = known.dashboards.at(-1);
   if (!last || last.widgets + count > limit) {
     const n = known.dashboards.length + 1;
