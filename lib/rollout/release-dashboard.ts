@@ -55,7 +55,8 @@ function byArn(scope: Construct, alarm: cloudwatch.IAlarm): cloudwatch.IAlarm {
 function section(scope: Construct, r: DashboardHost): cloudwatch.IWidget[][] {
   const service = r.serviceName;
   const period = r.alarms.period;
-  const refs = new Construct(scope, `Alarms-${service}`);
+  // Named by the service's alarms construct, not its name: two releases of one name get synth's error naming both.
+  const refs = new Construct(scope, `DashboardAlarms${r.alarms.node.addr}`);
   const byVersion = (metric: string, stat: string, label: string) =>
     new cloudwatch.MathExpression({
       expression: `SEARCH('{${METRIC_NAMESPACE},${DIMENSION.SERVICE},${DIMENSION.VERSION}} ${DIMENSION.SERVICE}="${service}" MetricName="${metric}"', '${stat}', ${period.toSeconds()})`,
