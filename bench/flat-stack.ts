@@ -2,7 +2,9 @@
  * Resources in one flat stack (every service beside its platform, every default on), counted from the construct tree
  * as the stack capacity check (lib/private/stack-capacity.ts) counts them: the platform, the marginal cost of a
  * service, and how many services fit CloudFormation's 500 resources per stack, with a shared AppConfig application
- * and with applicationPerService. Construction only (no synth, so no quota check runs and nothing is bundled).
+ * and with applicationPerService. Construction counts first (no synth); then the fitting count and the next one are
+ * synthesized (bundling skipped): synth adds what prepare creates (IAM splits a role's policies into managed
+ * policies when they outgrow the inline limit), and the synthesized template is what CloudFormation counts.
  *
  *   npx tsx bench/flat-stack.ts
  */
@@ -36,7 +38,18 @@ function flat(n: number, applicationPerService: boolean, config: () => ReleaseCo
   }
   const count = (scope: { node: { findAll(): unknown[] } }) =>
     scope.node.findAll().filter((c) => CfnResource.isCfnResource(c) && Stack.of(c as CfnResource) === stack).length;
-  return { total: count(stack), underRelease: count(releases[0]) };
+  return { app, total: count(stack), underRelease: count(releases[0]) };
+}
+
+/** Resources in the synthesized template, or the refusal synth printed. */
+function synthesized(n: number, applicationPerService: boolean, config: () => ReleaseConfigSource): string {
+  const { app } = flat(n, applicationPerService, config);
+  try {
+    return `${Object.keys(app.synth().getStackByName('Flat').template.Resources).length} resources`;
+  } catch (e) {
+    const m = String((e as Error).message).match(/(\d+) resources in stack Flat exceed/);
+    return m ? `refused at synth (${m[1]} resources)` : `refused at synth: ${String((e as Error).message).slice(0, 200)}`;
+  }
 }
 
 for (const [name, config] of Object.entries(configs)) {
@@ -50,7 +63,8 @@ for (const [name, config] of Object.entries(configs)) {
     const atNext = flat(fits + 1, applicationPerService, config).total;
     console.log(
       `${name}, applicationPerService ${applicationPerService}: platform ${platform}, per service ${perService} (${one.underRelease} under its AiRelease); ` +
-        `fits ${fits} by resources (${fits} services: ${atFits}, ${fits + 1}: ${atNext} of ${RESOURCES_PER_STACK}); mean per service at ${fits}: ${(atFits / fits).toFixed(1)}`,
+        `fits ${fits} by resources (${fits} services: ${atFits}, ${fits + 1}: ${atNext} of ${RESOURCES_PER_STACK}); mean per service at ${fits}: ${(atFits / fits).toFixed(1)}; ` +
+        `synthesized: ${fits} services ${synthesized(fits, applicationPerService, config)}, ${fits + 1} ${synthesized(fits + 1, applicationPerService, config)}`,
     );
   }
 }

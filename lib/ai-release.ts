@@ -55,6 +55,12 @@ export class AiRelease extends Construct {
   public readonly gateAlias: lambda.Alias;
   public readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
   public readonly alarms: ReleaseAlarms;
+  /**
+   * The platform's release dashboard that holds this service's section (a header, its alarms' states, its metrics by
+   * version, its guardrails): one per AiReleasePlatform, in the platform's stack, shared by its services (issue 15-E;
+   * before, one dashboard per service in the service's scope). A platform with more sections than 500 widgets hold
+   * has a second dashboard: this is the one with this service's section.
+   */
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly manifest: ReleaseManifestRecorder;
   public readonly trafficShift: TrafficShift;
@@ -133,7 +139,8 @@ export class AiRelease extends Construct {
     this.manifest = recordManifest(this, this, platform, props, budgetSeconds);
     // The shared gate reads this service's settings from the manifest parameter: in place before the deployment starts.
     if (this.regressionGate?.settingsParameter) this.alias.node.addDependency(this.manifest.parameter);
-    this.dashboard = buildReleaseDashboard(this, this, namePrefix(platform));
+    // The platform's dashboard, with a section for this service (issue 15-E: one per platform, not per service).
+    this.dashboard = buildReleaseDashboard(platform, this, namePrefix(platform));
 
     new CfnOutput(this, 'LiveAliasArn', { value: this.alias.functionArn, description: `${props.serviceName}: invoke this (the live alias), not the function` });
 

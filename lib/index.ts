@@ -88,7 +88,7 @@ export { renderGateMarkdown } from '../lambda/gate/render-markdown';
 export { GATE_ALIAS_NAME, GATE_CANDIDATE_MODES, GATE_METRIC, gateKeys } from '../lambda/shared/contract';
 export type { GateReport, GateCaseResult, GateCandidateMode, ConfigGateRequest } from '../lambda/shared/contract';
 export { attachPostHook, CanaryJudge, type CanaryJudgeOptions, type CanaryJudgeProps } from './judge/canary-judge';
-export { JUDGE_METRIC, JUDGE_DIMENSION_PLANE, judgeKey } from '../lambda/shared/contract';
+export { JUDGE_METRIC, JUDGE_DIMENSION_PLANE, JUDGE_DIMENSION_PLATFORM, judgeKey } from '../lambda/shared/contract';
 export type { JudgeRecord, JudgeVerdict, ReviewJudge } from '../lambda/shared/contract';
 export { ConfigShare, type ConfigShareProps } from './rollout/config-share';
 export { DEFAULT_SHARE_SCHEDULE, type ShareStep } from '../lambda/share-controller/controller';

@@ -144,3 +144,30 @@ test('the cannot-judge metric: its own name, Service and Plane dimensions, high 
     ],
   });
 });
+
+test('the cannot-judge metric with a platform: the Service + Plane datum and the Platform datum, in one call', async () => {
+  cw.on(PutMetricDataCommand).resolves({});
+  const clock = new VirtualClock();
+  const port = verdictMetric(new CloudWatchClient({ region: 'us-east-1' }), 'svc', clock, 'TeamA');
+  await port.cannotJudge!('code', 1);
+  await port.publish('code', 1);
+  const [cannot, verdict] = cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData!);
+  expect(cannot.map((d) => [d.MetricName, d.Value, d.StorageResolution, d.Dimensions])).toEqual([
+    [
+      JUDGE_METRIC.CANNOT_JUDGE,
+      1,
+      1,
+      [
+        { Name: 'Service', Value: 'svc' },
+        { Name: 'Plane', Value: 'code' },
+      ],
+    ],
+    [JUDGE_METRIC.CANNOT_JUDGE, 1, 1, [{ Name: 'Platform', Value: 'TeamA' }]],
+  ]);
+  // The verdict stays per service: the platform datum is the cannot-judge metric's only.
+  expect(verdict).toHaveLength(1);
+  expect(verdict[0].Dimensions).toEqual([
+    { Name: 'Service', Value: 'svc' },
+    { Name: 'Plane', Value: 'code' },
+  ]);
+});

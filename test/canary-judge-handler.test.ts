@@ -72,6 +72,8 @@ beforeAll(async () => {
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     AI_RELEASE_STORE_BUCKET: BUCKET,
+    // The judge host's name prefix (CanaryJudge sets it): the cannot-judge metric's Platform dimension.
+    AI_RELEASE_JUDGE_PLATFORM: 'TeamA',
     // A short bound and period: the hook's real clock runs in this test (long enough for a first query under load).
 
     // The hook waits this long for the schedule's pointer (tests write it, or leave it out on purpose).
@@ -218,6 +220,18 @@ describe('canary judge handler', () => {
       error: expect.stringContaining('ended Failed'),
     });
     expect(codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand)).toHaveLength(1);
+    // Not judged, and said so: the cannot-judge metric per service and under the platform's dimension (its one alarm).
+    const cannot = cloudwatch
+      .commandCalls(PutMetricDataCommand)
+      .flatMap((c) => c.args[0].input.MetricData!)
+      .filter((d) => d.MetricName === 'CanaryJudgeCannotJudge' && d.Value === 1);
+    expect(cannot.map((d) => d.Dimensions)).toEqual([
+      [
+        { Name: 'Service', Value: 'svc' },
+        { Name: 'Plane', Value: 'code' },
+      ],
+      [{ Name: 'Platform', Value: 'TeamA' }],
+    ]);
   });
 
   test('the schedule with nothing in progress: one ListDeployments of the group, nothing else', async () => {

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AiRelease, ReleaseConfigSource } from '../lib';
+import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
+import { SERVICES_PER_JUDGE_FUNCTION } from '../lib/judge/canary-judge';
 import { inlineFunction, testApp, testRelease, validConfig } from './helpers';
 
 const release = testRelease;
@@ -119,7 +120,7 @@ describe('the canary judge in the template', () => {
     const id = stack.getLogicalId(r.canaryJudge!.cannotJudgeAlarm.node.defaultChild as never);
     const alarm = alarms[id] as any;
     expect(alarm.Properties).toMatchObject({
-      AlarmName: 'Rel-assistant-canary-judge-cannot-judge',
+      AlarmName: 'Rel-canary-judge-cannot-judge',
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
       EvaluationPeriods: 3,
@@ -128,8 +129,6 @@ describe('the canary judge in the template', () => {
     });
     const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
     expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
-    const metrics = alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName);
-    expect(metrics.sort()).toEqual(['CanaryJudgeCannotJudge', 'CanaryJudgeCannotJudge', 'Errors']);
     for (const [, c] of Object.entries<any>(template.findResources('AWS::CloudWatch::CompositeAlarm')))
       expect(JSON.stringify(c.Properties.AlarmRule)).not.toContain(id);
     for (const [, g] of Object.entries<any>(template.findResources('AWS::CodeDeploy::DeploymentGroup')))
@@ -143,8 +142,9 @@ describe('the canary judge in the template', () => {
     expect(judgeId).toMatch(/^AiReleasePlatformCanaryJudge/);
     expect(fn.Properties.FunctionName).toBe('Rel-canary-judge');
     expect(fn.Properties.Timeout).toBe(900);
-    // Only the bucket: Lambda's 4 KB of environment could not hold fifty services' settings.
-    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(['AI_RELEASE_STORE_BUCKET']);
+    // Only the bucket and the platform (the cannot-judge metric's Platform dimension): Lambda's 4 KB of environment
+    // could not hold fifty services' settings.
+    expect(fn.Properties.Environment.Variables).toEqual({ AI_RELEASE_STORE_BUCKET: expect.anything(), AI_RELEASE_JUDGE_PLATFORM: 'Rel' });
     expect(settingsOf(template)).toMatchObject({
       AI_RELEASE_JUDGE_SERVICE: 'assistant',
       AI_RELEASE_JUDGE_PERIOD_SECONDS: '10',
@@ -276,5 +276,95 @@ describe('canaryJudge options', () => {
     );
     expect(() => release({ canaryJudge: { evaluationMaxWait: Duration.seconds(30) } })).toThrow(/evaluationMaxWait must be from 1 minute/);
     expect(() => release({ canaryJudge: { alpha: 0.6 } })).toThrow('canaryJudge.alpha must be a probability above 0 and below 0.5, got 0.6');
+  });
+});
+
+describe('one cannot-judge alarm per platform (issue 15-E)', () => {
+  const services = (n: number, stackName = 'Rel') => {
+    const app = testApp();
+    const stack = new Stack(app, stackName);
+    const releases = Array.from({ length: n }, (_, i) => {
+      const fn = inlineFunction(stack, `Fn${i}`);
+      return new AiRelease(stack, `Svc${i}`, { serviceName: `svc-${i}`, function: fn, config: ReleaseConfigSource.fromObject(validConfig()) });
+    });
+    return { stack, releases, template: Template.fromStack(stack) };
+  };
+  const cannotJudgeAlarms = (template: Template) =>
+    Object.values<any>(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmName).endsWith('canary-judge-cannot-judge'));
+
+  test('three services: one alarm, named by the platform, on the Platform dimension and the judge function errors', () => {
+    const { stack, releases, template } = services(3);
+    const alarms = cannotJudgeAlarms(template);
+    expect(alarms).toHaveLength(1);
+    expect(new Set(releases.map((r) => r.canaryJudge!.cannotJudgeAlarm)).size).toBe(1);
+    const [alarm] = alarms;
+    expect(alarm.Properties.AlarmName).toBe('Rel-canary-judge-cannot-judge');
+    const judgeId = stack.getLogicalId(releases[0].canaryJudge!.function.node.defaultChild as never);
+    expect(alarm.Properties.Metrics).toEqual([
+      { Id: 'expr_1', Expression: 'FILL(cannot, 0) + FILL(errors, 0)', Label: 'cannot judge', ReturnData: true },
+      {
+        Id: 'cannot',
+        MetricStat: {
+          Metric: { Namespace: 'AiRelease', MetricName: 'CanaryJudgeCannotJudge', Dimensions: [{ Name: 'Platform', Value: 'Rel' }] },
+          Period: 60,
+          Stat: 'Maximum',
+        },
+        ReturnData: false,
+      },
+      {
+        Id: 'errors',
+        MetricStat: {
+          Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: judgeId } }] },
+          Period: 60,
+          Stat: 'Sum',
+        },
+        ReturnData: false,
+      },
+    ]);
+    // No service is named in the alarm's metrics: the description says where the service is named.
+    expect(JSON.stringify(alarm.Properties.Metrics)).not.toContain('svc-');
+    expect(alarm.Properties.AlarmDescription).toContain('judge/<service>/');
+    // The judge function publishes under that platform value.
+    const fn = template.findResources('AWS::Lambda::Function')[judgeId] as any;
+    expect(fn.Properties.Environment.Variables.AI_RELEASE_JUDGE_PLATFORM).toBe('Rel');
+  });
+
+  test('more services than one judge function holds (each in its stack): the one alarm, in the platform stack, sums the errors of every judge function', () => {
+    const app = testApp();
+    const platformStack = new Stack(app, 'AiPlatform');
+    const platform = new AiReleasePlatform(platformStack, 'Platform', { applicationPerService: true });
+    const releases = Array.from({ length: SERVICES_PER_JUDGE_FUNCTION + 1 }, (_, i) => {
+      const s = new Stack(app, `Svc${i}`);
+      return new AiRelease(s, 'Release', {
+        serviceName: `svc-${i}`,
+        function: inlineFunction(s),
+        config: ReleaseConfigSource.fromObject(validConfig()),
+        platform,
+      });
+    });
+    const assembly = app.synth();
+    const fns = [...new Set(releases.map((r) => r.canaryJudge!.function))];
+    expect(fns.length).toBe(2);
+    const alarmsIn = (name: string) =>
+      Object.values<any>(assembly.getStackByName(name).template.Resources).filter(
+        (x) => x.Type === 'AWS::CloudWatch::Alarm' && String(x.Properties.AlarmName).endsWith('canary-judge-cannot-judge'),
+      );
+    for (let i = 0; i < releases.length; i++) expect(alarmsIn(`Svc${i}`)).toEqual([]);
+    const [alarm, ...more] = alarmsIn('AiPlatform');
+    expect(more).toEqual([]);
+    expect(alarm.Properties.AlarmName).toBe('AiPlatform-canary-judge-cannot-judge');
+    expect(alarm.Properties.Metrics[0].Expression).toBe('FILL(cannot, 0) + FILL(errors, 0) + FILL(errors2, 0)');
+    const watched = alarm.Properties.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'Errors').map(
+      (m: any) => m.MetricStat.Metric.Dimensions[0].Value,
+    );
+    expect(watched).toEqual(fns.map((f) => ({ Ref: platformStack.getLogicalId(f.node.defaultChild as never) })));
+  });
+
+  test('two platforms (two stacks) never share the Platform value or the alarm name', () => {
+    const a = cannotJudgeAlarms(services(1, 'TeamA').template)[0];
+    const b = cannotJudgeAlarms(services(1, 'TeamB').template)[0];
+    const dim = (x: any) => x.Properties.Metrics[1].MetricStat.Metric.Dimensions[0].Value;
+    expect([dim(a), dim(b)]).toEqual(['TeamA', 'TeamB']);
+    expect(a.Properties.AlarmName).not.toBe(b.Properties.AlarmName);
   });
 });

@@ -109,10 +109,14 @@ describe('platform stack + one stack per service', () => {
       const names = [...Object.values(t.findResources('AWS::CloudWatch::Alarm')), ...Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'))].map(
         (a: Json) => a.Properties.AlarmName,
       );
-      // combined layout: 2 guardrail alarms, 2 verdict alarms, cannot-judge, AnyReleaseAlarm
-      expect(names.length).toBeGreaterThanOrEqual(6);
+      // combined layout: 2 guardrail alarms, 2 verdict alarms, AnyReleaseAlarm (cannot-judge is the platform's, issue 15-E)
+      expect(names.length).toBeGreaterThanOrEqual(5);
       for (const n of names) expect(n).toMatch(/^AiPlatform-/);
+      expect(names.filter((n) => n.endsWith('canary-judge-cannot-judge'))).toEqual([]);
     }
+    // the platform's one cannot-judge alarm, in its stack, pages through its topic
+    const platformAlarms = Object.values(Template.fromStack(platformStack).findResources('AWS::CloudWatch::Alarm')).map((a: Json) => a.Properties.AlarmName);
+    expect(platformAlarms.filter((n) => String(n).endsWith('canary-judge-cannot-judge'))).toEqual(['AiPlatform-canary-judge-cannot-judge']);
   });
 
   test('each service has an AppConfig application of its own (3 environments in it), none in the platform is used', () => {

@@ -419,7 +419,8 @@ export function alarmNamesOf(stack: string, service: string): { name: string; pl
     { name: composite.any, plane: 'composite' as const },
     { name: `${stack}-${service}-cost-guard`.slice(0, 255), plane: 'cost-guard' as const },
     // The canary judge could not judge a release in progress (pages only, never rolls back).
-    { name: judgeCannotJudgeAlarmName(stack, service), plane: 'judge' as const },
+    // One per platform (issue 15-E): named by the platform's prefix, which is `stack` when the platform shares the stack.
+    { name: judgeCannotJudgeAlarmName(stack), plane: 'judge' as const },
   ];
 }
 

@@ -20,7 +20,7 @@ import {
   ListDeploymentTargetsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from '@aws-sdk/client-codedeploy';
-import { DIMENSION, JUDGE_DIMENSION_PLANE, JUDGE_METRIC, METRIC_NAMESPACE, type ReleasePlane } from '../shared/contract';
+import { DIMENSION, JUDGE_DIMENSION_PLANE, JUDGE_DIMENSION_PLATFORM, JUDGE_METRIC, METRIC_NAMESPACE, type ReleasePlane } from '../shared/contract';
 import { lambdaAppSpecContent, parseLambdaAppSpec } from '../shared/appspec';
 import type { Clock, ConfigDeploymentInfo, ConfigDeploymentsPort, ConfigVersionsPort, DeploymentsPort, LogsPort, VerdictPort } from './canary-judge';
 import { QUERY_ROW_LIMIT, type QueryRow } from './samples';
@@ -103,31 +103,38 @@ async function allowTraffic(cd: CodeDeployClient, deploymentId: string): Promise
 
 export { s3State } from './s3-state';
 
-export function verdictMetric(cw: CloudWatchClient, service: string, clock: Clock): VerdictPort {
-  const put = async (metricName: string, plane: ReleasePlane, value: 0 | 1) => {
+/**
+ * The verdict and cannot-judge metrics of `service`. With `platform` (the judge host's name prefix, JUDGE_ENV.PLATFORM)
+ * the cannot-judge datum is also published under the Platform dimension alone, in the same call: the host's one
+ * cannot-judge alarm watches that (issue 15-E); the per-service datum stays for the review and an operator.
+ */
+export function verdictMetric(cw: CloudWatchClient, service: string, clock: Clock, platform?: string): VerdictPort {
+  const put = async (metricName: string, plane: ReleasePlane, value: 0 | 1, perPlatform = false) => {
+    const datum = (Dimensions: { Name: string; Value: string }[]) => ({
+      MetricName: metricName,
+      Dimensions,
+      Value: value,
+      Unit: 'None' as const,
+      // High resolution: the verdict alarm uses the release alarms' 10-second period.
+      StorageResolution: 1,
+      Timestamp: new Date(clock.now()),
+    });
     await cw.send(
       new PutMetricDataCommand({
         Namespace: METRIC_NAMESPACE,
         MetricData: [
-          {
-            MetricName: metricName,
-            Dimensions: [
-              { Name: DIMENSION.SERVICE, Value: service },
-              { Name: JUDGE_DIMENSION_PLANE, Value: plane },
-            ],
-            Value: value,
-            Unit: 'None',
-            // High resolution: the verdict alarm uses the release alarms' 10-second period.
-            StorageResolution: 1,
-            Timestamp: new Date(clock.now()),
-          },
+          datum([
+            { Name: DIMENSION.SERVICE, Value: service },
+            { Name: JUDGE_DIMENSION_PLANE, Value: plane },
+          ]),
+          ...(perPlatform && platform ? [datum([{ Name: JUDGE_DIMENSION_PLATFORM, Value: platform }])] : []),
         ],
       }),
     );
   };
   return {
     publish: (plane, value) => put(JUDGE_METRIC.VERDICT, plane, value),
-    cannotJudge: (plane, value) => put(JUDGE_METRIC.CANNOT_JUDGE, plane, value),
+    cannotJudge: (plane, value) => put(JUDGE_METRIC.CANNOT_JUDGE, plane, value, true),
   };
 }
 

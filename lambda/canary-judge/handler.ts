@@ -83,6 +83,8 @@ function settingsOf(env: Settings): JudgeSettings {
 
 // Clients at module scope, shared by every service's invocations; the function's own environment holds only the bucket.
 const bucket = process.env[LEARNING_ENV.BUCKET] ?? '';
+/** The judge host's name prefix: the cannot-judge metric's Platform dimension (the host's one alarm watches it). */
+const platform = process.env[JUDGE_ENV.PLATFORM] || undefined;
 const logsClient = new CloudWatchLogsClient({});
 const appConfig = logFailures(new AppConfigClient(deadline(10_000)));
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
@@ -115,7 +117,7 @@ function portsOf(env: Settings): { settings: JudgeSettings; ports: JudgePorts } 
       need(env, CANARY_JUDGE_CONFIG_ENV.ENVIRONMENT),
       need(env, CANARY_JUDGE_ENV.CONFIG_PROFILE),
     ),
-    verdict: verdictMetric(cloudWatch, settings.service, clock),
+    verdict: verdictMetric(cloudWatch, settings.service, clock, platform),
     clock,
     engine: ENGINE,
     log,

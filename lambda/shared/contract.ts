@@ -434,9 +434,13 @@ export function releaseAlarmName(stack: string, service: string, plane: ReleaseP
   return `${stack}-${service}-${plane === 'code' ? 'version' : 'service'}-${kind}`.slice(0, 255);
 }
 
-/** The canary judge's cannot-judge alarm (issue 16-F): it pages through the release topic and never rolls back. */
-export function judgeCannotJudgeAlarmName(stack: string, service: string): string {
-  return `${stack}-${service}-canary-judge-cannot-judge`.slice(0, 255);
+/**
+ * The canary judge's cannot-judge alarm (issue 16-F), one per judge host (the platform; issue 15-E): it pages through
+ * the platform's topic and never rolls back. `platform`: the host's name prefix (its stack's name, with the path of a
+ * nested stack), the value of the metric's JUDGE_DIMENSION_PLATFORM dimension.
+ */
+export function judgeCannotJudgeAlarmName(platform: string): string {
+  return `${platform}-canary-judge-cannot-judge`.slice(0, 255);
 }
 
 /** The SSM parameter that holds a service's deployed (compact) release manifest; its history is the release history. */
@@ -812,18 +816,30 @@ export const JUDGE_METRIC = {
   VERDICT: 'CanaryVerdict',
   /**
    * 1 each time the judge could not judge a release in progress (an update failed, or its samples could not be
-   * used): dimensions Service + Plane. An alarm on it pages through the release's topic and never rolls back
-   * (lib/judge/canary-judge.ts, issue 16-F).
+   * used), published twice: dimensions Service + Plane (what the review and an operator read), and Platform alone
+   * (JUDGE_DIMENSION_PLATFORM: the judge host's name prefix), which the host's one alarm watches. It pages through
+   * the platform's topic and never rolls back (lib/judge/canary-judge.ts, issues 16-F and 15-E).
    */
   CANNOT_JUDGE: 'CanaryJudgeCannotJudge',
 } as const;
 export const JUDGE_DIMENSION_PLANE = 'Plane';
+/**
+ * The platform dimension of the cannot-judge metric: its value is the judge host's name prefix (JUDGE_ENV.PLATFORM),
+ * unique per account and Region (the stack's name, with the path of a nested stack), so two platforms in one account
+ * never share the metric or its alarm.
+ */
+export const JUDGE_DIMENSION_PLATFORM = 'Platform';
 
 /** What a judge concluded. `inconclusive`: the bound passed without enough evidence either way. */
 export type JudgeVerdict = 'regression' | 'no-regression-shown' | 'inconclusive' | 'continue';
 
 /** Environment of the judge function. */
 export const JUDGE_ENV = {
+  /**
+   * The judge host's name prefix (the function's own environment, not a service's settings): the value of the
+   * cannot-judge metric's Platform dimension. Absent: the metric is published per service only.
+   */
+  PLATFORM: 'AI_RELEASE_JUDGE_PLATFORM',
   /** False-rollback bound (default 0.01). */
   ALPHA: 'AI_RELEASE_JUDGE_ALPHA',
   /** Seconds the after-traffic hook keeps judging at 100 % (default 600). */

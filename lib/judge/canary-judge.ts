@@ -20,6 +20,7 @@ import {
   CANARY_JUDGE_TICK_PARAMETER,
   DIMENSION,
   JUDGE_DIMENSION_PLANE,
+  JUDGE_DIMENSION_PLATFORM,
   JUDGE_ENV,
   JUDGE_METRIC,
   judgeCannotJudgeAlarmName,
@@ -180,6 +181,8 @@ export class CanaryJudge extends Construct {
   /**
    * Pages (notificationTopic) when the judge cannot judge a release in progress: its updates fail, its samples cannot
    * be used, or the function itself errors. Never a rollback: it is in no composite, no deployment group, no monitor.
+   * One per judge host (with `tickHost`, the platform: every CanaryJudge of the host returns the same alarm, in the
+   * host's stack, watching the metric's Platform dimension); alone, the judge's own.
    */
   public readonly cannotJudgeAlarm: cloudwatch.Alarm;
   /** The live environment's association that runs the tick (with a tick host, its one association with the host's release extension). */
@@ -337,7 +340,7 @@ export class CanaryJudge extends Construct {
           )
     ).association;
 
-    this.cannotJudgeAlarm = cannotJudgeAlarm(this, namePrefix(props.tickHost ?? this), props.serviceName, fn, props.notificationTopic);
+    this.cannotJudgeAlarm = cannotJudgeAlarm(props.tickHost ?? this, fn, props.notificationTopic);
   }
 
   /**
@@ -465,25 +468,44 @@ function tickHost(scope: Construct, bucket: s3.IBucket): TickHost {
  * function's own errors (a timeout, out of memory, a failed init: the handler catches everything else), per minute,
  * in 2 of 3 minutes. Missing data is not breaching (no release, nothing to say). It pages and never rolls back.
  */
-function cannotJudgeAlarm(scope: Construct, prefix: string, service: string, fn: lambda.Function, topic?: sns.ITopic): cloudwatch.Alarm {
+/** The one cannot-judge alarm of each judge host, and the judge functions (shards) whose errors it sums. */
+const CANNOT_JUDGE_ALARMS = new WeakMap<Construct, { alarm: cloudwatch.Alarm; functions: lambda.IFunction[]; topic?: sns.ITopic }>();
+
+/**
+ * The cannot-judge alarm of a judge host (issue 15-E: one per platform, not one per service): the judge's
+ * cannot-judge metric under the host's Platform dimension (every service's failed updates, both planes) plus the
+ * errors of every judge function of the host. It pages and never rolls back, so one alarm loses nothing a per-service
+ * one gave: the judge's log line and its record judge/<service>/ name the service.
+ */
+function cannotJudgeAlarm(host: Construct, fn: lambda.IFunction, topic?: sns.ITopic): cloudwatch.Alarm {
+  const known = CANNOT_JUDGE_ALARMS.get(host);
+  if (known) {
+    if (!known.functions.includes(fn)) known.functions.push(fn);
+    if (topic && !known.topic) {
+      known.alarm.addAlarmAction(new cwActions.SnsAction(topic));
+      known.topic = topic;
+    }
+    return known.alarm;
+  }
+  const platform = namePrefix(host);
   const minute = Duration.minutes(1);
-  const plane = (p: 'code' | 'config') =>
-    new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: JUDGE_METRIC.CANNOT_JUDGE,
-      dimensionsMap: { [DIMENSION.SERVICE]: service, [JUDGE_DIMENSION_PLANE]: p },
-      statistic: 'Maximum',
-      period: minute,
-    });
-  const alarm = new cloudwatch.Alarm(scope, 'CannotJudge', {
+  const cannot = new cloudwatch.Metric({
+    namespace: METRIC_NAMESPACE,
+    metricName: JUDGE_METRIC.CANNOT_JUDGE,
+    dimensionsMap: { [JUDGE_DIMENSION_PLATFORM]: platform },
+    statistic: 'Maximum',
+    period: minute,
+  });
+  const alarm = new cloudwatch.Alarm(host, 'CanaryJudgeCannotJudge', {
     // The platform's name prefix (a literal, also in a nested stack), which its topic policy allows.
-    alarmName: physicalName('alarm', judgeCannotJudgeAlarmName(prefix, service)),
+    alarmName: physicalName('alarm', judgeCannotJudgeAlarmName(platform)),
     alarmDescription:
-      `${service}: the canary judge could not judge a release in progress (its updates fail, its samples cannot be used, or the judge function errors). ` +
-      `The release goes on, watched only by the fixed-threshold alarms; nothing rolls back on this alarm. See the judge's log and its record judge/${service}/ in the regression store.`,
+      'The canary judge could not judge a release in progress on this platform (its updates fail, its samples cannot be used, or a judge function errors). ' +
+      "The release goes on, watched only by the fixed-threshold alarms; nothing rolls back on this alarm. The judge's log line and its record judge/<service>/ in the regression store name the service; " +
+      `the metric ${METRIC_NAMESPACE}/${JUDGE_METRIC.CANNOT_JUDGE} with dimensions ${DIMENSION.SERVICE} and ${JUDGE_DIMENSION_PLANE} says which service and plane.`,
     metric: new cloudwatch.MathExpression({
-      expression: 'FILL(code, 0) + FILL(config, 0) + FILL(errors, 0)',
-      usingMetrics: { code: plane('code'), config: plane('config'), errors: fn.metricErrors({ period: minute, statistic: 'Sum' }) },
+      expression: 'FILL(cannot, 0) + FILL(errors, 0)',
+      usingMetrics: { cannot, errors: fn.metricErrors({ period: minute, statistic: 'Sum' }) },
       period: minute,
       label: 'cannot judge',
     }),
@@ -492,6 +514,38 @@ function cannotJudgeAlarm(scope: Construct, prefix: string, service: string, fn:
     evaluationPeriods: 3,
     datapointsToAlarm: 2,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  const entry: { alarm: cloudwatch.Alarm; functions: lambda.IFunction[]; topic?: sns.ITopic } = { alarm, functions: [fn], topic };
+  CANNOT_JUDGE_ALARMS.set(host, entry);
+  // A host with more than one judge function (more services than one judges): the errors of each, rendered at synth
+  // (the L2 alarm renders its metric when it is built, before the later functions exist).
+  const stack = Stack.of(host);
+  const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+  cfn.metrics = Lazy.any({
+    produce: () => {
+      const errors = entry.functions.map((f, i) => ({
+        id: i === 0 ? 'errors' : `errors${i + 1}`,
+        metricStat: {
+          metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: [{ name: 'FunctionName', value: f.functionName }] },
+          period: 60,
+          stat: 'Sum',
+        },
+        returnData: false,
+      }));
+      return stack.resolve([
+        { id: 'expr_1', expression: ['FILL(cannot, 0)', ...errors.map((e) => `FILL(${e.id}, 0)`)].join(' + '), label: 'cannot judge', returnData: true },
+        {
+          id: 'cannot',
+          metricStat: {
+            metric: { namespace: METRIC_NAMESPACE, metricName: JUDGE_METRIC.CANNOT_JUDGE, dimensions: [{ name: JUDGE_DIMENSION_PLATFORM, value: platform }] },
+            period: 60,
+            stat: 'Maximum',
+          },
+          returnData: false,
+        },
+        ...errors,
+      ]);
+    },
   });
   if (topic) alarm.addAlarmAction(new cwActions.SnsAction(topic));
   else
@@ -612,7 +666,7 @@ function newJudgeHost(scope: Construct, bucket: s3.IBucket, shard: number): Judg
     timeout: Duration.minutes(15),
     description:
       'cdk-ai-release: the canary judge of every service on this platform (anytime-valid sequential tests of the new version against the stable one)',
-    environment: { [LEARNING_ENV.BUCKET]: bucket.bucketName },
+    environment: { [LEARNING_ENV.BUCKET]: bucket.bucketName, [JUDGE_ENV.PLATFORM]: namePrefix(scope) },
   });
   // Lambda's own retries of asynchronous invocations (two by default) come only after a function error: a timeout,
   // running out of memory, or a failed init, since the handler catches everything else. For the schedule a retry
