@@ -1,16 +1,19 @@
 /**
  * Drill benchmark (issue: operator CLI, drill). Target: 1,000 Monte Carlo runs of one scenario in <= 10 s.
  *
- *   npx tsx bench/drill.ts [runs] [rate]     (DRILL_ALARM_LAYOUT=perMetric: one alarm per guardrail)
+ *   npx tsx bench/drill.ts [runs] [rate]     (DRILL_ALARM_LAYOUT=perMetric: one alarm per guardrail;
+ *                                              DRILL_CODE_SHIFT=canary:10:5 or linear:5:3: the example's code schedule,
+ *                                              TrafficShift.canary / .linear(percent, minutes))
  *
  * Synthesizes the example stack (bundling skipped), reads its template, captures the runtime's outcomes for the
  * default scenario (20 % of the new version's requests fail), then times the Monte Carlo, a good release's false
  * rollbacks, the SAM reference, and one run with every request through the runtime. Prints figures and ratios.
  */
 import * as os from 'node:os';
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ExampleStack } from '../bin/example-stack';
+import { ExampleStack, type ExampleStackProps } from '../bin/example-stack';
+import { TrafficShift } from '../lib';
 import { DEFAULT_SHARE_SCHEDULE, formatSchedule } from '../lambda/share-controller/controller';
 import {
   captureOutcomes,
@@ -34,7 +37,11 @@ async function main() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   // DRILL_ALARM_LAYOUT=perMetric drills the example with one alarm per guardrail (alarms.layout) for comparison.
   const layout = process.env.DRILL_ALARM_LAYOUT as 'combined' | 'perMetric' | undefined;
-  const stack = new ExampleStack(app, 'BenchDrill', layout ? { alarmLayout: layout } : {});
+  const props: ExampleStackProps = { ...(layout ? { alarmLayout: layout } : {}), ...codeShift(process.env.DRILL_CODE_SHIFT) };
+  const stack = new ExampleStack(app, 'BenchDrill', props);
+  say(
+    `code schedule: ${stack.release.trafficShift.describe()}; alarm windows: ${(['code', 'config'] as const).map((p) => `${p} ${stack.release.alarms.windows[p].period.toSeconds()} s ${stack.release.alarms.windows[p].datapointsToAlarm} of ${stack.release.alarms.windows[p].evaluationPeriods}`).join(', ')}; worst case code ${stack.release.worstCase.code.seconds} s, config ${stack.release.worstCase.config.seconds} s`,
+  );
   const model = readDrillModel(Template.fromStack(stack).toJSON());
   const scenario: DrillScenario = {
     name: 'default',
@@ -110,6 +117,15 @@ async function main() {
     );
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
   say(mc.elapsedMs <= 10_000 ? 'PASS' : 'FAIL: over 10 s');
+}
+
+/** `canary:10:5` / `linear:5:3` -> the example's trafficShift prop (unset: the example's own). */
+function codeShift(spec: string | undefined): Pick<ExampleStackProps, 'trafficShift'> {
+  if (!spec) return {};
+  const [kind, percent, minutes] = spec.split(':');
+  if ((kind !== 'canary' && kind !== 'linear') || !(Number(percent) > 0) || !(Number(minutes) > 0))
+    throw new Error(`DRILL_CODE_SHIFT must be canary:<percent>:<minutes> or linear:<percent>:<minutes>, got ${spec}`);
+  return { trafficShift: TrafficShift[kind](Number(percent), Duration.minutes(Number(minutes))) };
 }
 
 main().catch((e) => {

@@ -11,6 +11,7 @@ import { guardrailCrossings } from '../lambda/review/facts';
 import { parseGuardrailTerm } from '../lambda/shared/guardrail-terms';
 import { rng } from '../lib/drill/traffic';
 import { alarmFalseFire, combinedBreachProbability, combinedFalseFire, rateBreachProbability } from '../lib/rollout/false-fire';
+import { falseFireFixes } from '../lib/rollout/release-policy';
 import { testApp, testRelease } from './helpers';
 
 type Json = any;
@@ -226,6 +227,50 @@ describe('false fire of "any term in M of N periods" (closed form)', () => {
     const fixes = [...(code ?? '').split('fix (')[1].matchAll(/\((0\.\d{3})\)/g)].map((m) => Number(m[1]));
     expect(fixes.length).toBeGreaterThan(0);
     for (const f of fixes) expect(f).toBeLessThanOrEqual(0.01);
+  });
+
+  test("the fixes name the alarm's plane, and the window fix brings that plane's alarm under the limit", () => {
+    const { r } = testRelease({ expectedRequestsPerSecond: 20, alarms: { period: Duration.seconds(10) } });
+    const w = (r.policy.warnings ?? []).filter((x) => x.rule === 'alarm-false-fire').map((x) => x.message);
+    const code = w.find((m) => m.startsWith('alarm Version-guardrails')) ?? '';
+    const config = w.find((m) => m.startsWith('alarm Service-guardrails')) ?? '';
+    expect(code).toMatch(/alarms\.code\.datapointsToAlarm \d of alarms\.code\.evaluationPeriods \d/);
+    expect(code).not.toContain('alarms.config.');
+    expect(config).toMatch(/alarms\.config\.datapointsToAlarm \d of alarms\.config\.evaluationPeriods \d/);
+    expect(config).not.toContain('alarms.code.');
+    // Taking the code plane's window fix as alarms.code: that plane's warning goes, the config plane's stays.
+    const [, m, n] = code.match(/alarms\.code\.datapointsToAlarm (\d) of alarms\.code\.evaluationPeriods (\d)/) ?? [];
+    const fixed = testRelease({
+      expectedRequestsPerSecond: 20,
+      alarms: { period: Duration.seconds(10), code: { datapointsToAlarm: Number(m), evaluationPeriods: Number(n) } },
+    }).r;
+    const after = (fixed.policy.warnings ?? []).filter((x) => x.rule === 'alarm-false-fire').map((x) => x.message);
+    expect(after.some((x) => x.startsWith('alarm Version-guardrails'))).toBe(false);
+    expect(after.some((x) => x.startsWith('alarm Service-guardrails'))).toBe(true);
+  });
+
+  test('one falseFireFixes for both layouts: one term alone, or a combined alarm (several terms need combined: true)', () => {
+    const { r } = testRelease({ expectedRequestsPerSecond: 20, alarms: { period: Duration.seconds(10) } });
+    const ff = r.falseFireAt(20);
+    const terms = ff.alarms.filter((a) => a.plane === 'code');
+    expect(() => falseFireFixes(terms, ff.traffic, ff.baseRates, 0.01)).toThrow('pass { combined: true }');
+    const combined = falseFireFixes(terms, ff.traffic, ff.baseRates, 0.01, { combined: true });
+    const error = terms.find((t) => t.kind === 'error-rate');
+    if (!error) throw new Error('no error-rate term');
+    const alone = falseFireFixes([error], ff.traffic, ff.baseRates, 0.01);
+    // each figure is what it claims: recomputed the way it was found
+    for (const fixes of [combined, alone]) {
+      expect(fixes.length).toBeGreaterThan(0);
+      for (const f of fixes) expect(Number(f.match(/\((0\.\d{3})\)$/)?.[1])).toBeLessThanOrEqual(0.01);
+    }
+    const win = alone.find((f) => f.startsWith('alarms.code.datapointsToAlarm'));
+    const [, m, n] = win?.match(/datapointsToAlarm (\d) of alarms\.code\.evaluationPeriods (\d) \((0\.\d{3})\)/) ?? [];
+    expect(alarmFalseFire({ ...error, datapointsToAlarm: Number(m), evaluationPeriods: Number(n) }, ff.traffic, ff.baseRates).probability).toBeLessThanOrEqual(
+      0.01,
+    );
+    // the combined alarm needs at least the window its noisiest term alone needs
+    const cw = combined.find((f) => f.startsWith('alarms.code.datapointsToAlarm'));
+    if (cw) expect(Number(cw.match(/datapointsToAlarm (\d)/)?.[1])).toBeGreaterThanOrEqual(Number(m));
   });
 });
 
