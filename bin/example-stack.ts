@@ -34,6 +34,8 @@ export interface ExampleStackProps extends StackProps {
    * (M + 1) x 60 s, and 2 of 2 keeps the combined code-plane alarm's false fire under 1 % (bench/RESULTS.md § h8-period)
    */
   readonly codeAlarmWindow?: PlaneAlarmWindow;
+  /** The config plane's window (`alarms.config`). @default 3 of 3, the period chosen from the whole service's traffic (10 s) */
+  readonly configAlarmWindow?: PlaneAlarmWindow;
   /** How the guardrails become alarms (ReleaseAlarmOptions.layout). @default AiRelease's default ('combined') */
   readonly alarmLayout?: 'combined' | 'perMetric';
 }
@@ -109,6 +111,7 @@ export class ExampleStack extends Stack {
         datapointsToAlarm: 3,
         evaluationPeriods: 3,
         code: props.codeAlarmWindow ?? EXAMPLE_CODE_ALARM_WINDOW,
+        ...(props.configAlarmWindow ? { config: props.configAlarmWindow } : {}),
         ...(props.alarmLayout ? { layout: props.alarmLayout } : {}),
       },
       owner: 'support-ai team',
