@@ -10,8 +10,7 @@
  *
  *   npx tsx bench/example-pairs.ts [seeds=1000] [goodSeeds=seeds] [bad|good|cost|lag|all=all]
  */
-import { App, Duration } from 'aws-cdk-lib';
-import { TrafficShift } from '../lib';
+import { App } from 'aws-cdk-lib';
 import { ExampleStack } from '../bin/example-stack';
 import { type EvalDisturbance, runEvalWorld } from '../lib/drill/evaluation-world';
 import { wilson } from '../lib/drill/simulate';
@@ -80,10 +79,8 @@ async function run(row: Row, seeds: number) {
 }
 
 async function main() {
-  // The canary plan's code schedule at 5 requests/s (the example itself keeps AiRelease's default canary).
-  const stack = new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Example', {
-    trafficShift: TrafficShift.linear(5, Duration.minutes(3)),
-  });
+  // The example as shipped: its code schedule is the canary plan's at 5 requests/s (bin/example-stack.ts).
+  const stack = new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Example');
   const facts = stack.release.facts;
   const cp = facts.canaryPlan;
   const ev = cp?.traffic.evaluation;

@@ -6,7 +6,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { AiRelease, type AiReleaseProps, ReleaseConfigSource, restrictKeyGrantsToAwsServices, type ToolConfig, type TrafficShift, toolWildcards } from '../lib';
+import {
+  AiRelease,
+  type AiReleaseProps,
+  type PlaneAlarmWindow,
+  ReleaseConfigSource,
+  restrictKeyGrantsToAwsServices,
+  type ToolConfig,
+  TrafficShift,
+  toolWildcards,
+} from '../lib';
 
 export interface ExampleStackProps extends StackProps {
   /** Where the assistant's release config lives. @default example/support-assistant/release-config */
@@ -14,15 +23,27 @@ export interface ExampleStackProps extends StackProps {
   /** How config canaries reach traffic (AiReleaseProps.configCanary). @default AiRelease's default */
   readonly configCanary?: AiReleaseProps['configCanary'];
   /**
-   * The code plane's traffic shift. @default AiRelease's default (canary 10 % for 5 minutes). The canary plan's
-   * schedule at 5 requests/s, `TrafficShift.linear(5, Duration.minutes(3))`, with the release config's pairing rate
-   * (evaluation.paired.samplingRate 0.1) catches a canary that loses 60 % of pairs before full rollout
-   * (bench/RESULTS.md § h7-pairs); its 5 % steps need 60-second alarm periods, shared by both planes today
+   * The code plane's traffic shift. @default `TrafficShift.linear(5, Duration.minutes(3))`, the canary plan's schedule
+   * at 5 requests/s: with the release config's pairing rate (evaluation.paired.samplingRate 0.1) it catches a canary
+   * that loses 60 % of pairs before full rollout (bench/RESULTS.md § h8-period). Its 5 % steps get 60-second periods
+   * on the code plane; the config plane keeps its own (10 s, the whole service's traffic).
    */
   readonly trafficShift?: TrafficShift;
+  /**
+   * The code plane's M of N (`alarms.code`). @default 2 of 2: the first 3-minute step of the linear schedule must hold
+   * (M + 1) x 60 s, and 2 of 2 keeps the combined code-plane alarm's false fire under 1 % (bench/RESULTS.md § h8-period)
+   */
+  readonly codeAlarmWindow?: PlaneAlarmWindow;
+  /** The config plane's window (`alarms.config`). @default 3 of 3, the period chosen from the whole service's traffic (10 s) */
+  readonly configAlarmWindow?: PlaneAlarmWindow;
   /** How the guardrails become alarms (ReleaseAlarmOptions.layout). @default AiRelease's default ('combined') */
   readonly alarmLayout?: 'combined' | 'perMetric';
 }
+
+/** The example's code schedule: the canary plan's at its stated 5 requests/s. */
+export const EXAMPLE_TRAFFIC_SHIFT = TrafficShift.linear(5, Duration.minutes(3));
+/** The example's code-plane M of N: (2 + 1) x 60 s fit the linear schedule's first 3-minute step. */
+export const EXAMPLE_CODE_ALARM_WINDOW: PlaneAlarmWindow = { datapointsToAlarm: 2, evaluationPeriods: 2 };
 
 /** The example: an answering assistant over a small knowledge base, released with cdk-ai-release. */
 export class ExampleStack extends Stack {
@@ -66,11 +87,11 @@ export class ExampleStack extends Stack {
       serviceName: 'support-assistant',
       function: this.fn,
       config: ReleaseConfigSource.fromDirectory(props.configDir ?? path.join(root, 'example/support-assistant/release-config')),
-      // AiRelease's default code schedule (canary 10 % for 5 minutes), so the safety net keeps its 10-second periods.
-      // The canary plan's schedule for a 60 % pair loss at 5 requests/s, TrafficShift.linear(5, Duration.minutes(3)),
-      // is a prop away (bench/RESULTS.md § h7-pairs); its 5 % steps need 60-second alarm periods on both planes.
-      ...(props.trafficShift ? { trafficShift: props.trafficShift } : {}),
-      // Typical traffic: the release policy checks the 10 % canary still gets enough requests to be judged.
+      // The canary plan's schedule at 5 requests/s (a 60 % pair loss caught before full rollout, bench/RESULTS.md
+      // § h8-period). Its 5 % steps get 60-second alarm periods on the code plane only: the config plane's alarms watch
+      // the whole service and keep 10-second ones (each plane's period is chosen from the traffic its alarms see).
+      trafficShift: props.trafficShift ?? EXAMPLE_TRAFFIC_SHIFT,
+      // Typical traffic: the release policy checks each plane's alarms get enough requests to be judged.
       expectedRequestsPerSecond: 5,
       // The fixed thresholds are the safety net for gross failures; the canary judge (on by default) catches the
       // subtler regressions with a bounded false-rollback chance. At 5 requests/s and these base rates, the defaults
@@ -85,9 +106,12 @@ export class ExampleStack extends Stack {
         maxCanaryErrorRateDelta: 0.08,
         maxSafetyViolationRate: 0.03,
         // 3 of 3 periods: the combined alarm counts a period when ANY guardrail breaches, so 2 of 3 would roll back
-        // 4.4 % of good releases here; 3 of 3 keeps it at 0.1 % for one period (30 s) more to catch a bad one.
+        // good releases far more often (4.4 % on the code plane at 30-second periods). The code plane takes 2 of 2
+        // (codeAlarmWindow): its 60-second periods must trip within the first 3-minute step.
         datapointsToAlarm: 3,
         evaluationPeriods: 3,
+        code: props.codeAlarmWindow ?? EXAMPLE_CODE_ALARM_WINDOW,
+        ...(props.configAlarmWindow ? { config: props.configAlarmWindow } : {}),
         ...(props.alarmLayout ? { layout: props.alarmLayout } : {}),
       },
       owner: 'support-ai team',

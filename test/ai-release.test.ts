@@ -190,16 +190,21 @@ describe('release policy at synth', () => {
     expect(msg).toContain('release policy "rollback-within-budget"');
     expect(msg).toContain("the code plane's worst case is 21 min 40 s");
     expect(msg).toContain(
-      'over the rollback budget of 10 min; dominated by its datapoints ((3 + 1) x 300 s = 20 min); alarms.period of 120 s (worst case 9 min 40 s) would fit',
+      'over the rollback budget of 10 min; dominated by its datapoints ((3 + 1) x 300 s = 20 min); alarms.code.period of 120 s (worst case 9 min 40 s) would fit',
     );
-    // the advice works: taking it passes
+    // the advice works: taking it passes, as the shared period or as each plane's own
     expect(synthErrors({ alarms: { period: Duration.minutes(2), datapointsToAlarm: 3, evaluationPeriods: 3 } })).toBe('');
+    const perPlane = { period: Duration.minutes(5), datapointsToAlarm: 3, evaluationPeriods: 3 };
+    const codeOnly = synthErrors({ alarms: { ...perPlane, code: { period: Duration.minutes(2) } } });
+    expect(codeOnly).not.toContain("the code plane's worst case");
+    expect(codeOnly).toContain("the config plane's worst case is 21 min 40 s");
+    expect(synthErrors({ alarms: { ...perPlane, code: { period: Duration.minutes(2) }, config: { period: Duration.minutes(2) } } })).toBe('');
   });
 
   test('fewer datapoints are offered when the period cannot change enough', () => {
     const msg = synthErrors({ alarms: { period: Duration.seconds(30), datapointsToAlarm: 10, evaluationPeriods: 10 }, rollbackBudget: Duration.minutes(4) });
     expect(msg).toContain(
-      'dominated by its datapoints ((10 + 1) x 30 s = 5 min 30 s); alarms.period of 10 s (worst case 2 min 40 s) or alarms.datapointsToAlarm of 5 (worst case 3 min 50 s) would fit',
+      'dominated by its datapoints ((10 + 1) x 30 s = 5 min 30 s); alarms.code.period of 10 s (worst case 2 min 40 s) or alarms.code.datapointsToAlarm of 5 (worst case 3 min 50 s) would fit',
     );
     expect(synthErrors({ alarms: { period: Duration.seconds(30), datapointsToAlarm: 5, evaluationPeriods: 10 }, rollbackBudget: Duration.minutes(4) })).toBe(
       '',
@@ -220,7 +225,7 @@ describe('release policy at synth', () => {
   test('when delays dominate but an alarm change still fits, both are named', () => {
     const msg = synthErrors({ rollbackBudget: Duration.seconds(90), timing: { codeDeployReactionSeconds: 45 } });
     expect(msg).toContain(
-      "the code plane's worst case is 1 min 35 s (slowest alarm: Version-guardrails), over the rollback budget of 1 min 30 s; dominated by the delays around the alarm (1 min 5 s: timing.metricIngestionSeconds 10 s, timing.codeDeployReactionSeconds 45 s, evaluation every 10 s); alarms.datapointsToAlarm of 1 (worst case 1 min 25 s) would fit; or, if a rollback drill measured the delays lower, set timing",
+      "the code plane's worst case is 1 min 35 s (slowest alarm: Version-guardrails), over the rollback budget of 1 min 30 s; dominated by the delays around the alarm (1 min 5 s: timing.metricIngestionSeconds 10 s, timing.codeDeployReactionSeconds 45 s, evaluation every 10 s); alarms.code.datapointsToAlarm of 1 (worst case 1 min 25 s) would fit; or, if a rollback drill measured the delays lower, set timing",
     );
     expect(msg).not.toContain("config plane's worst case");
   });
@@ -315,29 +320,99 @@ describe('low traffic extends judgement, not skips it', () => {
     expect(msg).toContain('at 9.9 requests/s a 10 % canary averages 9.9 requests per 10-second alarm period, under 2 x minInvocations (10)');
     // the case: the example's 5 requests/s at 10 % averages exactly the guard, about 4 periods in 10 quiet
     expect(at(5)).toContain(
-      'averages 5 requests per 10-second alarm period, under 2 x minInvocations (10): about 44 % of its periods would have fewer than 5 requests and be forced quiet; use alarms.period of 30 s',
+      'averages 5 requests per 10-second alarm period, under 2 x minInvocations (10): about 44 % of its periods would have fewer than 5 requests and be forced quiet; use alarms.code.period of 30 s',
     );
   });
 
-  test('stated traffic and no period: the shortest period that can judge the canary is chosen, and the worst case follows it', () => {
+  test('stated traffic and no period: each plane gets the shortest period its alarms can judge, and its worst case follows it', () => {
     const { r, template } = release({ expectedRequestsPerSecond: 5 });
     expect(() => template()).not.toThrow();
+    // code: the new version gets the canary's 10 %, 0.5 requests/s: 30 s for 15 per period (2 x the guard is 10);
+    // config: the whole service's 5 requests/s: 10 s already gives 50
     expect(r.alarms.period.toSeconds()).toBe(30);
+    expect(r.alarms.windows.code.period.toSeconds()).toBe(30);
+    expect(r.alarms.windows.config.period.toSeconds()).toBe(10);
     // (the judge's cannot-judge alarm counts per minute by design: it pages, it never rolls back)
-    const periods = Object.values(template().findResources('AWS::CloudWatch::Alarm'))
-      .filter((a: any) => !a.Properties.AlarmName.endsWith('canary-judge-cannot-judge'))
-      .flatMap((a: any) =>
-        a.Properties.Metrics ? a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period) : [a.Properties.Period],
+    const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm')).filter(
+      (a: any) => !a.Properties.AlarmName.endsWith('canary-judge-cannot-judge'),
+    );
+    const periodsOf = (suffix: string) =>
+      new Set(
+        alarms
+          .filter((a: any) => a.Properties.AlarmName.includes(suffix))
+          .flatMap((a: any) =>
+            a.Properties.Metrics ? a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period) : [a.Properties.Period],
+          ),
       );
-    expect(new Set(periods)).toEqual(new Set([30]));
+    // each plane's guardrail alarm and its verdict alarm on the plane's period, every metric of the math included
+    expect(periodsOf('-version-')).toEqual(new Set([30]));
+    expect(periodsOf('-service-')).toEqual(new Set([10]));
+    expect(alarms.length).toBe(4);
     expect(r.worstCase.code.seconds).toBe(3 * 30 + 10 + 10 + 30);
+    expect(r.worstCase.config.seconds).toBe(3 * 10 + 10 + 10 + 30);
     expect(r.facts.alarmWindow.periodFromTraffic).toBe(true);
-    expect(renderCanaryCard(r.facts, r.policy)).toContain('The 30-second period was chosen from the stated traffic (alarms.period not given).');
+    expect(r.facts.alarmWindows).toEqual({
+      code: { periodSeconds: 30, datapointsToAlarm: 2, evaluationPeriods: 3, minInvocations: 5, periodFromTraffic: true },
+      config: { periodSeconds: 10, datapointsToAlarm: 2, evaluationPeriods: 3, minInvocations: 5, periodFromTraffic: true },
+    });
+    const card = renderCanaryCard(r.facts, r.policy);
+    expect(card).toContain(
+      'Code-plane alarms (the new version): 30-second periods, 2 of 3 breaching; config-plane alarms (the whole service): 10-second periods, 2 of 3 breaching, quiet below 5 invocations per period',
+    );
+    expect(card).toContain(
+      "Chosen from the stated traffic (no period given): the code plane's 30-second period from the canary's first step, the config plane's 10-second period from the whole service's.",
+    );
     // at the boundary: 10 requests/s already gives 10 per 10-second period
     expect(release({ expectedRequestsPerSecond: 10 }).r.alarms.period.toSeconds()).toBe(10);
     expect(release({ expectedRequestsPerSecond: 9.99 }).r.alarms.period.toSeconds()).toBe(30);
-    // an explicit period is never overridden
-    expect(release({ expectedRequestsPerSecond: 5, alarms: { period: Duration.seconds(10) } }).r.alarms.period.toSeconds()).toBe(10);
+    // the config plane's boundary is the whole service's: 1 request/s gives 10 per 10-second period, 0.99 does not
+    expect(release({ expectedRequestsPerSecond: 1 }).r.alarms.windows.config.period.toSeconds()).toBe(10);
+    expect(release({ expectedRequestsPerSecond: 0.99 }).r.alarms.windows.config.period.toSeconds()).toBe(30);
+    // an explicit period is never overridden: the shared one for both planes, a plane's own for that plane
+    const shared = release({ expectedRequestsPerSecond: 5, alarms: { period: Duration.seconds(10) } }).r;
+    expect([shared.alarms.windows.code.period.toSeconds(), shared.alarms.windows.config.period.toSeconds()]).toEqual([10, 10]);
+    expect(shared.facts.alarmWindows?.config.periodFromTraffic).toBe(false);
+    const own = release({ expectedRequestsPerSecond: 5, alarms: { code: { period: Duration.minutes(1) }, config: { datapointsToAlarm: 3 } } }).r;
+    expect(own.alarms.windows.code).toMatchObject({ datapointsToAlarm: 2, evaluationPeriods: 3 });
+    expect(own.alarms.windows.code.period.toSeconds()).toBe(60);
+    expect(own.alarms.windows.config).toMatchObject({ datapointsToAlarm: 3, evaluationPeriods: 3 });
+    expect(own.alarms.windows.config.period.toSeconds()).toBe(10);
+    expect(own.worstCase.code.seconds).toBe(3 * 60 + 10 + 60 + 30);
+    expect(own.worstCase.config.seconds).toBe(4 * 10 + 10 + 10 + 30);
+    expect(renderCanaryCard(own.facts, own.policy)).toContain(
+      "Chosen from the stated traffic (no period given): the config plane's 10-second period from the whole service's.",
+    );
+  });
+
+  test("a plane's own window is checked and named in the error", () => {
+    expect(() => release({ alarms: { config: { period: Duration.seconds(20) } } })).toThrow(
+      'alarms.config.period must be 10 s, 30 s or a whole number of minutes',
+    );
+    expect(() => release({ alarms: { code: { datapointsToAlarm: 4 } } })).toThrow(
+      'alarms.code.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (3), got 4',
+    );
+    expect(() => release({ alarms: { config: { evaluationPeriods: 0 } } })).toThrow(
+      'alarms.config.evaluationPeriods must be a whole number from 1 to 100, got 0',
+    );
+  });
+
+  test('the config plane must trip before its release stops being watched, and see the guard at the stated traffic', () => {
+    // AppConfig's default rollout is watched for 3 min of steps and 2 min of bake: (5 + 1) x 60 s do not fit
+    const long = errors({ alarms: { config: { period: Duration.minutes(1), datapointsToAlarm: 5, evaluationPeriods: 5 } }, expectedRequestsPerSecond: 5 });
+    expect(long).toContain(
+      'config plane: a config release is watched for 300 s (exponential 10→20→40→80→100 % over 3 min (step 36 s), bake 2 min), shorter than the 360 s the alarms need to trip',
+    );
+    expect(long).not.toContain('code plane:');
+    // 0.5 requests/s on the whole service: 5 per 10-second period, under 2 x the guard
+    expect(
+      errors({
+        expectedRequestsPerSecond: 0.5,
+        alarms: { code: { period: Duration.minutes(4), datapointsToAlarm: 1, evaluationPeriods: 1 }, config: { period: Duration.seconds(10) } },
+        trafficShift: TrafficShift.canary(10, Duration.minutes(10)),
+      }),
+    ).toContain(
+      'config plane: at 0.5 requests/s the service averages 5 requests per 10-second alarm period, under 2 x minInvocations (10): about 44 % of its periods would be forced quiet; use alarms.config.period of 30 s',
+    );
   });
 
   test('too little traffic for any period that fits the canary fails synth with what would work', () => {
@@ -353,7 +428,7 @@ describe('low traffic extends judgement, not skips it', () => {
     });
     expect(ok).toBe('');
     // an explicit 2-minute period is too short to judge at this traffic
-    expect(errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2) } })).toContain('use alarms.period of 240 s');
+    expect(errors({ expectedRequestsPerSecond: 0.5, alarms: { period: Duration.minutes(2) } })).toContain('use alarms.code.period of 240 s');
   });
 
   test('traffic not stated: the card says the canary may pass unjudged', () => {

@@ -1,12 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
 import type { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { codeSteps, evaluatePolicy, renderCanaryCard, RULE_CANARY_PLAN, schedulePower, TrafficShift } from '../lib';
+import { codeSteps, evaluatePolicy, renderCanaryCard, RULE_CANARY_PLAN, schedulePower } from '../lib';
 import { testRelease } from './helpers';
 
 const release = testRelease;
-/** The canary plan's code schedule for the example at 5 requests/s (its card's warning names it). */
-const PLANNED = TrafficShift.linear(5, Duration.minutes(3));
 const planWarnings = (stack: Stack) =>
   Annotations.fromStack(stack)
     .findWarning('*', Match.stringLikeRegexp('canary-reaches-planned-power'))
@@ -85,9 +82,8 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
   // The example's own construct tree: its judge judges groundedness, relevance and paired.
   const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
   const { testApp } = require('./helpers') as typeof import('./helpers');
-  // The example's release config on the canary plan's code schedule at 5 requests/s (the example ships AiRelease's
-  // default canary, whose card names this schedule).
-  const stack = new ExampleStack(testApp(), 'Example', { trafficShift: PLANNED });
+  // The example as shipped: its code schedule is the canary plan's at 5 requests/s (bin/example-stack.ts).
+  const stack = new ExampleStack(testApp(), 'Example');
   const facts = stack.release.facts;
   const cp = facts.canaryPlan;
   const pairedPower = (x?: { byRegression: readonly { regression: string; power: number }[] }) =>
@@ -159,7 +155,7 @@ test("the runtime metrics' finding names their own power, not the paired prefere
 test("an assigned config canary's paired preference: its own finding, the configCanary schedule first", () => {
   const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
   const { testApp } = require('./helpers') as typeof import('./helpers');
-  const facts = new ExampleStack(testApp(), 'Example3', { configCanary: 'assigned', trafficShift: PLANNED }).release.facts;
+  const facts = new ExampleStack(testApp(), 'Example3', { configCanary: 'assigned' }).release.facts;
   const cc = facts.canaryPlan?.configCurrent;
   expect(cc?.byRegression.find((r) => r.regression === 'pairedPreference')?.power).toBeLessThan(0.9);
   // The code schedule reaches it at the example's pairing rate; the default assigned schedule (2 + 5 min) does not.

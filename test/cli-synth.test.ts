@@ -82,9 +82,10 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   expect(terminal).not.toMatch(/Resources:|AWS::Lambda::Function/);
   // (room for the release policy's warnings: the example's alarms at 5 requests/s are noisy, see alarm-false-fire)
   expect(terminal.length).toBeLessThan(8000);
-  // synth prints the computed worst case: at the example's stated 5 requests/s, 30-second alarm periods are chosen so
-  // the 10 % canary averages twice the invocation guard per period
-  expect(terminal).toContain('support-assistant: worst case from a first bad request to rollback start: code 2 min 50 s, config 2 min 50 s (budget 10 min)');
+  // synth prints the computed worst case per plane: at the example's stated 5 requests/s, the code plane gets 60-second
+  // periods (its linear schedule's 5 % first step averages twice the invocation guard per period) at 2 of 2, the config
+  // plane, which watches the whole service, 10-second ones at 3 of 3
+  expect(terminal).toContain('support-assistant: worst case from a first bad request to rollback start: code 4 min 40 s, config 1 min 30 s (budget 10 min)');
   // A detached telemetry sender would start within half a second of the CLI's exit; give it time to show up.
   await new Promise((r) => setTimeout(r, 1500));
   expect(attempts(log)).toEqual([]);
@@ -98,7 +99,7 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   expect(resources.filter((r) => r.Type === 'AWS::AppConfig::Deployment')).toHaveLength(1);
   expect(resources.filter((r) => r.Type === 'Custom::AiReleaseConfigDeployment')).toHaveLength(1);
   const manifest = JSON.parse(fs.readFileSync(path.join(out, 'support-assistant.release-manifest.json'), 'utf8'));
-  expect(manifest.facts).toMatchObject({ worstCaseCodeSeconds: 170, worstCaseConfigSeconds: 170, rolloutOrder: 'code, then config, one at a time' });
+  expect(manifest.facts).toMatchObject({ worstCaseCodeSeconds: 280, worstCaseConfigSeconds: 90, rolloutOrder: 'code, then config, one at a time' });
   expect(fs.readFileSync(path.join(out, 'support-assistant.canary-card.md'), 'utf8')).toContain('# Canary strategy card — support-assistant');
   expect(manifest.components.code.hash).toMatch(/^[0-9a-f]{64}$/);
   // the cost guard deploys the handler bundled on demand from source (no prior build): one self-contained index.js

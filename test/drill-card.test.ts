@@ -37,6 +37,6 @@ test('the canary card gives the drill command, and the files it names are the on
     throw e;
   }
   expect(code).toBe(0);
-  expect(out).toMatch(/^Drill — code plane: canary 10 % for 5 min, then 100 %/);
+  expect(out).toMatch(/^Drill — code plane: linear \+5 % every 3 min;/); // the example's code schedule (bin/example-stack.ts)
   for (const file of named) expect(fs.existsSync(path.join(root, file))).toBe(true);
 });

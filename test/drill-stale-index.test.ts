@@ -40,7 +40,11 @@ describe('at the example', () => {
     expect(config.steps.map((s) => s.share)).toEqual([0.1, 0.2, 0.4, 0.8]);
     expect(config.steps.reduce((n, s) => n + s.minutes, 0)).toBeCloseTo(2.4, 9);
     expect(config.afterMinutes).toBeCloseTo(2.6, 9); // the bake
-    expect(stepsOfModel(model, 'code')).toEqual({ steps: [{ share: 0.1, minutes: 5 }], afterMinutes: 10 });
+    // the example's code schedule, linear 5 % every 3 minutes (bin/example-stack.ts): 5 % ... 95 %, then 100 %
+    const code = stepsOfModel(model, 'code');
+    expect(code.afterMinutes).toBe(10);
+    expect(code.steps.map((x) => x.minutes)).toEqual(Array(19).fill(3));
+    code.steps.forEach((x, i) => expect(x.share).toBeCloseTo((i + 1) * 0.05, 9));
   });
 
   test("today's alarms roll the stale index back no more often than a good release", async () => {

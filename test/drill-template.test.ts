@@ -35,10 +35,8 @@ describe('reading the synthesized example stack', () => {
   });
 
   test('the CodeDeploy schedule and its alarms; the AppConfig strategy and its monitors', () => {
-    expect(model.codeDeploy?.steps).toEqual([
-      [0, 10],
-      [300, 100],
-    ]);
+    // The example's linear schedule (bin/example-stack.ts): +5 % every 3 minutes, 100 % at minute 57.
+    expect(model.codeDeploy?.steps).toEqual([...Array.from({ length: 19 }, (_, i) => [i * 180, (i + 1) * 5]), [57 * 60, 100]]);
     // The combined guardrail alarm and the canary judge's verdict.
     expect(model.codeDeploy?.alarms.map((id) => model.alarms.find((a) => a.logicalId === id)?.name.replace(/^.*-version-/, ''))).toEqual([
       'guardrails',

@@ -3,10 +3,10 @@
  * checked by hand, the token estimate tied to the evaluator's real requests, the caps, the price table check, and the
  * example's card.
  */
-import { App, Duration } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { buildScoreRequest } from '../lambda/evaluator/converse';
 import type { EvaluationConfig } from '../lambda/shared/evaluation';
-import { renderCanaryCard, TrafficShift } from '../lib';
+import { renderCanaryCard } from '../lib';
 import { baseModelId, type EvaluationCostConfig, evaluationCost, MODEL_PRICES, renderEvaluationCostLines } from '../lib/rollout/evaluation-cost';
 import { releaseCost } from '../lib/rollout/release-cost';
 
@@ -158,10 +158,8 @@ describe('evaluationCost', () => {
 describe("the example's card", () => {
   test('states the evaluation cost per release and per month at 5 requests/s, with the token assumptions', () => {
     const { ExampleStack } = require('../bin/example-stack');
-    // On the canary plan's code schedule (linear 5 % every 3 minutes), the one its pairs are counted for below.
-    const stack = new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Example', {
-      trafficShift: TrafficShift.linear(5, Duration.minutes(3)),
-    });
+    // The example as shipped: the canary plan's code schedule (linear 5 % every 3 minutes), counted below.
+    const stack = new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Example');
     const r = stack.release;
     const e = r.facts.releaseCost.evaluation;
     const card = renderCanaryCard(r.facts, r.policy);

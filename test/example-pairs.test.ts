@@ -4,16 +4,13 @@
  * the planned assigned config schedule) through the evaluation world (lib/drill/evaluation-world.ts: the judge's
  * real reads and engine). Few seeds; 1,000 per row in bench/example-pairs.ts.
  */
-import { Duration } from 'aws-cdk-lib';
 import { ExampleStack } from '../bin/example-stack';
-import { TrafficShift } from '../lib';
 import { type EvalDisturbance, runEvalWorld } from '../lib/drill/evaluation-world';
 import type { PlanStep } from '../lib/rollout/canary-plan';
 import { testApp } from './helpers';
 
-// The example's settings on the canary plan's code schedule at 5 requests/s (the card's warning names it; the example
-// itself keeps AiRelease's default canary so its safety net keeps 30-second periods).
-const facts = new ExampleStack(testApp(), 'ExamplePairs', { trafficShift: TrafficShift.linear(5, Duration.minutes(3)) }).release.facts;
+// The example as shipped: its code schedule is the canary plan's at 5 requests/s (bin/example-stack.ts).
+const facts = new ExampleStack(testApp(), 'ExamplePairs').release.facts;
 const cp = facts.canaryPlan;
 const ev = cp?.traffic.evaluation;
 const code = cp?.current.steps ?? [];

@@ -4,7 +4,7 @@ import { DEFAULT_MIN_SCORES } from '../../lambda/judge/scores';
 import { renderPlanSection } from './canary-plan';
 import { renderCostSection } from './release-cost';
 import { renderEvaluatorTrustSection } from './evaluator-trust';
-import { JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts } from './release-policy';
+import { type AlarmWindowFacts, JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts, windowOf } from './release-policy';
 import { formatSeconds } from './worst-case';
 
 /**
@@ -72,9 +72,14 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   );
 
   lines.push('## Watched metrics', '');
-  const w = f.alarmWindow;
+  const w = windowOf(f, 'code');
+  const cw = windowOf(f, 'config');
+  const windowText = (x: typeof w) => `${x.periodSeconds}-second periods, ${x.datapointsToAlarm} of ${x.evaluationPeriods} breaching`;
   lines.push(
-    `Every alarm: ${w.periodSeconds}-second periods, ${w.datapointsToAlarm} of ${w.evaluationPeriods} breaching, quiet below ${w.minInvocations} invocations per period, missing data never breaches.`,
+    (windowText(w) === windowText(cw)
+      ? `Every alarm: ${windowText(w)}`
+      : `Code-plane alarms (the new version): ${windowText(w)}; config-plane alarms (the whole service): ${windowText(cw)}`) +
+      `, quiet below ${w.minInvocations} invocations per period, missing data never breaches.`,
     '',
   );
   if (f.expectedRequestsPerSecond === undefined) {
@@ -87,7 +92,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     lines.push(
       `At the stated ${f.expectedRequestsPerSecond} requests/s, the first canary step sends the new version about ${Math.round(perPeriod * 10) / 10} requests per alarm period ` +
         `(the policy asks for at least ${JUDGE_MARGIN} x ${w.minInvocations}); ${percent(quietFraction(perPeriod, w.minInvocations))} of its periods are forced quiet (Poisson).` +
-        (w.periodFromTraffic ? ` The ${w.periodSeconds}-second period was chosen from the stated traffic (alarms.period not given).` : ''),
+        chosenText(w, cw),
       '',
     );
   }
@@ -104,7 +109,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
     lines.push('| plane | alarms when | alarm |', '|---|---|---|');
     for (const v of verdicts)
       lines.push(`| ${v.plane} | the judge has shown a regression of the ${v.plane === 'code' ? 'new code version' : 'new config'} | \`${v.name}\` |`);
-    lines.push('', judgeReadLine(f.expectedRequestsPerSecond, f.alarmWindow.periodSeconds), '');
+    lines.push('', judgeReadLine(f.expectedRequestsPerSecond, w.periodSeconds), '');
     lines.push(judgeEvaluationLine(f.judgedEvaluation ?? []), '');
   } else {
     lines.push('The canary judge is off (`canaryJudge: false`): only the fixed thresholds above can roll a release back.', '');
@@ -134,7 +139,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push('A switch flipped since (by the cost guard or a person) shows in the degrade profile, not here: check its latest deployment.');
   if (f.degrade.costGuardMaxCostPerRequestUsd !== undefined) {
     lines.push(
-      `**Automatic:** the cost guard switches on \`useFallbackModel\` when the service's cost per request is above ${f.degrade.costGuardMaxCostPerRequestUsd} USD (${f.alarmWindow.datapointsToAlarm} of ${f.alarmWindow.evaluationPeriods} ${f.alarmWindow.periodSeconds}-second periods). Switching it back off is a person's decision.`,
+      `**Automatic:** the cost guard switches on \`useFallbackModel\` when the service's cost per request is above ${f.degrade.costGuardMaxCostPerRequestUsd} USD (${cw.datapointsToAlarm} of ${cw.evaluationPeriods} ${cw.periodSeconds}-second periods). Switching it back off is a person's decision.`,
     );
   }
   lines.push(
@@ -224,6 +229,17 @@ export function judgeEvaluationLine(metrics: readonly string[]): string {
  * (QUERY_ROW_LIMIT rows a query; a fuller window is cut and continued, never sampled); the stable baseline before a
  * release is read within a budget and only informs the review.
  */
+/** Which periods were chosen from the stated traffic, per plane. */
+function chosenText(code: AlarmWindowFacts, config: AlarmWindowFacts): string {
+  if (code.periodFromTraffic && config.periodFromTraffic && code.periodSeconds === config.periodSeconds)
+    return ` The ${code.periodSeconds}-second period was chosen from the stated traffic (alarms.period not given).`;
+  const parts = [
+    ...(code.periodFromTraffic ? [`the code plane's ${code.periodSeconds}-second period from the canary's first step`] : []),
+    ...(config.periodFromTraffic ? [`the config plane's ${config.periodSeconds}-second period from the whole service's`] : []),
+  ];
+  return parts.length === 0 ? '' : ` Chosen from the stated traffic (no period given): ${parts.join(', ')}.`;
+}
+
 export function judgeReadLine(rps: number | undefined, periodSeconds: number | undefined): string {
   const perUpdate =
     rps !== undefined && periodSeconds !== undefined

@@ -36,16 +36,43 @@ export interface ReleaseAlarmThresholds {
   readonly maxCanaryErrorRateDelta?: number;
 }
 
+/**
+ * One plane's alarm window: its period and M of N. Each field left out takes the shared value of ReleaseAlarmOptions
+ * (`period`, `datapointsToAlarm`, `evaluationPeriods`).
+ */
+export interface PlaneAlarmWindow {
+  /** This plane's alarm period (10 s, 30 s or whole minutes). @default the shared `period` */
+  readonly period?: Duration;
+  /** This plane's breaching periods needed to alarm (M of N). @default the shared `datapointsToAlarm` */
+  readonly datapointsToAlarm?: number;
+  /** This plane's periods looked at (N). @default the shared `evaluationPeriods` */
+  readonly evaluationPeriods?: number;
+}
+
 export interface ReleaseAlarmOptions extends ReleaseAlarmThresholds {
   /**
-   * Alarm period. The runtime emits high-resolution metrics, so 10 s works; never CDK's 5-minute default.
-   * @default Duration.seconds(10)
+   * Alarm period of both planes (each plane's `code` / `config` window overrides it). The runtime emits
+   * high-resolution metrics, so 10 s works; never CDK's 5-minute default.
+   * @default Duration.seconds(10) (AiRelease with `expectedRequestsPerSecond`: chosen per plane from the traffic it sees)
    */
   readonly period?: Duration;
-  /** Breaching periods needed to alarm (M of N). @default 2 */
+  /** Breaching periods needed to alarm (M of N), both planes. @default 2 */
   readonly datapointsToAlarm?: number;
-  /** Periods looked at (N). @default 3 */
+  /** Periods looked at (N), both planes. @default 3 */
   readonly evaluationPeriods?: number;
+  /**
+   * The code plane's own window (the alarms on the new version, CodeDeploy's): a canary's small share of traffic may
+   * need a longer period than the config plane. Its alarms, its verdict alarm and its worst case follow it.
+   * @default the shared `period`, `datapointsToAlarm` and `evaluationPeriods`
+   */
+  readonly code?: PlaneAlarmWindow;
+  /**
+   * The config plane's own window (the alarms on the whole service, AppConfig's monitors): they see all of the
+   * traffic, and a config rollout can be rolled back only until its bake ends. Its alarms, its verdict alarm and
+   * its worst case follow it.
+   * @default the shared `period`, `datapointsToAlarm` and `evaluationPeriods`
+   */
+  readonly config?: PlaneAlarmWindow;
   /**
    * Invocations a period needs before a rate or percentile can breach: keeps one unlucky request at low traffic
    * from rolling back a good release.
@@ -148,22 +175,22 @@ export class ReleaseAlarms extends Construct {
   public readonly configComposite?: cloudwatch.CompositeAlarm;
   /** Any alarm at all: what notifications hang off. */
   public readonly anyComposite: cloudwatch.CompositeAlarm;
+  /** The code plane's alarm period (the canary judge reads its windows at it). Each plane's: `windows`. */
   public readonly period: Duration;
+  /** Each plane's alarm window as given or chosen: period and M of N. */
+  public readonly windows: { readonly [P in 'code' | 'config']: ResolvedAlarmWindow };
   public readonly minInvocations: number;
   /** The canary judge's verdict alarms (code: in the deployment group; config: in the config composite). */
   public readonly verdictAlarms: { readonly plane: 'code' | 'config'; readonly alarm: cloudwatch.Alarm }[] = [];
 
   constructor(scope: Construct, id: string, props: ReleaseAlarmsProps) {
     super(scope, id);
-    this.period = props.period ?? Duration.seconds(10);
-    const periodS = this.period.toSeconds({ integral: false });
-    if (![10, 30].includes(periodS) && !(periodS >= 60 && periodS % 60 === 0)) {
-      throw new Error(`alarms.period must be 10 s, 30 s or a whole number of minutes, got ${this.period.toHumanString()}; 10 s is the default and the fastest`);
-    }
-    const m = props.datapointsToAlarm ?? 2;
-    const n = props.evaluationPeriods ?? 3;
-    if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`alarms.evaluationPeriods must be a whole number from 1 to 100, got ${n}`);
-    if (!Number.isInteger(m) || m < 1 || m > n) throw new Error(`alarms.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${n}), got ${m}`);
+    const shared = resolveWindow('alarms', { period: props.period, datapointsToAlarm: props.datapointsToAlarm, evaluationPeriods: props.evaluationPeriods });
+    this.windows = {
+      code: resolveWindow('alarms.code', { ...shared, ...definedOnly(props.code) }),
+      config: resolveWindow('alarms.config', { ...shared, ...definedOnly(props.config) }),
+    };
+    this.period = this.windows.code.period;
     this.layout = props.layout ?? 'combined';
     if (this.layout !== 'combined' && this.layout !== 'perMetric')
       throw new Error(
@@ -188,9 +215,13 @@ export class ReleaseAlarms extends Construct {
     const min = this.minInvocations;
     const perVersion = { [DIMENSION.SERVICE]: service, [DIMENSION.VERSION]: props.version };
     const perService = { [DIMENSION.SERVICE]: service };
-    const metric = (name: MetricName, statistic: string, dims: Record<string, string>) =>
-      new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: name, statistic, dimensionsMap: dims, period: this.period });
-    const window = `${m} of ${n} ${periodS}-second periods with at least ${min} invocations`;
+    const periodOf = (plane: 'code' | 'config') => this.windows[plane].period;
+    const metric = (name: MetricName, statistic: string, dims: Record<string, string>, plane: 'code' | 'config') =>
+      new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: name, statistic, dimensionsMap: dims, period: periodOf(plane) });
+    const window = (plane: 'code' | 'config') => {
+      const w = this.windows[plane];
+      return `${w.datapointsToAlarm} of ${w.evaluationPeriods} ${w.period.toSeconds()}-second periods with at least ${min} invocations`;
+    };
     const guard = `Quiet below ${min} invocations per period; missing data never breaches.`;
     const look = (kind: FailureKind, scopeText: string) =>
       `Look first at the failure records: CloudWatch Logs Insights, filter type = "${FAILURE_RECORD_TYPE}" and kind = "${kind}" ${scopeText}; then at what this release changed (the release manifest diff)${props.runbookHint ? `; ${props.runbookHint}` : ''}.`;
@@ -218,12 +249,12 @@ export class ReleaseAlarms extends Construct {
     for (const plane of ['code', 'config'] as const) {
       const dims = plane === 'code' ? perVersion : perService;
       // One metric object per id, shared by the terms that read it (the combined alarm lists each metric once).
-      const inv = metric(METRIC.INVOCATIONS, 'Sum', dims);
+      const inv = metric(METRIC.INVOCATIONS, 'Sum', dims, plane);
       const byId: Record<string, cloudwatch.Metric> = {
-        err: metric(METRIC.ERRORS, 'Sum', dims),
-        cost: metric(METRIC.COST_USD, 'Sum', dims),
-        safety: metric(METRIC.SAFETY_VIOLATIONS, 'Sum', dims),
-        contract: metric(METRIC.CONTRACT_VIOLATIONS, 'Sum', dims),
+        err: metric(METRIC.ERRORS, 'Sum', dims, plane),
+        cost: metric(METRIC.COST_USD, 'Sum', dims, plane),
+        safety: metric(METRIC.SAFETY_VIOLATIONS, 'Sum', dims, plane),
+        contract: metric(METRIC.CONTRACT_VIOLATIONS, 'Sum', dims, plane),
       };
       // Above the threshold as a term: `value / threshold`; a threshold of 0 (any occurrence breaches) cannot divide,
       // so its term is 2 while the value is above 0 and 0 otherwise.
@@ -250,7 +281,7 @@ export class ReleaseAlarms extends Construct {
         });
       };
       ratio('error-rate', 'err', t.maxErrorRate, { watches: 'error rate (Errors / Invocations)', unit: '', what: 'the error rate', failureKind: 'error' });
-      const lat = metric(METRIC.LATENCY, 'p99', dims);
+      const lat = metric(METRIC.LATENCY, 'p99', dims, plane);
       specs.push({
         kind: 'p99-latency',
         plane,
@@ -272,7 +303,7 @@ export class ReleaseAlarms extends Construct {
         what: 'the cost per request',
         failureKind: 'cost',
       });
-      const q = metric(METRIC.QUALITY_SCORE, 'Average', dims);
+      const q = metric(METRIC.QUALITY_SCORE, 'Average', dims, plane);
       // Lower is bad: (1 - score) / (1 - floor) is above 1 exactly when the score is below the floor. A period with
       // invocations but no score (nothing sampled) counts as a perfect score: missing data never breaches.
       specs.push({
@@ -304,8 +335,8 @@ export class ReleaseAlarms extends Construct {
       });
       if (plane !== 'code') continue;
       // Canary vs stable: the new version's error rate minus the rest's (aggregate minus the new version).
-      const ainv = metric(METRIC.INVOCATIONS, 'Sum', perService);
-      const aerr = metric(METRIC.ERRORS, 'Sum', perService);
+      const ainv = metric(METRIC.INVOCATIONS, 'Sum', perService, plane);
+      const aerr = metric(METRIC.ERRORS, 'Sum', perService, plane);
       const err = byId.err;
       specs.push({
         kind: 'canary-vs-stable',
@@ -329,11 +360,11 @@ export class ReleaseAlarms extends Construct {
       plane === 'code'
         ? 'CodeDeploy rolls the live alias back to the previous version automatically while a deployment is running; outside a deployment, nothing rolls back: consider the degrade switches.'
         : 'AppConfig rolls back a config deployment in progress automatically; outside a deployment, nothing rolls back: consider the degrade switches.';
-    const common = {
-      evaluationPeriods: n,
-      datapointsToAlarm: m,
+    const common = (plane: 'code' | 'config') => ({
+      evaluationPeriods: this.windows[plane].evaluationPeriods,
+      datapointsToAlarm: this.windows[plane].datapointsToAlarm,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
+    });
     if (this.layout === 'perMetric') {
       for (const spec of specs) {
         const plane = spec.plane;
@@ -341,12 +372,12 @@ export class ReleaseAlarms extends Construct {
           alarmName: checkedName('alarm', releaseAlarmName(prefix, service, plane, spec.kind)),
           alarmDescription:
             `${service}: ${spec.what} of ${who(plane)} ${spec.comparison === '>' ? 'is above' : 'is below'} ${spec.threshold}${spec.unit} ` +
-            `(${window}). ${act(plane)} ${look(spec.failureKind, plane === 'code' ? `for version.codeVersion = the new version` : '')} ${guard}`,
-          metric: new cloudwatch.MathExpression({ expression: spec.expression, usingMetrics: spec.using, period: this.period, label: spec.watches }),
+            `(${window(plane)}). ${act(plane)} ${look(spec.failureKind, plane === 'code' ? `for version.codeVersion = the new version` : '')} ${guard}`,
+          metric: new cloudwatch.MathExpression({ expression: spec.expression, usingMetrics: spec.using, period: periodOf(plane), label: spec.watches }),
           threshold: spec.threshold,
           comparisonOperator:
             spec.comparison === '>' ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD : cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          ...common,
+          ...common(plane),
         });
         this.alarms.push({ kind: spec.kind, plane, alarm, threshold: spec.threshold, comparison: spec.comparison, watches: spec.watches, unit: spec.unit });
       }
@@ -356,7 +387,7 @@ export class ReleaseAlarms extends Construct {
         const terms = Object.fromEntries(
           mine.map((x) => [
             termId(x.kind),
-            new cloudwatch.MathExpression({ expression: x.term, usingMetrics: x.termUsing, period: this.period, label: `${x.kind} (${x.termText})` }),
+            new cloudwatch.MathExpression({ expression: x.term, usingMetrics: x.termUsing, period: periodOf(plane), label: `${x.kind} (${x.termText})` }),
           ]),
         );
         const ids = Object.keys(terms);
@@ -368,7 +399,7 @@ export class ReleaseAlarms extends Construct {
           );
         const list = mine.map((x) => `${termId(x.kind)} = ${x.termText}`).join('; ');
         const head =
-          `${service}: the guardrails of ${who(plane)}. ALARM when any term is above 1 in ${window}; each term is its value over its threshold: ${list}. ` +
+          `${service}: the guardrails of ${who(plane)}. ALARM when any term is above 1 in ${window(plane)}; each term is its value over its threshold: ${list}. ` +
           `Which term crossed: this alarm's graph (one line per term) or the release review. ${act(plane)}`;
         const lookFirst = look(mine[0].failureKind, plane === 'code' ? 'for version.codeVersion = the new version' : '').replace(
           ` and kind = "${mine[0].failureKind}" `,
@@ -381,12 +412,12 @@ export class ReleaseAlarms extends Construct {
           metric: new cloudwatch.MathExpression({
             expression: `MAX([${ids.join(', ')}])`,
             usingMetrics: terms,
-            period: this.period,
+            period: periodOf(plane),
             label: `${plane} guardrails: the largest term (value / threshold)`,
           }),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          ...common,
+          ...common(plane),
         });
         for (const x of mine)
           this.alarms.push({
@@ -417,7 +448,7 @@ export class ReleaseAlarms extends Construct {
             metricName: JUDGE_METRIC.VERDICT,
             dimensionsMap: { [DIMENSION.SERVICE]: service, [JUDGE_DIMENSION_PLANE]: plane },
             statistic: 'Maximum',
-            period: this.period,
+            period: periodOf(plane),
           }),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -498,6 +529,32 @@ export function synthesizedTiming(alarm: cloudwatch.Alarm): AlarmTiming {
     evaluationPeriods,
     datapointsToAlarm: cfn.datapointsToAlarm !== undefined ? Number(cfn.datapointsToAlarm) : evaluationPeriods,
   };
+}
+
+/** A plane's alarm window with every field resolved (ReleaseAlarms.windows). */
+export interface ResolvedAlarmWindow {
+  readonly period: Duration;
+  readonly datapointsToAlarm: number;
+  readonly evaluationPeriods: number;
+}
+
+/** Checks a window (`where`: the option that set it, for the error) and fills in the defaults (10 s, 2 of 3). */
+function resolveWindow(where: string, w: PlaneAlarmWindow): ResolvedAlarmWindow {
+  const period = w.period ?? Duration.seconds(10);
+  const periodS = period.toSeconds({ integral: false });
+  if (![10, 30].includes(periodS) && !(periodS >= 60 && periodS % 60 === 0)) {
+    throw new Error(`${where}.period must be 10 s, 30 s or a whole number of minutes, got ${period.toHumanString()}; 10 s is the default and the fastest`);
+  }
+  const n = w.evaluationPeriods ?? 3;
+  const m = w.datapointsToAlarm ?? 2;
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`${where}.evaluationPeriods must be a whole number from 1 to 100, got ${n}`);
+  if (!Number.isInteger(m) || m < 1 || m > n) throw new Error(`${where}.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${n}), got ${m}`);
+  return { period, datapointsToAlarm: m, evaluationPeriods: n };
+}
+
+/** The fields of a window that are set: `{ period: undefined }` must not override the shared period. */
+function definedOnly(w: PlaneAlarmWindow | undefined): PlaneAlarmWindow {
+  return Object.fromEntries(Object.entries(w ?? {}).filter(([, v]) => v !== undefined));
 }
 
 function rate(name: string, v: number): number {

@@ -28,7 +28,7 @@ export class ReleaseFactSheet {
     private readonly r: AiRelease,
     private readonly props: AiReleaseProps,
     private readonly budgetSeconds: number,
-    private readonly periodFromTraffic: boolean,
+    private readonly periodFromTraffic: { readonly code: boolean; readonly config: boolean },
   ) {}
 
   /** The evaluator model that scores this service's answers (the live section's at synth), when evaluated. */
@@ -60,7 +60,12 @@ export class ReleaseFactSheet {
   facts(): ReleaseFacts {
     const props = this.props;
     const rollout = this.r.config.rollout;
-    const codeAlarms = this.r.alarms.byPlane('code');
+    const windowFacts = (plane: 'code' | 'config') => ({
+      ...pick(synthesizedTiming(this.r.alarms.byPlane(plane)[0].alarm)),
+      minInvocations: this.r.alarms.minInvocations,
+      periodFromTraffic: this.periodFromTraffic[plane],
+    });
+    const alarmWindows = { code: windowFacts('code'), config: windowFacts('config') };
     const evaluatedBy = this.evaluatedBy();
     return {
       serviceName: props.serviceName,
@@ -88,7 +93,8 @@ export class ReleaseFactSheet {
       })),
       verdictAlarms: this.r.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
       judgedEvaluation: this.r.canaryJudge?.evaluationMetrics ?? [],
-      alarmWindow: { ...pick(synthesizedTiming(codeAlarms[0].alarm)), minInvocations: this.r.alarms.minInvocations, periodFromTraffic: this.periodFromTraffic },
+      alarmWindow: alarmWindows.code,
+      alarmWindows,
       worstCase: this.r.worstCase,
       timing: { ...DEFAULT_TIMING, ...props.timing },
       planeOrder: PLANE_ORDER,

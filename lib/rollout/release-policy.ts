@@ -50,14 +50,13 @@ export interface ReleaseFacts {
    * @default none
    */
   readonly judgedEvaluation?: readonly string[];
-  readonly alarmWindow: {
-    readonly periodSeconds: number;
-    readonly datapointsToAlarm: number;
-    readonly evaluationPeriods: number;
-    readonly minInvocations: number;
-    /** True when the period was chosen from `expectedRequestsPerSecond` (alarms.period not given). */
-    readonly periodFromTraffic?: boolean;
-  };
+  /** The code plane's alarm window (see `alarmWindows` for each plane's). */
+  readonly alarmWindow: AlarmWindowFacts;
+  /**
+   * Each plane's alarm window: they differ when `alarms.code` / `alarms.config` set them, or when the periods are
+   * chosen per plane from the stated traffic. @default both planes on `alarmWindow`
+   */
+  readonly alarmWindows?: { readonly code: AlarmWindowFacts; readonly config: AlarmWindowFacts };
   readonly worstCase: { readonly code: PlaneWorstCase; readonly config: PlaneWorstCase };
   /** The delays the worst case assumes. @default DEFAULT_TIMING */
   readonly timing?: TimingAssumptions;
@@ -128,6 +127,34 @@ export interface ReleaseFacts {
    * @default not read (not checked)
    */
   readonly logging?: FunctionLogSettings;
+}
+
+/** One plane's alarm window, as synthesized. */
+export interface AlarmWindowFacts {
+  readonly periodSeconds: number;
+  readonly datapointsToAlarm: number;
+  readonly evaluationPeriods: number;
+  readonly minInvocations: number;
+  /** True when the period was chosen from `expectedRequestsPerSecond` (no period given for the plane). */
+  readonly periodFromTraffic?: boolean;
+}
+
+/** A plane's alarm window: its own when the facts have one, else the shared `alarmWindow`. */
+export function windowOf(f: Pick<ReleaseFacts, 'alarmWindow' | 'alarmWindows'>, plane: 'code' | 'config'): AlarmWindowFacts {
+  return f.alarmWindows?.[plane] ?? f.alarmWindow;
+}
+
+/**
+ * The share of the stated traffic a plane's alarms count toward the invocation guard: the code plane's watch the new
+ * version (the code canary's first step), the config plane's the whole service (all of it).
+ */
+export function watchedPercent(plane: 'code' | 'config', codeFirstStepPercent: number): number {
+  return plane === 'code' ? codeFirstStepPercent : 100;
+}
+
+/** Seconds a config release is watched by its plane's alarms: the assigned schedule, or AppConfig's steps and bake. */
+export function configWatchedSeconds(c: ReleaseFacts['config']): number {
+  return c.assigned ? c.assigned.schedule.reduce((sum, x) => sum + x.holdSeconds, 0) : c.stepIntervalSeconds * c.steps.length + c.finalBakeMinutes * 60;
 }
 
 /** One rule every release must pass; returns what is wrong, or nothing. */
@@ -211,8 +238,9 @@ export function budgetAdvice(f: ReleaseFacts, plane: 'code' | 'config'): string 
     f.rollbackBudgetSeconds;
   const judged = (period: number) =>
     f.expectedRequestsPerSecond === undefined ||
-    f.code.steps.length < 2 ||
-    period >= judgeablePeriodSeconds(f.expectedRequestsPerSecond, f.code.firstStepPercent, f.alarmWindow.minInvocations);
+    (plane === 'code' && f.code.steps.length < 2) ||
+    period >= judgeablePeriodSeconds(f.expectedRequestsPerSecond, watchedPercent(plane, f.code.firstStepPercent), windowOf(f, plane).minInvocations);
+  const opt = `alarms.${plane}`;
   const total = (period: number, m: number) =>
     formatSeconds(
       alarmWorstCase({ name: a.name, periodSeconds: period, datapointsToAlarm: m, evaluationPeriods: m }, reaction, t.metricIngestionSeconds).total,
@@ -220,12 +248,12 @@ export function budgetAdvice(f: ReleaseFacts, plane: 'code' | 'config'): string 
   const shorter = alarmPeriods(a.periodSeconds - 1).reverse();
   const changes: string[] = [];
   const period = shorter.find((p) => fits(p, a.datapointsToAlarm) && judged(p));
-  if (period !== undefined) changes.push(`alarms.period of ${period} s (worst case ${total(period, a.datapointsToAlarm)})`);
+  if (period !== undefined) changes.push(`${opt}.period of ${period} s (worst case ${total(period, a.datapointsToAlarm)})`);
   const m = [...Array(a.datapointsToAlarm - 1).keys()].map((i) => a.datapointsToAlarm - 1 - i).find((x) => fits(a.periodSeconds, x));
-  if (m !== undefined) changes.push(`alarms.datapointsToAlarm of ${m} (worst case ${total(a.periodSeconds, m)})`);
+  if (m !== undefined) changes.push(`${opt}.datapointsToAlarm of ${m} (worst case ${total(a.periodSeconds, m)})`);
   if (changes.length === 0) {
     const both = [a.periodSeconds, ...shorter].find((p) => fits(p, 1) && judged(p));
-    if (both !== undefined) changes.push(`alarms.period of ${both} s with alarms.datapointsToAlarm of 1 (worst case ${total(both, 1)})`);
+    if (both !== undefined) changes.push(`${opt}.period of ${both} s with ${opt}.datapointsToAlarm of 1 (worst case ${total(both, 1)})`);
   }
   const fixed = a.ingestion + a.reaction;
   if (changes.length > 0) {
@@ -278,28 +306,48 @@ export function quietFraction(mean: number, minInvocations: number): number {
 export const RULE_CANARY_CAN_BE_JUDGED: ReleasePolicyRule = {
   id: 'canary-can-be-judged',
   description:
-    'At the stated traffic, the first canary step sends the new version at least twice the invocation guard per alarm period on average, for long enough, to be judged.',
+    "At the stated traffic, each plane's alarms see at least twice the invocation guard per alarm period on average (the code plane's: the first canary step's share; the config plane's: the whole service), for long enough to trip within the first canary step (code) or the config release (config).",
   check: (f) => {
     const rps = f.expectedRequestsPerSecond;
-    if (rps === undefined || f.code.steps.length < 2) return [];
-    const share = f.code.firstStepPercent / 100;
-    const w = f.alarmWindow;
-    const perPeriod = rps * share * w.periodSeconds;
+    if (rps === undefined) return [];
     const out: string[] = [];
-    if (perPeriod < JUDGE_MARGIN * w.minInvocations) {
-      const period = judgeablePeriodSeconds(rps, f.code.firstStepPercent, w.minInvocations);
-      out.push(
-        `at ${rps} requests/s a ${f.code.firstStepPercent} % canary averages ${round(perPeriod)} requests per ${w.periodSeconds}-second alarm period, under ${JUDGE_MARGIN} x minInvocations (${JUDGE_MARGIN * w.minInvocations}): ` +
-          `${percent(quietFraction(perPeriod, w.minInvocations))} of its periods would have fewer than ${w.minInvocations} requests and be forced quiet; ` +
-          `use alarms.period of ${period} s (or leave alarms.period unset: it is then chosen from expectedRequestsPerSecond), a larger first step, or lower alarms.minInvocations`,
-      );
+    if (f.code.steps.length >= 2) {
+      const w = windowOf(f, 'code');
+      const perPeriod = (rps * f.code.firstStepPercent * w.periodSeconds) / 100;
+      if (perPeriod < JUDGE_MARGIN * w.minInvocations) {
+        const period = judgeablePeriodSeconds(rps, f.code.firstStepPercent, w.minInvocations);
+        out.push(
+          `code plane: at ${rps} requests/s a ${f.code.firstStepPercent} % canary averages ${round(perPeriod)} requests per ${w.periodSeconds}-second alarm period, under ${JUDGE_MARGIN} x minInvocations (${JUDGE_MARGIN * w.minInvocations}): ` +
+            `${percent(quietFraction(perPeriod, w.minInvocations))} of its periods would have fewer than ${w.minInvocations} requests and be forced quiet; ` +
+            `use alarms.code.period of ${period} s (or leave the periods unset: each plane's is then chosen from expectedRequestsPerSecond), a larger first step, or lower alarms.minInvocations`,
+        );
+      }
+      const stepSeconds = f.code.steps[1][0] * 60;
+      const needed = (w.datapointsToAlarm + 1) * w.periodSeconds;
+      if (stepSeconds < needed) {
+        out.push(
+          `code plane: the first canary step lasts ${stepSeconds} s, shorter than the ${needed} s the alarms need to trip ((datapoints + 1) x period: (${w.datapointsToAlarm} + 1) x ${w.periodSeconds} s); lengthen the canary interval, or lower alarms.code.datapointsToAlarm`,
+        );
+      }
     }
-    const stepSeconds = f.code.steps[1][0] * 60;
-    const needed = (w.datapointsToAlarm + 1) * w.periodSeconds;
-    if (stepSeconds < needed) {
-      out.push(
-        `the first canary step lasts ${stepSeconds} s, shorter than the ${needed} s the alarms need to trip ((datapoints + 1) x period); lengthen the canary interval`,
-      );
+    // The config plane's alarms watch the whole service: all of the stated traffic counts toward their guard, and a
+    // config release can be rolled back only while it is watched (AppConfig: its steps and bake; assigned: its schedule).
+    const c = f.alarmWindows ? f.alarmWindows.config : undefined;
+    if (c) {
+      const perPeriod = rps * c.periodSeconds;
+      if (perPeriod < JUDGE_MARGIN * c.minInvocations) {
+        out.push(
+          `config plane: at ${rps} requests/s the service averages ${round(perPeriod)} requests per ${c.periodSeconds}-second alarm period, under ${JUDGE_MARGIN} x minInvocations (${JUDGE_MARGIN * c.minInvocations}): ` +
+            `${percent(quietFraction(perPeriod, c.minInvocations))} of its periods would be forced quiet; use alarms.config.period of ${judgeablePeriodSeconds(rps, 100, c.minInvocations)} s or lower alarms.minInvocations`,
+        );
+      }
+      const watched = configWatchedSeconds(f.config);
+      const needed = (c.datapointsToAlarm + 1) * c.periodSeconds;
+      if (watched < needed) {
+        out.push(
+          `config plane: a config release is watched for ${watched} s (${f.config.assigned ? 'the assigned schedule' : f.config.describe}), shorter than the ${needed} s the alarms need to trip ((datapoints + 1) x period: (${c.datapointsToAlarm} + 1) x ${c.periodSeconds} s); lengthen the rollout or its bake, or lower alarms.config.datapointsToAlarm or alarms.config.period`,
+        );
+      }
     }
     return out;
   },
@@ -374,7 +422,7 @@ export function falseFireRule(options: FalseFireRuleOptions = {}): ReleasePolicy
         .filter((r) => r.probability > limit)
         .map((r) => {
           const a = ff.alarms.find((x) => x.name === r.name && x.plane === r.plane && x.kind === r.kind);
-          const fixes = a ? falseFireFixes(a, ff.traffic, ff.baseRates, limit) : [];
+          const fixes = a ? falseFireFixes([a], ff.traffic, ff.baseRates, limit) : [];
           const rateName = r.kind === 'safety-rate' ? 'safetyRate' : r.kind === 'contract-rate' ? 'contractRate' : 'errorRate';
           return (
             `alarm ${r.name} (${r.plane} plane, ${r.kind} ${a ? `> ${a.threshold}, ${a.datapointsToAlarm} of ${a.evaluationPeriods} ${a.periodSeconds}-second periods, guard ${a.minInvocations} invocations` : ''}) ` +
@@ -387,30 +435,6 @@ export function falseFireRule(options: FalseFireRuleOptions = {}): ReleasePolicy
   };
 }
 
-/** Settings that bring the alarm under the limit, each the least change of its kind. */
-export function falseFireFixes(a: SynthesizedRateAlarm, traffic: ReleaseTraffic, rates: Required<BaseRates>, limit: number): string[] {
-  const p = (x: SynthesizedRateAlarm) => alarmFalseFire(x, traffic, rates).probability;
-  const out: string[] = [];
-  const guard = [10, 20, 50, 100, 200].filter((g) => g > a.minInvocations).find((g) => p({ ...a, minInvocations: g }) <= limit);
-  if (guard !== undefined) out.push(`alarms.minInvocations of ${guard} (${p({ ...a, minInvocations: guard }).toFixed(3)})`);
-  const windows: [number, number][] = [
-    [3, 3],
-    [3, 5],
-    [4, 5],
-    [5, 5],
-    [6, 6],
-  ];
-  const win = windows.find(([m, n]) => m > a.datapointsToAlarm && p({ ...a, datapointsToAlarm: m, evaluationPeriods: n }) <= limit);
-  if (win)
-    out.push(
-      `alarms.datapointsToAlarm ${win[0]} of alarms.evaluationPeriods ${win[1]} (${p({ ...a, datapointsToAlarm: win[0], evaluationPeriods: win[1] }).toFixed(3)})`,
-    );
-  const option = THRESHOLD_OPTION[a.kind];
-  const th = [1.5, 2, 3, 4].map((k) => Math.round(a.threshold * k * 1000) / 1000).find((t) => p({ ...a, threshold: t }) <= limit);
-  if (option && th !== undefined) out.push(`${option} of ${th} (${p({ ...a, threshold: th }).toFixed(3)})`);
-  return out;
-}
-
 /** The combined alarms above the limit: the chance, each term's own, and settings that bring the alarm under it. */
 function combinedFindings(ff: Required<NonNullable<ReleaseFacts['falseFire']>>, limit: number): string[] {
   const rps = ff.traffic.requestsPerSecond;
@@ -420,7 +444,7 @@ function combinedFindings(ff: Required<NonNullable<ReleaseFacts['falseFire']>>, 
       const terms = ff.alarms.filter((x) => x.name === r.name && x.plane === r.plane);
       const alone = ff.results.filter((x) => x.name === r.name && x.plane === r.plane);
       const a = terms[0];
-      const fixes = combinedFixes(terms, alone, ff.traffic, ff.baseRates, limit);
+      const fixes = falseFireFixes(terms, ff.traffic, ff.baseRates, limit, { combined: true, alone });
       return (
         `alarm ${r.name} (${r.plane} plane, any of ${terms.map((t) => `${t.kind} > ${t.threshold}`).join(', ')}; ${a.datapointsToAlarm} of ${a.evaluationPeriods} ${a.periodSeconds}-second periods, guard ${a.minInvocations} invocations) ` +
         `rolls back a good release with probability ${r.probability.toFixed(3)} per release at ${rps} requests/s and base rates error ${ff.baseRates.errorRate}, safety ${ff.baseRates.safetyRate}, contract ${ff.baseRates.contractRate} ` +
@@ -430,16 +454,26 @@ function combinedFindings(ff: Required<NonNullable<ReleaseFacts['falseFire']>>, 
     });
 }
 
-/** Settings that bring a combined alarm under the limit: the shared guard or window, or the noisiest term's threshold. */
-export function combinedFixes(
+/**
+ * Settings that bring an alarm under the false-fire limit, each the least change of its kind: the invocation guard
+ * (`alarms.minInvocations`, shared by the planes), the alarm's plane's window (`alarms.<plane>.datapointsToAlarm` of
+ * `alarms.<plane>.evaluationPeriods`), or a threshold. `terms`: one alarm's own guardrail (layout 'perMetric'), or the
+ * count terms of a plane's combined alarm (`combined: true`: a period breaches when any term does, and the threshold
+ * raised is the noisiest term's, by `alone`, each term's own chance; @default computed).
+ */
+export function falseFireFixes(
   terms: readonly SynthesizedRateAlarm[],
-  alone: readonly AlarmFalseFire[],
   traffic: ReleaseTraffic,
   rates: Required<BaseRates>,
   limit: number,
+  options: { readonly combined?: boolean; readonly alone?: readonly AlarmFalseFire[] } = {},
 ): string[] {
-  const p = (edit: (t: SynthesizedRateAlarm) => SynthesizedRateAlarm) => combinedFalseFire(terms.map(edit), traffic, rates).probability;
+  if (terms.length === 0) return [];
+  if (terms.length > 1 && !options.combined) throw new Error('falseFireFixes: several terms are one combined alarm; pass { combined: true }');
+  const chance = (ts: SynthesizedRateAlarm[]) => (options.combined ? combinedFalseFire(ts, traffic, rates) : alarmFalseFire(ts[0], traffic, rates)).probability;
+  const p = (edit: (t: SynthesizedRateAlarm) => SynthesizedRateAlarm) => chance(terms.map(edit));
   const a = terms[0];
+  const opt = `alarms.${a.plane}`;
   const out: string[] = [];
   const guard = [10, 20, 50, 100, 200].filter((g) => g > a.minInvocations).find((g) => p((t) => ({ ...t, minInvocations: g })) <= limit);
   if (guard !== undefined) out.push(`alarms.minInvocations of ${guard} (${p((t) => ({ ...t, minInvocations: guard })).toFixed(3)})`);
@@ -452,7 +486,8 @@ export function combinedFixes(
   ];
   const at = (w: [number, number]) => p((t) => ({ ...t, datapointsToAlarm: w[0], evaluationPeriods: w[1] }));
   const win = windows.find((w) => w[0] > a.datapointsToAlarm && at(w) <= limit);
-  if (win) out.push(`alarms.datapointsToAlarm ${win[0]} of alarms.evaluationPeriods ${win[1]} (${at(win).toFixed(3)})`);
+  if (win) out.push(`${opt}.datapointsToAlarm ${win[0]} of ${opt}.evaluationPeriods ${win[1]} (${at(win).toFixed(3)})`);
+  const alone = options.alone ?? terms.map((t) => alarmFalseFire(t, traffic, rates));
   const noisiest = [...alone].sort((x, y) => y.probability - x.probability)[0];
   const term = noisiest ? terms.find((t) => t.kind === noisiest.kind) : undefined;
   const option = term ? THRESHOLD_OPTION[term.kind] : undefined;

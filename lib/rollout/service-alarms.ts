@@ -15,13 +15,13 @@ import type { AiServiceConfig } from '../config/ai-service-config';
 import { namePrefix } from '../private/physical-names';
 import { validateBaseRates } from './false-fire';
 import { ReleaseAlarms } from './release-alarms';
-import { judgeablePeriodSeconds } from './release-policy';
+import { judgeablePeriodSeconds, watchedPercent } from './release-policy';
 import type { TrafficShift } from './traffic-shift';
 
 export interface ServiceAlarms {
   readonly alarms: ReleaseAlarms;
-  /** Whether the period was chosen from `expectedRequestsPerSecond` (the card says so). */
-  readonly periodFromTraffic: boolean;
+  /** Per plane, whether its period was chosen from `expectedRequestsPerSecond` (the card says so). */
+  readonly periodFromTraffic: { readonly code: boolean; readonly config: boolean };
 }
 
 export function buildServiceAlarms(
@@ -31,14 +31,21 @@ export function buildServiceAlarms(
 ): ServiceAlarms {
   const model = p.config.config.model as ModelConfig;
   const contract = p.config.config.outputContract as OutputContractConfig;
-  // A canary that can really be judged: with the traffic stated and no period given, the shortest period at which
-  // the first canary step averages twice the invocation guard (the worst case follows from what is synthesized).
-  if (props.expectedRequestsPerSecond !== undefined) positiveRps(props.expectedRequestsPerSecond);
+  // A plane that can really be judged: with the traffic stated and no period given for it (its own or the shared
+  // one), the shortest period at which its alarms see, on average, twice the invocation guard per period (the worst
+  // case follows from what is synthesized). The code plane needs a canary (an all-at-once shift has nothing to judge).
+  const rps = props.expectedRequestsPerSecond;
+  if (rps !== undefined) positiveRps(rps);
   validateBaseRates(props.baseRates);
-  const chosenPeriod =
-    props.alarms?.period === undefined && props.expectedRequestsPerSecond !== undefined && p.trafficShift.steps.length >= 2
-      ? Duration.seconds(judgeablePeriodSeconds(props.expectedRequestsPerSecond, p.trafficShift.firstStepPercent, props.alarms?.minInvocations ?? 5))
+  const minInvocations = props.alarms?.minInvocations ?? 5;
+  const choose = (plane: 'code' | 'config') =>
+    rps !== undefined &&
+    props.alarms?.period === undefined &&
+    props.alarms?.[plane]?.period === undefined &&
+    (plane === 'config' || p.trafficShift.steps.length >= 2)
+      ? Duration.seconds(judgeablePeriodSeconds(rps, watchedPercent(plane, p.trafficShift.firstStepPercent), minInvocations))
       : undefined;
+  const chosen = { code: choose('code'), config: choose('config') };
   const alarms = new ReleaseAlarms(scope, 'Alarms', {
     serviceName: props.serviceName,
     version: p.version,
@@ -48,9 +55,10 @@ export function buildServiceAlarms(
     runbookHint: `dashboard ${namePrefix(p.platform)}-${props.serviceName}`,
     judgeVerdict: props.canaryJudge !== false,
     ...props.alarms,
-    ...(chosenPeriod ? { period: chosenPeriod } : {}),
+    ...(chosen.code ? { code: { ...props.alarms?.code, period: chosen.code } } : {}),
+    ...(chosen.config ? { config: { ...props.alarms?.config, period: chosen.config } } : {}),
   });
-  return { alarms, periodFromTraffic: chosenPeriod !== undefined };
+  return { alarms, periodFromTraffic: { code: chosen.code !== undefined, config: chosen.config !== undefined } };
 }
 
 /**
