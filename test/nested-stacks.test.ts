@@ -37,11 +37,11 @@ describe('services in nested stacks', () => {
   test('synthesize, each nested stack with its own platform, two services each, cost guard on', () => {
     expect(assembly.getStackByName('Parent').template.Resources).toBeDefined();
     t.resourceCountIs('AWS::AppConfig::Application', 1);
-    // two services, two cost guards, two regression gates, and the platform's canary judge (one for up to 12
-    // services), config deployer, snapshot function, reviewer, config gate check and canary judge tick; CDK's
+    // two services, two cost guards, and the platform's regression gate (one for up to 20 services), canary judge
+    // (one for up to 20 services in its stack), config deployer, snapshot function, reviewer, config gate check and canary judge tick; CDK's
     // LogRetention provider (`function.logGroup` of a function with no log group of its own); the config deployer's
     // Provider framework (onEvent, isComplete, onTimeout)
-    t.resourceCountIs('AWS::Lambda::Function', 16);
+    t.resourceCountIs('AWS::Lambda::Function', 15);
     // the reviewer reads the manifests where the recorder writes them: the top-level stack's name and the nested ids
     const reviewer = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('ReleaseReviewer'))![1];
     expect(reviewer.Properties.Environment.Variables.AI_RELEASE_MANIFEST_PATH).toBe('Parent/Services');
