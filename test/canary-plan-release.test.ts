@@ -90,7 +90,11 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     x?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
 
   test('the plan models the 7-member family, scoring at the section samplingRate and pairs at paired.samplingRate, with their prices', () => {
-    expect(cp?.traffic.evaluation).toMatchObject({ samplingRate: 0.005, pairSamplingRate: 0.1, criteria: ['groundedness', 'relevance', 'citation-validity', 'refusal', 'language-match', 'length', 'forbidden-pattern'] });
+    expect(cp?.traffic.evaluation).toMatchObject({
+      samplingRate: 0.005,
+      pairSamplingRate: 0.1,
+      criteria: ['groundedness', 'relevance', 'citation-validity', 'refusal', 'language-match', 'length', 'forbidden-pattern'],
+    });
     const e = facts.releaseCost?.evaluation;
     expect(cp?.traffic.evaluation?.cost).toEqual({ scoreUsd: e?.scoreUsd, pairUsd: e?.pairUsd, perReleaseUsd: 20 });
     expect(cp?.plan.evaluation?.pairedThreshold).toBeCloseTo(1400, 6);

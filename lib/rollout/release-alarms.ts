@@ -448,7 +448,9 @@ export class ReleaseAlarms extends Construct {
             metricName: JUDGE_METRIC.VERDICT,
             dimensionsMap: { [DIMENSION.SERVICE]: service, [JUDGE_DIMENSION_PLANE]: plane },
             statistic: 'Maximum',
-            period: periodOf(plane),
+            // At least the judge's cycle (its schedule runs once a minute): on a shorter period the alarm would be in
+            // ALARM for one period a minute and OK between, a blip CodeDeploy's and AppConfig's alarm polling can miss.
+            period: periodOf(plane).toSeconds() >= 60 ? periodOf(plane) : Duration.minutes(1),
           }),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
