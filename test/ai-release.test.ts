@@ -344,9 +344,11 @@ describe('low traffic extends judgement, not skips it', () => {
             a.Properties.Metrics ? a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period) : [a.Properties.Period],
           ),
       );
-    // each plane's guardrail alarm and its verdict alarm on the plane's period, every metric of the math included
-    expect(periodsOf('-version-')).toEqual(new Set([30]));
-    expect(periodsOf('-service-')).toEqual(new Set([10]));
+    // each plane's guardrail alarm on the plane's period, every metric of the math included; the verdict alarms on
+    // the judge's one-minute cycle (at least)
+    expect(periodsOf('-version-guardrails')).toEqual(new Set([30]));
+    expect(periodsOf('-service-guardrails')).toEqual(new Set([10]));
+    expect(periodsOf('-canary-verdict')).toEqual(new Set([60]));
     expect(alarms.length).toBe(4);
     expect(r.worstCase.code.seconds).toBe(3 * 30 + 10 + 10 + 30);
     expect(r.worstCase.config.seconds).toBe(3 * 10 + 10 + 10 + 30);

@@ -35,7 +35,7 @@ describe('the canary judge in the template', () => {
     });
   });
 
-  test('verdict alarms: the judge metric per plane, >= 1 in 1 of 1 period at the alarm period, missing data not breaching', () => {
+  test('verdict alarms: the judge metric per plane, >= 1 in 1 of 1 period of at least the judge cycle (60 s), missing data not breaching', () => {
     for (const [plane, dim] of [
       ['version', 'code'],
       ['service', 'config'],
@@ -49,7 +49,7 @@ describe('the canary judge in the template', () => {
           { Name: 'Service', Value: 'assistant' },
         ],
         Statistic: 'Maximum',
-        Period: 10,
+        Period: 60, // the alarm period is 10 s; the judge publishes once a minute
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: 1,

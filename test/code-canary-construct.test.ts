@@ -34,10 +34,10 @@ describe('assigned config canary + regression gate: the hook announces the code 
   const gateEnv = t.resolve(t.resources[gateId].Properties.Environment.Variables);
   const doc = deployedManifest(stack, t);
 
-  test("the service's gate block names the share controller and the traffic shift's length (the example's canary 10 % for 5 min: 300 s)", () => {
+  test("the service's gate block names the share controller and the traffic shift's length (the example's linear 5 % every 3 min: 19 steps, 3,420 s)", () => {
     expect(gate.node.path).toMatch(/\/RegressionGate$/);
     expect(doc.gate.codeCanary).toEqual({ controller: t.resolve({ Ref: controllerId }), shiftSeconds: stack.release.trafficShift.totalMinutes * 60 });
-    expect(doc.gate.codeCanary.shiftSeconds).toBe(300);
+    expect(doc.gate.codeCanary.shiftSeconds).toBe(3420);
     // the shared function's environment names no service's controller
     expect(gateEnv[GATE_ENV.CODE_CANARY_CONTROLLER]).toBeUndefined();
     expect(gateEnv[GATE_ENV.CODE_CANARY_SHIFT_SECONDS]).toBeUndefined();

@@ -26,25 +26,26 @@ describe('the steady-state pair-sampling line of the example', () => {
     expect(rps).toBe(5);
     expect(ev.pairSamplingRate).toBe(0.1);
     expect(section.samplingRate).toBe(0.005);
-    // Recomputed here from the stated traffic: 13,140,000 answers a month less the canary's in 20 releases (15 pairs each).
+    // Recomputed here from the stated traffic: 13,140,000 answers a month less the canary's in 20 releases (the pairs the
+    // example's linear(5, 3 min) canary plans per release).
     const canaryAnswers = (20 * ev.pairsPerRelease) / 0.1;
     const lines = (rps * SECONDS_PER_MONTH - canaryAnswers) * (0.1 - 0.005);
     expect(sp.linesPerMonth).toBeCloseTo(lines, 3);
-    expect(Math.round(sp.linesPerMonth)).toBe(1_248_015);
+    expect(Math.round(sp.linesPerMonth)).toBe(1_232_055);
     expect(sp.bytesPerLine).toBe(MEASURED_BYTES.pairOnlySampleLine);
     expect(sp.logsUsd).toBeCloseTo(((lines * MEASURED_BYTES.pairOnlySampleLine) / GB) * US_EAST_1_PRICES.prices.logsIngestionPerGB.usd, 9);
     const invocations = (lines / 1e6) * US_EAST_1_PRICES.prices.lambdaRequestsPerMillion.usd + lines * 0.5 * 0.1 * US_EAST_1_PRICES.prices.lambdaGbSecond.usd;
     expect(sp.invocationsUsd).toBeCloseTo(invocations, 9);
-    expect(sp.totalUsd.toFixed(2)).toBe('2.51');
+    expect(sp.totalUsd.toFixed(2)).toBe('2.48');
   });
 
   test('the card states it, with the fix', () => {
     const card = renderCanaryCard(facts, plain.release.policy);
     expect(card).toContain(
-      'Steady-state pair sampling (code plane): the runtime cannot tell its code canary, so it writes 1,248,015 pair-only sample lines a month',
+      'Steady-state pair sampling (code plane): the runtime cannot tell its code canary, so it writes 1,232,055 pair-only sample lines a month',
     );
     expect(card).toContain(`(${MEASURED_BYTES.pairOnlySampleLine} B each measured`);
-    expect(card).toContain('**2.51 USD / month**');
+    expect(card).toContain('**2.48 USD / month**');
     expect(card).toContain("configCanary: 'assigned'");
   });
 
