@@ -6,8 +6,10 @@
  * synthesized (bundling skipped): synth adds what prepare creates (IAM splits a role's policies into managed
  * policies when they outgrow the inline limit), and the synthesized template is what CloudFormation counts.
  *
- *   npx tsx bench/flat-stack.ts
+ *   npx tsx bench/flat-stack.ts              (a bare App)
+ *   FLAT_FLAGS=cdk.json npx tsx bench/flat-stack.ts   (this repository's cdk.json feature flags)
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -22,8 +24,16 @@ const configs = {
   'the example release config (with an evaluation section)': () => ReleaseConfigSource.fromDirectory(exampleConfig),
 };
 
+/**
+ * `FLAT_FLAGS=cdk.json`: the app gets this repository's cdk.json feature flags (what `cdk init` writes and the example
+ * app runs with: @aws-cdk/aws-iam:minimizePolicies merges a role's statements; @aws-cdk/aws-lambda:useCdkManagedLogGroup
+ * gives every function a log group resource of its own); default: a bare App, as a consumer without those flags has.
+ */
+const FLAGS: Record<string, unknown> =
+  process.env.FLAT_FLAGS === 'cdk.json' ? (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>) : {};
+
 function flat(n: number, applicationPerService: boolean, config: () => ReleaseConfigSource) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...FLAGS, 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Flat');
   const platform = new AiReleasePlatform(stack, 'Platform', { applicationPerService });
   const releases: AiRelease[] = [];
