@@ -15,8 +15,6 @@
  *
  *   npx tsx bench/gate-policy-size.ts [services=50] [assigned]
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, NestedStack, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -24,7 +22,7 @@ import type { Construct } from 'constructs';
 import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
 import { SERVICES_PER_GATE_FUNCTION } from '../lib/learning/regression-gate';
 import { validConfig } from '../test/helpers';
-import { ROLE_POLICY_LIMIT, render } from './judge-policy-size';
+import { largestRolePolicies, ROLE_POLICY_LIMIT } from './judge-policy-size';
 
 type Layout = 'flat' | 'stacks' | 'nested';
 const evaluation = {
@@ -65,22 +63,7 @@ export function gateRolePolicyChars(n: number, layout: Layout, evaluated: boolea
     const scope = layout === 'flat' ? top : layout === 'nested' ? new NestedStack(top, `Svc${i}`) : new Stack(app, `Svc${i}`);
     service(scope, layout === 'flat' ? `S${i}` : '', `svc-${i}`, platform, evaluated);
   }
-  const assembly = app.synth({ validateOnSynthesis: false });
-  const perRole = new Map<string, { chars: number; policies: number }>();
-  for (const file of fs.readdirSync(assembly.directory).filter((f) => f.endsWith('.template.json'))) {
-    const t = JSON.parse(fs.readFileSync(path.join(assembly.directory, file), 'utf8'));
-    for (const r of Object.values<any>(t.Resources ?? {})) {
-      if (r.Type !== 'AWS::IAM::Policy') continue;
-      // by Ref in the platform's stack, by an imported name or a parameter elsewhere
-      const m = /RegressionGate(\d*)ServiceRole/.exec(JSON.stringify(r.Properties.Roles));
-      if (!m) continue;
-      const k = m[1] || '1';
-      const v = perRole.get(k) ?? { chars: 0, policies: 0 };
-      perRole.set(k, { chars: v.chars + JSON.stringify(render(r.Properties.PolicyDocument)).length, policies: v.policies + 1 });
-    }
-  }
-  const worst = [...perRole.values()].sort((x, y) => y.chars - x.chars)[0];
-  return { ...worst, roles: perRole.size };
+  return largestRolePolicies(app.synth({ validateOnSynthesis: false }).directory, /RegressionGate(\d*)ServiceRole/);
 }
 
 if (require.main === module) {

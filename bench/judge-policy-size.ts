@@ -64,14 +64,22 @@ export function judgeRolePolicyChars(n: number, layout: 'nested' | 'flat'): { ch
   const top = new Stack(app, 'Services');
   const platform = new AiReleasePlatform(top, 'Platform', { applicationPerService: true });
   for (let i = 0; i < n; i++) service(layout === 'nested' ? new NestedStack(top, `Svc${i}`) : top, layout === 'nested' ? '' : `S${i}`, `svc-${i}`, platform);
-  const assembly = app.synth({ validateOnSynthesis: false });
+  return largestRolePolicies(app.synth({ validateOnSynthesis: false }).directory, /CanaryJudge(\d*)ServiceRole/);
+}
+
+/**
+ * The inline policies attached to each role whose name matches `role` (its group 1 tells the roles apart: '' is the
+ * first), across every template of the assembly, rendered with literals and counted as IAM counts (JSON without
+ * whitespace): the largest role, and how many roles matched. The parent names a role by Ref, a nested stack by the
+ * parameter the parent passes it, another stack by an imported name: all are matched in the policy's `Roles`.
+ */
+export function largestRolePolicies(directory: string, role: RegExp): { chars: number; policies: number; roles: number } {
   const perRole = new Map<string, { chars: number; policies: number }>();
-  for (const file of fs.readdirSync(assembly.directory).filter((f) => f.endsWith('.template.json'))) {
-    const t = JSON.parse(fs.readFileSync(path.join(assembly.directory, file), 'utf8'));
+  for (const file of fs.readdirSync(directory).filter((f) => f.endsWith('.template.json'))) {
+    const t = JSON.parse(fs.readFileSync(path.join(directory, file), 'utf8'));
     for (const r of Object.values<any>(t.Resources ?? {})) {
       if (r.Type !== 'AWS::IAM::Policy') continue;
-      // the parent names the role by Ref; a nested stack by the parameter the parent passes it
-      const m = /CanaryJudge(\d*)ServiceRole/.exec(JSON.stringify(r.Properties.Roles));
+      const m = role.exec(JSON.stringify(r.Properties.Roles));
       if (!m) continue;
       const k = m[1] || '1';
       const v = perRole.get(k) ?? { chars: 0, policies: 0 };
