@@ -13,6 +13,7 @@
  */
 import { codeSteps } from '../lib/rollout/canary-plan';
 import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
+import { binomialUpper } from '../lambda/judge/stats';
 
 const GOOD = Number(process.argv[2] ?? 1000);
 const BAD = Number(process.argv[3] ?? 200);
@@ -37,25 +38,8 @@ export const EXAMPLE_CHECKS = {
 } as const;
 const CITATIONS_FALL = { ...EXAMPLE_CHECKS, 'citation-validity': { pass: 0.95, canaryPass: 0.8 } };
 
-function upper95(k: number, n: number): number {
-  const cdf = (p: number) => {
-    let s = 0;
-    let term = (1 - p) ** n;
-    for (let i = 0; i <= k; i++) {
-      s += term;
-      term *= ((n - i) / (i + 1)) * (p / (1 - p));
-    }
-    return s;
-  };
-  let lo = k / n;
-  let hi = 1;
-  for (let i = 0; i < 50; i++) {
-    const mid = (lo + hi) / 2;
-    if (cdf(mid) > 0.05) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
+/** The exact one-sided 95 % upper bound of a binomial rate (Clopper-Pearson; the judge's own). */
+const upper95 = (k: number, n: number): number => binomialUpper(k, n, 0.05);
 
 async function row(o: Omit<EvalWorldOptions, 'seed'>, seeds: number, from: number) {
   const t = Date.now();
