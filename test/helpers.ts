@@ -7,8 +7,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AiRelease, type AiReleaseProps, ReleaseConfigSource } from '../lib';
 
 /** An app that never runs esbuild (unit tests do not need real bundles). */
+/**
+ * An App for unit tests: no bundling, no stack traces in the metadata, and assets referenced where they are instead of
+ * copied into a fresh cloud assembly (every App would copy each library handler's folder; the hash is the same).
+ */
 export function testApp(outdir?: string): App {
-  return new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  return new App({ outdir, stackTraces: false, context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
 }
 
 export function testStack(id = 'TestStack'): Stack {

@@ -1,6 +1,9 @@
 // Keep unit tests fast and offline: CloudFormation schema validation off, no CLI telemetry.
 process.env.CDK_VALIDATION = 'false';
 process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
+// Every construct and annotation captures and source-maps a stack trace for the assembly's metadata, which no test
+// reads: about a tenth of constructing the example app.
+process.env.CDK_DISABLE_STACK_TRACE = '1';
 // Tests must never reach AWS: fake credentials and region, and no instance-metadata lookups, so any SDK call a test
 // forgot to mock fails fast at the mock boundary instead of searching for real credentials.
 process.env.AWS_ACCESS_KEY_ID = 'AKIDTESTONLY';

@@ -127,8 +127,33 @@ export function validateBaseRates(rates: BaseRates = {}): Required<BaseRates> {
 
 /** ln P(N = n) for N ~ Poisson(mu). */
 function logPoisson(n: number, mu: number): number {
-  return n * Math.log(mu) - mu - lgamma(n + 1);
+  return n * Math.log(mu) - mu - logFactorial(n);
 }
+
+// The sums below call ln n! and the same binomial distributions over and over (every period of a step, every Ns of the
+// stable stream): a release's false-fire figures took 2–3 s of synth and test time before these caches. Cached values
+// are the very numbers computed before (lgamma), so no figure moves.
+const LOG_FACTORIAL: number[] = [];
+function logFactorial(k: number): number {
+  for (let i = LOG_FACTORIAL.length; i <= k; i++) LOG_FACTORIAL.push(lgamma(i + 1));
+  return LOG_FACTORIAL[k];
+}
+
+/** A bounded memo: cleared when full, so a long-lived process (a test worker) does not grow without end. */
+function memo<V>(limit: number): (key: string, make: () => V) => V {
+  const m = new Map<string, V>();
+  return (key, make) => {
+    const hit = m.get(key);
+    if (hit !== undefined) return hit;
+    if (m.size >= limit) m.clear();
+    const v = make();
+    m.set(key, v);
+    return v;
+  };
+}
+const pmfMemo = memo<Float64Array>(4096);
+const cdfMemo = memo<Float64Array>(4096);
+const breachMemo = memo<number>(4096);
 
 /** P(N = n), n = 0..max, for N ~ Poisson(mu). */
 function poissonPmf(mu: number, max: number): Float64Array {
@@ -146,6 +171,19 @@ function poissonPmf(mu: number, max: number): Float64Array {
  * ln-gamma so it stays accurate for n in the thousands.
  */
 function binomialPmf(n: number, r: number): Float64Array {
+  return pmfMemo(`${n}:${r}`, () => computeBinomialPmf(n, r));
+}
+
+/** P(X ≤ x), x = 0..n, for X ~ Binomial(n, r) (shared: do not write into it). */
+function binomialCdfArray(n: number, r: number): Float64Array {
+  return cdfMemo(`${n}:${r}`, () => {
+    const cdf = Float64Array.from(binomialPmf(n, r));
+    for (let x = 1; x <= n; x++) cdf[x] += cdf[x - 1];
+    return cdf;
+  });
+}
+
+function computeBinomialPmf(n: number, r: number): Float64Array {
   const top = Math.min(n, Math.ceil(n * r + 12 * Math.sqrt(n * r * (1 - r)) + 30));
   const out = new Float64Array(n + 1);
   if (r <= 0) {
@@ -154,8 +192,8 @@ function binomialPmf(n: number, r: number): Float64Array {
   }
   const lr = Math.log(r);
   const lq = Math.log1p(-r);
-  const lgn = lgamma(n + 1);
-  for (let x = 0; x <= top; x++) out[x] = Math.exp(lgn - lgamma(x + 1) - lgamma(n - x + 1) + x * lr + (n - x) * lq);
+  const lgn = logFactorial(n);
+  for (let x = 0; x <= top; x++) out[x] = Math.exp(lgn - logFactorial(x) - logFactorial(n - x) + x * lr + (n - x) * lq);
   return out;
 }
 
@@ -179,6 +217,10 @@ function largestNotAbove(n: number, threshold: number): number {
 /** P(a period breaches) for `X / N > threshold` with N ~ Poisson(mu), guard N ≥ g. */
 export function rateBreachProbability(mu: number, rate: number, threshold: number, guard: number): number {
   if (rate <= 0 || mu <= 0) return 0;
+  return breachMemo(`rate:${mu}:${rate}:${threshold}:${guard}`, () => rateBreach(mu, rate, threshold, guard));
+}
+
+function rateBreach(mu: number, rate: number, threshold: number, guard: number): number {
   const max = upperN(mu);
   const pn = poissonPmf(mu, max);
   let p = 0;
@@ -200,6 +242,10 @@ export function rateBreachProbability(mu: number, rate: number, threshold: numbe
  */
 export function deltaBreachProbability(muC: number, muS: number, rate: number, delta: number, guard: number): number {
   if (rate <= 0 || muC <= 0 || muS <= 0) return 0;
+  return breachMemo(`delta:${muC}:${muS}:${rate}:${delta}:${guard}`, () => deltaBreach(muC, muS, rate, delta, guard));
+}
+
+function deltaBreach(muC: number, muS: number, rate: number, delta: number, guard: number): number {
   const maxC = upperN(muC);
   const maxS = upperN(muS);
   const pc = poissonPmf(muC, maxC);
@@ -208,9 +254,7 @@ export function deltaBreachProbability(muC: number, muS: number, rate: number, d
   const cdfS: Float64Array[] = [];
   for (let n = lowerN(muS, guard); n <= maxS; n++) {
     if (ps[n] < 1e-18) continue;
-    const pmf = binomialPmf(n, rate);
-    for (let x = 1; x <= n; x++) pmf[x] += pmf[x - 1];
-    cdfS[n] = pmf;
+    cdfS[n] = binomialCdfArray(n, rate);
   }
   let p = 0;
   for (let nc = lowerN(muC, guard); nc <= maxC; nc++) {
@@ -219,6 +263,8 @@ export function deltaBreachProbability(muC: number, muS: number, rate: number, d
     for (let xc = 1; xc <= nc; xc++) {
       if (pmfC[xc] < 1e-18) continue;
       const rc = xc / nc;
+      // xs = 0 already fails `rc - xs / ns > delta` (rc - 0 is rc exactly): nothing to sum for this xc.
+      if (!(rc > delta)) continue;
       let inner = 0;
       for (let ns = lowerN(muS, guard); ns <= maxS; ns++) {
         const cdf = cdfS[ns];
@@ -383,6 +429,16 @@ export function combinedBreachProbability(
   rates: Required<BaseRates>,
 ): number {
   if (mu <= 0) return 0;
+  const key = JSON.stringify([terms.map((t) => [t.kind, t.threshold, t.minInvocations]), mu, muRest, rates]);
+  return breachMemo(`combined:${key}`, () => combinedBreach(terms, mu, muRest, rates));
+}
+
+function combinedBreach(
+  terms: readonly { readonly kind: AlarmKind; readonly threshold: number; readonly minInvocations: number }[],
+  mu: number,
+  muRest: number,
+  rates: Required<BaseRates>,
+): number {
   const delta = terms.find((t) => t.kind === 'canary-vs-stable');
   const error = terms.find((t) => t.kind === 'error-rate');
   const others = terms.filter((t) => t.kind === 'safety-rate' || t.kind === 'contract-rate');
@@ -395,14 +451,14 @@ export function combinedBreachProbability(
   if (delta && muRest > 0 && rates.errorRate > 0)
     for (let ns = lowerN(muRest, delta.minInvocations); ns <= maxS; ns++) {
       if (ps[ns] < 1e-18) continue;
-      const pmf = binomialPmf(ns, rates.errorRate);
-      for (let x = 1; x <= ns; x++) pmf[x] += pmf[x - 1];
-      cdfS[ns] = pmf;
+      cdfS[ns] = binomialCdfArray(ns, rates.errorRate);
     }
   /** P(the delta term breaches | the canary had n requests and x errors). */
   const deltaBreach = (n: number, x: number): number => {
     if (!delta || n < delta.minInvocations || rates.errorRate <= 0 || muRest <= 0) return 0;
     const rc = x / n;
+    // As in deltaBreach: with rc ≤ the threshold no stable count breaches, and the sum below is exactly 0.
+    if (!(rc > delta.threshold)) return 0;
     let p = 0;
     for (let ns = lowerN(muRest, delta.minInvocations); ns <= maxS; ns++) {
       const cdf = cdfS[ns];

@@ -171,6 +171,7 @@ export class ReleaseFactSheet {
   }
 
   private plannedCache?: ReleaseFacts['canaryPlan'] | null;
+  private readonly falseFireCache = new Map<string, NonNullable<ReleaseFacts['falseFire']>>();
   /** The canary plan at the stated traffic, computed once (about 50 ms), when the traffic is stated and the judge is on. */
   private get canaryPlanFacts(): ReleaseFacts['canaryPlan'] {
     if (this.plannedCache !== undefined) return this.plannedCache ?? undefined;
@@ -257,6 +258,11 @@ export class ReleaseFactSheet {
     const baseRates = validateBaseRates(this.props.baseRates);
     const alarms = this.r.alarms.alarms.filter((a) => FALSE_FIRE_KINDS.includes(a.kind)).map((a) => synthesizedRateAlarm(a.kind, a.plane, a.alarm, a.term));
     // Layout 'combined': what fires is the plane's one alarm, any term breaching in a period (combinedFalseFire).
+    // Read from the alarms as they are now (an escape-hatch edit after the first read changes the key), computed once
+    // per distinct input: facts, policy, card and manifest all ask, and the sums take seconds.
+    const key = JSON.stringify([traffic, baseRates, alarms, this.r.alarms.layout]);
+    const cached = this.falseFireCache.get(key);
+    if (cached) return cached;
     const combined =
       this.r.alarms.layout === 'combined'
         ? (['code', 'config'] as const)
@@ -264,7 +270,9 @@ export class ReleaseFactSheet {
             .filter((terms) => terms.length > 0)
             .map((terms) => combinedFalseFire(terms, traffic, baseRates))
         : undefined;
-    return { traffic, baseRates, alarms, results: releaseFalseFire(alarms, traffic, baseRates), ...(combined ? { combined } : {}) };
+    const result = { traffic, baseRates, alarms, results: releaseFalseFire(alarms, traffic, baseRates), ...(combined ? { combined } : {}) };
+    this.falseFireCache.set(key, result);
+    return result;
   }
 
   /** The release policy's verdict on this release. */
