@@ -64,9 +64,10 @@ describe("the example's pairing rate against a canary that loses 60 % of pairs",
     '%s: caught before full rollout in most releases at the pairing rate; pairs only where scoring draws (paired: true) are not enough',
     async (name, steps) => {
       const plane = name.startsWith('code') ? 'code' : 'config';
-      const withPairs = await caught(plane, steps(), 24, { pairSamplingRate: ev?.pairSamplingRate, pairedLoss: 0.6 });
-      expect(withPairs.before).toBeGreaterThanOrEqual(18); // closed form 91–92 %: 21.9 of 24 expected
-      const control = await caught(plane, steps(), 8, { pairedLoss: 0.6 });
+      // Closed form 91–92 %: 11 of 12 expected; P(Bin(12, 0.91) ≤ 7) ≈ 0.002. 1,000 seeds: bench/example-pairs.ts.
+      const withPairs = await caught(plane, steps(), 12, { pairSamplingRate: ev?.pairSamplingRate, pairedLoss: 0.6 });
+      expect(withPairs.before).toBeGreaterThanOrEqual(8);
+      const control = await caught(plane, steps(), 6, { pairedLoss: 0.6 });
       expect(control.before).toBeLessThanOrEqual(2);
     },
     120_000,
@@ -78,7 +79,7 @@ describe("the example's pairing rate against a canary that loses 60 % of pairs",
   ] as const)(
     'good release on the %s plane (%s, evaluator picking the first answer 70 % of the time): never rolled back',
     async (plane, disturbance) => {
-      const out = await caught(plane, plane === 'code' ? code : config, 8, {
+      const out = await caught(plane, plane === 'code' ? code : config, 5, {
         pairSamplingRate: ev?.pairSamplingRate,
         pairedLoss: 0.5,
         positionBias: 0.7,

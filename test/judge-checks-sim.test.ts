@@ -6,7 +6,7 @@
  * bench/evaluation-checks.ts (bench/RESULTS.md).
  *
  * Good releases are judged at α = 0.2 (as test/judge-evaluation-sim.test.ts) so an invalid test shows in few seeds: the
- * evaluation share is α/7 ≈ 0.029, so 24 valid releases fire 4 or more times with probability under 0.01. The control
+ * evaluation share is α/7 ≈ 0.029, so 12 valid releases fire 3 or more times with probability under 0.01. The control
  * shows the check tests could fail: bets at the traffic share instead of the sampled share under oversampling, while
  * the mix drifts (harder inputs fail the checks more on both versions), roll good releases back.
  */
@@ -57,14 +57,15 @@ test("the example's section gives the judge its five checks beside its two crite
 
 describe('good releases with the checks added: no false rollback beyond the bound', () => {
   const good = { rps: 5, samplingRate: 0.1, pairedLoss: 0.5, scoreDrop: 0, positionBias: 0.7, alpha: 0.2, checks: CHECKS } as const;
-  test('code and config plane, a biased evaluator, under a drifting mix, a shared slowdown and clustered retries (24 releases)', async () => {
+  // 12 valid releases fire 3 or more times with probability about 0.004 (Bin(12, 0.029)); 1,000 per row in the bench.
+  test('code and config plane, a biased evaluator, under a drifting mix, a shared slowdown and clustered retries (12 releases)', async () => {
     const rows = await Promise.all([
-      fires({ ...good, plane: 'code', steps: PLANNED_CODE, disturbance: 'drifting-mix' }, 6, 1101),
-      fires({ ...good, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'drifting-mix', driftSign: -1 }, 6, 1201),
-      fires({ ...good, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'shared-latency' }, 6, 1301),
-      fires({ ...good, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries' }, 6, 1401),
+      fires({ ...good, plane: 'code', steps: PLANNED_CODE, disturbance: 'drifting-mix' }, 3, 1101),
+      fires({ ...good, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'drifting-mix', driftSign: -1 }, 3, 1201),
+      fires({ ...good, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'shared-latency' }, 3, 1301),
+      fires({ ...good, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries' }, 3, 1401),
     ]);
-    expect(rows.reduce((n, r) => n + r.fired, 0)).toBeLessThanOrEqual(3);
+    expect(rows.reduce((n, r) => n + r.fired, 0)).toBeLessThanOrEqual(2);
   }, 120_000);
 
   test('control: bets at the traffic share under oversampling, with a drifting mix, roll good releases back on the checks', async () => {

@@ -10,14 +10,14 @@ import { simulateSchedule } from '../lambda/judge/simulate';
 import { BAD_ERRORS_X3, BAD_P50_20, BALANCED_50_20, CANARY_10_5, DURING_STEP, GOOD_WORLD, canarySchedule, tally } from './judge-sim';
 
 describe('judge on simulated i.i.d. streams (seeded)', () => {
-  test('a good release at 20 rps is not rolled back: ≤ 2 of 15 seeds (P(Bin(15, 0.01) ≥ 3) ≈ 0.0004)', () => {
-    const t = tally(15, 1, { rps: 20 });
-    expect(t.byBound).toBeLessThanOrEqual(2);
+  test('a good release at 20 rps is not rolled back: ≤ 1 of 8 seeds (P(Bin(8, 0.01) ≥ 2) ≈ 0.003)', () => {
+    const t = tally(8, 1, { rps: 20 });
+    expect(t.byBound).toBeLessThanOrEqual(1);
   });
 
-  test('the bound holds however often the judge looks, at a large α too: ≤ 18 of 40 good releases at α = 0.25', () => {
-    // A mis-sized bet would show here first: P(Bin(40, 0.25) ≥ 19) ≈ 0.001.
-    const t = tally(40, 1001, { rps: 5, options: { alpha: 0.25 } });
+  test('the bound holds however often the judge looks, at a large α too: ≤ 10 of 20 good releases at α = 0.25', () => {
+    // A mis-sized bet would show here first: P(Bin(20, 0.25) ≥ 11) ≈ 0.004.
+    const t = tally(20, 1001, { rps: 5, options: { alpha: 0.25 } });
     expect(t.byBound).toBeLessThanOrEqual(18);
   });
 
@@ -28,48 +28,50 @@ describe('judge on simulated i.i.d. streams (seeded)', () => {
   });
 
   test('after full traffic, a before/after difference (errors ×3 against a 30-minute baseline) never rolls back by itself', () => {
-    const t = tally(20, 3001, { rps: 5, errorFactor: 3, baselineMinutes: 30 });
+    const t = tally(10, 3001, { rps: 5, errorFactor: 3, baselineMinutes: 30 });
     expect(t.byBound).toBe(t.beforeFull);
   });
 });
 
 describe('good releases on traffic as production has it (issue 16 A, B): never blamed for what hits both versions', () => {
-  // At α = 0.2 a valid judge rolls back at most 20 % of good releases (Ville); P(Bin(12, 0.2) ≥ 8) ≈ 0.0006. The
+  // At α = 0.2 a valid judge rolls back at most 20 % of good releases (Ville); P(Bin(6, 0.2) ≥ 5) ≈ 0.0016. The
   // engine before issue 16 rolled back 94–100 % of the shared-disturbance releases even at α = 0.01. The α = 0.01
   // figures at 1,000 seeds are bench/judge-world.ts's.
   // The per-request design on conversation-assigned traffic is a bench comparison row, not a claim.
   for (const sc of GOOD_WORLD.filter((w) => !w.name.includes('invalid design'))) {
-    test(`${sc.name}: ≤ 7 of 12 at α = 0.2`, () => {
-      const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, 12, {
+    test(`${sc.name}: ≤ 4 of 6 at α = 0.2`, () => {
+      const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, 6, {
         baselineMinutes: 5,
         firstSeed: 7001,
         ...sc.options,
         judge: { alpha: 0.2, ...sc.options?.judge },
       });
-      expect(r.byEnd).toBeLessThanOrEqual(7);
+      expect(r.byEnd).toBeLessThanOrEqual(4);
     });
   }
 });
 
 describe('good releases under shared disturbances during a balanced judged step (50 % for 20 minutes)', () => {
   for (const sc of DURING_STEP) {
-    test(`${sc.name}: ≤ 7 of 12 at α = 0.2`, () => {
-      const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, 12, { baselineMinutes: 5, firstSeed: 7501, judge: { alpha: 0.2 } });
-      expect(r.byEnd).toBeLessThanOrEqual(7);
+    test(`${sc.name}: ≤ 4 of 6 at α = 0.2`, () => {
+      const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, 6, { baselineMinutes: 5, firstSeed: 7501, judge: { alpha: 0.2 } });
+      expect(r.byEnd).toBeLessThanOrEqual(4);
     });
   }
 });
 
 describe('bad releases need a concurrent control: a balanced step', () => {
-  test('errors ×3 at 5 rps: a 50 % step for 20 minutes catches it before full rollout in ≥ 22 of 30 seeds; the default 10 % for 5 minutes in ≤ 5', () => {
-    const balanced = simulateSchedule(canarySchedule(50, 20), { rps: 5 }, BAD_ERRORS_X3, 30, { baselineMinutes: 10, firstSeed: 9001 });
-    expect(balanced.beforeFull).toBeGreaterThanOrEqual(22);
-    const small = simulateSchedule(CANARY_10_5, { rps: 5 }, BAD_ERRORS_X3, 30, { baselineMinutes: 10, firstSeed: 9001 });
+  // 12 seeds each here; 1,000 in bench/judge-world.ts. A judge with the planned 90 % passes ≥ 8 of 12 with P > 0.995
+  // (P(Bin(12, 0.9) ≤ 7) ≈ 0.004); the small canary's ~15 % stays ≤ 5 of 12 with P > 0.995.
+  test('errors ×3 at 5 rps: a 50 % step for 20 minutes catches it before full rollout in ≥ 8 of 12 seeds; the default 10 % for 5 minutes in ≤ 5', () => {
+    const balanced = simulateSchedule(canarySchedule(50, 20), { rps: 5 }, BAD_ERRORS_X3, 12, { baselineMinutes: 10, firstSeed: 9001 });
+    expect(balanced.beforeFull).toBeGreaterThanOrEqual(8);
+    const small = simulateSchedule(CANARY_10_5, { rps: 5 }, BAD_ERRORS_X3, 12, { baselineMinutes: 10, firstSeed: 9001 });
     expect(small.beforeFull).toBeLessThanOrEqual(5);
   });
 
-  test('p50 +20 % at 5 rps against the default 10 % tolerance: a 50 % step for 20 minutes catches it before full rollout in ≥ 27 of 30 seeds', () => {
-    const r = simulateSchedule(canarySchedule(50, 20), { rps: 5 }, BAD_P50_20, 30, { baselineMinutes: 10, firstSeed: 9101 });
-    expect(r.beforeFull).toBeGreaterThanOrEqual(27);
+  test('p50 +20 % at 5 rps against the default 10 % tolerance: a 50 % step for 20 minutes catches it before full rollout in ≥ 10 of 15 seeds (P(Bin(15, 0.9) ≤ 9) ≈ 0.002)', () => {
+    const r = simulateSchedule(canarySchedule(50, 20), { rps: 5 }, BAD_P50_20, 15, { baselineMinutes: 10, firstSeed: 9101 });
+    expect(r.beforeFull).toBeGreaterThanOrEqual(10);
   });
 });
