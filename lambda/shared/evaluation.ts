@@ -171,7 +171,11 @@ export interface CriterionScore {
   readonly source: 'deterministic' | 'model' | 'guardrail';
 }
 
-export const DETERMINISTIC_CHECKS = ['citation-validity', 'refusal', 'language-match', 'length', 'forbidden-pattern'] as const;
+/**
+ * The deterministic checks by key. The refusal check is `refusal-phrase` (was `refusal`, the refusal rubric's key too,
+ * until h9-guardrail; old records are still read: lambda/shared/score-keys.ts).
+ */
+export const DETERMINISTIC_CHECKS = ['citation-validity', 'refusal-phrase', 'language-match', 'length', 'forbidden-pattern'] as const;
 export type DeterministicCheckName = (typeof DETERMINISTIC_CHECKS)[number];
 
 /**

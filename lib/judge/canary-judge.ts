@@ -130,13 +130,13 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
 /**
  * The evaluation metrics a service's evaluation section gives the judge: its rubrics' criteria except `correctness`
  * (live answers carry no reference answer, so it is never scored live), the deterministic checks the section runs
- * (h8-detjudge: each a pass rate, canary against stable, by the same rank test, in the same family; a rubric on
- * `refusal` takes the name, so the check of that name is then not judged apart), and the paired outcomes unless
- * `paired` is false.
+ * (h8-detjudge: each a pass rate, canary against stable, by the same rank test, in the same family; every check has
+ * a key of its own, so a `refusal` rubric and the refusal check `refusal-phrase` are judged apart: lambda/shared/
+ * score-keys.ts), and the paired outcomes unless `paired` is false.
  */
 export function judgedEvaluationMetrics(evaluation: EvaluationConfig): { criteria: string[]; paired: boolean } {
   const rubrics = evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness');
-  const checks = enabledChecks(evaluation.deterministic).filter((c) => !(rubrics as string[]).includes(c));
+  const checks = enabledChecks(evaluation.deterministic);
   return { criteria: [...rubrics, ...checks], paired: pairsOn(evaluation) };
 }
 
