@@ -26,6 +26,7 @@ import {
   sampledCanaryShare,
   samplingArm,
 } from './evaluation-sampler';
+import { guardrailScores } from '../shared/guardrail-scores';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
@@ -146,6 +147,13 @@ export interface AnswerEvidence {
   readonly citations?: readonly string[];
   readonly toolCalls?: readonly { readonly name: string }[];
   readonly stopReason?: string;
+  /**
+   * The Converse response's `trace.guardrail` (GuardrailTraceAssessment), when the call applied a guardrail with its
+   * trace enabled: a sampled answer carries the guardrail's contextual grounding scores (groundedness and relevance,
+   * 0..1) to the evaluator, which scores them beside the model (lambda/shared/guardrail-scores.ts). Only the scores
+   * are kept; nothing else of the trace is logged.
+   */
+  readonly guardrailTrace?: unknown;
 }
 
 export type AiHandler<I, O> = (input: I, ctx: AiContext) => Promise<AiResult<O>>;
@@ -685,33 +693,34 @@ export class AiRuntime<I, O> {
       const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share, codePairs);
       if (draw === undefined || !this.o.telemetry.sample) return;
       const e = result.evaluation;
-      this.o.telemetry.sample(
-        buildEvaluationSample(
-          {
-            service: this.o.service,
-            requestId: inv.requestId,
-            time: new Date(inv.startedAt),
-            tuple,
-            functionVersion: this.o.codeVersion,
-            arm,
-            // The randomization unit (a conversation's keyed hash): the judge bets once per unit on the config plane.
-            ...(share !== undefined && inv.assignment ? { conversationId: inv.assignment.unit } : {}),
-            // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
-            input: inputText,
-            answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
-            passages: e?.passages,
-            citations: e?.citations,
-            toolCalls: e?.toolCalls,
-            stopReason: e?.stopReason,
-            inputTokens: result.inputTokens,
-            outputTokens: result.outputTokens,
-          },
-          draw.rate,
-          this.redactor,
-          share !== undefined && !draw.pairOnly ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
-          draw.pairOnly,
-        ),
+      const sample = buildEvaluationSample(
+        {
+          service: this.o.service,
+          requestId: inv.requestId,
+          time: new Date(inv.startedAt),
+          tuple,
+          functionVersion: this.o.codeVersion,
+          arm,
+          // The randomization unit (a conversation's keyed hash): the judge bets once per unit on the config plane.
+          ...(share !== undefined && inv.assignment ? { conversationId: inv.assignment.unit } : {}),
+          // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
+          input: inputText,
+          answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
+          passages: e?.passages,
+          citations: e?.citations,
+          toolCalls: e?.toolCalls,
+          stopReason: e?.stopReason,
+          inputTokens: result.inputTokens,
+          outputTokens: result.outputTokens,
+        },
+        draw.rate,
+        this.redactor,
+        share !== undefined && !draw.pairOnly ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
+        draw.pairOnly,
       );
+      // The guardrail's contextual grounding scores, when the service handed its trace (read only for a drawn answer).
+      const guardrail = e?.guardrailTrace === undefined ? undefined : guardrailScores(e.guardrailTrace);
+      this.o.telemetry.sample(guardrail ? { ...sample, guardrail } : sample);
     } catch (e) {
       console.error(
         JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the evaluation sample: ${messageOf(e)}`, requestId: inv.requestId }),
