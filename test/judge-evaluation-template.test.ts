@@ -90,5 +90,8 @@ describe('the canary judge judges the evaluator results of the example', () => {
       '**Evaluation metrics judged:** `evaluation:groundedness`, `evaluation:relevance`, `evaluation:citation-validity`, `evaluation:refusal-phrase`, `evaluation:language-match`, `evaluation:length`, `evaluation:forbidden-pattern`, `evaluation:paired`',
     );
     expect(judgeEvaluationLine([])).toMatch(/none \(no `evaluation` section/);
+    // The example's model.guardrail: its scores are stored and reviewed, not judged (evaluation.guardrailScores off).
+    expect(facts.guardrail?.scores).toBe('recorded');
+    expect(card).toMatch(/\*\*Guardrail:\*\* `[a-z0-9]+` version \d+; its contextual grounding scores are \*\*recorded, not judged\*\*/);
   });
 });
