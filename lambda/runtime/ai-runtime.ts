@@ -693,34 +693,36 @@ export class AiRuntime<I, O> {
       const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share, codePairs);
       if (draw === undefined || !this.o.telemetry.sample) return;
       const e = result.evaluation;
-      const sample = buildEvaluationSample(
-        {
-          service: this.o.service,
-          requestId: inv.requestId,
-          time: new Date(inv.startedAt),
-          tuple,
-          functionVersion: this.o.codeVersion,
-          arm,
-          // The randomization unit (a conversation's keyed hash): the judge bets once per unit on the config plane.
-          ...(share !== undefined && inv.assignment ? { conversationId: inv.assignment.unit } : {}),
-          // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
-          input: inputText,
-          answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
-          passages: e?.passages,
-          citations: e?.citations,
-          toolCalls: e?.toolCalls,
-          stopReason: e?.stopReason,
-          inputTokens: result.inputTokens,
-          outputTokens: result.outputTokens,
-        },
-        draw.rate,
-        this.redactor,
-        share !== undefined && !draw.pairOnly ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
-        draw.pairOnly,
-      );
       // The guardrail's contextual grounding scores, when the service handed its trace (read only for a drawn answer).
       const guardrail = e?.guardrailTrace === undefined ? undefined : guardrailScores(e.guardrailTrace);
-      this.o.telemetry.sample(guardrail ? { ...sample, guardrail } : sample);
+      const write = (sample: EvaluationSample) => this.o.telemetry.sample?.(guardrail ? { ...sample, guardrail } : sample);
+      write(
+        buildEvaluationSample(
+          {
+            service: this.o.service,
+            requestId: inv.requestId,
+            time: new Date(inv.startedAt),
+            tuple,
+            functionVersion: this.o.codeVersion,
+            arm,
+            // The randomization unit (a conversation's keyed hash): the judge bets once per unit on the config plane.
+            ...(share !== undefined && inv.assignment ? { conversationId: inv.assignment.unit } : {}),
+            // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
+            input: inputText,
+            answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
+            passages: e?.passages,
+            citations: e?.citations,
+            toolCalls: e?.toolCalls,
+            stopReason: e?.stopReason,
+            inputTokens: result.inputTokens,
+            outputTokens: result.outputTokens,
+          },
+          draw.rate,
+          this.redactor,
+          share !== undefined && !draw.pairOnly ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
+          draw.pairOnly,
+        ),
+      );
     } catch (e) {
       console.error(
         JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the evaluation sample: ${messageOf(e)}`, requestId: inv.requestId }),
