@@ -9,7 +9,10 @@
  * GuardrailContextualGroundingFilter { type: GROUNDING | RELEVANCE, threshold, score (0..1), action: BLOCKED | NONE,
  * detected? }.
  */
+import { evaluationWindow } from '../lambda/canary-judge/evaluations';
+import type { QueryRow } from '../lambda/canary-judge/samples';
 import { newLedger } from '../lambda/evaluator/budget';
+import { evaluationEvidence, evaluationFiredMetrics, evaluationThresholds, newEvaluationState, updateEvaluation } from '../lambda/judge/scores';
 import { SCORE_TOOL } from '../lambda/evaluator/converse';
 import { evaluateSample, type LedgerPort } from '../lambda/evaluator/evaluator';
 import { evaluationMetricLines } from '../lambda/evaluator/metrics';
@@ -333,5 +336,47 @@ describe('the example passes the answering call’s trace through', () => {
     );
     expect(r.evaluation?.guardrailTrace).toBe(trace);
     expect(guardrailScores(r.evaluation?.guardrailTrace)?.groundedness?.score).toBe(0.88);
+  });
+});
+
+describe('the judge tests the guardrail key apart from the model key', () => {
+  test("a canary the guardrail finds ungrounded fires guardrail-groundedness, while the model's groundedness (equal on both) does not", () => {
+    const { criteria } = judgedEvaluationMetrics({ ...EVALUATION, guardrailScores: true });
+    const options = { criteria, paired: false };
+    let state = newEvaluationState(options);
+    const th = evaluationThresholds(options, 0.01);
+    const T = Date.parse('2026-12-07T10:00:00Z');
+    for (let w = 0; w < 10; w++) {
+      const rows: QueryRow[] = [];
+      for (let i = 0; i < 20; i++) {
+        const canary = i % 2 === 0;
+        const scores = { groundedness: 4, 'guardrail-groundedness': canary ? 0.2 + 0.01 * (i % 5) : 0.9 - 0.01 * (i % 5), 'guardrail-relevance': 0.8 };
+        rows.push([
+          {
+            field: '@message',
+            value: JSON.stringify({
+              type: 'ai-release.evaluation-result',
+              service: 'svc',
+              sampleId: `w${w}-${i}`,
+              caseId: `w${w}-${i}`,
+              arm: canary ? 'canary' : 'stable',
+              functionVersion: canary ? '8' : '7',
+              config: 'cfg-1',
+              sampleAt: T + w * 60_000 + i,
+              scores,
+            }),
+          },
+        ]);
+      }
+      const win = evaluationWindow(rows, T + w * 60_000, T + (w + 1) * 60_000, { plane: 'code', canary: '8', stable: '7' });
+      state = updateEvaluation(state, win.batch, th);
+    }
+    const evidence = evaluationEvidence(state, th);
+    const e = (m: string) => evidence.find((x) => x.metric === m);
+    expect(e('evaluation:guardrail-groundedness')?.canary).toMatchObject({ n: 100 });
+    expect(e('evaluation:guardrail-groundedness')?.eValue).toBeGreaterThanOrEqual(th.criterion);
+    expect(e('evaluation:groundedness')?.eValue).toBeLessThan(th.criterion);
+    expect(e('evaluation:guardrail-relevance')?.eValue).toBeLessThan(th.criterion);
+    expect(evaluationFiredMetrics(state)).toEqual(['evaluation:guardrail-groundedness']);
   });
 });
