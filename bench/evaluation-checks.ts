@@ -31,7 +31,7 @@ const EXAMPLE_CODE = codeSteps('canary', 10, 5);
 /** The example's checks (example/support-assistant/release-config/evaluation.yaml) with plausible pass rates. */
 export const EXAMPLE_CHECKS = {
   'citation-validity': { pass: 0.95 },
-  refusal: { pass: 0.97 },
+  'refusal-phrase': { pass: 0.97 },
   'language-match': { pass: 0.99 },
   length: { pass: 0.995 },
   'forbidden-pattern': { pass: 0.999 },

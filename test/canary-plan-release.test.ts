@@ -93,7 +93,7 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     expect(cp?.traffic.evaluation).toMatchObject({
       samplingRate: 0.005,
       pairSamplingRate: 0.1,
-      criteria: ['groundedness', 'relevance', 'citation-validity', 'refusal', 'language-match', 'length', 'forbidden-pattern'],
+      criteria: ['groundedness', 'relevance', 'citation-validity', 'refusal-phrase', 'language-match', 'length', 'forbidden-pattern'],
     });
     const e = facts.releaseCost?.evaluation;
     expect(cp?.traffic.evaluation?.cost).toEqual({ scoreUsd: e?.scoreUsd, pairUsd: e?.pairUsd, perReleaseUsd: 20 });

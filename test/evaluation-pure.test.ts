@@ -13,9 +13,15 @@ describe('deterministic evaluators', () => {
   test.each([
     ['valid citations pass', base, {}, 'citation-validity', 1],
     ['a citation that was never retrieved fails', { ...base, citations: ['p1', 'p9'] }, {}, 'citation-validity', 0],
-    ['a refusal is scored 0', { ...base, answer: "Sorry, I can't help with that." }, {}, 'refusal', 0],
-    ['curly apostrophes still match', { ...base, answer: 'I can’t help with that.' }, {}, 'refusal', 0],
-    ['custom refusal phrases replace the defaults', { ...base, answer: 'Désolé, je ne peux pas.' }, { refusalPhrases: ['je ne peux pas'] }, 'refusal', 0],
+    ['a refusal is scored 0', { ...base, answer: "Sorry, I can't help with that." }, {}, 'refusal-phrase', 0],
+    ['curly apostrophes still match', { ...base, answer: 'I can’t help with that.' }, {}, 'refusal-phrase', 0],
+    [
+      'custom refusal phrases replace the defaults',
+      { ...base, answer: 'Désolé, je ne peux pas.' },
+      { refusalPhrases: ['je ne peux pas'] },
+      'refusal-phrase',
+      0,
+    ],
     ['an English answer to a Japanese question fails', { ...base, input: 'パスワードをリセットするには?', answer: 'Open Settings.' }, {}, 'language-match', 0],
     [
       'a Japanese answer with Han and kana passes',
@@ -42,7 +48,7 @@ describe('deterministic evaluators', () => {
 
   test('checks that are off are not reported', () => {
     const names = runDeterministicChecks(base, { citationValidity: false, languageMatch: false }).map((s) => s.criterion);
-    expect(names).toEqual(['refusal']);
+    expect(names).toEqual(['refusal-phrase']);
   });
 
   test('a bad forbidden pattern names its index and the fix', () => {

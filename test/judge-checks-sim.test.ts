@@ -23,7 +23,7 @@ const PLANNED_CONFIG = [
 /** The example's five checks with plausible pass rates (bench/evaluation-checks.ts uses the same). */
 const CHECKS = {
   'citation-validity': { pass: 0.95 },
-  refusal: { pass: 0.97 },
+  'refusal-phrase': { pass: 0.97 },
   'language-match': { pass: 0.99 },
   length: { pass: 0.995 },
   'forbidden-pattern': { pass: 0.999 },
@@ -83,7 +83,7 @@ describe('good releases with the checks added: no false rollback beyond the boun
       paired: false,
       criteria: [],
       // Pass rates that move with the mix: 20 points per unit of difficulty, on both versions.
-      checks: { 'citation-validity': { pass: 0.7 }, refusal: { pass: 0.7 } },
+      checks: { 'citation-validity': { pass: 0.7 }, 'refusal-phrase': { pass: 0.7 } },
       checkDrift: 0.2,
     } as const;
     const right = await fires(drift, 4, 1501);

@@ -34,14 +34,14 @@ describe('the canary judge judges the evaluator results of the example', () => {
     expect(judgeId).toMatch(/^AiReleasePlatformCanaryJudge/);
     expect(env[JUDGE_ENV.EVALUATION_LOG_GROUP]).toEqual({ Ref: logsId });
     // The rubrics' criteria, the example's five deterministic checks (h8-detjudge), and the paired outcomes.
-    expect(env[JUDGE_ENV.EVALUATION_METRICS]).toBe('groundedness,relevance,citation-validity,refusal,language-match,length,forbidden-pattern,paired');
+    expect(env[JUDGE_ENV.EVALUATION_METRICS]).toBe('groundedness,relevance,citation-validity,refusal-phrase,language-match,length,forbidden-pattern,paired');
     // How long a window of samples waits for its outstanding results (evaluationMaxWait, default 5 minutes).
     expect(env[JUDGE_ENV.EVALUATION_MAX_WAIT_SECONDS]).toBe('300');
     expect(judge.evaluationMetrics).toEqual([
       'evaluation:groundedness',
       'evaluation:relevance',
       'evaluation:citation-validity',
-      'evaluation:refusal',
+      'evaluation:refusal-phrase',
       'evaluation:language-match',
       'evaluation:length',
       'evaluation:forbidden-pattern',
@@ -71,15 +71,15 @@ describe('the canary judge judges the evaluator results of the example', () => {
   test('correctness is not judged live (live answers carry no reference); paired unless switched off', () => {
     const section = (rubrics: string[], paired?: boolean) =>
       ({ rubrics: rubrics.map((criterion) => ({ criterion, instructions: 'x' })), ...(paired === undefined ? {} : { paired }) }) as unknown as EvaluationConfig;
-    // The checks every section runs by default (citation validity, refusal, language match) are judged too.
-    const defaults = ['citation-validity', 'refusal', 'language-match'];
+    // The checks every section runs by default (citation validity, refusal phrases, language match) are judged too.
+    const defaults = ['citation-validity', 'refusal-phrase', 'language-match'];
     expect(judgedEvaluationMetrics(section(['groundedness', 'correctness']))).toEqual({ criteria: ['groundedness', ...defaults], paired: true });
     expect(judgedEvaluationMetrics(section(['safety'], false))).toEqual({ criteria: ['safety', ...defaults], paired: false });
-    // Turned off, they are not; bounds and patterns add theirs; a refusal rubric keeps its name (the check is not judged apart).
+    // Turned off, they are not; bounds and patterns add theirs; a refusal rubric and the refusal check are judged apart.
     const off = { ...section(['relevance']), deterministic: { citationValidity: false, languageMatch: false, maxChars: 10 } } as EvaluationConfig;
-    expect(judgedEvaluationMetrics(off).criteria).toEqual(['relevance', 'refusal', 'length']);
+    expect(judgedEvaluationMetrics(off).criteria).toEqual(['relevance', 'refusal-phrase', 'length']);
     const refusalRubric = { ...section(['refusal']), deterministic: { forbiddenPatterns: ['x'] } } as EvaluationConfig;
-    expect(judgedEvaluationMetrics(refusalRubric).criteria).toEqual(['refusal', 'citation-validity', 'language-match', 'forbidden-pattern']);
+    expect(judgedEvaluationMetrics(refusalRubric).criteria).toEqual(['refusal', 'citation-validity', 'refusal-phrase', 'language-match', 'forbidden-pattern']);
     expect(Stack.of(judge)).toBe(stack);
   });
 
@@ -87,8 +87,11 @@ describe('the canary judge judges the evaluator results of the example', () => {
     const facts = stack.release.facts;
     const card = renderCanaryCard(facts, evaluatePolicy(facts, DEFAULT_POLICY_RULES));
     expect(card).toContain(
-      '**Evaluation metrics judged:** `evaluation:groundedness`, `evaluation:relevance`, `evaluation:citation-validity`, `evaluation:refusal`, `evaluation:language-match`, `evaluation:length`, `evaluation:forbidden-pattern`, `evaluation:paired`',
+      '**Evaluation metrics judged:** `evaluation:groundedness`, `evaluation:relevance`, `evaluation:citation-validity`, `evaluation:refusal-phrase`, `evaluation:language-match`, `evaluation:length`, `evaluation:forbidden-pattern`, `evaluation:paired`',
     );
     expect(judgeEvaluationLine([])).toMatch(/none \(no `evaluation` section/);
+    // The example's model.guardrail: its scores are stored and reviewed, not judged (evaluation.guardrailScores off).
+    expect(facts.guardrail?.scores).toBe('recorded');
+    expect(card).toMatch(/\*\*Guardrail:\*\* `[a-z0-9]+` version \d+; its contextual grounding scores are \*\*recorded, not judged\*\*/);
   });
 });

@@ -145,7 +145,7 @@ function traffic(seed: number, w: World = {}): StoredEvaluation[] {
           functionVersion: sample.functionVersion,
           caseId,
           scores: [
-            { criterion: 'refusal', score: refusal ? 0 : 1, reason: '', source: 'deterministic' },
+            { criterion: 'refusal-phrase', score: refusal ? 0 : 1, reason: '', source: 'deterministic' },
             { criterion: 'groundedness', score: 3 + Math.round(2 * r()), reason: '', source: 'model' },
           ],
           unscored: [],

@@ -15,6 +15,7 @@ import type { PairedObservation } from '../judge/paired';
 import type { ScoreObservation } from '../judge/scores';
 import type { JudgeEvaluation, JudgeRecord } from '../shared/contract';
 import { EVALUATION_RESULT_TYPE, EVALUATION_SAMPLE_TYPE, type EvaluationResultLine } from '../shared/evaluation';
+import { LEGACY_REFUSAL_CHECK, upgradeResultScores } from '../shared/score-keys';
 import type { EvaluationBatch, JudgeEngine } from './engine-port';
 import { INGESTION_LAG_MS, parseInsightsTimestamp, QUERY_ROW_LIMIT, type QueryRow, type Sides } from './samples';
 
@@ -172,6 +173,8 @@ export function evaluationWindow(
   sides: Sides,
   limit = QUERY_ROW_LIMIT,
   cut = Number.POSITIVE_INFINITY,
+  /** Whether the judge judges a refusal RUBRIC (`refusal` among its criteria): how an old line's `refusal` is read. */
+  refusalRubricJudged = false,
 ): EvaluationWindow {
   const lines: EvaluationResultLine[] = [];
   const ids = new Set<string>();
@@ -210,7 +213,8 @@ export function evaluationWindow(
       unmatched++;
       continue;
     }
-    for (const [criterion, score] of Object.entries(line.scores)) {
+    // Lines written before the refusal check had a key of its own read as today's (score-keys.ts).
+    for (const [criterion, score] of Object.entries(upgradeResultScores(line.scores, refusalRubricJudged))) {
       if (typeof score !== 'number' || !Number.isFinite(score)) continue;
       const share = typeof line.share === 'number' && line.share > 0 && line.share < 1 ? line.share : undefined;
       scores.push({
@@ -320,7 +324,7 @@ export async function judgeEvaluations(
     polled = true;
     // Results of samples in [from, to) were written from `from` on, up to the cut.
     const rows = await ports.logs.query(evaluationQuery(service, from, to), Math.floor(from / 1000), Math.ceil(cut / 1000), deadline);
-    const w = evaluationWindow(rows, from, to, sides, QUERY_ROW_LIMIT, cut);
+    const w = evaluationWindow(rows, from, to, sides, QUERY_ROW_LIMIT, cut, options.criteria.includes(LEGACY_REFUSAL_CHECK));
     to = w.until;
     const bound = evaluationWaitBound(ev.delays, maxWaitMs);
     let expected: Set<string> | undefined;

@@ -3,6 +3,7 @@
  * clock, no network. Each returns 1 (pass) or 0 (fail) with a reason a person can act on.
  */
 import type { CriterionScore, DeterministicChecks, EvaluationSample } from '../shared/evaluation';
+import { REFUSAL_CHECK } from '../shared/score-keys';
 
 /**
  * Phrases that mark a refusal in English answers. Substrings, matched case-insensitively after collapsing
@@ -91,7 +92,7 @@ export function runDeterministicChecks(
   }
   const refusal = isRefusal(sample.answer, checks.refusalPhrases ?? DEFAULT_REFUSAL_PHRASES);
   // A refusal is not a failure by itself (some questions must be refused); it is scored so its rate can be compared.
-  d('refusal', refusal === undefined, refusal ? `refusal phrase "${refusal}"` : 'not a refusal');
+  d(REFUSAL_CHECK, refusal === undefined, refusal ? `refusal phrase "${refusal}"` : 'not a refusal');
   if (checks.languageMatch !== false) {
     const q = dominantScript(sample.input);
     const a = dominantScript(sample.answer);

@@ -21,6 +21,7 @@ import {
   parseScoreResponse,
   type Usage,
 } from './converse';
+import { guardrailCriterionScores } from '../shared/guardrail-scores';
 import { runDeterministicChecks } from './deterministic';
 import { combineOrders } from '../judge/paired';
 
@@ -164,7 +165,8 @@ async function planSample(sample: EvaluationSample, config: EvaluationConfig, po
   const maxTokens = config.evaluatorModel.maxTokens ?? 512;
   const prices = config.evaluatorModel.pricing;
   const passages = sample.passages.map((p) => ({ id: p.id, text: options.passageTexts?.get(p.id) ?? `(text not captured; hash ${p.textHash})` }));
-  const deterministic = runDeterministicChecks(sample, config.deterministic);
+  // The guardrail's scores come with the sample (no call, no spend): scored beside the checks, under keys of their own.
+  const deterministic = [...runDeterministicChecks(sample, config.deterministic), ...guardrailCriterionScores(sample.guardrail)];
   const rubrics = config.rubrics.filter((r) => r.criterion !== 'correctness' || options.reference !== undefined);
   const wantsPairs = pairsOn(config) && ports.shadow !== undefined;
   const codeCanary = wantsPairs && sample.arm !== 'canary' && ports.shadow?.isCodeCanary ? await ports.shadow.isCodeCanary(sample).catch(() => false) : false;

@@ -4,6 +4,7 @@
  */
 import { DIMENSION, METRIC_NAMESPACE } from '../shared/contract';
 import { EVALUATION_DIMENSION_CRITERION, EVALUATION_METRIC, type EvaluationSample } from '../shared/evaluation';
+import { scoreKey } from '../shared/score-keys';
 import type { EvaluationResult } from './evaluator';
 
 export function evaluationMetricLines(result: EvaluationResult, sample: Pick<EvaluationSample, 'service' | 'functionVersion'>, now: number): string[] {
@@ -23,7 +24,8 @@ export function evaluationMetricLines(result: EvaluationResult, sample: Pick<Eva
           ],
         },
         ...base,
-        [EVALUATION_DIMENSION_CRITERION]: s.criterion,
+        // The score's key: a guardrail's groundedness is `guardrail-groundedness`, apart from the model's.
+        [EVALUATION_DIMENSION_CRITERION]: scoreKey(s),
         [EVALUATION_METRIC.SCORE]: s.score,
         source: s.source,
         sampleId: result.sampleId,

@@ -3,13 +3,15 @@
  * case id with every score and the paired outcome, in one JSON log line of the evaluator function. Pure.
  */
 import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type EvaluationSample } from '../shared/evaluation';
+import { scoreKey } from '../shared/score-keys';
 import type { EvaluationResult } from './evaluator';
 
 export function evaluationResultLine(result: EvaluationResult, sample: EvaluationSample): EvaluationResultLine {
   const sampleAt = Date.parse(sample.time);
   if (!Number.isFinite(sampleAt)) throw new Error(`evaluation sample ${sample.sampleId}: time "${sample.time}" is not an ISO 8601 time`);
   const scores: Record<string, number> = {};
-  for (const s of result.scores) scores[s.criterion] = s.score;
+  // One number per key: a model score, a check and a guardrail score of one criterion keep keys of their own.
+  for (const s of result.scores) scores[scoreKey(s)] = s.score;
   return {
     type: EVALUATION_RESULT_TYPE,
     service: sample.service,

@@ -12,6 +12,7 @@
 import type { CaseExpectation, GateEvaluationSettings, GateInvocationVerdict, GateReplayPass } from '../shared/contract';
 import { GATE_RESPONSE_KEY } from '../shared/contract';
 import { EVALUATION_CRITERIA, type EvaluationConfig, type EvaluationCriterion, type EvaluationRubric } from '../shared/evaluation';
+import { REFUSAL_CHECK } from '../shared/score-keys';
 import { costUsd, estimateInputTokens } from '../evaluator/budget';
 import {
   buildPreferenceRequest,
@@ -250,8 +251,9 @@ export interface ReplayEvaluation {
 }
 
 /**
- * Judges one replay's answer: the live section's deterministic checks (a refusal is scored, not failed: some cases
- * must be refused) and one model call per criterion. An unscored criterion fails the replay: it was not shown to pass.
+ * Judges one replay's answer: the live section's deterministic checks (the refusal check, REFUSAL_CHECK, is scored,
+ * not failed: some cases must be refused; a refusal RUBRIC is a model criterion like any other and fails under its
+ * floor) and one model call per criterion. An unscored criterion fails the replay: it was not shown to pass.
  */
 export async function evaluateReplay(
   input: string,
@@ -266,7 +268,7 @@ export async function evaluateReplay(
     { input, answer: answer.text, passages: answer.passages.map((p) => ({ id: p.id, textHash: '' })), citations: answer.citations },
     ev.live.deterministic,
   )) {
-    if (d.score === 0 && d.criterion !== 'refusal') reasons.push(`${d.criterion}: ${d.reason}`);
+    if (d.score === 0 && d.criterion !== REFUSAL_CHECK) reasons.push(`${d.criterion}: ${d.reason}`);
   }
   const scale = ev.live.scale ?? { min: 1, max: 5 };
   const maxTokens = ev.live.evaluatorModel.maxTokens ?? 512;

@@ -8,7 +8,7 @@
  * Which test per field:
  * - answer length (characters), tool calls per answer, input and output tokens: Mann–Whitney rank test (two-sided,
  *   normal approximation with the tie correction): no assumption on the shape (lengths are skewed, counts discrete);
- * - refusal rate (the deterministic refusal check), citation rate (answers citing at least one passage): the
+ * - refusal rate (the deterministic refusal check, `refusal-phrase`; not the refusal rubric's scores), citation rate (answers citing at least one passage): the
  *   two-proportion z test (pooled, two-sided);
  * - stop reasons: Pearson's chi-square test of homogeneity (2 × K categories, K − 1 degrees of freedom).
  * The seven p-values are adjusted by Holm's step-down method: the chance that any field is called shifted when none
@@ -28,6 +28,7 @@ export type { FingerprintRow, ReviewEvaluation, ScoreInterval };
 import type { FingerprintRow, ReviewEvaluation, ScoreInterval } from '../shared/contract';
 import type { EvaluationSample } from '../shared/evaluation';
 import { lgamma } from '../judge/stats';
+import { LEGACY_REFUSAL_CHECK, REFUSAL_CHECK, scoreKey, upgradeStoredScore } from '../shared/score-keys';
 
 /** One stored evaluation (the evaluator writes it once per sample). */
 export interface StoredEvaluation {
@@ -190,7 +191,9 @@ const pct = (x: number, n: number) => (n === 0 ? 'n/a' : `${Math.round((x / n) *
 // ---------------------------------------------------------------------------------------------------------------
 
 /** The evaluation view of one release. */
-export function reviewEvaluation(records: readonly StoredEvaluation[], o: ReviewEvaluationOptions): ReviewEvaluation {
+export function reviewEvaluation(stored: readonly StoredEvaluation[], o: ReviewEvaluationOptions): ReviewEvaluation {
+  // Records stored before the refusal check had a key of its own read as today's (score-keys.ts).
+  const records = stored.map(upgradeStored);
   const alpha = o.alpha ?? 0.05;
   const start = Date.parse(o.start);
   const end = Date.parse(o.end);
@@ -245,15 +248,17 @@ export function reviewEvaluation(records: readonly StoredEvaluation[], o: Review
   const canary = arm('canary');
   const stable = arm('stable');
 
-  // Scores per criterion, per arm, cluster-robust by input.
-  const criteria = new Map<string, 'deterministic' | 'model' | 'guardrail'>();
-  for (const r of byRubric) for (const s of r.result.scores) if (!criteria.has(s.criterion)) criteria.set(s.criterion, s.source);
-  const scores = [...criteria].map(([criterion, source]) => {
+  // Scores per key (criterion and evaluator: the model's groundedness and the guardrail's are two rows), per arm,
+  // cluster-robust by input.
+  const criteria = new Map<string, { criterion: string; source: 'deterministic' | 'model' | 'guardrail' }>();
+  for (const r of byRubric)
+    for (const s of r.result.scores) if (!criteria.has(scoreKey(s))) criteria.set(scoreKey(s), { criterion: s.criterion, source: s.source });
+  const scores = [...criteria].map(([key, { criterion, source }]) => {
     const of = (a: 'canary' | 'stable') =>
       clusteredMean(
         byRubric
           .filter((r) => armOf(r) === a)
-          .flatMap((r) => r.result.scores.filter((s) => s.criterion === criterion).map((s) => ({ cluster: r.sample.caseId, x: s.score }))),
+          .flatMap((r) => r.result.scores.filter((s) => scoreKey(s) === key).map((s) => ({ cluster: r.sample.caseId, x: s.score }))),
       );
     const c = of('canary');
     const s = of('stable');
@@ -284,7 +289,8 @@ export function reviewEvaluation(records: readonly StoredEvaluation[], o: Review
     }));
 
   // The behaviour fingerprint.
-  const refused = (r: StoredEvaluation) => r.result.scores.some((s) => s.criterion === 'refusal' && s.source === 'deterministic' && s.score === 0);
+  // The refusal CHECK (a refusal rubric's model score is a score row, not the rate).
+  const refused = (r: StoredEvaluation) => r.result.scores.some((s) => s.criterion === REFUSAL_CHECK && s.source === 'deterministic' && s.score === 0);
   const rows: Omit<FingerprintRow, 'adjustedP' | 'shifted'>[] = [];
   const rank = (field: FingerprintRow['field'], f: (r: StoredEvaluation) => number) => {
     const a = canary.map(f);
@@ -344,6 +350,12 @@ export function reviewEvaluation(records: readonly StoredEvaluation[], o: Review
     alpha,
     notes,
   };
+}
+
+function upgradeStored(r: StoredEvaluation): StoredEvaluation {
+  return r.result.scores.some((s) => s.source === 'deterministic' && (s.criterion as string) === LEGACY_REFUSAL_CHECK)
+    ? { ...r, result: { ...r.result, scores: r.result.scores.map(upgradeStoredScore) } }
+    : r;
 }
 
 function mostCommon(xs: readonly string[]): string | undefined {

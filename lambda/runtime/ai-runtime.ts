@@ -26,6 +26,7 @@ import {
   sampledCanaryShare,
   samplingArm,
 } from './evaluation-sampler';
+import { guardrailScores } from '../shared/guardrail-scores';
 import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from './config-check';
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
@@ -146,6 +147,13 @@ export interface AnswerEvidence {
   readonly citations?: readonly string[];
   readonly toolCalls?: readonly { readonly name: string }[];
   readonly stopReason?: string;
+  /**
+   * The Converse response's `trace.guardrail` (GuardrailTraceAssessment), when the call applied a guardrail with its
+   * trace enabled: a sampled answer carries the guardrail's contextual grounding scores (groundedness and relevance,
+   * 0..1) to the evaluator, which scores them beside the model (lambda/shared/guardrail-scores.ts). Only the scores
+   * are kept; nothing else of the trace is logged.
+   */
+  readonly guardrailTrace?: unknown;
 }
 
 export type AiHandler<I, O> = (input: I, ctx: AiContext) => Promise<AiResult<O>>;
@@ -685,7 +693,10 @@ export class AiRuntime<I, O> {
       const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share, codePairs);
       if (draw === undefined || !this.o.telemetry.sample) return;
       const e = result.evaluation;
-      this.o.telemetry.sample(
+      // The guardrail's contextual grounding scores, when the service handed its trace (read only for a drawn answer).
+      const guardrail = e?.guardrailTrace === undefined ? undefined : guardrailScores(e.guardrailTrace);
+      const write = (sample: EvaluationSample) => this.o.telemetry.sample?.(guardrail ? { ...sample, guardrail } : sample);
+      write(
         buildEvaluationSample(
           {
             service: this.o.service,

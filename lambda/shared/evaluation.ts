@@ -6,6 +6,7 @@
  * Vocabulary: the *evaluator* scores answers; the *canary judge* is the sequential test that decides a release.
  */
 import type { VersionTuple } from './contract';
+import type { GuardrailScores } from './guardrail-scores';
 
 /** The criteria a rubric may score. `correctness` needs a reference answer (regression cases carry one). */
 export const EVALUATION_CRITERIA = ['groundedness', 'relevance', 'correctness', 'safety', 'refusal'] as const;
@@ -67,6 +68,15 @@ export interface EvaluationConfig {
    */
   readonly paired?: boolean | PairedSampling;
   readonly deterministic?: DeterministicChecks;
+  /**
+   * Judge the `model.guardrail`'s contextual grounding scores (groundedness and relevance, 0..1, from the Converse
+   * trace the service hands the runtime: AnswerEvidence.guardrailTrace) beside the model's, as the canary judge's
+   * criteria `guardrail-groundedness` and `guardrail-relevance`. Needs `model.guardrail` with a contextual grounding
+   * policy and its trace enabled (the config cannot tell either). Off, the scores a sample carries are still stored
+   * and shown by the review, but not judged (each judged criterion takes a share of the judge's false-rollback bound).
+   * @default false
+   */
+  readonly guardrailScores?: boolean;
 }
 
 /** The object form of `evaluation.paired`: a release-time pairing rate of its own. */
@@ -131,6 +141,12 @@ export interface EvaluationSample {
    * The canary judge bets on the label at this probability, so oversampling the canary cannot bias it. Absent: not known.
    */
   readonly armShare?: number;
+  /**
+   * The Bedrock guardrail's contextual grounding scores of this answer (0..1), when the service handed the runtime a
+   * guardrail trace that has them (AnswerEvidence.guardrailTrace; lambda/shared/guardrail-scores.ts). The evaluator
+   * scores them as `source: 'guardrail'` (keys `guardrail-groundedness`, `guardrail-relevance`).
+   */
+  readonly guardrail?: GuardrailScores;
 }
 
 /**
@@ -171,7 +187,11 @@ export interface CriterionScore {
   readonly source: 'deterministic' | 'model' | 'guardrail';
 }
 
-export const DETERMINISTIC_CHECKS = ['citation-validity', 'refusal', 'language-match', 'length', 'forbidden-pattern'] as const;
+/**
+ * The deterministic checks by key. The refusal check is `refusal-phrase` (was `refusal`, the refusal rubric's key too,
+ * until h9-guardrail; old records are still read: lambda/shared/score-keys.ts).
+ */
+export const DETERMINISTIC_CHECKS = ['citation-validity', 'refusal-phrase', 'language-match', 'length', 'forbidden-pattern'] as const;
 export type DeterministicCheckName = (typeof DETERMINISTIC_CHECKS)[number];
 
 /**

@@ -135,6 +135,8 @@ export interface AssistantAnswer {
     readonly mentioned: readonly string[];
     readonly toolCalls: readonly { readonly name: string }[];
     readonly stopReason: string;
+    /** The answering Converse call's guardrail trace, when a guardrail ran with its trace on (its scores, if any, are sampled). */
+    readonly guardrailTrace?: GuardrailTrace;
   };
 }
 
@@ -261,7 +263,14 @@ export async function answerQuestion(
     degraded,
     usage,
     quality: scoreAnswer({ answer, citations: citations.length, unknownCitations: mentioned.length - citations.length, retrieved: passages.length }),
-    evidence: { passages: passages.map((p) => ({ id: p.id, text: `${p.title}: ${p.text}` })), mentioned, toolCalls, stopReason: response.stopReason },
+    evidence: {
+      passages: passages.map((p) => ({ id: p.id, text: `${p.title}: ${p.text}` })),
+      mentioned,
+      toolCalls,
+      stopReason: response.stopReason,
+      // The last call's: the one that produced the answer (an earlier turn's trace assessed a tool request).
+      ...(response.guardrailTrace ? { guardrailTrace: response.guardrailTrace } : {}),
+    },
   };
 }
 

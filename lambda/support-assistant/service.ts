@@ -63,6 +63,8 @@ export function assistantHandler(ports: { model: ModelPort; retriever: Retriever
               citations: a.evidence.mentioned,
               toolCalls: a.evidence.toolCalls,
               stopReason: a.evidence.stopReason,
+              // The guardrail's contextual grounding scores reach the evaluator through it (guardrail-scores.ts).
+              ...(a.evidence.guardrailTrace ? { guardrailTrace: a.evidence.guardrailTrace } : {}),
             },
           }
         : {}),

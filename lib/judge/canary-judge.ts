@@ -32,6 +32,8 @@ import {
   METRIC_NAMESPACE,
 } from '../../lambda/shared/contract';
 import { type EvaluationConfig, enabledChecks, pairsOn } from '../../lambda/shared/evaluation';
+import { GUARDRAIL_CRITERIA } from '../../lambda/shared/guardrail-scores';
+import { scoreKey } from '../../lambda/shared/score-keys';
 import { DEFAULT_TOLERANCE } from '../../lambda/judge/judge';
 import { libraryFunction } from '../private/library-function';
 import { checkedName, namePrefix, physicalName, shortPrefix } from '../private/physical-names';
@@ -130,14 +132,17 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
 /**
  * The evaluation metrics a service's evaluation section gives the judge: its rubrics' criteria except `correctness`
  * (live answers carry no reference answer, so it is never scored live), the deterministic checks the section runs
- * (h8-detjudge: each a pass rate, canary against stable, by the same rank test, in the same family; a rubric on
- * `refusal` takes the name, so the check of that name is then not judged apart), and the paired outcomes unless
- * `paired` is false.
+ * (h8-detjudge: each a pass rate, canary against stable, by the same rank test, in the same family; every check has
+ * a key of its own, so a `refusal` rubric and the refusal check `refusal-phrase` are judged apart: lambda/shared/
+ * score-keys.ts), the guardrail's scores (`guardrail-groundedness`, `guardrail-relevance`) when `guardrailScores` is
+ * on, and the paired outcomes unless `paired` is false.
  */
 export function judgedEvaluationMetrics(evaluation: EvaluationConfig): { criteria: string[]; paired: boolean } {
   const rubrics = evaluation.rubrics.map((r) => r.criterion).filter((c) => c !== 'correctness');
-  const checks = enabledChecks(evaluation.deterministic).filter((c) => !(rubrics as string[]).includes(c));
-  return { criteria: [...rubrics, ...checks], paired: pairsOn(evaluation) };
+  const checks = enabledChecks(evaluation.deterministic);
+  // The guardrail's contextual grounding scores, when the section asks (keys of their own: score-keys.ts).
+  const guardrail = evaluation.guardrailScores === true ? GUARDRAIL_CRITERIA.map((c) => scoreKey({ criterion: c, source: 'guardrail' })) : [];
+  return { criteria: [...rubrics, ...checks, ...guardrail], paired: pairsOn(evaluation) };
 }
 
 /** The tick function and its invoke role of one host (a platform, or one judge), and the bucket its records are read from. */

@@ -6,6 +6,7 @@ import { renderCostSection } from './release-cost';
 import { renderEvaluatorTrustSection } from './evaluator-trust';
 import { type AlarmWindowFacts, JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts, windowOf } from './release-policy';
 import { formatSeconds } from './worst-case';
+import { guardrailLine } from './guardrail-facts';
 
 /**
  * The canary strategy card of one release, as Markdown. Rendered from the same facts the resources were built
@@ -114,6 +115,9 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   } else {
     lines.push('The canary judge is off (`canaryJudge: false`): only the fixed thresholds above can roll a release back.', '');
   }
+  // The release config's guardrail: whether its contextual grounding scores are consumed (guardrail-facts.ts).
+  const guardrail = guardrailLine(f.guardrail);
+  if (guardrail) lines.push(guardrail, '');
 
   lines.push('## Rollback conditions', '');
   lines.push(

@@ -22,6 +22,7 @@ import { DEFAULT_TIMING, type PlaneWorstCase, planeWorstCase } from './worst-cas
 import { type EvaluationCostConfig, evaluationCost } from './evaluation-cost';
 import { type EvaluationConfig, pairSamplingRate } from '../../lambda/shared/evaluation';
 import { functionLogSettings } from './log-level-policy';
+import { guardrailFactsOf } from './guardrail-facts';
 
 export class ReleaseFactSheet {
   constructor(
@@ -93,6 +94,7 @@ export class ReleaseFactSheet {
       })),
       verdictAlarms: this.r.alarms.verdictAlarms.map((v) => ({ plane: v.plane, name: v.alarm.node.id })),
       judgedEvaluation: this.r.canaryJudge?.evaluationMetrics ?? [],
+      ...guardrailFactsOf(this.r.config.config, this.r.evaluator !== undefined, this.r.canaryJudge?.evaluationMetrics ?? []),
       alarmWindow: alarmWindows.code,
       alarmWindows,
       worstCase: this.r.worstCase,

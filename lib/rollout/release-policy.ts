@@ -4,6 +4,7 @@ import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
 import type { ReleaseCost } from './release-cost';
 import type { EvaluationCost } from './evaluation-cost';
+import type { GuardrailFacts } from './guardrail-facts';
 import type { EvaluatorAgreement } from '../../lambda/shared/evaluator-agreement';
 import { RULE_EVALUATOR_AGREEMENT } from './evaluator-trust';
 import { type FunctionLogSettings, RULE_RECORDS_SURVIVE_LOG_LEVEL } from './log-level-policy';
@@ -50,6 +51,11 @@ export interface ReleaseFacts {
    * @default none
    */
   readonly judgedEvaluation?: readonly string[];
+  /**
+   * The release config's `model.guardrail` and whether its contextual grounding scores are consumed
+   * (rollout/guardrail-facts.ts). @default none (no guardrail)
+   */
+  readonly guardrail?: GuardrailFacts;
   /** The code plane's alarm window (see `alarmWindows` for each plane's). */
   readonly alarmWindow: AlarmWindowFacts;
   /**

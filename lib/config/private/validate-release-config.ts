@@ -378,6 +378,12 @@ function checkSemantics(config: Record<string, any>, add: Add, wellShaped: (sect
   if (contractError) add(['outputContract', 'schema'], `the output contract is not a valid JSON Schema: ${contractError}`, `fix the schema (${COMPILE_NOTE})`);
 
   if (wellShaped('evaluation')) checkEvaluation(config.evaluation, add);
+  if (wellShaped('evaluation') && config.evaluation.guardrailScores === true && !config.model?.guardrail)
+    add(
+      ['evaluation', 'guardrailScores'],
+      'guardrail scores are judged, but model.guardrail names no guardrail, so no answer would carry them',
+      'set model.guardrail (a guardrail with a contextual grounding policy, trace enabled), or remove guardrailScores',
+    );
 }
 
 /** The evaluation section: what the schema cannot say about scales, floors, rubrics, patterns and the budget. */
