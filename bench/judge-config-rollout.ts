@@ -19,6 +19,7 @@ const rows: [string, ConfigRolloutWorld, number][] = [
   ['good, 5 rps, 3 environments', { rps: 5, environments: 3 }, good],
   ['good, 5 rps, 3 environments that differ (σ errors 0.2, latency 0.03)', { rps: 5, environments: 3, errorSpread: 0.2, latencySpread: 0.03 }, good],
   ['good, 5 rps, 3 environments that differ more (σ errors 0.3, latency 0.05)', { rps: 5, environments: 3, errorSpread: 0.3, latencySpread: 0.05 }, good],
+  ['good, 5 rps, 3 environments that differ a lot (σ errors 0.5, latency 0.15)', { rps: 5, environments: 3, errorSpread: 0.5, latencySpread: 0.15 }, good],
   ['good, 5 rps, 10 environments that differ (σ errors 0.2, latency 0.03)', { rps: 5, environments: 10, errorSpread: 0.2, latencySpread: 0.03 }, good],
   ['bad errors x3, 5 rps, 10 environments', { rps: 5, environments: 10, errorFactor: 3 }, bad],
   ['bad 20 % errors (x20), 5 rps, 10 environments', { rps: 5, environments: 10, errorFactor: 20 }, bad],
