@@ -3,6 +3,8 @@
  * disturbances, ramps, clustered retries, uneven execution environments and a drifting mix; and how often bad releases
  * (errors ×3, p50 +20 %) at 5 req/s are caught before full rollout, per schedule. `npx tsx bench/judge-world.ts [seeds]`
  * (default 1,000). BENCH_ROWS=<regex> runs the matching rows only; BENCH_PART=good|bad|envs one part.
+ * BENCH_GOOD_SCHEDULE=linear:<percent>:<minutes> runs the good part on that linear schedule instead of canary 10 % 5 min
+ * (the disturbances follow the schedule: "after full traffic" rows move with its full-traffic minute).
  */
 import { judgedSteps, simulateSchedule, type Schedule } from '../lambda/judge/simulate';
 import { BAD_ERRORS_X3, BAD_P50_20, BALANCED_50_20, CANARY_10_5, DURING_STEP, GOOD_WORLD, canarySchedule, linearSchedule } from '../test/judge-sim';
@@ -15,12 +17,14 @@ const describe = (s: Schedule) => `${s.steps.map((st) => `${Math.round(st.share 
 
 console.log(`${seeds} seeds per row; judge once a minute on the minute's requests (observed share), 30 min stable baseline, α = 0.01 over 6 metrics`);
 if (!part || part === 'good') {
-  console.log('\ngood releases, schedule canary 10 % for 5 min then 100 % for 10 min');
+  const linear = process.env.BENCH_GOOD_SCHEDULE?.match(/^linear:(\d+):(\d+)$/);
+  const goodSchedule = linear ? linearSchedule(Number(linear[1]), Number(linear[2])) : CANARY_10_5;
+  console.log(`\ngood releases, schedule ${linear ? describe(goodSchedule) : 'canary 10 % for 5 min then 100 % for 10 min'}`);
   console.log('scenario | rolled back (any time) | 95 % upper bound | before full rollout | seconds');
   for (const sc of GOOD_WORLD) {
     if (only && !only.test(sc.name)) continue;
     const t = performance.now();
-    const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, seeds, { baselineMinutes: 30, ...sc.options });
+    const r = simulateSchedule(goodSchedule, sc.traffic(goodSchedule), {}, seeds, { baselineMinutes: 30, ...sc.options });
     console.log(`${sc.name} | ${pct(r.rateByEnd)} | ${pct(r.upperByEnd)} | ${pct(r.rateBeforeFull)} | ${((performance.now() - t) / 1000).toFixed(1)}`);
   }
 }

@@ -1,3 +1,5 @@
+import { newJudgeState, updateJudge } from '../lambda/judge/judge';
+import type { JudgeObservation } from '../lambda/canary-judge/engine-port';
 import { buildReview, reviewJudge } from '../lambda/review/review';
 import { renderReviewMarkdown } from '../lambda/review/render-markdown';
 import type { JudgeRecord } from '../lambda/shared/contract';
@@ -72,5 +74,34 @@ describe('the review says which verdict the judge reached', () => {
       },
     );
     expect(md).toContain('**Not fully judged:** the judge could not judge all of this release: 7 judge updates failed');
+  });
+
+  test('a before/after difference the real engine found at full traffic informs the review, never the verdict (issue 16 A)', () => {
+    const ok = { error: false, safety: false, contract: false };
+    const obs = (version: 'canary' | 'stable', error: boolean, i: number): JudgeObservation => ({ version, at: 0, ...ok, error, latencyMs: 50 + (i % 100) });
+    // 20,000 stable requests at 1 % errors before the release; then 600 at full traffic failing 10 %: no concurrent
+    // control, under the gross 20 %, so the engine may not roll back; its before/after test says worse
+    const base = Array.from({ length: 20_000 }, (_, i) => obs('stable', i < 200, i));
+    const st = updateJudge(newJudgeState(), { canaryShare: 0, observations: base }).state;
+    const u = updateJudge(st, { canaryShare: 1, observations: Array.from({ length: 600 }, (_, i) => obs('canary', i < 60, i)) });
+    expect(u.decision).toBe('continue');
+    const j = record({ verdict: 'inconclusive', evidence: u.evidence as JudgeRecord['evidence'] });
+    const said = reviewJudge(j);
+    expect(said.verdict).toBe('inconclusive');
+    expect(said.beforeAfter).toMatch(
+      /^at full traffic the new version differs from the stable baseline read before the release in error \(e-value [\d.e+]+ against 1200\)/,
+    );
+    expect(said.beforeAfter).toContain('never rolled back');
+    const md = renderReviewMarkdown(
+      buildReview({ release: codeRelease, stack: 'Rev', now: at(600), deployment: rolledBackDeployment, judge: j, missing: [] }),
+      {
+        svgFile: 'x.svg',
+      },
+    );
+    expect(md).toContain('**Before/after (informs only):** at full traffic the new version differs');
+    // the same release without a before/after difference says nothing of it
+    const same = updateJudge(st, { canaryShare: 1, observations: Array.from({ length: 600 }, (_, i) => obs('canary', i < 6, i)) });
+    expect(reviewJudge(record({ verdict: 'inconclusive', evidence: same.evidence as JudgeRecord['evidence'] })).beforeAfter).toBeUndefined();
+    expect(reviewJudge(record()).beforeAfter).toBeUndefined();
   });
 });

@@ -59,6 +59,21 @@ describe('release cost arithmetic, one price at a time', () => {
     expect(line(releaseCost(base, only(k)), prefix)).toBeCloseTo(expected, 6);
   });
 
+  test("how many series a release creates: the runtime's per-version names (a config release none: no config-label dimension), and the judge's verdict series for the release's hours", () => {
+    const c = releaseCost({ ...base, judgeSeriesPerRelease: 1 }, only('customMetricPerMonth'));
+    // 20 releases x 1 series x 1 h of 730
+    expect(line(c, 'canary judge verdict series')).toBeCloseTo(20 / 730, 9);
+    expect(c.lines.find((l) => l.item === 'canary judge verdict series')?.quantity).toBe('0.027 series-months (1 per release for 1 h)');
+    const perVersion = c.lines.find((l) => l.item.startsWith('custom metric'))?.quantity ?? '';
+    expect(perVersion).toContain('adds 10 for 1 h');
+    expect(perVersion).toContain('a config release adds none');
+    // without a judge there is no such line, and the total is the per-version series alone
+    const none = releaseCost(base, only('customMetricPerMonth'));
+    expect(none.lines.some((l) => l.item === 'canary judge verdict series')).toBe(false);
+    expect(c.totalUsd - none.totalUsd).toBeCloseTo(20 / 730, 9);
+    expect(() => releaseCost({ ...base, judgeSeriesPerRelease: -1 })).toThrow(/judgeSeriesPerRelease must be a number of at least 0/);
+  });
+
   test('the Powertools-only comparison: its log bytes and its per-service series; the ratio divides the two totals', () => {
     const logs = releaseCost(base, only('logsIngestionPerGB'));
     expect(logs.powertoolsUsd).toBeCloseTo((800 * 10 * MONTH_S) / GB, 6);
@@ -122,6 +137,8 @@ describe('AiRelease: the cost on the card, counted from the synthesized alarms',
     const n = (prefix: string) => Number(c.lines.find((l) => l.item.startsWith(prefix))?.quantity.split(' ')[0]);
     expect(n('alarms, high') + n('alarms, standard')).toBe(metrics);
     expect(n('composite')).toBe(composites);
+    // the judge is on by default: its verdict series is on the card
+    expect(c.lines.find((l) => l.item === 'canary judge verdict series')?.quantity).toBe('0.027 series-months (1 per release for 1 h)');
   });
 
   test('the card states the monthly cost and the ratio to a Powertools-only service', () => {

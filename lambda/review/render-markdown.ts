@@ -27,6 +27,7 @@ export function renderReviewMarkdown(r: ReleaseReview, opts: { svgFile: string }
     const said = { regression: '**regression**', 'no-regression-shown': 'no regression shown', inconclusive: 'inconclusive' }[r.judge.verdict];
     out.push('## Canary judge', '', `Verdict: ${said}: ${esc(r.judge.detail)}. Record: ${code(r.judge.key)}.`, '');
     if (r.judge.cannotJudge) out.push(`**Not fully judged:** ${esc(r.judge.cannotJudge)}.`, '');
+    if (r.judge.beforeAfter) out.push(`**Before/after (informs only):** ${esc(r.judge.beforeAfter)}.`, '');
   }
 
   out.push(...renderEvaluatorTrustMarkdown(r.evaluatorTrust));

@@ -601,6 +601,16 @@ export function reviewJudge(j: JudgeRecord): ReviewJudge {
     ...(j.failures ? [`${j.failures.count} judge updates failed (last at ${j.failures.at}: ${j.failures.last})`] : []),
     ...(j.unused && j.unused.samples > 0 ? [`${j.unused.samples} samples not judged (${j.unused.reasons.join('; ')})`] : []),
   ];
+  // Issue 16 A: a before/after comparison informs the review ("worse than before the release"), never the rollback.
+  const shifted = ((j.evidence ?? []) as { metric?: string; beforeAfterEValue?: number; beforeAfterThreshold?: number }[]).filter(
+    (e) => typeof e.beforeAfterEValue === 'number' && typeof e.beforeAfterThreshold === 'number' && e.beforeAfterEValue >= e.beforeAfterThreshold,
+  );
+  const beforeAfter =
+    shifted.length > 0
+      ? `at full traffic the new version differs from the stable baseline read before the release in ${shifted
+          .map((e) => `${e.metric} (e-value ${round2(e.beforeAfterEValue!)} against ${round2(e.beforeAfterThreshold!)})`)
+          .join(', ')}; a before/after comparison blames anything that changed with time on the release, so it informs and never rolled back`
+      : undefined;
   return {
     verdict,
     samples: j.samples,
@@ -608,6 +618,7 @@ export function reviewJudge(j: JudgeRecord): ReviewJudge {
     detail: `${why}; ${j.samples.canary} canary and ${j.samples.stable} stable samples over ${j.updates} updates${evidence}`.slice(0, 500),
     key: judgeKey(j.service, j.releaseKey),
     ...(trouble.length > 0 ? { cannotJudge: `the judge could not judge all of this release: ${trouble.join('; ')}`.slice(0, 500) } : {}),
+    ...(beforeAfter ? { beforeAfter: beforeAfter.slice(0, 500) } : {}),
   };
 }
 

@@ -1235,6 +1235,11 @@ export interface ReviewJudge {
   readonly key: string;
   /** Set when the judge could not judge part of the release (failed updates, unusable samples): what, in one line. */
   readonly cannotJudge?: string;
+  /**
+   * Set when a before/after comparison (the new version at full traffic against the stable baseline read before the
+   * release) crossed its threshold: it informs the review and never rolled back (issue 16 A). One line.
+   */
+  readonly beforeAfter?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -80,6 +80,12 @@ export interface ReleaseCostInputs {
   readonly compositeAlarms: number;
   /** Metric names the runtime emits; each is a series per service and one per executed version. */
   readonly metricNames: number;
+  /**
+   * Series the canary judge publishes in each release, for the release's hours: the plane's `CanaryVerdict` (dimensions
+   * Service + Plane). `CanaryJudgeCannotJudge` is published only when the judge cannot judge and is not counted.
+   * @default 0 (no canary judge)
+   */
+  readonly judgeSeriesPerRelease?: number;
   /** Releases per month (code and config). @default 20 */
   readonly releasesPerMonth?: number;
   /** Hours two versions' series exist side by side in one release (the canary, the bake, the judge's bound). @default 1 */
@@ -150,7 +156,15 @@ function check(name: string, v: number | undefined, min = 0): void {
 export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_PRICES): ReleaseCost {
   if (!(Number.isFinite(i.requestsPerSecond) && i.requestsPerSecond > 0))
     throw new Error(`release cost requestsPerSecond must be a positive number, got ${i.requestsPerSecond}; state expectedRequestsPerSecond`);
-  for (const k of ['highResolutionAlarmMetrics', 'standardAlarmMetrics', 'compositeAlarms', 'metricNames', 'releasesPerMonth', 'releaseHours'] as const)
+  for (const k of [
+    'highResolutionAlarmMetrics',
+    'standardAlarmMetrics',
+    'compositeAlarms',
+    'metricNames',
+    'releasesPerMonth',
+    'releaseHours',
+    'judgeSeriesPerRelease',
+  ] as const)
     check(k, i[k]);
   const p = (k: PriceKey) => table.prices[k].usd;
   const requests = i.requestsPerSecond * SECONDS_PER_MONTH;
@@ -161,6 +175,9 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
   // Series the machinery adds: per executed version (the live one always; the new one during a release). The per-service
   // series are what a Powertools-only service has too.
   const seriesMonths = i.metricNames + (i.metricNames * releases * releaseHours) / HOURS_PER_MONTH;
+  // The judge's verdict series exist only while it judges a release (custom metrics are prorated by the hour).
+  const judgeSeries = i.judgeSeriesPerRelease ?? 0;
+  const judgeSeriesMonths = (judgeSeries * releases * releaseHours) / HOURS_PER_MONTH;
   // Log bytes the runtime writes beyond what a Powertools-only service writes (0 when it writes less).
   const extraBytes = Math.max(0, runtimeBytes - ptBytes);
   const judgeRuns = i.judgeRunsPerMonth ?? 43_800;
@@ -184,9 +201,18 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
     { item: 'composite alarms', quantity: `${i.compositeAlarms}`, usd: i.compositeAlarms * p('alarmCompositePerMonth') },
     {
       item: 'custom metric series per version',
-      quantity: `${round(seriesMonths, 2)} series-months (${i.metricNames} names for the live version; each release adds ${i.metricNames} for ${releaseHours} h)`,
+      quantity: `${round(seriesMonths, 2)} series-months (${i.metricNames} names for the live version; each release costed as a code release, which adds ${i.metricNames} for ${releaseHours} h: an upper bound, since a config release adds none — the config label is no dimension)`,
       usd: seriesMonths * p('customMetricPerMonth'),
     },
+    ...(judgeSeries > 0
+      ? [
+          {
+            item: 'canary judge verdict series',
+            quantity: `${round(judgeSeriesMonths, 3)} series-months (${judgeSeries} per release for ${releaseHours} h)`,
+            usd: judgeSeriesMonths * p('customMetricPerMonth'),
+          },
+        ]
+      : []),
     {
       item: "log ingestion of the runtime's lines, beyond Powertools'",
       quantity: `${round((extraBytes * requests) / GB, 2)} GB (${runtimeBytes} B/request measured, Powertools-only ${ptBytes})`,

@@ -149,6 +149,8 @@ export class ReleaseFactSheet {
       standardAlarmMetrics: standard,
       compositeAlarms: composite,
       metricNames: Object.keys(METRIC).length,
+      // The judge publishes its plane's verdict series while it judges a release.
+      judgeSeriesPerRelease: this.r.canaryJudge ? 1 : 0,
       // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
       ...(this.evaluatedBy()
         ? {
