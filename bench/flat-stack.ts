@@ -62,17 +62,29 @@ function synthesized(n: number, applicationPerService: boolean, config: () => Re
   }
 }
 
+/** Resources of n services, built once per n (construction only). */
+function totalOf(n: number, applicationPerService: boolean, config: () => ReleaseConfigSource, cache: Map<number, number>): number {
+  if (!cache.has(n)) cache.set(n, flat(n, applicationPerService, config).total);
+  return cache.get(n)!;
+}
+
 for (const [name, config] of Object.entries(configs)) {
   for (const applicationPerService of [false, true]) {
+    const cache = new Map<number, number>();
     const one = flat(1, applicationPerService, config);
-    const two = flat(2, applicationPerService, config);
-    const perService = two.total - one.total;
+    cache.set(1, one.total);
+    // The marginal cost over six services: the judge's schedule rules are shared five targets per rule (h9-schedule),
+    // so the second service costs one resource less than the sixth.
+    const perService = (totalOf(6, applicationPerService, config, cache) - one.total) / 5;
     const platform = one.total - perService;
-    const fits = Math.floor((RESOURCES_PER_STACK - platform) / perService);
-    const atFits = flat(fits, applicationPerService, config).total;
-    const atNext = flat(fits + 1, applicationPerService, config).total;
+    // The most that fit by construction count: estimated from the mean, then stepped to the exact boundary.
+    let fits = Math.floor((RESOURCES_PER_STACK - platform) / perService);
+    while (totalOf(fits + 1, applicationPerService, config, cache) <= RESOURCES_PER_STACK) fits++;
+    while (fits > 1 && totalOf(fits, applicationPerService, config, cache) > RESOURCES_PER_STACK) fits--;
+    const atFits = totalOf(fits, applicationPerService, config, cache);
+    const atNext = totalOf(fits + 1, applicationPerService, config, cache);
     console.log(
-      `${name}, applicationPerService ${applicationPerService}: platform ${platform}, per service ${perService} (${one.underRelease} under its AiRelease); ` +
+      `${name}, applicationPerService ${applicationPerService}: platform ${platform.toFixed(1)}, per service ${perService.toFixed(1)} (mean of services 2-6; ${one.underRelease} under its AiRelease); ` +
         `fits ${fits} by resources (${fits} services: ${atFits}, ${fits + 1}: ${atNext} of ${RESOURCES_PER_STACK}); mean per service at ${fits}: ${(atFits / fits).toFixed(1)}; ` +
         `synthesized: ${fits} services ${synthesized(fits, applicationPerService, config)}, ${fits + 1} ${synthesized(fits + 1, applicationPerService, config)}`,
     );

@@ -2,15 +2,15 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AiRelease, AiReleasePlatform, ReleaseConfigSource } from '../lib';
 import { SERVICES_PER_JUDGE_FUNCTION } from '../lib/judge/canary-judge';
-import { inlineFunction, testApp, testRelease, validConfig } from './helpers';
+import { inlineFunction, judgeTargetOf, testApp, testRelease, validConfig } from './helpers';
 
 const release = testRelease;
 
 /** The service's settings document: its schedule rule's input (the shared judge function has no service environment). */
-function settingsOf(template: Template): Record<string, any> {
+function settingsOf(template: Template, service = 'assistant'): Record<string, any> {
   const rules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } })) as any[];
   const judge = rules.find((x) => JSON.stringify(x.Properties.Targets).includes('cdk-ai-release.canary-judge'));
-  const input = judge.Properties.Targets[0].Input;
+  const input = judgeTargetOf(judge, service).Input;
   // Input is a JSON string (Fn::Join when it holds tokens): parse it with the tokens standing as their JSON.
   const text =
     typeof input === 'string'
@@ -156,7 +156,10 @@ describe('the canary judge in the template', () => {
   });
 
   test('the rule invokes the shared function through one permission for the platform rule-name prefix, in this account', () => {
-    template.hasResourceProperties('AWS::Events::Rule', { Name: 'Rel-judge-assistant', ScheduleExpression: 'rate(1 minute)' });
+    // In the platform's stack the service's target is on the platform's first shared schedule rule (h9-schedule): a
+    // name under the same prefix, with a "_" no service's own rule name (Rel-judge-<service>) can have.
+    template.hasResourceProperties('AWS::Events::Rule', { Name: 'Rel-judge-_schedule-1', ScheduleExpression: 'rate(1 minute)' });
+    expect(Object.values(template.findResources('AWS::Events::Rule', { Properties: { Name: 'Rel-judge-assistant' } }))).toHaveLength(0);
     const perms = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p: any) =>
       JSON.stringify(p.Properties.FunctionName).includes(judgeId),
     ) as any[];

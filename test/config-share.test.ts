@@ -19,7 +19,7 @@ import { AiReleasePlatform } from '../lib/ai-release-platform';
 import { renderCanaryCard } from '../lib/rollout/canary-card';
 import { CANARY_JUDGE_ASSIGNED_ENV, LEARNING_ENV, SHARE_CONTROLLER_ENV, SHARE_ENV } from '../lambda/shared/contract';
 import type { ArnVariableSource } from '../lambda/shared/aws-calls';
-import { testApp } from './helpers';
+import { judgeTargetOf, testApp } from './helpers';
 import { ACCOUNT, functionRole, PARTITION, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
 
 function synth(configCanary: 'appconfig' | 'assigned' = 'assigned') {
@@ -283,7 +283,7 @@ describe('the config deployer hands each release to the share controller (config
     // The service's settings: its schedule rule's input, beside the shared function's own environment (the bucket).
     const rule = t.resources[stack.getLogicalId(stack.release.canaryJudge!.schedule.node.defaultChild as never)];
     const env: Record<string, string> = {
-      ...JSON.parse(t.resolve(rule.Properties.Targets[0].Input) as string).settings,
+      ...JSON.parse(t.resolve(judgeTargetOf(rule, 'support-assistant').Input) as string).settings,
       ...t.resolve(t.resources[judgeId].Properties.Environment.Variables),
     };
     expect(env[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBe('share/support-assistant/current.json');
@@ -305,7 +305,9 @@ describe('the config deployer hands each release to the share controller (config
     expect(res.Properties.ShareController).toBeUndefined();
     expect(res.Properties.CandidateContentHash).toBeUndefined();
     const rule = other.t.resources[other.stack.getLogicalId(other.stack.release.canaryJudge!.schedule.node.defaultChild as never)];
-    expect(JSON.parse(other.t.resolve(rule.Properties.Targets[0].Input) as string).settings[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD]).toBeUndefined();
+    expect(
+      JSON.parse(other.t.resolve(judgeTargetOf(rule, 'support-assistant').Input) as string).settings[CANARY_JUDGE_ASSIGNED_ENV.SHARE_RECORD],
+    ).toBeUndefined();
   });
 });
 

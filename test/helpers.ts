@@ -78,13 +78,25 @@ export function testRelease(props: Partial<AiReleaseProps> = {}, stackProps?: St
 }
 
 /**
+ * A service's target on the schedule rule that runs its canary judge: on a rule the platform's services share (the
+ * flat layout) the target whose Id is the service's name; on a rule of the service's own (nested stack, a stack per
+ * service) its one target.
+ */
+export function judgeTargetOf(rule: { Properties?: any }, service: string): { Id: string; Input?: any } {
+  const targets = (rule.Properties?.Targets ?? []) as { Id: string; Input?: any }[];
+  const target = targets.find((t) => t.Id === service) ?? (targets.length === 1 && targets[0].Id === 'Target0' ? targets[0] : undefined);
+  if (!target) throw new Error(`no target of ${service} on the schedule rule (targets ${targets.map((t) => t.Id).join(', ')})`);
+  return target;
+}
+
+/**
  * A service's canary judge settings: its schedule rule's input (the platform's one judge function has no service
  * environment, issue 15 E). Tokens come back as their CloudFormation JSON (`{ Ref: … }`).
  */
-export function judgeSettingsOf(stack: Stack, schedule: { node: { defaultChild?: unknown } }): Record<string, any> {
+export function judgeSettingsOf(stack: Stack, schedule: { node: { defaultChild?: unknown } }, service: string): Record<string, any> {
   const id = stack.getLogicalId(schedule.node.defaultChild as never);
   const rule = Template.fromStack(stack).findResources('AWS::Events::Rule')[id] as any;
-  const input = rule.Properties.Targets[0].Input;
+  const input = judgeTargetOf(rule, service).Input;
   const text =
     typeof input === 'string'
       ? input

@@ -11,7 +11,7 @@ import { judgeEvaluationLine, renderCanaryCard } from '../lib/rollout/canary-car
 import { DEFAULT_POLICY_RULES, evaluatePolicy } from '../lib/rollout/release-policy';
 import { JUDGE_ENV } from '../lambda/shared/contract';
 import type { EvaluationConfig } from '../lambda/shared/evaluation';
-import { testApp } from './helpers';
+import { judgeTargetOf, testApp } from './helpers';
 
 describe('the canary judge judges the evaluator results of the example', () => {
   const stack = new ExampleStack(testApp(), 'Example');
@@ -22,7 +22,7 @@ describe('the canary judge judges the evaluator results of the example', () => {
   const logsId = stack.getLogicalId(evaluator.logGroup.node.defaultChild as never);
   // The service's settings document: its schedule rule's input (the platform's one judge function has no service env).
   const rule = template.findResources('AWS::Events::Rule')[stack.getLogicalId(judge.schedule.node.defaultChild as never)] as any;
-  const input = rule.Properties.Targets[0].Input['Fn::Join'][1] as unknown[];
+  const input = judgeTargetOf(rule, stack.release.serviceName).Input['Fn::Join'][1] as unknown[];
 
   test("the service's settings name the evaluator's log group and the metrics: the rubrics' criteria and paired", () => {
     expect(input.some((p) => JSON.stringify(p) === JSON.stringify({ Ref: logsId }))).toBe(true);

@@ -149,7 +149,7 @@ describe('the tolerance leaves the planned schedule its power', () => {
 describe('the construct sets the tolerance', () => {
   const envOf = (props: Parameters<typeof testRelease>[0]) => {
     const { stack, r } = testRelease(props);
-    return judgeSettingsOf(stack, r.canaryJudge!.schedule) as Record<string, string>;
+    return judgeSettingsOf(stack, r.canaryJudge!.schedule, r.serviceName) as Record<string, string>;
   };
 
   test("AiRelease: half of the canary plan minimum regressions, in the service's judge settings (its schedule rule's input)", () => {

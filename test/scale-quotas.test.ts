@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, CfnResource, NestedStack, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -83,20 +85,43 @@ describe('15 services in one stack, every default on', () => {
     expect(types(top, 'AWS::AppConfig::Application')).toHaveLength(16); // the platform's (kept, empty) and one each
   });
 
-  test('flat in one stack: 15 services pass every synth-time check (492 of 500 resources); the 16th is refused, naming the quota of 500 resources per stack, the services and the layouts', () => {
+  test('flat in one stack: 15 services pass every synth-time check (480 of 500 resources); the 16th is refused, naming the quota of 500 resources per stack, the services and the layouts', () => {
     // An application each, so the environments quota does not bind; the resources quota does. One subscription filter,
-    // one review rule, one cannot-judge alarm and one dashboard per platform (h8-filter, h8-loglevel, h8-fifteen):
-    // built, the platform 66 + 15 × 28 (23 under each AiRelease, its function, role, log group, …) = 486; synth adds 6
-    // IAM managed policies (the platform roles' per-service statements outgrow their inline policies), 492; a 16th
-    // gives 521 (bench/flat-stack.ts, bench/RESULTS.md "h8-fifteen").
+    // one review rule, one cannot-judge alarm and one dashboard per platform (h8-filter, h8-loglevel, h8-fifteen), and
+    // the judge's schedule rules shared five services per rule (h9-schedule): built, the platform 66.8 + 15 × 27.2
+    // (22 under each AiRelease; a rule per 5 services under the platform) = 474; synth adds 6 IAM managed policies
+    // (the platform roles' per-service statements outgrow their inline policies), 480; a 16th gives 509
+    // (bench/flat-stack.ts, bench/RESULTS.md "h9-schedule").
     const fifteen = flat(15, true);
     const counts = resourcesPerStack(fifteen.stack);
-    expect(counts.get('Flat')).toBe(486);
+    expect(counts.get('Flat')).toBe(474);
     expect(fifteen.stack.node.findAll().flatMap((c) => c.node.validate().map((m) => `${c.node.path}: ${m}`))).toEqual([]);
     const { app } = flat(16, true);
     expect(() => app.synth()).toThrow(
-      /\[Flat\] 521 resources in stack Flat exceed CloudFormation's quota of 500 resources per stack[\s\S]*16 AI services \(svc-0, .* and 10 more\) at about \d+ resources each[\s\S]*NestedStack of its own[\s\S]*applicationPerService/,
+      /\[Flat\] 509 resources in stack Flat exceed CloudFormation's quota of 500 resources per stack[\s\S]*16 AI services \(svc-0, .* and 10 more\) at about \d+ resources each[\s\S]*NestedStack of its own[\s\S]*applicationPerService/,
     );
+  });
+
+  test("15 services of the example config fit one flat stack with this repository's (cdk init's) cdk.json feature flags: 498 of 500 resources", () => {
+    // The issue 15 E target for a `cdk init` app: @aws-cdk/aws-lambda:useCdkManagedLogGroup gives every platform
+    // function a log group, and the example's evaluation section adds the evaluator; 510 before the shared schedule
+    // rules (bench/RESULTS.md "Fifteen services in one flat stack, after every h8 merge"), 498 after ("h9-schedule").
+    const flags = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+    const app = new App({ context: { ...flags, 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Flat');
+    const platform = new AiReleasePlatform(stack, 'Platform', { applicationPerService: true });
+    const config = path.join(__dirname, '..', 'example/support-assistant/release-config');
+    for (let i = 0; i < 15; i++) {
+      const fn = new lambda.Function(stack, `S${i}Fn`, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+        logGroup: new logs.LogGroup(stack, `S${i}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
+      });
+      new AiRelease(stack, `S${i}Release`, { serviceName: `svc-${i}`, function: fn, config: ReleaseConfigSource.fromDirectory(config), platform });
+    }
+    const resources = Object.keys(app.synth().getStackByName('Flat').template.Resources);
+    expect(resources).toHaveLength(498);
   });
 });
 
@@ -105,10 +130,17 @@ describe('15 services flat in one stack, every default on (one gate function, on
     const { app, stack } = flat(15, true);
     const template = app.synth().getStackByName(stack.stackName).template;
     const resources = Object.entries(template.Resources as Record<string, { Type: string; Properties?: any }>);
-    expect(resources.length).toBe(492);
+    expect(resources.length).toBe(480);
     const functions = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
     expect(functions.filter((id) => /RegressionGate/.test(id))).toHaveLength(1);
     expect(functions.filter((id) => /^PlatformCanaryJudge\d*[0-9A-F]{8}$/.test(id))).toHaveLength(1);
+    // The judge's schedule: three rules of the platform for fifteen services (five targets each), none per service.
+    const schedules = resources.filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression === 'rate(1 minute)');
+    expect(schedules.map(([, r]) => [r.Properties.Name, r.Properties.Targets.length])).toEqual([
+      ['Flat-judge-_schedule-1', 5],
+      ['Flat-judge-_schedule-2', 5],
+      ['Flat-judge-_schedule-3', 5],
+    ]);
     const cannotJudge = resources.filter(
       ([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmName).endsWith('canary-judge-cannot-judge'),
     );

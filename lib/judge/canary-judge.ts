@@ -297,11 +297,6 @@ export class CanaryJudge extends Construct {
     this.grantOnHost(host, props.environment, [appArn, `${appArn}/*`], 'appconfig');
     host.grantDeploymentGroups(props.deploymentGroup);
 
-    this.schedule = new events.Rule(this, 'WhileDeploying', {
-      ruleName: judgeRuleName(host, props.serviceName),
-      description: `${props.serviceName}: runs the canary judge every minute; it exits at once unless a code deployment or a config rollout is in progress`,
-      schedule: events.Schedule.rate(Duration.minutes(1)),
-    });
     // Not targets.LambdaFunction: it adds a Lambda permission per rule. The host has one, for every rule whose name
     // starts with its prefix. A missed minute is replaced by the next one: no retries, no stale events.
     // Rendered at synth, not when the target is added (RuleTargetInput.fromObject resolves at once): judgeEvaluations
@@ -309,8 +304,24 @@ export class CanaryJudge extends Construct {
     const input: events.RuleTargetInput = {
       bind: () => ({ input: Lazy.string({ produce: () => stack.toJsonString({ source: CANARY_JUDGE_INPUT_SOURCE, settings: this.settings }) }) }),
     };
+    const retryPolicy = { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 };
+    // In the host's stack (the flat layout) the service's target joins a schedule rule the host's services share (five
+    // targets per rule, scheduleRuleOf); in another stack (nested, a stack per service) it has a rule of its own, as
+    // the rule would otherwise make the host's stack reference the service's.
+    const grouped = props.tickHost !== undefined && Stack.of(props.tickHost) === stack;
+    this.schedule = grouped
+      ? scheduleRuleOf(props.tickHost!, host, props.serviceName)
+      : new events.Rule(this, 'WhileDeploying', {
+          ruleName: judgeRuleName(host, props.serviceName),
+          description: `${props.serviceName}: runs the canary judge every minute; it exits at once unless a code deployment or a config rollout is in progress`,
+          schedule: events.Schedule.rate(Duration.minutes(1)),
+        });
+    // Each target is its own invocation with its own constant Input (EventBridge API Reference, Target: "Input: Valid
+    // JSON text passed to the target"), so a shared rule runs each service's judge with that service's settings.
+    // Target Id: the service's name on a shared rule (unique per rule: the app refuses two services of one name).
+    if (grouped) SCHEDULE_HOST_OF.set(this, props.tickHost!);
     this.schedule.addTarget({
-      bind: () => ({ arn: fn.functionArn, input, retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 } }),
+      bind: () => ({ ...(grouped ? { id: props.serviceName } : {}), arn: fn.functionArn, input, retryPolicy }),
     });
 
     // AT_DEPLOYMENT_TICK: a small function of its own (AppConfig waits only a few seconds, and a timeout rolls the
@@ -611,6 +622,74 @@ const HOOK_NAMES = new WeakMap<lambda.IFunction, string>();
  */
 export function judgeRuleName(host: { readonly rulePrefix: string }, service: string): string {
   return checkedName('eventRule', `${host.rulePrefix}${service}`);
+}
+
+/**
+ * Targets per schedule rule: "Each rule can have up to five (5) targets associated with it at one time" (EventBridge
+ * API Reference, PutTargets; aws-cdk-lib's Rule refuses a sixth at synth).
+ */
+export const JUDGE_TARGETS_PER_RULE = 5;
+
+/**
+ * The name of a host's n-th shared schedule rule: `<host prefix>-judge-_schedule-<n>`. It starts with the host's rule
+ * prefix (the judge function's one permission, `InvokedBySchedules`, matches `rule/<prefix>-judge-*`) and can never be
+ * a service's own rule name (`<prefix>-judge-<service>`, service names `[a-z][a-z0-9-]*`, never a `_`): a stack that
+ * moves from per-service rules to shared ones creates the new rules before it deletes the old ones, and CloudFormation
+ * cannot create a custom-named rule under a name that still exists.
+ */
+export function judgeScheduleRuleName(host: { readonly rulePrefix: string }, n: number): string {
+  return checkedName('eventRule', `${host.rulePrefix}_schedule-${n}`);
+}
+
+/** The shared schedule rules of each host (the flat layout), in order, with the services whose targets each carries. */
+const SCHEDULE_GROUPS = new WeakMap<Construct, { rule: events.Rule; services: string[] }[]>();
+/** What waits for every shared schedule rule of a host (the services' aliases): also the rules made after it. */
+const SCHEDULE_DEPENDENTS = new WeakMap<Construct, Construct[]>();
+/** The host whose shared schedule rules run a judge (absent: the judge has a rule of its own). */
+const SCHEDULE_HOST_OF = new WeakMap<CanaryJudge, Construct>();
+
+/**
+ * The shared schedule rule a service of `scope` in the host's stack joins: the host's last one while it has fewer than
+ * JUDGE_TARGETS_PER_RULE targets, else a new one (ids JudgeSchedule, JudgeSchedule2, ... under the host). One rule
+ * instead of one per service: 15 services take 3 resources, not 15 (CloudFormation: 500 resources per stack).
+ */
+function scheduleRuleOf(scope: Construct, host: JudgeHost, service: string): events.Rule {
+  const groups = SCHEDULE_GROUPS.get(scope) ?? [];
+  SCHEDULE_GROUPS.set(scope, groups);
+  if (groups.some((g) => g.services.includes(service)))
+    throw new Error(`two canary judges of one platform judge the service "${service}": give each AiRelease (CanaryJudge) a serviceName of its own`);
+  let last = groups.at(-1);
+  if (!last || last.services.length >= JUDGE_TARGETS_PER_RULE) {
+    const n = groups.length + 1;
+    const services: string[] = [];
+    const rule = new events.Rule(scope, n === 1 ? 'JudgeSchedule' : `JudgeSchedule${n}`, {
+      ruleName: judgeScheduleRuleName(host, n),
+      description: Lazy.string({
+        produce: () =>
+          `Runs the canary judge every minute for ${services.join(', ')} (one target each, named by service); each exits at once unless a code deployment or a config rollout of its service is in progress`,
+      }),
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+    });
+    for (const d of SCHEDULE_DEPENDENTS.get(scope) ?? []) d.node.addDependency(rule);
+    last = { rule, services };
+    groups.push(last);
+  }
+  last.services.push(service);
+  return last.rule;
+}
+
+/**
+ * Makes `dependent` (a service's alias) wait for the rule that runs `judge` and, when that is a shared rule of the
+ * host, for every shared rule of the host, those made later included: when services are added or removed, a service's
+ * target can move from one shared rule to another, and no deployment must start while a rule of the host is still
+ * being updated (for that minute the service could be judged twice, or not at all).
+ */
+export function dependOnSchedule(judge: CanaryJudge, dependent: Construct): void {
+  dependent.node.addDependency(judge.schedule);
+  const scope = SCHEDULE_HOST_OF.get(judge);
+  if (!scope) return;
+  for (const g of SCHEDULE_GROUPS.get(scope) ?? []) dependent.node.addDependency(g.rule);
+  SCHEDULE_DEPENDENTS.set(scope, [...(SCHEDULE_DEPENDENTS.get(scope) ?? []), dependent]);
 }
 
 /**

@@ -15,7 +15,7 @@ import type { AiReleaseProps } from '../ai-release-props';
 import type { AiServiceConfig } from '../config/ai-service-config';
 import { platformRole } from '../private/platform-role';
 import type { ReleaseAlarms } from '../rollout/release-alarms';
-import { attachPostHook, CanaryJudge } from './canary-judge';
+import { attachPostHook, CanaryJudge, dependOnSchedule } from './canary-judge';
 
 export interface JudgeWiring {
   readonly platform: AiReleasePlatform;
@@ -56,8 +56,9 @@ export function wireCanaryJudge(scope: Construct, props: AiReleaseProps, w: Judg
   // CodeDeploy role's policy that lets CodeDeploy invoke it before the alias update starts the deployment.
   w.alias.node.addDependency(judge.function, platformRole(scope, w.platform.codeDeployRole));
   // The hook finds the deployment's service in the pointer the schedule leaves: the rule (with this release's settings
-  // as its input) is in place before the alias update starts the deployment.
-  w.alias.node.addDependency(judge.schedule);
+  // as its input) is in place before the alias update starts the deployment; with shared rules (the flat layout),
+  // every rule of the platform is.
+  dependOnSchedule(judge, w.alias);
   // The first config release is judged too: the tick association exists before it starts.
   w.config.deployment.node.addDependency(judge.association);
   return judge;

@@ -2,12 +2,13 @@
  * CloudFormation's quota of resources per stack (500, or the app's `@aws-cdk/core:stackResourceLimit`), checked at
  * synth for every stack that holds AI services and named with the layouts that lift it. CDK's own check comes later
  * (while it writes the template) and names the count only; this one names the services, what each costs and the fix.
- * With every default on and an application per service, a service adds 28 resources (23 under its AiRelease: one
- * subscription filter, no review rule, cannot-judge alarm or dashboard of its own) and the platform 66–72, plus what
- * synth adds: IAM managed policies when the platform roles' per-service statements outgrow their inline policies (6
- * at 15 services of the test config, 10 with the example's evaluation section). So one flat stack holds 15 services
- * of the test config (492 resources; 16: 521) and 14 with an evaluation section (15: 502); bench/RESULTS.md
- * § "h8-fifteen", docs/constructs.md "Many services". This check counts the construct tree when synth validates,
+ * With every default on and an application per service, a service adds about 27 resources (22 under its AiRelease:
+ * one subscription filter, no review rule, cannot-judge alarm or dashboard of its own, and one of the platform's
+ * shared judge schedule rules per five services) and the platform about 67–73, plus what synth adds: IAM managed
+ * policies when the platform roles' per-service statements outgrow their inline policies (6 at 15 services of the
+ * test config, 10 with the example's evaluation section). So one flat stack holds 15 services of the test config
+ * (480 resources; 16: 509) and 15 with an evaluation section (490; with this repository's cdk.json flags 498);
+ * bench/RESULTS.md § "h9-schedule", docs/constructs.md "Many services". This check counts the construct tree when synth validates,
  * after those policies exist. A NestedStack or a stack per service holds any number.
  *
  * Kept on the Stack under a global symbol, not in a module-level map, so two copies of the library see one list.
