@@ -1,5 +1,5 @@
 import { canonicalJson } from '../lambda/shared/canonical-json';
-import { caseIdOf, normalizeInput } from '../lambda/snapshot/cases';
+import { caseIdOf, MAX_NORMALIZE_DEPTH, normalizeInput } from '../lambda/snapshot/cases';
 
 // h8-hotpath: normalizeInput returns a printable-ASCII, single-spaced, untrimmed-nothing string as it is, without
 // NFC, trim and the whitespace collapse. This pins that the fast path gives what the three calls give.
@@ -88,6 +88,48 @@ describe('normalizeInput fast path (h8-hotpath)', () => {
   ])('%j normalizes as before, and its case id with it', (t) => {
     expect(normalizeInput(t)).toBe(reference(t));
     expect(caseIdOf('svc', t)).toHaveLength(32);
+  });
+
+  // h9-hotpath: JSON already in normal form (sorted keys, normal strings) is serialized as parsed, without the copies.
+  test('JSON inputs of every shape (sorted or not, integer-like keys, __proto__, deep, numbers) normalize as before', () => {
+    const deep = (d: number) => `${'['.repeat(d)}"x"${']'.repeat(d)}`;
+    const deepObject = (d: number) => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`;
+    const cases = [
+      '{"question":"How do I restore a deleted file?"}',
+      '{"a":1,"b":"x y","c":[1,"z",{"d":null,"e":true}]}',
+      '{"b":1,"a":2}',
+      '{"2":"x","10":"y"}',
+      '{"10":"y","a":"x"}',
+      '{"1":"x","b":"y"}',
+      '{"__proto__":{"x":1},"a":"b"}',
+      '{"a":{"__proto__":"p"}}',
+      '{"a":1.0,"b":1e2,"c":-0,"d":"\u0041"}',
+      '{"":"empty key","a":""}',
+      '{"a":"x","a":"y"}',
+      '{"B":1,"a":2,"_":3}',
+      '{"k":"  padded "}',
+      '{" k":"v"}',
+      '[]',
+      '{}',
+      '"plain string"',
+      '42',
+      'null',
+      deep(63),
+      deep(64),
+      deep(65),
+      deepObject(63),
+      deepObject(64),
+      deepObject(65),
+    ];
+    // The reference has no depth limit: an input nesting objects MAX_NORMALIZE_DEPTH deep is hashed as text (h6).
+    const nests = (v: unknown, d: number): boolean =>
+      v !== null && typeof v === 'object' && (d >= MAX_NORMALIZE_DEPTH || Object.values(v).some((x) => nests(x, d + 1)));
+    const expected = (t: string) => (nests(JSON.parse(t), 0) ? canonicalJson(t) : reference(t));
+    for (const t of cases) expect([t, normalizeInput(t)]).toEqual([t, expected(t)]);
+    for (const t of texts(2_000)) {
+      const sorted = JSON.stringify({ a: t, b: { c: [t], d: t }, [t]: 1 });
+      expect(normalizeInput(sorted)).toBe(reference(sorted));
+    }
   });
 
   test('the fast path leaves inputs that need normalizing to the full one', () => {

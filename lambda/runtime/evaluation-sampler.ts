@@ -12,6 +12,7 @@ import { CODE_CANARY_MAX_WINDOW_MS, type CodeCanaryState, type VersionTuple } fr
 import { EVALUATION_SAMPLE_TYPE, type EvaluationSample } from '../shared/evaluation';
 import { caseIdOf } from '../snapshot/cases';
 import { type Redactor, redact, redactAndCut } from './redact';
+import { passageTextHash, redactShort } from './sample-memo';
 
 /** Longest input or answer a sample keeps, in characters (after redaction). CloudWatch Logs events are ≤ 256 KB. */
 export const SAMPLE_MAX_CHARS = 8000;
@@ -132,12 +133,13 @@ export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor:
   const input = redactAndCut(a.input, SAMPLE_MAX_CHARS, redactor).text;
   // Passage ids, citations, tool names and the stop reason repeat within a sample (a citation is a passage id, an
   // agent calls one tool many times): each distinct one is redacted once per sample (a redactor is a function of its
-  // text), ~0.5 µs per repeat with the built-in redactor.
+  // text), ~0.5 µs per repeat with the built-in redactor; the built-in one's answers are kept across samples too
+  // (sample-memo.ts, h9-hotpath).
   const redacted = new Map<string, string>();
   const short = (text: string): string => {
     let out = redacted.get(text);
     if (out === undefined) {
-      out = redactor(text);
+      out = redactShort(redactor, text);
       redacted.set(text, out);
     }
     return out;
@@ -157,7 +159,7 @@ export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor:
     answer: redactAndCut(a.answer, SAMPLE_MAX_CHARS, redactor).text,
     // Passage ids, citations and tool names are short, and the model writes the citations: redacted like the text
     // (the same redactor on both sides, so a citation still matches its passage id for the citation check).
-    passages: (a.passages ?? []).map((p) => ({ id: short(p.id), textHash: sha256Hex(p.text).slice(0, 16) })),
+    passages: (a.passages ?? []).map((p) => ({ id: short(p.id), textHash: passageTextHash(p.text) })),
     citations: (a.citations ?? []).map(short),
     toolCalls: (a.toolCalls ?? []).map((t) => ({ name: short(t.name) })),
     ...(a.stopReason !== undefined ? { stopReason: short(a.stopReason) } : {}),

@@ -69,10 +69,36 @@ export function normalizeInput(input: string): string {
   } catch {
     return canonicalJson(normalizeString(input));
   }
+  // Already normal (h9-hotpath): keys sorted, every key and string left as it is by normalizeString, not too deep. Then
+  // normalizing and sorting would copy it unchanged, and its JSON is the canonical JSON (test/normalize-input-fast.test.ts).
+  if (alreadyNormal(value, 0)) return JSON.stringify(value);
   // Nested deeper than any real request (the runtime's 16 KB field limit still allows ~8,000 levels of `[`): hashed as
   // text, so the recursive normalization below can never exhaust the stack. Deterministic, so still one case per input.
   if (depthOver(value, MAX_NORMALIZE_DEPTH)) return canonicalJson(normalizeString(input));
   return canonicalJson(normalizeValue(value));
+}
+
+/**
+ * Whether the parsed JSON `v` is what normalizeValue and canonicalJson's sort would give back unchanged: every string
+ * and key NORMAL_ASCII, each object's keys in the order sort() puts them (integer-like keys, which objects list
+ * first, fail this unless they sort first anyway), no `__proto__` key (which the copies would turn into a prototype),
+ * and no object as deep as MAX_NORMALIZE_DEPTH (left to depthOver). Recursion stops at that depth.
+ */
+function alreadyNormal(v: unknown, depth: number): boolean {
+  if (typeof v === 'string') return NORMAL_ASCII.test(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (depth >= MAX_NORMALIZE_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!alreadyNormal(v[i], depth + 1)) return false;
+    return true;
+  }
+  let previous: string | undefined;
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__' || (previous !== undefined && previous > k) || !NORMAL_ASCII.test(k)) return false;
+    if (!alreadyNormal((v as Record<string, unknown>)[k], depth + 1)) return false;
+    previous = k;
+  }
+  return true;
 }
 
 /** Depth up to which an input's JSON is normalized structurally (key order, strings); deeper inputs are hashed as text. */
