@@ -320,8 +320,12 @@ export class CanaryJudge extends Construct {
     // JSON text passed to the target"), so a shared rule runs each service's judge with that service's settings.
     // Target Id: the service's name on a shared rule (unique per rule: the app refuses two services of one name).
     if (grouped) SCHEDULE_HOST_OF.set(this, props.tickHost!);
+    // Two releases of one name are AiRelease's error at synth, naming both construct paths (a clearer one than any
+    // here): until then the second target gets an id of its own so construction goes on to that error.
+    const seen = grouped ? (SCHEDULE_GROUPS.get(props.tickHost!) ?? []).flatMap((g) => g.services).filter((x) => x === props.serviceName).length : 0;
+    const targetId = seen > 1 ? `${props.serviceName}-${seen}` : props.serviceName;
     this.schedule.addTarget({
-      bind: () => ({ ...(grouped ? { id: props.serviceName } : {}), arn: fn.functionArn, input, retryPolicy }),
+      bind: () => ({ ...(grouped ? { id: targetId } : {}), arn: fn.functionArn, input, retryPolicy }),
     });
 
     // AT_DEPLOYMENT_TICK: a small function of its own (AppConfig waits only a few seconds, and a timeout rolls the
@@ -656,8 +660,6 @@ const SCHEDULE_HOST_OF = new WeakMap<CanaryJudge, Construct>();
 function scheduleRuleOf(scope: Construct, host: JudgeHost, service: string): events.Rule {
   const groups = SCHEDULE_GROUPS.get(scope) ?? [];
   SCHEDULE_GROUPS.set(scope, groups);
-  if (groups.some((g) => g.services.includes(service)))
-    throw new Error(`two canary judges of one platform judge the service "${service}": give each AiRelease (CanaryJudge) a serviceName of its own`);
   let last = groups.at(-1);
   if (!last || last.services.length >= JUDGE_TARGETS_PER_RULE) {
     const n = groups.length + 1;
