@@ -2,7 +2,7 @@
  * Deterministic evaluators: cheap checks run on every sampled answer, beside the model evaluator. Pure: no SDK, no
  * clock, no network. Each returns 1 (pass) or 0 (fail) with a reason a person can act on.
  */
-import type { CriterionScore, DeterministicChecks, EvaluationSample } from '../shared/evaluation';
+import type { CriterionScore, DeterministicCheckName, DeterministicChecks, EvaluationSample } from '../shared/evaluation';
 
 /**
  * Phrases that mark a refusal in English answers. Substrings, matched case-insensitively after collapsing
@@ -71,6 +71,96 @@ export function isRefusal(answer: string, phrases: readonly string[] = DEFAULT_R
   return phrases.find((p) => text.includes(p.toLowerCase()));
 }
 
+/** Whether the question's and the answer's dominant scripts agree (Han and kana count as one: Japanese mixes them). */
+export function languageMatches(input: string, answer: string): { readonly pass: boolean; readonly q?: string; readonly a?: string } {
+  const q = dominantScript(input);
+  const a = dominantScript(answer);
+  const pass = q === undefined || a === undefined || q === a || (q === 'han' && a === 'kana') || (q === 'kana' && a === 'han');
+  return { pass, q, a };
+}
+
+/**
+ * A section's checks made ready once (patterns compiled, phrases lower-cased), for code that checks many answers with
+ * one config: the runtime, on the request path (lambda/runtime/runtime-checks.ts).
+ */
+export interface PreparedChecks {
+  readonly citationValidity: boolean;
+  readonly languageMatch: boolean;
+  readonly refusalPhrases: readonly string[];
+  readonly minChars?: number;
+  readonly maxChars?: number;
+  readonly forbidden: readonly RegExp[];
+}
+
+export function prepareChecks(checks: DeterministicChecks = {}): PreparedChecks {
+  return {
+    citationValidity: checks.citationValidity !== false,
+    languageMatch: checks.languageMatch !== false,
+    refusalPhrases: (checks.refusalPhrases ?? DEFAULT_REFUSAL_PHRASES).map((p) => p.toLowerCase()),
+    ...(checks.minChars !== undefined ? { minChars: checks.minChars } : {}),
+    ...(checks.maxChars !== undefined ? { maxChars: checks.maxChars } : {}),
+    forbidden: checks.forbiddenPatterns?.length ? compileForbiddenPatterns(checks.forbiddenPatterns) : [],
+  };
+}
+
+/**
+ * The checks' outcomes only (1 pass, 0 fail), without reasons: the same rules as `runDeterministicChecks`, which test
+ * /evaluation-pure.test.ts holds equal on a corpus. `only`: the checks to run (the enabled ones are run otherwise).
+ */
+export function checkOutcomes(
+  p: PreparedChecks,
+  sample: {
+    readonly input: string;
+    readonly answer: string;
+    readonly passages: readonly { readonly id: string }[];
+    readonly citations: readonly string[];
+  },
+  only?: readonly DeterministicCheckName[],
+): Record<string, 0 | 1> {
+  const out: Record<string, 0 | 1> = {};
+  const want = (c: DeterministicCheckName) => only === undefined || only.includes(c);
+  if (p.citationValidity && want('citation-validity')) {
+    let ok = true;
+    for (const c of sample.citations) {
+      let found = false;
+      for (const q of sample.passages)
+        if (q.id === c) {
+          found = true;
+          break;
+        }
+      if (!found) {
+        ok = false;
+        break;
+      }
+    }
+    out['citation-validity'] = ok ? 1 : 0;
+  }
+  if (want('refusal')) out.refusal = isRefusal(sample.answer, p.refusalPhrases) === undefined ? 1 : 0;
+  if (p.languageMatch && want('language-match')) out['language-match'] = languageMatches(sample.input, sample.answer).pass ? 1 : 0;
+  if ((p.minChars !== undefined || p.maxChars !== undefined) && want('length')) {
+    const n = codePoints(sample.answer);
+    out.length = (p.minChars !== undefined && n < p.minChars) || (p.maxChars !== undefined && n > p.maxChars) ? 0 : 1;
+  }
+  if (p.forbidden.length > 0 && want('forbidden-pattern')) out['forbidden-pattern'] = p.forbidden.some((re) => re.test(sample.answer)) ? 0 : 1;
+  return out;
+}
+
+/** Characters as the length check counts them (code points, as `[...text].length`), without building the array. */
+function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 /** Runs every enabled deterministic check on one sample. */
 export function runDeterministicChecks(
   sample: Pick<EvaluationSample, 'input' | 'answer' | 'passages' | 'citations'>,
@@ -93,9 +183,7 @@ export function runDeterministicChecks(
   // A refusal is not a failure by itself (some questions must be refused); it is scored so its rate can be compared.
   d('refusal', refusal === undefined, refusal ? `refusal phrase "${refusal}"` : 'not a refusal');
   if (checks.languageMatch !== false) {
-    const q = dominantScript(sample.input);
-    const a = dominantScript(sample.answer);
-    const pass = q === undefined || a === undefined || q === a || (q === 'han' && a === 'kana') || (q === 'kana' && a === 'han');
+    const { pass, q, a } = languageMatches(sample.input, sample.answer);
     d('language-match', pass, pass ? `script ${a ?? 'none'}` : `question in ${q} script, answer in ${a}`);
   }
   if (checks.minChars !== undefined || checks.maxChars !== undefined) {

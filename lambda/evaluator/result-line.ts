@@ -1,6 +1,7 @@
 /**
  * The line the canary judge reads for one evaluated sample (EVALUATION_RESULT_TYPE): the sample's time, sides and
- * case id with every score and the paired outcome, in one JSON log line of the evaluator function. Pure.
+ * case id with every score and the paired outcome, in one JSON log line of the evaluator function (less the checks the
+ * runtime wrote for the answer, EvaluationSample.runtimeChecks). Pure.
  */
 import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type EvaluationSample } from '../shared/evaluation';
 import type { EvaluationResult } from './evaluator';
@@ -9,7 +10,10 @@ export function evaluationResultLine(result: EvaluationResult, sample: Evaluatio
   const sampleAt = Date.parse(sample.time);
   if (!Number.isFinite(sampleAt)) throw new Error(`evaluation sample ${sample.sampleId}: time "${sample.time}" is not an ISO 8601 time`);
   const scores: Record<string, number> = {};
-  for (const s of result.scores) scores[s.criterion] = s.score;
+  // Checks the runtime owns for this answer's config are judged from its check-result lines (h9-checks): left out
+  // here, so no check counts twice. The stored evaluation keeps them.
+  const owned: readonly string[] = sample.runtimeChecks ?? [];
+  for (const s of result.scores) if (!(s.source === 'deterministic' && owned.includes(s.criterion))) scores[s.criterion] = s.score;
   return {
     type: EVALUATION_RESULT_TYPE,
     service: sample.service,
