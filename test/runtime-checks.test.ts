@@ -8,7 +8,15 @@ import { checkResultsQuery, checkWindow, judgesChecks, parseCheckMessage } from 
 import { ENGINE } from '../lambda/canary-judge/engine';
 import { judgeEvaluations } from '../lambda/canary-judge/evaluations';
 import type { QueryRow, Sides } from '../lambda/canary-judge/samples';
-import { checkOutcomes, prepareChecks, runDeterministicChecks } from '../lambda/evaluator/deterministic';
+import {
+  checkOutcomes,
+  DEFAULT_REFUSAL_PHRASES,
+  dominantScript,
+  isRefusal,
+  prepareChecks,
+  refusalFilter,
+  runDeterministicChecks,
+} from '../lambda/evaluator/deterministic';
 import type { EvaluationResult } from '../lambda/evaluator/evaluator';
 import { evaluationResultLine } from '../lambda/evaluator/result-line';
 import { validateSample } from '../lambda/evaluator/delivery';
@@ -49,6 +57,71 @@ describe('the runtime computes the checks exactly as the evaluator does', () => 
       const evaluator = Object.fromEntries(runDeterministicChecks(asSampled, settings).map((s) => [s.criterion, s.score]));
       expect(checkOutcomes(prepareChecks(settings), sample)).toEqual(evaluator);
     }
+  });
+});
+
+/** The language check's first implementation (h7): one global regular-expression count per script. */
+const REFERENCE_SCRIPTS = [
+  ['han', /\p{Script=Han}/gu],
+  ['kana', /[\p{Script=Hiragana}\p{Script=Katakana}]/gu],
+  ['hangul', /\p{Script=Hangul}/gu],
+  ['cyrillic', /\p{Script=Cyrillic}/gu],
+  ['arabic', /\p{Script=Arabic}/gu],
+  ['greek', /\p{Script=Greek}/gu],
+  ['devanagari', /\p{Script=Devanagari}/gu],
+  ['thai', /\p{Script=Thai}/gu],
+  ['latin', /\p{Script=Latin}/gu],
+] as const;
+function referenceScript(text: string): string | undefined {
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const [name, re] of REFERENCE_SCRIPTS) {
+    const n = text.match(re)?.length ?? 0;
+    if (name === 'kana' && n > 0) return 'kana';
+    if (n > bestCount) {
+      best = name;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+describe('the one-pass language check and the refusal filter keep the rules they replace', () => {
+  test('dominantScript equals the regular-expression count on fixed and random mixed-script texts', () => {
+    const fixed = ['', '123 !?', 'Hello', 'Привет, world', 'こんにちは世界', '世界和平', '안녕하세요 hi', 'مرحبا', 'Γειά σου', 'नमस्ते', 'สวัสดี', 'Ünïcödé façade', '😀 ab 😀 cd', 'ℌ𝔢𝔩𝔩𝔬 Ⓚ', 'aб', 'бa'];
+    for (const t of fixed) expect([t, dominantScript(t)]).toEqual([t, referenceScript(t)]);
+    const alphabet = [...'abcXYZéñßabcПриветこんカナ漢字한글عربΓειάनमสวั0123 .,!?😀𝔢ǅﬁ\u0301\u200d'];
+    const r = mulberry32(7);
+    for (let k = 0; k < 3000; k++) {
+      let t = '';
+      const n = Math.floor(r() * 30);
+      for (let i = 0; i < n; i++) t += alphabet[Math.floor(r() * alphabet.length)];
+      expect([t, dominantScript(t)]).toEqual([t, referenceScript(t)]);
+    }
+  });
+
+  test('the refusal filter lets every refusal through (no false negatives), and the outcome equals isRefusal', () => {
+    const phrases = [...DEFAULT_REFUSAL_PHRASES, 'Je ne peux pas', 'nicht  möglich', 'a.b*c', '(no)'];
+    const filter = refusalFilter(phrases);
+    const answers = [
+      'I CAN’T HELP WITH that.',
+      "I can't\n\thelp   with that",
+      'Sorry, I am unable to do this.',
+      'je ne peux pas répondre',
+      'Das ist nicht möglich.',
+      'a.b*c appears',
+      'say (no) now',
+      'Open Settings and press Reset.',
+      'I can help with that!',
+      'acb',
+    ];
+    for (const a of answers) {
+      if (isRefusal(a, phrases) !== undefined) expect([a, filter?.test(a)]).toEqual([a, true]);
+      const p = prepareChecks({ refusalPhrases: phrases });
+      expect([a, checkOutcomes(p, { input: 'q', answer: a, passages: [], citations: [] }).refusal]).toEqual([a, isRefusal(a, phrases) ? 0 : 1]);
+    }
+    expect(refusalFilter([''])?.test('anything')).toBe(true);
+    expect(refusalFilter([])).toBeUndefined();
   });
 });
 

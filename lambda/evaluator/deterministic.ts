@@ -37,17 +37,56 @@ const SCRIPTS: readonly { readonly name: string; readonly re: RegExp }[] = [
   { name: 'latin', re: /\p{Script=Latin}/gu },
 ];
 
-/** The dominant script of a text (most letters), or undefined for text without letters. */
+/** One code point's script among SCRIPTS (its index), or -1: letters of other scripts, digits, punctuation. */
+function scriptIndexOf(ch: string): number {
+  for (let i = 0; i < SCRIPTS.length; i++) {
+    const re = SCRIPTS[i].re;
+    re.lastIndex = 0;
+    if (re.test(ch)) return i;
+  }
+  return -1;
+}
+
+/** Scripts of non-ASCII code points seen (a Script property value never changes): bounded. */
+const SCRIPT_CACHE = new Map<number, number>();
+const LATIN = SCRIPTS.findIndex((s) => s.name === 'latin');
+const KANA = SCRIPTS.findIndex((s) => s.name === 'kana');
+const NON_ASCII = /[^\u0000-\u007f]/;
+const ASCII_LETTER = /[A-Za-z]/;
+
+/**
+ * The dominant script of a text (most letters), or undefined for text without letters. One pass over the code
+ * points (ASCII letters counted directly, other code points classified once and cached), with the rule the
+ * regular-expression count had (test/runtime-checks.test.ts holds the two equal): kana anywhere marks Japanese,
+ * otherwise the script with the most letters, the first in SCRIPTS on a tie. Cheap enough for the request path.
+ */
 export function dominantScript(text: string): string | undefined {
+  // All ASCII (most English questions and answers): Latin when there is a letter at all. Two native scans.
+  if (!NON_ASCII.test(text)) return ASCII_LETTER.test(text) ? 'latin' : undefined;
+  const counts = new Array<number>(SCRIPTS.length).fill(0);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) {
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) counts[LATIN]++;
+      continue;
+    }
+    const cp = text.codePointAt(i) as number;
+    if (cp > 0xffff) i++;
+    let k = SCRIPT_CACHE.get(cp);
+    if (k === undefined) {
+      k = scriptIndexOf(String.fromCodePoint(cp));
+      if (SCRIPT_CACHE.size >= 65_536) SCRIPT_CACHE.clear();
+      SCRIPT_CACHE.set(cp, k);
+    }
+    if (k >= 0) counts[k]++;
+  }
+  if (counts[KANA] > 0) return 'kana';
   let best: string | undefined;
   let bestCount = 0;
-  for (const s of SCRIPTS) {
-    const n = text.match(s.re)?.length ?? 0;
-    // Japanese mixes kana and Han: kana anywhere marks it as Japanese, whatever the Han count.
-    if (s.name === 'kana' && n > 0) return 'kana';
-    if (n > bestCount) {
-      best = s.name;
-      bestCount = n;
+  for (let i = 0; i < SCRIPTS.length; i++) {
+    if (counts[i] > bestCount) {
+      best = SCRIPTS[i].name;
+      bestCount = counts[i];
     }
   }
   return best;
@@ -64,6 +103,25 @@ export function compileForbiddenPatterns(patterns: readonly string[]): RegExp[] 
       );
     }
   });
+}
+
+/**
+ * A filter that every answer `isRefusal` would flag passes (no false negatives): each phrase with its letters matched
+ * case-insensitively, each apostrophe as any of ' ’ ‘ and each run of whitespace as \s+. The request path runs the
+ * exact test only on answers it passes (almost none).
+ */
+export function refusalFilter(phrases: readonly string[]): RegExp | undefined {
+  // An empty phrase is in every answer (isRefusal flags them all): so does the filter.
+  if (phrases.some((p) => p === '')) return /(?:)/u;
+  const parts = phrases
+    .map((p) => p.toLowerCase().replace(/[’‘]/g, "'").replace(/\s+/g, ' '))
+    .map((p) =>
+      [...p]
+        .map((ch) => (ch === "'" ? "['’‘]" : ch === ' ' ? '\\s+' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')))
+        .join('')
+        .replace(/(\\s\+)+/g, '\\s+'),
+    );
+  return parts.length > 0 ? new RegExp(parts.join('|'), 'iu') : undefined;
 }
 
 export function isRefusal(answer: string, phrases: readonly string[] = DEFAULT_REFUSAL_PHRASES): string | undefined {
@@ -87,16 +145,21 @@ export interface PreparedChecks {
   readonly citationValidity: boolean;
   readonly languageMatch: boolean;
   readonly refusalPhrases: readonly string[];
+  /** refusalFilter(refusalPhrases): undefined when there are none (nothing is a refusal). */
+  readonly refusalFilter?: RegExp;
   readonly minChars?: number;
   readonly maxChars?: number;
   readonly forbidden: readonly RegExp[];
 }
 
 export function prepareChecks(checks: DeterministicChecks = {}): PreparedChecks {
+  const phrases = (checks.refusalPhrases ?? DEFAULT_REFUSAL_PHRASES).map((p) => p.toLowerCase());
+  const filter = refusalFilter(phrases);
   return {
     citationValidity: checks.citationValidity !== false,
     languageMatch: checks.languageMatch !== false,
-    refusalPhrases: (checks.refusalPhrases ?? DEFAULT_REFUSAL_PHRASES).map((p) => p.toLowerCase()),
+    refusalPhrases: phrases,
+    ...(filter ? { refusalFilter: filter } : {}),
     ...(checks.minChars !== undefined ? { minChars: checks.minChars } : {}),
     ...(checks.maxChars !== undefined ? { maxChars: checks.maxChars } : {}),
     forbidden: checks.forbiddenPatterns?.length ? compileForbiddenPatterns(checks.forbiddenPatterns) : [],
@@ -135,10 +198,13 @@ export function checkOutcomes(
     }
     out['citation-validity'] = ok ? 1 : 0;
   }
-  if (want('refusal')) out.refusal = isRefusal(sample.answer, p.refusalPhrases) === undefined ? 1 : 0;
+  if (want('refusal'))
+    out.refusal = p.refusalFilter?.test(sample.answer) && isRefusal(sample.answer, p.refusalPhrases) !== undefined ? 0 : 1;
   if (p.languageMatch && want('language-match')) out['language-match'] = languageMatches(sample.input, sample.answer).pass ? 1 : 0;
   if ((p.minChars !== undefined || p.maxChars !== undefined) && want('length')) {
-    const n = codePoints(sample.answer);
+    // Code points are at most the UTF-16 length and at least half of it: most answers are decided without counting.
+    const u = sample.answer.length;
+    const n = (p.minChars === undefined || u / 2 >= p.minChars) && (p.maxChars === undefined || u <= p.maxChars) ? u : codePoints(sample.answer);
     out.length = (p.minChars !== undefined && n < p.minChars) || (p.maxChars !== undefined && n > p.maxChars) ? 0 : 1;
   }
   if (p.forbidden.length > 0 && want('forbidden-pattern')) out['forbidden-pattern'] = p.forbidden.some((re) => re.test(sample.answer)) ? 0 : 1;
