@@ -122,7 +122,9 @@ async function runtimeParts() {
   if (PART === 'runtime-bad') {
     say(`# runtime checks, bad releases — ${new Date().toISOString()} — ${BAD} seeds per row`);
     say('## citation validity 95 % → 80 % on the canary, nothing else changes (unbiased evaluator, pairs 50/50, 20 % clustered retries)');
-    say('| schedule | checkSamplingRate | caught before full | caught at all | median minute caught | full at | fired metrics | check lines/release | judge record KB | s |');
+    say(
+      '| schedule | checkSamplingRate | caught before full | caught at all | median minute caught | full at | fired metrics | check lines/release | judge record KB | s |',
+    );
     say('|---|---|---|---|---|---|---|---|---|---|');
     let i = 0;
     for (const [label, plane, steps] of [

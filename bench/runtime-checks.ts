@@ -103,7 +103,7 @@ async function main() {
 
   // The whole request, checks on against off.
   class NoWrite extends PowertoolsTelemetry {
-    public override checks(line: Parameters<PowertoolsTelemetry['checks']>[0]): void {
+    public override checks(line: ReturnType<typeof lineOf>): void {
       if (JSON.stringify(line).length < 0) say('');
     }
   }
@@ -133,7 +133,8 @@ async function main() {
   const q = { question: 'Where is my refund for order 1042? I returned the headphones two weeks ago.' };
   const block = async (rt: typeof on, n: number) => {
     const t0 = now();
-    for (let i = 0; i < n; i++) await rt.invoke(fn, q, { awsRequestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0${String(id++).padStart(5, '0')}`, getRemainingTimeInMillis: () => 30_000 });
+    for (let i = 0; i < n; i++)
+      await rt.invoke(fn, q, { awsRequestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0${String(id++).padStart(5, '0')}`, getRemainingTimeInMillis: () => 30_000 });
     return (now() - t0) / n;
   };
   const R = Math.max(200, Math.floor(N / 10));

@@ -328,17 +328,6 @@ export async function judgeEvaluations(
     const rows = await ports.logs.query(evaluationQuery(service, from, to), Math.floor(from / 1000), Math.ceil(cut / 1000), deadline);
     let w = evaluationWindow(rows, from, to, sides, QUERY_ROW_LIMIT, cut);
     to = w.until;
-    // The runtime's check lines of the same answer times (written as it answered, so complete past the ingestion lag).
-    let checks: CheckWindow | undefined;
-    if (ports.checks) {
-      const lines = await ports.checks.query(checkResultsQuery(service, from, to), Math.floor(from / 1000) - 1, Math.ceil(to / 1000) + 1, deadline);
-      checks = checkWindow(lines, from, to, sides, QUERY_ROW_LIMIT, cut);
-      // Their row limit cut the window shorter: the evaluator's results (complete up to the longer end) are cut there too.
-      if (checks.until < to) {
-        to = checks.until;
-        w = evaluationWindow(rows, from, to, sides, Number.POSITIVE_INFINITY, cut);
-      }
-    }
     const bound = evaluationWaitBound(ev.delays, maxWaitMs);
     let expected: Set<string> | undefined;
     if (ports.samples) {
@@ -349,6 +338,18 @@ export async function judgeEvaluations(
     const arrived = expected ? [...expected].filter((id) => w.ids.has(id)).length : 0;
     const complete = expected !== undefined && arrived === expected.size && [...w.ids].every((id) => expected.has(id));
     if (!complete && cut < to + bound) break;
+    // The runtime's check lines of the same answer times (written as it answered, so complete past the ingestion lag),
+    // read once, when the window closes.
+    let checks: CheckWindow | undefined;
+    if (ports.checks) {
+      const lines = await ports.checks.query(checkResultsQuery(service, from, to), Math.floor(from / 1000) - 1, Math.ceil(to / 1000) + 1, deadline);
+      checks = checkWindow(lines, from, to, sides, QUERY_ROW_LIMIT, cut);
+      // Their row limit cut the window shorter: the evaluator's results (complete up to the longer end) are cut there too.
+      if (checks.until < to) {
+        to = checks.until;
+        w = evaluationWindow(rows, from, to, sides, Number.POSITIVE_INFINITY, cut);
+      }
+    }
     const batch: EvaluationBatch = checks && checks.scores.length > 0 ? { scores: [...w.batch.scores, ...checks.scores], paired: w.batch.paired } : w.batch;
     if (batch.scores.length > 0 || batch.paired.length > 0) {
       const u = update(rec.engine, batch);
