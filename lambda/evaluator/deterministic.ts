@@ -51,7 +51,7 @@ function scriptIndexOf(ch: string): number {
 const SCRIPT_CACHE = new Map<number, number>();
 const LATIN = SCRIPTS.findIndex((s) => s.name === 'latin');
 const KANA = SCRIPTS.findIndex((s) => s.name === 'kana');
-const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const ASCII_LETTER = /[A-Za-z]/;
 
 /**
@@ -198,8 +198,7 @@ export function checkOutcomes(
     }
     out['citation-validity'] = ok ? 1 : 0;
   }
-  if (want('refusal'))
-    out.refusal = p.refusalFilter?.test(sample.answer) && isRefusal(sample.answer, p.refusalPhrases) !== undefined ? 0 : 1;
+  if (want('refusal')) out.refusal = p.refusalFilter?.test(sample.answer) && isRefusal(sample.answer, p.refusalPhrases) !== undefined ? 0 : 1;
   if (p.languageMatch && want('language-match')) out['language-match'] = languageMatches(sample.input, sample.answer).pass ? 1 : 0;
   if ((p.minChars !== undefined || p.maxChars !== undefined) && want('length')) {
     // Code points are at most the UTF-16 length and at least half of it: most answers are decided without counting.
