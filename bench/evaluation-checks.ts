@@ -4,12 +4,15 @@
  * rubric criteria and the paired test, all in one family (the evaluation share α/7 of α = 0.01, split half to pairs,
  * half over the seven score tests).
  *
- *   npx tsx bench/evaluation-checks.ts [goodSeeds=1000] [badSeeds=200] [part=all|good|bad] [goodRows=0,1,..]
+ *   npx tsx bench/evaluation-checks.ts [goodSeeds=1000] [badSeeds=200] [part=all|good|bad|runtime-good|runtime-bad] [rows=0,1,..]
  *
  * 1. Good releases with the checks added, under the production-like disturbances (drifting mix, shared slowdown,
  *    clustered retries) on both planes' planned schedules, a first-position-biased evaluator (70 %).
  * 2. A release whose citation validity falls from 95 % to 80 % (nothing else changes): caught before full rollout, by
  *    scoring rate and schedule.
+ * 3. (h9-checks, parts runtime-good / runtime-bad) The same with the checks computed by the runtime on every answer
+ *    (evaluation.checkSamplingRate 1, or the rates given) and read by the judge from the check-result lines, at the
+ *    example's evaluation rates (scoring 0.5 %, pairs 10 % of the canary's answers during a release).
  */
 import { codeSteps } from '../lib/rollout/canary-plan';
 import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
@@ -113,4 +116,94 @@ async function main() {
     }
 }
 
-void main();
+/** h9-checks: the runtime computes the checks (checkSamplingRate), the example's scoring and pairing rates. */
+async function runtimeParts() {
+  const example = { rps: 5, samplingRate: 0.005, pairSamplingRate: 0.1, alpha: 0.01 } as const;
+  if (PART === 'runtime-bad') {
+    say(`# runtime checks, bad releases — ${new Date().toISOString()} — ${BAD} seeds per row`);
+    say('## citation validity 95 % → 80 % on the canary, nothing else changes (unbiased evaluator, pairs 50/50, 20 % clustered retries)');
+    say(
+      '| schedule | checkSamplingRate | caught before full | caught at all | median minute caught | full at | fired metrics | check lines/release | judge record KB | s |',
+    );
+    say('|---|---|---|---|---|---|---|---|---|---|');
+    let i = 0;
+    for (const [label, plane, steps] of [
+      ['code planned linear(5, 3 min)', 'code', PLANNED_CODE],
+      ['config planned 10 % → 50 %', 'config', PLANNED_CONFIG],
+      ['example TrafficShift.CANARY_10_PERCENT_5_MINUTES', 'code', EXAMPLE_CODE],
+    ] as const)
+      for (const rate of [1, 0.1, 0.02]) {
+        if (ROWS && !ROWS.has(i++)) continue;
+        const t = Date.now();
+        let before = 0;
+        let fired = 0;
+        let lines = 0;
+        let kb = 0;
+        const minutes: number[] = [];
+        const byMetric = new Map<string, number>();
+        for (let seed = 50_001; seed < 50_001 + BAD; seed++) {
+          const out = await runEvalWorld({
+            ...example,
+            seed,
+            plane,
+            steps,
+            pairedLoss: 0.5,
+            scoreDrop: 0,
+            checks: CITATIONS_FALL,
+            disturbance: 'retries',
+            runtimeChecks: { rate },
+          });
+          lines += out.checkLines;
+          kb = Math.max(kb, out.recordBytes / 1024);
+          if (out.caughtAtMinute !== undefined) {
+            fired++;
+            minutes.push(out.caughtAtMinute);
+            for (const m of out.fired) byMetric.set(m, (byMetric.get(m) ?? 0) + 1);
+          }
+          if (out.beforeFull) before++;
+        }
+        minutes.sort((a, b) => a - b);
+        const full = (steps as readonly { readonly minutes: number }[]).reduce<number>((n, x) => n + x.minutes, 0);
+        const metrics = [...byMetric].map(([m, n]) => `${m.replace('evaluation:', '')} ${n}`).join(', ') || '—';
+        say(
+          `| ${label} | ${rate} | ${((100 * before) / BAD).toFixed(1)} % | ${((100 * fired) / BAD).toFixed(1)} % | ${minutes.length ? minutes[Math.floor(minutes.length / 2)] : '—'} | ${full} | ${metrics} | ${(lines / BAD).toFixed(0)} | ${kb.toFixed(0)} | ${((Date.now() - t) / 1000).toFixed(0)} |`,
+        );
+      }
+    return;
+  }
+  say(`# runtime checks, good releases — ${new Date().toISOString()} — ${GOOD} seeds per row`);
+  say('## α = 0.01; 2 rubric criteria + 5 checks (runtime, every answer) + pairs; evaluator first-position bias 70 %; example rates');
+  say('| row | seeds | rolled back | 95 % upper | fired metrics | check lines/release | s |');
+  say('|---|---|---|---|---|---|---|');
+  const base = { ...example, pairedLoss: 0.5, scoreDrop: 0, positionBias: 0.7, checks: EXAMPLE_CHECKS, runtimeChecks: { rate: 1 } } as const;
+  const rows: [string, Omit<EvalWorldOptions, 'seed'>][] = [
+    ['code, planned linear(5, 3 min), drifting mix (harder)', { ...base, plane: 'code', steps: PLANNED_CODE, disturbance: 'drifting-mix' }],
+    ['code, planned, shared slowdown (10 min)', { ...base, plane: 'code', steps: PLANNED_CODE, disturbance: 'shared-latency' }],
+    ['code, planned, clustered retries (20 %)', { ...base, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries' }],
+    ['config, planned 10 % → 50 %, drifting mix (easier)', { ...base, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'drifting-mix', driftSign: -1 }],
+    ['config, planned, shared slowdown', { ...base, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'shared-latency' }],
+    ['config, planned, clustered retries', { ...base, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'retries' }],
+  ];
+  for (const [i, [name, o]] of rows.entries()) {
+    if (ROWS && !ROWS.has(i)) continue;
+    const t = Date.now();
+    let fired = 0;
+    let lines = 0;
+    const byMetric = new Map<string, number>();
+    for (let seed = 90_001 + i * GOOD; seed < 90_001 + (i + 1) * GOOD; seed++) {
+      const out = await runEvalWorld({ ...o, seed });
+      lines += out.checkLines;
+      if (out.caughtAtMinute !== undefined) {
+        fired++;
+        for (const m of out.fired) byMetric.set(m, (byMetric.get(m) ?? 0) + 1);
+      }
+    }
+    const metrics = [...byMetric].map(([m, n]) => `${m.replace('evaluation:', '')} ${n}`).join(', ') || '—';
+    say(
+      `| ${name} | ${GOOD} | ${fired} (${((100 * fired) / GOOD).toFixed(1)} %) | ${(100 * upper95(fired, GOOD)).toFixed(2)} % | ${metrics} | ${(lines / GOOD).toFixed(0)} | ${((Date.now() - t) / 1000).toFixed(0)} |`,
+    );
+  }
+}
+
+if (PART === 'runtime-good' || PART === 'runtime-bad') void runtimeParts();
+else void main();

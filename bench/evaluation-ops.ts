@@ -19,6 +19,7 @@
  * HOT_PATH_INTERLEAVE=each alternates the handlers invocation by invocation, HOT_PATH_CLOCK=cpu times process CPU time.
  * HOT_PATH_REFERENCE=line: the reference also writes a pre-built sample line through logger.info at the same rate (the floor).
  * HOT_PATH_PAIRED=true|false|example|<rate> sets the section's pairing (default true: `rate` is then the share of requests sampled).
+ * HOT_PATH_CHECKS=<rate> sets the section's checkSamplingRate (h9-checks; default 1, the runtime checks every answer).
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -210,6 +211,8 @@ async function hotPath() {
       doc.evaluation = {
         ...doc.evaluation,
         samplingRate: rate,
+        // HOT_PATH_CHECKS (h9-checks): the section's checkSamplingRate (default 1: the runtime checks every answer).
+        ...(process.env.HOT_PATH_CHECKS !== undefined ? { checkSamplingRate: Number(process.env.HOT_PATH_CHECKS) } : {}),
         ...(pairedMode === 'example' ? {} : { paired: pairedMode === 'false' ? false : pairedMode === 'true' ? true : { samplingRate: Number(pairedMode) } }),
       };
     return JSON.stringify(doc);

@@ -32,6 +32,9 @@ describe('the evaluation section', () => {
     ['no rubrics', (e: any) => (e.rubrics = []), '$.evaluation.rubrics', /fewer than 1|at least 1|must NOT have fewer/],
     ['an unknown criterion', (e: any) => (e.rubrics[0].criterion = 'vibes'), '$.evaluation.rubrics[0].criterion', /groundedness/],
     ['a sampling rate above 1', (e: any) => (e.samplingRate = 2), '$.evaluation.samplingRate', /1/],
+    ['a check sampling rate above 1', (e: any) => (e.checkSamplingRate = 1.5), '$.evaluation.checkSamplingRate', /<= 1 \(got number 1\.5\)/],
+    ['a check sampling rate that is not a number', (e: any) => (e.checkSamplingRate = 'all'), '$.evaluation.checkSamplingRate', /number/],
+    ['a misspelt check sampling rate', (e: any) => (e.checkSamplingrate = 1), '$.evaluation.checkSamplingrate', /did you mean "checkSamplingRate"/],
     ['no budget', (e: any) => delete e.budget, '$.evaluation', /budget/],
     ['an unknown key', (e: any) => (e.samplingrate = 0.1), '$.evaluation.samplingrate', /samplingRate|not allowed|unknown/],
     [

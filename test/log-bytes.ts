@@ -83,6 +83,36 @@ export async function measurePairOnlySampleBytes(n = 5): Promise<readonly number
     paired,
     budget: { perReleaseUsd: 20, perDayUsd: 50 },
   });
+  const withSample = await ragBytesPerRequest(evaluation({ samplingRate: 1 }), n);
+  const without = await ragBytesPerRequest(evaluation(false), n);
+  return withSample.map((b, i) => b - without[i]);
+}
+
+/**
+ * Bytes of one check-result line (h9-checks): the same runtime and RAG-sized answer with the example's five checks at
+ * checkSamplingRate 1, minus the same request at 0 (no sample drawn either way).
+ */
+export async function measureCheckLineBytes(n = 5): Promise<readonly number[]> {
+  const evaluation = (checkSamplingRate: number) => ({
+    evaluatorModel: { modelId: 'us.amazon.nova-pro-v1:0', pricing: { inputPer1kTokensUsd: 0.0008, outputPer1kTokensUsd: 0.0032 } },
+    rubrics: [{ criterion: 'groundedness', instructions: 'Supported by the passages.' }],
+    samplingRate: 0,
+    paired: false,
+    budget: { perReleaseUsd: 20, perDayUsd: 50 },
+    deterministic: { minChars: 1, maxChars: 4000, forbiddenPatterns: ['(send|give|tell) (me|us) your password'] },
+    checkSamplingRate,
+  });
+  const on = await ragBytesPerRequest(evaluation(1), n);
+  const off = await ragBytesPerRequest(evaluation(0), n);
+  return on.map((b, i) => b - off[i]);
+}
+
+/**
+ * Bytes per request of the runtime with an evaluation section, RAG-sized evidence as a support assistant answers: an
+ * 80-character question, a 600-character answer citing 3 of 5 retrieved passages (ids logged, texts hashed), one tool
+ * call, its stop reason.
+ */
+async function ragBytesPerRequest(evaluation: unknown, n: number): Promise<number[]> {
   const answerText =
     `Your refund for order 1042 was issued on 3 December to the card on file [kb-refunds-01]. ${'Card refunds take 5 to 10 business days to appear, depending on your bank [kb-refunds-02]. '.repeat(5)}If it has not arrived by then, reply here and we will trace it [kb-contact-01].`.slice(
       0,
@@ -92,40 +122,35 @@ export async function measurePairOnlySampleBytes(n = 5): Promise<readonly number
     id,
     text: `${id}: ${'Refunds are paid to the original payment method within 5 to 10 business days. '.repeat(6)}`,
   }));
-  const perRequest = async (paired: false | { samplingRate: number }) => {
-    let clock = Date.now();
-    const rt = createAiRuntime<{ q: string }, { answer: string }>({
-      env: SERVICE_FUNCTION_ENV,
-      now: () => clock,
-      config: new FakeConfig({ rel: releaseDoc({ evaluation: evaluation(paired) } as never), deg: NO_FLAGS }),
-      telemetry: new PowertoolsTelemetry('support-assistant'),
-    });
-    const call = (i: number) =>
-      rt.invoke(
-        async () => {
-          clock += 1234;
-          return {
-            output: { answer: answerText },
-            usage: { inputTokens: 1850, outputTokens: 160 },
-            quality: 0.82,
-            evaluation: {
-              answer: answerText,
-              passages,
-              citations: ['kb-refunds-01', 'kb-refunds-02', 'kb-contact-01'],
-              toolCalls: [{ name: 'lookupOrder' }],
-              stopReason: 'end_turn',
-            },
-          };
-        },
-        { q: `Where is my refund for order ${1000 + i}? I returned the headphones two weeks ago.` },
-        { awsRequestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0d${String(1000 + i).padStart(4, '0')}` },
-      );
-    await bytesOf(() => call(0));
-    const out: number[] = [];
-    for (let i = 1; i <= n; i++) out.push(await bytesOf(() => call(i)));
-    return out;
-  };
-  const withSample = await perRequest({ samplingRate: 1 });
-  const without = await perRequest(false);
-  return withSample.map((b, i) => b - without[i]);
+  let clock = Date.now();
+  const rt = createAiRuntime<{ q: string }, { answer: string }>({
+    env: SERVICE_FUNCTION_ENV,
+    now: () => clock,
+    config: new FakeConfig({ rel: releaseDoc({ evaluation } as never), deg: NO_FLAGS }),
+    telemetry: new PowertoolsTelemetry('support-assistant'),
+  });
+  const call = (i: number) =>
+    rt.invoke(
+      async () => {
+        clock += 1234;
+        return {
+          output: { answer: answerText },
+          usage: { inputTokens: 1850, outputTokens: 160 },
+          quality: 0.82,
+          evaluation: {
+            answer: answerText,
+            passages,
+            citations: ['kb-refunds-01', 'kb-refunds-02', 'kb-contact-01'],
+            toolCalls: [{ name: 'lookupOrder' }],
+            stopReason: 'end_turn',
+          },
+        };
+      },
+      { q: `Where is my refund for order ${1000 + i}? I returned the headphones two weeks ago.` },
+      { awsRequestId: `6f1c2a8e-0b7d-4c55-9f1e-3a2b1c0d${String(1000 + i).padStart(4, '0')}` },
+    );
+  await bytesOf(() => call(0));
+  const out: number[] = [];
+  for (let i = 1; i <= n; i++) out.push(await bytesOf(() => call(i)));
+  return out;
 }

@@ -11,7 +11,8 @@ import { validateSample } from '../lambda/evaluator/delivery';
 import { AiRuntime, type AiHandler, PowertoolsTelemetry } from '../lambda/runtime';
 import { type LambdaLogLevel, levelRank } from '../lambda/runtime/record-level';
 import { FAILURE_RECORD_TYPE, type FailureRecord } from '../lambda/shared/contract';
-import { EVALUATION_SAMPLE_TYPE, type EvaluationConfig } from '../lambda/shared/evaluation';
+import { parseCheckMessage } from '../lambda/canary-judge/check-lines';
+import { CHECK_RESULT_TYPE, EVALUATION_SAMPLE_TYPE, type EvaluationConfig } from '../lambda/shared/evaluation';
 import { caseIdOf, normalizeRecordFields, validateRecord } from '../lambda/snapshot/cases';
 import { extractRecord } from '../lambda/snapshot/snapshot';
 import { lambdaKeeps, lambdaLevelOf, linesOf } from './lambda-log-filter';
@@ -66,6 +67,8 @@ interface Written {
   readonly sample: string[];
   readonly failure: string[];
   readonly emf: string[];
+  /** The runtime's check-result lines (h9-checks). */
+  readonly checks: string[];
   /** Ordinary lines a handler writes through the runtime's Logger, and the runtime's own warning. */
   readonly ordinary: { readonly debug: string[]; readonly info: string[]; readonly warn: string[] };
 }
@@ -113,6 +116,7 @@ async function run(env: Record<string, string>, options: { ownLogger?: boolean }
     sample: of((o) => o.type === EVALUATION_SAMPLE_TYPE),
     failure: of((o) => o.type === FAILURE_RECORD_TYPE),
     emf: of((o) => o._aws !== undefined),
+    checks: of((o) => o.type === CHECK_RESULT_TYPE),
     ordinary: {
       debug: of((o) => o.message === 'ordinary debug line'),
       info: of((o) => o.message === 'ordinary info line'),
@@ -136,8 +140,15 @@ function snapshotReads(line: string): string | undefined {
 
 /** The records arrive whole and readable: written once each, kept by Lambda at `alc`, matched, parsed. */
 function expectRecordsArrive(w: Written, alc: LambdaLogLevel | undefined): void {
-  expect({ samples: w.sample.length, failures: w.failure.length, emf: w.emf.length }).toEqual({ samples: 1, failures: 1, emf: 2 });
-  for (const line of [...w.sample, ...w.failure, ...w.emf])
+  // One check-result line: the answered invocation's (the failed one has no answer to check).
+  expect({ samples: w.sample.length, failures: w.failure.length, emf: w.emf.length, checks: w.checks.length }).toEqual({
+    samples: 1,
+    failures: 1,
+    emf: 2,
+    checks: 1,
+  });
+  expect(parseCheckMessage(w.checks[0])?.scores).toEqual({ 'citation-validity': 1, refusal: 1, 'language-match': 1 });
+  for (const line of [...w.sample, ...w.failure, ...w.emf, ...w.checks])
     expect({ line: line.slice(0, 60), kept: lambdaKeeps(line, alc) }).toEqual({ line: line.slice(0, 60), kept: true });
   expect(filterMatches(w.sample[0], EVALUATION_SAMPLE_TYPE)).toBe(true);
   expect(filterMatches(w.failure[0], FAILURE_RECORD_TYPE)).toBe(true);
@@ -182,7 +193,7 @@ describe('records at every POWERTOOLS_LOG_LEVEL (no ALC: Lambda filters nothing)
     expectRecordsArrive(await run({ LOG_LEVEL: 'ERROR' }), undefined);
     const silent = await run({ POWERTOOLS_LOG_LEVEL: 'SILENT' });
     expectRecordsArrive(silent, undefined);
-    expect(silent.lines.length).toBe(4); // the records and the two EMF documents, nothing else
+    expect(silent.lines.length).toBe(5); // the records, the two EMF documents and the check line, nothing else
   });
 });
 

@@ -26,6 +26,7 @@ import {
 } from '../shared/contract';
 import { isRollbackCreator } from '../shared/deployment-creator';
 import type { JudgeBatch, JudgeEngine } from './engine-port';
+import { judgesChecks } from './check-lines';
 import { evaluationPending, judgedMetrics, judgeEvaluations } from './evaluations';
 import { baselineQuery, INGESTION_LAG_MS, observedShare, type QueryRow, type Sides, samplesQuery, type WindowSamples, windowSamples } from './samples';
 
@@ -318,7 +319,14 @@ export async function judgeStep(ports: JudgePorts, s: JudgeSettings, r: Release,
   if (record.evaluation && s.evaluation && ports.evaluationLogs && record.verdict !== 'regression') {
     const e = await judgeEvaluations(
       // The service's own log group holds the runtime's sample lines: which results each window waits for.
-      { logs: ports.evaluationLogs, samples: ports.logs, engine: ports.engine, now: () => ports.clock.now() },
+      // It holds the runtime's check-result lines too (h9-checks), read when a deterministic check is judged.
+      {
+        logs: ports.evaluationLogs,
+        samples: ports.logs,
+        ...(judgesChecks(s.evaluation.criteria) ? { checks: ports.logs } : {}),
+        engine: ports.engine,
+        now: () => ports.clock.now(),
+      },
       s.service,
       s.evaluation,
       r.sides,

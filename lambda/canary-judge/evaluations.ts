@@ -16,6 +16,7 @@ import type { ScoreObservation } from '../judge/scores';
 import type { JudgeEvaluation, JudgeRecord } from '../shared/contract';
 import { EVALUATION_RESULT_TYPE, EVALUATION_SAMPLE_TYPE, type EvaluationResultLine } from '../shared/evaluation';
 import { LEGACY_REFUSAL_CHECK, upgradeResultScores } from '../shared/score-keys';
+import { type CheckWindow, checkResultsQuery, checkWindow } from './check-lines';
 import type { EvaluationBatch, JudgeEngine } from './engine-port';
 import { INGESTION_LAG_MS, parseInsightsTimestamp, QUERY_ROW_LIMIT, type QueryRow, type Sides } from './samples';
 
@@ -262,6 +263,11 @@ export interface EvaluationReadPorts {
    * only for its own outstanding results. Absent: every window waits the full bound.
    */
   readonly samples?: { query(queryString: string, startSec: number, endSec: number, deadline: number): Promise<readonly QueryRow[]> };
+  /**
+   * Logs Insights on the service's log group for the runtime's check-result lines (h9-checks, check-lines.ts), judged
+   * in each window's batch beside the evaluator's results. Absent: only the evaluator's check scores are judged.
+   */
+  readonly checks?: { query(queryString: string, startSec: number, endSec: number, deadline: number): Promise<readonly QueryRow[]> };
   readonly engine: JudgeEngine;
   readonly now: () => number;
 }
@@ -324,7 +330,7 @@ export async function judgeEvaluations(
     polled = true;
     // Results of samples in [from, to) were written from `from` on, up to the cut.
     const rows = await ports.logs.query(evaluationQuery(service, from, to), Math.floor(from / 1000), Math.ceil(cut / 1000), deadline);
-    const w = evaluationWindow(rows, from, to, sides, QUERY_ROW_LIMIT, cut, options.criteria.includes(LEGACY_REFUSAL_CHECK));
+    let w = evaluationWindow(rows, from, to, sides, QUERY_ROW_LIMIT, cut, options.criteria.includes(LEGACY_REFUSAL_CHECK));
     to = w.until;
     const bound = evaluationWaitBound(ev.delays, maxWaitMs);
     let expected: Set<string> | undefined;
@@ -336,8 +342,21 @@ export async function judgeEvaluations(
     const arrived = expected ? [...expected].filter((id) => w.ids.has(id)).length : 0;
     const complete = expected !== undefined && arrived === expected.size && [...w.ids].every((id) => expected.has(id));
     if (!complete && cut < to + bound) break;
-    if (w.batch.scores.length > 0 || w.batch.paired.length > 0) {
-      const u = update(rec.engine, w.batch);
+    // The runtime's check lines of the same answer times (written as it answered, so complete past the ingestion lag),
+    // read once, when the window closes.
+    let checks: CheckWindow | undefined;
+    if (ports.checks) {
+      const lines = await ports.checks.query(checkResultsQuery(service, from, to), Math.floor(from / 1000) - 1, Math.ceil(to / 1000) + 1, deadline);
+      checks = checkWindow(lines, from, to, sides, QUERY_ROW_LIMIT, cut);
+      // Their row limit cut the window shorter: the evaluator's results (complete up to the longer end) are cut there too.
+      if (checks.until < to) {
+        to = checks.until;
+        w = evaluationWindow(rows, from, to, sides, Number.POSITIVE_INFINITY, cut);
+      }
+    }
+    const batch: EvaluationBatch = checks && checks.scores.length > 0 ? { scores: [...w.batch.scores, ...checks.scores], paired: w.batch.paired } : w.batch;
+    if (batch.scores.length > 0 || batch.paired.length > 0) {
+      const u = update(rec.engine, batch);
       rec = { ...rec, engine: u.state, evidence: u.evidence, verdict: u.decision === 'regression' ? 'regression' : rec.verdict };
       updated = true;
     }
@@ -346,9 +365,10 @@ export async function judgeEvaluations(
       ...ev,
       until: to,
       results: ev.results + w.results,
-      scores: ev.scores + w.batch.scores.length,
+      scores: ev.scores + batch.scores.length,
       pairs: ev.pairs + w.batch.paired.length,
-      unmatched: ev.unmatched + w.unmatched,
+      unmatched: ev.unmatched + w.unmatched + (checks?.unmatched ?? 0),
+      ...(checks ? { checkLines: (ev.checkLines ?? 0) + checks.lines } : {}),
       windows: { complete: (ev.windows?.complete ?? 0) + (complete ? 1 : 0), atBound: (ev.windows?.atBound ?? 0) + (complete ? 0 : 1) },
       outstanding: (ev.outstanding ?? 0) + (expected ? expected.size - arrived : 0),
       waitMs: bound,

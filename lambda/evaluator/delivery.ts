@@ -56,6 +56,8 @@ export function validateSample(v: unknown): string | undefined {
   if (s.arm !== 'canary' && s.arm !== 'stable') return `arm is ${JSON.stringify(s.arm)}, not canary or stable`;
   if (!s.tuple || typeof s.tuple !== 'object') return 'tuple is missing';
   for (const k of ['passages', 'citations', 'toolCalls'] as const) if (!Array.isArray(s[k])) return `${k} is not a list`;
+  if (s.runtimeChecks !== undefined && !(Array.isArray(s.runtimeChecks) && s.runtimeChecks.every((c) => typeof c === 'string')))
+    return 'runtimeChecks is not a list of check names';
   return undefined;
 }
 

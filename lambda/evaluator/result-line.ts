@@ -1,6 +1,7 @@
 /**
  * The line the canary judge reads for one evaluated sample (EVALUATION_RESULT_TYPE): the sample's time, sides and
- * case id with every score and the paired outcome, in one JSON log line of the evaluator function. Pure.
+ * case id with every score and the paired outcome, in one JSON log line of the evaluator function (less the checks the
+ * runtime wrote for the answer, EvaluationSample.runtimeChecks). Pure.
  */
 import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type EvaluationSample } from '../shared/evaluation';
 import { scoreKey } from '../shared/score-keys';
@@ -10,8 +11,11 @@ export function evaluationResultLine(result: EvaluationResult, sample: Evaluatio
   const sampleAt = Date.parse(sample.time);
   if (!Number.isFinite(sampleAt)) throw new Error(`evaluation sample ${sample.sampleId}: time "${sample.time}" is not an ISO 8601 time`);
   const scores: Record<string, number> = {};
-  // One number per key: a model score, a check and a guardrail score of one criterion keep keys of their own.
-  for (const s of result.scores) scores[scoreKey(s)] = s.score;
+  // Checks the runtime owns for this answer's config are judged from its check-result lines (h9-checks): left out
+  // here, so no check counts twice (the stored evaluation keeps them). One number per key otherwise: a model score, a
+  // check and a guardrail score of one criterion keep keys of their own.
+  const owned: readonly string[] = sample.runtimeChecks ?? [];
+  for (const s of result.scores) if (!(s.source === 'deterministic' && owned.includes(s.criterion))) scores[scoreKey(s)] = s.score;
   return {
     type: EVALUATION_RESULT_TYPE,
     service: sample.service,

@@ -16,7 +16,7 @@ import {
   type VersionTuple,
 } from '../shared/contract';
 import { contentHash, sha256Hex } from '../shared/canonical-json';
-import { type EvaluationConfig, type EvaluationSample, pairSamplingRate } from '../shared/evaluation';
+import { type CheckResultLine, type DeterministicCheckName, type EvaluationConfig, type EvaluationSample, pairSamplingRate } from '../shared/evaluation';
 import {
   armSamplingRate,
   buildEvaluationSample,
@@ -34,6 +34,7 @@ import { costUsd as priceOf } from './cost';
 import { buildFailureRecord } from './failure-record';
 import { gateReplayAllowed, qualifierOf } from './gate-selection';
 import { redact as defaultRedactor, type Redactor } from './redact';
+import { checkDrawn, checkResultLine, runtimeChecksOf } from './runtime-checks';
 
 /** Port: where the two configs of this service come from (a ConfigCache over the extension or data API). */
 export interface ConfigPort {
@@ -71,6 +72,8 @@ export interface TelemetryPort {
   failure(record: FailureRecord): void;
   /** One evaluation sample log line (the evaluator's subscription matches its `type`). */
   sample?(sample: EvaluationSample): void;
+  /** One check-result line: the runtime's deterministic check outcomes of one answer (runtime-checks.ts). */
+  checks?(line: CheckResultLine): void;
   warn(message: string, extra?: Record<string, unknown>): void;
   /** Stamps the tuple (and the config canary arm, when assigned) on every later log line of this invocation. */
   stamp(tuple: VersionTuple, requestId: string, assignment?: ConfigAssignment): void;
@@ -441,7 +444,10 @@ export class AiRuntime<I, O> {
         // The gate's evaluator scores the answer with the passages it was given: only in a replay's answer, never logged.
         ...(inv.gate && result.evaluation ? { evidence: result.evaluation } : {}),
       };
-    if (!inv.gate && config.evaluation) this.sampleForEvaluation(config.evaluation, inv, tuple, inputText, result);
+    if (!inv.gate && config.evaluation) {
+      const owned = this.writeChecks(config.evaluation, inv, tuple, inputText, result, measurements.caseId);
+      this.sampleForEvaluation(config.evaluation, inv, tuple, inputText, result, owned);
+    }
     if (kinds.length > 0 && !inv.gate) {
       this.record(kinds, {
         requestId,
@@ -685,7 +691,14 @@ export class AiRuntime<I, O> {
    * by its executed version and sampled at the base rate (the runtime does not know the alias's weights); its
    * pair-only samples are drawn only on the version the share document announces, when it announces one.
    */
-  private sampleForEvaluation(evaluation: EvaluationConfig, inv: Invocation, tuple: VersionTuple, inputText: string, result: ReadResult<O>): void {
+  private sampleForEvaluation(
+    evaluation: EvaluationConfig,
+    inv: Invocation,
+    tuple: VersionTuple,
+    inputText: string,
+    result: ReadResult<O>,
+    owned?: readonly DeterministicCheckName[],
+  ): void {
     try {
       const { arm, share } = samplingArm(inv.assignment);
       const rate = armSamplingRate(evaluation.samplingRate, arm, share);
@@ -716,6 +729,8 @@ export class AiRuntime<I, O> {
             stopReason: e?.stopReason,
             inputTokens: result.inputTokens,
             outputTokens: result.outputTokens,
+            // The checks the runtime owns (writeChecks): the evaluator leaves them out of a scored sample's result line.
+            ...(owned && !draw.pairOnly ? { runtimeChecks: owned } : {}),
           },
           draw.rate,
           this.redactor,
@@ -727,6 +742,47 @@ export class AiRuntime<I, O> {
       console.error(
         JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the evaluation sample: ${messageOf(e)}`, requestId: inv.requestId }),
       );
+    }
+  }
+
+  /**
+   * Computes the section's deterministic checks on this answer and writes its check-result line, when the check
+   * sampler draws it (issue 17 A/E, h9-checks: string scans, no model call, nothing but the log). Returns the checks
+   * the runtime owns under this config (whether or not this answer was drawn), for the sample. Never throws.
+   */
+  private writeChecks(
+    evaluation: EvaluationConfig,
+    inv: Invocation,
+    tuple: VersionTuple,
+    inputText: string,
+    result: ReadResult<O>,
+    caseId: string | undefined,
+  ): readonly DeterministicCheckName[] | undefined {
+    try {
+      const checks = runtimeChecksOf(evaluation);
+      if (!checks || !this.o.telemetry.checks) return undefined;
+      if (!checkDrawn(inv.requestId, checks.rate)) return checks.names;
+      const e = result.evaluation;
+      const { share } = samplingArm(inv.assignment);
+      this.o.telemetry.checks(
+        checkResultLine(checks, {
+          service: this.o.service,
+          requestId: inv.requestId,
+          at: inv.startedAt,
+          functionVersion: this.o.codeVersion,
+          config: tuple.config,
+          ...(share !== undefined && inv.assignment ? { unit: inv.assignment.unit, share } : {}),
+          ...(caseId !== undefined ? { caseId } : {}),
+          input: inputText,
+          answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
+          passages: e?.passages,
+          citations: e?.citations,
+        }),
+      );
+      return checks.names;
+    } catch (e) {
+      console.error(JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the check results: ${messageOf(e)}`, requestId: inv.requestId }));
+      return undefined;
     }
   }
 

@@ -126,6 +126,8 @@ export interface AnswerToSample {
   readonly stopReason?: string;
   readonly inputTokens?: number;
   readonly outputTokens?: number;
+  /** The checks the runtime owns and writes itself (h9-checks), carried into the sample. */
+  readonly runtimeChecks?: EvaluationSample['runtimeChecks'];
 }
 
 /** Builds the redacted sample. Passage texts are kept only as hashes: the evaluator reads them from the index. */
@@ -168,5 +170,6 @@ export function buildEvaluationSample(a: AnswerToSample, rate: number, redactor:
     sampledAt: rate,
     ...(armShare !== undefined ? { armShare } : {}),
     ...(pairOnly ? { pairOnly } : {}),
+    ...(a.runtimeChecks ? { runtimeChecks: a.runtimeChecks } : {}),
   };
 }

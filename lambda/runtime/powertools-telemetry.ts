@@ -12,7 +12,7 @@ import {
   type MetricName,
   type VersionTuple,
 } from '../shared/contract';
-import type { EvaluationSample } from '../shared/evaluation';
+import type { CheckResultLine, EvaluationSample } from '../shared/evaluation';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
 import { alcLevelFromEnv, type LambdaLogLevel, levelRank, POWERTOOLS_THRESHOLD, RECORD_MINIMUM_LEVEL, recordLevel } from './record-level';
 
@@ -24,6 +24,8 @@ const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
 
 /** The message of an evaluation sample's log line. */
 const SAMPLE_MESSAGE = 'AI evaluation sample';
+/** The message of a check-result line written through the Logger (when the compact line cannot be). */
+const CHECKS_MESSAGE = 'AI check results';
 
 /**
  * Attribute keys the direct line leaves to Powertools: the ones its Logger drops with a warning (its ReservedKeys, not
@@ -293,6 +295,20 @@ export class PowertoolsTelemetry implements TelemetryPort {
     // Top-level keys, like a failure record, so the evaluator's filter `{ $.type = "ai-release.evaluation-sample" }` matches.
     // The sample's `service` key is skipped, not copied away (no copy of the sample without it: h8-hotpath).
     this.record(RECORD_MINIMUM_LEVEL.sample, SAMPLE_MESSAGE, sample, 'service');
+  }
+
+  /**
+   * One check-result line (lambda/runtime/runtime-checks.ts): compact, without the Logger's envelope (its Lambda
+   * context, X-Ray id and tuple keys would triple the line on every answer), one JSON.stringify written through the
+   * console Powertools writes the EMF document with. Above INFO it carries the level and timestamp ALC keeps, as the EMF
+   * document does. When Powertools' console is not reachable, the line goes through the Logger at INFO.
+   */
+  public checks(line: CheckResultLine): void {
+    const own = this.metrics as unknown as { console?: { log?: (text: string) => void } };
+    const keep = this.emfLevel();
+    const out = keep ? { level: keep, timestamp: new Date(line.sampleAt).toISOString(), ...line } : line;
+    if (this.direct && typeof own.console?.log === 'function') own.console.log(JSON.stringify(out));
+    else this.record(RECORD_MINIMUM_LEVEL.sample, CHECKS_MESSAGE, line, 'service');
   }
 
   /**

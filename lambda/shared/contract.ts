@@ -1174,6 +1174,8 @@ export interface JudgeEvaluation {
   readonly cuts?: readonly (readonly [number, number])[];
   readonly delays?: readonly (readonly [number, number])[];
   readonly polledAt?: number;
+  /** Since h9-checks: the runtime's check-result lines judged (their scores are counted in `scores`). */
+  readonly checkLines?: number;
 }
 
 /** Samples read but not judged (e.g. a canary-only window during the shift with nothing concurrent to compare). */

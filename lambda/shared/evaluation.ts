@@ -77,6 +77,14 @@ export interface EvaluationConfig {
    * @default false
    */
   readonly guardrailScores?: boolean;
+  /**
+   * Share of live answers whose deterministic checks the RUNTIME computes and writes as a check-result line
+   * (CHECK_RESULT_TYPE: no input or answer text, one 0/1 per check), 0..1, the same rate on both versions. The checks
+   * need no model call, so they run on far more answers than the evaluator scores; the evaluator then leaves the
+   * checks the runtime owns (RUNTIME_CHECK_NAMES) out of its result lines, so nothing counts twice. 0: the evaluator
+   * checks its samples as before (h8-detjudge). @default 1 (every answer)
+   */
+  readonly checkSamplingRate?: number;
 }
 
 /** The object form of `evaluation.paired`: a release-time pairing rate of its own. */
@@ -147,6 +155,11 @@ export interface EvaluationSample {
    * scores them as `source: 'guardrail'` (keys `guardrail-groundedness`, `guardrail-relevance`).
    */
   readonly guardrail?: GuardrailScores;
+  /**
+   * The deterministic checks the runtime owns for this answer's config (checkSamplingRate above 0): written by the
+   * runtime as check-result lines, so the evaluator leaves them out of its result line. Absent: none.
+   */
+  readonly runtimeChecks?: readonly DeterministicCheckName[];
 }
 
 /**
@@ -207,6 +220,55 @@ export function enabledChecks(d: DeterministicChecks = {}): DeterministicCheckNa
     if (c === 'forbidden-pattern') return (d.forbiddenPatterns?.length ?? 0) > 0;
     return true;
   });
+}
+
+/**
+ * The checks the runtime can compute on the request path (lambda/runtime/runtime-checks.ts): all five; each is a few
+ * string scans of the answer (bench/runtime-checks.ts measures them).
+ */
+export const RUNTIME_CHECK_NAMES: readonly DeterministicCheckName[] = DETERMINISTIC_CHECKS;
+
+/** The section's runtime check rate (`checkSamplingRate`, default 1). */
+export function checkSamplingRateOf(e: Pick<EvaluationConfig, 'checkSamplingRate'>): number {
+  return e.checkSamplingRate ?? 1;
+}
+
+/** The checks the runtime owns under a section: the enabled ones it can compute, when its check rate is above 0. */
+export function runtimeOwnedChecks(e: Pick<EvaluationConfig, 'checkSamplingRate' | 'deterministic'>): DeterministicCheckName[] {
+  if (!(checkSamplingRateOf(e) > 0)) return [];
+  return enabledChecks(e.deterministic).filter((c) => RUNTIME_CHECK_NAMES.includes(c));
+}
+
+/**
+ * Log line type of the runtime's deterministic check outcomes for one answer, in the service's log group beside the
+ * evaluation samples. The canary judge reads it as it reads the evaluator's result lines: the same criterion names,
+ * the same family share.
+ */
+export const CHECK_RESULT_TYPE = 'ai-release.check-result';
+
+/**
+ * One answer's check outcomes, as the runtime writes them (no input or answer text: nothing to redact). The version
+ * tuple is named by its two keys the judge tells sides by: the executed version and the config label.
+ */
+export interface CheckResultLine {
+  readonly type: typeof CHECK_RESULT_TYPE;
+  readonly service: string;
+  /** The answer's request id: one line per answer (the judge keeps the first of a re-delivered line). */
+  readonly requestId: string;
+  readonly functionVersion: string;
+  readonly config: string;
+  /** The hashed conversation id (the config plane's randomization unit), as in the evaluation sample. */
+  readonly conversationId?: string;
+  /** The input's cluster key (InvocationMeasurements.caseId): retries of one input share it. */
+  readonly caseId?: string;
+  /** Epoch ms of the answer. */
+  readonly sampleAt: number;
+  /** During a config release: the probability that a checked answer is the canary's (the share: both arms at one rate). */
+  readonly share?: number;
+  /** The check rate that drew this answer, when below 1. */
+  readonly rate?: number;
+  /** 1 (pass) or 0 (fail) per check. */
+  readonly scores: Readonly<Record<string, 0 | 1>>;
 }
 
 /**

@@ -21,7 +21,7 @@ import { combineOrders } from '../../lambda/judge/paired';
 import { mulberry32, normal } from '../../lambda/judge/simulate';
 import { armSamplingRate } from '../../lambda/runtime/evaluation-sampler';
 import type { JudgeRecord } from '../../lambda/shared/contract';
-import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type PairedOutcome } from '../../lambda/shared/evaluation';
+import { CHECK_RESULT_TYPE, type CheckResultLine, EVALUATION_RESULT_TYPE, type EvaluationResultLine, type PairedOutcome } from '../../lambda/shared/evaluation';
 
 export type EvalDisturbance = 'none' | 'drifting-mix' | 'shared-latency' | 'retries';
 
@@ -96,6 +96,14 @@ export interface EvalWorldOptions {
   readonly checks?: Readonly<Record<string, { readonly pass: number; readonly canaryPass?: number }>>;
   /** How much more often a check fails per unit of input difficulty, on both versions. @default 0.04 */
   readonly checkDrift?: number;
+  /**
+   * The runtime computes the `checks` itself (h9-checks, evaluation.checkSamplingRate): on this share of ALL answers,
+   * the same on both versions, written as check-result lines the judge reads from the service's log group at once
+   * (no evaluator delay); the evaluator's result lines then carry no check scores. Outcomes as above (a retry repeats
+   * its input's). Drawn from a random stream of its own, so the evaluator's samples are those of the world without.
+   * @default none: the checks are scored on evaluation samples only (h8-detjudge)
+   */
+  readonly runtimeChecks?: { readonly rate: number };
 }
 
 export interface EvalWorldOutcome {
@@ -116,6 +124,9 @@ export interface EvalWorldOutcome {
   readonly windowsAtBound: number;
   /** Each evaluation metric's e-value at the end, as a share of its threshold (log10). */
   readonly evidence: Readonly<Record<string, number>>;
+  /** The runtime's check-result lines written (runtimeChecks), and the judge record's size in bytes at the end. */
+  readonly checkLines: number;
+  readonly recordBytes: number;
 }
 
 const START = Date.parse('2026-12-07T10:00:00.000Z');
@@ -141,6 +152,9 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
   const lines: { written: number; line: EvaluationResultLine }[] = [];
   const recent: { caseId: string; d: number; u: number[] }[] = [];
   const checks = Object.entries(o.checks ?? {});
+  const checkLines: CheckResultLine[] = [];
+  const rk = mulberry32(o.seed * 40503 + 99);
+  let q = 0;
   let k = 0;
   let canarySamples = 0;
   let pairs = 0;
@@ -170,6 +184,28 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       recent.push({ caseId, d, u: cu });
       if (recent.length > 50) recent.shift();
     }
+    // The runtime's checks (h9-checks): on every answer it draws, before and apart from the evaluation sampler.
+    const slowNow = dist === 'shared-latency' && minute >= 10 && minute < 20;
+    q++;
+    if (o.runtimeChecks && checks.length > 0 && rk() < o.runtimeChecks.rate) {
+      const hit = canary && ((o.affectedShare ?? 1) >= 1 || rk() < (o.affectedShare ?? 1));
+      const sc: Record<string, 0 | 1> = {};
+      checks.forEach(([name, c], j) => {
+        const p = (hit ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slowNow ? 0.1 : 0);
+        sc[name] = cu[j] < p ? 1 : 0;
+      });
+      checkLines.push({
+        type: CHECK_RESULT_TYPE,
+        service: 'support-assistant',
+        requestId: `q${q}`,
+        functionVersion: o.plane === 'code' ? (canary ? '8' : '7') : '7',
+        config: o.plane === 'config' ? (canary ? 'cfg-new' : 'cfg-old') : 'cfg-old',
+        ...(known ? { conversationId: `conv-q${q}` } : {}),
+        sampleAt: Math.floor(t),
+        ...(known && s > 0 && s < 1 ? { share: s } : {}),
+        scores: sc,
+      });
+    }
     // One draw decides both samplers (the runtime hashes the request id once): under the arm's scoring rate the answer
     // is scored (and paired when the canary's); above it, under the canary's pairing rate, it is pair-only.
     const u = r();
@@ -184,7 +220,7 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + 0.7 * normal(r);
       scores[c] = Math.min(5, Math.max(1, Math.round(latent)));
     }
-    if (!pairOnly)
+    if (!pairOnly && !o.runtimeChecks)
       checks.forEach(([name, c], j) => {
         const p = (affected ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slow ? 0.1 : 0);
         scores[name] = cu[j] < p ? 1 : 0;
@@ -239,7 +275,7 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       },
     });
   }
-  return judgeWorld(o, lines, fullAtMinute, endMinute, canarySamples, pairs, [...criteria, ...checks.map(([name]) => name)]);
+  return judgeWorld(o, lines, fullAtMinute, endMinute, canarySamples, pairs, [...criteria, ...checks.map(([name]) => name)], checkLines);
 }
 
 async function judgeWorld(
@@ -250,6 +286,7 @@ async function judgeWorld(
   canarySamples: number,
   pairs: number,
   criteria: readonly string[],
+  checkLines: readonly CheckResultLine[] = [],
 ): Promise<EvalWorldOutcome> {
   let now = START;
   const stamp = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
@@ -290,6 +327,32 @@ async function judgeWorld(
       return out;
     },
   };
+  // The runtime's check lines in the service's log group (written as it answered; in answer-time order).
+  const lowerBound = (at: number) => {
+    let lo = 0;
+    let hi = checkLines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (checkLines[mid].sampleAt < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const checkLogs = {
+    async query(q: string): Promise<readonly QueryRow[]> {
+      const m = /sampleAt >= (\d+) and sampleAt < (\d+)/.exec(q);
+      const out: QueryRow[] = [];
+      for (let i = lowerBound(Number(m?.[1])); i < checkLines.length && checkLines[i].sampleAt < Number(m?.[2]); i++) {
+        const l = checkLines[i];
+        if (l.sampleAt + LOG_VISIBLE_MS > now) break;
+        out.push([
+          { field: '@timestamp', value: stamp(l.sampleAt) },
+          { field: '@message', value: JSON.stringify(l) },
+        ]);
+      }
+      return out;
+    },
+  };
   const settle = o.reader === 'settle';
   const evaluation = { criteria, paired: o.paired ?? true, maxWaitMs: settle ? EVALUATION_SETTLE_MS : (o.maxWaitMs ?? DEFAULT_EVALUATION_MAX_WAIT_MS) };
   const sides: Sides = o.plane === 'code' ? { plane: 'code', canary: '8', stable: '7' } : { plane: 'config', canary: 'cfg-new', stable: 'cfg-old' };
@@ -315,7 +378,7 @@ async function judgeWorld(
     if (m > endMinute) break;
     record = (
       await judgeEvaluations(
-        { logs, ...(settle ? {} : { samples }), engine: ENGINE, now: () => now },
+        { logs, ...(settle ? {} : { samples }), ...(o.runtimeChecks ? { checks: checkLogs } : {}), engine: ENGINE, now: () => now },
         'support-assistant',
         evaluation,
         sides,
@@ -343,5 +406,7 @@ async function judgeWorld(
     outstanding: record.evaluation?.outstanding ?? 0,
     windowsAtBound: record.evaluation?.windows?.atBound ?? 0,
     evidence: Object.fromEntries(ev.filter((e) => e.metric.startsWith('evaluation:')).map((e) => [e.metric, Math.log10(e.eValue / e.threshold)])),
+    checkLines: checkLines.length,
+    recordBytes: Buffer.byteLength(JSON.stringify(record)),
   };
 }

@@ -1,3 +1,4 @@
+import { checkSamplingRateOf } from '../../lambda/shared/evaluation';
 import bundled from './data/prices-us-east-1.json';
 import {
   type EvaluationCost,
@@ -45,7 +46,38 @@ export const MEASURED_BYTES = {
    * 5 passages, one tool call (test/log-bytes.ts measurePairOnlySampleBytes, held by test/release-cost-bytes.test.ts).
    */
   pairOnlySampleLine: 2098,
+  /**
+   * One check-result line (h9-checks): the runtime's five check outcomes of one answer, its request id, version, config
+   * label and case id (test/log-bytes.ts measureCheckLineBytes, held by test/release-cost-bytes.test.ts).
+   */
+  checkResultLine: 333,
+  /**
+   * CPU time the checks and their line add to a request, in µs: the whole request through AiRuntime and Powertools
+   * with checkSamplingRate 1 against 0 (bench/runtime-checks.ts, 2026-12-07, process CPU time on a loaded machine).
+   */
+  checkMicrosPerRequest: 16,
 } as const;
+
+/** The example service's memory (MB) the checks' CPU time is priced at, unless stated. */
+const SERVICE_MEMORY_MB = 1024;
+
+/**
+ * The runtime's deterministic checks (h9-checks): check-result lines on `evaluation.checkSamplingRate` of all answers,
+ * the judge's one Logs Insights query per closed window during a release (about 62 s of the service's log group), and
+ * the CPU time on the request path.
+ */
+export interface RuntimeCheckCost {
+  readonly rate: number;
+  readonly linesPerMonth: number;
+  readonly bytesPerLine: number;
+  readonly logGbPerMonth: number;
+  readonly logsUsd: number;
+  readonly scannedGbPerMonth: number;
+  readonly scanUsd: number;
+  readonly cpuMicrosPerRequest: number;
+  readonly cpuUsd: number;
+  readonly totalUsd: number;
+}
 
 /** The evaluator's memory (lib/learning/release-evaluator.ts) and an assumed 0.1 s to drop one pair-only sample (one GetAlias). */
 const EVALUATOR_MEMORY_MB = 512;
@@ -142,6 +174,44 @@ export interface ReleaseCost {
   readonly evaluation?: EvaluationCost;
   /** Pair-only lines nobody compares (log bytes, evaluator invocations), when the release config pairs above its scoring rate. */
   readonly steadyPairSampling?: SteadyPairSampling;
+  /** The runtime's check-result lines, when the evaluation section's checkSamplingRate is above 0 (default 1). */
+  readonly runtimeChecks?: RuntimeCheckCost;
+}
+
+/** What the runtime's checks cost a month at the stated traffic; undefined when the section leaves them to the evaluator. */
+export function runtimeCheckCost(
+  i: Pick<ReleaseCostInputs, 'requestsPerSecond' | 'releasesPerMonth' | 'releaseHours' | 'runtimeBytesPerRequest'> & {
+    readonly checkSamplingRate: number;
+    readonly serviceMemoryMb?: number;
+  },
+  table: PriceTable = US_EAST_1_PRICES,
+): RuntimeCheckCost | undefined {
+  const rate = i.checkSamplingRate;
+  if (!(rate > 0)) return undefined;
+  const requests = i.requestsPerSecond * SECONDS_PER_MONTH;
+  const linesPerMonth = requests * rate;
+  const bytesPerLine = MEASURED_BYTES.checkResultLine;
+  const logGbPerMonth = (linesPerMonth * bytesPerLine) / GB;
+  const logsUsd = logGbPerMonth * table.prices.logsIngestionPerGB.usd;
+  // One query per closed window (EVALUATION_MIN_WINDOW_MS, read with a second either side) while a release is judged.
+  const windows = (i.releasesPerMonth ?? 20) * (i.releaseHours ?? 1) * 60;
+  const bytesPerSecond = i.requestsPerSecond * ((i.runtimeBytesPerRequest ?? MEASURED_BYTES.runtimePerRequest) + rate * bytesPerLine);
+  const scannedGbPerMonth = (windows * 62 * bytesPerSecond) / GB;
+  const scanUsd = scannedGbPerMonth * table.prices.logsInsightsScannedPerGB.usd;
+  const cpuMicrosPerRequest = MEASURED_BYTES.checkMicrosPerRequest;
+  const cpuUsd = linesPerMonth * cpuMicrosPerRequest * 1e-6 * ((i.serviceMemoryMb ?? SERVICE_MEMORY_MB) / 1024) * table.prices.lambdaGbSecond.usd;
+  return {
+    rate,
+    linesPerMonth,
+    bytesPerLine,
+    logGbPerMonth,
+    logsUsd,
+    scannedGbPerMonth,
+    scanUsd,
+    cpuMicrosPerRequest,
+    cpuUsd,
+    totalUsd: logsUsd + scanUsd + cpuUsd,
+  };
 }
 
 const HOURS_PER_MONTH = 730;
@@ -246,6 +316,8 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
       })
     : undefined;
   const steady = i.evaluation && evaluation ? steadyPairSampling(i, evaluation, requests, releases, table) : undefined;
+  const section = i.evaluation?.config.evaluation;
+  const checks = section ? runtimeCheckCost({ ...i, checkSamplingRate: checkSamplingRateOf(section) }, table) : undefined;
   return {
     lines,
     totalUsd,
@@ -256,6 +328,7 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
     region: table.region,
     ...(evaluation ? { evaluation } : {}),
     ...(steady ? { steadyPairSampling: steady } : {}),
+    ...(checks ? { runtimeChecks: checks } : {}),
   };
 }
 
@@ -319,6 +392,15 @@ export function renderCostSection(c: ReleaseCost, requestsPerSecond: number): st
     '',
   );
   if (c.evaluation) out.push(...renderEvaluationCostLines(c.evaluation, requestsPerSecond));
+  const rc = c.runtimeChecks;
+  if (rc)
+    out.push(
+      `Deterministic checks in the runtime (evaluation.checkSamplingRate ${rc.rate}): ${Math.round(rc.linesPerMonth).toLocaleString('en-US')} check-result lines a month ` +
+        `(${rc.bytesPerLine} B each measured: ${rc.logGbPerMonth.toFixed(2)} GB of logs, ${usd(rc.logsUsd)}), the judge's reads of them during releases ` +
+        `(${rc.scannedGbPerMonth.toFixed(3)} GB scanned, ${usd(rc.scanUsd)}), ${rc.cpuMicrosPerRequest} µs of CPU per checked answer (${usd(rc.cpuUsd)}): ` +
+        `**${usd(rc.totalUsd)} / month**, no model call.`,
+      '',
+    );
   const sp = c.steadyPairSampling;
   if (sp) {
     const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
