@@ -22,10 +22,10 @@ const inputs = (e: EvaluationConfig) => ({
   evaluation: { config: { evaluation: e, model: { modelId: 'm', pricing: { inputPer1kTokensUsd: 0.003, outputPer1kTokensUsd: 0.015 } } } },
 });
 
-test('at 5 req/s and the default rate 1: 13.14 M lines a month at the measured bytes, priced at the table', () => {
+test('at 5 req/s and the default rate (a quarter): 3.29 M lines a month at the measured bytes, priced at the table', () => {
   const c = releaseCost(inputs(section())).runtimeChecks;
   if (!c) throw new Error('no runtime checks line');
-  const lines = 5 * 730 * 3600;
+  const lines = 5 * 730 * 3600 * 0.25;
   expect(c.linesPerMonth).toBe(lines);
   expect(c.bytesPerLine).toBe(MEASURED_BYTES.checkResultLine);
   expect(c.logsUsd).toBeCloseTo(((lines * MEASURED_BYTES.checkResultLine) / GB) * US_EAST_1_PRICES.prices.logsIngestionPerGB.usd, 9);
@@ -48,7 +48,7 @@ test('the card states the line with its figures', () => {
   const c = releaseCost(inputs(section()));
   const text = renderCostSection(c, 5).join('\n');
   expect(text).toMatch(
-    /Deterministic checks in the runtime \(evaluation\.checkSamplingRate 1\): 13,140,000 check-result lines a month \(333 B each measured: 4\.08 GB of logs, 2\.04 USD\)/,
+    /Deterministic checks in the runtime \(evaluation\.checkSamplingRate 0\.25\): 3,285,000 check-result lines a month \(340 B each measured: 1\.04 GB of logs, 0\.52 USD\)/,
   );
   expect(text).toContain(`**${c.runtimeChecks?.totalUsd.toFixed(2)} USD / month**, no model call.`);
   process.stdout.write(`${text.split('\n').find((l) => l.startsWith('Deterministic checks'))}\n`);

@@ -135,7 +135,7 @@ describe('the one-pass language check and the refusal filter keep the rules they
     for (const a of answers) {
       if (isRefusal(a, phrases) !== undefined) expect([a, filter?.test(a)]).toEqual([a, true]);
       const p = prepareChecks({ refusalPhrases: phrases });
-      expect([a, checkOutcomes(p, { input: 'q', answer: a, passages: [], citations: [] }).refusal]).toEqual([a, isRefusal(a, phrases) ? 0 : 1]);
+      expect([a, checkOutcomes(p, { input: 'q', answer: a, passages: [], citations: [] })['refusal-phrase']]).toEqual([a, isRefusal(a, phrases) ? 0 : 1]);
     }
     expect(refusalFilter([''])?.test('anything')).toBe(true);
     expect(refusalFilter([])).toBeUndefined();
@@ -148,10 +148,14 @@ const evaluationBase: EvaluationConfig = {
   samplingRate: 0.005,
   budget: { perReleaseUsd: 5, perDayUsd: 10 },
   deterministic: SETTINGS,
+  // Every answer, so the per-answer tests below see a line for each; the default (a quarter) has a test of its own.
+  checkSamplingRate: 1,
 };
 
 describe('the section owns the checks through checkSamplingRate', () => {
-  test('default 1: the runtime owns every enabled check and draws every answer without hashing', () => {
+  test('default a quarter of the answers (DEFAULT_CHECK_SAMPLING_RATE); at 1 the runtime owns every enabled check and draws every answer', () => {
+    const { checkSamplingRate: _omit, ...withoutRate } = evaluationBase;
+    expect(runtimeChecksOf(withoutRate)?.rate).toBe(0.25);
     const c = runtimeChecksOf({ ...evaluationBase });
     expect(c?.rate).toBe(1);
     expect(c?.names).toEqual(['citation-validity', 'refusal-phrase', 'language-match', 'length', 'forbidden-pattern']);

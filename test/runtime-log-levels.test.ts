@@ -147,7 +147,7 @@ function expectRecordsArrive(w: Written, alc: LambdaLogLevel | undefined): void 
     emf: 2,
     checks: 1,
   });
-  expect(parseCheckMessage(w.checks[0])?.scores).toEqual({ 'citation-validity': 1, refusal: 1, 'language-match': 1 });
+  expect(parseCheckMessage(w.checks[0])?.scores).toEqual({ 'citation-validity': 1, 'refusal-phrase': 1, 'language-match': 1 });
   for (const line of [...w.sample, ...w.failure, ...w.emf, ...w.checks])
     expect({ line: line.slice(0, 60), kept: lambdaKeeps(line, alc) }).toEqual({ line: line.slice(0, 60), kept: true });
   expect(filterMatches(w.sample[0], EVALUATION_SAMPLE_TYPE)).toBe(true);

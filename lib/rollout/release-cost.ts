@@ -50,7 +50,7 @@ export const MEASURED_BYTES = {
    * One check-result line (h9-checks): the runtime's five check outcomes of one answer, its request id, version, config
    * label and case id (test/log-bytes.ts measureCheckLineBytes, held by test/release-cost-bytes.test.ts).
    */
-  checkResultLine: 333,
+  checkResultLine: 340,
   /**
    * CPU time the checks and their line add to a request, in µs: the whole request through AiRuntime and Powertools
    * with checkSamplingRate 1 against 0 (bench/runtime-checks.ts, 2026-12-07, process CPU time on a loaded machine).
