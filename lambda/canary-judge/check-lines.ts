@@ -82,20 +82,21 @@ export function checkWindow(
     seen.add(line.requestId);
     lines.push(line);
   }
-  lines.sort((a, b) => a.sampleAt - b.sampleAt);
-  let until = to;
-  let kept = lines;
   const truncated = rows.length >= limit;
-  if (truncated && lines.length > 0) {
-    const last = lines[lines.length - 1].sampleAt;
-    const complete = lines.filter((l) => l.sampleAt < last);
-    if (complete.length === 0) until = last + 1;
-    else {
-      kept = complete;
-      until = last;
-    }
-  }
+  const { kept, until } = completeLines(lines, to, truncated);
   return { ...checkScores(kept, sides), until, truncated, lines: kept.length };
+}
+
+/**
+ * A window's lines in answer-time order, and where the window ends: at the row limit the lines of the last answer time
+ * read may be cut off, so the window ends before it (or just after it when it is the only one, so the next read moves on).
+ */
+export function completeLines<L extends { readonly sampleAt: number }>(lines: L[], to: number, truncated: boolean): { kept: L[]; until: number } {
+  lines.sort((a, b) => a.sampleAt - b.sampleAt);
+  if (!truncated || lines.length === 0) return { kept: lines, until: to };
+  const last = lines[lines.length - 1].sampleAt;
+  const complete = lines.filter((l) => l.sampleAt < last);
+  return complete.length === 0 ? { kept: lines, until: last + 1 } : { kept: complete, until: last };
 }
 
 /** The score observations of check lines (those of neither side counted as unmatched). */

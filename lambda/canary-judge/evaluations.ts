@@ -16,7 +16,7 @@ import type { ScoreObservation } from '../judge/scores';
 import type { JudgeEvaluation, JudgeRecord } from '../shared/contract';
 import { EVALUATION_RESULT_TYPE, EVALUATION_SAMPLE_TYPE, type EvaluationResultLine } from '../shared/evaluation';
 import { LEGACY_REFUSAL_CHECK, upgradeResultScores } from '../shared/score-keys';
-import { type CheckWindow, checkResultsQuery, checkWindow } from './check-lines';
+import { type CheckWindow, checkResultsQuery, checkWindow, completeLines } from './check-lines';
 import type { EvaluationBatch, JudgeEngine } from './engine-port';
 import { INGESTION_LAG_MS, parseInsightsTimestamp, QUERY_ROW_LIMIT, type QueryRow, type Sides } from './samples';
 
@@ -192,19 +192,8 @@ export function evaluationWindow(
     if (at !== undefined) written.set(line.sampleId, at);
     lines.push(line);
   }
-  lines.sort((a, b) => a.sampleAt - b.sampleAt);
-  let until = to;
-  let kept = lines;
   const truncated = rows.length >= limit;
-  if (truncated && lines.length > 0) {
-    const last = lines[lines.length - 1].sampleAt;
-    const complete = lines.filter((l) => l.sampleAt < last);
-    if (complete.length === 0) until = last + 1;
-    else {
-      kept = complete;
-      until = last;
-    }
-  }
+  const { kept, until } = completeLines(lines, to, truncated);
   const scores: ScoreObservation[] = [];
   const paired: PairedObservation[] = [];
   let unmatched = 0;
