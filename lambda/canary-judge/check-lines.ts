@@ -11,7 +11,7 @@
 import type { ScoreObservation } from '../judge/scores';
 import { CHECK_RESULT_TYPE, type CheckResultLine, DETERMINISTIC_CHECKS } from '../shared/evaluation';
 import { parseInsightsTimestamp, QUERY_ROW_LIMIT, type QueryRow, type Sides } from './samples';
-import { resultSide } from './evaluations';
+import { completeLines, resultSide, scoreObservation, typedLine, windowLinesQuery } from './window-lines';
 
 /** Whether a judge's criteria include a deterministic check (then it reads the runtime's check lines). */
 export function judgesChecks(criteria: readonly string[]): boolean {
@@ -20,30 +20,13 @@ export function judgesChecks(criteria: readonly string[]): boolean {
 
 /** The Logs Insights query for one service's check-result lines with answer time in [fromMs, toMs), oldest first. */
 export function checkResultsQuery(service: string, fromMs: number, toMs: number): string {
-  if (!/^[a-z0-9-]+$/.test(service)) throw new Error(`service "${service}" is not a service name (lower-case letters, digits and dashes)`);
-  if (!(Number.isSafeInteger(fromMs) && Number.isSafeInteger(toMs)))
-    throw new Error(`check-result window [${fromMs}, ${toMs}) is not in whole epoch milliseconds`);
-  return [
-    'fields @timestamp, @message, sampleAt',
-    `| filter type = "${CHECK_RESULT_TYPE}" and service = "${service}" and sampleAt >= ${fromMs} and sampleAt < ${toMs}`,
-    '| sort sampleAt asc',
-    `| limit ${QUERY_ROW_LIMIT}`,
-  ].join('\n');
+  return windowLinesQuery(CHECK_RESULT_TYPE, 'check-result', service, fromMs, toMs);
 }
 
 /** Parses a check-result line; undefined when the message is not one. */
 export function parseCheckMessage(message: string | undefined): CheckResultLine | undefined {
-  if (!message) return undefined;
-  const start = message.indexOf('{');
-  if (start < 0) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(message.slice(start));
-  } catch {
-    return undefined;
-  }
-  const x = v as Partial<CheckResultLine> | null;
-  if (x?.type !== CHECK_RESULT_TYPE) return undefined;
+  const x = typedLine<CheckResultLine>(message, CHECK_RESULT_TYPE);
+  if (!x) return undefined;
   if (typeof x.requestId !== 'string' || typeof x.functionVersion !== 'string' || typeof x.config !== 'string') return undefined;
   if (typeof x.sampleAt !== 'number' || !Number.isFinite(x.sampleAt) || !x.scores || typeof x.scores !== 'object') return undefined;
   return x as CheckResultLine;
@@ -87,18 +70,6 @@ export function checkWindow(
   return { ...checkScores(kept, sides), until, truncated, lines: kept.length };
 }
 
-/**
- * A window's lines in answer-time order, and where the window ends: at the row limit the lines of the last answer time
- * read may be cut off, so the window ends before it (or just after it when it is the only one, so the next read moves on).
- */
-export function completeLines<L extends { readonly sampleAt: number }>(lines: L[], to: number, truncated: boolean): { kept: L[]; until: number } {
-  lines.sort((a, b) => a.sampleAt - b.sampleAt);
-  if (!truncated || lines.length === 0) return { kept: lines, until: to };
-  const last = lines[lines.length - 1].sampleAt;
-  const complete = lines.filter((l) => l.sampleAt < last);
-  return complete.length === 0 ? { kept: lines, until: last + 1 } : { kept: complete, until: last };
-}
-
 /** The score observations of check lines (those of neither side counted as unmatched). */
 export function checkScores(lines: readonly CheckResultLine[], sides: Sides): { scores: ScoreObservation[]; unmatched: number } {
   const scores: ScoreObservation[] = [];
@@ -109,17 +80,8 @@ export function checkScores(lines: readonly CheckResultLine[], sides: Sides): { 
       unmatched++;
       continue;
     }
-    const share = typeof line.share === 'number' && line.share > 0 && line.share < 1 ? line.share : undefined;
-    for (const [criterion, score] of Object.entries(line.scores)) {
-      if (score !== 0 && score !== 1) continue;
-      scores.push({
-        version,
-        criterion,
-        score,
-        ...(line.conversationId !== undefined ? { cluster: line.conversationId } : {}),
-        ...(share !== undefined ? { share } : {}),
-      });
-    }
+    for (const [criterion, score] of Object.entries(line.scores))
+      if (score === 0 || score === 1) scores.push(scoreObservation(version, criterion, score, line));
   }
   return { scores, unmatched };
 }

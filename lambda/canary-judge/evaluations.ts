@@ -16,9 +16,12 @@ import type { ScoreObservation } from '../judge/scores';
 import type { JudgeEvaluation, JudgeRecord } from '../shared/contract';
 import { EVALUATION_RESULT_TYPE, EVALUATION_SAMPLE_TYPE, type EvaluationResultLine } from '../shared/evaluation';
 import { LEGACY_REFUSAL_CHECK, upgradeResultScores } from '../shared/score-keys';
-import { type CheckWindow, checkResultsQuery, checkWindow, completeLines } from './check-lines';
+import { type CheckWindow, checkResultsQuery, checkWindow } from './check-lines';
 import type { EvaluationBatch, JudgeEngine } from './engine-port';
 import { INGESTION_LAG_MS, parseInsightsTimestamp, QUERY_ROW_LIMIT, type QueryRow, type Sides } from './samples';
+import { completeLines, resultSide, scoreObservation, typedLine, windowLinesQuery } from './window-lines';
+
+export { resultSide } from './window-lines';
 
 /**
  * The evaluator's typical delay the planner and the card assume (answer to result line, a canary's pair included).
@@ -51,15 +54,7 @@ export const EVALUATION_MIN_WINDOW_MS = 60_000;
 
 /** The Logs Insights query for one service's evaluation results with sample time in [fromMs, toMs), oldest first. */
 export function evaluationQuery(service: string, fromMs: number, toMs: number): string {
-  if (!/^[a-z0-9-]+$/.test(service)) throw new Error(`service "${service}" is not a service name (lower-case letters, digits and dashes)`);
-  if (!(Number.isSafeInteger(fromMs) && Number.isSafeInteger(toMs)))
-    throw new Error(`evaluation window [${fromMs}, ${toMs}) is not in whole epoch milliseconds`);
-  return [
-    'fields @timestamp, @message, sampleAt',
-    `| filter type = "${EVALUATION_RESULT_TYPE}" and service = "${service}" and sampleAt >= ${fromMs} and sampleAt < ${toMs}`,
-    '| sort sampleAt asc',
-    `| limit ${QUERY_ROW_LIMIT}`,
-  ].join('\n');
+  return windowLinesQuery(EVALUATION_RESULT_TYPE, 'evaluation', service, fromMs, toMs);
 }
 
 /**
@@ -124,17 +119,8 @@ function addDelays(h: readonly (readonly [number, number])[] | undefined, delays
 
 /** Parses a result line; undefined when the message is not one (the reason is counted, not thrown). */
 export function parseResultMessage(message: string | undefined): EvaluationResultLine | undefined {
-  if (!message) return undefined;
-  const start = message.indexOf('{');
-  if (start < 0) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(message.slice(start));
-  } catch {
-    return undefined;
-  }
-  const x = v as Partial<EvaluationResultLine> | null;
-  if (x?.type !== EVALUATION_RESULT_TYPE) return undefined;
+  const x = typedLine<EvaluationResultLine>(message, EVALUATION_RESULT_TYPE);
+  if (!x) return undefined;
   if (typeof x.sampleId !== 'string' || typeof x.caseId !== 'string' || typeof x.functionVersion !== 'string' || typeof x.config !== 'string') return undefined;
   if (typeof x.sampleAt !== 'number' || !Number.isFinite(x.sampleAt) || !x.scores || typeof x.scores !== 'object') return undefined;
   return x as EvaluationResultLine;
@@ -152,14 +138,6 @@ export interface EvaluationWindow {
   readonly ids: ReadonlySet<string>;
   /** Each kept result's delay: when its line was written (`@timestamp`) minus its sample time. */
   readonly delays: readonly number[];
-}
-
-/** Which side a result is on: by executed version (code plane) or config label (config plane), never its `arm`. */
-export function resultSide(line: Pick<EvaluationResultLine, 'functionVersion' | 'config'>, sides: Sides): 'canary' | 'stable' | undefined {
-  const v = sides.plane === 'code' ? line.functionVersion : line.config;
-  if (v === sides.canary) return 'canary';
-  if (sides.plane === 'config') return sides.stable === undefined || v === sides.stable ? 'stable' : undefined;
-  return v === sides.stable ? 'stable' : undefined;
 }
 
 /**
@@ -205,15 +183,7 @@ export function evaluationWindow(
     }
     // Lines written before the refusal check had a key of its own read as today's (score-keys.ts).
     for (const [criterion, score] of Object.entries(upgradeResultScores(line.scores, refusalRubricJudged))) {
-      if (typeof score !== 'number' || !Number.isFinite(score)) continue;
-      const share = typeof line.share === 'number' && line.share > 0 && line.share < 1 ? line.share : undefined;
-      scores.push({
-        version,
-        criterion,
-        score,
-        ...(line.conversationId !== undefined ? { cluster: line.conversationId } : {}),
-        ...(share !== undefined ? { share } : {}),
-      });
+      if (typeof score === 'number' && Number.isFinite(score)) scores.push(scoreObservation(version, criterion, score, line));
     }
     if (version === 'canary' && (line.paired === 'canary' || line.paired === 'stable' || line.paired === 'tie'))
       paired.push({ caseId: line.caseId, outcome: line.paired });
