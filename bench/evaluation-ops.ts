@@ -25,6 +25,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { pct } from './support';
+import { BENCH_PASSAGES } from './runtime-fixture';
 
 const part = process.argv[2] ?? 'throughput';
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -281,7 +282,7 @@ async function hotPath() {
       inside.push(Number(process.hrtime.bigint() - t0) / 1000);
     };
   }
-  const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
+  const passages = BENCH_PASSAGES;
   const make = () =>
     createAiRuntime<{ question: string }, Out>().handler(async (e) => {
       const output = work(e.question);

@@ -21,6 +21,7 @@
  * Environment: CASE=<name> runs one row (for `node --cpu-prof --import tsx`), RATE=<samplingRate> (default 0.02).
  */
 import { sha256Hex } from '../lambda/shared/canonical-json';
+import { BENCH_PASSAGES, BENCH_TUPLE } from './runtime-fixture';
 async function main() {
   const N = Number(process.env.N ?? 40000);
   process.env.AWS_REGION = 'us-east-1';
@@ -57,7 +58,7 @@ async function main() {
       config: { get: async (p) => (p === 'rel' ? r : fl), fresh: (p) => (p === 'rel' ? r : fl) },
     });
   };
-  const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
+  const passages = BENCH_PASSAGES;
   const fn = async (e: any) => {
     const output = { answer: `Answer to ${e.question.length} chars [kb-restore-01]`, citations: ['kb-restore-01'] };
     return {
@@ -76,18 +77,7 @@ async function main() {
     rtPtEv = mk(tel, true),
     rtPtEvInfo = mk(telInfo, true);
   let id = 0;
-  const tuple = {
-    service: 'support-assistant',
-    codeVersion: '7',
-    config: 'c-abc',
-    prompt: 'p',
-    model: 'm',
-    retrieval: 'r',
-    tools: 't',
-    outputContract: 'o',
-    evaluation: 'e',
-    degrade: 'd',
-  };
+  const tuple = BENCH_TUPLE;
   const meas = {
     error: false,
     latencyMs: 1,

@@ -11,6 +11,7 @@
  * sampled invocation exactly as the hot-path bench (`evaluation-ops.ts hot-path`) runs it. stdout is the log lines.
  */
 import { readFileSync } from 'node:fs';
+import { benchAnswer } from './runtime-fixture';
 
 /** A variable, so a bundle of this driver (for valgrind) leaves the example's construct tree out. */
 const SUPPORT = './support';
@@ -44,16 +45,7 @@ async function main() {
     telemetry: new PowertoolsTelemetry('support-assistant'),
     config: { get: async (p) => (p === 'rel' ? rel : fl), fresh: (p) => (p === 'rel' ? rel : fl) },
   });
-  const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
-  const fn = async (e: { question: string }) => {
-    const output = { answer: `Answer to ${e.question.length} chars [kb-restore-01]`, citations: ['kb-restore-01'] };
-    return {
-      output,
-      usage: { inputTokens: 850, outputTokens: 40 },
-      quality: 0.9,
-      evaluation: { answer: output.answer, passages, citations: output.citations },
-    };
-  };
+  const fn = benchAnswer;
   let id = 0;
   const invoke = () =>
     runtime.invoke(fn, { question: 'How do I restore a deleted file?' }, { awsRequestId: `req-${id++}`, getRemainingTimeInMillis: () => 30_000 });

@@ -11,24 +11,14 @@ import { buildEvaluationSample } from '../lambda/runtime/evaluation-sampler';
 import { PowertoolsTelemetry } from '../lambda/runtime/powertools-telemetry';
 import { redact, redactAndCut } from '../lambda/runtime/redact';
 import { caseIdOf } from '../lambda/snapshot/cases';
+import { BENCH_PASSAGES, BENCH_TUPLE } from './runtime-fixture';
 
 function main() {
   process.env.AWS_REGION ??= 'us-east-1';
   const tel = new PowertoolsTelemetry('support-assistant');
-  const tuple = {
-    service: 'support-assistant',
-    codeVersion: '7',
-    config: 'c-abc',
-    prompt: 'p',
-    model: 'm',
-    retrieval: 'r',
-    tools: 't',
-    outputContract: 'o',
-    evaluation: 'e',
-    degrade: 'd',
-  };
+  const tuple = BENCH_TUPLE;
   tel.stamp(tuple as never, 'x');
-  const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
+  const passages = BENCH_PASSAGES;
   const input = JSON.stringify({ question: 'How do I restore a deleted file?' });
   const mk = (i: number) =>
     buildEvaluationSample(

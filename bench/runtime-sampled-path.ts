@@ -13,6 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
+import { BENCH_PASSAGES, BENCH_TUPLE, benchAnswer } from './runtime-fixture';
 
 if (!process.env.BENCH_CHILD) {
   const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
@@ -46,16 +47,8 @@ async function main() {
     telemetry: tel,
     config: { get: async (p) => (p === 'rel' ? rel : fl), fresh: (p) => (p === 'rel' ? rel : fl) },
   });
-  const passages = [{ id: 'kb-restore-01', text: 'Deleted files stay in the bin for 30 days; restore them from Settings > Bin.' }];
-  const fn = async (e: { question: string }) => {
-    const output = { answer: `Answer to ${e.question.length} chars [kb-restore-01]`, citations: ['kb-restore-01'] };
-    return {
-      output,
-      usage: { inputTokens: 850, outputTokens: 40 },
-      quality: 0.9,
-      evaluation: { answer: output.answer, passages, citations: output.citations },
-    };
-  };
+  const passages = BENCH_PASSAGES;
+  const fn = benchAnswer;
   // HOT_PATH_SAMPLED_GAP_PT=1: each gap invocation is followed by one Powertools-only handler call (what the
   // interleaved hot-path bench runs between two sampled invocations).
   const { Logger } = await import('@aws-lambda-powertools/logger');
@@ -73,18 +66,7 @@ async function main() {
   let id = 0;
   const invoke = () =>
     runtime.invoke(fn, { question: 'How do I restore a deleted file?' }, { awsRequestId: `q${id++}`, getRemainingTimeInMillis: () => 30_000 });
-  const tuple = {
-    service: 'support-assistant',
-    codeVersion: '7',
-    config: 'c-abc',
-    prompt: 'p',
-    model: 'm',
-    retrieval: 'r',
-    tools: 't',
-    outputContract: 'o',
-    evaluation: 'e',
-    degrade: 'd',
-  };
+  const tuple = BENCH_TUPLE;
   const input = JSON.stringify({ question: 'How do I restore a deleted file?' });
   const answerText = 'Answer to 32 chars [kb-restore-01]';
   const stages = ['redact input', 'caseIdOf', 'redact answer', 'passage hashes', 'buildEvaluationSample', 'tel.sample', 'sample total', 'empty stage'] as const;
