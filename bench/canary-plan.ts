@@ -13,8 +13,9 @@ import { type PlanScenario, simulatedPower } from '../test/canary-plan-sim';
 const seeds = Number(process.argv[2] ?? 1000);
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
-// 1. Synth-time cost.
-for (const rps of [1, 5, 20, 100]) {
+// 1. Synth-time cost. (BENCH_CODE=0 skips sections 1 and 2.)
+const code = process.env.BENCH_CODE !== '0';
+for (const rps of code ? [1, 5, 20, 100] : []) {
   const times: number[] = [];
   for (let i = 0; i < 15; i++) {
     const t = process.hrtime.bigint();
@@ -59,10 +60,12 @@ rows.push(
   [`errors x2, planned ${plan20.code.call}, 20 rps`, { rps: 20, errorFactor: 2 }, { errorRatio: 2 }, plan20.code.steps],
   [`good release, planned ${plan3.code.call}, 5 rps`, { rps: 5 }, {}, plan3.code.steps],
 );
-say('');
-say(`| scenario | closed form | simulated (${seeds} seeds) | 95 % interval | closed − simulated | seconds |`);
-say('|---|---|---|---|---|---|');
-for (const [name, sc, min, steps] of rows) {
+if (code) {
+  say('');
+  say(`| scenario | closed form | simulated (${seeds} seeds) | 95 % interval | closed − simulated | seconds |`);
+  say('|---|---|---|---|---|---|');
+}
+for (const [name, sc, min, steps] of code ? rows : []) {
   const t = Date.now();
   // The simulated engine runs with its default tolerance; the closed form is told the same (a plan's own default is
   // half its minimum regression, which for p50 +30 % would be 15 %).
@@ -75,4 +78,45 @@ for (const [name, sc, min, steps] of rows) {
   say(
     `| ${name} | ${Number.isNaN(cf) ? '-' : `${(cf * 100).toFixed(1)} %`} | ${(p * 100).toFixed(1)} % | ${(Math.max(0, p - half) * 100).toFixed(1)}–${(Math.min(1, p + half) * 100).toFixed(1)} % | ${Number.isNaN(cf) ? '-' : ((cf - p) * 100).toFixed(1)} | ${((Date.now() - t) / 1000).toFixed(0)} |`,
   );
+}
+
+// 3. The assigned config plane with conversations (h10-convplan): the closed form told the conversation length
+// (`meanConversationTurns`) against the engine judging one unit per conversation (unit 'cluster', the engine's own
+// conversation generator), on each turns' planned config schedule and on the plan that ignored conversations (the
+// "before": every request counted). `BENCH_GRID=0 BENCH_CODE=0 npx tsx bench/canary-plan.ts 300` runs only these rows.
+if (process.env.BENCH_CONVERSATIONS !== '0') {
+  const min = { errorRatio: 3, p50Increase: 0.2 };
+  const convRows: [string, PlanScenario, MinimumRegressions, readonly PlanStep[], number][] = [];
+  const describe = (steps: readonly PlanStep[]) => steps.map((s) => `${Math.round(s.share * 100)} % ${s.minutes} min`).join(' + ');
+  for (const rps of [1, 5]) {
+    const naive = planCanary({ requestsPerSecond: rps, meanConversationTurns: 1 }, { minRegressions: min }).config;
+    for (const turns of [1, 4, 8]) {
+      const planned = planCanary({ requestsPerSecond: rps, meanConversationTurns: turns }, { minRegressions: min }).config;
+      const schedules: [string, readonly PlanStep[]][] = [[`planned for ${turns} turns (${describe(planned.steps)})`, planned.steps]];
+      if (turns > 1) schedules.push([`planned ignoring conversations (${describe(naive.steps)})`, naive.steps]);
+      for (const [sn, steps] of schedules)
+        for (const [rn, sc, m] of [
+          ['errors x3', { errorFactor: 3 }, { errorRatio: 3 }],
+          ['p50 +20 %', { latencyFactor: 1.2 }, { p50Increase: 0.2 }],
+          ['quality -0.05', { qualityDrop: 0.05 }, { qualityDrop: 0.05 }],
+        ] as const)
+          convRows.push([`${rn}, ${rps} rps, ${turns} turns, ${sn}`, { rps, conversationTurns: turns, ...sc }, m, steps, turns]);
+    }
+  }
+  say('');
+  say(
+    `| assigned config canary: scenario | closed form (told the turns) | closed form (turns ignored) | simulated (${seeds} seeds) | 95 % interval | closed − simulated | seconds |`,
+  );
+  say('|---|---|---|---|---|---|---|');
+  for (const [name, sc, m, steps, turns] of convRows) {
+    const t = Date.now();
+    const tol = { judge: { tolerance: DEFAULT_TOLERANCE } };
+    const cf = schedulePower(steps, { requestsPerSecond: sc.rps, meanConversationTurns: turns }, { minRegressions: m, ...tol }, 'config').power;
+    const cf1 = schedulePower(steps, { requestsPerSecond: sc.rps, meanConversationTurns: 1 }, { minRegressions: m, ...tol }, 'config').power;
+    const p = simulatedPower(seeds, 1, sc, steps);
+    const half = 1.96 * Math.sqrt((p * (1 - p) + 1 / seeds) / seeds);
+    say(
+      `| ${name} | ${(cf * 100).toFixed(1)} % | ${(cf1 * 100).toFixed(1)} % | ${(p * 100).toFixed(1)} % | ${(Math.max(0, p - half) * 100).toFixed(1)}–${(Math.min(1, p + half) * 100).toFixed(1)} % | ${((cf - p) * 100).toFixed(1)} | ${((Date.now() - t) / 1000).toFixed(0)} |`,
+    );
+  }
 }

@@ -172,6 +172,14 @@ export interface CanaryPlanProps extends CanaryPlanOptions {
    */
   readonly meanClusterSize?: number;
   /**
+   * Requests per conversation on the assigned config canary (`configCanary: 'assigned'`): the judge bets one unit
+   * per conversation (its first request's values, its first failure), so the config plan and the warning on the
+   * assigned schedule count conversations, not requests. 1 when callers send no conversation id. The code plane
+   * ignores it.
+   * @default 4 (DEFAULT_CONVERSATION_TURNS; the card says the length was assumed)
+   */
+  readonly meanConversationTurns?: number;
+  /**
    * Share of the evaluator's paired comparisons that are decided (both orders prefer the same answer): the paired
    * preference's power scales with it. An evaluator that picks the first answer shown 70 % of the time whatever the
    * answers decides 0.3. Used when the release config has an evaluation section with paired comparisons.

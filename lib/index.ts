@@ -32,6 +32,7 @@ export * from './ai-release';
 export * from './rollout/traffic-shift';
 export {
   codeSteps,
+  DEFAULT_CONVERSATION_TURNS,
   DEFAULT_MIN_REGRESSIONS,
   planCanary,
   planTolerance,

@@ -6,7 +6,8 @@
  *
  * The engine is reached through `judgeSchedule` alone, so it can be pointed at a reworked engine.
  */
-import { newJudgeState, updateJudge, type JudgeObservation } from '../lambda/judge/judge';
+import { newJudgeState, updateJudge, type JudgeObservation, type JudgeOptions } from '../lambda/judge/judge';
+import { TrafficGenerator } from '../lambda/judge/simulate';
 import type { PlanStep } from '../lib/rollout/canary-plan';
 import { minuteOfTraffic, mulberry32, type Scenario } from './judge-sim';
 
@@ -22,11 +23,19 @@ export interface PlanScenario extends Scenario {
   readonly clusterSize?: number;
   /** Leave the cluster keys off (the judge then counts every failing request). @default false */
   readonly unkeyed?: boolean;
+  /**
+   * The assigned config canary with conversations of this mean length (requests per conversation): traffic from the
+   * engine's own generator (lambda/judge/simulate.ts `TrafficGenerator`, assignment 'conversation': a conversation's
+   * version is drawn once, at its first request, with the share of that minute, and kept), every observation keyed
+   * by its conversation and carrying its assigned share, judged with unit 'cluster' — what the wiring feeds the judge
+   * on the 'assigned' path (lambda/canary-judge/samples.ts). @default undefined (the code plane: per-request routing)
+   */
+  readonly conversationTurns?: number;
 }
 
 /** True when the engine calls a regression during the judged steps. */
-export function judgeSchedule(minutes: readonly { share: number; observations: JudgeObservation[] }[]): boolean {
-  let state = newJudgeState();
+export function judgeSchedule(minutes: readonly { share: number; observations: JudgeObservation[] }[], options?: Partial<JudgeOptions>): boolean {
+  let state = newJudgeState(options);
   for (const m of minutes) {
     const r = updateJudge(state, { canaryShare: m.share, observations: m.observations });
     state = r.state;
@@ -38,10 +47,31 @@ export function judgeSchedule(minutes: readonly { share: number; observations: J
 export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): { share: number; observations: JudgeObservation[] }[] {
   const rand = mulberry32(seed * 2654435761 + 7);
   const out: { share: number; observations: JudgeObservation[] }[] = [];
+  const total = steps.reduce((a, x) => a + x.minutes, 0);
+  const conversations =
+    sc.conversationTurns !== undefined
+      ? new TrafficGenerator(
+          seed,
+          {
+            rps: sc.rps,
+            ...(sc.baseErrorRate !== undefined ? { baseErrorRate: sc.baseErrorRate } : {}),
+            ...(sc.latencySigma !== undefined ? { latencySigma: sc.latencySigma } : {}),
+            assignment: 'conversation',
+            conversations: { meanTurns: sc.conversationTurns },
+          },
+          {
+            ...(sc.errorFactor !== undefined ? { errorFactor: sc.errorFactor } : {}),
+            ...(sc.latencyFactor !== undefined ? { latencyFactor: sc.latencyFactor } : {}),
+          },
+          total,
+        )
+      : undefined;
   let minute = 0;
   for (const st of steps)
     for (let i = 0; i < st.minutes; i++, minute++) {
-      const obs = withRetries(rand, minuteOfTraffic(rand, sc, st.share, minute * 60_000), sc, st.share, `${seed}-${minute}`);
+      const obs = conversations
+        ? conversations.minute(minute, st.share, 'conversation')
+        : withRetries(rand, minuteOfTraffic(rand, sc, st.share, minute * 60_000), sc, st.share, `${seed}-${minute}`);
       const drop = sc.qualityDrop ?? 0;
       out.push({
         share: st.share,
@@ -72,6 +102,7 @@ function withRetries(rand: () => number, obs: JudgeObservation[], sc: PlanScenar
 /** Share of seeds caught before full rollout. */
 export function simulatedPower(seeds: number, firstSeed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
   let caught = 0;
-  for (let i = 0; i < seeds; i++) if (judgeSchedule(scheduleMinutes(firstSeed + i, sc, steps))) caught++;
+  const options = sc.conversationTurns !== undefined ? { unit: 'cluster' as const } : undefined;
+  for (let i = 0; i < seeds; i++) if (judgeSchedule(scheduleMinutes(firstSeed + i, sc, steps), options)) caught++;
   return caught / seeds;
 }

@@ -1,4 +1,16 @@
-import { codeSteps, crossing, mixturePower, normalCdf, planCanary, renderPlanSection, schedulePower, valueStatistic } from '../lib/rollout/canary-plan';
+import { LAMBDA_GRID } from '../lambda/judge/judge';
+import {
+  codeSteps,
+  conversationValueStatistic,
+  crossing,
+  DEFAULT_CONVERSATION_TURNS,
+  mixturePower,
+  normalCdf,
+  planCanary,
+  renderPlanSection,
+  schedulePower,
+  valueStatistic,
+} from '../lib/rollout/canary-plan';
 import { simulatedPower } from './canary-plan-sim';
 
 describe('canary plan: closed-form pieces', () => {
@@ -151,5 +163,71 @@ describe('clustered failures (canaryPlan.meanClusterSize): the plan counts what 
     const lines = renderPlanSection(plan, { ...schedulePower(steps, t), describe: 'canary 50 % for 10 min' }, t).join('\n');
     expect(lines).toContain('failures in clusters of 3 requests, each counted once');
     expect(() => planCanary({ requestsPerSecond: 5, meanClusterSize: 0.5 })).toThrow(/canaryPlan\.meanClusterSize must be a number of at least 1/);
+  });
+});
+
+describe('the assigned config canary judged per conversation (canaryPlan.meanConversationTurns): the plan counts what the judge bets on', () => {
+  const min = { errorRatio: 3, p50Increase: 0.2 };
+  // The plan that counted every request (h9-audit16: it claims 91.5 %, the engine catches p50 +20 % 14–20 %).
+  const naive = planCanary({ requestsPerSecond: 5, meanConversationTurns: 1 }, { minRegressions: min }).config;
+
+  test.each([
+    ['p50 +20 %, 4 turns', { latencyFactor: 1.2 }, { p50Increase: 0.2 }, 4],
+    ['errors x3, 4 turns', { errorFactor: 3 }, { errorRatio: 3 }, 4],
+    ['p50 +20 %, 8 turns', { latencyFactor: 1.2 }, { p50Increase: 0.2 }, 8],
+  ])(
+    '%s on the plan that ignored conversations: the closed form told the turns agrees with the engine (30 seeds; 300 in bench/canary-plan.ts)',
+    (_n, sc, m, turns) => {
+      const cf = schedulePower(naive.steps, { requestsPerSecond: 5, meanConversationTurns: turns }, { minRegressions: m }, 'config').power;
+      const n = 30;
+      const sim = simulatedPower(n, 11, { rps: 5, conversationTurns: turns, ...sc }, naive.steps);
+      expect(Math.abs(cf - sim)).toBeLessThan(2.6 * Math.sqrt(Math.max(sim * (1 - sim), 0.01) / n) + 0.05);
+    },
+  );
+
+  test('without the turns the closed form overstates p50 +20 % on 4-turn conversations (the audit finding)', () => {
+    const told = schedulePower(naive.steps, { requestsPerSecond: 5, meanConversationTurns: 4 }, { minRegressions: { p50Increase: 0.2 } }, 'config').power;
+    const ignored = schedulePower(naive.steps, { requestsPerSecond: 5, meanConversationTurns: 1 }, { minRegressions: { p50Increase: 0.2 } }, 'config').power;
+    expect(ignored).toBeGreaterThan(0.9);
+    expect(told).toBeLessThan(0.4);
+    expect(simulatedPower(20, 21, { rps: 5, conversationTurns: 4, latencyFactor: 1.2 }, naive.steps)).toBeLessThan(0.5);
+  });
+
+  test('longer conversations: a longer balanced step; 1 turn is the per-request plan; the default is 4 turns; the code plane ignores it', () => {
+    const at = (turns?: number) =>
+      planCanary({ requestsPerSecond: 5, ...(turns !== undefined ? { meanConversationTurns: turns } : {}) }, { minRegressions: min });
+    const [one, four, eight] = [at(1), at(4), at(8)];
+    expect(four.config.totalMinutes).toBeGreaterThan(one.config.totalMinutes);
+    expect(eight.config.totalMinutes).toBeGreaterThanOrEqual(four.config.totalMinutes);
+    expect(at().config).toEqual(four.config);
+    expect(DEFAULT_CONVERSATION_TURNS).toBe(4);
+    expect(four.code).toEqual(one.code);
+    if (four.configReaches) expect(four.config.power).toBeGreaterThanOrEqual(0.9);
+  });
+
+  test('the planned schedule for 4-turn conversations catches errors x3 and p50 +20 % in the engine (10 seeds each; 300 in the bench)', () => {
+    const plan = planCanary({ requestsPerSecond: 5, meanConversationTurns: 4 }, { minRegressions: min });
+    expect(plan.configReaches).toBe(true);
+    expect(simulatedPower(10, 31, { rps: 5, conversationTurns: 4, errorFactor: 3 }, plan.config.steps)).toBeGreaterThanOrEqual(0.7);
+    expect(simulatedPower(10, 31, { rps: 5, conversationTurns: 4, latencyFactor: 1.2 }, plan.config.steps)).toBeGreaterThanOrEqual(0.7);
+  });
+
+  test('conversation value statistic: no shift, no drift; the bet is fair at the null (every D_j ≥ 0 and E ln ≤ 0)', () => {
+    for (const u of [0.1, 0.5]) {
+      const z = conversationValueStatistic(u, 0, LAMBDA_GRID);
+      expect(Math.abs(z.drift)).toBeLessThan(1e-9);
+      // The linear bet's log wealth has expectation −D_j under the null: a fair bet loses in log.
+      for (const d of z.d) expect(d).toBeGreaterThan(0);
+    }
+    // Drift per unit equals the per-request permutation drift without the chunk factor.
+    expect(conversationValueStatistic(0.5, 0.4, LAMBDA_GRID).drift).toBeCloseTo((valueStatistic(0.5, 0.4).drift * 64) / 63, 6);
+  });
+
+  test('the card says the conversation length, and that it was assumed when not stated; below 1 is refused, naming the field', () => {
+    const render = (t: { requestsPerSecond: number; meanConversationTurns?: number }) =>
+      renderPlanSection(planCanary(t), { ...schedulePower(codeSteps('canary', 10, 5), t), describe: 'canary 10 % for 5 min' }, t).join('\n');
+    expect(render({ requestsPerSecond: 5 })).toContain('an ASSUMED 4 requests per conversation (canaryPlan.meanConversationTurns not stated');
+    expect(render({ requestsPerSecond: 5, meanConversationTurns: 6 })).toContain('at 6 requests per conversation (canaryPlan.meanConversationTurns)');
+    expect(() => planCanary({ requestsPerSecond: 5, meanConversationTurns: 0 })).toThrow(/canaryPlan\.meanConversationTurns must be a number of at least 1/);
   });
 });

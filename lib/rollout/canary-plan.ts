@@ -62,6 +62,16 @@ export interface PlanTraffic {
    */
   readonly meanClusterSize?: number;
   /**
+   * Requests per conversation on the config plane's assigned canary (`configCanary: 'assigned'`, callers sending a
+   * conversation id): the conversation is the randomization unit, and the judge (lambda/judge/judge.ts, unit
+   * `cluster`) bets on ONE observation per conversation — the value of its first request for latency and quality (a
+   * quality bet only when that first request was scored), its first failure for counts. So the value tests see
+   * requests / meanConversationTurns units, and a conversation fails when any of its turns does. 1: callers send no
+   * conversation id (each request is its own unit, judged as on the code plane). The code plane ignores it.
+   * @default DEFAULT_CONVERSATION_TURNS (4: an assumption, said so on the card; state it from the service's traffic)
+   */
+  readonly meanConversationTurns?: number;
+  /**
    * The evaluation section, when the service's answers are evaluated and paired (the judge then has 7 metrics in its
    * Bonferroni family, and the paired preference is planned).
    * @default undefined (not evaluated: six metrics, no paired preference)
@@ -112,6 +122,14 @@ export interface PlanEvaluationCost {
   /** The section's budget.perReleaseUsd. */
   readonly perReleaseUsd: number;
 }
+
+/**
+ * The conversation length the config plan assumes when none is stated: 4 requests per conversation (a short chat
+ * session; the audit's "light conversations", bench/judge-config-plan.ts). Not 1: a plan that assumes every request is
+ * its own unit claims up to 4× the value evidence the judge has on a conversational service (p50 +20 % planned at
+ * 91.5 %, caught 14–20 %, h9-audit16); a service without conversation ids states 1 and gets the shorter plan.
+ */
+export const DEFAULT_CONVERSATION_TURNS = 4;
 
 /** Pairing rates the planner tries when the stated one does not reach the paired preference's target. */
 export const PLAN_SAMPLING_RATES: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1];
@@ -336,6 +354,48 @@ export function valueStatistic(s: number, d: number): { drift: number; variance:
   return { drift: s * (1 - s) * (mC - mS) * f, variance: s * (1 - s) * ((1 - s) * vC + s * vS), v };
 }
 
+/**
+ * The value test's statistic per CONVERSATION on the assigned config plane (the judge's unit `cluster`): one value
+ * per conversation (its first request's), bet on with the linear bet 1 + λ g (c − u) at the share u the conversation
+ * was assigned with (lambda/judge/judge.ts `updateValue`, observations with their own share; λ capped at
+ * 0.99 / max(u, 1 − u)). With x = g (c − u), S = Σ x and each component's log wealth is λ_j S − D_j, D_j per unit =
+ * λ_j E x − E ln(1 + λ_j x), computed here exactly by quadrature over the canary's and the stable version's scores
+ * (the same normal model as `valueStatistic`). Per unit: S's drift and variance, and each D_j.
+ */
+export function conversationValueStatistic(u: number, d: number, lambdas: readonly number[]): { drift: number; variance: number; d: number[] } {
+  const h = 14 / (QUAD_N - 1);
+  const ref = (x: number) => 2 * ((1 - u) * normalCdf(x) + u * normalCdf(x - d)) - 1;
+  const cap = 0.99 / Math.max(u, 1 - u);
+  const ls = lambdas.map((l) => Math.min(l, cap));
+  let mS = 0;
+  let qS = 0;
+  let mC = 0;
+  let qC = 0;
+  const logC = ls.map(() => 0);
+  const logS = ls.map(() => 0);
+  for (let i = 0; i < QUAD_N; i++) {
+    const z = -7 + i * h;
+    const w = (h * Math.exp((-z * z) / 2)) / Math.sqrt(2 * Math.PI) / (i === 0 || i === QUAD_N - 1 ? 2 : 1);
+    const gS = ref(z);
+    const gC = ref(z + d);
+    mS += w * gS;
+    qS += w * gS * gS;
+    mC += w * gC;
+    qC += w * gC * gC;
+    for (let j = 0; j < ls.length; j++) {
+      logC[j] += w * Math.log(1 + ls[j] * (1 - u) * gC);
+      logS[j] += w * Math.log(1 - ls[j] * u * gS);
+    }
+  }
+  const drift = u * (1 - u) * (mC - mS);
+  const second = u * (1 - u) ** 2 * qC + (1 - u) * u * u * qS;
+  return {
+    drift,
+    variance: second - drift * drift,
+    d: ls.map((l, j) => l * drift - (u * logC[j] + (1 - u) * logS[j])),
+  };
+}
+
 interface Increments {
   /** Per judged minute at this share: S's drift and variance, and each component's D_j. */
   readonly drift: number;
@@ -370,6 +430,8 @@ function regressions(
   const tol = { ...planTolerance(min), ...given };
   const rps = t.requestsPerSecond;
   const p = t.errorRate ?? 0.01;
+  // The assigned config plane with conversations: one unit per conversation (see PlanTraffic.meanConversationTurns).
+  const turns = plane === 'config' ? (t.meanConversationTurns ?? DEFAULT_CONVERSATION_TURNS) : 1;
   const out: Regression[] = [];
   const cache = new Map<string, Increments>();
   const memo = (key: string, f: () => Increments) => {
@@ -390,9 +452,14 @@ function regressions(
       logThreshold: model.logThreshold('error'),
       perMinute: (s) =>
         memo(`e${s}`, () => {
-          // Counted events: clusters, not requests (the engine folds a cluster's later failures).
-          const events = (60 * rps * p * (s * rho + 1 - s)) / (t.meanClusterSize ?? 1);
-          const theta = (rho * s) / (rho * s + 1 - s);
+          // Counted events: clusters, not requests (the engine folds a cluster's later failures). Per conversation
+          // (turns > 1): a conversation counts once, when any of its turns' failing inputs fails (1 − (1 − q)^turns),
+          // so the ratio the judge sees is below the per-request one (errors x3 at 1 %, 8 turns: 2.8).
+          const k = t.meanClusterSize ?? 1;
+          const fail = (q: number) => (turns > 1 ? 1 - (1 - Math.min(1, q) / k) ** turns : q / k);
+          const units = (60 * rps) / turns;
+          const events = units * (s * fail(p * rho) + (1 - s) * fail(p));
+          const theta = (s * fail(p * rho)) / (s * fail(p * rho) + (1 - s) * fail(p));
           return {
             drift: events * (theta - s),
             variance: events * theta * (1 - theta),
@@ -412,6 +479,12 @@ function regressions(
       logThreshold: model.logThreshold(key === 'p50Increase' ? 'latencyMs' : 'quality'),
       perMinute: (s) =>
         memo(`${key}${s}`, () => {
+          if (turns > 1) {
+            // One linear bet per conversation, on its first request's value (a quality bet only when it was scored).
+            const c = conversationValueStatistic(s, d, model.lambdaGrid);
+            const units = perMinuteN / turns;
+            return { drift: units * c.drift, variance: units * c.variance, d: c.d.map((x) => units * x) };
+          }
           const st = valueStatistic(s, d);
           return {
             drift: perMinuteN * st.drift,
@@ -492,6 +565,11 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
   if (pp !== undefined && pp !== 0 && !(pp > 0.5 && pp < 1))
     throw new Error(
       `canaryPlan.minRegressions.pairedPreference must be in (0.5, 1) (the share of decided pairs the canary loses: 0.6 = 60 %), got ${pp}; 0 turns it off`,
+    );
+  const turns = t.meanConversationTurns ?? DEFAULT_CONVERSATION_TURNS;
+  if (!(Number.isFinite(turns) && turns >= 1))
+    throw new Error(
+      `canaryPlan.meanConversationTurns must be a number of at least 1 (requests per conversation), got ${turns}; 1 when callers send no conversation id`,
     );
   const ev = t.evaluation;
   if (ev) {
@@ -710,7 +788,7 @@ function planAt(traffic: PlanTraffic, options: CanaryPlanOptions, model: ReturnT
   const code = reaching[0] ?? [...candidates].sort((a, b) => b.power - a.power || a.totalMinutes - b.totalMinutes)[0];
   // Config plane (assigned share, the canary oversampled): a safety step at the first-step limit for min(5, cap/4)
   // minutes, then 50 % for the fewest minutes that reach the target.
-  const configRegs = traffic.evaluation ? regressions(traffic, min, model, options.judge?.tolerance, 'config') : regs;
+  const configRegs = regressions(traffic, min, model, options.judge?.tolerance, 'config');
   const safety: PlanStep = { share: maxFirst / 100, minutes: Math.max(1, Math.min(5, Math.floor(cap / 4))) };
   let config = powerOf([safety, { share: 0.5, minutes: cap - safety.minutes }], configRegs);
   for (let m = 1; m <= cap - safety.minutes; m++) {
@@ -758,6 +836,15 @@ export function renderPlanSection(
     plan.config,
   );
   lines.push('');
+  const turns = traffic.meanConversationTurns;
+  lines.push(
+    `Config rows: the assigned config canary, judged one unit per conversation (its first request's values, its first failure), at ${
+      turns === undefined
+        ? `an ASSUMED ${DEFAULT_CONVERSATION_TURNS} requests per conversation (canaryPlan.meanConversationTurns not stated: state it from the traffic, 1 when callers send no conversation id; longer conversations need longer steps)`
+        : `${turns} request${turns === 1 ? '' : 's'} per conversation (canaryPlan.meanConversationTurns)`
+    }.`,
+    '',
+  );
   const ev = plan.evaluation;
   if (ev && plan.pairedPreference !== undefined) {
     const r = ev.reaching;

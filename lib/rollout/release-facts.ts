@@ -210,6 +210,7 @@ export class ReleaseFactSheet {
       ...(cp.qualitySd !== undefined ? { qualitySd: cp.qualitySd } : {}),
       ...(cp.qualityCoverage !== undefined ? { qualityCoverage: cp.qualityCoverage } : {}),
       ...(cp.meanClusterSize !== undefined ? { meanClusterSize: cp.meanClusterSize } : {}),
+      ...(cp.meanConversationTurns !== undefined ? { meanConversationTurns: cp.meanConversationTurns } : {}),
       ...(planEvaluation ? { evaluation: planEvaluation } : {}),
     };
     // The judge's α sets the threshold the plan must reach.
