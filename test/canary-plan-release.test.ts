@@ -76,6 +76,24 @@ describe('AiRelease canary plan: facts, policy warning, card', () => {
     const card = renderCanaryCard(r.facts, evaluatePolicy(r.facts, [RULE_CANARY_PLAN]));
     expect(card).toContain('| config, as configured: assigned share 10 % for 120 s, then 50 % for 300 s | 7 |');
   });
+
+  test('the assigned warning says the conversation length it assumed; a stated length changes the named schedule (longer conversations, longer balanced step)', () => {
+    const at = (turns?: number) =>
+      release({ expectedRequestsPerSecond: 20, configCanary: 'assigned', ...(turns !== undefined ? { canaryPlan: { meanConversationTurns: turns } } : {}) }).r;
+    const assumed = RULE_CANARY_PLAN.check(at().facts).filter((m) => m.includes('assigned config canary'));
+    expect(assumed[0]).toContain('judged per conversation at an assumed 4 requests per conversation (state canaryPlan.meanConversationTurns');
+    const one = at(1).facts.canaryPlan;
+    const eight = at(8).facts.canaryPlan;
+    const w8 = RULE_CANARY_PLAN.check(at(8).facts).filter((m) => m.includes('assigned config canary'));
+    expect(w8[0]).toContain('judged per conversation at 8 requests per conversation');
+    expect(eight?.plan.config.steps[1].minutes).toBeGreaterThan(one?.plan.config.steps[1].minutes ?? Number.POSITIVE_INFINITY);
+    // The powers it reports for the configured schedule are per conversation: lower at 8 turns than at 1.
+    expect(eight?.configCurrent?.power).toBeLessThan(one?.configCurrent?.power ?? 0);
+    // Either the named schedule reaches the target, or the warning says none does within the cap.
+    expect(w8[0]).toMatch(
+      eight?.plan.configReaches ? /configCanary: \{ schedule: \[.*\] \} would reach \d+ %/ : /reaches only \d+ % within canaryPlan\.maxMinutes/,
+    );
+  });
 });
 
 describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % during a release, 5 requests/s)', () => {

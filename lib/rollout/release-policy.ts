@@ -1,6 +1,6 @@
 import type { ModelFinding, ModelFindingCode } from '../config/model-lifecycle';
 import { alarmFalseFire, type AlarmFalseFire, type BaseRates, combinedFalseFire, type ReleaseTraffic, type SynthesizedRateAlarm } from './false-fire';
-import type { CanaryPlan, PlanTraffic, SchedulePower } from './canary-plan';
+import { type CanaryPlan, DEFAULT_CONVERSATION_TURNS, type PlanTraffic, type SchedulePower } from './canary-plan';
 import type { AlarmKind } from './release-alarms';
 import type { ReleaseCost } from './release-cost';
 import type { EvaluationCost } from './evaluation-cost';
@@ -548,8 +548,14 @@ function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
     .map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
   if (short.length === 0) return [];
   const steps = cp.plan.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
+  // The judge bets one unit per conversation here: say which length the powers assume (h10-convplan).
+  const turns = cp.traffic.meanConversationTurns;
+  const per =
+    turns === undefined
+      ? `judged per conversation at an assumed ${DEFAULT_CONVERSATION_TURNS} requests per conversation (state canaryPlan.meanConversationTurns; 1 when callers send no conversation id)`
+      : `judged per conversation at ${turns} request${turns === 1 ? '' : 's'} per conversation`;
   return [
-    `at ${cp.traffic.requestsPerSecond} requests/s the assigned config canary (${cc.describe}) catches ${short.join(', ')} before promotion, under the planned ${Math.round(cp.plan.target * 100)} %; ` +
+    `at ${cp.traffic.requestsPerSecond} requests/s the assigned config canary (${cc.describe}), ${per}, catches ${short.join(', ')} before promotion, under the planned ${Math.round(cp.plan.target * 100)} %; ` +
       (cp.plan.configReaches
         ? `configCanary: { schedule: [${steps}] } would reach ${Math.round(cp.plan.config.power * 100)} %`
         : `even [${steps}] reaches only ${Math.round(cp.plan.config.power * 100)} % within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it or relax canaryPlan.minRegressions`),
