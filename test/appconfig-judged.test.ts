@@ -3,7 +3,7 @@
  * evidence (checked against the engine), and the policy warning and card paragraph that name the assigned fix.
  */
 import type { Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { type JudgeObservation, newJudgeState, updateJudge } from '../lambda/judge/judge';
 import { evaluatePolicy, renderCanaryCard, RULE_APPCONFIG_CONFIG_JUDGED } from '../lib';
 import { appConfigJudgedSeconds, environmentsNeeded } from '../lib/rollout/appconfig-judged';
@@ -85,5 +85,16 @@ describe('release policy and card', () => {
     const { r } = testRelease({ expectedRequestsPerSecond: 5, configCanary: 'assigned' });
     expect(RULE_APPCONFIG_CONFIG_JUDGED.check(r.facts)).toEqual([]);
     expect(renderCanaryCard(r.facts, evaluatePolicy(r.facts, []))).not.toContain("Config plane through AppConfig's rollout");
+  });
+});
+
+describe('the construct sets the unit', () => {
+  const unitIn = (stack: Stack) => {
+    const text = JSON.stringify(Template.fromStack(stack).toJSON());
+    return [...text.matchAll(/AI_RELEASE_JUDGE_CONFIG_UNIT\\?":\\?"(\w+)/g)].map((m) => m[1]);
+  };
+  test("configCanary 'appconfig' (default): the judge's config unit is environment; 'assigned': cluster", () => {
+    expect(unitIn(testRelease().stack)).toEqual(['environment']);
+    expect(unitIn(testRelease({ configCanary: 'assigned' }).stack)).toEqual(['cluster']);
   });
 });
