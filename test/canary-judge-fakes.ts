@@ -31,6 +31,8 @@ export interface Line {
   readonly latencyMs?: number;
   /** The input's case id (retries of one input share it). */
   readonly caseId?: string;
+  /** The execution environment that wrote the line (JUDGE_CLUSTER_FIELD.ENVIRONMENT). */
+  readonly environment?: string;
 }
 
 /** `2026-11-27 09:00:00.123`, as Logs Insights prints @timestamp. */
@@ -45,6 +47,7 @@ export function rowOf(l: Line): QueryRow {
     { field: 'Latency', value: String(l.latencyMs ?? 100) },
     { field: 'CostUsd', value: '0.001' },
     ...(l.caseId !== undefined ? [{ field: 'caseId', value: l.caseId }] : []),
+    ...(l.environment !== undefined ? [{ field: 'environment', value: l.environment }] : []),
   ];
 }
 

@@ -65,7 +65,10 @@ describe('samples from the runtime EMF lines', () => {
       costUsd: 0.002,
       quality: 0.8,
       cluster: 'c0ffee', // retries of one input fold into one cluster
+      // the execution environment (no AWS_LAMBDA_LOG_STREAM_NAME outside Lambda: the id drawn at init)
+      environment: doc.environment,
     });
+    expect(doc.environment).toMatch(/^env-[0-9a-f]{16}$/);
   });
 
   test('clusters: an assigned conversation is the unit (its key and assigned share); otherwise the input case id', () => {

@@ -34,6 +34,12 @@ export interface ConfigRolloutWorld {
   readonly periodMs?: number;
   /** The extension's poll interval (s). @default 15 */
   readonly pollSeconds?: number;
+  /**
+   * The judge's config unit, as the construct sets it: `environment` for configCanary 'appconfig' (issue 16 B3, the
+   * default since h10-envcluster); `request`, the per-request bets it replaced (a comparison row).
+   * @default 'environment'
+   */
+  readonly configUnit?: 'request' | 'environment';
 }
 
 export interface ConfigRolloutOutcome {
@@ -54,6 +60,10 @@ export interface ConfigRolloutOutcome {
   readonly judgingMinutes: number;
   /** Minutes the judge ran while the rollout was in progress. */
   readonly minutes: number;
+  /** Environment switch bets settled (unit `environment`), from the record's clusters. */
+  readonly switchBets: number;
+  /** The largest concurrent e-value in the record's last evidence (any metric). */
+  readonly maxEValue: number;
   /** At least one environment had taken the new config while another still served the old one (something to compare). */
   readonly mixed: boolean;
   /**
@@ -79,7 +89,7 @@ export function defaultRolloutPercent(s: number): number {
 export async function simulateConfigRollout(seed: number, w: ConfigRolloutWorld): Promise<ConfigRolloutOutcome> {
   const rand = mulberry32(seed * 7919 + 17);
   const poll = w.pollSeconds ?? 15;
-  const envs = Array.from({ length: w.environments }, () => {
+  const envs = Array.from({ length: w.environments }, (_, i) => {
     const u = rand();
     const phase = rand() * poll;
     // Told at the first step whose percentage reaches 100·u; taken at the next poll after that.
@@ -87,6 +97,7 @@ export async function simulateConfigRollout(seed: number, w: ConfigRolloutWorld)
     while (defaultRolloutPercent(told) < 100 * u) told += STEP_S;
     const takes = phase + Math.ceil((told - phase) / poll) * poll;
     return {
+      id: `env-${i}`,
       switchAt: T0 + Math.max(0, takes) * 1000,
       errorFactor: Math.exp((w.errorSpread ?? 0) * normal(rand)),
       latencyFactor: Math.exp((w.latencySpread ?? 0) * normal(rand)),
@@ -105,6 +116,7 @@ export async function simulateConfigRollout(seed: number, w: ConfigRolloutWorld)
       error: rand() < p,
       latencyMs: Math.round(MEDIAN_MS * e.latencyFactor * Math.exp(0.5 * normal(rand))),
       caseId: `c${seed}-${lines.length}`,
+      environment: e.id,
     });
   }
   let shareOneBatches = 0;
@@ -125,7 +137,13 @@ export async function simulateConfigRollout(seed: number, w: ConfigRolloutWorld)
   };
   const rollout = { environmentId: 'env1', deploymentNumber: 3, profileId: 'prof1', version: '9', label: 'cfg-new', startedAt: T0 };
   const f = fakePorts({ lines, engine, rollouts: [] });
-  const s: JudgeSettings = { service: 'svc', alpha: 0.01, periodMs: w.periodMs ?? 10_000, afterTrafficBoundMs: 600_000 };
+  const s: JudgeSettings = {
+    service: 'svc',
+    alpha: 0.01,
+    periodMs: w.periodMs ?? 10_000,
+    afterTrafficBoundMs: 600_000,
+    configUnit: w.configUnit ?? 'environment',
+  };
   const key = judgeKey('svc', configJudgeReleaseKey('env1', 3));
   let failedMinutes = 0;
   let judgingMinutes = 0;
@@ -166,6 +184,8 @@ export async function simulateConfigRollout(seed: number, w: ConfigRolloutWorld)
     cannotJudge: f.verdict.health.filter((h) => h.value === 1).length,
     judged: r ? r.samples.canary + r.samples.stable : 0,
     setAside: r?.unused?.samples ?? 0,
+    switchBets: r?.clusters?.switchBets ?? 0,
+    maxEValue: Math.max(1, ...((r?.evidence ?? []) as { test?: string; eValue: number }[]).filter((e) => e.test !== 'gross').map((e) => e.eValue)),
     judgingMinutes,
     minutes,
     mixed: switches[0] < end && switches[0] < switches[switches.length - 1],
@@ -189,6 +209,8 @@ export interface ConfigRolloutTally {
   readonly judged: number;
   /** Releases whose traffic held at least one new-config-only window during the rollout (the hazard). */
   readonly withOneSidedWindow: number;
+  /** Environment switch bets settled, over all runs. */
+  readonly switchBets: number;
 }
 
 export async function tallyConfigRollouts(seeds: number, w: ConfigRolloutWorld, firstSeed = 1): Promise<ConfigRolloutTally> {
@@ -204,6 +226,7 @@ export async function tallyConfigRollouts(seeds: number, w: ConfigRolloutWorld, 
     setAside: 0,
     judged: 0,
     withOneSidedWindow: 0,
+    switchBets: 0,
   };
   for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const o = await simulateConfigRollout(seed, w);
@@ -218,6 +241,7 @@ export async function tallyConfigRollouts(seeds: number, w: ConfigRolloutWorld, 
     t.setAside += o.setAside;
     t.judged += o.judged;
     if (o.oneSidedWindows > 0) t.withOneSidedWindow++;
+    t.switchBets += o.switchBets;
   }
   return t;
 }

@@ -355,7 +355,7 @@ describe('state and input', () => {
     expect(() => updateJudge(st, { canaryShare: 0, observations: [obs('canary')] })).toThrow('canaryShare is 0 but the batch has canary observations');
     expect(() => updateJudge(st, { canaryShare: 1, observations: [obs('stable')] })).toThrow('canaryShare is 1 but the batch has stable observations');
     expect(() => newJudgeState({ grossErrorRate: 1 })).toThrow('judge grossErrorRate must be in (0, 1)');
-    expect(() => newJudgeState({ unit: 'conversation' as never })).toThrow("judge unit must be 'request' or 'cluster', got conversation");
+    expect(() => newJudgeState({ unit: 'conversation' as never })).toThrow("judge unit must be 'request', 'cluster' or 'environment', got conversation");
     expect(() => updateJudge(st, { canaryShare: 0.5, observations: [obs('canary', { share: 2 })] })).toThrow("an observation's share must be from 0 to 1");
     expect(() => updateJudge({} as JudgeState, { canaryShare: 0.1, observations: [] })).toThrow('start with newJudgeState()');
   });

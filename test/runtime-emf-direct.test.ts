@@ -137,3 +137,19 @@ describe('direct EMF write', () => {
     expect(JSON.parse(lines.join(''))._aws.CloudWatchMetrics[0].Namespace).toBe('Custom');
   });
 });
+
+describe('the execution environment on every invocation line (issue 16 B3)', () => {
+  afterEach(() => jest.restoreAllMocks());
+  test('AWS_LAMBDA_LOG_STREAM_NAME (one stream per execution environment) is the id, on both paths, byte for byte; without it, one id drawn per process', () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const env = { AWS_LAMBDA_LOG_STREAM_NAME: '2026/12/07/[42]0123456789abcdef0123456789abcdef' };
+    const a = capture(() => new PowertoolsTelemetry('support-assistant', { env }).invocation(TUPLE, 'req-1', BASE)).join('');
+    const b = capture(() => new PowertoolsTelemetry('support-assistant', { env, direct: false }).invocation(TUPLE, 'req-1', BASE)).join('');
+    expect(a).toBe(b);
+    expect(JSON.parse(a).environment).toBe(env.AWS_LAMBDA_LOG_STREAM_NAME);
+    const c = JSON.parse(capture(() => new PowertoolsTelemetry('support-assistant', { env: {} }).invocation(TUPLE, 'req-1', BASE)).join(''));
+    const d = JSON.parse(capture(() => new PowertoolsTelemetry('other-service', { env: {} }).invocation(TUPLE, 'req-1', BASE)).join(''));
+    expect(c.environment).toMatch(/^env-[0-9a-f]{16}$/);
+    expect(d.environment).toBe(c.environment);
+  });
+});

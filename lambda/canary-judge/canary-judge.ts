@@ -183,8 +183,11 @@ export interface JudgeSettings {
   readonly service: string;
   /** False-rollback bound. */
   readonly alpha: number;
-  /** The config plane's randomization unit (`cluster` under per-conversation assignment). @default 'request' */
-  readonly configUnit?: 'request' | 'cluster';
+  /**
+   * The config plane's randomization unit: `cluster` under per-conversation assignment, `environment` under
+   * AppConfig's own rollout (it tells execution environments). @default 'request'
+   */
+  readonly configUnit?: 'request' | 'cluster' | 'environment';
   /** The value tests' tolerance (JUDGE_ENV.TOLERANCE). @default the engine's (half the planner's minimum regressions) */
   readonly tolerance?: JudgeTolerance;
   /** Time between updates: the release alarms' period. */
@@ -227,6 +230,8 @@ interface Release {
    * samples before it are judged as the canary phase, samples after it as full traffic.
    */
   readonly fullTrafficAt?: number;
+  /** An assigned config canary (the runtime assigns conversations), not AppConfig's own rollout. */
+  readonly assigned?: boolean;
 }
 
 /**
@@ -264,6 +269,8 @@ function freshRecord(ports: JudgePorts, s: JudgeSettings, r: Release): JudgeReco
     engine: ports.engine.newJudgeState({
       alpha: s.alpha,
       ...(r.plane === 'config' && s.configUnit === 'cluster' ? { unit: 'cluster' as const } : {}),
+      // AppConfig's own rollout tells execution environments: they are the unit (lambda/judge/environments.ts).
+      ...(r.plane === 'config' && s.configUnit === 'environment' && !r.assigned ? { unit: 'environment' as const } : {}),
       ...(evaluation ? { evaluation } : {}),
       ...(s.tolerance ? { tolerance: s.tolerance } : {}),
     }),
@@ -508,6 +515,7 @@ const assignedRelease = (a: AssignedConfigRelease): Release => ({
   startAt: a.startedAt,
   // Before the first share, every conversation ran the live config.
   baselineEnd: a.startedAt,
+  assigned: true,
 });
 
 export interface ScheduleOutcome {
@@ -757,11 +765,13 @@ export { type AppConfigEvent, isAppConfigEvent, isTickEvent, runConfigTick, TICK
 function clustersOf(
   ports: JudgePorts,
   state: unknown,
-  observations: readonly { readonly cluster?: string; readonly share?: number }[],
+  observations: readonly { readonly cluster?: string; readonly share?: number; readonly environment?: string }[],
   previous: JudgeRecord['clusters'],
 ): { clusters?: JudgeClusters } {
   const counts = ports.engine.judgeClusters?.(state as never);
   if (!counts) return {};
+  if (counts.unit === 'environment')
+    return { clusters: { ...counts, key: observations.some((o) => o.environment !== undefined) ? 'environment' : (previous?.key ?? 'none') } };
   const keyed = observations.some((o) => o.cluster !== undefined);
   const key: JudgeClusters['key'] = !keyed ? (previous?.key ?? 'none') : observations.some((o) => o.share !== undefined) ? 'conversation' : 'case';
   return { clusters: { ...counts, key } };

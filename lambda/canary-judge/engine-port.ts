@@ -41,8 +41,8 @@ export interface JudgeUpdate {
 export interface JudgeEngine {
   newJudgeState(options?: {
     alpha?: number;
-    /** `cluster` when the cluster (a conversation) is the randomization unit. @default 'request' */
-    unit?: 'request' | 'cluster';
+    /** `cluster` when the cluster (a conversation) is the randomization unit; `environment` under AppConfig's rollout. @default 'request' */
+    unit?: 'request' | 'cluster' | 'environment';
     /** After full traffic, the error rate that rolls back. @default 0.2 */
     grossErrorRate?: number;
     /** The evaluator's results judged as metrics of the family (criteria's scores, paired outcomes). @default none */

@@ -67,7 +67,7 @@ function settingsOf(env: Settings): JudgeSettings {
     periodMs: positive(env, CANARY_JUDGE_ENV.PERIOD_SECONDS, 10) * 1000,
     afterTrafficBoundMs: positive(env, JUDGE_ENV.AFTER_TRAFFIC_BOUND_SECONDS, 600) * 1000,
     baselineWindowMs: nonNegative(env, CANARY_JUDGE_BASELINE_ENV.WINDOW_SECONDS, 1800) * 1000,
-    configUnit: env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : 'request',
+    configUnit: env[JUDGE_ENV.CONFIG_UNIT] === 'cluster' ? 'cluster' : env[JUDGE_ENV.CONFIG_UNIT] === 'environment' ? 'environment' : 'request',
     // The evaluator's results, when the service has an evaluation section (CanaryJudge.judgeEvaluations).
     ...(env[JUDGE_ENV.EVALUATION_LOG_GROUP]
       ? {

@@ -38,6 +38,8 @@ export const QUERY_FIELDS = [
   `${ASSIGNMENT_KEY}Unit`,
   `${ASSIGNMENT_KEY}UnitKind`,
   `${ASSIGNMENT_KEY}Share`,
+  // The execution environment that wrote the line (AppConfig's rollout tells environments: the unit there).
+  JUDGE_CLUSTER_FIELD.ENVIRONMENT,
 ] as const;
 
 /** The Logs Insights query for one service's invocation lines, oldest first, at most QUERY_ROW_LIMIT rows. */
@@ -86,6 +88,8 @@ export interface Sample {
   readonly cluster?: string;
   /** The share the conversation was assigned with (per-conversation assignment only). */
   readonly share?: number;
+  /** The execution environment that wrote the line. */
+  readonly environment?: string;
 }
 
 /** `@timestamp` as Logs Insights prints it: `2026-11-27 09:00:00.123`, UTC. */
@@ -135,6 +139,7 @@ export function parseRow(row: QueryRow): Sample {
   let unit: string | undefined;
   let unitKind: string | undefined;
   let share: string | undefined;
+  let environment: string | undefined;
   for (const c of row) {
     switch (c.field) {
       case '@timestamp':
@@ -176,6 +181,9 @@ export function parseRow(row: QueryRow): Sample {
       case `${ASSIGNMENT_KEY}Share`:
         share = c.value;
         break;
+      case JUDGE_CLUSTER_FIELD.ENVIRONMENT:
+        environment = c.value;
+        break;
     }
   }
   if (ts === undefined) throw new Error('a Logs Insights result row has no @timestamp');
@@ -201,6 +209,7 @@ export function parseRow(row: QueryRow): Sample {
     sample.cluster = unit;
     sample.share = assignedShare;
   } else if (caseId) sample.cluster = caseId;
+  if (environment) sample.environment = environment;
   return sample;
 }
 
@@ -264,6 +273,7 @@ export function windowSamples(rows: readonly QueryRow[], from: number, to: numbe
     if (s.quality !== undefined) o.quality = s.quality;
     if (s.cluster !== undefined) o.cluster = s.cluster;
     if (s.share !== undefined && s.share > 0 && s.share < 1) o.share = s.share;
+    if (s.environment !== undefined) o.environment = s.environment;
     observations.push(o);
   }
   return { observations, until, truncated };

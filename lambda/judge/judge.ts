@@ -87,6 +87,7 @@
  * run for the metrics in `notWorseOn`.
  */
 import type { JudgeClusters as ContractJudgeClusters, JudgeTolerance } from '../shared/contract';
+import { copyEnvironmentState, type EnvironmentMetric, type EnvironmentState, newEnvironmentState, updateEnvironments } from './environments';
 import {
   copyEvaluation,
   type EvaluationBatch,
@@ -128,6 +129,11 @@ export interface JudgeObservation {
    * assignment: the share at the conversation's first request). Absent: the batch's `canaryShare`.
    */
   readonly share?: number;
+  /**
+   * The execution environment that served the request (the runtime's JUDGE_CLUSTER_FIELD.ENVIRONMENT), read with
+   * `unit: 'environment'`. Absent: the request is not in any environment bet.
+   */
+  readonly environment?: string;
 }
 
 export interface JudgeOptions {
@@ -145,9 +151,11 @@ export interface JudgeOptions {
    * The randomization unit. `request`: each request is assigned on its own (the code plane's weighted alias); values
    * are bet on per request, failures per cluster. `cluster`: the cluster (a conversation) is assigned once, at the
    * share in its observations' `share`; values are bet on for the first request of each cluster only.
+   * `environment`: the execution environment is assigned (AppConfig's own rollout tells clients); the concurrent
+   * tests are the environment switch bets of lambda/judge/environments.ts, and no per-request bet is made.
    * @default 'request'
    */
-  readonly unit: 'request' | 'cluster';
+  readonly unit: 'request' | 'cluster' | 'environment';
   /**
    * The one before/after rule that may roll back: after full traffic (no stable version serving, so no concurrent
    * control), the release rolls back when its error rate is shown above this absolute rate (anytime-valid, at half
@@ -272,6 +280,8 @@ export interface JudgeState {
   keyed?: number;
   /** The evaluation metrics (options.evaluation): scores per criterion and paired outcomes. */
   evaluation?: EvaluationState;
+  /** unit `environment`: each environment's last side and the switch bets not yet settled. */
+  environments?: EnvironmentState;
 }
 
 /** Rate ratios the count tests mix over (canary rate / stable rate). */
@@ -315,7 +325,8 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
   for (const m of o.notWorseOn) if (!o.metrics.includes(m)) throw new Error(`judge notWorseOn names "${m}", which is not in metrics`);
   if (!(o.countMargin > 1)) throw new Error(`judge countMargin must be above 1 (a rate ratio), got ${o.countMargin}`);
   if (!(o.valueMargin > 0 && o.valueMargin < 1)) throw new Error(`judge valueMargin must be in (0, 1), got ${o.valueMargin}`);
-  if (o.unit !== 'request' && o.unit !== 'cluster') throw new Error(`judge unit must be 'request' or 'cluster', got ${String(o.unit)}`);
+  if (o.unit !== 'request' && o.unit !== 'cluster' && o.unit !== 'environment')
+    throw new Error(`judge unit must be 'request', 'cluster' or 'environment', got ${String(o.unit)}`);
   if (!(o.grossErrorRate > 0 && o.grossErrorRate < 1))
     throw new Error(`judge grossErrorRate must be in (0, 1) (an error rate that rolls back after full traffic), got ${o.grossErrorRate}; 0.2 is the default`);
   for (const [k, v] of Object.entries(o.tolerance)) {
@@ -359,6 +370,7 @@ export function newJudgeState(options: Partial<JudgeOptions> = {}): JudgeState {
     seen: [],
     keyed: 0,
     ...(evaluation ? { evaluation } : {}),
+    ...(o.unit === 'environment' ? { environments: newEnvironmentState() } : {}),
   };
 }
 
@@ -446,6 +458,10 @@ export function updateJudge(
   for (const m of next.metrics) {
     if (isCount(m.metric)) updateCount(m, m.metric, s, obs, next);
     else updateValue(m, m.metric, s, obs, next, bet);
+  }
+  // unit `environment`: the concurrent evidence is the switch bets' (no per-request bet is made).
+  if (next.environments) payEnvironmentBets(next, obs);
+  for (const m of next.metrics) {
     // Only concurrent evidence, and the gross after-traffic error test, call a regression.
     if (logMeanExp(m.logE1) >= Math.log(concurrentThreshold(next.options, m.metric))) m.fired = true;
     if (m.gross && m.gross.n > 0 && logMeanExp(m.gross.logE) >= Math.log(th.gross)) m.fired = true;
@@ -479,7 +495,12 @@ export function updateJudgeEvaluation(
   if (state?.kind !== 'cdk-ai-release/judge-state' || state.v !== 1) throw new Error('judge state is not a v1 judge state: start with newJudgeState()');
   if (!state.evaluation) throw new Error('the judge state judges no evaluation metrics: create it with newJudgeState({ evaluation: { criteria, paired } })');
   const next = copyState(state);
-  next.evaluation = updateEvaluation(next.evaluation as EvaluationState, batch, judgeEvaluationThresholds(next.options), next.options.unit ?? 'request');
+  next.evaluation = updateEvaluation(
+    next.evaluation as EvaluationState,
+    batch,
+    judgeEvaluationThresholds(next.options),
+    next.options.unit === 'cluster' ? 'cluster' : 'request',
+  );
   return { state: next, decision: decisionOf(next), evidence: allEvidence(next) };
 }
 
@@ -490,6 +511,8 @@ export function updateJudgeEvaluation(
  */
 function valueBets(st: JudgeState, s: number, obs: readonly JudgeObservation[]): Float64Array {
   const bet = new Float64Array(obs.length);
+  // unit `environment`: no per-request value bet (an environment's own offset rides on its label).
+  if (st.environments) return bet;
   const byCluster = st.options.unit === 'cluster';
   const seen = byCluster ? new Set(st.seen ?? []) : undefined;
   for (let i = 0; i < obs.length; i++) {
@@ -569,7 +592,7 @@ function updateCount(m: MetricState, metric: CountMetric, s: number, obs: readon
       failed.add(key);
     }
     m.counted = (m.counted ?? 0) + 1;
-    if (u > 0 && u < 1) {
+    if (u > 0 && u < 1 && !st.environments) {
       const c = byShare.get(u) ?? [0, 0];
       c[canary ? 0 : 1]++;
       byShare.set(u, c);
@@ -753,7 +776,7 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
 const PERM_CHUNK = 64;
 
 /** Adds to each λ component the log of the exact permutation bet of one chunk: scores `g`, labels `c` (true: canary). */
-function permutationBet(logE: number[], g: readonly number[], c: readonly boolean[]): void {
+function permutationBet(logE: number[], g: readonly number[], c: readonly boolean[], grid: readonly number[] = LAMBDA_GRID): void {
   const n = g.length;
   let nc = 0;
   let mean = 0;
@@ -770,10 +793,46 @@ function permutationBet(logE: number[], g: readonly number[], c: readonly boolea
   let sumC = 0;
   for (let i = 0; i < n; i++) if (c[i]) sumC += g[i] - mean;
   const x = new Float64Array(n);
-  for (let j = 0; j < LAMBDA_GRID.length; j++) {
-    const lambda = LAMBDA_GRID[j];
+  for (let j = 0; j < grid.length; j++) {
+    const lambda = grid[j];
     for (let i = 0; i < n; i++) x[i] = Math.exp((small ? lambda : -lambda) * (g[i] - mean));
     logE[j] += lambda * sumC - permutationLogMgf(x, k);
+  }
+}
+
+/** The environment switch bets' bet sizes (scores g in [-1, 1]; few units, so larger than the per-request grids). */
+export const ENV_COUNT_GRID: readonly number[] = RATIO_GRID.map((r) => 2 * Math.log(r));
+export const ENV_VALUE_GRID: readonly number[] = LAMBDA_GRID.map((l) => 8 * l);
+
+/**
+ * unit `environment`: folds the batch into the environment state and pays each settled switch bet into its metric's
+ * concurrent e-process, in order (lambda/judge/environments.ts says why each has expectation 1 under the null).
+ * Values are scored oriented and NOT moved by the tolerance: a score that depended on the label would break the
+ * permutation's exactness (the tolerance is the code plane's mitigation for environments it cannot randomize over;
+ * here the environment is the unit, so its effect is in the design already).
+ */
+function payEnvironmentBets(st: JudgeState, obs: readonly JudgeObservation[]): void {
+  const env = st.environments as EnvironmentState;
+  const metrics: EnvironmentMetric<JudgeObservation>[] = st.metrics.map((m) => {
+    if (isCount(m.metric)) {
+      const metric = m.metric;
+      return { metric, count: (o: JudgeObservation) => o[metric] === true };
+    }
+    const metric = m.metric;
+    const sign = WORSE[metric];
+    return {
+      metric,
+      value: (o: JudgeObservation) => {
+        const y = o[metric];
+        return y === undefined || !Number.isFinite(y) ? undefined : sign * y;
+      },
+    };
+  });
+  const settled = updateEnvironments(env, st.batches, obs, metrics);
+  for (const b of settled) {
+    const m = st.metrics.find((x) => x.metric === b.metric);
+    if (!m) continue;
+    permutationBet(m.logE1, b.g, b.switched, isCount(m.metric) ? ENV_COUNT_GRID : ENV_VALUE_GRID);
   }
 }
 
@@ -923,7 +982,14 @@ export function judgeClusters(state: JudgeState): JudgeClusters {
     counted += m.counted ?? 0;
     folded += m.folded ?? 0;
   }
-  return { unit: state.options.unit ?? 'request', counted, folded, keyed: state.keyed ?? 0 };
+  const env = state.environments;
+  return {
+    unit: state.options.unit ?? 'request',
+    counted,
+    folded,
+    keyed: state.keyed ?? 0,
+    ...(env ? { environments: Object.keys(env.last).length, switchBets: env.settled } : {}),
+  };
 }
 
 function cap(x: number): number {
@@ -983,5 +1049,6 @@ function copyState(st: JudgeState): JudgeState {
     pooled,
     ...(st.seen ? { seen: st.seen.slice() } : {}),
     ...(st.evaluation ? { evaluation: copyEvaluation(st.evaluation) } : {}),
+    ...(st.environments ? { environments: copyEnvironmentState(st.environments) } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { MetricResolution, Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
@@ -23,6 +24,8 @@ const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
 };
 
 /** The message of an evaluation sample's log line. */
+/** Drawn once per execution environment (module scope): the environment id when Lambda gives no log stream name. */
+const INIT_ENVIRONMENT = `env-${randomBytes(8).toString('hex')}`;
 const SAMPLE_MESSAGE = 'AI evaluation sample';
 /** The message of a check-result line written through the Logger (when the compact line cannot be). */
 const CHECKS_MESSAGE = 'AI check results';
@@ -127,6 +130,13 @@ export class PowertoolsTelemetry implements TelemetryPort {
    * carry at least it, and above INFO the EMF document carries it too, so that ALC does not drop them.
    */
   private readonly alcLevel: LambdaLogLevel | undefined;
+  /**
+   * The execution environment writing the lines (JUDGE_CLUSTER_FIELD.ENVIRONMENT): AWS_LAMBDA_LOG_STREAM_NAME, one log
+   * stream per execution environment (Lambda's defined runtime environment variables; OpenTelemetry's faas.instance
+   * for Lambda is the log stream name), else an id drawn once here. AppConfig's own rollout tells environments, so
+   * the judge needs it to bet on which environments switched (lambda/judge/environments.ts).
+   */
+  private readonly environment: string;
 
   /**
    * @param options.env where AWS_LAMBDA_LOG_LEVEL is read from. @default process.env
@@ -138,6 +148,7 @@ export class PowertoolsTelemetry implements TelemetryPort {
     this.directLog = options.direct ?? options.logger === undefined;
     this.service = service;
     this.alcLevel = alcLevelFromEnv(options.env ?? process.env);
+    this.environment = (options.env ?? process.env).AWS_LAMBDA_LOG_STREAM_NAME || INIT_ENVIRONMENT;
     // Our dimension names, not Powertools' default `service`: [Service] and [Service, Version].
     this.metrics.clearDefaultDimensions();
     this.metrics.setDefaultDimensions({ [DIMENSION.SERVICE]: service });
@@ -210,6 +221,7 @@ export class PowertoolsTelemetry implements TelemetryPort {
     if (tuple.codeHash) doc.codeHash = tuple.codeHash;
     if (tuple.evaluation) doc.evaluation = tuple.evaluation;
     if (m.caseId) doc[JUDGE_CLUSTER_FIELD.CASE_ID] = m.caseId;
+    doc[JUDGE_CLUSTER_FIELD.ENVIRONMENT] = this.environment;
     if (assignment) {
       doc[`${ASSIGNMENT_KEY}Arm`] = assignment.arm;
       doc[`${ASSIGNMENT_KEY}Share`] = String(assignment.share);
@@ -262,6 +274,8 @@ export class PowertoolsTelemetry implements TelemetryPort {
     if (tuple.evaluation) metrics.addMetadata('evaluation', tuple.evaluation);
     // The judge's cluster key: retries of one input share it (JUDGE_CLUSTER_FIELD.CASE_ID).
     if (m.caseId) metrics.addMetadata(JUDGE_CLUSTER_FIELD.CASE_ID, m.caseId);
+    // The execution environment (AppConfig's rollout unit).
+    metrics.addMetadata(JUDGE_CLUSTER_FIELD.ENVIRONMENT, this.environment);
     // The config canary arm (assigned canaries): metadata, so the judge can count by arm and by conversation in Logs
     // Insights without a dimension per conversation. Flat keys: Logs Insights reads `assignmentArm` directly.
     if (assignment) {

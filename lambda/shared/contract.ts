@@ -1197,16 +1197,24 @@ export interface JudgeFailures {
 export interface JudgeClusters {
   /**
    * The randomization unit: `request` (the code plane's weighted alias routes each invocation on its own) or
-   * `cluster` (one assignment per conversation: the config plane's runtime assignment).
+   * `cluster` (one assignment per conversation: the config plane's runtime assignment) or `environment` (AppConfig's
+   * own rollout tells execution environments: the judge bets once per batch in which environments switched, on
+   * which of them switched; lambda/judge/environments.ts).
    */
-  readonly unit: 'request' | 'cluster';
-  /** What the cluster key was: the runtime's case id (retries of one input), the conversation id, or none. */
-  readonly key: 'case' | 'conversation' | 'none';
+  readonly unit: 'request' | 'cluster' | 'environment';
+  /**
+   * What the cluster key was: the runtime's case id (retries of one input), the conversation id, the execution
+   * environment (unit `environment`), or none.
+   */
+  readonly key: 'case' | 'conversation' | 'environment' | 'none';
   /** Failure events that counted (the first of their cluster) and those folded into an earlier one of their cluster. */
   readonly counted: number;
   readonly folded: number;
   /** Observations that carried a cluster key. */
   readonly keyed: number;
+  /** unit `environment`: execution environments seen, and switch bets settled (each one bet on which environments switched). */
+  readonly environments?: number;
+  readonly switchBets?: number;
 }
 
 /**
@@ -1218,6 +1226,11 @@ export const JUDGE_CLUSTER_FIELD = {
   CASE_ID: 'caseId',
   CONVERSATION_ID: 'conversationId',
   ASSIGNED_SHARE: 'assignedShare',
+  /**
+   * The execution environment that wrote the line: AWS_LAMBDA_LOG_STREAM_NAME (one log stream per execution
+   * environment; OpenTelemetry's faas.instance for Lambda is the log stream name), else an id drawn at init.
+   */
+  ENVIRONMENT: 'environment',
 } as const;
 
 /** Key of a release's judge record. */

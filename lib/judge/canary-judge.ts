@@ -102,10 +102,12 @@ export interface CanaryJudgeProps extends CanaryJudgeOptions {
   /**
    * The config plane's randomization unit: `cluster` when the runtime assigns each conversation to live or candidate
    * (AiRelease `configCanary: 'assigned'`), so the judge bets once per conversation at the share it was assigned with;
-   * `request` when AppConfig's rollout decides (per execution environment, judged per request).
+   * `environment` when AppConfig's rollout decides (it tells execution environments: the judge bets on which
+   * environments switched, lambda/judge/environments.ts); `request` judges AppConfig's rollout per request, which
+   * blames environments' own differences on the release (kept for comparison).
    * @default 'request'
    */
-  readonly configUnit?: 'request' | 'cluster';
+  readonly configUnit?: 'request' | 'cluster' | 'environment';
   /**
    * Judge the service's assigned config canaries (AiRelease `configCanary: 'assigned'`): the schedule reads the share
    * controller's record (share/<service>/current.json) and, while a release is ramping, judges it every period and

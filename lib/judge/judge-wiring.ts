@@ -45,7 +45,8 @@ export function wireCanaryJudge(scope: Construct, props: AiReleaseProps, w: Judg
     configProfileId: w.config.profile.ref,
     environment: w.config.environment,
     period: w.alarms.period,
-    configUnit: (props.configCanary ?? 'appconfig') === 'appconfig' ? 'request' : 'cluster',
+    // AppConfig's own rollout tells execution environments, so they are its randomization unit (issue 16 B3).
+    configUnit: (props.configCanary ?? 'appconfig') === 'appconfig' ? 'environment' : 'cluster',
     // An assigned release has no AppConfig rollout to start the judge: it judges from the share controller's record.
     assignedReleases: (props.configCanary ?? 'appconfig') !== 'appconfig',
     tickHost: w.platform,

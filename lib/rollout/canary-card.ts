@@ -2,6 +2,7 @@ import { DEFAULT_EVALUATION_MAX_WAIT_MS } from '../../lambda/canary-judge/evalua
 import { QUERY_ROW_LIMIT } from '../../lambda/canary-judge/samples';
 import { DEFAULT_MIN_SCORES } from '../../lambda/judge/scores';
 import { renderPlanSection } from './canary-plan';
+import { renderAppConfigJudged } from './appconfig-judged';
 import { renderCostSection } from './release-cost';
 import { renderEvaluatorTrustSection } from './evaluator-trust';
 import { type AlarmWindowFacts, JUDGE_MARGIN, percent, quietFraction, type PolicyResult, type ReleaseFacts, windowOf } from './release-policy';
@@ -190,6 +191,7 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   );
 
   if (f.canaryPlan) lines.push(...renderPlanSection(f.canaryPlan.plan, f.canaryPlan.current, f.canaryPlan.traffic, f.canaryPlan.configCurrent));
+  if (f.canaryPlan && !f.config.assigned) lines.push(...renderAppConfigJudged(f.config, f.canaryPlan.plan));
   if (f.releaseCost && f.expectedRequestsPerSecond !== undefined) lines.push(...renderCostSection(f.releaseCost, f.expectedRequestsPerSecond));
   lines.push(...renderEvaluatorTrustSection(f));
 

@@ -7,6 +7,7 @@ import type { EvaluationCost } from './evaluation-cost';
 import type { GuardrailFacts } from './guardrail-facts';
 import type { EvaluatorAgreement } from '../../lambda/shared/evaluator-agreement';
 import { RULE_EVALUATOR_AGREEMENT } from './evaluator-trust';
+import { APPCONFIG_SIMULATED_POWER, appConfigJudgedSeconds, appConfigPower } from './appconfig-judged';
 import { type FunctionLogSettings, RULE_RECORDS_SURVIVE_LOG_LEVEL } from './log-level-policy';
 import { alarmPeriods, alarmWorstCase, DEFAULT_TIMING, formatSeconds, type PlaneWorstCase, type TimingAssumptions } from './worst-case';
 
@@ -606,6 +607,39 @@ function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<
   return plane === 'code' ? `${rate}${code} (config: ${config})${costText}` : `${rate}${config} (code: ${code})${costText}`;
 }
 
+/**
+ * Issue 16 D4: the config plane rolls out through AppConfig's own rollout (configCanary 'appconfig') while the judge is
+ * on and the traffic is stated. AppConfig tells execution environments, so the judge compares the configs only while
+ * both serve, with the environment as the unit (lambda/judge/environments.ts), and its evidence is bounded by the
+ * design: E environments pay at most E!. A warning: it names the judged time, the environments each planned
+ * regression needs (0 % power below that, by construction), the simulated power, and the assigned schedule the
+ * planner gives as the fix.
+ */
+export const RULE_APPCONFIG_CONFIG_JUDGED: ReleasePolicyRule = {
+  id: 'config-canary-judged',
+  severity: 'warning',
+  description:
+    "With the canary judge on and traffic stated, the config plane's canary can be judged: configCanary 'assigned' (per conversation), not AppConfig's rollout (per execution environment).",
+  check: (f) => {
+    const cp = f.canaryPlan;
+    if (!cp || f.config.assigned) return [];
+    const judged = appConfigJudgedSeconds(f.config);
+    const needs = appConfigPower(cp.plan.config.byRegression)
+      .map((r) => `${r.describe} needs ≥ ${r.environmentsNeeded}`)
+      .join(', ');
+    const sim = APPCONFIG_SIMULATED_POWER;
+    const steps = cp.plan.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
+    return [
+      `at ${cp.traffic.requestsPerSecond} requests/s the config plane rolls out through AppConfig (configCanary 'appconfig', ${f.config.describe}), which tells execution environments: ` +
+        `the judge compares the configs only while both serve (about ${judged} s), with the environment as the unit, and E environments switching in that time give it at most E! of evidence, ` +
+        `so each planned regression is caught 0 % of the time below the environments it needs (${needs}); simulated at ${sim.environments} environments and ${sim.requestsPerSecond} requests/s it catches errors x3 ${pct1(sim.errorsX3)} and 20 % errors ${pct1(sim.errors20Percent)} (bench/judge-config-rollout.ts); ` +
+        `the threshold alarms are this path's rollback. configCanary: { schedule: [${steps}] } (per conversation, assigned) would reach ${Math.round(cp.plan.config.power * 100)} %${cp.plan.configReaches ? '' : ' (the best within canaryPlan.maxMinutes)'}`,
+    ];
+  },
+};
+
+const pct1 = (x: number) => `${(Math.round(x * 1000) / 10).toFixed(1)} %`;
+
 const usd = (x: number) => `${x < 10 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US')} USD`;
 
 /** The rules every release gets. Add your own by passing `policyRules: [...DEFAULT_POLICY_RULES, myRule]`. */
@@ -617,6 +651,7 @@ export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
   RULE_REGRESSION_GATE,
   RULE_ALARM_FALSE_FIRE,
   RULE_CANARY_PLAN,
+  RULE_APPCONFIG_CONFIG_JUDGED,
   RULE_EVALUATOR_AGREEMENT,
   RULE_RECORDS_SURVIVE_LOG_LEVEL,
 ];
