@@ -50,12 +50,14 @@ export type { CodeCanarySignal } from './evaluation-sampler';
 export {
   assign,
   type AssignmentUnit,
+  conversationShare,
   defaultConversationId,
   defaultConversationStart,
   MAX_CONVERSATION_ID_CHARS,
   NO_RELEASE,
   shareAt,
   shareDocumentProblems,
+  startFromConversationId,
   unitPosition,
 } from './assignment';
 
@@ -81,6 +83,8 @@ export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOpti
   readonly conversationId?: (input: I, context: InvocationContext) => string | undefined;
   /** Assigned config canaries: when the caller's conversation started (see AssigningRuntimeOptions). @default input.conversationStartedAt */
   readonly conversationStartedAt?: (input: I, context: InvocationContext) => number | undefined;
+  /** Assigned config canaries: read a conversation's start from a UUIDv7 or ULID conversation id when the caller gives none. @default true */
+  readonly readStartFromConversationId?: boolean;
   /** Assigned config canaries: where the share document comes from. @default read like `config`, from the share environment */
   readonly shareConfig?: ConfigPort;
   /** Assigned config canaries: the candidate arm's config. @default read like `config`, from the candidate environment */
@@ -166,6 +170,7 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       telemetry,
       conversationId: options.conversationId,
       conversationStartedAt: options.conversationStartedAt,
+      readStartFromConversationId: options.readStartFromConversationId,
       codeCanaries: env[SHARE_ENV.CODE_CANARY] === '1',
     });
   }
