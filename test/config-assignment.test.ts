@@ -16,6 +16,7 @@ import {
   unitPosition,
 } from '../lambda/runtime/assignment';
 import { ConfigCache, type ConfigFetcher, type ServedConfig } from '../lambda/runtime/config-cache';
+import { ShareReader } from '../lambda/runtime/share-reader';
 import type { CanaryShareDocument, ConfigAssignment, FailureRecord, VersionTuple } from '../lambda/shared/contract';
 import { type PropagationModel, servedAt } from '../lib/drill/share-rollback';
 import { rng } from '../lib/drill/traffic';
@@ -469,7 +470,7 @@ describe('AssigningRuntime', () => {
 
 // ---- the poll: how a share change reaches every execution environment ---------------------------------------------
 
-describe('rollback by share, through the extension poll and the runtime cache', () => {
+describe("rollback by share, through the extension poll and the runtime's share reader", () => {
   /** The extension of one execution environment: serves the share as deployed at its last poll (servedAt's model). */
   class PollingExtension implements ConfigFetcher {
     constructor(
@@ -485,7 +486,8 @@ describe('rollback by share, through the extension poll and the runtime cache', 
     }
   }
 
-  test('takes effect within one poll interval plus the runtime TTL in every environment (20 environments, random phases)', async () => {
+  /** 20 environments with random poll phases serve a request a second; share 0.5, then 0 at 600 s. The last candidate request's lag. */
+  async function rollbackLag(shareFor: (fetcher: ConfigFetcher, clock: () => number) => ConfigPort & { reads?: number }) {
     const m: PropagationModel = { pollIntervalSeconds: 15, ttlSeconds: 5, environments: 20 };
     const rollbackAt = 600; // seconds
     const deployments = [
@@ -495,28 +497,30 @@ describe('rollback by share, through the extension poll and the runtime cache', 
     const random = rng(99);
     let nowMs = 0;
     const clock = () => nowMs;
+    const ports: (ConfigPort & { reads?: number })[] = [];
     const envs = Array.from({ length: m.environments }, () => {
       const telemetry = new Recording();
       const candidateConfig = new Mutable({ release: CANDIDATE, flags: NO_FLAGS });
-      const rt = new AssigningRuntime<{ conversationId: string }, string>({
+      const share = shareFor(new PollingExtension(deployments, { pollPhase: random() * m.pollIntervalSeconds }, m, clock), clock);
+      ports.push(share);
+      return new AssigningRuntime<{ conversationId: string }, string>({
         live: { invoke: async (_f, _i, _c, a) => `live:${a?.arm}` },
         candidate: { invoke: async () => 'candidate' },
-        share: new ConfigCache(new PollingExtension(deployments, { pollPhase: random() * m.pollIntervalSeconds }, m, clock), m.ttlSeconds * 1000, {
-          now: clock,
-        }),
+        share,
         shareProfile: 'share',
         candidateConfig,
         releaseProfile: 'release',
         telemetry,
         now: clock,
       });
-      return rt;
     });
     // Each environment serves a request every second, its conversation drawn from 1,000.
     let lastCandidateAt = -1;
     let candidateBefore = 0;
+    let readsDuringRelease = 0;
     for (let t = 0; t <= rollbackAt + 60; t++) {
       nowMs = t * 1000 + 1; // just after the second's start
+      if (t === rollbackAt) readsDuringRelease = ports.reduce((n, p) => n + (p.reads ?? 0), 0);
       for (const rt of envs) {
         const out = await rt.invoke(async () => ({ output: '' }), { conversationId: `c${Math.floor(random() * 1000)}` }, { awsRequestId: `r${t}` });
         if (out === 'candidate') {
@@ -525,11 +529,67 @@ describe('rollback by share, through the extension poll and the runtime cache', 
         }
       }
     }
+    const readsAfter = ports.reduce((n, p) => n + (p.reads ?? 0), 0) - readsDuringRelease;
     expect(candidateBefore).toBeGreaterThan(0.4 * rollbackAt * m.environments); // the canary really served ~50 %
-    const lag = lastCandidateAt - rollbackAt;
-    process.stdout.write(`share-0 rollback: last candidate request ${lag} s after the deployment (poll ${m.pollIntervalSeconds} s + TTL ${m.ttlSeconds} s)\n`);
     expect(lastCandidateAt).toBeGreaterThanOrEqual(rollbackAt); // the model has a lag at all (not instant by construction)
-    expect(lag).toBeLessThan(m.pollIntervalSeconds + m.ttlSeconds);
+    return { lag: lastCandidateAt - rollbackAt, m, readsDuringRelease, readsAfter };
+  }
+
+  test('takes effect within one poll interval in every environment: the share is read through while a release runs (20 environments, random phases)', async () => {
+    const now = await rollbackLag((f, clock) => new ShareReader(f, { idleTtlMs: 5000, now: clock }));
+    // Before this branch the share had the runtime's 5-s TTL on top of the poll: the same traffic, for the record.
+    const before = await rollbackLag((f, clock) => new ConfigCache(f, 5000, { now: clock }));
+    process.stdout.write(
+      `share-0 rollback: last candidate request ${now.lag} s after the deployment, read through (poll ${now.m.pollIntervalSeconds} s); ${before.lag} s with the 5-s TTL cache\n`,
+    );
+    expect(now.lag).toBeLessThan(now.m.pollIntervalSeconds); // one poll interval (whole-second requests: < 15)
+    expect(before.lag).toBeLessThan(before.m.pollIntervalSeconds + before.m.ttlSeconds);
+    // What it costs: one read per request while the share is above 0 (600 s x 20 environments, less the first
+    // seconds, until each extension's first poll plus the idle TTL: at most 20 s each) ...
+    expect(now.readsDuringRelease).toBeLessThanOrEqual(600 * 20);
+    expect(now.readsDuringRelease).toBeGreaterThanOrEqual((600 - 20) * 20);
+    // ... and after the rollback (share 0, no release) at most one per idle TTL per environment, plus the read that saw 0.
+    expect(now.readsAfter).toBeLessThanOrEqual(20 * (Math.ceil(60 / 5) + 1) + 20 * 15);
+  });
+
+  test('ShareReader: an idle document is kept for its TTL, a failed read keeps the last good one and waits before trying again', async () => {
+    let nowMs = 0;
+    let content: unknown = doc('k6', 0);
+    let fail = false;
+    const fetcher: ConfigFetcher = {
+      fetch: async () => {
+        if (fail) throw new Error('extension down');
+        return { content };
+      },
+    };
+    const r = new ShareReader(fetcher, { idleTtlMs: 5000, now: () => nowMs });
+    await expect(new ShareReader({ fetch: async () => Promise.reject(new Error('no')) }).get('s')).rejects.toThrow(/cannot read config profile s/);
+    expect((await r.get('s')).content).toEqual(doc('k6', 0));
+    nowMs = 4000;
+    content = doc('k6', 0.1);
+    expect((await r.get('s')).content).toEqual(doc('k6', 0)); // idle: kept for 5 s
+    expect(r.reads).toBe(1);
+    nowMs = 5000;
+    expect((await r.get('s')).content).toEqual(doc('k6', 0.1)); // a release runs from here: every get reads
+    nowMs = 5001;
+    content = doc('k6', 0);
+    expect(r.fresh('s')).toBeUndefined();
+    expect((await r.get('s')).content).toEqual(doc('k6', 0)); // the rollback, seen at the next request
+    expect(r.reads).toBe(3);
+    content = doc('k6', 0.5);
+    nowMs = 11_000;
+    await r.get('s');
+    fail = true;
+    nowMs = 11_001;
+    const stale = await r.get('s');
+    expect(stale).toMatchObject({ content: doc('k6', 0.5), stale: true });
+    nowMs = 12_000;
+    expect(await r.get('s')).toMatchObject({ stale: true }); // not retried within 5 s of the failure
+    expect(r.reads).toBe(5);
+    fail = false;
+    nowMs = 16_002;
+    expect(await r.get('s')).toMatchObject({ stale: false });
+    expect(r.reads).toBe(6);
   });
 
   test('servedAt: a value deployed at t is served from the first poll after t, then the first read after that', () => {

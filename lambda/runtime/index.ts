@@ -21,6 +21,7 @@ import { ConfigCache, type ConfigFetcher } from './config-cache';
 import { EXTENSION_TIMEOUT_MARGIN_MS, type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 import { GateReplayTelemetry, GateSelectingRuntime } from './gate-selection';
 import { PowertoolsTelemetry } from './powertools-telemetry';
+import { ShareReader } from './share-reader';
 
 export * from './ai-runtime';
 export {
@@ -46,6 +47,7 @@ export {
 } from './extension-fetcher';
 export { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from './gate-selection';
 export { AssigningRuntime, type AssigningRuntimeOptions } from './assigning-runtime';
+export { ShareReader, type ShareReaderOptions } from './share-reader';
 export type { CodeCanarySignal } from './evaluation-sampler';
 export {
   assign,
@@ -163,7 +165,8 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
     live = new AssigningRuntime<I, O>({
       live: liveRuntime,
       candidate: build(candidateConfig, telemetry),
-      share: options.shareConfig ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
+      // No TTL of its own while a release runs (share-reader.ts): a rollback is seen one extension poll after it is deployed.
+      share: options.shareConfig ?? new ShareReader(fetcher, { idleTtlMs: ttlSeconds * 1000 }),
       shareProfile,
       candidateConfig,
       releaseProfile,
