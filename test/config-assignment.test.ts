@@ -67,6 +67,28 @@ describe('the conversation start from a time-ordered id', () => {
     expect(startFromConversationId('conv-000042')).toBeUndefined();
   });
 
+  test('a conversation that starts just after a step, on an environment that has not read it yet, keeps its arm once the step settles (property)', () => {
+    // Environment A still serves the document before the 50 % step; B has read it. Conversations start within the
+    // 15 s after the step: A answers the first turn, B the next ones.
+    const T0 = Date.UTC(2026, 11, 7, 12);
+    const before = { ...doc('config-assigned-16-race', 0.1), history: [{ at: T0, share: 0.1 }] };
+    const after = { ...doc('config-assigned-16-race', 0.5), history: [...before.history, { at: T0 + 60_000, share: 0.5 }] };
+    const random = rng(77);
+    const switched = (settleMs: number) => {
+      let n = 0;
+      for (let i = 0; i < 5000; i++) {
+        const startedAt = T0 + 60_000 + Math.floor(random() * 15_000);
+        const unit = { id: `race-${i}`, kind: 'conversation' as const };
+        if (assign(before, unit, startedAt, settleMs).arm !== assign(after, unit, startedAt, settleMs).arm) n++;
+      }
+      return n;
+    };
+    const unsettled = switched(0);
+    expect(unsettled).toBeGreaterThan(1500); // ~40 % of them: the race is real without the settle time
+    expect(switched(20_000)).toBe(0);
+    process.stdout.write(`conversations started within 15 s of a 10 % -> 50 % step that switched: ${unsettled} of 5,000 with no settle time, 0 with 20 s\n`);
+  });
+
   test("conversationShare: the share at the start when known, else the release's first share, never above the current one", () => {
     const history = [
       { at: 100, share: 0.1 },
@@ -341,10 +363,10 @@ describe('AssigningRuntime', () => {
       const at = T0 + step * 100_000;
       history.push({ at, share: shares[step] });
       share.content = { share: { ...doc(key, shares[step], CANDIDATE._release!.contentHash), history: [...history] } };
-      // 300 new conversations per step, started just after the step was set.
+      // 300 new conversations per step, started once the step has settled (AssigningRuntime.stepSettleMs, 20 s).
       for (let c = 0; c < 300; c++) {
         const kind = KINDS[c % 3];
-        convs.set(mint(kind, at + 1 + c, n++), { startedAt: at + 1 + c, step, kind });
+        convs.set(mint(kind, at + 20_001 + c, n++), { startedAt: at + 20_001 + c, step, kind });
       }
       await turnsOf();
     }

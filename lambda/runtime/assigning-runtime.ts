@@ -52,6 +52,14 @@ export interface AssigningRuntimeOptions<I, O> {
    */
   readonly readStartFromConversationId?: boolean;
   /**
+   * How long after a step of the share it counts for conversations that start then (ms): at least the most an
+   * execution environment lags the share document (one extension poll; the share is read through while a release
+   * runs), plus the skew between the clocks that mint conversation ids and the controller's. Shorter, a conversation
+   * that starts just after a step on an environment that has not polled it yet can switch at its next turn.
+   * @default 20000 (AiServiceConfig.bind's 15-s poll + 5 s); createAiRuntime: the extension's poll interval + 5 s
+   */
+  readonly stepSettleMs?: number;
+  /**
    * The share document announces the code plane's canary (SHARE_ENV.CODE_CANARY): code-plane pair-only samples are then
    * drawn only on the announced version until its expiry. @default false (not announced: every answer is drawn)
    */
@@ -85,7 +93,7 @@ export class AssigningRuntime<I, O> {
   public async assignment(input: I, context: InvocationContext): Promise<ConfigAssignment> {
     const doc = await this.shareDocument();
     const unit = this.unitOf(input, context);
-    const a = assign(doc, unit, unit.kind === 'conversation' ? this.startOf(input, context, unit.id) : undefined);
+    const a = assign(doc, unit, unit.kind === 'conversation' ? this.startOf(input, context, unit.id) : undefined, this.o.stepSettleMs ?? 20_000);
     if (a.arm !== 'candidate') return a;
     const candidate = await this.read(this.o.candidateConfig, this.o.releaseProfile);
     if (!candidate) {

@@ -50,10 +50,12 @@ export const NO_RELEASE: CanaryShareDocument = { schemaVersion: 1, releaseKey: '
  * document's history (0 before the release), never above the current share (a rollback always wins). Without a start
  * (undefined) or a history, the current share: a caller that wants the share that never changes uses conversationShare.
  */
-export function shareAt(doc: CanaryShareDocument, startedAt: number | undefined): number {
+export function shareAt(doc: CanaryShareDocument, startedAt: number | undefined, settleMs = 0): number {
   if (startedAt === undefined || !Number.isFinite(startedAt) || !doc.history || doc.history.length === 0) return doc.share;
   let then = 0;
-  for (const h of doc.history) if (h.at <= startedAt) then = h.share;
+  // A step counts for conversations that start `settleMs` after it was set: by then every execution environment
+  // has read it, so no environment assigned such a conversation with the step before (which would switch it).
+  for (const h of doc.history) if (h.at + settleMs <= startedAt) then = h.share;
   return Math.min(then, doc.share);
 }
 
@@ -62,16 +64,19 @@ export function shareAt(doc: CanaryShareDocument, startedAt: number | undefined)
  * start when known (shareAt), else the release's first share (`history[0].share`, never above the current one).
  * A document without a history (a hand-written one) gives the current share: such a release has no steps to switch at.
  */
-export function conversationShare(doc: CanaryShareDocument, startedAt: number | undefined): number {
-  if (startedAt !== undefined && Number.isFinite(startedAt)) return shareAt(doc, startedAt);
+export function conversationShare(doc: CanaryShareDocument, startedAt: number | undefined, settleMs = 0): number {
+  if (startedAt !== undefined && Number.isFinite(startedAt)) return shareAt(doc, startedAt, settleMs);
   const first = doc.history?.[0];
   return first === undefined ? doc.share : Math.min(first.share, doc.share);
 }
 
-/** The arm of one unit under one share document; `startedAt`: when its conversation started, if known. */
-export function assign(doc: CanaryShareDocument, unit: AssignmentUnit, startedAt?: number): ConfigAssignment {
+/**
+ * The arm of one unit under one share document; `startedAt`: when its conversation started, if known; `settleMs`:
+ * how long after a step it counts for conversations that start then (the most an environment lags the document).
+ */
+export function assign(doc: CanaryShareDocument, unit: AssignmentUnit, startedAt?: number, settleMs = 0): ConfigAssignment {
   const key = doc.releaseKey;
-  const share = unit.kind === 'conversation' ? conversationShare(doc, startedAt) : doc.share;
+  const share = unit.kind === 'conversation' ? conversationShare(doc, startedAt, settleMs) : doc.share;
   if (key === '') return { arm: 'live', share: 0, releaseKey: '', unit: '', unitKind: unit.kind };
   const { position, unit: hashed } = unitPosition(key, unit.id);
   return { arm: position < share ? 'candidate' : 'live', share, releaseKey: key, unit: hashed, unitKind: unit.kind };

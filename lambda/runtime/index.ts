@@ -174,6 +174,8 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       conversationId: options.conversationId,
       conversationStartedAt: options.conversationStartedAt,
       readStartFromConversationId: options.readStartFromConversationId,
+      // A step counts for conversations that start one extension poll (+ 5 s of clock skew) after it.
+      stepSettleMs: (pollSecondsOf(env) + 5) * 1000,
       codeCanaries: env[SHARE_ENV.CODE_CANARY] === '1',
     });
   }
@@ -225,4 +227,10 @@ function defaultFetcher(
   if (!extension) return dataApi;
   const port = Number(env[RUNTIME_ENV.EXTENSION_PORT] ?? 2772);
   return new FallbackFetcher(new ExtensionFetcher(application, environment, port, extension.clientTimeoutMs), dataApi);
+}
+
+/** The AppConfig extension's poll interval as the function's environment sets it (AiServiceConfig.bind), else its default 45 s. */
+function pollSecondsOf(env: NodeJS.ProcessEnv): number {
+  const v = Number(env[APPCONFIG_EXTENSION_ENV.POLL_INTERVAL_SECONDS]);
+  return Number.isFinite(v) && v > 0 ? v : 45;
 }
