@@ -3,7 +3,7 @@
  * and share controller on one virtual clock, lib/drill/assigned-release.ts) against AppConfig's rollback (the drill's
  * simulation of the synthesized alarms, lib/drill/share-rollback.ts), on the example stack.
  *
- *   npx tsx bench/drill-assigned.ts [runs] [rate]
+ *   npx tsx bench/drill-assigned.ts [runs] [rate] [share TTL s, default 0]
  *
  * Prints the figures and the assumptions they rest on. The judge's update period is the example's alarm period.
  */
@@ -26,6 +26,8 @@ import { type AssignedDrillOptions, drillAssignedReleases } from '../lib/drill/a
 
 const runs = Number(process.argv[2] ?? 200);
 const rate = Number(process.argv[3] ?? 5);
+/** The runtime's own TTL on the share document, seconds (0: read through while a release runs; 5: before h10-share). */
+const shareTtl = Number(process.argv[4] ?? 0);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const s1 = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(1)} s`);
 
@@ -46,7 +48,7 @@ async function main() {
   const setup: SimulationSetup = { model, scenario };
   let t = Date.now();
   const captured = await captureOutcomes(setup, 1000);
-  const cmp = compareRollbackPaths(setup, captured, runs, DEFAULT_PROPAGATION, {}, DEFAULT_SHARE_SCHEDULE);
+  const cmp = compareRollbackPaths(setup, captured, runs, DEFAULT_PROPAGATION, { shareReadTtlSeconds: shareTtl }, DEFAULT_SHARE_SCHEDULE);
   const cmpMs = Date.now() - t;
   // Bad answers AppConfig's path serves until its rollback starts (the drill's Monte Carlo of the same scenario).
   const mc = monteCarlo(setup, captured, runs);
@@ -59,6 +61,7 @@ async function main() {
     baseErrorRate: 0.005,
     candidateErrorRate: 0.2,
     periodSeconds,
+    shareReadTtlSeconds: shareTtl,
   };
   t = Date.now();
   const bad = await drillAssignedReleases(options, runs);
@@ -69,7 +72,7 @@ async function main() {
 
   say(`config rollback at ${rate} req/s, ${runs} seeded runs each; 20 % errors on the new config vs 0.5 % base`);
   say(
-    `propagation: ${DEFAULT_PROPAGATION.environments} environments, extension poll ${DEFAULT_PROPAGATION.pollIntervalSeconds} s (random phase), runtime TTL ${DEFAULT_PROPAGATION.ttlSeconds} s`,
+    `propagation: ${DEFAULT_PROPAGATION.environments} environments, extension poll ${DEFAULT_PROPAGATION.pollIntervalSeconds} s (random phase), runtime TTL ${DEFAULT_PROPAGATION.ttlSeconds} s (release config); share document TTL ${shareTtl} s`,
   );
   say(
     `AppConfig rollback (${model.appConfig?.describe}; threshold alarms as synthesized; AppConfig reaction ${cmp.reaction.appConfigReactionSeconds} s assumed):`,

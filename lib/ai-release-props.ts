@@ -57,6 +57,13 @@ export interface AiReleaseProps {
    */
   readonly expectedRequestsPerSecond?: number;
   /**
+   * How many releases a month the service ships, by plane, for the card's cost of the release machinery: a code
+   * release adds a second version's per-version metric series for its hour, a config release adds none.
+   * Each count must be a number of at least 0.
+   * @default { code: 20, config: 0 } (every release costed as a code release: an upper bound)
+   */
+  readonly releasesPerMonth?: { readonly code?: number; readonly config?: number };
+  /**
    * The fraction of requests that fail in each way on a GOOD release. With `expectedRequestsPerSecond`, the release
    * policy computes each fixed-threshold count alarm's chance of rolling back a good release (closed form,
    * lib/rollout/false-fire.ts) and warns above 1 % per release (`falseFireRule({ severity: 'error' })` refuses instead).

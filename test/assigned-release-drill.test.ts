@@ -10,7 +10,7 @@ import { DEFAULT_PROPAGATION } from '../lib/drill/share-rollback';
 const BAD: AssignedDrillOptions = { ratePerSecond: 5, schedule: DEFAULT_SHARE_SCHEDULE, baseErrorRate: 0.005, candidateErrorRate: 0.2, periodSeconds: 60 };
 
 describe('assigned config canary, judge and controller on one clock (drill)', () => {
-  test('a bad candidate (20 % errors at 5 req/s) is rolled back by the judge before promotion; the candidate is off traffic within poll + TTL of share 0', async () => {
+  test('a bad candidate (20 % errors at 5 req/s) is rolled back by the judge before promotion; the candidate is off traffic within one poll of share 0', async () => {
     const s = await drillAssignedReleases(BAD, 4);
     expect(s.rolledBack).toBe(4);
     expect(s.promoted).toBe(0);
@@ -21,8 +21,9 @@ describe('assigned config canary, judge and controller on one clock (drill)', ()
       // at most a minute (the look) after the verdict, never before it.
       expect(r.shareZeroAt! - r.verdictAt!).toBeGreaterThanOrEqual(0);
       expect(r.shareZeroAt! - r.verdictAt!).toBeLessThanOrEqual(60);
-      // Everyone off the candidate within one poll + TTL of the share-0 deployment (every environment reads it).
-      expect(r.lastCandidateAt! - r.shareZeroAt!).toBeLessThanOrEqual(DEFAULT_PROPAGATION.pollIntervalSeconds + DEFAULT_PROPAGATION.ttlSeconds);
+      // Everyone off the candidate within one extension poll of the share-0 deployment: the runtime reads the share
+      // document through while a release runs (share-reader.ts), so its own TTL adds nothing.
+      expect(r.lastCandidateAt! - r.shareZeroAt!).toBeLessThanOrEqual(DEFAULT_PROPAGATION.pollIntervalSeconds);
       // Before the 50 % step's end: the release never reached promotion.
       expect(r.shareZeroAt!).toBeLessThan(120 + 300);
     }

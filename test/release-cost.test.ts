@@ -74,6 +74,34 @@ describe('release cost arithmetic, one price at a time', () => {
     expect(() => releaseCost({ ...base, judgeSeriesPerRelease: -1 })).toThrow(/judgeSeriesPerRelease must be a number of at least 0/);
   });
 
+  test('the release mix: only code releases add per-version series; config releases add none, everything else counts both planes', () => {
+    // 4 code and 26 config releases a month: 10 names all month + 4 x 10 x 1 h of 730 (not 30 x 10).
+    const mixed = releaseCost({ ...base, releasesPerMonth: 30, codeReleasesPerMonth: 4 }, only('customMetricPerMonth'));
+    expect(line(mixed, 'custom metric')).toBeCloseTo(10 + (4 * 10) / 730, 9);
+    expect(mixed.lines.find((l) => l.item.startsWith('custom metric'))?.quantity).toBe(
+      '10.05 series-months (10 names for the live version; 4 code releases a month each add 10 for 1 h; 26 config releases add none — the config label is no dimension)',
+    );
+    // Config only: the per-version line is the live version's series alone, as for a service that never releases.
+    const configOnly = releaseCost({ ...base, releasesPerMonth: 30, codeReleasesPerMonth: 0 }, only('customMetricPerMonth'));
+    expect(line(configOnly, 'custom metric')).toBe(10);
+    // Unstated: every release a code release (today's upper bound), and the text says so.
+    const unstated = releaseCost({ ...base, releasesPerMonth: 30 }, only('customMetricPerMonth'));
+    expect(line(unstated, 'custom metric')).toBeCloseTo(10 + (30 * 10) / 730, 9);
+    expect(unstated.lines.find((l) => l.item.startsWith('custom metric'))?.quantity).toContain('an upper bound');
+    // The judge's series, the baseline scans and the reviews count every release, whichever plane.
+    const judged = (code: number) =>
+      releaseCost({ ...base, releasesPerMonth: 30, codeReleasesPerMonth: code, judgeSeriesPerRelease: 1 }, only('customMetricPerMonth'));
+    expect(line(judged(0), 'canary judge verdict series')).toBeCloseTo(30 / 730, 9);
+    expect(line(releaseCost({ ...base, releasesPerMonth: 30, codeReleasesPerMonth: 0 }, only('logsInsightsScannedPerGB')), 'Logs Insights')).toBeCloseTo(
+      line(releaseCost({ ...base, releasesPerMonth: 30 }, only('logsInsightsScannedPerGB')), 'Logs Insights') as number,
+      9,
+    );
+    expect(() => releaseCost({ ...base, releasesPerMonth: 3, codeReleasesPerMonth: 4 })).toThrow(
+      /codeReleasesPerMonth \(4\) is more than releasesPerMonth \(3\)/,
+    );
+    expect(() => releaseCost({ ...base, codeReleasesPerMonth: -1 })).toThrow(/codeReleasesPerMonth must be a number of at least 0/);
+  });
+
   test('the Powertools-only comparison: its log bytes and its per-service series; the ratio divides the two totals', () => {
     const logs = releaseCost(base, only('logsIngestionPerGB'));
     expect(logs.powertoolsUsd).toBeCloseTo((800 * 10 * MONTH_S) / GB, 6);
@@ -139,6 +167,29 @@ describe('AiRelease: the cost on the card, counted from the synthesized alarms',
     expect(n('composite')).toBe(composites);
     // the judge is on by default: its verdict series is on the card
     expect(c.lines.find((l) => l.item === 'canary judge verdict series')?.quantity).toBe('0.027 series-months (1 per release for 1 h)');
+  });
+
+  test('releasesPerMonth on the props: a config-heavy mix costs fewer per-version series on the card; a bad count names the field', () => {
+    const make = (id: string, releasesPerMonth?: { code?: number; config?: number }) => {
+      const mixStack = new Stack(testApp(), `CostMix${id}`);
+      return new AiRelease(mixStack, 'Assistant', {
+        serviceName: 'assistant',
+        function: inlineFunction(mixStack),
+        config: ReleaseConfigSource.fromObject(validConfig()),
+        expectedRequestsPerSecond: 5,
+        ...(releasesPerMonth ? { releasesPerMonth } : {}),
+      }).facts.releaseCost;
+    };
+    const perVersion = (c: ReturnType<typeof make>) => c?.lines.find((l) => l.item.startsWith('custom metric'));
+    const unstated = perVersion(make('A'));
+    const mixed = perVersion(make('B', { code: 2, config: 40 }));
+    expect(unstated?.quantity).toContain('an upper bound');
+    expect(mixed?.quantity).toContain('2 code releases a month');
+    expect(mixed?.quantity).toContain('40 config releases add none');
+    expect(mixed!.usd).toBeLessThan(unstated!.usd);
+    // The default is today's assumption: 20 a month, all code.
+    expect(perVersion(make('C', { code: 20 }))?.usd).toBeCloseTo(unstated!.usd, 9);
+    expect(() => make('D', { code: -2 })).toThrow(/releasesPerMonth.code is -2; it must be a number of releases a month of at least 0/);
   });
 
   test('the card states the monthly cost and the ratio to a Powertools-only service', () => {

@@ -10,7 +10,15 @@
  */
 import { CONFIG_GATE_ENV, type CanaryShareDocument, type ConfigAssignment } from '../shared/contract';
 import type { AiHandler, AiRuntime, ConfigPort, InvocationContext, TelemetryPort } from './ai-runtime';
-import { type AssignmentUnit, assign, defaultConversationId, defaultConversationStart, NO_RELEASE, shareDocumentProblems } from './assignment';
+import {
+  type AssignmentUnit,
+  assign,
+  defaultConversationId,
+  defaultConversationStart,
+  NO_RELEASE,
+  shareDocumentProblems,
+  startFromConversationId,
+} from './assignment';
 import { ConfigTimeoutError, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import type { CodeCanarySignal } from './evaluation-sampler';
 
@@ -31,10 +39,26 @@ export interface AssigningRuntimeOptions<I, O> {
   readonly conversationId?: (input: I, context: InvocationContext) => string | undefined;
   /**
    * When the caller's conversation started (epoch ms): the conversation is then assigned with the share in force at its
-   * start and keeps one arm across the ramp's steps. @default defaultConversationStart (input.conversationStartedAt,
-   * ClientContext custom.conversationStartedAt); without one, a live conversation may move to the candidate at a step
+   * start and keeps one arm across the ramp's steps. When it gives none, the start is read from a time-ordered
+   * conversation id (UUIDv7, ULID; `readStartFromConversationId`); when neither says, the conversation is assigned
+   * with the release's first share at every step (it cannot switch at a step either; assignment.ts).
+   * @default defaultConversationStart (input.conversationStartedAt, ClientContext custom.conversationStartedAt)
    */
   readonly conversationStartedAt?: (input: I, context: InvocationContext) => number | undefined;
+  /**
+   * Read a conversation's start from its id when the caller gives none: UUIDv7 and ULID carry their creation time in
+   * ms (startFromConversationId). Turn it off when your ids are time-ordered but not minted at the conversation's start.
+   * @default true
+   */
+  readonly readStartFromConversationId?: boolean;
+  /**
+   * How long after a step of the share it counts for conversations that start then (ms): at least the most an
+   * execution environment lags the share document (one extension poll; the share is read through while a release
+   * runs), plus the skew between the clocks that mint conversation ids and the controller's. Shorter, a conversation
+   * that starts just after a step on an environment that has not polled it yet can switch at its next turn.
+   * @default 20000 (AiServiceConfig.bind's 15-s poll + 5 s); createAiRuntime: the extension's poll interval + 5 s
+   */
+  readonly stepSettleMs?: number;
   /**
    * The share document announces the code plane's canary (SHARE_ENV.CODE_CANARY): code-plane pair-only samples are then
    * drawn only on the announced version until its expiry. @default false (not announced: every answer is drawn)
@@ -69,7 +93,7 @@ export class AssigningRuntime<I, O> {
   public async assignment(input: I, context: InvocationContext): Promise<ConfigAssignment> {
     const doc = await this.shareDocument();
     const unit = this.unitOf(input, context);
-    const a = assign(doc, unit, unit.kind === 'conversation' ? this.startOf(input, context) : undefined);
+    const a = assign(doc, unit, unit.kind === 'conversation' ? this.startOf(input, context, unit.id) : undefined, this.o.stepSettleMs ?? 20_000);
     if (a.arm !== 'candidate') return a;
     const candidate = await this.read(this.o.candidateConfig, this.o.releaseProfile);
     if (!candidate) {
@@ -102,12 +126,15 @@ export class AssigningRuntime<I, O> {
     return { id: requestId, kind: 'request' };
   }
 
-  private startOf(input: I, context: InvocationContext): number | undefined {
+  private startOf(input: I, context: InvocationContext, conversationId: string): number | undefined {
+    let given: number | undefined;
     try {
-      return this.o.conversationStartedAt ? this.o.conversationStartedAt(input, context) : defaultConversationStart(input, context?.clientContext);
+      given = this.o.conversationStartedAt ? this.o.conversationStartedAt(input, context) : defaultConversationStart(input, context?.clientContext);
     } catch {
-      return undefined;
+      given = undefined;
     }
+    if (typeof given === 'number' && Number.isFinite(given)) return given;
+    return this.o.readStartFromConversationId === false ? undefined : startFromConversationId(conversationId);
   }
 
   /** The share in force: the fresh document, else the last good one (NO_RELEASE before any). */

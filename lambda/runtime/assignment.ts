@@ -9,10 +9,15 @@
  * - the share is exact in expectation and the split is random with respect to everything but the key: conversations
  *   are assigned independently of their content, time, execution environment or caller (the judge's randomization);
  * - keyed per release, so a conversation's arm in one release says nothing about its arm in the next;
- * - a conversation on live can move to the candidate when the share grows (its u falls between the old and the new
- *   share): monotonicity alone stops only the candidate → live switch. A conversation that says when it started
- *   (`conversationStartedAt`) is assigned with the share in force at its start (the document's history), so it keeps
- *   one arm for its whole life; one that started before the release stays on live;
+ * - monotonicity alone stops only the candidate → live switch: a conversation on live would move to the candidate
+ *   when the share grows (its u falls between the old and the new share). So a conversation is never assigned with
+ *   the current share but with a share that does not change while it lives (`conversationShare`):
+ *   - when its start is known — the caller says (`conversationStartedAt`), or the conversation id is time-ordered
+ *     (UUIDv7, ULID: `startFromConversationId`) — the share in force at its start (the document's history); one that
+ *     started before the release stays on live;
+ *   - otherwise (an opaque id) the release's first share (`history[0]`), the same at every step: it cannot switch at
+ *     a step. It can still move live → candidate once, at the release's start, if it began before the release (the
+ *     runtime cannot know); the judge is told the share it was assigned with, so its null stays exact;
  * - share 0 sends everyone to live: rollback. A conversation on the candidate when the share drops to 0 is served
  *   by live from the runtime's next read of the share document on (at most one extension poll plus the runtime's
  *   TTL later); its remaining turns run on live. That is the one switch such a conversation can see.
@@ -42,22 +47,64 @@ export const NO_RELEASE: CanaryShareDocument = { schemaVersion: 1, releaseKey: '
 
 /**
  * The share a conversation that started at `startedAt` (epoch ms) is assigned with: the share in force then per the
- * document's history (0 before the release), never above the current share (a rollback always wins).
+ * document's history (0 before the release), never above the current share (a rollback always wins). Without a start
+ * (undefined) or a history, the current share: a caller that wants the share that never changes uses conversationShare.
  */
-export function shareAt(doc: CanaryShareDocument, startedAt: number | undefined): number {
+export function shareAt(doc: CanaryShareDocument, startedAt: number | undefined, settleMs = 0): number {
   if (startedAt === undefined || !Number.isFinite(startedAt) || !doc.history || doc.history.length === 0) return doc.share;
   let then = 0;
-  for (const h of doc.history) if (h.at <= startedAt) then = h.share;
+  // A step counts for conversations that start `settleMs` after it was set: by then every execution environment
+  // has read it, so no environment assigned such a conversation with the step before (which would switch it).
+  for (const h of doc.history) if (h.at + settleMs <= startedAt) then = h.share;
   return Math.min(then, doc.share);
 }
 
-/** The arm of one unit under one share document; `startedAt`: when its conversation started, if the caller says. */
-export function assign(doc: CanaryShareDocument, unit: AssignmentUnit, startedAt?: number): ConfigAssignment {
+/**
+ * The share a conversation is assigned with, one that does not change at any step of the release: the share at its
+ * start when known (shareAt), else the release's first share (`history[0].share`, never above the current one).
+ * A document without a history (a hand-written one) gives the current share: such a release has no steps to switch at.
+ */
+export function conversationShare(doc: CanaryShareDocument, startedAt: number | undefined, settleMs = 0): number {
+  if (startedAt !== undefined && Number.isFinite(startedAt)) return shareAt(doc, startedAt, settleMs);
+  const first = doc.history?.[0];
+  return first === undefined ? doc.share : Math.min(first.share, doc.share);
+}
+
+/**
+ * The arm of one unit under one share document; `startedAt`: when its conversation started, if known; `settleMs`:
+ * how long after a step it counts for conversations that start then (the most an environment lags the document).
+ */
+export function assign(doc: CanaryShareDocument, unit: AssignmentUnit, startedAt?: number, settleMs = 0): ConfigAssignment {
   const key = doc.releaseKey;
-  const share = unit.kind === 'conversation' ? shareAt(doc, startedAt) : doc.share;
+  const share = unit.kind === 'conversation' ? conversationShare(doc, startedAt, settleMs) : doc.share;
   if (key === '') return { arm: 'live', share: 0, releaseKey: '', unit: '', unitKind: unit.kind };
   const { position, unit: hashed } = unitPosition(key, unit.id);
   return { arm: position < share ? 'candidate' : 'live', share, releaseKey: key, unit: hashed, unitKind: unit.kind };
+}
+
+/** Earliest start a time-ordered id may carry (2015-01-01): an id claiming an earlier one is not read as a time. */
+const EARLIEST_ID_TIME = Date.UTC(2015, 0, 1);
+/** Latest (2100-01-01): ids from a broken clock or random bytes that happen to look time-ordered are not read as times. */
+const LATEST_ID_TIME = Date.UTC(2100, 0, 1);
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i;
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * When a conversation started, read from a time-ordered conversation id (epoch ms), or undefined:
+ * - UUIDv7 (RFC 9562 § 5.7): the first 48 bits are the Unix time in ms; version nibble 7, variant 10xx;
+ * - ULID (github.com/ulid/spec): the first 10 Crockford base-32 characters are the Unix time in ms (26 characters);
+ * - any other id (UUIDv4, opaque strings, UUIDv1/v6, KSUID) gives undefined: not parsed.
+ * Times before 2015 or from 2100 on are not believed (undefined).
+ */
+export function startFromConversationId(id: string): number | undefined {
+  let t: number | undefined;
+  if (id.length === 36 && UUID_V7.test(id)) t = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  else if (id.length === 26 && ULID.test(id)) {
+    t = 0;
+    for (const c of id.slice(0, 10).toUpperCase()) t = t * 32 + CROCKFORD.indexOf(c);
+  }
+  return t !== undefined && t >= EARLIEST_ID_TIME && t < LATEST_ID_TIME ? t : undefined;
 }
 
 /** Why a share document cannot be used, each problem naming the field and the fix. Empty: usable. */

@@ -21,6 +21,7 @@ import { ConfigCache, type ConfigFetcher } from './config-cache';
 import { EXTENSION_TIMEOUT_MARGIN_MS, type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 import { GateReplayTelemetry, GateSelectingRuntime } from './gate-selection';
 import { PowertoolsTelemetry } from './powertools-telemetry';
+import { ShareReader } from './share-reader';
 
 export * from './ai-runtime';
 export {
@@ -46,16 +47,19 @@ export {
 } from './extension-fetcher';
 export { GateReplayTelemetry, GateSelectingRuntime, invokedThroughGate, qualifierOf } from './gate-selection';
 export { AssigningRuntime, type AssigningRuntimeOptions } from './assigning-runtime';
+export { ShareReader, type ShareReaderOptions } from './share-reader';
 export type { CodeCanarySignal } from './evaluation-sampler';
 export {
   assign,
   type AssignmentUnit,
+  conversationShare,
   defaultConversationId,
   defaultConversationStart,
   MAX_CONVERSATION_ID_CHARS,
   NO_RELEASE,
   shareAt,
   shareDocumentProblems,
+  startFromConversationId,
   unitPosition,
 } from './assignment';
 
@@ -81,6 +85,8 @@ export interface CreateAiRuntimeOptions<I, O> extends Partial<Omit<AiRuntimeOpti
   readonly conversationId?: (input: I, context: InvocationContext) => string | undefined;
   /** Assigned config canaries: when the caller's conversation started (see AssigningRuntimeOptions). @default input.conversationStartedAt */
   readonly conversationStartedAt?: (input: I, context: InvocationContext) => number | undefined;
+  /** Assigned config canaries: read a conversation's start from a UUIDv7 or ULID conversation id when the caller gives none. @default true */
+  readonly readStartFromConversationId?: boolean;
   /** Assigned config canaries: where the share document comes from. @default read like `config`, from the share environment */
   readonly shareConfig?: ConfigPort;
   /** Assigned config canaries: the candidate arm's config. @default read like `config`, from the candidate environment */
@@ -159,13 +165,17 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
     live = new AssigningRuntime<I, O>({
       live: liveRuntime,
       candidate: build(candidateConfig, telemetry),
-      share: options.shareConfig ?? new ConfigCache(fetcher, ttlSeconds * 1000, { refreshTimeoutMs: configTimeoutMs }),
+      // No TTL of its own while a release runs (share-reader.ts): a rollback is seen one extension poll after it is deployed.
+      share: options.shareConfig ?? new ShareReader(fetcher, { idleTtlMs: ttlSeconds * 1000 }),
       shareProfile,
       candidateConfig,
       releaseProfile,
       telemetry,
       conversationId: options.conversationId,
       conversationStartedAt: options.conversationStartedAt,
+      readStartFromConversationId: options.readStartFromConversationId,
+      // A step counts for conversations that start one extension poll (+ 5 s of clock skew) after it.
+      stepSettleMs: (pollSecondsOf(env) + 5) * 1000,
       codeCanaries: env[SHARE_ENV.CODE_CANARY] === '1',
     });
   }
@@ -217,4 +227,10 @@ function defaultFetcher(
   if (!extension) return dataApi;
   const port = Number(env[RUNTIME_ENV.EXTENSION_PORT] ?? 2772);
   return new FallbackFetcher(new ExtensionFetcher(application, environment, port, extension.clientTimeoutMs), dataApi);
+}
+
+/** The AppConfig extension's poll interval as the function's environment sets it (AiServiceConfig.bind), else its default 45 s. */
+function pollSecondsOf(env: NodeJS.ProcessEnv): number {
+  const v = Number(env[APPCONFIG_EXTENSION_ENV.POLL_INTERVAL_SECONDS]);
+  return Number.isFinite(v) && v > 0 ? v : 45;
 }

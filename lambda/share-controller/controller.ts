@@ -164,12 +164,13 @@ export function shareDocument(
   at: number,
 ): CanaryShareDocument {
   // The shares so far, ending with this one: a conversation that says when it started is assigned with the share of
-  // then (assignment.ts, shareAt), so it keeps one arm across the steps. The last 20 are plenty for any schedule.
+  // then (assignment.ts, shareAt), so it keeps one arm across the steps. The last 20 are plenty for any schedule; the
+  // first is always kept: it is the share of every conversation whose start is unknown (assignment.ts, conversationShare).
   const history = r.history.map((h) => ({ at: h.at, share: h.share }));
   const last = history[history.length - 1];
   if (!last || last.at !== at || last.share !== share) history.push({ at, share });
   return {
-    history: history.slice(-20),
+    history: history.length > 20 ? [history[0], ...history.slice(-19)] : history,
     schemaVersion: 1,
     releaseKey: r.releaseKey,
     share,

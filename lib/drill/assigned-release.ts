@@ -49,6 +49,11 @@ export interface AssignedDrillOptions {
   /** The rate's drift over the run, [start, end] multipliers. @default [0.7, 1.3] */
   readonly rateDrift?: readonly [number, number];
   readonly propagation?: PropagationModel;
+  /**
+   * The runtime's own TTL on the share document, seconds. The runtime reads it through while a release runs
+   * (lambda/runtime/share-reader.ts), so a share change waits for the extension's poll only. @default 0
+   */
+  readonly shareReadTtlSeconds?: number;
   /** The judge: α and its update period (the release alarms' period). @default α 0.01, 60 s */
   readonly alpha?: number;
   readonly periodSeconds?: number;
@@ -137,6 +142,9 @@ export async function runAssignedRelease(o: AssignedDrillOptions, seed: number):
   const periodS = o.periodSeconds ?? 60;
   const ingestion = o.metricIngestionSeconds ?? 10;
   const reactionS = o.shareReactionSeconds ?? 5;
+  // The share document: the extension's poll, then the runtime's share TTL (0: read through while a release runs).
+  const shareRead: PropagationModel = { ...propagation, ttlSeconds: o.shareReadTtlSeconds ?? 0 };
+  // Promotion waits for the live environment's clients: they keep the release config for the runtime's config TTL.
   const lag = o.clientLagSeconds ?? propagation.pollIntervalSeconds + propagation.ttlSeconds;
   const disturbance = o.disturbance ?? { fromSeconds: 150, seconds: 90, factor: 4 };
   const holds = o.schedule.reduce((s, x) => s + x.holdSeconds, 0);
@@ -165,7 +173,7 @@ export async function runAssignedRelease(o: AssignedDrillOptions, seed: number):
   const serveUntil = (s: number) => {
     for (; next < requests.length && requests[next].at < s; next++) {
       const r = requests[next];
-      const doc = servedAt(deployments, r.at, envs[r.env], propagation) ?? deployments[0].value;
+      const doc = servedAt(deployments, r.at, envs[r.env], shareRead) ?? deployments[0].value;
       const a = assign(doc, { id: r.conversation, kind: 'conversation' }, ms(r.startedAt));
       const disturbed = r.at >= disturbance.fromSeconds && r.at < disturbance.fromSeconds + disturbance.seconds ? disturbance.factor : 1;
       const rate = (a.arm === 'candidate' ? o.candidateErrorRate : o.baseErrorRate) * r.propensity * disturbed;

@@ -35,6 +35,12 @@ export interface RollbackReaction {
    * figure is published for EventBridge delivery; the minute schedule bounds it at 60 s should the event be late)
    */
   readonly shareReactionSeconds?: number;
+  /**
+   * The runtime's own TTL on the share document on the share path, seconds. The runtime reads the document through
+   * while a release runs (lambda/runtime/share-reader.ts): a share-0 rollback waits for the extension's poll only.
+   * AppConfig's path keeps the propagation model's TTL (the release config is cached for it). @default 0
+   */
+  readonly shareReadTtlSeconds?: number;
 }
 
 /**
@@ -140,7 +146,9 @@ export function compareRollbackPaths(
   const r: Required<RollbackReaction> = {
     appConfigReactionSeconds: reaction.appConfigReactionSeconds ?? setup.timing?.appConfigReactionSeconds ?? DEFAULT_TIMING.appConfigReactionSeconds,
     shareReactionSeconds: reaction.shareReactionSeconds ?? 5,
+    shareReadTtlSeconds: reaction.shareReadTtlSeconds ?? 0,
   };
+  const sharePropagation: PropagationModel = { ...propagation, ttlSeconds: r.shareReadTtlSeconds };
   const timing = { ...setup.timing, appConfigReactionSeconds: r.appConfigReactionSeconds };
   const trigger = new Set(alarmCoverage(setup.model, 'config').trigger);
   const app: number[] = [];
@@ -158,7 +166,7 @@ export function compareRollbackPaths(
     }
     const alarmAt = run.changes.find((c) => c.to === 'ALARM' && trigger.has(c.alarm))?.t;
     if (alarmAt !== undefined) {
-      const done = alarmAt + r.shareReactionSeconds + propagationSeconds(propagation, random);
+      const done = alarmAt + r.shareReactionSeconds + propagationSeconds(sharePropagation, random);
       share.push(done - from);
       shareAfter.push(done - alarmAt);
     }
@@ -176,7 +184,7 @@ export function compareRollbackPaths(
       const from = run.firstBadAt ?? setup.scenario.fault.startSeconds;
       const alarmAt = run.changes.find((c) => c.to === 'ALARM' && trigger.has(c.alarm))?.t;
       if (alarmAt === undefined) continue;
-      const done = alarmAt + r.shareReactionSeconds + propagationSeconds(propagation, random);
+      const done = alarmAt + r.shareReactionSeconds + propagationSeconds(sharePropagation, random);
       total.push(done - from);
       after.push(done - alarmAt);
     }

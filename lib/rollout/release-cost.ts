@@ -120,6 +120,12 @@ export interface ReleaseCostInputs {
   readonly judgeSeriesPerRelease?: number;
   /** Releases per month (code and config). @default 20 */
   readonly releasesPerMonth?: number;
+  /**
+   * Of `releasesPerMonth`, the releases that change code (a new Lambda version): only they add a second version's
+   * per-version series for `releaseHours`. A config release adds none (the config label is no dimension).
+   * @default releasesPerMonth (every release costed as a code release: an upper bound)
+   */
+  readonly codeReleasesPerMonth?: number;
   /** Hours two versions' series exist side by side in one release (the canary, the bake, the judge's bound). @default 1 */
   readonly releaseHours?: number;
   /** @default MEASURED_BYTES.runtimePerRequest */
@@ -232,10 +238,15 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
     'compositeAlarms',
     'metricNames',
     'releasesPerMonth',
+    'codeReleasesPerMonth',
     'releaseHours',
     'judgeSeriesPerRelease',
   ] as const)
     check(k, i[k]);
+  if (i.codeReleasesPerMonth !== undefined && i.codeReleasesPerMonth > (i.releasesPerMonth ?? 20))
+    throw new Error(
+      `release cost codeReleasesPerMonth (${i.codeReleasesPerMonth}) is more than releasesPerMonth (${i.releasesPerMonth ?? 20}); releasesPerMonth counts both planes: raise it or lower codeReleasesPerMonth`,
+    );
   const p = (k: PriceKey) => table.prices[k].usd;
   const requests = i.requestsPerSecond * SECONDS_PER_MONTH;
   const releases = i.releasesPerMonth ?? 20;
@@ -244,7 +255,9 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
   const ptBytes = i.powertoolsBytesPerRequest ?? MEASURED_BYTES.powertoolsPerRequest;
   // Series the machinery adds: per executed version (the live one always; the new one during a release). The per-service
   // series are what a Powertools-only service has too.
-  const seriesMonths = i.metricNames + (i.metricNames * releases * releaseHours) / HOURS_PER_MONTH;
+  // Only a code release runs two versions side by side; a config release keeps the one version.
+  const codeReleases = i.codeReleasesPerMonth ?? releases;
+  const seriesMonths = i.metricNames + (i.metricNames * codeReleases * releaseHours) / HOURS_PER_MONTH;
   // The judge's verdict series exist only while it judges a release (custom metrics are prorated by the hour).
   const judgeSeries = i.judgeSeriesPerRelease ?? 0;
   const judgeSeriesMonths = (judgeSeries * releases * releaseHours) / HOURS_PER_MONTH;
@@ -271,7 +284,10 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
     { item: 'composite alarms', quantity: `${i.compositeAlarms}`, usd: i.compositeAlarms * p('alarmCompositePerMonth') },
     {
       item: 'custom metric series per version',
-      quantity: `${round(seriesMonths, 2)} series-months (${i.metricNames} names for the live version; each release costed as a code release, which adds ${i.metricNames} for ${releaseHours} h: an upper bound, since a config release adds none — the config label is no dimension)`,
+      quantity:
+        i.codeReleasesPerMonth === undefined
+          ? `${round(seriesMonths, 2)} series-months (${i.metricNames} names for the live version; each release costed as a code release, which adds ${i.metricNames} for ${releaseHours} h: an upper bound, since a config release adds none — the config label is no dimension)`
+          : `${round(seriesMonths, 2)} series-months (${i.metricNames} names for the live version; ${codeReleases} code releases a month each add ${i.metricNames} for ${releaseHours} h; ${round(releases - codeReleases, 2)} config releases add none — the config label is no dimension)`,
       usd: seriesMonths * p('customMetricPerMonth'),
     },
     ...(judgeSeries > 0

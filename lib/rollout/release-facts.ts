@@ -143,8 +143,11 @@ export class ReleaseFactSheet {
         if (period < 60) high++;
         else standard++;
     }
+    // The release mix the user states (issue 16 E2); unstated, 20 a month all costed as code releases (an upper bound).
+    const mix = this.props.releasesPerMonth;
     return releaseCost({
       requestsPerSecond,
+      ...(mix ? releaseMix(mix) : {}),
       highResolutionAlarmMetrics: high,
       standardAlarmMetrics: standard,
       compositeAlarms: composite,
@@ -298,4 +301,17 @@ export function degradeFacts(state: DegradeFlagState): Record<string, boolean> {
 
 function pick(t: { periodSeconds: number; datapointsToAlarm: number; evaluationPeriods: number }) {
   return { periodSeconds: t.periodSeconds, datapointsToAlarm: t.datapointsToAlarm, evaluationPeriods: t.evaluationPeriods };
+}
+
+/** `releasesPerMonth: { code, config }` as the cost inputs: the total and the code share. Errors name the field. */
+export function releaseMix(mix: { readonly code?: number; readonly config?: number }): { releasesPerMonth: number; codeReleasesPerMonth: number } {
+  const code = mix.code ?? 20;
+  const config = mix.config ?? 0;
+  for (const [k, v] of [
+    ['code', code],
+    ['config', config],
+  ] as const)
+    if (!(Number.isFinite(v) && v >= 0))
+      throw new Error(`releasesPerMonth.${k} is ${v}; it must be a number of releases a month of at least 0 (e.g. { code: 4, config: 30 })`);
+  return { releasesPerMonth: code + config, codeReleasesPerMonth: code };
 }
