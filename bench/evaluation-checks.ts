@@ -197,6 +197,9 @@ async function runtimeParts() {
         fired++;
         for (const m of out.fired) byMetric.set(m, (byMetric.get(m) ?? 0) + 1);
       }
+      // Progress on stderr (h10-guard17): a row cut short by a session's end still gives its count so far.
+      const done = seed - (90_001 + i * GOOD) + 1;
+      if (done % 25 === 0) process.stderr.write(`row ${i}: ${done}/${GOOD} seeds, ${fired} rolled back, ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
     }
     const metrics = [...byMetric].map(([m, n]) => `${m.replace('evaluation:', '')} ${n}`).join(', ') || '—';
     say(

@@ -123,6 +123,44 @@ function deps(over: { liveEvaluation?: (s: string) => Promise<EvaluationConfig |
   };
 }
 
+describe('evaluateDelivery: low guardrail scores become candidates (h10-guard17)', () => {
+  const withGuardrail = (i: number, groundedness: number, answer?: string): EvaluationSample => ({
+    ...sample(i, answer),
+    guardrail: {
+      guardrail: 'abcd1234efgh',
+      groundedness: { score: groundedness, threshold: 0.75, blocked: false },
+      relevance: { score: 0.9, threshold: 0.5, blocked: false },
+    },
+  });
+
+  test('a score under the guardrail threshold is a quality candidate carrying the guardrail reason, beside a good model score', async () => {
+    const t = deps();
+    const out = await evaluateDelivery(delivery([JSON.stringify(withGuardrail(1, 0.31)), JSON.stringify(withGuardrail(2, 0.8))]), t.d);
+    expect(out).toMatchObject({ evaluated: 2, candidates: 1 });
+    expect(t.records).toHaveLength(1);
+    expect(t.records[0]).toMatchObject({ kind: 'quality', requestId: 'req-1' });
+    expect(t.records[0].details).toEqual(["guardrail: groundedness 0.31 is under the guardrail's threshold 0.75 (guardrail abcd1234efgh)"]);
+  });
+
+  test('both the model and the guardrail low: one record with both reasons', async () => {
+    const t = deps();
+    await evaluateDelivery(delivery([JSON.stringify(withGuardrail(1, 0.2, 'Please call us.'))]), t.d);
+    expect(t.records).toHaveLength(1);
+    expect(t.records[0].details).toEqual([
+      'evaluator: relevance scored 1 (does not answer)',
+      "guardrail: groundedness 0.2 is under the guardrail's threshold 0.75 (guardrail abcd1234efgh)",
+    ]);
+  });
+
+  test('the budget skipped the model: the guardrail scores (free) still make it a candidate, with no model call', async () => {
+    const t = deps({ liveEvaluation: async () => ({ ...config, budget: { perReleaseUsd: 0, perDayUsd: 0 } }) });
+    const out = await evaluateDelivery(delivery([JSON.stringify(withGuardrail(1, 0.31)), JSON.stringify(withGuardrail(2, 0.9))]), t.d);
+    expect(out).toMatchObject({ skippedBudget: 2, candidates: 1 });
+    expect(t.calls).toHaveLength(0);
+    expect(t.records.map((r) => r.requestId)).toEqual(['req-1']);
+  });
+});
+
 describe('evaluateDelivery', () => {
   test('scores every sample once, keeps each result, publishes it, and a re-delivery spends nothing', async () => {
     const t = deps();

@@ -110,15 +110,18 @@ test('answers with the configured model, prompt and guardrail, and reports usage
   // A system-defined cross-Region inference profile: Claude 4-family models refuse their bare id on demand.
   expect(input.modelId).toBe('us.anthropic.claude-haiku-4-5-20251001-v1:0');
   expect(input.guardrailConfig).toEqual({ guardrailIdentifier: 'abcd1234efgh', guardrailVersion: '1', trace: 'enabled' });
-  // Only the customer's question is guarded; the instructions and passages are plain text.
+  // The customer's question is guarded and is the contextual grounding check's query; the retrieved passages are
+  // its grounding source (not guarded otherwise); the instructions are plain text.
   const user = input.messages!.at(-1)!.content!;
-  expect(user.filter((b) => b.guardContent).map((b) => b.guardContent!.text!.text)).toEqual(['How do I restore a deleted file?']);
+  expect(user.filter((b) => b.guardContent).map((b) => b.guardContent!.text!.qualifiers)).toEqual([['query', 'guard_content'], ['grounding_source']]);
+  expect(user.find((b) => b.guardContent)!.guardContent!.text!.text).toBe('How do I restore a deleted file?');
+  expect(user.filter((b) => b.guardContent).at(-1)!.guardContent!.text!.text).toContain('[kb-restore-01]');
   expect(
     user
       .filter((b) => b.text)
       .map((b) => b.text)
       .join(''),
-  ).toContain('[kb-restore-01]');
+  ).toContain('Passages (cite them by id)');
   expect(input.system?.[0]).toMatchObject({ text: expect.stringContaining('support assistant of Acme Cloud Storage') });
   expect(input.inferenceConfig).toMatchObject({ temperature: 0.2, maxTokens: 600 });
   expect(input.toolConfig?.tools?.[0].toolSpec?.name).toBe('lookup_order_status');
@@ -136,6 +139,58 @@ test('answers with the configured model, prompt and guardrail, and reports usage
   for (const counter of ['Errors', 'SafetyViolations', 'ContractViolations', 'Degraded']) expect(emf[counter]).toBeUndefined();
   // Cache reads at 0.0001 and writes at 0.00125 per 1k (the example's Claude Haiku 4.5 prices), input 0.001, output 0.005.
   expect(emf.CostUsd).toBeCloseTo(0.85 * 0.001 + 0.04 * 0.005 + 3 * 0.0001 + 0.5 * 0.00125, 10);
+});
+
+test("the guardrail's contextual grounding scores in the Converse trace reach the evaluation sample", async () => {
+  // The Converse response as the Bedrock API Reference shapes it: trace.guardrail (GuardrailTraceAssessment) with
+  // outputAssessments keyed by guardrail id, each an array of GuardrailAssessment whose contextualGroundingPolicy
+  // carries GuardrailContextualGroundingFilter entries (type, threshold, score, action; detected on newer SDKs).
+  const { handler, bedrock, ConverseCommand } = loadHandler(port, ({ bedrock, br }) =>
+    bedrock.on(br.ConverseCommand).resolves({
+      output: { message: { role: 'assistant', content: [{ text: 'Open Trash, select the file and choose Restore. [kb-restore-01]' }] } },
+      stopReason: 'end_turn',
+      usage: { inputTokens: 850, outputTokens: 40, totalTokens: 890 },
+      metrics: { latencyMs: 300 },
+      trace: {
+        guardrail: {
+          inputAssessment: { abcd1234efgh: {} },
+          outputAssessments: {
+            abcd1234efgh: [
+              {
+                contextualGroundingPolicy: {
+                  filters: [
+                    { type: 'GROUNDING', threshold: 0.75, score: 0.91, action: 'NONE', detected: false },
+                    { type: 'RELEVANCE', threshold: 0.5, score: 0.44, action: 'NONE', detected: true },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      },
+    }),
+  );
+  // A request id the example's 0.5 % sampling draws (the draw hashes the request id: evaluation-sampler.ts).
+  const { shouldSample } = require('../lambda/runtime/evaluation-sampler') as typeof import('../lambda/runtime/evaluation-sampler');
+  let n = 0;
+  while (!shouldSample(`req-g${n}`, 0.005)) n++;
+  const io = silence();
+  try {
+    await handler({ question: 'How do I restore a deleted file?' }, { awsRequestId: `req-g${n}`, getRemainingTimeInMillis: () => 30_000 });
+  } finally {
+    io.restore();
+  }
+  const input = bedrock.commandCalls(ConverseCommand)[0].args[0].input as BedrockRuntime.ConverseCommandInput;
+  expect(input.guardrailConfig?.trace).toBe('enabled');
+  const sample = io.lines().find((l) => l.type === 'ai-release.evaluation-sample');
+  expect(sample).toBeDefined();
+  expect(sample.guardrail).toEqual({
+    guardrail: 'abcd1234efgh',
+    groundedness: { score: 0.91, threshold: 0.75, blocked: false },
+    relevance: { score: 0.44, threshold: 0.5, blocked: false },
+  });
+  // Only the scores travel: none of the rest of the trace.
+  expect(JSON.stringify(sample)).not.toContain('outputAssessments');
 });
 
 test('a guardrail intervention is a safety violation with a failure record', async () => {

@@ -6,6 +6,7 @@ import {
   type Block,
   BundledRetriever,
   fillTemplateBlocks,
+  GUARD_QUALIFIERS,
   guardrailReasons,
   MAX_TURNS,
   type ModelPort,
@@ -146,17 +147,39 @@ describe('reasoning blocks go back unchanged', () => {
   });
 });
 
-describe('guardContent: only the customer is guarded', () => {
-  test('the question is the only guardContent; few-shot examples, instructions and passages are plain text', async () => {
+describe('guardContent: the customer is guarded, the passages are the grounding source', () => {
+  const guardBlocks = (messages: ModelRequest['messages']) =>
+    messages.flatMap((m) => m.content.flatMap((b) => ('guardContent' in b ? [b.guardContent.text] : [])));
+
+  test('the question is query + guard_content, the passages grounding_source only; few-shot turns and instructions are plain text', async () => {
     const model = scripted({ content: [{ text: 'Open Trash. [kb-restore-01]' }] });
     await answerQuestion('How do I restore a deleted file?', base, ports(model));
     const messages = model.requests[0].messages;
-    const guarded = messages.flatMap((m) => m.content.flatMap((b) => ('guardContent' in b ? [b.guardContent.text.text] : [])));
-    expect(guarded).toEqual(['How do I restore a deleted file?']);
+    const guarded = guardBlocks(messages);
+    // The contextual grounding check needs both a query and a grounding source (Bedrock User Guide, "Use contextual
+    // grounding check"); the question keeps guard_content so the other policies still assess the customer's words.
+    expect(guarded.map((g) => g.qualifiers)).toEqual([['query', 'guard_content'], ['grounding_source']]);
+    expect(guarded[0].text).toBe('How do I restore a deleted file?');
+    expect(guarded[1].text).toContain('[kb-restore-01]'); // the retrieved passages, as the model reads them
+    expect(guarded[1].text).not.toContain('How do I restore'); // the question is not part of the source
     expect(messages.slice(0, -1).every((m) => m.content.every((b) => 'text' in b))).toBe(true); // few-shot turns
     const last = messages.at(-1)!.content;
-    expect(last.map((b) => Object.keys(b)[0])).toEqual(['text', 'guardContent', 'text']);
-    expect((last[2] as { text: string }).text).toContain('[kb-restore-01]');
+    // The template's trailing newline is a blank text block, which Bedrock refuses: dropped.
+    expect(last.map((b) => Object.keys(b)[0])).toEqual(['text', 'guardContent', 'text', 'guardContent']);
+    expect(last.filter((b) => 'text' in b)).toEqual([{ text: 'Customer question:\n' }, { text: '\n\nPassages:\n' }]);
+  });
+
+  test('nothing retrieved: no grounding source (the placeholder text is no source), the question still query + guard_content', async () => {
+    for (const a of [
+      { ...base, degrade: { ...base.degrade, disableRetrieval: true } },
+      { ...base, retrieval: undefined },
+    ]) {
+      const model = scripted({ content: [{ text: 'Please contact support.' }] });
+      await answerQuestion('How do I restore a deleted file?', a, ports(model));
+      const guarded = guardBlocks(model.requests[0].messages);
+      expect(guarded.map((g) => g.qualifiers)).toEqual([['query', 'guard_content']]);
+      expect(JSON.stringify(model.requests[0].messages)).toContain('(no passages found)');
+    }
   });
 
   test('tool-result turns carry no guardContent; without a guardrail there is none at all', async () => {
@@ -177,6 +200,20 @@ describe('guardContent: only the customer is guarded', () => {
       { text: ' B p' },
     ]);
     expect(() => fillTemplateBlocks('{{question}} {{nope}}', { question: 'q' }, ['question'])).toThrow('prompt template uses {{nope}}');
+  });
+
+  test('fillTemplateBlocks with qualifiers: each named value gets its own; an unnamed one stays text; an empty list means none', () => {
+    expect(fillTemplateBlocks('{{question}} / {{passages}}', { question: 'q', passages: 'p' }, GUARD_QUALIFIERS)).toEqual([
+      { guardContent: { text: { text: 'q', qualifiers: ['query', 'guard_content'] } } },
+      { text: ' / ' },
+      { guardContent: { text: { text: 'p', qualifiers: ['grounding_source'] } } },
+    ]);
+    expect(fillTemplateBlocks('{{question}} {{passages}}', { question: 'q', passages: 'p' }, { question: [] })).toEqual([
+      { guardContent: { text: { text: 'q' } } },
+      { text: ' p' },
+    ]);
+    // A value named like an Object.prototype key is no qualifier list.
+    expect(fillTemplateBlocks('{{toString}}', { toString: 't' }, { question: ['query'] })).toEqual([{ text: 't' }]);
   });
 });
 

@@ -11,6 +11,7 @@
  */
 import { FAILURE_RECORD_TYPE, type FailureRecord } from '../shared/contract';
 import { EVALUATION_SAMPLE_TYPE, type EvaluationConfig, type EvaluationSample, evaluationKey } from '../shared/evaluation';
+import { guardrailLowDetail, guardrailLowScores } from '../shared/guardrail-scores';
 import { type CloudWatchLogsEvent, decodeDelivery, extractRecord } from '../snapshot/snapshot';
 import { mapLimit, type ObjectStore } from '../snapshot/store';
 import { type EvaluationResult, type EvaluatorPorts, evaluateBatch } from './evaluator';
@@ -61,7 +62,20 @@ export function validateSample(v: unknown): string | undefined {
   return undefined;
 }
 
-/** The failure record a low score becomes: kind `quality`, with the evaluator's reasons as details. */
+/**
+ * Why a scored sample is a regression-case candidate: the evaluator model's scores under their rubric's floor, and
+ * the guardrail's contextual grounding scores under the guardrail's own thresholds (the sample's `guardrail`: no
+ * model call, so also when the budget skipped the model). Empty: not a candidate.
+ */
+export function candidateDetails(sample: EvaluationSample, result: EvaluationResult): string[] {
+  return [
+    ...result.belowFloor.map((b) => `evaluator: ${b.criterion} scored ${b.score} (${b.reason})`),
+    // A pair-only sample is compared, never scored: its guardrail scores are not read either (as its checks).
+    ...(sample.pairOnly === true || result.dropped ? [] : guardrailLowScores(sample.guardrail).map(guardrailLowDetail)),
+  ].slice(0, 20);
+}
+
+/** The failure record a low score becomes: kind `quality`, with the evaluator's and the guardrail's reasons as details. */
 export function lowScoreRecord(sample: EvaluationSample, result: EvaluationResult): FailureRecord {
   return {
     type: FAILURE_RECORD_TYPE,
@@ -75,7 +89,7 @@ export function lowScoreRecord(sample: EvaluationSample, result: EvaluationResul
     measurements: { latencyMs: 0, inputTokens: sample.inputTokens, outputTokens: sample.outputTokens },
     input: sample.input,
     output: sample.answer,
-    details: result.belowFloor.map((b) => `evaluator: ${b.criterion} scored ${b.score} (${b.reason})`).slice(0, 20),
+    details: candidateDetails(sample, result),
     truncated: false,
   };
 }
@@ -134,7 +148,7 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
         }
         counts.evaluated++;
         deps.publish(result, sample);
-        if (result.belowFloor.length > 0) {
+        if (candidateDetails(sample, result).length > 0) {
           counts.candidates++;
           deps.writeFailureRecord(lowScoreRecord(sample, result));
         }
@@ -151,7 +165,14 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
           JSON.stringify({ sample: batch[i], result, evaluation: config.version ?? null }),
           { condition: { ifNoneMatch: '*' } },
         );
-        if (written !== 'precondition-failed') deps.publish(result, batch[i]);
+        if (written !== 'precondition-failed') {
+          deps.publish(result, batch[i]);
+          // The guardrail's low scores cost nothing to read: a skipped sample is still a candidate on them.
+          if (candidateDetails(batch[i], result).length > 0) {
+            counts.candidates++;
+            deps.writeFailureRecord(lowScoreRecord(batch[i], result));
+          }
+        }
       }
       if (result.unsettledUsd !== undefined) counts.unsettledUsd += result.unsettledUsd;
     }

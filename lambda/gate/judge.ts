@@ -1,4 +1,5 @@
 import { FAILURE_KINDS, type FailureKind, GATE_RESPONSE_KEY, type GateInvocationVerdict, type RegressionCase } from '../shared/contract';
+import { guardrailFloorCheck, guardrailFloorsProblem, guardrailScores } from '../shared/guardrail-scores';
 import type { InvokeResult } from './ports';
 
 /** One replay judged: passed, or failed with reasons (one line each, no raw output). */
@@ -56,6 +57,17 @@ export function judge(c: RegressionCase, r: InvokeResult, gateLatencyMs: number)
       else if (verdict.qualityScore < e.minQuality) reasons.push(`quality: score ${verdict.qualityScore} is below the case's minQuality ${e.minQuality}`);
     } else if (kinds.has('quality')) reasons.push(cut(about('quality').join('; ') || 'quality: below the output contract floor'));
   }
+  // The guardrail's contextual grounding scores of the replay's answer, against the case's floors (no model call).
+  const notes: string[] = [];
+  if (e.minGuardrailScores !== undefined) {
+    const problem = guardrailFloorsProblem(e.minGuardrailScores);
+    if (problem) reasons.push(`${problem}; fix the case`);
+    else if (verdict) {
+      const g = guardrailFloorCheck(e.minGuardrailScores, guardrailScores(verdict.evidence?.guardrailTrace));
+      reasons.push(...g.failures.map(cut));
+      notes.push(...g.notes);
+    }
+  }
   if (e.maxLatencyMs !== undefined && latencyMs > e.maxLatencyMs)
     reasons.push(`latency: ${Math.round(latencyMs)} ms is over the case's maxLatencyMs ${e.maxLatencyMs}`);
   const text = typeof output === 'string' ? output : JSON.stringify(output ?? null);
@@ -71,7 +83,11 @@ export function judge(c: RegressionCase, r: InvokeResult, gateLatencyMs: number)
     }
   }
   const passed = reasons.length === 0;
-  if (!verdict) reasons.push('note: no runtime verdict in the answer (is the runtime linked?): contract, safety and quality were not judged');
+  reasons.push(...notes);
+  if (!verdict)
+    reasons.push(
+      `note: no runtime verdict in the answer (is the runtime linked?): contract, safety${e.minGuardrailScores !== undefined ? ', guardrail scores' : ''} and quality were not judged`,
+    );
   return { passed, reasons, latencyMs };
 }
 

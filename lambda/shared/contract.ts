@@ -368,6 +368,12 @@ export interface CaseExpectation {
    * scale), e.g. `{ groundedness: 4 }`. A criterion needs a rubric in the live evaluation section.
    */
   readonly minScores?: Readonly<Partial<Record<'groundedness' | 'relevance' | 'correctness' | 'safety' | 'refusal', number>>>;
+  /**
+   * Floors on the Bedrock guardrail's contextual grounding scores (0..1), e.g. `{ groundedness: 0.75 }`: a replay
+   * whose answer the guardrail scored under a floor fails; one without that score (no grounding source, policy or
+   * trace) is noted, not failed. Needs no evaluator model (lambda/shared/guardrail-scores.ts guardrailFloorCheck).
+   */
+  readonly minGuardrailScores?: Readonly<Partial<Record<'groundedness' | 'relevance', number>>>;
 }
 
 /** A change of a case's state, with who and why. */
@@ -942,6 +948,8 @@ export interface GateInvocationVerdict {
     readonly citations?: readonly string[];
     readonly toolCalls?: readonly { readonly name: string }[];
     readonly stopReason?: string;
+    /** The answering call's guardrail trace (AnswerEvidence.guardrailTrace): the gate reads its contextual grounding scores. */
+    readonly guardrailTrace?: unknown;
   };
 }
 

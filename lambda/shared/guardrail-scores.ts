@@ -123,3 +123,80 @@ export function guardrailCriterionScores(g: GuardrailScores | undefined): {
   }
   return out;
 }
+
+/** A regression case's floors on the guardrail's scores (0..1): CaseExpectation.minGuardrailScores. */
+export type GuardrailFloors = Readonly<Partial<Record<(typeof GUARDRAIL_CRITERIA)[number], number>>>;
+
+/** What is wrong with a case's guardrail floors, naming the field and the fix, or undefined. */
+export function guardrailFloorsProblem(floors: unknown, field = 'expectation.minGuardrailScores'): string | undefined {
+  if (floors === null || typeof floors !== 'object' || Array.isArray(floors))
+    return `${field} must be an object of criterion: floor on the guardrail's 0..1 scale, e.g. { "groundedness": 0.75 }`;
+  for (const [criterion, floor] of Object.entries(floors)) {
+    if (!(GUARDRAIL_CRITERIA as readonly string[]).includes(criterion))
+      return `${field}.${criterion} is not a guardrail criterion; use ${GUARDRAIL_CRITERIA.join(' or ')}`;
+    if (!isScore(floor)) return `${field}.${criterion} must be a number from 0 to 1 (the guardrail's scale), got ${JSON.stringify(floor)}`;
+  }
+  return undefined;
+}
+
+/**
+ * A replay's guardrail scores against a case's floors. A score under its floor fails the replay; a floored criterion
+ * the replay has no score for is a note, not a failure: the guardrail scores an answer only when the request had a
+ * grounding source (a candidate that retrieves nothing, or answers from a tool, has none), so a missing score never
+ * fails a case by itself, and the report says it was not judged.
+ */
+export function guardrailFloorCheck(floors: GuardrailFloors, g: GuardrailScores | undefined): { failures: string[]; notes: string[] } {
+  const failures: string[] = [];
+  const notes: string[] = [];
+  for (const criterion of GUARDRAIL_CRITERIA) {
+    const floor = floors[criterion];
+    if (floor === undefined) continue;
+    const s = g?.[criterion];
+    if (!s)
+      notes.push(
+        `note: no guardrail ${criterion} score in the replay (no grounding source, no contextual grounding policy, or no trace): its floor ${floor} was not judged`,
+      );
+    else if (s.score < floor) failures.push(`guardrail: ${criterion} ${s.score} is under the case's floor ${floor} (guardrail ${g?.guardrail})`);
+  }
+  return { failures, notes };
+}
+
+/** A score the guardrail itself flags: under the threshold its contextual grounding filter was configured with. */
+export interface GuardrailLowScore {
+  readonly criterion: (typeof GUARDRAIL_CRITERIA)[number];
+  readonly score: number;
+  readonly threshold: number;
+  readonly guardrail: string;
+}
+
+/** The answer's scores under the guardrail's own thresholds (a threshold of 0 flags nothing). */
+export function guardrailLowScores(g: GuardrailScores | undefined): GuardrailLowScore[] {
+  if (!g) return [];
+  const out: GuardrailLowScore[] = [];
+  for (const criterion of GUARDRAIL_CRITERIA) {
+    const s = g[criterion];
+    if (s && s.score < s.threshold) out.push({ criterion, score: s.score, threshold: s.threshold, guardrail: g.guardrail });
+  }
+  return out;
+}
+
+/** The failure record's detail line of a low guardrail score (the snapshot reads the threshold back as the case's floor). */
+export function guardrailLowDetail(l: GuardrailLowScore): string {
+  return `guardrail: ${l.criterion} ${l.score} is under the guardrail's threshold ${l.threshold} (guardrail ${l.guardrail})`;
+}
+
+const LOW_DETAIL = /^guardrail: (groundedness|relevance) \S+ is under the guardrail's threshold (\d+(?:\.\d+)?(?:e-?\d+)?)/;
+
+/** The guardrail floors a candidate case takes from its record's detail lines (guardrailLowDetail), or undefined. */
+export function guardrailFloorsFromDetails(details: readonly string[] | undefined): GuardrailFloors | undefined {
+  const floors: { -readonly [K in keyof GuardrailFloors]: number } = {};
+  for (const d of details ?? []) {
+    const m = LOW_DETAIL.exec(d);
+    if (!m) continue;
+    const t = Number(m[2]);
+    const c = m[1] as keyof GuardrailFloors;
+    // Several records of one input: the strictest threshold seen.
+    if (isScore(t)) floors[c] = Math.max(floors[c] ?? 0, t);
+  }
+  return Object.keys(floors).length > 0 ? floors : undefined;
+}

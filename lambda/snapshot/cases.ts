@@ -21,6 +21,7 @@ import {
   STORE_PREFIX,
   type VersionTuple,
 } from '../shared/contract';
+import { guardrailFloorsFromDetails } from '../shared/guardrail-scores';
 
 /**
  * Regression cases: identity, folding and merging. Pure (no AWS SDK), shared by the snapshot function and the
@@ -171,6 +172,9 @@ export function defaultExpectation(kinds: readonly FailureKind[], evidence: { la
     // The runtime's detail line names the floor: "quality: score 0.4 is below outputContract.qualityFloor 0.6".
     const floor = evidence.details?.map((d) => /qualityFloor\s+(-?\d+(?:\.\d+)?)/.exec(d)?.[1]).find((x) => x !== undefined);
     if (floor !== undefined) e.minQuality = Number(floor);
+    // A low guardrail score (the evaluator's detail line, guardrailLowDetail): the guardrail's threshold is the floor.
+    const guardrail = guardrailFloorsFromDetails(evidence.details);
+    if (guardrail) e.minGuardrailScores = guardrail;
   }
   return e;
 }

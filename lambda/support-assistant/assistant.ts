@@ -21,7 +21,7 @@ export type Block =
   | { readonly toolUse: { readonly toolUseId: string; readonly name: string; readonly input: unknown } }
   | { readonly toolResult: { readonly toolUseId: string; readonly content: readonly { readonly json: unknown }[]; readonly status?: 'success' | 'error' } }
   /** Text the guardrail evaluates; with one in the request, the guardrail evaluates nothing else of the messages. */
-  | { readonly guardContent: { readonly text: { readonly text: string; readonly qualifiers?: readonly ('guard_content' | 'grounding_source' | 'query')[] } } }
+  | { readonly guardContent: { readonly text: { readonly text: string; readonly qualifiers?: readonly GuardQualifier[] } } }
   /**
    * The model's reasoning (extended thinking): opaque, signed, and sent back exactly as received, or a later turn
    * of a tool loop is refused.
@@ -185,8 +185,13 @@ export async function answerQuestion(
   // With a guardrail, only the customer's words are guarded: the instructions, few-shot examples and retrieved
   // passages are ours, and a passage quoting a denied topic must not block the answer. With a guardContent block in
   // the request, the guardrail evaluates only guarded content, not the rest of the messages (Bedrock user guide,
-  // "Include a guardrail with the Converse API": evaluate only specific content in a message).
-  const content = a.guardrail ? fillTemplateBlocks(a.prompt.template, values, ['question']) : [{ text: fillTemplate(a.prompt.template, values) }];
+  // "Include a guardrail with the Converse API": evaluate only specific content in a message). The contextual
+  // grounding check needs a grounding source and a query, marked by guardContent qualifiers (GuardrailConverseTextBlock
+  // `qualifiers`: grounding_source | query | guard_content): the passages are the grounding source, the question is
+  // the query AND guarded content (both qualifiers, so the other policies still assess it). See GUARD_QUALIFIERS.
+  const content = a.guardrail
+    ? fillTemplateBlocks(a.prompt.template, values, passages.length > 0 ? GUARD_QUALIFIERS : { question: GUARD_QUALIFIERS.question })
+    : [{ text: fillTemplate(a.prompt.template, values) }];
   const tools = a.tools && a.tools.length > 0 && !a.degrade.disableTools && ports.tools ? a.tools : undefined;
   const degraded = a.degrade.disableRetrieval || a.degrade.disableTools;
 
@@ -351,11 +356,39 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
   });
 }
 
+/** A guardContent qualifier (GuardrailConverseTextBlock.qualifiers, Amazon Bedrock API Reference). */
+export type GuardQualifier = 'guard_content' | 'grounding_source' | 'query';
+
+/**
+ * Which template values become guardContent blocks with a guardrail, and with which qualifiers:
+ * - `question`: `query` (what the contextual grounding check scores relevance against) and `guard_content` (so the
+ *   denied topics, content filters, word and sensitive-information policies still assess the customer's words; a
+ *   block qualified only as `query` or `grounding_source` is, as we read it, left to the grounding check alone).
+ * - `passages`: `grounding_source` only (what groundedness is scored against): our retrieved text, not the customer's,
+ *   so a passage that quotes a denied topic does not block the answer. Several grounding sources would be combined
+ *   by the guardrail (User Guide, "Use contextual grounding check"); the passages go as one block. Not marked when
+ *   nothing was retrieved: "(no passages found)" is no source.
+ */
+export const GUARD_QUALIFIERS: Readonly<Record<'question' | 'passages', readonly GuardQualifier[]>> = {
+  question: ['query', 'guard_content'],
+  passages: ['grounding_source'],
+};
+
 /**
  * Fills a template into content blocks: the values named in `guarded` become guardContent blocks (what the guardrail
- * evaluates), everything else plain text. An unknown placeholder is an error, as in fillTemplate.
+ * evaluates) with the qualifiers given for them (none: the block carries no `qualifiers`, which Bedrock treats as
+ * guard_content), everything else plain text. An unknown placeholder is an error, as in fillTemplate.
  */
-export function fillTemplateBlocks(template: string, values: Readonly<Record<string, string>>, guarded: readonly string[]): Block[] {
+export function fillTemplateBlocks(
+  template: string,
+  values: Readonly<Record<string, string>>,
+  guarded: readonly string[] | Readonly<Record<string, readonly GuardQualifier[]>>,
+): Block[] {
+  const qualifiersOf = (name: string): readonly GuardQualifier[] | undefined => {
+    if (Array.isArray(guarded)) return guarded.includes(name) ? [] : undefined;
+    const byName = guarded as Readonly<Record<string, readonly GuardQualifier[]>>;
+    return Object.hasOwn(byName, name) ? byName[name] : undefined;
+  };
   const blocks: Block[] = [];
   let text = '';
   let last = 0;
@@ -365,14 +398,15 @@ export function fillTemplateBlocks(template: string, values: Readonly<Record<str
     if (v === undefined) throw new Error(`prompt template uses {{${name}}} but no value was given for it`);
     text += template.slice(last, m.index);
     last = (m.index ?? 0) + m[0].length;
-    if (!guarded.includes(name)) {
+    const qualifiers = qualifiersOf(name);
+    if (qualifiers === undefined) {
       text += v;
       continue;
     }
     // Bedrock refuses a blank text block, so whitespace between two blocks is dropped.
     if (text.trim() !== '') blocks.push({ text });
     text = '';
-    blocks.push({ guardContent: { text: { text: v } } });
+    blocks.push({ guardContent: { text: qualifiers.length > 0 ? { text: v, qualifiers: [...qualifiers] } : { text: v } } });
   }
   text += template.slice(last);
   if (text.trim() !== '') blocks.push({ text });
