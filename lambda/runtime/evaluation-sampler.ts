@@ -12,6 +12,7 @@ import { CODE_CANARY_MAX_WINDOW_MS, type CodeCanaryState, type VersionTuple } fr
 import { EVALUATION_SAMPLE_TYPE, type EvaluationSample } from '../shared/evaluation';
 import { caseIdOf } from '../snapshot/cases';
 import { type Redactor, redact, redactAndCut } from './redact';
+import { EVALUATION_DRAW_SEED, drawUnit } from './sample-draw';
 import { passageTextHash, redactShort } from './sample-memo';
 
 /** Longest input or answer a sample keeps, in characters (after redaction). CloudWatch Logs events are ≤ 256 KB. */
@@ -53,9 +54,13 @@ export function samplingArm(
   return { arm: assignment.arm === 'candidate' && assignment.fallback === undefined ? 'canary' : 'stable', share: assignment.share };
 }
 
-/** A uniform number in [0, 1) from the request id: the same request always decides the same. */
+/**
+ * A uniform number in [0, 1) from the request id: the same request always decides the same. A fast keyed hash
+ * (sample-draw.ts, h10-hot17), not SHA-256: every request pays it. The rates are unchanged; which requests a given
+ * rate picks differs from the SHA-256 draw before h10-hot17 (no contract or reader recomputes the draw).
+ */
 export function sampleUnit(requestId: string): number {
-  return Number.parseInt(sha256Hex(`evaluation-sample\n${requestId}`).slice(0, 13), 16) / 2 ** 52;
+  return drawUnit(EVALUATION_DRAW_SEED, requestId);
 }
 
 export function shouldSample(requestId: string, rate: number): boolean {

@@ -15,6 +15,7 @@ import {
 } from '../shared/contract';
 import type { CheckResultLine, EvaluationSample } from '../shared/evaluation';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
+import { plainJson, recordLine } from './sample-line';
 import { alcLevelFromEnv, type LambdaLogLevel, levelRank, POWERTOOLS_THRESHOLD, RECORD_MINIMUM_LEVEL, recordLevel } from './record-level';
 
 const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
@@ -74,33 +75,6 @@ function loggerMethod(threshold: number): 'info' | 'warn' | 'error' | 'critical'
   if (threshold >= LogLevelThreshold.ERROR) return 'error';
   if (threshold >= LogLevelThreshold.WARN) return 'warn';
   return 'info';
-}
-
-/**
- * Whether `value` is plain JSON data (strings, numbers, booleans, null, undefined, plain objects and arrays, no cycle,
- * no toJSON, no key Powertools' merge skips): data for which Powertools' deep copy and its JSON replacer (Errors,
- * bigints, circular references) change nothing, so `JSON.stringify` alone writes what the Logger writes.
- * `budget.nodes` bounds the walk (a cycle or a huge value exhausts it, and the line goes through the Logger's API).
- */
-function plainJson(value: unknown, depth: number, budget: { nodes: number }): boolean {
-  if (--budget.nodes < 0 || depth > 32) return false;
-  const t = typeof value;
-  if (t === 'string' || t === 'number' || t === 'boolean' || t === 'undefined') return true;
-  if (t !== 'object') return false; // a bigint, a function, a symbol
-  if (value === null) return true;
-  const v = value as Record<string, unknown>;
-  if (v.toJSON !== undefined) return false;
-  const proto = Object.getPrototypeOf(v);
-  if (Array.isArray(v)) {
-    if (proto !== Array.prototype) return false;
-    for (let i = 0; i < v.length; i++) if (!plainJson((v as unknown as unknown[])[i], depth + 1, budget)) return false;
-    return true;
-  }
-  if (proto !== Object.prototype && proto !== null) return false;
-  for (const k in v) {
-    if (k === '__proto__' || k === 'constructor' || !plainJson(v[k], depth + 1, budget)) return false;
-  }
-  return true;
 }
 
 /**
@@ -375,6 +349,14 @@ export class PowertoolsTelemetry implements TelemetryPort {
     // Powertools names its threshold 24 CRITICAL, which is not one of Lambda's levels (a line with an unknown level
     // counts as INFO): the line says FATAL, the level ALC keeps at its strictest.
     if (level === 'FATAL') item.level = 'FATAL';
+    // The compact line (Lambda's default): the envelope serialized once and the record's keys appended as text
+    // (sample-line.ts, h10-hot17), one write. Undefined: a value recordLine cannot write exactly, so the Logger's API.
+    if (indentation === 0) {
+      const text = recordLine(item, attrs, keys, skip);
+      if (text === undefined) return false;
+      write.call(own.console, text);
+      return true;
+    }
     for (const k of keys) if (k !== skip) item[k] = attrs[k];
     const budget = { nodes: 4096 };
     let empty = false;
