@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AiRelease, AiReleasePlatform, type AiReleaseProps, ReleaseConfigSource } from '../lib';
 import { manifestParameterName, RELEASE_ALARM_KINDS, releaseAlarmName } from '../lambda/shared/contract';
 import { inlineFunction, testApp, validConfig } from './helpers';
+import { TypedCfnGuardValidator } from './guard-rules';
 
 function build(
   app: App = testApp(),
@@ -342,7 +342,7 @@ describe('ReleaseReview template', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-sec-'));
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     build(app);
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator({ controlTowerRulesEnabled: true }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new TypedCfnGuardValidator());
     try {
       app.synth();
     } catch (e) {

@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../bin/example-stack';
+import { TypedCfnGuardValidator } from './guard-rules';
 
 interface Report {
   pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; violatingConstructs?: { constructPath: string }[] }[] }[];
@@ -16,7 +16,7 @@ function validate(build: (app: App) => void): { report: Report; failed: boolean 
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-sec-'));
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   build(app);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator({ controlTowerRulesEnabled: true }));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new TypedCfnGuardValidator());
   let failed = false;
   try {
     app.synth();
