@@ -36,11 +36,12 @@ export const US_EAST_1_PRICES: PriceTable = bundled as PriceTable;
 /** Bytes the runtime writes to CloudWatch Logs per request, measured from the real runtime (bench/release-cost.ts). */
 export const MEASURED_BYTES = {
   /** This library's runtime: its EMF document (per service and per service + version, high resolution) and log line. */
-  runtimePerRequest: 949,
+  runtimePerRequest: 1013,
   /** A Powertools-only service: one Logger info line and one Metrics EMF document with the same metrics, per service. */
   powertoolsPerRequest: 920,
   /** Source and date of the two figures. */
-  source: 'bench/release-cost.ts, 2026-12-07 (after the runtime stamped caseId on every line; a 1,234 ms model call on a test clock)',
+  source:
+    'bench/release-cost.ts, 2026-12-07 (after the runtime stamped caseId and its execution environment, a 47-character log stream name, on every line; a 1,234 ms model call on a test clock)',
   /**
    * One pair-only evaluation sample line (h8-codepairs): an 80-character question, a 600-character answer citing 3 of
    * 5 passages, one tool call (test/log-bytes.ts measurePairOnlySampleBytes, held by test/release-cost-bytes.test.ts).
