@@ -65,7 +65,12 @@ export class TypedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
 
   public validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const templates = context.templatePaths.map((p) => JSON.parse(fs.readFileSync(p, 'utf8')));
-    this.skipped = rulesForAbsentTypes(templateTypes(templates));
-    return new CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: this.skipped }).validate(context);
+    const files = ruleFiles();
+    this.skipped = rulesForAbsentTypes(templateTypes(templates), files);
+    const skipped = new Set(this.skipped);
+    // The kept rule files by path: CfnGuardValidator's `disabledRules` can pass the whole rules folder instead (its
+    // getRules compares the count of files kept below a folder with the count of its entries, which can coincide).
+    const rules = files.filter((f) => !skipped.has(path.parse(f).name));
+    return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules }).validate(context);
   }
 }
