@@ -7,7 +7,9 @@
 # warm-up invocations first). Start-up, warm-up and most JIT compilation cancel in the differences:
 #   per unsampled invocation = (Ir(0, 3N) - Ir(0, N)) / 2N
 #   per sampled request      = [(Ir(0.1, 3N) - Ir(0.1, N)) - (Ir(0, 3N) - Ir(0, N))] / (sampled(3N) - sampled(N))
-# The request ids (and so which requests are sampled) are the same on every run and every code version.
+# The request ids are the same on every run and every code version (which of them a rate samples changed in h10-hot17).
+# SAMPLE_BASELINE=checks: the rate-0 run keeps the evaluation section with sampling off, so the runtime checks' lines
+# (on every answer by default) are not counted as the samples' cost.
 set -euo pipefail
 N=${1:-2000}
 OUT=$(mktemp -d)

@@ -33,7 +33,11 @@ async function main() {
     return;
   }
   const doc = JSON.parse(hosted);
-  if (rate === 0) delete doc.evaluation;
+  // SAMPLE_BASELINE=checks (h10-hot17): the rate-0 run keeps the evaluation section with sampling off (samplingRate 0,
+  // paired false), so its runtime checks and check lines (checkSamplingRate, default 1: every answer) cancel in the
+  // difference and the figure is the sample's alone (plus the draw on every request). Default: no section at rate 0.
+  if (rate === 0 && process.env.SAMPLE_BASELINE === 'checks') doc.evaluation = { ...doc.evaluation, samplingRate: 0, paired: false };
+  else if (rate === 0) delete doc.evaluation;
   else doc.evaluation = { ...doc.evaluation, samplingRate: rate, paired: true };
   const rel = { content: doc, version: '1', stale: false };
   const fl = { content: JSON.parse(flags), version: '1', stale: false };
