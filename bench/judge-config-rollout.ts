@@ -27,6 +27,15 @@ const rows: [string, ConfigRolloutWorld, number][] = [
   ],
   ['good, 5 rps, 10 environments that differ a lot (σ errors 0.5, latency 0.15)', { rps: 5, environments: 10, errorSpread: 0.5, latencySpread: 0.15 }, good],
   ['good, 5 rps, 10 environments that differ (σ errors 0.2, latency 0.03)', { rps: 5, environments: 10, errorSpread: 0.2, latencySpread: 0.03 }, good],
+  // Busy environments show their switch sooner; with errors growing with traffic that is the one way switch times can
+  // track outcomes under the null (the exchangeability lambda/judge/environments.ts assumes).
+  ['good, 5 rps, 10 environments, uneven traffic (σ 1.5), errors ∝ traffic', { rps: 5, environments: 10, trafficSpread: 1.5, errorTrafficExponent: 1 }, good],
+  ['good, 5 rps, 50 environments, uneven traffic (σ 1.5), errors ∝ traffic', { rps: 5, environments: 50, trafficSpread: 1.5, errorTrafficExponent: 1 }, good],
+  [
+    'bad 20 % errors (x20), 5 rps, 50 environments, uneven traffic (σ 1.5), errors ∝ traffic',
+    { rps: 5, environments: 50, errorFactor: 20, trafficSpread: 1.5, errorTrafficExponent: 1 },
+    bad,
+  ],
   ['bad errors x3, 5 rps, 10 environments', { rps: 5, environments: 10, errorFactor: 3 }, bad],
   ['bad 20 % errors (x20), 5 rps, 10 environments', { rps: 5, environments: 10, errorFactor: 20 }, bad],
   ['bad 20 % errors (x20), 1 rps, 3 environments', { rps: 1, environments: 3, errorFactor: 20 }, bad],

@@ -32,6 +32,13 @@ export interface ConfigRolloutWorld {
   readonly errorFactor?: number;
   /** The judge's period (JudgeSettings.periodMs). @default 10,000 */
   readonly periodMs?: number;
+  /**
+   * Log-normal σ of each environment's share of the traffic (Lambda keeps busy environments busy): a busy environment
+   * shows its switch sooner than an idle one, the one way switch times can depend on outcomes. @default 0 (even)
+   */
+  readonly trafficSpread?: number;
+  /** Its error factor grows as traffic^κ (busy environments err more under the null). @default 0 */
+  readonly errorTrafficExponent?: number;
   /** The extension's poll interval (s). @default 15 */
   readonly pollSeconds?: number;
   /**
@@ -103,10 +110,20 @@ export async function simulateConfigRollout(seed: number, w: ConfigRolloutWorld)
       latencyFactor: Math.exp((w.latencySpread ?? 0) * normal(rand)),
     };
   });
+  // Uneven traffic, drawn only when asked for, so the even worlds keep their random streams and figures.
+  const weights = w.trafficSpread ? envs.map(() => Math.exp((w.trafficSpread ?? 0) * normal(rand))) : undefined;
+  if (weights) envs.forEach((e, i) => (e.errorFactor *= weights[i] ** (w.errorTrafficExponent ?? 0)));
+  const totalWeight = weights?.reduce((a, b) => a + b, 0) ?? 0;
+  const pick = () => {
+    if (!weights) return envs[Math.floor(rand() * envs.length)];
+    let r = rand() * totalWeight;
+    for (let i = 0; i < envs.length; i++) if ((r -= weights[i]) <= 0) return envs[i];
+    return envs[envs.length - 1];
+  };
   const end = T0 + (DURATION_S + BAKE_S) * 1000;
   const lines: Line[] = [];
   for (let t = T0 - 60_000 + (-Math.log(1 - rand()) * 1000) / w.rps; t < end + 60_000; t += (-Math.log(1 - rand()) * 1000) / w.rps) {
-    const e = envs[Math.floor(rand() * envs.length)];
+    const e = pick();
     const isNew = t >= e.switchAt;
     const p = BASE_ERRORS * e.errorFactor * (isNew ? (w.errorFactor ?? 1) : 1);
     lines.push({
