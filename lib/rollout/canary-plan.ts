@@ -323,6 +323,15 @@ const QUAD_N = 161;
 /** Requests per chunk of the engine's permutation bet (lambda/judge/judge.ts PERM_CHUNK). */
 const PERM_CHUNK = 64;
 
+/** Trapezoid quadrature over the standard normal on [−7, 7] in QUAD_N points: calls `visit(z, weight)` at each. */
+function standardNormalQuadrature(visit: (z: number, w: number) => void): void {
+  const h = 14 / (QUAD_N - 1);
+  for (let i = 0; i < QUAD_N; i++) {
+    const z = -7 + i * h;
+    visit(z, (h * Math.exp((-z * z) / 2)) / Math.sqrt(2 * Math.PI) / (i === 0 || i === QUAD_N - 1 ? 2 : 1));
+  }
+}
+
 /**
  * The value test's statistic per request at share s, the canary's (oriented, moved by the tolerance) values shifted
  * by `d` standard deviations of a normal: S's drift and variance per request, and v, the scores' variance within a
@@ -330,22 +339,19 @@ const PERM_CHUNK = 64;
  * not depend on the reference's mix (2Φ(d/√2) − 1 per unit of s(1 − s)).
  */
 export function valueStatistic(s: number, d: number): { drift: number; variance: number; v: number } {
-  const h = 14 / (QUAD_N - 1);
   const ref = (x: number) => 2 * ((1 - s) * normalCdf(x) + s * normalCdf(x - d)) - 1;
   let mS = 0;
   let qS = 0;
   let mC = 0;
   let qC = 0;
-  for (let i = 0; i < QUAD_N; i++) {
-    const z = -7 + i * h;
-    const w = (h * Math.exp((-z * z) / 2)) / Math.sqrt(2 * Math.PI) / (i === 0 || i === QUAD_N - 1 ? 2 : 1);
+  standardNormalQuadrature((z, w) => {
     const gS = ref(z);
     const gC = ref(z + d);
     mS += w * gS;
     qS += w * gS * gS;
     mC += w * gC;
     qC += w * gC * gC;
-  }
+  });
   const vS = qS - mS * mS;
   const vC = qC - mC * mC;
   const mean = (1 - s) * mS + s * mC;
@@ -363,7 +369,6 @@ export function valueStatistic(s: number, d: number): { drift: number; variance:
  * (the same normal model as `valueStatistic`). Per unit: S's drift and variance, and each D_j.
  */
 export function conversationValueStatistic(u: number, d: number, lambdas: readonly number[]): { drift: number; variance: number; d: number[] } {
-  const h = 14 / (QUAD_N - 1);
   const ref = (x: number) => 2 * ((1 - u) * normalCdf(x) + u * normalCdf(x - d)) - 1;
   const cap = 0.99 / Math.max(u, 1 - u);
   const ls = lambdas.map((l) => Math.min(l, cap));
@@ -373,9 +378,7 @@ export function conversationValueStatistic(u: number, d: number, lambdas: readon
   let qC = 0;
   const logC = ls.map(() => 0);
   const logS = ls.map(() => 0);
-  for (let i = 0; i < QUAD_N; i++) {
-    const z = -7 + i * h;
-    const w = (h * Math.exp((-z * z) / 2)) / Math.sqrt(2 * Math.PI) / (i === 0 || i === QUAD_N - 1 ? 2 : 1);
+  standardNormalQuadrature((z, w) => {
     const gS = ref(z);
     const gC = ref(z + d);
     mS += w * gS;
@@ -386,7 +389,7 @@ export function conversationValueStatistic(u: number, d: number, lambdas: readon
       logC[j] += w * Math.log(1 + ls[j] * (1 - u) * gC);
       logS[j] += w * Math.log(1 - ls[j] * u * gS);
     }
-  }
+  });
   const drift = u * (1 - u) * (mC - mS);
   const second = u * (1 - u) ** 2 * qC + (1 - u) * u * u * qS;
   return {
