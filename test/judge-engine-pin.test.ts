@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type PinResult, pinResults } from './judge-engine-pin';
+import { PIN_IN_PLACE, type PinResult, pinResults } from './judge-engine-pin';
 
 const FIXTURE = join(__dirname, 'fixtures', 'judge-engine-pin.json');
 
@@ -21,4 +21,16 @@ test('the judge engine reproduces its fixed-seed outputs bit for bit (evidence p
   // The cases exercise both outcomes (a pin of only quiet releases would miss the firing path).
   expect(got.some((r) => r.summary.startsWith('regression'))).toBe(true);
   expect(got.some((r) => r.summary.startsWith('no regression'))).toBe(true);
+}, 60_000);
+
+test('updating on copies (as the wiring does) gives the same outputs as in place (as the simulations do)', async () => {
+  const want = JSON.parse(readFileSync(FIXTURE, 'utf8')) as PinResult[];
+  PIN_IN_PLACE.value = false;
+  try {
+    const got = await pinResults({ simulatedOnly: true });
+    expect(got).toEqual(want.slice(0, got.length));
+    expect(got.length).toBeGreaterThanOrEqual(12);
+  } finally {
+    PIN_IN_PLACE.value = true;
+  }
 }, 60_000);

@@ -39,14 +39,28 @@ function observedShare(obs: readonly JudgeObservation[]): number {
   return c / obs.length;
 }
 
+/**
+ * Whether the simulated cases update the state in place (as lambda/judge/simulate.ts does) or on copies (as the
+ * wiring does); the test runs them both ways against one fixture.
+ */
+export const PIN_IN_PLACE = { value: true };
+
 /** simulateRelease, keeping every minute's evidence and the final state. */
-function release(name: string, seed: number, schedule: Schedule, traffic: TrafficModel, regression: Regression, options: SimulationOptions): PinResult {
+function release(
+  name: string,
+  seed: number,
+  schedule: Schedule,
+  traffic: TrafficModel,
+  regression: Regression,
+  options: SimulationOptions,
+  inPlace = PIN_IN_PLACE.value,
+): PinResult {
   const gen = new TrafficGenerator(seed, traffic, regression, schedule.endMinute);
   let state: JudgeState = newJudgeState(options.judge);
   const clusterBy = options.clusterBy ?? 'case';
   const trace: unknown[] = [];
   for (let minute = -(options.baselineMinutes ?? 0); minute < 0; minute++) {
-    const r = updateJudge(state, { canaryShare: 0, observations: gen.minute(minute, 0, clusterBy) });
+    const r = updateJudge(state, { canaryShare: 0, observations: gen.minute(minute, 0, clusterBy) }, { inPlace });
     state = r.state;
     trace.push([minute, r.decision, r.evidence]);
   }
@@ -55,7 +69,7 @@ function release(name: string, seed: number, schedule: Schedule, traffic: Traffi
     const nominal = shareAt(schedule, minute);
     const obs = gen.minute(minute, nominal, clusterBy);
     if (obs.length === 0) continue;
-    const r = updateJudge(state, { canaryShare: observedShare(obs), observations: obs });
+    const r = updateJudge(state, { canaryShare: observedShare(obs), observations: obs }, { inPlace });
     state = r.state;
     trace.push([minute, r.decision, r.evidence]);
     if (r.decision === 'regression') {
@@ -103,7 +117,7 @@ const world = (name: string) => {
 };
 
 /** Every case, in order. */
-export async function pinResults(): Promise<PinResult[]> {
+export async function pinResults(only: { readonly simulatedOnly?: boolean } = {}): Promise<PinResult[]> {
   const out: PinResult[] = [];
   const conv = world('config plane per conversation');
   const retries = world('callers retry');
@@ -155,6 +169,7 @@ export async function pinResults(): Promise<PinResult[]> {
       { baselineMinutes: 10 },
     ),
   );
+  if (only.simulatedOnly) return out;
   out.push(environmentRelease(11));
   // The i.i.d. driver of test/judge-sim.ts (a second generator).
   const iid = runScenario(2002, { rps: 5, latencyFactor: 1.2, baselineMinutes: 30, options: { tolerance: { latencyMs: 0 } } });

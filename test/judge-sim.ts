@@ -75,11 +75,11 @@ export function runScenario(seed: number, sc: Scenario): Outcome {
   const minutes = (sc.canaryMinutes ?? 5) + (sc.afterMinutes ?? 10);
   const before = sc.baselineMinutes ?? 0;
   for (let minute = -before; minute < 0; minute++) {
-    state = updateJudge(state, { canaryShare: 0, observations: minuteOfTraffic(rand, sc, 0, minute * 60_000) }).state;
+    state = updateJudge(state, { canaryShare: 0, observations: minuteOfTraffic(rand, sc, 0, minute * 60_000) }, { inPlace: true }).state;
   }
   for (let minute = 0; minute < minutes; minute++) {
     const s = minute < (sc.canaryMinutes ?? 5) ? share : 1;
-    const r = updateJudge(state, { canaryShare: s, observations: minuteOfTraffic(rand, sc, s, minute * 60_000) });
+    const r = updateJudge(state, { canaryShare: s, observations: minuteOfTraffic(rand, sc, s, minute * 60_000) }, { inPlace: true });
     state = r.state;
     if (r.decision === 'regression') {
       firstMetric = r.evidence.find((e) => e.eValue >= e.threshold)?.metric;

@@ -99,7 +99,7 @@ import {
   newEvaluationState,
   updateEvaluation,
 } from './scores';
-import { binomialLower, binomialUpper, hash32, logMeanExp, lowerBound, midRank, upperBound } from './stats';
+import { binomialLower, binomialUpper, hash32, logMeanExp, lowerBound, midRank, upperBoundFrom } from './stats';
 
 export type CountMetric = 'error' | 'safety' | 'contract';
 export type ValueMetric = 'latencyMs' | 'costUsd' | 'quality';
@@ -435,11 +435,12 @@ export function concurrentThreshold(options: JudgeOptions, metric: JudgeMetric):
 export function updateJudge(
   state: JudgeState,
   batch: { readonly canaryShare: number; readonly observations: readonly JudgeObservation[] },
+  how: UpdateOptions = {},
 ): { readonly state: JudgeState; readonly decision: 'regression' | 'continue'; readonly evidence: readonly JudgeEvidence[] } {
   if (state?.kind !== 'cdk-ai-release/judge-state' || state.v !== 1) throw new Error('judge state is not a v1 judge state: start with newJudgeState()');
   const s = batch.canaryShare;
   if (!(Number.isFinite(s) && s >= 0 && s <= 1)) throw new Error(`canaryShare must be from 0 to 1 (the canary's traffic weight), got ${s}`);
-  const next: JudgeState = copyState(state);
+  const next: JudgeState = how.inPlace ? withCurrentOptions(state) : copyState(state);
   const obs = batch.observations;
   if (s === 0 && obs.some((o) => o.version === 'canary'))
     throw new Error('canaryShare is 0 but the batch has canary observations: pass the share the canary had while they arrived');
@@ -701,14 +702,23 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
   }
   const pool = st.pooled[metric] ?? { values: [], seen: 0 };
   st.pooled[metric] = pool;
-  if (shares.some((u) => u !== 0)) {
+  /** The reservoir's values sorted, when known (see SORTED_POOL). */
+  let sortedPool = SORTED_POOL.get(pool.values);
+  const betting = shares.some((u) => u !== 0);
+  if (betting) {
     // Mid-ranks against pooled, unlabelled values: the reservoir of earlier batches once it is large enough (cheap:
     // 2,000 values), else that plus this batch's values.
     const withBatch = pool.values.length < POOLED_CAP / 2;
-    const ref = new Float64Array(pool.values.length + (withBatch ? wv.length : 0));
-    ref.set(pool.values);
-    if (withBatch) ref.set(wv, pool.values.length);
-    ref.sort();
+    let ref: Float64Array;
+    if (withBatch) {
+      ref = new Float64Array(pool.values.length + wv.length);
+      ref.set(pool.values);
+      ref.set(wv, pool.values.length);
+      ref.sort();
+    } else {
+      if (!sortedPool) sortedPool = Float64Array.from(pool.values).sort();
+      ref = sortedPool;
+    }
     const n = LAMBDA_GRID.length;
     const lambdas = new Float64Array(n);
     let lambdaShare = -1;
@@ -762,14 +772,53 @@ function updateValue(m: MetricState, metric: ValueMetric, s: number, obs: readon
     }
   }
   // Update the pooled reservoir with what the bets rank (at the tolerance's boundary, the same law for both labels).
+  const added: number[] = [];
+  const removed: number[] = [];
   for (const w of wv) {
     pool.seen++;
-    if (pool.values.length < POOLED_CAP) pool.values.push(w);
-    else {
+    if (pool.values.length < POOLED_CAP) {
+      pool.values.push(w);
+      added.push(w);
+    } else {
       const j = Math.floor(nextRandom(st) * pool.seen);
-      if (j < POOLED_CAP) pool.values[j] = w;
+      if (j < POOLED_CAP) {
+        removed.push(pool.values[j]);
+        pool.values[j] = w;
+        added.push(w);
+      }
     }
   }
+  // Kept up to date while the batches bet (the canary phase); after it, dropped (a later bet sorts once).
+  if (betting && sortedPool && (added.length > 0 || removed.length > 0)) sortedPool = updateSorted(sortedPool, added, removed);
+  if (betting && sortedPool) SORTED_POOL.set(pool.values, sortedPool);
+  else SORTED_POOL.delete(pool.values);
+}
+
+/**
+ * A cache, never part of the state: each pooled reservoir's values sorted, keyed by the reservoir's array, so a batch
+ * ranks against the reservoir without sorting it again (the mirror is updated by merging what the batch added and
+ * removed). A mirror is never changed in place: copyState hands the same mirror to the copy's array, and a state read
+ * back from JSON has none and sorts once. The merge gives the same sorted values as a sort (up to the order of -0 and
+ * +0, which no comparison sees), so every rank is the same.
+ */
+const SORTED_POOL = new WeakMap<number[], Float64Array>();
+
+/** sorted + added − removed (removed ⊆ sorted + added as multisets), sorted. */
+function updateSorted(sorted: Float64Array, added: readonly number[], removed: readonly number[]): Float64Array {
+  const add = Float64Array.from(added).sort();
+  const rem = Float64Array.from(removed).sort();
+  const out = new Float64Array(sorted.length + add.length - rem.length);
+  let i = 0;
+  let j = 0;
+  let r = 0;
+  let o = 0;
+  while (i < sorted.length || j < add.length) {
+    const v = j >= add.length || (i < sorted.length && sorted[i] <= add[j]) ? sorted[i++] : add[j++];
+    if (r < rem.length && v === rem[r]) r++;
+    else out[o++] = v;
+  }
+  if (r !== rem.length || o !== out.length) throw new Error('judge: the sorted reservoir lost track of its values (a bug: please report it)');
+  return out;
 }
 
 /** Requests per chunk of the exact permutation bet (cost per request: PERM_CHUNK / 2 × the λ grid, at most). */
@@ -792,12 +841,14 @@ function permutationBet(logE: number[], g: readonly number[], c: readonly boolea
   const k = small ? nc : n - nc;
   let sumC = 0;
   for (let i = 0; i < n; i++) if (c[i]) sumC += g[i] - mean;
-  const x = new Float64Array(n);
+  // Every λ's factors, λ after λ (row j holds λ_j's n factors), then all the moments in one pass.
+  const x = new Float64Array(grid.length * n);
   for (let j = 0; j < grid.length; j++) {
     const lambda = grid[j];
-    for (let i = 0; i < n; i++) x[i] = Math.exp((small ? lambda : -lambda) * (g[i] - mean));
-    logE[j] += lambda * sumC - permutationLogMgf(x, k);
+    for (let i = 0; i < n; i++) x[j * n + i] = Math.exp((small ? lambda : -lambda) * (g[i] - mean));
   }
+  const lm = permutationLogMgfs(x, n, grid.length, k);
+  for (let j = 0; j < grid.length; j++) logE[j] += grid[j] * sumC - lm[j];
 }
 
 /** The environment switch bets' bet sizes (scores g in [-1, 1]; few units, so larger than the per-request grids). */
@@ -846,13 +897,30 @@ export function permutationLogMgf(x: ArrayLike<number>, k: number): number {
   const n = x.length;
   if (k === 0) return 0;
   if (!(k > 0 && k <= n)) throw new Error(`permutationLogMgf needs 0 ≤ k ≤ n, got k = ${k}, n = ${n}`);
-  const a = new Float64Array(k + 1);
-  a[0] = 1;
+  return permutationLogMgfs(Float64Array.from(x), n, 1, k)[0];
+}
+
+/**
+ * permutationLogMgf for `rows` vectors of length n at once (row r is x[r·n … r·n + n - 1]), 1 ≤ k ≤ n: the
+ * recurrence's coefficients (m - j) / m and j / m are computed once for all rows, and only the A_j that can still
+ * reach A_k are updated (j ≥ k - (n - m): each step raises j by at most one), so the result is the full recurrence's
+ * bit for bit (the same operations in the same order on every A_j that A_k depends on).
+ */
+function permutationLogMgfs(x: Float64Array, n: number, rows: number, k: number): Float64Array {
+  const w = k + 1;
+  const a = new Float64Array(rows * w);
+  for (let r = 0; r < rows; r++) a[r * w] = 1;
   for (let m = 1; m <= n; m++) {
-    const xm = x[m - 1];
-    for (let j = Math.min(m, k); j >= 1; j--) a[j] = ((m - j) / m) * a[j] + (j / m) * xm * a[j - 1];
+    const lo = Math.max(1, k - (n - m));
+    for (let j = Math.min(m, k); j >= lo; j--) {
+      const cA = (m - j) / m;
+      const cB = j / m;
+      for (let r = 0, b = j, xi = m - 1; r < rows; r++, b += w, xi += n) a[b] = cA * a[b] + cB * x[xi] * a[b - 1];
+    }
   }
-  return Math.log(a[k]);
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) out[r] = Math.log(a[r * w + k]);
+  return out;
 }
 
 /**
@@ -883,9 +951,10 @@ function afterRanks(a: NonNullable<MetricState['after']>, ref: number[], batch: 
   for (let i = 0; i < take; i++) {
     const w = batch[i];
     const lo = lowerBound(distinct, w);
-    const hi = upperBound(distinct, w);
-    const less = lowerBound(ref, w) + count(lo);
-    const notAbove = upperBound(ref, w) + count(hi);
+    const hi = upperBoundFrom(distinct, lo, w);
+    const refLo = lowerBound(ref, w);
+    const less = refLo + count(lo);
+    const notAbove = upperBoundFrom(ref, refLo, w) + count(hi);
     const u = (less + nextRandom(st) * (notAbove - less + 1)) / (ref.length + i + 1);
     const g = 2 * u - 1;
     for (let j = 0; j < LAMBDA_GRID.length; j++) prod[j] *= 1 + LAMBDA_GRID[j] * g;
@@ -920,7 +989,9 @@ function startAfterTraffic(st: JudgeState): void {
       const lo = n === 0 ? 0 : binomialLower(x, n, delta);
       m.after = { ...zero, p0, reverseNull: Math.min(1, st.options.countMargin * lo), cut: 0, restN: n, restEvents: x, replayed: 0, baseN: n };
     } else {
-      const b = [...m.baseline].sort((p, q) => p - q);
+      // A numeric sort (typed: no comparator calls); the same order as (p, q) => p - q up to the sign of a zero, which
+      // neither comparisons nor JSON can see.
+      const b = Array.from(Float64Array.from(m.baseline).sort());
       const n = b.length;
       if (n === 0) {
         m.after = { ...zero, p0: 1, reverseNull: 0, cut: Number.MAX_VALUE };
@@ -1021,20 +1092,40 @@ function nextRandom(st: JudgeState): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
+export interface UpdateOptions {
+  /**
+   * Update the given state itself instead of a copy (the returned state is the same object). For callers that drop
+   * the old state at once (the simulations: lambda/judge/simulate.ts), where copying the reservoirs and references on
+   * every update is most of the cost of a small batch; the outputs are the same bit for bit (test/judge-engine-pin).
+   * A batch refused with an error may leave the state half updated. @default false
+   */
+  readonly inPlace?: boolean;
+}
+
+/** The state itself with its options brought up to date, as copyState does for a copy (updateJudge `inPlace`). */
+function withCurrentOptions(st: JudgeState): JudgeState {
+  (st as { options: JudgeOptions }).options = currentOptions(st.options);
+  return st;
+}
+
+function currentOptions(o: JudgeOptions): JudgeOptions {
+  // A state from before an option existed gets its default.
+  return { ...DEFAULTS, ...o, metrics: [...o.metrics], notWorseOn: [...o.notWorseOn], tolerance: { ...(o.tolerance ?? NO_TOLERANCE) } };
+}
+
 /** A deep copy of the state (plain arrays and numbers), so callers may keep the old one. */
 function copyState(st: JudgeState): JudgeState {
   const pooled: JudgeState['pooled'] = {};
-  for (const [k, v] of Object.entries(st.pooled)) if (v) pooled[k as ValueMetric] = { values: v.values.slice(), seen: v.seen };
+  for (const [k, v] of Object.entries(st.pooled))
+    if (v) {
+      const values = v.values.slice();
+      const sorted = SORTED_POOL.get(v.values);
+      if (sorted) SORTED_POOL.set(values, sorted);
+      pooled[k as ValueMetric] = { values, seen: v.seen };
+    }
   return {
     ...st,
-    // A state from before an option existed gets its default.
-    options: {
-      ...DEFAULTS,
-      ...st.options,
-      metrics: [...st.options.metrics],
-      notWorseOn: [...st.options.notWorseOn],
-      tolerance: { ...(st.options.tolerance ?? NO_TOLERANCE) },
-    },
+    options: currentOptions(st.options),
     metrics: st.metrics.map((m) => ({
       ...m,
       logE1: m.logE1.slice(),

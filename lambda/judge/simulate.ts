@@ -318,6 +318,9 @@ function observedShare(obs: readonly JudgeObservation[]): number {
   return c / obs.length;
 }
 
+/** The simulation keeps no old state, so the engine updates its state in place (same outputs, no copies). */
+const IN_PLACE = { inPlace: true } as const;
+
 /** One simulated release: the judge updated once a minute on that minute's requests. */
 export function simulateRelease(
   seed: number,
@@ -331,13 +334,13 @@ export function simulateRelease(
   let state: JudgeState = newJudgeState(options.judge);
   const clusterBy = options.clusterBy ?? 'case';
   for (let minute = -(options.baselineMinutes ?? 0); minute < 0; minute++) {
-    state = updateJudge(state, { canaryShare: 0, observations: gen.minute(minute, 0, clusterBy) }).state;
+    state = updateJudge(state, { canaryShare: 0, observations: gen.minute(minute, 0, clusterBy) }, IN_PLACE).state;
   }
   for (let minute = 0; minute < schedule.endMinute; minute++) {
     const nominal = shareAt(schedule, minute);
     const obs = gen.minute(minute, nominal, clusterBy);
     if (obs.length === 0) continue;
-    const r = updateJudge(state, { canaryShare: observedShare(obs), observations: obs });
+    const r = updateJudge(state, { canaryShare: observedShare(obs), observations: obs }, IN_PLACE);
     state = r.state;
     if (r.decision === 'regression') {
       const metric = r.evidence.find((e) => e.eValue >= e.threshold)?.metric;

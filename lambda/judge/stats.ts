@@ -131,10 +131,27 @@ export function upperBound(ref: ArrayLike<number>, x: number): number {
   return lo;
 }
 
+/**
+ * upperBound(ref, x) given lo = lowerBound(ref, x): the values from lo on that are not above x are the ties of x, so a
+ * short scan finds their end (continuous values rarely tie); a long run of ties falls back to the binary search.
+ */
+export function upperBoundFrom(ref: ArrayLike<number>, lo: number, x: number): number {
+  const n = ref.length;
+  let i = lo;
+  for (let c = 0; c < 8; c++, i++) if (i >= n || ref[i] > x) return i;
+  let hi = n;
+  while (i < hi) {
+    const mid = (i + hi) >>> 1;
+    if (ref[mid] <= x) i = mid + 1;
+    else hi = mid;
+  }
+  return i;
+}
+
 /** The share of `ref` (sorted) below `x`, counting ties as half. */
 export function midRank(ref: Float64Array, x: number): number {
   const less = lowerBound(ref, x);
-  return (less + (upperBound(ref, x) - less) / 2) / ref.length;
+  return (less + (upperBoundFrom(ref, less, x) - less) / 2) / ref.length;
 }
 
 /** FNV-1a, 32 bits: a cluster key as a number (the state stays small; a collision only drops a cluster's events). */
