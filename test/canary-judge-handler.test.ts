@@ -54,10 +54,8 @@ const SETTINGS: Record<string, string> = {
 };
 const schedule = { source: 'cdk-ai-release.canary-judge', settings: SETTINGS };
 /** The pointer the schedule leaves for a deployment in progress (the hook's only way to its service). */
-async function point(deploymentId: string) {
-  await direct.send(
-    new PutObjectCommand({ Bucket: BUCKET, Key: `judge/_deployments/${deploymentId}.json`, Body: JSON.stringify({ deploymentId, settings: SETTINGS }) }),
-  );
+async function point(deploymentId: string, settings: Record<string, string> = SETTINGS) {
+  await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: `judge/_deployments/${deploymentId}.json`, Body: JSON.stringify({ deploymentId, settings }) }));
 }
 
 beforeAll(async () => {
@@ -190,7 +188,7 @@ describe('canary judge handler', () => {
     });
   });
 
-  test('AfterAllowTraffic with a good version and a 5-second bound: Succeeded, inconclusive', async () => {
+  test('AfterAllowTraffic with a good version and a 3-second bound: Succeeded, inconclusive', async () => {
     const now = Date.now();
     serveLines(traffic({ from: now - 5 * MIN, to: now, rps: 2, canary: '9', stable: '8', canaryShare: 1 }));
     codedeploy
@@ -198,11 +196,15 @@ describe('canary judge handler', () => {
       .resolves({ deploymentInfo: { createTime: new Date(now - 4 * MIN), revision: { appSpecContent: { content: appSpec('8', '9') } } } });
     trafficStarted(now - 5 * MIN, now - 5 * MIN);
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
-    await point('d-H2');
+    // The hook runs its bound on the real clock: 3 s (of the schedule's 5) leaves a first query time under load.
+    await point('d-H2', { ...SETTINGS, AI_RELEASE_JUDGE_AFTER_TRAFFIC_SECONDS: '3' });
+    const t0 = Date.now();
     expect(await handler({ DeploymentId: 'd-H2', LifecycleEventHookExecutionId: 'e-2' }, ctx(10 * MIN))).toMatchObject({
       status: 'Succeeded',
       verdict: 'inconclusive',
     });
+    // It judged until the bound, not once: inconclusive is the bound's answer.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
     expect(codedeploy.commandCalls(PutLifecycleEventHookExecutionStatusCommand)[0].args[0].input.status).toBe('Succeeded');
   });
 
@@ -299,9 +301,9 @@ describe('canary judge handler', () => {
       ConfigurationVersion: '12',
     };
     expect(await handler(tick, ctx(5 * MIN))).toEqual({ Directive: 'CONTINUE' }); // nothing stored yet
-    // 15 s left: the schedule's slice ends 5 s before that, after its first cycles (the regression is in the first
+    // 9 s left: the schedule's slice ends 5 s before that, after its first cycles (the regression is in the first
     // window), instead of running its full slice of wall-clock time.
-    const out = await handler(schedule, ctx(15_000));
+    const out = await handler(schedule, ctx(9000));
     expect(out).toEqual({ deployments: 0, configRollouts: 1, cycles: expect.any(Number), configVerdict: 1 });
     expect(appconfig.commandCalls(AppConfigListDeploymentsCommand)[0].args[0].input).toMatchObject({ ApplicationId: 'app1', EnvironmentId: 'env1' });
     expect(appconfig.commandCalls(AppConfigGetDeploymentCommand).map((c) => c.args[0].input)).toEqual([
@@ -320,11 +322,13 @@ describe('canary judge handler', () => {
 
   test('GetDeployment with a String revision: the versions come from revision.string.content', async () => {
     const now = Date.now();
-    serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 2, canary: '9', stable: '8', canaryShare: 1 }));
+    // A failing version: the hook concludes at its first step instead of waiting its bound (the versions are what
+    // this test reads).
+    serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 2, canary: '9', stable: '8', canaryShare: 1, canaryErrorEvery: 2 }));
     codedeploy
       .on(GetDeploymentCommand)
       .resolves({ deploymentInfo: { createTime: new Date(now - 2 * MIN), revision: { revisionType: 'String', string: { content: appSpec('8', '9') } } } });
-    trafficStarted(now - 2 * MIN);
+    trafficStarted(now - 2 * MIN, now - 2 * MIN); // AfterAllowTraffic runs once AllowTraffic has Succeeded
     codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
     await point('d-STR');
     const out = await handler({ DeploymentId: 'd-STR', LifecycleEventHookExecutionId: 'e-9' }, ctx(10 * MIN));
@@ -360,7 +364,8 @@ describe('canary judge handler', () => {
       expect(codedeploy.commandCalls(ListDeploymentsCommand)[0].args[0].input).toMatchObject({ applicationName: 'cd-app', deploymentGroupName: 'other-group' });
       expect(await record('judge/_deployments/d-P1.json')).toEqual({ deploymentId: 'd-P1', settings: other });
       // the hook names only the deployment: it judges as "other" (its record, its metric, its log group)
-      serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 2, canary: '4', stable: '3', canaryShare: 1 }));
+      // A failing version: the hook concludes at its first step (which settings it judged with is what this reads).
+      serveLines(traffic({ from: now - 3 * MIN, to: now, rps: 2, canary: '4', stable: '3', canaryShare: 1, canaryErrorEvery: 2 }));
       trafficStarted(now - 2 * MIN, now - 2 * MIN);
       codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({});
       const out = await handler({ DeploymentId: 'd-P1', LifecycleEventHookExecutionId: 'e-P1' }, ctx(10 * MIN));
