@@ -27,9 +27,9 @@ test('updating on copies (as the wiring does) gives the same outputs as in place
   const want = JSON.parse(readFileSync(FIXTURE, 'utf8')) as PinResult[];
   PIN_IN_PLACE.value = false;
   try {
-    const got = await pinResults({ simulatedOnly: true });
-    expect(got).toEqual(want.slice(0, got.length));
-    expect(got.length).toBeGreaterThanOrEqual(12);
+    // The first five simulated cases: counts with case and conversation clusters, both value bets, environments.
+    const got = await pinResults({ simulatedOnly: true, first: 5 });
+    expect(got).toEqual(want.slice(0, 5));
   } finally {
     PIN_IN_PLACE.value = true;
   }

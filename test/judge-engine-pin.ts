@@ -117,8 +117,9 @@ const world = (name: string) => {
 };
 
 /** Every case, in order. */
-export async function pinResults(only: { readonly simulatedOnly?: boolean } = {}): Promise<PinResult[]> {
+export async function pinResults(only: { readonly simulatedOnly?: boolean; readonly first?: number } = {}): Promise<PinResult[]> {
   const out: PinResult[] = [];
+  const sims: (() => PinResult)[] = [];
   const conv = world('config plane per conversation');
   const retries = world('callers retry');
   const envs = world('code plane: 3 execution');
@@ -127,16 +128,16 @@ export async function pinResults(only: { readonly simulatedOnly?: boolean } = {}
   const grow = world('traffic doubles');
   const mix = world('drifting mix');
   const alpha = (o: SimulationOptions | undefined, a: number): SimulationOptions => ({ ...o, judge: { alpha: a, ...o?.judge } });
-  out.push(release('good, i.i.d., 10 % for 5 min, 30-min baseline', 7001, CANARY_10_5, { rps: 5 }, {}, { baselineMinutes: 30 }));
-  out.push(release(retries.name, 7002, CANARY_10_5, retries.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(retries.options, 0.2) }));
-  out.push(release(conv.name, 7003, CANARY_10_5, conv.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(conv.options, 0.2) }));
-  out.push(release(envs.name, 7004, BALANCED_50_20, envs.traffic(BALANCED_50_20), {}, { baselineMinutes: 5, ...alpha(envs.options, 0.2) }));
-  out.push(release(perEnv.name, 7005, CANARY_10_5, perEnv.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(perEnv.options, 0.2) }));
-  out.push(release(slow.name, 7006, CANARY_10_5, slow.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(slow.options, 0.2) }));
-  out.push(release(grow.name, 7007, BALANCED_50_20, { ...grow.traffic(BALANCED_50_20), retries: 5 }, {}, { baselineMinutes: 5, judge: { alpha: 0.2 } }));
-  out.push(release(mix.name, 7008, linearSchedule(10, 3), mix.traffic(linearSchedule(10, 3)), {}, { baselineMinutes: 10, clusterBy: 'none' }));
-  out.push(release('errors ×3, 50 % for 20 min', 9001, canarySchedule(50, 20), { rps: 5 }, { errorFactor: 3 }, { baselineMinutes: 10 }));
-  out.push(
+  sims.push(() => release('good, i.i.d., 10 % for 5 min, 30-min baseline', 7001, CANARY_10_5, { rps: 5 }, {}, { baselineMinutes: 30 }));
+  sims.push(() => release(retries.name, 7002, CANARY_10_5, retries.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(retries.options, 0.2) }));
+  sims.push(() => release(conv.name, 7003, CANARY_10_5, conv.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(conv.options, 0.2) }));
+  sims.push(() => release(envs.name, 7004, BALANCED_50_20, envs.traffic(BALANCED_50_20), {}, { baselineMinutes: 5, ...alpha(envs.options, 0.2) }));
+  sims.push(() => release(perEnv.name, 7005, CANARY_10_5, perEnv.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(perEnv.options, 0.2) }));
+  sims.push(() => release(slow.name, 7006, CANARY_10_5, slow.traffic(CANARY_10_5), {}, { baselineMinutes: 5, ...alpha(slow.options, 0.2) }));
+  sims.push(() => release(grow.name, 7007, BALANCED_50_20, { ...grow.traffic(BALANCED_50_20), retries: 5 }, {}, { baselineMinutes: 5, judge: { alpha: 0.2 } }));
+  sims.push(() => release(mix.name, 7008, linearSchedule(10, 3), mix.traffic(linearSchedule(10, 3)), {}, { baselineMinutes: 10, clusterBy: 'none' }));
+  sims.push(() => release('errors ×3, 50 % for 20 min', 9001, canarySchedule(50, 20), { rps: 5 }, { errorFactor: 3 }, { baselineMinutes: 10 }));
+  sims.push(() =>
     release(
       'p50 +20 %, strict tolerance, 10 % for 5 min',
       2001,
@@ -146,7 +147,7 @@ export async function pinResults(only: { readonly simulatedOnly?: boolean } = {}
       { judge: { tolerance: { latencyMs: 0, costUsd: 0, quality: 0 } } },
     ),
   );
-  out.push(
+  sims.push(() =>
     release(
       '20 rps, 3 environments σ 5 %, 50 % for 20 min, strict',
       5201,
@@ -159,7 +160,7 @@ export async function pinResults(only: { readonly simulatedOnly?: boolean } = {}
       },
     ),
   );
-  out.push(
+  sims.push(() =>
     release(
       '30 % errors on both versions: the gross rule after full traffic, 10 % for 1 min',
       3001,
@@ -169,6 +170,7 @@ export async function pinResults(only: { readonly simulatedOnly?: boolean } = {}
       { baselineMinutes: 10 },
     ),
   );
+  for (const run of sims.slice(0, only.first ?? sims.length)) out.push(run());
   if (only.simulatedOnly) return out;
   out.push(environmentRelease(11));
   // The i.i.d. driver of test/judge-sim.ts (a second generator).

@@ -16,9 +16,10 @@ describe('judge on simulated i.i.d. streams (seeded)', () => {
   });
 
   test('the bound holds however often the judge looks, at a large α too: ≤ 10 of 20 good releases at α = 0.25', () => {
-    // A mis-sized bet would show here first: P(Bin(20, 0.25) ≥ 11) ≈ 0.004.
+    // A mis-sized bet would show here first: P(Bin(20, 0.25) ≥ 11) ≈ 0.004. (Asserted ≤ 18 until h11-simjudge, looser
+    // than its name; these seeds give 1.)
     const t = tally(20, 1001, { rps: 5, options: { alpha: 0.25 } });
-    expect(t.byBound).toBeLessThanOrEqual(18);
+    expect(t.byBound).toBeLessThanOrEqual(10);
   });
 
   test('p50 latency +20 % at 5 rps is caught during the 10 % canary by the strict value test (tolerance 0) in ≥ 8 of 30 seeds (1,000 seeds: see bench/RESULTS.md); after full traffic only the gross rule may roll back', () => {
@@ -33,29 +34,40 @@ describe('judge on simulated i.i.d. streams (seeded)', () => {
   });
 });
 
+// Good releases: 4 seeds at α = 0.1, at most 2 rolled back (h11-simjudge; was 6 seeds at α = 0.2, at most 4). A valid
+// judge rolls back at most α of good releases (Ville), so it passes with P(Bin(4, 0.1) ≤ 2) ≈ 0.9963 (was
+// P(Bin(6, 0.2) ≤ 4) ≈ 0.9984). The engine before issue 16 rolled back 94–100 % of the shared-disturbance releases
+// even at α = 0.01 (so at least as many at α = 0.1, whose thresholds are lower): it fails with P(Bin(4, 0.94) ≥ 3) ≈
+// 0.980 (was P(Bin(6, 0.94) ≥ 5) ≈ 0.954). These seeds roll back 0 of each. The α = 0.01 figures at 1,000 seeds are
+// bench/judge-world.ts's; the 6-seed rows are bench/judge-sim-suite.ts's.
+const GOOD_SEEDS = 4;
+const GOOD_ALPHA = 0.1;
+const GOOD_MAX = 2;
+
 describe('good releases on traffic as production has it (issue 16 A, B): never blamed for what hits both versions', () => {
-  // At α = 0.2 a valid judge rolls back at most 20 % of good releases (Ville); P(Bin(6, 0.2) ≥ 5) ≈ 0.0016. The
-  // engine before issue 16 rolled back 94–100 % of the shared-disturbance releases even at α = 0.01. The α = 0.01
-  // figures at 1,000 seeds are bench/judge-world.ts's.
   // The per-request design on conversation-assigned traffic is a bench comparison row, not a claim.
   for (const sc of GOOD_WORLD.filter((w) => !w.name.includes('invalid design'))) {
-    test(`${sc.name}: ≤ 4 of 6 at α = 0.2`, () => {
-      const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, 6, {
+    test(`${sc.name}: ≤ ${GOOD_MAX} of ${GOOD_SEEDS} at α = ${GOOD_ALPHA}`, () => {
+      const r = simulateSchedule(CANARY_10_5, sc.traffic(CANARY_10_5), {}, GOOD_SEEDS, {
         baselineMinutes: 5,
         firstSeed: 7001,
         ...sc.options,
-        judge: { alpha: 0.2, ...sc.options?.judge },
+        judge: { alpha: GOOD_ALPHA, ...sc.options?.judge },
       });
-      expect(r.byEnd).toBeLessThanOrEqual(4);
+      expect(r.byEnd).toBeLessThanOrEqual(GOOD_MAX);
     });
   }
 });
 
 describe('good releases under shared disturbances during a balanced judged step (50 % for 20 minutes)', () => {
   for (const sc of DURING_STEP) {
-    test(`${sc.name}: ≤ 4 of 6 at α = 0.2`, () => {
-      const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, 6, { baselineMinutes: 5, firstSeed: 7501, judge: { alpha: 0.2 } });
-      expect(r.byEnd).toBeLessThanOrEqual(4);
+    test(`${sc.name}: ≤ ${GOOD_MAX} of ${GOOD_SEEDS} at α = ${GOOD_ALPHA}`, () => {
+      const r = simulateSchedule(BALANCED_50_20, sc.traffic(BALANCED_50_20), {}, GOOD_SEEDS, {
+        baselineMinutes: 5,
+        firstSeed: 7501,
+        judge: { alpha: GOOD_ALPHA },
+      });
+      expect(r.byEnd).toBeLessThanOrEqual(GOOD_MAX);
     });
   }
 });

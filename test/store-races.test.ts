@@ -124,12 +124,19 @@ describe('races that lost or doubled records (each failed before the store was r
       releaseA = r;
     });
     let bDone = false;
+    let reached!: () => void;
+    const aReached = new Promise<void>((r) => {
+      reached = r;
+    });
     // Hold every write of delivery A's batch object until delivery B has finished.
     m.beforeCommit(async (op) => {
-      if (op.method === 'PUT' && op.key.startsWith(`batches/${service}/`) && op.body?.includes(a[0].requestId) && !bDone) await aHeld;
+      if (op.method === 'PUT' && op.key.startsWith(`batches/${service}/`) && op.body?.includes(a[0].requestId) && !bDone) {
+        reached();
+        await aHeld;
+      }
     });
     const first = snapshot(deliver(a), { store, redact });
-    await new Promise((r) => setTimeout(r, 400)); // A has reached its held write
+    await aReached; // A has reached its held write (was: a 400-ms sleep that assumed it)
     await snapshot(deliver(b), { store, redact });
     bDone = true;
     releaseA();
@@ -150,12 +157,19 @@ describe('races that lost or doubled records (each failed before the store was r
       releaseDelivery = r;
     });
     let promoted = false;
+    let reached!: () => void;
+    const deliveryReached = new Promise<void>((r) => {
+      reached = r;
+    });
     // The delivery's write of the case object waits until the promote has finished.
     m.beforeCommit(async (op) => {
-      if (op.method === 'PUT' && op.key === storeKeys.case(service, 'candidate', id) && !promoted && op.body?.includes('"snapshot"')) await held;
+      if (op.method === 'PUT' && op.key === storeKeys.case(service, 'candidate', id) && !promoted && op.body?.includes('"snapshot"')) {
+        reached();
+        await held;
+      }
     });
     const d = snapshot(deliver([record({ service, input: question(2), kinds: ['contract'] }), record({ service, input: question(2) })]), { store, redact });
-    await new Promise((r) => setTimeout(r, 400));
+    await deliveryReached; // the delivery is held at its case write (was: a 400-ms sleep that assumed it)
     await set.promote(service, id, { by: 'alice', reason: 'keeps failing' });
     promoted = true;
     releaseDelivery();
