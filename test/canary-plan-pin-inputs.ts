@@ -1,0 +1,57 @@
+/**
+ * The fixed inputs whose outputs test/canary-plan-pin.test.ts compares with test/fixtures/canary-plan-pin.json (taken
+ * before h11-simplan's speed work: the planner's plans and the simulation's per-seed verdicts must stay bit-identical).
+ * Regenerate the fixture only on purpose: `npx tsx test/canary-plan-pin-inputs.ts > test/fixtures/canary-plan-pin.json`.
+ */
+import { type CanaryPlanOptions, codeSteps, type PlanStep, type PlanTraffic, planCanary } from '../lib/rollout/canary-plan';
+import { newJudgeState, updateJudge } from '../lambda/judge/judge';
+import { type PlanScenario, scheduleMinutes } from './canary-plan-sim';
+
+export const PLAN_INPUTS: [PlanTraffic, CanaryPlanOptions][] = [
+  [{ requestsPerSecond: 1 }, {}],
+  [{ requestsPerSecond: 5 }, {}],
+  [{ requestsPerSecond: 20 }, {}],
+  [{ requestsPerSecond: 100 }, {}],
+  [{ requestsPerSecond: 1 }, { maxMinutes: 10 }],
+  [{ requestsPerSecond: 20 }, { maxFirstStepPercent: 10, maxMinutes: 30 }],
+  [{ requestsPerSecond: 5 }, { minRegressions: { errorRatio: 3, p50Increase: 0.2 } }],
+  [{ requestsPerSecond: 5, meanConversationTurns: 1 }, { minRegressions: { errorRatio: 3, p50Increase: 0.2 } }],
+  [{ requestsPerSecond: 5, meanConversationTurns: 8 }, { minRegressions: { errorRatio: 3, p50Increase: 0.2 } }],
+  [{ requestsPerSecond: 5, errorRate: 0.03, meanClusterSize: 3 }, {}],
+  [{ requestsPerSecond: 5, evaluation: { samplingRate: 0.1, criteria: ['groundedness', 'relevance'] } }, {}],
+  [{ requestsPerSecond: 2, evaluation: { samplingRate: 0.05, cost: { perReleaseUsd: 5, pairUsd: 0.01, scoreUsd: 0.005 } } }, { power: 0.8 }],
+];
+
+const plan = planCanary({ requestsPerSecond: 5, meanConversationTurns: 4 }, { minRegressions: { errorRatio: 3, p50Increase: 0.2 } });
+export const SIM_INPUTS: [string, PlanScenario, readonly PlanStep[], { unit: 'cluster' } | undefined][] = [
+  ['p50 +20 %, canary 10 % 5 min', { rps: 5, latencyFactor: 1.2 }, codeSteps('canary', 10, 5), undefined],
+  ['quality -0.05, linear 10 % / 1 min', { rps: 5, qualityDrop: 0.05 }, codeSteps('linear', 10, 1), undefined],
+  ['errors x3, clusters of 3', { rps: 5, errorFactor: 3, clusterSize: 3 }, codeSteps('canary', 50, 10), undefined],
+  ['good release, linear 10 % / 1 min', { rps: 5 }, codeSteps('linear', 10, 1), undefined],
+  ['4 turns, p50 +20 %, planned config', { rps: 5, conversationTurns: 4, latencyFactor: 1.2 }, plan.config.steps, { unit: 'cluster' }],
+  ['4 turns, errors x3, planned config', { rps: 5, conversationTurns: 4, errorFactor: 3 }, plan.config.steps, { unit: 'cluster' }],
+];
+
+/** Per seed: the minute (1-based) at which the engine called a regression, or 0. */
+export function firstCatch(seed: number, sc: PlanScenario, steps: readonly PlanStep[], options?: { unit: 'cluster' }): number {
+  let state = newJudgeState(options);
+  let n = 0;
+  for (const m of scheduleMinutes(seed, sc, steps)) {
+    n++;
+    const r = updateJudge(state, { canaryShare: m.share, observations: m.observations });
+    state = r.state;
+    if (r.decision === 'regression') return n;
+  }
+  return 0;
+}
+
+export const PIN_SEEDS = [1, 2, 3, 4, 5, 6];
+
+export function pinOutputs(): { plans: unknown[]; sims: Record<string, number[]> } {
+  return {
+    plans: PLAN_INPUTS.map(([t, o]) => planCanary(t, o)),
+    sims: Object.fromEntries(SIM_INPUTS.map(([name, sc, steps, o]) => [name, PIN_SEEDS.map((s) => firstCatch(s, sc, steps, o))])),
+  };
+}
+
+if (require.main === module) process.stdout.write(`${JSON.stringify(pinOutputs(), null, 1)}\n`);
