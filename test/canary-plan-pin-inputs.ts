@@ -22,14 +22,18 @@ export const PLAN_INPUTS: [PlanTraffic, CanaryPlanOptions][] = [
   [{ requestsPerSecond: 2, evaluation: { samplingRate: 0.05, cost: { perReleaseUsd: 5, pairUsd: 0.01, scoreUsd: 0.005 } } }, { power: 0.8 }],
 ];
 
-const plan = planCanary({ requestsPerSecond: 5, meanConversationTurns: 4 }, { minRegressions: { errorRatio: 3, p50Increase: 0.2 } });
+// The conversation rows run a short config schedule (safety step, then 50 % for 10 minutes) to keep this test cheap.
+const conversationSteps: PlanStep[] = [
+  { share: 0.1, minutes: 5 },
+  { share: 0.5, minutes: 10 },
+];
 export const SIM_INPUTS: [string, PlanScenario, readonly PlanStep[], { unit: 'cluster' } | undefined][] = [
   ['p50 +20 %, canary 10 % 5 min', { rps: 5, latencyFactor: 1.2 }, codeSteps('canary', 10, 5), undefined],
   ['quality -0.05, linear 10 % / 1 min', { rps: 5, qualityDrop: 0.05 }, codeSteps('linear', 10, 1), undefined],
   ['errors x3, clusters of 3', { rps: 5, errorFactor: 3, clusterSize: 3 }, codeSteps('canary', 50, 10), undefined],
   ['good release, linear 10 % / 1 min', { rps: 5 }, codeSteps('linear', 10, 1), undefined],
-  ['4 turns, p50 +20 %, planned config', { rps: 5, conversationTurns: 4, latencyFactor: 1.2 }, plan.config.steps, { unit: 'cluster' }],
-  ['4 turns, errors x3, planned config', { rps: 5, conversationTurns: 4, errorFactor: 3 }, plan.config.steps, { unit: 'cluster' }],
+  ['4 turns, p50 +20 %, config 10 % then 50 %', { rps: 5, conversationTurns: 4, latencyFactor: 1.2 }, conversationSteps, { unit: 'cluster' }],
+  ['4 turns, errors x3, config 10 % then 50 %', { rps: 5, conversationTurns: 4, errorFactor: 3 }, conversationSteps, { unit: 'cluster' }],
 ];
 
 /** Per seed: the minute (1-based) at which the engine called a regression, or 0. */
@@ -45,7 +49,7 @@ export function firstCatch(seed: number, sc: PlanScenario, steps: readonly PlanS
   return 0;
 }
 
-export const PIN_SEEDS = [1, 2, 3, 4, 5, 6];
+export const PIN_SEEDS = [1, 2, 3, 4, 5];
 
 export function pinOutputs(): { plans: unknown[]; sims: Record<string, number[]> } {
   return {

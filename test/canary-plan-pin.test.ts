@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { pinOutputs } from './canary-plan-pin-inputs';
 
 // Speed work on the planner and on the simulation harness (test/canary-plan-sim.ts) must not move a plan or a verdict:
-// every plan on 12 inputs and the minute each of 6 seeds is caught in 6 engine scenarios, bit for bit, against the
+// every plan on 12 inputs and the minute each of 5 seeds is caught in 6 engine scenarios, bit for bit, against the
 // fixture taken before that work (h11-simplan, 2026-12-07). A changed figure fails here, naming the input.
 test('plans and per-seed verdicts are those of the fixture', () => {
   const want = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'canary-plan-pin.json'), 'utf8')) as ReturnType<typeof pinOutputs>;
