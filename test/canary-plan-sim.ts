@@ -33,8 +33,11 @@ export interface PlanScenario extends Scenario {
   readonly conversationTurns?: number;
 }
 
-/** True when the engine calls a regression during the judged steps. */
-export function judgeSchedule(minutes: readonly { share: number; observations: JudgeObservation[] }[], options?: Partial<JudgeOptions>): boolean {
+/**
+ * True when the engine calls a regression during the judged steps. The minutes are consumed one at a time and the rest
+ * are never built once the engine has called it (a lazy `scheduleMinutes` stops generating traffic there).
+ */
+export function judgeSchedule(minutes: Iterable<{ share: number; observations: JudgeObservation[] }>, options?: Partial<JudgeOptions>): boolean {
   let state = newJudgeState(options);
   for (const m of minutes) {
     const r = updateJudge(state, { canaryShare: m.share, observations: m.observations });
@@ -44,9 +47,12 @@ export function judgeSchedule(minutes: readonly { share: number; observations: J
   return false;
 }
 
-export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): { share: number; observations: JudgeObservation[] }[] {
+/**
+ * The schedule's minutes of traffic, generated in order on demand: minute m's draws come after minute m − 1's from the
+ * same seeded streams, so a consumer that stops early sees exactly the minutes an eager list would have held.
+ */
+export function* scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): Generator<{ share: number; observations: JudgeObservation[] }> {
   const rand = mulberry32(seed * 2654435761 + 7);
-  const out: { share: number; observations: JudgeObservation[] }[] = [];
   const total = steps.reduce((a, x) => a + x.minutes, 0);
   const conversations =
     sc.conversationTurns !== undefined
@@ -73,13 +79,12 @@ export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly 
         ? conversations.minute(minute, st.share, 'conversation')
         : withRetries(rand, minuteOfTraffic(rand, sc, st.share, minute * 60_000), sc, st.share, `${seed}-${minute}`);
       const drop = sc.qualityDrop ?? 0;
-      out.push({
+      yield {
         share: st.share,
         observations:
           drop === 0 ? obs : obs.map((o) => (o.version === 'canary' && o.quality !== undefined ? { ...o, quality: Math.max(0, o.quality - drop) } : o)),
-      });
+      };
     }
-  return out;
 }
 
 /** Each failing request of the minute becomes a cluster of `clusterSize` failing requests (its retries follow it). */
