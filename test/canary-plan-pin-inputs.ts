@@ -5,7 +5,7 @@
  */
 import { type CanaryPlanOptions, codeSteps, type PlanStep, type PlanTraffic, planCanary } from '../lib/rollout/canary-plan';
 import { newJudgeState, updateJudge } from '../lambda/judge/judge';
-import { type PlanScenario, scheduleMinutes } from './canary-plan-sim';
+import { type PlanScenario, SeedMemo, scheduleMinutes } from './canary-plan-sim';
 
 export const PLAN_INPUTS: [PlanTraffic, CanaryPlanOptions][] = [
   [{ requestsPerSecond: 1 }, {}],
@@ -56,6 +56,36 @@ export function pinOutputs(): { plans: unknown[]; sims: Record<string, number[]>
     plans: PLAN_INPUTS.map(([t, o]) => planCanary(t, o)),
     sims: Object.fromEntries(SIM_INPUTS.map(([name, sc, steps, o]) => [name, PIN_SEEDS.map((s) => firstCatch(s, sc, steps, o))])),
   };
+}
+
+/**
+ * SeedMemo's answers next to direct runs, on a schedule and its prefixes, in both orders (the longer run first, then
+ * the shorter first): each entry is [memo power, direct power, engine runs the memo did].
+ */
+export function memoOutputs(): [number, number, number][] {
+  const sc: PlanScenario = { rps: 5, conversationTurns: 4, errorFactor: 3 };
+  const long: PlanStep[] = conversationSteps;
+  const short: PlanStep[] = [
+    { share: 0.1, minutes: 5 },
+    { share: 0.5, minutes: 7 },
+  ];
+  const directPower = new Map<readonly PlanStep[], number>();
+  const direct = (steps: readonly PlanStep[]) => {
+    if (!directPower.has(steps)) directPower.set(steps, PIN_SEEDS.filter((s) => firstCatch(s, sc, steps, { unit: 'cluster' }) > 0).length / PIN_SEEDS.length);
+    return directPower.get(steps) as number;
+  };
+  const out: [number, number, number][] = [];
+  for (const order of [
+    [long, short],
+    [short, long],
+  ]) {
+    const memo = new SeedMemo();
+    for (const steps of order) {
+      const before = memo.computed;
+      out.push([memo.power(PIN_SEEDS.length, PIN_SEEDS[0], sc, steps), direct(steps), memo.computed - before]);
+    }
+  }
+  return out;
 }
 
 if (require.main === module) process.stdout.write(`${JSON.stringify(pinOutputs(), null, 1)}\n`);

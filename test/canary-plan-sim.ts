@@ -4,7 +4,7 @@
  * that call a regression before full rollout is the simulated power. Shared by test/canary-plan.test.ts (few seeds)
  * and bench/canary-plan.ts (1,000 seeds).
  *
- * The engine is reached through `judgeSchedule` alone, so it can be pointed at a reworked engine.
+ * The engine is reached through `judgeSchedule` and `catchMinute` alone, so it can be pointed at a reworked engine.
  */
 import { newJudgeState, updateJudge, type JudgeObservation, type JudgeOptions } from '../lambda/judge/judge';
 import { TrafficGenerator } from '../lambda/judge/simulate';
@@ -104,10 +104,62 @@ function withRetries(rand: () => number, obs: JudgeObservation[], sc: PlanScenar
   return out;
 }
 
+/** The minute (1-based) at which the engine calls a regression during the judged steps, or 0 when it never does. */
+export function catchMinute(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
+  let state = newJudgeState(sc.conversationTurns !== undefined ? { unit: 'cluster' } : undefined);
+  let n = 0;
+  for (const m of scheduleMinutes(seed, sc, steps)) {
+    n++;
+    const r = updateJudge(state, { canaryShare: m.share, observations: m.observations });
+    state = r.state;
+    if (r.decision === 'regression') return n;
+  }
+  return 0;
+}
+
 /** Share of seeds caught before full rollout. */
 export function simulatedPower(seeds: number, firstSeed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
   let caught = 0;
-  const options = sc.conversationTurns !== undefined ? { unit: 'cluster' as const } : undefined;
-  for (let i = 0; i < seeds; i++) if (judgeSchedule(scheduleMinutes(firstSeed + i, sc, steps), options)) caught++;
+  for (let i = 0; i < seeds; i++) if (catchMinute(firstSeed + i, sc, steps) > 0) caught++;
   return caught / seeds;
+}
+
+/**
+ * `simulatedPower` that remembers each seed's verdict, for a test file that asks for the same seed of the same scenario
+ * more than once. A seed's minute m depends only on the seed, the scenario and the shares of minutes 1..m (the streams
+ * are drawn in minute order and nothing reads the schedule's length: `scheduleMinutes`), and the engine's verdict at m
+ * only on those minutes. So a seed run on one schedule answers for any schedule whose minute-by-minute shares are a
+ * prefix of it (caught iff caught by its last minute), and one caught on a prefix is caught on the longer schedule.
+ * The answers are exactly those of `simulatedPower` (pinned by test/canary-plan-pin.test.ts).
+ */
+export class SeedMemo {
+  private readonly runs = new Map<string, { shares: number[]; minute: number }>();
+  /** Engine runs done (seeds not answered from memory). */
+  computed = 0;
+
+  power(seeds: number, firstSeed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
+    const shares = steps.flatMap((st) => Array.from({ length: st.minutes }, () => st.share));
+    let caught = 0;
+    for (let i = 0; i < seeds; i++) {
+      const key = `${JSON.stringify(sc)}#${firstSeed + i}`;
+      const known = this.runs.get(key);
+      const n = known ? prefixLength(known.shares, shares) : 0;
+      let minute: number;
+      if (known && n === shares.length) minute = known.minute > 0 && known.minute <= n ? known.minute : 0;
+      else if (known && n === known.shares.length && known.minute > 0) minute = known.minute;
+      else {
+        this.computed++;
+        minute = catchMinute(firstSeed + i, sc, steps);
+        if (!known || shares.length > known.shares.length) this.runs.set(key, { shares, minute });
+      }
+      if (minute > 0) caught++;
+    }
+    return caught / seeds;
+  }
+}
+
+function prefixLength(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }

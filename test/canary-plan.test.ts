@@ -11,7 +11,13 @@ import {
   schedulePower,
   valueStatistic,
 } from '../lib/rollout/canary-plan';
-import { simulatedPower } from './canary-plan-sim';
+import { SeedMemo } from './canary-plan-sim';
+
+// Each seed of a scenario is run through the engine once per file: the audit test's seeds 21–40 are seeds of the
+// first conversation row, and the planned 4-turn schedule starts with the shares of the plan that ignored
+// conversations (test/canary-plan-sim.ts SeedMemo; the verdicts are those of simulatedPower).
+const memo = new SeedMemo();
+const simulatedPower: SeedMemo['power'] = (...args) => memo.power(...args);
 
 describe('canary plan: closed-form pieces', () => {
   test.each([
