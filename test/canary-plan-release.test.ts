@@ -3,7 +3,26 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { codeSteps, evaluatePolicy, renderCanaryCard, RULE_CANARY_PLAN, schedulePower } from '../lib';
 import { testRelease } from './helpers';
 
-const release = testRelease;
+// One release per distinct props in this file: the tests only read a release's facts, card and annotations, so the
+// 20 requests/s release (five tests) and the 8-turn one (read twice) are built once.
+const built = new Map<string, ReturnType<typeof testRelease>>();
+const release = (props: Parameters<typeof testRelease>[0] = {}) => {
+  const key = JSON.stringify(props);
+  let r = built.get(key);
+  if (!r) {
+    r = testRelease(props);
+    built.set(key, r);
+  }
+  return r;
+};
+// The example as shipped, built once for the file (its stack is only read).
+let example: import('../bin/example-stack').ExampleStack | undefined;
+const exampleStack = () => {
+  const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
+  const { testApp } = require('./helpers') as typeof import('./helpers');
+  example ??= new ExampleStack(testApp(), 'Example');
+  return example;
+};
 const planWarnings = (stack: Stack) =>
   Annotations.fromStack(stack)
     .findWarning('*', Match.stringLikeRegexp('canary-reaches-planned-power'))
@@ -99,10 +118,8 @@ describe('AiRelease canary plan: facts, policy warning, card', () => {
 describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % during a release, 5 requests/s)', () => {
   // The example's own construct tree: its judge judges groundedness, relevance and paired.
   const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
-  const { testApp } = require('./helpers') as typeof import('./helpers');
   // The example as shipped: its code schedule is the canary plan's at 5 requests/s (bin/example-stack.ts).
-  const stack = new ExampleStack(testApp(), 'Example');
-  const facts = stack.release.facts;
+  const facts = exampleStack().release.facts;
   const cp = facts.canaryPlan;
   const pairedPower = (x?: { byRegression: readonly { regression: string; power: number }[] }) =>
     x?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
@@ -165,9 +182,7 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
 });
 
 test("the runtime metrics' finding names their own power, not the paired preference's", () => {
-  const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
-  const { testApp } = require('./helpers') as typeof import('./helpers');
-  const facts = new ExampleStack(testApp(), 'Example2').release.facts;
+  const facts = exampleStack().release.facts;
   const c = facts.canaryPlan?.plan.code;
   const errors = c?.byRegression.find((r) => r.regression === 'errorRatio')?.power ?? -1;
   const w = RULE_CANARY_PLAN.check(facts).find((x) => x.includes('errors x2'));

@@ -4,7 +4,7 @@
  * that call a regression before full rollout is the simulated power. Shared by test/canary-plan.test.ts (few seeds)
  * and bench/canary-plan.ts (1,000 seeds).
  *
- * The engine is reached through `judgeSchedule` alone, so it can be pointed at a reworked engine.
+ * The engine is reached through `judgeSchedule` and `catchMinute` alone, so it can be pointed at a reworked engine.
  */
 import { newJudgeState, updateJudge, type JudgeObservation, type JudgeOptions } from '../lambda/judge/judge';
 import { TrafficGenerator } from '../lambda/judge/simulate';
@@ -33,8 +33,11 @@ export interface PlanScenario extends Scenario {
   readonly conversationTurns?: number;
 }
 
-/** True when the engine calls a regression during the judged steps. */
-export function judgeSchedule(minutes: readonly { share: number; observations: JudgeObservation[] }[], options?: Partial<JudgeOptions>): boolean {
+/**
+ * True when the engine calls a regression during the judged steps. The minutes are consumed one at a time and the rest
+ * are never built once the engine has called it (a lazy `scheduleMinutes` stops generating traffic there).
+ */
+export function judgeSchedule(minutes: Iterable<{ share: number; observations: JudgeObservation[] }>, options?: Partial<JudgeOptions>): boolean {
   let state = newJudgeState(options);
   for (const m of minutes) {
     const r = updateJudge(state, { canaryShare: m.share, observations: m.observations });
@@ -44,9 +47,12 @@ export function judgeSchedule(minutes: readonly { share: number; observations: J
   return false;
 }
 
-export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): { share: number; observations: JudgeObservation[] }[] {
+/**
+ * The schedule's minutes of traffic, generated in order on demand: minute m's draws come after minute m − 1's from the
+ * same seeded streams, so a consumer that stops early sees exactly the minutes an eager list would have held.
+ */
+export function* scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): Generator<{ share: number; observations: JudgeObservation[] }> {
   const rand = mulberry32(seed * 2654435761 + 7);
-  const out: { share: number; observations: JudgeObservation[] }[] = [];
   const total = steps.reduce((a, x) => a + x.minutes, 0);
   const conversations =
     sc.conversationTurns !== undefined
@@ -73,13 +79,12 @@ export function scheduleMinutes(seed: number, sc: PlanScenario, steps: readonly 
         ? conversations.minute(minute, st.share, 'conversation')
         : withRetries(rand, minuteOfTraffic(rand, sc, st.share, minute * 60_000), sc, st.share, `${seed}-${minute}`);
       const drop = sc.qualityDrop ?? 0;
-      out.push({
+      yield {
         share: st.share,
         observations:
           drop === 0 ? obs : obs.map((o) => (o.version === 'canary' && o.quality !== undefined ? { ...o, quality: Math.max(0, o.quality - drop) } : o)),
-      });
+      };
     }
-  return out;
 }
 
 /** Each failing request of the minute becomes a cluster of `clusterSize` failing requests (its retries follow it). */
@@ -99,10 +104,62 @@ function withRetries(rand: () => number, obs: JudgeObservation[], sc: PlanScenar
   return out;
 }
 
+/** The minute (1-based) at which the engine calls a regression during the judged steps, or 0 when it never does. */
+export function catchMinute(seed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
+  let state = newJudgeState(sc.conversationTurns !== undefined ? { unit: 'cluster' } : undefined);
+  let n = 0;
+  for (const m of scheduleMinutes(seed, sc, steps)) {
+    n++;
+    const r = updateJudge(state, { canaryShare: m.share, observations: m.observations });
+    state = r.state;
+    if (r.decision === 'regression') return n;
+  }
+  return 0;
+}
+
 /** Share of seeds caught before full rollout. */
 export function simulatedPower(seeds: number, firstSeed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
   let caught = 0;
-  const options = sc.conversationTurns !== undefined ? { unit: 'cluster' as const } : undefined;
-  for (let i = 0; i < seeds; i++) if (judgeSchedule(scheduleMinutes(firstSeed + i, sc, steps), options)) caught++;
+  for (let i = 0; i < seeds; i++) if (catchMinute(firstSeed + i, sc, steps) > 0) caught++;
   return caught / seeds;
+}
+
+/**
+ * `simulatedPower` that remembers each seed's verdict, for a test file that asks for the same seed of the same scenario
+ * more than once. A seed's minute m depends only on the seed, the scenario and the shares of minutes 1..m (the streams
+ * are drawn in minute order and nothing reads the schedule's length: `scheduleMinutes`), and the engine's verdict at m
+ * only on those minutes. So a seed run on one schedule answers for any schedule whose minute-by-minute shares are a
+ * prefix of it (caught iff caught by its last minute), and one caught on a prefix is caught on the longer schedule.
+ * The answers are exactly those of `simulatedPower` (pinned by test/canary-plan-pin.test.ts).
+ */
+export class SeedMemo {
+  private readonly runs = new Map<string, { shares: number[]; minute: number }>();
+  /** Engine runs done (seeds not answered from memory). */
+  computed = 0;
+
+  power(seeds: number, firstSeed: number, sc: PlanScenario, steps: readonly PlanStep[]): number {
+    const shares = steps.flatMap((st) => Array.from({ length: st.minutes }, () => st.share));
+    let caught = 0;
+    for (let i = 0; i < seeds; i++) {
+      const key = `${JSON.stringify(sc)}#${firstSeed + i}`;
+      const known = this.runs.get(key);
+      const n = known ? prefixLength(known.shares, shares) : 0;
+      let minute: number;
+      if (known && n === shares.length) minute = known.minute > 0 && known.minute <= n ? known.minute : 0;
+      else if (known && n === known.shares.length && known.minute > 0) minute = known.minute;
+      else {
+        this.computed++;
+        minute = catchMinute(firstSeed + i, sc, steps);
+        if (!known || shares.length > known.shares.length) this.runs.set(key, { shares, minute });
+      }
+      if (minute > 0) caught++;
+    }
+    return caught / seeds;
+  }
+}
+
+function prefixLength(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }

@@ -19,10 +19,18 @@ import type { ArnVariableSource } from '../lambda/shared/aws-calls';
 import { judgeTargetOf, testApp } from './helpers';
 import { ACCOUNT, functionRole, PARTITION, REGION, resolveTemplate, roleIdentityPolicies, simulate } from './iam-template';
 
+// One example per configCanary for the file (three describes and tests asked for each, six synths in all): the tests
+// only read the stack and its template.
+const synthesized = new Map<string, { stack: ExampleStack; template: Template; t: ReturnType<typeof resolveTemplate> }>();
 function synth(configCanary: 'appconfig' | 'assigned' = 'assigned') {
-  const stack = new ExampleStack(testApp(), 'Example', { configCanary });
-  const template = Template.fromStack(stack);
-  return { stack, template, t: resolveTemplate(template.toJSON(), 'Example') };
+  let s = synthesized.get(configCanary);
+  if (!s) {
+    const stack = new ExampleStack(testApp(), 'Example', { configCanary });
+    const template = Template.fromStack(stack);
+    s = { stack, template, t: resolveTemplate(template.toJSON(), 'Example') };
+    synthesized.set(configCanary, s);
+  }
+  return s;
 }
 
 describe('ConfigShare as synthesized', () => {
