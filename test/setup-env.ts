@@ -49,3 +49,31 @@ if (process.env.CDK_AI_RELEASE_TEST_LOGS !== '1') {
     };
   }
 }
+// CDK_AI_RELEASE_COUNT_SYNTHS=<dir>: every synthesis a test file runs (Stage.synth that builds an assembly, not a
+// cached one) appends one line to <dir>/<pid>.jsonl: the test file, its stacks, how many AiRelease constructs, whether
+// it is the example app (bench/RESULTS.md § h11-synth counts them). Off by default: it loads aws-cdk-lib in every file.
+if (process.env.CDK_AI_RELEASE_COUNT_SYNTHS) {
+  const dir = process.env.CDK_AI_RELEASE_COUNT_SYNTHS;
+  const fs = require('node:fs') as typeof import('node:fs');
+  const { Stage, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const synth = Stage.prototype.synth;
+  Stage.prototype.synth = function (this: InstanceType<typeof Stage>, options?: Parameters<typeof synth>[0]) {
+    const cached = (this as unknown as { assembly?: unknown }).assembly !== undefined && !options?.force;
+    const start = performance.now();
+    const result = synth.call(this, options);
+    if (cached) return result;
+    const all = this.node.findAll();
+    const stacks = all.filter((c) => Stack.isStack(c));
+    const line = {
+      test: (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState().testPath?.replace(/.*\/test\//, ''),
+      ms: Math.round(performance.now() - start),
+      stacks: stacks.map((s) => s.node.path),
+      releases: all.filter((c) => c.constructor.name === 'AiRelease').length,
+      example: stacks.some((s) => s.constructor.name === 'ExampleStack'),
+      constructs: all.length,
+    };
+    fs.mkdirSync(dir, { recursive: true });
+    fs.appendFileSync(`${dir}/${process.pid}.jsonl`, `${JSON.stringify(line)}\n`);
+    return result;
+  } as typeof synth;
+}
