@@ -72,3 +72,16 @@ test("no module the tests load declares an injected name at its top level (it wo
   for (const dir of ['lib', 'lambda', 'bin', 'test', 'bench', 'scripts']) if (fs.existsSync(path.join(root, dir))) walk(path.join(root, dir));
   expect(offenders).toEqual([]);
 });
+
+test('apps built in tests capture no creation stack traces (setup-env.ts sets the context through CDK_CONTEXT_JSON)', () => {
+  const { App, CfnResource, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const traced = (app: InstanceType<typeof App>) => {
+    const stack = new Stack(app, 'S');
+    const resource = new CfnResource(stack, 'R', { type: 'AWS::SNS::Topic' });
+    return [...stack.node.metadata, ...resource.node.metadata].filter((m) => m.type === 'aws:cdk:creationStack').length;
+  };
+  // an App with context of its own still gets it
+  expect(traced(new App({ context: { 'aws:cdk:bundling-stacks': [] } }))).toBe(0);
+  // and the context key is what turns them off (so the test above is not vacuous)
+  expect(traced(new App({ postCliContext: { 'aws:cdk:disable-creation-stack-traces': false } }))).toBe(2);
+});
