@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' }, sourceMaps: 'inline' }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // Slowest files first even without jest's timing cache (a clean checkout, CI): see the file.
+  testSequencer: '<rootDir>/test/slowest-first-sequencer.cjs',
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   cacheDirectory: '<rootDir>/.jest-cache',
   testTimeout: 60000,
