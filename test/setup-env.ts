@@ -4,6 +4,15 @@ process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
 // Every construct and annotation captures and source-maps a stack trace for the assembly's metadata, which no test
 // reads: about a tenth of constructing the example app.
 process.env.CDK_DISABLE_STACK_TRACE = '1';
+// That covers annotations only: every CfnElement and Stack still captures its creation stack unless the app's context
+// sets `aws:cdk:disable-creation-stack-traces` (aws-cdk-lib 2.276), and jest source-maps each of those traces (up to
+// 100 frames): 12 % of ai-release.test.ts's CPU. An App takes CDK_CONTEXT_JSON's keys over its props' context (only
+// this key is set here), so every App a test builds gets it; a process a test spawns inherits it (the cdk CLI sets
+// its own).
+process.env.CDK_CONTEXT_JSON = JSON.stringify({
+  'aws:cdk:disable-creation-stack-traces': true,
+  ...(process.env.CDK_CONTEXT_JSON ? JSON.parse(process.env.CDK_CONTEXT_JSON) : {}),
+});
 // Tests must never reach AWS: fake credentials and region, and no instance-metadata lookups, so any SDK call a test
 // forgot to mock fails fast at the mock boundary instead of searching for real credentials.
 process.env.AWS_ACCESS_KEY_ID = 'AKIDTESTONLY';
@@ -48,4 +57,32 @@ if (process.env.CDK_AI_RELEASE_TEST_LOGS !== '1') {
       print(...args);
     };
   }
+}
+// CDK_AI_RELEASE_COUNT_SYNTHS=<dir>: every synthesis a test file runs (Stage.synth that builds an assembly, not a
+// cached one) appends one line to <dir>/<pid>.jsonl: the test file, its stacks, how many AiRelease constructs, whether
+// it is the example app (bench/RESULTS.md § h11-synth counts them). Off by default: it loads aws-cdk-lib in every file.
+if (process.env.CDK_AI_RELEASE_COUNT_SYNTHS) {
+  const dir = process.env.CDK_AI_RELEASE_COUNT_SYNTHS;
+  const fs = require('node:fs') as typeof import('node:fs');
+  const { Stage, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const synth = Stage.prototype.synth;
+  Stage.prototype.synth = function (this: InstanceType<typeof Stage>, options?: Parameters<typeof synth>[0]) {
+    const cached = (this as unknown as { assembly?: unknown }).assembly !== undefined && !options?.force;
+    const start = performance.now();
+    const result = synth.call(this, options);
+    if (cached) return result;
+    const all = this.node.findAll();
+    const stacks = all.filter((c) => Stack.isStack(c));
+    const line = {
+      test: (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState().testPath?.replace(/.*\/test\//, ''),
+      ms: Math.round(performance.now() - start),
+      stacks: stacks.map((s) => s.node.path),
+      releases: all.filter((c) => c.constructor.name === 'AiRelease').length,
+      example: stacks.some((s) => s.constructor.name === 'ExampleStack'),
+      constructs: all.length,
+    };
+    fs.mkdirSync(dir, { recursive: true });
+    fs.appendFileSync(`${dir}/${process.pid}.jsonl`, `${JSON.stringify(line)}\n`);
+    return result;
+  } as typeof synth;
 }
