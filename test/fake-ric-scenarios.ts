@@ -58,7 +58,7 @@ function runtime(telemetry = new PowertoolsTelemetry('svc')) {
     config: new FakeConfig({ rel: releaseDoc({ evaluation } as never), deg: NO_FLAGS }),
     telemetry,
     codeVersion: '12',
-    deferSamples: true,
+    deferEvaluationLines: true,
   });
 }
 

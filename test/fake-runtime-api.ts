@@ -101,6 +101,8 @@ export interface InvocationTimes {
   readonly post1: bigint;
   /** The next GET of /next is issued (the environment would freeze while it waits). */
   readonly next: bigint;
+  /** With `cpu`: the process's CPU time (user + system, µs, process.cpuUsage) at the same four moments. */
+  readonly cpu?: readonly [start: number, post0: number, post1: number, next: number];
 }
 
 export type HandlerStyle = 'async' | 'callback-nowait' | 'callback-wait' | 'streaming';
@@ -187,13 +189,20 @@ export class FakeRuntimeApi {
    * Runs `handler` until the API has no more events, as the RIC's loop does; resolves with each invocation's times.
    * `callback-wait` relies on the process's `beforeExit`: run it in a process of its own (not under jest).
    */
-  public run(handler: AnyHandler, style: HandlerStyle): Promise<InvocationTimes[]> {
+  public run(handler: AnyHandler, style: HandlerStyle, options: { cpu?: boolean } = {}): Promise<InvocationTimes[]> {
+    const cpuNow = options.cpu
+      ? () => {
+          const u = process.cpuUsage();
+          return u.user + u.system;
+        }
+      : () => 0;
     const times: InvocationTimes[] = [];
     return new Promise((resolveRun, rejectRun) => {
       const g = globalThis as unknown as Record<symbol, (() => void) | undefined>;
       const onBeforeExit = () => g[BEFORE_EXIT]?.();
       process.on('beforeExit', onBeforeExit);
-      let pending: { id: string; start: bigint; post0?: bigint; post1?: bigint } | undefined;
+      type Pending = { id: string; start: bigint; post0?: bigint; post1?: bigint; cpu: number[] };
+      let pending: Pending | undefined;
       const scheduleIteration = () => {
         setImmediate(() => {
           handleOnce().catch((e) => {
@@ -204,7 +213,18 @@ export class FakeRuntimeApi {
       };
       const handleOnce = async () => {
         const issued = process.hrtime.bigint();
-        if (pending) times.push({ id: pending.id, start: pending.start, post0: pending.post0 ?? issued, post1: pending.post1 ?? issued, next: issued });
+        const issuedCpu = cpuNow();
+        if (pending) {
+          const [c0, c1 = issuedCpu, c2 = issuedCpu] = pending.cpu;
+          times.push({
+            id: pending.id,
+            start: pending.start,
+            post0: pending.post0 ?? issued,
+            post1: pending.post1 ?? issued,
+            next: issued,
+            ...(options.cpu ? { cpu: [c0, c1, c2, issuedCpu] as const } : {}),
+          });
+        }
         pending = undefined;
         const inv = await this.nextInvocation();
         if (!inv) {
@@ -212,18 +232,21 @@ export class FakeRuntimeApi {
           resolveRun(times);
           return;
         }
+        const startCpu = cpuNow();
         const start = process.hrtime.bigint();
         const id = String(inv.headers['lambda-runtime-aws-request-id']);
         const deadline = Number(inv.headers['lambda-runtime-deadline-ms']);
-        const current = { id, start } as { id: string; start: bigint; post0?: bigint; post1?: bigint };
+        const current: Pending = { id, start, cpu: [startCpu] };
         pending = current;
         let completed = false;
         const post = (kind: 'response' | 'error', payload: string) => {
           if (completed) return;
           completed = true;
           current.post0 = process.hrtime.bigint();
+          current.cpu.push(cpuNow());
           this.postBlocking(`/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/${kind}`, payload);
           current.post1 = process.hrtime.bigint();
+          current.cpu.push(cpuNow());
           scheduleIteration();
         };
         const succeedWith = (result: unknown) => post('response', JSON.stringify(result === undefined ? null : result));

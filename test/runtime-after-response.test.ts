@@ -114,14 +114,14 @@ const evaluation = {
   budget: { perReleaseUsd: 5, perDayUsd: 10 },
 };
 
-function capture(fn: () => Promise<void>): Promise<string> {
+function capture(fn: (seen: () => string) => Promise<void>): Promise<string> {
   const out: string[] = [];
   const grab = ((chunk: string | Uint8Array) => {
     out.push(String(chunk));
     return true;
   }) as typeof process.stdout.write;
   const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(grab), jest.spyOn(process.stderr, 'write').mockImplementation(grab)];
-  return fn()
+  return fn(() => out.join(''))
     .then(() => out.join(''))
     .finally(() => spies.forEach((s) => s.mockRestore()));
 }
@@ -142,7 +142,7 @@ function runtime(
     config: new FakeConfig({ rel: releaseDoc({ evaluation: { ...evaluation, samplingRate, paired } } as never), deg: NO_FLAGS }),
     telemetry: new PowertoolsTelemetry('support-assistant'),
     codeVersion: '42',
-    deferSamples: deferred,
+    deferEvaluationLines: deferred,
     afterResponse: queue,
   });
   return { rt, queue };
@@ -169,7 +169,10 @@ const EXAMPLE: Row['result'] = {
   },
 };
 const rows: [string, Row][] = [
-  ['the example answer', { input: { question: 'How do I restore a deleted file?' }, result: EXAMPLE }],
+  [
+    'the example answer',
+    { input: { question: 'How do I restore a deleted file?' }, result: EXAMPLE, shows: { runtimeChecks: expect.arrayContaining(['citation-validity']) } },
+  ],
   [
     'PII in every field (the whole corpus): input, answer, passage ids, citations, tool names, stop reason',
     {
@@ -237,7 +240,7 @@ const rows: [string, Row][] = [
   ],
 ];
 
-describe('the deferred sample is the inline one, byte for byte', () => {
+describe('the deferred lines (check result, sample) are the inline ones, byte for byte', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_765_000_000_123, doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] }));
   afterEach(() => {
     jest.useRealTimers();
@@ -252,16 +255,20 @@ describe('the deferred sample is the inline one, byte for byte', () => {
       await inline.rt.invoke(fn, row.input, { awsRequestId: 'req-1' }, row.assignment);
     });
     let before = '';
-    const b = await capture(async () => {
+    const b = await capture(async (out) => {
       await deferred.rt.invoke(fn, row.input, { awsRequestId: 'req-1' }, row.assignment);
       before = 'x';
-      expect(deferred.queue.pending).toBe(1);
+      // The check-result line (checkSamplingRate 1) and the sample wait; nothing of them is written yet.
+      expect(deferred.queue.pending).toBe(2);
+      expect(out()).not.toContain('"ai-release.evaluation-sample"');
+      expect(out()).not.toContain('"ai-release.check-result"');
       await new Promise((r) => setImmediate(r));
       expect(deferred.queue.pending).toBe(0);
     });
     expect(before).toBe('x');
     const sampleOf = (text: string) => text.split('\n').filter((l) => l.includes('"ai-release.evaluation-sample"'));
     expect(sampleOf(a)).toHaveLength(1);
+    expect(a).toContain('"ai-release.check-result"');
     // The whole output: EMF, check-result line, sample (in that order on both paths when nothing failed).
     expect(b).toBe(a);
     const line = JSON.parse(sampleOf(b)[0]);
@@ -294,16 +301,42 @@ describe('the deferred sample is the inline one, byte for byte', () => {
     );
     const text = await capture(async () => {
       await rt.invoke(fn, { question: 'q' }, { awsRequestId: 'first' });
-      expect(queue.pending).toBe(1);
+      expect(queue.pending).toBe(2);
       await rt.invoke(fn, { question: 'q' }, { awsRequestId: 'second' });
-      expect(queue.pending).toBe(1);
+      expect(queue.pending).toBe(2);
     });
-    const samples = text
+    const lines = text
       .split('\n')
-      .filter((l) => l.includes('"ai-release.evaluation-sample"'))
+      .filter((l) => l.includes('"ai-release.evaluation-sample"') || l.includes('"ai-release.check-result"'))
       .map((l) => JSON.parse(l));
-    expect(samples.map((s) => s.requestId)).toEqual(['first']);
-    expect(samples[0].sampleId).toBeDefined();
+    // Both lines of the first invocation, each with the first's request id in the envelope and the record alike.
+    expect(lines.map((l) => [l.type, l.requestId])).toEqual([
+      ['ai-release.check-result', 'first'],
+      ['ai-release.evaluation-sample', 'first'],
+    ]);
+  });
+
+  test.each([false, true])('a check-result line that cannot be written (deferred: %s): the sample leaves the checks to the evaluator', async (deferred) => {
+    const fn: AiHandler<In, Out> = async () => EXAMPLE;
+    const { rt } = runtime(deferred);
+    const telemetry = (rt as unknown as { o: { telemetry: PowertoolsTelemetry } }).o.telemetry;
+    telemetry.checks = () => {
+      throw new Error('check line broke');
+    };
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => {});
+    const text = await capture(async () => {
+      await rt.invoke(fn, { question: 'q' }, { awsRequestId: 'r-c' });
+      await new Promise((r) => setImmediate(r));
+    });
+    const sample = JSON.parse(text.split('\n').find((l) => l.includes('"ai-release.evaluation-sample"')) ?? '{}');
+    expect(sample.sampleId).toBeDefined();
+    expect(sample.runtimeChecks).toBeUndefined();
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(String(errors.mock.calls[0][0]))).toMatchObject({
+      level: 'ERROR',
+      requestId: 'r-c',
+      message: expect.stringContaining('check line broke'),
+    });
   });
 });
 

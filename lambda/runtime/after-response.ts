@@ -1,8 +1,8 @@
 /**
  * Work the runtime does after the caller has its response and before the execution environment asks Lambda for the
  * next event (issue 17 B, h11-hot): the evaluation sample's build (redaction, case id, passage hashes, serialization)
- * and its log write. The request path only decides (the draw) and captures references; the line is built and written
- * here. Pure Node.js, no AWS SDK import.
+ * and its log write, and the check-result line's checks and write. The request path only decides (the draws) and
+ * captures references; the lines are built and written here. Pure Node.js, no AWS SDK import.
  *
  * Why one `setImmediate` queued during the invocation runs after the response is posted and before `/next` — the Lambda
  * Node.js runtime interface client (github:aws/aws-lambda-nodejs-runtime-interface-client, main @ da5777a, the
@@ -41,7 +41,7 @@
  * - Lambda Managed Instances (multi-concurrency, `AWS_LAMBDA_MAX_CONCURRENCY` set): the Node.js runtime there uses worker
  *   threads with many concurrent invocations per thread (docs: lambda-managed-instances-nodejs-runtime.html); that
  *   runtime's source is not in the repository above, so when and how it posts is not established: the runtime writes
- *   inline there (deferSamples defaults to false), as before.
+ *   inline there (deferEvaluationLines defaults to false), as before.
  *
  * Each task runs once, in order; a task that throws is counted (`failures`) and logged on stderr, never surfaced to
  * the caller (the response is already posted).

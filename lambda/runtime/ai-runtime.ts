@@ -200,13 +200,15 @@ export interface AiRuntimeOptions<I, O> {
    */
   readonly degradedAnswer?: (input: I, reason: Error) => O;
   /**
-   * Build and write a drawn evaluation sample after the response is posted, before the environment asks for the next
-   * event (after-response.ts, issue 17 B): the request path only draws and keeps references. The handler must not
-   * change the objects it returned (output, evaluation evidence) after it returns. createAiRuntime turns it on where
-   * that is established safe (deferralSafe: the Lambda Node.js runtime, one invocation at a time).
-   * @default false (the sample is built and written before the invocation returns)
+   * Build and write the evaluation section's lines of an answer — a drawn evaluation sample, a drawn check-result
+   * line — after the response is posted, before the environment asks for the next event (after-response.ts, issue
+   * 17 B): the request path only draws and keeps references. The handler must not change the objects it returned
+   * (output, evaluation evidence) after it returns. createAiRuntime turns it on where that is established safe
+   * (deferralSafe: the Lambda Node.js runtime, one invocation at a time). Failure records and the EMF line are
+   * always written before the invocation returns.
+   * @default false (the lines are built and written before the invocation returns)
    */
-  readonly deferSamples?: boolean;
+  readonly deferEvaluationLines?: boolean;
   /** Where deferred samples wait. @default the process's queue (`afterResponse`) */
   readonly afterResponse?: AfterResponse;
 }
@@ -237,6 +239,14 @@ interface Usable {
   readonly served: ServedConfig;
   readonly config: ReleaseConfigDocument;
   readonly validate: ContractValidator;
+}
+
+/**
+ * The deterministic checks the runtime owns for one answer (its check-result line carries them), read by the sample
+ * when it is built: cleared when the line could not be written, so the evaluator checks them instead.
+ */
+interface OwnedChecks {
+  names?: readonly DeterministicCheckName[];
 }
 
 /** Per-invocation bookkeeping: whether the invocation was already measured, and under which tuple. */
@@ -714,7 +724,7 @@ export class AiRuntime<I, O> {
     tuple: VersionTuple,
     inputText: string,
     result: ReadResult<O>,
-    owned?: readonly DeterministicCheckName[],
+    owned: OwnedChecks = {},
   ): void {
     try {
       const { arm, share } = samplingArm(inv.assignment);
@@ -758,7 +768,7 @@ export class AiRuntime<I, O> {
             inputTokens,
             outputTokens,
             // The checks the runtime owns (writeChecks): the evaluator leaves them out of a scored sample's result line.
-            ...(owned && !draw.pairOnly ? { runtimeChecks: owned } : {}),
+            ...(owned.names && !draw.pairOnly ? { runtimeChecks: owned.names } : {}),
           },
           draw.rate,
           this.redactor,
@@ -768,7 +778,7 @@ export class AiRuntime<I, O> {
         this.o.telemetry.sample?.(guardrail ? { ...sample, guardrail } : sample);
       };
       // Deferred: a throw is counted and logged by the queue (never the caller's: the response is posted).
-      if (this.o.deferSamples) this.after.defer(build, 'the evaluation sample', { requestId });
+      if (this.o.deferEvaluationLines) this.after.defer(build, 'the evaluation sample', { requestId });
       else build();
     } catch (e) {
       console.error(
@@ -789,32 +799,51 @@ export class AiRuntime<I, O> {
     inputText: string,
     result: ReadResult<O>,
     caseId: string | undefined,
-  ): readonly DeterministicCheckName[] | undefined {
+  ): OwnedChecks {
+    const owned: OwnedChecks = {};
     try {
       const checks = runtimeChecksOf(evaluation);
-      if (!checks || !this.o.telemetry.checks) return undefined;
-      if (!checkDrawn(inv.requestId, checks.rate)) return checks.names;
+      if (!checks || !this.o.telemetry.checks) return owned;
+      owned.names = checks.names;
+      if (!checkDrawn(inv.requestId, checks.rate)) return owned;
+      // Read now, as the sample's (sampleForEvaluation): primitives and references, the answer text taken now.
       const e = result.evaluation;
       const { share } = samplingArm(inv.assignment);
-      this.o.telemetry.checks(
-        checkResultLine(checks, {
-          service: this.o.service,
-          requestId: inv.requestId,
-          at: inv.startedAt,
-          functionVersion: this.o.codeVersion,
-          config: tuple.config,
-          ...(share !== undefined && inv.assignment ? { unit: inv.assignment.unit, share } : {}),
-          ...(caseId !== undefined ? { caseId } : {}),
-          input: inputText,
-          answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
-          passages: e?.passages,
-          citations: e?.citations,
-        }),
-      );
-      return checks.names;
+      const { requestId, startedAt } = inv;
+      const unit = share !== undefined && inv.assignment ? inv.assignment.unit : undefined;
+      const answer = typeof e?.answer === 'string' ? e.answer : jsonText(result.output);
+      const passages = e?.passages;
+      const citations = e?.citations;
+      const write = () => {
+        try {
+          this.o.telemetry.checks?.(
+            checkResultLine(checks, {
+              service: this.o.service,
+              requestId,
+              at: startedAt,
+              functionVersion: this.o.codeVersion,
+              config: tuple.config,
+              ...(unit !== undefined ? { unit, share } : {}),
+              ...(caseId !== undefined ? { caseId } : {}),
+              input: inputText,
+              answer,
+              passages,
+              citations,
+            }),
+          );
+        } catch (err) {
+          // Not written: the sample (built after this, in the same order) leaves the checks to the evaluator.
+          owned.names = undefined;
+          throw err;
+        }
+      };
+      if (this.o.deferEvaluationLines) this.after.defer(write, 'the check results', { requestId });
+      else write();
+      return owned;
     } catch (e) {
       console.error(JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the check results: ${messageOf(e)}`, requestId: inv.requestId }));
-      return undefined;
+      owned.names = undefined;
+      return owned;
     }
   }
 

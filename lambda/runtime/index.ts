@@ -148,7 +148,7 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       codeHash: options.codeHash ?? env[RUNTIME_ENV.CODE_HASH],
       // After the response where that is established safe (after-response.ts): the Lambda Node.js runtime, one
       // invocation at a time per environment.
-      deferSamples: options.deferSamples ?? deferralSafe(env),
+      deferEvaluationLines: options.deferEvaluationLines ?? deferralSafe(env),
       config,
       telemetry,
     });
