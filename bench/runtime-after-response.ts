@@ -29,7 +29,7 @@ import { pct } from './support';
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 type Side = 'P' | 'R' | 'D';
-type Config = 'unsampled' | 'example';
+type Config = 'unsampled' | 'example' | 'outside-release';
 type Series = { lat: number[]; occ: number[]; latS: number[]; occS: number[] };
 
 async function main() {
@@ -66,7 +66,11 @@ async function main() {
     if (r.status !== 0) throw new Error(`child ${config} ${sides} exited ${r.status}: ${r.stderr.slice(-2000)}`);
     return JSON.parse(last);
   };
-  for (const config of ['unsampled', 'example'] as const) {
+  // CONFIGS=unsampled,example,outside-release (default the first two). outside-release: the example's section with
+  // paired off, what the runtime draws outside a release when it knows no code canary runs (issue 17 D's
+  // announcement: codePairsAllowed false): scoring 0.005 and check lines only.
+  const configs_ = (process.env.CONFIGS ?? 'unsampled,example').split(',') as Config[];
+  for (const config of configs_) {
     const by: Record<Side, Series> = { P: empty(), R: empty(), D: empty() };
     const t0 = Date.now();
     const loads: string[] = [];
@@ -115,6 +119,7 @@ async function measure(config: Config, sides: Side[], N: number, WARM: number): 
   const { hosted, flags } = JSON.parse(process.env.BENCH_CONFIGS ?? '{}') as { hosted: string; flags: string };
   const doc = JSON.parse(hosted);
   if (config === 'unsampled') delete doc.evaluation;
+  if (config === 'outside-release') doc.evaluation.paired = false;
   const body = JSON.stringify(doc);
   const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'configuration-version': '1' }).end(req.url?.endsWith('/rel') ? body : flags);
@@ -180,8 +185,8 @@ async function measure(config: Config, sides: Side[], N: number, WARM: number): 
   const times: InvocationTimes[] = await api.run(dispatch, 'async', { cpu });
   await api.close();
   server.close();
-  const pairRate = config === 'example' ? pairSamplingRate(doc.evaluation) : 0;
-  const drawn = (id: string) => config === 'example' && pairingDraw(id, doc.evaluation.samplingRate, pairRate, 'stable', undefined) !== undefined;
+  const pairRate = config !== 'unsampled' ? pairSamplingRate(doc.evaluation) : 0;
+  const drawn = (id: string) => config !== 'unsampled' && pairingDraw(id, doc.evaluation.samplingRate, pairRate, 'stable', undefined) !== undefined;
   const us = (a: bigint, b: bigint) => Number(b - a) / 1000;
   const by: Record<Side, Series> = { P: empty(), R: empty(), D: empty() };
   const seen: Record<Side, number> = { P: 0, R: 0, D: 0 };
