@@ -33,6 +33,7 @@ import { type ContractValidator, ContractValidators } from './contract-validator
 import { costUsd as priceOf } from './cost';
 import { buildFailureRecord } from './failure-record';
 import { gateReplayAllowed, qualifierOf } from './gate-selection';
+import { type AfterResponse, afterResponse } from './after-response';
 import { redact as defaultRedactor, type Redactor } from './redact';
 import { checkDrawn, checkResultLine, runtimeChecksOf } from './runtime-checks';
 
@@ -198,6 +199,18 @@ export interface AiRuntimeOptions<I, O> {
    * config). @default none: the invocation fails with ConfigUnavailableError (or InvalidConfigError)
    */
   readonly degradedAnswer?: (input: I, reason: Error) => O;
+  /**
+   * Build and write the evaluation section's lines of an answer — a drawn evaluation sample, a drawn check-result
+   * line — after the response is posted, before the environment asks for the next event (after-response.ts, issue
+   * 17 B): the request path only draws and keeps references. The handler must not change the objects it returned
+   * (output, evaluation evidence) after it returns. createAiRuntime turns it on where that is established safe
+   * (deferralSafe: the Lambda Node.js runtime, one invocation at a time). Failure records and the EMF line are
+   * always written before the invocation returns.
+   * @default false (the lines are built and written before the invocation returns)
+   */
+  readonly deferEvaluationLines?: boolean;
+  /** Where deferred samples wait. @default the process's queue (`afterResponse`) */
+  readonly afterResponse?: AfterResponse;
 }
 
 /** Thrown when the handler does not finish before the invocation's deadline. */
@@ -226,6 +239,14 @@ interface Usable {
   readonly served: ServedConfig;
   readonly config: ReleaseConfigDocument;
   readonly validate: ContractValidator;
+}
+
+/**
+ * The deterministic checks the runtime owns for one answer (its check-result line carries them), read by the sample
+ * when it is built: cleared when the line could not be written, so the evaluator checks them instead.
+ */
+interface OwnedChecks {
+  names?: readonly DeterministicCheckName[];
 }
 
 /** Per-invocation bookkeeping: whether the invocation was already measured, and under which tuple. */
@@ -268,9 +289,12 @@ export class AiRuntime<I, O> {
   /** The gate ClientContext arrived on a qualifier that may not carry it: warned once per execution environment. */
   private warnedGateQualifier = false;
 
+  private readonly after: AfterResponse;
+
   constructor(private readonly o: AiRuntimeOptions<I, O>) {
     this.now = o.now ?? Date.now;
     this.redactor = o.redactor ?? defaultRedactor;
+    this.after = o.afterResponse ?? afterResponse;
   }
 
   /** A Lambda handler around the service's handler. */
@@ -289,6 +313,9 @@ export class AiRuntime<I, O> {
     assignment?: ConfigAssignment,
     codeCanary?: CodeCanarySignal,
   ): Promise<O> {
+    // A sample of an earlier invocation still waiting (a caller that never yielded to the event loop) is written now,
+    // before this invocation stamps its own request id on the logger.
+    if (this.after.pending > 0) this.after.flush();
     const startedAt = this.now();
     const inv: Invocation = {
       requestId: requestIdOf(context, startedAt),
@@ -697,7 +724,7 @@ export class AiRuntime<I, O> {
     tuple: VersionTuple,
     inputText: string,
     result: ReadResult<O>,
-    owned?: readonly DeterministicCheckName[],
+    owned: OwnedChecks = {},
   ): void {
     try {
       const { arm, share } = samplingArm(inv.assignment);
@@ -705,39 +732,54 @@ export class AiRuntime<I, O> {
       const codePairs = codePairsAllowed(inv.codeCanary, this.o.codeVersion, inv.startedAt);
       const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share, codePairs);
       if (draw === undefined || !this.o.telemetry.sample) return;
+      // What the sample is built from, read now: primitives and references (no copies). The invocation's own mutable
+      // state (inv) is not read later; the answer text of an answer without evidence is the output's JSON taken now,
+      // since the output goes back to the caller, whose code may change it before Lambda posts it.
       const e = result.evaluation;
-      // The guardrail's contextual grounding scores, when the service handed its trace (read only for a drawn answer).
-      const guardrail = e?.guardrailTrace === undefined ? undefined : guardrailScores(e.guardrailTrace);
-      const write = (sample: EvaluationSample) => this.o.telemetry.sample?.(guardrail ? { ...sample, guardrail } : sample);
-      write(
-        buildEvaluationSample(
+      const answer = typeof e?.answer === 'string' ? e.answer : jsonText(result.output);
+      const { requestId, startedAt } = inv;
+      const conversationId = share !== undefined && inv.assignment ? inv.assignment.unit : undefined;
+      const { inputTokens, outputTokens } = result;
+      const passages = e?.passages;
+      const citations = e?.citations;
+      const toolCalls = e?.toolCalls;
+      const stopReason = e?.stopReason;
+      const guardrailTrace = e?.guardrailTrace;
+      const build = () => {
+        // The guardrail's contextual grounding scores, when the service handed its trace (read only for a drawn answer).
+        const guardrail = guardrailTrace === undefined ? undefined : guardrailScores(guardrailTrace);
+        const sample = buildEvaluationSample(
           {
             service: this.o.service,
-            requestId: inv.requestId,
-            time: new Date(inv.startedAt),
+            requestId,
+            time: new Date(startedAt),
             tuple,
             functionVersion: this.o.codeVersion,
             arm,
             // The randomization unit (a conversation's keyed hash): the judge bets once per unit on the config plane.
-            ...(share !== undefined && inv.assignment ? { conversationId: inv.assignment.unit } : {}),
+            ...(conversationId !== undefined ? { conversationId } : {}),
             // JSON of the input: the evaluator replays it as the invocation payload of a shadow answer.
             input: inputText,
-            answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
-            passages: e?.passages,
-            citations: e?.citations,
-            toolCalls: e?.toolCalls,
-            stopReason: e?.stopReason,
-            inputTokens: result.inputTokens,
-            outputTokens: result.outputTokens,
+            answer,
+            passages,
+            citations,
+            toolCalls,
+            stopReason,
+            inputTokens,
+            outputTokens,
             // The checks the runtime owns (writeChecks): the evaluator leaves them out of a scored sample's result line.
-            ...(owned && !draw.pairOnly ? { runtimeChecks: owned } : {}),
+            ...(owned.names && !draw.pairOnly ? { runtimeChecks: owned.names } : {}),
           },
           draw.rate,
           this.redactor,
           share !== undefined && !draw.pairOnly ? sampledCanaryShare(evaluation.samplingRate, share) : undefined,
           draw.pairOnly,
-        ),
-      );
+        );
+        this.o.telemetry.sample?.(guardrail ? { ...sample, guardrail } : sample);
+      };
+      // Deferred: a throw is counted and logged by the queue (never the caller's: the response is posted).
+      if (this.o.deferEvaluationLines) this.after.defer(build, 'the evaluation sample', { requestId });
+      else build();
     } catch (e) {
       console.error(
         JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the evaluation sample: ${messageOf(e)}`, requestId: inv.requestId }),
@@ -757,32 +799,51 @@ export class AiRuntime<I, O> {
     inputText: string,
     result: ReadResult<O>,
     caseId: string | undefined,
-  ): readonly DeterministicCheckName[] | undefined {
+  ): OwnedChecks {
+    const owned: OwnedChecks = {};
     try {
       const checks = runtimeChecksOf(evaluation);
-      if (!checks || !this.o.telemetry.checks) return undefined;
-      if (!checkDrawn(inv.requestId, checks.rate)) return checks.names;
+      if (!checks || !this.o.telemetry.checks) return owned;
+      owned.names = checks.names;
+      if (!checkDrawn(inv.requestId, checks.rate)) return owned;
+      // Read now, as the sample's (sampleForEvaluation): primitives and references, the answer text taken now.
       const e = result.evaluation;
       const { share } = samplingArm(inv.assignment);
-      this.o.telemetry.checks(
-        checkResultLine(checks, {
-          service: this.o.service,
-          requestId: inv.requestId,
-          at: inv.startedAt,
-          functionVersion: this.o.codeVersion,
-          config: tuple.config,
-          ...(share !== undefined && inv.assignment ? { unit: inv.assignment.unit, share } : {}),
-          ...(caseId !== undefined ? { caseId } : {}),
-          input: inputText,
-          answer: typeof e?.answer === 'string' ? e.answer : jsonText(result.output),
-          passages: e?.passages,
-          citations: e?.citations,
-        }),
-      );
-      return checks.names;
+      const { requestId, startedAt } = inv;
+      const unit = share !== undefined && inv.assignment ? inv.assignment.unit : undefined;
+      const answer = typeof e?.answer === 'string' ? e.answer : jsonText(result.output);
+      const passages = e?.passages;
+      const citations = e?.citations;
+      const write = () => {
+        try {
+          this.o.telemetry.checks?.(
+            checkResultLine(checks, {
+              service: this.o.service,
+              requestId,
+              at: startedAt,
+              functionVersion: this.o.codeVersion,
+              config: tuple.config,
+              ...(unit !== undefined ? { unit, share } : {}),
+              ...(caseId !== undefined ? { caseId } : {}),
+              input: inputText,
+              answer,
+              passages,
+              citations,
+            }),
+          );
+        } catch (err) {
+          // Not written: the sample (built after this, in the same order) leaves the checks to the evaluator.
+          owned.names = undefined;
+          throw err;
+        }
+      };
+      if (this.o.deferEvaluationLines) this.after.defer(write, 'the check results', { requestId });
+      else write();
+      return owned;
     } catch (e) {
       console.error(JSON.stringify({ level: 'ERROR', message: `ai-release: could not write the check results: ${messageOf(e)}`, requestId: inv.requestId }));
-      return undefined;
+      owned.names = undefined;
+      return owned;
     }
   }
 

@@ -17,6 +17,7 @@ import {
 } from '../shared/contract';
 import { AiRuntime, type AiRuntimeOptions, type ConfigPort, type InvocationContext, type TelemetryPort } from './ai-runtime';
 import { AssigningRuntime } from './assigning-runtime';
+import { deferralSafe } from './after-response';
 import { ConfigCache, type ConfigFetcher } from './config-cache';
 import { EXTENSION_TIMEOUT_MARGIN_MS, type EnvironmentFor, ExtensionFetcher, FallbackFetcher } from './extension-fetcher';
 import { GateReplayTelemetry, GateSelectingRuntime } from './gate-selection';
@@ -36,6 +37,7 @@ export {
 export { InvalidConfigError } from './config-check';
 export { createRedactor, type RedactionPattern, type RedactedCut, redact, redactAndCut, redactError } from './redact';
 export { PowertoolsTelemetry } from './powertools-telemetry';
+export { AfterResponse, afterResponse, deferralSafe } from './after-response';
 export {
   EXTENSION_TIMEOUT_MARGIN_MS,
   ExtensionAnswerError,
@@ -144,6 +146,9 @@ export function createAiRuntime<I, O>(options: CreateAiRuntimeOptions<I, O> = {}
       configTimeoutMs: options.configTimeoutMs ?? configTimeoutMs,
       codeVersion: options.codeVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
       codeHash: options.codeHash ?? env[RUNTIME_ENV.CODE_HASH],
+      // After the response where that is established safe (after-response.ts): the Lambda Node.js runtime, one
+      // invocation at a time per environment.
+      deferEvaluationLines: options.deferEvaluationLines ?? deferralSafe(env),
       config,
       telemetry,
     });
