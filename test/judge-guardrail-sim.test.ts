@@ -40,8 +40,8 @@ describe('guardrail scores in the judge family', () => {
     }
   }, 60_000);
 
-  test('good releases under a drifting mix and clustered retries: no rollback (10 % scoring, 4 seeds each)', async () => {
-    for (let seed = 1; seed <= 4; seed++)
+  test('good releases under a drifting mix and clustered retries: no rollback (10 % scoring, 3 seeds each)', async () => {
+    for (let seed = 1; seed <= 3; seed++)
       for (const disturbance of ['drifting-mix', 'retries'] as const) {
         const out = await runEvalWorld({ ...base, seed: 700 + seed, disturbance, guardrail: {} });
         expect(out.caughtAtMinute).toBeUndefined();
@@ -59,16 +59,16 @@ describe('guardrail scores in the judge family', () => {
     let caughtWith = 0;
     let byGuardrail = 0;
     let caughtWithout = 0;
-    for (let seed = 1; seed <= 6; seed++) {
+    for (let seed = 1; seed <= 4; seed++) {
       const on = await runEvalWorld({ ...bad, seed: 900 + seed, guardrail: { canaryDrop: { groundedness: 3 } } });
       if (on.beforeFull) caughtWith++;
       if (on.fired.includes('evaluation:guardrail-groundedness')) byGuardrail++;
       const off = await runEvalWorld({ ...bad, seed: 900 + seed });
       if (off.beforeFull) caughtWithout++;
     }
-    // 6 of 6 before full rollout on these seeds (at 30 % of questions about half: bench/guardrail-judge.ts).
-    expect(caughtWith).toBeGreaterThanOrEqual(5);
-    expect(byGuardrail).toBeGreaterThanOrEqual(5);
+    // 4 of 4 before full rollout on these seeds (6 of 6 on 901–906) (at 30 % of questions about half: bench/guardrail-judge.ts).
+    expect(caughtWith).toBeGreaterThanOrEqual(3);
+    expect(byGuardrail).toBeGreaterThanOrEqual(3);
     expect(caughtWithout).toBeLessThanOrEqual(1);
   }, 120_000);
 });
