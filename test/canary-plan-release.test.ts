@@ -124,11 +124,21 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
   const pairedPower = (x?: { byRegression: readonly { regression: string; power: number }[] }) =>
     x?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
 
-  test('the plan models the 7-member family, scoring at the section samplingRate and pairs at paired.samplingRate, with their prices', () => {
+  test('the plan models the 9-member family (the guardrail’s two scores since h11-eval17), scoring at the section samplingRate and pairs at paired.samplingRate, with their prices', () => {
     expect(cp?.traffic.evaluation).toMatchObject({
       samplingRate: 0.005,
       pairSamplingRate: 0.1,
-      criteria: ['groundedness', 'relevance', 'citation-validity', 'refusal-phrase', 'language-match', 'length', 'forbidden-pattern'],
+      criteria: [
+        'groundedness',
+        'relevance',
+        'citation-validity',
+        'refusal-phrase',
+        'language-match',
+        'length',
+        'forbidden-pattern',
+        'guardrail-groundedness',
+        'guardrail-relevance',
+      ],
     });
     const e = facts.releaseCost?.evaluation;
     expect(cp?.traffic.evaluation?.cost).toEqual({ scoreUsd: e?.scoreUsd, pairUsd: e?.pairUsd, perReleaseUsd: 20 });

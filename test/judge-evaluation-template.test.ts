@@ -33,8 +33,11 @@ describe('the canary judge judges the evaluator results of the example', () => {
     );
     expect(judgeId).toMatch(/^AiReleasePlatformCanaryJudge/);
     expect(env[JUDGE_ENV.EVALUATION_LOG_GROUP]).toEqual({ Ref: logsId });
-    // The rubrics' criteria, the example's five deterministic checks (h8-detjudge), and the paired outcomes.
-    expect(env[JUDGE_ENV.EVALUATION_METRICS]).toBe('groundedness,relevance,citation-validity,refusal-phrase,language-match,length,forbidden-pattern,paired');
+    // The rubrics' criteria, the example's five deterministic checks (h8-detjudge), the guardrail's two scores
+    // (guardrailScores, h11-eval17), and the paired outcomes.
+    expect(env[JUDGE_ENV.EVALUATION_METRICS]).toBe(
+      'groundedness,relevance,citation-validity,refusal-phrase,language-match,length,forbidden-pattern,guardrail-groundedness,guardrail-relevance,paired',
+    );
     // How long a window of samples waits for its outstanding results (evaluationMaxWait, default 5 minutes).
     expect(env[JUDGE_ENV.EVALUATION_MAX_WAIT_SECONDS]).toBe('300');
     expect(judge.evaluationMetrics).toEqual([
@@ -45,6 +48,8 @@ describe('the canary judge judges the evaluator results of the example', () => {
       'evaluation:language-match',
       'evaluation:length',
       'evaluation:forbidden-pattern',
+      'evaluation:guardrail-groundedness',
+      'evaluation:guardrail-relevance',
       'evaluation:paired',
     ]);
   });
@@ -87,11 +92,12 @@ describe('the canary judge judges the evaluator results of the example', () => {
     const facts = stack.release.facts;
     const card = renderCanaryCard(facts, evaluatePolicy(facts, DEFAULT_POLICY_RULES));
     expect(card).toContain(
-      '**Evaluation metrics judged:** `evaluation:groundedness`, `evaluation:relevance`, `evaluation:citation-validity`, `evaluation:refusal-phrase`, `evaluation:language-match`, `evaluation:length`, `evaluation:forbidden-pattern`, `evaluation:paired`',
+      '**Evaluation metrics judged:** `evaluation:groundedness`, `evaluation:relevance`, `evaluation:citation-validity`, `evaluation:refusal-phrase`, `evaluation:language-match`, `evaluation:length`, `evaluation:forbidden-pattern`, `evaluation:guardrail-groundedness`, `evaluation:guardrail-relevance`, `evaluation:paired`',
     );
     expect(judgeEvaluationLine([])).toMatch(/none \(no `evaluation` section/);
-    // The example's model.guardrail: its scores are stored and reviewed, not judged (evaluation.guardrailScores off).
-    expect(facts.guardrail?.scores).toBe('recorded');
-    expect(card).toMatch(/\*\*Guardrail:\*\* `[a-z0-9]+` version \d+; its contextual grounding scores are \*\*recorded, not judged\*\*/);
+    // The example's model.guardrail: its scores are judged (evaluation.guardrailScores on since h11-eval17: good
+    // releases 0 of 1,000 rolled back per row, bench/guardrail-judge.ts).
+    expect(facts.guardrail?.scores).toBe('judged');
+    expect(card).toMatch(/\*\*Guardrail:\*\* `[a-z0-9]+` version \d+; its contextual grounding scores are \*\*judged\*\* by the canary judge/);
   });
 });

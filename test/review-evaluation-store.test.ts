@@ -89,7 +89,13 @@ test('the store adapter reads this service’s results written in the window, an
   const md = renderReviewMarkdown(review, { svgFile: 'x.svg' });
   expect(md.indexOf('### What changed in behaviour')).toBeGreaterThan(md.indexOf('## What changed'));
   expect(md.indexOf('### What changed in behaviour')).toBeLessThan(md.indexOf('## Timeline'));
-  expect(md).toMatch(/\| answer length \| median \d+ \(n 30\) \| median \d+ \(n 30\) \| rank \(Mann–Whitney\) \| [0-9.e-]+ \| \*\*shifted\*\* \|/);
+  expect(md).toMatch(
+    /\| answer length \| median \d+ \(n 30\) \| median \d+ \(n 30\) \| rank \(Mann–Whitney\) \| [0-9.e-]+ \| \*\*shifted\*\*: median \d+ → \d+ \(\+\d+ %\) \|/,
+  );
+  // The conclusion says what shifted and by how much, after what decided (h11-eval17).
+  expect(review.conclusion).toMatch(
+    /^Rolled back .*\. Behaviour shifted, canary against stable \(informs, does not decide\): answer length median \d+ → \d+ \(\+\d+ %\) .*; citation rate 100\.0 % → 0\.0 % \(−100\.0 points\) .*; output tokens median 50 → 200 \(\+300 %\)/,
+  );
   expect(md).toMatch(/\| stop reasons \| end_turn 100 % \| end_turn 100 % \| chi-square \(homogeneity\) \| 1 \| not shown \|/);
   expect(md).toContain('canary won 0, lost 30, tied 0');
   expect(md).toContain('the stable answer cites the order page');

@@ -188,6 +188,42 @@ const median = (xs: readonly number[]) => {
 };
 const pct = (x: number, n: number) => (n === 0 ? 'n/a' : `${Math.round((x / n) * 1000) / 10} % of ${n}`);
 
+/** `5.0 % → 20.0 % (+15.0 points)`: stable's share → the canary's (FingerprintRow.change). */
+export function shareChange(canary: number, stable: number): string {
+  const points = (canary - stable) * 100;
+  return `${(stable * 100).toFixed(1)} % → ${(canary * 100).toFixed(1)} % (${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(1)} points)`;
+}
+
+/** `median 400 → 560 (+40 %)`: stable's median → the canary's, relative where stable's is not 0; undefined without samples. */
+export function medianChange(canary: readonly number[], stable: readonly number[]): string | undefined {
+  if (canary.length === 0 || stable.length === 0) return undefined;
+  const c = median(canary);
+  const s = median(stable);
+  const d = c - s;
+  const rel = s !== 0 ? ` (${d >= 0 ? '+' : '−'}${Math.round(Math.abs((100 * d) / s))} %)` : d !== 0 ? ` (${d > 0 ? '+' : '−'}${Math.abs(d)})` : '';
+  return `median ${s} → ${c}${rel}`;
+}
+
+/**
+ * The category the canary does most more of than stable (`max_tokens 4.0 % → 24.0 % (+20.0 points)`): shares sum to
+ * one, so whatever fell, something rose, and the rise names the new behaviour. Ties by name.
+ */
+export function mixChange(canary: readonly string[], stable: readonly string[]): string | undefined {
+  if (canary.length === 0 || stable.length === 0) return undefined;
+  const share = (xs: readonly string[], k: string) => xs.filter((x) => x === k).length / xs.length;
+  const kinds = [...new Set([...canary, ...stable])].sort();
+  let best = kinds[0];
+  let bestRise = Number.NEGATIVE_INFINITY;
+  for (const k of kinds) {
+    const rise = share(canary, k) - share(stable, k);
+    if (rise > bestRise + 1e-12) {
+      best = k;
+      bestRise = rise;
+    }
+  }
+  return `${best} ${shareChange(share(canary, best), share(stable, best))}`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 /** The evaluation view of one release. */
@@ -295,12 +331,14 @@ export function reviewEvaluation(stored: readonly StoredEvaluation[], o: ReviewE
   const rank = (field: FingerprintRow['field'], f: (r: StoredEvaluation) => number) => {
     const a = canary.map(f);
     const b = stable.map(f);
+    const change = medianChange(a, b);
     rows.push({
       field,
       test: 'rank (Mann–Whitney)',
       canary: `median ${median(a)} (n ${a.length})`,
       stable: `median ${median(b)} (n ${b.length})`,
       pValue: mannWhitney(a, b).pValue,
+      ...(change ? { change } : {}),
     });
   };
   const rate = (field: FingerprintRow['field'], f: (r: StoredEvaluation) => boolean) => {
@@ -312,6 +350,7 @@ export function reviewEvaluation(stored: readonly StoredEvaluation[], o: ReviewE
       canary: pct(x1, canary.length),
       stable: pct(x2, stable.length),
       pValue: twoProportion(x1, canary.length, x2, stable.length).pValue,
+      ...(canary.length > 0 && stable.length > 0 ? { change: shareChange(x1 / canary.length, x2 / stable.length) } : {}),
     });
   };
   rank('answer length', (r) => [...r.sample.answer].length);
@@ -331,7 +370,15 @@ export function reviewEvaluation(stored: readonly StoredEvaluation[], o: ReviewE
           .join(', ') || 'n/a'
       );
     };
-    rows.push({ field: 'stop reasons', test: 'chi-square (homogeneity)', canary: mix(a), stable: mix(b), pValue: chiSquareHomogeneity(a, b).pValue });
+    const change = mixChange(a, b);
+    rows.push({
+      field: 'stop reasons',
+      test: 'chi-square (homogeneity)',
+      canary: mix(a),
+      stable: mix(b),
+      pValue: chiSquareHomogeneity(a, b).pValue,
+      ...(change ? { change } : {}),
+    });
   }
   rank('input tokens', (r) => r.sample.inputTokens);
   rank('output tokens', (r) => r.sample.outputTokens);

@@ -164,7 +164,9 @@ function behaviourSection(e: NonNullable<ReleaseReview['evaluation']>): string[]
     '| --- | --- | --- | --- | ---: | --- |',
   );
   for (const f of e.fingerprint)
-    out.push(`| ${f.field} | ${cell(f.canary)} | ${cell(f.stable)} | ${f.test} | ${f.adjustedP} | ${f.shifted ? '**shifted**' : 'not shown'} |`);
+    out.push(
+      `| ${f.field} | ${cell(f.canary)} | ${cell(f.stable)} | ${f.test} | ${f.adjustedP} | ${f.shifted ? `**shifted**${f.change ? `: ${cell(f.change)}` : ''}` : 'not shown'} |`,
+    );
   out.push('', `#### Evaluator scores (rubric ${code(e.rubric.label)})`, '');
   if (e.rubric.meaningChanged) out.push(`What good means changed (${esc(e.rubric.meaningChanged)}): the scores below are by the stable rubric.`, '');
   const iv = (x?: { n: number; mean: number; low: number; high: number }) =>

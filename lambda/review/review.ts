@@ -329,7 +329,7 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
   const chartAlarm = chartSubject(planeAlarms, firstAlarm, leading?.term);
   const points = chartAlarm && f.metrics ? alarmSeries(chartAlarm.kind, chartAlarm.minInvocations, f.metrics).length : 0;
 
-  const conclusion = conclude({
+  const decided = conclude({
     outcome,
     alarm: subject ? `${subject.name}${leading ? ` (${leading.term}: ${describeCrossing(leading)})` : ''}` : undefined,
     newCandidates: caseSummary?.newCandidates,
@@ -339,6 +339,9 @@ export function buildReview(f: ReviewFacts): ReleaseReview {
     message: d?.message,
     partial: missing.length > 0,
   });
+  // What shifted in behaviour, after what decided: it informs, it never decides (h11-eval17).
+  const shift = behaviourShift(evaluation);
+  const conclusion = shift ? `${decided} ${shift}` : decided;
   const actionItems = actionItemsFor({
     service: r.service,
     plane: r.plane,
@@ -510,6 +513,19 @@ export function actionItemsFor(a: ActionFacts): string[] {
   }
   if (a.missing.length > 0) items.push(`Complete this review by hand: could not read ${a.missing.join('; ')}.`);
   return items;
+}
+
+/**
+ * The conclusion's sentence on a behaviour shift (h11-eval17, issue 17 E): each fingerprint field the view shows
+ * shifted (Holm-adjusted over the fields at its alpha), what moved and by how much, stable → canary. It informs and
+ * never decides: the outcome before it is the alarms', the judge's and people's. Undefined when nothing shifted.
+ */
+export function behaviourShift(e: ReleaseReview['evaluation']): string | undefined {
+  if (!e) return undefined;
+  const shifted = e.fingerprint.filter((f) => f.shifted);
+  if (shifted.length === 0) return undefined;
+  const parts = shifted.map((f) => `${f.field} ${f.change ?? `${f.stable} → ${f.canary}`} (adjusted p ${f.adjustedP})`);
+  return `Behaviour shifted, canary against stable (informs, does not decide): ${parts.join('; ')}.`;
 }
 
 /** What the evaluation view asks people to do: look at shifted behaviour and at lost pairs. */

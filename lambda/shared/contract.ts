@@ -974,6 +974,12 @@ export interface FingerprintRow {
   /** Holm-adjusted over the family. */
   readonly adjustedP: number;
   readonly shifted: boolean;
+  /**
+   * How far the canary moved against stable, in words (h11-eval17): `median 400 → 560 (+40 %)` for the rank fields,
+   * `5.0 % → 20.0 % (+15.0 points)` for the rates, the category whose share moved most for stop reasons
+   * (`max_tokens 4.0 % → 24.0 % (+20.0 points)`). Absent in reviews written before it, and where an arm has no sample.
+   */
+  readonly change?: string;
 }
 
 /** What the evaluator saw of one release, canary against stable. */

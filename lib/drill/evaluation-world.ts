@@ -104,7 +104,44 @@ export interface EvalWorldOptions {
    * @default none: the checks are scored on evaluation samples only (h8-detjudge)
    */
   readonly runtimeChecks?: { readonly rate: number };
+  /**
+   * The guardrail's contextual grounding scores (h11-eval17, evaluation.guardrailScores): every scoring sample with
+   * something retrieved carries `guardrail-groundedness` and `guardrail-relevance` (0..1, two decimals, as Bedrock's
+   * trace gives them) and the judge judges both keys with the other criteria. Drawn from a random stream of their own,
+   * so the world without them keeps its streams. @default none
+   */
+  readonly guardrail?: GuardrailWorld;
 }
+
+/**
+ * How the guardrail's scores behave in the world (h11-eval17). Scores are the logistic of a latent value: a base,
+ * less `difficulty` × the input's difficulty (the drifting mix moves both arms), less `slowdown` while the shared
+ * slowdown lasts (retrieval timeouts return fewer passages: both arms' answers less grounded), plus the execution
+ * environment's offset, plus noise. A retry repeats its input's noise (same question, same passages: the same score).
+ */
+export interface GuardrailWorld {
+  /** Share of answers with nothing retrieved: no grounding source, no scores. @default 0.1 */
+  readonly noRetrievalShare?: number;
+  /**
+   * Share of answers built from a tool's result (not sent as a grounding source: groundedness scores low however
+   * right the answer is); grows by 0.05 per unit of difficulty, so the drifting mix moves it on both arms. @default 0.15
+   */
+  readonly toolShare?: number;
+  /**
+   * Execution environments: each version's answers come from `perVersion` environments (code plane: nested in the
+   * version, so an environment's offset rides on its version's label; config plane: shared by both arms), each with a
+   * latent offset ~ N(0, `spread`) on both scores (a degraded connection to the vector store, a cold cache).
+   * @default none
+   */
+  readonly environments?: { readonly perVersion: number; readonly spread: number };
+  /** Latent drop of the canary's AFFECTED answers (`affectedShare`), per score. @default none */
+  readonly canaryDrop?: { readonly groundedness?: number; readonly relevance?: number };
+}
+
+export const GUARDRAIL_KEYS = ['guardrail-groundedness', 'guardrail-relevance'] as const;
+
+const logistic = (x: number) => 1 / (1 + Math.exp(-x));
+const twoDecimals = (x: number) => Math.round(x * 100) / 100;
 
 export interface EvalWorldOutcome {
   /** Minutes from the first shift to the first regression verdict; undefined: none. */
@@ -150,10 +187,20 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
   const bias = o.positionBias ?? 0;
   const dist = o.disturbance ?? 'none';
   const lines: { written: number; line: EvaluationResultLine }[] = [];
-  const recent: { caseId: string; d: number; u: number[] }[] = [];
+  const recent: { caseId: string; d: number; u: number[]; g?: number[] }[] = [];
   const checks = Object.entries(o.checks ?? {});
   const checkLines: CheckResultLine[] = [];
   const rk = mulberry32(o.seed * 40503 + 99);
+  // The guardrail's scores (h11-eval17): a stream of their own, and each version's environments' offsets.
+  const rg = mulberry32(o.seed * 69069 + 7);
+  const gw = o.guardrail;
+  const envs = gw?.environments;
+  const envOffsets = envs
+    ? {
+        canary: Array.from({ length: envs.perVersion }, () => envs.spread * normal(rg)),
+        stable: Array.from({ length: envs.perVersion }, () => envs.spread * normal(rg)),
+      }
+    : undefined;
   let q = 0;
   let k = 0;
   let canarySamples = 0;
@@ -171,17 +218,21 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
     let caseId: string;
     let d: number;
     let cu: number[];
+    let gu: number[] | undefined;
     if (dist === 'retries' && recent.length > 0 && r() < 0.2) {
       const x = recent[Math.floor(r() * recent.length)];
       caseId = x.caseId;
       d = x.d;
       cu = x.u;
+      gu = x.g;
     } else {
       caseId = `case-${k++}`;
       d = normal(r) + (dist === 'drifting-mix' ? (o.driftSign ?? 1) * (-1 + (2 * minute) / endMinute) : 0);
       // Drawn only when checks are simulated, so worlds without them keep their random streams.
       cu = checks.map(() => r());
-      recent.push({ caseId, d, u: cu });
+      // The input's guardrail draws: retrieved anything, tool answer, and the two scores' noise.
+      gu = gw ? [rg(), rg(), normal(rg), normal(rg)] : undefined;
+      recent.push({ caseId, d, u: cu, ...(gu ? { g: gu } : {}) });
       if (recent.length > 50) recent.shift();
     }
     // The runtime's checks (h9-checks): on every answer it draws, before and apart from the evaluation sampler.
@@ -225,6 +276,17 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
         const p = (affected ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slow ? 0.1 : 0);
         scores[name] = cu[j] < p ? 1 : 0;
       });
+    // The guardrail's scores (h11-eval17): on scoring samples with something retrieved, never on pair-only ones.
+    if (gw && gu && !pairOnly && gu[0] >= (gw.noRetrievalShare ?? 0.1)) {
+      const arms = envOffsets ? (o.plane === 'code' ? envOffsets[arm] : envOffsets.stable) : undefined;
+      const env = arms ? arms[Math.floor(rg() * arms.length)] : 0;
+      const tool = gu[1] < (gw.toolShare ?? 0.15) + 0.05 * d;
+      const drop = affected ? (gw.canaryDrop ?? {}) : {};
+      const grounded = tool ? -1 + 0.8 * gu[2] : 2.2 - 0.5 * d - (slow ? 0.6 : 0) + env - (drop.groundedness ?? 0) + 0.8 * gu[2];
+      const relevant = 2.5 - 0.4 * d + env - (drop.relevance ?? 0) + 0.7 * gu[3];
+      scores['guardrail-groundedness'] = twoDecimals(logistic(grounded));
+      scores['guardrail-relevance'] = twoDecimals(logistic(relevant));
+    }
     // Long answers score higher and their results arrive later, on both versions alike.
     const z = o.lengthEffect ? normal(r) : 0;
     if (o.lengthEffect) for (const c of criteria) scores[c] = Math.min(5, Math.max(1, Math.round(scores[c] + o.lengthEffect.scoreLift * z)));
@@ -275,7 +337,16 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       },
     });
   }
-  return judgeWorld(o, lines, fullAtMinute, endMinute, canarySamples, pairs, [...criteria, ...checks.map(([name]) => name)], checkLines);
+  return judgeWorld(
+    o,
+    lines,
+    fullAtMinute,
+    endMinute,
+    canarySamples,
+    pairs,
+    [...criteria, ...checks.map(([name]) => name), ...(gw ? GUARDRAIL_KEYS : [])],
+    checkLines,
+  );
 }
 
 async function judgeWorld(
