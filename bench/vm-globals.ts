@@ -3,11 +3,11 @@
  * in Node 20 every read of a global there (Math, Number, Map, ...) goes through the context's property interceptor.
  * This script runs the same loop (5e6 × Math.log plus a seeded generator with Math.imul) four ways and prints the
  * milliseconds: in this realm; in a vm context reading the global `Math`; in a vm context with `Math` bound once in
- * the module's closure (what test/jest-fast-globals.cjs does to every module); and that wrapper's own code path.
+ * the module's closure (what jest.config.js's `sandboxInjectedGlobals` does: jest passes them as module-wrapper
+ * parameters).
  * `npx tsx bench/vm-globals.ts`
  */
 import * as vm from 'node:vm';
-const { wrap } = require('../test/jest-fast-globals.cjs') as { wrap(code: string): string };
 
 const BODY = `
   let a = 7, s = 0;
@@ -41,4 +41,10 @@ const inContext = (code: string) => () => {
 };
 run('vm context, global Math', inContext(BODY));
 run('vm context, Math bound in the module', inContext(`const Math = globalThis.Math;${BODY}`));
-run('vm context, test/jest-fast-globals.cjs wrapper', inContext(wrap(BODY)));
+run('vm context, Math as a module-wrapper parameter', () => {
+  const exports: { s?: number } = {};
+  const ctx = vm.createContext({});
+  const fn = vm.runInContext(`(function (module, exports, require, Math) {${BODY}\n})`, ctx) as (m: unknown, e: unknown, r: unknown, M: unknown) => void;
+  fn.call(exports, { exports }, exports, require, vm.runInContext('Math', ctx));
+  return exports.s as number;
+});
