@@ -32,11 +32,11 @@ test("jest's own order without the cache is by file size, which is why the commi
   expect(bySize.indexOf('package-build.test.ts')).toBeGreaterThan(20);
 });
 
-test('a time in the cache wins over the committed one', () => {
+test("the committed time wins over jest's cache (its order started the heavy child-process suites together)", () => {
   const s = new Sequencer({});
   const [a, b] = [path.join(__dirname, 'package-build.test.ts'), path.join(__dirname, 'nag-text.test.ts')];
   const cacheOf = (t: { context: unknown }) => s._getCache(t);
   const ta = { path: a, context };
   cacheOf(ta)[b] = [1, 99_000];
-  expect(s.sort([ta, { path: b, context }]).map((t: { path: string }) => path.basename(t.path))).toEqual(['nag-text.test.ts', 'package-build.test.ts']);
+  expect(s.sort([ta, { path: b, context }]).map((t: { path: string }) => path.basename(t.path))).toEqual(['package-build.test.ts', 'nag-text.test.ts']);
 });
