@@ -15,7 +15,7 @@ import {
 } from '../shared/contract';
 import type { CheckResultLine, EvaluationSample } from '../shared/evaluation';
 import type { InvocationMeasurements, TelemetryPort } from './ai-runtime';
-import { plainJson, recordLine } from './sample-line';
+import { recordLine, withoutEmpty } from './sample-line';
 import { alcLevelFromEnv, type LambdaLogLevel, levelRank, POWERTOOLS_THRESHOLD, RECORD_MINIMUM_LEVEL, recordLevel } from './record-level';
 
 const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
@@ -358,19 +358,8 @@ export class PowertoolsTelemetry implements TelemetryPort {
       return true;
     }
     for (const k of keys) if (k !== skip) item[k] = attrs[k];
-    const budget = { nodes: 4096 };
-    let empty = false;
-    for (const k in item) {
-      const v = item[k];
-      if (v === '' || v === null) empty = true;
-      else if (!plainJson(v, 0, budget)) return false;
-    }
-    // undefined values JSON.stringify leaves out itself; a copy only when there is an '' or a null to drop.
-    let line = item;
-    if (empty) {
-      line = {};
-      for (const k in item) if (item[k] !== '' && item[k] !== null) line[k] = item[k];
-    }
+    const line = withoutEmpty(item, { nodes: 4096 });
+    if (line === undefined) return false;
     write.call(own.console, JSON.stringify(line, null, indentation));
     return true;
   }

@@ -61,6 +61,24 @@ function unordered(key: string): boolean {
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
+ * `item` as Powertools writes it: undefined when a value is not plain JSON (the caller then uses the Logger's API),
+ * else `item` itself, or a copy without its top-level '' and null values when it has any (undefined values
+ * JSON.stringify leaves out itself). Shared by the compact line below and the adapter's indented one.
+ */
+export function withoutEmpty(item: Record<string, unknown>, budget: { nodes: number }): Record<string, unknown> | undefined {
+  let empty = false;
+  for (const k in item) {
+    const v = item[k];
+    if (v === '' || v === null) empty = true;
+    else if (!plainJson(v, 0, budget)) return undefined;
+  }
+  if (!empty) return item;
+  const copy: Record<string, unknown> = {};
+  for (const k in item) if (item[k] !== '' && item[k] !== null) copy[k] = item[k];
+  return copy;
+}
+
+/**
  * The compact line `JSON.stringify(merged)` writes, where `merged` is `envelope` with each of `keys` (but `skip`) of
  * `attributes` set on it and its top-level '' and null values removed. Undefined when that cannot be written exactly
  * this way (a value that is not plain JSON, a key that would reorder the object, more than 4,096 values): the caller
@@ -88,17 +106,8 @@ export function recordLine(
     if (!plainJson(v, 0, budget)) return undefined;
     tail += `,${quoted(k)}:${JSON.stringify(v)}`;
   }
-  let empty = false;
-  for (const k in envelope) {
-    const v = envelope[k];
-    if (v === '' || v === null) empty = true;
-    else if (!plainJson(v, 0, budget)) return undefined;
-  }
-  let head = envelope;
-  if (empty) {
-    head = {};
-    for (const k in envelope) if (envelope[k] !== '' && envelope[k] !== null) head[k] = envelope[k];
-  }
+  const head = withoutEmpty(envelope, budget);
+  if (head === undefined) return undefined;
   const text = JSON.stringify(head);
   if (tail === '') return text;
   return text.length > 2 ? `${text.slice(0, -1)}${tail}}` : `{${tail.slice(1)}}`;
