@@ -25,7 +25,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { pct } from './support';
-import { BENCH_PASSAGES } from './runtime-fixture';
+import { BENCH_PASSAGES, type BenchOut as Out, benchWork as work, powertoolsOnly, setBenchEnv } from './runtime-fixture';
 
 const part = process.argv[2] ?? 'throughput';
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -224,36 +224,8 @@ async function hotPath() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as import('node:net').AddressInfo).port;
-  Object.assign(process.env, {
-    AI_RELEASE_SERVICE: 'support-assistant',
-    AI_RELEASE_APPCONFIG_APPLICATION: 'app',
-    AI_RELEASE_APPCONFIG_ENVIRONMENT: 'env',
-    AI_RELEASE_CONFIG_PROFILE: 'rel',
-    AI_RELEASE_DEGRADE_PROFILE: 'deg',
-    AWS_LAMBDA_FUNCTION_VERSION: '7',
-    AWS_APPCONFIG_EXTENSION_HTTP_PORT: String(port),
-    AWS_REGION: 'us-east-1',
-    POWERTOOLS_METRICS_NAMESPACE: 'AiRelease',
-  });
-  const { Logger } = await import('@aws-lambda-powertools/logger');
-  const { Metrics, MetricResolution, MetricUnit } = await import('@aws-lambda-powertools/metrics');
-  const logger = new Logger({ serviceName: 'support-assistant' });
-  const metrics = new Metrics({ namespace: 'AiRelease', serviceName: 'support-assistant' });
-  type Out = { answer: string; citations: string[] };
-  const work = (q: string): Out => ({ answer: `Answer to ${q.length} chars [kb-restore-01]`, citations: ['kb-restore-01'] });
-  const powertools = async (e: { question: string }) => {
-    const output = work(e.question);
-    metrics.addDimensions({ Version: '7' });
-    metrics.addMetric('Invocations', MetricUnit.Count, 1, MetricResolution.High);
-    metrics.addMetric('Latency', MetricUnit.Milliseconds, 12, MetricResolution.High);
-    metrics.addMetric('CostUsd', MetricUnit.NoUnit, 0.0008, MetricResolution.High);
-    metrics.addMetric('InputTokens', MetricUnit.Count, 850, MetricResolution.High);
-    metrics.addMetric('OutputTokens', MetricUnit.Count, 40, MetricResolution.High);
-    metrics.addMetric('QualityScore', MetricUnit.NoUnit, 0.9, MetricResolution.High);
-    metrics.publishStoredMetrics();
-    logger.info('answered', { citations: output.citations.length });
-    return output;
-  };
+  setBenchEnv(port);
+  const { logger, powertools } = await powertoolsOnly();
   // HOT_PATH_REFERENCE=line (h8-hotpath): the reference is Powertools only plus, on a share `rate` of its requests
   // (Math.random), one evaluation-sample-sized line through logger.info: a sample built once beforehand (no redaction,
   // no hashing, no sampling hash). What a Powertools-only service that logs a sample line at the same rate pays at the
