@@ -155,9 +155,17 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     expect(spend?.pairs).toBeGreaterThan(800);
   });
 
-  test('the policy no longer warns about the paired preference, and still warns about what the schedule does not reach', () => {
+  test("the policy warns about the paired preference only on the config plane: its shipped schedule is cut to the config plane's budget", () => {
     const w = RULE_CANARY_PLAN.check(facts);
-    expect(w.filter((x) => x.includes('pairs'))).toEqual([]);
+    // The code schedule reaches it; the example's assigned config schedule (10 % 2 min, 50 % 35 min, all the config
+    // plane's 50-minute budget holds) does not, and the warning says by how much and what would.
+    const pairs = w.filter((x) => x.includes('pairs decided'));
+    expect(pairs).toHaveLength(1);
+    const configPaired = cp?.configCurrent?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
+    expect(configPaired).toBeGreaterThan(0.5);
+    expect(configPaired).toBeLessThan(0.9);
+    expect(pairs[0]).toContain(`the assigned config canary (assigned share 10 % for 120 s, then 50 % for 2100 s)`);
+    expect(pairs[0]).toContain(`before full rollout ${Math.round(configPaired * 100)} % of the time, under the planned 90 %`);
     expect(w.some((x) => x.includes('errors x2'))).toBe(true);
   });
 
