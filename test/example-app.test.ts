@@ -56,7 +56,9 @@ describe('example app', () => {
       // The regression gate announces each code canary, so the runtime draws code-plane pairs only during one.
       AI_RELEASE_SHARE_CODE_CANARY: '1',
     });
-    const [controller] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('assigned config canary share') } }));
+    const [controller] = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('assigned config canary share') } }),
+    );
     expect(controller.Properties.Environment.Variables).toMatchObject({ AI_RELEASE_SHARE_SCHEDULE: '10:120,50:2100' });
     // The release resource hands each release to the controller.
     template.hasResourceProperties('Custom::AiReleaseConfigDeployment', { ShareController: Match.anyValue(), CandidateContentHash: Match.anyValue() });
