@@ -60,6 +60,12 @@ describe('example app', () => {
       template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('assigned config canary share') } }),
     );
     expect(controller.Properties.Environment.Variables).toMatchObject({ AI_RELEASE_SHARE_SCHEDULE: '10:120,50:2100' });
+    // The card counts the controller's looks, one a minute whether a release runs or not (an upper bound at 1 GB-s each).
+    const appconfigInvocations = 43_800 + 3 * 20 + Math.ceil((5 * 730 * 3600 * 0.01) / 10);
+    expect(stack.release.facts.releaseCost?.lines.find((l) => l.item.startsWith('function invocations'))).toMatchObject({
+      item: 'function invocations (judge schedule, hooks, review, snapshot, share controller looks)',
+      quantity: expect.stringMatching(new RegExp(`^${appconfigInvocations + 43_800} invocations`)),
+    });
     // The release resource hands each release to the controller.
     template.hasResourceProperties('Custom::AiReleaseConfigDeployment', { ShareController: Match.anyValue(), CandidateContentHash: Match.anyValue() });
   });

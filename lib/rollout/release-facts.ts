@@ -155,6 +155,8 @@ export class ReleaseFactSheet {
       metricNames: Object.keys(METRIC).length,
       // The judge publishes its plane's verdict series while it judges a release.
       judgeSeriesPerRelease: this.r.canaryJudge ? 1 : 0,
+      // The assigned config canary's controller looks every minute, release or not (it exits at once without one).
+      ...(this.r.configShare ? { shareControllerLooksPerMonth: 43_800 } : {}),
       // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
       ...(this.evaluatedBy()
         ? {
