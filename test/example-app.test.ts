@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EXAMPLE_CONFIG_CANARY, ExampleStack } from '../bin/example-stack';
 import { parseReleaseManifest } from '../lib';
+import { renderCanaryCard } from '../lib/rollout/canary-card';
 import { testApp } from './helpers';
 
 describe('example app', () => {
@@ -66,6 +67,13 @@ describe('example app', () => {
       item: 'function invocations (judge schedule, hooks, review, snapshot, share controller looks)',
       quantity: expect.stringMatching(new RegExp(`^${appconfigInvocations + 43_800} invocations`)),
     });
+    // The card's rollback conditions are the share's, and say how to roll back by hand.
+    const card = renderCanaryCard(stack.release.facts, stack.release.policy);
+    expect(card).toContain(
+      "- **Config (assigned):** while the share ramps, any config-plane alarm in ALARM (the share controller watches the same alarms as the AppConfig monitor, and the judge's regression) sets the share to 0",
+    );
+    expect(card).toContain('{"kind":"ai-release.share-rollback"}');
+    expect(card).not.toContain('in ALARM during a config deployment, its steps or its bake');
     // The release resource hands each release to the controller.
     template.hasResourceProperties('Custom::AiReleaseConfigDeployment', { ShareController: Match.anyValue(), CandidateContentHash: Match.anyValue() });
   });
