@@ -51,11 +51,14 @@ export const EXAMPLE_CODE_ALARM_WINDOW: PlaneAlarmWindow = { datapointsToAlarm: 
 /**
  * The example's config canary: assigned per conversation (its function runs the library's runtime, which reads the
  * share, and a support chat is the conversational case docs/config-canary.md recommends it for). The canary plan's
- * shape, a 10 % safety step then the balanced 50 % step, cut to what the config plane's time budget holds: 50 minutes
- * inside CloudFormation's hour take the candidate stage (60 s), the config gate's timeout (300 s), 120 s for a
- * running deployment and the controller's looks, promotion and client lag (260 s), leaving 2,260 s of holds. The
- * plan's 10 % for 5 min then 50 % for 55 min (3,600 s) is refused at synth. The safety step is the library's 2
- * minutes (not the plan's 5) so the balanced step gets 35 of the 37 minutes (bench/RESULTS.md § h12-assigned).
+ * shape, a 10 % safety step then the balanced 50 % step, within what the config plane's time budget holds: 50 minutes
+ * inside CloudFormation's hour (a custom resource's ServiceTimeout is 1 to 3,600 s, AWS::CloudFormation::CustomResource
+ * in the CloudFormation Template Reference) less the candidate stage (60 s), the config gate's timeout (300 s), 120 s
+ * for a running deployment and the controller's looks, promotion and client lag (260 s): 2,260 s of holds. The
+ * uncapped plan, 10 % for 5 min then 50 % for 55 min, is refused at synth. The safety step is the library's 2 minutes,
+ * not the capped plan's 5, so the balanced step gets 35 of the 37 minutes: a canary losing 60 % of its pairs is caught
+ * before promotion 62.1 % of the time at the release config's pairing rate 0.1, not 90 % (bench/RESULTS.md
+ * § h12-assigned; 0.2 would reach 97.5 % and cost about 26 USD per code release, over the 20 USD budget).
  */
 export const EXAMPLE_CONFIG_CANARY: AssignedConfigCanaryOptions = {
   schedule: [
