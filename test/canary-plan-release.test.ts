@@ -265,3 +265,13 @@ describe("the config plan fits the config plane's budget (h12-assigned)", () => 
     );
   });
 });
+
+test('a stated canaryPlan.configMaxMinutes only lowers the budget cap; a bad one is named', () => {
+  const lowered = release({ expectedRequestsPerSecond: 5, configCanary: 'assigned', canaryPlan: { configMaxMinutes: 20 } }).r.facts.canaryPlan;
+  expect(lowered?.plan.configMaxMinutes).toBe(20);
+  const raised = release({ expectedRequestsPerSecond: 5, configCanary: 'assigned', canaryPlan: { configMaxMinutes: 59 } }).r.facts.canaryPlan;
+  expect(raised?.plan.configMaxMinutes).toBeLessThan(59);
+  expect(() => release({ expectedRequestsPerSecond: 5, configCanary: 'assigned', canaryPlan: { configMaxMinutes: 1.5 } }).r.facts.canaryPlan).toThrow(
+    /configMaxMinutes must be a whole number of minutes of at least 2/,
+  );
+});

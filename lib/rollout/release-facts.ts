@@ -223,10 +223,11 @@ export class ReleaseFactSheet {
     const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
     // The config plan never recommends a schedule the config plane's budget refuses (a 2-step plan: safety, balanced).
     const lag = this.r.configShare?.clientLagSeconds ?? DEFAULT_CLIENT_LAG_SECONDS;
-    const configMaxMinutes = Math.floor((this.r.config.deployment.assignedReleaseBudgetSeconds - shareOverheadSeconds(2, lag)) / 60);
+    const fits = Math.max(2, Math.floor((this.r.config.deployment.assignedReleaseBudgetSeconds - shareOverheadSeconds(2, lag)) / 60));
     const options: CanaryPlanOptions = {
       ...cp,
-      configMaxMinutes: Math.max(2, Math.min(cp.configMaxMinutes ?? configMaxMinutes, configMaxMinutes)),
+      // A stated cap only lowers it (and planCanary names a bad one).
+      configMaxMinutes: cp.configMaxMinutes !== undefined ? Math.min(cp.configMaxMinutes, fits) : fits,
       judge: { ...cp.judge, ...(alpha !== undefined ? { alpha } : {}), tolerance: judgeTolerance(props) },
     };
     const ts = this.r.trafficShift;
