@@ -78,7 +78,7 @@ test('the alarm names the CLI asks for cover every alarm of the service in the t
   ]);
   const synthesized = alarms
     .map(([, r]) => r.Properties.AlarmName as string | undefined)
-    .filter((n): n is string => n !== undefined && n.startsWith(`Shop-${SERVICE}-`));
+    .filter((n): n is string => n?.startsWith(`Shop-${SERVICE}-`) === true);
   // The combined guardrail alarm per plane, the two verdicts, cannot-judge and the composites (perMetric: 17 and more).
   expect(synthesized.length).toBeGreaterThanOrEqual(6);
   expect(synthesized).toEqual(expect.arrayContaining([`Shop-${SERVICE}-version-guardrails`, `Shop-${SERVICE}-service-guardrails`]));
