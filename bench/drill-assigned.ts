@@ -36,6 +36,9 @@ async function main() {
   const stack = new ExampleStack(app, 'BenchDrillAssigned');
   const periodSeconds = stack.release.alarms.period.toSeconds();
   const model = readDrillModel(Template.fromStack(stack).toJSON());
+  // The schedule the example ships (its assigned config canary, h12-assigned); the library's default when the example
+  // is built without one.
+  const schedule = stack.release.configShare?.schedule ?? DEFAULT_SHARE_SCHEDULE;
 
   // AppConfig's rollback, as bench/drill.ts measures it (same scenario: 20 % errors on the new config).
   const scenario: DrillScenario = {
@@ -48,7 +51,7 @@ async function main() {
   const setup: SimulationSetup = { model, scenario };
   let t = Date.now();
   const captured = await captureOutcomes(setup, 1000);
-  const cmp = compareRollbackPaths(setup, captured, runs, DEFAULT_PROPAGATION, { shareReadTtlSeconds: shareTtl }, DEFAULT_SHARE_SCHEDULE);
+  const cmp = compareRollbackPaths(setup, captured, runs, DEFAULT_PROPAGATION, { shareReadTtlSeconds: shareTtl }, schedule);
   const cmpMs = Date.now() - t;
   // Bad answers AppConfig's path serves until its rollback starts (the drill's Monte Carlo of the same scenario).
   const mc = monteCarlo(setup, captured, runs);
@@ -57,7 +60,7 @@ async function main() {
   // The assigned path with the judge, a bad and a good candidate, on production-like traffic.
   const options: AssignedDrillOptions = {
     ratePerSecond: rate,
-    schedule: DEFAULT_SHARE_SCHEDULE,
+    schedule,
     baseErrorRate: 0.005,
     candidateErrorRate: 0.2,
     periodSeconds,
@@ -80,7 +83,7 @@ async function main() {
   say(`  first bad request -> every environment on the previous config: ${fmt(cmp.appconfig)}   [${(cmpMs / 1000).toFixed(1)} s wall, both paths]`);
   say(`  bad answers served until the rollback starts (mean): ${mc.badServedMean.toFixed(1)}, p90 ${mc.badServedP90}`);
   say(
-    `share 0 on the threshold alarms, assigned schedule ${formatSchedule(DEFAULT_SHARE_SCHEDULE)} (EventBridge + controller ${cmp.reaction.shareReactionSeconds} s assumed):`,
+    `share 0 on the threshold alarms, assigned schedule ${formatSchedule(schedule)} (EventBridge + controller ${cmp.reaction.shareReactionSeconds} s assumed):`,
   );
   if (cmp.assigned) say(`  first bad request -> every environment on the previous config: ${fmt(cmp.assigned)}`);
   say(

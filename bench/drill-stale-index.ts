@@ -5,14 +5,17 @@
  *    alarms as synthesized, CloudWatch's evaluation), on both planes: how often they roll it back, beside a good
  *    release (they should not catch it: nothing they measure changes);
  * 2. the canary judge with the evaluation metrics (lib/drill/stale-index.ts through the judge's real wiring and engine):
- *    by the paired comparison, by the unpaired scores, and by both, on the example's own schedules and on the
- *    planner's config schedule, at the example's sampling rate and higher ones.
+ *    by the paired comparison, by the unpaired scores, and by both, on the example's shipped schedules (its assigned
+ *    config canary since h12-assigned) and the planner's budget-capped config schedule, at the example's scoring and
+ *    pairing rates (and, as a control, pairs only where scoring draws). The alarm rows read the template's AppConfig
+ *    rollout: the drill model does not read the share schedule yet.
  *
  *   npx tsx bench/drill-stale-index.ts [runs=200] [alarmRuns=1000]
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ExampleStack } from '../bin/example-stack';
+import { binomialUpper } from '../lambda/judge/stats';
 import type { EvaluationConfig } from '../lambda/shared/evaluation';
 import { captureOutcomes, type DrillScenario, monteCarlo, readDrillModel, type SimulationSetup } from '../lib/drill';
 import { DEFAULT_STALE_INDEX, drillStaleIndex, stepsOfModel } from '../lib/drill/stale-index';
@@ -57,34 +60,51 @@ async function main() {
   }
   say('');
   say(`## The canary judge with the evaluation metrics (${runs} runs per row)`);
-  say('| plane | schedule | sampling | by | caught before full | caught while judged | median minute | full at minute | canary samples/run | s |');
-  say('|---|---|---|---|---|---|---|---|---|---|');
-  const exampleConfig = stepsOfModel(model, 'config');
+  say(
+    '| plane | schedule | scoring | pairing | by | caught before full (CP 95 % lower) | caught while judged | median minute | full at minute | canary samples/run | s |',
+  );
+  say('|---|---|---|---|---|---|---|---|---|---|---|');
+  // The example as shipped (h12-assigned): config releases are assigned canaries on its share schedule (promotion
+  // ends the judging: nothing after it), code releases its linear shift; both at its scoring AND pairing rates.
+  const share = stack.release.configShare?.schedule;
+  const shipped = share
+    ? { steps: share.map((x) => ({ share: x.percent / 100, minutes: x.holdSeconds / 60 })), afterMinutes: 0 }
+    : stepsOfModel(model, 'config');
+  const shippedName = share
+    ? `example (assigned): ${share.map((x) => `${x.percent} % ${x.holdSeconds / 60} min`).join(', ')}`
+    : `example: ${model.appConfig?.describe}`;
   const exampleCode = stepsOfModel(model, 'code');
-  const planned = {
-    steps: [
-      { share: 0.1, minutes: 5 },
-      { share: 0.5, minutes: 55 },
-    ],
-    afterMinutes: 10,
-  };
-  const rows = [
-    ['config', `example: ${model.appConfig?.describe}`, exampleConfig, evaluation.samplingRate],
-    ['config', `example: ${model.appConfig?.describe}`, exampleConfig, 1],
-    ['code', `example: ${model.codeDeploy?.describe}`, exampleCode, evaluation.samplingRate],
-    ['code', `example: ${model.codeDeploy?.describe}`, exampleCode, 1],
-    ['config', 'planned (assigned): 10 % 5 min, 50 % 55 min', planned, evaluation.samplingRate],
-    ['config', 'planned (assigned): 10 % 5 min, 50 % 55 min', planned, 0.05],
-    ['config', 'planned (assigned): 10 % 5 min, 50 % 55 min', planned, 0.1],
-    ['config', 'planned (assigned): 10 % 5 min, 50 % 55 min', planned, 0.2],
-  ] as const;
-  for (const [plane, name, sched, samplingRate] of rows) {
+  const pairing = evaluation.paired && typeof evaluation.paired === 'object' ? evaluation.paired.samplingRate : undefined;
+  const plannedSteps = stack.release.facts.canaryPlan?.plan.config.steps ?? [];
+  const planned = { steps: plannedSteps, afterMinutes: 0 };
+  const plannedName = `planned (assigned, the budget's cap): ${plannedSteps.map((x) => `${Math.round(x.share * 100)} % ${x.minutes} min`).join(', ')}`;
+  const rows: readonly (readonly [
+    'code' | 'config',
+    string,
+    { steps: readonly { share: number; minutes: number }[]; afterMinutes: number },
+    number,
+    number | undefined,
+  ])[] = [
+    ['config', shippedName, shipped, evaluation.samplingRate, pairing],
+    ['code', `example: ${model.codeDeploy?.describe}`, exampleCode, evaluation.samplingRate, pairing],
+    ['config', plannedName, planned, evaluation.samplingRate, pairing],
+    ['config', shippedName, shipped, evaluation.samplingRate, undefined],
+  ];
+  for (const [plane, name, sched, samplingRate, pairSamplingRate] of rows) {
     const t = Date.now();
-    const out = await drillStaleIndex({ ratePerSecond: rate, samplingRate, steps: sched.steps, afterMinutes: sched.afterMinutes, plane, runs });
+    const out = await drillStaleIndex({
+      ratePerSecond: rate,
+      samplingRate,
+      ...(pairSamplingRate !== undefined ? { pairSamplingRate } : {}),
+      steps: sched.steps,
+      afterMinutes: sched.afterMinutes,
+      plane,
+      runs,
+    });
     const s = ((Date.now() - t) / 1000 / out.length).toFixed(0);
     for (const d of out)
       say(
-        `| ${plane} | ${name} | ${pct(samplingRate)} | ${d.by} | ${pct(d.beforeFull)} | ${pct(d.caught)} | ${d.medianMinutes ?? '—'} | ${d.fullAtMinute.toFixed(1)} | ${d.canarySamples.toFixed(0)} | ${s} |`,
+        `| ${plane} | ${name} | ${pct(samplingRate)} | ${pct(pairSamplingRate ?? samplingRate)} | ${d.by} | ${pct(d.beforeFull)} (${pct(d.beforeFull === 0 ? 0 : 1 - binomialUpper(runs - Math.round(d.beforeFull * runs), runs, 0.05))}) | ${pct(d.caught)} | ${d.medianMinutes ?? '—'} | ${d.fullAtMinute.toFixed(1)} | ${d.canarySamples.toFixed(0)} | ${s} |`,
       );
   }
 }

@@ -1,18 +1,19 @@
 /**
  * The example catches "answers lose 60 % of pairs" at 5 requests/s within its budget (issue 17 Tests, h7-pairs): the
  * EXAMPLE's own settings, read from its construct tree (bin/example-stack.ts: the release config's samplingRate and
- * paired.samplingRate, the configured code schedule, and the planned assigned config schedule), simulated through the
+ * paired.samplingRate, the configured code schedule, and the assigned config schedule it ships, h12-assigned), simulated through the
  * project's evaluation world (lib/drill/evaluation-world.ts: result lines with the world's evaluator delays, the
  * judge's reads after the settle time once a minute, the real engine at α = 0.01 with groundedness, relevance and
  * paired judged). Bad releases: the canary loses 60 % of pairs, scores unchanged. Good releases: pairs 50/50, scores
  * unchanged, an evaluator that picks the first answer shown 70 % of the time, under each disturbance. Cost per
  * release and per day from the card's figures (lib/rollout/evaluation-cost.ts).
  *
- *   npx tsx bench/example-pairs.ts [seeds=1000] [goodSeeds=seeds] [bad|good|cost|lag|all=all]
+ *   npx tsx bench/example-pairs.ts [seeds=1000] [goodSeeds=seeds] [bad|good|good-config|cost|lag|config-rates|all=all]
  */
 import { App } from 'aws-cdk-lib';
 import { ExampleStack } from '../bin/example-stack';
 import { type EvalDisturbance, runEvalWorld } from '../lib/drill/evaluation-world';
+import { binomialUpper } from '../lambda/judge/stats';
 import { wilson } from '../lib/drill/simulate';
 import type { PlanStep } from '../lib/rollout/canary-plan';
 
@@ -21,6 +22,9 @@ const GOOD_SEEDS = Number(process.argv[3] ?? SEEDS);
 const ONLY = process.argv[4] ?? 'all';
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+/** Exact one-sided 95 % Clopper–Pearson bounds: the lower bound of a catch rate, the upper of a false-rollback rate. */
+const cpLower = (k: number, n: number) => (k === 0 ? 0 : 1 - binomialUpper(n - k, n, 0.05));
+const cpUpper = (k: number, n: number) => binomialUpper(k, n, 0.05);
 
 interface Row {
   readonly name: string;
@@ -88,16 +92,20 @@ async function main() {
   if (!cp || !ev || !cost) throw new Error('the example has no canary plan with an evaluation');
   const r = ev.samplingRate;
   const p = ev.pairSamplingRate ?? r;
-  const code = cp.current.steps;
-  const config = cp.plan.config.steps;
   const describe = (s: readonly PlanStep[]) => s.map((x) => `${Math.round(x.share * 100)} % ${x.minutes} min`).join(', ');
+  const code = cp.current.steps;
+  // The config schedule as shipped (the example's assigned canary, h12-assigned); the plan's only when the example
+  // is synthesized with `configCanary: 'appconfig'` (then no config pairs are made in production at all).
+  const config = cp.configCurrent?.steps ?? cp.plan.config.steps;
+  const configName = cp.configCurrent ? `${describe(config)} (assigned, shipped)` : `${describe(config)} (planned; not shipped)`;
   say(`# the example's paired preference — ${new Date().toISOString()} — ${SEEDS} seeds per row, 5 requests/s`);
-  say(`example: samplingRate ${r}, paired.samplingRate ${p}; code ${cp.current.describe}; config (planned, configCanary assigned) ${describe(config)}`);
+  say(`example: samplingRate ${r}, paired.samplingRate ${p}; code ${cp.current.describe}; config ${configName}`);
   const paired = (x: { byRegression: readonly { regression: string; power: number }[] }) =>
     x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0;
-  say(`closed form: code ${pct(paired(cp.current))}, config ${pct(paired(cp.plan.config))}`);
-  if (ONLY === 'all' || ONLY === 'bad') await badRows(cp, r, p, code, config, describe);
-  if (ONLY === 'all' || ONLY === 'good') await goodRows(r, p, code, config);
+  say(`closed form: code ${pct(paired(cp.current))}, config ${pct(paired(cp.configCurrent ?? cp.plan.config))}`);
+  if (ONLY === 'all' || ONLY === 'bad') await badRows(cp, r, p, code, config, configName);
+  if (ONLY === 'config-rates') await configRateRows(r, config, configName);
+  if (ONLY === 'all' || ONLY === 'good' || ONLY === 'good-config') await goodRows(r, p, code, config, ONLY === 'good-config');
   if (ONLY === 'all' || ONLY === 'cost') costLines(cost, cp);
   if (ONLY === 'all' || ONLY === 'lag') await lagRows(cp, r, p, code);
 }
@@ -133,44 +141,63 @@ async function badRows(
   p: number,
   code: readonly PlanStep[],
   config: readonly PlanStep[],
-  describe: (s: readonly PlanStep[]) => string,
+  configName: string,
 ) {
   say('');
   say('## Bad releases: the canary loses 60 % of pairs, scores unchanged, unbiased evaluator');
   say(
-    '| plane | schedule | scoring | pairing | caught before full (95 % interval) | caught at all | median minute caught | full at | canary pairs/release | s |',
+    '| plane | schedule | scoring | pairing | caught before full (95 % interval) | one-sided 95 % lower (CP) | caught at all | median minute caught | full at | canary pairs/release | s |',
   );
-  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const bad: Row[] = [
     { name: cp.current.describe, plane: 'code', steps: code, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6 },
-    { name: describe(config), plane: 'config', steps: config, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6 },
+    { name: configName, plane: 'config', steps: config, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6 },
     // Controls: the same schedules with pairs only where scoring draws (paired: true), at the example's scoring rate.
     { name: `${cp.current.describe} (control: paired: true)`, plane: 'code', steps: code, samplingRate: r, pairedLoss: 0.6 },
-    { name: `${describe(config)} (control: paired: true)`, plane: 'config', steps: config, samplingRate: r, pairedLoss: 0.6 },
+    { name: `${configName} (control: paired: true)`, plane: 'config', steps: config, samplingRate: r, pairedLoss: 0.6 },
   ];
   for (const row of bad) {
     const seeds = row.name.includes('control') ? Math.min(SEEDS, 200) : SEEDS;
     const o = await run(row, seeds);
     const [lo, hi] = wilson(o.before, seeds);
     say(
-      `| ${row.plane} | ${row.name} | ${row.samplingRate} | ${row.pairSamplingRate ?? row.samplingRate} | ${pct(o.before / seeds)} (${pct(lo)}–${pct(hi)}; ${seeds} seeds) | ${pct(o.atAll / seeds)} | ${o.median ?? '—'} | ${o.full} | ${Math.round(o.pairs)} | ${o.s.toFixed(0)} |`,
+      `| ${row.plane} | ${row.name} | ${row.samplingRate} | ${row.pairSamplingRate ?? row.samplingRate} | ${pct(o.before / seeds)} (${pct(lo)}–${pct(hi)}; ${seeds} seeds) | ${pct(cpLower(o.before, seeds))} | ${pct(o.atAll / seeds)} | ${o.median ?? '—'} | ${o.full} | ${Math.round(o.pairs)} | ${o.s.toFixed(0)} |`,
     );
   }
 }
 
-async function goodRows(r: number, p: number, code: readonly PlanStep[], config: readonly PlanStep[]) {
+/**
+ * h12-assigned: the config plane on its shipped schedule at higher pairing rates (what raising paired.samplingRate
+ * would buy there; the code plane's cost per release grows with it too).
+ */
+async function configRateRows(r: number, config: readonly PlanStep[], configName: string) {
+  say('');
+  say(`## Config plane, shipped schedule ${configName}: the canary loses 60 % of pairs, at other pairing rates`);
+  say('| pairing | caught before full (95 % interval) | one-sided 95 % lower (CP) | caught at all | median minute caught | canary pairs/release | s |');
+  say('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const rate of [0.15, 0.2]) {
+    const o = await run({ name: configName, plane: 'config', steps: config, samplingRate: r, pairSamplingRate: rate, pairedLoss: 0.6 }, SEEDS);
+    const [lo, hi] = wilson(o.before, SEEDS);
+    say(
+      `| ${rate} | ${pct(o.before / SEEDS)} (${pct(lo)}–${pct(hi)}; ${SEEDS} seeds) | ${pct(cpLower(o.before, SEEDS))} | ${pct(o.atAll / SEEDS)} | ${o.median ?? '—'} | ${Math.round(o.pairs)} | ${o.s.toFixed(0)} |`,
+    );
+  }
+}
+
+async function goodRows(r: number, p: number, code: readonly PlanStep[], config: readonly PlanStep[], configOnly = false) {
   const SEEDS = GOOD_SEEDS;
   say('');
   say('## Good releases: pairs 50/50, scores unchanged, evaluator picking the first answer 70 % of the time (both orders combined)');
-  say('| plane | disturbance | rolled back | 95 % upper | canary pairs/release | s |');
-  say('| --- | --- | --- | --- | --- | --- |');
+  say('| plane | disturbance | rolled back | 95 % upper (Wilson) | one-sided 95 % upper (CP) | canary pairs/release | s |');
+  say('| --- | --- | --- | --- | --- | --- | --- |');
   // The mix drifts both ways (inputs harder, then easier, over the release, while the canary's share ramps up): time,
   // share and score move together, the case that fools an unpaired before/after test.
   const disturbances: [EvalDisturbance, (1 | -1)?][] = [['none'], ['drifting-mix', 1], ['drifting-mix', -1], ['shared-latency'], ['retries']];
-  for (const [plane, steps] of [
+  const planes = [
     ['code', code],
     ['config', config],
-  ] as const)
+  ] as const;
+  for (const [plane, steps] of planes.filter(([pl]) => !configOnly || pl === 'config'))
     for (const [d, sign] of disturbances) {
       const row: Row = {
         name: d,
@@ -185,7 +212,9 @@ async function goodRows(r: number, p: number, code: readonly PlanStep[], config:
       };
       const o = await run(row, SEEDS);
       const name = d === 'drifting-mix' ? `drifting mix (${sign === 1 ? 'harder' : 'easier'} over the release)` : d;
-      say(`| ${plane} | ${name} | ${o.atAll} (${pct(o.atAll / SEEDS)}) | ${pct(wilson(o.atAll, SEEDS)[1])} | ${Math.round(o.pairs)} | ${o.s.toFixed(0)} |`);
+      say(
+        `| ${plane} | ${name} | ${o.atAll} (${pct(o.atAll / SEEDS)}) | ${pct(wilson(o.atAll, SEEDS)[1])} | ${pct(cpUpper(o.atAll, SEEDS))} | ${Math.round(o.pairs)} | ${o.s.toFixed(0)} |`,
+      );
     }
 }
 

@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import {
   AiRelease,
   type AiReleaseProps,
+  type AssignedConfigCanaryOptions,
   type PlaneAlarmWindow,
   ReleaseConfigSource,
   restrictKeyGrantsToAwsServices,
@@ -20,7 +21,10 @@ import {
 export interface ExampleStackProps extends StackProps {
   /** Where the assistant's release config lives. @default example/support-assistant/release-config */
   readonly configDir?: string;
-  /** How config canaries reach traffic (AiReleaseProps.configCanary). @default AiRelease's default */
+  /**
+   * How config canaries reach traffic (AiReleaseProps.configCanary). `'appconfig'` gives AppConfig's own rollout back.
+   * @default EXAMPLE_CONFIG_CANARY: assigned per conversation, the canary plan's schedule cut to the config plane's budget
+   */
   readonly configCanary?: AiReleaseProps['configCanary'];
   /**
    * The code plane's traffic shift. @default `TrafficShift.linear(5, Duration.minutes(3))`, the canary plan's schedule
@@ -44,6 +48,24 @@ export interface ExampleStackProps extends StackProps {
 export const EXAMPLE_TRAFFIC_SHIFT = TrafficShift.linear(5, Duration.minutes(3));
 /** The example's code-plane M of N: (2 + 1) x 60 s fit the linear schedule's first 3-minute step. */
 export const EXAMPLE_CODE_ALARM_WINDOW: PlaneAlarmWindow = { datapointsToAlarm: 2, evaluationPeriods: 2 };
+/**
+ * The example's config canary: assigned per conversation (its function runs the library's runtime, which reads the
+ * share, and a support chat is the conversational case docs/config-canary.md recommends it for). The canary plan's
+ * shape, a 10 % safety step then the balanced 50 % step, within what the config plane's time budget holds: 50 minutes
+ * inside CloudFormation's hour (a custom resource's ServiceTimeout is 1 to 3,600 s, AWS::CloudFormation::CustomResource
+ * in the CloudFormation Template Reference) less the candidate stage (60 s), the config gate's timeout (300 s), 120 s
+ * for a running deployment and the controller's looks, promotion and client lag (260 s): 2,260 s of holds. The
+ * uncapped plan, 10 % for 5 min then 50 % for 55 min, is refused at synth. The safety step is the library's 2 minutes,
+ * not the capped plan's 5, so the balanced step gets 35 of the 37 minutes: a canary losing 60 % of its pairs is caught
+ * before promotion 62.1 % of the time at the release config's pairing rate 0.1, not 90 % (bench/RESULTS.md
+ * § h12-assigned; 0.2 would reach 97.5 % and cost about 26 USD per code release, over the 20 USD budget).
+ */
+export const EXAMPLE_CONFIG_CANARY: AssignedConfigCanaryOptions = {
+  schedule: [
+    { percent: 10, holdSeconds: 120 },
+    { percent: 50, holdSeconds: 2100 },
+  ],
+};
 
 /** The example: an answering assistant over a small knowledge base, released with cdk-ai-release. */
 export class ExampleStack extends Stack {
@@ -119,7 +141,7 @@ export class ExampleStack extends Stack {
       // Graded degradation: a cost spike switches the assistant to its cheaper fallback model.
       costGuard: {},
       appConfigExtensionLayer: layerArn ? lambda.LayerVersion.fromLayerVersionArn(this, 'AppConfigExtension', layerArn) : undefined,
-      ...(props.configCanary ? { configCanary: props.configCanary } : {}),
+      configCanary: props.configCanary ?? EXAMPLE_CONFIG_CANARY,
     });
 
     acknowledgeExampleFindings(this);

@@ -144,20 +144,36 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     expect(cp?.traffic.evaluation?.cost).toEqual({ scoreUsd: e?.scoreUsd, pairUsd: e?.pairUsd, perReleaseUsd: 20 });
     expect(cp?.plan.evaluation?.pairedThreshold).toBeCloseTo(1400, 6);
     expect(cp?.current.byRegression.map((r) => r.regression)).toEqual(['errorRatio', 'p50Increase', 'qualityDrop', 'pairedPreference']);
-    expect(cp?.plan.evaluation?.reaching?.pairSamplingRate).toBe(0.1);
-    expect(cp?.plan.evaluation?.reaching?.cost?.withinBudget).toBe(true);
+    // The config plan is capped by the config plane's budget (37 minutes of steps): at 0.1 its 10 % 5 min + 50 % 32 min
+    // does not reach 90 %, so the smallest rate reaching it on both planes is 0.2, whose code release is over the budget.
+    expect(cp?.plan.configMaxMinutes).toBe(37);
+    expect(cp?.plan.config.steps).toEqual([
+      { share: 0.1, minutes: 5 },
+      { share: 0.5, minutes: 32 },
+    ]);
+    expect(cp?.plan.evaluation?.reaching?.pairSamplingRate).toBe(0.2);
+    expect(cp?.plan.evaluation?.reaching?.cost?.withinBudget).toBe(false);
   });
 
   test('its configured code schedule reaches 90 % against a canary losing 60 % of pairs, within the release budget', () => {
     expect(pairedPower(cp?.current)).toBeGreaterThanOrEqual(0.9);
-    const spend = cp?.plan.evaluation?.reaching?.cost?.code;
-    expect(spend?.totalUsd).toBeLessThan(20);
-    expect(spend?.pairs).toBeGreaterThan(800);
+    // At the stated pairing rate 0.1 (the card's per-release cost, on the configured code schedule).
+    const spend = facts.releaseCost?.evaluation;
+    expect(spend?.perReleaseUsd).toBeLessThan(20);
+    expect(spend?.pairsPerRelease).toBeGreaterThan(800);
   });
 
-  test('the policy no longer warns about the paired preference, and still warns about what the schedule does not reach', () => {
+  test("the policy warns about the paired preference only on the config plane: its shipped schedule is cut to the config plane's budget", () => {
     const w = RULE_CANARY_PLAN.check(facts);
-    expect(w.filter((x) => x.includes('pairs'))).toEqual([]);
+    // The code schedule reaches it; the example's assigned config schedule (10 % 2 min, 50 % 35 min, all the config
+    // plane's 50-minute budget holds) does not, and the warning says by how much and what would.
+    const pairs = w.filter((x) => x.includes('pairs decided'));
+    expect(pairs).toHaveLength(1);
+    const configPaired = cp?.configCurrent?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
+    expect(configPaired).toBeGreaterThan(0.5);
+    expect(configPaired).toBeLessThan(0.9);
+    expect(pairs[0]).toContain(`the assigned config canary (assigned share 10 % for 120 s, then 50 % for 2100 s)`);
+    expect(pairs[0]).toContain(`before full rollout ${Math.round(configPaired * 100)} % of the time, under the planned 90 %`);
     expect(w.some((x) => x.includes('errors x2'))).toBe(true);
   });
 
@@ -165,7 +181,9 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     const card = renderCanaryCard(facts, evaluatePolicy(facts, [RULE_CANARY_PLAN]));
     expect(card).toContain('| loses 60 % of pairs |');
     expect(card).toContain('evaluation samplingRate 0.005, pairing rate 0.1 (paired.samplingRate)');
-    expect(card).toContain('reached at the stated pairing rate on the planned schedules');
+    expect(card).toContain('the smallest pairing rate reaching 90 % on the planned schedules is **0.2**');
+    expect(card).toContain('over it: no pairing rate reaching the target fits the budget');
+    expect(card).toContain("config: 37 min of steps, what the config plane's 50-minute budget holds");
     expect(card).toMatch(/expected per release: code [\d,]+ pairs [\d.]+ USD \+ [\d,]+ scored [\d.]+ USD/);
   });
 
@@ -183,9 +201,10 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     const f = new ExampleStack(app(), 'ExampleTrue', { configDir: dir }).release.facts;
     const w = RULE_CANARY_PLAN.check(f).find((x) => x.includes('pairs decided'));
     expect(w).toContain('evaluation samplingRate 0.005 and pairing rate 0.005');
-    expect(w).toMatch(/paired: \{ samplingRate: 0\.1 \} with trafficShift: TrafficShift\.linear\(5, Duration\.minutes\(3\)\) would reach \d+ %/);
+    // 0.2, not 0.1: the config plane's budget-capped plan needs it (0.1 reaches it on the code schedule alone).
+    expect(w).toMatch(/paired: \{ samplingRate: 0\.2 \} with trafficShift: TrafficShift\.linear\(5, Duration\.minutes\(3\)\) would reach \d+ %/);
     expect(w).toMatch(
-      /pairing at 0\.1 costs about [\d.]+ USD per release on that code schedule \([\d,]+ pairs [\d.]+ USD, [\d,]+ scored [\d.]+ USD; budget\.perReleaseUsd 20 USD\); steady-state scoring stays at samplingRate 0\.005/,
+      /pairing at 0\.2 costs about [\d.]+ USD per release on that code schedule \([\d,]+ pairs [\d.]+ USD, [\d,]+ scored [\d.]+ USD; budget\.perReleaseUsd 20 USD: over it, so pairing would stop early and the power would not be reached; raise the budget or shorten the schedule\); steady-state scoring stays at samplingRate 0\.005/,
     );
     expect(f.canaryPlan?.pairedCost?.pairsPerRelease).toBeCloseTo(f.canaryPlan?.plan.evaluation?.reaching?.cost?.code.pairs ?? -1, 6);
   });
@@ -210,4 +229,49 @@ test("an assigned config canary's paired preference: its own finding, the config
   expect(w).toHaveLength(1);
   expect(w[0]).toContain(`the assigned config canary (${cc?.describe})`);
   expect(w[0]).toMatch(/configCanary schedule \[\{ percent: 10, holdSeconds: 300 \}, \{ percent: 50, holdSeconds: \d+ \}\] \d+ % \(code: trafficShift:/);
+});
+
+describe("the config plan fits the config plane's budget (h12-assigned)", () => {
+  const { planCanary } = require('../lib') as typeof import('../lib');
+
+  test.each([
+    [undefined, 60],
+    [37, 37],
+    [90, 60],
+  ])('configMaxMinutes %p caps the config plan at %p minutes (maxMinutes 60); the code plan keeps its cap', (configMaxMinutes, cap) => {
+    const p = planCanary({ requestsPerSecond: 5 }, configMaxMinutes === undefined ? {} : { configMaxMinutes });
+    expect(p.configMaxMinutes).toBe(cap);
+    expect(p.config.steps.reduce((t, s) => t + s.minutes, 0)).toBeLessThanOrEqual(cap);
+    expect(p.maxMinutes).toBe(60);
+  });
+
+  test('a bad configMaxMinutes names the field and the fix', () => {
+    expect(() => planCanary({ requestsPerSecond: 5 }, { configMaxMinutes: 1.5 })).toThrow(
+      /configMaxMinutes must be a whole number of minutes of at least 2 \(what the config plane's budget holds\), got 1\.5/,
+    );
+  });
+
+  test("the schedule the policy recommends synthesizes: the example built with it passes the deployer's budget check", () => {
+    const { ExampleStack } = require('../bin/example-stack') as typeof import('../bin/example-stack');
+    const { testApp } = require('./helpers') as typeof import('./helpers');
+    const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+    const planned = exampleStack().release.facts.canaryPlan!.plan.config.steps;
+    const schedule = planned.map((s) => ({ percent: Math.round(s.share * 100), holdSeconds: s.minutes * 60 }));
+    expect(() => new ExampleStack(testApp(), 'Recommended', { configCanary: { schedule } })).not.toThrow();
+    // One more minute on the balanced step does not fit: the cap is the budget's, not a margin below it.
+    const longer = schedule.map((s, i) => (i === schedule.length - 1 ? { ...s, holdSeconds: s.holdSeconds + 60 } : s));
+    expect(() => new ExampleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Longer', { configCanary: { schedule: longer } })).toThrow(
+      /does not fit the config plane's time budget/,
+    );
+  });
+});
+
+test('a stated canaryPlan.configMaxMinutes only lowers the budget cap; a bad one is named', () => {
+  const lowered = release({ expectedRequestsPerSecond: 5, configCanary: 'assigned', canaryPlan: { configMaxMinutes: 20 } }).r.facts.canaryPlan;
+  expect(lowered?.plan.configMaxMinutes).toBe(20);
+  const raised = release({ expectedRequestsPerSecond: 5, configCanary: 'assigned', canaryPlan: { configMaxMinutes: 59 } }).r.facts.canaryPlan;
+  expect(raised?.plan.configMaxMinutes).toBeLessThan(59);
+  expect(() => release({ expectedRequestsPerSecond: 5, configCanary: 'assigned', canaryPlan: { configMaxMinutes: 1.5 } }).r.facts.canaryPlan).toThrow(
+    /configMaxMinutes must be a whole number of minutes of at least 2/,
+  );
 });

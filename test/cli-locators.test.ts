@@ -70,10 +70,15 @@ test('the cdk.out manifest file has no locators (deploy-time values); the releas
 });
 
 test('the alarm names the CLI asks for cover every alarm of the service in the template', () => {
-  const synthesized = Object.values(template.Resources)
-    .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm')
-    .map((r) => r.Properties.AlarmName as string)
-    .filter((n) => n.startsWith(`Shop-${SERVICE}-`));
+  const alarms = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm');
+  // One alarm has no name, so the CLI cannot ask for it: the assigned config canary's ControllerFailing (it pages the
+  // platform topic, it rolls nothing back; `status` does not show it yet, docs/incoming/h12-assigned.md).
+  expect(alarms.filter(([, r]) => r.Properties.AlarmName === undefined).map(([id]) => id)).toEqual([
+    expect.stringMatching(/^SupportAssistantReleaseConfigShareControllerFailing/),
+  ]);
+  const synthesized = alarms
+    .map(([, r]) => r.Properties.AlarmName as string | undefined)
+    .filter((n): n is string => n?.startsWith(`Shop-${SERVICE}-`) === true);
   // The combined guardrail alarm per plane, the two verdicts, cannot-judge and the composites (perMetric: 17 and more).
   expect(synthesized.length).toBeGreaterThanOrEqual(6);
   expect(synthesized).toEqual(expect.arrayContaining([`Shop-${SERVICE}-version-guardrails`, `Shop-${SERVICE}-service-guardrails`]));

@@ -95,8 +95,13 @@ test('npx cdk synth: offline, no template dump, worst case printed, manifest and
   expect(report.pluginReports.flatMap((p: { violations: unknown[] }) => p.violations)).toEqual([]);
   const template = JSON.parse(fs.readFileSync(path.join(out, 'AiReleaseExample.template.json'), 'utf8'));
   const resources = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>);
-  // the degrade flags deploy with AppConfig's own resource; the release config with the deployer that waits for COMPLETE
-  expect(resources.filter((r) => r.Type === 'AWS::AppConfig::Deployment')).toHaveLength(1);
+  // the degrade flags and the assigned canary's first share (share 0, no release) deploy with AppConfig's own resource;
+  // the release config with the deployer that waits for COMPLETE (and hands the release to the share controller)
+  const deployments = resources.filter((r) => r.Type === 'AWS::AppConfig::Deployment');
+  expect(deployments.map((r) => r.Properties.Description).sort()).toEqual([
+    expect.stringMatching(/degrade flags/),
+    'support-assistant: no assigned config canary',
+  ]);
   expect(resources.filter((r) => r.Type === 'Custom::AiReleaseConfigDeployment')).toHaveLength(1);
   const manifest = JSON.parse(fs.readFileSync(path.join(out, 'support-assistant.release-manifest.json'), 'utf8'));
   expect(manifest.facts).toMatchObject({ worstCaseCodeSeconds: 280, worstCaseConfigSeconds: 90, rolloutOrder: 'code, then config, one at a time' });

@@ -11,6 +11,7 @@ import { ExampleStack } from '../bin/example-stack';
 import { CHECK_BUDGET_MS } from '../lambda/config-gate-check/check';
 import { CONFIG_GATE_ENV, GATE_ALIAS_NAME } from '../lambda/shared/contract';
 import { CHECK_TIMEOUT_SECONDS } from '../lib/learning/config-gate-check';
+import { CONFIG_PLANE_BUDGET_SECONDS } from '../lib/rollout/config-deployment';
 import { AiRelease, AiReleasePlatform, AiServiceConfig, ConfigRollout, ReleaseConfigDeployment, ReleaseConfigSource } from '../lib';
 import { configGateOf, CONFIG_GATE_TIMEOUT } from './config-gate-fixtures';
 import { inlineFunction, testApp, validConfig } from './helpers';
@@ -160,14 +161,22 @@ describe('config gate template (the example app, its regression gate connected b
     const policyId = idOf(deployer.role!.node.tryFindChild('DefaultPolicy'));
     expect(cr.DependsOn).toContain(policyId);
     const statements = t.resolve(resources[policyId].Properties.PolicyDocument.Statement) as { Action: string | string[]; Resource: string | string[] }[];
-    const invoke = statements.find((s) => [s.Action].flat().includes('lambda:InvokeFunction'))!;
-    expect([invoke.Resource].flat()).toContain(t.arnOf(idOf(gate)));
+    // Two unqualified functions it may invoke, each in its own statement: the gate (replays) and, since the example
+    // ships the assigned config canary, the service's share controller (start and rollback requests).
+    const invoked = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction')).flatMap((s) => [s.Resource].flat());
+    expect(invoked).toContain(t.arnOf(idOf(gate)));
+    expect(invoked).toContain(t.arnOf(idOf(stack.release.configShare!.function)));
   });
 
   test("the gate's timeout counts in the deployer's budget", () => {
     const [[, cr]] = ofType('Custom::AiReleaseConfigDeployment');
-    const rollout = config.rollout.deploymentDurationMinutes + config.rollout.finalBakeMinutes;
-    expect(Number(cr.Properties.BudgetSeconds)).toBe(Math.min(rollout * 60 + 120 + 60 + CONFIG_GATE_TIMEOUT.toSeconds(), 870));
+    // The example's config releases are assigned canaries: the share schedule (10 % 2 min, 50 % 35 min), the
+    // controller's looks, promotion and client lag (2,480 s) replace AppConfig's rollout, plus 120 s for a running
+    // deployment, the candidate stage (60 s) and the gate: 2,960 s, inside the config plane's 3,000.
+    const share = stack.release.configShare!;
+    expect(share.longestReleaseSeconds).toBe(120 + 2100 + 2 * 60 + 60 + 20 + 60);
+    expect(Number(cr.Properties.BudgetSeconds)).toBe(share.longestReleaseSeconds + 120 + 60 + CONFIG_GATE_TIMEOUT.toSeconds());
+    expect(Number(cr.Properties.BudgetSeconds)).toBeLessThanOrEqual(CONFIG_PLANE_BUDGET_SECONDS);
   });
 });
 

@@ -13,7 +13,8 @@ const SECONDS_PER_MONTH = 730 * 3600;
 const GB = 1024 ** 3;
 
 describe('the steady-state pair-sampling line of the example', () => {
-  const plain = new ExampleStack(testApp(), 'Example');
+  // AppConfig's own rollout (the example before h12-assigned, and the library's default): nothing announces the code canary.
+  const plain = new ExampleStack(testApp(), 'Example', { configCanary: 'appconfig' });
   const facts = plain.release.facts;
   const cost = facts.releaseCost!;
   const ev = cost.evaluation!;
@@ -21,7 +22,7 @@ describe('the steady-state pair-sampling line of the example', () => {
   const rps = facts.expectedRequestsPerSecond!;
   const section = (plain.release.config.config as { evaluation: { samplingRate: number } }).evaluation;
 
-  test("configCanary 'appconfig' (the example as shipped): every answer but the canary's, at pairing − scoring rate, priced", () => {
+  test("configCanary 'appconfig' (the example before h12-assigned): every answer but the canary's, at pairing − scoring rate, priced", () => {
     expect(sp.codePairs).toBe('every-answer');
     expect(rps).toBe(5);
     expect(ev.pairSamplingRate).toBe(0.1);
@@ -49,8 +50,8 @@ describe('the steady-state pair-sampling line of the example', () => {
     expect(card).toContain("configCanary: 'assigned'");
   });
 
-  test('assigned config canary with the regression gate: announced, only the 60 s slack after each shift remains', () => {
-    const assigned = new ExampleStack(testApp(), 'Assigned', { configCanary: 'assigned' });
+  test('the example as shipped (assigned config canary with the regression gate): announced, only the 60 s slack after each shift remains', () => {
+    const assigned = new ExampleStack(testApp(), 'Assigned');
     const a = assigned.release.facts.releaseCost!.steadyPairSampling!;
     expect(a.codePairs).toBe('announced');
     expect(a.linesPerMonth).toBeCloseTo(20 * 60 * 5 * (0.1 - 0.005), 9);

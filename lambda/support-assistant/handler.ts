@@ -3,7 +3,7 @@ import { createAiRuntime, type InvocationContext } from '../runtime';
 import knowledgeBase from '../../example/support-assistant/knowledge-base.json';
 import { BundledRetriever } from './assistant';
 import { bedrockModel } from './bedrock-model';
-import { assistantHandler, FALLBACK_ANSWER, lookupOrderStatus, type Answer, type Question } from './service';
+import { assistantHandler, conversationProblem, FALLBACK_ANSWER, lookupOrderStatus, type Answer, type Question } from './service';
 
 // Module scope: built once per execution environment.
 const runtime = createAiRuntime<Question, Answer>({ degradedAnswer: () => FALLBACK_ANSWER });
@@ -16,5 +16,16 @@ export async function handler(event: Partial<Question>, context?: InvocationCont
   if (typeof event?.question !== 'string' || event.question.trim() === '' || event.question.length > 4000) {
     return { error: 'send {"question": "..."} with 1 to 4000 characters' };
   }
-  return wrapped({ question: event.question }, context);
+  const problem = conversationProblem(event);
+  if (problem) return { error: problem };
+  // The conversation goes through: on the example's assigned config canary (bin/example-stack.ts) a conversation keeps
+  // one config for all its turns and the judge counts it once; dropping it would place every turn on its own.
+  return wrapped(
+    {
+      question: event.question,
+      ...(event.conversationId !== undefined ? { conversationId: event.conversationId } : {}),
+      ...(event.conversationStartedAt !== undefined ? { conversationStartedAt: event.conversationStartedAt } : {}),
+    },
+    context,
+  );
 }

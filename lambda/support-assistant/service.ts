@@ -1,16 +1,40 @@
 import type { AiHandler } from '../runtime/ai-runtime';
+// The runtime reads at most this many characters of a conversation id: a longer one would be cut, not refused.
+import { MAX_CONVERSATION_ID_CHARS } from '../runtime/assignment';
 import { DEFAULT_STATIC_ANSWER } from '../shared/contract';
 import orders from '../../example/support-assistant/orders.json';
 import { answerQuestion, type ModelPort, type Retriever, type ToolExecutor } from './assistant';
 
 export interface Question {
   readonly question: string;
+  /**
+   * The caller's conversation (a chat session): on an assigned config canary every turn of it is served by one config
+   * and the canary judge counts it once. A UUIDv7 or ULID also tells when it started; otherwise send
+   * `conversationStartedAt`. Without it each request is placed on its own.
+   */
+  readonly conversationId?: string;
+  /** When the conversation started: epoch milliseconds or an ISO-8601 string. */
+  readonly conversationStartedAt?: number | string;
 }
 
 export interface Answer {
   readonly answer: string;
   readonly citations: string[];
   readonly degraded?: boolean;
+}
+
+/** The caller's error in the conversation fields, naming the field and the fix; undefined when they are usable. */
+export function conversationProblem(event: Partial<Question>): string | undefined {
+  const id = event.conversationId;
+  if (id !== undefined && (typeof id !== 'string' || id === '' || id.length > MAX_CONVERSATION_ID_CHARS))
+    return `conversationId must be a string of 1 to ${MAX_CONVERSATION_ID_CHARS} characters (the same for every turn of a conversation), got ${JSON.stringify(id)?.slice(0, 40)}`;
+  const at = event.conversationStartedAt;
+  if (at === undefined) return undefined;
+  const t = typeof at === 'number' ? at : typeof at === 'string' ? Date.parse(at) : Number.NaN;
+  if (!(Number.isFinite(t) && t > 0))
+    return `conversationStartedAt must be epoch milliseconds or an ISO-8601 time (when the conversation's first turn was sent), got ${JSON.stringify(at)?.slice(0, 40)}`;
+  if (id === undefined) return 'conversationStartedAt needs conversationId: send the id of the conversation it started';
+  return undefined;
 }
 
 export const FALLBACK_ANSWER: Answer = { answer: DEFAULT_STATIC_ANSWER, citations: [], degraded: true };

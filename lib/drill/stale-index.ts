@@ -31,6 +31,8 @@ export interface StaleIndexOptions {
   readonly ratePerSecond: number;
   /** The evaluation section's sampling rate. */
   readonly samplingRate: number;
+  /** Its release-time pairing rate (`paired.samplingRate`). @default the samplingRate (pairs only what scoring draws) */
+  readonly pairSamplingRate?: number;
   /** The canary schedule (share, minutes) before full traffic. */
   readonly steps: readonly { readonly share: number; readonly minutes: number }[];
   /** Minutes judged after full traffic (the config bake, or the AfterAllowTraffic hook's bound). */
@@ -89,6 +91,7 @@ export async function drillStaleIndex(o: StaleIndexOptions): Promise<StaleIndexD
     afterMinutes: o.afterMinutes,
     plane: o.plane,
     samplingRate: o.samplingRate,
+    ...(o.pairSamplingRate !== undefined ? { pairSamplingRate: o.pairSamplingRate } : {}),
     pairedLoss: e.pairedLoss,
     scoreDrop: { groundedness: 0, relevance: e.relevanceDrop },
     affectedShare: e.staleShare,

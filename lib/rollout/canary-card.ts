@@ -124,10 +124,16 @@ export function renderCanaryCard(f: ReleaseFacts, policy: PolicyResult): string 
   lines.push(
     `- **Code:** any code-plane alarm${verdicts.some((v) => v.plane === 'code') ? ' (the judge verdict alarm included)' : ''} in ALARM during a CodeDeploy deployment, a failed deployment, or a stopped one rolls the \`live\` alias back to the previous version.`,
   );
+  const judgedConfig = verdicts.some((v) => v.plane === 'config');
   lines.push(
-    `- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor${verdicts.some((v) => v.plane === 'config') ? '; the judge verdict alarm included' : ''}) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.`,
+    f.config.assigned
+      ? `- **Config (assigned):** while the share ramps, any config-plane alarm in ALARM (the share controller watches the same alarms as the AppConfig monitor${judgedConfig ? ", and the judge's regression" : ''}) sets the share to 0: every conversation is on the live config at the runtime's next poll — prompt, model, retrieval, tools and contract together; the live environment never left it. Once promotion has started nothing rolls it back (a regression found then is a new release).`
+      : `- **Config:** any config-plane alarm (through the composite alarm, the AppConfig monitor${judgedConfig ? '; the judge verdict alarm included' : ''}) in ALARM during a config deployment, its steps or its bake, rolls the release config back — prompt, model, retrieval, tools and contract together.`,
   );
-  lines.push(`- **By hand:** \`${cli(f, 'rollback')}\` stops the running deployments of both planes with rollback (asks first; \`--yes\` in a pipeline).`, '');
+  lines.push(
+    `- **By hand:** \`${cli(f, 'rollback')}\` stops the running deployments of both planes with rollback (asks first; \`--yes\` in a pipeline)${f.config.assigned ? '; it does not know the share yet: roll an assigned config canary back by invoking the share controller (`release.configShare.function`) with `{"kind":"ai-release.share-rollback"}`' : ''}.`,
+    '',
+  );
 
   lines.push('## Degrade conditions', '');
   lines.push(

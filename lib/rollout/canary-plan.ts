@@ -139,6 +139,12 @@ export interface CanaryPlanOptions {
   readonly power?: number;
   /** Longest acceptable time from the first shift to 100 %, in minutes. @default 60 */
   readonly maxMinutes?: number;
+  /**
+   * Longest the assigned config canary's steps may be held, in minutes: what the config plane's time budget leaves
+   * (AiRelease passes it: 50 minutes less the candidate stage, the config gate, a running deployment and the share
+   * controller's looks, promotion and client lag; a longer schedule is refused at synth). @default maxMinutes
+   */
+  readonly configMaxMinutes?: number;
   /** The largest first step (the safety step: blast radius of a bad release before the judge has evidence). @default 10 */
   readonly maxFirstStepPercent?: number;
   /** @default DEFAULT_MIN_REGRESSIONS */
@@ -202,6 +208,8 @@ export interface CodePlan extends SchedulePower {
 export interface CanaryPlan {
   readonly target: number;
   readonly maxMinutes: number;
+  /** The config plan's cap: maxMinutes, or less when the config plane's budget holds less (CanaryPlanOptions.configMaxMinutes). */
+  readonly configMaxMinutes: number;
   /** Code plane: the fastest TimeBasedCanary / TimeBasedLinear config reaching the target, or the most powerful within the cap. */
   readonly code: CodePlan;
   readonly codeReaches: boolean;
@@ -759,6 +767,7 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
   return {
     target,
     maxMinutes: cap,
+    configMaxMinutes: configCap(options),
     code: at.code,
     codeReaches: at.code.power >= target,
     config: at.config,
@@ -766,6 +775,16 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
     ...(stated !== undefined && stated !== 0 ? { pairedPreference: stated } : {}),
     ...(evaluation ? { evaluation } : {}),
   };
+}
+
+/** The config plan's cap in minutes: maxMinutes, or configMaxMinutes when smaller. */
+function configCap(options: CanaryPlanOptions): number {
+  const cap = options.maxMinutes ?? 60;
+  const c = options.configMaxMinutes;
+  if (c === undefined) return cap;
+  if (!(Number.isInteger(c) && c >= 2))
+    throw new Error(`canaryPlan configMaxMinutes must be a whole number of minutes of at least 2 (what the config plane's budget holds), got ${c}`);
+  return Math.min(cap, c);
 }
 
 /** Both planes' plans at one traffic (one sampling rate). */
@@ -790,11 +809,13 @@ function planAt(traffic: PlanTraffic, options: CanaryPlanOptions, model: ReturnT
   const reaching = candidates.filter((c) => c.power >= target).sort((a, b) => a.totalMinutes - b.totalMinutes || a.percent - b.percent);
   const code = reaching[0] ?? [...candidates].sort((a, b) => b.power - a.power || a.totalMinutes - b.totalMinutes)[0];
   // Config plane (assigned share, the canary oversampled): a safety step at the first-step limit for min(5, cap/4)
-  // minutes, then 50 % for the fewest minutes that reach the target.
+  // minutes, then 50 % for the fewest minutes that reach the target, within the config plane's own cap (a schedule
+  // its time budget cannot hold would be refused at synth, so it is never recommended).
   const configRegs = regressions(traffic, min, model, options.judge?.tolerance, 'config');
-  const safety: PlanStep = { share: maxFirst / 100, minutes: Math.max(1, Math.min(5, Math.floor(cap / 4))) };
-  let config = powerOf([safety, { share: 0.5, minutes: cap - safety.minutes }], configRegs);
-  for (let m = 1; m <= cap - safety.minutes; m++) {
+  const ccap = configCap(options);
+  const safety: PlanStep = { share: maxFirst / 100, minutes: Math.max(1, Math.min(5, Math.floor(ccap / 4))) };
+  let config = powerOf([safety, { share: 0.5, minutes: ccap - safety.minutes }], configRegs);
+  for (let m = 1; m <= ccap - safety.minutes; m++) {
     const p = powerOf([safety, { share: 0.5, minutes: m }], configRegs);
     if (p.power >= target) {
       config = p;
@@ -824,7 +845,7 @@ export function renderPlanSection(
 ): string[] {
   const lines: string[] = ['## Canary plan (from the stated traffic)', ''];
   lines.push(
-    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}${(traffic.meanClusterSize ?? 1) > 1 ? ` (failures in clusters of ${traffic.meanClusterSize} requests, each counted once)` : ''}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min; closed form, within a few points of the engine's simulated power (bench/canary-plan.ts).`,
+    `At ${traffic.requestsPerSecond} requests/s and a base error rate of ${traffic.errorRate ?? 0.01}${(traffic.meanClusterSize ?? 1) > 1 ? ` (failures in clusters of ${traffic.meanClusterSize} requests, each counted once)` : ''}: each schedule's chance that the judge calls each minimum regression before full rollout, counting only judged minutes (steps where the stable version still serves a share). Target ${pct(plan.target)}, time cap ${plan.maxMinutes} min${plan.configMaxMinutes < plan.maxMinutes ? ` (config: ${plan.configMaxMinutes} min of steps, what the config plane's 50-minute budget holds)` : ''}; closed form, within a few points of the engine's simulated power (bench/canary-plan.ts).`,
     '',
   );
   lines.push(`| schedule | judged min | to 100 % | ${plan.code.byRegression.map((r) => r.describe).join(' | ')} |`);

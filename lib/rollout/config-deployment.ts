@@ -500,6 +500,15 @@ export class ReleaseConfigDeployment extends Construct {
     this.grantCandidate();
   }
 
+  /**
+   * What the config plane's budget leaves an assigned config canary (its share schedule, the controller's looks,
+   * promotion and client lag), seconds: the budget less a running deployment and the candidate stage with the gate
+   * (as connected now). The canary plan caps the config schedule it recommends by it.
+   */
+  public get assignedReleaseBudgetSeconds(): number {
+    return CONFIG_PLANE_BUDGET_SECONDS - RUNNING_DEPLOYMENT_SECONDS - (this.gateConnection ? this.gateSeconds() : CANDIDATE_STAGE_SECONDS);
+  }
+
   /** The connected share controller, if any. */
   public get share(): ConfigShareConnection | undefined {
     return this.shareConnection;

@@ -46,8 +46,19 @@ const SHARE_SCHEMA = {
   },
 };
 
+/** The client lag promotion waits by default: AiServiceConfig.bind's 15 s extension poll plus the runtime's 5 s TTL. */
+export const DEFAULT_CLIENT_LAG_SECONDS = 20;
+
 /** How often the controller looks (its EveryMinute rule). */
 const LOOK_SECONDS = 60;
+
+/**
+ * What one assigned release takes beyond its steps' holds, seconds: up to one look per step to notice it ended, a look
+ * to see the promotion COMPLETE, the client lag, and the look that sets the share to 0.
+ */
+export function shareOverheadSeconds(steps: number, clientLagSeconds: number): number {
+  return steps * LOOK_SECONDS + LOOK_SECONDS + clientLagSeconds + LOOK_SECONDS;
+}
 
 export interface ConfigShareProps {
   readonly platform: AiReleasePlatform;
@@ -119,9 +130,9 @@ export class ConfigShare extends Construct {
     } catch (e) {
       throw new Error(`ConfigShare of ${config.serviceName}: ${(e as Error).message}`);
     }
-    const lag = (props.clientLag ?? Duration.seconds(20)).toSeconds();
+    const lag = (props.clientLag ?? Duration.seconds(DEFAULT_CLIENT_LAG_SECONDS)).toSeconds();
     this.clientLagSeconds = lag;
-    this.longestReleaseSeconds = this.schedule.reduce((t, step) => t + step.holdSeconds + LOOK_SECONDS, 0) + LOOK_SECONDS + lag + LOOK_SECONDS;
+    this.longestReleaseSeconds = this.schedule.reduce((t, step) => t + step.holdSeconds, 0) + shareOverheadSeconds(this.schedule.length, lag);
     if (props.alarms.length === 0)
       throw new Error(`ConfigShare of ${config.serviceName}: give at least one safety-net alarm, or nothing can roll the share back`);
     const applicationId = platform.applicationId;

@@ -141,6 +141,8 @@ export interface ReleaseCostInputs {
   readonly baselineMinutes?: number;
   /** Snapshot function invocations per month (failure-record batches). @default errors at 1 % in batches of 10 */
   readonly snapshotInvocations?: number;
+  /** The assigned config canary's share controller: one look a minute (ConfigShare's EveryMinute rule). @default 0 */
+  readonly shareControllerLooksPerMonth?: number;
   /** Memory (MB) and mean duration (s) of each machinery function. @default 256 MB, 1 s */
   readonly functionMemoryMb?: number;
   readonly functionSeconds?: number;
@@ -269,7 +271,8 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
   const scanned = runtimeBytes * bytesPerMinute * (judgeRuns * (i.judgeWindowMinutes ?? 1) + releases * (i.baselineMinutes ?? 30));
   // Invocations: the judge's schedule, two hooks per release (pre- and post-traffic), one review per release, the snapshot.
   const snapshot = i.snapshotInvocations ?? Math.ceil((requests * 0.01) / 10);
-  const invocations = judgeRuns + 2 * releases + releases + snapshot;
+  const looks = i.shareControllerLooksPerMonth ?? 0;
+  const invocations = judgeRuns + 2 * releases + releases + snapshot + looks;
   const gbSeconds = invocations * ((i.functionMemoryMb ?? 256) / 1024) * (i.functionSeconds ?? 1);
   const lines: CostLine[] = [
     {
@@ -307,7 +310,7 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
     },
     { item: 'Logs Insights scanned by the judge', quantity: `${round(scanned / GB, 2)} GB`, usd: (scanned / GB) * p('logsInsightsScannedPerGB') },
     {
-      item: 'function invocations (judge schedule, hooks, review, snapshot)',
+      item: `function invocations (judge schedule, hooks, review, snapshot${looks > 0 ? ', share controller looks' : ''})`,
       quantity: `${invocations} invocations, ${round(gbSeconds, 0)} GB-s`,
       usd: (invocations / 1e6) * p('lambdaRequestsPerMillion') + gbSeconds * p('lambdaGbSecond'),
     },

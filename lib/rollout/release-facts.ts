@@ -14,6 +14,7 @@ import type { AiReleaseProps } from '../ai-release-props';
 import type { DegradeFlagState } from '../config/ai-service-config';
 import { type CanaryPlanOptions, codeSteps, type PlanStep, planCanary, schedulePower } from './canary-plan';
 import { PLANE_ORDER } from './code-plane';
+import { DEFAULT_CLIENT_LAG_SECONDS, shareOverheadSeconds } from './config-share';
 import { combinedFalseFire, FALSE_FIRE_KINDS, releaseFalseFire, synthesizedRateAlarm, validateBaseRates } from './false-fire';
 import { synthesizedTiming } from './release-alarms';
 import { type ReleaseCost, releaseCost } from './release-cost';
@@ -154,6 +155,8 @@ export class ReleaseFactSheet {
       metricNames: Object.keys(METRIC).length,
       // The judge publishes its plane's verdict series while it judges a release.
       judgeSeriesPerRelease: this.r.canaryJudge ? 1 : 0,
+      // The assigned config canary's controller looks every minute, release or not (it exits at once without one).
+      ...(this.r.configShare ? { shareControllerLooksPerMonth: 43_800 } : {}),
       // The evaluation's model calls (issue 17 D), when this service's answers are evaluated.
       ...(this.evaluatedBy()
         ? {
@@ -218,7 +221,15 @@ export class ReleaseFactSheet {
     };
     // The judge's α sets the threshold the plan must reach.
     const alpha = typeof props.canaryJudge === 'object' ? props.canaryJudge.alpha : undefined;
-    const options: CanaryPlanOptions = { ...cp, judge: { ...cp.judge, ...(alpha !== undefined ? { alpha } : {}), tolerance: judgeTolerance(props) } };
+    // The config plan never recommends a schedule the config plane's budget refuses (a 2-step plan: safety, balanced).
+    const lag = this.r.configShare?.clientLagSeconds ?? DEFAULT_CLIENT_LAG_SECONDS;
+    const fits = Math.max(2, Math.floor((this.r.config.deployment.assignedReleaseBudgetSeconds - shareOverheadSeconds(2, lag)) / 60));
+    const options: CanaryPlanOptions = {
+      ...cp,
+      // A stated cap only lowers it (and planCanary names a bad one).
+      configMaxMinutes: cp.configMaxMinutes !== undefined ? Math.min(cp.configMaxMinutes, fits) : fits,
+      judge: { ...cp.judge, ...(alpha !== undefined ? { alpha } : {}), tolerance: judgeTolerance(props) },
+    };
     const ts = this.r.trafficShift;
     const steps = ts.kind === 'all-at-once' ? [] : codeSteps(ts.kind, ts.firstStepPercent, ts.intervalMinutes);
     const share = this.r.configShare?.schedule;

@@ -559,7 +559,9 @@ function configPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
     `at ${cp.traffic.requestsPerSecond} requests/s the assigned config canary (${cc.describe}), ${per}, catches ${short.join(', ')} before promotion, under the planned ${Math.round(cp.plan.target * 100)} %; ` +
       (cp.plan.configReaches
         ? `configCanary: { schedule: [${steps}] } would reach ${Math.round(cp.plan.config.power * 100)} %`
-        : `even [${steps}] reaches only ${Math.round(cp.plan.config.power * 100)} % within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it or relax canaryPlan.minRegressions`),
+        : cp.plan.configMaxMinutes < cp.plan.maxMinutes
+          ? `even [${steps}] reaches only ${Math.round(cp.plan.config.power * 100)} % within the ${cp.plan.configMaxMinutes} minutes of steps the config plane's budget holds (CloudFormation's hour: longer is refused at synth); relax canaryPlan.minRegressions or accept the lower power`
+          : `even [${steps}] reaches only ${Math.round(cp.plan.config.power * 100)} % within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it or relax canaryPlan.minRegressions`),
   ];
 }
 
@@ -633,7 +635,7 @@ export const RULE_APPCONFIG_CONFIG_JUDGED: ReleasePolicyRule = {
       `at ${cp.traffic.requestsPerSecond} requests/s the config plane rolls out through AppConfig (configCanary 'appconfig', ${f.config.describe}), which tells execution environments: ` +
         `the judge compares the configs only while both serve (about ${judged} s), with the environment as the unit, and E environments switching in that time give it at most E! of evidence, ` +
         `so each planned regression is caught 0 % of the time below the environments it needs (${needs}); simulated at ${sim.environments} environments and ${sim.requestsPerSecond} requests/s it catches errors x3 ${pct1(sim.errorsX3)} and 20 % errors ${pct1(sim.errors20Percent)} (bench/judge-config-rollout.ts); ` +
-        `the threshold alarms are this path's rollback. configCanary: { schedule: [${steps}] } (per conversation, assigned) would reach ${Math.round(cp.plan.config.power * 100)} %${cp.plan.configReaches ? '' : ' (the best within canaryPlan.maxMinutes)'}`,
+        `the threshold alarms are this path's rollback. configCanary: { schedule: [${steps}] } (per conversation, assigned) would reach ${Math.round(cp.plan.config.power * 100)} %${cp.plan.configReaches ? '' : cp.plan.configMaxMinutes < cp.plan.maxMinutes ? " (the best the config plane's budget holds)" : ' (the best within canaryPlan.maxMinutes)'}`,
     ];
   },
 };
