@@ -46,6 +46,12 @@ export interface ScoreObservation {
    * rates, as the sampler knew them). Absent: the batch's observed share (permutation bet).
    */
   readonly share?: number;
+  /**
+   * The execution environment that produced the answer (the log stream of the line the sample came from; on the code
+   * plane an environment serves one version). Under unit `request` a batch's scores of one environment are folded into
+   * one bet (see the module header). Absent: the score is its own unit.
+   */
+  readonly environment?: string;
 }
 
 export interface EvaluationBatch {
@@ -60,6 +66,12 @@ export interface EvaluationOptions {
   readonly paired: boolean;
   /** Scores each arm needs on a criterion before that criterion may roll back. @default 20 */
   readonly minScores?: number;
+  /**
+   * How scores that carry an execution environment are bet on under unit `request` (the code plane): `fold`, one unit
+   * per environment per batch (its mean rank score); `ignore`, every score on its own (the engine before h12-envscore).
+   * @default 'fold'
+   */
+  readonly environments?: 'design-effect' | 'fold' | 'ignore';
 }
 
 export const DEFAULT_MIN_SCORES = 20;
@@ -82,6 +94,11 @@ export interface CriterionState {
   pool: number[];
   poolSeen: number;
   seen?: number[];
+  /**
+   * environments `design-effect`: per environment and version ("c:" / "s:" + the environment), the scores bet on and
+   * the sum and sum of squares of their rank scores g, for the within-version between-environment spread.
+   */
+  env?: Record<string, [number, number, number]>;
   fired: boolean;
 }
 
@@ -108,8 +125,11 @@ export function newEvaluationState(options: EvaluationOptions): EvaluationState 
   const minScores = options.minScores ?? DEFAULT_MIN_SCORES;
   if (!(Number.isInteger(minScores) && minScores >= 1))
     throw new Error(`judge evaluation minScores must be a whole number of scores, 1 or more, got ${minScores}; ${DEFAULT_MIN_SCORES} is the default`);
+  const environments = options.environments ?? 'design-effect';
+  if (environments !== 'design-effect' && environments !== 'fold' && environments !== 'ignore')
+    throw new Error(`judge evaluation environments must be 'design-effect', 'fold' or 'ignore', got ${String(environments)}; 'design-effect' is the default`);
   return {
-    options: { criteria: [...options.criteria], paired: options.paired, minScores },
+    options: { criteria: [...options.criteria], paired: options.paired, minScores, environments },
     criteria: options.criteria.map((criterion) => ({
       criterion,
       canaryN: 0,
@@ -143,7 +163,13 @@ export function copyEvaluation(st: EvaluationState): EvaluationState {
   return {
     ...st,
     options: { ...st.options, criteria: [...st.options.criteria] },
-    criteria: st.criteria.map((c) => ({ ...c, logE: c.logE.slice(), pool: c.pool.slice(), ...(c.seen ? { seen: c.seen.slice() } : {}) })),
+    criteria: st.criteria.map((c) => ({
+      ...c,
+      logE: c.logE.slice(),
+      pool: c.pool.slice(),
+      ...(c.seen ? { seen: c.seen.slice() } : {}),
+      ...(c.env ? { env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, [v[0], v[1], v[2]] as [number, number, number]])) } : {}),
+    })),
     ...(st.paired ? { paired: { ...st.paired, logWealth: st.paired.logWealth.slice(), seen: st.paired.seen.slice() } } : {}),
   };
 }
@@ -160,6 +186,8 @@ export function updateEvaluation(
   for (const o of batch.scores) {
     if (o.version !== 'canary' && o.version !== 'stable') throw new Error(`a score observation's version must be canary or stable, got ${String(o.version)}`);
     if (!Number.isFinite(o.score)) throw new Error(`a score of criterion ${o.criterion} is not a number (${String(o.score)})`);
+    if (o.environment !== undefined && typeof o.environment !== 'string')
+      throw new Error(`a score observation's environment must be a string (the log stream that wrote it), got ${typeof o.environment}`);
     if (o.share !== undefined && !(Number.isFinite(o.share) && o.share >= 0 && o.share <= 1))
       throw new Error(`a score observation's share must be from 0 to 1 (the chance a sampled answer was the canary's), got ${o.share}`);
     const list = byCriterion.get(o.criterion);
@@ -174,7 +202,7 @@ export function updateEvaluation(
       continue;
     }
     updateCriterion(c, obs, next, unit);
-    if (c.canaryN >= minScores && c.stableN >= minScores && logMeanExp(c.logE) >= Math.log(th.criterion)) c.fired = true;
+    if (c.canaryN >= minScores && c.stableN >= minScores && criterionLogE(c) >= Math.log(th.criterion)) c.fired = true;
   }
   if (next.paired && batch.paired.length > 0) {
     next.paired = updatePaired(next.paired, batch.paired);
@@ -222,18 +250,54 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
     for (let j = 0; j < n; j++) c.logE[j] += Math.log(1 + Math.min(SCORE_LAMBDA_GRID[j], lambdaCap) * gd);
     c.bets++;
   }
-  // The permutation bet on the scores without a known share.
-  let nc = 0;
-  let np = 0;
-  const sumG = new Float64Array(n);
-  const sumExp = new Float64Array(n);
+  // The permutation bet on the scores without a known share, over units: a score on its own, or (unit `request`,
+  // `environments: 'fold'`) all of a batch's scores of one environment and version as one unit, its mean rank score.
+  const mode = unit === 'request' ? (st.options.environments ?? 'ignore') : 'ignore';
+  const fold = mode === 'fold';
+  if (mode === 'design-effect') {
+    const env = c.env ?? {};
+    for (let i = 0; i < vals.length; i++) {
+      const e = obs[i].environment;
+      if (shares[i] !== -1 || e === undefined) continue;
+      const key = `${canary[i] ? 'c' : 's'}:${e}`;
+      const x = env[key] ?? (Object.keys(env).length < SCORE_ENV_CAP ? (env[key] = [0, 0, 0]) : undefined);
+      if (!x) continue;
+      const g = 2 * midRank(ref, vals[i]) - 1;
+      x[0]++;
+      x[1] += g;
+      x[2] += g * g;
+    }
+    c.env = env;
+  }
+  const unitOf = new Map<string, number>();
+  const unitG: number[] = [];
+  const unitN: number[] = [];
+  const unitCanary: boolean[] = [];
   for (let i = 0; i < vals.length; i++) {
     if (shares[i] !== -1) continue;
     const g = 2 * midRank(ref, vals[i]) - 1;
-    np++;
-    if (canary[i]) nc++;
+    const env = fold ? obs[i].environment : undefined;
+    const key = env === undefined ? undefined : `${canary[i] ? 'c' : 's'}:${env}`;
+    const at = key === undefined ? undefined : unitOf.get(key);
+    if (at !== undefined) {
+      unitG[at] += g;
+      unitN[at]++;
+      continue;
+    }
+    if (key !== undefined) unitOf.set(key, unitG.length);
+    unitG.push(g);
+    unitN.push(1);
+    unitCanary.push(canary[i]);
+  }
+  let nc = 0;
+  const np = unitG.length;
+  const sumG = new Float64Array(n);
+  const sumExp = new Float64Array(n);
+  for (let u = 0; u < np; u++) {
+    const g = unitG[u] / unitN[u];
+    if (unitCanary[u]) nc++;
     for (let j = 0; j < n; j++) {
-      if (canary[i]) sumG[j] += SCORE_LAMBDA_GRID[j] * g;
+      if (unitCanary[u]) sumG[j] += SCORE_LAMBDA_GRID[j] * g;
       sumExp[j] += Math.exp(SCORE_LAMBDA_GRID[j] * g);
     }
   }
@@ -250,6 +314,55 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
       if (j < SCORE_POOL_CAP) c.pool[j] = w;
     }
   }
+}
+
+/** Environments remembered per criterion (environments `design-effect`); scores of others are bet on unweighted. */
+const SCORE_ENV_CAP = 2_000;
+
+/**
+ * The design effect of a criterion's environment clusters (Kish 1965): D = 1 + (m − 1) ρ, m = Σ n_e² / Σ n_e the
+ * size-weighted environment size over the release so far, ρ the intraclass correlation of the rank scores within a
+ * version (one-way ANOVA of environments within versions, so a difference between the versions is not counted as
+ * spread), floored at 0. 1 without environments.
+ */
+export function designEffect(env: Readonly<Record<string, readonly [number, number, number]>> | undefined): number {
+  if (!env) return 1;
+  let n = 0;
+  let n2 = 0;
+  let groups = 0;
+  let ssw = 0;
+  let ssb = 0;
+  const arm = { c: [0, 0], s: [0, 0] };
+  for (const [k, v] of Object.entries(env)) {
+    const a = k.startsWith('c:') ? arm.c : arm.s;
+    a[0] += v[0];
+    a[1] += v[1];
+  }
+  const arms = (arm.c[0] > 0 ? 1 : 0) + (arm.s[0] > 0 ? 1 : 0);
+  for (const [k, v] of Object.entries(env)) {
+    const [m, sum, sq] = v;
+    if (m === 0) continue;
+    const a = k.startsWith('c:') ? arm.c : arm.s;
+    groups++;
+    n += m;
+    n2 += m * m;
+    ssw += sq - (sum * sum) / m;
+    const d = sum / m - a[1] / a[0];
+    ssb += m * d * d;
+  }
+  if (groups - arms < 1 || n - groups < 1) return 1;
+  const msb = ssb / (groups - arms);
+  const msw = ssw / (n - groups);
+  const m0 = (n - n2 / n) / (groups - arms);
+  const between = Math.max(0, (msb - msw) / Math.max(m0, 1));
+  const rho = between + msw > 0 ? between / (between + msw) : 0;
+  return 1 + Math.max(0, n2 / n - 1) * rho;
+}
+
+/** A criterion's log e-value: the mixture over λ, each component tempered by the design effect (environments). */
+function criterionLogE(c: CriterionState): number {
+  const d = designEffect(c.env);
+  return d === 1 ? logMeanExp(c.logE) : logMeanExp(c.logE.map((x) => x / d));
 }
 
 export interface EvaluationEvidence {
@@ -278,7 +391,7 @@ export function evaluationEvidence(
   const minScores = st.options.minScores ?? DEFAULT_MIN_SCORES;
   const out: EvaluationEvidence[] = st.criteria.map((c) => ({
     metric: `evaluation:${c.criterion}`,
-    eValue: cap(Math.exp(logMeanExp(c.logE))),
+    eValue: cap(Math.exp(criterionLogE(c))),
     threshold: th.criterion,
     canary: { n: c.canaryN, value: c.canaryN > 0 ? c.canarySum / c.canaryN : 0 },
     stable: { n: c.stableN, value: c.stableN > 0 ? c.stableSum / c.stableN : 0 },
