@@ -26,6 +26,30 @@
  * judge's). On the code plane each request is assigned on its own and every score is bet on (given all scores the
  * labels are still independent coin flips).
  *
+ * Execution environments (h12-envscore, unit `request`: the code plane). An environment serves one version, so its own
+ * offset (a degraded connection to the vector store, a cold cache) rides on its version's label: given the scores the
+ * labels are no longer coin flips (a score tells its environment, which tells its version), and the bet grows with
+ * every score of an environment whose offset happens to favour the stable version (measured: 18.9 % of good releases
+ * rolled back at σ 0.6 and 10 % scoring, bench/RESULTS.md § h11-eval17). The null tested is therefore "the canary's
+ * environments are draws from the same distribution as the stable's, and within its environment a canary answer is as
+ * good", not "every canary answer is as good" (false whenever environments differ; rolling back for it is rolling back
+ * for the environments). What is exact for that null is bounded by the design: with k environments a version, a bet
+ * on which environments are the canary's pays at most C(2k, k) (20 for three a version), below every criterion's
+ * threshold, so it could never roll back. What is built is the survey statistician's correction (Kish 1965): scores
+ * of one environment are correlated, ρ the intraclass correlation of the rank scores within a version (one-way ANOVA
+ * of environments within versions, so the difference between versions is not counted as spread), m = Σ n_e² / Σ n_e
+ * the size-weighted scores per environment over the release so far (offsets last as long as the environments do, so
+ * m grows with the release), and each λ component's log-wealth is divided by D = 1 + (m − 1) ρ (`designEffect`):
+ * - exact where environments do not matter: D ≥ 1 and every threshold is above 1, so E^(1/D) reaches a threshold only
+ *   where E does, and Ville's bound for the i.i.d. null holds as before;
+ * - approximate where they do: for the best λ the log-wealth is about z² / 2 with z the statistic's ratio to its
+ *   null spread; tempering by D gives z / √D, the design-corrected statistic, calibrated when ρ is. With three
+ *   environments a version ρ is estimated on 4 degrees of freedom, so the bound is not guaranteed: bench/RESULTS.md
+ *   § h12-envscore measures how far it is from α (good releases at σ 0.3 and 0.6 on every score), and the power it
+ *   costs (ρ's noise gives D > 1 where environments are alike).
+ * Scores with a known share (the config plane) are not tempered: there environments are shared by both arms and the
+ * conversation is the unit, so an environment's offset falls on both labels alike.
+ *
  * Paired outcomes: the state of `paired.ts` (one pair per input by case id, bounded), bet on in any phase: a pair is
  * the canary's and the stable version's answer to the same input, replayed at the same time, so it is a concurrent
  * comparison even after full traffic.
@@ -48,8 +72,8 @@ export interface ScoreObservation {
   readonly share?: number;
   /**
    * The execution environment that produced the answer (the log stream of the line the sample came from; on the code
-   * plane an environment serves one version). Under unit `request` a batch's scores of one environment are folded into
-   * one bet (see the module header). Absent: the score is its own unit.
+   * plane an environment serves one version). Under unit `request` it enters the criterion's design effect (see the
+   * module header). Absent: the score counts as independent of every other.
    */
   readonly environment?: string;
 }
@@ -67,11 +91,12 @@ export interface EvaluationOptions {
   /** Scores each arm needs on a criterion before that criterion may roll back. @default 20 */
   readonly minScores?: number;
   /**
-   * How scores that carry an execution environment are bet on under unit `request` (the code plane): `fold`, one unit
-   * per environment per batch (its mean rank score); `ignore`, every score on its own (the engine before h12-envscore).
-   * @default 'fold'
+   * How scores that carry an execution environment are judged under unit `request` (the code plane, where an
+   * environment serves one version): `design-effect`, each criterion's e-value tempered by its environments' design
+   * effect (see the module header); `ignore`, as if every score were independent (the engine before h12-envscore).
+   * A state persisted without the field keeps `ignore`. @default 'design-effect'
    */
-  readonly environments?: 'design-effect' | 'fold' | 'ignore';
+  readonly environments?: 'design-effect' | 'ignore';
 }
 
 export const DEFAULT_MIN_SCORES = 20;
@@ -126,8 +151,8 @@ export function newEvaluationState(options: EvaluationOptions): EvaluationState 
   if (!(Number.isInteger(minScores) && minScores >= 1))
     throw new Error(`judge evaluation minScores must be a whole number of scores, 1 or more, got ${minScores}; ${DEFAULT_MIN_SCORES} is the default`);
   const environments = options.environments ?? 'design-effect';
-  if (environments !== 'design-effect' && environments !== 'fold' && environments !== 'ignore')
-    throw new Error(`judge evaluation environments must be 'design-effect', 'fold' or 'ignore', got ${String(environments)}; 'design-effect' is the default`);
+  if (environments !== 'design-effect' && environments !== 'ignore')
+    throw new Error(`judge evaluation environments must be 'design-effect' or 'ignore', got ${String(environments)}; 'design-effect' is the default`);
   return {
     options: { criteria: [...options.criteria], paired: options.paired, minScores, environments },
     criteria: options.criteria.map((criterion) => ({
@@ -250,17 +275,40 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
     for (let j = 0; j < n; j++) c.logE[j] += Math.log(1 + Math.min(SCORE_LAMBDA_GRID[j], lambdaCap) * gd);
     c.bets++;
   }
-  // The permutation bet on the scores without a known share, over units: a score on its own, or (unit `request`,
-  // `environments: 'fold'`) all of a batch's scores of one environment and version as one unit, its mean rank score.
-  const mode = unit === 'request' ? (st.options.environments ?? 'ignore') : 'ignore';
-  const fold = mode === 'fold';
-  if (mode === 'design-effect') {
+  // The permutation bet on the scores without a known share.
+  let nc = 0;
+  let np = 0;
+  const sumG = new Float64Array(n);
+  const sumExp = new Float64Array(n);
+  for (let i = 0; i < vals.length; i++) {
+    if (shares[i] !== -1) continue;
+    const g = 2 * midRank(ref, vals[i]) - 1;
+    np++;
+    if (canary[i]) nc++;
+    for (let j = 0; j < n; j++) {
+      if (canary[i]) sumG[j] += SCORE_LAMBDA_GRID[j] * g;
+      sumExp[j] += Math.exp(SCORE_LAMBDA_GRID[j] * g);
+    }
+  }
+  if (np > 0 && nc > 0 && nc < np) {
+    for (let j = 0; j < n; j++) c.logE[j] += sumG[j] - nc * Math.log(sumExp[j] / np);
+    c.bets += np;
+  }
+  // Each environment's rank scores for the design effect (unit `request`, environments `design-effect`): from values
+  // and environments only; the version an environment serves is its key's prefix, so spread is taken within versions.
+  if (unit === 'request' && (st.options.environments ?? 'ignore') === 'design-effect') {
     const env = c.env ?? {};
+    let keys = Object.keys(env).length;
     for (let i = 0; i < vals.length; i++) {
       const e = obs[i].environment;
       if (shares[i] !== -1 || e === undefined) continue;
       const key = `${canary[i] ? 'c' : 's'}:${e}`;
-      const x = env[key] ?? (Object.keys(env).length < SCORE_ENV_CAP ? (env[key] = [0, 0, 0]) : undefined);
+      let x = env[key];
+      if (!x && keys < SCORE_ENV_CAP) {
+        x = [0, 0, 0];
+        env[key] = x;
+        keys++;
+      }
       if (!x) continue;
       const g = 2 * midRank(ref, vals[i]) - 1;
       x[0]++;
@@ -268,42 +316,6 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
       x[2] += g * g;
     }
     c.env = env;
-  }
-  const unitOf = new Map<string, number>();
-  const unitG: number[] = [];
-  const unitN: number[] = [];
-  const unitCanary: boolean[] = [];
-  for (let i = 0; i < vals.length; i++) {
-    if (shares[i] !== -1) continue;
-    const g = 2 * midRank(ref, vals[i]) - 1;
-    const env = fold ? obs[i].environment : undefined;
-    const key = env === undefined ? undefined : `${canary[i] ? 'c' : 's'}:${env}`;
-    const at = key === undefined ? undefined : unitOf.get(key);
-    if (at !== undefined) {
-      unitG[at] += g;
-      unitN[at]++;
-      continue;
-    }
-    if (key !== undefined) unitOf.set(key, unitG.length);
-    unitG.push(g);
-    unitN.push(1);
-    unitCanary.push(canary[i]);
-  }
-  let nc = 0;
-  const np = unitG.length;
-  const sumG = new Float64Array(n);
-  const sumExp = new Float64Array(n);
-  for (let u = 0; u < np; u++) {
-    const g = unitG[u] / unitN[u];
-    if (unitCanary[u]) nc++;
-    for (let j = 0; j < n; j++) {
-      if (unitCanary[u]) sumG[j] += SCORE_LAMBDA_GRID[j] * g;
-      sumExp[j] += Math.exp(SCORE_LAMBDA_GRID[j] * g);
-    }
-  }
-  if (np > 0 && nc > 0 && nc < np) {
-    for (let j = 0; j < n; j++) c.logE[j] += sumG[j] - nc * Math.log(sumExp[j] / np);
-    c.bets += np;
   }
   // The pooled reservoir, from values only.
   for (const w of vals) {
