@@ -315,7 +315,7 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
       x[1] += g;
       x[2] += g * g;
     }
-    c.env = env;
+    if (keys > 0) c.env = env;
   }
   // The pooled reservoir, from values only.
   for (const w of vals) {
