@@ -5,6 +5,11 @@
  * where it matters (so the i.i.d. null keeps Ville's bound); a fixed-seed simulation of releases with environment
  * offsets through the engine; and the σ 0.6 world at 10 % scoring through the real wiring (lib/drill/evaluation-world.ts).
  */
+import { checkResultsQuery, checkWindow } from '../lambda/canary-judge/check-lines';
+import { evaluationWindow } from '../lambda/canary-judge/evaluations';
+import type { QueryRow, Sides } from '../lambda/canary-judge/samples';
+import { evaluationResultLine } from '../lambda/evaluator/result-line';
+import { CHECK_RESULT_TYPE, type EvaluationSample } from '../lambda/shared/evaluation';
 import { designEffect, type EvaluationState, evaluationEvidence, newEvaluationState, type ScoreObservation, updateEvaluation } from '../lambda/judge/scores';
 import { mulberry32, normal } from '../lambda/judge/simulate';
 import { runEvalWorld } from '../lib/drill/evaluation-world';
@@ -53,6 +58,54 @@ describe('options', () => {
     const st = newEvaluationState({ criteria: ['relevance'], paired: false });
     const bad = { version: 'canary', criterion: 'relevance', score: 1, environment: 7 } as unknown as ScoreObservation;
     expect(() => updateEvaluation(st, { scores: [bad], paired: [] }, { paired: Infinity, criterion: 100 })).toThrow(/environment must be a string/);
+  });
+});
+
+describe('the wiring names the environment of every score', () => {
+  const sides: Sides = { plane: 'code', canary: '8', stable: '7' };
+  const at = Date.parse('2026-12-08T03:00:00.000Z');
+  const row = (message: object, extra: QueryRow = []): QueryRow => [{ field: '@message', value: JSON.stringify(message) }, ...extra];
+  test("check lines: the query asks for each line's log stream, and its scores carry it", () => {
+    expect(checkResultsQuery('support-assistant', at, at + 60_000)).toMatch(/^fields @timestamp, @message, sampleAt, @logStream\n/);
+    const line = {
+      type: CHECK_RESULT_TYPE,
+      service: 'support-assistant',
+      requestId: 'r1',
+      functionVersion: '8',
+      config: 'c',
+      sampleAt: at + 1,
+      scores: { length: 1 },
+    };
+    const w = checkWindow([row(line, [{ field: '@logStream', value: '2026/12/08/[8]abc' }]), row({ ...line, requestId: 'r2' })], at, at + 60_000, sides);
+    expect(w.scores.map((x) => x.environment)).toEqual(['2026/12/08/[8]abc', undefined]);
+  });
+  test("evaluator result lines: the delivery's log stream is written on the line and read into the scores", () => {
+    const sample = {
+      service: 'support-assistant',
+      sampleId: 'abc',
+      requestId: 'r1',
+      time: new Date(at + 5).toISOString(),
+      tuple: { config: 'c' },
+      functionVersion: '8',
+      arm: 'canary',
+      caseId: 'case-9',
+    } as unknown as EvaluationSample;
+    const result = {
+      sampleId: 'abc',
+      service: 'support-assistant',
+      arm: 'canary' as const,
+      functionVersion: '8',
+      caseId: 'case-9',
+      scores: [{ criterion: 'relevance' as const, score: 4, reason: '', source: 'model' as const }],
+      unscored: [],
+      costUsd: 0,
+      belowFloor: [],
+    };
+    const named = evaluationResultLine(result, sample, '2026/12/08/[8]abc');
+    expect(named.environment).toBe('2026/12/08/[8]abc');
+    expect(evaluationResultLine(result, sample).environment).toBeUndefined();
+    const w = evaluationWindow([row(named)], at, at + 60_000, sides);
+    expect(w.batch.scores).toEqual([{ version: 'canary', criterion: 'relevance', score: 4, environment: '2026/12/08/[8]abc' }]);
   });
 });
 
@@ -167,9 +220,9 @@ describe('the σ 0.6 world at 10 % scoring through the wiring (bench/guardrail-j
 });
 
 /**
- * Seeds 250_001 … 250_010 (bench/guardrail-judge.ts row 14's, without its check offsets): with the environments not
- * named (the engine before) 6 of these 10 were rolled back (groundedness, relevance, guardrail-relevance); 250_002
- * was, at minute 16, by groundedness.
+ * Seeds 250_001 … 250_008 (bench/guardrail-judge.ts row 14's, without its check offsets): with the environments not
+ * named (the engine before) 4 of these 8 were rolled back (250_002 and 250_008 by groundedness, 250_004 and 250_007
+ * by guardrail-relevance); 250_002 at minute 16.
  */
-const SEEDS = Array.from({ length: 10 }, (_, i) => 250_001 + i);
+const SEEDS = Array.from({ length: 8 }, (_, i) => 250_001 + i);
 const CONTROL_SEED = 250_002;

@@ -7,11 +7,11 @@ import type { ScoreObservation } from '../judge/scores';
 import { QUERY_ROW_LIMIT, type Sides } from './samples';
 
 /** The Logs Insights query for one service's lines of `type` with answer time `sampleAt` in [fromMs, toMs), oldest first. */
-export function windowLinesQuery(type: string, what: string, service: string, fromMs: number, toMs: number): string {
+export function windowLinesQuery(type: string, what: string, service: string, fromMs: number, toMs: number, extraFields: readonly string[] = []): string {
   if (!/^[a-z0-9-]+$/.test(service)) throw new Error(`service "${service}" is not a service name (lower-case letters, digits and dashes)`);
   if (!(Number.isSafeInteger(fromMs) && Number.isSafeInteger(toMs))) throw new Error(`${what} window [${fromMs}, ${toMs}) is not in whole epoch milliseconds`);
   return [
-    'fields @timestamp, @message, sampleAt',
+    `fields @timestamp, @message, sampleAt${extraFields.map((f) => `, ${f}`).join('')}`,
     `| filter type = "${type}" and service = "${service}" and sampleAt >= ${fromMs} and sampleAt < ${toMs}`,
     '| sort sampleAt asc',
     `| limit ${QUERY_ROW_LIMIT}`,
