@@ -10,6 +10,7 @@ import { evaluationWindow } from '../lambda/canary-judge/evaluations';
 import type { QueryRow, Sides } from '../lambda/canary-judge/samples';
 import { evaluationResultLine } from '../lambda/evaluator/result-line';
 import { CHECK_RESULT_TYPE, type EvaluationSample } from '../lambda/shared/evaluation';
+import { CODE_SCORES_PER_MINUTE_WARN, type ReleaseFacts, RULE_CODE_SCORES_ENVIRONMENTS } from '../lib/rollout/release-policy';
 import { designEffect, type EvaluationState, evaluationEvidence, newEvaluationState, type ScoreObservation, updateEvaluation } from '../lambda/judge/scores';
 import { mulberry32, normal } from '../lambda/judge/simulate';
 import { runEvalWorld } from '../lib/drill/evaluation-world';
@@ -106,6 +107,35 @@ describe('the wiring names the environment of every score', () => {
     expect(evaluationResultLine(result, sample).environment).toBeUndefined();
     const w = evaluationWindow([row(named)], at, at + 60_000, sides);
     expect(w.batch.scores).toEqual([{ version: 'canary', criterion: 'relevance', score: 4, environment: '2026/12/08/[8]abc' }]);
+  });
+});
+
+describe("release policy: the code canary's score tests at a high scoring rate", () => {
+  const facts = (rps: number, samplingRate: number, judged: string[], planes: ('code' | 'config')[] = ['code', 'config']) =>
+    ({
+      canaryPlan: { traffic: { requestsPerSecond: rps }, plan: { evaluation: { samplingRate } } },
+      judgedEvaluation: judged,
+      verdictAlarms: planes.map((plane) => ({ plane, name: `${plane}-verdict` })),
+    }) as unknown as ReleaseFacts;
+  const scored = ['evaluation:groundedness', 'evaluation:guardrail-relevance', 'evaluation:paired'];
+  const cases: [string, ReleaseFacts, boolean][] = [
+    ["the example's rates (0.5 % of 5 requests/s: 1.5 scores a minute)", facts(5, 0.005, scored), false],
+    ['10 % of 5 requests/s (30 a minute)', facts(5, 0.1, scored), true],
+    [`just below ${CODE_SCORES_PER_MINUTE_WARN} a minute`, facts(1, (CODE_SCORES_PER_MINUTE_WARN - 0.1) / 60, scored), false],
+    ['only the paired test judged', facts(5, 0.1, ['evaluation:paired']), false],
+    ['no code-plane judge', facts(5, 0.1, scored, ['config']), false],
+  ];
+  test.each(cases)('%s', (_name, f, warns) => {
+    const w = RULE_CODE_SCORES_ENVIRONMENTS.check(f);
+    expect(w.length).toBe(warns ? 1 : 0);
+    if (warns) {
+      expect(w[0]).toContain('evaluation samplingRate 0.1');
+      expect(w[0]).toContain('about 30 scores a minute');
+      expect(w[0]).toContain('groundedness, guardrail-relevance');
+      expect(w[0]).not.toContain('paired)');
+      expect(w[0]).toMatch(/keep samplingRate below 0\.02 on the code plane/);
+      expect(w[0]).toContain('bench/RESULTS.md § h12-envscore');
+    }
   });
 });
 
