@@ -107,7 +107,7 @@ async function row(o: Omit<EvalWorldOptions, 'seed'>, seeds: number, from: numbe
 
 async function good() {
   say(
-    `# guardrail scores in the judge's family, good releases — ${new Date().toISOString()} — ${GOOD} seeds per row; environments ${STAMP ? 'named on the lines (folded)' : 'not named (STAMP=0)'}`,
+    `# guardrail scores in the judge's family, good releases — ${new Date().toISOString()} — ${GOOD} seeds per row; environments ${STAMP ? 'named on the lines (design effect)' : 'not named (STAMP=0)'}`,
   );
   say('α = 0.01; 2 rubric criteria + 5 checks + 2 guardrail keys + pairs; evaluator first-position bias 70 %');
   say('| row | scoring | seeds | rolled back | 95 % upper | by a guardrail key | fired metrics | samples/release | s |');
@@ -177,7 +177,7 @@ async function good() {
 
 async function bad() {
   say(
-    `# guardrail scores in the judge's family, bad releases — ${new Date().toISOString()} — ${BAD} seeds per row; environments ${BAD_ENV}${BAD_ENV === 'none' ? '' : STAMP ? ', named (folded)' : ', not named (STAMP=0)'}`,
+    `# guardrail scores in the judge's family, bad releases — ${new Date().toISOString()} — ${BAD} seeds per row; environments ${BAD_ENV}${BAD_ENV === 'none' ? '' : STAMP ? ', named (design effect)' : ', not named (STAMP=0)'}`,
   );
   say(
     'unbiased evaluator; clustered retries (20 %); α = 0.01; "with" judges 2 rubric + 5 checks + 2 guardrail keys + pairs, "without" the same less the guardrail keys',
