@@ -120,7 +120,7 @@ export interface CriterionState {
   poolSeen: number;
   seen?: number[];
   /**
-   * environments `design-effect`: per environment and version ("c:" / "s:" + the environment), the scores bet on and
+   * environments `design-effect`: per environment and version ("c:" / "s:" + a hash of the environment), the scores bet on and
    * the sum and sum of squares of their rank scores g, for the within-version between-environment spread.
    */
   env?: Record<string, [number, number, number]>;
@@ -302,7 +302,8 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
     for (let i = 0; i < vals.length; i++) {
       const e = obs[i].environment;
       if (shares[i] !== -1 || e === undefined) continue;
-      const key = `${canary[i] ? 'c' : 's'}:${e}`;
+      // A hash of the log stream keeps the state small (a collision merges two environments: D only grows or shrinks by a hair).
+      const key = `${canary[i] ? 'c' : 's'}:${hash32(e).toString(36)}`;
       let x = env[key];
       if (!x && keys < SCORE_ENV_CAP) {
         x = [0, 0, 0];
@@ -328,8 +329,11 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
   }
 }
 
-/** Environments remembered per criterion (environments `design-effect`); scores of others are bet on unweighted. */
-const SCORE_ENV_CAP = 2_000;
+/**
+ * Environments remembered per criterion (environments `design-effect`), about 20 bytes each in the state; scores of
+ * environments beyond it are left out of the design effect (they are still bet on).
+ */
+const SCORE_ENV_CAP = 1_000;
 
 /**
  * The design effect of a criterion's environment clusters (Kish 1965): D = 1 + (m − 1) ρ, m = Σ n_e² / Σ n_e the
