@@ -25,6 +25,12 @@ import { binomialUpper } from '../lambda/judge/stats';
 import { type EvalWorldOptions, type GuardrailWorld, runEvalWorld } from '../lib/drill/evaluation-world';
 import { codeSteps } from '../lib/rollout/canary-plan';
 
+/**
+ * h12-envscore: STAMP=0 writes no environment on the lines (the control: the engine as before, every score its own
+ * unit); BAD_ENV=ids|uneven runs the bad rows with 3 environments per version (σ 0, or σ 0.3 on every score).
+ */
+const STAMP = process.env.STAMP !== '0';
+const BAD_ENV = process.env.BAD_ENV ?? 'none';
 const GOOD = Number(process.argv[2] ?? 1000);
 const BAD = Number(process.argv[3] ?? 100);
 const PART = process.argv[4] ?? 'all';
@@ -47,6 +53,10 @@ const EXAMPLE_CHECKS = {
 const GUARDRAIL: GuardrailWorld = {};
 const UNEVEN: GuardrailWorld = { environments: { perVersion: 3, spread: 0.3 } };
 const UNEVEN_WIDE: GuardrailWorld = { environments: { perVersion: 3, spread: 0.6 } };
+/** Environment offsets on every score (h12-envscore): rubric and guardrail latents, and the checks' pass rates. */
+const envAll = (sd: number, checks: number): EvalWorldOptions['environments'] => ({ perVersion: 3, rubric: sd, guardrail: sd, checks, stamp: STAMP });
+const stamped = (g: GuardrailWorld): Pick<EvalWorldOptions, 'environments'> =>
+  g.environments ? { environments: { perVersion: g.environments.perVersion, guardrail: g.environments.spread, stamp: STAMP } } : {};
 
 const upper95 = (k: number, n: number): number => binomialUpper(k, n, 0.05);
 const minutesOf = (steps: readonly { readonly minutes: number }[]): number => steps.reduce<number>((n, x) => n + x.minutes, 0);
@@ -96,7 +106,9 @@ async function row(o: Omit<EvalWorldOptions, 'seed'>, seeds: number, from: numbe
 }
 
 async function good() {
-  say(`# guardrail scores in the judge's family, good releases — ${new Date().toISOString()} — ${GOOD} seeds per row`);
+  say(
+    `# guardrail scores in the judge's family, good releases — ${new Date().toISOString()} — ${GOOD} seeds per row; environments ${STAMP ? 'named on the lines (design effect)' : 'not named (STAMP=0)'}`,
+  );
   say('α = 0.01; 2 rubric criteria + 5 checks + 2 guardrail keys + pairs; evaluator first-position bias 70 %');
   say('| row | scoring | seeds | rolled back | 95 % upper | by a guardrail key | fired metrics | samples/release | s |');
   say('|---|---|---|---|---|---|---|---|---|');
@@ -137,10 +149,26 @@ async function good() {
     ['code, planned, uneven environments (σ 0.6), retries', { ...at10, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries', guardrail: UNEVEN_WIDE }],
     ['config, planned, drifting mix (harder)', { ...at10, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'drifting-mix', guardrail: GUARDRAIL }],
     ['code, planned, uneven environments (σ 0.6), retries', { ...example, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries', guardrail: UNEVEN_WIDE }],
+    [
+      'code, planned, environments on every score (σ 0.3, checks ±0.02), retries',
+      { ...at10, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries', guardrail: GUARDRAIL, environments: envAll(0.3, 0.02) },
+    ],
+    [
+      'code, planned, environments on every score (σ 0.6, checks ±0.04), retries',
+      { ...at10, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries', guardrail: GUARDRAIL, environments: envAll(0.6, 0.04) },
+    ],
+    [
+      'config, planned, environments on every score (shared, σ 0.6, checks ±0.04), retries',
+      { ...at10, plane: 'config', steps: PLANNED_CONFIG, disturbance: 'retries', guardrail: GUARDRAIL, environments: envAll(0.6, 0.04) },
+    ],
+    [
+      'code, planned, environments on every score (σ 0.6, checks ±0.04), retries',
+      { ...example, plane: 'code', steps: PLANNED_CODE, disturbance: 'retries', guardrail: GUARDRAIL, environments: envAll(0.6, 0.04) },
+    ],
   ];
   for (const [i, [name, o]] of rows.entries()) {
     if (ROWS && !ROWS.has(i)) continue;
-    const r = await row(o, GOOD, 110_001 + i * 10_000, `good row ${i}`);
+    const r = await row({ ...o, ...(o.guardrail && !o.environments ? stamped(o.guardrail) : {}) }, GOOD, 110_001 + i * 10_000, `good row ${i}`);
     say(
       `| ${i}: ${name} | ${o.samplingRate * 100} % | ${GOOD} | ${r.fired} (${((100 * r.fired) / GOOD).toFixed(1)} %) | ${(100 * upper95(r.fired, GOOD)).toFixed(2)} % | ${r.guardrailFired} | ${r.metrics} | ${r.samples.toFixed(0)} | ${r.s.toFixed(0)} |`,
     );
@@ -148,7 +176,9 @@ async function good() {
 }
 
 async function bad() {
-  say(`# guardrail scores in the judge's family, bad releases — ${new Date().toISOString()} — ${BAD} seeds per row`);
+  say(
+    `# guardrail scores in the judge's family, bad releases — ${new Date().toISOString()} — ${BAD} seeds per row; environments ${BAD_ENV}${BAD_ENV === 'none' ? '' : STAMP ? ', named (design effect)' : ', not named (STAMP=0)'}`,
+  );
   say(
     'unbiased evaluator; clustered retries (20 %); α = 0.01; "with" judges 2 rubric + 5 checks + 2 guardrail keys + pairs, "without" the same less the guardrail keys',
   );
@@ -186,6 +216,7 @@ async function bad() {
           steps,
           ...effect,
           ...(g ? { guardrail: g } : {}),
+          ...(BAD_ENV === 'ids' ? { environments: envAll(0, 0) } : BAD_ENV === 'uneven' ? { environments: envAll(0.3, 0.02) } : {}),
         };
         const r = await row(o, BAD, 510_001, `bad row ${idx}`);
         say(

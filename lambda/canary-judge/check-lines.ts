@@ -18,9 +18,16 @@ export function judgesChecks(criteria: readonly string[]): boolean {
   return criteria.some((c) => (DETERMINISTIC_CHECKS as readonly string[]).includes(c));
 }
 
-/** The Logs Insights query for one service's check-result lines with answer time in [fromMs, toMs), oldest first. */
+/**
+ * The Logs Insights query for one service's check-result lines with answer time in [fromMs, toMs), oldest first, with
+ * each line's log stream: the execution environment that wrote it ("@logStream contains the name of the log stream
+ * that the log event was added to",
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html; a Lambda
+ * execution environment writes one stream for its lifetime,
+ * https://docs.aws.amazon.com/lambda/latest/operatorguide/log-structure.html).
+ */
 export function checkResultsQuery(service: string, fromMs: number, toMs: number): string {
-  return windowLinesQuery(CHECK_RESULT_TYPE, 'check-result', service, fromMs, toMs);
+  return windowLinesQuery(CHECK_RESULT_TYPE, 'check-result', service, fromMs, toMs, ['@logStream']);
 }
 
 /** Parses a check-result line; undefined when the message is not one. */
@@ -63,7 +70,9 @@ export function checkWindow(
     const ts = row.find((c) => c.field === '@timestamp')?.value;
     if (ts !== undefined && parseInsightsTimestamp(ts) > cut) continue;
     seen.add(line.requestId);
-    lines.push(line);
+    // The environment that wrote the line: its log stream (a line that names one itself keeps it).
+    const stream = row.find((c) => c.field === '@logStream')?.value;
+    lines.push(line.environment === undefined && stream ? { ...line, environment: stream } : line);
   }
   const truncated = rows.length >= limit;
   const { kept, until } = completeLines(lines, to, truncated);

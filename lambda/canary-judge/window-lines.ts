@@ -7,11 +7,11 @@ import type { ScoreObservation } from '../judge/scores';
 import { QUERY_ROW_LIMIT, type Sides } from './samples';
 
 /** The Logs Insights query for one service's lines of `type` with answer time `sampleAt` in [fromMs, toMs), oldest first. */
-export function windowLinesQuery(type: string, what: string, service: string, fromMs: number, toMs: number): string {
+export function windowLinesQuery(type: string, what: string, service: string, fromMs: number, toMs: number, extraFields: readonly string[] = []): string {
   if (!/^[a-z0-9-]+$/.test(service)) throw new Error(`service "${service}" is not a service name (lower-case letters, digits and dashes)`);
   if (!(Number.isSafeInteger(fromMs) && Number.isSafeInteger(toMs))) throw new Error(`${what} window [${fromMs}, ${toMs}) is not in whole epoch milliseconds`);
   return [
-    'fields @timestamp, @message, sampleAt',
+    `fields @timestamp, @message, sampleAt${extraFields.map((f) => `, ${f}`).join('')}`,
     `| filter type = "${type}" and service = "${service}" and sampleAt >= ${fromMs} and sampleAt < ${toMs}`,
     '| sort sampleAt asc',
     `| limit ${QUERY_ROW_LIMIT}`,
@@ -52,12 +52,15 @@ export function completeLines<L extends { readonly sampleAt: number }>(lines: L[
   return complete.length === 0 ? { kept: lines, until: last + 1 } : { kept: complete, until: last };
 }
 
-/** One score of a line as the engine takes it: clustered by the line's conversation, bet at its share when inside (0, 1). */
+/**
+ * One score of a line as the engine takes it: clustered by the line's conversation, bet at its share when inside
+ * (0, 1), with the execution environment that answered when the line names one (a non-empty string).
+ */
 export function scoreObservation(
   version: 'canary' | 'stable',
   criterion: string,
   score: number,
-  line: { readonly conversationId?: string; readonly share?: number },
+  line: { readonly conversationId?: string; readonly share?: number; readonly environment?: unknown },
 ): ScoreObservation {
   const share = typeof line.share === 'number' && line.share > 0 && line.share < 1 ? line.share : undefined;
   return {
@@ -66,5 +69,6 @@ export function scoreObservation(
     score,
     ...(line.conversationId !== undefined ? { cluster: line.conversationId } : {}),
     ...(share !== undefined ? { share } : {}),
+    ...(typeof line.environment === 'string' && line.environment !== '' ? { environment: line.environment } : {}),
   };
 }

@@ -27,7 +27,12 @@ export interface DeliveryDeps {
    * @default told from the samples' version tuples (the release in progress, lambda/evaluator/budget.ts)
    */
   readonly releaseKey?: (service: string) => Promise<string | undefined>;
-  readonly publish: (result: EvaluationResult, sample: EvaluationSample) => void;
+  /**
+   * `logStream`: the delivery's log stream, the execution environment that wrote the sample (one stream per
+   * environment: https://docs.aws.amazon.com/lambda/latest/operatorguide/log-structure.html); the result line names it
+   * so the canary judge can take environments into account (lambda/judge/scores.ts, design effect).
+   */
+  readonly publish: (result: EvaluationResult, sample: EvaluationSample, logStream?: string) => void;
   /** Writes a failure record line (the snapshot subscription on the evaluator's log group collects it). */
   readonly writeFailureRecord: (record: FailureRecord) => void;
   readonly concurrency: number;
@@ -147,7 +152,7 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
           return;
         }
         counts.evaluated++;
-        deps.publish(result, sample);
+        deps.publish(result, sample, data.logStream);
         if (candidateDetails(sample, result).length > 0) {
           counts.candidates++;
           deps.writeFailureRecord(lowScoreRecord(sample, result));
@@ -166,7 +171,7 @@ export async function evaluateDelivery(event: CloudWatchLogsEvent, deps: Deliver
           { condition: { ifNoneMatch: '*' } },
         );
         if (written !== 'precondition-failed') {
-          deps.publish(result, batch[i]);
+          deps.publish(result, batch[i], data.logStream);
           // The guardrail's low scores cost nothing to read: a skipped sample is still a candidate on them.
           if (candidateDetails(batch[i], result).length > 0) {
             counts.candidates++;

@@ -47,10 +47,10 @@ export async function handler(event: CloudWatchLogsEvent, context: Context) {
     store,
     // No releaseKey: the release in progress is told from the samples' version tuples (budget.ts), the day cap
     // always applies.
-    publish: (result, sample) => {
+    publish: (result, sample, logStream) => {
       for (const line of evaluationMetricLines(result, sample, Date.now())) console.log(line);
       // What the canary judge reads (Logs Insights on this function's log group).
-      console.log(JSON.stringify(evaluationResultLine(result, sample)));
+      console.log(JSON.stringify(evaluationResultLine(result, sample, logStream)));
     },
     writeFailureRecord: (record) => console.log(JSON.stringify(record)),
     concurrency,

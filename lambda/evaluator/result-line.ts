@@ -7,7 +7,8 @@ import { EVALUATION_RESULT_TYPE, type EvaluationResultLine, type EvaluationSampl
 import { scoreKey } from '../shared/score-keys';
 import type { EvaluationResult } from './evaluator';
 
-export function evaluationResultLine(result: EvaluationResult, sample: EvaluationSample): EvaluationResultLine {
+/** `environment`: the log stream the sample came from (the execution environment that answered), when known. */
+export function evaluationResultLine(result: EvaluationResult, sample: EvaluationSample, environment?: string): EvaluationResultLine {
   const sampleAt = Date.parse(sample.time);
   if (!Number.isFinite(sampleAt)) throw new Error(`evaluation sample ${sample.sampleId}: time "${sample.time}" is not an ISO 8601 time`);
   const scores: Record<string, number> = {};
@@ -27,6 +28,7 @@ export function evaluationResultLine(result: EvaluationResult, sample: Evaluatio
     ...(sample.conversationId !== undefined ? { conversationId: sample.conversationId } : {}),
     sampleAt,
     ...(sample.armShare !== undefined ? { share: sample.armShare } : {}),
+    ...(environment ? { environment } : {}),
     scores,
     ...(result.paired ? { paired: result.paired.outcome } : {}),
   };

@@ -26,6 +26,30 @@
  * judge's). On the code plane each request is assigned on its own and every score is bet on (given all scores the
  * labels are still independent coin flips).
  *
+ * Execution environments (h12-envscore, unit `request`: the code plane). An environment serves one version, so its own
+ * offset (a degraded connection to the vector store, a cold cache) rides on its version's label: given the scores the
+ * labels are no longer coin flips (a score tells its environment, which tells its version), and the bet grows with
+ * every score of an environment whose offset happens to favour the stable version (measured: 18.9 % of good releases
+ * rolled back at σ 0.6 and 10 % scoring, bench/RESULTS.md § h11-eval17). The null tested is therefore "the canary's
+ * environments are draws from the same distribution as the stable's, and within its environment a canary answer is as
+ * good", not "every canary answer is as good" (false whenever environments differ; rolling back for it is rolling back
+ * for the environments). What is exact for that null is bounded by the design: with k environments a version, a bet
+ * on which environments are the canary's pays at most C(2k, k) (20 for three a version), below every criterion's
+ * threshold, so it could never roll back. What is built is the survey statistician's correction (Kish 1965): scores
+ * of one environment are correlated, ρ the intraclass correlation of the rank scores within a version (one-way ANOVA
+ * of environments within versions, so the difference between versions is not counted as spread), m = Σ n_e² / Σ n_e
+ * the size-weighted scores per environment over the release so far (offsets last as long as the environments do, so
+ * m grows with the release), and each λ component's log-wealth is divided by D = 1 + (m − 1) ρ (`designEffect`):
+ * - exact where environments do not matter: D ≥ 1 and every threshold is above 1, so E^(1/D) reaches a threshold only
+ *   where E does, and Ville's bound for the i.i.d. null holds as before;
+ * - approximate where they do: for the best λ the log-wealth is about z² / 2 with z the statistic's ratio to its
+ *   null spread; tempering by D gives z / √D, the design-corrected statistic, calibrated when ρ is. With three
+ *   environments a version ρ is estimated on 4 degrees of freedom, so the bound is not guaranteed: bench/RESULTS.md
+ *   § h12-envscore measures how far it is from α (good releases at σ 0.3 and 0.6 on every score), and the power it
+ *   costs (ρ's noise gives D > 1 where environments are alike).
+ * Scores with a known share (the config plane) are not tempered: there environments are shared by both arms and the
+ * conversation is the unit, so an environment's offset falls on both labels alike.
+ *
  * Paired outcomes: the state of `paired.ts` (one pair per input by case id, bounded), bet on in any phase: a pair is
  * the canary's and the stable version's answer to the same input, replayed at the same time, so it is a concurrent
  * comparison even after full traffic.
@@ -46,6 +70,12 @@ export interface ScoreObservation {
    * rates, as the sampler knew them). Absent: the batch's observed share (permutation bet).
    */
   readonly share?: number;
+  /**
+   * The execution environment that produced the answer (the log stream of the line the sample came from; on the code
+   * plane an environment serves one version). Under unit `request` it enters the criterion's design effect (see the
+   * module header). Absent: the score counts as independent of every other.
+   */
+  readonly environment?: string;
 }
 
 export interface EvaluationBatch {
@@ -60,6 +90,13 @@ export interface EvaluationOptions {
   readonly paired: boolean;
   /** Scores each arm needs on a criterion before that criterion may roll back. @default 20 */
   readonly minScores?: number;
+  /**
+   * How scores that carry an execution environment are judged under unit `request` (the code plane, where an
+   * environment serves one version): `design-effect`, each criterion's e-value tempered by its environments' design
+   * effect (see the module header); `ignore`, as if every score were independent (the engine before h12-envscore).
+   * A state persisted without the field keeps `ignore`. @default 'design-effect'
+   */
+  readonly environments?: 'design-effect' | 'ignore';
 }
 
 export const DEFAULT_MIN_SCORES = 20;
@@ -82,6 +119,11 @@ export interface CriterionState {
   pool: number[];
   poolSeen: number;
   seen?: number[];
+  /**
+   * environments `design-effect`: per environment and version ("c:" / "s:" + a hash of the environment), the scores bet on and
+   * the sum and sum of squares of their rank scores g, for the within-version between-environment spread.
+   */
+  env?: Record<string, [number, number, number]>;
   fired: boolean;
 }
 
@@ -108,8 +150,11 @@ export function newEvaluationState(options: EvaluationOptions): EvaluationState 
   const minScores = options.minScores ?? DEFAULT_MIN_SCORES;
   if (!(Number.isInteger(minScores) && minScores >= 1))
     throw new Error(`judge evaluation minScores must be a whole number of scores, 1 or more, got ${minScores}; ${DEFAULT_MIN_SCORES} is the default`);
+  const environments = options.environments ?? 'design-effect';
+  if (environments !== 'design-effect' && environments !== 'ignore')
+    throw new Error(`judge evaluation environments must be 'design-effect' or 'ignore', got ${String(environments)}; 'design-effect' is the default`);
   return {
-    options: { criteria: [...options.criteria], paired: options.paired, minScores },
+    options: { criteria: [...options.criteria], paired: options.paired, minScores, environments },
     criteria: options.criteria.map((criterion) => ({
       criterion,
       canaryN: 0,
@@ -143,7 +188,13 @@ export function copyEvaluation(st: EvaluationState): EvaluationState {
   return {
     ...st,
     options: { ...st.options, criteria: [...st.options.criteria] },
-    criteria: st.criteria.map((c) => ({ ...c, logE: c.logE.slice(), pool: c.pool.slice(), ...(c.seen ? { seen: c.seen.slice() } : {}) })),
+    criteria: st.criteria.map((c) => ({
+      ...c,
+      logE: c.logE.slice(),
+      pool: c.pool.slice(),
+      ...(c.seen ? { seen: c.seen.slice() } : {}),
+      ...(c.env ? { env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, [v[0], v[1], v[2]] as [number, number, number]])) } : {}),
+    })),
     ...(st.paired ? { paired: { ...st.paired, logWealth: st.paired.logWealth.slice(), seen: st.paired.seen.slice() } } : {}),
   };
 }
@@ -160,6 +211,8 @@ export function updateEvaluation(
   for (const o of batch.scores) {
     if (o.version !== 'canary' && o.version !== 'stable') throw new Error(`a score observation's version must be canary or stable, got ${String(o.version)}`);
     if (!Number.isFinite(o.score)) throw new Error(`a score of criterion ${o.criterion} is not a number (${String(o.score)})`);
+    if (o.environment !== undefined && typeof o.environment !== 'string')
+      throw new Error(`a score observation's environment must be a string (the log stream that wrote it), got ${typeof o.environment}`);
     if (o.share !== undefined && !(Number.isFinite(o.share) && o.share >= 0 && o.share <= 1))
       throw new Error(`a score observation's share must be from 0 to 1 (the chance a sampled answer was the canary's), got ${o.share}`);
     const list = byCriterion.get(o.criterion);
@@ -174,7 +227,7 @@ export function updateEvaluation(
       continue;
     }
     updateCriterion(c, obs, next, unit);
-    if (c.canaryN >= minScores && c.stableN >= minScores && logMeanExp(c.logE) >= Math.log(th.criterion)) c.fired = true;
+    if (c.canaryN >= minScores && c.stableN >= minScores && criterionLogE(c) >= Math.log(th.criterion)) c.fired = true;
   }
   if (next.paired && batch.paired.length > 0) {
     next.paired = updatePaired(next.paired, batch.paired);
@@ -241,6 +294,30 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
     for (let j = 0; j < n; j++) c.logE[j] += sumG[j] - nc * Math.log(sumExp[j] / np);
     c.bets += np;
   }
+  // Each environment's rank scores for the design effect (unit `request`, environments `design-effect`): from values
+  // and environments only; the version an environment serves is its key's prefix, so spread is taken within versions.
+  if (unit === 'request' && (st.options.environments ?? 'ignore') === 'design-effect') {
+    const env = c.env ?? {};
+    let keys = Object.keys(env).length;
+    for (let i = 0; i < vals.length; i++) {
+      const e = obs[i].environment;
+      if (shares[i] !== -1 || e === undefined) continue;
+      // A hash of the log stream keeps the state small (a collision merges two environments: D only grows or shrinks by a hair).
+      const key = `${canary[i] ? 'c' : 's'}:${hash32(e).toString(36)}`;
+      let x = env[key];
+      if (!x && keys < SCORE_ENV_CAP) {
+        x = [0, 0, 0];
+        env[key] = x;
+        keys++;
+      }
+      if (!x) continue;
+      const g = 2 * midRank(ref, vals[i]) - 1;
+      x[0]++;
+      x[1] += g;
+      x[2] += g * g;
+    }
+    if (keys > 0) c.env = env;
+  }
   // The pooled reservoir, from values only.
   for (const w of vals) {
     c.poolSeen++;
@@ -250,6 +327,58 @@ function updateCriterion(c: CriterionState, obs: readonly ScoreObservation[], st
       if (j < SCORE_POOL_CAP) c.pool[j] = w;
     }
   }
+}
+
+/**
+ * Environments remembered per criterion (environments `design-effect`), about 20 bytes each in the state; scores of
+ * environments beyond it are left out of the design effect (they are still bet on).
+ */
+const SCORE_ENV_CAP = 1_000;
+
+/**
+ * The design effect of a criterion's environment clusters (Kish 1965): D = 1 + (m − 1) ρ, m = Σ n_e² / Σ n_e the
+ * size-weighted environment size over the release so far, ρ the intraclass correlation of the rank scores within a
+ * version (one-way ANOVA of environments within versions, so a difference between the versions is not counted as
+ * spread), floored at 0. 1 without environments.
+ */
+export function designEffect(env: Readonly<Record<string, readonly [number, number, number]>> | undefined): number {
+  if (!env) return 1;
+  let n = 0;
+  let n2 = 0;
+  let groups = 0;
+  let ssw = 0;
+  let ssb = 0;
+  const arm = { c: [0, 0], s: [0, 0] };
+  for (const [k, v] of Object.entries(env)) {
+    const a = k.startsWith('c:') ? arm.c : arm.s;
+    a[0] += v[0];
+    a[1] += v[1];
+  }
+  const arms = (arm.c[0] > 0 ? 1 : 0) + (arm.s[0] > 0 ? 1 : 0);
+  for (const [k, v] of Object.entries(env)) {
+    const [m, sum, sq] = v;
+    if (m === 0) continue;
+    const a = k.startsWith('c:') ? arm.c : arm.s;
+    groups++;
+    n += m;
+    n2 += m * m;
+    ssw += sq - (sum * sum) / m;
+    const d = sum / m - a[1] / a[0];
+    ssb += m * d * d;
+  }
+  if (groups - arms < 1 || n - groups < 1) return 1;
+  const msb = ssb / (groups - arms);
+  const msw = ssw / (n - groups);
+  const m0 = (n - n2 / n) / (groups - arms);
+  const between = Math.max(0, (msb - msw) / Math.max(m0, 1));
+  const rho = between + msw > 0 ? between / (between + msw) : 0;
+  return 1 + Math.max(0, n2 / n - 1) * rho;
+}
+
+/** A criterion's log e-value: the mixture over λ, each component tempered by the design effect (environments). */
+function criterionLogE(c: CriterionState): number {
+  const d = designEffect(c.env);
+  return d === 1 ? logMeanExp(c.logE) : logMeanExp(c.logE.map((x) => x / d));
 }
 
 export interface EvaluationEvidence {
@@ -278,7 +407,7 @@ export function evaluationEvidence(
   const minScores = st.options.minScores ?? DEFAULT_MIN_SCORES;
   const out: EvaluationEvidence[] = st.criteria.map((c) => ({
     metric: `evaluation:${c.criterion}`,
-    eValue: cap(Math.exp(logMeanExp(c.logE))),
+    eValue: cap(Math.exp(criterionLogE(c))),
     threshold: th.criterion,
     canary: { n: c.canaryN, value: c.canaryN > 0 ? c.canarySum / c.canaryN : 0 },
     stable: { n: c.stableN, value: c.stableN > 0 ? c.stableSum / c.stableN : 0 },

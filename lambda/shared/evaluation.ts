@@ -186,6 +186,11 @@ export interface EvaluationResultLine {
   readonly sampleAt: number;
   /** The sample's `armShare`, when the runtime knew it. */
   readonly share?: number;
+  /**
+   * The execution environment that answered: the log stream of the sample's line (one stream per environment). The
+   * canary judge folds a window's scores of one environment into one bet on the code plane (lambda/judge/scores.ts).
+   */
+  readonly environment?: string;
   /** Score per criterion or deterministic check (model scores absent when the budget refused the sample). */
   readonly scores: Readonly<Record<string, number>>;
   readonly paired?: PairedOutcome;
@@ -272,6 +277,8 @@ export interface CheckResultLine {
   readonly sampleAt: number;
   /** During a config release: the probability that a checked answer is the canary's (the share: both arms at one rate). */
   readonly share?: number;
+  /** The execution environment that answered (the judge reads the line's log stream, `@logStream`, into it). */
+  readonly environment?: string;
   /** The check rate that drew this answer, when below 1. */
   readonly rate?: number;
   /** 1 (pass) or 0 (fail) per check. */

@@ -111,6 +111,25 @@ export interface EvalWorldOptions {
    * so the world without them keeps its streams. @default none
    */
   readonly guardrail?: GuardrailWorld;
+  /**
+   * Execution environments for every score (h12-envscore): each request is served by one of `perVersion` environments
+   * of its version (code plane: nested in the version; config plane: shared by both arms), drawn at random; each has
+   * its own latent offsets ~ N(0, σ): `rubric` on both rubric criteria (scale points, before rounding), `guardrail` on
+   * both guardrail scores (as GuardrailWorld.environments, which this replaces when both are set), `checks` on every
+   * check's pass probability (a degraded retrieval connection fails citations more). Result and check lines name their
+   * environment (as the evaluator and the judge's query name a line's log stream) unless `stamp` is false (the control:
+   * the engine then cannot fold by environment). @default none
+   */
+  readonly environments?: WorldEnvironments;
+}
+
+export interface WorldEnvironments {
+  readonly perVersion: number;
+  readonly rubric?: number;
+  readonly guardrail?: number;
+  readonly checks?: number;
+  /** @default true */
+  readonly stamp?: boolean;
 }
 
 /**
@@ -194,13 +213,24 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
   // The guardrail's scores (h11-eval17): a stream of their own, and each version's environments' offsets.
   const rg = mulberry32(o.seed * 69069 + 7);
   const gw = o.guardrail;
-  const envs = gw?.environments;
+  const we: WorldEnvironments | undefined =
+    o.environments ?? (gw?.environments ? { perVersion: gw.environments.perVersion, guardrail: gw.environments.spread } : undefined);
+  const envs = we && gw ? { perVersion: we.perVersion, spread: we.guardrail ?? 0 } : undefined;
   const envOffsets = envs
     ? {
         canary: Array.from({ length: envs.perVersion }, () => envs.spread * normal(rg)),
         stable: Array.from({ length: envs.perVersion }, () => envs.spread * normal(rg)),
       }
     : undefined;
+  // Every request's environment and the rubric's and checks' offsets (h12-envscore): a stream of their own.
+  const re = mulberry32(o.seed * 2246822519 + 3);
+  const offsetsOf = (sd: number | undefined) => ({
+    canary: Array.from({ length: we?.perVersion ?? 0 }, () => (sd ?? 0) * normal(re)),
+    stable: Array.from({ length: we?.perVersion ?? 0 }, () => (sd ?? 0) * normal(re)),
+  });
+  const rubricOffsets = offsetsOf(we?.rubric);
+  const checkOffsets = offsetsOf(we?.checks);
+  const stamp = we !== undefined && (we.stamp ?? true);
   let q = 0;
   let k = 0;
   let canarySamples = 0;
@@ -235,6 +265,13 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       recent.push({ caseId, d, u: cu, ...(gu ? { g: gu } : {}) });
       if (recent.length > 50) recent.shift();
     }
+    // The request's environment: one of its version's (code plane) or of the shared ones (config plane).
+    const envArm: 'canary' | 'stable' = o.plane === 'code' ? arm : 'stable';
+    const envIndex = we ? Math.floor(re() * we.perVersion) : 0;
+    const envName = o.plane === 'code' ? `env-${arm}-${envIndex}` : `env-${envIndex}`;
+    const onEnv = stamp ? { environment: envName } : {};
+    const checkOffset = we ? checkOffsets[envArm][envIndex] : 0;
+    const rubricOffset = we ? rubricOffsets[envArm][envIndex] : 0;
     // The runtime's checks (h9-checks): on every answer it draws, before and apart from the evaluation sampler.
     const slowNow = dist === 'shared-latency' && minute >= 10 && minute < 20;
     q++;
@@ -242,7 +279,7 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
       const hit = canary && ((o.affectedShare ?? 1) >= 1 || rk() < (o.affectedShare ?? 1));
       const sc: Record<string, 0 | 1> = {};
       checks.forEach(([name, c], j) => {
-        const p = (hit ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slowNow ? 0.1 : 0);
+        const p = (hit ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slowNow ? 0.1 : 0) + checkOffset;
         sc[name] = cu[j] < p ? 1 : 0;
       });
       checkLines.push({
@@ -254,6 +291,7 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
         ...(known ? { conversationId: `conv-q${q}` } : {}),
         sampleAt: Math.floor(t),
         ...(known && s > 0 && s < 1 ? { share: s } : {}),
+        ...onEnv,
         scores: sc,
       });
     }
@@ -268,18 +306,17 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
     const scores: Record<string, number> = {};
     for (const c of pairOnly ? [] : criteria) {
       const drop = affected ? (typeof o.scoreDrop === 'number' ? o.scoreDrop : (o.scoreDrop[c] ?? 0)) : 0;
-      const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + 0.7 * normal(r);
+      const latent = 4 - 0.8 * d - drop - (slow ? 0.8 : 0) + rubricOffset + 0.7 * normal(r);
       scores[c] = Math.min(5, Math.max(1, Math.round(latent)));
     }
     if (!pairOnly && !o.runtimeChecks)
       checks.forEach(([name, c], j) => {
-        const p = (affected ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slow ? 0.1 : 0);
+        const p = (affected ? (c.canaryPass ?? c.pass) : c.pass) - (o.checkDrift ?? 0.04) * d - (slow ? 0.1 : 0) + checkOffset;
         scores[name] = cu[j] < p ? 1 : 0;
       });
     // The guardrail's scores (h11-eval17): on scoring samples with something retrieved, never on pair-only ones.
     if (gw && gu && !pairOnly && gu[0] >= (gw.noRetrievalShare ?? 0.1)) {
-      const arms = envOffsets ? (o.plane === 'code' ? envOffsets[arm] : envOffsets.stable) : undefined;
-      const env = arms ? arms[Math.floor(rg() * arms.length)] : 0;
+      const env = envOffsets ? envOffsets[envArm][envIndex] : 0;
       const tool = gu[1] < (gw.toolShare ?? 0.15) + 0.05 * d;
       const drop = affected ? (gw.canaryDrop ?? {}) : {};
       const grounded = tool ? -1 + 0.8 * gu[2] : 2.2 - 0.5 * d - (slow ? 0.6 : 0) + env - (drop.groundedness ?? 0) + 0.8 * gu[2];
@@ -332,6 +369,7 @@ export async function runEvalWorld(o: EvalWorldOptions): Promise<EvalWorldOutcom
         ...(known ? { conversationId: `conv-${lines.length}` } : {}),
         sampleAt,
         ...(known && s > 0 && s < 1 ? { share } : {}),
+        ...onEnv,
         scores,
         ...(paired ? { paired } : {}),
       },

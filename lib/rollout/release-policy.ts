@@ -640,6 +640,42 @@ export const RULE_APPCONFIG_CONFIG_JUDGED: ReleasePolicyRule = {
   },
 };
 
+/**
+ * Scores a minute (both versions) from which the code canary's score tests warn (h12-envscore). Chosen between the
+ * two measured points, not measured itself: 1.5 a minute (the example: 0.5 % of 5 requests/s) rolled back 0–1 of
+ * 1,000 good releases with environment offsets; 30 a minute (10 %) rolled back 7.1–18.9 % before the design effect
+ * and about 1 % with it (bench/RESULTS.md § h11-eval17, § h12-envscore).
+ */
+export const CODE_SCORES_PER_MINUTE_WARN = 6;
+
+/**
+ * h12-envscore: the code plane's score tests at a high scoring rate. There an execution environment serves one
+ * version, so an environment's own offset rides on its version's label; the judge tempers each score test by its
+ * environments' design effect (lambda/judge/scores.ts), which is approximate with few environments and costs power
+ * where environments differ. A warning naming the scores a minute, the measured rates and the fixes.
+ */
+export const RULE_CODE_SCORES_ENVIRONMENTS: ReleasePolicyRule = {
+  id: 'code-canary-scores-environments',
+  severity: 'warning',
+  description:
+    "The code canary's score tests (rubric criteria, checks, guardrail keys) at a scoring rate where each execution environment contributes many scores: their false-rollback bound is approximate there.",
+  check: (f) => {
+    const cp = f.canaryPlan;
+    const rate = cp?.plan.evaluation?.samplingRate;
+    const scored = (f.judgedEvaluation ?? []).filter((m) => m !== 'evaluation:paired');
+    if (!cp || rate === undefined || scored.length === 0 || !(f.verdictAlarms ?? []).some((v) => v.plane === 'code')) return [];
+    const perMinute = cp.traffic.requestsPerSecond * rate * 60;
+    if (perMinute < CODE_SCORES_PER_MINUTE_WARN) return [];
+    const safe = CODE_SCORES_PER_MINUTE_WARN / 60 / cp.traffic.requestsPerSecond;
+    return [
+      `at ${cp.traffic.requestsPerSecond} requests/s and evaluation samplingRate ${rate} the code canary's score tests (${scored.map((m) => m.replace('evaluation:', '')).join(', ')}) see about ${Math.round(perMinute)} scores a minute from a few execution environments, each serving one version: ` +
+        "an environment's own offset (a slow vector store, a cold cache) rides on its version, so the judge tempers each score test by its environments' design effect, which is approximate with few environments " +
+        `(measured at 30 scores a minute with environment offsets, bench/RESULTS.md § h12-envscore) and costs power where environments differ; ` +
+        `keep samplingRate below ${Number(safe.toPrecision(2))} on the code plane (below ${CODE_SCORES_PER_MINUTE_WARN} scores a minute), judge the paired test (the same input on both versions: exact), or ship config changes with configCanary 'assigned' (conversations share environments)`,
+    ];
+  },
+};
+
 const pct1 = (x: number) => `${(Math.round(x * 1000) / 10).toFixed(1)} %`;
 
 const usd = (x: number) => `${x < 10 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US')} USD`;
@@ -654,6 +690,7 @@ export const DEFAULT_POLICY_RULES: readonly ReleasePolicyRule[] = [
   RULE_ALARM_FALSE_FIRE,
   RULE_CANARY_PLAN,
   RULE_APPCONFIG_CONFIG_JUDGED,
+  RULE_CODE_SCORES_ENVIRONMENTS,
   RULE_EVALUATOR_AGREEMENT,
   RULE_RECORDS_SURVIVE_LOG_LEVEL,
 ];
