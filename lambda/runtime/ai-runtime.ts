@@ -31,6 +31,7 @@ import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from 
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
 import { costUsd as priceOf } from './cost';
+import { deadlines } from './deadlines';
 import { buildFailureRecord } from './failure-record';
 import { gateReplayAllowed, qualifierOf } from './gate-selection';
 import { type AfterResponse, afterResponse } from './after-response';
@@ -1151,7 +1152,10 @@ class LazyAbort {
   }
 }
 
-/** Runs the handler until the deadline; at the deadline the signal fires (so model calls stop) and the wait ends. */
+/**
+ * Runs the handler until the deadline; at the deadline the signal fires (so model calls stop) and the wait ends. The
+ * deadline is one of the process's (deadlines.ts: one timer for all of them, not a setTimeout per request).
+ */
 function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: LazyAbort): Promise<T> {
   if (ms <= 0) {
     const e = new AiTimeoutError(0);
@@ -1159,27 +1163,27 @@ function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: La
     return Promise.reject(e);
   }
   return new Promise<T>((resolve, reject) => {
-    // One settlement: whichever of the answer and the deadline comes first (as Promise.race), the timer cleared after.
-    const timer = setTimeout(() => {
+    // One settlement: whichever of the answer and the deadline comes first (as Promise.race), the deadline dropped after.
+    const deadline = deadlines.watch(ms, () => {
       const e = new AiTimeoutError(ms);
       controller.abort(e);
       reject(e);
-    }, ms);
+    });
     let work: Promise<T>;
     try {
       work = Promise.resolve(start());
     } catch (e) {
-      clearTimeout(timer);
+      deadlines.done(deadline);
       reject(e);
       return;
     }
     work.then(
       (v) => {
-        clearTimeout(timer);
+        deadlines.done(deadline);
         resolve(v);
       },
       (e) => {
-        clearTimeout(timer);
+        deadlines.done(deadline);
         reject(e);
       },
     );
