@@ -8,6 +8,9 @@
  *   ROUNDS=3 (default): each side in a process of its own (its own heap: one side's garbage is never collected in
  *   another's invocation), rounds of P R D with the order rotating, so load on the shared machine hits them alike.
  *   MODE=interleaved: the three sides in one process, invocation by invocation (P R D, the order rotating).
+ *   BUNDLE=1 (h12-hot): the children run an esbuild bundle of this file (as a service's NodejsFunction bundles the
+ *   runtime: no keepNames), not tsx's per-file transform, whose keepNames wraps every closure made per request in a
+ *   `__name` call (Object.defineProperty): measured, that alone is ~13 µs of the runtime's ~36 µs CPU per request.
  *
  * Three sides: P the Powertools-only handler of bench/evaluation-ops.ts hot-path (six high-resolution metrics, one INFO
  * line), R the runtime writing its sample inline (deferEvaluationLines false: what ran before h11), D the runtime with the
@@ -25,6 +28,9 @@ import * as os from 'node:os';
 import { FakeRuntimeApi, type InvocationTimes } from '../test/fake-runtime-api';
 import { BENCH_PASSAGES, type BenchOut as Out, benchWork as work, powertoolsOnly, setBenchEnv } from './runtime-fixture';
 import { pct } from './support';
+
+/** A variable, so the bundle (BUNDLE=1) leaves the example's construct tree out: only the parent synthesizes it. */
+const SUPPORT = './support';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -53,10 +59,18 @@ async function main() {
     `fake Runtime API on loopback; ${N} invocations per side per round (+${WARM} warm-up); ${interleaved ? 'sides interleaved in one process' : `${rounds} rounds, each side in a process of its own, order rotating`}; ${process.env.CLOCK === 'cpu' ? 'process CPU time (process.cpuUsage: preemption by other sessions not counted)' : 'wall time (hrtime)'}; stdout discarded`,
   );
   // The example's served configs, synthesized once (the children only serve them).
-  const { exampleServedConfigs } = await import('./support');
+  const { exampleServedConfigs } = await import(SUPPORT);
   const configs = JSON.stringify(await exampleServedConfigs());
+  let argv = [...process.execArgv, __filename];
+  if (process.env.BUNDLE === '1') {
+    const { buildSync } = await import('esbuild');
+    const out = `${os.tmpdir()}/runtime-after-response-${process.pid}.js`;
+    buildSync({ entryPoints: [__filename], bundle: true, platform: 'node', outfile: out, logLevel: 'error' });
+    argv = [out];
+    say(`children run an esbuild bundle (${out}), not tsx`);
+  }
   const child = (config: Config, sides: Side[]): Record<Side, Series> => {
-    const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+    const r = spawnSync(process.execPath, [...argv, ...process.argv.slice(2)], {
       env: { ...process.env, BENCH_CHILD: '1', BENCH_CONFIG: config, BENCH_SIDES: sides.join(','), BENCH_CONFIGS: configs, NODE_NO_WARNINGS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',

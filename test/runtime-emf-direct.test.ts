@@ -153,3 +153,71 @@ describe('the execution environment on every invocation line (issue 16 B3)', () 
     expect(d.environment).toBe(c.environment);
   });
 });
+
+describe('the document written as text, its constant parts serialized once (h12-hot)', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('one adapter, documents in a row with tuples, metric sets and assignments changing (a new tuple, the same tuple object changed): each the bytes of the API path', () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const direct = new PowertoolsTelemetry('support-assistant');
+    const api = new PowertoolsTelemetry('support-assistant', { direct: false });
+    const changing = { ...TUPLE } as { -readonly [K in keyof VersionTuple]: VersionTuple[K] };
+    const calls: [VersionTuple, InvocationMeasurements, ConfigAssignment | undefined][] = [
+      [changing, { ...BASE, qualityScore: 0.5, error: true }, ASSIGNED],
+      [changing, BASE, undefined],
+      [{ ...TUPLE, config: 'cfg-new', codeHash: 'c0dec0dec0de' }, { ...BASE, degraded: true, caseId: 'ef'.repeat(16) }, undefined],
+      [changing, BASE, undefined],
+    ];
+    const a: string[] = [];
+    const b: string[] = [];
+    calls.forEach(([tuple, m, assignment], i) => {
+      // The same object, changed between documents (a handler may change the tuple it was handed): the new values.
+      if (i === 1) Object.assign(changing, { config: 'cfg-edited', degrade: 'degrade-ffffffffffff', evaluation: undefined });
+      a.push(...capture(() => direct.invocation(tuple, `req-${i}`, m, assignment)));
+      b.push(...capture(() => api.invocation(tuple, `req-${i}`, m, assignment)));
+    });
+    expect(a).toEqual(b);
+    for (const i of [1, 3]) {
+      expect(JSON.parse(a[i])).toMatchObject({ config: 'cfg-edited', degrade: 'degrade-ffffffffffff' });
+      expect(JSON.parse(a[i]).evaluation).toBeUndefined();
+    }
+  });
+
+  test('values JSON must escape (quotes, backslashes, newlines, non-ASCII, lone surrogates) are escaped as JSON.stringify escapes them', () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    const odd = 'a"b\\c\nd\u2028é\ud800';
+    const tuple = { ...TUPLE, config: odd, prompt: odd, codeHash: odd };
+    const assignment = { ...ASSIGNED, unit: odd, releaseKey: odd } as ConfigAssignment;
+    const m = { ...BASE, caseId: odd, latencyMs: 0.1 + 0.2, costUsd: Number.POSITIVE_INFINITY, inputTokens: -0 };
+    const a = capture(() => new PowertoolsTelemetry('svc "x"').invocation(tuple, odd, m, assignment)).join('');
+    const b = capture(() => new PowertoolsTelemetry('svc "x"', { direct: false }).invocation(tuple, odd, m, assignment)).join('');
+    expect(a).toBe(b);
+    expect(JSON.parse(a)).toMatchObject({ requestId: odd, config: odd, caseId: odd, Latency: 0.30000000000000004, CostUsd: null, InputTokens: 0 });
+  });
+
+  test.each([
+    ['an answer', BASE, ['Invocations', 'Latency', 'CostUsd', 'InputTokens', 'OutputTokens']],
+    ['with quality', { ...BASE, qualityScore: 0.9 }, ['Invocations', 'Latency', 'CostUsd', 'InputTokens', 'OutputTokens', 'QualityScore']],
+    [
+      'every event',
+      { ...BASE, qualityScore: 0, error: true, safetyViolation: true, contractViolation: true, degraded: true },
+      ['Invocations', 'Latency', 'CostUsd', 'InputTokens', 'OutputTokens', 'QualityScore', 'Errors', 'SafetyViolations', 'ContractViolations', 'Degraded'],
+    ],
+  ] as [string, InvocationMeasurements, string[]][])(
+    '%s: what CloudWatch reads (namespace, dimension sets, metrics, units, StorageResolution 1, values)',
+    (_n, m, names) => {
+      jest.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+      const doc = JSON.parse(capture(() => new PowertoolsTelemetry('support-assistant').invocation(TUPLE, 'req-1', m)).join(''));
+      const directive = doc._aws.CloudWatchMetrics;
+      expect(directive).toHaveLength(1);
+      expect(directive[0].Namespace).toBe('AiRelease');
+      expect(directive[0].Dimensions).toEqual([['Service'], ['Service', 'Version']]);
+      expect(directive[0].Metrics.map((d: { Name: string }) => d.Name)).toEqual(names);
+      const unit: Record<string, string> = { Latency: 'Milliseconds', CostUsd: 'None', QualityScore: 'None' };
+      for (const d of directive[0].Metrics) expect(d).toEqual({ Name: d.Name, Unit: unit[d.Name] ?? 'Count', StorageResolution: 1 });
+      expect([doc.Service, doc.Version]).toEqual(['support-assistant', '42']);
+      for (const n of names) expect(typeof doc[n]).toBe('number');
+      expect(doc._aws.Timestamp).toBe(1_765_000_000_123);
+    },
+  );
+});

@@ -31,6 +31,7 @@ import { degradeFlagsProblems, InvalidConfigError, releaseConfigProblems } from 
 import { ConfigTimeoutError, ConfigUnavailableError, type FetchOptions, messageOf, raceSignal, type ServedConfig } from './config-cache';
 import { type ContractValidator, ContractValidators } from './contract-validator';
 import { costUsd as priceOf } from './cost';
+import { deadlines } from './deadlines';
 import { buildFailureRecord } from './failure-record';
 import { gateReplayAllowed, qualifierOf } from './gate-selection';
 import { type AfterResponse, afterResponse } from './after-response';
@@ -401,8 +402,9 @@ export class AiRuntime<I, O> {
       get signal() {
         return controller.signal;
       },
-      ...(inv.assignment ? { assignment: inv.assignment } : {}),
     };
+    // Set after the literal, not spread into it (a spread takes V8's slow path for the whole object, per request).
+    if (inv.assignment) (ctx as { assignment?: ConfigAssignment }).assignment = inv.assignment;
     // A refused config served from the last good one still counts as an error: the alarm that judges the rollout
     // of the bad version must see it, or AppConfig would complete its deployment.
     const configDetails = refused ? [`config: ${refused.message} Served the last good config (${release.served.version ?? tuple.config}).`] : [];
@@ -422,9 +424,11 @@ export class AiRuntime<I, O> {
     const costUsd = priceOf(pricingFor(config.model, result.modelId ?? model.modelId), result);
 
     const kinds: FailureKind[] = [];
-    const details: string[] = [...configDetails, ...result.problems.map((m) => `result: ${m}`)];
+    // (Arrays copied only when there is something in them: the common answer has no problem, no contract error.)
+    const details: string[] = configDetails.length > 0 || result.problems.length > 0 ? [...configDetails, ...result.problems.map((m) => `result: ${m}`)] : [];
     if (details.length > 0) kinds.push('error');
-    const contractErrors = [...this.checkOutput(config, release.validate, result.output), ...(result.contract?.violated ? result.contract.reasons : [])];
+    const contractErrors = this.checkOutput(config, release.validate, result.output);
+    if (result.contract?.violated) contractErrors.push(...result.contract.reasons);
     if (result.contract?.violated && result.contract.reasons.length === 0) contractErrors.push('the service reported a contract violation');
     if (contractErrors.length > 0) {
       kinds.push('contract');
@@ -454,8 +458,9 @@ export class AiRuntime<I, O> {
       safetyViolation: kinds.includes('safety'),
       contractViolation: kinds.includes('contract'),
       degraded: degrade.active || result.degraded,
-      ...this.clusterKeyOf(input, inputText),
     };
+    const caseId = this.caseIdOf(input, inputText);
+    if (caseId !== undefined) (measurements as { caseId?: string }).caseId = caseId;
     if (!inv.gate) this.emit(tuple, requestId, measurements, inv.assignment);
     inv.measured = true;
     // Only a gate replay answers with the verdict (gateAnswer).
@@ -644,10 +649,15 @@ export class AiRuntime<I, O> {
    * the request path, so no parse or normalization. None when the input cannot be read as text.
    */
   private clusterKeyOf(input: I, text?: string): { caseId?: string } {
+    const caseId = this.caseIdOf(input, text);
+    return caseId === undefined ? {} : { caseId };
+  }
+
+  private caseIdOf(input: I, text?: string): string | undefined {
     try {
-      return { caseId: sha256Hex(`${this.o.service}\n${text ?? jsonText(input)}`).slice(0, 32) };
+      return sha256Hex(`${this.o.service}\n${text ?? jsonText(input)}`).slice(0, 32);
     } catch {
-      return {};
+      return undefined;
     }
   }
 
@@ -1022,7 +1032,7 @@ function readResult<O>(raw: unknown): ReadResult<O> {
     const safety = flag('safety');
     const contract = flag('contract');
     if (r.degraded !== undefined && typeof r.degraded !== 'boolean') problems.push(`degraded is ${show(r.degraded)}; expected true or false`);
-    return {
+    const read: { -readonly [K in keyof ReadResult<O>]: ReadResult<O>[K] } = {
       output: r.output as O,
       inputTokens,
       outputTokens,
@@ -1033,9 +1043,12 @@ function readResult<O>(raw: unknown): ReadResult<O> {
       safety,
       contract,
       degraded: r.degraded === true,
-      ...(r.evaluation && typeof r.evaluation === 'object' ? { evaluation: r.evaluation as AnswerEvidence } : {}),
       problems,
     };
+    // Set after the literal, not spread into it (the spread's slow path, per request); absent when not evidence.
+    const evaluation = r.evaluation;
+    if (evaluation && typeof evaluation === 'object') read.evaluation = evaluation as AnswerEvidence;
+    return read;
   } catch (e) {
     if (e instanceof AiResultError) throw e;
     throw new AiResultError(`the AI handler's result could not be read (${messageOf(e)})`);
@@ -1151,7 +1164,10 @@ class LazyAbort {
   }
 }
 
-/** Runs the handler until the deadline; at the deadline the signal fires (so model calls stop) and the wait ends. */
+/**
+ * Runs the handler until the deadline; at the deadline the signal fires (so model calls stop) and the wait ends. The
+ * deadline is one of the process's (deadlines.ts: one timer for all of them, not a setTimeout per request).
+ */
 function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: LazyAbort): Promise<T> {
   if (ms <= 0) {
     const e = new AiTimeoutError(0);
@@ -1159,27 +1175,27 @@ function withDeadline<T>(start: () => T | Promise<T>, ms: number, controller: La
     return Promise.reject(e);
   }
   return new Promise<T>((resolve, reject) => {
-    // One settlement: whichever of the answer and the deadline comes first (as Promise.race), the timer cleared after.
-    const timer = setTimeout(() => {
+    // One settlement: whichever of the answer and the deadline comes first (as Promise.race), the deadline dropped after.
+    const deadline = deadlines.watch(ms, () => {
       const e = new AiTimeoutError(ms);
       controller.abort(e);
       reject(e);
-    }, ms);
+    });
     let work: Promise<T>;
     try {
       work = Promise.resolve(start());
     } catch (e) {
-      clearTimeout(timer);
+      deadlines.done(deadline);
       reject(e);
       return;
     }
     work.then(
       (v) => {
-        clearTimeout(timer);
+        deadlines.done(deadline);
         resolve(v);
       },
       (e) => {
-        clearTimeout(timer);
+        deadlines.done(deadline);
         reject(e);
       },
     );

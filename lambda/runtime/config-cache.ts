@@ -70,6 +70,8 @@ export interface ConfigCacheOptions {
 
 interface Entry {
   served?: FetchedConfig & { readonly generation: number };
+  /** `served` as a fresh answer, made once per refresh: the hot path hands out this one object, no copy per request. */
+  fresh?: ServedConfig;
   fetchedAt: number;
   /** Sequence number of the refresh whose answer is stored: a later-started refresh always wins. */
   seq: number;
@@ -102,7 +104,7 @@ export class ConfigCache {
   /** The cached config when it is still fresh, synchronously (the hot path: no promise, no timer, no signal). */
   public fresh(profile: string): ServedConfig | undefined {
     const entry = this.entries.get(profile);
-    return entry?.served && this.now() - entry.fetchedAt < this.ttlMs ? { ...entry.served, stale: false } : undefined;
+    return entry?.fresh && this.now() - entry.fetchedAt < this.ttlMs ? entry.fresh : undefined;
   }
 
   /**
@@ -112,7 +114,7 @@ export class ConfigCache {
   public async get(profile: string, options: FetchOptions = {}): Promise<ServedConfig> {
     let entry = this.entries.get(profile);
     const now = this.now();
-    if (entry?.served && now - entry.fetchedAt < this.ttlMs) return { ...entry.served, stale: false };
+    if (entry?.fresh && now - entry.fetchedAt < this.ttlMs) return entry.fresh;
     if (!entry) {
       entry = { fetchedAt: now, seq: 0 };
       this.entries.set(profile, entry);
@@ -139,6 +141,7 @@ export class ConfigCache {
         // number: an AppConfig rollback legitimately serves a lower version.
         if (seq > entry.seq) {
           entry.served = { ...served, generation: seq };
+          entry.fresh = { ...entry.served, stale: false };
           entry.seq = seq;
           entry.fetchedAt = this.now();
         }

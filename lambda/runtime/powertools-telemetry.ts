@@ -24,6 +24,78 @@ const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   None: MetricUnit.NoUnit,
 };
 
+/**
+ * `,"key":value` as JSON.stringify writes a property (numbers as it writes them: NaN and ±Infinity as null), or
+ * nothing for a value it omits (undefined, a function). `key` is the text before the value: `,"name":`.
+ */
+function field(key: string, value: unknown): string {
+  if (typeof value === 'number') return `${key}${Number.isFinite(value) ? String(value) : 'null'}`;
+  const text = JSON.stringify(value);
+  return text === undefined ? '' : key + text;
+}
+
+/** Whether every field of the tuple the EMF document writes reads the same in `a` and `b`. */
+function sameEmfFields(a: VersionTuple, b: VersionTuple): boolean {
+  return (
+    a.config === b.config &&
+    a.prompt === b.prompt &&
+    a.model === b.model &&
+    a.retrieval === b.retrieval &&
+    a.tools === b.tools &&
+    a.outputContract === b.outputContract &&
+    a.degrade === b.degrade &&
+    a.codeHash === b.codeHash &&
+    a.evaluation === b.evaluation &&
+    a.codeVersion === b.codeVersion
+  );
+}
+
+/** The EMF document's text up to its Timestamp's value, and from there to its metric definitions. */
+const EMF_HEAD = '{"_aws":{"Timestamp":';
+const EMF_DIRECTIVE = `,"CloudWatchMetrics":[${JSON.stringify({ Namespace: METRIC_NAMESPACE, Dimensions: [[DIMENSION.SERVICE], [DIMENSION.SERVICE, DIMENSION.VERSION]] }).slice(0, -1)},"Metrics":`;
+const EMF_CASE_ID = `,${JSON.stringify(JUDGE_CLUSTER_FIELD.CASE_ID)}:`;
+const EMF_ASSIGNMENT = {
+  arm: `,${JSON.stringify(`${ASSIGNMENT_KEY}Arm`)}:`,
+  share: `,${JSON.stringify(`${ASSIGNMENT_KEY}Share`)}:`,
+  releaseKey: `,${JSON.stringify(`${ASSIGNMENT_KEY}ReleaseKey`)}:`,
+  unit: `,${JSON.stringify(`${ASSIGNMENT_KEY}Unit`)}:`,
+  unitKind: `,${JSON.stringify(`${ASSIGNMENT_KEY}UnitKind`)}:`,
+  fallback: `,${JSON.stringify(`${ASSIGNMENT_KEY}Fallback`)}:`,
+};
+const valueKey = (name: MetricName) => `,${JSON.stringify(name)}:`;
+const EMF_INVOCATIONS = `${valueKey(METRIC.INVOCATIONS)}1`;
+const EMF_VALUE = {
+  latency: valueKey(METRIC.LATENCY),
+  cost: valueKey(METRIC.COST_USD),
+  input: valueKey(METRIC.INPUT_TOKENS),
+  output: valueKey(METRIC.OUTPUT_TOKENS),
+  quality: valueKey(METRIC.QUALITY_SCORE),
+};
+const EMF_EVENT = {
+  error: `${valueKey(METRIC.ERRORS)}1`,
+  safety: `${valueKey(METRIC.SAFETY_VIOLATIONS)}1`,
+  contract: `${valueKey(METRIC.CONTRACT_VIOLATIONS)}1`,
+  degraded: `${valueKey(METRIC.DEGRADED)}1`,
+};
+
+/**
+ * The directive's Metrics array for one set of metrics, in the order they are added (viaPowertools): the five every
+ * invocation writes, then QualityScore (bit 1), Errors (2), SafetyViolations (4), ContractViolations (8), Degraded
+ * (16); each high-resolution (StorageResolution 1: the 10-second alarms).
+ */
+function emfDefinitions(mask: number): string {
+  const names: MetricName[] = [METRIC.INVOCATIONS, METRIC.LATENCY, METRIC.COST_USD, METRIC.INPUT_TOKENS, METRIC.OUTPUT_TOKENS];
+  if (mask & 1) names.push(METRIC.QUALITY_SCORE);
+  if (mask & 2) names.push(METRIC.ERRORS);
+  if (mask & 4) names.push(METRIC.SAFETY_VIOLATIONS);
+  if (mask & 8) names.push(METRIC.CONTRACT_VIOLATIONS);
+  if (mask & 16) names.push(METRIC.DEGRADED);
+  return JSON.stringify(names.map((name) => ({ Name: name, Unit: UNIT[METRIC_UNIT[name]], StorageResolution: MetricResolution.High })));
+}
+
+/** Every set's Metrics array, by its bits: 32 short strings made once per process. */
+const EMF_DEFINITIONS: readonly string[] = Array.from({ length: 32 }, (_, mask) => emfDefinitions(mask));
+
 /** The message of an evaluation sample's log line. */
 /** Drawn once per execution environment (module scope): the environment id when Lambda gives no log stream name. */
 const INIT_ENVIRONMENT = `env-${randomBytes(8).toString('hex')}`;
@@ -111,6 +183,8 @@ export class PowertoolsTelemetry implements TelemetryPort {
    * the judge needs it to bet on which environments switched (lambda/judge/environments.ts).
    */
   private readonly environment: string;
+  /** The environment's field of every EMF document, serialized once. */
+  private readonly emfEnvironment: string;
 
   /**
    * @param options.env where AWS_LAMBDA_LOG_LEVEL is read from. @default process.env
@@ -123,6 +197,7 @@ export class PowertoolsTelemetry implements TelemetryPort {
     this.service = service;
     this.alcLevel = alcLevelFromEnv(options.env ?? process.env);
     this.environment = (options.env ?? process.env).AWS_LAMBDA_LOG_STREAM_NAME || INIT_ENVIRONMENT;
+    this.emfEnvironment = field(`,${JSON.stringify(JUDGE_CLUSTER_FIELD.ENVIRONMENT)}:`, this.environment);
     // Our dimension names, not Powertools' default `service`: [Service] and [Service, Version].
     this.metrics.clearDefaultDimensions();
     this.metrics.setDefaultDimensions({ [DIMENSION.SERVICE]: service });
@@ -154,61 +229,67 @@ export class PowertoolsTelemetry implements TelemetryPort {
       return;
     }
     if (own.isDisabled()) return;
-    const defs: { Name: MetricName; Unit: string; StorageResolution: number }[] = [];
-    const values: Record<string, number> = {};
-    const add = (name: MetricName, value: number) => {
-      defs.push({ Name: name, Unit: UNIT[METRIC_UNIT[name]], StorageResolution: MetricResolution.High });
-      values[name] = value;
-    };
-    add(METRIC.INVOCATIONS, 1);
-    add(METRIC.LATENCY, m.latencyMs);
-    add(METRIC.COST_USD, m.costUsd);
-    add(METRIC.INPUT_TOKENS, m.inputTokens);
-    add(METRIC.OUTPUT_TOKENS, m.outputTokens);
-    if (m.qualityScore !== undefined) add(METRIC.QUALITY_SCORE, m.qualityScore);
-    if (m.error) add(METRIC.ERRORS, 1);
-    if (m.safetyViolation) add(METRIC.SAFETY_VIOLATIONS, 1);
-    if (m.contractViolation) add(METRIC.CONTRACT_VIOLATIONS, 1);
-    if (m.degraded) add(METRIC.DEGRADED, 1);
+    // The document as text (h12-hot): what JSON.stringify writes for the object Powertools builds, key for key, with
+    // the parts that never change per tuple or per set of metrics serialized once (emfParts, emfDefinitions); only the
+    // request's own values are serialized per request (field: JSON.stringify's text for each, keys it omits omitted).
+    const mask =
+      (m.qualityScore !== undefined ? 1 : 0) | (m.error ? 2 : 0) | (m.safetyViolation ? 4 : 0) | (m.contractViolation ? 8 : 0) | (m.degraded ? 16 : 0);
+    const defs = EMF_DEFINITIONS[mask];
+    const parts = this.emfParts(tuple);
     const now = Date.now();
-    const doc: Record<string, unknown> = {
-      _aws: {
-        Timestamp: now,
-        CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [[DIMENSION.SERVICE], [DIMENSION.SERVICE, DIMENSION.VERSION]], Metrics: defs }],
-      },
-    };
+    let line = `${EMF_HEAD}${now}${EMF_DIRECTIVE}${defs}}]}`;
     const keep = this.emfLevel();
-    if (keep) {
-      doc.level = keep;
-      doc.timestamp = new Date(now).toISOString();
-    }
-    Object.assign(doc, {
-      requestId,
-      config: tuple.config,
-      prompt: tuple.prompt,
-      model: tuple.model,
-      retrieval: tuple.retrieval,
-      tools: tuple.tools,
-      outputContract: tuple.outputContract,
-      degrade: tuple.degrade,
-    });
-    if (tuple.codeHash) doc.codeHash = tuple.codeHash;
-    if (tuple.evaluation) doc.evaluation = tuple.evaluation;
-    if (m.caseId) doc[JUDGE_CLUSTER_FIELD.CASE_ID] = m.caseId;
-    doc[JUDGE_CLUSTER_FIELD.ENVIRONMENT] = this.environment;
+    if (keep) line += `,"level":${JSON.stringify(keep)},"timestamp":${JSON.stringify(new Date(now).toISOString())}`;
+    line += field(',"requestId":', requestId) + parts.meta;
+    if (m.caseId) line += field(EMF_CASE_ID, m.caseId);
+    line += this.emfEnvironment;
     if (assignment) {
-      doc[`${ASSIGNMENT_KEY}Arm`] = assignment.arm;
-      doc[`${ASSIGNMENT_KEY}Share`] = String(assignment.share);
-      doc[`${ASSIGNMENT_KEY}ReleaseKey`] = assignment.releaseKey;
-      doc[`${ASSIGNMENT_KEY}Unit`] = assignment.unit;
-      doc[`${ASSIGNMENT_KEY}UnitKind`] = assignment.unitKind;
-      if (assignment.fallback) doc[`${ASSIGNMENT_KEY}Fallback`] = assignment.fallback;
+      line +=
+        field(EMF_ASSIGNMENT.arm, assignment.arm) +
+        field(EMF_ASSIGNMENT.share, String(assignment.share)) +
+        field(EMF_ASSIGNMENT.releaseKey, assignment.releaseKey) +
+        field(EMF_ASSIGNMENT.unit, assignment.unit) +
+        field(EMF_ASSIGNMENT.unitKind, assignment.unitKind);
+      if (assignment.fallback) line += field(EMF_ASSIGNMENT.fallback, assignment.fallback);
     }
-    doc[DIMENSION.SERVICE] = this.service;
-    doc[DIMENSION.VERSION] = tuple.codeVersion;
-    Object.assign(doc, values);
+    line += parts.dimensions + EMF_INVOCATIONS;
+    line +=
+      field(EMF_VALUE.latency, m.latencyMs) +
+      field(EMF_VALUE.cost, m.costUsd) +
+      field(EMF_VALUE.input, m.inputTokens) +
+      field(EMF_VALUE.output, m.outputTokens);
+    if (mask & 1) line += field(EMF_VALUE.quality, m.qualityScore);
+    if (m.error) line += EMF_EVENT.error;
+    if (m.safetyViolation) line += EMF_EVENT.safety;
+    if (m.contractViolation) line += EMF_EVENT.contract;
+    if (m.degraded) line += EMF_EVENT.degraded;
     // The console Powertools writes through (its own Console on stdout, or the global one in POWERTOOLS_DEV mode).
-    own.console.log(JSON.stringify(doc));
+    own.console.log(`${line}}`);
+  }
+
+  private lastEmfParts?: { tuple: VersionTuple; seen: VersionTuple; meta: string; dimensions: string };
+
+  /**
+   * The tuple's fields of the EMF document (config … degrade, codeHash, evaluation) and its dimensions' values
+   * (Service, Version), serialized once per tuple: the runtime stamps one tuple object per served config version.
+   * Kept while every field reads the same (a handler may change the tuple object it was handed).
+   */
+  private emfParts(tuple: VersionTuple): { meta: string; dimensions: string } {
+    const last = this.lastEmfParts;
+    if (last && last.tuple === tuple && sameEmfFields(last.seen, tuple)) return last;
+    let meta =
+      field(',"config":', tuple.config) +
+      field(',"prompt":', tuple.prompt) +
+      field(',"model":', tuple.model) +
+      field(',"retrieval":', tuple.retrieval) +
+      field(',"tools":', tuple.tools) +
+      field(',"outputContract":', tuple.outputContract) +
+      field(',"degrade":', tuple.degrade);
+    if (tuple.codeHash) meta += field(',"codeHash":', tuple.codeHash);
+    if (tuple.evaluation) meta += field(',"evaluation":', tuple.evaluation);
+    const dimensions = field(`,${JSON.stringify(DIMENSION.SERVICE)}:`, this.service) + field(`,${JSON.stringify(DIMENSION.VERSION)}:`, tuple.codeVersion);
+    this.lastEmfParts = { tuple, seen: { ...tuple }, meta, dimensions };
+    return this.lastEmfParts;
   }
 
   private viaPowertools(tuple: VersionTuple, requestId: string, m: InvocationMeasurements, assignment?: ConfigAssignment): void {
