@@ -62,6 +62,17 @@ describe('the example pairs its config canary at paired.configSamplingRate 0.2',
     expect(e?.configRelease?.perReleaseUncappedUsd).toBeLessThan(e?.budget.perReleaseUsd ?? 0);
   });
 
+  test("on configCanary 'appconfig' the policy says the config rate is not used (the runtime cannot tell AppConfig's canary)", () => {
+    const { RULE_CANARY_PLAN } = require('../lib') as typeof import('../lib');
+    const appconfig = new ExampleStack(testApp(), 'ExampleAppConfig', { configCanary: 'appconfig' }).release.facts;
+    const w = RULE_CANARY_PLAN.check(appconfig).filter((x) => x.includes('configSamplingRate'));
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(
+      /^evaluation\.paired\.configSamplingRate 0\.2 is not used: the runtime pairs a config canary at its own rate only on configCanary 'assigned'/,
+    );
+    expect(RULE_CANARY_PLAN.check(shipped.stack.release.facts).filter((x) => x.includes('is not used'))).toEqual([]);
+  });
+
   test('the manifest hashes it and the diff shows paired.configSamplingRate, and nothing else, as the change', () => {
     // The same stack id, so only the config differs.
     const without = synth('Example', (y) => y.replace(/\n {2}configSamplingRate: 0\.2\n/, '\n'));

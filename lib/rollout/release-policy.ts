@@ -522,7 +522,7 @@ export const RULE_CANARY_PLAN: ReleasePolicyRule = {
   check: (f) => {
     const cp = f.canaryPlan;
     if (!cp) return [];
-    const config = [...configPlanFinding(cp), ...pairedPlanFinding(cp)];
+    const config = [...configPlanFinding(cp), ...pairedPlanFinding(cp), ...unusedConfigPairing(f, cp)];
     const runtime = cp.current.byRegression.filter((r) => r.regression !== 'pairedPreference');
     const short = runtime.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
     if (short.length === 0) return config;
@@ -588,6 +588,19 @@ function pairedPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
     out.push(what + pairedFix(cp, ev, which === 'the code schedule' ? 'code' : 'config'));
   }
   return out;
+}
+
+/**
+ * paired.configSamplingRate is drawn only by a config canary whose share the runtime knows (configCanary 'assigned');
+ * on AppConfig's rollout the runtime cannot tell the config canary, so a config rate of its own would pair nothing.
+ */
+function unusedConfigPairing(f: ReleaseFacts, cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
+  const ev = cp.plan.evaluation;
+  if (!ev || f.config.assigned || ev.configPairSamplingRate === ev.pairSamplingRate) return [];
+  return [
+    `evaluation.paired.configSamplingRate ${ev.configPairSamplingRate} is not used: the runtime pairs a config canary at its own rate only on configCanary 'assigned' (it knows the share there); ` +
+      `on AppConfig's rollout (${f.config.describe}) config releases are not paired apart from the code plane's rate; use configCanary 'assigned' or leave configSamplingRate out`,
+  ];
 }
 
 function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<CanaryPlan['evaluation']>, plane: 'code' | 'config'): string {
