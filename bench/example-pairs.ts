@@ -236,6 +236,11 @@ function costLines(
     say(
       `per config release on the planned assigned schedule: ${Math.round(cfg.pairs)} pairs ${cfg.pairsUsd.toFixed(2)} USD + ${Math.round(cfg.samples)} scored ${cfg.scoringUsd.toFixed(2)} USD = ${cfg.totalUsd.toFixed(2)} USD`,
     );
+  const shipped = cost.configRelease;
+  if (shipped)
+    say(
+      `per config release on the shipped assigned schedule (the card, paired.configSamplingRate ${shipped.pairSamplingRate}): ${Math.round(shipped.pairs)} pairs ${shipped.pairsUsd.toFixed(2)} USD + ${Math.round(shipped.samples)} scored ${shipped.scoringUsd.toFixed(2)} USD = ${shipped.perReleaseUsd.toFixed(2)} USD (budget ${cost.budget.perReleaseUsd} USD); a day with one: ${(steadyPerDay + shipped.perReleaseUsd).toFixed(2)} USD (budget ${cost.budget.perDayUsd} USD)`,
+    );
   say(
     `per day: steady-state scoring ${steadyPerDay.toFixed(2)} USD (day budget pays for ${cost.dayBudgetHours.toFixed(1)} h); with one release ${(steadyPerDay + cost.perReleaseUsd).toFixed(2)} USD (budget ${cost.budget.perDayUsd} USD); per month ${cost.perMonthUsd.toFixed(2)} USD`,
   );
