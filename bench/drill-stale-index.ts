@@ -75,6 +75,8 @@ async function main() {
     : `example: ${model.appConfig?.describe}`;
   const exampleCode = stepsOfModel(model, 'code');
   const pairing = evaluation.paired && typeof evaluation.paired === 'object' ? evaluation.paired.samplingRate : undefined;
+  // The config canary's own rate (paired.configSamplingRate, h12-pairplane; default the code plane's).
+  const configPairing = evaluation.paired && typeof evaluation.paired === 'object' ? (evaluation.paired.configSamplingRate ?? pairing) : undefined;
   const plannedSteps = stack.release.facts.canaryPlan?.plan.config.steps ?? [];
   const planned = { steps: plannedSteps, afterMinutes: 0 };
   const plannedName = `planned (assigned, the budget's cap): ${plannedSteps.map((x) => `${Math.round(x.share * 100)} % ${x.minutes} min`).join(', ')}`;
@@ -85,9 +87,9 @@ async function main() {
     number,
     number | undefined,
   ])[] = [
-    ['config', shippedName, shipped, evaluation.samplingRate, pairing],
+    ['config', shippedName, shipped, evaluation.samplingRate, configPairing],
     ['code', `example: ${model.codeDeploy?.describe}`, exampleCode, evaluation.samplingRate, pairing],
-    ['config', plannedName, planned, evaluation.samplingRate, pairing],
+    ['config', plannedName, planned, evaluation.samplingRate, configPairing],
     ['config', shippedName, shipped, evaluation.samplingRate, undefined],
   ];
   for (const [plane, name, sched, samplingRate, pairSamplingRate] of rows) {

@@ -31,6 +31,16 @@ for (const [name, props] of [
     console.log(
       `config release (${cfg.describe}): closed-form paired power ${(100 * (cfg.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? 0)).toFixed(1)} %`,
     );
+  // h12-pairplane: a config release on the assigned schedule at the config plane's pairing rate, and the month if every
+  // release of the card's 20 were a config release instead (the card's month counts code releases).
+  const cr = e?.configRelease;
+  if (e && cr) {
+    const releases = 20;
+    const allConfig = e.perMonthUsd + releases * (cr.perReleaseUsd - e.perReleaseUsd);
+    console.log(
+      `evaluation per config release ${cr.perReleaseUsd.toFixed(2)} USD (${Math.round(cr.pairs)} pairs at paired.configSamplingRate ${cr.pairSamplingRate} ${cr.pairsUsd.toFixed(2)} + ${Math.round(cr.samples)} scored ${cr.scoringUsd.toFixed(2)}; ${cr.minutes} min; budget ${e.budget.perReleaseUsd} USD${cr.perReleaseUsd < cr.perReleaseUncappedUsd ? `, capped from ${cr.perReleaseUncappedUsd.toFixed(2)}` : ''}); per month if all ${releases} releases were config releases ${allConfig.toFixed(2)} USD (${(allConfig - e.perMonthUsd >= 0 ? '+' : '') + (allConfig - e.perMonthUsd).toFixed(2)})`,
+    );
+  }
   const sp = c.steadyPairSampling;
   if (sp)
     console.log(

@@ -92,6 +92,8 @@ async function main() {
   if (!cp || !ev || !cost) throw new Error('the example has no canary plan with an evaluation');
   const r = ev.samplingRate;
   const p = ev.pairSamplingRate ?? r;
+  // The config canary's own pairing rate (paired.configSamplingRate, h12-pairplane; default the code plane's).
+  const pc = ev.configPairSamplingRate ?? p;
   const describe = (s: readonly PlanStep[]) => s.map((x) => `${Math.round(x.share * 100)} % ${x.minutes} min`).join(', ');
   const code = cp.current.steps;
   // The config schedule as shipped (the example's assigned canary, h12-assigned); the plan's only when the example
@@ -99,13 +101,13 @@ async function main() {
   const config = cp.configCurrent?.steps ?? cp.plan.config.steps;
   const configName = cp.configCurrent ? `${describe(config)} (assigned, shipped)` : `${describe(config)} (planned; not shipped)`;
   say(`# the example's paired preference — ${new Date().toISOString()} — ${SEEDS} seeds per row, 5 requests/s`);
-  say(`example: samplingRate ${r}, paired.samplingRate ${p}; code ${cp.current.describe}; config ${configName}`);
+  say(`example: samplingRate ${r}, paired.samplingRate ${p}, paired.configSamplingRate ${pc}; code ${cp.current.describe}; config ${configName}`);
   const paired = (x: { byRegression: readonly { regression: string; power: number }[] }) =>
     x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0;
   say(`closed form: code ${pct(paired(cp.current))}, config ${pct(paired(cp.configCurrent ?? cp.plan.config))}`);
-  if (ONLY === 'all' || ONLY === 'bad') await badRows(cp, r, p, code, config, configName);
+  if (ONLY === 'all' || ONLY === 'bad') await badRows(cp, r, p, pc, code, config, configName);
   if (ONLY === 'config-rates') await configRateRows(r, config, configName);
-  if (ONLY === 'all' || ONLY === 'good' || ONLY === 'good-config') await goodRows(r, p, code, config, ONLY === 'good-config');
+  if (ONLY === 'all' || ONLY === 'good' || ONLY === 'good-config') await goodRows(r, p, pc, code, config, ONLY === 'good-config');
   if (ONLY === 'all' || ONLY === 'cost') costLines(cost, cp);
   if (ONLY === 'all' || ONLY === 'lag') await lagRows(cp, r, p, code);
 }
@@ -139,6 +141,7 @@ async function badRows(
   cp: { current: { describe: string } },
   r: number,
   p: number,
+  pc: number,
   code: readonly PlanStep[],
   config: readonly PlanStep[],
   configName: string,
@@ -151,7 +154,7 @@ async function badRows(
   say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const bad: Row[] = [
     { name: cp.current.describe, plane: 'code', steps: code, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6 },
-    { name: configName, plane: 'config', steps: config, samplingRate: r, pairSamplingRate: p, pairedLoss: 0.6 },
+    { name: configName, plane: 'config', steps: config, samplingRate: r, pairSamplingRate: pc, pairedLoss: 0.6 },
     // Controls: the same schedules with pairs only where scoring draws (paired: true), at the example's scoring rate.
     { name: `${cp.current.describe} (control: paired: true)`, plane: 'code', steps: code, samplingRate: r, pairedLoss: 0.6 },
     { name: `${configName} (control: paired: true)`, plane: 'config', steps: config, samplingRate: r, pairedLoss: 0.6 },
@@ -184,7 +187,7 @@ async function configRateRows(r: number, config: readonly PlanStep[], configName
   }
 }
 
-async function goodRows(r: number, p: number, code: readonly PlanStep[], config: readonly PlanStep[], configOnly = false) {
+async function goodRows(r: number, p: number, pc: number, code: readonly PlanStep[], config: readonly PlanStep[], configOnly = false) {
   const SEEDS = GOOD_SEEDS;
   say('');
   say('## Good releases: pairs 50/50, scores unchanged, evaluator picking the first answer 70 % of the time (both orders combined)');
@@ -204,7 +207,7 @@ async function goodRows(r: number, p: number, code: readonly PlanStep[], config:
         plane,
         steps,
         samplingRate: r,
-        pairSamplingRate: p,
+        pairSamplingRate: plane === 'config' ? pc : p,
         pairedLoss: 0.5,
         positionBias: 0.7,
         disturbance: d,
@@ -232,6 +235,11 @@ function costLines(
   if (cfg)
     say(
       `per config release on the planned assigned schedule: ${Math.round(cfg.pairs)} pairs ${cfg.pairsUsd.toFixed(2)} USD + ${Math.round(cfg.samples)} scored ${cfg.scoringUsd.toFixed(2)} USD = ${cfg.totalUsd.toFixed(2)} USD`,
+    );
+  const shipped = cost.configRelease;
+  if (shipped)
+    say(
+      `per config release on the shipped assigned schedule (the card, paired.configSamplingRate ${shipped.pairSamplingRate}): ${Math.round(shipped.pairs)} pairs ${shipped.pairsUsd.toFixed(2)} USD + ${Math.round(shipped.samples)} scored ${shipped.scoringUsd.toFixed(2)} USD = ${shipped.perReleaseUsd.toFixed(2)} USD (budget ${cost.budget.perReleaseUsd} USD); a day with one: ${(steadyPerDay + shipped.perReleaseUsd).toFixed(2)} USD (budget ${cost.budget.perDayUsd} USD)`,
     );
   say(
     `per day: steady-state scoring ${steadyPerDay.toFixed(2)} USD (day budget pays for ${cost.dayBudgetHours.toFixed(1)} h); with one release ${(steadyPerDay + cost.perReleaseUsd).toFixed(2)} USD (budget ${cost.budget.perDayUsd} USD); per month ${cost.perMonthUsd.toFixed(2)} USD`,

@@ -57,8 +57,10 @@ export const EXAMPLE_CODE_ALARM_WINDOW: PlaneAlarmWindow = { datapointsToAlarm: 
  * for a running deployment and the controller's looks, promotion and client lag (260 s): 2,260 s of holds. The
  * uncapped plan, 10 % for 5 min then 50 % for 55 min, is refused at synth. The safety step is the library's 2 minutes,
  * not the capped plan's 5, so the balanced step gets 35 of the 37 minutes: a canary losing 60 % of its pairs is caught
- * before promotion 62.1 % of the time at the release config's pairing rate 0.1, not 90 % (bench/RESULTS.md
- * § h12-assigned; 0.2 would reach 97.5 % and cost about 26 USD per code release, over the 20 USD budget).
+ * before promotion 62.1 % of the time at the code plane's pairing rate 0.1 (bench/RESULTS.md § h12-assigned), so the
+ * release config pairs config canaries at their own rate, evaluation.paired.configSamplingRate 0.2: 97.5 % (one-sided
+ * 95 % lower bound 96.5 %), about 16 USD per config release within the 20 USD budget, code releases unchanged at 0.1
+ * (bench/RESULTS.md § h12-pairplane).
  */
 export const EXAMPLE_CONFIG_CANARY: AssignedConfigCanaryOptions = {
   schedule: [

@@ -78,12 +78,47 @@ describe('canary plan: the paired preference', () => {
     const t = { requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02 } };
     const text = renderPlanSection(plan, { ...schedulePower(codeSteps('canary', 10, 5), t), describe: 'canary 10 % for 5 min' }, t).join('\n');
     expect(text).toContain('loses 60 % of pairs');
-    expect(text).toContain('the smallest pairing rate reaching 90 % on the planned schedules is **0.1**');
+    expect(text).toMatch(
+      /the smallest pairing rates reaching 90 % on the planned schedules are \*\*0\.1\*\* on the code plane \(paired\.samplingRate; .*\) and \*\*0\.1\*\* on the config plane \(paired\.configSamplingRate; /,
+    );
     expect(text).toContain(`\`${plan.evaluation?.reaching?.code.call}\``);
     expect(text).toContain('threshold 1400');
   });
 
+  test('each plane gets its own reaching rate: a config rate stated high enough is kept while the code plane needs more, and the other way round', () => {
+    // Stated code 0.02 (short of 90 %), config 0.3 (enough): the code plane's search climbs, the config plane's stays.
+    const a = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02, pairSamplingRate: 0.02, configPairSamplingRate: 0.3 } });
+    expect(a.evaluation?.pairSamplingRate).toBe(0.02);
+    expect(a.evaluation?.configPairSamplingRate).toBe(0.3);
+    expect(a.evaluation?.reaching?.pairSamplingRate).toBe(0.1);
+    expect(a.evaluation?.reaching?.configPairSamplingRate).toBe(0.3);
+    expect(paired(a.evaluation?.reaching?.config ?? { byRegression: [] })).toBeGreaterThanOrEqual(0.9);
+    // The config rate drives the config plan's power only: the code plan is the same whatever the config rate.
+    const b = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02, pairSamplingRate: 0.3, configPairSamplingRate: 0.02 } });
+    expect(b.evaluation?.reaching?.pairSamplingRate).toBe(0.3);
+    expect(b.evaluation?.reaching?.configPairSamplingRate).toBe(0.1);
+    expect(b.code).toEqual(planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02, pairSamplingRate: 0.3 } }).code);
+    // Left out, the config plane pairs at the code plane's rate (the default).
+    const c = planCanary({ requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.02, pairSamplingRate: 0.2 } });
+    expect(c.evaluation?.configPairSamplingRate).toBe(0.2);
+  });
+
+  test("the config plane's closed form grows with configPairSamplingRate, the code plane's does not move", () => {
+    const steps = [
+      { share: 0.1, minutes: 2 },
+      { share: 0.5, minutes: 35 },
+    ];
+    const at = (configPairSamplingRate: number) => {
+      const t = { requestsPerSecond: 5, evaluation: { ...EV, samplingRate: 0.005, pairSamplingRate: 0.1, configPairSamplingRate } };
+      return { config: paired(schedulePower(steps, t, {}, 'config')), code: paired(schedulePower(codeSteps('linear', 5, 3), t)) };
+    };
+    const [lo, hi] = [at(0.1), at(0.2)];
+    expect(hi.config ?? 0).toBeGreaterThan((lo.config ?? 1) + 0.2);
+    expect(hi.code).toBe(lo.code);
+  });
+
   test.each([
+    [{ samplingRate: 0.1, configPairSamplingRate: -0.1 }, /evaluation.configPairSamplingRate must be in \[0, 1\].*paired.configSamplingRate/],
     [{ samplingRate: 0 }, /evaluation.samplingRate must be in \(0, 1\]/],
     [{ samplingRate: 0.1, decidedPairShare: 0 }, /canaryPlan.decidedPairShare must be in \(0, 1\]/],
     [{ samplingRate: 0.1, resultDelaySeconds: -1 }, /resultDelaySeconds must be a number of at least 0/],

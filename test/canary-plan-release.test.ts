@@ -123,11 +123,27 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
   const cp = facts.canaryPlan;
   const pairedPower = (x?: { byRegression: readonly { regression: string; power: number }[] }) =>
     x?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
+  /** The example synthesized with its evaluation.yaml edited (a copy of its release-config directory). */
+  const withEvaluationYaml = (id: string, edit: (yaml: string) => string) => {
+    const { testApp } = require('./helpers') as typeof import('./helpers');
+    const fs = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
+    const os = require('node:os') as typeof import('node:os');
+    const src = path.join(__dirname, '../example/support-assistant/release-config');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pairs-'));
+    for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+    const yaml = fs.readFileSync(path.join(dir, 'evaluation.yaml'), 'utf8');
+    const edited = edit(yaml);
+    expect(edited).not.toBe(yaml);
+    fs.writeFileSync(path.join(dir, 'evaluation.yaml'), edited);
+    return new ExampleStack(testApp(), id, { configDir: dir }).release.facts;
+  };
 
-  test('the plan models the 9-member family (the guardrail’s two scores since h11-eval17), scoring at the section samplingRate and pairs at paired.samplingRate, with their prices', () => {
+  test('the plan models the 9-member family (the guardrail’s two scores since h11-eval17), scoring at the section samplingRate and pairs at paired.samplingRate (code) and paired.configSamplingRate (config), with their prices', () => {
     expect(cp?.traffic.evaluation).toMatchObject({
       samplingRate: 0.005,
       pairSamplingRate: 0.1,
+      configPairSamplingRate: 0.2,
       criteria: [
         'groundedness',
         'relevance',
@@ -145,14 +161,20 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     expect(cp?.plan.evaluation?.pairedThreshold).toBeCloseTo(1400, 6);
     expect(cp?.current.byRegression.map((r) => r.regression)).toEqual(['errorRatio', 'p50Increase', 'qualityDrop', 'pairedPreference']);
     // The config plan is capped by the config plane's budget (37 minutes of steps): at 0.1 its 10 % 5 min + 50 % 32 min
-    // does not reach 90 %, so the smallest rate reaching it on both planes is 0.2, whose code release is over the budget.
+    // does not reach 90 %; each plane now has its own rate (h12-pairplane): 0.1 reaches it on the code plane, the
+    // config plane's 0.2 on the config plan, and both releases are within the budget (one budget per release).
     expect(cp?.plan.configMaxMinutes).toBe(37);
     expect(cp?.plan.config.steps).toEqual([
       { share: 0.1, minutes: 5 },
       { share: 0.5, minutes: 32 },
     ]);
-    expect(cp?.plan.evaluation?.reaching?.pairSamplingRate).toBe(0.2);
-    expect(cp?.plan.evaluation?.reaching?.cost?.withinBudget).toBe(false);
+    const reach = cp?.plan.evaluation?.reaching;
+    expect(reach?.pairSamplingRate).toBe(0.1);
+    expect(reach?.configPairSamplingRate).toBe(0.2);
+    expect(reach?.cost?.code.totalUsd).toBeLessThan(20);
+    expect(reach?.cost?.config.totalUsd).toBeLessThan(20);
+    expect(reach?.cost?.config.pairs).toBeGreaterThan(reach?.cost?.code.pairs ?? Number.POSITIVE_INFINITY);
+    expect(reach?.cost?.withinBudget).toBe(true);
   });
 
   test('its configured code schedule reaches 90 % against a canary losing 60 % of pairs, within the release budget', () => {
@@ -163,49 +185,61 @@ describe('the paired preference in the example (scoring at 0.5 %, pairs at 10 % 
     expect(spend?.pairsPerRelease).toBeGreaterThan(800);
   });
 
-  test("the policy warns about the paired preference only on the config plane: its shipped schedule is cut to the config plane's budget", () => {
+  test('no paired warning: the code schedule at paired.samplingRate 0.1 and the assigned config canary at paired.configSamplingRate 0.2 both reach 90 %', () => {
     const w = RULE_CANARY_PLAN.check(facts);
-    // The code schedule reaches it; the example's assigned config schedule (10 % 2 min, 50 % 35 min, all the config
-    // plane's 50-minute budget holds) does not, and the warning says by how much and what would.
-    const pairs = w.filter((x) => x.includes('pairs decided'));
-    expect(pairs).toHaveLength(1);
-    const configPaired = cp?.configCurrent?.byRegression.find((r) => r.regression === 'pairedPreference')?.power ?? -1;
-    expect(configPaired).toBeGreaterThan(0.5);
-    expect(configPaired).toBeLessThan(0.9);
-    expect(pairs[0]).toContain(`the assigned config canary (assigned share 10 % for 120 s, then 50 % for 2100 s)`);
-    expect(pairs[0]).toContain(`before full rollout ${Math.round(configPaired * 100)} % of the time, under the planned 90 %`);
+    expect(w.filter((x) => x.includes('pairs decided'))).toEqual([]);
+    // The shipped config schedule (10 % 2 min, 50 % 35 min, all the config plane's 50-minute budget holds) at 0.2.
+    expect(pairedPower(cp?.configCurrent)).toBeGreaterThanOrEqual(0.9);
     expect(w.some((x) => x.includes('errors x2'))).toBe(true);
+  });
+
+  test("the config canary at the code plane's rate (configSamplingRate left out) gets the warning, naming paired.configSamplingRate and the config release's cost", () => {
+    const w = RULE_CANARY_PLAN.check(withEvaluationYaml('NoConfigRate', (y) => y.replace(/\n {2}configSamplingRate: 0\.2\n/, '\n'))).filter((x) =>
+      x.includes('pairs decided'),
+    );
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain('pairing rate 0.1 (paired.configSamplingRate) the assigned config canary (assigned share 10 % for 120 s, then 50 % for 2100 s)');
+    expect(w[0]).toMatch(/under the planned 90 %; paired: \{ configSamplingRate: 0\.2 \} with configCanary schedule/);
+    expect(w[0]).toMatch(
+      /pairing the config canary at 0\.2 costs about 1[0-9] USD per config release on that schedule \([\d,]+ pairs [\d.]+ USD, [\d,]+ scored [\d.]+ USD; budget\.perReleaseUsd 20 USD\)$/,
+    );
+    expect(w[0]).not.toContain('paired: { samplingRate');
   });
 
   test('the card states both rates, the schedule, and the release spend of pairs and scores separately', () => {
     const card = renderCanaryCard(facts, evaluatePolicy(facts, [RULE_CANARY_PLAN]));
     expect(card).toContain('| loses 60 % of pairs |');
-    expect(card).toContain('evaluation samplingRate 0.005, pairing rate 0.1 (paired.samplingRate)');
-    expect(card).toContain('the smallest pairing rate reaching 90 % on the planned schedules is **0.2**');
-    expect(card).toContain('over it: no pairing rate reaching the target fits the budget');
+    expect(card).toContain('evaluation samplingRate 0.005, pairing rate 0.1 (paired.samplingRate), config canary 0.2 (paired.configSamplingRate)');
+    expect(card).toContain('reached at the stated pairing rates on the planned schedules');
+    expect(card).not.toContain('over it');
+    // The evaluation cost by plane: the code release (0.1) and the assigned config release (0.2), one budget each.
+    expect(card).toMatch(/\| pairs per release \| 855 canary answers paired \(pairing rate 0\.1;/);
+    expect(card).toMatch(
+      /\| pairs per config release \| 1,062 config canary answers paired on the assigned schedule \(37 min; pairing rate 0\.2, paired\.configSamplingRate\) \| 15\.78 USD \|/,
+    );
+    expect(card).toMatch(/\| \*\*per config release\*\* \| 56 samples, 1,062 pairs \| \*\*16\.34 USD\*\* \|/);
+    expect(card).toContain('Budget: 20.00 USD per release (code or config)');
     expect(card).toContain("config: 37 min of steps, what the config plane's 50-minute budget holds");
     expect(card).toMatch(/expected per release: code [\d,]+ pairs [\d.]+ USD \+ [\d,]+ scored [\d.]+ USD/);
   });
 
   test('paired: true at 0.005 would not reach it: the warning names the pairing rate, the schedule and the cost against the budget', () => {
-    const { testApp: app } = require('./helpers') as typeof import('./helpers');
-    const fs = require('node:fs') as typeof import('node:fs');
-    const path = require('node:path') as typeof import('node:path');
-    const os = require('node:os') as typeof import('node:os');
-    const src = path.join(__dirname, '../example/support-assistant/release-config');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pairs-'));
-    for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
-    const yaml = fs.readFileSync(path.join(dir, 'evaluation.yaml'), 'utf8').replace(/paired:\n {2}samplingRate: 0\.1\n/, 'paired: true\n');
-    expect(yaml).toContain('paired: true');
-    fs.writeFileSync(path.join(dir, 'evaluation.yaml'), yaml);
-    const f = new ExampleStack(app(), 'ExampleTrue', { configDir: dir }).release.facts;
+    const f = withEvaluationYaml('ExampleTrue', (y) => {
+      const out = y.replace(/\npaired:\n {2}samplingRate: 0\.1\n(?: {2}#.*\n)* {2}configSamplingRate: 0\.2\n/, '\npaired: true\n');
+      expect(out).toContain('\npaired: true\n');
+      return out;
+    });
     const w = RULE_CANARY_PLAN.check(f).find((x) => x.includes('pairs decided'));
-    expect(w).toContain('evaluation samplingRate 0.005 and pairing rate 0.005');
-    // 0.2, not 0.1: the config plane's budget-capped plan needs it (0.1 reaches it on the code schedule alone).
-    expect(w).toMatch(/paired: \{ samplingRate: 0\.2 \} with trafficShift: TrafficShift\.linear\(5, Duration\.minutes\(3\)\) would reach \d+ %/);
+    expect(w).toContain('evaluation samplingRate 0.005 and pairing rate 0.005 (paired.samplingRate)');
+    // Per plane (h12-pairplane): 0.1 on the code schedule, 0.2 on the config plane's budget-capped plan.
     expect(w).toMatch(
-      /pairing at 0\.2 costs about [\d.]+ USD per release on that code schedule \([\d,]+ pairs [\d.]+ USD, [\d,]+ scored [\d.]+ USD; budget\.perReleaseUsd 20 USD: over it, so pairing would stop early and the power would not be reached; raise the budget or shorten the schedule\); steady-state scoring stays at samplingRate 0\.005/,
+      /paired: \{ samplingRate: 0\.1, configSamplingRate: 0\.2 \} with trafficShift: TrafficShift\.linear\(5, Duration\.minutes\(3\)\) would reach \d+ %/,
     );
+    expect(w).toMatch(
+      /pairing at 0\.1 costs about 14 USD per release on that code schedule \(855 pairs 13 USD, 86 scored 0\.85 USD; budget\.perReleaseUsd 20 USD\); steady-state scoring stays at samplingRate 0\.005/,
+    );
+    expect(w).toMatch(/pairing the config canary at 0\.2 costs about 1[0-9] USD per config release on that schedule \([\d,]+ pairs/);
+    expect(w).not.toContain('over it');
     expect(f.canaryPlan?.pairedCost?.pairsPerRelease).toBeCloseTo(f.canaryPlan?.plan.evaluation?.reaching?.cost?.code.pairs ?? -1, 6);
   });
 });

@@ -124,6 +124,18 @@ describe('which release a sample is charged to', () => {
     expect(admit({ ...l, daySpentUsd: 4.9 }, caps, 0.2, min(3), undefined)).toMatchObject({ admit: false, by: 'day' });
   });
 
+  test('a config release is capped by the same perReleaseUsd as a code release (h12-pairplane: its pairing rate is its own, its budget is not)', () => {
+    let l = newLedger(min(0));
+    l = observeTuple(l, tuple('8', 'cfg-1'), min(0)).ledger;
+    const c = observeTuple(l, tuple('8', 'cfg-2'), min(1));
+    const key = tupleKey(tuple('8', 'cfg-2'));
+    expect(c.releaseKey).toBe(key);
+    const caps = { perReleaseUsd: 1, perDayUsd: 5 };
+    l = charge(c.ledger, 0.9, key);
+    expect(admit(l, caps, 0.05, min(2), key)).toEqual({ admit: true });
+    expect(admit(l, caps, 0.2, min(2), key)).toMatchObject({ admit: false, by: 'release' });
+  });
+
   test('a ledger of the first format (release = service and day) keeps its day spend and drops the day-release', () => {
     const old = { releaseKey: 'support-2026-12-07', releaseSpentUsd: 0.7, day: '2026-12-07', daySpentUsd: 2.5, stoppedAt: 'x', stoppedBy: 'day' };
     expect(readLedger(old, min(0))).toEqual({ schemaVersion: 2, day: '2026-12-07', daySpentUsd: 2.5, dayStoppedAt: 'x', tuples: {}, releases: {} });

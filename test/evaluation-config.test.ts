@@ -1,5 +1,6 @@
 import { validateReleaseConfig } from '../lib/config/private/validate-release-config';
 import { computeReleaseManifest, diffReleaseManifests, renderManifestDiff } from '../lambda/shared/release-manifest';
+import { pairSamplingRate } from '../lambda/shared/evaluation';
 import { validConfig } from './helpers';
 
 function evaluationSection(): Record<string, any> {
@@ -25,7 +26,15 @@ const validate = (evaluation: unknown) => validateReleaseConfig([{ value: { ...v
 describe('the evaluation section', () => {
   test('a complete section validates', () => expect(validate(evaluationSection())).toEqual([]));
   test('a release-time pairing rate of its own validates, and the boolean forms still do', () => {
-    for (const paired of [{ samplingRate: 0.3 }, { samplingRate: 0.05 }, true, false]) expect(validate({ ...evaluationSection(), paired })).toEqual([]);
+    for (const paired of [
+      { samplingRate: 0.3 },
+      { samplingRate: 0.05 },
+      { samplingRate: 0.1, configSamplingRate: 0.2 },
+      { samplingRate: 0.1, configSamplingRate: 0.05 },
+      true,
+      false,
+    ])
+      expect(validate({ ...evaluationSection(), paired })).toEqual([]);
   });
 
   test.each([
@@ -57,7 +66,42 @@ describe('the evaluation section', () => {
     ['a pairing rate above 1', (e: any) => (e.paired = { samplingRate: 1.5 }), '$.evaluation.paired.samplingRate', /<= 1 \(got number 1\.5\)/],
     ['a misspelt pairing rate', (e: any) => (e.paired = { samplingrate: 0.2 }), '$.evaluation.paired.samplingrate', /did you mean "samplingRate"/],
     ['paired: yes (a YAML string)', (e: any) => (e.paired = 'yes'), '$.evaluation.paired', /write true or false/],
-    ['an empty paired object', (e: any) => (e.paired = {}), '$.evaluation.paired', /true, false, or \{ samplingRate: 0\.\.1 \}/],
+    ['an empty paired object', (e: any) => (e.paired = {}), '$.evaluation.paired', /true, false, or \{ samplingRate: 0\.\.1, configSamplingRate\?: 0\.\.1 \}/],
+    [
+      'a config pairing rate above 1',
+      (e: any) => (e.paired = { samplingRate: 0.1, configSamplingRate: 2 }),
+      '$.evaluation.paired.configSamplingRate',
+      /<= 1 \(got number 2\)/,
+    ],
+    [
+      'a config pairing rate that is not a number',
+      (e: any) => (e.paired = { samplingRate: 0.1, configSamplingRate: '20%' }),
+      '$.evaluation.paired.configSamplingRate',
+      /must be a number/,
+    ],
+    [
+      'a misspelt config pairing rate',
+      (e: any) => (e.paired = { samplingRate: 0.1, configSamplingrate: 0.2 }),
+      '$.evaluation.paired.configSamplingrate',
+      /did you mean "configSamplingRate"/,
+    ],
+    ['a config pairing rate without the code one', (e: any) => (e.paired = { configSamplingRate: 0.2 }), '$.evaluation.paired', /samplingRate/],
+    [
+      'a config pairing rate below the scoring rate (it would add no pairs)',
+      (e: any) => (e.paired = { samplingRate: 0.1, configSamplingRate: 0.01 }),
+      '$.evaluation.paired.configSamplingRate',
+      /config plane's pairing rate 0\.01 is below samplingRate 0\.05.*raise paired\.configSamplingRate above 0\.05/,
+    ],
+    [
+      'config pairing with a zero budget',
+      (e: any) => {
+        e.samplingRate = 0;
+        e.paired = { samplingRate: 0, configSamplingRate: 0.2 };
+        e.budget.perReleaseUsd = 0;
+      },
+      '$.evaluation.budget',
+      /paired\.configSamplingRate 0\.2.*no sample would ever be scored/,
+    ],
     [
       'a pairing rate below the scoring rate (it would add no pairs)',
       (e: any) => (e.paired = { samplingRate: 0.01 }),
@@ -81,6 +125,21 @@ describe('the evaluation section', () => {
     const p = problems.find((x) => x.path === path);
     expect(p).toBeDefined();
     expect(`${p?.message} ${p?.fix ?? ''}`).toMatch(message);
+  });
+});
+
+describe('the pairing rate per plane (pairSamplingRate)', () => {
+  test.each([
+    ['paired: false', false, 0, 0],
+    ['paired: true (only what scoring draws)', true, 0.05, 0.05],
+    ['{ samplingRate } on both planes', { samplingRate: 0.1 }, 0.1, 0.1],
+    ['{ samplingRate, configSamplingRate }', { samplingRate: 0.1, configSamplingRate: 0.2 }, 0.1, 0.2],
+    ['a config rate below the code one (allowed, at least the scoring rate)', { samplingRate: 0.2, configSamplingRate: 0.1 }, 0.2, 0.1],
+  ] as const)('%s', (_name, paired, code, config) => {
+    const e = { samplingRate: 0.05, paired } as const;
+    expect(pairSamplingRate(e)).toBe(code);
+    expect(pairSamplingRate(e, 'code')).toBe(code);
+    expect(pairSamplingRate(e, 'config')).toBe(config);
   });
 });
 
@@ -135,6 +194,19 @@ describe('the evaluation section in the manifest', () => {
     expect(renderManifestDiff(d)).toMatch(/paired/);
     const again = diffReleaseManifests(b, manifest({ ...evaluationSection(), paired: { samplingRate: 0.2 } }));
     expect(renderManifestDiff(again)).toMatch(/paired\.samplingRate/);
+  });
+
+  test('a config pairing-rate change is hashed and the diff names paired.configSamplingRate; the code rate is not shown changed', () => {
+    const a = manifest({ ...evaluationSection(), paired: { samplingRate: 0.1 } });
+    const b = manifest({ ...evaluationSection(), paired: { samplingRate: 0.1, configSamplingRate: 0.2 } });
+    const c = manifest({ ...evaluationSection(), paired: { samplingRate: 0.1, configSamplingRate: 0.3 } });
+    expect(new Set([a, b, c].map((m) => m.components.evaluation.hash)).size).toBe(3);
+    const d = diffReleaseManifests(b, c);
+    expect(d.components.find((x) => x.component === 'evaluation')?.meaningChanged).toBeUndefined();
+    const text = renderManifestDiff(d);
+    expect(text).toMatch(/paired\.configSamplingRate/);
+    expect(text).not.toMatch(/paired\.samplingRate/);
+    expect(renderManifestDiff(diffReleaseManifests(a, b))).toMatch(/paired\.configSamplingRate/);
   });
 
   test('adding the section is shown as added', () => {

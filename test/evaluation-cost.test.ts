@@ -93,6 +93,51 @@ describe('evaluationCost', () => {
     expect(s.pairsPerRelease).toBeCloseTo(5 * 300 * 0.1 * 0.2, 9);
   });
 
+  test('a config release on the assigned schedule is costed at paired.configSamplingRate; the code release keeps paired.samplingRate; one budget per release', () => {
+    const e = evaluation({ paired: { samplingRate: 0.1, configSamplingRate: 0.3 } });
+    const code = { steps: [{ share: 0.1, minutes: 5 }], plane: 'code' as const };
+    const c = evaluationCost({ requestsPerSecond: 5, schedule: code, configSchedule: [{ share: 0.5, minutes: 10 }], config: config(e) });
+    // Code: 5 x 300 requests x 0.1 share x 0.1 = 15 pairs, as without a config rate.
+    expect(c.pairSamplingRate).toBe(0.1);
+    expect(c.pairsPerRelease).toBeCloseTo(15, 9);
+    expect(c.perReleaseUsd).toBeCloseTo(
+      evaluationCost({ requestsPerSecond: 5, schedule: code, config: config(evaluation({ paired: { samplingRate: 0.1 } })) }).perReleaseUsd,
+      12,
+    );
+    // Config: 5 x 600 requests, half the canary's, 0.3 of those paired = 450; scoring 0.02 of all = 60.
+    expect(c.configRelease).toMatchObject({ pairSamplingRate: 0.3, minutes: 10 });
+    expect(c.configRelease?.pairs).toBeCloseTo(450, 9);
+    expect(c.configRelease?.samples).toBeCloseTo(60, 9);
+    expect(c.configRelease?.perReleaseUncappedUsd).toBeCloseTo(450 * c.pairUsd + 60 * c.scoreUsd, 12);
+    // Left out, the config release pairs at paired.samplingRate.
+    const dflt = evaluationCost({
+      requestsPerSecond: 5,
+      configSchedule: [{ share: 0.5, minutes: 10 }],
+      config: config(evaluation({ paired: { samplingRate: 0.1 } })),
+    });
+    expect(dflt.configRelease?.pairs).toBeCloseTo(150, 9);
+    // The release budget caps a config release too, and the card says so on its own line.
+    const tight = evaluationCost({
+      requestsPerSecond: 5,
+      schedule: code,
+      configSchedule: [{ share: 0.5, minutes: 10 }],
+      config: config({ ...e, budget: { perReleaseUsd: 1, perDayUsd: 50 } }),
+    });
+    expect(tight.configRelease?.perReleaseUncappedUsd).toBeGreaterThan(1);
+    expect(tight.configRelease?.perReleaseUsd).toBe(1);
+    const lines = renderEvaluationCostLines(tight, 5).join('\n');
+    expect(lines).toMatch(
+      /\| pairs per config release \| 450 config canary answers paired on the assigned schedule \(10 min; pairing rate 0\.3, paired\.configSamplingRate\) \|/,
+    );
+    expect(lines).toContain(
+      `| **per config release** | 60 samples, 450 pairs | **1.00 USD** (capped: ${tight.configRelease?.perReleaseUncappedUsd.toFixed(2)} USD expected) |`,
+    );
+    expect(lines).toContain('per release (code or config)');
+    // No assigned schedule: no config release line.
+    expect(renderEvaluationCostLines(dflt, 5).join('\n')).toContain('per config release');
+    expect(evaluationCost({ requestsPerSecond: 5, config: config(e) }).configRelease).toBeUndefined();
+  });
+
   test('paired off: no shadow answers, no preference calls', () => {
     const c = evaluationCost({ requestsPerSecond: 5, config: config(evaluation({ paired: false })) });
     expect(c.pairsPerRelease).toBe(0);

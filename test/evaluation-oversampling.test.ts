@@ -109,3 +109,58 @@ describe('the runtime oversamples the config canary', () => {
     expect(canary[0].conversationId).toMatch(/^[0-9a-f]{32}$/);
   });
 });
+
+describe('the runtime pairs the config canary at paired.configSamplingRate (h12-pairplane)', () => {
+  /** 4,000 requests at a 50 % share, every other one the candidate's; the samples each arm gave. */
+  async function run(paired: unknown, assigned: boolean) {
+    const telemetry = new RecordingTelemetry();
+    let t = 1_000_000;
+    const rt = new AiRuntime<In, Out>({
+      service: 'svc',
+      releaseProfile: 'rel',
+      degradeProfile: 'deg',
+      config: new FakeConfig({ rel: releaseDoc({ evaluation: { ...evaluation, samplingRate: 0.005, paired } } as never), deg: NO_FLAGS }),
+      telemetry,
+      codeVersion: '12',
+      now: () => (t += 5),
+      defaultTimeoutMs: 30_000,
+      timeoutMarginMs: 0,
+    });
+    for (let i = 0; i < 4000; i++) {
+      const assignment: ConfigAssignment = {
+        arm: i % 2 === 0 ? 'candidate' : 'live',
+        share: 0.5,
+        releaseKey: 'config-e-3',
+        unit: `u${i}`,
+        unitKind: 'conversation',
+      };
+      if (assigned) await rt.invoke(answer, { question: `q${i}` }, { awsRequestId: `r${i}` }, assignment);
+      else await rt.invoke(answer, { question: `q${i}` }, { awsRequestId: `r${i}` });
+    }
+    const pairOnly = (arm: string) => telemetry.samples.filter((s) => s.arm === arm && s.pairOnly === true);
+    return { canary: pairOnly('canary'), stable: pairOnly('stable'), all: telemetry.samples };
+  }
+
+  test('a config canary draws pair-only samples at the config rate (0.2), the stable arm none', async () => {
+    const r = await run({ samplingRate: 0.1, configSamplingRate: 0.2 }, true);
+    // 2,000 canary answers × (0.2 − the canary's scoring 0.005) ≈ 390
+    expect(r.canary.length).toBeGreaterThan(330);
+    expect(r.canary.length).toBeLessThan(450);
+    expect(new Set(r.canary.map((s) => s.sampledAt))).toEqual(new Set([0.2]));
+    expect(r.stable).toEqual([]);
+  });
+
+  test('left out, the config canary pairs at paired.samplingRate (0.1): half as many', async () => {
+    const r = await run({ samplingRate: 0.1 }, true);
+    expect(r.canary.length).toBeGreaterThan(150);
+    expect(r.canary.length).toBeLessThan(240);
+    expect(new Set(r.canary.map((s) => s.sampledAt))).toEqual(new Set([0.1]));
+  });
+
+  test('outside a config release (the code plane) the draw keeps paired.samplingRate whatever the config rate', async () => {
+    const a = await run({ samplingRate: 0.1, configSamplingRate: 0.2 }, false);
+    const b = await run({ samplingRate: 0.1 }, false);
+    expect(a.all.map((s) => [s.requestId, s.sampledAt, s.pairOnly])).toEqual(b.all.map((s) => [s.requestId, s.sampledAt, s.pairOnly]));
+    expect(new Set(a.all.filter((s) => s.pairOnly).map((s) => s.sampledAt))).toEqual(new Set([0.1]));
+  });
+});

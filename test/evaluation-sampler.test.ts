@@ -149,3 +149,44 @@ describe('the release-time pairing rate (evaluation.paired.samplingRate)', () =>
   test('a pairing rate outside 0..1 is refused with the field', () =>
     expect(() => pairingDraw('r', 0.02, 1.2, 'canary', 0.5)).toThrow(/evaluation.paired.samplingRate must be between 0 and 1/));
 });
+
+describe("the config plane's own pairing rate (evaluation.paired.configSamplingRate, h12-pairplane)", () => {
+  const ids = Array.from({ length: 20_000 }, (_, i) => `req-${i}`);
+  const drawn = (f: (id: string) => ReturnType<typeof pairingDraw>) => {
+    let scored = 0;
+    let pairOnly = 0;
+    for (const id of ids) {
+      const d = f(id);
+      if (d?.pairOnly) pairOnly++;
+      else if (d) scored++;
+    }
+    return { scored, pairOnly, all: (scored + pairOnly) / ids.length };
+  };
+  // Code plane 0.1, config canary 0.2 (the example's), scoring 0.005 (the config canary's scoring rate at share s is
+  // armSamplingRate's; a plain 0.005 keeps the rows about the pairing rate).
+  test.each([
+    ['the config canary (share known, arm canary) draws at the config rate', 'canary', 0.5, true, 0.2],
+    ['the config canary at a 10 % share, the same', 'canary', 0.1, true, 0.2],
+    ['the stable arm of a config release draws no pairs', 'stable', 0.5, true, 0.005],
+    ['the code plane (no share) keeps paired.samplingRate', 'stable', undefined, true, 0.1],
+    ['the code plane, this version not the announced canary: scoring only', 'stable', undefined, false, 0.005],
+  ] as const)('%s', (_name, arm, share, codePairs, rate) => {
+    const c = drawn((id) => pairingDraw(id, 0.005, 0.1, arm, share, codePairs, 0.2));
+    expect(c.all).toBeGreaterThan(rate * 0.9);
+    expect(c.all).toBeLessThan(rate * 1.1);
+    if (rate === 0.005) expect(c.pairOnly).toBe(0);
+    else expect(ids.map((id) => pairingDraw(id, 0.005, 0.1, arm, share, codePairs, 0.2)).find((x) => x?.pairOnly)).toEqual({ rate, pairOnly: true });
+  });
+
+  test('left out, the config canary pairs at paired.samplingRate (the default), and the scored answers never change', () => {
+    for (const id of ids.slice(0, 3000)) {
+      expect(pairingDraw(id, 0.005, 0.1, 'canary', 0.5)).toEqual(pairingDraw(id, 0.005, 0.1, 'canary', 0.5, true, 0.1));
+      const a = pairingDraw(id, 0.005, 0.1, 'canary', 0.5, true, 0.2);
+      if (shouldSample(id, 0.005)) expect(a).toEqual({ rate: 0.005 });
+      else expect(a?.rate ?? 0.2).toBe(0.2);
+    }
+  });
+
+  test('a config pairing rate outside 0..1 is refused with its field', () =>
+    expect(() => pairingDraw('r', 0.02, 0.1, 'canary', 0.5, true, 1.5)).toThrow(/evaluation.paired.configSamplingRate must be between 0 and 1/));
+});

@@ -740,7 +740,7 @@ export class AiRuntime<I, O> {
       const { arm, share } = samplingArm(inv.assignment);
       const rate = armSamplingRate(evaluation.samplingRate, arm, share);
       const codePairs = codePairsAllowed(inv.codeCanary, this.o.codeVersion, inv.startedAt);
-      const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share, codePairs);
+      const draw = pairingDraw(inv.requestId, rate, pairSamplingRate(evaluation), arm, share, codePairs, pairSamplingRate(evaluation, 'config'));
       if (draw === undefined || !this.o.telemetry.sample) return;
       // What the sample is built from, read now: primitives and references (no copies). The invocation's own mutable
       // state (inv) is not read later; the answer text of an answer without evidence is the output's JSON taken now,

@@ -95,7 +95,8 @@ export function codePairsAllowed(signal: CodeCanarySignal | undefined, functionV
  * rate applies to the config canary (the share is known) and, on the code plane, outside a config release, where
  * `codePairs` (codePairsAllowed) says whether this version may be the code canary: when the code plane announces its
  * canary, only that version draws, only during its release; when nothing announces it, every answer is drawn and the
- * evaluator, which reads the alias, keeps the canary's and drops the others unscored.
+ * evaluator, which reads the alias, keeps the canary's and drops the others unscored. The config canary (the share is
+ * known) draws at `configPairRate` (evaluation.paired.configSamplingRate, defaulting to the code plane's `pairRate`).
  * Undefined: not sampled.
  */
 export function pairingDraw(
@@ -105,9 +106,11 @@ export function pairingDraw(
   arm: 'canary' | 'stable',
   canaryShare: number | undefined,
   codePairs = true,
+  configPairRate = pairRate,
 ): { readonly rate: number; readonly pairOnly?: true } | undefined {
   if (!(pairRate >= 0 && pairRate <= 1)) throw new Error(`evaluation.paired.samplingRate must be between 0 and 1 (got ${pairRate})`);
-  const pairs = arm === 'canary' || (canaryShare === undefined && codePairs) ? pairRate : 0;
+  if (!(configPairRate >= 0 && configPairRate <= 1)) throw new Error(`evaluation.paired.configSamplingRate must be between 0 and 1 (got ${configPairRate})`);
+  const pairs = canaryShare !== undefined ? (arm === 'canary' ? configPairRate : 0) : arm === 'canary' || codePairs ? pairRate : 0;
   if (!(rate > 0) && !(pairs > rate)) return undefined;
   const u = sampleUnit(requestId);
   if (u < rate) return { rate };

@@ -63,7 +63,8 @@ export interface EvaluationConfig {
    * Paired comparisons during a canary (the stable version's answer to the same input, both orders): `true` pairs the
    * canary answers the scoring sampler draws; `{ samplingRate }` also pairs this share of the canary's answers while a
    * release runs (pair-only: compared, not scored), so a release gets enough pairs while steady-state scoring stays at
-   * `samplingRate`; `false` turns pairs off. Pairs cost a release's budget (two shadow answers, two preference calls).
+   * `samplingRate`; `{ samplingRate, configSamplingRate }` pairs the config plane's canary at a rate of its own (its
+   * schedule is bounded by the config plane's budget, so it may need more pairs a minute); `false` turns pairs off. Pairs cost a release's budget (two shadow answers, two preference calls).
    * @default true
    */
   readonly paired?: boolean | PairedSampling;
@@ -94,7 +95,19 @@ export interface PairedSampling {
    * scoring sampler draws is paired too, so the canary's pairing rate is the larger of the two).
    */
   readonly samplingRate: number;
+  /**
+   * The config plane's own pairing rate, 0..1, at least the section's `samplingRate`: the share of a config canary's
+   * answers (a config release whose share the runtime knows, `configCanary: 'assigned'`) compared with the stable
+   * config's. The code plane keeps `samplingRate`. A config canary's schedule is capped by the config plane's budget
+   * inside CloudFormation's hour (37 minutes for the example), so at the code plane's rate it may end before enough
+   * pairs decide it (bench/RESULTS.md § h12-assigned: 62.1 % caught at 0.1, 97.5 % at 0.2). Every pair costs the
+   * release's budget (`budget.perReleaseUsd`), whichever plane released. @default samplingRate
+   */
+  readonly configSamplingRate?: number;
 }
+
+/** The planes a release-time pairing rate applies to: the code canary (weighted alias) or the config canary. */
+export type PairingPlane = 'code' | 'config';
 
 /** Whether the section pairs canary answers at all. */
 export function pairsOn(e: Pick<EvaluationConfig, 'paired'>): boolean {
@@ -102,12 +115,14 @@ export function pairsOn(e: Pick<EvaluationConfig, 'paired'>): boolean {
 }
 
 /**
- * The section's release-time pairing rate: `paired.samplingRate` in the object form, else the scoring rate (`true`:
- * pairs only what scoring draws), 0 when pairs are off.
+ * The section's release-time pairing rate on a plane: `paired.samplingRate` in the object form (on the config plane
+ * `paired.configSamplingRate` when stated), else the scoring rate (`true`: pairs only what scoring draws), 0 when pairs
+ * are off.
  */
-export function pairSamplingRate(e: Pick<EvaluationConfig, 'paired' | 'samplingRate'>): number {
+export function pairSamplingRate(e: Pick<EvaluationConfig, 'paired' | 'samplingRate'>, plane: PairingPlane = 'code'): number {
   if (e.paired === false) return 0;
-  return typeof e.paired === 'object' && e.paired !== null ? e.paired.samplingRate : e.samplingRate;
+  if (typeof e.paired !== 'object' || e.paired === null) return e.samplingRate;
+  return plane === 'config' ? (e.paired.configSamplingRate ?? e.paired.samplingRate) : e.paired.samplingRate;
 }
 
 /** One sampled answer, redacted by the runtime before it is logged. */

@@ -90,6 +90,11 @@ export interface PlanEvaluation {
    */
   readonly pairSamplingRate?: number;
   /**
+   * The config canary's own pairing rate (evaluation.paired.configSamplingRate): the config plane's rows use it, the
+   * code plane's keep `pairSamplingRate`. @default pairSamplingRate
+   */
+  readonly configPairSamplingRate?: number;
+  /**
    * What a scored sample and a paired comparison cost and the release budget, so the plan's pairing rate is one the
    * budget pays for (lib/rollout/evaluation-cost.ts gives the first two). @default not priced: the plan ignores cost
    */
@@ -226,22 +231,27 @@ export interface EvaluationPlan {
   /** The stated scoring and pairing rates, and the share of decided pairs and result delay assumed. */
   readonly samplingRate: number;
   readonly pairSamplingRate: number;
+  /** The config plane's stated pairing rate (evaluation.paired.configSamplingRate, else pairSamplingRate). */
+  readonly configPairSamplingRate: number;
   readonly decidedPairShare: number;
   readonly resultDelaySeconds: number;
   /** The paired test's threshold (e-value): α / 7 of the family, halved when criteria are scored too. */
   readonly pairedThreshold: number;
   /**
-   * The smallest pairing rate (the stated one, or the first of PLAN_SAMPLING_RATES above it; the scoring rate stays
-   * the stated one) at which the planned code and config schedules (planned against every minimum regression, as
-   * `code` and `config`) give the paired preference the target power, with those schedules, preferring one whose
-   * expected release cost (`cost`) is within budget.perReleaseUsd; absent: no pairing rate up to 1 reaches it within
-   * the cap.
+   * The smallest pairing rate per plane (the stated one, or the first of PLAN_SAMPLING_RATES above it; the scoring
+   * rate stays the stated one) at which the planned code schedule (`pairSamplingRate`) and the planned config schedule
+   * (`configPairSamplingRate`; planned against every minimum regression, as `code` and `config`) give the paired
+   * preference the target power, each preferring one whose expected release cost (`cost`) is within
+   * budget.perReleaseUsd (the budget is per release, whichever plane released); absent: no pairing rate up to 1
+   * reaches it on one of the planes within the cap.
    */
   readonly reaching?: PairedReach;
 }
 
 export interface PairedReach {
+  /** The code plane's pairing rate (paired.samplingRate) and the config plane's (paired.configSamplingRate). */
   readonly pairSamplingRate: number;
+  readonly configPairSamplingRate: number;
   readonly code: CodePlan;
   readonly config: SchedulePower;
   /** Expected scoring and pair spend of one release on each planned schedule (present when `cost` was given). */
@@ -543,7 +553,8 @@ function pairedRegression(t: PlanTraffic, e: PlanEvaluation, preference: number,
     perMinute: (s) => {
       let v = cache.get(s);
       if (!v) {
-        const rate = canaryPairRate(e.samplingRate, e.pairSamplingRate ?? e.samplingRate, s, plane);
+        const stated = e.pairSamplingRate ?? e.samplingRate;
+        const rate = canaryPairRate(e.samplingRate, plane === 'config' ? (e.configPairSamplingRate ?? stated) : stated, s, plane);
         const n = 60 * t.requestsPerSecond * s * rate * decided;
         v = {
           drift: n * (preference - 0.5),
@@ -596,6 +607,9 @@ function validate(t: PlanTraffic, o: CanaryPlanOptions): void {
     const pr = ev.pairSamplingRate;
     if (pr !== undefined && !(pr >= 0 && pr <= 1))
       throw new Error(`canary plan evaluation.pairSamplingRate must be in [0, 1], got ${pr}; the evaluation section's paired.samplingRate`);
+    const cr = ev.configPairSamplingRate;
+    if (cr !== undefined && !(cr >= 0 && cr <= 1))
+      throw new Error(`canary plan evaluation.configPairSamplingRate must be in [0, 1], got ${cr}; the evaluation section's paired.configSamplingRate`);
     const c = ev.cost;
     if (c)
       for (const [k, v] of Object.entries(c))
@@ -728,35 +742,54 @@ export function planCanary(traffic: PlanTraffic, options: CanaryPlanOptions = {}
   const paired = ev && min.pairedPreference !== 0 ? (min.pairedPreference ?? DEFAULT_MIN_REGRESSIONS.pairedPreference) : undefined;
   let evaluation: EvaluationPlan | undefined;
   if (ev && paired !== undefined) {
-    // The smallest pairing rate (the stated one first; the scoring rate stays) at which both planes' plans reach the
-    // target, preferring the first whose expected release spend is within the release budget.
+    // Per plane, the smallest pairing rate (the stated one first; the scoring rate stays) at which its plan reaches the
+    // target, preferring the first whose expected release spend is within the release budget (one budget per
+    // release, whichever plane released).
     const stated = Math.max(ev.pairSamplingRate ?? ev.samplingRate, ev.samplingRate);
-    let reaching: PairedReach | undefined;
-    let firstReaching: PairedReach | undefined;
-    for (const rate of [stated, ...PLAN_SAMPLING_RATES.filter((r) => r > stated)]) {
-      const p = rate === stated ? at : planAt({ ...traffic, evaluation: { ...ev, pairSamplingRate: rate } }, options, model);
-      const pairedPower = (x: SchedulePower) => x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0;
-      if (!(pairedPower(p.code) >= target && pairedPower(p.config) >= target)) continue;
-      const c = ev.cost;
-      const spend = (x: SchedulePower, plane: Plane) => releaseDraws(x.steps, traffic.requestsPerSecond, ev.samplingRate, rate, plane, c);
-      const cost = c
-        ? (() => {
-            const code = spend(p.code, 'code');
-            const config = spend(p.config, 'config');
-            return { code, config, perReleaseUsd: c.perReleaseUsd, withinBudget: Math.max(code.totalUsd, config.totalUsd) <= c.perReleaseUsd };
-          })()
-        : undefined;
-      const r: PairedReach = { pairSamplingRate: rate, code: p.code, config: p.config, ...(cost ? { cost } : {}) };
-      firstReaching ??= r;
-      if (!cost || cost.withinBudget) {
-        reaching = r;
-        break;
+    const statedConfig = Math.max(ev.configPairSamplingRate ?? stated, ev.samplingRate);
+    const c = ev.cost;
+    const pairedPower = (x: SchedulePower) => x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0;
+    const search = <T extends SchedulePower>(plane: Plane, from: number) => {
+      let first: { rate: number; plan: T; spend: ReleaseSpend } | undefined;
+      for (const rate of [from, ...PLAN_SAMPLING_RATES.filter((r) => r > from)]) {
+        // The plan at the stated rates serves the plane whose stated rate this is.
+        const p =
+          rate === (plane === 'code' ? stated : statedConfig)
+            ? at
+            : planAt({ ...traffic, evaluation: { ...ev, pairSamplingRate: rate, configPairSamplingRate: rate } }, options, model);
+        const x = (plane === 'code' ? p.code : p.config) as T;
+        if (!(pairedPower(x) >= target)) continue;
+        const found = { rate, plan: x, spend: releaseDraws(x.steps, traffic.requestsPerSecond, ev.samplingRate, rate, plane, c) };
+        first ??= found;
+        if (!c || found.spend.totalUsd <= c.perReleaseUsd) return found;
       }
-    }
-    reaching ??= firstReaching;
+      return first;
+    };
+    const code = search<CodePlan>('code', stated);
+    const config = search<SchedulePower>('config', statedConfig);
+    const reaching: PairedReach | undefined =
+      code && config
+        ? {
+            pairSamplingRate: code.rate,
+            configPairSamplingRate: config.rate,
+            code: code.plan,
+            config: config.plan,
+            ...(c
+              ? {
+                  cost: {
+                    code: code.spend,
+                    config: config.spend,
+                    perReleaseUsd: c.perReleaseUsd,
+                    withinBudget: Math.max(code.spend.totalUsd, config.spend.totalUsd) <= c.perReleaseUsd,
+                  },
+                }
+              : {}),
+          }
+        : undefined;
     evaluation = {
       samplingRate: ev.samplingRate,
       pairSamplingRate: stated,
+      configPairSamplingRate: statedConfig,
       decidedPairShare: ev.decidedPairShare ?? 1,
       resultDelaySeconds: ev.resultDelaySeconds ?? 135,
       pairedThreshold: Math.exp(model.logPairedThreshold),
@@ -874,14 +907,14 @@ export function renderPlanSection(
     const r = ev.reaching;
     const paired = (x: SchedulePower) => pct(x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0);
     lines.push(
-      `Paired preference (the canary loses ${pct(plan.pairedPreference)} of decided pairs; evaluation samplingRate ${ev.samplingRate}, pairing rate ${ev.pairSamplingRate} (paired.samplingRate), ` +
+      `Paired preference (the canary loses ${pct(plan.pairedPreference)} of decided pairs; evaluation samplingRate ${ev.samplingRate}, pairing rate ${ev.pairSamplingRate} (paired.samplingRate)${ev.configPairSamplingRate !== ev.pairSamplingRate ? `, config canary ${ev.configPairSamplingRate} (paired.configSamplingRate)` : ''}, ` +
         `${pct(ev.decidedPairShare)} of pairs decided (canaryPlan.decidedPairShare), results judged ${ev.resultDelaySeconds} s after the answer plus the judge's once-a-minute reads, ` +
         `paired test e-value threshold ${Math.round(ev.pairedThreshold)}: the evaluation metrics take α / 7, half of it to the paired test when criteria are scored): ` +
         (r
           ? `${
-              r.pairSamplingRate === ev.pairSamplingRate
-                ? `reached at the stated pairing rate on the planned schedules (code \`${r.code.call}\` ${paired(r.code)}, config ${paired(r.config)})`
-                : `the smallest pairing rate reaching ${pct(plan.target)} on the planned schedules is **${r.pairSamplingRate}** (code \`${r.code.call}\` ${paired(r.code)}, config ${r.config.steps.map((s) => `${Math.round(s.share * 100)} % for ${s.minutes} min`).join(', then ')} ${paired(r.config)})`
+              r.pairSamplingRate === ev.pairSamplingRate && r.configPairSamplingRate === ev.configPairSamplingRate
+                ? `reached at the stated pairing rates on the planned schedules (code \`${r.code.call}\` ${paired(r.code)}, config ${paired(r.config)})`
+                : `the smallest pairing rates reaching ${pct(plan.target)} on the planned schedules are **${r.pairSamplingRate}** on the code plane (paired.samplingRate; \`${r.code.call}\` ${paired(r.code)}) and **${r.configPairSamplingRate}** on the config plane (paired.configSamplingRate; ${r.config.steps.map((s) => `${Math.round(s.share * 100)} % for ${s.minutes} min`).join(', then ')} ${paired(r.config)})`
             }${r.cost ? `; expected per release: code ${spendText(r.cost.code)}, config ${spendText(r.cost.config)}, against budget.perReleaseUsd ${r.cost.perReleaseUsd} USD${r.cost.withinBudget ? '' : ' — over it: no pairing rate reaching the target fits the budget'}` : ''}.`
           : `no pairing rate up to 1 reaches ${pct(plan.target)} within the cap.`) +
         ' Closed form (sign test on decided pairs, results read after the settle time), checked against bench/evaluation-judge.ts.',

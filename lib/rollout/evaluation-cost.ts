@@ -59,6 +59,11 @@ export interface EvaluationCostInputs {
    * @default none: a release of `releaseHours` with the canary serving half the requests on average
    */
   readonly schedule?: { readonly steps: readonly PlanStep[]; readonly plane: 'code' | 'config' };
+  /**
+   * The assigned config canary's schedule, when the service has one: a config release is then costed on its own, at
+   * the config plane's pairing rate (paired.configSamplingRate), beside the release of `schedule`. @default none
+   */
+  readonly configSchedule?: readonly PlanStep[];
   readonly config: EvaluationCostConfig;
   readonly tokens?: Partial<EvaluationTokenAssumptions>;
 }
@@ -78,8 +83,13 @@ export interface EvaluationCost {
   readonly perMonthUncappedUsd: number;
   readonly samplesPerRelease: number;
   readonly pairsPerRelease: number;
-  /** The release-time pairing rate (evaluation.paired.samplingRate, else the samplingRate; 0: pairs off). */
+  /**
+   * The release-time pairing rate on `schedule`'s plane (evaluation.paired.samplingRate, on the config plane
+   * paired.configSamplingRate; else the samplingRate; 0: pairs off).
+   */
   readonly pairSamplingRate: number;
+  /** One config release on the assigned config canary's schedule (present with `configSchedule`). */
+  readonly configRelease?: ConfigReleaseCost;
   /** USD per release of scoring and of pairs, before the cap (they add up to perReleaseUncappedUsd). */
   readonly scoringPerReleaseUsd: number;
   readonly pairsPerReleaseUsd: number;
@@ -103,6 +113,19 @@ export interface EvaluationCost {
   readonly budget: { readonly perReleaseUsd: number; readonly perDayUsd: number };
   /** Hours of steady-state scoring the day budget pays for; under 24: sampling stops for the rest of each day. */
   readonly dayBudgetHours: number;
+}
+
+/** What one config release on the assigned schedule draws and spends (before and after budget.perReleaseUsd). */
+export interface ConfigReleaseCost {
+  /** evaluation.paired.configSamplingRate (default paired.samplingRate). */
+  readonly pairSamplingRate: number;
+  readonly minutes: number;
+  readonly samples: number;
+  readonly pairs: number;
+  readonly scoringUsd: number;
+  readonly pairsUsd: number;
+  readonly perReleaseUsd: number;
+  readonly perReleaseUncappedUsd: number;
 }
 
 const HOURS_PER_MONTH = 730;
@@ -165,7 +188,7 @@ export function evaluationCost(i: EvaluationCostInputs): EvaluationCost {
   const ev = e.evaluatorModel.pricing;
   const scoreUsd = Object.values(scoreInput).reduce((s, n) => s + callUsd(ev, n, out), 0);
   const paired = pairsOn(e);
-  const pairRate = pairSamplingRate(e);
+  const pairRate = pairSamplingRate(e, i.schedule?.plane ?? 'code');
   const pairUsd = paired ? 2 * callUsd(i.config.model.pricing, shadowInput, shadowOutput) + 2 * callUsd(ev, preferenceInput, out) : 0;
 
   // The runtime oversamples the canary so both versions give comparable counts: the total rate stays the base rate,
@@ -184,6 +207,25 @@ export function evaluationCost(i: EvaluationCostInputs): EvaluationCost {
   const perMonthUncappedUsd = steadySamplesPerMonth * scoreUsd + releases * perReleaseUncappedUsd;
   const perMonthUsd = Math.min(steadySamplesPerMonth * scoreUsd + releases * perReleaseUsd, DAYS_PER_MONTH * e.budget.perDayUsd);
   const steadyPerHourUsd = (steadySamplesPerMonth / HOURS_PER_MONTH) * scoreUsd;
+  // The budget is one per release, whichever plane released (the evaluator charges the tuple first seen in the release
+  // window: lambda/evaluator/budget.ts observeTuple), so a config release is capped by the same perReleaseUsd.
+  const configRelease = ((): ConfigReleaseCost | undefined => {
+    if (!i.configSchedule) return undefined;
+    const rate = pairSamplingRate(e, 'config');
+    const d = releaseDraws(i.configSchedule, i.requestsPerSecond, e.samplingRate, rate, 'config');
+    const pairs = paired ? d.pairs : 0;
+    const uncapped = d.samples * scoreUsd + pairs * pairUsd;
+    return {
+      pairSamplingRate: rate,
+      minutes: i.configSchedule.reduce((a, x) => a + x.minutes, 0),
+      samples: d.samples,
+      pairs,
+      scoringUsd: d.samples * scoreUsd,
+      pairsUsd: pairs * pairUsd,
+      perReleaseUsd: Math.min(uncapped, e.budget.perReleaseUsd),
+      perReleaseUncappedUsd: uncapped,
+    };
+  })();
   const priceNotes = [
     priceNote('evaluator model', e.evaluatorModel.modelId, ev),
     paired ? priceNote('service model', i.config.model.modelId, i.config.model.pricing) : undefined,
@@ -196,6 +238,7 @@ export function evaluationCost(i: EvaluationCostInputs): EvaluationCost {
     samplesPerRelease,
     pairsPerRelease,
     pairSamplingRate: pairRate,
+    ...(configRelease ? { configRelease } : {}),
     scoringPerReleaseUsd,
     pairsPerReleaseUsd,
     steadySamplesPerMonth,
@@ -217,6 +260,7 @@ const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 export function renderEvaluationCostLines(c: EvaluationCost, requestsPerSecond: number): string[] {
   const tk = c.tokens;
   const a = tk.assumptions;
+  const cr = c.configRelease;
   const lines = [
     '### Evaluation (model calls)',
     '',
@@ -239,9 +283,16 @@ export function renderEvaluationCostLines(c: EvaluationCost, requestsPerSecond: 
         ]
       : []),
     `| **per release** | ${n0(c.samplesPerRelease)} samples, ${n0(c.pairsPerRelease)} pairs | **${usd(c.perReleaseUsd)}**${c.perReleaseUsd < c.perReleaseUncappedUsd ? ` (capped: ${usd(c.perReleaseUncappedUsd)} expected)` : ''} |`,
+    ...(cr
+      ? [
+          `| pairs per config release | ${n0(cr.pairs)} config canary answers paired on the assigned schedule (${cr.minutes} min; pairing rate ${cr.pairSamplingRate}, paired.configSamplingRate) | ${usd(cr.pairsUsd)} |`,
+          `| **per config release** | ${n0(cr.samples)} samples, ${n0(cr.pairs)} pairs | **${usd(cr.perReleaseUsd)}**${cr.perReleaseUsd < cr.perReleaseUncappedUsd ? ` (capped: ${usd(cr.perReleaseUncappedUsd)} expected)` : ''} |`,
+        ]
+      : []),
     `| **per month** | ${n0(c.steadySamplesPerMonth)} steady-state samples and the releases | **${usd(c.perMonthUsd)}**${c.perMonthUsd < c.perMonthUncappedUsd - 1e-9 ? ` (capped: ${usd(c.perMonthUncappedUsd)} expected)` : ''} |`,
     '',
-    `Budget: ${usd(c.budget.perReleaseUsd)} per release, ${usd(c.budget.perDayUsd)} per day; sampling stops when one is spent (the review says when). ` +
+    `Budget: ${usd(c.budget.perReleaseUsd)} per release (code or config), ${usd(c.budget.perDayUsd)} per day; sampling stops when one is spent (the review says when). ` +
+      (cr ? "The month counts every release at the code release's figure. " : '') +
       (c.dayBudgetHours < 24
         ? `**At this traffic the day budget pays for about ${Math.round(c.dayBudgetHours * 10) / 10} h of scoring: sampling stops for the rest of each day** (lower samplingRate or raise budget.perDayUsd). `
         : '') +

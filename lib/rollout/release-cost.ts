@@ -155,6 +155,8 @@ export interface ReleaseCostInputs {
     readonly tokens?: Partial<EvaluationTokenAssumptions>;
     /** The release's canary schedule, counted step by step (EvaluationCostInputs.schedule). @default none */
     readonly schedule?: EvaluationCostInputs['schedule'];
+    /** The assigned config canary's schedule (EvaluationCostInputs.configSchedule). @default none */
+    readonly configSchedule?: EvaluationCostInputs['configSchedule'];
     /**
      * Whether the code canary is announced to the runtime (assigned config canary with a regression gate): then only
      * it draws pair-only samples. @default 'every-answer' (the runtime cannot tell its canary)
@@ -333,6 +335,7 @@ export function releaseCost(i: ReleaseCostInputs, table: PriceTable = US_EAST_1_
         config: i.evaluation.config,
         tokens: i.evaluation.tokens,
         ...(i.evaluation.schedule ? { schedule: i.evaluation.schedule } : {}),
+        ...(i.evaluation.configSchedule ? { configSchedule: i.evaluation.configSchedule } : {}),
       })
     : undefined;
   const steady = i.evaluation && evaluation ? steadyPairSampling(i, evaluation, requests, releases, table) : undefined;

@@ -163,6 +163,10 @@ export class ReleaseFactSheet {
             evaluation: {
               config: this.r.config.config as unknown as EvaluationCostConfig,
               ...this.releaseSchedule(),
+              // The assigned config canary's release, costed at the config plane's pairing rate.
+              ...(this.r.configShare
+                ? { configSchedule: this.r.configShare.schedule.map((x) => ({ share: x.percent / 100, minutes: x.holdSeconds / 60 })) }
+                : {}),
               // The code canary is announced to the runtime only through the share document, by the regression gate.
               codePairs: this.r.configShare && this.r.regressionGate ? ('announced' as const) : ('every-answer' as const),
             },
@@ -204,6 +208,7 @@ export class ReleaseFactSheet {
         ? {
             samplingRate: section.samplingRate,
             pairSamplingRate: pairSamplingRate(section),
+            configPairSamplingRate: pairSamplingRate(section, 'config'),
             ...(prices ? { cost: { scoreUsd: prices.scoreUsd, pairUsd: prices.pairUsd, perReleaseUsd: section.budget.perReleaseUsd } } : {}),
             criteria: judged.filter((m) => m !== 'evaluation:paired').map((m) => m.slice('evaluation:'.length)),
             ...(cp.decidedPairShare !== undefined ? { decidedPairShare: cp.decidedPairShare } : {}),

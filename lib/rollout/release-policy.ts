@@ -522,7 +522,7 @@ export const RULE_CANARY_PLAN: ReleasePolicyRule = {
   check: (f) => {
     const cp = f.canaryPlan;
     if (!cp) return [];
-    const config = [...configPlanFinding(cp), ...pairedPlanFinding(cp)];
+    const config = [...configPlanFinding(cp), ...pairedPlanFinding(cp), ...unusedConfigPairing(f, cp)];
     const runtime = cp.current.byRegression.filter((r) => r.regression !== 'pairedPreference');
     const short = runtime.filter((r) => r.power < cp.plan.target).map((r) => `${r.describe} ${Math.round(r.power * 100)} %`);
     if (short.length === 0) return config;
@@ -582,12 +582,25 @@ function pairedPlanFinding(cp: NonNullable<ReleaseFacts['canaryPlan']>): string[
     const mine = current?.byRegression.find((r) => r.regression === 'pairedPreference');
     if (!current || !mine || mine.power >= cp.plan.target) continue;
     const what =
-      `at ${cp.traffic.requestsPerSecond} requests/s, evaluation samplingRate ${ev.samplingRate} and pairing rate ${ev.pairSamplingRate} ${which} (${current.describe}) catches a canary that ` +
+      `at ${cp.traffic.requestsPerSecond} requests/s, evaluation samplingRate ${ev.samplingRate} and pairing rate ${which === 'the code schedule' ? `${ev.pairSamplingRate} (paired.samplingRate)` : `${ev.configPairSamplingRate} (paired.configSamplingRate)`} ${which} (${current.describe}) catches a canary that ` +
       `${mine.describe} (${Math.round(ev.decidedPairShare * 100)} % of pairs decided, results judged ${ev.resultDelaySeconds} s late) ` +
       `before full rollout ${Math.round(mine.power * 100)} % of the time, under the planned ${Math.round(cp.plan.target * 100)} %; `;
     out.push(what + pairedFix(cp, ev, which === 'the code schedule' ? 'code' : 'config'));
   }
   return out;
+}
+
+/**
+ * paired.configSamplingRate is drawn only by a config canary whose share the runtime knows (configCanary 'assigned');
+ * on AppConfig's rollout the runtime cannot tell the config canary, so a config rate of its own would pair nothing.
+ */
+function unusedConfigPairing(f: ReleaseFacts, cp: NonNullable<ReleaseFacts['canaryPlan']>): string[] {
+  const ev = cp.plan.evaluation;
+  if (!ev || f.config.assigned || ev.configPairSamplingRate === ev.pairSamplingRate) return [];
+  return [
+    `evaluation.paired.configSamplingRate ${ev.configPairSamplingRate} is not used: the runtime pairs a config canary at its own rate only on configCanary 'assigned' (it knows the share there); ` +
+      `on AppConfig's rollout (${f.config.describe}) config releases are not paired apart from the code plane's rate; use configCanary 'assigned' or leave configSamplingRate out`,
+  ];
 }
 
 function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<CanaryPlan['evaluation']>, plane: 'code' | 'config'): string {
@@ -596,7 +609,13 @@ function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<
     return `no pairing rate up to 1 reaches it within canaryPlan.maxMinutes (${cp.plan.maxMinutes}); raise it, lower canaryPlan.minRegressions.pairedPreference's bar, or use an evaluator that decides more pairs`;
   const paired = (x: SchedulePower) => Math.round((x.byRegression.find((q) => q.regression === 'pairedPreference')?.power ?? 0) * 100);
   const steps = r.config.steps.map((x) => `{ percent: ${Math.round(x.share * 100)}, holdSeconds: ${x.minutes * 60} }`).join(', ');
-  const rate = r.pairSamplingRate === ev.pairSamplingRate ? '' : `paired: { samplingRate: ${r.pairSamplingRate} } with `;
+  // Each plane's own field (paired.samplingRate: code; paired.configSamplingRate: the config canary), stated only where
+  // the reaching rate differs from the stated one.
+  const fields = [
+    r.pairSamplingRate === ev.pairSamplingRate ? '' : `samplingRate: ${r.pairSamplingRate}`,
+    r.configPairSamplingRate === ev.configPairSamplingRate ? '' : `configSamplingRate: ${r.configPairSamplingRate}`,
+  ].filter((x) => x !== '');
+  const rate = fields.length ? `paired: { ${fields.join(', ')} } with ` : '';
   const code = `trafficShift: ${r.code.call} would reach ${paired(r.code)} %`;
   const config = `configCanary schedule [${steps}] ${paired(r.config)} %`;
   const cost = cp.pairedCost;
@@ -606,7 +625,12 @@ function pairedFix(cp: NonNullable<ReleaseFacts['canaryPlan']>, ev: NonNullable<
       `${cost.perReleaseUncappedUsd > cost.budget.perReleaseUsd ? ': over it, so pairing would stop early and the power would not be reached; raise the budget or shorten the schedule' : ''}); steady-state scoring stays at samplingRate ${ev.samplingRate}: ` +
       `${usd(cost.perMonthUncappedUsd)} per month (budget.perDayUsd ${usd(cost.budget.perDayUsd)}${cost.dayBudgetHours < 24 ? `: pays for about ${Math.round(cost.dayBudgetHours * 10) / 10} h of scoring a day` : ''})`
     : '';
-  return plane === 'code' ? `${rate}${code} (config: ${config})${costText}` : `${rate}${config} (code: ${code})${costText}`;
+  const cc = r.cost?.config;
+  const configCostText =
+    cc && r.configPairSamplingRate !== ev.configPairSamplingRate
+      ? `; pairing the config canary at ${r.configPairSamplingRate} costs about ${usd(cc.totalUsd)} per config release on that schedule (${Math.round(cc.pairs).toLocaleString('en-US')} pairs ${usd(cc.pairsUsd)}, ${Math.round(cc.samples).toLocaleString('en-US')} scored ${usd(cc.scoringUsd)}; budget.perReleaseUsd ${usd(r.cost?.perReleaseUsd ?? 0)}${cc.totalUsd > (r.cost?.perReleaseUsd ?? 0) ? ': over it' : ''})`
+      : '';
+  return plane === 'code' ? `${rate}${code} (config: ${config})${costText}${configCostText}` : `${rate}${config} (code: ${code})${costText}${configCostText}`;
 }
 
 /**

@@ -434,10 +434,17 @@ function checkEvaluation(e: EvaluationConfig, add: Add) {
       `the pairing rate ${pairRate} is below samplingRate ${e.samplingRate}: every canary answer scoring draws is paired anyway, so it would add no pairs`,
       `raise paired.samplingRate above ${e.samplingRate} (the share of the canary's answers compared during a release), or write paired: true`,
     );
-  if ((e.samplingRate > 0 || (pairRate ?? 0) > 0) && (e.budget.perReleaseUsd === 0 || e.budget.perDayUsd === 0))
+  const configPairRate = typeof e.paired === 'object' && e.paired !== null ? e.paired.configSamplingRate : undefined;
+  if (configPairRate !== undefined && configPairRate < e.samplingRate)
+    add(
+      ['evaluation', 'paired', 'configSamplingRate'],
+      `the config plane's pairing rate ${configPairRate} is below samplingRate ${e.samplingRate}: every config canary answer scoring draws is paired anyway, so it would add no pairs`,
+      `raise paired.configSamplingRate above ${e.samplingRate} (the share of a config canary's answers compared during a config release), or leave it out to pair at paired.samplingRate`,
+    );
+  if ((e.samplingRate > 0 || (pairRate ?? 0) > 0 || (configPairRate ?? 0) > 0) && (e.budget.perReleaseUsd === 0 || e.budget.perDayUsd === 0))
     add(
       ['evaluation', 'budget'],
-      `answers are sampled (samplingRate ${e.samplingRate}${pairRate !== undefined ? `, paired.samplingRate ${pairRate}` : ''}) but a budget is 0 USD, so no sample would ever be scored`,
+      `answers are sampled (samplingRate ${e.samplingRate}${pairRate !== undefined ? `, paired.samplingRate ${pairRate}` : ''}${configPairRate !== undefined ? `, paired.configSamplingRate ${configPairRate}` : ''}) but a budget is 0 USD, so no sample would ever be scored`,
       'set perReleaseUsd and perDayUsd above 0, or samplingRate to 0',
     );
   if (e.budget.perReleaseUsd > e.budget.perDayUsd && e.budget.perDayUsd > 0)
