@@ -74,6 +74,13 @@ describe('ConfigShare as synthesized', () => {
     });
     const fn = t.resources[id(share.function)].Properties;
     expect(fn.ReservedConcurrentExecutions).toBe(1); // two looks never race
+    // Lambda's asynchronous queue neither retries a failed look nor keeps one past 2 minutes (its defaults: 2 retries,
+    // 6 hours): a late look would act on old news, and the next minute's look supersedes it.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id(share.function) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 120,
+    });
     const env = t.resolve(fn.Environment.Variables);
     expect(env[SHARE_CONTROLLER_ENV.SCHEDULE]).toBe('10:120,50:300');
     expect(env[SHARE_CONTROLLER_ENV.LIVE_ENVIRONMENT]).toBe(t.resolve({ Ref: stack.getLogicalId(stack.release.config.environment) }));

@@ -83,15 +83,18 @@ describe('cdk destroy and the rollback of a failed first create, on the synthesi
   const t = Template.fromStack(new ExampleStack(testApp(), 'Example')).toJSON() as TemplateJson;
   const profiles = ofType(t, 'AWS::AppConfig::ConfigurationProfile');
   const degrade = profiles.filter((id) => id.includes('Degrade'));
+  // The example's assigned config canary: its share controller writes a hosted version of this profile on every move.
+  const share = profiles.filter((id) => id.includes('ConfigShare'));
 
   test('the template has what the scenario needs: profiles, hosted versions and their cleanups', () => {
-    expect(profiles.length).toBeGreaterThanOrEqual(2);
+    expect(profiles.length).toBeGreaterThanOrEqual(3);
     expect(degrade).toHaveLength(1);
+    expect(share).toHaveLength(1);
     expect(ofType(t, 'AWS::AppConfig::HostedConfigurationVersion').length).toBeGreaterThanOrEqual(2);
   });
 
-  test('destroy after the cost guard wrote versions of its own: DELETE_COMPLETE, no profile or version left behind', () => {
-    const { status, world } = destroy(t, degrade, 3);
+  test('destroy after the cost guard and the share controller wrote versions of their own: DELETE_COMPLETE, no profile or version left behind', () => {
+    const { status, world } = destroy(t, [...degrade, ...share], 3);
     expect(world.failures).toEqual([]);
     expect(status).toBe('DELETE_COMPLETE');
     for (const p of profiles) expect({ profile: p, versions: [...(world.versions.get(p) ?? [])] }).toEqual({ profile: p, versions: [] });

@@ -116,8 +116,10 @@ test('every turn of a conversation keeps one arm of the assigned canary; without
   expect(arms).toContain('candidate');
   expect(arms).toContain('live');
   for (const l of emf.slice(36)) expect(l.assignmentUnitKind).toBe('request');
-  // The unit is a keyed hash, never the caller's id.
-  expect(JSON.stringify(lines)).not.toContain('chat-3');
+  // The unit is a keyed hash, never the caller's id: no field carries an id but an evaluation sample's `input`, the
+  // request as the caller sent it (redacted, and replayed as sent by the evaluator's shadow path).
+  const withoutInput = lines.map(({ input: _input, ...rest }) => rest);
+  expect(JSON.stringify(withoutInput)).not.toContain('chat-');
 });
 
 test.each([

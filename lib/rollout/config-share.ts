@@ -16,6 +16,7 @@ import type { AiReleasePlatform } from '../ai-release-platform';
 import type { AiServiceConfig } from '../config/ai-service-config';
 import type { RegressionGate } from '../learning/regression-gate';
 import { libraryFunction } from '../private/library-function';
+import { ReleaseConfigDeployment } from './config-deployment';
 import { ConfigRollout } from './config-rollout';
 
 /** The share document's schema, as AppConfig validates every version the controller creates. */
@@ -158,6 +159,13 @@ export class ConfigShare extends Construct {
       contentType: 'application/json',
       description: `${config.serviceName}: no assigned config canary`,
     });
+    // The controller writes a hosted version of this profile on every move of the share, outside CloudFormation, and
+    // AppConfig refuses to delete a profile that still has hosted versions ("Cannot delete configuration profile
+    // because there are still hosted configuration versions existing under it", aws/aws-cdk#26804). So its versions
+    // go with the stack through the deployer's version cleanup, whatever the release config's history policy: the
+    // share is the controller's working state, not history (test/destroy-order.test.ts).
+    const cleanup = ReleaseConfigDeployment.versionCleanup(this, 'ShareVersions', platform, [this.profile]);
+    initial.node.addDependency(cleanup);
     const instant = platform.strategyFor(ConfigRollout.INSTANT);
     this.initialDeployment = new appconfig.CfnDeployment(this, 'NoReleaseDeployment', {
       applicationId,
@@ -187,9 +195,16 @@ export class ConfigShare extends Construct {
         [LEARNING_ENV.BUCKET]: props.bucket.bucketName,
       },
     });
-    // One look at a time: two looks racing could both advance the share (a step skipped) or promote twice.
+    // One look at a time: two looks racing could both advance the share (a step skipped) or promote twice. Lambda
+    // reserves concurrency only up to the account's unreserved concurrency less 100, so an account still on the
+    // reduced quota of a new account refuses this at create ("decreases account's UnreservedConcurrentExecution below
+    // its minimum value"): docs/config-canary.md states the prerequisite.
     const cfnFn = this.function.node.defaultChild as lambda.CfnFunction;
     cfnFn.reservedConcurrentExecutions = 1;
+    // Lambda's own asynchronous retries (2 on a function error) and event age (6 hours) apply beside the rules' delivery
+    // policy: a failed or throttled look must not run again later on old news; the next minute's look supersedes it
+    // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html).
+    this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
 
     const fn = this.function;
     const arn = (resourceName: string) =>
