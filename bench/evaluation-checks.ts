@@ -17,7 +17,7 @@
  *    run stopped at n (the seeds are fixed per row, so the two runs' counts add up to the whole set's).
  */
 import { codeSteps } from '../lib/rollout/canary-plan';
-import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
+import { type EvalWorldOptions, runEvalWorld, EXAMPLE_CHECKS } from '../lib/drill/evaluation-world';
 import { binomialUpper } from '../lambda/judge/stats';
 
 const GOOD = Number(process.argv[2] ?? 1000);
@@ -33,14 +33,6 @@ const PLANNED_CONFIG = [
 ];
 const EXAMPLE_CODE = codeSteps('canary', 10, 5);
 
-/** The example's checks (example/support-assistant/release-config/evaluation.yaml) with plausible pass rates. */
-export const EXAMPLE_CHECKS = {
-  'citation-validity': { pass: 0.95 },
-  'refusal-phrase': { pass: 0.97 },
-  'language-match': { pass: 0.99 },
-  length: { pass: 0.995 },
-  'forbidden-pattern': { pass: 0.999 },
-} as const;
 const CITATIONS_FALL = { ...EXAMPLE_CHECKS, 'citation-validity': { pass: 0.95, canaryPass: 0.8 } };
 
 /** The exact one-sided 95 % upper bound of a binomial rate (Clopper-Pearson; the judge's own). */

@@ -22,7 +22,7 @@
  *    −1.5 (0.9 → 0.67), the rubric's groundedness −1 point, pairs 50/50). Caught before full rollout, with and without the guardrail keys judged.
  */
 import { binomialUpper } from '../lambda/judge/stats';
-import { type EvalWorldOptions, type GuardrailWorld, runEvalWorld } from '../lib/drill/evaluation-world';
+import { type EvalWorldOptions, type GuardrailWorld, runEvalWorld, EXAMPLE_CHECKS } from '../lib/drill/evaluation-world';
 import { codeSteps } from '../lib/rollout/canary-plan';
 
 /**
@@ -42,14 +42,6 @@ const PLANNED_CONFIG = [
   { share: 0.1, minutes: 5 },
   { share: 0.5, minutes: 55 },
 ];
-/** The example's checks with plausible pass rates (as bench/evaluation-checks.ts). */
-const EXAMPLE_CHECKS = {
-  'citation-validity': { pass: 0.95 },
-  'refusal-phrase': { pass: 0.97 },
-  'language-match': { pass: 0.99 },
-  length: { pass: 0.995 },
-  'forbidden-pattern': { pass: 0.999 },
-} as const;
 const GUARDRAIL: GuardrailWorld = {};
 const UNEVEN: GuardrailWorld = { environments: { perVersion: 3, spread: 0.3 } };
 const UNEVEN_WIDE: GuardrailWorld = { environments: { perVersion: 3, spread: 0.6 } };

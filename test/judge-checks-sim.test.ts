@@ -10,7 +10,7 @@
  * shows the check tests could fail: bets at the traffic share instead of the sampled share under oversampling, while
  * the mix drifts (harder inputs fail the checks more on both versions), roll good releases back.
  */
-import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
+import { type EvalWorldOptions, runEvalWorld, EXAMPLE_CHECKS as CHECKS } from '../lib/drill/evaluation-world';
 import { judgedEvaluationMetrics } from '../lib/judge/canary-judge';
 import { codeSteps } from '../lib/rollout/canary-plan';
 import type { EvaluationConfig } from '../lambda/shared/evaluation';
@@ -20,14 +20,6 @@ const PLANNED_CONFIG = [
   { share: 0.1, minutes: 5 },
   { share: 0.5, minutes: 55 },
 ];
-/** The example's five checks with plausible pass rates (bench/evaluation-checks.ts uses the same). */
-const CHECKS = {
-  'citation-validity': { pass: 0.95 },
-  'refusal-phrase': { pass: 0.97 },
-  'language-match': { pass: 0.99 },
-  length: { pass: 0.995 },
-  'forbidden-pattern': { pass: 0.999 },
-} as const;
 
 async function fires(o: Omit<EvalWorldOptions, 'seed'>, seeds: number, from: number) {
   let fired = 0;

@@ -3,16 +3,9 @@
  * judge's real wiring and engine (lib/drill/evaluation-world.ts `guardrail`), few seeds here; 1,000 good seeds per
  * row and the bad rows are in bench/guardrail-judge.ts (bench/RESULTS.md § h11-eval17).
  */
-import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
+import { type EvalWorldOptions, runEvalWorld, EXAMPLE_CHECKS as CHECKS } from '../lib/drill/evaluation-world';
 import { codeSteps } from '../lib/rollout/canary-plan';
 
-const CHECKS = {
-  'citation-validity': { pass: 0.95 },
-  'refusal-phrase': { pass: 0.97 },
-  'language-match': { pass: 0.99 },
-  length: { pass: 0.995 },
-  'forbidden-pattern': { pass: 0.999 },
-} as const;
 const CODE = codeSteps('linear', 5, 3);
 const base: Omit<EvalWorldOptions, 'seed'> = {
   rps: 5,

@@ -4,16 +4,9 @@
  * `judgeEvaluations` from the service's log group (lib/drill/evaluation-world.ts `runtimeChecks`). Few seeds here;
  * 100 bad and 300 good seeds per row are in bench/evaluation-checks.ts (runtime-bad / runtime-good, bench/RESULTS.md).
  */
-import { type EvalWorldOptions, runEvalWorld } from '../lib/drill/evaluation-world';
+import { type EvalWorldOptions, runEvalWorld, EXAMPLE_CHECKS as CHECKS } from '../lib/drill/evaluation-world';
 import { codeSteps } from '../lib/rollout/canary-plan';
 
-const CHECKS = {
-  'citation-validity': { pass: 0.95 },
-  'refusal-phrase': { pass: 0.97 },
-  'language-match': { pass: 0.99 },
-  length: { pass: 0.995 },
-  'forbidden-pattern': { pass: 0.999 },
-} as const;
 const FALL = { ...CHECKS, 'citation-validity': { pass: 0.95, canaryPass: 0.8 } };
 const EXAMPLE = { rps: 5, samplingRate: 0.005, pairSamplingRate: 0.1, alpha: 0.01, pairedLoss: 0.5, scoreDrop: 0 } as const;
 const code: Pick<EvalWorldOptions, 'plane' | 'steps'> = { plane: 'code', steps: codeSteps('linear', 5, 3) };

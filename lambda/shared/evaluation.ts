@@ -202,8 +202,8 @@ export interface EvaluationResultLine {
   /** The sample's `armShare`, when the runtime knew it. */
   readonly share?: number;
   /**
-   * The execution environment that answered: the log stream of the sample's line (one stream per environment). The
-   * canary judge folds a window's scores of one environment into one bet on the code plane (lambda/judge/scores.ts).
+   * The execution environment that answered: the log stream of the sample's line (one stream per environment). On the
+   * code plane the canary judge tempers each score test by its environments' design effect (lambda/judge/scores.ts).
    */
   readonly environment?: string;
   /** Score per criterion or deterministic check (model scores absent when the budget refused the sample). */

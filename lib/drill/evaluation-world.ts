@@ -25,6 +25,18 @@ import { CHECK_RESULT_TYPE, type CheckResultLine, EVALUATION_RESULT_TYPE, type E
 
 export type EvalDisturbance = 'none' | 'drifting-mix' | 'shared-latency' | 'retries';
 
+/**
+ * The example's five deterministic checks (example/support-assistant/release-config/evaluation.yaml) with plausible
+ * pass rates, for `checks`: one place for the benches and the simulation tests that judge them.
+ */
+export const EXAMPLE_CHECKS = {
+  'citation-validity': { pass: 0.95 },
+  'refusal-phrase': { pass: 0.97 },
+  'language-match': { pass: 0.99 },
+  length: { pass: 0.995 },
+  'forbidden-pattern': { pass: 0.999 },
+} as const;
+
 export interface EvalWorldOptions {
   readonly seed: number;
   readonly rps: number;
